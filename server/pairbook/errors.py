@@ -1,0 +1,50 @@
+"""The one error tree of pairbook.
+
+```
+PairbookError
+├── ProtocolError        a peer sent bytes that are not valid y-websocket / Yjs
+├── AuthError            a token is unknown, or its role may not do what was asked
+├── HistoryError         a peer's document belongs to a history this server no longer has
+├── RoomError            a room cannot be opened or used (unknown notebook, bad path)
+├── NotebookError        an .ipynb file cannot be read, validated or written
+├── KernelError          the kernel cannot start, run or be reached
+└── StoreError           the durable log cannot be read or written
+```
+
+Foreign exceptions are translated to these at the edge; `pairbook.app` maps them to
+websocket close codes and HTTP statuses in one table. Every message says what to do next.
+"""
+
+from __future__ import annotations
+
+
+class PairbookError(Exception):
+    """Base of every error pairbook raises on purpose."""
+
+
+class ProtocolError(PairbookError):
+    """A frame or update is malformed, truncated or not allowed by the protocol."""
+
+
+class AuthError(PairbookError):
+    """A token is unknown, or its role may not do what was asked."""
+
+
+class HistoryError(PairbookError):
+    """A peer's document state belongs to a history the server no longer has: reload."""
+
+
+class RoomError(PairbookError):
+    """A room cannot be opened or used."""
+
+
+class NotebookError(PairbookError):
+    """An .ipynb file cannot be read, validated or written."""
+
+
+class KernelError(PairbookError):
+    """The kernel cannot start, run or be reached."""
+
+
+class StoreError(PairbookError):
+    """The durable log cannot be read or written."""
