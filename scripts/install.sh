@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs everything pairbook needs, idempotently: Debian packages, the Python virtual
+# environment with pairbook and its dev tools, the Node packages for the interop tests and
+# benchmarks, and the browser client build. Re-running skips what is already up to date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m[install]\033[0m %s\n' "$*" >&2; }
+stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# 1. Debian packages: Python venv support, Node.js and npm, Chromium for the browser tests.
+missing=()
+python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# 2. Python: a virtual environment with pairbook (editable) and its dev tools.
+if [ ! -x .venv/bin/python ]; then
+  say "creating the Python virtual environment in .venv"
+  python3 -m venv .venv
+fi
+py_key="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+if ! stamp_ok .venv/.pairbook-installed "$py_key"; then
+  say "installing pairbook and its Python dependencies"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -e '.[dev]'
+  echo "$py_key" > .venv/.pairbook-installed
+fi
+
+# 3. Node packages: stock yjs / y-websocket clients and the Node reference server.
+node_key="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if ! stamp_ok node_modules/.pairbook-installed "$node_key"; then
+  say "installing Node packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$node_key" > node_modules/.pairbook-installed
+fi
+
+# 4. The browser client, built into the Python package's static files.
+if [ -f client/package.json ]; then
+  client_key="$(cat client/package-lock.json client/package.json 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  if ! stamp_ok client/node_modules/.pairbook-installed "$client_key"; then
+    say "installing the browser client's packages"
+    (cd client && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$client_key" > client/node_modules/.pairbook-installed
+  fi
+  src_key="$( (cat "$0"; find client/src client/index.html client/vite.config.* -type f -print0 2>/dev/null | sort -z | xargs -0 cat) | sha256sum | cut -d' ' -f1)"
+  if ! stamp_ok server/pairbook/static/.pairbook-built "$src_key"; then
+    say "building the browser client"
+    (cd client && npm run --silent build)
+    echo "$src_key" > server/pairbook/static/.pairbook-built
+  fi
+fi
+say "ready"

@@ -1,0 +1,81 @@
+"""The web application: Starlette routes, lifespan, static files. Wiring only."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from pairbook.app import http
+from pairbook.app.context import AppContext
+from pairbook.app.logs import configure_logging
+from pairbook.app.metrics import Metrics
+from pairbook.app.websocket import room_endpoint
+from pairbook.auth import TokenBook
+from pairbook.rooms import RoomPolicy, Rooms
+from pairbook.settings import SETTINGS_ENV, Settings
+from pairbook.store import open_store
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The ASGI app for one pairbook server."""
+    configure_logging(settings.log_format, settings.log_level)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        store = open_store(settings.store_url, synchronous=settings.durability)
+        policy = RoomPolicy(
+            autosave_delay=settings.autosave_delay,
+            file_poll_interval=settings.file_poll_interval,
+            grace=settings.room_grace,
+            snapshot_every=settings.snapshot_every,
+            sync_timeout=settings.sync_timeout,
+        )
+        tokens = TokenBook(settings.owner_token, settings.state_dir / "tokens.json")
+        async with store:
+            async with Rooms(settings.root, store, policy) as rooms:
+                app.state.pairbook = AppContext(
+                    settings, tokens, store, rooms, Metrics(rooms, store)
+                )
+                yield
+
+    index = STATIC_DIR / "index.html"
+
+    async def page(request: Request) -> Response:
+        if index.exists():
+            return FileResponse(index)
+        return http.fallback_page(request)
+
+    routes = [
+        Route("/", page),
+        Route("/notebooks/{path:path}", page),
+        Route("/api/health", http.health),
+        Route("/api/notebooks", http.list_route, methods=["GET"]),
+        Route("/api/notebooks", http.create_route, methods=["POST"]),
+        Route("/api/notebooks/{path:path}/resolve", http.resolve_route, methods=["POST"]),
+        Route("/api/me", http.me_route),
+        Route("/api/invites", http.invite_route, methods=["POST"]),
+        Route("/api/join", http.join_route, methods=["POST"]),
+        Route("/metrics", http.metrics),
+        WebSocketRoute("/rooms/{path:path}", room_endpoint),
+    ]
+    if (STATIC_DIR / "assets").is_dir():
+        routes.append(Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets")))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for ASGI servers that import the app in a worker process (Granian)."""
+    text = os.environ.get(SETTINGS_ENV)
+    if not text:
+        raise RuntimeError(f"{SETTINGS_ENV} is not set: start pairbook with `pairbook serve`")
+    return create_app(Settings.from_json(text))

@@ -1,0 +1,41 @@
+"""The Starlette websocket adapter for the rooms' Channel port."""
+
+from __future__ import annotations
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from pairbook.errors import ProtocolError
+from pairbook.rooms import ChannelClosed
+
+
+class WebSocketChannel:
+    """A Channel over a Starlette WebSocket: binary frames only."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self._ws = websocket
+
+    async def send(self, frame: bytes) -> None:
+        try:
+            await self._ws.send({"type": "websocket.send", "bytes": frame})
+        except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+            raise ChannelClosed() from exc
+
+    async def receive(self) -> bytes:
+        try:
+            message = await self._ws.receive()
+        except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+            raise ChannelClosed() from exc
+        if message["type"] == "websocket.disconnect":
+            raise ChannelClosed()
+        data = message.get("bytes")
+        if data is None:
+            raise ProtocolError("text frame received; y-websocket messages are binary frames")
+        return bytes(data)
+
+    async def close(self, code: int, reason: str) -> None:
+        if self._ws.application_state is WebSocketState.DISCONNECTED:
+            return
+        try:
+            await self._ws.close(code, reason[:120])
+        except (RuntimeError, OSError):
+            pass

@@ -1,0 +1,183 @@
+"""HTTP routes: health, notebooks, invites, joining, conflict resolution, metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from pairbook.app.context import TOKEN_COOKIE, context_of, grant_of, token_of
+from pairbook.app.errors import http_status_for
+from pairbook.app.metrics import CONTENT_TYPE
+from pairbook.auth import Grant, Role
+from pairbook.errors import AuthError, NotebookError, PairbookError
+from pairbook.notebook import (
+    NotebookFile,
+    list_notebooks,
+    new_notebook,
+    read_notebook,
+    resolve_notebook_path,
+)
+from pairbook.types import RoomId
+
+
+def error_response(error: PairbookError) -> JSONResponse:
+    return JSONResponse({"error": str(error)}, status_code=http_status_for(error))
+
+
+def require(grant: Grant, *roles: Role) -> None:
+    if grant.role not in roles:
+        allowed = " or ".join(r.value for r in roles)
+        raise AuthError(f"this needs the {allowed} role; you are {grant.role.value}")
+
+
+async def health(request: Request) -> Response:
+    rooms = list(context_of(request).rooms)
+    return JSONResponse({"status": "ok", "rooms": len(rooms)})
+
+
+async def metrics(request: Request) -> Response:
+    return Response(context_of(request).metrics.render(), media_type=CONTENT_TYPE)
+
+
+def _describe(root: Path, relpath: str, context: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"path": relpath, "name": Path(relpath).name, "url": room_url(relpath)}
+    open_room = context.rooms.get(RoomId(relpath))
+    if open_room is not None:
+        entry["peers"] = len(open_room.room.peers)
+        entry["conflict"] = (
+            None if open_room.filesync.conflict is None else open_room.filesync.conflict.message
+        )
+        return entry
+    try:
+        content = read_notebook(root / relpath)
+        entry["cells"] = len(content.nb.get("cells", []))
+        entry["peers"] = 0
+    except NotebookError as exc:
+        entry["error"] = str(exc)
+    return entry
+
+
+def room_url(relpath: str) -> str:
+    return "/rooms/" + quote(relpath)
+
+
+async def list_route(request: Request) -> Response:
+    try:
+        grant_of(request)
+    except AuthError as exc:
+        return error_response(exc)
+    context = context_of(request)
+    root = context.settings.root
+    paths = await asyncio.to_thread(list_notebooks, root)
+    entries = [await asyncio.to_thread(_describe, root, p, context) for p in paths]
+    return JSONResponse({"notebooks": entries})
+
+
+async def create_route(request: Request) -> Response:
+    try:
+        require(grant_of(request), Role.OWNER, Role.EDITOR)
+        body = await _json(request)
+        relpath = str(body.get("path", "")).strip()
+        if not relpath.endswith(".ipynb"):
+            relpath += ".ipynb"
+        root = context_of(request).settings.root
+        path = resolve_notebook_path(root, relpath)
+        if path.exists():
+            return JSONResponse({"error": f"{relpath} already exists"}, status_code=409)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(NotebookFile(path).save, new_notebook())
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse({"path": relpath, "url": room_url(relpath)}, status_code=201)
+
+
+async def me_route(request: Request) -> Response:
+    try:
+        grant = grant_of(request)
+    except AuthError as exc:
+        return error_response(exc)
+    user = None if grant.user is None else grant.user.to_json()
+    return JSONResponse({"role": grant.role.value, "user": user, "invite": grant.is_invite})
+
+
+async def invite_route(request: Request) -> Response:
+    try:
+        require(grant_of(request), Role.OWNER)
+        body = await _json(request)
+        role = Role(str(body.get("role", "editor")))
+        invite = context_of(request).tokens.mint_invite(role)
+    except ValueError:
+        return JSONResponse({"error": "role must be editor or viewer"}, status_code=400)
+    except PairbookError as exc:
+        return error_response(exc)
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        {"token": invite.token, "role": role.value, "url": f"{base}/?token={invite.token}"},
+        status_code=201,
+    )
+
+
+async def join_route(request: Request) -> Response:
+    try:
+        body = await _json(request)
+        invite = str(body.get("invite") or token_of(request) or "")
+        grant = context_of(request).tokens.join(
+            invite, str(body.get("name", "")), str(body.get("email", ""))
+        )
+    except PairbookError as exc:
+        return error_response(exc)
+    assert grant.user is not None
+    response = JSONResponse(
+        {"token": grant.token, "role": grant.role.value, "user": grant.user.to_json()},
+        status_code=201,
+    )
+    response.set_cookie(TOKEN_COOKIE, grant.token, httponly=True, samesite="strict")
+    return response
+
+
+async def resolve_route(request: Request) -> Response:
+    try:
+        require(grant_of(request), Role.OWNER, Role.EDITOR)
+        body = await _json(request)
+        keep = body.get("keep")
+        if keep not in ("room", "disk"):
+            return JSONResponse({"error": "keep must be 'room' or 'disk'"}, status_code=400)
+        entry = context_of(request).rooms.get(RoomId(request.path_params["path"]))
+        if entry is None or entry.filesync.conflict is None:
+            return JSONResponse({"error": "this notebook has no conflict"}, status_code=409)
+        await entry.filesync.resolve(keep)
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse({"resolved": keep})
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError as exc:
+        raise NotebookError("the request body must be JSON") from exc
+    if not isinstance(body, dict):
+        raise NotebookError("the request body must be a JSON object")
+    return body
+
+
+def fallback_page(request: Request) -> Response:
+    """Shown when the browser client has not been built: how to connect anyway."""
+    context = context_of(request)
+    items = "".join(
+        f"<li><code>{html.escape(p)}</code> — ws <code>{html.escape(room_url(p))}</code></li>"
+        for p in list_notebooks(context.settings.root)
+    )
+    page = (
+        "<!doctype html><title>pairbook</title><h1>pairbook</h1>"
+        "<p>The browser client is not built in this install (run the README's start "
+        "command, which builds it). Stock y-websocket clients can connect to the rooms "
+        f"below with <code>?token=…</code>.</p><ul>{items}</ul>"
+    )
+    return HTMLResponse(page)

@@ -1,0 +1,89 @@
+"""Prometheus metrics of a pairbook server, read from the rooms and the store at scrape time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from pairbook.rooms import Rooms
+from pairbook.store.port import Store
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class _RoomsCollector(Collector):
+    def __init__(self, rooms: Rooms, store: Store) -> None:
+        self._rooms = rooms
+        self._store = store
+
+    def collect(self) -> Iterator[Metric]:
+        rooms = list(self._rooms)
+        counters = self._rooms.counters
+        yield GaugeMetricFamily("pairbook_rooms", "Open rooms", value=len(rooms))
+        yield GaugeMetricFamily(
+            "pairbook_peers", "Connected peers", value=sum(len(r.peers) for r in rooms)
+        )
+        depth = max((p.queue_depth for r in rooms for p in r.peers), default=0)
+        yield GaugeMetricFamily(
+            "pairbook_send_queue_depth_max", "Deepest per-peer send queue, in frames", value=depth
+        )
+        yield CounterMetricFamily(
+            "pairbook_updates", "Document updates accepted", value=counters.updates
+        )
+        yield CounterMetricFamily(
+            "pairbook_update_bytes", "Bytes of accepted updates", value=counters.update_bytes
+        )
+        yield CounterMetricFamily(
+            "pairbook_relayed_frames", "Frames queued to peers", value=counters.relayed_frames
+        )
+        yield CounterMetricFamily(
+            "pairbook_awareness_updates", "Awareness updates relayed",
+            value=counters.awareness_updates,
+        )
+        yield CounterMetricFamily(
+            "pairbook_refused_updates", "Updates refused (permissions, history)",
+            value=counters.refused_updates,
+        )
+        relay = counters.relay
+        yield HistogramMetricFamily(
+            "pairbook_relay_latency_seconds",
+            "Time from receiving an update to queueing it for every peer, log write included",
+            buckets=relay.cumulative(),
+            sum_value=relay.total,
+        )
+        disconnects = CounterMetricFamily(
+            "pairbook_disconnects", "Connections closed, by reason", labels=["reason"]
+        )
+        for reason, count in sorted(counters.disconnects.items()):
+            disconnects.add_metric([reason], count)
+        yield disconnects
+        stats = self._store.stats()
+        yield GaugeMetricFamily(
+            "pairbook_store_pending", "Log appends waiting for commit", value=stats.pending
+        )
+        yield CounterMetricFamily(
+            "pairbook_store_commits", "Store commits (group-commit batches)", value=stats.commits
+        )
+        yield GaugeMetricFamily(
+            "pairbook_store_last_commit_seconds", "Duration of the last store commit",
+            value=stats.last_commit_seconds,
+        )
+
+
+class Metrics:
+    """The server's metric registry."""
+
+    def __init__(self, rooms: Rooms, store: Store) -> None:
+        self.registry = CollectorRegistry()
+        self.registry.register(_RoomsCollector(rooms, store))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,118 @@
+"""The websocket endpoint: one connection = one peer in one room."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from urllib.parse import unquote, urlsplit
+
+from starlette.websockets import WebSocket
+
+from pairbook.app.channel import WebSocketChannel
+from pairbook.app.context import context_of, grant_of
+from pairbook.app.errors import close_code_for, reason_for
+from pairbook.errors import AuthError, PairbookError, ProtocolError
+from pairbook.rooms import ChannelClosed, CloseCode, Peer, TokenBucket
+from pairbook.types import RoomId
+
+log = logging.getLogger("pairbook.websocket")
+
+
+def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
+    """Browsers send Origin; it must be this server or an allowed one. Non-browser clients
+    (no Origin header) are let through: tokens guard them."""
+    origin = websocket.headers.get("origin")
+    if origin is None or origin in allowed or "*" in allowed:
+        return True
+    host = websocket.headers.get("host", "")
+    return urlsplit(origin).netloc == host
+
+
+async def reject(websocket: WebSocket, code: CloseCode, reason: str) -> None:
+    """Accept then close, so the client can read why (a bare 403 says nothing)."""
+    await websocket.accept()
+    await websocket.close(int(code), reason[:120])
+
+
+async def room_endpoint(websocket: WebSocket) -> None:
+    context = context_of(websocket)
+    settings = context.settings
+    if not origin_allowed(websocket, settings.allowed_origins):
+        origin = websocket.headers.get("origin")
+        log.warning("origin refused", extra={"origin": origin})
+        await reject(websocket, CloseCode.FORBIDDEN, f"origin {origin} is not allowed")
+        return
+    try:
+        grant = grant_of(websocket)
+    except AuthError as exc:
+        context.rooms.counters.disconnects["unauthorized"] += 1
+        await reject(websocket, CloseCode.UNAUTHORIZED, str(exc))
+        return
+    key = secrets.token_hex(4)
+    user = grant.user or context.tokens.guest(grant, key)
+    room_id = RoomId(unquote(websocket.path_params["path"]))
+    try:
+        entry = await context.rooms.open(room_id)
+    except PairbookError as exc:
+        await reject(websocket, close_code_for(exc), str(exc))
+        return
+    await websocket.accept()
+    room = entry.room
+    peer = Peer(
+        key,
+        user,
+        grant.role,
+        WebSocketChannel(websocket),
+        queue_limit=settings.send_queue_frames,
+        limiter=TokenBucket(settings.max_messages_per_second, settings.message_burst),
+    )
+    log.info("peer joined", extra={"room": room_id, "peer": key, "user": user.id,
+                                   "role": grant.role.value})
+    room.join(peer)
+    sender = asyncio.create_task(peer.run_sender(), name=f"send {key}")
+    receiver = asyncio.create_task(_receive(room, peer, settings.max_frame_bytes))
+    try:
+        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        if receiver.done() and not sender.done():
+            # The receive side ended: closing or closed. Let queued closes go out, briefly.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(sender), 1.0)
+    finally:
+        for task in (sender, receiver):
+            task.cancel()
+        await asyncio.gather(sender, receiver, return_exceptions=True)
+        room.leave(peer)
+        reason = peer.close_code.name.lower() if peer.close_code is not None else "client"
+        context.rooms.counters.disconnects[reason] += 1
+        log.info("peer left", extra={"room": room_id, "peer": key, "reason": reason})
+
+
+async def _receive(room, peer: Peer, max_frame: int) -> None:  # type: ignore[no-untyped-def]
+    channel = peer.channel
+    while True:
+        try:
+            frame = await channel.receive()
+        except ChannelClosed:
+            peer.request_close(CloseCode.NORMAL, "bye")
+            return
+        except ProtocolError as exc:
+            peer.request_close(CloseCode.UNSUPPORTED_DATA, str(exc))
+            return
+        if len(frame) > max_frame:
+            peer.request_close(
+                CloseCode.MESSAGE_TOO_BIG, f"frame of {len(frame)} bytes exceeds {max_frame}"
+            )
+            return
+        if not peer.limiter.take():
+            peer.request_close(
+                CloseCode.POLICY_VIOLATION, "too many messages; slow down and reconnect"
+            )
+            return
+        try:
+            await room.receive(peer, frame)
+        except PairbookError as exc:
+            room.log_refusal(peer, exc)
+            peer.request_close(close_code_for(exc), reason_for(exc))
+            return

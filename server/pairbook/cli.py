@@ -1,0 +1,188 @@
+"""The `pairbook` command line: flags become one Settings; the chosen ASGI server runs it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import socket
+import sys
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote
+
+from pairbook.errors import NotebookError
+from pairbook.notebook import list_notebooks, read_notebook
+from pairbook.settings import SETTINGS_ENV, Settings
+
+
+def fail(message: str) -> int:
+    print(f"pairbook: error: {message}", file=sys.stderr)
+    return 2
+
+
+def default_workspace() -> Path:
+    """The bundled examples, copied once to a folder the user owns (autosave writes there)."""
+    data = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
+    target = data / "pairbook" / "examples"
+    target.mkdir(parents=True, exist_ok=True)
+    bundled = resources.files("pairbook") / "examples"
+    for item in bundled.iterdir():
+        if item.name.endswith(".ipynb") and not (target / item.name).exists():
+            with resources.as_file(item) as source:
+                shutil.copyfile(source, target / item.name)
+    return target
+
+
+def port_problem(host: str, port: int) -> str | None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            return str(exc.strerror or exc)
+    return None
+
+
+def free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def owner_token(state_dir: Path, given: str | None) -> str:
+    """The owner token: given, or kept in the state dir so the printed link keeps working."""
+    if given:
+        return given
+    path = state_dir / "owner-token"
+    if path.exists():
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(24)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(token + "\n")
+    path.chmod(0o600)
+    return token
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pairbook", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve the notebooks under a folder")
+    serve.add_argument("dir", nargs="?", type=Path, help="folder of notebooks (default: examples)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8888, help="0 picks a free port")
+    serve.add_argument(
+        "--store", help="log: a SQLite file path or memory:// (default DIR/.pairbook/…)"
+    )
+    serve.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
+    serve.add_argument("--owner-token", help="fixed owner token (default: kept in the state dir)")
+    serve.add_argument("--durability", choices=["normal", "full"], default="normal",
+                       help="normal survives a crash of pairbook; full also a power cut")
+    serve.add_argument("--allow-origin", action="append", default=[],
+                       help="extra browser origin allowed to connect (repeatable)")
+    serve.add_argument("--autosave-delay", type=float, default=1.0)
+    serve.add_argument("--room-grace", type=float, default=30.0,
+                       help="seconds an empty room stays loaded")
+    serve.add_argument("--log-format", choices=["text", "json"], default="text")
+    serve.add_argument("--log-level", default="info")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return fail(f"unknown command {args.command}")
+
+
+def serve(args: argparse.Namespace) -> int:
+    root: Path = args.dir if args.dir is not None else default_workspace()
+    root = root.expanduser().resolve()
+    if not root.exists():
+        return fail(f"{root} does not exist; pass a folder of .ipynb notebooks")
+    if not root.is_dir():
+        return fail(f"{root} is not a folder; pass the folder that holds your notebooks")
+    state_dir = root / ".pairbook"
+    try:
+        state_dir.mkdir(exist_ok=True)
+    except OSError as exc:
+        return fail(f"cannot create {state_dir}: {exc.strerror}; is {root} writable?")
+    port: int = args.port if args.port != 0 else free_port(args.host)
+    problem = port_problem(args.host, port)
+    if problem is not None:
+        return fail(
+            f"cannot listen on {args.host}:{port} ({problem}); stop the program using it "
+            "or pass --port N (--port 0 picks a free port)"
+        )
+    notebooks = list_notebooks(root)
+    good = 0
+    for relpath in notebooks:
+        try:
+            read_notebook(root / relpath)
+            good += 1
+        except NotebookError as exc:
+            print(f"pairbook: skipping {relpath}: {exc}", file=sys.stderr)
+    settings = Settings(
+        root=root,
+        state_dir=state_dir,
+        store_url=args.store or str(state_dir / "pairbook.sqlite"),
+        owner_token=owner_token(state_dir, args.owner_token),
+        host=args.host,
+        port=port,
+        server=args.server,
+        durability=args.durability,
+        allowed_origins=tuple(args.allow_origin),
+        autosave_delay=args.autosave_delay,
+        room_grace=args.room_grace,
+        log_format=args.log_format,
+        log_level=args.log_level,
+    )
+    shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
+    url = f"http://{shown_host}:{port}/?token={quote(settings.owner_token)}"
+    print(f"pairbook is serving {good} notebook(s) from {root}")
+    print(f"Open this link (you are the owner; keep it secret): {url}", flush=True)
+    return run_server(settings)
+
+
+def run_server(settings: Settings) -> int:
+    os.environ[SETTINGS_ENV] = settings.to_json()
+    if settings.server == "uvicorn":
+        import uvicorn
+
+        from pairbook.app import create_app
+
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            ws="websockets-sansio",
+            loop="uvloop",
+            lifespan="on",
+            log_level="warning",
+            ws_max_size=settings.max_frame_bytes,
+            timeout_graceful_shutdown=10,
+        )
+        return 0
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    Server(
+        "pairbook.app:create_app_from_env",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        factory=True,
+        workers=1,
+        log_level=LogLevels.warning,
+        websockets=True,
+    ).serve()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

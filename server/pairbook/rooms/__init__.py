@@ -1,0 +1,20 @@
+"""Rooms: one shared notebook document each, with its peers, fan-out, log and autosave."""
+
+from pairbook.rooms.channel import Channel, ChannelClosed
+from pairbook.rooms.closecodes import CloseCode
+from pairbook.rooms.peer import Peer, PeerState, TokenBucket
+from pairbook.rooms.registry import OpenRoom, RoomPolicy, Rooms
+from pairbook.rooms.room import Room
+
+__all__ = [
+    "Channel",
+    "ChannelClosed",
+    "CloseCode",
+    "OpenRoom",
+    "Peer",
+    "PeerState",
+    "Room",
+    "RoomPolicy",
+    "Rooms",
+    "TokenBucket",
+]

@@ -1,0 +1,158 @@
+"""FileSync: keeps a room's document and its .ipynb file in step, never clobbering either."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pairbook.errors import NotebookError
+from pairbook.notebook import (
+    NotebookContent,
+    NotebookFile,
+    apply_notebook_to_ydoc,
+    serialize_notebook,
+    ydoc_to_notebook,
+)
+from pairbook.rooms.room import Room
+from pairbook.types import DISK_USER
+
+log = logging.getLogger("pairbook.filesync")
+
+FILE_SHA = "file_sha"
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """The file changed on disk while the room had edits not yet saved."""
+
+    message: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"message": self.message}
+
+
+def sha_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class FileSync:
+    """Autosave of one room to its .ipynb, and pick-up of edits made to the file outside.
+
+    - The document is written back (atomically, only when the bytes change).
+    - A file changed on disk while the room has nothing unsaved is loaded into the room as
+      an ordinary edit by `pairbook:disk`, so every peer sees it.
+    - A file changed on disk while the room has unsaved edits is a conflict: neither side is
+      overwritten; autosave pauses until someone resolves it (keep the room's version or
+      the file's), and every pairbook client is told.
+    """
+
+    def __init__(self, room: Room, file: NotebookFile, saved_sha: str) -> None:
+        self.room = room
+        self.file = file
+        self.saved_sha = saved_sha
+        self.conflict: Conflict | None = None
+        self.last_error: str | None = None
+        self._lock = asyncio.Lock()
+
+    def room_bytes(self) -> bytes:
+        return serialize_notebook(ydoc_to_notebook(self.room.doc))
+
+    @property
+    def dirty(self) -> bool:
+        return sha_of(self.room_bytes()) != self.saved_sha
+
+    async def save(self) -> bool:
+        """Write the room to its file if it changed; return whether the file was written."""
+        async with self._lock:
+            if self.conflict is not None:
+                return False
+            if await asyncio.to_thread(self.file.changed_on_disk):
+                await self._pick_up_disk_change()
+                return False
+            notebook = ydoc_to_notebook(self.room.doc)
+            data = serialize_notebook(notebook)
+            if sha_of(data) == self.saved_sha:
+                return False
+            try:
+                result = await asyncio.to_thread(self.file.save, notebook)
+            except NotebookError as exc:
+                self.last_error = str(exc)
+                log.error("autosave failed", extra={"room": self.room.id, "reason": str(exc)})
+                return False
+            self.last_error = None
+            self.saved_sha = sha_of(data)
+            await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
+            return bool(result.written)
+
+    async def poll(self) -> None:
+        """Look for a change made to the file by someone else."""
+        async with self._lock:
+            if self.conflict is None and await asyncio.to_thread(self.file.changed_on_disk):
+                await self._pick_up_disk_change()
+
+    async def reconcile(self, content: NotebookContent) -> None:
+        """Compare a freshly loaded file with what pairbook last saved, and act on a change."""
+        async with self._lock:
+            await self._take_disk_version(content)
+
+    async def _pick_up_disk_change(self) -> None:
+        try:
+            content = await asyncio.to_thread(self.file.load)
+        except NotebookError as exc:
+            self._raise_conflict(
+                f"{self.file.path.name} was changed on disk and is no longer a valid notebook "
+                f"({exc}); pairbook keeps the room's version and will not overwrite the file "
+                "until the conflict is resolved"
+            )
+            return
+        await self._take_disk_version(content)
+
+    async def _take_disk_version(self, content: NotebookContent) -> None:
+        disk_sha = sha_of(serialize_notebook(content.nb))
+        if disk_sha == self.saved_sha:
+            return
+        if disk_sha == sha_of(self.room_bytes()):
+            self.saved_sha = disk_sha
+            await self.room.store.set_meta(self.room.id, FILE_SHA, disk_sha)
+            return
+        if self.dirty:
+            self._raise_conflict(
+                f"{self.file.path.name} was changed on disk while the room had unsaved edits; "
+                "neither was overwritten. Resolve it by keeping the room's version or the "
+                "file's (POST /api/notebooks/{path}/resolve)"
+            )
+            return
+        await self._load_into_room(content.nb)
+
+    async def _load_into_room(self, notebook: dict[str, Any]) -> None:
+        await self.room.apply_server_edit(
+            lambda doc: apply_notebook_to_ydoc(notebook, doc), DISK_USER
+        )
+        self.saved_sha = sha_of(self.room_bytes())
+        await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
+        log.info("reloaded from disk", extra={"room": self.room.id})
+        self.room.notify({"event": "file-reloaded", "room": self.room.id})
+
+    def _raise_conflict(self, message: str) -> None:
+        self.conflict = Conflict(message)
+        log.warning("file conflict", extra={"room": self.room.id, "reason": message})
+        self.room.notify({"event": "file-conflict", "room": self.room.id, "message": message})
+
+    async def resolve(self, keep: Literal["room", "disk"]) -> None:
+        """End a conflict by keeping one side; the other stays in the log (room) or is
+        replaced by an attributed edit (disk), so nothing is lost."""
+        async with self._lock:
+            if keep == "disk":
+                content = await asyncio.to_thread(self.file.load)
+                self.conflict = None
+                await self._load_into_room(content.nb)
+                return
+            notebook = ydoc_to_notebook(self.room.doc)
+            await asyncio.to_thread(self.file.save, notebook)
+            self.conflict = None
+            self.saved_sha = sha_of(serialize_notebook(notebook))
+            await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
+            self.room.notify({"event": "file-saved", "room": self.room.id})

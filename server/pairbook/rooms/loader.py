@@ -1,0 +1,108 @@
+"""Opening a room: rebuild it from the durable log, or from its .ipynb with a fixed history."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from pathlib import Path
+
+from pycrdt import Doc
+
+from pairbook.errors import NotebookError, StoreError
+from pairbook.notebook import (
+    NotebookFile,
+    base_client_ids,
+    build_base_update,
+    history_id_of,
+    serialize_notebook,
+    ydoc_to_notebook,
+)
+from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.filesync import FILE_SHA, FileSync, sha_of
+from pairbook.rooms.room import Room
+from pairbook.store.port import Store
+from pairbook.types import SERVER_USER, RoomId
+
+log = logging.getLogger("pairbook.loader")
+
+HISTORY_ID = "history_id"
+
+
+def fresh_client_id(taken: dict[int, str] | set[int]) -> int:
+    """A random 32-bit Yjs client id no one in the room has used."""
+    while True:
+        candidate = secrets.randbits(32)
+        if candidate and candidate not in taken:
+            return candidate
+
+
+async def load_room(
+    room_id: RoomId,
+    path: Path,
+    store: Store,
+    counters: RoomCounters,
+    *,
+    sync_timeout: float,
+) -> tuple[Room, FileSync]:
+    """Open a room. The log is the source of truth; the file seeds a room that has none."""
+    file = NotebookFile(path)
+    roomlog = await store.load(room_id)
+    if roomlog is None or HISTORY_ID not in roomlog.meta:
+        content = await asyncio.to_thread(file.load)
+        history_id = history_id_of(content)
+        ids = base_client_ids(history_id)
+        base = build_base_update(content.nb, history_id)
+        for client in (ids.notebook, ids.pairbook):
+            await store.claim(room_id, client, SERVER_USER)
+        await store.set_meta(room_id, HISTORY_ID, history_id)
+        seq = await store.append(room_id, base, SERVER_USER, [ids.notebook, ids.pairbook])
+        claims: dict[int, str] = {ids.notebook: SERVER_USER, ids.pairbook: SERVER_USER}
+        doc: Doc = Doc(client_id=fresh_client_id(claims))
+        doc.apply_update(base)
+        saved_sha = sha_of(serialize_notebook(ydoc_to_notebook(doc)))
+        await store.set_meta(room_id, FILE_SHA, saved_sha)
+        log.info("room built from file", extra={"room": room_id, "history": history_id})
+    else:
+        history_id = roomlog.meta[HISTORY_ID]
+        ids = base_client_ids(history_id)
+        claims = dict(roomlog.claims)
+        doc = Doc(client_id=fresh_client_id(claims))
+        try:
+            if roomlog.snapshot is not None:
+                doc.apply_update(roomlog.snapshot)
+            for record in roomlog.updates:
+                doc.apply_update(record.update)
+        except Exception as exc:  # pycrdt raises plain exceptions on corrupt bytes
+            raise StoreError(
+                f"the log of {room_id} cannot be replayed ({exc}); restore the store file "
+                "from a backup or move it aside to rebuild the room from the notebook file"
+            ) from exc
+        seq = roomlog.updates[-1].seq if roomlog.updates else roomlog.snapshot_seq
+        saved_sha = roomlog.meta.get(FILE_SHA, "")
+        try:
+            await asyncio.to_thread(file.load)  # the baseline for spotting outside edits
+        except NotebookError as exc:
+            if path.exists():
+                raise
+            log.warning(
+                "notebook file missing; it will be written from the log",
+                extra={"room": room_id, "reason": str(exc)},
+            )
+            saved_sha = ""
+    room = Room(
+        room_id,
+        doc,
+        store,
+        history_id=history_id,
+        claims=claims,
+        protected_ids=frozenset({ids.pairbook}),
+        last_seq=seq,
+        counters=counters,
+        sync_timeout=sync_timeout,
+    )
+    filesync = FileSync(room, file, saved_sha)
+    if roomlog is not None and path.exists():
+        # The file may have been edited while the server was down.
+        await filesync.reconcile(await asyncio.to_thread(file.load))
+    return room, filesync

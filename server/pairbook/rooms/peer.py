@@ -1,0 +1,129 @@
+"""A peer: one connection in a room, with its bounded send queue and rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable
+from enum import Enum
+
+from pairbook.auth import Role, User
+from pairbook.rooms.channel import Channel, ChannelClosed
+from pairbook.rooms.closecodes import CloseCode
+
+
+class PeerState(Enum):
+    """Where a peer is in its life."""
+
+    SYNCING = "syncing"  # connected; has not been sent the room's state yet
+    LIVE = "live"  # synced; receives every update
+    CLOSED = "closed"
+
+
+class TokenBucket:
+    """Allows `rate` events a second on average, `burst` at once."""
+
+    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
+        self._rate = rate
+        self._burst = float(burst)
+        self._tokens = float(burst)
+        self._clock = clock
+        self._last = clock()
+
+    def take(self) -> bool:
+        now = self._clock()
+        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
+        self._last = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
+
+class Peer:
+    """One connection: who it is, what it may do, and the frames waiting to reach it."""
+
+    def __init__(
+        self,
+        key: str,
+        user: User,
+        role: Role,
+        channel: Channel,
+        *,
+        queue_limit: int,
+        limiter: TokenBucket,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.key = key
+        self.user = user
+        self.role = role
+        self.channel = channel
+        self.limiter = limiter
+        self.state = PeerState.SYNCING
+        self.awareness_ids: set[int] = set()
+        self.pending_state_vector: bytes | None = None
+        self.sync_deadline: float | None = None
+        self.speaks_pairbook = False
+        self._clock = clock
+        self._queue: deque[bytes] = deque()
+        self._queue_limit = queue_limit
+        self._wakeup = asyncio.Event()
+        self._close: tuple[CloseCode, str] | None = None
+        self.close_code: CloseCode | None = None
+
+    def __repr__(self) -> str:
+        return f"Peer({self.key!r}, {self.user.name!r}, {self.role.value}, {self.state.value})"
+
+    @property
+    def live(self) -> bool:
+        return self.state is PeerState.LIVE
+
+    @property
+    def queue_depth(self) -> int:
+        return len(self._queue)
+
+    def go_live(self) -> None:
+        if self.state is not PeerState.SYNCING:
+            raise RuntimeError(f"expected peer state syncing, got {self.state.value}")
+        self.state = PeerState.LIVE
+        self.pending_state_vector = None
+        self.sync_deadline = None
+
+    def send(self, frame: bytes) -> None:
+        """Queue a frame; a peer whose queue is full is disconnected, never waited for."""
+        if self.state is PeerState.CLOSED or self._close is not None:
+            return
+        if len(self._queue) >= self._queue_limit:
+            self.request_close(
+                CloseCode.SLOW_CONSUMER,
+                "you fell too far behind the room; reconnect to resync",
+            )
+            return
+        self._queue.append(frame)
+        self._wakeup.set()
+
+    def request_close(self, code: CloseCode, reason: str) -> None:
+        """Ask the sender loop to close this connection once it gets to it (queue dropped)."""
+        if self._close is None:
+            self._close = (code, reason)
+            self._queue.clear()
+            self._wakeup.set()
+
+    async def run_sender(self) -> None:
+        """Drain the queue into the channel until the peer closes; owned by the connection."""
+        queue = self._queue
+        try:
+            while True:
+                await self._wakeup.wait()
+                self._wakeup.clear()
+                while queue:
+                    await self.channel.send(queue.popleft())
+                if self._close is not None:
+                    code, reason = self._close
+                    self.close_code = code
+                    self.state = PeerState.CLOSED
+                    await self.channel.close(int(code), reason)
+                    return
+        except ChannelClosed:
+            self.state = PeerState.CLOSED

@@ -1,0 +1,93 @@
+"""Presence: the room's awareness table, with each peer's identity enforced."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
+
+if TYPE_CHECKING:
+    from pairbook.rooms.peer import Peer
+
+
+@dataclass(slots=True)
+class _Slot:
+    clock: int
+    state: dict[str, object] | None
+    owner: Peer
+
+
+class Presence:
+    """Who is where: awareness states by Yjs client id, each owned by one connection."""
+
+    def __init__(self) -> None:
+        self._slots: dict[int, _Slot] = {}
+
+    def __len__(self) -> int:
+        return sum(1 for slot in self._slots.values() if slot.state is not None)
+
+    def accept(self, peer: Peer, entries: tuple[AwarenessEntry, ...]) -> list[AwarenessEntry]:
+        """Take a peer's awareness entries; return the ones to relay, identity enforced.
+
+        A peer may speak only for client ids no other live connection speaks for, and the
+        `user` it shows is the one its token grants, whatever it claims.
+        """
+        accepted: list[AwarenessEntry] = []
+        for entry in entries:
+            slot = self._slots.get(entry.client_id)
+            if slot is not None and slot.owner is not peer:
+                continue  # another connection's client id: not yours to speak for
+            if slot is not None and entry.clock < slot.clock:
+                continue  # stale
+            state = None if entry.state is None else self._with_identity(peer, entry.state)
+            self._slots[entry.client_id] = _Slot(entry.clock, state, peer)
+            peer.awareness_ids.add(entry.client_id)
+            accepted.append(AwarenessEntry(entry.client_id, entry.clock, state))
+        return accepted
+
+    def remove(self, peer: Peer) -> list[AwarenessEntry]:
+        """Forget a peer's states; return the removal entries to tell the others."""
+        removed: list[AwarenessEntry] = []
+        for client_id in sorted(peer.awareness_ids):
+            slot = self._slots.get(client_id)
+            if slot is None or slot.owner is not peer:
+                continue
+            del self._slots[client_id]
+            if slot.state is not None:
+                removed.append(AwarenessEntry(client_id, slot.clock + 1, None))
+        peer.awareness_ids.clear()
+        return removed
+
+    def snapshot(self) -> bytes | None:
+        """The whole table as one awareness update, or None when nobody is present."""
+        entries = [
+            AwarenessEntry(client_id, slot.clock, slot.state)
+            for client_id, slot in self._slots.items()
+            if slot.state is not None
+        ]
+        return encode_awareness_update(tuple(entries)) if entries else None
+
+    def users(self) -> list[dict[str, object]]:
+        """The people present, once each."""
+        seen: dict[str, dict[str, object]] = {}
+        for slot in self._slots.values():
+            if slot.state is not None:
+                user = slot.owner.user
+                seen[user.id] = {"id": user.id, "name": user.name, "color": user.colour}
+        return list(seen.values())
+
+    @staticmethod
+    def _with_identity(peer: Peer, state: dict[str, object]) -> dict[str, object]:
+        claimed = state.get("user")
+        user: dict[str, object] = dict(claimed) if isinstance(claimed, dict) else {}
+        granted = peer.user
+        user.update(
+            id=granted.id,
+            name=granted.name,
+            color=granted.colour,
+            role=peer.role.value,
+        )
+        if "display_name" in user or "username" in user:  # JupyterLab's user shape
+            user.update(display_name=granted.name, username=granted.id)
+        return {**state, "user": user}

@@ -1,0 +1,170 @@
+"""Rooms: the open rooms of a server, each loaded once, saved, snapshotted and unloaded."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from pairbook.errors import RoomError
+from pairbook.notebook import resolve_notebook_path
+from pairbook.rooms.closecodes import CloseCode
+from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.filesync import FileSync
+from pairbook.rooms.loader import load_room
+from pairbook.rooms.room import Room
+from pairbook.store.port import Store
+from pairbook.types import RoomId
+
+log = logging.getLogger("pairbook.rooms")
+
+
+@dataclass(frozen=True, slots=True)
+class RoomPolicy:
+    """How rooms behave over time."""
+
+    autosave_delay: float = 1.0
+    file_poll_interval: float = 2.0
+    grace: float = 30.0
+    snapshot_every: int = 500
+    sync_timeout: float = 15.0
+    tick: float = 0.25
+
+
+@dataclass(slots=True)
+class OpenRoom:
+    room: Room
+    filesync: FileSync
+    snapshot_seq: int
+    task: asyncio.Task[None] | None = None
+
+
+class Rooms:
+    """The open rooms of one server process. `async with Rooms(...) as rooms:` owns the
+    background task of every room; leaving the block closes peers and flushes everything."""
+
+    def __init__(self, root: Path, store: Store, policy: RoomPolicy) -> None:
+        self.root = root
+        self.store = store
+        self.policy = policy
+        self.counters = RoomCounters()
+        self._open: dict[RoomId, OpenRoom] = {}
+        self._loading: dict[RoomId, asyncio.Lock] = {}
+        self._group = asyncio.TaskGroup()
+        self._closing = False
+
+    async def __aenter__(self) -> Self:
+        await self._group.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._closing = True
+        for entry in list(self._open.values()):
+            await self._shut(entry, CloseCode.GOING_AWAY, "server shutting down; reconnect soon")
+        await self._group.__aexit__(exc_type, exc, tb)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(entry.room for entry in self._open.values())
+
+    def get(self, room_id: RoomId) -> OpenRoom | None:
+        return self._open.get(room_id)
+
+    async def open(self, room_id: RoomId) -> OpenRoom:
+        """The open room for a notebook path, loading it on first use."""
+        if self._closing:
+            raise RoomError("the server is shutting down; reconnect in a moment")
+        entry = self._open.get(room_id)
+        if entry is not None:
+            return entry
+        lock = self._loading.setdefault(room_id, asyncio.Lock())
+        async with lock:
+            entry = self._open.get(room_id)
+            if entry is not None:
+                return entry
+            path = resolve_notebook_path(self.root, room_id)
+            room, filesync = await load_room(
+                room_id, path, self.store, self.counters, sync_timeout=self.policy.sync_timeout
+            )
+            entry = OpenRoom(room, filesync, snapshot_seq=room.last_seq)
+            self._open[room_id] = entry
+            entry.task = self._group.create_task(self._run(entry), name=f"room {room_id}")
+            log.info("room opened", extra={"room": room_id})
+            return entry
+
+    async def _run(self, entry: OpenRoom) -> None:
+        """A room's life: autosave after a quiet spell, watch the file, unload when empty."""
+        room, policy = entry.room, self.policy
+        empty_since: float | None = None
+        next_poll = time.monotonic() + policy.file_poll_interval
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(room.changed.wait(), policy.tick)
+            room.changed.clear()
+            now = time.monotonic()
+            try:
+                for peer in room.expired_syncs():
+                    peer.request_close(
+                        CloseCode.SYNC_TIMEOUT,
+                        "your client did not send its document state in time; reconnect",
+                    )
+                if room.last_change and now - room.last_change >= policy.autosave_delay:
+                    room.last_change = 0.0
+                    await entry.filesync.save()
+                if now >= next_poll:
+                    next_poll = now + policy.file_poll_interval
+                    await entry.filesync.poll()
+                if room.last_seq - entry.snapshot_seq >= policy.snapshot_every:
+                    await self._snapshot(entry)
+            except Exception:
+                log.exception("room upkeep failed", extra={"room": room.id})
+            if room.peers:
+                empty_since = None
+            elif empty_since is None:
+                empty_since = now
+            elif now - empty_since >= policy.grace and not room.inflight:
+                await self._unload(entry)
+                return
+
+    async def _snapshot(self, entry: OpenRoom) -> None:
+        room = entry.room
+        if room.inflight:
+            return  # an acknowledged-but-unapplied update would be missing from it
+        seq = room.last_seq
+        await self.store.save_snapshot(room.id, room.doc.get_update(), seq)
+        entry.snapshot_seq = seq
+
+    async def _flush(self, entry: OpenRoom) -> None:
+        await entry.filesync.save()
+        if entry.room.last_seq > entry.snapshot_seq:
+            await self._snapshot(entry)
+
+    async def _unload(self, entry: OpenRoom) -> None:
+        # Popped before any await: a peer arriving now loads the room afresh from the log.
+        self._open.pop(entry.room.id, None)
+        await self._flush(entry)
+        log.info("room unloaded", extra={"room": entry.room.id})
+
+    async def _shut(self, entry: OpenRoom, code: CloseCode, reason: str) -> None:
+        for peer in list(entry.room.peers):
+            peer.request_close(code, reason)
+        if entry.task is not None:
+            entry.task.cancel()
+        try:
+            await self._flush(entry)
+        except Exception:
+            log.exception("flush on shutdown failed", extra={"room": entry.room.id})
+        self._open.pop(entry.room.id, None)
+
+    async def flush_all(self) -> None:
+        for entry in list(self._open.values()):
+            await self._flush(entry)

@@ -1,0 +1,307 @@
+"""Room: one notebook's shared document, its peers, and the fan-out between them."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pycrdt import Doc
+
+from pairbook.errors import AuthError, HistoryError, ProtocolError, StoreError
+from pairbook.protocol.messages import (
+    AuthMessage,
+    AwarenessMessage,
+    PairbookMessage,
+    QueryAwareness,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    decode_message,
+    encode_awareness,
+    encode_pairbook,
+    encode_permission_denied,
+    encode_sync_step1,
+    encode_sync_step2,
+    encode_sync_update,
+)
+from pairbook.protocol.awareness import encode_awareness_update
+from pairbook.protocol.update import StructKind, UpdateSummary, decode_state_vector, decode_update
+from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.guard import admit_update, deletes_protected, spans_covered
+from pairbook.rooms.peer import Peer
+from pairbook.rooms.presence import Presence
+from pairbook.store.port import Store
+from pairbook.types import RoomId, UserId
+
+log = logging.getLogger("pairbook.room")
+
+
+class Room:
+    """One notebook being edited: the authoritative Doc, its peers and its durable log.
+
+    An update from a peer is validated, made durable in the log, applied once, and the
+    same frame is queued for every other live peer. Nothing reaches another peer before
+    the store has it.
+    """
+
+    def __init__(
+        self,
+        room_id: RoomId,
+        doc: Doc,
+        store: Store,
+        *,
+        history_id: str,
+        claims: dict[int, str],
+        protected_ids: frozenset[int],
+        last_seq: int,
+        counters: RoomCounters,
+        sync_timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.id = room_id
+        self.doc = doc
+        self.store = store
+        self.history_id = history_id
+        self.claims = claims
+        self.protected_ids = protected_ids
+        self.last_seq = last_seq
+        self.counters = counters
+        self.presence = Presence()
+        self.peers: set[Peer] = set()
+        self.changed = asyncio.Event()
+        self.last_change = 0.0
+        self.inflight = 0
+        self._sync_timeout = sync_timeout
+        self._clock = clock
+        self._state_vector = decode_state_vector(doc.get_state())
+        self._on_commit: list[Callable[[], None]] = []
+
+    def __repr__(self) -> str:
+        return f"Room({self.id!r}, peers={len(self.peers)})"
+
+    @property
+    def state_vector(self) -> dict[int, int]:
+        return self._state_vector
+
+    # -- joining and leaving -------------------------------------------------------------
+
+    def join(self, peer: Peer) -> None:
+        """Add a peer: send it the room's state vector (step 1) and who is present."""
+        self.peers.add(peer)
+        peer.send(encode_sync_step1(self.doc.get_state()))
+        present = self.presence.snapshot()
+        if present is not None:
+            peer.send(encode_awareness(present))
+
+    def leave(self, peer: Peer) -> None:
+        """Remove a peer and tell the others it has gone."""
+        self.peers.discard(peer)
+        removed = self.presence.remove(peer)
+        if removed:
+            self._broadcast(encode_awareness(encode_awareness_update(tuple(removed))), peer)
+        self.changed.set()
+
+    # -- incoming frames -----------------------------------------------------------------
+
+    async def receive(self, peer: Peer, frame: bytes) -> None:
+        """Handle one frame from a peer. Raises ProtocolError/AuthError/HistoryError/StoreError
+        for the connection to be closed with the matching code; the room is unaffected."""
+        received = time.perf_counter()
+        message = decode_message(frame)
+        if isinstance(message, SyncUpdate):
+            await self._on_update(peer, message.update, frame, received)
+        elif isinstance(message, AwarenessMessage):
+            self._on_awareness(peer, message)
+        elif isinstance(message, SyncStep1):
+            self._on_step1(peer, message.state_vector)
+        elif isinstance(message, SyncStep2):
+            await self._on_update(peer, message.update, None, received)
+        elif isinstance(message, QueryAwareness):
+            present = self.presence.snapshot()
+            if present is not None:
+                peer.send(encode_awareness(present))
+        elif isinstance(message, PairbookMessage):
+            peer.speaks_pairbook = True
+            peer.send(encode_pairbook(self._on_command(peer, message.body)))
+        elif isinstance(message, AuthMessage):
+            raise ProtocolError("clients do not send auth messages")
+
+    def _on_step1(self, peer: Peer, state_vector: bytes) -> None:
+        theirs = decode_state_vector(state_vector)
+        if self._covers(theirs):
+            self._answer_step1(peer, state_vector)
+        else:
+            # The peer has content we lack: it must come (step 2) and be admitted before we
+            # send ours, or a peer from another history would merge ours into duplicates.
+            peer.pending_state_vector = state_vector
+            peer.sync_deadline = self._clock() + self._sync_timeout
+
+    def _answer_step1(self, peer: Peer, state_vector: bytes) -> None:
+        peer.send(encode_sync_step2(self.doc.get_update(state_vector)))
+        if not peer.live:
+            peer.go_live()
+
+    def _covers(self, theirs: dict[int, int]) -> bool:
+        ours = self._state_vector
+        return all(clock <= ours.get(client, 0) for client, clock in theirs.items())
+
+    async def _on_update(
+        self, peer: Peer, update: bytes, frame: bytes | None, received: float
+    ) -> None:
+        summary = decode_update(update)
+        if not peer.role.can_edit:
+            if self._is_news(summary):
+                self.counters.refused_updates += 1
+                peer.send(encode_permission_denied("viewers cannot edit this notebook"))
+            return
+        admission = admit_update(
+            summary, self._state_vector, self.claims, peer.user.id, self.protected_ids
+        )
+        if deletes_protected(summary, self.protected_ids) and not spans_covered(
+            summary.delete_set, self._server_deletions(), self.protected_ids
+        ):
+            raise AuthError("pairbook's own maps are written by the server only")
+        if not admission.changes_content and not self._is_news(summary):
+            self._settle_pending(peer)
+            return  # nothing new: an echo, or a step 2 that repeats what the room has
+        for client in admission.claims:
+            self.claims[client] = peer.user.id
+        self.inflight += 1
+        try:
+            seq = await self.store.append(
+                self.id, update, peer.user.id, sorted(admission.new_client_ids)
+            )
+        except StoreError:
+            for client in admission.claims:
+                self.claims.pop(client, None)
+            raise
+        finally:
+            self.inflight -= 1
+        self.doc.apply_update(update)
+        self._advance(summary)
+        self.last_seq = max(self.last_seq, seq)
+        self._broadcast(frame if frame is not None else encode_sync_update(update), peer)
+        self.counters.updates += 1
+        self.counters.update_bytes += len(update)
+        self.counters.relay.observe(time.perf_counter() - received)
+        self._settle_pending(peer)
+        self._touch()
+
+    def _settle_pending(self, peer: Peer) -> None:
+        pending = peer.pending_state_vector
+        if pending is not None and self._covers(decode_state_vector(pending)):
+            self._answer_step1(peer, pending)
+
+    def _is_news(self, summary: UpdateSummary) -> bool:
+        """Whether an update holds anything the room does not have yet."""
+        for struct in summary.structs:
+            if struct.kind is not StructKind.SKIP and (
+                struct.clock + struct.length > self._state_vector.get(struct.client, 0)
+            ):
+                return True
+        return bool(summary.delete_set) and not spans_covered(
+            summary.delete_set, self._server_deletions()
+        )
+
+    def _server_deletions(self) -> dict[int, tuple[tuple[int, int], ...]]:
+        return decode_update(self.doc.get_update(self.doc.get_state())).delete_set
+
+    def _advance(self, summary: UpdateSummary) -> None:
+        sv = self._state_vector
+        for struct in summary.structs:
+            if struct.kind is not StructKind.SKIP:
+                end = struct.clock + struct.length
+                if end > sv.get(struct.client, 0):
+                    sv[struct.client] = end
+
+    def _on_awareness(self, peer: Peer, message: AwarenessMessage) -> None:
+        accepted = self.presence.accept(peer, message.entries)
+        if not accepted:
+            return
+        if accepted == list(message.entries):
+            payload = message.payload
+        else:
+            payload = encode_awareness_update(tuple(accepted))
+        self.counters.awareness_updates += 1
+        self._broadcast(encode_awareness(payload), peer)
+
+    def _on_command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
+        request_id = body.get("id")
+        command = body.get("command")
+        if command == "whoami":
+            return {
+                "id": request_id,
+                "ok": True,
+                "result": {
+                    "user": peer.user.to_json(),
+                    "role": peer.role.value,
+                    "room": self.id,
+                    "history": self.history_id,
+                },
+            }
+        if command == "presence":
+            return {"id": request_id, "ok": True, "result": {"users": self.presence.users()}}
+        return {
+            "id": request_id,
+            "ok": False,
+            "error": f"unknown command {command!r}; this server knows: whoami, presence",
+        }
+
+    # -- server-side edits ---------------------------------------------------------------
+
+    async def apply_server_edit(self, edit: Callable[[Doc], None], author: UserId) -> int | None:
+        """Make an edit as the server (e.g. a notebook reloaded from disk), log and relay it."""
+        before = self.doc.get_state()
+        edit(self.doc)
+        update = self.doc.get_update(before)
+        summary = decode_update(update)
+        if not summary.structs and not summary.delete_set:
+            return None
+        client = self.doc.client_id
+        self.claims.setdefault(client, author)
+        seq = await self.store.append(self.id, update, author, [client])
+        self._advance(summary)
+        self.last_seq = max(self.last_seq, seq)
+        self._broadcast(encode_sync_update(update), None)
+        self._touch()
+        return seq
+
+    # -- fan-out -------------------------------------------------------------------------
+
+    def _broadcast(self, frame: bytes, sender: Peer | None) -> None:
+        sent = 0
+        for other in self.peers:
+            if other is not sender and other.live:
+                other.send(frame)
+                sent += 1
+        self.counters.relayed_frames += sent
+
+    def notify(self, event: dict[str, Any]) -> None:
+        """Send a pairbook event to the peers that speak pairbook's commands."""
+        frame = encode_pairbook(event)
+        for peer in self.peers:
+            if peer.speaks_pairbook and peer.live:
+                peer.send(frame)
+
+    def _touch(self) -> None:
+        self.last_change = self._clock()
+        self.changed.set()
+
+    def expired_syncs(self) -> list[Peer]:
+        """Peers that started a sync and never sent what they have."""
+        now = self._clock()
+        return [
+            p for p in self.peers if p.sync_deadline is not None and p.sync_deadline < now
+        ]
+
+    def log_refusal(self, peer: Peer, error: Exception) -> None:
+        kind = type(error).__name__
+        log.warning(
+            "refused frame", extra={"room": self.id, "peer": peer.key, "user": peer.user.id,
+                                    "error": kind, "reason": str(error)}
+        )
+        if isinstance(error, HistoryError | AuthError):
+            self.counters.refused_updates += 1

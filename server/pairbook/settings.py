@@ -1,0 +1,60 @@
+"""Settings: every knob of a pairbook server in one frozen object."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+ServerKind = Literal["granian", "uvicorn"]
+Durability = Literal["normal", "full"]
+
+SETTINGS_ENV = "PAIRBOOK_SETTINGS"
+"""Environment variable carrying the JSON settings from the CLI into the ASGI worker process."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a pairbook server needs to know; built once by the CLI, never mutated."""
+
+    root: Path
+    state_dir: Path
+    store_url: str
+    owner_token: str
+    host: str = "127.0.0.1"
+    port: int = 8888
+    server: ServerKind = "granian"
+    durability: Durability = "normal"
+    allowed_origins: tuple[str, ...] = ()
+    autosave_delay: float = 1.0
+    file_poll_interval: float = 2.0
+    room_grace: float = 30.0
+    snapshot_every: int = 500
+    max_frame_bytes: int = 64 * 1024 * 1024
+    max_messages_per_second: float = 400.0
+    message_burst: int = 2000
+    send_queue_frames: int = 4096
+    sync_timeout: float = 15.0
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "info"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """A copy with some fields replaced."""
+        return replace(self, **changes)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["root"] = str(self.root)
+        data["state_dir"] = str(self.state_dir)
+        data["allowed_origins"] = list(self.allowed_origins)
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> Settings:
+        data = json.loads(text)
+        data["root"] = Path(data["root"])
+        data["state_dir"] = Path(data["state_dir"])
+        data["allowed_origins"] = tuple(data.get("allowed_origins", ()))
+        return cls(**data)

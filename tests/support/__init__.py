@@ -1,0 +1,1 @@
+"""Helpers shared by the integration and interop tests: a real server process and clients."""

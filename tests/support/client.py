@@ -1,0 +1,157 @@
+"""Test clients: a pycrdt Doc synced through pycrdt's own Provider, and a raw peer."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+import websockets
+from pycrdt import Array, Doc, Map, Provider, Text
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
+
+
+class _WebsocketChannel:
+    """pycrdt's Channel over a `websockets` client connection."""
+
+    def __init__(self, ws: ClientConnection, path: str) -> None:
+        self._ws = ws
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def __aiter__(self) -> _WebsocketChannel:
+        return self
+
+    async def __anext__(self) -> bytes:
+        try:
+            return await self.recv()
+        except ConnectionClosed:
+            raise StopAsyncIteration from None
+
+    async def send(self, message: bytes) -> None:
+        try:
+            await self._ws.send(message)
+        except ConnectionClosed:
+            pass
+
+    async def recv(self) -> bytes:
+        message = await self._ws.recv()
+        return message if isinstance(message, bytes) else message.encode()
+
+
+async def wait_until(doc: Doc, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for the document to satisfy `predicate`, woken by its own change events."""
+    changed = asyncio.Event()
+    subscription = doc.observe(lambda _event: changed.set())
+    try:
+        async with asyncio.timeout(timeout):
+            while not predicate():
+                await changed.wait()
+                changed.clear()
+    finally:
+        doc.unobserve(subscription)
+
+
+class YClient:
+    """A stock pycrdt peer of a room: `async with YClient(url) as client:`."""
+
+    def __init__(self, url: str, doc: Doc | None = None) -> None:
+        self.url = url
+        self.doc: Doc = doc if doc is not None else Doc()
+        self.ws: ClientConnection | None = None
+        self._provider: Provider | None = None
+
+    async def __aenter__(self) -> Self:
+        self.ws = await websockets.connect(self.url, max_size=None)
+        self._provider = Provider(self.doc, _WebsocketChannel(self.ws, self.url))
+        await self._provider.__aenter__()
+        async with asyncio.timeout(10):
+            await self._provider.synced.wait()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._provider is not None:
+            await self._provider.stop()
+        if self.ws is not None:
+            await self.ws.close()
+
+    @property
+    def cells(self) -> Array[Any]:
+        return self.doc.get("cells", type=Array)
+
+    def source(self, index: int) -> str:
+        return str(self.cells[index]["source"])
+
+    def type_into(self, index: int, offset: int, text: str) -> None:
+        ysource: Text = self.cells[index]["source"]
+        ysource.insert(offset, text)
+
+    def add_code_cell(self, cell_id: str, source: str) -> None:
+        self.cells.append(
+            Map(
+                {
+                    "id": cell_id,
+                    "cell_type": "code",
+                    "source": Text(source),
+                    "metadata": Map(),
+                    "outputs": Array(),
+                    "execution_count": None,
+                    "execution_state": "idle",
+                }
+            )
+        )
+
+    def sources(self) -> list[str]:
+        return [str(cell["source"]) for cell in self.cells]
+
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+        await wait_until(self.doc, predicate, timeout)
+
+
+class RawPeer:
+    """A bare websocket to a room, for speaking (or mis-speaking) the protocol by hand."""
+
+    def __init__(self, url: str, **connect: Any) -> None:
+        self.url = url
+        self.connect = connect
+        self.ws: ClientConnection | None = None
+
+    async def __aenter__(self) -> Self:
+        self.ws = await websockets.connect(self.url, max_size=None, **self.connect)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+
+    async def send(self, frame: bytes) -> None:
+        assert self.ws is not None
+        await self.ws.send(frame)
+
+    async def recv(self, timeout: float = 10.0) -> bytes:
+        assert self.ws is not None
+        async with asyncio.timeout(timeout):
+            message = await self.ws.recv()
+        assert isinstance(message, bytes)
+        return message
+
+    async def closed_with(self, timeout: float = 10.0) -> tuple[int | None, str]:
+        """Read until the server closes; return its close code and reason."""
+        assert self.ws is not None
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    await self.ws.recv()
+        except ConnectionClosed as closed:
+            rcvd = closed.rcvd
+            return (rcvd.code, rcvd.reason) if rcvd is not None else (None, "")

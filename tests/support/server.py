@@ -1,0 +1,136 @@
+"""A real `pairbook serve` process for integration tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+from urllib.parse import quote
+
+REPO = Path(__file__).resolve().parents[2]
+PAIRBOOK = Path(sys.executable).parent / "pairbook"
+OWNER_TOKEN = "owner-test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """Starts pairbook in its own process group; stops it politely (SIGINT) or not (SIGKILL)."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        store: str | None = None,
+        server: str = "granian",
+        args: tuple[str, ...] = (),
+        port: int | None = None,
+    ) -> None:
+        self.root = root
+        self.store = store
+        self.server = server
+        self.args = args
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = root.parent / f"pairbook-{self.port}.log"
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ws_url(self, notebook: str, token: str = OWNER_TOKEN) -> str:
+        return f"ws://127.0.0.1:{self.port}/rooms/{quote(notebook)}?token={quote(token)}"
+
+    def start(self) -> Self:
+        command = [
+            str(PAIRBOOK), "serve", str(self.root), "--port", str(self.port),
+            "--owner-token", OWNER_TOKEN, "--server", self.server,
+            "--autosave-delay", "0.1", "--log-format", "json", *self.args,
+        ]  # fmt: skip
+        if self.store is not None:
+            command += ["--store", self.store]
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pairbook exited early:\n{self.log()}")
+            try:
+                with urllib.request.urlopen(self.base + "/api/health", timeout=1) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.05)  # readiness poll of a process we just started
+        raise RuntimeError(f"pairbook did not become healthy in 30 s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self) -> int:
+        """Ctrl-C: a clean shutdown that flushes the store and saves notebooks."""
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGINT)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+                raise RuntimeError(f"pairbook did not stop on SIGINT:\n{self.log()}") from None
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        """kill -9 of the whole process tree: nothing gets a chance to flush."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def get(self, path: str, token: str | None = OWNER_TOKEN) -> tuple[int, object]:
+        return self.request("GET", path, token=token)
+
+    def request(
+        self, method: str, path: str, body: object = None, token: str | None = OWNER_TOKEN
+    ) -> tuple[int, object]:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        if token is not None:
+            req.add_header("Authorization", f"Bearer {token}")
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                raw = response.read()
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            status = exc.code
+        try:
+            return status, json.loads(raw)
+        except ValueError:
+            return status, raw.decode(errors="replace")
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.stop()
