@@ -1,0 +1,232 @@
+"""The .ipynb format: reading a file into plain nbformat 4 JSON, validating, serialising."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import nbformat.v4
+
+from pairbook.errors import NotebookError
+from pairbook.notebook.cell_ids import assign_cell_ids, derive_cell_id
+from pairbook.notebook.normal_form import TRANSIENT_NOTEBOOK_METADATA, to_plain_json
+
+NBFORMAT = 4
+NBFORMAT_MINOR: int = nbformat.v4.nbformat_minor
+"""The nbformat version every notebook is upgraded to: 4 and the latest minor (5 today)."""
+
+_CONVERSION_ERRORS = (AttributeError, KeyError, TypeError, ValueError, nbformat.ValidationError)
+
+
+@dataclass(frozen=True)
+class FileFingerprint:
+    """What a notebook file looked like when pairbook last read or wrote it."""
+
+    mtime_ns: int
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, raw: bytes, stat: os.stat_result) -> FileFingerprint:
+        return cls(stat.st_mtime_ns, stat.st_size, hashlib.sha256(raw).hexdigest())
+
+
+@dataclass(frozen=True)
+class NotebookContent:
+    """A notebook read from a file: plain nbformat 4 JSON, the file's bytes, its fingerprint."""
+
+    nb: dict[str, Any]
+    raw: bytes
+    fingerprint: FileFingerprint
+
+
+def read_notebook(path: Path) -> NotebookContent:
+    """Read, upgrade to nbformat 4.5 and validate one .ipynb file.
+
+    Cells without an id get one derived from the file's hash and their position, never a
+    random one, so that reading the same file twice gives the same notebook.
+    """
+    try:
+        with path.open("rb") as file:
+            stat = os.fstat(file.fileno())
+            raw = file.read()
+    except FileNotFoundError:
+        raise NotebookError(f"{path}: no such notebook; check the path") from None
+    except IsADirectoryError:
+        raise NotebookError(f"{path}: is a directory, not a notebook file") from None
+    except OSError as exc:
+        raise NotebookError(f"{path}: cannot be read ({exc.strerror}); check permissions") from exc
+    fingerprint = FileFingerprint.of(raw, stat)
+    nb = parse_notebook(raw, name=str(path), salt=fingerprint.sha256)
+    return NotebookContent(nb=nb, raw=raw, fingerprint=fingerprint)
+
+
+def parse_notebook(raw: bytes, *, name: str, salt: str) -> dict[str, Any]:
+    """Parse .ipynb bytes into valid nbformat 4.5 JSON; `salt` seeds the ids of id-less cells."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotebookError(
+            f"{name}: is not UTF-8 text (bad byte at offset {exc.start}); "
+            "save it as UTF-8 or restore it from version control"
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(
+            f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}; "
+            "fix the file by hand or restore it from version control"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("nbformat"), int):
+        raise NotebookError(
+            f"{name}: is JSON but not a Jupyter notebook (no integer 'nbformat' key at the top)"
+        )
+    major = data["nbformat"]
+    minor = data.get("nbformat_minor", 0)
+    if major not in nbformat.versions or not isinstance(minor, int):
+        raise NotebookError(
+            f"{name}: nbformat {major}.{minor} is not supported; "
+            f"open and save it with a current Jupyter to upgrade it to {NBFORMAT}.{NBFORMAT_MINOR}"
+        )
+    had_ids = (major, minor) >= (NBFORMAT, 5)
+    if major == NBFORMAT:
+        data = copy.deepcopy(data)
+        if had_ids:
+            _fill_cell_ids(data, name, salt)
+        elif isinstance(data.get("cells"), list):
+            # Ids in a pre-4.5 file break its schema, and are replaced below anyway.
+            for cell in data["cells"]:
+                if isinstance(cell, dict):
+                    cell.pop("id", None)
+        _check_valid(data, name)
+    try:
+        node = nbformat.versions[major].to_notebook_json(data, minor=minor)
+        node = nbformat.convert(node, NBFORMAT)  # type: ignore[no-untyped-call]
+    except _CONVERSION_ERRORS as exc:
+        raise NotebookError(
+            f"{name}: nbformat {major}.{minor} notebook cannot be upgraded to "
+            f"{NBFORMAT}.{NBFORMAT_MINOR} ({exc}); open and save it with a current Jupyter"
+        ) from None
+    nb: dict[str, Any] = to_plain_json(node)
+    _strip_transient_metadata(nb)
+    if not had_ids:
+        # nbformat's upgrade gave every cell a random id: replace them all.
+        for cell in nb.get("cells", []):
+            cell.pop("id", None)
+        _fill_cell_ids(nb, name, salt)
+    nb["nbformat_minor"] = max(int(nb.get("nbformat_minor", 0)), NBFORMAT_MINOR)
+    validate_notebook(nb, name=name)
+    return nb
+
+
+def validate_notebook(nb: dict[str, Any], *, name: str = "notebook") -> None:
+    """Raise NotebookError unless `nb` is a valid nbformat 4.5+ notebook with unique ids."""
+    if nb.get("nbformat") != NBFORMAT:
+        raise NotebookError(
+            f"{name}: expected nbformat {NBFORMAT}, got {nb.get('nbformat')!r}; "
+            "convert it before saving"
+        )
+    cells = nb.get("cells")
+    if isinstance(cells, list):
+        seen: set[object] = set()
+        for index, cell in enumerate(cells):
+            if not isinstance(cell, dict):
+                continue  # the schema check below names it
+            cell_id = cell.get("id")
+            if cell_id is None:
+                raise NotebookError(f"{name}: cells[{index}] has no id; give every cell an id")
+            if cell_id in seen:
+                raise NotebookError(
+                    f"{name}: cells[{index}] repeats the id {cell_id!r}; make cell ids unique"
+                )
+            seen.add(cell_id)
+    _check_valid(nb, name)
+
+
+def serialize_notebook(nb: dict[str, Any], *, name: str = "notebook") -> bytes:
+    """The exact bytes pairbook writes: nbformat's JSON (indent 1, sorted keys) and a newline.
+
+    These are the bytes JupyterLab writes too, so a file it saved serialises unchanged.
+    Raises NotebookError, naming `name`, for a notebook nbformat would not validate.
+    """
+    validate_notebook(nb, name=name)
+    # nbformat.writes(nb, version=4) validates again and only logs failures: call the v4
+    # writer it delegates to, which produces the same text.
+    node = nbformat.from_dict(nb)  # type: ignore[no-untyped-call]
+    text: str = nbformat.v4.writes(node)  # type: ignore[no-untyped-call]
+    return (text + "\n").encode("utf-8")
+
+
+def new_notebook() -> dict[str, Any]:
+    """An empty nbformat 4.5 notebook: one empty code cell and a python3 kernelspec."""
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": derive_cell_id("pairbook:new-notebook", set()),
+                "metadata": {},
+                "outputs": [],
+                "source": "",
+            }
+        ],
+        "metadata": {
+            "kernelspec": {
+                "display_name": "Python 3 (ipykernel)",
+                "language": "python",
+                "name": "python3",
+            },
+            "language_info": {"name": "python"},
+        },
+        "nbformat": NBFORMAT,
+        "nbformat_minor": NBFORMAT_MINOR,
+    }
+
+
+def _fill_cell_ids(nb: dict[str, Any], name: str, salt: str) -> None:
+    """Give missing, invalid and repeated cell ids deterministic replacements, in place."""
+    cells = nb.get("cells")
+    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+        raise NotebookError(f"{name}: 'cells' is not a list of cell objects")
+    ids = assign_cell_ids([cell.get("id") for cell in cells], salt)
+    for cell, cell_id in zip(cells, ids, strict=True):
+        cell["id"] = cell_id
+
+
+def _strip_transient_metadata(nb: dict[str, Any]) -> None:
+    metadata = nb.get("metadata")
+    if isinstance(metadata, dict):
+        for key in TRANSIENT_NOTEBOOK_METADATA:
+            metadata.pop(key, None)
+
+
+def _check_valid(nb: dict[str, Any], name: str) -> None:
+    try:
+        # Ids are complete and unique by now, so validate() neither warns nor repairs.
+        nbformat.validate(nb)
+    except nbformat.ValidationError as exc:
+        raise NotebookError(
+            f"{name}: not a valid notebook: {_describe(exc)}; fix that part of the file "
+            "or restore it from version control"
+        ) from None
+
+
+def _describe(error: Any) -> str:
+    """'cells[2].outputs[0]: <message>' from a jsonschema-style validation error."""
+    path = ""
+    for part in getattr(error, "relative_path", None) or getattr(error, "path", None) or ():
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    message = str(getattr(error, "message", None) or error).splitlines()[0]
+    if len(message) > _MESSAGE_LIMIT:
+        message = message[: _MESSAGE_LIMIT - 1] + "…"
+    return f"{path.lstrip('.')}: {message}" if path else message
+
+
+_MESSAGE_LIMIT = 200
+"""jsonschema quotes the failing value in full: a whole cell can be megabytes."""
