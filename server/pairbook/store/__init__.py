@@ -1,0 +1,71 @@
+"""Persistence: the durable per-room log of Yjs updates, snapshots, meta and client claims.
+
+`store` knows bytes and records, not websockets or documents: merging updates into a
+snapshot is the caller's job. Back ends are picked by URL with `open_store`.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import parse_qs, urlsplit
+
+from pairbook.errors import StoreError
+from pairbook.store.connection import SYNCHRONOUS_MODES, Synchronous
+from pairbook.store.memory import MemoryStore
+from pairbook.store.port import Store
+from pairbook.store.records import RoomLog, StoreStats, UpdateRecord
+from pairbook.store.sqlite import SQLiteStore
+
+__all__ = [
+    "MemoryStore",
+    "RoomLog",
+    "SQLiteStore",
+    "Store",
+    "StoreStats",
+    "Synchronous",
+    "UpdateRecord",
+    "open_store",
+]
+
+ACCEPTED = "memory://, sqlite:///relative/path, sqlite:////absolute/path or a file path"
+_LATER = ("redis", "postgres", "postgresql")
+
+
+def open_store(
+    url_or_path: str | os.PathLike[str], *, synchronous: Synchronous | None = None
+) -> Store:
+    """The store a URL or path names, not yet opened (use `async with open_store(...) as store`).
+
+    `memory://` keeps everything in this process; a file path or `sqlite:///path` (SQLAlchemy
+    style: four slashes for an absolute path) is an SQLite file. `?synchronous=full` in the
+    URL, or the `synchronous` argument, trades append latency for surviving power loss.
+    """
+    text = os.fspath(url_or_path)
+    if "://" not in text:
+        return SQLiteStore(text, synchronous=synchronous or "normal")
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme == "memory":
+        return MemoryStore()
+    if scheme == "sqlite":
+        path = text[len("sqlite:///") :].split("?", 1)[0] if text.startswith("sqlite:///") else ""
+        if not path:
+            raise StoreError(f"store URL {text!r} names no file; write it as {ACCEPTED}")
+        return SQLiteStore(path, synchronous=synchronous or _synchronous_in(parts.query, text))
+    if scheme in _LATER:
+        raise StoreError(
+            f"store URL {text!r}: the {scheme} back end is not available yet; use {ACCEPTED}"
+        )
+    raise StoreError(f"unknown store URL scheme {scheme!r} in {text!r}; use {ACCEPTED}")
+
+
+def _synchronous_in(query: str, text: str) -> Synchronous:
+    values = parse_qs(query).get("synchronous", ["normal"])
+    value = values[-1].lower()
+    if value == "normal":
+        return "normal"
+    if value == "full":
+        return "full"
+    raise StoreError(
+        f"store URL {text!r}: synchronous={value!r} is not one of {', '.join(SYNCHRONOUS_MODES)}"
+    )

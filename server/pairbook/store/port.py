@@ -1,0 +1,71 @@
+"""The `Store` port: the durable, per-room log of Yjs updates that every back end implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol, Self
+
+from pairbook.store.records import RoomLog, StoreStats, UpdateRecord
+
+
+class Store(Protocol):
+    """A room's log is the source of truth of its document; a store keeps the logs of all rooms.
+
+    Every method raises `pairbook.errors.StoreError` when the store is not open or the log
+    cannot be read or written. `MemoryStore` is the reference for the behaviour.
+    """
+
+    async def open(self) -> None:
+        """Make the store usable; raises StoreError when it cannot be opened."""
+
+    async def close(self) -> None:
+        """Flush every pending write, then release the store. Closing twice is harmless."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def append(
+        self, room: str, update: bytes, user_id: str, client_ids: Sequence[int]
+    ) -> int:
+        """Append an update to the room's log and return its seq (1, 2, 3... per room).
+
+        When the awaitable returns, the record is durable. Every client id not yet claimed
+        in the room becomes owned by `user_id` (first claim wins, never overwritten).
+        """
+
+    async def load(self, room: str) -> RoomLog | None:
+        """The room's newest snapshot and the records after it; None when nothing is stored."""
+
+    async def save_snapshot(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+        """Keep `snapshot` as the merge of records 1..upto_seq; an older one is ignored."""
+
+    async def prune(self, room: str, upto_seq: int) -> int:
+        """Delete records with seq <= upto_seq and return how many; refuses beyond the snapshot."""
+
+    async def set_meta(self, room: str, key: str, value: str) -> None:
+        """Set one of the room's key/values (e.g. "history_id")."""
+
+    async def claim(self, room: str, client_id: int, user_id: str) -> None:
+        """Give `client_id` to `user_id` in the room unless someone already owns it."""
+
+    async def rooms(self) -> list[str]:
+        """Every room with anything stored, sorted."""
+
+    async def drop_room(self, room: str) -> None:
+        """Forget a room entirely: records, snapshot, meta and claims; seqs restart at 1."""
+
+    async def records(
+        self, room: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[UpdateRecord]:
+        """Records with seq > after_seq in seq order, at most `limit` of them."""
+
+    def stats(self) -> StoreStats:
+        """Counters for /metrics."""
+        ...

@@ -1,0 +1,55 @@
+"""The records a store keeps and hands back: log entries, a loaded room, counters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateRecord:
+    """One Yjs update in a room's log, with who sent it and when."""
+
+    room: str
+    seq: int
+    """Position in the room's log: 1, 2, 3... with no gaps."""
+    update: bytes
+    user_id: str
+    client_ids: tuple[int, ...]
+    """The Yjs client ids whose changes the update carries."""
+    ts: float
+    """Wall-clock time (seconds since the epoch) at which the update was appended."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoomLog:
+    """Everything needed to rebuild a room: the newest snapshot and the records after it."""
+
+    snapshot: bytes | None
+    """The merged Yjs update of every record with seq <= snapshot_seq; None without snapshot."""
+    snapshot_seq: int
+    """The last seq the snapshot covers; 0 when there is no snapshot."""
+    updates: tuple[UpdateRecord, ...]
+    """Records with seq > snapshot_seq, in seq order."""
+    meta: dict[str, str]
+    claims: dict[int, str]
+    """Yjs client id -> the user id that owns it in this room."""
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the newest record (or of the snapshot when no record follows it)."""
+        return self.updates[-1].seq if self.updates else self.snapshot_seq
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Counters for /metrics."""
+
+    appends: int = 0
+    """Appends acknowledged (committed) since the store was created."""
+    commits: int = 0
+    """Transactions committed; with group commit, one carries many appends."""
+    failed_commits: int = 0
+    pending: int = 0
+    """Writes queued or in flight, not yet committed."""
+    last_commit_seconds: float = 0.0
+    """How long the newest commit took, from taking its batch to the end of COMMIT."""

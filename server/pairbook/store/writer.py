@@ -1,0 +1,344 @@
+"""`Writer`: the one thread that writes a SQLite store, committing queued writes in groups.
+
+Group commit: coroutines put their writes on a queue and await a future. The writer thread
+takes everything queued, writes it in one transaction, commits, and only then settles every
+future of the batch through its event loop. Writes queued while a commit is in flight form
+the next batch, so under load one commit (one fsync with synchronous=full) serves many
+appends, and a lone append is never kept waiting for company.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pairbook.errors import StoreError
+from pairbook.store.checkpointer import Checkpointer
+from pairbook.store.connection import WAL_SIZE_LIMIT, describe_error
+from pairbook.store.records import StoreStats
+
+T = TypeVar("T")
+
+_INSERT_RECORD = (
+    'INSERT INTO records (room, seq, ts, user_id, client_ids, "update") VALUES (?, ?, ?, ?, ?, ?)'
+)
+_INSERT_CLAIM = "INSERT OR IGNORE INTO claims (room, client_id, user_id) VALUES (?, ?, ?)"
+CHECKPOINT_COMMITS = 300
+"""Commits between checkpoints: about SQLite's 1000-page default for one-append commits."""
+CHECKPOINT_BYTES = 4 * 1024 * 1024
+"""Update bytes between checkpoints, for large commits."""
+WAL_SIZE_VALVE = 2 * WAL_SIZE_LIMIT
+"""Past this, the writer checkpoints itself: under non-stop writes the Checkpointer never
+catches up completely, and only a complete checkpoint lets SQLite restart the log."""
+
+_LAST_SEQ = """SELECT MAX(last) FROM (
+    SELECT MAX(seq) AS last FROM records WHERE room = ?
+    UNION ALL SELECT upto_seq FROM snapshots WHERE room = ?
+)"""
+
+
+class Sequences:
+    """The last seq of every room the writer has written, read from the file on first use.
+
+    A snapshot counts: once pruned, records no longer say how far a room's log went.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[str, int] = {}
+
+    def last(self, conn: sqlite3.Connection, room: str) -> int:
+        last = self._last.get(room)
+        if last is None:
+            (found,) = conn.execute(_LAST_SEQ, (room, room)).fetchone()
+            last = self._last[room] = found or 0
+        return last
+
+    def advance(self, conn: sqlite3.Connection, room: str) -> int:
+        seq = self._last[room] = self.last(conn, room) + 1
+        return seq
+
+    def forget(self, room: str) -> None:
+        self._last.pop(room, None)
+
+    def clear(self) -> None:
+        self._last.clear()
+
+
+Operation = Callable[[sqlite3.Connection, Sequences], T]
+"""A write run by the writer thread inside a batch's transaction."""
+
+
+@dataclass(slots=True)
+class _Job:
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+@dataclass(slots=True)
+class _Append(_Job):
+    room: str
+    update: bytes
+    user_id: str
+    client_ids: tuple[int, ...]
+    ts: float
+
+
+@dataclass(slots=True)
+class _Operation(_Job):
+    run: Operation[Any]
+
+
+@dataclass(slots=True)
+class _Stop(_Job):
+    pass
+
+
+@dataclass(slots=True)
+class Counters:
+    """What the writer has done, kept across reopenings of one store."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    appends: int = 0
+    commits: int = 0
+    failed_commits: int = 0
+    submitted: int = 0
+    settled: int = 0
+    last_commit_seconds: float = 0.0
+
+    def snapshot(self) -> StoreStats:
+        with self.lock:
+            return StoreStats(
+                appends=self.appends,
+                commits=self.commits,
+                failed_commits=self.failed_commits,
+                pending=self.submitted - self.settled,
+                last_commit_seconds=self.last_commit_seconds,
+            )
+
+
+# (job, True, result) or (job, False, exception)
+_Outcome = tuple[_Job, bool, Any]
+
+
+class Writer:
+    """Owns the write connection; every write of the store goes through its queue."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        path: Path,
+        checkpointer: Checkpointer,
+        counters: Counters,
+        timer: Callable[[], float],
+    ) -> None:
+        self._conn = conn
+        self._path = path
+        self._wal_path = path.with_name(path.name + "-wal")
+        self._checkpointer = checkpointer
+        self._commits_since_checkpoint = 0
+        self._bytes_since_checkpoint = 0
+        self._counters = counters
+        self._timer = timer
+        self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._sequences = Sequences()
+        self._thread = threading.Thread(
+            target=self._main, name="pairbook-store-writer", daemon=True
+        )
+
+    def start(self) -> None:
+        self._checkpointer.start()
+        self._thread.start()
+
+    def append(
+        self, room: str, update: bytes, user_id: str, client_ids: tuple[int, ...], ts: float
+    ) -> asyncio.Future[int]:
+        loop = asyncio.get_running_loop()
+        job = _Append(loop, loop.create_future(), room, update, user_id, client_ids, ts)
+        return self._put(job)
+
+    def submit(self, run: Operation[T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        return self._put(_Operation(loop, loop.create_future(), run))
+
+    def stop(self) -> asyncio.Future[None]:
+        """Commit everything queued so far, checkpoint the WAL and close the connection."""
+        loop = asyncio.get_running_loop()
+        return self._put(_Stop(loop, loop.create_future()))
+
+    def _put(self, job: _Job) -> asyncio.Future[Any]:
+        with self._counters.lock:
+            self._counters.submitted += 1
+        self._queue.put(job)
+        return job.future
+
+    # --- the writer thread ---------------------------------------------------------------
+
+    def _main(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            writes = [job for job in batch if not isinstance(job, _Stop)]
+            stops = [job for job in batch if isinstance(job, _Stop)]
+            if writes:
+                _settle(self._commit(writes))
+            if stops:
+                _settle(self._shutdown(stops))
+                return
+
+    def _commit(self, batch: list[_Job]) -> list[_Outcome]:
+        started = self._timer()
+        outcomes: list[_Outcome] = []
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._write(batch, outcomes)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):  # keep the error that matters
+                        conn.execute("ROLLBACK")
+                raise
+        except Exception as exc:
+            # Nothing of this batch is in the file: every job fails, none silently.
+            self._sequences.clear()
+            error = self._describe(exc)
+            own_errors = {id(job): value for job, ok, value in outcomes if not ok}
+            outcomes = [(job, False, own_errors.get(id(job), error)) for job in batch]
+            with self._counters.lock:
+                self._counters.failed_commits += 1
+                self._counters.settled += len(batch)
+            return outcomes
+        appends = [job for job in batch if isinstance(job, _Append)]
+        with self._counters.lock:
+            self._counters.commits += 1
+            self._counters.appends += len(appends)
+            self._counters.settled += len(batch)
+            self._counters.last_commit_seconds = self._timer() - started
+        self._after_commit(sum(len(job.update) for job in appends))
+        return outcomes
+
+    def _after_commit(self, written: int) -> None:
+        self._commits_since_checkpoint += 1
+        self._bytes_since_checkpoint += written
+        if (
+            self._commits_since_checkpoint < CHECKPOINT_COMMITS
+            and self._bytes_since_checkpoint < CHECKPOINT_BYTES
+        ):
+            return
+        self._commits_since_checkpoint = self._bytes_since_checkpoint = 0
+        try:
+            oversized = self._wal_path.stat().st_size > WAL_SIZE_VALVE
+        except OSError:
+            oversized = False
+        if not oversized:
+            self._checkpointer.request()
+            return
+        # The futures of this batch are not settled yet: this costs them latency, rarely.
+        with contextlib.suppress(sqlite3.Error):
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _write(self, batch: list[_Job], outcomes: list[_Outcome]) -> None:
+        start = 0
+        while start < len(batch):
+            job = batch[start]
+            if isinstance(job, _Operation):
+                self._run_operation(job, outcomes)
+                start += 1
+                continue
+            end = start
+            while end < len(batch) and isinstance(batch[end], _Append):
+                end += 1
+            self._write_appends(batch[start:end], outcomes)
+            start = end
+
+    def _write_appends(self, appends: list[_Job], outcomes: list[_Outcome]) -> None:
+        records: list[tuple[str, int, float, str, str, bytes]] = []
+        claims: list[tuple[str, int, str]] = []
+        for job in appends:
+            assert isinstance(job, _Append)
+            seq = self._sequences.advance(self._conn, job.room)
+            ids = json.dumps(job.client_ids, separators=(",", ":"))
+            records.append((job.room, seq, job.ts, job.user_id, ids, job.update))
+            claims.extend((job.room, client_id, job.user_id) for client_id in job.client_ids)
+            outcomes.append((job, True, seq))
+        self._conn.executemany(_INSERT_RECORD, records)
+        if claims:
+            self._conn.executemany(_INSERT_CLAIM, claims)
+
+    def _run_operation(self, job: _Operation, outcomes: list[_Outcome]) -> None:
+        # A savepoint lets one refused operation fail alone; an sqlite3 error fails the batch.
+        self._conn.execute("SAVEPOINT operation")
+        try:
+            result = job.run(self._conn, self._sequences)
+        except sqlite3.Error:
+            raise
+        except Exception as exc:
+            self._conn.execute("ROLLBACK TO operation")
+            self._conn.execute("RELEASE operation")
+            outcomes.append((job, False, exc))
+        else:
+            self._conn.execute("RELEASE operation")
+            outcomes.append((job, True, result))
+
+    def _shutdown(self, stops: Sequence[_Job]) -> list[_Outcome]:
+        outcome: tuple[bool, Any] = (True, None)
+        try:
+            self._checkpointer.stop()
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            outcome = (False, describe_error(exc, self._path, "checkpoint store"))
+        finally:
+            self._conn.close()
+            with self._counters.lock:
+                self._counters.settled += len(stops)
+        return [(job, *outcome) for job in stops]
+
+    def _describe(self, exc: Exception) -> StoreError:
+        if isinstance(exc, sqlite3.Error):
+            return describe_error(exc, self._path, "write to store")
+        error = StoreError(
+            f"cannot write to store {self._path}: unexpected {exc!r}; "
+            "this is a pairbook bug, please report it"
+        )
+        error.__cause__ = exc
+        return error
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    """Hand every outcome to its event loop, one wake-up per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[0].loop, []).append(outcome)
+    for loop, settled in by_loop.items():
+        # A closed loop has nobody left waiting.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle_in_loop, settled)
+
+
+def _settle_in_loop(outcomes: list[_Outcome]) -> None:
+    for job, ok, value in outcomes:
+        if job.future.done():
+            continue  # the caller was cancelled; the write stands all the same
+        if ok:
+            job.future.set_result(value)
+        elif isinstance(value, StoreError):
+            # A fresh exception per caller: one shared instance would pile up tracebacks.
+            error = StoreError(*value.args)
+            error.__cause__ = value.__cause__
+            job.future.set_exception(error)
+        else:
+            job.future.set_exception(value)
