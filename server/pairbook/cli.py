@@ -86,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--autosave-delay", type=float, default=1.0)
     serve.add_argument("--room-grace", type=float, default=30.0,
                        help="seconds an empty room stays loaded")
+    serve.add_argument("--send-queue", type=int, default=4096,
+                       help="frames queued for a peer before it is disconnected as too slow")
+    serve.add_argument("--send-timeout", type=float, default=10.0,
+                       help="seconds one send may block before the peer is dropped as too slow")
+    serve.add_argument("--max-frame", type=int, default=64 * 1024 * 1024,
+                       help="largest websocket frame accepted, in bytes")
     serve.add_argument("--log-format", choices=["text", "json"], default="text")
     serve.add_argument("--log-level", default="info")
     return parser
@@ -137,6 +143,9 @@ def serve(args: argparse.Namespace) -> int:
         allowed_origins=tuple(args.allow_origin),
         autosave_delay=args.autosave_delay,
         room_grace=args.room_grace,
+        send_queue_frames=args.send_queue,
+        send_timeout=args.send_timeout,
+        max_frame_bytes=args.max_frame,
         log_format=args.log_format,
         log_level=args.log_level,
     )

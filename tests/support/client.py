@@ -81,7 +81,7 @@ class YClient:
         tb: TracebackType | None,
     ) -> None:
         if self._provider is not None:
-            await self._provider.stop()
+            await self._provider.__aexit__(exc_type, exc, tb)
         if self.ws is not None:
             await self.ws.close()
 

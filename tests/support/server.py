@@ -62,10 +62,10 @@ class ServerProcess:
         ]  # fmt: skip
         if self.store is not None:
             command += ["--store", self.store]
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
-        )
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

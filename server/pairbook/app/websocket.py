@@ -67,6 +67,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
         WebSocketChannel(websocket),
         queue_limit=settings.send_queue_frames,
         limiter=TokenBucket(settings.max_messages_per_second, settings.message_burst),
+        send_timeout=settings.send_timeout,
     )
     log.info("peer joined", extra={"room": room_id, "peer": key, "user": user.id,
                                    "role": grant.role.value})

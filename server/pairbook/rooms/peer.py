@@ -53,6 +53,7 @@ class Peer:
         *,
         queue_limit: int,
         limiter: TokenBucket,
+        send_timeout: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.key = key
@@ -68,6 +69,7 @@ class Peer:
         self._clock = clock
         self._queue: deque[bytes] = deque()
         self._queue_limit = queue_limit
+        self._send_timeout = send_timeout
         self._wakeup = asyncio.Event()
         self._close: tuple[CloseCode, str] | None = None
         self.close_code: CloseCode | None = None
@@ -111,19 +113,26 @@ class Peer:
             self._wakeup.set()
 
     async def run_sender(self) -> None:
-        """Drain the queue into the channel until the peer closes; owned by the connection."""
+        """Drain the queue into the channel until the peer closes; owned by the connection.
+
+        A send that cannot complete within the send timeout (the peer stopped reading and
+        its socket is full) ends the connection as a slow consumer."""
         queue = self._queue
+        timeout = self._send_timeout
         try:
             while True:
                 await self._wakeup.wait()
                 self._wakeup.clear()
                 while queue:
-                    await self.channel.send(queue.popleft())
+                    await asyncio.wait_for(self.channel.send(queue.popleft()), timeout)
                 if self._close is not None:
                     code, reason = self._close
                     self.close_code = code
                     self.state = PeerState.CLOSED
-                    await self.channel.close(int(code), reason)
+                    await asyncio.wait_for(self.channel.close(int(code), reason), timeout)
                     return
+        except TimeoutError:
+            self.close_code = self._close[0] if self._close else CloseCode.SLOW_CONSUMER
+            self.state = PeerState.CLOSED
         except ChannelClosed:
             self.state = PeerState.CLOSED

@@ -101,7 +101,8 @@ class Room:
         self.peers.discard(peer)
         removed = self.presence.remove(peer)
         if removed:
-            self._broadcast(encode_awareness(encode_awareness_update(tuple(removed))), peer)
+            frame = encode_awareness(encode_awareness_update(tuple(removed)))
+            self._broadcast(frame, peer, live_only=False)
         self.changed.set()
 
     # -- incoming frames -----------------------------------------------------------------
@@ -226,7 +227,7 @@ class Room:
         else:
             payload = encode_awareness_update(tuple(accepted))
         self.counters.awareness_updates += 1
-        self._broadcast(encode_awareness(payload), peer)
+        self._broadcast(encode_awareness(payload), peer, live_only=False)
 
     def _on_command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
         request_id = body.get("id")
@@ -271,10 +272,11 @@ class Room:
 
     # -- fan-out -------------------------------------------------------------------------
 
-    def _broadcast(self, frame: bytes, sender: Peer | None) -> None:
+    def _broadcast(self, frame: bytes, sender: Peer | None, *, live_only: bool = True) -> None:
+        """Queue a frame for every other peer; document updates go only to synced peers."""
         sent = 0
         for other in self.peers:
-            if other is not sender and other.live:
+            if other is not sender and (other.live or not live_only):
                 other.send(frame)
                 sent += 1
         self.counters.relayed_frames += sent
