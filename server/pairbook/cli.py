@@ -79,19 +79,40 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
     serve.add_argument("--owner-token", help="fixed owner token (default: kept in the state dir)")
-    serve.add_argument("--durability", choices=["normal", "full"], default="normal",
-                       help="normal survives a crash of pairbook; full also a power cut")
-    serve.add_argument("--allow-origin", action="append", default=[],
-                       help="extra browser origin allowed to connect (repeatable)")
+    serve.add_argument(
+        "--durability",
+        choices=["normal", "full"],
+        default="normal",
+        help="normal survives a crash of pairbook; full also a power cut",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        help="extra browser origin allowed to connect (repeatable)",
+    )
     serve.add_argument("--autosave-delay", type=float, default=1.0)
-    serve.add_argument("--room-grace", type=float, default=30.0,
-                       help="seconds an empty room stays loaded")
-    serve.add_argument("--send-queue", type=int, default=4096,
-                       help="frames queued for a peer before it is disconnected as too slow")
-    serve.add_argument("--send-timeout", type=float, default=10.0,
-                       help="seconds one send may block before the peer is dropped as too slow")
-    serve.add_argument("--max-frame", type=int, default=64 * 1024 * 1024,
-                       help="largest websocket frame accepted, in bytes")
+    serve.add_argument(
+        "--room-grace", type=float, default=30.0, help="seconds an empty room stays loaded"
+    )
+    serve.add_argument(
+        "--send-queue",
+        type=int,
+        default=4096,
+        help="frames queued for a peer before it is disconnected as too slow",
+    )
+    serve.add_argument(
+        "--send-timeout",
+        type=float,
+        default=10.0,
+        help="seconds one send may block before the peer is dropped as too slow",
+    )
+    serve.add_argument(
+        "--max-frame",
+        type=int,
+        default=64 * 1024 * 1024,
+        help="largest websocket frame accepted, in bytes",
+    )
     serve.add_argument("--log-format", choices=["text", "json"], default="text")
     serve.add_argument("--log-level", default="info")
     return parser

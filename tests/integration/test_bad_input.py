@@ -7,8 +7,6 @@ from pathlib import Path
 
 import pytest
 from pycrdt import Doc, Map, Text
-from support.client import RawPeer, YClient
-from support.server import ServerProcess
 
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.messages import (
@@ -19,6 +17,8 @@ from pairbook.protocol.messages import (
     encode_sync_step1,
     encode_sync_update,
 )
+from support.client import RawPeer, YClient
+from support.server import ServerProcess
 
 pytestmark = pytest.mark.integration
 
@@ -177,20 +177,19 @@ async def test_a_peer_that_never_reads_is_disconnected_and_others_keep_receiving
     args = ("--send-queue", "32", "--send-timeout", "2", "--autosave-delay", "60")
     with ServerProcess(workdir, store=store_path, args=args) as server:
         url = server.ws_url("demo.ipynb")
-        async with YClient(url) as ana, YClient(url) as bo:
-            async with RawPeer(url, max_queue=1) as stalled:
-                assert stalled.ws is not None
-                await stalled.send(encode_sync_step1(b"\x00"))  # a stock client's hello
-                await stalled.recv()
-                stalled.ws.transport.pause_reading()  # then it stops reading for good
-                chunk = "z" * 60_000
-                for i in range(200):
-                    ana.type_into(2, 0, chunk)
-                    if i % 10 == 0:
-                        await asyncio.sleep(0)
-                await bo.wait_until(lambda: len(bo.source(2)) >= 200 * 60_000, timeout=60)
-                stalled.ws.transport.resume_reading()
-                await stalled.closed_with(timeout=30)
+        async with YClient(url) as ana, YClient(url) as bo, RawPeer(url, max_queue=1) as stalled:
+            assert stalled.ws is not None
+            await stalled.send(encode_sync_step1(b"\x00"))  # a stock client's hello
+            await stalled.recv()
+            stalled.ws.transport.pause_reading()  # then it stops reading for good
+            chunk = "z" * 60_000
+            for i in range(200):
+                ana.type_into(2, 0, chunk)
+                if i % 10 == 0:
+                    await asyncio.sleep(0)
+            await bo.wait_until(lambda: len(bo.source(2)) >= 200 * 60_000, timeout=60)
+            stalled.ws.transport.resume_reading()
+            await stalled.closed_with(timeout=30)
         status, metrics = server.get("/metrics")
         assert status == 200
         assert 'pairbook_disconnects_total{reason="slow_consumer"} 1.0' in str(metrics)

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+
 from support.client import YClient
 from support.handshake import handshake
 from support.notebooks import read_sources

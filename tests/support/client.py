@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
@@ -34,10 +35,8 @@ class _WebsocketChannel:
             raise StopAsyncIteration from None
 
     async def send(self, message: bytes) -> None:
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await self._ws.send(message)
-        except ConnectionClosed:
-            pass
 
     async def recv(self) -> bytes:
         message = await self._ws.recv()

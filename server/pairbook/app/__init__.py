@@ -41,12 +41,9 @@ def create_app(settings: Settings) -> Starlette:
             sync_timeout=settings.sync_timeout,
         )
         tokens = TokenBook(settings.owner_token, settings.state_dir / "tokens.json")
-        async with store:
-            async with Rooms(settings.root, store, policy) as rooms:
-                app.state.pairbook = AppContext(
-                    settings, tokens, store, rooms, Metrics(rooms, store)
-                )
-                yield
+        async with store, Rooms(settings.root, store, policy) as rooms:
+            app.state.pairbook = AppContext(settings, tokens, store, rooms, Metrics(rooms, store))
+            yield
 
     index = STATIC_DIR / "index.html"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from pairbook.errors import ProtocolError
@@ -35,7 +37,5 @@ class WebSocketChannel:
     async def close(self, code: int, reason: str) -> None:
         if self._ws.application_state is WebSocketState.DISCONNECTED:
             return
-        try:
+        with contextlib.suppress(RuntimeError, OSError):
             await self._ws.close(code, reason[:120])
-        except (RuntimeError, OSError):
-            pass

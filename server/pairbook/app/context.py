@@ -6,12 +6,11 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from pairbook.app.metrics import Metrics
 from pairbook.auth import Grant, TokenBook
 from pairbook.rooms import Rooms
 from pairbook.settings import Settings
 from pairbook.store.port import Store
-
-from pairbook.app.metrics import Metrics
 
 TOKEN_COOKIE = "pairbook_token"
 

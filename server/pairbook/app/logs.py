@@ -35,8 +35,9 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         stamp = time.strftime("%H:%M:%S", time.localtime(record.created))
-        extra = " ".join(f"{k}={v!r}" if " " in str(v) else f"{k}={v}"
-                         for k, v in _fields(record).items())
+        extra = " ".join(
+            f"{k}={v!r}" if " " in str(v) else f"{k}={v}" for k, v in _fields(record).items()
+        )
         line = f"{stamp} {record.levelname.lower():7} {record.name}: {record.getMessage()}"
         if extra:
             line += " " + extra

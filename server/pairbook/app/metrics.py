@@ -45,11 +45,13 @@ class _RoomsCollector(Collector):
             "pairbook_relayed_frames", "Frames queued to peers", value=counters.relayed_frames
         )
         yield CounterMetricFamily(
-            "pairbook_awareness_updates", "Awareness updates relayed",
+            "pairbook_awareness_updates",
+            "Awareness updates relayed",
             value=counters.awareness_updates,
         )
         yield CounterMetricFamily(
-            "pairbook_refused_updates", "Updates refused (permissions, history)",
+            "pairbook_refused_updates",
+            "Updates refused (permissions, history)",
             value=counters.refused_updates,
         )
         relay = counters.relay
@@ -73,7 +75,8 @@ class _RoomsCollector(Collector):
             "pairbook_store_commits", "Store commits (group-commit batches)", value=stats.commits
         )
         yield GaugeMetricFamily(
-            "pairbook_store_last_commit_seconds", "Duration of the last store commit",
+            "pairbook_store_last_commit_seconds",
+            "Duration of the last store commit",
             value=stats.last_commit_seconds,
         )
 

@@ -69,8 +69,10 @@ async def room_endpoint(websocket: WebSocket) -> None:
         limiter=TokenBucket(settings.max_messages_per_second, settings.message_burst),
         send_timeout=settings.send_timeout,
     )
-    log.info("peer joined", extra={"room": room_id, "peer": key, "user": user.id,
-                                   "role": grant.role.value})
+    log.info(
+        "peer joined",
+        extra={"room": room_id, "peer": key, "user": user.id, "role": grant.role.value},
+    )
     room.join(peer)
     sender = asyncio.create_task(peer.run_sender(), name=f"send {key}")
     receiver = asyncio.create_task(_receive(room, peer, settings.max_frame_bytes))

@@ -40,7 +40,9 @@ class TokenBook:
     def resolve(self, token: str | None) -> Grant:
         """The grant of a token, or AuthError saying how to get a valid one."""
         if not token:
-            raise AuthError("no token given: open the link pairbook printed, or ask the owner for one")
+            raise AuthError(
+                "no token given: open the link pairbook printed, or ask the owner for one"
+            )
         grant = self._grants.get(token)
         if grant is None:
             raise AuthError("unknown token: ask the notebook's owner for a new invite link")

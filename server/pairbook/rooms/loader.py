@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 from pathlib import Path
+from typing import Any
 
 from pycrdt import Doc
 
@@ -58,7 +59,7 @@ async def load_room(
         await store.set_meta(room_id, HISTORY_ID, history_id)
         seq = await store.append(room_id, base, SERVER_USER, [ids.notebook, ids.pairbook])
         claims: dict[int, str] = {ids.notebook: SERVER_USER, ids.pairbook: SERVER_USER}
-        doc: Doc = Doc(client_id=fresh_client_id(claims))
+        doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
         doc.apply_update(base)
         saved_sha = sha_of(serialize_notebook(ydoc_to_notebook(doc)))
         await store.set_meta(room_id, FILE_SHA, saved_sha)
@@ -83,7 +84,7 @@ async def load_room(
         try:
             await asyncio.to_thread(file.load)  # the baseline for spotting outside edits
         except NotebookError as exc:
-            if path.exists():
+            if await asyncio.to_thread(path.exists):
                 raise
             log.warning(
                 "notebook file missing; it will be written from the log",
@@ -102,7 +103,7 @@ async def load_room(
         sync_timeout=sync_timeout,
     )
     filesync = FileSync(room, file, saved_sha)
-    if roomlog is not None and path.exists():
+    if roomlog is not None and await asyncio.to_thread(path.exists):
         # The file may have been edited while the server was down.
         await filesync.reconcile(await asyncio.to_thread(file.load))
     return room, filesync

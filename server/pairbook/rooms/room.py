@@ -11,6 +11,7 @@ from typing import Any
 from pycrdt import Doc
 
 from pairbook.errors import AuthError, HistoryError, ProtocolError, StoreError
+from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.messages import (
     AuthMessage,
     AwarenessMessage,
@@ -27,7 +28,6 @@ from pairbook.protocol.messages import (
     encode_sync_step2,
     encode_sync_update,
 )
-from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.update import StructKind, UpdateSummary, decode_state_vector, decode_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.guard import admit_update, deletes_protected, spans_covered
@@ -50,7 +50,7 @@ class Room:
     def __init__(
         self,
         room_id: RoomId,
-        doc: Doc,
+        doc: Doc[Any],
         store: Store,
         *,
         history_id: str,
@@ -253,7 +253,9 @@ class Room:
 
     # -- server-side edits ---------------------------------------------------------------
 
-    async def apply_server_edit(self, edit: Callable[[Doc], None], author: UserId) -> int | None:
+    async def apply_server_edit(
+        self, edit: Callable[[Doc[Any]], None], author: UserId
+    ) -> int | None:
         """Make an edit as the server (e.g. a notebook reloaded from disk), log and relay it."""
         before = self.doc.get_state()
         edit(self.doc)
@@ -295,15 +297,19 @@ class Room:
     def expired_syncs(self) -> list[Peer]:
         """Peers that started a sync and never sent what they have."""
         now = self._clock()
-        return [
-            p for p in self.peers if p.sync_deadline is not None and p.sync_deadline < now
-        ]
+        return [p for p in self.peers if p.sync_deadline is not None and p.sync_deadline < now]
 
     def log_refusal(self, peer: Peer, error: Exception) -> None:
         kind = type(error).__name__
         log.warning(
-            "refused frame", extra={"room": self.id, "peer": peer.key, "user": peer.user.id,
-                                    "error": kind, "reason": str(error)}
+            "refused frame",
+            extra={
+                "room": self.id,
+                "peer": peer.key,
+                "user": peer.user.id,
+                "error": kind,
+                "reason": str(error),
+            },
         )
         if isinstance(error, HistoryError | AuthError):
             self.counters.refused_updates += 1
