@@ -1,0 +1,294 @@
+#!/usr/bin/env node
+// Stock Node y-websocket clients for the fan-out bench. One measurement per invocation:
+//
+//   node clients.mjs fanout|join|rooms '<json config>'
+//
+// prints progress on stderr and one line `@@RESULT <json>` on stdout, then exits. Every wait
+// is bounded, so a server that stalls yields a result saying so rather than a hang.
+import fs from 'node:fs'
+import { Worker } from 'node:worker_threads'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import * as Y from 'yjs'
+import { YNotebook } from '@jupyter/ydoc'
+import {
+  clock, connect, firstSource, loopDelay, machineCpuSeconds, mergeCounts, percentile, sleep, treeCpuSeconds,
+  treeRssBytes, waitFor, whenSynced
+} from './common.mjs'
+
+const BASE = process.hrtime.bigint()
+process.setMaxListeners(0) // every provider adds an exit listener
+const now = clock(BASE)
+const log = (...args) => console.error('[clients]', ...args)
+const round = (x, digits = 3) => (x === null || x === undefined ? null : Number(x.toFixed(digits)))
+
+function finish (result) {
+  process.stdout.write('@@RESULT ' + JSON.stringify(result) + '\n', () => process.exit(0))
+}
+
+/** A Y.Map cell as @jupyter/ydoc lays it out (the Node server and pycrdt start empty). */
+function createCell (doc) {
+  doc.transact(() => {
+    const ycell = new Y.Map()
+    ycell.set('id', 'bench-cell')
+    ycell.set('cell_type', 'code')
+    ycell.set('source', new Y.Text())
+    ycell.set('metadata', new Y.Map())
+    ycell.set('outputs', new Y.Array())
+    ycell.set('execution_count', null)
+    doc.getArray('cells').push([ycell])
+  })
+}
+
+function startWorkers (cfg, readers) {
+  const workers = []
+  const shares = []
+  const count = Math.max(1, Math.min(cfg.workers, readers))
+  for (let w = 0; w < count; w++) shares.push(Math.floor(readers / count) + (w < readers % count ? 1 : 0))
+  for (const share of shares) {
+    const worker = new Worker(new URL('./readers.mjs', import.meta.url), {
+      workerData: { target: cfg.target, count: share, edits: cfg.edits, base: BASE.toString() }
+    })
+    const state = { worker, share, status: { ready: 0, frames: 0, got: 0 }, result: null, exited: false, error: null }
+    worker.on('message', (message) => {
+      if (message.type === 'status') state.status = message
+      else if (message.type === 'result') state.result = message
+    })
+    worker.on('error', (error) => { state.error = String(error?.stack ?? error) })
+    worker.on('exit', () => { state.exited = true })
+    workers.push(state)
+  }
+  return workers
+}
+
+const sum = (workers, key) => workers.reduce((total, w) => total + w.status[key], 0)
+
+async function fanout (cfg) {
+  const n = cfg.n
+  const readers = n - 1
+  const result = { n, edits: cfg.edits, rate: cfg.rate, workers: 0, phase: 'writer-sync' }
+  const wdoc = new Y.Doc()
+  const writer = connect(cfg.target, wdoc)
+  if (!(await whenSynced(writer.provider, cfg.connectTimeoutMs))) {
+    return { ...result, error: 'writer did not sync', closes: writer.closes, errors: writer.errors }
+  }
+  result.extensions = writer.provider.ws?.extensions ?? ''
+  if (wdoc.getArray('cells').length === 0) createCell(wdoc)
+  const ysource = firstSource(wdoc)
+  if (ysource === null) return { ...result, error: "first cell has no Y.Text 'source'" }
+
+  result.phase = 'readers-sync'
+  const workers = startWorkers(cfg, readers)
+  result.workers = workers.length
+  const connectStart = now()
+  const allReady = await waitFor(() => sum(workers, 'ready') === readers || workers.some((w) => w.error), cfg.connectTimeoutMs, 50)
+  result.connectMs = round(now() - connectStart, 1)
+  const failed = workers.find((w) => w.error)
+  if (failed) return { ...result, error: 'reader worker crashed: ' + failed.error }
+  if (!allReady) {
+    result.error = `only ${sum(workers, 'ready')}/${readers} readers synced with the cell in ${cfg.connectTimeoutMs} ms`
+  } else {
+    // let the connection burst (sync and awareness of every join) die down before timing
+    result.phase = 'settle'
+    let last = -1
+    let quietSince = now()
+    const settleStart = now()
+    await waitFor(() => {
+      const frames = sum(workers, 'frames')
+      if (frames !== last) { last = frames; quietSince = now() }
+      return now() - quietSince >= cfg.quietMs
+    }, cfg.settleTimeoutMs, 25)
+    result.settleMs = round(now() - settleStart, 1)
+
+    result.phase = 'edits'
+    const baseLength = ysource.length
+    for (const w of workers) w.worker.postMessage({ type: 'start', baseLength })
+    await sleep(20) // the workers read `start` before the first edit is sent
+    const mainLoop = monitorEventLoopDelay({ resolution: 1 })
+    mainLoop.enable()
+    const cpu0 = process.cpuUsage()
+    const serverCpu0 = cfg.serverPid ? treeCpuSeconds(cfg.serverPid, cfg.clkTck) : null
+    const machineCpu0 = machineCpuSeconds(cfg.clkTck)
+    const sent = new Float64Array(cfg.edits)
+    const lags = []
+    const alphabet = 'abcdefghijklmnopqrstuvwxyz'
+    const interval = 1000 / cfg.rate
+    const t0 = now()
+    for (let i = 0; i < cfg.edits; i++) {
+      const due = t0 + i * interval
+      const wait = due - now()
+      if (wait > 0) await sleep(Math.ceil(wait)) // setTimeout truncates fractions
+      const t = now()
+      lags.push(t - due)
+      sent[i] = t
+      ysource.insert(ysource.length, alphabet[i % alphabet.length])
+    }
+    const lastSent = now()
+    const expected = readers * cfg.edits
+    result.phase = 'drain'
+    const drained = await waitFor(() => sum(workers, 'got') >= expected, cfg.drainTimeoutMs, 10)
+    const windowEnd = now()
+    const cpu1 = process.cpuUsage(cpu0)
+    const serverCpu1 = cfg.serverPid ? treeCpuSeconds(cfg.serverPid, cfg.clkTck) : null
+    const machineCpu1 = machineCpuSeconds(cfg.clkTck)
+    mainLoop.disable()
+    const windowS = (windowEnd - t0) / 1000
+    result.drained = drained
+    result.drainWaitMs = round(windowEnd - lastSent, 1)
+    result.sendSeconds = round((lastSent - t0) / 1000)
+    result.clientCpuPct = round((100 * (cpu1.user + cpu1.system)) / 1e6 / windowS, 1)
+    result.serverCpuPct = serverCpu0 === null ? null : round((100 * (serverCpu1 - serverCpu0)) / windowS, 1)
+    // what the rest of the machine (other helpers' tests...) burnt meanwhile: the noise gauge
+    result.otherCpuPct = round((100 * (machineCpu1 - machineCpu0)) / windowS - result.clientCpuPct - (result.serverCpuPct ?? 0), 1)
+    lags.sort((a, b) => a - b)
+    result.writerLag = { p50: round(percentile(lags, 50)), p99: round(percentile(lags, 99)), max: round(lags[lags.length - 1]) }
+    result.mainLoopDelay = loopDelay(mainLoop)
+
+    result.phase = 'collect'
+    for (const w of workers) w.worker.postMessage({ type: 'finish' })
+    await waitFor(() => workers.every((w) => w.result !== null || w.exited), 15000, 20)
+    const latencies = []
+    let lastSeen = t0
+    const closes = mergeCounts({}, writer.closes)
+    const errors = [...writer.errors]
+    const loops = []
+    for (const w of workers) {
+      if (w.result === null) { result.error = 'a reader worker sent no result'; continue }
+      mergeCounts(closes, w.result.closes)
+      errors.push(...w.result.errors)
+      loops.push(w.result.loopDelay)
+      for (const times of w.result.times) {
+        for (let k = 0; k < cfg.edits; k++) {
+          const seen = times[k]
+          if (seen === null || Number.isNaN(seen)) continue
+          latencies.push(seen - sent[k])
+          if (seen > lastSeen) lastSeen = seen
+        }
+      }
+    }
+    latencies.sort((a, b) => a - b)
+    result.delivered = latencies.length
+    result.expected = expected
+    result.p50 = round(percentile(latencies, 50))
+    result.p99 = round(percentile(latencies, 99))
+    result.max = round(latencies.length ? latencies[latencies.length - 1] : null)
+    result.mean = round(latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : null)
+    result.deliveredPerSecond = round(latencies.length / Math.max(1e-3, (lastSeen - t0) / 1000), 0)
+    result.readerLoopDelay = {
+      p99: round(Math.max(0, ...loops.map((l) => l.p99))),
+      max: round(Math.max(0, ...loops.map((l) => l.max)))
+    }
+    result.closes = closes
+    result.errors = errors.slice(0, 10)
+    result.phase = 'done'
+  }
+  for (const w of workers) if (!w.exited && w.result === null) w.worker.postMessage({ type: 'finish' })
+  await waitFor(() => workers.every((w) => w.exited), 3000, 20)
+  for (const w of workers) if (!w.exited) await w.worker.terminate()
+  writer.provider.destroy()
+  return result
+}
+
+/** Connect a fresh client, wait for `sync`, and time it; the doc is kept for checks. */
+async function timedJoin (target, timeoutMs) {
+  const t0 = now()
+  const doc = new Y.Doc()
+  const client = connect(target, doc)
+  const synced = await whenSynced(client.provider, timeoutMs)
+  const ms = now() - t0
+  return { ms, synced, doc, client }
+}
+
+/** Write a notebook into the room through @jupyter/ydoc, as a JupyterLab client would. */
+async function seedNotebook (target, notebookPath, timeoutMs) {
+  const ynotebook = YNotebook.create()
+  ynotebook.fromJSON(JSON.parse(fs.readFileSync(notebookPath, 'utf8')))
+  const seeder = connect(target, ynotebook.ydoc)
+  const synced = await whenSynced(seeder.provider, timeoutMs)
+  // the whole notebook went out as the step-2 reply; wait until the socket has flushed it
+  await waitFor(() => (seeder.provider.ws?.bufferedAmount ?? 0) === 0, timeoutMs, 20)
+  return { ynotebook, seeder, synced }
+}
+
+async function join (cfg) {
+  const result = { joins: [], expectCells: cfg.expectCells }
+  let seeded = null
+  if (cfg.seed) {
+    seeded = await seedNotebook(cfg.target, cfg.seed, cfg.timeoutMs)
+    if (!seeded.synced) return { ...result, error: 'seeding client did not sync', closes: seeded.seeder.closes }
+  }
+  // The first join loads the room (pairbook reads the .ipynb) or checks the seed arrived; it
+  // is reported apart as `firstMs` and the timed joins start once the room is warm.
+  const deadline = Date.now() + cfg.timeoutMs
+  let first = null
+  let firstCells = 0
+  while (Date.now() < deadline) {
+    const attempt = await timedJoin(cfg.target, cfg.timeoutMs)
+    firstCells = attempt.doc.getArray('cells').length
+    attempt.client.provider.destroy()
+    if (first === null) first = attempt
+    if (attempt.synced && firstCells === cfg.expectCells) break
+    await sleep(200)
+  }
+  if (seeded) { seeded.seeder.provider.destroy(); seeded.ynotebook.dispose() }
+  result.firstMs = round(first?.ms, 1)
+  if (firstCells !== cfg.expectCells) {
+    return { ...result, error: `room holds ${firstCells} cells, expected ${cfg.expectCells}`, closes: first?.client.closes }
+  }
+  const closes = {}
+  for (let j = 0; j < cfg.joins; j++) {
+    await sleep(cfg.pauseMs)
+    const attempt = await timedJoin(cfg.target, cfg.timeoutMs)
+    const cells = attempt.doc.getArray('cells').length
+    attempt.client.provider.destroy()
+    mergeCounts(closes, attempt.client.closes)
+    if (!attempt.synced) return { ...result, error: `join ${j + 1} did not sync in ${cfg.timeoutMs} ms`, closes }
+    if (cells !== cfg.expectCells) return { ...result, error: `join ${j + 1} saw ${cells} cells, expected ${cfg.expectCells}`, closes }
+    result.joins.push(round(attempt.ms, 1))
+    if (j === 0) result.updateBytes = Y.encodeStateAsUpdate(attempt.doc).length
+  }
+  const sorted = [...result.joins].sort((a, b) => a - b)
+  result.p50 = percentile(sorted, 50)
+  result.min = sorted[0]
+  result.max = sorted[sorted.length - 1]
+  result.closes = closes
+  return result
+}
+
+async function rooms (cfg) {
+  await sleep(cfg.settleMs)
+  const result = { rooms: cfg.targets.length, rss0: treeRssBytes(cfg.serverPid) }
+  const clients = []
+  for (const target of cfg.targets) {
+    if (cfg.seed) {
+      clients.push(seedNotebook(target, cfg.seed, cfg.timeoutMs).then((s) => ({ ...s.seeder, doc: s.ynotebook.ydoc, ynotebook: s.ynotebook, synced: s.synced })))
+    } else {
+      const doc = new Y.Doc()
+      const client = connect(target, doc)
+      clients.push(whenSynced(client.provider, cfg.timeoutMs).then((synced) => ({ ...client, doc, synced })))
+    }
+  }
+  const opened = await Promise.all(clients)
+  const synced = opened.filter((c) => c.synced && c.doc.getArray('cells').length === cfg.expectCells).length
+  await sleep(cfg.settleMs)
+  result.rss1 = treeRssBytes(cfg.serverPid)
+  result.synced = synced
+  result.closes = opened.reduce((all, c) => mergeCounts(all, c.closes), {})
+  if (synced !== cfg.targets.length) result.error = `only ${synced}/${cfg.targets.length} rooms synced with ${cfg.expectCells} cells`
+  result.mbPerRoom = round((result.rss1 - result.rss0) / cfg.targets.length / 2 ** 20, 3)
+  for (const c of opened) { c.provider.destroy(); c.ynotebook?.dispose() }
+  return result
+}
+
+const commands = { fanout, join, rooms }
+const [command, json] = process.argv.slice(2)
+if (!(command in commands)) {
+  console.error('usage: node clients.mjs fanout|join|rooms <json config>')
+  process.exit(2)
+}
+// a hard stop, whatever happens: the run must end by itself
+const hardStop = setTimeout(() => {
+  log('hard timeout reached')
+  finish({ error: 'clients.mjs hard timeout' })
+}, JSON.parse(json).hardTimeoutMs ?? 300000)
+hardStop.unref()
+commands[command](JSON.parse(json)).then(finish, (error) => finish({ error: String(error?.stack ?? error) }))

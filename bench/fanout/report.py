@@ -1,0 +1,166 @@
+"""The printed tables: one fixed-width block per section, the same layout on every run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Row = dict[str, Any]
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f}" if value < 1000 else f"{value:.0f}"
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}%"
+
+
+def delivered(row: Row) -> str:
+    if row.get("expected") is None:
+        return "-"
+    return f"{row.get('delivered', 0)}/{row['expected']}"
+
+
+def problem(row: Row) -> str | None:
+    """The row's failure, if it has one, as shown in place of its figures."""
+    if row.get("unavailable"):
+        return f"unavailable: {row['unavailable']}"
+    if row.get("error") and row.get("p50") is None:
+        return f"failed: {row['error']}"
+    return None
+
+
+def fanout_table(rows: list[Row], edits: int, rate: float) -> list[str]:
+    out = [
+        f"== fan-out: 1 writer + N-1 readers, {edits} edits at {rate:g}/s; delivery latency ms ==",
+        f"{'N':>4}  {'server':<17}{'p50':>8}{'p99':>9}{'max':>9}  {'delivered':<14}"
+        f"{'deliv/s':>8}{'srv cpu':>8}{'cli cpu':>8}{'other':>7}{'cli lag':>8}  notes",
+    ]
+    last_n = None
+    for row in rows:
+        if last_n is not None and row["n"] != last_n:
+            out.append("")
+        last_n = row["n"]
+        head = f"{row['n']:>4}  {row['server']:<17}"
+        failure = problem(row)
+        if failure is not None:
+            out.append(head + failure)
+            continue
+        lag = (row.get("readerLoopDelay") or {}).get("p99")
+        out.append(
+            head
+            + f"{ms(row.get('p50')):>8}{ms(row.get('p99')):>9}{ms(row.get('max')):>9}  "
+            + f"{delivered(row):<14}{row.get('deliveredPerSecond') or 0:>8.0f}"
+            + f"{pct(row.get('serverCpuPct')):>8}{pct(row.get('clientCpuPct')):>8}"
+            + f"{pct(row.get('otherCpuPct')):>7}{ms(lag):>8}  {notes(row)}"
+        )
+    return out
+
+
+def notes(row: Row) -> str:
+    said = []
+    if row.get("error"):
+        said.append(row["error"])
+    if row.get("closes"):
+        said.append("closes " + ", ".join(f"{k} x{v}" for k, v in row["closes"].items()))
+    if row.get("extensions"):
+        said.append(row["extensions"])
+    log = row.get("server_log") or {}
+    if log.get("tracebacks"):
+        names = ", ".join(f"{k} x{v}" for k, v in log.get("exceptions", {}).items())
+        said.append(f"server log: {log['tracebacks']} tracebacks ({names})")
+    elif log.get("error_line_count"):
+        said.append(f"server log: {log['error_line_count']} ERROR lines")
+    if len(row.get("runs") or []) > 1:
+        said.append("p50 of runs " + "/".join(ms(run.get("p50")) for run in row["runs"]))
+    unusual = {k: v for k, v in (log.get("peer_left") or {}).items() if k not in ("normal",)}
+    if unusual:
+        said.append("peers left: " + ", ".join(f"{k} x{v}" for k, v in unusual.items()))
+    return "; ".join(said)
+
+
+def summary_table(rows: list[Row], sizes: list[int], servers: list[str]) -> list[str]:
+    out = [
+        "== fan-out summary: p50 / p99 ms (layout of PERFORMANCE.md) ==",
+        f"{'server':<18}" + "".join(f"{'N=' + str(n):>18}" for n in sizes),
+    ]
+    for server in servers:
+        cells = []
+        for n in sizes:
+            row = next((r for r in rows if r["server"] == server and r["n"] == n), None)
+            if row is None or problem(row) is not None:
+                cells.append("n/a")
+                continue
+            text = f"{ms(row.get('p50'))} / {ms(row.get('p99'))}"
+            if row.get("delivered") != row.get("expected"):
+                text += " *"
+            cells.append(text)
+        out.append(f"{server:<18}" + "".join(f"{c:>18}" for c in cells))
+    out.append("(* = not every update delivered; n/a = see the table above)")
+    return out
+
+
+def durable_table(rows: list[Row], n: int) -> list[str]:
+    out = [
+        f"== durable log cost: pairbook-granian at N={n}, in-memory log vs SQLite log ==",
+        f"{'store':<12}{'p50':>8}{'p99':>9}{'max':>9}  {'delivered':<14}{'deliv/s':>8}"
+        f"{'srv cpu':>8}{'other':>7}  notes",
+    ]
+    for row in rows:
+        head = f"{row['store']:<12}"
+        failure = problem(row)
+        if failure is not None:
+            out.append(head + failure)
+            continue
+        out.append(
+            head
+            + f"{ms(row.get('p50')):>8}{ms(row.get('p99')):>9}{ms(row.get('max')):>9}  "
+            + f"{delivered(row):<14}{row.get('deliveredPerSecond') or 0:>8.0f}"
+            + f"{pct(row.get('serverCpuPct')):>8}{pct(row.get('otherCpuPct')):>7}  {notes(row)}"
+        )
+    return out
+
+
+def join_table(rows: list[Row], size_mb: float, cells: int, joins: int) -> list[str]:
+    out = [
+        f"== join time: a new stock client until `sync`, room holding a {size_mb:.1f} MB "
+        f"notebook ({cells} cells with outputs); {joins} joins ==",
+        f"{'server':<18}{'p50 ms':>8}{'min':>8}{'max':>8}{'first':>9}{'doc MB':>8}  notes",
+    ]
+    for row in rows:
+        head = f"{row['server']:<18}"
+        failure = problem(row)
+        if failure is not None:
+            out.append(head + failure)
+            continue
+        size = row.get("updateBytes")
+        mb = "-" if size is None else f"{size / 2**20:.1f}"
+        out.append(
+            head
+            + f"{ms(row.get('p50')):>8}{ms(row.get('min')):>8}{ms(row.get('max')):>8}"
+            + f"{ms(row.get('firstMs')):>9}{mb:>8}  {notes(row)}"
+        )
+    out.append("(first = the untimed join that loads or checks the room; not in p50)")
+    return out
+
+
+def memory_table(rows: list[Row], rooms: int) -> list[str]:
+    out = [
+        f"== memory per open room: server RSS (process tree), {rooms} rooms x 1 client, "
+        "small notebook ==",
+        f"{'server':<18}{'0 rooms MB':>11}{f'{rooms} rooms MB':>13}{'MB/room':>9}  notes",
+    ]
+    for row in rows:
+        head = f"{row['server']:<18}"
+        failure = problem(row)
+        if failure is not None:
+            out.append(head + failure)
+            continue
+        out.append(
+            head
+            + f"{row['rss0'] / 2**20:>11.1f}{row['rss1'] / 2**20:>13.1f}"
+            + f"{row['mbPerRoom']:>9.2f}  {notes(row)}"
+        )
+    return out
