@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
 import secrets
 import shutil
+import signal
 import socket
+import subprocess
 import sys
+import threading
+import urllib.request
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
@@ -119,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["_run"]:  # the server process that `serve` supervises
+        return run_server(Settings.from_json(os.environ[SETTINGS_ENV]))
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
@@ -174,7 +182,67 @@ def serve(args: argparse.Namespace) -> int:
     url = f"http://{shown_host}:{port}/?token={quote(settings.owner_token)}"
     print(f"pairbook is serving {good} notebook(s) from {root}")
     print(f"Open this link (you are the owner; keep it secret): {url}", flush=True)
-    return run_server(settings)
+    print("Press Ctrl-C to stop (peers are told to reconnect; notebooks are saved).", flush=True)
+    return supervise(settings)
+
+
+def _die_with_parent() -> None:
+    """In the server process: be killed if the supervising CLI dies (even by kill -9)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def supervise(settings: Settings) -> int:
+    """Run the ASGI server in a child process and own its shutdown.
+
+    ASGI servers drop websockets themselves on Ctrl-C before the app hears of it; so the
+    CLI takes the signal, asks the app to drain (every peer gets a going-away close, every
+    room is saved and the log flushed), then stops the server.
+    """
+    env = {**os.environ, SETTINGS_ENV: settings.to_json()}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pairbook.cli", "_run"],
+        env=env,
+        start_new_session=True,  # Ctrl-C reaches the CLI only; it decides what happens
+        preexec_fn=_die_with_parent,
+    )
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    while child.poll() is None and not stopping.wait(0.2):
+        pass
+    if child.poll() is not None:
+        return fail(f"the server stopped unexpectedly (exit code {child.returncode})") or 1
+    print("\npairbook: stopping: telling peers, saving notebooks, flushing the log…", flush=True)
+    drain(settings)
+    child.send_signal(signal.SIGINT)
+    try:
+        child.wait(30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        return fail("the server did not stop within 30 s and was killed")
+    print("pairbook: stopped.", flush=True)
+    return 0
+
+
+def drain(settings: Settings) -> None:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    host = "[::1]" if host == "::" else (f"[{host}]" if ":" in host else host)
+    request = urllib.request.Request(
+        f"http://{host}:{settings.port}/api/admin/drain",
+        method="POST",
+        headers={"Authorization": f"Bearer {settings.owner_token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+    except OSError as exc:
+        print(f"pairbook: could not drain before stopping ({exc}); stopping anyway", flush=True)
 
 
 def run_server(settings: Settings) -> int:

@@ -62,6 +62,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/me", http.me_route),
         Route("/api/invites", http.invite_route, methods=["POST"]),
         Route("/api/join", http.join_route, methods=["POST"]),
+        Route("/api/admin/drain", http.drain_route, methods=["POST"]),
         Route("/metrics", http.metrics),
         WebSocketRoute("/rooms/{path:path}", room_endpoint),
     ]

@@ -37,5 +37,5 @@ class WebSocketChannel:
     async def close(self, code: int, reason: str) -> None:
         if self._ws.application_state is WebSocketState.DISCONNECTED:
             return
-        with contextlib.suppress(RuntimeError, OSError):
+        with contextlib.suppress(RuntimeError, OSError, WebSocketDisconnect):
             await self._ws.close(code, reason[:120])

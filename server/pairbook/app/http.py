@@ -157,6 +157,15 @@ async def resolve_route(request: Request) -> Response:
     return JSONResponse({"resolved": keep})
 
 
+async def drain_route(request: Request) -> Response:
+    try:
+        require(grant_of(request), Role.OWNER)
+    except PairbookError as exc:
+        return error_response(exc)
+    closed = await context_of(request).rooms.drain()
+    return JSONResponse({"drained": closed})
+
+
 async def _json(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()

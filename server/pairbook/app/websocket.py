@@ -14,7 +14,7 @@ from pairbook.app.channel import WebSocketChannel
 from pairbook.app.context import context_of, grant_of
 from pairbook.app.errors import close_code_for, reason_for
 from pairbook.errors import AuthError, PairbookError, ProtocolError
-from pairbook.rooms import ChannelClosed, CloseCode, Peer, TokenBucket
+from pairbook.rooms import ChannelClosed, CloseCode, Peer, Room, TokenBucket
 from pairbook.types import RoomId
 
 log = logging.getLogger("pairbook.websocket")
@@ -79,26 +79,28 @@ async def room_endpoint(websocket: WebSocket) -> None:
     try:
         await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         if receiver.done() and not sender.done():
-            # The receive side ended: closing or closed. Let queued closes go out, briefly.
+            # The receive side ended; let the frames queued before the close go out, briefly.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(sender), 1.0)
     finally:
         for task in (sender, receiver):
             task.cancel()
         await asyncio.gather(sender, receiver, return_exceptions=True)
+        await peer.close()
         room.leave(peer)
-        reason = peer.close_code.name.lower() if peer.close_code is not None else "client"
+        code = peer.close_code
+        reason = "client" if code in (None, CloseCode.NORMAL) else code.name.lower()
         context.rooms.counters.disconnects[reason] += 1
         log.info("peer left", extra={"room": room_id, "peer": key, "reason": reason})
 
 
-async def _receive(room, peer: Peer, max_frame: int) -> None:  # type: ignore[no-untyped-def]
+async def _receive(room: Room, peer: Peer, max_frame: int) -> None:
     channel = peer.channel
     while True:
         try:
             frame = await channel.receive()
         except ChannelClosed:
-            peer.request_close(CloseCode.NORMAL, "bye")
+            peer.mark_gone()
             return
         except ProtocolError as exc:
             peer.request_close(CloseCode.UNSUPPORTED_DATA, str(exc))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
@@ -113,7 +114,9 @@ class Peer:
             self._wakeup.set()
 
     async def run_sender(self) -> None:
-        """Drain the queue into the channel until the peer closes; owned by the connection.
+        """Drain the queue into the channel until a close is requested; owned by the
+        connection, which then closes the channel (with `close_request`) once it has also
+        stopped receiving — some ASGI servers cannot close while a receive is pending.
 
         A send that cannot complete within the send timeout (the peer stopped reading and
         its socket is full) ends the connection as a slow consumer."""
@@ -126,13 +129,26 @@ class Peer:
                 while queue:
                     await asyncio.wait_for(self.channel.send(queue.popleft()), timeout)
                 if self._close is not None:
-                    code, reason = self._close
-                    self.close_code = code
-                    self.state = PeerState.CLOSED
-                    await asyncio.wait_for(self.channel.close(int(code), reason), timeout)
                     return
         except TimeoutError:
-            self.close_code = self._close[0] if self._close else CloseCode.SLOW_CONSUMER
-            self.state = PeerState.CLOSED
+            self.request_close(CloseCode.SLOW_CONSUMER, "you stopped reading; reconnect to resync")
         except ChannelClosed:
             self.state = PeerState.CLOSED
+
+    def mark_gone(self) -> None:
+        """The other side closed the connection: nothing more to send or close."""
+        self.state = PeerState.CLOSED
+        self.request_close(CloseCode.NORMAL, "")
+
+    @property
+    def close_request(self) -> tuple[CloseCode, str] | None:
+        return self._close
+
+    async def close(self) -> None:
+        """Close the channel with the requested code (normal closure if none was asked)."""
+        code, reason = self._close or (CloseCode.NORMAL, "")
+        self.close_code = code
+        if self.state is not PeerState.CLOSED:
+            self.state = PeerState.CLOSED
+            with contextlib.suppress(TimeoutError, ChannelClosed):
+                await asyncio.wait_for(self.channel.close(int(code), reason), self._send_timeout)

@@ -165,6 +165,22 @@ class Rooms:
             log.exception("flush on shutdown failed", extra={"room": entry.room.id})
         self._open.pop(entry.room.id, None)
 
+    async def drain(self, reason: str = "server shutting down; reconnect soon") -> int:
+        """Close every peer with going-away, wait (briefly) for the closes to go out, save
+        every room and snapshot it. New peers are refused from now on. Returns peers closed."""
+        self._closing = True
+        peers = [peer for entry in self._open.values() for peer in entry.room.peers]
+        for peer in peers:
+            peer.request_close(CloseCode.GOING_AWAY, reason)
+        deadline = time.monotonic() + 5.0
+        for entry in list(self._open.values()):
+            while entry.room.peers and time.monotonic() < deadline:
+                entry.room.changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(entry.room.changed.wait(), 0.1)
+            await self._flush(entry)
+        return len(peers)
+
     async def flush_all(self) -> None:
         for entry in list(self._open.values()):
             await self._flush(entry)
