@@ -1,0 +1,102 @@
+"""The HTTP side: health, notebooks, invites, joining, metrics — and the uvicorn option."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support.client import YClient
+from support.notebooks import write_notebook
+from support.server import ServerProcess
+
+pytestmark = pytest.mark.integration
+
+
+def test_health_answers_without_a_token(server: ServerProcess) -> None:
+    status, body = server.get("/api/health", token=None)
+    assert status == 200
+    assert body == {"status": "ok", "rooms": 0}
+
+
+def test_the_notebook_list_needs_a_token_and_names_broken_files(
+    server: ServerProcess, workdir: Path
+) -> None:
+    (workdir / "broken.ipynb").write_text("{not json")
+    status, body = server.get("/api/notebooks", token=None)
+    assert status == 403
+    assert "token" in str(body)
+    status, body = server.get("/api/notebooks")
+    assert status == 200
+    assert isinstance(body, dict)
+    entries = {entry["path"]: entry for entry in body["notebooks"]}
+    assert entries["demo.ipynb"]["cells"] == 3
+    assert entries["demo.ipynb"]["url"] == "/rooms/demo.ipynb"
+    assert "line 1" in entries["broken.ipynb"]["error"]
+
+
+def test_creating_a_notebook_writes_a_valid_file_once(server: ServerProcess, workdir: Path) -> None:
+    status, body = server.request("POST", "/api/notebooks", {"path": "team/new"})
+    assert status == 201
+    assert body == {"path": "team/new.ipynb", "url": "/rooms/team/new.ipynb"}
+    assert (workdir / "team" / "new.ipynb").exists()
+    status, _ = server.request("POST", "/api/notebooks", {"path": "team/new.ipynb"})
+    assert status == 409
+    status, body = server.request("POST", "/api/notebooks", {"path": "../outside.ipynb"})
+    assert status == 404
+    assert not (workdir.parent / "outside.ipynb").exists()
+
+
+def test_an_invite_becomes_a_personal_token_with_the_role_it_grants(
+    server: ServerProcess,
+) -> None:
+    status, invite = server.request("POST", "/api/invites", {"role": "viewer"})
+    assert status == 201
+    assert isinstance(invite, dict)
+    assert invite["url"].endswith(f"/?token={invite['token']}")
+    status, me = server.get("/api/me", token=invite["token"])
+    assert me == {"role": "viewer", "user": None, "invite": True}
+    status, joined = server.request(
+        "POST", "/api/join", {"invite": invite["token"], "name": "  Ada\x07 "}
+    )
+    assert status == 201
+    assert isinstance(joined, dict)
+    status, me = server.get("/api/me", token=joined["token"])
+    assert isinstance(me, dict)
+    assert me["role"] == "viewer"
+    assert me["user"]["name"] == "Ada"
+    status, body = server.request("POST", "/api/invites", {"role": "editor"}, token=joined["token"])
+    assert status == 403
+    assert "owner" in str(body)
+    status, body = server.request("POST", "/api/notebooks", {"path": "x"}, token=joined["token"])
+    assert status == 403
+
+
+async def test_metrics_count_rooms_peers_and_updates(server: ServerProcess) -> None:
+    async with (
+        YClient(server.ws_url("demo.ipynb")) as ana,
+        YClient(server.ws_url("demo.ipynb")) as bo,
+    ):
+        ana.type_into(1, 0, "#")
+        await bo.wait_until(lambda: bo.source(1).startswith("#"))
+        status, text = server.get("/metrics", token=None)
+    assert status == 200
+    metrics = str(text)
+    for line in (
+        "pairbook_rooms 1.0",
+        "pairbook_peers 2.0",
+        "pairbook_updates_total 1.0",
+        "pairbook_relay_latency_seconds_count 1.0",
+        "pairbook_store_commits_total",
+        "pairbook_store_pending 0.0",
+    ):
+        assert line in metrics, line
+
+
+async def test_the_uvicorn_server_option_serves_the_same_rooms(tmp_path: Path) -> None:
+    root = tmp_path / "nb"
+    write_notebook(root / "demo.ipynb")
+    with ServerProcess(root, store=str(tmp_path / "s.sqlite"), server="uvicorn") as server:
+        url = server.ws_url("demo.ipynb")
+        async with YClient(url) as ana, YClient(url) as bo:
+            ana.type_into(1, 0, "uv ")
+            await bo.wait_until(lambda: bo.source(1).startswith("uv "))
