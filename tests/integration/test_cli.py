@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from support.client import RawPeer, YClient
 from support.notebooks import read_sources, write_notebook
 from support.server import PAIRBOOK, ServerProcess

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from support.client import YClient
 from support.notebooks import read_sources
 from support.server import ServerProcess
@@ -22,7 +23,7 @@ def edit_on_disk(path: Path, index: int, source: str) -> None:
 
 async def wait_for_file(path: Path, index: int, source: str, timeout: float = 10) -> None:
     async with asyncio.timeout(timeout):
-        while read_sources(path)[index] != source:
+        while read_sources(path)[index] != source:  # noqa: ASYNC110 - another process writes it
             await asyncio.sleep(0.05)  # polling a file another process writes
 
 

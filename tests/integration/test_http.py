@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from support.client import YClient
 from support.notebooks import write_notebook
 from support.server import ServerProcess

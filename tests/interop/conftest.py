@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from support.notebooks import write_notebook
 from support.server import ServerProcess
 

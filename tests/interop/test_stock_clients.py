@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from support.client import YClient
 from support.server import OWNER_TOKEN, REPO, ServerProcess
 
