@@ -1,0 +1,121 @@
+"""The update guard decides what may enter a room, from bytes real pycrdt peers produce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pycrdt import Array, Doc, Map, Text
+
+from pairbook.errors import AuthError, HistoryError
+from pairbook.protocol.update import decode_state_vector, decode_update
+from pairbook.rooms.guard import Admission, admit_update, spans_covered
+
+
+def room_doc() -> Doc[Any]:
+    doc: Doc[Any] = Doc(client_id=1)
+    doc["cells"] = cells = Array()
+    cells.append(Map({"id": "a", "source": Text("hello")}))
+    marker: Doc[Any] = Doc(client_id=2)  # the history marker has its own server client id
+    marker["pairbook"] = Map({"history": "h"})
+    doc.apply_update(marker.get_update())
+    return doc
+
+
+def peer_of(room: Doc[Any], client_id: int) -> Doc[Any]:
+    peer: Doc[Any] = Doc(client_id=client_id)
+    peer.apply_update(room.get_update())
+    return peer
+
+
+def edit(peer: Doc[Any], change: Any) -> bytes:
+    before = peer.get_state()
+    change(peer)
+    return peer.get_update(before)
+
+
+def admit(
+    room: Doc[Any], update: bytes, user: str = "ana", claims: dict[int, str] | None = None
+) -> Admission:
+    return admit_update(
+        decode_update(update),
+        decode_state_vector(room.get_state()),
+        claims if claims is not None else {1: "pairbook:server", 2: "pairbook:server"},
+        user,
+        frozenset({2}),
+    )
+
+
+def test_typing_into_a_cell_is_admitted_and_claims_the_new_client_id() -> None:
+    room = room_doc()
+    peer = peer_of(room, 42)
+    update = edit(peer, lambda d: d.get("cells", type=Array)[0]["source"].insert(5, "!"))
+    admission = admit(room, update)
+    assert admission.new_client_ids == {42}
+    assert admission.claims == {42}
+
+
+def test_an_update_the_room_already_has_changes_nothing() -> None:
+    room = room_doc()
+    admission = admit(room, room.get_update())
+    assert not admission.changes_content
+
+
+def test_writing_under_another_persons_client_id_is_refused() -> None:
+    room = room_doc()
+    peer = peer_of(room, 42)
+    update = edit(peer, lambda d: d.get("cells", type=Array)[0]["source"].insert(0, "x"))
+    with pytest.raises(AuthError, match="another person"):
+        admit(room, update, user="bo", claims={1: "pairbook:server", 42: "ana"})
+
+
+def test_overwriting_the_history_marker_is_refused() -> None:
+    room = room_doc()
+    peer = peer_of(room, 42)
+    update = edit(peer, lambda d: d.get("pairbook", type=Map).__setitem__("history", "mine"))
+    with pytest.raises(AuthError, match="server only"):
+        admit(room, update)
+
+
+def test_writing_under_the_servers_client_id_is_refused() -> None:
+    room = room_doc()
+    forged = peer_of(room, 1)
+    update = edit(forged, lambda d: d.get("cells", type=Array)[0]["source"].insert(0, "x"))
+    with pytest.raises(AuthError, match="the server"):
+        admit(room, update)
+
+
+def test_writing_a_pairbook_map_is_refused() -> None:
+    room = room_doc()
+    peer = peer_of(room, 42)
+    update = edit(peer, lambda d: d.__setitem__("kernel", Map({"status": "idle"})))
+    with pytest.raises(AuthError, match="server only"):
+        admit(room, update)
+
+
+def test_content_from_another_history_is_told_to_reload() -> None:
+    room = room_doc()
+    other: Doc[Any] = Doc(client_id=7)  # same shape, different history
+    other["cells"] = cells = Array()
+    cells.append(Map({"id": "a", "source": Text("hello")}))
+    stranger = peer_of(other, 43)
+    update = edit(stranger, lambda d: d.get("cells", type=Array)[0]["source"].insert(0, "x"))
+    with pytest.raises(HistoryError, match="does not have"):
+        admit(room, update)
+
+
+def test_another_historys_marker_is_told_to_reload() -> None:
+    room = room_doc()
+    other: Doc[Any] = Doc(client_id=9)
+    other["pairbook"] = Map({"history": "old"})
+    with pytest.raises(HistoryError, match="marker"):
+        admit(room, other.get_update())
+
+
+def test_deleted_spans_are_covered_only_by_earlier_deletions() -> None:
+    deleted = {5: ((0, 3), (10, 2))}
+    assert spans_covered({5: ((1, 2),)}, deleted)
+    assert spans_covered({5: ((10, 2),)}, deleted)
+    assert not spans_covered({5: ((2, 3),)}, deleted)
+    assert not spans_covered({6: ((0, 1),)}, deleted)
+    assert spans_covered({6: ((0, 1),)}, deleted, clients=frozenset({5}))
