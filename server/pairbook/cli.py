@@ -77,12 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve the notebooks under a folder")
     serve.add_argument("dir", nargs="?", type=Path, help="folder of notebooks (default: examples)")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8888, help="0 picks a free port")
     serve.add_argument(
         "--store", help="log: a SQLite file path or memory:// (default DIR/.pairbook/…)"
     )
-    serve.add_argument("--server", choices=["granian", "uvicorn"], default="granian")
+    serve.add_argument(
+        "--server",
+        choices=["granian", "uvicorn"],
+        default="granian",
+        help="ASGI server (granian is measured fastest; see bench/fanout)",
+    )
     serve.add_argument("--owner-token", help="fixed owner token (default: kept in the state dir)")
     serve.add_argument(
         "--durability",
@@ -96,7 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="extra browser origin allowed to connect (repeatable)",
     )
-    serve.add_argument("--autosave-delay", type=float, default=1.0)
+    serve.add_argument(
+        "--autosave-delay",
+        type=float,
+        default=1.0,
+        help="seconds of quiet before the notebook file is written",
+    )
     serve.add_argument(
         "--room-grace", type=float, default=30.0, help="seconds an empty room stays loaded"
     )
@@ -113,12 +123,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one send may block before the peer is dropped as too slow",
     )
     serve.add_argument(
+        "--max-rate",
+        type=float,
+        default=400.0,
+        help="messages per second one connection may send (bursts of 5 s worth)",
+    )
+    serve.add_argument(
         "--max-frame",
         type=int,
         default=64 * 1024 * 1024,
         help="largest websocket frame accepted, in bytes",
     )
-    serve.add_argument("--log-format", choices=["text", "json"], default="text")
+    serve.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="structured log lines as key=value text or JSON",
+    )
     serve.add_argument("--log-level", default="info")
     return parser
 
@@ -174,6 +195,8 @@ def serve(args: argparse.Namespace) -> int:
         room_grace=args.room_grace,
         send_queue_frames=args.send_queue,
         send_timeout=args.send_timeout,
+        max_messages_per_second=args.max_rate,
+        message_burst=int(max(50, args.max_rate * 5)),
         max_frame_bytes=args.max_frame,
         log_format=args.log_format,
         log_level=args.log_level,

@@ -193,3 +193,20 @@ async def test_a_peer_that_never_reads_is_disconnected_and_others_keep_receiving
         status, metrics = server.get("/metrics")
         assert status == 200
         assert 'pairbook_disconnects_total{reason="slow_consumer"} 1.0' in str(metrics)
+
+
+async def test_a_peer_sending_too_fast_is_closed_and_the_room_goes_on(
+    workdir: Path, store_path: str
+) -> None:
+    with ServerProcess(workdir, store=store_path, args=("--max-rate", "5")) as server:
+        url = server.ws_url("demo.ipynb")
+        async with YClient(url) as ana, RawPeer(url) as flood:
+            hello = encode_awareness(encode_awareness_update([AwarenessEntry(9, 1, {})]))
+            for _ in range(200):
+                await flood.send(hello)
+            code, reason = await flood.closed_with()
+            assert code == 1008
+            assert "too many" in reason
+            async with YClient(url) as bo:
+                ana.type_into(1, 0, "ok ")
+                await bo.wait_until(lambda: bo.source(1).startswith("ok "))

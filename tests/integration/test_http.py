@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,18 @@ async def test_the_uvicorn_server_option_serves_the_same_rooms(tmp_path: Path) -
         async with YClient(url) as ana, YClient(url) as bo:
             ana.type_into(1, 0, "uv ")
             await bo.wait_until(lambda: bo.source(1).startswith("uv "))
+
+
+async def test_an_empty_room_is_unloaded_after_the_grace_period(tmp_path: Path) -> None:
+    root = tmp_path / "nb"
+    write_notebook(root / "demo.ipynb")
+    args = ("--room-grace", "0.2")
+    with ServerProcess(root, store=str(tmp_path / "s.sqlite"), args=args) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as client:
+            client.type_into(1, 0, "#")
+            assert server.get("/api/health")[1] == {"status": "ok", "rooms": 1}
+        async with asyncio.timeout(10):
+            while server.get("/api/health")[1] != {"status": "ok", "rooms": 0}:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)  # polling another process
+        async with YClient(server.ws_url("demo.ipynb")) as client:
+            assert client.source(1) == "#x = 1\nprint(x)"  # reloaded from the log

@@ -122,12 +122,16 @@ class Peer:
         its socket is full) ends the connection as a slow consumer."""
         queue = self._queue
         timeout = self._send_timeout
+        send = self.channel.send
         try:
             while True:
                 await self._wakeup.wait()
                 self._wakeup.clear()
-                while queue:
-                    await asyncio.wait_for(self.channel.send(queue.popleft()), timeout)
+                # One deadline per batch, not a task per frame: this loop runs for every
+                # frame of every peer, tens of thousands of times a second.
+                async with asyncio.timeout(timeout):
+                    while queue:
+                        await send(queue.popleft())
                 if self._close is not None:
                     return
         except TimeoutError:
