@@ -80,7 +80,7 @@ async function fanout (cfg) {
   const workers = startWorkers(cfg, readers)
   result.workers = workers.length
   const connectStart = now()
-  const allReady = await waitFor(() => sum(workers, 'ready') === readers || workers.some((w) => w.error), cfg.connectTimeoutMs, 50)
+  const allReady = await waitFor(() => sum(workers, 'ready') === readers || workers.some((w) => w.error), cfg.connectTimeoutMs, 10)
   result.connectMs = round(now() - connectStart, 1)
   const failed = workers.find((w) => w.error)
   if (failed) return { ...result, error: 'reader worker crashed: ' + failed.error }
@@ -195,7 +195,8 @@ async function timedJoin (target, timeoutMs) {
   const client = connect(target, doc)
   const synced = await whenSynced(client.provider, timeoutMs)
   const ms = now() - t0
-  return { ms, synced, doc, client }
+  const extensions = client.provider.ws?.extensions ?? ''
+  return { ms, synced, doc, client, extensions }
 }
 
 /** Write a notebook into the room through @jupyter/ydoc, as a JupyterLab client would. */
@@ -244,7 +245,10 @@ async function join (cfg) {
     if (!attempt.synced) return { ...result, error: `join ${j + 1} did not sync in ${cfg.timeoutMs} ms`, closes }
     if (cells !== cfg.expectCells) return { ...result, error: `join ${j + 1} saw ${cells} cells, expected ${cfg.expectCells}`, closes }
     result.joins.push(round(attempt.ms, 1))
-    if (j === 0) result.updateBytes = Y.encodeStateAsUpdate(attempt.doc).length
+    if (j === 0) {
+      result.updateBytes = Y.encodeStateAsUpdate(attempt.doc).length
+      result.extensions = attempt.extensions
+    }
   }
   const sorted = [...result.joins].sort((a, b) => a - b)
   result.p50 = percentile(sorted, 50)
@@ -254,27 +258,36 @@ async function join (cfg) {
   return result
 }
 
+/** Open one client on a room (seeding it first when the server starts empty). */
+async function openRoom (cfg, target) {
+  if (cfg.seed) {
+    const s = await seedNotebook(target, cfg.seed, cfg.timeoutMs)
+    return { ...s.seeder, doc: s.ynotebook.ydoc, ynotebook: s.ynotebook, synced: s.synced }
+  }
+  const doc = new Y.Doc()
+  const client = connect(target, doc)
+  return { ...client, doc, synced: await whenSynced(client.provider, cfg.timeoutMs) }
+}
+
 async function rooms (cfg) {
+  // RSS with no room, after the first room (it pays for lazy imports and caches), and after
+  // all of them: the per-room figure is taken over the rooms after the first.
   await sleep(cfg.settleMs)
   const result = { rooms: cfg.targets.length, rss0: treeRssBytes(cfg.serverPid) }
-  const clients = []
-  for (const target of cfg.targets) {
-    if (cfg.seed) {
-      clients.push(seedNotebook(target, cfg.seed, cfg.timeoutMs).then((s) => ({ ...s.seeder, doc: s.ynotebook.ydoc, ynotebook: s.ynotebook, synced: s.synced })))
-    } else {
-      const doc = new Y.Doc()
-      const client = connect(target, doc)
-      clients.push(whenSynced(client.provider, cfg.timeoutMs).then((synced) => ({ ...client, doc, synced })))
-    }
-  }
-  const opened = await Promise.all(clients)
-  const synced = opened.filter((c) => c.synced && c.doc.getArray('cells').length === cfg.expectCells).length
+  const opened = [await openRoom(cfg, cfg.targets[0])]
   await sleep(cfg.settleMs)
   result.rss1 = treeRssBytes(cfg.serverPid)
+  opened.push(...await Promise.all(cfg.targets.slice(1).map((target) => openRoom(cfg, target))))
+  await sleep(cfg.settleMs)
+  result.rssAll = treeRssBytes(cfg.serverPid)
+  const synced = opened.filter((c) => c.synced && c.doc.getArray('cells').length === cfg.expectCells).length
   result.synced = synced
   result.closes = opened.reduce((all, c) => mergeCounts(all, c.closes), {})
   if (synced !== cfg.targets.length) result.error = `only ${synced}/${cfg.targets.length} rooms synced with ${cfg.expectCells} cells`
-  result.mbPerRoom = round((result.rss1 - result.rss0) / cfg.targets.length / 2 ** 20, 3)
+  const mb = (bytes) => round(bytes / 2 ** 20, 3)
+  result.firstRoomMb = mb(result.rss1 - result.rss0)
+  result.mbPerRoom = mb((result.rssAll - result.rss1) / Math.max(1, cfg.targets.length - 1))
+  result.mbPerRoomAll = mb((result.rssAll - result.rss0) / cfg.targets.length)
   for (const c of opened) { c.provider.destroy(); c.ynotebook?.dispose() }
   return result
 }

@@ -19,13 +19,21 @@ export async function waitFor (predicate, timeoutMs, everyMs = 20) {
   return true
 }
 
+/** `ws` offers permessage-deflate by default, as browsers do; this one does not. */
+class WebSocketWithoutDeflate extends WebSocket {
+  constructor (url, protocols) {
+    super(url, protocols, { perMessageDeflate: false })
+  }
+}
+
 /**
  * A stock y-websocket provider over the `ws` package. BroadcastChannel is off: Node 20 has a
  * real one shared by worker threads, which would let clients sync without the server.
+ * `target` is {serverUrl, room, params, deflate}.
  */
 export function connect (target, doc) {
   const provider = new WebsocketProvider(target.serverUrl, target.room, doc, {
-    WebSocketPolyfill: WebSocket,
+    WebSocketPolyfill: target.deflate === false ? WebSocketWithoutDeflate : WebSocket,
     params: target.params ?? {},
     disableBc: true
   })

@@ -61,6 +61,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--ws", default="websockets-sansio", help="uvicorn --ws implementation")
     parser.add_argument("--loop", default="uvloop", help="uvicorn --loop implementation")
+    parser.add_argument(
+        "--no-deflate", action="store_true", help="refuse permessage-deflate (uvicorn offers it)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     # The same websocket implementation and loop as pairbook's uvicorn mode (and uvicorn's
@@ -73,6 +76,7 @@ def main() -> None:
         ws=args.ws,
         lifespan="on",
         log_level="warning",
+        ws_per_message_deflate=not args.no_deflate,
     )
 
 

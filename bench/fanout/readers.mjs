@@ -48,7 +48,7 @@ const status = () => ({
   frames,
   got: readers.reduce((sum, r) => sum + r.got, 0)
 })
-const ticker = setInterval(() => parentPort.postMessage(status()), 50)
+const ticker = setInterval(() => parentPort.postMessage(status()), 20)
 
 parentPort.on('message', (message) => {
   if (message.type === 'start') {

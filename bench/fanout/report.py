@@ -75,7 +75,8 @@ def notes(row: Row) -> str:
         said.append(f"server log: {log['error_line_count']} ERROR lines")
     if len(row.get("runs") or []) > 1:
         said.append("p50 of runs " + "/".join(ms(run.get("p50")) for run in row["runs"]))
-    unusual = {k: v for k, v in (log.get("peer_left") or {}).items() if k not in ("normal",)}
+    usual = ("normal", "client")
+    unusual = {k: v for k, v in (log.get("peer_left") or {}).items() if k not in usual}
     if unusual:
         said.append("peers left: " + ", ".join(f"{k} x{v}" for k, v in unusual.items()))
     return "; ".join(said)
@@ -150,7 +151,8 @@ def memory_table(rows: list[Row], rooms: int) -> list[str]:
     out = [
         f"== memory per open room: server RSS (process tree), {rooms} rooms x 1 client, "
         "small notebook ==",
-        f"{'server':<18}{'0 rooms MB':>11}{f'{rooms} rooms MB':>13}{'MB/room':>9}  notes",
+        f"{'server':<18}{'0 rooms':>9}{'1 room':>9}{f'{rooms} rooms':>10}{'1st room':>10}"
+        f"{'MB/room':>9}  notes",
     ]
     for row in rows:
         head = f"{row['server']:<18}"
@@ -160,7 +162,12 @@ def memory_table(rows: list[Row], rooms: int) -> list[str]:
             continue
         out.append(
             head
-            + f"{row['rss0'] / 2**20:>11.1f}{row['rss1'] / 2**20:>13.1f}"
+            + f"{row['rss0'] / 2**20:>9.1f}{row['rss1'] / 2**20:>9.1f}"
+            + f"{row['rssAll'] / 2**20:>10.1f}{row['firstRoomMb']:>10.2f}"
             + f"{row['mbPerRoom']:>9.2f}  {notes(row)}"
         )
+    out.append(
+        "(RSS in MB; 1st room = what opening the first room added (lazy imports, caches); "
+        f"MB/room = (RSS at {rooms} rooms - RSS at 1 room) / {rooms - 1})"
+    )
     return out

@@ -50,6 +50,8 @@ class Options:
     joins: int
     rooms: int
     repeat: int
+    settle_ms: int  # quiet time before timing (fan-out) and before reading RSS (memory)
+    client_deflate: bool
     keep: bool
 
 
@@ -77,6 +79,11 @@ def parse_options(argv: list[str] | None = None) -> Options:
         default=1,
         help="run each fan-out measurement K times and show the run with the median p50",
     )
+    parser.add_argument(
+        "--no-client-deflate",
+        action="store_true",
+        help="clients do not offer permessage-deflate (stock ws and browsers do)",
+    )
     parser.add_argument("--quick", action="store_true", help="N=2,10, 50 edits: a smoke run")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (server logs)")
     args = parser.parse_args(argv)
@@ -101,9 +108,11 @@ def parse_options(argv: list[str] | None = None) -> Options:
         pairbook_store=args.pairbook_store,
         client_workers=args.client_workers,
         durable_n=10 if args.quick else 50,
-        joins=5,
-        rooms=20,
+        joins=3 if args.quick else 5,
+        rooms=10 if args.quick else 20,
         repeat=max(1, args.repeat),
+        settle_ms=500 if args.quick else 2000,
+        client_deflate=not args.no_client_deflate,
         keep=args.keep,
     )
 
@@ -189,14 +198,14 @@ class Bench:
             workers = options.client_workers or 1
             send_s = options.edits / options.rate
             config = {
-                "target": server.target(room),
+                "target": server.target(room, options.client_deflate),
                 "n": n,
                 "edits": options.edits,
                 "rate": options.rate,
                 "workers": workers,
                 "connectTimeoutMs": 15000 + 100 * n,
                 "settleTimeoutMs": 10000,
-                "quietMs": 500,
+                "quietMs": max(250, self.options.settle_ms // 4),
                 "drainTimeoutMs": 10000,
                 "serverPid": server.pid,
                 "clkTck": self.clk_tck,
@@ -214,7 +223,8 @@ class Bench:
         runs = []
         for attempt in range(self.options.repeat):
             suffix = f" run {attempt + 1}/{self.options.repeat}" if self.options.repeat > 1 else ""
-            progress(f"fan-out {kind} N={n} store={store}{suffix}")
+            label = f" store={store}" if kind.startswith("pairbook") else ""
+            progress(f"fan-out {kind} N={n}{label}{suffix}")
             runs.append(self.fanout_row(kind, n, store))
             if runs[-1].get("unavailable"):
                 return runs[-1]
@@ -254,7 +264,7 @@ class Bench:
 
             def measure(server: Server, log: Path = launch.workdir / "clients.log") -> Row:
                 config = {
-                    "target": server.target("large.ipynb"),
+                    "target": server.target("large.ipynb", self.options.client_deflate),
                     "seed": None if server.pairbook else str(notebook_path),
                     "joins": self.options.joins,
                     "expectCells": cells,
@@ -283,11 +293,11 @@ class Bench:
 
             def measure(server: Server, log: Path = launch.workdir / "clients.log") -> Row:
                 config = {
-                    "targets": [server.target(name) for name in names],
+                    "targets": [server.target(n, self.options.client_deflate) for n in names],
                     "seed": None if server.pairbook else str(notebook_path),
                     "expectCells": len(small_notebook()["cells"]),
                     "serverPid": server.pid,
-                    "settleMs": 2000,
+                    "settleMs": self.options.settle_ms,
                     "timeoutMs": 30000,
                 }
                 return run_clients("rooms", config, log, 90)
@@ -344,6 +354,8 @@ def main(argv: list[str] | None = None) -> int:
             "clients: stock y-websocket {y-websocket} + yjs {yjs} on Node {node}; servers: "
             "@y/websocket-server {@y/websocket-server}, pycrdt-websocket {pycrdt-websocket}, "
             "pairbook {pairbook} (git {git})".format(**meta["versions"]),
+            "clients offer permessage-deflate: "
+            + ("yes (ws default, like browsers)" if options.client_deflate else "no"),
             "single runs on a shared machine: read the figures as ratios, and check the "
             "'other' column (CPU burnt by everything else during the run)",
         ]

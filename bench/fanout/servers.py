@@ -68,9 +68,14 @@ class Server:
         base = f"ws://127.0.0.1:{self.port}"
         return f"{base}/rooms" if self.pairbook else base
 
-    def target(self, room: str) -> dict[str, object]:
-        """A y-websocket (serverUrl, room, params) triple, as clients.mjs takes it."""
-        return {"serverUrl": self.server_url, "room": room, "params": self.params}
+    def target(self, room: str, deflate: bool = True) -> dict[str, object]:
+        """Where a y-websocket client finds the room, as clients.mjs takes it."""
+        return {
+            "serverUrl": self.server_url,
+            "room": room,
+            "params": self.params,
+            "deflate": deflate,
+        }
 
     def log_tail(self, lines: int = 25) -> list[str]:
         try:
