@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
 from pycrdt import Doc, Map, Text
+from websockets.exceptions import ConnectionClosed
 
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.messages import (
@@ -200,13 +202,17 @@ async def test_a_peer_sending_too_fast_is_closed_and_the_room_goes_on(
 ) -> None:
     with ServerProcess(workdir, store=store_path, args=("--max-rate", "5")) as server:
         url = server.ws_url("demo.ipynb")
-        async with YClient(url) as ana, RawPeer(url) as flood:
-            hello = encode_awareness(encode_awareness_update([AwarenessEntry(9, 1, {})]))
-            for _ in range(200):
-                await flood.send(hello)
-            code, reason = await flood.closed_with()
-            assert code == 1008
-            assert "too many" in reason
+        async with YClient(url) as ana:
+            async with RawPeer(url) as flood:
+                hello = encode_awareness(encode_awareness_update([AwarenessEntry(9, 1, {})]))
+                with contextlib.suppress(ConnectionClosed):
+                    for _ in range(60):  # the burst allowance at 5/s is 50 messages
+                        await flood.send(hello)
+                code, reason = await flood.closed_with()
+                # The close frame races the peer's unread frames; when it arrives it says why.
+                assert code in (1008, None), (code, reason)
             async with YClient(url) as bo:
                 ana.type_into(1, 0, "ok ")
                 await bo.wait_until(lambda: bo.source(1).startswith("ok "))
+        _, metrics = server.get("/metrics")
+        assert 'pairbook_disconnects_total{reason="policy_violation"} 1.0' in str(metrics)

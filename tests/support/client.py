@@ -131,7 +131,8 @@ class RawPeer:
 
     async def __aexit__(self, *exc: object) -> None:
         if self.ws is not None:
-            await self.ws.close()
+            with contextlib.suppress(ConnectionClosed, OSError):
+                await self.ws.close()
 
     async def send(self, frame: bytes) -> None:
         assert self.ws is not None
