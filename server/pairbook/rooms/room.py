@@ -154,9 +154,14 @@ class Room:
     ) -> None:
         summary = decode_update(update)
         if not peer.role.can_edit:
+            # A viewer's document from another history must reload like anyone's; its own
+            # edits are refused, and it still gets the room's state.
+            admit_update(summary, self._state_vector, self.claims, peer.user.id, frozenset())
             if self._is_news(summary):
                 self.counters.refused_updates += 1
                 peer.send(encode_permission_denied("viewers cannot edit this notebook"))
+            if peer.pending_state_vector is not None:
+                self._answer_step1(peer, peer.pending_state_vector)
             return
         admission = admit_update(
             summary, self._state_vector, self.claims, peer.user.id, self.protected_ids
