@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from pairbook.errors import AuthError, HistoryError
 from pairbook.protocol.update import ID, StructKind, UpdateSummary
+from pairbook.rooms.protected import ProtectedRanges
 from pairbook.types import PROTECTED_ROOTS
 
 HISTORY_ROOT = "pairbook"
@@ -47,7 +48,7 @@ def admit_update(
     state_vector: Mapping[int, int],
     claims: Mapping[int, str],
     user_id: str,
-    protected_ids: frozenset[int],
+    protected: ProtectedRanges,
 ) -> Admission:
     """Check an update against the room; raise AuthError or HistoryError, else admit it."""
     ranges = summary.ranges()
@@ -83,7 +84,7 @@ def admit_update(
                 raise HistoryError(
                     f"update refers to content ({ref[0]}, {ref[1]}) this server does not have"
                 )
-            if ref[0] in protected_ids:
+            if protected.contains(ref):
                 raise AuthError("pairbook's own maps are written by the server only")
 
     for client, spans in summary.delete_set.items():
@@ -104,20 +105,12 @@ def admit_update(
     return Admission(frozenset(new_ids), frozenset(new_claims))
 
 
-def deletes_protected(summary: UpdateSummary, protected_ids: frozenset[int]) -> bool:
-    """Whether the update's delete set touches content written by the server's own maps."""
-    return any(client in protected_ids for client in summary.delete_set)
-
-
 def spans_covered(
     spans: Mapping[int, tuple[tuple[int, int], ...]],
     deleted: Mapping[int, tuple[tuple[int, int], ...]],
-    clients: frozenset[int] | None = None,
 ) -> bool:
-    """Whether every deleted span (of `clients`, or all) is already deleted in `deleted`."""
+    """Whether every span is already deleted in `deleted`."""
     for client, wanted in spans.items():
-        if clients is not None and client not in clients:
-            continue
         have = sorted(deleted.get(client, ()))
         for clock, length in wanted:
             end = clock + length

@@ -21,7 +21,8 @@ from pairbook.notebook import (
 )
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.filesync import FILE_SHA, FileSync, sha_of
-from pairbook.rooms.room import Room
+from pairbook.rooms.protected import ProtectedRanges
+from pairbook.rooms.room import PROTECTED_META, Room
 from pairbook.store.port import Store
 from pairbook.types import SERVER_USER, RoomId
 
@@ -59,6 +60,7 @@ async def load_room(
         await store.set_meta(room_id, HISTORY_ID, history_id)
         seq = await store.append(room_id, base, SERVER_USER, [ids.notebook, ids.pairbook])
         claims: dict[int, str] = {ids.notebook: SERVER_USER, ids.pairbook: SERVER_USER}
+        protected_json: str | None = None
         doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
         doc.apply_update(base)
         saved_sha = sha_of(serialize_notebook(ydoc_to_notebook(doc)))
@@ -68,6 +70,7 @@ async def load_room(
         history_id = roomlog.meta[HISTORY_ID]
         ids = base_client_ids(history_id)
         claims = dict(roomlog.claims)
+        protected_json = roomlog.meta.get(PROTECTED_META)
         doc = Doc(client_id=fresh_client_id(claims))
         try:
             if roomlog.snapshot is not None:
@@ -97,7 +100,7 @@ async def load_room(
         store,
         history_id=history_id,
         claims=claims,
-        protected_ids=frozenset({ids.pairbook}),
+        protected=ProtectedRanges.from_json(protected_json, extra=[ids.pairbook]),
         last_seq=seq,
         counters=counters,
         sync_timeout=sync_timeout,

@@ -30,13 +30,16 @@ from pairbook.protocol.messages import (
 )
 from pairbook.protocol.update import StructKind, UpdateSummary, decode_state_vector, decode_update
 from pairbook.rooms.counters import RoomCounters
-from pairbook.rooms.guard import admit_update, deletes_protected, spans_covered
+from pairbook.rooms.guard import admit_update, spans_covered
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
+from pairbook.rooms.protected import ProtectedRanges
 from pairbook.store.port import Store
 from pairbook.types import RoomId, UserId
 
 log = logging.getLogger("pairbook.room")
+
+PROTECTED_META = "protected_ranges"
 
 
 class Room:
@@ -55,7 +58,7 @@ class Room:
         *,
         history_id: str,
         claims: dict[int, str],
-        protected_ids: frozenset[int],
+        protected: ProtectedRanges,
         last_seq: int,
         counters: RoomCounters,
         sync_timeout: float,
@@ -66,7 +69,7 @@ class Room:
         self.store = store
         self.history_id = history_id
         self.claims = claims
-        self.protected_ids = protected_ids
+        self.protected = protected
         self.last_seq = last_seq
         self.counters = counters
         self.presence = Presence()
@@ -156,7 +159,7 @@ class Room:
         if not peer.role.can_edit:
             # A viewer's document from another history must reload like anyone's; its own
             # edits are refused, and it still gets the room's state.
-            admit_update(summary, self._state_vector, self.claims, peer.user.id, frozenset())
+            admit_update(summary, self._state_vector, self.claims, peer.user.id, self.protected)
             if self._is_news(summary):
                 self.counters.refused_updates += 1
                 peer.send(encode_permission_denied("viewers cannot edit this notebook"))
@@ -164,11 +167,10 @@ class Room:
                 self._answer_step1(peer, peer.pending_state_vector)
             return
         admission = admit_update(
-            summary, self._state_vector, self.claims, peer.user.id, self.protected_ids
+            summary, self._state_vector, self.claims, peer.user.id, self.protected
         )
-        if deletes_protected(summary, self.protected_ids) and not spans_covered(
-            summary.delete_set, self._server_deletions(), self.protected_ids
-        ):
+        touched = self.protected.overlapping(summary.delete_set)
+        if touched and not spans_covered(touched, self._server_deletions()):
             raise AuthError("pairbook's own maps are written by the server only")
         if not admission.changes_content and not self._is_news(summary):
             self._settle_pending(peer)
@@ -259,9 +261,12 @@ class Room:
     # -- server-side edits ---------------------------------------------------------------
 
     async def apply_server_edit(
-        self, edit: Callable[[Doc[Any]], None], author: UserId
+        self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
     ) -> int | None:
-        """Make an edit as the server (e.g. a notebook reloaded from disk), log and relay it."""
+        """Make an edit as the server, log it, then relay it.
+
+        `protected` edits write pairbook's own maps: their IDs are remembered (and saved
+        before the edit is logged) so that no peer can touch them."""
         before = self.doc.get_state()
         edit(self.doc)
         update = self.doc.get_update(before)
@@ -270,8 +275,17 @@ class Room:
             return None
         client = self.doc.client_id
         self.claims.setdefault(client, author)
-        seq = await self.store.append(self.id, update, author, [client])
+        if protected:
+            for struct in summary.structs:
+                if struct.kind is StructKind.ITEM:
+                    self.protected.add(struct.client, struct.clock, struct.clock + struct.length)
+            await self.store.set_meta(self.id, PROTECTED_META, self.protected.to_json())
         self._advance(summary)
+        self.inflight += 1
+        try:
+            seq = await self.store.append(self.id, update, author, [client])
+        finally:
+            self.inflight -= 1
         self.last_seq = max(self.last_seq, seq)
         self._broadcast(encode_sync_update(update), None)
         self._touch()

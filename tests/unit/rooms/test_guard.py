@@ -10,6 +10,7 @@ from pycrdt import Array, Doc, Map, Text
 from pairbook.errors import AuthError, HistoryError
 from pairbook.protocol.update import decode_state_vector, decode_update
 from pairbook.rooms.guard import Admission, admit_update, spans_covered
+from pairbook.rooms.protected import ProtectedRanges
 
 
 def room_doc() -> Doc[Any]:
@@ -42,7 +43,7 @@ def admit(
         decode_state_vector(room.get_state()),
         claims if claims is not None else {1: "pairbook:server", 2: "pairbook:server"},
         user,
-        frozenset({2}),
+        ProtectedRanges.from_json(None, extra=[2]),
     )
 
 
@@ -118,4 +119,18 @@ def test_deleted_spans_are_covered_only_by_earlier_deletions() -> None:
     assert spans_covered({5: ((10, 2),)}, deleted)
     assert not spans_covered({5: ((2, 3),)}, deleted)
     assert not spans_covered({6: ((0, 1),)}, deleted)
-    assert spans_covered({6: ((0, 1),)}, deleted, clients=frozenset({5}))
+
+
+def test_protected_ranges_merge_and_answer_membership() -> None:
+    ranges = ProtectedRanges()
+    ranges.add(3, 0, 5)
+    ranges.add(3, 5, 8)
+    ranges.add(3, 20, 22)
+    assert ranges.contains((3, 7))
+    assert not ranges.contains((3, 8))
+    assert ranges.contains((3, 21))
+    assert not ranges.contains((4, 0))
+    assert ranges.overlapping({3: ((7, 4), (9, 2)), 4: ((0, 1),)}) == {3: ((7, 4),)}
+    again = ProtectedRanges.from_json(ranges.to_json(), extra=[9])
+    assert again.contains((3, 4))
+    assert again.contains((9, 10**9))

@@ -1,0 +1,80 @@
+"""ProtectedRanges: which Yjs IDs the server wrote into its own maps."""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_right
+from collections.abc import Iterable
+
+from pairbook.protocol.update import ID
+
+EVERY_CLOCK = 2**53
+
+
+class ProtectedRanges:
+    """Clock ranges, per client, of every struct in pairbook's own top-level maps.
+
+    Only the server writes those maps, so it knows exactly which IDs they hold: a peer's
+    update that refers to one of them (to overwrite a key, insert next to an item, or delete
+    it) is an attempt to write a server-only map.
+    """
+
+    def __init__(self, spans: dict[int, list[tuple[int, int]]] | None = None) -> None:
+        self._spans: dict[int, list[tuple[int, int]]] = {}
+        for client, ranges in (spans or {}).items():
+            for start, end in ranges:
+                self.add(client, start, end)
+
+    def __bool__(self) -> bool:
+        return bool(self._spans)
+
+    def add(self, client: int, start: int, end: int) -> None:
+        """Protect clocks [start, end) of a client, merging with neighbours."""
+        ranges = self._spans.setdefault(client, [])
+        ranges.append((start, end))
+        ranges.sort()
+        merged: list[tuple[int, int]] = []
+        for lo, hi in ranges:
+            if merged and lo <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+            else:
+                merged.append((lo, hi))
+        self._spans[client] = merged
+
+    def contains(self, ref: ID) -> bool:
+        client, clock = ref
+        ranges = self._spans.get(client)
+        if not ranges:
+            return False
+        index = bisect_right(ranges, (clock, EVERY_CLOCK)) - 1
+        return index >= 0 and ranges[index][0] <= clock < ranges[index][1]
+
+    def overlapping(
+        self, spans: dict[int, tuple[tuple[int, int], ...]]
+    ) -> dict[int, tuple[tuple[int, int], ...]]:
+        """The (clock, length) spans, of a delete set, that touch protected IDs."""
+        touched: dict[int, tuple[tuple[int, int], ...]] = {}
+        for client, wanted in spans.items():
+            ranges = self._spans.get(client)
+            if not ranges:
+                continue
+            hits = tuple(
+                (clock, length)
+                for clock, length in wanted
+                if any(lo < clock + length and clock < hi for lo, hi in ranges)
+            )
+            if hits:
+                touched[client] = hits
+        return touched
+
+    def to_json(self) -> str:
+        return json.dumps({str(c): r for c, r in sorted(self._spans.items())})
+
+    @classmethod
+    def from_json(cls, text: str | None, extra: Iterable[int] = ()) -> ProtectedRanges:
+        """Ranges saved with `to_json`, plus clients whose every clock is protected."""
+        data = json.loads(text) if text else {}
+        ranges = cls({int(c): [tuple(r) for r in rs] for c, rs in data.items()})
+        for client in extra:
+            ranges.add(client, 0, EVERY_CLOCK)
+        return ranges
