@@ -1,0 +1,109 @@
+/** The server's HTTP API, called with the person's token. */
+
+export type Role = 'owner' | 'editor' | 'viewer'
+
+export interface User {
+  id: string
+  name: string
+  color: string
+  email?: string
+}
+
+export interface Me {
+  role: Role
+  user: User | null
+  invite: boolean
+}
+
+export interface NotebookEntry {
+  path: string
+  name: string
+  url: string
+  cells?: number
+  peers?: number
+  error?: string
+  conflict?: string | null
+}
+
+export interface Invite {
+  token: string
+  role: Role
+  url: string
+}
+
+export interface Joined {
+  token: string
+  role: Role
+  user: User
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+export class Api {
+  constructor(
+    private token: string,
+    private readonly base = ''
+  ) {}
+
+  useToken(token: string): void {
+    this.token = token
+  }
+
+  me(): Promise<Me> {
+    return this.call<Me>('GET', '/api/me')
+  }
+
+  async notebooks(): Promise<NotebookEntry[]> {
+    const body = await this.call<{ notebooks: NotebookEntry[] }>('GET', '/api/notebooks')
+    return body.notebooks
+  }
+
+  createNotebook(path: string): Promise<{ path: string; url: string }> {
+    return this.call('POST', '/api/notebooks', { path })
+  }
+
+  invite(role: 'editor' | 'viewer'): Promise<Invite> {
+    return this.call('POST', '/api/invites', { role })
+  }
+
+  join(invite: string, name: string): Promise<Joined> {
+    return this.call('POST', '/api/join', { invite, name })
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` }
+    const init: RequestInit = { method, headers }
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      init.body = JSON.stringify(body)
+    }
+    let response: Response
+    try {
+      response = await fetch(this.base + path, init)
+    } catch {
+      throw new ApiError(0, 'the server cannot be reached; check that pairbook is running')
+    }
+    const text = await response.text()
+    let parsed: unknown = null
+    try {
+      parsed = text ? JSON.parse(text) : null
+    } catch {
+      parsed = null
+    }
+    if (!response.ok) {
+      const message =
+        parsed !== null && typeof parsed === 'object' && 'error' in parsed
+          ? String((parsed as { error: unknown }).error)
+          : `${method} ${path} failed with ${response.status}`
+      throw new ApiError(response.status, message)
+    }
+    return parsed as T
+  }
+}

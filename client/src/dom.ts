@@ -1,0 +1,86 @@
+/** Building DOM elements without a framework. */
+
+type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>
+type Child = Node | string | null | undefined | false
+
+/** An element with attributes (`on*` keys become listeners; false/null/undefined are skipped). */
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
+  const element = document.createElement(tag)
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === false || value === null || value === undefined) continue
+    if (typeof value === 'function') {
+      element.addEventListener(name.slice(2).toLowerCase(), value)
+    } else if (name === 'class') {
+      element.className = String(value)
+    } else {
+      element.setAttribute(name, value === true ? '' : String(value))
+    }
+  }
+  append(element, children)
+  return element
+}
+
+export function append(parent: Element, children: Child[]): void {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue
+    parent.append(typeof child === 'string' ? document.createTextNode(child) : child)
+  }
+}
+
+/** A button with a visible label or icon, an accessible name and a tooltip. */
+export function button(
+  label: string | Node,
+  accessibleName: string,
+  onClick: (event: MouseEvent) => void,
+  options: { shortcut?: string; class?: string } = {}
+): HTMLButtonElement {
+  const title = options.shortcut ? `${accessibleName} (${options.shortcut})` : accessibleName
+  const element = h('button', {
+    type: 'button',
+    class: options.class ?? 'btn',
+    'aria-label': accessibleName,
+    title,
+    'aria-keyshortcuts': options.shortcut ? ariaShortcut(options.shortcut) : undefined
+  })
+  element.append(label)
+  element.addEventListener('click', onClick)
+  return element
+}
+
+function ariaShortcut(shortcut: string): string {
+  return shortcut
+    .split(' or ')[0]!
+    .replace(/↑/g, 'ArrowUp')
+    .replace(/↓/g, 'ArrowDown')
+    .replace(/, /g, ' ')
+}
+
+/** An inline SVG icon from a path in a 24-unit box. */
+export function icon(path: string): SVGSVGElement {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg')
+  svg.setAttribute('viewBox', '0 0 24 24')
+  svg.setAttribute('width', '16')
+  svg.setAttribute('height', '16')
+  svg.setAttribute('aria-hidden', 'true')
+  svg.setAttribute('class', 'icon')
+  const p = document.createElementNS('http://www.w3.org/2000/svg', 'path')
+  p.setAttribute('d', path)
+  svg.append(p)
+  return svg
+}
+
+export const ICONS = {
+  plus: 'M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z',
+  up: 'M12 6l6 6-1.4 1.4L13 9.8V19h-2V9.8l-3.6 3.6L6 12z',
+  down: 'M12 18l-6-6 1.4-1.4 3.6 3.6V5h2v9.2l3.6-3.6L18 12z',
+  trash: 'M9 3h6l1 2h4v2H4V5h4zm-3 6h12l-1 12H7z',
+  undo: 'M12.5 8c-2.6 0-5 1-6.9 2.6L2 7v9h9l-3.6-3.6A7.9 7.9 0 0112.5 10c3.5 0 6.5 2.3 7.6 5.5l2.3-.8A10 10 0 0012.5 8z',
+  redo: 'M18.4 10.6A10 10 0 002 14.7l2.3.8A8 8 0 0116.6 12.4L13 16h9V7z',
+  keyboard: 'M3 6h18a1 1 0 011 1v10a1 1 0 01-1 1H3a1 1 0 01-1-1V7a1 1 0 011-1zm2 3v2h2V9zm4 0v2h2V9zm4 0v2h2V9zm4 0v2h2V9zM6 13v2h12v-2z',
+  share: 'M18 16a3 3 0 00-2.4 1.2l-6.7-3.4a3 3 0 000-1.6l6.7-3.4A3 3 0 1015 7a3 3 0 00.1.8L8.4 11.2a3 3 0 100 3.6l6.7 3.4A3 3 0 1018 16z',
+  eye: 'M12 5C6 5 2 12 2 12s4 7 10 7 10-7 10-7-4-7-10-7zm0 11a4 4 0 110-8 4 4 0 010 8z'
+} as const

@@ -1,0 +1,85 @@
+/** A cell's CodeMirror 6 editor, bound to the cell's source Y.Text with y-codemirror.next. */
+
+import { closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete'
+import { defaultKeymap, indentWithTab } from '@codemirror/commands'
+import { markdown } from '@codemirror/lang-markdown'
+import { python } from '@codemirror/lang-python'
+import { bracketMatching, indentOnInput, syntaxHighlighting } from '@codemirror/language'
+import { highlightSelectionMatches, searchKeymap } from '@codemirror/search'
+import { EditorState, type Extension, Prec } from '@codemirror/state'
+import {
+  drawSelection,
+  dropCursor,
+  EditorView,
+  highlightSpecialChars,
+  keymap,
+  placeholder
+} from '@codemirror/view'
+import { classHighlighter } from '@lezer/highlight'
+import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
+import type { Awareness } from 'y-protocols/awareness'
+import type * as Y from 'yjs'
+
+import type { SourceLanguage } from './staticCode'
+import { cellEditorTheme } from './theme'
+
+export interface CellEditorOptions {
+  ysource: Y.Text
+  awareness: Awareness
+  /** The person's own UndoManager: it tracks this editor's origin and never a partner's. */
+  undoManager: Y.UndoManager
+  language: SourceLanguage
+  readOnly: boolean
+  /** The notebook's edit-mode keys (Esc, Shift+Enter, arrows across cells), highest precedence. */
+  notebookKeys: Extension
+  label: string
+  onFocus: () => void
+}
+
+function languageSupport(language: SourceLanguage): Extension {
+  if (language === 'python') return python()
+  if (language === 'markdown') return markdown()
+  return []
+}
+
+export function createCellEditor(parent: HTMLElement, options: CellEditorOptions): EditorView {
+  const extensions: Extension[] = [
+    Prec.highest(options.notebookKeys),
+    yCollab(options.ysource, options.awareness, { undoManager: options.undoManager }),
+    keymap.of([
+      ...yUndoManagerKeymap,
+      ...closeBracketsKeymap,
+      ...searchKeymap,
+      ...defaultKeymap,
+      indentWithTab
+    ]),
+    languageSupport(options.language),
+    syntaxHighlighting(classHighlighter),
+    highlightSpecialChars(),
+    drawSelection(),
+    dropCursor(),
+    indentOnInput(),
+    bracketMatching(),
+    closeBrackets(),
+    highlightSelectionMatches(),
+    EditorView.lineWrapping,
+    EditorState.tabSize.of(4),
+    EditorState.readOnly.of(options.readOnly),
+    EditorView.contentAttributes.of({
+      'aria-label': options.label,
+      'aria-readonly': String(options.readOnly)
+    }),
+    EditorView.domEventHandlers({
+      focus: () => {
+        options.onFocus()
+        return false
+      }
+    }),
+    placeholder(options.readOnly ? '' : options.language === 'markdown' ? 'Markdown…' : 'Code…'),
+    cellEditorTheme
+  ]
+  return new EditorView({
+    parent,
+    state: EditorState.create({ doc: options.ysource.toString(), extensions })
+  })
+}

@@ -1,0 +1,38 @@
+/** How a cell editor looks: the same metrics as the static code view, so mounting an
+ * editor in place of it never moves the page. Colours come from CSS (tok-* classes). */
+
+import { EditorView } from '@codemirror/view'
+
+export const cellEditorTheme = EditorView.theme({
+  '&': {
+    fontSize: 'var(--code-size)',
+    backgroundColor: 'transparent'
+  },
+  '&.cm-focused': { outline: 'none' },
+  '.cm-scroller': {
+    fontFamily: 'var(--code-font)',
+    lineHeight: 'var(--code-line)',
+    overflow: 'visible'
+  },
+  '.cm-content': { padding: 'var(--code-pad-y) 0', caretColor: 'var(--ink)' },
+  '.cm-line': { padding: '0 var(--code-pad-x)' },
+  '.cm-cursor': { borderLeftWidth: '2px', borderLeftColor: 'var(--ink)' },
+  '&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection': {
+    backgroundColor: 'var(--selection) !important'
+  },
+  // Remote carets from y-codemirror.next: the name label always shows, above the caret.
+  '.cm-ySelectionCaret': { borderLeftWidth: '2px', borderRightWidth: '0' },
+  '.cm-ySelectionInfo': {
+    opacity: '1',
+    top: '-1.45em',
+    left: '-2px',
+    fontFamily: 'var(--ui-font)',
+    fontSize: '11px',
+    fontWeight: '600',
+    lineHeight: '1.5',
+    padding: '0 5px',
+    borderRadius: '4px 4px 4px 0',
+    pointerEvents: 'none'
+  },
+  '.cm-ySelectionCaretDot': { display: 'none' }
+})

@@ -1,0 +1,54 @@
+/** The browser client's entry: find the person's token, who they are, and which page. */
+
+import './style.css'
+
+import { Api, ApiError, type Me } from './api'
+import { button } from './dom'
+import { showMessage } from './pages/chrome'
+import { showJoinPage } from './pages/joinPage'
+import { showListPage } from './pages/listPage'
+import { showNotebookPage } from './pages/notebookPage'
+import { forgetToken, storedToken, storeToken, stripTokenFromUrl, tokenFromUrl } from './token'
+
+/** The notebook path of a `/notebooks/<path>` URL, or null for the list page. */
+export function notebookPathOf(pathname: string): string | null {
+  const prefix = '/notebooks/'
+  if (!pathname.startsWith(prefix) || pathname.length === prefix.length) return null
+  return pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/')
+}
+
+async function boot(app: HTMLElement): Promise<void> {
+  const fromUrl = tokenFromUrl(location)
+  let token = fromUrl ?? storedToken()
+  if (token === null) {
+    showMessage(app, 'Open your pairbook link', 'pairbook needs the link it printed when it started (…/?token=…), or an invite link from the notebook’s owner.')
+    return
+  }
+  const api = new Api(token)
+  let me: Me
+  try {
+    me = await api.me()
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      if (fromUrl === null) forgetToken()
+      showMessage(app, 'This link is not valid here', `${error.message}.`)
+    } else {
+      showMessage(app, 'The server cannot be reached', (error as Error).message, button('Try again', 'Try again', () => location.reload(), { class: 'btn primary' }))
+    }
+    return
+  }
+  if (me.invite) {
+    const joined = await showJoinPage(app, api, token, me.role)
+    token = joined.token
+    api.useToken(token)
+    me = { role: joined.role, user: joined.user, invite: false }
+  }
+  storeToken(token)
+  stripTokenFromUrl(location, history)
+  const path = notebookPathOf(location.pathname)
+  if (path === null) await showListPage(app, api, me)
+  else showNotebookPage({ app, api, me, token, path })
+}
+
+const app = document.getElementById('app')
+if (app !== null) void boot(app)

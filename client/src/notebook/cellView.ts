@@ -1,0 +1,349 @@
+/** One cell on screen: its source (a live editor near the viewport, highlighted text
+ * elsewhere), its rendered markdown, its outputs and who else is in it. */
+
+import type { YCellType, YCodeCell } from '@jupyter/ydoc'
+import type { Extension } from '@codemirror/state'
+import type { EditorView } from '@codemirror/view'
+import type { Awareness } from 'y-protocols/awareness'
+import type * as Y from 'yjs'
+
+import { createCellEditor } from '../editor/cellEditor'
+import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
+import { button, h, icon, ICONS } from '../dom'
+import { initials, type Participant } from '../panels/presence'
+import type { CellType } from './actions'
+import { shortcutFor, type NotebookAction } from './keys'
+import { renderMarkdown } from './markdown'
+import type { OutputJson } from './mimeBundle'
+import { renderOutputs } from './outputs'
+
+/** What a cell needs from the notebook around it. */
+export interface CellHost {
+  readonly awareness: Awareness
+  readonly undoManager: Y.UndoManager
+  readonly readOnly: boolean
+  readonly notebookKeys: Extension
+  indexOf(cell: CellView): number
+  /** The cell's editor got focus: it becomes the selected cell, in edit mode. */
+  editorFocused(cell: CellView): void
+  /** The cell was clicked outside its editor. */
+  selected(cell: CellView): void
+  /** A person asked to edit the cell (double-click on rendered markdown). */
+  editRequested(cell: CellView): void
+  /** A per-cell button was pressed. */
+  actionRequested(cell: CellView, action: NotebookAction): void
+}
+
+type Render = 'source' | 'outputs' | 'prompt'
+
+export class CellView {
+  readonly element: HTMLElement
+  private readonly gutter: HTMLElement
+  private readonly prompt: HTMLElement
+  private readonly avatars: HTMLElement
+  private readonly tag: HTMLElement
+  private readonly sourceHost: HTMLElement
+  private readonly rendered: HTMLElement | null
+  private readonly outputs: HTMLElement | null
+  private editor: EditorView | null = null
+  private near = false
+  private editing = false
+  private pending = new Set<Render>()
+  private frame = 0
+  private readonly onSource = (): void => this.schedule('source')
+  private readonly onOutputs = (): void => this.schedule('outputs')
+  private readonly onModel = (event: Y.YMapEvent<unknown>): void => {
+    if (event.keysChanged.has('execution_count')) this.schedule('prompt')
+    if (event.keysChanged.has('outputs')) this.schedule('outputs')
+  }
+
+  constructor(
+    readonly model: YCellType,
+    private readonly host: CellHost
+  ) {
+    const type = this.type
+    this.prompt = h('div', { class: 'cell-prompt', 'aria-hidden': 'true' })
+    this.avatars = h('div', { class: 'cell-avatars' })
+    this.gutter = h('div', { class: 'cell-gutter' }, this.prompt, this.avatars)
+    this.tag = h('div', { class: 'cell-presence-tag', hidden: true })
+    this.sourceHost = h('div', { class: 'cell-source' })
+    this.sourceHost.addEventListener('mousedown', (event) => this.clickSource(event))
+    this.rendered =
+      type === 'markdown'
+        ? h('div', {
+            class: 'cell-rendered markdown-body',
+            ondblclick: () => this.host.editRequested(this)
+          })
+        : null
+    this.outputs =
+      type === 'code' ? h('div', { class: 'cell-outputs', role: 'log', 'aria-label': 'Outputs' }) : null
+    const tools = host.readOnly ? null : this.buildTools()
+    const body = h(
+      'div',
+      { class: 'cell-body' },
+      h('div', { class: 'cell-input' }, this.sourceHost, this.rendered),
+      this.outputs
+    )
+    this.element = h(
+      'div',
+      {
+        class: `cell cell-${type}`,
+        role: 'listitem',
+        tabindex: -1,
+        'data-cell-id': this.id,
+        'data-cell-type': type
+      },
+      this.gutter,
+      body,
+      tools,
+      this.tag
+    )
+    this.element.addEventListener('mousedown', (event) => {
+      if (!(event.target instanceof Element) || !event.target.closest('.cm-editor, button')) {
+        this.host.selected(this)
+      }
+    })
+    model.ysource.observe(this.onSource)
+    model.ymodel.observe(this.onModel)
+    this.codeModel?.youtputs.observeDeep(this.onOutputs)
+    this.renderSource()
+    this.renderPrompt()
+    this.renderOutputs()
+  }
+
+  get id(): string {
+    return String(this.model.ymodel.get('id') ?? '')
+  }
+
+  get type(): CellType {
+    return this.model.cell_type as CellType
+  }
+
+  get source(): string {
+    return this.model.ysource.toString()
+  }
+
+  /** Whether this cell's editor holds the keyboard focus. */
+  get editorFocused(): boolean {
+    return this.editor?.hasFocus ?? false
+  }
+
+  get isEditing(): boolean {
+    return this.type === 'markdown' ? this.editing : this.editorFocused
+  }
+
+  /** Near the viewport cells get a live editor; far ones keep highlighted text. */
+  setNear(near: boolean): void {
+    this.near = near
+    if (near) this.mountEditorIfShown()
+    else if (this.editor !== null && !this.editor.hasFocus && !this.editing) this.unmountEditor()
+  }
+
+  setActive(active: boolean): void {
+    this.element.classList.toggle('active', active)
+    if (active) this.element.setAttribute('aria-current', 'true')
+    else this.element.removeAttribute('aria-current')
+  }
+
+  setMode(mode: 'edit' | 'command' | null): void {
+    this.element.classList.toggle('mode-edit', mode === 'edit')
+  }
+
+  /** Puts the keyboard in this cell's editor, the cursor at its start or end. */
+  enterEdit(where: 'start' | 'end' | 'keep' = 'keep'): void {
+    if (this.type === 'markdown' && !this.editing) {
+      if (this.host.readOnly) return
+      this.editing = true
+      this.showMarkdownSource(true)
+    }
+    const view = this.mountEditor()
+    if (where !== 'keep') {
+      const pos = where === 'start' ? 0 : view.state.doc.length
+      view.dispatch({ selection: { anchor: pos } })
+    }
+    view.focus()
+  }
+
+  /** Leaves edit mode: the keyboard goes back to the cell; markdown is rendered. */
+  leaveEdit(): void {
+    if (this.type === 'markdown' && this.editing) {
+      this.editing = false
+      this.unmountEditor()
+      this.showMarkdownSource(false)
+    }
+    this.element.focus({ preventScroll: true })
+    if (!this.near) this.unmountEditor()
+  }
+
+  /** The other people whose selected cell this is. */
+  setPeople(people: Participant[]): void {
+    this.avatars.replaceChildren(
+      ...people.map((p) =>
+        h(
+          'span',
+          {
+            class: `avatar avatar-small${p.mode === 'edit' ? ' typing' : ''}`,
+            style: `--person:${p.color}`,
+            title: `${p.name} ${p.mode === 'edit' ? 'is editing' : 'is on'} this cell`
+          },
+          initials(p.name)
+        )
+      )
+    )
+    const first = people[0]
+    this.element.classList.toggle('has-people', first !== undefined)
+    if (first === undefined) {
+      this.element.style.removeProperty('--presence')
+      this.tag.hidden = true
+      return
+    }
+    this.element.style.setProperty('--presence', first.color)
+    this.tag.hidden = false
+    this.tag.textContent = people.map((p) => p.name).join(', ')
+    this.tag.style.setProperty('--person', first.color)
+  }
+
+  /** Updates the accessible label with the cell's position. */
+  setPosition(index: number): void {
+    const kind = this.type === 'code' ? 'Code' : this.type === 'markdown' ? 'Markdown' : 'Raw'
+    this.element.setAttribute('aria-label', `${kind} cell ${index + 1}`)
+  }
+
+  destroy(): void {
+    cancelAnimationFrame(this.frame)
+    this.model.ysource.unobserve(this.onSource)
+    this.model.ymodel.unobserve(this.onModel)
+    this.codeModel?.youtputs.unobserveDeep(this.onOutputs)
+    this.editor?.destroy()
+    this.editor = null
+    this.element.remove()
+  }
+
+  private get codeModel(): YCodeCell | null {
+    return this.model.cell_type === 'code' ? (this.model as YCodeCell) : null
+  }
+
+  private get language(): SourceLanguage {
+    return this.type === 'code' ? 'python' : this.type === 'markdown' ? 'markdown' : 'plain'
+  }
+
+  private buildTools(): HTMLElement {
+    const act = (action: NotebookAction) => (event: MouseEvent) => {
+      event.stopPropagation()
+      this.host.actionRequested(this, action)
+    }
+    return h(
+      'div',
+      { class: 'cell-tools', role: 'toolbar', 'aria-label': 'Cell actions' },
+      button(icon(ICONS.up), 'Move cell up', act('move-up'), { class: 'tool', shortcut: shortcutFor('move-up') }),
+      button(icon(ICONS.down), 'Move cell down', act('move-down'), { class: 'tool', shortcut: shortcutFor('move-down') }),
+      button(icon(ICONS.plus), 'Insert cell below', act('insert-below'), { class: 'tool', shortcut: shortcutFor('insert-below') }),
+      button(icon(ICONS.trash), 'Delete cell', act('delete'), { class: 'tool danger', shortcut: shortcutFor('delete') })
+    )
+  }
+
+  private schedule(what: Render): void {
+    this.pending.add(what)
+    if (this.frame !== 0) return
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0
+      const pending = this.pending
+      this.pending = new Set()
+      if (pending.has('source')) this.renderSource()
+      if (pending.has('outputs')) this.renderOutputs()
+      if (pending.has('prompt')) this.renderPrompt()
+    })
+  }
+
+  private renderSource(): void {
+    if (this.type === 'markdown' && !this.editing && this.rendered !== null) {
+      this.showMarkdownSource(false)
+      return
+    }
+    if (this.editor === null) renderStaticCode(this.staticTarget(), this.source, this.language)
+  }
+
+  private showMarkdownSource(show: boolean): void {
+    if (this.rendered === null) return
+    this.sourceHost.hidden = !show
+    this.rendered.hidden = show
+    this.element.classList.toggle('rendered', !show)
+    if (!show) {
+      const source = this.source
+      if (source.trim() === '') {
+        this.rendered.replaceChildren(
+          h('p', { class: 'placeholder' }, this.host.readOnly ? 'Empty markdown cell' : 'Empty markdown cell: press Enter or double-click to write')
+        )
+      } else {
+        renderMarkdown(this.rendered, source)
+      }
+    } else if (this.editor === null) {
+      renderStaticCode(this.staticTarget(), this.source, this.language)
+    }
+  }
+
+  private renderPrompt(): void {
+    if (this.type === 'code') {
+      const count = this.model.ymodel.get('execution_count')
+      this.prompt.textContent = typeof count === 'number' ? `[${count}]` : '[ ]'
+    } else if (this.type === 'raw') {
+      this.prompt.textContent = 'raw'
+    } else {
+      this.prompt.textContent = ''
+    }
+  }
+
+  private renderOutputs(): void {
+    const model = this.codeModel
+    if (model === null || this.outputs === null) return
+    renderOutputs(this.outputs, model.youtputs.toJSON() as OutputJson[])
+  }
+
+  private staticTarget(): HTMLElement {
+    let pre = this.sourceHost.querySelector<HTMLElement>(':scope > .static-code')
+    if (pre === null) {
+      pre = h('div', { class: 'static-code', 'aria-label': 'Cell source', role: 'textbox', 'aria-readonly': 'true' })
+      this.sourceHost.replaceChildren(pre)
+    }
+    return pre
+  }
+
+  private mountEditorIfShown(): void {
+    if (this.type === 'markdown' && !this.editing) return
+    this.mountEditor()
+  }
+
+  private mountEditor(): EditorView {
+    if (this.editor !== null) return this.editor
+    this.sourceHost.replaceChildren()
+    this.editor = createCellEditor(this.sourceHost, {
+      ysource: this.model.ysource,
+      awareness: this.host.awareness,
+      undoManager: this.host.undoManager,
+      language: this.language,
+      readOnly: this.host.readOnly,
+      notebookKeys: this.host.notebookKeys,
+      label: `Cell ${this.host.indexOf(this) + 1} source`,
+      onFocus: () => this.host.editorFocused(this)
+    })
+    return this.editor
+  }
+
+  private unmountEditor(): void {
+    if (this.editor === null) return
+    this.editor.destroy()
+    this.editor = null
+    this.sourceHost.replaceChildren()
+    renderStaticCode(this.staticTarget(), this.source, this.language)
+  }
+
+  /** A click on highlighted text: mount the editor and put the cursor where the click was. */
+  private clickSource(event: MouseEvent): void {
+    if (this.editor !== null || event.button !== 0) return
+    event.preventDefault()
+    const view = this.mountEditor()
+    const pos = view.posAtCoords({ x: event.clientX, y: event.clientY })
+    view.focus()
+    if (pos !== null) view.dispatch({ selection: { anchor: pos } })
+  }
+}

@@ -1,0 +1,134 @@
+/** Jupyter's command-mode keyboard model: keys in, notebook actions out. Pure. */
+
+export type NotebookAction =
+  | 'edit'
+  | 'run-next'
+  | 'run-stay'
+  | 'run-insert'
+  | 'insert-above'
+  | 'insert-below'
+  | 'delete'
+  | 'to-code'
+  | 'to-markdown'
+  | 'to-raw'
+  | 'select-prev'
+  | 'select-next'
+  | 'select-first'
+  | 'select-last'
+  | 'move-up'
+  | 'move-down'
+  | 'undo'
+  | 'redo'
+  | 'help'
+
+export interface KeyInput {
+  key: string
+  shift?: boolean
+  ctrl?: boolean
+  alt?: boolean
+  meta?: boolean
+}
+
+/** Each action, the keys that trigger it (as shown to people) and its label. */
+export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; label: string }> = [
+  { action: 'edit', keys: 'Enter', label: 'Edit the selected cell' },
+  { action: 'run-next', keys: 'Shift+Enter', label: 'Finish the cell and select the next one' },
+  { action: 'run-stay', keys: 'Ctrl+Enter', label: 'Finish the cell (render markdown)' },
+  { action: 'run-insert', keys: 'Alt+Enter', label: 'Finish the cell and insert one below' },
+  { action: 'insert-above', keys: 'A', label: 'Insert a cell above' },
+  { action: 'insert-below', keys: 'B', label: 'Insert a cell below' },
+  { action: 'delete', keys: 'D, D', label: 'Delete the cell' },
+  { action: 'to-code', keys: 'Y', label: 'Make it a code cell' },
+  { action: 'to-markdown', keys: 'M', label: 'Make it a markdown cell' },
+  { action: 'to-raw', keys: 'R', label: 'Make it a raw cell' },
+  { action: 'select-prev', keys: '↑ or K', label: 'Select the cell above' },
+  { action: 'select-next', keys: '↓ or J', label: 'Select the cell below' },
+  { action: 'select-first', keys: 'Home', label: 'Select the first cell' },
+  { action: 'select-last', keys: 'End', label: 'Select the last cell' },
+  { action: 'move-up', keys: 'Ctrl+Shift+↑', label: 'Move the cell up' },
+  { action: 'move-down', keys: 'Ctrl+Shift+↓', label: 'Move the cell down' },
+  { action: 'undo', keys: 'Z or Ctrl+Z', label: 'Undo your last change' },
+  { action: 'redo', keys: 'Shift+Z or Ctrl+Shift+Z', label: 'Redo your change' },
+  { action: 'help', keys: 'H', label: 'Show the keyboard shortcuts' }
+]
+
+export function shortcutFor(action: NotebookAction): string {
+  return SHORTCUTS.find((s) => s.action === action)?.keys ?? ''
+}
+
+/** Actions that change the document: not offered to viewers. */
+export const EDITING_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookAction>([
+  'run-insert',
+  'insert-above',
+  'insert-below',
+  'delete',
+  'to-code',
+  'to-markdown',
+  'to-raw',
+  'move-up',
+  'move-down',
+  'undo',
+  'redo'
+])
+
+/** Interprets command-mode key presses, including the two-key D, D chord. */
+export class CommandKeys {
+  private pending: { key: string; at: number } | null = null
+
+  constructor(
+    private readonly clock: () => number = () => performance.now(),
+    private readonly chordMs = 1000
+  ) {}
+
+  press(input: KeyInput): NotebookAction | null {
+    const chord = this.pending
+    this.pending = null
+    const mod = Boolean(input.ctrl || input.meta)
+    const key = input.key.length === 1 ? input.key.toLowerCase() : input.key
+    if (key === 'Enter') {
+      if (input.shift) return 'run-next'
+      if (mod) return 'run-stay'
+      if (input.alt) return 'run-insert'
+      return 'edit'
+    }
+    if (mod && input.shift && key === 'ArrowUp') return 'move-up'
+    if (mod && input.shift && key === 'ArrowDown') return 'move-down'
+    if (mod && key === 'z') return input.shift ? 'redo' : 'undo'
+    if (mod && key === 'y') return 'redo'
+    if (mod || input.alt) return null
+    switch (key) {
+      case 'ArrowUp':
+      case 'k':
+        return 'select-prev'
+      case 'ArrowDown':
+      case 'j':
+        return 'select-next'
+      case 'Home':
+        return 'select-first'
+      case 'End':
+        return 'select-last'
+      case 'a':
+        return 'insert-above'
+      case 'b':
+        return 'insert-below'
+      case 'm':
+        return 'to-markdown'
+      case 'y':
+        return 'to-code'
+      case 'r':
+        return 'to-raw'
+      case 'z':
+        return input.shift ? 'redo' : 'undo'
+      case 'h':
+        return 'help'
+      case 'd': {
+        const now = this.clock()
+        if (chord !== null && chord.key === 'd' && now - chord.at <= this.chordMs) return 'delete'
+        this.pending = { key: 'd', at: now }
+        return null
+      }
+      default:
+        return null
+    }
+  }
+}

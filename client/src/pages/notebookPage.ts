@@ -1,0 +1,212 @@
+/** The notebook page: one shared notebook, its people, its connection. Wiring only. */
+
+import { YNotebook } from '@jupyter/ydoc'
+
+import type { Api, Me } from '../api'
+import { Connection } from '../connection'
+import { isTerminal } from '../connectionState'
+import { button, h, icon, ICONS } from '../dom'
+import type { CellType } from '../notebook/actions'
+import { shortcutFor, type NotebookAction } from '../notebook/keys'
+import { type Mode, NotebookView } from '../notebook/notebookView'
+import { openHelpDialog } from '../panels/helpDialog'
+import { openInviteDialog } from '../panels/inviteDialog'
+import { ParticipantsPanel } from '../panels/participants'
+import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom } from '../panels/presence'
+import { Banner, StatusBadge, toast } from '../panels/status'
+import { topbar } from './chrome'
+
+export interface NotebookPageOptions {
+  app: HTMLElement
+  api: Api
+  me: Me
+  token: string
+  path: string
+}
+
+export function showNotebookPage({ app, api, me, token, path }: NotebookPageOptions): void {
+  const readOnly = me.role === 'viewer'
+  const notebook = new YNotebook()
+  const awareness = notebook.awareness
+  const color = me.user !== null && isColor(me.user.color) ? me.user.color : '#4363d8'
+  awareness.setLocalState({
+    user: { name: me.user?.name ?? 'Guest', color, colorLight: `${color}33` },
+    cell: null,
+    mode: 'command',
+    viewport: null
+  })
+
+  const status = new StatusBadge()
+  const banner = new Banner()
+  const modeLabel = h('span', { class: 'mode-label', 'aria-live': 'polite' }, 'Command mode')
+  const typeSelect = h(
+    'select',
+    { class: 'type-select', 'aria-label': 'Cell type', title: 'Cell type (Y, M, R)' },
+    h('option', { value: 'code' }, 'Code'),
+    h('option', { value: 'markdown' }, 'Markdown'),
+    h('option', { value: 'raw' }, 'Raw')
+  )
+
+  const view = new NotebookView({
+    notebook,
+    awareness,
+    readOnly,
+    onSelection: (cell, mode: Mode) => {
+      modeLabel.textContent = mode === 'edit' ? 'Edit mode' : 'Command mode'
+      modeLabel.dataset.mode = mode
+      if (cell !== null) typeSelect.value = cell.type
+    },
+    onUserNavigation: () => stopFollowing(),
+    onHelp: openHelpDialog,
+    notify: toast
+  })
+
+  const participants = new ParticipantsPanel({
+    describeCell: (id) => {
+      const cell = id === null ? null : view.cellById(id)
+      return cell === null ? 'another cell' : `cell ${view.indexOf(cell) + 1}`
+    },
+    onFollow: (person) => follow(person)
+  })
+
+  // Toolbar -----------------------------------------------------------------------------
+  const act = (action: NotebookAction) => () => {
+    stopFollowing()
+    view.perform(action)
+  }
+  const tool = (content: Node | string, name: string, action: NotebookAction) =>
+    button(content, name, act(action), { class: 'tool', shortcut: shortcutFor(action) })
+  typeSelect.addEventListener('change', () => {
+    view.perform(`to-${typeSelect.value as CellType}`)
+  })
+  const insertMarkdown = button(h('span', {}, icon(ICONS.plus), ' Markdown'), 'Insert a markdown cell below', () => {
+    stopFollowing()
+    view.perform('insert-below')
+    view.perform('to-markdown')
+  }, { class: 'tool' })
+  const toolbar = h(
+    'div',
+    { class: 'toolbar', role: 'toolbar', 'aria-label': 'Notebook actions' },
+    readOnly
+      ? h('span', { class: 'read-only-badge', role: 'note' }, icon(ICONS.eye), ' Read-only: you are viewing')
+      : h(
+          'div',
+          { class: 'tool-group' },
+          tool(h('span', {}, icon(ICONS.plus), ' Code'), 'Insert a code cell below', 'insert-below'),
+          insertMarkdown,
+          h('span', { class: 'sep' }),
+          tool(icon(ICONS.up), 'Move cell up', 'move-up'),
+          tool(icon(ICONS.down), 'Move cell down', 'move-down'),
+          tool(icon(ICONS.trash), 'Delete cell', 'delete'),
+          h('span', { class: 'sep' }),
+          typeSelect,
+          h('span', { class: 'sep' }),
+          tool(icon(ICONS.undo), 'Undo your last change', 'undo'),
+          tool(icon(ICONS.redo), 'Redo your change', 'redo')
+        ),
+    h('div', { class: 'spacer' }),
+    modeLabel,
+    button(icon(ICONS.keyboard), 'Keyboard shortcuts', openHelpDialog, { class: 'tool', shortcut: 'H' })
+  )
+
+  const invite = me.role === 'owner' ? button(h('span', {}, icon(ICONS.share), ' Invite'), 'Invite someone to pair', () => openInviteDialog(api), { class: 'btn' }) : null
+  const name = path.split('/').pop() ?? path
+  document.title = `${name} · pairbook`
+  app.replaceChildren(
+    topbar(
+      h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/' }, 'Notebooks'), h('span', { 'aria-hidden': 'true' }, '/'), h('span', { class: 'nb-title', 'aria-current': 'page' }, path)),
+      h('div', { class: 'spacer' }),
+      status.element,
+      participants.avatars,
+      invite
+    ),
+    toolbar,
+    h('div', { class: 'layout' }, h('main', { class: 'notebook-main' }, banner.element, view.element), h('aside', { class: 'sidebar' }, participants.element))
+  )
+  view.element.classList.add('loading')
+
+  // Connection ----------------------------------------------------------------------------
+  const connection = new Connection({
+    wsOrigin: `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}`,
+    path,
+    doc: notebook.ydoc,
+    awareness,
+    token,
+    onPermissionDenied: (reason) =>
+      banner.add('denied', 'error', `The server refused your change: ${reason || 'permission denied'}.`, null)
+  })
+  connection.subscribe((state) => {
+    status.show(state)
+    banner.showConnection(state)
+    if (state.kind === 'connected') view.element.classList.remove('loading')
+    if (isTerminal(state)) view.element.classList.add('stopped')
+  })
+
+  // Presence and follow mode --------------------------------------------------------------
+  let following: Participant | null = null
+  let frame = 0
+  const renderPresence = (): void => {
+    frame = 0
+    const people = participantsFrom(awareness.getStates() as Map<number, AwarenessState>, awareness.clientID)
+    participants.show(people)
+    view.setPeople(participantsByCell(people))
+    if (following !== null) {
+      const now = people.find((p) => p.clientId === following?.clientId)
+      if (now === undefined) {
+        stopFollowing()
+      } else {
+        if (now.cell !== null && now.cell !== following.cell) view.scrollToCell(now.cell)
+        else if (now.viewport !== null && now.viewport !== following.viewport) alignTop(now.viewport)
+        following = now
+      }
+    }
+  }
+  awareness.on('change', () => {
+    if (frame === 0) frame = requestAnimationFrame(renderPresence)
+  })
+  renderPresence()
+
+  function alignTop(id: string): void {
+    const cell = view.cellById(id)
+    cell?.element.scrollIntoView({ block: 'start', behavior: 'smooth' })
+  }
+
+  function follow(person: Participant | null): void {
+    following = person
+    banner.clear('follow')
+    if (person === null) return
+    banner.add('follow', 'info', `Following ${person.name}: the page scrolls along with them.`, button('Stop following', `Stop following ${person.name}`, () => stopFollowing(), { class: 'btn small' }))
+    if (person.cell !== null) view.scrollToCell(person.cell)
+  }
+
+  function stopFollowing(): void {
+    if (following === null) return
+    following = null
+    participants.setFollowing(null)
+    banner.clear('follow')
+  }
+
+  // Where I am looking, for whoever follows me.
+  let scrollTimer = 0
+  window.addEventListener('scroll', () => {
+    if (scrollTimer !== 0) return
+    scrollTimer = window.setTimeout(() => {
+      scrollTimer = 0
+      const header = document.querySelector('.toolbar')?.getBoundingClientRect().bottom ?? 0
+      const viewport = view.firstVisibleCellId(header)
+      if (awareness.getLocalState()?.viewport !== viewport) awareness.setLocalStateField('viewport', viewport)
+    }, 150)
+  }, { passive: true })
+
+  // Command-mode keys also work when nothing in particular has the focus.
+  document.addEventListener('keydown', (event) => {
+    if (event.defaultPrevented || document.activeElement !== document.body) return
+    if (document.querySelector('dialog[open]') !== null) return
+    const handled = view.handleKey({ key: event.key, shift: event.shiftKey, ctrl: event.ctrlKey, alt: event.altKey, meta: event.metaKey })
+    if (handled) event.preventDefault()
+  })
+
+  window.addEventListener('pagehide', () => connection.destroy())
+  // For tests and the benchmark: the live objects, read-only by convention.
+  Object.assign(window, { pairbook: { notebook, connection, view, awareness } })
+}

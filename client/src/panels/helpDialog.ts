@@ -1,0 +1,33 @@
+/** The keyboard shortcuts, as one dialog (H in command mode). */
+
+import { button, h } from '../dom'
+import { SHORTCUTS } from '../notebook/keys'
+
+const EDIT_MODE: ReadonlyArray<[string, string]> = [
+  ['Esc', 'Back to command mode'],
+  ['Shift+Enter', 'Finish and select the next cell'],
+  ['Ctrl+Enter', 'Finish the cell'],
+  ['Alt+Enter', 'Finish and insert a cell below'],
+  ['↑ on the first line / ↓ on the last', 'Edit the cell above / below'],
+  ['Ctrl+Z, Ctrl+Shift+Z', 'Undo / redo your own changes (never your partner’s)']
+]
+
+export function openHelpDialog(): void {
+  const table = (rows: ReadonlyArray<[string, string]>) =>
+    h('table', { class: 'shortcuts' }, ...rows.map(([keys, label]) => h('tr', {}, h('td', {}, h('kbd', {}, keys)), h('td', {}, label))))
+  const dialog = h(
+    'dialog',
+    { class: 'dialog wide', 'aria-labelledby': 'help-title' },
+    h('h2', { id: 'help-title' }, 'Keyboard shortcuts'),
+    h(
+      'div',
+      { class: 'columns' },
+      h('div', {}, h('h3', {}, 'Command mode (blue cell border)'), table(SHORTCUTS.map((s) => [s.keys, s.label]))),
+      h('div', {}, h('h3', {}, 'Edit mode (green cell border)'), table(EDIT_MODE))
+    ),
+    h('div', { class: 'row end' }, button('Close', 'Close the shortcuts', () => dialog.close(), { class: 'btn' }))
+  )
+  dialog.addEventListener('close', () => dialog.remove())
+  document.body.append(dialog)
+  dialog.showModal()
+}

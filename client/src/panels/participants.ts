@@ -1,0 +1,85 @@
+/** The participant list: names and colours, where each person is, and follow mode. */
+
+import { button, h } from '../dom'
+import { initials, type Participant } from './presence'
+
+export interface ParticipantsOptions {
+  /** Where a cell id is, as a person reads it ("cell 3"). */
+  describeCell: (id: string | null) => string
+  onFollow: (participant: Participant | null) => void
+}
+
+export class ParticipantsPanel {
+  readonly element: HTMLElement
+  readonly avatars: HTMLElement
+  private readonly list: HTMLElement
+  private readonly count: HTMLElement
+  private following: number | null = null
+  private people: Participant[] = []
+
+  constructor(private readonly options: ParticipantsOptions) {
+    this.count = h('span', { class: 'count' })
+    this.list = h('ul', { class: 'people', 'aria-label': 'People in this notebook' })
+    this.element = h(
+      'section',
+      { class: 'panel participants', 'aria-labelledby': 'participants-title' },
+      h('h2', { id: 'participants-title' }, 'People here ', this.count),
+      this.list
+    )
+    this.avatars = h('div', { class: 'header-avatars', 'aria-hidden': 'true' })
+  }
+
+  get followed(): number | null {
+    return this.following
+  }
+
+  setFollowing(clientId: number | null): void {
+    this.following = clientId
+    this.render()
+  }
+
+  show(people: Participant[]): void {
+    this.people = people
+    if (this.following !== null && !people.some((p) => p.clientId === this.following)) {
+      this.following = null
+      this.options.onFollow(null)
+    }
+    this.render()
+  }
+
+  private render(): void {
+    this.count.textContent = `(${this.people.length})`
+    this.list.replaceChildren(...this.people.map((person) => this.item(person)))
+    this.avatars.replaceChildren(
+      ...this.people.slice(0, 6).map((p) =>
+        h('span', { class: 'avatar', style: `--person:${p.color}`, title: p.self ? `${p.name} (you)` : p.name }, initials(p.name))
+      )
+    )
+  }
+
+  private item(person: Participant): HTMLElement {
+    const where = person.cell === null ? 'not in a cell' : `${person.mode === 'edit' ? 'editing' : 'on'} ${this.options.describeCell(person.cell)}`
+    const following = this.following === person.clientId
+    const follow = person.self
+      ? null
+      : button(following ? 'Following' : 'Follow', following ? `Stop following ${person.name}` : `Follow ${person.name}`, () => {
+          const next = following ? null : person
+          this.following = next?.clientId ?? null
+          this.options.onFollow(next)
+          this.render()
+        }, { class: `btn small${following ? ' pressed' : ''}` })
+    follow?.setAttribute('aria-pressed', String(following))
+    return h(
+      'li',
+      { class: `person${person.self ? ' self' : ''}`, 'data-client-id': person.clientId, 'data-user-id': person.userId, style: `--person:${person.color}` },
+      h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(person.name)),
+      h(
+        'span',
+        { class: 'person-text' },
+        h('span', { class: 'person-name' }, person.name, person.self ? h('span', { class: 'muted' }, ' (you)') : null),
+        h('span', { class: 'person-where' }, person.role === 'viewer' ? `viewer · ${where}` : where)
+      ),
+      follow
+    )
+  }
+}

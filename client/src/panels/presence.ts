@@ -1,0 +1,86 @@
+/** Who is here and where: the room's awareness states made into participants. Pure. */
+
+export interface AwarenessUser {
+  id?: string
+  name?: string
+  color?: string
+  role?: string
+}
+
+export interface AwarenessState {
+  user?: AwarenessUser
+  /** The id of the cell this person has selected. */
+  cell?: string | null
+  /** 'edit' while typing in the cell, 'command' otherwise. */
+  mode?: 'edit' | 'command'
+  /** The id of the first cell in this person's viewport, for follow mode. */
+  viewport?: string | null
+  [key: string]: unknown
+}
+
+export interface Participant {
+  clientId: number
+  userId: string
+  name: string
+  color: string
+  role: string
+  cell: string | null
+  mode: 'edit' | 'command'
+  viewport: string | null
+  self: boolean
+}
+
+const FALLBACK_COLOR = '#6b7280'
+
+/** Participants in a stable order: you first, then by name; states without a user skipped. */
+export function participantsFrom(
+  states: Map<number, AwarenessState>,
+  selfClientId: number
+): Participant[] {
+  const people: Participant[] = []
+  for (const [clientId, state] of states) {
+    const user = state.user
+    if (user === undefined || user === null || typeof user !== 'object') continue
+    people.push({
+      clientId,
+      userId: typeof user.id === 'string' ? user.id : `client-${clientId}`,
+      name: typeof user.name === 'string' && user.name ? user.name : 'Anonymous',
+      color: isColor(user.color) ? user.color : FALLBACK_COLOR,
+      role: typeof user.role === 'string' ? user.role : '',
+      cell: typeof state.cell === 'string' ? state.cell : null,
+      mode: state.mode === 'edit' ? 'edit' : 'command',
+      viewport: typeof state.viewport === 'string' ? state.viewport : null,
+      self: clientId === selfClientId
+    })
+  }
+  return people.sort((a, b) => {
+    if (a.self !== b.self) return a.self ? -1 : 1
+    return a.name.localeCompare(b.name) || a.clientId - b.clientId
+  })
+}
+
+/** The others present in each cell, by cell id. */
+export function participantsByCell(people: Participant[]): Map<string, Participant[]> {
+  const byCell = new Map<string, Participant[]>()
+  for (const person of people) {
+    if (person.self || person.cell === null) continue
+    const list = byCell.get(person.cell) ?? []
+    list.push(person)
+    byCell.set(person.cell, list)
+  }
+  return byCell
+}
+
+/** Only colours we can put in a style attribute safely. */
+export function isColor(value: unknown): value is string {
+  return typeof value === 'string' && /^#[0-9a-fA-F]{3,8}$/.test(value)
+}
+
+/** A person's initials for their avatar. */
+export function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean)
+  if (words.length === 0) return '?'
+  const first = words[0] ?? ''
+  const last = words.length > 1 ? (words[words.length - 1] ?? '') : ''
+  return (Array.from(first)[0] ?? '').toUpperCase() + (Array.from(last)[0] ?? '').toUpperCase()
+}

@@ -1,0 +1,77 @@
+/** The connection badge in the header, and the banner for states that need the person. */
+
+import { describeClose } from '../closeCodes'
+import { type ConnectionState, describeState } from '../connectionState'
+import { button, h } from '../dom'
+
+export class StatusBadge {
+  readonly element: HTMLElement
+  private readonly text: HTMLElement
+
+  constructor() {
+    this.text = h('span', { class: 'status-text' })
+    this.element = h(
+      'div',
+      { class: 'status', role: 'status', 'aria-live': 'polite', 'data-state': 'connecting' },
+      h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
+      this.text
+    )
+  }
+
+  show(state: ConnectionState): void {
+    this.element.dataset.state = state.kind
+    const short =
+      state.kind === 'offline' ? 'Offline' : state.kind === 'reload' ? 'Reload needed' : describeState(state)
+    this.text.textContent = short
+    this.element.title = describeState(state)
+  }
+}
+
+/** A banner above the notebook for what the person must know or do. */
+export class Banner {
+  readonly element: HTMLElement
+
+  constructor() {
+    this.element = h('div', { class: 'banners', 'aria-live': 'assertive' })
+  }
+
+  /** Shows the banner that fits the connection state (or none). */
+  showConnection(state: ConnectionState): void {
+    this.clear('connection')
+    if (state.kind === 'reload') {
+      this.add(
+        'connection',
+        'warning',
+        'This notebook was reloaded on the server since you opened it, so your copy cannot be merged any more. Reload to continue with the current version.',
+        button('Reload', 'Reload the page', () => location.reload(), { class: 'btn primary' })
+      )
+    } else if (state.kind === 'denied') {
+      this.add('connection', 'error', describeClose(state.code, state.reason), null)
+    } else if (state.kind === 'offline') {
+      this.add('connection', 'info', 'You are offline. Keep working: your edits merge with your partners’ when the connection returns.', null)
+    }
+  }
+
+  add(key: string, level: 'info' | 'warning' | 'error', message: string, action: HTMLElement | null): void {
+    this.clear(key)
+    this.element.append(
+      h('div', { class: `banner banner-${level}`, 'data-banner': key, role: level === 'info' ? 'status' : 'alert' }, h('span', {}, message), action)
+    )
+  }
+
+  clear(key: string): void {
+    for (const node of this.element.querySelectorAll(`[data-banner="${key}"]`)) node.remove()
+  }
+}
+
+/** A short message that fades away (e.g. "viewers cannot edit"). */
+export function toast(message: string): void {
+  let host = document.querySelector<HTMLElement>('.toasts')
+  if (host === null) {
+    host = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' })
+    document.body.append(host)
+  }
+  const item = h('div', { class: 'toast' }, message)
+  host.append(item)
+  setTimeout(() => item.remove(), 4000)
+}
