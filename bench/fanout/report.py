@@ -32,9 +32,12 @@ def problem(row: Row) -> str | None:
     return None
 
 
-def fanout_table(rows: list[Row], edits: int, rate: float) -> list[str]:
+def fanout_table(rows: list[Row], edits: int, rate: float, deflate: bool = True) -> list[str]:
+    title = f"== fan-out: 1 writer + N-1 readers, {edits} edits at {rate:g}/s; delivery latency ms"
+    if not deflate:
+        title += "; AGAIN, clients NOT offering permessage-deflate, for the servers that took it"
     out = [
-        f"== fan-out: 1 writer + N-1 readers, {edits} edits at {rate:g}/s; delivery latency ms ==",
+        title + " ==",
         f"{'N':>4}  {'server':<17}{'p50':>8}{'p99':>9}{'max':>9}  {'delivered':<14}"
         f"{'deliv/s':>8}{'srv cpu':>8}{'cli cpu':>8}{'other':>7}{'cli lag':>8}  notes",
     ]
@@ -63,6 +66,8 @@ def notes(row: Row) -> str:
     said = []
     if row.get("error"):
         said.append(row["error"])
+    if harness_bound(row):
+        said.append("HARNESS-BOUND (see cli cpu, cli lag)")
     if row.get("closes"):
         said.append("closes " + ", ".join(f"{k} x{v}" for k, v in row["closes"].items()))
     if row.get("extensions"):
@@ -82,25 +87,43 @@ def notes(row: Row) -> str:
     return "; ".join(said)
 
 
-def summary_table(rows: list[Row], sizes: list[int], servers: list[str]) -> list[str]:
+def summary_table(
+    rows: list[Row], plain: list[Row], sizes: list[int], servers: list[str]
+) -> list[str]:
     out = [
         "== fan-out summary: p50 / p99 ms (layout of PERFORMANCE.md) ==",
-        f"{'server':<18}" + "".join(f"{'N=' + str(n):>18}" for n in sizes),
+        f"{'server':<30}" + "".join(f"{'N=' + str(n):>16}" for n in sizes),
     ]
-    for server in servers:
+    lines = [(server, server, rows) for server in servers]
+    lines += [(server, f"{server} (no deflate)", plain) for server in servers]
+    for server, name, source in lines:
+        if not any(r["server"] == server for r in source):
+            continue
         cells = []
         for n in sizes:
-            row = next((r for r in rows if r["server"] == server and r["n"] == n), None)
+            row = next((r for r in source if r["server"] == server and r["n"] == n), None)
             if row is None or problem(row) is not None:
                 cells.append("n/a")
                 continue
             text = f"{ms(row.get('p50'))} / {ms(row.get('p99'))}"
             if row.get("delivered") != row.get("expected"):
                 text += " *"
+            if harness_bound(row):
+                text += " h"
             cells.append(text)
-        out.append(f"{server:<18}" + "".join(f"{c:>18}" for c in cells))
-    out.append("(* = not every update delivered; n/a = see the table above)")
+        out.append(f"{name:<30}" + "".join(f"{c:>16}" for c in cells))
+    out.append(
+        "(* = not every update delivered; h = clients saturated, harness-bound; n/a = see above)"
+    )
     return out
+
+
+def harness_bound(row: Row) -> bool:
+    """The clients, not the server, may have set the latency: their process used a whole core
+    (only inflating on libuv's thread pool gets it there), or the reader thread's event loop
+    ran 50 ms or more late (it was starved of CPU)."""
+    lag = (row.get("readerLoopDelay") or {}).get("p99") or 0
+    return (row.get("clientCpuPct") or 0) >= 95 or lag >= 50
 
 
 def durable_table(rows: list[Row], n: int) -> list[str]:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from notebooks import large_notebook, small_notebook, typing_notebook, write_notebook
 from report import durable_table, fanout_table, join_table, memory_table, summary_table
@@ -35,6 +35,15 @@ CLIENTS = HERE / "clients.mjs"
 RESULTS = ROOT / "bench" / "results"
 SECTIONS = ("fanout", "durable", "join", "memory")
 Row = dict[str, Any]
+
+
+class Case(NamedTuple):
+    """One fan-out measurement: a server, a room size, pairbook's store, client deflate."""
+
+    kind: str
+    n: int
+    store: str
+    deflate: bool
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,7 @@ class Options:
     repeat: int
     settle_ms: int  # quiet time before timing (fan-out) and before reading RSS (memory)
     client_deflate: bool
+    deflate_pass: bool  # re-run without deflate the servers that negotiated it
     keep: bool
 
 
@@ -113,6 +123,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         repeat=max(1, args.repeat),
         settle_ms=500 if args.quick else 2000,
         client_deflate=not args.no_client_deflate,
+        deflate_pass=not args.quick,
         keep=args.keep,
     )
 
@@ -185,27 +196,28 @@ class Bench:
 
     # -- fan-out ---------------------------------------------------------------------------
 
-    def fanout_row(self, kind: str, n: int, store: str) -> Row:
+    def fanout_row(self, case: Case) -> Row:
         options = self.options
-        label = f"fanout-{kind}-n{n}" + (f"-{store}" if kind.startswith("pairbook") else "")
-        launch = Launch(kind, self.launch_dir(label), store)
+        kind, n = case.kind, case.n
+        label = f"fanout-{kind}-n{n}" + (f"-{case.store}" if kind.startswith("pairbook") else "")
+        label += "" if case.deflate else "-nodeflate"
+        launch = Launch(kind, self.launch_dir(label), case.store)
 
         def prepare(notebooks: Path) -> None:
             write_notebook(notebooks / "bench.ipynb", typing_notebook())
 
         def measure(server: Server) -> Row:
             room = "bench.ipynb" if server.pairbook else f"fanout-n{n}"
-            workers = options.client_workers or 1
             send_s = options.edits / options.rate
             config = {
-                "target": server.target(room, options.client_deflate),
+                "target": server.target(room, case.deflate),
                 "n": n,
                 "edits": options.edits,
                 "rate": options.rate,
-                "workers": workers,
+                "workers": options.client_workers or 1,
                 "connectTimeoutMs": 15000 + 100 * n,
                 "settleTimeoutMs": 10000,
-                "quietMs": max(250, self.options.settle_ms // 4),
+                "quietMs": max(250, options.settle_ms // 4),
                 "drainTimeoutMs": 10000,
                 "serverPid": server.pid,
                 "clkTck": self.clk_tck,
@@ -215,39 +227,53 @@ class Bench:
 
         row = self.measure(launch, prepare, measure)
         if kind.startswith("pairbook"):
-            row["store"] = store
-        return {"server": kind, "n": n, **row}
+            row["store"] = case.store
+        return {"server": kind, "n": n, "clientDeflate": case.deflate, **row}
 
-    def fanout_median(self, kind: str, n: int, store: str) -> Row:
-        """The run with the median p50 out of `--repeat` runs (all runs kept in `runs`)."""
-        runs = []
+    def fanout_runs(self, plan: list[Case]) -> list[Row]:
+        """Run each case `--repeat` times, interleaved round by round so that a noisy minute
+        on the machine hits every server alike; keep the median-p50 run of each."""
+        runs: dict[Case, list[Row]] = {case: [] for case in plan}
         for attempt in range(self.options.repeat):
-            suffix = f" run {attempt + 1}/{self.options.repeat}" if self.options.repeat > 1 else ""
-            label = f" store={store}" if kind.startswith("pairbook") else ""
-            progress(f"fan-out {kind} N={n}{label}{suffix}")
-            runs.append(self.fanout_row(kind, n, store))
-            if runs[-1].get("unavailable"):
-                return runs[-1]
-        measured = sorted((r for r in runs if r.get("p50") is not None), key=lambda r: r["p50"])
-        chosen = measured[(len(measured) - 1) // 2] if measured else runs[-1]
-        keys = ("p50", "p99", "max", "delivered", "expected", "otherCpuPct", "error")
-        return {**chosen, "runs": [{k: r.get(k) for k in keys} for r in runs]}
+            rounds = self.options.repeat
+            suffix = f" (round {attempt + 1}/{rounds})" if rounds > 1 else ""
+            for case in plan:
+                done = runs[case]
+                if done and done[-1].get("unavailable"):
+                    continue
+                label = f" store={case.store}" if case.kind.startswith("pairbook") else ""
+                label += "" if case.deflate else " no-deflate"
+                progress(f"fan-out {case.kind} N={case.n}{label}{suffix}")
+                done.append(self.fanout_row(case))
+        return [median_run(runs[case]) for case in plan]
 
     def fanout(self) -> list[Row]:
-        rows = []
-        for n in self.options.sizes:
-            for kind in self.options.servers:
-                rows.append(self.fanout_median(kind, n, self.options.pairbook_store))
-        return rows
+        options = self.options
+        plan = [
+            Case(kind, n, options.pairbook_store, options.client_deflate)
+            for n in options.sizes
+            for kind in options.servers
+        ]
+        return self.fanout_runs(plan)
+
+    def fanout_without_deflate(self, rows: list[Row]) -> list[Row]:
+        """Again without permessage-deflate, for the servers that negotiated it: here up to
+        199 readers inflate in one process, which can bound the figures (see README)."""
+        kinds = [
+            k for k in self.options.servers if any(deflated(r) for r in rows if r["server"] == k)
+        ]
+        store = self.options.pairbook_store
+        plan = [Case(kind, n, store, False) for n in self.options.sizes for kind in kinds]
+        return self.fanout_runs(plan)
 
     def durable(self) -> list[Row]:
-        rows: list[Row] = []
         if "pairbook-granian" not in self.options.servers:
-            return rows
-        for store in ("memory", "sqlite"):
-            row = self.fanout_median("pairbook-granian", self.options.durable_n, store)
-            row["store"] = "memory://" if store == "memory" else "sqlite"
-            rows.append(row)
+            return []
+        n, deflate = self.options.durable_n, self.options.client_deflate
+        stores = ("memory", "sqlite")
+        rows = self.fanout_runs([Case("pairbook-granian", n, s, deflate) for s in stores])
+        for row in rows:
+            row["store"] = "memory://" if row.get("store") == "memory" else "sqlite"
         return rows
 
     # -- join time -------------------------------------------------------------------------
@@ -304,6 +330,18 @@ class Bench:
 
             rows.append({"server": kind, **self.measure(launch, prepare, measure)})
         return rows
+
+
+def deflated(row: Row) -> bool:
+    return "permessage-deflate" in (row.get("extensions") or "")
+
+
+def median_run(runs: list[Row]) -> Row:
+    """The run with the median p50 (all runs' headline figures kept in `runs`)."""
+    measured = sorted((r for r in runs if r.get("p50") is not None), key=lambda r: r["p50"])
+    chosen = measured[(len(measured) - 1) // 2] if measured else runs[-1]
+    keys = ("p50", "p99", "max", "delivered", "expected", "otherCpuPct", "error")
+    return {**chosen, "runs": [{k: r.get(k) for k in keys} for r in runs]}
 
 
 def versions() -> dict[str, str]:
@@ -363,9 +401,13 @@ def main(argv: list[str] | None = None) -> int:
     results: Row = {"meta": meta}
     try:
         if "fanout" in options.sections:
-            results["fanout"] = bench.fanout()
-            emit(fanout_table(results["fanout"], options.edits, options.rate))
-            emit(summary_table(results["fanout"], options.sizes, options.servers))
+            rows = results["fanout"] = bench.fanout()
+            emit(fanout_table(rows, options.edits, options.rate))
+            plain: list[Row] = []
+            if options.deflate_pass and options.client_deflate and any(map(deflated, rows)):
+                plain = results["fanout_no_deflate"] = bench.fanout_without_deflate(rows)
+                emit(fanout_table(plain, options.edits, options.rate, deflate=False))
+            emit(summary_table(rows, plain, options.sizes, options.servers))
         if "durable" in options.sections and "pairbook-granian" in options.servers:
             results["durable"] = bench.durable()
             emit(durable_table(results["durable"], options.durable_n))
