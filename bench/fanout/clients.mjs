@@ -185,6 +185,7 @@ async function fanout (cfg) {
   await waitFor(() => workers.every((w) => w.exited), 3000, 20)
   for (const w of workers) if (!w.exited) await w.worker.terminate()
   writer.provider.destroy()
+  await sleep(100) // let the close handshakes finish before the server is stopped
   return result
 }
 
