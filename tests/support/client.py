@@ -13,13 +13,22 @@ from pycrdt import Array, Doc, Map, Provider, Text
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from pairbook.protocol.messages import (
+    PairbookMessage,
+    decode_message,
+    encode_pairbook,
+    encode_sync_update,
+)
+
 
 class _WebsocketChannel:
-    """pycrdt's Channel over a `websockets` client connection."""
+    """pycrdt's Channel over a `websockets` client connection; pairbook messages (type 100)
+    are taken out of the stream into `pairbook` (pycrdt's provider ignores them anyway)."""
 
     def __init__(self, ws: ClientConnection, path: str) -> None:
         self._ws = ws
         self._path = path
+        self.pairbook: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     @property
     def path(self) -> str:
@@ -39,8 +48,15 @@ class _WebsocketChannel:
             await self._ws.send(message)
 
     async def recv(self) -> bytes:
-        message = await self._ws.recv()
-        return message if isinstance(message, bytes) else message.encode()
+        while True:
+            message = await self._ws.recv()
+            frame = message if isinstance(message, bytes) else message.encode()
+            if frame[:1] == b"\x64":
+                decoded = decode_message(frame)
+                assert isinstance(decoded, PairbookMessage)
+                self.pairbook.put_nowait(decoded.body)
+                continue
+            return frame
 
 
 async def wait_until(doc: Doc, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -64,10 +80,13 @@ class YClient:
         self.doc: Doc = doc if doc is not None else Doc()
         self.ws: ClientConnection | None = None
         self._provider: Provider | None = None
+        self._requests = 0
+        self.events: list[dict[str, Any]] = []
 
     async def __aenter__(self) -> Self:
         self.ws = await websockets.connect(self.url, max_size=None)
-        self._provider = Provider(self.doc, _WebsocketChannel(self.ws, self.url))
+        self._channel = _WebsocketChannel(self.ws, self.url)
+        self._provider = Provider(self.doc, self._channel)
         await self._provider.__aenter__()
         async with asyncio.timeout(10):
             await self._provider.synced.wait()
@@ -115,6 +134,52 @@ class YClient:
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         await wait_until(self.doc, predicate, timeout)
+
+    async def edit(self, change: Callable[[Doc[Any]], None]) -> None:
+        """Make a change and send it now, ahead of anything sent after (pycrdt's provider
+        sends from its own task, so a command could otherwise overtake the edit)."""
+        assert self.ws is not None
+        before = self.doc.get_state()
+        change(self.doc)
+        await self.ws.send(encode_sync_update(self.doc.get_update(before)))
+
+    async def set_source(self, index: int, source: str) -> None:
+        def change(doc: Doc[Any]) -> None:
+            text: Text = doc.get("cells", type=Array)[index]["source"]
+            del text[0 : len(text)]
+            text.insert(0, source)
+
+        await self.edit(change)
+
+    async def command(self, command: str, timeout: float = 30.0, **args: Any) -> dict[str, Any]:
+        """Send a pairbook command and return its reply ({"id", "ok", "result"|"error"})."""
+        assert self.ws is not None
+        self._requests += 1
+        request_id = self._requests
+        await self.ws.send(encode_pairbook({"id": request_id, "command": command, **args}))
+        async with asyncio.timeout(timeout):
+            while True:
+                body = await self._channel.pairbook.get()
+                if body.get("id") == request_id:
+                    return body
+                self.events.append(body)
+
+    async def event(self, name: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The next pairbook event of this name sent to this client."""
+        for seen in self.events:
+            if seen.get("event") == name:
+                self.events.remove(seen)
+                return seen
+        async with asyncio.timeout(timeout):
+            while True:
+                body = await self._channel.pairbook.get()
+                if body.get("event") == name:
+                    return body
+                self.events.append(body)
+
+    def map(self, name: str) -> dict[str, Any]:
+        value = self.doc.get(name, type=Map).to_py()
+        return value if isinstance(value, dict) else {}
 
 
 class RawPeer:

@@ -13,11 +13,13 @@ from typing import Self
 
 from pairbook.errors import RoomError
 from pairbook.notebook import resolve_notebook_path
+from pairbook.notebook.outputs import kernel_name_of
 from pairbook.rooms.closecodes import CloseCode
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.loader import load_room
 from pairbook.rooms.room import Room
+from pairbook.rooms.runner import Runner
 from pairbook.store.port import Store
 from pairbook.types import RoomId
 
@@ -34,14 +36,17 @@ class RoomPolicy:
     snapshot_every: int = 500
     sync_timeout: float = 15.0
     tick: float = 0.25
+    output_limit: int = 1_000_000
 
 
 @dataclass(slots=True)
 class OpenRoom:
     room: Room
     filesync: FileSync
+    runner: Runner
     snapshot_seq: int
     task: asyncio.Task[None] | None = None
+    runner_task: asyncio.Task[None] | None = None
 
 
 class Rooms:
@@ -95,9 +100,14 @@ class Rooms:
             room, filesync = await load_room(
                 room_id, path, self.store, self.counters, sync_timeout=self.policy.sync_timeout
             )
-            entry = OpenRoom(room, filesync, snapshot_seq=room.last_seq)
+            runner = Runner(
+                room, path.parent, kernel_name_of(room.doc), output_limit=self.policy.output_limit
+            )
+            room.command_handler = runner.command
+            entry = OpenRoom(room, filesync, runner, snapshot_seq=room.last_seq)
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._run(entry), name=f"room {room_id}")
+            entry.runner_task = self._group.create_task(runner.run(), name=f"kernel {room_id}")
             log.info("room opened", extra={"room": room_id})
             return entry
 
@@ -151,6 +161,7 @@ class Rooms:
     async def _unload(self, entry: OpenRoom) -> None:
         # Popped before any await: a peer arriving now loads the room afresh from the log.
         self._open.pop(entry.room.id, None)
+        await self._stop_kernel(entry)
         await self._flush(entry)
         log.info("room unloaded", extra={"room": entry.room.id})
 
@@ -159,11 +170,20 @@ class Rooms:
             peer.request_close(code, reason)
         if entry.task is not None:
             entry.task.cancel()
+        await self._stop_kernel(entry)
         try:
             await self._flush(entry)
         except Exception:
             log.exception("flush on shutdown failed", extra={"room": entry.room.id})
         self._open.pop(entry.room.id, None)
+
+    async def _stop_kernel(self, entry: OpenRoom) -> None:
+        if entry.runner_task is not None:
+            entry.runner_task.cancel()
+        try:
+            await entry.runner.close()
+        except Exception:
+            log.exception("kernel shutdown failed", extra={"room": entry.room.id})
 
     async def drain(self, reason: str = "server shutting down; reconnect soon") -> int:
         """Close every peer with going-away, wait (briefly) for the closes to go out, save

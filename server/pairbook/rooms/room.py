@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pycrdt import Doc
 
-from pairbook.errors import AuthError, HistoryError, ProtocolError, StoreError
+from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolError, StoreError
 from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.messages import (
     AuthMessage,
@@ -40,6 +40,8 @@ from pairbook.types import RoomId, UserId
 log = logging.getLogger("pairbook.room")
 
 PROTECTED_META = "protected_ranges"
+
+CommandHandler = Callable[[Peer, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 class Room:
@@ -80,7 +82,7 @@ class Room:
         self._sync_timeout = sync_timeout
         self._clock = clock
         self._state_vector = decode_state_vector(doc.get_state())
-        self._on_commit: list[Callable[[], None]] = []
+        self.command_handler: CommandHandler | None = None
 
     def __repr__(self) -> str:
         return f"Room({self.id!r}, peers={len(self.peers)})"
@@ -129,7 +131,7 @@ class Room:
                 peer.send(encode_awareness(present))
         elif isinstance(message, PairbookMessage):
             peer.speaks_pairbook = True
-            peer.send(encode_pairbook(self._on_command(peer, message.body)))
+            peer.send(encode_pairbook(await self._on_command(peer, message.body)))
         elif isinstance(message, AuthMessage):
             raise ProtocolError("clients do not send auth messages")
 
@@ -236,27 +238,26 @@ class Room:
         self.counters.awareness_updates += 1
         self._broadcast(encode_awareness(payload), peer, live_only=False)
 
-    def _on_command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
+    async def _on_command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
         request_id = body.get("id")
         command = body.get("command")
         if command == "whoami":
-            return {
-                "id": request_id,
-                "ok": True,
-                "result": {
-                    "user": peer.user.to_json(),
-                    "role": peer.role.value,
-                    "room": self.id,
-                    "history": self.history_id,
-                },
+            result: dict[str, Any] = {
+                "user": peer.user.to_json(),
+                "role": peer.role.value,
+                "room": self.id,
+                "history": self.history_id,
             }
+            return {"id": request_id, "ok": True, "result": result}
         if command == "presence":
             return {"id": request_id, "ok": True, "result": {"users": self.presence.users()}}
-        return {
-            "id": request_id,
-            "ok": False,
-            "error": f"unknown command {command!r}; this server knows: whoami, presence",
-        }
+        if self.command_handler is None:
+            return {"id": request_id, "ok": False, "error": f"unknown command {command!r}"}
+        try:
+            result = await self.command_handler(peer, body)
+        except (PermissionError, ValueError, LookupError, PairbookError) as exc:
+            return {"id": request_id, "ok": False, "error": str(exc)}
+        return {"id": request_id, "ok": True, "result": result}
 
     # -- server-side edits ---------------------------------------------------------------
 
@@ -301,6 +302,11 @@ class Room:
                 other.send(frame)
                 sent += 1
         self.counters.relayed_frames += sent
+
+    def notify_peer(self, peer: Peer, event: dict[str, Any]) -> None:
+        """Send a pairbook event to one peer (if its client speaks pairbook's commands)."""
+        if peer.speaks_pairbook:
+            peer.send(encode_pairbook(event))
 
     def notify(self, event: dict[str, Any]) -> None:
         """Send a pairbook event to the peers that speak pairbook's commands."""

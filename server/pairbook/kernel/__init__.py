@@ -1,0 +1,13 @@
+"""The shared kernel: one jupyter_client kernel per room, and its execution queue."""
+
+from pairbook.kernel.queue import Execution, ExecutionQueue, ExecutionStatus
+from pairbook.kernel.session import ExecutionOutcome, KernelSession, kernel_specs
+
+__all__ = [
+    "Execution",
+    "ExecutionOutcome",
+    "ExecutionQueue",
+    "ExecutionStatus",
+    "KernelSession",
+    "kernel_specs",
+]

@@ -1,0 +1,210 @@
+"""KernelSession: one real Jupyter kernel, started on demand, run one cell at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import AsyncKernelManager
+
+from pairbook.errors import KernelError
+
+log = logging.getLogger("pairbook.kernel")
+
+KernelStatus = Literal["not started", "starting", "idle", "busy", "restarting", "dead"]
+OutputCallback = Callable[[str, dict[str, Any]], None]
+InputCallback = Callable[[str, bool], Awaitable[str]]
+
+OUTPUT_TYPES = frozenset(
+    {"stream", "display_data", "execute_result", "error", "clear_output", "update_display_data"}
+)
+
+
+def kernel_specs() -> dict[str, str]:
+    """Installed kernelspecs: name -> display name."""
+    manager = KernelSpecManager()
+    specs: dict[str, str] = {}
+    for name, info in manager.get_all_specs().items():
+        specs[name] = str(info.get("spec", {}).get("display_name", name))
+    return specs
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionOutcome:
+    """How a run ended, from the kernel's execute_reply."""
+
+    status: Literal["ok", "error", "aborted", "dead"]
+    execution_count: int | None
+    ename: str | None = None
+
+
+class KernelSession:
+    """A kernel for one room: start, execute with streamed outputs and stdin, interrupt,
+    restart, shut down. Status changes are reported through `on_status`."""
+
+    def __init__(
+        self,
+        kernel_name: str,
+        cwd: Path,
+        on_status: Callable[[KernelStatus], None],
+        *,
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self.kernel_name = kernel_name
+        self._cwd = cwd
+        self._on_status = on_status
+        self._startup_timeout = startup_timeout
+        self._manager: AsyncKernelManager | None = None
+        self._client: Any = None
+        self.status: KernelStatus = "not started"
+        self._executing = False
+        self._interrupt_pending = False
+
+    def _set_status(self, status: KernelStatus) -> None:
+        if status != self.status:
+            self.status = status
+            self._on_status(status)
+
+    @property
+    def started(self) -> bool:
+        return self._manager is not None and self._manager.has_kernel
+
+    async def start(self) -> None:
+        if self.started:
+            return
+        self._set_status("starting")
+        manager = AsyncKernelManager(kernel_name=self.kernel_name)
+        try:
+            await manager.start_kernel(cwd=str(self._cwd))
+        except NoSuchKernel as exc:
+            self._set_status("dead")
+            raise KernelError(
+                f"no kernel named {self.kernel_name!r} is installed; pick one of: "
+                f"{', '.join(sorted(kernel_specs())) or 'none'}"
+            ) from exc
+        except Exception as exc:
+            self._set_status("dead")
+            raise KernelError(f"the {self.kernel_name} kernel failed to start: {exc}") from exc
+        client = manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=self._startup_timeout)
+        except RuntimeError as exc:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+            self._set_status("dead")
+            raise KernelError(f"the {self.kernel_name} kernel did not become ready: {exc}") from exc
+        self._manager, self._client = manager, client
+        self._set_status("idle")
+        log.info("kernel started", extra={"kernel": self.kernel_name})
+
+    async def alive(self) -> bool:
+        return self._manager is not None and bool(await self._manager.is_alive())
+
+    async def execute(
+        self, code: str, on_output: OutputCallback, on_input: InputCallback
+    ) -> ExecutionOutcome:
+        """Run code; call `on_output(msg_type, content)` for every output as it arrives."""
+        if not self.started:
+            await self.start()
+        client = self._client
+        msg_id = client.execute(code, allow_stdin=True, stop_on_error=False)
+        self._executing = True
+        self._set_status("busy")
+        execution_count: int | None = None
+        asking: asyncio.Task[str] | None = None
+        try:
+            while True:
+                try:
+                    message = await client.get_iopub_msg(timeout=0.1)
+                except queue.Empty:
+                    message = None
+                if message is not None and message["parent_header"].get("msg_id") == msg_id:
+                    kind = message["header"]["msg_type"]
+                    content = message["content"]
+                    if kind == "status" and content.get("execution_state") == "idle":
+                        break
+                    if kind == "execute_input":
+                        execution_count = content.get("execution_count")
+                        if self._interrupt_pending:  # asked for before the code started
+                            self._interrupt_pending = False
+                            await self.interrupt()
+                    elif kind in OUTPUT_TYPES:
+                        on_output(kind, content)
+                if asking is None:
+                    with contextlib.suppress(queue.Empty):
+                        request = await client.get_stdin_msg(timeout=0)
+                        if request["header"]["msg_type"] == "input_request":
+                            prompt = str(request["content"].get("prompt", ""))
+                            password = bool(request["content"].get("password", False))
+                            asking = asyncio.ensure_future(on_input(prompt, password))
+                elif asking.done():
+                    client.input(asking.result())
+                    asking = None
+                if message is None and not await self.alive():
+                    self._set_status("dead")
+                    return ExecutionOutcome("dead", execution_count)
+            reply = await self._reply(msg_id)
+        finally:
+            self._executing = False
+            self._interrupt_pending = False
+            if asking is not None:
+                asking.cancel()
+        self._set_status("idle")
+        content = reply.get("content", {}) if reply else {}
+        status = content.get("status", "error")
+        count = content.get("execution_count", execution_count)
+        return ExecutionOutcome(
+            "ok" if status == "ok" else ("aborted" if status == "aborted" else "error"),
+            count,
+            content.get("ename"),
+        )
+
+    async def _reply(self, msg_id: str) -> dict[str, Any] | None:
+        for _ in range(50):
+            try:
+                reply: dict[str, Any] = await self._client.get_shell_msg(timeout=0.2)
+            except queue.Empty:
+                if not await self.alive():
+                    return None
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply
+        return None
+
+    async def interrupt(self) -> None:
+        """Interrupt the running code; asked before it starts, it applies once it does."""
+        if self._manager is not None and self.started and self._executing:
+            await self._manager.interrupt_kernel()
+        else:
+            self._interrupt_pending = True
+
+    async def restart(self) -> None:
+        if self._manager is None:
+            await self.start()
+            return
+        self._set_status("restarting")
+        try:
+            await self._manager.restart_kernel(now=True)
+            await self._client.wait_for_ready(timeout=self._startup_timeout)
+        except Exception as exc:
+            self._set_status("dead")
+            raise KernelError(f"the kernel could not restart: {exc}") from exc
+        self._set_status("idle")
+
+    async def shutdown(self) -> None:
+        manager, client = self._manager, self._client
+        self._manager, self._client = None, None
+        if client is not None:
+            client.stop_channels()
+        if manager is not None:
+            with contextlib.suppress(Exception):
+                await manager.shutdown_kernel(now=False)
+        self._set_status("not started")

@@ -1,0 +1,417 @@
+"""Runner: the room's shared kernel, its queue, and what runs write into the document."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Map
+
+from pairbook.auth import Role
+from pairbook.errors import KernelError
+from pairbook.kernel import Execution, ExecutionQueue, ExecutionStatus, KernelSession, kernel_specs
+from pairbook.kernel.queue import source_hash
+from pairbook.kernel.session import KernelStatus
+from pairbook.notebook.outputs import (
+    append_output,
+    cell_ids,
+    clear_outputs,
+    code_cell_source,
+    find_ycell,
+    output_from_message,
+    output_size,
+    replace_output,
+    truncation_note,
+)
+from pairbook.rooms.peer import Peer
+from pairbook.rooms.room import Room
+from pairbook.types import SERVER_USER
+
+log = logging.getLogger("pairbook.runner")
+
+FLUSH_SECONDS = 0.02
+
+
+class Runner:
+    """Everyone in a room shares one kernel. Runs are queued in request order, attributed
+    to whoever asked, and their outputs stream into the document as they arrive."""
+
+    def __init__(
+        self,
+        room: Room,
+        cwd: Path,
+        kernel_name: str,
+        *,
+        output_limit: int = 1_000_000,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.room = room
+        self._cwd = cwd
+        self.queue = ExecutionQueue(clock)
+        self.current: Execution | None = None
+        self.session = KernelSession(kernel_name or "python3", cwd, self._on_status)
+        self._clock = clock
+        self._output_limit = output_limit
+        self._wakeup = asyncio.Event()
+        self._pending: list[tuple[str, dict[str, Any]]] = []
+        self._flush_now = asyncio.Event()
+        self._inputs: dict[str, asyncio.Future[str]] = {}
+        self._displays: dict[str, list[tuple[str, int]]] = {}
+        self._status_changed = asyncio.Event()
+        self._specs = kernel_specs()
+        self._last_event: dict[str, Any] | None = None
+
+    # -- commands ------------------------------------------------------------------------
+
+    async def command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
+        """Handle a kernel command from a peer; returns the result for the reply."""
+        name = body.get("command")
+        if name == "kernels":
+            self._specs = kernel_specs()
+            return {"kernels": self._specs, "current": self.session.kernel_name}
+        if not peer.role.can_edit:
+            raise PermissionError("viewers cannot run cells or control the kernel")
+        if name == "run":
+            cells = body.get("cells")
+            if not isinstance(cells, list) or not all(isinstance(c, str) for c in cells):
+                raise ValueError("run needs 'cells': a list of cell ids")
+            return await self._enqueue(peer, cells)
+        if name in ("run-all", "run-above", "run-below"):
+            ids = cell_ids(self.room.doc)
+            anchor = body.get("cell")
+            if name != "run-all":
+                if anchor not in ids:
+                    raise ValueError(f"{name} needs 'cell': the id of a cell in this notebook")
+                at = ids.index(str(anchor))
+                ids = ids[:at] if name == "run-above" else ids[at:]
+            return await self._enqueue(peer, ids)
+        if name == "cancel":
+            return await self._cancel(peer, str(body.get("execution", "")))
+        if name == "interrupt":
+            if self.current is None:
+                return {"interrupted": None}
+            await self.session.interrupt()
+            await self._note_event("interrupt", peer)
+            return {"interrupted": self.current.id if self.current else None}
+        if name == "restart":
+            return await self._restart(peer)
+        if name == "shutdown":
+            dropped = self.queue.clear()
+            await self._write_queue()
+            await self.session.shutdown()
+            await self._note_event("shutdown", peer)
+            return {"cancelled": [e.id for e in dropped]}
+        if name == "input-reply":
+            future = self._inputs.get(str(body.get("execution")))
+            if future is None or future.done():
+                raise ValueError("no run is waiting for your input")
+            future.set_result(str(body.get("value", "")))
+            return {"sent": True}
+        if name == "set-kernel":
+            if peer.role is not Role.OWNER:
+                raise PermissionError("only the owner can change the room's kernel")
+            kernel = str(body.get("kernel", ""))
+            self._specs = kernel_specs()
+            if kernel not in self._specs:
+                raise ValueError(f"no kernel named {kernel!r}; installed: {sorted(self._specs)}")
+            await self.session.shutdown()
+            self.session = KernelSession(kernel, self._cwd, self._on_status)
+            await self._note_event("set-kernel", peer)
+            await self._write_kernel()
+            return {"kernel": kernel}
+        raise LookupError(f"unknown command {name!r}")
+
+    async def _enqueue(self, peer: Peer, cells: list[str]) -> dict[str, Any]:
+        runnable = []
+        for cell_id in cells:
+            ycell = find_ycell(self.room.doc, cell_id)
+            if ycell is None:
+                raise ValueError(f"no cell {cell_id!r} in this notebook")
+            if code_cell_source(ycell) is not None:
+                runnable.append(cell_id)
+        user = {"id": peer.user.id, "name": peer.user.name, "color": peer.user.colour}
+        queued = [self.queue.push(cell_id, user, peer.key) for cell_id in runnable]
+        await self._write_queue()
+        self._wakeup.set()
+        return {"queued": [e.id for e in queued]}
+
+    async def _cancel(self, peer: Peer, execution_id: str) -> dict[str, Any]:
+        waiting = next((e for e in self.queue if e.id == execution_id), None)
+        if waiting is None:
+            raise ValueError("that run is not waiting in the queue (it may have started)")
+        if waiting.user["id"] != peer.user.id and peer.role is not Role.OWNER:
+            raise PermissionError("only the person who queued a run, or the owner, can cancel it")
+        cancelled = self.queue.cancel(execution_id)
+        assert cancelled is not None
+        cancelled.extra["cancelled_by"] = peer.user.id
+        await self._write_execution(cancelled)
+        await self._write_queue()
+        return {"cancelled": execution_id}
+
+    async def _restart(self, peer: Peer) -> dict[str, Any]:
+        dropped = self.queue.clear()
+        for execution in dropped:
+            await self._write_execution(execution)
+        await self._note_event("restart", peer)
+        await self._write_queue()
+        if self.current is not None:
+            await self.session.interrupt()
+        await self.session.restart()
+        return {"restarted": True, "cancelled": [e.id for e in dropped]}
+
+    # -- the worker ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run queued executions one at a time and keep the kernel map current, forever;
+        owned by the room's task group."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._run_queue())
+            group.create_task(self._keep_status())
+
+    async def _keep_status(self) -> None:
+        while True:
+            await self._status_changed.wait()
+            self._status_changed.clear()
+            try:
+                await self._write_kernel()
+            except Exception:
+                log.exception("kernel status write failed", extra={"room": self.room.id})
+
+    async def _run_queue(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while (execution := self.queue.pop()) is not None:
+                try:
+                    await self._execute(execution)
+                except Exception:
+                    log.exception("run failed", extra={"room": self.room.id, "run": execution.id})
+
+    async def _execute(self, execution: Execution) -> None:
+        doc = self.room.doc
+        ycell = find_ycell(doc, execution.cell_id)
+        source = code_cell_source(ycell) if ycell is not None else None
+        if ycell is None or source is None:
+            execution.status = ExecutionStatus.CANCELLED
+            execution.error = "the cell was deleted or is no longer a code cell"
+            execution.finished_at = self._clock()
+            await self._write_execution(execution)
+            await self._write_queue()
+            return
+        self.current = execution
+        execution.status = ExecutionStatus.RUNNING
+        execution.started_at = self._clock()
+        execution.source_hash = source_hash(source)
+        await self._write_queue()
+        await self._write_execution(execution)
+        await self.room.apply_server_edit(lambda _doc: self._start_cell(execution), SERVER_USER)
+        budget = _Budget(self._output_limit)
+        flusher = asyncio.create_task(self._flush_loop(execution, budget))
+        try:
+            outcome = await self.session.execute(
+                source,
+                lambda kind, content: self._collect(kind, content),
+                lambda prompt, password: self._ask(execution, prompt, password),
+            )
+            failure = None
+        except KernelError as exc:
+            outcome, failure = None, str(exc)
+        finally:
+            self._flush_now.set()
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+        await self._flush(execution, budget)
+        execution.finished_at = self._clock()
+        if outcome is None:
+            execution.status, execution.error = ExecutionStatus.ERROR, failure
+        else:
+            execution.execution_count = outcome.execution_count
+            interrupted = outcome.ename == "KeyboardInterrupt"
+            execution.status = {
+                "ok": ExecutionStatus.OK,
+                "dead": ExecutionStatus.DEAD,
+                "aborted": ExecutionStatus.CANCELLED,
+            }.get(
+                outcome.status,
+                ExecutionStatus.INTERRUPTED if interrupted else ExecutionStatus.ERROR,
+            )
+        self.current = None
+        await self.room.apply_server_edit(lambda _doc: self._finish_cell(execution), SERVER_USER)
+        await self._write_execution(execution)
+        await self._write_queue()
+        if execution.status is ExecutionStatus.DEAD:
+            dropped = self.queue.clear()
+            for other in dropped:
+                await self._write_execution(other)
+            await self._write_queue()
+
+    def _start_cell(self, execution: Execution) -> None:
+        ycell = find_ycell(self.room.doc, execution.cell_id)
+        if ycell is None:
+            return
+        clear_outputs(ycell)
+        ycell["execution_state"] = "running"
+
+    def _finish_cell(self, execution: Execution) -> None:
+        ycell = find_ycell(self.room.doc, execution.cell_id)
+        if ycell is None:
+            return
+        ycell["execution_state"] = "idle"
+        if execution.execution_count is not None:
+            ycell["execution_count"] = execution.execution_count
+        ymeta = ycell.get("metadata")
+        if isinstance(ymeta, Map):
+            ymeta["pairbook"] = {"last_run": execution.to_json()}
+
+    def _collect(self, kind: str, content: dict[str, Any]) -> None:
+        self._pending.append((kind, content))
+        self._flush_now.set()
+
+    async def _flush_loop(self, execution: Execution, budget: _Budget) -> None:
+        while True:
+            await self._flush_now.wait()
+            await asyncio.sleep(FLUSH_SECONDS)  # coalesce a burst of outputs into one edit
+            self._flush_now.clear()
+            await self._flush(execution, budget)
+
+    async def _flush(self, execution: Execution, budget: _Budget) -> None:
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        await self.room.apply_server_edit(
+            lambda _doc: self._write_outputs(execution, pending, budget), SERVER_USER
+        )
+
+    def _write_outputs(
+        self, execution: Execution, pending: list[tuple[str, dict[str, Any]]], budget: _Budget
+    ) -> None:
+        ycell = find_ycell(self.room.doc, execution.cell_id)
+        if ycell is None:
+            return
+        for kind, content in pending:
+            if kind == "clear_output":
+                if content.get("wait"):
+                    budget.clear_pending = True
+                else:
+                    clear_outputs(ycell)
+                    budget.reset()
+                continue
+            output = output_from_message(kind, content)
+            if output is None:
+                continue
+            display_id = (content.get("transient") or {}).get("display_id")
+            if kind == "update_display_data":
+                for cell_id, index in self._displays.get(str(display_id), []):
+                    target = find_ycell(self.room.doc, cell_id)
+                    if target is not None:
+                        replace_output(target, index, output)
+                continue
+            if budget.clear_pending:
+                clear_outputs(ycell)
+                budget.reset()
+            if not budget.take(output_size(output)):
+                if not budget.noted:
+                    budget.noted = True
+                    append_output(ycell, truncation_note(budget.limit))
+                continue
+            index = append_output(ycell, output)
+            if display_id:
+                self._displays.setdefault(str(display_id), []).append((execution.cell_id, index))
+
+    async def _ask(self, execution: Execution, prompt: str, password: bool) -> str:
+        """input() in a cell: ask the person who ran it; everyone else sees it waiting."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._inputs[execution.id] = future
+        execution.status = ExecutionStatus.WAITING_INPUT
+        execution.extra["prompt"] = prompt
+        await self._write_execution(execution)
+        event = {"event": "input-request", "execution": execution.id, "cell": execution.cell_id,
+                 "prompt": prompt, "password": password}  # fmt: skip
+        for peer in self.room.peers:
+            if peer.key == execution.requested_by:
+                self.room.notify_peer(peer, event)
+        try:
+            return await future
+        finally:
+            self._inputs.pop(execution.id, None)
+            execution.status = ExecutionStatus.RUNNING
+            await self._write_execution(execution)
+
+    # -- pairbook's own maps -------------------------------------------------------------
+
+    def _on_status(self, status: KernelStatus) -> None:
+        self._status_changed.set()
+
+    async def _note_event(self, kind: str, peer: Peer) -> None:
+        self._last_event = {"kind": kind, "by": {"id": peer.user.id, "name": peer.user.name},
+                            "at": self._clock()}  # fmt: skip
+        await self._write_kernel()
+
+    async def _write_kernel(self) -> None:
+        specs = self._specs
+        state = {
+            "name": self.session.kernel_name,
+            "display_name": specs.get(self.session.kernel_name, self.session.kernel_name),
+            "status": self.session.status,
+            "last_event": self._last_event,
+        }
+
+        def write(doc: Any) -> None:
+            ykernel = doc.get("kernel", type=Map)
+            for key, value in state.items():
+                if ykernel.get(key) != value:
+                    ykernel[key] = value
+
+        await self.room.apply_server_edit(write, SERVER_USER, protected=True)
+
+    async def _write_queue(self) -> None:
+        waiting = [e.to_json() for e in self.queue]
+        current = self.current.to_json() if self.current else None
+
+        def write(doc: Any) -> None:
+            ykernel = doc.get("kernel", type=Map)
+            if ykernel.get("queue") != waiting:
+                ykernel["queue"] = waiting
+            if ykernel.get("current") != current:
+                ykernel["current"] = current
+
+        await self.room.apply_server_edit(write, SERVER_USER, protected=True)
+
+    async def _write_execution(self, execution: Execution) -> None:
+        record = {**execution.to_json(), **{k: v for k, v in execution.extra.items()}}
+
+        def write(doc: Any) -> None:
+            doc.get("executions", type=Map)[execution.id] = record
+
+        await self.room.apply_server_edit(write, SERVER_USER, protected=True)
+
+    async def close(self) -> None:
+        self.queue.clear()
+        await self.session.shutdown()
+
+
+class _Budget:
+    """How many output bytes one run may still keep in its cell."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.noted = False
+        self.clear_pending = False
+
+    def take(self, size: int) -> bool:
+        if self.used + size > self.limit:
+            return False
+        self.used += size
+        return True
+
+    def reset(self) -> None:
+        self.used = 0
+        self.noted = False
+        self.clear_pending = False

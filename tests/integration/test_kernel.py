@@ -1,0 +1,220 @@
+"""The shared kernel: real ipykernel runs, attributed, streamed into every peer's document."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from pycrdt import Map
+
+from support.client import YClient
+from support.server import ServerProcess
+
+pytestmark = pytest.mark.integration
+
+
+def outputs(client: YClient, index: int) -> list[dict[str, Any]]:
+    cell = client.cells[index]
+    return [
+        {k: (str(v) if k == "text" else v) for k, v in output.to_py().items()}
+        if hasattr(output, "to_py")
+        else output
+        for output in cell["outputs"]
+    ]
+
+
+def last_run(client: YClient, cell_id: str) -> dict[str, Any] | None:
+    runs = [r for r in client.map("executions").values() if r["cell_id"] == cell_id]
+    return max(runs, key=lambda r: r["queued_at"]) if runs else None
+
+
+async def wait_for_run(client: YClient, cell_id: str, status: str = "ok") -> dict[str, Any]:
+    def done() -> bool:
+        run = last_run(client, cell_id)
+        return run is not None and run["status"] == status
+
+    try:
+        await client.wait_until(done, timeout=60)
+    except TimeoutError:
+        pytest.fail(f"run of {cell_id} never became {status}: {last_run(client, cell_id)}")
+    run = last_run(client, cell_id)
+    assert run is not None
+    return run
+
+
+async def test_two_people_queue_runs_in_order_and_each_is_attributed(
+    server: ServerProcess,
+) -> None:
+    _, invite = server.request("POST", "/api/invites", {"role": "editor"})
+    _, bo_grant = server.request("POST", "/api/join", {"invite": invite["token"], "name": "Bo"})  # type: ignore[index]
+    url = server.ws_url("demo.ipynb")
+    async with YClient(url) as ana, YClient(server.ws_url("demo.ipynb", bo_grant["token"])) as bo:  # type: ignore[index]
+        first = await ana.command("run", cells=["code-0"])
+        second = await bo.command("run", cells=["code-1"])
+        assert first["ok"], first
+        assert second["ok"], second
+        run0 = await wait_for_run(bo, "code-0")
+        run1 = await wait_for_run(ana, "code-1")
+        assert run0["user"]["name"] == "Owner"
+        assert run1["user"]["name"] == "Bo"
+        assert run0["execution_count"] == 1
+        assert run1["execution_count"] == 2
+        assert run0["finished_at"] <= run1["started_at"]
+        assert run0["source_hash"]
+        assert run0["queued_at"] <= run0["started_at"]
+        await ana.wait_until(lambda: len(outputs(ana, 2)) == 1)
+        assert outputs(bo, 1) == [{"output_type": "stream", "name": "stdout", "text": "1\n"}]
+        assert outputs(ana, 2)[0]["data"] == {"text/plain": "2"}
+        assert int(ana.cells[2]["execution_count"]) == 2
+        meta = ana.cells[2]["metadata"]["pairbook"]
+        assert meta["last_run"]["user"]["name"] == "Bo"
+
+
+async def test_every_kind_of_output_lands_in_the_document(server: ServerProcess) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.set_source(
+            1,
+            "import sys\nfrom IPython.display import display, HTML, clear_output\n"
+            "print('out'); print('err', file=sys.stderr)\n"
+            "display(HTML('<b>bold</b>'))\n"
+            "h = display('v1', display_id=True)\nh.update('v2')\n"
+            "42",
+        )
+        await ana.set_source(2, "print('gone'); clear_output(wait=True); print('kept'); 1/0")
+        await ana.command("run", cells=["code-0", "code-1"])
+        await wait_for_run(ana, "code-1", "error")
+        first = outputs(ana, 1)
+        kinds = [(o["output_type"], o.get("name")) for o in first]
+        assert ("stream", "stdout") in kinds
+        assert ("stream", "stderr") in kinds
+        html = [o for o in first if o["output_type"] == "display_data"]
+        assert html[0]["data"]["text/html"] == "<b>bold</b>"
+        assert html[1]["data"]["text/plain"] == "'v2'"  # updated in place
+        assert first[-1]["output_type"] == "execute_result"
+        assert first[-1]["data"]["text/plain"] == "42"
+        second = outputs(ana, 2)
+        assert second[0] == {"output_type": "stream", "name": "stdout", "text": "kept\n"}
+        assert second[1]["output_type"] == "error"
+        assert second[1]["ename"] == "ZeroDivisionError"
+
+
+async def test_interrupt_stops_a_sleeping_loop(server: ServerProcess) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.set_source(1, "import time\nfor i in range(600):\n    time.sleep(0.1)")
+        await ana.command("run", cells=["code-0"])
+        await wait_for_run(ana, "code-0", "running")
+        reply = await ana.command("interrupt")
+        assert reply["ok"]
+        run = await wait_for_run(ana, "code-0", "interrupted")
+        assert run["finished_at"] - run["started_at"] < 30
+        assert ana.map("kernel")["last_event"]["kind"] == "interrupt"
+
+
+async def test_restart_clears_the_namespace_and_is_attributed(server: ServerProcess) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.command("run", cells=["code-0"])
+        await wait_for_run(ana, "code-0")
+        reply = await ana.command("restart")
+        assert reply["ok"], reply
+        assert ana.map("kernel")["last_event"]["kind"] == "restart"
+        await ana.command("run", cells=["code-1"])
+        run = await wait_for_run(ana, "code-1", "error")  # x is gone
+        assert run["execution_count"] == 1
+        assert "NameError" in str(outputs(ana, 2))
+
+
+async def test_a_kernel_killed_from_outside_is_dead_and_restart_brings_it_back(
+    server: ServerProcess,
+) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.set_source(1, "import os\nprint(os.getpid())")
+        await ana.command("run", cells=["code-0"])
+        await wait_for_run(ana, "code-0")
+        await ana.wait_until(lambda: bool(outputs(ana, 1)))
+        pid = int(outputs(ana, 1)[0]["text"])
+        await ana.set_source(1, "import time\ntime.sleep(60)")
+        await ana.command("run", cells=["code-0"])
+        await wait_for_run(ana, "code-0", "running")
+        os.kill(pid, signal.SIGKILL)
+        await wait_for_run(ana, "code-0", "dead")
+        await ana.wait_until(lambda: ana.map("kernel").get("status") == "dead")
+        assert [str(c["id"]) for c in ana.cells] == ["intro", "code-0", "code-1"]
+        assert (await ana.command("restart"))["ok"]
+        await ana.command("run", cells=["code-1"])
+        await wait_for_run(ana, "code-1", "error")  # fresh kernel: x is not defined
+
+
+async def test_a_viewer_cannot_run_cells(server: ServerProcess) -> None:
+    _, invite = server.request("POST", "/api/invites", {"role": "viewer"})
+    _, grant = server.request("POST", "/api/join", {"invite": invite["token"], "name": "Vi"})  # type: ignore[index]
+    async with YClient(server.ws_url("demo.ipynb", grant["token"])) as viewer:  # type: ignore[index]
+        reply = await viewer.command("run", cells=["code-0"])
+        assert not reply["ok"]
+        assert "viewers cannot run" in reply["error"]
+        assert viewer.map("executions") == {}
+
+
+async def test_a_flood_of_output_stays_bounded(server: ServerProcess) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.set_source(1, "for i in range(200_000):\n    print('line', i)")
+        await ana.command("run", cells=["code-0"])
+        await wait_for_run(ana, "code-0")
+        text = "".join(o.get("text", "") for o in outputs(ana, 1))
+        assert len(text) < 1_100_000
+        assert "output truncated" in text
+        assert text.startswith("line 0\n")
+
+
+async def test_input_prompts_the_person_who_ran_the_cell(server: ServerProcess) -> None:
+    async with (
+        YClient(server.ws_url("demo.ipynb")) as ana,
+        YClient(server.ws_url("demo.ipynb")) as bo,
+    ):
+        await ana.set_source(1, "name = input('who? ')\nprint('hi', name)")
+        await ana.command("run", cells=["code-0"])
+        request = await ana.event("input-request")
+        assert request["prompt"] == "who? "
+        await bo.wait_until(lambda: (last_run(bo, "code-0") or {}).get("status") == "waiting-input")
+        reply = await ana.command("input-reply", execution=request["execution"], value="Ada")
+        assert reply["ok"]
+        await wait_for_run(ana, "code-0")
+        assert "hi Ada" in str(outputs(ana, 1))
+        assert not [e for e in bo.events if e.get("event") == "input-request"]
+
+
+async def test_a_queued_run_can_be_cancelled_by_its_requester(server: ServerProcess) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.set_source(1, "import time\ntime.sleep(3)")
+        await ana.command("run", cells=["code-0"])
+        queued = await ana.command("run", cells=["code-1"])
+        execution = queued["result"]["queued"][0]
+        reply = await ana.command("cancel", execution=execution)
+        assert reply["ok"], reply
+        run = await wait_for_run(ana, "code-1", "cancelled")
+        assert run["id"] == execution
+        await ana.command("interrupt")
+
+
+async def test_the_saved_notebook_is_valid_and_keeps_who_ran_what(
+    server: ServerProcess, workdir: Path
+) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.command("run", cells=["code-0", "code-1"])
+        await wait_for_run(ana, "code-1")
+    async with asyncio.timeout(10):
+        while True:
+            notebook = nbformat.read(workdir / "demo.ipynb", as_version=4)
+            if notebook.cells[2].get("execution_count") == 2:
+                break
+            await asyncio.sleep(0.1)  # the autosave of another process
+    nbformat.validate(notebook)
+    last = notebook.cells[2].metadata["pairbook"]["last_run"]
+    assert last["user"]["name"] == "Owner"
+    assert last["status"] == "ok"
+    assert "execution_state" not in notebook.cells[2]
+    assert not isinstance(notebook, Map)
