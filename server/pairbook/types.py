@@ -16,6 +16,9 @@ ClientId = NewType("ClientId", int)
 SERVER_USER = UserId("pairbook:server")
 """The author of every change the server itself makes (file loads, autosave reloads)."""
 
+SERVER_MAPS = UserId("pairbook:server-maps")
+"""The author of the server's writes into its own maps (kernel, executions, mob, ...)."""
+
 DISK_USER = UserId("pairbook:disk")
 """The author of changes read from a notebook file edited outside pairbook."""
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import nbformat
 import pytest
-from pycrdt import Map
+from pycrdt import Doc, Map
 
-from support.client import YClient
+from pairbook.protocol.messages import encode_sync_update
+from support.client import RawPeer, YClient
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.integration
@@ -218,3 +219,26 @@ async def test_the_saved_notebook_is_valid_and_keeps_who_ran_what(
     assert last["status"] == "ok"
     assert "execution_state" not in notebook.cells[2]
     assert not isinstance(notebook, Map)
+
+
+async def test_the_kernel_maps_stay_server_only_across_a_restart(
+    workdir: Path, store_path: str
+) -> None:
+    server = ServerProcess(workdir, store=store_path).start()
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.command("run", cells=["code-0"])
+        await wait_for_run(ana, "code-0")
+    server.stop()
+    with ServerProcess(workdir, store=store_path, port=server.port):
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            assert ana.map("kernel")["name"] == "python3"
+            forged = Doc(client_id=4242)
+            forged.apply_update(ana.doc.get_update())
+            before = forged.get_state()
+            forged.get("kernel", type=Map)["status"] = "hacked"
+            async with RawPeer(server.ws_url("demo.ipynb")) as rogue:
+                await rogue.send(encode_sync_update(forged.get_update(before)))
+                code, reason = await rogue.closed_with()
+            assert code == 4403
+            assert "server only" in reason
+            assert ana.map("kernel")["status"] != "hacked"

@@ -19,12 +19,13 @@ from pairbook.notebook import (
     serialize_notebook,
     ydoc_to_notebook,
 )
+from pairbook.protocol.update import decode_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.filesync import FILE_SHA, FileSync, sha_of
-from pairbook.rooms.protected import ProtectedRanges
+from pairbook.rooms.protected import ProtectedRanges, protect_structs
 from pairbook.rooms.room import PROTECTED_META, Room
 from pairbook.store.port import Store
-from pairbook.types import SERVER_USER, RoomId
+from pairbook.types import SERVER_MAPS, SERVER_USER, RoomId
 
 log = logging.getLogger("pairbook.loader")
 
@@ -94,13 +95,18 @@ async def load_room(
                 extra={"room": room_id, "reason": str(exc)},
             )
             saved_sha = ""
+    protected = ProtectedRanges.from_json(protected_json, extra=[ids.pairbook])
+    if roomlog is not None:
+        for record in roomlog.updates:  # the server's own-map writes since the snapshot
+            if record.user_id == SERVER_MAPS:
+                protect_structs(protected, decode_update(record.update))
     room = Room(
         room_id,
         doc,
         store,
         history_id=history_id,
         claims=claims,
-        protected=ProtectedRanges.from_json(protected_json, extra=[ids.pairbook]),
+        protected=protected,
         last_seq=seq,
         counters=counters,
         sync_timeout=sync_timeout,

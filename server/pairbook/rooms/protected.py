@@ -6,7 +6,7 @@ import json
 from bisect import bisect_right
 from collections.abc import Iterable
 
-from pairbook.protocol.update import ID
+from pairbook.protocol.update import ID, StructKind, UpdateSummary
 
 EVERY_CLOCK = 2**53
 
@@ -78,3 +78,10 @@ class ProtectedRanges:
         for client in extra:
             ranges.add(client, 0, EVERY_CLOCK)
         return ranges
+
+
+def protect_structs(ranges: ProtectedRanges, summary: UpdateSummary) -> None:
+    """Protect every item an update (written by the server into its own maps) holds."""
+    for struct in summary.structs:
+        if struct.kind is StructKind.ITEM:
+            ranges.add(struct.client, struct.clock, struct.clock + struct.length)

@@ -18,7 +18,7 @@ from pairbook.rooms.closecodes import CloseCode
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.loader import load_room
-from pairbook.rooms.room import Room
+from pairbook.rooms.room import PROTECTED_META, Room
 from pairbook.rooms.runner import Runner
 from pairbook.store.port import Store
 from pairbook.types import RoomId
@@ -150,6 +150,9 @@ class Rooms:
         if room.inflight:
             return  # an acknowledged-but-unapplied update would be missing from it
         seq = room.last_seq
+        # The own-map ranges the snapshot covers are kept beside it (the log after it is
+        # scanned for the rest when the room loads).
+        await self.store.set_meta(room.id, PROTECTED_META, room.protected.to_json())
         await self.store.save_snapshot(room.id, room.doc.get_update(), seq)
         entry.snapshot_seq = seq
 

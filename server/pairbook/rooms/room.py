@@ -33,9 +33,9 @@ from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.guard import admit_update, spans_covered
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
-from pairbook.rooms.protected import ProtectedRanges
+from pairbook.rooms.protected import ProtectedRanges, protect_structs
 from pairbook.store.port import Store
-from pairbook.types import RoomId, UserId
+from pairbook.types import SERVER_MAPS, RoomId, UserId
 
 log = logging.getLogger("pairbook.room")
 
@@ -266,8 +266,8 @@ class Room:
     ) -> int | None:
         """Make an edit as the server, log it, then relay it.
 
-        `protected` edits write pairbook's own maps: their IDs are remembered (and saved
-        before the edit is logged) so that no peer can touch them."""
+        `protected` edits write pairbook's own maps: their IDs are remembered so that no
+        peer can touch them."""
         before = self.doc.get_state()
         edit(self.doc)
         update = self.doc.get_update(before)
@@ -277,10 +277,9 @@ class Room:
         client = self.doc.client_id
         self.claims.setdefault(client, author)
         if protected:
-            for struct in summary.structs:
-                if struct.kind is StructKind.ITEM:
-                    self.protected.add(struct.client, struct.clock, struct.clock + struct.length)
-            await self.store.set_meta(self.id, PROTECTED_META, self.protected.to_json())
+            # Logged under SERVER_MAPS, so the ranges can be found again after a restart.
+            protect_structs(self.protected, summary)
+            author = SERVER_MAPS
         self._advance(summary)
         self.inflight += 1
         try:

@@ -102,7 +102,7 @@ class Runner:
             return await self._restart(peer)
         if name == "shutdown":
             dropped = self.queue.clear()
-            await self._write_queue()
+            await self._publish()
             await self.session.shutdown()
             await self._note_event("shutdown", peer)
             return {"cancelled": [e.id for e in dropped]}
@@ -136,7 +136,7 @@ class Runner:
                 runnable.append(cell_id)
         user = {"id": peer.user.id, "name": peer.user.name, "color": peer.user.colour}
         queued = [self.queue.push(cell_id, user, peer.key) for cell_id in runnable]
-        await self._write_queue()
+        await self._publish()
         self._wakeup.set()
         return {"queued": [e.id for e in queued]}
 
@@ -149,16 +149,13 @@ class Runner:
         cancelled = self.queue.cancel(execution_id)
         assert cancelled is not None
         cancelled.extra["cancelled_by"] = peer.user.id
-        await self._write_execution(cancelled)
-        await self._write_queue()
+        await self._publish(cancelled)
         return {"cancelled": execution_id}
 
     async def _restart(self, peer: Peer) -> dict[str, Any]:
         dropped = self.queue.clear()
-        for execution in dropped:
-            await self._write_execution(execution)
+        await self._publish(*dropped)
         await self._note_event("restart", peer)
-        await self._write_queue()
         if self.current is not None:
             await self.session.interrupt()
         await self.session.restart()
@@ -200,15 +197,13 @@ class Runner:
             execution.status = ExecutionStatus.CANCELLED
             execution.error = "the cell was deleted or is no longer a code cell"
             execution.finished_at = self._clock()
-            await self._write_execution(execution)
-            await self._write_queue()
+            await self._publish(execution)
             return
         self.current = execution
         execution.status = ExecutionStatus.RUNNING
         execution.started_at = self._clock()
         execution.source_hash = source_hash(source)
-        await self._write_queue()
-        await self._write_execution(execution)
+        await self._publish(execution)
         await self.room.apply_server_edit(lambda _doc: self._start_cell(execution), SERVER_USER)
         budget = _Budget(self._output_limit)
         flusher = asyncio.create_task(self._flush_loop(execution, budget))
@@ -243,13 +238,8 @@ class Runner:
             )
         self.current = None
         await self.room.apply_server_edit(lambda _doc: self._finish_cell(execution), SERVER_USER)
-        await self._write_execution(execution)
-        await self._write_queue()
-        if execution.status is ExecutionStatus.DEAD:
-            dropped = self.queue.clear()
-            for other in dropped:
-                await self._write_execution(other)
-            await self._write_queue()
+        dropped = self.queue.clear() if execution.status is ExecutionStatus.DEAD else []
+        await self._publish(execution, *dropped)
 
     def _start_cell(self, execution: Execution) -> None:
         ycell = find_ycell(self.room.doc, execution.cell_id)
@@ -274,11 +264,13 @@ class Runner:
         self._flush_now.set()
 
     async def _flush_loop(self, execution: Execution, budget: _Budget) -> None:
+        """Write outputs as they come: the first at once, then at most one edit per
+        FLUSH_SECONDS, so a flood of prints becomes a few large edits, not thousands."""
         while True:
             await self._flush_now.wait()
-            await asyncio.sleep(FLUSH_SECONDS)  # coalesce a burst of outputs into one edit
             self._flush_now.clear()
             await self._flush(execution, budget)
+            await asyncio.sleep(FLUSH_SECONDS)
 
     async def _flush(self, execution: Execution, budget: _Budget) -> None:
         if not self._pending:
@@ -330,7 +322,7 @@ class Runner:
         self._inputs[execution.id] = future
         execution.status = ExecutionStatus.WAITING_INPUT
         execution.extra["prompt"] = prompt
-        await self._write_execution(execution)
+        await self._publish(execution)
         event = {"event": "input-request", "execution": execution.id, "cell": execution.cell_id,
                  "prompt": prompt, "password": password}  # fmt: skip
         for peer in self.room.peers:
@@ -341,7 +333,7 @@ class Runner:
         finally:
             self._inputs.pop(execution.id, None)
             execution.status = ExecutionStatus.RUNNING
-            await self._write_execution(execution)
+            await self._publish(execution)
 
     # -- pairbook's own maps -------------------------------------------------------------
 
@@ -370,9 +362,11 @@ class Runner:
 
         await self.room.apply_server_edit(write, SERVER_USER, protected=True)
 
-    async def _write_queue(self) -> None:
+    async def _publish(self, *executions: Execution) -> None:
+        """Write the queue, the current run and these runs' records in one edit."""
         waiting = [e.to_json() for e in self.queue]
         current = self.current.to_json() if self.current else None
+        records = {e.id: {**e.to_json(), **e.extra} for e in executions}
 
         def write(doc: Any) -> None:
             ykernel = doc.get("kernel", type=Map)
@@ -380,14 +374,10 @@ class Runner:
                 ykernel["queue"] = waiting
             if ykernel.get("current") != current:
                 ykernel["current"] = current
-
-        await self.room.apply_server_edit(write, SERVER_USER, protected=True)
-
-    async def _write_execution(self, execution: Execution) -> None:
-        record = {**execution.to_json(), **{k: v for k, v in execution.extra.items()}}
-
-        def write(doc: Any) -> None:
-            doc.get("executions", type=Map)[execution.id] = record
+            if records:
+                yexecutions = doc.get("executions", type=Map)
+                for execution_id, record in records.items():
+                    yexecutions[execution_id] = record
 
         await self.room.apply_server_edit(write, SERVER_USER, protected=True)
 

@@ -1,0 +1,141 @@
+"""bench/execute: run round trip and output streaming through pairbook's shared kernel.
+
+Prints, side by side in one run:
+- `1+1` from a websocket client's run request to the result in every peer's document
+  (pairbook, 10 peers), against a bare jupyter_client execute of `1+1` on a python3 kernel
+  started by this script (the same kernelspec): p50 / p99 and pairbook's overhead;
+- output streaming: lines per second that reach all 10 peers while a cell prints.
+
+Usage: .venv/bin/python bench/execute/run.py [--runs 200] [--peers 10] [--lines 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))  # the test suite's real-process helpers
+
+from jupyter_client.manager import AsyncKernelManager  # noqa: E402
+
+from support.client import YClient  # noqa: E402
+from support.notebooks import write_notebook  # noqa: E402
+from support.server import ServerProcess  # noqa: E402
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def bare_round_trips(runs: int) -> list[float]:
+    manager = AsyncKernelManager(kernel_name="python3")
+    await manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    await client.wait_for_ready(timeout=60)
+    samples = []
+    try:
+        for _ in range(runs):
+            start = time.perf_counter()
+            msg_id = client.execute("1+1")
+            while True:
+                message = await client.get_iopub_msg(timeout=10)
+                if (
+                    message["parent_header"].get("msg_id") == msg_id
+                    and message["header"]["msg_type"] == "execute_result"
+                ):
+                    break
+            samples.append((time.perf_counter() - start) * 1000)
+            while True:  # let the kernel go idle before the next run
+                message = await client.get_iopub_msg(timeout=10)
+                if (
+                    message["parent_header"].get("msg_id") == msg_id
+                    and message["content"].get("execution_state") == "idle"
+                ):
+                    break
+    finally:
+        client.stop_channels()
+        await manager.shutdown_kernel(now=True)
+    return samples
+
+
+def result_of(client: YClient) -> Any:
+    outputs = client.cells[1]["outputs"]
+    return outputs[0].get("data") if len(outputs) else None
+
+
+async def pairbook_round_trips(
+    server: ServerProcess, runs: int, peers: list[YClient]
+) -> list[float]:
+    driver = peers[0]
+    await driver.set_source(1, "1+1")
+    await driver.command("run", cells=["code-0"])  # start the kernel outside the timing
+    for peer in peers:
+        await peer.wait_until(lambda p=peer: result_of(p) == {"text/plain": "2"}, timeout=60)  # type: ignore[misc]
+    samples = []
+    for i in range(runs):
+        await driver.set_source(1, f"1+{i}")
+        expected = {"text/plain": str(1 + i)}
+        start = time.perf_counter()
+        await driver.command("run", cells=["code-0"])
+        for peer in peers:
+            await peer.wait_until(lambda p=peer: result_of(p) == expected, timeout=30)  # type: ignore[misc]
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+async def streaming(peers: list[YClient], lines: int) -> float:
+    driver = peers[0]
+    await driver.set_source(2, f"for i in range({lines}):\n    print(i)")
+    last = f"{lines - 1}\n"
+
+    def done(peer: YClient) -> bool:
+        outputs = peer.cells[2]["outputs"]
+        return bool(len(outputs)) and str(outputs[0].get("text", "")).endswith(last)
+
+    start = time.perf_counter()
+    await driver.command("run", cells=["code-1"])
+    for peer in peers:
+        await peer.wait_until(lambda p=peer: done(p), timeout=120)  # type: ignore[misc]
+    return lines / (time.perf_counter() - start)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--peers", type=int, default=10)
+    parser.add_argument("--lines", type=int, default=20000)
+    args = parser.parse_args()
+    bare = await bare_round_trips(args.runs)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "nb"
+        write_notebook(root / "bench.ipynb")
+        with ServerProcess(root, store=str(Path(tmp) / "store.sqlite")) as server:
+            url = server.ws_url("bench.ipynb")
+            async with contextlib.AsyncExitStack() as stack:
+                peers = [
+                    await stack.enter_async_context(YClient(url)) for _ in range(args.peers)
+                ]
+                ours = await pairbook_round_trips(server, args.runs, peers)
+                rate = await streaming(peers, args.lines)
+    print(f"run round trip of 1+1, {args.runs} runs (ms)      p50     p99")
+    print(f"  bare jupyter_client (one client)        {percentile(bare, .5):7.2f} "
+          f"{percentile(bare, .99):7.2f}")  # fmt: skip
+    print(f"  pairbook, result in all {args.peers} peers' docs  {percentile(ours, .5):7.2f} "
+          f"{percentile(ours, .99):7.2f}")  # fmt: skip
+    print(f"  pairbook overhead at p50: {percentile(ours, .5) - percentile(bare, .5):.2f} ms "
+          f"(mean {statistics.mean(ours) - statistics.mean(bare):.2f} ms)")  # fmt: skip
+    print(f"output streaming: {args.lines} lines reached {args.peers} peers at {rate:,.0f} lines/s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
