@@ -11,8 +11,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import * as Y from 'yjs'
 import { YNotebook } from '@jupyter/ydoc'
 import {
-  clock, connect, firstSource, loopDelay, machineCpuSeconds, mergeCounts, percentile, sleep, treeCpuSeconds,
-  treeRssBytes, waitFor, whenSynced
+  clock, connect, firstSource, processTree, loopDelay, machineCpuSeconds, mergeCounts, percentile, sleep, treeCpuSeconds,
+  treePssBytes, treeRssBytes, waitFor, whenSynced
 } from './common.mjs'
 
 const BASE = process.hrtime.bigint()
@@ -274,13 +274,15 @@ async function rooms (cfg) {
   // RSS with no room, after the first room (it pays for lazy imports and caches), and after
   // all of them: the per-room figure is taken over the rooms after the first.
   await sleep(cfg.settleMs)
-  const result = { rooms: cfg.targets.length, rss0: treeRssBytes(cfg.serverPid) }
+  const result = { rooms: cfg.targets.length, rss0: treeRssBytes(cfg.serverPid), pss0: treePssBytes(cfg.serverPid) }
   const opened = [await openRoom(cfg, cfg.targets[0])]
   await sleep(cfg.settleMs)
   result.rss1 = treeRssBytes(cfg.serverPid)
   opened.push(...await Promise.all(cfg.targets.slice(1).map((target) => openRoom(cfg, target))))
   await sleep(cfg.settleMs)
   result.rssAll = treeRssBytes(cfg.serverPid)
+  result.pssAll = treePssBytes(cfg.serverPid)
+  result.processes = processTree(cfg.serverPid).length
   const synced = opened.filter((c) => c.synced && c.doc.getArray('cells').length === cfg.expectCells).length
   result.synced = synced
   result.closes = opened.reduce((all, c) => mergeCounts(all, c.closes), {})

@@ -139,6 +139,18 @@ export function treeRssBytes (pid) {
   return kb * 1024
 }
 
+/** Proportional set size of a process tree (shared pages split among their users), in bytes. */
+export function treePssBytes (pid) {
+  let kb = 0
+  for (const p of processTree(pid)) {
+    try {
+      const match = /^Pss:\s+(\d+)\s+kB/m.exec(fs.readFileSync(`/proc/${p}/smaps_rollup`, 'utf8'))
+      if (match) kb += Number(match[1])
+    } catch { /* gone */ }
+  }
+  return kb * 1024
+}
+
 /** Nearest-rank percentile of an ascending array. */
 export function percentile (sorted, p) {
   if (sorted.length === 0) return null

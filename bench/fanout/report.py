@@ -175,7 +175,7 @@ def memory_table(rows: list[Row], rooms: int) -> list[str]:
         f"== memory per open room: server RSS (process tree), {rooms} rooms x 1 client, "
         "small notebook ==",
         f"{'server':<18}{'0 rooms':>9}{'1 room':>9}{f'{rooms} rooms':>10}{'1st room':>10}"
-        f"{'MB/room':>9}  notes",
+        f"{'MB/room':>9}{'procs':>6}{'PSS 0':>8}{f'PSS {rooms}':>8}  notes",
     ]
     for row in rows:
         head = f"{row['server']:<18}"
@@ -187,10 +187,13 @@ def memory_table(rows: list[Row], rooms: int) -> list[str]:
             head
             + f"{row['rss0'] / 2**20:>9.1f}{row['rss1'] / 2**20:>9.1f}"
             + f"{row['rssAll'] / 2**20:>10.1f}{row['firstRoomMb']:>10.2f}"
-            + f"{row['mbPerRoom']:>9.2f}  {notes(row)}"
+            + f"{row['mbPerRoom']:>9.2f}{row.get('processes', 0):>6}"
+            + f"{row.get('pss0', 0) / 2**20:>8.1f}{row.get('pssAll', 0) / 2**20:>8.1f}"
+            + f"  {notes(row)}"
         )
     out.append(
         "(RSS in MB; 1st room = what opening the first room added (lazy imports, caches); "
-        f"MB/room = (RSS at {rooms} rooms - RSS at 1 room) / {rooms - 1})"
+        f"MB/room = (RSS at {rooms} rooms - RSS at 1 room) / {rooms - 1}; procs = processes in "
+        "the server's tree, whose RSS double-counts shared pages: PSS splits them)"
     )
     return out
