@@ -26,7 +26,10 @@ def delivered(row: Row) -> str:
 def problem(row: Row) -> str | None:
     """The row's failure, if it has one, as shown in place of its figures."""
     if row.get("unavailable"):
-        return f"unavailable: {row['unavailable']}"
+        reason = str(row["unavailable"])
+        if reason.endswith("(as above)"):
+            return "unavailable (as above)"
+        return "unavailable: " + (reason if len(reason) <= 240 else reason[:237] + "...")
     if row.get("error") and row.get("p50") is None:
         return f"failed: {row['error']}"
     return None

@@ -157,7 +157,7 @@ def wait_ready(server: Server, url: str) -> None:
     while time.monotonic() < deadline:
         code = server.process.poll()
         if code is not None:
-            tail = " | ".join(server.log_tail(6))
+            tail = " | ".join(line.strip() for line in server.log_tail(4) if line.strip())
             raise Unavailable(f"exited with code {code} before it was ready: {tail}")
         try:
             with urllib.request.urlopen(url, timeout=2) as answer:
