@@ -87,8 +87,15 @@ async def pairbook_round_trips(
         expected = {"text/plain": str(1 + i)}
         start = time.perf_counter()
         await driver.command("run", cells=["code-0"])
-        for peer in peers:
-            await peer.wait_until(lambda p=peer: result_of(p) == expected, timeout=30)  # type: ignore[misc]
+        for n, peer in enumerate(peers):
+            try:
+                await peer.wait_until(lambda p=peer: result_of(p) == expected, timeout=30)  # type: ignore[misc]
+            except TimeoutError:
+                left = [line for line in server.log().splitlines() if "peer left" in line]
+                raise SystemExit(
+                    f"run {i}: peer {n} never saw {expected} (has {result_of(peer)}); "
+                    f"disconnects: {left[-3:]}"
+                ) from None
         samples.append((time.perf_counter() - start) * 1000)
     return samples
 

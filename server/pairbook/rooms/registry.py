@@ -157,6 +157,7 @@ class Rooms:
         entry.snapshot_seq = seq
 
     async def _flush(self, entry: OpenRoom) -> None:
+        await entry.room.settle()
         await entry.filesync.save()
         if entry.room.last_seq > entry.snapshot_seq:
             await self._snapshot(entry)

@@ -83,6 +83,9 @@ class Room:
         self._clock = clock
         self._state_vector = decode_state_vector(doc.get_state())
         self.command_handler: CommandHandler | None = None
+        self._version = 0  # bumped on every change to the document
+        self._commits: set[asyncio.Task[int]] = set()
+        self._deletions: tuple[int, dict[int, tuple[tuple[int, int], ...]]] | None = None
 
     def __repr__(self) -> str:
         return f"Room({self.id!r}, peers={len(self.peers)})"
@@ -217,9 +220,14 @@ class Room:
         )
 
     def _server_deletions(self) -> dict[int, tuple[tuple[int, int], ...]]:
-        return decode_update(self.doc.get_update(self.doc.get_state())).delete_set
+        """The room's delete set, recomputed only after the document changed."""
+        if self._deletions is None or self._deletions[0] != self._version:
+            deleted = decode_update(self.doc.get_update(self.doc.get_state())).delete_set
+            self._deletions = (self._version, deleted)
+        return self._deletions[1]
 
     def _advance(self, summary: UpdateSummary) -> None:
+        self._version += 1
         sv = self._state_vector
         for struct in summary.structs:
             if struct.kind is not StructKind.SKIP:
@@ -264,10 +272,20 @@ class Room:
     async def apply_server_edit(
         self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
     ) -> int | None:
-        """Make an edit as the server, log it, then relay it.
+        """Make an edit as the server, log it, then relay it; returns its log seq.
 
         `protected` edits write pairbook's own maps: their IDs are remembered so that no
         peer can touch them."""
+        commit = self.start_server_edit(edit, author, protected=protected)
+        # The document already has the edit: logging and relaying it must finish even if
+        # the caller is cancelled, or peers would never see what the room holds.
+        return None if commit is None else await asyncio.shield(commit)
+
+    def start_server_edit(
+        self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
+    ) -> asyncio.Task[int] | None:
+        """Apply a server edit now; log and relay it in the background, in order with every
+        other server edit (the log's queue is first in, first out)."""
         before = self.doc.get_state()
         edit(self.doc)
         update = self.doc.get_update(before)
@@ -281,6 +299,17 @@ class Room:
             protect_structs(self.protected, summary)
             author = SERVER_MAPS
         self._advance(summary)
+        task = asyncio.ensure_future(self._commit_server_edit(update, author, client))
+        self._commits.add(task)
+        task.add_done_callback(self._commits.discard)
+        return task
+
+    async def settle(self) -> None:
+        """Wait until every server edit started so far is logged and relayed."""
+        if self._commits:
+            await asyncio.gather(*list(self._commits), return_exceptions=True)
+
+    async def _commit_server_edit(self, update: bytes, author: UserId, client: int) -> int:
         self.inflight += 1
         try:
             seq = await self.store.append(self.id, update, author, [client])

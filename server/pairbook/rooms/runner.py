@@ -136,8 +136,8 @@ class Runner:
                 runnable.append(cell_id)
         user = {"id": peer.user.id, "name": peer.user.name, "color": peer.user.colour}
         queued = [self.queue.push(cell_id, user, peer.key) for cell_id in runnable]
-        await self._publish()
         self._wakeup.set()
+        await self._publish()
         return {"queued": [e.id for e in queued]}
 
     async def _cancel(self, peer: Peer, execution_id: str) -> dict[str, Any]:
@@ -217,11 +217,10 @@ class Runner:
         except KernelError as exc:
             outcome, failure = None, str(exc)
         finally:
+            budget.finished.set()
             self._flush_now.set()
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
-        await self._flush(execution, budget)
+            await flusher  # it writes what is left and stops
+
         execution.finished_at = self._clock()
         if outcome is None:
             execution.status, execution.error = ExecutionStatus.ERROR, failure
@@ -270,7 +269,11 @@ class Runner:
             await self._flush_now.wait()
             self._flush_now.clear()
             await self._flush(execution, budget)
-            await asyncio.sleep(FLUSH_SECONDS)
+            if budget.finished.is_set():
+                await self._flush(execution, budget)
+                return
+            with contextlib.suppress(TimeoutError):  # pace the edits, but not past the end
+                await asyncio.wait_for(budget.finished.wait(), FLUSH_SECONDS)
 
     async def _flush(self, execution: Execution, budget: _Budget) -> None:
         if not self._pending:
@@ -364,6 +367,11 @@ class Runner:
 
     async def _publish(self, *executions: Execution) -> None:
         """Write the queue, the current run and these runs' records in one edit."""
+        commit = self._publish_soon(*executions)
+        if commit is not None:
+            await commit
+
+    def _publish_soon(self, *executions: Execution) -> asyncio.Task[int] | None:
         waiting = [e.to_json() for e in self.queue]
         current = self.current.to_json() if self.current else None
         records = {e.id: {**e.to_json(), **e.extra} for e in executions}
@@ -379,7 +387,7 @@ class Runner:
                 for execution_id, record in records.items():
                     yexecutions[execution_id] = record
 
-        await self.room.apply_server_edit(write, SERVER_USER, protected=True)
+        return self.room.start_server_edit(write, SERVER_USER, protected=True)
 
     async def close(self) -> None:
         self.queue.clear()
@@ -394,6 +402,7 @@ class _Budget:
         self.used = 0
         self.noted = False
         self.clear_pending = False
+        self.finished = asyncio.Event()
 
     def take(self, size: int) -> bool:
         if self.used + size > self.limit:
