@@ -173,6 +173,10 @@ async function fanout (cfg) {
     result.max = round(latencies.length ? latencies[latencies.length - 1] : null)
     result.mean = round(latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : null)
     result.deliveredPerSecond = round(latencies.length / Math.max(1e-3, (lastSeen - t0) / 1000), 0)
+    // server CPU per delivered update: robust to noise where latency is not (at N>=50)
+    if (serverCpu0 !== null && latencies.length > 0) {
+      result.serverCpuUsPerDelivery = round(((serverCpu1 - serverCpu0) * 1e6) / latencies.length, 1)
+    }
     result.readerLoopDelay = {
       p99: round(Math.max(0, ...loops.map((l) => l.p99))),
       max: round(Math.max(0, ...loops.map((l) => l.max)))

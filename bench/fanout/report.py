@@ -13,6 +13,10 @@ def ms(value: float | None) -> str:
     return f"{value:.1f}" if value < 1000 else f"{value:.0f}"
 
 
+def us(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 def pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}%"
 
@@ -42,7 +46,7 @@ def fanout_table(rows: list[Row], edits: int, rate: float, deflate: bool = True)
     out = [
         title + " ==",
         f"{'N':>4}  {'server':<17}{'p50':>8}{'p99':>9}{'max':>9}  {'delivered':<14}"
-        f"{'deliv/s':>8}{'srv cpu':>8}{'cli cpu':>8}{'other':>7}{'cli lag':>8}  notes",
+        f"{'deliv/s':>8}{'srv cpu':>8}{'us/dlv':>7}{'cli cpu':>8}{'other':>7}{'cli lag':>8}  notes",
     ]
     last_n = None
     for row in rows:
@@ -59,7 +63,8 @@ def fanout_table(rows: list[Row], edits: int, rate: float, deflate: bool = True)
             head
             + f"{ms(row.get('p50')):>8}{ms(row.get('p99')):>9}{ms(row.get('max')):>9}  "
             + f"{delivered(row):<14}{row.get('deliveredPerSecond') or 0:>8.0f}"
-            + f"{pct(row.get('serverCpuPct')):>8}{pct(row.get('clientCpuPct')):>8}"
+            + f"{pct(row.get('serverCpuPct')):>8}{us(row.get('serverCpuUsPerDelivery')):>7}"
+            + f"{pct(row.get('clientCpuPct')):>8}"
             + f"{pct(row.get('otherCpuPct')):>7}{ms(lag):>8}  {notes(row)}"
         )
     return out
@@ -133,7 +138,7 @@ def durable_table(rows: list[Row], n: int) -> list[str]:
     out = [
         f"== durable log cost: pairbook-granian at N={n}, in-memory log vs SQLite log ==",
         f"{'store':<12}{'p50':>8}{'p99':>9}{'max':>9}  {'delivered':<14}{'deliv/s':>8}"
-        f"{'srv cpu':>8}{'other':>7}  notes",
+        f"{'srv cpu':>8}{'us/dlv':>7}{'other':>7}  notes",
     ]
     for row in rows:
         head = f"{row['store']:<12}"
@@ -145,7 +150,8 @@ def durable_table(rows: list[Row], n: int) -> list[str]:
             head
             + f"{ms(row.get('p50')):>8}{ms(row.get('p99')):>9}{ms(row.get('max')):>9}  "
             + f"{delivered(row):<14}{row.get('deliveredPerSecond') or 0:>8.0f}"
-            + f"{pct(row.get('serverCpuPct')):>8}{pct(row.get('otherCpuPct')):>7}  {notes(row)}"
+            + f"{pct(row.get('serverCpuPct')):>8}{us(row.get('serverCpuUsPerDelivery')):>7}"
+            + f"{pct(row.get('otherCpuPct')):>7}  {notes(row)}"
         )
     return out
 
