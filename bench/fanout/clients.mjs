@@ -62,19 +62,86 @@ function startWorkers (cfg, readers) {
 
 const sum = (workers, key) => workers.reduce((total, w) => total + w.status[key], 0)
 
+/** Ask every reader worker for its observations and merge them; the workers then exit. */
+async function collectReaders (workers, result) {
+  for (const w of workers) if (!w.exited) w.worker.postMessage({ type: 'finish' })
+  await waitFor(() => workers.every((w) => w.result !== null || w.exited), 15000, 20)
+  const closes = result.closes ?? {}
+  const errors = result.errors ?? []
+  for (const w of workers) {
+    if (w.result === null) { errors.push('a reader worker sent no result'); continue }
+    mergeCounts(closes, w.result.closes)
+    errors.push(...w.result.errors)
+  }
+  result.closes = closes
+  result.errors = errors.slice(0, 10)
+  await waitFor(() => workers.every((w) => w.exited), 3000, 20)
+  for (const w of workers) if (!w.exited) await w.worker.terminate()
+  return workers.filter((w) => w.result !== null).map((w) => w.result)
+}
+
+/** Wait until no document or awareness frame reached any reader for `quietMs`. */
+async function settle (workers, cfg) {
+  let last = -1
+  let quietSince = now()
+  const start = now()
+  await waitFor(() => {
+    const frames = sum(workers, 'frames')
+    if (frames !== last) { last = frames; quietSince = now() }
+    return now() - quietSince >= cfg.quietMs
+  }, cfg.settleTimeoutMs, 25)
+  return round(now() - start, 1)
+}
+
+/** Type `edits` characters at `rate`, each at the end of `ysource`; returns when each went. */
+async function type (ysource, cfg) {
+  const sent = new Float64Array(cfg.edits)
+  const lags = []
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz'
+  const interval = 1000 / cfg.rate
+  const t0 = now()
+  for (let i = 0; i < cfg.edits; i++) {
+    const due = t0 + i * interval
+    const wait = due - now()
+    if (wait > 0) await sleep(Math.ceil(wait)) // setTimeout truncates fractions
+    const t = now()
+    lags.push(t - due)
+    sent[i] = t
+    ysource.insert(ysource.length, alphabet[i % alphabet.length])
+  }
+  lags.sort((a, b) => a - b)
+  const writerLag = { p50: round(percentile(lags, 50)), p99: round(percentile(lags, 99)), max: round(lags[lags.length - 1]) }
+  return { sent, t0, lastSent: now(), writerLag }
+}
+
+/** CPU seconds so far of this process, the server's tree and the whole machine. */
+function cpuNow (cfg) {
+  const own = process.cpuUsage()
+  return {
+    client: (own.user + own.system) / 1e6,
+    server: cfg.serverPid ? treeCpuSeconds(cfg.serverPid, cfg.clkTck) : null,
+    machine: machineCpuSeconds(cfg.clkTck)
+  }
+}
+
 async function fanout (cfg) {
-  const n = cfg.n
-  const readers = n - 1
-  const result = { n, edits: cfg.edits, rate: cfg.rate, workers: 0, phase: 'writer-sync' }
+  const readers = cfg.n - 1
+  const result = { n: cfg.n, edits: cfg.edits, rate: cfg.rate, workers: 0, phase: 'writer-sync' }
   const wdoc = new Y.Doc()
   const writer = connect(cfg.target, wdoc)
+  result.closes = writer.closes
+  result.errors = writer.errors
   if (!(await whenSynced(writer.provider, cfg.connectTimeoutMs))) {
-    return { ...result, error: 'writer did not sync', closes: writer.closes, errors: writer.errors }
+    writer.provider.destroy()
+    return { ...result, error: `the writer did not sync in ${cfg.connectTimeoutMs} ms` }
   }
   result.extensions = writer.provider.ws?.extensions ?? ''
   if (wdoc.getArray('cells').length === 0) createCell(wdoc)
   const ysource = firstSource(wdoc)
-  if (ysource === null) return { ...result, error: "first cell has no Y.Text 'source'" }
+  if (ysource === null) {
+    writer.provider.destroy()
+    return { ...result, error: "the first cell has no Y.Text 'source'" }
+  }
 
   result.phase = 'readers-sync'
   const workers = startWorkers(cfg, readers)
@@ -82,112 +149,76 @@ async function fanout (cfg) {
   const connectStart = now()
   const allReady = await waitFor(() => sum(workers, 'ready') === readers || workers.some((w) => w.error), cfg.connectTimeoutMs, 10)
   result.connectMs = round(now() - connectStart, 1)
-  const failed = workers.find((w) => w.error)
-  if (failed) return { ...result, error: 'reader worker crashed: ' + failed.error }
-  if (!allReady) {
-    result.error = `only ${sum(workers, 'ready')}/${readers} readers synced with the cell in ${cfg.connectTimeoutMs} ms`
-  } else {
-    // let the connection burst (sync and awareness of every join) die down before timing
-    result.phase = 'settle'
-    let last = -1
-    let quietSince = now()
-    const settleStart = now()
-    await waitFor(() => {
-      const frames = sum(workers, 'frames')
-      if (frames !== last) { last = frames; quietSince = now() }
-      return now() - quietSince >= cfg.quietMs
-    }, cfg.settleTimeoutMs, 25)
-    result.settleMs = round(now() - settleStart, 1)
+  const crashed = workers.find((w) => w.error)
+  if (crashed || !allReady) {
+    result.error = crashed
+      ? 'a reader worker crashed: ' + crashed.error
+      : `only ${sum(workers, 'ready')}/${readers} readers synced with the cell in ${cfg.connectTimeoutMs} ms`
+    await collectReaders(workers, result)
+    writer.provider.destroy()
+    await sleep(100)
+    return result
+  }
 
-    result.phase = 'edits'
-    const baseLength = ysource.length
-    for (const w of workers) w.worker.postMessage({ type: 'start', baseLength })
-    await sleep(20) // the workers read `start` before the first edit is sent
-    const mainLoop = monitorEventLoopDelay({ resolution: 1 })
-    mainLoop.enable()
-    const cpu0 = process.cpuUsage()
-    const serverCpu0 = cfg.serverPid ? treeCpuSeconds(cfg.serverPid, cfg.clkTck) : null
-    const machineCpu0 = machineCpuSeconds(cfg.clkTck)
-    const sent = new Float64Array(cfg.edits)
-    const lags = []
-    const alphabet = 'abcdefghijklmnopqrstuvwxyz'
-    const interval = 1000 / cfg.rate
-    const t0 = now()
-    for (let i = 0; i < cfg.edits; i++) {
-      const due = t0 + i * interval
-      const wait = due - now()
-      if (wait > 0) await sleep(Math.ceil(wait)) // setTimeout truncates fractions
-      const t = now()
-      lags.push(t - due)
-      sent[i] = t
-      ysource.insert(ysource.length, alphabet[i % alphabet.length])
-    }
-    const lastSent = now()
-    const expected = readers * cfg.edits
-    result.phase = 'drain'
-    const drained = await waitFor(() => sum(workers, 'got') >= expected, cfg.drainTimeoutMs, 10)
-    const windowEnd = now()
-    const cpu1 = process.cpuUsage(cpu0)
-    const serverCpu1 = cfg.serverPid ? treeCpuSeconds(cfg.serverPid, cfg.clkTck) : null
-    const machineCpu1 = machineCpuSeconds(cfg.clkTck)
-    mainLoop.disable()
-    const windowS = (windowEnd - t0) / 1000
-    result.drained = drained
-    result.drainWaitMs = round(windowEnd - lastSent, 1)
-    result.sendSeconds = round((lastSent - t0) / 1000)
-    result.clientCpuPct = round((100 * (cpu1.user + cpu1.system)) / 1e6 / windowS, 1)
-    result.serverCpuPct = serverCpu0 === null ? null : round((100 * (serverCpu1 - serverCpu0)) / windowS, 1)
-    // what the rest of the machine (other helpers' tests...) burnt meanwhile: the noise gauge
-    result.otherCpuPct = round((100 * (machineCpu1 - machineCpu0)) / windowS - result.clientCpuPct - (result.serverCpuPct ?? 0), 1)
-    lags.sort((a, b) => a - b)
-    result.writerLag = { p50: round(percentile(lags, 50)), p99: round(percentile(lags, 99)), max: round(lags[lags.length - 1]) }
-    result.mainLoopDelay = loopDelay(mainLoop)
+  result.phase = 'settle'
+  result.settleMs = await settle(workers, cfg)
 
-    result.phase = 'collect'
-    for (const w of workers) w.worker.postMessage({ type: 'finish' })
-    await waitFor(() => workers.every((w) => w.result !== null || w.exited), 15000, 20)
-    const latencies = []
-    let lastSeen = t0
-    const closes = mergeCounts({}, writer.closes)
-    const errors = [...writer.errors]
-    const loops = []
-    for (const w of workers) {
-      if (w.result === null) { result.error = 'a reader worker sent no result'; continue }
-      mergeCounts(closes, w.result.closes)
-      errors.push(...w.result.errors)
-      loops.push(w.result.loopDelay)
-      for (const times of w.result.times) {
-        for (let k = 0; k < cfg.edits; k++) {
-          const seen = times[k]
-          if (seen === null || Number.isNaN(seen)) continue
-          latencies.push(seen - sent[k])
-          if (seen > lastSeen) lastSeen = seen
-        }
+  result.phase = 'edits'
+  for (const w of workers) w.worker.postMessage({ type: 'start', baseLength: ysource.length })
+  await sleep(20) // the workers read `start` before the first edit is sent
+  const mainLoop = monitorEventLoopDelay({ resolution: 1 })
+  mainLoop.enable()
+  const cpu0 = cpuNow(cfg)
+  const { sent, t0, lastSent, writerLag } = await type(ysource, cfg)
+  const expected = readers * cfg.edits
+  result.phase = 'drain'
+  result.drained = await waitFor(() => sum(workers, 'got') >= expected, cfg.drainTimeoutMs, 10)
+  const windowEnd = now()
+  const cpu1 = cpuNow(cfg)
+  mainLoop.disable()
+  const windowS = (windowEnd - t0) / 1000
+  const percent = (seconds) => round((100 * seconds) / windowS, 1)
+  result.drainWaitMs = round(windowEnd - lastSent, 1)
+  result.sendSeconds = round((lastSent - t0) / 1000)
+  result.clientCpuPct = percent(cpu1.client - cpu0.client)
+  result.serverCpuPct = cpu0.server === null ? null : percent(cpu1.server - cpu0.server)
+  // what the rest of the machine (other people's tests...) burnt meanwhile: the noise gauge
+  result.otherCpuPct = round(percent(cpu1.machine - cpu0.machine) - result.clientCpuPct - (result.serverCpuPct ?? 0), 1)
+  result.writerLag = writerLag
+  result.mainLoopDelay = loopDelay(mainLoop)
+
+  result.phase = 'collect'
+  const observed = await collectReaders(workers, result)
+  const latencies = []
+  let lastSeen = t0
+  for (const { times } of observed) {
+    for (const seenAt of times) {
+      for (let k = 0; k < cfg.edits; k++) {
+        const seen = seenAt[k]
+        if (seen === null || Number.isNaN(seen)) continue
+        latencies.push(seen - sent[k])
+        if (seen > lastSeen) lastSeen = seen
       }
     }
-    latencies.sort((a, b) => a - b)
-    result.delivered = latencies.length
-    result.expected = expected
-    result.p50 = round(percentile(latencies, 50))
-    result.p99 = round(percentile(latencies, 99))
-    result.max = round(latencies.length ? latencies[latencies.length - 1] : null)
-    result.mean = round(latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : null)
-    result.deliveredPerSecond = round(latencies.length / Math.max(1e-3, (lastSeen - t0) / 1000), 0)
-    // server CPU per delivered update: robust to noise where latency is not (at N>=50)
-    if (serverCpu0 !== null && latencies.length > 0) {
-      result.serverCpuUsPerDelivery = round(((serverCpu1 - serverCpu0) * 1e6) / latencies.length, 1)
-    }
-    result.readerLoopDelay = {
-      p99: round(Math.max(0, ...loops.map((l) => l.p99))),
-      max: round(Math.max(0, ...loops.map((l) => l.max)))
-    }
-    result.closes = closes
-    result.errors = errors.slice(0, 10)
-    result.phase = 'done'
   }
-  for (const w of workers) if (!w.exited && w.result === null) w.worker.postMessage({ type: 'finish' })
-  await waitFor(() => workers.every((w) => w.exited), 3000, 20)
-  for (const w of workers) if (!w.exited) await w.worker.terminate()
+  latencies.sort((a, b) => a - b)
+  result.delivered = latencies.length
+  result.expected = expected
+  result.p50 = round(percentile(latencies, 50))
+  result.p99 = round(percentile(latencies, 99))
+  result.max = round(latencies.length ? latencies[latencies.length - 1] : null)
+  result.mean = round(latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : null)
+  result.deliveredPerSecond = round(latencies.length / Math.max(1e-3, (lastSeen - t0) / 1000), 0)
+  // server CPU per delivered update: robust to noise where latency is not (at N>=50)
+  if (cpu0.server !== null && latencies.length > 0) {
+    result.serverCpuUsPerDelivery = round(((cpu1.server - cpu0.server) * 1e6) / latencies.length, 1)
+  }
+  const loops = observed.map((o) => o.loopDelay)
+  result.readerLoopDelay = {
+    p99: round(Math.max(0, ...loops.map((l) => l.p99))),
+    max: round(Math.max(0, ...loops.map((l) => l.max)))
+  }
+  result.phase = 'done'
   writer.provider.destroy()
   await sleep(100) // let the close handshakes finish before the server is stopped
   return result
