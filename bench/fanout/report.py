@@ -123,6 +123,25 @@ def summary_table(
     out.append(
         "(* = not every update delivered; h = clients saturated, harness-bound; n/a = see above)"
     )
+    return out + harness_check(rows)
+
+
+REFERENCE = {50: "3.2-3.5 / 15-18", 200: "7.9-8.1 / 52-96"}  # PERFORMANCE.md, Node server
+
+
+def harness_check(rows: list[Row]) -> list[str]:
+    """The Node reference rows next to PERFORMANCE.md's: if they match, the clients keep up."""
+    out = []
+    for row in rows:
+        if row["server"] != "node" or row["n"] not in REFERENCE or problem(row) is not None:
+            continue
+        lag = (row.get("readerLoopDelay") or {}).get("p99")
+        out.append(
+            f"harness check, Node reference N={row['n']}: p50 / p99 {ms(row.get('p50'))} / "
+            f"{ms(row.get('p99'))} ms here vs {REFERENCE[row['n']]} in PERFORMANCE.md; "
+            f"clients {pct(row.get('clientCpuPct'))} CPU, reader lag p99 {ms(lag)} ms, "
+            f"other {pct(row.get('otherCpuPct'))}"
+        )
     return out
 
 
