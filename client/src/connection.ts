@@ -19,6 +19,7 @@ import {
   type ConnectionState,
   nextConnectionState
 } from './connectionState'
+import { roomName } from './routes'
 
 /** y-protocols' message types, and pairbook's command channel. */
 export const MessageType = {
@@ -42,11 +43,6 @@ export interface ConnectionOptions {
 }
 
 type CommandReply = { id: number; ok: boolean; result?: unknown; error?: string }
-
-/** The room URL segment for a notebook path: each segment escaped, slashes kept. */
-export function roomName(path: string): string {
-  return path.split('/').map(encodeURIComponent).join('/')
-}
 
 export class Connection {
   readonly provider: WebsocketProvider

@@ -8,14 +8,8 @@ import { showMessage } from './pages/chrome'
 import { showJoinPage } from './pages/joinPage'
 import { showListPage } from './pages/listPage'
 import { showNotebookPage } from './pages/notebookPage'
+import { notebookPathOf } from './routes'
 import { forgetToken, storedToken, storeToken, stripTokenFromUrl, tokenFromUrl } from './token'
-
-/** The notebook path of a `/notebooks/<path>` URL, or null for the list page. */
-export function notebookPathOf(pathname: string): string | null {
-  const prefix = '/notebooks/'
-  if (!pathname.startsWith(prefix) || pathname.length === prefix.length) return null
-  return pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/')
-}
 
 async function boot(app: HTMLElement): Promise<void> {
   const fromUrl = tokenFromUrl(location)

@@ -20,10 +20,10 @@ export const cellEditorTheme = EditorView.theme({
   '&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection': {
     backgroundColor: 'var(--selection) !important'
   },
-  // Remote carets from y-codemirror.next: the name label always shows, above the caret.
+  // Remote carets from y-codemirror.next: the name label sits above the caret; it shows
+  // while its person moves (cursorLabels.ts) and on hover.
   '.cm-ySelectionCaret': { borderLeftWidth: '2px', borderRightWidth: '0' },
   '.cm-ySelectionInfo': {
-    opacity: '1',
     top: '-1.45em',
     left: '-2px',
     fontFamily: 'var(--ui-font)',

@@ -10,7 +10,7 @@ import type * as Y from 'yjs'
 import { createCellEditor } from '../editor/cellEditor'
 import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
 import { button, h, icon, ICONS } from '../dom'
-import { initials, type Participant } from '../panels/presence'
+import { initials, inkOn, type Participant } from '../panels/presence'
 import type { CellType } from './actions'
 import { shortcutFor, type NotebookAction } from './keys'
 import { renderMarkdown } from './markdown'
@@ -183,7 +183,7 @@ export class CellView {
           'span',
           {
             class: `avatar avatar-small${p.mode === 'edit' ? ' typing' : ''}`,
-            style: `--person:${p.color}`,
+            style: `--person:${p.color};--person-ink:${inkOn(p.color)}`,
             title: `${p.name} ${p.mode === 'edit' ? 'is editing' : 'is on'} this cell`
           },
           initials(p.name)
@@ -201,6 +201,7 @@ export class CellView {
     this.tag.hidden = false
     this.tag.textContent = people.map((p) => p.name).join(', ')
     this.tag.style.setProperty('--person', first.color)
+    this.tag.style.setProperty('--person-ink', inkOn(first.color))
   }
 
   /** Updates the accessible label with the cell's position. */

@@ -57,14 +57,15 @@ export function mergeStreams(outputs: OutputJson[]): OutputJson[] {
 
 /** Applies carriage returns and backspaces the way a terminal would (progress bars). */
 export function applyControlChars(text: string): string {
-  if (!text.includes('\r') && !text.includes('\b')) return text
+  if (!text.includes('\r') && !text.includes('\x08')) return text
   const lines = text.replace(/\r\n/g, '\n').split('\n')
   return lines
     .map((line) => {
       const parts = line.split('\r')
       let shown = ''
       for (const part of parts) shown = part + shown.slice(part.length)
-      while (shown.includes('\b')) shown = shown.replace(/[^\b]?\b/, '')
+      // A backspace erases the character before it (and itself).
+      while (shown.includes('\x08')) shown = shown.replace(/[^\x08]?\x08/, '')
       return shown
     })
     .join('\n')

@@ -1,14 +1,10 @@
 /** The notebook list: open one, or create a new one. */
 
 import { type Api, ApiError, type Me } from '../api'
-import { roomName } from '../connection'
+import { notebookHref } from '../routes'
 import { button, h, icon, ICONS } from '../dom'
 import { openInviteDialog } from '../panels/inviteDialog'
 import { topbar } from './chrome'
-
-export function notebookHref(path: string): string {
-  return `/notebooks/${roomName(path)}`
-}
 
 export async function showListPage(app: HTMLElement, api: Api, me: Me): Promise<void> {
   const list = h('ul', { class: 'notebook-list', 'aria-label': 'Notebooks' })

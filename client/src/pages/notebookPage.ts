@@ -5,6 +5,7 @@ import { YNotebook } from '@jupyter/ydoc'
 import type { Api, Me } from '../api'
 import { Connection } from '../connection'
 import { isTerminal } from '../connectionState'
+import { CursorLabels } from '../editor/cursorLabels'
 import { button, h, icon, ICONS } from '../dom'
 import type { CellType } from '../notebook/actions'
 import { shortcutFor, type NotebookAction } from '../notebook/keys'
@@ -141,6 +142,8 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     if (state.kind === 'connected') view.element.classList.remove('loading')
     if (isTerminal(state)) view.element.classList.add('stopped')
   })
+
+  new CursorLabels(awareness)
 
   // Presence and follow mode --------------------------------------------------------------
   let following: Participant | null = null

@@ -1,7 +1,7 @@
 /** The participant list: names and colours, where each person is, and follow mode. */
 
 import { button, h } from '../dom'
-import { initials, type Participant } from './presence'
+import { initials, inkOn, type Participant } from './presence'
 
 export interface ParticipantsOptions {
   /** Where a cell id is, as a person reads it ("cell 3"). */
@@ -52,7 +52,7 @@ export class ParticipantsPanel {
     this.list.replaceChildren(...this.people.map((person) => this.item(person)))
     this.avatars.replaceChildren(
       ...this.people.slice(0, 6).map((p) =>
-        h('span', { class: 'avatar', style: `--person:${p.color}`, title: p.self ? `${p.name} (you)` : p.name }, initials(p.name))
+        h('span', { class: 'avatar', style: `--person:${p.color};--person-ink:${inkOn(p.color)}`, title: p.self ? `${p.name} (you)` : p.name }, initials(p.name))
       )
     )
   }
@@ -71,7 +71,7 @@ export class ParticipantsPanel {
     follow?.setAttribute('aria-pressed', String(following))
     return h(
       'li',
-      { class: `person${person.self ? ' self' : ''}`, 'data-client-id': person.clientId, 'data-user-id': person.userId, style: `--person:${person.color}` },
+      { class: `person${person.self ? ' self' : ''}`, 'data-client-id': person.clientId, 'data-user-id': person.userId, style: `--person:${person.color};--person-ink:${inkOn(person.color)}` },
       h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(person.name)),
       h(
         'span',

@@ -84,3 +84,13 @@ export function initials(name: string): string {
   const last = words.length > 1 ? (words[words.length - 1] ?? '') : ''
   return (Array.from(first)[0] ?? '').toUpperCase() + (Array.from(last)[0] ?? '').toUpperCase()
 }
+
+/** Dark or white text, whichever reads better on a person's colour. */
+export function inkOn(color: string): string {
+  if (!isColor(color)) return '#ffffff'
+  let hex = color.slice(1)
+  if (hex.length === 3 || hex.length === 4) hex = [...hex.slice(0, 3)].map((c) => c + c).join('')
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255) as [number, number, number]
+  const luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+  return luminance > 0.6 ? '#1d2330' : '#ffffff'
+}

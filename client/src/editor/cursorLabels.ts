@@ -1,0 +1,77 @@
+/** Partners' name labels on their carets show while they move, then fade so they never
+ * hide code for long; hovering a caret shows its label again.
+ *
+ * y-codemirror.next draws each remote caret with its colour inline and reuses the DOM while
+ * the caret moves, so the labels are switched on by colour from one style sheet.
+ */
+
+import type { Awareness } from 'y-protocols/awareness'
+
+import { inkOn, isColor } from '../panels/presence'
+
+export const LABEL_SHOW_MS = 4000
+
+/** Which colours' labels to show at `now`, given when each client last moved. */
+export function activeColors(
+  moved: ReadonlyMap<number, { at: number; color: string }>,
+  now: number,
+  showMs = LABEL_SHOW_MS
+): string[] {
+  const colors = new Set<string>()
+  for (const { at, color } of moved.values()) if (now - at < showMs) colors.add(color)
+  return [...colors].sort()
+}
+
+export class CursorLabels {
+  private readonly sheet: HTMLStyleElement
+  private readonly moved = new Map<number, { at: number; color: string }>()
+  private readonly cursors = new Map<number, string>()
+  private timer = 0
+
+  constructor(
+    private readonly awareness: Awareness,
+    private readonly clock: () => number = () => performance.now()
+  ) {
+    this.sheet = document.createElement('style')
+    document.head.append(this.sheet)
+    awareness.on('change', this.onChange)
+  }
+
+  destroy(): void {
+    this.awareness.off('change', this.onChange)
+    clearTimeout(this.timer)
+    this.sheet.remove()
+  }
+
+  private readonly onChange = ({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }): void => {
+    const states = this.awareness.getStates()
+    for (const id of removed) {
+      this.moved.delete(id)
+      this.cursors.delete(id)
+    }
+    for (const id of [...added, ...updated]) {
+      if (id === this.awareness.clientID) continue
+      const state = states.get(id)
+      const cursor = JSON.stringify(state?.cursor ?? null)
+      const color = (state?.user as { color?: unknown } | undefined)?.color
+      if (cursor !== this.cursors.get(id) && isColor(color) && state?.cursor != null) {
+        this.moved.set(id, { at: this.clock(), color })
+      }
+      this.cursors.set(id, cursor)
+    }
+    this.render()
+  }
+
+  private render(): void {
+    const now = this.clock()
+    const colors = activeColors(this.moved, now)
+    const caret = (color: string): string => `.cm-ySelectionCaret[style*="${color};"] > .cm-ySelectionInfo`
+    const known = new Set([...this.moved.values()].map((m) => m.color))
+    this.sheet.textContent = [
+      ...[...known].map((color) => `${caret(color)} { color: ${inkOn(color)}; }`),
+      ...colors.map((color) => `${caret(color)} { opacity: 1; }`)
+    ].join('\n')
+    clearTimeout(this.timer)
+    if (colors.length > 0) this.timer = window.setTimeout(() => this.render(), 500)
+  }
+}

@@ -1,0 +1,21 @@
+/** The client's URLs: the notebook list at `/`, a notebook at `/notebooks/<path>`. */
+
+/** The room segment for a notebook path: each segment escaped, slashes kept. */
+export function roomName(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/')
+}
+
+export function notebookHref(path: string): string {
+  return `/notebooks/${roomName(path)}`
+}
+
+/** The notebook path of a `/notebooks/<path>` URL, or null for the list page. */
+export function notebookPathOf(pathname: string): string | null {
+  const prefix = '/notebooks/'
+  if (!pathname.startsWith(prefix) || pathname.length === prefix.length) return null
+  try {
+    return pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/')
+  } catch {
+    return null
+  }
+}

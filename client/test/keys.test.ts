@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+
+import { CommandKeys, EDITING_ACTIONS, SHORTCUTS } from '../src/notebook/keys'
+
+function keys(): { press: CommandKeys['press']; advance: (ms: number) => void } {
+  let now = 0
+  const commands = new CommandKeys(() => now, 1000)
+  return { press: (input) => commands.press(input), advance: (ms) => (now += ms) }
+}
+
+describe('CommandKeys', () => {
+  it('maps Jupyter command-mode keys to actions', () => {
+    const { press } = keys()
+    expect(press({ key: 'Enter' })).toBe('edit')
+    expect(press({ key: 'Enter', shift: true })).toBe('run-next')
+    expect(press({ key: 'Enter', ctrl: true })).toBe('run-stay')
+    expect(press({ key: 'Enter', alt: true })).toBe('run-insert')
+    expect(press({ key: 'a' })).toBe('insert-above')
+    expect(press({ key: 'B', shift: true })).toBe('insert-below')
+    expect(press({ key: 'm' })).toBe('to-markdown')
+    expect(press({ key: 'y' })).toBe('to-code')
+    expect(press({ key: 'r' })).toBe('to-raw')
+    expect(press({ key: 'ArrowUp' })).toBe('select-prev')
+    expect(press({ key: 'k' })).toBe('select-prev')
+    expect(press({ key: 'ArrowDown' })).toBe('select-next')
+    expect(press({ key: 'j' })).toBe('select-next')
+    expect(press({ key: 'ArrowUp', ctrl: true, shift: true })).toBe('move-up')
+    expect(press({ key: 'ArrowDown', meta: true, shift: true })).toBe('move-down')
+    expect(press({ key: 'z' })).toBe('undo')
+    expect(press({ key: 'Z', shift: true })).toBe('redo')
+    expect(press({ key: 'z', ctrl: true })).toBe('undo')
+    expect(press({ key: 'z', ctrl: true, shift: true })).toBe('redo')
+    expect(press({ key: 'h' })).toBe('help')
+  })
+
+  it('deletes on D, D within the chord time only', () => {
+    const { press, advance } = keys()
+    expect(press({ key: 'd' })).toBeNull()
+    expect(press({ key: 'd' })).toBe('delete')
+    expect(press({ key: 'd' })).toBeNull()
+    advance(1500)
+    expect(press({ key: 'd' })).toBeNull()
+    expect(press({ key: 'x' })).toBeNull()
+    expect(press({ key: 'd' })).toBeNull()
+  })
+
+  it('leaves keys with Ctrl or Alt alone unless they are bound', () => {
+    const { press } = keys()
+    expect(press({ key: 'a', ctrl: true })).toBeNull()
+    expect(press({ key: 'c', ctrl: true })).toBeNull()
+    expect(press({ key: 'b', alt: true })).toBeNull()
+  })
+
+  it('documents every action once, and marks which ones edit', () => {
+    const actions = SHORTCUTS.map((s) => s.action)
+    expect(new Set(actions).size).toBe(actions.length)
+    expect(EDITING_ACTIONS.has('delete')).toBe(true)
+    expect(EDITING_ACTIONS.has('select-next')).toBe(false)
+    expect(EDITING_ACTIONS.has('help')).toBe(false)
+  })
+})

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest'
+
+import { activeColors } from '../src/editor/cursorLabels'
+import { initials, inkOn, isColor, participantsByCell, participantsFrom } from '../src/panels/presence'
+
+describe('participants', () => {
+  const states = new Map<number, Record<string, unknown>>([
+    [7, { user: { id: 'u-b', name: 'Bob', color: '#3cb44b', role: 'viewer' }, cell: 'c2', mode: 'command' }],
+    [3, { user: { id: 'owner', name: 'Owner', color: '#911eb4', role: 'owner' }, cell: 'c1', mode: 'edit' }],
+    [5, { user: { id: 'u-a', name: 'Ada', color: 'red; background: url(x)' }, cell: 'c1' }],
+    [9, {}]
+  ])
+
+  it('lists you first, then by name, skipping states without a user', () => {
+    const people = participantsFrom(states, 3)
+    expect(people.map((p) => [p.name, p.self])).toEqual([
+      ['Owner', true],
+      ['Ada', false],
+      ['Bob', false]
+    ])
+    expect(people[1]?.color).toBe('#6b7280') // an unsafe colour is replaced
+    expect(people[2]?.role).toBe('viewer')
+    expect(people[0]?.mode).toBe('edit')
+  })
+
+  it('groups the others by the cell they are in', () => {
+    const byCell = participantsByCell(participantsFrom(states, 3))
+    expect(byCell.get('c1')?.map((p) => p.name)).toEqual(['Ada'])
+    expect(byCell.get('c2')?.map((p) => p.name)).toEqual(['Bob'])
+  })
+
+  it('makes initials and readable ink for avatars', () => {
+    expect(initials('Grace Brewster Hopper')).toBe('GH')
+    expect(initials('ada')).toBe('A')
+    expect(initials('  ')).toBe('?')
+    expect(inkOn('#42d4f4')).toBe('#1d2330')
+    expect(inkOn('#000075')).toBe('#ffffff')
+    expect(isColor('#abc')).toBe(true)
+    expect(isColor('red')).toBe(false)
+  })
+
+  it('shows cursor labels only for people who moved recently', () => {
+    const moved = new Map([
+      [1, { at: 0, color: '#111111' }],
+      [2, { at: 3500, color: '#222222' }]
+    ])
+    expect(activeColors(moved, 4500, 4000)).toEqual(['#222222'])
+    expect(activeColors(moved, 1000, 4000)).toEqual(['#111111', '#222222'])
+  })
+})

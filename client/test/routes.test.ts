@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest'
+
+import { notebookHref, notebookPathOf, roomName } from '../src/routes'
+
+describe('routes', () => {
+  it('escapes each path segment and keeps the slashes', () => {
+    expect(roomName('team/my notes #1.ipynb')).toBe('team/my%20notes%20%231.ipynb')
+    expect(notebookHref('a b.ipynb')).toBe('/notebooks/a%20b.ipynb')
+  })
+
+  it('reads the notebook path back from the URL', () => {
+    expect(notebookPathOf('/notebooks/team/my%20notes%20%231.ipynb')).toBe('team/my notes #1.ipynb')
+    expect(notebookPathOf('/')).toBeNull()
+    expect(notebookPathOf('/notebooks/')).toBeNull()
+    expect(notebookPathOf('/notebooks/%E0%A4%A')).toBeNull()
+  })
+})

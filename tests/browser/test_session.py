@@ -1,0 +1,102 @@
+"""Roles and the connection: viewers read only, offline edits merge, invites and the list."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from support.browser import VIEWPORT, NotebookTab, invite
+from support.server import OWNER_TOKEN, ServerProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def test_a_viewer_sees_everything_and_can_change_nothing(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    owner = await NotebookTab.open(browser, server, notebook)
+    viewer = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "viewer"), join_as="Vera"
+    )
+    await expect(viewer.page.locator(".read-only-badge")).to_be_visible()
+    await expect(viewer.page.get_by_role("button", name="Insert a code cell below")).to_have_count(
+        0
+    )
+    await expect(viewer.page.locator(".cell-tools")).to_have_count(0)
+    await viewer.edit_end(1)
+    await expect(viewer.editor(1)).to_have_attribute("aria-readonly", "true")
+    await viewer.page.keyboard.type("zzz")
+    await viewer.page.keyboard.press("Enter")
+    await viewer.page.keyboard.press("Escape")
+    await viewer.page.keyboard.press("b")
+    await expect(viewer.page.locator(".toast")).to_contain_text("editing is turned off")
+    await viewer.page.keyboard.press("d")
+    await viewer.page.keyboard.press("d")
+    # A sync point: the owner's next edit reaches the viewer, so anything the viewer had
+    # sent would have reached the owner before it.
+    await owner.edit_end(1)
+    await owner.page.keyboard.type(" # owner")
+    await viewer.wait_source(1, "s => s.endsWith(' # owner')")
+    for tab in (owner, viewer):
+        assert await tab.sources() == ["# Test notebook", "x = 1\nprint(x) # owner", "y = x + 1\ny"]
+    # The owner sees the viewer, marked as one.
+    await expect(owner.page.locator(".participants .person", has_text="Vera")).to_contain_text(
+        "viewer"
+    )
+    await owner.close()
+    await viewer.close()
+
+
+async def test_edits_made_offline_merge_when_the_connection_returns(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    bob = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "editor"), join_as="Bob"
+    )
+    await ada.context.set_offline(True)
+    await expect(ada.page.locator(".status")).to_have_attribute("data-state", "offline")
+    await expect(ada.page.locator(".banner", has_text="You are offline")).to_be_visible()
+    await ada.edit_end(1)
+    await ada.page.keyboard.type(" # written offline")
+    await ada.page.keyboard.press("Escape")
+    await ada.page.keyboard.press("b")
+    await bob.edit_end(2)
+    await bob.page.keyboard.type(" # written online")
+    await ada.context.set_offline(False)
+    await ada.wait_connected()
+    for tab in (ada, bob):
+        await tab.wait_until(
+            "nb => nb.cells.length === 4"
+            " && nb.cells[1].getSource().endsWith(' # written offline')"
+            " && nb.cells[3].getSource().endsWith(' # written online')"
+        )
+    assert await ada.sources() == await bob.sources()
+    await ada.close()
+    await bob.close()
+
+
+async def test_the_list_page_opens_and_creates_notebooks(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = await context.new_page()
+    await page.goto(f"{server.base}/?token={OWNER_TOKEN}")
+    await expect(page.get_by_role("link", name=notebook)).to_be_visible()
+    assert "token" not in page.url  # kept in localStorage, out of the address bar
+    await page.get_by_label("New notebook name").fill("fresh")
+    await page.get_by_role("button", name="Create notebook").click()
+    await page.wait_for_url("**/notebooks/fresh.ipynb")
+    tab = NotebookTab(page)
+    await tab.wait_connected()
+    await tab.edit_end(0)
+    await page.keyboard.type("print('hi')")
+    await tab.wait_source(0, "s => s === \"print('hi')\"")
+    # The owner's Invite dialog mints a link.
+    await page.get_by_role("button", name="Invite someone to pair").click()
+    await page.get_by_role("button", name="Create a viewer (read-only) invite link").click()
+    link = page.get_by_role("textbox", name="Invite link")
+    await expect(link).to_have_value(re.compile(re.escape(f"{server.base}/?token=") + ".+"))
+    await context.close()

@@ -1,0 +1,134 @@
+"""Driving Debian's Chromium through Playwright against a real pairbook server."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from playwright.async_api import Browser, BrowserContext, Locator, Page
+
+from support.server import OWNER_TOKEN, REPO, ServerProcess
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+"""Without the background-networking flags Chromium keeps calling home on a closed network."""
+
+BUILT_CLIENT = REPO / "server" / "pairbook" / "static" / "index.html"
+VIEWPORT = {"width": 1360, "height": 860}
+
+
+def invite(server: ServerProcess, role: str) -> str:
+    """A fresh invite token of `role`, minted by the owner."""
+    status, body = server.request("POST", "/api/invites", {"role": role})
+    assert status == 201, body
+    assert isinstance(body, dict)
+    token: str = body["token"]
+    return token
+
+
+@dataclass
+class NotebookTab:
+    """One person's browser tab on one notebook."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+    """Uncaught exceptions in the page: a test expects none."""
+
+    @classmethod
+    async def open(
+        cls,
+        browser: Browser,
+        server: ServerProcess,
+        notebook: str,
+        *,
+        token: str = OWNER_TOKEN,
+        join_as: str | None = None,
+    ) -> NotebookTab:
+        """Opens the notebook in a new browser context; joins under `join_as` if an invite."""
+        context: BrowserContext = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+        context.set_default_timeout(15_000)
+        page = await context.new_page()
+        tab = cls(page)
+        page.on("pageerror", lambda error: tab.errors.append(str(error)))
+        await page.goto(f"{server.base}/notebooks/{quote(notebook)}?token={quote(token)}")
+        if join_as is not None:
+            await page.get_by_label("Your display name").fill(join_as)
+            await page.get_by_role("button", name="Join").click()
+        await tab.wait_connected()
+        return tab
+
+    @property
+    def context(self) -> BrowserContext:
+        return self.page.context
+
+    async def close(self) -> None:
+        await self.context.close()
+
+    async def wait_connected(self) -> None:
+        await self.page.locator(".status[data-state=connected]").wait_for()
+        await self.page.locator(".notebook:not(.loading) .cell").first.wait_for()
+
+    def cell(self, index: int) -> Locator:
+        return self.page.locator(".cells > .cell").nth(index)
+
+    def editor(self, index: int) -> Locator:
+        return self.cell(index).locator(".cm-content")
+
+    async def edit_end(self, index: int) -> None:
+        """Puts the cursor at the very end of cell `index` (edit mode)."""
+        await self.cell(index).scroll_into_view_if_needed()
+        await self.editor(index).click()
+        await self.page.keyboard.press("Control+End")
+
+    async def sources(self) -> list[str]:
+        result: list[str] = await self.page.evaluate(
+            "() => window.pairbook.notebook.cells.map(c => c.getSource())"
+        )
+        return result
+
+    async def source(self, index: int) -> str:
+        result: str = await self.page.evaluate(
+            "i => window.pairbook.notebook.cells[i].getSource()", index
+        )
+        return result
+
+    async def screen_text(self, index: int) -> str:
+        """The text cell `index` shows on screen, without partners' caret widgets."""
+        result: str = await self.editor(index).evaluate(
+            """content => [...content.querySelectorAll('.cm-line')].map(line => {
+                const copy = line.cloneNode(true)
+                copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer').forEach(w => w.remove())
+                return copy.textContent
+            }).join('\\n')"""
+        )
+        return result
+
+    async def wait_until(self, expression: str, arg: Any = None) -> None:
+        """Waits until `expression` (a JS function of (notebook, arg)) is true in this tab."""
+        await self.page.wait_for_function(
+            f"arg => {{ const nb = window.pairbook.notebook; return ({expression})(nb, arg) }}",
+            arg=arg,
+        )
+
+    async def wait_source(self, index: int, predicate: str, arg: Any = None) -> None:
+        """Waits until `predicate` (a JS function of (source, arg)) holds for cell `index`."""
+        await self.wait_until(
+            f"(nb, a) => nb.cells.length > {index} && ({predicate})(nb.cells[{index}].getSource(), a)",
+            arg,
+        )
+
+    async def screenshot(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        await self.page.screenshot(path=str(path))
