@@ -39,7 +39,8 @@ async def test_two_people_typing_in_one_cell_at_once_converge(
     # What each person sees on screen is the document, not just the model.
     for tab in (ada, bob):
         assert await tab.screen_text(1) == text
-    assert ada.errors == [] and bob.errors == []
+    assert ada.errors == []
+    assert bob.errors == []
     await ada.close()
     await bob.close()
 
@@ -108,7 +109,8 @@ async def test_a_partners_cursor_is_labelled_with_their_name(
     await expect(owner.cell(2).locator(".cell-presence-tag")).to_have_text("Grace Hopper")
     await owner.screenshot(screenshots / "screenshot.png")
     await grace.screenshot(screenshots / "screenshot-partner.png")
-    assert owner.errors == [] and grace.errors == []
+    assert owner.errors == []
+    assert grace.errors == []
     await owner.close()
     await grace.close()
 

@@ -109,7 +109,8 @@ class NotebookTab:
         result: str = await self.editor(index).evaluate(
             """content => [...content.querySelectorAll('.cm-line')].map(line => {
                 const copy = line.cloneNode(true)
-                copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer').forEach(w => w.remove())
+                const widgets = copy.querySelectorAll('.cm-ySelectionCaret, .cm-widgetBuffer')
+                widgets.forEach(w => w.remove())
                 return copy.textContent
             }).join('\\n')"""
         )
@@ -124,9 +125,9 @@ class NotebookTab:
 
     async def wait_source(self, index: int, predicate: str, arg: Any = None) -> None:
         """Waits until `predicate` (a JS function of (source, arg)) holds for cell `index`."""
+        source = f"nb.cells[{index}].getSource()"
         await self.wait_until(
-            f"(nb, a) => nb.cells.length > {index} && ({predicate})(nb.cells[{index}].getSource(), a)",
-            arg,
+            f"(nb, a) => nb.cells.length > {index} && ({predicate})({source}, a)", arg
         )
 
     async def screenshot(self, path: Path) -> None:
