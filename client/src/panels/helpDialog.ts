@@ -8,8 +8,9 @@ const EDIT_MODE: ReadonlyArray<[string, string]> = [
   ['Shift+Enter', 'Finish and select the next cell'],
   ['Ctrl+Enter', 'Finish the cell'],
   ['Alt+Enter', 'Finish and insert a cell below'],
-  ['↑ on the first line / ↓ on the last', 'Edit the cell above / below'],
-  ['Ctrl+Z, Ctrl+Shift+Z', 'Undo / redo your own changes (never your partner’s)']
+  ['↑ / ↓', 'On the first / last line: edit the cell above / below'],
+  ['Ctrl+Z', 'Undo your own change (never your partner’s)'],
+  ['Ctrl+Shift+Z', 'Redo your change']
 ]
 
 export function openHelpDialog(): void {
