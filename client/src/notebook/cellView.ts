@@ -48,6 +48,7 @@ export class CellView {
   private editor: EditorView | null = null
   private near = false
   private editing = false
+  private peopleSignature = ''
   private pending = new Set<Render>()
   private frame = 0
   private readonly onSource = (): void => this.schedule('source')
@@ -164,19 +165,23 @@ export class CellView {
     view.focus()
   }
 
-  /** Leaves edit mode: the keyboard goes back to the cell; markdown is rendered. */
-  leaveEdit(): void {
+  /** Leaves edit mode: markdown is rendered; the keyboard goes back to the cell unless
+   * `focus` is false (another cell is taking it). */
+  leaveEdit(focus = true): void {
     if (this.type === 'markdown' && this.editing) {
       this.editing = false
       this.unmountEditor()
       this.showMarkdownSource(false)
     }
-    this.element.focus({ preventScroll: true })
+    if (focus) this.element.focus({ preventScroll: true })
     if (!this.near) this.unmountEditor()
   }
 
   /** The other people whose selected cell this is. */
   setPeople(people: Participant[]): void {
+    const signature = people.map((p) => `${p.clientId}:${p.name}:${p.color}:${p.mode}`).join('|')
+    if (signature === this.peopleSignature) return
+    this.peopleSignature = signature
     this.avatars.replaceChildren(
       ...people.map((p) =>
         h(

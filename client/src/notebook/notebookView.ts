@@ -91,7 +91,7 @@ export class NotebookView implements CellHost {
     })
     this.notebook.changed.connect(this.onChanged, this)
     this.insertViews(0, this.notebook.cells)
-    this.afterStructureChange(null)
+    this.afterStructureChange()
   }
 
   get cells(): readonly CellView[] {
@@ -317,7 +317,7 @@ export class NotebookView implements CellHost {
   // Selection --------------------------------------------------------------------------
 
   selectIndex(index: number, mode: Mode): void {
-    const cell = this.views[index]
+    const cell = this.views[Math.max(0, Math.min(index, this.views.length - 1))]
     if (cell === undefined) {
       this.select(null, 'command')
       return
@@ -326,6 +326,11 @@ export class NotebookView implements CellHost {
     if (mode === 'edit') cell.enterEdit('start')
     else cell.element.focus({ preventScroll: true })
     this.reveal(cell)
+  }
+
+  /** Gives the keyboard back to the selected cell (after a toolbar button, say). */
+  focusActive(): void {
+    if (this.mode === 'command') this.active?.element.focus({ preventScroll: true })
   }
 
   /** Scrolls just enough to show the cell (the selected one, after keyboard navigation). */
@@ -364,7 +369,7 @@ export class NotebookView implements CellHost {
       previous?.setActive(false)
       previous?.setMode(null)
       if (previous !== null && previous.type === 'markdown' && previous.isEditing && this.views.includes(previous)) {
-        previous.leaveEdit()
+        previous.leaveEdit(false)
       }
       this.active = cell
       cell?.setActive(true)
@@ -437,7 +442,7 @@ export class NotebookView implements CellHost {
         this.select(null, 'command')
       }
     }
-    this.afterStructureChange(replacement)
+    this.afterStructureChange()
   }
 
   private insertViews(index: number, models: readonly YCellType[]): void {
@@ -456,7 +461,7 @@ export class NotebookView implements CellHost {
     }
   }
 
-  private afterStructureChange(_replacement: CellView | null): void {
+  private afterStructureChange(): void {
     this.views.forEach((view, index) => view.setPosition(index))
     this.empty.hidden = this.views.length > 0
     if (this.active === null && this.views.length > 0) {

@@ -74,16 +74,19 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
   const act = (action: NotebookAction) => () => {
     stopFollowing()
     view.perform(action)
+    view.focusActive()
   }
   const tool = (content: Node | string, name: string, action: NotebookAction) =>
     button(content, name, act(action), { class: 'tool', shortcut: shortcutFor(action) })
   typeSelect.addEventListener('change', () => {
     view.perform(`to-${typeSelect.value as CellType}`)
+    view.focusActive()
   })
   const insertMarkdown = button(h('span', {}, icon(ICONS.plus), ' Markdown'), 'Insert a markdown cell below', () => {
     stopFollowing()
     view.perform('insert-below')
     view.perform('to-markdown')
+    view.focusActive()
   }, { class: 'tool' })
   const toolbar = h(
     'div',
@@ -188,6 +191,10 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     participants.setFollowing(null)
     banner.clear('follow')
   }
+
+  // Scrolling by hand ends follow mode, as in a shared document.
+  window.addEventListener('wheel', () => stopFollowing(), { passive: true })
+  window.addEventListener('touchmove', () => stopFollowing(), { passive: true })
 
   // Where I am looking, for whoever follows me.
   let scrollTimer = 0

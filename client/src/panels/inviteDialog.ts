@@ -24,7 +24,7 @@ export function openInviteDialog(api: Api): void {
     'dialog',
     { class: 'dialog', 'aria-labelledby': 'invite-title' },
     h('h2', { id: 'invite-title' }, 'Invite someone to pair'),
-    h('p', {}, 'Each link lets one more person join. They pick their display name when they open it.'),
+    h('p', {}, 'Whoever opens the link joins under a display name they pick, with the role you choose here.'),
     h(
       'div',
       { class: 'row' },

@@ -16,6 +16,7 @@ export class ParticipantsPanel {
   private readonly count: HTMLElement
   private following: number | null = null
   private people: Participant[] = []
+  private signature = ''
 
   constructor(private readonly options: ParticipantsOptions) {
     this.count = h('span', { class: 'count' })
@@ -39,6 +40,9 @@ export class ParticipantsPanel {
   }
 
   show(people: Participant[]): void {
+    const signature = people.map((p) => [p.clientId, p.name, p.color, p.role, p.cell, p.mode].join(':')).join('|')
+    if (signature === this.signature && this.people.length === people.length) return
+    this.signature = signature
     this.people = people
     if (this.following !== null && !people.some((p) => p.clientId === this.following)) {
       this.following = null

@@ -1,0 +1,114 @@
+"""What a notebook shows: markdown rendered when nobody edits it, outputs of every kind,
+sanitized; long notebooks with lazy editors."""
+
+from __future__ import annotations
+
+import base64
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from playwright.async_api import Browser, expect
+
+from support.browser import NotebookTab, invite
+from support.notebooks import write_notebook
+from support.server import ServerProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+# A 1x1 PNG.
+PIXEL = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+        "1f15c4890000000d49444154789c6360f8cf000000030101007ae1d0a70000000049454e44ae426082"
+    )
+).decode()
+
+
+async def test_markdown_renders_for_everyone_but_the_person_writing_it(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    bob = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "editor"), join_as="Bob"
+    )
+    await expect(bob.cell(0).locator(".cell-rendered h1")).to_have_text("Test notebook")
+    await ada.cell(0).locator(".cell-rendered").dblclick()
+    await expect(ada.editor(0)).to_be_focused()
+    await ada.page.keyboard.press("Control+End")
+    await ada.page.keyboard.type("\n\nSome **bold** words")
+    await expect(bob.cell(0).locator(".cell-rendered strong")).to_have_text("bold")
+    await expect(ada.cell(0).locator(".cell-rendered")).to_be_hidden()
+    await ada.page.keyboard.press("Shift+Enter")
+    await expect(ada.cell(0).locator(".cell-rendered strong")).to_have_text("bold")
+    await expect(ada.cell(1)).to_have_attribute("aria-current", "true")
+    await ada.close()
+    await bob.close()
+
+
+async def test_outputs_of_every_kind_are_shown_and_sanitized(
+    browser: Browser, server: ServerProcess
+) -> None:
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20" onload="window.pwned=1">'
+    svg += '<circle cx="10" cy="10" r="8" fill="teal"/><script>window.pwned=1</script></svg>'
+    html = '<table class="df"><tr><td>7</td></tr></table><img src=x onerror="window.pwned=1">'
+    html += "<script>window.pwned=1</script>"
+    cell = new_code_cell("show()", id="out")
+    cell.outputs = [
+        new_output("stream", name="stdout", text="hello\n"),
+        new_output("stream", name="stdout", text="world\n"),
+        new_output("stream", name="stderr", text="careful\n"),
+        new_output(
+            "execute_result", data={"text/html": html, "text/plain": "t"}, execution_count=1
+        ),
+        new_output("display_data", data={"image/png": PIXEL, "text/plain": "<img>"}),
+        new_output("display_data", data={"image/svg+xml": svg}),
+        new_output("display_data", data={"application/json": {"a": [1, 2]}}),
+        new_output(
+            "error",
+            ename="ZeroDivisionError",
+            evalue="division by zero",
+            traceback=["\x1b[0;31mZeroDivisionError\x1b[0m: division by zero"],
+        ),
+    ]
+    nb = new_notebook(cells=[new_markdown_cell("<img src=x onerror='window.pwned=1'>*hi*"), cell])
+    nbformat.write(nb, server.root / "outputs.ipynb")
+    tab = await NotebookTab.open(browser, server, "outputs.ipynb")
+    outputs = tab.cell(1).locator(".cell-outputs")
+    await expect(outputs.locator(".output-stream.stdout")).to_have_text("hello\nworld\n")
+    await expect(outputs.locator(".output-stream.stderr")).to_have_text("careful\n")
+    await expect(outputs.locator(".output-html td")).to_have_text("7")
+    await expect(outputs.locator("img[src^='data:image/png;base64,']")).to_have_count(1)
+    await expect(outputs.locator(".output-image svg circle")).to_have_count(1)
+    await expect(outputs.locator(".output-json")).to_contain_text('"a": [')
+    error = outputs.locator(".output-error")
+    await expect(error).to_have_text("ZeroDivisionError: division by zero")
+    await expect(error.locator(".ansi-red-fg")).to_have_text("ZeroDivisionError")
+    assert await outputs.locator("script, [onerror], [onload]").count() == 0
+    await expect(tab.cell(0).locator(".cell-rendered em")).to_have_text("hi")
+    assert await tab.page.evaluate("() => window.pwned") is None
+    assert tab.errors == []
+    await tab.close()
+
+
+async def test_a_long_notebook_mounts_editors_only_near_the_viewport(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    write_notebook(server.root / notebook, [f"n_{i} = {i}\nn_{i} * 2" for i in range(200)])
+    tab = await NotebookTab.open(browser, server, notebook)
+    await expect(tab.page.locator(".cells > .cell")).to_have_count(201)
+    mounted = await tab.page.locator(".cm-editor").count()
+    assert 0 < mounted < 60
+    await expect(tab.cell(150).locator(".static-code")).to_contain_text("n_149 = 149")
+    # Far cells are plain highlighted text until the person gets there; then they edit.
+    await tab.cell(150).scroll_into_view_if_needed()
+    await expect(tab.cell(150).locator(".cm-editor")).to_have_count(1)
+    await tab.edit_end(150)
+    await tab.page.keyboard.type(" + 1")
+    await tab.wait_source(150, "s => s.endsWith('n_149 * 2 + 1')")
+    # The keyboard walks from cell to cell, editors or not.
+    await tab.page.keyboard.press("Escape")
+    await tab.page.keyboard.press("Home")
+    await expect(tab.cell(0)).to_have_attribute("aria-current", "true")
+    await expect(tab.cell(0)).to_be_in_viewport()
+    await tab.close()
