@@ -17,6 +17,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 EXAMPLE = REPO / "server" / "pairbook" / "examples" / "01-welcome.ipynb"
 
 
+def readable_ink(rgb: str) -> str:
+    """The text colour the client puts on a person's colour (see inkOn in presence.ts)."""
+    r, g, b = (int(part) / 255 for part in rgb[rgb.index("(") + 1 : -1].split(",")[:3])
+    dark = 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.6
+    return "rgb(29, 35, 48)" if dark else "rgb(255, 255, 255)"
+
+
 async def test_two_people_typing_in_one_cell_at_once_converge(
     browser: Browser, server: ServerProcess, notebook: str
 ) -> None:
@@ -99,6 +106,10 @@ async def test_a_partners_cursor_is_labelled_with_their_name(
     label = owner.cell(2).locator(".cm-ySelectionInfo")
     await expect(label).to_have_text("Grace Hopper")
     await expect(label).to_have_css("opacity", "1")  # shown while she moves, then fades
+    background, ink = await label.evaluate(
+        "l => [getComputedStyle(l).backgroundColor, getComputedStyle(l).color]"
+    )
+    assert ink == readable_ink(background), (background, ink)
     await expect(owner.cell(2).locator(".cm-ySelection").first).to_be_visible()
     await expect(grace.cell(4).locator(".cm-ySelectionInfo")).to_have_text("Owner")
     # The participant list says who is here and in which cell.
