@@ -28,12 +28,18 @@ from pairbook.protocol.messages import (
     encode_sync_step2,
     encode_sync_update,
 )
-from pairbook.protocol.update import StructKind, UpdateSummary, decode_state_vector, decode_update
+from pairbook.protocol.update import (
+    EMPTY_UPDATE,
+    StructKind,
+    UpdateSummary,
+    decode_state_vector,
+    decode_update,
+)
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.guard import admit_update, spans_covered
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
-from pairbook.rooms.protected import ProtectedRanges, protect_structs
+from pairbook.rooms.protected import ProtectedRanges
 from pairbook.store.port import Store
 from pairbook.types import SERVER_MAPS, RoomId, UserId
 
@@ -286,19 +292,25 @@ class Room:
     ) -> asyncio.Task[int] | None:
         """Apply a server edit now; log and relay it in the background, in order with every
         other server edit (the log's queue is first in, first out)."""
+        client = self.doc.client_id
+        start = self._state_vector.get(client, 0)
         before = self.doc.get_state()
         edit(self.doc)
         update = self.doc.get_update(before)
-        summary = decode_update(update)
-        if not summary.structs and not summary.delete_set:
+        if update == EMPTY_UPDATE:
             return None
-        client = self.doc.client_id
+        # Only the server writes with its own client id, so the edit's new structs are
+        # exactly that id's clocks from `start` on: no need to decode the update.
+        end = decode_state_vector(self.doc.get_state()).get(client, 0)
         self.claims.setdefault(client, author)
         if protected:
+            if end > start:
+                self.protected.add(client, start, end)
             # Logged under SERVER_MAPS, so the ranges can be found again after a restart.
-            protect_structs(self.protected, summary)
             author = SERVER_MAPS
-        self._advance(summary)
+        self._version += 1
+        if end > start:
+            self._state_vector[client] = end
         task = asyncio.ensure_future(self._commit_server_edit(update, author, client))
         self._commits.add(task)
         task.add_done_callback(self._commits.discard)
