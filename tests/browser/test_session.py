@@ -45,6 +45,15 @@ async def test_a_viewer_sees_everything_and_can_change_nothing(
     await expect(owner.page.locator(".participants .person", has_text="Vera")).to_contain_text(
         "viewer"
     )
+    # Were a viewer's page to write anyway, the server's refusal is said plainly.
+    await viewer.page.evaluate(
+        "() => window.pairbook.notebook.insertCell(0, {cell_type: 'code', source: 'sneaky'})"
+    )
+    await expect(viewer.page.locator(".banner-error")).to_contain_text("viewers cannot edit")
+    latecomer = await NotebookTab.open(browser, server, notebook)  # the server's copy
+    assert await latecomer.sources() == await owner.sources()
+    assert "sneaky" not in await owner.sources()
+    await latecomer.close()
     await owner.close()
     await viewer.close()
 

@@ -137,7 +137,12 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     awareness,
     token,
     onPermissionDenied: (reason) =>
-      banner.add('denied', 'error', `The server refused your change: ${reason || 'permission denied'}.`, null)
+      banner.add(
+        'denied',
+        'error',
+        `The server refused your change: ${reason || 'permission denied'}. Reload to see the notebook as it is.`,
+        button('Reload', 'Reload the page', () => location.reload(), { class: 'btn' })
+      )
   })
   connection.subscribe((state) => {
     status.show(state)
