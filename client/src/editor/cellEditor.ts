@@ -2,11 +2,10 @@
 
 import { closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete'
 import { defaultKeymap, indentWithTab } from '@codemirror/commands'
-import { markdown } from '@codemirror/lang-markdown'
 import { python } from '@codemirror/lang-python'
 import { bracketMatching, indentOnInput, syntaxHighlighting } from '@codemirror/language'
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search'
-import { EditorState, type Extension, Prec } from '@codemirror/state'
+import { Compartment, EditorState, type Extension, Prec } from '@codemirror/state'
 import {
   drawSelection,
   dropCursor,
@@ -36,13 +35,16 @@ export interface CellEditorOptions {
   onFocus: () => void
 }
 
-function languageSupport(language: SourceLanguage): Extension {
-  if (language === 'python') return python()
-  if (language === 'markdown') return markdown()
-  return []
+let markdownSupport: Promise<Extension> | null = null
+
+/** Markdown editing support (with HTML inside it) is a large module: loaded on first use. */
+function loadMarkdown(): Promise<Extension> {
+  markdownSupport ??= import('@codemirror/lang-markdown').then((module) => module.markdown())
+  return markdownSupport
 }
 
 export function createCellEditor(parent: HTMLElement, options: CellEditorOptions): EditorView {
+  const language = new Compartment()
   const extensions: Extension[] = [
     Prec.highest(options.notebookKeys),
     yCollab(options.ysource, options.awareness, { undoManager: options.undoManager }),
@@ -53,7 +55,7 @@ export function createCellEditor(parent: HTMLElement, options: CellEditorOptions
       ...defaultKeymap,
       indentWithTab
     ]),
-    languageSupport(options.language),
+    language.of(options.language === 'python' ? python() : []),
     syntaxHighlighting(classHighlighter),
     highlightSpecialChars(),
     drawSelection(),
@@ -78,8 +80,14 @@ export function createCellEditor(parent: HTMLElement, options: CellEditorOptions
     placeholder(options.readOnly ? '' : options.language === 'markdown' ? 'Markdown…' : 'Code…'),
     cellEditorTheme
   ]
-  return new EditorView({
+  const view = new EditorView({
     parent,
     state: EditorState.create({ doc: options.ysource.toString(), extensions })
   })
+  if (options.language === 'markdown') {
+    void loadMarkdown().then((support) => {
+      if (view.dom.isConnected) view.dispatch({ effects: language.reconfigure(support) })
+    })
+  }
+  return view
 }
