@@ -109,7 +109,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
           tool(icon(ICONS.redo), 'Redo your change', 'redo')
         ),
     h('div', { class: 'spacer' }),
-    modeLabel,
+    readOnly ? null : modeLabel,
     button(icon(ICONS.keyboard), 'Keyboard shortcuts', openHelpDialog, { class: 'tool', shortcut: 'H' })
   )
 
@@ -146,7 +146,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
   })
   connection.subscribe((state) => {
     status.show(state)
-    banner.showConnection(state)
+    banner.showConnection(state, readOnly)
     if (state.kind === 'connected') view.element.classList.remove('loading')
     if (isTerminal(state)) view.element.classList.add('stopped')
   })

@@ -36,7 +36,7 @@ export class Banner {
   }
 
   /** Shows the banner that fits the connection state (or none). */
-  showConnection(state: ConnectionState): void {
+  showConnection(state: ConnectionState, readOnly: boolean): void {
     this.clear('connection')
     if (state.kind === 'reload') {
       this.add(
@@ -48,7 +48,10 @@ export class Banner {
     } else if (state.kind === 'denied') {
       this.add('connection', 'error', describeClose(state.code, state.reason), null)
     } else if (state.kind === 'offline') {
-      this.add('connection', 'info', 'You are offline. Keep working: your edits merge with your partners’ when the connection returns.', null)
+      const message = readOnly
+        ? 'You are offline. The notebook catches up when the connection returns.'
+        : 'You are offline. Keep working: your edits merge with your partners’ when the connection returns.'
+      this.add('connection', 'info', message, null)
     }
   }
 
