@@ -66,6 +66,7 @@ class KernelSession:
         self.status: KernelStatus = "not started"
         self._executing = False
         self._interrupt_pending = False
+        self._interrupted = False
 
     def _set_status(self, status: KernelStatus) -> None:
         if status != self.status:
@@ -116,7 +117,7 @@ class KernelSession:
             await self.start()
         client = self._client
         msg_id = client.execute(code, allow_stdin=True, stop_on_error=False)
-        self._executing = True
+        self._interrupted = False
         self._set_status("busy")
         execution_count: int | None = None
         asking: asyncio.Task[str] | None = None
@@ -132,7 +133,10 @@ class KernelSession:
                     if kind == "status" and content.get("execution_state") == "idle":
                         break
                     if kind == "execute_input":
+                        # Only now is the kernel running our code: a SIGINT any earlier
+                        # could land in the kernel's own message handling.
                         execution_count = content.get("execution_count")
+                        self._executing = True
                         if self._interrupt_pending:  # asked for before the code started
                             self._interrupt_pending = False
                             await self.interrupt()
@@ -161,10 +165,13 @@ class KernelSession:
         content = reply.get("content", {}) if reply else {}
         status = content.get("status", "error")
         count = content.get("execution_count", execution_count)
+        ename = content.get("ename")
+        if self._interrupted and status != "ok":
+            ename = "KeyboardInterrupt"
         return ExecutionOutcome(
             "ok" if status == "ok" else ("aborted" if status == "aborted" else "error"),
             count,
-            content.get("ename"),
+            ename,
         )
 
     async def _reply(self, msg_id: str) -> dict[str, Any] | None:
@@ -182,6 +189,7 @@ class KernelSession:
     async def interrupt(self) -> None:
         """Interrupt the running code; asked before it starts, it applies once it does."""
         if self._manager is not None and self.started and self._executing:
+            self._interrupted = True
             await self._manager.interrupt_kernel()
         else:
             self._interrupt_pending = True
