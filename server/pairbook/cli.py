@@ -284,6 +284,9 @@ def run_server(settings: Settings) -> int:
             lifespan="on",
             log_level="warning",
             ws_max_size=settings.max_frame_bytes,
+            # Compressing per peer would re-encode every relayed frame for every peer (and
+            # costs stock clients most of their CPU at scale): relay the bytes as received.
+            ws_per_message_deflate=False,
             timeout_graceful_shutdown=10,
         )
         return 0
