@@ -98,14 +98,14 @@ async def test_a_partners_cursor_is_labelled_with_their_name(
     grace = await NotebookTab.open(
         browser, server, "welcome.ipynb", token=invite(server, "editor"), join_as="Grace Hopper"
     )
+    await owner.edit_end(4)
+    await owner.page.keyboard.type("  # owner was here")
     await grace.edit_end(2)
     for _ in range(9):  # she selects "greeting)", shown in her colour
         await grace.page.keyboard.press("Shift+ArrowLeft")
-    await owner.edit_end(4)
-    await owner.page.keyboard.type("  # owner was here")
     label = owner.cell(2).locator(".cm-ySelectionInfo")
     await expect(label).to_have_text("Grace Hopper")
-    await expect(label).to_have_css("opacity", "1")  # shown while she moves, then fades
+    await expect(label).to_have_css("opacity", "1")  # shown while she moves (4 s), then fades
     background, ink = await label.evaluate(
         "l => [getComputedStyle(l).backgroundColor, getComputedStyle(l).color]"
     )
@@ -118,6 +118,9 @@ async def test_a_partners_cursor_is_labelled_with_their_name(
     grace_entry = people.filter(has_text="Grace Hopper")
     await expect(grace_entry).to_contain_text("editing cell 3")
     await expect(owner.cell(2).locator(".cell-presence-tag")).to_have_text("Grace Hopper")
+    await grace.page.keyboard.press("Shift+ArrowLeft")  # she moves again: her label shows
+    await grace.page.keyboard.press("Shift+ArrowRight")
+    await expect(label).to_have_css("opacity", "1")
     await owner.screenshot(screenshots / "screenshot.png")
     await grace.screenshot(screenshots / "screenshot-partner.png")
     assert owner.errors == []

@@ -345,15 +345,15 @@ export class NotebookView implements CellHost {
     cell.element.scrollIntoView({ block: 'center', behavior: 'smooth' })
   }
 
-  /** The id of the first cell visible below `top` pixels of the viewport. */
-  firstVisibleCellId(top: number): string | null {
+  /** The id of the cell at `y` pixels from the viewport's top (or the first below it). */
+  cellIdAt(y: number): string | null {
     let low = 0
     let high = this.views.length - 1
     let found: CellView | null = null
     while (low <= high) {
       const mid = (low + high) >> 1
       const view = this.views[mid]!
-      if (view.element.getBoundingClientRect().bottom > top) {
+      if (view.element.getBoundingClientRect().bottom > y) {
         found = view
         high = mid - 1
       } else {

@@ -167,7 +167,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
         stopFollowing()
       } else {
         if (now.cell !== null && now.cell !== following.cell) view.scrollToCell(now.cell)
-        else if (now.viewport !== null && now.viewport !== following.viewport) alignTop(now.viewport)
+        else if (now.viewport !== null && now.viewport !== following.viewport) view.scrollToCell(now.viewport)
         following = now
       }
     }
@@ -176,11 +176,6 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     if (frame === 0) frame = requestAnimationFrame(renderPresence)
   })
   renderPresence()
-
-  function alignTop(id: string): void {
-    const cell = view.cellById(id)
-    cell?.element.scrollIntoView({ block: 'start', behavior: 'smooth' })
-  }
 
   function follow(person: Participant | null): void {
     following = person
@@ -207,8 +202,9 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     if (scrollTimer !== 0) return
     scrollTimer = window.setTimeout(() => {
       scrollTimer = 0
-      const header = document.querySelector('.toolbar')?.getBoundingClientRect().bottom ?? 0
-      const viewport = view.firstVisibleCellId(header)
+      // The cell in the middle of my screen: a follower centres it on theirs.
+      const top = document.querySelector('.toolbar')?.getBoundingClientRect().bottom ?? 0
+      const viewport = view.cellIdAt((top + window.innerHeight) / 2)
       if (awareness.getLocalState()?.viewport !== viewport) awareness.setLocalStateField('viewport', viewport)
     }, 150)
   }, { passive: true })

@@ -13,7 +13,7 @@ export interface AwarenessState {
   cell?: string | null
   /** 'edit' while typing in the cell, 'command' otherwise. */
   mode?: 'edit' | 'command'
-  /** The id of the first cell in this person's viewport, for follow mode. */
+  /** The id of the cell in the middle of this person's screen, for follow mode. */
   viewport?: string | null
   [key: string]: unknown
 }
