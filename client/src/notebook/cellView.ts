@@ -141,6 +141,8 @@ export class CellView {
   }
 
   setActive(active: boolean): void {
+    // Roving tabindex: Tab reaches the notebook at its selected cell.
+    this.element.tabIndex = active ? 0 : -1
     this.element.classList.toggle('active', active)
     if (active) this.element.setAttribute('aria-current', 'true')
     else this.element.removeAttribute('aria-current')
