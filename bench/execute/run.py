@@ -89,7 +89,7 @@ async def pairbook_round_trips(
         await driver.command("run", cells=["code-0"])
         for n, peer in enumerate(peers):
             try:
-                await peer.wait_until(lambda p=peer: result_of(p) == expected, timeout=30)  # type: ignore[misc]
+                await peer.wait_until(lambda p=peer, e=expected: result_of(p) == e, timeout=30)  # type: ignore[misc]
             except TimeoutError:
                 left = [line for line in server.log().splitlines() if "peer left" in line]
                 raise SystemExit(
@@ -129,9 +129,7 @@ async def main() -> None:
         with ServerProcess(root, store=str(Path(tmp) / "store.sqlite")) as server:
             url = server.ws_url("bench.ipynb")
             async with contextlib.AsyncExitStack() as stack:
-                peers = [
-                    await stack.enter_async_context(YClient(url)) for _ in range(args.peers)
-                ]
+                peers = [await stack.enter_async_context(YClient(url)) for _ in range(args.peers)]
                 ours = await pairbook_round_trips(server, args.runs, peers)
                 rate = await streaming(peers, args.lines)
     print(f"run round trip of 1+1, {args.runs} runs (ms)      p50     p99")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import secrets
 import shutil
@@ -17,6 +16,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
+from pairbook.app import die_with_parent
 from pairbook.errors import NotebookError
 from pairbook.notebook import list_notebooks, read_notebook
 from pairbook.settings import SETTINGS_ENV, Settings
@@ -209,12 +209,6 @@ def serve(args: argparse.Namespace) -> int:
     return supervise(settings)
 
 
-def _die_with_parent() -> None:
-    """In the server process: be killed if the supervising CLI dies (even by kill -9)."""
-    if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 def supervise(settings: Settings) -> int:
     """Run the ASGI server in a child process and own its shutdown.
 
@@ -227,7 +221,7 @@ def supervise(settings: Settings) -> int:
         [sys.executable, "-m", "pairbook.cli", "_run"],
         env=env,
         start_new_session=True,  # Ctrl-C reaches the CLI only; it decides what happens
-        preexec_fn=_die_with_parent,
+        preexec_fn=die_with_parent,
     )
     stopping = threading.Event()
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -71,8 +74,15 @@ def create_app(settings: Settings) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
+def die_with_parent() -> None:
+    """Be killed when the process that started this one dies, even by kill -9 (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
 def create_app_from_env() -> Starlette:
     """Factory for ASGI servers that import the app in a worker process (Granian)."""
+    die_with_parent()  # Granian forks its workers: they must not outlive its main process
     text = os.environ.get(SETTINGS_ENV)
     if not text:
         raise RuntimeError(f"{SETTINGS_ENV} is not set: start pairbook with `pairbook serve`")

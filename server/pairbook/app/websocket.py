@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
@@ -52,7 +52,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
         return
     key = secrets.token_hex(4)
     user = grant.user or context.tokens.guest(grant, key)
-    room_id = RoomId(unquote(websocket.path_params["path"]))
+    room_id = RoomId(websocket.path_params["path"])  # already percent-decoded by Starlette
     try:
         entry = await context.rooms.open(room_id)
     except PairbookError as exc:
