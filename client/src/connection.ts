@@ -7,13 +7,13 @@
  */
 
 import * as decoding from 'lib0/decoding'
-import * as encoding from 'lib0/encoding'
 import { readAuthMessage } from 'y-protocols/auth'
 import type { Awareness } from 'y-protocols/awareness'
 import { WebsocketProvider } from 'y-websocket'
 import type * as Y from 'yjs'
 
 import { closeOutcome } from './closeCodes'
+import { type CommandName, type CommandReply, decodePayload, encodeCommand, type PairbookEvent } from './commands'
 import {
   type ConnectionEvent,
   type ConnectionState,
@@ -42,13 +42,12 @@ export interface ConnectionOptions {
   onPermissionDenied?: (reason: string) => void
 }
 
-type CommandReply = { id: number; ok: boolean; result?: unknown; error?: string }
-
 export class Connection {
   readonly provider: WebsocketProvider
   private current: ConnectionState = { kind: 'connecting' }
   private readonly listeners = new Set<(state: ConnectionState) => void>()
   private readonly pending = new Map<number, (reply: CommandReply) => void>()
+  private readonly eventListeners = new Set<(event: PairbookEvent) => void>()
   private nextCommandId = 1
   private readonly onOffline = (): void => {
     this.provider.disconnect()
@@ -79,8 +78,10 @@ export class Connection {
     this.provider.messageHandlers[MessageType.AUTH] = (_encoder, decoder, provider) => {
       readAuthMessage(decoder, provider.doc, (_doc, reason) => onDenied(reason))
     }
+    // Type 100 has its own entry in the provider's handler table, so y-websocket never
+    // logs "Unable to compute message" for pairbook's replies and events.
     this.provider.messageHandlers[MessageType.COMMAND] = (_encoder, decoder) => {
-      this.receiveCommandReply(decoding.readVarString(decoder))
+      this.receiveCommandMessage(decoding.readVarString(decoder))
     }
     this.provider.on('status', ({ status }) => {
       if (status === 'connected') this.dispatch({ type: 'opened' })
@@ -112,18 +113,23 @@ export class Connection {
     return () => this.listeners.delete(listener)
   }
 
-  /** Sends a pairbook command and resolves with the server's reply. */
-  command(command: string, args: Record<string, unknown> = {}): Promise<CommandReply> {
+  /** Sends a pairbook command and resolves with the server's reply. Document updates are
+   * sent synchronously as they happen, on the same socket: a command sent after an edit
+   * reaches the server after it (so "run" runs what was just typed). */
+  command(command: CommandName, args: Record<string, unknown> = {}): Promise<CommandReply> {
     const ws = this.provider.ws
-    if (ws === null || ws.readyState !== WebSocket.OPEN) {
+    if (ws === null || ws.readyState !== WebSocket.OPEN || !this.provider.synced) {
       return Promise.resolve({ id: 0, ok: false, error: 'not connected' })
     }
     const id = this.nextCommandId++
-    const encoder = encoding.createEncoder()
-    encoding.writeVarUint(encoder, MessageType.COMMAND)
-    encoding.writeVarString(encoder, JSON.stringify({ id, command, ...args }))
-    ws.send(encoding.toUint8Array(encoder))
+    ws.send(encodeCommand(id, command, args))
     return new Promise((resolve) => this.pending.set(id, resolve))
+  }
+
+  /** Calls `listener` with every pairbook event the server sends this browser. */
+  onEvent(listener: (event: PairbookEvent) => void): () => void {
+    this.eventListeners.add(listener)
+    return () => this.eventListeners.delete(listener)
   }
 
   destroy(): void {
@@ -131,15 +137,17 @@ export class Connection {
     window.removeEventListener('online', this.onOnline)
     this.provider.destroy()
     this.listeners.clear()
+    this.eventListeners.clear()
   }
 
-  private receiveCommandReply(text: string): void {
-    let reply: CommandReply
-    try {
-      reply = JSON.parse(text) as CommandReply
-    } catch {
+  private receiveCommandMessage(text: string): void {
+    const message = decodePayload(text)
+    if (message === null) return
+    if ('event' in message) {
+      for (const listener of this.eventListeners) listener(message.event)
       return
     }
+    const reply = message.reply
     const resolve = this.pending.get(reply.id)
     if (resolve !== undefined) {
       this.pending.delete(reply.id)

@@ -7,10 +7,13 @@ import type { EditorView } from '@codemirror/view'
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 
+import type { InputRequest } from '../commands'
 import { createCellEditor } from '../editor/cellEditor'
 import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
 import { button, h, icon, ICONS } from '../dom'
-import { initials, inkOn, type Participant } from '../panels/presence'
+import type { RunStore } from '../kernel/runStore'
+import { badgeRecord, badgeText, editedSince, historyLine, isActive, isFinished, type RunRecord, sourceHash } from '../kernel/runs'
+import { initials, inkOn, isColor, type Participant } from '../panels/presence'
 import type { CellType } from './actions'
 import { shortcutFor, type NotebookAction } from './keys'
 import { renderMarkdown } from './markdown'
@@ -23,6 +26,9 @@ export interface CellHost {
   readonly undoManager: Y.UndoManager
   readonly readOnly: boolean
   readonly notebookKeys: Extension
+  /** The runs in the document; `canRun`: this person may run cells (not a viewer). */
+  readonly runs: RunStore
+  readonly canRun: boolean
   indexOf(cell: CellView): number
   /** The cell's editor got focus: it becomes the selected cell, in edit mode. */
   editorFocused(cell: CellView): void
@@ -32,9 +38,11 @@ export interface CellHost {
   editRequested(cell: CellView): void
   /** A per-cell button was pressed. */
   actionRequested(cell: CellView, action: NotebookAction): void
+  /** The person answered an input() prompt of one of their runs. */
+  replyInput(execution: string, value: string): void
 }
 
-type Render = 'source' | 'outputs' | 'prompt'
+type Render = 'source' | 'outputs' | 'prompt' | 'run'
 
 export class CellView {
   readonly element: HTMLElement
@@ -45,13 +53,24 @@ export class CellView {
   private readonly sourceHost: HTMLElement
   private readonly rendered: HTMLElement | null
   private readonly outputs: HTMLElement | null
+  private readonly runLine: HTMLElement | null
+  private readonly runBadge: HTMLButtonElement | null
+  private readonly historyList: HTMLElement | null
+  private inputForm: HTMLFormElement | null = null
+  private inputExecution: string | null = null
+  private hashed: { source: string; hash: string } | null = null
+  private runRecord: RunRecord | null = null
   private editor: EditorView | null = null
   private near = false
   private editing = false
   private peopleSignature = ''
   private pending = new Set<Render>()
   private frame = 0
-  private readonly onSource = (): void => this.schedule('source')
+  private readonly onSource = (): void => {
+    this.schedule('source')
+    if (this.runRecord !== null) this.schedule('run')
+  }
+  private readonly onMetadata = (): void => this.schedule('run')
   private readonly onOutputs = (): void => this.schedule('outputs')
   private readonly onModel = (event: Y.YMapEvent<unknown>): void => {
     if (event.keysChanged.has('execution_count')) this.schedule('prompt')
@@ -79,10 +98,38 @@ export class CellView {
     this.outputs =
       type === 'code' ? h('div', { class: 'cell-outputs', role: 'log', 'aria-label': 'Outputs' }) : null
     const tools = host.readOnly ? null : this.buildTools()
+    if (type === 'code') {
+      this.runBadge = h('button', {
+        type: 'button',
+        class: 'run-badge',
+        'aria-expanded': 'false',
+        title: 'Show this cell’s runs',
+        onclick: (event: Event) => {
+          event.stopPropagation()
+          this.toggleHistory()
+        }
+      })
+      this.historyList = h('ol', { class: 'run-history', hidden: true, 'aria-label': 'Runs of this cell, newest first' })
+      this.runLine = h('div', { class: 'cell-run', hidden: true }, this.runBadge, this.historyList)
+      if (host.canRun) {
+        this.gutter.insertBefore(
+          button(icon(ICONS.run), 'Run cell', (event) => {
+            event.stopPropagation()
+            this.host.actionRequested(this, 'run-stay')
+          }, { class: 'tool run-cell', shortcut: 'Ctrl+Enter' }),
+          this.avatars
+        )
+      }
+    } else {
+      this.runBadge = null
+      this.historyList = null
+      this.runLine = null
+    }
     const body = h(
       'div',
       { class: 'cell-body' },
       h('div', { class: 'cell-input' }, this.sourceHost, this.rendered),
+      this.runLine,
       this.outputs
     )
     this.element = h(
@@ -107,9 +154,52 @@ export class CellView {
     model.ysource.observe(this.onSource)
     model.ymodel.observe(this.onModel)
     this.codeModel?.youtputs.observeDeep(this.onOutputs)
+    if (type === 'code') model.metadataChanged.connect(this.onMetadata)
     this.renderSource()
+    this.renderRun()
     this.renderPrompt()
     this.renderOutputs()
+  }
+
+  /** The runs of this cell changed, or time passed ("2 min ago"). */
+  refreshRun(): void {
+    if (this.type === 'code') this.schedule('run')
+  }
+
+  /** An input() prompt of a run this person asked for: a field under the outputs. */
+  askInput(request: InputRequest): void {
+    if (this.type !== 'code') return
+    this.inputForm?.remove()
+    const field = h('input', {
+      type: request.password ? 'password' : 'text',
+      class: 'input-field',
+      'aria-label': request.prompt.trim() || 'Input for the running cell',
+      autocomplete: 'off'
+    })
+    const form = h(
+      'form',
+      { class: 'cell-input-request' },
+      h('label', { class: 'input-prompt' }, request.prompt || 'Input:'),
+      field,
+      h('button', { type: 'submit', class: 'btn small primary' }, 'Send')
+    )
+    form.addEventListener('submit', (event) => {
+      event.preventDefault()
+      this.host.replyInput(request.execution, field.value)
+      this.clearInput()
+    })
+    // Keys typed here are for the prompt, not the notebook's command mode.
+    form.addEventListener('keydown', (event) => event.stopPropagation())
+    this.inputForm = form
+    this.inputExecution = request.execution
+    this.outputs?.after(form)
+    field.focus()
+  }
+
+  private clearInput(): void {
+    this.inputForm?.remove()
+    this.inputForm = null
+    this.inputExecution = null
   }
 
   get id(): string {
@@ -222,6 +312,7 @@ export class CellView {
     this.model.ysource.unobserve(this.onSource)
     this.model.ymodel.unobserve(this.onModel)
     this.codeModel?.youtputs.unobserveDeep(this.onOutputs)
+    if (this.type === 'code') this.model.metadataChanged.disconnect(this.onMetadata)
     this.editor?.destroy()
     this.editor = null
     this.element.remove()
@@ -259,7 +350,8 @@ export class CellView {
       this.pending = new Set()
       if (pending.has('source')) this.renderSource()
       if (pending.has('outputs')) this.renderOutputs()
-      if (pending.has('prompt')) this.renderPrompt()
+      if (pending.has('run')) this.renderRun()
+      if (pending.has('prompt') || pending.has('run')) this.renderPrompt()
     })
   }
 
@@ -293,12 +385,69 @@ export class CellView {
   private renderPrompt(): void {
     if (this.type === 'code') {
       const count = this.model.ymodel.get('execution_count')
-      this.prompt.textContent = typeof count === 'number' ? `[${count}]` : '[ ]'
+      const active = this.runRecord !== null && isActive(this.runRecord)
+      this.prompt.textContent = active ? '[*]' : typeof count === 'number' ? `[${count}]` : '[ ]'
     } else if (this.type === 'raw') {
       this.prompt.textContent = 'raw'
     } else {
       this.prompt.textContent = ''
     }
+  }
+
+  /** The badge: who ran the cell, when, its count, whether it changed since; or that a run
+   * is queued, running or waiting for someone's input. */
+  private renderRun(): void {
+    if (this.runLine === null || this.runBadge === null) return
+    const lastRun = (this.model.getMetadata('pairbook') as { last_run?: unknown } | undefined)?.last_run
+    const history = this.host.runs.history(this.id, lastRun ?? null)
+    const record = badgeRecord(history)
+    this.runRecord = record
+    if (record === null) {
+      this.runLine.hidden = true
+      delete this.element.dataset.run
+      return
+    }
+    const source = this.source
+    if (this.hashed?.source !== source) this.hashed = { source, hash: sourceHash(source) }
+    const edited = editedSince(record, this.hashed.hash)
+    const now = Date.now() / 1000
+    this.runLine.hidden = false
+    this.element.dataset.run = record.status
+    this.runLine.dataset.status = record.status
+    this.runLine.classList.toggle('edited', edited)
+    const color = record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'
+    this.runBadge.style.setProperty('--person', color)
+    this.runBadge.replaceChildren(h('span', { class: 'run-dot', 'aria-hidden': 'true' }), h('span', { class: 'run-text' }, badgeText(record, now, edited)))
+    this.runBadge.setAttribute('aria-label', `${badgeText(record, now, edited)}: show this cell’s runs`)
+    if (this.historyList !== null && !this.historyList.hidden) this.renderHistory(history, now)
+    if (this.inputExecution !== null) {
+      const asked = history.find((r) => r.id === this.inputExecution)
+      if (asked !== undefined && isFinished(asked)) this.clearInput()
+    }
+  }
+
+  private toggleHistory(): void {
+    if (this.historyList === null || this.runBadge === null) return
+    const open = this.historyList.hidden
+    this.historyList.hidden = !open
+    this.runBadge.setAttribute('aria-expanded', String(open))
+    if (open) {
+      const lastRun = (this.model.getMetadata('pairbook') as { last_run?: unknown } | undefined)?.last_run
+      this.renderHistory(this.host.runs.history(this.id, lastRun ?? null), Date.now() / 1000)
+    }
+  }
+
+  private renderHistory(history: RunRecord[], now: number): void {
+    this.historyList?.replaceChildren(
+      ...history.map((record) =>
+        h(
+          'li',
+          { class: 'run-history-item', 'data-status': record.status, style: `--person:${record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'}` },
+          h('span', { class: 'run-dot', 'aria-hidden': 'true' }),
+          historyLine(record, now)
+        )
+      )
+    )
   }
 
   private renderOutputs(): void {

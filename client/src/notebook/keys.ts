@@ -32,9 +32,9 @@ export interface KeyInput {
 /** Each action, the keys that trigger it (as shown to people) and its label. */
 export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; label: string }> = [
   { action: 'edit', keys: 'Enter', label: 'Edit the selected cell' },
-  { action: 'run-next', keys: 'Shift+Enter', label: 'Finish the cell and select the next one' },
-  { action: 'run-stay', keys: 'Ctrl+Enter', label: 'Finish the cell (render markdown)' },
-  { action: 'run-insert', keys: 'Alt+Enter', label: 'Finish the cell and insert one below' },
+  { action: 'run-next', keys: 'Shift+Enter', label: 'Run the cell (render markdown) and select the next one' },
+  { action: 'run-stay', keys: 'Ctrl+Enter', label: 'Run the cell (render markdown)' },
+  { action: 'run-insert', keys: 'Alt+Enter', label: 'Run the cell and insert one below' },
   { action: 'insert-above', keys: 'A', label: 'Insert a cell above' },
   { action: 'insert-below', keys: 'B', label: 'Insert a cell below' },
   { action: 'delete', keys: 'D, D', label: 'Delete the cell' },

@@ -8,6 +8,8 @@ import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 
 import { button, h } from '../dom'
+import type { InputRequest } from '../commands'
+import type { RunStore } from '../kernel/runStore'
 import type { Participant } from '../panels/presence'
 import { changeCellType, deleteCell, indexOfCell, insertCell, moveCell, type CellType } from './actions'
 import { type CellHost, CellView } from './cellView'
@@ -26,7 +28,16 @@ export interface NotebookViewOptions {
   onHelp?: () => void
   /** Tells the person something briefly (e.g. that viewers cannot edit). */
   notify?: (message: string) => void
+  /** The runs in the document (pairbook's `executions` map). */
+  runs: RunStore
+  /** Run these code cells in the shared kernel (not called for viewers). */
+  onRun?: (cellIds: string[]) => void
+  /** Answer an input() prompt. */
+  onInputReply?: (execution: string, value: string) => void
 }
+
+/** How often "2 min ago" is brought up to date. */
+const CLOCK_MS = 15_000
 
 /** Cells within this distance of the viewport get a live editor. */
 const NEAR_MARGIN = '900px 0px'
@@ -39,6 +50,8 @@ export class NotebookView implements CellHost {
   readonly undoManager: Y.UndoManager
   readonly readOnly: boolean
   readonly notebookKeys: Extension
+  readonly runs: RunStore
+  readonly canRun: boolean
   private readonly notebook: YNotebook
   private readonly list: HTMLElement
   private readonly empty: HTMLElement
@@ -54,6 +67,8 @@ export class NotebookView implements CellHost {
     this.notebook = options.notebook
     this.awareness = options.awareness
     this.readOnly = options.readOnly
+    this.runs = options.runs
+    this.canRun = !options.readOnly
     // The notebook's own UndoManager tracks only this browser's origins: its YNotebook
     // and (added by y-codemirror.next) each of its editors. Never the provider's.
     this.undoManager = options.notebook.undoManager
@@ -92,6 +107,37 @@ export class NotebookView implements CellHost {
     this.notebook.changed.connect(this.onChanged, this)
     this.insertViews(0, this.notebook.cells)
     this.afterStructureChange()
+    this.stopRuns = this.runs.onCells((ids) => {
+      for (const id of ids) this.cellById(id)?.refreshRun()
+    })
+    this.clock = window.setInterval(() => {
+      for (const view of this.views) view.refreshRun()
+    }, CLOCK_MS)
+  }
+
+  private readonly stopRuns: () => void
+  private readonly clock: number
+
+  replyInput(execution: string, value: string): void {
+    this.options.onInputReply?.(execution, value)
+  }
+
+  /** An input() prompt for a run of this person's: shown in its cell. */
+  askInput(request: InputRequest): void {
+    const cell = this.cellById(request.cell)
+    if (cell === null) return
+    cell.askInput(request)
+    this.reveal(cell)
+  }
+
+  /** Runs the cells, if this person may (viewers may not). */
+  run(cells: CellView[]): void {
+    if (!this.canRun) {
+      this.options.notify?.('You are viewing this notebook: viewers cannot run cells.')
+      return
+    }
+    const ids = cells.filter((cell) => cell.type === 'code').map((cell) => cell.id)
+    if (ids.length > 0) this.options.onRun?.(ids)
   }
 
   get cells(): readonly CellView[] {
@@ -245,6 +291,8 @@ export class NotebookView implements CellHost {
       case 'run-stay':
       case 'run-insert': {
         if (cell === null) return
+        // The cell's edits are already on the wire: the run request follows them.
+        if (cell.type === 'code' && this.canRun) this.run([cell])
         cell.leaveEdit()
         this.select(cell, 'command')
         if (action === 'run-stay') return
@@ -479,6 +527,8 @@ export class NotebookView implements CellHost {
 
   destroy(): void {
     this.notebook.changed.disconnect(this.onChanged, this)
+    this.stopRuns()
+    window.clearInterval(this.clock)
     this.observer.disconnect()
     for (const view of this.views) view.destroy()
     this.views.length = 0

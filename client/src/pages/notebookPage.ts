@@ -3,10 +3,13 @@
 import { YNotebook } from '@jupyter/ydoc'
 
 import type { Api, Me } from '../api'
+import { type CommandName, isInputRequest } from '../commands'
 import { Connection } from '../connection'
 import { isTerminal } from '../connectionState'
 import { CursorLabels } from '../editor/cursorLabels'
 import { button, h, icon, ICONS } from '../dom'
+import { KernelPanel } from '../kernel/kernelPanel'
+import { RunStore } from '../kernel/runStore'
 import type { CellType } from '../notebook/actions'
 import { shortcutFor, type NotebookAction } from '../notebook/keys'
 import { type Mode, NotebookView } from '../notebook/notebookView'
@@ -48,10 +51,16 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     h('option', { value: 'raw' }, 'Raw')
   )
 
+  const runs = new RunStore(notebook.ydoc)
+  // Set once the connection exists (below); commands before that say "not connected".
+  let send: (command: CommandName, args?: Record<string, unknown>) => void = () => toast('Not connected yet: try again in a moment.')
   const view = new NotebookView({
     notebook,
     awareness,
     readOnly,
+    runs,
+    onRun: (cells) => send('run', { cells }),
+    onInputReply: (execution, value) => send('input-reply', { execution, value }),
     onSelection: (cell, mode: Mode) => {
       modeLabel.textContent = mode === 'edit' ? 'Edit mode' : 'Command mode'
       modeLabel.dataset.mode = mode
@@ -68,6 +77,25 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       return cell === null ? 'another cell' : `cell ${view.indexOf(cell) + 1}`
     },
     onFollow: (person) => follow(person)
+  })
+
+  const kernel = new KernelPanel({
+    runs,
+    canRun: !readOnly,
+    me: { id: me.user?.id ?? null, owner: me.role === 'owner' },
+    describeCell: (id) => {
+      const cell = view.cellById(id)
+      return cell === null ? 'a deleted cell' : `Cell ${view.indexOf(cell) + 1}`
+    },
+    runSelected: () => {
+      stopFollowing()
+      view.perform('run-next')
+      view.focusActive()
+    },
+    runAll: () => send('run-all'),
+    interrupt: () => send('interrupt'),
+    restart: () => send('restart'),
+    cancel: (execution) => send('cancel', { execution })
   })
 
   // Toolbar -----------------------------------------------------------------------------
@@ -106,9 +134,12 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
           typeSelect,
           h('span', { class: 'sep' }),
           tool(icon(ICONS.undo), 'Undo your last change', 'undo'),
-          tool(icon(ICONS.redo), 'Redo your change', 'redo')
+          tool(icon(ICONS.redo), 'Redo your change', 'redo'),
+          h('span', { class: 'sep' }),
+          kernel.controls
         ),
     h('div', { class: 'spacer' }),
+    kernel.indicator,
     readOnly ? null : modeLabel,
     button(icon(ICONS.keyboard), 'Keyboard shortcuts', openHelpDialog, { class: 'tool', shortcut: 'H' })
   )
@@ -125,7 +156,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       invite
     ),
     toolbar,
-    h('div', { class: 'layout' }, h('main', { class: 'notebook-main' }, banner.element, view.element), h('aside', { class: 'sidebar' }, participants.element))
+    h('div', { class: 'layout' }, h('main', { class: 'notebook-main' }, banner.element, view.element), h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar-panels' }, participants.element, kernel.element)))
   )
   view.element.classList.add('loading')
 
@@ -143,6 +174,22 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
         `The server refused your change: ${reason || 'permission denied'}. Reload to see the notebook as it is.`,
         button('Reload', 'Reload the page', () => location.reload(), { class: 'btn' })
       )
+  })
+  const LABELS: Partial<Record<CommandName, string>> = {
+    run: 'run the cell',
+    'run-all': 'run all cells',
+    interrupt: 'interrupt the kernel',
+    restart: 'restart the kernel',
+    cancel: 'cancel that run',
+    'input-reply': 'send your input'
+  }
+  send = (command, args = {}) => {
+    void connection.command(command, args).then((reply) => {
+      if (!reply.ok) toast(`Could not ${LABELS[command] ?? command}: ${reply.error ?? 'refused'}.`)
+    })
+  }
+  connection.onEvent((event) => {
+    if (isInputRequest(event)) view.askInput(event)
   })
   connection.subscribe((state) => {
     status.show(state)
@@ -219,5 +266,5 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
 
   window.addEventListener('pagehide', () => connection.destroy())
   // For tests and the benchmark: the live objects, read-only by convention.
-  Object.assign(window, { pairbook: { notebook, connection, view, awareness } })
+  Object.assign(window, { pairbook: { notebook, connection, view, awareness, runs } })
 }

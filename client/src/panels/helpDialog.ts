@@ -5,9 +5,9 @@ import { SHORTCUTS } from '../notebook/keys'
 
 const EDIT_MODE: ReadonlyArray<[string, string]> = [
   ['Esc', 'Back to command mode'],
-  ['Shift+Enter', 'Finish and select the next cell'],
-  ['Ctrl+Enter', 'Finish the cell'],
-  ['Alt+Enter', 'Finish and insert a cell below'],
+  ['Shift+Enter', 'Run and select the next cell'],
+  ['Ctrl+Enter', 'Run the cell'],
+  ['Alt+Enter', 'Run and insert a cell below'],
   ['↑ / ↓', 'On the first / last line: edit the cell above / below'],
   ['Ctrl+Z', 'Undo your own change (never your partner’s)'],
   ['Ctrl+Shift+Z', 'Redo your change']

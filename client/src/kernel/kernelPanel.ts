@@ -1,0 +1,134 @@
+/** The shared kernel on screen: its status in the toolbar, the run / interrupt / restart
+ * buttons (not for viewers), and a sidebar panel with the current run, the queue (who queued
+ * what, with Cancel for your own runs or any as the owner) and the last kernel event. */
+
+import { button, h, icon, ICONS } from '../dom'
+import { isColor } from '../panels/presence'
+import type { RunStore } from './runStore'
+import { canCancel, type KernelState, kernelEventText, kernelStatusText, type RunRecord } from './runs'
+
+export interface KernelPanelOptions {
+  runs: RunStore
+  canRun: boolean
+  me: { id: string | null; owner: boolean }
+  /** Where a cell is, as a person reads it ("cell 3"). */
+  describeCell: (id: string) => string
+  runSelected: () => void
+  runAll: () => void
+  interrupt: () => void
+  restart: () => void
+  cancel: (execution: string) => void
+}
+
+export class KernelPanel {
+  readonly indicator: HTMLElement
+  readonly controls: HTMLElement | null
+  readonly element: HTMLElement
+  private readonly statusText: HTMLElement
+  private readonly current: HTMLElement
+  private readonly queue: HTMLElement
+  private readonly event: HTMLElement
+  private readonly interruptButton: HTMLButtonElement | null
+  private state: KernelState
+
+  constructor(private readonly options: KernelPanelOptions) {
+    this.statusText = h('span', { class: 'kernel-status-text' })
+    this.indicator = h(
+      'div',
+      { class: 'kernel-status', role: 'status', 'aria-live': 'polite', 'data-status': 'not started' },
+      h('span', { class: 'kernel-dot', 'aria-hidden': 'true' }),
+      this.statusText
+    )
+    if (options.canRun) {
+      this.interruptButton = button(icon(ICONS.stop), 'Interrupt the kernel', () => options.interrupt(), { class: 'tool' })
+      this.controls = h(
+        'div',
+        { class: 'tool-group kernel-tools' },
+        button(h('span', {}, icon(ICONS.run), ' Run'), 'Run the selected cell and select the next', () => options.runSelected(), { class: 'tool', shortcut: 'Shift+Enter' }),
+        button(h('span', {}, icon(ICONS.runAll), ' Run all'), 'Run all cells', () => options.runAll(), { class: 'tool' }),
+        this.interruptButton,
+        button(icon(ICONS.restart), 'Restart the kernel', () => this.confirmRestart(), { class: 'tool' })
+      )
+    } else {
+      this.interruptButton = null
+      this.controls = null
+    }
+    this.current = h('ul', { class: 'kernel-current', 'aria-label': 'Running now' })
+    this.queue = h('ol', { class: 'kernel-queue', 'aria-label': 'Queued runs' })
+    this.event = h('div', { class: 'kernel-event muted' })
+    this.element = h(
+      'section',
+      { class: 'panel kernel-panel', 'aria-labelledby': 'kernel-title' },
+      h('h2', { id: 'kernel-title' }, 'Kernel'),
+      this.current,
+      this.queue,
+      this.event
+    )
+    this.state = options.runs.kernelState
+    options.runs.onKernel((state) => this.show(state))
+    window.setInterval(() => this.show(this.state), 15_000)
+  }
+
+  show(state: KernelState): void {
+    this.state = state
+    const now = Date.now() / 1000
+    const name = state.display_name ?? state.name
+    this.indicator.dataset.status = state.status
+    this.statusText.textContent = name === null ? kernelStatusText(state.status) : `${name} · ${state.status}`
+    this.indicator.title = kernelStatusText(state.status)
+    this.interruptButton?.toggleAttribute('disabled', state.current === null)
+
+    const current = state.current
+    this.current.replaceChildren(
+      current === null
+        ? h('li', { class: 'muted' }, `${kernelStatusText(state.status)}${name !== null ? ` (${name})` : ''}`)
+        : this.runLine(current, current.status === 'waiting-input' ? `waiting for ${current.user.name}'s input` : `running for ${current.user.name}`, null)
+    )
+    this.queue.replaceChildren(
+      ...state.queue.map((record) =>
+        this.runLine(
+          record,
+          `queued by ${record.user.name}`,
+          canCancel(record, this.options.me)
+            ? button('Cancel', `Cancel ${this.options.describeCell(record.cell_id)} queued by ${record.user.name}`, () => this.options.cancel(record.id), { class: 'btn small' })
+            : null
+        )
+      )
+    )
+    this.queue.hidden = state.queue.length === 0
+    this.event.textContent = state.last_event === null ? '' : `Kernel ${kernelEventText(state.last_event, now)}`
+    this.event.hidden = state.last_event === null
+  }
+
+  private runLine(record: RunRecord, what: string, action: HTMLElement | null): HTMLElement {
+    const color = record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'
+    return h(
+      'li',
+      { class: 'kernel-run', 'data-status': record.status, style: `--person:${color}` },
+      h('span', { class: 'run-dot', 'aria-hidden': 'true' }),
+      h('span', { class: 'kernel-run-text' }, h('strong', {}, this.options.describeCell(record.cell_id)), ` ${what}`),
+      action
+    )
+  }
+
+  private confirmRestart(): void {
+    const dialog = h(
+      'dialog',
+      { class: 'dialog', 'aria-labelledby': 'restart-title' },
+      h('h2', { id: 'restart-title' }, 'Restart the kernel?'),
+      h('p', {}, 'Everyone in this notebook shares the kernel: its variables are lost for all, and queued runs are cancelled.'),
+      h(
+        'div',
+        { class: 'row end' },
+        button('Cancel', 'Keep the kernel running', () => dialog.close(), { class: 'btn' }),
+        button('Restart', 'Restart the kernel for everyone', () => {
+          dialog.close()
+          this.options.restart()
+        }, { class: 'btn primary' })
+      )
+    )
+    dialog.addEventListener('close', () => dialog.remove())
+    document.body.append(dialog)
+    dialog.showModal()
+  }
+}

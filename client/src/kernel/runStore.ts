@@ -1,0 +1,77 @@
+/** The runs and the kernel state in the shared document (pairbook's `executions` and
+ * `kernel` maps, written only by the server), indexed by cell, with change notifications. */
+
+import * as Y from 'yjs'
+
+import { cellHistory, isRunRecord, type KernelState, kernelState, type RunRecord } from './runs'
+
+const plain = (value: unknown): unknown => (value instanceof Y.AbstractType ? value.toJSON() : value)
+
+export class RunStore {
+  private readonly executions: Y.Map<unknown>
+  private readonly kernel: Y.Map<unknown>
+  private byCell = new Map<string, Map<string, RunRecord>>()
+  private readonly cellListeners = new Set<(cells: Set<string>) => void>()
+  private readonly kernelListeners = new Set<(state: KernelState) => void>()
+
+  constructor(doc: Y.Doc) {
+    this.executions = doc.getMap('executions')
+    this.kernel = doc.getMap('kernel')
+    this.executions.forEach((value) => this.index(plain(value)))
+    this.executions.observe((event) => {
+      const cells = new Set<string>()
+      for (const key of event.keysChanged) {
+        const old = event.changes.keys.get(key)?.oldValue
+        const oldRecord = plain(old)
+        if (isRunRecord(oldRecord)) {
+          this.byCell.get(oldRecord.cell_id)?.delete(key)
+          cells.add(oldRecord.cell_id)
+        }
+        const record = plain(this.executions.get(key))
+        if (this.index(record)) cells.add((record as RunRecord).cell_id)
+      }
+      if (cells.size > 0) for (const listener of this.cellListeners) listener(cells)
+    })
+    this.kernel.observe(() => {
+      const state = this.kernelState
+      for (const listener of this.kernelListeners) listener(state)
+    })
+  }
+
+  get kernelState(): KernelState {
+    const raw: Record<string, unknown> = {}
+    this.kernel.forEach((value, key) => {
+      raw[key] = plain(value)
+    })
+    return kernelState(raw)
+  }
+
+  /** The runs of a cell, newest first; `lastRun` is the cell's `metadata.pairbook.last_run`
+   * (the saved file's record, for runs from before this document's history). */
+  history(cellId: string, lastRun: unknown = null): RunRecord[] {
+    const records = [...(this.byCell.get(cellId)?.values() ?? [])]
+    if (isRunRecord(lastRun)) records.push(lastRun)
+    return cellHistory(records, cellId)
+  }
+
+  /** Calls `listener` with the ids of cells whose runs changed. */
+  onCells(listener: (cells: Set<string>) => void): () => void {
+    this.cellListeners.add(listener)
+    return () => this.cellListeners.delete(listener)
+  }
+
+  /** Calls `listener` now and whenever the kernel map changes. */
+  onKernel(listener: (state: KernelState) => void): () => void {
+    this.kernelListeners.add(listener)
+    listener(this.kernelState)
+    return () => this.kernelListeners.delete(listener)
+  }
+
+  private index(value: unknown): boolean {
+    if (!isRunRecord(value)) return false
+    let runs = this.byCell.get(value.cell_id)
+    if (runs === undefined) this.byCell.set(value.cell_id, (runs = new Map()))
+    runs.set(value.id, value)
+    return true
+  }
+}
