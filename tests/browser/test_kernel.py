@@ -1,0 +1,150 @@
+"""The shared kernel from the browser: runs attributed to who asked, seen by everyone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from support.browser import NotebookTab, invite
+from support.notebooks import write_notebook
+from support.server import ServerProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+KERNEL_START = 60_000
+"""Milliseconds: the first run starts a real ipykernel, slow on a busy machine."""
+
+
+async def my_name(tab: NotebookTab) -> str:
+    name: str = await tab.page.evaluate("() => window.pairbook.awareness.getLocalState().user.name")
+    return name
+
+
+async def test_a_run_by_one_shows_its_output_and_attribution_to_the_other(
+    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    bob = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "editor"), join_as="Bob"
+    )
+    viewer = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "viewer"), join_as="Vera"
+    )
+    owner = await my_name(ada)
+    console_errors: list[str] = []
+    for tab in (ada, bob):
+        tab.page.on(
+            "console", lambda m: console_errors.append(m.text) if m.type == "error" else None
+        )
+
+    # Ada types and presses Shift+Enter at once: the run sees what she just typed.
+    await ada.edit_end(1)
+    await ada.page.keyboard.type("\nprint('hello from', x + 41)")
+    await ada.page.keyboard.press("Shift+Enter")
+    for tab in (ada, bob, viewer):
+        await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text(
+            "hello from 42", timeout=KERNEL_START
+        )
+        badge = tab.cell(1).locator(".run-badge")
+        await expect(badge).to_contain_text(f"run by {owner}")
+        await expect(badge).to_contain_text("[1]")
+    # Shift+Enter moved Ada on to the next cell.
+    await expect(ada.cell(2)).to_have_class("cell cell-code active")
+    # Everyone sees the kernel's name and state.
+    await expect(bob.page.locator(".kernel-status")).to_contain_text("idle")
+
+    # Bob runs the next cell with its Run button; Ada sees his name on it.
+    await bob.cell(2).hover()
+    await bob.cell(2).get_by_role("button", name="Run cell").click()
+    await expect(ada.cell(2).locator(".cell-outputs")).to_contain_text("2")
+    await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by Bob")
+    await expect(ada.cell(2).locator(".run-badge")).to_contain_text("[2]")
+    bob_color = await bob.page.evaluate("() => window.pairbook.awareness.getLocalState().user.color")
+    dot_color = await ada.cell(2).locator(".run-badge .run-dot").evaluate(
+        "dot => getComputedStyle(dot).getPropertyValue('--person').trim()"
+    )
+    assert dot_color.lower() == bob_color.lower()
+
+    # Viewers get no way to run anything.
+    await expect(viewer.page.get_by_role("button", name="Run cell")).to_have_count(0)
+    await expect(viewer.page.get_by_role("button", name="Run all cells")).to_have_count(0)
+    await expect(viewer.page.get_by_role("button", name="Restart the kernel")).to_have_count(0)
+
+    # Ada runs her cell again; the badge's history lists both runs, newest first.
+    await ada.cell(1).hover()
+    await ada.cell(1).get_by_role("button", name="Run cell").click()
+    await expect(bob.cell(1).locator(".run-badge")).to_contain_text("[3]")
+    await bob.cell(1).locator(".run-badge").click()
+    history = bob.cell(1).locator(".run-history-item")
+    await expect(history).to_have_count(2)
+    await expect(history.first).to_contain_text("[3]")
+    await expect(history.nth(1)).to_contain_text("[1]")
+
+    # Bob edits Ada's cell: everyone sees it changed since her run.
+    await bob.edit_end(1)
+    await bob.page.keyboard.type("  # Bob was here")
+    await expect(ada.cell(1).locator(".run-badge")).to_contain_text(f"edited since run by {owner}")
+    await bob.page.keyboard.press("Escape")
+    await bob.cell(1).locator(".run-badge").click()  # close the history again
+    await ada.page.locator(".cells").click(position={"x": 5, "y": 5})
+    await ada.page.mouse.move(0, 0)
+    await ada.screenshot(screenshots / "kernel.png")
+
+    # pairbook's replies and events never reach y-websocket's "unknown message" path.
+    assert console_errors == []
+    for tab in (ada, bob, viewer):
+        assert tab.errors == []
+        await tab.close()
+
+
+async def test_interrupting_a_sleeping_loop_from_the_toolbar(
+    browser: Browser, server: ServerProcess
+) -> None:
+    name = "interrupt-from-the-toolbar.ipynb"
+    write_notebook(server.root / name, ["import time\nfor i in range(600):\n    time.sleep(0.1)"])
+    ada = await NotebookTab.open(browser, server, name)
+    bob = await NotebookTab.open(
+        browser, server, name, token=invite(server, "editor"), join_as="Bob"
+    )
+    await ada.cell(1).hover()
+    await ada.cell(1).get_by_role("button", name="Run cell").click()
+    await expect(bob.cell(1).locator(".run-badge")).to_contain_text(
+        "running", timeout=KERNEL_START
+    )
+    await expect(bob.page.locator(".kernel-current")).to_contain_text("Cell 2 running for")
+    await bob.page.get_by_role("button", name="Interrupt the kernel").click()
+    for tab in (ada, bob):
+        await expect(tab.cell(1).locator(".run-badge")).to_contain_text("interrupted")
+        await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text("KeyboardInterrupt")
+        await expect(tab.page.locator(".kernel-event")).to_contain_text("interrupted by Bob")
+    assert ada.errors == [] and bob.errors == []
+    await ada.close()
+    await bob.close()
+
+
+async def test_input_prompts_the_person_who_ran_the_cell(
+    browser: Browser, server: ServerProcess
+) -> None:
+    name = "input-prompt.ipynb"
+    write_notebook(server.root / name, ["word = input('Word? ')\nprint('got', word)"])
+    ada = await NotebookTab.open(browser, server, name)
+    bob = await NotebookTab.open(
+        browser, server, name, token=invite(server, "editor"), join_as="Bob"
+    )
+    await bob.cell(1).hover()
+    await bob.cell(1).get_by_role("button", name="Run cell").click()
+    field = bob.cell(1).get_by_label("Word?")
+    await field.wait_for(timeout=KERNEL_START)
+    await expect(ada.cell(1).locator(".run-badge")).to_contain_text("waiting for Bob's input")
+    await expect(ada.cell(1).locator(".cell-input-request")).to_have_count(0)
+    await field.fill("pairing")
+    await field.press("Enter")
+    for tab in (ada, bob):
+        await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text("got pairing")
+        await expect(tab.cell(1).locator(".run-badge")).to_contain_text("run by Bob")
+    await expect(bob.cell(1).locator(".cell-input-request")).to_have_count(0)
+    assert ada.errors == [] and bob.errors == []
+    await ada.close()
+    await bob.close()
