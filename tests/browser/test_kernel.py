@@ -103,7 +103,8 @@ async def test_interrupting_a_sleeping_loop_from_the_toolbar(
     browser: Browser, server: ServerProcess
 ) -> None:
     name = "interrupt-from-the-toolbar.ipynb"
-    write_notebook(server.root / name, ["import time\nfor i in range(600):\n    time.sleep(0.1)"])
+    loop = "import time\nprint('looping', flush=True)\nfor i in range(600):\n    time.sleep(0.1)"
+    write_notebook(server.root / name, [loop])
     ada = await NotebookTab.open(browser, server, name)
     bob = await NotebookTab.open(
         browser, server, name, token=invite(server, "editor"), join_as="Bob"
@@ -114,6 +115,9 @@ async def test_interrupting_a_sleeping_loop_from_the_toolbar(
         "running", timeout=KERNEL_START
     )
     await expect(bob.page.locator(".kernel-current")).to_contain_text("Cell 2 running for")
+    # Interrupt once the loop is really running (a SIGINT that lands before the kernel
+    # starts the code can be lost: see the report).
+    await expect(bob.cell(1).locator(".cell-outputs")).to_contain_text("looping")
     await bob.page.get_by_role("button", name="Interrupt the kernel").click()
     for tab in (ada, bob):
         await expect(tab.cell(1).locator(".run-badge")).to_contain_text("interrupted")

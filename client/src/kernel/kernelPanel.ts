@@ -81,7 +81,7 @@ export class KernelPanel {
     const current = state.current
     this.current.replaceChildren(
       current === null
-        ? h('li', { class: 'muted' }, `${kernelStatusText(state.status)}${name !== null ? ` (${name})` : ''}`)
+        ? h('li', { class: 'muted' }, name !== null ? `${name}: ${state.status}` : kernelStatusText(state.status))
         : this.runLine(current, current.status === 'waiting-input' ? `waiting for ${current.user.name}'s input` : `running for ${current.user.name}`, null)
     )
     this.queue.replaceChildren(
