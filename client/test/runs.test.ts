@@ -85,6 +85,7 @@ describe('badges', () => {
     expect(badgeText(run({ status: 'queued' }), 0)).toBe('queued by Ana')
     expect(badgeText(run({ status: 'running' }), 0)).toBe('running · run by Ana')
     expect(badgeText(run({ status: 'waiting-input' }), 0)).toBe("waiting for Ana's input")
+    expect(badgeText(run({ status: 'cancelled', started_at: null, finished_at: null }), 0)).toBe('queued by Ana · cancelled')
   })
 
   it('know when the source changed since the run', () => {

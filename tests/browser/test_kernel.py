@@ -99,12 +99,12 @@ async def test_a_run_by_one_shows_its_output_and_attribution_to_the_other(
         await tab.close()
 
 
-async def test_interrupting_a_sleeping_loop_from_the_toolbar(
+async def test_the_queue_and_interrupting_a_sleeping_loop_from_the_toolbar(
     browser: Browser, server: ServerProcess
 ) -> None:
     name = "interrupt-from-the-toolbar.ipynb"
     loop = "import time\nprint('looping', flush=True)\nfor i in range(600):\n    time.sleep(0.1)"
-    write_notebook(server.root / name, [loop])
+    write_notebook(server.root / name, [loop, "'after the loop'"])
     ada = await NotebookTab.open(browser, server, name)
     bob = await NotebookTab.open(
         browser, server, name, token=invite(server, "editor"), join_as="Bob"
@@ -118,6 +118,15 @@ async def test_interrupting_a_sleeping_loop_from_the_toolbar(
     # Interrupt once the loop is really running (a SIGINT that lands before the kernel
     # starts the code can be lost: see the report).
     await expect(bob.cell(1).locator(".cell-outputs")).to_contain_text("looping")
+    # Bob queues the next cell: everyone sees who queued what; the owner may cancel it.
+    await bob.cell(2).hover()
+    await bob.cell(2).get_by_role("button", name="Run cell").click()
+    await expect(ada.page.locator(".kernel-queue")).to_contain_text("Cell 3 queued by Bob")
+    await expect(ada.cell(2).locator(".run-badge")).to_contain_text("queued by Bob")
+    await expect(bob.page.get_by_role("button", name="Cancel Cell 3 queued by Bob")).to_be_visible()
+    await ada.page.get_by_role("button", name="Cancel Cell 3 queued by Bob").click()
+    await expect(bob.page.locator(".kernel-queue .kernel-run")).to_have_count(0)
+    await expect(bob.cell(2).locator(".run-badge")).to_contain_text("cancelled")
     await bob.page.get_by_role("button", name="Interrupt the kernel").click()
     for tab in (ada, bob):
         await expect(tab.cell(1).locator(".run-badge")).to_contain_text("interrupted")

@@ -11,6 +11,8 @@ export class RunStore {
   private readonly executions: Y.Map<unknown>
   private readonly kernel: Y.Map<unknown>
   private byCell = new Map<string, Map<string, RunRecord>>()
+  /** Queued and running records from the kernel map (queued runs are only there). */
+  private inFlight = new Map<string, RunRecord[]>()
   private readonly cellListeners = new Set<(cells: Set<string>) => void>()
   private readonly kernelListeners = new Set<(state: KernelState) => void>()
 
@@ -32,8 +34,17 @@ export class RunStore {
       }
       if (cells.size > 0) for (const listener of this.cellListeners) listener(cells)
     })
+    this.inFlight = this.inFlightOf(this.kernelState)
     this.kernel.observe(() => {
       const state = this.kernelState
+      const before = this.inFlight
+      this.inFlight = this.inFlightOf(state)
+      const cells = new Set<string>()
+      for (const [cell, records] of this.inFlight) {
+        if (JSON.stringify(records) !== JSON.stringify(before.get(cell))) cells.add(cell)
+      }
+      for (const cell of before.keys()) if (!this.inFlight.has(cell)) cells.add(cell)
+      if (cells.size > 0) for (const listener of this.cellListeners) listener(cells)
       for (const listener of this.kernelListeners) listener(state)
     })
   }
@@ -49,7 +60,7 @@ export class RunStore {
   /** The runs of a cell, newest first; `lastRun` is the cell's `metadata.pairbook.last_run`
    * (the saved file's record, for runs from before this document's history). */
   history(cellId: string, lastRun: unknown = null): RunRecord[] {
-    const records = [...(this.byCell.get(cellId)?.values() ?? [])]
+    const records = [...(this.byCell.get(cellId)?.values() ?? []), ...(this.inFlight.get(cellId) ?? [])]
     if (isRunRecord(lastRun)) records.push(lastRun)
     return cellHistory(records, cellId)
   }
@@ -65,6 +76,16 @@ export class RunStore {
     this.kernelListeners.add(listener)
     listener(this.kernelState)
     return () => this.kernelListeners.delete(listener)
+  }
+
+  private inFlightOf(state: KernelState): Map<string, RunRecord[]> {
+    const byCell = new Map<string, RunRecord[]>()
+    for (const record of state.current === null ? state.queue : [state.current, ...state.queue]) {
+      const list = byCell.get(record.cell_id)
+      if (list === undefined) byCell.set(record.cell_id, [record])
+      else list.push(record)
+    }
+    return byCell
   }
 
   private index(value: unknown): boolean {

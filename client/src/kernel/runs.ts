@@ -132,6 +132,8 @@ export function badgeText(record: RunRecord, now: number, edited = false): strin
     case 'waiting-input':
       return `waiting for ${name}'s input`
     default: {
+      // A run cancelled before it started never ran: say so, not "run by".
+      if (record.status === 'cancelled' && record.started_at === null) return `queued by ${name} · cancelled`
       const parts = [edited ? `edited since run by ${name}` : `run by ${name}`]
       const at = record.finished_at ?? record.started_at ?? record.queued_at
       if (at !== null) parts.push(timeAgo(at, now))
