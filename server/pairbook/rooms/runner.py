@@ -137,7 +137,7 @@ class Runner:
         user = {"id": peer.user.id, "name": peer.user.name, "color": peer.user.colour}
         queued = [self.queue.push(cell_id, user, peer.key) for cell_id in runnable]
         self._wakeup.set()
-        await self._publish()
+        await self._publish(*queued)  # queued runs have their record from the start
         return {"queued": [e.id for e in queued]}
 
     async def _cancel(self, peer: Peer, execution_id: str) -> dict[str, Any]:
