@@ -44,6 +44,22 @@ describe('CommandKeys', () => {
     expect(press({ key: 'd' })).toBeNull()
   })
 
+  it('interrupts on I, I and restarts on 0, 0; chords of different keys do not mix', () => {
+    const { press, advance } = keys()
+    expect(press({ key: 'i' })).toBeNull()
+    expect(press({ key: 'I' })).toBe('interrupt')
+    expect(press({ key: '0' })).toBeNull()
+    expect(press({ key: '0' })).toBe('restart')
+    expect(press({ key: 'i' })).toBeNull()
+    expect(press({ key: '0' })).toBeNull()
+    expect(press({ key: 'd' })).toBeNull()
+    expect(press({ key: 'i' })).toBeNull()
+    advance(1500)
+    expect(press({ key: 'i' })).toBeNull()
+    expect(press({ key: '0', ctrl: true })).toBeNull()
+    expect(press({ key: '0' })).toBeNull()
+  })
+
   it('leaves keys with Ctrl or Alt alone unless they are bound', () => {
     const { press } = keys()
     expect(press({ key: 'a', ctrl: true })).toBeNull()

@@ -4,6 +4,7 @@
 
 import { button, h, icon, ICONS } from '../dom'
 import { isColor } from '../panels/presence'
+import { kernelChoices } from './kernels'
 import type { RunStore } from './runStore'
 import { canCancel, type KernelState, kernelEventText, kernelStatusText, type RunRecord } from './runs'
 
@@ -15,6 +16,12 @@ export interface KernelPanelOptions {
   describeCell: (id: string) => string
   runSelected: () => void
   runAll: () => void
+  runAbove: () => void
+  runBelow: () => void
+  /** The `kernels` command's result (owner only: the picker). */
+  listKernels: () => Promise<unknown>
+  /** Switch the room's kernel; resolves to whether the server accepted it. */
+  setKernel: (name: string) => Promise<boolean>
   interrupt: () => void
   restart: () => void
   cancel: (execution: string) => void
@@ -29,6 +36,8 @@ export class KernelPanel {
   private readonly queue: HTMLElement
   private readonly event: HTMLElement
   private readonly interruptButton: HTMLButtonElement | null
+  private readonly kernelName: HTMLElement
+  private readonly picker: HTMLSelectElement | null
   private state: KernelState
 
   constructor(private readonly options: KernelPanelOptions) {
@@ -46,12 +55,22 @@ export class KernelPanel {
         { class: 'tool-group kernel-tools' },
         button(h('span', {}, icon(ICONS.run), ' Run'), 'Run the selected cell and select the next', () => options.runSelected(), { class: 'tool', shortcut: 'Shift+Enter' }),
         button(h('span', {}, icon(ICONS.runAll), ' Run all'), 'Run all cells', () => options.runAll(), { class: 'tool' }),
+        button(h('span', {}, icon(ICONS.up), ' Above'), 'Run all cells above the selected cell', () => options.runAbove(), { class: 'tool' }),
+        button(h('span', {}, icon(ICONS.down), ' Below'), 'Run the selected cell and all cells below', () => options.runBelow(), { class: 'tool' }),
         this.interruptButton,
         button(icon(ICONS.restart), 'Restart the kernel', () => this.confirmRestart(), { class: 'tool' })
       )
     } else {
       this.interruptButton = null
       this.controls = null
+    }
+    this.kernelName = h('span', { class: 'kernel-name' })
+    if (options.me.owner) {
+      this.picker = h('select', { class: 'kernel-picker', 'aria-label': 'Kernel', title: 'Switch the kernel for everyone in this notebook' }) as HTMLSelectElement
+      this.picker.addEventListener('change', () => void this.pick())
+      this.picker.addEventListener('focus', () => void this.loadKernels())
+    } else {
+      this.picker = null
     }
     this.current = h('ul', { class: 'kernel-current', 'aria-label': 'Running now' })
     this.queue = h('ol', { class: 'kernel-queue', 'aria-label': 'Queued runs' })
@@ -60,6 +79,7 @@ export class KernelPanel {
       'section',
       { class: 'panel kernel-panel', 'aria-labelledby': 'kernel-title' },
       h('h2', { id: 'kernel-title' }, 'Kernel'),
+      h('div', { class: 'kernel-choice' }, this.picker ?? this.kernelName),
       this.current,
       this.queue,
       this.event
@@ -77,6 +97,13 @@ export class KernelPanel {
     this.statusText.textContent = name === null ? kernelStatusText(state.status) : `${name} · ${state.status}`
     this.indicator.title = kernelStatusText(state.status)
     this.interruptButton?.toggleAttribute('disabled', state.current === null)
+    this.kernelName.textContent = name ?? 'No kernel yet'
+    if (this.picker !== null && state.name !== null && this.picker.value !== state.name && document.activeElement !== this.picker) {
+      if (![...this.picker.options].some((option) => option.value === state.name)) {
+        this.picker.append(h('option', { value: state.name }, name ?? state.name))
+      }
+      this.picker.value = state.name
+    }
 
     const current = state.current
     this.current.replaceChildren(
@@ -111,7 +138,28 @@ export class KernelPanel {
     )
   }
 
-  private confirmRestart(): void {
+  /** Fills the owner's picker from the `kernels` command. */
+  async loadKernels(): Promise<void> {
+    const picker = this.picker
+    if (picker === null) return
+    const parsed = kernelChoices(await this.options.listKernels())
+    if (parsed === null) return
+    const selected = this.state.name ?? parsed.current
+    picker.replaceChildren(...parsed.choices.map((choice) => h('option', { value: choice.name }, choice.displayName)))
+    if (selected !== null) picker.value = selected
+  }
+
+  private async pick(): Promise<void> {
+    const picker = this.picker
+    if (picker === null) return
+    const wanted = picker.value
+    if (wanted === this.state.name) return
+    const ok = await this.options.setKernel(wanted)
+    if (!ok && this.state.name !== null) picker.value = this.state.name
+  }
+
+  /** Asks before restarting: everyone shares the kernel. */
+  confirmRestart(): void {
     const dialog = h(
       'dialog',
       { class: 'dialog', 'aria-labelledby': 'restart-title' },

@@ -20,6 +20,10 @@ export type NotebookAction =
   | 'undo'
   | 'redo'
   | 'help'
+  | 'run-above'
+  | 'run-below'
+  | 'interrupt'
+  | 'restart'
 
 export interface KeyInput {
   key: string
@@ -49,8 +53,16 @@ export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; la
   { action: 'move-down', keys: 'Ctrl+Shift+↓', label: 'Move the cell down' },
   { action: 'undo', keys: 'Z or Ctrl+Z', label: 'Undo your last change' },
   { action: 'redo', keys: 'Shift+Z or Ctrl+Shift+Z', label: 'Redo your change' },
+  { action: 'interrupt', keys: 'I, I', label: 'Interrupt the kernel' },
+  { action: 'restart', keys: '0, 0', label: 'Restart the kernel (after asking)' },
   { action: 'help', keys: 'H', label: 'Show the keyboard shortcuts' }
 ]
+
+/** Actions that use the shared kernel: not offered to viewers. */
+export const KERNEL_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookAction>(['run-above', 'run-below', 'interrupt', 'restart'])
+
+/** Two-key chords: the key pressed twice and the action it gives. */
+const CHORDS: Readonly<Record<string, NotebookAction>> = { d: 'delete', i: 'interrupt', '0': 'restart' }
 
 export function shortcutFor(action: NotebookAction): string {
   return SHORTCUTS.find((s) => s.action === action)?.keys ?? ''
@@ -71,7 +83,7 @@ export const EDITING_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookActi
   'redo'
 ])
 
-/** Interprets command-mode key presses, including the two-key D, D chord. */
+/** Interprets command-mode key presses, including the two-key chords D, D / I, I / 0, 0. */
 export class CommandKeys {
   private pending: { key: string; at: number } | null = null
 
@@ -121,14 +133,14 @@ export class CommandKeys {
         return input.shift ? 'redo' : 'undo'
       case 'h':
         return 'help'
-      case 'd': {
+      default: {
+        const chordAction = CHORDS[key]
+        if (chordAction === undefined) return null
         const now = this.clock()
-        if (chord !== null && chord.key === 'd' && now - chord.at <= this.chordMs) return 'delete'
-        this.pending = { key: 'd', at: now }
+        if (chord !== null && chord.key === key && now - chord.at <= this.chordMs) return chordAction
+        this.pending = { key, at: now }
         return null
       }
-      default:
-        return null
     }
   }
 }

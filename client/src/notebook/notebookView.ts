@@ -13,9 +13,11 @@ import type { RunStore } from '../kernel/runStore'
 import type { Participant } from '../panels/presence'
 import { changeCellType, deleteCell, indexOfCell, insertCell, moveCell, type CellType } from './actions'
 import { type CellHost, CellView } from './cellView'
-import { CommandKeys, EDITING_ACTIONS, type KeyInput, type NotebookAction } from './keys'
+import { CommandKeys, EDITING_ACTIONS, KERNEL_ACTIONS, type KeyInput, type NotebookAction } from './keys'
 
 export type Mode = 'command' | 'edit'
+
+export type KernelAction = 'run-above' | 'run-below' | 'interrupt' | 'restart'
 
 export interface NotebookViewOptions {
   notebook: YNotebook
@@ -32,6 +34,8 @@ export interface NotebookViewOptions {
   runs: RunStore
   /** Run these code cells in the shared kernel (not called for viewers). */
   onRun?: (cellIds: string[]) => void
+  /** Run above / below the cell, interrupt or restart the kernel (not called for viewers). */
+  onKernelAction?: (action: KernelAction, cellId: string | null) => void
   /** Answer an input() prompt. */
   onInputReply?: (execution: string, value: string) => void
 }
@@ -270,6 +274,15 @@ export class NotebookView implements CellHost {
   perform(action: NotebookAction): void {
     if (this.readOnly && EDITING_ACTIONS.has(action)) {
       this.options.notify?.('You are viewing this notebook: editing is turned off for viewers.')
+      return
+    }
+    if (KERNEL_ACTIONS.has(action)) {
+      if (!this.canRun) {
+        this.options.notify?.('You are viewing this notebook: viewers cannot use the kernel.')
+        return
+      }
+      if ((action === 'run-above' || action === 'run-below') && this.active === null) return
+      this.options.onKernelAction?.(action as KernelAction, this.active?.id ?? null)
       return
     }
     const cell = this.active

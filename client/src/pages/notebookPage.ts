@@ -3,7 +3,7 @@
 import { YNotebook } from '@jupyter/ydoc'
 
 import type { Api, Me } from '../api'
-import { type CommandName, isInputRequest } from '../commands'
+import { type CommandName, type CommandReply, isInputRequest } from '../commands'
 import { Connection } from '../connection'
 import { isTerminal } from '../connectionState'
 import { CursorLabels } from '../editor/cursorLabels'
@@ -61,6 +61,11 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     runs,
     onRun: (cells) => send('run', { cells }),
     onInputReply: (execution, value) => send('input-reply', { execution, value }),
+    onKernelAction: (action, cell) => {
+      if (action === 'restart') kernel.confirmRestart()
+      else if (action === 'interrupt') send('interrupt')
+      else if (cell !== null) send(action, { cell })
+    },
     onSelection: (cell, mode: Mode) => {
       modeLabel.textContent = mode === 'edit' ? 'Edit mode' : 'Command mode'
       modeLabel.dataset.mode = mode
@@ -79,6 +84,13 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     onFollow: (person) => follow(person)
   })
 
+  const act = (action: NotebookAction) => () => {
+    stopFollowing()
+    view.perform(action)
+    view.focusActive()
+  }
+  // Set once the connection exists (below): a command and its reply, or null if not connected.
+  let request: (command: CommandName, args?: Record<string, unknown>) => Promise<CommandReply | null> = async () => null
   const kernel = new KernelPanel({
     runs,
     canRun: !readOnly,
@@ -93,17 +105,23 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       view.focusActive()
     },
     runAll: () => send('run-all'),
+    runAbove: act('run-above'),
+    runBelow: act('run-below'),
+    listKernels: async () => {
+      const reply = await request('kernels')
+      return reply?.ok === true ? reply.result : null
+    },
+    setKernel: async (name) => {
+      const reply = await request('set-kernel', { kernel: name })
+      if (reply !== null && !reply.ok) toast(`Could not switch the kernel: ${reply.error ?? 'refused'}.`)
+      return reply?.ok === true
+    },
     interrupt: () => send('interrupt'),
     restart: () => send('restart'),
     cancel: (execution) => send('cancel', { execution })
   })
 
   // Toolbar -----------------------------------------------------------------------------
-  const act = (action: NotebookAction) => () => {
-    stopFollowing()
-    view.perform(action)
-    view.focusActive()
-  }
   const tool = (content: Node | string, name: string, action: NotebookAction) =>
     button(content, name, act(action), { class: 'tool', shortcut: shortcutFor(action) })
   typeSelect.addEventListener('change', () => {
@@ -181,8 +199,11 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     interrupt: 'interrupt the kernel',
     restart: 'restart the kernel',
     cancel: 'cancel that run',
-    'input-reply': 'send your input'
+    'input-reply': 'send your input',
+    'run-above': 'run the cells above',
+    'run-below': 'run the cells below'
   }
+  request = (command, args = {}) => connection.command(command, args)
   send = (command, args = {}) => {
     void connection.command(command, args).then((reply) => {
       if (!reply.ok) toast(`Could not ${LABELS[command] ?? command}: ${reply.error ?? 'refused'}.`)
@@ -191,10 +212,15 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
   connection.onEvent((event) => {
     if (isInputRequest(event)) view.askInput(event)
   })
+  let wasConnected = false
   connection.subscribe((state) => {
     status.show(state)
     banner.showConnection(state, readOnly)
-    if (state.kind === 'connected') view.element.classList.remove('loading')
+    if (state.kind === 'connected') {
+      view.element.classList.remove('loading')
+      if (!wasConnected) void kernel.loadKernels()
+    }
+    wasConnected = state.kind === 'connected'
     if (isTerminal(state)) view.element.classList.add('stopped')
   })
 
