@@ -161,3 +161,40 @@ async def test_input_prompts_the_person_who_ran_the_cell(
     assert ada.errors == [] and bob.errors == []
     await ada.close()
     await bob.close()
+
+
+async def test_the_owner_picks_the_kernel_and_run_below_runs_every_cell_below(
+    browser: Browser, server: ServerProcess
+) -> None:
+    name = "kernel-picker-and-run-below.ipynb"
+    write_notebook(
+        server.root / name,
+        ["a = 40\nprint('first', a)", "print('second', a + 1)", "print('third', a + 2)"],
+    )
+    ada = await NotebookTab.open(browser, server, name)
+    bob = await NotebookTab.open(
+        browser, server, name, token=invite(server, "editor"), join_as="Bob"
+    )
+    # The owner gets a picker listing the installed kernels; an editor only the name.
+    picker = ada.page.get_by_role("combobox", name="Kernel")
+    await expect(picker).to_be_visible()
+    await expect(picker.locator("option[value='python3']")).to_have_count(1)
+    await expect(picker).to_have_value("python3")
+    await expect(bob.page.get_by_role("combobox", name="Kernel")).to_have_count(0)
+    await expect(bob.page.locator(".kernel-panel .kernel-name")).not_to_be_empty()
+
+    # Bob selects the first code cell and runs it and everything below.
+    await bob.cell(1).click()
+    await bob.page.get_by_role("button", name="Run the selected cell and all cells below").click()
+    for tab in (ada, bob):
+        await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text(
+            "first 40", timeout=KERNEL_START
+        )
+        await expect(tab.cell(2).locator(".cell-outputs")).to_contain_text("second 41")
+        await expect(tab.cell(3).locator(".cell-outputs")).to_contain_text("third 42")
+        await expect(tab.cell(3).locator(".run-badge")).to_contain_text("run by Bob")
+    # Once the kernel has started, the editor sees its name in the panel.
+    await expect(bob.page.locator(".kernel-panel .kernel-name")).not_to_have_text("No kernel yet")
+    assert ada.errors == [] and bob.errors == []
+    await ada.close()
+    await bob.close()
