@@ -121,12 +121,13 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--peers", type=int, default=10)
     parser.add_argument("--lines", type=int, default=20000)
+    parser.add_argument("--store", help="pairbook --store (default: SQLite in a temp dir)")
     args = parser.parse_args()
     bare = await bare_round_trips(args.runs)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "nb"
         write_notebook(root / "bench.ipynb")
-        with ServerProcess(root, store=str(Path(tmp) / "store.sqlite")) as server:
+        with ServerProcess(root, store=args.store or str(Path(tmp) / "store.sqlite")) as server:
             url = server.ws_url("bench.ipynb")
             async with contextlib.AsyncExitStack() as stack:
                 peers = [await stack.enter_async_context(YClient(url)) for _ in range(args.peers)]
