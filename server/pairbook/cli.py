@@ -123,6 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds one send may block before the peer is dropped as too slow",
     )
     serve.add_argument(
+        "--keep-kernels",
+        action="store_true",
+        help="keep a room (and its kernel) loaded after everyone left; default: the kernel "
+        "shuts down when the empty room unloads after --room-grace",
+    )
+    serve.add_argument(
+        "--output-limit",
+        type=int,
+        default=1_000_000,
+        help="bytes of output one run may keep in its cell before it is truncated",
+    )
+    serve.add_argument(
         "--max-rate",
         type=float,
         default=400.0,
@@ -195,6 +207,8 @@ def serve(args: argparse.Namespace) -> int:
         room_grace=args.room_grace,
         send_queue_frames=args.send_queue,
         send_timeout=args.send_timeout,
+        keep_kernels=args.keep_kernels,
+        output_limit=args.output_limit,
         max_messages_per_second=args.max_rate,
         message_burst=int(max(50, args.max_rate * 5)),
         max_frame_bytes=args.max_frame,

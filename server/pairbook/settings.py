@@ -37,6 +37,8 @@ class Settings:
     send_queue_frames: int = 4096
     send_timeout: float = 10.0
     sync_timeout: float = 15.0
+    keep_kernels: bool = False
+    output_limit: int = 1_000_000
     log_format: Literal["text", "json"] = "text"
     log_level: str = "info"
     extra: dict[str, Any] = field(default_factory=dict)

@@ -242,3 +242,23 @@ async def test_the_kernel_maps_stay_server_only_across_a_restart(
             assert code == 4403
             assert "server only" in reason
             assert ana.map("kernel")["status"] != "hacked"
+
+
+async def test_the_kernel_shuts_down_when_the_empty_room_unloads(
+    workdir: Path, store_path: str
+) -> None:
+    with ServerProcess(workdir, store=store_path, args=("--room-grace", "0.2")) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            await ana.set_source(1, "import os\nprint(os.getpid())")
+            await ana.command("run", cells=["code-0"])
+            await wait_for_run(ana, "code-0")
+            await ana.wait_until(lambda: bool(outputs(ana, 1)))
+            pid = int(outputs(ana, 1)[0]["text"])
+        async with asyncio.timeout(20):
+            while True:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                await asyncio.sleep(0.1)  # another process's kernel going away
+        assert server.get("/api/health")[1] == {"status": "ok", "rooms": 0}

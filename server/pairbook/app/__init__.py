@@ -42,6 +42,8 @@ def create_app(settings: Settings) -> Starlette:
             grace=settings.room_grace,
             snapshot_every=settings.snapshot_every,
             sync_timeout=settings.sync_timeout,
+            keep_kernels=settings.keep_kernels,
+            output_limit=settings.output_limit,
         )
         tokens = TokenBook(settings.owner_token, settings.state_dir / "tokens.json")
         async with store, Rooms(settings.root, store, policy) as rooms:

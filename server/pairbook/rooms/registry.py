@@ -37,6 +37,7 @@ class RoomPolicy:
     sync_timeout: float = 15.0
     tick: float = 0.25
     output_limit: int = 1_000_000
+    keep_kernels: bool = False  # True: a room with a live kernel stays loaded when empty
 
 
 @dataclass(slots=True)
@@ -141,7 +142,11 @@ class Rooms:
                 empty_since = None
             elif empty_since is None:
                 empty_since = now
-            elif now - empty_since >= policy.grace and not room.inflight:
+            elif (
+                now - empty_since >= policy.grace
+                and not room.inflight
+                and not (policy.keep_kernels and entry.runner.session.started)
+            ):
                 await self._unload(entry)
                 return
 
