@@ -61,9 +61,13 @@ async def test_a_run_by_one_shows_its_output_and_attribution_to_the_other(
     await expect(ada.cell(2).locator(".cell-outputs")).to_contain_text("2")
     await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by Bob")
     await expect(ada.cell(2).locator(".run-badge")).to_contain_text("[2]")
-    bob_color = await bob.page.evaluate("() => window.pairbook.awareness.getLocalState().user.color")
-    dot_color = await ada.cell(2).locator(".run-badge .run-dot").evaluate(
-        "dot => getComputedStyle(dot).getPropertyValue('--person').trim()"
+    bob_color = await bob.page.evaluate(
+        "() => window.pairbook.awareness.getLocalState().user.color"
+    )
+    dot_color = (
+        await ada.cell(2)
+        .locator(".run-badge .run-dot")
+        .evaluate("dot => getComputedStyle(dot).getPropertyValue('--person').trim()")
     )
     assert dot_color.lower() == bob_color.lower()
 
@@ -111,9 +115,7 @@ async def test_the_queue_and_interrupting_a_sleeping_loop_from_the_toolbar(
     )
     await ada.cell(1).hover()
     await ada.cell(1).get_by_role("button", name="Run cell").click()
-    await expect(bob.cell(1).locator(".run-badge")).to_contain_text(
-        "running", timeout=KERNEL_START
-    )
+    await expect(bob.cell(1).locator(".run-badge")).to_contain_text("running", timeout=KERNEL_START)
     await expect(bob.page.locator(".kernel-current")).to_contain_text("Cell 2 running for")
     # Interrupt once the loop is really running (a SIGINT that lands before the kernel
     # starts the code can be lost: see the report).
@@ -132,7 +134,8 @@ async def test_the_queue_and_interrupting_a_sleeping_loop_from_the_toolbar(
         await expect(tab.cell(1).locator(".run-badge")).to_contain_text("interrupted")
         await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text("KeyboardInterrupt")
         await expect(tab.page.locator(".kernel-event")).to_contain_text("interrupted by Bob")
-    assert ada.errors == [] and bob.errors == []
+    assert ada.errors == []
+    assert bob.errors == []
     await ada.close()
     await bob.close()
 
@@ -158,7 +161,8 @@ async def test_input_prompts_the_person_who_ran_the_cell(
         await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text("got pairing")
         await expect(tab.cell(1).locator(".run-badge")).to_contain_text("run by Bob")
     await expect(bob.cell(1).locator(".cell-input-request")).to_have_count(0)
-    assert ada.errors == [] and bob.errors == []
+    assert ada.errors == []
+    assert bob.errors == []
     await ada.close()
     await bob.close()
 
@@ -204,6 +208,7 @@ async def test_the_owner_picks_the_kernel_and_run_below_runs_every_cell_below(
     await expect(dialog).to_be_visible()
     await dialog.get_by_role("button", name="Keep the kernel running").click()
     await expect(dialog).to_have_count(0)
-    assert ada.errors == [] and bob.errors == []
+    assert ada.errors == []
+    assert bob.errors == []
     await ada.close()
     await bob.close()
