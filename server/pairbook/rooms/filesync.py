@@ -60,10 +60,6 @@ class FileSync:
     def room_bytes(self) -> bytes:
         return serialize_notebook(ydoc_to_notebook(self.room.doc))
 
-    @property
-    def dirty(self) -> bool:
-        return sha_of(self.room_bytes()) != self.saved_sha
-
     async def save(self) -> bool:
         """Write the room to its file if it changed; return whether the file was written."""
         async with self._lock:
@@ -114,11 +110,12 @@ class FileSync:
         disk_sha = sha_of(serialize_notebook(content.nb))
         if disk_sha == self.saved_sha:
             return
-        if disk_sha == sha_of(self.room_bytes()):
+        room_sha = sha_of(self.room_bytes())  # serialising the room is O(notebook): once
+        if disk_sha == room_sha:
             self.saved_sha = disk_sha
             await self.room.store.set_meta(self.room.id, FILE_SHA, disk_sha)
             return
-        if self.dirty:
+        if room_sha != self.saved_sha:  # the room has unsaved edits
             self._raise_conflict(
                 f"{self.file.path.name} was changed on disk while the room had unsaved edits; "
                 "neither was overwritten. Resolve it by keeping the room's version or the "
