@@ -15,10 +15,12 @@ from pairbook.errors import RoomError
 from pairbook.notebook import resolve_notebook_path
 from pairbook.notebook.outputs import kernel_name_of
 from pairbook.rooms.closecodes import CloseCode
+from pairbook.rooms.commands import CommandRouter
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.loader import load_room
 from pairbook.rooms.room import PROTECTED_META, Room
+from pairbook.rooms.runner import COMMANDS as RUNNER_COMMANDS
 from pairbook.rooms.runner import Runner
 from pairbook.store.port import Store
 from pairbook.types import RoomId
@@ -45,6 +47,7 @@ class OpenRoom:
     room: Room
     filesync: FileSync
     runner: Runner
+    commands: CommandRouter
     snapshot_seq: int
     task: asyncio.Task[None] | None = None
     runner_task: asyncio.Task[None] | None = None
@@ -104,8 +107,10 @@ class Rooms:
             runner = Runner(
                 room, path.parent, kernel_name_of(room.doc), output_limit=self.policy.output_limit
             )
-            room.command_handler = runner.command
-            entry = OpenRoom(room, filesync, runner, snapshot_seq=room.last_seq)
+            commands = CommandRouter()
+            commands.add(RUNNER_COMMANDS, runner.command)
+            room.command_handler = commands
+            entry = OpenRoom(room, filesync, runner, commands, snapshot_seq=room.last_seq)
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._run(entry), name=f"room {room_id}")
             entry.runner_task = self._group.create_task(runner.run(), name=f"kernel {room_id}")

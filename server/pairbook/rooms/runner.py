@@ -36,6 +36,11 @@ log = logging.getLogger("pairbook.runner")
 
 FLUSH_SECONDS = 0.02
 
+COMMANDS = (
+    "kernels", "run", "run-all", "run-above", "run-below", "cancel", "interrupt", "restart",
+    "shutdown", "input-reply", "set-kernel",
+)  # fmt: skip
+
 
 class Runner:
     """Everyone in a room shares one kernel. Runs are queued in request order, attributed
