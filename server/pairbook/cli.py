@@ -135,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="bytes of output one run may keep in its cell before it is truncated",
     )
     serve.add_argument(
+        "--no-kernel-state",
+        dest="kernel_state",
+        action="store_false",
+        help="do not probe the kernel's namespace after runs (no variables view, no stale or "
+        "hidden-state warnings)",
+    )
+    serve.add_argument(
         "--max-rate",
         type=float,
         default=400.0,
@@ -209,6 +216,7 @@ def serve(args: argparse.Namespace) -> int:
         send_timeout=args.send_timeout,
         keep_kernels=args.keep_kernels,
         output_limit=args.output_limit,
+        kernel_state=args.kernel_state,
         max_messages_per_second=args.max_rate,
         message_burst=int(max(50, args.max_rate * 5)),
         max_frame_bytes=args.max_frame,

@@ -39,6 +39,7 @@ class Settings:
     sync_timeout: float = 15.0
     keep_kernels: bool = False
     output_limit: int = 1_000_000
+    kernel_state: bool = True
     log_format: Literal["text", "json"] = "text"
     log_level: str = "info"
     extra: dict[str, Any] = field(default_factory=dict)

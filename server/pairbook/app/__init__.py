@@ -44,6 +44,7 @@ def create_app(settings: Settings) -> Starlette:
             sync_timeout=settings.sync_timeout,
             keep_kernels=settings.keep_kernels,
             output_limit=settings.output_limit,
+            kernel_state=settings.kernel_state,
         )
         tokens = TokenBook(settings.owner_token, settings.state_dir / "tokens.json")
         async with store, Rooms(settings.root, store, policy) as rooms:
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/notebooks", http.list_route, methods=["GET"]),
         Route("/api/notebooks", http.create_route, methods=["POST"]),
         Route("/api/notebooks/{path:path}/resolve", http.resolve_route, methods=["POST"]),
+        Route("/api/requirements/{path:path}", http.requirements_route),
         Route("/api/me", http.me_route),
         Route("/api/invites", http.invite_route, methods=["POST"]),
         Route("/api/join", http.join_route, methods=["POST"]),

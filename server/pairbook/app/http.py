@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -23,6 +24,7 @@ from pairbook.notebook import (
     read_notebook,
     resolve_notebook_path,
 )
+from pairbook.state.packages import requirements_text
 from pairbook.types import RoomId
 
 
@@ -155,6 +157,26 @@ async def resolve_route(request: Request) -> Response:
     except PairbookError as exc:
         return error_response(exc)
     return JSONResponse({"resolved": keep})
+
+
+async def requirements_route(request: Request) -> Response:
+    """The kernel's imported packages as requirements.txt (fresh when the kernel is idle)."""
+    try:
+        grant_of(request)
+        relpath = request.path_params["path"]
+        entry = await context_of(request).rooms.open(RoomId(relpath))
+        packages = await entry.runner.refresh_packages()
+    except (ValueError, PairbookError) as exc:
+        if isinstance(exc, PairbookError):
+            return error_response(exc)
+        return JSONResponse({"error": str(exc)}, status_code=409)
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(relpath).with_suffix("").name)
+    filename = f"{stem}-requirements.txt"
+    return Response(
+        requirements_text(packages, relpath),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 async def drain_route(request: Request) -> Response:

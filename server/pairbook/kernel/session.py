@@ -7,7 +7,7 @@ import contextlib
 import logging
 import queue
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,6 +43,8 @@ class ExecutionOutcome:
     status: Literal["ok", "error", "aborted", "dead"]
     execution_count: int | None
     ename: str | None = None
+    # Evaluated after the code, in the same request, only when the code succeeded.
+    user_expressions: dict[str, Any] = field(default_factory=dict)
 
 
 class KernelSession:
@@ -110,13 +112,19 @@ class KernelSession:
         return self._manager is not None and bool(await self._manager.is_alive())
 
     async def execute(
-        self, code: str, on_output: OutputCallback, on_input: InputCallback
+        self,
+        code: str,
+        on_output: OutputCallback,
+        on_input: InputCallback,
+        user_expressions: dict[str, str] | None = None,
     ) -> ExecutionOutcome:
         """Run code; call `on_output(msg_type, content)` for every output as it arrives."""
         if not self.started:
             await self.start()
         client = self._client
-        msg_id = client.execute(code, allow_stdin=True, stop_on_error=False)
+        msg_id = client.execute(
+            code, allow_stdin=True, stop_on_error=False, user_expressions=user_expressions or {}
+        )
         self._interrupted = False
         self._set_status("busy")
         execution_count: int | None = None
@@ -172,7 +180,21 @@ class KernelSession:
             "ok" if status == "ok" else ("aborted" if status == "aborted" else "error"),
             count,
             ename,
+            dict(content.get("user_expressions") or {}),
         )
+
+    async def evaluate(self, expressions: dict[str, str]) -> dict[str, Any]:
+        """Evaluate expressions silently: no history, no execution count, no outputs in any
+        cell. Only between runs (the caller serialises it with `execute`)."""
+        if not self.started:
+            raise KernelError("the kernel is not running")
+        msg_id = self._client.execute(
+            "", silent=True, store_history=False, user_expressions=expressions, allow_stdin=False
+        )
+        reply = await self._reply(msg_id)
+        if reply is None:
+            raise KernelError("the kernel did not answer")
+        return dict(reply.get("content", {}).get("user_expressions") or {})
 
     async def _reply(self, msg_id: str) -> dict[str, Any] | None:
         for _ in range(50):

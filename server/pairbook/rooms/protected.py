@@ -52,19 +52,28 @@ class ProtectedRanges:
     def overlapping(
         self, spans: dict[int, tuple[tuple[int, int], ...]]
     ) -> dict[int, tuple[tuple[int, int], ...]]:
-        """The (clock, length) spans, of a delete set, that touch protected IDs."""
+        """The parts, as (clock, length) spans, of a delete set that are protected IDs.
+
+        Clipped to the protected ranges: a delete set merges neighbouring deletions into
+        one span, so a peer's deletion of a cell can share a span with deletions the server
+        made in its own maps."""
         touched: dict[int, tuple[tuple[int, int], ...]] = {}
         for client, wanted in spans.items():
             ranges = self._spans.get(client)
             if not ranges:
                 continue
-            hits = tuple(
-                (clock, length)
-                for clock, length in wanted
-                if any(lo < clock + length and clock < hi for lo, hi in ranges)
-            )
+            hits = []
+            for clock, length in wanted:
+                end = clock + length
+                index = max(bisect_right(ranges, (clock, EVERY_CLOCK)) - 1, 0)
+                for lo, hi in ranges[index:]:
+                    if lo >= end:
+                        break
+                    start, stop = max(lo, clock), min(hi, end)
+                    if start < stop:
+                        hits.append((start, stop - start))
             if hits:
-                touched[client] = hits
+                touched[client] = tuple(hits)
         return touched
 
     def to_json(self) -> str:

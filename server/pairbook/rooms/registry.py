@@ -39,6 +39,7 @@ class RoomPolicy:
     sync_timeout: float = 15.0
     tick: float = 0.25
     output_limit: int = 1_000_000
+    kernel_state: bool = True  # probe the namespace after runs and share the view
     keep_kernels: bool = False  # True: a room with a live kernel stays loaded when empty
 
 
@@ -105,7 +106,11 @@ class Rooms:
                 room_id, path, self.store, self.counters, sync_timeout=self.policy.sync_timeout
             )
             runner = Runner(
-                room, path.parent, kernel_name_of(room.doc), output_limit=self.policy.output_limit
+                room,
+                path.parent,
+                kernel_name_of(room.doc),
+                output_limit=self.policy.output_limit,
+                kernel_state=self.policy.kernel_state,
             )
             commands = CommandRouter()
             commands.add(RUNNER_COMMANDS, runner.command)

@@ -92,6 +92,8 @@ class Room:
         self._version = 0  # bumped on every change to the document
         self._commits: set[asyncio.Task[int]] = set()
         self._deletions: tuple[int, dict[int, tuple[tuple[int, int], ...]]] | None = None
+        # Whose change the document is applying right now, for its observers.
+        self.author: UserId | None = None
 
     def __repr__(self) -> str:
         return f"Room({self.id!r}, peers={len(self.peers)})"
@@ -199,7 +201,11 @@ class Room:
             raise
         finally:
             self.inflight -= 1
-        self.doc.apply_update(update)
+        self.author = peer.user.id
+        try:
+            self.doc.apply_update(update)
+        finally:
+            self.author = None
         self._advance(summary)
         self.last_seq = max(self.last_seq, seq)
         self._broadcast(frame if frame is not None else encode_sync_update(update), peer)
@@ -295,7 +301,11 @@ class Room:
         client = self.doc.client_id
         start = self._state_vector.get(client, 0)
         before = self.doc.get_state()
-        edit(self.doc)
+        self.author = author
+        try:
+            edit(self.doc)
+        finally:
+            self.author = None
         update = self.doc.get_update(before)
         if update == EMPTY_UPDATE:
             return None

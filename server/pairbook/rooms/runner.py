@@ -15,8 +15,9 @@ from pycrdt import Map
 from pairbook.auth import Role
 from pairbook.errors import KernelError
 from pairbook.kernel import Execution, ExecutionQueue, ExecutionStatus, KernelSession, kernel_specs
+from pairbook.kernel.probe import packages_expressions, probe_answer, probe_expressions
 from pairbook.kernel.queue import source_hash
-from pairbook.kernel.session import KernelStatus
+from pairbook.kernel.session import ExecutionOutcome, KernelStatus
 from pairbook.notebook.outputs import (
     append_output,
     cell_ids,
@@ -28,17 +29,20 @@ from pairbook.notebook.outputs import (
     replace_output,
     truncation_note,
 )
+from pairbook.rooms.kernelstate import StateView, Write
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.room import Room
+from pairbook.state.model import Run
 from pairbook.types import SERVER_USER
 
 log = logging.getLogger("pairbook.runner")
 
 FLUSH_SECONDS = 0.02
+PROBE_SECONDS = 10.0  # a namespace probe that takes longer is abandoned
 
 COMMANDS = (
     "kernels", "run", "run-all", "run-above", "run-below", "cancel", "interrupt", "restart",
-    "shutdown", "input-reply", "set-kernel",
+    "shutdown", "input-reply", "set-kernel", "refresh-state", "packages",
 )  # fmt: skip
 
 
@@ -53,6 +57,7 @@ class Runner:
         kernel_name: str,
         *,
         output_limit: int = 1_000_000,
+        kernel_state: bool = True,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.room = room
@@ -70,6 +75,12 @@ class Runner:
         self._status_changed = asyncio.Event()
         self._specs = kernel_specs()
         self._last_event: dict[str, Any] | None = None
+        # The kernel-state view (None: turned off). Probes and runs never overlap: both
+        # hold this lock while they talk to the kernel.
+        self.state = StateView(room, clock) if kernel_state else None
+        self._kernel_lock = asyncio.Lock()
+        self._modules_seen = 0
+        self._probe: asyncio.Future[dict[str, Any]] | None = None
 
     # -- commands ------------------------------------------------------------------------
 
@@ -108,9 +119,15 @@ class Runner:
         if name == "shutdown":
             dropped = self.queue.clear()
             await self._publish()
+            self._abandon_probe()
             await self.session.shutdown()
+            await self._reset_state()
             await self._note_event("shutdown", peer)
             return {"cancelled": [e.id for e in dropped]}
+        if name == "refresh-state":
+            return await self._refresh_state()
+        if name == "packages":
+            return {"packages": await self.refresh_packages()}
         if name == "input-reply":
             future = self._inputs.get(str(body.get("execution")))
             if future is None or future.done():
@@ -124,8 +141,10 @@ class Runner:
             self._specs = kernel_specs()
             if kernel not in self._specs:
                 raise ValueError(f"no kernel named {kernel!r}; installed: {sorted(self._specs)}")
+            self._abandon_probe()
             await self.session.shutdown()
             self.session = KernelSession(kernel, self._cwd, self._on_status)
+            await self._reset_state()
             await self._note_event("set-kernel", peer)
             await self._write_kernel()
             return {"kernel": kernel}
@@ -163,7 +182,9 @@ class Runner:
         await self._note_event("restart", peer)
         if self.current is not None:
             await self.session.interrupt()
+        self._abandon_probe()
         await self.session.restart()
+        await self._reset_state()
         return {"restarted": True, "cancelled": [e.id for e in dropped]}
 
     # -- the worker ----------------------------------------------------------------------
@@ -174,6 +195,10 @@ class Runner:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._run_queue())
             group.create_task(self._keep_status())
+            if self.state is not None:
+                # A new kernel has an empty namespace: clear what an earlier one left.
+                await self._reset_state()
+                group.create_task(self.state.keep_current())
 
     async def _keep_status(self) -> None:
         while True:
@@ -190,9 +215,14 @@ class Runner:
             self._wakeup.clear()
             while (execution := self.queue.pop()) is not None:
                 try:
-                    await self._execute(execution)
+                    async with self._kernel_lock:
+                        await self._execute(execution)
                 except Exception:
                     log.exception("run failed", extra={"room": self.room.id, "run": execution.id})
+            if self.state is not None and self.state.model.modules != self._modules_seen:
+                # New imports: look up their distributions once the queue is empty.
+                with contextlib.suppress(KernelError):
+                    await self.refresh_packages()
 
     async def _execute(self, execution: Execution) -> None:
         doc = self.room.doc
@@ -205,6 +235,7 @@ class Runner:
             await self._publish(execution)
             return
         self.current = execution
+        since = self.state.model.generation if self.state is not None else None
         execution.status = ExecutionStatus.RUNNING
         execution.started_at = self._clock()
         execution.source_hash = source_hash(source)
@@ -217,6 +248,7 @@ class Runner:
                 source,
                 lambda kind, content: self._collect(kind, content),
                 lambda prompt, password: self._ask(execution, prompt, password),
+                None if since is None else probe_expressions(since),
             )
             failure = None
         except KernelError as exc:
@@ -240,10 +272,99 @@ class Runner:
                 outcome.status,
                 ExecutionStatus.INTERRUPTED if interrupted else ExecutionStatus.ERROR,
             )
+        view = await self._view_after(execution, source, outcome)
         self.current = None
         await self.room.apply_server_edit(lambda _doc: self._finish_cell(execution), SERVER_USER)
         dropped = self.queue.clear() if execution.status is ExecutionStatus.DEAD else []
-        await self._publish(execution, *dropped)
+        await self._publish(execution, *dropped, also=view)
+
+    async def _view_after(
+        self, execution: Execution, source: str, outcome: ExecutionOutcome | None
+    ) -> Write | None:
+        """The kernel-state view after a run: its probe answer came with the run's reply;
+        a run that failed gets a silent probe of its own."""
+        if self.state is None:
+            return None
+        if execution.status is ExecutionStatus.DEAD:
+            return self.state.reset()
+        answer = None
+        try:
+            if outcome is not None and outcome.user_expressions:
+                answer = probe_answer(outcome.user_expressions)
+            elif self.session.started:
+                answer = probe_answer(
+                    await self._evaluate(probe_expressions(self.state.model.generation))
+                )
+        except KernelError as exc:
+            log.warning("namespace probe failed", extra={"room": self.room.id, "error": str(exc)})
+        run = Run(
+            execution.id,
+            execution.cell_id,
+            execution.execution_count,
+            dict(execution.user),
+            execution.finished_at or self._clock(),
+            source,
+            execution.source_hash or source_hash(source),
+        )
+        return self.state.after_run(run, answer)
+
+    async def _refresh_state(self) -> dict[str, Any]:
+        """Probe the namespace now (between runs); a busy kernel refreshes after its run."""
+        if self.state is None:
+            raise ValueError("the kernel-state view is turned off on this server")
+        if not self.session.started:
+            return {"refreshed": False, "reason": "the kernel is not running"}
+        if self._kernel_lock.locked():
+            return {"refreshed": False, "reason": "a run is in progress; the view refreshes "
+                    "when it ends"}  # fmt: skip
+        async with self._kernel_lock:
+            expressions = probe_expressions(self.state.model.generation)
+            answer = probe_answer(await self._evaluate(expressions))
+        await self.room.apply_server_edit(
+            self.state.after_refresh(answer), SERVER_USER, protected=True
+        )
+        return {"refreshed": True, "count": len(self.state.model.names)}
+
+    async def refresh_packages(self) -> list[dict[str, Any]]:
+        """The distributions behind the modules the kernel imported (the last known list
+        when the kernel is busy or stopped)."""
+        if self.state is None:
+            raise ValueError("the kernel-state view is turned off on this server")
+        if not self.session.started or self._kernel_lock.locked():
+            known = self.room.doc.get("kernel", type=Map).get("packages")
+            return list(known) if isinstance(known, list) else []
+        async with self._kernel_lock:
+            packages = probe_answer(await self._evaluate(packages_expressions()))
+        self._modules_seen = self.state.model.modules
+        await self.room.apply_server_edit(
+            self.state.set_packages(packages), SERVER_USER, protected=True
+        )
+        return list(packages)
+
+    async def _evaluate(self, expressions: dict[str, str]) -> dict[str, Any]:
+        """A silent probe that a restart, shutdown or kernel change can abandon."""
+        probe = asyncio.ensure_future(
+            asyncio.wait_for(self.session.evaluate(expressions), PROBE_SECONDS)
+        )
+        self._probe = probe
+        try:
+            return await probe
+        except (asyncio.CancelledError, TimeoutError) as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # we are being cancelled ourselves
+            raise KernelError("the namespace probe was abandoned") from exc
+        finally:
+            self._probe = None
+
+    def _abandon_probe(self) -> None:
+        if self._probe is not None:
+            self._probe.cancel()
+
+    async def _reset_state(self) -> None:
+        if self.state is not None:
+            self._modules_seen = 0
+            await self.room.apply_server_edit(self.state.reset(), SERVER_USER, protected=True)
 
     def _start_cell(self, execution: Execution) -> None:
         ycell = find_ycell(self.room.doc, execution.cell_id)
@@ -370,13 +491,16 @@ class Runner:
 
         await self.room.apply_server_edit(write, SERVER_USER, protected=True)
 
-    async def _publish(self, *executions: Execution) -> None:
-        """Write the queue, the current run and these runs' records in one edit."""
-        commit = self._publish_soon(*executions)
+    async def _publish(self, *executions: Execution, also: Write | None = None) -> None:
+        """Write the queue, the current run and these runs' records in one edit (with
+        `also`, another write to pairbook's maps, such as the kernel-state view)."""
+        commit = self._publish_soon(*executions, also=also)
         if commit is not None:
             await commit
 
-    def _publish_soon(self, *executions: Execution) -> asyncio.Task[int] | None:
+    def _publish_soon(
+        self, *executions: Execution, also: Write | None = None
+    ) -> asyncio.Task[int] | None:
         waiting = [e.to_json() for e in self.queue]
         current = self.current.to_json() if self.current else None
         records = {e.id: {**e.to_json(), **e.extra} for e in executions}
@@ -391,10 +515,14 @@ class Runner:
                 yexecutions = doc.get("executions", type=Map)
                 for execution_id, record in records.items():
                     yexecutions[execution_id] = record
+            if also is not None:
+                also(doc)
 
         return self.room.start_server_edit(write, SERVER_USER, protected=True)
 
     async def close(self) -> None:
+        if self.state is not None:
+            self.state.close()
         self.queue.clear()
         await self.session.shutdown()
 

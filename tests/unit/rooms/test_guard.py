@@ -130,7 +130,11 @@ def test_protected_ranges_merge_and_answer_membership() -> None:
     assert not ranges.contains((3, 8))
     assert ranges.contains((3, 21))
     assert not ranges.contains((4, 0))
-    assert ranges.overlapping({3: ((7, 4), (9, 2)), 4: ((0, 1),)}) == {3: ((7, 4),)}
+    # Only the protected parts of a delete span count: a span also covering someone's
+    # deleted cell next to the server's own deletions must not be blamed for them.
+    assert ranges.overlapping({3: ((7, 4), (9, 2)), 4: ((0, 1),)}) == {3: ((7, 1),)}
+    assert ranges.overlapping({3: ((5, 20),)}) == {3: ((5, 3), (20, 2))}
+    assert ranges.overlapping({3: ((8, 12),)}) == {}
     again = ProtectedRanges.from_json(ranges.to_json(), extra=[9])
     assert again.contains((3, 4))
     assert again.contains((9, 10**9))

@@ -1,0 +1,58 @@
+"""The namespace probe as the server sees it: the expression that runs it, and its answer."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+from typing import Any
+
+from pairbook.errors import KernelError
+
+PROBE_SOURCE = Path(__file__).with_name("namespace_probe.py").read_text(encoding="utf-8")
+PROBE_KEY = "pairbook"
+
+# Installs the probe as a module outside the user's namespace, once per kernel process.
+_BOOT = (
+    "import sys, types\n"
+    "m = types.ModuleType('_pairbook_probe')\n"
+    "exec(compile(SOURCE, '<pairbook namespace probe>', 'exec'), m.__dict__)\n"
+    "sys.modules['_pairbook_probe'] = m\n"
+)
+
+
+def _module_call(call: str) -> str:
+    """An expression that installs the probe module if the kernel lacks it, then calls it;
+    it binds no name in the user's namespace."""
+    return (
+        "(__import__('sys').modules.get('_pairbook_probe') or "
+        f"__import__('builtins').exec({_BOOT!r}, {{'SOURCE': {PROBE_SOURCE!r}}}) or "
+        f"__import__('sys').modules['_pairbook_probe']).{call}"
+    )
+
+
+def probe_expressions(since: int) -> dict[str, str]:
+    """user_expressions for a probe of what changed since probe number `since`."""
+    return {PROBE_KEY: _module_call(f"probe({int(since)})")}
+
+
+def packages_expressions() -> dict[str, str]:
+    return {PROBE_KEY: _module_call("packages()")}
+
+
+def probe_answer(user_expressions: dict[str, Any]) -> Any:
+    """The probe's JSON value from a reply's user_expressions; KernelError if it failed."""
+    answer = user_expressions.get(PROBE_KEY)
+    if not isinstance(answer, dict):
+        raise KernelError("the kernel did not evaluate the namespace probe")
+    if answer.get("status") != "ok":
+        raise KernelError(
+            f"the namespace probe failed: {answer.get('ename')}: {answer.get('evalue')}"
+        )
+    text = answer.get("data", {}).get("text/plain")
+    if not isinstance(text, str):
+        raise KernelError("the namespace probe answered without text")
+    try:
+        return json.loads(ast.literal_eval(text))
+    except (ValueError, SyntaxError) as exc:
+        raise KernelError(f"the namespace probe's answer is not JSON: {exc}") from exc

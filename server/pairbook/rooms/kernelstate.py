@@ -1,0 +1,189 @@
+"""StateView: the room's shared view of its kernel's state, kept in the `kernel` map.
+
+It watches who edits and deletes cells, folds the namespace probe's answers into the
+KernelState model after every run, and writes three keys of the `kernel` map:
+`variables` (a map: name -> type, summary, sizes, fingerprint, created/changed provenance),
+`analysis` (per-cell dataflow, warnings, hidden state) and `packages`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pycrdt import Array, Map
+
+from pairbook.kernel.queue import source_hash
+from pairbook.notebook.outputs import code_cell_source
+from pairbook.rooms.room import Room
+from pairbook.state.model import Cell, KernelState, Run
+from pairbook.types import DISK_USER, SERVER_MAPS, SERVER_USER
+
+log = logging.getLogger("pairbook.kernelstate")
+
+ANALYSE_DELAY = 0.3  # after the last edit, before warnings are recomputed
+Write = Callable[[Any], None]
+
+
+class StateView:
+    """One room's kernel-state view. Feed it runs and probe answers (from the Runner);
+    it keeps the analysis current as people edit."""
+
+    def __init__(self, room: Room, clock: Callable[[], float] = time.time) -> None:
+        self.room = room
+        self.model = KernelState()
+        self.editors: dict[str, dict[str, Any]] = {}  # cell id -> who last edited its source
+        self.deleters: dict[str, dict[str, Any]] = {}  # deleted cell id -> who deleted it
+        self.packages: list[dict[str, Any]] | None = None
+        self._clock = clock
+        self._cells: Array[Any] = room.doc.get("cells", type=Array)
+        self._ids = self._cell_ids()
+        self._edited = asyncio.Event()
+        self._written: dict[str, Any] | None = None
+        self._subscription = self._cells.observe_deep(self._on_cells)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._cells.unobserve(self._subscription)
+
+    # -- who changed which cell ----------------------------------------------------------
+
+    def _cell_ids(self) -> list[str]:
+        # Not doc.get(): inside an observer the transaction is read-only.
+        return [str(ycell.get("id")) for ycell in self._cells if isinstance(ycell, Map)]
+
+    def _on_cells(self, events: list[Any]) -> None:
+        """Runs inside every transaction that touches the cells: cheap bookkeeping only,
+        and it must never raise (an observer's error would fail the update)."""
+        try:
+            self._note_changes(events)
+        except Exception:
+            log.exception("kernel-state bookkeeping failed", extra={"room": self.room.id})
+        self._edited.set()
+
+    def _note_changes(self, events: list[Any]) -> None:
+        person: dict[str, Any] | None = None
+        for event in events:
+            path = event.path
+            if not path:  # cells inserted, moved or deleted
+                ids = self._cell_ids()
+                gone = set(self._ids) - set(ids)
+                if gone:
+                    person = person or self._person(self.room.author)
+                    for cell_id in gone:
+                        self.deleters[cell_id] = person
+                self._ids = ids
+            elif len(path) >= 2 and path[1] == "source":
+                ycell = self._cells[path[0]]
+                person = person or self._person(self.room.author)
+                self.editors[str(ycell.get("id"))] = person
+
+    def _person(self, user_id: str | None) -> dict[str, Any]:
+        if user_id is None or user_id in (SERVER_USER, SERVER_MAPS):
+            return {"id": SERVER_USER, "name": "pairbook"}
+        if user_id == DISK_USER:
+            return {"id": DISK_USER, "name": "the file on disk"}
+        for peer in self.room.peers:
+            if peer.user.id == user_id:
+                return {"id": user_id, "name": peer.user.name, "color": peer.user.colour}
+        return {"id": user_id, "name": user_id}
+
+    # -- feeding from the runner ---------------------------------------------------------
+
+    def after_run(self, run: Run, answer: dict[str, Any] | None) -> Write:
+        """A run finished with this probe answer (None: no probe); returns the edit that
+        writes the new view, for the runner to fold into its own edit of the kernel map."""
+        self.model.record_run(run)
+        changed: set[str] = set()
+        removed: set[str] = set()
+        if answer is not None:
+            changed, removed = self.model.apply_probe(answer, run)
+        return self._write(changed, removed, full=bool(answer and answer.get("full")))
+
+    def after_refresh(self, answer: dict[str, Any]) -> Write:
+        """A probe between runs: whatever changed did so outside any run we know of."""
+        changed, removed = self.model.apply_probe(answer, None)
+        return self._write(changed, removed, full=bool(answer.get("full")))
+
+    def reset(self) -> Write:
+        """The kernel's namespace is gone (restart, shutdown, death, another kernel)."""
+        self.model.reset()
+        self.packages = None
+        return self._write(set(), set(), full=True)
+
+    def set_packages(self, packages: list[dict[str, Any]]) -> Write:
+        self.packages = packages
+
+        def write(doc: Any) -> None:
+            ykernel = doc.get("kernel", type=Map)
+            if ykernel.get("packages") != packages:
+                ykernel["packages"] = packages
+
+        return write
+
+    def _write(self, changed: set[str], removed: set[str], *, full: bool) -> Write:
+        variables = {name: self.model.variable(name) for name in changed}
+        analysis = self._analysis()
+        count = len(self.model.names)
+
+        def write(doc: Any) -> None:
+            ykernel = doc.get("kernel", type=Map)
+            yvariables = ykernel.get("variables")
+            if not isinstance(yvariables, Map):
+                yvariables = ykernel["variables"] = Map()
+            if full:
+                for name in list(yvariables.keys()):
+                    if name not in self.model.names:
+                        del yvariables[name]
+            for name in removed:
+                if name in yvariables:
+                    del yvariables[name]
+            for name, record in variables.items():
+                yvariables[name] = record
+            if full and not count and ykernel.get("packages"):
+                ykernel["packages"] = []
+            self._put_analysis(ykernel, analysis)
+
+        return write
+
+    # -- the analysis --------------------------------------------------------------------
+
+    def _analysis(self) -> dict[str, Any]:
+        cells = []
+        for ycell in self._cells:
+            if not isinstance(ycell, Map):
+                continue
+            source = code_cell_source(ycell)
+            cells.append(Cell(str(ycell.get("id")), source,
+                              None if source is None else source_hash(source)))  # fmt: skip
+        result = self.model.analyse(cells, self.editors, self.deleters)
+        result["count"] = len(self.model.names)
+        return result
+
+    def _put_analysis(self, ykernel: Map[Any], analysis: dict[str, Any]) -> None:
+        if analysis != self._written or ykernel.get("analysis") != analysis:
+            ykernel["analysis"] = analysis
+            self._written = analysis
+
+    def _analysis_write(self, analysis: dict[str, Any]) -> Write:
+        return lambda doc: self._put_analysis(doc.get("kernel", type=Map), analysis)
+
+    async def keep_current(self) -> None:
+        """Recompute the analysis a moment after people stop editing; forever."""
+        while True:
+            await self._edited.wait()
+            await asyncio.sleep(ANALYSE_DELAY)
+            self._edited.clear()
+            analysis = self._analysis()
+            if analysis == self._written:
+                continue
+            try:
+                await self.room.apply_server_edit(
+                    self._analysis_write(analysis), SERVER_USER, protected=True
+                )
+            except Exception:
+                log.exception("kernel-state analysis write failed", extra={"room": self.room.id})

@@ -1,0 +1,250 @@
+"""KernelState: what the kernel holds, where each name came from, and what is inconsistent.
+
+Pure bookkeeping, fed with two things: the runs (cell, person, source as run) and the
+namespace probe's answers (which names changed after each run). From them it keeps, for
+every name, the run that created it and the runs that changed it, and computes the warnings
+everyone in the room sees:
+
+- `unrun-edit`: the cell's source differs from the source that produced its output;
+- `stale`: the cell read a name that a later run (of another cell) changed;
+- `out-of-order`: a name the cell read came from a cell below it, or from a cell that has
+  been edited or deleted since;
+- hidden state: a name lives in the kernel but no current cell defines it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pairbook.state.dataflow import cell_flow
+
+PROBE_FIELDS = ("type", "summary", "len", "shape", "dtype", "dtypes", "nbytes", "note",
+                "fingerprint")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One finished execution, as the state model needs it."""
+
+    id: str
+    cell_id: str
+    execution_count: int | None
+    user: dict[str, Any]  # id, name, color
+    at: float
+    source: str
+    source_hash: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"execution": self.id, "cell": self.cell_id, "count": self.execution_count,
+                "user": self.user, "at": self.at}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """A cell of the current notebook, in order."""
+
+    id: str
+    source: str | None  # None for a markdown or raw cell
+    source_hash: str | None
+
+
+@dataclass(slots=True)
+class _Name:
+    info: dict[str, Any]
+    created: tuple[int, Run | None]  # (step, run); run None: changed outside any run
+    changes: list[tuple[int, Run | None]] = field(default_factory=list)  # oldest first
+
+    @property
+    def changed(self) -> tuple[int, Run | None]:
+        return self.changes[-1] if self.changes else self.created
+
+    def producer_before(self, step: int) -> tuple[int, Run | None] | None:
+        """The change in force when the run at `step` read this name."""
+        found: tuple[int, Run | None] | None = None
+        for change in [self.created, *self.changes]:
+            if change[0] < step:
+                found = change
+        return found
+
+
+class KernelState:
+    """The shared kernel-state view of one room. Not thread-safe; one per kernel."""
+
+    MAX_CHANGES = 32  # per name: enough history for out-of-order checks
+
+    def __init__(self) -> None:
+        self.generation = -1  # the probe generation the view reflects; -1: none yet
+        self.names: dict[str, _Name] = {}
+        self.last_runs: dict[str, tuple[int, Run]] = {}  # cell id -> (step, run)
+        self.step = 0
+        self.modules = 0
+
+    def reset(self) -> None:
+        """The kernel restarted or stopped: its namespace is gone."""
+        self.__init__()  # type: ignore[misc]
+
+    # -- feeding -------------------------------------------------------------------------
+
+    def record_run(self, run: Run) -> int:
+        """A run finished; returns its step. Call `apply_probe` with its probe answer."""
+        self.step += 1
+        self.last_runs[run.cell_id] = (self.step, run)
+        return self.step
+
+    def apply_probe(self, answer: dict[str, Any], run: Run | None) -> tuple[set[str], set[str]]:
+        """Fold a probe answer in, attributing its changes to `run` (None: a refresh between
+        runs, so the changes' origin is unknown). Returns (changed names, removed names)."""
+        step = self.last_runs[run.cell_id][0] if run is not None else self._next_step()
+        changed_infos: dict[str, Any] = answer.get("changed") or {}
+        removed = {str(n) for n in answer.get("removed") or []}
+        if answer.get("full"):
+            removed |= {n for n in self.names if n not in changed_infos}
+            # A full answer re-sends unchanged names too: keep their provenance.
+            unchanged = {
+                name
+                for name, info in changed_infos.items()
+                if name in self.names
+                and self.names[name].info.get("fingerprint") == info.get("fingerprint")
+            }
+        else:
+            unchanged = set()
+        for name in removed:
+            self.names.pop(name, None)
+        changed: set[str] = set()
+        for name, info in changed_infos.items():
+            if name in unchanged:
+                continue
+            clean = {k: info[k] for k in PROBE_FIELDS if k in info}
+            known = self.names.get(name)
+            if known is None:
+                self.names[name] = _Name(clean, (step, run))
+            else:
+                known.info = clean
+                known.changes.append((step, run))
+                del known.changes[: -self.MAX_CHANGES]
+            changed.add(name)
+        self.generation = int(answer.get("generation", self.generation))
+        self.modules = int(answer.get("modules", self.modules))
+        return changed, removed
+
+    def _next_step(self) -> int:
+        self.step += 1
+        return self.step
+
+    # -- views ---------------------------------------------------------------------------
+
+    def variable(self, name: str) -> dict[str, Any]:
+        """The shared record of one name: the probe's summary plus its provenance."""
+        entry = self.names[name]
+        return {**entry.info, "created": _provenance(entry.created),
+                "changed": _provenance(entry.changed)}  # fmt: skip
+
+    def variables(self) -> dict[str, dict[str, Any]]:
+        return {name: self.variable(name) for name in self.names}
+
+    def analyse(
+        self,
+        cells: list[Cell],
+        editors: dict[str, dict[str, Any]] | None = None,
+        deleters: dict[str, dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """Dataflow and warnings for the current cells. `editors`: cell id -> the person who
+        last edited its source; `deleters`: deleted cell id -> who deleted it."""
+        editors = editors or {}
+        deleters = deleters or {}
+        order = {cell.id: index for index, cell in enumerate(cells)}
+        current = {cell.id: cell for cell in cells}
+        flows: dict[str, Any] = {}
+        warnings: dict[str, list[dict[str, Any]]] = {}
+        defined: set[str] = set()
+        star_cells: set[str] = set()
+        for cell in cells:
+            if cell.source is None:
+                continue
+            flow = cell_flow(cell.source)
+            flows[cell.id] = flow.to_json()
+            defined |= flow.writes - flow.deletes
+            if flow.star_import:
+                star_cells.add(cell.id)
+        for cell in cells:
+            found = self._cell_warnings(cell, order, current, editors, deleters)
+            if found:
+                warnings[cell.id] = found
+        hidden = [
+            entry
+            for name in sorted(self.names)
+            if name not in defined
+            and (entry := self._hidden(name, current, star_cells, editors, deleters)) is not None
+        ]
+        return {"cells": flows, "warnings": warnings, "hidden": hidden}
+
+    def _cell_warnings(
+        self,
+        cell: Cell,
+        order: dict[str, int],
+        current: dict[str, Cell],
+        editors: dict[str, dict[str, Any]],
+        deleters: dict[str, dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        last = self.last_runs.get(cell.id)
+        if last is None or cell.source is None:
+            return []
+        step, run = last
+        found: list[dict[str, Any]] = []
+        if cell.source_hash is not None and cell.source_hash != run.source_hash:
+            found.append({"kind": "unrun-edit", "by": editors.get(cell.id)})
+        for name in sorted(cell_flow(run.source).reads):
+            entry = self.names.get(name)
+            if entry is None:
+                continue
+            changed_step, changer = entry.changed
+            if changed_step > step and (changer is None or changer.cell_id != cell.id):
+                found.append({"kind": "stale", "name": name, **_who(changer)})
+            producer = entry.producer_before(step)
+            if producer is None or producer[1] is None or producer[1].cell_id == cell.id:
+                continue
+            source_run = producer[1]
+            source_cell = current.get(source_run.cell_id)
+            reason = None
+            if source_cell is None:
+                reason, by = "deleted", deleters.get(source_run.cell_id)
+            elif order[source_cell.id] > order[cell.id]:
+                reason, by = "below", source_run.user
+            elif source_cell.source_hash != source_run.source_hash:
+                reason, by = "edited", editors.get(source_cell.id)
+            if reason is not None:
+                found.append({"kind": "out-of-order", "name": name, "cell": source_run.cell_id,
+                              "reason": reason, "by": by})  # fmt: skip
+        return found
+
+    def _hidden(
+        self,
+        name: str,
+        current: dict[str, Cell],
+        star_cells: set[str],
+        editors: dict[str, dict[str, Any]],
+        deleters: dict[str, dict[str, Any]],
+    ) -> dict[str, Any] | None:
+        """Why a name no current cell defines is still in the kernel; None if it is fine."""
+        _step, run = self.names[name].changed
+        if run is None:
+            return {"name": name, "cell": None, "reason": "unknown", "by": None}
+        cell = current.get(run.cell_id)
+        if cell is None:
+            return {"name": name, "cell": run.cell_id, "reason": "deleted",
+                    "by": deleters.get(run.cell_id)}  # fmt: skip
+        if cell.source_hash == run.source_hash or cell.id in star_cells:
+            return None  # the cell as it stands made it (exec, a star import, a loop variable)
+        return {"name": name, "cell": run.cell_id, "reason": "edited", "by": editors.get(cell.id)}
+
+
+def _provenance(change: tuple[int, Run | None]) -> dict[str, Any] | None:
+    _step, run = change
+    return None if run is None else run.to_json()
+
+
+def _who(run: Run | None) -> dict[str, Any]:
+    if run is None:
+        return {"cell": None, "by": None}
+    return {"cell": run.cell_id, "by": run.user}
