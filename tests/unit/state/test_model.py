@@ -1,0 +1,145 @@
+"""KernelState: provenance of names and the warnings, from runs and probe answers."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pairbook.state.model import Cell, KernelState, Run
+
+ANA = {"id": "ana", "name": "Ana"}
+BO = {"id": "bo", "name": "Bo"}
+
+
+def digest(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+class Notebook:
+    """Cells and a kernel-state model, run by hand."""
+
+    def __init__(self, *sources: str) -> None:
+        self.sources = {f"c{i}": s for i, s in enumerate(sources)}
+        self.order = list(self.sources)
+        self.state = KernelState()
+        self.count = 0
+        self.generation = 0
+
+    def cells(self) -> list[Cell]:
+        return [Cell(i, self.sources[i], digest(self.sources[i])) for i in self.order]
+
+    def run(self, cell: str, user: dict[str, Any], changed: dict[str, str],
+            removed: tuple[str, ...] = ()) -> Run:  # fmt: skip
+        self.count += 1
+        self.generation += 1
+        source = self.sources[cell]
+        run = Run(f"r{self.count}", cell, self.count, user, float(self.count), source,
+                  digest(source))  # fmt: skip
+        self.state.record_run(run)
+        infos = {name: {"type": "int", "summary": value, "fingerprint": value}
+                 for name, value in changed.items()}  # fmt: skip
+        self.state.apply_probe(
+            {"generation": self.generation, "full": False, "changed": infos,
+             "removed": list(removed)}, run)  # fmt: skip
+        return run
+
+    def analyse(self, **kwargs: Any) -> dict[str, Any]:
+        return self.state.analyse(self.cells(), **kwargs)
+
+
+def kinds(result: dict[str, Any], cell: str) -> list[str]:
+    return [w["kind"] for w in result["warnings"].get(cell, [])]
+
+
+def test_provenance_keeps_creator_and_last_changer() -> None:
+    nb = Notebook("a = 1", "a = 2")
+    nb.run("c0", ANA, {"a": "1"})
+    nb.run("c1", BO, {"a": "2"})
+    a = nb.state.variable("a")
+    assert a["created"]["cell"] == "c0"
+    assert a["created"]["user"] == ANA
+    assert a["changed"]["cell"] == "c1"
+    assert a["changed"]["user"] == BO
+    assert a["summary"] == "2"
+
+
+def test_stale_when_a_later_run_changes_what_a_cell_read() -> None:
+    nb = Notebook("x = 1", "y = x + 1", "x = 5")
+    nb.run("c0", ANA, {"x": "1"})
+    nb.run("c1", ANA, {"y": "2"})
+    assert kinds(nb.analyse(), "c1") == []
+    nb.run("c2", BO, {"x": "5"})
+    (stale,) = nb.analyse()["warnings"]["c1"]
+    assert stale == {"kind": "stale", "name": "x", "cell": "c2", "by": BO}
+    nb.run("c1", ANA, {"y": "6"})
+    # Not stale any more, but now its output depends on the cell below it.
+    assert kinds(nb.analyse(), "c1") == ["out-of-order"]
+
+
+def test_a_cell_changing_its_own_input_is_not_stale() -> None:
+    nb = Notebook("n = 0", "n = n + 1")
+    nb.run("c0", ANA, {"n": "0"})
+    nb.run("c1", ANA, {"n": "1"})
+    nb.run("c1", ANA, {"n": "2"})
+    assert kinds(nb.analyse(), "c1") == []
+
+
+def test_out_of_order_below_edited_and_deleted() -> None:
+    nb = Notebook("t = b + 1", "b = 1")
+    nb.run("c1", ANA, {"b": "1"})
+    nb.run("c0", ANA, {"t": "2"})
+    (warning,) = nb.analyse()["warnings"]["c0"]
+    assert warning["kind"] == "out-of-order"
+    assert warning["reason"] == "below"
+    nb.order = ["c1", "c0"]  # moved above: in order now
+    assert kinds(nb.analyse(), "c0") == []
+    nb.sources["c1"] = "b = 100"
+    result = nb.analyse(editors={"c1": BO})
+    ooo = [w for w in result["warnings"]["c0"] if w["kind"] == "out-of-order"]
+    assert ooo[0]["reason"] == "edited"
+    assert ooo[0]["by"] == BO
+    nb.order = ["c0"]
+    result = nb.analyse(deleters={"c1": BO})
+    assert result["warnings"]["c0"][0]["reason"] == "deleted"
+    assert result["hidden"] == [{"name": "b", "cell": "c1", "reason": "deleted", "by": BO}]
+
+
+def test_unrun_edit_and_hidden_state_after_an_edit() -> None:
+    nb = Notebook("tmp = 1\nkeep = 2")
+    nb.run("c0", ANA, {"tmp": "1", "keep": "2"})
+    assert nb.analyse()["hidden"] == []
+    nb.sources["c0"] = "keep = 2"
+    result = nb.analyse(editors={"c0": BO})
+    assert result["warnings"]["c0"] == [{"kind": "unrun-edit", "by": BO}]
+    assert result["hidden"] == [{"name": "tmp", "cell": "c0", "reason": "edited", "by": BO}]
+
+
+def test_names_a_cell_made_without_binding_them_are_not_hidden() -> None:
+    nb = Notebook("exec('made = 1')")
+    nb.run("c0", ANA, {"made": "1"})
+    assert nb.analyse()["hidden"] == []
+
+
+def test_changes_between_runs_have_unknown_origin() -> None:
+    nb = Notebook("a = 1")
+    nb.run("c0", ANA, {"a": "1"})
+    nb.state.apply_probe(
+        {"generation": 99, "full": False, "removed": [],
+         "changed": {"bg": {"type": "int", "summary": "3", "fingerprint": "3"}}}, None)  # fmt: skip
+    assert nb.state.variable("bg")["created"] is None
+    assert nb.analyse()["hidden"] == [{"name": "bg", "cell": None, "reason": "unknown",
+                                       "by": None}]  # fmt: skip
+
+
+def test_a_full_answer_keeps_provenance_of_unchanged_names_and_drops_missing_ones() -> None:
+    nb = Notebook("a = 1\nb = 2")
+    nb.run("c0", ANA, {"a": "1", "b": "2"})
+    changed, removed = nb.state.apply_probe(
+        {"generation": 5, "full": True,
+         "changed": {"a": {"type": "int", "summary": "1", "fingerprint": "1"}}}, None)  # fmt: skip
+    assert changed == set()
+    assert removed == {"b"}
+    assert nb.state.variable("a")["created"]["cell"] == "c0"
+    nb.state.reset()
+    assert nb.state.names == {}
+    assert nb.state.generation == -1
