@@ -77,6 +77,19 @@ export class Api {
     return this.call('POST', '/api/join', { invite, name })
   }
 
+  /** The kernel's imported packages as a requirements file. */
+  async requirements(path: string): Promise<string> {
+    let response: Response
+    try {
+      response = await fetch(`${this.base}/api/requirements/${path.split('/').map(encodeURIComponent).join('/')}`, { headers: { Authorization: `Bearer ${this.token}` } })
+    } catch {
+      throw new ApiError(0, 'the server cannot be reached; check that pairbook is running')
+    }
+    const text = await response.text()
+    if (!response.ok) throw new ApiError(response.status, text || `requirements failed with ${response.status}`)
+    return text
+  }
+
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` }
     const init: RequestInit = { method, headers }

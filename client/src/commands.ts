@@ -23,6 +23,8 @@ export type CommandName =
   | 'input-reply'
   | 'kernels'
   | 'set-kernel'
+  | 'refresh-state'
+  | 'packages'
   | 'whoami'
   | 'presence'
 

@@ -7,6 +7,8 @@ import { cellHistory, isRunRecord, type KernelState, kernelState, type RunRecord
 
 const plain = (value: unknown): unknown => (value instanceof Y.AbstractType ? value.toJSON() : value)
 
+const KERNEL_STATE_KEYS = new Set(['variables', 'analysis', 'packages'])
+
 export class RunStore {
   private readonly executions: Y.Map<unknown>
   private readonly kernel: Y.Map<unknown>
@@ -52,7 +54,8 @@ export class RunStore {
   get kernelState(): KernelState {
     const raw: Record<string, unknown> = {}
     this.kernel.forEach((value, key) => {
-      raw[key] = plain(value)
+      // The kernel-state view (possibly thousands of names) has its own panel.
+      if (!KERNEL_STATE_KEYS.has(key)) raw[key] = plain(value)
     })
     return kernelState(raw)
   }

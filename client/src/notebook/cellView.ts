@@ -56,6 +56,9 @@ export class CellView {
   private readonly runLine: HTMLElement | null
   private readonly runBadge: HTMLButtonElement | null
   private readonly historyList: HTMLElement | null
+  /** Kernel-state warnings (stale, out of order, hidden state), from the server's analysis. */
+  private readonly warnings: HTMLElement
+  private warningSignature = ''
   private inputForm: HTMLFormElement | null = null
   private inputExecution: string | null = null
   private hashed: { source: string; hash: string } | null = null
@@ -125,11 +128,13 @@ export class CellView {
       this.historyList = null
       this.runLine = null
     }
+    this.warnings = h('ul', { class: 'cell-warnings', hidden: true, 'aria-label': 'Kernel-state warnings' })
     const body = h(
       'div',
       { class: 'cell-body' },
       h('div', { class: 'cell-input' }, this.sourceHost, this.rendered),
       this.runLine,
+      this.warnings,
       this.outputs
     )
     this.element = h(
@@ -200,6 +205,15 @@ export class CellView {
     this.inputForm?.remove()
     this.inputForm = null
     this.inputExecution = null
+  }
+
+  /** Shows the kernel-state warnings for this cell (an empty list hides them). */
+  setWarnings(items: readonly { kind: string; text: string }[]): void {
+    const signature = JSON.stringify(items)
+    if (signature === this.warningSignature) return
+    this.warningSignature = signature
+    this.warnings.hidden = items.length === 0
+    this.warnings.replaceChildren(...items.map((item) => h('li', { class: 'cell-warning', 'data-kind': item.kind }, item.text)))
   }
 
   get id(): string {

@@ -9,6 +9,8 @@ import { isTerminal } from '../connectionState'
 import { CursorLabels } from '../editor/cursorLabels'
 import { button, h, icon, ICONS } from '../dom'
 import { KernelPanel } from '../kernel/kernelPanel'
+import { hiddenText, warningText } from '../state/kernelView'
+import { StatePanel } from '../state/statePanel'
 import { RunStore } from '../kernel/runStore'
 import type { CellType } from '../notebook/actions'
 import { shortcutFor, type NotebookAction } from '../notebook/keys'
@@ -121,6 +123,54 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     cancel: (execution) => send('cancel', { execution })
   })
 
+  const describeCell = (id: string): string => {
+    const cell = view.cellById(id)
+    return cell === null ? 'a deleted cell' : `cell ${view.indexOf(cell) + 1}`
+  }
+  const state = new StatePanel({
+    doc: notebook.ydoc,
+    describeCell,
+    position: (id) => {
+      const cell = view.cellById(id)
+      return cell === null ? Number.MAX_SAFE_INTEGER : view.indexOf(cell)
+    },
+    jumpTo: (id) => {
+      stopFollowing()
+      const cell = view.cellById(id)
+      if (cell === null) return toast('That cell has been deleted.')
+      view.selectIndex(view.indexOf(cell), 'command')
+      view.scrollToCell(id)
+    },
+    refresh: () => {
+      void request('refresh-state').then((reply) => {
+        if (reply === null) return toast('Not connected yet: try again in a moment.')
+        const result = reply.result as { refreshed?: boolean; reason?: string } | undefined
+        if (!reply.ok) toast(`Could not refresh the kernel state: ${reply.error ?? 'refused'}.`)
+        else if (result?.refreshed === false) toast(`Not refreshed: ${result.reason ?? 'the kernel is busy'}.`)
+      })
+    },
+    downloadRequirements: () => {
+      api.requirements(path).then((text) => {
+        const link = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/plain' })), download: `${(path.split('/').pop() ?? 'notebook').replace(/\.ipynb$/, '')}-requirements.txt` })
+        link.click()
+        URL.revokeObjectURL(link.href)
+      }, (error: unknown) => toast(`Could not export the requirements: ${error instanceof Error ? error.message : String(error)}.`))
+    },
+    onAnalysis: (analysis) => {
+      const hiddenByCell = new Map<string, string[]>()
+      for (const entry of analysis.hidden) {
+        if (entry.cell !== null) hiddenByCell.set(entry.cell, [...(hiddenByCell.get(entry.cell) ?? []), hiddenText(entry, describeCell)])
+      }
+      for (const cell of view.cells) {
+        const items: { kind: string; text: string }[] = (analysis.warnings[cell.id] ?? [])
+          .filter((w) => w.kind !== 'unrun-edit') // the run badge already says "edited since run"
+          .map((w) => ({ kind: w.kind, text: warningText(w, describeCell) }))
+        for (const text of hiddenByCell.get(cell.id) ?? []) items.push({ kind: 'hidden', text: `Hidden state: ${text}` })
+        cell.setWarnings(items)
+      }
+    }
+  })
+
   // Toolbar -----------------------------------------------------------------------------
   const tool = (content: Node | string, name: string, action: NotebookAction) =>
     button(content, name, act(action), { class: 'tool', shortcut: shortcutFor(action) })
@@ -174,7 +224,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       invite
     ),
     toolbar,
-    h('div', { class: 'layout' }, h('main', { class: 'notebook-main' }, banner.element, view.element), h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar-panels' }, participants.element, kernel.element)))
+    h('div', { class: 'layout' }, h('main', { class: 'notebook-main' }, banner.element, view.element), h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar-panels' }, participants.element, kernel.element, state.element)))
   )
   view.element.classList.add('loading')
 
@@ -201,7 +251,8 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     cancel: 'cancel that run',
     'input-reply': 'send your input',
     'run-above': 'run the cells above',
-    'run-below': 'run the cells below'
+    'run-below': 'run the cells below',
+    'refresh-state': 'refresh the kernel state'
   }
   request = (command, args = {}) => connection.command(command, args)
   send = (command, args = {}) => {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import reprlib
 import signal
 import sys
@@ -246,18 +247,47 @@ def probe(since: int = -1) -> str:
     )
 
 
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _closure(root: str) -> set[str]:
+    """A distribution and everything it requires (without extras), normalised names."""
+    from importlib import metadata
+
+    seen: set[str] = set()
+    todo = [root]
+    while todo:
+        name = todo.pop()
+        if _normal(name) in seen:
+            continue
+        seen.add(_normal(name))
+        try:
+            requirements = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for requirement in requirements:
+            if "extra ==" not in requirement:
+                todo.append(re.split(r"[\s;<>=!~\[(]", requirement, maxsplit=1)[0])
+    return seen
+
+
 def packages() -> str:
-    """JSON list of the distributions behind the non-standard modules the kernel imported."""
+    """JSON list of the distributions behind the non-standard modules the kernel imported,
+    without the kernel's own machinery (ipykernel and what it requires)."""
     from importlib import metadata
 
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     tops = sorted({name.partition(".")[0] for name in list(sys.modules)})
     mapping = metadata.packages_distributions()
+    machinery = _closure("ipykernel")
     found: dict[str, dict[str, Any]] = {}
     for top in tops:
         if top in stdlib or top.startswith("_") or top not in mapping:
             continue
         for dist in mapping[top]:
+            if _normal(dist) in machinery:
+                continue
             entry = found.setdefault(dist, {"name": dist, "modules": []})
             entry["modules"].append(top)
             with contextlib.suppress(Exception):

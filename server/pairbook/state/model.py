@@ -211,7 +211,10 @@ class KernelState:
                 reason, by = "deleted", deleters.get(source_run.cell_id)
             elif order[source_cell.id] > order[cell.id]:
                 reason, by = "below", source_run.user
-            elif source_cell.source_hash != source_run.source_hash:
+            elif (
+                source_cell.source_hash != source_run.source_hash
+                and self.last_runs.get(source_cell.id, (0, None))[1] is source_run
+            ):  # edited and not run since (a re-run that changed the name makes it stale)
                 reason, by = "edited", editors.get(source_cell.id)
             if reason is not None:
                 found.append({"kind": "out-of-order", "name": name, "cell": source_run.cell_id,
