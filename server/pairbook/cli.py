@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from importlib import resources
 from pathlib import Path
@@ -160,6 +161,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="structured log lines as key=value text or JSON",
     )
     serve.add_argument("--log-level", default="info")
+
+    requirements = commands.add_parser(
+        "requirements",
+        help="print the packages a notebook's kernel imported, as a requirements file",
+        description="Asks a running pairbook for the distributions (and versions) behind the "
+        "modules the notebook's kernel has imported, without the kernel's own machinery.",
+    )
+    requirements.add_argument("notebook", help="the notebook's path under the served folder")
+    requirements.add_argument("--url", default="http://127.0.0.1:8888", help="pairbook's address")
+    requirements.add_argument(
+        "--token",
+        help="your token (default: $PAIRBOOK_TOKEN, else the owner token in DIR/.pairbook)",
+    )
+    requirements.add_argument(
+        "--dir", type=Path, default=Path("."), help="the served folder, to find the owner token"
+    )
+    requirements.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     return parser
 
 
@@ -170,7 +188,33 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "requirements":
+        return export_requirements(args)
     return fail(f"unknown command {args.command}")
+
+
+def export_requirements(args: argparse.Namespace) -> int:
+    token = args.token or os.environ.get("PAIRBOOK_TOKEN")
+    token_file = args.dir.expanduser() / ".pairbook" / "owner-token"
+    if not token and token_file.exists():
+        token = token_file.read_text().strip()
+    if not token:
+        return fail(f"no token: pass --token, set PAIRBOOK_TOKEN, or --dir with {token_file.name}")
+    url = f"{args.url.rstrip('/')}/api/requirements/{quote(args.notebook)}"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            text = response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return fail(f"{args.url} refused: {exc.code} {exc.read().decode(errors='replace')}")
+    except OSError as exc:
+        return fail(f"cannot reach pairbook at {args.url} ({exc}); is `pairbook serve` running?")
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +14,7 @@ from pycrdt import Array, Doc, Map
 from pairbook.protocol.messages import encode_sync_update
 from support.client import RawPeer, YClient
 from support.notebooks import write_notebook
-from support.server import ServerProcess
+from support.server import OWNER_TOKEN, PAIRBOOK, ServerProcess
 
 pytestmark = pytest.mark.integration
 
@@ -64,6 +66,13 @@ async def join(server: ServerProcess, name: str, path: str) -> YClient:
     _, invite = server.request("POST", "/api/invites", {"role": "editor"})
     _, grant = server.request("POST", "/api/join", {"invite": invite["token"], "name": name})  # type: ignore[index]
     return YClient(server.ws_url(path, grant["token"]))  # type: ignore[index]
+
+
+async def pairbook_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return await asyncio.to_thread(
+        subprocess.run, [str(PAIRBOOK), *args], capture_output=True, text=True, timeout=60,
+        check=False,
+    )  # fmt: skip
 
 
 def delete_cell(doc: Doc[Any], cell_id: str) -> None:
@@ -240,6 +249,18 @@ async def test_numpy_and_pandas_summaries(shared_server: ServerProcess) -> None:
         assert status == 200
         assert isinstance(text, str)
         assert any(line.startswith("numpy==") for line in text.splitlines())
+        assert not any(line.startswith("ipykernel") for line in text.splitlines())
+        # The CLI asks the running server for the same file.
+        out = shared_server.root.parent / "requirements.txt"
+        done = await pairbook_cli("requirements", path, "--url", shared_server.base,
+                                  "--token", OWNER_TOKEN, "-o", str(out))  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "pandas==" in out.read_text()
+        refused = await pairbook_cli(
+            "requirements", path, "--url", shared_server.base, "--token", "bad"
+        )
+        assert refused.returncode == 2
+        assert "refused: 401" in refused.stderr or "refused: 403" in refused.stderr
 
 
 async def test_restart_empties_the_view(shared_server: ServerProcess) -> None:
