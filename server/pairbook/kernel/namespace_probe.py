@@ -272,6 +272,23 @@ def _closure(root: str) -> set[str]:
     return seen
 
 
+def _distributions() -> tuple[Any, set[str]]:
+    """Module -> distributions, and the kernel's own machinery; cached until an entry of
+    sys.path changes (a `pip install` in a cell touches its site-packages)."""
+    import os
+    from importlib import metadata
+
+    key = []
+    for entry in sys.path:
+        with contextlib.suppress(OSError):
+            key.append((entry, os.stat(entry or ".").st_mtime_ns))
+    cached = _state.get("distributions")
+    if cached is None or cached[0] != key:
+        cached = (key, metadata.packages_distributions(), _closure("ipykernel"))
+        _state["distributions"] = cached
+    return cached[1], cached[2]
+
+
 def packages() -> str:
     """JSON list of the distributions behind the non-standard modules the kernel imported,
     without the kernel's own machinery (ipykernel and what it requires)."""
@@ -279,8 +296,7 @@ def packages() -> str:
 
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     tops = sorted({name.partition(".")[0] for name in list(sys.modules)})
-    mapping = metadata.packages_distributions()
-    machinery = _closure("ipykernel")
+    mapping, machinery = _distributions()
     found: dict[str, dict[str, Any]] = {}
     for top in tops:
         if top in stdlib or top.startswith("_") or top not in mapping:

@@ -39,6 +39,7 @@ log = logging.getLogger("pairbook.runner")
 
 FLUSH_SECONDS = 0.02
 PROBE_SECONDS = 10.0  # a namespace probe that takes longer is abandoned
+PACKAGES_DELAY = 1.0  # idle seconds after new imports before their packages are looked up
 
 COMMANDS = (
     "kernels", "run", "run-all", "run-above", "run-below", "cancel", "interrupt", "restart",
@@ -220,9 +221,13 @@ class Runner:
                 except Exception:
                     log.exception("run failed", extra={"room": self.room.id, "run": execution.id})
             if self.state is not None and self.state.model.modules != self._modules_seen:
-                # New imports: look up their distributions once the queue is empty.
-                with contextlib.suppress(KernelError):
-                    await self.refresh_packages()
+                # New imports: look up their distributions once the kernel has been idle a
+                # moment (a run asked for meanwhile goes first).
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), PACKAGES_DELAY)
+                if not self._wakeup.is_set():
+                    with contextlib.suppress(KernelError):
+                        await self.refresh_packages()
 
     async def _execute(self, execution: Execution) -> None:
         doc = self.room.doc

@@ -1,0 +1,143 @@
+"""bench/kernel_state: what the shared kernel-state view costs.
+
+Two real pairbook servers in one run, the same notebooks, one with the view (the default)
+and one with `--no-kernel-state`. For 100, 1,000 and 10,000 names in the namespace:
+- a trivial run (`t = i; t`) from the run request to the result in the client's document,
+  with and without the view: the difference is what the refresh adds to every run (the
+  probe rides on the run's own request; the diff of one changed name goes into the doc);
+- with the view, until the view shows the new value too;
+- the `refresh-state` command (a silent probe of its own, between runs) round trip;
+- the run that creates the N names, with and without the view (the first view of N names).
+
+Targets (issue #6): refresh <= 20 ms at 10,000 names; <= 10% added to a trivial run at 100.
+
+Usage: .venv/bin/python bench/kernel_state/run.py [--runs 60] [--sizes 100,1000,10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests"))  # the test suite's real-process helpers
+
+from support.client import YClient  # noqa: E402
+from support.notebooks import write_notebook  # noqa: E402
+from support.server import ServerProcess  # noqa: E402
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def result_of(client: YClient, index: int) -> Any:
+    outputs = client.cells[index]["outputs"]
+    return outputs[-1].get("data") if len(outputs) else None
+
+
+def summary_of(client: YClient, name: str) -> str | None:
+    variables = client.doc.get("kernel", type=__import__("pycrdt").Map).get("variables")
+    if variables is None or name not in variables:
+        return None
+    return str(variables[name]["summary"])
+
+
+async def measure(server: ServerProcess, path: str, size: int, runs: int,
+                  view: bool) -> dict[str, Any]:  # fmt: skip
+    out: dict[str, Any] = {}
+    async with YClient(server.ws_url(path)) as client:
+        # Start the kernel outside the timings.
+        await client.command("run", cells=["code-2"])
+        await client.wait_until(lambda: result_of(client, 3) == {"text/plain": "'ready'"}, 60)
+        start = time.perf_counter()
+        await client.command("run", cells=["code-0"])
+        await client.wait_until(lambda: result_of(client, 1) == {"text/plain": str(size)}, 120)
+        out["populate"] = (time.perf_counter() - start) * 1000
+        if view:
+            await client.wait_until(lambda: summary_of(client, f"v{size - 1}") is not None, 120)
+            out["populate_view"] = (time.perf_counter() - start) * 1000
+        trips, views = [], []
+        for i in range(runs):
+            await client.set_source(2, f"t = {i}\nt")
+            expected = {"text/plain": str(i)}
+            start = time.perf_counter()
+            await client.command("run", cells=["code-1"])
+            await client.wait_until(lambda e=expected: result_of(client, 2) == e, 30)  # type: ignore[misc]
+            trips.append((time.perf_counter() - start) * 1000)
+            if view:
+                await client.wait_until(lambda i=i: summary_of(client, "t") == str(i), 30)  # type: ignore[misc]
+                views.append((time.perf_counter() - start) * 1000)
+        out["trip"] = trips
+        out["view"] = views
+        if view:
+            refreshes = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                reply = await client.command("refresh-state")
+                assert reply["ok"], reply
+                assert reply["result"]["refreshed"], reply
+                refreshes.append((time.perf_counter() - start) * 1000)
+            out["refresh"] = refreshes
+    return out
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--sizes", default="100,1000,10000")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results: dict[tuple[bool, int], dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for view in (True, False):
+            root = Path(tmp) / ("on" if view else "off") / "nb"
+            for size in sizes:
+                write_notebook(root / f"n{size}.ipynb", [
+                    f"for _i in range({size}):\n    globals()[f'v{{_i}}'] = _i\ndel _i\n{size}",
+                    "t = 0\nt",
+                    "'ready'",
+                ])  # fmt: skip
+            flags = () if view else ("--no-kernel-state",)
+            store = str(root.parent / "store.sqlite")
+            with ServerProcess(root, store=store, args=flags) as server:
+                for size in sizes:
+                    results[view, size] = await measure(
+                        server, f"n{size}.ipynb", size, args.runs, view
+                    )
+    print(f"kernel-state view, {args.runs} trivial runs per size (ms)")
+    print(
+        "names    run without view    run with view      added   view shown   "
+        "refresh-state   first view of N names"
+    )
+    print(
+        "           p50     p99        p50     p99      p50 (%)   p50    p99     p50    p99"
+        "     without  with"
+    )
+    for size in sizes:
+        on, off = results[True, size], results[False, size]
+        a, b = percentile(off["trip"], 0.5), percentile(on["trip"], 0.5)
+        added = f"{b - a:6.2f} ({(b - a) / a * 100:4.1f}%)"
+        print(
+            f"{size:6d}  {a:7.2f} {percentile(off['trip'], 0.99):7.2f}    "
+            f"{b:7.2f} {percentile(on['trip'], 0.99):7.2f}  {added}"
+            f" {percentile(on['view'], 0.5):6.2f} {percentile(on['view'], 0.99):6.2f}"
+            f"  {percentile(on['refresh'], 0.5):6.2f} {percentile(on['refresh'], 0.99):6.2f}"
+            f"   {off['populate']:7.1f} {on['populate_view']:7.1f}"
+        )
+    for size in sizes:
+        on, off = results[True, size]["trip"], results[False, size]["trip"]
+        added = statistics.mean(on) - statistics.mean(off)
+        print(f"mean added at {size} names: {added:.2f} ms "
+              f"({added / statistics.mean(off) * 100:.1f}% of {statistics.mean(off):.2f})")  # fmt: skip
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
