@@ -115,6 +115,16 @@ class StateView:
         self.packages = None
         return self._write(set(), set(), full=True)
 
+    def has_leftovers(self) -> bool:
+        """Whether the document holds a view from an earlier kernel."""
+        ykernel = self.room.doc.get("kernel", type=Map)
+        variables = ykernel.get("variables")
+        return bool(
+            (isinstance(variables, Map) and len(variables))
+            or ykernel.get("analysis")
+            or ykernel.get("packages")
+        )
+
     def set_packages(self, packages: list[dict[str, Any]]) -> Write:
         self.packages = packages
 
@@ -178,6 +188,8 @@ class StateView:
             await self._edited.wait()
             await asyncio.sleep(ANALYSE_DELAY)
             self._edited.clear()
+            if self._written is None and not self.model.last_runs:
+                continue  # nothing has run: no view to keep (and no edit to log)
             analysis = self._analysis()
             if analysis == self._written:
                 continue

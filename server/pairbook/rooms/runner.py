@@ -197,8 +197,9 @@ class Runner:
             group.create_task(self._run_queue())
             group.create_task(self._keep_status())
             if self.state is not None:
-                # A new kernel has an empty namespace: clear what an earlier one left.
-                await self._reset_state()
+                if self.state.has_leftovers():
+                    # A new kernel has an empty namespace: clear what an earlier one left.
+                    await self._reset_state()
                 group.create_task(self.state.keep_current())
 
     async def _keep_status(self) -> None:
