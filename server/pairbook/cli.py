@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pairbook.app import die_with_parent
+from pairbook.clicommit import add_commit_parser, commit
 from pairbook.errors import NotebookError
 from pairbook.notebook import list_notebooks, read_notebook
 from pairbook.settings import SETTINGS_ENV, Settings
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="structured log lines as key=value text or JSON",
     )
     serve.add_argument("--log-level", default="info")
+    add_commit_parser(commands)
     return parser
 
 
@@ -163,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "commit":
+        return commit(args)
     return fail(f"unknown command {args.command}")
 
 

@@ -40,7 +40,9 @@ def commit_notebook(notebook: Path, message: str, *, git: str = "git") -> Commit
         [git, "diff", "--cached", "--quiet", "--", *relative], cwd=top, check=False
     )
     if changed.returncode == 0:
-        raise CommitError(f"nothing to commit: {', '.join(relative)} unchanged since the last commit")
+        raise CommitError(
+            f"nothing to commit: {', '.join(relative)} unchanged since the last commit"
+        )
     _git(git, top, "commit", "--quiet", "--file=-", "--", *relative, stdin=message)
     sha = _git(git, top, "rev-parse", "HEAD").strip()
     return Commit(sha, files)

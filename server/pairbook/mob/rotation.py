@@ -12,7 +12,7 @@ at `next_deadline()`; tests pass a fake clock instead of sleeping.
     └──────────────────────────────────┤
                                        │ the driver disconnects      back before the grace ends
                                        └──────────► GRACE ──────────────────────► DRIVING
-                                                      │ grace ends: hand over to the next present person
+                                                      │ grace ends: the next present person drives
 ```
 """
 
@@ -251,8 +251,7 @@ class Rotation:
         order = list(order)
         if sorted(order) != sorted(self.queue) or len(set(order)) != len(order):
             raise ValueError(
-                "reorder needs every person in the queue exactly once; the queue is "
-                f"{self.queue}"
+                f"reorder needs every person in the queue exactly once; the queue is {self.queue}"
             )
         self.queue = order
 
@@ -436,9 +435,14 @@ class Rotation:
 
     def _restart_turn(self) -> None:
         now = self._clock()
-        if self.driver is not None and self.turn_started is not None and self.state in (
-            TurnState.DRIVING,
-            TurnState.OVERTIME,
+        if (
+            self.driver is not None
+            and self.turn_started is not None
+            and self.state
+            in (
+                TurnState.DRIVING,
+                TurnState.OVERTIME,
+            )
         ):
             self.turns.append(Turn(self.driver, self.turn_started, now))
         self.state = TurnState.DRIVING

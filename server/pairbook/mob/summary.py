@@ -55,7 +55,9 @@ class Summary:
 
     def trailers(self) -> list[str]:
         """`Co-authored-by: Name <email>` for everyone who contributed."""
-        return [f"Co-authored-by: {_one_line(c.person.name)} <{c.email}>" for c in self.contributors]
+        return [
+            f"Co-authored-by: {_one_line(c.person.name)} <{c.email}>" for c in self.contributors
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -18,7 +18,9 @@ class FakeClock:
         self.now += seconds
 
 
-ANA, BOB, CY, VI = (Person(u, u.title(), email=f"{u}@example.org") for u in ("ana", "bob", "cy", "vi"))
+ANA, BOB, CY, VI = (
+    Person(u, u.title(), email=f"{u}@example.org") for u in ("ana", "bob", "cy", "vi")
+)
 
 
 def mob_of_three(**settings: object) -> tuple[Rotation, FakeClock]:
@@ -77,7 +79,11 @@ def test_a_driver_who_disconnects_keeps_the_keyboard_for_the_grace_period() -> N
     rotation.depart("ana")
     clock.advance(30)
     (handover,) = rotation.tick().handovers
-    assert (handover.previous, handover.driver, handover.reason) == ("ana", "bob", Reason.DISCONNECT)
+    assert (handover.previous, handover.driver, handover.reason) == (
+        "ana",
+        "bob",
+        Reason.DISCONNECT,
+    )
     # She drove until she left, not through the grace period.
     assert rotation.driven_seconds()["ana"] == pytest.approx(30.0)
 
@@ -112,7 +118,8 @@ def test_taking_the_keyboard_needs_the_drivers_consent() -> None:
     with pytest.raises(PermissionError):
         rotation.consent("bob", True)
     rotation.consent("ana", False)
-    assert rotation.take_request is None and rotation.driver == "ana"
+    assert rotation.take_request is None
+    assert rotation.driver == "ana"
     rotation.request_take("cy")
     (handover,) = rotation.consent("ana", True)
     assert (handover.driver, handover.reason) == ("cy", Reason.TAKE)
