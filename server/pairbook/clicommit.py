@@ -1,8 +1,10 @@
 """`pairbook commit`: commit a notebook (and its `.py` export) to its git repository, with a
 message that credits the session's contributors in `Co-authored-by:` trailers.
 
-The session summary is read from the room's durable log (the `mob` and `executions` maps),
-so it works with the server running or stopped.
+The session is read from the room's durable log, so this works with the server running or
+stopped: who changed which cells (each logged update's author), who drove (the `mob` map) and
+who ran which cells (the `executions` map), since the notebook's last commit; names and
+emails come from the people's profiles (`.pairbook/tokens.json`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pairbook.auth import TokenBook
 from pairbook.errors import PairbookError
-from pairbook.mob import Summary, commit_message, summarize
-from pairbook.mob.gitcommit import CommitError, commit_notebook, files_to_commit
-from pairbook.rooms.mobroom import stored_doc, summary_of_doc
+from pairbook.mob import Person, Summary, commit_message, summarize
+from pairbook.mob.gitcommit import (
+    CommitError,
+    commit_notebook,
+    files_to_commit,
+    last_commit_time,
+)
+from pairbook.rooms.mobsession import summary_from_log
 from pairbook.store import open_store
 from pairbook.types import RoomId
 
@@ -40,6 +48,11 @@ def add_commit_parser(commands: Any) -> None:
     parser.add_argument(
         "--dry-run", action="store_true", help="print the commit message, commit nothing"
     )
+    parser.add_argument(
+        "--whole-history",
+        action="store_true",
+        help="credit everyone in the log, not only since the notebook's last commit",
+    )
 
 
 def served_root(notebook: Path) -> Path | None:
@@ -59,9 +72,10 @@ def commit(args: argparse.Namespace) -> int:
     if root is not None:
         store = args.store or str(root / STATE_DIR / "pairbook.sqlite")
         room = RoomId(notebook.relative_to(root).as_posix())
+        since = None if args.whole_history else last_commit_time(notebook)
         if "://" in store or Path(store).exists():
             try:
-                summary = asyncio.run(read_summary(store, room))
+                summary = asyncio.run(read_summary(store, room, since, profiles_in(root)))
             except PairbookError as exc:
                 return _fail(f"cannot read the session from {store}: {exc}")
     if summary is None:
@@ -84,10 +98,20 @@ def commit(args: argparse.Namespace) -> int:
     return 0
 
 
-async def read_summary(store_url: str, room: RoomId) -> Summary | None:
+async def read_summary(
+    store_url: str, room: RoomId, since: float | None, profiles: dict[str, Person]
+) -> Summary | None:
     async with open_store(store_url) as store:
-        doc = await stored_doc(store, room)
-    return None if doc is None else summary_of_doc(doc, time.time())
+        return await summary_from_log(store, room, since=since, now=time.time(), profiles=profiles)
+
+
+def profiles_in(root: Path) -> dict[str, Person]:
+    """Everyone's name and email as their tokens grant them."""
+    path = root / STATE_DIR / "tokens.json"
+    if not path.exists():
+        return {}
+    users = TokenBook("", path).users()
+    return {u.id: Person(u.id, u.name, u.colour, u.email) for u in users}
 
 
 def _fail(message: str) -> int:

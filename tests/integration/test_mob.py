@@ -325,3 +325,22 @@ async def test_pairbook_commit_lands_in_the_git_repository_with_the_trailers(
     again = await pairbook_commit(notebook, "--store", store_path)
     assert again.returncode == 2
     assert "nothing to commit" in again.stderr
+
+
+async def test_pairbook_commit_credits_a_pair_session_from_the_log(
+    server: ServerProcess, workdir: Path, store_path: str
+) -> None:
+    bo_token, _ = invite(server, "editor", "Bo", "bo@example.org")
+    _, _ = invite(server, "editor", "Idle", "idle@example.org")
+    async with (
+        YClient(server.ws_url("demo.ipynb")) as ana,
+        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
+    ):
+        await bo.set_source(2, "y = 'typed by Bo'")
+        await ana.wait_until(lambda: ana.source(2) == "y = 'typed by Bo'")
+        assert ana.map("mob") == {}  # pairing alone writes nothing of the mob's
+    done = await pairbook_commit(workdir / "demo.ipynb", "--dry-run", "--store", store_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith("\n\nCo-authored-by: Bo <bo@example.org>\n")
+    assert "- Bo: changed 1 cell(s), ran 0 cell(s)" in done.stdout
+    assert "Idle" not in done.stdout

@@ -48,6 +48,15 @@ def commit_notebook(notebook: Path, message: str, *, git: str = "git") -> Commit
     return Commit(sha, files)
 
 
+def last_commit_time(path: Path, *, git: str = "git") -> float | None:
+    """When the file was last committed (seconds since the epoch), or None."""
+    try:
+        stamp = _git(git, path.parent, "log", "-1", "--format=%ct", "--", path.name).strip()
+    except CommitError:
+        return None
+    return float(stamp) if stamp else None
+
+
 def _git(git: str, cwd: Path, *args: str, stdin: str | None = None) -> str:
     try:
         done = subprocess.run(

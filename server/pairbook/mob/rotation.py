@@ -337,14 +337,16 @@ class Rotation:
             due = True
         return Tick(tuple(handovers), due, overtime)
 
-    def driven_seconds(self) -> dict[str, float]:
-        """Seconds each person has driven, the running turn included."""
-        totals: dict[str, float] = {}
-        for turn in self.turns:
-            totals[turn.user] = totals.get(turn.user, 0.0) + turn.ended - turn.started
+    def driven_seconds(self, since: float | None = None) -> dict[str, float]:
+        """Seconds each person has driven (since a time), the running turn included."""
+        stretches = [(t.user, t.started, t.ended) for t in self.turns]
         if self.driver is not None and self.turn_started is not None:
-            running = max(0.0, self._clock() - self.turn_started)
-            totals[self.driver] = totals.get(self.driver, 0.0) + running
+            stretches.append((self.driver, self.turn_started, self._clock()))
+        totals: dict[str, float] = {}
+        for user, started, ended in stretches:
+            if since is not None:
+                started = max(started, since)
+            totals[user] = totals.get(user, 0.0) + max(0.0, ended - started)
         return totals
 
     # -- the map form ------------------------------------------------------------------

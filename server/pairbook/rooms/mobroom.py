@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from pycrdt import Array, ArrayEvent, Doc, Map
+from pycrdt import Array, Doc, Map
 
 from pairbook.auth import Role
 from pairbook.mob import (
@@ -29,14 +29,13 @@ from pairbook.mob import (
     summarize,
 )
 from pairbook.notebook.outputs import cell_ids
+from pairbook.rooms.mobsession import MOB_MAP, touched_cells
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.room import Room
-from pairbook.store.port import Store
-from pairbook.types import SERVER_USER, RoomId
+from pairbook.types import SERVER_USER
 
 log = logging.getLogger("pairbook.mob")
 
-MOB_MAP = "mob"
 CHAT_KEY = "chat"
 CHAT_LIMIT = 2000
 
@@ -74,7 +73,10 @@ class MobRoom:
         self._connections: dict[str, int] = {}
         self._handovers: list[Handover] = []
         self._wakeup = asyncio.Event()
-        self._dirty = not state
+        # The map is written once the room uses a mob command: a room only ever paired in
+        # gets no server writes from here (its document stays exactly the notebook's).
+        self._active = bool(state)
+        self._dirty = False
         self._ycells = room.doc.get("cells", type=Array)
         self._ycells.observe_deep(self._on_cells)
         room.edit_gate = self.refusal
@@ -123,16 +125,7 @@ class MobRoom:
         author = self.room.author
         if author is None:
             return
-        touched: set[str] = set()
-        for event in events:
-            if event.path:
-                ycell = self._ycells[event.path[0]]
-                touched.add(str(ycell.get("id")))
-            elif isinstance(event, ArrayEvent):
-                for part in event.delta:  # type: ignore[attr-defined]
-                    for ycell in part.get("insert", ()):
-                        if isinstance(ycell, Map):
-                            touched.add(str(ycell.get("id")))
+        touched = touched_cells(self._ycells, events)
         mine = self.changed.setdefault(author, set())
         if not touched <= mine:
             mine |= touched
@@ -158,7 +151,7 @@ class MobRoom:
                 self._handovers += tick.handovers
                 if tick.handovers or tick.overtime or tick.break_due:
                     self._dirty = True
-                if self._dirty or self._handovers:
+                if self._active and (self._dirty or self._handovers):
                     await self.publish()
                 if tick.break_due:
                     self.room.notify({"event": "mob-break", "at": self._clock()})
@@ -206,7 +199,9 @@ class MobRoom:
             summary = self.summary()
             subject = str(body.get("subject") or f"Update {self.room.id}")
             return {**summary.to_json(), "message": commit_message(summary, subject)}
+        self._active = True
         if name == "mob-chat":
+            await self.publish()  # the chat lives in the map
             return await self._chat(peer, body.get("text"))
         if name == "mob-mode":
             self._owner_only(peer, "switch between pair and mob mode")
@@ -314,35 +309,3 @@ def _settings_from(body: dict[str, Any]) -> dict[str, Any]:
     if not changes:
         raise ValueError(f"mob-settings needs one of {', '.join(SETTINGS_TYPES)}")
     return changes
-
-
-def summary_of_doc(doc: Doc[Any], now: float) -> Summary:
-    """The session summary a document holds (for `pairbook commit`, outside the server)."""
-    state = doc.get(MOB_MAP, type=Map).to_py() or {}
-    rotation = Rotation.from_json(state, clock=lambda: now)
-    session = state.get("session") or {}
-    since = session.get("started")
-    changed = state.get("changed") or {}
-    executions = doc.get("executions", type=Map).to_py() or {}
-    return summarize(
-        rotation.people,
-        rotation.driven_seconds(),
-        {str(u): list(c) for u, c in changed.items()},
-        cells_ran(executions, since),
-        since=since,
-        until=now,
-        cell_order=cell_ids(doc),
-    )
-
-
-async def stored_doc(store: Store, room_id: RoomId) -> Doc[Any] | None:
-    """A room's document as its log holds it, read only; None when nothing is stored."""
-    roomlog = await store.load(room_id)
-    if roomlog is None:
-        return None
-    doc: Doc[Any] = Doc()
-    if roomlog.snapshot is not None:
-        doc.apply_update(roomlog.snapshot)
-    for record in roomlog.updates:
-        doc.apply_update(record.update)
-    return doc
