@@ -35,6 +35,19 @@ export interface CellEditorOptions {
   onFocus: () => void
 }
 
+/** Each editor's read-only switch: mob mode locks and unlocks editors in place. */
+const readOnlySwitches = new WeakMap<EditorView, Compartment>()
+
+function readOnlyExtensions(readOnly: boolean): Extension {
+  return [EditorState.readOnly.of(readOnly), EditorView.contentAttributes.of({ 'aria-readonly': String(readOnly) })]
+}
+
+/** Makes a mounted editor read-only or editable again. */
+export function setEditorReadOnly(view: EditorView, readOnly: boolean): void {
+  const compartment = readOnlySwitches.get(view)
+  if (compartment !== undefined) view.dispatch({ effects: compartment.reconfigure(readOnlyExtensions(readOnly)) })
+}
+
 let markdownSupport: Promise<Extension> | null = null
 
 /** Markdown editing support (with HTML inside it) is a large module: loaded on first use. */
@@ -45,6 +58,7 @@ function loadMarkdown(): Promise<Extension> {
 
 export function createCellEditor(parent: HTMLElement, options: CellEditorOptions): EditorView {
   const language = new Compartment()
+  const readOnly = new Compartment()
   const extensions: Extension[] = [
     Prec.highest(options.notebookKeys),
     yCollab(options.ysource, options.awareness, { undoManager: options.undoManager }),
@@ -66,11 +80,8 @@ export function createCellEditor(parent: HTMLElement, options: CellEditorOptions
     highlightSelectionMatches(),
     EditorView.lineWrapping,
     EditorState.tabSize.of(4),
-    EditorState.readOnly.of(options.readOnly),
-    EditorView.contentAttributes.of({
-      'aria-label': options.label,
-      'aria-readonly': String(options.readOnly)
-    }),
+    readOnly.of(readOnlyExtensions(options.readOnly)),
+    EditorView.contentAttributes.of({ 'aria-label': options.label }),
     EditorView.domEventHandlers({
       focus: () => {
         options.onFocus()
@@ -84,6 +95,7 @@ export function createCellEditor(parent: HTMLElement, options: CellEditorOptions
     parent,
     state: EditorState.create({ doc: options.ysource.toString(), extensions })
   })
+  readOnlySwitches.set(view, readOnly)
   if (options.language === 'markdown') {
     void loadMarkdown().then((support) => {
       if (view.dom.isConnected) view.dispatch({ effects: language.reconfigure(support) })
