@@ -45,10 +45,13 @@ export class MobPanel {
   readonly badge: HTMLElement
   state: MobState
   private readonly body: HTMLElement
+  private readonly timer: HTMLElement
   private readonly timerText: HTMLElement
   private readonly timerBar: HTMLElement
   private readonly chatList: HTMLElement
   private readonly chatInput: HTMLInputElement
+  private readonly settingsBox: HTMLDetailsElement | null
+  private readonly fields: { turn: HTMLInputElement; auto: HTMLInputElement; breaks: HTMLInputElement; grace: HTMLInputElement } | null
   private clockOffset = 0
   private pointing: Point | null = null
   private flashTimer = 0
@@ -59,6 +62,7 @@ export class MobPanel {
     this.body = h('div', { class: 'mob-body' })
     this.timerText = h('span', { class: 'mob-timer-text' })
     this.timerBar = h('span', { class: 'mob-timer-fill' })
+    this.timer = h('div', { class: 'mob-timer', role: 'timer', 'aria-live': 'off' }, h('span', { class: 'mob-timer-track' }, this.timerBar), this.timerText)
     this.chatList = h('ol', { class: 'mob-chat-list', 'aria-label': 'Chat messages', 'aria-live': 'polite' })
     this.chatInput = h('input', { type: 'text', class: 'mob-chat-input', placeholder: 'Message the room…', 'aria-label': 'Chat message', maxlength: 2000 })
     const chatForm = h('form', { class: 'mob-chat-form' }, this.chatInput, h('button', { type: 'submit', class: 'btn small' }, 'Send'))
@@ -66,12 +70,26 @@ export class MobPanel {
       event.preventDefault()
       void this.sendChat()
     })
+    if (options.me.owner) {
+      this.fields = {
+        turn: h('input', { type: 'number', min: 0.05, step: 'any', 'aria-label': 'Turn length in minutes', class: 'mob-turn-minutes' }),
+        auto: h('input', { type: 'checkbox', 'aria-label': 'Hand over automatically at the end of a turn' }),
+        breaks: h('input', { type: 'number', min: 0, step: 5, 'aria-label': 'Break reminder every N minutes (0: never)' }),
+        grace: h('input', { type: 'number', min: 0, step: 5, 'aria-label': 'Seconds a disconnected driver keeps the keyboard' })
+      }
+      this.settingsBox = this.settings(this.fields)
+    } else {
+      this.fields = null
+      this.settingsBox = null
+    }
+    const summary = button('Session summary', 'Who drove, changed and ran what; the commit message', () => void this.showSummary(), { class: 'btn small' })
     this.element = h(
       'section',
       { class: 'panel mob-panel', 'aria-labelledby': 'mob-title', 'data-mode': 'pair' },
       h('h2', { id: 'mob-title' }, 'Mob'),
       this.body,
-      h('div', { class: 'mob-timer', role: 'timer', 'aria-live': 'off' }, h('span', { class: 'mob-timer-track' }, this.timerBar), this.timerText),
+      h('div', { class: 'mob-summary-row' }, summary),
+      this.settingsBox,
       h('details', { class: 'mob-chat', open: true }, h('summary', {}, 'Chat'), this.chatList, chatForm)
     )
     options.ymob.observeDeep(() => this.update())
@@ -123,14 +141,14 @@ export class MobPanel {
     rows.push(h('p', { class: 'mob-you', 'data-role': role ?? 'pair' }, youAre(state, me.id, me.viewer)))
     if (state.mode === 'mob') {
       rows.push(h('div', { class: 'mob-driver' }, h('span', { class: 'muted' }, 'Driver '), state.driver === null ? h('span', {}, 'nobody') : this.person(state.driver)))
+      rows.push(this.timer)
       rows.push(this.queue())
       rows.push(this.actions(role))
       rows.push(this.consent())
       rows.push(this.breakReminder())
     }
     if (!me.viewer) rows.push(this.pointRow())
-    rows.push(h('div', { class: 'row' }, button('Session summary', 'Who drove, changed and ran what; the commit message', () => void this.showSummary(), { class: 'btn small' })))
-    if (me.owner) rows.push(this.settings())
+    this.showSettings()
     this.body.replaceChildren(...rows.filter((row): row is HTMLElement => row !== null))
     this.renderChat()
     this.tick()
@@ -186,7 +204,7 @@ export class MobPanel {
           : button('Join rotation', 'Take turns at the keyboard', () => void this.run('mob-join'), { class: 'btn small' })
       )
     }
-    return h('div', { class: 'row mob-actions' }, ...buttons)
+    return h('div', { class: 'mob-actions' }, ...buttons)
   }
 
   private consent(): HTMLElement | null {
@@ -221,38 +239,43 @@ export class MobPanel {
     const here = this.pointing
     return h(
       'div',
-      { class: 'row mob-point' },
+      { class: 'mob-point' },
       button('Point here', 'Show everyone the selected cell and lines', () => this.point(), { class: 'btn small' }),
       here === null ? null : button('Stop pointing', 'Clear your pointer', () => this.clearPoint(), { class: 'btn small' }),
       here === null ? null : h('span', { class: 'muted' }, `${this.options.describeCell(here.cell)}, ${describeLines(here.from, here.to)}`)
     )
   }
 
-  private settings(): HTMLElement {
-    const s = this.state.settings
-    const turn = h('input', { type: 'number', min: 1, step: 1, value: String(Math.round(s.turn_seconds / 60) || 1), 'aria-label': 'Turn length in minutes', class: 'mob-turn-minutes' })
-    const auto = h('input', { type: 'checkbox', 'aria-label': 'Hand over automatically at the end of a turn' })
-    auto.checked = s.auto_handover
-    const breaks = h('input', { type: 'number', min: 0, step: 5, value: String(Math.round(s.break_every / 60)), 'aria-label': 'Break reminder every N minutes (0: never)' })
-    const grace = h('input', { type: 'number', min: 0, step: 5, value: String(Math.round(s.grace_seconds)), 'aria-label': 'Seconds a disconnected driver keeps the keyboard' })
+  private settings(fields: NonNullable<MobPanel['fields']>): HTMLDetailsElement {
     const save = button('Save', 'Save the rotation settings', () => {
       void this.run('mob-settings', {
-        turn_seconds: Number(turn.value) * 60,
-        auto_handover: auto.checked,
-        break_every: Number(breaks.value) * 60,
-        grace_seconds: Number(grace.value)
+        turn_seconds: Number(fields.turn.value) * 60,
+        auto_handover: fields.auto.checked,
+        break_every: Number(fields.breaks.value) * 60,
+        grace_seconds: Number(fields.grace.value)
       })
     }, { class: 'btn small' })
     return h(
       'details',
       { class: 'mob-settings' },
       h('summary', {}, 'Rotation settings'),
-      h('label', {}, 'Turn (min) ', turn),
-      h('label', {}, auto, ' hand over automatically'),
-      h('label', {}, 'Break every (min) ', breaks),
-      h('label', {}, 'Grace if the driver drops (s) ', grace),
+      h('label', {}, 'Turn (min) ', fields.turn),
+      h('label', {}, fields.auto, ' hand over automatically'),
+      h('label', {}, 'Break every (min) ', fields.breaks),
+      h('label', {}, 'Grace if the driver drops (s) ', fields.grace),
       save
     )
+  }
+
+  /** The stored settings in the owner's fields, unless the owner is editing them. */
+  private showSettings(): void {
+    const fields = this.fields
+    if (fields === null || this.settingsBox?.contains(document.activeElement)) return
+    const s = this.state.settings
+    fields.turn.value = String(Number((s.turn_seconds / 60).toFixed(2)))
+    fields.auto.checked = s.auto_handover
+    fields.breaks.value = String(Math.round(s.break_every / 60))
+    fields.grace.value = String(Math.round(s.grace_seconds))
   }
 
   private renderChat(): void {
@@ -275,7 +298,7 @@ export class MobPanel {
     const { text, fraction } = countdown(this.state, this.now())
     this.timerText.textContent = text
     this.timerBar.style.width = `${Math.round(fraction * 100)}%`
-    this.element.querySelector<HTMLElement>('.mob-timer')?.toggleAttribute('hidden', text === '')
+    this.timer.toggleAttribute('hidden', text === '')
   }
 
   private cue(cue: ReturnType<typeof handoverCue>): void {
@@ -283,6 +306,7 @@ export class MobPanel {
     const driver = nameOf(this.state, this.state.driver)
     const message = cue === 'you-drive' ? 'You have the keyboard: you are driving now.' : cue === 'you-stop' ? `${driver} is driving now: you navigate.` : `${driver} is driving now.`
     this.options.notify(message)
+    this.element.dataset.cue = cue
     window.clearTimeout(this.flashTimer)
     this.element.classList.remove('handover')
     void this.element.offsetWidth // restart the animation

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -99,6 +100,7 @@ class Room:
         # Yjs client ids whose documents hold an edit the room refused: their later updates
         # would carry it (e.g. a resync after the sender became the driver), so they reload.
         self._refused_clients: set[int] = set()
+        self._refused_peers: weakref.WeakSet[Peer] = weakref.WeakSet()
         self._version = 0  # bumped on every change to the document
         self._commits: set[asyncio.Task[int]] = set()
         self._deletions: tuple[int, dict[int, tuple[tuple[int, int], ...]]] | None = None
@@ -181,7 +183,7 @@ class Room:
         self, peer: Peer, update: bytes, frame: bytes | None, received: float
     ) -> None:
         summary = decode_update(update)
-        if self._refused_clients:
+        if self._refused_clients or self._refused_peers:
             self._check_not_refused(peer, summary)
         refusal, gated = None, False
         if not peer.role.can_edit:
@@ -243,12 +245,13 @@ class Room:
                 struct.clock + struct.length > self._state_vector.get(struct.client, 0)
             ):
                 self._refused_clients.add(struct.client)
-        # A refused deletion carries no client id: the sender's awareness id is its doc's.
-        self._refused_clients.update(peer.awareness_ids)
+        # A refused deletion carries no client id: this connection's later updates are
+        # refused too (a stock client keeps the refused state in its document).
+        self._refused_peers.add(peer)
 
     def _check_not_refused(self, peer: Peer, summary: UpdateSummary) -> None:
         refused = self._refused_clients
-        carries = not refused.isdisjoint(peer.awareness_ids) and self._is_news(summary)
+        carries = peer in self._refused_peers and self._is_news(summary)
         for struct in summary.structs:
             if (
                 struct.kind is not StructKind.SKIP
