@@ -344,3 +344,35 @@ async def test_pairbook_commit_credits_a_pair_session_from_the_log(
     assert done.stdout.endswith("\n\nCo-authored-by: Bo <bo@example.org>\n")
     assert "- Bo: changed 1 cell(s), ran 0 cell(s)" in done.stdout
     assert "Idle" not in done.stdout
+
+
+async def test_a_new_session_counts_from_now_and_only_the_owner_starts_one(
+    server: ServerProcess,
+) -> None:
+    bo_token, bo_id = invite(server, "editor", "Bo")
+    async with (
+        YClient(server.ws_url("demo.ipynb")) as ana,
+        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
+    ):
+        await ok(ana, "mob-mode", mode="mob")
+        await ana.set_source(1, "x = 3\nprint(x)")
+        await ana.wait_until(lambda: "owner" in mob(ana).get("changed", {}))
+        refused = await bo.command("mob-reset")
+        assert "only the owner" in refused["error"]
+        await ok(ana, "mob-reset")
+        summary = await ok(bo, "mob-summary")
+        people = {p["id"]: p for p in summary["people"]}
+        assert people["owner"]["changed"] == []
+        assert people["owner"]["drove_seconds"] < 60
+        assert people[bo_id]["contributed"] is False
+
+
+async def test_pairbook_commit_outside_a_git_repository_says_what_to_do(
+    server: ServerProcess, workdir: Path, store_path: str
+) -> None:
+    done = await pairbook_commit(workdir / "demo.ipynb", "--store", store_path)
+    assert done.returncode == 2
+    assert "not in a git repository; run `git init` there first" in done.stderr
+    missing = await pairbook_commit(workdir / "nope.ipynb")
+    assert missing.returncode == 2
+    assert "does not exist" in missing.stderr

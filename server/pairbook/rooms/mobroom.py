@@ -205,6 +205,8 @@ class MobRoom:
             return await self._chat(peer, body.get("text"))
         if name == "mob-mode":
             self._owner_only(peer, "switch between pair and mob mode")
+            if body.get("mode") not in ("pair", "mob"):
+                raise ValueError("mob-mode needs 'mode': 'pair' or 'mob'")
             mode = Mode(str(body.get("mode")))
             self._handovers += rotation.set_mode(mode, first=me if peer.role.can_edit else None)
         elif name == "mob-join":
