@@ -349,6 +349,19 @@ class Rotation:
             totals[user] = totals.get(user, 0.0) + max(0.0, ended - started)
         return totals
 
+    def roles(self) -> dict[str, str]:
+        """Everyone seen, by role, in mob mode: driver, navigator (in the queue), observer."""
+        if self.mode is not Mode.MOB:
+            return {}
+        return {
+            uid: "driver"
+            if uid == self.driver
+            else "navigator"
+            if uid in self.queue
+            else "observer"
+            for uid in sorted(self.people)
+        }
+
     # -- the map form ------------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
@@ -361,6 +374,7 @@ class Rotation:
             "observers": sorted(self.observers),
             "people": {uid: p.to_json() for uid, p in sorted(self.people.items())},
             "drivers_allowed": sorted(self.can_drive),
+            "roles": self.roles(),
             "turn": {"started": self.turn_started, "ends": self.turn_ends},
             "grace_ends": self.grace_ends,
             "take_request": None
