@@ -237,11 +237,8 @@ class MobRoom:
             rotation.snooze_break()
         elif name == "mob-reset":
             self._owner_only(peer, "start a new session")
-            self.since = self._clock()
+            self.since = self._clock()  # turns before it stay in the map (replay) but not count
             self.changed.clear()
-            rotation.turns.clear()
-            if rotation.turn_started is not None:
-                rotation.turn_started = self.since
         else:
             raise LookupError(f"unknown command {name!r}")
         await self.publish()
@@ -278,7 +275,7 @@ class MobRoom:
         executions = self.room.doc.get("executions", type=Map).to_py() or {}
         return summarize(
             self.rotation.people,
-            self.rotation.driven_seconds(),
+            self.rotation.driven_seconds(self.since),
             self.changed,
             cells_ran(executions, self.since),
             since=self.since,
