@@ -70,6 +70,7 @@ async def test_the_driver_types_navigators_cannot_and_rotation_passes_the_keyboa
     # At the end of the turn the keyboard passes to the next person: Bob.
     await expect(bob.page.locator(".mob-you")).to_have_text("You are driving", timeout=ROTATION)
     await expect(bob.page.locator(".mob-panel")).to_have_attribute("data-cue", "you-drive")
+    await expect(bob.page.locator(".people .person.self")).to_contain_text("driver")
     await expect(ana.page.locator(".mob-you")).to_have_text("You are navigating: Bob drives")
     # The owner lengthens the turn so that Bob has time to type.
     await panel.get_by_label("Turn length in minutes").fill("10")
@@ -87,10 +88,13 @@ async def test_the_driver_types_navigators_cannot_and_rotation_passes_the_keyboa
     await ana.cell(2).click()
     await ana.page.locator(".mob-panel").get_by_role("button", name="Show everyone").click()
     await expect(bob.cell(2).locator(".mob-pointer")).to_contain_text(f"{owner} points here")
+    await expect(bob.cell(2).locator(".cm-pointed-line").first).to_be_visible()
     await ana.page.get_by_role("textbox", name="Chat message").fill("Shall we test the print?")
     await ana.page.get_by_role("textbox", name="Chat message").press("Enter")
     await expect(bob.page.locator(".mob-chat-message")).to_contain_text("Shall we test the print?")
 
+    await bob.page.locator(".mob-chat-message").first.wait_for()
+    await bob.screenshot(screenshots / "mob-page.png")
     await expect(bob.page.locator(".mob-panel")).to_be_visible()
     await bob.page.locator(".mob-panel").screenshot(path=str(screenshots / "mob.png"))
     for tab in (ana, bob, cy):

@@ -33,6 +33,8 @@ export interface CellEditorOptions {
   notebookKeys: Extension
   label: string
   onFocus: () => void
+  /** Editor extensions from elsewhere (e.g. the lines people point at). */
+  extra?: Extension
 }
 
 /** Each editor's read-only switch: mob mode locks and unlocks editors in place. */
@@ -89,7 +91,8 @@ export function createCellEditor(parent: HTMLElement, options: CellEditorOptions
       }
     }),
     placeholder(options.readOnly ? '' : options.language === 'markdown' ? 'Markdown…' : 'Code…'),
-    cellEditorTheme
+    cellEditorTheme,
+    options.extra ?? []
   ]
   const view = new EditorView({
     parent,

@@ -54,6 +54,7 @@ export class MobPanel {
   private readonly fields: { turn: HTMLInputElement; auto: HTMLInputElement; breaks: HTMLInputElement; grace: HTMLInputElement } | null
   private clockOffset = 0
   private pointing: Point | null = null
+  private present: Set<string> | null = null
   private flashTimer = 0
 
   constructor(private readonly options: MobPanelOptions) {
@@ -104,6 +105,15 @@ export class MobPanel {
     const now = reply?.ok === true ? (reply.result as { now?: unknown }).now : null
     if (typeof now === 'number') this.clockOffset = now - (sent + Date.now() / 1000) / 2
     this.tick()
+  }
+
+  /** Who is here (from awareness): the people in the queue who are not are marked away. */
+  setPresent(userIds: Iterable<string>): void {
+    const next = new Set(userIds)
+    const same = this.present !== null && next.size === this.present.size && [...next].every((id) => this.present?.has(id))
+    if (same) return
+    this.present = next
+    if (this.state.mode === 'mob') this.render()
   }
 
   private now(): number {
@@ -179,6 +189,7 @@ export class MobPanel {
         'li',
         { 'data-user-id': id },
         this.person(id),
+        this.present !== null && !this.present.has(id) ? h('span', { class: 'muted mob-away' }, 'away') : null,
         owner && index > 0 ? button('↑', `Move ${nameOf(state, id)} up`, () => move(index, -1), { class: 'tool' }) : null,
         owner && index < state.queue.length - 1 ? button('↓', `Move ${nameOf(state, id)} down`, () => move(index, 1), { class: 'tool' }) : null
       )

@@ -9,6 +9,7 @@ import type * as Y from 'yjs'
 
 import type { InputRequest } from '../commands'
 import { createCellEditor, setEditorReadOnly } from '../editor/cellEditor'
+import { pointerLines } from '../mob/pointerLines'
 import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
 import { button, h, icon, ICONS } from '../dom'
 import type { RunStore } from '../kernel/runStore'
@@ -498,7 +499,8 @@ export class CellView {
       readOnly: this.host.readOnly,
       notebookKeys: this.host.notebookKeys,
       label: `Cell ${this.host.indexOf(this) + 1} source`,
-      onFocus: () => this.host.editorFocused(this)
+      onFocus: () => this.host.editorFocused(this),
+      extra: pointerLines(this.host.awareness, () => this.id)
     })
     return this.editor
   }

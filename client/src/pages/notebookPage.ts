@@ -37,7 +37,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
   const awareness = notebook.awareness
   const color = me.user !== null && isColor(me.user.color) ? me.user.color : '#4363d8'
   awareness.setLocalState({
-    user: { name: me.user?.name ?? 'Guest', color, colorLight: `${color}33` },
+    user: { id: me.user?.id, name: me.user?.name ?? 'Guest', color, colorLight: `${color}33` },
     cell: null,
     mode: 'command',
     viewport: null
@@ -262,6 +262,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     frame = 0
     const people = participantsFrom(awareness.getStates() as Map<number, AwarenessState>, awareness.clientID)
     participants.show(people)
+    mob.setPresent(people.map((p) => p.userId))
     view.setPeople(participantsByCell(people))
     renderPointers(view, pointersFrom(awareness.getStates() as Map<number, AwarenessState>, awareness.clientID))
     if (following !== null) {
