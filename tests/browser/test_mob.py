@@ -22,7 +22,12 @@ async def test_the_driver_types_navigators_cannot_and_rotation_passes_the_keyboa
 ) -> None:
     ana = await NotebookTab.open(browser, server, notebook)
     bob = await NotebookTab.open(
-        browser, server, notebook, token=invite(server, "editor"), join_as="Bob"
+        browser,
+        server,
+        notebook,
+        token=invite(server, "editor"),
+        join_as="Bob",
+        email="bob@example.org",
     )
     cy = await NotebookTab.open(
         browser, server, notebook, token=invite(server, "editor"), join_as="Cy"
@@ -92,6 +97,14 @@ async def test_the_driver_types_navigators_cannot_and_rotation_passes_the_keyboa
     await ana.page.get_by_role("textbox", name="Chat message").fill("Shall we test the print?")
     await ana.page.get_by_role("textbox", name="Chat message").press("Enter")
     await expect(bob.page.locator(".mob-chat-message")).to_contain_text("Shall we test the print?")
+
+    # The session summary credits both typists, Bob with the email he joined with.
+    await ana.page.get_by_role("button", name="Who drove, changed and ran what").click()
+    message = ana.page.locator(".mob-commit-message")
+    await expect(message).to_contain_text("Co-authored-by: Bob <bob@example.org>")
+    await expect(message).to_contain_text(f"Co-authored-by: {owner} <owner@users.pairbook.invalid>")
+    await expect(message).not_to_contain_text("Cy")
+    await ana.page.get_by_role("button", name="Close the summary").click()
 
     await bob.page.locator(".mob-chat-message").first.wait_for()
     await bob.screenshot(screenshots / "mob-page.png")
