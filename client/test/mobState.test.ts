@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { countdown, describeLines, formatClock, handoverCue, lockReason, readMobState, roleOf, youAre } from '../src/mob/mobState'
+import { countdown, describeLines, formatClock, handoverCue, LOCK_AHEAD, lockReason, preLockAt, readMobState, roleOf, youAre } from '../src/mob/mobState'
 
 const stored = {
   mode: 'mob',
@@ -66,5 +66,20 @@ describe('the mob map', () => {
     expect(handoverCue(after, after, 'cy')).toBeNull()
     expect(handoverCue(null, after, 'bo')).toBeNull()
     expect(describeLines(2, 5)).toBe('lines 2–5')
+  })
+})
+
+describe('locking ahead of an automatic handover', () => {
+  const driving = readMobState({ ...stored, settings: { ...stored.settings, auto_handover: true } })
+
+  it('locks the driver just before the turn ends when someone here takes over', () => {
+    expect(preLockAt(driving, 'ana', new Set(['ana', 'bo']))).toBeCloseTo(1600 - LOCK_AHEAD)
+    expect(preLockAt(driving, 'ana', null)).toBeCloseTo(1600 - LOCK_AHEAD)
+  })
+
+  it('does not lock navigators, manual handovers or a driver alone', () => {
+    expect(preLockAt(driving, 'bo', null)).toBeNull()
+    expect(preLockAt(readMobState(stored), 'ana', null)).toBeNull() // auto_handover off
+    expect(preLockAt(driving, 'ana', new Set(['ana']))).toBeNull()
   })
 })

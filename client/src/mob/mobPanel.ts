@@ -15,6 +15,7 @@ import {
   type MobPerson,
   type MobState,
   nameOf,
+  preLockAt,
   readMobState,
   roleOf,
   youAre
@@ -56,6 +57,7 @@ export class MobPanel {
   private pointing: Point | null = null
   private present: Set<string> | null = null
   private flashTimer = 0
+  private preLock = 0
 
   constructor(private readonly options: MobPanelOptions) {
     this.state = readMobState(options.ymob.toJSON())
@@ -135,6 +137,13 @@ export class MobPanel {
     this.element.dataset.role = role ?? 'pair'
     const lock = me.viewer ? null : lockReason(state, me.id)
     this.options.onState(state, lock)
+    window.clearTimeout(this.preLock)
+    const lockAt = preLockAt(state, me.id, this.present)
+    if (lockAt !== null) {
+      this.preLock = window.setTimeout(() => {
+        this.options.onState(this.state, 'Your turn is ending: the keyboard passes on now.')
+      }, Math.max(0, (lockAt - this.now()) * 1000))
+    }
     this.badge.hidden = state.mode !== 'mob'
     this.badge.dataset.role = role ?? ''
     this.badge.textContent = role === 'driver' ? 'You are driving' : role === 'navigator' ? `Navigating · ${nameOf(state, state.driver)} drives` : `Observing · ${nameOf(state, state.driver)} drives`
@@ -310,6 +319,8 @@ export class MobPanel {
     this.timerText.textContent = text
     this.timerBar.style.width = `${Math.round(fraction * 100)}%`
     this.timer.toggleAttribute('hidden', text === '')
+    const left = this.state.turnEnds === null ? Infinity : this.state.turnEnds - this.now()
+    this.timer.classList.toggle('ending', this.state.state === 'driving' && left <= 10)
   }
 
   private cue(cue: ReturnType<typeof handoverCue>): void {

@@ -138,6 +138,19 @@ export function countdown(state: MobState, now: number): { text: string; fractio
   return { text: `${formatClock(left)} left in this turn`, fraction: Math.min(1, Math.max(0, 1 - left / length)) }
 }
 
+/** Seconds before an automatic handover when the driver's editors lock: keystrokes typed
+ * in flight as the keyboard passes on would be refused by the server. */
+export const LOCK_AHEAD = 0.75
+
+/** When (server time) this driver's editors should lock ahead of an automatic handover, or
+ * null: not driving, handing over by hand, or nobody here to take over (the turn restarts). */
+export function preLockAt(state: MobState, userId: string | null, present: Set<string> | null): number | null {
+  if (state.mode !== 'mob' || userId === null || state.driver !== userId) return null
+  if (state.state !== 'driving' || !state.settings.auto_handover || state.turnEnds === null) return null
+  const someoneNext = state.queue.some((id) => id !== userId && (present === null || present.has(id)))
+  return someoneNext ? state.turnEnds - LOCK_AHEAD : null
+}
+
 export type HandoverCue = 'you-drive' | 'you-stop' | 'changed' | null
 
 /** What to signal when the state changes: a new driver, and whether it is you. */
