@@ -376,3 +376,28 @@ async def test_pairbook_commit_outside_a_git_repository_says_what_to_do(
     missing = await pairbook_commit(workdir / "nope.ipynb")
     assert missing.returncode == 2
     assert "does not exist" in missing.stderr
+
+
+async def test_the_mob_survives_a_server_restart(server: ServerProcess) -> None:
+    bo_token, bo_id = invite(server, "editor", "Bo")
+    async with (
+        YClient(server.ws_url("demo.ipynb")) as ana,
+        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
+    ):
+        await ok(ana, "mob-settings", turn_seconds=900, grace_seconds=300)
+        await ok(ana, "mob-mode", mode="mob")
+        await bo.wait_until(lambda: mob(bo).get("driver") == "owner")
+    server.stop()
+    server.start()
+    async with (
+        YClient(server.ws_url("demo.ipynb")) as ana,
+        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
+    ):
+        state = mob(ana)
+        assert (state["mode"], state["driver"], state["queue"]) == ("mob", "owner", [bo_id])
+        assert state["settings"]["turn_seconds"] == 900
+        # Back within the grace period, the driver still drives and the gate still holds.
+        run = await bo.command("run", cells=["code-0"])
+        assert "only the driver (Owner)" in run["error"]
+        await ana.set_source(1, "print('after the restart')")
+        await bo.wait_until(lambda: bo.source(1) == "print('after the restart')")
