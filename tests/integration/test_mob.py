@@ -401,3 +401,17 @@ async def test_the_mob_survives_a_server_restart(server: ServerProcess) -> None:
         assert "only the driver (Owner)" in run["error"]
         await ana.set_source(1, "print('after the restart')")
         await bo.wait_until(lambda: bo.source(1) == "print('after the restart')")
+
+
+async def test_a_break_reminder_comes_on_schedule_until_someone_takes_the_break(
+    server: ServerProcess,
+) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ok(ana, "mob-settings", break_every=1)
+        await ok(ana, "mob-mode", mode="mob")
+        reminder = await ana.event("mob-break")
+        assert reminder["at"] > 0
+        await ana.wait_until(lambda: (mob(ana).get("break") or {}).get("last") is not None)
+        await ok(ana, "mob-settings", break_every=0)  # no more reminders after this one
+        await ok(ana, "mob-break")
+        await ana.wait_until(lambda: mob(ana)["break"]["last"] is None)
