@@ -73,8 +73,8 @@ export class Api {
     return this.call('POST', '/api/invites', { role })
   }
 
-  join(invite: string, name: string): Promise<Joined> {
-    return this.call('POST', '/api/join', { invite, name })
+  join(invite: string, name: string, email = ''): Promise<Joined> {
+    return this.call('POST', '/api/join', { invite, name, email })
   }
 
   /** The kernel's imported packages as a requirements file. */

@@ -27,6 +27,19 @@ export type CommandName =
   | 'packages'
   | 'whoami'
   | 'presence'
+  | 'mob-clock'
+  | 'mob-mode'
+  | 'mob-join'
+  | 'mob-leave'
+  | 'mob-reorder'
+  | 'mob-settings'
+  | 'mob-handover'
+  | 'mob-take'
+  | 'mob-consent'
+  | 'mob-chat'
+  | 'mob-summary'
+  | 'mob-break'
+  | 'mob-reset'
 
 export interface CommandReply {
   id: number

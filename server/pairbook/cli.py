@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from pairbook.app import die_with_parent
+from pairbook.clicommit import add_commit_parser, commit
 from pairbook.errors import NotebookError
 from pairbook.notebook import list_notebooks, read_notebook
 from pairbook.settings import SETTINGS_ENV, Settings
@@ -178,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dir", type=Path, default=Path("."), help="the served folder, to find the owner token"
     )
     requirements.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    add_commit_parser(commands)
     return parser
 
 
@@ -190,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         return serve(args)
     if args.command == "requirements":
         return export_requirements(args)
+    if args.command == "commit":
+        return commit(args)
     return fail(f"unknown command {args.command}")
 
 

@@ -55,6 +55,7 @@ class NotebookTab:
         *,
         token: str = OWNER_TOKEN,
         join_as: str | None = None,
+        email: str | None = None,
     ) -> NotebookTab:
         """Opens the notebook in a new browser context; joins under `join_as` if an invite."""
         context: BrowserContext = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
@@ -65,6 +66,8 @@ class NotebookTab:
         await page.goto(f"{server.base}/notebooks/{quote(notebook)}?token={quote(token)}")
         if join_as is not None:
             await page.get_by_label("Your display name").fill(join_as)
+            if email is not None:
+                await page.get_by_label("Email").fill(email)
             await page.get_by_role("button", name="Join").click()
         await tab.wait_connected()
         return tab

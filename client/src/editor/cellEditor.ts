@@ -33,6 +33,21 @@ export interface CellEditorOptions {
   notebookKeys: Extension
   label: string
   onFocus: () => void
+  /** Editor extensions from elsewhere (e.g. the lines people point at). */
+  extra?: Extension
+}
+
+/** Each editor's read-only switch: mob mode locks and unlocks editors in place. */
+const readOnlySwitches = new WeakMap<EditorView, Compartment>()
+
+function readOnlyExtensions(readOnly: boolean): Extension {
+  return [EditorState.readOnly.of(readOnly), EditorView.contentAttributes.of({ 'aria-readonly': String(readOnly) })]
+}
+
+/** Makes a mounted editor read-only or editable again. */
+export function setEditorReadOnly(view: EditorView, readOnly: boolean): void {
+  const compartment = readOnlySwitches.get(view)
+  if (compartment !== undefined) view.dispatch({ effects: compartment.reconfigure(readOnlyExtensions(readOnly)) })
 }
 
 let markdownSupport: Promise<Extension> | null = null
@@ -45,6 +60,7 @@ function loadMarkdown(): Promise<Extension> {
 
 export function createCellEditor(parent: HTMLElement, options: CellEditorOptions): EditorView {
   const language = new Compartment()
+  const readOnly = new Compartment()
   const extensions: Extension[] = [
     Prec.highest(options.notebookKeys),
     yCollab(options.ysource, options.awareness, { undoManager: options.undoManager }),
@@ -66,11 +82,8 @@ export function createCellEditor(parent: HTMLElement, options: CellEditorOptions
     highlightSelectionMatches(),
     EditorView.lineWrapping,
     EditorState.tabSize.of(4),
-    EditorState.readOnly.of(options.readOnly),
-    EditorView.contentAttributes.of({
-      'aria-label': options.label,
-      'aria-readonly': String(options.readOnly)
-    }),
+    readOnly.of(readOnlyExtensions(options.readOnly)),
+    EditorView.contentAttributes.of({ 'aria-label': options.label }),
     EditorView.domEventHandlers({
       focus: () => {
         options.onFocus()
@@ -78,12 +91,14 @@ export function createCellEditor(parent: HTMLElement, options: CellEditorOptions
       }
     }),
     placeholder(options.readOnly ? '' : options.language === 'markdown' ? 'Markdown…' : 'Code…'),
-    cellEditorTheme
+    cellEditorTheme,
+    options.extra ?? []
   ]
   const view = new EditorView({
     parent,
     state: EditorState.create({ doc: options.ysource.toString(), extensions })
   })
+  readOnlySwitches.set(view, readOnly)
   if (options.language === 'markdown') {
     void loadMarkdown().then((support) => {
       if (view.dom.isConnected) view.dispatch({ effects: language.reconfigure(support) })

@@ -8,7 +8,8 @@ import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 
 import type { InputRequest } from '../commands'
-import { createCellEditor } from '../editor/cellEditor'
+import { createCellEditor, setEditorReadOnly } from '../editor/cellEditor'
+import { pointerLines } from '../mob/pointerLines'
 import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
 import { button, h, icon, ICONS } from '../dom'
 import type { RunStore } from '../kernel/runStore'
@@ -24,7 +25,10 @@ import { renderOutputs } from './outputs'
 export interface CellHost {
   readonly awareness: Awareness
   readonly undoManager: Y.UndoManager
+  /** Editing is off: for viewers always, for navigators while someone else drives. */
   readonly readOnly: boolean
+  /** A viewer: the page never offers editing tools. */
+  readonly viewer: boolean
   readonly notebookKeys: Extension
   /** The runs in the document; `canRun`: this person may run cells (not a viewer). */
   readonly runs: RunStore
@@ -100,7 +104,7 @@ export class CellView {
         : null
     this.outputs =
       type === 'code' ? h('div', { class: 'cell-outputs', role: 'log', 'aria-label': 'Outputs' }) : null
-    const tools = host.readOnly ? null : this.buildTools()
+    const tools = host.viewer ? null : this.buildTools()
     if (type === 'code') {
       this.runBadge = h('button', {
         type: 'button',
@@ -484,6 +488,20 @@ export class CellView {
     this.mountEditor()
   }
 
+  /** The lines selected in the cell's editor (1-based), or all of them without one. */
+  selectedLines(): [number, number] {
+    if (this.editor === null) return [1, Math.max(1, this.source.split('\n').length)]
+    const { state } = this.editor
+    const range = state.selection.main
+    return [state.doc.lineAt(range.from).number, state.doc.lineAt(range.to).number]
+  }
+
+  /** Editing turned off or on (mob mode) for the editor, if one is mounted. */
+  setReadOnly(readOnly: boolean): void {
+    if (this.editor !== null) setEditorReadOnly(this.editor, readOnly)
+    if (readOnly && this.editing && this.type === 'markdown') this.leaveEdit()
+  }
+
   private mountEditor(): EditorView {
     if (this.editor !== null) return this.editor
     this.sourceHost.replaceChildren()
@@ -495,7 +513,8 @@ export class CellView {
       readOnly: this.host.readOnly,
       notebookKeys: this.host.notebookKeys,
       label: `Cell ${this.host.indexOf(this) + 1} source`,
-      onFocus: () => this.host.editorFocused(this)
+      onFocus: () => this.host.editorFocused(this),
+      extra: pointerLines(this.host.awareness, () => this.id)
     })
     return this.editor
   }

@@ -52,10 +52,9 @@ export class NotebookView implements CellHost {
   readonly element: HTMLElement
   readonly awareness: Awareness
   readonly undoManager: Y.UndoManager
-  readonly readOnly: boolean
+  readonly viewer: boolean
   readonly notebookKeys: Extension
   readonly runs: RunStore
-  readonly canRun: boolean
   private readonly notebook: YNotebook
   private readonly list: HTMLElement
   private readonly empty: HTMLElement
@@ -66,13 +65,14 @@ export class NotebookView implements CellHost {
   private active: CellView | null = null
   private mode: Mode = 'command'
   private people = new Map<string, Participant[]>()
+  /** Why editing is locked for this editor right now (mob mode), or null. */
+  private lock: string | null = null
 
   constructor(private readonly options: NotebookViewOptions) {
     this.notebook = options.notebook
     this.awareness = options.awareness
-    this.readOnly = options.readOnly
+    this.viewer = options.readOnly
     this.runs = options.runs
-    this.canRun = !options.readOnly
     // The notebook's own UndoManager tracks only this browser's origins: its YNotebook
     // and (added by y-codemirror.next) each of its editors. Never the provider's.
     this.undoManager = options.notebook.undoManager
@@ -117,6 +117,31 @@ export class NotebookView implements CellHost {
     this.clock = window.setInterval(() => {
       for (const view of this.views) view.refreshRun()
     }, CLOCK_MS)
+  }
+
+  /** Editing is off: for viewers always, for navigators while someone else drives. */
+  get readOnly(): boolean {
+    return this.viewer || this.lock !== null
+  }
+
+  get canRun(): boolean {
+    return !this.readOnly
+  }
+
+  /** The selected cell and its selected lines: where this person points. */
+  pointTarget(): { cell: string; from: number; to: number } | null {
+    const cell = this.active
+    if (cell === null) return null
+    const [from, to] = cell.selectedLines()
+    return { cell: cell.id, from, to }
+  }
+
+  /** Mob mode: lock editing (the reason is what a key press says) or unlock it (null). */
+  setLock(reason: string | null): void {
+    if (this.viewer || reason === this.lock) return
+    this.lock = reason
+    this.element.classList.toggle('mob-locked', reason !== null)
+    for (const view of this.views) view.setReadOnly(this.readOnly)
   }
 
   private readonly stopRuns: () => void
@@ -273,12 +298,12 @@ export class NotebookView implements CellHost {
   /** Does one of the notebook's actions on the selected cell. */
   perform(action: NotebookAction): void {
     if (this.readOnly && EDITING_ACTIONS.has(action)) {
-      this.options.notify?.('You are viewing this notebook: editing is turned off for viewers.')
+      this.options.notify?.(this.lock ?? 'You are viewing this notebook: editing is turned off for viewers.')
       return
     }
     if (KERNEL_ACTIONS.has(action)) {
-      if (!this.canRun) {
-        this.options.notify?.('You are viewing this notebook: viewers cannot use the kernel.')
+      if (!this.canRun && !(action === 'interrupt' && !this.viewer)) {
+        this.options.notify?.(this.lock ?? 'You are viewing this notebook: viewers cannot use the kernel.')
         return
       }
       if ((action === 'run-above' || action === 'run-below') && this.active === null) return

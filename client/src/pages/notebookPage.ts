@@ -11,6 +11,9 @@ import { button, h, icon, ICONS } from '../dom'
 import { KernelPanel } from '../kernel/kernelPanel'
 import { hiddenText, warningText } from '../state/kernelView'
 import { StatePanel } from '../state/statePanel'
+import { MobPanel } from '../mob/mobPanel'
+import { type MobState, roleOf } from '../mob/mobState'
+import { pointersFrom, renderPointers } from '../mob/pointers'
 import { RunStore } from '../kernel/runStore'
 import type { CellType } from '../notebook/actions'
 import { shortcutFor, type NotebookAction } from '../notebook/keys'
@@ -36,7 +39,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
   const awareness = notebook.awareness
   const color = me.user !== null && isColor(me.user.color) ? me.user.color : '#4363d8'
   awareness.setLocalState({
-    user: { name: me.user?.name ?? 'Guest', color, colorLight: `${color}33` },
+    user: { id: me.user?.id, name: me.user?.name ?? 'Guest', color, colorLight: `${color}33` },
     cell: null,
     mode: 'command',
     viewport: null
@@ -83,7 +86,8 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       const cell = id === null ? null : view.cellById(id)
       return cell === null ? 'another cell' : `cell ${view.indexOf(cell) + 1}`
     },
-    onFollow: (person) => follow(person)
+    onFollow: (person) => follow(person),
+    roleOf: (userId) => (mobState === null ? null : roleOf(mobState, userId))
   })
 
   const act = (action: NotebookAction) => () => {
@@ -171,6 +175,27 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     }
   })
 
+  // Mob programming: mode, driver, rotation, pointing, chat (the `mob` map) ---------------
+  let mobState: MobState | null = null
+  const mob = new MobPanel({
+    ymob: notebook.ydoc.getMap('mob'),
+    me: { id: me.user?.id ?? null, owner: me.role === 'owner', viewer: readOnly },
+    request: (command, args) => request(command, args),
+    notify: toast,
+    pointTarget: () => view.pointTarget(),
+    setPoint: (point) => awareness.setLocalStateField('point', point),
+    describeCell: (id) => {
+      const cell = view.cellById(id)
+      return cell === null ? 'a deleted cell' : `cell ${view.indexOf(cell) + 1}`
+    },
+    onState: (state, lock) => {
+      mobState = state
+      view.setLock(lock)
+      document.body.classList.toggle('mob-locked', lock !== null)
+      participants.refresh()
+    }
+  })
+
   // Toolbar -----------------------------------------------------------------------------
   const tool = (content: Node | string, name: string, action: NotebookAction) =>
     button(content, name, act(action), { class: 'tool', shortcut: shortcutFor(action) })
@@ -207,6 +232,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
           kernel.controls
         ),
     h('div', { class: 'spacer' }),
+    mob.badge,
     kernel.indicator,
     readOnly ? null : modeLabel,
     button(icon(ICONS.keyboard), 'Keyboard shortcuts', openHelpDialog, { class: 'tool', shortcut: 'H' })
@@ -224,7 +250,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       invite
     ),
     toolbar,
-    h('div', { class: 'layout' }, h('main', { class: 'notebook-main' }, banner.element, view.element), h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar-panels' }, participants.element, kernel.element, state.element)))
+    h('div', { class: 'layout' }, h('main', { class: 'notebook-main' }, banner.element, view.element), h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar-panels' }, mob.element, participants.element, kernel.element, state.element)))
   )
   view.element.classList.add('loading')
 
@@ -269,7 +295,10 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     banner.showConnection(state, readOnly)
     if (state.kind === 'connected') {
       view.element.classList.remove('loading')
-      if (!wasConnected) void kernel.loadKernels()
+      if (!wasConnected) {
+        void kernel.loadKernels()
+        void mob.syncClock()
+      }
     }
     wasConnected = state.kind === 'connected'
     if (isTerminal(state)) view.element.classList.add('stopped')
@@ -284,7 +313,9 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     frame = 0
     const people = participantsFrom(awareness.getStates() as Map<number, AwarenessState>, awareness.clientID)
     participants.show(people)
+    mob.setPresent(people.map((p) => p.userId))
     view.setPeople(participantsByCell(people))
+    renderPointers(view, pointersFrom(awareness.getStates() as Map<number, AwarenessState>, awareness.clientID))
     if (following !== null) {
       const now = people.find((p) => p.clientId === following?.clientId)
       if (now === undefined) {
@@ -343,5 +374,5 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
 
   window.addEventListener('pagehide', () => connection.destroy())
   // For tests and the benchmark: the live objects, read-only by convention.
-  Object.assign(window, { pairbook: { notebook, connection, view, awareness, runs } })
+  Object.assign(window, { pairbook: { notebook, connection, view, awareness, runs, mob } })
 }

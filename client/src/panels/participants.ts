@@ -7,6 +7,8 @@ export interface ParticipantsOptions {
   /** Where a cell id is, as a person reads it ("cell 3"). */
   describeCell: (id: string | null) => string
   onFollow: (participant: Participant | null) => void
+  /** A person's mob role ("driver", "navigator", "observer"), or null in pair mode. */
+  roleOf?: (userId: string) => string | null
 }
 
 export class ParticipantsPanel {
@@ -36,6 +38,11 @@ export class ParticipantsPanel {
 
   setFollowing(clientId: number | null): void {
     this.following = clientId
+    this.render()
+  }
+
+  /** Draw again (roles changed). */
+  refresh(): void {
     this.render()
   }
 
@@ -81,7 +88,7 @@ export class ParticipantsPanel {
         'span',
         { class: 'person-text' },
         h('span', { class: 'person-name' }, person.name, person.self ? h('span', { class: 'muted' }, ' (you)') : null),
-        h('span', { class: 'person-where' }, person.role === 'viewer' ? `viewer · ${where}` : where)
+        h('span', { class: 'person-where' }, [this.options.roleOf?.(person.userId), person.role === 'viewer' ? 'viewer' : null, where].filter(Boolean).join(' · '))
       ),
       follow
     )

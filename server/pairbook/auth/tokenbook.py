@@ -72,6 +72,10 @@ class TokenBook:
         self._save()
         return grant
 
+    def users(self) -> list[User]:
+        """Everyone with a personal token (and the owner), with their profiles."""
+        return [g.user for g in self._grants.values() if g.user is not None]
+
     def guest(self, invite: Grant, connection_key: str) -> User:
         """A stable guest identity for a client that connects with a bare invite token."""
         user_id = UserId("guest-" + connection_key)

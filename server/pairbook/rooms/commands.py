@@ -8,6 +8,8 @@ from typing import Any
 from pairbook.rooms.peer import Peer
 
 Handler = Callable[[Peer, dict[str, Any]], Awaitable[dict[str, Any]]]
+Guard = Callable[[Peer, str], None]
+"""Raises PermissionError when a peer may not send a command right now (mob mode)."""
 
 
 class CommandRouter:
@@ -16,12 +18,17 @@ class CommandRouter:
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
+        self._guards: list[Guard] = []
 
     def add(self, names: Iterable[str], handler: Handler) -> None:
         for name in names:
             if name in self._handlers:
                 raise ValueError(f"command {name!r} is registered twice")
             self._handlers[name] = handler
+
+    def guard(self, check: Guard) -> None:
+        """Every command passes `check` before its handler runs."""
+        self._guards.append(check)
 
     @property
     def names(self) -> frozenset[str]:
@@ -32,4 +39,6 @@ class CommandRouter:
         handler = self._handlers.get(name) if isinstance(name, str) else None
         if handler is None:
             raise LookupError(f"unknown command {name!r}")
+        for check in self._guards:
+            check(peer, str(name))
         return await handler(peer, body)

@@ -19,6 +19,8 @@ from pairbook.rooms.commands import CommandRouter
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.loader import load_room
+from pairbook.rooms.mobroom import COMMANDS as MOB_COMMANDS
+from pairbook.rooms.mobroom import MobRoom
 from pairbook.rooms.room import PROTECTED_META, Room
 from pairbook.rooms.runner import COMMANDS as RUNNER_COMMANDS
 from pairbook.rooms.runner import Runner
@@ -52,6 +54,8 @@ class OpenRoom:
     snapshot_seq: int
     task: asyncio.Task[None] | None = None
     runner_task: asyncio.Task[None] | None = None
+    mob: MobRoom | None = None
+    mob_task: asyncio.Task[None] | None = None
 
 
 class Rooms:
@@ -114,11 +118,16 @@ class Rooms:
             )
             commands = CommandRouter()
             commands.add(RUNNER_COMMANDS, runner.command)
+            mob = MobRoom(room)
+            commands.add(MOB_COMMANDS, mob.command)
+            commands.guard(mob.check_command)
             room.command_handler = commands
             entry = OpenRoom(room, filesync, runner, commands, snapshot_seq=room.last_seq)
+            entry.mob = mob
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._run(entry), name=f"room {room_id}")
             entry.runner_task = self._group.create_task(runner.run(), name=f"kernel {room_id}")
+            entry.mob_task = self._group.create_task(mob.run(), name=f"mob {room_id}")
             log.info("room opened", extra={"room": room_id})
             return entry
 
@@ -197,6 +206,8 @@ class Rooms:
         self._open.pop(entry.room.id, None)
 
     async def _stop_kernel(self, entry: OpenRoom) -> None:
+        if entry.mob_task is not None:  # the mob timer stops with the room, like the kernel
+            entry.mob_task.cancel()
         if entry.runner_task is not None:
             entry.runner_task.cancel()
         try:

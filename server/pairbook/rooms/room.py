@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -48,6 +49,10 @@ log = logging.getLogger("pairbook.room")
 PROTECTED_META = "protected_ranges"
 
 CommandHandler = Callable[[Peer, dict[str, Any]], Awaitable[dict[str, Any]]]
+EditGate = Callable[[Peer], str | None]
+"""Says why a peer with edit rights may not edit right now (mob mode), or None."""
+MemberListener = Callable[[Peer, bool], None]
+"""Told when a peer joins (True) or leaves (False) the room."""
 
 
 class Room:
@@ -89,11 +94,16 @@ class Room:
         self._clock = clock
         self._state_vector = decode_state_vector(doc.get_state())
         self.command_handler: CommandHandler | None = None
+        self.edit_gate: EditGate | None = None
+        self.member_listeners: list[MemberListener] = []
+        self.author: UserId | None = None  # whose update is being applied (for observers)
+        # Yjs client ids whose documents hold an edit the room refused: their later updates
+        # would carry it (e.g. a resync after the sender became the driver), so they reload.
+        self._refused_clients: set[int] = set()
+        self._refused_peers: weakref.WeakSet[Peer] = weakref.WeakSet()
         self._version = 0  # bumped on every change to the document
         self._commits: set[asyncio.Task[int]] = set()
         self._deletions: tuple[int, dict[int, tuple[tuple[int, int], ...]]] | None = None
-        # Whose change the document is applying right now, for its observers.
-        self.author: UserId | None = None
 
     def __repr__(self) -> str:
         return f"Room({self.id!r}, peers={len(self.peers)})"
@@ -111,6 +121,8 @@ class Room:
         present = self.presence.snapshot()
         if present is not None:
             peer.send(encode_awareness(present))
+        for listener in self.member_listeners:
+            listener(peer, True)
 
     def leave(self, peer: Peer) -> None:
         """Remove a peer and tell the others it has gone."""
@@ -119,6 +131,8 @@ class Room:
         if removed:
             frame = encode_awareness(encode_awareness_update(tuple(removed)))
             self._broadcast(frame, peer, live_only=False)
+        for listener in self.member_listeners:
+            listener(peer, False)
         self.changed.set()
 
     # -- incoming frames -----------------------------------------------------------------
@@ -169,13 +183,23 @@ class Room:
         self, peer: Peer, update: bytes, frame: bytes | None, received: float
     ) -> None:
         summary = decode_update(update)
+        if self._refused_clients or self._refused_peers:
+            self._check_not_refused(peer, summary)
+        refusal, gated = None, False
         if not peer.role.can_edit:
-            # A viewer's document from another history must reload like anyone's; its own
+            refusal = "viewers cannot edit this notebook"
+        elif self.edit_gate is not None:
+            refusal = self.edit_gate(peer)
+            gated = refusal is not None
+        if refusal is not None:
+            # A document from another history must reload like anyone's; the peer's own
             # edits are refused, and it still gets the room's state.
             admit_update(summary, self._state_vector, self.claims, peer.user.id, self.protected)
             if self._is_news(summary):
                 self.counters.refused_updates += 1
-                peer.send(encode_permission_denied("viewers cannot edit this notebook"))
+                if gated:
+                    self._remember_refused(peer, summary)
+                peer.send(encode_permission_denied(refusal))
             if peer.pending_state_vector is not None:
                 self._answer_step1(peer, peer.pending_state_vector)
             return
@@ -214,6 +238,32 @@ class Room:
         self.counters.relay.observe(time.perf_counter() - received)
         self._settle_pending(peer)
         self._touch()
+
+    def _remember_refused(self, peer: Peer, summary: UpdateSummary) -> None:
+        for struct in summary.structs:
+            if struct.kind is not StructKind.SKIP and (
+                struct.clock + struct.length > self._state_vector.get(struct.client, 0)
+            ):
+                self._refused_clients.add(struct.client)
+        # A refused deletion carries no client id: this connection's later updates are
+        # refused too (a stock client keeps the refused state in its document).
+        self._refused_peers.add(peer)
+
+    def _check_not_refused(self, peer: Peer, summary: UpdateSummary) -> None:
+        refused = self._refused_clients
+        carries = peer in self._refused_peers and self._is_news(summary)
+        for struct in summary.structs:
+            if (
+                struct.kind is not StructKind.SKIP
+                and struct.client in refused
+                and (struct.clock + struct.length > self._state_vector.get(struct.client, 0))
+            ):
+                carries = True
+        if carries:
+            raise HistoryError(
+                "your copy of the notebook holds an edit the room refused; reload to get the "
+                "room's copy"
+            )
 
     def _settle_pending(self, peer: Peer) -> None:
         pending = peer.pending_state_vector

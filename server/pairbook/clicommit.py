@@ -1,0 +1,119 @@
+"""`pairbook commit`: commit a notebook (and its `.py` export) to its git repository, with a
+message that credits the session's contributors in `Co-authored-by:` trailers.
+
+The session is read from the room's durable log, so this works with the server running or
+stopped: who changed which cells (each logged update's author), who drove (the `mob` map) and
+who ran which cells (the `executions` map), since the notebook's last commit; names and
+emails come from the people's profiles (`.pairbook/tokens.json`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from pairbook.auth import TokenBook
+from pairbook.errors import PairbookError
+from pairbook.mob import Person, Summary, commit_message, summarize
+from pairbook.mob.gitcommit import (
+    CommitError,
+    commit_notebook,
+    files_to_commit,
+    last_commit_time,
+)
+from pairbook.rooms.mobsession import summary_from_log
+from pairbook.store import open_store
+from pairbook.types import RoomId
+
+STATE_DIR = ".pairbook"
+
+
+def add_commit_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "commit",
+        help="commit a notebook to git with the session's co-authors",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("notebook", type=Path, help="the .ipynb file to commit")
+    parser.add_argument("-m", "--message", help="subject line (default: Update <notebook>)")
+    parser.add_argument(
+        "--root", type=Path, help="the served folder (default: nearest parent with .pairbook/)"
+    )
+    parser.add_argument("--store", help="the log (default: ROOT/.pairbook/pairbook.sqlite)")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print the commit message, commit nothing"
+    )
+    parser.add_argument(
+        "--whole-history",
+        action="store_true",
+        help="credit everyone in the log, not only since the notebook's last commit",
+    )
+
+
+def served_root(notebook: Path) -> Path | None:
+    """The nearest folder above the notebook that pairbook serves (it holds `.pairbook/`)."""
+    for folder in notebook.parents:
+        if (folder / STATE_DIR).is_dir():
+            return folder
+    return None
+
+
+def commit(args: argparse.Namespace) -> int:
+    notebook: Path = args.notebook.expanduser().resolve()
+    if not notebook.is_file():
+        return _fail(f"{notebook} does not exist; pass the path of a notebook file")
+    root = args.root.expanduser().resolve() if args.root else served_root(notebook)
+    summary: Summary | None = None
+    if root is not None:
+        store = args.store or str(root / STATE_DIR / "pairbook.sqlite")
+        room = RoomId(notebook.relative_to(root).as_posix())
+        since = None if args.whole_history else last_commit_time(notebook)
+        if "://" in store or Path(store).exists():
+            try:
+                summary = asyncio.run(read_summary(store, room, since, profiles_in(root)))
+            except PairbookError as exc:
+                return _fail(f"cannot read the session from {store}: {exc}")
+    if summary is None:
+        print(
+            "pairbook: no recorded session for this notebook: committing without co-authors",
+            file=sys.stderr,
+        )
+        summary = summarize({}, {}, {}, {}, since=None, until=time.time())
+    message = commit_message(summary, args.message or f"Update {notebook.name}")
+    if args.dry_run:
+        print(message, end="")
+        return 0
+    try:
+        done = commit_notebook(notebook, message)
+    except CommitError as exc:
+        return _fail(str(exc))
+    names = ", ".join(c.person.name for c in summary.contributors) or "nobody else"
+    files = ", ".join(f.name for f in files_to_commit(notebook))
+    print(f"committed {done.sha[:12]}: {files}; co-authors: {names}")
+    return 0
+
+
+async def read_summary(
+    store_url: str, room: RoomId, since: float | None, profiles: dict[str, Person]
+) -> Summary | None:
+    async with open_store(store_url) as store:
+        return await summary_from_log(store, room, since=since, now=time.time(), profiles=profiles)
+
+
+def profiles_in(root: Path) -> dict[str, Person]:
+    """Everyone's name and email as their tokens grant them."""
+    path = root / STATE_DIR / "tokens.json"
+    if not path.exists():
+        return {}
+    users = TokenBook("", path).users()
+    return {u.id: Person(u.id, u.name, u.colour, u.email) for u in users}
+
+
+def _fail(message: str) -> int:
+    print(f"pairbook: error: {message}", file=sys.stderr)
+    return 2

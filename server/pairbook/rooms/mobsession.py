@@ -1,0 +1,87 @@
+"""A session as the log tells it: who changed which cells (from each logged update's author),
+who drove and ran what (from the `mob` and `executions` maps) — for `pairbook commit`, which
+reads the store with the server running or not."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pycrdt import Array, ArrayEvent, Doc, Map
+
+from pairbook.mob import Person, Rotation, Summary, cells_ran, summarize
+from pairbook.notebook.outputs import cell_ids
+from pairbook.store.port import Store
+from pairbook.types import RoomId
+
+MOB_MAP = "mob"
+
+
+def touched_cells(ycells: Array[Any], events: Iterable[Any]) -> set[str]:
+    """The ids of the cells a transaction's deep events on the `cells` array changed
+    (deleted cells are gone by then and not counted)."""
+    touched: set[str] = set()
+    for event in events:
+        if event.path:
+            ycell = ycells[event.path[0]]
+            touched.add(str(ycell.get("id")))
+        elif isinstance(event, ArrayEvent):
+            for part in event.delta:  # type: ignore[attr-defined]
+                for ycell in part.get("insert", ()):
+                    if isinstance(ycell, Map):
+                        touched.add(str(ycell.get("id")))
+    return touched
+
+
+async def summary_from_log(
+    store: Store,
+    room: RoomId,
+    *,
+    since: float | None,
+    now: float,
+    profiles: Mapping[str, Person],
+) -> Summary | None:
+    """Replay a room's log and summarize the session since a time; None if nothing is logged."""
+    records = await store.records(room)
+    if not records:
+        return None
+    doc: Doc[Any] = Doc()
+    ycells = doc.get("cells", type=Array)
+    changed: dict[str, set[str]] = {}
+    author: list[str | None] = [None]
+
+    def on_cells(events: list[Any]) -> None:
+        if author[0] is not None:
+            changed.setdefault(author[0], set()).update(touched_cells(ycells, events))
+
+    ycells.observe_deep(on_cells)
+    if records[0].seq > 1:  # the start of the log was pruned: its snapshot stands in
+        roomlog = await store.load(room)
+        if roomlog is not None and roomlog.snapshot is not None:
+            doc.apply_update(roomlog.snapshot)
+            records = [r for r in records if r.seq > roomlog.snapshot_seq]
+    for record in records:
+        human = not record.user_id.startswith("pairbook:")
+        author[0] = record.user_id if human and (since is None or record.ts >= since) else None
+        doc.apply_update(record.update)
+
+    state = doc.get(MOB_MAP, type=Map).to_py() or {}
+    rotation = Rotation.from_json(state, clock=lambda: now)
+    session = state.get("session") or {}
+    started = session.get("started")
+    if since is None or (started is not None and started > since):
+        since = started
+    people = {**profiles, **rotation.people}
+    executions = doc.get("executions", type=Map).to_py() or {}
+    ran = cells_ran(executions, since)
+    driven = rotation.driven_seconds(since)
+    present = set(rotation.people) | set(changed) | set(ran) | set(driven)
+    return summarize(
+        {uid: people.get(uid) or Person(uid, uid) for uid in present},
+        driven,
+        changed,
+        ran,
+        since=since,
+        until=now,
+        cell_order=cell_ids(doc),
+    )

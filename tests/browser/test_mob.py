@@ -1,0 +1,115 @@
+"""Mob programming in three browsers: the driver types, navigators cannot, the turn passes."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from support.browser import NotebookTab, invite
+from support.server import ServerProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+ROTATION = 30_000
+"""Milliseconds to wait for a scheduled handover (the turn is 6 s; the machine may be busy)."""
+
+
+async def test_the_driver_types_navigators_cannot_and_rotation_passes_the_keyboard(
+    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+) -> None:
+    ana = await NotebookTab.open(browser, server, notebook)
+    bob = await NotebookTab.open(
+        browser,
+        server,
+        notebook,
+        token=invite(server, "editor"),
+        join_as="Bob",
+        email="bob@example.org",
+    )
+    cy = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "editor"), join_as="Cy"
+    )
+    owner = await ana.page.evaluate("() => window.pairbook.awareness.getLocalState().user.name")
+
+    # The owner makes turns short (0.1 min) and switches the room to mob mode.
+    panel = ana.page.locator(".mob-panel")
+    await panel.get_by_text("Rotation settings").click()
+    await panel.get_by_label("Turn length in minutes").fill("0.1")
+    await panel.get_by_role("button", name="Save the rotation settings").click()
+    await panel.get_by_role("button", name="Mob mode: one driver types").click()
+    await expect(panel.locator(".mob-you")).to_have_text("You are driving")
+    for tab in (bob, cy):
+        await expect(tab.page.locator(".mob-you")).to_have_text(
+            f"You are navigating: {owner} drives"
+        )
+    await expect(bob.page.locator(".mob-queue li")).to_have_count(2)
+    # Roles show next to each participant, for everyone.
+    await expect(cy.page.locator(".people .person", has_text=owner)).to_contain_text("driver")
+    await expect(cy.page.locator(".people .person", has_text="Bob")).to_contain_text("navigator")
+
+    # The driver types; everyone sees it.
+    await ana.edit_end(1)
+    await ana.page.keyboard.type("\nz = 'driven by the owner'")
+    await bob.wait_source(1, "s => s.endsWith(\"z = 'driven by the owner'\")")
+
+    # A navigator's editor is read-only: typing changes nothing, not even locally.
+    await expect(bob.editor(1)).to_have_attribute("aria-readonly", "true")
+    await bob.editor(1).click()
+    await bob.page.keyboard.type("sneaky")
+    assert "sneaky" not in await bob.source(1)
+    await ana.page.keyboard.type("!")
+    await bob.wait_source(1, "s => s.endsWith('!')")
+    await expect(bob.page.locator("[data-banner=denied]")).to_have_count(0)
+    await expect(bob.page.get_by_role("button", name="Run all cells")).to_be_hidden()
+
+    # A client that writes anyway (around the read-only editor) is refused by the server.
+    await cy.page.evaluate("() => window.pairbook.notebook.cells[2].setSource('forced')")
+    await expect(cy.page.locator("[data-banner=denied]")).to_contain_text(
+        f"only the driver ({owner})"
+    )
+    assert await ana.source(2) == "y = x + 1\ny"
+
+    # At the end of the turn the keyboard passes to the next person: Bob.
+    await expect(bob.page.locator(".mob-you")).to_have_text("You are driving", timeout=ROTATION)
+    await expect(bob.page.locator(".mob-panel")).to_have_attribute("data-cue", "you-drive")
+    await expect(bob.page.locator(".people .person.self")).to_contain_text("driver")
+    await expect(ana.page.locator(".mob-you")).to_have_text("You are navigating: Bob drives")
+    # The owner lengthens the turn so that Bob has time to type.
+    await panel.get_by_label("Turn length in minutes").fill("10")
+    await panel.get_by_role("button", name="Save the rotation settings").click()
+    await expect(bob.page.locator(".mob-timer-text")).to_have_text(re.compile(r"^(9|10):\d\d left"))
+
+    # Now Bob can type, and the owner cannot.
+    await expect(bob.editor(2)).to_have_attribute("aria-readonly", "false")
+    await bob.edit_end(2)
+    await bob.page.keyboard.type("\nprint('Bob at the keyboard')")
+    await ana.wait_source(2, "s => s.endsWith(\"print('Bob at the keyboard')\")")
+    await expect(ana.editor(1)).to_have_attribute("aria-readonly", "true")
+
+    # Ana points at a line and chats; Bob sees both.
+    await ana.cell(2).click()
+    await ana.page.locator(".mob-panel").get_by_role("button", name="Show everyone").click()
+    await expect(bob.cell(2).locator(".mob-pointer")).to_contain_text(f"{owner} points here")
+    await expect(bob.cell(2).locator(".cm-pointed-line").first).to_be_visible()
+    await ana.page.get_by_role("textbox", name="Chat message").fill("Shall we test the print?")
+    await ana.page.get_by_role("textbox", name="Chat message").press("Enter")
+    await expect(bob.page.locator(".mob-chat-message")).to_contain_text("Shall we test the print?")
+
+    # The session summary credits both typists, Bob with the email he joined with.
+    await ana.page.get_by_role("button", name="Who drove, changed and ran what").click()
+    message = ana.page.locator(".mob-commit-message")
+    await expect(message).to_contain_text("Co-authored-by: Bob <bob@example.org>")
+    await expect(message).to_contain_text(f"Co-authored-by: {owner} <owner@users.pairbook.invalid>")
+    await expect(message).not_to_contain_text("Cy")
+    await ana.page.get_by_role("button", name="Close the summary").click()
+
+    await bob.page.locator(".mob-chat-message").first.wait_for()
+    await bob.screenshot(screenshots / "mob-page.png")
+    await expect(bob.page.locator(".mob-panel")).to_be_visible()
+    await bob.page.locator(".mob-panel").screenshot(path=str(screenshots / "mob.png"))
+    for tab in (ana, bob, cy):
+        assert tab.errors == []
+        await tab.close()

@@ -1,0 +1,58 @@
+"""The session summary, its commit message and trailers."""
+
+from __future__ import annotations
+
+from pairbook.mob import Person, cells_ran, commit_message, summarize
+
+ANA = Person("ana", "Ana Lima", email="ana@example.org")
+BO = Person("u-bo", "Bo")
+CY = Person("cy", "Cy", email="cy@example.org")
+
+
+def test_contributors_are_ordered_by_time_driven_and_credited_with_their_email() -> None:
+    summary = summarize(
+        {"ana": ANA, "u-bo": BO, "cy": CY},
+        {"ana": 300.0, "u-bo": 600.0},
+        {"ana": ["c2", "c1"], "pairbook:server": ["c1"]},
+        {"u-bo": ["c1"]},
+        since=1_700_000_000.0,
+        until=1_700_003_600.0,
+        cell_order=["c1", "c2"],
+    )
+    assert [c.person.id for c in summary.people] == ["u-bo", "ana", "cy"]
+    assert summary.people[1].changed == ("c1", "c2")  # in notebook order
+    assert [c.person.id for c in summary.contributors] == ["u-bo", "ana"]
+    assert summary.trailers() == [
+        "Co-authored-by: Bo <u-bo@users.pairbook.invalid>",
+        "Co-authored-by: Ana Lima <ana@example.org>",
+    ]
+
+
+def test_the_commit_message_has_a_subject_a_body_and_the_trailers_last() -> None:
+    summary = summarize(
+        {"ana": ANA, "cy": CY},
+        {"ana": 1500.0},
+        {"ana": ["c1"]},
+        {"ana": ["c1", "c2"]},
+        since=1_700_000_000.0,
+        until=1_700_003_600.0,
+    )
+    message = commit_message(summary, "  Clean\nthe data ")
+    assert message == (
+        "Clean the data\n"
+        "\n"
+        "pairbook session 2023-11-14 22:13 UTC to 2023-11-14 23:13 UTC: 1 contributor(s).\n"
+        "- Ana Lima: drove 25 min, changed 1 cell(s), ran 2 cell(s)\n"
+        "\n"
+        "Co-authored-by: Ana Lima <ana@example.org>\n"
+    )
+
+
+def test_cells_ran_counts_runs_that_started_since_the_session_began() -> None:
+    executions = {
+        "e1": {"cell_id": "c1", "user": {"id": "ana"}, "queued_at": 10.0, "started_at": 11.0},
+        "e2": {"cell_id": "c2", "user": {"id": "ana"}, "queued_at": 20.0, "started_at": None},
+        "e3": {"cell_id": "c3", "user": {"id": "bo"}, "queued_at": 30.0, "started_at": 31.0},
+        "e4": {"cell_id": "c4", "user": {"id": "bo"}, "queued_at": 5.0, "started_at": 6.0},
+    }
+    assert cells_ran(executions, since=9.0) == {"ana": {"c1"}, "bo": {"c3"}}
