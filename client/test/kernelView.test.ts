@@ -42,6 +42,7 @@ describe('kernel view', () => {
     expect(warningText(order, describe)).toBe('Out of order: uses y from cell 4, below this cell')
     expect(hiddenText(analysis.hidden[0], describe)).toBe('tmp: cell 1 was edited by Bo and no longer defines it')
     expect(hiddenText(analysis.hidden[1], describe)).toBe('base: its cell was deleted')
-    expect(parseAnalysis(null)).toEqual({ cells: {}, warnings: {}, hidden: [] })
+    expect(parseAnalysis(null)).toEqual({ skipped: 0, cells: {}, warnings: {}, hidden: [] })
+    expect(parseAnalysis({ skipped: 5 }).skipped).toBe(5)
   })
 })

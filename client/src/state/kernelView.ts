@@ -45,6 +45,8 @@ export interface HiddenName {
 }
 
 export interface Analysis {
+  /** Names in the kernel beyond the ones the view describes (a huge namespace). */
+  skipped: number
   cells: Record<string, { reads: string[]; writes: string[] }>
   warnings: Record<string, CellWarning[]>
   hidden: HiddenName[]
@@ -96,7 +98,7 @@ export function parseVariables(raw: unknown): Variable[] {
 }
 
 export function parseAnalysis(raw: unknown): Analysis {
-  const empty: Analysis = { cells: {}, warnings: {}, hidden: [] }
+  const empty: Analysis = { skipped: 0, cells: {}, warnings: {}, hidden: [] }
   if (!isObject(raw)) return empty
   const warnings: Record<string, CellWarning[]> = {}
   if (isObject(raw.warnings)) {
@@ -106,7 +108,7 @@ export function parseAnalysis(raw: unknown): Analysis {
   }
   const hidden = Array.isArray(raw.hidden) ? raw.hidden.filter(isObject).map((h) => ({ ...h, by: person(h.by) }) as unknown as HiddenName) : []
   const cells = isObject(raw.cells) ? (raw.cells as Analysis['cells']) : {}
-  return { cells, warnings, hidden }
+  return { skipped: typeof raw.skipped === 'number' ? raw.skipped : 0, cells, warnings, hidden }
 }
 
 export function parsePackages(raw: unknown): Package[] {

@@ -42,6 +42,7 @@ export class StatePanel {
   private variables: Variable[] = []
   private observed: Y.Map<unknown> | null = null
   private frame = 0
+  private skipped = 0
 
   constructor(private readonly options: StatePanelOptions) {
     this.kernel = options.doc.getMap('kernel')
@@ -76,7 +77,7 @@ export class StatePanel {
     }
     this.variables = parseVariables(raw instanceof Y.Map ? raw.toJSON() : null)
     const analysis = parseAnalysis(this.kernel.get('analysis'))
-    this.renderTable()
+    this.renderTable(analysis.skipped)
     this.renderHidden(analysis)
     this.renderPackages(parsePackages(this.kernel.get('packages')))
     this.options.onAnalysis(analysis)
@@ -84,8 +85,9 @@ export class StatePanel {
 
   private readonly onVariables = (): void => this.schedule()
 
-  private renderTable(): void {
-    this.count.textContent = `(${this.variables.length})`
+  private renderTable(skipped = this.skipped): void {
+    this.skipped = skipped
+    this.count.textContent = skipped > 0 ? `(${this.variables.length.toLocaleString()} shown of ${(this.variables.length + skipped).toLocaleString()})` : `(${this.variables.length})`
     this.head.replaceChildren(
       ...COLUMNS.map(([key, label]) => {
         const sorted = this.sortKey === key

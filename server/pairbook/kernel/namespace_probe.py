@@ -27,6 +27,7 @@ REPR_SECONDS = 0.05  # one user __repr__
 USER_CODE_BUDGET = 0.5  # all user __repr__ calls of one probe together
 SMALL_CONTAINER = 16  # containers this small fingerprint their items' identities too
 SMALL_ARRAY_BYTES = 1 << 16  # arrays this small fingerprint their bytes
+MAX_NAMES = 20_000  # names beyond these (in namespace order) are counted, not described
 
 # IPython's own names (the rest are in shell.user_ns_hidden).
 _IPYTHON_NAMES = frozenset(
@@ -212,8 +213,12 @@ def probe(since: int = -1) -> str:
     current: dict[str, Any] = {}
     changed: dict[str, Any] = {}
     suspects = _IPYTHON_NAMES | hidden.keys()
+    skipped = 0
     for name, value in list(namespace.items()):
         if (name in suspects or name[:1] == "_") and _internal(name, value, hidden):
+            continue
+        if len(current) >= MAX_NAMES:
+            skipped += 1
             continue
         kind = type(value)
         if kind is int or kind is float or kind is str or kind is bool:  # the common case
@@ -241,6 +246,7 @@ def probe(since: int = -1) -> str:
             "changed": changed,
             "removed": removed,
             "count": len(current),
+            "skipped": skipped,
             "modules": len(sys.modules),
         },
         default=str,

@@ -172,6 +172,8 @@ class StateView:
                               None if source is None else source_hash(source)))  # fmt: skip
         result = self.model.analyse(cells, self.editors, self.deleters)
         result["count"] = len(self.model.names)
+        if self.model.skipped:
+            result["skipped"] = self.model.skipped
         return result
 
     def _put_analysis(self, ykernel: Map[Any], analysis: dict[str, Any]) -> None:

@@ -79,6 +79,7 @@ class KernelState:
         self.last_runs: dict[str, tuple[int, Run]] = {}  # cell id -> (step, run)
         self.step = 0
         self.modules = 0
+        self.skipped = 0  # names the probe counted but did not describe (too many)
 
     def reset(self) -> None:
         """The kernel restarted or stopped: its namespace is gone."""
@@ -126,6 +127,7 @@ class KernelState:
             changed.add(name)
         self.generation = int(answer.get("generation", self.generation))
         self.modules = int(answer.get("modules", self.modules))
+        self.skipped = int(answer.get("skipped", 0))
         return changed, removed
 
     def _next_step(self) -> int:
