@@ -33,9 +33,11 @@ async def test_the_nearest_checkpoint_at_or_before_a_moment_is_found(store: Stor
     await store.save_checkpoint("a.ipynb", b"c5", 5)
     assert await store.checkpoint("a.ipynb", 1) is None
     found = await store.checkpoint("a.ipynb", 4)
-    assert found is not None and (found.upto_seq, found.snapshot) == (2, b"c2")
+    assert found is not None
+    assert (found.upto_seq, found.snapshot) == (2, b"c2")
     found = await store.checkpoint("a.ipynb", 6)
-    assert found is not None and found.snapshot == b"c5"
+    assert found is not None
+    assert found.snapshot == b"c5"
     assert await store.checkpoint_seqs("a.ipynb") == [2, 5]
 
 
