@@ -39,6 +39,9 @@ class Settings:
     sync_timeout: float = 15.0
     keep_kernels: bool = False
     output_limit: int = 1_000_000
+    record_retention_days: float | None = None  # None: the recording is kept whole
+    checkpoint_every: int = 1000
+    presence_interval: float = 1.0
     log_format: Literal["text", "json"] = "text"
     log_level: str = "info"
     extra: dict[str, Any] = field(default_factory=dict)
