@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import subprocess
@@ -265,6 +266,10 @@ async def test_only_people_with_access_see_recordings(server: ServerProcess) -> 
     assert '<div id="app"' in str(page)
 
 
+def replay_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(PAIRBOOK), "replay", *args], capture_output=True, text=True)
+
+
 async def test_the_cli_lists_exports_and_rebuilds_a_session(
     server: ServerProcess, workdir: Path, store_path: str, tmp_path: Path
 ) -> None:
@@ -276,16 +281,15 @@ async def test_the_cli_lists_exports_and_rebuilds_a_session(
         await other.wait_until(lambda: other.source(1) == "second = 2")
         final = cells_of(doc_of(api(server, "moment")["update"]))
     server.stop()
-    pairbook = [str(PAIRBOOK), "replay"]
-    where = ["--dir", str(workdir), "--store", store_path]
-    listed = subprocess.run([*pairbook, "list", *where], capture_output=True, text=True)
+    where = ("--dir", str(workdir), "--store", store_path)
+    listed = await asyncio.to_thread(replay_cli, "list", *where)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith(f"{NB}\t")
     assert "recording on" in listed.stdout
-    info = subprocess.run([*pairbook, "info", NB, *where], capture_output=True, text=True)
+    info = await asyncio.to_thread(replay_cli, "info", NB, *where)
     assert json.loads(info.stdout)["people"] == {"owner": "Owner"}
     out = tmp_path / "session.jsonl"
-    exported = subprocess.run([*pairbook, "export", NB, *where, "-o", str(out)])
+    exported = await asyncio.to_thread(replay_cli, "export", NB, *where, "-o", str(out))
     assert exported.returncode == 0
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert lines[0]["type"] == "header"
@@ -296,16 +300,12 @@ async def test_the_cli_lists_exports_and_rebuilds_a_session(
             rebuilt.apply_update(base64.b64decode(line["update"]))
     assert cells_of(rebuilt) == final
     assert {line["kind"] for line in lines if line["type"] == "event"} >= {"join", "leave"}
-    early = subprocess.run(
-        [*pairbook, "export", NB, *where, "--notebook-at", str(first_seq)],
-        capture_output=True,
-        text=True,
+    early = await asyncio.to_thread(
+        replay_cli, "export", NB, *where, "--notebook-at", str(first_seq)
     )
     assert early.returncode == 0, early.stderr
     notebook = json.loads(early.stdout)
     assert "".join(notebook["cells"][1]["source"]) == "first = 1"
-    missing = subprocess.run(
-        [*pairbook, "info", "nope.ipynb", *where], capture_output=True, text=True
-    )
+    missing = await asyncio.to_thread(replay_cli, "info", "nope.ipynb", *where)
     assert missing.returncode != 0
     assert "no recording" in missing.stderr
