@@ -25,6 +25,9 @@ export type CommandName =
   | 'set-kernel'
   | 'whoami'
   | 'presence'
+  | 'recording'
+  | 'restore'
+  | 'blame'
 
 export interface CommandReply {
   id: number

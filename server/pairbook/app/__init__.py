@@ -80,6 +80,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/replay/{path:path}/chunk", replay.chunk_route),
         Route("/api/replay/{path:path}/blame", replay.blame_route),
         Route("/api/replay/{path:path}/export", replay.export_route),
+        Route("/api/replay/{path:path}/restore", replay.restore_route, methods=["POST"]),
         Route("/metrics", http.metrics),
         WebSocketRoute("/rooms/{path:path}", room_endpoint),
     ]

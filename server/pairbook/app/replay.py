@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from pairbook.app.context import context_of, grant_of
-from pairbook.app.http import error_response
+from pairbook.app.http import _json, error_response, require
+from pairbook.auth import Role
 from pairbook.errors import NotebookError, PairbookError
 from pairbook.notebook import list_notebooks, resolve_notebook_path
 from pairbook.record import Replayer, export_lines
@@ -139,3 +140,21 @@ async def export_route(request: Request) -> Response:
         media_type="application/x-ndjson",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+async def restore_route(request: Request) -> Response:
+    """Restore the notebook (or one cell) as it was at a moment: an edit by the caller."""
+    try:
+        grant = grant_of(request)
+        require(grant, Role.OWNER, Role.EDITOR)
+        replayer = await _replayer(request)
+        body = await _json(request)
+        entry = await context_of(request).rooms.open(RoomId(replayer.room))
+        assert entry.recording is not None
+        user_id = grant.user.id if grant.user is not None else "guest"
+        result = await entry.recording.restore(user_id, body.get("seq"), body.get("cell"))
+    except (ValueError, LookupError) as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse(result)

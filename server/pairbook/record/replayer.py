@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import bisect
 import json
 import math
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pairbook.auth import colour_for
 from pairbook.record.blame import Blame, LineBlame
 from pairbook.record.timeline import EventKind
 from pairbook.store.port import Store
-from pairbook.store.records import EventRecord, UpdateRecord
+from pairbook.store.records import EventRecord, Stamp, UpdateRecord
 
 YIELD_EVERY = 500
 """Records applied between two yields to the event loop, so a long replay never stalls it."""
@@ -253,8 +254,27 @@ class Replayer:
             "density": density,
             "people": people,
             "events": [_event_json(e) for e in events],
-            "off": [{"from_seq": w.from_seq, "to_seq": w.to_seq} for w in windows],
+            "off": [
+                {
+                    "from_seq": w.from_seq,
+                    "to_seq": w.to_seq,
+                    "from_ts": _ts_of(stamps, w.from_seq, start),
+                    "to_ts": end if w.to_seq is None else _ts_of(stamps, w.to_seq, end),
+                }
+                for w in windows
+            ],
         }
+
+    async def people(self) -> dict[str, dict[str, str]]:
+        """Everyone who joined the room while it was recorded: name and colour by user id."""
+        found: dict[str, dict[str, str]] = {}
+        for event in await self.store.events(self.room, kinds=[EventKind.JOIN.value]):
+            data = json.loads(event.data)
+            found[event.user_id] = {
+                "name": str(data.get("name", event.user_id)),
+                "colour": str(data.get("colour", colour_for(event.user_id))),
+            }
+        return found
 
     # -- blame --------------------------------------------------------------------------------
 
@@ -293,6 +313,11 @@ class Replayer:
                 ts = found[0].ts if found else 0.0
                 return LineBlame(line.line, line.text, line.user_id, to, ts, line.authors)
         return line
+
+
+def _ts_of(stamps: list[Stamp], seq: int, default: float) -> float:
+    at = bisect.bisect_left([s.seq for s in stamps], seq)
+    return stamps[at].ts if at < len(stamps) and stamps[at].seq == seq else default
 
 
 def _step(record: UpdateRecord) -> dict[str, Any]:

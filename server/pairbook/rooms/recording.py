@@ -49,7 +49,12 @@ class Recording:
             at = self.room.last_seq if not isinstance(seq, int) else seq
             await self.room.settle()
             lines = await self.replayer.blame(at, cell)
-            return {"cell": cell, "seq": at, "lines": [line.to_json() for line in lines]}
+            return {
+                "cell": cell,
+                "seq": at,
+                "lines": [line.to_json() for line in lines],
+                "people": await self.replayer.people(),
+            }
         if not peer.role.can_edit:
             # Editors and the owner may pause recording: anyone editing may ask not to be
             # recorded, and everyone in the room sees that it is off.
@@ -66,14 +71,14 @@ class Recording:
             await self.flush()
             return recording_state(self.room.doc)
         if name == "restore":
-            return await self._restore(peer, body)
+            return await self.restore(peer.user.id, body.get("seq"), body.get("cell"))
         raise LookupError(f"unknown command {name!r}")
 
-    async def _restore(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
-        seq = body.get("seq")
-        if not isinstance(seq, int) or seq < 0:
+    async def restore(self, user_id: str, seq: object, cell: object = None) -> dict[str, Any]:
+        """Copy the notebook (or one cell) as it was after record `seq` into the live room,
+        as an edit by `user_id`. The caller checks that this person may edit."""
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
             raise ValueError("restore needs 'seq': the moment (log position) to restore")
-        cell = body.get("cell")
         if cell is not None and not isinstance(cell, str):
             raise ValueError("restore's 'cell' must be a cell id (or absent for the notebook)")
         shown = await self.replayer.visible(seq)
@@ -87,8 +92,8 @@ class Recording:
 
         # A normal edit by the person who asked: it reaches everyone and can be undone by
         # restoring again; nothing is overwritten behind anyone's back.
-        new_seq = await self.room.apply_server_edit(restore, UserId(peer.user.id))
-        self.recorder.note(EventKind.RESTORE, peer.user.id, {"from_seq": shown, "cell": cell})
+        new_seq = await self.room.apply_server_edit(restore, UserId(user_id))
+        self.recorder.note(EventKind.RESTORE, user_id, {"from_seq": shown, "cell": cell})
         return {"restored": shown, "cell": cell, "seq": new_seq}
 
     async def flush(self) -> None:
