@@ -54,8 +54,16 @@ export function intensities(row: number[]): number[] {
 
 /** A person's display name and colour, falling back to the id and grey. */
 export function personOf(people: Record<string, Person>, id: string): Person {
-  if (id === '') return { name: 'pairbook', colour: '#8a93a6' }
-  return people[id] ?? { name: id.startsWith('pairbook:') ? 'pairbook' : id, colour: '#8a93a6' }
+  const known = people[id]
+  if (known !== undefined) return known
+  return { name: SERVER_AUTHORS[id] ?? (id === '' || id.startsWith('pairbook:') ? 'pairbook' : id), colour: '#8a93a6' }
+}
+
+/** The server's own authors (pairbook/types.py): the file a room started from, outside edits. */
+const SERVER_AUTHORS: Record<string, string> = {
+  'pairbook:server': 'the file',
+  'pairbook:disk': 'edited on disk',
+  'pairbook:server-maps': 'pairbook'
 }
 
 /** The gutter text of one blamed line: who and when (clock time of the session). */

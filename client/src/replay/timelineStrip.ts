@@ -53,7 +53,7 @@ export class TimelineStrip {
         event.kind === 'run'
           ? svg('path', { d: `M${x - 3} 2 L${x + 3} 7 L${x - 3} 12 Z`, fill: colour, class: 'mark mark-run' })
           : event.kind === 'join' || event.kind === 'leave'
-            ? svg('circle', { cx: x, cy: 7, r: 2.5, fill: event.kind === 'join' ? colour : 'white', stroke: colour, class: `mark mark-${event.kind}` })
+            ? svg('rect', { x: x - 1, y: 2, width: 2, height: 10, fill: event.kind === 'join' ? colour : 'white', stroke: colour, 'stroke-width': 0.5, class: `mark mark-${event.kind}` })
             : svg('path', { d: `M${x} 2 L${x + 4} 7 L${x} 12 L${x - 4} 7 Z`, fill: colour, class: `mark mark-${event.kind}` })
       const title = svg('title', {})
       title.textContent = describeEvent(event, timeline.people)
@@ -68,7 +68,7 @@ export class TimelineStrip {
         const person = personOf(timeline.people, id)
         return h('span', { class: 'legend-person' }, h('span', { class: 'legend-swatch', style: `background:${person.colour}` }), person.name)
       }),
-      h('span', { class: 'legend-note' }, '▶ run  ● join  ○ leave  ◆ role / recording / restore')
+      h('span', { class: 'legend-note' }, '▶ run  ▮ join  ▯ leave  ◆ role / recording / restore')
     )
     const track = h('div', { class: 'timeline-track', role: 'slider', 'aria-label': 'Session timeline: click to jump', tabindex: 0 }, this.canvas as unknown as Node, this.playhead)
     track.addEventListener('click', (event) => {

@@ -1,0 +1,97 @@
+"""Replay in the browser: the timeline, seeking, a link to a moment, playback and blame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from support.browser import NotebookTab, invite
+from support.server import OWNER_TOKEN, ServerProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+
+async def replay_seq(tab: NotebookTab) -> int:
+    seq: int = await tab.page.evaluate("() => window.pairbookReplay.seq")
+    return seq
+
+
+async def replay_sources(tab: NotebookTab) -> list[str]:
+    result: list[str] = await tab.page.evaluate(
+        "() => window.pairbookReplay.notebook.cells.map(c => c.getSource())"
+    )
+    return result
+
+
+async def test_the_replay_page_seeks_plays_links_and_blames(
+    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+) -> None:
+    ana = await NotebookTab.open(browser, server, notebook)
+    grace = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "editor"), join_as="Grace Hopper"
+    )
+    await ana.edit_end(1)
+    await ana.page.keyboard.type("\ntotal = x * 10", delay=40)
+    await grace.wait_source(1, "s => s.endsWith('total = x * 10')")
+    await grace.edit_end(2)
+    await grace.page.keyboard.type("\nprint(total + y)", delay=40)
+    await ana.wait_source(2, "s => s.endsWith('print(total + y)')")
+    await ana.edit_end(1)
+    await ana.page.keyboard.type("\n# checked by Ana", delay=40)
+    await grace.wait_source(1, "s => s.endsWith('# checked by Ana')")
+    final = await ana.sources()
+
+    # Blame on demand in the live notebook: Grace's line is hers.
+    await ana.page.get_by_role("button", name="Show who wrote each line").click()
+    await expect(ana.cell(2).locator(".blame-line").last).to_contain_text("Grace Hopper")
+    await expect(ana.cell(1).locator(".blame-line").first).to_contain_text("the file")
+    await expect(ana.cell(1).locator(".blame-line").last).to_contain_text("Owner")
+    await expect(ana.page.locator(".recording-badge")).to_have_text("● Recording")
+
+    # The replay page: the timeline has both people's edits, in their colours.
+    page = ana.page
+    await page.goto(f"{server.base}/replay/{quote(notebook)}?token={quote(OWNER_TOKEN)}")
+    await page.locator(".timeline-svg").wait_for()
+    await expect(page.locator(".legend-person")).to_have_text(["Owner", "Grace Hopper"])
+    assert await page.locator(".timeline-svg rect[fill]").count() > 2
+    timeline = await page.evaluate("() => window.pairbookReplay.timeline")
+    # Seek: a click at 40% of the timeline shows a moment before Grace typed.
+    track = page.locator(".timeline-track")
+    box = await track.bounding_box()
+    assert box is not None
+    await track.click(position={"x": box["width"] * 0.4, "y": box["height"] / 2})
+    await page.wait_for_function("() => location.search.startsWith('?seq=')")
+    early = await replay_seq(ana)
+    assert 0 < early < timeline["last_seq"]
+    assert not (await replay_sources(ana))[2].endswith("print(total + y)")
+    assert f"?seq={early}" in page.url
+    # Play at 32x to the end: the replay reaches what the live notebook holds.
+    await page.get_by_label("Playback speed").select_option("32")
+    await page.get_by_role("button", name="Play").click()
+    await page.wait_for_function(
+        "last => window.pairbookReplay.seq >= last", arg=timeline["last_seq"], timeout=60_000
+    )
+    await expect(page.get_by_role("button", name="Play")).to_be_visible()
+    assert await replay_sources(ana) == final
+    # A link to a moment opens that moment; blame shows who wrote each line then.
+    await page.goto(f"{server.base}/replay/{quote(notebook)}?seq={early}")
+    await page.locator(".timeline-svg").wait_for()
+    await page.wait_for_function("s => window.pairbookReplay.seq === s", arg=early)
+    await page.goto(f"{server.base}/replay/{quote(notebook)}")
+    await page.locator(".timeline-svg").wait_for()
+    await page.evaluate("last => window.pairbookReplay.seek({ seq: last })", timeline["last_seq"])
+    await page.get_by_label("Show who wrote each line").check()
+    cells = page.locator(".replay-notebook .cells > .cell")
+    await expect(cells.nth(2).locator(".blame-line").last).to_contain_text("Grace Hopper")
+    await expect(cells.nth(1).locator(".blame-line").last).to_contain_text("Owner")
+    await track.click(position={"x": box["width"] * 0.55, "y": box["height"] / 2})
+    await page.wait_for_function("() => location.search.startsWith('?seq=')")
+    await expect(cells.nth(1).locator(".blame-line").first).to_be_visible()
+    await ana.screenshot(screenshots / "replay.png")
+    assert ana.errors == []
+    assert grace.errors == []
+    await ana.close()
+    await grace.close()
