@@ -148,6 +148,11 @@ class Rooms:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(room.changed.wait(), policy.tick)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Python 3.11's wait_for can swallow a cancel that races with the event
+                # being set; the task is still being cancelled, so stop here.
+                raise asyncio.CancelledError
             room.changed.clear()
             now = time.monotonic()
             try:
