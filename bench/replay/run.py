@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from overhead import relay  # noqa: E402
-from session import Clock, build_session  # noqa: E402
+from overhead import relay
+from session import Clock, build_session
+from support_notebook import write_bench_notebook
 
-from pairbook.record import Replayer  # noqa: E402
-from pairbook.store import SQLiteStore  # noqa: E402
-from support_notebook import write_bench_notebook  # noqa: E402
+from pairbook.record import Replayer
+from pairbook.store import SQLiteStore
 
 ROOM = "session.ipynb"
 
@@ -50,9 +50,9 @@ async def seek_and_blame(path: Path, updates: int, seeks: int) -> None:
         checkpoints = await store.checkpoint_seqs(ROOM)
         events = len(await store.events(ROOM))
         print(
-            f"log size: {size / 1e6:.1f} MB SQLite file = {size / hours / 1e6:.1f} MB per hour of typing "
-            f"(update bytes alone {log_bytes / hours / 1e6:.2f} MB/h; {len(checkpoints)} checkpoints, "
-            f"{events:,} presence events)"
+            f"log size: {size / 1e6:.1f} MB SQLite file = {size / hours / 1e6:.1f} MB "
+            f"per hour of typing (update bytes alone {log_bytes / hours / 1e6:.2f} MB/h; "
+            f"{len(checkpoints)} checkpoints, {events:,} presence events)"
         )
         replayer = Replayer(store, ROOM, save_checkpoints=False)
         rng = random.Random(1)
@@ -65,7 +65,8 @@ async def seek_and_blame(path: Path, updates: int, seeks: int) -> None:
             timings.append((time.perf_counter() - started) * 1000)
         print(
             f"seek to a random moment ({seeks} seeks, checkpoint every 1000): "
-            f"p50 {pct(timings, 50):.1f} ms, p99 {pct(timings, 99):.1f} ms, max {max(timings):.1f} ms"
+            f"p50 {pct(timings, 50):.1f} ms, p99 {pct(timings, 99):.1f} ms, "
+            f"max {max(timings):.1f} ms"
         )
         started = time.perf_counter()
         lines = await replayer.blame(last, info["busiest_cell"])
