@@ -90,16 +90,21 @@ async def build_session(
     server: Doc[Any] = Doc(client_id=1)
     log: list[bytes] = []
     recorder = Recorder(room, server, store, lambda: len(log), checkpoint_every=1000, clock=clock)
+    # What a browser sends is each transaction's own update (Yjs' "update" event), never a
+    # diff against a state vector: that one would carry the document's whole delete set.
+    sent: dict[str, list[bytes]] = {}
     people = [
         Person(name, Doc(client_id=10 + i), random.Random(seed + i))
         for i, name in enumerate(("ana", "bo", "cy"))
     ]
+    for person in people:
+        sent[person.user] = []
+        person.doc.observe(lambda event, user=person.user: sent[user].append(event.update))
 
     async def commit(person: Person, update: bytes) -> None:
         await store.append(room, update, person.user, [person.doc.client_id])
         server.apply_update(update)
         log.append(update)
-        person.synced = len(log)
         await recorder.checkpoint(len(log))
 
     def catch_up(person: Person) -> None:
@@ -107,6 +112,7 @@ async def build_session(
         for update in log[person.synced :]:
             person.doc.apply_update(update)
         person.synced = len(log)
+        sent[person.user].clear()  # what arrived is not what this person sends
 
     first = people[0]
     before = first.doc.get_state()
@@ -115,6 +121,7 @@ async def build_session(
         for i in range(cells):
             ycells.append(new_cell(f"cell-{i}"))
     await commit(first, first.doc.get_update(before))
+    sent[first.user].clear()
     events: list[EventRecord] = []
     last_presence = {p.user: 0.0 for p in people}
     while len(log) < updates:
@@ -126,7 +133,6 @@ async def build_session(
         if person.rng.random() < 0.01 or person.cell >= len(ycells):
             person.cell = person.rng.randrange(len(ycells))
         source: Text = ycells[person.cell]["source"]
-        before = person.doc.get_state()
         roll = person.rng.random()
         text = str(source)
         if roll < 0.08 and len(text) > 0:
@@ -141,7 +147,9 @@ async def build_session(
             if not person.line:
                 person.line = list(" ".join(person.rng.choice(WORDS) for _ in range(4)) + "\n")
             source.insert(len(text.encode()), person.line.pop(0))
-        update = person.doc.get_update(before)
+        update = b"".join(sent[person.user]) if len(sent[person.user]) == 1 else None
+        assert update is not None, "one keystroke, one transaction"
+        sent[person.user].clear()
         await commit(person, update)
         if clock.now - last_presence[person.user] >= 1.0:
             last_presence[person.user] = clock.now

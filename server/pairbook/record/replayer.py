@@ -21,7 +21,7 @@ from pairbook.store.records import EventRecord, Stamp, UpdateRecord
 YIELD_EVERY = 500
 """Records applied between two yields to the event loop, so a long replay never stalls it."""
 
-PRESENCE_WINDOW = 20_000
+PRESENCE_WINDOW = 5_000
 """How far back (in log records) a moment looks for each person's last presence."""
 
 TIMELINE_KINDS = tuple(

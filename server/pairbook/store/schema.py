@@ -55,6 +55,8 @@ _RECORDING_TABLES = (
         data TEXT NOT NULL
     )""",
     "CREATE INDEX events_by_room ON events (room, seq)",
+    # The replay asks for a few kinds (recording switches, presence) among many events.
+    "CREATE INDEX events_by_kind ON events (room, kind, seq)",
     """CREATE TABLE checkpoints (
         room TEXT NOT NULL,
         upto_seq INTEGER NOT NULL,

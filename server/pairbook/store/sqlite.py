@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -376,11 +377,13 @@ class SQLiteStore:
 
     async def seq_at(self, room: str, ts: float) -> int:
         def find(conn: sqlite3.Connection) -> int:
-            # ts grows with seq (one clock, appends in order), so the seq index answers this.
-            row = conn.execute(
-                "SELECT MAX(seq) FROM records WHERE room = ? AND ts <= ?", (room, ts)
-            ).fetchone()
-            return int(row[0] or 0)
+            if ts == math.inf:  # the newest: straight from the primary key
+                row = conn.execute("SELECT MAX(seq) FROM records WHERE room = ?", (room,))
+            else:
+                row = conn.execute(
+                    "SELECT MAX(seq) FROM records WHERE room = ? AND ts <= ?", (room, ts)
+                )
+            return int(row.fetchone()[0] or 0)
 
         return await self._read(find, f"find a moment of room {room!r}")
 
