@@ -108,7 +108,18 @@ class Recorder:
             (self._ymob, self._on_mob),
             (self._yrecording, self._on_recording),
         ):
-            self._subscriptions.append((ymap, ymap.observe(callback)))
+            self._subscriptions.append((ymap, ymap.observe(self._guarded(callback))))
+
+    def _guarded(self, callback: Callable[[Any], None]) -> Callable[[Any], None]:
+        # An observer's exception would fail the transaction that fired it (a peer's update
+        # or a server edit): the recording must never break the room.
+        def observe(event: Any) -> None:
+            try:
+                callback(event)
+            except Exception:
+                log.exception("recorder observer failed", extra={"room": self.room})
+
+        return observe
 
     def unwatch(self) -> None:
         for ymap, subscription in self._subscriptions:

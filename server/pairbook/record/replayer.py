@@ -7,6 +7,7 @@ import base64
 import bisect
 import json
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -340,17 +341,22 @@ def _event_json(event: EventRecord) -> dict[str, Any]:
 
 
 class Replays:
-    """The replayers of a server's rooms, made on first use and kept (blame caches)."""
+    """The replayers of a server's rooms, made on first use; the `keep` most recently used
+    are kept, with their blame caches (a document each)."""
 
-    def __init__(self, store: Store, *, checkpoint_every: int = 1000) -> None:
+    def __init__(self, store: Store, *, checkpoint_every: int = 1000, keep: int = 16) -> None:
         self.store = store
         self.checkpoint_every = checkpoint_every
-        self._replayers: dict[str, Replayer] = {}
+        self.keep = keep
+        self._replayers: OrderedDict[str, Replayer] = OrderedDict()
 
     def get(self, room: str) -> Replayer:
-        replayer = self._replayers.get(room)
+        replayer = self._replayers.pop(room, None)
         if replayer is None:
-            replayer = self._replayers[room] = Replayer(
+            replayer = Replayer(
                 self.store, room, checkpoint_every=self.checkpoint_every, save_checkpoints=True
             )
+        self._replayers[room] = replayer
+        while len(self._replayers) > self.keep:
+            self._replayers.popitem(last=False)
         return replayer
