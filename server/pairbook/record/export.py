@@ -27,6 +27,7 @@ from typing import Any
 
 from pycrdt import merge_updates
 
+from pairbook.record.checkpoints import unpack_checkpoint
 from pairbook.record.replayer import Replayer
 from pairbook.store.records import EventRecord
 
@@ -58,7 +59,7 @@ async def export_lines(
                 {
                     "type": "checkpoint",
                     "seq": checkpoint.upto_seq,
-                    "update": _b64(checkpoint.snapshot),
+                    "update": _b64(unpack_checkpoint(checkpoint.snapshot)),
                 }
             )
     events = await store.events(room, first)

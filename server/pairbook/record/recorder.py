@@ -10,6 +10,7 @@ from typing import Any
 
 from pycrdt import Doc, Map, Subscription
 
+from pairbook.record.checkpoints import pack_checkpoint
 from pairbook.record.timeline import ALWAYS_KEPT, RECORDING_MAP, EventKind, recording_state
 from pairbook.store.port import Store
 from pairbook.store.records import EventRecord
@@ -194,7 +195,9 @@ class Recorder:
         last one. The caller makes sure the document holds exactly records 1..last_seq."""
         if last_seq - self.last_checkpoint < self.checkpoint_every:
             return False
-        await self.store.save_checkpoint(self.room, self.doc.get_update(), last_seq)
+        await self.store.save_checkpoint(
+            self.room, pack_checkpoint(self.doc.get_update()), last_seq
+        )
         self.last_checkpoint = last_seq
         return True
 

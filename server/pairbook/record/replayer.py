@@ -15,6 +15,7 @@ from pycrdt import Doc, merge_updates
 
 from pairbook.auth import colour_for
 from pairbook.record.blame import Blame, LineBlame
+from pairbook.record.checkpoints import pack_checkpoint, unpack_checkpoint
 from pairbook.record.timeline import EventKind
 from pairbook.store.port import Store
 from pairbook.store.records import EventRecord, Stamp, UpdateRecord
@@ -126,7 +127,7 @@ class Replayer:
         checkpoint = await self.store.checkpoint(self.room, seq)
         at = 0
         if checkpoint is not None:
-            doc.apply_update(checkpoint.snapshot)
+            doc.apply_update(unpack_checkpoint(checkpoint.snapshot))
             at = checkpoint.upto_seq
         applied = 0
         while at < seq:
@@ -140,7 +141,8 @@ class Replayer:
                 if self.save_checkpoints and at % self.checkpoint_every == 0:
                     # A store from before checkpoints (or a room that never reached one): the
                     # next seek here will not replay all of this again.
-                    await self.store.save_checkpoint(self.room, doc.get_update(), at)
+                    packed = pack_checkpoint(doc.get_update())
+                    await self.store.save_checkpoint(self.room, packed, at)
                 if applied % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
         return doc
@@ -290,7 +292,7 @@ class Replayer:
                 base = None
                 if first > 0:  # older records are gone (retention): start at a checkpoint
                     checkpoint = await self.store.checkpoint(self.room, first)
-                    base = checkpoint.snapshot if checkpoint is not None else None
+                    base = None if checkpoint is None else unpack_checkpoint(checkpoint.snapshot)
                 blame = Blame(base, first)
             while blame.seq < seq:
                 records = await self.store.records(self.room, blame.seq, limit=seq - blame.seq)

@@ -3,12 +3,13 @@ document, recording off, checkpoints, moments, retention."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
-from pairbook.record import EventKind, Recorder, Replayer
+from pairbook.record import EventKind, Recorder, Replayer, export_lines
 from pairbook.record.timeline import set_recording
 from pairbook.store import MemoryStore
 
@@ -115,6 +116,13 @@ async def test_checkpoints_make_moments_and_retention_keeps_what_follows() -> No
         lines = await replayer.blame(10, "c")
         assert [(line.text, line.user_id, line.seq) for line in lines] == [("x" * 9, "ana", 10)]
         assert lines[0].authors == ("", "ana")  # five x's from before the kept history
+        exported = [json.loads(line) async for line in export_lines(replayer)]
+        assert [line["type"] for line in exported[:2]] == ["header", "checkpoint"]
+        rebuilt: Doc[Any] = Doc()
+        for line in exported:
+            if "update" in line:
+                rebuilt.apply_update(base64.b64decode(line["update"]))
+        assert str(rebuilt.get("cells", type=Array)[0]["source"]) == "x" * 9
 
 
 async def test_a_replayer_saves_the_checkpoints_an_old_store_never_had() -> None:
