@@ -309,3 +309,39 @@ async def test_the_cli_lists_exports_and_rebuilds_a_session(
     missing = await asyncio.to_thread(replay_cli, "info", "nope.ipynb", *where)
     assert missing.returncode != 0
     assert "no recording" in missing.stderr
+
+
+async def test_retention_forgets_old_history_and_the_replay_starts_after_it(
+    workdir: Path, store_path: str
+) -> None:
+    with ServerProcess(workdir, store=store_path, args=("--checkpoint-every", "5")) as first:
+        async with YClient(first.ws_url(NB)) as ana, YClient(first.ws_url(NB)) as other:
+            for i in range(12):
+                await ana.set_source(1, f"old = {i}")
+            await other.wait_until(lambda: other.source(1) == "old = 11")
+        old_last = api(first, "timeline")["last_seq"]
+    # Retention is about age: let the first session become older than 0.5 s (0.000006 days).
+    await asyncio.sleep(1.0)
+    args = ("--checkpoint-every", "5", "--record-retention", "0.000006")
+    with ServerProcess(workdir, store=store_path, args=args) as second:
+        async with YClient(second.ws_url(NB)) as ana:
+            # The room applied retention when it opened, before this client got the document.
+            await ana.set_source(1, "new = 1")
+            timeline = api(second, "timeline")
+            assert 0 < timeline["first_seq"] <= old_last
+            assert timeline["first_seq"] % 5 == 0  # it starts at a checkpoint
+            moment = api(second, "moment", seq=1)
+            assert moment["seq"] == timeline["first_seq"]
+            lines = server_lines(second)
+            assert [line["type"] for line in lines[:2]] == ["header", "checkpoint"]
+            rebuilt: Doc[Any] = Doc()
+            for line in lines:
+                if line["type"] in ("update", "gap", "checkpoint"):
+                    rebuilt.apply_update(base64.b64decode(line["update"]))
+            await ana.wait_until(lambda: cells_of(ana.doc) == cells_of(rebuilt), timeout=5)
+
+
+def server_lines(server: ServerProcess) -> list[dict[str, Any]]:
+    status, body = server.get(f"/api/replay/{NB}/export")
+    assert status == 200
+    return [json.loads(line) for line in str(body).splitlines()]

@@ -9,6 +9,7 @@ from typing import Any
 
 from pycrdt import Doc
 
+from pairbook.errors import StoreError
 from pairbook.record import EventKind, Recorder, Replayer, restore_cell, restore_notebook
 from pairbook.record.timeline import recording_state, set_recording
 from pairbook.rooms.peer import Peer
@@ -18,6 +19,8 @@ from pairbook.types import UserId
 log = logging.getLogger("pairbook.recording")
 
 COMMANDS = ("recording", "restore", "blame")
+RETENTION_EVERY = 60.0
+"""Seconds between two retention passes of an open room."""
 
 
 class Recording:
@@ -38,6 +41,7 @@ class Recording:
         self.replayer = replayer
         self.retention = retention
         self._clock = clock
+        self._next_retention = 0.0
 
     async def command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
         name = body.get("command")
@@ -99,6 +103,18 @@ class Recording:
     async def flush(self) -> None:
         await self.recorder.flush()
 
+    async def start(self) -> None:
+        """When the room opens: the first retention pass, before anyone sees the replay."""
+        if self.retention is None:
+            return
+        self._next_retention = self._clock() + RETENTION_EVERY
+        try:
+            await self.forget_old(self.room.last_seq)
+        except StoreError as exc:  # the stored snapshot is older: the next pass will do
+            log.info(
+                "recording retention postponed", extra={"room": self.room.id, "reason": str(exc)}
+            )
+
     async def upkeep(self, snapshot_seq: int) -> None:
         """From the room's own task: write events, checkpoint, apply retention."""
         await self.recorder.flush()
@@ -107,7 +123,8 @@ class Recording:
             await room.settle()
             if not room.inflight:
                 await self.recorder.checkpoint(room.last_seq)
-        if self.retention is not None:
+        if self.retention is not None and self._clock() >= self._next_retention:
+            self._next_retention = self._clock() + RETENTION_EVERY
             await self.forget_old(snapshot_seq)
 
     async def forget_old(self, snapshot_seq: int) -> int:

@@ -132,6 +132,7 @@ class Rooms:
                 room, recorder, self.replays.get(room_id), retention=self.policy.retention
             )
             commands.add(RECORDING_COMMANDS, recording.command)
+            await recording.start()
             entry = OpenRoom(room, filesync, runner, commands, snapshot_seq=room.last_seq)
             entry.recording = recording
             self._open[room_id] = entry
