@@ -90,6 +90,8 @@ async def overhead(root: Path, readers: int, keys: int, rounds: int) -> None:
                 await relay(root, store, record=record, readers=readers, keys=keys)
             )
     off, on = statistics.median(rates[False]), statistics.median(rates[True])
+    print("  each run without:", " ".join(f"{r:,.0f}" for r in rates[False]))
+    print("  each run with:   ", " ".join(f"{r:,.0f}" for r in rates[True]))
     print(
         f"relay, 1 typist -> {readers} readers, {keys} keystrokes + presence, SQLite log, "
         f"median of {rounds}: without recorder {off:,.0f} updates/s, with {on:,.0f} updates/s "
