@@ -13,6 +13,9 @@ from support.server import OWNER_TOKEN, ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
+KERNEL_START = 60_000
+"""Milliseconds: the first run starts a real ipykernel, slow on a busy machine."""
+
 
 async def replay_seq(tab: NotebookTab) -> int:
     seq: int = await tab.page.evaluate("() => window.pairbookReplay.seq")
@@ -40,8 +43,11 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     await grace.page.keyboard.type("\nprint(total + y)", delay=40)
     await ana.wait_source(2, "s => s.endsWith('print(total + y)')")
     await ana.edit_end(1)
-    await ana.page.keyboard.type("\n# checked by Ana", delay=40)
-    await grace.wait_source(1, "s => s.endsWith('# checked by Ana')")
+    await ana.page.keyboard.type("\nprint('total is', total)", delay=40)
+    await ana.page.keyboard.press("Shift+Enter")
+    await expect(grace.cell(1).locator(".cell-outputs")).to_contain_text(
+        "total is 10", timeout=KERNEL_START
+    )
     final = await ana.sources()
 
     # Blame on demand in the live notebook: Grace's line is hers.
@@ -68,6 +74,13 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     assert 0 < early < timeline["last_seq"]
     assert not (await replay_sources(ana))[2].endswith("print(total + y)")
     assert f"?seq={early}" in page.url
+    # The run is on the timeline; "Next run" steps to just after it, its output shown.
+    await expect(page.locator(".mark-run")).to_have_count(1)
+    await page.get_by_role("button", name="Step to the end of the next run").click()
+    await expect(page.locator(".replay-notebook .cells > .cell").nth(1)).to_contain_text(
+        "total is 10"
+    )
+    await page.wait_for_function("s => window.pairbookReplay.seq > s", arg=early)
     # Play at 32x to the end: the replay reaches what the live notebook holds.
     await page.get_by_label("Playback speed").select_option("32")
     await page.get_by_role("button", name="Play").click()
