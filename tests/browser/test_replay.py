@@ -103,6 +103,8 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     await track.click(position={"x": box["width"] * 0.55, "y": box["height"] / 2})
     await page.wait_for_function("() => location.search.startsWith('?seq=')")
     await expect(cells.nth(1).locator(".blame-line").first).to_be_visible()
+    # The recorded people's carets are shown where they were.
+    await expect(page.locator(".replay-notebook .cm-ySelectionCaret").first).to_be_attached()
     await ana.screenshot(screenshots / "replay.png")
     assert ana.errors == []
     assert grace.errors == []

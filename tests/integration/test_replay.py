@@ -261,6 +261,10 @@ async def test_only_people_with_access_see_recordings(server: ServerProcess) -> 
     status, sessions = server.get("/api/replay", token=viewer_token)
     assert status == 200
     assert [s["room"] for s in sessions["sessions"]] == [NB]  # type: ignore[index]
+    status, refused = server.request(
+        "POST", f"/api/replay/{NB}/restore", {"seq": 1}, token=viewer_token
+    )
+    assert status == 403, refused
     status, page = server.get(f"/replay/{NB}", token=None)
     assert status == 200
     assert '<div id="app"' in str(page)

@@ -267,7 +267,7 @@ class Room:
     async def _on_command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
         request_id = body.get("id")
         command = body.get("command")
-        if self.recorder is not None and command not in ("whoami", "presence"):
+        if self.recorder is not None and command not in ("whoami", "presence", "kernels", "blame"):
             args = {k: v for k, v in body.items() if k not in ("id", "value")}  # not input()
             self.recorder.note(EventKind.COMMAND, peer.user.id, args)
         if command == "whoami":
