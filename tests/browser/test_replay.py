@@ -9,6 +9,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from support.browser import NotebookTab, invite
+from support.notebooks import write_notebook
 from support.server import OWNER_TOKEN, ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -108,5 +109,31 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     await ana.screenshot(screenshots / "replay.png")
     assert ana.errors == []
     assert grace.errors == []
+    await ana.close()
+    await grace.close()
+
+
+async def test_following_a_person_in_the_replay_scrolls_to_their_cell(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    write_notebook(server.root / notebook, [f"value_{i} = {i}" for i in range(40)])
+    ana = await NotebookTab.open(browser, server, notebook)
+    grace = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "editor"), join_as="Grace Hopper"
+    )
+    await grace.edit_end(35)
+    await grace.page.keyboard.type("  # Grace was here", delay=20)
+    await ana.wait_source(35, "s => s.endsWith('# Grace was here')")
+    page = ana.page
+    await page.goto(f"{server.base}/replay/{quote(notebook)}")
+    await page.locator(".timeline-svg").wait_for()
+    last = await page.evaluate("() => window.pairbookReplay.timeline.last_seq")
+    await page.evaluate("last => window.pairbookReplay.seek({ seq: last })", last)
+    cell = page.locator(".replay-notebook .cells > .cell").nth(35)
+    await expect(cell).to_contain_text("# Grace was here")
+    await expect(cell).not_to_be_in_viewport()
+    await page.get_by_label("Follow a person").select_option(label="Follow Grace Hopper")
+    await expect(cell).to_be_in_viewport()
+    assert ana.errors == []
     await ana.close()
     await grace.close()

@@ -35,7 +35,7 @@ async def _replayer(request: Request) -> Replayer:
         raise NotebookError(f"{room} has no recording yet: open it and edit, then replay")
     entry = context.rooms.get(RoomId(room))
     if entry is not None and entry.recording is not None:
-        await entry.recording.flush()  # the newest events, too
+        await entry.recording.flush(held=True)  # the newest events and presence, too
     return context.rooms.replays.get(room)
 
 

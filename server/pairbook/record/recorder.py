@@ -172,11 +172,12 @@ class Recorder:
 
     # -- upkeep, from the room's own task ----------------------------------------------------
 
-    async def flush(self) -> int:
-        """Write the events noted so far (and presence held back long enough); returns how many."""
+    async def flush(self, *, held: bool = False) -> int:
+        """Write the events noted so far and the presence held back long enough (`held`:
+        all of it, for a reader who wants the newest); returns how many."""
         now = self._clock()
         for key, event in list(self._held_awareness.items()):
-            if now - self._last_awareness.get(key, -1e18) >= self._awareness_interval:
+            if held or now - self._last_awareness.get(key, -1e18) >= self._awareness_interval:
                 self._last_awareness[key] = now
                 del self._held_awareness[key]
                 self._pending.append(event)

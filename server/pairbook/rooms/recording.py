@@ -100,8 +100,8 @@ class Recording:
         self.recorder.note(EventKind.RESTORE, user_id, {"from_seq": shown, "cell": cell})
         return {"restored": shown, "cell": cell, "seq": new_seq}
 
-    async def flush(self) -> None:
-        await self.recorder.flush()
+    async def flush(self, *, held: bool = False) -> None:
+        await self.recorder.flush(held=held)
 
     async def start(self) -> None:
         """When the room opens: the first retention pass, before anyone sees the replay."""
