@@ -153,6 +153,15 @@ class Blame:
         for index in range(len(self._ycells)):
             self._reconcile(index, stamp)
 
+    def copy(self) -> Blame:
+        """An independent blame at the same moment (to keep one and go on with the other)."""
+        twin = Blame(self.doc.get_update(), self.seq)
+        twin.stamps = list(self.stamps)
+        twin._cells = {
+            key: _Cell(cell.text, list(cell.stamps)) for key, cell in self._cells.items()
+        }
+        return twin
+
     def cell_ids(self) -> list[str]:
         return [str(ycell.get("id", "")) for ycell in self._ycells]
 

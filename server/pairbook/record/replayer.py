@@ -26,6 +26,9 @@ YIELD_EVERY = 500
 PRESENCE_WINDOW = 5_000
 """How far back (in log records) a moment looks for each person's last presence."""
 
+BLAME_KEEP_EVERY = 10_000
+"""Log records between two kept blames, so going back replays at most this many."""
+
 TIMELINE_KINDS = tuple(
     k.value
     for k in (
@@ -79,13 +82,21 @@ class Replayer:
     """
 
     def __init__(
-        self, store: Store, room: str, *, checkpoint_every: int = 1000, save_checkpoints: bool
+        self,
+        store: Store,
+        room: str,
+        *,
+        checkpoint_every: int = 1000,
+        save_checkpoints: bool,
+        blame_keep_every: int = BLAME_KEEP_EVERY,
     ) -> None:
         self.store = store
+        self.blame_keep_every = blame_keep_every
         self.room = room
         self.checkpoint_every = checkpoint_every
         self.save_checkpoints = save_checkpoints
         self._blame: Blame | None = None
+        self._kept: list[Blame] = []  # copies every BLAME_KEEP_EVERY records, by seq
         self._lock = asyncio.Lock()
 
     # -- positions -----------------------------------------------------------------------
@@ -283,28 +294,45 @@ class Replayer:
 
     async def blame(self, seq: int, cell_id: str) -> list[LineBlame]:
         """Who wrote each line of a cell at a moment. Replays forward from the last blame
-        asked of this replayer when it can (a player going forward), else from the start."""
+        asked of this replayer when it can (a player going forward), else from the nearest
+        kept copy before the moment, else from the start."""
         seq = await self.visible(seq)
         async with self._lock:
             blame = self._blame
             if blame is None or blame.seq > seq:
-                first, _ = await self.bounds()
-                base = None
-                if first > 0:  # older records are gone (retention): start at a checkpoint
-                    checkpoint = await self.store.checkpoint(self.room, first)
-                    base = None if checkpoint is None else unpack_checkpoint(checkpoint.snapshot)
-                blame = Blame(base, first)
+                blame = await self._blame_before(seq)
             while blame.seq < seq:
                 records = await self.store.records(self.room, blame.seq, limit=seq - blame.seq)
                 if not records:
                     break
                 for count, record in enumerate(records, 1):
                     blame.apply(record)
+                    kept = self._kept[-1].seq if self._kept else 0
+                    if record.seq % self.blame_keep_every == 0 and record.seq > kept:
+                        self._kept.append(blame.copy())
                     if count % YIELD_EVERY == 0:
                         await asyncio.sleep(0)
             self._blame = blame
             lines = blame.lines(cell_id)
         return [await self._hide_time(line) for line in lines]
+
+    @property
+    def kept_blames(self) -> list[int]:
+        """The moments of the blames kept for going back."""
+        return [kept.seq for kept in self._kept]
+
+    async def _blame_before(self, seq: int) -> Blame:
+        first, _ = await self.bounds()
+        # Copies from before the kept history (retention) cannot go forward any more.
+        self._kept = [kept for kept in self._kept if kept.seq >= first]
+        usable = [kept for kept in self._kept if kept.seq <= seq]
+        if usable:
+            return usable[-1].copy()
+        base = None
+        if first > 0:  # older records are gone (retention): start at a checkpoint
+            checkpoint = await self.store.checkpoint(self.room, first)
+            base = None if checkpoint is None else unpack_checkpoint(checkpoint.snapshot)
+        return Blame(base, first)
 
     async def _hide_time(self, line: LineBlame) -> LineBlame:
         """A line changed while recording was off tells when the window ended (or began,

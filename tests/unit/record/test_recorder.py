@@ -135,3 +135,23 @@ async def test_a_replayer_saves_the_checkpoints_an_old_store_never_had() -> None
         doc = await replayer.doc_at(8)
         assert str(doc.get("cells", type=Array)[0]["source"]) == "y" * 7
         assert await store.checkpoint_seqs("r") == [4, 8]
+
+
+async def test_blame_going_back_starts_from_a_kept_copy_and_agrees_with_a_fresh_one() -> None:
+    async with MemoryStore() as store:
+        log = Log(store)
+        await log.change(lambda d: d.get("cells", type=Array).append(cell("")))
+        for i in range(29):
+            user = ("ana", "bo")[i % 2]
+            text = f"line {i}\n" if i % 3 else "x"
+            await log.change(
+                lambda d, t=text: d.get("cells", type=Array)[0]["source"].insert(0, t), user
+            )
+        replayer = Replayer(store, "r", save_checkpoints=False, blame_keep_every=10)
+        at_end = await replayer.blame(30, "c")
+        assert replayer.kept_blames == [10, 20, 30]
+        for seq in (25, 12, 30, 3):
+            fresh = Replayer(store, "r", save_checkpoints=False)
+            assert await replayer.blame(seq, "c") == await fresh.blame(seq, "c"), seq
+        assert await replayer.blame(30, "c") == at_end
+        assert replayer.kept_blames == [10, 20, 30]
