@@ -13,37 +13,11 @@ from pairbook.record import Recorder
 from pairbook.store import Store
 from pairbook.store.records import EventRecord
 
-WORDS = [
-    "df",
-    "total",
-    "mean",
-    "rows",
-    "value",
-    "result",
-    "model",
-    "fit",
-    "predict",
-    "plot",
-    "axis",
-    "label",
-    "frame",
-    "index",
-    "for",
-    "in",
-    "if",
-    "else",
-    "return",
-    "print",
-    "import",
-    "numpy",
-    "pandas",
-    "sum",
-    "len",
-    "range",
-    "zip",
-    "key",
-    "items",
-]
+_VOCABULARY = (
+    "df total mean rows value result model fit predict plot axis label frame index for in if "
+    "else return print import numpy pandas sum len range zip key items"
+)
+WORDS = _VOCABULARY.split()
 
 
 class Clock:
