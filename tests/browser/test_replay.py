@@ -65,11 +65,17 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     await expect(page.locator(".legend-person")).to_have_text(["Owner", "Grace Hopper"])
     assert await page.locator(".timeline-svg rect[fill]").count() > 2
     timeline = await page.evaluate("() => window.pairbookReplay.timeline")
-    # Seek: a click at 40% of the timeline shows a moment before Grace typed.
+    # Seek: a click on the timeline where Grace joined shows a moment before she typed.
     track = page.locator(".timeline-track")
     box = await track.bounding_box()
     assert box is not None
-    await track.click(position={"x": box["width"] * 0.4, "y": box["height"] / 2})
+    joined = next(
+        e["ts"]
+        for e in timeline["events"]
+        if e["kind"] == "join" and e["data"]["name"] == "Grace Hopper"
+    )
+    at = (joined - timeline["start_ts"]) / (timeline["end_ts"] - timeline["start_ts"])
+    await track.click(position={"x": box["width"] * at, "y": box["height"] / 2})
     await page.wait_for_function("() => location.search.startsWith('?seq=')")
     early = await replay_seq(ana)
     assert 0 < early < timeline["last_seq"]
