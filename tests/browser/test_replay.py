@@ -18,6 +18,12 @@ KERNEL_START = 60_000
 """Milliseconds: the first run starts a real ipykernel, slow on a busy machine."""
 
 
+async def open_replay(tab: NotebookTab, url: str) -> None:
+    """Opens a replay page and waits until it shows its first moment."""
+    await tab.page.goto(url)
+    await tab.page.wait_for_function("() => window.pairbookReplay?.ready === true")
+
+
 async def replay_seq(tab: NotebookTab) -> int:
     seq: int = await tab.page.evaluate("() => window.pairbookReplay.seq")
     return seq
@@ -57,12 +63,18 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     await expect(ana.cell(1).locator(".blame-line").first).to_contain_text("the file")
     await expect(ana.cell(1).locator(".blame-line").last).to_contain_text("Owner")
     await expect(ana.page.locator(".recording-badge")).to_have_text("● Recording")
+    # Grace pauses the recording: everyone sees it; then she resumes it.
+    await grace.page.get_by_role("button", name="Turn recording off").click()
+    await expect(ana.page.locator(".recording-badge")).to_have_text("○ Not recording")
+    await grace.page.get_by_role("button", name="Turn recording on").click()
+    await expect(ana.page.locator(".recording-badge")).to_have_text("● Recording")
 
     # The replay page: the timeline has both people's edits, in their colours.
     page = ana.page
-    await page.goto(f"{server.base}/replay/{quote(notebook)}?token={quote(OWNER_TOKEN)}")
-    await page.locator(".timeline-svg").wait_for()
+    await open_replay(ana, f"{server.base}/replay/{quote(notebook)}?token={quote(OWNER_TOKEN)}")
     await expect(page.locator(".legend-person")).to_have_text(["Owner", "Grace Hopper"])
+    await expect(page.locator(".banner")).to_contain_text("Recording was turned off once")
+    await expect(page.locator(".timeline-off")).to_have_count(1)
     assert await page.locator(".timeline-svg rect[fill]").count() > 2
     timeline = await page.evaluate("() => window.pairbookReplay.timeline")
     # Seek: a click on the timeline where Grace joined shows a moment before she typed.
@@ -97,11 +109,9 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     await expect(page.get_by_role("button", name="Play")).to_be_visible()
     assert await replay_sources(ana) == final
     # A link to a moment opens that moment; blame shows who wrote each line then.
-    await page.goto(f"{server.base}/replay/{quote(notebook)}?seq={early}")
-    await page.locator(".timeline-svg").wait_for()
-    await page.wait_for_function("s => window.pairbookReplay.seq === s", arg=early)
-    await page.goto(f"{server.base}/replay/{quote(notebook)}")
-    await page.locator(".timeline-svg").wait_for()
+    await open_replay(ana, f"{server.base}/replay/{quote(notebook)}?seq={early}")
+    assert await replay_seq(ana) == early
+    await open_replay(ana, f"{server.base}/replay/{quote(notebook)}")
     await page.evaluate("last => window.pairbookReplay.seek({ seq: last })", timeline["last_seq"])
     await page.get_by_label("Show who wrote each line").check()
     cells = page.locator(".replay-notebook .cells > .cell")
@@ -131,8 +141,7 @@ async def test_following_a_person_in_the_replay_scrolls_to_their_cell(
     await grace.page.keyboard.type("  # Grace was here", delay=20)
     await ana.wait_source(35, "s => s.endsWith('# Grace was here')")
     page = ana.page
-    await page.goto(f"{server.base}/replay/{quote(notebook)}")
-    await page.locator(".timeline-svg").wait_for()
+    await open_replay(ana, f"{server.base}/replay/{quote(notebook)}")
     last = await page.evaluate("() => window.pairbookReplay.timeline.last_seq")
     await page.evaluate("last => window.pairbookReplay.seek({ seq: last })", last)
     cell = page.locator(".replay-notebook .cells > .cell").nth(35)

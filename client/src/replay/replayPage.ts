@@ -260,9 +260,11 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     }
   })
 
+  // For tests: the page's state, read-only by convention (`ready` once the first moment shows).
+  const state = { timeline, seek, ready: false, get seq() { return seq }, get notebook() { return notebook } }
+  Object.assign(window, { pairbookReplay: state })
   await seek(momentFromSearch(location.search) ?? { seq: Math.min(timeline.first_seq + 1, timeline.last_seq) })
-  // For tests: the page's state, read-only by convention.
-  Object.assign(window, { pairbookReplay: { timeline, seek, get seq() { return seq }, get notebook() { return notebook } } })
+  state.ready = true
 }
 
 function crumbs(path: string): HTMLElement {
