@@ -40,6 +40,9 @@ export type CommandName =
   | 'mob-summary'
   | 'mob-break'
   | 'mob-reset'
+  | 'recording'
+  | 'restore'
+  | 'blame'
 
 export interface CommandReply {
   id: number

@@ -8,7 +8,8 @@ import { showMessage } from './pages/chrome'
 import { showJoinPage } from './pages/joinPage'
 import { showListPage } from './pages/listPage'
 import { showNotebookPage } from './pages/notebookPage'
-import { notebookPathOf } from './routes'
+import { notebookPathOf, replayPathOf } from './routes'
+import { showReplayPage } from './replay/replayPage'
 import { forgetToken, storedToken, storeToken, stripTokenFromUrl, tokenFromUrl } from './token'
 
 async function boot(app: HTMLElement): Promise<void> {
@@ -39,8 +40,10 @@ async function boot(app: HTMLElement): Promise<void> {
   }
   storeToken(token)
   stripTokenFromUrl(location, history)
+  const replayPath = replayPathOf(location.pathname)
   const path = notebookPathOf(location.pathname)
-  if (path === null) await showListPage(app, api, me)
+  if (replayPath !== null) await showReplayPage({ app, api, me, token, path: replayPath })
+  else if (path === null) await showListPage(app, api, me)
   else showNotebookPage({ app, api, me, token, path })
 }
 

@@ -1,4 +1,5 @@
-/** The client's URLs: the notebook list at `/`, a notebook at `/notebooks/<path>`. */
+/** The client's URLs: the notebook list at `/`, a notebook at `/notebooks/<path>`, its
+ * replay at `/replay/<path>` (`?seq=N` for a moment). */
 
 /** The room segment for a notebook path: each segment escaped, slashes kept. */
 export function roomName(path: string): string {
@@ -18,4 +19,14 @@ export function notebookPathOf(pathname: string): string | null {
   } catch {
     return null
   }
+}
+
+export function replayHref(path: string, seq?: number): string {
+  return `/replay/${roomName(path)}${seq === undefined ? '' : `?seq=${seq}`}`
+}
+
+/** The notebook path of a `/replay/<path>` URL, or null. */
+export function replayPathOf(pathname: string): string | null {
+  if (!pathname.startsWith('/replay/')) return null
+  return notebookPathOf(pathname.replace(/^\/replay\//, '/notebooks/'))
 }

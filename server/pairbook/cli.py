@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from pairbook.app import die_with_parent
@@ -180,6 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     requirements.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     add_commit_parser(commands)
+    serve.add_argument(
+        "--record-retention",
+        type=float,
+        metavar="DAYS",
+        help="keep this many days of recorded history (replay, blame); default: all",
+    )
+    serve.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=1000,
+        help="log records between two replay checkpoints (seek replays at most this many)",
+    )
+    serve.add_argument(
+        "--presence-interval",
+        type=float,
+        default=1.0,
+        help="seconds between two recorded presences (cursor, cell) of one connection",
+    )
+    add_replay_parser(commands)
     return parser
 
 
@@ -194,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         return export_requirements(args)
     if args.command == "commit":
         return commit(args)
+    if args.command == "replay":
+        return replay(args)
     return fail(f"unknown command {args.command}")
 
 
@@ -270,6 +292,9 @@ def serve(args: argparse.Namespace) -> int:
         max_frame_bytes=args.max_frame,
         log_format=args.log_format,
         log_level=args.log_level,
+        record_retention_days=args.record_retention,
+        checkpoint_every=args.checkpoint_every,
+        presence_interval=args.presence_interval,
     )
     shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     url = f"http://{shown_host}:{port}/?token={quote(settings.owner_token)}"
@@ -374,3 +399,105 @@ def run_server(settings: Settings) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def add_replay_parser(commands: Any) -> None:
+    replay_parser = commands.add_parser("replay", help="recorded sessions: list, info, export")
+    actions = replay_parser.add_subparsers(dest="action", required=True)
+    for action, help_text in (
+        ("list", "every recorded notebook: span, people, updates"),
+        ("info", "one notebook's recording in detail"),
+        ("export", "one notebook's recording as JSON lines, or the notebook at a moment"),
+    ):
+        sub = actions.add_parser(action, help=help_text)
+        if action != "list":
+            sub.add_argument("notebook", help="the notebook's path relative to DIR")
+        sub.add_argument("--dir", type=Path, help="the served folder (default: the examples)")
+        sub.add_argument("--store", help="the store (default DIR/.pairbook/pairbook.sqlite)")
+        if action == "export":
+            sub.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+            sub.add_argument(
+                "--notebook-at",
+                metavar="SEQ|ISO-TIME",
+                help="export the .ipynb as it was after this log seq or at this time",
+            )
+
+
+def replay(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from pairbook.errors import PairbookError
+
+    root: Path = args.dir if args.dir is not None else default_workspace()
+    store_path = args.store or str(root.expanduser().resolve() / ".pairbook" / "pairbook.sqlite")
+    if "://" not in store_path and not Path(store_path).exists():
+        return fail(f"no store at {store_path}; pass --dir (the served folder) or --store")
+    try:
+        return asyncio.run(_replay(args, store_path))
+    except PairbookError as exc:
+        return fail(str(exc))
+
+
+async def _replay(args: argparse.Namespace, store_path: str) -> int:
+    import json
+
+    from pairbook.notebook import serialize_notebook, ydoc_to_notebook
+    from pairbook.record import Replayer, export_lines
+    from pairbook.record.sessions import describe_session
+    from pairbook.store import open_store
+
+    async with open_store(store_path) as store:
+        rooms = await store.rooms()
+        if args.action == "list":
+            for room in rooms:
+                s = await describe_session(store, room)
+                people = ", ".join(s["people"].values()) or "-"
+                span = _span(s["start"], s["end"])
+                print(
+                    f"{room}\t{s['updates']} updates\t{s['runs']} runs\t{span}\t"
+                    f"recording {s['recording']}\t{people}"
+                )
+            return 0
+        if args.notebook not in rooms:
+            return fail(f"{args.notebook} has no recording in {store_path}; see `replay list`")
+        if args.action == "info":
+            print(json.dumps(await describe_session(store, args.notebook, detailed=True), indent=2))
+            return 0
+        replayer = Replayer(store, args.notebook, save_checkpoints=False)
+        out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+        try:
+            if args.notebook_at is not None:
+                seq = await _moment(store, args.notebook, args.notebook_at)
+                doc = await replayer.doc_at(await replayer.visible(seq))
+                out.write(serialize_notebook(ydoc_to_notebook(doc)).decode("utf-8"))
+            else:
+                log = await store.load(args.notebook)
+                claims = log.claims if log is not None else {}
+                async for line in export_lines(replayer, claims):
+                    out.write(line + "\n")
+        finally:
+            if args.output:
+                out.close()
+        return 0
+
+
+async def _moment(store: Any, room: str, text: str) -> int:
+    from datetime import datetime
+
+    if text.isdigit():
+        return int(text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise NotebookError(f"--notebook-at {text!r} is neither a seq nor an ISO time") from None
+    seq: int = await store.seq_at(room, when.timestamp())
+    return seq
+
+
+def _span(start: float | None, end: float | None) -> str:
+    import time
+
+    if start is None or end is None:
+        return "-"
+    begun = time.strftime("%Y-%m-%d %H:%M", time.localtime(start))
+    return f"{begun} ({(end - start) / 60:.0f} min)"

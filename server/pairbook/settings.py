@@ -40,6 +40,9 @@ class Settings:
     keep_kernels: bool = False
     output_limit: int = 1_000_000
     kernel_state: bool = True
+    record_retention_days: float | None = None  # None: the recording is kept whole
+    checkpoint_every: int = 1000
+    presence_interval: float = 1.0
     log_format: Literal["text", "json"] = "text"
     log_level: str = "info"
     extra: dict[str, Any] = field(default_factory=dict)

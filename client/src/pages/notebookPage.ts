@@ -24,6 +24,7 @@ import { ParticipantsPanel } from '../panels/participants'
 import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom } from '../panels/presence'
 import { Banner, StatusBadge, toast } from '../panels/status'
 import { topbar } from './chrome'
+import { liveRecording } from '../replay/liveRecording'
 
 export interface NotebookPageOptions {
   app: HTMLElement
@@ -233,6 +234,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
         ),
     h('div', { class: 'spacer' }),
     mob.badge,
+    liveRecording({ doc: notebook.ydoc, view, path, canEdit: !readOnly, request: (command, args) => request(command as CommandName, args) }),
     kernel.indicator,
     readOnly ? null : modeLabel,
     button(icon(ICONS.keyboard), 'Keyboard shortcuts', openHelpDialog, { class: 'tool', shortcut: 'H' })

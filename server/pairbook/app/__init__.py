@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from pairbook.app import http
+from pairbook.app import http, replay
 from pairbook.app.context import AppContext
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
@@ -45,6 +45,11 @@ def create_app(settings: Settings) -> Starlette:
             keep_kernels=settings.keep_kernels,
             output_limit=settings.output_limit,
             kernel_state=settings.kernel_state,
+            checkpoint_every=settings.checkpoint_every,
+            awareness_interval=settings.presence_interval,
+            retention=None
+            if settings.record_retention_days is None
+            else settings.record_retention_days * 86400.0,
         )
         tokens = TokenBook(settings.owner_token, settings.state_dir / "tokens.json")
         async with store, Rooms(settings.root, store, policy) as rooms:
@@ -61,6 +66,7 @@ def create_app(settings: Settings) -> Starlette:
     routes = [
         Route("/", page),
         Route("/notebooks/{path:path}", page),
+        Route("/replay/{path:path}", page),
         Route("/api/health", http.health),
         Route("/api/notebooks", http.list_route, methods=["GET"]),
         Route("/api/notebooks", http.create_route, methods=["POST"]),
@@ -70,6 +76,13 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/invites", http.invite_route, methods=["POST"]),
         Route("/api/join", http.join_route, methods=["POST"]),
         Route("/api/admin/drain", http.drain_route, methods=["POST"]),
+        Route("/api/replay", replay.sessions_route),
+        Route("/api/replay/{path:path}/timeline", replay.timeline_route),
+        Route("/api/replay/{path:path}/moment", replay.moment_route),
+        Route("/api/replay/{path:path}/chunk", replay.chunk_route),
+        Route("/api/replay/{path:path}/blame", replay.blame_route),
+        Route("/api/replay/{path:path}/export", replay.export_route),
+        Route("/api/replay/{path:path}/restore", replay.restore_route, methods=["POST"]),
         Route("/metrics", http.metrics),
         WebSocketRoute("/rooms/{path:path}", room_endpoint),
     ]

@@ -14,6 +14,7 @@ from typing import Self
 from pairbook.errors import RoomError
 from pairbook.notebook import resolve_notebook_path
 from pairbook.notebook.outputs import kernel_name_of
+from pairbook.record import Recorder, Replays
 from pairbook.rooms.closecodes import CloseCode
 from pairbook.rooms.commands import CommandRouter
 from pairbook.rooms.counters import RoomCounters
@@ -21,6 +22,8 @@ from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.loader import load_room
 from pairbook.rooms.mobroom import COMMANDS as MOB_COMMANDS
 from pairbook.rooms.mobroom import MobRoom
+from pairbook.rooms.recording import COMMANDS as RECORDING_COMMANDS
+from pairbook.rooms.recording import Recording
 from pairbook.rooms.room import PROTECTED_META, Room
 from pairbook.rooms.runner import COMMANDS as RUNNER_COMMANDS
 from pairbook.rooms.runner import Runner
@@ -43,6 +46,9 @@ class RoomPolicy:
     output_limit: int = 1_000_000
     kernel_state: bool = True  # probe the namespace after runs and share the view
     keep_kernels: bool = False  # True: a room with a live kernel stays loaded when empty
+    checkpoint_every: int = 1000  # log records between two replay checkpoints
+    awareness_interval: float = 1.0  # seconds between two recorded presences of a connection
+    retention: float | None = None  # seconds of recorded history kept; None: all
 
 
 @dataclass(slots=True)
@@ -52,6 +58,7 @@ class OpenRoom:
     runner: Runner
     commands: CommandRouter
     snapshot_seq: int
+    recording: Recording | None = None
     task: asyncio.Task[None] | None = None
     runner_task: asyncio.Task[None] | None = None
     mob: MobRoom | None = None
@@ -71,6 +78,7 @@ class Rooms:
         self._loading: dict[RoomId, asyncio.Lock] = {}
         self._group = asyncio.TaskGroup()
         self._closing = False
+        self.replays = Replays(store, checkpoint_every=policy.checkpoint_every)
 
     async def __aenter__(self) -> Self:
         await self._group.__aenter__()
@@ -122,8 +130,24 @@ class Rooms:
             commands.add(MOB_COMMANDS, mob.command)
             commands.guard(mob.check_command)
             room.command_handler = commands
+            recorder = Recorder(
+                room_id,
+                room.doc,
+                self.store,
+                lambda: room.last_seq,
+                awareness_interval=self.policy.awareness_interval,
+                checkpoint_every=self.policy.checkpoint_every,
+            )
+            await recorder.start()
+            room.recorder = recorder
+            recording = Recording(
+                room, recorder, self.replays.get(room_id), retention=self.policy.retention
+            )
+            commands.add(RECORDING_COMMANDS, recording.command)
+            await recording.start()
             entry = OpenRoom(room, filesync, runner, commands, snapshot_seq=room.last_seq)
             entry.mob = mob
+            entry.recording = recording
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._run(entry), name=f"room {room_id}")
             entry.runner_task = self._group.create_task(runner.run(), name=f"kernel {room_id}")
@@ -139,6 +163,11 @@ class Rooms:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(room.changed.wait(), policy.tick)
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # Python 3.11's wait_for can swallow a cancel that races with the event
+                # being set; the task is still being cancelled, so stop here.
+                raise asyncio.CancelledError
             room.changed.clear()
             now = time.monotonic()
             try:
@@ -155,6 +184,8 @@ class Rooms:
                     await entry.filesync.poll()
                 if room.last_seq - entry.snapshot_seq >= policy.snapshot_every:
                     await self._snapshot(entry)
+                if entry.recording is not None:
+                    await entry.recording.upkeep(entry.snapshot_seq)
             except Exception:
                 log.exception("room upkeep failed", extra={"room": room.id})
             if room.peers:
@@ -182,6 +213,8 @@ class Rooms:
 
     async def _flush(self, entry: OpenRoom) -> None:
         await entry.room.settle()
+        if entry.recording is not None:
+            await entry.recording.flush()
         await entry.filesync.save()
         if entry.room.last_seq > entry.snapshot_seq:
             await self._snapshot(entry)
@@ -191,6 +224,8 @@ class Rooms:
         self._open.pop(entry.room.id, None)
         await self._stop_kernel(entry)
         await self._flush(entry)
+        if entry.recording is not None:
+            entry.recording.recorder.unwatch()
         log.info("room unloaded", extra={"room": entry.room.id})
 
     async def _shut(self, entry: OpenRoom, code: CloseCode, reason: str) -> None:

@@ -36,6 +36,7 @@ from pairbook.protocol.update import (
     decode_state_vector,
     decode_update,
 )
+from pairbook.record import EventKind, Recorder
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.guard import admit_update, spans_covered
 from pairbook.rooms.peer import Peer
@@ -101,6 +102,7 @@ class Room:
         # would carry it (e.g. a resync after the sender became the driver), so they reload.
         self._refused_clients: set[int] = set()
         self._refused_peers: weakref.WeakSet[Peer] = weakref.WeakSet()
+        self.recorder: Recorder | None = None  # set by Rooms; notes joins, presence, commands
         self._version = 0  # bumped on every change to the document
         self._commits: set[asyncio.Task[int]] = set()
         self._deletions: tuple[int, dict[int, tuple[tuple[int, int], ...]]] | None = None
@@ -123,11 +125,18 @@ class Room:
             peer.send(encode_awareness(present))
         for listener in self.member_listeners:
             listener(peer, True)
+        if self.recorder is not None:
+            user = peer.user
+            data = {"name": user.name, "colour": user.colour, "role": peer.role.value}
+            self.recorder.note(EventKind.JOIN, user.id, data)
 
     def leave(self, peer: Peer) -> None:
         """Remove a peer and tell the others it has gone."""
         self.peers.discard(peer)
         removed = self.presence.remove(peer)
+        if self.recorder is not None:
+            clients = [entry.client_id for entry in removed]
+            self.recorder.note(EventKind.LEAVE, peer.user.id, {"clients": clients})
         if removed:
             frame = encode_awareness(encode_awareness_update(tuple(removed)))
             self._broadcast(frame, peer, live_only=False)
@@ -307,10 +316,16 @@ class Room:
             payload = encode_awareness_update(tuple(accepted))
         self.counters.awareness_updates += 1
         self._broadcast(encode_awareness(payload), peer, live_only=False)
+        if self.recorder is not None:
+            for entry in accepted:
+                self.recorder.note_awareness(peer.user.id, entry.client_id, entry.state)
 
     async def _on_command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
         request_id = body.get("id")
         command = body.get("command")
+        if self.recorder is not None and command not in ("whoami", "presence", "kernels", "blame"):
+            args = {k: v for k, v in body.items() if k not in ("id", "value")}  # not input()
+            self.recorder.note(EventKind.COMMAND, peer.user.id, args)
         if command == "whoami":
             result: dict[str, Any] = {
                 "user": peer.user.to_json(),

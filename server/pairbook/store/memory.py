@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import bisect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Self
 
-from pairbook.store.records import RoomLog, StoreStats, UpdateRecord
+from pairbook.store.records import (
+    Checkpoint,
+    EventRecord,
+    RoomLog,
+    Stamp,
+    StoreStats,
+    UpdateRecord,
+)
 from pairbook.store.rules import (
     StoreState,
     check_client_ids,
@@ -29,6 +37,8 @@ class _Room:
     snapshot_seq: int = 0
     meta: dict[str, str] = field(default_factory=dict)
     claims: dict[int, str] = field(default_factory=dict)
+    events: list[EventRecord] = field(default_factory=list)
+    checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
 
 
 class MemoryStore:
@@ -133,6 +143,72 @@ class MemoryStore:
             return []
         found = [r for r in log.records if r.seq > after_seq]
         return found if limit is None else found[:limit]
+
+    async def append_events(self, room: str, events: Sequence[EventRecord]) -> None:
+        check_open(self._state, f"append events to room {room!r}")
+        self._rooms.setdefault(room, _Room()).events.extend(events)
+
+    async def events(
+        self,
+        room: str,
+        first_seq: int = 0,
+        last_seq: int | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> list[EventRecord]:
+        check_open(self._state, f"read events of room {room!r}")
+        log = self._rooms.get(room)
+        if log is None:
+            return []
+        return [
+            e
+            for e in log.events
+            if e.seq >= first_seq
+            and (last_seq is None or e.seq <= last_seq)
+            and (kinds is None or e.kind in kinds)
+        ]
+
+    async def save_checkpoint(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+        check_open(self._state, f"save a checkpoint of room {room!r}")
+        snapshot = check_update(snapshot)
+        log = self._rooms.get(room)
+        check_snapshot(room, upto_seq, log.last_seq if log else 0)
+        assert log is not None
+        log.checkpoints[upto_seq] = Checkpoint(room, upto_seq, self._clock(), snapshot)
+
+    async def checkpoint(self, room: str, at_most_seq: int) -> Checkpoint | None:
+        check_open(self._state, f"read a checkpoint of room {room!r}")
+        log = self._rooms.get(room)
+        if log is None:
+            return None
+        found = [seq for seq in log.checkpoints if seq <= at_most_seq]
+        return log.checkpoints[max(found)] if found else None
+
+    async def checkpoint_seqs(self, room: str) -> list[int]:
+        check_open(self._state, f"list checkpoints of room {room!r}")
+        log = self._rooms.get(room)
+        return sorted(log.checkpoints) if log else []
+
+    async def stamps(self, room: str, after_seq: int = 0, limit: int | None = None) -> list[Stamp]:
+        return [Stamp(r.seq, r.ts, r.user_id) for r in await self.records(room, after_seq, limit)]
+
+    async def seq_at(self, room: str, ts: float) -> int:
+        check_open(self._state, f"find a moment of room {room!r}")
+        log = self._rooms.get(room)
+        if log is None:
+            return 0
+        at = bisect.bisect_right([r.ts for r in log.records], ts)
+        return log.records[at - 1].seq if at else 0
+
+    async def forget_history(self, room: str, upto_seq: int) -> int:
+        check_open(self._state, f"forget the history of room {room!r}")
+        log = self._rooms.get(room)
+        check_prune(room, upto_seq, log.snapshot_seq if log else 0)
+        if log is None:
+            return 0
+        pruned = await self.prune(room, upto_seq)
+        log.checkpoints = {s: c for s, c in log.checkpoints.items() if s >= upto_seq}
+        log.events = [e for e in log.events if e.seq >= upto_seq]
+        return pruned
 
     def stats(self) -> StoreStats:
         return StoreStats(appends=self._appends, commits=self._appends)

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
-from pairbook.store.records import RoomLog, StoreStats, UpdateRecord
+from pairbook.store.records import (
+    Checkpoint,
+    EventRecord,
+    RoomLog,
+    Stamp,
+    StoreStats,
+    UpdateRecord,
+)
 
 
 class Store(Protocol):
@@ -65,6 +72,39 @@ class Store(Protocol):
         self, room: str, after_seq: int = 0, limit: int | None = None
     ) -> list[UpdateRecord]:
         """Records with seq > after_seq in seq order, at most `limit` of them."""
+
+    # --- the recording: timeline events, replay checkpoints, retention --------------------
+
+    async def append_events(self, room: str, events: Sequence[EventRecord]) -> None:
+        """Append timeline events (in order); durable when the awaitable returns."""
+
+    async def events(
+        self,
+        room: str,
+        first_seq: int = 0,
+        last_seq: int | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> list[EventRecord]:
+        """Events with first_seq <= seq <= last_seq (of those kinds), in the order appended."""
+
+    async def save_checkpoint(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+        """Keep a replay checkpoint (the merge of records 1..upto_seq) beside the others."""
+
+    async def checkpoint(self, room: str, at_most_seq: int) -> Checkpoint | None:
+        """The newest checkpoint with upto_seq <= at_most_seq, or None."""
+
+    async def checkpoint_seqs(self, room: str) -> list[int]:
+        """The upto_seq of every checkpoint of the room, ascending."""
+
+    async def stamps(self, room: str, after_seq: int = 0, limit: int | None = None) -> list[Stamp]:
+        """(seq, ts, user) of records with seq > after_seq, in seq order, without their bytes."""
+
+    async def seq_at(self, room: str, ts: float) -> int:
+        """The seq of the newest record appended at or before `ts` (0 when none)."""
+
+    async def forget_history(self, room: str, upto_seq: int) -> int:
+        """Retention: delete records with seq <= upto_seq (refused beyond the snapshot),
+        checkpoints and events before upto_seq; returns the records deleted."""
 
     def stats(self) -> StoreStats:
         """Counters for /metrics."""

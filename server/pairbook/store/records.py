@@ -21,6 +21,39 @@ class UpdateRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A timeline event beside the document log: a join, a command, a throttled presence..."""
+
+    room: str
+    seq: int
+    """The document log position the event follows: it happened when the room was at seq."""
+    ts: float
+    kind: str
+    user_id: str
+    data: str
+    """The event's details as a JSON object."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """A log record without its bytes: who changed the document, and when."""
+
+    seq: int
+    ts: float
+    user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """A replay checkpoint: the merged update of every record with seq <= upto_seq."""
+
+    room: str
+    upto_seq: int
+    ts: float
+    snapshot: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class RoomLog:
     """Everything needed to rebuild a room: the newest snapshot and the records after it."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from pairbook.errors import StoreError
 from pairbook.store.connection import describe_error
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _TABLES = (
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
@@ -43,6 +43,31 @@ _TABLES = (
     )""",
 )
 
+# Version 2 (issue #8, the recording): timeline events beside the log, replay checkpoints.
+_RECORDING_TABLES = (
+    """CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        room TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts REAL NOT NULL,
+        kind TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        data TEXT NOT NULL
+    )""",
+    "CREATE INDEX events_by_room ON events (room, seq)",
+    # The replay asks for a few kinds (recording switches, presence) among many events.
+    "CREATE INDEX events_by_kind ON events (room, kind, seq)",
+    """CREATE TABLE checkpoints (
+        room TEXT NOT NULL,
+        upto_seq INTEGER NOT NULL,
+        ts REAL NOT NULL,
+        snapshot BLOB NOT NULL,
+        PRIMARY KEY (room, upto_seq)
+    )""",
+)
+_MIGRATIONS = {1: _RECORDING_TABLES}
+"""Statements that take a store from version N to N + 1."""
+
 
 def ensure_schema(conn: sqlite3.Connection, path: Path) -> None:
     """Create the tables in an empty file; refuse a file that is not a store we can read."""
@@ -63,7 +88,7 @@ def _create_or_check(conn: sqlite3.Connection, path: Path) -> None:
         name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     }
     if not tables:
-        for statement in _TABLES:
+        for statement in (*_TABLES, *_RECORDING_TABLES):
             conn.execute(statement)
         conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
         return
@@ -74,6 +99,11 @@ def _create_or_check(conn: sqlite3.Connection, path: Path) -> None:
         )
     row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
     version = row[0] if row else None
+    while isinstance(version, int) and version in _MIGRATIONS:
+        for statement in _MIGRATIONS[version]:
+            conn.execute(statement)
+        version += 1
+        conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
     if version != SCHEMA_VERSION:
         newer = isinstance(version, int) and version > SCHEMA_VERSION
         advice = "upgrade pairbook" if newer else "restore it from a backup"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import sqlite3
 import threading
@@ -16,7 +17,14 @@ from typing import Self, TypeVar
 from pairbook.errors import StoreError
 from pairbook.store.checkpointer import Checkpointer
 from pairbook.store.connection import Role, Synchronous, connect, describe_error
-from pairbook.store.records import RoomLog, StoreStats, UpdateRecord
+from pairbook.store.records import (
+    Checkpoint,
+    EventRecord,
+    RoomLog,
+    Stamp,
+    StoreStats,
+    UpdateRecord,
+)
 from pairbook.store.rules import (
     StoreState,
     check_client_ids,
@@ -48,6 +56,7 @@ SELECT room FROM logged WHERE room IS NOT NULL
 UNION SELECT room FROM snapshots
 UNION SELECT room FROM meta
 UNION SELECT room FROM claims
+UNION SELECT DISTINCT room FROM checkpoints
 ORDER BY room
 """
 
@@ -224,11 +233,52 @@ class SQLiteStore:
 
     async def drop_room(self, room: str) -> None:
         def drop(conn: sqlite3.Connection, sequences: Sequences) -> None:
-            for table in ("records", "snapshots", "meta", "claims"):
+            for table in ("records", "snapshots", "meta", "claims", "events", "checkpoints"):
                 conn.execute(f"DELETE FROM {table} WHERE room = ?", (room,))
             sequences.forget(room)
 
         await self._write(drop, f"drop room {room!r}")
+
+    async def append_events(self, room: str, events: Sequence[EventRecord]) -> None:
+        rows = [(room, e.seq, e.ts, e.kind, e.user_id, e.data) for e in events]
+
+        def append(conn: sqlite3.Connection, sequences: Sequences) -> None:
+            conn.executemany(
+                "INSERT INTO events (room, seq, ts, kind, user_id, data) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+        if rows:
+            await self._write(append, f"append events to room {room!r}")
+
+    async def save_checkpoint(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+        snapshot = check_update(snapshot)
+        ts = self._clock()
+
+        def save(conn: sqlite3.Connection, sequences: Sequences) -> None:
+            check_snapshot(room, upto_seq, sequences.last(conn, room))
+            conn.execute(
+                "INSERT OR REPLACE INTO checkpoints (room, upto_seq, ts, snapshot) "
+                "VALUES (?, ?, ?, ?)",
+                (room, upto_seq, ts, snapshot),
+            )
+
+        await self._write(save, f"save a checkpoint of room {room!r}")
+
+    async def forget_history(self, room: str, upto_seq: int) -> int:
+        def forget(conn: sqlite3.Connection, sequences: Sequences) -> int:
+            row = conn.execute("SELECT upto_seq FROM snapshots WHERE room = ?", (room,)).fetchone()
+            check_prune(room, upto_seq, row[0] if row else 0)
+            deleted = conn.execute(
+                "DELETE FROM records WHERE room = ? AND seq <= ?", (room, upto_seq)
+            ).rowcount
+            conn.execute(
+                "DELETE FROM checkpoints WHERE room = ? AND upto_seq < ?", (room, upto_seq)
+            )
+            conn.execute("DELETE FROM events WHERE room = ? AND seq < ?", (room, upto_seq))
+            return deleted
+
+        return await self._write(forget, f"forget the history of room {room!r}")
 
     async def _write(self, run: Callable[[sqlite3.Connection, Sequences], T], doing: str) -> T:
         check_open(self._state, doing)
@@ -267,6 +317,75 @@ class SQLiteStore:
         return await self._read(
             lambda conn: [room for (room,) in conn.execute(_SELECT_ROOMS)], "list rooms"
         )
+
+    async def events(
+        self,
+        room: str,
+        first_seq: int = 0,
+        last_seq: int | None = None,
+        kinds: Sequence[str] | None = None,
+    ) -> list[EventRecord]:
+        sql = "SELECT seq, ts, kind, user_id, data FROM events WHERE room = ? AND seq >= ?"
+        args: list[object] = [room, first_seq]
+        if last_seq is not None:
+            sql += " AND seq <= ?"
+            args.append(last_seq)
+        if kinds is not None:
+            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
+            args.extend(kinds)
+        sql += " ORDER BY id"
+        return await self._read(
+            lambda conn: [EventRecord(room, *row) for row in conn.execute(sql, args)],
+            f"read events of room {room!r}",
+        )
+
+    async def checkpoint(self, room: str, at_most_seq: int) -> Checkpoint | None:
+        def find(conn: sqlite3.Connection) -> Checkpoint | None:
+            row = conn.execute(
+                "SELECT upto_seq, ts, snapshot FROM checkpoints WHERE room = ? AND upto_seq <= ? "
+                "ORDER BY upto_seq DESC LIMIT 1",
+                (room, at_most_seq),
+            ).fetchone()
+            return None if row is None else Checkpoint(room, row[0], row[1], row[2])
+
+        return await self._read(find, f"read a checkpoint of room {room!r}")
+
+    async def checkpoint_seqs(self, room: str) -> list[int]:
+        return await self._read(
+            lambda conn: [
+                seq
+                for (seq,) in conn.execute(
+                    "SELECT upto_seq FROM checkpoints WHERE room = ? ORDER BY upto_seq", (room,)
+                )
+            ],
+            f"list checkpoints of room {room!r}",
+        )
+
+    async def stamps(self, room: str, after_seq: int = 0, limit: int | None = None) -> list[Stamp]:
+        check_limit(limit)
+        return await self._read(
+            lambda conn: [
+                Stamp(*row)
+                for row in conn.execute(
+                    "SELECT seq, ts, user_id FROM records WHERE room = ? AND seq > ? "
+                    "ORDER BY seq LIMIT ?",
+                    (room, after_seq, -1 if limit is None else limit),
+                )
+            ],
+            f"read records of room {room!r}",
+        )
+
+    async def seq_at(self, room: str, ts: float) -> int:
+        def find(conn: sqlite3.Connection) -> int:
+            if ts == math.inf:  # the newest: straight from the primary key
+                row = conn.execute("SELECT MAX(seq) FROM records WHERE room = ?", (room,))
+            else:
+                row = conn.execute(
+                    "SELECT MAX(seq) FROM records WHERE room = ? AND ts <= ?", (room, ts)
+                )
+            return int(row.fetchone()[0] or 0)
+
+        return await self._read(find, f"find a moment of room {room!r}")
 
     async def _read(self, run: Callable[[sqlite3.Connection], T], doing: str) -> T:
         check_open(self._state, doing)

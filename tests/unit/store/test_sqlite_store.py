@@ -176,3 +176,22 @@ async def test_a_closed_store_can_be_opened_again(tmp_path: Path) -> None:
     async with store:
         assert await store.append("a.ipynb", b"y", "alice", []) == 2
         assert store.stats().appends == 2
+
+
+async def test_a_version_1_store_is_migrated_and_keeps_its_log(tmp_path: Path) -> None:
+    path = tmp_path / "pairbook.sqlite"
+    async with SQLiteStore(path) as store:
+        await store.append("a.ipynb", b"u1", "alice", [7])
+    conn = sqlite3.connect(path)  # back to what pairbook 0.1 (schema version 1) wrote
+    conn.execute("DROP TABLE events")
+    conn.execute("DROP TABLE checkpoints")
+    conn.execute("UPDATE schema_version SET version = 1")
+    conn.commit()
+    conn.close()
+    async with SQLiteStore(path) as store:
+        assert [r.update for r in await store.records("a.ipynb")] == [b"u1"]
+        await store.save_checkpoint("a.ipynb", b"c1", 1)
+        assert await store.checkpoint_seqs("a.ipynb") == [1]
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone() == (2,)
+    conn.close()

@@ -1,0 +1,150 @@
+/** The replay's HTTP API (`/api/replay/<notebook>/…`), called with the person's token. */
+
+import { ApiError } from '../api'
+import { roomName } from '../routes'
+
+export interface TimelineEvent {
+  seq: number
+  ts: number
+  kind: 'join' | 'leave' | 'awareness' | 'command' | 'run' | 'kernel' | 'role' | 'recording' | 'restore' | string
+  user: string
+  data: Record<string, unknown>
+}
+
+export interface Person {
+  name: string
+  colour: string
+}
+
+export interface OffWindow {
+  from_seq: number
+  to_seq: number | null
+  from_ts: number
+  to_ts: number
+}
+
+export interface Timeline {
+  room: string
+  first_seq: number
+  last_seq: number
+  start_ts: number
+  end_ts: number
+  bins: number
+  density: Record<string, number[]>
+  people: Record<string, Person>
+  events: TimelineEvent[]
+  off: OffWindow[]
+  live?: boolean
+}
+
+export interface PresenceState {
+  user: string
+  client: number
+  state: Record<string, unknown>
+}
+
+export interface Moment {
+  seq: number
+  ts: number
+  update: string
+  presence: PresenceState[]
+}
+
+export interface Step {
+  seq: number
+  ts: number
+  user: string
+  update: string
+  gap?: boolean
+}
+
+export interface Chunk {
+  after: number
+  last: number
+  steps: Step[]
+  events: TimelineEvent[]
+}
+
+export interface BlameLine {
+  line: number
+  text: string
+  user: string
+  seq: number
+  ts: number
+  authors: string[]
+}
+
+export interface CellBlame {
+  cell: string
+  seq: number
+  lines: BlameLine[]
+}
+
+export class ReplayApi {
+  private readonly base: string
+
+  constructor(
+    private readonly token: string,
+    path: string
+  ) {
+    this.base = `/api/replay/${roomName(path)}`
+  }
+
+  timeline(): Promise<Timeline> {
+    return this.call('GET', '/timeline')
+  }
+
+  moment(at: { seq: number } | { t: number }): Promise<Moment> {
+    const query = 'seq' in at ? `seq=${at.seq}` : `t=${at.t}`
+    return this.call('GET', `/moment?${query}`)
+  }
+
+  chunk(after: number, limit = 300): Promise<Chunk> {
+    return this.call('GET', `/chunk?after=${after}&limit=${limit}`)
+  }
+
+  blame(seq: number, cell: string): Promise<CellBlame> {
+    return this.call('GET', `/blame?seq=${seq}&cell=${encodeURIComponent(cell)}`)
+  }
+
+  restore(seq: number, cell: string | null): Promise<{ restored: number; seq: number | null }> {
+    return this.call('POST', '/restore', cell === null ? { seq } : { seq, cell })
+  }
+
+  /** A download link (a link cannot send the Authorization header, so the token rides along). */
+  exportHref(): string {
+    return `${this.base}/export?token=${encodeURIComponent(this.token)}`
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` }
+    const init: RequestInit = { method, headers }
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json'
+      init.body = JSON.stringify(body)
+    }
+    let response: Response
+    try {
+      response = await fetch(this.base + path, init)
+    } catch {
+      throw new ApiError(0, 'the server cannot be reached; check that pairbook is running')
+    }
+    const parsed: unknown = await response.json().catch(() => null)
+    if (!response.ok) {
+      const message =
+        parsed !== null && typeof parsed === 'object' && 'error' in parsed
+          ? String((parsed as { error: unknown }).error)
+          : `${method} ${path} failed with ${response.status}`
+      throw new ApiError(response.status, message)
+    }
+    return parsed as T
+  }
+}
+
+/** The bytes of a base64 string (updates travel base64 in JSON). */
+export function fromBase64(text: string): Uint8Array {
+  const binary = atob(text)
+  const bytes = new Uint8Array(binary.length)
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
+  return bytes
+}

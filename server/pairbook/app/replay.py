@@ -1,0 +1,160 @@
+"""HTTP routes of the replay: sessions, timeline, moments, playback chunks, blame, export.
+
+Only people with access to the room see its recording: a valid token (the same check as
+the notebook's websocket) and a notebook this server serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from pairbook.app.context import context_of, grant_of
+from pairbook.app.http import _json, error_response, require
+from pairbook.auth import Role
+from pairbook.errors import NotebookError, PairbookError
+from pairbook.notebook import list_notebooks, resolve_notebook_path
+from pairbook.record import Replayer, export_lines
+from pairbook.record.sessions import describe_session
+from pairbook.types import RoomId
+
+MAX_CHUNK = 2000
+
+
+async def _replayer(request: Request) -> Replayer:
+    """The room's replayer, once the caller is known to have access to the room."""
+    grant_of(request)
+    context = context_of(request)
+    room = str(request.path_params["path"])
+    resolve_notebook_path(context.settings.root, room)  # refuses paths outside the root
+    if room not in await context.store.rooms():
+        raise NotebookError(f"{room} has no recording yet: open it and edit, then replay")
+    entry = context.rooms.get(RoomId(room))
+    if entry is not None and entry.recording is not None:
+        await entry.recording.flush(held=True)  # the newest events and presence, too
+    return context.rooms.replays.get(room)
+
+
+def _number(request: Request, name: str, default: float | None = None) -> float | None:
+    text = request.query_params.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise NotebookError(f"?{name}= must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise NotebookError(f"?{name}= must be finite")
+    return value
+
+
+async def _seq_of(request: Request, replayer: Replayer) -> int:
+    """The moment a request names: ?seq=N, or ?t=epoch seconds; the end by default."""
+    seq = _number(request, "seq")
+    if seq is not None:
+        return int(seq)
+    t = _number(request, "t")
+    if t is not None:
+        return await replayer.store.seq_at(replayer.room, t)
+    return (await replayer.bounds())[1]
+
+
+async def sessions_route(request: Request) -> Response:
+    try:
+        grant_of(request)
+        context = context_of(request)
+        served = set(await asyncio.to_thread(list_notebooks, context.settings.root))
+        recorded = [r for r in await context.store.rooms() if r in served]
+        found = [await describe_session(context.store, room) for room in recorded]
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse({"sessions": found})
+
+
+async def timeline_route(request: Request) -> Response:
+    try:
+        replayer = await _replayer(request)
+        bins = int(_number(request, "bins", 400) or 400)
+        timeline = await replayer.timeline(max(10, min(bins, 2000)))
+        entry = context_of(request).rooms.get(RoomId(replayer.room))
+        if entry is not None:
+            timeline["live"] = True
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse(timeline)
+
+
+async def moment_route(request: Request) -> Response:
+    try:
+        replayer = await _replayer(request)
+        moment = await replayer.moment(await _seq_of(request, replayer))
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse(moment.to_json())
+
+
+async def chunk_route(request: Request) -> Response:
+    try:
+        replayer = await _replayer(request)
+        after = int(_number(request, "after", 0) or 0)
+        limit = int(_number(request, "limit", 200) or 200)
+        chunk = await replayer.chunk(after, max(1, min(limit, MAX_CHUNK)))
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse(chunk)
+
+
+async def blame_route(request: Request) -> Response:
+    try:
+        replayer = await _replayer(request)
+        cell = request.query_params.get("cell")
+        if not cell:
+            raise NotebookError("?cell= must name a cell id")
+        seq = await replayer.visible(await _seq_of(request, replayer))
+        lines = await replayer.blame(seq, cell)
+    except LookupError as exc:
+        return JSONResponse({"error": str(exc)}, status_code=404)
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse({"cell": cell, "seq": seq, "lines": [line.to_json() for line in lines]})
+
+
+async def export_route(request: Request) -> Response:
+    try:
+        replayer = await _replayer(request)
+        log = await replayer.store.load(replayer.room)
+    except PairbookError as exc:
+        return error_response(exc)
+
+    async def lines() -> AsyncIterator[bytes]:
+        async for line in export_lines(replayer, log.claims if log is not None else {}):
+            yield (line + "\n").encode("utf-8")
+
+    name = replayer.room.rsplit("/", 1)[-1].removesuffix(".ipynb") + ".replay.jsonl"
+    return StreamingResponse(
+        lines(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+async def restore_route(request: Request) -> Response:
+    """Restore the notebook (or one cell) as it was at a moment: an edit by the caller."""
+    try:
+        grant = grant_of(request)
+        require(grant, Role.OWNER, Role.EDITOR)
+        replayer = await _replayer(request)
+        body = await _json(request)
+        entry = await context_of(request).rooms.open(RoomId(replayer.room))
+        assert entry.recording is not None
+        user_id = grant.user.id if grant.user is not None else "guest"
+        result = await entry.recording.restore(user_id, body.get("seq"), body.get("cell"))
+    except (ValueError, LookupError) as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse(result)

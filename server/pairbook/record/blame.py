@@ -1,0 +1,199 @@
+"""Blame: who wrote each line of a cell's source, and when, at any moment of the log.
+
+The log is replayed into a document while every change to a cell's source is followed
+character by character: a Yjs text event says where the record inserted and deleted, and
+the record says who and when. A cell that reappears under its id (a move re-inserts it,
+a type change replaces it) is matched to what it said before, so a moved line keeps its
+author. Everything that `SequenceMatcher` finds unchanged keeps its author, too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any
+
+from pycrdt import Array, ArrayEvent, Doc, Map, Text, TextEvent
+
+from pairbook.store.records import UpdateRecord
+
+UNKNOWN = ("", 0, 0.0)
+"""The stamp of text that was there before the first record still kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineBlame:
+    """One line of a cell: its text, who changed it last and when (log seq and time)."""
+
+    line: int
+    text: str
+    user_id: str
+    seq: int
+    ts: float
+    authors: tuple[str, ...]
+    """Everyone whose characters are on the line, most recent last."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "text": self.text,
+            "user": self.user_id,
+            "seq": self.seq,
+            "ts": self.ts,
+            "authors": list(self.authors),
+        }
+
+
+@dataclass(slots=True)
+class _Cell:
+    text: bytes
+    """The source as UTF-8: pycrdt's text events count bytes."""
+    stamps: list[int]
+    """Per byte of `text`: an index into `Blame.stamps`."""
+
+
+class Blame:
+    """A document rebuilt from the log, record by record, with every source character's
+    author. Feed it records in seq order with `apply`; ask `lines(cell_id)`."""
+
+    def __init__(self, base: bytes | None = None, base_seq: int = 0) -> None:
+        self.doc: Doc[Any] = Doc()
+        self.seq = base_seq
+        self.stamps: list[tuple[str, int, float]] = [UNKNOWN]
+        self._cells: dict[str, _Cell] = {}
+        self._ycells = self.doc.get("cells", type=Array)
+        self._events: list[tuple[list[Any], list[dict[str, Any]] | None]] = []
+        self._ycells.observe_deep(self._collect)
+        if base is not None:
+            self.doc.apply_update(base)
+            self._events.clear()
+            self._reconcile_all(0)
+
+    def _collect(self, events: list[Any]) -> None:
+        # Only plain values are kept: the events' objects are not valid after the callback.
+        for event in events:
+            # pycrdt's events do not type their path and delta.
+            path: list[Any] = list(getattr(event, "path", []))
+            if isinstance(event, TextEvent) and len(path) == 2 and path[1] == "source":
+                delta = [
+                    {key: (value if isinstance(value, int | str) else 0)}
+                    for step in getattr(event, "delta", [])
+                    for key, value in step.items()
+                    if key in ("insert", "delete", "retain")
+                ]
+                self._events.append((path, delta))
+            elif isinstance(event, ArrayEvent) and not path:
+                self._events.append(([], None))
+            elif len(path) == 1:  # a cell map's own keys changed (e.g. a new source)
+                self._events.append((path, None))
+
+    def apply(self, record: UpdateRecord) -> None:
+        """Replay one record on top of the ones before it."""
+        self.stamps.append((record.user_id, record.seq, record.ts))
+        stamp = len(self.stamps) - 1
+        self.doc.apply_update(record.update)
+        self.seq = record.seq
+        events, self._events = self._events, []
+        reconcile_all = False
+        for path, delta in events:
+            if not path:
+                reconcile_all = True
+                continue
+            index = path[0]
+            if not isinstance(index, int) or index >= len(self._ycells):
+                reconcile_all = True
+                continue
+            if delta is None or not self._follow(index, delta, stamp):
+                self._reconcile(index, stamp)
+        if reconcile_all:
+            self._reconcile_all(stamp)
+
+    def _follow(self, index: int, delta: list[dict[str, Any]], stamp: int) -> bool:
+        """Apply a text delta to the tracked cell; False when it does not fit."""
+        ycell = self._ycells[index]
+        cell = self._cells.get(str(ycell.get("id", "")))
+        if cell is None:
+            return False
+        text, stamps, at = cell.text, cell.stamps, 0
+        for step in delta:
+            if "retain" in step:
+                at += int(step["retain"])
+            elif "insert" in step:
+                inserted = str(step["insert"]).encode("utf-8")
+                text = text[:at] + inserted + text[at:]
+                stamps[at:at] = [stamp] * len(inserted)
+                at += len(inserted)
+            elif "delete" in step:
+                count = int(step["delete"])
+                text = text[:at] + text[at + count :]
+                del stamps[at : at + count]
+        cell.text = text
+        return text == _source_of(ycell)
+
+    def _reconcile(self, index: int, stamp: int) -> None:
+        ycell = self._ycells[index]
+        cell_id = str(ycell.get("id", ""))
+        new = _source_of(ycell)
+        old = self._cells.get(cell_id)
+        if old is None:
+            self._cells[cell_id] = _Cell(new, [stamp] * len(new))
+            return
+        if old.text == new:
+            return
+        stamps: list[int] = []
+        matcher = SequenceMatcher(None, old.text, new, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                stamps.extend(old.stamps[i1:i2])
+            else:
+                stamps.extend([stamp] * (j2 - j1))
+        self._cells[cell_id] = _Cell(new, stamps)
+
+    def _reconcile_all(self, stamp: int) -> None:
+        for index in range(len(self._ycells)):
+            self._reconcile(index, stamp)
+
+    def copy(self) -> Blame:
+        """An independent blame at the same moment (to keep one and go on with the other)."""
+        twin = Blame(self.doc.get_update(), self.seq)
+        twin.stamps = list(self.stamps)
+        twin._cells = {
+            key: _Cell(cell.text, list(cell.stamps)) for key, cell in self._cells.items()
+        }
+        return twin
+
+    def cell_ids(self) -> list[str]:
+        return [str(ycell.get("id", "")) for ycell in self._ycells]
+
+    def lines(self, cell_id: str) -> list[LineBlame]:
+        """Every line of the cell's source with who changed it last; LookupError if absent."""
+        if cell_id not in self.cell_ids():
+            raise LookupError(f"no cell {cell_id!r} in the notebook at seq {self.seq}")
+        cell = self._cells[cell_id]
+        result: list[LineBlame] = []
+        start = 0
+        for number, text in enumerate(cell.text.split(b"\n")):
+            end = start + len(text)
+            # A line is its characters; an empty line is the newline that made it.
+            own = (
+                cell.stamps[start:end]
+                or cell.stamps[start : start + 1]
+                or cell.stamps[max(start - 1, 0) : start]
+            )
+            chosen = max(own, key=lambda s: self.stamps[s][1]) if own else 0
+            authors: list[str] = []
+            for s in sorted(set(own), key=lambda s: self.stamps[s][1]):
+                user = self.stamps[s][0]
+                if user in authors:
+                    authors.remove(user)
+                authors.append(user)
+            user_id, seq, ts = self.stamps[chosen]
+            line = text.decode("utf-8", errors="replace")
+            result.append(LineBlame(number, line, user_id, seq, ts, tuple(authors)))
+            start = end + 1
+        return result
+
+
+def _source_of(ycell: Map[Any]) -> bytes:
+    source = ycell.get("source", "")
+    return (str(source) if isinstance(source, Text) else str(source or "")).encode("utf-8")

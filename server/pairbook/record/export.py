@@ -1,0 +1,124 @@
+"""Exporting a recorded session as JSON lines (format `pairbook-replay/1`).
+
+One JSON object per line, in log order:
+
+- `{"type": "header", "format": "pairbook-replay/1", "room", "first_seq", "last_seq",
+  "exported_at", "claims": {client id: user id}}` — first line, once.
+- `{"type": "checkpoint", "seq", "update"}` — only when older records were removed by
+  retention: the document at `seq`, where the export starts.
+- `{"type": "update", "seq", "ts", "user", "clients", "update"}` — one logged Yjs update
+  (base64 of the v1 update bytes), its author and the client ids it wrote with.
+- `{"type": "gap", "from_seq", "to_seq", "update"}` — records logged while recording was off,
+  merged into one update: the net change, without the keystrokes, times or authors.
+- `{"type": "event", "seq", "ts", "kind", "user", "data"}` — a timeline event (join, leave,
+  awareness, command, run, kernel, role, recording, restore) that happened after record `seq`.
+
+Applying every `checkpoint`, `update` and `gap` in order to an empty Yjs document rebuilds
+the notebook as it was at the end.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pycrdt import merge_updates
+
+from pairbook.record.checkpoints import unpack_checkpoint
+from pairbook.record.replayer import Replayer
+from pairbook.store.records import EventRecord
+
+FORMAT = "pairbook-replay/1"
+PAGE = 2000
+
+
+async def export_lines(
+    replayer: Replayer, claims: dict[int, str] | None = None
+) -> AsyncIterator[str]:
+    """The session as JSON lines (without newlines), streamed page by page."""
+    store, room = replayer.store, replayer.room
+    first, last = await replayer.bounds()
+    windows = await replayer.off_windows()
+    header = {
+        "type": "header",
+        "format": FORMAT,
+        "room": room,
+        "first_seq": first,
+        "last_seq": last,
+        "exported_at": time.time(),
+        "claims": {str(k): v for k, v in (claims or {}).items()},
+    }
+    yield _line(header)
+    if first > 0:
+        checkpoint = await store.checkpoint(room, first)
+        if checkpoint is not None:
+            yield _line(
+                {
+                    "type": "checkpoint",
+                    "seq": checkpoint.upto_seq,
+                    "update": _b64(unpack_checkpoint(checkpoint.snapshot)),
+                }
+            )
+    events = await store.events(room, first)
+    event_at = 0
+    at = first
+    hidden: list[bytes] = []
+    hidden_from = 0
+    while at < last:
+        records = await store.records(room, at, limit=PAGE)
+        if not records:
+            break
+        for record in records:
+            while event_at < len(events) and events[event_at].seq < record.seq:
+                yield _line(_event(events[event_at]))
+                event_at += 1
+            if any(w.hides(record.seq) for w in windows):
+                if not hidden:
+                    hidden_from = record.seq - 1
+                hidden.append(record.update)
+                continue
+            if hidden:
+                yield _gap(hidden_from, record.seq - 1, hidden)
+                hidden = []
+            yield _line(
+                {
+                    "type": "update",
+                    "seq": record.seq,
+                    "ts": record.ts,
+                    "user": record.user_id,
+                    "clients": list(record.client_ids),
+                    "update": _b64(record.update),
+                }
+            )
+        at = records[-1].seq
+    if hidden:
+        yield _gap(hidden_from, at, hidden)
+    for event in events[event_at:]:
+        yield _line(_event(event))
+
+
+def _gap(from_seq: int, to_seq: int, updates: list[bytes]) -> str:
+    merged = merge_updates(*updates)
+    return _line({"type": "gap", "from_seq": from_seq, "to_seq": to_seq, "update": _b64(merged)})
+
+
+def _event(event: EventRecord) -> dict[str, Any]:
+    return {
+        "type": "event",
+        "seq": event.seq,
+        "ts": event.ts,
+        "kind": event.kind,
+        "user": event.user_id,
+        "data": json.loads(event.data),
+    }
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _line(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))

@@ -1,0 +1,43 @@
+"""What the store holds of each room's recording, summed up for `pairbook replay list|info`."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from pairbook.record.replayer import Replayer
+from pairbook.store.port import Store
+
+
+async def describe_session(store: Store, room: str, *, detailed: bool = False) -> dict[str, Any]:
+    """A room's recorded session: span, people, counts, and whether it is being recorded."""
+    replayer = Replayer(store, room, save_checkpoints=False)
+    first, last = await replayer.bounds()
+    stamps = await store.stamps(room, first)
+    events = await store.events(room, first)
+    windows = await replayer.off_windows()
+    people = Counter(s.user_id for s in stamps if not s.user_id.startswith("pairbook:"))
+    names = {
+        e.user_id: json.loads(e.data).get("name", e.user_id) for e in events if e.kind == "join"
+    }
+    start = stamps[0].ts if stamps else None
+    end = stamps[-1].ts if stamps else None
+    summary: dict[str, Any] = {
+        "room": room,
+        "first_seq": first,
+        "last_seq": last,
+        "start": start,
+        "end": end,
+        "updates": len(stamps),
+        "people": {user: names.get(user, user) for user in sorted(people)},
+        "runs": sum(1 for e in events if e.kind == "run" and '"status":"running"' in e.data),
+        "recording": "off" if windows and windows[-1].to_seq is None else "on",
+    }
+    if detailed:
+        summary["updates_by_person"] = dict(people)
+        summary["events"] = dict(Counter(e.kind for e in events))
+        summary["checkpoints"] = len(await store.checkpoint_seqs(room))
+        summary["off_windows"] = [[w.from_seq, w.to_seq] for w in windows]
+        summary["log_bytes"] = sum(len(r.update) for r in await store.records(room, first))
+    return summary

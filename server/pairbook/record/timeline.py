@@ -1,0 +1,51 @@
+"""The kinds of timeline events, and the room's `recording` map (whether it is recorded)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pycrdt import Doc, Map
+
+RECORDING_MAP = "recording"
+"""A top-level map written by the server only: `on` (bool), `by` (user id), `at` (time)."""
+
+
+class EventKind(StrEnum):
+    """What a timeline event says happened; the document's own changes are the log records."""
+
+    JOIN = "join"
+    LEAVE = "leave"
+    AWARENESS = "awareness"
+    """Who was where (selected cell, cursor), throttled per connection."""
+    COMMAND = "command"
+    RUN = "run"
+    """A run's status changed (queued, running, ok, error, ...), from the `executions` map."""
+    KERNEL = "kernel"
+    """The kernel's status changed, from the `kernel` map."""
+    ROLE = "role"
+    """The mob roles changed, from the `mob` map."""
+    RECORDING = "recording"
+    """Recording was turned on or off; always kept, so a gap is never silent."""
+    RESTORE = "restore"
+
+
+ALWAYS_KEPT = frozenset({EventKind.RECORDING})
+"""Kinds noted even while recording is off."""
+
+
+def recording_state(doc: Doc[Any]) -> dict[str, Any]:
+    """The room's recording flag as JSON: `{"on": True}` when nobody ever turned it off."""
+    ymap = doc.get(RECORDING_MAP, type=Map)
+    state = {key: ymap[key] for key in ("on", "by", "at") if key in ymap}
+    state["on"] = bool(state.get("on", True))
+    return state
+
+
+def set_recording(doc: Doc[Any], on: bool, user_id: str, at: float) -> None:
+    """Write the recording flag (a server edit into pairbook's own map)."""
+    ymap = doc.get(RECORDING_MAP, type=Map)
+    with doc.transaction():
+        ymap["on"] = on
+        ymap["by"] = user_id
+        ymap["at"] = at

@@ -1,0 +1,135 @@
+"""Blame follows every character of a cell's source to the record that wrote it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pycrdt import Array, Doc, Map, Text
+
+from pairbook.record.blame import Blame
+from pairbook.store.records import UpdateRecord
+
+
+class Session:
+    """Two people with their own documents; every edit becomes a log record, synced to all."""
+
+    def __init__(self) -> None:
+        self.docs: dict[str, Doc[Any]] = {}
+        self.records: list[UpdateRecord] = []
+
+    def person(self, user: str, client_id: int) -> None:
+        doc: Doc[Any] = Doc(client_id=client_id)
+        for record in self.records:
+            doc.apply_update(record.update)
+        self.docs[user] = doc
+
+    def cells(self, user: str) -> Array[Any]:
+        return self.docs[user].get("cells", type=Array)
+
+    def edit(self, user: str, change: Any) -> None:
+        doc = self.docs[user]
+        before = doc.get_state()
+        with doc.transaction():
+            change(self.cells(user))
+        update = doc.get_update(before)
+        seq = len(self.records) + 1
+        self.records.append(UpdateRecord("r", seq, update, user, (doc.client_id,), 100.0 + seq))
+        for other, odoc in self.docs.items():
+            if other != user:
+                odoc.apply_update(update)
+
+    def source(self, user: str, index: int) -> Text:
+        source: Text = self.cells(user)[index]["source"]
+        return source
+
+
+def new_cell(cell_id: str, text: str) -> Map[Any]:
+    return Map({"id": cell_id, "cell_type": "code", "source": Text(text), "metadata": Map({})})
+
+
+def move(cells: Array[Any], from_index: int, to_index: int) -> None:
+    """What @jupyter/ydoc's moveCell does: delete the cell, insert a copy with the same id."""
+    cell = cells[from_index].to_py()
+    del cells[from_index]
+    cells.insert(to_index, new_cell(cell["id"], cell["source"]))
+
+
+def blame_of(session: Session, upto: int | None = None) -> Blame:
+    blame = Blame()
+    for record in session.records[:upto]:
+        blame.apply(record)
+    return blame
+
+
+def owners(blame: Blame, cell_id: str) -> list[tuple[str, str]]:
+    return [(line.text, line.user_id) for line in blame.lines(cell_id)]
+
+
+def test_interleaved_typing_in_one_cell_is_blamed_per_line() -> None:
+    s = Session()
+    s.person("alice", 1)
+    s.person("bob", 2)
+    s.edit("alice", lambda c: c.append(new_cell("a", "x = 1\n")))
+    s.edit("bob", lambda c: s.source("bob", 0).insert(len("x = 1\n"), "y = 2\n"))
+    s.edit("alice", lambda c: s.source("alice", 0).insert(len("x = 1\ny = 2\n"), "z = x + y"))
+    s.edit("bob", lambda c: s.source("bob", 0).insert(0, "# sum\n"))
+    blame = blame_of(s)
+    assert owners(blame, "a") == [
+        ("# sum", "bob"),
+        ("x = 1", "alice"),
+        ("y = 2", "bob"),
+        ("z = x + y", "alice"),
+    ]
+    assert [line.seq for line in blame.lines("a")] == [4, 1, 2, 3]
+
+
+def test_a_changed_line_goes_to_whoever_changed_it_last_and_lists_both() -> None:
+    s = Session()
+    s.person("alice", 1)
+    s.person("bob", 2)
+    s.edit("alice", lambda c: c.append(new_cell("a", "total = 0\n")))
+    s.edit("bob", lambda c: s.source("bob", 0).insert(len("total = "), "1"))
+    line = blame_of(s).lines("a")[0]
+    assert (line.text, line.user_id, line.authors) == ("total = 10", "bob", ("alice", "bob"))
+
+
+def test_deleting_lines_keeps_the_others_authors_and_earlier_moments_stay_whole() -> None:
+    s = Session()
+    s.person("alice", 1)
+    s.person("bob", 2)
+    s.edit("alice", lambda c: c.append(new_cell("a", "a = 1\nb = 2\n")))
+    s.edit("bob", lambda c: s.source("bob", 0).insert(len("a = 1\nb = 2\n"), "c = 3"))
+    s.edit("alice", lambda c: s.source("alice", 0).__delitem__(slice(0, len("a = 1\n"))))
+    assert owners(blame_of(s), "a") == [("b = 2", "alice"), ("c = 3", "bob")]
+    assert owners(blame_of(s, 2), "a") == [("a = 1", "alice"), ("b = 2", "alice"), ("c = 3", "bob")]
+
+
+def test_a_moved_cell_keeps_its_authors() -> None:
+    s = Session()
+    s.person("alice", 1)
+    s.person("bob", 2)
+    s.edit("alice", lambda c: c.extend([new_cell("a", "first\n"), new_cell("b", "second\n")]))
+    s.edit("bob", lambda c: s.source("bob", 1).insert(len("second\n"), "by bob"))
+    s.edit("alice", lambda c: move(c, 1, 0))
+    blame = blame_of(s)
+    assert blame.cell_ids() == ["b", "a"]
+    assert owners(blame, "b") == [("second", "alice"), ("by bob", "bob")]
+
+
+def test_non_ascii_text_is_followed_by_its_utf8_offsets() -> None:
+    s = Session()
+    s.person("alice", 1)
+    s.person("bob", 2)
+    s.edit("alice", lambda c: c.append(new_cell("a", "héllo = 'wörld'\n")))
+    s.edit("bob", lambda c: s.source("bob", 0).insert(len("héllo = 'wörld'\n".encode()), "ñ = 2"))
+    assert owners(blame_of(s), "a") == [("héllo = 'wörld'", "alice"), ("ñ = 2", "bob")]
+
+
+def test_a_cell_that_is_gone_cannot_be_blamed() -> None:
+    s = Session()
+    s.person("alice", 1)
+    s.edit("alice", lambda c: c.append(new_cell("a", "x")))
+    s.edit("alice", lambda c: c.__delitem__(0))
+    with pytest.raises(LookupError, match="no cell 'a'"):
+        blame_of(s).lines("a")
