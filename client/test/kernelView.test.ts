@@ -29,6 +29,7 @@ describe('kernel view', () => {
 
   it('describes sizes', () => {
     expect(sizeText(vars[1])).toBe('3×4 · float32 · 48 B')
+    expect(sizeText({ ...vars[1], summary: 'array 3×4 float32' })).toBe('48 B')
   })
 
   it('words warnings and hidden state with the people involved', () => {

@@ -78,7 +78,7 @@ describe('badges', () => {
   it('say who ran the cell, when and its count', () => {
     expect(badgeText(run({}), 1002 + 150)).toBe('run by Ana · 2 min ago · [7]')
     expect(badgeText(run({ status: 'error' }), 1003)).toBe('run by Ana · just now · [7] · error')
-    expect(badgeText(run({}), 1100, true)).toBe('edited since run by Ana · 1 min ago · [7]')
+    expect(badgeText(run({}), 1100, true)).toBe('run by Ana · 1 min ago · [7] · edited since')
   })
 
   it('say what is happening now', () => {

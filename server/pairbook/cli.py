@@ -253,6 +253,9 @@ def serve(args: argparse.Namespace) -> int:
     state_dir = root / ".pairbook"
     try:
         state_dir.mkdir(exist_ok=True)
+        ignore = state_dir / ".gitignore"
+        if not ignore.exists():  # tokens and the log must never be committed with notebooks
+            ignore.write_text("# pairbook's tokens and log: never commit them\n*\n")
     except OSError as exc:
         return fail(f"cannot create {state_dir}: {exc.strerror}; is {root} writable?")
     port: int = args.port if args.port != 0 else free_port(args.host)

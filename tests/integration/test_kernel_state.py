@@ -263,6 +263,21 @@ async def test_numpy_and_pandas_summaries(shared_server: ServerProcess) -> None:
         assert "refused: 401" in refused.stderr or "refused: 403" in refused.stderr
 
 
+async def test_requirements_need_a_running_kernel_and_the_state_dir_is_git_ignored(
+    shared_server: ServerProcess,
+) -> None:
+    path = notebook(shared_server, ["import json"])
+    status, body = shared_server.request("GET", f"/api/requirements/{path}")
+    assert status == 409
+    assert "not running" in body["error"]  # type: ignore[index]
+    refused = await pairbook_cli("requirements", path, "--url", shared_server.base,
+                                 "--token", OWNER_TOKEN)  # fmt: skip
+    assert refused.returncode == 2
+    assert "not running" in refused.stderr
+    ignore = shared_server.root / ".pairbook" / ".gitignore"
+    assert ignore.read_text().splitlines()[-1] == "*"
+
+
 async def test_restart_empties_the_view(shared_server: ServerProcess) -> None:
     path = notebook(shared_server, ["gone = 1"])
     async with YClient(shared_server.ws_url(path)) as ana:

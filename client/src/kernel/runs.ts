@@ -134,12 +134,14 @@ export function badgeText(record: RunRecord, now: number, edited = false): strin
     default: {
       // A run cancelled before it started never ran: say so, not "run by".
       if (record.status === 'cancelled' && record.started_at === null) return `queued by ${name} · cancelled`
-      const parts = [edited ? `edited since run by ${name}` : `run by ${name}`]
+      const parts = [`run by ${name}`]
       const at = record.finished_at ?? record.started_at ?? record.queued_at
       if (at !== null) parts.push(timeAgo(at, now))
       if (record.execution_count !== null && record.execution_count !== undefined) parts.push(`[${record.execution_count}]`)
       const outcome = OUTCOME[record.status]
       if (outcome !== undefined) parts.push(outcome)
+      // Said last: who ran it is not necessarily who edited it since.
+      if (edited) parts.push('edited since')
       return parts.join(' · ')
     }
   }

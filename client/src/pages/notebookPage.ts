@@ -146,7 +146,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       view.selectIndex(view.indexOf(cell), 'command')
       view.scrollToCell(id)
     },
-    refresh: () => {
+    refresh: readOnly ? null : () => {
       void request('refresh-state').then((reply) => {
         if (reply === null) return toast('Not connected yet: try again in a moment.')
         const result = reply.result as { refreshed?: boolean; reason?: string } | undefined
@@ -168,7 +168,8 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       }
       for (const cell of view.cells) {
         const items: { kind: string; text: string }[] = (analysis.warnings[cell.id] ?? [])
-          .filter((w) => w.kind !== 'unrun-edit') // the run badge already says "edited since run"
+          // The run badge says "edited since"; the warning adds who, when that is not who ran it.
+          .filter((w) => w.kind !== 'unrun-edit' || (w.by !== null && w.ran_by != null && w.by.id !== w.ran_by.id))
           .map((w) => ({ kind: w.kind, text: warningText(w, describeCell) }))
         for (const text of hiddenByCell.get(cell.id) ?? []) items.push({ kind: 'hidden', text: `Hidden state: ${text}` })
         cell.setWarnings(items)

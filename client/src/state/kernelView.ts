@@ -26,6 +26,8 @@ export interface Variable {
   nbytes?: number
   note?: string
   created: Provenance | null
+  /** The last run that bound the name (its value may be unchanged). */
+  defined: Provenance | null
   changed: Provenance | null
 }
 
@@ -35,6 +37,8 @@ export interface CellWarning {
   cell?: string | null
   reason?: 'below' | 'edited' | 'deleted'
   by: Person | null
+  /** unrun-edit: who ran the cell (its badge names them). */
+  ran_by?: Person | null
 }
 
 export interface HiddenName {
@@ -91,6 +95,7 @@ export function parseVariables(raw: unknown): Variable[] {
       nbytes: typeof value.nbytes === 'number' ? value.nbytes : undefined,
       note: typeof value.note === 'string' ? value.note : undefined,
       created: provenance(value.created),
+      defined: provenance(value.defined) ?? provenance(value.created),
       changed: provenance(value.changed)
     })
   }
@@ -129,7 +134,7 @@ export function sortVariables(list: readonly Variable[], key: SortKey, ascending
       case 'name': return v.name.toLowerCase()
       case 'type': return v.type.toLowerCase()
       case 'summary': return v.summary.toLowerCase()
-      case 'defined': return v.created === null ? Number.MAX_SAFE_INTEGER : position(v.created.cell)
+      case 'defined': return v.defined === null ? Number.MAX_SAFE_INTEGER : position(v.defined.cell)
       case 'changed': return v.changed?.at ?? 0
     }
   }
@@ -143,11 +148,12 @@ export function sortVariables(list: readonly Variable[], key: SortKey, ascending
   })
 }
 
-/** "3×4 float32 · 48 B", "len 3", or '' */
+/** "3×4 · float32 · 48 B", "len 3", or '' (without what the summary already says). */
 export function sizeText(v: Variable): string {
   const parts: string[] = []
-  if (v.shape !== undefined) parts.push(v.shape.length === 0 ? 'scalar' : v.shape.join('×'))
-  if (v.dtype !== undefined) parts.push(v.dtype)
+  const shape = v.shape === undefined ? undefined : v.shape.length === 0 ? 'scalar' : v.shape.join('×')
+  if (shape !== undefined && !v.summary.includes(shape)) parts.push(shape)
+  if (v.dtype !== undefined && !v.summary.includes(v.dtype)) parts.push(v.dtype)
   if (v.len !== undefined && v.shape === undefined) parts.push(`len ${v.len}`)
   if (v.nbytes !== undefined) parts.push(bytesText(v.nbytes))
   return parts.join(' · ')
@@ -163,7 +169,7 @@ const by = (p: Person | null): string => (p === null ? '' : ` by ${p.name}`)
 
 /** The sentence on a cell's badge. `describe` names a cell as a reader sees it ("cell 3"). */
 export function warningText(w: CellWarning, describe: (cell: string) => string): string {
-  if (w.kind === 'unrun-edit') return `Edited${by(w.by)} since its output was made: run it again`
+  if (w.kind === 'unrun-edit') return `Edited${by(w.by)} since ${w.ran_by?.name ?? 'someone'} ran it: its output is from the old source`
   const where = w.cell ? describe(w.cell) : 'code run outside any cell'
   if (w.kind === 'stale') return `Stale: ${w.name} was changed in ${where}${by(w.by)} after this ran`
   if (w.reason === 'below') return `Out of order: uses ${w.name} from ${where}, below this cell`

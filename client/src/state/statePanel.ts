@@ -16,10 +16,14 @@ export interface StatePanelOptions {
   /** The cell's position, for sorting (deleted cells last). */
   position: (id: string) => number
   jumpTo: (id: string) => void
-  refresh: () => void
+  /** Null: no Refresh button (viewers cannot probe the kernel). */
+  refresh: (() => void) | null
   downloadRequirements: () => void
   onAnalysis: (analysis: Analysis) => void
 }
+
+/** Rows drawn at most: a namespace of thousands is filtered, not scrolled through. */
+const MAX_ROWS = 300
 
 const COLUMNS: [SortKey, string][] = [
   ['name', 'Name'],
@@ -37,6 +41,8 @@ export class StatePanel {
   private readonly hidden: HTMLElement
   private readonly packages: HTMLElement
   private readonly count: HTMLElement
+  private readonly filter: HTMLInputElement
+  private readonly more: HTMLElement
   private sortKey: SortKey = 'defined'
   private ascending = true
   private variables: Variable[] = []
@@ -51,11 +57,17 @@ export class StatePanel {
     this.body = h('tbody', {})
     this.hidden = h('ul', { class: 'state-hidden', 'aria-label': 'Hidden state' })
     this.packages = h('div', { class: 'state-packages muted' })
+    this.filter = h('input', { type: 'search', class: 'state-filter', placeholder: 'Filter names or types', 'aria-label': 'Filter the kernel’s names' }) as HTMLInputElement
+    this.filter.addEventListener('input', () => this.renderTable())
+    this.more = h('div', { class: 'state-more muted', hidden: true })
+    const refresh = options.refresh
     this.element = h(
       'section',
       { class: 'panel state-panel', 'aria-labelledby': 'state-title' },
-      h('div', { class: 'row' }, h('h2', { id: 'state-title' }, 'Kernel state ', this.count), h('div', { class: 'spacer' }), button('Refresh', 'Look at the kernel’s variables again', () => options.refresh(), { class: 'btn small' })),
+      h('div', { class: 'row' }, h('h2', { id: 'state-title' }, 'Kernel state ', this.count), h('div', { class: 'spacer' }), refresh === null ? null : button('Refresh', 'Look at the kernel’s variables again', () => refresh(), { class: 'btn small' })),
+      this.filter,
       h('div', { class: 'state-table-wrap' }, h('table', { class: 'state-table' }, h('thead', {}, this.head), this.body)),
+      this.more,
       this.hidden,
       this.packages
     )
@@ -95,16 +107,21 @@ export class StatePanel {
           button(`${label}${sorted ? (this.ascending ? ' ▲' : ' ▼') : ''}`, `Sort by ${label.toLowerCase()}`, () => this.sortBy(key), { class: 'sort' }))  // prettier-ignore
       })
     )
-    const rows = sortVariables(this.variables, this.sortKey, this.ascending, this.options.position)
+    const wanted = this.filter.value.trim().toLowerCase()
+    const shown = wanted === '' ? this.variables : this.variables.filter((v) => v.name.toLowerCase().includes(wanted) || v.type.toLowerCase().includes(wanted))
+    const rows = sortVariables(shown, this.sortKey, this.ascending, this.options.position)
+    const empty = this.variables.length === 0 ? 'Nothing in the kernel yet: run a cell.' : 'No name matches the filter.'
     this.body.replaceChildren(
       ...(rows.length === 0
-        ? [h('tr', {}, h('td', { colspan: '5', class: 'muted' }, 'Nothing in the kernel yet: run a cell.'))]
-        : rows.map((v) => this.row(v)))
+        ? [h('tr', {}, h('td', { colspan: '5', class: 'muted' }, empty))]
+        : rows.slice(0, MAX_ROWS).map((v) => this.row(v)))
     )
+    this.more.hidden = rows.length <= MAX_ROWS
+    this.more.textContent = `${MAX_ROWS} of ${rows.length.toLocaleString()} names shown: filter or sort to see others.`
   }
 
   private row(v: Variable): HTMLElement {
-    const defined = v.created
+    const defined = v.defined
     const name = defined === null
       ? h('span', { class: 'var-name' }, v.name)
       : button(v.name, `Go to ${this.options.describeCell(defined.cell)}, where ${v.name} was defined`, () => this.options.jumpTo(defined.cell), { class: 'var-name link' })  // prettier-ignore
@@ -114,7 +131,7 @@ export class StatePanel {
       { 'data-name': v.name },
       h('th', { scope: 'row' }, name),
       h('td', { class: 'var-type' }, v.type),
-      h('td', { class: 'var-summary', title: v.note ?? v.summary }, v.summary, size ? h('span', { class: 'muted' }, ` ${size}`) : null),
+      h('td', { class: 'var-summary', title: v.note ?? v.summary }, v.summary, size ? h('span', { class: 'muted' }, ` · ${size}`) : null),
       h('td', { class: 'var-defined' }, this.who(defined, true)),
       h('td', { class: 'var-changed' }, this.who(v.changed, false))
     )

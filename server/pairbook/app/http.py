@@ -165,6 +165,12 @@ async def requirements_route(request: Request) -> Response:
         grant_of(request)
         relpath = request.path_params["path"]
         entry = await context_of(request).rooms.open(RoomId(relpath))
+        if not entry.runner.session.started:
+            return JSONResponse(
+                {"error": f"the kernel of {relpath} is not running (it stops when everyone has "
+                 "left): run a cell, then ask again"},
+                status_code=409,
+            )  # fmt: skip
         packages = await entry.runner.refresh_packages()
     except (ValueError, PairbookError) as exc:
         if isinstance(exc, PairbookError):

@@ -54,10 +54,12 @@ class Summary:
         return tuple(c for c in self.people if c.contributed)
 
     def trailers(self) -> list[str]:
-        """`Co-authored-by: Name <email>` for everyone who contributed."""
-        return [
+        """`Co-authored-by: Name <email>` for everyone who contributed, once per person
+        (someone who joined twice has two user ids but one name and email)."""
+        lines = [
             f"Co-authored-by: {_one_line(c.person.name)} <{c.email}>" for c in self.contributors
         ]
+        return list(dict.fromkeys(lines))
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -20,6 +20,7 @@ from pycrdt import Array, Map
 from pairbook.kernel.queue import source_hash
 from pairbook.notebook.outputs import code_cell_source
 from pairbook.rooms.room import Room
+from pairbook.state.dataflow import cell_flow
 from pairbook.state.model import Cell, KernelState, Run
 from pairbook.types import DISK_USER, SERVER_MAPS, SERVER_USER
 
@@ -101,7 +102,8 @@ class StateView:
         changed: set[str] = set()
         removed: set[str] = set()
         if answer is not None:
-            changed, removed = self.model.apply_probe(answer, run)
+            flow = cell_flow(run.source)
+            changed, removed = self.model.apply_probe(answer, run, flow.writes - flow.deletes)
         return self._write(changed, removed, full=bool(answer and answer.get("full")))
 
     def after_refresh(self, answer: dict[str, Any]) -> Write:

@@ -14,6 +14,7 @@ everyone in the room sees:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,22 +50,36 @@ class Cell:
     source_hash: str | None
 
 
+Change = tuple[int, Run | None]  # (step, run); run None: outside any run we know of
+
+
 @dataclass(slots=True)
 class _Name:
     info: dict[str, Any]
-    created: tuple[int, Run | None]  # (step, run); run None: changed outside any run
-    changes: list[tuple[int, Run | None]] = field(default_factory=list)  # oldest first
+    created: Change
+    # Later runs that bound the name again, oldest first, each with whether the value
+    # changed (`x = 3` run again binds x without changing it).
+    changes: list[tuple[int, Run | None, bool]] = field(default_factory=list)
 
     @property
-    def changed(self) -> tuple[int, Run | None]:
-        return self.changes[-1] if self.changes else self.created
+    def changed(self) -> Change:
+        """The last run that changed the value."""
+        for step, run, value_changed in reversed(self.changes):
+            if value_changed:
+                return step, run
+        return self.created
 
-    def producer_before(self, step: int) -> tuple[int, Run | None] | None:
-        """The change in force when the run at `step` read this name."""
-        found: tuple[int, Run | None] | None = None
-        for change in [self.created, *self.changes]:
+    @property
+    def defined(self) -> Change:
+        """The last run that bound the name, whether or not its value changed."""
+        return self.changes[-1][:2] if self.changes else self.created
+
+    def producer_before(self, step: int) -> Change | None:
+        """The definition in force when the run at `step` read this name."""
+        found: Change | None = self.created if self.created[0] < step else None
+        for change in self.changes:
             if change[0] < step:
-                found = change
+                found = change[:2]
         return found
 
 
@@ -93,9 +108,13 @@ class KernelState:
         self.last_runs[run.cell_id] = (self.step, run)
         return self.step
 
-    def apply_probe(self, answer: dict[str, Any], run: Run | None) -> tuple[set[str], set[str]]:
+    def apply_probe(
+        self, answer: dict[str, Any], run: Run | None, bound: Iterable[str] = ()
+    ) -> tuple[set[str], set[str]]:
         """Fold a probe answer in, attributing its changes to `run` (None: a refresh between
-        runs, so the changes' origin is unknown). Returns (changed names, removed names)."""
+        runs, so the changes' origin is unknown). `bound`: names the run's source binds, which
+        it defined again even where the value stayed the same. Returns (names whose record
+        changed, names removed)."""
         step = self.last_runs[run.cell_id][0] if run is not None else self._next_step()
         changed_infos: dict[str, Any] = answer.get("changed") or {}
         removed = {str(n) for n in answer.get("removed") or []}
@@ -122,9 +141,16 @@ class KernelState:
                 self.names[name] = _Name(clean, (step, run))
             else:
                 known.info = clean
-                known.changes.append((step, run))
+                known.changes.append((step, run, True))
                 del known.changes[: -self.MAX_CHANGES]
             changed.add(name)
+        if run is not None:
+            for name in bound:
+                known = self.names.get(name)
+                if known is not None and name not in changed and known.defined[1] is not run:
+                    known.changes.append((step, run, False))
+                    del known.changes[: -self.MAX_CHANGES]
+                    changed.add(name)
         self.generation = int(answer.get("generation", self.generation))
         self.modules = int(answer.get("modules", self.modules))
         self.skipped = int(answer.get("skipped", 0))
@@ -140,6 +166,7 @@ class KernelState:
         """The shared record of one name: the probe's summary plus its provenance."""
         entry = self.names[name]
         return {**entry.info, "created": _provenance(entry.created),
+                "defined": _provenance(entry.defined),
                 "changed": _provenance(entry.changed)}  # fmt: skip
 
     def variables(self) -> dict[str, dict[str, Any]]:
@@ -195,7 +222,7 @@ class KernelState:
         step, run = last
         found: list[dict[str, Any]] = []
         if cell.source_hash is not None and cell.source_hash != run.source_hash:
-            found.append({"kind": "unrun-edit", "by": editors.get(cell.id)})
+            found.append({"kind": "unrun-edit", "by": editors.get(cell.id), "ran_by": run.user})
         for name in sorted(cell_flow(run.source).reads):
             entry = self.names.get(name)
             if entry is None:
@@ -232,7 +259,7 @@ class KernelState:
         deleters: dict[str, dict[str, Any]],
     ) -> dict[str, Any] | None:
         """Why a name no current cell defines is still in the kernel; None if it is fine."""
-        _step, run = self.names[name].changed
+        _step, run = self.names[name].defined
         if run is None:
             return {"name": name, "cell": None, "reason": "unknown", "by": None}
         cell = current.get(run.cell_id)

@@ -56,3 +56,16 @@ def test_cells_ran_counts_runs_that_started_since_the_session_began() -> None:
         "e4": {"cell_id": "c4", "user": {"id": "bo"}, "queued_at": 5.0, "started_at": 6.0},
     }
     assert cells_ran(executions, since=9.0) == {"ana": {"c1"}, "bo": {"c3"}}
+
+
+def test_one_person_with_two_user_ids_is_credited_once() -> None:
+    again = Person("ana-2", "Ana Lima", email="ana@example.org")
+    summary = summarize(
+        {"ana": ANA, "ana-2": again},
+        {"ana": 60.0, "ana-2": 30.0},
+        {"ana": ["c1"], "ana-2": ["c1"]},
+        {},
+        since=1_700_000_000.0,
+        until=1_700_003_600.0,
+    )
+    assert summary.trailers() == ["Co-authored-by: Ana Lima <ana@example.org>"]

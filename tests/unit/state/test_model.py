@@ -110,7 +110,7 @@ def test_unrun_edit_and_hidden_state_after_an_edit() -> None:
     assert nb.analyse()["hidden"] == []
     nb.sources["c0"] = "keep = 2"
     result = nb.analyse(editors={"c0": BO})
-    assert result["warnings"]["c0"] == [{"kind": "unrun-edit", "by": BO}]
+    assert result["warnings"]["c0"] == [{"kind": "unrun-edit", "by": BO, "ran_by": ANA}]
     assert result["hidden"] == [{"name": "tmp", "cell": "c0", "reason": "edited", "by": BO}]
 
 
@@ -143,3 +143,27 @@ def test_a_full_answer_keeps_provenance_of_unchanged_names_and_drops_missing_one
     nb.state.reset()
     assert nb.state.names == {}
     assert nb.state.generation == -1
+
+
+def test_binding_the_same_value_again_from_another_cell_moves_the_definition() -> None:
+    nb = Notebook("print('top')", "w = 3", "z = w * 2")
+    nb.run("c1", ANA, {"w": "3"})
+    nb.order = ["c0", "c2"]  # c1 deleted
+    nb.sources["c0"] = "w = 3"
+    # The probe sees no change (same value), but c0's source binds w.
+    nb.count += 1
+    nb.generation += 1
+    source = nb.sources["c0"]
+    run = Run(f"r{nb.count}", "c0", nb.count, BO, float(nb.count), source, digest(source))
+    nb.state.record_run(run)
+    changed, _ = nb.state.apply_probe(
+        {"generation": nb.generation, "full": False, "changed": {}, "removed": []}, run, {"w"}
+    )
+    assert changed == {"w"}
+    w = nb.state.variable("w")
+    assert w["defined"]["cell"] == "c0"
+    assert w["changed"]["cell"] == "c1"  # the value itself last changed in c1's run
+    nb.run("c2", ANA, {"z": "6"})
+    result = nb.analyse(deleters={"c1": BO})
+    assert result["hidden"] == []
+    assert kinds(result, "c2") == []
