@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
+import { inviteLink } from '../src/panels/inviteDialog'
 import { notebookHref, notebookPathOf, roomName } from '../src/routes'
 
 describe('routes', () => {
@@ -13,5 +14,12 @@ describe('routes', () => {
     expect(notebookPathOf('/')).toBeNull()
     expect(notebookPathOf('/notebooks/')).toBeNull()
     expect(notebookPathOf('/notebooks/%E0%A4%A')).toBeNull()
+  })
+})
+
+describe('invite links', () => {
+  it('point at the notebook they were made in', () => {
+    expect(inviteLink('http://localhost:8888/?token=abc', 'dir/my nb.ipynb')).toBe('http://localhost:8888/notebooks/dir/my%20nb.ipynb?token=abc')
+    expect(inviteLink('http://localhost:8888/?token=abc', null)).toBe('http://localhost:8888/?token=abc')
   })
 })

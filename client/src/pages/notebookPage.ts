@@ -241,7 +241,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     button(icon(ICONS.keyboard), 'Keyboard shortcuts', openHelpDialog, { class: 'tool', shortcut: 'H' })
   )
 
-  const invite = me.role === 'owner' ? button(h('span', {}, icon(ICONS.share), ' Invite'), 'Invite someone to pair', () => openInviteDialog(api), { class: 'btn' }) : null
+  const invite = me.role === 'owner' ? button(h('span', {}, icon(ICONS.share), ' Invite'), 'Invite someone to pair', () => openInviteDialog(api, path), { class: 'btn' }) : null
   const name = path.split('/').pop() ?? path
   document.title = `${name} · pairbook`
   app.replaceChildren(

@@ -2,8 +2,18 @@
 
 import type { Api } from '../api'
 import { button, h } from '../dom'
+import { notebookHref } from '../routes'
 
-export function openInviteDialog(api: Api): void {
+/** The invite link as the server made it, pointed at `notebook` when one is open: whoever
+ * joins lands in it, not on the list. */
+export function inviteLink(url: string, notebook: string | null): string {
+  if (notebook === null) return url
+  const link = new URL(url)
+  link.pathname = notebookHref(notebook)
+  return link.toString()
+}
+
+export function openInviteDialog(api: Api, notebook: string | null = null): void {
   const output = h('input', { class: 'invite-url', readonly: true, 'aria-label': 'Invite link', placeholder: 'Pick a role to create a link' })
   const note = h('p', { class: 'muted', role: 'status' })
   const copy = button('Copy', 'Copy the invite link', () => void copyText(output, note), { class: 'btn' })
@@ -12,7 +22,7 @@ export function openInviteDialog(api: Api): void {
     note.textContent = 'Creating…'
     try {
       const invite = await api.invite(role)
-      output.value = invite.url
+      output.value = inviteLink(invite.url, notebook)
       copy.disabled = false
       output.select()
       note.textContent = role === 'editor' ? 'Whoever opens this link can edit, under a name they pick.' : 'Whoever opens this link can watch, read-only.'
