@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -92,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="ASGI server (granian is measured fastest; see bench/fanout)",
     )
     serve.add_argument("--owner-token", help="fixed owner token (default: kept in the state dir)")
+    serve.add_argument(
+        "--owner-name",
+        help="the owner's display name (default: the last one given, else `git config "
+        "user.name`, else Owner)",
+    )
+    serve.add_argument(
+        "--owner-email",
+        help="the owner's email, for Co-authored-by trailers (default: the last one given, "
+        "else `git config user.email`)",
+    )
     serve.add_argument(
         "--durability",
         choices=["normal", "full"],
@@ -243,6 +254,25 @@ def export_requirements(args: argparse.Namespace) -> int:
     return 0
 
 
+def _git_config(root: Path, key: str, state_dir: Path) -> str | None:
+    """git's identity, for an owner who has no saved profile yet (None: keep the saved one,
+    or there is no git)."""
+    try:
+        saved = json.loads((state_dir / "tokens.json").read_text()).get("owner")
+    except (OSError, ValueError, AttributeError):
+        saved = None
+    if saved or shutil.which("git") is None:
+        return None
+    try:
+        found = subprocess.run(
+            ["git", "config", key], cwd=root, capture_output=True, text=True, timeout=5,
+            check=False,
+        )  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return found.stdout.strip() or None
+
+
 def serve(args: argparse.Namespace) -> int:
     root: Path = args.dir if args.dir is not None else default_workspace()
     root = root.expanduser().resolve()
@@ -278,6 +308,8 @@ def serve(args: argparse.Namespace) -> int:
         state_dir=state_dir,
         store_url=args.store or str(state_dir / "pairbook.sqlite"),
         owner_token=owner_token(state_dir, args.owner_token),
+        owner_name=args.owner_name or _git_config(root, "user.name", state_dir),
+        owner_email=args.owner_email or _git_config(root, "user.email", state_dir),
         host=args.host,
         port=port,
         server=args.server,

@@ -22,6 +22,8 @@ class Settings:
     state_dir: Path
     store_url: str
     owner_token: str
+    owner_name: str | None = None  # None: the saved profile, else "Owner"
+    owner_email: str | None = None
     host: str = "127.0.0.1"
     port: int = 8888
     server: ServerKind = "granian"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,17 @@ async def test_an_empty_room_is_unloaded_after_the_grace_period(tmp_path: Path) 
                 await asyncio.sleep(0.1)  # polling another process
         async with YClient(server.ws_url("demo.ipynb")) as client:
             assert client.source(1) == "#x = 1\nprint(x)"  # reloaded from the log
+
+
+def test_the_owner_profile_comes_from_the_flags_and_is_kept(workdir: Path) -> None:
+    flags = ("--owner-name", "Ada Lovelace", "--owner-email", "ada@example.org")
+    with ServerProcess(workdir, args=flags) as server:
+        status, me = server.request("GET", "/api/me")
+        assert status == 200
+        assert me["user"]["name"] == "Ada Lovelace"  # type: ignore[index]
+        assert me["user"]["email"] == "ada@example.org"  # type: ignore[index]
+    with ServerProcess(workdir) as server:  # no flags: the saved profile
+        _, me = server.request("GET", "/api/me")
+        assert me["user"]["name"] == "Ada Lovelace"  # type: ignore[index]
+    saved = json.loads((workdir / ".pairbook" / "tokens.json").read_text())
+    assert saved["owner"] == {"name": "Ada Lovelace", "email": "ada@example.org"}

@@ -63,9 +63,12 @@ class ServerProcess:
         if self.store is not None:
             command += ["--store", self.store]
         with self.log_path.open("ab") as log:
+            # The machine's git identity must not become the test owner's name.
+            env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
             self.proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO
-            )
+                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO,
+                env=env,
+            )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

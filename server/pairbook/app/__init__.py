@@ -51,7 +51,12 @@ def create_app(settings: Settings) -> Starlette:
             if settings.record_retention_days is None
             else settings.record_retention_days * 86400.0,
         )
-        tokens = TokenBook(settings.owner_token, settings.state_dir / "tokens.json")
+        tokens = TokenBook(
+            settings.owner_token,
+            settings.state_dir / "tokens.json",
+            settings.owner_name,
+            settings.owner_email,
+        )
         async with store, Rooms(settings.root, store, policy) as rooms:
             app.state.pairbook = AppContext(settings, tokens, store, rooms, Metrics(rooms, store))
             yield

@@ -29,13 +29,26 @@ class TokenBook:
     other token is minted here and persisted in `path` when a path is given.
     """
 
-    def __init__(self, owner_token: str, path: Path | None = None, owner_name: str = "Owner"):
+    def __init__(
+        self,
+        owner_token: str,
+        path: Path | None = None,
+        owner_name: str | None = None,
+        owner_email: str | None = None,
+    ):
+        """`owner_name`/`owner_email` None: the profile saved in `path` (else "Owner")."""
         self._path = path
         self._grants: dict[str, Grant] = {}
+        self._owner_profile: dict[str, str] = {}
         if path is not None and path.exists():
             self._load(path)
-        owner = User(UserId("owner"), owner_name, colour_for("owner"))
+        name = owner_name or self._owner_profile.get("name") or "Owner"
+        email = owner_email if owner_email is not None else self._owner_profile.get("email", "")
+        owner = User(UserId("owner"), name, colour_for("owner"), email)
         self._grants[owner_token] = Grant(owner_token, Role.OWNER, owner)
+        if path is not None and self._owner_profile != {"name": name, "email": email}:
+            self._owner_profile = {"name": name, "email": email}
+            self._save()
 
     def resolve(self, token: str | None) -> Grant:
         """The grant of a token, or AuthError saying how to get a valid one."""
@@ -86,6 +99,9 @@ class TokenBook:
             data = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise AuthError(f"cannot read token file {path}: {exc}; fix or delete it") from exc
+        owner = data.get("owner")
+        if isinstance(owner, dict):
+            self._owner_profile = {k: str(v) for k, v in owner.items() if k in ("name", "email")}
         for entry in data.get("grants", []):
             user = entry.get("user")
             self._grants[entry["token"]] = Grant(
@@ -111,6 +127,6 @@ class TokenBook:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self._path.parent, prefix=".tokens-")
         with os.fdopen(fd, "w") as f:
-            json.dump({"grants": grants}, f, indent=1)
+            json.dump({"owner": self._owner_profile, "grants": grants}, f, indent=1)
         os.chmod(tmp, 0o600)
         os.replace(tmp, self._path)
