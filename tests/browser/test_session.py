@@ -103,9 +103,18 @@ async def test_the_list_page_opens_and_creates_notebooks(
     await tab.edit_end(0)
     await page.keyboard.type("print('hi')")
     await tab.wait_source(0, "s => s === \"print('hi')\"")
-    # The owner's Invite dialog mints a link.
+    # The owner's Invite dialog mints a link to this notebook.
     await page.get_by_role("button", name="Invite someone to pair").click()
     await page.get_by_role("button", name="Create a viewer (read-only) invite link").click()
     link = page.get_by_role("textbox", name="Invite link")
-    await expect(link).to_have_value(re.compile(re.escape(f"{server.base}/?token=") + ".+"))
+    prefix = re.escape(f"{server.base}/notebooks/fresh.ipynb?token=")
+    await expect(link).to_have_value(re.compile(prefix + ".+"))
+    invited = await browser.new_context()
+    guest = await invited.new_page()
+    await guest.goto(await link.input_value())
+    await guest.get_by_label("Your display name").fill("Vera")
+    await guest.get_by_role("button", name="Join").click()
+    await guest.wait_for_url("**/notebooks/fresh.ipynb")  # in the notebook, not the list
+    await expect(guest.locator(".cell").first).to_contain_text("print('hi')")
+    await invited.close()
     await context.close()

@@ -81,7 +81,15 @@ async def test_metrics_count_rooms_peers_and_updates(server: ServerProcess) -> N
     ):
         ana.type_into(1, 0, "#")
         await bo.wait_until(lambda: bo.source(1).startswith("#"))
-        status, text = server.get("/metrics", token=None)
+        # The recorder writes joins and presence in the background: let the log settle.
+        # pycrdt's provider also sends back every update it applies: Bo's echo of Ana's
+        # keystroke is recognised without being decoded.
+        for _ in range(50):
+            status, text = server.get("/metrics", token=None)
+            settled = "pairbook_store_pending 0.0" in str(text)
+            if settled and "pairbook_echoed_updates_total 0.0" not in str(text):
+                break
+            await asyncio.sleep(0.1)
     assert status == 200
     metrics = str(text)
     for line in (
@@ -93,6 +101,8 @@ async def test_metrics_count_rooms_peers_and_updates(server: ServerProcess) -> N
         "pairbook_store_pending 0.0",
     ):
         assert line in metrics, line
+    assert "pairbook_echoed_updates_total 0.0" not in metrics
+    assert "pairbook_echoed_updates_total" in metrics
 
 
 async def test_the_uvicorn_server_option_serves_the_same_rooms(tmp_path: Path) -> None:

@@ -54,6 +54,11 @@ class _RoomsCollector(Collector):
             "Updates refused (permissions, history)",
             value=counters.refused_updates,
         )
+        yield CounterMetricFamily(
+            "pairbook_echoed_updates",
+            "Updates a peer sent back unchanged, recognised without decoding",
+            value=counters.echoes,
+        )
         relay = counters.relay
         yield HistogramMetricFamily(
             "pairbook_relay_latency_seconds",

@@ -42,5 +42,6 @@ class RoomCounters:
     relayed_frames: int = 0
     awareness_updates: int = 0
     refused_updates: int = 0
+    echoes: int = 0  # updates a peer sent back unchanged (skipped without decoding)
     disconnects: Counter[str] = field(default_factory=Counter)
     relay: LatencyHistogram = field(default_factory=LatencyHistogram)

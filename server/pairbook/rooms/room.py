@@ -6,10 +6,11 @@ import asyncio
 import logging
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pycrdt import Doc
+from pycrdt import Doc, merge_updates
 
 from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolError, StoreError
 from pairbook.protocol.awareness import encode_awareness_update
@@ -46,6 +47,8 @@ from pairbook.store.port import Store
 from pairbook.types import SERVER_MAPS, RoomId, UserId
 
 log = logging.getLogger("pairbook.room")
+
+RELAYED_KEPT = 512  # recent relayed updates whose echo is recognised without decoding
 
 PROTECTED_META = "protected_ranges"
 
@@ -106,6 +109,7 @@ class Room:
         self._version = 0  # bumped on every change to the document
         self._commits: set[asyncio.Task[int]] = set()
         self._deletions: tuple[int, dict[int, tuple[tuple[int, int], ...]]] | None = None
+        self._relayed: OrderedDict[int, None] = OrderedDict()  # hashes of recent updates
 
     def __repr__(self) -> str:
         return f"Room({self.id!r}, peers={len(self.peers)})"
@@ -191,6 +195,12 @@ class Room:
     async def _on_update(
         self, peer: Peer, update: bytes, frame: bytes | None, received: float
     ) -> None:
+        if hash(update) in self._relayed:
+            # An echo: pycrdt's provider sends back every update it applies, byte for byte.
+            # The room has it already; skip decoding it (a large one costs milliseconds).
+            self.counters.echoes += 1
+            self._settle_pending(peer)
+            return
         summary = decode_update(update)
         if self._refused_clients or self._refused_peers:
             self._check_not_refused(peer, summary)
@@ -242,6 +252,7 @@ class Room:
         self._advance(summary)
         self.last_seq = max(self.last_seq, seq)
         self._broadcast(frame if frame is not None else encode_sync_update(update), peer)
+        self._remember_relayed(update)
         self.counters.updates += 1
         self.counters.update_bytes += len(update)
         self.counters.relay.observe(time.perf_counter() - received)
@@ -365,14 +376,19 @@ class Room:
         other server edit (the log's queue is first in, first out)."""
         client = self.doc.client_id
         start = self._state_vector.get(client, 0)
-        before = self.doc.get_state()
         self.author = author
+        # The edit's own transaction update, as Yjs clients send theirs: only its structs
+        # and its deletions (get_update(state) would carry the whole delete set every time).
+        updates: list[bytes] = []
+        subscription = self.doc.observe(lambda event: updates.append(event.update))
         try:
-            edit(self.doc)
+            with self.doc.transaction():
+                edit(self.doc)
         finally:
+            self.doc.unobserve(subscription)
             self.author = None
-        update = self.doc.get_update(before)
-        if update == EMPTY_UPDATE:
+        update = updates[-1] if len(updates) == 1 else merge_updates(*updates)
+        if not updates or update == EMPTY_UPDATE:
             return None
         # Only the server writes with its own client id, so the edit's new structs are
         # exactly that id's clocks from `start` on: no need to decode the update.
@@ -404,8 +420,15 @@ class Room:
             self.inflight -= 1
         self.last_seq = max(self.last_seq, seq)
         self._broadcast(encode_sync_update(update), None)
+        self._remember_relayed(update)
         self._touch()
         return seq
+
+    def _remember_relayed(self, update: bytes) -> None:
+        relayed = self._relayed
+        relayed[hash(update)] = None
+        if len(relayed) > RELAYED_KEPT:
+            relayed.popitem(last=False)
 
     # -- fan-out -------------------------------------------------------------------------
 
