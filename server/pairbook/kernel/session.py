@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +71,7 @@ class KernelSession:
         self._executing = False
         self._interrupt_pending = False
         self._interrupted = False
+        self._sockets: tempfile.TemporaryDirectory[str] | None = None
 
     def _set_status(self, status: KernelStatus) -> None:
         if status != self.status:
@@ -83,16 +86,18 @@ class KernelSession:
         if self.started:
             return
         self._set_status("starting")
-        manager = AsyncKernelManager(kernel_name=self.kernel_name)
+        manager = self._new_manager()
         try:
             await manager.start_kernel(cwd=str(self._cwd))
         except NoSuchKernel as exc:
+            self._forget_sockets()
             self._set_status("dead")
             raise KernelError(
                 f"no kernel named {self.kernel_name!r} is installed; pick one of: "
                 f"{', '.join(sorted(kernel_specs())) or 'none'}"
             ) from exc
         except Exception as exc:
+            self._forget_sockets()
             self._set_status("dead")
             raise KernelError(f"the {self.kernel_name} kernel failed to start: {exc}") from exc
         client = manager.client()
@@ -102,11 +107,27 @@ class KernelSession:
         except RuntimeError as exc:
             client.stop_channels()
             await manager.shutdown_kernel(now=True)
+            self._forget_sockets()
             self._set_status("dead")
             raise KernelError(f"the {self.kernel_name} kernel did not become ready: {exc}") from exc
         self._manager, self._client = manager, client
         self._set_status("idle")
         log.info("kernel started", extra={"kernel": self.kernel_name})
+
+    def _new_manager(self) -> AsyncKernelManager:
+        """The kernel talks over Unix sockets in a private directory (mode 0700): no TCP port
+        another local user could reach, and no "running over TCP" warning."""
+        if os.name != "posix":
+            return AsyncKernelManager(kernel_name=self.kernel_name)
+        self._sockets = tempfile.TemporaryDirectory(prefix="pairbook-kernel-")
+        return AsyncKernelManager(
+            kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self._sockets.name, "k")
+        )
+
+    def _forget_sockets(self) -> None:
+        if self._sockets is not None:
+            self._sockets.cleanup()
+            self._sockets = None
 
     async def alive(self) -> bool:
         return self._manager is not None and bool(await self._manager.is_alive())
@@ -237,4 +258,5 @@ class KernelSession:
         if manager is not None:
             with contextlib.suppress(Exception):
                 await manager.shutdown_kernel(now=False)
+        self._forget_sockets()
         self._set_status("not started")
