@@ -51,7 +51,9 @@ async def test_b_sees_the_variable_a_just_defined_with_a_s_name(
     # Clicking a name jumps to the cell that defined it.
     await bob.page.locator(".state-table tr[data-name='y'] .var-name").click()
     await expect(bob.cell(2)).to_have_class("cell cell-code active")
-    await bob.page.locator(".state-panel").screenshot(path=str(screenshots / "kernel-state.png"))
-    await bob.screenshot(screenshots / "kernel-state-page.png")
+    await bob.page.locator(".state-panel").screenshot(
+        path=str(screenshots / "kernel-state-panel.png")
+    )
+    await bob.screenshot(screenshots / "kernel-state.png")
     for tab in (ada, bob):
         await tab.close()
