@@ -429,7 +429,16 @@ export class NotebookView implements CellHost {
     const cell = this.cellById(id)
     if (cell === null) return
     cell.element.scrollIntoView({ block: 'center', behavior: 'smooth' })
+    // Cells far away have estimated heights (content-visibility): as they are laid out during
+    // the smooth scroll the target can move, and the scroll can end short of it. Check once it
+    // has settled and jump the rest of the way.
+    window.clearTimeout(this.scrollCheck)
+    this.scrollCheck = window.setTimeout(() => {
+      const box = cell.element.getBoundingClientRect()
+      if (box.bottom < 0 || box.top > window.innerHeight) cell.element.scrollIntoView({ block: 'center' })
+    }, 700)
   }
+  private scrollCheck = 0
 
   /** The id of the cell at `y` pixels from the viewport's top (or the first below it). */
   cellIdAt(y: number): string | null {

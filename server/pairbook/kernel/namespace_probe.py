@@ -65,8 +65,10 @@ def fingerprint(value: Any) -> tuple[Any, ...]:
     """Cheap and without user code: identity, type, and what changes in place for the
     types we know (length, items' identities for small containers, array data)."""
     kind = type(value)
+    if kind is int:
+        return (kind, value.bit_length(), hash(value))
     if kind in _SCALARS:
-        return (kind, hash(value))
+        return (kind, len(value) if kind in (str, bytes) else 0, hash(value))
     if kind in _CONTAINERS:
         size = len(value)
         if size <= SMALL_CONTAINER:
@@ -91,6 +93,14 @@ def fingerprint(value: Any) -> tuple[Any, ...]:
     return (kind, id(value))
 
 
+def _plain(mark: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A fingerprint with its types as ids: hashing it runs no user code."""
+    return tuple(
+        id(part) if isinstance(part, type) else _plain(part) if type(part) is tuple else part
+        for part in mark
+    )
+
+
 def _type_name(value: Any) -> str:
     kind = type(value)
     module = kind.__module__
@@ -112,6 +122,8 @@ class _Guard:
     def call(self, function: Any, *args: Any) -> tuple[Any, str | None]:
         if not self.can_alarm:
             return None, "not summarised: no time limit available"
+        if signal.getitimer(signal.ITIMER_REAL)[0] > 0:
+            return None, "not summarised: your code has a timer running"
         if self.spent >= USER_CODE_BUDGET:
             return None, "not summarised: this refresh's time budget is spent"
 
@@ -122,15 +134,19 @@ class _Guard:
         started = time.perf_counter()
         sink = io.StringIO()
         try:
-            signal.setitimer(signal.ITIMER_REAL, REPR_SECONDS)
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                return function(*args), None
+            # Re-armed every 20 ms: code that catches the first alarm gets the next one.
+            signal.setitimer(signal.ITIMER_REAL, REPR_SECONDS, 0.02)
+            try:
+                with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                    result = function(*args)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            return result, None
         except _Timeout:
             return None, f"repr took longer than {int(REPR_SECONDS * 1000)} ms"
         except Exception as exc:
             return None, f"repr failed: {type(exc).__name__}"
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
             self.spent += time.perf_counter() - started
 
@@ -185,6 +201,10 @@ def describe(value: Any, guard: _Guard) -> dict[str, Any]:
         info["summary"] = f"class {value.__module__}.{value.__qualname__}"
     elif isinstance(value, types.FunctionType | types.BuiltinFunctionType):
         info["summary"] = f"function {getattr(value, '__qualname__', '?')}"
+    elif kind is bytes:  # reprlib would build the whole repr first
+        info["summary"] = _clip(
+            repr(value[:SUMMARY_CHARS]) + ("…" if len(value) > SUMMARY_CHARS else "")
+        )
     elif _trusted(value):
         info["summary"] = _clip(_short.repr(value))
     elif family == "numpy" and "shape" in info:
@@ -221,8 +241,12 @@ def probe(since: int = -1) -> str:
             skipped += 1
             continue
         kind = type(value)
-        if kind is int or kind is float or kind is str or kind is bool:  # the common case
-            mark: Any = (kind, hash(value))
+        if kind is str:  # the common cases, by value (hash(-1) == hash(-2) in CPython)
+            mark: Any = (kind, len(value), hash(value))
+        elif kind is bool or (kind is int and -(2**63) <= value < 2**63):
+            mark = (kind, value)
+        elif kind is float:
+            mark = (kind, value.hex())
         else:
             try:
                 mark = fingerprint(value)
@@ -234,7 +258,7 @@ def probe(since: int = -1) -> str:
                 info = describe(value, guard)
             except Exception as exc:
                 info = {"type": _type_name(value), "summary": f"<{type(exc).__name__}>"}
-            info["fingerprint"] = f"{hash(repr(mark)) & 0xFFFFFFFF:08x}"
+            info["fingerprint"] = f"{hash(_plain(mark)) & 0xFFFFFFFF:08x}"
             changed[name] = info
     removed = [] if full else [name for name in previous if name not in current]
     _state["generation"] += 1
@@ -286,6 +310,8 @@ def _distributions() -> tuple[Any, set[str]]:
 
     key = []
     for entry in sys.path:
+        if entry in ("", ".", os.getcwd()):
+            continue  # the notebook's folder changes with every autosave
         with contextlib.suppress(OSError):
             key.append((entry, os.stat(entry or ".").st_mtime_ns))
     cached = _state.get("distributions")

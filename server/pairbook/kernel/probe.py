@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,22 @@ def probe_answer(user_expressions: dict[str, Any]) -> Any:
     if not isinstance(text, str):
         raise KernelError("the namespace probe answered without text")
     try:
-        return json.loads(ast.literal_eval(text))
+        value = json.loads(ast.literal_eval(text))
     except (ValueError, SyntaxError) as exc:
         raise KernelError(f"the namespace probe's answer is not JSON: {exc}") from exc
+    # A lone surrogate (a file name from a non-UTF-8 disk, say) cannot go into the shared
+    # document: pycrdt would panic mid-transaction. Keep it visible as an escape instead.
+    return _without_lone_surrogates(value) if _SURROGATE.search(text) else value
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [_without_lone_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(k): _without_lone_surrogates(v) for k, v in value.items()}
+    return value

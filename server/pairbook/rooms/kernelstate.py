@@ -27,6 +27,7 @@ from pairbook.types import DISK_USER, SERVER_MAPS, SERVER_USER
 log = logging.getLogger("pairbook.kernelstate")
 
 ANALYSE_DELAY = 0.3  # after the last edit, before warnings are recomputed
+MAX_DELETED = 1000  # deleted cells whose deleter is remembered
 Write = Callable[[Any], None]
 
 
@@ -76,7 +77,10 @@ class StateView:
                 if gone:
                     person = person or self._person(self.room.author)
                     for cell_id in gone:
+                        self.editors.pop(cell_id, None)
                         self.deleters[cell_id] = person
+                    while len(self.deleters) > MAX_DELETED:
+                        del self.deleters[next(iter(self.deleters))]
                 self._ids = ids
             elif len(path) >= 2 and path[1] == "source":
                 ycell = self._cells[path[0]]
@@ -194,10 +198,10 @@ class StateView:
             self._edited.clear()
             if self._written is None and not self.model.last_runs:
                 continue  # nothing has run: no view to keep (and no edit to log)
-            analysis = self._analysis()
-            if analysis == self._written:
-                continue
             try:
+                analysis = self._analysis()
+                if analysis == self._written:
+                    continue
                 await self.room.apply_server_edit(
                     self._analysis_write(analysis), SERVER_USER, protected=True
                 )

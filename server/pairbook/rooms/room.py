@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import secrets
 import time
 import weakref
 from collections import OrderedDict
@@ -109,7 +111,9 @@ class Room:
         self._version = 0  # bumped on every change to the document
         self._commits: set[asyncio.Task[int]] = set()
         self._deletions: tuple[int, dict[int, tuple[tuple[int, int], ...]]] | None = None
-        self._relayed: OrderedDict[int, None] = OrderedDict()  # hashes of recent updates
+        # Keyed digests of recently relayed updates (a peer cannot aim at a collision).
+        self._relayed: OrderedDict[bytes, None] = OrderedDict()
+        self._echo_key = secrets.token_bytes(16)
 
     def __repr__(self) -> str:
         return f"Room({self.id!r}, peers={len(self.peers)})"
@@ -195,7 +199,7 @@ class Room:
     async def _on_update(
         self, peer: Peer, update: bytes, frame: bytes | None, received: float
     ) -> None:
-        if hash(update) in self._relayed:
+        if self._digest(update) in self._relayed:
             # An echo: pycrdt's provider sends back every update it applies, byte for byte.
             # The room has it already; skip decoding it (a large one costs milliseconds).
             self.counters.echoes += 1
@@ -424,9 +428,12 @@ class Room:
         self._touch()
         return seq
 
+    def _digest(self, update: bytes) -> bytes:
+        return hashlib.blake2b(update, digest_size=16, key=self._echo_key).digest()
+
     def _remember_relayed(self, update: bytes) -> None:
         relayed = self._relayed
-        relayed[hash(update)] = None
+        relayed[self._digest(update)] = None
         if len(relayed) > RELAYED_KEPT:
             relayed.popitem(last=False)
 

@@ -82,6 +82,9 @@ class Runner:
         self._kernel_lock = asyncio.Lock()
         self._modules_seen = 0
         self._probe: asyncio.Future[dict[str, Any]] | None = None
+        # Bumped when the kernel's namespace goes (restart, shutdown, another kernel): what a
+        # run or probe of the previous kernel learned is dropped, not written over the reset.
+        self._epoch = 0
 
     # -- commands ------------------------------------------------------------------------
 
@@ -120,6 +123,7 @@ class Runner:
         if name == "shutdown":
             dropped = self.queue.clear()
             await self._publish()
+            self._epoch += 1
             self._abandon_probe()
             await self.session.shutdown()
             await self._reset_state()
@@ -142,6 +146,7 @@ class Runner:
             self._specs = kernel_specs()
             if kernel not in self._specs:
                 raise ValueError(f"no kernel named {kernel!r}; installed: {sorted(self._specs)}")
+            self._epoch += 1
             self._abandon_probe()
             await self.session.shutdown()
             self.session = KernelSession(kernel, self._cwd, self._on_status)
@@ -178,6 +183,7 @@ class Runner:
         return {"cancelled": execution_id}
 
     async def _restart(self, peer: Peer) -> dict[str, Any]:
+        self._epoch += 1
         dropped = self.queue.clear()
         await self._publish(*dropped)
         await self._note_event("restart", peer)
@@ -221,6 +227,7 @@ class Runner:
                         await self._execute(execution)
                 except Exception:
                     log.exception("run failed", extra={"room": self.room.id, "run": execution.id})
+                    self.current = None
             if self.state is not None and self.state.model.modules != self._modules_seen:
                 # New imports: look up their distributions once the kernel has been idle a
                 # moment (a run asked for meanwhile goes first).
@@ -242,6 +249,7 @@ class Runner:
             return
         self.current = execution
         since = self.state.model.generation if self.state is not None else None
+        epoch = self._epoch
         execution.status = ExecutionStatus.RUNNING
         execution.started_at = self._clock()
         execution.source_hash = source_hash(source)
@@ -278,14 +286,15 @@ class Runner:
                 outcome.status,
                 ExecutionStatus.INTERRUPTED if interrupted else ExecutionStatus.ERROR,
             )
-        view = await self._view_after(execution, source, outcome)
+        # Not running any more: an interrupt from now on must not hang over the next run.
         self.current = None
+        view = await self._view_after(execution, source, outcome, epoch)
         await self.room.apply_server_edit(lambda _doc: self._finish_cell(execution), SERVER_USER)
         dropped = self.queue.clear() if execution.status is ExecutionStatus.DEAD else []
         await self._publish(execution, *dropped, also=view)
 
     async def _view_after(
-        self, execution: Execution, source: str, outcome: ExecutionOutcome | None
+        self, execution: Execution, source: str, outcome: ExecutionOutcome | None, epoch: int
     ) -> Write | None:
         """The kernel-state view after a run: its probe answer came with the run's reply;
         a run that failed gets a silent probe of its own."""
@@ -303,6 +312,8 @@ class Runner:
                 )
         except KernelError as exc:
             log.warning("namespace probe failed", extra={"room": self.room.id, "error": str(exc)})
+        if epoch != self._epoch:
+            return None  # the kernel restarted meanwhile: this run's namespace is gone
         run = Run(
             execution.id,
             execution.cell_id,
@@ -323,9 +334,12 @@ class Runner:
         if self._kernel_lock.locked():
             return {"refreshed": False, "reason": "a run is in progress; the view refreshes "
                     "when it ends"}  # fmt: skip
+        epoch = self._epoch
         async with self._kernel_lock:
             expressions = probe_expressions(self.state.model.generation)
             answer = probe_answer(await self._evaluate(expressions))
+        if epoch != self._epoch:
+            return {"refreshed": False, "reason": "the kernel restarted meanwhile"}
         await self.room.apply_server_edit(
             self.state.after_refresh(answer), SERVER_USER, protected=True
         )

@@ -40,15 +40,28 @@ class CellFlow:
         return out
 
 
-@functools.lru_cache(maxsize=4096)
+CACHED_SOURCE_CHARS = 20_000  # longer sources are analysed each time, not kept
+
+
 def cell_flow(source: str) -> CellFlow:
-    """The names a code cell reads and writes (cached by source)."""
+    """The names a code cell reads and writes (cached for sources of ordinary size)."""
+    return _cell_flow(source) if len(source) <= CACHED_SOURCE_CHARS else _analyse(source)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cell_flow(source: str) -> CellFlow:
+    return _analyse(source)
+
+
+def _analyse(source: str) -> CellFlow:
     try:
         tree = _parse(source)
+        scope = _Scope()
+        scope.block(tree.body)
     except SyntaxError as exc:
         return CellFlow(frozenset(), frozenset(), error=f"line {exc.lineno}: {exc.msg}")
-    scope = _Scope()
-    scope.block(tree.body)
+    except (RecursionError, MemoryError, ValueError) as exc:  # e.g. a 3,000-term sum
+        return CellFlow(frozenset(), frozenset(), error=f"too deeply nested to analyse: {exc}")
     return CellFlow(
         frozenset(scope.reads - BUILTINS),
         frozenset(scope.writes),

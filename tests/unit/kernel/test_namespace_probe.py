@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -89,3 +90,45 @@ def test_too_many_names_are_counted_not_described(
     result = answer()
     assert len(result["changed"]) == 3
     assert result["skipped"] == 7
+
+
+def test_values_whose_hashes_collide_are_still_changes(namespace: dict[str, Any]) -> None:
+    namespace["offset"] = -1
+    first = answer()
+    namespace["offset"] = -2  # hash(-1) == hash(-2) in CPython
+    assert set(answer(first["generation"])["changed"]) == {"offset"}
+
+
+def test_big_bytes_metaclass_reprs_and_user_timers_are_safe(
+    namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Meta(type):
+        def __repr__(cls) -> str:
+            raise RuntimeError("no repr for classes")
+
+    class Odd(metaclass=Meta):
+        def __repr__(self) -> str:
+            return "odd"
+
+    namespace.update({"blob": b"x" * 50_000_000, "Odd": Odd, "odd": Odd()})
+    changed = answer()["changed"]
+    assert len(changed["blob"]["summary"]) <= probe.SUMMARY_CHARS
+    assert changed["odd"]["summary"] == "odd"
+    assert "Odd" in changed  # its fingerprint needs no repr of the class
+    signal.setitimer(signal.ITIMER_REAL, 30)  # the user's own alarm
+    try:
+        namespace["later"] = Odd()
+        result = answer()["changed"]["later"]
+        assert "timer" in result["note"]
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 0  # theirs is left running
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def test_lone_surrogates_never_reach_the_document() -> None:
+    from pairbook.kernel.probe import probe_answer
+
+    payload = json.dumps({"changed": {"f": {"summary": "<F \udcff>"}}, "emoji": "\U0001f600"})
+    result = probe_answer({"pairbook": {"status": "ok", "data": {"text/plain": repr(payload)}}})
+    assert result["changed"]["f"]["summary"] == "<F \\udcff>"
+    assert result["emoji"] == "\U0001f600"

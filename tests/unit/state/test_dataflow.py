@@ -57,3 +57,9 @@ def test_a_syntax_error_is_reported_not_raised() -> None:
     assert "line 1" in flow.error
     assert not flow.reads
     assert not flow.writes
+
+
+def test_a_source_too_deep_to_parse_is_an_error_not_a_crash() -> None:
+    flow = cell_flow("total = " + " + ".join(f"v{i}" for i in range(5000)))
+    assert flow.error is not None
+    assert not flow.reads
