@@ -107,7 +107,7 @@ class StateView:
         removed: set[str] = set()
         if answer is not None:
             flow = cell_flow(run.source)
-            changed, removed = self.model.apply_probe(answer, run, flow.writes - flow.deletes)
+            changed, removed = self.model.apply_probe(answer, run, flow.binds - flow.deletes)
         return self._write(changed, removed, full=bool(answer and answer.get("full")))
 
     def after_refresh(self, answer: dict[str, Any]) -> Write:

@@ -26,6 +26,9 @@ class CellFlow:
     reads: frozenset[str]
     writes: frozenset[str]
     deletes: frozenset[str] = frozenset()
+    # The names it binds (assigns, imports, defines); `writes` also has the names it only
+    # changes in place (`df["x"] = 1`).
+    binds: frozenset[str] = frozenset()
     star_import: bool = False  # `from m import *`: it binds names we cannot list
     error: str | None = None  # the source does not parse, even as IPython syntax
 
@@ -66,6 +69,7 @@ def _analyse(source: str) -> CellFlow:
         frozenset(scope.reads - BUILTINS),
         frozenset(scope.writes),
         frozenset(scope.deletes),
+        frozenset(scope.binds),
         scope.star_import,
     )
 
@@ -126,6 +130,7 @@ class _Scope:
         self.reads: set[str] = set()
         self.writes: set[str] = set()
         self.deletes: set[str] = set()
+        self.binds: set[str] = set()
         self.bound: set[str] = set()
         self.star_import = False
 
@@ -236,6 +241,7 @@ class _Scope:
 
     def bind(self, name: str) -> None:
         self.writes.add(name)
+        self.binds.add(name)
         self.bound.add(name)
         self.deletes.discard(name)
 

@@ -57,14 +57,15 @@ Change = tuple[int, Run | None]  # (step, run); run None: outside any run we kno
 class _Name:
     info: dict[str, Any]
     created: Change
-    # Later runs that bound the name again, oldest first, each with whether the value
-    # changed (`x = 3` run again binds x without changing it).
-    changes: list[tuple[int, Run | None, bool]] = field(default_factory=list)
+    # Later runs that changed the value or bound the name again, oldest first, each with
+    # whether the value changed (`x = 3` run again binds x without changing it) and whether
+    # the run binds it (`lst.append(1)` in another cell changes lst without defining it).
+    changes: list[tuple[int, Run | None, bool, bool]] = field(default_factory=list)
 
     @property
     def changed(self) -> Change:
         """The last run that changed the value."""
-        for step, run, value_changed in reversed(self.changes):
+        for step, run, value_changed, _binds in reversed(self.changes):
             if value_changed:
                 return step, run
         return self.created
@@ -72,7 +73,10 @@ class _Name:
     @property
     def defined(self) -> Change:
         """The last run that bound the name, whether or not its value changed."""
-        return self.changes[-1][:2] if self.changes else self.created
+        for step, run, _value_changed, binds in reversed(self.changes):
+            if binds:
+                return step, run
+        return self.created
 
     def producer_before(self, step: int) -> Change | None:
         """The definition in force when the run at `step` read this name."""
@@ -115,6 +119,7 @@ class KernelState:
         runs, so the changes' origin is unknown). `bound`: names the run's source binds, which
         it defined again even where the value stayed the same. Returns (names whose record
         changed, names removed)."""
+        bound = set(bound)
         step = self.last_runs[run.cell_id][0] if run is not None else self._next_step()
         changed_infos: dict[str, Any] = answer.get("changed") or {}
         removed = {str(n) for n in answer.get("removed") or []}
@@ -141,14 +146,15 @@ class KernelState:
                 self.names[name] = _Name(clean, (step, run))
             else:
                 known.info = clean
-                known.changes.append((step, run, True))
+                binds = run is None or name in bound
+                known.changes.append((step, run, True, binds))
                 del known.changes[: -self.MAX_CHANGES]
             changed.add(name)
         if run is not None:
             for name in bound:
                 known = self.names.get(name)
                 if known is not None and name not in changed and known.defined[1] is not run:
-                    known.changes.append((step, run, False))
+                    known.changes.append((step, run, False, True))
                     del known.changes[: -self.MAX_CHANGES]
                     changed.add(name)
         self.generation = int(answer.get("generation", self.generation))

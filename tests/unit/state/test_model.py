@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from pairbook.state.dataflow import cell_flow
 from pairbook.state.model import Cell, KernelState, Run
 
 ANA = {"id": "ana", "name": "Ana"}
@@ -40,7 +41,7 @@ class Notebook:
                  for name, value in changed.items()}  # fmt: skip
         self.state.apply_probe(
             {"generation": self.generation, "full": False, "changed": infos,
-             "removed": list(removed)}, run)  # fmt: skip
+             "removed": list(removed)}, run, cell_flow(source).binds)  # fmt: skip
         return run
 
     def analyse(self, **kwargs: Any) -> dict[str, Any]:
@@ -167,3 +168,15 @@ def test_binding_the_same_value_again_from_another_cell_moves_the_definition() -
     result = nb.analyse(deleters={"c1": BO})
     assert result["hidden"] == []
     assert kinds(result, "c2") == []
+
+
+def test_changing_a_value_in_place_elsewhere_does_not_move_its_definition() -> None:
+    nb = Notebook("lst = []", "lst.append(1)")
+    nb.run("c0", ANA, {"lst": "[]"})
+    nb.run("c1", BO, {"lst": "[1]"})
+    lst = nb.state.variable("lst")
+    assert lst["defined"]["cell"] == "c0"
+    assert lst["changed"]["cell"] == "c1"
+    nb.order = ["c1"]  # c0 deleted: lst is hidden state now
+    result = nb.analyse(deleters={"c0": BO})
+    assert result["hidden"] == [{"name": "lst", "cell": "c0", "reason": "deleted", "by": BO}]
