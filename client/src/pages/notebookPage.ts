@@ -311,6 +311,8 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
 
   // Presence and follow mode --------------------------------------------------------------
   let following: Participant | null = null
+  let followedCellAt = 0
+  const VIEWPORT_LAG_MS = 1000
   let frame = 0
   const renderPresence = (): void => {
     frame = 0
@@ -324,8 +326,14 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       if (now === undefined) {
         stopFollowing()
       } else {
-        if (now.cell !== null && now.cell !== following.cell) view.scrollToCell(now.cell)
-        else if (now.viewport !== null && now.viewport !== following.viewport) view.scrollToCell(now.viewport)
+        if (now.cell !== null && now.cell !== following.cell) {
+          view.scrollToCell(now.cell)
+          followedCellAt = Date.now()
+        } else if (now.viewport !== null && now.viewport !== following.viewport && Date.now() - followedCellAt > VIEWPORT_LAG_MS) {
+          // Their viewport is sent 150 ms after they scroll: one from before their cell
+          // moved must not pull us back from the cell we just went to.
+          view.scrollToCell(now.viewport)
+        }
         following = now
       }
     }
