@@ -98,10 +98,27 @@ class ServerProcess:
         return self.proc.returncode
 
     def kill(self) -> None:
-        """kill -9 of the whole process tree: nothing gets a chance to flush."""
+        """kill -9 of the whole process tree: nothing gets a chance to flush. Returns once
+        every process of the tree is gone and the port refuses connections (the server
+        process and its workers die a moment after the supervisor: a server started on the
+        same port meanwhile would lose the port, and its health check would reach the old
+        one)."""
         assert self.proc is not None
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(self.proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.01)
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) != 0:
+                    return
+            time.sleep(0.01)
+        raise RuntimeError(f"pairbook's port {self.port} stayed open after kill -9")
 
     def get(self, path: str, token: str | None = OWNER_TOKEN) -> tuple[int, object]:
         return self.request("GET", path, token=token)
