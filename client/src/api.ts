@@ -1,5 +1,7 @@
 /** The server's HTTP API, called with the person's token. */
 
+import { roomName } from './routes'
+
 export type Role = 'owner' | 'editor' | 'viewer'
 
 export interface User {
@@ -78,45 +80,47 @@ export class Api {
   }
 
   /** The kernel's imported packages as a requirements file. */
-  async requirements(path: string): Promise<string> {
-    let response: Response
-    try {
-      response = await fetch(`${this.base}/api/requirements/${path.split('/').map(encodeURIComponent).join('/')}`, { headers: { Authorization: `Bearer ${this.token}` } })
-    } catch {
-      throw new ApiError(0, 'the server cannot be reached; check that pairbook is running')
-    }
-    const text = await response.text()
-    if (!response.ok) throw new ApiError(response.status, text || `requirements failed with ${response.status}`)
-    return text
+  requirements(path: string): Promise<string> {
+    return authorizedRequest(`${this.base}/api/requirements/${roomName(path)}`, this.token)
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` }
-    const init: RequestInit = { method, headers }
-    if (body !== undefined) {
-      headers['Content-Type'] = 'application/json'
-      init.body = JSON.stringify(body)
-    }
-    let response: Response
-    try {
-      response = await fetch(this.base + path, init)
-    } catch {
-      throw new ApiError(0, 'the server cannot be reached; check that pairbook is running')
-    }
-    const text = await response.text()
-    let parsed: unknown = null
-    try {
-      parsed = text ? JSON.parse(text) : null
-    } catch {
-      parsed = null
-    }
-    if (!response.ok) {
-      const message =
-        parsed !== null && typeof parsed === 'object' && 'error' in parsed
-          ? String((parsed as { error: unknown }).error)
-          : `${method} ${path} failed with ${response.status}`
-      throw new ApiError(response.status, message)
-    }
-    return parsed as T
+    return parseJson(await authorizedRequest(this.base + path, this.token, method, body)) as T
+  }
+}
+
+/** One request with the person's token; the response's text. A refusal throws ApiError with
+ * the server's `error` message (or the status when it sent none). */
+export async function authorizedRequest(url: string, token: string, method = 'GET', body?: unknown): Promise<string> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${token}` }
+  const init: RequestInit = { method, headers }
+  if (body !== undefined) {
+    headers['Content-Type'] = 'application/json'
+    init.body = JSON.stringify(body)
+  }
+  let response: Response
+  try {
+    response = await fetch(url, init)
+  } catch {
+    throw new ApiError(0, 'the server cannot be reached; check that pairbook is running')
+  }
+  const text = await response.text()
+  if (!response.ok) {
+    const parsed = parseJson(text)
+    const message =
+      parsed !== null && typeof parsed === 'object' && 'error' in parsed
+        ? String((parsed as { error: unknown }).error)
+        : `${method} ${url} failed with ${response.status}`
+    throw new ApiError(response.status, message)
+  }
+  return text
+}
+
+/** JSON text as a value; null for an empty or unreadable body. */
+export function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : null
+  } catch {
+    return null
   }
 }

@@ -1,6 +1,6 @@
 /** The replay's HTTP API (`/api/replay/<notebook>/…`), called with the person's token. */
 
-import { ApiError } from '../api'
+import { authorizedRequest, parseJson } from '../api'
 import { roomName } from '../routes'
 
 export interface TimelineEvent {
@@ -117,27 +117,7 @@ export class ReplayApi {
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` }
-    const init: RequestInit = { method, headers }
-    if (body !== undefined) {
-      headers['Content-Type'] = 'application/json'
-      init.body = JSON.stringify(body)
-    }
-    let response: Response
-    try {
-      response = await fetch(this.base + path, init)
-    } catch {
-      throw new ApiError(0, 'the server cannot be reached; check that pairbook is running')
-    }
-    const parsed: unknown = await response.json().catch(() => null)
-    if (!response.ok) {
-      const message =
-        parsed !== null && typeof parsed === 'object' && 'error' in parsed
-          ? String((parsed as { error: unknown }).error)
-          : `${method} ${path} failed with ${response.status}`
-      throw new ApiError(response.status, message)
-    }
-    return parsed as T
+    return parseJson(await authorizedRequest(this.base + path, this.token, method, body)) as T
   }
 }
 
