@@ -62,16 +62,24 @@ class StateView:
         """Runs inside every transaction that touches the cells: cheap bookkeeping only,
         and it must never raise (an observer's error would fail the update)."""
         try:
-            self._note_changes(events)
+            relevant = self._note_changes(events)
         except Exception:
             log.exception("kernel-state bookkeeping failed", extra={"room": self.room.id})
-        self._edited.set()
+            relevant = True
+        if relevant:
+            self._edited.set()
 
-    def _note_changes(self, events: list[Any]) -> None:
+    def _note_changes(self, events: list[Any]) -> bool:
+        """Note who edited or deleted which cell; whether the analysis may have changed (a
+        run's outputs, counts and metadata do not change it: only order, sources, types)."""
         person: dict[str, Any] | None = None
+        relevant = False
         for event in events:
             path = event.path
+            if len(path) == 1 and "cell_type" in getattr(event, "keys", {}):
+                relevant = True
             if not path:  # cells inserted, moved or deleted
+                relevant = True
                 ids = self._cell_ids()
                 gone = set(self._ids) - set(ids)
                 if gone:
@@ -83,9 +91,11 @@ class StateView:
                         del self.deleters[next(iter(self.deleters))]
                 self._ids = ids
             elif len(path) >= 2 and path[1] == "source":
+                relevant = True
                 ycell = self._cells[path[0]]
                 person = person or self._person(self.room.author)
                 self.editors[str(ycell.get("id"))] = person
+        return relevant
 
     def _person(self, user_id: str | None) -> dict[str, Any]:
         if user_id is None or user_id in (SERVER_USER, SERVER_MAPS):
