@@ -22,7 +22,8 @@ from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
-from pairbook.rooms import RoomPolicy, Rooms
+from pairbook.notebook.listing import NotebookListing
+from pairbook.rooms import RoomLimits, RoomPolicy, Rooms
 from pairbook.settings import SETTINGS_ENV, Settings
 from pairbook.store import open_store
 
@@ -50,6 +51,12 @@ def create_app(settings: Settings) -> Starlette:
             retention=None
             if settings.record_retention_days is None
             else settings.record_retention_days * 86400.0,
+            limits=RoomLimits(
+                update_bytes=settings.max_update_bytes,
+                update_cells=settings.max_update_cells,
+                update_structs=settings.max_update_structs,
+            ),
+            max_notebook_bytes=settings.max_notebook_bytes,
         )
         tokens = TokenBook(
             settings.owner_token,
@@ -58,7 +65,9 @@ def create_app(settings: Settings) -> Starlette:
             settings.owner_email,
         )
         async with store, Rooms(settings.root, store, policy) as rooms:
-            app.state.pairbook = AppContext(settings, tokens, store, rooms, Metrics(rooms, store))
+            listing = NotebookListing(settings.root, max_bytes=settings.max_notebook_bytes)
+            metrics = Metrics(rooms, store)
+            app.state.pairbook = AppContext(settings, tokens, store, rooms, metrics, listing)
             yield
 
     index = STATIC_DIR / "index.html"

@@ -8,6 +8,7 @@ from starlette.requests import HTTPConnection
 
 from pairbook.app.metrics import Metrics
 from pairbook.auth import Grant, TokenBook
+from pairbook.notebook.listing import NotebookListing
 from pairbook.rooms import Rooms
 from pairbook.settings import Settings
 from pairbook.store.port import Store
@@ -22,6 +23,7 @@ class AppContext:
     store: Store
     rooms: Rooms
     metrics: Metrics
+    listing: NotebookListing
 
 
 def context_of(conn: HTTPConnection) -> AppContext:

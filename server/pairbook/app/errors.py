@@ -6,6 +6,7 @@ from pairbook.errors import (
     AuthError,
     HistoryError,
     KernelError,
+    LimitError,
     NotebookError,
     PairbookError,
     ProtocolError,
@@ -15,6 +16,7 @@ from pairbook.errors import (
 from pairbook.rooms import CloseCode
 
 _TABLE: tuple[tuple[type[PairbookError], CloseCode, int], ...] = (
+    (LimitError, CloseCode.MESSAGE_TOO_BIG, 413),
     (ProtocolError, CloseCode.PROTOCOL_ERROR, 400),
     (AuthError, CloseCode.FORBIDDEN, 403),
     (HistoryError, CloseCode.RELOAD, 409),
