@@ -37,6 +37,7 @@ from pairbook.types import SERVER_USER
 log = logging.getLogger("pairbook.mob")
 
 CHAT_KEY = "chat"
+GUEST_PREFIX = "guest-"  # TokenBook.guest's ids: one per connection, never seen again
 CHAT_LIMIT = 2000
 
 COMMANDS = (
@@ -115,7 +116,9 @@ class MobRoom:
             self._connections.pop(user.id, None)
         if joined and count == 1:
             person = Person(user.id, user.name, user.colour, user.email)
-            self._handovers += self.rotation.arrive(person, can_drive=peer.role.can_edit)
+            self._handovers += self.rotation.arrive(
+                person, can_drive=peer.role.can_edit, transient=user.id.startswith(GUEST_PREFIX)
+            )
         elif not joined and count <= 0:
             self._handovers += self.rotation.depart(user.id)
         self._changed()
