@@ -66,7 +66,7 @@ def create_app(settings: Settings) -> Starlette:
         )
         async with store, Rooms(settings.root, store, policy) as rooms:
             listing = NotebookListing(settings.root, max_bytes=settings.max_notebook_bytes)
-            metrics = Metrics(rooms, store)
+            metrics = Metrics(rooms, store, listing)
             app.state.pairbook = AppContext(settings, tokens, store, rooms, metrics, listing)
             yield
 
