@@ -9,7 +9,6 @@ from pairbook.errors import LimitError
 from pairbook.protocol.update import StructKind, UpdateSummary, decode_update
 from pairbook.rooms.limits import RoomLimits
 
-CELLS_ROOT = "cells"
 _CONTENT_TYPE = 7  # a shared type (a cell is a Y.Map) inserted as an item
 
 
@@ -46,13 +45,16 @@ class UpdateDecoder:
         return decode_update(update, max_structs=self.limits.update_structs)
 
     def check_cells(self, summary: UpdateSummary, state_vector: dict[int, int]) -> None:
-        """Refuse an update that adds more new cells than the limit."""
+        """Refuse an update that adds more new cells than the limit.
+
+        Counted as the shared types inserted into arrays: only the first of a run of
+        appended cells names its parent (the others follow their left neighbour), and in the
+        notebook schema the arrays peers write that hold types are the cells."""
         limit = self.limits.update_cells
         added = 0
         for struct in summary.structs:
             if (
-                struct.parent_root == CELLS_ROOT
-                and struct.content_ref == _CONTENT_TYPE
+                struct.content_ref == _CONTENT_TYPE
                 and struct.parent_sub is None
                 and struct.kind is StructKind.ITEM
                 and struct.clock + struct.length > state_vector.get(struct.client, 0)
