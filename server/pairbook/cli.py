@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--max-update-structs",
         type=int,
-        default=100_000,
+        default=50_000,
         help="most Yjs structs and deleted ranges one update may hold",
     )
     serve.add_argument(

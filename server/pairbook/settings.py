@@ -36,7 +36,7 @@ class Settings:
     max_frame_bytes: int = 64 * 1024 * 1024
     max_update_bytes: int = 8 * 1024 * 1024
     max_update_cells: int = 2000
-    max_update_structs: int = 100_000
+    max_update_structs: int = 50_000
     max_notebook_bytes: int = 64 * 1024 * 1024
     max_messages_per_second: float = 400.0
     message_burst: int = 2000

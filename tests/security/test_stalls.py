@@ -99,7 +99,7 @@ async def test_an_editors_large_update_does_not_stall_another_room(
 ) -> None:
     write_notebook(workdir / "other.ipynb")
     url_a, url_b = server.ws_url("demo.ipynb"), server.ws_url("other.ipynb")
-    big = map_update(90_000)  # under the struct limit: admitted, after seconds of decoding
+    big = map_update(45_000)  # under the struct limit: admitted, after seconds of decoding
     async with (
         YClient(url_b) as pinger,
         YClient(url_b) as watcher,
@@ -123,7 +123,7 @@ async def test_an_editors_large_update_does_not_stall_another_room(
             before = rounds
             assert editor.ws is not None
             await editor.ws.send(encode_sync_update(big))
-            await reader.wait_until(lambda: len(scratch) == 90_000, 120)
+            await reader.wait_until(lambda: len(scratch) == 45_000, 120)
             during = rounds - before
         finally:
             stop.set()
@@ -159,7 +159,7 @@ async def test_an_update_larger_than_the_limit_is_refused(server: ServerProcess)
 
 async def test_an_update_with_too_many_structs_is_refused(server: ServerProcess) -> None:
     async with RawPeer(server.ws_url("demo.ipynb")) as peer:
-        await peer.send(encode_sync_update(map_update(100_001)))
+        await peer.send(encode_sync_update(map_update(50_001)))
         code, reason = await peer.closed_with(timeout=30)
     assert code == 1009
     assert "structs" in reason

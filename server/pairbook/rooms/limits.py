@@ -16,7 +16,7 @@ class RoomLimits:
 
     update_bytes: int = 8 * MIB
     """Largest document update (sync step 2 or update) a peer may send."""
-    update_structs: int = 100_000
+    update_structs: int = 50_000
     """Most structs plus deleted ranges in one update (decoding costs ~30 µs each)."""
     update_cells: int = 2_000
     """Most new cells one update may add."""
