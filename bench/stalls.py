@@ -29,9 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import nbformat
 import websockets
-from nbformat.v4 import new_code_cell, new_notebook, new_output
 from pycrdt import Array, Doc, Map, Text
 
 PAIRBOOK = Path(sys.executable).parent / "pairbook"
@@ -95,18 +93,25 @@ def free_port() -> int:
 
 
 def write_notebook(path: Path, cells: int = 3, output_bytes: int = 0) -> None:
-    nb = new_notebook(cells=[new_code_cell(f"x = {i}", id=f"c{i}") for i in range(cells)])
-    if output_bytes:
-        text = "y" * 1000 + "\n"
-        nb.cells[0].outputs = [
-            new_output("stream", name="stdout", text=text) for _ in range(output_bytes // 1001)
-        ]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
+    def cell(index: int) -> dict[str, Any]:
+        return {"cell_type": "code", "id": f"c{index}", "source": f"x = {index}",
+                "metadata": {}, "outputs": [], "execution_count": None}  # fmt: skip
+
+    nb: dict[str, Any] = {
+        "cells": [cell(i) for i in range(cells)],
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
-    path.write_text(nbformat.writes(nb))
+    if output_bytes:
+        line = "y" * 1000 + "\n"
+        nb["cells"][0]["outputs"] = [
+            {"output_type": "stream", "name": "stdout", "text": line}
+            for _ in range(output_bytes // 1001)
+        ]
+    path.write_text(json.dumps(nb, indent=1))
 
 
 class Server:
@@ -233,8 +238,9 @@ async def run_victim(url: str) -> None:
                 await ws.send(command({"id": request, "command": "whoami"}))
                 while True:
                     frame = await ws.recv()
-                    reply = isinstance(frame, bytes) and frame[:1] == b"\x64"
-                    if reply and json.loads(read_var_bytes(frame, 1)).get("id") == request:
+                    if not isinstance(frame, bytes) or frame[:1] != b"\x64":
+                        continue
+                    if json.loads(read_var_bytes(frame, 1)).get("id") == request:
                         break
                 longest = max(longest, time.perf_counter() - started)
                 rounds += 1
@@ -292,38 +298,39 @@ def cells_update(count: int) -> bytes:
     return doc.get_update()
 
 
-Attack = Callable[[Server, Callable[[], None]], Awaitable[str]]
-"""Prepares its input, calls `start()` (the victim's measure begins), sends, says the outcome."""
+Attack = Callable[[Server, str, Callable[[], None]], Awaitable[str]]
+"""Prepares its input, calls `start()` (the victim's measure begins), sends it to its own
+room, says the outcome."""
 
 
-async def viewer_update(server: Server, start: Callable[[], None]) -> str:
+async def viewer_update(server: Server, room: str, start: Callable[[], None]) -> str:
     update = map_update(250_000)
-    async with websockets.connect(server.ws("attack.ipynb", server.token("viewer", "V")),
+    async with websockets.connect(server.ws(room, server.token("viewer", "V")),
                                   max_size=None) as ws:  # fmt: skip
         start()
         await ws.send(sync_update(update))
         return f"{len(update) / 1e6:.1f} MB, {await drain(ws, 15)}"
 
 
-async def editor_update(server: Server, start: Callable[[], None]) -> str:
+async def editor_update(server: Server, room: str, start: Callable[[], None]) -> str:
     update = map_update(45_000)
-    async with websockets.connect(server.ws("attack.ipynb"), max_size=None) as ws:
+    async with websockets.connect(server.ws(room), max_size=None) as ws:
         start()
         await ws.send(sync_update(update))
         return f"{len(update) / 1e6:.1f} MB, {await drain(ws, 15)}"
 
 
-async def editor_cells(server: Server, start: Callable[[], None]) -> str:
+async def editor_cells(server: Server, room: str, start: Callable[[], None]) -> str:
     update = cells_update(20_000)
-    async with websockets.connect(server.ws("attack.ipynb"), max_size=None) as ws:
+    async with websockets.connect(server.ws(room), max_size=None) as ws:
         start()
         await ws.send(sync_update(update))
         return f"{len(update) / 1e6:.1f} MB, {await drain(ws, 30)}"
 
 
-async def awareness_ids(server: Server, start: Callable[[], None]) -> str:
+async def awareness_ids(server: Server, room: str, start: Callable[[], None]) -> str:
     state = json.dumps({"user": {"name": "x"}, "cursor": None})
-    async with websockets.connect(server.ws("attack.ipynb", server.token("viewer", "V")),
+    async with websockets.connect(server.ws(room, server.token("viewer", "V")),
                                   max_size=None) as ws:  # fmt: skip
         told = ""
         frames = [
@@ -340,9 +347,9 @@ async def awareness_ids(server: Server, start: Callable[[], None]) -> str:
         return f"3 frames of 200,000 client ids, {told}"
 
 
-async def command_flood(server: Server, start: Callable[[], None]) -> str:
+async def command_flood(server: Server, room: str, start: Callable[[], None]) -> str:
     padding = "p" * 50_000
-    async with websockets.connect(server.ws("attack.ipynb", server.token("viewer", "V")),
+    async with websockets.connect(server.ws(room, server.token("viewer", "V")),
                                   max_size=None) as ws:  # fmt: skip
         frames = [command({"id": i, "command": "nope", "pad": padding}) for i in range(1000)]
         start()
@@ -354,14 +361,14 @@ async def command_flood(server: Server, start: Callable[[], None]) -> str:
         return f"1000 unknown 50 kB commands, {await drain(ws, 5)}"
 
 
-async def guests(server: Server, start: Callable[[], None]) -> str:
+async def guests(server: Server, room: str, start: Callable[[], None]) -> str:
     bare = server.token("editor")
-    async with websockets.connect(server.ws("attack.ipynb"), max_size=None) as owner:
+    async with websockets.connect(server.ws(room), max_size=None) as owner:
         await owner.send(command({"id": 1, "command": "mob-mode", "mode": "mob"}))
         start()
         for _ in range(200):
             try:
-                async with websockets.connect(server.ws("attack.ipynb", bare)) as guest:
+                async with websockets.connect(server.ws(room, bare)) as guest:
                     await guest.recv()
             except websockets.ConnectionClosed as closed:
                 return f"guest refused: {closed.rcvd.code if closed.rcvd else '?'}"
@@ -369,7 +376,7 @@ async def guests(server: Server, start: Callable[[], None]) -> str:
     return "200 bare-invite guests joined and left"
 
 
-async def listing(server: Server, start: Callable[[], None]) -> str:
+async def listing(server: Server, room: str, start: Callable[[], None]) -> str:
     def get() -> int:
         request = urllib.request.Request(
             server.url("/api/notebooks"), headers={"Authorization": f"Bearer {OWNER}"}
@@ -382,9 +389,10 @@ async def listing(server: Server, start: Callable[[], None]) -> str:
     return f"5 concurrent listings of {counts[0]} notebooks (one of 100 MB)"
 
 
-async def open_big(server: Server, start: Callable[[], None]) -> str:
+async def open_big(server: Server, room: str, start: Callable[[], None]) -> str:
     start()
-    async with websockets.connect(server.ws("medium.ipynb"), max_size=None) as ws:
+    url = server.ws("medium.ipynb")
+    async with websockets.connect(url, max_size=None, open_timeout=300) as ws:
         frame = await ws.recv()
         return f"opened a 40 MB notebook (first frame {len(frame)} bytes)"
 
@@ -413,8 +421,10 @@ async def bench(root: Path, only: list[str]) -> None:
         print(f"{'(idle)':<15} {longest * 1000:>12.1f} ms {rounds:>7} "
               f"{server.rss_mb():>8.0f} {server.store_mb():>9.1f}")  # fmt: skip
         for name in only:
+            room = f"{name}.ipynb"
+            write_notebook(root / room)
             try:
-                told = await ATTACKS[name](server, victim.reset)
+                told = await ATTACKS[name](server, room, victim.reset)
             except Exception as exc:  # a bench reports what happened, whatever it was
                 told = f"error: {type(exc).__name__}: {exc}"
             await asyncio.sleep(1)  # the room's upkeep (log flush) runs meanwhile
@@ -436,8 +446,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="pairbook-stalls-") as tmp:
         root = Path(tmp) / "notebooks"
         root.mkdir()
-        for name in ("victim", "attack"):
-            write_notebook(root / f"{name}.ipynb")
+        write_notebook(root / "victim.ipynb")
         if "listing" in only:
             write_notebook(root / "huge.ipynb", output_bytes=100_000_000)
         if "open-big" in only:
