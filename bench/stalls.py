@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -34,6 +36,12 @@ from pycrdt import Array, Doc, Map, Text
 
 PAIRBOOK = Path(sys.executable).parent / "pairbook"
 OWNER = "bench-owner-token"
+LOG_COLUMNS = (
+    ("records", '"update"'),
+    ("events", "data"),
+    ("snapshots", "snapshot"),
+    ("checkpoints", "snapshot"),
+)
 
 
 # -- the wire, by hand ---------------------------------------------------------------------------
@@ -184,8 +192,15 @@ class Server:
         return total / 1024
 
     def store_mb(self) -> float:
-        parent = self.root.parent
-        return sum(p.stat().st_size for p in parent.glob("store.sqlite*")) / 1e6
+        """Bytes the log holds (records, events, snapshots, checkpoints): the file and its
+        write-ahead log also hold free and transient pages."""
+        path = self.root.parent / "store.sqlite"
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            total = 0
+            for table, column in LOG_COLUMNS:
+                row = db.execute(f"SELECT COALESCE(SUM(LENGTH({column})), 0) FROM {table}")
+                total += int(row.fetchone()[0])
+        return total / 1e6
 
 
 # -- the victim --------------------------------------------------------------------------------
@@ -413,9 +428,7 @@ async def bench(root: Path, only: list[str]) -> None:
     with Server(root) as server:
         victim = Victim(server.ws("victim.ipynb"))
         await asyncio.sleep(2)
-        header = (
-            f"{'attack':<15} {'victim longest':>15} {'rounds':>7} {'RSS MB':>8} {'store MB':>9}"
-        )
+        header = f"{'attack':<15} {'victim longest':>15} {'rounds':>7} {'RSS MB':>8} {'log MB':>9}"
         print(header + "  attacker was told")
         longest, rounds = victim.report()
         print(f"{'(idle)':<15} {longest * 1000:>12.1f} ms {rounds:>7} "
