@@ -243,8 +243,10 @@ async def run_victim(url: str) -> None:
     longest, rounds = 0.0, 0
     loop = asyncio.get_running_loop()
 
+    started: float | None = None  # of the round trip in flight
+
     async def ping() -> None:
-        nonlocal longest, rounds
+        nonlocal longest, rounds, started
         async with websockets.connect(url, max_size=None) as ws:
             request = 0
             while True:
@@ -258,6 +260,7 @@ async def run_victim(url: str) -> None:
                     if json.loads(read_var_bytes(frame, 1)).get("id") == request:
                         break
                 longest = max(longest, time.perf_counter() - started)
+                started = None
                 rounds += 1
                 await asyncio.sleep(0.005)
 
@@ -267,8 +270,9 @@ async def run_victim(url: str) -> None:
         if line.strip() == "reset":
             longest, rounds = 0.0, 0
             print("ok", flush=True)
-        elif line.strip() == "report":
-            print(f"{longest} {rounds}", flush=True)
+        elif line.strip() == "report":  # a round trip still waiting counts as far as it got
+            waiting = 0.0 if started is None else time.perf_counter() - started
+            print(f"{max(longest, waiting)} {rounds}", flush=True)
     task.cancel()
 
 

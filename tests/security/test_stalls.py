@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Assoc, Doc, Map, Text
 
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.lib0 import Encoder
@@ -283,6 +283,9 @@ async def test_guests_are_not_kept_in_the_mob_forever(server: ServerProcess) -> 
 # -- notebooks -----------------------------------------------------------------------------------
 
 
+STYLES = "content => [...content.querySelectorAll('[style]')].map(e => e.getAttribute('style'))"
+
+
 def parses(server: ServerProcess) -> float:
     with urllib.request.urlopen(server.base + "/metrics", timeout=10) as response:
         text = response.read().decode()
@@ -324,3 +327,37 @@ async def test_a_notebook_over_the_size_limit_is_refused_with_a_reason(
             code, reason = await peer.closed_with()
         assert code == 1009
         assert "opens notebooks up to" in reason
+
+
+async def test_a_peers_awareness_puts_no_css_into_another_persons_editor(
+    server: ServerProcess,
+) -> None:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    from support.browser import CHROMIUM, CHROMIUM_ARGS, NotebookTab
+
+    editor = join(server, "editor", "Mallory")
+    async with YClient(server.ws_url("demo.ipynb")) as reader:
+        ysource: Text = reader.cells[1]["source"]
+        cursor = {
+            "anchor": ysource.sticky_index(0, Assoc.AFTER).to_json(),
+            "head": ysource.sticky_index(5, Assoc.AFTER).to_json(),
+        }
+    evil = "rgb(1, 2, 3); outline: 7px solid rgb(4, 5, 6)"
+    state = {"user": {"name": "M", "color": "#ff0000", "colorLight": evil}, "cursor": cursor}
+    async with playwright_api.async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            tab = await NotebookTab.open(browser, server, "demo.ipynb")
+            await tab.edit_end(1)  # the cell's editor is mounted: it shows others' selections
+            async with RawPeer(server.ws_url("demo.ipynb", editor)) as peer:
+                await peer.send(
+                    encode_awareness(encode_awareness_update([AwarenessEntry(42, 1, state)]))
+                )
+                selection = tab.editor(1).locator(".cm-ySelection").first
+                await selection.wait_for()
+                styles: list[str] = await tab.editor(1).evaluate(STYLES)
+            assert tab.errors == []
+        finally:
+            await browser.close()
+    assert not [style for style in styles if "outline" in style or "rgb(1, 2, 3)" in style]
+    assert any(re.search(r"background-color: #[0-9a-f]{6}33", style) for style in styles)
