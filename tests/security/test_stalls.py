@@ -30,6 +30,7 @@ from pairbook.protocol.messages import (
 )
 from pairbook.store import open_store
 from support.client import RawPeer, YClient
+from support.handshake import handshake
 from support.notebooks import write_notebook
 from support.server import ServerProcess
 
@@ -92,6 +93,34 @@ async def test_a_viewers_update_is_refused_without_being_decoded(server: ServerP
         reply = await command(peer, {"id": 1, "command": "whoami"})  # still connected
         assert reply["ok"]
         assert reply["result"]["role"] == "viewer"
+
+
+async def test_a_viewer_keeps_the_rooms_answers_without_its_update_being_decoded(
+    workdir: Path, store_path: str
+) -> None:
+    # A viewer whose copy is from this history gets the room's state after its step 2; one
+    # whose copy is from a history the server lost is told to reload, as before.
+    server = ServerProcess(workdir, store=store_path).start()
+    url = server.ws_url("demo.ipynb")
+    viewer = join(server, "viewer", "Vi")
+    async with YClient(url) as ana:
+        ana.type_into(1, 0, "# saved to the file\n")
+        async with YClient(server.ws_url("demo.ipynb", viewer)) as vi:
+            await vi.wait_until(lambda: vi.source(1).startswith("# saved"))
+            old_doc = vi.doc
+    stale: Doc[Any] = Doc()
+    stale.apply_update(old_doc.get_update())
+    stale.get("cells", type=Array)[1]["source"].insert(0, "offline ")  # a viewer's own edit
+    same = await handshake(server.ws_url("demo.ipynb", viewer), stale)
+    assert same.received_state, same
+    assert any(isinstance(decode_message(f), AuthMessage) for f in same.frames)
+    server.stop()
+    for suffix in ("", "-wal", "-shm"):
+        Path(store_path + suffix).unlink(missing_ok=True)
+    with ServerProcess(workdir, store=store_path, port=server.port):
+        lost = await handshake(server.ws_url("demo.ipynb", viewer), old_doc)
+        assert lost.close_code == 4409, lost
+        assert not lost.received_state
 
 
 async def test_an_editors_large_update_does_not_stall_another_room(
