@@ -165,7 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-frame",
         type=int,
         default=64 * 1024 * 1024,
-        help="largest websocket frame accepted, in bytes",
+        help="largest websocket frame accepted, in bytes (Granian itself drops frames over "
+        "16 MiB: its limit is not configurable; uvicorn honours this one)",
     )
     serve.add_argument(
         "--max-update",
