@@ -1,0 +1,60 @@
+"""Applying an update to a document, and knowing exactly what the document took.
+
+pycrdt (yrs) cannot read everything stock yjs writes (legacy ContentJSON, an XmlHook followed
+by an element), and it can fail half-way through an update it did read (a struct whose
+parent is not a type): the structs before the failing one are then in the document. A room
+must log exactly what its document holds, so it applies first and looks at what came out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Doc, TransactionEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying an update did to a document."""
+
+    taken: bytes | None
+    """The update of the transaction the document committed (None: it did not change)."""
+
+    error: str | None = None
+    """Why pycrdt could not apply all of the update (None: it applied it whole)."""
+
+    @property
+    def partly(self) -> bool:
+        """The update failed, yet the document took some of it."""
+        return self.error is not None and self.taken is not None
+
+
+def is_pycrdt_failure(exc: BaseException) -> bool:
+    """An error pycrdt raises on bytes it cannot apply: a plain exception, or a Rust panic
+    (pyo3's PanicException derives from BaseException, so `except Exception` misses it)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+def apply_update(doc: Doc[Any], update: bytes) -> Applied:
+    """Apply `update` to `doc`; never raises for what pycrdt refuses, says what it took."""
+    taken: list[bytes] = []
+
+    def collect(event: TransactionEvent) -> None:
+        taken.append(event.update)
+
+    subscription = doc.observe(collect)
+    error: str | None = None
+    try:
+        doc.apply_update(update)
+    except BaseException as exc:
+        if not is_pycrdt_failure(exc):
+            raise
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    finally:
+        doc.unobserve(subscription)
+    if not taken:
+        return Applied(None, error)
+    # The update's own transaction commits first; any later one is an edit an observer made
+    # in reaction, which logs itself.
+    return Applied(taken[0], error)
