@@ -107,6 +107,8 @@ class RoomKit:
         self.counters = RoomCounters()
         self.room = self.load()
         self.peer = editor()
+        self._replica: Doc[Any] | None = None
+        self._replayed = 0
 
     def run(self, awaitable: Any) -> Any:
         return self.loop.run_until_complete(awaitable)
@@ -125,24 +127,34 @@ class RoomKit:
     def send(self, update: bytes) -> bool:
         """Send an update as the peer; True if the room took it, False if it refused it
         with one of pairbook's own errors (anything else propagates: a bug)."""
+        return self.frame(encode_sync_update(update))
+
+    def frame(self, frame: bytes) -> bool:
+        """Send a whole websocket frame as the peer; as `send` otherwise."""
         try:
-            self.run(self.room.receive(self.peer, encode_sync_update(update)))
+            self.run(self.room.receive(self.peer, frame))
         except PairbookError:
             return False
         return True
 
     def replay_log(self) -> Doc[Any]:
-        """The room's log replayed strictly: every record must apply whole."""
+        """The room's log replayed strictly (every record must apply whole): the records
+        since the last call are applied to the replica kept from it (the log only grows)."""
         self.run(self.room.settle())
-        roomlog = self.run(self.store.load(ROOM))
-        assert roomlog is not None
-        doc: Doc[Any] = Doc()
-        if roomlog.snapshot is not None:
-            doc.apply_update(roomlog.snapshot)
-        for record in roomlog.updates:
-            applied = apply_update(doc, record.update)
+        if self._replica is None:
+            roomlog = self.run(self.store.load(ROOM))
+            assert roomlog is not None
+            self._replica = Doc()
+            if roomlog.snapshot is not None:
+                self._replica.apply_update(roomlog.snapshot)
+            records = roomlog.updates
+        else:
+            records = self.run(self.store.records(ROOM, self._replayed))
+        for record in records:
+            applied = apply_update(self._replica, record.update)
             assert applied.error is None, f"record {record.seq} cannot apply: {applied.error}"
-        return doc
+            self._replayed = record.seq
+        return self._replica
 
     def check(self) -> None:
         """The room's document is exactly what its log rebuilds, and nothing was lost."""
