@@ -19,8 +19,8 @@ from pairbook.notebook import (
     serialize_notebook,
     ydoc_to_notebook,
 )
+from pairbook.notebook.applied import apply_update
 from pairbook.protocol.update import decode_update
-from pairbook.rooms.applied import apply_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.filesync import FILE_SHA, FileSync, sha_of
 from pairbook.rooms.protected import ProtectedRanges, protect_structs

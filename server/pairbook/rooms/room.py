@@ -15,6 +15,7 @@ from typing import Any
 from pycrdt import Doc, merge_updates
 
 from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolError
+from pairbook.notebook.applied import Applied, apply_update
 from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.messages import (
     AuthMessage,
@@ -40,7 +41,6 @@ from pairbook.protocol.update import (
     decode_update,
 )
 from pairbook.record import EventKind, Recorder
-from pairbook.rooms.applied import Applied, apply_update
 from pairbook.rooms.closecodes import CloseCode
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.guard import admit_update, spans_covered

@@ -12,10 +12,10 @@ from pycrdt import Doc
 
 from pairbook.auth import Role, User
 from pairbook.errors import PairbookError
+from pairbook.notebook.applied import apply_update
 from pairbook.protocol.messages import encode_sync_update
 from pairbook.protocol.update import decode_state_vector, decode_update
 from pairbook.rooms import Peer, Room, TokenBucket
-from pairbook.rooms.applied import apply_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.loader import load_room
 from pairbook.store import MemoryStore

@@ -3,7 +3,8 @@
 pycrdt (yrs) cannot read everything stock yjs writes (legacy ContentJSON, an XmlHook followed
 by an element), and it can fail half-way through an update it did read (a struct whose
 parent is not a type): the structs before the failing one are then in the document. A room
-must log exactly what its document holds, so it applies first and looks at what came out.
+must log exactly what its document holds, so it applies first and looks at what came out;
+whatever replays a log (loading a room, replay, blame) skips a record pycrdt cannot apply.
 """
 
 from __future__ import annotations
