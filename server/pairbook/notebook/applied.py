@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Doc, TransactionEvent
+from pycrdt import Doc
+
+from pairbook.protocol.update import decode_state_vector
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +22,8 @@ class Applied:
     """What applying an update did to a document."""
 
     taken: bytes | None
-    """The update of the transaction the document committed (None: it did not change)."""
+    """What the document took: the update itself, or the part pycrdt integrated before it
+    failed (None: the document did not change)."""
 
     error: str | None = None
     """Why pycrdt could not apply all of the update (None: it applied it whole)."""
@@ -38,24 +41,21 @@ def is_pycrdt_failure(exc: BaseException) -> bool:
 
 
 def apply_update(doc: Doc[Any], update: bytes) -> Applied:
-    """Apply `update` to `doc`; never raises for what pycrdt refuses, says what it took."""
-    taken: list[bytes] = []
+    """Apply `update` to `doc`; never raises for what pycrdt refuses, says what it took.
 
-    def collect(event: TransactionEvent) -> None:
-        taken.append(event.update)
-
-    subscription = doc.observe(collect)
-    error: str | None = None
+    yrs integrates an update's structs before its deletions and stops at the first struct it
+    cannot integrate, so what a failed update leaves behind is new structs only: found by
+    the state vector, without observing the transaction (which would cost an encoding of
+    every update; the room's state machine test and fuzzer check the assumption)."""
+    before = doc.get_state()
     try:
         doc.apply_update(update)
     except BaseException as exc:
         if not is_pycrdt_failure(exc):
             raise
         error = f"{type(exc).__name__}: {exc}"[:300]
-    finally:
-        doc.unobserve(subscription)
-    if not taken:
-        return Applied(None, error)
-    # The update's own transaction commits first; any later one is an edit an observer made
-    # in reaction, which logs itself.
-    return Applied(taken[0], error)
+        after = doc.get_state()
+        if decode_state_vector(after) == decode_state_vector(before):
+            return Applied(None, error)
+        return Applied(doc.get_update(before), error)
+    return Applied(update)
