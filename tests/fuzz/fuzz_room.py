@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ UPDATE, UPDATE_THEN_RESTART, FRAME = 0, 1, 2
 RESET_EVERY = 500
 """Inputs before the room is rebuilt afresh (its log would otherwise only grow)."""
 RESTART_EVERY = 50
+REPORT_EVERY = 5000
 
 
 class Harness:
@@ -48,6 +50,7 @@ class Harness:
         self.notebook = write_notebook(Path(self.folder.name) / "demo.ipynb")
         self.kit = RoomKit(self.notebook)
         self.inputs = 0
+        self.tally: Counter[str] = Counter()
 
     def seeds(self) -> list[bytes]:
         """Stock-yjs updates and frames, and a stock client's edits of this room."""
@@ -79,11 +82,13 @@ class Harness:
             self.kit.close()
             self.kit = RoomKit(self.notebook)
         mode, payload = data[0] % 3, data[1:]
-        if mode == FRAME:
-            self.kit.frame(payload)
-        else:
-            self.kit.send(payload)
+        unappliable = self.kit.counters.unappliable_updates
+        took = self.kit.frame(payload) if mode == FRAME else self.kit.send(payload)
+        self.tally["taken" if took else "refused"] += 1
+        self.tally["unappliable"] += self.kit.counters.unappliable_updates - unappliable
         self.kit.check()
+        if self.inputs % REPORT_EVERY == 0:
+            print(f"harness: {self.inputs} inputs, {dict(self.tally)}", file=sys.stderr)
         if mode == UPDATE_THEN_RESTART or self.inputs % RESTART_EVERY == 0:
             self.kit.restart()
             self.kit.check()
