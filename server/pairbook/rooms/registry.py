@@ -191,7 +191,10 @@ class Rooms:
                         CloseCode.SYNC_TIMEOUT,
                         "your client did not send its document state in time; reconnect",
                     )
-                if room.last_change and now - room.last_change >= policy.autosave_delay:
+                # Not while a change is applied but not yet logged: if its log write failed,
+                # the file would hold what the log does not (the room then reloads from it).
+                quiet = now - room.last_change >= policy.autosave_delay and not room.inflight
+                if room.last_change and quiet:
                     room.last_change = 0.0
                     await entry.filesync.save()
                 if now >= next_poll:
