@@ -17,7 +17,7 @@ from pairbook.app.context import context_of, grant_of
 from pairbook.app.http import _json, error_response, require
 from pairbook.auth import Role
 from pairbook.errors import NotebookError, PairbookError
-from pairbook.notebook import list_notebooks, resolve_notebook_path
+from pairbook.notebook import list_notebooks
 from pairbook.record import Replayer, export_lines
 from pairbook.record.sessions import describe_session
 from pairbook.types import RoomId
@@ -29,11 +29,11 @@ async def _replayer(request: Request) -> Replayer:
     """The room's replayer, once the caller is known to have access to the room."""
     grant_of(request)
     context = context_of(request)
-    room = str(request.path_params["path"])
-    resolve_notebook_path(context.settings.root, room)  # refuses paths outside the root
+    # The room's own name (refuses paths outside the root; a symlink names its target's room)
+    room = context.rooms.key(str(request.path_params["path"]))
     if room not in await context.store.rooms():
         raise NotebookError(f"{room} has no recording yet: open it and edit, then replay")
-    entry = context.rooms.get(RoomId(room))
+    entry = context.rooms.get(room)
     if entry is not None and entry.recording is not None:
         await entry.recording.flush(held=True)  # the newest events and presence, too
     return context.rooms.replays.get(room)

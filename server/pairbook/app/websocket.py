@@ -85,7 +85,14 @@ async def room_endpoint(websocket: WebSocket) -> None:
     finally:
         for task in (sender, receiver):
             task.cancel()
-        await asyncio.gather(sender, receiver, return_exceptions=True)
+        for outcome in await asyncio.gather(sender, receiver, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.error(
+                    "connection failed",
+                    exc_info=outcome,
+                    extra={"room": room_id, "peer": key, "user": user.id},
+                )
+                peer.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
         await peer.close()
         room.leave(peer)
         code = peer.close_code
@@ -120,4 +127,14 @@ async def _receive(room: Room, peer: Peer, max_frame: int) -> None:
         except PairbookError as exc:
             room.log_refusal(peer, exc)
             peer.request_close(close_code_for(exc), reason_for(exc))
+            return
+        except Exception:
+            # A bug, not the peer's fault: logged with its traceback, never swallowed.
+            log.exception(
+                "connection failed", extra={"room": room.id, "peer": peer.key, "user": peer.user.id}
+            )
+            peer.request_close(
+                CloseCode.INTERNAL_ERROR,
+                "the server failed on your last message (it is logged); reconnect",
+            )
             return

@@ -86,6 +86,13 @@ def resolve_notebook_path(root: Path, relpath: str) -> Path:
     return real
 
 
+def room_name_of(root: Path, relpath: str) -> str:
+    """The name of the room `relpath` opens: the notebook's real path relative to the real
+    root, so that two names of one file (a symlink) are one room, never two that overwrite
+    each other's edits. Raises NotebookError as `resolve_notebook_path` does."""
+    return resolve_notebook_path(root, relpath).relative_to(_real_root(root)).as_posix()
+
+
 def _real_root(root: Path) -> Path:
     try:
         real = root.resolve(strict=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pairbook.errors import NotebookError
-from pairbook.notebook import list_notebooks, resolve_notebook_path
+from pairbook.notebook import list_notebooks, resolve_notebook_path, room_name_of
 
 
 @pytest.fixture
@@ -103,3 +103,22 @@ def test_paths_that_could_leave_the_folder_or_are_not_notebooks_are_refused(
 ) -> None:
     with pytest.raises(NotebookError, match=r"notebook path"):
         resolve_notebook_path(served, relpath)
+
+
+@pytest.mark.parametrize(
+    ("relpath", "room"),
+    [
+        ("a.ipynb", "a.ipynb"),
+        ("inside-link.ipynb", "sub/b.ipynb"),
+        ("sub-link/b.ipynb", "sub/b.ipynb"),
+        ("sub/deeper/c.ipynb", "sub/deeper/c.ipynb"),
+        ("broken.ipynb", "missing.ipynb"),
+    ],
+)
+def test_two_names_of_one_file_name_one_room(served: Path, relpath: str, room: str) -> None:
+    assert room_name_of(served, relpath) == room
+
+
+def test_a_name_leading_outside_names_no_room(served: Path) -> None:
+    with pytest.raises(NotebookError, match="outside"):
+        room_name_of(served, "escape.ipynb")
