@@ -15,6 +15,7 @@ from pycrdt import Map
 from pairbook.auth import Role
 from pairbook.errors import KernelError
 from pairbook.kernel import Execution, ExecutionQueue, ExecutionStatus, KernelSession, kernel_specs
+from pairbook.kernel.confine import Confinement
 from pairbook.kernel.probe import packages_expressions, probe_answer, probe_expressions
 from pairbook.kernel.queue import source_hash
 from pairbook.kernel.session import ExecutionOutcome, KernelStatus
@@ -59,13 +60,15 @@ class Runner:
         *,
         output_limit: int = 1_000_000,
         kernel_state: bool = True,
+        confinement: Confinement | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.room = room
         self._cwd = cwd
+        self._confinement = confinement
         self.queue = ExecutionQueue(clock)
         self.current: Execution | None = None
-        self.session = KernelSession(kernel_name or "python3", cwd, self._on_status)
+        self.session = self._new_session(kernel_name or "python3")
         self._clock = clock
         self._output_limit = output_limit
         self._wakeup = asyncio.Event()
@@ -149,12 +152,15 @@ class Runner:
             self._epoch += 1
             self._abandon_probe()
             await self.session.shutdown()
-            self.session = KernelSession(kernel, self._cwd, self._on_status)
+            self.session = self._new_session(kernel)
             await self._reset_state()
             await self._note_event("set-kernel", peer)
             await self._write_kernel()
             return {"kernel": kernel}
         raise LookupError(f"unknown command {name!r}")
+
+    def _new_session(self, kernel_name: str) -> KernelSession:
+        return KernelSession(kernel_name, self._cwd, self._on_status, confinement=self._confinement)
 
     async def _enqueue(self, peer: Peer, cells: list[str]) -> dict[str, Any]:
         runnable = []

@@ -1,0 +1,237 @@
+"""Issue #12, part "kernel": an editor's code is confined (no `.pairbook/`, no secrets in its
+environment, its whole process tree dies with it), its outputs are bounded, and mob and run
+rules hold for restore and input()."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from support.client import YClient
+from support.server import ServerProcess
+
+pytestmark = pytest.mark.security
+
+
+def last_run(client: YClient, cell_id: str) -> dict[str, Any] | None:
+    runs = [r for r in client.map("executions").values() if r["cell_id"] == cell_id]
+    return max(runs, key=lambda r: r["queued_at"]) if runs else None
+
+
+async def run_cell(client: YClient, source: str, cell: str = "code-0") -> str:
+    """Put `source` in the cell, run it, wait for it to finish; its text output."""
+    index = next(i for i, c in enumerate(client.cells) if c["id"] == cell)
+    await client.set_source(index, source)
+    reply = await client.command("run", cells=[cell])
+    assert reply["ok"], reply
+    execution = reply["result"]["queued"][0]
+
+    def finished() -> bool:
+        record = client.map("executions").get(execution)
+        return record is not None and record["status"] not in ("queued", "running")
+
+    await client.wait_until(finished, timeout=60)
+    text = []
+    for output in client.cells[index]["outputs"]:
+        data = output.to_py() if hasattr(output, "to_py") else output
+        if data.get("output_type") == "stream":
+            text.append(str(output["text"]))
+        elif data.get("output_type") == "error":
+            text.append(f"{data['ename']}: {data['evalue']}")
+    return "".join(text)
+
+
+def processes_with(marker: str) -> list[int]:
+    """Host pids whose command line holds `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        if marker.encode() in cmdline and "State:\tZ" not in status:
+            found.append(int(entry.name))
+    return found
+
+
+def wait_gone(marker: str, timeout: float = 20.0) -> list[int]:
+    """Wait until no process carries `marker`; the ones left at the deadline."""
+    deadline = time.monotonic() + timeout
+    while (left := processes_with(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling /proc: there is no event for "a process elsewhere died"
+    return left
+
+
+@pytest.fixture
+def markers() -> Iterator[list[str]]:
+    """Unique `sleep` durations to find a cell's children by; killed after the test."""
+    made: list[str] = []
+    yield made
+    for marker in made:
+        for pid in processes_with(marker):
+            os.kill(pid, 9)
+
+
+def spawn_children(markers: list[str]) -> str:
+    """A cell that leaves two children behind: one in the kernel's process group and one
+    that escaped into its own session (a daemon)."""
+    plain, daemon = (f"{9000 + secrets.randbelow(999)}.{secrets.randbelow(10**6)}" for _ in "ab")
+    markers += [plain, daemon]
+    return (
+        "import os, subprocess\n"
+        f"subprocess.Popen(['sleep', '{plain}'])\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        f"    os.execvp('sleep', ['sleep', '{daemon}'])\n"
+        "print('spawned')\n"
+    )
+
+
+# -- 1. the kernel cannot read pairbook's state ------------------------------------------
+
+
+async def test_a_cell_cannot_read_the_state_folder_or_the_log(
+    server: ServerProcess, workdir: Path, store_path: str
+) -> None:
+    state = workdir / ".pairbook"
+    (state / "owner-token").write_text("a secret\n")  # the fixture passes --owner-token
+    probe = (
+        "import os\n"
+        "def attempt(path):\n"
+        "    try:\n"
+        "        with open(path, 'rb') as f:\n"
+        "            return 'READ %d' % len(f.read())\n"
+        "    except OSError as e:\n"
+        "        return 'refused'\n"
+        f"for p in [{str(state / 'owner-token')!r}, {str(state / 'tokens.json')!r},\n"
+        f"          {store_path!r}, {store_path + '-wal'!r}]:\n"
+        "    print(p.rsplit('/', 1)[-1], attempt(p))\n"
+        f"print('listing', os.listdir({str(state)!r}))\n"
+        "print('env', sorted(k for k in os.environ if k.startswith('PAIRBOOK')))\n"
+    )
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        out = await run_cell(ana, probe)
+    assert "READ" not in out, out
+    assert "owner-token refused" in out, out
+    assert "store.sqlite refused" in out, out
+    assert "listing []" in out, out
+    assert "env []" in out, out  # PAIRBOOK_SETTINGS carries the owner token
+
+
+async def test_a_cell_still_writes_in_its_folder_and_tmp(
+    server: ServerProcess, workdir: Path
+) -> None:
+    source = (
+        "import os, tempfile\n"
+        "open('written-by-cell.txt', 'w').write('hello')\n"
+        "with tempfile.NamedTemporaryFile('w', dir='/tmp', delete=False) as f:\n"
+        "    f.write('x')\n"
+        "print('cwd', os.getcwd())\n"
+        "print('tmp ok', os.path.exists(f.name))\n"
+    )
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        out = await run_cell(ana, source)
+    assert f"cwd {workdir}" in out, out
+    assert "tmp ok True" in out, out
+    assert (workdir / "written-by-cell.txt").read_text() == "hello"
+
+
+# -- 2. the kernel's process tree dies with it ---------------------------------------------
+
+
+async def test_a_cells_children_die_with_a_restart_and_the_restart_does_not_hang(
+    server: ServerProcess, markers: list[str]
+) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        assert "spawned" in await run_cell(ana, spawn_children(markers))
+        assert all(processes_with(m) for m in markers)
+        reply = await ana.command("restart", timeout=60)
+        assert reply["ok"], reply
+        assert wait_gone(markers[0]) == []
+        assert wait_gone(markers[1]) == []
+        # the fresh kernel runs, and a second restart is as quick to answer
+        assert "1" in await run_cell(ana, "print(1)")
+        reply = await ana.command("restart", timeout=60)
+        assert reply["ok"], reply
+
+
+async def test_a_cells_children_die_with_a_shutdown(
+    server: ServerProcess, markers: list[str]
+) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        assert "spawned" in await run_cell(ana, spawn_children(markers))
+        reply = await ana.command("shutdown", timeout=60)
+        assert reply["ok"], reply
+        assert wait_gone(markers[0]) == []
+        assert wait_gone(markers[1]) == []
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+async def test_a_cells_children_die_with_the_server(
+    workdir: Path, store_path: str, markers: list[str], how: str
+) -> None:
+    with ServerProcess(workdir, store=store_path) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            assert "spawned" in await run_cell(ana, spawn_children(markers))
+        if how == "stop":
+            server.stop()
+        else:
+            server.kill()
+    assert wait_gone(markers[0]) == []
+    assert wait_gone(markers[1]) == []
+
+
+async def test_the_process_limit_holds_a_fork_bomb(workdir: Path, store_path: str) -> None:
+    source = (
+        "import subprocess\n"
+        "children = []\n"
+        "try:\n"
+        "    for _ in range(200):\n"
+        "        children.append(subprocess.Popen(['sleep', '60']))\n"
+        "except OSError as e:\n"
+        "    print('refused after', len(children))\n"
+        "for c in children:\n"
+        "    c.kill()\n"
+    )
+    with ServerProcess(workdir, store=store_path, args=("--kernel-processes", "64")) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            out = await run_cell(ana, source)
+    assert "refused after" in out, out
+    assert int(out.split("refused after")[1].split()[0]) < 64
+
+
+async def test_the_memory_limit_holds(workdir: Path, store_path: str) -> None:
+    source = (
+        "try:\n"
+        "    block = bytearray(2 * 1024**3)\n"
+        "    print('allocated')\n"
+        "except MemoryError:\n"
+        "    print('refused')\n"
+    )
+    with ServerProcess(workdir, store=store_path, args=("--kernel-memory", "1G")) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            out = await run_cell(ana, source)
+    assert "refused" in out, out
+
+
+async def test_an_interrupt_still_stops_a_sandboxed_cell(server: ServerProcess) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.set_source(1, "import time\nprint('sleeping', flush=True)\ntime.sleep(600)")
+        reply = await ana.command("run", cells=["code-0"])
+        assert reply["ok"], reply
+        await ana.wait_until(lambda: len(ana.cells[1]["outputs"]) > 0, timeout=60)
+        assert (await ana.command("interrupt"))["ok"]
+
+        def interrupted() -> bool:
+            return (last_run(ana, "code-0") or {}).get("status") == "interrupted"
+
+        await ana.wait_until(interrupted, timeout=60)
