@@ -235,3 +235,53 @@ async def test_an_interrupt_still_stops_a_sandboxed_cell(server: ServerProcess) 
             return (last_run(ana, "code-0") or {}).get("status") == "interrupted"
 
         await ana.wait_until(interrupted, timeout=60)
+
+
+# -- 3. display updates spend the output budget ---------------------------------------------
+
+
+def texts(client: YClient, index: int) -> list[str]:
+    found = []
+    for output in client.cells[index]["outputs"]:
+        data = output.to_py() if hasattr(output, "to_py") else output
+        if data.get("output_type") == "stream":
+            found.append(str(output["text"]))
+        else:
+            found.append(str((data.get("data") or {}).get("text/plain", "")))
+    return found
+
+
+async def test_a_flood_of_display_updates_is_truncated_like_other_output(
+    server: ServerProcess,
+) -> None:
+    source = (
+        "from IPython.display import display\n"
+        "handle = display('start', display_id=True)\n"
+        "for i in range(40):\n"
+        "    handle.update('update-%d ' % i + 'x' * 100_000)\n"
+    )
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await run_cell(ana, source)
+        shown = texts(ana, 1)
+    assert any("output truncated" in text for text in shown), shown
+    display = next(text for text in shown if "update-" in text or text == "'start'")
+    # 1 MB of budget holds about ten 100 kB updates, not forty
+    assert display.startswith("'update-"), display[:40]
+    assert int(display.split()[0].removeprefix("'update-")) < 12
+
+
+async def test_a_clear_output_loop_cannot_stream_without_end(server: ServerProcess) -> None:
+    source = (
+        "from IPython.display import clear_output\n"
+        "for i in range(200):\n"
+        "    clear_output()\n"
+        "    print('frame-%d ' % i + 'x' * 100_000)\n"
+        "print('done')\n"
+    )
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await run_cell(ana, source)
+        shown = "".join(texts(ana, 1))
+    # 10 x the 1 MB limit in all (about a hundred frames), then the cell stays as it is
+    assert "output truncated" in shown, shown[-200:]
+    assert "frame-199" not in shown
+    assert "done" not in shown

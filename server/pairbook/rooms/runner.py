@@ -443,6 +443,8 @@ class Runner:
             return
         for kind, content in pending:
             if kind == "clear_output":
+                if budget.spent:
+                    continue
                 if content.get("wait"):
                     budget.clear_pending = True
                 else:
@@ -454,7 +456,13 @@ class Runner:
                 continue
             display_id = (content.get("transient") or {}).get("display_id")
             if kind == "update_display_data":
-                for cell_id, index in self._displays.get(str(display_id), []):
+                targets = self._displays.get(str(display_id), [])
+                # Each update is a new edit every peer receives: it spends the run's budget
+                # like new output does, once per display it rewrites.
+                if targets and not budget.take(output_size(output) * len(targets)):
+                    self._note_truncation(ycell, budget)
+                    continue
+                for cell_id, index in targets:
                     target = find_ycell(self.room.doc, cell_id)
                     if target is not None:
                         replace_output(target, index, output)
@@ -463,13 +471,17 @@ class Runner:
                 clear_outputs(ycell)
                 budget.reset()
             if not budget.take(output_size(output)):
-                if not budget.noted:
-                    budget.noted = True
-                    append_output(ycell, truncation_note(budget.limit))
+                self._note_truncation(ycell, budget)
                 continue
             index = append_output(ycell, output)
             if display_id:
                 self._displays.setdefault(str(display_id), []).append((execution.cell_id, index))
+
+    @staticmethod
+    def _note_truncation(ycell: Map[Any], budget: _Budget) -> None:
+        if not budget.noted:
+            budget.noted = True
+            append_output(ycell, truncation_note(budget.limit))
 
     async def _ask(self, execution: Execution, prompt: str, password: bool) -> str:
         """input() in a cell: ask the person who ran it; everyone else sees it waiting."""
@@ -553,20 +565,31 @@ class Runner:
         await self.session.shutdown()
 
 
+TRAFFIC_FACTOR = 10
+"""A run may write at most this many times its output limit in all, cleared output and
+display updates included (a clear_output loop must not stream without end to every peer)."""
+
+
 class _Budget:
-    """How many output bytes one run may still keep in its cell."""
+    """How many output bytes one run may still keep in its cell, and still send at all."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
+        self.written = 0  # never reset by a clear
+        self.spent = False
         self.noted = False
         self.clear_pending = False
         self.finished = asyncio.Event()
 
     def take(self, size: int) -> bool:
+        if self.written + size > self.limit * TRAFFIC_FACTOR:
+            self.spent = True  # for the rest of the run: the cell stays as it is, note and all
+            return False
         if self.used + size > self.limit:
             return False
         self.used += size
+        self.written += size
         return True
 
     def reset(self) -> None:
