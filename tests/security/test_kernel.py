@@ -285,3 +285,65 @@ async def test_a_clear_output_loop_cannot_stream_without_end(server: ServerProce
     assert "output truncated" in shown, shown[-200:]
     assert "frame-199" not in shown
     assert "done" not in shown
+
+
+# -- 4. mob and run rules -----------------------------------------------------------------
+
+
+def invite(server: ServerProcess, role: str, name: str) -> tuple[str, str]:
+    """A person's token and user id, through an invite as a browser gets them."""
+    _, minted = server.request("POST", "/api/invites", {"role": role})
+    assert isinstance(minted, dict), minted
+    _, grant = server.request("POST", "/api/join", {"invite": minted["token"], "name": name})
+    assert isinstance(grant, dict), grant
+    return str(grant["token"]), str(grant["user"]["id"])
+
+
+async def test_a_navigator_cannot_restore_in_mob_mode(server: ServerProcess) -> None:
+    bo_token, _ = invite(server, "editor", "Bo")
+    async with (
+        YClient(server.ws_url("demo.ipynb")) as ana,
+        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
+    ):
+        await ana.set_source(1, "work = 'the driver made this'")
+        assert (await ana.command("mob-mode", mode="mob"))["ok"]
+        await bo.wait_until(lambda: bo.map("mob").get("driver") == "owner")
+
+        by_command = await bo.command("restore", seq=1)
+        assert not by_command["ok"], by_command
+        assert "only the driver (Owner)" in by_command["error"]
+        status, body = server.request(
+            "POST", "/api/replay/demo.ipynb/restore", {"seq": 1}, token=bo_token
+        )
+        assert status == 403, body
+        assert isinstance(body, dict)
+        assert "only the driver (Owner)" in body["error"]
+        assert ana.source(1) == "work = 'the driver made this'"
+
+        # the driver may, by command and over HTTP
+        assert (await ana.command("restore", seq=1))["ok"]
+        status, body = server.request("POST", "/api/replay/demo.ipynb/restore", {"seq": 1})
+        assert status == 200, body
+
+
+async def test_only_the_person_who_ran_a_cell_answers_its_input_prompt(
+    server: ServerProcess,
+) -> None:
+    bo_token, _ = invite(server, "editor", "Bo")
+    async with (
+        YClient(server.ws_url("demo.ipynb")) as ana,
+        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
+    ):
+        await ana.set_source(1, "secret = input('password? ')\nprint('got', secret)")
+        assert (await ana.command("run", cells=["code-0"]))["ok"]
+        request = await ana.event("input-request")
+        await bo.wait_until(lambda: (last_run(bo, "code-0") or {}).get("status") == "waiting-input")
+
+        forged = await bo.command("input-reply", execution=request["execution"], value="Bo's")
+        assert not forged["ok"], forged
+        assert "only the person who ran this cell" in forged["error"]
+
+        reply = await ana.command("input-reply", execution=request["execution"], value="Ana's")
+        assert reply["ok"], reply
+        await ana.wait_until(lambda: (last_run(ana, "code-0") or {}).get("status") == "ok")
+        assert "got Ana's" in "".join(texts(ana, 1))

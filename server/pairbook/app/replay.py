@@ -152,6 +152,9 @@ async def restore_route(request: Request) -> Response:
         entry = await context_of(request).rooms.open(RoomId(replayer.room))
         assert entry.recording is not None
         user_id = grant.user.id if grant.user is not None else "guest"
+        refusal = entry.mob.refusal_for(user_id) if entry.mob is not None else None
+        if refusal is not None:  # the same rule as the restore command in mob mode
+            return JSONResponse({"error": refusal}, status_code=403)
         result = await entry.recording.restore(user_id, body.get("seq"), body.get("cell"))
     except (ValueError, LookupError) as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)

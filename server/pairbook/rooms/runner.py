@@ -74,7 +74,7 @@ class Runner:
         self._wakeup = asyncio.Event()
         self._pending: list[tuple[str, dict[str, Any]]] = []
         self._flush_now = asyncio.Event()
-        self._inputs: dict[str, asyncio.Future[str]] = {}
+        self._inputs: dict[str, tuple[str, asyncio.Future[str]]] = {}  # run -> (user, answer)
         self._displays: dict[str, list[tuple[str, int]]] = {}
         self._status_changed = asyncio.Event()
         self._specs = kernel_specs()
@@ -137,9 +137,13 @@ class Runner:
         if name == "packages":
             return {"packages": await self.refresh_packages()}
         if name == "input-reply":
-            future = self._inputs.get(str(body.get("execution")))
-            if future is None or future.done():
+            waiting = self._inputs.get(str(body.get("execution")))
+            if waiting is None or waiting[1].done():
                 raise ValueError("no run is waiting for your input")
+            asker, future = waiting
+            if asker != peer.user.id:
+                # input() may ask for a password: only the person who ran the cell answers.
+                raise PermissionError("only the person who ran this cell can answer its prompt")
             future.set_result(str(body.get("value", "")))
             return {"sent": True}
         if name == "set-kernel":
@@ -486,7 +490,7 @@ class Runner:
     async def _ask(self, execution: Execution, prompt: str, password: bool) -> str:
         """input() in a cell: ask the person who ran it; everyone else sees it waiting."""
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._inputs[execution.id] = future
+        self._inputs[execution.id] = (str(execution.user.get("id")), future)
         execution.status = ExecutionStatus.WAITING_INPUT
         execution.extra["prompt"] = prompt
         await self._publish(execution)
