@@ -77,6 +77,16 @@ def owner_token(state_dir: Path, given: str | None) -> str:
     return token
 
 
+def keep_private(state_dir: Path) -> None:
+    """The state folder 0700 and everything in it 0600 (older versions left 0755 and 0644:
+    another local user could read the tokens, or deleted text from the log's WAL)."""
+    state_dir.chmod(0o700)
+    for path in state_dir.rglob("*"):
+        if path.is_symlink():
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pairbook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -315,10 +325,11 @@ def serve(args: argparse.Namespace) -> int:
         return fail(f"{root} is not a folder; pass the folder that holds your notebooks")
     state_dir = root / ".pairbook"
     try:
-        state_dir.mkdir(exist_ok=True)
+        state_dir.mkdir(mode=0o700, exist_ok=True)
         ignore = state_dir / ".gitignore"
         if not ignore.exists():  # tokens and the log must never be committed with notebooks
             ignore.write_text("# pairbook's tokens and log: never commit them\n*\n")
+        keep_private(state_dir)
     except OSError as exc:
         return fail(f"cannot create {state_dir}: {exc.strerror}; is {root} writable?")
     port: int = args.port if args.port != 0 else free_port(args.host)

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from support.client import YClient
+from support.client import RawPeer, YClient
+from support.notebooks import write_notebook
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.security
@@ -362,3 +363,101 @@ async def test_only_the_person_who_ran_a_cell_answers_its_input_prompt(
         assert reply["ok"], reply
         await ana.wait_until(lambda: (last_run(ana, "code-0") or {}).get("status") == "ok")
         assert "got Ana's" in "".join(texts(ana, 1))
+
+
+# -- 5. permissions, hidden folders behind symlinks, 4xx instead of 500 --------------------
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+async def test_the_state_folder_is_private_and_fixed_at_start(tmp_path: Path) -> None:
+    root = tmp_path / "notebooks"
+    write_notebook(root / "demo.ipynb")
+    state = root / ".pairbook"
+    state.mkdir(mode=0o755)
+    state.chmod(0o755)
+    (state / "tokens.json").write_text("{}")
+    (state / "tokens.json").chmod(0o644)  # as an older pairbook left them
+    with ServerProcess(root) as server:  # the default store: DIR/.pairbook/pairbook.sqlite
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            await ana.set_source(1, "a secret that will be deleted")
+            await ana.set_source(1, "")
+            await ana.command("mob-clock")  # a round trip: the edits are committed
+            assert mode(state) == 0o700
+            files = [p for p in state.rglob("*") if p.is_file()]
+            assert {p.name for p in files} >= {"tokens.json", "pairbook.sqlite"}
+            assert any(p.name == "pairbook.sqlite-wal" for p in files)
+            assert {p.name: oct(mode(p)) for p in files} == {p.name: "0o600" for p in files}
+
+
+async def test_a_store_outside_the_state_folder_is_private_too(
+    server: ServerProcess, store_path: str
+) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.set_source(1, "x")
+        await ana.command("mob-clock")
+    for suffix in ("", "-wal"):
+        assert mode(Path(store_path + suffix)) == 0o600
+
+
+async def test_a_symlink_into_a_hidden_folder_is_refused(
+    server: ServerProcess, workdir: Path
+) -> None:
+    hidden = workdir / ".secret"
+    write_notebook(hidden / "x.ipynb")
+    (workdir / "visible").symlink_to(hidden)
+    (workdir / "state").symlink_to(workdir / ".pairbook")
+
+    status, body = server.request("POST", "/api/notebooks", {"path": "state/planted.ipynb"})
+    assert status == 404, body
+    assert "hidden" in str(body)
+    assert not (workdir / ".pairbook" / "planted.ipynb").exists()
+    status, body = server.get("/api/notebooks")
+    assert status == 200
+    assert isinstance(body, dict)
+    assert [n["path"] for n in body["notebooks"]] == ["demo.ipynb"]
+    async with RawPeer(server.ws_url("visible/x.ipynb")) as peer:
+        code, reason = await peer.closed_with()
+    assert code == 4404, reason
+    assert "hidden" in reason
+
+
+def bad_requests() -> list[tuple[str, str, object]]:
+    long = "n" * 300 + ".ipynb"
+    return [
+        ("POST", "/api/notebooks", {"path": long}),
+        ("POST", "/api/notebooks", {"path": "deep/" * 900 + "x.ipynb"}),
+        ("POST", "/api/notebooks", {"path": "demo.ipynb/inside.ipynb"}),
+        ("POST", "/api/notebooks", {"path": "\ud800.ipynb"}),
+        ("GET", f"/api/replay/{long}/timeline", None),
+        ("GET", "/api/replay/demo.ipynb/inside.ipynb/timeline", None),
+        ("GET", "/api/replay/%ED%A0%80.ipynb/timeline", None),
+        ("GET", f"/api/requirements/{long}", None),
+        ("GET", "/api/requirements/demo.ipynb/inside.ipynb", None),
+        ("GET", "/api/requirements/%ED%A0%80.ipynb", None),
+        ("GET", "/api/replay/demo.ipynb/chunk?after=1e300", None),
+        ("GET", "/api/replay/demo.ipynb/chunk?after=-1e300&limit=1e300", None),
+        ("GET", "/api/replay/demo.ipynb/moment?seq=1e300", None),
+        ("GET", "/api/replay/demo.ipynb/moment?t=1e300", None),
+        ("GET", "/api/replay/demo.ipynb/blame?cell=code-0&seq=1e300", None),
+        ("GET", "/api/replay/demo.ipynb/timeline?bins=1e300", None),
+    ]
+
+
+async def test_malformed_requests_get_a_4xx_with_a_reason_never_a_500(
+    server: ServerProcess,
+) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.set_source(1, "recorded")
+        await ana.command("mob-clock")
+        answers = {}
+        for method, path, body in bad_requests():
+            status, answer = server.request(method, path, body)
+            answers[f"{method} {path[:60]}"] = (status, answer)
+    wrong = {k: v[0] for k, v in answers.items() if not 400 <= v[0] < 500}
+    assert wrong == {}
+    for status, answer in answers.values():
+        assert isinstance(answer, dict), (status, answer)
+        assert answer.get("error"), (status, answer)
