@@ -152,6 +152,7 @@ class KernelJail:
         try:
             if not (base / "cgroup.procs").exists():
                 return None
+            _sweep(base / "pairbook")
             group = base / "pairbook" / f"kernel-{os.getpid()}-{next(_numbers)}"
             group.mkdir(parents=True, exist_ok=True)
             if self.confinement.processes is not None:
@@ -203,6 +204,22 @@ class KernelJail:
             return False
         self._cgroup = None
         return True
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the cgroups of pairbook processes that are gone (killed with -9), killing
+    what is left in them; those of live servers (other pairbooks on this machine) stay."""
+    if not parent.is_dir():
+        return
+    for group in parent.glob("kernel-*-*"):
+        owner = group.name.split("-")[1]
+        if not owner.isdigit() or Path("/proc", owner).exists():
+            continue
+        for pid in _cgroup_pids(group):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(OSError):
+            group.rmdir()  # a moment too early for the killed: the next sweep removes it
 
 
 def _cgroup_pids(group: Path) -> list[int]:
