@@ -25,7 +25,7 @@ import shutil
 import signal
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -85,7 +85,7 @@ class Confinement:
     hidden: tuple[Path, ...] = ()  # folders and files the kernel must not see
     memory: int | None = None  # bytes of address space per kernel process (RLIMIT_AS)
     processes: int | None = None  # processes (and threads) of one kernel, together
-    cgroups: Path | None = field(default=PIDS_CGROUP)  # None: never use cgroups
+    cgroups: Path | None = PIDS_CGROUP  # None: never use cgroups
 
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """The kernel's environment: pairbook's own, minus its secrets."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from pairbook.kernel.confine import Confinement
+import pytest
+
+from pairbook.kernel.confine import Confinement, choose_sandbox
 
 ARGV = ["python", "-m", "ipykernel_launcher", "-f", "/run/k.json"]
 
@@ -54,3 +57,21 @@ def test_the_kernel_never_inherits_pairbooks_secrets() -> None:
         {"PATH": "/bin", "PAIRBOOK_SETTINGS": '{"owner_token": "t"}', "PAIRBOOK_TOKEN": "t"}
     )
     assert env == {"PATH": "/bin"}
+
+
+def test_auto_falls_back_to_no_sandbox_with_a_warning_when_bwrap_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    sandbox, warning = choose_sandbox("auto")
+    assert sandbox == "none"
+    assert warning is not None
+    assert "WITHOUT a sandbox" in warning
+    with pytest.raises(ValueError, match="not installed"):
+        choose_sandbox("bwrap")
+    assert choose_sandbox("none") == ("none", None)
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_auto_picks_bwrap_where_it_works() -> None:
+    assert choose_sandbox("auto") == ("bwrap", None)
