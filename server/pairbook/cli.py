@@ -22,6 +22,7 @@ from urllib.parse import quote
 from pairbook.app import die_with_parent
 from pairbook.clicommit import add_commit_parser, commit
 from pairbook.errors import NotebookError
+from pairbook.kernel.confine import choose_sandbox
 from pairbook.notebook import list_notebooks, read_notebook
 from pairbook.settings import SETTINGS_ENV, Settings
 
@@ -74,6 +75,16 @@ def owner_token(state_dir: Path, given: str | None) -> str:
     path.write_text(token + "\n")
     path.chmod(0o600)
     return token
+
+
+def keep_private(state_dir: Path) -> None:
+    """The state folder 0700 and everything in it 0600 (older versions left 0755 and 0644:
+    another local user could read the tokens, or deleted text from the log's WAL)."""
+    state_dir.chmod(0o700)
+    for path in state_dir.rglob("*"):
+        if path.is_symlink():
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,6 +185,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="structured log lines as key=value text or JSON",
     )
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--kernel-sandbox",
+        choices=["auto", "bwrap", "none"],
+        default="auto",
+        help="run kernels in a bubblewrap sandbox that hides pairbook's state folder; auto: "
+        "bwrap when it works here, else none with a warning",
+    )
+    serve.add_argument(
+        "--kernel-memory",
+        type=_size,
+        metavar="BYTES",
+        help="address space one kernel process may use (e.g. 4G); default: no limit",
+    )
+    serve.add_argument(
+        "--kernel-processes",
+        type=int,
+        metavar="N",
+        help="processes and threads one kernel may have together; default: no limit",
+    )
 
     requirements = commands.add_parser(
         "requirements",
@@ -212,6 +242,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_replay_parser(commands)
     return parser
+
+
+def _size(text: str) -> int:
+    """A byte count: 512M, 4G, or plain bytes."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    raw = text.strip().lower().removesuffix("b")
+    try:
+        value = int(float(raw[:-1]) * units[raw[-1]]) if raw and raw[-1] in units else int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 512M or 4G") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("a size must be positive")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,10 +325,11 @@ def serve(args: argparse.Namespace) -> int:
         return fail(f"{root} is not a folder; pass the folder that holds your notebooks")
     state_dir = root / ".pairbook"
     try:
-        state_dir.mkdir(exist_ok=True)
+        state_dir.mkdir(mode=0o700, exist_ok=True)
         ignore = state_dir / ".gitignore"
         if not ignore.exists():  # tokens and the log must never be committed with notebooks
             ignore.write_text("# pairbook's tokens and log: never commit them\n*\n")
+        keep_private(state_dir)
     except OSError as exc:
         return fail(f"cannot create {state_dir}: {exc.strerror}; is {root} writable?")
     port: int = args.port if args.port != 0 else free_port(args.host)
@@ -295,6 +339,14 @@ def serve(args: argparse.Namespace) -> int:
             f"cannot listen on {args.host}:{port} ({problem}); stop the program using it "
             "or pass --port N (--port 0 picks a free port)"
         )
+    try:
+        sandbox, warning = choose_sandbox(args.kernel_sandbox)
+    except ValueError as exc:
+        return fail(f"{exc}; install bubblewrap or pass --kernel-sandbox auto|none")
+    if warning is not None:
+        print(f"pairbook: warning: {warning}", file=sys.stderr, flush=True)
+    if args.kernel_processes is not None and args.kernel_processes < 1:
+        return fail("--kernel-processes must be at least 1")
     notebooks = list_notebooks(root)
     good = 0
     for relpath in notebooks:
@@ -330,6 +382,9 @@ def serve(args: argparse.Namespace) -> int:
         record_retention_days=args.record_retention,
         checkpoint_every=args.checkpoint_every,
         presence_interval=args.presence_interval,
+        kernel_sandbox=sandbox,
+        kernel_memory=args.kernel_memory,
+        kernel_processes=args.kernel_processes,
     )
     shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
     url = f"http://{shown_host}:{port}/?token={quote(settings.owner_token)}"

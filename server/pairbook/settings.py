@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 ServerKind = Literal["granian", "uvicorn"]
+KernelSandbox = Literal["auto", "bwrap", "none"]
 Durability = Literal["normal", "full"]
 
 SETTINGS_ENV = "PAIRBOOK_SETTINGS"
@@ -42,6 +43,9 @@ class Settings:
     keep_kernels: bool = False
     output_limit: int = 1_000_000
     kernel_state: bool = True
+    kernel_sandbox: KernelSandbox = "auto"  # the CLI resolves auto before the server starts
+    kernel_memory: int | None = None  # bytes of address space per kernel process
+    kernel_processes: int | None = None  # processes of one kernel, together
     record_retention_days: float | None = None  # None: the recording is kept whole
     checkpoint_every: int = 1000
     presence_interval: float = 1.0

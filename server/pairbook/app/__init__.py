@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import sys
@@ -22,6 +23,7 @@ from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
+from pairbook.kernel.confine import Confinement, choose_sandbox
 from pairbook.rooms import RoomPolicy, Rooms
 from pairbook.settings import SETTINGS_ENV, Settings
 from pairbook.store import open_store
@@ -50,6 +52,7 @@ def create_app(settings: Settings) -> Starlette:
             retention=None
             if settings.record_retention_days is None
             else settings.record_retention_days * 86400.0,
+            confinement=kernel_confinement(settings),
         )
         tokens = TokenBook(
             settings.owner_token,
@@ -94,6 +97,26 @@ def create_app(settings: Settings) -> Starlette:
     if (STATIC_DIR / "assets").is_dir():
         routes.append(Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets")))
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+def kernel_confinement(settings: Settings) -> Confinement:
+    """How this server's kernels are fenced in: the sandbox hides the state folder and a log
+    kept outside it (SQLite file, WAL and shared memory)."""
+    sandbox = settings.kernel_sandbox
+    if sandbox == "auto":  # the CLI resolves it and warns; here only for direct embedding
+        sandbox, warning = choose_sandbox("auto")
+        if warning is not None:
+            logging.getLogger("pairbook.kernel").warning(warning)
+    hidden = [settings.state_dir]
+    if "://" not in settings.store_url:
+        store = Path(settings.store_url)
+        hidden += [store.with_name(store.name + s) for s in ("", "-wal", "-shm", "-journal")]
+    return Confinement(
+        sandbox=sandbox,
+        hidden=tuple(hidden),
+        memory=settings.kernel_memory,
+        processes=settings.kernel_processes,
+    )
 
 
 def die_with_parent() -> None:

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Self
 
 from pairbook.errors import NotebookError, RoomError
+from pairbook.kernel.confine import Confinement
 from pairbook.notebook import resolve_notebook_path, room_name_of
 from pairbook.notebook.outputs import kernel_name_of
 from pairbook.record import Recorder, Replays
@@ -49,6 +50,7 @@ class RoomPolicy:
     checkpoint_every: int = 1000  # log records between two replay checkpoints
     awareness_interval: float = 1.0  # seconds between two recorded presences of a connection
     retention: float | None = None  # seconds of recorded history kept; None: all
+    confinement: Confinement | None = None  # how kernels are fenced in; None: not at all
 
 
 @dataclass(slots=True)
@@ -135,6 +137,7 @@ class Rooms:
                 kernel_name_of(room.doc),
                 output_limit=self.policy.output_limit,
                 kernel_state=self.policy.kernel_state,
+                confinement=self.policy.confinement,
             )
             commands = CommandRouter()
             commands.add(RUNNER_COMMANDS, runner.command)

@@ -38,6 +38,8 @@ def served(tmp_path: Path) -> Path:
     (root / "folder.ipynb").mkdir()
     (root / "text-link.ipynb").symlink_to(root / "notes.txt")
     (root / "loop.ipynb").symlink_to(root / "loop.ipynb")
+    (root / "git-link").symlink_to(root / ".git")
+    (root / "hidden-link.ipynb").symlink_to(root / ".hidden.ipynb")
     return root
 
 
@@ -96,6 +98,12 @@ def test_a_plain_path_resolves_to_the_real_file(served: Path, relpath: str, expe
         "text-link.ipynb",
         "folder.ipynb",
         "loop.ipynb",
+        "git-link/x.ipynb",
+        "hidden-link.ipynb",
+        "n" * 300 + ".ipynb",
+        "deep/" * 900 + "x.ipynb",
+        "a.ipynb/inside.ipynb",
+        "\ud800.ipynb",
     ],
 )
 def test_paths_that_could_leave_the_folder_or_are_not_notebooks_are_refused(
