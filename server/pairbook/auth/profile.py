@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pairbook.errors import AuthError
+from pairbook.errors import ProfileError
 
 MAX_NAME = 64
 MAX_EMAIL = 254  # RFC 5321's limit on a forward path
@@ -29,12 +29,12 @@ def clean_name(name: str) -> str:
 
 
 def check_name(name: str) -> str:
-    """The cleaned display name; AuthError saying what to pick when it is not usable."""
+    """The cleaned display name; ProfileError saying what to pick when it is not usable."""
     display = clean_name(name)
     if not display:
-        raise AuthError("pick a display name (1 to 64 printable characters)")
+        raise ProfileError("pick a display name (1 to 64 printable characters)")
     if "<" in display or ">" in display:
-        raise AuthError("a display name cannot contain < or >; pick another")
+        raise ProfileError("a display name cannot contain < or >; pick another")
     return display
 
 
@@ -44,12 +44,12 @@ def name_key(name: str) -> str:
 
 
 def check_email(email: str) -> str:
-    """The email trimmed ('' for none); AuthError unless it is a plain address."""
+    """The email trimmed ('' for none); ProfileError unless it is a plain address."""
     address = email.strip()
     if not address:
         return ""
     if len(address) > MAX_EMAIL or EMAIL.fullmatch(address) is None:
-        raise AuthError(
+        raise ProfileError(
             "the email must be a plain address such as ada@example.org (no name, spaces "
             f"or line breaks, at most {MAX_EMAIL} characters); leave it empty if unsure"
         )
