@@ -82,20 +82,24 @@ def test_the_state_folder_holds_no_usable_token(workdir: Path, store_path: str) 
         minted = [owner, str(mint_invite(server, owner=owner, uses=3)["token"])]
         minted += [personal_token(server, "Ada", owner=owner)[0]]
         minted += [personal_token(server, "Vi", "viewer", owner)[0]]
+        async_edit_as(server, minted[2])
+        assert usable_tokens_in(workdir / ".pairbook", server, minted) == []
+        assert not (workdir / ".pairbook" / "owner-token").exists()
         done = pairbook("token", str(workdir))
         assert done.returncode == 0, done.stderr
         minted.append(unquote(done.stdout.split("?token=", 1)[1].strip()))
-        async_edit_as(server, minted[2])
-        assert not (workdir / ".pairbook" / "owner-token").exists()
-        candidates: set[str] = set()
-        for path in (workdir / ".pairbook").rglob("*"):
-            if path.is_file():
-                candidates |= {m.decode() for m in TOKENISH.findall(path.read_bytes())}
-        for token in minted:
-            assert token not in candidates
-        assert candidates  # the digests, ids, the log's bytes: all tried below
-        accepted = [t for t in candidates if server.get("/api/me", token=t)[0] != 401]
-        assert accepted == []
+        assert usable_tokens_in(workdir / ".pairbook", server, minted) == []
+
+
+def usable_tokens_in(folder: Path, server: ServerProcess, minted: list[str]) -> list[str]:
+    """Every token-like string in the folder's files that the server accepts."""
+    candidates: set[str] = set()
+    for path in folder.rglob("*"):
+        if path.is_file():
+            candidates |= {m.decode() for m in TOKENISH.findall(path.read_bytes())}
+    assert candidates  # the digests, ids and the log's bytes: all tried below
+    found = [t for t in minted if t in candidates]
+    return found + [t for t in candidates if server.get("/api/me", token=t)[0] != 401]
 
 
 def async_edit_as(server: ServerProcess, token: str) -> None:
