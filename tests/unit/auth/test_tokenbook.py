@@ -184,9 +184,7 @@ def test_run_owner_tokens_work_but_are_never_written(path: Path, clock: Clock) -
     assert book.owner_logins() == []
 
 
-def test_start_links_nobody_opened_are_replaced_at_the_next_start(
-    path: Path, clock: Clock
-) -> None:
+def test_start_links_nobody_opened_are_replaced_at_the_next_start(path: Path, clock: Clock) -> None:
     book = book_at(path, clock)
     opened = book.mint_owner(START_LABEL)
     book.resolve(opened.token)
