@@ -54,12 +54,24 @@ def add_access_parsers(commands: Any) -> None:
     revoke.add_argument("id", help="an id from `pairbook people`")
 
 
+def ignore_state_dir(state_dir: Path) -> None:
+    """Create the state folder with its own `.gitignore`: tokens and the log must never be
+    committed with the notebooks."""
+    state_dir.mkdir(exist_ok=True)
+    ignore = state_dir / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# pairbook's tokens and log: never commit them\n*\n")
+
+
 def access_command(args: argparse.Namespace, root: Path) -> int:
     """Run `token`, `people` or `revoke` against the folder served from `root`."""
     state_dir = root / STATE_DIR
     if args.command != "token" and not (state_dir / TOKENS).exists():
         return _fail(f"{root} has no {STATE_DIR}/{TOKENS}; is it the folder pairbook serves?")
+    if not root.is_dir():
+        return _fail(f"{root} is not a folder; pass the folder pairbook serves")
     try:
+        ignore_state_dir(state_dir)
         book = TokenBook(state_dir / TOKENS)
         if args.command == "token":
             return _mint(book, args, state_dir)
