@@ -120,7 +120,8 @@ async def invite_route(request: Request) -> Response:
             raise ValueError
         if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
             raise ValueError
-        minted = context_of(request).tokens.mint_invite(role, uses=uses, expires_in=expires_in)
+        tokens = context_of(request).tokens  # a locked file write: off the event loop
+        minted = await asyncio.to_thread(tokens.mint_invite, role, uses=uses, expires_in=expires_in)
     except ValueError:
         return JSONResponse(
             {"error": "role must be editor or viewer, uses an integer, expires_in seconds"},
@@ -147,8 +148,11 @@ async def join_route(request: Request) -> Response:
     try:
         body = await _json(request)
         invite = str(body.get("invite") or token_of(request) or "")
-        minted = context_of(request).tokens.join(
-            invite, str(body.get("name", "")), str(body.get("email", ""))
+        minted = await asyncio.to_thread(
+            context_of(request).tokens.join,
+            invite,
+            str(body.get("name", "")),
+            str(body.get("email", "")),
         )
     except PairbookError as exc:
         return error_response(exc)

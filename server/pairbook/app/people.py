@@ -3,6 +3,7 @@ revokes either; a revocation closes the person's live connections at once."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -54,15 +55,15 @@ async def people_route(request: Request) -> Response:
 
 async def revoke_person_route(request: Request) -> Response:
     """DELETE /api/people/{id}: a person's user id (`u-…`) or an owner login (`o-…`)."""
-    return _revoke(request, (GrantKind.PERSON, GrantKind.OWNER))
+    return await _revoke(request, (GrantKind.PERSON, GrantKind.OWNER))
 
 
 async def revoke_invite_route(request: Request) -> Response:
     """DELETE /api/invites/{id}: an open invite (`i-…`)."""
-    return _revoke(request, (GrantKind.INVITE,))
+    return await _revoke(request, (GrantKind.INVITE,))
 
 
-def _revoke(request: Request, kinds: tuple[GrantKind, ...]) -> Response:
+async def _revoke(request: Request, kinds: tuple[GrantKind, ...]) -> Response:
     try:
         me = grant_of(request)
         require(me, Role.OWNER)
@@ -87,6 +88,6 @@ def _revoke(request: Request, kinds: tuple[GrantKind, ...]) -> Response:
             {"error": f"nothing to revoke with id {target!r}: see GET /api/people"},
             status_code=404,
         )
-    revoked = [g for g in tokens.revoke(target) if g.kind in kinds]
+    revoked = [g for g in await asyncio.to_thread(tokens.revoke, target) if g.kind in kinds]
     closed = context.connections.close([g.id for g in revoked], REVOKED)
     return JSONResponse({"revoked": [describe(g) for g in revoked], "closed": closed})

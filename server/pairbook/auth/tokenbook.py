@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ class TokenBook:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._clock = clock
+        self._lock = threading.Lock()
         self._file = None if path is None else TokenFile(path, clock)
         self._content = TokenFileContent()
         self._stamp: Stamp | None = None
@@ -147,7 +149,13 @@ class TokenBook:
         """Re-read the file if another process changed it; whether it had changed."""
         if self._file is None or self._file.stamp() == self._stamp:
             return False
-        self._load(self._file.read())
+        if not self._lock.acquire(blocking=False):
+            return False  # a write is under way in another thread: it loads what it wrote
+        try:
+            stamp = self._file.stamp()  # before reading: a change meanwhile is read next time
+            self._load(self._file.read(), stamp)
+        finally:
+            self._lock.release()
         return True
 
     # -- changing -------------------------------------------------------------------------
@@ -260,7 +268,14 @@ class TokenBook:
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[TokenFileContent]:
-        """Read-modify-write the content under the file lock; writes only if it changed."""
+        """Read-modify-write the content under the file lock; writes only if it changed.
+        Safe from several threads (the server runs writes off its event loop)."""
+        with self._lock, self._change() as content:
+            yield content
+
+    @contextlib.contextmanager
+    def _change(self) -> Iterator[TokenFileContent]:
+        """As `_changing`, the thread lock already held."""
         if self._file is None:
             yield self._content
             self._prune(self._content)
@@ -274,7 +289,8 @@ class TokenBook:
             if content.migrated or self._snapshot(content) != before:
                 content.migrated = False
                 self._file.write(content)
-        self._load(content)
+            stamp = self._file.stamp()  # under the file lock: this write's, no later one
+        self._load(content, stamp)
 
     def _prune(self, content: TokenFileContent) -> None:
         now = self._clock()
@@ -286,10 +302,10 @@ class TokenBook:
     def _snapshot(content: TokenFileContent) -> tuple[object, ...]:
         return (dict(content.owner), dict(content.grants))
 
-    def _load(self, content: TokenFileContent) -> None:
+    def _load(self, content: TokenFileContent, stamp: Stamp | None = None) -> None:
         self._content = content
         self._by_digest = {g.digest: g.id for g in content.grants.values()}
-        self._stamp = None if self._file is None else self._file.stamp()
+        self._stamp = stamp
 
     def _of_kind(self, kind: GrantKind) -> list[Grant]:
         grants = [g for g in self._content.grants.values() if g.kind is kind]
@@ -307,7 +323,12 @@ class TokenBook:
         if grant.digest in self._run:
             self._run[grant.digest] = dataclasses.replace(grant, last_seen=now)
             return
-        with self._changing() as content:
-            stored = content.grants.get(grant.id)
-            if stored is not None:
-                content.grants[grant.id] = dataclasses.replace(stored, last_seen=now)
+        if not self._lock.acquire(blocking=False):
+            return  # a write is under way: the next request records the visit
+        try:
+            with self._change() as content:
+                stored = content.grants.get(grant.id)
+                if stored is not None:
+                    content.grants[grant.id] = dataclasses.replace(stored, last_seen=now)
+        finally:
+            self._lock.release()

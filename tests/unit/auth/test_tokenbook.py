@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -240,3 +241,23 @@ def test_a_memory_book_works_without_a_file(clock: Clock) -> None:
     book = TokenBook(None, clock=clock)
     joined = book.join(book.mint_invite(Role.EDITOR).token, "Ada")
     assert book.resolve(joined.token).role is Role.EDITOR
+
+
+def test_concurrent_joins_never_spend_more_uses_than_an_invite_has(
+    path: Path, clock: Clock
+) -> None:
+    owner = book_at(path, clock)
+    invite = owner.mint_invite(Role.EDITOR, uses=5).token
+    books = [owner, book_at(path, clock)]  # the server's threads and another process's book
+
+    def attempt(i: int) -> bool:
+        try:
+            books[i % 2].join(invite, f"Person {i}")
+        except TokenError:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        joined = list(pool.map(attempt, range(20)))
+    assert sum(joined) == 5
+    assert len(owner.people()) == len(books[1].people()) == 5
