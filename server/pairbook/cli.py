@@ -24,7 +24,6 @@ from pairbook.cliaccess import (
     ACCESS_COMMANDS,
     access_command,
     add_access_parsers,
-    ignore_state_dir,
     note_server_url,
     owner_login,
 )
@@ -290,7 +289,10 @@ def serve(args: argparse.Namespace) -> int:
         return fail(f"{root} is not a folder; pass the folder that holds your notebooks")
     state_dir = root / ".pairbook"
     try:
-        ignore_state_dir(state_dir)
+        state_dir.mkdir(exist_ok=True)
+        ignore = state_dir / ".gitignore"
+        if not ignore.exists():  # tokens and the log must never be committed with notebooks
+            ignore.write_text("# pairbook's tokens and log: never commit them\n*\n")
     except OSError as exc:
         return fail(f"cannot create {state_dir}: {exc.strerror}; is {root} writable?")
     port: int = args.port if args.port != 0 else free_port(args.host)

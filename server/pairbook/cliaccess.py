@@ -55,9 +55,9 @@ def add_access_parsers(commands: Any) -> None:
 
 
 def ignore_state_dir(state_dir: Path) -> None:
-    """Create the state folder with its own `.gitignore`: tokens and the log must never be
-    committed with the notebooks."""
-    state_dir.mkdir(exist_ok=True)
+    """Create the state folder (private) with its own `.gitignore`, as `serve` does: tokens
+    and the log must never be committed with the notebooks."""
+    state_dir.mkdir(mode=0o700, exist_ok=True)
     ignore = state_dir / ".gitignore"
     if not ignore.exists():
         ignore.write_text("# pairbook's tokens and log: never commit them\n*\n")
