@@ -158,6 +158,13 @@ def test_an_invite_with_a_use_cap_admits_that_many(server: ServerProcess) -> Non
     assert join(server, invite, "Cy")[0] == 401
 
 
+def test_invite_limits_are_checked(server: ServerProcess) -> None:
+    for extra in ({"uses": 0}, {"uses": 1001}, {"uses": "2"}, {"expires_in": 1e9}):
+        status, body = server.request("POST", "/api/invites", {"role": "editor", **extra})
+        assert status == 400, (extra, body)
+    assert server.request("POST", "/api/invites", {"role": "owner"})[0] == 400
+
+
 def test_an_expired_invite_is_refused(server: ServerProcess) -> None:
     body = mint_invite(server, expires_in=1)
     expires = float(body["expires"])  # type: ignore[arg-type]

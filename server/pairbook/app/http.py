@@ -16,7 +16,12 @@ from pairbook.app.context import TOKEN_COOKIE, context_of, grant_of, token_of
 from pairbook.app.errors import http_status_for
 from pairbook.app.metrics import CONTENT_TYPE
 from pairbook.auth import Grant, Role
-from pairbook.auth.tokenbook import DEFAULT_INVITE_SECONDS, DEFAULT_INVITE_USES
+from pairbook.auth.tokenbook import (
+    DEFAULT_INVITE_SECONDS,
+    DEFAULT_INVITE_USES,
+    MAX_INVITE_SECONDS,
+    MAX_INVITE_USES,
+)
 from pairbook.errors import AuthError, NotebookError, PairbookError
 from pairbook.notebook import (
     NotebookFile,
@@ -120,11 +125,18 @@ async def invite_route(request: Request) -> Response:
             raise ValueError
         if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
             raise ValueError
+        if role is Role.OWNER or not (
+            1 <= uses <= MAX_INVITE_USES and 1 <= expires_in <= MAX_INVITE_SECONDS
+        ):
+            raise ValueError
         tokens = context_of(request).tokens  # a locked file write: off the event loop
         minted = await asyncio.to_thread(tokens.mint_invite, role, uses=uses, expires_in=expires_in)
     except ValueError:
         return JSONResponse(
-            {"error": "role must be editor or viewer, uses an integer, expires_in seconds"},
+            {
+                "error": f"role must be editor or viewer, uses 1 to {MAX_INVITE_USES}, "
+                f"expires_in 1 to {MAX_INVITE_SECONDS:.0f} seconds (90 days)"
+            },
             status_code=400,
         )
     except PairbookError as exc:
