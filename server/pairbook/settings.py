@@ -22,7 +22,9 @@ class Settings:
     root: Path
     state_dir: Path
     store_url: str
-    owner_token: str
+    owner_token_hashes: tuple[str, ...] = ()
+    """Digests of owner tokens valid for this run only (`--owner-token`, the supervisor's);
+    the worker never sees a plain token, so neither does a kernel inheriting its env."""
     owner_name: str | None = None  # None: the saved profile, else "Owner"
     owner_email: str | None = None
     host: str = "127.0.0.1"
@@ -62,6 +64,7 @@ class Settings:
         data["root"] = str(self.root)
         data["state_dir"] = str(self.state_dir)
         data["allowed_origins"] = list(self.allowed_origins)
+        data["owner_token_hashes"] = list(self.owner_token_hashes)
         return json.dumps(data)
 
     @classmethod
@@ -70,4 +73,5 @@ class Settings:
         data["root"] = Path(data["root"])
         data["state_dir"] = Path(data["state_dir"])
         data["allowed_origins"] = tuple(data.get("allowed_origins", ()))
+        data["owner_token_hashes"] = tuple(data.get("owner_token_hashes", ()))
         return cls(**data)

@@ -20,6 +20,7 @@ import { shortcutFor, type NotebookAction } from '../notebook/keys'
 import { type Mode, NotebookView } from '../notebook/notebookView'
 import { openHelpDialog } from '../panels/helpDialog'
 import { openInviteDialog } from '../panels/inviteDialog'
+import { openPeopleDialog } from '../panels/peopleDialog'
 import { ParticipantsPanel } from '../panels/participants'
 import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom } from '../panels/presence'
 import { Banner, StatusBadge, toast } from '../panels/status'
@@ -242,6 +243,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
   )
 
   const invite = me.role === 'owner' ? button(h('span', {}, icon(ICONS.share), ' Invite'), 'Invite someone to pair', () => openInviteDialog(api, path), { class: 'btn' }) : null
+  const people = me.role === 'owner' ? button('People', 'People and access', () => openPeopleDialog(api), { class: 'btn' }) : null
   const name = path.split('/').pop() ?? path
   document.title = `${name} · pairbook`
   app.replaceChildren(
@@ -250,6 +252,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       h('div', { class: 'spacer' }),
       status.element,
       participants.avatars,
+      people,
       invite
     ),
     toolbar,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import logging
@@ -17,7 +18,8 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from pairbook.app import http, replay
+from pairbook.app import http, people, replay
+from pairbook.app.connections import Connections
 from pairbook.app.context import AppContext
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
@@ -55,14 +57,23 @@ def create_app(settings: Settings) -> Starlette:
             confinement=kernel_confinement(settings),
         )
         tokens = TokenBook(
-            settings.owner_token,
             settings.state_dir / "tokens.json",
-            settings.owner_name,
-            settings.owner_email,
+            owner_name=settings.owner_name,
+            owner_email=settings.owner_email,
+            run_owner_digests=settings.owner_token_hashes,
         )
+        connections = Connections()
         async with store, Rooms(settings.root, store, policy) as rooms:
-            app.state.pairbook = AppContext(settings, tokens, store, rooms, Metrics(rooms, store))
-            yield
+            app.state.pairbook = AppContext(
+                settings, tokens, store, rooms, Metrics(rooms, store), connections
+            )
+            watcher = asyncio.create_task(connections.watch(tokens), name="token file")
+            try:
+                yield
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
 
     index = STATIC_DIR / "index.html"
 
@@ -82,6 +93,9 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/requirements/{path:path}", http.requirements_route),
         Route("/api/me", http.me_route),
         Route("/api/invites", http.invite_route, methods=["POST"]),
+        Route("/api/invites/{id}", people.revoke_invite_route, methods=["DELETE"]),
+        Route("/api/people", people.people_route, methods=["GET"]),
+        Route("/api/people/{id}", people.revoke_person_route, methods=["DELETE"]),
         Route("/api/join", http.join_route, methods=["POST"]),
         Route("/api/admin/drain", http.drain_route, methods=["POST"]),
         Route("/api/replay", replay.sessions_route),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from pairbook.app.connections import Connections
 from pairbook.app.metrics import Metrics
 from pairbook.auth import Grant, TokenBook
 from pairbook.rooms import Rooms
@@ -22,6 +23,7 @@ class AppContext:
     store: Store
     rooms: Rooms
     metrics: Metrics
+    connections: Connections
 
 
 def context_of(conn: HTTPConnection) -> AppContext:
@@ -40,6 +42,7 @@ def token_of(conn: HTTPConnection) -> str | None:
     return conn.cookies.get(TOKEN_COOKIE)
 
 
-def grant_of(conn: HTTPConnection) -> Grant:
-    """The caller's grant; raises AuthError with what to do."""
-    return context_of(conn).tokens.resolve(token_of(conn))
+def grant_of(conn: HTTPConnection, *, allow_invite: bool = False) -> Grant:
+    """The caller's grant; raises AuthError with what to do. A bare invite is refused
+    unless `allow_invite` (only joining and `/api/me` take one)."""
+    return context_of(conn).tokens.resolve(token_of(conn), allow_invite=allow_invite)

@@ -6,16 +6,22 @@ from pairbook.errors import (
     AuthError,
     HistoryError,
     KernelError,
+    NameTakenError,
     NotebookError,
     PairbookError,
+    ProfileError,
     ProtocolError,
     RoomError,
     StoreError,
+    TokenError,
 )
 from pairbook.rooms import CloseCode
 
 _TABLE: tuple[tuple[type[PairbookError], CloseCode, int], ...] = (
     (ProtocolError, CloseCode.PROTOCOL_ERROR, 400),
+    (TokenError, CloseCode.UNAUTHORIZED, 401),
+    (NameTakenError, CloseCode.FORBIDDEN, 409),
+    (ProfileError, CloseCode.FORBIDDEN, 400),
     (AuthError, CloseCode.FORBIDDEN, 403),
     (HistoryError, CloseCode.RELOAD, 409),
     (NotebookError, CloseCode.NOT_FOUND, 404),

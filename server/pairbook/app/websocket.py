@@ -45,13 +45,14 @@ async def room_endpoint(websocket: WebSocket) -> None:
         await reject(websocket, CloseCode.FORBIDDEN, f"origin {origin} is not allowed")
         return
     try:
-        grant = grant_of(websocket)
+        grant = grant_of(websocket)  # a bare invite is refused: join first
     except AuthError as exc:
         context.rooms.counters.disconnects["unauthorized"] += 1
         await reject(websocket, CloseCode.UNAUTHORIZED, str(exc))
         return
     key = secrets.token_hex(4)
-    user = grant.user or context.tokens.guest(grant, key)
+    user = grant.user
+    assert user is not None  # only invites have no person, and they were refused
     room_id = RoomId(websocket.path_params["path"])  # already percent-decoded by Starlette
     try:
         entry = await context.rooms.open(room_id)
@@ -74,6 +75,9 @@ async def room_endpoint(websocket: WebSocket) -> None:
         extra={"room": room_id, "peer": key, "user": user.id, "role": grant.role.value},
     )
     room.join(peer)
+    context.connections.add(grant.id, peer)
+    if not context.tokens.valid(grant.id):  # revoked while the room was opening
+        context.connections.close([grant.id])
     sender = asyncio.create_task(peer.run_sender(), name=f"send {key}")
     receiver = asyncio.create_task(_receive(room, peer, settings.max_frame_bytes))
     try:
@@ -94,6 +98,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
                 )
                 peer.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
         await peer.close()
+        context.connections.remove(grant.id, peer)
         room.leave(peer)
         code = peer.close_code
         reason = "client" if code in (None, CloseCode.NORMAL) else code.name.lower()
