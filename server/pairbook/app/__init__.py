@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -18,6 +19,8 @@ from starlette.staticfiles import StaticFiles
 
 from pairbook.app import http, replay
 from pairbook.app.context import AppContext
+from pairbook.app.crosssite import CrossSiteGuard
+from pairbook.app.headers import SecurityHeaders
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
 from pairbook.app.websocket import room_endpoint
@@ -80,6 +83,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/me", http.me_route),
         Route("/api/invites", http.invite_route, methods=["POST"]),
         Route("/api/join", http.join_route, methods=["POST"]),
+        Route("/api/tickets", http.ticket_route, methods=["POST"]),
         Route("/api/admin/drain", http.drain_route, methods=["POST"]),
         Route("/api/replay", replay.sessions_route),
         Route("/api/replay/{path:path}/timeline", replay.timeline_route),
@@ -93,7 +97,11 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if (STATIC_DIR / "assets").is_dir():
         routes.append(Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets")))
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(CrossSiteGuard, allowed_origins=settings.allowed_origins),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 def die_with_parent() -> None:
