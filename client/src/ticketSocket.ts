@@ -39,6 +39,11 @@ export function ticketSocketClass(fetchTicket: TicketSource): typeof WebSocket {
     static readonly OPEN = 1
     static readonly CLOSING = 2
     static readonly CLOSED = 3
+    // y-websocket compares with the instance's constants (`ws.readyState === ws.OPEN`).
+    readonly CONNECTING = 0
+    readonly OPEN = 1
+    readonly CLOSING = 2
+    readonly CLOSED = 3
     binaryType: BinaryType = 'blob'
     onopen: Handler<Event> = null
     onmessage: Handler<MessageEvent> = null
@@ -70,7 +75,7 @@ export function ticketSocketClass(fetchTicket: TicketSource): typeof WebSocket {
 
     get readyState(): number {
       if (this.socket !== null) return this.socket.readyState
-      return this.closed ? TicketSocket.CLOSED : TicketSocket.CONNECTING
+      return this.closed ? this.CLOSED : this.CONNECTING
     }
 
     get bufferedAmount(): number {
