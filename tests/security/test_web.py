@@ -463,3 +463,34 @@ def test_an_allowed_origin_may_post_and_no_cookie_is_a_credential(
             server, "GET", "/api/me", headers={"Cookie": f"pairbook_token={personal}"}
         )
         assert status == 403
+
+
+@session_loop
+async def test_a_peers_awareness_puts_no_css_into_the_page(
+    browser: Browser, server: ServerProcess, elsewhere: Elsewhere
+) -> None:
+    owner = await NotebookTab.open(browser, server, "demo.ipynb")
+    eve = await NotebookTab.open(
+        browser, server, "demo.ipynb", token=invite(server, "editor"), join_as="Eve"
+    )
+    evil = f"red; position: fixed; inset: 0; background-image: url({elsewhere.origin}/cl)"
+    await eve.page.evaluate(
+        """(evil) => {
+            const awareness = window.pairbook.awareness
+            const user = awareness.getLocalState().user
+            awareness.setLocalStateField('user', { ...user, colorLight: evil })
+        }""",
+        evil,
+    )
+    # Then Eve selects text: her selection is drawn in the owner's editor in her colours.
+    await eve.edit_end(1)
+    await eve.page.keyboard.press("Shift+Home")
+    selection = owner.cell(1).locator(".cm-ySelection").first
+    await selection.wait_for()
+    style = await selection.get_attribute("style") or ""
+    # Only her colour, lightened (the browser writes #rrggbb33 as rgba).
+    assert re.fullmatch(r"background-color: rgba?\([0-9., ]+\);?", style.strip()), style
+    await settle(owner.page)
+    assert elsewhere.requests == []
+    await owner.close()
+    await eve.close()

@@ -21,7 +21,7 @@ import { type Mode, NotebookView } from '../notebook/notebookView'
 import { openHelpDialog } from '../panels/helpDialog'
 import { openInviteDialog } from '../panels/inviteDialog'
 import { ParticipantsPanel } from '../panels/participants'
-import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom } from '../panels/presence'
+import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom, scrubStyleColours } from '../panels/presence'
 import { Banner, StatusBadge, toast } from '../panels/status'
 import { topbar } from './chrome'
 import { liveRecording } from '../replay/liveRecording'
@@ -44,6 +44,8 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     mode: 'command',
     viewport: null
   })
+  // First of the awareness listeners: the editors read these states after it.
+  awareness.on('change', () => scrubStyleColours(awareness.getStates() as Map<number, Record<string, unknown>>, awareness.clientID))
 
   const status = new StatusBadge()
   const banner = new Banner()
