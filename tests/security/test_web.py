@@ -276,7 +276,7 @@ async def test_every_page_runs_under_the_policy_and_no_url_carries_the_token(
     await page.reload()
     await tab.wait_connected()
     await tab.wait_source(1, "s => s.endsWith('z = 3')")  # the edit reached the server
-    assert len(sockets) == 2
+    assert len(sockets) >= 2
     assert all(re.search(r"/rooms/demo\.ipynb\?ticket=[\w-]+$", url) for url in sockets)
 
     await open_page(page, f"{server.base}/replay/demo.ipynb", ".replay-controls")

@@ -10,9 +10,10 @@ could not load anything from elsewhere.
 
 from __future__ import annotations
 
+import functools
 import re
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
@@ -55,6 +56,17 @@ def security_headers(host: str | None, path: str) -> dict[str, str]:
     return headers
 
 
+@functools.lru_cache(maxsize=64)
+def _raw_headers(host: str | None, api: bool) -> tuple[tuple[bytes, bytes], ...]:
+    """`security_headers` as ASGI header pairs, built once per host (the Host header is the
+    client's to choose: the cache is bounded)."""
+    path = "/api/" if api else "/"
+    return tuple(
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in security_headers(host, path).items()
+    )
+
+
 class SecurityHeaders:
     """ASGI middleware adding `security_headers` to every HTTP response."""
 
@@ -65,14 +77,14 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = security_headers(Headers(scope=scope).get("host"), scope["path"])
+        extra = _raw_headers(Headers(scope=scope).get("host"), scope["path"].startswith("/api/"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in extra.items():
-                    if name not in headers:
-                        headers[name] = value
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in extra if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
