@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from pairbook.errors import AuthError
 
-TICKET_TTL = 30.0
+TICKET_TTL = 30
 """Seconds a ticket stays valid: long enough to open a socket, short enough to be useless
 once it has leaked."""
 
