@@ -114,6 +114,12 @@ export class Api {
     return this.call('POST', '/api/join', { invite, name, email })
   }
 
+  /** A single-use ticket to open one websocket (the token stays out of its URL). */
+  async ticket(): Promise<string> {
+    const body = await this.call<{ ticket: string }>('POST', '/api/tickets')
+    return body.ticket
+  }
+
   /** The kernel's imported packages as a requirements file. */
   requirements(path: string): Promise<string> {
     return authorizedRequest(`${this.base}/api/requirements/${roomName(path)}`, this.token)

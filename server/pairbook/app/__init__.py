@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -21,6 +22,8 @@ from starlette.staticfiles import StaticFiles
 from pairbook.app import http, people, replay
 from pairbook.app.connections import Connections
 from pairbook.app.context import AppContext
+from pairbook.app.crosssite import CrossSiteGuard
+from pairbook.app.headers import SecurityHeaders
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
 from pairbook.app.websocket import room_endpoint
@@ -97,6 +100,7 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/people", people.people_route, methods=["GET"]),
         Route("/api/people/{id}", people.revoke_person_route, methods=["DELETE"]),
         Route("/api/join", http.join_route, methods=["POST"]),
+        Route("/api/tickets", http.ticket_route, methods=["POST"]),
         Route("/api/admin/drain", http.drain_route, methods=["POST"]),
         Route("/api/replay", replay.sessions_route),
         Route("/api/replay/{path:path}/timeline", replay.timeline_route),
@@ -110,7 +114,11 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if (STATIC_DIR / "assets").is_dir():
         routes.append(Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets")))
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(CrossSiteGuard, allowed_origins=settings.allowed_origins),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
 
 
 def kernel_confinement(settings: Settings) -> Confinement:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from pairbook.app.context import TOKEN_COOKIE, context_of, grant_of, token_of
+from pairbook.app.context import context_of, grant_of, token_of
 from pairbook.app.errors import http_status_for
 from pairbook.app.metrics import CONTENT_TYPE
 from pairbook.auth import Grant, Role
@@ -170,12 +170,23 @@ async def join_route(request: Request) -> Response:
         return error_response(exc)
     grant = minted.grant
     assert grant.user is not None
-    response = JSONResponse(
+    return JSONResponse(
         {"token": minted.token, "role": grant.role.value, "user": grant.user.to_json()},
         status_code=201,
     )
-    response.set_cookie(TOKEN_COOKIE, minted.token, httponly=True, samesite="strict")
-    return response
+
+
+async def ticket_route(request: Request) -> Response:
+    """A single-use websocket ticket for the caller's token (see app/tickets.py)."""
+    try:
+        token = token_of(request)
+        grant_of(request)
+        assert token is not None  # grant_of refuses a missing token
+        context = context_of(request)
+        ticket = context.tickets.mint(token)
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse({"ticket": ticket, "expires_in": context.tickets.ttl}, status_code=201)
 
 
 async def resolve_route(request: Request) -> Response:

@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
+from pairbook.app import crosssite
 from pairbook.app.channel import WebSocketChannel
-from pairbook.app.context import context_of, grant_of
+from pairbook.app.context import context_of, socket_grant_of
 from pairbook.app.errors import close_code_for, reason_for
 from pairbook.errors import AuthError, PairbookError, ProtocolError
 from pairbook.rooms import ChannelClosed, CloseCode, Peer, Room, TokenBucket
@@ -23,11 +23,8 @@ log = logging.getLogger("pairbook.websocket")
 def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
     """Browsers send Origin; it must be this server or an allowed one. Non-browser clients
     (no Origin header) are let through: tokens guard them."""
-    origin = websocket.headers.get("origin")
-    if origin is None or origin in allowed or "*" in allowed:
-        return True
-    host = websocket.headers.get("host", "")
-    return urlsplit(origin).netloc == host
+    headers = websocket.headers
+    return crosssite.origin_allowed(headers.get("origin"), headers.get("host", ""), allowed)
 
 
 async def reject(websocket: WebSocket, code: CloseCode, reason: str) -> None:
@@ -45,7 +42,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
         await reject(websocket, CloseCode.FORBIDDEN, f"origin {origin} is not allowed")
         return
     try:
-        grant = grant_of(websocket)  # a bare invite is refused: join first
+        grant = socket_grant_of(websocket)  # a bare invite is refused: join first
     except AuthError as exc:
         context.rooms.counters.disconnects["unauthorized"] += 1
         await reject(websocket, CloseCode.UNAUTHORIZED, str(exc))
