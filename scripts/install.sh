@@ -10,12 +10,15 @@ stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# 1. Debian packages: Python venv support, Node.js and npm, Chromium for the browser tests.
+# 1. Debian packages: Python venv support, Node.js and npm, Chromium for the browser tests,
+#    bubblewrap (the kernels' sandbox) and prlimit (their limits; in util-linux).
 missing=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v node >/dev/null || missing+=(nodejs)
 command -v npm >/dev/null || missing+=(npm)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v bwrap >/dev/null || missing+=(bubblewrap)
+command -v prlimit >/dev/null || missing+=(util-linux)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq

@@ -28,9 +28,33 @@ export interface NotebookEntry {
 }
 
 export interface Invite {
+  id: string
   token: string
   role: Role
   url: string
+  uses: number
+  expires: number
+}
+
+/** A grant as the owner's People/Access panel lists it (never a token). */
+export interface AccessEntry {
+  id: string
+  kind: 'owner' | 'person' | 'invite'
+  role: Role
+  created: number
+  last_seen: number | null
+  label: string
+  user?: User
+  online?: number
+  uses_left?: number
+  expires?: number
+  you?: boolean
+}
+
+export interface People {
+  people: AccessEntry[]
+  invites: AccessEntry[]
+  owner_logins: AccessEntry[]
 }
 
 export interface Joined {
@@ -71,12 +95,29 @@ export class Api {
     return this.call('POST', '/api/notebooks', { path })
   }
 
-  invite(role: 'editor' | 'viewer'): Promise<Invite> {
-    return this.call('POST', '/api/invites', { role })
+  invite(role: 'editor' | 'viewer', uses = 1, expiresIn = 7 * 86400): Promise<Invite> {
+    return this.call('POST', '/api/invites', { role, uses, expires_in: expiresIn })
+  }
+
+  people(): Promise<People> {
+    return this.call('GET', '/api/people')
+  }
+
+  /** Revoke a person (their user id), an owner login or an invite: their sockets close. */
+  revoke(entry: AccessEntry): Promise<unknown> {
+    const id = entry.kind === 'person' && entry.user ? entry.user.id : entry.id
+    const collection = entry.kind === 'invite' ? 'invites' : 'people'
+    return this.call('DELETE', `/api/${collection}/${encodeURIComponent(id)}`)
   }
 
   join(invite: string, name: string, email = ''): Promise<Joined> {
     return this.call('POST', '/api/join', { invite, name, email })
+  }
+
+  /** A single-use ticket to open one websocket (the token stays out of its URL). */
+  async ticket(): Promise<string> {
+    const body = await this.call<{ ticket: string }>('POST', '/api/tickets')
+    return body.ticket
   }
 
   /** The kernel's imported packages as a requirements file. */

@@ -20,6 +20,7 @@ import {
   nextConnectionState
 } from './connectionState'
 import { roomName } from './routes'
+import { type TicketSource, ticketSocketClass } from './ticketSocket'
 
 /** y-protocols' message types, and pairbook's command channel. */
 export const MessageType = {
@@ -37,7 +38,8 @@ export interface ConnectionOptions {
   path: string
   doc: Y.Doc
   awareness: Awareness
-  token: string
+  /** A fresh single-use websocket ticket for each connection (POST /api/tickets). */
+  ticket: TicketSource
   /** Called when the server refuses one of our updates (y-protocols auth message). */
   onPermissionDenied?: (reason: string) => void
 }
@@ -67,7 +69,8 @@ export class Connection {
       {
         connect: !offline,
         awareness: options.awareness,
-        params: { token: options.token },
+        // No token in the URL: every connection opens with a fresh single-use ticket.
+        WebSocketPolyfill: ticketSocketClass(options.ticket),
         // Two tabs of one browser must each talk to the server: the server checks roles.
         disableBc: true,
         maxBackoffTime: 5000,

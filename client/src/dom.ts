@@ -88,3 +88,10 @@ export const ICONS = {
   stop: 'M6 6h12v12H6z',
   restart: 'M12 5V2L7 6l5 4V7a5 5 0 11-5 5H5a7 7 0 107-7z'
 } as const
+
+/** Offers `text` as a file download: through a blob URL, so no token ever sits in a link. */
+export function saveFile(filename: string, text: string, type: string): void {
+  const link = h('a', { href: URL.createObjectURL(new Blob([text], { type })), download: filename })
+  link.click()
+  URL.revokeObjectURL(link.href)
+}

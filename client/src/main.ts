@@ -10,11 +10,11 @@ import { showListPage } from './pages/listPage'
 import { showNotebookPage } from './pages/notebookPage'
 import { notebookPathOf, replayPathOf } from './routes'
 import { showReplayPage } from './replay/replayPage'
-import { forgetToken, storedToken, storeToken, stripTokenFromUrl, tokenFromUrl } from './token'
+import { forgetToken, storeToken, takeToken } from './token'
 
 async function boot(app: HTMLElement): Promise<void> {
-  const fromUrl = tokenFromUrl(location)
-  let token = fromUrl ?? storedToken()
+  const taken = takeToken(location, history)
+  let token = taken.token
   if (token === null) {
     showMessage(app, 'Open your pairbook link', 'pairbook needs the link it printed when it started (…/?token=…), or an invite link from the notebook’s owner.')
     return
@@ -25,7 +25,7 @@ async function boot(app: HTMLElement): Promise<void> {
     me = await api.me()
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-      if (fromUrl === null) forgetToken()
+      forgetToken(taken.fromLink)
       showMessage(app, 'This link is not valid here', `${error.message}.`)
     } else {
       showMessage(app, 'The server cannot be reached', (error as Error).message, button('Try again', 'Try again', () => location.reload(), { class: 'btn primary' }))
@@ -39,12 +39,11 @@ async function boot(app: HTMLElement): Promise<void> {
     me = { role: joined.role, user: joined.user, invite: false }
   }
   storeToken(token)
-  stripTokenFromUrl(location, history)
   const replayPath = replayPathOf(location.pathname)
   const path = notebookPathOf(location.pathname)
   if (replayPath !== null) await showReplayPage({ app, api, me, token, path: replayPath })
   else if (path === null) await showListPage(app, api, me)
-  else showNotebookPage({ app, api, me, token, path })
+  else showNotebookPage({ app, api, me, path })
 }
 
 const app = document.getElementById('app')

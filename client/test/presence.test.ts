@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { activeColors } from '../src/editor/cursorLabels'
-import { initials, inkOn, isColor, participantsByCell, participantsFrom } from '../src/panels/presence'
+import { initials, inkOn, isColor, participantsByCell, participantsFrom, scrubStyleColours } from '../src/panels/presence'
 
 describe('participants', () => {
   const states = new Map<number, Record<string, unknown>>([
@@ -46,5 +46,21 @@ describe('participants', () => {
     ])
     expect(activeColors(moved, 4500, 4000)).toEqual(['#222222'])
     expect(activeColors(moved, 1000, 4000)).toEqual(['#111111', '#222222'])
+  })
+})
+
+describe('scrubStyleColours', () => {
+  it('drops a peer colour that is not a plain colour, and keeps the rest', () => {
+    const states = new Map<number, Record<string, unknown>>([
+      [1, { user: { name: 'Eve', color: '#ff0000', colorLight: 'red; position: fixed; inset: 0' } }],
+      [2, { user: { name: 'Mal', color: 'red;background:url(//evil.test/x)', colorLight: '#ff000033' } }],
+      [3, { user: { name: 'Me', colorLight: 'whatever I like' } }],
+      [4, { user: 'not an object' }]
+    ])
+    scrubStyleColours(states, 3)
+    expect(states.get(1)).toEqual({ user: { name: 'Eve', color: '#ff0000' } })
+    expect(states.get(2)).toEqual({ user: { name: 'Mal', colorLight: '#ff000033' } })
+    expect(states.get(3)).toEqual({ user: { name: 'Me', colorLight: 'whatever I like' } })
+    expect(states.get(4)).toEqual({ user: 'not an object' })
   })
 })

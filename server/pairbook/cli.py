@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -20,8 +19,17 @@ from typing import Any
 from urllib.parse import quote
 
 from pairbook.app import die_with_parent
+from pairbook.auth import hash_token, is_email, new_token
+from pairbook.cliaccess import (
+    ACCESS_COMMANDS,
+    access_command,
+    add_access_parsers,
+    note_server_url,
+    owner_login,
+)
 from pairbook.clicommit import add_commit_parser, commit
-from pairbook.errors import NotebookError
+from pairbook.errors import NotebookError, PairbookError
+from pairbook.kernel.confine import choose_sandbox
 from pairbook.notebook import list_notebooks, read_notebook
 from pairbook.settings import SETTINGS_ENV, Settings
 
@@ -62,18 +70,14 @@ def free_port(host: str) -> int:
         return port
 
 
-def owner_token(state_dir: Path, given: str | None) -> str:
-    """The owner token: given, or kept in the state dir so the printed link keeps working."""
-    if given:
-        return given
-    path = state_dir / "owner-token"
-    if path.exists():
-        return path.read_text().strip()
-    token = secrets.token_urlsafe(24)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(token + "\n")
-    path.chmod(0o600)
-    return token
+def keep_private(state_dir: Path) -> None:
+    """The state folder 0700 and everything in it 0600 (older versions left 0755 and 0644:
+    another local user could read the tokens, or deleted text from the log's WAL)."""
+    state_dir.chmod(0o700)
+    for path in state_dir.rglob("*"):
+        if path.is_symlink():
+            continue
+        path.chmod(0o700 if path.is_dir() else 0o600)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,7 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="granian",
         help="ASGI server (granian is measured fastest; see bench/fanout)",
     )
-    serve.add_argument("--owner-token", help="fixed owner token (default: kept in the state dir)")
+    serve.add_argument(
+        "--owner-token",
+        help="an owner token valid for this run only, never stored (default: a fresh owner "
+        "link is minted and printed at each start; `pairbook token` mints more)",
+    )
     serve.add_argument(
         "--owner-name",
         help="the owner's display name (default: the last one given, else `git config "
@@ -199,6 +207,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="structured log lines as key=value text or JSON",
     )
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--kernel-sandbox",
+        choices=["auto", "bwrap", "none"],
+        default="auto",
+        help="run kernels in a bubblewrap sandbox that hides pairbook's state folder; auto: "
+        "bwrap when it works here, else none with a warning",
+    )
+    serve.add_argument(
+        "--kernel-memory",
+        type=_size,
+        metavar="BYTES",
+        help="address space one kernel process may use (e.g. 4G); default: no limit",
+    )
+    serve.add_argument(
+        "--kernel-processes",
+        type=int,
+        metavar="N",
+        help="processes and threads one kernel may have together; default: no limit",
+    )
 
     requirements = commands.add_parser(
         "requirements",
@@ -209,11 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
     requirements.add_argument("notebook", help="the notebook's path under the served folder")
     requirements.add_argument("--url", default="http://127.0.0.1:8888", help="pairbook's address")
     requirements.add_argument(
-        "--token",
-        help="your token (default: $PAIRBOOK_TOKEN, else the owner token in DIR/.pairbook)",
-    )
-    requirements.add_argument(
-        "--dir", type=Path, default=Path("."), help="the served folder, to find the owner token"
+        "--token", help="your token (default: $PAIRBOOK_TOKEN; `pairbook token` mints one)"
     )
     requirements.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     add_commit_parser(commands)
@@ -236,7 +259,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="seconds between two recorded presences (cursor, cell) of one connection",
     )
     add_replay_parser(commands)
+    add_access_parsers(commands)
     return parser
+
+
+def _size(text: str) -> int:
+    """A byte count: 512M, 4G, or plain bytes."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    raw = text.strip().lower().removesuffix("b")
+    try:
+        value = int(float(raw[:-1]) * units[raw[-1]]) if raw and raw[-1] in units else int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 512M or 4G") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("a size must be positive")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -252,16 +289,19 @@ def main(argv: list[str] | None = None) -> int:
         return commit(args)
     if args.command == "replay":
         return replay(args)
+    if args.command in ACCESS_COMMANDS:
+        root = args.dir if args.dir is not None else default_workspace()
+        return access_command(args, root.expanduser().resolve())
     return fail(f"unknown command {args.command}")
 
 
 def export_requirements(args: argparse.Namespace) -> int:
     token = args.token or os.environ.get("PAIRBOOK_TOKEN")
-    token_file = args.dir.expanduser() / ".pairbook" / "owner-token"
-    if not token and token_file.exists():
-        token = token_file.read_text().strip()
     if not token:
-        return fail(f"no token: pass --token, set PAIRBOOK_TOKEN, or --dir with {token_file.name}")
+        return fail(
+            "no token: pass --token or set PAIRBOOK_TOKEN (`pairbook token DIR` mints an "
+            "owner token; only its hash is kept, so none can be read from DIR)"
+        )
     url = f"{args.url.rstrip('/')}/api/requirements/{quote(args.notebook)}"
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
     try:
@@ -277,6 +317,16 @@ def export_requirements(args: argparse.Namespace) -> int:
         args.output.write_text(text)
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
+
+
+def _git_identity(root: Path, key: str, state_dir: Path) -> str | None:
+    """git's name or email for a new owner, when it is usable as a profile (else None)."""
+    value = _git_config(root, key, state_dir)
+    if value is None:
+        return None
+    if key == "user.email":
+        return value if is_email(value) else None
+    return value if "<" not in value and ">" not in value else None
 
 
 def _git_config(root: Path, key: str, state_dir: Path) -> str | None:
@@ -307,10 +357,11 @@ def serve(args: argparse.Namespace) -> int:
         return fail(f"{root} is not a folder; pass the folder that holds your notebooks")
     state_dir = root / ".pairbook"
     try:
-        state_dir.mkdir(exist_ok=True)
+        state_dir.mkdir(mode=0o700, exist_ok=True)
         ignore = state_dir / ".gitignore"
         if not ignore.exists():  # tokens and the log must never be committed with notebooks
             ignore.write_text("# pairbook's tokens and log: never commit them\n*\n")
+        keep_private(state_dir)
     except OSError as exc:
         return fail(f"cannot create {state_dir}: {exc.strerror}; is {root} writable?")
     port: int = args.port if args.port != 0 else free_port(args.host)
@@ -320,6 +371,14 @@ def serve(args: argparse.Namespace) -> int:
             f"cannot listen on {args.host}:{port} ({problem}); stop the program using it "
             "or pass --port N (--port 0 picks a free port)"
         )
+    try:
+        sandbox, warning = choose_sandbox(args.kernel_sandbox)
+    except ValueError as exc:
+        return fail(f"{exc}; install bubblewrap or pass --kernel-sandbox auto|none")
+    if warning is not None:
+        print(f"pairbook: warning: {warning}", file=sys.stderr, flush=True)
+    if args.kernel_processes is not None and args.kernel_processes < 1:
+        return fail("--kernel-processes must be at least 1")
     notebooks = list_notebooks(root)
     good = 0
     for relpath in notebooks:
@@ -328,13 +387,20 @@ def serve(args: argparse.Namespace) -> int:
             good += 1
         except NotebookError as exc:
             print(f"pairbook: skipping {relpath}: {exc}", file=sys.stderr)
+    owner_name = args.owner_name or _git_identity(root, "user.name", state_dir)
+    owner_email = args.owner_email or _git_identity(root, "user.email", state_dir)
+    try:
+        login, run_digests = owner_login(state_dir, args.owner_token, owner_name, owner_email)
+    except PairbookError as exc:
+        return fail(f"{exc} (--owner-name / --owner-email)")
+    supervisor_token = new_token()  # the CLI's own, to ask the server to drain at Ctrl-C
     settings = Settings(
         root=root,
         state_dir=state_dir,
         store_url=args.store or str(state_dir / "pairbook.sqlite"),
-        owner_token=owner_token(state_dir, args.owner_token),
-        owner_name=args.owner_name or _git_config(root, "user.name", state_dir),
-        owner_email=args.owner_email or _git_config(root, "user.email", state_dir),
+        owner_token_hashes=(*run_digests, hash_token(supervisor_token)),
+        owner_name=owner_name,
+        owner_email=owner_email,
         host=args.host,
         port=port,
         server=args.server,
@@ -359,16 +425,27 @@ def serve(args: argparse.Namespace) -> int:
         record_retention_days=args.record_retention,
         checkpoint_every=args.checkpoint_every,
         presence_interval=args.presence_interval,
+        kernel_sandbox=sandbox,
+        kernel_memory=args.kernel_memory,
+        kernel_processes=args.kernel_processes,
     )
     shown_host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
-    url = f"http://{shown_host}:{port}/?token={quote(settings.owner_token)}"
+    base = f"http://{shown_host}:{port}"
+    note_server_url(state_dir, base)
+    url = f"{base}/?token={quote(login)}"
     print(f"pairbook is serving {good} notebook(s) from {root}")
     print(f"Open this link (you are the owner; keep it secret): {url}", flush=True)
+    if not args.owner_token:
+        print(
+            "(a new owner link at each start; earlier opened ones keep working until "
+            "`pairbook revoke`; `pairbook token` mints another)",
+            flush=True,
+        )
     print("Press Ctrl-C to stop (peers are told to reconnect; notebooks are saved).", flush=True)
-    return supervise(settings)
+    return supervise(settings, supervisor_token)
 
 
-def supervise(settings: Settings) -> int:
+def supervise(settings: Settings, drain_token: str) -> int:
     """Run the ASGI server in a child process and own its shutdown.
 
     ASGI servers drop websockets themselves on Ctrl-C before the app hears of it; so the
@@ -394,7 +471,7 @@ def supervise(settings: Settings) -> int:
     if child.poll() is not None:
         return fail(f"the server stopped unexpectedly (exit code {child.returncode})") or 1
     print("\npairbook: stopping: telling peers, saving notebooks, flushing the log…", flush=True)
-    drain(settings)
+    drain(settings, drain_token)
     child.send_signal(signal.SIGINT)
     try:
         child.wait(30)
@@ -406,13 +483,13 @@ def supervise(settings: Settings) -> int:
     return 0
 
 
-def drain(settings: Settings) -> None:
+def drain(settings: Settings, token: str) -> None:
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     host = "[::1]" if host == "::" else (f"[{host}]" if ":" in host else host)
     request = urllib.request.Request(
         f"http://{host}:{settings.port}/api/admin/drain",
         method="POST",
-        headers={"Authorization": f"Bearer {settings.owner_token}"},
+        headers={"Authorization": f"Bearer {token}"},
     )
     try:
         with urllib.request.urlopen(request, timeout=30):

@@ -110,7 +110,7 @@ def profiles_in(root: Path) -> dict[str, Person]:
     path = root / STATE_DIR / "tokens.json"
     if not path.exists():
         return {}
-    users = TokenBook("", path).users()
+    users = TokenBook(path).users()
     return {u.id: Person(u.id, u.name, u.colour, u.email) for u in users}
 
 

@@ -4,6 +4,9 @@
 PairbookError
 ├── ProtocolError        a peer sent bytes that are not valid y-websocket / Yjs
 ├── AuthError            a token is unknown, or its role may not do what was asked
+│   ├── TokenError       no token, or one that is unknown, expired, used up or revoked
+│   ├── NameTakenError   the display name someone picked is another person's
+│   └── ProfileError     a display name or email that cannot be used
 ├── HistoryError         a peer's document belongs to a history this server no longer has
 ├── RoomError            a room cannot be opened or used (unknown notebook, bad path)
 ├── NotebookError        an .ipynb file cannot be read, validated or written
@@ -30,6 +33,18 @@ class ProtocolError(PairbookError):
 
 class AuthError(PairbookError):
     """A token is unknown, or its role may not do what was asked."""
+
+
+class TokenError(AuthError):
+    """No token, or one that is unknown, expired, used up or revoked: who asks is unknown."""
+
+
+class NameTakenError(AuthError):
+    """A person picked a display name another person already has."""
+
+
+class ProfileError(AuthError):
+    """A display name or email that cannot be used (empty, too long, not a plain address)."""
 
 
 class HistoryError(PairbookError):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 ServerKind = Literal["granian", "uvicorn"]
+KernelSandbox = Literal["auto", "bwrap", "none"]
 Durability = Literal["normal", "full"]
 
 SETTINGS_ENV = "PAIRBOOK_SETTINGS"
@@ -21,7 +22,9 @@ class Settings:
     root: Path
     state_dir: Path
     store_url: str
-    owner_token: str
+    owner_token_hashes: tuple[str, ...] = ()
+    """Digests of owner tokens valid for this run only (`--owner-token`, the supervisor's);
+    the worker never sees a plain token, so neither does a kernel inheriting its env."""
     owner_name: str | None = None  # None: the saved profile, else "Owner"
     owner_email: str | None = None
     host: str = "127.0.0.1"
@@ -46,6 +49,9 @@ class Settings:
     keep_kernels: bool = False
     output_limit: int = 1_000_000
     kernel_state: bool = True
+    kernel_sandbox: KernelSandbox = "auto"  # the CLI resolves auto before the server starts
+    kernel_memory: int | None = None  # bytes of address space per kernel process
+    kernel_processes: int | None = None  # processes of one kernel, together
     record_retention_days: float | None = None  # None: the recording is kept whole
     checkpoint_every: int = 1000
     presence_interval: float = 1.0
@@ -62,6 +68,7 @@ class Settings:
         data["root"] = str(self.root)
         data["state_dir"] = str(self.state_dir)
         data["allowed_origins"] = list(self.allowed_origins)
+        data["owner_token_hashes"] = list(self.owner_token_hashes)
         return json.dumps(data)
 
     @classmethod
@@ -70,4 +77,5 @@ class Settings:
         data["root"] = Path(data["root"])
         data["state_dir"] = Path(data["state_dir"])
         data["allowed_origins"] = tuple(data.get("allowed_origins", ()))
+        data["owner_token_hashes"] = tuple(data.get("owner_token_hashes", ()))
         return cls(**data)

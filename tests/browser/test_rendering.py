@@ -79,7 +79,12 @@ async def test_outputs_of_every_kind_are_shown_and_sanitized(
     await expect(outputs.locator(".output-stream.stderr")).to_have_text("careful\n")
     await expect(outputs.locator(".output-html td")).to_have_text("7")
     await expect(outputs.locator("img[src^='data:image/png;base64,']")).to_have_count(1)
-    await expect(outputs.locator(".output-image svg circle")).to_have_count(1)
+    # SVG shows as an image, as in JupyterLab: its scripts and styles stay inside it.
+    svg_image = outputs.locator(".output-image img[src^='data:image/svg+xml']")
+    await expect(svg_image).to_have_count(1)
+    await tab.page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 20", arg=await svg_image.element_handle()
+    )
     await expect(outputs.locator(".output-json")).to_contain_text('"a": [')
     error = outputs.locator(".output-error")
     await expect(error).to_have_text("ZeroDivisionError: division by zero")

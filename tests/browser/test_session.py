@@ -112,7 +112,7 @@ async def test_the_list_page_opens_and_creates_notebooks(
     invited = await browser.new_context()
     guest = await invited.new_page()
     await guest.goto(await link.input_value())
-    await guest.get_by_label("Your display name").fill("Vera")
+    await guest.get_by_label("Your display name").fill("Valentina")  # Vera joined above
     await guest.get_by_role("button", name="Join").click()
     await guest.wait_for_url("**/notebooks/fresh.ipynb")  # in the notebook, not the list
     await expect(guest.locator(".cell").first).to_contain_text("print('hi')")

@@ -26,7 +26,7 @@ def test_the_notebook_list_needs_a_token_and_names_broken_files(
 ) -> None:
     (workdir / "broken.ipynb").write_text("{not json")
     status, body = server.get("/api/notebooks", token=None)
-    assert status == 403
+    assert status == 401
     assert "token" in str(body)
     status, body = server.get("/api/notebooks")
     assert status == 200

@@ -264,8 +264,8 @@ async def test_only_people_with_access_see_recordings(server: ServerProcess) -> 
     async with YClient(server.ws_url(NB)) as ana:
         await ana.set_source(1, "x = 2")
     viewer_token, _ = join(server, "viewer", "Vi")
-    assert server.get(f"/api/replay/{NB}/timeline", token=None)[0] == 403
-    assert server.get(f"/api/replay/{NB}/timeline", token="not-a-token")[0] == 403
+    assert server.get(f"/api/replay/{NB}/timeline", token=None)[0] == 401
+    assert server.get(f"/api/replay/{NB}/timeline", token="not-a-token")[0] == 401
     assert server.get("/api/replay/../secret.ipynb/timeline")[0] == 404
     assert server.get("/api/replay/missing.ipynb/moment")[0] == 404
     assert api(server, "timeline", token=viewer_token)["last_seq"] > 0

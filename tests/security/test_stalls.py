@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from pycrdt import Array, Assoc, Doc, Map, Text
 
+from pairbook.mob.rotation import MAX_PEOPLE
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.lib0 import Encoder
 from pairbook.protocol.messages import (
@@ -298,15 +299,27 @@ async def test_a_lone_surrogate_in_a_command_breaks_nothing(server: ServerProces
 # -- mob ----------------------------------------------------------------------------------------
 
 
-async def test_guests_are_not_kept_in_the_mob_forever(server: ServerProcess) -> None:
-    bare = invite(server, "editor")
+async def test_the_people_in_the_mob_are_bounded_however_many_come(
+    server: ServerProcess,
+) -> None:
+    tokens = [join(server, "editor", f"P{index}") for index in range(MAX_PEOPLE + 4)]
     async with YClient(server.ws_url("demo.ipynb")) as owner:
         reply = await owner.command("mob-mode", mode="mob")
         assert reply["ok"], reply
-        for _ in range(15):
-            async with RawPeer(server.ws_url("demo.ipynb", bare)) as guest:
-                await guest.recv()  # the room's sync step 1: it is in
-        await owner.wait_until(lambda: set(owner.map("mob").get("people", {})) == {"owner"})
+        for token in tokens:
+            async with RawPeer(server.ws_url("demo.ipynb", token)) as person:
+                await person.recv()  # the room's sync step 1: they are in
+        names = {f"P{index}" for index in range(len(tokens))}
+
+        def settled() -> bool:
+            people = owner.map("mob").get("people", {})
+            return bool({p["name"] for p in people.values()} & {f"P{len(tokens) - 1}"})
+
+        await owner.wait_until(settled, 60)
+        people = owner.map("mob")["people"]
+        assert len(people) <= MAX_PEOPLE
+        assert "owner" in people  # the driver, here all along
+        assert {p["name"] for p in people.values()} <= names | {people["owner"]["name"]}
 
 
 # -- notebooks -----------------------------------------------------------------------------------

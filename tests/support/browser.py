@@ -29,6 +29,18 @@ BUILT_CLIENT = REPO / "server" / "pairbook" / "static" / "index.html"
 VIEWPORT = {"width": 1360, "height": 860}
 
 
+def free_name(server: ServerProcess, name: str) -> None:
+    """Revoke whoever joined under `name` before (display names are unique on a server, and
+    the browser tests share one server): the next join may take the name again."""
+    status, body = server.get("/api/people")
+    assert status == 200, body
+    assert isinstance(body, dict)
+    for person in body["people"]:
+        if person["user"]["name"].casefold() == name.casefold():
+            status, _ = server.request("DELETE", f"/api/people/{person['user']['id']}")
+            assert status == 200
+
+
 def invite(server: ServerProcess, role: str) -> str:
     """A fresh invite token of `role`, minted by the owner."""
     status, body = server.request("POST", "/api/invites", {"role": role})
@@ -65,6 +77,7 @@ class NotebookTab:
         page.on("pageerror", lambda error: tab.errors.append(str(error)))
         await page.goto(f"{server.base}/notebooks/{quote(notebook)}?token={quote(token)}")
         if join_as is not None:
+            free_name(server, join_as)
             await page.get_by_label("Your display name").fill(join_as)
             if email is not None:
                 await page.get_by_label("Email").fill(email)

@@ -38,12 +38,15 @@ class ServerProcess:
         server: str = "granian",
         args: tuple[str, ...] = (),
         port: int | None = None,
+        owner_token: str | None = OWNER_TOKEN,
     ) -> None:
+        """`owner_token` None: no `--owner-token`, pairbook mints and prints an owner link."""
         self.root = root
         self.store = store
         self.server = server
         self.args = args
         self.port = port or free_port()
+        self.owner_token = owner_token
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = root.parent / f"pairbook-{self.port}.log"
 
@@ -57,9 +60,11 @@ class ServerProcess:
     def start(self) -> Self:
         command = [
             str(PAIRBOOK), "serve", str(self.root), "--port", str(self.port),
-            "--owner-token", OWNER_TOKEN, "--server", self.server,
-            "--autosave-delay", "0.1", "--log-format", "json", *self.args,
+            "--server", self.server, "--autosave-delay", "0.1", "--log-format", "json",
+            *self.args,
         ]  # fmt: skip
+        if self.owner_token is not None:
+            command += ["--owner-token", self.owner_token]
         if self.store is not None:
             command += ["--store", self.store]
         with self.log_path.open("ab") as log:

@@ -60,11 +60,11 @@ export class RunStore {
     return kernelState(raw)
   }
 
-  /** The runs of a cell, newest first; `lastRun` is the cell's `metadata.pairbook.last_run`
-   * (the saved file's record, for runs from before this document's history). */
-  history(cellId: string, lastRun: unknown = null): RunRecord[] {
+  /** The runs of a cell, newest first: only the server's records (the `executions` and
+   * `kernel` maps). The cell's `metadata.pairbook.last_run` is never shown as who ran it:
+   * the cell is editable, so anyone who can type could write a run by someone else there. */
+  history(cellId: string): RunRecord[] {
     const records = [...(this.byCell.get(cellId)?.values() ?? []), ...(this.inFlight.get(cellId) ?? [])]
-    if (isRunRecord(lastRun)) records.push(lastRun)
     return cellHistory(records, cellId)
   }
 

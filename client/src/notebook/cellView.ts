@@ -77,7 +77,6 @@ export class CellView {
     this.schedule('source')
     if (this.runRecord !== null) this.schedule('run')
   }
-  private readonly onMetadata = (): void => this.schedule('run')
   private readonly onOutputs = (): void => this.schedule('outputs')
   private readonly onModel = (event: Y.YMapEvent<unknown>): void => {
     if (event.keysChanged.has('execution_count')) this.schedule('prompt')
@@ -163,7 +162,6 @@ export class CellView {
     model.ysource.observe(this.onSource)
     model.ymodel.observe(this.onModel)
     this.codeModel?.youtputs.observeDeep(this.onOutputs)
-    if (type === 'code') model.metadataChanged.connect(this.onMetadata)
     this.renderSource()
     this.renderRun()
     this.renderPrompt()
@@ -330,7 +328,6 @@ export class CellView {
     this.model.ysource.unobserve(this.onSource)
     this.model.ymodel.unobserve(this.onModel)
     this.codeModel?.youtputs.unobserveDeep(this.onOutputs)
-    if (this.type === 'code') this.model.metadataChanged.disconnect(this.onMetadata)
     this.editor?.destroy()
     this.editor = null
     this.element.remove()
@@ -416,8 +413,7 @@ export class CellView {
    * is queued, running or waiting for someone's input. */
   private renderRun(): void {
     if (this.runLine === null || this.runBadge === null) return
-    const lastRun = (this.model.getMetadata('pairbook') as { last_run?: unknown } | undefined)?.last_run
-    const history = this.host.runs.history(this.id, lastRun ?? null)
+    const history = this.host.runs.history(this.id)
     const record = badgeRecord(history)
     this.runRecord = record
     if (record === null) {
@@ -450,8 +446,7 @@ export class CellView {
     this.historyList.hidden = !open
     this.runBadge.setAttribute('aria-expanded', String(open))
     if (open) {
-      const lastRun = (this.model.getMetadata('pairbook') as { last_run?: unknown } | undefined)?.last_run
-      this.renderHistory(this.host.runs.history(this.id, lastRun ?? null), Date.now() / 1000)
+      this.renderHistory(this.host.runs.history(this.id), Date.now() / 1000)
     }
   }
 

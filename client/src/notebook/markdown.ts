@@ -1,15 +1,11 @@
-/** Markdown cells rendered with markdown-it, then sanitized with DOMPurify. */
+/** Markdown cells rendered with markdown-it, then sanitized (sanitize.ts). */
 
-import DOMPurify from 'dompurify'
 import MarkdownIt from 'markdown-it'
+
+import { sanitizeHtml } from './sanitize'
 
 const md = new MarkdownIt({ html: true, linkify: true, typographer: false })
 
 export function renderMarkdown(target: HTMLElement, source: string): void {
-  const clean = DOMPurify.sanitize(md.render(source))
-  target.innerHTML = clean
-  for (const link of target.querySelectorAll('a[href]')) {
-    link.setAttribute('target', '_blank')
-    link.setAttribute('rel', 'noopener noreferrer')
-  }
+  target.innerHTML = sanitizeHtml(md.render(source))
 }

@@ -1,7 +1,6 @@
 /** A code cell's outputs: stream text, rich results, errors with coloured tracebacks. */
 
 import { AnsiUp } from 'ansi_up'
-import DOMPurify from 'dompurify'
 
 import { h } from '../dom'
 import { renderMarkdown } from './markdown'
@@ -13,6 +12,7 @@ import {
   type OutputJson,
   pickMimeType
 } from './mimeBundle'
+import { sanitizeHtml } from './sanitize'
 
 const ansi = new AnsiUp()
 ansi.escape_html = true
@@ -31,16 +31,17 @@ function renderMime(output: OutputJson): HTMLElement {
   switch (mime) {
     case 'text/html': {
       const div = h('div', { class: 'output-html' })
-      div.innerHTML = DOMPurify.sanitize(joinText(value))
+      div.innerHTML = sanitizeHtml(joinText(value))
       return div
     }
-    case 'image/svg+xml': {
-      const div = h('div', { class: 'output-image' })
-      div.innerHTML = DOMPurify.sanitize(joinText(value), {
-        USE_PROFILES: { svg: true, svgFilters: true }
-      })
-      return div
-    }
+    case 'image/svg+xml':
+      // As an image, as JupyterLab shows untrusted SVG: its styles, scripts and links stay
+      // inside it, and it loads nothing from elsewhere.
+      return h(
+        'div',
+        { class: 'output-image' },
+        h('img', { src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(joinText(value))}`, alt: 'SVG image output' })
+      )
     case 'image/png':
     case 'image/jpeg':
     case 'image/gif': {

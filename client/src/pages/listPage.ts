@@ -4,6 +4,7 @@ import { type Api, ApiError, type Me } from '../api'
 import { notebookHref } from '../routes'
 import { button, h, icon, ICONS } from '../dom'
 import { openInviteDialog } from '../panels/inviteDialog'
+import { openPeopleDialog } from '../panels/peopleDialog'
 import { topbar } from './chrome'
 
 export async function showListPage(app: HTMLElement, api: Api, me: Me): Promise<void> {
@@ -25,10 +26,11 @@ export async function showListPage(app: HTMLElement, api: Api, me: Me): Promise<
     )
   })
   const invite = me.role === 'owner' ? button(h('span', {}, icon(ICONS.share), ' Invite'), 'Invite someone', () => openInviteDialog(api), { class: 'btn' }) : null
+  const people = me.role === 'owner' ? button('People', 'People and access', () => openPeopleDialog(api), { class: 'btn' }) : null
   const who = me.user ? h('span', { class: 'whoami' }, `${me.user.name} · ${me.role}`) : null
   document.title = 'Notebooks · pairbook'
   app.replaceChildren(
-    topbar(h('div', { class: 'spacer' }), who, invite),
+    topbar(h('div', { class: 'spacer' }), who, people, invite),
     h('main', { class: 'page narrow' }, h('h1', {}, 'Notebooks'), form, error, list)
   )
   try {

@@ -7,7 +7,7 @@ import { type CommandName, type CommandReply, isInputRequest } from '../commands
 import { Connection } from '../connection'
 import { isTerminal } from '../connectionState'
 import { CursorLabels } from '../editor/cursorLabels'
-import { button, h, icon, ICONS } from '../dom'
+import { button, h, icon, ICONS, saveFile } from '../dom'
 import { KernelPanel } from '../kernel/kernelPanel'
 import { hiddenText, warningText } from '../state/kernelView'
 import { StatePanel } from '../state/statePanel'
@@ -20,8 +20,9 @@ import { shortcutFor, type NotebookAction } from '../notebook/keys'
 import { type Mode, NotebookView } from '../notebook/notebookView'
 import { openHelpDialog } from '../panels/helpDialog'
 import { openInviteDialog } from '../panels/inviteDialog'
+import { openPeopleDialog } from '../panels/peopleDialog'
 import { ParticipantsPanel } from '../panels/participants'
-import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom } from '../panels/presence'
+import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom, scrubStyleColours } from '../panels/presence'
 import { Banner, StatusBadge, toast } from '../panels/status'
 import { topbar } from './chrome'
 import { liveRecording } from '../replay/liveRecording'
@@ -30,21 +31,22 @@ export interface NotebookPageOptions {
   app: HTMLElement
   api: Api
   me: Me
-  token: string
   path: string
 }
 
-export function showNotebookPage({ app, api, me, token, path }: NotebookPageOptions): void {
+export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): void {
   const readOnly = me.role === 'viewer'
   const notebook = new YNotebook()
   const awareness = notebook.awareness
   const color = me.user !== null && isColor(me.user.color) ? me.user.color : '#4363d8'
   awareness.setLocalState({
-    user: { id: me.user?.id, name: me.user?.name ?? 'Guest', color, colorLight: `${color}33` },
+    user: { id: me.user?.id, name: me.user?.name ?? 'Guest', color },
     cell: null,
     mode: 'command',
     viewport: null
   })
+  // First of the awareness listeners: the editors read these states after it.
+  awareness.on('change', () => scrubStyleColours(awareness.getStates() as Map<number, Record<string, unknown>>, awareness.clientID))
 
   const status = new StatusBadge()
   const banner = new Banner()
@@ -156,9 +158,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     },
     downloadRequirements: () => {
       api.requirements(path).then((text) => {
-        const link = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/plain' })), download: `${(path.split('/').pop() ?? 'notebook').replace(/\.ipynb$/, '')}-requirements.txt` })
-        link.click()
-        URL.revokeObjectURL(link.href)
+        saveFile(`${(path.split('/').pop() ?? 'notebook').replace(/\.ipynb$/, '')}-requirements.txt`, text, 'text/plain')
       }, (error: unknown) => toast(`Could not export the requirements: ${error instanceof Error ? error.message : String(error)}.`))
     },
     onAnalysis: (analysis) => {
@@ -242,6 +242,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
   )
 
   const invite = me.role === 'owner' ? button(h('span', {}, icon(ICONS.share), ' Invite'), 'Invite someone to pair', () => openInviteDialog(api, path), { class: 'btn' }) : null
+  const people = me.role === 'owner' ? button('People', 'People and access', () => openPeopleDialog(api), { class: 'btn' }) : null
   const name = path.split('/').pop() ?? path
   document.title = `${name} · pairbook`
   app.replaceChildren(
@@ -250,6 +251,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
       h('div', { class: 'spacer' }),
       status.element,
       participants.avatars,
+      people,
       invite
     ),
     toolbar,
@@ -263,7 +265,7 @@ export function showNotebookPage({ app, api, me, token, path }: NotebookPageOpti
     path,
     doc: notebook.ydoc,
     awareness,
-    token,
+    ticket: () => api.ticket(),
     onPermissionDenied: (reason) =>
       banner.add(
         'denied',

@@ -76,6 +76,21 @@ export function isColor(value: unknown): value is string {
   return typeof value === 'string' && /^#[0-9a-fA-F]{3,8}$/.test(value)
 }
 
+/** The `user` fields the editor binding (y-codemirror.next) writes into style attributes:
+ * a peer's value that is not a plain colour is dropped (the binding then uses its default),
+ * so no peer can put CSS into everyone's page. The server rewrites `color` and drops other
+ * keys too; this holds against a server that does not. */
+export function scrubStyleColours(states: Map<number, Record<string, unknown>>, self: number): void {
+  for (const [clientId, state] of states) {
+    const user = state.user
+    if (clientId === self || user === null || typeof user !== 'object') continue
+    const fields = user as Record<string, unknown>
+    for (const key of ['color', 'colorLight']) {
+      if (key in fields && !isColor(fields[key])) delete fields[key]
+    }
+  }
+}
+
 /** A person's initials for their avatar. */
 export function initials(name: string): string {
   const words = name.trim().split(/\s+/).filter(Boolean)

@@ -85,7 +85,7 @@ export class ReplayApi {
 
   constructor(
     private readonly token: string,
-    path: string
+    private readonly path: string
   ) {
     this.base = `/api/replay/${roomName(path)}`
   }
@@ -111,9 +111,15 @@ export class ReplayApi {
     return this.call('POST', '/restore', cell === null ? { seq } : { seq, cell })
   }
 
-  /** A download link (a link cannot send the Authorization header, so the token rides along). */
-  exportHref(): string {
-    return `${this.base}/export?token=${encodeURIComponent(this.token)}`
+  /** The session as JSON lines, fetched with the Authorization header: a download link
+   * would have to carry the token in its URL, where the page (and its styles) could read it. */
+  exportText(): Promise<string> {
+    return authorizedRequest(`${this.base}/export`, this.token)
+  }
+
+  /** The file name the server gives the export. */
+  exportName(): string {
+    return `${this.path.split('/').pop()?.replace(/\.ipynb$/, '') ?? 'notebook'}.replay.jsonl`
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -5,7 +5,7 @@ import { YNotebook } from '@jupyter/ydoc'
 import * as Y from 'yjs'
 
 import type { Api, Me } from '../api'
-import { button, h } from '../dom'
+import { button, h, saveFile } from '../dom'
 import { RunStore } from '../kernel/runStore'
 import { NotebookView } from '../notebook/notebookView'
 import { topbar } from '../pages/chrome'
@@ -98,11 +98,19 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     where,
     canRestore ? restoreCell : null,
     canRestore ? restoreAll : null,
-    h('a', { class: 'btn', href: replay.exportHref(), download: '' }, 'Export')
+    button('Export', 'Download this session as JSON lines', () => void exportSession(), { class: 'btn' })
   )
   main.append(controls, strip.element, host)
   if (timeline.off.length > 0) {
     banner.add('off', 'info', `Recording was turned off ${timeline.off.length === 1 ? 'once' : `${timeline.off.length} times`} in this session: those stretches show only their result (grey on the timeline).`, null)
+  }
+
+  async function exportSession(): Promise<void> {
+    try {
+      saveFile(replay.exportName(), await replay.exportText(), 'application/x-ndjson')
+    } catch (error) {
+      toast(`Could not export the session: ${error instanceof Error ? error.message : String(error)}.`)
+    }
   }
 
   // Moments ------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import sys
@@ -11,17 +13,22 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from pairbook.app import http, replay
+from pairbook.app import http, people, replay
+from pairbook.app.connections import Connections
 from pairbook.app.context import AppContext
+from pairbook.app.crosssite import CrossSiteGuard
+from pairbook.app.headers import SecurityHeaders
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
+from pairbook.kernel.confine import Confinement, choose_sandbox
 from pairbook.notebook.listing import NotebookListing
 from pairbook.rooms import RoomLimits, RoomPolicy, Rooms
 from pairbook.settings import SETTINGS_ENV, Settings
@@ -51,6 +58,7 @@ def create_app(settings: Settings) -> Starlette:
             retention=None
             if settings.record_retention_days is None
             else settings.record_retention_days * 86400.0,
+            confinement=kernel_confinement(settings),
             limits=RoomLimits(
                 update_bytes=settings.max_update_bytes,
                 update_cells=settings.max_update_cells,
@@ -59,16 +67,25 @@ def create_app(settings: Settings) -> Starlette:
             max_notebook_bytes=settings.max_notebook_bytes,
         )
         tokens = TokenBook(
-            settings.owner_token,
             settings.state_dir / "tokens.json",
-            settings.owner_name,
-            settings.owner_email,
+            owner_name=settings.owner_name,
+            owner_email=settings.owner_email,
+            run_owner_digests=settings.owner_token_hashes,
         )
+        connections = Connections()
         async with store, Rooms(settings.root, store, policy) as rooms:
             listing = NotebookListing(settings.root, max_bytes=settings.max_notebook_bytes)
             metrics = Metrics(rooms, store, listing)
-            app.state.pairbook = AppContext(settings, tokens, store, rooms, metrics, listing)
-            yield
+            app.state.pairbook = AppContext(
+                settings, tokens, store, rooms, metrics, connections, listing
+            )
+            watcher = asyncio.create_task(connections.watch(tokens), name="token file")
+            try:
+                yield
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
 
     index = STATIC_DIR / "index.html"
 
@@ -88,7 +105,11 @@ def create_app(settings: Settings) -> Starlette:
         Route("/api/requirements/{path:path}", http.requirements_route),
         Route("/api/me", http.me_route),
         Route("/api/invites", http.invite_route, methods=["POST"]),
+        Route("/api/invites/{id}", people.revoke_invite_route, methods=["DELETE"]),
+        Route("/api/people", people.people_route, methods=["GET"]),
+        Route("/api/people/{id}", people.revoke_person_route, methods=["DELETE"]),
         Route("/api/join", http.join_route, methods=["POST"]),
+        Route("/api/tickets", http.ticket_route, methods=["POST"]),
         Route("/api/admin/drain", http.drain_route, methods=["POST"]),
         Route("/api/replay", replay.sessions_route),
         Route("/api/replay/{path:path}/timeline", replay.timeline_route),
@@ -102,7 +123,31 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if (STATIC_DIR / "assets").is_dir():
         routes.append(Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets")))
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(CrossSiteGuard, allowed_origins=settings.allowed_origins),
+    ]
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+
+def kernel_confinement(settings: Settings) -> Confinement:
+    """How this server's kernels are fenced in: the sandbox hides the state folder and a log
+    kept outside it (SQLite file, WAL and shared memory)."""
+    sandbox = settings.kernel_sandbox
+    if sandbox == "auto":  # the CLI resolves it and warns; here only for direct embedding
+        sandbox, warning = choose_sandbox("auto")
+        if warning is not None:
+            logging.getLogger("pairbook.kernel").warning(warning)
+    hidden = [settings.state_dir]
+    if "://" not in settings.store_url:
+        store = Path(settings.store_url)
+        hidden += [store.with_name(store.name + s) for s in ("", "-wal", "-shm", "-journal")]
+    return Confinement(
+        sandbox=sandbox,
+        hidden=tuple(hidden),
+        memory=settings.kernel_memory,
+        processes=settings.kernel_processes,
+    )
 
 
 def die_with_parent() -> None:

@@ -7,17 +7,23 @@ from pairbook.errors import (
     HistoryError,
     KernelError,
     LimitError,
+    NameTakenError,
     NotebookError,
     PairbookError,
+    ProfileError,
     ProtocolError,
     RoomError,
     StoreError,
+    TokenError,
 )
 from pairbook.rooms import CloseCode
 
 _TABLE: tuple[tuple[type[PairbookError], CloseCode, int], ...] = (
     (LimitError, CloseCode.MESSAGE_TOO_BIG, 413),
     (ProtocolError, CloseCode.PROTOCOL_ERROR, 400),
+    (TokenError, CloseCode.UNAUTHORIZED, 401),
+    (NameTakenError, CloseCode.FORBIDDEN, 409),
+    (ProfileError, CloseCode.FORBIDDEN, 400),
     (AuthError, CloseCode.FORBIDDEN, 403),
     (HistoryError, CloseCode.RELOAD, 409),
     (NotebookError, CloseCode.NOT_FOUND, 404),

@@ -12,10 +12,16 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from pairbook.app.context import TOKEN_COOKIE, context_of, grant_of, token_of
+from pairbook.app.context import context_of, grant_of, token_of
 from pairbook.app.errors import http_status_for
 from pairbook.app.metrics import CONTENT_TYPE
 from pairbook.auth import Grant, Role
+from pairbook.auth.tokenbook import (
+    DEFAULT_INVITE_SECONDS,
+    DEFAULT_INVITE_USES,
+    MAX_INVITE_SECONDS,
+    MAX_INVITE_USES,
+)
 from pairbook.errors import AuthError, NotebookError, PairbookError
 from pairbook.notebook import (
     NotebookFile,
@@ -98,7 +104,7 @@ async def create_route(request: Request) -> Response:
 
 async def me_route(request: Request) -> Response:
     try:
-        grant = grant_of(request)
+        grant = grant_of(request, allow_invite=True)  # the join page asks what an invite is
     except AuthError as exc:
         return error_response(exc)
     user = None if grant.user is None else grant.user.to_json()
@@ -110,14 +116,39 @@ async def invite_route(request: Request) -> Response:
         require(grant_of(request), Role.OWNER)
         body = await _json(request)
         role = Role(str(body.get("role", "editor")))
-        invite = context_of(request).tokens.mint_invite(role)
+        uses = body.get("uses", DEFAULT_INVITE_USES)
+        expires_in = body.get("expires_in", DEFAULT_INVITE_SECONDS)
+        if isinstance(uses, bool) or not isinstance(uses, int):
+            raise ValueError
+        if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
+            raise ValueError
+        if role is Role.OWNER or not (
+            1 <= uses <= MAX_INVITE_USES and 1 <= expires_in <= MAX_INVITE_SECONDS
+        ):
+            raise ValueError
+        tokens = context_of(request).tokens  # a locked file write: off the event loop
+        minted = await asyncio.to_thread(tokens.mint_invite, role, uses=uses, expires_in=expires_in)
     except ValueError:
-        return JSONResponse({"error": "role must be editor or viewer"}, status_code=400)
+        return JSONResponse(
+            {
+                "error": f"role must be editor or viewer, uses 1 to {MAX_INVITE_USES}, "
+                f"expires_in 1 to {MAX_INVITE_SECONDS:.0f} seconds (90 days)"
+            },
+            status_code=400,
+        )
     except PairbookError as exc:
         return error_response(exc)
     base = str(request.base_url).rstrip("/")
+    invite = minted.grant
     return JSONResponse(
-        {"token": invite.token, "role": role.value, "url": f"{base}/?token={invite.token}"},
+        {
+            "id": invite.id,
+            "token": minted.token,
+            "role": role.value,
+            "url": f"{base}/?token={minted.token}",
+            "uses": invite.uses_left,
+            "expires": invite.expires,
+        },
         status_code=201,
     )
 
@@ -126,18 +157,33 @@ async def join_route(request: Request) -> Response:
     try:
         body = await _json(request)
         invite = str(body.get("invite") or token_of(request) or "")
-        grant = context_of(request).tokens.join(
-            invite, str(body.get("name", "")), str(body.get("email", ""))
+        minted = await asyncio.to_thread(
+            context_of(request).tokens.join,
+            invite,
+            str(body.get("name", "")),
+            str(body.get("email", "")),
         )
     except PairbookError as exc:
         return error_response(exc)
+    grant = minted.grant
     assert grant.user is not None
-    response = JSONResponse(
-        {"token": grant.token, "role": grant.role.value, "user": grant.user.to_json()},
+    return JSONResponse(
+        {"token": minted.token, "role": grant.role.value, "user": grant.user.to_json()},
         status_code=201,
     )
-    response.set_cookie(TOKEN_COOKIE, grant.token, httponly=True, samesite="strict")
-    return response
+
+
+async def ticket_route(request: Request) -> Response:
+    """A single-use websocket ticket for the caller's token (see app/tickets.py)."""
+    try:
+        token = token_of(request)
+        grant_of(request)
+        assert token is not None  # grant_of refuses a missing token
+        context = context_of(request)
+        ticket = context.tickets.mint(token)
+    except PairbookError as exc:
+        return error_response(exc)
+    return JSONResponse({"ticket": ticket, "expires_in": context.tickets.ttl}, status_code=201)
 
 
 async def resolve_route(request: Request) -> Response:

@@ -60,6 +60,16 @@ class _RoomsCollector(Collector):
             "Updates a peer sent back unchanged, recognised without decoding",
             value=counters.echoes,
         )
+        yield CounterMetricFamily(
+            "pairbook_unappliable_updates",
+            "Updates refused because pycrdt could not apply them (never logged)",
+            value=counters.unappliable_updates,
+        )
+        yield CounterMetricFamily(
+            "pairbook_skipped_records",
+            "Log records skipped while loading a room because pycrdt could not apply them",
+            value=counters.skipped_records,
+        )
         relay = counters.relay
         yield HistogramMetricFamily(
             "pairbook_relay_latency_seconds",

@@ -17,23 +17,24 @@ from pairbook.app.context import context_of, grant_of
 from pairbook.app.http import _json, error_response, require
 from pairbook.auth import Role
 from pairbook.errors import NotebookError, PairbookError
-from pairbook.notebook import list_notebooks, resolve_notebook_path
+from pairbook.notebook import list_notebooks
 from pairbook.record import Replayer, export_lines
 from pairbook.record.sessions import describe_session
 from pairbook.types import RoomId
 
 MAX_CHUNK = 2000
+MAX_NUMBER = 2**53  # the largest integer a float (and JavaScript) holds exactly
 
 
 async def _replayer(request: Request) -> Replayer:
     """The room's replayer, once the caller is known to have access to the room."""
     grant_of(request)
     context = context_of(request)
-    room = str(request.path_params["path"])
-    resolve_notebook_path(context.settings.root, room)  # refuses paths outside the root
+    # The room's own name (refuses paths outside the root; a symlink names its target's room)
+    room = context.rooms.key(str(request.path_params["path"]))
     if room not in await context.store.rooms():
         raise NotebookError(f"{room} has no recording yet: open it and edit, then replay")
-    entry = context.rooms.get(RoomId(room))
+    entry = context.rooms.get(room)
     if entry is not None and entry.recording is not None:
         await entry.recording.flush(held=True)  # the newest events and presence, too
     return context.rooms.replays.get(room)
@@ -47,8 +48,9 @@ def _number(request: Request, name: str, default: float | None = None) -> float 
         value = float(text)
     except ValueError:
         raise NotebookError(f"?{name}= must be a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise NotebookError(f"?{name}= must be finite")
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        # SQLite's integers are 64-bit: a bigger seq would fail deep in the store (a 500)
+        raise NotebookError(f"?{name}= must be a finite number between -2^53 and 2^53")
     return value
 
 
@@ -152,6 +154,9 @@ async def restore_route(request: Request) -> Response:
         entry = await context_of(request).rooms.open(RoomId(replayer.room))
         assert entry.recording is not None
         user_id = grant.user.id if grant.user is not None else "guest"
+        refusal = entry.mob.refusal_for(user_id) if entry.mob is not None else None
+        if refusal is not None:  # the same rule as the restore command in mob mode
+            return JSONResponse({"error": refusal}, status_code=403)
         result = await entry.recording.restore(user_id, body.get("seq"), body.get("cell"))
     except (ValueError, LookupError) as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)

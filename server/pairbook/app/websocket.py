@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
+from pairbook.app import crosssite
 from pairbook.app.channel import WebSocketChannel
-from pairbook.app.context import context_of, grant_of
+from pairbook.app.context import context_of, socket_grant_of
 from pairbook.app.errors import close_code_for, reason_for
 from pairbook.errors import AuthError, PairbookError, ProtocolError
 from pairbook.rooms import ChannelClosed, CloseCode, Peer, Room, TokenBucket
@@ -23,11 +23,8 @@ log = logging.getLogger("pairbook.websocket")
 def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
     """Browsers send Origin; it must be this server or an allowed one. Non-browser clients
     (no Origin header) are let through: tokens guard them."""
-    origin = websocket.headers.get("origin")
-    if origin is None or origin in allowed or "*" in allowed:
-        return True
-    host = websocket.headers.get("host", "")
-    return urlsplit(origin).netloc == host
+    headers = websocket.headers
+    return crosssite.origin_allowed(headers.get("origin"), headers.get("host", ""), allowed)
 
 
 async def reject(websocket: WebSocket, code: CloseCode, reason: str) -> None:
@@ -45,13 +42,14 @@ async def room_endpoint(websocket: WebSocket) -> None:
         await reject(websocket, CloseCode.FORBIDDEN, f"origin {origin} is not allowed")
         return
     try:
-        grant = grant_of(websocket)
+        grant = socket_grant_of(websocket)  # a bare invite is refused: join first
     except AuthError as exc:
         context.rooms.counters.disconnects["unauthorized"] += 1
         await reject(websocket, CloseCode.UNAUTHORIZED, str(exc))
         return
     key = secrets.token_hex(4)
-    user = grant.user or context.tokens.guest(grant, key)
+    user = grant.user
+    assert user is not None  # only invites have no person, and they were refused
     room_id = RoomId(websocket.path_params["path"])  # already percent-decoded by Starlette
     try:
         entry = await context.rooms.open(room_id)
@@ -74,6 +72,9 @@ async def room_endpoint(websocket: WebSocket) -> None:
         extra={"room": room_id, "peer": key, "user": user.id, "role": grant.role.value},
     )
     room.join(peer)
+    context.connections.add(grant.id, peer)
+    if not context.tokens.valid(grant.id):  # revoked while the room was opening
+        context.connections.close([grant.id])
     sender = asyncio.create_task(peer.run_sender(), name=f"send {key}")
     receiver = asyncio.create_task(_receive(room, peer, settings.max_frame_bytes))
     try:
@@ -85,8 +86,16 @@ async def room_endpoint(websocket: WebSocket) -> None:
     finally:
         for task in (sender, receiver):
             task.cancel()
-        await asyncio.gather(sender, receiver, return_exceptions=True)
+        for outcome in await asyncio.gather(sender, receiver, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                log.error(
+                    "connection failed",
+                    exc_info=outcome,
+                    extra={"room": room_id, "peer": key, "user": user.id},
+                )
+                peer.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
         await peer.close()
+        context.connections.remove(grant.id, peer)
         room.leave(peer)
         code = peer.close_code
         reason = "client" if code in (None, CloseCode.NORMAL) else code.name.lower()
@@ -120,4 +129,14 @@ async def _receive(room: Room, peer: Peer, max_frame: int) -> None:
         except PairbookError as exc:
             room.log_refusal(peer, exc)
             peer.request_close(close_code_for(exc), reason_for(exc))
+            return
+        except Exception:
+            # A bug, not the peer's fault: logged with its traceback, never swallowed.
+            log.exception(
+                "connection failed", extra={"room": room.id, "peer": peer.key, "user": peer.user.id}
+            )
+            peer.request_close(
+                CloseCode.INTERNAL_ERROR,
+                "the server failed on your last message (it is logged); reconnect",
+            )
             return

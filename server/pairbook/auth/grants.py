@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from pairbook.types import UserId
 
@@ -45,15 +46,76 @@ class User:
     def to_json(self) -> dict[str, str]:
         return {"id": self.id, "name": self.name, "color": self.colour, "email": self.email}
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> User:
+        return cls(
+            UserId(str(data["id"])),
+            str(data["name"]),
+            str(data.get("color") or colour_for(str(data["id"]))),
+            str(data.get("email") or ""),
+        )
+
+
+class GrantKind(StrEnum):
+    """What a token is: an owner's login, a person's own token, or an invite to become one."""
+
+    OWNER = "owner"
+    PERSON = "person"
+    INVITE = "invite"
+
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """What a token resolves to: a person and their role. Invites have no person yet."""
+    """What a token resolves to: a person and their role. Invites have no person yet.
 
-    token: str
+    Only the token's digest is kept (`digest`); the token itself is shown once, when minted.
+    """
+
+    id: str
+    kind: GrantKind
     role: Role
     user: User | None
+    digest: str
+    created: float
+    last_seen: float | None = None
+    uses_left: int | None = None  # invites: joins left
+    expires: float | None = None  # invites: when the link stops working (epoch seconds)
+    label: str = ""
 
     @property
     def is_invite(self) -> bool:
-        return self.user is None
+        return self.kind is GrantKind.INVITE
+
+    def expired(self, now: float) -> bool:
+        return self.expires is not None and now >= self.expires
+
+    def to_json(self) -> dict[str, Any]:
+        """The grant as kept at rest (the digest, never the token)."""
+        return {
+            "id": self.id,
+            "kind": self.kind.value,
+            "role": self.role.value,
+            "user": None if self.user is None else self.user.to_json(),
+            "hash": self.digest,
+            "created": self.created,
+            "last_seen": self.last_seen,
+            "uses_left": self.uses_left,
+            "expires": self.expires,
+            "label": self.label,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Grant:
+        user = data.get("user")
+        return cls(
+            id=str(data["id"]),
+            kind=GrantKind(data["kind"]),
+            role=Role(data["role"]),
+            user=None if not isinstance(user, dict) else User.from_json(user),
+            digest=str(data["hash"]),
+            created=float(data.get("created") or 0.0),
+            last_seen=None if data.get("last_seen") is None else float(data["last_seen"]),
+            uses_left=None if data.get("uses_left") is None else int(data["uses_left"]),
+            expires=None if data.get("expires") is None else float(data["expires"]),
+            label=str(data.get("label") or ""),
+        )

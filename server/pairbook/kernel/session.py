@@ -17,6 +17,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from pairbook.errors import KernelError
+from pairbook.kernel.confine import Confinement, KernelJail
 
 log = logging.getLogger("pairbook.kernel")
 
@@ -49,6 +50,22 @@ class ExecutionOutcome:
     user_expressions: dict[str, Any] = field(default_factory=dict)
 
 
+class _ConfinedKernelManager(AsyncKernelManager):
+    """jupyter_client's manager, starting the kernel inside its jail."""
+
+    jail: KernelJail
+    cwd: Path
+    writable: tuple[Path, ...] = ()
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        argv: list[str] = super().format_kernel_cmd(extra_arguments)
+        if self.jail.confinement.sandbox == "bwrap" and self.kernel_spec is not None:
+            # A SIGINT to the sandbox's process group would end bwrap itself: interrupt by
+            # message, the kernel then signals its own process group inside the sandbox.
+            self.kernel_spec.interrupt_mode = "message"
+        return self.jail.command(argv, self.cwd, self.writable)
+
+
 class KernelSession:
     """A kernel for one room: start, execute with streamed outputs and stdin, interrupt,
     restart, shut down. Status changes are reported through `on_status`."""
@@ -59,9 +76,12 @@ class KernelSession:
         cwd: Path,
         on_status: Callable[[KernelStatus], None],
         *,
+        confinement: Confinement | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
         self.kernel_name = kernel_name
+        self._confinement = confinement or Confinement()
+        self._jail: KernelJail | None = None
         self._cwd = cwd
         self._on_status = on_status
         self._startup_timeout = startup_timeout
@@ -88,7 +108,7 @@ class KernelSession:
         self._set_status("starting")
         manager = self._new_manager()
         try:
-            await manager.start_kernel(cwd=str(self._cwd))
+            await manager.start_kernel(cwd=str(self._cwd), env=self._environment())
         except NoSuchKernel as exc:
             self._forget_sockets()
             self._set_status("dead")
@@ -111,6 +131,7 @@ class KernelSession:
             self._set_status("dead")
             raise KernelError(f"the {self.kernel_name} kernel did not become ready: {exc}") from exc
         self._manager, self._client = manager, client
+        self._note_started()
         self._set_status("idle")
         log.info("kernel started", extra={"kernel": self.kernel_name})
 
@@ -120,9 +141,43 @@ class KernelSession:
         if os.name != "posix":
             return AsyncKernelManager(kernel_name=self.kernel_name)
         self._sockets = tempfile.TemporaryDirectory(prefix="pairbook-kernel-")
-        return AsyncKernelManager(
-            kernel_name=self.kernel_name, transport="ipc", ip=os.path.join(self._sockets.name, "k")
+        sockets = self._sockets.name
+        manager = _ConfinedKernelManager(
+            kernel_name=self.kernel_name,
+            transport="ipc",
+            ip=os.path.join(sockets, "k"),
+            # Beside the sockets: the one folder a sandboxed kernel sees of pairbook's.
+            connection_file=os.path.join(sockets, "kernel.json"),
         )
+        self._jail = self._jail or self._confinement.jail()
+        manager.jail, manager.cwd = self._jail, self._cwd
+        manager.writable = (Path(self._sockets.name),)
+        return manager
+
+    def _environment(self) -> dict[str, str]:
+        env = self._confinement.environment()
+        if self._confinement.sandbox == "bwrap" and self._sockets is not None:
+            # The home folder is read-only in the sandbox: IPython keeps its profile here.
+            env["IPYTHONDIR"] = os.path.join(self._sockets.name, "ipython")
+        return env
+
+    def _note_started(self) -> None:
+        provisioner = getattr(self._manager, "provisioner", None)
+        pid = getattr(provisioner, "pid", None)
+        if self._jail is not None and isinstance(pid, int):
+            self._jail.started(pid)
+
+    async def _kill_leftovers(self) -> None:
+        """Every process the kernel left (forked children, daemons) is killed; the jail's
+        cgroup is removed once they have left it."""
+        jail, self._jail = self._jail, None
+        if jail is None:
+            return
+        for _ in range(500):
+            if jail.release():
+                return
+            await asyncio.sleep(0.01)  # SIGKILLed processes leave their cgroup a moment later
+        log.warning("kernel processes outlived their kill", extra={"kernel": self.kernel_name})
 
     def _forget_sockets(self) -> None:
         if self._sockets is not None:
@@ -243,11 +298,15 @@ class KernelSession:
             return
         self._set_status("restarting")
         try:
-            await self._manager.restart_kernel(now=True)
+            await self._manager.shutdown_kernel(now=True, restart=True)
+            if self._jail is not None:  # what the old kernel forked goes with it
+                self._jail.kill()
+            await self._manager.start_kernel(cwd=str(self._cwd), env=self._environment())
             await self._client.wait_for_ready(timeout=self._startup_timeout)
         except Exception as exc:
             self._set_status("dead")
             raise KernelError(f"the kernel could not restart: {exc}") from exc
+        self._note_started()
         self._set_status("idle")
 
     async def shutdown(self) -> None:
@@ -258,5 +317,6 @@ class KernelSession:
         if manager is not None:
             with contextlib.suppress(Exception):
                 await manager.shutdown_kernel(now=False)
+        await self._kill_leftovers()
         self._forget_sockets()
         self._set_status("not started")

@@ -3,11 +3,13 @@ ran, and the commit message that credits them with `Co-authored-by:` trailers.""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from pairbook.auth import is_email
 from pairbook.mob.rotation import Person
 
 NO_EMAIL_DOMAIN = "users.pairbook.invalid"
@@ -29,7 +31,12 @@ class Contribution:
 
     @property
     def email(self) -> str:
-        return self.person.email or f"{self.person.id}@{NO_EMAIL_DOMAIN}"
+        """The person's address if it is a plain one (profiles are checked at the door, but
+        a log or token file from before may hold anything), else a reserved stand-in."""
+        if is_email(self.person.email):
+            return self.person.email
+        local = re.sub(r"[^A-Za-z0-9._-]", "-", self.person.id)[:64].strip(".-") or "someone"
+        return f"{local}@{NO_EMAIL_DOMAIN}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,7 +64,7 @@ class Summary:
         """`Co-authored-by: Name <email>` for everyone who contributed, once per person
         (someone who joined twice has two user ids but one name and email)."""
         lines = [
-            f"Co-authored-by: {_one_line(c.person.name)} <{c.email}>" for c in self.contributors
+            f"Co-authored-by: {_trailer_name(c.person.name)} <{c.email}>" for c in self.contributors
         ]
         return list(dict.fromkeys(lines))
 
@@ -137,7 +144,13 @@ def commit_message(summary: Summary, subject: str) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """On one line, whatever line breaks or control characters the text held."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
+def _trailer_name(name: str) -> str:
+    """A name that cannot close the trailer's address or start another trailer."""
+    return _one_line(name.replace("<", " ").replace(">", " ")) or "Someone"
 
 
 def _duration(seconds: float) -> str:

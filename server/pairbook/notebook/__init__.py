@@ -23,7 +23,7 @@ from pairbook.notebook.ipynb import (
     serialize_notebook,
     validate_notebook,
 )
-from pairbook.notebook.paths import list_notebooks, resolve_notebook_path
+from pairbook.notebook.paths import list_notebooks, resolve_notebook_path, room_name_of
 from pairbook.notebook.reconcile import apply_notebook_to_ydoc
 from pairbook.notebook.ynotebook import notebook_to_ydoc, ydoc_to_notebook
 
@@ -43,6 +43,7 @@ __all__ = [
     "notebook_to_ydoc",
     "read_notebook",
     "resolve_notebook_path",
+    "room_name_of",
     "serialize_notebook",
     "validate_notebook",
     "ydoc_to_notebook",

@@ -9,6 +9,8 @@ from pairbook.errors import NotebookError
 
 SUFFIX = ".ipynb"
 SKIPPED_DIRECTORIES = frozenset({"node_modules", "__pycache__", ".ipynb_checkpoints"})
+NAME_MAX = 255  # bytes of one file name (Linux, macOS)
+PATH_MAX = 4000  # bytes of a whole relative path (under Linux's 4096 with the root)
 
 
 def list_notebooks(root: Path) -> list[str]:
@@ -36,7 +38,7 @@ def list_notebooks(root: Path) -> list[str]:
                     target = path.resolve()
                 except (OSError, RuntimeError):  # RuntimeError: a symlink loop
                     continue
-                inside = target.is_relative_to(real_root)
+                inside = target.is_relative_to(real_root) and not _hidden(target, real_root)
                 if not inside or target.suffix != SUFFIX or not target.is_file():
                     continue
             elif not path.is_file():
@@ -53,7 +55,18 @@ def resolve_notebook_path(root: Path, relpath: str) -> Path:
     .ipynb, and symlinks that lead outside the root. Two names of one file (through a
     symlink) resolve to the same path.
     """
-    shown = repr(relpath)
+    shown = repr(relpath if len(relpath) <= 80 else relpath[:77] + "...")
+    try:
+        encoded = relpath.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotebookError(
+            f"notebook path {shown} is not valid Unicode (a lone surrogate); rename it"
+        ) from None
+    if len(encoded) > PATH_MAX or any(len(p.encode()) > NAME_MAX for p in relpath.split("/")):
+        raise NotebookError(
+            f"notebook path {shown} is too long: at most {NAME_MAX} bytes a name and "
+            f"{PATH_MAX} in all"
+        )
     if not relpath or "\x00" in relpath or "\\" in relpath:
         raise NotebookError(f"notebook path {shown} is empty or holds '\\' or NUL; use '/'")
     if relpath.startswith("/") or PureWindowsPath(relpath).drive:
@@ -79,11 +92,34 @@ def resolve_notebook_path(root: Path, relpath: str) -> Path:
         raise NotebookError(
             f"notebook path {shown} leads outside the served folder through a symlink"
         )
+    if _hidden(real, real_root):  # checked on the real path: a symlink may lead into one
+        raise NotebookError(f"notebook path {shown} leads into a hidden file or folder")
     if real.suffix != SUFFIX:
         raise NotebookError(f"notebook path {shown} is a symlink to a file that is not .ipynb")
-    if real.exists() and not real.is_file():
-        raise NotebookError(f"notebook path {shown} is not a regular file")
+    try:
+        for folder in real.relative_to(real_root).parents:
+            where = real_root / folder
+            if where.exists() and not where.is_dir():
+                raise NotebookError(
+                    f"notebook path {shown} uses the file {folder.as_posix()!r} as a folder"
+                )
+        if real.exists() and not real.is_file():
+            raise NotebookError(f"notebook path {shown} is not a regular file")
+    except OSError as exc:
+        raise NotebookError(f"notebook path {shown} cannot be used ({exc.strerror})") from exc
     return real
+
+
+def room_name_of(root: Path, relpath: str) -> str:
+    """The name of the room `relpath` opens: the notebook's real path relative to the real
+    root, so that two names of one file (a symlink) are one room, never two that overwrite
+    each other's edits. Raises NotebookError as `resolve_notebook_path` does."""
+    return resolve_notebook_path(root, relpath).relative_to(_real_root(root)).as_posix()
+
+
+def _hidden(real: Path, real_root: Path) -> bool:
+    """Whether a resolved path inside the root goes through a hidden name (`.pairbook`)."""
+    return any(part.startswith(".") for part in real.relative_to(real_root).parts)
 
 
 def _real_root(root: Path) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pycrdt import Array, ArrayEvent, Doc, Map, Text, TextEvent
 
+from pairbook.notebook.applied import apply_update
 from pairbook.store.records import UpdateRecord
 
 UNKNOWN = ("", 0, 0.0)
@@ -91,7 +92,7 @@ class Blame:
         """Replay one record on top of the ones before it."""
         self.stamps.append((record.user_id, record.seq, record.ts))
         stamp = len(self.stamps) - 1
-        self.doc.apply_update(record.update)
+        apply_update(self.doc, record.update)  # one pycrdt cannot apply is skipped, as on load
         self.seq = record.seq
         events, self._events = self._events, []
         reconcile_all = False

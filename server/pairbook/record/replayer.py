@@ -14,6 +14,7 @@ from typing import Any
 from pycrdt import Doc, merge_updates
 
 from pairbook.auth import colour_for
+from pairbook.notebook.applied import apply_update
 from pairbook.record.blame import Blame, LineBlame
 from pairbook.record.checkpoints import pack_checkpoint, unpack_checkpoint
 from pairbook.record.timeline import EventKind
@@ -146,7 +147,8 @@ class Replayer:
             if not records:
                 break
             for record in records:
-                doc.apply_update(record.update)
+                # A record pycrdt cannot apply is skipped, as the room skips it on load.
+                apply_update(doc, record.update)
                 at = record.seq
                 applied += 1
                 if self.save_checkpoints and at % self.checkpoint_every == 0:

@@ -43,5 +43,7 @@ class RoomCounters:
     awareness_updates: int = 0
     refused_updates: int = 0
     echoes: int = 0  # updates a peer sent back unchanged (skipped without decoding)
+    unappliable_updates: int = 0  # updates pycrdt could not apply (refused, never logged)
+    skipped_records: int = 0  # log records a room skipped on load (pycrdt cannot apply)
     disconnects: Counter[str] = field(default_factory=Counter)
     relay: LatencyHistogram = field(default_factory=LatencyHistogram)

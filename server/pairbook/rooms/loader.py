@@ -19,6 +19,7 @@ from pairbook.notebook import (
     serialize_notebook,
     ydoc_to_notebook,
 )
+from pairbook.notebook.applied import apply_update
 from pairbook.protocol.update import decode_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
@@ -75,16 +76,30 @@ async def load_room(
         claims = dict(roomlog.claims)
         protected_json = roomlog.meta.get(PROTECTED_META)
         doc = Doc(client_id=fresh_client_id(claims))
-        try:
-            if roomlog.snapshot is not None:
-                doc.apply_update(roomlog.snapshot)
-            for record in roomlog.updates:
-                doc.apply_update(record.update)
-        except Exception as exc:  # pycrdt raises plain exceptions on corrupt bytes
-            raise StoreError(
-                f"the log of {room_id} cannot be replayed ({exc}); restore the store file "
-                "from a backup or move it aside to rebuild the room from the notebook file"
-            ) from exc
+        if roomlog.snapshot is not None:
+            applied = apply_update(doc, roomlog.snapshot)
+            if applied.error is not None:  # the server wrote it from a document: corrupt
+                raise StoreError(
+                    f"the snapshot of {room_id} cannot be replayed ({applied.error}); restore "
+                    "the store file from a backup or move it aside to rebuild the room from "
+                    "the notebook file"
+                )
+        for record in roomlog.updates:
+            applied = apply_update(doc, record.update)
+            if applied.error is not None:
+                # Logged before the room applied first (or corrupted since): one record
+                # must not keep the whole room from loading.
+                counters.skipped_records += 1
+                log.error(
+                    "log record skipped: it cannot be applied",
+                    extra={
+                        "room": room_id,
+                        "seq": record.seq,
+                        "user": record.user_id,
+                        "partly": applied.partly,
+                        "reason": applied.error,
+                    },
+                )
         seq = roomlog.updates[-1].seq if roomlog.updates else roomlog.snapshot_seq
         saved_sha = roomlog.meta.get(FILE_SHA, "")
         try:
@@ -97,6 +112,10 @@ async def load_room(
                 extra={"room": room_id, "reason": str(exc)},
             )
             saved_sha = ""
+    # The server's own client id is the server's before anything is written with it: a peer
+    # writing under it would make the server's document and the peers' diverge.
+    await store.claim(room_id, doc.client_id, SERVER_USER)
+    claims[doc.client_id] = SERVER_USER
     protected = ProtectedRanges.from_json(protected_json, extra=[ids.pairbook])
     if roomlog is not None:
         for record in roomlog.updates:  # the server's own-map writes since the snapshot

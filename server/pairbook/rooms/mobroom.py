@@ -37,7 +37,6 @@ from pairbook.types import SERVER_USER
 log = logging.getLogger("pairbook.mob")
 
 CHAT_KEY = "chat"
-GUEST_PREFIX = "guest-"  # TokenBook.guest's ids: one per connection, never seen again
 CHAT_LIMIT = 2000
 
 COMMANDS = (
@@ -47,9 +46,10 @@ COMMANDS = (
 )  # fmt: skip
 
 DRIVER_COMMANDS = frozenset(
-    {"run", "run-all", "run-above", "run-below", "restart", "shutdown", "set-kernel"}
+    {"run", "run-all", "run-above", "run-below", "restart", "shutdown", "set-kernel", "restore"}
 )
-"""Kernel commands only the driver may send in mob mode (interrupt and cancel stay open)."""
+"""Commands only the driver may send in mob mode (interrupt and cancel stay open): a restore
+rewrites the notebook, so it is the driver's like any other edit."""
 
 SETTINGS_TYPES: dict[str, type] = {
     "turn_seconds": float,
@@ -87,8 +87,13 @@ class MobRoom:
 
     def refusal(self, peer: Peer) -> str | None:
         """Why this peer may not edit now (mob mode and not the driver), or None."""
+        return self.refusal_for(peer.user.id)
+
+    def refusal_for(self, user_id: str) -> str | None:
+        """Why this person may not edit now (mob mode and not the driver), or None; for
+        edits that do not come through a connection (the HTTP restore)."""
         rotation = self.rotation
-        if rotation.mode is not Mode.MOB or peer.user.id == rotation.driver:
+        if rotation.mode is not Mode.MOB or user_id == rotation.driver:
             return None
         if rotation.driver is None:
             return "mob mode: nobody is driving; join the rotation to take the keyboard"
@@ -103,6 +108,8 @@ class MobRoom:
         if name in DRIVER_COMMANDS and self.refusal(peer) is not None and peer.role.can_edit:
             driver = self.rotation.driver
             who = f"the driver ({self._name(driver)})" if driver else "the driver (nobody now)"
+            if name == "restore":
+                raise PermissionError(f"mob mode: only {who} restores earlier versions")
             raise PermissionError(f"mob mode: only {who} runs cells and restarts the kernel")
 
     # -- people and edits --------------------------------------------------------------
@@ -116,9 +123,7 @@ class MobRoom:
             self._connections.pop(user.id, None)
         if joined and count == 1:
             person = Person(user.id, user.name, user.colour, user.email)
-            self._handovers += self.rotation.arrive(
-                person, can_drive=peer.role.can_edit, transient=user.id.startswith(GUEST_PREFIX)
-            )
+            self._handovers += self.rotation.arrive(person, can_drive=peer.role.can_edit)
         elif not joined and count <= 0:
             self._handovers += self.rotation.depart(user.id)
         self._changed()

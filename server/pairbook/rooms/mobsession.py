@@ -10,6 +10,7 @@ from typing import Any
 from pycrdt import Array, ArrayEvent, Doc, Map
 
 from pairbook.mob import Person, Rotation, Summary, cells_ran, summarize
+from pairbook.notebook.applied import apply_update
 from pairbook.notebook.outputs import cell_ids
 from pairbook.store.port import Store
 from pairbook.types import RoomId
@@ -63,7 +64,7 @@ async def summary_from_log(
     for record in records:
         human = not record.user_id.startswith("pairbook:")
         author[0] = record.user_id if human and (since is None or record.ts >= since) else None
-        doc.apply_update(record.update)
+        apply_update(doc, record.update)  # one pycrdt cannot apply is skipped, as on load
 
     state = doc.get(MOB_MAP, type=Map).to_py() or {}
     rotation = Rotation.from_json(state, clock=lambda: now)

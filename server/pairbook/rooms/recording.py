@@ -81,7 +81,7 @@ class Recording:
     async def restore(self, user_id: str, seq: object, cell: object = None) -> dict[str, Any]:
         """Copy the notebook (or one cell) as it was after record `seq` into the live room,
         as an edit by `user_id`. The caller checks that this person may edit."""
-        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= 2**53:
             raise ValueError("restore needs 'seq': the moment (log position) to restore")
         if cell is not None and not isinstance(cell, str):
             raise ValueError("restore's 'cell' must be a cell id (or absent for the notebook)")

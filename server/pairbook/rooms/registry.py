@@ -11,8 +11,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from pairbook.errors import RoomError
-from pairbook.notebook import resolve_notebook_path
+from pairbook.errors import NotebookError, RoomError
+from pairbook.kernel.confine import Confinement
+from pairbook.notebook import resolve_notebook_path, room_name_of
 from pairbook.notebook.outputs import kernel_name_of
 from pairbook.record import Recorder, Replays
 from pairbook.rooms.closecodes import CloseCode
@@ -51,6 +52,7 @@ class RoomPolicy:
     checkpoint_every: int = 1000  # log records between two replay checkpoints
     awareness_interval: float = 1.0  # seconds between two recorded presences of a connection
     retention: float | None = None  # seconds of recorded history kept; None: all
+    confinement: Confinement | None = None  # how kernels are fenced in; None: not at all
     limits: RoomLimits = field(default_factory=RoomLimits)
     max_notebook_bytes: int | None = None  # larger notebook files are not opened
 
@@ -104,21 +106,33 @@ class Rooms:
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(entry.room for entry in self._open.values())
 
+    def key(self, name: str) -> RoomId:
+        """The room a notebook name opens: its real path under the root (a symlink and its
+        target are one room). Raises NotebookError for a name no room may have."""
+        return RoomId(room_name_of(self.root, name))
+
     def get(self, room_id: RoomId) -> OpenRoom | None:
-        return self._open.get(room_id)
+        try:
+            entry = self._open.get(self.key(room_id))
+        except NotebookError:
+            return None
+        return entry if entry is not None and entry.room.lost is None else None
 
     async def open(self, room_id: RoomId) -> OpenRoom:
         """The open room for a notebook path, loading it on first use."""
         if self._closing:
             raise RoomError("the server is shutting down; reconnect in a moment")
+        room_id = self.key(room_id)
         entry = self._open.get(room_id)
-        if entry is not None:
+        if entry is not None and entry.room.lost is None:
             return entry
         lock = self._loading.setdefault(room_id, asyncio.Lock())
         async with lock:
             entry = self._open.get(room_id)
-            if entry is not None:
+            if entry is not None and entry.room.lost is None:
                 return entry
+            if entry is not None:  # lost: its own task winds it down; a fresh one loads
+                self._open.pop(room_id, None)
             path = resolve_notebook_path(self.root, room_id)
             room, filesync = await load_room(
                 room_id,
@@ -135,6 +149,7 @@ class Rooms:
                 kernel_name_of(room.doc),
                 output_limit=self.policy.output_limit,
                 kernel_state=self.policy.kernel_state,
+                confinement=self.policy.confinement,
             )
             commands = CommandRouter()
             commands.add(RUNNER_COMMANDS, runner.command)
@@ -181,6 +196,9 @@ class Rooms:
                 # being set; the task is still being cancelled, so stop here.
                 raise asyncio.CancelledError
             room.changed.clear()
+            if room.lost is not None:
+                await self._discard(entry)
+                return
             now = time.monotonic()
             try:
                 for peer in room.expired_syncs():
@@ -188,7 +206,10 @@ class Rooms:
                         CloseCode.SYNC_TIMEOUT,
                         "your client did not send its document state in time; reconnect",
                     )
-                if room.last_change and now - room.last_change >= policy.autosave_delay:
+                # Not while a change is applied but not yet logged: if its log write failed,
+                # the file would hold what the log does not (the room then reloads from it).
+                quiet = now - room.last_change >= policy.autosave_delay and not room.inflight
+                if room.last_change and quiet:
                     room.last_change = 0.0
                     await entry.filesync.save()
                 if now >= next_poll:
@@ -225,6 +246,8 @@ class Rooms:
 
     async def _flush(self, entry: OpenRoom) -> None:
         await entry.room.settle()
+        if entry.room.lost is not None:
+            return  # its document holds what the log does not: never saved anywhere
         if entry.recording is not None:
             await entry.recording.flush()
         await entry.filesync.save()
@@ -239,6 +262,21 @@ class Rooms:
         if entry.recording is not None:
             entry.recording.recorder.unwatch()
         log.info("room unloaded", extra={"room": entry.room.id})
+
+    async def _discard(self, entry: OpenRoom) -> None:
+        """Drop a room whose document no longer matches its log: nothing of the document is
+        saved (neither file nor snapshot); the next join reloads the room from the log."""
+        room = entry.room
+        if self._open.get(room.id) is entry:
+            self._open.pop(room.id)
+        await self._stop_kernel(entry)
+        if entry.recording is not None:
+            entry.recording.recorder.unwatch()
+            try:
+                await entry.recording.flush()
+            except Exception:
+                log.exception("recording flush of a lost room failed", extra={"room": room.id})
+        log.error("room discarded; it reloads from its log", extra={"room": room.id})
 
     async def _shut(self, entry: OpenRoom, code: CloseCode, reason: str) -> None:
         for peer in list(entry.room.peers):

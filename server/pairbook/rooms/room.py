@@ -14,8 +14,9 @@ from typing import Any
 
 from pycrdt import Doc, get_state, merge_updates
 
-from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolError, StoreError
+from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolError
 from pairbook.notebook import base_client_ids
+from pairbook.notebook.applied import Applied, apply_update
 from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.messages import (
     AuthMessage,
@@ -41,6 +42,7 @@ from pairbook.protocol.update import (
     decode_update,
 )
 from pairbook.record import EventKind, Recorder
+from pairbook.rooms.closecodes import CloseCode
 from pairbook.rooms.commands import UNRECORDED_COMMANDS, recorded_arguments
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
@@ -72,9 +74,9 @@ MemberListener = Callable[[Peer, bool], None]
 class Room:
     """One notebook being edited: the authoritative Doc, its peers and its durable log.
 
-    An update from a peer is validated, made durable in the log, applied once, and the
+    An update from a peer is validated, applied once, made durable in the log, and the
     same frame is queued for every other live peer. Nothing reaches another peer before
-    the store has it.
+    the store has it, and the log holds only what the document could apply.
     """
 
     def __init__(
@@ -128,6 +130,11 @@ class Room:
         # Keyed digests of recently relayed updates (a peer cannot aim at a collision).
         self._relayed: OrderedDict[bytes, None] = OrderedDict()
         self._echo_key = secrets.token_bytes(16)
+        self.lost: str | None = None  # why the document no longer matches the log
+        owner = claims.get(doc.client_id)
+        if owner is None or not owner.startswith("pairbook:"):
+            # Or a peer could write under the server's id: the two would diverge.
+            raise ValueError(f"expected the server's client id claimed by pairbook, got {owner}")
 
     def __repr__(self) -> str:
         return f"Room({self.id!r}, peers={len(self.peers)})"
@@ -250,31 +257,50 @@ class Room:
             return  # nothing new: an echo, or a step 2 that repeats what the room has
         for client in admission.claims:
             self.claims[client] = peer.user.id
-        self.inflight += 1
-        try:
-            seq = await self.store.append(
-                self.id, update, peer.user.id, sorted(admission.new_client_ids)
-            )
-        except StoreError:
-            for client in admission.claims:
-                self.claims.pop(client, None)
-            raise
-        finally:
-            self.inflight -= 1
+        # Applied before it is logged: the log holds only what the document could apply
+        # (pycrdt cannot read all that yjs writes), so the room always loads from it again.
         self.author = peer.user.id
         try:
-            self.doc.apply_update(update)
+            applied = apply_update(self.doc, update)
         finally:
             self.author = None
+        if applied.error is not None:
+            await self._refuse_unappliable(peer, applied, admission.claims, applied.error)
         self._advance(summary)
-        self.last_seq = max(self.last_seq, seq)
-        self._broadcast(frame if frame is not None else encode_sync_update(update), peer)
-        self._remember_relayed(update)
+        sent = frame if frame is not None else encode_sync_update(update)
+        clients = sorted(admission.new_client_ids)
+        commit = self._start_commit(update, peer.user.id, clients, sent, peer)
+        # The document has the update now: logging and relaying it must finish even if this
+        # connection is cancelled meanwhile, or the others would never get what the room holds.
+        await asyncio.shield(commit)
         self.counters.updates += 1
         self.counters.update_bytes += len(update)
         self.counters.relay.observe(time.perf_counter() - received)
         self._settle_pending(peer)
-        self._touch()
+
+    async def _refuse_unappliable(
+        self, peer: Peer, applied: Applied, claimed: frozenset[int], error: str
+    ) -> None:
+        """Refuse an update pycrdt could not apply; what the document took of it before
+        failing (if anything) is logged and relayed like any edit, so document, log and
+        peers stay in step. Always raises ProtocolError."""
+        self.counters.unappliable_updates += 1
+        if applied.taken is None:
+            for client in claimed:
+                self.claims.pop(client, None)
+        else:
+            before = self._state_vector
+            self._state_vector = decode_state_vector(self.doc.get_state())
+            self._version += 1
+            clients = sorted(c for c, n in self._state_vector.items() if n > before.get(c, 0))
+            taken = applied.taken
+            frame = encode_sync_update(taken)
+            await asyncio.shield(self._start_commit(taken, peer.user.id, clients, frame, peer))
+        raise ProtocolError(
+            f"the server cannot apply this update ({error}); what it could not read was not "
+            "kept. Your client wrote content pycrdt does not read (legacy JSON content, an "
+            "XML hook?): reload the notebook"
+        )
 
     def _refuse_viewer(self, peer: Peer, update: bytes) -> None:
         """A viewer's update never enters, so it is refused without being decoded (that would
@@ -435,16 +461,28 @@ class Room:
         try:
             with self.doc.transaction():
                 edit(self.doc)
-        finally:
+        except BaseException:
+            # What the edit wrote before it failed is in the document: it is logged too.
             self.doc.unobserve(subscription)
             self.author = None
-        update = updates[-1] if len(updates) == 1 else merge_updates(*updates)
-        if not updates or update == EMPTY_UPDATE:
+            self._commit_server_edit(updates, author, start, protected=protected)
+            raise
+        self.doc.unobserve(subscription)
+        self.author = None
+        return self._commit_server_edit(updates, author, start, protected=protected)
+
+    def _commit_server_edit(
+        self, updates: list[bytes], author: UserId, start: int, *, protected: bool
+    ) -> asyncio.Task[int] | None:
+        if not updates:
             return None
-        # Only the server writes with its own client id, so the edit's new structs are
-        # exactly that id's clocks from `start` on: no need to decode the update.
+        update = updates[-1] if len(updates) == 1 else merge_updates(*updates)
+        if update == EMPTY_UPDATE:
+            return None
+        # Only the server writes with its own client id (claimed for it when the room was
+        # built), so the edit's new structs are exactly that id's clocks from `start` on.
+        client = self.doc.client_id
         end = decode_state_vector(self.doc.get_state()).get(client, 0)
-        self.claims.setdefault(client, author)
         if protected:
             if end > start:
                 self.protected.add(client, start, end)
@@ -453,27 +491,51 @@ class Room:
         self._version += 1
         if end > start:
             self._state_vector[client] = end
-        task = asyncio.ensure_future(self._commit_server_edit(update, author, client))
+        return self._start_commit(update, author, [client], encode_sync_update(update), None)
+
+    async def settle(self) -> None:
+        """Wait until every update and server edit applied so far is logged and relayed."""
+        if self._commits:
+            await asyncio.gather(*list(self._commits), return_exceptions=True)
+
+    def _start_commit(
+        self, update: bytes, author: UserId, clients: list[int], frame: bytes, sender: Peer | None
+    ) -> asyncio.Task[int]:
+        """Log an update the document already holds, then relay it; in the order started
+        (the log's queue is first in, first out)."""
+        task = asyncio.ensure_future(self._commit(update, author, clients, frame, sender))
         self._commits.add(task)
         task.add_done_callback(self._commits.discard)
         return task
 
-    async def settle(self) -> None:
-        """Wait until every server edit started so far is logged and relayed."""
-        if self._commits:
-            await asyncio.gather(*list(self._commits), return_exceptions=True)
-
-    async def _commit_server_edit(self, update: bytes, author: UserId, client: int) -> int:
+    async def _commit(
+        self, update: bytes, author: UserId, clients: list[int], frame: bytes, sender: Peer | None
+    ) -> int:
         self.inflight += 1
         try:
-            seq = await self.store.append(self.id, update, author, [client])
+            seq = await self.store.append(self.id, update, author, clients)
+        except Exception as exc:
+            self._lose(f"the server could not save a change ({exc})")
+            raise
         finally:
             self.inflight -= 1
         self.last_seq = max(self.last_seq, seq)
-        self._broadcast(encode_sync_update(update), None)
+        self._broadcast(frame, sender)
         self._remember_relayed(update)
         self._touch()
         return seq
+
+    def _lose(self, reason: str) -> None:
+        """The document holds a change the log does not, so it is no longer trusted: every
+        peer is closed, and Rooms reloads the room from its log on the next join (clients
+        resend what they have, so their edits reach the log then)."""
+        if self.lost is not None:
+            return
+        self.lost = reason
+        log.error("room lost its log", extra={"room": self.id, "reason": reason})
+        for peer in list(self.peers):
+            peer.request_close(CloseCode.INTERNAL_ERROR, f"{reason}; reconnect in a moment")
+        self.changed.set()
 
     def _digest(self, update: bytes) -> bytes:
         return hashlib.blake2b(update, digest_size=16, key=self._echo_key).digest()

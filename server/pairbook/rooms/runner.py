@@ -15,6 +15,7 @@ from pycrdt import Map
 from pairbook.auth import Role
 from pairbook.errors import KernelError
 from pairbook.kernel import Execution, ExecutionQueue, ExecutionStatus, KernelSession, kernel_specs
+from pairbook.kernel.confine import Confinement
 from pairbook.kernel.probe import packages_expressions, probe_answer, probe_expressions
 from pairbook.kernel.queue import source_hash
 from pairbook.kernel.session import ExecutionOutcome, KernelStatus
@@ -59,19 +60,21 @@ class Runner:
         *,
         output_limit: int = 1_000_000,
         kernel_state: bool = True,
+        confinement: Confinement | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.room = room
         self._cwd = cwd
+        self._confinement = confinement
         self.queue = ExecutionQueue(clock)
         self.current: Execution | None = None
-        self.session = KernelSession(kernel_name or "python3", cwd, self._on_status)
+        self.session = self._new_session(kernel_name or "python3")
         self._clock = clock
         self._output_limit = output_limit
         self._wakeup = asyncio.Event()
         self._pending: list[tuple[str, dict[str, Any]]] = []
         self._flush_now = asyncio.Event()
-        self._inputs: dict[str, asyncio.Future[str]] = {}
+        self._inputs: dict[str, tuple[str, asyncio.Future[str]]] = {}  # run -> (user, answer)
         self._displays: dict[str, list[tuple[str, int]]] = {}
         self._status_changed = asyncio.Event()
         self._specs = kernel_specs()
@@ -134,9 +137,13 @@ class Runner:
         if name == "packages":
             return {"packages": await self.refresh_packages()}
         if name == "input-reply":
-            future = self._inputs.get(str(body.get("execution")))
-            if future is None or future.done():
+            waiting = self._inputs.get(str(body.get("execution")))
+            if waiting is None or waiting[1].done():
                 raise ValueError("no run is waiting for your input")
+            asker, future = waiting
+            if asker != peer.user.id:
+                # input() may ask for a password: only the person who ran the cell answers.
+                raise PermissionError("only the person who ran this cell can answer its prompt")
             future.set_result(str(body.get("value", "")))
             return {"sent": True}
         if name == "set-kernel":
@@ -149,12 +156,15 @@ class Runner:
             self._epoch += 1
             self._abandon_probe()
             await self.session.shutdown()
-            self.session = KernelSession(kernel, self._cwd, self._on_status)
+            self.session = self._new_session(kernel)
             await self._reset_state()
             await self._note_event("set-kernel", peer)
             await self._write_kernel()
             return {"kernel": kernel}
         raise LookupError(f"unknown command {name!r}")
+
+    def _new_session(self, kernel_name: str) -> KernelSession:
+        return KernelSession(kernel_name, self._cwd, self._on_status, confinement=self._confinement)
 
     async def _enqueue(self, peer: Peer, cells: list[str]) -> dict[str, Any]:
         runnable = []
@@ -437,6 +447,8 @@ class Runner:
             return
         for kind, content in pending:
             if kind == "clear_output":
+                if budget.spent:
+                    continue
                 if content.get("wait"):
                     budget.clear_pending = True
                 else:
@@ -448,7 +460,13 @@ class Runner:
                 continue
             display_id = (content.get("transient") or {}).get("display_id")
             if kind == "update_display_data":
-                for cell_id, index in self._displays.get(str(display_id), []):
+                targets = self._displays.get(str(display_id), [])
+                # Each update is a new edit every peer receives: it spends the run's budget
+                # like new output does, once per display it rewrites.
+                if targets and not budget.take(output_size(output) * len(targets)):
+                    self._note_truncation(ycell, budget)
+                    continue
+                for cell_id, index in targets:
                     target = find_ycell(self.room.doc, cell_id)
                     if target is not None:
                         replace_output(target, index, output)
@@ -457,18 +475,22 @@ class Runner:
                 clear_outputs(ycell)
                 budget.reset()
             if not budget.take(output_size(output)):
-                if not budget.noted:
-                    budget.noted = True
-                    append_output(ycell, truncation_note(budget.limit))
+                self._note_truncation(ycell, budget)
                 continue
             index = append_output(ycell, output)
             if display_id:
                 self._displays.setdefault(str(display_id), []).append((execution.cell_id, index))
 
+    @staticmethod
+    def _note_truncation(ycell: Map[Any], budget: _Budget) -> None:
+        if not budget.noted:
+            budget.noted = True
+            append_output(ycell, truncation_note(budget.limit))
+
     async def _ask(self, execution: Execution, prompt: str, password: bool) -> str:
         """input() in a cell: ask the person who ran it; everyone else sees it waiting."""
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._inputs[execution.id] = future
+        self._inputs[execution.id] = (str(execution.user.get("id")), future)
         execution.status = ExecutionStatus.WAITING_INPUT
         execution.extra["prompt"] = prompt
         await self._publish(execution)
@@ -547,20 +569,31 @@ class Runner:
         await self.session.shutdown()
 
 
+TRAFFIC_FACTOR = 10
+"""A run may write at most this many times its output limit in all, cleared output and
+display updates included (a clear_output loop must not stream without end to every peer)."""
+
+
 class _Budget:
-    """How many output bytes one run may still keep in its cell."""
+    """How many output bytes one run may still keep in its cell, and still send at all."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
+        self.written = 0  # never reset by a clear
+        self.spent = False
         self.noted = False
         self.clear_pending = False
         self.finished = asyncio.Event()
 
     def take(self, size: int) -> bool:
+        if self.written + size > self.limit * TRAFFIC_FACTOR:
+            self.spent = True  # for the rest of the run: the cell stays as it is, note and all
+            return False
         if self.used + size > self.limit:
             return False
         self.used += size
+        self.written += size
         return True
 
     def reset(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Literal, get_args
@@ -67,6 +68,21 @@ def check_path(path: Path) -> None:
         )
 
 
+def keep_private(path: Path) -> None:
+    """The log (and its WAL, which keeps deleted text for a while) readable by its owner
+    only: created 0600, and made 0600 if an older pairbook left it 0644. SQLite gives the
+    -wal and -shm files it creates the database file's mode."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        for file in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+            if file.exists() and file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot open store {path}: {exc.strerror}; is its folder writable by you?"
+        ) from exc
+
+
 def connect(
     path: Path, *, synchronous: Synchronous, busy_timeout: float, role: Role
 ) -> sqlite3.Connection:
@@ -79,6 +95,8 @@ def connect(
             f"unknown synchronous mode {synchronous!r}; use one of {', '.join(SYNCHRONOUS_MODES)}"
         )
     check_path(path)
+    if role == "writer":
+        keep_private(path)
     try:
         conn = sqlite3.connect(
             path, timeout=busy_timeout, isolation_level=None, check_same_thread=False

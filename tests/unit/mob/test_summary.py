@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pairbook.mob import Person, cells_ran, commit_message, summarize
 
 ANA = Person("ana", "Ana Lima", email="ana@example.org")
@@ -69,3 +71,18 @@ def test_one_person_with_two_user_ids_is_credited_once() -> None:
         until=1_700_003_600.0,
     )
     assert summary.trailers() == ["Co-authored-by: Ana Lima <ana@example.org>"]
+
+
+def test_a_trailer_cannot_be_forged_from_a_name_or_an_email() -> None:
+    eve = Person(
+        "u-eve",
+        "Eve <x@y.org>\nSigned-off-by: Mallory",
+        email="eve@example.org>\nSigned-off-by: Linus <torvalds@linux-foundation.org",
+    )
+    summary = summarize({"u-eve": eve}, {}, {"u-eve": ["c1"]}, {}, since=None, until=0.0)
+    message = commit_message(summary, "Subject\nSigned-off-by: Someone <s@x.org>")
+    assert summary.trailers() == [
+        "Co-authored-by: Eve x@y.org Signed-off-by: Mallory <u-eve@users.pairbook.invalid>"
+    ]
+    trailers = [line for line in message.splitlines() if re.match(r"[A-Za-z-]+-by: ", line)]
+    assert trailers == summary.trailers()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pairbook.errors import NotebookError
-from pairbook.notebook import list_notebooks, resolve_notebook_path
+from pairbook.notebook import list_notebooks, resolve_notebook_path, room_name_of
 
 
 @pytest.fixture
@@ -38,6 +38,8 @@ def served(tmp_path: Path) -> Path:
     (root / "folder.ipynb").mkdir()
     (root / "text-link.ipynb").symlink_to(root / "notes.txt")
     (root / "loop.ipynb").symlink_to(root / "loop.ipynb")
+    (root / "git-link").symlink_to(root / ".git")
+    (root / "hidden-link.ipynb").symlink_to(root / ".hidden.ipynb")
     return root
 
 
@@ -96,6 +98,12 @@ def test_a_plain_path_resolves_to_the_real_file(served: Path, relpath: str, expe
         "text-link.ipynb",
         "folder.ipynb",
         "loop.ipynb",
+        "git-link/x.ipynb",
+        "hidden-link.ipynb",
+        "n" * 300 + ".ipynb",
+        "deep/" * 900 + "x.ipynb",
+        "a.ipynb/inside.ipynb",
+        "\ud800.ipynb",
     ],
 )
 def test_paths_that_could_leave_the_folder_or_are_not_notebooks_are_refused(
@@ -103,3 +111,22 @@ def test_paths_that_could_leave_the_folder_or_are_not_notebooks_are_refused(
 ) -> None:
     with pytest.raises(NotebookError, match=r"notebook path"):
         resolve_notebook_path(served, relpath)
+
+
+@pytest.mark.parametrize(
+    ("relpath", "room"),
+    [
+        ("a.ipynb", "a.ipynb"),
+        ("inside-link.ipynb", "sub/b.ipynb"),
+        ("sub-link/b.ipynb", "sub/b.ipynb"),
+        ("sub/deeper/c.ipynb", "sub/deeper/c.ipynb"),
+        ("broken.ipynb", "missing.ipynb"),
+    ],
+)
+def test_two_names_of_one_file_name_one_room(served: Path, relpath: str, room: str) -> None:
+    assert room_name_of(served, relpath) == room
+
+
+def test_a_name_leading_outside_names_no_room(served: Path) -> None:
+    with pytest.raises(NotebookError, match="outside"):
+        room_name_of(served, "escape.ipynb")

@@ -1,0 +1,64 @@
+/** What HTML from a notebook may contain once sanitized: structure, text, links and inline
+ * images, but nothing that styles the page or makes the browser load from elsewhere.
+ *
+ * A notebook's markdown and its outputs are written by anyone who can edit (or by the
+ * notebook's author, long ago). A `<style>` there could restyle the whole page, and with
+ * attribute selectors and `@import`/`url()` read the page out to another server without any
+ * script; an image or a font from elsewhere tells that server who reads the notebook. The
+ * server's Content-Security-Policy blocks such loads as well; this is the first line.
+ */
+
+/** Elements removed with their content. */
+export const FORBID_TAGS: readonly string[] = [
+  // styles and document-level elements
+  'style', 'link', 'meta', 'base', 'title', 'template', 'noscript',
+  // anything that embeds another document or plugin
+  'iframe', 'frame', 'frameset', 'object', 'embed', 'applet', 'portal', 'foreignobject',
+  // forms (a post to this server from a notebook's content)
+  'form', 'input', 'button', 'select', 'option', 'textarea', 'isindex',
+  // media that fetches: only inline images are kept
+  'audio', 'video', 'source', 'track', 'picture', 'bgsound',
+  // SVG animation can rewrite an attribute (an href) after sanitizing
+  'animate', 'animatemotion', 'animatetransform', 'animatecolor', 'set', 'discard',
+  'map', 'area'
+]
+
+/** Attributes removed wherever they appear. */
+export const FORBID_ATTR: readonly string[] = [
+  'style', 'srcset', 'imagesrcset', 'sizes', 'background', 'poster', 'ping', 'action',
+  'formaction', 'lowsrc', 'dynsrc', 'codebase', 'manifest', 'archive', 'longdesc', 'usemap'
+]
+
+/** Attributes whose value is a URL the browser may load by itself. */
+export const URL_ATTRIBUTES: ReadonlySet<string> = new Set(['src', 'href', 'xlink:href', 'data'])
+
+/** Images embedded in the notebook itself (Jupyter's own outputs are data: URIs). */
+const INLINE_IMAGE = /^data:image\/(?:png|jpe?g|gif|webp|bmp|svg\+xml)[;,]/i
+
+/** Whether `value` may stay in attribute `attribute` of element `tag` (lower case). Links
+ * (`<a href>`) only navigate when clicked, so any URL DOMPurify lets through stays; every
+ * other URL must be an inline image or a reference inside the same document (`#id`). */
+export function urlAllowed(tag: string, attribute: string, value: string): boolean {
+  if (!URL_ATTRIBUTES.has(attribute)) return true
+  const url = value.trim()
+  if (tag === 'a' && attribute !== 'data') return true
+  return url.startsWith('#') || INLINE_IMAGE.test(url)
+}
+
+/** Whether every CSS `url(…)` in an attribute value (SVG's `fill`, `filter`, `mask`,
+ * `cursor`, …) refers inside the document (`url(#id)`), so nothing is fetched from
+ * elsewhere. A value with a call and a backslash is refused: a CSS escape (`u\rl(`) would
+ * hide a url( from the check. */
+export function cssUrlsAllowed(value: string): boolean {
+  if (!value.includes('(')) return true
+  if (value.includes('\\')) return false
+  for (const match of value.matchAll(/url\s*\(\s*['"]?\s*(.?)/gi)) {
+    if (match[1] !== '#') return false
+  }
+  return true
+}
+
+/** Whether an attribute is kept: a URL that stays in the document, no external url(). */
+export function attributeAllowed(tag: string, attribute: string, value: string): boolean {
+  return urlAllowed(tag, attribute, value) && cssUrlsAllowed(value)
+}

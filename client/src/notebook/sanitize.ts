@@ -1,0 +1,40 @@
+/** The one sanitizer for HTML from a notebook (markdown cells, HTML and markdown outputs):
+ * DOMPurify with the policy of htmlPolicy.ts. Its own DOMPurify instance, so its hooks
+ * apply to nothing else. */
+
+import DOMPurify, { type Config } from 'dompurify'
+
+import { attributeAllowed, FORBID_ATTR, FORBID_TAGS } from './htmlPolicy'
+
+const CONFIG: Config = {
+  FORBID_TAGS: [...FORBID_TAGS],
+  FORBID_ATTR: [...FORBID_ATTR],
+  ALLOW_DATA_ATTR: false,
+  ALLOW_UNKNOWN_PROTOCOLS: false
+}
+
+let instance: ReturnType<typeof DOMPurify> | null = null
+
+function purifier(): ReturnType<typeof DOMPurify> {
+  if (instance !== null) return instance
+  const purify = DOMPurify(window)
+  purify.addHook('uponSanitizeAttribute', (node, data) => {
+    if (!attributeAllowed(node.nodeName.toLowerCase(), data.attrName, data.attrValue)) {
+      data.keepAttr = false
+    }
+  })
+  purify.addHook('afterSanitizeAttributes', (node) => {
+    // Links open apart from the notebook and tell the target nothing about it.
+    if (node.nodeName.toLowerCase() === 'a' && node.hasAttribute('href')) {
+      node.setAttribute('target', '_blank')
+      node.setAttribute('rel', 'noopener noreferrer')
+    }
+  })
+  instance = purify
+  return purify
+}
+
+/** `html` without scripts, handlers, styles or anything that loads from elsewhere. */
+export function sanitizeHtml(html: string): string {
+  return purifier().sanitize(html, CONFIG)
+}

@@ -1,0 +1,90 @@
+"""Security headers on every HTTP response: what the browser may load, frame and sniff.
+
+The Content-Security-Policy lets pages load scripts, styles, fonts and connections from
+this server only, images also from `data:` and `blob:` URIs (rich outputs), and nothing may
+frame them. Styles need `'unsafe-inline'`: CodeMirror and the client set style elements and
+attributes of their own. That is why rendered markdown and outputs carry no style of their
+own (the client's sanitizer removes it); with this policy, a style that slipped through still
+could not load anything from elsewhere.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def content_security_policy(host: str | None) -> str:
+    """The policy for a page served under `host` (its websockets are allowed by name, since
+    older browsers do not count ws: and wss: as 'self')."""
+    sockets = f" ws://{host} wss://{host}" if host and _HOST.fullmatch(host) else ""
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self'",
+            f"connect-src 'self'{sockets}",
+            "object-src 'none'",
+            "frame-src 'none'",
+            "worker-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def security_headers(host: str | None, path: str) -> dict[str, str]:
+    """The headers every response carries (a route may set its own instead)."""
+    headers = {
+        "Content-Security-Policy": content_security_policy(host),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "X-Frame-Options": "DENY",
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Resource-Policy": "same-origin",
+    }
+    if path.startswith("/api/"):
+        headers["Cache-Control"] = "no-store"  # tokens, tickets and private notebooks
+    return headers
+
+
+@functools.lru_cache(maxsize=64)
+def _raw_headers(host: str | None, api: bool) -> tuple[tuple[bytes, bytes], ...]:
+    """`security_headers` as ASGI header pairs, built once per host (the Host header is the
+    client's to choose: the cache is bounded)."""
+    path = "/api/" if api else "/"
+    return tuple(
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in security_headers(host, path).items()
+    )
+
+
+class SecurityHeaders:
+    """ASGI middleware adding `security_headers` to every HTTP response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = _raw_headers(Headers(scope=scope).get("host"), scope["path"].startswith("/api/"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(pair for pair in extra if pair[0] not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

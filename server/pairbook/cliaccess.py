@@ -1,0 +1,173 @@
+"""`pairbook token`, `pairbook people`, `pairbook revoke`: the owner's access, from a shell.
+
+They edit the served folder's token file (`.pairbook/tokens.json`) directly, so they work
+with the server running or stopped; a running server picks the change up on its next
+request, and a revocation closes the person's connections within a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from pairbook.auth import START_LABEL, Grant, Role, TokenBook, hash_token
+from pairbook.errors import PairbookError
+
+STATE_DIR = ".pairbook"
+TOKENS = "tokens.json"
+LEGACY_OWNER_TOKEN = "owner-token"
+SERVER_URL = "server-url"
+"""Where `serve` notes the address it serves (not secret), so minted tokens print as links."""
+
+ACCESS_COMMANDS = ("token", "people", "revoke")
+
+
+def add_access_parsers(commands: Any) -> None:
+    token = commands.add_parser(
+        "token",
+        help="mint a token: an owner login (default) or an invite link",
+        description="Mints an owner login (default) or an editor/viewer invite and prints it "
+        "once (only its hash is kept). Works while the server runs.",
+    )
+    token.add_argument("dir", nargs="?", type=Path, help="the served folder (default: examples)")
+    token.add_argument("--role", choices=[r.value for r in Role], default=Role.OWNER.value)
+    token.add_argument("--label", default="minted with `pairbook token`", help="a note")
+    token.add_argument("--uses", type=int, default=1, help="invites: how many people may join")
+    token.add_argument(
+        "--expires-in", type=float, default=7 * 86400.0, help="invites: seconds it stays valid"
+    )
+    people = commands.add_parser(
+        "people", help="list the people, open invites and owner logins (ids to revoke)"
+    )
+    people.add_argument("dir", nargs="?", type=Path, help="the served folder (default: examples)")
+    revoke = commands.add_parser(
+        "revoke",
+        help="revoke a person (u-…), an invite (i-…) or an owner login (o-…)",
+        description="Removes the grant(s) at once; a running server closes the person's "
+        "connections within a second (close code 4401).",
+    )
+    revoke.add_argument("dir", nargs="?", type=Path, help="the served folder (default: examples)")
+    revoke.add_argument("id", help="an id from `pairbook people`")
+
+
+def ignore_state_dir(state_dir: Path) -> None:
+    """Create the state folder (private) with its own `.gitignore`, as `serve` does: tokens
+    and the log must never be committed with the notebooks."""
+    state_dir.mkdir(mode=0o700, exist_ok=True)
+    ignore = state_dir / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# pairbook's tokens and log: never commit them\n*\n")
+
+
+def access_command(args: argparse.Namespace, root: Path) -> int:
+    """Run `token`, `people` or `revoke` against the folder served from `root`."""
+    state_dir = root / STATE_DIR
+    if args.command != "token" and not (state_dir / TOKENS).exists():
+        return _fail(f"{root} has no {STATE_DIR}/{TOKENS}; is it the folder pairbook serves?")
+    if not root.is_dir():
+        return _fail(f"{root} is not a folder; pass the folder pairbook serves")
+    try:
+        ignore_state_dir(state_dir)
+        book = TokenBook(state_dir / TOKENS)
+        if args.command == "token":
+            return _mint(book, args, state_dir)
+        if args.command == "people":
+            return _list(book)
+        return _revoke(book, args.id)
+    except PairbookError as exc:
+        return _fail(str(exc))
+
+
+def owner_login(
+    state_dir: Path, given: str | None, owner_name: str | None, owner_email: str | None
+) -> tuple[str, tuple[str, ...]]:
+    """The owner's link for this start and the digests valid for this run only.
+
+    An older pairbook's plain `owner-token` file becomes a stored login and is deleted.
+    `--owner-token` is valid for this run only; otherwise a fresh login is minted and kept
+    (hashed) until revoked, and the previous starts' links nobody opened are dropped.
+    Raises AuthError for an owner name or email that is not usable."""
+    book = TokenBook(state_dir / TOKENS, owner_name=owner_name, owner_email=owner_email)
+    legacy = state_dir / LEGACY_OWNER_TOKEN
+    if legacy.exists():
+        book.adopt_owner_token(legacy.read_text().strip(), "kept from an older pairbook")
+        legacy.unlink()
+    if given:
+        return given, (hash_token(given),)
+    return book.mint_owner(START_LABEL).token, ()
+
+
+def note_server_url(state_dir: Path, url: str) -> None:
+    (state_dir / SERVER_URL).write_text(url + "\n")
+
+
+def _link(state_dir: Path, token: str) -> str:
+    try:
+        base = (state_dir / SERVER_URL).read_text().strip()
+    except OSError:
+        base = "http://localhost:8888"
+    return f"{base}/?token={quote(token)}"
+
+
+def _mint(book: TokenBook, args: argparse.Namespace, state_dir: Path) -> int:
+    role = Role(args.role)
+    if role is Role.OWNER:
+        minted = book.mint_owner(args.label)
+        print(
+            f"owner login {minted.grant.id} (revoke with `pairbook revoke DIR {minted.grant.id}`)"
+        )
+    else:
+        minted = book.mint_invite(role, uses=args.uses, expires_in=args.expires_in)
+        print(f"{role.value} invite {minted.grant.id}: {args.uses} use(s), {_until(minted.grant)}")
+    print(_link(state_dir, minted.token))
+    return 0
+
+
+def _list(book: TokenBook) -> int:
+    rows: list[tuple[str, ...]] = [("id", "kind", "role", "name", "created", "last seen", "left")]
+    for grant in book.owner_logins():
+        rows.append((grant.id, "owner login", "owner", grant.label, *_times(grant), ""))
+    for grant in book.people():
+        assert grant.user is not None
+        rows.append(
+            (grant.user.id, "person", grant.role.value, grant.user.name, *_times(grant), "")
+        )
+    for grant in book.invites():
+        rows.append((grant.id, "invite", grant.role.value, "", *_times(grant),
+                     f"{grant.uses_left} use(s), {_until(grant)}"))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _revoke(book: TokenBook, target: str) -> int:
+    gone = book.revoke(target)
+    if not gone:
+        return _fail(f"nothing to revoke with id {target!r}: see `pairbook people`")
+    for grant in gone:
+        who = grant.user.name if grant.user is not None else grant.label or grant.kind.value
+        print(f"revoked {grant.kind.value} {grant.id} ({who})")
+    return 0
+
+
+def _times(grant: Grant) -> tuple[str, str]:
+    seen = "-" if grant.last_seen is None else _when(grant.last_seen)
+    return _when(grant.created), seen
+
+
+def _until(grant: Grant) -> str:
+    return "no expiry" if grant.expires is None else f"until {_when(grant.expires)}"
+
+
+def _when(ts: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
+def _fail(message: str) -> int:
+    print(f"pairbook: error: {message}", file=sys.stderr)
+    return 2

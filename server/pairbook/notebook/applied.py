@@ -1,0 +1,61 @@
+"""Applying an update to a document, and knowing exactly what the document took.
+
+pycrdt (yrs) cannot read everything stock yjs writes (legacy ContentJSON, an XmlHook followed
+by an element), and it can fail half-way through an update it did read (a struct whose
+parent is not a type): the structs before the failing one are then in the document. A room
+must log exactly what its document holds, so it applies first and looks at what came out;
+whatever replays a log (loading a room, replay, blame) skips a record pycrdt cannot apply.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Doc
+
+from pairbook.protocol.update import decode_state_vector
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What applying an update did to a document."""
+
+    taken: bytes | None
+    """What the document took: the update itself, or the part pycrdt integrated before it
+    failed (None: the document did not change)."""
+
+    error: str | None = None
+    """Why pycrdt could not apply all of the update (None: it applied it whole)."""
+
+    @property
+    def partly(self) -> bool:
+        """The update failed, yet the document took some of it."""
+        return self.error is not None and self.taken is not None
+
+
+def is_pycrdt_failure(exc: BaseException) -> bool:
+    """An error pycrdt raises on bytes it cannot apply: a plain exception, or a Rust panic
+    (pyo3's PanicException derives from BaseException, so `except Exception` misses it)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+def apply_update(doc: Doc[Any], update: bytes) -> Applied:
+    """Apply `update` to `doc`; never raises for what pycrdt refuses, says what it took.
+
+    yrs integrates an update's structs before its deletions and stops at the first struct it
+    cannot integrate, so what a failed update leaves behind is new structs only: found by
+    the state vector, without observing the transaction (which would cost an encoding of
+    every update; the room's state machine test and fuzzer check the assumption)."""
+    before = doc.get_state()
+    try:
+        doc.apply_update(update)
+    except BaseException as exc:
+        if not is_pycrdt_failure(exc):
+            raise
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        after = doc.get_state()
+        if decode_state_vector(after) == decode_state_vector(before):
+            return Applied(None, error)
+        return Applied(doc.get_update(before), error)
+    return Applied(update)

@@ -1,0 +1,38 @@
+"""The security headers every response carries."""
+
+from __future__ import annotations
+
+from pairbook.app.headers import content_security_policy, security_headers
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    return {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+
+
+def test_the_policy_allows_only_this_server_and_inline_images() -> None:
+    policy = directives(content_security_policy("127.0.0.1:8888"))
+    assert policy["default-src"] == ["'self'"]
+    assert policy["script-src"] == ["'self'"]
+    assert policy["img-src"] == ["'self'", "data:", "blob:"]
+    assert policy["connect-src"] == ["'self'", "ws://127.0.0.1:8888", "wss://127.0.0.1:8888"]
+    assert policy["object-src"] == ["'none'"]
+    assert policy["base-uri"] == ["'none'"]
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["form-action"] == ["'self'"]
+    assert "'unsafe-eval'" not in content_security_policy("h")
+
+
+def test_a_strange_host_header_is_not_copied_into_the_policy() -> None:
+    for host in ("evil.test; script-src *", "a b", "", None):
+        policy = directives(content_security_policy(host))
+        assert policy["connect-src"] == ["'self'"]
+        assert policy["script-src"] == ["'self'"]
+    assert "ws://[::1]:8888" in content_security_policy("[::1]:8888")
+
+
+def test_api_answers_are_not_cached() -> None:
+    assert security_headers("h", "/api/join")["Cache-Control"] == "no-store"
+    page = security_headers("h", "/")
+    assert "Cache-Control" not in page
+    assert page["X-Content-Type-Options"] == "nosniff"
+    assert page["Referrer-Policy"] == "no-referrer"

@@ -1,0 +1,57 @@
+"""A connection's receive loop: an exception nobody expected is logged and closes the
+connection with 1011, never swallowed (it used to end as a silent 1000)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pairbook.app.websocket import _receive
+from pairbook.protocol.messages import encode_pairbook
+from pairbook.rooms import ChannelClosed, CloseCode, Peer
+from support.notebooks import write_notebook
+from unit.rooms.roomkit import RoomKit, editor
+
+
+class FramesChannel:
+    """Hands out the given frames, then reports the peer gone."""
+
+    def __init__(self, *frames: bytes) -> None:
+        self.frames = list(frames)
+
+    async def send(self, frame: bytes) -> None:
+        return None
+
+    async def receive(self) -> bytes:
+        if not self.frames:
+            raise ChannelClosed
+        return self.frames.pop(0)
+
+    async def close(self, code: int, reason: str) -> None:
+        return None
+
+
+def test_an_unexpected_error_is_logged_and_closes_with_1011(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    kit = RoomKit(write_notebook(tmp_path / "demo.ipynb"))
+    try:
+
+        async def broken_service(peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
+            raise TypeError("a bug in a room service")
+
+        kit.room.command_handler = broken_service
+        peer = editor()
+        peer.channel = FramesChannel(encode_pairbook({"id": 1, "command": "anything"}))
+        with caplog.at_level(logging.ERROR, logger="pairbook"):
+            kit.run(_receive(kit.room, peer, 1 << 20))
+        assert peer.close_request is not None
+        assert peer.close_request[0] == CloseCode.INTERNAL_ERROR
+        (record,) = [r for r in caplog.records if r.getMessage() == "connection failed"]
+        assert record.exc_info is not None
+        assert isinstance(record.exc_info[1], TypeError)
+    finally:
+        kit.close()

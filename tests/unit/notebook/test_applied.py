@@ -1,0 +1,67 @@
+"""apply_update: what a document took of an update, when pycrdt applies all, none or part."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycrdt import Doc, Text
+
+from pairbook.notebook.applied import apply_update
+from pairbook.protocol.lib0 import Encoder
+
+
+def two_structs(second_parent_is_a_character: bool) -> bytes:
+    """ "ab" into a root text, then "c": after the "b", or with the character "a" as its
+    parent (not a type: pycrdt integrates the first struct, then fails on the second)."""
+    encoder = Encoder()
+    for number in (1, 2, 99, 0):  # one client, two structs, client 99 from clock 0
+        encoder.write_var_uint(number)
+    encoder.write_uint8(4)  # ContentString, parent follows
+    encoder.write_var_uint(1)
+    encoder.write_var_string("t")
+    encoder.write_var_string("ab")
+    if second_parent_is_a_character:
+        encoder.write_uint8(4)
+        for number in (0, 99, 0):  # parent: the ID (99, 0)
+            encoder.write_var_uint(number)
+    else:
+        encoder.write_uint8(0x84)  # origin: (99, 1)
+        for number in (99, 1):
+            encoder.write_var_uint(number)
+    encoder.write_var_string("c")
+    encoder.write_var_uint(0)  # empty delete set
+    return encoder.to_bytes()
+
+
+def text_of(doc: Doc[Any]) -> str:
+    return str(doc.get("t", type=Text))
+
+
+def test_an_update_applied_whole_says_what_the_document_took() -> None:
+    doc: Doc[Any] = Doc()
+    applied = apply_update(doc, two_structs(second_parent_is_a_character=False))
+    assert applied.error is None
+    assert text_of(doc) == "abc"
+    assert applied.taken is not None
+    replica: Doc[Any] = Doc()
+    replica.apply_update(applied.taken)
+    assert text_of(replica) == "abc"
+
+
+def test_bytes_pycrdt_cannot_read_leave_the_document_untouched() -> None:
+    doc: Doc[Any] = Doc()
+    applied = apply_update(doc, b"\x01\x01\x07\x00\x02\x01\x06legacy\x03")  # truncated JSON
+    assert applied.error is not None
+    assert applied.taken is None
+    assert not applied.partly
+
+
+def test_a_half_applied_update_says_which_half() -> None:
+    doc: Doc[Any] = Doc()
+    applied = apply_update(doc, two_structs(second_parent_is_a_character=True))
+    assert applied.partly
+    assert applied.taken is not None
+    assert text_of(doc) == "ab"
+    replica: Doc[Any] = Doc()
+    assert apply_update(replica, applied.taken).error is None
+    assert text_of(replica) == "ab"
