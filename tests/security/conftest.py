@@ -11,7 +11,14 @@ import pytest
 from support.notebooks import write_notebook
 from support.server import ServerProcess
 
-pytestmark = pytest.mark.security
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test under tests/security/ carries the `security` marker (a conftest's own
+    `pytestmark` would not mark them)."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.security)
 
 
 @pytest.fixture
