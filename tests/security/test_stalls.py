@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from pycrdt import Array, Assoc, Doc, Map, Text
 
-from pairbook.mob.rotation import MAX_PEOPLE
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.lib0 import Encoder
 from pairbook.protocol.messages import (
@@ -36,6 +35,8 @@ from support.notebooks import write_notebook
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.security
+
+MAX_PEOPLE = 256  # the people the mob map lists at most (README, Mob programming)
 
 
 def invite(server: ServerProcess, role: str) -> str:
