@@ -8,6 +8,7 @@ request, and a revocation closes the person's connections within a second.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -102,7 +103,13 @@ def owner_login(
 
 
 def note_server_url(state_dir: Path, url: str) -> None:
-    (state_dir / SERVER_URL).write_text(url + "\n")
+    """Where the server listens, for the links `pairbook token` prints (0600, as everything
+    in the state folder)."""
+    path = state_dir / SERVER_URL
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(url + "\n")
+    path.chmod(0o600)
 
 
 def _link(state_dir: Path, token: str) -> str:

@@ -332,7 +332,7 @@ def test_every_response_carries_the_policy_and_the_headers(server: ServerProcess
 @session_loop
 async def test_a_ticket_opens_one_websocket_once(server: ServerProcess) -> None:
     status, body = server.request("POST", "/api/tickets", token=None)
-    assert status == 403
+    assert status == 401
     status, body = server.request("POST", "/api/tickets")
     assert status == 201
     assert isinstance(body, dict)
@@ -348,7 +348,7 @@ async def test_a_ticket_opens_one_websocket_once(server: ServerProcess) -> None:
     status, body = server.request("POST", "/api/tickets")
     assert isinstance(body, dict)
     status, _ = server.get(f"/api/me?ticket={quote(body['ticket'])}", token=None)
-    assert status == 403
+    assert status == 401
     # Stock clients keep their token.
     async with YClient(server.ws_url("demo.ipynb")) as stock:
         assert stock.sources()[0] == "# Test notebook"
@@ -462,7 +462,7 @@ def test_an_allowed_origin_may_post_and_no_cookie_is_a_credential(
         status, _, _ = send(
             server, "GET", "/api/me", headers={"Cookie": f"pairbook_token={personal}"}
         )
-        assert status == 403
+        assert status == 401
 
 
 @session_loop
