@@ -13,8 +13,8 @@ describe('closeOutcome', () => {
     expect(closeOutcome(CloseCode.RELOAD)).toBe('reload')
   })
 
-  it('stops for unknown tokens, forbidden connections and missing notebooks', () => {
-    for (const code of [CloseCode.UNAUTHORIZED, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND]) {
+  it('stops for unknown tokens, forbidden connections, missing notebooks and limits', () => {
+    for (const code of [CloseCode.UNAUTHORIZED, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND, CloseCode.TOO_BIG]) {
       expect(closeOutcome(code)).toBe('denied')
     }
   })
@@ -22,5 +22,6 @@ describe('closeOutcome', () => {
   it('tells the person what to do next', () => {
     expect(describeClose(CloseCode.UNAUTHORIZED, '')).toMatch(/new invite link/)
     expect(describeClose(CloseCode.RELOAD, 'x')).toMatch(/Reload/)
+    expect(describeClose(CloseCode.TOO_BIG, 'notebooks up to 64 MB')).toMatch(/up to 64 MB/)
   })
 })

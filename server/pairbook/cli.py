@@ -173,7 +173,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-frame",
         type=int,
         default=64 * 1024 * 1024,
-        help="largest websocket frame accepted, in bytes",
+        help="largest websocket frame accepted, in bytes (Granian itself drops frames over "
+        "16 MiB: its limit is not configurable; uvicorn honours this one)",
+    )
+    serve.add_argument(
+        "--max-update",
+        type=int,
+        default=8 * 1024 * 1024,
+        help="largest document update one peer may send, in bytes (closed with 1009 beyond)",
+    )
+    serve.add_argument(
+        "--max-update-cells",
+        type=int,
+        default=2000,
+        help="most new cells one update may add",
+    )
+    serve.add_argument(
+        "--max-update-structs",
+        type=int,
+        default=50_000,
+        help="most Yjs structs and deleted ranges one update may hold",
+    )
+    serve.add_argument(
+        "--max-notebook",
+        type=int,
+        default=64 * 1024 * 1024,
+        help="largest notebook file opened or listed with its cells, in bytes",
     )
     serve.add_argument(
         "--log-format",
@@ -358,7 +383,7 @@ def serve(args: argparse.Namespace) -> int:
     good = 0
     for relpath in notebooks:
         try:
-            read_notebook(root / relpath)
+            read_notebook(root / relpath, max_bytes=args.max_notebook)
             good += 1
         except NotebookError as exc:
             print(f"pairbook: skipping {relpath}: {exc}", file=sys.stderr)
@@ -391,6 +416,10 @@ def serve(args: argparse.Namespace) -> int:
         max_messages_per_second=args.max_rate,
         message_burst=int(max(50, args.max_rate * 5)),
         max_frame_bytes=args.max_frame,
+        max_update_bytes=args.max_update,
+        max_update_cells=args.max_update_cells,
+        max_update_structs=args.max_update_structs,
+        max_notebook_bytes=args.max_notebook,
         log_format=args.log_format,
         log_level=args.log_level,
         record_retention_days=args.record_retention,

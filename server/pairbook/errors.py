@@ -11,7 +11,9 @@ PairbookError
 ├── RoomError            a room cannot be opened or used (unknown notebook, bad path)
 ├── NotebookError        an .ipynb file cannot be read, validated or written
 ├── KernelError          the kernel cannot start, run or be reached
-└── StoreError           the durable log cannot be read or written
+├── StoreError           the durable log cannot be read or written
+└── LimitError           something is larger than the server's limits (frame, update, notebook)
+    └── NotebookSizeError    a notebook file too large to open (also a NotebookError)
 ```
 
 Foreign exceptions are translated to these at the edge; `pairbook.app` maps them to
@@ -63,3 +65,11 @@ class KernelError(PairbookError):
 
 class StoreError(PairbookError):
     """The durable log cannot be read or written."""
+
+
+class LimitError(PairbookError):
+    """Something a peer sent or asked to open is larger than the server's limits allow."""
+
+
+class NotebookSizeError(NotebookError, LimitError):
+    """A notebook file is larger than the server opens."""

@@ -37,6 +37,10 @@ class Settings:
     room_grace: float = 30.0
     snapshot_every: int = 500
     max_frame_bytes: int = 64 * 1024 * 1024
+    max_update_bytes: int = 8 * 1024 * 1024
+    max_update_cells: int = 2000
+    max_update_structs: int = 50_000
+    max_notebook_bytes: int = 64 * 1024 * 1024
     max_messages_per_second: float = 400.0
     message_burst: int = 2000
     send_queue_frames: int = 4096

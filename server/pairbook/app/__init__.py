@@ -29,7 +29,8 @@ from pairbook.app.metrics import Metrics
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
 from pairbook.kernel.confine import Confinement, choose_sandbox
-from pairbook.rooms import RoomPolicy, Rooms
+from pairbook.notebook.listing import NotebookListing
+from pairbook.rooms import RoomLimits, RoomPolicy, Rooms
 from pairbook.settings import SETTINGS_ENV, Settings
 from pairbook.store import open_store
 
@@ -58,6 +59,12 @@ def create_app(settings: Settings) -> Starlette:
             if settings.record_retention_days is None
             else settings.record_retention_days * 86400.0,
             confinement=kernel_confinement(settings),
+            limits=RoomLimits(
+                update_bytes=settings.max_update_bytes,
+                update_cells=settings.max_update_cells,
+                update_structs=settings.max_update_structs,
+            ),
+            max_notebook_bytes=settings.max_notebook_bytes,
         )
         tokens = TokenBook(
             settings.state_dir / "tokens.json",
@@ -67,8 +74,10 @@ def create_app(settings: Settings) -> Starlette:
         )
         connections = Connections()
         async with store, Rooms(settings.root, store, policy) as rooms:
+            listing = NotebookListing(settings.root, max_bytes=settings.max_notebook_bytes)
+            metrics = Metrics(rooms, store, listing)
             app.state.pairbook = AppContext(
-                settings, tokens, store, rooms, Metrics(rooms, store), connections
+                settings, tokens, store, rooms, metrics, connections, listing
             )
             watcher = asyncio.create_task(connections.watch(tokens), name="token file")
             try:

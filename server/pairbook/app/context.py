@@ -10,6 +10,7 @@ from pairbook.app.connections import Connections
 from pairbook.app.metrics import Metrics
 from pairbook.app.tickets import TicketBook
 from pairbook.auth import Grant, TokenBook
+from pairbook.notebook.listing import NotebookListing
 from pairbook.rooms import Rooms
 from pairbook.settings import Settings
 from pairbook.store.port import Store
@@ -23,6 +24,7 @@ class AppContext:
     rooms: Rooms
     metrics: Metrics
     connections: Connections
+    listing: NotebookListing
     tickets: TicketBook = field(default_factory=TicketBook)
 
 

@@ -6,6 +6,7 @@ from pairbook.errors import (
     AuthError,
     HistoryError,
     KernelError,
+    LimitError,
     NameTakenError,
     NotebookError,
     PairbookError,
@@ -18,6 +19,7 @@ from pairbook.errors import (
 from pairbook.rooms import CloseCode
 
 _TABLE: tuple[tuple[type[PairbookError], CloseCode, int], ...] = (
+    (LimitError, CloseCode.MESSAGE_TOO_BIG, 413),
     (ProtocolError, CloseCode.PROTOCOL_ERROR, 400),
     (TokenError, CloseCode.UNAUTHORIZED, 401),
     (NameTakenError, CloseCode.FORBIDDEN, 409),

@@ -27,7 +27,6 @@ from pairbook.notebook import (
     NotebookFile,
     list_notebooks,
     new_notebook,
-    read_notebook,
     resolve_notebook_path,
 )
 from pairbook.state.packages import requirements_text
@@ -62,12 +61,10 @@ def _describe(root: Path, relpath: str, context: Any) -> dict[str, Any]:
             None if open_room.filesync.conflict is None else open_room.filesync.conflict.message
         )
         return entry
-    try:
-        content = read_notebook(root / relpath)
-        entry["cells"] = len(content.nb.get("cells", []))
+    summary = context.listing.describe(relpath)
+    entry.update(summary)
+    if "error" not in summary:
         entry["peers"] = 0
-    except NotebookError as exc:
-        entry["error"] = str(exc)
     return entry
 
 

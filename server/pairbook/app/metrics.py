@@ -13,6 +13,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from pairbook.notebook.listing import NotebookListing
 from pairbook.rooms import Rooms
 from pairbook.store.port import Store
 
@@ -96,12 +97,26 @@ class _RoomsCollector(Collector):
         )
 
 
+class _ListingCollector(Collector):
+    def __init__(self, listing: NotebookListing) -> None:
+        self._listing = listing
+
+    def collect(self) -> Iterator[Metric]:
+        yield CounterMetricFamily(
+            "pairbook_notebook_parses",
+            "Notebook files parsed for the listing (the rest came from its cache)",
+            value=self._listing.parses,
+        )
+
+
 class Metrics:
     """The server's metric registry."""
 
-    def __init__(self, rooms: Rooms, store: Store) -> None:
+    def __init__(self, rooms: Rooms, store: Store, listing: NotebookListing | None = None) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(_RoomsCollector(rooms, store))
+        if listing is not None:
+            self.registry.register(_ListingCollector(listing))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -139,14 +139,24 @@ class _TakeRequest:
     at: float
 
 
+MAX_PEOPLE = 256
+"""People a rotation lists at most (they are written into the shared document)."""
+
+
 class Rotation:
-    """The mob's driver, its queue of next drivers and the turn timer."""
+    """The mob's driver, its queue of next drivers and the turn timer.
+
+    The people it lists are bounded: someone who can never come back (a guest, whose
+    identity lives as long as its connection) is forgotten when they leave, and past
+    `max_people` the absent are forgotten, least recently seen first; when everyone listed is
+    present, a newcomer watches unlisted."""
 
     def __init__(
         self,
         settings: RotationSettings | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        max_people: int = MAX_PEOPLE,
     ) -> None:
         self.settings = settings or RotationSettings()
         self.mode = Mode.PAIR
@@ -164,14 +174,26 @@ class Rotation:
         self.take_request: _TakeRequest | None = None
         self.break_from: float | None = None
         self.last_break: float | None = None
+        self.transient: set[str] = set()  # present people forgotten when they leave
+        self.max_people = max_people
         self._clock = clock
 
     # -- who is here -------------------------------------------------------------------
 
-    def arrive(self, person: Person, *, can_drive: bool) -> list[Handover]:
-        """Someone's first connection arrived. Editors join the rotation unless they left it."""
-        self.people[person.id] = person
+    def arrive(self, person: Person, *, can_drive: bool, transient: bool = False) -> list[Handover]:
+        """Someone's first connection arrived. Editors join the rotation unless they left it.
+
+        `transient`: they can never come back once gone (a guest), so they are forgotten
+        when they leave."""
         self.present.add(person.id)
+        if transient:
+            self.transient.add(person.id)
+        if person.id not in self.people and len(self.people) >= self.max_people:
+            self._forget_absent(len(self.people) - self.max_people + 1)
+            if len(self.people) >= self.max_people:
+                return []  # everyone listed is here: this one watches, unlisted
+        self.people.pop(person.id, None)
+        self.people[person.id] = person  # the most recently seen last
         if can_drive:
             self.can_drive.add(person.id)
         else:
@@ -188,10 +210,18 @@ class Rotation:
         return []
 
     def depart(self, user: str) -> list[Handover]:
-        """Someone's last connection closed. A driver keeps the keyboard for the grace period."""
+        """Someone's last connection closed. A driver keeps the keyboard for the grace period
+        (a transient one cannot come back: the keyboard passes on at once)."""
         self.present.discard(user)
         if self.take_request is not None and self.take_request.user == user:
             self.take_request = None
+        if user in self.transient:
+            self.transient.discard(user)
+            handovers: list[Handover] = []
+            if user == self.driver and self.mode is Mode.MOB:
+                handovers = self._pass_on(Reason.DISCONNECT)
+            self._forget(user)
+            return handovers
         if user != self.driver or self.mode is not Mode.MOB:
             return []
         if self.settings.grace_seconds <= 0:
@@ -416,6 +446,22 @@ class Rotation:
     def _require_mob(self) -> None:
         if self.mode is not Mode.MOB:
             raise ValueError("the room is in pair mode: everyone with edit rights types freely")
+
+    def _forget(self, user: str) -> None:
+        self.people.pop(user, None)
+        self.can_drive.discard(user)
+        self.observers.discard(user)
+        if user in self.queue:
+            self.queue.remove(user)
+
+    def _forget_absent(self, count: int) -> None:
+        """Forget up to `count` absent people (not the driver), least recently seen first."""
+        for user in list(self.people):
+            if count <= 0:
+                return
+            if user not in self.present and user != self.driver:
+                self._forget(user)
+                count -= 1
 
     def _eligible(self, user: str) -> bool:
         return user in self.can_drive and user not in self.observers

@@ -44,8 +44,9 @@ class NotebookFile:
     its target is what gets replaced.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, max_bytes: int | None = None) -> None:
         self.path = path
+        self.max_bytes = max_bytes  # larger files are refused (NotebookSizeError)
         self._known: FileFingerprint | None = None
 
     @property
@@ -54,7 +55,7 @@ class NotebookFile:
         return self._known
 
     def load(self) -> NotebookContent:
-        content = read_notebook(self.path)
+        content = read_notebook(self.path, max_bytes=self.max_bytes)
         self._known = content.fingerprint
         return content
 

@@ -13,7 +13,7 @@ from typing import Any
 import nbformat
 import nbformat.v4
 
-from pairbook.errors import NotebookError
+from pairbook.errors import NotebookError, NotebookSizeError
 from pairbook.notebook.cell_ids import assign_cell_ids, derive_cell_id
 from pairbook.notebook.normal_form import TRANSIENT_NOTEBOOK_METADATA, to_plain_json
 
@@ -46,15 +46,17 @@ class NotebookContent:
     fingerprint: FileFingerprint
 
 
-def read_notebook(path: Path) -> NotebookContent:
+def read_notebook(path: Path, *, max_bytes: int | None = None) -> NotebookContent:
     """Read, upgrade to nbformat 4.5 and validate one .ipynb file.
 
     Cells without an id get one derived from the file's hash and their position, never a
-    random one, so that reading the same file twice gives the same notebook.
+    random one, so that reading the same file twice gives the same notebook. A file larger
+    than `max_bytes` is a NotebookSizeError, before it is read.
     """
     try:
         with path.open("rb") as file:
             stat = os.fstat(file.fileno())
+            check_notebook_size(path, stat.st_size, max_bytes)
             raw = file.read()
     except FileNotFoundError:
         raise NotebookError(f"{path}: no such notebook; check the path") from None
@@ -65,6 +67,15 @@ def read_notebook(path: Path) -> NotebookContent:
     fingerprint = FileFingerprint.of(raw, stat)
     nb = parse_notebook(raw, name=str(path), salt=fingerprint.sha256)
     return NotebookContent(nb=nb, raw=raw, fingerprint=fingerprint)
+
+
+def check_notebook_size(path: Path, size: int, max_bytes: int | None) -> None:
+    """Raise NotebookSizeError for a file larger than `max_bytes` (None: no limit)."""
+    if max_bytes is not None and size > max_bytes:
+        raise NotebookSizeError(
+            f"{path.name} is {size / 1e6:.1f} MB; this server opens notebooks up to "
+            f"{max_bytes / 1e6:.1f} MB (pairbook serve --max-notebook)"
+        )
 
 
 def parse_notebook(raw: bytes, *, name: str, salt: str) -> dict[str, Any]:

@@ -139,10 +139,32 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not JSON")
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def _without_lone_surrogates(value: object) -> object:
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {
+            _SURROGATE.sub("\ufffd", key): _without_lone_surrogates(item)
+            for key, item in value.items()
+        }
+    return value
+
+
 def json_parse(text: str, what: str) -> object:
-    """Parse `text` as `JSON.parse` does; `what` names it in the error when it is not JSON."""
+    """Parse `text` as `JSON.parse` does; `what` names it in the error when it is not JSON.
+
+    A lone surrogate escape (`"\\ud800"`) becomes U+FFFD, as a browser's TextEncoder makes
+    it: such a string cannot be UTF-8 encoded, and pycrdt panics on it."""
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant)
+        if _SURROGATE_ESCAPE.search(text):  # pairs were joined by json.loads: the rest are lone
+            value = _without_lone_surrogates(value)
+        return value
     except RecursionError:
         raise ProtocolError(f"{what} is JSON nested too deeply to parse") from None
     except ValueError as error:  # JSONDecodeError, and NaN/Infinity which JS rejects

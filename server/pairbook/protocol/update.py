@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TypeAlias
 
-from pairbook.errors import ProtocolError
+from pairbook.errors import LimitError, ProtocolError
 from pairbook.protocol.jsvalue import MAX_SAFE_INTEGER, json_parse, utf16_length
 from pairbook.protocol.lib0 import Decoder, Encoder
 
@@ -240,12 +240,34 @@ _NO_LINKS: tuple[None, None, None, None, None] = (None, None, None, None, None)
 _GAP_KINDS = {_GC_INFO: StructKind.GC, _SKIP_INFO: StructKind.SKIP}
 
 
-def _read_structs(decoder: Decoder, structs: list[Struct]) -> None:
+class _Budget:
+    """How many more structs and deleted ranges an update may declare."""
+
+    __slots__ = ("left", "limit")
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.left = limit
+
+    def spend(self, count: int) -> None:
+        # Checked against the counts an update declares up front, before reading what they
+        # count: an update too big to be worth decoding is refused at once.
+        if self.left is not None:
+            self.left -= count
+            if self.left < 0:
+                raise LimitError(
+                    f"the update holds more than {self.limit} structs and deleted ranges; "
+                    "send it in smaller parts"
+                )
+
+
+def _read_structs(decoder: Decoder, structs: list[Struct], budget: _Budget) -> None:
     read_var_uint = decoder.read_var_uint
     read_uint8 = decoder.read_uint8
     clients: set[int] = set()
     for _ in range(read_var_uint()):
         struct_count = read_var_uint()
+        budget.spend(struct_count)
         client_pos = decoder.pos
         client = read_var_uint()
         if client in clients:
@@ -275,7 +297,9 @@ def _read_structs(decoder: Decoder, structs: list[Struct]) -> None:
             structs.append(struct)
 
 
-def read_delete_set(decoder: Decoder) -> dict[int, tuple[tuple[int, int], ...]]:
+def read_delete_set(
+    decoder: Decoder, budget: _Budget | None = None
+) -> dict[int, tuple[tuple[int, int], ...]]:
     """Read a v1 delete set: per client, (clock, len) ranges."""
     client_count = decoder.read_var_uint()
     if client_count == 0:
@@ -284,6 +308,8 @@ def read_delete_set(decoder: Decoder) -> dict[int, tuple[tuple[int, int], ...]]:
     for _ in range(client_count):
         client = decoder.read_var_uint()
         range_count = decoder.read_var_uint()
+        if budget is not None:
+            budget.spend(range_count)
         if range_count == 0:
             continue
         ranges = delete_set.setdefault(client, [])  # yjs merges repeated clients
@@ -299,12 +325,15 @@ def read_delete_set(decoder: Decoder) -> dict[int, tuple[tuple[int, int], ...]]:
     return {client: tuple(ranges) for client, ranges in delete_set.items()}
 
 
-def decode_update(update: bytes) -> UpdateSummary:
-    """Validate a v1 update completely and summarize its structs and delete set."""
+def decode_update(update: bytes, *, max_structs: int | None = None) -> UpdateSummary:
+    """Validate a v1 update completely and summarize its structs and delete set.
+
+    `max_structs` bounds the structs plus deleted ranges it may hold (LimitError beyond)."""
     decoder = Decoder(update)
     structs: list[Struct] = []
-    _read_structs(decoder, structs)
-    delete_set = read_delete_set(decoder)
+    budget = _Budget(max_structs)
+    _read_structs(decoder, structs, budget)
+    delete_set = read_delete_set(decoder, budget)
     if not decoder.done:
         decoder.expect_done("the update's delete set")
     return UpdateSummary(tuple(structs), delete_set)

@@ -181,6 +181,12 @@ class Recorder:
                 self._last_awareness[key] = now
                 del self._held_awareness[key]
                 self._pending.append(event)
+        # A connection's last note matters only within the interval: forget older ones, or
+        # every client id ever seen would stay here.
+        stale = now - self._awareness_interval
+        last = self._last_awareness
+        for key in [k for k, at in last.items() if at < stale and k not in self._held_awareness]:
+            del last[key]
         if not self._pending:
             return 0
         batch, self._pending = self._pending, []

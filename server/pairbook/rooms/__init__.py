@@ -2,6 +2,7 @@
 
 from pairbook.rooms.channel import Channel, ChannelClosed
 from pairbook.rooms.closecodes import CloseCode
+from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.peer import Peer, PeerState, TokenBucket
 from pairbook.rooms.registry import OpenRoom, RoomPolicy, Rooms
 from pairbook.rooms.room import Room
@@ -14,6 +15,7 @@ __all__ = [
     "Peer",
     "PeerState",
     "Room",
+    "RoomLimits",
     "RoomPolicy",
     "Rooms",
     "TokenBucket",

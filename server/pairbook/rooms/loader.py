@@ -22,6 +22,7 @@ from pairbook.notebook import (
 from pairbook.notebook.applied import apply_update
 from pairbook.protocol.update import decode_update
 from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.filesync import FILE_SHA, FileSync, sha_of
 from pairbook.rooms.protected import ProtectedRanges, protect_structs
 from pairbook.rooms.room import PROTECTED_META, Room
@@ -48,15 +49,17 @@ async def load_room(
     counters: RoomCounters,
     *,
     sync_timeout: float,
+    decoder: UpdateDecoder | None = None,
+    max_notebook_bytes: int | None = None,
 ) -> tuple[Room, FileSync]:
     """Open a room. The log is the source of truth; the file seeds a room that has none."""
-    file = NotebookFile(path)
+    file = NotebookFile(path, max_bytes=max_notebook_bytes)
     roomlog = await store.load(room_id)
     if roomlog is None or HISTORY_ID not in roomlog.meta:
-        content = await asyncio.to_thread(file.load)
-        history_id = history_id_of(content)
+        # Parsing, validating and building the base history is seconds of pure Python for
+        # a large notebook: a worker thread does it, on Docs of its own.
+        history_id, base, saved_sha = await asyncio.to_thread(_build_from_file, file)
         ids = base_client_ids(history_id)
-        base = build_base_update(content.nb, history_id)
         for client in (ids.notebook, ids.pairbook):
             await store.claim(room_id, client, SERVER_USER)
         await store.set_meta(room_id, HISTORY_ID, history_id)
@@ -65,7 +68,6 @@ async def load_room(
         protected_json: str | None = None
         doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
         doc.apply_update(base)
-        saved_sha = sha_of(serialize_notebook(ydoc_to_notebook(doc)))
         await store.set_meta(room_id, FILE_SHA, saved_sha)
         log.info("room built from file", extra={"room": room_id, "history": history_id})
     else:
@@ -129,9 +131,22 @@ async def load_room(
         last_seq=seq,
         counters=counters,
         sync_timeout=sync_timeout,
+        limits=None if decoder is None else decoder.limits,
+        decoder=decoder,
     )
     filesync = FileSync(room, file, saved_sha)
     if roomlog is not None and await asyncio.to_thread(path.exists):
         # The file may have been edited while the server was down.
         await filesync.reconcile(await asyncio.to_thread(file.load))
     return room, filesync
+
+
+def _build_from_file(file: NotebookFile) -> tuple[str, bytes, str]:
+    """Read a notebook and build its base history: (history id, base update, sha of the
+    notebook as the room will save it). Runs in a worker thread; its Doc never leaves it."""
+    content = file.load()
+    history_id = history_id_of(content)
+    base = build_base_update(content.nb, history_id)
+    doc: Doc[Any] = Doc()
+    doc.apply_update(base)
+    return history_id, base, sha_of(serialize_notebook(ydoc_to_notebook(doc)))

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pairbook.errors import LimitError
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
+from pairbook.protocol.jsvalue import json_stringify
+from pairbook.rooms.limits import RoomLimits
 
 if TYPE_CHECKING:
     from pairbook.rooms.peer import Peer
@@ -21,8 +24,9 @@ class _Slot:
 class Presence:
     """Who is where: awareness states by Yjs client id, each owned by one connection."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: RoomLimits | None = None) -> None:
         self._slots: dict[int, _Slot] = {}
+        self._limits = limits or RoomLimits()
 
     def __len__(self) -> int:
         return sum(1 for slot in self._slots.values() if slot.state is not None)
@@ -31,8 +35,11 @@ class Presence:
         """Take a peer's awareness entries; return the ones to relay, identity enforced.
 
         A peer may speak only for client ids no other live connection speaks for, and the
-        `user` it shows is the one its token grants, whatever it claims.
+        `user` it shows is the one its token grants, whatever it claims. Raises LimitError
+        when the peer speaks for more client ids, or sends a larger state, than the limits
+        allow; past the room's slots a new client id is not shown.
         """
+        limits = self._limits
         accepted: list[AwarenessEntry] = []
         for entry in entries:
             slot = self._slots.get(entry.client_id)
@@ -40,6 +47,21 @@ class Presence:
                 continue  # another connection's client id: not yours to speak for
             if slot is not None and entry.clock < slot.clock:
                 continue  # stale
+            if slot is None:
+                if len(peer.awareness_ids) >= limits.awareness_ids:
+                    raise LimitError(
+                        f"one connection may show at most {limits.awareness_ids} awareness "
+                        "client ids"
+                    )
+                if len(self._slots) >= limits.presence_slots:
+                    continue  # the room's table is full: not shown
+            if entry.state is not None:
+                size = len(json_stringify(entry.state))
+                if size > limits.awareness_state_bytes:
+                    raise LimitError(
+                        f"an awareness state of {size} bytes exceeds the server's limit of "
+                        f"{limits.awareness_state_bytes}"
+                    )
             state = None if entry.state is None else self._with_identity(peer, entry.state)
             self._slots[entry.client_id] = _Slot(entry.clock, state, peer)
             peer.awareness_ids.add(entry.client_id)
@@ -79,15 +101,18 @@ class Presence:
 
     @staticmethod
     def _with_identity(peer: Peer, state: dict[str, object]) -> dict[str, object]:
+        """The state with the `user` the token grants, and nothing else in it: other peers'
+        pages put these values in the DOM (the editor binding writes a user's colours into
+        a style attribute), so no key a peer chose may pass."""
         claimed = state.get("user")
-        user: dict[str, object] = dict(claimed) if isinstance(claimed, dict) else {}
         granted = peer.user
-        user.update(
-            id=granted.id,
-            name=granted.name,
-            color=granted.colour,
-            role=peer.role.value,
-        )
-        if "display_name" in user or "username" in user:  # JupyterLab's user shape
-            user.update(display_name=granted.name, username=granted.id)
+        user: dict[str, object] = {
+            "id": granted.id,
+            "name": granted.name,
+            "color": granted.colour,
+            "colorLight": granted.colour + "33",  # y-codemirror's selection colour
+            "role": peer.role.value,
+        }
+        if isinstance(claimed, dict) and ("display_name" in claimed or "username" in claimed):
+            user.update(display_name=granted.name, username=granted.id)  # JupyterLab's shape
         return {**state, "user": user}

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -19,7 +19,9 @@ from pairbook.record import Recorder, Replays
 from pairbook.rooms.closecodes import CloseCode
 from pairbook.rooms.commands import CommandRouter
 from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.filesync import FileSync
+from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.loader import load_room
 from pairbook.rooms.mobroom import COMMANDS as MOB_COMMANDS
 from pairbook.rooms.mobroom import MobRoom
@@ -51,6 +53,8 @@ class RoomPolicy:
     awareness_interval: float = 1.0  # seconds between two recorded presences of a connection
     retention: float | None = None  # seconds of recorded history kept; None: all
     confinement: Confinement | None = None  # how kernels are fenced in; None: not at all
+    limits: RoomLimits = field(default_factory=RoomLimits)
+    max_notebook_bytes: int | None = None  # larger notebook files are not opened
 
 
 @dataclass(slots=True)
@@ -76,6 +80,7 @@ class Rooms:
         self.store = store
         self.policy = policy
         self.counters = RoomCounters()
+        self.decoder = UpdateDecoder(policy.limits)
         self._open: dict[RoomId, OpenRoom] = {}
         self._loading: dict[RoomId, asyncio.Lock] = {}
         self._group = asyncio.TaskGroup()
@@ -96,6 +101,7 @@ class Rooms:
         for entry in list(self._open.values()):
             await self._shut(entry, CloseCode.GOING_AWAY, "server shutting down; reconnect soon")
         await self._group.__aexit__(exc_type, exc, tb)
+        self.decoder.close()
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         return iter(entry.room for entry in self._open.values())
@@ -129,7 +135,13 @@ class Rooms:
                 self._open.pop(room_id, None)
             path = resolve_notebook_path(self.root, room_id)
             room, filesync = await load_room(
-                room_id, path, self.store, self.counters, sync_timeout=self.policy.sync_timeout
+                room_id,
+                path,
+                self.store,
+                self.counters,
+                sync_timeout=self.policy.sync_timeout,
+                decoder=self.decoder,
+                max_notebook_bytes=self.policy.max_notebook_bytes,
             )
             runner = Runner(
                 room,

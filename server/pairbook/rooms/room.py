@@ -12,9 +12,10 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pycrdt import Doc, merge_updates
+from pycrdt import Doc, get_state, merge_updates
 
 from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolError
+from pairbook.notebook import base_client_ids
 from pairbook.notebook.applied import Applied, apply_update
 from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.messages import (
@@ -42,8 +43,11 @@ from pairbook.protocol.update import (
 )
 from pairbook.record import EventKind, Recorder
 from pairbook.rooms.closecodes import CloseCode
+from pairbook.rooms.commands import UNRECORDED_COMMANDS, recorded_arguments
 from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.guard import admit_update, spans_covered
+from pairbook.rooms.limits import RoomLimits, check_frame_size
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
 from pairbook.rooms.protected import ProtectedRanges
@@ -55,6 +59,10 @@ log = logging.getLogger("pairbook.room")
 RELAYED_KEPT = 512  # recent relayed updates whose echo is recognised without decoding
 
 PROTECTED_META = "protected_ranges"
+
+VIEWER_PEEK_BYTES = 64 * 1024
+"""A viewer's update up to this size is looked into (in Rust) to see whether it holds news;
+a larger one is refused as an edit without a look."""
 
 CommandHandler = Callable[[Peer, dict[str, Any]], Awaitable[dict[str, Any]]]
 EditGate = Callable[[Peer], str | None]
@@ -83,6 +91,8 @@ class Room:
         last_seq: int,
         counters: RoomCounters,
         sync_timeout: float,
+        limits: RoomLimits | None = None,
+        decoder: UpdateDecoder | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.id = room_id
@@ -93,7 +103,11 @@ class Room:
         self.protected = protected
         self.last_seq = last_seq
         self.counters = counters
-        self.presence = Presence()
+        self.limits = limits or RoomLimits()
+        self._decoder = decoder or UpdateDecoder(self.limits)
+        self.presence = Presence(self.limits)
+        # The client id of this history's marker: a document without it is from another.
+        self._marker_client = base_client_ids(history_id).pairbook
         self.peers: set[Peer] = set()
         self.changed = asyncio.Event()
         self.last_change = 0.0
@@ -165,6 +179,7 @@ class Room:
         """Handle one frame from a peer. Raises ProtocolError/AuthError/HistoryError/StoreError
         for the connection to be closed with the matching code; the room is unaffected."""
         received = time.perf_counter()
+        check_frame_size(frame, self.limits)
         message = decode_message(frame)
         if isinstance(message, SyncUpdate):
             await self._on_update(peer, message.update, frame, received)
@@ -212,23 +227,21 @@ class Room:
             self.counters.echoes += 1
             self._settle_pending(peer)
             return
-        summary = decode_update(update)
+        if not peer.role.can_edit:
+            self._refuse_viewer(peer, update)
+            return
+        summary = await self._decoder.decode(update)
+        self._decoder.check_cells(summary, self._state_vector)
         if self._refused_clients or self._refused_peers:
             self._check_not_refused(peer, summary)
-        refusal, gated = None, False
-        if not peer.role.can_edit:
-            refusal = "viewers cannot edit this notebook"
-        elif self.edit_gate is not None:
-            refusal = self.edit_gate(peer)
-            gated = refusal is not None
+        refusal = None if self.edit_gate is None else self.edit_gate(peer)
         if refusal is not None:
             # A document from another history must reload like anyone's; the peer's own
             # edits are refused, and it still gets the room's state.
             admit_update(summary, self._state_vector, self.claims, peer.user.id, self.protected)
             if self._is_news(summary):
                 self.counters.refused_updates += 1
-                if gated:
-                    self._remember_refused(peer, summary)
+                self._remember_refused(peer, summary)
                 peer.send(encode_permission_denied(refusal))
             if peer.pending_state_vector is not None:
                 self._answer_step1(peer, peer.pending_state_vector)
@@ -288,6 +301,39 @@ class Room:
             "kept. Your client wrote content pycrdt does not read (legacy JSON content, an "
             "XML hook?): reload the notebook"
         )
+
+    def _refuse_viewer(self, peer: Peer, update: bytes) -> None:
+        """A viewer's update never enters, so it is refused without being decoded (that would
+        cost up to seconds of pure Python). A viewer whose document is from another history
+        (its step 1 named content the room lacks and not this history's marker) must reload;
+        otherwise its news is refused, and it still gets the room's state."""
+        pending = peer.pending_state_vector
+        if pending is not None and not self._shares_history(decode_state_vector(pending)):
+            raise HistoryError(
+                "your copy of the notebook is from another history; reload to get the room's copy"
+            )
+        if self._viewer_news(update):
+            self.counters.refused_updates += 1
+            peer.send(encode_permission_denied("viewers cannot edit this notebook"))
+        if pending is not None:
+            self._answer_step1(peer, pending)
+
+    def _shares_history(self, theirs: dict[int, int]) -> bool:
+        ours = self._state_vector.get(self._marker_client, 0)
+        return ours == 0 or theirs.get(self._marker_client, 0) >= ours
+
+    def _viewer_news(self, update: bytes) -> bool:
+        """Whether a viewer's update holds structs the room lacks (a deletion alone is not
+        looked for): a small one is read by pycrdt's Rust decoder, a large one is news."""
+        if update == EMPTY_UPDATE:
+            return False
+        if len(update) > VIEWER_PEEK_BYTES:
+            return True
+        try:
+            theirs = decode_state_vector(get_state(update))
+        except ValueError as exc:
+            raise ProtocolError(f"the update cannot be read: {exc}") from None
+        return not self._covers(theirs)
 
     def _remember_refused(self, peer: Peer, summary: UpdateSummary) -> None:
         for struct in summary.structs:
@@ -364,9 +410,6 @@ class Room:
     async def _on_command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
         request_id = body.get("id")
         command = body.get("command")
-        if self.recorder is not None and command not in ("whoami", "presence", "kernels", "blame"):
-            args = {k: v for k, v in body.items() if k not in ("id", "value")}  # not input()
-            self.recorder.note(EventKind.COMMAND, peer.user.id, args)
         if command == "whoami":
             result: dict[str, Any] = {
                 "user": peer.user.to_json(),
@@ -383,6 +426,10 @@ class Room:
             result = await self.command_handler(peer, body)
         except (PermissionError, ValueError, LookupError, PairbookError) as exc:
             return {"id": request_id, "ok": False, "error": str(exc)}
+        # Only what a command did is recorded: refused and unknown ones would let anyone
+        # grow the log at will.
+        if self.recorder is not None and command not in UNRECORDED_COMMANDS:
+            self.recorder.note(EventKind.COMMAND, peer.user.id, recorded_arguments(body))
         return {"id": request_id, "ok": True, "result": result}
 
     # -- server-side edits ---------------------------------------------------------------

@@ -177,3 +177,41 @@ def test_the_state_survives_its_map_form_and_a_stored_driver_starts_their_grace(
     again.arrive(CY, can_drive=True)
     clock.advance(5)
     assert again.tick().handovers[0].driver == "cy"
+
+
+def test_a_guest_is_forgotten_when_they_leave() -> None:
+    rotation = Rotation(clock=FakeClock())
+    rotation.arrive(ANA, can_drive=True)
+    guest = Person("guest-1a2b", "Guest 1a2b")
+    rotation.arrive(guest, can_drive=True, transient=True)
+    assert "guest-1a2b" in rotation.people
+    assert "guest-1a2b" in rotation.queue
+    rotation.depart("guest-1a2b")
+    assert "guest-1a2b" not in rotation.people
+    assert "guest-1a2b" not in rotation.queue
+    assert "guest-1a2b" not in rotation.to_json()["drivers_allowed"]
+
+
+def test_a_guest_driver_who_leaves_hands_over_at_once() -> None:
+    rotation = Rotation(clock=FakeClock())
+    rotation.arrive(Person("guest-1", "G"), can_drive=True, transient=True)
+    rotation.arrive(BOB, can_drive=True)
+    rotation.set_mode(Mode.MOB, first="guest-1")
+    (handover,) = rotation.depart("guest-1")
+    assert (handover.driver, handover.reason) == ("bob", Reason.DISCONNECT)
+
+
+def test_the_people_listed_are_bounded_however_many_arrive() -> None:
+    rotation = Rotation(clock=FakeClock(), max_people=3)
+    for index in range(50):
+        person = Person(f"u{index}", f"U{index}")
+        rotation.arrive(person, can_drive=True)
+        rotation.depart(person.id)
+    assert len(rotation.people) == 3
+    assert list(rotation.people) == ["u47", "u48", "u49"]  # the most recently seen
+    for index in range(3):
+        rotation.arrive(Person(f"p{index}", f"P{index}"), can_drive=True)
+    rotation.arrive(Person("late", "Late"), can_drive=True)  # everyone listed is here
+    assert set(rotation.people) == {"p0", "p1", "p2"}
+    assert "late" in rotation.present
+    assert "late" not in rotation.queue

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pairbook.auth import Role, User
+from pairbook.errors import LimitError
 from pairbook.protocol.awareness import AwarenessEntry, decode_awareness_update
-from pairbook.rooms import Peer, TokenBucket
+from pairbook.rooms import Peer, RoomLimits, TokenBucket
 from pairbook.rooms.presence import Presence
 from pairbook.types import UserId
 
@@ -27,8 +30,50 @@ def test_a_peer_shows_the_name_and_colour_its_token_grants() -> None:
     ana = peer("Ana")
     (entry,) = presence.accept(ana, (AwarenessEntry(5, 1, {"user": {"name": "Boss"}}),))
     assert entry.state == {
-        "user": {"name": "Ana", "color": "#123456", "id": "ana", "role": "editor"}
+        "user": {
+            "name": "Ana",
+            "color": "#123456",
+            "colorLight": "#12345633",
+            "id": "ana",
+            "role": "editor",
+        }
     }
+
+
+def test_only_the_granted_user_keys_pass() -> None:
+    presence = Presence()
+    claimed = {"name": "Ana", "colorLight": "red;background:url(//evil)", "avatar_url": "x"}
+    (entry,) = presence.accept(peer("Ana"), (AwarenessEntry(5, 1, {"user": claimed}),))
+    assert entry.state is not None
+    user = entry.state["user"]
+    assert isinstance(user, dict)
+    assert set(user) == {"id", "name", "color", "colorLight", "role"}
+    assert user["colorLight"] == "#12345633"
+
+
+def test_a_connection_speaks_for_a_bounded_number_of_client_ids() -> None:
+    presence = Presence(RoomLimits(awareness_ids=2))
+    ana = peer("Ana")
+    presence.accept(ana, (AwarenessEntry(1, 1, {}), AwarenessEntry(2, 1, {})))
+    presence.accept(ana, (AwarenessEntry(2, 2, {"cursor": 3}),))  # its own ids: fine
+    with pytest.raises(LimitError, match="at most 2 awareness client ids"):
+        presence.accept(ana, (AwarenessEntry(3, 1, {}),))
+    assert len(presence) == 2
+
+
+def test_a_state_larger_than_the_limit_is_refused() -> None:
+    presence = Presence(RoomLimits(awareness_state_bytes=100))
+    with pytest.raises(LimitError, match="awareness state"):
+        presence.accept(peer("Ana"), (AwarenessEntry(1, 1, {"x": "y" * 200}),))
+    assert presence.snapshot() is None
+
+
+def test_a_full_room_table_shows_no_new_client_ids() -> None:
+    presence = Presence(RoomLimits(presence_slots=2))
+    presence.accept(peer("Ana"), (AwarenessEntry(1, 1, {}),))
+    presence.accept(peer("Bo"), (AwarenessEntry(2, 1, {}),))
+    assert presence.accept(peer("Cy"), (AwarenessEntry(3, 1, {}),)) == []
+    assert len(presence) == 2
 
 
 def test_a_peer_cannot_speak_for_another_connections_client_id() -> None:
