@@ -62,10 +62,21 @@ async def run(client: YClient, *cells: str) -> None:
     await client.wait_until(done, timeout=60)
 
 
+_joined: dict[tuple[int, str], str] = {}  # display names are unique on a server: join once
+
+
 async def join(server: ServerProcess, name: str, path: str) -> YClient:
-    _, invite = server.request("POST", "/api/invites", {"role": "editor"})
-    _, grant = server.request("POST", "/api/join", {"invite": invite["token"], "name": name})  # type: ignore[index]
-    return YClient(server.ws_url(path, grant["token"]))  # type: ignore[index]
+    token = _joined.get((server.port, name))
+    if token is None:
+        _, invite = server.request("POST", "/api/invites", {"role": "editor"})
+        status, grant = server.request(
+            "POST",
+            "/api/join",
+            {"invite": invite["token"], "name": name},  # type: ignore[index]
+        )
+        assert status == 201, grant
+        token = _joined[(server.port, name)] = grant["token"]  # type: ignore[index]
+    return YClient(server.ws_url(path, token))
 
 
 async def pairbook_cli(*args: str) -> subprocess.CompletedProcess[str]:

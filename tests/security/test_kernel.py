@@ -461,3 +461,32 @@ async def test_malformed_requests_get_a_4xx_with_a_reason_never_a_500(
     for status, answer in answers.values():
         assert isinstance(answer, dict), (status, answer)
         assert answer.get("error"), (status, answer)
+
+
+# -- 6. a cell cannot turn the server's autosave against a file outside the folder ----------
+
+
+async def test_a_notebook_swapped_for_a_symlink_is_never_followed(
+    server: ServerProcess, workdir: Path
+) -> None:
+    """A cell may write in its folder: it replaces its own notebook by a symlink to a file
+    outside the served folder (that it cannot write itself). The server must neither load
+    that file into the room nor write the room's edits through the symlink."""
+    outside = workdir.parent / "outside"
+    write_notebook(outside / "victim.ipynb", sources=["VICTIM"])
+    victim = outside / "victim.ipynb"
+    before = victim.read_bytes()
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        swap = (
+            "import os\n"
+            "os.remove('demo.ipynb')\n"
+            f"os.symlink({str(victim)!r}, 'demo.ipynb')\n"
+            "print('swapped')\n"
+        )
+        assert "swapped" in await run_cell(ana, swap)
+        await ana.set_source(0, "edited after the swap")
+
+        conflict = await ana.event("file-conflict", timeout=30)
+        assert "symlink" in conflict["message"], conflict
+        assert all("VICTIM" not in source for source in ana.sources())
+    assert victim.read_bytes() == before

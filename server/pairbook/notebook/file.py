@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import errno
 import hashlib
 import os
 import secrets
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ from pairbook.errors import NotebookError
 from pairbook.notebook.ipynb import (
     FileFingerprint,
     NotebookContent,
-    read_notebook,
+    read_notebook_file,
     serialize_notebook,
 )
 
@@ -42,11 +45,18 @@ class NotebookFile:
 
     Blocking file I/O: call it from a worker thread. A symlinked notebook stays a symlink;
     its target is what gets replaced.
+
+    The real path is pinned when the object is made: every later read and write walks it
+    component by component without following symlinks (O_NOFOLLOW from `/`). A kernel can
+    write in its notebook's folder; if it replaces the notebook (or a folder on its path)
+    by a symlink, the server refuses the file instead of reading or overwriting whatever
+    the symlink points at.
     """
 
     def __init__(self, path: Path, *, max_bytes: int | None = None) -> None:
         self.path = path
         self.max_bytes = max_bytes  # larger files are refused (NotebookSizeError)
+        self._real = Path(os.path.realpath(path))
         self._known: FileFingerprint | None = None
 
     @property
@@ -55,7 +65,15 @@ class NotebookFile:
         return self._known
 
     def load(self) -> NotebookContent:
-        content = read_notebook(self.path, max_bytes=self.max_bytes)
+        with _pinned_directory(self._real) as directory:
+            try:
+                fd = os.open(self._real.name, os.O_RDONLY | _NOFOLLOW, dir_fd=directory)
+            except FileNotFoundError:
+                raise NotebookError(f"{self.path}: no such notebook; check the path") from None
+            except OSError as exc:
+                raise _refused(self.path, exc) from exc
+            with os.fdopen(fd, "rb") as file:
+                content = read_notebook_file(self.path, file, max_bytes=self.max_bytes)
         self._known = content.fingerprint
         return content
 
@@ -65,13 +83,23 @@ class NotebookFile:
         Refuses (NotebookError) a notebook that nbformat would not validate.
         """
         data = serialize_notebook(nb, name=str(self.path))
-        target = Path(os.path.realpath(self.path))
-        current = _stat_or_none(target)
-        if current is not None and current.st_size == len(data) and _read(target) == data:
-            self._known = FileFingerprint.of(data, current)
-            return SaveResult(SaveStatus.UNCHANGED, self._known)
-        mode = stat.S_IMODE(current.st_mode) if current is not None else None
-        self._known = _write_atomically(target, data, mode)
+        target = self._real
+        with _pinned_directory(target) as directory:
+            current = _lstat_or_none(target, directory)
+            if current is not None and not stat.S_ISREG(current.st_mode):
+                raise NotebookError(
+                    f"{self.path}: is no longer a regular file (replaced by a symlink or a "
+                    "folder?); pairbook does not write through it"
+                )
+            if (
+                current is not None
+                and current.st_size == len(data)
+                and _read_at(target, directory) == data
+            ):
+                self._known = FileFingerprint.of(data, current)
+                return SaveResult(SaveStatus.UNCHANGED, self._known)
+            mode = stat.S_IMODE(current.st_mode) if current is not None else None
+            self._known = _write_atomically(target, data, mode, directory)
         return SaveResult(SaveStatus.WRITTEN, self._known)
 
     def changed_on_disk(self) -> bool:
@@ -83,13 +111,14 @@ class NotebookFile:
         known = self._known
         if known is None:
             return True
-        current = _stat_or_none(self.path)
-        if current is None:
-            return True
-        if (current.st_mtime_ns, current.st_size) == (known.mtime_ns, known.size):
-            return False
         try:
-            data = _read(self.path)
+            with _pinned_directory(self._real) as directory:
+                current = _lstat_or_none(self._real, directory)
+                if current is None or not stat.S_ISREG(current.st_mode):
+                    return True  # gone, or replaced by a symlink: load() says why
+                if (current.st_mtime_ns, current.st_size) == (known.mtime_ns, known.size):
+                    return False
+                data = _read_at(self._real, directory)
         except NotebookError:
             return True
         if hashlib.sha256(data).hexdigest() != known.sha256:
@@ -98,10 +127,49 @@ class NotebookFile:
         return False
 
 
-def _write_atomically(target: Path, data: bytes, mode: int | None) -> FileFingerprint:
-    """Write a temporary file beside `target`, fsync it, rename it over `target`."""
-    directory = target.parent
-    fd, temporary = _create_temporary(target)
+_NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def _refused(path: Path, exc: OSError) -> NotebookError:
+    if isinstance(exc, NotADirectoryError):
+        return NotebookError(
+            f"{path}: cannot be used ({exc.strerror}): a folder on its path is a file, or a "
+            "symlink pairbook does not follow"
+        )
+    if exc.errno == errno.ELOOP:
+        return NotebookError(
+            f"{path}: it or a folder on its path was replaced by a symlink; pairbook does not "
+            "follow it (put the notebook back as a plain file)"
+        )
+    return NotebookError(f"{path}: cannot be used ({exc.strerror}); check permissions")
+
+
+@contextlib.contextmanager
+def _pinned_directory(real: Path) -> Iterator[int]:
+    """A descriptor of `real`'s folder, reached from `/` without following any symlink."""
+    try:
+        fd = os.open("/", os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW)
+    except OSError as exc:
+        raise _refused(real, exc) from exc
+    try:
+        for part in real.parent.parts[1:]:
+            try:
+                nxt = os.open(part, os.O_RDONLY | os.O_DIRECTORY | _NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                raise _refused(real, exc) from exc
+            os.close(fd)
+            fd = nxt
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _write_atomically(
+    target: Path, data: bytes, mode: int | None, directory: int
+) -> FileFingerprint:
+    """Write a temporary file beside `target`, fsync it, rename it over `target` (all in
+    the pinned folder `directory`)."""
+    fd, temporary = _create_temporary(target, directory)
     try:
         try:
             if mode is not None:
@@ -113,26 +181,28 @@ def _write_atomically(target: Path, data: bytes, mode: int | None) -> FileFinger
             written = os.fstat(fd)
         finally:
             os.close(fd)
-        os.replace(temporary, target)
+        os.replace(temporary, target.name, src_dir_fd=directory, dst_dir_fd=directory)
     except OSError as exc:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=directory)
         raise NotebookError(
-            f"{target}: cannot be written ({exc.strerror}); check that {directory} is "
+            f"{target}: cannot be written ({exc.strerror}); check that {target.parent} is "
             "writable and the disk is not full"
         ) from exc
-    _fsync_directory(directory)
+    with contextlib.suppress(OSError):
+        os.fsync(directory)  # make the rename durable
     # os.replace keeps the inode, so the temporary file's stat is the target's.
     return FileFingerprint(written.st_mtime_ns, len(data), hashlib.sha256(data).hexdigest())
 
 
-def _create_temporary(target: Path) -> tuple[int, Path]:
+def _create_temporary(target: Path, directory: int) -> tuple[int, str]:
     # A hidden name that does not end in .ipynb, so listings never show it. Created with
     # 0o666 so that the umask gives a new notebook the same mode any editor would.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
     for _attempt in range(100):
-        temporary = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        temporary = f".{target.name}.{secrets.token_hex(4)}.tmp"
         try:
-            return os.open(temporary, flags, 0o666), temporary
+            return os.open(temporary, flags, 0o666, dir_fd=directory), temporary
         except FileExistsError:
             continue
         except OSError as exc:
@@ -143,33 +213,21 @@ def _create_temporary(target: Path) -> tuple[int, Path]:
     raise NotebookError(f"{target}: cannot find a free temporary name in {target.parent}")
 
 
-def _fsync_directory(directory: Path) -> None:
-    """Make the rename durable; some platforms cannot open a directory, which is fine."""
+def _lstat_or_none(target: Path, directory: int) -> os.stat_result | None:
     try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _stat_or_none(path: Path) -> os.stat_result | None:
-    try:
-        return path.stat()
+        return os.stat(target.name, dir_fd=directory, follow_symlinks=False)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise NotebookError(
-            f"{path}: cannot be examined ({exc.strerror}); check permissions"
+            f"{target}: cannot be examined ({exc.strerror}); check permissions"
         ) from exc
 
 
-def _read(path: Path) -> bytes:
+def _read_at(target: Path, directory: int) -> bytes:
     try:
-        return path.read_bytes()
+        fd = os.open(target.name, os.O_RDONLY | _NOFOLLOW, dir_fd=directory)
     except OSError as exc:
-        raise NotebookError(f"{path}: cannot be read ({exc.strerror}); check permissions") from exc
+        raise _refused(target, exc) from exc
+    with os.fdopen(fd, "rb") as file:
+        return file.read()

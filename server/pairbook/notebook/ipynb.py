@@ -8,7 +8,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import nbformat
 import nbformat.v4
@@ -55,11 +55,23 @@ def read_notebook(path: Path, *, max_bytes: int | None = None) -> NotebookConten
     """
     try:
         with path.open("rb") as file:
-            stat = os.fstat(file.fileno())
-            check_notebook_size(path, stat.st_size, max_bytes)
-            raw = file.read()
+            return read_notebook_file(path, file, max_bytes=max_bytes)
     except FileNotFoundError:
         raise NotebookError(f"{path}: no such notebook; check the path") from None
+    except IsADirectoryError:
+        raise NotebookError(f"{path}: is a directory, not a notebook file") from None
+    except OSError as exc:
+        raise NotebookError(f"{path}: cannot be read ({exc.strerror}); check permissions") from exc
+
+
+def read_notebook_file(
+    path: Path, file: BinaryIO, *, max_bytes: int | None = None
+) -> NotebookContent:
+    """`read_notebook` of a file already open (`path` names it in errors)."""
+    try:
+        stat = os.fstat(file.fileno())
+        check_notebook_size(path, stat.st_size, max_bytes)
+        raw = file.read()
     except IsADirectoryError:
         raise NotebookError(f"{path}: is a directory, not a notebook file") from None
     except OSError as exc:
