@@ -15,7 +15,7 @@ import pytest
 
 from support.client import RawPeer, YClient
 from support.notebooks import write_notebook
-from support.server import ServerProcess
+from support.server import REPO, ServerProcess
 
 pytestmark = pytest.mark.security
 
@@ -144,6 +144,31 @@ async def test_a_cell_cannot_read_the_state_folder_or_the_log(
     assert "store.sqlite refused" in out, out
     assert "listing []" in out, out
     assert "env []" in out, out  # PAIRBOOK_SETTINGS carries the owner token
+
+
+@pytest.mark.parametrize("form", ["sqlite-url", "relative-path"])
+async def test_a_log_kept_in_the_notebook_folder_is_hidden_too(workdir: Path, form: str) -> None:
+    """The notebook folder is writable for the kernel: a log kept there (named by a
+    sqlite:/// URL, or by a path relative to where pairbook was started) must be hidden."""
+    log = workdir / "team-log.sqlite"
+    # a relative path is relative to the folder the test servers start in
+    store = f"sqlite:///{log}" if form == "sqlite-url" else os.path.relpath(log, REPO)
+    probe = (
+        "def attempt(path):\n"
+        "    try:\n"
+        "        with open(path, 'rb') as f:\n"
+        "            return 'READ %d' % len(f.read())\n"
+        "    except OSError as e:\n"
+        "        return 'refused'\n"
+        f"for p in [{str(log)!r}, {str(log) + '-wal'!r}]:\n"
+        "    print(p.rsplit('/', 1)[-1], attempt(p))\n"
+    )
+    with ServerProcess(workdir, store=store) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            out = await run_cell(ana, probe)
+    assert log.stat().st_size > 0
+    assert "team-log.sqlite READ 0" in out or "team-log.sqlite refused" in out, out
+    assert "team-log.sqlite-wal READ 0" in out or "team-log.sqlite-wal refused" in out, out
 
 
 async def test_a_cell_still_writes_in_its_folder_and_tmp(

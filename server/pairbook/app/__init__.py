@@ -32,7 +32,7 @@ from pairbook.kernel.confine import Confinement, choose_sandbox
 from pairbook.notebook.listing import NotebookListing
 from pairbook.rooms import RoomLimits, RoomPolicy, Rooms
 from pairbook.settings import SETTINGS_ENV, Settings
-from pairbook.store import open_store
+from pairbook.store import open_store, sqlite_path_of
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -139,8 +139,8 @@ def kernel_confinement(settings: Settings) -> Confinement:
         if warning is not None:
             logging.getLogger("pairbook.kernel").warning(warning)
     hidden = [settings.state_dir]
-    if "://" not in settings.store_url:
-        store = Path(settings.store_url)
+    store = sqlite_path_of(settings.store_url)  # a path or sqlite:/// URL, made absolute
+    if store is not None:
         hidden += [store.with_name(store.name + s) for s in ("", "-wal", "-shm", "-journal")]
     return Confinement(
         sandbox=sandbox,

@@ -137,7 +137,7 @@ class KernelJail:
                 args += ["--ro-bind", "/dev/null", str(path)]
         args += [
             "--chdir", str(cwd),
-            "--unshare-pid", "--unshare-ipc", "--die-with-parent", "--new-session",
+            "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent", "--new-session",
             "--cap-drop", "ALL",
             # Inside the pid namespace the kernel's parent is pid 1: ipykernel's parent
             # poller would take that for an orphaning and exit. --die-with-parent does its job.

@@ -7,6 +7,7 @@ snapshot is the caller's job. Back ends are picked by URL with `open_store`.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from pairbook.errors import StoreError
@@ -29,6 +30,18 @@ __all__ = [
 
 ACCEPTED = "memory://, sqlite:///relative/path, sqlite:////absolute/path or a file path"
 _LATER = ("redis", "postgres", "postgresql")
+
+
+def sqlite_path_of(url_or_path: str | os.PathLike[str]) -> Path | None:
+    """The absolute path of the SQLite file a store URL or path names (None: not SQLite)."""
+    text = os.fspath(url_or_path)
+    if "://" not in text:
+        path = text
+    elif text.lower().startswith("sqlite:///"):
+        path = text[len("sqlite:///") :].split("?", 1)[0]
+    else:
+        return None
+    return Path(path).resolve() if path else None
 
 
 def open_store(
