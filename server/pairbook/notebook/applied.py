@@ -9,12 +9,15 @@ whatever replays a log (loading a room, replay, blame) skips a record pycrdt can
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Doc
 
 from pairbook.protocol.update import decode_state_vector
+
+log = logging.getLogger("pairbook.room")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,12 @@ def apply_update(doc: Doc[Any], update: bytes) -> Applied:
     before = doc.get_state()
     try:
         doc.apply_update(update)
+    except BaseExceptionGroup as exc:
+        # pycrdt gathers what the document's observers raised after the transaction
+        # committed: the update is in the document. A bug of ours, not the peer's bad input:
+        # logged with its traceback, and the update is logged and relayed like any other.
+        log.error("an observer failed while an update was applied", exc_info=exc)
+        return Applied(update)
     except BaseException as exc:
         if not is_pycrdt_failure(exc):
             raise

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import pytest
 from pycrdt import Doc, Text
 
-from pairbook.notebook.applied import apply_update
+from pairbook.notebook.applied import Applied, apply_update
 from pairbook.protocol.lib0 import Encoder
 
 
@@ -65,3 +67,27 @@ def test_a_half_applied_update_says_which_half() -> None:
     replica: Doc[Any] = Doc()
     assert apply_update(replica, applied.taken).error is None
     assert text_of(replica) == "ab"
+
+
+def test_an_observer_that_raises_is_our_bug_not_the_peers_update(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """pycrdt raises what observers raised after the transaction committed: the document
+    has the whole update, so it must be logged and relayed, and the traceback logged."""
+    source: Doc[Any] = Doc()
+    text = source.get("t", type=Text)
+    text += "hello"
+    update = source.get_update()
+    room: Doc[Any] = Doc()
+    room_text = room.get("t", type=Text)
+
+    def broken(_event: object) -> None:
+        raise RuntimeError("observer bug")
+
+    room.observe(broken)
+    with caplog.at_level(logging.ERROR, logger="pairbook.room"):
+        applied = apply_update(room, update)
+    assert applied == Applied(update)
+    assert str(room_text) == "hello"
+    assert "an observer failed" in caplog.text
+    assert "observer bug" in caplog.text
