@@ -8,6 +8,7 @@ angle bracket in a name would forge an address, so neither is let in.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pairbook.errors import ProfileError
 
@@ -38,9 +39,25 @@ def check_name(name: str) -> str:
     return display
 
 
+# Cyrillic and Greek letters drawn like Latin ones (after casefolding): "Аlice" with a
+# Cyrillic А would pass for "Alice" in everyone's presence list.
+_LOOKALIKES = str.maketrans(
+    {
+        "а": "a", "ᴀ": "a", "в": "b", "с": "c", "ԁ": "d", "е": "e", "һ": "h", "і": "i",
+        "ј": "j", "к": "k", "ӏ": "l", "м": "m", "ո": "n", "о": "o", "р": "p", "ԛ": "q",
+        "ѕ": "s", "т": "t", "ս": "u", "ԝ": "w", "х": "x", "у": "y", "ᴢ": "z", "α": "a",
+        "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p", "τ": "t",
+        "υ": "u", "χ": "x",
+    }
+)  # fmt: skip
+
+
 def name_key(name: str) -> str:
-    """What makes two names the same name: case and spacing do not count."""
-    return clean_name(name).casefold()
+    """What makes two names the same name: case, spacing, width (NFKC), invisible
+    characters and Cyrillic or Greek look-alikes of Latin letters do not count."""
+    visible = "".join(ch for ch in name if unicodedata.category(ch) != "Cf")
+    folded = unicodedata.normalize("NFKC", clean_name(visible)).casefold()
+    return " ".join(folded.split()).translate(_LOOKALIKES)
 
 
 def check_email(email: str) -> str:
