@@ -9,9 +9,10 @@ token again: a token revoked in between makes the ticket worthless too.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -24,6 +25,10 @@ once it has leaked."""
 MAX_TICKETS = 10_000
 """Outstanding tickets kept at most; the oldest are dropped first (a client that asks for
 tickets it never uses cannot grow the server)."""
+
+TICKETS_PER_TOKEN = 16
+"""Outstanding tickets one token may hold: minting more drops its own oldest, never
+another person's (one viewer asking in a loop cannot push everyone else's out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +44,14 @@ class TicketBook:
         self,
         ttl: float = TICKET_TTL,
         limit: int = MAX_TICKETS,
+        per_token: int = TICKETS_PER_TOKEN,
         clock: Callable[[], float] = time.monotonic,
         entropy: Callable[[], str] = lambda: secrets.token_urlsafe(32),
     ) -> None:
         self.ttl = ttl
         self._limit = limit
+        self._per_token = per_token
+        self._held: dict[str, deque[str]] = {}  # token -> its outstanding tickets, oldest first
         self._clock = clock
         self._entropy = entropy
         self._tickets: OrderedDict[str, _Ticket] = OrderedDict()
@@ -55,10 +63,14 @@ class TicketBook:
         """A new ticket for `token` (already resolved by the caller)."""
         now = self._clock()
         self._prune(now)
+        held = self._held.setdefault(token, deque())
+        while len(held) >= self._per_token:
+            self._tickets.pop(held.popleft(), None)
         while len(self._tickets) >= self._limit:
-            self._tickets.popitem(last=False)
+            self._forget(*self._tickets.popitem(last=False))
         ticket = self._entropy()
         self._tickets[ticket] = _Ticket(token, now + self.ttl)
+        held.append(ticket)
         return ticket
 
     def redeem(self, ticket: str) -> str:
@@ -67,6 +79,7 @@ class TicketBook:
         found = self._tickets.pop(ticket, None)
         if found is None:
             raise AuthError("unknown or already used ticket: ask POST /api/tickets for a new one")
+        self._forget(ticket, found)
         if self._clock() >= found.expires:
             raise AuthError(
                 f"this ticket expired (tickets last {self.ttl:g} s): ask POST /api/tickets "
@@ -80,4 +93,13 @@ class TicketBook:
             first = next(iter(self._tickets.values()))
             if first.expires > now:
                 return
-            self._tickets.popitem(last=False)
+            self._forget(*self._tickets.popitem(last=False))
+
+    def _forget(self, ticket: str, found: _Ticket) -> None:
+        held = self._held.get(found.token)
+        if held is None:
+            return
+        with contextlib.suppress(ValueError):
+            held.remove(ticket)
+        if not held:
+            del self._held[found.token]

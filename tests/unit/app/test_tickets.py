@@ -64,3 +64,14 @@ def test_outstanding_tickets_are_bounded_oldest_first() -> None:
     with pytest.raises(AuthError):
         book.redeem(tickets[0])
     assert book.redeem(tickets[3]) == "a"
+
+
+def test_one_token_asking_in_a_loop_cannot_push_out_anothers_ticket() -> None:
+    book = TicketBook(limit=100, per_token=4)
+    theirs = book.mint("victim-token")
+    mine = [book.mint("flooder-token") for _ in range(1000)]
+    assert book.redeem(theirs) == "victim-token"
+    assert len(book) == 4  # the flooder keeps only its newest four
+    assert book.redeem(mine[-1]) == "flooder-token"
+    with pytest.raises(AuthError):
+        book.redeem(mine[0])
