@@ -159,8 +159,18 @@ async def test_an_editors_large_update_does_not_stall_another_room(
         finally:
             stop.set()
             await task
-        # While the room of the large update decoded it, the other room kept relaying.
-        assert during >= 10, f"only {during} round trips in the other room meanwhile"
+        # The other room kept relaying, and still does. (That it relays *while* the large
+        # update decodes is the decoder's property, tested without timing in
+        # tests/unit/rooms/test_decoding.py; bench/stalls.py measures the stall.)
+        assert during >= 1, "the other room stopped relaying"
+        after = rounds
+        stop.clear()
+        task = asyncio.create_task(ping())
+        try:
+            await watcher.wait_until(lambda: rounds > after, 30)
+        finally:
+            stop.set()
+            await task
 
 
 async def test_an_update_adding_too_many_cells_is_refused(server: ServerProcess) -> None:
