@@ -24,6 +24,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,7 @@ class KernelJail:
         c = self.confinement
         wrapped = list(argv)
         if c.sandbox == "bwrap":
-            wrapped = [*self._bwrap(cwd, writable), "--", *wrapped]
+            wrapped = [*self._bwrap(cwd, writable, argv), "--", *wrapped]
         limits = []
         if c.memory is not None:
             limits.append(f"--as={c.memory}")
@@ -125,9 +126,11 @@ class KernelJail:
             wrapped = ["sh", "-c", join, str(cgroup), *wrapped]
         return wrapped
 
-    def _bwrap(self, cwd: Path, writable: Iterable[Path]) -> list[str]:
+    def _bwrap(self, cwd: Path, writable: Iterable[Path], argv: list[str]) -> list[str]:
         args = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                 "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]  # fmt: skip
+        for needed in _under_private_folders(_runtime_paths(argv)):
+            args += ["--ro-bind", str(needed), str(needed)]  # e.g. a venv cloned into /tmp
         for folder in (*writable, cwd):
             args += ["--bind", str(folder), str(folder)]
         for path in self.confinement.hidden:
@@ -228,3 +231,28 @@ def _cgroup_pids(group: Path) -> list[int]:
     except OSError:
         return []
     return [int(line) for line in text.split() if line.strip()]
+
+
+_PRIVATE = (Path("/tmp"), Path("/dev/shm"))  # each kernel gets empty ones of its own
+
+
+def _runtime_paths(argv: list[str]) -> set[Path]:
+    """What the kernel needs to start: its interpreter's environment and this one's."""
+    paths = {Path(sys.prefix), Path(sys.base_prefix)}
+    if argv:
+        executable = Path(argv[0])
+        if executable.is_absolute():
+            paths.add(executable.parent.parent)  # the venv or prefix of the kernel's python
+            paths.add(Path(os.path.realpath(executable)).parent.parent)
+    return paths
+
+
+def _under_private_folders(paths: Iterable[Path]) -> list[Path]:
+    """Of `paths`, those the sandbox's private /tmp or /dev/shm would hide (read-only binds
+    put them back); sorted so that a parent comes before what it holds."""
+    hidden = [
+        p
+        for p in paths
+        if p.exists() and any(p.is_relative_to(root) and p != root for root in _PRIVATE)
+    ]
+    return sorted(set(hidden))

@@ -75,3 +75,20 @@ def test_auto_falls_back_to_no_sandbox_with_a_warning_when_bwrap_is_missing(
 @pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 def test_auto_picks_bwrap_where_it_works() -> None:
     assert choose_sandbox("auto") == ("bwrap", None)
+
+
+def test_a_python_under_tmp_stays_visible_in_the_sandboxs_private_tmp(tmp_path: Path) -> None:
+    """A checkout (and its venv) cloned under /tmp, as CI may do: the sandbox's own empty
+    /tmp would hide the kernel's interpreter, and no kernel would start."""
+    assert tmp_path.is_relative_to("/tmp")
+    venv = tmp_path / "clone" / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    python = venv / "bin" / "python"
+    python.write_text("")
+    confinement = Confinement(sandbox="bwrap", cgroups=None)
+    command = confinement.jail().command([str(python), "-m", "ipykernel_launcher"], tmp_path)
+    text = " ".join(command)
+    assert f"--ro-bind {venv} {venv}" in text
+    # put back after /tmp is emptied, and only what the kernel needs
+    assert text.index(f"--ro-bind {venv}") > text.index("--tmpfs /tmp")
+    assert f"--ro-bind {tmp_path} " not in text
