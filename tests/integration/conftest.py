@@ -2,30 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
-from support.notebooks import write_notebook
-from support.server import ServerProcess
+from support.fixtures import server, store_path, workdir
+
+__all__ = ["server", "store_path", "workdir"]
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def workdir(tmp_path: Path) -> Path:
-    root = tmp_path / "notebooks"
-    write_notebook(root / "demo.ipynb")
-    return root
-
-
-@pytest.fixture
-def store_path(tmp_path: Path) -> str:
-    return str(tmp_path / "store.sqlite")
-
-
-@pytest.fixture
-def server(workdir: Path, store_path: str) -> Iterator[ServerProcess]:
-    with ServerProcess(workdir, store=store_path) as running:
-        yield running

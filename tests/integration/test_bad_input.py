@@ -25,18 +25,8 @@ from support.server import ServerProcess
 pytestmark = pytest.mark.integration
 
 
-def invite(server: ServerProcess, role: str, name: str) -> str:
-    status, body = server.request("POST", "/api/invites", {"role": role})
-    assert status == 201, body
-    assert isinstance(body, dict)
-    status, joined = server.request("POST", "/api/join", {"invite": body["token"], "name": name})
-    assert status == 201, joined
-    assert isinstance(joined, dict)
-    return str(joined["token"])
-
-
 async def test_a_viewers_edit_is_refused_and_never_reaches_anyone(server: ServerProcess) -> None:
-    viewer_token = invite(server, "viewer", "Vi")
+    viewer_token = server.join("viewer", "Vi")[0]
     async with YClient(server.ws_url("demo.ipynb")) as owner:
         async with RawPeer(server.ws_url("demo.ipynb", viewer_token)) as viewer:
             sneaky = Doc()
@@ -86,7 +76,7 @@ async def test_a_garbage_awareness_frame_is_never_relayed(server: ServerProcess)
 
 
 async def test_awareness_shows_the_name_the_token_grants(server: ServerProcess) -> None:
-    mallory = invite(server, "editor", "Mallory")
+    mallory = server.join("editor", "Mallory")[0]
     url = server.ws_url("demo.ipynb")
     async with RawPeer(url) as watcher, RawPeer(server.ws_url("demo.ipynb", mallory)) as peer:
         fake = {"user": {"name": "Owner", "color": "#000000"}, "cursor": None}
@@ -127,7 +117,7 @@ async def test_a_client_cannot_write_pairbooks_own_maps(server: ServerProcess) -
 
 
 async def test_a_client_cannot_write_under_another_clients_id(server: ServerProcess) -> None:
-    other = invite(server, "editor", "Other")
+    other = server.join("editor", "Other")[0]
     url = server.ws_url("demo.ipynb")
     async with YClient(url) as ana:
         ana.type_into(1, 0, "mine ")

@@ -17,18 +17,6 @@ from support.server import PAIRBOOK, ServerProcess
 pytestmark = pytest.mark.integration
 
 
-def invite(server: ServerProcess, role: str, name: str, email: str = "") -> tuple[str, str]:
-    """A personal token and the user id for a new person with this role."""
-    status, body = server.request("POST", "/api/invites", {"role": role})
-    assert status == 201, body
-    assert isinstance(body, dict)
-    joined_body = {"invite": body["token"], "name": name, "email": email}
-    status, joined = server.request("POST", "/api/join", joined_body)
-    assert status == 201, joined
-    assert isinstance(joined, dict)
-    return str(joined["token"]), str(joined["user"]["id"])
-
-
 def mob(client: YClient) -> dict[str, Any]:
     return client.map("mob")
 
@@ -62,7 +50,7 @@ async def denial(peer: RawPeer) -> str:
 async def test_in_mob_mode_a_navigators_edit_and_run_are_refused_and_nothing_changes(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = invite(server, "editor", "Bo")
+    bo_token, bo_id = server.join("editor", "Bo")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
@@ -100,7 +88,7 @@ async def test_in_mob_mode_a_navigators_edit_and_run_are_refused_and_nothing_cha
 async def test_a_stock_client_that_keeps_typing_is_told_to_reload_and_corrupts_nothing(
     server: ServerProcess,
 ) -> None:
-    bo_token, _ = invite(server, "editor", "Bo")
+    bo_token, _ = server.join("editor", "Bo")
     async with YClient(server.ws_url("demo.ipynb")) as ana:
         await ok(ana, "mob-mode", mode="mob")
         async with RawPeer(server.ws_url("demo.ipynb", bo_token)) as bo:
@@ -129,7 +117,7 @@ async def test_a_stock_client_that_keeps_typing_is_told_to_reload_and_corrupts_n
 async def test_rotation_passes_the_keyboard_on_schedule_and_the_new_driver_can_type(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = invite(server, "editor", "Bo")
+    bo_token, bo_id = server.join("editor", "Bo")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
@@ -154,7 +142,7 @@ async def test_rotation_passes_the_keyboard_on_schedule_and_the_new_driver_can_t
 async def test_a_driver_who_disconnects_hands_over_after_the_grace_period(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = invite(server, "editor", "Bo")
+    bo_token, bo_id = server.join("editor", "Bo")
     async with YClient(server.ws_url("demo.ipynb")) as ana:
         await ok(ana, "mob-settings", grace_seconds=1)
         async with YClient(server.ws_url("demo.ipynb", bo_token)) as bo:
@@ -170,7 +158,7 @@ async def test_a_driver_who_disconnects_hands_over_after_the_grace_period(
 
 
 async def test_taking_the_keyboard_needs_the_drivers_consent(server: ServerProcess) -> None:
-    bo_token, bo_id = invite(server, "editor", "Bo")
+    bo_token, bo_id = server.join("editor", "Bo")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
@@ -189,7 +177,7 @@ async def test_taking_the_keyboard_needs_the_drivers_consent(server: ServerProce
 async def test_only_the_owner_switches_modes_and_pair_mode_lets_everyone_type(
     server: ServerProcess,
 ) -> None:
-    bo_token, _ = invite(server, "editor", "Bo")
+    bo_token, _ = server.join("editor", "Bo")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
@@ -204,7 +192,7 @@ async def test_only_the_owner_switches_modes_and_pair_mode_lets_everyone_type(
 
 
 async def test_chat_is_kept_with_the_session(server: ServerProcess, workdir: Path) -> None:
-    vi_token, _ = invite(server, "viewer", "Vi")
+    vi_token, _ = server.join("viewer", "Vi")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", vi_token)) as vi,
@@ -226,8 +214,8 @@ async def test_chat_is_kept_with_the_session(server: ServerProcess, workdir: Pat
 
 async def session_of_two(server: ServerProcess) -> tuple[str, str]:
     """Ana drives, edits and runs code-0; Bo drives, edits and runs code-1; Cy watches."""
-    bo_token, bo_id = invite(server, "editor", "Bo", "bo@example.org")
-    cy_token, cy_id = invite(server, "editor", "Cy", "cy@example.org")
+    bo_token, bo_id = server.join("editor", "Bo", "bo@example.org")
+    cy_token, cy_id = server.join("editor", "Cy", "cy@example.org")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
@@ -330,8 +318,8 @@ async def test_pairbook_commit_lands_in_the_git_repository_with_the_trailers(
 async def test_pairbook_commit_credits_a_pair_session_from_the_log(
     server: ServerProcess, workdir: Path, store_path: str
 ) -> None:
-    bo_token, _ = invite(server, "editor", "Bo", "bo@example.org")
-    _, _ = invite(server, "editor", "Idle", "idle@example.org")
+    bo_token, _ = server.join("editor", "Bo", "bo@example.org")
+    _, _ = server.join("editor", "Idle", "idle@example.org")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
@@ -349,7 +337,7 @@ async def test_pairbook_commit_credits_a_pair_session_from_the_log(
 async def test_a_new_session_counts_from_now_and_only_the_owner_starts_one(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = invite(server, "editor", "Bo")
+    bo_token, bo_id = server.join("editor", "Bo")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
@@ -379,7 +367,7 @@ async def test_pairbook_commit_outside_a_git_repository_says_what_to_do(
 
 
 async def test_the_mob_survives_a_server_restart(server: ServerProcess) -> None:
-    bo_token, bo_id = invite(server, "editor", "Bo")
+    bo_token, bo_id = server.join("editor", "Bo")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", bo_token)) as bo,

@@ -29,12 +29,6 @@ def server(workdir: Path, store_path: str) -> Iterator[ServerProcess]:
         yield running
 
 
-def join(server: ServerProcess, role: str, name: str) -> tuple[str, str]:
-    _, invite = server.request("POST", "/api/invites", {"role": role})
-    _, grant = server.request("POST", "/api/join", {"invite": invite["token"], "name": name})  # type: ignore[index]
-    return grant["token"], grant["user"]["id"]  # type: ignore[index]
-
-
 def api(server: ServerProcess, what: str, token: str | None = None, **query: object) -> Any:
     path = f"/api/replay/{quote(NB)}/{what}"
     if query:
@@ -100,7 +94,7 @@ async def converge(a: YClient, b: YClient) -> None:
 
 
 async def test_moments_rebuild_exactly_what_the_clients_had(server: ServerProcess) -> None:
-    bo_token, _ = join(server, "editor", "Bo")
+    bo_token, _ = server.join("editor", "Bo")
     async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
         seen: list[tuple[int, list[dict[str, Any]]]] = []
 
@@ -144,7 +138,7 @@ async def test_moments_rebuild_exactly_what_the_clients_had(server: ServerProces
 async def test_blame_names_each_line_after_interleaved_edits_moves_and_deletions(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = join(server, "editor", "Bo")
+    bo_token, bo_id = server.join("editor", "Bo")
     async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
         await ana.edit(lambda doc: ana.add_code_cell("work", "import math\n"))
         await bo.wait_until(lambda: len(bo.cells) == 4)
@@ -185,7 +179,7 @@ async def test_blame_names_each_line_after_interleaved_edits_moves_and_deletions
 
 
 async def test_restore_is_an_edit_by_whoever_asked(server: ServerProcess) -> None:
-    bo_token, bo_id = join(server, "editor", "Bo")
+    bo_token, bo_id = server.join("editor", "Bo")
     async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
         await ana.set_source(1, "good = 1")
         await bo.wait_until(lambda: bo.source(1) == "good = 1")
@@ -214,7 +208,7 @@ async def test_restore_is_an_edit_by_whoever_asked(server: ServerProcess) -> Non
         assert ana.source(1) == "good = 1"
         last = [json.loads(x) for x in server.get(f"/api/replay/{NB}/export")[1].splitlines()]  # type: ignore[union-attr]
         assert [x for x in last if x["type"] == "update"][-1]["user"] == bo_id
-        viewer_token, _ = join(server, "viewer", "Vi")
+        viewer_token, _ = server.join("viewer", "Vi")
         async with YClient(server.ws_url(NB, viewer_token)) as vi:
             refused = await vi.command("restore", seq=good_seq)
             assert not refused["ok"]
@@ -224,7 +218,7 @@ async def test_restore_is_an_edit_by_whoever_asked(server: ServerProcess) -> Non
 async def test_recording_off_is_visible_to_everyone_and_hides_its_moments(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = join(server, "editor", "Bo")
+    bo_token, bo_id = server.join("editor", "Bo")
     async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
         await ana.set_source(1, "before = 1")
         await bo.wait_until(lambda: bo.source(1) == "before = 1")
@@ -263,7 +257,7 @@ async def test_recording_off_is_visible_to_everyone_and_hides_its_moments(
 async def test_only_people_with_access_see_recordings(server: ServerProcess) -> None:
     async with YClient(server.ws_url(NB)) as ana:
         await ana.set_source(1, "x = 2")
-    viewer_token, _ = join(server, "viewer", "Vi")
+    viewer_token, _ = server.join("viewer", "Vi")
     assert server.get(f"/api/replay/{NB}/timeline", token=None)[0] == 401
     assert server.get(f"/api/replay/{NB}/timeline", token="not-a-token")[0] == 401
     assert server.get("/api/replay/../secret.ipynb/timeline")[0] == 404

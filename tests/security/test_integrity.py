@@ -89,16 +89,6 @@ def log_lines(server: ServerProcess) -> list[dict[str, Any]]:
     return lines
 
 
-def invite(server: ServerProcess, role: str, name: str) -> str:
-    status, body = server.request("POST", "/api/invites", {"role": role})
-    assert status == 201, body
-    assert isinstance(body, dict)
-    status, joined = server.request("POST", "/api/join", {"invite": body["token"], "name": name})
-    assert status == 201, joined
-    assert isinstance(joined, dict)
-    return str(joined["token"])
-
-
 def metric(server: ServerProcess, name: str) -> float:
     status, text = server.get("/metrics")
     assert status == 200
@@ -232,7 +222,7 @@ async def test_a_server_edit_the_store_refuses_never_leaves_document_and_log_apa
 
 
 async def test_no_one_can_write_under_the_servers_client_id(server: ServerProcess) -> None:
-    editor = invite(server, "editor", "Eve")
+    editor = server.join("editor", "Eve")[0]
     url = server.ws_url(ROOM, editor)
     async with YClient(url) as eve:
         before = decode_state_vector(eve.doc.get_state())

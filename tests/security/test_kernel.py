@@ -331,17 +331,8 @@ async def test_a_clear_output_loop_cannot_stream_without_end(server: ServerProce
 # -- 4. mob and run rules -----------------------------------------------------------------
 
 
-def invite(server: ServerProcess, role: str, name: str) -> tuple[str, str]:
-    """A person's token and user id, through an invite as a browser gets them."""
-    _, minted = server.request("POST", "/api/invites", {"role": role})
-    assert isinstance(minted, dict), minted
-    _, grant = server.request("POST", "/api/join", {"invite": minted["token"], "name": name})
-    assert isinstance(grant, dict), grant
-    return str(grant["token"]), str(grant["user"]["id"])
-
-
 async def test_a_navigator_cannot_restore_in_mob_mode(server: ServerProcess) -> None:
-    bo_token, _ = invite(server, "editor", "Bo")
+    bo_token, _ = server.join("editor", "Bo")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
@@ -370,7 +361,7 @@ async def test_a_navigator_cannot_restore_in_mob_mode(server: ServerProcess) -> 
 async def test_only_the_person_who_ran_a_cell_answers_its_input_prompt(
     server: ServerProcess,
 ) -> None:
-    bo_token, _ = invite(server, "editor", "Bo")
+    bo_token, _ = server.join("editor", "Bo")
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
         YClient(server.ws_url("demo.ipynb", bo_token)) as bo,

@@ -148,6 +148,18 @@ class ServerProcess:
         except ValueError:
             return status, raw.decode(errors="replace")
 
+    def join(self, role: str, name: str, email: str = "") -> tuple[str, str]:
+        """A new person with this role, joined through an invite as a browser does: their
+        personal token and user id."""
+        status, minted = self.request("POST", "/api/invites", {"role": role})
+        assert status == 201, minted
+        assert isinstance(minted, dict)
+        joining = {"invite": minted["token"], "name": name, "email": email}
+        status, joined = self.request("POST", "/api/join", joining)
+        assert status == 201, joined
+        assert isinstance(joined, dict)
+        return str(joined["token"]), str(joined["user"]["id"])
+
     def __enter__(self) -> Self:
         return self.start()
 
