@@ -146,10 +146,8 @@ MAX_PEOPLE = 256
 class Rotation:
     """The mob's driver, its queue of next drivers and the turn timer.
 
-    The people it lists are bounded: someone who can never come back (a guest, whose
-    identity lives as long as its connection) is forgotten when they leave, and past
-    `max_people` the absent are forgotten, least recently seen first; when everyone listed is
-    present, a newcomer watches unlisted."""
+    The people it lists are bounded: past `max_people` the absent are forgotten, least
+    recently seen first; when everyone listed is present, a newcomer watches unlisted."""
 
     def __init__(
         self,
@@ -174,20 +172,14 @@ class Rotation:
         self.take_request: _TakeRequest | None = None
         self.break_from: float | None = None
         self.last_break: float | None = None
-        self.transient: set[str] = set()  # present people forgotten when they leave
         self.max_people = max_people
         self._clock = clock
 
     # -- who is here -------------------------------------------------------------------
 
-    def arrive(self, person: Person, *, can_drive: bool, transient: bool = False) -> list[Handover]:
-        """Someone's first connection arrived. Editors join the rotation unless they left it.
-
-        `transient`: they can never come back once gone (a guest), so they are forgotten
-        when they leave."""
+    def arrive(self, person: Person, *, can_drive: bool) -> list[Handover]:
+        """Someone's first connection arrived. Editors join the rotation unless they left it."""
         self.present.add(person.id)
-        if transient:
-            self.transient.add(person.id)
         if person.id not in self.people and len(self.people) >= self.max_people:
             self._forget_absent(len(self.people) - self.max_people + 1)
             if len(self.people) >= self.max_people:
@@ -210,18 +202,10 @@ class Rotation:
         return []
 
     def depart(self, user: str) -> list[Handover]:
-        """Someone's last connection closed. A driver keeps the keyboard for the grace period
-        (a transient one cannot come back: the keyboard passes on at once)."""
+        """Someone's last connection closed. A driver keeps the keyboard for the grace period."""
         self.present.discard(user)
         if self.take_request is not None and self.take_request.user == user:
             self.take_request = None
-        if user in self.transient:
-            self.transient.discard(user)
-            handovers: list[Handover] = []
-            if user == self.driver and self.mode is Mode.MOB:
-                handovers = self._pass_on(Reason.DISCONNECT)
-            self._forget(user)
-            return handovers
         if user != self.driver or self.mode is not Mode.MOB:
             return []
         if self.settings.grace_seconds <= 0:

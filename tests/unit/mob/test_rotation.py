@@ -179,28 +179,6 @@ def test_the_state_survives_its_map_form_and_a_stored_driver_starts_their_grace(
     assert again.tick().handovers[0].driver == "cy"
 
 
-def test_a_guest_is_forgotten_when_they_leave() -> None:
-    rotation = Rotation(clock=FakeClock())
-    rotation.arrive(ANA, can_drive=True)
-    guest = Person("guest-1a2b", "Guest 1a2b")
-    rotation.arrive(guest, can_drive=True, transient=True)
-    assert "guest-1a2b" in rotation.people
-    assert "guest-1a2b" in rotation.queue
-    rotation.depart("guest-1a2b")
-    assert "guest-1a2b" not in rotation.people
-    assert "guest-1a2b" not in rotation.queue
-    assert "guest-1a2b" not in rotation.to_json()["drivers_allowed"]
-
-
-def test_a_guest_driver_who_leaves_hands_over_at_once() -> None:
-    rotation = Rotation(clock=FakeClock())
-    rotation.arrive(Person("guest-1", "G"), can_drive=True, transient=True)
-    rotation.arrive(BOB, can_drive=True)
-    rotation.set_mode(Mode.MOB, first="guest-1")
-    (handover,) = rotation.depart("guest-1")
-    assert (handover.driver, handover.reason) == ("bob", Reason.DISCONNECT)
-
-
 def test_the_people_listed_are_bounded_however_many_arrive() -> None:
     rotation = Rotation(clock=FakeClock(), max_people=3)
     for index in range(50):
