@@ -1,6 +1,6 @@
 """Rooms: one shared notebook document each, with its peers, fan-out, log and autosave."""
 
-from pairbook.rooms.channel import Channel, ChannelClosed
+from pairbook.rooms.channel import Channel, ChannelClosed, MemoryChannel, memory_channel_pair
 from pairbook.rooms.closecodes import CloseCode
 from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.peer import Peer, PeerState, TokenBucket
@@ -11,6 +11,7 @@ __all__ = [
     "Channel",
     "ChannelClosed",
     "CloseCode",
+    "MemoryChannel",
     "OpenRoom",
     "Peer",
     "PeerState",
@@ -19,4 +20,5 @@ __all__ = [
     "RoomPolicy",
     "Rooms",
     "TokenBucket",
+    "memory_channel_pair",
 ]

@@ -11,27 +11,9 @@ import pytest
 
 from pairbook.app.websocket import _receive
 from pairbook.protocol.messages import encode_pairbook
-from pairbook.rooms import ChannelClosed, CloseCode, Peer
+from pairbook.rooms import CloseCode, Peer, memory_channel_pair
 from support.notebooks import write_notebook
 from unit.rooms.roomkit import RoomKit, editor
-
-
-class FramesChannel:
-    """Hands out the given frames, then reports the peer gone."""
-
-    def __init__(self, *frames: bytes) -> None:
-        self.frames = list(frames)
-
-    async def send(self, frame: bytes) -> None:
-        return None
-
-    async def receive(self) -> bytes:
-        if not self.frames:
-            raise ChannelClosed
-        return self.frames.pop(0)
-
-    async def close(self, code: int, reason: str) -> None:
-        return None
 
 
 def test_an_unexpected_error_is_logged_and_closes_with_1011(
@@ -45,7 +27,9 @@ def test_an_unexpected_error_is_logged_and_closes_with_1011(
 
         kit.room.command_handler = broken_service
         peer = editor()
-        peer.channel = FramesChannel(encode_pairbook({"id": 1, "command": "anything"}))
+        peer.channel, client = memory_channel_pair()
+        kit.run(client.send(encode_pairbook({"id": 1, "command": "anything"})))
+        kit.run(client.close(1000, ""))  # the frame is read, then the peer is gone
         with caplog.at_level(logging.ERROR, logger="pairbook"):
             kit.run(_receive(kit.room, peer, 1 << 20))
         assert peer.close_request is not None

@@ -15,7 +15,7 @@ from pairbook.errors import PairbookError
 from pairbook.notebook.applied import apply_update
 from pairbook.protocol.messages import encode_sync_update
 from pairbook.protocol.update import decode_state_vector, decode_update
-from pairbook.rooms import Peer, Room, TokenBucket
+from pairbook.rooms import Peer, Room, TokenBucket, memory_channel_pair
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.loader import load_room
 from pairbook.store import MemoryStore
@@ -24,25 +24,12 @@ from pairbook.types import RoomId, UserId
 ROOM = RoomId("demo.ipynb")
 
 
-class NoChannel:
-    """A peer's channel that is never driven: the room only queues frames for it."""
-
-    async def send(self, frame: bytes) -> None:
-        return None
-
-    async def receive(self) -> bytes:
-        raise AssertionError("nothing reads from this channel")
-
-    async def close(self, code: int, reason: str) -> None:
-        return None
-
-
 def editor(name: str = "ana") -> Peer:
     return Peer(
         name,
         User(UserId(name), name.title(), "#336699"),
         Role.EDITOR,
-        NoChannel(),
+        memory_channel_pair()[0],  # never driven: the room only queues frames
         queue_limit=1 << 30,
         limiter=TokenBucket(1e9, 1 << 30),
     )

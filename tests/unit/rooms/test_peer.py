@@ -7,31 +7,15 @@ import asyncio
 import pytest
 
 from pairbook.auth import Role, User
-from pairbook.rooms import ChannelClosed, CloseCode, Peer, PeerState, TokenBucket
+from pairbook.rooms import (
+    CloseCode,
+    MemoryChannel,
+    Peer,
+    PeerState,
+    TokenBucket,
+    memory_channel_pair,
+)
 from pairbook.types import UserId
-
-
-class MemoryChannel:
-    """The memory implementation of the Channel port."""
-
-    def __init__(self) -> None:
-        self.sent: list[bytes] = []
-        self.closed: tuple[int, str] | None = None
-        self.inbox: asyncio.Queue[bytes | None] = asyncio.Queue()
-
-    async def send(self, frame: bytes) -> None:
-        if self.closed is not None:
-            raise ChannelClosed()
-        self.sent.append(frame)
-
-    async def receive(self) -> bytes:
-        frame = await self.inbox.get()
-        if frame is None:
-            raise ChannelClosed()
-        return frame
-
-    async def close(self, code: int, reason: str) -> None:
-        self.closed = (code, reason)
 
 
 def make_peer(channel: MemoryChannel, limit: int = 4) -> Peer:
@@ -40,7 +24,7 @@ def make_peer(channel: MemoryChannel, limit: int = 4) -> Peer:
 
 
 async def test_queued_frames_are_sent_in_order() -> None:
-    channel = MemoryChannel()
+    channel, client = memory_channel_pair()
     peer = make_peer(channel)
     sender = asyncio.create_task(peer.run_sender())
     for frame in (b"1", b"2", b"3"):
@@ -48,11 +32,11 @@ async def test_queued_frames_are_sent_in_order() -> None:
     peer.request_close(CloseCode.NORMAL, "done")
     await sender
     await peer.close()
-    assert channel.closed == (1000, "done")
+    assert client.close_frame == (1000, "done")
 
 
 async def test_a_full_queue_closes_the_peer_as_a_slow_consumer() -> None:
-    channel = MemoryChannel()
+    channel, client = memory_channel_pair()
     peer = make_peer(channel, limit=2)
     for frame in (b"1", b"2", b"3"):
         peer.send(frame)
@@ -60,13 +44,14 @@ async def test_a_full_queue_closes_the_peer_as_a_slow_consumer() -> None:
     assert peer.queue_depth == 0  # dropped: it resyncs on reconnect
     await peer.run_sender()
     await peer.close()
-    assert channel.closed is not None
-    assert channel.closed[0] == 4413
+    assert client.close_frame is not None
+    assert client.close_frame[0] == 4413
+    assert client.unread() == []  # the queue was dropped, not sent
     assert peer.state is PeerState.CLOSED
 
 
 def test_going_live_twice_is_a_bug() -> None:
-    peer = make_peer(MemoryChannel())
+    peer = make_peer(memory_channel_pair()[0])
     peer.go_live()
     with pytest.raises(RuntimeError, match="expected peer state syncing, got live"):
         peer.go_live()
@@ -79,3 +64,25 @@ def test_the_token_bucket_allows_a_burst_then_the_rate() -> None:
     now[0] = 0.5
     assert bucket.take()
     assert not bucket.take()
+
+
+async def test_a_peer_that_stops_reading_is_closed_as_a_slow_consumer() -> None:
+    channel, client = memory_channel_pair(capacity=1)
+    user = User(UserId("u1"), "Ana", "#e6194b")
+    peer = Peer(
+        "k",
+        user,
+        Role.EDITOR,
+        channel,
+        queue_limit=8,
+        limiter=TokenBucket(10, 2),
+        send_timeout=0.01,
+    )
+    peer.send(b"1")
+    peer.send(b"2")  # the channel holds one frame: this one waits for a reader that never comes
+    await peer.run_sender()
+    assert peer.close_request == (
+        CloseCode.SLOW_CONSUMER,
+        "you stopped reading; reconnect to resync",
+    )
+    assert client.unread() == [b"1"]

@@ -7,22 +7,16 @@ import pytest
 from pairbook.auth import Role, User
 from pairbook.errors import LimitError
 from pairbook.protocol.awareness import AwarenessEntry, decode_awareness_update
-from pairbook.rooms import Peer, RoomLimits, TokenBucket
+from pairbook.rooms import Peer, RoomLimits, TokenBucket, memory_channel_pair
 from pairbook.rooms.presence import Presence
 from pairbook.types import UserId
 
 
-class NullChannel:
-    async def send(self, frame: bytes) -> None: ...
-    async def receive(self) -> bytes:
-        raise AssertionError("not used")
-
-    async def close(self, code: int, reason: str) -> None: ...
-
-
 def peer(name: str, role: Role = Role.EDITOR) -> Peer:
     user = User(UserId(name.lower()), name, "#123456")
-    return Peer(name, user, role, NullChannel(), queue_limit=8, limiter=TokenBucket(1, 1))
+    return Peer(
+        name, user, role, memory_channel_pair()[0], queue_limit=8, limiter=TokenBucket(1, 1)
+    )
 
 
 def test_a_peer_shows_the_name_and_colour_its_token_grants() -> None:
