@@ -21,8 +21,3 @@ SERVER_MAPS = UserId("pairbook:server-maps")
 
 DISK_USER = UserId("pairbook:disk")
 """The author of changes read from a notebook file edited outside pairbook."""
-
-PROTECTED_ROOTS: frozenset[str] = frozenset(
-    {"pairbook", "kernel", "executions", "mob", "recording"}
-)
-"""Top-level maps of the shared document that only the server writes."""

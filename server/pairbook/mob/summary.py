@@ -11,6 +11,7 @@ from typing import Any
 
 from pairbook.auth import is_email
 from pairbook.mob.rotation import Person
+from pairbook.schema import is_server_author
 
 NO_EMAIL_DOMAIN = "users.pairbook.invalid"
 """Co-author address for a person whose profile has no email (`.invalid` is reserved)."""
@@ -118,7 +119,7 @@ def summarize(
             cells(ran.get(uid, ())),
         )
         for uid in everyone
-        if not uid.startswith("pairbook:")
+        if not is_server_author(uid)
     ]
     contributions.sort(key=lambda c: (-c.drove_seconds, c.person.name.lower(), c.person.id))
     return Summary(since, until, tuple(contributions))

@@ -21,13 +21,11 @@ from pairbook.notebook.canonical_update import canonicalize_update
 from pairbook.notebook.ipynb import NotebookContent
 from pairbook.notebook.normal_form import canonical_json, normalize_notebook
 from pairbook.notebook.ynotebook import notebook_to_ydoc
+from pairbook.schema import HISTORY_KEY, PAIRBOOK_MAP
 
 BUILD_VERSION = b"pairbook-base-history/1\n"
 """Hashed into every history id: bump it whenever the build writes different items, so that a
 history built by the old code is never mistaken for one built by the new."""
-
-PAIRBOOK_ROOT = "pairbook"
-HISTORY_KEY = "history"
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def build_base_update(nb: dict[str, Any], history_id: str) -> bytes:
     notebook_doc: Doc[Any] = Doc(client_id=ids.notebook)
     notebook_to_ydoc(normalize_notebook(nb), notebook_doc)
     marker_doc: Doc[Any] = Doc(client_id=ids.pairbook)
-    marker_doc.get(PAIRBOOK_ROOT, type=Map)[HISTORY_KEY] = history_id
+    marker_doc.get(PAIRBOOK_MAP, type=Map)[HISTORY_KEY] = history_id
     merged = merge_updates(notebook_doc.get_update(), marker_doc.get_update())
     return canonicalize_update(merged)
 

@@ -8,13 +8,14 @@ from typing import Any
 from pycrdt import Array, Doc, Map, Text
 
 from pairbook.notebook.ynotebook import create_youtput
+from pairbook.schema import CELLS, META
 
 TRUNCATED_NAME = "stderr"
 
 
 def find_ycell(doc: Doc[Any], cell_id: str) -> Map[Any] | None:
     """The cell with this id, or None if nobody has it any more."""
-    ycells: Array[Any] = doc.get("cells", type=Array)
+    ycells: Array[Any] = doc.get(CELLS, type=Array)
     for ycell in ycells:
         if isinstance(ycell, Map) and ycell.get("id") == cell_id:
             return ycell
@@ -22,7 +23,7 @@ def find_ycell(doc: Doc[Any], cell_id: str) -> Map[Any] | None:
 
 
 def cell_ids(doc: Doc[Any]) -> list[str]:
-    ycells: Array[Any] = doc.get("cells", type=Array)
+    ycells: Array[Any] = doc.get(CELLS, type=Array)
     return [str(ycell.get("id")) for ycell in ycells if isinstance(ycell, Map)]
 
 
@@ -102,7 +103,7 @@ def truncation_note(limit: int) -> dict[str, Any]:
 
 def kernel_name_of(doc: Doc[Any], default: str = "python3") -> str:
     """The kernelspec name the notebook asks for."""
-    ymeta: Map[Any] = doc.get("meta", type=Map)
+    ymeta: Map[Any] = doc.get(META, type=Map)
     metadata = ymeta.get("metadata")
     raw = metadata.to_py() if isinstance(metadata, Map) else metadata
     if isinstance(raw, dict):

@@ -21,14 +21,13 @@ from pairbook.notebook.normal_form import (
 from pairbook.notebook.text_edit import set_ytext
 from pairbook.notebook.ynotebook import (
     CELL_KEYS,
-    CELLS,
-    META,
     create_ycell,
     create_ymap,
     create_youtput,
     effective_cell_ids,
     json_cell,
 )
+from pairbook.schema import CELLS, META
 
 
 def apply_notebook_to_ydoc(nb: dict[str, Any], doc: Doc[Any]) -> None:

@@ -20,9 +20,7 @@ from pycrdt import Array, Doc, Map, Text
 from pairbook.notebook.cell_ids import assign_cell_ids
 from pairbook.notebook.ipynb import NBFORMAT, NBFORMAT_MINOR
 from pairbook.notebook.normal_form import cast_floats_to_ints
-
-CELLS = "cells"
-META = "meta"
+from pairbook.schema import CELLS, META
 
 CELL_KEYS: dict[str, frozenset[str]] = {
     "code": frozenset({"id", "cell_type", "metadata", "source", "outputs", "execution_count"}),

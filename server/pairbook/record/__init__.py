@@ -11,10 +11,9 @@ from pairbook.record.export import export_lines
 from pairbook.record.recorder import Recorder
 from pairbook.record.replayer import Moment, Replayer, Replays
 from pairbook.record.restore import restore_cell, restore_notebook
-from pairbook.record.timeline import RECORDING_MAP, EventKind, recording_state
+from pairbook.record.timeline import EventKind, recording_state
 
 __all__ = [
-    "RECORDING_MAP",
     "Blame",
     "EventKind",
     "LineBlame",

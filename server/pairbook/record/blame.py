@@ -16,6 +16,7 @@ from typing import Any
 from pycrdt import Array, ArrayEvent, Doc, Map, Text, TextEvent
 
 from pairbook.notebook.applied import apply_update
+from pairbook.schema import CELLS
 from pairbook.store.records import UpdateRecord
 
 UNKNOWN = ("", 0, 0.0)
@@ -62,7 +63,7 @@ class Blame:
         self.seq = base_seq
         self.stamps: list[tuple[str, int, float]] = [UNKNOWN]
         self._cells: dict[str, _Cell] = {}
-        self._ycells = self.doc.get("cells", type=Array)
+        self._ycells = self.doc.get(CELLS, type=Array)
         self._events: list[tuple[list[Any], list[dict[str, Any]] | None]] = []
         self._ycells.observe_deep(self._collect)
         if base is not None:

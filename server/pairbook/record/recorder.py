@@ -11,7 +11,8 @@ from typing import Any
 from pycrdt import Doc, Map, Subscription
 
 from pairbook.record.checkpoints import pack_checkpoint
-from pairbook.record.timeline import ALWAYS_KEPT, RECORDING_MAP, EventKind, recording_state
+from pairbook.record.timeline import ALWAYS_KEPT, EventKind, recording_state
+from pairbook.schema import EXECUTIONS_MAP, KERNEL_MAP, MOB_MAP, RECORDING_MAP
 from pairbook.store.port import Store
 from pairbook.store.records import EventRecord
 
@@ -53,10 +54,10 @@ class Recorder:
         self._held_awareness: dict[tuple[str, int], EventRecord] = {}
         # pycrdt's events are untyped (Any): their keys/path/delta are read as plain values.
         # Root types are fetched here: observers may read the document, never create roots.
-        self._ykernel = doc.get("kernel", type=Map)
-        self._ymob = doc.get("mob", type=Map)
+        self._ykernel = doc.get(KERNEL_MAP, type=Map)
+        self._ymob = doc.get(MOB_MAP, type=Map)
         self._yrecording = doc.get(RECORDING_MAP, type=Map)
-        self._yexecutions = doc.get("executions", type=Map)
+        self._yexecutions = doc.get(EXECUTIONS_MAP, type=Map)
         self._kernel_status: Any = self._ykernel.get("status")
         self._roles = _roles_of(self._ymob)
         self._on = recording_state(doc)["on"]

@@ -18,6 +18,7 @@ from pairbook.notebook.applied import apply_update
 from pairbook.record.blame import Blame, LineBlame
 from pairbook.record.checkpoints import pack_checkpoint, unpack_checkpoint
 from pairbook.record.timeline import EventKind
+from pairbook.schema import is_server_author
 from pairbook.store.port import Store
 from pairbook.store.records import EventRecord, Stamp, UpdateRecord
 
@@ -246,7 +247,7 @@ class Replayer:
         width = max(end - start, 1e-9) / bins
         density: dict[str, list[int]] = {}
         for stamp in stamps:
-            if stamp.user_id.startswith("pairbook:") or any(w.hides(stamp.seq) for w in windows):
+            if is_server_author(stamp.user_id) or any(w.hides(stamp.seq) for w in windows):
                 continue
             row = density.setdefault(stamp.user_id, [0] * bins)
             row[min(int((stamp.ts - start) / width), bins - 1)] += 1

@@ -10,6 +10,7 @@ from pairbook.notebook import apply_notebook_to_ydoc, ydoc_to_notebook
 from pairbook.notebook.outputs import find_ycell
 from pairbook.notebook.text_edit import set_ytext
 from pairbook.notebook.ynotebook import create_ycell, json_cell
+from pairbook.schema import CELLS
 
 
 def restore_cell(live: Doc[Any], past: Doc[Any], cell_id: str) -> None:
@@ -21,12 +22,12 @@ def restore_cell(live: Doc[Any], past: Doc[Any], cell_id: str) -> None:
     ypast = find_ycell(past, cell_id)
     if ypast is None:
         raise LookupError(f"there was no cell {cell_id!r} at that moment")
-    past_cells = past.get("cells", type=Array)
+    past_cells = past.get(CELLS, type=Array)
     past_index = next(i for i, c in enumerate(past_cells) if c.get("id") == cell_id)
     ylive = find_ycell(live, cell_id)
     if ylive is None:
         cell = json_cell(ypast.to_py() or {})
-        ycells = live.get("cells", type=Array)
+        ycells = live.get(CELLS, type=Array)
         ycells.insert(min(past_index, len(ycells)), create_ycell(cell))
         return
     with live.transaction():

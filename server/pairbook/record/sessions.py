@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from pairbook.record.replayer import Replayer
+from pairbook.schema import is_server_author
 from pairbook.store.port import Store
 
 
@@ -17,7 +18,7 @@ async def describe_session(store: Store, room: str, *, detailed: bool = False) -
     stamps = await store.stamps(room, first)
     events = await store.events(room, first)
     windows = await replayer.off_windows()
-    people = Counter(s.user_id for s in stamps if not s.user_id.startswith("pairbook:"))
+    people = Counter(s.user_id for s in stamps if not is_server_author(s.user_id))
     names = {
         e.user_id: json.loads(e.data).get("name", e.user_id) for e in events if e.kind == "join"
     }

@@ -7,8 +7,7 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-RECORDING_MAP = "recording"
-"""A top-level map written by the server only: `on` (bool), `by` (user id), `at` (time)."""
+from pairbook.schema import RECORDING_MAP
 
 
 class EventKind(StrEnum):

@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from pairbook.errors import AuthError, HistoryError
 from pairbook.protocol.update import ID, StructKind, UpdateSummary
 from pairbook.rooms.protected import ProtectedRanges
-from pairbook.types import PROTECTED_ROOTS
-
-HISTORY_ROOT = "pairbook"
+from pairbook.schema import PAIRBOOK_MAP, PROTECTED_ROOTS, is_server_author
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +71,7 @@ def admit_update(
                 "that this server does not have"
             )
         new_ids.add(struct.client)
-        if struct.parent_root == HISTORY_ROOT:
+        if struct.parent_root == PAIRBOOK_MAP:
             raise HistoryError("update carries the notebook history marker of another history")
         if struct.parent_root in PROTECTED_ROOTS:
             raise AuthError(f"the '{struct.parent_root}' map is written by the server only")
@@ -100,7 +98,7 @@ def admit_update(
         if owner is None:
             new_claims.add(client)
         elif owner != user_id:
-            who = "the server" if owner.startswith("pairbook:") else "another person"
+            who = "the server" if is_server_author(owner) else "another person"
             raise AuthError(f"client id {client} belongs to {who}; a peer writes only as itself")
     return Admission(frozenset(new_ids), frozenset(new_claims))
 

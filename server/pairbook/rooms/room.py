@@ -51,6 +51,7 @@ from pairbook.rooms.limits import RoomLimits, check_frame_size
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
 from pairbook.rooms.protected import ProtectedRanges
+from pairbook.schema import is_server_author
 from pairbook.store.port import Store
 from pairbook.types import SERVER_MAPS, RoomId, UserId
 
@@ -132,7 +133,7 @@ class Room:
         self._echo_key = secrets.token_bytes(16)
         self.lost: str | None = None  # why the document no longer matches the log
         owner = claims.get(doc.client_id)
-        if owner is None or not owner.startswith("pairbook:"):
+        if not is_server_author(owner):
             # Or a peer could write under the server's id: the two would diverge.
             raise ValueError(f"expected the server's client id claimed by pairbook, got {owner}")
 

@@ -1,0 +1,176 @@
+"""The shared document's schema: its top-level names and the records the server writes.
+
+A room's document (a pycrdt `Doc`) holds the notebook as jupyter_ydoc lays it out
+(`cells`, `meta`) and, beside it, maps that only the server writes (`PROTECTED_ROOTS`).
+Their values are JSON; the `TypedDict`s below name each record's shape once, for the
+writers here and for `client/src`, which reads the same keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+# -- top-level names -----------------------------------------------------------------
+
+CELLS = "cells"
+"""The notebook's cells: an `Array` of cell `Map`s (jupyter_ydoc's layout)."""
+
+META = "meta"
+"""The notebook's metadata and format numbers: a `Map` (jupyter_ydoc's layout)."""
+
+PAIRBOOK_MAP = "pairbook"
+"""The server's marker map: the room's `history` id (written once, at creation)."""
+
+KERNEL_MAP = "kernel"
+"""The kernel: `KernelRecord` keys, plus `variables` (a `Map`), `analysis`, `packages`."""
+
+EXECUTIONS_MAP = "executions"
+"""One `ExecutionRecord` per run, keyed by run id."""
+
+MOB_MAP = "mob"
+"""The mob rotation: `MobRecord` keys, plus `chat` (an `Array` of `ChatRecord`s)."""
+
+RECORDING_MAP = "recording"
+"""Whether the room is recorded: `RecordingRecord` keys."""
+
+PROTECTED_ROOTS: frozenset[str] = frozenset(
+    {PAIRBOOK_MAP, KERNEL_MAP, EXECUTIONS_MAP, MOB_MAP, RECORDING_MAP}
+)
+"""Top-level maps of the shared document that only the server writes."""
+
+HISTORY_KEY = "history"
+"""The key of the room's history id in `PAIRBOOK_MAP`."""
+
+CHAT_KEY = "chat"
+"""The key of the chat `Array` in `MOB_MAP`."""
+
+# -- authors -------------------------------------------------------------------------
+
+SERVER_AUTHOR_PREFIX = "pairbook:"
+"""Every author id the server writes under starts so (see `pairbook.types.SERVER_USER`)."""
+
+
+def is_server_author(user_id: str | None) -> bool:
+    """Whether a change's author is the server itself (a load, a service, the disk)."""
+    return user_id is not None and user_id.startswith(SERVER_AUTHOR_PREFIX)
+
+
+# -- records -------------------------------------------------------------------------
+
+
+class UserRecord(TypedDict):
+    """A person as every page shows them: presence, whoami, runs, chat, the mob, replay."""
+
+    id: str
+    name: str
+    color: str
+
+
+class PersonRecord(UserRecord):
+    """A person in the mob's `people`; the email signs a session's commit."""
+
+    email: NotRequired[str]
+
+
+class ExecutionRecord(TypedDict):
+    """One run of one cell in `EXECUTIONS_MAP` (and `queue`/`current` in `KERNEL_MAP`)."""
+
+    id: str
+    cell_id: str
+    user: UserRecord
+    status: str
+    queued_at: float
+    started_at: float | None
+    finished_at: float | None
+    execution_count: int | None
+    source_hash: str | None
+    error: str | None
+    cancelled_by: NotRequired[str]
+    prompt: NotRequired[str]
+
+
+class KernelEventRecord(TypedDict):
+    """The last thing someone did to the kernel (start, restart, interrupt, ...)."""
+
+    kind: str
+    by: dict[str, str]
+    at: float
+
+
+class KernelRecord(TypedDict, total=False):
+    """The JSON keys of `KERNEL_MAP` that describe the kernel and its queue."""
+
+    name: str
+    display_name: str
+    status: str
+    last_event: KernelEventRecord | None
+    queue: list[ExecutionRecord]
+    current: ExecutionRecord | None
+    analysis: dict[str, Any]
+    packages: list[dict[str, Any]]
+
+
+class ChatRecord(TypedDict):
+    """One message of the mob's chat."""
+
+    id: str
+    user: UserRecord
+    text: str
+    at: float
+
+
+MobRecord = TypedDict(
+    "MobRecord",
+    {
+        "mode": Literal["pair", "mob"],
+        "state": str,
+        "driver": str | None,
+        "queue": list[str],
+        "observers": list[str],
+        "people": dict[str, PersonRecord],
+        "drivers_allowed": list[str],
+        "roles": dict[str, str],
+        "turn": dict[str, float | None],
+        "grace_ends": float | None,
+        "take_request": dict[str, Any] | None,
+        "settings": dict[str, Any],
+        "turns": list[Any],
+        "break": dict[str, float | None],
+        "session": dict[str, float],
+        "changed": dict[str, list[str]],
+    },
+    total=False,
+)
+"""The JSON keys of `MOB_MAP` (as `Rotation.to_json()` and the mob service write them)."""
+
+
+class RecordingRecord(TypedDict, total=False):
+    """The keys of `RECORDING_MAP`: on or off, who switched it and when."""
+
+    on: bool
+    by: str
+    at: float
+
+
+__all__ = [
+    "CELLS",
+    "CHAT_KEY",
+    "EXECUTIONS_MAP",
+    "HISTORY_KEY",
+    "KERNEL_MAP",
+    "META",
+    "MOB_MAP",
+    "PAIRBOOK_MAP",
+    "PROTECTED_ROOTS",
+    "RECORDING_MAP",
+    "SERVER_AUTHOR_PREFIX",
+    "ChatRecord",
+    "ExecutionRecord",
+    "KernelEventRecord",
+    "KernelRecord",
+    "MobRecord",
+    "PersonRecord",
+    "RecordingRecord",
+    "UserRecord",
+    "is_server_author",
+]
