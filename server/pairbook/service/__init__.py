@@ -1,0 +1,31 @@
+"""The RoomService port: what a room service sees of its room, and the command table every
+service declares its commands in (one dispatch path for all of them)."""
+
+from pairbook.service.commands import (
+    Arg,
+    Args,
+    ArgType,
+    ArgumentError,
+    Command,
+    CommandTable,
+    DriverGate,
+    Handler,
+    Note,
+)
+from pairbook.service.port import EditRefusal, Member, RoomHandle, RoomService
+
+__all__ = [
+    "Arg",
+    "ArgType",
+    "Args",
+    "ArgumentError",
+    "Command",
+    "CommandTable",
+    "DriverGate",
+    "EditRefusal",
+    "Handler",
+    "Member",
+    "Note",
+    "RoomHandle",
+    "RoomService",
+]

@@ -1,0 +1,133 @@
+"""The port between a room's core and the services hanging off it (kernel, mob, recording).
+
+A service sees its room only through a `RoomHandle`: read the document, make a server edit,
+reply to or notify a member, notify everyone, list the members, note an event for the
+recorder, read the clock. It sees a connection only as a `Member`. The room core sees a
+service only as a `RoomService`: its command table, its optional join/leave/edit hooks, and
+start/close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+from pycrdt import Doc
+
+from pairbook.auth import Role, User
+from pairbook.types import RoomId, UserId
+
+if TYPE_CHECKING:
+    from pairbook.service.commands import CommandTable
+
+Edit = Callable[[Doc[Any]], None]
+EditRefusal = str | None
+"""Why a member may not edit right now (a human-readable reason), or None when it may."""
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """What a service sees of one connection in its room."""
+
+    key: str  # the connection's key: stable while it is connected, unique in the room
+    user: User
+    role: Role
+    clients: frozenset[int] = field(default_factory=frozenset)  # its Yjs/awareness client ids
+
+    @property
+    def can_edit(self) -> bool:
+        return self.role.can_edit
+
+
+class RoomHandle(Protocol):
+    """The narrow handle a service gets to its room."""
+
+    @property
+    def id(self) -> RoomId: ...
+
+    @property
+    def doc(self) -> Doc[Any]:
+        """The room's authoritative document (read it; write only through server edits)."""
+        ...
+
+    @property
+    def author(self) -> UserId | None:
+        """Whose update is being applied right now (for document observers), or None."""
+        ...
+
+    @property
+    def last_seq(self) -> int:
+        """The log position of the newest change the room holds."""
+        ...
+
+    async def apply_server_edit(
+        self, edit: Edit, author: UserId, *, protected: bool = False
+    ) -> int | None:
+        """Make an edit as the server, log it, relay it; returns its log position."""
+        ...
+
+    async def settle(self) -> None:
+        """Wait until every change applied so far is logged and relayed."""
+        ...
+
+    def members(self) -> list[Member]:
+        """Who is connected now."""
+        ...
+
+    def notify_member(self, member: Member, event: dict[str, Any]) -> None:
+        """Send a pairbook event to one member (if its client speaks pairbook commands)."""
+        ...
+
+    def notify(self, event: dict[str, Any]) -> None:
+        """Send a pairbook event to every member whose client speaks pairbook commands."""
+        ...
+
+    def note(self, kind: str, user: UserId, data: dict[str, Any]) -> None:
+        """Tell the room's recorder about an event (a no-op when nothing records)."""
+        ...
+
+    def clock(self) -> float:
+        """The room's wall clock (seconds since the epoch)."""
+        ...
+
+
+@runtime_checkable
+class RoomService(Protocol):
+    """A live service of one room. The hooks are optional: a service defines the ones it
+    needs (`on_join(member)`, `on_leave(member)`, `on_edit(member) -> EditRefusal`)."""
+
+    @property
+    def commands(self) -> CommandTable[Any]:
+        """The commands this service answers."""
+        ...
+
+    async def start(self) -> None:
+        """Called once when the room opens, before anyone joins."""
+        ...
+
+    async def close(self) -> None:
+        """Called once when the room unloads or the server stops."""
+        ...
+
+
+JoinHook = Callable[[Member], None]
+EditHook = Callable[[Member], EditRefusal]
+
+
+def join_hook(service: object) -> JoinHook | None:
+    """A service's `on_join` hook, if it has one."""
+    hook = getattr(service, "on_join", None)
+    return hook if callable(hook) else None
+
+
+def leave_hook(service: object) -> JoinHook | None:
+    """A service's `on_leave` hook, if it has one."""
+    hook = getattr(service, "on_leave", None)
+    return hook if callable(hook) else None
+
+
+def edit_hook(service: object) -> EditHook | None:
+    """A service's `on_edit` gate, if it has one."""
+    hook = getattr(service, "on_edit", None)
+    return hook if callable(hook) else None
