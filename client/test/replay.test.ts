@@ -43,7 +43,7 @@ describe('replay moments', () => {
 
   it('shades density by activity and labels blame and events by person', () => {
     expect(intensities([0, 1, 4])).toEqual([0, 0.25 + 0.75 / 4, 1])
-    const people = { 'u-1': { name: 'Ana', colour: '#f00' } }
+    const people = { 'u-1': { id: 'u-1', name: 'Ana', color: '#f00' } }
     const line = { line: 0, text: 'x', user: 'u-1', seq: 3, ts: 0, authors: ['u-1'] }
     expect(blameLabel(line, people)).toMatch(/^Ana · \d\d:\d\d:\d\d$/)
     expect(blameLabel({ ...line, seq: 0 }, people)).toBe('before recording')

@@ -1,5 +1,5 @@
 /** Blame in the margin of a cell: one row per source line saying who changed it last and
- * when, in that person's colour. Used by the replay page and the live notebook page. */
+ * when, in that person's color. Used by the replay page and the live notebook page. */
 
 import { h } from '../dom'
 import { blameLabel, clockTime, personOf } from './moments'
@@ -17,7 +17,7 @@ export function showBlame(cellElement: HTMLElement, lines: BlameLine[], people: 
       'div',
       {
         class: 'blame-line',
-        style: `--who:${person.colour}`,
+        style: `--who:${person.color}`,
         title: `${person.name} · ${clockTime(line.ts)} · moment ${line.seq}${authors ? ` · written by ${authors}` : ''}`
       },
       blameLabel(line, people)

@@ -52,11 +52,11 @@ export function intensities(row: number[]): number[] {
   return row.map((count) => (count === 0 ? 0 : 0.25 + (0.75 * count) / max))
 }
 
-/** A person's display name and colour, falling back to the id and grey. */
+/** A person's display name and color, falling back to the id and grey. */
 export function personOf(people: Record<string, Person>, id: string): Person {
   const known = people[id]
   if (known !== undefined) return known
-  return { name: SERVER_AUTHORS[id] ?? (id === '' || id.startsWith('pairbook:') ? 'pairbook' : id), colour: '#8a93a6' }
+  return { id, name: SERVER_AUTHORS[id] ?? (id === '' || id.startsWith('pairbook:') ? 'pairbook' : id), color: '#8a93a6' }
 }
 
 /** The server's own authors (pairbook/types.py): the file a room started from, outside edits. */

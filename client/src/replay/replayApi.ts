@@ -11,9 +11,11 @@ export interface TimelineEvent {
   data: Record<string, unknown>
 }
 
+/** A recorded person: the one user shape (`UserRecord` in pairbook/schema.py). */
 export interface Person {
+  id: string
   name: string
-  colour: string
+  color: string
 }
 
 export interface OffWindow {

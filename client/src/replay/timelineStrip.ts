@@ -1,4 +1,4 @@
-/** The replay's timeline: edit density per person in their colour, markers for runs, joins,
+/** The replay's timeline: edit density per person in their color, markers for runs, joins,
  * role changes and recording, the windows where recording was off, and the playhead. */
 
 import { h } from '../dom'
@@ -37,10 +37,10 @@ export class TimelineStrip {
       this.canvas.append(off)
     }
     people.forEach((id, row) => {
-      const colour = personOf(timeline.people, id).colour
+      const color = personOf(timeline.people, id).color
       intensities(timeline.density[id] ?? []).forEach((opacity, bin) => {
         if (opacity === 0) return
-        this.canvas.append(svg('rect', { x: bin, y: MARKS + row * ROW + 2, width: 1, height: ROW - 4, fill: colour, 'fill-opacity': opacity }))
+        this.canvas.append(svg('rect', { x: bin, y: MARKS + row * ROW + 2, width: 1, height: ROW - 4, fill: color, 'fill-opacity': opacity }))
       })
     })
     for (const event of timeline.events) {
@@ -48,13 +48,13 @@ export class TimelineStrip {
       const marker = event.kind === 'run' ? status === 'running' : ['join', 'leave', 'role', 'recording', 'restore'].includes(event.kind)
       if (!marker) continue
       const x = fractionOf(timeline, event.ts) * width
-      const colour = personOf(timeline.people, event.user).colour
+      const color = personOf(timeline.people, event.user).color
       const shape =
         event.kind === 'run'
-          ? svg('path', { d: `M${x - 3} 2 L${x + 3} 7 L${x - 3} 12 Z`, fill: colour, class: 'mark mark-run' })
+          ? svg('path', { d: `M${x - 3} 2 L${x + 3} 7 L${x - 3} 12 Z`, fill: color, class: 'mark mark-run' })
           : event.kind === 'join' || event.kind === 'leave'
-            ? svg('rect', { x: x - 1, y: 2, width: 2, height: 10, fill: event.kind === 'join' ? colour : 'white', stroke: colour, 'stroke-width': 0.5, class: `mark mark-${event.kind}` })
-            : svg('path', { d: `M${x} 2 L${x + 4} 7 L${x} 12 L${x - 4} 7 Z`, fill: colour, class: `mark mark-${event.kind}` })
+            ? svg('rect', { x: x - 1, y: 2, width: 2, height: 10, fill: event.kind === 'join' ? color : 'white', stroke: color, 'stroke-width': 0.5, class: `mark mark-${event.kind}` })
+            : svg('path', { d: `M${x} 2 L${x + 4} 7 L${x} 12 L${x - 4} 7 Z`, fill: color, class: `mark mark-${event.kind}` })
       const title = svg('title', {})
       title.textContent = describeEvent(event, timeline.people)
       shape.append(title)
@@ -66,7 +66,7 @@ export class TimelineStrip {
       { class: 'timeline-legend' },
       ...people.map((id) => {
         const person = personOf(timeline.people, id)
-        return h('span', { class: 'legend-person' }, h('span', { class: 'legend-swatch', style: `background:${person.colour}` }), person.name)
+        return h('span', { class: 'legend-person' }, h('span', { class: 'legend-swatch', style: `background:${person.color}` }), person.name)
       }),
       h('span', { class: 'legend-note' }, '▶ run  ▮ join  ▯ leave  ◆ role / recording / restore')
     )

@@ -1,6 +1,6 @@
-"""Identity and permissions: tokens map to a user (id, name, colour) and a role."""
+"""Identity and permissions: tokens map to a user (id, name, color) and a role."""
 
-from pairbook.auth.grants import Grant, GrantKind, Role, User, colour_for
+from pairbook.auth.grants import Grant, GrantKind, Role, User, color_for
 from pairbook.auth.profile import check_email, check_name, clean_name, is_email
 from pairbook.auth.tokenbook import START_LABEL, Minted, TokenBook
 from pairbook.auth.tokenhash import hash_token, new_token
@@ -16,7 +16,7 @@ __all__ = [
     "check_email",
     "check_name",
     "clean_name",
-    "colour_for",
+    "color_for",
     "hash_token",
     "is_email",
     "new_token",

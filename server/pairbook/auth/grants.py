@@ -28,8 +28,8 @@ class Role(StrEnum):
         return self is not Role.VIEWER
 
 
-def colour_for(user_id: str) -> str:
-    """A stable colour for a user, so a person keeps their colour across sessions."""
+def color_for(user_id: str) -> str:
+    """A stable color for a user, so a person keeps their color across sessions."""
     digest = hashlib.sha256(user_id.encode()).digest()
     return PALETTE[digest[0] % len(PALETTE)]
 
@@ -51,7 +51,7 @@ class User:
         return cls(
             UserId(str(data["id"])),
             str(data["name"]),
-            str(data.get("color") or colour_for(str(data["id"]))),
+            str(data.get("color") or color_for(str(data["id"]))),
             str(data.get("email") or ""),
         )
 

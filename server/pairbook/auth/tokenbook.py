@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pairbook.auth.grants import Grant, GrantKind, Role, User, colour_for
+from pairbook.auth.grants import Grant, GrantKind, Role, User, color_for
 from pairbook.auth.profile import check_email, check_name, name_key
 from pairbook.auth.tokenfile import Stamp, TokenFile, TokenFileContent, new_id
 from pairbook.auth.tokenhash import hash_token, new_token, token_matches
@@ -87,7 +87,7 @@ class TokenBook:
     @property
     def owner(self) -> User:
         profile = self._content.owner
-        return User(OWNER_ID, profile.get("name", "Owner"), colour_for(OWNER_ID),
+        return User(OWNER_ID, profile.get("name", "Owner"), color_for(OWNER_ID),
                     profile.get("email", ""))  # fmt: skip
 
     def resolve(self, token: str | None, *, allow_invite: bool = False) -> Grant:
@@ -239,7 +239,7 @@ class TokenBook:
                     f"(for example {display[: 64 - 2]} 2)"
                 )
             user_id = UserId(new_id("u"))
-            user = User(user_id, display, colour_for(user_id), address)
+            user = User(user_id, display, color_for(user_id), address)
             token = new_token()
             person = Grant(new_id("p"), GrantKind.PERSON, invite.role, user, hash_token(token),
                            self._clock(), label=f"joined with invite {invite.id}")  # fmt: skip

@@ -13,12 +13,11 @@ from typing import Any
 
 from pycrdt import Doc, merge_updates
 
-from pairbook.auth import colour_for
 from pairbook.notebook.applied import apply_update
 from pairbook.record.blame import Blame, LineBlame
 from pairbook.record.checkpoints import pack_checkpoint, unpack_checkpoint
-from pairbook.record.timeline import EventKind
-from pairbook.schema import is_server_author
+from pairbook.record.timeline import EventKind, joined_user
+from pairbook.schema import UserRecord, is_server_author
 from pairbook.store.port import Store
 from pairbook.store.records import EventRecord, Stamp, UpdateRecord
 
@@ -237,7 +236,7 @@ class Replayer:
 
     async def timeline(self, bins: int = 400) -> dict[str, Any]:
         """Who changed the document when (density per person in `bins` slices of time), the
-        events worth a marker, the off windows and the people with their colours."""
+        events worth a marker, the off windows and the people with their colors."""
         first, last = await self.bounds()
         stamps = await self.store.stamps(self.room, first)
         windows = await self.off_windows()
@@ -251,16 +250,13 @@ class Replayer:
                 continue
             row = density.setdefault(stamp.user_id, [0] * bins)
             row[min(int((stamp.ts - start) / width), bins - 1)] += 1
-        people: dict[str, dict[str, str]] = {}
-        for event in events:
-            data = json.loads(event.data)
-            if event.kind == EventKind.JOIN.value and event.user_id:
-                people[event.user_id] = {
-                    "name": str(data.get("name", event.user_id)),
-                    "colour": str(data.get("colour", colour_for(event.user_id))),
-                }
+        people = {
+            event.user_id: joined_user(event.user_id, json.loads(event.data))
+            for event in events
+            if event.kind == EventKind.JOIN.value and event.user_id
+        }
         for user_id in list(density):
-            people.setdefault(user_id, {"name": user_id, "colour": colour_for(user_id)})
+            people.setdefault(user_id, joined_user(user_id, {}))
         return {
             "room": self.room,
             "first_seq": first,
@@ -282,16 +278,12 @@ class Replayer:
             ],
         }
 
-    async def people(self) -> dict[str, dict[str, str]]:
-        """Everyone who joined the room while it was recorded: name and colour by user id."""
-        found: dict[str, dict[str, str]] = {}
-        for event in await self.store.events(self.room, kinds=[EventKind.JOIN.value]):
-            data = json.loads(event.data)
-            found[event.user_id] = {
-                "name": str(data.get("name", event.user_id)),
-                "colour": str(data.get("colour", colour_for(event.user_id))),
-            }
-        return found
+    async def people(self) -> dict[str, UserRecord]:
+        """Everyone who joined the room while it was recorded, by user id."""
+        events = await self.store.events(self.room, kinds=[EventKind.JOIN.value])
+        return {
+            event.user_id: joined_user(event.user_id, json.loads(event.data)) for event in events
+        }
 
     # -- blame --------------------------------------------------------------------------------
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
 from pycrdt import Doc, Map
 
-from pairbook.schema import RECORDING_MAP
+from pairbook.auth import color_for
+from pairbook.schema import RECORDING_MAP, UserRecord
 
 
 class EventKind(StrEnum):
@@ -48,3 +50,10 @@ def set_recording(doc: Doc[Any], on: bool, user_id: str, at: float) -> None:
         ymap["on"] = on
         ymap["by"] = user_id
         ymap["at"] = at
+
+
+def joined_user(user_id: str, data: Mapping[str, Any]) -> UserRecord:
+    """The person a join event names. Events logged before `color` was the one name say
+    `colour`: read either, so an old recording keeps its people's colors."""
+    color = data.get("color") or data.get("colour") or color_for(user_id)
+    return {"id": user_id, "name": str(data.get("name", user_id)), "color": str(color)}

@@ -157,7 +157,7 @@ class Room:
             listener(peer, True)
         if self.recorder is not None:
             user = peer.user
-            data = {"name": user.name, "colour": user.colour, "role": peer.role.value}
+            data = {"name": user.name, "color": user.colour, "role": peer.role.value}
             self.recorder.note(EventKind.JOIN, user.id, data)
 
     def leave(self, peer: Peer) -> None:
