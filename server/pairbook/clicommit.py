@@ -25,7 +25,7 @@ from pairbook.mob.gitcommit import (
     files_to_commit,
     last_commit_time,
 )
-from pairbook.rooms.mobsession import summary_from_log
+from pairbook.mob.session_log import summary_from_log
 from pairbook.store import open_store
 from pairbook.types import RoomId
 

@@ -1,7 +1,7 @@
 """Rooms: one shared notebook document each, with its peers, fan-out, log and autosave."""
 
+from pairbook.protocol.closecodes import CloseCode
 from pairbook.rooms.channel import Channel, ChannelClosed, MemoryChannel, memory_channel_pair
-from pairbook.rooms.closecodes import CloseCode
 from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.peer import Peer, PeerState, TokenBucket
 from pairbook.rooms.registry import OpenRoom, RoomPolicy, Rooms

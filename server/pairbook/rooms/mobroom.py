@@ -28,10 +28,11 @@ from pairbook.mob import (
     commit_message,
     summarize,
 )
+from pairbook.mob.session_log import touched_cells
 from pairbook.notebook.outputs import cell_ids
-from pairbook.rooms.mobsession import MOB_MAP, touched_cells
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.room import Room
+from pairbook.schema import MOB_MAP
 from pairbook.types import SERVER_USER
 
 log = logging.getLogger("pairbook.mob")

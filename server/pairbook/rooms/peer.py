@@ -10,8 +10,8 @@ from collections.abc import Callable
 from enum import Enum
 
 from pairbook.auth import Role, User
+from pairbook.protocol.closecodes import CloseCode
 from pairbook.rooms.channel import Channel, ChannelClosed
-from pairbook.rooms.closecodes import CloseCode
 
 
 class PeerState(Enum):

@@ -15,8 +15,8 @@ from pairbook.errors import NotebookError, RoomError
 from pairbook.kernel.confine import Confinement
 from pairbook.notebook import resolve_notebook_path, room_name_of
 from pairbook.notebook.outputs import kernel_name_of
+from pairbook.protocol.closecodes import CloseCode
 from pairbook.record import Recorder, Replays
-from pairbook.rooms.closecodes import CloseCode
 from pairbook.rooms.commands import CommandRouter
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder

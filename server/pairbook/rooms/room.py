@@ -18,6 +18,7 @@ from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolErro
 from pairbook.notebook import base_client_ids
 from pairbook.notebook.applied import Applied, apply_update
 from pairbook.protocol.awareness import encode_awareness_update
+from pairbook.protocol.closecodes import CloseCode
 from pairbook.protocol.messages import (
     AuthMessage,
     AwarenessMessage,
@@ -42,7 +43,6 @@ from pairbook.protocol.update import (
     decode_update,
 )
 from pairbook.record import EventKind, Recorder
-from pairbook.rooms.closecodes import CloseCode
 from pairbook.rooms.commands import UNRECORDED_COMMANDS, recorded_arguments
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder

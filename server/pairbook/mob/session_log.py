@@ -12,10 +12,9 @@ from pycrdt import Array, ArrayEvent, Doc, Map
 from pairbook.mob import Person, Rotation, Summary, cells_ran, summarize
 from pairbook.notebook.applied import apply_update
 from pairbook.notebook.outputs import cell_ids
+from pairbook.schema import MOB_MAP
 from pairbook.store.port import Store
 from pairbook.types import RoomId
-
-MOB_MAP = "mob"
 
 
 def touched_cells(ycells: Array[Any], events: Iterable[Any]) -> set[str]:
