@@ -1,7 +1,7 @@
 """The shared kernel: one jupyter_client kernel per room, and its execution queue."""
 
 from pairbook.kernel.queue import Execution, ExecutionQueue, ExecutionStatus
-from pairbook.kernel.session import ExecutionOutcome, KernelSession, kernel_specs
+from pairbook.kernel.session import ExecutionOutcome, KernelSession, KernelSessions, kernel_specs
 
 __all__ = [
     "Execution",
@@ -9,5 +9,6 @@ __all__ = [
     "ExecutionQueue",
     "ExecutionStatus",
     "KernelSession",
+    "KernelSessions",
     "kernel_specs",
 ]

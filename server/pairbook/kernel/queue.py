@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import time
 from collections.abc import Callable, Iterator
@@ -30,11 +29,6 @@ class ExecutionStatus(StrEnum):
             ExecutionStatus.RUNNING,
             ExecutionStatus.WAITING_INPUT,
         )
-
-
-def source_hash(source: str) -> str:
-    """A short, stable fingerprint of a cell's source as run."""
-    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 @dataclass(slots=True)

@@ -320,3 +320,20 @@ class KernelSession:
         await self._kill_leftovers()
         self._forget_sockets()
         self._set_status("not started")
+
+
+class KernelSessions:
+    """Makes a room's real kernels: jupyter kernels working in `cwd`, fenced in by
+    `confinement` (a KernelFactory)."""
+
+    def __init__(self, cwd: Path, confinement: Confinement | None = None) -> None:
+        self._cwd = cwd
+        self._confinement = confinement
+
+    def specs(self) -> dict[str, str]:
+        return kernel_specs()
+
+    def __call__(
+        self, kernel_name: str, on_status: Callable[[KernelStatus], None]
+    ) -> KernelSession:
+        return KernelSession(kernel_name, self._cwd, on_status, confinement=self._confinement)

@@ -12,7 +12,10 @@ from types import TracebackType
 from typing import Self
 
 from pairbook.errors import NotebookError, RoomError
+from pairbook.kernel import KernelSessions
 from pairbook.kernel.confine import Confinement
+from pairbook.kernel.runner import COMMANDS as RUNNER_COMMANDS
+from pairbook.kernel.runner import Runner
 from pairbook.notebook import resolve_notebook_path, room_name_of
 from pairbook.notebook.outputs import kernel_name_of
 from pairbook.protocol.closecodes import CloseCode
@@ -28,8 +31,6 @@ from pairbook.rooms.mobroom import MobRoom
 from pairbook.rooms.recording import COMMANDS as RECORDING_COMMANDS
 from pairbook.rooms.recording import Recording
 from pairbook.rooms.room import PROTECTED_META, Room
-from pairbook.rooms.runner import COMMANDS as RUNNER_COMMANDS
-from pairbook.rooms.runner import Runner
 from pairbook.store.port import Store
 from pairbook.types import RoomId
 
@@ -145,11 +146,10 @@ class Rooms:
             )
             runner = Runner(
                 room,
-                path.parent,
+                KernelSessions(path.parent, self.policy.confinement),
                 kernel_name_of(room.doc),
                 output_limit=self.policy.output_limit,
                 kernel_state=self.policy.kernel_state,
-                confinement=self.policy.confinement,
             )
             commands = CommandRouter()
             commands.add(RUNNER_COMMANDS, runner.command)

@@ -14,6 +14,7 @@ everyone in the room sees:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,11 @@ from pairbook.state.dataflow import cell_flow
 
 PROBE_FIELDS = ("type", "summary", "len", "shape", "dtype", "dtypes", "nbytes", "note",
                 "fingerprint")  # fmt: skip
+
+
+def source_hash(source: str) -> str:
+    """A short, stable fingerprint of a cell's source as run."""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,17 +12,15 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
-from pycrdt import Array, Map
+from pycrdt import Array, Doc, Map
 
-from pairbook.kernel.queue import source_hash
-from pairbook.notebook.outputs import code_cell_source
-from pairbook.rooms.room import Room
+from pairbook.auth import User
 from pairbook.state.dataflow import cell_flow
-from pairbook.state.model import Cell, KernelState, Run
-from pairbook.types import DISK_USER, SERVER_MAPS, SERVER_USER
+from pairbook.state.model import Cell, KernelState, Run, source_hash
+from pairbook.types import DISK_USER, SERVER_MAPS, SERVER_USER, UserId
 
 log = logging.getLogger("pairbook.kernelstate")
 
@@ -31,12 +29,46 @@ MAX_DELETED = 1000  # deleted cells whose deleter is remembered
 Write = Callable[[Any], None]
 
 
+class ViewPeer(Protocol):
+    """What the view needs of a peer: who it is."""
+
+    @property
+    def user(self) -> User: ...
+
+
+class ViewRoom(Protocol):
+    """What the view needs of a room: its document, who is editing, and server edits."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def doc(self) -> Doc[Any]: ...
+
+    @property
+    def author(self) -> UserId | None: ...
+
+    @property
+    def peers(self) -> Iterable[ViewPeer]: ...
+
+    def apply_server_edit(
+        self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
+    ) -> Awaitable[int | None]: ...
+
+
 class StateView:
     """One room's kernel-state view. Feed it runs and probe answers (from the Runner);
     it keeps the analysis current as people edit."""
 
-    def __init__(self, room: Room, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        room: ViewRoom,
+        clock: Callable[[], float] = time.time,
+        *,
+        delay: float = ANALYSE_DELAY,
+    ) -> None:
         self.room = room
+        self._delay = delay
         self.model = KernelState()
         self.editors: dict[str, dict[str, Any]] = {}  # cell id -> who last edited its source
         self.deleters: dict[str, dict[str, Any]] = {}  # deleted cell id -> who deleted it
@@ -104,7 +136,8 @@ class StateView:
             return {"id": DISK_USER, "name": "the file on disk"}
         for peer in self.room.peers:
             if peer.user.id == user_id:
-                return {"id": user_id, "name": peer.user.name, "color": peer.user.colour}
+                user = peer.user.to_json()
+                return {"id": user_id, "name": user["name"], "color": user["color"]}
         return {"id": user_id, "name": user_id}
 
     # -- feeding from the runner ---------------------------------------------------------
@@ -183,7 +216,7 @@ class StateView:
         for ycell in self._cells:
             if not isinstance(ycell, Map):
                 continue
-            source = code_cell_source(ycell)
+            source = str(ycell.get("source", "")) if ycell.get("cell_type") == "code" else None
             cells.append(Cell(str(ycell.get("id")), source,
                               None if source is None else source_hash(source)))  # fmt: skip
         result = self.model.analyse(cells, self.editors, self.deleters)
@@ -204,7 +237,7 @@ class StateView:
         """Recompute the analysis a moment after people stop editing; forever."""
         while True:
             await self._edited.wait()
-            await asyncio.sleep(ANALYSE_DELAY)
+            await asyncio.sleep(self._delay)
             self._edited.clear()
             if self._written is None and not self.model.last_runs:
                 continue  # nothing has run: no view to keep (and no edit to log)

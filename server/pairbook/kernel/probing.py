@@ -1,0 +1,163 @@
+"""Prober: silent probes of the kernel's namespace and packages, fed to the kernel-state view.
+
+Probes and runs never overlap: both hold `lock` while they talk to the kernel. A restart,
+shutdown or kernel change bumps `epoch` (`forget`) and cancels the probe (`abandon`): what a
+run or probe of the previous kernel learned is dropped, not written over the reset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pycrdt import Map
+
+from pairbook.errors import KernelError
+from pairbook.kernel.ports import Kernel, RunnerRoom
+from pairbook.kernel.probe import packages_expressions, probe_answer, probe_expressions
+from pairbook.kernel.queue import Execution, ExecutionStatus
+from pairbook.kernel.session import ExecutionOutcome
+from pairbook.state.model import Run, source_hash
+from pairbook.state.view import StateView, Write
+from pairbook.types import SERVER_USER
+
+log = logging.getLogger("pairbook.runner")
+
+PROBE_SECONDS = 10.0  # a namespace probe that takes longer is abandoned
+
+
+class Prober:
+    """Keeps the kernel-state view (None: turned off) in step with the kernel."""
+
+    def __init__(
+        self,
+        room: RunnerRoom,
+        view: StateView | None,
+        *,
+        clock: Callable[[], float] = time.time,
+        probe_seconds: float = PROBE_SECONDS,
+    ) -> None:
+        self._room = room
+        self.view = view
+        self._clock = clock
+        self._probe_seconds = probe_seconds
+        self.lock = asyncio.Lock()
+        self.epoch = 0
+        self._modules_seen = 0
+        self._probe: asyncio.Future[dict[str, Any]] | None = None
+
+    @property
+    def new_modules(self) -> bool:
+        """Whether the kernel imported modules whose packages are not looked up yet."""
+        return self.view is not None and self.view.model.modules != self._modules_seen
+
+    def run_expressions(self) -> dict[str, str] | None:
+        """The probe to send along with a run (None: the view is off)."""
+        return None if self.view is None else probe_expressions(self.view.model.generation)
+
+    def forget(self) -> None:
+        """The kernel's namespace is going: what runs and probes now under way learn of it
+        is dropped."""
+        self.epoch += 1
+
+    def abandon(self) -> None:
+        """Cancel the probe under way, if any (its caller sees a KernelError)."""
+        if self._probe is not None:
+            self._probe.cancel()
+
+    async def reset(self) -> None:
+        """Clear the view (the kernel's namespace is gone)."""
+        if self.view is not None:
+            self._modules_seen = 0
+            await self._room.apply_server_edit(self.view.reset(), SERVER_USER, protected=True)
+
+    async def after_run(
+        self,
+        kernel: Kernel,
+        execution: Execution,
+        source: str,
+        outcome: ExecutionOutcome | None,
+        epoch: int,
+    ) -> Write | None:
+        """The view's edit after a run: its probe answer came with the run's reply; a run
+        that failed gets a silent probe of its own. None: nothing to write."""
+        if self.view is None:
+            return None
+        if execution.status is ExecutionStatus.DEAD:
+            return self.view.reset()
+        answer = None
+        try:
+            if outcome is not None and outcome.user_expressions:
+                answer = probe_answer(outcome.user_expressions)
+            elif kernel.started:
+                expressions = probe_expressions(self.view.model.generation)
+                answer = probe_answer(await self._evaluate(kernel, expressions))
+        except KernelError as exc:
+            log.warning("namespace probe failed", extra={"room": self._room.id, "error": str(exc)})
+        if epoch != self.epoch:
+            return None  # the kernel restarted meanwhile: this run's namespace is gone
+        run = Run(
+            execution.id,
+            execution.cell_id,
+            execution.execution_count,
+            dict(execution.user),
+            execution.finished_at or self._clock(),
+            source,
+            execution.source_hash or source_hash(source),
+        )
+        return self.view.after_run(run, answer)
+
+    async def refresh(self, kernel: Kernel) -> dict[str, Any]:
+        """Probe the namespace now (between runs); a busy kernel refreshes after its run."""
+        if self.view is None:
+            raise ValueError("the kernel-state view is turned off on this server")
+        if not kernel.started:
+            return {"refreshed": False, "reason": "the kernel is not running"}
+        if self.lock.locked():
+            return {"refreshed": False, "reason": "a run is in progress; the view refreshes "
+                    "when it ends"}  # fmt: skip
+        epoch = self.epoch
+        async with self.lock:
+            expressions = probe_expressions(self.view.model.generation)
+            answer = probe_answer(await self._evaluate(kernel, expressions))
+        if epoch != self.epoch:
+            return {"refreshed": False, "reason": "the kernel restarted meanwhile"}
+        await self._room.apply_server_edit(
+            self.view.after_refresh(answer), SERVER_USER, protected=True
+        )
+        return {"refreshed": True, "count": len(self.view.model.names)}
+
+    async def packages(self, kernel: Kernel) -> list[dict[str, Any]]:
+        """The distributions behind the modules the kernel imported (the last known list
+        when the kernel is busy or stopped)."""
+        if self.view is None:
+            raise ValueError("the kernel-state view is turned off on this server")
+        if not kernel.started or self.lock.locked():
+            known = self._room.doc.get("kernel", type=Map).get("packages")
+            return list(known) if isinstance(known, list) else []
+        async with self.lock:
+            packages = probe_answer(await self._evaluate(kernel, packages_expressions()))
+        self._modules_seen = self.view.model.modules
+        await self._room.apply_server_edit(
+            self.view.set_packages(packages), SERVER_USER, protected=True
+        )
+        return list(packages)
+
+    async def _evaluate(self, kernel: Kernel, expressions: dict[str, str]) -> dict[str, Any]:
+        """A silent probe that a restart, shutdown or kernel change can abandon."""
+        probe = asyncio.ensure_future(
+            asyncio.wait_for(kernel.evaluate(expressions), self._probe_seconds)
+        )
+        self._probe = probe
+        try:
+            return await probe
+        except (asyncio.CancelledError, TimeoutError) as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # we are being cancelled ourselves
+            raise KernelError("the namespace probe was abandoned") from exc
+        finally:
+            self._probe = None

@@ -1,0 +1,52 @@
+"""Prompts: input() in a cell asks the person who ran it; everyone else sees it waiting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from pairbook.kernel.ports import RunnerPeer, RunnerRoom
+from pairbook.kernel.queue import Execution, ExecutionStatus
+
+Publish = Callable[[Execution], Awaitable[None]]
+
+
+class Prompts:
+    """The runs waiting for an answer to their stdin prompt, and who may give it."""
+
+    def __init__(self, room: RunnerRoom, publish: Publish) -> None:
+        self._room = room
+        self._publish = publish
+        self._waiting: dict[str, tuple[str, asyncio.Future[str]]] = {}  # run -> (user, answer)
+
+    async def ask(self, execution: Execution, prompt: str, password: bool) -> str:
+        """The kernel's input callback for this run: asks the connection that queued it
+        and waits for `answer`."""
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiting[execution.id] = (str(execution.user.get("id")), future)
+        execution.status = ExecutionStatus.WAITING_INPUT
+        execution.extra["prompt"] = prompt
+        await self._publish(execution)
+        event = {"event": "input-request", "execution": execution.id, "cell": execution.cell_id,
+                 "prompt": prompt, "password": password}  # fmt: skip
+        for peer in self._room.peers:
+            if peer.key == execution.requested_by:
+                self._room.notify_peer(peer, event)
+        try:
+            return await future
+        finally:
+            self._waiting.pop(execution.id, None)
+            execution.status = ExecutionStatus.RUNNING
+            await self._publish(execution)
+
+    def answer(self, peer: RunnerPeer, execution_id: str, value: str) -> None:
+        """Give a waiting run its input. Raises ValueError when none waits, PermissionError
+        when the peer is not the person who ran the cell."""
+        waiting = self._waiting.get(execution_id)
+        if waiting is None or waiting[1].done():
+            raise ValueError("no run is waiting for your input")
+        asker, future = waiting
+        if asker != peer.user.id:
+            # input() may ask for a password: only the person who ran the cell answers.
+            raise PermissionError("only the person who ran this cell can answer its prompt")
+        future.set_result(value)

@@ -1,0 +1,296 @@
+"""Runner: the room's shared kernel, its queue, and one method per kernel command."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pairbook.auth import Role
+from pairbook.errors import KernelError
+from pairbook.kernel.executor import Executor
+from pairbook.kernel.kernelmap import KernelMap
+from pairbook.kernel.outputstream import FLUSH_SECONDS
+from pairbook.kernel.ports import Kernel, KernelFactory, RunnerPeer, RunnerRoom
+from pairbook.kernel.probing import PROBE_SECONDS, Prober
+from pairbook.kernel.prompts import Prompts
+from pairbook.kernel.queue import Execution, ExecutionQueue, ExecutionStatus
+from pairbook.kernel.session import KernelStatus
+from pairbook.notebook.outputs import cell_ids, code_cell_source, find_ycell
+from pairbook.state.view import ANALYSE_DELAY, StateView
+
+log = logging.getLogger("pairbook.runner")
+
+PACKAGES_DELAY = 1.0  # idle seconds after new imports before their packages are looked up
+
+COMMANDS = (
+    "kernels", "run", "run-all", "run-above", "run-below", "cancel", "interrupt", "restart",
+    "shutdown", "input-reply", "set-kernel", "refresh-state", "packages",
+)  # fmt: skip
+
+
+class Runner:
+    """Everyone in a room shares one kernel. Runs are queued in request order, attributed
+    to whoever asked, and their outputs stream into the document as they arrive.
+
+    `run()` is the worker (owned by the room's task group); the command methods may be
+    called at any time from peers' commands; `close()` ends the kernel."""
+
+    def __init__(
+        self,
+        room: RunnerRoom,
+        kernels: KernelFactory,
+        kernel_name: str,
+        *,
+        output_limit: int = 1_000_000,
+        kernel_state: bool = True,
+        clock: Callable[[], float] = time.time,
+        flush_seconds: float = FLUSH_SECONDS,
+        probe_seconds: float = PROBE_SECONDS,
+        packages_delay: float = PACKAGES_DELAY,
+        analyse_delay: float = ANALYSE_DELAY,
+    ) -> None:
+        self.room = room
+        self._kernels = kernels
+        self._packages_delay = packages_delay
+        self.queue = ExecutionQueue(clock)
+        self._map = KernelMap(room, self.queue, clock)
+        self._map.specs = kernels.specs()
+        self.session: Kernel = kernels(kernel_name or "python3", self._on_status)
+        # The kernel-state view (None: turned off).
+        self.state = StateView(room, clock, delay=analyse_delay) if kernel_state else None
+        self._prober = Prober(room, self.state, clock=clock, probe_seconds=probe_seconds)
+        self._prompts = Prompts(room, self._map.publish)
+        self._executor = Executor(
+            room,
+            self._map,
+            self._prober,
+            self._prompts,
+            output_limit=output_limit,
+            clock=clock,
+            flush_seconds=flush_seconds,
+        )
+        self._wakeup = asyncio.Event()
+        self._status_changed = asyncio.Event()
+
+    @property
+    def current(self) -> Execution | None:
+        """The run the kernel is busy with."""
+        return self._map.current
+
+    # -- commands ------------------------------------------------------------------------
+
+    async def command(self, peer: RunnerPeer, body: dict[str, Any]) -> dict[str, Any]:
+        """Handle a kernel command from a peer; returns the result for the reply."""
+        name = body.get("command")
+        if name == "kernels":
+            return self.kernels()
+        if not peer.role.can_edit:
+            raise PermissionError("viewers cannot run cells or control the kernel")
+        if name == "set-kernel" and peer.role is not Role.OWNER:
+            raise PermissionError("only the owner can change the room's kernel")
+        handlers: dict[str, Callable[[], Any]] = {
+            "run": lambda: self.run_cells(peer, _cell_list(body.get("cells"))),
+            "run-all": lambda: self.run_all(peer),
+            "run-above": lambda: self.run_above(peer, body.get("cell")),
+            "run-below": lambda: self.run_below(peer, body.get("cell")),
+            "cancel": lambda: self.cancel(peer, str(body.get("execution", ""))),
+            "interrupt": lambda: self.interrupt(peer),
+            "restart": lambda: self.restart(peer),
+            "shutdown": lambda: self.shutdown(peer),
+            "refresh-state": self.refresh_state,
+            "packages": self.packages,
+            "input-reply": lambda: self.answer_input(
+                peer, str(body.get("execution")), str(body.get("value", ""))
+            ),
+            "set-kernel": lambda: self.set_kernel(peer, str(body.get("kernel", ""))),
+        }
+        handler = handlers.get(str(name))
+        if handler is None:
+            raise LookupError(f"unknown command {name!r}")
+        result: dict[str, Any] = await handler()
+        return result
+
+    def kernels(self) -> dict[str, Any]:
+        """The installed kernels and the room's current one."""
+        self._map.specs = self._kernels.specs()
+        return {"kernels": self._map.specs, "current": self.session.kernel_name}
+
+    async def run_cells(self, peer: RunnerPeer, cells: list[str]) -> dict[str, Any]:
+        """Queue these cells' runs for this peer (markdown and raw cells are skipped)."""
+        runnable = []
+        for cell_id in cells:
+            ycell = find_ycell(self.room.doc, cell_id)
+            if ycell is None:
+                raise ValueError(f"no cell {cell_id!r} in this notebook")
+            if code_cell_source(ycell) is not None:
+                runnable.append(cell_id)
+        person = peer.user.to_json()
+        user = {key: person[key] for key in ("id", "name", "color")}
+        queued = [self.queue.push(cell_id, user, peer.key) for cell_id in runnable]
+        self._wakeup.set()
+        await self._map.publish(*queued)  # queued runs have their record from the start
+        return {"queued": [e.id for e in queued]}
+
+    async def run_all(self, peer: RunnerPeer) -> dict[str, Any]:
+        return await self.run_cells(peer, cell_ids(self.room.doc))
+
+    async def run_above(self, peer: RunnerPeer, cell: object) -> dict[str, Any]:
+        """Queue the cells above `cell` (not itself)."""
+        ids = cell_ids(self.room.doc)
+        return await self.run_cells(peer, ids[: self._index(ids, cell, "run-above")])
+
+    async def run_below(self, peer: RunnerPeer, cell: object) -> dict[str, Any]:
+        """Queue `cell` and the cells below it."""
+        ids = cell_ids(self.room.doc)
+        return await self.run_cells(peer, ids[self._index(ids, cell, "run-below") :])
+
+    @staticmethod
+    def _index(ids: list[str], cell: object, command: str) -> int:
+        if cell not in ids:
+            raise ValueError(f"{command} needs 'cell': the id of a cell in this notebook")
+        return ids.index(str(cell))
+
+    async def cancel(self, peer: RunnerPeer, execution_id: str) -> dict[str, Any]:
+        """Take a waiting run out of the queue: the person who queued it, or the owner."""
+        waiting = next((e for e in self.queue if e.id == execution_id), None)
+        if waiting is None:
+            raise ValueError("that run is not waiting in the queue (it may have started)")
+        if waiting.user["id"] != peer.user.id and peer.role is not Role.OWNER:
+            raise PermissionError("only the person who queued a run, or the owner, can cancel it")
+        cancelled = self.queue.cancel(execution_id)
+        assert cancelled is not None
+        cancelled.extra["cancelled_by"] = peer.user.id
+        await self._map.publish(cancelled)
+        return {"cancelled": execution_id}
+
+    async def interrupt(self, peer: RunnerPeer) -> dict[str, Any]:
+        if self.current is None:
+            return {"interrupted": None}
+        await self.session.interrupt()
+        await self._map.note_event("interrupt", peer, self.session)
+        return {"interrupted": self.current.id if self.current else None}
+
+    async def restart(self, peer: RunnerPeer) -> dict[str, Any]:
+        """A fresh kernel process: queued runs are dropped, the namespace view cleared."""
+        self._prober.forget()
+        dropped = self.queue.clear()
+        await self._map.publish(*dropped)
+        await self._map.note_event("restart", peer, self.session)
+        if self.current is not None:
+            await self.session.interrupt()
+        self._prober.abandon()
+        await self.session.restart()
+        await self._prober.reset()
+        return {"restarted": True, "cancelled": [e.id for e in dropped]}
+
+    async def shutdown(self, peer: RunnerPeer) -> dict[str, Any]:
+        """Stop the kernel (the next run starts it again); queued runs are dropped."""
+        dropped = self.queue.clear()
+        await self._map.publish()
+        self._prober.forget()
+        self._prober.abandon()
+        await self.session.shutdown()
+        await self._prober.reset()
+        await self._map.note_event("shutdown", peer, self.session)
+        return {"cancelled": [e.id for e in dropped]}
+
+    async def answer_input(self, peer: RunnerPeer, execution_id: str, value: str) -> dict[str, Any]:
+        """Answer the stdin prompt of a run this peer started."""
+        self._prompts.answer(peer, execution_id, value)
+        return {"sent": True}
+
+    async def set_kernel(self, peer: RunnerPeer, kernel_name: str) -> dict[str, Any]:
+        """Replace the room's kernel with another installed one."""
+        self._map.specs = self._kernels.specs()
+        if kernel_name not in self._map.specs:
+            installed = sorted(self._map.specs)
+            raise ValueError(f"no kernel named {kernel_name!r}; installed: {installed}")
+        self._prober.forget()
+        self._prober.abandon()
+        await self.session.shutdown()
+        self.session = self._kernels(kernel_name, self._on_status)
+        await self._prober.reset()
+        await self._map.note_event("set-kernel", peer, self.session)
+        return {"kernel": kernel_name}
+
+    async def refresh_state(self) -> dict[str, Any]:
+        """Probe the namespace now (between runs); a busy kernel refreshes after its run."""
+        return await self._prober.refresh(self.session)
+
+    async def packages(self) -> dict[str, Any]:
+        return {"packages": await self.refresh_packages()}
+
+    async def refresh_packages(self) -> list[dict[str, Any]]:
+        """The distributions behind the modules the kernel imported (the last known list
+        when the kernel is busy or stopped)."""
+        return await self._prober.packages(self.session)
+
+    # -- the worker ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Run queued executions one at a time and keep the kernel map current, forever;
+        owned by the room's task group."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._run_queue())
+            group.create_task(self._keep_status())
+            if self.state is not None:
+                if self.state.has_leftovers():
+                    # A new kernel has an empty namespace: clear what an earlier one left.
+                    await self._prober.reset()
+                group.create_task(self.state.keep_current())
+
+    async def _keep_status(self) -> None:
+        while True:
+            await self._status_changed.wait()
+            self._status_changed.clear()
+            try:
+                await self._map.write_kernel(self.session)
+            except Exception:
+                log.exception("kernel status write failed", extra={"room": self.room.id})
+
+    async def _run_queue(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while (execution := self.queue.pop()) is not None:
+                try:
+                    async with self._prober.lock:
+                        await self._execute(execution)
+                except Exception:
+                    log.exception("run failed", extra={"room": self.room.id, "run": execution.id})
+                    self._map.current = None
+            if self._prober.new_modules:
+                await self._look_up_packages()
+
+    async def _execute(self, execution: Execution) -> None:
+        view = await self._executor.execute(self.session, execution)
+        dropped = self.queue.clear() if execution.status is ExecutionStatus.DEAD else []
+        await self._map.publish(execution, *dropped, also=view)
+
+    async def _look_up_packages(self) -> None:
+        """New imports: look up their distributions once the kernel has been idle a moment
+        (a run asked for meanwhile goes first)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), self._packages_delay)
+        if not self._wakeup.is_set():
+            with contextlib.suppress(KernelError):
+                await self.refresh_packages()
+
+    def _on_status(self, status: KernelStatus) -> None:
+        self._status_changed.set()
+
+    async def close(self) -> None:
+        if self.state is not None:
+            self.state.close()
+        self.queue.clear()
+        await self.session.shutdown()
+
+
+def _cell_list(cells: object) -> list[str]:
+    if not isinstance(cells, list) or not all(isinstance(c, str) for c in cells):
+        raise ValueError("run needs 'cells': a list of cell ids")
+    return cells
