@@ -13,5 +13,10 @@ if [ -f client/package.json ]; then
   step "client: typecheck and unit tests"
   (cd client && npm run --silent typecheck && npm run --silent test)
 fi
+if [ -f mkdocs.yml ]; then
+  step "docs: mkdocs build --strict (links and anchors checked)"
+  site="$(mktemp -d)"; trap 'rm -rf "$site"' EXIT
+  NO_MKDOCS_2_WARNING=1 mkdocs build --strict --quiet --site-dir "$site"
+fi
 step "pytest"
 pytest "$@"
