@@ -59,7 +59,7 @@ export interface InputRequest {
   password: boolean
 }
 
-export type PairbookEvent = InputRequest | { event: string; [key: string]: unknown }
+export type CommandEvent = InputRequest | { event: string; [key: string]: unknown }
 
 /** The whole binary frame for a command. */
 export function encodeCommand(id: number, command: CommandName | string, args: Record<string, unknown> = {}): Uint8Array {
@@ -71,7 +71,7 @@ export function encodeCommand(id: number, command: CommandName | string, args: R
 
 /** What a type-100 message's payload (after the type byte) says: a reply, an event, or
  * null when it is neither (not JSON, or an object of another shape). */
-export function decodePayload(text: string): { reply: CommandReply } | { event: PairbookEvent } | null {
+export function decodePayload(text: string): { reply: CommandReply } | { event: CommandEvent } | null {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -80,7 +80,7 @@ export function decodePayload(text: string): { reply: CommandReply } | { event: 
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null
   const object = value as Record<string, unknown>
-  if (typeof object.event === 'string' && object.id === undefined) return { event: object as PairbookEvent }
+  if (typeof object.event === 'string' && object.id === undefined) return { event: object as CommandEvent }
   if (typeof object.id === 'number' && typeof object.ok === 'boolean') return { reply: object as unknown as CommandReply }
   return null
 }
@@ -96,6 +96,6 @@ export function decodeFrame(frame: Uint8Array): ReturnType<typeof decodePayload>
   }
 }
 
-export function isInputRequest(event: PairbookEvent): event is InputRequest {
+export function isInputRequest(event: CommandEvent): event is InputRequest {
   return event.event === 'input-request' && typeof event.execution === 'string' && typeof event.cell === 'string'
 }

@@ -13,7 +13,7 @@ import { WebsocketProvider } from 'y-websocket'
 import type * as Y from 'yjs'
 
 import { closeOutcome } from './closeCodes'
-import { type CommandName, type CommandReply, decodePayload, encodeCommand, type PairbookEvent } from './commands'
+import { type CommandName, type CommandReply, decodePayload, encodeCommand, type CommandEvent } from './commands'
 import {
   type ConnectionEvent,
   type ConnectionState,
@@ -49,7 +49,7 @@ export class Connection {
   private current: ConnectionState = { kind: 'connecting' }
   private readonly listeners = new Set<(state: ConnectionState) => void>()
   private readonly pending = new Map<number, (reply: CommandReply) => void>()
-  private readonly eventListeners = new Set<(event: PairbookEvent) => void>()
+  private readonly eventListeners = new Set<(event: CommandEvent) => void>()
   private nextCommandId = 1
   private readonly onOffline = (): void => {
     this.provider.disconnect()
@@ -130,7 +130,7 @@ export class Connection {
   }
 
   /** Calls `listener` with every pairbook event the server sends this browser. */
-  onEvent(listener: (event: PairbookEvent) => void): () => void {
+  onEvent(listener: (event: CommandEvent) => void): () => void {
     this.eventListeners.add(listener)
     return () => this.eventListeners.delete(listener)
   }

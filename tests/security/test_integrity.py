@@ -14,7 +14,7 @@ import pytest
 from pycrdt import Array, Doc, Text
 
 from pairbook.protocol.lib0 import Encoder
-from pairbook.protocol.messages import encode_pairbook, encode_sync_update
+from pairbook.protocol.messages import encode_command, encode_sync_update
 from pairbook.protocol.update import decode_state_vector
 from pairbook.store import SQLiteStore
 from support.client import RawPeer, YClient
@@ -203,7 +203,7 @@ async def test_a_server_edit_the_store_refuses_never_leaves_document_and_log_apa
             db.execute(FAIL_SERVER_WRITES)
         assert ana.ws is not None
         # A server edit (the recording switch) whose log write fails.
-        await ana.ws.send(encode_pairbook({"id": 1, "command": "recording", "on": False}))
+        await ana.ws.send(encode_command({"id": 1, "command": "recording", "on": False}))
         async with asyncio.timeout(10):
             await ana.ws.wait_closed()
         assert ana.ws.close_code == 1011

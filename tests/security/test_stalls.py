@@ -21,11 +21,11 @@ from pairbook.protocol.lib0 import Encoder
 from pairbook.protocol.messages import (
     AuthMessage,
     AwarenessMessage,
+    CommandMessage,
     MessageType,
-    PairbookMessage,
     decode_message,
     encode_awareness,
-    encode_pairbook,
+    encode_command,
     encode_sync_update,
 )
 from pairbook.store import open_store
@@ -74,9 +74,9 @@ async def next_message(peer: RawPeer, kind: type[Any], timeout: float = 20.0) ->
 
 
 async def command(peer: RawPeer, body: dict[str, Any]) -> dict[str, Any]:
-    await peer.send(encode_pairbook(body))
+    await peer.send(encode_command(body))
     while True:
-        reply: PairbookMessage = await next_message(peer, PairbookMessage)
+        reply: CommandMessage = await next_message(peer, CommandMessage)
         if reply.body.get("id") == body.get("id"):
             return dict(reply.body)
 
@@ -283,7 +283,7 @@ async def test_a_command_frame_over_the_limit_is_refused_before_parsing(
 ) -> None:
     viewer = join(server, "viewer", "Vi")
     async with RawPeer(server.ws_url("demo.ipynb", viewer)) as peer:
-        await peer.send(encode_pairbook({"id": 1, "command": "nope", "pad": "p" * 100_000}))
+        await peer.send(encode_command({"id": 1, "command": "nope", "pad": "p" * 100_000}))
         code, reason = await peer.closed_with()
     assert code == 1009
     assert "a command of" in reason
@@ -292,11 +292,11 @@ async def test_a_command_frame_over_the_limit_is_refused_before_parsing(
 async def test_a_lone_surrogate_in_a_command_breaks_nothing(server: ServerProcess) -> None:
     text = '{"id":1,"command":"mob-chat","text":"a\\ud800b"}'  # valid JSON, not valid UTF-16
     encoder = Encoder()
-    encoder.write_var_uint(MessageType.PAIRBOOK)
+    encoder.write_var_uint(MessageType.COMMAND)
     encoder.write_var_string(text)
     async with RawPeer(server.ws_url("demo.ipynb")) as peer:
         await peer.send(encoder.to_bytes())
-        reply: PairbookMessage = await next_message(peer, PairbookMessage)
+        reply: CommandMessage = await next_message(peer, CommandMessage)
         assert reply.body["ok"], reply.body
         again = await command(peer, {"id": 2, "command": "whoami"})
         assert again["ok"]

@@ -14,15 +14,15 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from pairbook.protocol.messages import (
-    PairbookMessage,
+    CommandMessage,
     decode_message,
-    encode_pairbook,
+    encode_command,
     encode_sync_update,
 )
 
 
 class _WebsocketChannel:
-    """pycrdt's Channel over a `websockets` client connection; pairbook messages (type 100)
+    """pycrdt's Channel over a `websockets` client connection; command messages (type 100)
     are taken out of the stream into `pairbook` (pycrdt's provider ignores them anyway)."""
 
     def __init__(self, ws: ClientConnection, path: str) -> None:
@@ -53,7 +53,7 @@ class _WebsocketChannel:
             frame = message if isinstance(message, bytes) else message.encode()
             if frame[:1] == b"\x64":
                 decoded = decode_message(frame)
-                assert isinstance(decoded, PairbookMessage)
+                assert isinstance(decoded, CommandMessage)
                 self.pairbook.put_nowait(decoded.body)
                 continue
             return frame
@@ -156,7 +156,7 @@ class YClient:
         assert self.ws is not None
         self._requests += 1
         request_id = self._requests
-        await self.ws.send(encode_pairbook({"id": request_id, "command": command, **args}))
+        await self.ws.send(encode_command({"id": request_id, "command": command, **args}))
         async with asyncio.timeout(timeout):
             while True:
                 body = await self._channel.pairbook.get()

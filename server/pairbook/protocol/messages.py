@@ -21,7 +21,7 @@ class MessageType(IntEnum):
     AWARENESS = 1
     AUTH = 2
     QUERY_AWARENESS = 3
-    PAIRBOOK = 100  # pairbook's JSON commands; used neither by y-protocols nor by Jupyter
+    COMMAND = 100  # pairbook's JSON commands; used neither by y-protocols nor by Jupyter
 
 
 class SyncType(IntEnum):
@@ -78,7 +78,7 @@ class QueryAwareness:
 
 
 @dataclass(frozen=True, slots=True)
-class PairbookMessage:
+class CommandMessage:
     """A pairbook command or reply: a JSON object."""
 
     body: dict[str, object]
@@ -91,7 +91,7 @@ Message: TypeAlias = (
     | AwarenessMessage
     | AuthMessage
     | QueryAwareness
-    | PairbookMessage
+    | CommandMessage
 )
 
 _QUERY_AWARENESS = QueryAwareness()
@@ -147,15 +147,15 @@ def _decode_query_awareness(decoder: Decoder, frame: bytes) -> Message:
     return _QUERY_AWARENESS
 
 
-def _decode_pairbook(decoder: Decoder, frame: bytes) -> Message:
+def _decode_command(decoder: Decoder, frame: bytes) -> Message:
     body_pos = decoder.pos
-    body = json_parse(decoder.read_var_string(), f"pairbook message at byte {body_pos}")
+    body = json_parse(decoder.read_var_string(), f"command message at byte {body_pos}")
     if not isinstance(body, dict):
         raise ProtocolError(
-            f"pairbook message at byte {body_pos} is a JSON {json_type_name(body)}; "
+            f"command message at byte {body_pos} is a JSON {json_type_name(body)}; "
             "expected an object"
         )
-    return PairbookMessage(body)
+    return CommandMessage(body)
 
 
 _DECODERS: dict[int, Callable[[Decoder, bytes], Message]] = {
@@ -163,7 +163,7 @@ _DECODERS: dict[int, Callable[[Decoder, bytes], Message]] = {
     MessageType.AWARENESS: _decode_awareness,
     MessageType.AUTH: _decode_auth,
     MessageType.QUERY_AWARENESS: _decode_query_awareness,
-    MessageType.PAIRBOOK: _decode_pairbook,
+    MessageType.COMMAND: _decode_command,
 }
 
 
@@ -229,9 +229,9 @@ def encode_query_awareness() -> bytes:
     return bytes((MessageType.QUERY_AWARENESS,))
 
 
-def encode_pairbook(body: Mapping[str, object]) -> bytes:
+def encode_command(body: Mapping[str, object]) -> bytes:
     """Frame a pairbook command or reply; `body` must be JSON-serializable."""
     encoder = Encoder()
-    encoder.write_var_uint(MessageType.PAIRBOOK)
+    encoder.write_var_uint(MessageType.COMMAND)
     encoder.write_var_string(json_stringify(dict(body)))
     return encoder.to_bytes()

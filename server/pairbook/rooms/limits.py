@@ -41,7 +41,7 @@ def check_frame_size(frame: bytes, limits: RoomLimits) -> None:
     """Refuse an oversized frame before parsing it: commands and awareness carry JSON, whose
     parsing would hold the event loop for as long as the frame is large."""
     kind = frame[0] if frame else -1
-    if kind == MessageType.PAIRBOOK:
+    if kind == MessageType.COMMAND:
         limit, what = limits.command_bytes, "a command"
     elif kind == MessageType.AWARENESS:
         limit, what = limits.awareness_frame_bytes, "an awareness update"

@@ -22,14 +22,14 @@ from pairbook.protocol.closecodes import CloseCode
 from pairbook.protocol.messages import (
     AuthMessage,
     AwarenessMessage,
-    PairbookMessage,
+    CommandMessage,
     QueryAwareness,
     SyncStep1,
     SyncStep2,
     SyncUpdate,
     decode_message,
     encode_awareness,
-    encode_pairbook,
+    encode_command,
     encode_permission_denied,
     encode_sync_step1,
     encode_sync_step2,
@@ -194,9 +194,9 @@ class Room:
             present = self.presence.snapshot()
             if present is not None:
                 peer.send(encode_awareness(present))
-        elif isinstance(message, PairbookMessage):
+        elif isinstance(message, CommandMessage):
             peer.speaks_pairbook = True
-            peer.send(encode_pairbook(await self._on_command(peer, message.body)))
+            peer.send(encode_command(await self._on_command(peer, message.body)))
         elif isinstance(message, AuthMessage):
             raise ProtocolError("clients do not send auth messages")
 
@@ -561,11 +561,11 @@ class Room:
     def notify_peer(self, peer: Peer, event: dict[str, Any]) -> None:
         """Send a pairbook event to one peer (if its client speaks pairbook's commands)."""
         if peer.speaks_pairbook:
-            peer.send(encode_pairbook(event))
+            peer.send(encode_command(event))
 
     def notify(self, event: dict[str, Any]) -> None:
         """Send a pairbook event to the peers that speak pairbook's commands."""
-        frame = encode_pairbook(event)
+        frame = encode_command(event)
         for peer in self.peers:
             if peer.speaks_pairbook and peer.live:
                 peer.send(frame)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pairbook.app.websocket import _receive
-from pairbook.protocol.messages import encode_pairbook
+from pairbook.protocol.messages import encode_command
 from pairbook.rooms import CloseCode, Peer, memory_channel_pair
 from support.notebooks import write_notebook
 from unit.rooms.roomkit import RoomKit, editor
@@ -28,7 +28,7 @@ def test_an_unexpected_error_is_logged_and_closes_with_1011(
         kit.room.command_handler = broken_service
         peer = editor()
         peer.channel, client = memory_channel_pair()
-        kit.run(client.send(encode_pairbook({"id": 1, "command": "anything"})))
+        kit.run(client.send(encode_command({"id": 1, "command": "anything"})))
         kit.run(client.close(1000, ""))  # the frame is read, then the peer is gone
         with caplog.at_level(logging.ERROR, logger="pairbook"):
             kit.run(_receive(kit.room, peer, 1 << 20))

@@ -11,7 +11,7 @@ import * as authProtocol from 'y-protocols/auth'
 import * as encoding from 'lib0/encoding'
 import { messageSync, messageAwareness, messageAuth, messageQueryAwareness } from 'y-websocket'
 
-const MESSAGE_PAIRBOOK = 100
+const MESSAGE_COMMAND = 100
 
 const hex = (bytes) => Buffer.from(bytes).toString('hex')
 const fromHex = (text) => new Uint8Array(Buffer.from(text, 'hex'))
@@ -231,7 +231,7 @@ for (const reason of ['read-only role', 'Zugriff verweigert: ✋ 🚫', '']) {
 }
 frames.push({ name: 'query awareness', kind: 'query_awareness', input: null, frame: frame((e) => encoding.writeVarUint(e, messageQueryAwareness)) })
 for (const body of [{ id: 'r1', cmd: 'run', cell: 'c1' }, { id: 7, ok: true, result: { names: ['x', 'ñ'], n: 1.5 } }]) {
-  frames.push({ name: `pairbook message ${body.id}`, kind: 'pairbook', input: body, frame: frame((e) => { encoding.writeVarUint(e, MESSAGE_PAIRBOOK); encoding.writeVarString(e, JSON.stringify(body)) }) })
+  frames.push({ name: `command message ${body.id}`, kind: 'command', input: body, frame: frame((e) => { encoding.writeVarUint(e, MESSAGE_COMMAND); encoding.writeVarString(e, JSON.stringify(body)) }) })
 }
 
 // --- awareness --------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_json_stringify_joins_surrogate_halves_into_one_character() -> None:
 
 
 def test_json_stringify_writes_int_enums_as_plain_numbers() -> None:
-    assert json_stringify({"type": MessageType.PAIRBOOK}) == '{"type":100}'
+    assert json_stringify({"type": MessageType.COMMAND}) == '{"type":100}'
 
 
 def test_json_stringify_refuses_what_json_cannot_hold() -> None:

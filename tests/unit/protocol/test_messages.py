@@ -16,9 +16,9 @@ from pairbook.protocol.jsvalue import MAX_SAFE_INTEGER
 from pairbook.protocol.messages import (
     AuthMessage,
     AwarenessMessage,
+    CommandMessage,
     Message,
     MessageType,
-    PairbookMessage,
     QueryAwareness,
     SyncStep1,
     SyncStep2,
@@ -26,7 +26,7 @@ from pairbook.protocol.messages import (
     SyncUpdate,
     decode_message,
     encode_awareness,
-    encode_pairbook,
+    encode_command,
     encode_permission_denied,
     encode_query_awareness,
     encode_sync_step1,
@@ -43,7 +43,7 @@ ENCODERS: dict[str, Callable[[Any], bytes]] = {
     "sync_update": encode_sync_update,
     "permission_denied": encode_permission_denied,
     "query_awareness": lambda _: encode_query_awareness(),
-    "pairbook": encode_pairbook,
+    "command": encode_command,
 }
 
 
@@ -56,8 +56,8 @@ def expected_message(kind: str, given_input: Any) -> Message:
         return SyncUpdate(bytes.fromhex(given_input))
     if kind == "permission_denied":
         return AuthMessage(given_input)
-    if kind == "pairbook":
-        return PairbookMessage(given_input)
+    if kind == "command":
+        return CommandMessage(given_input)
     return QueryAwareness()
 
 
@@ -131,9 +131,9 @@ def test_frames_may_arrive_as_any_bytes_like_object() -> None:
         ),
         (b"\x02\x00\x05ab", "varString at byte 2 declares 5 bytes but only 2 remain"),
         (b"\x03\x00", "1 unexpected trailing bytes at byte 1 after the query_awareness message"),
-        (b"\x64\x02[]", "pairbook message at byte 1 is a JSON array; expected an object"),
-        (b"\x64\x03{a}", "pairbook message at byte 1 is not valid JSON"),
-        (b"\x64\x02{}\x00", "1 unexpected trailing bytes at byte 4 after the pairbook message"),
+        (b"\x64\x02[]", "command message at byte 1 is a JSON array; expected an object"),
+        (b"\x64\x03{a}", "command message at byte 1 is not valid JSON"),
+        (b"\x64\x02{}\x00", "1 unexpected trailing bytes at byte 4 after the command message"),
     ],
 )
 def test_malformed_frames_raise_protocol_error_naming_the_offset(
@@ -180,8 +180,8 @@ def test_permission_denied_round_trips(reason: str) -> None:
 @structured_examples
 @given(json_objects)
 def test_pairbook_messages_round_trip(body: dict[str, Any]) -> None:
-    message = decode_message(encode_pairbook(body))
-    assert isinstance(message, PairbookMessage)
+    message = decode_message(encode_command(body))
+    assert isinstance(message, CommandMessage)
     assert js_equal(message.body, body)
 
 
