@@ -17,9 +17,6 @@ entry when its splits have landed (the limits then hold there too)."""
 
 KNOWN = frozenset(
     {
-        "cli.py",
-        "cli.py:build_parser",
-        "cli.py:serve",
         "app/__init__.py:create_app",
         "app/metrics.py:collect",
         "app/websocket.py:room_endpoint",

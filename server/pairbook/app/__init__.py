@@ -32,6 +32,7 @@ from pairbook.kernel.confine import Confinement, choose_sandbox
 from pairbook.notebook.listing import NotebookListing
 from pairbook.rooms import RoomLimits, RoomPolicy, Rooms
 from pairbook.settings import SETTINGS_ENV, Settings
+from pairbook.statedir import StateDir
 from pairbook.store import open_store, sqlite_path_of
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -67,7 +68,7 @@ def create_app(settings: Settings) -> Starlette:
             max_notebook_bytes=settings.max_notebook_bytes,
         )
         tokens = TokenBook(
-            settings.state_dir / "tokens.json",
+            StateDir(settings.state_dir).tokens,
             owner_name=settings.owner_name,
             owner_email=settings.owner_email,
             run_owner_digests=settings.owner_token_hashes,

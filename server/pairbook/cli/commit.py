@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pairbook.auth import TokenBook
+from pairbook.cli.console import fail
 from pairbook.errors import PairbookError
 from pairbook.mob import Person, Summary, commit_message, summarize
 from pairbook.mob.gitcommit import (
@@ -26,10 +27,9 @@ from pairbook.mob.gitcommit import (
     last_commit_time,
 )
 from pairbook.mob.session_log import summary_from_log
+from pairbook.statedir import StateDir
 from pairbook.store import open_store
 from pairbook.types import RoomId
-
-STATE_DIR = ".pairbook"
 
 
 def add_commit_parser(commands: Any) -> None:
@@ -55,29 +55,21 @@ def add_commit_parser(commands: Any) -> None:
     )
 
 
-def served_root(notebook: Path) -> Path | None:
-    """The nearest folder above the notebook that pairbook serves (it holds `.pairbook/`)."""
-    for folder in notebook.parents:
-        if (folder / STATE_DIR).is_dir():
-            return folder
-    return None
-
-
 def commit(args: argparse.Namespace) -> int:
     notebook: Path = args.notebook.expanduser().resolve()
     if not notebook.is_file():
-        return _fail(f"{notebook} does not exist; pass the path of a notebook file")
-    root = args.root.expanduser().resolve() if args.root else served_root(notebook)
+        return fail(f"{notebook} does not exist; pass the path of a notebook file")
+    state = StateDir.of(args.root.expanduser().resolve()) if args.root else StateDir.find(notebook)
     summary: Summary | None = None
-    if root is not None:
-        store = args.store or str(root / STATE_DIR / "pairbook.sqlite")
-        room = RoomId(notebook.relative_to(root).as_posix())
+    if state is not None:
+        store = args.store or str(state.db)
+        room = RoomId(notebook.relative_to(state.root).as_posix())
         since = None if args.whole_history else last_commit_time(notebook)
         if "://" in store or Path(store).exists():
             try:
-                summary = asyncio.run(read_summary(store, room, since, profiles_in(root)))
+                summary = asyncio.run(read_summary(store, room, since, profiles_in(state)))
             except PairbookError as exc:
-                return _fail(f"cannot read the session from {store}: {exc}")
+                return fail(f"cannot read the session from {store}: {exc}")
     if summary is None:
         print(
             "pairbook: no recorded session for this notebook: committing without co-authors",
@@ -91,7 +83,7 @@ def commit(args: argparse.Namespace) -> int:
     try:
         done = commit_notebook(notebook, message)
     except CommitError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
     names = ", ".join(c.person.name for c in summary.contributors) or "nobody else"
     files = ", ".join(f.name for f in files_to_commit(notebook))
     print(f"committed {done.sha[:12]}: {files}; co-authors: {names}")
@@ -105,15 +97,9 @@ async def read_summary(
         return await summary_from_log(store, room, since=since, now=time.time(), profiles=profiles)
 
 
-def profiles_in(root: Path) -> dict[str, Person]:
+def profiles_in(state: StateDir) -> dict[str, Person]:
     """Everyone's name and email as their tokens grant them."""
-    path = root / STATE_DIR / "tokens.json"
-    if not path.exists():
+    if not state.tokens.exists():
         return {}
-    users = TokenBook(path).users()
+    users = TokenBook(state.tokens).users()
     return {u.id: Person(u.id, u.name, u.colour, u.email) for u in users}
-
-
-def _fail(message: str) -> int:
-    print(f"pairbook: error: {message}", file=sys.stderr)
-    return 2

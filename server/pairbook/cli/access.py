@@ -9,20 +9,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from pairbook.auth import START_LABEL, Grant, Role, TokenBook, hash_token
+from pairbook.cli.console import fail
 from pairbook.errors import PairbookError
-
-STATE_DIR = ".pairbook"
-TOKENS = "tokens.json"
-LEGACY_OWNER_TOKEN = "owner-token"
-SERVER_URL = "server-url"
-"""Where `serve` notes the address it serves (not secret), so minted tokens print as links."""
+from pairbook.statedir import NAME, StateDir
 
 ACCESS_COMMANDS = ("token", "people", "revoke")
 
@@ -55,36 +50,27 @@ def add_access_parsers(commands: Any) -> None:
     revoke.add_argument("id", help="an id from `pairbook people`")
 
 
-def ignore_state_dir(state_dir: Path) -> None:
-    """Create the state folder (private) with its own `.gitignore`, as `serve` does: tokens
-    and the log must never be committed with the notebooks."""
-    state_dir.mkdir(mode=0o700, exist_ok=True)
-    ignore = state_dir / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# pairbook's tokens and log: never commit them\n*\n")
-
-
 def access_command(args: argparse.Namespace, root: Path) -> int:
     """Run `token`, `people` or `revoke` against the folder served from `root`."""
-    state_dir = root / STATE_DIR
-    if args.command != "token" and not (state_dir / TOKENS).exists():
-        return _fail(f"{root} has no {STATE_DIR}/{TOKENS}; is it the folder pairbook serves?")
+    state = StateDir.of(root)
+    if args.command != "token" and not state.tokens.exists():
+        return fail(f"{root} has no {NAME}/{state.tokens.name}; is it the folder pairbook serves?")
     if not root.is_dir():
-        return _fail(f"{root} is not a folder; pass the folder pairbook serves")
+        return fail(f"{root} is not a folder; pass the folder pairbook serves")
     try:
-        ignore_state_dir(state_dir)
-        book = TokenBook(state_dir / TOKENS)
+        state.create()
+        book = TokenBook(state.tokens)
         if args.command == "token":
-            return _mint(book, args, state_dir)
+            return _mint(book, args, state)
         if args.command == "people":
             return _list(book)
         return _revoke(book, args.id)
     except PairbookError as exc:
-        return _fail(str(exc))
+        return fail(str(exc))
 
 
 def owner_login(
-    state_dir: Path, given: str | None, owner_name: str | None, owner_email: str | None
+    state: StateDir, given: str | None, owner_name: str | None, owner_email: str | None
 ) -> tuple[str, tuple[str, ...]]:
     """The owner's link for this start and the digests valid for this run only.
 
@@ -92,8 +78,8 @@ def owner_login(
     `--owner-token` is valid for this run only; otherwise a fresh login is minted and kept
     (hashed) until revoked, and the previous starts' links nobody opened are dropped.
     Raises AuthError for an owner name or email that is not usable."""
-    book = TokenBook(state_dir / TOKENS, owner_name=owner_name, owner_email=owner_email)
-    legacy = state_dir / LEGACY_OWNER_TOKEN
+    book = TokenBook(state.tokens, owner_name=owner_name, owner_email=owner_email)
+    legacy = state.legacy_owner_token
     if legacy.exists():
         book.adopt_owner_token(legacy.read_text().strip(), "kept from an older pairbook")
         legacy.unlink()
@@ -102,25 +88,25 @@ def owner_login(
     return book.mint_owner(START_LABEL).token, ()
 
 
-def note_server_url(state_dir: Path, url: str) -> None:
+def note_server_url(state: StateDir, url: str) -> None:
     """Where the server listens, for the links `pairbook token` prints (0600, as everything
     in the state folder)."""
-    path = state_dir / SERVER_URL
+    path = state.server_url
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(url + "\n")
     path.chmod(0o600)
 
 
-def _link(state_dir: Path, token: str) -> str:
+def _link(state: StateDir, token: str) -> str:
     try:
-        base = (state_dir / SERVER_URL).read_text().strip()
+        base = state.server_url.read_text().strip()
     except OSError:
         base = "http://localhost:8888"
     return f"{base}/?token={quote(token)}"
 
 
-def _mint(book: TokenBook, args: argparse.Namespace, state_dir: Path) -> int:
+def _mint(book: TokenBook, args: argparse.Namespace, state: StateDir) -> int:
     role = Role(args.role)
     if role is Role.OWNER:
         minted = book.mint_owner(args.label)
@@ -130,7 +116,7 @@ def _mint(book: TokenBook, args: argparse.Namespace, state_dir: Path) -> int:
     else:
         minted = book.mint_invite(role, uses=args.uses, expires_in=args.expires_in)
         print(f"{role.value} invite {minted.grant.id}: {args.uses} use(s), {_until(minted.grant)}")
-    print(_link(state_dir, minted.token))
+    print(_link(state, minted.token))
     return 0
 
 
@@ -155,7 +141,7 @@ def _list(book: TokenBook) -> int:
 def _revoke(book: TokenBook, target: str) -> int:
     gone = book.revoke(target)
     if not gone:
-        return _fail(f"nothing to revoke with id {target!r}: see `pairbook people`")
+        return fail(f"nothing to revoke with id {target!r}: see `pairbook people`")
     for grant in gone:
         who = grant.user.name if grant.user is not None else grant.label or grant.kind.value
         print(f"revoked {grant.kind.value} {grant.id} ({who})")
@@ -173,8 +159,3 @@ def _until(grant: Grant) -> str:
 
 def _when(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-
-
-def _fail(message: str) -> int:
-    print(f"pairbook: error: {message}", file=sys.stderr)
-    return 2

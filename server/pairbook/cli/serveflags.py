@@ -1,0 +1,253 @@
+"""`pairbook serve`'s flags, and the Settings they make."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from pairbook.settings import KernelSandbox, Settings
+from pairbook.statedir import StateDir
+
+
+def add_serve_parser(commands: Any) -> None:
+    serve = commands.add_parser("serve", help="serve the notebooks under a folder")
+    _add_listening(serve)
+    _add_rooms(serve)
+    _add_limits(serve)
+    _add_logs_and_kernels(serve)
+    _add_recording(serve)
+
+
+def _add_listening(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("dir", nargs="?", type=Path, help="folder of notebooks (default: examples)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8888, help="0 picks a free port")
+    serve.add_argument(
+        "--store", help="log: a SQLite file path or memory:// (default DIR/.pairbook/…)"
+    )
+    serve.add_argument(
+        "--server",
+        choices=["granian", "uvicorn"],
+        default="granian",
+        help="ASGI server (granian is measured fastest; see bench/fanout)",
+    )
+    serve.add_argument(
+        "--owner-token",
+        help="an owner token valid for this run only, never stored (default: a fresh owner "
+        "link is minted and printed at each start; `pairbook token` mints more)",
+    )
+    serve.add_argument(
+        "--owner-name",
+        help="the owner's display name (default: the last one given, else `git config "
+        "user.name`, else Owner)",
+    )
+    serve.add_argument(
+        "--owner-email",
+        help="the owner's email, for Co-authored-by trailers (default: the last one given, "
+        "else `git config user.email`)",
+    )
+    serve.add_argument(
+        "--durability",
+        choices=["normal", "full"],
+        default="normal",
+        help="normal survives a crash of pairbook; full also a power cut",
+    )
+    serve.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        help="extra browser origin allowed to connect (repeatable)",
+    )
+
+
+def _add_rooms(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--autosave-delay",
+        type=float,
+        default=1.0,
+        help="seconds of quiet before the notebook file is written",
+    )
+    serve.add_argument(
+        "--room-grace", type=float, default=30.0, help="seconds an empty room stays loaded"
+    )
+    serve.add_argument(
+        "--send-queue",
+        type=int,
+        default=4096,
+        help="frames queued for a peer before it is disconnected as too slow",
+    )
+    serve.add_argument(
+        "--send-timeout",
+        type=float,
+        default=10.0,
+        help="seconds one send may block before the peer is dropped as too slow",
+    )
+    serve.add_argument(
+        "--keep-kernels",
+        action="store_true",
+        help="keep a room (and its kernel) loaded after everyone left; default: the kernel "
+        "shuts down when the empty room unloads after --room-grace",
+    )
+    serve.add_argument(
+        "--output-limit",
+        type=int,
+        default=1_000_000,
+        help="bytes of output one run may keep in its cell before it is truncated",
+    )
+    serve.add_argument(
+        "--no-kernel-state",
+        dest="kernel_state",
+        action="store_false",
+        help="do not probe the kernel's namespace after runs (no variables view, no stale or "
+        "hidden-state warnings)",
+    )
+
+
+def _add_limits(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--max-rate",
+        type=float,
+        default=400.0,
+        help="messages per second one connection may send (bursts of 5 s worth)",
+    )
+    serve.add_argument(
+        "--max-frame",
+        type=int,
+        default=64 * 1024 * 1024,
+        help="largest websocket frame accepted, in bytes (Granian itself drops frames over "
+        "16 MiB: its limit is not configurable; uvicorn honours this one)",
+    )
+    serve.add_argument(
+        "--max-update",
+        type=int,
+        default=8 * 1024 * 1024,
+        help="largest document update one peer may send, in bytes (closed with 1009 beyond)",
+    )
+    serve.add_argument(
+        "--max-update-cells",
+        type=int,
+        default=2000,
+        help="most new cells one update may add",
+    )
+    serve.add_argument(
+        "--max-update-structs",
+        type=int,
+        default=50_000,
+        help="most Yjs structs and deleted ranges one update may hold",
+    )
+    serve.add_argument(
+        "--max-notebook",
+        type=int,
+        default=64 * 1024 * 1024,
+        help="largest notebook file opened or listed with its cells, in bytes",
+    )
+
+
+def _add_logs_and_kernels(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="structured log lines as key=value text or JSON",
+    )
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--kernel-sandbox",
+        choices=["auto", "bwrap", "none"],
+        default="auto",
+        help="run kernels in a bubblewrap sandbox that hides pairbook's state folder; auto: "
+        "bwrap when it works here, else none with a warning",
+    )
+    serve.add_argument(
+        "--kernel-memory",
+        type=parse_size,
+        metavar="BYTES",
+        help="address space one kernel process may use (e.g. 4G); default: no limit",
+    )
+    serve.add_argument(
+        "--kernel-processes",
+        type=int,
+        metavar="N",
+        help="processes and threads one kernel may have together; default: no limit",
+    )
+
+
+def _add_recording(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--record-retention",
+        type=float,
+        metavar="DAYS",
+        help="keep this many days of recorded history (replay, blame); default: all",
+    )
+    serve.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=1000,
+        help="log records between two replay checkpoints (seek replays at most this many)",
+    )
+    serve.add_argument(
+        "--presence-interval",
+        type=float,
+        default=1.0,
+        help="seconds between two recorded presences (cursor, cell) of one connection",
+    )
+
+
+def parse_size(text: str) -> int:
+    """A byte count: 512M, 4G, or plain bytes."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+    raw = text.strip().lower().removesuffix("b")
+    try:
+        value = int(float(raw[:-1]) * units[raw[-1]]) if raw and raw[-1] in units else int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 512M or 4G") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("a size must be positive")
+    return value
+
+
+def settings_from(
+    args: argparse.Namespace,
+    state: StateDir,
+    port: int,
+    sandbox: KernelSandbox,
+    owner: tuple[str | None, str | None],
+    owner_token_hashes: tuple[str, ...],
+) -> Settings:
+    """The server's Settings from `serve`'s flags and what `serve` resolved before."""
+    return Settings(
+        root=state.root,
+        state_dir=state.path,
+        store_url=args.store or str(state.db),
+        owner_token_hashes=owner_token_hashes,
+        owner_name=owner[0],
+        owner_email=owner[1],
+        host=args.host,
+        port=port,
+        server=args.server,
+        durability=args.durability,
+        allowed_origins=tuple(args.allow_origin),
+        autosave_delay=args.autosave_delay,
+        room_grace=args.room_grace,
+        send_queue_frames=args.send_queue,
+        send_timeout=args.send_timeout,
+        keep_kernels=args.keep_kernels,
+        output_limit=args.output_limit,
+        kernel_state=args.kernel_state,
+        max_messages_per_second=args.max_rate,
+        message_burst=int(max(50, args.max_rate * 5)),
+        max_frame_bytes=args.max_frame,
+        max_update_bytes=args.max_update,
+        max_update_cells=args.max_update_cells,
+        max_update_structs=args.max_update_structs,
+        max_notebook_bytes=args.max_notebook,
+        log_format=args.log_format,
+        log_level=args.log_level,
+        record_retention_days=args.record_retention,
+        checkpoint_every=args.checkpoint_every,
+        presence_interval=args.presence_interval,
+        kernel_sandbox=sandbox,
+        kernel_memory=args.kernel_memory,
+        kernel_processes=args.kernel_processes,
+    )

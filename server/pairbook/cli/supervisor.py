@@ -1,0 +1,116 @@
+"""The supervisor: `serve` runs the ASGI server in a child process and owns its shutdown."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import urllib.request
+
+from pairbook.app import die_with_parent
+from pairbook.cli.console import fail
+from pairbook.settings import SETTINGS_ENV, Settings
+
+
+def supervise(settings: Settings, drain_token: str) -> int:
+    """Run the ASGI server in a child process and own its shutdown.
+
+    ASGI servers drop websockets themselves on Ctrl-C before the app hears of it; so the
+    CLI takes the signal, asks the app to drain (every peer gets a going-away close, every
+    room is saved and the log flushed), then stops the server.
+    """
+    env = {**os.environ, SETTINGS_ENV: settings.to_json()}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pairbook.cli", "_run"],
+        env=env,
+        start_new_session=True,  # Ctrl-C reaches the CLI only; it decides what happens
+        preexec_fn=die_with_parent,
+    )
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    while child.poll() is None and not stopping.wait(0.2):
+        pass
+    if child.poll() is not None:
+        return fail(f"the server stopped unexpectedly (exit code {child.returncode})") or 1
+    print("\npairbook: stopping: telling peers, saving notebooks, flushing the log…", flush=True)
+    drain(settings, drain_token)
+    child.send_signal(signal.SIGINT)
+    try:
+        child.wait(30)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        return fail("the server did not stop within 30 s and was killed")
+    print("pairbook: stopped.", flush=True)
+    return 0
+
+
+def drain(settings: Settings, token: str) -> None:
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
+    host = "[::1]" if host == "::" else (f"[{host}]" if ":" in host else host)
+    request = urllib.request.Request(
+        f"http://{host}:{settings.port}/api/admin/drain",
+        method="POST",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+    except OSError as exc:
+        print(f"pairbook: could not drain before stopping ({exc}); stopping anyway", flush=True)
+
+
+def run_server(settings: Settings) -> int:
+    """The supervised child: serve the app with the chosen ASGI server until signalled."""
+    os.environ[SETTINGS_ENV] = settings.to_json()
+    if settings.server == "uvicorn":
+        _run_uvicorn(settings)
+    else:
+        _run_granian(settings)
+    return 0
+
+
+def _run_uvicorn(settings: Settings) -> None:
+    import uvicorn
+
+    from pairbook.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        ws="websockets-sansio",
+        loop="uvloop",
+        lifespan="on",
+        log_level="warning",
+        ws_max_size=settings.max_frame_bytes,
+        # Compressing per peer would re-encode every relayed frame for every peer (and
+        # costs stock clients most of their CPU at scale): relay the bytes as received.
+        ws_per_message_deflate=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def _run_granian(settings: Settings) -> None:
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    Server(
+        "pairbook.app:create_app_from_env",
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        factory=True,
+        workers=1,
+        log_level=LogLevels.warning,
+        websockets=True,
+    ).serve()

@@ -1,0 +1,82 @@
+"""The served folder's state directory (`.pairbook/`): every path pairbook keeps there.
+
+It holds the log (`pairbook.sqlite` and SQLite's side files), the token file, the address
+the server listens on and its own `.gitignore`; it is private to the user (0700, its files
+0600) and hidden from kernels. `StateDir.of(root)` names it; nothing else builds these paths.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+NAME = ".pairbook"
+GITIGNORE_TEXT = "# pairbook's tokens and log: never commit them\n*\n"
+
+
+@dataclass(frozen=True)
+class StateDir:
+    """The paths of one served folder's state directory (nothing is created until `create`)."""
+
+    path: Path
+
+    @classmethod
+    def of(cls, root: Path) -> StateDir:
+        """The state directory of the folder `root` serves."""
+        return cls(root / NAME)
+
+    @classmethod
+    def find(cls, start: Path) -> StateDir | None:
+        """The state directory of the nearest folder above `start` that pairbook serves."""
+        for folder in start.parents:
+            if (folder / NAME).is_dir():
+                return cls.of(folder)
+        return None
+
+    @property
+    def root(self) -> Path:
+        """The served folder."""
+        return self.path.parent
+
+    @property
+    def db(self) -> Path:
+        """The default log (a SQLite file; `--store` may put it elsewhere)."""
+        return self.path / "pairbook.sqlite"
+
+    @property
+    def tokens(self) -> Path:
+        """The token file: grants (hashed) and profiles, shared by the server and the CLI."""
+        return self.path / "tokens.json"
+
+    @property
+    def server_url(self) -> Path:
+        """Where `serve` notes its address (not secret), so minted tokens print as links."""
+        return self.path / "server-url"
+
+    @property
+    def legacy_owner_token(self) -> Path:
+        """An older pairbook's plain owner token, adopted (hashed) and deleted at start."""
+        return self.path / "owner-token"
+
+    @property
+    def gitignore(self) -> Path:
+        return self.path / ".gitignore"
+
+    def exists(self) -> bool:
+        return self.path.is_dir()
+
+    def create(self) -> None:
+        """Create it (private) with its own `.gitignore`: tokens and the log must never be
+        committed with the notebooks. Raises OSError when the folder is not writable."""
+        self.path.mkdir(mode=0o700, exist_ok=True)
+        if not self.gitignore.exists():
+            self.gitignore.write_text(GITIGNORE_TEXT)
+
+    def keep_private(self) -> None:
+        """The directory 0700 and everything in it 0600 (older versions left 0755 and 0644:
+        another local user could read the tokens, or deleted text from the log's WAL)."""
+        self.path.chmod(0o700)
+        for path in self.path.rglob("*"):
+            if path.is_symlink():
+                continue
+            path.chmod(0o700 if path.is_dir() else 0o600)
