@@ -4,12 +4,12 @@ export const CloseCode = {
   NORMAL: 1000,
   GOING_AWAY: 1001,
   PROTOCOL_ERROR: 1002,
-  TOO_BIG: 1009,
+  MESSAGE_TOO_BIG: 1009,
   UNAUTHORIZED: 4401,
   FORBIDDEN: 4403,
   NOT_FOUND: 4404,
   RELOAD: 4409,
-  TOO_SLOW: 4413
+  SLOW_CONSUMER: 4413
 } as const
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode]
@@ -25,10 +25,10 @@ export function closeOutcome(code: number): CloseOutcome {
     case CloseCode.UNAUTHORIZED:
     case CloseCode.FORBIDDEN:
     case CloseCode.NOT_FOUND:
-    case CloseCode.TOO_BIG: // the same update (or notebook) would be too big again
+    case CloseCode.MESSAGE_TOO_BIG: // the same update (or notebook) would be too big again
       return 'denied'
     default:
-      // 1001 going away, 4413 too slow, 1006 dropped, 1002 protocol error: a fresh
+      // 1001 going away, 4413 slow consumer, 1006 dropped, 1002 protocol error: a fresh
       // connection resyncs from scratch, so trying again is the right default.
       return 'reconnect'
   }
@@ -45,7 +45,7 @@ export function describeClose(code: number, reason: string): string {
       return `The server refused this connection: ${reason || 'forbidden'}.`
     case CloseCode.NOT_FOUND:
       return `This notebook does not exist (any more): ${reason || 'not found'}.`
-    case CloseCode.TOO_BIG:
+    case CloseCode.MESSAGE_TOO_BIG:
       return `The server's limits refused this: ${reason || 'too big'}. Reload the page to continue.`
     default:
       return reason || `connection closed (${code})`

@@ -4,7 +4,7 @@ import { CloseCode, closeOutcome, describeClose } from '../src/closeCodes'
 
 describe('closeOutcome', () => {
   it('reconnects after the server goes away, a slow-peer close, a drop or a protocol error', () => {
-    for (const code of [CloseCode.GOING_AWAY, CloseCode.TOO_SLOW, 1006, CloseCode.PROTOCOL_ERROR, 1011]) {
+    for (const code of [CloseCode.GOING_AWAY, CloseCode.SLOW_CONSUMER, 1006, CloseCode.PROTOCOL_ERROR, 1011]) {
       expect(closeOutcome(code)).toBe('reconnect')
     }
   })
@@ -14,7 +14,7 @@ describe('closeOutcome', () => {
   })
 
   it('stops for unknown tokens, forbidden connections, missing notebooks and limits', () => {
-    for (const code of [CloseCode.UNAUTHORIZED, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND, CloseCode.TOO_BIG]) {
+    for (const code of [CloseCode.UNAUTHORIZED, CloseCode.FORBIDDEN, CloseCode.NOT_FOUND, CloseCode.MESSAGE_TOO_BIG]) {
       expect(closeOutcome(code)).toBe('denied')
     }
   })
@@ -22,6 +22,6 @@ describe('closeOutcome', () => {
   it('tells the person what to do next', () => {
     expect(describeClose(CloseCode.UNAUTHORIZED, '')).toMatch(/new invite link/)
     expect(describeClose(CloseCode.RELOAD, 'x')).toMatch(/Reload/)
-    expect(describeClose(CloseCode.TOO_BIG, 'notebooks up to 64 MB')).toMatch(/up to 64 MB/)
+    expect(describeClose(CloseCode.MESSAGE_TOO_BIG, 'notebooks up to 64 MB')).toMatch(/up to 64 MB/)
   })
 })
