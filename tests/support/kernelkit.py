@@ -1,0 +1,228 @@
+"""Doubles for the runner's component tests: a room over a real pycrdt Doc, peers, and a
+scripted kernel whose every run is a small async function of the test's."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Doc
+
+from pairbook.auth import Role, User
+from pairbook.kernel.probe import PROBE_KEY
+from pairbook.kernel.session import (
+    ExecutionOutcome,
+    InputCallback,
+    KernelStatus,
+    OutputCallback,
+)
+from pairbook.notebook.ynotebook import notebook_to_ydoc
+from pairbook.types import UserId
+
+Edit = Callable[[Doc[Any]], None]
+
+
+def notebook_doc(sources: list[str], *, markdown: str | None = "# Title") -> Doc[Any]:
+    """A notebook document: a markdown cell `intro` (unless None), then code cells
+    `code-0`, `code-1`, ... with these sources."""
+    cells: list[dict[str, Any]] = []
+    if markdown is not None:
+        cells.append({"id": "intro", "cell_type": "markdown", "source": markdown,
+                      "metadata": {}})  # fmt: skip
+    for index, source in enumerate(sources):
+        cells.append({"id": f"code-{index}", "cell_type": "code", "source": source,
+                      "metadata": {}, "outputs": [], "execution_count": None})  # fmt: skip
+    doc: Doc[Any] = Doc()
+    notebook_to_ydoc({"cells": cells, "metadata": {}}, doc)
+    return doc
+
+
+@dataclass(frozen=True, slots=True)
+class FakePeer:
+    """A connection as the runner and the view see it."""
+
+    key: str
+    user: User
+    role: Role
+
+
+def person(name: str, role: Role = Role.EDITOR, key: str | None = None) -> FakePeer:
+    return FakePeer(key or f"{name}-1", User(UserId(name), name.title(), "#336699"), role)
+
+
+class DocRoom:
+    """A room over a real Doc: server edits apply at once and are counted; events sent to
+    peers are kept in `events` as (peer key, event)."""
+
+    def __init__(self, doc: Doc[Any], peers: list[FakePeer] | None = None) -> None:
+        self.id = "demo.ipynb"
+        self.doc = doc
+        self.author: UserId | None = None
+        self.peers: list[FakePeer] = list(peers or [])
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.edits = 0
+        self.changed = asyncio.Event()  # set by every server edit and event
+
+    async def until(self, check: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Wait until `check()` holds, looking again after every server edit or event."""
+        async with asyncio.timeout(timeout):
+            while not check():
+                self.changed.clear()
+                await self.changed.wait()
+
+    def edit_as(self, author: str, edit: Edit) -> None:
+        """An edit made by a person (observers see `author` while it applies)."""
+        self.author = UserId(author)
+        try:
+            with self.doc.transaction():
+                edit(self.doc)
+        finally:
+            self.author = None
+
+    async def apply_server_edit(
+        self, edit: Edit, author: UserId, *, protected: bool = False
+    ) -> int:
+        self.start_server_edit(edit, author, protected=protected)
+        return self.edits
+
+    def start_server_edit(self, edit: Edit, author: UserId, *, protected: bool = False) -> None:
+        self.edit_as(author, edit)
+        self.edits += 1
+        self.changed.set()
+
+    def notify_peer(self, peer: FakePeer, event: dict[str, Any]) -> None:
+        self.events.append((peer.key, event))
+        self.changed.set()
+
+
+@dataclass(slots=True)
+class Turn:
+    """One run on the scripted kernel, as its script sees it."""
+
+    kernel: ScriptedKernel
+    code: str
+    on_output: OutputCallback
+    on_input: InputCallback
+    count: int
+
+    def print(self, text: str, name: str = "stdout") -> None:
+        self.on_output("stream", {"name": name, "text": text})
+
+    def output(self, kind: str, content: dict[str, Any]) -> None:
+        self.on_output(kind, content)
+
+    async def ask(self, prompt: str, password: bool = False) -> str:
+        return await self.on_input(prompt, password)
+
+    async def until_interrupted(self) -> ExecutionOutcome:
+        await self.kernel.interrupted.wait()
+        return ExecutionOutcome("error", self.count, "KeyboardInterrupt")
+
+    def ok(self) -> ExecutionOutcome:
+        return ExecutionOutcome("ok", self.count)
+
+    def error(self, ename: str = "ValueError") -> ExecutionOutcome:
+        return ExecutionOutcome("error", self.count, ename)
+
+
+Script = Callable[[Turn], Awaitable[ExecutionOutcome]]
+
+
+async def quiet(turn: Turn) -> ExecutionOutcome:
+    return turn.ok()
+
+
+def probe_reply(value: Any) -> dict[str, Any]:
+    """user_expressions as a kernel answers the namespace probe with `value`."""
+    return {PROBE_KEY: {"status": "ok", "data": {"text/plain": repr(json.dumps(value))}}}
+
+
+class ScriptedKernel:
+    """A kernel double: `scripts` maps a cell's source to what its run does (by default it
+    succeeds quietly); every run's code is kept in `ran`. With `namespace` set, the
+    namespace probe answers that every name in it changed (a full answer)."""
+
+    def __init__(
+        self,
+        kernel_name: str,
+        on_status: Callable[[KernelStatus], None],
+        scripts: dict[str, Script],
+    ) -> None:
+        self.kernel_name = kernel_name
+        self.status: KernelStatus = "not started"
+        self.started = False
+        self.ran: list[str] = []
+        self.interrupted = asyncio.Event()
+        self.restarts = 0
+        self.namespace: dict[str, dict[str, Any]] | None = None
+        self._on_status = on_status
+        self._scripts = scripts
+        self._count = 0
+
+    def _set_status(self, status: KernelStatus) -> None:
+        if status != self.status:
+            self.status = status
+            self._on_status(status)
+
+    async def execute(
+        self,
+        code: str,
+        on_output: OutputCallback,
+        on_input: InputCallback,
+        user_expressions: dict[str, str] | None = None,
+    ) -> ExecutionOutcome:
+        self.started = True
+        self.interrupted.clear()
+        self._set_status("busy")
+        self._count += 1
+        self.ran.append(code)
+        turn = Turn(self, code, on_output, on_input, self._count)
+        outcome = await self._scripts.get(code, quiet)(turn)
+        if outcome.status == "dead":
+            self.started = False
+            self._set_status("dead")
+            return outcome
+        self._set_status("idle")
+        if outcome.status == "ok" and user_expressions and self.namespace is not None:
+            return ExecutionOutcome("ok", outcome.execution_count, None, self._probe())
+        return outcome
+
+    def _probe(self) -> dict[str, Any]:
+        return probe_reply({"full": True, "changed": self.namespace, "removed": []})
+
+    async def evaluate(self, expressions: dict[str, str]) -> dict[str, Any]:
+        return self._probe() if self.namespace is not None else probe_reply({"changed": {}})
+
+    async def interrupt(self) -> None:
+        self.interrupted.set()
+
+    async def restart(self) -> None:
+        self.restarts += 1
+        self.namespace = {} if self.namespace is not None else None
+        self.started = True
+        self._set_status("idle")
+
+    async def shutdown(self) -> None:
+        self.started = False
+        self._set_status("not started")
+
+
+class ScriptedKernels:
+    """The KernelFactory of the scripted kernel: `made` holds every kernel it made."""
+
+    def __init__(self, scripts: dict[str, Script] | None = None) -> None:
+        self.scripts: dict[str, Script] = scripts if scripts is not None else {}
+        self.made: list[ScriptedKernel] = []
+
+    def specs(self) -> dict[str, str]:
+        return {"python3": "Python 3", "other": "Other"}
+
+    def __call__(
+        self, kernel_name: str, on_status: Callable[[KernelStatus], None]
+    ) -> ScriptedKernel:
+        kernel = ScriptedKernel(kernel_name, on_status, self.scripts)
+        self.made.append(kernel)
+        return kernel

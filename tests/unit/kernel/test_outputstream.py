@@ -1,0 +1,136 @@
+"""write_outputs and OutputBudget: kernel messages into a cell's outputs, pure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pycrdt import Doc
+
+from pairbook.kernel.outputstream import TRAFFIC_FACTOR, OutputBudget, write_outputs
+from pairbook.notebook.outputs import find_ycell, output_from_message, output_size
+from support.kernelkit import notebook_doc
+
+
+def outputs(doc: Doc[Any], cell_id: str = "code-0") -> list[dict[str, Any]]:
+    ycell = find_ycell(doc, cell_id)
+    assert ycell is not None
+    result: list[dict[str, Any]] = ycell["outputs"].to_py()
+    return result
+
+
+def stream(text: str, name: str = "stdout") -> tuple[str, dict[str, Any]]:
+    return "stream", {"name": name, "text": text}
+
+
+def display(display_id: str, text: str, kind: str = "display_data") -> tuple[str, dict[str, Any]]:
+    content = {
+        "data": {"text/plain": text},
+        "metadata": {},
+        "transient": {"display_id": display_id},
+    }
+    return kind, content
+
+
+def test_stream_text_of_one_name_is_merged_into_one_output() -> None:
+    doc = notebook_doc(["print(1)"])
+    write_outputs(doc, "code-0", [stream("a\n"), stream("b\n")], OutputBudget(1000), {})
+    write_outputs(
+        doc, "code-0", [stream("c\n"), stream("oops\n", "stderr")], OutputBudget(1000), {}
+    )
+    assert [(o["name"], o["text"]) for o in outputs(doc)] == [
+        ("stdout", "a\nb\nc\n"),
+        ("stderr", "oops\n"),
+    ]
+
+
+def test_messages_that_are_not_outputs_are_ignored() -> None:
+    doc = notebook_doc(["x"])
+    write_outputs(doc, "code-0", [("status", {"execution_state": "busy"})], OutputBudget(100), {})
+    assert outputs(doc) == []
+
+
+def test_a_deleted_cell_gets_nothing_and_nothing_fails() -> None:
+    doc = notebook_doc(["x"])
+    write_outputs(doc, "gone", [stream("a")], OutputBudget(100), {})
+    assert outputs(doc) == []
+
+
+def test_output_past_the_limit_is_cut_with_one_note() -> None:
+    doc = notebook_doc(["x"])
+    budget = OutputBudget(200)
+    write_outputs(
+        doc, "code-0", [stream("x" * 50, "stdout"), stream("y" * 500, "stderr")], budget, {}
+    )
+    write_outputs(doc, "code-0", [stream("z" * 500, "stderr")], budget, {})
+    kept = outputs(doc)
+    assert kept[0]["text"] == "x" * 50
+    assert len(kept) == 2
+    assert "output truncated" in kept[1]["text"]
+    assert "200 bytes" in kept[1]["text"]
+
+
+def test_clear_output_empties_the_cell_and_renews_the_budget() -> None:
+    doc = notebook_doc(["x"])
+    budget = OutputBudget(200)
+    write_outputs(doc, "code-0", [stream("a" * 120)], budget, {})
+    write_outputs(doc, "code-0", [("clear_output", {"wait": False}), stream("b" * 120)], budget, {})
+    assert [o["text"] for o in outputs(doc)] == ["b" * 120]
+
+
+def test_clear_output_with_wait_clears_when_the_next_output_comes() -> None:
+    doc = notebook_doc(["x"])
+    budget = OutputBudget(1000)
+    write_outputs(doc, "code-0", [stream("old"), ("clear_output", {"wait": True})], budget, {})
+    assert [o["text"] for o in outputs(doc)] == ["old"]
+    write_outputs(doc, "code-0", [stream("new")], budget, {})
+    assert [o["text"] for o in outputs(doc)] == ["new"]
+
+
+def test_a_clear_loop_stops_once_the_run_wrote_its_traffic_allowance() -> None:
+    doc = notebook_doc(["x"])
+    budget = OutputBudget(100)
+    line = stream("t" * 20)
+    output = output_from_message(*line)
+    assert output is not None
+    for _ in range(TRAFFIC_FACTOR * 100 // output_size(output) + 2):
+        write_outputs(doc, "code-0", [("clear_output", {}), line], budget, {})
+    assert budget.spent
+    kept = outputs(doc)
+    # The cell stays as the allowance left it: cleared no more, with the note.
+    write_outputs(doc, "code-0", [("clear_output", {}), line], budget, {})
+    assert outputs(doc) == kept
+    assert "output truncated" in kept[-1]["text"]
+
+
+def test_a_display_update_rewrites_every_cell_showing_that_display() -> None:
+    doc = notebook_doc(["a", "b"])
+    displays: dict[str, list[tuple[str, int]]] = {}
+    write_outputs(doc, "code-0", [display("d1", "v1")], OutputBudget(1000), displays)
+    write_outputs(doc, "code-1", [display("d1", "v1")], OutputBudget(1000), displays)
+    assert displays == {"d1": [("code-0", 0), ("code-1", 0)]}
+    write_outputs(
+        doc, "code-1", [display("d1", "v2", "update_display_data")], OutputBudget(1000), displays
+    )
+    assert outputs(doc, "code-0")[0]["data"] == {"text/plain": "v2"}
+    assert outputs(doc, "code-1") == [outputs(doc, "code-0")[0]]
+
+
+def test_a_display_update_spends_the_budget_once_per_display_it_rewrites() -> None:
+    doc = notebook_doc(["a"])
+    write_outputs(doc, "code-0", [display("d1", "v")], OutputBudget(1000), {})
+    budget = OutputBudget(1000)
+    update = display("d1", "w", "update_display_data")
+    write_outputs(doc, "code-0", [update], budget, {"d1": [("code-0", 0)] * 3})
+    output = output_from_message(*update)
+    assert output is not None
+    assert budget.used == 3 * output_size(output)
+
+
+def test_budget_take_refuses_past_the_limit_and_reset_renews_it() -> None:
+    budget = OutputBudget(10)
+    assert budget.take(6)
+    assert not budget.take(6)
+    assert not budget.spent
+    budget.reset()
+    assert budget.take(6)
+    assert budget.written == 12
