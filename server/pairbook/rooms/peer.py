@@ -64,8 +64,6 @@ class Peer:
         self.limiter = limiter
         self.state = PeerState.SYNCING
         self.awareness_ids: set[int] = set()
-        self.pending_state_vector: bytes | None = None
-        self.sync_deadline: float | None = None
         self.speaks_pairbook = False
         self._clock = clock
         self._queue: deque[bytes] = deque()
@@ -90,8 +88,6 @@ class Peer:
         if self.state is not PeerState.SYNCING:
             raise RuntimeError(f"expected peer state syncing, got {self.state.value}")
         self.state = PeerState.LIVE
-        self.pending_state_vector = None
-        self.sync_deadline = None
 
     def send(self, frame: bytes) -> None:
         """Queue a frame; a peer whose queue is full is disconnected, never waited for."""

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import secrets
 import time
-import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pycrdt import Doc, get_state, merge_updates
+from pycrdt import Doc, merge_updates
 
 from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolError
 from pairbook.notebook import base_client_ids
-from pairbook.notebook.applied import Applied, apply_update
+from pairbook.notebook.applied import apply_update
 from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.protocol.messages import (
@@ -30,15 +26,12 @@ from pairbook.protocol.messages import (
     decode_message,
     encode_awareness,
     encode_command,
-    encode_permission_denied,
     encode_sync_step1,
     encode_sync_step2,
     encode_sync_update,
 )
 from pairbook.protocol.update import (
     EMPTY_UPDATE,
-    StructKind,
-    UpdateSummary,
     decode_state_vector,
     decode_update,
 )
@@ -46,24 +39,19 @@ from pairbook.record import EventKind, Recorder
 from pairbook.rooms.commands import UNRECORDED_COMMANDS, recorded_arguments
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
-from pairbook.rooms.guard import admit_update, spans_covered
+from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
 from pairbook.rooms.limits import RoomLimits, check_frame_size
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
 from pairbook.rooms.protected import ProtectedRanges
+from pairbook.rooms.sync import RoomSync
 from pairbook.schema import is_server_author
 from pairbook.store.port import Store
 from pairbook.types import SERVER_MAPS, RoomId, UserId
 
 log = logging.getLogger("pairbook.room")
 
-RELAYED_KEPT = 512  # recent relayed updates whose echo is recognised without decoding
-
 PROTECTED_META = "protected_ranges"
-
-VIEWER_PEEK_BYTES = 64 * 1024
-"""A viewer's update up to this size is looked into (in Rust) to see whether it holds news;
-a larger one is refused as an edit without a look."""
 
 CommandHandler = Callable[[Peer, dict[str, Any]], Awaitable[dict[str, Any]]]
 EditGate = Callable[[Peer], str | None]
@@ -107,30 +95,27 @@ class Room:
         self.limits = limits or RoomLimits()
         self._decoder = decoder or UpdateDecoder(self.limits)
         self.presence = Presence(self.limits)
-        # The client id of this history's marker: a document without it is from another.
-        self._marker_client = base_client_ids(history_id).pairbook
         self.peers: set[Peer] = set()
         self.changed = asyncio.Event()
         self.last_change = 0.0
         self.inflight = 0
-        self._sync_timeout = sync_timeout
         self._clock = clock
-        self._state_vector = decode_state_vector(doc.get_state())
+        self.sync = RoomSync(
+            decode_state_vector(doc.get_state()),
+            # The client id of this history's marker: a document without it is from another.
+            marker_client=base_client_ids(history_id).pairbook,
+            claims=claims,
+            protected=protected,
+            counters=counters,
+            deletions=self._deletions,
+            sync_timeout=sync_timeout,
+        )
         self.command_handler: CommandHandler | None = None
         self.edit_gate: EditGate | None = None
         self.member_listeners: list[MemberListener] = []
         self.author: UserId | None = None  # whose update is being applied (for observers)
-        # Yjs client ids whose documents hold an edit the room refused: their later updates
-        # would carry it (e.g. a resync after the sender became the driver), so they reload.
-        self._refused_clients: set[int] = set()
-        self._refused_peers: weakref.WeakSet[Peer] = weakref.WeakSet()
         self.recorder: Recorder | None = None  # set by Rooms; notes joins, presence, commands
-        self._version = 0  # bumped on every change to the document
         self._commits: set[asyncio.Task[int]] = set()
-        self._deletions: tuple[int, dict[int, tuple[tuple[int, int], ...]]] | None = None
-        # Keyed digests of recently relayed updates (a peer cannot aim at a collision).
-        self._relayed: OrderedDict[bytes, None] = OrderedDict()
-        self._echo_key = secrets.token_bytes(16)
         self.lost: str | None = None  # why the document no longer matches the log
         owner = claims.get(doc.client_id)
         if not is_server_author(owner):
@@ -142,7 +127,11 @@ class Room:
 
     @property
     def state_vector(self) -> dict[int, int]:
-        return self._state_vector
+        return self.sync.state_vector
+
+    def _deletions(self) -> dict[int, tuple[tuple[int, int], ...]]:
+        """The document's delete set (the sync machine asks only after it changed)."""
+        return decode_update(self.doc.get_update(self.doc.get_state())).delete_set
 
     # -- joining and leaving -------------------------------------------------------------
 
@@ -163,6 +152,7 @@ class Room:
     def leave(self, peer: Peer) -> None:
         """Remove a peer and tell the others it has gone."""
         self.peers.discard(peer)
+        self.sync.leave(peer)
         removed = self.presence.remove(peer)
         if self.recorder is not None:
             clients = [entry.client_id for entry in removed]
@@ -183,13 +173,13 @@ class Room:
         check_frame_size(frame, self.limits)
         message = decode_message(frame)
         if isinstance(message, SyncUpdate):
-            await self._on_update(peer, message.update, frame, received)
+            await self._on_update(peer, message, frame, received)
         elif isinstance(message, AwarenessMessage):
             self._on_awareness(peer, message)
         elif isinstance(message, SyncStep1):
-            self._on_step1(peer, message.state_vector)
+            await self._execute(self.sync.step1(peer, message, self._clock()))
         elif isinstance(message, SyncStep2):
-            await self._on_update(peer, message.update, None, received)
+            await self._on_update(peer, message, None, received)
         elif isinstance(message, QueryAwareness):
             present = self.presence.snapshot()
             if present is not None:
@@ -200,199 +190,56 @@ class Room:
         elif isinstance(message, AuthMessage):
             raise ProtocolError("clients do not send auth messages")
 
-    def _on_step1(self, peer: Peer, state_vector: bytes) -> None:
-        theirs = decode_state_vector(state_vector)
-        if self._covers(theirs):
-            self._answer_step1(peer, state_vector)
-        else:
-            # The peer has content we lack: it must come (step 2) and be admitted before we
-            # send ours, or a peer from another history would merge ours into duplicates.
-            peer.pending_state_vector = state_vector
-            peer.sync_deadline = self._clock() + self._sync_timeout
-
-    def _answer_step1(self, peer: Peer, state_vector: bytes) -> None:
-        peer.send(encode_sync_step2(self.doc.get_update(state_vector)))
-        if not peer.live:
-            peer.go_live()
-
-    def _covers(self, theirs: dict[int, int]) -> bool:
-        ours = self._state_vector
-        return all(clock <= ours.get(client, 0) for client, clock in theirs.items())
-
     async def _on_update(
-        self, peer: Peer, update: bytes, frame: bytes | None, received: float
+        self, peer: Peer, message: SyncUpdate | SyncStep2, frame: bytes | None, received: float
     ) -> None:
-        if self._digest(update) in self._relayed:
-            # An echo: pycrdt's provider sends back every update it applies, byte for byte.
-            # The room has it already; skip decoding it (a large one costs milliseconds).
-            self.counters.echoes += 1
-            self._settle_pending(peer)
-            return
-        if not peer.role.can_edit:
-            self._refuse_viewer(peer, update)
-            return
-        summary = await self._decoder.decode(update)
-        self._decoder.check_cells(summary, self._state_vector)
-        if self._refused_clients or self._refused_peers:
-            self._check_not_refused(peer, summary)
-        refusal = None if self.edit_gate is None else self.edit_gate(peer)
-        if refusal is not None:
-            # A document from another history must reload like anyone's; the peer's own
-            # edits are refused, and it still gets the room's state.
-            admit_update(summary, self._state_vector, self.claims, peer.user.id, self.protected)
-            if self._is_news(summary):
-                self.counters.refused_updates += 1
-                self._remember_refused(peer, summary)
-                peer.send(encode_permission_denied(refusal))
-            if peer.pending_state_vector is not None:
-                self._answer_step1(peer, peer.pending_state_vector)
-            return
-        admission = admit_update(
-            summary, self._state_vector, self.claims, peer.user.id, self.protected
-        )
-        touched = self.protected.overlapping(summary.delete_set)
-        if touched and not spans_covered(touched, self._server_deletions()):
-            raise AuthError("pairbook's own maps are written by the server only")
-        if not admission.changes_content and not self._is_news(summary):
-            self._settle_pending(peer)
-            return  # nothing new: an echo, or a step 2 that repeats what the room has
-        for client in admission.claims:
-            self.claims[client] = peer.user.id
+        sync = self.sync
+        effects = sync.screen(peer, message)
+        if effects is None:
+            summary = await self._decoder.decode(message.update)
+            self._decoder.check_cells(summary, sync.state_vector)
+            refusal = None if self.edit_gate is None else self.edit_gate(peer)
+            effects = sync.update(peer, message, summary, frame=frame, refusal=refusal)
+        await self._execute(effects, received)
+
+    async def _execute(self, effects: list[Effect], received: float = 0.0) -> None:
+        """Do what the sync state machine decided, in order; a refusal raises its error."""
+        for effect in effects:
+            if isinstance(effect, Send):
+                effect.peer.send(effect.frame)
+            elif isinstance(effect, Answer):
+                effect.peer.send(encode_sync_step2(self.doc.get_update(effect.state_vector)))
+                if not effect.peer.live:
+                    effect.peer.go_live()
+            elif isinstance(effect, Broadcast):
+                self._broadcast(effect.frame, effect.sender, live_only=effect.live_only)
+            elif isinstance(effect, Apply):
+                await self._apply(effect, received)
+            elif isinstance(effect, Commit):
+                # The document has the update now: logging and relaying it must finish even
+                # if this connection is cancelled meanwhile, or the others would never get
+                # what the room holds.
+                await asyncio.shield(self._start_commit(effect))
+            else:
+                raise effect.error
+
+    async def _apply(self, effect: Apply, received: float) -> None:
         # Applied before it is logged: the log holds only what the document could apply
         # (pycrdt cannot read all that yjs writes), so the room always loads from it again.
-        self.author = peer.user.id
+        self.author = effect.peer.user.id
         try:
-            applied = apply_update(self.doc, update)
+            applied = apply_update(self.doc, effect.update)
         finally:
             self.author = None
         if applied.error is not None:
-            await self._refuse_unappliable(peer, applied, admission.claims, applied.error)
-        self._advance(summary)
-        sent = frame if frame is not None else encode_sync_update(update)
-        clients = sorted(admission.new_client_ids)
-        commit = self._start_commit(update, peer.user.id, clients, sent, peer)
-        # The document has the update now: logging and relaying it must finish even if this
-        # connection is cancelled meanwhile, or the others would never get what the room holds.
-        await asyncio.shield(commit)
-        self.counters.updates += 1
-        self.counters.update_bytes += len(update)
-        self.counters.relay.observe(time.perf_counter() - received)
-        self._settle_pending(peer)
-
-    async def _refuse_unappliable(
-        self, peer: Peer, applied: Applied, claimed: frozenset[int], error: str
-    ) -> None:
-        """Refuse an update pycrdt could not apply; what the document took of it before
-        failing (if anything) is logged and relayed like any edit, so document, log and
-        peers stay in step. Always raises ProtocolError."""
-        self.counters.unappliable_updates += 1
-        if applied.taken is None:
-            for client in claimed:
-                self.claims.pop(client, None)
-        else:
-            before = self._state_vector
-            self._state_vector = decode_state_vector(self.doc.get_state())
-            self._version += 1
-            clients = sorted(c for c, n in self._state_vector.items() if n > before.get(c, 0))
             taken = applied.taken
-            frame = encode_sync_update(taken)
-            await asyncio.shield(self._start_commit(taken, peer.user.id, clients, frame, peer))
-        raise ProtocolError(
-            f"the server cannot apply this update ({error}); what it could not read was not "
-            "kept. Your client wrote content pycrdt does not read (legacy JSON content, an "
-            "XML hook?): reload the notebook"
-        )
-
-    def _refuse_viewer(self, peer: Peer, update: bytes) -> None:
-        """A viewer's update never enters, so it is refused without being decoded (that would
-        cost up to seconds of pure Python). A viewer whose document is from another history
-        (its step 1 named content the room lacks and not this history's marker) must reload;
-        otherwise its news is refused, and it still gets the room's state."""
-        pending = peer.pending_state_vector
-        if pending is not None and not self._shares_history(decode_state_vector(pending)):
-            raise HistoryError(
-                "your copy of the notebook is from another history; reload to get the room's copy"
-            )
-        if self._viewer_news(update):
-            self.counters.refused_updates += 1
-            peer.send(encode_permission_denied("viewers cannot edit this notebook"))
-        if pending is not None:
-            self._answer_step1(peer, pending)
-
-    def _shares_history(self, theirs: dict[int, int]) -> bool:
-        ours = self._state_vector.get(self._marker_client, 0)
-        return ours == 0 or theirs.get(self._marker_client, 0) >= ours
-
-    def _viewer_news(self, update: bytes) -> bool:
-        """Whether a viewer's update holds structs the room lacks (a deletion alone is not
-        looked for): a small one is read by pycrdt's Rust decoder, a large one is news."""
-        if update == EMPTY_UPDATE:
-            return False
-        if len(update) > VIEWER_PEEK_BYTES:
-            return True
-        try:
-            theirs = decode_state_vector(get_state(update))
-        except ValueError as exc:
-            raise ProtocolError(f"the update cannot be read: {exc}") from None
-        return not self._covers(theirs)
-
-    def _remember_refused(self, peer: Peer, summary: UpdateSummary) -> None:
-        for struct in summary.structs:
-            if struct.kind is not StructKind.SKIP and (
-                struct.clock + struct.length > self._state_vector.get(struct.client, 0)
-            ):
-                self._refused_clients.add(struct.client)
-        # A refused deletion carries no client id: this connection's later updates are
-        # refused too (a stock client keeps the refused state in its document).
-        self._refused_peers.add(peer)
-
-    def _check_not_refused(self, peer: Peer, summary: UpdateSummary) -> None:
-        refused = self._refused_clients
-        carries = peer in self._refused_peers and self._is_news(summary)
-        for struct in summary.structs:
-            if (
-                struct.kind is not StructKind.SKIP
-                and struct.client in refused
-                and (struct.clock + struct.length > self._state_vector.get(struct.client, 0))
-            ):
-                carries = True
-        if carries:
-            raise HistoryError(
-                "your copy of the notebook holds an edit the room refused; reload to get the "
-                "room's copy"
-            )
-
-    def _settle_pending(self, peer: Peer) -> None:
-        pending = peer.pending_state_vector
-        if pending is not None and self._covers(decode_state_vector(pending)):
-            self._answer_step1(peer, pending)
-
-    def _is_news(self, summary: UpdateSummary) -> bool:
-        """Whether an update holds anything the room does not have yet."""
-        for struct in summary.structs:
-            if struct.kind is not StructKind.SKIP and (
-                struct.clock + struct.length > self._state_vector.get(struct.client, 0)
-            ):
-                return True
-        return bool(summary.delete_set) and not spans_covered(
-            summary.delete_set, self._server_deletions()
-        )
-
-    def _server_deletions(self) -> dict[int, tuple[tuple[int, int], ...]]:
-        """The room's delete set, recomputed only after the document changed."""
-        if self._deletions is None or self._deletions[0] != self._version:
-            deleted = decode_update(self.doc.get_update(self.doc.get_state())).delete_set
-            self._deletions = (self._version, deleted)
-        return self._deletions[1]
-
-    def _advance(self, summary: UpdateSummary) -> None:
-        self._version += 1
-        sv = self._state_vector
-        for struct in summary.structs:
-            if struct.kind is not StructKind.SKIP:
-                end = struct.clock + struct.length
-                if end > sv.get(struct.client, 0):
-                    sv[struct.client] = end
+            state = None if taken is None else decode_state_vector(self.doc.get_state())
+            await self._execute(self.sync.unappliable(effect, taken, state, applied.error))
+            return
+        await self._execute(self.sync.applied(effect))
+        self.counters.updates += 1
+        self.counters.update_bytes += len(effect.update)
+        self.counters.relay.observe(time.perf_counter() - received)
 
     def _on_awareness(self, peer: Peer, message: AwarenessMessage) -> None:
         accepted = self.presence.accept(peer, message.entries)
@@ -453,7 +300,7 @@ class Room:
         """Apply a server edit now; log and relay it in the background, in order with every
         other server edit (the log's queue is first in, first out)."""
         client = self.doc.client_id
-        start = self._state_vector.get(client, 0)
+        start = self.sync.state_vector.get(client, 0)
         self.author = author
         # The edit's own transaction update, as Yjs clients send theirs: only its structs
         # and its deletions (get_update(state) would carry the whole delete set every time).
@@ -489,40 +336,36 @@ class Room:
                 self.protected.add(client, start, end)
             # Logged under SERVER_MAPS, so the ranges can be found again after a restart.
             author = SERVER_MAPS
-        self._version += 1
-        if end > start:
-            self._state_vector[client] = end
-        return self._start_commit(update, author, [client], encode_sync_update(update), None)
+        self.sync.server_edit(client, end)
+        return self._start_commit(
+            Commit(update, author, (client,), encode_sync_update(update), None)
+        )
 
     async def settle(self) -> None:
         """Wait until every update and server edit applied so far is logged and relayed."""
         if self._commits:
             await asyncio.gather(*list(self._commits), return_exceptions=True)
 
-    def _start_commit(
-        self, update: bytes, author: UserId, clients: list[int], frame: bytes, sender: Peer | None
-    ) -> asyncio.Task[int]:
+    def _start_commit(self, commit: Commit) -> asyncio.Task[int]:
         """Log an update the document already holds, then relay it; in the order started
         (the log's queue is first in, first out)."""
-        task = asyncio.ensure_future(self._commit(update, author, clients, frame, sender))
+        task = asyncio.ensure_future(self._commit(commit))
         self._commits.add(task)
         task.add_done_callback(self._commits.discard)
         return task
 
-    async def _commit(
-        self, update: bytes, author: UserId, clients: list[int], frame: bytes, sender: Peer | None
-    ) -> int:
+    async def _commit(self, commit: Commit) -> int:
         self.inflight += 1
         try:
-            seq = await self.store.append(self.id, update, author, clients)
+            seq = await self.store.append(self.id, commit.update, commit.author, commit.clients)
         except Exception as exc:
             self._lose(f"the server could not save a change ({exc})")
             raise
         finally:
             self.inflight -= 1
         self.last_seq = max(self.last_seq, seq)
-        self._broadcast(frame, sender)
-        self._remember_relayed(update)
+        self._broadcast(commit.frame, commit.sender)
+        self.sync.relayed(commit.update)
         self._touch()
         return seq
 
@@ -537,15 +380,6 @@ class Room:
         for peer in list(self.peers):
             peer.request_close(CloseCode.INTERNAL_ERROR, f"{reason}; reconnect in a moment")
         self.changed.set()
-
-    def _digest(self, update: bytes) -> bytes:
-        return hashlib.blake2b(update, digest_size=16, key=self._echo_key).digest()
-
-    def _remember_relayed(self, update: bytes) -> None:
-        relayed = self._relayed
-        relayed[self._digest(update)] = None
-        if len(relayed) > RELAYED_KEPT:
-            relayed.popitem(last=False)
 
     # -- fan-out -------------------------------------------------------------------------
 
@@ -576,8 +410,7 @@ class Room:
 
     def expired_syncs(self) -> list[Peer]:
         """Peers that started a sync and never sent what they have."""
-        now = self._clock()
-        return [p for p in self.peers if p.sync_deadline is not None and p.sync_deadline < now]
+        return self.sync.expired(self._clock())
 
     def log_refusal(self, peer: Peer, error: Exception) -> None:
         kind = type(error).__name__

@@ -1,0 +1,343 @@
+"""The room's sync and admission state machine, without I/O: decoded messages and a clock
+value in, effects (`rooms.effects`) out, as python-websockets' `Protocol` does for its
+connections. `rooms.room` is the shell that reads frames, decodes updates, applies them to
+the pycrdt document, logs them and executes the effects.
+
+What it decides:
+- step 1: a peer whose state the room covers is answered at once (step 2); one that holds
+  content the room lacks is pending until that content arrives (its step 2) and is admitted,
+  or a peer from another history would merge the room's content into duplicates. A pending
+  peer has until its sync deadline.
+- updates: echoes of what the room relayed are recognised without decoding; a viewer's
+  update is refused without decoding; an editor's is admitted by the guard, refused while
+  the edit gate (mob mode) says so, or skipped when it holds nothing new.
+- refused client ids: a document that holds a refused edit must reload before it writes on.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pycrdt import get_state
+
+from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolError
+from pairbook.protocol.messages import (
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    encode_permission_denied,
+    encode_sync_update,
+)
+from pairbook.protocol.update import EMPTY_UPDATE, StructKind, UpdateSummary, decode_state_vector
+from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.echoes import Echoes
+from pairbook.rooms.effects import Answer, Apply, Commit, Effect, Refuse, Send
+from pairbook.rooms.guard import admit_update, spans_covered
+from pairbook.rooms.protected import ProtectedRanges
+
+if TYPE_CHECKING:
+    from pairbook.rooms.peer import Peer
+
+VIEWER_PEEK_BYTES = 64 * 1024
+"""A viewer's update up to this size is looked into (in Rust) to see whether it holds news;
+a larger one is refused as an edit without a look."""
+
+DeleteSet = dict[int, tuple[tuple[int, int], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A peer's step 1 naming content the room lacks: answered once the room covers it."""
+
+    state_vector: bytes
+    theirs: dict[int, int]
+    deadline: float
+
+
+class RoomSync:
+    """One room's sync and admission state: its state vector, pending peers, refused client
+    ids and echo digests. `claims` and `protected` are the room's own (shared, updated here
+    as updates are admitted); `deletions` gives the document's delete set when asked (only
+    after the document changed: the result is kept per version)."""
+
+    def __init__(
+        self,
+        state_vector: dict[int, int],
+        *,
+        marker_client: int,
+        claims: dict[int, str],
+        protected: ProtectedRanges,
+        counters: RoomCounters,
+        deletions: Callable[[], DeleteSet],
+        sync_timeout: float,
+        echoes: Echoes | None = None,
+    ) -> None:
+        self._state_vector = state_vector
+        # The client id of this history's marker: a document without it is from another.
+        self._marker_client = marker_client
+        self._claims = claims
+        self._protected = protected
+        self._counters = counters
+        self._deletions_of = deletions
+        self._deletions: tuple[int, DeleteSet] | None = None
+        self._sync_timeout = sync_timeout
+        self._echoes = echoes or Echoes()
+        self._version = 0  # bumped on every change to the document
+        self._pending: dict[Peer, Pending] = {}
+        # Yjs client ids whose documents hold an edit the room refused: their later updates
+        # would carry it (e.g. a resync after the sender became the driver), so they reload.
+        self._refused_clients: set[int] = set()
+        self._refused_peers: weakref.WeakSet[Peer] = weakref.WeakSet()
+
+    @property
+    def state_vector(self) -> dict[int, int]:
+        return self._state_vector
+
+    def pending(self, peer: Peer) -> Pending | None:
+        return self._pending.get(peer)
+
+    # -- step 1 and the sync deadline ----------------------------------------------------
+
+    def step1(self, peer: Peer, message: SyncStep1, now: float) -> list[Effect]:
+        """A peer's state vector: answer it, or wait for what it has that the room lacks."""
+        try:
+            theirs = decode_state_vector(message.state_vector)
+        except PairbookError as error:
+            return [Refuse(peer, error)]
+        if self.covers(theirs):
+            return [self._answer(peer, message.state_vector)]
+        self._pending[peer] = Pending(message.state_vector, theirs, now + self._sync_timeout)
+        return []
+
+    def expired(self, now: float) -> list[Peer]:
+        """Peers that started a sync and never sent what they have."""
+        return [peer for peer, pending in self._pending.items() if pending.deadline < now]
+
+    def leave(self, peer: Peer) -> None:
+        self._pending.pop(peer, None)
+
+    def _answer(self, peer: Peer, state_vector: bytes) -> Answer:
+        self._pending.pop(peer, None)
+        return Answer(peer, state_vector)
+
+    def _settle(self, peer: Peer) -> list[Effect]:
+        """Answer the peer's pending step 1 if the room now has everything it named."""
+        pending = self._pending.get(peer)
+        if pending is not None and self.covers(pending.theirs):
+            return [self._answer(peer, pending.state_vector)]
+        return []
+
+    def _answer_pending(self, peer: Peer) -> list[Effect]:
+        pending = self._pending.get(peer)
+        return [] if pending is None else [self._answer(peer, pending.state_vector)]
+
+    # -- updates -------------------------------------------------------------------------
+
+    def screen(self, peer: Peer, message: SyncUpdate | SyncStep2) -> list[Effect] | None:
+        """What to do with an update before it is decoded, or None when it must be decoded
+        and passed to `update`: an echo is skipped, a viewer's update refused."""
+        if message.update in self._echoes:
+            # The room has it already; skip decoding it (a large one costs milliseconds).
+            self._counters.echoes += 1
+            return self._settle(peer)
+        if not peer.role.can_edit:
+            try:
+                return self._refuse_viewer(peer, message.update)
+            except PairbookError as error:
+                return [Refuse(peer, error)]
+        return None
+
+    def update(
+        self,
+        peer: Peer,
+        message: SyncUpdate | SyncStep2,
+        summary: UpdateSummary,
+        *,
+        frame: bytes | None,
+        refusal: str | None,
+    ) -> list[Effect]:
+        """An editor's decoded update. `frame` is the frame it came in (relayed as is) or
+        None for a step 2; `refusal` is why the peer may not edit right now (mob mode)."""
+        try:
+            return self._admit(peer, message.update, summary, frame, refusal)
+        except PairbookError as error:
+            return [Refuse(peer, error)]
+
+    def _admit(
+        self,
+        peer: Peer,
+        update: bytes,
+        summary: UpdateSummary,
+        frame: bytes | None,
+        refusal: str | None,
+    ) -> list[Effect]:
+        if self._refused_clients or self._refused_peers:
+            self._check_not_refused(peer, summary)
+        # Checked even when the edit is refused: a document from another history must
+        # reload like anyone's.
+        admission = admit_update(
+            summary, self._state_vector, self._claims, peer.user.id, self._protected
+        )
+        if refusal is not None:
+            return self._refuse_edit(peer, summary, refusal)
+        touched = self._protected.overlapping(summary.delete_set)
+        if touched and not spans_covered(touched, self._server_deletions()):
+            raise AuthError("pairbook's own maps are written by the server only")
+        if not admission.changes_content and not self.is_news(summary):
+            return self._settle(peer)  # nothing new: an echo, or a repeating step 2
+        for client in admission.claims:
+            self._claims[client] = peer.user.id
+        relayed = frame if frame is not None else encode_sync_update(update)
+        clients = tuple(sorted(admission.new_client_ids))
+        return [Apply(peer, update, relayed, clients, admission.claims, summary)]
+
+    def applied(self, effect: Apply) -> list[Effect]:
+        """The document took the whole update: log and relay it, settle the peer's sync."""
+        self._advance(effect.summary)
+        peer = effect.peer
+        commit = Commit(effect.update, peer.user.id, effect.clients, effect.frame, peer)
+        return [commit, *self._settle(peer)]
+
+    def unappliable(
+        self,
+        effect: Apply,
+        taken: bytes | None,
+        state_vector: dict[int, int] | None,
+        error: str,
+    ) -> list[Effect]:
+        """pycrdt could not apply the update. What the document took of it before failing
+        (`taken`, leaving the document at `state_vector`) is logged and relayed like any
+        edit, so document, log and peers stay in step; the frame is refused."""
+        self._counters.unappliable_updates += 1
+        peer = effect.peer
+        effects: list[Effect] = []
+        if taken is None or state_vector is None:
+            for client in effect.claimed:
+                self._claims.pop(client, None)
+        else:
+            before = self._state_vector
+            self._state_vector = dict(state_vector)
+            self._version += 1
+            clients = tuple(sorted(c for c, n in state_vector.items() if n > before.get(c, 0)))
+            effects.append(Commit(taken, peer.user.id, clients, encode_sync_update(taken), peer))
+        error_text = (
+            f"the server cannot apply this update ({error}); what it could not read was not "
+            "kept. Your client wrote content pycrdt does not read (legacy JSON content, an "
+            "XML hook?): reload the notebook"
+        )
+        effects.append(Refuse(peer, ProtocolError(error_text)))
+        return effects
+
+    def relayed(self, update: bytes) -> None:
+        """An update was logged and relayed: its echo is recognised from now on."""
+        self._echoes.remember(update)
+
+    def server_edit(self, client: int, end: int) -> None:
+        """The server wrote to the document under its own client id, up to clock `end`."""
+        self._version += 1
+        if end > self._state_vector.get(client, 0):
+            self._state_vector[client] = end
+
+    # -- refusals ------------------------------------------------------------------------
+
+    def _refuse_viewer(self, peer: Peer, update: bytes) -> list[Effect]:
+        """A viewer's update never enters, so it is refused without being decoded (that would
+        cost up to seconds of pure Python). A viewer whose document is from another history
+        (its step 1 named content the room lacks and not this history's marker) must reload;
+        otherwise its news is refused, and it still gets the room's state."""
+        pending = self._pending.get(peer)
+        if pending is not None and not self._shares_history(pending.theirs):
+            raise HistoryError(
+                "your copy of the notebook is from another history; reload to get the room's copy"
+            )
+        effects: list[Effect] = []
+        if self._viewer_news(update):
+            self._counters.refused_updates += 1
+            effects.append(
+                Send(peer, encode_permission_denied("viewers cannot edit this notebook"))
+            )
+        return effects + self._answer_pending(peer)
+
+    def _refuse_edit(self, peer: Peer, summary: UpdateSummary, refusal: str) -> list[Effect]:
+        """The peer's own edits are refused (and remembered), and it still gets the room's
+        state."""
+        effects: list[Effect] = []
+        if self.is_news(summary):
+            self._counters.refused_updates += 1
+            self._remember_refused(peer, summary)
+            effects.append(Send(peer, encode_permission_denied(refusal)))
+        return effects + self._answer_pending(peer)
+
+    def _shares_history(self, theirs: dict[int, int]) -> bool:
+        ours = self._state_vector.get(self._marker_client, 0)
+        return ours == 0 or theirs.get(self._marker_client, 0) >= ours
+
+    def _viewer_news(self, update: bytes) -> bool:
+        """Whether a viewer's update holds structs the room lacks (a deletion alone is not
+        looked for): a small one is read by pycrdt's Rust decoder, a large one is news."""
+        if update == EMPTY_UPDATE:
+            return False
+        if len(update) > VIEWER_PEEK_BYTES:
+            return True
+        try:
+            theirs = decode_state_vector(get_state(update))
+        except ValueError as exc:
+            raise ProtocolError(f"the update cannot be read: {exc}") from None
+        return not self.covers(theirs)
+
+    def _remember_refused(self, peer: Peer, summary: UpdateSummary) -> None:
+        self._refused_clients.update(self._new_clients(summary))
+        # A refused deletion carries no client id: this connection's later updates are
+        # refused too (a stock client keeps the refused state in its document).
+        self._refused_peers.add(peer)
+
+    def _check_not_refused(self, peer: Peer, summary: UpdateSummary) -> None:
+        carries = peer in self._refused_peers and self.is_news(summary)
+        if carries or not self._refused_clients.isdisjoint(self._new_clients(summary)):
+            raise HistoryError(
+                "your copy of the notebook holds an edit the room refused; reload to get the "
+                "room's copy"
+            )
+
+    # -- what the room has ---------------------------------------------------------------
+
+    def covers(self, theirs: dict[int, int]) -> bool:
+        """Whether the room has everything a state vector names."""
+        ours = self._state_vector
+        return all(clock <= ours.get(client, 0) for client, clock in theirs.items())
+
+    def _new_clients(self, summary: UpdateSummary) -> set[int]:
+        """The client ids of the update's structs the room does not have yet."""
+        sv = self._state_vector
+        return {
+            struct.client
+            for struct in summary.structs
+            if struct.kind is not StructKind.SKIP
+            and struct.clock + struct.length > sv.get(struct.client, 0)
+        }
+
+    def is_news(self, summary: UpdateSummary) -> bool:
+        """Whether an update holds anything the room does not have yet."""
+        if self._new_clients(summary):
+            return True
+        return bool(summary.delete_set) and not spans_covered(
+            summary.delete_set, self._server_deletions()
+        )
+
+    def _server_deletions(self) -> DeleteSet:
+        """The room's delete set, recomputed only after the document changed."""
+        if self._deletions is None or self._deletions[0] != self._version:
+            self._deletions = (self._version, self._deletions_of())
+        return self._deletions[1]
+
+    def _advance(self, summary: UpdateSummary) -> None:
+        self._version += 1
+        sv = self._state_vector
+        for struct in summary.structs:
+            if struct.kind is not StructKind.SKIP:
+                end = struct.clock + struct.length
+                if end > sv.get(struct.client, 0):
+                    sv[struct.client] = end

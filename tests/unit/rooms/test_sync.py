@@ -1,0 +1,403 @@
+"""The room's sync and admission state machine, pure: messages and a clock value in, effects
+out. Updates are written by real pycrdt documents; nothing is applied, logged or sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pycrdt import Doc, Text
+
+from pairbook.auth import Role, User
+from pairbook.errors import AuthError, HistoryError, ProtocolError
+from pairbook.protocol.messages import (
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    encode_permission_denied,
+    encode_sync_update,
+)
+from pairbook.protocol.update import EMPTY_UPDATE, decode_state_vector, decode_update
+from pairbook.rooms import Peer, TokenBucket, memory_channel_pair
+from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.echoes import Echoes
+from pairbook.rooms.effects import Answer, Apply, Commit, Effect, Refuse, Send
+from pairbook.rooms.protected import ProtectedRanges
+from pairbook.rooms.sync import VIEWER_PEEK_BYTES, DeleteSet, RoomSync
+from pairbook.types import UserId
+
+SERVER = 1
+MARKER = 2
+TIMEOUT = 15.0
+
+
+def peer(name: str, role: Role = Role.EDITOR) -> Peer:
+    user = User(UserId(name), name.title(), "#336699")
+    channel = memory_channel_pair()[0]
+    return Peer(name, user, role, channel, queue_limit=64, limiter=TokenBucket(1e9, 1 << 30))
+
+
+class World:
+    """A room's document (never touched by the machine) and the machine deciding for it."""
+
+    def __init__(self) -> None:
+        self.doc: Doc[Any] = Doc(client_id=SERVER)
+        self.doc["source"] = self.text = Text("room")
+        self.claims: dict[int, str] = {SERVER: "pairbook:server"}
+        self.protected = ProtectedRanges()
+        self.counters = RoomCounters()
+        self.deletion_reads = 0
+        self.sync = RoomSync(
+            decode_state_vector(self.doc.get_state()),
+            marker_client=MARKER,
+            claims=self.claims,
+            protected=self.protected,
+            counters=self.counters,
+            deletions=self.deletions,
+            sync_timeout=TIMEOUT,
+        )
+
+    def deletions(self) -> DeleteSet:
+        self.deletion_reads += 1
+        return decode_update(self.doc.get_update()).delete_set
+
+    def replica(self, client: int) -> Doc[Any]:
+        doc: Doc[Any] = Doc(client_id=client)
+        doc.apply_update(self.doc.get_update())
+        return doc
+
+    def send(self, who: Peer, update: bytes, *, refusal: str | None = None) -> list[Effect]:
+        """An update message as the shell hands it over: screened, then decoded."""
+        message = SyncUpdate(update)
+        effects = self.sync.screen(who, message)
+        if effects is not None:
+            return effects
+        summary = decode_update(update)
+        return self.sync.update(
+            who, message, summary, frame=encode_sync_update(update), refusal=refusal
+        )
+
+    def take(self, effects: list[Effect]) -> list[Effect]:
+        """Execute an Apply as the shell does when the document took it whole."""
+        (apply,) = effects
+        assert isinstance(apply, Apply)
+        self.doc.apply_update(apply.update)
+        return self.sync.applied(apply)
+
+
+def edit(doc: Doc[Any], text: str) -> bytes:
+    before = doc.get_state()
+    source = doc.get("source", type=Text)
+    source.insert(len(source), text)
+    return doc.get_update(before)
+
+
+# -- step 1 ---------------------------------------------------------------------------------
+
+
+def test_a_step1_the_room_covers_is_answered_at_once() -> None:
+    world, ana = World(), peer("ana")
+    state = world.replica(10).get_state()
+    assert world.sync.step1(ana, SyncStep1(state), now=0.0) == [Answer(ana, state)]
+    assert world.sync.pending(ana) is None
+
+
+def test_a_step1_naming_content_the_room_lacks_waits_until_its_sync_deadline() -> None:
+    world, ana = World(), peer("ana")
+    mine = world.replica(10)
+    edit(mine, "!")
+    assert world.sync.step1(ana, SyncStep1(mine.get_state()), now=100.0) == []
+    pending = world.sync.pending(ana)
+    assert pending is not None
+    assert pending.deadline == 100.0 + TIMEOUT
+    assert world.sync.expired(100.0 + TIMEOUT) == []
+    assert world.sync.expired(100.0 + TIMEOUT + 0.1) == [ana]
+    world.sync.leave(ana)
+    assert world.sync.expired(1e9) == []
+
+
+def test_a_pending_peer_is_answered_once_its_step2_is_applied() -> None:
+    world, ana = World(), peer("ana")
+    mine = world.replica(10)
+    edit(mine, " and mine")
+    world.sync.step1(ana, SyncStep1(mine.get_state()), now=0.0)
+    update = mine.get_update(world.doc.get_state())
+    message = SyncStep2(update)
+    assert world.sync.screen(ana, message) is None
+    (apply,) = world.sync.update(ana, message, decode_update(update), frame=None, refusal=None)
+    assert isinstance(apply, Apply)
+    assert apply.frame == encode_sync_update(update)  # a step 2 is relayed as an update
+    world.doc.apply_update(update)
+    effects = world.sync.applied(apply)
+    assert effects == [
+        Commit(update, UserId("ana"), (10,), encode_sync_update(update), ana),
+        Answer(ana, mine.get_state()),
+    ]
+    assert world.sync.pending(ana) is None
+    assert world.sync.expired(1e9) == []
+
+
+def test_a_malformed_state_vector_is_refused() -> None:
+    world, ana = World(), peer("ana")
+    (refuse,) = world.sync.step1(ana, SyncStep1(b"\x01\x01"), now=0.0)
+    assert isinstance(refuse, Refuse)
+    assert isinstance(refuse.error, ProtocolError)
+
+
+# -- an editor's updates --------------------------------------------------------------------
+
+
+def test_an_editors_news_is_applied_claimed_committed_then_its_echo_skipped() -> None:
+    world, ana = World(), peer("ana")
+    update = edit(world.replica(10), "!")
+    effects = world.send(ana, update)
+    assert effects == [
+        Apply(
+            ana, update, encode_sync_update(update), (10,), frozenset({10}), decode_update(update)
+        )
+    ]
+    assert world.claims[10] == "ana"
+    assert world.take(effects) == [
+        Commit(update, UserId("ana"), (10,), encode_sync_update(update), ana)
+    ]
+    assert world.sync.state_vector[10] == 1
+    world.sync.relayed(update)
+    assert world.sync.screen(ana, SyncUpdate(update)) == []
+    assert world.counters.echoes == 1
+
+
+def test_an_update_holding_nothing_new_is_skipped() -> None:
+    world, ana = World(), peer("ana")
+    mine = world.replica(10)
+    update = edit(mine, "!")
+    world.take(world.send(ana, update))
+    assert world.send(ana, update) == []  # not relayed by the room: decoded, found old
+    assert world.send(ana, EMPTY_UPDATE) == []
+
+
+def test_writing_under_another_persons_client_id_is_refused() -> None:
+    world, ana, bob = World(), peer("ana"), peer("bob")
+    mine = world.replica(10)
+    world.take(world.send(ana, edit(mine, "a")))
+    (refuse,) = world.send(bob, edit(mine, "b"))
+    assert isinstance(refuse, Refuse)
+    assert isinstance(refuse.error, AuthError)
+    assert "belongs to another person" in refuse.reason
+
+
+def test_an_update_from_another_history_is_refused() -> None:
+    world, ana = World(), peer("ana")
+    stranger: Doc[Any] = Doc(client_id=11)
+    stranger["source"] = Text("x")
+    stranger.get("source", type=Text).insert(1, "y")
+    update = stranger.get_update(stranger.get_state())  # empty
+    assert world.send(ana, update) == []
+    before = stranger.get_state()
+    stranger.get("source", type=Text).insert(2, "z")
+    (refuse,) = world.send(ana, stranger.get_update(before))
+    assert isinstance(refuse, Refuse)
+    assert isinstance(refuse.error, HistoryError)
+
+
+def test_deleting_what_the_server_protects_is_refused_unless_already_deleted() -> None:
+    world, ana = World(), peer("ana")
+    world.protected.add(SERVER, 0, 4)
+    mine = world.replica(10)
+    before = mine.get_state()
+    del mine.get("source", type=Text)[0:2]
+    update = mine.get_update(before)
+    (refuse,) = world.send(ana, update)
+    assert isinstance(refuse, Refuse)
+    assert isinstance(refuse.error, AuthError)
+    # The room deleted the same itself (a server edit): the deletion is old news.
+    before_server = world.doc.get_state()
+    del world.text[0:2]
+    world.sync.server_edit(SERVER, decode_state_vector(world.doc.get_state())[SERVER])
+    assert world.doc.get_state() == before_server  # a deletion writes no struct
+    assert world.send(ana, update) == []
+
+
+def test_the_delete_set_is_read_once_per_document_version() -> None:
+    world, ana = World(), peer("ana")
+    mine = world.replica(10)
+    before = mine.get_state()
+    del mine.get("source", type=Text)[0:1]
+    update = mine.get_update(before)
+    world.take(world.send(ana, update))
+    reads = world.deletion_reads
+    for _ in range(3):
+        assert world.send(ana, update) == []
+    assert world.deletion_reads == reads + 1
+
+
+def test_an_unappliable_update_that_left_nothing_releases_its_claims() -> None:
+    world, ana = World(), peer("ana")
+    update = edit(world.replica(10), "!")
+    (apply,) = world.send(ana, update)
+    assert isinstance(apply, Apply)
+    (refuse,) = world.sync.unappliable(apply, None, None, "a pycrdt failure")
+    assert isinstance(refuse, Refuse)
+    assert isinstance(refuse.error, ProtocolError)
+    assert "cannot apply this update (a pycrdt failure)" in refuse.reason
+    assert 10 not in world.claims
+    assert world.counters.unappliable_updates == 1
+    assert 10 not in world.sync.state_vector
+
+
+def test_what_an_unappliable_update_left_in_the_document_is_committed() -> None:
+    world, ana = World(), peer("ana")
+    update = edit(world.replica(10), "!")
+    (apply,) = world.send(ana, update)
+    assert isinstance(apply, Apply)
+    taken = b"taken"
+    commit, refuse = world.sync.unappliable(apply, taken, {SERVER: 4, 10: 1}, "half-way")
+    assert commit == Commit(taken, UserId("ana"), (10,), encode_sync_update(taken), ana)
+    assert isinstance(refuse, Refuse)
+    assert world.sync.state_vector == {SERVER: 4, 10: 1}
+    assert world.claims[10] == "ana"
+
+
+# -- refused edits --------------------------------------------------------------------------
+
+
+def test_an_edit_the_gate_refuses_is_denied_and_the_peer_still_gets_the_room() -> None:
+    world, ana = World(), peer("ana")
+    mine = world.replica(10)
+    edit(mine, "!")
+    world.sync.step1(ana, SyncStep1(mine.get_state()), now=0.0)
+    update = mine.get_update(world.doc.get_state())
+    effects = world.send(ana, update, refusal="you are not the driver")
+    assert effects == [
+        Send(ana, encode_permission_denied("you are not the driver")),
+        Answer(ana, mine.get_state()),
+    ]
+    assert world.counters.refused_updates == 1
+    assert 10 not in world.claims
+
+
+def test_a_document_holding_a_refused_edit_must_reload() -> None:
+    world, ana, bob = World(), peer("ana"), peer("bob")
+    mine = world.replica(10)
+    refused = edit(mine, "!")
+    world.send(ana, refused, refusal="you are not the driver")
+    # The same client id writing on (a resync once it drives) still carries the refused edit.
+    for who in (ana, bob):
+        (refuse,) = world.send(who, mine.get_update(world.doc.get_state()))
+        assert isinstance(refuse, Refuse)
+        assert isinstance(refuse.error, HistoryError)
+    # The refused connection's news under a new client id is refused too.
+    (refuse,) = world.send(ana, edit(world.replica(12), "?"))
+    assert isinstance(refuse, Refuse)
+    # Another connection under another client id writes on.
+    (apply,) = world.send(bob, edit(world.replica(13), "?"))
+    assert isinstance(apply, Apply)
+
+
+def test_a_gate_refusal_of_old_news_sends_no_denial() -> None:
+    world, ana = World(), peer("ana")
+    assert world.send(ana, EMPTY_UPDATE, refusal="you are not the driver") == []
+    assert world.counters.refused_updates == 0
+
+
+# -- viewers --------------------------------------------------------------------------------
+
+
+def test_a_viewers_news_is_denied_without_decoding_and_it_still_gets_the_room() -> None:
+    world, vic = World(), peer("vic", Role.VIEWER)
+    mine = world.replica(20)
+    edit(mine, "!")
+    world.sync.step1(vic, SyncStep1(mine.get_state()), now=0.0)
+    update = mine.get_update(world.doc.get_state())
+    assert world.sync.screen(vic, SyncUpdate(update)) == [
+        Send(vic, encode_permission_denied("viewers cannot edit this notebook")),
+        Answer(vic, mine.get_state()),
+    ]
+    assert world.counters.refused_updates == 1
+    assert 20 not in world.claims
+
+
+def test_a_viewers_empty_or_old_update_is_no_news() -> None:
+    world, vic = World(), peer("vic", Role.VIEWER)
+    assert world.sync.screen(vic, SyncUpdate(EMPTY_UPDATE)) == []
+    assert world.sync.screen(vic, SyncUpdate(world.doc.get_update())) == []
+    assert world.counters.refused_updates == 0
+
+
+def test_a_large_viewer_update_is_news_without_a_look() -> None:
+    world, vic = World(), peer("vic", Role.VIEWER)
+    (deny,) = world.sync.screen(vic, SyncUpdate(b"\x00" * (VIEWER_PEEK_BYTES + 1))) or []
+    assert isinstance(deny, Send)
+
+
+def test_a_small_unreadable_viewer_update_is_refused() -> None:
+    world, vic = World(), peer("vic", Role.VIEWER)
+    (refuse,) = world.sync.screen(vic, SyncUpdate(b"\xff\xff\xff")) or []
+    assert isinstance(refuse, Refuse)
+    assert isinstance(refuse.error, ProtocolError)
+
+
+def test_a_viewer_from_another_history_must_reload() -> None:
+    world, vic = World(), peer("vic", Role.VIEWER)
+    marked = World()
+    marked.sync.server_edit(MARKER, 1)  # this history's marker is in the room
+    stranger: Doc[Any] = Doc(client_id=30)
+    stranger["source"] = Text("theirs")
+    marked.sync.step1(vic, SyncStep1(stranger.get_state()), now=0.0)
+    (refuse,) = marked.sync.screen(vic, SyncUpdate(EMPTY_UPDATE)) or []
+    assert isinstance(refuse, Refuse)
+    assert isinstance(refuse.error, HistoryError)
+    # Without a marker in the room, every history is this one.
+    world.sync.step1(vic, SyncStep1(stranger.get_state()), now=0.0)
+    assert world.sync.screen(vic, SyncUpdate(EMPTY_UPDATE)) == [Answer(vic, stranger.get_state())]
+
+
+def test_an_editor_update_is_decoded() -> None:
+    world = World()
+    assert world.sync.screen(peer("ana"), SyncUpdate(EMPTY_UPDATE)) is None
+
+
+# -- server edits and echoes ----------------------------------------------------------------
+
+
+def test_a_server_edit_advances_the_state_vector() -> None:
+    world = World()
+    world.sync.server_edit(SERVER, 9)
+    assert world.sync.state_vector[SERVER] == 9
+    world.sync.server_edit(SERVER, 3)  # never backwards
+    assert world.sync.state_vector[SERVER] == 9
+
+
+def test_echoes_remember_the_last_relayed_updates_only() -> None:
+    echoes = Echoes(kept=2)
+    for update in (b"1", b"2", b"3"):
+        echoes.remember(update)
+    assert b"1" not in echoes
+    assert b"2" in echoes
+    assert b"3" in echoes
+    assert len(echoes) == 2
+
+
+def test_echo_digests_are_keyed() -> None:
+    assert b"x" not in Echoes(key=b"k" * 16)
+    keyed = Echoes(key=b"k" * 16)
+    keyed.remember(b"x")
+    other = Echoes(key=b"j" * 16)
+    assert b"x" in keyed
+    assert b"x" not in other
+
+
+@pytest.mark.parametrize("role", [Role.EDITOR, Role.VIEWER])
+def test_an_echo_settles_a_pending_peer(role: Role) -> None:
+    world, who = World(), peer("ana", role)
+    mine = world.replica(10)
+    update = edit(mine, "!")
+    ana = peer("ana")
+    world.take(world.send(ana, update))
+    world.sync.relayed(update)
+    world.sync.step1(who, SyncStep1(mine.get_state()), now=0.0)  # covered now: answered
+    assert world.sync.pending(who) is None
+    later = World()
+    later.sync.step1(who, SyncStep1(mine.get_state()), now=0.0)
+    later.take(later.send(ana, update))
+    later.sync.relayed(update)
+    assert later.sync.screen(who, SyncUpdate(update)) == [Answer(who, mine.get_state())]
