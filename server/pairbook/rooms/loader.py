@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,7 @@ async def load_room(
     sync_timeout: float,
     decoder: UpdateDecoder | None = None,
     max_notebook_bytes: int | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> tuple[Room, FileSync]:
     """Open a room. The log is the source of truth; the file seeds a room that has none."""
     file = NotebookFile(path, max_bytes=max_notebook_bytes)
@@ -133,6 +136,7 @@ async def load_room(
         sync_timeout=sync_timeout,
         limits=None if decoder is None else decoder.limits,
         decoder=decoder,
+        clock=clock,
     )
     filesync = FileSync(room, file, saved_sha)
     if roomlog is not None and await asyncio.to_thread(path.exists):
