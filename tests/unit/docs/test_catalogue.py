@@ -1,0 +1,110 @@
+"""docs/hooks/catalogue.py renders spec/protocol.json into docs/protocol.md (sample JSON here,
+so the rendering is checked whether or not the spec exists yet)."""
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+SAMPLE = {
+    "commands": [
+        {
+            "name": "run",
+            "service": "kernel",
+            "role": "editor",
+            "driver_only": True,
+            "recorded": True,
+            "args": [{"name": "cells", "type": "string[]", "required": True}],
+        },
+        {
+            "name": "kernels",
+            "service": "kernel",
+            "role": "viewer",
+            "driver_only": False,
+            "recorded": False,
+            "args": [],
+        },
+        {
+            "name": "blame",
+            "service": "recording",
+            "role": "viewer",
+            "driver_only": False,
+            "recorded": False,
+            "args": [
+                {"name": "cell", "type": "string", "required": True},
+                {"name": "seq", "type": "integer", "required": False},
+            ],
+        },
+    ],
+    "message_types": {"SYNC": 0, "AWARENESS": 1, "COMMAND": 100},
+    "close_codes": [
+        {"name": "GOING_AWAY", "code": 1001, "meaning": "server shutting down"},
+        {"name": "RELOAD", "code": 4409, "meaning": "reload | resync"},
+    ],
+}
+
+
+def load_hook() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("catalogue", ROOT / "docs/hooks/catalogue.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+catalogue = load_hook()
+
+
+def write(tmp_path: Path, spec: object) -> Path:
+    path = tmp_path / "protocol.json"
+    path.write_text(json.dumps(spec))
+    return path
+
+
+def test_commands_render_one_table_per_service_with_role_gate_recording_and_args(
+    tmp_path: Path,
+) -> None:
+    markdown = catalogue.render(catalogue.load_spec(write(tmp_path, SAMPLE)))
+    assert "### Commands: kernel" in markdown
+    assert "### Commands: recording" in markdown
+    assert "| `run` | editor | yes | yes | `cells`: string[] |" in markdown
+    assert "| `kernels` | viewer | — | — | — |" in markdown
+    assert "| `blame` | viewer | — | — | `cell`: string, `seq`?: integer |" in markdown
+
+
+def test_message_types_and_close_codes_render_as_tables(tmp_path: Path) -> None:
+    markdown = catalogue.render(catalogue.load_spec(write(tmp_path, SAMPLE)))
+    assert "### Message types" in markdown
+    assert "| `COMMAND` | 100 |" in markdown
+    assert "### Close codes" in markdown
+    assert "| name | code | meaning |" in markdown
+    assert "| `RELOAD` | 4409 | reload \\| resync |" in markdown  # a | in a cell is escaped
+
+
+def test_commands_grouped_by_service_in_the_spec_render_alike(tmp_path: Path) -> None:
+    grouped = {"commands": {"kernel": [SAMPLE["commands"][0]]}}  # type: ignore[index]
+    markdown = catalogue.render(catalogue.load_spec(write(tmp_path, grouped)))
+    assert "| `run` | editor | yes | yes | `cells`: string[] |" in markdown
+
+
+def test_a_missing_spec_says_how_to_write_it(tmp_path: Path) -> None:
+    with pytest.raises(catalogue.CatalogueError, match=r"missing .*rooms\.services --write"):
+        catalogue.load_spec(tmp_path / "protocol.json")
+
+
+@pytest.mark.parametrize("text", ["{not json", '{"message_types": {}}', "[]"])
+def test_a_spec_of_another_shape_is_refused_clearly(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "protocol.json"
+    path.write_text(text)
+    with pytest.raises(catalogue.CatalogueError, match="rewrite it with"):
+        catalogue.load_spec(path)
+
+
+def test_the_protocol_page_carries_the_marker_once() -> None:
+    page = (ROOT / "docs" / catalogue.PAGE).read_text(encoding="utf-8")
+    assert page.count(catalogue.MARKER) == 1
