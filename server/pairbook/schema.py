@@ -55,6 +55,10 @@ def is_server_author(user_id: str | None) -> bool:
     return user_id is not None and user_id.startswith(SERVER_AUTHOR_PREFIX)
 
 
+SERVER_COLOR = "#8a93a6"
+"""The color pages show the server's own changes in (a load, the disk, a service)."""
+
+
 # -- records -------------------------------------------------------------------------
 
 
@@ -164,6 +168,7 @@ __all__ = [
     "PROTECTED_ROOTS",
     "RECORDING_MAP",
     "SERVER_AUTHOR_PREFIX",
+    "SERVER_COLOR",
     "ChatRecord",
     "ExecutionRecord",
     "KernelEventRecord",

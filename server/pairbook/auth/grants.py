@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from pairbook.schema import PersonRecord, UserRecord
 from pairbook.types import UserId
 
 PALETTE = (
@@ -43,7 +44,12 @@ class User:
     colour: str
     email: str = ""
 
-    def to_json(self) -> dict[str, str]:
+    def to_record(self) -> UserRecord:
+        """The one user shape every page sees: presence, whoami, runs, chat, replay."""
+        return {"id": self.id, "name": self.name, "color": self.colour}
+
+    def to_json(self) -> PersonRecord:
+        """The user with their email, as the token file and the mob's people keep them."""
         return {"id": self.id, "name": self.name, "color": self.colour, "email": self.email}
 
     @classmethod

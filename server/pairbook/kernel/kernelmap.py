@@ -11,6 +11,7 @@ from pycrdt import Map
 
 from pairbook.kernel.ports import Kernel, RunnerPeer, RunnerRoom
 from pairbook.kernel.queue import Execution, ExecutionQueue
+from pairbook.schema import EXECUTIONS_MAP, KERNEL_MAP
 from pairbook.state.view import Write
 from pairbook.types import SERVER_USER
 
@@ -45,7 +46,7 @@ class KernelMap:
         }
 
         def write(doc: Any) -> None:
-            ykernel = doc.get("kernel", type=Map)
+            ykernel = doc.get(KERNEL_MAP, type=Map)
             for key, value in state.items():
                 if ykernel.get(key) != value:
                     ykernel[key] = value
@@ -60,13 +61,13 @@ class KernelMap:
         records = {e.id: {**e.to_json(), **e.extra} for e in executions}
 
         def write(doc: Any) -> None:
-            ykernel = doc.get("kernel", type=Map)
+            ykernel = doc.get(KERNEL_MAP, type=Map)
             if ykernel.get("queue") != waiting:
                 ykernel["queue"] = waiting
             if ykernel.get("current") != current:
                 ykernel["current"] = current
             if records:
-                yexecutions = doc.get("executions", type=Map)
+                yexecutions = doc.get(EXECUTIONS_MAP, type=Map)
                 for execution_id, record in records.items():
                     yexecutions[execution_id] = record
             if also is not None:

@@ -20,6 +20,7 @@ from pairbook.kernel.ports import Kernel, RunnerRoom
 from pairbook.kernel.probe import packages_expressions, probe_answer, probe_expressions
 from pairbook.kernel.queue import Execution, ExecutionStatus
 from pairbook.kernel.session import ExecutionOutcome
+from pairbook.schema import KERNEL_MAP
 from pairbook.state.model import Run, source_hash
 from pairbook.state.view import StateView, Write
 from pairbook.types import SERVER_USER
@@ -103,7 +104,7 @@ class Prober:
             execution.id,
             execution.cell_id,
             execution.execution_count,
-            dict(execution.user),
+            execution.user.copy(),
             execution.finished_at or self._clock(),
             source,
             execution.source_hash or source_hash(source),
@@ -136,7 +137,7 @@ class Prober:
         if self.view is None:
             raise ValueError("the kernel-state view is turned off on this server")
         if not kernel.started or self.lock.locked():
-            known = self._room.doc.get("kernel", type=Map).get("packages")
+            known = self._room.doc.get(KERNEL_MAP, type=Map).get("packages")
             return list(known) if isinstance(known, list) else []
         async with self.lock:
             packages = probe_answer(await self._evaluate(kernel, packages_expressions()))

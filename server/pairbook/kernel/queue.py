@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from pairbook.schema import ExecutionRecord, UserRecord
+
 
 class ExecutionStatus(StrEnum):
     """Where a run is in its life; the last five are final."""
@@ -37,7 +39,7 @@ class Execution:
 
     id: str
     cell_id: str
-    user: dict[str, str]
+    user: UserRecord
     requested_by: str  # the connection that asked, so input() prompts reach that person
     queued_at: float
     status: ExecutionStatus = ExecutionStatus.QUEUED
@@ -48,11 +50,11 @@ class Execution:
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ExecutionRecord:
         return {
             "id": self.id,
             "cell_id": self.cell_id,
-            "user": dict(self.user),
+            "user": self.user.copy(),
             "status": self.status.value,
             "queued_at": self.queued_at,
             "started_at": self.started_at,
@@ -78,7 +80,7 @@ class ExecutionQueue:
     def __iter__(self) -> Iterator[Execution]:
         return iter(list(self._waiting))
 
-    def push(self, cell_id: str, user: dict[str, str], requested_by: str) -> Execution:
+    def push(self, cell_id: str, user: UserRecord, requested_by: str) -> Execution:
         execution = Execution(
             id=f"{self._prefix}-{next(self._ids)}",
             cell_id=cell_id,

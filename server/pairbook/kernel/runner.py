@@ -128,8 +128,7 @@ class Runner:
                 raise ValueError(f"no cell {cell_id!r} in this notebook")
             if code_cell_source(ycell) is not None:
                 runnable.append(cell_id)
-        person = peer.user.to_json()
-        user = {key: person[key] for key in ("id", "name", "color")}
+        user = peer.user.to_record()
         queued = [self.queue.push(cell_id, user, peer.key) for cell_id in runnable]
         self._wakeup.set()
         await self._map.publish(*queued)  # queued runs have their record from the start

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pairbook.schema import UserRecord
 from pairbook.state.dataflow import cell_flow
 
 PROBE_FIELDS = ("type", "summary", "len", "shape", "dtype", "dtypes", "nbytes", "note",
@@ -37,7 +38,7 @@ class Run:
     id: str
     cell_id: str
     execution_count: int | None
-    user: dict[str, Any]  # id, name, color
+    user: UserRecord
     at: float
     source: str
     source_hash: str
@@ -187,8 +188,8 @@ class KernelState:
     def analyse(
         self,
         cells: list[Cell],
-        editors: dict[str, dict[str, Any]] | None = None,
-        deleters: dict[str, dict[str, Any]] | None = None,
+        editors: dict[str, UserRecord] | None = None,
+        deleters: dict[str, UserRecord] | None = None,
     ) -> dict[str, Any]:
         """Dataflow and warnings for the current cells. `editors`: cell id -> the person who
         last edited its source; `deleters`: deleted cell id -> who deleted it."""
@@ -225,8 +226,8 @@ class KernelState:
         cell: Cell,
         order: dict[str, int],
         current: dict[str, Cell],
-        editors: dict[str, dict[str, Any]],
-        deleters: dict[str, dict[str, Any]],
+        editors: dict[str, UserRecord],
+        deleters: dict[str, UserRecord],
     ) -> list[dict[str, Any]]:
         last = self.last_runs.get(cell.id)
         if last is None or cell.source is None:
@@ -267,8 +268,8 @@ class KernelState:
         name: str,
         current: dict[str, Cell],
         star_cells: set[str],
-        editors: dict[str, dict[str, Any]],
-        deleters: dict[str, dict[str, Any]],
+        editors: dict[str, UserRecord],
+        deleters: dict[str, UserRecord],
     ) -> dict[str, Any] | None:
         """Why a name no current cell defines is still in the kernel; None if it is fine."""
         _step, run = self.names[name].defined

@@ -17,7 +17,8 @@ from typing import Any, Protocol
 
 from pycrdt import Array, Doc, Map
 
-from pairbook.auth import User
+from pairbook.auth import User, color_for
+from pairbook.schema import CELLS, KERNEL_MAP, SERVER_COLOR, UserRecord
 from pairbook.state.dataflow import cell_flow
 from pairbook.state.model import Cell, KernelState, Run, source_hash
 from pairbook.types import DISK_USER, SERVER_MAPS, SERVER_USER, UserId
@@ -70,11 +71,11 @@ class StateView:
         self.room = room
         self._delay = delay
         self.model = KernelState()
-        self.editors: dict[str, dict[str, Any]] = {}  # cell id -> who last edited its source
-        self.deleters: dict[str, dict[str, Any]] = {}  # deleted cell id -> who deleted it
+        self.editors: dict[str, UserRecord] = {}  # cell id -> who last edited its source
+        self.deleters: dict[str, UserRecord] = {}  # deleted cell id -> who deleted it
         self.packages: list[dict[str, Any]] | None = None
         self._clock = clock
-        self._cells: Array[Any] = room.doc.get("cells", type=Array)
+        self._cells: Array[Any] = room.doc.get(CELLS, type=Array)
         self._ids = self._cell_ids()
         self._edited = asyncio.Event()
         self._written: dict[str, Any] | None = None
@@ -104,7 +105,7 @@ class StateView:
     def _note_changes(self, events: list[Any]) -> bool:
         """Note who edited or deleted which cell; whether the analysis may have changed (a
         run's outputs, counts and metadata do not change it: only order, sources, types)."""
-        person: dict[str, Any] | None = None
+        person: UserRecord | None = None
         relevant = False
         for event in events:
             path = event.path
@@ -129,16 +130,15 @@ class StateView:
                 self.editors[str(ycell.get("id"))] = person
         return relevant
 
-    def _person(self, user_id: str | None) -> dict[str, Any]:
+    def _person(self, user_id: str | None) -> UserRecord:
         if user_id is None or user_id in (SERVER_USER, SERVER_MAPS):
-            return {"id": SERVER_USER, "name": "pairbook"}
+            return {"id": SERVER_USER, "name": "pairbook", "color": SERVER_COLOR}
         if user_id == DISK_USER:
-            return {"id": DISK_USER, "name": "the file on disk"}
+            return {"id": DISK_USER, "name": "the file on disk", "color": SERVER_COLOR}
         for peer in self.room.peers:
             if peer.user.id == user_id:
-                user = peer.user.to_json()
-                return {"id": user_id, "name": user["name"], "color": user["color"]}
-        return {"id": user_id, "name": user_id}
+                return peer.user.to_record()
+        return {"id": user_id, "name": user_id, "color": color_for(user_id)}
 
     # -- feeding from the runner ---------------------------------------------------------
 
@@ -166,7 +166,7 @@ class StateView:
 
     def has_leftovers(self) -> bool:
         """Whether the document holds a view from an earlier kernel."""
-        ykernel = self.room.doc.get("kernel", type=Map)
+        ykernel = self.room.doc.get(KERNEL_MAP, type=Map)
         variables = ykernel.get("variables")
         return bool(
             (isinstance(variables, Map) and len(variables))
@@ -178,7 +178,7 @@ class StateView:
         self.packages = packages
 
         def write(doc: Any) -> None:
-            ykernel = doc.get("kernel", type=Map)
+            ykernel = doc.get(KERNEL_MAP, type=Map)
             if ykernel.get("packages") != packages:
                 ykernel["packages"] = packages
 
@@ -190,7 +190,7 @@ class StateView:
         count = len(self.model.names)
 
         def write(doc: Any) -> None:
-            ykernel = doc.get("kernel", type=Map)
+            ykernel = doc.get(KERNEL_MAP, type=Map)
             yvariables = ykernel.get("variables")
             if not isinstance(yvariables, Map):
                 yvariables = ykernel["variables"] = Map()
@@ -231,7 +231,7 @@ class StateView:
             self._written = analysis
 
     def _analysis_write(self, analysis: dict[str, Any]) -> Write:
-        return lambda doc: self._put_analysis(doc.get("kernel", type=Map), analysis)
+        return lambda doc: self._put_analysis(doc.get(KERNEL_MAP, type=Map), analysis)
 
     async def keep_current(self) -> None:
         """Recompute the analysis a moment after people stop editing; forever."""
