@@ -10,6 +10,8 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
+from pairbook.auth import color_for
+from pairbook.schema import SERVER_COLOR
 from pairbook.state.model import Run, source_hash
 from pairbook.state.view import StateView
 from pairbook.types import SERVER_USER, UserId
@@ -84,8 +86,9 @@ async def test_an_edit_by_someone_not_in_the_room_is_named_by_id_and_the_server_
     async with view_of(["a = 1", "b"]) as (view, room):
         room.edit_as("zed", set_source(1, "a = 2"))
         room.edit_as(SERVER_USER, set_source(2, "c"))
-        assert view.editors["code-0"] == {"id": "zed", "name": "zed"}
-        assert view.editors["code-1"] == {"id": SERVER_USER, "name": "pairbook"}
+        assert view.editors["code-0"] == {"id": "zed", "name": "zed", "color": color_for("zed")}
+        server = {"id": SERVER_USER, "name": "pairbook", "color": SERVER_COLOR}
+        assert view.editors["code-1"] == server
 
 
 async def test_a_run_writes_its_names_with_their_provenance() -> None:
