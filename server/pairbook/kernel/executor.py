@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from pycrdt import Map
 
@@ -35,92 +36,82 @@ def outcome_status(outcome: ExecutionOutcome) -> ExecutionStatus:
     return ExecutionStatus.INTERRUPTED if interrupted else ExecutionStatus.ERROR
 
 
+@dataclass(kw_only=True, slots=True)
 class Executor:
     """Runs one execution: marks its cell running, streams its outputs into the cell,
     records how it ended and learns what it changed in the kernel's namespace."""
 
-    def __init__(
-        self,
-        room: RunnerRoom,
-        kernel_map: KernelMap,
-        prober: Prober,
-        prompts: Prompts,
-        *,
-        output_limit: int,
-        clock: Callable[[], float] = time.time,
-        flush_seconds: float = FLUSH_SECONDS,
-    ) -> None:
-        self._room = room
-        self._map = kernel_map
-        self._prober = prober
-        self._prompts = prompts
-        self._output_limit = output_limit
-        self._clock = clock
-        self._flush_seconds = flush_seconds
-        self._displays: Displays = {}  # where each display id is shown, across runs
+    room: RunnerRoom
+    kernel_map: KernelMap
+    prober: Prober
+    prompts: Prompts
+    output_limit: int
+    clock: Callable[[], float] = time.time
+    flush_seconds: float = FLUSH_SECONDS
+    displays: Displays = field(default_factory=dict)  # where each display id is shown
 
     async def execute(self, kernel: Kernel, execution: Execution) -> Write | None:
         """Run it (the caller holds the prober's lock); returns the kernel-state view's
         edit for the caller's final publish of the run's record."""
-        ycell = find_ycell(self._room.doc, execution.cell_id)
+        ycell = find_ycell(self.room.doc, execution.cell_id)
         source = code_cell_source(ycell) if ycell is not None else None
         if source is None:
             execution.status = ExecutionStatus.CANCELLED
             execution.error = "the cell was deleted or is no longer a code cell"
-            execution.finished_at = self._clock()
+            execution.finished_at = self.clock()
             return None
-        self._map.current = execution
-        epoch = self._prober.epoch
+        self.kernel_map.current = execution
+        epoch = self.prober.epoch
         execution.status = ExecutionStatus.RUNNING
-        execution.started_at = self._clock()
+        execution.started_at = self.clock()
         execution.source_hash = source_hash(source)
-        await self._map.publish(execution)
-        await self._room.apply_server_edit(lambda _doc: self._start_cell(execution), SERVER_USER)
+        await self.kernel_map.publish(execution)
+        await self.room.apply_server_edit(lambda _doc: self._start_cell(execution), SERVER_USER)
         outcome, failure = await self._run(kernel, execution, source)
-        execution.finished_at = self._clock()
+        execution.finished_at = self.clock()
         if outcome is None:
             execution.status, execution.error = ExecutionStatus.ERROR, failure
         else:
             execution.execution_count = outcome.execution_count
             execution.status = outcome_status(outcome)
         # Not running any more: an interrupt from now on must not hang over the next run.
-        self._map.current = None
-        view = await self._prober.after_run(kernel, execution, source, outcome, epoch)
-        await self._room.apply_server_edit(lambda _doc: self._finish_cell(execution), SERVER_USER)
+        self.kernel_map.current = None
+        view = await self.prober.after_run(kernel, execution, source, outcome, epoch)
+        await self.room.apply_server_edit(lambda _doc: self._finish_cell(execution), SERVER_USER)
         return view
 
     async def _run(
         self, kernel: Kernel, execution: Execution, source: str
     ) -> tuple[ExecutionOutcome | None, str | None]:
-        budget = OutputBudget(self._output_limit)
+        budget = OutputBudget(self.output_limit)
         stream = OutputStream(
-            self._room,
+            self.room,
             execution.cell_id,
             budget,
-            self._displays,
-            flush_seconds=self._flush_seconds,
+            self.displays,
+            flush_seconds=self.flush_seconds,
         )
-        async with stream:
+        async with stream.writing():
             try:
                 outcome = await kernel.execute(
                     source,
                     stream.collect,
-                    lambda prompt, password: self._prompts.ask(execution, prompt, password),
-                    self._prober.run_expressions(),
+                    lambda prompt, password: self.prompts.ask(execution, prompt, password),
+                    self.prober.run_expressions(),
                 )
             except KernelError as exc:
                 return None, str(exc)
         return outcome, None
 
     def _start_cell(self, execution: Execution) -> None:
-        ycell = find_ycell(self._room.doc, execution.cell_id)
+        ycell = find_ycell(self.room.doc, execution.cell_id)
         if ycell is None:
             return
         clear_outputs(ycell)
         ycell["execution_state"] = "running"
 
     def _finish_cell(self, execution: Execution) -> None:
-        ycell = find_ycell(self._room.doc, execution.cell_id)
+        ycell = find_ycell(self.room.doc, execution.cell_id)
         if ycell is None:
             return
         ycell["execution_state"] = "idle"

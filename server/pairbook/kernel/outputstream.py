@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from types import TracebackType
+from collections.abc import AsyncIterator
 from typing import Any
 
 from pycrdt import Doc, Map
@@ -130,8 +130,9 @@ def _note_truncation(ycell: Map[Any], budget: OutputBudget) -> None:
 
 
 class OutputStream:
-    """One run's outputs on their way into the document. `collect` is the kernel's output
-    callback; `async with` starts the writer and, on leaving, writes what is left."""
+    """One run's outputs on their way into the document: `collect` is the kernel's output
+    callback; `async with stream.writing():` writes them as they come and, on leaving,
+    writes what is left."""
 
     def __init__(
         self,
@@ -142,34 +143,26 @@ class OutputStream:
         *,
         flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
-        self._room = room
-        self._cell_id = cell_id
+        self._room, self._cell_id, self._displays = room, cell_id, displays
         self.budget = budget
-        self._displays = displays
         self._flush_seconds = flush_seconds
         self._pending: list[Message] = []
         self._flush_now = asyncio.Event()
         self._finished = asyncio.Event()
-        self._writer: asyncio.Task[None] | None = None
 
     def collect(self, kind: str, content: dict[str, Any]) -> None:
         self._pending.append((kind, content))
         self._flush_now.set()
 
-    async def __aenter__(self) -> OutputStream:
-        self._writer = asyncio.create_task(self._write_loop())
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._finished.set()
-        self._flush_now.set()
-        if self._writer is not None:
-            await self._writer  # it writes what is left and stops
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        writer = asyncio.create_task(self._write_loop())
+        try:
+            yield
+        finally:
+            self._finished.set()
+            self._flush_now.set()
+            await writer  # it writes what is left and stops
 
     async def _write_loop(self) -> None:
         """The first output at once, then at most one edit per flush_seconds."""

@@ -11,44 +11,29 @@ from typing import Any, Protocol
 
 from pycrdt import Doc
 
-from pairbook.auth import Role, User
+from pairbook.auth import Role
 from pairbook.kernel.session import ExecutionOutcome, InputCallback, KernelStatus, OutputCallback
+from pairbook.state.view import ViewPeer, ViewRoom
 from pairbook.types import UserId
 
 StatusCallback = Callable[[KernelStatus], None]
 
 
-class RunnerPeer(Protocol):
+class RunnerPeer(ViewPeer, Protocol):
     """A connection that sends kernel commands: who it is and what it may do."""
 
     @property
     def key(self) -> str: ...
 
     @property
-    def user(self) -> User: ...
-
-    @property
     def role(self) -> Role: ...
 
 
-class RunnerRoom(Protocol):
-    """The room a runner writes into: its document, its peers, server edits and events."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def doc(self) -> Doc[Any]: ...
-
-    @property
-    def author(self) -> UserId | None: ...
+class RunnerRoom(ViewRoom, Protocol):
+    """The room a runner writes into: the view's room, plus relayed edits and events."""
 
     @property
     def peers(self) -> Iterable[RunnerPeer]: ...
-
-    def apply_server_edit(
-        self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
-    ) -> Awaitable[int | None]: ...
 
     def start_server_edit(
         self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
@@ -70,13 +55,10 @@ class Kernel(Protocol):
     @property
     def started(self) -> bool: ...
 
-    async def execute(
-        self,
-        code: str,
-        on_output: OutputCallback,
-        on_input: InputCallback,
-        user_expressions: dict[str, str] | None = None,
-    ) -> ExecutionOutcome: ...
+    # fmt: off
+    async def execute(self, code: str, on_output: OutputCallback, on_input: InputCallback,
+                      user_expressions: dict[str, str] | None = None) -> ExecutionOutcome: ...
+    # fmt: on
 
     async def evaluate(self, expressions: dict[str, str]) -> dict[str, Any]: ...
 

@@ -41,10 +41,8 @@ class Prober:
         clock: Callable[[], float] = time.time,
         probe_seconds: float = PROBE_SECONDS,
     ) -> None:
-        self._room = room
-        self.view = view
-        self._clock = clock
-        self._probe_seconds = probe_seconds
+        self._room, self.view = room, view
+        self._clock, self._probe_seconds = clock, probe_seconds
         self.lock = asyncio.Lock()
         self.epoch = 0
         self._modules_seen = 0

@@ -65,10 +65,10 @@ class Runner:
         self._prober = Prober(room, self.state, clock=clock, probe_seconds=probe_seconds)
         self._prompts = Prompts(room, self._map.publish)
         self._executor = Executor(
-            room,
-            self._map,
-            self._prober,
-            self._prompts,
+            room=room,
+            kernel_map=self._map,
+            prober=self._prober,
+            prompts=self._prompts,
             output_limit=output_limit,
             clock=clock,
             flush_seconds=flush_seconds,

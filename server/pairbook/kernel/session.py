@@ -50,6 +50,17 @@ class ExecutionOutcome:
     user_expressions: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(slots=True)
+class _Running:
+    """The code a session is running: its request, callbacks and stdin prompt under way."""
+
+    msg_id: str
+    on_output: OutputCallback
+    on_input: InputCallback
+    execution_count: int | None = None
+    asking: asyncio.Task[str] | None = None
+
+
 class _ConfinedKernelManager(AsyncKernelManager):
     """jupyter_client's manager, starting the kernel inside its jail."""
 
@@ -194,67 +205,85 @@ class KernelSession:
         on_input: InputCallback,
         user_expressions: dict[str, str] | None = None,
     ) -> ExecutionOutcome:
-        """Run code; call `on_output(msg_type, content)` for every output as it arrives."""
+        """Run code; call `on_output(msg_type, content)` for every output as it arrives and
+        `on_input(prompt, password)` for every stdin prompt; starts the kernel if needed."""
         if not self.started:
             await self.start()
-        client = self._client
-        msg_id = client.execute(
+        msg_id = self._client.execute(
             code, allow_stdin=True, stop_on_error=False, user_expressions=user_expressions or {}
         )
         self._interrupted = False
         self._set_status("busy")
-        execution_count: int | None = None
-        asking: asyncio.Task[str] | None = None
+        run = _Running(msg_id, on_output, on_input)
         try:
-            while True:
-                try:
-                    message = await client.get_iopub_msg(timeout=0.1)
-                except queue.Empty:
-                    message = None
-                if message is not None and message["parent_header"].get("msg_id") == msg_id:
-                    kind = message["header"]["msg_type"]
-                    content = message["content"]
-                    if kind == "status" and content.get("execution_state") == "idle":
-                        break
-                    if kind == "execute_input":
-                        # Only now is the kernel running our code: a SIGINT any earlier
-                        # could land in the kernel's own message handling.
-                        execution_count = content.get("execution_count")
-                        self._executing = True
-                        if self._interrupt_pending:  # asked for before the code started
-                            self._interrupt_pending = False
-                            await self.interrupt()
-                    elif kind in OUTPUT_TYPES:
-                        on_output(kind, content)
-                if asking is None:
-                    with contextlib.suppress(queue.Empty):
-                        request = await client.get_stdin_msg(timeout=0)
-                        if request["header"]["msg_type"] == "input_request":
-                            prompt = str(request["content"].get("prompt", ""))
-                            password = bool(request["content"].get("password", False))
-                            asking = asyncio.ensure_future(on_input(prompt, password))
-                elif asking.done():
-                    client.input(asking.result())
-                    asking = None
-                if message is None and not await self.alive():
-                    self._set_status("dead")
-                    return ExecutionOutcome("dead", execution_count)
+            if not await self._follow(run):
+                self._set_status("dead")
+                return ExecutionOutcome("dead", run.execution_count)
             reply = await self._reply(msg_id)
         finally:
             self._executing = False
             self._interrupt_pending = False
-            if asking is not None:
-                asking.cancel()
+            if run.asking is not None:
+                run.asking.cancel()
         self._set_status("idle")
+        return self._outcome(reply, run.execution_count)
+
+    async def _follow(self, run: _Running) -> bool:
+        """Relay the run's outputs and stdin prompts until the kernel is idle again;
+        False if the kernel died meanwhile."""
+        while True:
+            try:
+                message = await self._client.get_iopub_msg(timeout=0.1)
+            except queue.Empty:
+                message = None
+            ours = message is not None and message["parent_header"].get("msg_id") == run.msg_id
+            if ours and await self._on_iopub(run, message):
+                return True
+            await self._relay_input(run)
+            if message is None and not await self.alive():
+                return False
+
+    async def _on_iopub(self, run: _Running, message: dict[str, Any]) -> bool:
+        """One IOPub message of the run; True when it says the kernel is idle again."""
+        kind, content = message["header"]["msg_type"], message["content"]
+        if kind == "status" and content.get("execution_state") == "idle":
+            return True
+        if kind == "execute_input":
+            # Only now is the kernel running our code: a SIGINT any earlier could land in
+            # the kernel's own message handling.
+            run.execution_count = content.get("execution_count")
+            self._executing = True
+            if self._interrupt_pending:  # asked for before the code started
+                self._interrupt_pending = False
+                await self.interrupt()
+        elif kind in OUTPUT_TYPES:
+            run.on_output(kind, content)
+        return False
+
+    async def _relay_input(self, run: _Running) -> None:
+        """A stdin prompt goes to `on_input`; its answer, once there, to the kernel."""
+        if run.asking is None:
+            with contextlib.suppress(queue.Empty):
+                request = await self._client.get_stdin_msg(timeout=0)
+                if request["header"]["msg_type"] == "input_request":
+                    prompt = str(request["content"].get("prompt", ""))
+                    password = bool(request["content"].get("password", False))
+                    run.asking = asyncio.ensure_future(run.on_input(prompt, password))
+        elif run.asking.done():
+            self._client.input(run.asking.result())
+            run.asking = None
+
+    def _outcome(
+        self, reply: dict[str, Any] | None, execution_count: int | None
+    ) -> ExecutionOutcome:
         content = reply.get("content", {}) if reply else {}
         status = content.get("status", "error")
-        count = content.get("execution_count", execution_count)
         ename = content.get("ename")
         if self._interrupted and status != "ok":
             ename = "KeyboardInterrupt"
         return ExecutionOutcome(
             "ok" if status == "ok" else ("aborted" if status == "aborted" else "error"),
-            count,
+            content.get("execution_count", execution_count),
             ename,
             dict(content.get("user_expressions") or {}),
         )
