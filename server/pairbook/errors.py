@@ -73,3 +73,15 @@ class LimitError(PairbookError):
 
 class NotebookSizeError(NotebookError, LimitError):
     """A notebook file is larger than the server opens."""
+
+
+class RequestError(PairbookError):
+    """An HTTP request is malformed (body, query, arguments): the message says what to send."""
+
+
+class ConflictError(PairbookError):
+    """A request is at odds with the current state (the notebook exists, no conflict, …)."""
+
+
+class NotFoundError(PairbookError):
+    """What a request names does not exist (an id, a cell)."""

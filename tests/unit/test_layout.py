@@ -17,7 +17,6 @@ entry when its splits have landed (the limits then hold there too)."""
 
 KNOWN = frozenset(
     {
-        "app/__init__.py:create_app",
         "app/metrics.py:collect",
         "app/websocket.py:room_endpoint",
         "notebook/paths.py:resolve_notebook_path",

@@ -9,20 +9,22 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from pairbook.app import http, people, replay
 from pairbook.app.connections import Connections
 from pairbook.app.context import AppContext
 from pairbook.app.crosssite import CrossSiteGuard
+from pairbook.app.errors import EXCEPTION_HANDLERS, UnexpectedErrors
 from pairbook.app.headers import SecurityHeaders
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
@@ -41,32 +43,25 @@ STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 def create_app(settings: Settings) -> Starlette:
     """The ASGI app for one pairbook server."""
     configure_logging(settings.log_format, settings.log_level)
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(CrossSiteGuard, allowed_origins=settings.allowed_origins),
+        Middleware(UnexpectedErrors),  # innermost: its 500 answer gets the headers too
+    ]
+    return Starlette(
+        routes=app_routes(),
+        middleware=middleware,
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan_of(settings),
+    )
+
+
+def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: it owns the store, the rooms and the token file's watcher."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = open_store(settings.store_url, synchronous=settings.durability)
-        policy = RoomPolicy(
-            autosave_delay=settings.autosave_delay,
-            file_poll_interval=settings.file_poll_interval,
-            grace=settings.room_grace,
-            snapshot_every=settings.snapshot_every,
-            sync_timeout=settings.sync_timeout,
-            keep_kernels=settings.keep_kernels,
-            output_limit=settings.output_limit,
-            kernel_state=settings.kernel_state,
-            checkpoint_every=settings.checkpoint_every,
-            awareness_interval=settings.presence_interval,
-            retention=None
-            if settings.record_retention_days is None
-            else settings.record_retention_days * 86400.0,
-            confinement=kernel_confinement(settings),
-            limits=RoomLimits(
-                update_bytes=settings.max_update_bytes,
-                update_cells=settings.max_update_cells,
-                update_structs=settings.max_update_structs,
-            ),
-            max_notebook_bytes=settings.max_notebook_bytes,
-        )
         tokens = TokenBook(
             StateDir(settings.state_dir).tokens,
             owner_name=settings.owner_name,
@@ -74,7 +69,7 @@ def create_app(settings: Settings) -> Starlette:
             run_owner_digests=settings.owner_token_hashes,
         )
         connections = Connections()
-        async with store, Rooms(settings.root, store, policy) as rooms:
+        async with store, Rooms(settings.root, store, room_policy(settings)) as rooms:
             listing = NotebookListing(settings.root, max_bytes=settings.max_notebook_bytes)
             metrics = Metrics(rooms, store, listing)
             app.state.pairbook = AppContext(
@@ -88,14 +83,45 @@ def create_app(settings: Settings) -> Starlette:
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
 
+    return lifespan
+
+
+def room_policy(settings: Settings) -> RoomPolicy:
+    """What every room of this server is allowed and asked to do."""
+    return RoomPolicy(
+        autosave_delay=settings.autosave_delay,
+        file_poll_interval=settings.file_poll_interval,
+        grace=settings.room_grace,
+        snapshot_every=settings.snapshot_every,
+        sync_timeout=settings.sync_timeout,
+        keep_kernels=settings.keep_kernels,
+        output_limit=settings.output_limit,
+        kernel_state=settings.kernel_state,
+        checkpoint_every=settings.checkpoint_every,
+        awareness_interval=settings.presence_interval,
+        retention=None
+        if settings.record_retention_days is None
+        else settings.record_retention_days * 86400.0,
+        confinement=kernel_confinement(settings),
+        limits=RoomLimits(
+            update_bytes=settings.max_update_bytes,
+            update_cells=settings.max_update_cells,
+            update_structs=settings.max_update_structs,
+        ),
+        max_notebook_bytes=settings.max_notebook_bytes,
+    )
+
+
+async def page(request: Request) -> Response:
+    """The browser client's page (every client route), or how to connect without it."""
     index = STATIC_DIR / "index.html"
+    if index.exists():
+        return FileResponse(index)
+    return http.fallback_page(request)
 
-    async def page(request: Request) -> Response:
-        if index.exists():
-            return FileResponse(index)
-        return http.fallback_page(request)
 
-    routes = [
+def app_routes() -> list[BaseRoute]:
+    routes: list[BaseRoute] = [
         Route("/", page),
         Route("/notebooks/{path:path}", page),
         Route("/replay/{path:path}", page),
@@ -124,11 +150,7 @@ def create_app(settings: Settings) -> Starlette:
     ]
     if (STATIC_DIR / "assets").is_dir():
         routes.append(Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets")))
-    middleware = [
-        Middleware(SecurityHeaders),
-        Middleware(CrossSiteGuard, allowed_origins=settings.allowed_origins),
-    ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    return routes
 
 
 def kernel_confinement(settings: Settings) -> Confinement:

@@ -1,31 +1,52 @@
-"""One table from pairbook's errors to websocket close codes and HTTP statuses."""
+"""Errors once: one table from pairbook's errors to websocket close codes and HTTP statuses,
+the exception handlers `create_app` registers, and the answer to an unexpected exception.
+
+Routes raise; they do not catch. A PairbookError becomes `{"error": message}` with the
+table's status; any other exception is logged once, with its traceback, and answered 500.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from pairbook.errors import (
     AuthError,
+    ConflictError,
     HistoryError,
     KernelError,
     LimitError,
     NameTakenError,
     NotebookError,
+    NotFoundError,
     PairbookError,
     ProfileError,
     ProtocolError,
+    RequestError,
     RoomError,
     StoreError,
     TokenError,
 )
-from pairbook.rooms import CloseCode
+from pairbook.protocol.closecodes import CloseCode
+
+log = logging.getLogger("pairbook.app")
 
 _TABLE: tuple[tuple[type[PairbookError], CloseCode, int], ...] = (
     (LimitError, CloseCode.MESSAGE_TOO_BIG, 413),
     (ProtocolError, CloseCode.PROTOCOL_ERROR, 400),
+    (RequestError, CloseCode.PROTOCOL_ERROR, 400),
     (TokenError, CloseCode.UNAUTHORIZED, 401),
     (NameTakenError, CloseCode.FORBIDDEN, 409),
     (ProfileError, CloseCode.FORBIDDEN, 400),
     (AuthError, CloseCode.FORBIDDEN, 403),
     (HistoryError, CloseCode.RELOAD, 409),
+    (ConflictError, CloseCode.FORBIDDEN, 409),
+    (NotFoundError, CloseCode.NOT_FOUND, 404),
     (NotebookError, CloseCode.NOT_FOUND, 404),
     (RoomError, CloseCode.NOT_FOUND, 404),
     (StoreError, CloseCode.INTERNAL_ERROR, 503),
@@ -51,3 +72,46 @@ def reason_for(error: PairbookError) -> str:
     if isinstance(error, HistoryError):
         return f"reload: your copy of this notebook is from an older session ({error})"
     return str(error)
+
+
+async def pairbook_error(request: Request, exc: Exception) -> Response:
+    """A PairbookError a route raised, as `{"error": message}` with the table's status."""
+    assert isinstance(exc, PairbookError)
+    return JSONResponse({"error": str(exc)}, status_code=http_status_for(exc))
+
+
+EXCEPTION_HANDLERS: Mapping[Any, Any] = {PairbookError: pairbook_error}
+"""For `Starlette(exception_handlers=...)`."""
+
+UNEXPECTED = "internal error: the server's log has the details; please report it"
+
+
+class UnexpectedErrors:
+    """Middleware: an exception nobody expected is logged once and answered 500 JSON.
+
+    Starlette's own handler for 500 re-raises after answering, so the ASGI server would log
+    it a second time. Once the response has started nothing can be answered: the exception
+    goes on to the server, which reports it (once).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception:
+            if started:
+                raise
+            log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+            await JSONResponse({"error": UNEXPECTED}, status_code=500)(scope, receive, send)

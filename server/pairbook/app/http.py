@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import re
 from pathlib import Path
@@ -13,7 +14,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from pairbook.app.context import context_of, grant_of, token_of
-from pairbook.app.errors import http_status_for
 from pairbook.app.metrics import CONTENT_TYPE
 from pairbook.auth import Grant, Role
 from pairbook.auth.tokenbook import (
@@ -22,7 +22,7 @@ from pairbook.auth.tokenbook import (
     MAX_INVITE_SECONDS,
     MAX_INVITE_USES,
 )
-from pairbook.errors import AuthError, NotebookError, PairbookError
+from pairbook.errors import AuthError, ConflictError, RequestError
 from pairbook.notebook import (
     NotebookFile,
     list_notebooks,
@@ -31,10 +31,6 @@ from pairbook.notebook import (
 )
 from pairbook.state.packages import requirements_text
 from pairbook.types import RoomId
-
-
-def error_response(error: PairbookError) -> JSONResponse:
-    return JSONResponse({"error": str(error)}, status_code=http_status_for(error))
 
 
 def require(grant: Grant, *roles: Role) -> None:
@@ -73,10 +69,7 @@ def room_url(relpath: str) -> str:
 
 
 async def list_route(request: Request) -> Response:
-    try:
-        grant_of(request)
-    except AuthError as exc:
-        return error_response(exc)
+    grant_of(request)
     context = context_of(request)
     root = context.settings.root
     paths = await asyncio.to_thread(list_notebooks, root)
@@ -85,59 +78,53 @@ async def list_route(request: Request) -> Response:
 
 
 async def create_route(request: Request) -> Response:
-    try:
-        require(grant_of(request), Role.OWNER, Role.EDITOR)
-        body = await _json(request)
-        relpath = str(body.get("path", "")).strip()
-        if not relpath.endswith(".ipynb"):
-            relpath += ".ipynb"
-        root = context_of(request).settings.root
-        path = resolve_notebook_path(root, relpath)
-        if path.exists():
-            return JSONResponse({"error": f"{relpath} already exists"}, status_code=409)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(NotebookFile(path).save, new_notebook())
-    except PairbookError as exc:
-        return error_response(exc)
+    require(grant_of(request), Role.OWNER, Role.EDITOR)
+    body = await json_body(request)
+    relpath = str(body.get("path", "")).strip()
+    if not relpath.endswith(".ipynb"):
+        relpath += ".ipynb"
+    root = context_of(request).settings.root
+    path = resolve_notebook_path(root, relpath)
+    if path.exists():
+        raise ConflictError(f"{relpath} already exists")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(NotebookFile(path).save, new_notebook())
     return JSONResponse({"path": relpath, "url": room_url(relpath)}, status_code=201)
 
 
 async def me_route(request: Request) -> Response:
-    try:
-        grant = grant_of(request, allow_invite=True)  # the join page asks what an invite is
-    except AuthError as exc:
-        return error_response(exc)
+    grant = grant_of(request, allow_invite=True)  # the join page asks what an invite is
     user = None if grant.user is None else grant.user.to_json()
     return JSONResponse({"role": grant.role.value, "user": user, "invite": grant.is_invite})
 
 
-async def invite_route(request: Request) -> Response:
-    try:
-        require(grant_of(request), Role.OWNER)
-        body = await _json(request)
+def invite_terms(body: dict[str, Any]) -> tuple[Role, int, float]:
+    """The role, uses and lifetime an invite request asks for; RequestError if out of range."""
+    role = Role.OWNER
+    with contextlib.suppress(ValueError):
         role = Role(str(body.get("role", "editor")))
-        uses = body.get("uses", DEFAULT_INVITE_USES)
-        expires_in = body.get("expires_in", DEFAULT_INVITE_SECONDS)
-        if isinstance(uses, bool) or not isinstance(uses, int):
-            raise ValueError
-        if isinstance(expires_in, bool) or not isinstance(expires_in, int | float):
-            raise ValueError
-        if role is Role.OWNER or not (
-            1 <= uses <= MAX_INVITE_USES and 1 <= expires_in <= MAX_INVITE_SECONDS
-        ):
-            raise ValueError
-        tokens = context_of(request).tokens  # a locked file write: off the event loop
-        minted = await asyncio.to_thread(tokens.mint_invite, role, uses=uses, expires_in=expires_in)
-    except ValueError:
-        return JSONResponse(
-            {
-                "error": f"role must be editor or viewer, uses 1 to {MAX_INVITE_USES}, "
-                f"expires_in 1 to {MAX_INVITE_SECONDS:.0f} seconds (90 days)"
-            },
-            status_code=400,
+    uses = body.get("uses", DEFAULT_INVITE_USES)
+    expires_in = body.get("expires_in", DEFAULT_INVITE_SECONDS)
+    if (
+        role is Role.OWNER
+        or isinstance(uses, bool)
+        or not isinstance(uses, int)
+        or isinstance(expires_in, bool)
+        or not isinstance(expires_in, int | float)
+        or not (1 <= uses <= MAX_INVITE_USES and 1 <= expires_in <= MAX_INVITE_SECONDS)
+    ):
+        raise RequestError(
+            f"role must be editor or viewer, uses 1 to {MAX_INVITE_USES}, "
+            f"expires_in 1 to {MAX_INVITE_SECONDS:.0f} seconds (90 days)"
         )
-    except PairbookError as exc:
-        return error_response(exc)
+    return role, uses, expires_in
+
+
+async def invite_route(request: Request) -> Response:
+    require(grant_of(request), Role.OWNER)
+    role, uses, expires_in = invite_terms(await json_body(request))
+    tokens = context_of(request).tokens  # a locked file write: off the event loop
+    minted = await asyncio.to_thread(tokens.mint_invite, role, uses=uses, expires_in=expires_in)
     base = str(request.base_url).rstrip("/")
     invite = minted.grant
     return JSONResponse(
@@ -154,17 +141,14 @@ async def invite_route(request: Request) -> Response:
 
 
 async def join_route(request: Request) -> Response:
-    try:
-        body = await _json(request)
-        invite = str(body.get("invite") or token_of(request) or "")
-        minted = await asyncio.to_thread(
-            context_of(request).tokens.join,
-            invite,
-            str(body.get("name", "")),
-            str(body.get("email", "")),
-        )
-    except PairbookError as exc:
-        return error_response(exc)
+    body = await json_body(request)
+    invite = str(body.get("invite") or token_of(request) or "")
+    minted = await asyncio.to_thread(
+        context_of(request).tokens.join,
+        invite,
+        str(body.get("name", "")),
+        str(body.get("email", "")),
+    )
     grant = minted.grant
     assert grant.user is not None
     return JSONResponse(
@@ -175,50 +159,41 @@ async def join_route(request: Request) -> Response:
 
 async def ticket_route(request: Request) -> Response:
     """A single-use websocket ticket for the caller's token (see app/tickets.py)."""
-    try:
-        token = token_of(request)
-        grant_of(request)
-        assert token is not None  # grant_of refuses a missing token
-        context = context_of(request)
-        ticket = context.tickets.mint(token)
-    except PairbookError as exc:
-        return error_response(exc)
+    token = token_of(request)
+    grant_of(request)
+    assert token is not None  # grant_of refuses a missing token
+    context = context_of(request)
+    ticket = context.tickets.mint(token)
     return JSONResponse({"ticket": ticket, "expires_in": context.tickets.ttl}, status_code=201)
 
 
 async def resolve_route(request: Request) -> Response:
-    try:
-        require(grant_of(request), Role.OWNER, Role.EDITOR)
-        body = await _json(request)
-        keep = body.get("keep")
-        if keep not in ("room", "disk"):
-            return JSONResponse({"error": "keep must be 'room' or 'disk'"}, status_code=400)
-        entry = context_of(request).rooms.get(RoomId(request.path_params["path"]))
-        if entry is None or entry.filesync.conflict is None:
-            return JSONResponse({"error": "this notebook has no conflict"}, status_code=409)
-        await entry.filesync.resolve(keep)
-    except PairbookError as exc:
-        return error_response(exc)
+    require(grant_of(request), Role.OWNER, Role.EDITOR)
+    body = await json_body(request)
+    keep = body.get("keep")
+    if keep not in ("room", "disk"):
+        raise RequestError("keep must be 'room' or 'disk'")
+    entry = context_of(request).rooms.get(RoomId(request.path_params["path"]))
+    if entry is None or entry.filesync.conflict is None:
+        raise ConflictError("this notebook has no conflict")
+    await entry.filesync.resolve(keep)
     return JSONResponse({"resolved": keep})
 
 
 async def requirements_route(request: Request) -> Response:
     """The kernel's imported packages as requirements.txt (fresh when the kernel is idle)."""
+    grant_of(request)
+    relpath = request.path_params["path"]
+    entry = await context_of(request).rooms.open(RoomId(relpath))
+    if not entry.runner.session.started:
+        raise ConflictError(
+            f"the kernel of {relpath} is not running (it stops when everyone has left): "
+            "run a cell, then ask again"
+        )
     try:
-        grant_of(request)
-        relpath = request.path_params["path"]
-        entry = await context_of(request).rooms.open(RoomId(relpath))
-        if not entry.runner.session.started:
-            return JSONResponse(
-                {"error": f"the kernel of {relpath} is not running (it stops when everyone has "
-                 "left): run a cell, then ask again"},
-                status_code=409,
-            )  # fmt: skip
         packages = await entry.runner.refresh_packages()
-    except (ValueError, PairbookError) as exc:
-        if isinstance(exc, PairbookError):
-            return error_response(exc)
-        return JSONResponse({"error": str(exc)}, status_code=409)
+    except ValueError as exc:  # the kernel-state view is turned off
+        raise ConflictError(str(exc)) from exc
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(relpath).with_suffix("").name)
     filename = f"{stem}-requirements.txt"
     return Response(
@@ -229,21 +204,19 @@ async def requirements_route(request: Request) -> Response:
 
 
 async def drain_route(request: Request) -> Response:
-    try:
-        require(grant_of(request), Role.OWNER)
-    except PairbookError as exc:
-        return error_response(exc)
+    require(grant_of(request), Role.OWNER)
     closed = await context_of(request).rooms.drain()
     return JSONResponse({"drained": closed})
 
 
-async def _json(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> dict[str, Any]:
+    """The request's JSON object; RequestError (400) for anything else."""
     try:
         body = await request.json()
     except ValueError as exc:
-        raise NotebookError("the request body must be JSON") from exc
+        raise RequestError("the request body must be JSON") from exc
     if not isinstance(body, dict):
-        raise NotebookError("the request body must be a JSON object")
+        raise RequestError("the request body must be a JSON object")
     return body
 
 

@@ -11,9 +11,9 @@ from starlette.responses import JSONResponse, Response
 
 from pairbook.app.connections import REVOKED
 from pairbook.app.context import context_of, grant_of
-from pairbook.app.http import error_response, require
+from pairbook.app.http import require
 from pairbook.auth import Grant, GrantKind, Role
-from pairbook.errors import AuthError, PairbookError
+from pairbook.errors import AuthError, NotFoundError
 
 
 def describe(grant: Grant, online: int = 0) -> dict[str, Any]:
@@ -34,11 +34,8 @@ def describe(grant: Grant, online: int = 0) -> dict[str, Any]:
 
 
 async def people_route(request: Request) -> Response:
-    try:
-        me = grant_of(request)
-        require(me, Role.OWNER)
-    except PairbookError as exc:
-        return error_response(exc)
+    me = grant_of(request)
+    require(me, Role.OWNER)
     context = context_of(request)
     tokens, live = context.tokens, context.connections
     return JSONResponse(
@@ -64,14 +61,11 @@ async def revoke_invite_route(request: Request) -> Response:
 
 
 async def _revoke(request: Request, kinds: tuple[GrantKind, ...]) -> Response:
-    try:
-        me = grant_of(request)
-        require(me, Role.OWNER)
-        target = request.path_params["id"]
-        if target == me.id:
-            raise AuthError("this is the login you are using: revoke it from another one")
-    except PairbookError as exc:
-        return error_response(exc)
+    me = grant_of(request)
+    require(me, Role.OWNER)
+    target = request.path_params["id"]
+    if target == me.id:
+        raise AuthError("this is the login you are using: revoke it from another one")
     context = context_of(request)
     tokens = context.tokens
     found = [
@@ -84,10 +78,7 @@ async def _revoke(request: Request, kinds: tuple[GrantKind, ...]) -> Response:
         )
     ]
     if not found:
-        return JSONResponse(
-            {"error": f"nothing to revoke with id {target!r}: see GET /api/people"},
-            status_code=404,
-        )
+        raise NotFoundError(f"nothing to revoke with id {target!r}: see GET /api/people")
     revoked = [g for g in await asyncio.to_thread(tokens.revoke, target) if g.kind in kinds]
     closed = context.connections.close([g.id for g in revoked], REVOKED)
     return JSONResponse({"revoked": [describe(g) for g in revoked], "closed": closed})

@@ -14,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from pairbook.app.context import context_of, grant_of
-from pairbook.app.http import _json, error_response, require
+from pairbook.app.http import json_body, require
 from pairbook.auth import Role
-from pairbook.errors import NotebookError, PairbookError
+from pairbook.errors import AuthError, NotebookError, NotFoundError, RequestError
 from pairbook.notebook import list_notebooks
 from pairbook.record import Replayer, export_lines
 from pairbook.record.sessions import describe_session
@@ -27,8 +27,7 @@ MAX_NUMBER = 2**53  # the largest integer a float (and JavaScript) holds exactly
 
 
 async def _replayer(request: Request) -> Replayer:
-    """The room's replayer, once the caller is known to have access to the room."""
-    grant_of(request)
+    """The room's replayer; the route has checked the caller's token (`grant_of`) first."""
     context = context_of(request)
     # The room's own name (refuses paths outside the root; a symlink names its target's room)
     room = context.rooms.key(str(request.path_params["path"]))
@@ -47,90 +46,86 @@ def _number(request: Request, name: str, default: float | None = None) -> float 
     try:
         value = float(text)
     except ValueError:
-        raise NotebookError(f"?{name}= must be a number, got {text!r}") from None
+        raise RequestError(f"?{name}= must be a number, got {text!r}") from None
     if not math.isfinite(value) or abs(value) > MAX_NUMBER:
         # SQLite's integers are 64-bit: a bigger seq would fail deep in the store (a 500)
-        raise NotebookError(f"?{name}= must be a finite number between -2^53 and 2^53")
+        raise RequestError(f"?{name}= must be a finite number between -2^53 and 2^53")
     return value
 
 
-async def _seq_of(request: Request, replayer: Replayer) -> int:
-    """The moment a request names: ?seq=N, or ?t=epoch seconds; the end by default."""
-    seq = _number(request, "seq")
-    if seq is not None:
-        return int(seq)
-    t = _number(request, "t")
-    if t is not None:
-        return await replayer.store.seq_at(replayer.room, t)
-    return (await replayer.bounds())[1]
+class MomentQuery:
+    """The moment a request names: ?seq=N, or ?t=epoch seconds; the end by default.
+
+    Read (and refused with a 400) before the room is looked up."""
+
+    def __init__(self, request: Request) -> None:
+        self.seq = _number(request, "seq")
+        self.t = _number(request, "t")
+
+    async def seq_in(self, replayer: Replayer) -> int:
+        if self.seq is not None:
+            return int(self.seq)
+        if self.t is not None:
+            return await replayer.store.seq_at(replayer.room, self.t)
+        return (await replayer.bounds())[1]
 
 
 async def sessions_route(request: Request) -> Response:
-    try:
-        grant_of(request)
-        context = context_of(request)
-        served = set(await asyncio.to_thread(list_notebooks, context.settings.root))
-        recorded = [r for r in await context.store.rooms() if r in served]
-        found = [await describe_session(context.store, room) for room in recorded]
-    except PairbookError as exc:
-        return error_response(exc)
+    grant_of(request)
+    context = context_of(request)
+    served = set(await asyncio.to_thread(list_notebooks, context.settings.root))
+    recorded = [r for r in await context.store.rooms() if r in served]
+    found = [await describe_session(context.store, room) for room in recorded]
     return JSONResponse({"sessions": found})
 
 
 async def timeline_route(request: Request) -> Response:
-    try:
-        replayer = await _replayer(request)
-        bins = int(_number(request, "bins", 400) or 400)
-        timeline = await replayer.timeline(max(10, min(bins, 2000)))
-        entry = context_of(request).rooms.get(RoomId(replayer.room))
-        if entry is not None:
-            timeline["live"] = True
-    except PairbookError as exc:
-        return error_response(exc)
+    grant_of(request)
+    bins = int(_number(request, "bins", 400) or 400)
+    replayer = await _replayer(request)
+    timeline = await replayer.timeline(max(10, min(bins, 2000)))
+    entry = context_of(request).rooms.get(RoomId(replayer.room))
+    if entry is not None:
+        timeline["live"] = True
     return JSONResponse(timeline)
 
 
 async def moment_route(request: Request) -> Response:
-    try:
-        replayer = await _replayer(request)
-        moment = await replayer.moment(await _seq_of(request, replayer))
-    except PairbookError as exc:
-        return error_response(exc)
-    return JSONResponse(moment.to_json())
+    grant_of(request)
+    moment = MomentQuery(request)
+    replayer = await _replayer(request)
+    found = await replayer.moment(await moment.seq_in(replayer))
+    return JSONResponse(found.to_json())
 
 
 async def chunk_route(request: Request) -> Response:
-    try:
-        replayer = await _replayer(request)
-        after = int(_number(request, "after", 0) or 0)
-        limit = int(_number(request, "limit", 200) or 200)
-        chunk = await replayer.chunk(after, max(1, min(limit, MAX_CHUNK)))
-    except PairbookError as exc:
-        return error_response(exc)
+    grant_of(request)
+    after = int(_number(request, "after", 0) or 0)
+    limit = int(_number(request, "limit", 200) or 200)
+    replayer = await _replayer(request)
+    chunk = await replayer.chunk(after, max(1, min(limit, MAX_CHUNK)))
     return JSONResponse(chunk)
 
 
 async def blame_route(request: Request) -> Response:
+    grant_of(request)
+    cell = request.query_params.get("cell")
+    if not cell:
+        raise RequestError("?cell= must name a cell id")
+    moment = MomentQuery(request)
+    replayer = await _replayer(request)
+    seq = await replayer.visible(await moment.seq_in(replayer))
     try:
-        replayer = await _replayer(request)
-        cell = request.query_params.get("cell")
-        if not cell:
-            raise NotebookError("?cell= must name a cell id")
-        seq = await replayer.visible(await _seq_of(request, replayer))
         lines = await replayer.blame(seq, cell)
-    except LookupError as exc:
-        return JSONResponse({"error": str(exc)}, status_code=404)
-    except PairbookError as exc:
-        return error_response(exc)
+    except LookupError as exc:  # no such cell at that moment
+        raise NotFoundError(str(exc)) from exc
     return JSONResponse({"cell": cell, "seq": seq, "lines": [line.to_json() for line in lines]})
 
 
 async def export_route(request: Request) -> Response:
-    try:
-        replayer = await _replayer(request)
-        log = await replayer.store.load(replayer.room)
-    except PairbookError as exc:
-        return error_response(exc)
+    grant_of(request)
+    replayer = await _replayer(request)
+    log = await replayer.store.load(replayer.room)
 
     async def lines() -> AsyncIterator[bytes]:
         async for line in export_lines(replayer, log.claims if log is not None else {}):
@@ -146,20 +141,18 @@ async def export_route(request: Request) -> Response:
 
 async def restore_route(request: Request) -> Response:
     """Restore the notebook (or one cell) as it was at a moment: an edit by the caller."""
+    grant = grant_of(request)
+    require(grant, Role.OWNER, Role.EDITOR)
+    body = await json_body(request)
+    replayer = await _replayer(request)
+    entry = await context_of(request).rooms.open(RoomId(replayer.room))
+    assert entry.recording is not None
+    user_id = grant.user.id if grant.user is not None else "guest"
+    refusal = entry.mob.refusal_for(user_id) if entry.mob is not None else None
+    if refusal is not None:  # the same rule as the restore command in mob mode
+        raise AuthError(refusal)
     try:
-        grant = grant_of(request)
-        require(grant, Role.OWNER, Role.EDITOR)
-        replayer = await _replayer(request)
-        body = await _json(request)
-        entry = await context_of(request).rooms.open(RoomId(replayer.room))
-        assert entry.recording is not None
-        user_id = grant.user.id if grant.user is not None else "guest"
-        refusal = entry.mob.refusal_for(user_id) if entry.mob is not None else None
-        if refusal is not None:  # the same rule as the restore command in mob mode
-            return JSONResponse({"error": refusal}, status_code=403)
         result = await entry.recording.restore(user_id, body.get("seq"), body.get("cell"))
-    except (ValueError, LookupError) as exc:
-        return JSONResponse({"error": str(exc)}, status_code=400)
-    except PairbookError as exc:
-        return error_response(exc)
+    except (ValueError, LookupError) as exc:  # no seq, or no such cell at that moment
+        raise RequestError(str(exc)) from exc
     return JSONResponse(result)

@@ -1,0 +1,133 @@
+"""Errors once: routes raise, the app's handlers answer (httpx against the app in-process)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from pairbook.app import create_app, http
+from pairbook.app.errors import http_status_for
+from pairbook.auth import hash_token
+from pairbook.errors import (
+    ConflictError,
+    NotebookError,
+    NotFoundError,
+    PairbookError,
+    RequestError,
+    StoreError,
+    TokenError,
+)
+from pairbook.settings import Settings
+
+OWNER = "owner-token-for-the-error-tests"
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        root=tmp_path,
+        state_dir=tmp_path / ".pairbook",
+        store_url="memory://",
+        owner_token_hashes=(hash_token(OWNER),),
+        kernel_sandbox="none",
+        kernel_state=False,
+    )
+    (tmp_path / ".pairbook").mkdir(mode=0o700)
+    app: Starlette = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {OWNER}"}
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", headers=headers) as c,
+    ):
+        yield c
+
+
+async def post(client: httpx.AsyncClient, path: str, content: bytes) -> httpx.Response:
+    return await client.post(path, content=content, headers={"Content-Type": "application/json"})
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (RequestError("x"), 400),
+        (ConflictError("x"), 409),
+        (NotFoundError("x"), 404),
+        (NotebookError("x"), 404),
+        (TokenError("x"), 401),
+        (StoreError("x"), 503),
+        (PairbookError("x"), 500),
+    ],
+)
+def test_one_table_gives_each_error_its_status(error: PairbookError, status: int) -> None:
+    assert http_status_for(error) == status
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'"a string"'])
+async def test_a_malformed_body_is_a_400(client: httpx.AsyncClient, body: bytes) -> None:
+    answer = await post(client, "/api/notebooks", body)
+    assert answer.status_code == 400
+    assert "request body must be" in answer.json()["error"]
+
+
+async def test_a_malformed_query_is_a_400_even_for_an_unknown_room(
+    client: httpx.AsyncClient,
+) -> None:
+    answer = await client.get("/api/replay/missing.ipynb/moment", params={"seq": "soon"})
+    assert answer.status_code == 400
+    assert "?seq= must be a number" in answer.json()["error"]
+    answer = await client.get("/api/replay/missing.ipynb/blame", params={"seq": "1"})
+    assert answer.status_code == 400  # no ?cell=
+    answer = await client.get("/api/replay/missing.ipynb/moment", params={"seq": "1"})
+    assert answer.status_code == 404  # well formed: the room has no recording
+
+
+async def test_an_invite_out_of_range_is_a_400(client: httpx.AsyncClient) -> None:
+    for body in ({"role": "owner"}, {"role": "king"}, {"uses": 0}, {"uses": True}):
+        answer = await post(client, "/api/invites", json.dumps(body).encode())
+        assert answer.status_code == 400, body
+        assert "role must be editor or viewer" in answer.json()["error"]
+
+
+async def test_conflicts_are_409_and_unknown_ids_404(client: httpx.AsyncClient) -> None:
+    created = await post(client, "/api/notebooks", b'{"path": "a"}')
+    assert created.status_code == 201
+    again = await post(client, "/api/notebooks", b'{"path": "a.ipynb"}')
+    assert (again.status_code, again.json()) == (409, {"error": "a.ipynb already exists"})
+    resolve = await post(client, "/api/notebooks/a.ipynb/resolve", b'{"keep": "disk"}')
+    assert resolve.status_code == 409
+    keep = await post(client, "/api/notebooks/a.ipynb/resolve", b'{"keep": "both"}')
+    assert keep.status_code == 400
+    gone = await client.delete("/api/invites/i-nobody")
+    assert gone.status_code == 404
+    assert "nothing to revoke" in gone.json()["error"]
+
+
+async def test_no_token_is_a_401_in_json(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/api/notebooks", headers={"Authorization": ""})
+    assert answer.status_code == 401
+    assert "token" in answer.json()["error"]
+
+
+async def test_an_unexpected_error_is_logged_once_and_answered_500_json(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(root: Any) -> list[str]:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(http, "list_notebooks", broken)
+    with caplog.at_level(logging.ERROR):
+        answer = await client.get("/api/notebooks")
+    assert answer.status_code == 500
+    assert "internal error" in answer.json()["error"]
+    assert answer.headers["x-content-type-options"] == "nosniff"  # still behind the headers
+    logged = [r for r in caplog.records if r.exc_info is not None]
+    assert len(logged) == 1
+    assert "GET /api/notebooks" in logged[0].getMessage()
