@@ -9,6 +9,7 @@ from pairbook.errors import LimitError
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.jsvalue import json_stringify
 from pairbook.rooms.limits import RoomLimits
+from pairbook.schema import UserRecord
 
 if TYPE_CHECKING:
     from pairbook.rooms.peer import Peer
@@ -81,7 +82,7 @@ class Presence:
         peer.awareness_ids.clear()
         return removed
 
-    def snapshot(self) -> bytes | None:
+    def full_update(self) -> bytes | None:
         """The whole table as one awareness update, or None when nobody is present."""
         entries = [
             AwarenessEntry(client_id, slot.clock, slot.state)
@@ -90,13 +91,13 @@ class Presence:
         ]
         return encode_awareness_update(tuple(entries)) if entries else None
 
-    def users(self) -> list[dict[str, object]]:
+    def users(self) -> list[UserRecord]:
         """The people present, once each."""
-        seen: dict[str, dict[str, object]] = {}
+        seen: dict[str, UserRecord] = {}
         for slot in self._slots.values():
             if slot.state is not None:
                 user = slot.owner.user
-                seen[user.id] = {"id": user.id, "name": user.name, "color": user.colour}
+                seen[user.id] = user.to_record()
         return list(seen.values())
 
     @staticmethod

@@ -139,7 +139,7 @@ class Room:
         """Add a peer: send it the room's state vector (step 1) and who is present."""
         self.peers.add(peer)
         peer.send(encode_sync_step1(self.doc.get_state()))
-        present = self.presence.snapshot()
+        present = self.presence.full_update()
         if present is not None:
             peer.send(encode_awareness(present))
         for listener in self.member_listeners:
@@ -181,7 +181,7 @@ class Room:
         elif isinstance(message, SyncStep2):
             await self._on_update(peer, message, None, received)
         elif isinstance(message, QueryAwareness):
-            present = self.presence.snapshot()
+            present = self.presence.full_update()
             if present is not None:
                 peer.send(encode_awareness(present))
         elif isinstance(message, CommandMessage):

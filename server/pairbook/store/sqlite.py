@@ -407,7 +407,7 @@ class SQLiteStore:
         return await asyncio.to_thread(read)
 
     def stats(self) -> StoreStats:
-        return self._counters.snapshot()
+        return self._counters.stats()
 
 
 def _select_records(

@@ -113,7 +113,7 @@ class Counters:
     settled: int = 0
     last_commit_seconds: float = 0.0
 
-    def snapshot(self) -> StoreStats:
+    def stats(self) -> StoreStats:
         with self.lock:
             return StoreStats(
                 appends=self.appends,

@@ -59,7 +59,7 @@ def test_a_state_larger_than_the_limit_is_refused() -> None:
     presence = Presence(RoomLimits(awareness_state_bytes=100))
     with pytest.raises(LimitError, match="awareness state"):
         presence.accept(peer("Ana"), (AwarenessEntry(1, 1, {"x": "y" * 200}),))
-    assert presence.snapshot() is None
+    assert presence.full_update() is None
 
 
 def test_a_full_room_table_shows_no_new_client_ids() -> None:
@@ -82,13 +82,13 @@ def test_leaving_removes_a_peers_states_with_a_newer_clock() -> None:
     ana = peer("Ana")
     presence.accept(ana, (AwarenessEntry(5, 3, {"cursor": 1}),))
     assert presence.remove(ana) == [AwarenessEntry(5, 4, None)]
-    assert presence.snapshot() is None
+    assert presence.full_update() is None
 
 
-def test_the_snapshot_holds_everyone_present() -> None:
+def test_the_full_update_holds_everyone_present() -> None:
     presence = Presence()
     presence.accept(peer("Ana"), (AwarenessEntry(5, 1, {}),))
     presence.accept(peer("Bo"), (AwarenessEntry(6, 1, {}),))
-    snapshot = presence.snapshot()
-    assert snapshot is not None
-    assert {e.client_id for e in decode_awareness_update(snapshot)} == {5, 6}
+    update = presence.full_update()
+    assert update is not None
+    assert {e.client_id for e in decode_awareness_update(update)} == {5, 6}
