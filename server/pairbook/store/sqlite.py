@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
 from pairbook.errors import StoreError
+from pairbook.store import queries
 from pairbook.store.checkpointer import Checkpointer
 from pairbook.store.connection import Role, Synchronous, connect, describe_error
 from pairbook.store.records import (
@@ -31,34 +31,12 @@ from pairbook.store.rules import (
     check_closed,
     check_limit,
     check_open,
-    check_prune,
-    check_snapshot,
     check_update,
 )
 from pairbook.store.schema import ensure_schema
 from pairbook.store.writer import Counters, Sequences, Writer
 
 T = TypeVar("T")
-
-_SELECT_RECORDS = (
-    'SELECT seq, ts, user_id, client_ids, "update" FROM records '
-    "WHERE room = ? AND seq > ? ORDER BY seq LIMIT ?"
-)
-# Walks the records' primary key from one room to the next instead of scanning every record.
-_SELECT_ROOMS = """
-WITH RECURSIVE logged(room) AS (
-    SELECT MIN(room) FROM records
-    UNION ALL
-    SELECT (SELECT MIN(room) FROM records WHERE room > logged.room) FROM logged
-    WHERE logged.room IS NOT NULL
-)
-SELECT room FROM logged WHERE room IS NOT NULL
-UNION SELECT room FROM snapshots
-UNION SELECT room FROM meta
-UNION SELECT room FROM claims
-UNION SELECT DISTINCT room FROM checkpoints
-ORDER BY room
-"""
 
 
 class SQLiteStore:
@@ -184,101 +162,43 @@ class SQLiteStore:
         return await self._writer.append(room, update, user_id, ids, self._clock())
 
     async def save_snapshot(self, room: str, snapshot: bytes, upto_seq: int) -> None:
-        snapshot = check_update(snapshot)
-        ts = self._clock()
-
-        def save(conn: sqlite3.Connection, sequences: Sequences) -> None:
-            check_snapshot(room, upto_seq, sequences.last(conn, room))
-            conn.execute(
-                "INSERT INTO snapshots (room, upto_seq, snapshot, ts) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (room) DO UPDATE SET upto_seq = excluded.upto_seq, "
-                "snapshot = excluded.snapshot, ts = excluded.ts "
-                "WHERE excluded.upto_seq >= snapshots.upto_seq",
-                (room, upto_seq, snapshot, ts),
-            )
-
+        save = partial(
+            queries.save_snapshot, room=room, snapshot=check_update(snapshot),
+            upto_seq=upto_seq, ts=self._clock(),
+        )  # fmt: skip
         await self._write(save, f"save a snapshot of room {room!r}")
 
     async def prune(self, room: str, upto_seq: int) -> int:
-        def prune(conn: sqlite3.Connection, sequences: Sequences) -> int:
-            row = conn.execute("SELECT upto_seq FROM snapshots WHERE room = ?", (room,)).fetchone()
-            check_prune(room, upto_seq, row[0] if row else 0)
-            deleted = conn.execute(
-                "DELETE FROM records WHERE room = ? AND seq <= ?", (room, upto_seq)
-            )
-            return deleted.rowcount
-
-        return await self._write(prune, f"prune room {room!r}")
+        run = partial(queries.prune, room=room, upto_seq=upto_seq)
+        return await self._write(run, f"prune room {room!r}")
 
     async def set_meta(self, room: str, key: str, value: str) -> None:
-        def set_meta(conn: sqlite3.Connection, sequences: Sequences) -> None:
-            conn.execute(
-                "INSERT INTO meta (room, key, value) VALUES (?, ?, ?) "
-                "ON CONFLICT (room, key) DO UPDATE SET value = excluded.value",
-                (room, key, value),
-            )
-
-        await self._write(set_meta, f"set meta {key!r} of room {room!r}")
+        run = partial(queries.set_meta, room=room, key=key, value=value)
+        await self._write(run, f"set meta {key!r} of room {room!r}")
 
     async def claim(self, room: str, client_id: int, user_id: str) -> None:
         (client_id,) = check_client_ids((client_id,))
-
-        def claim(conn: sqlite3.Connection, sequences: Sequences) -> None:
-            conn.execute(
-                "INSERT OR IGNORE INTO claims (room, client_id, user_id) VALUES (?, ?, ?)",
-                (room, client_id, user_id),
-            )
-
-        await self._write(claim, f"claim client {client_id} in room {room!r}")
+        run = partial(queries.claim, room=room, client_id=client_id, user_id=user_id)
+        await self._write(run, f"claim client {client_id} in room {room!r}")
 
     async def drop_room(self, room: str) -> None:
-        def drop(conn: sqlite3.Connection, sequences: Sequences) -> None:
-            for table in ("records", "snapshots", "meta", "claims", "events", "checkpoints"):
-                conn.execute(f"DELETE FROM {table} WHERE room = ?", (room,))
-            sequences.forget(room)
-
-        await self._write(drop, f"drop room {room!r}")
+        await self._write(partial(queries.drop_room, room=room), f"drop room {room!r}")
 
     async def append_events(self, room: str, events: Sequence[EventRecord]) -> None:
-        rows = [(room, e.seq, e.ts, e.kind, e.user_id, e.data) for e in events]
-
-        def append(conn: sqlite3.Connection, sequences: Sequences) -> None:
-            conn.executemany(
-                "INSERT INTO events (room, seq, ts, kind, user_id, data) VALUES (?, ?, ?, ?, ?, ?)",
-                rows,
-            )
-
-        if rows:
-            await self._write(append, f"append events to room {room!r}")
+        if events:
+            run = partial(queries.append_events, room=room, events=list(events))
+            await self._write(run, f"append events to room {room!r}")
 
     async def save_checkpoint(self, room: str, snapshot: bytes, upto_seq: int) -> None:
-        snapshot = check_update(snapshot)
-        ts = self._clock()
-
-        def save(conn: sqlite3.Connection, sequences: Sequences) -> None:
-            check_snapshot(room, upto_seq, sequences.last(conn, room))
-            conn.execute(
-                "INSERT OR REPLACE INTO checkpoints (room, upto_seq, ts, snapshot) "
-                "VALUES (?, ?, ?, ?)",
-                (room, upto_seq, ts, snapshot),
-            )
-
+        save = partial(
+            queries.save_snapshot, room=room, snapshot=check_update(snapshot),
+            upto_seq=upto_seq, ts=self._clock(), checkpoint=True,
+        )  # fmt: skip
         await self._write(save, f"save a checkpoint of room {room!r}")
 
     async def forget_history(self, room: str, upto_seq: int) -> int:
-        def forget(conn: sqlite3.Connection, sequences: Sequences) -> int:
-            row = conn.execute("SELECT upto_seq FROM snapshots WHERE room = ?", (room,)).fetchone()
-            check_prune(room, upto_seq, row[0] if row else 0)
-            deleted = conn.execute(
-                "DELETE FROM records WHERE room = ? AND seq <= ?", (room, upto_seq)
-            ).rowcount
-            conn.execute(
-                "DELETE FROM checkpoints WHERE room = ? AND upto_seq < ?", (room, upto_seq)
-            )
-            conn.execute("DELETE FROM events WHERE room = ? AND seq < ?", (room, upto_seq))
-            return deleted
-
-        return await self._write(forget, f"forget the history of room {room!r}")
+        run = partial(queries.prune, room=room, upto_seq=upto_seq, history=True)
+        return await self._write(run, f"forget the history of room {room!r}")
 
     async def _write(self, run: Callable[[sqlite3.Connection, Sequences], T], doing: str) -> T:
         check_open(self._state, doing)
@@ -288,35 +208,17 @@ class SQLiteStore:
     # --- reads ---------------------------------------------------------------------------
 
     async def load(self, room: str) -> RoomLog | None:
-        def load(conn: sqlite3.Connection) -> RoomLog | None:
-            row = conn.execute(
-                "SELECT upto_seq, snapshot FROM snapshots WHERE room = ?", (room,)
-            ).fetchone()
-            snapshot_seq, snapshot = row if row else (0, None)
-            updates = tuple(_select_records(conn, room, snapshot_seq, None))
-            meta = dict(conn.execute("SELECT key, value FROM meta WHERE room = ?", (room,)))
-            claims = dict(
-                conn.execute("SELECT client_id, user_id FROM claims WHERE room = ?", (room,))
-            )
-            if row is None and not updates and not meta and not claims:
-                return None
-            return RoomLog(snapshot, snapshot_seq, updates, meta, claims)
-
-        return await self._read(load, f"load room {room!r}")
+        return await self._read(partial(queries.load_room, room=room), f"load room {room!r}")
 
     async def records(
         self, room: str, after_seq: int = 0, limit: int | None = None
     ) -> list[UpdateRecord]:
         check_limit(limit)
-        return await self._read(
-            lambda conn: _select_records(conn, room, after_seq, limit),
-            f"read records of room {room!r}",
-        )
+        run = partial(queries.select_records, room=room, after_seq=after_seq, limit=limit)
+        return await self._read(run, f"read records of room {room!r}")
 
     async def rooms(self) -> list[str]:
-        return await self._read(
-            lambda conn: [room for (room,) in conn.execute(_SELECT_ROOMS)], "list rooms"
-        )
+        return await self._read(queries.select_rooms, "list rooms")
 
     async def events(
         self,
@@ -325,67 +227,27 @@ class SQLiteStore:
         last_seq: int | None = None,
         kinds: Sequence[str] | None = None,
     ) -> list[EventRecord]:
-        sql = "SELECT seq, ts, kind, user_id, data FROM events WHERE room = ? AND seq >= ?"
-        args: list[object] = [room, first_seq]
-        if last_seq is not None:
-            sql += " AND seq <= ?"
-            args.append(last_seq)
-        if kinds is not None:
-            sql += f" AND kind IN ({', '.join('?' for _ in kinds)})"
-            args.extend(kinds)
-        sql += " ORDER BY id"
-        return await self._read(
-            lambda conn: [EventRecord(room, *row) for row in conn.execute(sql, args)],
-            f"read events of room {room!r}",
+        run = partial(
+            queries.select_events, room=room, first_seq=first_seq, last_seq=last_seq, kinds=kinds
         )
+        return await self._read(run, f"read events of room {room!r}")
 
     async def checkpoint(self, room: str, at_most_seq: int) -> Checkpoint | None:
-        def find(conn: sqlite3.Connection) -> Checkpoint | None:
-            row = conn.execute(
-                "SELECT upto_seq, ts, snapshot FROM checkpoints WHERE room = ? AND upto_seq <= ? "
-                "ORDER BY upto_seq DESC LIMIT 1",
-                (room, at_most_seq),
-            ).fetchone()
-            return None if row is None else Checkpoint(room, row[0], row[1], row[2])
-
-        return await self._read(find, f"read a checkpoint of room {room!r}")
+        run = partial(queries.find_checkpoint, room=room, at_most_seq=at_most_seq)
+        return await self._read(run, f"read a checkpoint of room {room!r}")
 
     async def checkpoint_seqs(self, room: str) -> list[int]:
-        return await self._read(
-            lambda conn: [
-                seq
-                for (seq,) in conn.execute(
-                    "SELECT upto_seq FROM checkpoints WHERE room = ? ORDER BY upto_seq", (room,)
-                )
-            ],
-            f"list checkpoints of room {room!r}",
-        )
+        run = partial(queries.checkpoint_seqs, room=room)
+        return await self._read(run, f"list checkpoints of room {room!r}")
 
     async def stamps(self, room: str, after_seq: int = 0, limit: int | None = None) -> list[Stamp]:
         check_limit(limit)
-        return await self._read(
-            lambda conn: [
-                Stamp(*row)
-                for row in conn.execute(
-                    "SELECT seq, ts, user_id FROM records WHERE room = ? AND seq > ? "
-                    "ORDER BY seq LIMIT ?",
-                    (room, after_seq, -1 if limit is None else limit),
-                )
-            ],
-            f"read records of room {room!r}",
-        )
+        run = partial(queries.select_stamps, room=room, after_seq=after_seq, limit=limit)
+        return await self._read(run, f"read records of room {room!r}")
 
     async def seq_at(self, room: str, ts: float) -> int:
-        def find(conn: sqlite3.Connection) -> int:
-            if ts == math.inf:  # the newest: straight from the primary key
-                row = conn.execute("SELECT MAX(seq) FROM records WHERE room = ?", (room,))
-            else:
-                row = conn.execute(
-                    "SELECT MAX(seq) FROM records WHERE room = ? AND ts <= ?", (room, ts)
-                )
-            return int(row.fetchone()[0] or 0)
-
-        return await self._read(find, f"find a moment of room {room!r}")
+        run = partial(queries.seq_at, room=room, ts=ts)
+        return await self._read(run, f"find a moment of room {room!r}")
 
     async def _read(self, run: Callable[[sqlite3.Connection], T], doing: str) -> T:
         check_open(self._state, doing)
@@ -408,13 +270,3 @@ class SQLiteStore:
 
     def stats(self) -> StoreStats:
         return self._counters.stats()
-
-
-def _select_records(
-    conn: sqlite3.Connection, room: str, after_seq: int, limit: int | None
-) -> list[UpdateRecord]:
-    rows = conn.execute(_SELECT_RECORDS, (room, after_seq, -1 if limit is None else limit))
-    return [
-        UpdateRecord(room, seq, update, user_id, tuple(json.loads(client_ids)), ts)
-        for seq, ts, user_id, client_ids, update in rows
-    ]
