@@ -6,7 +6,7 @@ import {
   badgeRecord,
   badgeText,
   canCancel,
-  cellHistory,
+  cellRuns,
   editedSince,
   kernelEventText,
   kernelState,
@@ -95,16 +95,16 @@ describe('badges', () => {
     expect(editedSince(run({ source_hash: null }), sourceHash('x = 2'))).toBe(false)
   })
 
-  it('history is the cell’s runs newest first; the badge prefers an active run, skips unstarted cancellations', () => {
+  it('a cell’s runs come newest first; the badge prefers an active run, skips unstarted cancellations', () => {
     const old = run({ id: 'a', queued_at: 10 })
     const newer = run({ id: 'b', queued_at: 20, user: { id: 'u-bo', name: 'Bo' } })
     const cancelled = run({ id: 'c', queued_at: 30, status: 'cancelled', started_at: null, finished_at: null })
     const other = run({ id: 'd', cell_id: 'c2', queued_at: 40 })
-    const history = cellHistory([old, newer, cancelled, other, { ...newer, status: 'running' }], 'c1')
-    expect(history.map((r) => r.id)).toEqual(['c', 'b', 'a'])
-    expect(history[1]!.status).toBe('ok')
-    expect(badgeRecord(history)?.id).toBe('b')
-    expect(badgeRecord([run({ id: 'q', status: 'queued' }), ...history])?.id).toBe('q')
+    const runs = cellRuns([old, newer, cancelled, other, { ...newer, status: 'running' }], 'c1')
+    expect(runs.map((r) => r.id)).toEqual(['c', 'b', 'a'])
+    expect(runs[1]!.status).toBe('ok')
+    expect(badgeRecord(runs)?.id).toBe('b')
+    expect(badgeRecord([run({ id: 'q', status: 'queued' }), ...runs])?.id).toBe('q')
     expect(badgeRecord([])).toBeNull()
   })
 

@@ -81,10 +81,10 @@ async def test_a_run_by_one_shows_its_output_and_attribution_to_the_other(
     await ada.cell(1).get_by_role("button", name="Run cell").click()
     await expect(bob.cell(1).locator(".run-badge")).to_contain_text("[3]")
     await bob.cell(1).locator(".run-badge").click()
-    history = bob.cell(1).locator(".run-history-item")
-    await expect(history).to_have_count(2)
-    await expect(history.first).to_contain_text("[3]")
-    await expect(history.nth(1)).to_contain_text("[1]")
+    runs = bob.cell(1).locator(".run-list-item")
+    await expect(runs).to_have_count(2)
+    await expect(runs.first).to_contain_text("[3]")
+    await expect(runs.nth(1)).to_contain_text("[1]")
 
     # Bob edits Ada's cell: everyone sees it changed since her run.
     await bob.edit_end(1)

@@ -77,8 +77,8 @@ async def test_a_forged_last_run_is_never_shown_as_who_ran_a_cell(
             await expect(tab.cell(1).locator(".cell-run")).to_be_hidden()
             assert "Mallory" not in await tab.page.locator("body").inner_text()
             await tab.cell(2).locator(".run-badge").click()  # the history, too
-            await expect(tab.cell(2).locator(".run-history-item")).to_have_count(1)
-            await expect(tab.cell(2).locator(".run-history-item")).to_contain_text("Eve")
+            await expect(tab.cell(2).locator(".run-list-item")).to_have_count(1)
+            await expect(tab.cell(2).locator(".run-list-item")).to_contain_text("Eve")
             assert tab.errors == []
         finally:
             await tab.close()

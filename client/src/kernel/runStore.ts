@@ -3,7 +3,7 @@
 
 import * as Y from 'yjs'
 
-import { cellHistory, isRunRecord, type KernelState, kernelState, type RunRecord } from './runs'
+import { cellRuns, isRunRecord, type KernelState, kernelState, type RunRecord } from './runs'
 
 const plain = (value: unknown): unknown => (value instanceof Y.AbstractType ? value.toJSON() : value)
 
@@ -63,9 +63,9 @@ export class RunStore {
   /** The runs of a cell, newest first: only the server's records (the `executions` and
    * `kernel` maps). The cell's `metadata.pairbook.last_run` is never shown as who ran it:
    * the cell is editable, so anyone who can type could write a run by someone else there. */
-  history(cellId: string): RunRecord[] {
+  cellRuns(cellId: string): RunRecord[] {
     const records = [...(this.byCell.get(cellId)?.values() ?? []), ...(this.inFlight.get(cellId) ?? [])]
-    return cellHistory(records, cellId)
+    return cellRuns(records, cellId)
   }
 
   /** Calls `listener` with the ids of cells whose runs changed. */

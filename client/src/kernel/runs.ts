@@ -83,7 +83,7 @@ function when(record: RunRecord): number {
 
 /** All records of one cell, newest first, without duplicates (the map and the metadata
  * may hold the same run). */
-export function cellHistory(records: Iterable<RunRecord>, cellId: string): RunRecord[] {
+export function cellRuns(records: Iterable<RunRecord>, cellId: string): RunRecord[] {
   const byId = new Map<string, RunRecord>()
   for (const record of records) {
     if (record.cell_id !== cellId) continue
@@ -96,10 +96,10 @@ export function cellHistory(records: Iterable<RunRecord>, cellId: string): RunRe
 
 /** The run a cell's badge is about: an active one if any, else the newest that ran (a
  * cancelled run that never started does not hide the one before it). */
-export function badgeRecord(history: readonly RunRecord[]): RunRecord | null {
-  const active = history.find(isActive)
+export function badgeRecord(runs: readonly RunRecord[]): RunRecord | null {
+  const active = runs.find(isActive)
   if (active !== undefined) return active
-  return history.find((r) => r.status !== 'cancelled' || r.started_at !== null) ?? history[0] ?? null
+  return runs.find((r) => r.status !== 'cancelled' || r.started_at !== null) ?? runs[0] ?? null
 }
 
 /** "just now", "40 s ago", "2 min ago", "3 h ago", "5 days ago". Seconds since the epoch. */
@@ -152,8 +152,8 @@ export function editedSince(record: RunRecord, currentHash: string): boolean {
   return isFinished(record) && typeof record.source_hash === 'string' && record.source_hash !== '' && record.source_hash !== currentHash
 }
 
-/** One line of a cell's history. */
-export function historyLine(record: RunRecord, now: number): string {
+/** One line of the list of a cell's runs. */
+export function describeRun(record: RunRecord, now: number): string {
   const at = record.finished_at ?? record.started_at ?? record.queued_at
   const parts = [record.user.name, record.status]
   if (record.execution_count !== null && record.execution_count !== undefined) parts.push(`[${record.execution_count}]`)

@@ -13,7 +13,7 @@ import { pointerLines } from '../mob/pointerLines'
 import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
 import { button, h, icon, ICONS } from '../dom'
 import type { RunStore } from '../kernel/runStore'
-import { badgeRecord, badgeText, editedSince, historyLine, isActive, isFinished, type RunRecord, sourceHash } from '../kernel/runs'
+import { badgeRecord, badgeText, editedSince, describeRun, isActive, isFinished, type RunRecord, sourceHash } from '../kernel/runs'
 import { initials, inkOn, isColor, type Participant } from '../panels/presence'
 import type { CellType } from './actions'
 import { shortcutFor, type NotebookAction } from './keys'
@@ -59,7 +59,7 @@ export class CellView {
   private readonly outputs: HTMLElement | null
   private readonly runLine: HTMLElement | null
   private readonly runBadge: HTMLButtonElement | null
-  private readonly historyList: HTMLElement | null
+  private readonly runList: HTMLElement | null
   /** Kernel-state warnings (stale, out of order, hidden state), from the server's analysis. */
   private readonly warnings: HTMLElement
   private warningSignature = ''
@@ -112,11 +112,11 @@ export class CellView {
         title: 'Show this cell’s runs',
         onclick: (event: Event) => {
           event.stopPropagation()
-          this.toggleHistory()
+          this.toggleRuns()
         }
       })
-      this.historyList = h('ol', { class: 'run-history', hidden: true, 'aria-label': 'Runs of this cell, newest first' })
-      this.runLine = h('div', { class: 'cell-run', hidden: true }, this.runBadge, this.historyList)
+      this.runList = h('ol', { class: 'run-list', hidden: true, 'aria-label': 'Runs of this cell, newest first' })
+      this.runLine = h('div', { class: 'cell-run', hidden: true }, this.runBadge, this.runList)
       if (host.canRun) {
         this.gutter.insertBefore(
           button(icon(ICONS.run), 'Run cell', (event) => {
@@ -128,7 +128,7 @@ export class CellView {
       }
     } else {
       this.runBadge = null
-      this.historyList = null
+      this.runList = null
       this.runLine = null
     }
     this.warnings = h('ul', { class: 'cell-warnings', hidden: true, 'aria-label': 'Kernel-state warnings' })
@@ -413,8 +413,8 @@ export class CellView {
    * is queued, running or waiting for someone's input. */
   private renderRun(): void {
     if (this.runLine === null || this.runBadge === null) return
-    const history = this.host.runs.history(this.id)
-    const record = badgeRecord(history)
+    const runs = this.host.runs.cellRuns(this.id)
+    const record = badgeRecord(runs)
     this.runRecord = record
     if (record === null) {
       this.runLine.hidden = true
@@ -433,31 +433,31 @@ export class CellView {
     this.runBadge.style.setProperty('--person', color)
     this.runBadge.replaceChildren(h('span', { class: 'run-dot', 'aria-hidden': 'true' }), h('span', { class: 'run-text' }, badgeText(record, now, edited)))
     this.runBadge.setAttribute('aria-label', `${badgeText(record, now, edited)}: show this cell’s runs`)
-    if (this.historyList !== null && !this.historyList.hidden) this.renderHistory(history, now)
+    if (this.runList !== null && !this.runList.hidden) this.renderRuns(runs, now)
     if (this.inputExecution !== null) {
-      const asked = history.find((r) => r.id === this.inputExecution)
+      const asked = runs.find((r) => r.id === this.inputExecution)
       if (asked !== undefined && isFinished(asked)) this.clearInput()
     }
   }
 
-  private toggleHistory(): void {
-    if (this.historyList === null || this.runBadge === null) return
-    const open = this.historyList.hidden
-    this.historyList.hidden = !open
+  private toggleRuns(): void {
+    if (this.runList === null || this.runBadge === null) return
+    const open = this.runList.hidden
+    this.runList.hidden = !open
     this.runBadge.setAttribute('aria-expanded', String(open))
     if (open) {
-      this.renderHistory(this.host.runs.history(this.id), Date.now() / 1000)
+      this.renderRuns(this.host.runs.cellRuns(this.id), Date.now() / 1000)
     }
   }
 
-  private renderHistory(history: RunRecord[], now: number): void {
-    this.historyList?.replaceChildren(
-      ...history.map((record) =>
+  private renderRuns(runs: RunRecord[], now: number): void {
+    this.runList?.replaceChildren(
+      ...runs.map((record) =>
         h(
           'li',
-          { class: 'run-history-item', 'data-status': record.status, style: `--person:${record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'}` },
+          { class: 'run-list-item', 'data-status': record.status, style: `--person:${record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'}` },
           h('span', { class: 'run-dot', 'aria-hidden': 'true' }),
-          historyLine(record, now)
+          describeRun(record, now)
         )
       )
     )
