@@ -20,7 +20,6 @@ KNOWN = frozenset(
         "app/metrics.py:collect",
         "app/websocket.py:room_endpoint",
         "notebook/paths.py:resolve_notebook_path",
-        "mob/rotation.py",
         "record/export.py:export_lines",
         "state/dataflow.py:statement",
     }

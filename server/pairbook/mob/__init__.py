@@ -5,17 +5,17 @@ Pure logic over plain values (the clock is injected); `pairbook.mob.service` wir
 room's document, commands and members; `pairbook.mob.session_log` reads a session from the log.
 """
 
-from pairbook.mob.rotation import (
+from pairbook.mob.rotation import Rotation
+from pairbook.mob.summary import Summary, cells_ran, commit_message, summarize
+from pairbook.mob.turn import (
     Handover,
     Mode,
     Person,
     Reason,
-    Rotation,
     RotationSettings,
     Tick,
     TurnState,
 )
-from pairbook.mob.summary import Summary, cells_ran, commit_message, summarize
 
 __all__ = [
     "Handover",

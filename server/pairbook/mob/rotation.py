@@ -20,124 +20,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
-from enum import StrEnum
+from dataclasses import replace
 from typing import Any
 
-
-class Mode(StrEnum):
-    """How a room is worked in."""
-
-    PAIR = "pair"  # everyone with edit rights types freely
-    MOB = "mob"  # one driver types and runs cells; navigators point and talk
-
-
-class TurnState(StrEnum):
-    IDLE = "idle"  # pair mode, or nobody to drive
-    DRIVING = "driving"  # a driver has the keyboard; the turn is counting down
-    OVERTIME = "overtime"  # the turn is over; waiting for the driver to hand over
-    GRACE = "grace"  # the driver disconnected; the keyboard passes on when the grace ends
-
-
-class Reason(StrEnum):
-    """Why the keyboard changed hands."""
-
-    START = "start"  # mob mode began, or someone joined a rotation without a driver
-    TURN = "turn"  # the turn ended
-    HANDOVER = "handover"  # the driver (or the owner) handed over now
-    TAKE = "take"  # someone took the keyboard, with the driver's consent
-    DISCONNECT = "disconnect"  # the driver was gone for the grace period
-    LEAVE = "leave"  # the driver left the rotation
-    STOP = "stop"  # the room went back to pair mode
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """Someone in the room, as their token's profile says."""
-
-    id: str
-    name: str
-    color: str = "#4363d8"
-    email: str = ""
-
-    def to_json(self) -> dict[str, str]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Person:
-        return cls(
-            str(data["id"]),
-            str(data.get("name", data["id"])),
-            str(data.get("color", "#4363d8")),
-            str(data.get("email", "")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class RotationSettings:
-    """A room's rotation knobs (the owner changes them)."""
-
-    turn_seconds: float = 600.0
-    auto_handover: bool = True  # False: at the end of a turn the driver confirms the handover
-    break_every: float = 3600.0  # seconds of mobbing between break reminders; 0 turns them off
-    grace_seconds: float = 30.0  # how long a disconnected driver keeps the keyboard
-
-    def __post_init__(self) -> None:
-        if not self.turn_seconds >= 1:
-            raise ValueError("turn_seconds must be at least 1 second")
-        if not self.grace_seconds >= 0:
-            raise ValueError("grace_seconds must be 0 or more")
-        if not self.break_every >= 0:
-            raise ValueError("break_every must be 0 (no reminders) or more seconds")
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RotationSettings:
-        known = {k: data[k] for k in ("turn_seconds", "break_every", "grace_seconds") if k in data}
-        values: dict[str, Any] = {k: float(v) for k, v in known.items()}
-        if "auto_handover" in data:
-            values["auto_handover"] = bool(data["auto_handover"])
-        return cls(**values)
-
-
-@dataclass(frozen=True, slots=True)
-class Handover:
-    """The keyboard changed hands."""
-
-    previous: str | None
-    driver: str | None
-    reason: Reason
-    at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    """A finished stretch at the keyboard."""
-
-    user: str
-    started: float
-    ended: float
-
-    def to_json(self) -> list[Any]:
-        return [self.user, self.started, self.ended]
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    """What happened when a deadline passed."""
-
-    handovers: tuple[Handover, ...] = ()
-    break_due: bool = False
-    overtime: bool = False
-
-
-@dataclass(slots=True)
-class _TakeRequest:
-    user: str
-    at: float
-
+from pairbook.mob.turn import (
+    Handover,
+    Mode,
+    Person,
+    Reason,
+    RotationSettings,
+    TakeRequest,
+    Tick,
+    Turn,
+    TurnState,
+    optional_float,
+)
 
 MAX_PEOPLE = 256
 """People a rotation lists at most (they are written into the shared document)."""
@@ -169,7 +66,7 @@ class Rotation:
         self.turn_started: float | None = None
         self.turn_ends: float | None = None
         self.grace_ends: float | None = None
-        self.take_request: _TakeRequest | None = None
+        self.take_request: TakeRequest | None = None
         self.break_from: float | None = None
         self.last_break: float | None = None
         self.max_people = max_people
@@ -288,7 +185,7 @@ class Rotation:
         if self.driver is None or self.state is TurnState.GRACE:
             self.observers.discard(user)
             return self._give_to(user, Reason.TAKE)
-        self.take_request = _TakeRequest(user, self._clock())
+        self.take_request = TakeRequest(user, self._clock())
         return []
 
     def consent(self, by: str, accept: bool) -> list[Handover]:
@@ -367,14 +264,11 @@ class Rotation:
         """Everyone seen, by role, in mob mode: driver, navigator (in the queue), observer."""
         if self.mode is not Mode.MOB:
             return {}
-        return {
-            uid: "driver"
-            if uid == self.driver
-            else "navigator"
-            if uid in self.queue
-            else "observer"
-            for uid in sorted(self.people)
-        }
+        roles = dict.fromkeys(sorted(self.people), "observer")
+        roles.update((uid, "navigator") for uid in self.queue if uid in roles)
+        if self.driver in roles:
+            roles[self.driver] = "driver"
+        return roles
 
     # -- the map form ------------------------------------------------------------------
 
@@ -413,13 +307,13 @@ class Rotation:
         rotation.people = {str(k): Person.from_json(dict(v)) for k, v in people.items()}
         rotation.can_drive = {str(u) for u in data.get("drivers_allowed") or []}
         turn = data.get("turn") or {}
-        rotation.turn_started = _float(turn.get("started"))
-        rotation.turn_ends = _float(turn.get("ends"))
-        rotation.grace_ends = _float(data.get("grace_ends"))
+        rotation.turn_started = optional_float(turn.get("started"))
+        rotation.turn_ends = optional_float(turn.get("ends"))
+        rotation.grace_ends = optional_float(data.get("grace_ends"))
         rotation.turns = [Turn(str(u), float(s), float(e)) for u, s, e in data.get("turns") or []]
         brk = data.get("break") or {}
-        rotation.break_from = _float(brk.get("from"))
-        rotation.last_break = _float(brk.get("last"))
+        rotation.break_from = optional_float(brk.get("from"))
+        rotation.last_break = optional_float(brk.get("last"))
         if rotation.mode is Mode.MOB and rotation.driver is not None:
             rotation.present.add(rotation.driver)
             rotation.depart(rotation.driver)  # nobody is connected to a room just loaded
@@ -481,15 +375,8 @@ class Rotation:
 
     def _restart_turn(self) -> None:
         now = self._clock()
-        if (
-            self.driver is not None
-            and self.turn_started is not None
-            and self.state
-            in (
-                TurnState.DRIVING,
-                TurnState.OVERTIME,
-            )
-        ):
+        running = self.state in (TurnState.DRIVING, TurnState.OVERTIME)
+        if self.driver is not None and self.turn_started is not None and running:
             self.turns.append(Turn(self.driver, self.turn_started, now))
         self.state = TurnState.DRIVING
         self.turn_started = now
@@ -508,20 +395,3 @@ class Rotation:
         self.turn_started = None
         self.turn_ends = None
         return previous
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-__all__ = [
-    "Handover",
-    "Mode",
-    "Person",
-    "Reason",
-    "Rotation",
-    "RotationSettings",
-    "Tick",
-    "Turn",
-    "TurnState",
-]

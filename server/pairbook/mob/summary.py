@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pairbook.auth import is_email
-from pairbook.mob.rotation import Person
+from pairbook.mob.turn import Person
 from pairbook.schema import is_server_author
 
 NO_EMAIL_DOMAIN = "users.pairbook.invalid"
