@@ -18,7 +18,7 @@ describe('participants', () => {
       ['Ada', false],
       ['Bob', false]
     ])
-    expect(people[1]?.color).toBe('#6b7280') // an unsafe colour is replaced
+    expect(people[1]?.color).toBe('#6b7280') // an unsafe color is replaced
     expect(people[2]?.role).toBe('viewer')
     expect(people[0]?.mode).toBe('edit')
   })
@@ -50,7 +50,7 @@ describe('participants', () => {
 })
 
 describe('scrubStyleColours', () => {
-  it('drops a peer colour that is not a plain colour, and keeps the rest', () => {
+  it('drops a peer color that is not a plain color, and keeps the rest', () => {
     const states = new Map<number, Record<string, unknown>>([
       [1, { user: { name: 'Eve', color: '#ff0000', colorLight: 'red; position: fixed; inset: 0' } }],
       [2, { user: { name: 'Mal', color: 'red;background:url(//evil.test/x)', colorLight: '#ff000033' } }],

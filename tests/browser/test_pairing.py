@@ -18,7 +18,7 @@ EXAMPLE = REPO / "server" / "pairbook" / "examples" / "01-welcome.ipynb"
 
 
 def readable_ink(rgb: str) -> str:
-    """The text colour the client puts on a person's colour (see inkOn in presence.ts)."""
+    """The text color the client puts on a person's color (see inkOn in presence.ts)."""
     r, g, b = (int(part) / 255 for part in rgb[rgb.index("(") + 1 : -1].split(",")[:3])
     dark = 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.6
     return "rgb(29, 35, 48)" if dark else "rgb(255, 255, 255)"
@@ -101,7 +101,7 @@ async def test_a_partners_cursor_is_labelled_with_their_name(
     await owner.edit_end(4)
     await owner.page.keyboard.type("  # owner was here")
     await grace.edit_end(2)
-    for _ in range(9):  # she selects "greeting)", shown in her colour
+    for _ in range(9):  # she selects "greeting)", shown in her color
         await grace.page.keyboard.press("Shift+ArrowLeft")
     label = owner.cell(2).locator(".cm-ySelectionInfo")
     await expect(label).to_have_text("Grace Hopper")

@@ -69,7 +69,7 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     await grace.page.get_by_role("button", name="Turn recording on").click()
     await expect(ana.page.locator(".recording-badge")).to_have_text("● Recording")
 
-    # The replay page: the timeline has both people's edits, in their colours.
+    # The replay page: the timeline has both people's edits, in their colors.
     page = ana.page
     await open_replay(ana, f"{server.base}/replay/{quote(notebook)}?token={quote(OWNER_TOKEN)}")
     await expect(page.locator(".legend-person")).to_have_text(["Owner", "Grace Hopper"])

@@ -413,5 +413,5 @@ async def test_a_peers_awareness_puts_no_css_into_another_persons_editor(
         finally:
             await browser.close()
     assert not [style for style in styles if "outline" in style or "rgb(1, 2, 3)" in style]
-    # The selection shows in the colour the server derived (the granted colour, alpha 0x33).
+    # The selection shows in the color the server derived (the granted color, alpha 0x33).
     assert any(re.search(r"background-color: rgba\(\d+, \d+, \d+, 0\.2\)", s) for s in styles)

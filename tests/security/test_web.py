@@ -482,13 +482,13 @@ async def test_a_peers_awareness_puts_no_css_into_the_page(
         }""",
         evil,
     )
-    # Then Eve selects text: her selection is drawn in the owner's editor in her colours.
+    # Then Eve selects text: her selection is drawn in the owner's editor in her colors.
     await eve.edit_end(1)
     await eve.page.keyboard.press("Shift+Home")
     selection = owner.cell(1).locator(".cm-ySelection").first
     await selection.wait_for()
     style = await selection.get_attribute("style") or ""
-    # Only her colour, lightened (the browser writes #rrggbb33 as rgba).
+    # Only her color, lightened (the browser writes #rrggbb33 as rgba).
     assert re.fullmatch(r"background-color: rgba?\([0-9., ]+\);?", style.strip()), style
     await settle(owner.page)
     assert elsewhere.requests == []

@@ -1,8 +1,8 @@
 /** Partners' name labels on their carets show while they move, then fade so they never
  * hide code for long; hovering a caret shows its label again.
  *
- * y-codemirror.next draws each remote caret with its colour inline and reuses the DOM while
- * the caret moves, so the labels are switched on by colour from one style sheet.
+ * y-codemirror.next draws each remote caret with its color inline and reuses the DOM while
+ * the caret moves, so the labels are switched on by color from one style sheet.
  */
 
 import type { Awareness } from 'y-protocols/awareness'
@@ -11,7 +11,7 @@ import { inkOn, isColor } from '../panels/presence'
 
 export const LABEL_SHOW_MS = 4000
 
-/** Which colours' labels to show at `now`, given when each client last moved. */
+/** Which colors' labels to show at `now`, given when each client last moved. */
 export function activeColors(
   moved: ReadonlyMap<number, { at: number; color: string }>,
   now: number,

@@ -1,4 +1,4 @@
-/** The lines people point at, highlighted inside a cell's editor in the pointer's colour. */
+/** The lines people point at, highlighted inside a cell's editor in the pointer's color. */
 
 import { type Extension, RangeSetBuilder, StateEffect } from '@codemirror/state'
 import { Decoration, type DecorationSet, type EditorView, ViewPlugin, type ViewUpdate } from '@codemirror/view'
@@ -42,16 +42,16 @@ export function pointerLines(awareness: Awareness, cellId: () => string): Extens
 
       private build(): DecorationSet {
         const doc = this.view.state.doc
-        const colours = new Map<number, string>()
+        const colors = new Map<number, string>()
         const id = cellId()
         for (const pointer of pointersFrom(awareness.getStates() as Map<number, AwarenessState>, awareness.clientID)) {
           if (pointer.cell !== id) continue
-          for (let line = pointer.from; line <= Math.min(pointer.to, doc.lines); line++) colours.set(line, pointer.color)
+          for (let line = pointer.from; line <= Math.min(pointer.to, doc.lines); line++) colors.set(line, pointer.color)
         }
         const builder = new RangeSetBuilder<Decoration>()
-        for (const line of [...colours.keys()].sort((a, b) => a - b)) {
+        for (const line of [...colors.keys()].sort((a, b) => a - b)) {
           const start = doc.line(line).from
-          builder.add(start, start, Decoration.line({ attributes: { class: 'cm-pointed-line', style: `--pointer:${colours.get(line) ?? '#6b7280'}` } }))
+          builder.add(start, start, Decoration.line({ attributes: { class: 'cm-pointed-line', style: `--pointer:${colors.get(line) ?? '#6b7280'}` } }))
         }
         return builder.finish()
       }

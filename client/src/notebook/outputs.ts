@@ -1,4 +1,4 @@
-/** A code cell's outputs: stream text, rich results, errors with coloured tracebacks. */
+/** A code cell's outputs: stream text, rich results, errors with colored tracebacks. */
 
 import { AnsiUp } from 'ansi_up'
 

@@ -1,4 +1,4 @@
-/** The participant list: names and colours, where each person is, and follow mode. */
+/** The participant list: names and colors, where each person is, and follow mode. */
 
 import { button, h } from '../dom'
 import { initials, inkOn, type Participant } from './presence'

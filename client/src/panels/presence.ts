@@ -71,13 +71,13 @@ export function participantsByCell(people: Participant[]): Map<string, Participa
   return byCell
 }
 
-/** Only colours we can put in a style attribute safely. */
+/** Only colors we can put in a style attribute safely. */
 export function isColor(value: unknown): value is string {
   return typeof value === 'string' && /^#[0-9a-fA-F]{3,8}$/.test(value)
 }
 
 /** The `user` fields the editor binding (y-codemirror.next) writes into style attributes:
- * a peer's value that is not a plain colour is dropped (the binding then uses its default),
+ * a peer's value that is not a plain color is dropped (the binding then uses its default),
  * so no peer can put CSS into everyone's page. The server rewrites `color` and drops other
  * keys too; this holds against a server that does not. */
 export function scrubStyleColours(states: Map<number, Record<string, unknown>>, self: number): void {
@@ -100,7 +100,7 @@ export function initials(name: string): string {
   return (Array.from(first)[0] ?? '').toUpperCase() + (Array.from(last)[0] ?? '').toUpperCase()
 }
 
-/** Dark or white text, whichever reads better on a person's colour. */
+/** Dark or white text, whichever reads better on a person's color. */
 export function inkOn(color: string): string {
   if (!isColor(color)) return '#ffffff'
   let hex = color.slice(1)

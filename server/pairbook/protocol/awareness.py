@@ -1,4 +1,4 @@
-"""Awareness updates of y-protocols: who is here, with which cursor, name and colour."""
+"""Awareness updates of y-protocols: who is here, with which cursor, name and color."""
 
 from __future__ import annotations
 

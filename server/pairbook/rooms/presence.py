@@ -103,7 +103,7 @@ class Presence:
     @staticmethod
     def _with_identity(peer: Peer, state: dict[str, object]) -> dict[str, object]:
         """The state with the `user` the token grants, and nothing else in it: other peers'
-        pages put these values in the DOM (the editor binding writes a user's colours into
+        pages put these values in the DOM (the editor binding writes a user's colors into
         a style attribute), so no key a peer chose may pass."""
         claimed = state.get("user")
         granted = peer.user
@@ -111,7 +111,7 @@ class Presence:
             "id": granted.id,
             "name": granted.name,
             "color": granted.colour,
-            "colorLight": granted.colour + "33",  # y-codemirror's selection colour
+            "colorLight": granted.colour + "33",  # y-codemirror's selection color
             "role": peer.role.value,
         }
         if isinstance(claimed, dict) and ("display_name" in claimed or "username" in claimed):

@@ -19,7 +19,7 @@ def peer(name: str, role: Role = Role.EDITOR) -> Peer:
     )
 
 
-def test_a_peer_shows_the_name_and_colour_its_token_grants() -> None:
+def test_a_peer_shows_the_name_and_color_its_token_grants() -> None:
     presence = Presence()
     ana = peer("Ana")
     (entry,) = presence.accept(ana, (AwarenessEntry(5, 1, {"user": {"name": "Boss"}}),))
