@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from pycrdt import Array, Doc, Text
 
-from pairbook.protocol.lib0 import Encoder
 from pairbook.protocol.messages import encode_command, encode_sync_update
 from pairbook.protocol.update import decode_state_vector
 from pairbook.store import SQLiteStore
 from support.client import RawPeer, YClient
 from support.notebooks import write_notebook
 from support.server import ServerProcess
+from support.updates import half_appliable_update, legacy_json_update
 from unit.protocol.npm import run_make_fixtures
 
 pytestmark = pytest.mark.security
@@ -30,46 +30,11 @@ ROOM = "demo.ipynb"
 # -- frames ------------------------------------------------------------------------------
 
 
-def legacy_json_update(client: int = 7) -> bytes:
-    """Legacy ContentJSON (ref 2), as tests/unit/protocol/make_fixtures.mjs writes it with
-    lib0: stock yjs reads it, pycrdt cannot."""
-    encoder = Encoder()
-    for number in (1, 1, client, 0):  # one client section, one struct, client, clock
-        encoder.write_var_uint(number)
-    encoder.write_uint8(2)  # info: ContentJSON, no origins
-    encoder.write_var_uint(1)  # parent: a root type named next
-    encoder.write_var_string("legacy")
-    encoder.write_var_uint(3)
-    for value in ('{"a":1}', "undefined", '[1,"é"]'):
-        encoder.write_var_string(value)
-    encoder.write_var_uint(0)  # empty delete set
-    return encoder.to_bytes()
-
-
 def xml_hook_update() -> bytes:
     """An XmlHook followed by an element, encoded by stock yjs (pycrdt misreads it)."""
     fixtures = run_make_fixtures()
     (case,) = [u for u in fixtures["updates"] if u["name"] == "xml hook followed by an element"]
     return bytes.fromhex(case["update"])
-
-
-def half_appliable_update(client: int = 4242) -> bytes:
-    """Two structs of one client: "ab" into a root text, then an item whose parent is the
-    character "a" (not a type). pycrdt reads both, integrates the first, then fails."""
-    encoder = Encoder()
-    for number in (1, 2, client, 0):
-        encoder.write_var_uint(number)
-    encoder.write_uint8(4)  # ContentString, no origins, parent follows
-    encoder.write_var_uint(1)
-    encoder.write_var_string("scratch")
-    encoder.write_var_string("ab")
-    encoder.write_uint8(4)
-    encoder.write_var_uint(0)  # parent: an ID
-    encoder.write_var_uint(client)
-    encoder.write_var_uint(0)
-    encoder.write_var_string("c")
-    encoder.write_var_uint(0)
-    return encoder.to_bytes()
 
 
 UNREADABLE: dict[str, Callable[[], bytes]] = {

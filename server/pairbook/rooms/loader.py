@@ -7,6 +7,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from pairbook.rooms.filesync import FILE_SHA, FileSync, sha_of
 from pairbook.rooms.protected import ProtectedRanges, protect_structs
 from pairbook.rooms.room import PROTECTED_META, Room
 from pairbook.store.port import Store
+from pairbook.store.records import RoomLog
 from pairbook.types import SERVER_MAPS, SERVER_USER, RoomId
 
 log = logging.getLogger("pairbook.loader")
@@ -59,67 +61,18 @@ async def load_room(
     file = NotebookFile(path, max_bytes=max_notebook_bytes)
     roomlog = await store.load(room_id)
     if roomlog is None or HISTORY_ID not in roomlog.meta:
-        # Parsing, validating and building the base history is seconds of pure Python for
-        # a large notebook: a worker thread does it, on Docs of its own.
-        history_id, base, saved_sha = await asyncio.to_thread(_build_from_file, file)
-        ids = base_client_ids(history_id)
-        for client in (ids.notebook, ids.pairbook):
-            await store.claim(room_id, client, SERVER_USER)
-        await store.set_meta(room_id, HISTORY_ID, history_id)
-        seq = await store.append(room_id, base, SERVER_USER, [ids.notebook, ids.pairbook])
-        claims: dict[int, str] = {ids.notebook: SERVER_USER, ids.pairbook: SERVER_USER}
-        protected_json: str | None = None
-        doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
-        doc.apply_update(base)
-        await store.set_meta(room_id, FILE_SHA, saved_sha)
-        log.info("room built from file", extra={"room": room_id, "history": history_id})
+        loaded = await _build(room_id, file, store)
     else:
-        history_id = roomlog.meta[HISTORY_ID]
-        ids = base_client_ids(history_id)
-        claims = dict(roomlog.claims)
-        protected_json = roomlog.meta.get(PROTECTED_META)
-        doc = Doc(client_id=fresh_client_id(claims))
-        if roomlog.snapshot is not None:
-            applied = apply_update(doc, roomlog.snapshot)
-            if applied.error is not None:  # the server wrote it from a document: corrupt
-                raise StoreError(
-                    f"the snapshot of {room_id} cannot be replayed ({applied.error}); restore "
-                    "the store file from a backup or move it aside to rebuild the room from "
-                    "the notebook file"
-                )
-        for record in roomlog.updates:
-            applied = apply_update(doc, record.update)
-            if applied.error is not None:
-                # Logged before the room applied first (or corrupted since): one record
-                # must not keep the whole room from loading.
-                counters.skipped_records += 1
-                log.error(
-                    "log record skipped: it cannot be applied",
-                    extra={
-                        "room": room_id,
-                        "seq": record.seq,
-                        "user": record.user_id,
-                        "partly": applied.partly,
-                        "reason": applied.error,
-                    },
-                )
-        seq = roomlog.updates[-1].seq if roomlog.updates else roomlog.snapshot_seq
-        saved_sha = roomlog.meta.get(FILE_SHA, "")
-        try:
-            await asyncio.to_thread(file.load)  # the baseline for spotting outside edits
-        except NotebookError as exc:
-            if await asyncio.to_thread(path.exists):
-                raise
-            log.warning(
-                "notebook file missing; it will be written from the log",
-                extra={"room": room_id, "reason": str(exc)},
-            )
-            saved_sha = ""
+        loaded = _replay(room_id, roomlog, counters)
+        if not await _file_baseline(room_id, file):
+            loaded.saved_sha = ""
+    doc, claims = loaded.doc, loaded.claims
+    ids = base_client_ids(loaded.history_id)
     # The server's own client id is the server's before anything is written with it: a peer
     # writing under it would make the server's document and the peers' diverge.
     await store.claim(room_id, doc.client_id, SERVER_USER)
     claims[doc.client_id] = SERVER_USER
-    protected = ProtectedRanges.from_json(protected_json, extra=[ids.pairbook])
+    protected = ProtectedRanges.from_json(loaded.protected_json, extra=[ids.pairbook])
     if roomlog is not None:
         for record in roomlog.updates:  # the server's own-map writes since the snapshot
             if record.user_id == SERVER_MAPS:
@@ -128,21 +81,101 @@ async def load_room(
         room_id,
         doc,
         store,
-        history_id=history_id,
+        history_id=loaded.history_id,
         claims=claims,
         protected=protected,
-        last_seq=seq,
+        last_seq=loaded.seq,
         counters=counters,
         sync_timeout=sync_timeout,
         limits=None if decoder is None else decoder.limits,
         decoder=decoder,
         clock=clock,
     )
-    filesync = FileSync(room, file, saved_sha)
+    filesync = FileSync(room, file, loaded.saved_sha)
     if roomlog is not None and await asyncio.to_thread(path.exists):
         # The file may have been edited while the server was down.
         await filesync.reconcile(await asyncio.to_thread(file.load))
     return room, filesync
+
+
+@dataclass(slots=True)
+class _Loaded:
+    """A room's document and what the log or the file says of it."""
+
+    history_id: str
+    doc: Doc[Any]
+    claims: dict[int, str]
+    seq: int
+    saved_sha: str
+    protected_json: str | None = None
+
+
+async def _build(room_id: RoomId, file: NotebookFile, store: Store) -> _Loaded:
+    """A new room's log, from its notebook file: the base history, claimed by the server."""
+    # Parsing, validating and building the base history is seconds of pure Python for
+    # a large notebook: a worker thread does it, on Docs of its own.
+    history_id, base, saved_sha = await asyncio.to_thread(_build_from_file, file)
+    ids = base_client_ids(history_id)
+    for client in (ids.notebook, ids.pairbook):
+        await store.claim(room_id, client, SERVER_USER)
+    await store.set_meta(room_id, HISTORY_ID, history_id)
+    seq = await store.append(room_id, base, SERVER_USER, [ids.notebook, ids.pairbook])
+    claims: dict[int, str] = {ids.notebook: SERVER_USER, ids.pairbook: SERVER_USER}
+    doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
+    doc.apply_update(base)
+    await store.set_meta(room_id, FILE_SHA, saved_sha)
+    log.info("room built from file", extra={"room": room_id, "history": history_id})
+    return _Loaded(history_id, doc, claims, seq, saved_sha)
+
+
+def _replay(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loaded:
+    """A room's document rebuilt from its log: the snapshot, then every record after it."""
+    claims = dict(roomlog.claims)
+    doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
+    if roomlog.snapshot is not None:
+        applied = apply_update(doc, roomlog.snapshot)
+        if applied.error is not None:  # the server wrote it from a document: corrupt
+            raise StoreError(
+                f"the snapshot of {room_id} cannot be replayed ({applied.error}); restore "
+                "the store file from a backup or move it aside to rebuild the room from "
+                "the notebook file"
+            )
+    for record in roomlog.updates:
+        applied = apply_update(doc, record.update)
+        if applied.error is not None:
+            # Logged before the room applied first (or corrupted since): one record
+            # must not keep the whole room from loading.
+            counters.skipped_records += 1
+            log.error(
+                "log record skipped: it cannot be applied",
+                extra={
+                    "room": room_id,
+                    "seq": record.seq,
+                    "user": record.user_id,
+                    "partly": applied.partly,
+                    "reason": applied.error,
+                },
+            )
+    seq = roomlog.updates[-1].seq if roomlog.updates else roomlog.snapshot_seq
+    history_id = roomlog.meta[HISTORY_ID]
+    saved_sha = roomlog.meta.get(FILE_SHA, "")
+    return _Loaded(history_id, doc, claims, seq, saved_sha, roomlog.meta.get(PROTECTED_META))
+
+
+async def _file_baseline(room_id: RoomId, file: NotebookFile) -> bool:
+    """Read the notebook file, the baseline for spotting outside edits; False when it is
+    missing (it will be written from the log)."""
+    try:
+        await asyncio.to_thread(file.load)
+    except NotebookError as exc:
+        if await asyncio.to_thread(file.path.exists):
+            raise
+        log.warning(
+            "notebook file missing; it will be written from the log",
+            extra={"room": room_id, "reason": str(exc)},
+        )
+        return False
+    return True
 
 
 def _build_from_file(file: NotebookFile) -> tuple[str, bytes, str]:

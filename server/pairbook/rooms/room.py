@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from pycrdt import Doc, merge_updates
+from pycrdt import Doc
 
 from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolError
 from pairbook.notebook import base_client_ids
@@ -28,15 +28,14 @@ from pairbook.protocol.messages import (
     encode_command,
     encode_sync_step1,
     encode_sync_step2,
-    encode_sync_update,
 )
 from pairbook.protocol.update import (
-    EMPTY_UPDATE,
     decode_state_vector,
     decode_update,
 )
 from pairbook.record import EventKind, Recorder
 from pairbook.rooms.commands import UNRECORDED_COMMANDS, recorded_arguments
+from pairbook.rooms.commits import CommitQueue, ServerEdit, capture_edit, server_commit
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
@@ -47,7 +46,7 @@ from pairbook.rooms.protected import ProtectedRanges
 from pairbook.rooms.sync import RoomSync
 from pairbook.schema import is_server_author
 from pairbook.store.port import Store
-from pairbook.types import SERVER_MAPS, RoomId, UserId
+from pairbook.types import RoomId, UserId
 
 log = logging.getLogger("pairbook.room")
 
@@ -98,7 +97,6 @@ class Room:
         self.peers: set[Peer] = set()
         self.changed = asyncio.Event()
         self.last_change = 0.0
-        self.inflight = 0
         self._clock = clock
         self.sync = RoomSync(
             decode_state_vector(doc.get_state()),
@@ -115,7 +113,7 @@ class Room:
         self.member_listeners: list[MemberListener] = []
         self.author: UserId | None = None  # whose update is being applied (for observers)
         self.recorder: Recorder | None = None  # set by Rooms; notes joins, presence, commands
-        self._commits: set[asyncio.Task[int]] = set()
+        self._commits = CommitQueue(room_id, store, relay=self._relay, lose=self._lose)
         self.lost: str | None = None  # why the document no longer matches the log
         owner = claims.get(doc.client_id)
         if not is_server_author(owner):
@@ -219,7 +217,7 @@ class Room:
                 # The document has the update now: logging and relaying it must finish even
                 # if this connection is cancelled meanwhile, or the others would never get
                 # what the room holds.
-                await asyncio.shield(self._start_commit(effect))
+                await asyncio.shield(self._commits.start(effect))
             else:
                 raise effect.error
 
@@ -283,7 +281,7 @@ class Room:
     # -- server-side edits ---------------------------------------------------------------
 
     async def apply_server_edit(
-        self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
+        self, edit: ServerEdit, author: UserId, *, protected: bool = False
     ) -> int | None:
         """Make an edit as the server, log it, then relay it; returns its log seq.
 
@@ -295,79 +293,43 @@ class Room:
         return None if commit is None else await asyncio.shield(commit)
 
     def start_server_edit(
-        self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
+        self, edit: ServerEdit, author: UserId, *, protected: bool = False
     ) -> asyncio.Task[int] | None:
         """Apply a server edit now; log and relay it in the background, in order with every
         other server edit (the log's queue is first in, first out)."""
         client = self.doc.client_id
         start = self.sync.state_vector.get(client, 0)
         self.author = author
-        # The edit's own transaction update, as Yjs clients send theirs: only its structs
-        # and its deletions (get_update(state) would carry the whole delete set every time).
-        updates: list[bytes] = []
-        subscription = self.doc.observe(lambda event: updates.append(event.update))
         try:
-            with self.doc.transaction():
-                edit(self.doc)
-        except BaseException:
-            # What the edit wrote before it failed is in the document: it is logged too.
-            self.doc.unobserve(subscription)
+            update, error = capture_edit(self.doc, edit)
+        finally:
             self.author = None
-            self._commit_server_edit(updates, author, start, protected=protected)
-            raise
-        self.doc.unobserve(subscription)
-        self.author = None
-        return self._commit_server_edit(updates, author, start, protected=protected)
+        task = None
+        if update is not None:
+            made = server_commit(
+                self.doc, update, author, start, self.protected, protected=protected
+            )
+            self.sync.server_edit(client, made.end)
+            task = self._commits.start(made.commit)
+        if error is not None:
+            raise error
+        return task
 
-    def _commit_server_edit(
-        self, updates: list[bytes], author: UserId, start: int, *, protected: bool
-    ) -> asyncio.Task[int] | None:
-        if not updates:
-            return None
-        update = updates[-1] if len(updates) == 1 else merge_updates(*updates)
-        if update == EMPTY_UPDATE:
-            return None
-        # Only the server writes with its own client id (claimed for it when the room was
-        # built), so the edit's new structs are exactly that id's clocks from `start` on.
-        client = self.doc.client_id
-        end = decode_state_vector(self.doc.get_state()).get(client, 0)
-        if protected:
-            if end > start:
-                self.protected.add(client, start, end)
-            # Logged under SERVER_MAPS, so the ranges can be found again after a restart.
-            author = SERVER_MAPS
-        self.sync.server_edit(client, end)
-        return self._start_commit(
-            Commit(update, author, (client,), encode_sync_update(update), None)
-        )
+    @property
+    def inflight(self) -> int:
+        """Changes applied but not yet logged."""
+        return self._commits.inflight
 
     async def settle(self) -> None:
         """Wait until every update and server edit applied so far is logged and relayed."""
-        if self._commits:
-            await asyncio.gather(*list(self._commits), return_exceptions=True)
+        await self._commits.settle()
 
-    def _start_commit(self, commit: Commit) -> asyncio.Task[int]:
-        """Log an update the document already holds, then relay it; in the order started
-        (the log's queue is first in, first out)."""
-        task = asyncio.ensure_future(self._commit(commit))
-        self._commits.add(task)
-        task.add_done_callback(self._commits.discard)
-        return task
-
-    async def _commit(self, commit: Commit) -> int:
-        self.inflight += 1
-        try:
-            seq = await self.store.append(self.id, commit.update, commit.author, commit.clients)
-        except Exception as exc:
-            self._lose(f"the server could not save a change ({exc})")
-            raise
-        finally:
-            self.inflight -= 1
+    def _relay(self, commit: Commit, seq: int) -> None:
+        """A commit is logged: relay it."""
         self.last_seq = max(self.last_seq, seq)
         self._broadcast(commit.frame, commit.sender)
         self.sync.relayed(commit.update)
         self._touch()
-        return seq
 
     def _lose(self, reason: str) -> None:
         """The document holds a change the log does not, so it is no longer trusted: every

@@ -1,0 +1,118 @@
+"""Commits: logging what the room's document already holds, then relaying it; and the
+server's own edits, captured as Yjs clients send theirs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Doc, merge_updates
+
+from pairbook.protocol.messages import encode_sync_update
+from pairbook.protocol.update import EMPTY_UPDATE, decode_state_vector
+from pairbook.rooms.effects import Commit
+from pairbook.rooms.protected import ProtectedRanges
+from pairbook.store.port import Store
+from pairbook.types import SERVER_MAPS, UserId
+
+ServerEdit = Callable[[Doc[Any]], None]
+
+
+class CommitQueue:
+    """Logs updates, then has `relay` send each on (with its log seq), in the order started:
+    the log's queue is first in, first out. A failed write calls `lose` with why."""
+
+    def __init__(
+        self,
+        room_id: str,
+        store: Store,
+        *,
+        relay: Callable[[Commit, int], None],
+        lose: Callable[[str], None],
+    ) -> None:
+        self._room_id = room_id
+        self._store = store
+        self._relay = relay
+        self._lose = lose
+        self._tasks: set[asyncio.Task[int]] = set()
+        self.inflight = 0
+        """Commits being written: the document holds changes the log may not yet."""
+
+    def start(self, commit: Commit) -> asyncio.Task[int]:
+        task = asyncio.ensure_future(self._run(commit))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def settle(self) -> None:
+        """Wait until every commit started so far is logged and relayed (or failed)."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _run(self, commit: Commit) -> int:
+        self.inflight += 1
+        try:
+            seq = await self._store.append(
+                self._room_id, commit.update, commit.author, commit.clients
+            )
+        except Exception as exc:
+            self._lose(f"the server could not save a change ({exc})")
+            raise
+        finally:
+            self.inflight -= 1
+        self._relay(commit, seq)
+        return seq
+
+
+def capture_edit(doc: Doc[Any], edit: ServerEdit) -> tuple[bytes | None, BaseException | None]:
+    """Run an edit in one transaction: the update it made (None if nothing) and what it
+    raised. What an edit wrote before it failed is in the document, so it is returned too.
+
+    The edit's own transaction update, as Yjs clients send theirs: only its structs and its
+    deletions (get_update(state) would carry the whole delete set every time)."""
+    updates: list[bytes] = []
+    subscription = doc.observe(lambda event: updates.append(event.update))
+    error: BaseException | None = None
+    try:
+        with doc.transaction():
+            edit(doc)
+    except BaseException as exc:  # re-raised by the caller once the edit is logged
+        error = exc
+    finally:
+        doc.unobserve(subscription)
+    if not updates:
+        return None, error
+    update = updates[-1] if len(updates) == 1 else merge_updates(*updates)
+    return (None if update == EMPTY_UPDATE else update), error
+
+
+@dataclass(frozen=True, slots=True)
+class ServerCommit:
+    commit: Commit
+    end: int
+    """The server's client id's clock after the edit."""
+
+
+def server_commit(
+    doc: Doc[Any],
+    update: bytes,
+    author: UserId,
+    start: int,
+    ranges: ProtectedRanges,
+    *,
+    protected: bool,
+) -> ServerCommit:
+    """The commit of a server edit made from clock `start` on. `protected` edits write
+    pairbook's own maps: their IDs join `ranges` so that no peer can touch them, and they
+    are logged under SERVER_MAPS, so the ranges can be found again after a restart."""
+    # Only the server writes with its own client id (claimed for it when the room was
+    # built), so the edit's new structs are exactly that id's clocks from `start` on.
+    client = doc.client_id
+    end = decode_state_vector(doc.get_state()).get(client, 0)
+    if protected:
+        if end > start:
+            ranges.add(client, start, end)
+        author = SERVER_MAPS
+    return ServerCommit(Commit(update, author, (client,), encode_sync_update(update), None), end)
