@@ -43,7 +43,7 @@ from pairbook.rooms.limits import RoomLimits, check_frame_size
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
 from pairbook.rooms.protected import ProtectedRanges
-from pairbook.rooms.sync import RoomSync
+from pairbook.rooms.sync import RoomSync, Shared
 from pairbook.schema import is_server_author
 from pairbook.store.port import Store
 from pairbook.types import RoomId, UserId
@@ -87,25 +87,21 @@ class Room:
         self.doc = doc
         self.store = store
         self.history_id = history_id
+        self.limits = limits or RoomLimits()
+        self._decoder = decoder or UpdateDecoder(self.limits)
+        self.presence = Presence(self.limits)
         self.claims = claims
         self.protected = protected
         self.last_seq = last_seq
         self.counters = counters
-        self.limits = limits or RoomLimits()
-        self._decoder = decoder or UpdateDecoder(self.limits)
-        self.presence = Presence(self.limits)
         self.peers: set[Peer] = set()
         self.changed = asyncio.Event()
         self.last_change = 0.0
         self._clock = clock
         self.sync = RoomSync(
             decode_state_vector(doc.get_state()),
-            # The client id of this history's marker: a document without it is from another.
+            Shared(claims, protected, counters, self._deletions),
             marker_client=base_client_ids(history_id).pairbook,
-            claims=claims,
-            protected=protected,
-            counters=counters,
-            deletions=self._deletions,
             sync_timeout=sync_timeout,
         )
         self.command_handler: CommandHandler | None = None

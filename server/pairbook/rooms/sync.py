@@ -57,34 +57,39 @@ class Pending:
     deadline: float
 
 
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """What the machine shares with its room: the client-id claims and the protected ranges
+    (updated as updates are admitted), the counters, and the document's delete set (asked
+    only after the document changed: the answer is kept per version)."""
+
+    claims: dict[int, str]
+    protected: ProtectedRanges
+    counters: RoomCounters
+    deletions: Callable[[], DeleteSet]
+
+
 class RoomSync:
     """One room's sync and admission state: its state vector, pending peers, refused client
-    ids and echo digests. `claims` and `protected` are the room's own (shared, updated here
-    as updates are admitted); `deletions` gives the document's delete set when asked (only
-    after the document changed: the result is kept per version)."""
+    ids and echo digests. `marker_client` is the client id of this history's marker: a
+    document without it is from another history."""
 
     def __init__(
         self,
         state_vector: dict[int, int],
+        room: Shared,
         *,
         marker_client: int,
-        claims: dict[int, str],
-        protected: ProtectedRanges,
-        counters: RoomCounters,
-        deletions: Callable[[], DeleteSet],
         sync_timeout: float,
         echoes: Echoes | None = None,
     ) -> None:
         self._state_vector = state_vector
-        # The client id of this history's marker: a document without it is from another.
+        self._room = room
+        self._counters = room.counters
         self._marker_client = marker_client
-        self._claims = claims
-        self._protected = protected
-        self._counters = counters
-        self._deletions_of = deletions
-        self._deletions: tuple[int, DeleteSet] | None = None
         self._sync_timeout = sync_timeout
         self._echoes = echoes or Echoes()
+        self._deletions: tuple[int, DeleteSet] | None = None
         self._version = 0  # bumped on every change to the document
         self._pending: dict[Peer, Pending] = {}
         # Yjs client ids whose documents hold an edit the room refused: their later updates
@@ -179,17 +184,17 @@ class RoomSync:
         # Checked even when the edit is refused: a document from another history must
         # reload like anyone's.
         admission = admit_update(
-            summary, self._state_vector, self._claims, peer.user.id, self._protected
+            summary, self._state_vector, self._room.claims, peer.user.id, self._room.protected
         )
         if refusal is not None:
             return self._refuse_edit(peer, summary, refusal)
-        touched = self._protected.overlapping(summary.delete_set)
+        touched = self._room.protected.overlapping(summary.delete_set)
         if touched and not spans_covered(touched, self._server_deletions()):
             raise AuthError("pairbook's own maps are written by the server only")
         if not admission.changes_content and not self.is_news(summary):
             return self._settle(peer)  # nothing new: an echo, or a repeating step 2
         for client in admission.claims:
-            self._claims[client] = peer.user.id
+            self._room.claims[client] = peer.user.id
         relayed = frame if frame is not None else encode_sync_update(update)
         clients = tuple(sorted(admission.new_client_ids))
         return [Apply(peer, update, relayed, clients, admission.claims, summary)]
@@ -216,7 +221,7 @@ class RoomSync:
         effects: list[Effect] = []
         if taken is None or state_vector is None:
             for client in effect.claimed:
-                self._claims.pop(client, None)
+                self._room.claims.pop(client, None)
         else:
             before = self._state_vector
             self._state_vector = dict(state_vector)
@@ -330,7 +335,7 @@ class RoomSync:
     def _server_deletions(self) -> DeleteSet:
         """The room's delete set, recomputed only after the document changed."""
         if self._deletions is None or self._deletions[0] != self._version:
-            self._deletions = (self._version, self._deletions_of())
+            self._deletions = (self._version, self._room.deletions())
         return self._deletions[1]
 
     def _advance(self, summary: UpdateSummary) -> None:

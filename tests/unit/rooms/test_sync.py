@@ -23,7 +23,7 @@ from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.echoes import Echoes
 from pairbook.rooms.effects import Answer, Apply, Commit, Effect, Refuse, Send
 from pairbook.rooms.protected import ProtectedRanges
-from pairbook.rooms.sync import VIEWER_PEEK_BYTES, DeleteSet, RoomSync
+from pairbook.rooms.sync import VIEWER_PEEK_BYTES, DeleteSet, RoomSync, Shared
 from pairbook.types import UserId
 
 SERVER = 1
@@ -49,11 +49,8 @@ class World:
         self.deletion_reads = 0
         self.sync = RoomSync(
             decode_state_vector(self.doc.get_state()),
+            Shared(self.claims, self.protected, self.counters, self.deletions),
             marker_client=MARKER,
-            claims=self.claims,
-            protected=self.protected,
-            counters=self.counters,
-            deletions=self.deletions,
             sync_timeout=TIMEOUT,
         )
 
