@@ -23,6 +23,7 @@ from pairbook.auth.tokenbook import (
     MAX_INVITE_USES,
 )
 from pairbook.errors import AuthError, ConflictError, RequestError
+from pairbook.kernel.service import KernelService
 from pairbook.notebook import (
     NotebookFile,
     list_notebooks,
@@ -185,13 +186,14 @@ async def requirements_route(request: Request) -> Response:
     grant_of(request)
     relpath = request.path_params["path"]
     entry = await context_of(request).rooms.open(RoomId(relpath))
-    if not entry.runner.session.started:
+    kernel = entry.service(KernelService)
+    if not kernel.runner.session.started:
         raise ConflictError(
             f"the kernel of {relpath} is not running (it stops when everyone has left): "
             "run a cell, then ask again"
         )
     try:
-        packages = await entry.runner.refresh_packages()
+        packages = await kernel.runner.refresh_packages()
     except ValueError as exc:  # the kernel-state view is turned off
         raise ConflictError(str(exc)) from exc
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(relpath).with_suffix("").name)

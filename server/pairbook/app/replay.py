@@ -17,8 +17,10 @@ from pairbook.app.context import context_of, grant_of
 from pairbook.app.http import json_body, require
 from pairbook.auth import Role
 from pairbook.errors import AuthError, NotebookError, NotFoundError, RequestError
+from pairbook.mob.service import MobService
 from pairbook.notebook import list_notebooks
 from pairbook.record import Replayer, export_lines
+from pairbook.record.service import RecordingService
 from pairbook.record.sessions import describe_session
 from pairbook.types import RoomId
 
@@ -34,8 +36,9 @@ async def _replayer(request: Request) -> Replayer:
     if room not in await context.store.rooms():
         raise NotebookError(f"{room} has no recording yet: open it and edit, then replay")
     entry = context.rooms.get(room)
-    if entry is not None and entry.recording is not None:
-        await entry.recording.flush(held=True)  # the newest events and presence, too
+    recording = None if entry is None else entry.find(RecordingService)
+    if recording is not None:
+        await recording.flush(held=True)  # the newest events and presence, too
     return context.rooms.replays.get(room)
 
 
@@ -146,13 +149,14 @@ async def restore_route(request: Request) -> Response:
     body = await json_body(request)
     replayer = await _replayer(request)
     entry = await context_of(request).rooms.open(RoomId(replayer.room))
-    assert entry.recording is not None
+    recording = entry.service(RecordingService)
+    mob = entry.find(MobService)
     user_id = grant.user.id if grant.user is not None else "guest"
-    refusal = entry.mob.refusal_for(user_id) if entry.mob is not None else None
+    refusal = mob.refusal_for(user_id) if mob is not None else None
     if refusal is not None:  # the same rule as the restore command in mob mode
         raise AuthError(refusal)
     try:
-        result = await entry.recording.restore(user_id, body.get("seq"), body.get("cell"))
+        result = await recording.restore(user_id, body.get("seq"), body.get("cell"))
     except (ValueError, LookupError) as exc:  # no seq, or no such cell at that moment
         raise RequestError(str(exc)) from exc
     return JSONResponse(result)

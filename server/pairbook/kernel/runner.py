@@ -26,11 +26,6 @@ log = logging.getLogger("pairbook.runner")
 
 PACKAGES_DELAY = 1.0  # idle seconds after new imports before their packages are looked up
 
-COMMANDS = (
-    "kernels", "run", "run-all", "run-above", "run-below", "cancel", "interrupt", "restart",
-    "shutdown", "input-reply", "set-kernel", "refresh-state", "packages",
-)  # fmt: skip
-
 
 class Runner:
     """Everyone in a room shares one kernel. Runs are queued in request order, attributed
@@ -82,37 +77,6 @@ class Runner:
         return self._map.current
 
     # -- commands ------------------------------------------------------------------------
-
-    async def command(self, peer: RunnerPeer, body: dict[str, Any]) -> dict[str, Any]:
-        """Handle a kernel command from a peer; returns the result for the reply."""
-        name = body.get("command")
-        if name == "kernels":
-            return self.kernels()
-        if not peer.role.can_edit:
-            raise PermissionError("viewers cannot run cells or control the kernel")
-        if name == "set-kernel" and peer.role is not Role.OWNER:
-            raise PermissionError("only the owner can change the room's kernel")
-        handlers: dict[str, Callable[[], Any]] = {
-            "run": lambda: self.run_cells(peer, _cell_list(body.get("cells"))),
-            "run-all": lambda: self.run_all(peer),
-            "run-above": lambda: self.run_above(peer, body.get("cell")),
-            "run-below": lambda: self.run_below(peer, body.get("cell")),
-            "cancel": lambda: self.cancel(peer, str(body.get("execution", ""))),
-            "interrupt": lambda: self.interrupt(peer),
-            "restart": lambda: self.restart(peer),
-            "shutdown": lambda: self.shutdown(peer),
-            "refresh-state": self.refresh_state,
-            "packages": self.packages,
-            "input-reply": lambda: self.answer_input(
-                peer, str(body.get("execution")), str(body.get("value", ""))
-            ),
-            "set-kernel": lambda: self.set_kernel(peer, str(body.get("kernel", ""))),
-        }
-        handler = handlers.get(str(name))
-        if handler is None:
-            raise LookupError(f"unknown command {name!r}")
-        result: dict[str, Any] = await handler()
-        return result
 
     def kernels(self) -> dict[str, Any]:
         """The installed kernels and the room's current one."""
@@ -287,9 +251,3 @@ class Runner:
             self.state.close()
         self.queue.clear()
         await self.session.shutdown()
-
-
-def _cell_list(cells: object) -> list[str]:
-    if not isinstance(cells, list) or not all(isinstance(c, str) for c in cells):
-        raise ValueError("run needs 'cells': a list of cell ids")
-    return cells

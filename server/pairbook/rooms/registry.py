@@ -6,35 +6,34 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar
 
 from pairbook.errors import NotebookError, RoomError
-from pairbook.kernel import KernelSessions
 from pairbook.kernel.confine import Confinement
-from pairbook.kernel.runner import COMMANDS as RUNNER_COMMANDS
-from pairbook.kernel.runner import Runner
+from pairbook.kernel.service import KernelService
 from pairbook.notebook import resolve_notebook_path, room_name_of
-from pairbook.notebook.outputs import kernel_name_of
 from pairbook.protocol.closecodes import CloseCode
-from pairbook.record import Recorder, Replays
-from pairbook.rooms.commands import CommandRouter
+from pairbook.record import Replays
+from pairbook.record.service import RecordingService
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.filesync import FileSync
+from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.loader import load_room
-from pairbook.rooms.mobroom import COMMANDS as MOB_COMMANDS
-from pairbook.rooms.mobroom import MobRoom
-from pairbook.rooms.recording import COMMANDS as RECORDING_COMMANDS
-from pairbook.rooms.recording import Recording
 from pairbook.rooms.room import PROTECTED_META, Room
+from pairbook.rooms.services import ROOM_SERVICES, ServiceContext, ServiceFactory
+from pairbook.service import RoomService
 from pairbook.store.port import Store
 from pairbook.types import RoomId
 
 log = logging.getLogger("pairbook.rooms")
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,24 +61,39 @@ class RoomPolicy:
 class OpenRoom:
     room: Room
     filesync: FileSync
-    runner: Runner
-    commands: CommandRouter
+    services: list[RoomService]
     snapshot_seq: int
-    recording: Recording | None = None
     task: asyncio.Task[None] | None = None
-    runner_task: asyncio.Task[None] | None = None
-    mob: MobRoom | None = None
-    mob_task: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)  # the services' own loops
+
+    def find(self, kind: type[S]) -> S | None:
+        """The room's service of this type, if it has one."""
+        return next((s for s in self.services if isinstance(s, kind)), None)
+
+    def service(self, kind: type[S]) -> S:
+        """The room's service of this type; LookupError if the room has none."""
+        found = self.find(kind)
+        if found is None:
+            raise LookupError(f"room {self.room.id!r} has no {kind.__name__}")
+        return found
 
 
 class Rooms:
     """The open rooms of one server process. `async with Rooms(...) as rooms:` owns the
     background task of every room; leaving the block closes peers and flushes everything."""
 
-    def __init__(self, root: Path, store: Store, policy: RoomPolicy) -> None:
+    def __init__(
+        self,
+        root: Path,
+        store: Store,
+        policy: RoomPolicy,
+        *,
+        services: Sequence[ServiceFactory] = ROOM_SERVICES,
+    ) -> None:
         self.root = root
         self.store = store
         self.policy = policy
+        self.services = tuple(services)
         self.counters = RoomCounters()
         self.decoder = UpdateDecoder(policy.limits)
         self._open: dict[RoomId, OpenRoom] = {}
@@ -144,43 +158,26 @@ class Rooms:
                 decoder=self.decoder,
                 max_notebook_bytes=self.policy.max_notebook_bytes,
             )
-            runner = Runner(
-                room,
-                KernelSessions(path.parent, self.policy.confinement),
-                kernel_name_of(room.doc),
-                output_limit=self.policy.output_limit,
-                kernel_state=self.policy.kernel_state,
-            )
-            commands = CommandRouter()
-            commands.add(RUNNER_COMMANDS, runner.command)
-            mob = MobRoom(room)
-            commands.add(MOB_COMMANDS, mob.command)
-            commands.guard(mob.check_command)
-            room.command_handler = commands
-            recorder = Recorder(
-                room_id,
-                room.doc,
-                self.store,
-                lambda: room.last_seq,
-                awareness_interval=self.policy.awareness_interval,
-                checkpoint_every=self.policy.checkpoint_every,
-            )
-            await recorder.start()
-            room.recorder = recorder
-            recording = Recording(
-                room, recorder, self.replays.get(room_id), retention=self.policy.retention
-            )
-            commands.add(RECORDING_COMMANDS, recording.command)
-            await recording.start()
-            entry = OpenRoom(room, filesync, runner, commands, snapshot_seq=room.last_seq)
-            entry.mob = mob
-            entry.recording = recording
+            entry = OpenRoom(room, filesync, await self._attach(room, path), room.last_seq)
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._run(entry), name=f"room {room_id}")
-            entry.runner_task = self._group.create_task(runner.run(), name=f"kernel {room_id}")
-            entry.mob_task = self._group.create_task(mob.run(), name=f"mob {room_id}")
+            for service in entry.services:
+                run = getattr(service, "run", None)
+                if callable(run):
+                    name = f"{type(service).__name__} {room_id}"
+                    entry.tasks.append(self._group.create_task(run(), name=name))
             log.info("room opened", extra={"room": room_id})
             return entry
+
+    async def _attach(self, room: Room, path: Path) -> list[RoomService]:
+        """Build the room's services from the factories, attach them, start them."""
+        handle = ServiceHandle(room)
+        context = ServiceContext(room, handle, path, self.store, self.replays, self.policy)
+        services = [factory(context) for factory in self.services]
+        room.attach(services)
+        for service in services:
+            await service.start()
+        return services
 
     async def _run(self, entry: OpenRoom) -> None:
         """A room's life: autosave after a quiet spell, watch the file, unload when empty."""
@@ -217,8 +214,9 @@ class Rooms:
                     await entry.filesync.poll()
                 if room.last_seq - entry.snapshot_seq >= policy.snapshot_every:
                     await self._snapshot(entry)
-                if entry.recording is not None:
-                    await entry.recording.upkeep(entry.snapshot_seq)
+                recording = entry.find(RecordingService)
+                if recording is not None:
+                    await recording.upkeep(entry.snapshot_seq)
             except Exception:
                 log.exception("room upkeep failed", extra={"room": room.id})
             if room.peers:
@@ -228,7 +226,7 @@ class Rooms:
             elif (
                 now - empty_since >= policy.grace
                 and not room.inflight
-                and not (policy.keep_kernels and entry.runner.session.started)
+                and not (policy.keep_kernels and _kernel_started(entry))
             ):
                 await self._unload(entry)
                 return
@@ -248,8 +246,9 @@ class Rooms:
         await entry.room.settle()
         if entry.room.lost is not None:
             return  # its document holds what the log does not: never saved anywhere
-        if entry.recording is not None:
-            await entry.recording.flush()
+        recording = entry.find(RecordingService)
+        if recording is not None:
+            await recording.flush()
         await entry.filesync.save()
         if entry.room.last_seq > entry.snapshot_seq:
             await self._snapshot(entry)
@@ -259,8 +258,7 @@ class Rooms:
         self._open.pop(entry.room.id, None)
         await self._stop_kernel(entry)
         await self._flush(entry)
-        if entry.recording is not None:
-            entry.recording.recorder.unwatch()
+        await self._close_others(entry)
         log.info("room unloaded", extra={"room": entry.room.id})
 
     async def _discard(self, entry: OpenRoom) -> None:
@@ -270,10 +268,11 @@ class Rooms:
         if self._open.get(room.id) is entry:
             self._open.pop(room.id)
         await self._stop_kernel(entry)
-        if entry.recording is not None:
-            entry.recording.recorder.unwatch()
+        await self._close_others(entry)
+        recording = entry.find(RecordingService)
+        if recording is not None:
             try:
-                await entry.recording.flush()
+                await recording.flush()
             except Exception:
                 log.exception("recording flush of a lost room failed", extra={"room": room.id})
         log.error("room discarded; it reloads from its log", extra={"room": room.id})
@@ -291,14 +290,27 @@ class Rooms:
         self._open.pop(entry.room.id, None)
 
     async def _stop_kernel(self, entry: OpenRoom) -> None:
-        if entry.mob_task is not None:  # the mob timer stops with the room, like the kernel
-            entry.mob_task.cancel()
-        if entry.runner_task is not None:
-            entry.runner_task.cancel()
+        """Stop the services' loops (the mob timer stops with the room, like the kernel)
+        and shut the kernel down."""
+        for task in entry.tasks:
+            task.cancel()
+        kernel = entry.find(KernelService)
+        if kernel is None:
+            return
         try:
-            await entry.runner.close()
+            await kernel.close()
         except Exception:
             log.exception("kernel shutdown failed", extra={"room": entry.room.id})
+
+    async def _close_others(self, entry: OpenRoom) -> None:
+        """Close every service but the kernel (stopped first): the recording stops
+        watching the document once its last events are flushed."""
+        for service in entry.services:
+            if not isinstance(service, KernelService):
+                try:
+                    await service.close()
+                except Exception:
+                    log.exception("service close failed", extra={"room": entry.room.id})
 
     async def drain(self, reason: str = "server shutting down; reconnect soon") -> int:
         """Close every peer with going-away, wait (briefly) for the closes to go out, save
@@ -319,3 +331,8 @@ class Rooms:
     async def flush_all(self) -> None:
         for entry in list(self._open.values()):
             await self._flush(entry)
+
+
+def _kernel_started(entry: OpenRoom) -> bool:
+    kernel = entry.find(KernelService)
+    return kernel is not None and bool(kernel.runner.session.started)

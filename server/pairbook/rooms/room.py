@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from pycrdt import Doc
@@ -33,30 +33,25 @@ from pairbook.protocol.update import (
     decode_state_vector,
     decode_update,
 )
-from pairbook.record import EventKind, Recorder
-from pairbook.rooms.commands import UNRECORDED_COMMANDS, recorded_arguments
 from pairbook.rooms.commits import CommitQueue, ServerEdit, capture_edit, server_commit
+from pairbook.rooms.core import CoreService
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
+from pairbook.rooms.handle import ServiceHooks, member_of
 from pairbook.rooms.limits import RoomLimits, check_frame_size
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
 from pairbook.rooms.protected import ProtectedRanges
 from pairbook.rooms.sync import RoomSync, Shared
 from pairbook.schema import is_server_author
+from pairbook.service import RoomService
 from pairbook.store.port import Store
 from pairbook.types import RoomId, UserId
 
 log = logging.getLogger("pairbook.room")
 
 PROTECTED_META = "protected_ranges"
-
-CommandHandler = Callable[[Peer, dict[str, Any]], Awaitable[dict[str, Any]]]
-EditGate = Callable[[Peer], str | None]
-"""Says why a peer with edit rights may not edit right now (mob mode), or None."""
-MemberListener = Callable[[Peer, bool], None]
-"""Told when a peer joins (True) or leaves (False) the room."""
 
 
 class Room:
@@ -104,11 +99,10 @@ class Room:
             marker_client=base_client_ids(history_id).pairbook,
             sync_timeout=sync_timeout,
         )
-        self.command_handler: CommandHandler | None = None
-        self.edit_gate: EditGate | None = None
-        self.member_listeners: list[MemberListener] = []
+        # The services plugged in (the core service first): their commands, hooks and notes.
+        self.services = ServiceHooks()
+        self.services.attach([CoreService(self)])
         self.author: UserId | None = None  # whose update is being applied (for observers)
-        self.recorder: Recorder | None = None  # set by Rooms; notes joins, presence, commands
         self._commits = CommitQueue(room_id, store, relay=self._relay, lose=self._lose)
         self.lost: str | None = None  # why the document no longer matches the log
         owner = claims.get(doc.client_id)
@@ -136,26 +130,26 @@ class Room:
         present = self.presence.full_update()
         if present is not None:
             peer.send(encode_awareness(present))
-        for listener in self.member_listeners:
-            listener(peer, True)
-        if self.recorder is not None:
+        self.services.joined(member_of(peer))
+        notes = self.services.notes
+        if notes is not None:
             user = peer.user
             data = {"name": user.name, "color": user.colour, "role": peer.role.value}
-            self.recorder.note(EventKind.JOIN, user.id, data)
+            notes.note("join", user.id, data)
 
     def leave(self, peer: Peer) -> None:
         """Remove a peer and tell the others it has gone."""
         self.peers.discard(peer)
         self.sync.leave(peer)
         removed = self.presence.remove(peer)
-        if self.recorder is not None:
-            clients = [entry.client_id for entry in removed]
-            self.recorder.note(EventKind.LEAVE, peer.user.id, {"clients": clients})
+        clients = [entry.client_id for entry in removed]
+        notes = self.services.notes
+        if notes is not None:
+            notes.note("leave", peer.user.id, {"clients": clients})
         if removed:
             frame = encode_awareness(encode_awareness_update(tuple(removed)))
             self._broadcast(frame, peer, live_only=False)
-        for listener in self.member_listeners:
-            listener(peer, False)
+        self.services.left(member_of(peer, clients))
         self.changed.set()
 
     # -- incoming frames -----------------------------------------------------------------
@@ -192,7 +186,7 @@ class Room:
         if effects is None:
             summary = await self._decoder.decode(message.update)
             self._decoder.check_cells(summary, sync.state_vector)
-            refusal = None if self.edit_gate is None else self.edit_gate(peer)
+            refusal = self.services.edit_refusal(peer)
             effects = sync.update(peer, message, summary, frame=frame, refusal=refusal)
         await self._execute(effects, received)
 
@@ -245,34 +239,23 @@ class Room:
             payload = encode_awareness_update(tuple(accepted))
         self.counters.awareness_updates += 1
         self._broadcast(encode_awareness(payload), peer, live_only=False)
-        if self.recorder is not None:
+        notes = self.services.notes
+        if notes is not None:
             for entry in accepted:
-                self.recorder.note_awareness(peer.user.id, entry.client_id, entry.state)
+                notes.note_awareness(peer.user.id, entry.client_id, entry.state)
 
     async def _on_command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
         request_id = body.get("id")
-        command = body.get("command")
-        if command == "whoami":
-            result: dict[str, Any] = {
-                "user": peer.user.to_json(),
-                "role": peer.role.value,
-                "room": self.id,
-                "history": self.history_id,
-            }
-            return {"id": request_id, "ok": True, "result": result}
-        if command == "presence":
-            return {"id": request_id, "ok": True, "result": {"users": self.presence.users()}}
-        if self.command_handler is None:
-            return {"id": request_id, "ok": False, "error": f"unknown command {command!r}"}
         try:
-            result = await self.command_handler(peer, body)
+            result = await self.services.dispatch(peer, body)
         except (PermissionError, ValueError, LookupError, PairbookError) as exc:
             return {"id": request_id, "ok": False, "error": str(exc)}
-        # Only what a command did is recorded: refused and unknown ones would let anyone
-        # grow the log at will.
-        if self.recorder is not None and command not in UNRECORDED_COMMANDS:
-            self.recorder.note(EventKind.COMMAND, peer.user.id, recorded_arguments(body))
         return {"id": request_id, "ok": True, "result": result}
+
+    def attach(self, services: list[RoomService]) -> None:
+        """Plug services into the room (after its core service): their commands join the
+        room's one command table, their hooks see joins, leaves and edits."""
+        self.services.attach(services)
 
     # -- server-side edits ---------------------------------------------------------------
 

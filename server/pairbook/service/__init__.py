@@ -12,7 +12,7 @@ from pairbook.service.commands import (
     Handler,
     Note,
 )
-from pairbook.service.port import EditRefusal, Member, RoomHandle, RoomService
+from pairbook.service.port import EditRefusal, Member, RoomHandle, RoomNotes, RoomService
 
 __all__ = [
     "Arg",
@@ -27,5 +27,6 @@ __all__ = [
     "Member",
     "Note",
     "RoomHandle",
+    "RoomNotes",
     "RoomService",
 ]

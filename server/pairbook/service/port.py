@@ -61,6 +61,11 @@ class RoomHandle(Protocol):
         """The log position of the newest change the room holds."""
         ...
 
+    @property
+    def inflight(self) -> int:
+        """Changes applied to the document but not logged yet."""
+        ...
+
     async def apply_server_edit(
         self, edit: Edit, author: UserId, *, protected: bool = False
     ) -> int | None:
@@ -93,9 +98,29 @@ class RoomHandle(Protocol):
 
 
 @runtime_checkable
+class RoomNotes(Protocol):
+    """What the room core tells its recorder (a service provides it: the recording)."""
+
+    def note(self, kind: str, user: str, data: dict[str, Any]) -> None:
+        """An event of the timeline: `kind` is one of pairbook.record's EventKind values."""
+        ...
+
+    def note_awareness(self, user: str, client: int, state: dict[str, Any] | None) -> None:
+        """Where a connection's client is (throttled by the recorder)."""
+        ...
+
+    def note_command(self, member: Member, body: dict[str, Any]) -> None:
+        """A command that did something (refused and unknown ones are never noted)."""
+        ...
+
+
+@runtime_checkable
 class RoomService(Protocol):
     """A live service of one room. The hooks are optional: a service defines the ones it
-    needs (`on_join(member)`, `on_leave(member)`, `on_edit(member) -> EditRefusal`)."""
+    needs — `on_join(member)`, `on_leave(member)` (its `clients` are the presence entries
+    that left with it), `on_edit(member) -> EditRefusal` (the edit gate),
+    `driver_gate(member, command) -> str | None` (driver-only commands in mob mode), and
+    `run()` (a coroutine the room's task group runs until the room closes)."""
 
     @property
     def commands(self) -> CommandTable[Any]:
@@ -130,4 +155,10 @@ def leave_hook(service: object) -> JoinHook | None:
 def edit_hook(service: object) -> EditHook | None:
     """A service's `on_edit` gate, if it has one."""
     hook = getattr(service, "on_edit", None)
+    return hook if callable(hook) else None
+
+
+def driver_hook(service: object) -> Callable[[Member, Any], str | None] | None:
+    """A service's `driver_gate` for driver-only commands, if it has one."""
+    hook = getattr(service, "driver_gate", None)
     return hook if callable(hook) else None

@@ -36,6 +36,7 @@ from pairbook.rooms.loader import load_room
 from pairbook.store import MemoryStore
 from pairbook.types import DISK_USER, RoomId, UserId
 from support.notebooks import write_notebook
+from support.services import GateService
 from support.updates import half_appliable_update, legacy_json_update
 from unit.rooms.roomkit import same_document as same
 
@@ -266,10 +267,11 @@ async def test_a_document_holding_a_refused_edit_must_reload(tmp_path: Path) -> 
     async with room_kit(tmp_path) as kit:
         ana = await kit.join("ana")
         ana.messages()
-        kit.room.edit_gate = lambda peer: "only the driver edits"  # mob mode
+        gate = GateService("only the driver edits")  # mob mode
+        kit.room.attach([gate])
         await kit.send(ana, encode_sync_update(ana.edit("refused")))
         assert of_kind(ana.messages(), AuthMessage) == [AuthMessage("only the driver edits")]
-        kit.room.edit_gate = None  # ana drives now: her replica still holds the refused edit
+        gate.refusal = None  # ana drives now: her replica still holds the refused edit
         with pytest.raises(HistoryError, match="holds an edit the room refused"):
             await kit.room.receive(ana.peer, encode_sync_update(ana.edit(" more")))
 

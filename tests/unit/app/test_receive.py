@@ -11,7 +11,8 @@ import pytest
 
 from pairbook.app.websocket import _receive
 from pairbook.protocol.messages import encode_command
-from pairbook.rooms import CloseCode, Peer, memory_channel_pair
+from pairbook.rooms import CloseCode, memory_channel_pair
+from pairbook.service import Command, CommandTable, Member
 from support.notebooks import write_notebook
 from unit.rooms.roomkit import RoomKit, editor
 
@@ -22,10 +23,19 @@ def test_an_unexpected_error_is_logged_and_closes_with_1011(
     kit = RoomKit(write_notebook(tmp_path / "demo.ipynb"))
     try:
 
-        async def broken_service(peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
-            raise TypeError("a bug in a room service")
+        class BrokenService:
+            async def anything(self, member: Member, body: dict[str, Any]) -> dict[str, Any]:
+                raise TypeError("a bug in a room service")
 
-        kit.room.command_handler = broken_service
+            commands = CommandTable.of("broken", [Command("anything", anything)])
+
+            async def start(self) -> None: ...
+
+            async def close(self) -> None: ...
+
+        service = BrokenService()
+        service.commands = service.commands.bind(service)
+        kit.room.attach([service])
         peer = editor()
         peer.channel, client = memory_channel_pair()
         kit.run(client.send(encode_command({"id": 1, "command": "anything"})))

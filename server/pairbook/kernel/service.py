@@ -1,0 +1,115 @@
+"""KernelService: the room's shared kernel as a room service — its command rows (each calls
+a Runner method), and the runner's life (its worker runs in the room's task group; closing
+shuts the kernel down)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pairbook.auth import Role
+from pairbook.kernel.runner import Runner
+from pairbook.service import Arg, ArgType, Command, CommandTable, Member
+
+Body = dict[str, Any]
+
+
+class KernelService:
+    """One room's kernel: answers the kernel commands through its runner."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.commands = TABLE.bind(self)
+
+    async def start(self) -> None:
+        """The kernel starts on the first run, not when the room opens."""
+
+    async def run(self) -> None:
+        await self.runner.run()
+
+    async def close(self) -> None:
+        await self.runner.close()
+
+
+async def kernels(kernel: KernelService, member: Member, body: Body) -> Body:
+    return kernel.runner.kernels()
+
+
+async def run(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.run_cells(member, list(body["cells"]))
+
+
+async def run_all(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.run_all(member)
+
+
+async def run_above(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.run_above(member, body["cell"])
+
+
+async def run_below(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.run_below(member, body["cell"])
+
+
+async def cancel(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.cancel(member, str(body.get("execution") or ""))
+
+
+async def interrupt(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.interrupt(member)
+
+
+async def restart(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.restart(member)
+
+
+async def shutdown(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.shutdown(member)
+
+
+async def input_reply(kernel: KernelService, member: Member, body: Body) -> Body:
+    execution, value = str(body.get("execution")), str(body.get("value") or "")
+    return await kernel.runner.answer_input(member, execution, value)
+
+
+async def set_kernel(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.set_kernel(member, str(body["kernel"]))
+
+
+async def refresh_state(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.refresh_state()
+
+
+async def packages(kernel: KernelService, member: Member, body: Body) -> Body:
+    return await kernel.runner.packages()
+
+
+CONTROL = "viewers cannot run cells or control the kernel"
+EDITOR = Role.EDITOR
+CELL = Arg("cell", ArgType.STRING, doc="the id of a cell in this notebook")
+EXECUTION = Arg("execution", ArgType.STRING, required=False, doc="the id of a run")
+
+TABLE = CommandTable.of(
+    "kernel",
+    [
+        Command("kernels", kernels, recorded=False),
+        Command("run", run, role=EDITOR, refusal=CONTROL, driver_only=True,
+                args=(Arg("cells", ArgType.STRINGS, doc="a list of cell ids"),)),
+        Command("run-all", run_all, role=EDITOR, refusal=CONTROL, driver_only=True),
+        Command("run-above", run_above, role=EDITOR, refusal=CONTROL, driver_only=True,
+                args=(CELL,)),
+        Command("run-below", run_below, role=EDITOR, refusal=CONTROL, driver_only=True,
+                args=(CELL,)),
+        Command("cancel", cancel, role=EDITOR, refusal=CONTROL, args=(EXECUTION,)),
+        Command("interrupt", interrupt, role=EDITOR, refusal=CONTROL),
+        Command("restart", restart, role=EDITOR, refusal=CONTROL, driver_only=True),
+        Command("shutdown", shutdown, role=EDITOR, refusal=CONTROL, driver_only=True),
+        Command("input-reply", input_reply, role=EDITOR, refusal=CONTROL,
+                args=(EXECUTION, Arg("value", ArgType.STRING, required=False,
+                                     doc="the answer to input()"))),
+        Command("set-kernel", set_kernel, role=Role.OWNER, driver_only=True,
+                refusal="only the owner can change the room's kernel",
+                args=(Arg("kernel", ArgType.STRING, doc="the name of an installed kernel"),)),
+        Command("refresh-state", refresh_state, role=EDITOR, refusal=CONTROL),
+        Command("packages", packages, role=EDITOR, refusal=CONTROL),
+    ],
+)  # fmt: skip

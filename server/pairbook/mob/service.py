@@ -1,0 +1,197 @@
+"""MobService: a room's mob-programming service — modes, the rotation and its timer, the
+driver gate on edits and runs, who changed which cells, the chat and the session summary.
+Its commands are the rows of `pairbook.mob.commands`.
+
+Its state lives in pairbook's own `mob` map (written by the server only), so every peer sees
+it, the log keeps it (replay, `pairbook commit`) and a restarted server picks it up again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pycrdt import Array, Doc, Map
+
+from pairbook.mob.commands import TABLE
+from pairbook.mob.rotation import Handover, Mode, Person, Rotation
+from pairbook.mob.session_log import touched_cells
+from pairbook.mob.summary import Summary, cells_ran, summarize
+from pairbook.notebook.outputs import cell_ids
+from pairbook.schema import CELLS, CHAT_KEY, EXECUTIONS_MAP, MOB_MAP
+from pairbook.service import Command, Member, RoomHandle
+from pairbook.types import SERVER_USER
+
+log = logging.getLogger("pairbook.mob")
+
+
+class MobService:
+    """One room's mob: owns the rotation, answers the mob commands, gates edits and runs."""
+
+    def __init__(self, room: RoomHandle, *, clock: Callable[[], float] = time.time) -> None:
+        self.room = room
+        self._clock = clock
+        state = room.doc.get(MOB_MAP, type=Map).to_py() or {}
+        self.rotation = Rotation.from_json(state, clock=clock) if state else Rotation(clock=clock)
+        session = state.get("session") or {}
+        self.since: float = float(session.get("started") or clock())
+        changed = state.get("changed") or {}
+        self.changed: dict[str, set[str]] = {str(u): set(c) for u, c in changed.items()}
+        self._connections: dict[str, int] = {}
+        self.handovers: list[Handover] = []
+        self.wakeup = asyncio.Event()
+        # The map is written once the room uses a mob command: a room only ever paired in
+        # gets no server writes from here (its document stays exactly the notebook's).
+        self.active = bool(state)
+        self._dirty = False
+        self._ycells = room.doc.get(CELLS, type=Array)
+        self._ycells.observe_deep(self._on_cells)
+        self.commands = TABLE.bind(self)
+
+    def clock(self) -> float:
+        return self._clock()
+
+    # -- the driver gate ---------------------------------------------------------------
+
+    def on_edit(self, member: Member) -> str | None:
+        """Why this member may not edit now (mob mode and not the driver), or None."""
+        return self.refusal_for(member.user.id)
+
+    def refusal_for(self, user_id: str) -> str | None:
+        """Why this person may not edit now (mob mode and not the driver), or None; for
+        edits that do not come through a connection (the HTTP restore)."""
+        rotation = self.rotation
+        if rotation.mode is not Mode.MOB or user_id == rotation.driver:
+            return None
+        if rotation.driver is None:
+            return "mob mode: nobody is driving; join the rotation to take the keyboard"
+        name = self.name_of(rotation.driver)
+        return (
+            f"mob mode: only the driver ({name}) edits the notebook; "
+            "ask for the keyboard or wait for your turn"
+        )
+
+    def driver_gate(self, member: Member, command: Command[Any]) -> str | None:
+        """Driver-only commands (runs, restarts, restores) are the driver's in mob mode."""
+        if self.on_edit(member) is None or not member.role.can_edit:
+            return None
+        driver = self.rotation.driver
+        who = f"the driver ({self.name_of(driver)})" if driver else "the driver (nobody now)"
+        if command.name == "restore":
+            return f"mob mode: only {who} restores earlier versions"
+        return f"mob mode: only {who} runs cells and restarts the kernel"
+
+    # -- people and edits --------------------------------------------------------------
+
+    def on_join(self, member: Member) -> None:
+        self._count(member, 1)
+
+    def on_leave(self, member: Member) -> None:
+        self._count(member, -1)
+
+    def _count(self, member: Member, step: int) -> None:
+        user = member.user
+        count = self._connections.get(user.id, 0) + step
+        if count > 0:
+            self._connections[user.id] = count
+        else:
+            self._connections.pop(user.id, None)
+        if step > 0 and count == 1:
+            person = Person(user.id, user.name, user.colour, user.email)
+            self.handovers += self.rotation.arrive(person, can_drive=member.role.can_edit)
+        elif step < 0 and count <= 0:
+            self.handovers += self.rotation.depart(user.id)
+        self.mark_changed()
+
+    def _on_cells(self, events: list[Any]) -> None:
+        """Who changed which cell: called while a peer's update is applied."""
+        author = self.room.author
+        if author is None:
+            return
+        touched = touched_cells(self._ycells, events)
+        mine = self.changed.setdefault(author, set())
+        if not touched <= mine:
+            mine |= touched
+            self.mark_changed()
+
+    def mark_changed(self) -> None:
+        self._dirty = True
+        self.wakeup.set()
+
+    # -- the timer ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Nothing to do before anyone joins: the timer runs in `run`."""
+
+    async def close(self) -> None:
+        """The timer stops with the room's task group."""
+
+    async def run(self) -> None:
+        """Keep the rotation on time and the `mob` map current, forever; owned by the
+        room's task group, so a browser closing does not stop a turn."""
+        while True:
+            deadline = self.rotation.next_deadline()
+            timeout = None if deadline is None else max(0.0, deadline - self._clock())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wakeup.wait(), timeout)
+            self.wakeup.clear()
+            try:
+                tick = self.rotation.tick()
+                self.handovers += tick.handovers
+                if tick.handovers or tick.overtime or tick.break_due:
+                    self._dirty = True
+                if self.active and (self._dirty or self.handovers):
+                    await self.publish()
+                if tick.break_due:
+                    self.room.notify({"event": "mob-break", "at": self._clock()})
+            except Exception:
+                log.exception("mob upkeep failed", extra={"room": self.room.id})
+
+    async def publish(self) -> None:
+        """Write what changed into the `mob` map, then tell pairbook clients of handovers."""
+        self._dirty = False
+        handovers, self.handovers = self.handovers, []
+        state = self.rotation.to_json()
+        state["session"] = {"started": self.since}
+        state["changed"] = {uid: sorted(cells) for uid, cells in sorted(self.changed.items())}
+
+        def write(doc: Doc[Any]) -> None:
+            ymob = doc.get(MOB_MAP, type=Map)
+            for key, value in state.items():
+                if key not in ymob or ymob.get(key) != value:
+                    ymob[key] = value
+            if CHAT_KEY not in ymob:
+                ymob[CHAT_KEY] = Array()
+
+        await self.room.apply_server_edit(write, SERVER_USER, protected=True)
+        for handover in handovers:
+            self.room.notify(
+                {
+                    "event": "mob-handover",
+                    "previous": handover.previous,
+                    "driver": handover.driver,
+                    "reason": handover.reason.value,
+                    "at": handover.at,
+                }
+            )
+
+    def summary(self) -> Summary:
+        """The session so far: who was here, drove, changed and ran what."""
+        executions = self.room.doc.get(EXECUTIONS_MAP, type=Map).to_py() or {}
+        return summarize(
+            self.rotation.people,
+            self.rotation.driven_seconds(self.since),
+            self.changed,
+            cells_ran(executions, self.since),
+            since=self.since,
+            until=self._clock(),
+            cell_order=cell_ids(self.room.doc),
+        )
+
+    def name_of(self, user: str | None) -> str:
+        person = self.rotation.people.get(user or "")
+        return person.name if person is not None else str(user)

@@ -1,0 +1,147 @@
+"""The room side of the RoomService port: a peer as a service sees it (`member_of`), the
+narrow handle a room gives its services (`ServiceHandle`), and the hooks a room calls
+(`ServiceHooks`: joins, leaves, the edit gate, the driver gate, the command table)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from pycrdt import Doc
+
+from pairbook.rooms.peer import Peer
+from pairbook.service import CommandTable, Member, RoomNotes, RoomService
+from pairbook.service.commands import Args, Command
+from pairbook.service.port import driver_hook, edit_hook, join_hook, leave_hook
+from pairbook.types import RoomId, UserId
+
+if TYPE_CHECKING:
+    from pairbook.rooms.room import Room
+
+
+def member_of(peer: Peer, clients: Iterable[int] | None = None) -> Member:
+    """What a service sees of a peer; `clients` are its presence ids (now, by default)."""
+    ids = peer.awareness_ids if clients is None else clients
+    return Member(peer.key, peer.user, peer.role, frozenset(ids))
+
+
+class ServiceHooks:
+    """The services attached to one room, as the room core calls them."""
+
+    def __init__(self) -> None:
+        self.services: list[RoomService] = []
+        self.commands: CommandTable[Any] = CommandTable("room")
+        self.notes: RoomNotes | None = None
+        self._joins: list[Callable[[Member], None]] = []
+        self._leaves: list[Callable[[Member], None]] = []
+        self._edits: list[Callable[[Member], str | None]] = []
+        self._drivers: list[Callable[[Member, Any], str | None]] = []
+
+    def attach(self, services: Sequence[RoomService]) -> None:
+        """Add services (in order); their command tables merge into the room's one table."""
+        self.services += services
+        self.commands = CommandTable.merge(service.commands for service in self.services)
+        for service in services:
+            if self.notes is None and isinstance(service, RoomNotes):
+                self.notes = service
+            for hooks, hook in (
+                (self._joins, join_hook(service)),
+                (self._leaves, leave_hook(service)),
+                (self._edits, edit_hook(service)),
+                (self._drivers, driver_hook(service)),
+            ):
+                if hook is not None:
+                    hooks.append(hook)  # type: ignore[arg-type]
+
+    def joined(self, member: Member) -> None:
+        for hook in self._joins:
+            hook(member)
+
+    def left(self, member: Member) -> None:
+        for hook in self._leaves:
+            hook(member)
+
+    def edit_refusal(self, peer: Peer) -> str | None:
+        """Why this peer may not edit right now (mob mode), or None."""
+        if not self._edits:
+            return None
+        member = member_of(peer)
+        for hook in self._edits:
+            refusal = hook(member)
+            if refusal is not None:
+                return refusal
+        return None
+
+    def driver_refusal(self, member: Member, command: Command[Any]) -> str | None:
+        for hook in self._drivers:
+            refusal = hook(member, command)
+            if refusal is not None:
+                return refusal
+        return None
+
+    def note_command(self, member: Member, body: Args) -> None:
+        if self.notes is not None:
+            self.notes.note_command(member, body)
+
+    async def dispatch(self, peer: Peer, body: Args) -> dict[str, Any]:
+        """One command through the room's table (see CommandTable.dispatch)."""
+        return await self.commands.dispatch(
+            member_of(peer), body, gate=self.driver_refusal, note=self.note_command
+        )
+
+
+class ServiceHandle:
+    """The RoomHandle a room gives its services: its document, server edits, its members
+    and events to them, the recorder's notes and the wall clock."""
+
+    def __init__(self, room: Room, clock: Callable[[], float] = time.time) -> None:
+        self._room = room
+        self._clock = clock
+
+    @property
+    def id(self) -> RoomId:
+        return self._room.id
+
+    @property
+    def doc(self) -> Doc[Any]:
+        return self._room.doc
+
+    @property
+    def author(self) -> UserId | None:
+        return self._room.author
+
+    @property
+    def last_seq(self) -> int:
+        return self._room.last_seq
+
+    @property
+    def inflight(self) -> int:
+        return self._room.inflight
+
+    async def apply_server_edit(
+        self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
+    ) -> int | None:
+        return await self._room.apply_server_edit(edit, author, protected=protected)
+
+    async def settle(self) -> None:
+        await self._room.settle()
+
+    def members(self) -> list[Member]:
+        return [member_of(peer) for peer in self._room.peers]
+
+    def notify_member(self, member: Member, event: dict[str, Any]) -> None:
+        for peer in self._room.peers:
+            if peer.key == member.key:
+                self._room.notify_peer(peer, event)
+
+    def notify(self, event: dict[str, Any]) -> None:
+        self._room.notify(event)
+
+    def note(self, kind: str, user: UserId, data: dict[str, Any]) -> None:
+        notes = self._room.services.notes
+        if notes is not None:
+            notes.note(kind, user, data)
+
+    def clock(self) -> float:
+        return self._clock()
