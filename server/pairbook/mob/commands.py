@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from pycrdt import Array, Doc, Map
 
 from pairbook.auth import Role
-from pairbook.mob.rotation import Mode
 from pairbook.mob.summary import commit_message
+from pairbook.mob.turn import Mode
 from pairbook.schema import CHAT_KEY, MOB_MAP
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member
 from pairbook.types import SERVER_USER

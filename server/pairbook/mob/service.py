@@ -18,9 +18,10 @@ from typing import Any
 from pycrdt import Array, Doc, Map
 
 from pairbook.mob.commands import TABLE
-from pairbook.mob.rotation import Handover, Mode, Person, Rotation
+from pairbook.mob.rotation import Rotation
 from pairbook.mob.session_log import touched_cells
 from pairbook.mob.summary import Summary, cells_ran, summarize
+from pairbook.mob.turn import Handover, Mode, Person
 from pairbook.notebook.outputs import cell_ids
 from pairbook.schema import CELLS, CHAT_KEY, EXECUTIONS_MAP, MOB_MAP
 from pairbook.service import Command, Member, RoomHandle
