@@ -20,6 +20,31 @@ from pairbook.store.port import Store
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
+ROOM_COUNTERS: tuple[tuple[str, str, str], ...] = (
+    # (metric, help, attribute of the rooms' counters)
+    ("pairbook_updates", "Document updates accepted", "updates"),
+    ("pairbook_update_bytes", "Bytes of accepted updates", "update_bytes"),
+    ("pairbook_relayed_frames", "Frames queued to peers", "relayed_frames"),
+    ("pairbook_awareness_updates", "Awareness updates relayed", "awareness_updates"),
+    ("pairbook_refused_updates", "Updates refused (permissions, history)", "refused_updates"),
+    (
+        "pairbook_echoed_updates",
+        "Updates a peer sent back unchanged, recognised without decoding",
+        "echoes",
+    ),
+    (
+        "pairbook_unappliable_updates",
+        "Updates refused because pycrdt could not apply them (never logged)",
+        "unappliable_updates",
+    ),
+    (
+        "pairbook_skipped_records",
+        "Log records skipped while loading a room because pycrdt could not apply them",
+        "skipped_records",
+    ),
+)
+
+
 class _RoomsCollector(Collector):
     def __init__(self, rooms: Rooms, store: Store) -> None:
         self._rooms = rooms
@@ -36,40 +61,8 @@ class _RoomsCollector(Collector):
         yield GaugeMetricFamily(
             "pairbook_send_queue_depth_max", "Deepest per-peer send queue, in frames", value=depth
         )
-        yield CounterMetricFamily(
-            "pairbook_updates", "Document updates accepted", value=counters.updates
-        )
-        yield CounterMetricFamily(
-            "pairbook_update_bytes", "Bytes of accepted updates", value=counters.update_bytes
-        )
-        yield CounterMetricFamily(
-            "pairbook_relayed_frames", "Frames queued to peers", value=counters.relayed_frames
-        )
-        yield CounterMetricFamily(
-            "pairbook_awareness_updates",
-            "Awareness updates relayed",
-            value=counters.awareness_updates,
-        )
-        yield CounterMetricFamily(
-            "pairbook_refused_updates",
-            "Updates refused (permissions, history)",
-            value=counters.refused_updates,
-        )
-        yield CounterMetricFamily(
-            "pairbook_echoed_updates",
-            "Updates a peer sent back unchanged, recognised without decoding",
-            value=counters.echoes,
-        )
-        yield CounterMetricFamily(
-            "pairbook_unappliable_updates",
-            "Updates refused because pycrdt could not apply them (never logged)",
-            value=counters.unappliable_updates,
-        )
-        yield CounterMetricFamily(
-            "pairbook_skipped_records",
-            "Log records skipped while loading a room because pycrdt could not apply them",
-            value=counters.skipped_records,
-        )
+        for name, text, attribute in ROOM_COUNTERS:
+            yield CounterMetricFamily(name, text, value=getattr(counters, attribute))
         relay = counters.relay
         yield HistogramMetricFamily(
             "pairbook_relay_latency_seconds",
@@ -83,6 +76,9 @@ class _RoomsCollector(Collector):
         for reason, count in sorted(counters.disconnects.items()):
             disconnects.add_metric([reason], count)
         yield disconnects
+        yield from self._store_metrics()
+
+    def _store_metrics(self) -> Iterator[Metric]:
         stats = self._store.stats()
         yield GaugeMetricFamily(
             "pairbook_store_pending", "Log appends waiting for commit", value=stats.pending

@@ -11,8 +11,9 @@ from starlette.websockets import WebSocket
 
 from pairbook.app import crosssite
 from pairbook.app.channel import WebSocketChannel
-from pairbook.app.context import context_of, socket_grant_of
+from pairbook.app.context import AppContext, context_of, socket_grant_of
 from pairbook.app.errors import close_code_for, reason_for
+from pairbook.auth import Grant
 from pairbook.errors import AuthError, PairbookError, ProtocolError
 from pairbook.rooms import ChannelClosed, CloseCode, Peer, Room, TokenBucket
 from pairbook.types import RoomId
@@ -33,23 +34,28 @@ async def reject(websocket: WebSocket, code: CloseCode, reason: str) -> None:
     await websocket.close(int(code), reason[:120])
 
 
-async def room_endpoint(websocket: WebSocket) -> None:
-    context = context_of(websocket)
-    settings = context.settings
-    if not origin_allowed(websocket, settings.allowed_origins):
+async def admit(websocket: WebSocket, context: AppContext) -> Grant | None:
+    """The caller's grant, if its origin and its token (or ticket) let it in; else it is told
+    why, closed, and None returned."""
+    if not origin_allowed(websocket, context.settings.allowed_origins):
         origin = websocket.headers.get("origin")
         log.warning("origin refused", extra={"origin": origin})
         await reject(websocket, CloseCode.FORBIDDEN, f"origin {origin} is not allowed")
-        return
+        return None
     try:
-        grant = socket_grant_of(websocket)  # a bare invite is refused: join first
+        return socket_grant_of(websocket)  # a bare invite is refused: join first
     except AuthError as exc:
         context.rooms.counters.disconnects["unauthorized"] += 1
         await reject(websocket, CloseCode.UNAUTHORIZED, str(exc))
+        return None
+
+
+async def room_endpoint(websocket: WebSocket) -> None:
+    context = context_of(websocket)
+    grant = await admit(websocket, context)
+    if grant is None:
         return
-    key = secrets.token_hex(4)
-    user = grant.user
-    assert user is not None  # only invites have no person, and they were refused
+    assert grant.user is not None  # only invites have no person, and they were refused
     room_id = RoomId(websocket.path_params["path"])  # already percent-decoded by Starlette
     try:
         entry = await context.rooms.open(room_id)
@@ -57,10 +63,10 @@ async def room_endpoint(websocket: WebSocket) -> None:
         await reject(websocket, close_code_for(exc), str(exc))
         return
     await websocket.accept()
-    room = entry.room
+    settings = context.settings
     peer = Peer(
-        key,
-        user,
+        secrets.token_hex(4),
+        grant.user,
         grant.role,
         WebSocketChannel(websocket),
         queue_limit=settings.send_queue_frames,
@@ -69,14 +75,29 @@ async def room_endpoint(websocket: WebSocket) -> None:
     )
     log.info(
         "peer joined",
-        extra={"room": room_id, "peer": key, "user": user.id, "role": grant.role.value},
+        extra={"room": room_id, "peer": peer.key, "user": grant.user.id, "role": grant.role.value},
     )
-    room.join(peer)
+    entry.room.join(peer)
     context.connections.add(grant.id, peer)
     if not context.tokens.valid(grant.id):  # revoked while the room was opening
         context.connections.close([grant.id])
-    sender = asyncio.create_task(peer.run_sender(), name=f"send {key}")
-    receiver = asyncio.create_task(_receive(room, peer, settings.max_frame_bytes))
+    try:
+        await _pump(entry.room, peer, settings.max_frame_bytes)
+    finally:
+        await peer.close()
+        context.connections.remove(grant.id, peer)
+        entry.room.leave(peer)
+        code = peer.close_code
+        reason = "client" if code in (None, CloseCode.NORMAL) else code.name.lower()
+        context.rooms.counters.disconnects[reason] += 1
+        log.info("peer left", extra={"room": room_id, "peer": peer.key, "reason": reason})
+
+
+async def _pump(room: Room, peer: Peer, max_frame: int) -> None:
+    """Send and receive for the peer until either side ends; a failure of either is logged
+    and closes the peer with INTERNAL_ERROR."""
+    sender = asyncio.create_task(peer.run_sender(), name=f"send {peer.key}")
+    receiver = asyncio.create_task(_receive(room, peer, max_frame))
     try:
         await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
         if receiver.done() and not sender.done():
@@ -91,16 +112,9 @@ async def room_endpoint(websocket: WebSocket) -> None:
                 log.error(
                     "connection failed",
                     exc_info=outcome,
-                    extra={"room": room_id, "peer": key, "user": user.id},
+                    extra={"room": room.id, "peer": peer.key, "user": peer.user.id},
                 )
                 peer.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
-        await peer.close()
-        context.connections.remove(grant.id, peer)
-        room.leave(peer)
-        code = peer.close_code
-        reason = "client" if code in (None, CloseCode.NORMAL) else code.name.lower()
-        context.rooms.counters.disconnects[reason] += 1
-        log.info("peer left", extra={"room": room_id, "peer": key, "reason": reason})
 
 
 async def _receive(room: Room, peer: Peer, max_frame: int) -> None:

@@ -56,6 +56,26 @@ def resolve_notebook_path(root: Path, relpath: str) -> Path:
     symlink) resolve to the same path.
     """
     shown = repr(relpath if len(relpath) <= 80 else relpath[:77] + "...")
+    parts = _checked_parts(relpath, shown)
+    real_root = _real_root(root)
+    try:
+        real = real_root.joinpath(*parts).resolve()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
+        raise NotebookError(f"notebook path {shown} cannot be resolved ({exc})") from exc
+    if not real.is_relative_to(real_root):
+        raise NotebookError(
+            f"notebook path {shown} leads outside the served folder through a symlink"
+        )
+    if _hidden(real, real_root):  # checked on the real path: a symlink may lead into one
+        raise NotebookError(f"notebook path {shown} leads into a hidden file or folder")
+    if real.suffix != SUFFIX:
+        raise NotebookError(f"notebook path {shown} is a symlink to a file that is not .ipynb")
+    _check_on_disk(real, real_root, shown)
+    return real
+
+
+def _checked_parts(relpath: str, shown: str) -> list[str]:
+    """The components of a notebook path, refused (NotebookError) unless plain and safe."""
     try:
         encoded = relpath.encode("utf-8")
     except UnicodeEncodeError:
@@ -83,19 +103,11 @@ def resolve_notebook_path(root: Path, relpath: str) -> Path:
         raise NotebookError(f"notebook path {shown} goes through a hidden file or folder")
     if not parts[-1].endswith(SUFFIX) or parts[-1] == SUFFIX:
         raise NotebookError(f"notebook path {shown} does not name an .ipynb file")
-    real_root = _real_root(root)
-    try:
-        real = real_root.joinpath(*parts).resolve()
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
-        raise NotebookError(f"notebook path {shown} cannot be resolved ({exc})") from exc
-    if not real.is_relative_to(real_root):
-        raise NotebookError(
-            f"notebook path {shown} leads outside the served folder through a symlink"
-        )
-    if _hidden(real, real_root):  # checked on the real path: a symlink may lead into one
-        raise NotebookError(f"notebook path {shown} leads into a hidden file or folder")
-    if real.suffix != SUFFIX:
-        raise NotebookError(f"notebook path {shown} is a symlink to a file that is not .ipynb")
+    return parts
+
+
+def _check_on_disk(real: Path, real_root: Path, shown: str) -> None:
+    """Refuse a path whose folders are files, or that is something other than a file."""
     try:
         for folder in real.relative_to(real_root).parents:
             where = real_root / folder
@@ -107,7 +119,6 @@ def resolve_notebook_path(root: Path, relpath: str) -> Path:
             raise NotebookError(f"notebook path {shown} is not a regular file")
     except OSError as exc:
         raise NotebookError(f"notebook path {shown} cannot be used ({exc.strerror})") from exc
-    return real
 
 
 def room_name_of(root: Path, relpath: str) -> str:

@@ -29,7 +29,8 @@ from pycrdt import merge_updates
 
 from pairbook.record.checkpoints import unpack_checkpoint
 from pairbook.record.replayer import Replayer
-from pairbook.store.records import EventRecord
+from pairbook.store.port import Store
+from pairbook.store.records import EventRecord, UpdateRecord
 
 FORMAT = "pairbook-replay/1"
 PAGE = 2000
@@ -42,62 +43,70 @@ async def export_lines(
     store, room = replayer.store, replayer.room
     first, last = await replayer.bounds()
     windows = await replayer.off_windows()
-    header = {
+    yield _line(_header(room, first, last, claims or {}))
+    if first > 0:
+        checkpoint = await store.checkpoint(room, first)
+        if checkpoint is not None:
+            update = _b64(unpack_checkpoint(checkpoint.snapshot))
+            yield _line({"type": "checkpoint", "seq": checkpoint.upto_seq, "update": update})
+    events = await store.events(room, first)
+    event_at = 0
+    at = first
+    hidden: list[bytes] = []
+    hidden_from = 0
+    async for record in _records(store, room, first, last):
+        while event_at < len(events) and events[event_at].seq < record.seq:
+            yield _line(_event(events[event_at]))
+            event_at += 1
+        at = record.seq
+        if any(w.hides(record.seq) for w in windows):
+            if not hidden:
+                hidden_from = record.seq - 1
+            hidden.append(record.update)
+            continue
+        if hidden:
+            yield _gap(hidden_from, record.seq - 1, hidden)
+            hidden = []
+        yield _line(_update(record))
+    if hidden:
+        yield _gap(hidden_from, at, hidden)
+    for event in events[event_at:]:
+        yield _line(_event(event))
+
+
+async def _records(store: Store, room: str, first: int, last: int) -> AsyncIterator[UpdateRecord]:
+    """The room's records after `first` up to `last`, read a page at a time."""
+    at = first
+    while at < last:
+        records = await store.records(room, at, limit=PAGE)
+        if not records:
+            return
+        for record in records:
+            yield record
+        at = records[-1].seq
+
+
+def _header(room: str, first: int, last: int, claims: dict[int, str]) -> dict[str, Any]:
+    return {
         "type": "header",
         "format": FORMAT,
         "room": room,
         "first_seq": first,
         "last_seq": last,
         "exported_at": time.time(),
-        "claims": {str(k): v for k, v in (claims or {}).items()},
+        "claims": {str(k): v for k, v in claims.items()},
     }
-    yield _line(header)
-    if first > 0:
-        checkpoint = await store.checkpoint(room, first)
-        if checkpoint is not None:
-            yield _line(
-                {
-                    "type": "checkpoint",
-                    "seq": checkpoint.upto_seq,
-                    "update": _b64(unpack_checkpoint(checkpoint.snapshot)),
-                }
-            )
-    events = await store.events(room, first)
-    event_at = 0
-    at = first
-    hidden: list[bytes] = []
-    hidden_from = 0
-    while at < last:
-        records = await store.records(room, at, limit=PAGE)
-        if not records:
-            break
-        for record in records:
-            while event_at < len(events) and events[event_at].seq < record.seq:
-                yield _line(_event(events[event_at]))
-                event_at += 1
-            if any(w.hides(record.seq) for w in windows):
-                if not hidden:
-                    hidden_from = record.seq - 1
-                hidden.append(record.update)
-                continue
-            if hidden:
-                yield _gap(hidden_from, record.seq - 1, hidden)
-                hidden = []
-            yield _line(
-                {
-                    "type": "update",
-                    "seq": record.seq,
-                    "ts": record.ts,
-                    "user": record.user_id,
-                    "clients": list(record.client_ids),
-                    "update": _b64(record.update),
-                }
-            )
-        at = records[-1].seq
-    if hidden:
-        yield _gap(hidden_from, at, hidden)
-    for event in events[event_at:]:
-        yield _line(_event(event))
+
+
+def _update(record: UpdateRecord) -> dict[str, Any]:
+    return {
+        "type": "update",
+        "seq": record.seq,
+        "ts": record.ts,
+        "user": record.user_id,
+        "clients": list(record.client_ids),
+        "update": _b64(record.update),
+    }
 
 
 def _gap(from_seq: int, to_seq: int, updates: list[bytes]) -> str:

@@ -141,18 +141,8 @@ class _Scope:
             self.statement(statement)
 
     def statement(self, node: ast.stmt) -> None:
-        if isinstance(node, ast.Assign):
-            self.expr(node.value)
-            for target in node.targets:
-                self.store(target)
-        elif isinstance(node, ast.AugAssign):
-            self.expr(node.value)
-            self.load_target(node.target)
-            self.store(node.target)
-        elif isinstance(node, ast.AnnAssign):
-            if node.value is not None:
-                self.expr(node.value)
-                self.store(node.target)
+        if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
+            self.assignment(node)
         elif isinstance(node, ast.For | ast.AsyncFor):
             self.expr(node.iter)
             self.store(node.target)
@@ -169,68 +159,96 @@ class _Scope:
                     self.store(item.optional_vars)
             self.block(node.body)
         elif isinstance(node, ast.Try | ast.TryStar):
-            self.block(node.body)
-            for handler in node.handlers:
-                if handler.type is not None:
-                    self.expr(handler.type)
-                if handler.name:
-                    self.bind(handler.name)
-                self.block(handler.body)
-            self.block(node.orelse)
-            self.block(node.finalbody)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            for decorator in node.decorator_list:
-                self.expr(decorator)
-            self.arguments(node.args)
-            self.bind(node.name)
-        elif isinstance(node, ast.ClassDef):
-            for expression in [*node.decorator_list, *node.bases]:
-                self.expr(expression)
-            for keyword in node.keywords:
-                self.expr(keyword.value)
-            body = _Scope()
-            body.bound = set(self.bound)
-            body.block(node.body)
-            self.reads |= body.reads
-            self.bind(node.name)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                self.bind(alias.asname or alias.name.partition(".")[0])
-        elif isinstance(node, ast.ImportFrom):
-            for alias in node.names:
-                if alias.name == "*":
-                    self.star_import = True
-                else:
-                    self.bind(alias.asname or alias.name)
+            self.try_statement(node)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            self.definition(node)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            self.import_statement(node)
         elif isinstance(node, ast.Delete):
-            for target in node.targets:
-                if isinstance(target, ast.Name):
-                    self.deletes.add(target.id)
-                    self.writes.add(target.id)
-                    self.bound.discard(target.id)
-                else:
-                    self.load_target(target)
-                    self.mutate(target)
+            self.delete(node)
         elif isinstance(node, ast.Match):
-            self.expr(node.subject)
-            for case in node.cases:
-                for child in ast.walk(case.pattern):
-                    name = getattr(child, "name", None)
-                    if isinstance(name, str):
-                        self.bind(name)
-                    if isinstance(child, ast.MatchValue | ast.MatchClass):
-                        self.expr(child.value if isinstance(child, ast.MatchValue) else child.cls)
-                if case.guard is not None:
-                    self.expr(case.guard)
-                self.block(case.body)
-        elif isinstance(node, ast.Global | ast.Nonlocal):
-            pass
-        else:  # Expr, Return, Raise, Assert, ...: whatever expressions it holds
+            self.match(node)
+        elif not isinstance(node, ast.Global | ast.Nonlocal):
+            # Expr, Return, Raise, Assert, ...: whatever expressions it holds
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.expr):
                     self.expr(child)
                 elif isinstance(child, ast.stmt):
                     self.statement(child)
+
+    def assignment(self, node: ast.Assign | ast.AugAssign | ast.AnnAssign) -> None:
+        if isinstance(node, ast.Assign):
+            self.expr(node.value)
+            for target in node.targets:
+                self.store(target)
+        elif isinstance(node, ast.AugAssign):
+            self.expr(node.value)
+            self.load_target(node.target)
+            self.store(node.target)
+        elif node.value is not None:  # an annotation alone binds nothing
+            self.expr(node.value)
+            self.store(node.target)
+
+    def try_statement(self, node: ast.Try | ast.TryStar) -> None:
+        self.block(node.body)
+        for handler in node.handlers:
+            if handler.type is not None:
+                self.expr(handler.type)
+            if handler.name:
+                self.bind(handler.name)
+            self.block(handler.body)
+        self.block(node.orelse)
+        self.block(node.finalbody)
+
+    def definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        """A def binds its name (its body runs later); a class body runs now, in its own scope."""
+        if not isinstance(node, ast.ClassDef):
+            for decorator in node.decorator_list:
+                self.expr(decorator)
+            self.arguments(node.args)
+            self.bind(node.name)
+            return
+        for expression in [*node.decorator_list, *node.bases]:
+            self.expr(expression)
+        for keyword in node.keywords:
+            self.expr(keyword.value)
+        body = _Scope()
+        body.bound = set(self.bound)
+        body.block(node.body)
+        self.reads |= body.reads
+        self.bind(node.name)
+
+    def import_statement(self, node: ast.Import | ast.ImportFrom) -> None:
+        for alias in node.names:
+            if isinstance(node, ast.Import):
+                self.bind(alias.asname or alias.name.partition(".")[0])
+            elif alias.name == "*":
+                self.star_import = True
+            else:
+                self.bind(alias.asname or alias.name)
+
+    def delete(self, node: ast.Delete) -> None:
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self.deletes.add(target.id)
+                self.writes.add(target.id)
+                self.bound.discard(target.id)
+            else:
+                self.load_target(target)
+                self.mutate(target)
+
+    def match(self, node: ast.Match) -> None:
+        self.expr(node.subject)
+        for case in node.cases:
+            for child in ast.walk(case.pattern):
+                name = getattr(child, "name", None)
+                if isinstance(name, str):
+                    self.bind(name)
+                if isinstance(child, ast.MatchValue | ast.MatchClass):
+                    self.expr(child.value if isinstance(child, ast.MatchValue) else child.cls)
+            if case.guard is not None:
+                self.expr(case.guard)
+            self.block(case.body)
 
     def arguments(self, args: ast.arguments) -> None:
         for default in [*args.defaults, *args.kw_defaults]:
