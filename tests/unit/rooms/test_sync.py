@@ -3,6 +3,8 @@ out. Updates are written by real pycrdt documents; nothing is applied, logged or
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from pairbook.protocol.messages import (
     encode_sync_update,
 )
 from pairbook.protocol.update import EMPTY_UPDATE, decode_state_vector, decode_update
-from pairbook.rooms import Peer, TokenBucket, memory_channel_pair
+from pairbook.rooms import Peer, TokenBucket, echoes, effects, memory_channel_pair, sync
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.echoes import Echoes
 from pairbook.rooms.effects import Answer, Apply, Commit, Effect, Refuse, Send
@@ -398,3 +400,23 @@ def test_an_echo_settles_a_pending_peer(role: Role) -> None:
     later.take(later.send(ana, update))
     later.sync.relayed(update)
     assert later.sync.screen(who, SyncUpdate(update)) == [Answer(who, mine.get_state())]
+
+
+# -- purity ---------------------------------------------------------------------------------
+
+NO_IO = ("asyncio", "threading", "concurrent", "pairbook.store", "pairbook.app")
+"""What the machine's modules never import at run time (Peer is imported for types only)."""
+
+
+@pytest.mark.parametrize("module", [sync, effects, echoes], ids=lambda m: m.__name__)
+def test_the_machine_does_no_io(module: Any) -> None:
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for node in tree.body:  # run-time imports only: not those under TYPE_CHECKING
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            imported.add(node.module)
+    forbidden = {name for name in imported if name.startswith(NO_IO)}
+    forbidden |= imported & {"pairbook.rooms.room", "pairbook.rooms.peer", "pairbook.rooms.commits"}
+    assert not forbidden
