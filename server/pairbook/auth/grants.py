@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -41,25 +42,32 @@ class User:
 
     id: UserId
     name: str
-    colour: str
+    color: str
     email: str = ""
 
     def to_record(self) -> UserRecord:
         """The one user shape every page sees: presence, whoami, runs, chat, replay."""
-        return {"id": self.id, "name": self.name, "color": self.colour}
+        return {"id": self.id, "name": self.name, "color": self.color}
 
     def to_json(self) -> PersonRecord:
         """The user with their email, as the token file and the mob's people keep them."""
-        return {"id": self.id, "name": self.name, "color": self.colour, "email": self.email}
+        return {"id": self.id, "name": self.name, "color": self.color, "email": self.email}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> User:
+    def from_json(cls, data: Mapping[str, Any]) -> User:
+        """A user as `to_json()` wrote them; a missing name or color falls back to the id's."""
+        user_id = str(data["id"])
         return cls(
-            UserId(str(data["id"])),
-            str(data["name"]),
-            str(data.get("color") or color_for(str(data["id"]))),
+            UserId(user_id),
+            str(data.get("name") or user_id),
+            str(data.get("color") or color_for(user_id)),
             str(data.get("email") or ""),
         )
+
+    @classmethod
+    def of_id(cls, user_id: str) -> User:
+        """Someone known only by their id (say, from the log): named by it, in its color."""
+        return cls(UserId(user_id), user_id, color_for(user_id))
 
 
 class GrantKind(StrEnum):

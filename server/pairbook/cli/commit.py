@@ -16,10 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pairbook.auth import TokenBook
+from pairbook.auth import TokenBook, User
 from pairbook.cli.console import fail
 from pairbook.errors import PairbookError
-from pairbook.mob import Person, Summary, commit_message, summarize
+from pairbook.mob import Summary, commit_message, summarize
 from pairbook.mob.gitcommit import (
     CommitError,
     commit_notebook,
@@ -91,15 +91,15 @@ def commit(args: argparse.Namespace) -> int:
 
 
 async def read_summary(
-    store_url: str, room: RoomId, since: float | None, profiles: dict[str, Person]
+    store_url: str, room: RoomId, since: float | None, profiles: dict[str, User]
 ) -> Summary | None:
     async with open_store(store_url) as store:
         return await summary_from_log(store, room, since=since, now=time.time(), profiles=profiles)
 
 
-def profiles_in(state: StateDir) -> dict[str, Person]:
+def profiles_in(state: StateDir) -> dict[str, User]:
     """Everyone's name and email as their tokens grant them."""
     if not state.tokens.exists():
         return {}
     users = TokenBook(state.tokens).users()
-    return {u.id: Person(u.id, u.name, u.colour, u.email) for u in users}
+    return {u.id: u for u in users}

@@ -10,7 +10,6 @@ from pairbook.mob.summary import Summary, cells_ran, commit_message, summarize
 from pairbook.mob.turn import (
     Handover,
     Mode,
-    Person,
     Reason,
     RotationSettings,
     Tick,
@@ -20,7 +19,6 @@ from pairbook.mob.turn import (
 __all__ = [
     "Handover",
     "Mode",
-    "Person",
     "Reason",
     "Rotation",
     "RotationSettings",

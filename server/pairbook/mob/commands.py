@@ -132,7 +132,7 @@ async def chat(mob: MobService, member: Member, body: Body) -> Body:
     user = member.user
     message = {
         "id": uuid.uuid4().hex[:12],
-        "user": {"id": user.id, "name": user.name, "color": user.colour},
+        "user": user.to_record(),
         "text": str(body["text"]).strip(),
         "at": mob.clock(),
     }

@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any
 
+from pairbook.auth import User
 from pairbook.mob.turn import (
     Handover,
     Mode,
-    Person,
     Reason,
     RotationSettings,
     TakeRequest,
@@ -59,7 +59,7 @@ class Rotation:
         self.driver: str | None = None
         self.queue: list[str] = []  # next drivers, in order; they navigate meanwhile
         self.observers: set[str] = set()  # left the rotation: they watch
-        self.people: dict[str, Person] = {}
+        self.people: dict[str, User] = {}
         self.can_drive: set[str] = set()
         self.present: set[str] = set()
         self.turns: list[Turn] = []
@@ -74,7 +74,7 @@ class Rotation:
 
     # -- who is here -------------------------------------------------------------------
 
-    def arrive(self, person: Person, *, can_drive: bool) -> list[Handover]:
+    def arrive(self, person: User, *, can_drive: bool) -> list[Handover]:
         """Someone's first connection arrived. Editors join the rotation unless they left it."""
         self.present.add(person.id)
         if person.id not in self.people and len(self.people) >= self.max_people:
@@ -304,7 +304,7 @@ class Rotation:
         rotation.queue = [str(u) for u in data.get("queue") or []]
         rotation.observers = {str(u) for u in data.get("observers") or []}
         people = data.get("people") or {}
-        rotation.people = {str(k): Person.from_json(dict(v)) for k, v in people.items()}
+        rotation.people = {str(k): User.from_json(v) for k, v in people.items()}
         rotation.can_drive = {str(u) for u in data.get("drivers_allowed") or []}
         turn = data.get("turn") or {}
         rotation.turn_started = optional_float(turn.get("started"))

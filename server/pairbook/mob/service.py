@@ -21,7 +21,7 @@ from pairbook.mob.commands import TABLE
 from pairbook.mob.rotation import Rotation
 from pairbook.mob.session_log import touched_cells
 from pairbook.mob.summary import Summary, cells_ran, summarize
-from pairbook.mob.turn import Handover, Mode, Person
+from pairbook.mob.turn import Handover, Mode
 from pairbook.notebook.outputs import cell_ids
 from pairbook.schema import CELLS, CHAT_KEY, EXECUTIONS_MAP, MOB_MAP
 from pairbook.service import Command, Member, RoomHandle
@@ -102,8 +102,7 @@ class MobService:
         else:
             self._connections.pop(user.id, None)
         if step > 0 and count == 1:
-            person = Person(user.id, user.name, user.colour, user.email)
-            self.handovers += self.rotation.arrive(person, can_drive=member.role.can_edit)
+            self.handovers += self.rotation.arrive(user, can_drive=member.role.can_edit)
         elif step < 0 and count <= 0:
             self.handovers += self.rotation.depart(user.id)
         self.mark_changed()

@@ -9,10 +9,11 @@ from typing import Any
 
 from pycrdt import Array, ArrayEvent, Doc, Map
 
-from pairbook.mob import Person, Rotation, Summary, cells_ran, summarize
+from pairbook.auth import User
+from pairbook.mob import Rotation, Summary, cells_ran, summarize
 from pairbook.notebook.applied import apply_update
 from pairbook.notebook.outputs import cell_ids
-from pairbook.schema import MOB_MAP
+from pairbook.schema import CELLS, EXECUTIONS_MAP, MOB_MAP, is_server_author
 from pairbook.store.port import Store
 from pairbook.types import RoomId
 
@@ -39,14 +40,14 @@ async def summary_from_log(
     *,
     since: float | None,
     now: float,
-    profiles: Mapping[str, Person],
+    profiles: Mapping[str, User],
 ) -> Summary | None:
     """Replay a room's log and summarize the session since a time; None if nothing is logged."""
     records = await store.records(room)
     if not records:
         return None
     doc: Doc[Any] = Doc()
-    ycells = doc.get("cells", type=Array)
+    ycells = doc.get(CELLS, type=Array)
     changed: dict[str, set[str]] = {}
     author: list[str | None] = [None]
 
@@ -61,7 +62,7 @@ async def summary_from_log(
             doc.apply_update(roomlog.snapshot)
             records = [r for r in records if r.seq > roomlog.snapshot_seq]
     for record in records:
-        human = not record.user_id.startswith("pairbook:")
+        human = not is_server_author(record.user_id)
         author[0] = record.user_id if human and (since is None or record.ts >= since) else None
         apply_update(doc, record.update)  # one pycrdt cannot apply is skipped, as on load
 
@@ -72,12 +73,12 @@ async def summary_from_log(
     if since is None or (started is not None and started > since):
         since = started
     people = {**profiles, **rotation.people}
-    executions = doc.get("executions", type=Map).to_py() or {}
+    executions = doc.get(EXECUTIONS_MAP, type=Map).to_py() or {}
     ran = cells_ran(executions, since)
     driven = rotation.driven_seconds(since)
     present = set(rotation.people) | set(changed) | set(ran) | set(driven)
     return summarize(
-        {uid: people.get(uid) or Person(uid, uid) for uid in present},
+        {uid: people.get(uid) or User.of_id(uid) for uid in present},
         driven,
         changed,
         ran,

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pairbook.auth import is_email
-from pairbook.mob.turn import Person
+from pairbook.auth import User, is_email
 from pairbook.schema import is_server_author
 
 NO_EMAIL_DOMAIN = "users.pairbook.invalid"
@@ -21,7 +20,7 @@ NO_EMAIL_DOMAIN = "users.pairbook.invalid"
 class Contribution:
     """One person's part in a session."""
 
-    person: Person
+    person: User
     drove_seconds: float
     changed: tuple[str, ...]  # cell ids
     ran: tuple[str, ...]  # cell ids
@@ -95,7 +94,7 @@ def cells_ran(executions: Mapping[str, Any], since: float | None) -> dict[str, s
 
 
 def summarize(
-    people: Mapping[str, Person],
+    people: Mapping[str, User],
     driven: Mapping[str, float],
     changed: Mapping[str, Iterable[str]],
     ran: Mapping[str, Iterable[str]],
@@ -113,7 +112,7 @@ def summarize(
     everyone = set(people) | set(driven) | set(changed) | set(ran)
     contributions = [
         Contribution(
-            people.get(uid) or Person(uid, uid),
+            people.get(uid) or User.of_id(uid),
             float(driven.get(uid, 0.0)),
             cells(changed.get(uid, ())),
             cells(ran.get(uid, ())),

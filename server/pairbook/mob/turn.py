@@ -34,28 +34,6 @@ class Reason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Person:
-    """Someone in the room, as their token's profile says."""
-
-    id: str
-    name: str
-    color: str = "#4363d8"
-    email: str = ""
-
-    def to_json(self) -> dict[str, str]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Person:
-        return cls(
-            str(data["id"]),
-            str(data.get("name", data["id"])),
-            str(data.get("color", "#4363d8")),
-            str(data.get("email", "")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class RotationSettings:
     """A room's rotation knobs (the owner changes them)."""
 

@@ -110,8 +110,8 @@ class Presence:
         user: dict[str, object] = {
             "id": granted.id,
             "name": granted.name,
-            "color": granted.colour,
-            "colorLight": granted.colour + "33",  # y-codemirror's selection color
+            "color": granted.color,
+            "colorLight": granted.color + "33",  # y-codemirror's selection color
             "role": peer.role.value,
         }
         if isinstance(claimed, dict) and ("display_name" in claimed or "username" in claimed):

@@ -134,7 +134,7 @@ class Room:
         notes = self.services.notes
         if notes is not None:
             user = peer.user
-            data = {"name": user.name, "color": user.colour, "role": peer.role.value}
+            data = {"name": user.name, "color": user.color, "role": peer.role.value}
             notes.note("join", user.id, data)
 
     def leave(self, peer: Peer) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from pairbook.mob import Mode, Person, Reason, Rotation, RotationSettings, TurnState
+from pairbook.auth import User, color_for
+from pairbook.mob import Mode, Reason, Rotation, RotationSettings, TurnState
+from pairbook.types import UserId
+
+
+def person(user_id: str, name: str, email: str = "") -> User:
+    """Someone in the mob: a user as their token grants them."""
+    return User(UserId(user_id), name, color_for(user_id), email)
 
 
 class FakeClock:
@@ -19,7 +26,7 @@ class FakeClock:
 
 
 ANA, BOB, CY, VI = (
-    Person(u, u.title(), email=f"{u}@example.org") for u in ("ana", "bob", "cy", "vi")
+    person(u, u.title(), email=f"{u}@example.org") for u in ("ana", "bob", "cy", "vi")
 )
 
 
@@ -182,14 +189,14 @@ def test_the_state_survives_its_map_form_and_a_stored_driver_starts_their_grace(
 def test_the_people_listed_are_bounded_however_many_arrive() -> None:
     rotation = Rotation(clock=FakeClock(), max_people=3)
     for index in range(50):
-        person = Person(f"u{index}", f"U{index}")
-        rotation.arrive(person, can_drive=True)
-        rotation.depart(person.id)
+        someone = person(f"u{index}", f"U{index}")
+        rotation.arrive(someone, can_drive=True)
+        rotation.depart(someone.id)
     assert len(rotation.people) == 3
     assert list(rotation.people) == ["u47", "u48", "u49"]  # the most recently seen
     for index in range(3):
-        rotation.arrive(Person(f"p{index}", f"P{index}"), can_drive=True)
-    rotation.arrive(Person("late", "Late"), can_drive=True)  # everyone listed is here
+        rotation.arrive(person(f"p{index}", f"P{index}"), can_drive=True)
+    rotation.arrive(person("late", "Late"), can_drive=True)  # everyone listed is here
     assert set(rotation.people) == {"p0", "p1", "p2"}
     assert "late" in rotation.present
     assert "late" not in rotation.queue

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import re
 
-from pairbook.mob import Person, cells_ran, commit_message, summarize
+from pairbook.auth import User, color_for
+from pairbook.mob import cells_ran, commit_message, summarize
+from pairbook.types import UserId
 
-ANA = Person("ana", "Ana Lima", email="ana@example.org")
-BO = Person("u-bo", "Bo")
-CY = Person("cy", "Cy", email="cy@example.org")
+
+def person(user_id: str, name: str, email: str = "") -> User:
+    """Someone in the mob: a user as their token grants them."""
+    return User(UserId(user_id), name, color_for(user_id), email)
+
+
+ANA = person("ana", "Ana Lima", email="ana@example.org")
+BO = person("u-bo", "Bo")
+CY = person("cy", "Cy", email="cy@example.org")
 
 
 def test_contributors_are_ordered_by_time_driven_and_credited_with_their_email() -> None:
@@ -61,7 +69,7 @@ def test_cells_ran_counts_runs_that_started_since_the_session_began() -> None:
 
 
 def test_one_person_with_two_user_ids_is_credited_once() -> None:
-    again = Person("ana-2", "Ana Lima", email="ana@example.org")
+    again = person("ana-2", "Ana Lima", email="ana@example.org")
     summary = summarize(
         {"ana": ANA, "ana-2": again},
         {"ana": 60.0, "ana-2": 30.0},
@@ -74,7 +82,7 @@ def test_one_person_with_two_user_ids_is_credited_once() -> None:
 
 
 def test_a_trailer_cannot_be_forged_from_a_name_or_an_email() -> None:
-    eve = Person(
+    eve = person(
         "u-eve",
         "Eve <x@y.org>\nSigned-off-by: Mallory",
         email="eve@example.org>\nSigned-off-by: Linus <torvalds@linux-foundation.org",
