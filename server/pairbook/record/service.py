@@ -123,7 +123,7 @@ class RecordingService:
             return
         self._next_retention = self._clock() + RETENTION_EVERY
         try:
-            await self.forget_old(self.room.last_seq)
+            await self.prune_old(self.room.last_seq)
         except StoreError as exc:  # the stored snapshot is older: the next pass will do
             log.info(
                 "recording retention postponed", extra={"room": self.room.id, "reason": str(exc)}
@@ -143,10 +143,10 @@ class RecordingService:
                 await self.recorder.checkpoint(room.last_seq)
         if self.retention is not None and self._clock() >= self._next_retention:
             self._next_retention = self._clock() + RETENTION_EVERY
-            await self.forget_old(snapshot_seq)
+            await self.prune_old(snapshot_seq)
 
-    async def forget_old(self, snapshot_seq: int) -> int:
-        """Retention: drop the history older than `retention` seconds, up to the newest
+    async def prune_old(self, snapshot_seq: int) -> int:
+        """Retention: drop the recording older than `retention` seconds, up to the newest
         checkpoint before it (the moments after it stay replayable)."""
         assert self.retention is not None
         store, room_id = self.recorder.store, self.room.id
@@ -158,9 +158,9 @@ class RecordingService:
         first, _ = await self.replayer.bounds()
         if upto <= first:
             return 0
-        forgotten = await store.forget_history(room_id, upto)
+        pruned = await store.prune_recording(room_id, upto)
         log.info("recording retention", extra={"room": room_id, "upto": upto})
-        return forgotten
+        return pruned
 
 
 def _valid_seq(seq: int) -> str | None:

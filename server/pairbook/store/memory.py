@@ -199,8 +199,8 @@ class MemoryStore:
         at = bisect.bisect_right([r.ts for r in log.records], ts)
         return log.records[at - 1].seq if at else 0
 
-    async def forget_history(self, room: str, upto_seq: int) -> int:
-        check_open(self._state, f"forget the history of room {room!r}")
+    async def prune_recording(self, room: str, upto_seq: int) -> int:
+        check_open(self._state, f"prune the recording of room {room!r}")
         log = self._rooms.get(room)
         check_prune(room, upto_seq, log.snapshot_seq if log else 0)
         if log is None:

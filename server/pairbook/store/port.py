@@ -102,9 +102,9 @@ class Store(Protocol):
     async def seq_at(self, room: str, ts: float) -> int:
         """The seq of the newest record appended at or before `ts` (0 when none)."""
 
-    async def forget_history(self, room: str, upto_seq: int) -> int:
-        """Retention: delete records with seq <= upto_seq (refused beyond the snapshot),
-        checkpoints and events before upto_seq; returns the records deleted."""
+    async def prune_recording(self, room: str, upto_seq: int) -> int:
+        """Retention: `prune`, and the recording's checkpoints and events before upto_seq
+        too; returns the records deleted."""
 
     def stats(self) -> StoreStats:
         """Counters for /metrics."""

@@ -63,14 +63,14 @@ def save_snapshot(
 
 def prune(
     conn: sqlite3.Connection, sequences: Sequences, room: str, upto_seq: int,
-    *, history: bool = False,
+    *, recording: bool = False,
 ) -> int:  # fmt: skip
-    """Delete the records the snapshot covers (with `history`, the replay's checkpoints and
+    """Delete the records the snapshot covers (with `recording`, the replay's checkpoints and
     events before them too); returns how many records went."""
     row = conn.execute("SELECT upto_seq FROM snapshots WHERE room = ?", (room,)).fetchone()
     check_prune(room, upto_seq, row[0] if row else 0)
     deleted = conn.execute("DELETE FROM records WHERE room = ? AND seq <= ?", (room, upto_seq))
-    if history:
+    if recording:
         conn.execute("DELETE FROM checkpoints WHERE room = ? AND upto_seq < ?", (room, upto_seq))
         conn.execute("DELETE FROM events WHERE room = ? AND seq < ?", (room, upto_seq))
     return deleted.rowcount

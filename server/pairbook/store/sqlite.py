@@ -196,9 +196,9 @@ class SQLiteStore:
         )  # fmt: skip
         await self._write(save, f"save a checkpoint of room {room!r}")
 
-    async def forget_history(self, room: str, upto_seq: int) -> int:
-        run = partial(queries.prune, room=room, upto_seq=upto_seq, history=True)
-        return await self._write(run, f"forget the history of room {room!r}")
+    async def prune_recording(self, room: str, upto_seq: int) -> int:
+        run = partial(queries.prune, room=room, upto_seq=upto_seq, recording=True)
+        return await self._write(run, f"prune the recording of room {room!r}")
 
     async def _write(self, run: Callable[[sqlite3.Connection, Sequences], T], doing: str) -> T:
         check_open(self._state, doing)

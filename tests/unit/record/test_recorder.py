@@ -110,7 +110,7 @@ async def test_checkpoints_make_moments_and_retention_keeps_what_follows() -> No
         moment = await replayer.moment(5)
         assert (moment.seq, moment.ts) == (5, 1040.0)
         await store.save_snapshot("r", log.doc.get_update(), 10)
-        assert await store.forget_history("r", 6) == 6
+        assert await store.prune_recording("r", 6) == 6
         assert await replayer.bounds() == (6, 10)
         assert (await replayer.moment(2)).seq == 6  # the earliest moment still kept
         lines = await replayer.blame(10, "c")

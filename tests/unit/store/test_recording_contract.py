@@ -61,16 +61,16 @@ async def test_stamps_and_seq_at_give_who_and_when_without_the_bytes(
     assert await store.seq_at("a.ipynb", t3 + 100) == 3
 
 
-async def test_forgetting_history_keeps_the_moments_after_it(store: Store) -> None:
+async def test_pruning_the_recording_keeps_the_moments_after_it(store: Store) -> None:
     for i in range(6):
         await store.append("a.ipynb", f"u{i}".encode(), "alice", [i])
     await store.save_checkpoint("a.ipynb", b"c2", 2)
     await store.save_checkpoint("a.ipynb", b"c4", 4)
     await store.append_events("a.ipynb", [event(1, "join"), event(4, "run"), event(5, "leave")])
     with pytest.raises(StoreError, match="snapshot"):
-        await store.forget_history("a.ipynb", 4)
+        await store.prune_recording("a.ipynb", 4)
     await store.save_snapshot("a.ipynb", b"s5", 5)
-    assert await store.forget_history("a.ipynb", 4) == 4
+    assert await store.prune_recording("a.ipynb", 4) == 4
     assert [r.seq for r in await store.records("a.ipynb")] == [5, 6]
     assert await store.checkpoint_seqs("a.ipynb") == [4]
     assert [e.kind for e in await store.events("a.ipynb")] == ["run", "leave"]
