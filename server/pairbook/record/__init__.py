@@ -11,7 +11,7 @@ from pairbook.record.export import export_lines
 from pairbook.record.recorder import Recorder
 from pairbook.record.replayer import Moment, Replayer, Replays
 from pairbook.record.restore import restore_cell, restore_notebook
-from pairbook.record.timeline import EventKind, recording_state
+from pairbook.record.timeline import EventKind, recording_flag
 
 __all__ = [
     "Blame",
@@ -22,7 +22,7 @@ __all__ = [
     "Replayer",
     "Replays",
     "export_lines",
-    "recording_state",
+    "recording_flag",
     "restore_cell",
     "restore_notebook",
 ]

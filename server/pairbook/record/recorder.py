@@ -11,7 +11,7 @@ from typing import Any
 from pycrdt import Doc, Map, Subscription
 
 from pairbook.record.checkpoints import pack_checkpoint
-from pairbook.record.timeline import ALWAYS_KEPT, EventKind, recording_state
+from pairbook.record.timeline import ALWAYS_KEPT, EventKind, recording_flag
 from pairbook.schema import EXECUTIONS_MAP, KERNEL_MAP, MOB_MAP, RECORDING_MAP
 from pairbook.store.port import Store
 from pairbook.store.records import EventRecord
@@ -60,7 +60,7 @@ class Recorder:
         self._yexecutions = doc.get(EXECUTIONS_MAP, type=Map)
         self._kernel_status: Any = self._ykernel.get("status")
         self._roles = _roles_of(self._ymob)
-        self._on = recording_state(doc)["on"]
+        self._on = recording_flag(doc)["on"]
         self._subscriptions: list[tuple[Map[Any], Subscription]] = []
         self.last_checkpoint = 0
 

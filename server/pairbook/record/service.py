@@ -18,7 +18,7 @@ from pairbook.record.arguments import recorded_arguments
 from pairbook.record.recorder import Recorder
 from pairbook.record.replayer import Replayer
 from pairbook.record.restore import restore_cell, restore_notebook
-from pairbook.record.timeline import EventKind, recording_state, set_recording
+from pairbook.record.timeline import EventKind, recording_flag, set_recording_flag
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member, RoomHandle
 from pairbook.types import UserId
 
@@ -80,10 +80,10 @@ class RecordingService:
     async def switch(self, member: Member, body: dict[str, Any]) -> dict[str, Any]:
         on, user = bool(body["on"]), member.user.id
         await self.room.apply_server_edit(
-            lambda doc: set_recording(doc, on, user, self._clock()), user, protected=True
+            lambda doc: set_recording_flag(doc, on, user, self._clock()), user, protected=True
         )
         await self.flush()
-        return recording_state(self.room.doc)
+        return recording_flag(self.room.doc)
 
     async def restore_command(self, member: Member, body: dict[str, Any]) -> dict[str, Any]:
         return await self.restore(member.user.id, body.get("seq"), body.get("cell"))

@@ -35,15 +35,16 @@ ALWAYS_KEPT = frozenset({EventKind.RECORDING})
 """Kinds noted even while recording is off."""
 
 
-def recording_state(doc: Doc[Any]) -> dict[str, Any]:
-    """The room's recording flag as JSON: `{"on": True}` when nobody ever turned it off."""
+def recording_flag(doc: Doc[Any]) -> dict[str, Any]:
+    """The room's recording flag as JSON (a `RecordingRecord`): `{"on": True}` when nobody
+    ever turned it off."""
     ymap = doc.get(RECORDING_MAP, type=Map)
-    state = {key: ymap[key] for key in ("on", "by", "at") if key in ymap}
-    state["on"] = bool(state.get("on", True))
-    return state
+    flag = {key: ymap[key] for key in ("on", "by", "at") if key in ymap}
+    flag["on"] = bool(flag.get("on", True))
+    return flag
 
 
-def set_recording(doc: Doc[Any], on: bool, user_id: str, at: float) -> None:
+def set_recording_flag(doc: Doc[Any], on: bool, user_id: str, at: float) -> None:
     """Write the recording flag (a server edit into pairbook's own map)."""
     ymap = doc.get(RECORDING_MAP, type=Map)
     with doc.transaction():

@@ -10,7 +10,7 @@ from typing import Any
 from pycrdt import Array, Doc, Map, Text
 
 from pairbook.record import EventKind, Recorder, Replayer, export_lines
-from pairbook.record.timeline import set_recording
+from pairbook.record.timeline import set_recording_flag
 from pairbook.store import MemoryStore
 
 
@@ -73,9 +73,9 @@ async def test_runs_kernel_status_roles_and_recording_come_from_the_document() -
         await log.change(lambda d: d.get("kernel", type=Map).__setitem__("status", "busy"))
         await log.change(lambda d: d.get("mob", type=Map).__setitem__("driver", "bo"))
         await log.change(lambda d: d.get("mob", type=Map).__setitem__("timer", 30))  # not a role
-        await log.change(lambda d: set_recording(d, False, "bo", 1.0))
+        await log.change(lambda d: set_recording_flag(d, False, "bo", 1.0))
         recorder.note(EventKind.COMMAND, "ana", {"command": "run"})  # off: not kept
-        await log.change(lambda d: set_recording(d, True, "ana", 2.0))
+        await log.change(lambda d: set_recording_flag(d, True, "ana", 2.0))
         await recorder.flush()
         assert await kinds(store) == [
             ("run", "bo"),
