@@ -13,7 +13,7 @@ from pairbook.auth import Role, User
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.messages import encode_awareness, encode_sync_step1, encode_sync_update
 from pairbook.rooms import Peer, RoomPolicy, Rooms, TokenBucket
-from pairbook.rooms.services import ROOM_SERVICES, recording_service
+from pairbook.rooms.services import RECORDING, ROOM_SERVICES
 from pairbook.store import SQLiteStore
 from pairbook.types import RoomId, UserId
 
@@ -46,7 +46,7 @@ def peer(key: str, user: str) -> Peer:
 async def relay(root: Path, store_path: Path, *, record: bool, readers: int, keys: int) -> float:
     """Updates relayed per second: `keys` keystrokes (plus a presence every 10) from one
     typist to `readers` peers, through a real room with its SQLite log."""
-    services = [f for f in ROOM_SERVICES if record or f is not recording_service]
+    services = [f for f in ROOM_SERVICES if record or f is not RECORDING]
     async with (
         SQLiteStore(store_path) as store,
         Rooms(root, store, RoomPolicy(grace=3600), services=services) as rooms,

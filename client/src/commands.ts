@@ -11,38 +11,42 @@ import * as encoding from 'lib0/encoding'
 
 export const COMMAND_MESSAGE = 100
 
-export type CommandName =
-  | 'run'
-  | 'run-all'
-  | 'run-above'
-  | 'run-below'
-  | 'cancel'
-  | 'interrupt'
-  | 'restart'
-  | 'shutdown'
-  | 'input-reply'
-  | 'kernels'
-  | 'set-kernel'
-  | 'refresh-state'
-  | 'packages'
-  | 'whoami'
-  | 'presence'
-  | 'mob-clock'
-  | 'mob-mode'
-  | 'mob-join'
-  | 'mob-leave'
-  | 'mob-reorder'
-  | 'mob-settings'
-  | 'mob-handover'
-  | 'mob-take'
-  | 'mob-consent'
-  | 'mob-chat'
-  | 'mob-summary'
-  | 'mob-break'
-  | 'mob-reset'
-  | 'recording'
-  | 'restore'
-  | 'blame'
+/** Every command the server answers (spec/protocol.json lists the same; a test compares). */
+export const COMMAND_NAMES = [
+  'run',
+  'run-all',
+  'run-above',
+  'run-below',
+  'cancel',
+  'interrupt',
+  'restart',
+  'shutdown',
+  'input-reply',
+  'kernels',
+  'set-kernel',
+  'refresh-state',
+  'packages',
+  'whoami',
+  'presence',
+  'mob-clock',
+  'mob-mode',
+  'mob-join',
+  'mob-leave',
+  'mob-reorder',
+  'mob-settings',
+  'mob-handover',
+  'mob-take',
+  'mob-consent',
+  'mob-chat',
+  'mob-summary',
+  'mob-break',
+  'mob-reset',
+  'recording',
+  'restore',
+  'blame'
+] as const
+
+export type CommandName = (typeof COMMAND_NAMES)[number]
 
 export interface CommandReply {
   id: number

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from pairbook.errors import NotebookError, RoomError
 from pairbook.kernel.confine import Confinement
@@ -26,10 +26,12 @@ from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.loader import load_room
 from pairbook.rooms.room import PROTECTED_META, Room
-from pairbook.rooms.services import ROOM_SERVICES, ServiceContext, ServiceFactory
 from pairbook.service import RoomService
 from pairbook.store.port import Store
 from pairbook.types import RoomId
+
+if TYPE_CHECKING:
+    from pairbook.rooms.services import ServiceFactory
 
 log = logging.getLogger("pairbook.rooms")
 
@@ -88,12 +90,15 @@ class Rooms:
         store: Store,
         policy: RoomPolicy,
         *,
-        services: Sequence[ServiceFactory] = ROOM_SERVICES,
+        services: Sequence[ServiceFactory] | None = None,
     ) -> None:
+        # Imported here: `python -m pairbook.rooms.services` runs that module as __main__.
+        from pairbook.rooms.services import ROOM_SERVICES
+
         self.root = root
         self.store = store
         self.policy = policy
-        self.services = tuple(services)
+        self.services = tuple(ROOM_SERVICES if services is None else services)
         self.counters = RoomCounters()
         self.decoder = UpdateDecoder(policy.limits)
         self._open: dict[RoomId, OpenRoom] = {}
@@ -171,6 +176,8 @@ class Rooms:
 
     async def _attach(self, room: Room, path: Path) -> list[RoomService]:
         """Build the room's services from the factories, attach them, start them."""
+        from pairbook.rooms.services import ServiceContext
+
         handle = ServiceHandle(room)
         context = ServiceContext(room, handle, path, self.store, self.replays, self.policy)
         services = [factory(context) for factory in self.services]

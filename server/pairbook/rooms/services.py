@@ -1,26 +1,36 @@
 """The services every room gets (ROOM_SERVICES), built from a room by their factories in
 order: the kernel, the mob, the recording. `Rooms.open` attaches them to a loaded room.
 
-`python -m pairbook.rooms.services --write` writes the command catalogue (spec/protocol.json).
+`python -m pairbook.rooms.services --write` writes the protocol catalogue, spec/protocol.json:
+every command (its service, minimum role, driver-only, recorded, arguments), the message
+types and the close codes; the client's tests and tests/unit/rooms compare against it.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pairbook.kernel import KernelSessions
 from pairbook.kernel.runner import Runner
+from pairbook.kernel.service import TABLE as KERNEL_COMMANDS
 from pairbook.kernel.service import KernelService
+from pairbook.mob.commands import TABLE as MOB_COMMANDS
 from pairbook.mob.service import MobService
 from pairbook.notebook.outputs import kernel_name_of
+from pairbook.protocol.closecodes import CloseCode
+from pairbook.protocol.messages import MessageType, SyncType
 from pairbook.record import Recorder, Replays
+from pairbook.record.service import TABLE as RECORD_COMMANDS
 from pairbook.record.service import RecordingService
+from pairbook.rooms.core import TABLE as CORE_COMMANDS
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.room import Room
-from pairbook.service import RoomService
+from pairbook.service import CommandTable, RoomService
 from pairbook.store.port import Store
 
 if TYPE_CHECKING:
@@ -40,6 +50,19 @@ class ServiceContext:
 
 
 ServiceFactory = Callable[[ServiceContext], RoomService]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """A room service as the list names it: how to build it, and the commands it answers
+    (the rows, for the catalogue, without building a room)."""
+
+    name: str
+    build: ServiceFactory
+    commands: CommandTable[Any]
+
+    def __call__(self, context: ServiceContext) -> RoomService:
+        return self.build(context)
 
 
 def kernel_service(context: ServiceContext) -> KernelService:
@@ -72,5 +95,43 @@ def recording_service(context: ServiceContext) -> RecordingService:
     return RecordingService(context.handle, recorder, replayer, retention=policy.retention)
 
 
-ROOM_SERVICES: Sequence[ServiceFactory] = (kernel_service, mob_service, recording_service)
+KERNEL = ServiceSpec("kernel", kernel_service, KERNEL_COMMANDS)
+MOB = ServiceSpec("mob", mob_service, MOB_COMMANDS)
+RECORDING = ServiceSpec("record", recording_service, RECORD_COMMANDS)
+
+ROOM_SERVICES: Sequence[ServiceSpec] = (KERNEL, MOB, RECORDING)
 """The services of every room, in the order they are attached (and their hooks called)."""
+
+SPEC = Path(__file__).resolve().parents[3] / "spec" / "protocol.json"
+"""Where the catalogue lives in a checkout."""
+
+
+def catalogue(services: Sequence[ServiceSpec] = ROOM_SERVICES) -> dict[str, Any]:
+    """The protocol as the server speaks it: commands, message types, close codes."""
+    table = CommandTable.merge([CORE_COMMANDS, *(spec.commands for spec in services)])
+    return {
+        "commands": table.to_json(),
+        "message_types": {kind.name.lower(): kind.value for kind in MessageType},
+        "sync_types": {kind.name.lower(): kind.value for kind in SyncType},
+        "close_codes": {code.name: code.value for code in CloseCode},
+    }
+
+
+def catalogue_text() -> str:
+    return json.dumps(catalogue(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: Sequence[str]) -> int:
+    """`--write [PATH]`: write the catalogue (to spec/protocol.json); else print it."""
+    if argv and argv[0] == "--write":
+        path = Path(argv[1]) if len(argv) > 1 else SPEC
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(catalogue_text(), encoding="utf-8")
+        print(f"wrote {path}")
+        return 0
+    sys.stdout.write(catalogue_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
