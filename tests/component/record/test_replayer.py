@@ -21,31 +21,24 @@ from pairbook.rooms.loader import load_room
 from pairbook.store import MemoryStore
 from pairbook.store.records import EventRecord
 from pairbook.types import RoomId, UserId
+from support.clock import FakeClock
 from support.notebooks import write_notebook
 
 ROOM = RoomId("demo.ipynb")
 CELL = "code-0"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 5000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 class Log:
     """A room writing its log into a MemoryStore whose clock the test moves."""
 
-    def __init__(self, room: Room, store: MemoryStore, clock: Clock) -> None:
+    def __init__(self, room: Room, store: MemoryStore, clock: FakeClock) -> None:
         self.room = room
         self.store = store
         self.clock = clock
 
     async def type(self, user: str, text: str, *, after: float = 1.0) -> int:
         """`user` types at the end of the cell `after` seconds on; the record's seq."""
-        self.clock.now += after
+        self.clock.advance(after)
 
         def edit(doc: Doc[Any]) -> None:
             ycell = find_ycell(doc, CELL)
@@ -70,7 +63,7 @@ class Log:
 
 @pytest.fixture
 async def log(tmp_path: Path) -> AsyncIterator[Log]:
-    clock = Clock()
+    clock = FakeClock(5000.0)
     store = MemoryStore(clock=clock)
     await store.open()
     room, _ = await load_room(

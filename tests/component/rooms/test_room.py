@@ -35,6 +35,7 @@ from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.loader import load_room
 from pairbook.store import MemoryStore
 from pairbook.types import DISK_USER, RoomId, UserId
+from support.clock import FakeClock
 from support.notebooks import write_notebook
 from support.services import GateService
 from support.updates import half_appliable_update, legacy_json_update
@@ -42,14 +43,6 @@ from unit.rooms.roomkit import same_document as same
 
 ROOM = RoomId("demo.ipynb")
 SYNC_TIMEOUT = 15.0
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Client:
@@ -78,7 +71,7 @@ class Client:
 
 
 class Kit:
-    def __init__(self, room: Room, store: MemoryStore, clock: Clock) -> None:
+    def __init__(self, room: Room, store: MemoryStore, clock: FakeClock) -> None:
         self.room = room
         self.store = store
         self.clock = clock
@@ -116,7 +109,7 @@ class Kit:
 async def room_kit(tmp_path: Path, store: MemoryStore | None = None) -> AsyncIterator[Kit]:
     store = store or MemoryStore()
     await store.open()
-    clock = Clock()
+    clock = FakeClock()
     room, _ = await load_room(
         ROOM,
         write_notebook(tmp_path / "demo.ipynb"),
@@ -184,9 +177,9 @@ async def test_a_peer_that_never_sends_its_content_misses_its_sync_deadline(
         bob = await kit.join("bob", sync=False)
         bob.edit("never sent")
         await kit.send(bob, encode_sync_step1(bob.doc.get_state()))
-        kit.clock.now += SYNC_TIMEOUT
+        kit.clock.advance(SYNC_TIMEOUT)
         assert kit.room.expired_syncs() == []
-        kit.clock.now += 0.5
+        kit.clock.advance(0.5)
         assert kit.room.expired_syncs() == [bob.peer]
         kit.room.leave(bob.peer)
         assert kit.room.expired_syncs() == []
