@@ -4,8 +4,9 @@ scripted kernel whose every run is a small async function of the test's."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +21,22 @@ from pairbook.kernel.session import (
     OutputCallback,
 )
 from pairbook.notebook.ynotebook import notebook_to_ydoc
+from pairbook.service import Member
 from pairbook.types import UserId
 
 Edit = Callable[[Doc[Any]], None]
+
+
+@contextlib.asynccontextmanager
+async def running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
+    """Run `work` (a worker's forever loop) in a task for the block, then cancel it."""
+    task = asyncio.create_task(work)
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def notebook_doc(sources: list[str], *, markdown: str | None = "# Title") -> Doc[Any]:
@@ -40,28 +54,20 @@ def notebook_doc(sources: list[str], *, markdown: str | None = "# Title") -> Doc
     return doc
 
 
-@dataclass(frozen=True, slots=True)
-class FakePeer:
-    """A connection as the runner and the view see it."""
-
-    key: str
-    user: User
-    role: Role
-
-
-def person(name: str, role: Role = Role.EDITOR, key: str | None = None) -> FakePeer:
-    return FakePeer(key or f"{name}-1", User(UserId(name), name.title(), "#336699"), role)
+def person(name: str, role: Role = Role.EDITOR, key: str | None = None) -> Member:
+    """A connected member: its key, the user `name` (titled), its role."""
+    return Member(key or f"{name}-1", User(UserId(name), name.title(), "#336699"), role)
 
 
 class DocRoom:
-    """A room over a real Doc: server edits apply at once and are counted; events sent to
-    peers are kept in `events` as (peer key, event)."""
+    """A room handle over a real Doc: server edits apply at once and are counted; events
+    sent to members are kept in `events` as (member key, event)."""
 
-    def __init__(self, doc: Doc[Any], peers: list[FakePeer] | None = None) -> None:
+    def __init__(self, doc: Doc[Any], members: list[Member] | None = None) -> None:
         self.id = "demo.ipynb"
         self.doc = doc
         self.author: UserId | None = None
-        self.peers: list[FakePeer] = list(peers or [])
+        self._members: list[Member] = list(members or [])
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.edits = 0
         self.changed = asyncio.Event()  # set by every server edit and event
@@ -85,16 +91,16 @@ class DocRoom:
     async def apply_server_edit(
         self, edit: Edit, author: UserId, *, protected: bool = False
     ) -> int:
-        self.start_server_edit(edit, author, protected=protected)
-        return self.edits
-
-    def start_server_edit(self, edit: Edit, author: UserId, *, protected: bool = False) -> None:
         self.edit_as(author, edit)
         self.edits += 1
         self.changed.set()
+        return self.edits
 
-    def notify_peer(self, peer: FakePeer, event: dict[str, Any]) -> None:
-        self.events.append((peer.key, event))
+    def members(self) -> list[Member]:
+        return list(self._members)
+
+    def notify_member(self, member: Member, event: dict[str, Any]) -> None:
+        self.events.append((member.key, event))
         self.changed.set()
 
 

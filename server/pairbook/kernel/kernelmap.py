@@ -9,9 +9,10 @@ from typing import Any
 
 from pycrdt import Map
 
-from pairbook.kernel.ports import Kernel, RunnerPeer, RunnerRoom
+from pairbook.kernel.ports import Kernel, RunnerRoom
 from pairbook.kernel.queue import Execution, ExecutionQueue
 from pairbook.schema import EXECUTIONS_MAP, KERNEL_MAP
+from pairbook.service import Member
 from pairbook.state.view import Write
 from pairbook.types import SERVER_USER
 
@@ -31,8 +32,8 @@ class KernelMap:
         self.specs: dict[str, str] = {}  # installed kernels: name -> display name
         self.last_event: dict[str, Any] | None = None
 
-    async def note_event(self, kind: str, peer: RunnerPeer, kernel: Kernel) -> None:
-        self.last_event = {"kind": kind, "by": {"id": peer.user.id, "name": peer.user.name},
+    async def note_event(self, kind: str, member: Member, kernel: Kernel) -> None:
+        self.last_event = {"kind": kind, "by": {"id": member.user.id, "name": member.user.name},
                            "at": self._clock()}  # fmt: skip
         await self.write_kernel(kernel)
 
@@ -73,6 +74,4 @@ class KernelMap:
             if also is not None:
                 also(doc)
 
-        commit = self._room.start_server_edit(write, SERVER_USER, protected=True)
-        if commit is not None:
-            await commit
+        await self._room.apply_server_edit(write, SERVER_USER, protected=True)

@@ -1,46 +1,29 @@
-"""What the runner needs of a room, a peer and a kernel, so kernel/ never imports rooms/.
+"""What the runner needs of its room and of a kernel, so kernel/ never imports rooms/.
 
-`rooms.Room` and `rooms.Peer` satisfy RunnerRoom and RunnerPeer; `KernelSessions` (real
-jupyter kernels) satisfies KernelFactory, and tests pass a scripted kernel instead.
+The room's `service.RoomHandle` satisfies RunnerRoom (a connection is a `service.Member`);
+`KernelSessions` (real jupyter kernels) satisfies KernelFactory, and tests pass a scripted
+kernel instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from pycrdt import Doc
-
-from pairbook.auth import Role
 from pairbook.kernel.session import ExecutionOutcome, InputCallback, KernelStatus, OutputCallback
-from pairbook.state.view import ViewPeer, ViewRoom
-from pairbook.types import UserId
+from pairbook.service import Member
+from pairbook.state.view import ViewRoom
 
 StatusCallback = Callable[[KernelStatus], None]
 
 
-class RunnerPeer(ViewPeer, Protocol):
-    """A connection that sends kernel commands: who it is and what it may do."""
-
-    @property
-    def key(self) -> str: ...
-
-    @property
-    def role(self) -> Role: ...
-
-
 class RunnerRoom(ViewRoom, Protocol):
-    """The room a runner writes into: the view's room, plus relayed edits and events."""
+    """The room a runner writes into (a `service.RoomHandle` is one): the view's room, plus
+    events to one member."""
 
-    @property
-    def peers(self) -> Iterable[RunnerPeer]: ...
+    def members(self) -> Sequence[Member]: ...
 
-    def start_server_edit(
-        self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
-    ) -> Awaitable[int] | None: ...
-
-    # Any: the room's own peer type, one of those its `peers` yields.
-    def notify_peer(self, peer: Any, event: dict[str, Any]) -> None: ...
+    def notify_member(self, member: Member, event: dict[str, Any]) -> None: ...
 
 
 class Kernel(Protocol):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from pairbook.kernel.ports import RunnerPeer, RunnerRoom
+from pairbook.kernel.ports import RunnerRoom
 from pairbook.kernel.queue import Execution, ExecutionStatus
+from pairbook.service import Member
 
 Publish = Callable[[Execution], Awaitable[None]]
 
@@ -29,9 +30,9 @@ class Prompts:
         await self._publish(execution)
         event = {"event": "input-request", "execution": execution.id, "cell": execution.cell_id,
                  "prompt": prompt, "password": password}  # fmt: skip
-        for peer in self._room.peers:
-            if peer.key == execution.requested_by:
-                self._room.notify_peer(peer, event)
+        for member in self._room.members():
+            if member.key == execution.requested_by:
+                self._room.notify_member(member, event)
         try:
             return await future
         finally:
@@ -39,14 +40,14 @@ class Prompts:
             execution.status = ExecutionStatus.RUNNING
             await self._publish(execution)
 
-    def answer(self, peer: RunnerPeer, execution_id: str, value: str) -> None:
+    def answer(self, member: Member, execution_id: str, value: str) -> None:
         """Give a waiting run its input. Raises ValueError when none waits, PermissionError
-        when the peer is not the person who ran the cell."""
+        when the member is not the person who ran the cell."""
         waiting = self._waiting.get(execution_id)
         if waiting is None or waiting[1].done():
             raise ValueError("no run is waiting for your input")
         asker, future = waiting
-        if asker != peer.user.id:
+        if asker != member.user.id:
             # input() may ask for a password: only the person who ran the cell answers.
             raise PermissionError("only the person who ran this cell can answer its prompt")
         future.set_result(value)

@@ -14,12 +14,13 @@ from pairbook.errors import KernelError
 from pairbook.kernel.executor import Executor
 from pairbook.kernel.kernelmap import KernelMap
 from pairbook.kernel.outputstream import FLUSH_SECONDS
-from pairbook.kernel.ports import Kernel, KernelFactory, RunnerPeer, RunnerRoom
+from pairbook.kernel.ports import Kernel, KernelFactory, RunnerRoom
 from pairbook.kernel.probing import PROBE_SECONDS, Prober
 from pairbook.kernel.prompts import Prompts
 from pairbook.kernel.queue import Execution, ExecutionQueue, ExecutionStatus
 from pairbook.kernel.session import KernelStatus
 from pairbook.notebook.outputs import cell_ids, code_cell_source, find_ycell
+from pairbook.service import Member
 from pairbook.state.view import ANALYSE_DELAY, StateView
 
 log = logging.getLogger("pairbook.runner")
@@ -83,8 +84,8 @@ class Runner:
         self._map.specs = self._kernels.specs()
         return {"kernels": self._map.specs, "current": self.session.kernel_name}
 
-    async def run_cells(self, peer: RunnerPeer, cells: list[str]) -> dict[str, Any]:
-        """Queue these cells' runs for this peer (markdown and raw cells are skipped)."""
+    async def run_cells(self, member: Member, cells: list[str]) -> dict[str, Any]:
+        """Queue these cells' runs for this member (markdown and raw cells are skipped)."""
         runnable = []
         for cell_id in cells:
             ycell = find_ycell(self.room.doc, cell_id)
@@ -92,24 +93,24 @@ class Runner:
                 raise ValueError(f"no cell {cell_id!r} in this notebook")
             if code_cell_source(ycell) is not None:
                 runnable.append(cell_id)
-        user = peer.user.to_record()
-        queued = [self.queue.push(cell_id, user, peer.key) for cell_id in runnable]
+        user = member.user.to_record()
+        queued = [self.queue.push(cell_id, user, member.key) for cell_id in runnable]
         self._wakeup.set()
         await self._map.publish(*queued)  # queued runs have their record from the start
         return {"queued": [e.id for e in queued]}
 
-    async def run_all(self, peer: RunnerPeer) -> dict[str, Any]:
-        return await self.run_cells(peer, cell_ids(self.room.doc))
+    async def run_all(self, member: Member) -> dict[str, Any]:
+        return await self.run_cells(member, cell_ids(self.room.doc))
 
-    async def run_above(self, peer: RunnerPeer, cell: object) -> dict[str, Any]:
+    async def run_above(self, member: Member, cell: object) -> dict[str, Any]:
         """Queue the cells above `cell` (not itself)."""
         ids = cell_ids(self.room.doc)
-        return await self.run_cells(peer, ids[: self._index(ids, cell, "run-above")])
+        return await self.run_cells(member, ids[: self._index(ids, cell, "run-above")])
 
-    async def run_below(self, peer: RunnerPeer, cell: object) -> dict[str, Any]:
+    async def run_below(self, member: Member, cell: object) -> dict[str, Any]:
         """Queue `cell` and the cells below it."""
         ids = cell_ids(self.room.doc)
-        return await self.run_cells(peer, ids[self._index(ids, cell, "run-below") :])
+        return await self.run_cells(member, ids[self._index(ids, cell, "run-below") :])
 
     @staticmethod
     def _index(ids: list[str], cell: object, command: str) -> int:
@@ -117,32 +118,32 @@ class Runner:
             raise ValueError(f"{command} needs 'cell': the id of a cell in this notebook")
         return ids.index(str(cell))
 
-    async def cancel(self, peer: RunnerPeer, execution_id: str) -> dict[str, Any]:
+    async def cancel(self, member: Member, execution_id: str) -> dict[str, Any]:
         """Take a waiting run out of the queue: the person who queued it, or the owner."""
         waiting = next((e for e in self.queue if e.id == execution_id), None)
         if waiting is None:
             raise ValueError("that run is not waiting in the queue (it may have started)")
-        if waiting.user["id"] != peer.user.id and peer.role is not Role.OWNER:
+        if waiting.user["id"] != member.user.id and member.role is not Role.OWNER:
             raise PermissionError("only the person who queued a run, or the owner, can cancel it")
         cancelled = self.queue.cancel(execution_id)
         assert cancelled is not None
-        cancelled.extra["cancelled_by"] = peer.user.id
+        cancelled.extra["cancelled_by"] = member.user.id
         await self._map.publish(cancelled)
         return {"cancelled": execution_id}
 
-    async def interrupt(self, peer: RunnerPeer) -> dict[str, Any]:
+    async def interrupt(self, member: Member) -> dict[str, Any]:
         if self.current is None:
             return {"interrupted": None}
         await self.session.interrupt()
-        await self._map.note_event("interrupt", peer, self.session)
+        await self._map.note_event("interrupt", member, self.session)
         return {"interrupted": self.current.id if self.current else None}
 
-    async def restart(self, peer: RunnerPeer) -> dict[str, Any]:
+    async def restart(self, member: Member) -> dict[str, Any]:
         """A fresh kernel process: queued runs are dropped, the namespace view cleared."""
         self._prober.forget()
         dropped = self.queue.clear()
         await self._map.publish(*dropped)
-        await self._map.note_event("restart", peer, self.session)
+        await self._map.note_event("restart", member, self.session)
         if self.current is not None:
             await self.session.interrupt()
         self._prober.abandon()
@@ -150,7 +151,7 @@ class Runner:
         await self._prober.reset()
         return {"restarted": True, "cancelled": [e.id for e in dropped]}
 
-    async def shutdown(self, peer: RunnerPeer) -> dict[str, Any]:
+    async def shutdown(self, member: Member) -> dict[str, Any]:
         """Stop the kernel (the next run starts it again); queued runs are dropped."""
         dropped = self.queue.clear()
         await self._map.publish()
@@ -158,15 +159,15 @@ class Runner:
         self._prober.abandon()
         await self.session.shutdown()
         await self._prober.reset()
-        await self._map.note_event("shutdown", peer, self.session)
+        await self._map.note_event("shutdown", member, self.session)
         return {"cancelled": [e.id for e in dropped]}
 
-    async def answer_input(self, peer: RunnerPeer, execution_id: str, value: str) -> dict[str, Any]:
-        """Answer the stdin prompt of a run this peer started."""
-        self._prompts.answer(peer, execution_id, value)
+    async def answer_input(self, member: Member, execution_id: str, value: str) -> dict[str, Any]:
+        """Answer the stdin prompt of a run this member started."""
+        self._prompts.answer(member, execution_id, value)
         return {"sent": True}
 
-    async def set_kernel(self, peer: RunnerPeer, kernel_name: str) -> dict[str, Any]:
+    async def set_kernel(self, member: Member, kernel_name: str) -> dict[str, Any]:
         """Replace the room's kernel with another installed one."""
         self._map.specs = self._kernels.specs()
         if kernel_name not in self._map.specs:
@@ -177,7 +178,7 @@ class Runner:
         await self.session.shutdown()
         self.session = self._kernels(kernel_name, self._on_status)
         await self._prober.reset()
-        await self._map.note_event("set-kernel", peer, self.session)
+        await self._map.note_event("set-kernel", member, self.session)
         return {"kernel": kernel_name}
 
     async def refresh_state(self) -> dict[str, Any]:

@@ -68,7 +68,7 @@ class ServiceSpec:
 def kernel_service(context: ServiceContext) -> KernelService:
     policy = context.policy
     runner = Runner(
-        context.room,
+        context.handle,
         KernelSessions(context.path.parent, policy.confinement),
         kernel_name_of(context.room.doc),
         output_limit=policy.output_limit,

@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from pycrdt import Array, Doc, Map
@@ -49,8 +49,7 @@ class ViewRoom(Protocol):
     @property
     def author(self) -> UserId | None: ...
 
-    @property
-    def peers(self) -> Iterable[ViewPeer]: ...
+    def members(self) -> Sequence[ViewPeer]: ...
 
     def apply_server_edit(
         self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
@@ -135,7 +134,7 @@ class StateView:
             return {"id": SERVER_USER, "name": "pairbook", "color": SERVER_COLOR}
         if user_id == DISK_USER:
             return {"id": DISK_USER, "name": "the file on disk", "color": SERVER_COLOR}
-        for peer in self.room.peers:
+        for peer in self.room.members():
             if peer.user.id == user_id:
                 return peer.user.to_record()
         return {"id": user_id, "name": user_id, "color": color_for(user_id)}

@@ -26,6 +26,7 @@ from support.kernelkit import (
     Turn,
     notebook_doc,
     person,
+    running,
 )
 
 ANA = person("ana")
@@ -95,13 +96,10 @@ async def runner_kit(
         packages_delay=0,
         analyse_delay=0,
     )
-    worker = asyncio.create_task(runner.run())
     try:
-        yield Kit(runner, room, kernels)
+        async with running(runner.run()):
+            yield Kit(runner, room, kernels)
     finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
         await runner.close()
 
 
@@ -403,16 +401,13 @@ async def test_a_restart_clears_the_kernel_state_view() -> None:
 async def test_a_real_ipykernel_runs_a_cell_and_the_view_sees_its_names(tmp_path: Path) -> None:
     room = DocRoom(notebook_doc(["print('hi')\nanswer = 41 + 1"]), [ANA])
     runner = Runner(room, KernelSessions(tmp_path), "python3", analyse_delay=0)
-    worker = asyncio.create_task(runner.run())
     kit = Kit(runner, room, ScriptedKernels())
     try:
-        (run,) = (await runner.run_cells(ANA, ["code-0"]))["queued"]
-        await kit.finished(run)
-        assert kit.record(run)["status"] == "ok"
-        assert kit.cell("code-0")["outputs"][0]["text"] == "hi\n"
-        assert kit.kernel_map()["variables"]["answer"]["summary"] == "42"
+        async with running(runner.run()):
+            (run,) = (await runner.run_cells(ANA, ["code-0"]))["queued"]
+            await kit.finished(run)
+            assert kit.record(run)["status"] == "ok"
+            assert kit.cell("code-0")["outputs"][0]["text"] == "hi\n"
+            assert kit.kernel_map()["variables"]["answer"]["summary"] == "42"
     finally:
-        worker.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
         await runner.close()

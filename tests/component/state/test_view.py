@@ -15,7 +15,7 @@ from pairbook.schema import SERVER_COLOR
 from pairbook.state.model import Run, source_hash
 from pairbook.state.view import StateView
 from pairbook.types import SERVER_USER, UserId
-from support.kernelkit import DocRoom, notebook_doc, person
+from support.kernelkit import DocRoom, notebook_doc, person, running
 
 ANA = person("ana")
 BO = person("bo")
@@ -54,13 +54,10 @@ def answer(changed: dict[str, Any], *, full: bool = True) -> dict[str, Any]:
 async def view_of(sources: list[str]) -> AsyncIterator[tuple[StateView, DocRoom]]:
     room = DocRoom(notebook_doc(sources), [ANA, BO])
     view = StateView(room, lambda: 1000.0, delay=0)
-    keeper = asyncio.create_task(view.keep_current())
     try:
-        yield view, room
+        async with running(view.keep_current()):
+            yield view, room
     finally:
-        keeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await keeper
         view.close()
 
 
