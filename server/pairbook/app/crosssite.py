@@ -21,6 +21,8 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from pairbook.app.middleware import HTTPMiddleware
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 JSON_TYPE = "application/json"
 
@@ -69,18 +71,17 @@ def refuse_cross_site(
     return None
 
 
-class CrossSiteGuard:
+class CrossSiteGuard(HTTPMiddleware):
     """ASGI middleware answering refused requests before any route sees them."""
 
     def __init__(self, app: ASGIApp, allowed_origins: tuple[str, ...] = ()) -> None:
-        self.app = app
+        super().__init__(app)
         self.allowed_origins = allowed_origins
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            refusal = refuse_cross_site(scope["method"], Headers(scope=scope), self.allowed_origins)
-            if refusal is not None:
-                response = JSONResponse({"error": refusal.reason}, status_code=refusal.status)
-                await response(scope, receive, send)
-                return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = refuse_cross_site(scope["method"], Headers(scope=scope), self.allowed_origins)
+        if refusal is not None:
+            response = JSONResponse({"error": refusal.reason}, status_code=refusal.status)
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)

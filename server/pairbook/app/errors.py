@@ -13,8 +13,9 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from pairbook.app.middleware import HTTPMiddleware
 from pairbook.errors import (
     AuthError,
     ConflictError,
@@ -86,7 +87,7 @@ EXCEPTION_HANDLERS: Mapping[Any, Any] = {PairbookError: pairbook_error}
 UNEXPECTED = "internal error: the server's log has the details; please report it"
 
 
-class UnexpectedErrors:
+class UnexpectedErrors(HTTPMiddleware):
     """Middleware: an exception nobody expected is logged once and answered 500 JSON.
 
     Starlette's own handler for 500 re-raises after answering, so the ASGI server would log
@@ -94,13 +95,7 @@ class UnexpectedErrors:
     goes on to the server, which reports it (once).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def sending(message: Message) -> None:

@@ -14,7 +14,9 @@ import functools
 import re
 
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from pairbook.app.middleware import HTTPMiddleware
 
 _HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
@@ -67,16 +69,10 @@ def _raw_headers(host: str | None, api: bool) -> tuple[tuple[bytes, bytes], ...]
     )
 
 
-class SecurityHeaders:
+class SecurityHeaders(HTTPMiddleware):
     """ASGI middleware adding `security_headers` to every HTTP response."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         extra = _raw_headers(Headers(scope=scope).get("host"), scope["path"].startswith("/api/"))
 
         async def send_with_headers(message: Message) -> None:

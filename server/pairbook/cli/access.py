@@ -16,38 +16,39 @@ from urllib.parse import quote
 
 from pairbook.auth import START_LABEL, Grant, Role, TokenBook, hash_token
 from pairbook.cli.console import fail
+from pairbook.cli.workspace import add_folder_argument
 from pairbook.errors import PairbookError
 from pairbook.statedir import NAME, StateDir
 
-ACCESS_COMMANDS = ("token", "people", "revoke")
+ACCESS_COMMANDS: dict[str, tuple[str, str | None]] = {
+    "token": (
+        "mint a token: an owner login (default) or an invite link",
+        "Mints an owner login (default) or an editor/viewer invite and prints it once (only "
+        "its hash is kept). Works while the server runs.",
+    ),
+    "people": ("list the people, open invites and owner logins (ids to revoke)", None),
+    "revoke": (
+        "revoke a person (u-…), an invite (i-…) or an owner login (o-…)",
+        "Removes the grant(s) at once; a running server closes the person's connections "
+        "within a second (close code 4401).",
+    ),
+}
+"""The access commands: name -> (help, description)."""
 
 
 def add_access_parsers(commands: Any) -> None:
-    token = commands.add_parser(
-        "token",
-        help="mint a token: an owner login (default) or an invite link",
-        description="Mints an owner login (default) or an editor/viewer invite and prints it "
-        "once (only its hash is kept). Works while the server runs.",
-    )
-    token.add_argument("dir", nargs="?", type=Path, help="the served folder (default: examples)")
+    parsers = {}
+    for name, (summary, description) in ACCESS_COMMANDS.items():
+        parsers[name] = commands.add_parser(name, help=summary, description=description)
+        add_folder_argument(parsers[name])
+    token = parsers["token"]
     token.add_argument("--role", choices=[r.value for r in Role], default=Role.OWNER.value)
     token.add_argument("--label", default="minted with `pairbook token`", help="a note")
     token.add_argument("--uses", type=int, default=1, help="invites: how many people may join")
     token.add_argument(
         "--expires-in", type=float, default=7 * 86400.0, help="invites: seconds it stays valid"
     )
-    people = commands.add_parser(
-        "people", help="list the people, open invites and owner logins (ids to revoke)"
-    )
-    people.add_argument("dir", nargs="?", type=Path, help="the served folder (default: examples)")
-    revoke = commands.add_parser(
-        "revoke",
-        help="revoke a person (u-…), an invite (i-…) or an owner login (o-…)",
-        description="Removes the grant(s) at once; a running server closes the person's "
-        "connections within a second (close code 4401).",
-    )
-    revoke.add_argument("dir", nargs="?", type=Path, help="the served folder (default: examples)")
-    revoke.add_argument("id", help="an id from `pairbook people`")
+    parsers["revoke"].add_argument("id", help="an id from `pairbook people`")
 
 
 def access_command(args: argparse.Namespace, root: Path) -> int:

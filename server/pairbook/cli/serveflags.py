@@ -26,12 +26,8 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--store", help="log: a SQLite file path or memory:// (default DIR/.pairbook/…)"
     )
-    serve.add_argument(
-        "--server",
-        choices=["granian", "uvicorn"],
-        default="granian",
-        help="ASGI server (granian is measured fastest; see bench/fanout)",
-    )
+    _add_choice(serve, "--server", ["granian", "uvicorn"], "ASGI server (granian is measured "
+                "fastest; see bench/fanout)")  # fmt: skip
     serve.add_argument(
         "--owner-token",
         help="an owner token valid for this run only, never stored (default: a fresh owner "
@@ -47,12 +43,8 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
         help="the owner's email, for Co-authored-by trailers (default: the last one given, "
         "else `git config user.email`)",
     )
-    serve.add_argument(
-        "--durability",
-        choices=["normal", "full"],
-        default="normal",
-        help="normal survives a crash of pairbook; full also a power cut",
-    )
+    _add_choice(serve, "--durability", ["normal", "full"], "normal survives a crash of "
+                "pairbook; full also a power cut")  # fmt: skip
     serve.add_argument(
         "--allow-origin",
         action="append",
@@ -61,40 +53,55 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
     )
 
 
+MIB = 1024 * 1024
+
+Number = tuple[str, type[int] | type[float], float, str]
+"""A numeric flag: name, type, default, help."""
+
+ROOM_NUMBERS: tuple[Number, ...] = (
+    ("--autosave-delay", float, 1.0, "seconds of quiet before the notebook file is written"),
+    ("--room-grace", float, 30.0, "seconds an empty room stays loaded"),
+    ("--send-queue", int, 4096, "frames queued for a peer before it is disconnected as too slow"),
+    ("--send-timeout", float, 10.0, "seconds one send may block before the peer is dropped as "
+     "too slow"),
+    ("--output-limit", int, 1_000_000, "bytes of output one run may keep in its cell before it "
+     "is truncated"),
+)  # fmt: skip
+
+LIMIT_NUMBERS: tuple[Number, ...] = (
+    ("--max-rate", float, 400.0, "messages per second one connection may send (bursts of 5 s "
+     "worth)"),
+    ("--max-frame", int, 64 * MIB, "largest websocket frame accepted, in bytes (Granian itself "
+     "drops frames over 16 MiB: its limit is not configurable; uvicorn honours this one)"),
+    ("--max-update", int, 8 * MIB, "largest document update one peer may send, in bytes (closed "
+     "with 1009 beyond)"),
+    ("--max-update-cells", int, 2000, "most new cells one update may add"),
+    ("--max-update-structs", int, 50_000, "most Yjs structs and deleted ranges one update may "
+     "hold"),
+    ("--max-notebook", int, 64 * MIB, "largest notebook file opened or listed with its cells, "
+     "in bytes"),
+)  # fmt: skip
+
+
+def _add_choice(serve: argparse.ArgumentParser, flag: str, choices: list[str], text: str) -> None:
+    """A flag taking one of `choices`, the first by default."""
+    serve.add_argument(flag, choices=choices, default=choices[0], help=text)
+
+
+def _add_numbers(serve: argparse.ArgumentParser, numbers: tuple[Number, ...]) -> None:
+    for flag, kind, default, text in numbers:
+        serve.add_argument(flag, type=kind, default=default, help=text)
+
+
 def _add_rooms(serve: argparse.ArgumentParser) -> None:
-    serve.add_argument(
-        "--autosave-delay",
-        type=float,
-        default=1.0,
-        help="seconds of quiet before the notebook file is written",
-    )
-    serve.add_argument(
-        "--room-grace", type=float, default=30.0, help="seconds an empty room stays loaded"
-    )
-    serve.add_argument(
-        "--send-queue",
-        type=int,
-        default=4096,
-        help="frames queued for a peer before it is disconnected as too slow",
-    )
-    serve.add_argument(
-        "--send-timeout",
-        type=float,
-        default=10.0,
-        help="seconds one send may block before the peer is dropped as too slow",
-    )
+    _add_numbers(serve, ROOM_NUMBERS[:4])
     serve.add_argument(
         "--keep-kernels",
         action="store_true",
         help="keep a room (and its kernel) loaded after everyone left; default: the kernel "
         "shuts down when the empty room unloads after --room-grace",
     )
-    serve.add_argument(
-        "--output-limit",
-        type=int,
-        default=1_000_000,
-        help="bytes of output one run may keep in its cell before it is truncated",
-    )
+    _add_numbers(serve, ROOM_NUMBERS[4:])
     serve.add_argument(
         "--no-kernel-state",
         dest="kernel_state",
@@ -105,60 +112,16 @@ def _add_rooms(serve: argparse.ArgumentParser) -> None:
 
 
 def _add_limits(serve: argparse.ArgumentParser) -> None:
-    serve.add_argument(
-        "--max-rate",
-        type=float,
-        default=400.0,
-        help="messages per second one connection may send (bursts of 5 s worth)",
-    )
-    serve.add_argument(
-        "--max-frame",
-        type=int,
-        default=64 * 1024 * 1024,
-        help="largest websocket frame accepted, in bytes (Granian itself drops frames over "
-        "16 MiB: its limit is not configurable; uvicorn honours this one)",
-    )
-    serve.add_argument(
-        "--max-update",
-        type=int,
-        default=8 * 1024 * 1024,
-        help="largest document update one peer may send, in bytes (closed with 1009 beyond)",
-    )
-    serve.add_argument(
-        "--max-update-cells",
-        type=int,
-        default=2000,
-        help="most new cells one update may add",
-    )
-    serve.add_argument(
-        "--max-update-structs",
-        type=int,
-        default=50_000,
-        help="most Yjs structs and deleted ranges one update may hold",
-    )
-    serve.add_argument(
-        "--max-notebook",
-        type=int,
-        default=64 * 1024 * 1024,
-        help="largest notebook file opened or listed with its cells, in bytes",
-    )
+    _add_numbers(serve, LIMIT_NUMBERS)
 
 
 def _add_logs_and_kernels(serve: argparse.ArgumentParser) -> None:
-    serve.add_argument(
-        "--log-format",
-        choices=["text", "json"],
-        default="text",
-        help="structured log lines as key=value text or JSON",
-    )
+    _add_choice(serve, "--log-format", ["text", "json"], "structured log lines as key=value "
+                "text or JSON")  # fmt: skip
     serve.add_argument("--log-level", default="info")
-    serve.add_argument(
-        "--kernel-sandbox",
-        choices=["auto", "bwrap", "none"],
-        default="auto",
-        help="run kernels in a bubblewrap sandbox that hides pairbook's state folder; auto: "
-        "bwrap when it works here, else none with a warning",
-    )
+    _add_choice(serve, "--kernel-sandbox", ["auto", "bwrap", "none"], "run kernels in a "
+                "bubblewrap sandbox that hides pairbook's state folder; auto: bwrap when it "
+                "works here, else none with a warning")  # fmt: skip
     serve.add_argument(
         "--kernel-memory",
         type=parse_size,
@@ -180,18 +143,12 @@ def _add_recording(serve: argparse.ArgumentParser) -> None:
         metavar="DAYS",
         help="keep this many days of recorded history (replay, blame); default: all",
     )
-    serve.add_argument(
-        "--checkpoint-every",
-        type=int,
-        default=1000,
-        help="log records between two replay checkpoints (seek replays at most this many)",
-    )
-    serve.add_argument(
-        "--presence-interval",
-        type=float,
-        default=1.0,
-        help="seconds between two recorded presences (cursor, cell) of one connection",
-    )
+    _add_numbers(serve, (
+        ("--checkpoint-every", int, 1000, "log records between two replay checkpoints (seek "
+         "replays at most this many)"),
+        ("--presence-interval", float, 1.0, "seconds between two recorded presences (cursor, "
+         "cell) of one connection"),
+    ))  # fmt: skip
 
 
 def parse_size(text: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 from importlib import resources
@@ -25,3 +26,8 @@ def served_folder(given: Path | None) -> Path:
     """The folder given on the command line (default: the examples), absolute."""
     root = given if given is not None else default_workspace()
     return root.expanduser().resolve()
+
+
+def add_folder_argument(parser: argparse.ArgumentParser) -> None:
+    """The optional DIR of the commands that work on a served folder."""
+    parser.add_argument("dir", nargs="?", type=Path, help="the served folder (default: examples)")

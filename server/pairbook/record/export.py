@@ -87,15 +87,11 @@ async def _records(store: Store, room: str, first: int, last: int) -> AsyncItera
 
 
 def _header(room: str, first: int, last: int, claims: dict[int, str]) -> dict[str, Any]:
-    return {
-        "type": "header",
-        "format": FORMAT,
-        "room": room,
-        "first_seq": first,
-        "last_seq": last,
-        "exported_at": time.time(),
-        "claims": {str(k): v for k, v in claims.items()},
-    }
+    exported = {str(client): user for client, user in claims.items()}
+    return dict(
+        type="header", format=FORMAT, room=room, first_seq=first, last_seq=last,
+        exported_at=time.time(), claims=exported,
+    )  # fmt: skip
 
 
 def _update(record: UpdateRecord) -> dict[str, Any]:
@@ -115,14 +111,10 @@ def _gap(from_seq: int, to_seq: int, updates: list[bytes]) -> str:
 
 
 def _event(event: EventRecord) -> dict[str, Any]:
-    return {
-        "type": "event",
-        "seq": event.seq,
-        "ts": event.ts,
-        "kind": event.kind,
-        "user": event.user_id,
-        "data": json.loads(event.data),
-    }
+    return dict(
+        type="event", seq=event.seq, ts=event.ts, kind=event.kind, user=event.user_id,
+        data=json.loads(event.data),
+    )  # fmt: skip
 
 
 def _b64(data: bytes) -> str:

@@ -177,17 +177,13 @@ class _Scope:
                     self.statement(child)
 
     def assignment(self, node: ast.Assign | ast.AugAssign | ast.AnnAssign) -> None:
-        if isinstance(node, ast.Assign):
-            self.expr(node.value)
-            for target in node.targets:
-                self.store(target)
-        elif isinstance(node, ast.AugAssign):
-            self.expr(node.value)
-            self.load_target(node.target)
-            self.store(node.target)
-        elif node.value is not None:  # an annotation alone binds nothing
-            self.expr(node.value)
-            self.store(node.target)
+        if node.value is None:  # an annotation alone binds nothing
+            return
+        self.expr(node.value)
+        if isinstance(node, ast.AugAssign):
+            self.load_target(node.target)  # `x += 1` reads x first
+        for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+            self.store(target)
 
     def try_statement(self, node: ast.Try | ast.TryStar) -> None:
         self.block(node.body)

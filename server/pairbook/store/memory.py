@@ -6,8 +6,6 @@ import bisect
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Self
 
 from pairbook.store.records import (
     Checkpoint,
@@ -18,6 +16,7 @@ from pairbook.store.records import (
     UpdateRecord,
 )
 from pairbook.store.rules import (
+    OpenedByWith,
     StoreState,
     check_client_ids,
     check_closed,
@@ -41,7 +40,7 @@ class _Room:
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
 
 
-class MemoryStore:
+class MemoryStore(OpenedByWith):
     """Keeps every room's log in this process; survives close/open, not the process."""
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
@@ -56,18 +55,6 @@ class MemoryStore:
 
     async def close(self) -> None:
         self._state = StoreState.CLOSED
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def append(
         self, room: str, update: bytes, user_id: str, client_ids: Sequence[int]

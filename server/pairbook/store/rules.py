@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import Enum
+from types import TracebackType
+from typing import Self
 
 from pairbook.errors import StoreError
 
@@ -82,3 +84,25 @@ def check_closed(state: StoreState) -> None:
             f"cannot open the store: it is {state.value}, expected closed; "
             "open a store once and close it before opening it again"
         )
+
+
+class OpenedByWith:
+    """`async with store:` opens the store and closes it, the same for every back end."""
+
+    async def open(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()

@@ -10,8 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from types import TracebackType
-from typing import Self, TypeVar
+from typing import TypeVar
 
 from pairbook.errors import StoreError
 from pairbook.store import queries
@@ -26,6 +25,7 @@ from pairbook.store.records import (
     UpdateRecord,
 )
 from pairbook.store.rules import (
+    OpenedByWith,
     StoreState,
     check_client_ids,
     check_closed,
@@ -39,7 +39,7 @@ from pairbook.store.writer import Counters, Sequences, Writer
 T = TypeVar("T")
 
 
-class SQLiteStore:
+class SQLiteStore(OpenedByWith):
     """One SQLite file holding every room's log, for one server process at a time.
 
     Args:
@@ -137,18 +137,6 @@ class SQLiteStore:
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     # --- writes --------------------------------------------------------------------------
 

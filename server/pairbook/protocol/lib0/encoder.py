@@ -5,23 +5,8 @@ from __future__ import annotations
 import math
 
 from pairbook.protocol.jsvalue import MAX_SAFE_INTEGER, js_key_order
-from pairbook.protocol.lib0.tags import (
-    ANY_ARRAY,
-    ANY_BIGINT,
-    ANY_FALSE,
-    ANY_FLOAT32,
-    ANY_FLOAT64,
-    ANY_INTEGER,
-    ANY_NULL,
-    ANY_OBJECT,
-    ANY_STRING,
-    ANY_TRUE,
-    ANY_UINT8ARRAY,
-    BIG_INT64,
-    BITS31,
-    FLOAT32,
-    FLOAT64,
-)
+from pairbook.protocol.lib0 import tags
+from pairbook.protocol.lib0.tags import BIG_INT64, BITS31, FLOAT32, FLOAT64
 
 
 def encode_var_uint(number: int) -> bytes:
@@ -118,13 +103,13 @@ class Encoder:
     def _write_number(self, number: float) -> None:
         # lib0 picks the smallest of varInt, float32 and float64 that holds the JS number exactly.
         if number.is_integer() and abs(number) <= BITS31:
-            self.write_uint8(ANY_INTEGER)
+            self.write_uint8(tags.ANY_INTEGER)
             self.write_var_int(int(number), negative_zero=math.copysign(1.0, number) < 0)
         elif _is_float32(number):
-            self.write_uint8(ANY_FLOAT32)
+            self.write_uint8(tags.ANY_FLOAT32)
             self.write_float32(number)
         else:
-            self.write_uint8(ANY_FLOAT64)
+            self.write_uint8(tags.ANY_FLOAT64)
             self.write_float64(number)
 
     def write_any(self, value: object) -> None:
@@ -133,29 +118,29 @@ class Encoder:
         None is null; ints beyond ±2**53 that fit 64 bits become BigInt.
         """
         if value is None:
-            self.write_uint8(ANY_NULL)
+            self.write_uint8(tags.ANY_NULL)
         elif value is True:
-            self.write_uint8(ANY_TRUE)
+            self.write_uint8(tags.ANY_TRUE)
         elif value is False:
-            self.write_uint8(ANY_FALSE)
+            self.write_uint8(tags.ANY_FALSE)
         elif isinstance(value, str):
-            self.write_uint8(ANY_STRING)
+            self.write_uint8(tags.ANY_STRING)
             self.write_var_string(value)
         elif isinstance(value, int):
             if -BITS31 <= value <= BITS31:
-                self.write_uint8(ANY_INTEGER)
+                self.write_uint8(tags.ANY_INTEGER)
                 self.write_var_int(value)
             elif abs(value) <= MAX_SAFE_INTEGER:
                 self._write_number(float(value))
             elif -(2**63) <= value < 2**63:
-                self.write_uint8(ANY_BIGINT)
+                self.write_uint8(tags.ANY_BIGINT)
                 self.write_big_int64(value)
             else:
                 raise ValueError(f"integer {value} does not fit a JavaScript number or BigInt64")
         elif isinstance(value, float):
             self._write_number(value)
         elif isinstance(value, dict):
-            self.write_uint8(ANY_OBJECT)
+            self.write_uint8(tags.ANY_OBJECT)
             self.write_var_uint(len(value))
             for key in js_key_order(value):
                 if not isinstance(key, str):
@@ -163,12 +148,12 @@ class Encoder:
                 self.write_var_string(key)
                 self.write_any(value[key])
         elif isinstance(value, list | tuple):
-            self.write_uint8(ANY_ARRAY)
+            self.write_uint8(tags.ANY_ARRAY)
             self.write_var_uint(len(value))
             for item in value:
                 self.write_any(item)
         elif isinstance(value, bytes | bytearray | memoryview):
-            self.write_uint8(ANY_UINT8ARRAY)
+            self.write_uint8(tags.ANY_UINT8ARRAY)
             self.write_var_uint8array(bytes(value))
         else:
             raise TypeError(f"{type(value).__name__} cannot be written by lib0 writeAny")
