@@ -32,8 +32,9 @@ class Runner:
     """Everyone in a room shares one kernel. Runs are queued in request order, attributed
     to whoever asked, and their outputs stream into the document as they arrive.
 
-    `run()` is the worker (owned by the room's task group); the command methods may be
-    called at any time from peers' commands; `close()` ends the kernel."""
+    `run()` is the worker (owned by the room's task group); the command methods (one per
+    kernel command, called by KernelService's rows once the table has checked the role
+    and the arguments) may be called at any time; `close()` ends the kernel."""
 
     def __init__(
         self,
@@ -102,21 +103,21 @@ class Runner:
     async def run_all(self, member: Member) -> dict[str, Any]:
         return await self.run_cells(member, cell_ids(self.room.doc))
 
-    async def run_above(self, member: Member, cell: object) -> dict[str, Any]:
+    async def run_above(self, member: Member, cell: str) -> dict[str, Any]:
         """Queue the cells above `cell` (not itself)."""
         ids = cell_ids(self.room.doc)
         return await self.run_cells(member, ids[: self._index(ids, cell, "run-above")])
 
-    async def run_below(self, member: Member, cell: object) -> dict[str, Any]:
+    async def run_below(self, member: Member, cell: str) -> dict[str, Any]:
         """Queue `cell` and the cells below it."""
         ids = cell_ids(self.room.doc)
         return await self.run_cells(member, ids[self._index(ids, cell, "run-below") :])
 
     @staticmethod
-    def _index(ids: list[str], cell: object, command: str) -> int:
+    def _index(ids: list[str], cell: str, command: str) -> int:
         if cell not in ids:
             raise ValueError(f"{command} needs 'cell': the id of a cell in this notebook")
-        return ids.index(str(cell))
+        return ids.index(cell)
 
     async def cancel(self, member: Member, execution_id: str) -> dict[str, Any]:
         """Take a waiting run out of the queue: the person who queued it, or the owner."""

@@ -20,13 +20,15 @@ class KernelService:
         self.runner = runner
         self.commands = TABLE.bind(self)
 
+    async def run(self) -> None:
+        """The runner's worker, forever: owned by the room's task group."""
+        await self.runner.run()
+
     async def start(self) -> None:
         """The kernel starts on the first run, not when the room opens."""
 
-    async def run(self) -> None:
-        await self.runner.run()
-
     async def close(self) -> None:
+        """Shut the kernel down (the room unloads or the server stops)."""
         await self.runner.close()
 
 
