@@ -133,7 +133,7 @@ class Server:
         self.proc = subprocess.Popen(
             [str(PAIRBOOK), "serve", str(self.root), "--port", str(self.port),
              "--owner-token", OWNER, "--store", str(self.root.parent / "store.sqlite"),
-             "--room-grace", "600", "--log-level", "warning"],
+             "--room-unload-delay", "600", "--log-level", "warning"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + 60

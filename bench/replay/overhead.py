@@ -49,7 +49,7 @@ async def relay(root: Path, store_path: Path, *, record: bool, readers: int, key
     services = [f for f in ROOM_SERVICES if record or f is not RECORDING]
     async with (
         SQLiteStore(store_path) as store,
-        Rooms(root, store, RoomPolicy(grace=3600), services=services) as rooms,
+        Rooms(root, store, RoomPolicy(unload_delay=3600), services=services) as rooms,
     ):
         entry = await rooms.open(RoomId("bench.ipynb"))
         room = entry.room

@@ -34,7 +34,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     autosave_delay: float = 1.0
     file_poll_interval: float = 2.0
-    room_grace: float = 30.0
+    room_unload_delay: float = 30.0
     snapshot_every: int = 500
     max_frame_bytes: int = 64 * 1024 * 1024
     max_update_bytes: int = 8 * 1024 * 1024

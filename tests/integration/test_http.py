@@ -118,7 +118,7 @@ async def test_the_uvicorn_server_option_serves_the_same_rooms(tmp_path: Path) -
 async def test_an_empty_room_is_unloaded_after_the_grace_period(tmp_path: Path) -> None:
     root = tmp_path / "nb"
     write_notebook(root / "demo.ipynb")
-    args = ("--room-grace", "0.2")
+    args = ("--room-unload-delay", "0.2")
     with ServerProcess(root, store=str(tmp_path / "s.sqlite"), args=args) as server:
         async with YClient(server.ws_url("demo.ipynb")) as client:
             client.type_into(1, 0, "#")

@@ -91,7 +91,7 @@ def room_policy(settings: Settings) -> RoomPolicy:
     return RoomPolicy(
         autosave_delay=settings.autosave_delay,
         file_poll_interval=settings.file_poll_interval,
-        grace=settings.room_grace,
+        unload_delay=settings.room_unload_delay,
         snapshot_every=settings.snapshot_every,
         sync_timeout=settings.sync_timeout,
         keep_kernels=settings.keep_kernels,

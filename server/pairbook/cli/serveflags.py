@@ -60,7 +60,6 @@ Number = tuple[str, type[int] | type[float], float, str]
 
 ROOM_NUMBERS: tuple[Number, ...] = (
     ("--autosave-delay", float, 1.0, "seconds of quiet before the notebook file is written"),
-    ("--room-grace", float, 30.0, "seconds an empty room stays loaded"),
     ("--send-queue", int, 4096, "frames queued for a peer before it is disconnected as too slow"),
     ("--send-timeout", float, 10.0, "seconds one send may block before the peer is dropped as "
      "too slow"),
@@ -94,14 +93,22 @@ def _add_numbers(serve: argparse.ArgumentParser, numbers: tuple[Number, ...]) ->
 
 
 def _add_rooms(serve: argparse.ArgumentParser) -> None:
-    _add_numbers(serve, ROOM_NUMBERS[:4])
+    _add_numbers(serve, ROOM_NUMBERS[:3])
+    serve.add_argument(
+        "--room-unload-delay",
+        "--room-grace",  # the old name, kept so existing scripts keep working
+        dest="room_unload_delay",
+        type=float,
+        default=30.0,
+        help="seconds an empty room stays loaded (--room-grace is an alias)",
+    )
     serve.add_argument(
         "--keep-kernels",
         action="store_true",
         help="keep a room (and its kernel) loaded after everyone left; default: the kernel "
-        "shuts down when the empty room unloads after --room-grace",
+        "shuts down when the empty room unloads after --room-unload-delay",
     )
-    _add_numbers(serve, ROOM_NUMBERS[4:])
+    _add_numbers(serve, ROOM_NUMBERS[3:])
     serve.add_argument(
         "--no-kernel-state",
         dest="kernel_state",
@@ -186,7 +193,7 @@ def settings_from(
         durability=args.durability,
         allowed_origins=tuple(args.allow_origin),
         autosave_delay=args.autosave_delay,
-        room_grace=args.room_grace,
+        room_unload_delay=args.room_unload_delay,
         send_queue_frames=args.send_queue,
         send_timeout=args.send_timeout,
         keep_kernels=args.keep_kernels,

@@ -44,7 +44,7 @@ class RoomPolicy:
 
     autosave_delay: float = 1.0
     file_poll_interval: float = 2.0
-    grace: float = 30.0
+    unload_delay: float = 30.0  # seconds an empty room stays loaded
     snapshot_every: int = 500
     sync_timeout: float = 15.0
     tick: float = 0.25
@@ -231,7 +231,7 @@ class Rooms:
             elif empty_since is None:
                 empty_since = now
             elif (
-                now - empty_since >= policy.grace
+                now - empty_since >= policy.unload_delay
                 and not room.inflight
                 and not (policy.keep_kernels and _kernel_started(entry))
             ):

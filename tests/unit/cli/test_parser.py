@@ -93,3 +93,10 @@ def test_people_in_a_folder_pairbook_never_served(
 ) -> None:
     assert main(["people", str(tmp_path)]) == 2
     assert "has no .pairbook/tokens.json" in capsys.readouterr().err
+
+
+def test_the_room_unload_delay_keeps_its_old_name_as_an_alias(tmp_path: Path) -> None:
+    for flag in ("--room-unload-delay", "--room-grace"):
+        args = build_parser().parse_args(["serve", str(tmp_path), flag, "7.5"])
+        settings = settings_from(args, StateDir.of(tmp_path), 1, "none", (None, None), ())
+        assert settings.room_unload_delay == 7.5
