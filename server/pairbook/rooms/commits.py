@@ -12,7 +12,7 @@ from pycrdt import Doc, merge_updates
 
 from pairbook.protocol.messages import encode_sync_update
 from pairbook.protocol.update import EMPTY_UPDATE, decode_state_vector
-from pairbook.rooms.effects import Commit
+from pairbook.rooms.effects import Broadcast, Commit
 from pairbook.rooms.protected import ProtectedRanges
 from pairbook.store.port import Store
 from pairbook.types import SERVER_MAPS, UserId
@@ -115,4 +115,5 @@ def server_commit(
         if end > start:
             ranges.add(client, start, end)
         author = SERVER_MAPS
-    return ServerCommit(Commit(update, author, (client,), encode_sync_update(update), None), end)
+    relay = Broadcast(encode_sync_update(update), None)
+    return ServerCommit(Commit(update, author, (client,), relay), end)

@@ -60,14 +60,13 @@ class Apply:
 
 @dataclass(frozen=True, slots=True)
 class Commit:
-    """Log an update the document already holds, then relay `frame` to every live peer but
-    `sender` (in the order committed: the log's queue is first in, first out)."""
+    """Log an update the document already holds, then do `relay` (in the order committed:
+    the log's queue is first in, first out)."""
 
     update: bytes
     author: UserId
     clients: tuple[int, ...]
-    frame: bytes
-    sender: Peer | None
+    relay: Broadcast
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,7 +148,7 @@ class Room:
             notes.note("leave", peer.user.id, {"clients": clients})
         if removed:
             frame = encode_awareness(encode_awareness_update(tuple(removed)))
-            self._broadcast(frame, peer, live_only=False)
+            self._broadcast(Broadcast(frame, peer, live_only=False))
         self.services.left(member_of(peer, clients))
         self.changed.set()
 
@@ -200,7 +200,7 @@ class Room:
                 if not effect.peer.live:
                     effect.peer.go_live()
             elif isinstance(effect, Broadcast):
-                self._broadcast(effect.frame, effect.sender, live_only=effect.live_only)
+                self._broadcast(effect)
             elif isinstance(effect, Apply):
                 await self._apply(effect, received)
             elif isinstance(effect, Commit):
@@ -238,7 +238,7 @@ class Room:
         else:
             payload = encode_awareness_update(tuple(accepted))
         self.counters.awareness_updates += 1
-        self._broadcast(encode_awareness(payload), peer, live_only=False)
+        self._broadcast(Broadcast(encode_awareness(payload), peer, live_only=False))
         notes = self.services.notes
         if notes is not None:
             for entry in accepted:
@@ -306,7 +306,7 @@ class Room:
     def _relay(self, commit: Commit, seq: int) -> None:
         """A commit is logged: relay it."""
         self.last_seq = max(self.last_seq, seq)
-        self._broadcast(commit.frame, commit.sender)
+        self._broadcast(commit.relay)
         self.sync.relayed(commit.update)
         self._touch()
 
@@ -324,8 +324,9 @@ class Room:
 
     # -- fan-out -------------------------------------------------------------------------
 
-    def _broadcast(self, frame: bytes, sender: Peer | None, *, live_only: bool = True) -> None:
+    def _broadcast(self, broadcast: Broadcast) -> None:
         """Queue a frame for every other peer; document updates go only to synced peers."""
+        frame, sender, live_only = broadcast.frame, broadcast.sender, broadcast.live_only
         sent = 0
         for other in self.peers:
             if other is not sender and (other.live or not live_only):

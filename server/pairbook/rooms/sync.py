@@ -34,7 +34,7 @@ from pairbook.protocol.messages import (
 from pairbook.protocol.update import EMPTY_UPDATE, StructKind, UpdateSummary, decode_state_vector
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.echoes import Echoes
-from pairbook.rooms.effects import Answer, Apply, Commit, Effect, Refuse, Send
+from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Refuse, Send
 from pairbook.rooms.guard import admit_update, spans_covered
 from pairbook.rooms.protected import ProtectedRanges
 
@@ -203,7 +203,7 @@ class RoomSync:
         """The document took the whole update: log and relay it, settle the peer's sync."""
         self._advance(effect.summary)
         peer = effect.peer
-        commit = Commit(effect.update, peer.user.id, effect.clients, effect.frame, peer)
+        commit = Commit(effect.update, peer.user.id, effect.clients, Broadcast(effect.frame, peer))
         return [commit, *self._settle(peer)]
 
     def unappliable(
@@ -227,7 +227,8 @@ class RoomSync:
             self._state_vector = dict(state_vector)
             self._version += 1
             clients = tuple(sorted(c for c, n in state_vector.items() if n > before.get(c, 0)))
-            effects.append(Commit(taken, peer.user.id, clients, encode_sync_update(taken), peer))
+            relay = Broadcast(encode_sync_update(taken), peer)
+            effects.append(Commit(taken, peer.user.id, clients, relay))
         error_text = (
             f"the server cannot apply this update ({error}); what it could not read was not "
             "kept. Your client wrote content pycrdt does not read (legacy JSON content, an "

@@ -23,7 +23,7 @@ from pairbook.protocol.update import EMPTY_UPDATE, decode_state_vector, decode_u
 from pairbook.rooms import Peer, TokenBucket, echoes, effects, memory_channel_pair, sync
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.echoes import Echoes
-from pairbook.rooms.effects import Answer, Apply, Commit, Effect, Refuse, Send
+from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Refuse, Send
 from pairbook.rooms.protected import ProtectedRanges
 from pairbook.rooms.sync import VIEWER_PEEK_BYTES, DeleteSet, RoomSync, Shared
 from pairbook.types import UserId
@@ -129,7 +129,7 @@ def test_a_pending_peer_is_answered_once_its_step2_is_applied() -> None:
     world.doc.apply_update(update)
     effects = world.sync.applied(apply)
     assert effects == [
-        Commit(update, UserId("ana"), (10,), encode_sync_update(update), ana),
+        Commit(update, UserId("ana"), (10,), Broadcast(encode_sync_update(update), ana)),
         Answer(ana, mine.get_state()),
     ]
     assert world.sync.pending(ana) is None
@@ -157,7 +157,7 @@ def test_an_editors_news_is_applied_claimed_committed_then_its_echo_skipped() ->
     ]
     assert world.claims[10] == "ana"
     assert world.take(effects) == [
-        Commit(update, UserId("ana"), (10,), encode_sync_update(update), ana)
+        Commit(update, UserId("ana"), (10,), Broadcast(encode_sync_update(update), ana))
     ]
     assert world.sync.state_vector[10] == 1
     world.sync.relayed(update)
@@ -250,7 +250,7 @@ def test_what_an_unappliable_update_left_in_the_document_is_committed() -> None:
     assert isinstance(apply, Apply)
     taken = b"taken"
     commit, refuse = world.sync.unappliable(apply, taken, {SERVER: 4, 10: 1}, "half-way")
-    assert commit == Commit(taken, UserId("ana"), (10,), encode_sync_update(taken), ana)
+    assert commit == Commit(taken, UserId("ana"), (10,), Broadcast(encode_sync_update(taken), ana))
     assert isinstance(refuse, Refuse)
     assert world.sync.state_vector == {SERVER: 4, 10: 1}
     assert world.claims[10] == "ana"
