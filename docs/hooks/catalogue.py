@@ -52,11 +52,19 @@ def load_spec(path: Path) -> dict[str, Any]:
 def render(spec: Mapping[str, Any]) -> str:
     """The catalogue as Markdown: commands by service, message types, close codes."""
     parts = [_commands(spec["commands"])]
-    for key, title in (("message_types", "Message types"), ("close_codes", "Close codes")):
+    for key, title, value in SECTIONS:
         section = _first(spec, key, key.replace("_", ""), key.replace("_", "-"))
         if section:
-            parts.append(f"### {title}\n\n{_table(_rows(section))}")
+            parts.append(f"### {title}\n\n{_table(_rows(section, value))}")
     return "\n\n".join(parts) + "\n"
+
+
+SECTIONS = (
+    ("message_types", "Message types", "type"),
+    ("sync_types", "Sync message types", "sub-type"),
+    ("close_codes", "Close codes", "code"),
+)
+"""The spec's other sections: its key, the heading, the name of a plain value's column."""
 
 
 def _first(spec: Mapping[str, Any], *keys: str) -> Any:
@@ -107,15 +115,17 @@ def _args(args: Iterable[Any]) -> str:
     return ", ".join(shown) or "—"
 
 
-def _rows(section: Any) -> list[dict[str, Any]]:
+def _rows(section: Any, value_name: str = "value") -> list[dict[str, Any]]:
     """A section as table rows: {name: value}, {name: {…}} or a list of objects."""
     if isinstance(section, dict):
         return [
-            {"name": name, **value} if isinstance(value, dict) else {"name": name, "value": value}
+            {"name": name, **value}
+            if isinstance(value, dict)
+            else {"name": name, value_name: value}
             for name, value in section.items()
         ]
     if isinstance(section, list):
-        return [row if isinstance(row, dict) else {"value": row} for row in section]
+        return [row if isinstance(row, dict) else {value_name: row} for row in section]
     raise CatalogueError(f"cannot render {type(section).__name__} as a table")
 
 

@@ -40,7 +40,8 @@ SAMPLE = {
             ],
         },
     ],
-    "message_types": {"SYNC": 0, "AWARENESS": 1, "COMMAND": 100},
+    "message_types": {"sync": 0, "awareness": 1, "command": 100},
+    "sync_types": {"step1": 0, "step2": 1, "update": 2},
     "close_codes": [
         {"name": "GOING_AWAY", "code": 1001, "meaning": "server shutting down"},
         {"name": "RELOAD", "code": 4409, "meaning": "reload | resync"},
@@ -79,8 +80,10 @@ def test_commands_render_one_table_per_service_with_role_gate_recording_and_args
 
 def test_message_types_and_close_codes_render_as_tables(tmp_path: Path) -> None:
     markdown = catalogue.render(catalogue.load_spec(write(tmp_path, SAMPLE)))
-    assert "### Message types" in markdown
-    assert "| `COMMAND` | 100 |" in markdown
+    assert "### Message types\n\n| name | type |" in markdown
+    assert "| `command` | 100 |" in markdown
+    assert "### Sync message types\n\n| name | sub-type |" in markdown
+    assert "| `step2` | 1 |" in markdown
     assert "### Close codes" in markdown
     assert "| name | code | meaning |" in markdown
     assert "| `RELOAD` | 4409 | reload \\| resync |" in markdown  # a | in a cell is escaped
@@ -103,6 +106,16 @@ def test_a_spec_of_another_shape_is_refused_clearly(tmp_path: Path, text: str) -
     path.write_text(text)
     with pytest.raises(catalogue.CatalogueError, match="rewrite it with"):
         catalogue.load_spec(path)
+
+
+def test_the_spec_renders_when_the_repository_has_one() -> None:
+    """The real spec (once spec/protocol.json exists) renders every command it lists."""
+    path = ROOT / catalogue.SPEC
+    specs = [catalogue.load_spec(path)] if path.exists() else [SAMPLE]
+    for spec in specs:
+        markdown = catalogue.render(spec)
+        for command in spec["commands"]:
+            assert f"| `{command['name']}` |" in markdown
 
 
 def test_the_protocol_page_carries_the_marker_once() -> None:
