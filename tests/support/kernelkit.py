@@ -19,6 +19,7 @@ from pairbook.kernel.session import (
     InputCallback,
     KernelStatus,
     OutputCallback,
+    StatusCallback,
 )
 from pairbook.notebook.ynotebook import notebook_to_ydoc
 from pairbook.service import Member
@@ -154,7 +155,7 @@ class ScriptedKernel:
     def __init__(
         self,
         kernel_name: str,
-        on_status: Callable[[KernelStatus], None],
+        on_status: StatusCallback,
         scripts: dict[str, Script],
     ) -> None:
         self.kernel_name = kernel_name
@@ -226,9 +227,7 @@ class ScriptedKernels:
     def specs(self) -> dict[str, str]:
         return {"python3": "Python 3", "other": "Other"}
 
-    def __call__(
-        self, kernel_name: str, on_status: Callable[[KernelStatus], None]
-    ) -> ScriptedKernel:
+    def __call__(self, kernel_name: str, on_status: StatusCallback) -> ScriptedKernel:
         kernel = ScriptedKernel(kernel_name, on_status, self.scripts)
         self.made.append(kernel)
         return kernel

@@ -7,14 +7,18 @@ kernel instead.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from pairbook.kernel.session import ExecutionOutcome, InputCallback, KernelStatus, OutputCallback
+from pairbook.kernel.session import (
+    ExecutionOutcome,
+    InputCallback,
+    KernelStatus,
+    OutputCallback,
+    StatusCallback,
+)
 from pairbook.service import Member
 from pairbook.state.view import ViewRoom
-
-StatusCallback = Callable[[KernelStatus], None]
 
 
 class RunnerRoom(ViewRoom, Protocol):

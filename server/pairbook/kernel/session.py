@@ -24,6 +24,7 @@ log = logging.getLogger("pairbook.kernel")
 KernelStatus = Literal["not started", "starting", "idle", "busy", "restarting", "dead"]
 OutputCallback = Callable[[str, dict[str, Any]], None]
 InputCallback = Callable[[str, bool], Awaitable[str]]
+StatusCallback = Callable[[KernelStatus], None]
 
 OUTPUT_TYPES = frozenset(
     {"stream", "display_data", "execute_result", "error", "clear_output", "update_display_data"}
@@ -85,7 +86,7 @@ class KernelSession:
         self,
         kernel_name: str,
         cwd: Path,
-        on_status: Callable[[KernelStatus], None],
+        on_status: StatusCallback,
         *,
         confinement: Confinement | None = None,
         startup_timeout: float = 60.0,
@@ -362,7 +363,5 @@ class KernelSessions:
     def specs(self) -> dict[str, str]:
         return kernel_specs()
 
-    def __call__(
-        self, kernel_name: str, on_status: Callable[[KernelStatus], None]
-    ) -> KernelSession:
+    def __call__(self, kernel_name: str, on_status: StatusCallback) -> KernelSession:
         return KernelSession(kernel_name, self._cwd, on_status, confinement=self._confinement)

@@ -134,9 +134,9 @@ class StateView:
             return {"id": SERVER_USER, "name": "pairbook", "color": SERVER_COLOR}
         if user_id == DISK_USER:
             return {"id": DISK_USER, "name": "the file on disk", "color": SERVER_COLOR}
-        for peer in self.room.members():
-            if peer.user.id == user_id:
-                return peer.user.to_record()
+        for member in self.room.members():
+            if member.user.id == user_id:
+                return member.user.to_record()
         return {"id": user_id, "name": user_id, "color": color_for(user_id)}
 
     # -- feeding from the runner ---------------------------------------------------------
