@@ -72,16 +72,16 @@ class _Name:
     @property
     def changed(self) -> Change:
         """The last run that changed the value."""
-        for step, run, value_changed, _binds in reversed(self.changes):
-            if value_changed:
-                return step, run
-        return self.created
+        return self._last(binding=False)
 
     @property
     def defined(self) -> Change:
         """The last run that bound the name, whether or not its value changed."""
-        for step, run, _value_changed, binds in reversed(self.changes):
-            if binds:
+        return self._last(binding=True)
+
+    def _last(self, *, binding: bool) -> Change:
+        for step, run, value_changed, binds in reversed(self.changes):
+            if binds if binding else value_changed:
                 return step, run
         return self.created
 

@@ -188,11 +188,10 @@ class MemoryStore(OpenedByWith):
 
     async def prune_recording(self, room: str, upto_seq: int) -> int:
         check_open(self._state, f"prune the recording of room {room!r}")
+        pruned = await self.prune(room, upto_seq)  # checks upto_seq against the snapshot
         log = self._rooms.get(room)
-        check_prune(room, upto_seq, log.snapshot_seq if log else 0)
         if log is None:
-            return 0
-        pruned = await self.prune(room, upto_seq)
+            return pruned
         log.checkpoints = {s: c for s, c in log.checkpoints.items() if s >= upto_seq}
         log.events = [e for e in log.events if e.seq >= upto_seq]
         return pruned
