@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest'
 import protocol from '../../spec/protocol.json'
 import { CloseCode } from '../src/closeCodes'
 import { COMMAND_MESSAGE, COMMAND_NAMES } from '../src/commands'
+import { DocMap, SERVER_AUTHOR_PREFIX } from '../src/schema'
 
 // spec/protocol.json is written from the server's command table
 // (python -m pairbook.rooms.services --write): server and client cannot drift apart.
@@ -30,5 +31,10 @@ describe('the protocol the server declares', () => {
     for (const [name, code] of Object.entries(CloseCode)) {
       expect(codes[name], name).toBe(code)
     }
+  })
+
+  it('names the document\'s top-level maps and the server\'s authors as the client does', () => {
+    expect(protocol.document.maps).toEqual(DocMap)
+    expect(protocol.document.server_author_prefix).toBe(SERVER_AUTHOR_PREFIX)
   })
 })

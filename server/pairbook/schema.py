@@ -38,6 +38,17 @@ PROTECTED_ROOTS: frozenset[str] = frozenset(
 )
 """Top-level maps of the shared document that only the server writes."""
 
+DOCUMENT_MAPS: dict[str, str] = {
+    "CELLS": CELLS,
+    "META": META,
+    "PAIRBOOK_MAP": PAIRBOOK_MAP,
+    "KERNEL_MAP": KERNEL_MAP,
+    "EXECUTIONS_MAP": EXECUTIONS_MAP,
+    "MOB_MAP": MOB_MAP,
+    "RECORDING_MAP": RECORDING_MAP,
+}
+"""Every top-level name by its constant's name, as spec/protocol.json lists them for the client."""
+
 HISTORY_KEY = "history"
 """The key of the room's history id in `PAIRBOOK_MAP`."""
 
@@ -159,6 +170,7 @@ class RecordingRecord(TypedDict, total=False):
 __all__ = [
     "CELLS",
     "CHAT_KEY",
+    "DOCUMENT_MAPS",
     "EXECUTIONS_MAP",
     "HISTORY_KEY",
     "KERNEL_MAP",

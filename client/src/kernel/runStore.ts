@@ -4,6 +4,7 @@
 import * as Y from 'yjs'
 
 import { cellRuns, isRunRecord, type KernelState, kernelState, type RunRecord } from './runs'
+import { DocMap } from '../schema'
 
 const plain = (value: unknown): unknown => (value instanceof Y.AbstractType ? value.toJSON() : value)
 
@@ -19,8 +20,8 @@ export class RunStore {
   private readonly kernelListeners = new Set<(state: KernelState) => void>()
 
   constructor(doc: Y.Doc) {
-    this.executions = doc.getMap('executions')
-    this.kernel = doc.getMap('kernel')
+    this.executions = doc.getMap(DocMap.EXECUTIONS_MAP)
+    this.kernel = doc.getMap(DocMap.KERNEL_MAP)
     this.executions.forEach((value) => this.index(plain(value)))
     this.executions.observe((event) => {
       const cells = new Set<string>()

@@ -26,6 +26,7 @@ import { type AwarenessState, isColor, type Participant, participantsByCell, par
 import { Banner, StatusBadge, toast } from '../panels/status'
 import { topbar } from './chrome'
 import { liveRecording } from '../replay/liveRecording'
+import { DocMap } from '../schema'
 
 export interface NotebookPageOptions {
   app: HTMLElement
@@ -180,7 +181,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   // Mob programming: mode, driver, rotation, pointing, chat (the `mob` map) ---------------
   let mobState: MobState | null = null
   const mob = new MobPanel({
-    ymob: notebook.ydoc.getMap('mob'),
+    ymob: notebook.ydoc.getMap(DocMap.MOB_MAP),
     me: { id: me.user?.id ?? null, owner: me.role === 'owner', viewer: readOnly },
     request: (command, args) => request(command, args),
     notify: toast,

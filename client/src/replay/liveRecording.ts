@@ -10,6 +10,7 @@ import { toast } from '../panels/status'
 import { replayHref } from '../routes'
 import { hideBlame, showBlame } from './blameGutter'
 import type { BlameLine, Person } from './replayApi'
+import { DocMap } from '../schema'
 
 export interface LiveRecordingOptions {
   doc: Y.Doc
@@ -20,7 +21,7 @@ export interface LiveRecordingOptions {
 }
 
 export function liveRecording({ doc, view, path, canEdit, request }: LiveRecordingOptions): HTMLElement {
-  const flag = doc.getMap('recording')
+  const flag = doc.getMap(DocMap.RECORDING_MAP)
   const badge = h('span', { class: 'recording-badge', role: 'status' })
   const toggle = button('', 'Turn recording off', () => {
     const on = flag.get('on') !== false

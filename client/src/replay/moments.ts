@@ -1,6 +1,7 @@
 /** Moments of a replay: positions on the timeline, playback pacing, links. Pure. */
 
 import type { BlameLine, Person, Timeline, TimelineEvent } from './replayApi'
+import { isServerAuthor } from '../schema'
 
 export const SPEEDS = [1, 2, 4, 8, 16, 32] as const
 
@@ -56,10 +57,10 @@ export function intensities(row: number[]): number[] {
 export function personOf(people: Record<string, Person>, id: string): Person {
   const known = people[id]
   if (known !== undefined) return known
-  return { id, name: SERVER_AUTHORS[id] ?? (id === '' || id.startsWith('pairbook:') ? 'pairbook' : id), color: '#8a93a6' }
+  return { id, name: SERVER_AUTHORS[id] ?? (id === '' || isServerAuthor(id) ? 'pairbook' : id), color: '#8a93a6' }
 }
 
-/** The server's own authors (pairbook/types.py): the file a room started from, outside edits. */
+/** The server's own authors (pairbook/types.py; see isServerAuthor): the file a room started from, outside edits. */
 const SERVER_AUTHORS: Record<string, string> = {
   'pairbook:server': 'the file',
   'pairbook:disk': 'edited on disk',

@@ -2,6 +2,7 @@
 
 import { authorizedRequest, parseJson } from '../api'
 import { roomName } from '../routes'
+import type { UserRecord } from '../schema'
 
 export interface TimelineEvent {
   seq: number
@@ -11,12 +12,8 @@ export interface TimelineEvent {
   data: Record<string, unknown>
 }
 
-/** A recorded person: the one user shape (`UserRecord` in pairbook/schema.py). */
-export interface Person {
-  id: string
-  name: string
-  color: string
-}
+/** A recorded person: the one user shape. */
+export type Person = UserRecord
 
 export interface OffWindow {
   from_seq: number

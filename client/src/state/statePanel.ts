@@ -8,6 +8,7 @@ import * as Y from 'yjs'
 import { button, h } from '../dom'
 import { isColor } from '../panels/presence'
 import { type Analysis, hiddenText, type Package, parseAnalysis, parsePackages, parseVariables, type Provenance, sizeText, type SortKey, sortVariables, type Variable } from './kernelView'
+import { DocMap } from '../schema'
 
 export interface StatePanelOptions {
   doc: Y.Doc
@@ -51,7 +52,7 @@ export class StatePanel {
   private skipped = 0
 
   constructor(private readonly options: StatePanelOptions) {
-    this.kernel = options.doc.getMap('kernel')
+    this.kernel = options.doc.getMap(DocMap.KERNEL_MAP)
     this.count = h('span', { class: 'count' })
     this.head = h('tr', {})
     this.body = h('tbody', {})

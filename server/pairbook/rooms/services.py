@@ -30,6 +30,7 @@ from pairbook.record.service import RecordingService
 from pairbook.rooms.core import TABLE as CORE_COMMANDS
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.room import Room
+from pairbook.schema import DOCUMENT_MAPS, SERVER_AUTHOR_PREFIX
 from pairbook.service import CommandTable, RoomService
 from pairbook.store.port import Store
 
@@ -107,13 +108,15 @@ SPEC = Path(__file__).resolve().parents[3] / "spec" / "protocol.json"
 
 
 def catalogue(services: Sequence[ServiceSpec] = ROOM_SERVICES) -> dict[str, Any]:
-    """The protocol as the server speaks it: commands, message types, close codes."""
+    """The protocol as the server speaks it: commands, message types, close codes, and the
+    document's top-level names."""
     table = CommandTable.merge([CORE_COMMANDS, *(spec.commands for spec in services)])
     return {
         "commands": table.to_json(),
         "message_types": {kind.name.lower(): kind.value for kind in MessageType},
         "sync_types": {kind.name.lower(): kind.value for kind in SyncType},
         "close_codes": {code.name: code.value for code in CloseCode},
+        "document": {"maps": DOCUMENT_MAPS, "server_author_prefix": SERVER_AUTHOR_PREFIX},
     }
 
 
