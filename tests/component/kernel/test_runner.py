@@ -26,6 +26,7 @@ from support.kernelkit import (
     Turn,
     notebook_doc,
     person,
+    probe_reply,
     running,
 )
 
@@ -411,3 +412,21 @@ async def test_a_real_ipykernel_runs_a_cell_and_the_view_sees_its_names(tmp_path
             assert kit.kernel_map()["variables"]["answer"]["summary"] == "42"
     finally:
         await runner.close()
+
+
+async def test_what_a_run_learned_of_a_kernel_that_restarted_meanwhile_is_dropped() -> None:
+    old = {"x": {"type": "int", "summary": "1", "fingerprint": "a"}}
+
+    async def late(turn: Turn) -> ExecutionOutcome:
+        await turn.kernel.interrupted.wait()
+        # The run's reply still carries a probe of the namespace the restart wiped out.
+        return ExecutionOutcome("ok", turn.count, None, probe_reply(
+            {"full": True, "changed": old, "removed": []}))  # fmt: skip
+
+    async with runner_kit(["late"], {"late": late}, kernel_state=True) as kit:
+        (run,) = (await kit.runner.run_cells(ANA, ["code-0"]))["queued"]
+        await kit.running(run)
+        await kit.runner.restart(ANA)
+        await kit.finished(run)
+        assert kit.record(run)["status"] == "ok"
+        assert kit.kernel_map()["variables"] == {}
