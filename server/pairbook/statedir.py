@@ -19,11 +19,22 @@ class StateDir:
     """The paths of one served folder's state directory (nothing is created until `create`)."""
 
     path: Path
+    db: Path  # the default log, a SQLite file (`--store` may put it elsewhere)
+    tokens: Path  # grants (hashed) and profiles, shared by the server and the CLI
+    server_url: Path  # where `serve` notes its address (not secret): tokens print as links
+    legacy_owner_token: Path  # an older pairbook's plain owner token, adopted and deleted
+    gitignore: Path
+
+    @classmethod
+    def at(cls, path: Path) -> StateDir:
+        """The state directory at `path` (Settings.state_dir)."""
+        names = ("pairbook.sqlite", "tokens.json", "server-url", "owner-token", ".gitignore")
+        return cls(path, *(path / name for name in names))
 
     @classmethod
     def of(cls, root: Path) -> StateDir:
         """The state directory of the folder `root` serves."""
-        return cls(root / NAME)
+        return cls.at(root / NAME)
 
     @classmethod
     def find(cls, start: Path) -> StateDir | None:
@@ -37,30 +48,6 @@ class StateDir:
     def root(self) -> Path:
         """The served folder."""
         return self.path.parent
-
-    @property
-    def db(self) -> Path:
-        """The default log (a SQLite file; `--store` may put it elsewhere)."""
-        return self.path / "pairbook.sqlite"
-
-    @property
-    def tokens(self) -> Path:
-        """The token file: grants (hashed) and profiles, shared by the server and the CLI."""
-        return self.path / "tokens.json"
-
-    @property
-    def server_url(self) -> Path:
-        """Where `serve` notes its address (not secret), so minted tokens print as links."""
-        return self.path / "server-url"
-
-    @property
-    def legacy_owner_token(self) -> Path:
-        """An older pairbook's plain owner token, adopted (hashed) and deleted at start."""
-        return self.path / "owner-token"
-
-    @property
-    def gitignore(self) -> Path:
-        return self.path / ".gitignore"
 
     def exists(self) -> bool:
         return self.path.is_dir()

@@ -63,7 +63,7 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = open_store(settings.store_url, synchronous=settings.durability)
         tokens = TokenBook(
-            StateDir(settings.state_dir).tokens,
+            StateDir.at(settings.state_dir).tokens,
             owner_name=settings.owner_name,
             owner_email=settings.owner_email,
             run_owner_digests=settings.owner_token_hashes,
