@@ -108,7 +108,7 @@ class KernelEventRecord(TypedDict):
     """The last thing someone did to the kernel (start, restart, interrupt, ...)."""
 
     kind: str
-    by: dict[str, str]
+    by: UserRecord
     at: float
 
 

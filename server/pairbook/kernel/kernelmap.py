@@ -11,7 +11,7 @@ from pycrdt import Map
 
 from pairbook.kernel.ports import Kernel, RunnerRoom
 from pairbook.kernel.queue import Execution, ExecutionQueue
-from pairbook.schema import EXECUTIONS_MAP, KERNEL_MAP
+from pairbook.schema import EXECUTIONS_MAP, KERNEL_MAP, KernelEventRecord, KernelRecord
 from pairbook.service import Member
 from pairbook.state.view import Write
 from pairbook.types import SERVER_USER
@@ -30,16 +30,15 @@ class KernelMap:
         self._clock = clock
         self.current: Execution | None = None  # the run the kernel is busy with
         self.specs: dict[str, str] = {}  # installed kernels: name -> display name
-        self.last_event: dict[str, Any] | None = None
+        self.last_event: KernelEventRecord | None = None
 
     async def note_event(self, kind: str, member: Member, kernel: Kernel) -> None:
-        self.last_event = {"kind": kind, "by": {"id": member.user.id, "name": member.user.name},
-                           "at": self._clock()}  # fmt: skip
+        self.last_event = {"kind": kind, "by": member.user.to_record(), "at": self._clock()}
         await self.write_kernel(kernel)
 
     async def write_kernel(self, kernel: Kernel) -> None:
         name = kernel.kernel_name
-        state = {
+        state: KernelRecord = {
             "name": name,
             "display_name": self.specs.get(name, name),
             "status": kernel.status,

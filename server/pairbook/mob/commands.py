@@ -11,7 +11,7 @@ from pycrdt import Array, Doc, Map
 from pairbook.auth import Role
 from pairbook.mob.summary import commit_message
 from pairbook.mob.turn import Mode
-from pairbook.schema import CHAT_KEY, MOB_MAP
+from pairbook.schema import CHAT_KEY, MOB_MAP, ChatRecord
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member
 from pairbook.types import SERVER_USER
 
@@ -130,7 +130,7 @@ async def chat(mob: MobService, member: Member, body: Body) -> Body:
     mob.active = True
     await mob.publish()  # the chat lives in the map
     user = member.user
-    message = {
+    message: ChatRecord = {
         "id": uuid.uuid4().hex[:12],
         "user": user.to_record(),
         "text": str(body["text"]).strip(),

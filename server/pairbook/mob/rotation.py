@@ -35,6 +35,7 @@ from pairbook.mob.turn import (
     TurnState,
     optional_float,
 )
+from pairbook.schema import MobRecord
 
 MAX_PEOPLE = 256
 """People a rotation lists at most (they are written into the shared document)."""
@@ -272,7 +273,7 @@ class Rotation:
 
     # -- the map form ------------------------------------------------------------------
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> MobRecord:
         """The state as the values of pairbook's `mob` map, one key each."""
         return {
             "mode": self.mode.value,

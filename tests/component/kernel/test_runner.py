@@ -241,7 +241,11 @@ async def test_interrupt_stops_the_running_cell_and_is_noted_in_the_kernel_map()
         await kit.finished(run)
         assert kit.record(run)["status"] == "interrupted"
         event = kit.kernel_map()["last_event"]
-        assert event == {"kind": "interrupt", "by": {"id": "bo", "name": "Bo"}, "at": CLOCK}
+        assert event == {
+            "kind": "interrupt",
+            "by": {"id": "bo", "name": "Bo", "color": "#336699"},
+            "at": CLOCK,
+        }
 
 
 async def test_restart_drops_the_queue_and_restarts_the_kernel() -> None:
