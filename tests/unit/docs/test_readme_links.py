@@ -1,9 +1,11 @@
-"""Every relative link and image in README.md leads to a file or folder of the repository.
+"""Every relative link and image in README.md leads to a file or folder of the repository,
+and a link into a docs page's heading (`docs/kernel.md#commands`) to a heading it has.
 
 The docs site checks its own links (`mkdocs build --strict`); the README is read on its own
 (on a forge, in an editor), so its links into docs/ are checked here."""
 
 import re
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -27,15 +29,36 @@ def is_relative(target: str) -> bool:
     return not (parts.scheme or parts.netloc or target.startswith("#"))
 
 
+def slug(heading: str) -> str:
+    """A heading's anchor as mkdocs (Python-Markdown's toc) makes it."""
+    text = unicodedata.normalize("NFKD", heading).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def anchors(page: Path) -> set[str]:
+    """The anchors of a Markdown page's headings (outside code blocks)."""
+    text = _FENCE.sub("", page.read_text(encoding="utf-8"))
+    headings = re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, re.MULTILINE)
+    return {slug(re.sub(r"[`*_]", "", heading)) for heading in headings}
+
+
 def broken(markdown: str, base: Path) -> list[str]:
     missing = []
     for target in link_targets(markdown):
         if not is_relative(target):
             continue
-        path = unquote(urlsplit(target).path)
-        if not (base / path).exists():
+        if not resolves(target, base):
             missing.append(target)
     return missing
+
+
+def resolves(target: str, base: Path) -> bool:
+    parts = urlsplit(target)
+    path = base / unquote(parts.path)
+    if not path.exists():
+        return False
+    return not parts.fragment or path.suffix != ".md" or parts.fragment in anchors(path)
 
 
 def test_every_relative_link_in_the_readme_resolves() -> None:
@@ -46,12 +69,18 @@ def test_every_relative_link_in_the_readme_resolves() -> None:
 
 def test_the_checker_sees_links_images_and_references(tmp_path: Path) -> None:
     (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "here.md").write_text("x")
+    (tmp_path / "docs" / "here.md").write_text("# Here\n\n## A heading, `with` code\n")
     markdown = (
-        "[ok](docs/here.md#a-heading) [gone](docs/gone.md)\n"
+        "[ok](docs/here.md#a-heading-with-code) [gone](docs/gone.md)\n"
+        "[no such heading](docs/here.md#elsewhere)\n"
         "![a picture\nover two lines](docs/missing.png)\n"
         "[web](https://example.org/x) [anchor](#top) `[code](docs/nope.md)`\n"
         "```\n[fenced](docs/nope.md)\n```\n"
         "[ref]: docs/also-gone.md\n"
     )
-    assert broken(markdown, tmp_path) == ["docs/gone.md", "docs/missing.png", "docs/also-gone.md"]
+    assert broken(markdown, tmp_path) == [
+        "docs/gone.md",
+        "docs/here.md#elsewhere",
+        "docs/missing.png",
+        "docs/also-gone.md",
+    ]
