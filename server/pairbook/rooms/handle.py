@@ -13,7 +13,7 @@ from pycrdt import Doc
 from pairbook.rooms.peer import Peer
 from pairbook.service import CommandTable, Member, RoomNotes, RoomService
 from pairbook.service.commands import Args, Command
-from pairbook.service.port import driver_hook, edit_hook, join_hook, leave_hook
+from pairbook.service.port import HOOKS, hook
 from pairbook.types import RoomId, UserId
 
 if TYPE_CHECKING:
@@ -33,49 +33,46 @@ class ServiceHooks:
         self.services: list[RoomService] = []
         self.commands: CommandTable[Any] = CommandTable("room")
         self.notes: RoomNotes | None = None
-        self._joins: list[Callable[[Member], None]] = []
-        self._leaves: list[Callable[[Member], None]] = []
-        self._edits: list[Callable[[Member], str | None]] = []
-        self._drivers: list[Callable[[Member, Any], str | None]] = []
+        # Each hook's callables, in the order their services were attached.
+        self._hooks: dict[str, list[Callable[..., Any]]] = {name: [] for name in HOOKS}
 
     def attach(self, services: Sequence[RoomService]) -> None:
-        """Add services (in order); their command tables merge into the room's one table."""
-        self.services += services
-        self.commands = CommandTable.merge(service.commands for service in self.services)
+        """Add services (in order); their command tables merge into the room's one table
+        (a command declared twice is a ValueError, and nothing is attached then)."""
+        every = [*self.services, *services]
+        self.commands = CommandTable.merge(service.commands for service in every)
+        self.services = every
         for service in services:
             if self.notes is None and isinstance(service, RoomNotes):
                 self.notes = service
-            for hooks, hook in (
-                (self._joins, join_hook(service)),
-                (self._leaves, leave_hook(service)),
-                (self._edits, edit_hook(service)),
-                (self._drivers, driver_hook(service)),
-            ):
-                if hook is not None:
-                    hooks.append(hook)  # type: ignore[arg-type]
+            for name, hooks in self._hooks.items():
+                found = hook(service, name)
+                if found is not None:
+                    hooks.append(found)
 
     def joined(self, member: Member) -> None:
-        for hook in self._joins:
-            hook(member)
+        for on_join in self._hooks["on_join"]:
+            on_join(member)
 
     def left(self, member: Member) -> None:
-        for hook in self._leaves:
-            hook(member)
+        for on_leave in self._hooks["on_leave"]:
+            on_leave(member)
 
     def edit_refusal(self, peer: Peer) -> str | None:
         """Why this peer may not edit right now (mob mode), or None."""
-        if not self._edits:
+        gates = self._hooks["on_edit"]
+        if not gates:
             return None
         member = member_of(peer)
-        for hook in self._edits:
-            refusal = hook(member)
+        for on_edit in gates:
+            refusal: str | None = on_edit(member)
             if refusal is not None:
                 return refusal
         return None
 
     def driver_refusal(self, member: Member, command: Command[Any]) -> str | None:
-        for hook in self._drivers:
-            refusal = hook(member, command)
+        for driver_gate in self._hooks["driver_gate"]:
+            refusal: str | None = driver_gate(member, command)
             if refusal is not None:
                 return refusal
         return None

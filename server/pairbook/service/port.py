@@ -136,29 +136,11 @@ class RoomService(Protocol):
         ...
 
 
-JoinHook = Callable[[Member], None]
-EditHook = Callable[[Member], EditRefusal]
+HOOKS = ("on_join", "on_leave", "on_edit", "driver_gate")
+"""The optional hooks a room service may define (see RoomService)."""
 
 
-def join_hook(service: object) -> JoinHook | None:
-    """A service's `on_join` hook, if it has one."""
-    hook = getattr(service, "on_join", None)
-    return hook if callable(hook) else None
-
-
-def leave_hook(service: object) -> JoinHook | None:
-    """A service's `on_leave` hook, if it has one."""
-    hook = getattr(service, "on_leave", None)
-    return hook if callable(hook) else None
-
-
-def edit_hook(service: object) -> EditHook | None:
-    """A service's `on_edit` gate, if it has one."""
-    hook = getattr(service, "on_edit", None)
-    return hook if callable(hook) else None
-
-
-def driver_hook(service: object) -> Callable[[Member, Any], str | None] | None:
-    """A service's `driver_gate` for driver-only commands, if it has one."""
-    hook = getattr(service, "driver_gate", None)
-    return hook if callable(hook) else None
+def hook(service: object, name: str) -> Callable[..., Any] | None:
+    """A service's optional hook (one of HOOKS), if it defines it."""
+    found = getattr(service, name, None)
+    return found if callable(found) else None
