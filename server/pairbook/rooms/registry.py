@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -123,8 +123,8 @@ class Rooms:
         await self._group.__aexit__(exc_type, exc, tb)
         self.decoder.close()
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(entry.room for entry in self._open.values())
+    def __iter__(self) -> Iterator[Room]:
+        return iter([entry.room for entry in self._open.values()])
 
     def key(self, name: str) -> RoomId:
         """The room a notebook name opens: its real path under the root (a symlink and its
