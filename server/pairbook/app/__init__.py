@@ -138,7 +138,7 @@ def app_routes() -> list[BaseRoute]:
         Route("/api/join", http.join_route, methods=["POST"]),
         Route("/api/tickets", http.ticket_route, methods=["POST"]),
         Route("/api/admin/drain", http.drain_route, methods=["POST"]),
-        Route("/api/replay", replay.sessions_route),
+        Route("/api/replay", replay.recordings_route),
         Route("/api/replay/{path:path}/timeline", replay.timeline_route),
         Route("/api/replay/{path:path}/moment", replay.moment_route),
         Route("/api/replay/{path:path}/chunk", replay.chunk_route),

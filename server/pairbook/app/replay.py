@@ -1,4 +1,4 @@
-"""HTTP routes of the replay: sessions, timeline, moments, playback chunks, blame, export.
+"""HTTP routes of the replay: recordings, timeline, moments, playback chunks, blame, export.
 
 Only people with access to the room see its recording: a valid token (the same check as
 the notebook's websocket) and a notebook this server serves.
@@ -20,8 +20,8 @@ from pairbook.errors import AuthError, NotebookError, NotFoundError, RequestErro
 from pairbook.mob.service import MobService
 from pairbook.notebook import list_notebooks
 from pairbook.record import Replayer, export_lines
+from pairbook.record.recordings import describe_recording
 from pairbook.record.service import RecordingService
-from pairbook.record.sessions import describe_session
 from pairbook.types import RoomId
 
 MAX_CHUNK = 2000
@@ -73,13 +73,13 @@ class MomentQuery:
         return (await replayer.bounds())[1]
 
 
-async def sessions_route(request: Request) -> Response:
+async def recordings_route(request: Request) -> Response:
     grant_of(request)
     context = context_of(request)
     served = set(await asyncio.to_thread(list_notebooks, context.settings.root))
     recorded = [r for r in await context.store.rooms() if r in served]
-    found = [await describe_session(context.store, room) for room in recorded]
-    return JSONResponse({"sessions": found})
+    found = [await describe_recording(context.store, room) for room in recorded]
+    return JSONResponse({"sessions": found})  # the API's key, kept so its clients keep working
 
 
 async def timeline_route(request: Request) -> Response:

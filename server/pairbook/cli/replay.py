@@ -1,4 +1,4 @@
-"""`pairbook replay list|info|export`: the recorded sessions in a served folder's log."""
+"""`pairbook replay list|info|export`: the rooms' recordings in a served folder's log."""
 
 from __future__ import annotations
 
@@ -16,13 +16,13 @@ from pairbook.cli.workspace import served_folder
 from pairbook.errors import NotebookError, PairbookError
 from pairbook.notebook import serialize_notebook, ydoc_to_notebook
 from pairbook.record import Replayer, export_lines
-from pairbook.record.sessions import describe_session
+from pairbook.record.recordings import describe_recording
 from pairbook.statedir import StateDir
 from pairbook.store import Store, open_store
 
 
 def add_replay_parser(commands: Any) -> None:
-    replay_parser = commands.add_parser("replay", help="recorded sessions: list, info, export")
+    replay_parser = commands.add_parser("replay", help="the rooms' recordings: list, info, export")
     actions = replay_parser.add_subparsers(dest="action", required=True)
     for action, help_text in (
         ("list", "every recorded notebook: span, people, updates"),
@@ -62,7 +62,9 @@ async def _replay(args: argparse.Namespace, store_path: str) -> int:
         if args.notebook not in rooms:
             return fail(f"{args.notebook} has no recording in {store_path}; see `replay list`")
         if args.action == "info":
-            print(json.dumps(await describe_session(store, args.notebook, detailed=True), indent=2))
+            print(
+                json.dumps(await describe_recording(store, args.notebook, detailed=True), indent=2)
+            )
             return 0
         out = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
         try:
@@ -75,7 +77,7 @@ async def _replay(args: argparse.Namespace, store_path: str) -> int:
 
 async def _list(store: Store, rooms: list[str]) -> None:
     for room in rooms:
-        s = await describe_session(store, room)
+        s = await describe_recording(store, room)
         people = ", ".join(s["people"].values()) or "-"
         span = _span(s["start"], s["end"])
         print(

@@ -11,8 +11,8 @@ from pairbook.schema import is_server_author
 from pairbook.store.port import Store
 
 
-async def describe_session(store: Store, room: str, *, detailed: bool = False) -> dict[str, Any]:
-    """A room's recorded session: span, people, counts, and whether it is being recorded."""
+async def describe_recording(store: Store, room: str, *, detailed: bool = False) -> dict[str, Any]:
+    """A room's recording: span, people, counts, and whether it is being recorded now."""
     replayer = Replayer(store, room, save_checkpoints=False)
     first, last = await replayer.bounds()
     stamps = await store.stamps(room, first)
