@@ -108,9 +108,7 @@ class Presence:
         claimed = state.get("user")
         granted = peer.user
         user: dict[str, object] = {
-            "id": granted.id,
-            "name": granted.name,
-            "color": granted.color,
+            **granted.to_record(),
             "colorLight": granted.color + "33",  # y-codemirror's selection color
             "role": peer.role.value,
         }
