@@ -9,14 +9,14 @@ import {
   cellRuns,
   editedSince,
   kernelEventText,
-  kernelState,
-  type RunRecord,
+  kernelRecord,
+  type ExecutionRecord,
   sha256Hex,
   sourceHash,
   timeAgo
 } from '../src/kernel/runs'
 
-const run = (over: Partial<RunRecord>): RunRecord => ({
+const run = (over: Partial<ExecutionRecord>): ExecutionRecord => ({
   id: 'r1',
   cell_id: 'c1',
   user: { id: 'u-ana', name: 'Ana', color: '#e6194b' },
@@ -118,10 +118,10 @@ describe('badges', () => {
 
 describe('the kernel map', () => {
   it('reads with defaults and says who did what', () => {
-    const state = kernelState({ status: 'idle', queue: [run({ status: 'queued' }), 'junk'], current: null })
+    const state = kernelRecord({ status: 'idle', queue: [run({ status: 'queued' }), 'junk'], current: null })
     expect(state.queue).toHaveLength(1)
     expect(state.last_event).toBeNull()
-    expect(kernelState({}).status).toBe('not started')
+    expect(kernelRecord({}).status).toBe('not started')
     expect(kernelEventText({ kind: 'restart', by: { id: 'u', name: 'Ana' }, at: 0 }, 5)).toBe('restarted by Ana · just now')
   })
 

@@ -6,7 +6,7 @@ import { button, h, icon, ICONS } from '../dom'
 import { isColor } from '../panels/presence'
 import { kernelChoices } from './kernels'
 import type { RunStore } from './runStore'
-import { canCancel, type KernelState, kernelEventText, kernelStatusText, type RunRecord } from './runs'
+import { canCancel, type KernelRecord, kernelEventText, kernelStatusText, type ExecutionRecord } from './runs'
 
 export interface KernelPanelOptions {
   runs: RunStore
@@ -38,7 +38,7 @@ export class KernelPanel {
   private readonly interruptButton: HTMLButtonElement | null
   private readonly kernelName: HTMLElement
   private readonly picker: HTMLSelectElement | null
-  private state: KernelState
+  private state: KernelRecord
 
   constructor(private readonly options: KernelPanelOptions) {
     this.statusText = h('span', { class: 'kernel-status-text' })
@@ -84,12 +84,12 @@ export class KernelPanel {
       this.queue,
       this.event
     )
-    this.state = options.runs.kernelState
+    this.state = options.runs.kernelRecord
     options.runs.onKernel((state) => this.show(state))
     window.setInterval(() => this.show(this.state), 15_000)
   }
 
-  show(state: KernelState): void {
+  show(state: KernelRecord): void {
     this.state = state
     const now = Date.now() / 1000
     const name = state.display_name ?? state.name
@@ -127,7 +127,7 @@ export class KernelPanel {
     this.event.hidden = state.last_event === null
   }
 
-  private runLine(record: RunRecord, what: string, action: HTMLElement | null): HTMLElement {
+  private runLine(record: ExecutionRecord, what: string, action: HTMLElement | null): HTMLElement {
     const color = record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'
     return h(
       'li',

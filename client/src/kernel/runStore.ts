@@ -3,7 +3,7 @@
 
 import * as Y from 'yjs'
 
-import { cellRuns, isRunRecord, type KernelState, kernelState, type RunRecord } from './runs'
+import { cellRuns, isExecutionRecord, type KernelRecord, kernelRecord, type ExecutionRecord } from './runs'
 import { DocMap } from '../schema'
 
 const plain = (value: unknown): unknown => (value instanceof Y.AbstractType ? value.toJSON() : value)
@@ -13,11 +13,11 @@ const KERNEL_STATE_KEYS = new Set(['variables', 'analysis', 'packages'])
 export class RunStore {
   private readonly executions: Y.Map<unknown>
   private readonly kernel: Y.Map<unknown>
-  private byCell = new Map<string, Map<string, RunRecord>>()
+  private byCell = new Map<string, Map<string, ExecutionRecord>>()
   /** Queued and running records from the kernel map (queued runs are only there). */
-  private inFlight = new Map<string, RunRecord[]>()
+  private inFlight = new Map<string, ExecutionRecord[]>()
   private readonly cellListeners = new Set<(cells: Set<string>) => void>()
-  private readonly kernelListeners = new Set<(state: KernelState) => void>()
+  private readonly kernelListeners = new Set<(state: KernelRecord) => void>()
 
   constructor(doc: Y.Doc) {
     this.executions = doc.getMap(DocMap.EXECUTIONS_MAP)
@@ -28,18 +28,18 @@ export class RunStore {
       for (const key of event.keysChanged) {
         const old = event.changes.keys.get(key)?.oldValue
         const oldRecord = plain(old)
-        if (isRunRecord(oldRecord)) {
+        if (isExecutionRecord(oldRecord)) {
           this.byCell.get(oldRecord.cell_id)?.delete(key)
           cells.add(oldRecord.cell_id)
         }
         const record = plain(this.executions.get(key))
-        if (this.index(record)) cells.add((record as RunRecord).cell_id)
+        if (this.index(record)) cells.add((record as ExecutionRecord).cell_id)
       }
       if (cells.size > 0) for (const listener of this.cellListeners) listener(cells)
     })
-    this.inFlight = this.inFlightOf(this.kernelState)
+    this.inFlight = this.inFlightOf(this.kernelRecord)
     this.kernel.observe(() => {
-      const state = this.kernelState
+      const state = this.kernelRecord
       const before = this.inFlight
       this.inFlight = this.inFlightOf(state)
       const cells = new Set<string>()
@@ -52,19 +52,19 @@ export class RunStore {
     })
   }
 
-  get kernelState(): KernelState {
+  get kernelRecord(): KernelRecord {
     const raw: Record<string, unknown> = {}
     this.kernel.forEach((value, key) => {
       // The kernel-state view (possibly thousands of names) has its own panel.
       if (!KERNEL_STATE_KEYS.has(key)) raw[key] = plain(value)
     })
-    return kernelState(raw)
+    return kernelRecord(raw)
   }
 
   /** The runs of a cell, newest first: only the server's records (the `executions` and
    * `kernel` maps). The cell's `metadata.pairbook.last_run` is never shown as who ran it:
    * the cell is editable, so anyone who can type could write a run by someone else there. */
-  cellRuns(cellId: string): RunRecord[] {
+  cellRuns(cellId: string): ExecutionRecord[] {
     const records = [...(this.byCell.get(cellId)?.values() ?? []), ...(this.inFlight.get(cellId) ?? [])]
     return cellRuns(records, cellId)
   }
@@ -76,14 +76,14 @@ export class RunStore {
   }
 
   /** Calls `listener` now and whenever the kernel map changes. */
-  onKernel(listener: (state: KernelState) => void): () => void {
+  onKernel(listener: (state: KernelRecord) => void): () => void {
     this.kernelListeners.add(listener)
-    listener(this.kernelState)
+    listener(this.kernelRecord)
     return () => this.kernelListeners.delete(listener)
   }
 
-  private inFlightOf(state: KernelState): Map<string, RunRecord[]> {
-    const byCell = new Map<string, RunRecord[]>()
+  private inFlightOf(state: KernelRecord): Map<string, ExecutionRecord[]> {
+    const byCell = new Map<string, ExecutionRecord[]>()
     for (const record of state.current === null ? state.queue : [state.current, ...state.queue]) {
       const list = byCell.get(record.cell_id)
       if (list === undefined) byCell.set(record.cell_id, [record])
@@ -93,7 +93,7 @@ export class RunStore {
   }
 
   private index(value: unknown): boolean {
-    if (!isRunRecord(value)) return false
+    if (!isExecutionRecord(value)) return false
     let runs = this.byCell.get(value.cell_id)
     if (runs === undefined) this.byCell.set(value.cell_id, (runs = new Map()))
     runs.set(value.id, value)

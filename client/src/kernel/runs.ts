@@ -1,7 +1,7 @@
 /** Runs and the kernel as pairbook's server writes them into the document, and how they read
  * to people ("run by Ana · 2 min ago · [7]"). Pure: no DOM, no Yjs. */
 
-export type RunStatus = 'queued' | 'running' | 'waiting-input' | 'ok' | 'error' | 'interrupted' | 'cancelled' | 'dead'
+export type ExecutionStatus = 'queued' | 'running' | 'waiting-input' | 'ok' | 'error' | 'interrupted' | 'cancelled' | 'dead'
 
 export interface RunUser {
   id: string
@@ -10,11 +10,11 @@ export interface RunUser {
 }
 
 /** One run of one cell (the `executions` map's values, and `metadata.pairbook.last_run`). */
-export interface RunRecord {
+export interface ExecutionRecord {
   id: string
   cell_id: string
   user: RunUser
-  status: RunStatus
+  status: ExecutionStatus
   queued_at: number | null
   started_at: number | null
   finished_at: number | null
@@ -33,28 +33,28 @@ export interface KernelEvent {
   at: number
 }
 
-/** The `kernel` map. */
-export interface KernelState {
+/** The `kernel` map (`KernelRecord` in pairbook/schema.py; not the kernel-state view). */
+export interface KernelRecord {
   name: string | null
   display_name: string | null
   status: KernelStatus
-  queue: RunRecord[]
-  current: RunRecord | null
+  queue: ExecutionRecord[]
+  current: ExecutionRecord | null
   last_event: KernelEvent | null
 }
 
-const FINISHED: ReadonlySet<RunStatus> = new Set(['ok', 'error', 'interrupted', 'cancelled', 'dead'])
+const FINISHED: ReadonlySet<ExecutionStatus> = new Set(['ok', 'error', 'interrupted', 'cancelled', 'dead'])
 
-export function isFinished(record: RunRecord): boolean {
+export function isFinished(record: ExecutionRecord): boolean {
   return FINISHED.has(record.status)
 }
 
-export function isActive(record: RunRecord): boolean {
+export function isActive(record: ExecutionRecord): boolean {
   return record.status === 'queued' || record.status === 'running' || record.status === 'waiting-input'
 }
 
 /** Whether a value looks like a run record (documents can hold anything). */
-export function isRunRecord(value: unknown): value is RunRecord {
+export function isExecutionRecord(value: unknown): value is ExecutionRecord {
   if (typeof value !== 'object' || value === null) return false
   const r = value as Record<string, unknown>
   const user = r.user as Record<string, unknown> | null | undefined
@@ -63,28 +63,28 @@ export function isRunRecord(value: unknown): value is RunRecord {
 }
 
 /** The kernel map's contents, with defaults for what is missing. */
-export function kernelState(raw: Record<string, unknown>): KernelState {
-  const queue = Array.isArray(raw.queue) ? raw.queue.filter(isRunRecord) : []
+export function kernelRecord(raw: Record<string, unknown>): KernelRecord {
+  const queue = Array.isArray(raw.queue) ? raw.queue.filter(isExecutionRecord) : []
   const event = raw.last_event as KernelEvent | null | undefined
   return {
     name: typeof raw.name === 'string' ? raw.name : null,
     display_name: typeof raw.display_name === 'string' ? raw.display_name : null,
     status: typeof raw.status === 'string' ? (raw.status as KernelStatus) : 'not started',
     queue,
-    current: isRunRecord(raw.current) ? raw.current : null,
+    current: isExecutionRecord(raw.current) ? raw.current : null,
     last_event: event && typeof event === 'object' && typeof event.kind === 'string' && event.by ? event : null
   }
 }
 
 /** When a run happened, for sorting: newest first means the largest of these first. */
-function when(record: RunRecord): number {
+function when(record: ExecutionRecord): number {
   return record.queued_at ?? record.started_at ?? record.finished_at ?? 0
 }
 
 /** All records of one cell, newest first, without duplicates (the map and the metadata
  * may hold the same run). */
-export function cellRuns(records: Iterable<RunRecord>, cellId: string): RunRecord[] {
-  const byId = new Map<string, RunRecord>()
+export function cellRuns(records: Iterable<ExecutionRecord>, cellId: string): ExecutionRecord[] {
+  const byId = new Map<string, ExecutionRecord>()
   for (const record of records) {
     if (record.cell_id !== cellId) continue
     const known = byId.get(record.id)
@@ -96,7 +96,7 @@ export function cellRuns(records: Iterable<RunRecord>, cellId: string): RunRecor
 
 /** The run a cell's badge is about: an active one if any, else the newest that ran (a
  * cancelled run that never started does not hide the one before it). */
-export function badgeRecord(runs: readonly RunRecord[]): RunRecord | null {
+export function badgeRecord(runs: readonly ExecutionRecord[]): ExecutionRecord | null {
   const active = runs.find(isActive)
   if (active !== undefined) return active
   return runs.find((r) => r.status !== 'cancelled' || r.started_at !== null) ?? runs[0] ?? null
@@ -114,7 +114,7 @@ export function timeAgo(at: number, now: number): string {
   return `${Math.floor(hours / 24)} days ago`
 }
 
-const OUTCOME: Partial<Record<RunStatus, string>> = {
+const OUTCOME: Partial<Record<ExecutionStatus, string>> = {
   error: 'error',
   interrupted: 'interrupted',
   cancelled: 'cancelled',
@@ -122,7 +122,7 @@ const OUTCOME: Partial<Record<RunStatus, string>> = {
 }
 
 /** The badge's words for a record; `edited` when the cell's source changed since it ran. */
-export function badgeText(record: RunRecord, now: number, edited = false): string {
+export function badgeText(record: ExecutionRecord, now: number, edited = false): string {
   const name = record.user.name
   switch (record.status) {
     case 'queued':
@@ -148,12 +148,12 @@ export function badgeText(record: RunRecord, now: number, edited = false): strin
 }
 
 /** Whether the source changed since this run (only runs that recorded a hash can say). */
-export function editedSince(record: RunRecord, currentHash: string): boolean {
+export function editedSince(record: ExecutionRecord, currentHash: string): boolean {
   return isFinished(record) && typeof record.source_hash === 'string' && record.source_hash !== '' && record.source_hash !== currentHash
 }
 
 /** One line of the list of a cell's runs. */
-export function describeRun(record: RunRecord, now: number): string {
+export function describeRun(record: ExecutionRecord, now: number): string {
   const at = record.finished_at ?? record.started_at ?? record.queued_at
   const parts = [record.user.name, record.status]
   if (record.execution_count !== null && record.execution_count !== undefined) parts.push(`[${record.execution_count}]`)
@@ -201,7 +201,7 @@ export function kernelStatusText(status: KernelStatus): string {
 }
 
 /** Whether this person may cancel this queued run: their own, or any as the owner. */
-export function canCancel(record: RunRecord, me: { id: string | null; owner: boolean }): boolean {
+export function canCancel(record: ExecutionRecord, me: { id: string | null; owner: boolean }): boolean {
   return record.status === 'queued' && (me.owner || (me.id !== null && record.user.id === me.id))
 }
 

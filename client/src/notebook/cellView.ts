@@ -13,7 +13,7 @@ import { pointerLines } from '../mob/pointerLines'
 import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
 import { button, h, icon, ICONS } from '../dom'
 import type { RunStore } from '../kernel/runStore'
-import { badgeRecord, badgeText, editedSince, describeRun, isActive, isFinished, type RunRecord, sourceHash } from '../kernel/runs'
+import { badgeRecord, badgeText, editedSince, describeRun, isActive, isFinished, type ExecutionRecord, sourceHash } from '../kernel/runs'
 import { initials, inkOn, isColor, type Participant } from '../panels/presence'
 import type { CellType } from './actions'
 import { shortcutFor, type NotebookAction } from './keys'
@@ -66,7 +66,7 @@ export class CellView {
   private inputForm: HTMLFormElement | null = null
   private inputExecution: string | null = null
   private hashed: { source: string; hash: string } | null = null
-  private runRecord: RunRecord | null = null
+  private runRecord: ExecutionRecord | null = null
   private editor: EditorView | null = null
   private near = false
   private editing = false
@@ -450,7 +450,7 @@ export class CellView {
     }
   }
 
-  private renderRuns(runs: RunRecord[], now: number): void {
+  private renderRuns(runs: ExecutionRecord[], now: number): void {
     this.runList?.replaceChildren(
       ...runs.map((record) =>
         h(
