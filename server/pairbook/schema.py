@@ -82,7 +82,8 @@ class UserRecord(TypedDict):
 
 
 class PersonRecord(UserRecord):
-    """A person in the mob's `people`; the email signs a session's commit."""
+    """A user with their email (`User.to_json()`): the mob's `people`, whose emails credit a
+    session's commit, one's own whoami, the token file and the owner's list of people."""
 
     email: NotRequired[str]
 
