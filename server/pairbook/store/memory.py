@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from pairbook.store.records import (
     Checkpoint,
+    EventKinds,
     EventRecord,
     RoomLog,
     Stamp,
@@ -136,11 +137,7 @@ class MemoryStore(OpenedByWith):
         self._rooms.setdefault(room, _Room()).events.extend(events)
 
     async def events(
-        self,
-        room: str,
-        first_seq: int = 0,
-        last_seq: int | None = None,
-        kinds: Sequence[str] | None = None,
+        self, room: str, first_seq: int = 0, last_seq: int | None = None, kinds: EventKinds = None
     ) -> list[EventRecord]:
         check_open(self._state, f"read events of room {room!r}")
         log = self._rooms.get(room)

@@ -8,6 +8,7 @@ from typing import Protocol, Self
 
 from pairbook.store.records import (
     Checkpoint,
+    EventKinds,
     EventRecord,
     RoomLog,
     Stamp,
@@ -83,7 +84,7 @@ class Store(Protocol):
         room: str,
         first_seq: int = 0,
         last_seq: int | None = None,
-        kinds: Sequence[str] | None = None,
+        kinds: EventKinds = None,
     ) -> list[EventRecord]:
         """Events with first_seq <= seq <= last_seq (of those kinds), in the order appended."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -86,3 +87,7 @@ class StoreStats:
     """Writes queued or in flight, not yet committed."""
     last_commit_seconds: float = 0.0
     """How long the newest commit took, from taking its batch to the end of COMMIT."""
+
+
+EventKinds = Sequence[str] | None
+"""The kinds of timeline event a read asks for (None: every kind)."""

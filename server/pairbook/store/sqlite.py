@@ -18,6 +18,7 @@ from pairbook.store.checkpointer import Checkpointer
 from pairbook.store.connection import Role, Synchronous, connect, describe_error
 from pairbook.store.records import (
     Checkpoint,
+    EventKinds,
     EventRecord,
     RoomLog,
     Stamp,
@@ -209,11 +210,7 @@ class SQLiteStore(OpenedByWith):
         return await self._read(queries.select_rooms, "list rooms")
 
     async def events(
-        self,
-        room: str,
-        first_seq: int = 0,
-        last_seq: int | None = None,
-        kinds: Sequence[str] | None = None,
+        self, room: str, first_seq: int = 0, last_seq: int | None = None, kinds: EventKinds = None
     ) -> list[EventRecord]:
         run = partial(
             queries.select_events, room=room, first_seq=first_seq, last_seq=last_seq, kinds=kinds
