@@ -62,7 +62,7 @@ def render(spec: Mapping[str, Any]) -> str:
 SECTIONS = (
     ("message_types", "Message types", "type"),
     ("sync_types", "Sync message types", "sub-type"),
-    ("close_codes", "Close codes", "code"),
+    ("close_codes", "Close code names", "code"),
 )
 """The spec's other sections: its key, the heading, the name of a plain value's column."""
 

@@ -84,7 +84,7 @@ def test_message_types_and_close_codes_render_as_tables(tmp_path: Path) -> None:
     assert "| `command` | 100 |" in markdown
     assert "### Sync message types\n\n| name | sub-type |" in markdown
     assert "| `step2` | 1 |" in markdown
-    assert "### Close codes" in markdown
+    assert "### Close code names" in markdown
     assert "| name | code | meaning |" in markdown
     assert "| `RELOAD` | 4409 | reload \\| resync |" in markdown  # a | in a cell is escaped
 
