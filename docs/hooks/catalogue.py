@@ -56,7 +56,26 @@ def render(spec: Mapping[str, Any]) -> str:
         section = _first(spec, key, key.replace("_", ""), key.replace("_", "-"))
         if section:
             parts.append(f"### {title}\n\n{_table(_rows(section, value))}")
+    document = spec.get("document")
+    if isinstance(document, dict):
+        parts.append(_document(document))
     return "\n\n".join(parts) + "\n"
+
+
+def _document(document: Mapping[str, Any]) -> str:
+    """The document's top-level maps (constant → name) and whose edits are the server's."""
+    lines = ["### Document maps"]
+    maps = document.get("maps")
+    if isinstance(maps, dict):
+        rows = [{"constant": name, "map": value} for name, value in maps.items()]
+        lines += ["", _table(rows)]
+    prefix = document.get("server_author_prefix")
+    if prefix:
+        lines += [
+            "",
+            f"An author id under `{prefix}` is the server itself (its edits, the file's).",
+        ]
+    return "\n".join(lines)
 
 
 SECTIONS = (

@@ -42,6 +42,10 @@ SAMPLE = {
     ],
     "message_types": {"sync": 0, "awareness": 1, "command": 100},
     "sync_types": {"step1": 0, "step2": 1, "update": 2},
+    "document": {
+        "maps": {"CELLS": "cells", "MOB_MAP": "mob"},
+        "server_author_prefix": "pairbook:",
+    },
     "close_codes": [
         {"name": "GOING_AWAY", "code": 1001, "meaning": "server shutting down"},
         {"name": "RELOAD", "code": 4409, "meaning": "reload | resync"},
@@ -87,6 +91,13 @@ def test_message_types_and_close_codes_render_as_tables(tmp_path: Path) -> None:
     assert "### Close code names" in markdown
     assert "| name | code | meaning |" in markdown
     assert "| `RELOAD` | 4409 | reload \\| resync |" in markdown  # a | in a cell is escaped
+
+
+def test_the_document_maps_render_with_the_server_author_prefix(tmp_path: Path) -> None:
+    markdown = catalogue.render(catalogue.load_spec(write(tmp_path, SAMPLE)))
+    assert "### Document maps\n\n| constant | map |" in markdown
+    assert "| `MOB_MAP` | `mob` |" in markdown
+    assert "under `pairbook:` is the server" in markdown
 
 
 def test_commands_grouped_by_service_in_the_spec_render_alike(tmp_path: Path) -> None:
