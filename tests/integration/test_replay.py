@@ -355,3 +355,41 @@ def server_lines(server: ServerProcess) -> list[dict[str, Any]]:
     status, body = server.get(f"/api/replay/{NB}/export")
     assert status == 200
     return [json.loads(line) for line in str(body).splitlines()]
+
+
+async def test_the_timeline_names_everyone_with_chat_and_role_changes(
+    server: ServerProcess,
+) -> None:
+    bo_token, bo_id = server.join("editor", "Bo")
+    async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
+        for client, command, args in (
+            (ana, "mob-mode", {"mode": "mob"}),
+            (ana, "mob-chat", {"text": "Bo, your turn next"}),
+            (ana, "mob-handover", {}),
+            (bo, "mob-chat", {"text": "on it"}),
+        ):
+            reply = await client.command(command, **args)
+            assert reply["ok"], reply
+        await bo.wait_until(lambda: bo.map("mob").get("driver") == bo_id)
+        await bo.edit(lambda doc: type_at_end(bo, 1, "\nbo_drives = 1"))
+        await ana.wait_until(lambda: ana.source(1).endswith("bo_drives = 1"))
+    timeline = api(server, "timeline")
+    chat = [(e["user"], e["data"]) for e in timeline["events"] if e["kind"] == "chat"]
+    assert chat == [("owner", {"text": "Bo, your turn next"}), (bo_id, {"text": "on it"})]
+    assert not [e for e in timeline["events"] if e["kind"] == "command"]
+    drivers = [e["data"]["driver"] for e in timeline["events"] if e["kind"] == "role"]
+    assert drivers[0] == "owner"
+    assert drivers[-1] == bo_id
+    roles = [e for e in timeline["events"] if e["kind"] == "role"][-1]
+    assert roles["data"]["roles"] == {"owner": "navigator", bo_id: "driver"}
+    # Every id the timeline names comes with a name and a color.
+    named = {e["user"] for e in timeline["events"] if e["user"]} | set(roles["data"]["roles"])
+    assert named <= set(timeline["people"])
+    assert timeline["people"]["owner"]["name"] == "Owner"
+    assert timeline["people"][bo_id]["name"] == "Bo"
+    assert all(p["color"].startswith("#") for p in timeline["people"].values())
+    assert timeline["server_color"].startswith("#")
+    # Chat events sit at the log position of the message: the moment there holds it.
+    said = next(e for e in timeline["events"] if e["kind"] == "chat")
+    mob_map = doc_of(api(server, "moment", seq=said["seq"])["update"]).get("mob", type=Map)
+    assert [m["text"] for m in mob_map.to_py()["chat"]] == ["Bo, your turn next"]

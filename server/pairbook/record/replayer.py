@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import bisect
 import json
 import math
 from collections import OrderedDict
@@ -16,10 +15,17 @@ from pycrdt import Doc, merge_updates
 from pairbook.notebook.applied import apply_update
 from pairbook.record.blame import Blame, LineBlame
 from pairbook.record.checkpoints import pack_checkpoint, unpack_checkpoint
-from pairbook.record.timeline import EventKind, joined_user
-from pairbook.schema import UserRecord, is_server_author
+from pairbook.record.timeline import (
+    TIMELINE_KINDS,
+    EventKind,
+    OffWindow,
+    build_timeline,
+    event_json,
+    joined_user,
+)
+from pairbook.schema import UserRecord
 from pairbook.store.port import Store
-from pairbook.store.records import EventRecord, Stamp, UpdateRecord
+from pairbook.store.records import UpdateRecord
 
 YIELD_EVERY = 500
 """Records applied between two yields to the event loop, so a long replay never stalls it."""
@@ -29,19 +35,6 @@ PRESENCE_WINDOW = 5_000
 
 BLAME_KEEP_EVERY = 10_000
 """Log records between two kept blames, so going back replays at most this many."""
-
-TIMELINE_KINDS = tuple(
-    k.value
-    for k in (
-        EventKind.JOIN,
-        EventKind.LEAVE,
-        EventKind.RUN,
-        EventKind.KERNEL,
-        EventKind.ROLE,
-        EventKind.RECORDING,
-        EventKind.RESTORE,
-    )
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,18 +54,6 @@ class Moment:
             "update": base64.b64encode(self.update).decode("ascii"),
             "presence": self.presence,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class OffWindow:
-    """Records from_seq + 1 .. to_seq were logged while recording was off (to_seq None:
-    it still is)."""
-
-    from_seq: int
-    to_seq: int | None
-
-    def hides(self, seq: int) -> bool:
-        return seq > self.from_seq and (self.to_seq is None or seq <= self.to_seq)
 
 
 class Replayer:
@@ -224,7 +205,7 @@ class Replayer:
             "after": after,
             "last": last,
             "steps": steps,
-            "events": [_event_json(e) for e in events if e.kind != EventKind.COMMAND.value],
+            "events": [event_json(e) for e in events if e.kind != EventKind.COMMAND.value],
         }
 
     async def _records_until(self, after: int, end: int | None) -> list[UpdateRecord]:
@@ -235,48 +216,14 @@ class Replayer:
     # -- timeline ---------------------------------------------------------------------------
 
     async def timeline(self, bins: int = 400) -> dict[str, Any]:
-        """Who changed the document when (density per person in `bins` slices of time), the
-        events worth a marker, the off windows and the people with their colors."""
+        """Who changed the document when, the events worth a marker (chat included), the
+        off windows and everyone named, with their colors (`build_timeline`)."""
         first, last = await self.bounds()
         stamps = await self.store.stamps(self.room, first)
         windows = await self.off_windows()
         events = await self.store.events(self.room, first, kinds=TIMELINE_KINDS)
-        start = stamps[0].ts if stamps else 0.0
-        end = stamps[-1].ts if stamps else 0.0
-        width = max(end - start, 1e-9) / bins
-        density: dict[str, list[int]] = {}
-        for stamp in stamps:
-            if is_server_author(stamp.user_id) or any(w.hides(stamp.seq) for w in windows):
-                continue
-            row = density.setdefault(stamp.user_id, [0] * bins)
-            row[min(int((stamp.ts - start) / width), bins - 1)] += 1
-        people = {
-            event.user_id: joined_user(event.user_id, json.loads(event.data))
-            for event in events
-            if event.kind == EventKind.JOIN.value and event.user_id
-        }
-        for user_id in list(density):
-            people.setdefault(user_id, joined_user(user_id, {}))
-        return {
-            "room": self.room,
-            "first_seq": first,
-            "last_seq": last,
-            "start_ts": start,
-            "end_ts": end,
-            "bins": bins,
-            "density": density,
-            "people": people,
-            "events": [_event_json(e) for e in events],
-            "off": [
-                {
-                    "from_seq": w.from_seq,
-                    "to_seq": w.to_seq,
-                    "from_ts": _ts_of(stamps, w.from_seq, start),
-                    "to_ts": end if w.to_seq is None else _ts_of(stamps, w.to_seq, end),
-                }
-                for w in windows
-            ],
-        }
+        built = build_timeline(stamps, events, windows, bins)
+        return {"room": self.room, "first_seq": first, "last_seq": last, **built}
 
     async def people(self) -> dict[str, UserRecord]:
         """Everyone who joined the room while it was recorded, by user id."""
@@ -341,27 +288,12 @@ class Replayer:
         return line
 
 
-def _ts_of(stamps: list[Stamp], seq: int, default: float) -> float:
-    at = bisect.bisect_left([s.seq for s in stamps], seq)
-    return stamps[at].ts if at < len(stamps) and stamps[at].seq == seq else default
-
-
 def _step(record: UpdateRecord) -> dict[str, Any]:
     return {
         "seq": record.seq,
         "ts": record.ts,
         "user": record.user_id,
         "update": base64.b64encode(record.update).decode("ascii"),
-    }
-
-
-def _event_json(event: EventRecord) -> dict[str, Any]:
-    return {
-        "seq": event.seq,
-        "ts": event.ts,
-        "kind": event.kind,
-        "user": event.user_id,
-        "data": json.loads(event.data),
     }
 
 
