@@ -1,4 +1,4 @@
-"""The timeline a player shows: chat from its command notes, everyone it names, the server's color."""
+"""The timeline a player shows: chat from command notes, everyone it names, the server color."""
 
 from __future__ import annotations
 
