@@ -1,5 +1,5 @@
-import { YNotebook } from '@jupyter/ydoc'
-import { afterEach, describe, expect, it } from 'vitest'
+import { type YCodeCell, YNotebook } from '@jupyter/ydoc'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 
 import { changeCellType, deleteCell, indexOfCell, insertCell, moveCell } from '../src/notebook/actions'
@@ -65,6 +65,38 @@ describe('notebook actions', () => {
     changeCellType(a, 0, 'raw')
     expect(a.getCell(0)!.id).toBe(id)
     expect(a.getCell(0)!.cell_type).toBe('raw')
+  })
+})
+
+describe('new cells', () => {
+  it('are built without reading a Yjs type before it is in the document (no "Invalid access")', () => {
+    const warn = vi.spyOn(console, 'warn')
+    try {
+      const [a, b] = pair()
+      insertCell(a, 0, 'code', 'x = 1')
+      insertCell(a, 1, 'markdown', '# notes')
+      moveCell(a, 0, 1)
+      changeCellType(a, 0, 'raw')
+      expect(sources(b)).toEqual(['# notes', 'x = 1'])
+      expect(warn.mock.calls.map((call) => call.join(' '))).toEqual([])
+    } finally {
+      warn.mockRestore()
+    }
+  })
+
+  it('moves a cell with its outputs and count, under its id', () => {
+    const [a, b] = pair()
+    insertCell(a, 0, 'code', 'print(1)')
+    insertCell(a, 1, 'code', 'two')
+    const cell = a.getCell(0) as YCodeCell
+    cell.setOutputs([{ output_type: 'stream', name: 'stdout', text: '1\n' }])
+    cell.setExecutionCount(3)
+    const id = cell.id
+    moveCell(a, 0, 1)
+    const moved = b.getCell(1) as YCodeCell
+    expect(moved.id).toBe(id)
+    expect(moved.toJSON()).toMatchObject({ source: 'print(1)', execution_count: 3, outputs: [{ output_type: 'stream', name: 'stdout', text: '1\n' }] })
+    expect(moved.youtputs.get(0).get('text')).toBeInstanceOf(Y.Text)
   })
 })
 

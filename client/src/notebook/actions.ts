@@ -6,16 +6,74 @@
  */
 
 import type { YNotebook } from '@jupyter/ydoc'
+import * as Y from 'yjs'
 
 export type CellType = 'code' | 'markdown' | 'raw'
 
+interface CellJson {
+  id?: string
+  cell_type: CellType
+  source: string
+  metadata: Record<string, unknown>
+  outputs?: unknown[]
+  execution_count?: number | null
+  attachments?: unknown
+}
+
+type Json = Record<string, unknown>
+
+/** A new cell's shared map, built from its JSON without reading it before it is in the
+ * document: @jupyter/ydoc's own `insertCell`/`moveCell` build the cell model first, whose
+ * constructor reads the map and makes Yjs warn "Invalid access" for every new cell. The
+ * notebook's observer builds the model once the map is in (as for a partner's cell). The
+ * map holds what @jupyter/ydoc's `createCell` puts there. */
+function newYCell(cell: CellJson): Y.Map<unknown> {
+  const ycell = new Y.Map<unknown>()
+  ycell.set('source', new Y.Text(cell.source))
+  ycell.set('metadata', new Y.Map<unknown>(Object.entries(cell.metadata)))
+  ycell.set('cell_type', cell.cell_type)
+  ycell.set('id', cell.id ?? uuid4())
+  if (cell.cell_type === 'code') {
+    ycell.set('outputs', Y.Array.from((cell.outputs ?? []).map((output) => youtput(output as Json))))
+    ycell.set('execution_count', cell.execution_count ?? null)
+  } else if (cell.attachments != null) {
+    ycell.set('attachments', cell.attachments)
+  }
+  return ycell
+}
+
+/** An output as @jupyter/ydoc keeps it: a map, with a stream's text as a Y.Text. */
+function youtput(output: Json): Y.Map<unknown> {
+  const copy = structuredClone(output)
+  if (copy.output_type === 'stream') copy.text = new Y.Text(Array.isArray(copy.text) ? copy.text.join('') : String(copy.text ?? ''))
+  return new Y.Map<unknown>(Object.entries(copy))
+}
+
+/** A random cell id in the form nbformat and @jupyter/ydoc use (crypto.randomUUID needs a
+ * secure context; a server reached over plain http on the LAN is not one). */
+function uuid4(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16))
+  bytes[6] = (bytes[6] & 0x0f) | 0x40
+  bytes[8] = (bytes[8] & 0x3f) | 0x80
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+}
+
+const sourceOf = (source: string | string[]): string => (typeof source === 'string' ? source : source.join(''))
+
+/** Deletes `remove` cells at `index` and inserts `cells` at `at`, in one transaction of the
+ * notebook's (the origin this browser's UndoManager tracks). */
+function spliceCells(nb: YNotebook, index: number, remove: number, at: number, cells: CellJson[]): void {
+  const ycells = nb.ydoc.getArray<Y.Map<unknown>>('cells')
+  nb.transact(() => {
+    if (remove > 0) ycells.delete(index, remove)
+    ycells.insert(at, cells.map(newYCell))
+  })
+}
+
 export function insertCell(nb: YNotebook, index: number, type: CellType, source = ''): void {
   const at = Math.max(0, Math.min(index, nb.cells.length))
-  if (type === 'code') {
-    nb.insertCell(at, { cell_type: 'code', source, metadata: {}, outputs: [], execution_count: null })
-  } else {
-    nb.insertCell(at, { cell_type: type, source, metadata: {} })
-  }
+  spliceCells(nb, at, 0, at, [{ cell_type: type, source, metadata: {} }])
 }
 
 export function deleteCell(nb: YNotebook, index: number): void {
@@ -28,7 +86,9 @@ export function moveCell(nb: YNotebook, from: number, to: number): number {
   const last = nb.cells.length - 1
   const target = Math.max(0, Math.min(to, last))
   if (from < 0 || from > last || target === from) return from
-  nb.moveCell(from, target)
+  // A move is a delete and an insert of a copy under the same id, as @jupyter/ydoc's
+  // moveCells does (Yjs has no move): the outputs and the count go with the cell.
+  spliceCells(nb, from, 1, target, [copyOf(nb, from)])
   return target
 }
 
@@ -36,16 +96,18 @@ export function moveCell(nb: YNotebook, from: number, to: number): number {
 export function changeCellType(nb: YNotebook, index: number, type: CellType): void {
   const cell = nb.getCell(index)
   if (cell === undefined || cell.cell_type === type) return
-  const json = cell.toJSON()
-  nb.transact(() => {
-    nb.deleteCell(index)
-    const base = { id: json.id, source: json.source, metadata: json.metadata }
-    if (type === 'code') {
-      nb.insertCell(index, { ...base, cell_type: 'code', outputs: [], execution_count: null })
-    } else {
-      nb.insertCell(index, { ...base, cell_type: type })
-    }
-  })
+  const { id, source, metadata } = copyOf(nb, index)
+  spliceCells(nb, index, 1, index, [{ id, source, metadata, cell_type: type }])
+}
+
+function copyOf(nb: YNotebook, index: number): CellJson {
+  const json = nb.getCell(index).toJSON() as unknown as Json
+  return {
+    ...json,
+    cell_type: json.cell_type as CellType,
+    source: sourceOf(json.source as string | string[]),
+    metadata: { ...(json.metadata as Json) }
+  }
 }
 
 /** The index of the cell with this id, or -1. */
