@@ -101,6 +101,8 @@ class ExecutionRecord(TypedDict):
     execution_count: int | None
     source_hash: str | None
     error: str | None
+    batch: NotRequired[str]  # the id of the batch's first run, when one request queued several
+    stopped_by: NotRequired[str]  # the run whose failure cancelled this one (its batch stopped)
     cancelled_by: NotRequired[str]
     prompt: NotRequired[str]
 
@@ -113,6 +115,21 @@ class KernelEventRecord(TypedDict):
     at: float
 
 
+class StoppedBatchRecord(TypedDict):
+    """The last batch (run all, above, below, several cells) that stopped at a failing run:
+    whose batch, which run failed and how, what it cancelled and what still waits."""
+
+    batch: str
+    by: UserRecord  # whose batch it was
+    execution: str  # the run that failed
+    cell_id: str
+    status: str  # error or interrupted
+    ename: str | None
+    cancelled: list[str]  # the batch's runs that never ran
+    still_queued: int  # runs of other requests left in the queue: they still run
+    at: float
+
+
 class KernelRecord(TypedDict, total=False):
     """The JSON keys of `KERNEL_MAP` that describe the kernel and its queue."""
 
@@ -122,6 +139,7 @@ class KernelRecord(TypedDict, total=False):
     last_event: KernelEventRecord | None
     queue: list[ExecutionRecord]
     current: ExecutionRecord | None
+    stopped_batch: StoppedBatchRecord | None
     analysis: dict[str, Any]
     packages: list[dict[str, Any]]
 
@@ -189,6 +207,7 @@ __all__ = [
     "MobRecord",
     "PersonRecord",
     "RecordingRecord",
+    "StoppedBatchRecord",
     "UserRecord",
     "is_server_author",
 ]

@@ -74,6 +74,7 @@ class Executor:
         else:
             execution.execution_count = outcome.execution_count
             execution.status = outcome_status(outcome)
+            execution.error = outcome.ename  # the exception's name when the code raised
         # Not running any more: an interrupt from now on must not hang over the next run.
         self.kernel_map.current = None
         view = await self.prober.after_run(kernel, execution, source, outcome, epoch)
@@ -96,7 +97,9 @@ class Executor:
                 outcome = await kernel.execute(
                     source,
                     stream.collect,
-                    lambda prompt, password: self.prompts.ask(execution, prompt, password),
+                    lambda prompt, password: self.prompts.ask(
+                        execution, prompt, password, stream.collect
+                    ),
                     self.prober.run_expressions(),
                 )
             except KernelError as exc:

@@ -1,15 +1,25 @@
-"""Prompts: input() in a cell asks the person who ran it; everyone else sees it waiting."""
+"""Prompts: input() in a cell asks the person who ran it; everyone else sees it waiting; the
+prompt and the answer are then echoed in the cell's output, as Jupyter does (a password
+prompt's answer is not)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from pairbook.kernel.ports import RunnerRoom
 from pairbook.kernel.queue import Execution, ExecutionStatus
 from pairbook.service import Member
 
 Publish = Callable[[Execution], Awaitable[None]]
+Echo = Callable[[str, dict[str, Any]], None]  # an output for the run's cell (IOPub shaped)
+
+
+def echo_text(prompt: str, answer: str, password: bool) -> str:
+    """What the cell's output shows once a prompt is answered: "who? Ada", or only the
+    prompt for a password (getpass), as a terminal shows it."""
+    return f"{prompt}{'' if password else answer}\n"
 
 
 class Prompts:
@@ -20,9 +30,10 @@ class Prompts:
         self._publish = publish
         self._waiting: dict[str, tuple[str, asyncio.Future[str]]] = {}  # run -> (user, answer)
 
-    async def ask(self, execution: Execution, prompt: str, password: bool) -> str:
-        """The kernel's input callback for this run: asks the connection that queued it
-        and waits for `answer`."""
+    async def ask(self, execution: Execution, prompt: str, password: bool, echo: Echo) -> str:
+        """The kernel's input callback for this run: asks the connection that queued it,
+        waits for `answer`, and echoes prompt and answer into the run's output by `echo`
+        before the kernel gets the answer (so they come before what the code prints next)."""
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._waiting[execution.id] = (str(execution.user.get("id")), future)
         execution.status = ExecutionStatus.WAITING_INPUT
@@ -34,7 +45,9 @@ class Prompts:
             if member.key == execution.requested_by:
                 self._room.notify_member(member, event)
         try:
-            return await future
+            answer = await future
+            echo("stream", {"name": "stdout", "text": echo_text(prompt, answer, password)})
+            return answer
         finally:
             self._waiting.pop(execution.id, None)
             execution.status = ExecutionStatus.RUNNING

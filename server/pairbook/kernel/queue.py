@@ -48,10 +48,11 @@ class Execution:
     execution_count: int | None = None
     source_hash: str | None = None
     error: str | None = None
+    batch: str | None = None  # the request that queued several cells at once (run all, ...)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> ExecutionRecord:
-        return {
+        record: ExecutionRecord = {
             "id": self.id,
             "cell_id": self.cell_id,
             "user": self.user.copy(),
@@ -63,6 +64,9 @@ class Execution:
             "source_hash": self.source_hash,
             "error": self.error,
         }
+        if self.batch is not None:
+            record["batch"] = self.batch
+        return record
 
 
 class ExecutionQueue:
@@ -91,6 +95,17 @@ class ExecutionQueue:
         self._waiting.append(execution)
         return execution
 
+    def push_batch(
+        self, cell_ids: list[str], user: UserRecord, requested_by: str
+    ) -> list[Execution]:
+        """Queue the runs of one request; several of them are a batch, which stops at its
+        first failure (`cancel_batch`), as Jupyter's run all does."""
+        executions = [self.push(cell_id, user, requested_by) for cell_id in cell_ids]
+        if len(executions) > 1:
+            for execution in executions:
+                execution.batch = executions[0].id
+        return executions
+
     def pop(self) -> Execution | None:
         return self._waiting.pop(0) if self._waiting else None
 
@@ -102,6 +117,16 @@ class ExecutionQueue:
                 execution.finished_at = self._clock()
                 return execution
         return None
+
+    def cancel_batch(self, batch: str, reason: str) -> list[Execution]:
+        """Cancel the runs of this batch still waiting, saying why; other runs stay queued."""
+        dropped = [e for e in self._waiting if e.batch == batch]
+        self._waiting = [e for e in self._waiting if e.batch != batch]
+        for execution in dropped:
+            execution.status = ExecutionStatus.CANCELLED
+            execution.finished_at = self._clock()
+            execution.error = reason
+        return dropped
 
     def clear(self) -> list[Execution]:
         """Cancel everything waiting (a restart or shutdown drops the queue)."""

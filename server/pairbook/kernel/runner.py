@@ -11,6 +11,13 @@ from typing import Any
 
 from pairbook.auth import Role
 from pairbook.errors import KernelError
+from pairbook.kernel.batches import (
+    both,
+    forget_stopped,
+    interrupt_batch,
+    stop_batch,
+    write_stopped,
+)
 from pairbook.kernel.executor import Executor
 from pairbook.kernel.kernelmap import KernelMap
 from pairbook.kernel.outputstream import FLUSH_SECONDS
@@ -70,8 +77,10 @@ class Runner:
             clock=clock,
             flush_seconds=flush_seconds,
         )
+        self._clock = clock
         self._wakeup = asyncio.Event()
         self._status_changed = asyncio.Event()
+        self._last_started: Execution | None = None  # the batch in progress between its runs
 
     @property
     def current(self) -> Execution | None:
@@ -86,7 +95,8 @@ class Runner:
         return {"kernels": self._map.specs, "current": self.session.kernel_name}
 
     async def run_cells(self, member: Member, cells: list[str]) -> dict[str, Any]:
-        """Queue these cells' runs for this member (markdown and raw cells are skipped)."""
+        """Queue these cells' runs for this member (markdown and raw cells are skipped);
+        several runs are one batch, which stops at its first failing run."""
         runnable = []
         for cell_id in cells:
             ycell = find_ycell(self.room.doc, cell_id)
@@ -95,9 +105,10 @@ class Runner:
             if code_cell_source(ycell) is not None:
                 runnable.append(cell_id)
         user = member.user.to_record()
-        queued = [self.queue.push(cell_id, user, member.key) for cell_id in runnable]
+        queued = self.queue.push_batch(runnable, user, member.key)
         self._wakeup.set()
-        await self._map.publish(*queued)  # queued runs have their record from the start
+        forget = forget_stopped(member.user.id) if len(queued) > 1 else None
+        await self._map.publish(*queued, also=forget)  # queued runs have a record from the start
         return {"queued": [e.id for e in queued]}
 
     async def run_all(self, member: Member) -> dict[str, Any]:
@@ -133,8 +144,12 @@ class Runner:
         return {"cancelled": execution_id}
 
     async def interrupt(self, member: Member) -> dict[str, Any]:
+        """KeyboardInterrupt in the running cell: its batch stops there, as in Jupyter (an
+        interrupt between two runs of a batch stops the batch); other requests' runs stay
+        queued and run."""
         if self.current is None:
-            return {"interrupted": None}
+            stopped = await self._stop_between_runs(member)
+            return {"interrupted": None, "cancelled": stopped} if stopped else {"interrupted": None}
         await self.session.interrupt()
         await self._map.note_event("interrupt", member, self.session)
         return {"interrupted": self.current.id if self.current else None}
@@ -232,9 +247,26 @@ class Runner:
                 await self._look_up_packages()
 
     async def _execute(self, execution: Execution) -> None:
+        self._last_started = execution
         view = await self._executor.execute(self.session, execution)
         dropped = self.queue.clear() if execution.status is ExecutionStatus.DEAD else []
-        await self._map.publish(execution, *dropped, also=view)
+        cells = cell_ids(self.room.doc)
+        stopped, note = stop_batch(self.queue, execution, cells, self._clock())
+        also = both(view, write_stopped(note))
+        await self._map.publish(execution, *dropped, *stopped, also=also)
+
+    async def _stop_between_runs(self, member: Member) -> list[str]:
+        """An interrupt while the kernel is between two runs of a batch stops that batch."""
+        last = self._last_started
+        if last is None:
+            return []
+        cells = cell_ids(self.room.doc)
+        stopped, note = interrupt_batch(self.queue, last, member.user.name, cells, self._clock())
+        if not stopped:
+            return []
+        await self._map.publish(*stopped, also=write_stopped(note))
+        await self._map.note_event("interrupt", member, self.session)
+        return [e.id for e in stopped]
 
     async def _look_up_packages(self) -> None:
         """New imports: look up their distributions once the kernel has been idle a moment

@@ -10,8 +10,6 @@ from pycrdt import Array, Doc, Map, Text
 from pairbook.notebook.ynotebook import create_youtput
 from pairbook.schema import CELLS, META
 
-TRUNCATED_NAME = "stderr"
-
 
 def find_ycell(doc: Doc[Any], cell_id: str) -> Map[Any] | None:
     """The cell with this id, or None if nobody has it any more."""
@@ -89,16 +87,6 @@ def clear_outputs(ycell: Map[Any]) -> None:
     youtputs: Array[Any] = ycell["outputs"]
     if len(youtputs):
         youtputs.clear()
-
-
-def truncation_note(limit: int) -> dict[str, Any]:
-    """The visible note that a run's output passed the per-cell limit."""
-    return {
-        "output_type": "stream",
-        "name": TRUNCATED_NAME,
-        "text": f"\n[pairbook: output truncated — this run's output passed {limit:,} bytes; "
-        "the rest was not kept]\n",
-    }
 
 
 def kernel_name_of(doc: Doc[Any], default: str = "python3") -> str:

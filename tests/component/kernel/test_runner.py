@@ -285,16 +285,82 @@ async def test_a_dead_kernel_fails_its_run_and_drops_the_queue() -> None:
         assert kit.cell("code-0")["execution_state"] == "idle"
 
 
-async def test_a_failing_run_is_an_error_and_the_next_one_runs() -> None:
+async def test_a_failing_run_stops_its_batch_and_other_requests_still_run() -> None:
+    gate = Gate()
+
     async def fail(turn: Turn) -> ExecutionOutcome:
+        await gate(turn)
         turn.output("error", {"ename": "ValueError", "evalue": "bad", "traceback": ["tb"]})
         return turn.error()
 
-    async with runner_kit(["fail", "b"], {"fail": fail}) as kit:
-        runs = (await kit.runner.run_cells(ANA, ["code-0", "code-1"]))["queued"]
-        await kit.finished(*runs)
-        assert [kit.record(e)["status"] for e in runs] == ["error", "ok"]
+    async with runner_kit(["fail", "b", "c"], {"fail": fail}) as kit:
+        batch = (await kit.runner.run_cells(ANA, ["code-0", "code-1", "code-2"]))["queued"]
+        await gate.entered.wait()
+        (single,) = (await kit.runner.run_cells(ANA, ["code-1"]))["queued"]
+        (bos,) = (await kit.runner.run_cells(BO, ["code-2"]))["queued"]
+        assert {kit.record(e)["batch"] for e in batch} == {batch[0]}
+        assert "batch" not in kit.record(single)
+        gate.open.set()
+        await kit.finished(*batch, single, bos)
+        assert [kit.record(e)["status"] for e in batch] == ["error", "cancelled", "cancelled"]
+        assert kit.record(batch[0])["error"] == "ValueError"
+        for cancelled in batch[1:]:
+            record = kit.record(cancelled)
+            assert record["error"] == "an earlier cell in this batch failed: cell 2"
+            assert record["stopped_by"] == batch[0]
+            assert record["started_at"] is None
+        assert [kit.record(e)["status"] for e in (single, bos)] == ["ok", "ok"]
+        assert kit.kernel.ran == ["fail", "b", "c"]
         assert kit.cell("code-0")["outputs"][0]["ename"] == "ValueError"
+        assert kit.kernel_map()["stopped_batch"] == {
+            "batch": batch[0],
+            "by": {"id": "ana", "name": "Ana", "color": "#336699"},
+            "execution": batch[0],
+            "cell_id": "code-0",
+            "status": "error",
+            "ename": "ValueError",
+            "cancelled": batch[1:],
+            "still_queued": 2,
+            "at": CLOCK,
+        }
+        # Her next batch makes the note about the last one moot.
+        again = (await kit.runner.run_cells(ANA, ["code-1", "code-2"]))["queued"]
+        assert kit.kernel_map()["stopped_batch"] is None
+        await kit.finished(*again)
+
+
+async def test_a_batch_whose_last_run_fails_has_nothing_to_stop() -> None:
+    async def fail(turn: Turn) -> ExecutionOutcome:
+        return turn.error()
+
+    async with runner_kit(["a", "fail"], {"fail": fail}) as kit:
+        batch = (await kit.runner.run_all(ANA))["queued"]
+        await kit.finished(*batch)
+        assert [kit.record(e)["status"] for e in batch] == ["ok", "error"]
+        assert kit.kernel_map().get("stopped_batch") is None
+
+
+async def test_an_interrupt_stops_the_running_batch_but_not_other_peoples_runs() -> None:
+    async def forever(turn: Turn) -> ExecutionOutcome:
+        return await turn.until_interrupted()
+
+    async with runner_kit(["a", "forever", "c"], {"forever": forever}) as kit:
+        batch = (await kit.runner.run_all(ANA))["queued"]
+        (bos,) = (await kit.runner.run_cells(BO, ["code-0"]))["queued"]
+        await kit.running(batch[1])
+        assert await kit.runner.interrupt(BO) == {"interrupted": batch[1]}
+        await kit.finished(*batch, bos)
+        statuses = [kit.record(e)["status"] for e in (*batch, bos)]
+        assert statuses == ["ok", "interrupted", "cancelled", "ok"]
+        reason = "an earlier cell in this batch was interrupted: cell 3"
+        assert kit.record(batch[2])["error"] == reason
+        assert kit.kernel.ran == ["a", "forever", "a"]
+        note = kit.kernel_map()["stopped_batch"]
+        assert (note["status"], note["ename"], note["still_queued"]) == (
+            "interrupted",
+            "KeyboardInterrupt",
+            1,
+        )
 
 
 async def test_a_run_is_cancelled_by_whoever_queued_it_or_the_owner_only() -> None:
@@ -335,9 +401,25 @@ async def test_an_input_prompt_goes_to_the_person_who_ran_the_cell_only() -> Non
             await kit.runner.answer_input(BO, run, "guess")
         assert await kit.runner.answer_input(ANA, run, "s3cret") == {"sent": True}
         await kit.finished(run)
-        assert kit.cell("code-0")["outputs"][0]["text"] == "got s3cret\n"
+        # The prompt is echoed in the output, a password's answer is not (the code printed it).
+        assert kit.cell("code-0")["outputs"][0]["text"] == "Password: \ngot s3cret\n"
         with pytest.raises(ValueError, match="no run is waiting"):
             await kit.runner.answer_input(ANA, run, "again")
+
+
+async def test_an_answered_prompt_is_echoed_in_the_output_between_what_was_printed() -> None:
+    async def ask(turn: Turn) -> ExecutionOutcome:
+        turn.print("before\n")
+        answer = await turn.ask("who? ")
+        turn.print(f"hi {answer}\n")
+        return turn.ok()
+
+    async with runner_kit(["ask"], {"ask": ask}) as kit:
+        (run,) = (await kit.runner.run_cells(ANA, ["code-0"]))["queued"]
+        await kit.room.until(lambda: kit.record(run)["status"] == "waiting-input")
+        await kit.runner.answer_input(ANA, run, "Ada")
+        await kit.finished(run)
+        assert kit.cell("code-0")["outputs"][0]["text"] == "before\nwho? Ada\nhi Ada\n"
 
 
 async def test_set_kernel_replaces_the_kernel_and_refuses_unknown_ones() -> None:

@@ -65,8 +65,49 @@ def test_output_past_the_limit_is_cut_with_one_note() -> None:
     kept = outputs(doc)
     assert kept[0]["text"] == "x" * 50
     assert len(kept) == 2
-    assert "output truncated" in kept[1]["text"]
-    assert "200 bytes" in kept[1]["text"]
+    assert kept[1]["text"] == (
+        "\n[pairbook: output truncated: 2 lines (1,000 bytes) not shown; "
+        "this run passed its 200-byte output limit]\n"
+    )
+
+
+def test_the_note_stays_the_last_output_and_counts_everything_dropped_after_it() -> None:
+    doc = notebook_doc(["x"])
+    budget = OutputBudget(300)
+    write_outputs(doc, "code-0", [stream("a\n"), stream("b" * 400 + "\n", "stderr")], budget, {})
+    # Later output that would still fit the budget is not shown after the note either: a
+    # short stderr line (the note's own stream), a stdout line and a display.
+    later = [stream("late err\n", "stderr"), stream("late out\n"), display("d", "x")]
+    write_outputs(doc, "code-0", later, budget, {})
+    kept = outputs(doc)
+    assert [o["text"] for o in kept[:-1]] == ["a\n"]
+    assert kept[-1]["name"] == "stderr"
+    assert kept[-1]["text"].startswith("\n[pairbook: output truncated: 3 lines and 1 output (")
+    assert "late" not in str(kept)
+
+
+def test_stream_text_that_does_not_fit_keeps_its_whole_lines_and_counts_the_rest() -> None:
+    doc = notebook_doc(["x"])
+    budget = OutputBudget(300)
+    text = "".join(f"line {index:03}\n" for index in range(100))
+    write_outputs(doc, "code-0", [stream(text)], budget, {})
+    kept, note = outputs(doc)
+    assert kept["text"].startswith("line 000\n")
+    assert kept["text"].endswith("\n")
+    shown = kept["text"].count("\n")
+    assert 0 < shown < 100
+    assert text.startswith(kept["text"])
+    left = len(text) - len(kept["text"])
+    assert f"truncated: {100 - shown} lines ({left:,} bytes) not shown" in note["text"]
+
+
+def test_a_clear_after_truncation_removes_the_note_and_renews_the_budget() -> None:
+    doc = notebook_doc(["x"])
+    budget = OutputBudget(100)
+    write_outputs(doc, "code-0", [stream("x" * 500)], budget, {})
+    assert "truncated" in outputs(doc)[-1]["text"]
+    write_outputs(doc, "code-0", [("clear_output", {}), stream("fresh\n")], budget, {})
+    assert [o["text"] for o in outputs(doc)] == ["fresh\n"]
 
 
 def test_clear_output_empties_the_cell_and_renews_the_budget() -> None:
@@ -96,10 +137,12 @@ def test_a_clear_loop_stops_once_the_run_wrote_its_traffic_allowance() -> None:
         write_outputs(doc, "code-0", [("clear_output", {}), line], budget, {})
     assert budget.spent
     kept = outputs(doc)
-    # The cell stays as the allowance left it: cleared no more, with the note.
+    # The cell stays as the allowance left it: cleared no more, with the note (which counts
+    # what it did not show).
     write_outputs(doc, "code-0", [("clear_output", {}), line], budget, {})
-    assert outputs(doc) == kept
-    assert "output truncated" in kept[-1]["text"]
+    assert outputs(doc)[:-1] == kept[:-1]
+    assert "output truncated: 2 lines (40 bytes)" in kept[-1]["text"]
+    assert "output truncated: 3 lines (60 bytes)" in outputs(doc)[-1]["text"]
 
 
 def test_a_display_update_rewrites_every_cell_showing_that_display() -> None:
