@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { blameLabel, describeEvent, fractionOf, intensities, MAX_WAIT_MS, momentFromSearch, nextRunEnd, timeAt, waitMs } from '../src/replay/moments'
+import { axisTicks, blameLabel, describeEvent, fractionOf, intensities, laneOf, lanesOf, markOf, MAX_WAIT_MS, momentFromSearch, nextRunEnd, personOf, stepBack, timeAt, TRANSPORT_KEYS, waitMs } from '../src/replay/moments'
 import type { TimelineEvent } from '../src/replay/replayApi'
 import { replayHref, replayPathOf } from '../src/routes'
 
@@ -47,7 +47,62 @@ describe('replay moments', () => {
     const line = { line: 0, text: 'x', user: 'u-1', seq: 3, ts: 0, authors: ['u-1'] }
     expect(blameLabel(line, people)).toMatch(/^Ana · \d\d:\d\d:\d\d$/)
     expect(blameLabel({ ...line, seq: 0 }, people)).toBe('before recording')
-    expect(describeEvent({ seq: 1, ts: 0, kind: 'recording', user: 'u-1', data: { on: false } }, people)).toBe('recording turned off by Ana')
-    expect(describeEvent({ seq: 1, ts: 0, kind: 'join', user: 'u-2', data: { name: 'Bo' } }, people)).toBe('Bo joined')
+    expect(describeEvent({ seq: 1, ts: 0, kind: 'recording', user: 'u-1', data: { on: false } }, people)).toMatch(/^recording turned off by Ana · \d\d:\d\d:\d\d$/)
+    expect(describeEvent({ seq: 1, ts: 0, kind: 'join', user: 'u-2', data: { name: 'Bo' } }, people)).toMatch(/^Bo joined · /)
+    expect(describeEvent({ seq: 1, ts: 0, kind: 'chat', user: 'u-1', data: { text: 'look here' } }, people)).toMatch(/^Ana: “look here” · /)
+  })
+
+  it('names people in role changes, never by their raw id', () => {
+    const people = { a: { id: 'a', name: 'Ana', color: '#f00' }, b: { id: 'b', name: 'Bo', color: '#00f' } }
+    const role = { seq: 5, ts: 0, kind: 'role', user: '', data: { mode: 'mob', driver: 'b', queue: ['a'] } }
+    expect(describeEvent(role, people)).toMatch(/^mob mode: Bo drives; Ana navigates · /)
+    expect(describeEvent({ ...role, data: { mode: 'pair' } }, people)).toMatch(/^pair mode: everyone edits/)
+    expect(laneOf(role)).toBe('b')
+    expect(laneOf({ ...role, data: { mode: 'pair', driver: null } })).toBe('')
+  })
+
+  it('gives the server its color from the API and keeps only plain colors', () => {
+    const people = { a: { id: 'a', name: 'Ana', color: 'red;background:url(x)' } }
+    expect(personOf(people, 'pairbook:server', '#123456')).toEqual({ id: 'pairbook:server', name: 'the file', color: '#123456' })
+    expect(personOf(people, 'a', '#123456').color).toBe('#123456')
+  })
+
+  it('lays out one lane per person in the order they first acted, the session first', () => {
+    const timeline = {
+      start_ts: 0,
+      end_ts: 100,
+      bins: 10,
+      density: { bo: [0, 0, 0, 1, 0, 0, 0, 0, 0, 0], ana: [0, 0, 0, 0, 0, 2, 0, 0, 0, 0] },
+      events: [
+        { seq: 1, ts: 10, kind: 'chat', user: 'cy', data: { text: 'hi' } },
+        { seq: 2, ts: 50, kind: 'kernel', user: '', data: { status: 'busy' } },
+        { seq: 3, ts: 60, kind: 'kernel', user: '', data: { status: 'restarting' } },
+        { seq: 4, ts: 70, kind: 'awareness', user: 'di', data: {} }
+      ]
+    }
+    expect(lanesOf(timeline)).toEqual(['', 'cy', 'bo', 'ana'])
+    expect(markOf(timeline.events[1]!)).toBeNull()
+    expect(markOf(timeline.events[2]!)).toBe('kernel')
+  })
+
+  it('puts round clock times on the axis, at most as many as asked', () => {
+    const start = Date.UTC(2026, 0, 1, 10, 0, 7) / 1000
+    const ticks = axisTicks(start, start + 600, 6)
+    expect(ticks.length).toBeLessThanOrEqual(6)
+    expect(ticks.length).toBeGreaterThanOrEqual(3)
+    expect(ticks.every((t) => t.ts % 60 === 0)).toBe(true)
+    expect(ticks[0]!.label).toMatch(/^\d\d:\d\d$/)
+    expect(axisTicks(start, start + 20, 5).every((t) => /^\d\d:\d\d:\d\d$/.test(t.label))).toBe(true)
+  })
+
+  it('steps back over a stretch recorded while off in one step', () => {
+    const off = [{ from_seq: 10, to_seq: 20 }]
+    expect(stepBack(30, off, 0)).toBe(29)
+    expect(stepBack(21, off, 0)).toBe(20)
+    expect(stepBack(20, off, 0)).toBe(10)
+    expect(stepBack(1, off, 0)).toBe(0)
+    expect(stepBack(0, off, 0)).toBe(0)
+    expect(TRANSPORT_KEYS[' ']).toBe('play')
+    expect(TRANSPORT_KEYS.End).toBe('end')
   })
 })

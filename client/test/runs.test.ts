@@ -114,6 +114,12 @@ describe('badges', () => {
     expect(timeAgo(0, 3 * 3600)).toBe('3 h ago')
     expect(timeAgo(0, 5 * 86400)).toBe('5 days ago')
   })
+
+  it('a replay tells times relative to the moment it shows, not to now', () => {
+    expect(timeAgo(100, 105, 'moment')).toBe('at this moment')
+    expect(timeAgo(100, 220, 'moment')).toBe('2 min before this moment')
+    expect(badgeText(run({}), 1002 + 150, false, 'moment')).toBe('run by Ana · 2 min before this moment · [7]')
+  })
 })
 
 describe('the kernel map', () => {

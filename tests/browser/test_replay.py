@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 
 from support.browser import NotebookTab, invite
 from support.notebooks import write_notebook
@@ -72,13 +74,15 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     # The replay page: the timeline has both people's edits, in their colors.
     page = ana.page
     await open_replay(ana, f"{server.base}/replay/{quote(notebook)}?token={quote(OWNER_TOKEN)}")
-    await expect(page.locator(".legend-person")).to_have_text(["Owner", "Grace Hopper"])
+    await expect(page.locator(".lane-label[data-lane]")).to_have_text(
+        ["Session", "Owner", "Grace Hopper"]  # the session's lane: the kernel starting
+    )
     await expect(page.locator(".banner")).to_contain_text("Recording was turned off once")
     await expect(page.locator(".timeline-off")).to_have_count(1)
-    assert await page.locator(".timeline-svg rect[fill]").count() > 2
+    assert await page.locator(".lane-density rect[fill]").count() > 2
     timeline = await page.evaluate("() => window.pairbookReplay.timeline")
     # Seek: a click on the timeline where Grace joined shows a moment before she typed.
-    track = page.locator(".timeline-track")
+    track = page.locator(".timeline-body")
     box = await track.bounding_box()
     assert box is not None
     joined = next(
@@ -100,6 +104,9 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
         "total is 10"
     )
     await page.wait_for_function("s => window.pairbookReplay.seq > s", arg=early)
+    # Its badge tells the run's time relative to the moment shown, not to now.
+    badge = page.locator(".replay-notebook .cells > .cell").nth(1).locator(".run-text")
+    await expect(badge).to_contain_text(re.compile(r"run by Owner · (at this moment|\d+ s before)"))
     # Play at 32x to the end: the replay reaches what the live notebook holds.
     await page.get_by_label("Playback speed").select_option("32")
     await page.get_by_role("button", name="Play").click()
@@ -150,5 +157,118 @@ async def test_following_a_person_in_the_replay_scrolls_to_their_cell(
     await page.get_by_label("Follow a person").select_option(label="Follow Grace Hopper")
     await expect(cell).to_be_in_viewport()
     assert ana.errors == []
+    await ana.close()
+    await grace.close()
+
+
+async def in_viewport(page: Page, selector: str) -> bool:
+    """Whether the element's whole bounding box is inside the window."""
+    box = await page.locator(selector).bounding_box()
+    size = page.viewport_size
+    assert box is not None
+    assert size is not None
+    return box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+
+
+async def command(tab: NotebookTab, name: str, **args: Any) -> None:
+    """A pairbook command from this tab's own websocket (what its buttons send)."""
+    reply = await tab.page.evaluate(
+        "([name, args]) => window.pairbook.connection.command(name, args)", [name, args]
+    )
+    assert reply["ok"], reply
+
+
+async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_stays(
+    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+) -> None:
+    write_notebook(server.root / notebook, [f"step_{i} = {i}" for i in range(30)])
+    ana = await NotebookTab.open(browser, server, notebook)
+    grace = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "editor"), join_as="Grace Hopper"
+    )
+    owner = await ana.page.evaluate("() => window.pairbook.awareness.getLocalState().user.name")
+    # A mob session: Ana drives and types, says so in the chat, hands over; Grace types, chats.
+    await command(ana, "mob-mode", mode="mob")
+    await ana.edit_end(1)
+    await ana.page.keyboard.type("  # Ana drives", delay=20)
+    await grace.wait_source(1, "s => s.endsWith('# Ana drives')")
+    await command(ana, "mob-chat", text="Grace, you drive next")
+    await command(ana, "mob-handover")
+    await grace.page.wait_for_function(
+        "() => window.pairbook.notebook.ydoc.getMap('mob').get('driver')"
+        " === window.pairbook.awareness.getLocalState().user.id"
+    )
+    await grace.edit_end(2)
+    await grace.page.keyboard.type("  # Grace drives", delay=20)
+    await ana.wait_source(2, "s => s.endsWith('# Grace drives')")
+    await command(grace, "mob-chat", text="typing now")
+
+    # The replay opens at the last moment, with the chat and the driver beside the notebook.
+    page = ana.page
+    await page.set_viewport_size({"width": 1280, "height": 800})
+    await open_replay(ana, f"{server.base}/replay/{quote(notebook)}")
+    timeline = await page.evaluate("() => window.pairbookReplay.timeline")
+    assert await replay_seq(ana) == timeline["last_seq"]
+    assert (await replay_sources(ana))[2].endswith("# Grace drives")
+    side = page.locator(".replay-side")
+    await expect(side.locator(".moment-driver")).to_have_text("Driving: Grace Hopper")
+    await expect(side.locator(".moment-chat-who")).to_have_text([owner, "Grace Hopper"])
+    await expect(side.locator(".moment-chat-text")).to_have_text(
+        ["Grace, you drive next", "typing now"]
+    )
+    # One lane per person, named; their marks say who, by name, never by raw id.
+    grace_id = next(i for i, p in timeline["people"].items() if p["name"] == "Grace Hopper")
+    await expect(page.locator(".lane-label[data-lane]")).to_contain_text([owner, "Grace Hopper"])
+    lane = page.locator(f".lane[data-lane='{grace_id}']")
+    await expect(lane.locator(".mark-chat")).to_have_attribute(
+        "title", re.compile("^Grace Hopper: “typing now” · \\d\\d:\\d\\d:\\d\\d$")
+    )
+    await expect(lane.locator(".mark-role").last).to_have_attribute(
+        "title", re.compile(f"^mob mode: Grace Hopper drives; {owner} navigates")
+    )
+    titles = await page.locator(".mark").evaluate_all("marks => marks.map(m => m.title)")
+    assert titles
+    assert not [t for t in titles if grace_id in t]
+    await expect(page.locator(".axis-tick").first).to_have_text(re.compile(r"^\d\d:\d\d"))
+    await ana.screenshot(screenshots / "replay-1280.png")
+
+    # Scrolled to the bottom of the notebook, the transport and the timeline stay on screen.
+    await page.locator(".replay-notebook .cells > .cell").last.scroll_into_view_if_needed()
+    assert await page.evaluate("() => window.scrollY") > 600
+    for selector in (".replay-controls", ".timeline-body", ".replay-side .moment-driver"):
+        assert await in_viewport(page, selector), selector
+
+    # Keys: Home goes to the start (no chat yet, nobody driving), End back, arrows step.
+    await page.keyboard.press("Home")
+    await page.wait_for_function("() => window.pairbookReplay.seq <= 1")
+    await expect(side.locator(".moment-chat")).to_have_text("No chat yet at this moment.")
+    await expect(side.locator(".moment-driver")).to_contain_text("Pair mode")
+    await page.keyboard.press("End")
+    await page.wait_for_function(
+        "last => window.pairbookReplay.seq === last", arg=timeline["last_seq"]
+    )
+    await page.keyboard.press("ArrowLeft")
+    await page.wait_for_function(
+        "last => window.pairbookReplay.seq === last - 1", arg=timeline["last_seq"]
+    )
+    await page.keyboard.press("ArrowRight")
+    await page.wait_for_function(
+        "last => window.pairbookReplay.seq === last", arg=timeline["last_seq"]
+    )
+    # A click on Ana's chat mark shows that moment: one message, and Ana was driving then.
+    ana_id = next(i for i, p in timeline["people"].items() if p["name"] == owner)
+    await page.locator(f".lane[data-lane='{ana_id}'] .mark-chat").click()
+    await expect(side.locator(".moment-chat-text")).to_have_text(["Grace, you drive next"])
+    await expect(side.locator(".moment-driver")).to_have_text(f"Driving: {owner}")
+    await expect(side.locator(".moment-chat-time")).to_have_text(["at this moment"])
+
+    await page.set_viewport_size({"width": 1920, "height": 1000})
+    await page.keyboard.press("End")
+    await page.wait_for_function(
+        "last => window.pairbookReplay.seq === last", arg=timeline["last_seq"]
+    )
+    await ana.screenshot(screenshots / "replay-1920.png")
+    assert ana.errors == []
+    assert grace.errors == []
     await ana.close()
     await grace.close()

@@ -165,6 +165,7 @@ async def test_blame_names_each_line_after_interleaved_edits_moves_and_deletions
         # The same, asked of the live room by command (the notebook page's blame toggle).
         live = await bo.command("blame", cell="work")
         assert live["ok"], live
+        assert live["result"]["server_color"].startswith("#")  # "the file" is drawn in it
         assert [line["user"] for line in live["result"]["lines"]] == [
             "owner", "owner", "owner", bo_id,
         ]  # fmt: skip

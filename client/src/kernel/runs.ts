@@ -102,16 +102,22 @@ export function badgeRecord(runs: readonly ExecutionRecord[]): ExecutionRecord |
   return runs.find((r) => r.status !== 'cancelled' || r.started_at !== null) ?? runs[0] ?? null
 }
 
-/** "just now", "40 s ago", "2 min ago", "3 h ago", "5 days ago". Seconds since the epoch. */
-export function timeAgo(at: number, now: number): string {
+/** What "now" is for a page's times: the present (the live notebook), or the moment a
+ * replay shows, whose past is told "2 min before this moment" rather than "2 min ago". */
+export type TimeFrame = 'now' | 'moment'
+
+/** "just now", "40 s ago", "2 min ago", "3 h ago", "5 days ago" (in a replay's frame: "at
+ * this moment", "40 s before this moment", ...). Seconds since the epoch. */
+export function timeAgo(at: number, now: number, frame: TimeFrame = 'now'): string {
   const seconds = Math.max(0, Math.round(now - at))
-  if (seconds < 10) return 'just now'
-  if (seconds < 60) return `${seconds} s ago`
+  const ago = frame === 'now' ? 'ago' : 'before this moment'
+  if (seconds < 10) return frame === 'now' ? 'just now' : 'at this moment'
+  if (seconds < 60) return `${seconds} s ${ago}`
   const minutes = Math.floor(seconds / 60)
-  if (minutes < 60) return `${minutes} min ago`
+  if (minutes < 60) return `${minutes} min ${ago}`
   const hours = Math.floor(minutes / 60)
-  if (hours < 48) return `${hours} h ago`
-  return `${Math.floor(hours / 24)} days ago`
+  if (hours < 48) return `${hours} h ${ago}`
+  return `${Math.floor(hours / 24)} days ${ago}`
 }
 
 const OUTCOME: Partial<Record<ExecutionStatus, string>> = {
@@ -122,7 +128,7 @@ const OUTCOME: Partial<Record<ExecutionStatus, string>> = {
 }
 
 /** The badge's words for a record; `edited` when the cell's source changed since it ran. */
-export function badgeText(record: ExecutionRecord, now: number, edited = false): string {
+export function badgeText(record: ExecutionRecord, now: number, edited = false, frame: TimeFrame = 'now'): string {
   const name = record.user.name
   switch (record.status) {
     case 'queued':
@@ -136,7 +142,7 @@ export function badgeText(record: ExecutionRecord, now: number, edited = false):
       if (record.status === 'cancelled' && record.started_at === null) return `queued by ${name} · cancelled`
       const parts = [`run by ${name}`]
       const at = record.finished_at ?? record.started_at ?? record.queued_at
-      if (at !== null) parts.push(timeAgo(at, now))
+      if (at !== null) parts.push(timeAgo(at, now, frame))
       if (record.execution_count !== null && record.execution_count !== undefined) parts.push(`[${record.execution_count}]`)
       const outcome = OUTCOME[record.status]
       if (outcome !== undefined) parts.push(outcome)
@@ -153,11 +159,11 @@ export function editedSince(record: ExecutionRecord, currentHash: string): boole
 }
 
 /** One line of the list of a cell's runs. */
-export function describeRun(record: ExecutionRecord, now: number): string {
+export function describeRun(record: ExecutionRecord, now: number, frame: TimeFrame = 'now'): string {
   const at = record.finished_at ?? record.started_at ?? record.queued_at
   const parts = [record.user.name, record.status]
   if (record.execution_count !== null && record.execution_count !== undefined) parts.push(`[${record.execution_count}]`)
-  if (at !== null) parts.push(timeAgo(at, now))
+  if (at !== null) parts.push(timeAgo(at, now, frame))
   if (record.started_at !== null && record.finished_at !== null) parts.push(`took ${formatDuration(record.finished_at - record.started_at)}`)
   return parts.join(' · ')
 }

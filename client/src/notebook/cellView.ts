@@ -13,7 +13,7 @@ import { pointerLines } from '../mob/pointerLines'
 import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
 import { button, h, icon, ICONS } from '../dom'
 import type { RunStore } from '../kernel/runStore'
-import { badgeRecord, badgeText, editedSince, describeRun, isActive, isFinished, type ExecutionRecord, sourceHash } from '../kernel/runs'
+import { badgeRecord, badgeText, editedSince, describeRun, isActive, isFinished, type ExecutionRecord, sourceHash, type TimeFrame } from '../kernel/runs'
 import { initials, inkOn, isColor, type Participant } from '../panels/presence'
 import type { CellType } from './actions'
 import { shortcutFor, type NotebookAction } from './keys'
@@ -33,6 +33,8 @@ export interface CellHost {
   /** The runs in the document; `canRun`: this person may run cells (not a viewer). */
   readonly runs: RunStore
   readonly canRun: boolean
+  /** What runs' times are told relative to: now (seconds since the epoch), or a replayed moment. */
+  readonly times: { now(): number; frame: TimeFrame }
   indexOf(cell: CellView): number
   /** The cell's editor got focus: it becomes the selected cell, in edit mode. */
   editorFocused(cell: CellView): void
@@ -424,15 +426,16 @@ export class CellView {
     const source = this.source
     if (this.hashed?.source !== source) this.hashed = { source, hash: sourceHash(source) }
     const edited = editedSince(record, this.hashed.hash)
-    const now = Date.now() / 1000
+    const { frame } = this.host.times
+    const now = this.host.times.now()
     this.runLine.hidden = false
     this.element.dataset.run = record.status
     this.runLine.dataset.status = record.status
     this.runLine.classList.toggle('edited', edited)
     const color = record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'
     this.runBadge.style.setProperty('--person', color)
-    this.runBadge.replaceChildren(h('span', { class: 'run-dot', 'aria-hidden': 'true' }), h('span', { class: 'run-text' }, badgeText(record, now, edited)))
-    this.runBadge.setAttribute('aria-label', `${badgeText(record, now, edited)}: show this cell’s runs`)
+    this.runBadge.replaceChildren(h('span', { class: 'run-dot', 'aria-hidden': 'true' }), h('span', { class: 'run-text' }, badgeText(record, now, edited, frame)))
+    this.runBadge.setAttribute('aria-label', `${badgeText(record, now, edited, frame)}: show this cell’s runs`)
     if (this.runList !== null && !this.runList.hidden) this.renderRuns(runs, now)
     if (this.inputExecution !== null) {
       const asked = runs.find((r) => r.id === this.inputExecution)
@@ -446,7 +449,7 @@ export class CellView {
     this.runList.hidden = !open
     this.runBadge.setAttribute('aria-expanded', String(open))
     if (open) {
-      this.renderRuns(this.host.runs.cellRuns(this.id), Date.now() / 1000)
+      this.renderRuns(this.host.runs.cellRuns(this.id), this.host.times.now())
     }
   }
 
@@ -457,7 +460,7 @@ export class CellView {
           'li',
           { class: 'run-list-item', 'data-status': record.status, style: `--person:${record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'}` },
           h('span', { class: 'run-dot', 'aria-hidden': 'true' }),
-          describeRun(record, now)
+          describeRun(record, now, this.host.times.frame)
         )
       )
     )

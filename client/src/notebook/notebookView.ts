@@ -10,6 +10,7 @@ import type * as Y from 'yjs'
 import { button, h } from '../dom'
 import type { InputRequest } from '../commands'
 import type { RunStore } from '../kernel/runStore'
+import type { TimeFrame } from '../kernel/runs'
 import type { Participant } from '../panels/presence'
 import { changeCellType, deleteCell, indexOfCell, insertCell, moveCell, type CellType } from './actions'
 import { type CellHost, CellView } from './cellView'
@@ -38,6 +39,9 @@ export interface NotebookViewOptions {
   onKernelAction?: (action: KernelAction, cellId: string | null) => void
   /** Answer an input() prompt. */
   onInputReply?: (execution: string, value: string) => void
+  /** The replay: runs' times are told relative to this moment (seconds since the epoch)
+   * rather than to now. */
+  moment?: () => number
 }
 
 /** How often "2 min ago" is brought up to date. */
@@ -55,6 +59,7 @@ export class NotebookView implements CellHost {
   readonly viewer: boolean
   readonly notebookKeys: Extension
   readonly runs: RunStore
+  readonly times: { now(): number; frame: TimeFrame }
   private readonly notebook: YNotebook
   private readonly list: HTMLElement
   private readonly empty: HTMLElement
@@ -73,6 +78,7 @@ export class NotebookView implements CellHost {
     this.awareness = options.awareness
     this.viewer = options.readOnly
     this.runs = options.runs
+    this.times = options.moment === undefined ? { now: () => Date.now() / 1000, frame: 'now' } : { now: options.moment, frame: 'moment' }
     // The notebook's own UndoManager tracks only this browser's origins: its YNotebook
     // and (added by y-codemirror.next) each of its editors. Never the provider's.
     this.undoManager = options.notebook.undoManager

@@ -6,13 +6,13 @@ import { blameLabel, clockTime, personOf } from './moments'
 import type { BlameLine, Person } from './replayApi'
 
 /** Puts (or replaces) the blame column beside a cell's source. */
-export function showBlame(cellElement: HTMLElement, lines: BlameLine[], people: Record<string, Person>): void {
+export function showBlame(cellElement: HTMLElement, lines: BlameLine[], people: Record<string, Person>, serverColor: string): void {
   const input = cellElement.querySelector('.cell-input')
   if (input === null) return
   input.querySelector(':scope > .blame-gutter')?.remove()
   const rows = lines.map((line) => {
-    const person = personOf(people, line.user)
-    const authors = line.authors.map((id) => personOf(people, id).name).join(', ')
+    const person = personOf(people, line.user, serverColor)
+    const authors = line.authors.map((id) => personOf(people, id, serverColor).name).join(', ')
     return h(
       'div',
       {

@@ -56,9 +56,9 @@ export function liveRecording({ doc, view, path, canEdit, request }: LiveRecordi
       const reply = await request('blame', { cell: id })
       if (!blameOn) return
       if (reply === null || !reply.ok) continue
-      const result = reply.result as { lines: BlameLine[]; people: Record<string, Person> }
+      const result = reply.result as { lines: BlameLine[]; people: Record<string, Person>; server_color: string }
       const element = view.cellById(id)?.element
-      if (element !== undefined) showBlame(element, result.lines, result.people)
+      if (element !== undefined) showBlame(element, result.lines, result.people, result.server_color)
     }
   }
 

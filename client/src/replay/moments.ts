@@ -1,6 +1,7 @@
 /** Moments of a replay: positions on the timeline, playback pacing, links. Pure. */
 
-import type { BlameLine, Person, Timeline, TimelineEvent } from './replayApi'
+import type { BlameLine, OffWindow, Person, Timeline, TimelineEvent } from './replayApi'
+import { isColor } from '../panels/presence'
 import { isServerAuthor } from '../schema'
 
 export const SPEEDS = [1, 2, 4, 8, 16, 32] as const
@@ -53,11 +54,13 @@ export function intensities(row: number[]): number[] {
   return row.map((count) => (count === 0 ? 0 : 0.25 + (0.75 * count) / max))
 }
 
-/** A person's display name and color, falling back to the id and grey. */
-export function personOf(people: Record<string, Person>, id: string): Person {
+/** A person's display name and color; the server's own authors (and anyone the recording
+ * does not name) in `fallbackColor`, the server's color as the API gives it. */
+export function personOf(people: Record<string, Person>, id: string, fallbackColor: string): Person {
   const known = people[id]
-  if (known !== undefined) return known
-  return { id, name: SERVER_AUTHORS[id] ?? (id === '' || isServerAuthor(id) ? 'pairbook' : id), color: '#8a93a6' }
+  // A color goes into a style attribute: only a plain one is used.
+  if (known !== undefined) return isColor(known.color) ? known : { ...known, color: fallbackColor }
+  return { id, name: SERVER_AUTHORS[id] ?? (id === '' || isServerAuthor(id) ? 'pairbook' : id), color: fallbackColor }
 }
 
 /** The server's own authors (pairbook/types.py; see isServerAuthor): the file a room started from, outside edits. */
@@ -70,7 +73,7 @@ const SERVER_AUTHORS: Record<string, string> = {
 /** The gutter text of one blamed line: who and when (clock time of the session). */
 export function blameLabel(line: BlameLine, people: Record<string, Person>): string {
   if (line.seq === 0) return 'before recording'
-  const who = personOf(people, line.user).name
+  const who = personOf(people, line.user, '').name
   return `${who} · ${clockTime(line.ts)}`
 }
 
@@ -80,26 +83,118 @@ export function clockTime(ts: number): string {
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
 }
 
-/** What a timeline marker says when hovered. */
+/** What a timeline marker says when hovered: who, what, and the clock time. */
 export function describeEvent(event: TimelineEvent, people: Record<string, Person>): string {
-  const who = personOf(people, event.user).name
+  const name = (id: string): string => personOf(people, id, '').name
+  const who = name(event.user)
   const data = event.data
+  const what = ((): string => {
+    switch (event.kind) {
+      case 'join':
+        return `${String(data.name ?? who)} joined`
+      case 'leave':
+        return `${who} left`
+      case 'run':
+        return `${who}: run ${String(data.status)}`
+      case 'kernel':
+        return `kernel ${String(data.status)}`
+      case 'role':
+        return roleText(data, name)
+      case 'chat':
+        return `${who}: “${String(data.text ?? '')}”`
+      case 'recording':
+        return `recording turned ${data.on === true ? 'on' : 'off'} by ${who}`
+      case 'restore':
+        return `${who} restored ${data.cell === null || data.cell === undefined ? 'the notebook' : 'a cell'}`
+      default:
+        return `${event.kind} · ${who}`
+    }
+  })()
+  return `${what} · ${clockTime(event.ts)}`
+}
+
+/** A role change in words: "mob mode: Bo drives; Ana navigates". */
+export function roleText(roles: Record<string, unknown>, name: (id: string) => string): string {
+  if (roles.mode !== 'mob') return 'pair mode: everyone edits'
+  const driver = typeof roles.driver === 'string' ? `${name(roles.driver)} drives` : 'nobody drives'
+  const queue = Array.isArray(roles.queue) ? roles.queue.map((id) => name(String(id))) : []
+  return `mob mode: ${driver}${queue.length > 0 ? `; ${queue.join(', ')} navigate${queue.length === 1 ? 's' : ''}` : ''}`
+}
+
+/** Kernel statuses worth a marker: not the busy/idle of every run. */
+const KERNEL_MARKED = new Set(['starting', 'restarting', 'dead', 'stopped'])
+
+/** The mark an event gets on the timeline, or null (a run's other statuses, presence...). */
+export function markOf(event: TimelineEvent): string | null {
   switch (event.kind) {
-    case 'join':
-      return `${String(data.name ?? who)} joined`
-    case 'leave':
-      return `${who} left`
     case 'run':
-      return `run ${String(data.status)} · ${who}`
+      return event.data.status === 'running' ? 'run' : event.data.status === 'error' ? 'run-error' : null
     case 'kernel':
-      return `kernel ${String(data.status)}`
+      return KERNEL_MARKED.has(String(event.data.status)) ? 'kernel' : null
+    case 'join':
+    case 'leave':
     case 'role':
-      return `roles changed${typeof data.driver === 'string' ? `: ${data.driver} drives` : ''}`
+    case 'chat':
     case 'recording':
-      return `recording turned ${data.on === true ? 'on' : 'off'} by ${who}`
     case 'restore':
-      return `${who} restored ${data.cell === null || data.cell === undefined ? 'the notebook' : 'a cell'}`
+      return event.kind
     default:
-      return `${event.kind} · ${who}`
+      return null
   }
+}
+
+/** The lane an event's mark goes in: its person's; a role change in the new driver's;
+ * '' (the session's lane) when no person did it. */
+export function laneOf(event: TimelineEvent): string {
+  if (event.kind === 'role') return typeof event.data.driver === 'string' ? event.data.driver : ''
+  return isServerAuthor(event.user) ? '' : event.user
+}
+
+/** One lane per person who did something, in the order they first did; the session's
+ * lane ('') first when something happened that no person did. */
+export function lanesOf(timeline: Pick<Timeline, 'density' | 'events' | 'start_ts' | 'end_ts' | 'bins'>): string[] {
+  const first = new Map<string, number>()
+  const seen = (lane: string, ts: number): void => {
+    if ((first.get(lane) ?? Infinity) > ts) first.set(lane, ts)
+  }
+  for (const [id, row] of Object.entries(timeline.density)) {
+    const bin = row.findIndex((count) => count > 0)
+    if (bin >= 0) seen(id, timeAt(timeline, bin / Math.max(1, timeline.bins)))
+  }
+  for (const event of timeline.events) if (markOf(event) !== null) seen(laneOf(event), event.ts)
+  const people = [...first.keys()].filter((id) => id !== '').sort((a, b) => first.get(a)! - first.get(b)!)
+  return first.has('') ? ['', ...people] : people
+}
+
+const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+
+/** Clock times for a time axis from `start` to `end` (seconds since the epoch): round
+ * times, at most `most` of them; seconds shown only when the ticks are under a minute apart. */
+export function axisTicks(start: number, end: number, most: number): Array<{ ts: number; label: string }> {
+  if (!(end > start) || most < 1) return [{ ts: start, label: clockTime(start) }]
+  const step = STEPS.find((s) => (end - start) / s <= most) ?? Math.ceil((end - start) / most / 86400) * 86400
+  const ticks: Array<{ ts: number; label: string }> = []
+  const offset = new Date(start * 1000).getTimezoneOffset() * 60 // round in local time
+  for (let ts = Math.ceil((start - offset) / step) * step + offset; ts <= end; ts += step) {
+    ticks.push({ ts, label: step < 60 ? clockTime(ts) : clockTime(ts).slice(0, 5) })
+  }
+  return ticks
+}
+
+/** What a key does on the replay page (Space, arrows, Home, End), or undefined. */
+export const TRANSPORT_KEYS: Record<string, 'play' | 'back' | 'forward' | 'start' | 'end'> = {
+  ' ': 'play',
+  ArrowLeft: 'back',
+  ArrowRight: 'forward',
+  Home: 'start',
+  End: 'end'
+}
+
+/** The moment one step before `seq`: a stretch recorded while off is one step (going back
+ * from its end lands where it began), and nothing is before `first`. */
+export function stepBack(seq: number, off: Array<Pick<OffWindow, 'from_seq' | 'to_seq'>>, first: number): number {
+  const target = seq - 1
+  // A window's end is a moment of its own (the stretch's result); inside it there are none.
+  const hiding = off.find((w) => target > w.from_seq && (w.to_seq === null || target < w.to_seq))
+  return Math.max(first, hiding === undefined ? target : hiding.from_seq)
 }

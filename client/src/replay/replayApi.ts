@@ -7,7 +7,7 @@ import type { UserRecord } from '../schema'
 export interface TimelineEvent {
   seq: number
   ts: number
-  kind: 'join' | 'leave' | 'awareness' | 'command' | 'run' | 'kernel' | 'role' | 'recording' | 'restore' | string
+  kind: 'join' | 'leave' | 'awareness' | 'command' | 'run' | 'kernel' | 'role' | 'recording' | 'restore' | 'chat' | string
   user: string
   data: Record<string, unknown>
 }
@@ -30,7 +30,10 @@ export interface Timeline {
   end_ts: number
   bins: number
   density: Record<string, number[]>
+  /** Everyone the timeline names (authors, event users, drivers and roles of role changes). */
   people: Record<string, Person>
+  /** The color of the server's own changes (the file, the disk, pairbook). */
+  server_color: string
   events: TimelineEvent[]
   off: OffWindow[]
   live?: boolean

@@ -1,20 +1,24 @@
-/** The replay page `/replay/<notebook>`: the notebook read-only as it was at a moment, the
- * session's timeline, playback, follow a person, blame, and restoring a past version. */
+/** The replay page `/replay/<notebook>`: the notebook read-only as it was at a moment (the
+ * last one when the link names none), a sticky transport and timeline (a lane per person,
+ * a clock-time axis), the moment's driver, people and chat beside the notebook, playback,
+ * follow a person, blame, and restoring a past version. Keys: Space, ←/→, Home/End. */
 
 import { YNotebook } from '@jupyter/ydoc'
 import * as Y from 'yjs'
 
 import type { Api, Me } from '../api'
-import { button, h, saveFile } from '../dom'
+import { button, h, icon, ICONS, saveFile } from '../dom'
 import { RunStore } from '../kernel/runStore'
 import { NotebookView } from '../notebook/notebookView'
 import { topbar } from '../pages/chrome'
 import { Banner, toast } from '../panels/status'
 import { notebookHref, replayHref } from '../routes'
 import { hideBlame, showBlame } from './blameGutter'
-import { clockTime, momentFromSearch, nextRunEnd, SPEEDS, waitMs } from './moments'
-import { type Chunk, fromBase64, type PresenceState, ReplayApi, type Timeline, type TimelineEvent } from './replayApi'
+import { clockTime, momentFromSearch, nextRunEnd, SPEEDS, stepBack, TRANSPORT_KEYS, waitMs } from './moments'
+import { MomentPanel } from './momentPanel'
+import { type Chunk, fromBase64, type PresenceState, ReplayApi, type Step, type Timeline, type TimelineEvent } from './replayApi'
 import { TimelineStrip } from './timelineStrip'
+import './replay.css'
 
 export interface ReplayPageOptions {
   app: HTMLElement
@@ -25,6 +29,15 @@ export interface ReplayPageOptions {
 }
 
 const BLAME_REFRESH_MS = 2000
+
+/** The transport's icons (24-unit paths): to the start, a step back, pause, a step forward, to the end. */
+const TRANSPORT_ICONS = {
+  start: 'M4 5h2v14H4zm3 7l6.5-7v14zm6.5 0L20 5v14z',
+  back: 'M6 5h2v14H6zm3 7l9-7v14z',
+  pause: 'M6 5h4v14H6zm8 0h4v14h-4z',
+  forward: 'M16 5h2v14h-2zm-1 7L6 19V5z',
+  end: 'M18 5h2v14h-2zm-1 7l-6.5 7V5zm-6.5 0L4 19V5z'
+} as const
 
 export async function showReplayPage({ app, me, token, path }: ReplayPageOptions): Promise<void> {
   const replay = new ReplayApi(token, path)
@@ -43,8 +56,8 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
   const people = timeline.people
 
   // State ------------------------------------------------------------------------------
-  let seq = timeline.first_seq
-  let ts = timeline.start_ts
+  let seq = timeline.last_seq
+  let ts = timeline.end_ts
   let speed: number = 4
   let playing = false
   let playId = 0
@@ -57,7 +70,21 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
   const host = h('div', { class: 'replay-notebook' })
 
   // Controls ---------------------------------------------------------------------------
-  const playButton = button('▶ Play', 'Play', () => (playing ? pause() : void play()), { class: 'btn primary', shortcut: 'Space' })
+  const playButton = button('', 'Play', () => (playing ? pause() : void play()), { class: 'btn primary play-button', shortcut: 'Space' })
+  const transport = h(
+    'div',
+    { class: 'tool-group transport' },
+    button(icon(TRANSPORT_ICONS.start), 'Go to the first moment', () => void transportKey('start'), { class: 'btn', shortcut: 'Home' }),
+    button(icon(TRANSPORT_ICONS.back), 'Step back one change', () => void transportKey('back'), { class: 'btn', shortcut: '←' }),
+    playButton,
+    button(icon(TRANSPORT_ICONS.forward), 'Step forward one change', () => void transportKey('forward'), { class: 'btn', shortcut: '→' }),
+    button(icon(TRANSPORT_ICONS.end), 'Go to the last moment', () => void transportKey('end'), { class: 'btn', shortcut: 'End' })
+  )
+  const showPlaying = (on: boolean): void => {
+    playButton.replaceChildren(icon(on ? TRANSPORT_ICONS.pause : ICONS.run), on ? ' Pause' : ' Play')
+    playButton.setAttribute('aria-label', on ? 'Pause' : 'Play')
+  }
+  showPlaying(false)
   const speedSelect = h('select', { class: 'speed-select', 'aria-label': 'Playback speed' }, ...SPEEDS.map((s) => h('option', { value: String(s), selected: s === speed }, `${s}×`)))
   speedSelect.addEventListener('change', () => (speed = Number(speedSelect.value)))
   const nextRun = button('Next run ▸|', 'Step to the end of the next run', () => {
@@ -85,11 +112,12 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
   const restoreCell = button('Restore cell', 'Restore the selected cell as it was here, into the live notebook', () => void restore(selectedCell), { class: 'btn' })
   const restoreAll = button('Restore notebook', 'Restore the whole notebook as it was here, into the live notebook', () => void restore(null), { class: 'btn' })
   const canRestore = me.role !== 'viewer'
-  const strip = new TimelineStrip(timeline, (t) => void seek({ t }))
+  const strip = new TimelineStrip(timeline, (at) => void seek(at))
+  const panel = new MomentPanel(timeline)
   const controls = h(
     'div',
     { class: 'toolbar replay-controls', role: 'toolbar', 'aria-label': 'Playback' },
-    playButton,
+    transport,
     speedSelect,
     nextRun,
     followSelect,
@@ -100,7 +128,10 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     canRestore ? restoreAll : null,
     button('Export', 'Download this session as JSON lines', () => void exportSession(), { class: 'btn' })
   )
-  main.append(controls, strip.element, host)
+  const head = h('div', { class: 'replay-head' }, controls, strip.element)
+  main.append(head, h('div', { class: 'replay-body' }, host, panel.element))
+  // The side panel sticks below the transport and timeline, whatever their height.
+  new ResizeObserver(() => main.style.setProperty('--replay-head-h', `${head.offsetHeight}px`)).observe(head)
   if (timeline.off.length > 0) {
     banner.add('off', 'info', `Recording was turned off ${timeline.off.length === 1 ? 'once' : `${timeline.off.length} times`} in this session: those stretches show only their result (grey on the timeline).`, null)
   }
@@ -127,7 +158,8 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
       awareness: notebook.awareness,
       readOnly: true,
       runs: new RunStore(notebook.ydoc),
-      onSelection: (cell) => (selectedCell = cell?.id ?? null)
+      onSelection: (cell) => (selectedCell = cell?.id ?? null),
+      moment: () => ts
     })
     host.replaceChildren(view.element)
     presence.clear()
@@ -142,7 +174,47 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     seq = newSeq
     ts = newTs || ts
     strip.show(ts, seq)
-    where.textContent = `moment ${seq} of ${timeline.last_seq} · ${clockTime(ts)}`
+    where.textContent = `${clockTime(ts)} · moment ${seq} of ${timeline.last_seq}`
+    if (frame === 0) frame = requestAnimationFrame(showMoment)
+  }
+
+  /** The panel and the run badges follow the moment, at most once a frame while playing. */
+  let frame = 0
+  function showMoment(): void {
+    frame = 0
+    if (notebook === null || view === null) return
+    panel.show(notebook.ydoc, ts, [...presence.values()].map((entry) => entry.user))
+    for (const cell of notebook.cells) view.cellById(cell.id)?.refreshRun()
+  }
+
+  /** Shows one recorded change and the events before it. */
+  function advance(step: Step, events: TimelineEvent[]): void {
+    if (notebook === null) return
+    Y.applyUpdate(notebook.ydoc, fromBase64(step.update), 'replay')
+    applyEvents(events.filter((e) => e.seq < step.seq))
+    moved(step.seq, step.ts)
+  }
+
+  async function transportKey(action: (typeof TRANSPORT_KEYS)[string]): Promise<void> {
+    switch (action) {
+      case 'play':
+        return playing ? pause() : play()
+      case 'start':
+        return seek({ seq: Math.min(timeline.first_seq + 1, timeline.last_seq) })
+      case 'end':
+        return seek({ seq: timeline.last_seq })
+      case 'back':
+        if (seq > timeline.first_seq) await seek({ seq: stepBack(seq, timeline.off, timeline.first_seq) })
+        return
+      case 'forward': {
+        pause()
+        if (seq >= timeline.last_seq) return
+        const chunk = await replay.chunk(seq, 1)
+        const step = chunk.steps[0]
+        if (step !== undefined) advance(step, chunk.events)
+        history.replaceState(null, '', replayHref(path, seq))
+      }
+    }
   }
 
   function applyEvents(events: TimelineEvent[]): void {
@@ -192,8 +264,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     if (seq >= timeline.last_seq) await seek({ seq: timeline.first_seq })
     playing = true
     const id = ++playId
-    playButton.textContent = '❚❚ Pause'
-    playButton.setAttribute('aria-label', 'Pause')
+    showPlaying(true)
     let lastBlame = performance.now()
     while (playing && id === playId) {
       let chunk: Chunk
@@ -208,10 +279,8 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
       for (const step of chunk.steps) {
         await new Promise((resolve) => window.setTimeout(resolve, waitMs(step.ts - ts, speed)))
         if (!playing || id !== playId || notebook === null) return
-        Y.applyUpdate(notebook.ydoc, fromBase64(step.update), 'replay')
-        applyEvents(events.filter((e) => e.seq < step.seq))
+        advance(step, events)
         events = events.filter((e) => e.seq >= step.seq)
-        moved(step.seq, step.ts)
         if (blameOn && performance.now() - lastBlame > BLAME_REFRESH_MS) {
           lastBlame = performance.now()
           void refreshBlame()
@@ -225,8 +294,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
   function pause(): void {
     playing = false
     playId++
-    playButton.textContent = '▶ Play'
-    playButton.setAttribute('aria-label', 'Play')
+    showPlaying(false)
     history.replaceState(null, '', replayHref(path, seq))
   }
 
@@ -239,7 +307,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
       if (element === undefined) continue
       try {
         const blame = await replay.blame(at, cell.id)
-        if (blameOn && at === seq) showBlame(element, blame.lines, people)
+        if (blameOn && at === seq) showBlame(element, blame.lines, people, timeline.server_color)
       } catch {
         // A cell added after the moment asked: the next refresh covers it.
       }
@@ -261,17 +329,20 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
   }
 
   document.addEventListener('keydown', (event) => {
-    if (event.key === ' ' && document.activeElement === document.body) {
-      event.preventDefault()
-      if (playing) pause()
-      else void play()
-    }
+    const action = TRANSPORT_KEYS[event.key]
+    if (action === undefined || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return
+    const target = event.target instanceof Element ? event.target : document.body
+    // Typing places and the notebook's editors keep their keys; a focused button its Space.
+    if (target.closest('input, select, textarea, .cm-editor, [contenteditable="true"], dialog') !== null) return
+    if (action === 'play' && target.closest('button, a') !== null) return
+    event.preventDefault()
+    void transportKey(action)
   })
 
   // For tests: the page's state, read-only by convention (`ready` once the first moment shows).
   const state = { timeline, seek, ready: false, get seq() { return seq }, get notebook() { return notebook } }
   Object.assign(window, { pairbookReplay: state })
-  await seek(momentFromSearch(location.search) ?? { seq: Math.min(timeline.first_seq + 1, timeline.last_seq) })
+  await seek(momentFromSearch(location.search) ?? { seq: timeline.last_seq })
   state.ready = true
 }
 

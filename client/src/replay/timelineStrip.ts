@@ -1,13 +1,15 @@
-/** The replay's timeline: edit density per person in their color, markers for runs, joins,
- * role changes and recording, the windows where recording was off, and the playhead. */
+/** The replay's timeline: one lane per person (their edit density, runs, chat, joins and
+ * role changes as marks in their color), a lane for what the session itself did (kernel,
+ * mode changes), the stretches where recording was off, a clock-time axis and the playhead. */
 
 import { h } from '../dom'
-import { describeEvent, fractionOf, intensities, personOf, timeAt } from './moments'
-import type { Timeline } from './replayApi'
+import { axisTicks, describeEvent, fractionOf, intensities, laneOf, lanesOf, markOf, personOf, timeAt } from './moments'
+import type { Timeline, TimelineEvent } from './replayApi'
 
 const SVG = 'http://www.w3.org/2000/svg'
-const ROW = 14
-const MARKS = 16
+
+/** Axis labels are at least this many pixels apart (at the track's width when built). */
+const TICK_PX = 90
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
   const element = document.createElementNS(SVG, tag)
@@ -15,72 +17,88 @@ function svg<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string,
   return element
 }
 
+const percent = (fraction: number): string => `${(fraction * 100).toFixed(3)}%`
+
 export class TimelineStrip {
   readonly element: HTMLElement
   private readonly playhead: HTMLElement
-  private readonly canvas: SVGSVGElement
+  private readonly body: HTMLElement
+  private readonly axis: HTMLElement
 
   constructor(
     private readonly timeline: Timeline,
-    onSeek: (ts: number) => void
+    onSeek: (at: { seq: number } | { t: number }) => void
   ) {
-    const people = Object.keys(timeline.density)
-    const width = timeline.bins
-    const height = MARKS + people.length * ROW
-    this.canvas = svg('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', class: 'timeline-svg', height: height * 1.5 })
+    const lanes = lanesOf(timeline)
+    const byLane = new Map<string, TimelineEvent[]>(lanes.map((lane) => [lane, []]))
+    for (const event of timeline.events) if (markOf(event) !== null) byLane.get(laneOf(event))?.push(event)
+    const labels = h('div', { class: 'timeline-labels' })
+    this.body = h('div', { class: 'timeline-body', role: 'slider', tabindex: 0, 'aria-label': 'Session timeline: click to jump', 'aria-valuemin': timeline.first_seq, 'aria-valuemax': timeline.last_seq })
     for (const window of timeline.off) {
-      const x0 = fractionOf(timeline, window.from_ts) * width
-      const x1 = fractionOf(timeline, window.to_ts) * width
-      const off = svg('rect', { x: x0, y: 0, width: Math.max(1, x1 - x0), height, class: 'timeline-off' })
-      off.append(svg('title', {}))
-      off.lastChild!.textContent = 'Recording was off'
-      this.canvas.append(off)
+      const x0 = fractionOf(timeline, window.from_ts)
+      const x1 = fractionOf(timeline, window.to_ts)
+      this.body.append(h('div', { class: 'timeline-off', title: 'Recording was off', style: `--at:${x0};--span:${x1 - x0}` }))
     }
-    people.forEach((id, row) => {
-      const color = personOf(timeline.people, id).color
-      intensities(timeline.density[id] ?? []).forEach((opacity, bin) => {
-        if (opacity === 0) return
-        this.canvas.append(svg('rect', { x: bin, y: MARKS + row * ROW + 2, width: 1, height: ROW - 4, fill: color, 'fill-opacity': opacity }))
-      })
-    })
-    for (const event of timeline.events) {
-      const status = String(event.data.status ?? '')
-      const marker = event.kind === 'run' ? status === 'running' : ['join', 'leave', 'role', 'recording', 'restore'].includes(event.kind)
-      if (!marker) continue
-      const x = fractionOf(timeline, event.ts) * width
-      const color = personOf(timeline.people, event.user).color
-      const shape =
-        event.kind === 'run'
-          ? svg('path', { d: `M${x - 3} 2 L${x + 3} 7 L${x - 3} 12 Z`, fill: color, class: 'mark mark-run' })
-          : event.kind === 'join' || event.kind === 'leave'
-            ? svg('rect', { x: x - 1, y: 2, width: 2, height: 10, fill: event.kind === 'join' ? color : 'white', stroke: color, 'stroke-width': 0.5, class: `mark mark-${event.kind}` })
-            : svg('path', { d: `M${x} 2 L${x + 4} 7 L${x} 12 L${x - 4} 7 Z`, fill: color, class: `mark mark-${event.kind}` })
-      const title = svg('title', {})
-      title.textContent = describeEvent(event, timeline.people)
-      shape.append(title)
-      this.canvas.append(shape)
+    for (const lane of lanes) {
+      const person = lane === '' ? null : personOf(timeline.people, lane, timeline.server_color)
+      const name = person?.name ?? 'Session'
+      const color = person?.color ?? timeline.server_color
+      labels.append(h('div', { class: 'lane-label', title: name, style: `--who:${color}`, 'data-lane': lane }, h('span', { class: 'legend-swatch', 'aria-hidden': 'true' }), name))
+      const track = h('div', { class: 'lane', 'data-lane': lane, 'aria-label': `${name}'s lane`, style: `--who:${color}` })
+      const row = timeline.density[lane]
+      if (row !== undefined) track.append(this.density(row, color))
+      for (const event of byLane.get(lane) ?? []) track.append(this.mark(event, name, onSeek))
+      this.body.append(track)
     }
+    this.axis = h('div', { class: 'timeline-axis', 'aria-hidden': 'true' })
+    this.body.append(this.axis)
+    labels.append(h('div', { class: 'lane-label axis-label', 'aria-hidden': 'true' }, ''))
     this.playhead = h('div', { class: 'timeline-playhead', 'aria-hidden': 'true' })
-    const legend = h(
-      'div',
-      { class: 'timeline-legend' },
-      ...people.map((id) => {
-        const person = personOf(timeline.people, id)
-        return h('span', { class: 'legend-person' }, h('span', { class: 'legend-swatch', style: `background:${person.color}` }), person.name)
-      }),
-      h('span', { class: 'legend-note' }, '▶ run  ▮ join  ▯ leave  ◆ role / recording / restore')
-    )
-    const track = h('div', { class: 'timeline-track', role: 'slider', 'aria-label': 'Session timeline: click to jump', tabindex: 0 }, this.canvas as unknown as Node, this.playhead)
-    track.addEventListener('click', (event) => {
-      const box = track.getBoundingClientRect()
-      onSeek(timeAt(timeline, (event.clientX - box.left) / box.width))
+    this.body.append(this.playhead)
+    this.body.addEventListener('click', (event) => {
+      const box = this.axis.getBoundingClientRect() // the lanes' width, inside the padding
+      onSeek({ t: timeAt(timeline, (event.clientX - box.left) / box.width) })
     })
-    this.element = h('div', { class: 'timeline' }, track, legend)
+    const legend = h('div', { class: 'timeline-legend', 'aria-hidden': 'true' }, '▶ run · ● chat · ◆ role · ▮ join · ▯ leave · ■ recording / restore / kernel')
+    this.element = h('div', { class: 'timeline' }, h('div', { class: 'timeline-grid' }, labels, this.body), legend)
+    this.drawAxis(1000)
+    new ResizeObserver(() => this.drawAxis(this.body.clientWidth)).observe(this.body)
   }
 
   /** Moves the playhead to a moment's time. */
   show(ts: number, seq: number): void {
-    this.playhead.style.left = `${fractionOf(this.timeline, ts) * 100}%`
-    this.playhead.parentElement?.setAttribute('aria-valuenow', String(seq))
+    this.playhead.style.setProperty('--at', String(fractionOf(this.timeline, ts)))
+    this.body.setAttribute('aria-valuenow', String(seq))
+  }
+
+  private density(row: number[], color: string): SVGSVGElement {
+    const canvas = svg('svg', { viewBox: `0 0 ${row.length} 1`, preserveAspectRatio: 'none', class: 'lane-density', 'aria-hidden': 'true' })
+    intensities(row).forEach((opacity, bin) => {
+      if (opacity > 0) canvas.append(svg('rect', { x: bin, y: 0, width: 1, height: 1, fill: color, 'fill-opacity': opacity }))
+    })
+    return canvas
+  }
+
+  private mark(event: TimelineEvent, laneName: string, onSeek: (at: { seq: number }) => void): HTMLElement {
+    const kind = markOf(event) ?? 'event'
+    const color = personOf(this.timeline.people, event.user, this.timeline.server_color).color
+    const text = describeEvent(event, this.timeline.people)
+    const mark = h('span', {
+      class: `mark mark-${kind}`,
+      style: `left:${percent(fractionOf(this.timeline, event.ts))};--mark:${kind === 'role' ? 'var(--who)' : color}`,
+      title: text,
+      'data-person': laneName,
+      'data-seq': event.seq
+    })
+    mark.addEventListener('click', (click) => {
+      click.stopPropagation()
+      onSeek({ seq: event.seq })
+    })
+    return mark
+  }
+
+  private drawAxis(width: number): void {
+    const ticks = axisTicks(this.timeline.start_ts, this.timeline.end_ts, Math.max(2, Math.floor(width / TICK_PX)))
+    this.axis.replaceChildren(...ticks.map((tick) => h('span', { class: 'axis-tick', style: `left:${percent(fractionOf(this.timeline, tick.ts))}` }, tick.label)))
   }
 }

@@ -19,6 +19,7 @@ from pairbook.record.recorder import Recorder
 from pairbook.record.replayer import Replayer
 from pairbook.record.restore import restore_cell, restore_notebook
 from pairbook.record.timeline import EventKind, recording_flag, set_recording_flag
+from pairbook.schema import SERVER_COLOR
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member, RoomHandle
 from pairbook.types import UserId
 
@@ -75,6 +76,7 @@ class RecordingService:
             "seq": at,
             "lines": [line.to_json() for line in lines],
             "people": await self.replayer.people(),
+            "server_color": SERVER_COLOR,
         }
 
     async def switch(self, member: Member, body: dict[str, Any]) -> dict[str, Any]:

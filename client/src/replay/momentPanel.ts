@@ -1,0 +1,94 @@
+/** Beside the replayed notebook: the moment's time, who was driving (and everyone's role),
+ * who was there, and the chat up to the moment, read from the moment's own document (the
+ * `mob` map holds the rotation and the chat) so it is exactly what the room had then. */
+
+import type * as Y from 'yjs'
+
+import { h } from '../dom'
+import { timeAgo } from '../kernel/runs'
+import { DocMap, type UserRecord } from '../schema'
+import { clockTime, personOf } from './moments'
+import type { Timeline } from './replayApi'
+
+const ROLE_ORDER: Record<string, number> = { driver: 0, navigator: 1, observer: 2 }
+
+interface ChatMessage {
+  id: string
+  user: UserRecord
+  text: string
+  at: number
+}
+
+export class MomentPanel {
+  readonly element: HTMLElement
+  private readonly when: HTMLElement
+  private readonly roles: HTMLElement
+  private readonly here: HTMLElement
+  private readonly chat: HTMLOListElement
+  private readonly chatCount: HTMLElement
+
+  constructor(private readonly timeline: Timeline) {
+    this.when = h('p', { class: 'moment-when' })
+    this.roles = h('div', { class: 'moment-roles' })
+    this.here = h('ul', { class: 'moment-here' })
+    this.chat = h('ol', { class: 'moment-chat', 'aria-label': 'Chat up to this moment' })
+    this.chatCount = h('span', { class: 'muted' })
+    this.element = h(
+      'aside',
+      { class: 'replay-side', 'aria-label': 'At this moment' },
+      h('section', { class: 'panel' }, h('h2', {}, 'At this moment'), this.when, this.roles),
+      h('section', { class: 'panel' }, h('h2', {}, 'Here'), this.here),
+      h('section', { class: 'panel moment-chat-panel' }, h('h2', {}, 'Chat ', this.chatCount), this.chat)
+    )
+  }
+
+  /** Shows the moment `ts` of document `doc`, with the people present (user ids). */
+  show(doc: Y.Doc, ts: number, present: string[]): void {
+    const mob = doc.getMap<unknown>(DocMap.MOB_MAP)
+    const known = (mob.get('people') ?? {}) as Record<string, UserRecord>
+    const person = (id: string): UserRecord => personOf({ ...known, ...this.timeline.people }, id, this.timeline.server_color)
+    this.when.textContent = `${clockTime(ts)} · ${new Date(ts * 1000).toLocaleDateString()}`
+    this.showRoles(mob, person)
+    const unique = [...new Set(present)]
+    this.here.replaceChildren(...(unique.length === 0 ? [h('li', { class: 'muted' }, 'Nobody had the notebook open.')] : unique.map((id) => chip('li', person(id), ''))))
+    const chatArray = mob.get('chat') as Y.Array<ChatMessage> | undefined
+    const messages = chatArray?.toArray() ?? []
+    const shown = messages // the moment's document holds the chat up to it, no more
+    this.chatCount.textContent = shown.length > 0 ? `(${shown.length})` : ''
+    const atBottom = this.chat.scrollHeight - this.chat.scrollTop - this.chat.clientHeight < 24
+    this.chat.replaceChildren(
+      ...(shown.length === 0
+        ? [h('li', { class: 'muted' }, 'No chat yet at this moment.')]
+        : shown.map((message) => {
+            const who = personOf({ [message.user.id]: message.user, ...this.timeline.people }, message.user.id, this.timeline.server_color)
+            return h(
+              'li',
+              { class: 'moment-chat-message', style: `--who:${who.color}` },
+              h('span', { class: 'moment-chat-who' }, who.name),
+              h('time', { class: 'moment-chat-time muted', title: clockTime(message.at) }, timeAgo(message.at, ts, 'moment')),
+              h('p', { class: 'moment-chat-text' }, message.text)
+            )
+          }))
+    )
+    if (atBottom) this.chat.scrollTop = this.chat.scrollHeight
+  }
+
+  private showRoles(mob: Y.Map<unknown>, person: (id: string) => UserRecord): void {
+    if (mob.get('mode') !== 'mob') {
+      this.roles.replaceChildren(h('p', { class: 'moment-driver' }, 'Pair mode: everyone could edit.'))
+      return
+    }
+    const driver = mob.get('driver')
+    const roles = Object.entries((mob.get('roles') ?? {}) as Record<string, string>).sort(([, a], [, b]) => (ROLE_ORDER[a] ?? 3) - (ROLE_ORDER[b] ?? 3))
+    this.roles.replaceChildren(
+      typeof driver === 'string'
+        ? h('p', { class: 'moment-driver' }, 'Driving: ', chip('strong', person(driver), ''))
+        : h('p', { class: 'moment-driver' }, 'Mob mode: nobody was driving.'),
+      h('ul', { class: 'moment-role-list' }, ...roles.filter(([, role]) => role !== 'driver').map(([id, role]) => chip('li', person(id), ` · ${role}`)))
+    )
+  }
+}
+
+function chip<K extends 'li' | 'strong'>(tag: K, person: UserRecord, suffix: string): HTMLElementTagNameMap[K] {
+  return h(tag, { class: 'person-chip', style: `--who:${person.color}` }, h('span', { class: 'legend-swatch', 'aria-hidden': 'true' }), person.name, suffix)
+}
