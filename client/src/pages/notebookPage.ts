@@ -7,9 +7,10 @@ import { type CommandName, type CommandReply, isInputRequest } from '../commands
 import { Connection } from '../connection'
 import { isTerminal } from '../connectionState'
 import { CursorLabels } from '../editor/cursorLabels'
-import { button, h, icon, ICONS, saveFile } from '../dom'
+import { append, button, h, icon, ICONS, saveFile } from '../dom'
 import { KernelPanel } from '../kernel/kernelPanel'
 import { hiddenText, warningText } from '../state/kernelView'
+import { SidebarWidth } from '../state/panelWidth'
 import { StatePanel } from '../state/statePanel'
 import { MobPanel } from '../mob/mobPanel'
 import { type MobState, roleOf } from '../mob/mobState'
@@ -135,8 +136,11 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     const cell = view.cellById(id)
     return cell === null ? 'a deleted cell' : `cell ${view.indexOf(cell) + 1}`
   }
+  const layout = h('div', { class: 'layout' })
+  const sidebarWidth = new SidebarWidth(layout)
   const state = new StatePanel({
     doc: notebook.ydoc,
+    width: sidebarWidth,
     describeCell,
     position: (id) => {
       const cell = view.cellById(id)
@@ -246,6 +250,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   const people = me.role === 'owner' ? button('People', 'People and access', () => openPeopleDialog(api), { class: 'btn' }) : null
   const name = path.split('/').pop() ?? path
   document.title = `${name} · pairbook`
+  append(layout, [h('main', { class: 'notebook-main' }, banner.element, view.element), h('aside', { class: 'sidebar' }, sidebarWidth.handle, h('div', { class: 'sidebar-panels' }, mob.element, participants.element, kernel.element, state.element))])
   app.replaceChildren(
     topbar(
       h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/' }, 'Notebooks'), h('span', { 'aria-hidden': 'true' }, '/'), h('span', { class: 'nb-title', 'aria-current': 'page' }, path)),
@@ -256,7 +261,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       invite
     ),
     toolbar,
-    h('div', { class: 'layout' }, h('main', { class: 'notebook-main' }, banner.element, view.element), h('aside', { class: 'sidebar' }, h('div', { class: 'sidebar-panels' }, mob.element, participants.element, kernel.element, state.element)))
+    layout
   )
   view.element.classList.add('loading')
 

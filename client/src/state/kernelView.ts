@@ -12,7 +12,10 @@ export interface Provenance {
   execution: string
   cell: string
   count: number | null
+  /** Who ran it. */
   user: Person
+  /** Who last edited the cell's source before it ran (null: not known). */
+  author: Person | null
   at: number
 }
 
@@ -68,6 +71,11 @@ function person(value: unknown): Person | null {
   return isObject(value) && typeof value.name === 'string' ? (value as unknown as Person) : null
 }
 
+/** One person however the record names them: by id, else by name. */
+export function personKey(p: Person): string {
+  return p.id ?? `name:${p.name}`
+}
+
 function provenance(value: unknown): Provenance | null {
   if (!isObject(value) || typeof value.cell !== 'string') return null
   const user = person(value.user) ?? { name: 'someone' }
@@ -76,6 +84,7 @@ function provenance(value: unknown): Provenance | null {
     cell: value.cell,
     count: typeof value.count === 'number' ? value.count : null,
     user,
+    author: person(value.author),
     at: typeof value.at === 'number' ? value.at : 0
   }
 }

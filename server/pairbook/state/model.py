@@ -42,10 +42,15 @@ class Run:
     at: float
     source: str
     source_hash: str
+    author: UserRecord | None = None
+    """Who last edited the cell's source before it ran (None: not known); `user` ran it."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"execution": self.id, "cell": self.cell_id, "count": self.execution_count,
-                "user": self.user, "at": self.at}  # fmt: skip
+        record = {"execution": self.id, "cell": self.cell_id, "count": self.execution_count,
+                  "user": self.user, "at": self.at}  # fmt: skip
+        if self.author is not None:
+            record["author"] = self.author
+        return record
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -143,7 +144,10 @@ class StateView:
 
     def after_run(self, run: Run, answer: dict[str, Any] | None) -> Write:
         """A run finished with this probe answer (None: no probe); returns the edit that
-        writes the new view, for the runner to fold into its own edit of the kernel map."""
+        writes the new view, for the runner to fold into its own edit of the kernel map.
+        The run is credited to whoever ran it and to the cell's last editor, its author."""
+        if run.author is None:
+            run = dataclasses.replace(run, author=self._author(run))
         self.model.record_run(run)
         changed: set[str] = set()
         removed: set[str] = set()
@@ -151,6 +155,15 @@ class StateView:
             flow = cell_flow(run.source)
             changed, removed = self.model.apply_probe(answer, run, flow.binds - flow.deletes)
         return self._write(changed, removed, full=bool(answer and answer.get("full")))
+
+    def _author(self, run: Run) -> UserRecord | None:
+        """The cell's last editor, if the cell still holds the source it ran (edited during
+        the run, its last editor wrote something else)."""
+        for ycell in self._cells:
+            if isinstance(ycell, Map) and ycell.get("id") == run.cell_id:
+                same = source_hash(str(ycell.get("source", ""))) == run.source_hash
+                return self.editors.get(run.cell_id) if same else None
+        return None
 
     def after_refresh(self, answer: dict[str, Any]) -> Write:
         """A probe between runs: whatever changed did so outside any run we know of."""

@@ -150,3 +150,22 @@ async def test_nothing_is_analysed_while_nothing_has_run() -> None:
             await asyncio.sleep(0)
         assert room.edits == 0
         assert view.editors["code-0"]["id"] == UserId("ana")
+
+
+async def test_a_name_is_credited_to_who_ran_the_cell_and_to_who_wrote_it() -> None:
+    async with view_of(["x = 1"]) as (view, room):
+        room.edit_as("ana", set_source(1, "x = 2"))
+        info = {"type": "int", "summary": "2", "fingerprint": "f2"}
+        await write(room, view.after_run(run_of("code-0", "x = 2", user="bo"), answer({"x": info})))
+        defined = kernel_map(room)["variables"]["x"]["defined"]
+        assert defined["user"]["name"] == "Bo"
+        assert defined["author"]["name"] == "Ana"
+
+
+async def test_a_cell_edited_while_it_ran_has_no_author_for_that_run() -> None:
+    async with view_of(["x = 1"]) as (view, room):
+        room.edit_as("ana", set_source(1, "x = 2"))
+        room.edit_as("bo", set_source(1, "x = 3"))
+        info = {"type": "int", "summary": "2", "fingerprint": "f2"}
+        await write(room, view.after_run(run_of("code-0", "x = 2", user="bo"), answer({"x": info})))
+        assert "author" not in kernel_map(room)["variables"]["x"]["defined"]
