@@ -130,13 +130,30 @@ class StoppedBatchRecord(TypedDict):
     at: float
 
 
+class KernelStopRecord(TypedDict):
+    """Why and when the room's kernel stopped: `reason` is `shutdown` (a person, `by`), `idle`
+    (the idle cull, after `idle_for` seconds), `died` (it crashed or was killed) or `server`
+    (the server stopped or restarted); `at` is None when nobody saw it happen."""
+
+    reason: str
+    by: UserRecord | None
+    at: float | None
+    idle_for: float | None
+
+
 class KernelRecord(TypedDict, total=False):
-    """The JSON keys of `KERNEL_MAP` that describe the kernel and its queue."""
+    """The JSON keys of `KERNEL_MAP` that describe the kernel and its queue. `status` is
+    `stopped` (with `stopped` saying why) once a kernel that ran has gone; `started_at` is
+    when the current kernel started (runs that finished before it are from a kernel that
+    is gone); `cull_at`, when set, is when the idle cull will stop the kernel."""
 
     name: str
     display_name: str
     status: str
     last_event: KernelEventRecord | None
+    stopped: KernelStopRecord | None
+    started_at: float | None
+    cull_at: float | None
     queue: list[ExecutionRecord]
     current: ExecutionRecord | None
     stopped_batch: StoppedBatchRecord | None
@@ -204,6 +221,7 @@ __all__ = [
     "ExecutionRecord",
     "KernelEventRecord",
     "KernelRecord",
+    "KernelStopRecord",
     "MobRecord",
     "PersonRecord",
     "RecordingRecord",

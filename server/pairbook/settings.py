@@ -47,6 +47,7 @@ class Settings:
     send_timeout: float = 10.0
     sync_timeout: float = 15.0
     keep_kernels: bool = False
+    cull_idle_after: float | None = None  # seconds idle before a kernel is shut down
     output_limit: int = 1_000_000
     kernel_state: bool = True
     kernel_sandbox: KernelSandbox = "auto"  # the CLI resolves auto before the server starts

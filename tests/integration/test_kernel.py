@@ -14,6 +14,7 @@ from pycrdt import Doc, Map
 
 from pairbook.protocol.messages import encode_sync_update
 from support.client import RawPeer, YClient
+from support.notebooks import write_notebook
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.integration
@@ -149,7 +150,7 @@ async def test_restart_clears_the_namespace_and_is_attributed(server: ServerProc
         assert "NameError" in str(outputs(ana, 2))
 
 
-async def test_a_kernel_killed_from_outside_is_dead_and_restart_brings_it_back(
+async def test_a_kernel_killed_from_outside_is_stopped_and_restart_brings_it_back(
     server: ServerProcess,
 ) -> None:
     async with YClient(server.ws_url("demo.ipynb")) as ana:
@@ -163,7 +164,8 @@ async def test_a_kernel_killed_from_outside_is_dead_and_restart_brings_it_back(
         await wait_for_run(ana, "code-0", "running")
         os.kill(pid, signal.SIGKILL)
         await wait_for_run(ana, "code-0", "dead")
-        await ana.wait_until(lambda: ana.map("kernel").get("status") == "dead")
+        await ana.wait_until(lambda: ana.map("kernel").get("status") == "stopped")
+        assert ana.map("kernel")["stopped"]["reason"] == "died"
         assert [str(c["id"]) for c in ana.cells] == ["intro", "code-0", "code-1"]
         assert (await ana.command("restart"))["ok"]
         await ana.command("run", cells=["code-1"])
@@ -266,21 +268,48 @@ async def test_the_kernel_maps_stay_server_only_across_a_restart(
             assert ana.map("kernel")["status"] != "hacked"
 
 
-async def test_the_kernel_shuts_down_when_the_empty_room_unloads(
+async def until_gone(pid: int) -> None:
+    async with asyncio.timeout(20):
+        while True:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            await asyncio.sleep(0.1)  # another process's kernel going away
+
+
+async def rooms_loaded(server: ServerProcess, count: int) -> None:
+    async with asyncio.timeout(20):
+        while server.get("/api/health")[1] != {"status": "ok", "rooms": count}:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)  # polling another process
+
+
+async def test_the_kernel_outlives_the_empty_room_and_stops_with_the_server(
     workdir: Path, store_path: str
 ) -> None:
-    with ServerProcess(workdir, store=store_path, args=("--room-grace", "0.2")) as server:
+    write_notebook(workdir / "other.ipynb")
+    with ServerProcess(workdir, store=store_path, args=("--room-unload-delay", "0.2")) as server:
         async with YClient(server.ws_url("demo.ipynb")) as ana:
-            await ana.set_source(1, KERNEL_ID)
-            await ana.command("run", cells=["code-0"])
-            await wait_for_run(ana, "code-0")
-            await ana.wait_until(lambda: bool(outputs(ana, 1)))
-            pid = host_pid_of_kernel(outputs(ana, 1)[0]["text"].strip())
-        async with asyncio.timeout(20):
-            while True:
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                await asyncio.sleep(0.1)  # another process's kernel going away
-        assert server.get("/api/health")[1] == {"status": "ok", "rooms": 0}
+            await ana.set_source(1, "x = 41")
+            await ana.set_source(2, KERNEL_ID)
+            await ana.command("run", cells=["code-0", "code-1"])
+            await wait_for_run(ana, "code-1")
+            await ana.wait_until(lambda: bool(outputs(ana, 2)))
+            connection_file = outputs(ana, 2)[0]["text"].strip()
+        # Everyone left to open another notebook: the empty room unloads, its kernel stays.
+        async with YClient(server.ws_url("other.ipynb")):
+            await rooms_loaded(server, 1)
+        pid = host_pid_of_kernel(connection_file)
+        os.kill(pid, 0)
+        await rooms_loaded(server, 0)
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            assert ana.map("kernel")["status"] == "idle"
+            await ana.set_source(1, "print(x + 1)")
+            await ana.command("run", cells=["code-0", "code-1"])
+            await wait_for_run(ana, "code-1")
+            await ana.wait_until(lambda: bool(outputs(ana, 1)) and bool(outputs(ana, 2)))
+            assert outputs(ana, 1)[0]["text"] == "42\n"  # x is still defined
+            assert outputs(ana, 2)[0]["text"].strip() == connection_file  # the same kernel
+        await rooms_loaded(server, 0)
+        os.kill(pid, 0)
+    await until_gone(pid)  # the server shut the kept kernel down as it stopped

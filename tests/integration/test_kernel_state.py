@@ -289,6 +289,28 @@ async def test_requirements_need_a_running_kernel_and_the_state_dir_is_git_ignor
     assert ignore.read_text().splitlines()[-1] == "*"
 
 
+async def test_requirements_answer_from_the_last_known_packages_after_the_kernel_stopped(
+    shared_server: ServerProcess,
+) -> None:
+    path = notebook(shared_server, ["import numpy\nn = 1"])
+    async with YClient(shared_server.ws_url(path)) as ana:
+        await run(ana, "code-0")
+        await ana.wait_until(lambda: bool(ana.map("kernel").get("packages")), timeout=30)
+        reply = await ana.command("shutdown")
+        assert reply["ok"], reply
+        await ana.wait_until(lambda: ana.map("kernel").get("status") == "stopped")
+        assert "n" in variables(ana)  # the view stays, from the kernel that is gone
+    status, text = shared_server.request("GET", f"/api/requirements/{path}")
+    assert status == 200, text
+    assert isinstance(text, str)
+    assert any(line.startswith("numpy==") for line in text.splitlines())
+    assert "# The kernel is not running: these are the last known packages." in text
+    done = await pairbook_cli("requirements", path, "--url", shared_server.base,
+                              "--token", OWNER_TOKEN)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "numpy==" in done.stdout
+
+
 async def test_restart_empties_the_view(shared_server: ServerProcess) -> None:
     path = notebook(shared_server, ["gone = 1"])
     async with YClient(shared_server.ws_url(path)) as ana:

@@ -95,6 +95,7 @@ def room_policy(settings: Settings) -> RoomPolicy:
         snapshot_every=settings.snapshot_every,
         sync_timeout=settings.sync_timeout,
         keep_kernels=settings.keep_kernels,
+        cull_idle_after=settings.cull_idle_after,
         output_limit=settings.output_limit,
         kernel_state=settings.kernel_state,
         checkpoint_every=settings.checkpoint_every,

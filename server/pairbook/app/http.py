@@ -182,24 +182,26 @@ async def resolve_route(request: Request) -> Response:
 
 
 async def requirements_route(request: Request) -> Response:
-    """The kernel's imported packages as requirements.txt (fresh when the kernel is idle)."""
+    """The kernel's imported packages as requirements.txt (fresh when the kernel is idle,
+    the last known ones when it is busy or stopped)."""
     grant_of(request)
     relpath = request.path_params["path"]
     entry = await context_of(request).rooms.open(RoomId(relpath))
     kernel = entry.service(KernelService)
-    if not kernel.runner.session.started:
-        raise ConflictError(
-            f"the kernel of {relpath} is not running (it stops when everyone has left): "
-            "run a cell, then ask again"
-        )
+    running = kernel.runner.session.started
     try:
         packages = await kernel.runner.refresh_packages()
     except ValueError as exc:  # the kernel-state view is turned off
         raise ConflictError(str(exc)) from exc
+    if not running and not packages:
+        raise ConflictError(
+            f"the kernel of {relpath} is not running and no packages are known from an "
+            "earlier one: run a cell, then ask again"
+        )
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(relpath).with_suffix("").name)
     filename = f"{stem}-requirements.txt"
     return Response(
-        requirements_text(packages, relpath),
+        requirements_text(packages, relpath, last_known=not running),
         media_type="text/plain; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

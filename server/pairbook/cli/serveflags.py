@@ -105,8 +105,15 @@ def _add_rooms(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--keep-kernels",
         action="store_true",
-        help="keep a room (and its kernel) loaded after everyone left; default: the kernel "
-        "shuts down when the empty room unloads after --room-unload-delay",
+        help="keep a room loaded while its kernel runs, after everyone left; default: the "
+        "empty room unloads after --room-unload-delay and its kernel lives on without it",
+    )
+    serve.add_argument(
+        "--cull-idle-after",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="shut down a kernel that ran nothing for this long (the page warns a minute "
+        "before); default: kernels live on while idle",
     )
     _add_numbers(serve, ROOM_NUMBERS[3:])
     serve.add_argument(
@@ -158,6 +165,17 @@ def _add_recording(serve: argparse.ArgumentParser) -> None:
     ))  # fmt: skip
 
 
+def positive_seconds(text: str) -> float:
+    """A positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("give a positive number of seconds")
+    return value
+
+
 def parse_size(text: str) -> int:
     """A byte count: 512M, 4G, or plain bytes."""
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -197,6 +215,7 @@ def settings_from(
         send_queue_frames=args.send_queue,
         send_timeout=args.send_timeout,
         keep_kernels=args.keep_kernels,
+        cull_idle_after=args.cull_idle_after,
         output_limit=args.output_limit,
         kernel_state=args.kernel_state,
         max_messages_per_second=args.max_rate,

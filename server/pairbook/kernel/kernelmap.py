@@ -11,16 +11,26 @@ from pycrdt import Map
 
 from pairbook.kernel.ports import Kernel, RunnerRoom
 from pairbook.kernel.queue import Execution, ExecutionQueue
-from pairbook.schema import EXECUTIONS_MAP, KERNEL_MAP, KernelEventRecord, KernelRecord
+from pairbook.kernel.session import KernelStatus
+from pairbook.schema import (
+    EXECUTIONS_MAP,
+    KERNEL_MAP,
+    KernelEventRecord,
+    KernelRecord,
+    KernelStopRecord,
+)
 from pairbook.service import Member
 from pairbook.state.view import Write
 from pairbook.types import SERVER_USER
 
+LIVE: frozenset[str] = frozenset({"starting", "idle", "busy", "restarting"})
+"""The statuses of a kernel that is there."""
+
 
 class KernelMap:
     """Writes the runner's state into the document: `publish` after the queue or a run
-    changed, `write_kernel` after the kernel's status did, `note_event` for a control
-    command (interrupt, restart, ...)."""
+    changed, `write_kernel` after the kernel's status did (`note_status` first), `note_event`
+    for a control command (interrupt, restart, ...)."""
 
     def __init__(
         self, room: RunnerRoom, queue: ExecutionQueue, clock: Callable[[], float] = time.time
@@ -31,6 +41,35 @@ class KernelMap:
         self.current: Execution | None = None  # the run the kernel is busy with
         self.specs: dict[str, str] = {}  # installed kernels: name -> display name
         self.last_event: KernelEventRecord | None = None
+        self.stopped: KernelStopRecord | None = None  # why the last kernel stopped
+        self.started_at: float | None = None  # when the current kernel started
+        self.cull_at: float | None = None  # when the idle cull stops the kernel
+
+    def load(self, doc: Any) -> str | None:
+        """Take the last event and stop over from the document (the room reloaded); the
+        status the document last showed."""
+        ykernel = doc.get(KERNEL_MAP, type=Map)
+        event, stopped = ykernel.get("last_event"), ykernel.get("stopped")
+        self.last_event = dict(event) if isinstance(event, dict) else None  # type: ignore[assignment]
+        self.stopped = dict(stopped) if isinstance(stopped, dict) else None  # type: ignore[assignment]
+        status = ykernel.get("status")
+        return status if isinstance(status, str) else None
+
+    def note_status(self, status: KernelStatus) -> None:
+        """Follow the kernel's life: when one starts, when one dies."""
+        if status in ("starting", "restarting") or (status in LIVE and self.started_at is None):
+            self.started_at = self._clock()
+            self.stopped = None
+        elif status == "dead":
+            self.started_at = None
+            self.stopped = {"reason": "died", "by": None, "at": self._clock(), "idle_for": None}
+        elif status == "not started":
+            self.started_at = None
+
+    def status_of(self, kernel: Kernel) -> str:
+        """The status the page shows: `stopped` for a kernel that ran and is gone."""
+        gone = kernel.status in ("not started", "dead") and self.stopped is not None
+        return "stopped" if gone else kernel.status
 
     async def note_event(self, kind: str, member: Member, kernel: Kernel) -> None:
         self.last_event = {"kind": kind, "by": member.user.to_record(), "at": self._clock()}
@@ -41,8 +80,11 @@ class KernelMap:
         state: KernelRecord = {
             "name": name,
             "display_name": self.specs.get(name, name),
-            "status": kernel.status,
+            "status": self.status_of(kernel),
             "last_event": self.last_event,
+            "stopped": self.stopped,
+            "started_at": self.started_at,
+            "cull_at": self.cull_at,
         }
 
         def write(doc: Any) -> None:

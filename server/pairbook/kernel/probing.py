@@ -45,13 +45,13 @@ class Prober:
         self._clock, self._probe_seconds = clock, probe_seconds
         self.lock = asyncio.Lock()
         self.epoch = 0
-        self._modules_seen = 0
+        self.modules_seen = 0  # the imports whose packages were looked up
         self._probe: asyncio.Future[dict[str, Any]] | None = None
 
     @property
     def new_modules(self) -> bool:
         """Whether the kernel imported modules whose packages are not looked up yet."""
-        return self.view is not None and self.view.model.modules != self._modules_seen
+        return self.view is not None and self.view.model.modules != self.modules_seen
 
     def run_expressions(self) -> dict[str, str] | None:
         """The probe to send along with a run (None: the view is off)."""
@@ -70,7 +70,7 @@ class Prober:
     async def reset(self) -> None:
         """Clear the view (the kernel's namespace is gone)."""
         if self.view is not None:
-            self._modules_seen = 0
+            self.modules_seen = 0
             await self._room.apply_server_edit(self.view.reset(), SERVER_USER, protected=True)
 
     async def after_run(
@@ -139,7 +139,7 @@ class Prober:
             return list(known) if isinstance(known, list) else []
         async with self.lock:
             packages = probe_answer(await self._evaluate(kernel, packages_expressions()))
-        self._modules_seen = self.view.model.modules
+        self.modules_seen = self.view.model.modules
         await self._room.apply_server_edit(
             self.view.set_packages(packages), SERVER_USER, protected=True
         )

@@ -18,8 +18,10 @@ from pairbook.kernel.batches import (
     stop_batch,
     write_stopped,
 )
+from pairbook.kernel.culling import IdleCull
 from pairbook.kernel.executor import Executor
-from pairbook.kernel.kernelmap import KernelMap
+from pairbook.kernel.kept import KeptKernel, StatusRelay, stop_record
+from pairbook.kernel.kernelmap import LIVE, KernelMap
 from pairbook.kernel.outputstream import FLUSH_SECONDS
 from pairbook.kernel.ports import Kernel, KernelFactory, RunnerRoom
 from pairbook.kernel.probing import PROBE_SECONDS, Prober
@@ -27,6 +29,7 @@ from pairbook.kernel.prompts import Prompts
 from pairbook.kernel.queue import Execution, ExecutionQueue, ExecutionStatus
 from pairbook.kernel.session import KernelStatus
 from pairbook.notebook.outputs import cell_ids, code_cell_source, find_ycell
+from pairbook.schema import KernelStopRecord
 from pairbook.service import Member
 from pairbook.state.view import ANALYSE_DELAY, StateView
 
@@ -56,6 +59,9 @@ class Runner:
         probe_seconds: float = PROBE_SECONDS,
         packages_delay: float = PACKAGES_DELAY,
         analyse_delay: float = ANALYSE_DELAY,
+        kept: KeptKernel | None = None,
+        cull_after: float | None = None,
+        stopped: KernelStopRecord | None = None,
     ) -> None:
         self.room = room
         self._kernels = kernels
@@ -63,7 +69,14 @@ class Runner:
         self.queue = ExecutionQueue(clock)
         self._map = KernelMap(room, self.queue, clock)
         self._map.specs = kernels.specs()
-        self.session: Kernel = kernels(kernel_name or "python3", self._on_status)
+        self._relay = kept.relay if kept is not None else StatusRelay()
+        self._relay.target = self._on_status
+        self._kept = kept  # the live kernel this room's last runner handed over
+        self._stop_note = stopped  # or how that kernel stopped after the room unloaded
+        self.session: Kernel = (
+            kept.session if kept else kernels(kernel_name or "python3", self._relay)
+        )
+        self.cull = IdleCull(cull_after, clock, idle_since=kept.idle_since if kept else None)
         # The kernel-state view (None: turned off).
         self.state = StateView(room, clock, delay=analyse_delay) if kernel_state else None
         self._prober = Prober(room, self.state, clock=clock, probe_seconds=probe_seconds)
@@ -81,6 +94,8 @@ class Runner:
         self._wakeup = asyncio.Event()
         self._status_changed = asyncio.Event()
         self._last_started: Execution | None = None  # the batch in progress between its runs
+        if kept is not None:
+            self._restore(kept)
 
     @property
     def current(self) -> Execution | None:
@@ -168,15 +183,23 @@ class Runner:
         return {"restarted": True, "cancelled": [e.id for e in dropped]}
 
     async def shutdown(self, member: Member) -> dict[str, Any]:
-        """Stop the kernel (the next run starts it again); queued runs are dropped."""
+        """Stop the kernel (the next run starts it again); queued runs are dropped. The
+        kernel-state view stays, marked as from a kernel that is gone, until one starts."""
+        dropped = await self._stop(
+            stop_record("shutdown", self._clock(), by=member.user.to_record())
+        )
+        await self._map.note_event("shutdown", member, self.session)
+        return {"cancelled": [e.id for e in dropped]}
+
+    async def _stop(self, why: KernelStopRecord) -> list[Execution]:
         dropped = self.queue.clear()
-        await self._map.publish()
+        await self._map.publish(*dropped)
         self._prober.forget()
         self._prober.abandon()
         await self.session.shutdown()
-        await self._prober.reset()
-        await self._map.note_event("shutdown", member, self.session)
-        return {"cancelled": [e.id for e in dropped]}
+        self._map.stopped = why
+        await self._map.write_kernel(self.session)
+        return dropped
 
     async def answer_input(self, member: Member, execution_id: str, value: str) -> dict[str, Any]:
         """Answer the stdin prompt of a run this member started."""
@@ -192,7 +215,7 @@ class Runner:
         self._prober.forget()
         self._prober.abandon()
         await self.session.shutdown()
-        self.session = self._kernels(kernel_name, self._on_status)
+        self.session = self._kernels(kernel_name, self._relay)
         await self._prober.reset()
         await self._map.note_event("set-kernel", member, self.session)
         return {"kernel": kernel_name}
@@ -214,14 +237,27 @@ class Runner:
     async def run(self) -> None:
         """Run queued executions one at a time and keep the kernel map current, forever;
         owned by the room's task group."""
+        await self._announce()
         async with asyncio.TaskGroup() as group:
             group.create_task(self._run_queue())
             group.create_task(self._keep_status())
+            group.create_task(self.cull.watch(self._idle, self._warn_cull, self._cull_idle))
             if self.state is not None:
-                if self.state.has_leftovers():
-                    # A new kernel has an empty namespace: clear what an earlier one left.
-                    await self._prober.reset()
                 group.create_task(self.state.keep_current())
+
+    async def _announce(self) -> None:
+        """The kernel's truth when the room loads: the kept kernel it took back, or, when
+        the document shows a kernel this server does not have, that it stopped."""
+        shown = self._map.load(self.room.doc)
+        if self._kept is not None:
+            self._map.started_at, self._map.stopped = self._kept.started_at, None
+        elif self._stop_note is not None:
+            self._map.stopped = self._stop_note
+        elif shown in LIVE:
+            self._map.stopped = stop_record("server", None)
+        else:
+            return
+        await self._map.write_kernel(self.session)
 
     async def _keep_status(self) -> None:
         while True:
@@ -247,6 +283,9 @@ class Runner:
                 await self._look_up_packages()
 
     async def _execute(self, execution: Execution) -> None:
+        if not self.session.started and self.state is not None and self.state.has_leftovers():
+            # A new kernel has an empty namespace: clear what the one that is gone left.
+            await self._prober.reset()
         self._last_started = execution
         view = await self._executor.execute(self.session, execution)
         dropped = self.queue.clear() if execution.status is ExecutionStatus.DEAD else []
@@ -254,6 +293,7 @@ class Runner:
         stopped, note = stop_batch(self.queue, execution, cells, self._clock())
         also = both(view, write_stopped(note))
         await self._map.publish(execution, *dropped, *stopped, also=also)
+        self.cull.touch()  # idle from now on, unless another run follows
 
     async def _stop_between_runs(self, member: Member) -> list[str]:
         """An interrupt while the kernel is between two runs of a batch stops that batch."""
@@ -278,10 +318,65 @@ class Runner:
                 await self.refresh_packages()
 
     def _on_status(self, status: KernelStatus) -> None:
+        self._map.note_status(status)
+        self.cull.touch()
         self._status_changed.set()
 
+    def _idle(self) -> bool:
+        return self.session.started and self.current is None and not len(self.queue)
+
+    async def _warn_cull(self, at: float | None) -> None:
+        if self._map.cull_at != at:
+            self._map.cull_at = at
+            await self._map.write_kernel(self.session)
+
+    async def _cull_idle(self, idle_for: float) -> None:
+        log.info("idle kernel culled", extra={"room": self.room.id})
+        await self._stop(stop_record("idle", self._clock(), idle_for=idle_for))
+
+    @property
+    def busy(self) -> bool:
+        """Whether a run is under way or waiting (the room stays loaded meanwhile)."""
+        return self.current is not None or bool(len(self.queue))
+
+    def detach(self) -> KeptKernel | None:
+        """Hand the live kernel over, with what this runner knows of it (the room unloads
+        with its worker stopped); None if no kernel runs. The runner is done after it."""
+        if not self.session.started:
+            return None
+        if self.state is not None:
+            self.state.close()
+        self._relay.target = None
+        view = self.state
+        return KeptKernel(
+            self.session,
+            self._relay,
+            idle_since=self.cull.idle_since,
+            started_at=self._map.started_at,
+            last_event=self._map.last_event,
+            model=view.model if view is not None else None,
+            editors=view.editors if view is not None else {},
+            deleters=view.deleters if view is not None else {},
+            packages=view.packages if view is not None else None,
+            modules_seen=self._prober.modules_seen,
+            displays=self._executor.displays,
+        )
+
+    def _restore(self, kept: KeptKernel) -> None:
+        self._map.last_event, self._map.started_at = kept.last_event, kept.started_at
+        self._executor.displays.update(kept.displays)
+        self._prober.modules_seen = kept.modules_seen
+        if self.state is not None and kept.model is not None:
+            self.state.model, self.state.packages = kept.model, kept.packages
+            self.state.editors.update(kept.editors)
+            self.state.deleters.update(kept.deleters)
+
     async def close(self) -> None:
+        """Shut the kernel down (the server stops)."""
         if self.state is not None:
             self.state.close()
         self.queue.clear()
-        await self.session.shutdown()
+        if self.session.started:
+            await self.session.shutdown()
+            self._map.stopped = stop_record("server", self._clock())
+            await self._map.write_kernel(self.session)

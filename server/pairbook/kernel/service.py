@@ -1,12 +1,13 @@
 """KernelService: the room's shared kernel as a room service — its command rows (each calls
-a Runner method), and the runner's life (its worker runs in the room's task group; closing
-shuts the kernel down)."""
+a Runner method), and the runner's life (its worker runs in the room's task group; a room
+that unloads hands its live kernel over with `detach`; closing shuts the kernel down)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pairbook.auth import Role
+from pairbook.kernel.kept import KeptKernel
 from pairbook.kernel.runner import Runner
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member
 
@@ -27,8 +28,18 @@ class KernelService:
     async def start(self) -> None:
         """The kernel starts on the first run, not when the room opens."""
 
+    @property
+    def busy(self) -> bool:
+        """Whether a run is under way or queued."""
+        return self.runner.busy
+
+    def detach(self) -> KeptKernel | None:
+        """The live kernel, handed over to outlive the room (None: no kernel runs); call
+        with the worker stopped, and not `close` after it."""
+        return self.runner.detach()
+
     async def close(self) -> None:
-        """Shut the kernel down (the room unloads or the server stops)."""
+        """Shut the kernel down (the server stops, or a room is dropped mid-run)."""
         await self.runner.close()
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from pairbook.errors import NotebookError, RoomError
 from pairbook.kernel.confine import Confinement
+from pairbook.kernel.kept import KeptKernels
 from pairbook.kernel.service import KernelService
 from pairbook.notebook import resolve_notebook_path, room_name_of
 from pairbook.protocol.closecodes import CloseCode
@@ -51,6 +52,7 @@ class RoomPolicy:
     output_limit: int = 1_000_000
     kernel_state: bool = True  # probe the namespace after runs and share the view
     keep_kernels: bool = False  # True: a room with a live kernel stays loaded when empty
+    cull_idle_after: float | None = None  # seconds idle before a kernel is shut down; None: never
     checkpoint_every: int = 1000  # log records between two replay checkpoints
     awareness_interval: float = 1.0  # seconds between two recorded presences of a connection
     retention: float | None = None  # seconds of recorded history kept; None: all
@@ -106,9 +108,14 @@ class Rooms:
         self._group = asyncio.TaskGroup()
         self._closing = False
         self.replays = Replays(store, checkpoint_every=policy.checkpoint_every)
+        self.kept = KeptKernels()  # the live kernels of unloaded rooms
+        self._culling: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
         await self._group.__aenter__()
+        if self.policy.cull_idle_after is not None:
+            culling = self.kept.keep_culling(self.policy.cull_idle_after)
+            self._culling = self._group.create_task(culling, name="kernel cull")
         return self
 
     async def __aexit__(
@@ -120,6 +127,9 @@ class Rooms:
         self._closing = True
         for entry in list(self._open.values()):
             await self._shut(entry, CloseCode.GOING_AWAY, "server shutting down; reconnect soon")
+        if self._culling is not None:
+            self._culling.cancel()
+        await self.kept.close()
         await self._group.__aexit__(exc_type, exc, tb)
         self.decoder.close()
 
@@ -179,7 +189,9 @@ class Rooms:
         from pairbook.rooms.services import ServiceContext
 
         handle = ServiceHandle(room)
-        context = ServiceContext(room, handle, path, self.store, self.replays, self.policy)
+        context = ServiceContext(
+            room, handle, path, self.store, self.replays, self.policy, self.kept
+        )
         services = [factory(context) for factory in self.services]
         room.attach(services)
         for service in services:
@@ -233,6 +245,7 @@ class Rooms:
             elif (
                 now - empty_since >= policy.unload_delay
                 and not room.inflight
+                and not _kernel_busy(entry)  # its outputs go into this document
                 and not (policy.keep_kernels and _kernel_started(entry))
             ):
                 await self._unload(entry)
@@ -261,8 +274,10 @@ class Rooms:
             await self._snapshot(entry)
 
     async def _unload(self, entry: OpenRoom) -> None:
-        # Popped before any await: a peer arriving now loads the room afresh from the log.
+        # Popped before any await, and the kernel kept before any: a peer arriving now
+        # loads the room afresh from the log, with the same kernel.
         self._open.pop(entry.room.id, None)
+        self._keep_kernel(entry)
         await self._stop_kernel(entry)
         await self._flush(entry)
         await self._close_others(entry)
@@ -274,6 +289,7 @@ class Rooms:
         room = entry.room
         if self._open.get(room.id) is entry:
             self._open.pop(room.id)
+            self._keep_kernel(entry)
         await self._stop_kernel(entry)
         await self._close_others(entry)
         recording = entry.find(RecordingService)
@@ -296,9 +312,22 @@ class Rooms:
             log.exception("flush on shutdown failed", extra={"room": entry.room.id})
         self._open.pop(entry.room.id, None)
 
+    def _keep_kernel(self, entry: OpenRoom) -> None:
+        """A room unloads: its live, idle kernel is kept for the room's next load (the
+        services' loops stop now; a kernel mid-run is shut down with the room)."""
+        for task in entry.tasks:
+            task.cancel()
+        kernel = entry.find(KernelService)
+        if kernel is None or kernel.busy:
+            return
+        kept = kernel.detach()
+        if kept is not None:
+            self.kept.keep(entry.room.id, kept)
+        entry.services.remove(kernel)
+
     async def _stop_kernel(self, entry: OpenRoom) -> None:
-        """Stop the services' loops (the mob timer stops with the room, like the kernel)
-        and shut the kernel down."""
+        """Stop the services' loops (the mob timer stops with the room) and shut the
+        kernel down, unless it was kept."""
         for task in entry.tasks:
             task.cancel()
         kernel = entry.find(KernelService)
@@ -338,6 +367,11 @@ class Rooms:
     async def flush_all(self) -> None:
         for entry in list(self._open.values()):
             await self._flush(entry)
+
+
+def _kernel_busy(entry: OpenRoom) -> bool:
+    kernel = entry.find(KernelService)
+    return kernel is not None and kernel.busy
 
 
 def _kernel_started(entry: OpenRoom) -> bool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pairbook.kernel import KernelSessions
+from pairbook.kernel.kept import KeptKernels
 from pairbook.kernel.runner import Runner
 from pairbook.kernel.service import TABLE as KERNEL_COMMANDS
 from pairbook.kernel.service import KernelService
@@ -48,6 +49,7 @@ class ServiceContext:
     store: Store
     replays: Replays
     policy: RoomPolicy
+    kept: KeptKernels  # live kernels of unloaded rooms
 
 
 ServiceFactory = Callable[[ServiceContext], RoomService]
@@ -67,13 +69,16 @@ class ServiceSpec:
 
 
 def kernel_service(context: ServiceContext) -> KernelService:
-    policy = context.policy
+    policy, room_id = context.policy, context.room.id
     runner = Runner(
         context.handle,
         KernelSessions(context.path.parent, policy.confinement),
         kernel_name_of(context.room.doc),
         output_limit=policy.output_limit,
         kernel_state=policy.kernel_state,
+        kept=context.kept.take(room_id),
+        stopped=context.kept.take_stop(room_id),
+        cull_after=policy.cull_idle_after,
     )
     return KernelService(runner)
 

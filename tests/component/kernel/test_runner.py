@@ -281,7 +281,10 @@ async def test_a_dead_kernel_fails_its_run_and_drops_the_queue() -> None:
         await kit.finished(dying, waiting)
         assert kit.record(dying)["status"] == "dead"
         assert kit.record(waiting)["status"] == "cancelled"
-        await kit.room.until(lambda: kit.kernel_map().get("status") == "dead")
+        await kit.room.until(lambda: kit.kernel_map().get("status") == "stopped")
+        assert kit.kernel_map()["stopped"] == {"reason": "died", "by": None, "at": CLOCK,
+                                               "idle_for": None}  # fmt: skip
+        assert kit.kernel_map()["started_at"] is None
         assert kit.cell("code-0")["execution_state"] == "idle"
 
 
@@ -444,10 +447,18 @@ async def test_shutdown_stops_the_kernel_and_a_later_run_starts_it() -> None:
         assert kit.kernel.started
         assert await kit.runner.shutdown(OWNER) == {"cancelled": []}
         assert not kit.kernel.started
-        await kit.room.until(lambda: kit.kernel_map().get("status") == "not started")
+        await kit.room.until(lambda: kit.kernel_map().get("status") == "stopped")
+        stopped = kit.kernel_map()["stopped"]
+        assert (stopped["reason"], stopped["by"]["name"], stopped["at"]) == (
+            "shutdown",
+            "Olga",
+            CLOCK,
+        )
         (again,) = (await kit.runner.run_cells(ANA, ["code-0"]))["queued"]
         await kit.finished(again)
         assert kit.kernel.started
+        await kit.room.until(lambda: kit.kernel_map().get("status") == "idle")
+        assert kit.kernel_map()["stopped"] is None
 
 
 async def test_a_cell_that_read_a_name_another_run_changed_is_marked_stale() -> None:

@@ -1,0 +1,136 @@
+"""KeptKernels: the live kernels of rooms that unloaded, kept until their room loads again.
+
+As in jupyter-server, a kernel outlives the browsers looking at it: when everyone has left
+and the room unloads, its runner hands the kernel over (`KeptKernel`, with what the runner
+must remember of it), and the room's next runner takes it back. Kept kernels idle longer
+than `--cull-idle-after` are shut down; the server shuts every kept kernel down when it
+stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pairbook.kernel.outputstream import Displays
+from pairbook.kernel.ports import Kernel
+from pairbook.kernel.session import KernelStatus, StatusCallback
+from pairbook.schema import KernelEventRecord, KernelStopRecord, UserRecord
+from pairbook.state.model import KernelState
+
+log = logging.getLogger("pairbook.kernel")
+
+
+@dataclass(slots=True)
+class StatusRelay:
+    """A kernel's status callback, pointed at whichever runner holds the kernel now (none
+    while the kernel is kept without a room)."""
+
+    target: StatusCallback | None = None
+
+    def __call__(self, status: KernelStatus) -> None:
+        if self.target is not None:
+            self.target(status)
+
+
+@dataclass(slots=True)
+class KeptKernel:
+    """A live kernel without a room, and what its runner knew of it: the kernel-state
+    view's model and bookkeeping, the packages, the last event, when the kernel started and
+    since when it has been idle, and where each display id is shown."""
+
+    session: Kernel
+    relay: StatusRelay
+    idle_since: float
+    started_at: float | None = None
+    last_event: KernelEventRecord | None = None
+    model: KernelState | None = None
+    editors: dict[str, UserRecord] = field(default_factory=dict)
+    deleters: dict[str, UserRecord] = field(default_factory=dict)
+    packages: list[dict[str, Any]] | None = None
+    modules_seen: int = 0
+    displays: Displays = field(default_factory=dict)
+
+
+def stop_record(
+    reason: str,
+    at: float | None,
+    *,
+    by: UserRecord | None = None,
+    idle_for: float | None = None,
+) -> KernelStopRecord:
+    """The kernel map's account of a stop (see `KernelStopRecord`)."""
+    return {"reason": reason, "by": by, "at": at, "idle_for": idle_for}
+
+
+class KeptKernels:
+    """The kept kernels of one server, by room. `keep` and `take` are synchronous, so a room
+    that unloads and a peer that reloads it at once cannot miss each other."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._kept: dict[str, KeptKernel] = {}
+        self._stops: dict[str, KernelStopRecord] = {}  # kept kernels culled meanwhile
+        self._changed = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def __contains__(self, room_id: object) -> bool:
+        return room_id in self._kept
+
+    def keep(self, room_id: str, kept: KeptKernel) -> None:
+        """Keep this live kernel until its room loads again."""
+        kept.relay.target = None
+        self._kept[room_id] = kept
+        self._stops.pop(room_id, None)
+        self._changed.set()
+        log.info("kernel kept without its room", extra={"room": room_id})
+
+    def take(self, room_id: str) -> KeptKernel | None:
+        """The room's kept kernel, handed back (None: it has none)."""
+        return self._kept.pop(room_id, None)
+
+    def take_stop(self, room_id: str) -> KernelStopRecord | None:
+        """Why the room's kept kernel stopped while the room was unloaded (None: it did not)."""
+        return self._stops.pop(room_id, None)
+
+    async def cull(self, idle_after: float) -> list[str]:
+        """Shut down the kept kernels idle for `idle_after` seconds; their rooms."""
+        now = self._clock()
+        culled = [room for room, kept in self._kept.items() if now - kept.idle_since >= idle_after]
+        for room_id in culled:
+            kept = self._kept.pop(room_id)
+            await self._shut(room_id, kept)
+            self._stops[room_id] = stop_record("idle", now, idle_for=now - kept.idle_since)
+            log.info("idle kernel culled", extra={"room": room_id})
+        return culled
+
+    async def keep_culling(self, idle_after: float) -> None:
+        """Cull kept kernels as they pass `idle_after` idle seconds, forever (owned by the
+        server's task group)."""
+        while True:
+            self._changed.clear()
+            deadlines = [kept.idle_since + idle_after for kept in self._kept.values()]
+            wait = max(0.0, min(deadlines) - self._clock()) if deadlines else None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), wait)
+            await self.cull(idle_after)
+
+    async def close(self) -> None:
+        """Shut every kept kernel down (the server stops)."""
+        while self._kept:
+            room_id, kept = self._kept.popitem()
+            await self._shut(room_id, kept)
+
+    @staticmethod
+    async def _shut(room_id: str, kept: KeptKernel) -> None:
+        try:
+            await kept.session.shutdown()
+        except Exception:
+            log.exception("kept kernel shutdown failed", extra={"room": room_id})
