@@ -77,7 +77,13 @@ async def test_outputs_of_every_kind_are_shown_and_sanitized(
     outputs = tab.cell(1).locator(".cell-outputs")
     await expect(outputs.locator(".output-stream.stdout")).to_have_text("hello\nworld\n")
     await expect(outputs.locator(".output-stream.stderr")).to_have_text("careful\n")
-    await expect(outputs.locator(".output-html td")).to_have_text("7")
+    # HTML with scripts and handlers runs in the sandboxed output frame, not in the page.
+    frame_element = outputs.locator("iframe.output-frame[sandbox='allow-scripts']")
+    await expect(frame_element).to_have_count(1)
+    handle = await frame_element.element_handle()
+    frame = None if handle is None else await handle.content_frame()
+    assert frame is not None
+    await expect(frame.locator("td")).to_have_text("7")
     await expect(outputs.locator("img[src^='data:image/png;base64,']")).to_have_count(1)
     # SVG shows as an image, as in JupyterLab: its scripts and styles stay inside it.
     svg_image = outputs.locator(".output-image img[src^='data:image/svg+xml']")

@@ -329,6 +329,30 @@ def test_every_response_carries_the_policy_and_the_headers(server: ServerProcess
         assert headers["Referrer-Policy"] == "no-referrer", path
 
 
+def test_only_the_output_frame_has_the_frame_policy(server: ServerProcess) -> None:
+    status, headers, body = send(server, "GET", "/output-frame")
+    assert status == 200
+    csp = csp_of(headers)
+    assert csp["sandbox"] == ["allow-scripts"]  # opaque origin: no allow-same-origin
+    assert csp["connect-src"] == ["'none'"]
+    assert csp["frame-ancestors"] == [f"http://127.0.0.1:{server.port}"]
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert "/output-frame/frame.js" in body
+    # The frame's scripts load from its opaque origin: cross-origin for them, and only them.
+    status, headers, _ = send(server, "GET", "/output-frame/frame.js")
+    assert status == 200
+    assert headers["Cross-Origin-Resource-Policy"] == "cross-origin"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "javascript" in (headers["Content-Type"] or "")
+    status, _, _ = send(server, "GET", "/output-frame/../index.html")
+    assert status == 404
+    asset = next((BUILT_CLIENT.parent / "assets").glob("index-*.js")).name
+    _, headers, _ = send(server, "GET", f"/assets/{asset}")
+    assert headers["Cross-Origin-Resource-Policy"] == "same-origin"
+    _, headers, _ = send(server, "GET", "/")
+    assert csp_of(headers)["frame-src"] == [f"http://127.0.0.1:{server.port}/output-frame"]
+
+
 @session_loop
 async def test_a_ticket_opens_one_websocket_once(server: ServerProcess) -> None:
     status, body = server.request("POST", "/api/tickets", token=None)

@@ -30,6 +30,54 @@ export function pickMimeType(data: Record<string, unknown>): ShownMimeType | nul
   return null
 }
 
+/** The renderers of the output frame (frame/), each for MIME types whose output is a
+ * program: it runs in the sandboxed frame, never in the page. */
+export type FrameRenderer = 'plotly' | 'vega' | 'bokeh' | 'javascript' | 'html'
+
+/** How one output is shown: in the page (sanitized) or in the output frame. */
+export type OutputChoice =
+  | { where: 'page'; mime: ShownMimeType }
+  | { where: 'frame'; renderer: FrameRenderer; mime: string }
+  | { where: 'hidden'; mime: string }
+  | null
+
+const PLOTLY = 'application/vnd.plotly.v1+json'
+// `+json` as JupyterLab names them; altair 6 writes `application/vnd.vegalite.v6.json`.
+const VEGA = /^application\/vnd\.vega(?:lite)?\.v\d+(?:\.\d+)*[+.]json$/
+const BOKEH_EXEC = 'application/vnd.bokehjs_exec.v0+json'
+const BOKEH_LOAD = 'application/vnd.bokehjs_load.v0+json'
+const JAVASCRIPT = ['application/javascript', 'text/javascript']
+
+function present(data: Record<string, unknown>, mime: string): boolean {
+  return mime in data && data[mime] !== undefined && data[mime] !== null
+}
+
+/** Where and as what to show an output's `data`, JupyterLab's renderer order: the chart
+ * and script types first (in the frame), then what the page shows itself. `text/html` goes
+ * to the page here; the caller sends it to the frame when sanitizing it would strip more
+ * than styling (`htmlNeedsFrame`). BokehJS's loader output shows nothing: the frame brings
+ * BokehJS itself for every plot. */
+export function chooseRendering(data: Record<string, unknown>): OutputChoice {
+  if (present(data, PLOTLY)) return { where: 'frame', renderer: 'plotly', mime: PLOTLY }
+  const vega = Object.keys(data).find((mime) => VEGA.test(mime) && present(data, mime))
+  if (vega !== undefined) return { where: 'frame', renderer: 'vega', mime: vega }
+  if (present(data, BOKEH_EXEC) && present(data, 'text/html')) {
+    return { where: 'frame', renderer: 'bokeh', mime: 'text/html' }
+  }
+  if (present(data, BOKEH_LOAD)) return { where: 'hidden', mime: BOKEH_LOAD }
+  const script = JAVASCRIPT.find((mime) => present(data, mime))
+  if (script !== undefined) return { where: 'frame', renderer: 'javascript', mime: script }
+  const mime = pickMimeType(data)
+  return mime === null ? null : { where: 'page', mime }
+}
+
+/** The version of a vega MIME type's schema and whether it is vega-lite, e.g.
+ * `application/vnd.vegalite.v5+json` → `{ lite: true, major: 5 }`. */
+export function vegaFlavour(mime: string): { lite: boolean; major: number } | null {
+  const match = /^application\/vnd\.vega(lite)?\.v(\d+)/.exec(mime)
+  return match === null ? null : { lite: match[1] !== undefined, major: Number(match[2]) }
+}
+
 /** A base64 payload as found in a notebook (possibly wrapped in lines) made fit for a data URL. */
 export function cleanBase64(value: unknown): string {
   return joinText(value).replace(/\s+/g, '')

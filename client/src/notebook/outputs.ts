@@ -3,16 +3,18 @@
 import { AnsiUp } from 'ansi_up'
 
 import { h } from '../dom'
-import { renderMarkdown } from './markdown'
+import { htmlNeedsFrame } from './htmlPolicy'
+import { renderLatex, renderMarkdown } from './markdown'
 import {
   applyControlChars,
+  chooseRendering,
   cleanBase64,
   joinText,
   mergeStreams,
-  type OutputJson,
-  pickMimeType
+  type OutputJson
 } from './mimeBundle'
-import { sanitizeHtml } from './sanitize'
+import { outputFrame } from './outputFrame'
+import { sanitizeHtml, sanitizeHtmlReport } from './sanitize'
 
 const ansi = new AnsiUp()
 ansi.escape_html = true
@@ -26,12 +28,21 @@ function ansiBlock(className: string, text: string): HTMLElement {
 
 function renderMime(output: OutputJson): HTMLElement {
   const data = (output.data ?? {}) as Record<string, unknown>
-  const mime = pickMimeType(data)
+  const metadata = (output.metadata ?? {}) as Record<string, unknown>
+  const choice = chooseRendering(data)
+  if (choice?.where === 'frame') return outputFrame(choice.renderer, choice.mime, data, metadata)
+  if (choice?.where === 'hidden') return h('div', { class: 'output-hidden', hidden: true, 'data-mime': choice.mime })
+  const mime = choice === null ? null : choice.mime
   const value = mime === null ? undefined : data[mime]
   switch (mime) {
     case 'text/html': {
+      const html = joinText(value)
+      const report = sanitizeHtmlReport(html)
+      // HTML the sanitizer would change by more than its styling is a program: run it as
+      // written in the frame rather than show a gutted copy in the page.
+      if (htmlNeedsFrame(report.removed)) return outputFrame('html', 'text/html', data, metadata)
       const div = h('div', { class: 'output-html' })
-      div.innerHTML = sanitizeHtml(joinText(value))
+      div.innerHTML = report.html
       return div
     }
     case 'image/svg+xml':
@@ -45,7 +56,6 @@ function renderMime(output: OutputJson): HTMLElement {
     case 'image/png':
     case 'image/jpeg':
     case 'image/gif': {
-      const metadata = (output.metadata ?? {}) as Record<string, unknown>
       const size = (metadata[mime] ?? {}) as { width?: unknown; height?: unknown }
       return h(
         'div',
@@ -65,8 +75,11 @@ function renderMime(output: OutputJson): HTMLElement {
     }
     case 'application/json':
       return h('pre', { class: 'output-json' }, JSON.stringify(value, null, 2))
-    case 'text/latex':
-      return h('pre', { class: 'output-text' }, joinText(value))
+    case 'text/latex': {
+      const div = h('div', { class: 'output-latex' })
+      div.innerHTML = sanitizeHtml(renderLatex(joinText(value)))
+      return div
+    }
     case 'text/plain':
       return ansiBlock('output-text', joinText(value))
     default:
@@ -95,13 +108,30 @@ function renderOne(output: OutputJson): HTMLElement {
   }
 }
 
-/** Replaces `target`'s content with the rendered outputs. */
+/** The framed outputs `target` shows, by their output's JSON: a frame that is moved or
+ * rebuilt reloads and runs its program again, so an unchanged output keeps its frame. */
+const framedOutputs = new WeakMap<HTMLElement, Map<string, HTMLElement>>()
+
+/** Shows `outputs` in `target`, keeping the frames of outputs that did not change. */
 export function renderOutputs(target: HTMLElement, outputs: OutputJson[]): void {
+  const before = framedOutputs.get(target) ?? new Map<string, HTMLElement>()
+  const after = new Map<string, HTMLElement>()
   const nodes = mergeStreams(outputs).map((output) => {
-    const node = renderOne(output)
+    const key = output.output_type === 'stream' ? null : JSON.stringify(output)
+    const kept = key === null ? undefined : before.get(key)
+    if (key !== null) before.delete(key) // two equal outputs get a frame each
+    const node = kept ?? renderOne(output)
     node.classList.add('output')
+    if (key !== null && node.querySelector('iframe.output-frame') !== null) after.set(key, node)
     return node
   })
-  target.replaceChildren(...nodes)
+  framedOutputs.set(target, after)
+  const shown = new Set(nodes)
+  for (const child of [...target.children]) if (!shown.has(child as HTMLElement)) child.remove()
+  // Insert around the kept nodes without moving them (their relative order is unchanged).
+  nodes.forEach((node, index) => {
+    const at = target.children[index] ?? null
+    if (at !== node) target.insertBefore(node, at)
+  })
   target.hidden = nodes.length === 0
 }

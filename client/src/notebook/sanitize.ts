@@ -4,7 +4,7 @@
 
 import DOMPurify, { type Config } from 'dompurify'
 
-import { attributeAllowed, FORBID_ATTR, FORBID_TAGS } from './htmlPolicy'
+import { attributeAllowed, FORBID_ATTR, FORBID_TAGS, type Removal } from './htmlPolicy'
 
 const CONFIG: Config = {
   FORBID_TAGS: [...FORBID_TAGS],
@@ -37,4 +37,18 @@ function purifier(): ReturnType<typeof DOMPurify> {
 /** `html` without scripts, handlers, styles or anything that loads from elsewhere. */
 export function sanitizeHtml(html: string): string {
   return purifier().sanitize(html, CONFIG)
+}
+
+/** `html` sanitized, with what the sanitizer removed from it (element and attribute names,
+ * lower case), to tell styling stripped from a table from a program gutted. */
+export function sanitizeHtmlReport(html: string): { html: string; removed: Removal[] } {
+  const purify = purifier()
+  const clean = purify.sanitize(html, CONFIG)
+  const removed = purify.removed.map((item): Removal => {
+    if ('attribute' in item) {
+      return { attribute: (item.attribute?.name ?? '').toLowerCase(), from: item.from.nodeName.toLowerCase() }
+    }
+    return { element: item.element.nodeName.toLowerCase() }
+  })
+  return { html: clean, removed }
 }

@@ -25,9 +25,10 @@ from pairbook.app.connections import Connections
 from pairbook.app.context import AppContext
 from pairbook.app.crosssite import CrossSiteGuard
 from pairbook.app.errors import EXCEPTION_HANDLERS, UnexpectedErrors
-from pairbook.app.headers import SecurityHeaders
+from pairbook.app.headers import OUTPUT_FRAME_PATH, SecurityHeaders
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
+from pairbook.app.outputframe import FrameAssets, output_frame
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
 from pairbook.kernel.confine import Confinement, choose_sandbox
@@ -147,10 +148,13 @@ def app_routes() -> list[BaseRoute]:
         Route("/api/replay/{path:path}/export", replay.export_route),
         Route("/api/replay/{path:path}/restore", replay.restore_route, methods=["POST"]),
         Route("/metrics", http.metrics),
+        Route(OUTPUT_FRAME_PATH, output_frame),
         WebSocketRoute("/rooms/{path:path}", room_endpoint),
     ]
     if (STATIC_DIR / "assets").is_dir():
         routes.append(Mount("/assets", StaticFiles(directory=STATIC_DIR / "assets")))
+    if (STATIC_DIR / "frame").is_dir():
+        routes.append(Mount(OUTPUT_FRAME_PATH, FrameAssets(STATIC_DIR / "frame")))
     return routes
 
 

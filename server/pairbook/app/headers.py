@@ -2,10 +2,12 @@
 
 The Content-Security-Policy lets pages load scripts, styles, fonts and connections from
 this server only, images also from `data:` and `blob:` URIs (rich outputs), and nothing may
-frame them. Styles need `'unsafe-inline'`: CodeMirror and the client set style elements and
-attributes of their own. That is why rendered markdown and outputs carry no style of their
-own (the client's sanitizer removes it); with this policy, a style that slipped through still
-could not load anything from elsewhere.
+frame them. The page itself may frame one document only: the output frame (`/output-frame`),
+which has a policy of its own (`output_frame_policy`). Styles need `'unsafe-inline'`:
+CodeMirror and the client set style elements and attributes of their own. That is why
+rendered markdown and outputs carry no style of their own (the client's sanitizer removes
+it); with this policy, a style that slipped through still could not load anything from
+elsewhere.
 """
 
 from __future__ import annotations
@@ -21,10 +23,21 @@ from pairbook.app.middleware import HTTPMiddleware
 _HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
+OUTPUT_FRAME_PATH = "/output-frame"
+"""The document that renders untrusted active outputs, and (under it) its scripts."""
+
+
+def _valid_host(host: str | None) -> str | None:
+    return host if host and _HOST.fullmatch(host) else None
+
+
 def content_security_policy(host: str | None) -> str:
     """The policy for a page served under `host` (its websockets are allowed by name, since
-    older browsers do not count ws: and wss: as 'self')."""
-    sockets = f" ws://{host} wss://{host}" if host and _HOST.fullmatch(host) else ""
+    older browsers do not count ws: and wss: as 'self'; the output frame by its exact path,
+    which an http: source also matches over https)."""
+    valid = _valid_host(host)
+    sockets = f" ws://{valid} wss://{valid}" if valid else ""
+    frames = f"http://{valid}{OUTPUT_FRAME_PATH}" if valid else "'none'"
     return "; ".join(
         (
             "default-src 'self'",
@@ -34,13 +47,49 @@ def content_security_policy(host: str | None) -> str:
             "font-src 'self'",
             f"connect-src 'self'{sockets}",
             "object-src 'none'",
-            "frame-src 'none'",
+            f"frame-src {frames}",
             "worker-src 'none'",
             "base-uri 'none'",
             "form-action 'self'",
             "frame-ancestors 'none'",
         )
     )
+
+
+def output_frame_policy(host: str | None) -> str:
+    """The output frame's policy: a sandbox with scripts but an opaque origin (no cookies,
+    storage, or reading the page), scripts and styles inline or from the frame's own folder
+    (its renderers: inline scripts and `eval` are what notebook outputs and vega are made
+    of), nothing fetched or connected to, no forms, and framed only by this server's page."""
+    valid = _valid_host(host)
+    # 'self' would be the sandbox's opaque origin in some browsers: name the folder instead.
+    assets = f"http://{valid}{OUTPUT_FRAME_PATH}/" if valid else "'none'"
+    ancestors = f"http://{valid}" if valid else "'none'"
+    return "; ".join(
+        (
+            "sandbox allow-scripts",
+            "default-src 'none'",
+            f"script-src {assets} 'unsafe-inline' 'unsafe-eval'",
+            f"style-src {assets} 'unsafe-inline'",
+            "img-src data: blob:",
+            "font-src data:",
+            "connect-src 'none'",
+            "frame-src 'none'",
+            "worker-src 'none'",
+            "base-uri 'none'",
+            "form-action 'none'",
+            f"frame-ancestors {ancestors}",
+        )
+    )
+
+
+def output_frame_headers(host: str | None) -> dict[str, str]:
+    """The output frame document's own headers (the middleware adds the rest)."""
+    return {
+        "Content-Security-Policy": output_frame_policy(host),
+        "X-Frame-Options": "SAMEORIGIN",
+        "Cache-Control": "no-cache",
+    }
 
 
 def security_headers(host: str | None, path: str) -> dict[str, str]:

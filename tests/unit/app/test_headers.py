@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from pairbook.app.headers import content_security_policy, security_headers
+from pairbook.app.headers import (
+    content_security_policy,
+    output_frame_headers,
+    output_frame_policy,
+    security_headers,
+)
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -36,3 +41,24 @@ def test_api_answers_are_not_cached() -> None:
     assert "Cache-Control" not in page
     assert page["X-Content-Type-Options"] == "nosniff"
     assert page["Referrer-Policy"] == "no-referrer"
+
+
+def test_the_page_may_frame_the_output_frame_only() -> None:
+    policy = directives(content_security_policy("127.0.0.1:8888"))
+    assert policy["frame-src"] == ["http://127.0.0.1:8888/output-frame"]
+    assert directives(content_security_policy("evil.test; x"))["frame-src"] == ["'none'"]
+
+
+def test_the_output_frame_runs_scripts_in_an_opaque_origin_that_reaches_nothing() -> None:
+    policy = directives(output_frame_policy("127.0.0.1:8888"))
+    assert policy["sandbox"] == ["allow-scripts"]
+    assert policy["default-src"] == ["'none'"]
+    assert policy["connect-src"] == ["'none'"]
+    assert policy["form-action"] == ["'none'"]
+    assert policy["script-src"][0] == "http://127.0.0.1:8888/output-frame/"
+    assert policy["frame-ancestors"] == ["http://127.0.0.1:8888"]
+    strange = directives(output_frame_policy("evil.test; script-src *"))
+    assert strange["script-src"][0] == "'none'"
+    assert strange["frame-ancestors"] == ["'none'"]
+    headers = output_frame_headers("h")
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"

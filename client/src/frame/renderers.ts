@@ -1,0 +1,101 @@
+/** The output frame's renderers: each shows one kind of output inside the frame. The big
+ * libraries (plotly, vega) are loaded only by the frames that show them, from the frame's
+ * own folder on the server (bundled with pairbook: no CDN, works offline). */
+
+import { joinText, vegaFlavour } from '../notebook/mimeBundle'
+import type { RenderMessage } from '../notebook/outputFrameMessages'
+
+const ASSETS = '/output-frame/'
+
+/** Loads one of the frame's scripts (in order, once). */
+function loadScript(name: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement('script')
+    script.src = ASSETS + name
+    script.onload = () => resolve()
+    script.onerror = () => reject(new Error(`the renderer ${name} did not load`))
+    document.head.append(script)
+  })
+}
+
+async function loadScripts(names: string[]): Promise<void> {
+  for (const name of names) await loadScript(name)
+}
+
+interface PlotlyGlobal {
+  newPlot(target: HTMLElement, data: unknown, layout?: unknown, config?: unknown): Promise<unknown>
+}
+type VegaEmbed = (target: HTMLElement, spec: unknown, options?: Record<string, unknown>) => Promise<unknown>
+
+function global<T>(name: string): T {
+  const value = (window as unknown as Record<string, unknown>)[name]
+  if (value === undefined) throw new Error(`${name} is missing after loading it`)
+  return value as T
+}
+
+/** The library versions altair's HTML asks its loader for (`maybeLoadScript("vega", "6")`),
+ * or null when `html` is not altair's. */
+export function altairVersions(html: string): Record<string, string> | null {
+  const versions: Record<string, string> = {}
+  for (const match of html.matchAll(/maybeLoadScript\("(vega|vega-lite|vega-embed)",\s*"([^"]*)"\)/g)) {
+    versions[`${match[1]!.replace('-', '')}_version`] = match[2]!
+  }
+  return Object.keys(versions).length === 3 ? versions : null
+}
+
+/** HTML as written, its scripts run in order (a fragment's scripts run when inserted).
+ * Altair's HTML loads vega from a CDN unless its `VEGA_DEBUG` says the versions it wants
+ * are there: the frame loads pairbook's copies and says so. */
+async function renderHtml(target: HTMLElement, html: string): Promise<void> {
+  const altair = altairVersions(html)
+  if (altair !== null) {
+    await loadScripts(['vega.min.js', 'vega-lite.min.js', 'vega-embed.min.js'])
+    ;(window as unknown as Record<string, unknown>).VEGA_DEBUG = altair
+  }
+  target.append(document.createRange().createContextualFragment(html))
+}
+
+async function renderPlotly(target: HTMLElement, figure: unknown): Promise<void> {
+  await loadScripts(['plotly.min.js'])
+  const { data, layout, config } = (figure ?? {}) as { data?: unknown; layout?: Record<string, unknown>; config?: Record<string, unknown> }
+  // A responsive plot fills its container: the container has the figure's height (plotly's
+  // default 450 px), the frame the container's.
+  const plot = document.createElement('div')
+  plot.style.height = `${typeof layout?.height === 'number' ? layout.height : 450}px`
+  target.append(plot)
+  await global<PlotlyGlobal>('Plotly').newPlot(plot, data ?? [], layout ?? {}, {
+    responsive: true,
+    displaylogo: false,
+    ...config
+  })
+}
+
+async function renderVega(target: HTMLElement, mime: string, spec: unknown): Promise<void> {
+  const flavour = vegaFlavour(mime)
+  await loadScripts(flavour?.lite === false ? ['vega.min.js', 'vega-embed.min.js'] : ['vega.min.js', 'vega-lite.min.js', 'vega-embed.min.js'])
+  // No action menu: its exports and "open in editor" need downloads and popups, which the
+  // sandbox refuses.
+  await global<VegaEmbed>('vegaEmbed')(target, spec, { mode: flavour?.lite === false ? 'vega' : 'vega-lite', actions: false })
+}
+
+function runJavascript(target: HTMLElement, code: string): void {
+  // As in Jupyter: the script gets the output's element as `element`.
+  new Function('element', code)(target)
+}
+
+export async function renderInFrame(target: HTMLElement, message: RenderMessage): Promise<void> {
+  const value = message.data[message.mime]
+  switch (message.renderer) {
+    case 'plotly':
+      return renderPlotly(target, value)
+    case 'vega':
+      return renderVega(target, message.mime, value)
+    case 'javascript':
+      return runJavascript(target, joinText(value))
+    case 'bokeh':
+      await loadScripts(['bokeh.min.js'])
+      return renderHtml(target, joinText(value))
+    case 'html':
+      return renderHtml(target, joinText(value))
+  }
+}

@@ -1,0 +1,57 @@
+/** An output that is a program (HTML with scripts, JavaScript, plotly, vega, bokeh) shown in
+ * a sandboxed frame: `sandbox="allow-scripts"` without `allow-same-origin`, so the frame has
+ * an opaque origin and cannot read this page, its storage, cookies, token or socket, navigate
+ * it, open windows or submit forms. The frame document (`/output-frame`) has a policy of its
+ * own; the page sends it the bundle once it has loaded and sets its height from the frame's
+ * size messages, believing only those that come from that frame's own window. */
+
+import { h } from '../dom'
+import type { FrameRenderer } from './mimeBundle'
+import { OUTPUT_FRAME_URL, parseSizeMessage, renderMessage } from './outputFrameMessages'
+
+let listening = false
+
+/** The output frame whose window sent a message, if any (a frame's window is the only
+ * proof of who sent it: the frame's origin is opaque, `null` for all of them). */
+function frameOf(source: MessageEventSource | null): HTMLIFrameElement | null {
+  if (source === null) return null
+  for (const frame of document.querySelectorAll<HTMLIFrameElement>('iframe.output-frame')) {
+    if (frame.contentWindow === source) return frame
+  }
+  return null
+}
+
+function onFrameMessage(event: MessageEvent): void {
+  const frame = frameOf(event.source)
+  if (frame === null || event.origin !== 'null') return
+  const height = parseSizeMessage(event.data)
+  if (height !== null) frame.style.height = `${height}px`
+}
+
+/** A frame rendering one output; `data` and `metadata` are the output's bundle. */
+export function outputFrame(
+  renderer: FrameRenderer,
+  mime: string,
+  data: Record<string, unknown>,
+  metadata: Record<string, unknown>
+): HTMLElement {
+  if (!listening) {
+    window.addEventListener('message', onFrameMessage)
+    listening = true
+  }
+  const message = renderMessage(renderer, mime, data, metadata)
+  const frame = h('iframe', {
+    sandbox: 'allow-scripts',
+    class: 'output-frame',
+    title: `${mime} output`,
+    referrerpolicy: 'no-referrer',
+    loading: 'lazy',
+    'data-renderer': renderer
+  })
+  // Every load (a first one, or the frame reloading itself) gets the bundle again; '*' is the
+  // only target an opaque origin matches, and the page's frame-src keeps the frame on
+  // /output-frame, so the bundle (the notebook's own output) reaches no other document.
+  frame.addEventListener('load', () => frame.contentWindow?.postMessage(message, '*'))
+  frame.src = OUTPUT_FRAME_URL
+  return h('div', { class: 'output-framed' }, frame)
+}
