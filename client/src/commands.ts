@@ -26,6 +26,8 @@ export const COMMAND_NAMES = [
   'set-kernel',
   'refresh-state',
   'packages',
+  'complete',
+  'inspect',
   'whoami',
   'presence',
   'mob-clock',

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from pairbook.auth import Role
+from pairbook.kernel.introspection import Introspection, check_code
 from pairbook.kernel.kept import KeptKernel
 from pairbook.kernel.runner import Runner
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member
@@ -19,6 +20,7 @@ class KernelService:
 
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
+        self.introspection = Introspection()
         self.commands = TABLE.bind(self)
 
     async def run(self) -> None:
@@ -36,10 +38,12 @@ class KernelService:
     def detach(self) -> KeptKernel | None:
         """The live kernel, handed over to outlive the room (None: no kernel runs); call
         with the worker stopped, and not `close` after it."""
+        self.introspection.forget()
         return self.runner.detach()
 
     async def close(self) -> None:
         """Shut the kernel down (the server stops, or a room is dropped mid-run)."""
+        await self.introspection.close()
         await self.runner.close()
 
 
@@ -96,10 +100,29 @@ async def packages(kernel: KernelService, member: Member, body: Body) -> Body:
     return await kernel.runner.packages()
 
 
+async def complete(kernel: KernelService, member: Member, body: Body) -> Body:
+    busy = kernel.runner.current is not None
+    return await kernel.introspection.complete(
+        kernel.runner.session, body["code"], body["cursor_pos"], busy=busy
+    )
+
+
+async def inspect(kernel: KernelService, member: Member, body: Body) -> Body:
+    busy, level = kernel.runner.current is not None, int(body.get("detail_level") or 0)
+    return await kernel.introspection.inspect(
+        kernel.runner.session, body["code"], body["cursor_pos"], level, busy=busy
+    )
+
+
 CONTROL = "viewers cannot run cells or control the kernel"
 EDITOR = Role.EDITOR
 CELL = Arg("cell", ArgType.STRING, doc="the id of a cell in this notebook")
 EXECUTION = Arg("execution", ArgType.STRING, required=False, doc="the id of a run")
+CODE = Arg("code", ArgType.STRING, validator=check_code, doc="the cell's source")
+CURSOR = Arg("cursor_pos", ArgType.INTEGER, doc="the cursor's offset in code points")
+LEVEL = Arg("detail_level", ArgType.INTEGER, required=False,
+            validator=lambda v: None if v in (0, 1) else "detail_level is 0 or 1",
+            doc="0 (signature and docstring) or 1 (also the source)")  # fmt: skip
 
 TABLE = CommandTable.of(
     "kernel",
@@ -124,5 +147,11 @@ TABLE = CommandTable.of(
                 args=(Arg("kernel", ArgType.STRING, doc="the name of an installed kernel"),)),
         Command("refresh-state", refresh_state, role=EDITOR, refusal=CONTROL),
         Command("packages", packages, role=EDITOR, refusal=CONTROL),
+        # Answered to the asker only. Completion edits (where one may edit: the driver in
+        # mob mode); inspection reads, as the kernel-state panel does, so viewers may.
+        Command("complete", complete, role=EDITOR, driver_only=True, recorded=False,
+                refusal="viewers cannot edit, so they get no completions",
+                args=(CODE, CURSOR)),
+        Command("inspect", inspect, recorded=False, args=(CODE, CURSOR, LEVEL)),
     ],
 )  # fmt: skip

@@ -196,6 +196,13 @@ class KernelSession:
             self._sockets.cleanup()
             self._sockets = None
 
+    def connection_info(self) -> dict[str, Any] | None:
+        """How a client of its own reaches the running kernel (completion and inspection
+        ask through one), or None when no kernel runs."""
+        if self._manager is None or not self.started:
+            return None
+        return dict(self._manager.get_connection_info())
+
     async def alive(self) -> bool:
         return self._manager is not None and bool(await self._manager.is_alive())
 

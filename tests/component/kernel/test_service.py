@@ -11,6 +11,7 @@ import pytest
 from pycrdt import Map
 
 from pairbook.auth import Role
+from pairbook.errors import KernelError
 from pairbook.kernel.runner import Runner
 from pairbook.kernel.service import KernelService
 from pairbook.service import ArgumentError, Command, Member
@@ -62,7 +63,25 @@ async def test_the_table_declares_every_kernel_command_once() -> None:
         assert service.commands.names == {
             "kernels", "run", "run-all", "run-above", "run-below", "cancel", "interrupt",
             "restart", "shutdown", "input-reply", "set-kernel", "refresh-state", "packages",
+            "complete", "inspect",
         }  # fmt: skip
+
+
+async def test_completion_is_for_editors_and_the_driver_inspection_for_everyone() -> None:
+    calls = Calls(driver="olga")
+    async with service_of([]) as (service, _room):
+        with pytest.raises(PermissionError, match="only the driver"):
+            await send(service, ANA, calls, command="complete", code="pri", cursor_pos=3)
+        calls.driver = None
+        with pytest.raises(PermissionError, match="viewers cannot edit"):
+            await send(service, VIC, calls, command="complete", code="pri", cursor_pos=3)
+        with pytest.raises(ArgumentError, match="detail_level is 0 or 1"):
+            await send(service, VIC, calls, command="inspect", code="x", cursor_pos=1,
+                       detail_level=2)  # fmt: skip
+        # The scripted kernel has no sockets to ask on: a clear error, nothing recorded.
+        with pytest.raises(KernelError, match="cannot be asked for completions"):
+            await send(service, VIC, calls, command="inspect", code="x", cursor_pos=1)
+        assert calls.noted == []
 
 
 async def test_a_run_is_queued_through_the_table_and_recorded() -> None:

@@ -1,0 +1,104 @@
+"""Completion and inspection from the shared kernel (real ipykernel): answered to the person
+who asked only, never into the document, and while another person's long run executes."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from support.client import YClient
+from support.server import ServerProcess
+
+pytestmark = pytest.mark.integration
+
+LONG_RUN = "import os, time\ntime.sleep(120)"
+
+
+def run_of(client: YClient, cell_id: str) -> dict[str, Any] | None:
+    runs = [r for r in client.map("executions").values() if r["cell_id"] == cell_id]
+    return max(runs, key=lambda r: r["queued_at"]) if runs else None
+
+
+def join(server: ServerProcess, name: str, role: str) -> str:
+    _, invite = server.request("POST", "/api/invites", {"role": role})
+    _, grant = server.request("POST", "/api/join", {"invite": invite["token"], "name": name})  # type: ignore[index]
+    return str(grant["token"])  # type: ignore[index]
+
+
+async def start_long_run(bo: YClient) -> None:
+    """Bo runs a cell that imports os and then sleeps: the kernel stays busy (the sleep
+    has started once the kernel printed what the cell prints first)."""
+    await bo.set_source(2, "print('sleeping')\n" + LONG_RUN)
+    assert (await bo.command("run", cells=["code-1"]))["ok"]
+
+    def sleeping() -> bool:
+        return any("sleeping" in str(o) for o in bo.cells[2]["outputs"])
+
+    await bo.wait_until(sleeping, timeout=60)
+
+
+async def test_completion_and_inspection_answer_only_the_asker_during_a_partners_run(
+    server: ServerProcess,
+) -> None:
+    url = server.ws_url("demo.ipynb")
+    bo_url = server.ws_url("demo.ipynb", join(server, "Bo", "editor"))
+    async with YClient(url) as ana, YClient(bo_url) as bo:
+        await start_long_run(bo)
+        completed = await ana.command("complete", code="os.pa", cursor_pos=5, timeout=10)
+        assert completed["ok"], completed
+        result = completed["result"]
+        assert "path" in result["matches"]
+        assert (result["cursor_start"], result["cursor_end"]) == (3, 5)
+        # IPython says the types too (`module`, or `<unknown>` when its inference gives up).
+        assert "path" in [typed["text"] for typed in result["types"]]
+        inspected = await ana.command(
+            "inspect", code="os.path.join(", cursor_pos=12, detail_level=0, timeout=10
+        )
+        assert inspected["ok"], inspected
+        assert inspected["result"]["found"] is True
+        assert "Join two or more pathname components" in inspected["result"]["text"]
+        # Bo's run is still going: the answers did not wait for it.
+        assert run_of(ana, "code-1")["status"] == "running"  # type: ignore[index]
+        # Nothing reached Bo, and nothing reached the document.
+        await asyncio.sleep(0)  # let anything sent to Bo arrive before looking
+        assert bo._channel.pairbook.empty()
+        for peer in (ana, bo):
+            assert b"pathconf" not in peer.doc.get_update()
+            assert b"pathname components" not in peer.doc.get_update()
+        assert (await bo.command("interrupt"))["ok"]
+        await bo.wait_until(lambda: run_of(bo, "code-1")["status"] == "interrupted", timeout=30)  # type: ignore[index]
+
+
+async def test_viewers_may_inspect_but_get_no_completions(server: ServerProcess) -> None:
+    url = server.ws_url("demo.ipynb")
+    vic_url = server.ws_url("demo.ipynb", join(server, "Vic", "viewer"))
+    async with YClient(url) as ana, YClient(vic_url) as vic:
+        assert (await ana.command("run", cells=["code-0"]))["ok"]
+        await ana.wait_until(lambda: (run_of(ana, "code-0") or {}).get("status") == "ok", 60)
+        refused = await vic.command("complete", code="pri", cursor_pos=3)
+        assert refused == {"id": refused["id"], "ok": False,
+                           "error": "viewers cannot edit, so they get no completions"}  # fmt: skip
+        inspected = await vic.command("inspect", code="x", cursor_pos=1)
+        assert inspected["ok"], inspected
+        assert "int" in inspected["result"]["text"]
+        completed = await ana.command("complete", code="pri", cursor_pos=3)
+        assert completed["ok"], completed
+        assert "print" in completed["result"]["matches"]
+
+
+async def test_a_stopped_kernel_or_a_bad_cursor_gets_a_clear_answer(server: ServerProcess) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        before = await ana.command("complete", code="pri", cursor_pos=3)
+        assert not before["ok"]
+        assert "the kernel is not running: run a cell to start it" in before["error"]
+        assert (await ana.command("run", cells=["code-0"]))["ok"]
+        await ana.wait_until(lambda: (run_of(ana, "code-0") or {}).get("status") == "ok", 60)
+        outside = await ana.command("complete", code="pri", cursor_pos=9)
+        assert outside["error"] == "cursor_pos 9 is outside the code (0 to 3)"
+        # A restart ends the kernel's subshells: the next question gets a new one.
+        assert (await ana.command("complete", code="pri", cursor_pos=3))["ok"]
+        assert (await ana.command("restart", timeout=60))["ok"]
+        again = await ana.command("complete", code="pri", cursor_pos=3)
+        assert "print" in again["result"]["matches"], again
