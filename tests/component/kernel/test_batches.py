@@ -107,7 +107,7 @@ async def test_an_interrupt_stops_the_batch_and_another_persons_queued_run_still
 ) -> None:
     sources = [
         "marks = ['a']",
-        "import time\nmarks.append('b')\ntime.sleep(60)",
+        "import time\nmarks.append('b')\nprint('sleeping')\ntime.sleep(60)",
         "marks.append('c')",
         "marks.append('bo')",
         "print(marks)",
@@ -117,6 +117,9 @@ async def test_an_interrupt_stops_the_batch_and_another_persons_queued_run_still
         (bos,) = (await kit.runner.run_cells(BO, ["code-3"]))["queued"]
         await kit.status(batch[1], "running")
         await kit.room.until(lambda: bool(kit.kernel_map().get("queue")))
+        # Interrupt once the cell is sleeping: earlier, the KeyboardInterrupt could land
+        # before marks.append('b') (in `import time`) and the test would be racing.
+        await kit.room.until(lambda: bool(kit.outputs("code-1")))
         assert await kit.runner.interrupt(BO) == {"interrupted": batch[1]}
         await kit.finished(*batch, bos)
         statuses = [kit.record(e)["status"] for e in (*batch, bos)]
