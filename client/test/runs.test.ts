@@ -10,7 +10,10 @@ import {
   editedSince,
   kernelEventText,
   kernelRecord,
+  describeRun,
   type ExecutionRecord,
+  stoppedBatchSummary,
+  stoppedBatchText,
   sha256Hex,
   sourceHash,
   timeAgo
@@ -108,6 +111,16 @@ describe('badges', () => {
     expect(badgeRecord([])).toBeNull()
   })
 
+  it('a run its stopped batch cancelled shows on the badge, with why it never ran', () => {
+    const earlier = run({ id: 'a', queued_at: 10 })
+    const reason = 'an earlier cell in this batch failed: cell 3'
+    const stopped = run({ id: 'b', queued_at: 20, status: 'cancelled', started_at: null, finished_at: 25, execution_count: null, error: reason, stopped_by: 'x', batch: 'x' })
+    expect(badgeRecord([stopped, earlier])?.id).toBe('b')
+    expect(badgeText(stopped, 30)).toBe(`queued by Ana · cancelled: ${reason}`)
+    expect(describeRun(stopped, 30)).toBe(`Ana · cancelled · just now · ${reason}`)
+    expect(describeRun(run({ status: 'error', error: 'ValueError' }), 1003)).toBe('Ana · error · [7] · just now · took 1.0 s · ValueError')
+  })
+
   it('time reads naturally', () => {
     expect(timeAgo(100, 105)).toBe('just now')
     expect(timeAgo(100, 140)).toBe('40 s ago')
@@ -129,6 +142,19 @@ describe('the kernel map', () => {
     expect(state.last_event).toBeNull()
     expect(kernelRecord({}).status).toBe('not started')
     expect(kernelEventText({ kind: 'restart', by: { id: 'u', name: 'Ana' }, at: 0 }, 5)).toBe('restarted by Ana · just now')
+  })
+
+  it('says whose batch stopped, where, why, and what still runs', () => {
+    const note = { batch: 'x', by: { id: 'u-ana', name: 'Ana' }, execution: 'x-2', cell_id: 'c2', status: 'error', ename: 'ValueError', cancelled: ['x-3', 'x-4'], still_queued: 1, at: 100 }
+    const state = kernelRecord({ status: 'idle', stopped_batch: note })
+    expect(state.stopped_batch).toEqual(note)
+    expect(kernelRecord({ stopped_batch: { batch: 'x' } }).stopped_batch).toBeNull()
+    expect(kernelRecord({}).stopped_batch).toBeNull()
+    const cell = (id: string) => `cell ${id.slice(1)}`
+    expect(stoppedBatchText(note, cell, 100)).toBe('Ana’s batch stopped at cell 2 (ValueError): 2 later cells cancelled, not run · 1 other queued run not affected · just now')
+    const between = { ...note, status: 'interrupted', ename: null, cancelled: ['x-3'], still_queued: 0 }
+    expect(stoppedBatchText(between, cell, 100)).toBe('Ana’s batch stopped after cell 2 (interrupted): 1 later cell cancelled, not run · just now')
+    expect(stoppedBatchSummary({ ...note, status: 'interrupted', ename: 'KeyboardInterrupt' }, cell)).toBe('batch stopped at cell 2 (interrupted): 2 later cells cancelled, not run · 1 other queued run not affected')
   })
 
   it('lets people cancel their own queued runs, and the owner any', () => {

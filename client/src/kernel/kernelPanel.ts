@@ -1,12 +1,14 @@
 /** The shared kernel on screen: its status in the toolbar, the run / interrupt / restart
- * buttons (not for viewers), and a sidebar panel with the current run, the queue (who queued
- * what, with Cancel for your own runs or any as the owner) and the last kernel event. */
+ * buttons (not for viewers), and a sidebar panel with the current run, the last batch that
+ * stopped at a failing run (and a toast to its owner), the queue (who queued what, with
+ * Cancel for your own runs or any as the owner) and the last kernel event. */
 
 import { button, h, icon, ICONS } from '../dom'
 import { isColor } from '../panels/presence'
+import { toast } from '../panels/status'
 import { kernelChoices } from './kernels'
 import type { RunStore } from './runStore'
-import { canCancel, type KernelRecord, kernelEventText, kernelStatusText, type ExecutionRecord } from './runs'
+import { canCancel, type KernelRecord, kernelEventText, kernelStatusText, type ExecutionRecord, type StoppedBatch, stoppedBatchSummary, stoppedBatchText } from './runs'
 
 export interface KernelPanelOptions {
   runs: RunStore
@@ -35,6 +37,9 @@ export class KernelPanel {
   private readonly current: HTMLElement
   private readonly queue: HTMLElement
   private readonly event: HTMLElement
+  private readonly stopped: HTMLElement
+  /** The stopped batch last shown (undefined: nothing shown yet). */
+  private seenBatch: string | null | undefined = undefined
   private readonly interruptButton: HTMLButtonElement | null
   private readonly kernelName: HTMLElement
   private readonly picker: HTMLSelectElement | null
@@ -75,12 +80,14 @@ export class KernelPanel {
     this.current = h('ul', { class: 'kernel-current', 'aria-label': 'Running now' })
     this.queue = h('ol', { class: 'kernel-queue', 'aria-label': 'Queued runs' })
     this.event = h('div', { class: 'kernel-event muted' })
+    this.stopped = h('div', { class: 'kernel-stopped', role: 'status' })
     this.element = h(
       'section',
       { class: 'panel kernel-panel', 'aria-labelledby': 'kernel-title' },
       h('h2', { id: 'kernel-title' }, 'Kernel'),
       h('div', { class: 'kernel-choice' }, this.picker ?? this.kernelName),
       this.current,
+      this.stopped,
       this.queue,
       this.event
     )
@@ -123,8 +130,19 @@ export class KernelPanel {
       )
     )
     this.queue.hidden = state.queue.length === 0
+    this.showStopped(state.stopped_batch, now)
     this.event.textContent = state.last_event === null ? '' : `Kernel ${kernelEventText(state.last_event, now)}`
     this.event.hidden = state.last_event === null
+  }
+
+  /** Whose batch stopped where and why; its owner also gets a toast when it happens. */
+  private showStopped(note: StoppedBatch | null, now: number): void {
+    const text = note === null ? '' : stoppedBatchText(note, this.options.describeCell, now)
+    this.stopped.textContent = text
+    this.stopped.hidden = note === null
+    const fresh = note !== null && note.batch !== this.seenBatch && Math.abs(now - note.at) < 60
+    if (fresh && note.by.id === this.options.me.id) toast(`Your ${stoppedBatchSummary(note, this.options.describeCell)}.`)
+    this.seenBatch = note?.batch ?? null
   }
 
   private runLine(record: ExecutionRecord, what: string, action: HTMLElement | null): HTMLElement {

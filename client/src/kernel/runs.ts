@@ -23,6 +23,10 @@ export interface ExecutionRecord {
   error?: string | null
   prompt?: string
   cancelled_by?: string
+  /** The id of the batch's first run, when one request queued several cells (run all...). */
+  batch?: string
+  /** The run whose failure stopped this run's batch (this one was cancelled, never ran). */
+  stopped_by?: string
 }
 
 export type KernelStatus = 'not started' | 'starting' | 'idle' | 'busy' | 'restarting' | 'dead'
@@ -30,6 +34,19 @@ export type KernelStatus = 'not started' | 'starting' | 'idle' | 'busy' | 'resta
 export interface KernelEvent {
   kind: string
   by: { id: string; name: string }
+  at: number
+}
+
+/** The last batch that stopped at a failing run (`StoppedBatchRecord` in pairbook/schema.py). */
+export interface StoppedBatch {
+  batch: string
+  by: RunUser
+  execution: string
+  cell_id: string
+  status: string
+  ename: string | null
+  cancelled: string[]
+  still_queued: number
   at: number
 }
 
@@ -41,6 +58,7 @@ export interface KernelRecord {
   queue: ExecutionRecord[]
   current: ExecutionRecord | null
   last_event: KernelEvent | null
+  stopped_batch: StoppedBatch | null
 }
 
 const FINISHED: ReadonlySet<ExecutionStatus> = new Set(['ok', 'error', 'interrupted', 'cancelled', 'dead'])
@@ -72,8 +90,37 @@ export function kernelRecord(raw: Record<string, unknown>): KernelRecord {
     status: typeof raw.status === 'string' ? (raw.status as KernelStatus) : 'not started',
     queue,
     current: isExecutionRecord(raw.current) ? raw.current : null,
-    last_event: event && typeof event === 'object' && typeof event.kind === 'string' && event.by ? event : null
+    last_event: event && typeof event === 'object' && typeof event.kind === 'string' && event.by ? event : null,
+    stopped_batch: stoppedBatch(raw.stopped_batch)
   }
+}
+
+function stoppedBatch(value: unknown): StoppedBatch | null {
+  if (typeof value !== 'object' || value === null) return null
+  const r = value as Record<string, unknown>
+  const by = r.by as Record<string, unknown> | null | undefined
+  const ok = typeof r.batch === 'string' && typeof r.cell_id === 'string' && typeof r.status === 'string' &&
+    Array.isArray(r.cancelled) && typeof r.at === 'number' && typeof by === 'object' && by !== null && typeof by.name === 'string'
+  if (!ok) return null
+  return { ...(value as StoppedBatch), ename: typeof r.ename === 'string' ? r.ename : null, still_queued: typeof r.still_queued === 'number' ? r.still_queued : 0 }
+}
+
+const plural = (n: number, one: string, many: string): string => `${n} ${n === 1 ? one : many}`
+
+/** What stopped and what it means: "batch stopped at cell 3 (ValueError): 2 later cells
+ * cancelled, not run · 1 other queued run not affected". */
+export function stoppedBatchSummary(note: StoppedBatch, describeCell: (id: string) => string): string {
+  const between = note.status === 'interrupted' && note.ename === null
+  const why = note.status === 'interrupted' ? 'interrupted' : note.ename ?? 'error'
+  const cancelled = plural(note.cancelled.length, 'later cell', 'later cells')
+  const parts = [`batch stopped ${between ? 'after' : 'at'} ${describeCell(note.cell_id)} (${why}): ${cancelled} cancelled, not run`]
+  if (note.still_queued > 0) parts.push(plural(note.still_queued, 'other queued run not affected', 'other queued runs not affected'))
+  return parts.join(' · ')
+}
+
+/** The kernel panel's note: "Ana’s batch stopped at cell 3 (ValueError): … · just now". */
+export function stoppedBatchText(note: StoppedBatch, describeCell: (id: string) => string, now: number): string {
+  return `${note.by.name}’s ${stoppedBatchSummary(note, describeCell)} · ${timeAgo(note.at, now)}`
 }
 
 /** When a run happened, for sorting: newest first means the largest of these first. */
@@ -94,12 +141,13 @@ export function cellRuns(records: Iterable<ExecutionRecord>, cellId: string): Ex
   return [...byId.values()].sort((a, b) => when(b) - when(a) || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
 }
 
-/** The run a cell's badge is about: an active one if any, else the newest that ran (a
- * cancelled run that never started does not hide the one before it). */
+/** The run a cell's badge is about: an active one if any, else the newest that ran (a run
+ * someone cancelled before it started does not hide the one before it; a run its stopped
+ * batch cancelled does: the cell was meant to run and did not). */
 export function badgeRecord(runs: readonly ExecutionRecord[]): ExecutionRecord | null {
   const active = runs.find(isActive)
   if (active !== undefined) return active
-  return runs.find((r) => r.status !== 'cancelled' || r.started_at !== null) ?? runs[0] ?? null
+  return runs.find((r) => r.status !== 'cancelled' || r.started_at !== null || r.stopped_by !== undefined) ?? runs[0] ?? null
 }
 
 /** What "now" is for a page's times: the present (the live notebook), or the moment a
@@ -138,8 +186,10 @@ export function badgeText(record: ExecutionRecord, now: number, edited = false, 
     case 'waiting-input':
       return `waiting for ${name}'s input`
     default: {
-      // A run cancelled before it started never ran: say so, not "run by".
-      if (record.status === 'cancelled' && record.started_at === null) return `queued by ${name} · cancelled`
+      // A run cancelled before it started never ran: say so, not "run by", and why.
+      if (record.status === 'cancelled' && record.started_at === null) {
+        return record.stopped_by !== undefined && record.error ? `queued by ${name} · cancelled: ${record.error}` : `queued by ${name} · cancelled`
+      }
       const parts = [`run by ${name}`]
       const at = record.finished_at ?? record.started_at ?? record.queued_at
       if (at !== null) parts.push(timeAgo(at, now, frame))
@@ -165,6 +215,8 @@ export function describeRun(record: ExecutionRecord, now: number, frame: TimeFra
   if (record.execution_count !== null && record.execution_count !== undefined) parts.push(`[${record.execution_count}]`)
   if (at !== null) parts.push(timeAgo(at, now, frame))
   if (record.started_at !== null && record.finished_at !== null) parts.push(`took ${formatDuration(record.finished_at - record.started_at)}`)
+  // Why it failed (the exception's name) or why it never ran (its batch stopped).
+  if ((record.status === 'error' || record.status === 'cancelled') && record.error) parts.push(record.error)
   return parts.join(' · ')
 }
 

@@ -1,0 +1,70 @@
+"""Run all in the browser stops at the first error: the cells after it are shown cancelled,
+never ran, and the page says why — to the owner, an editor and a viewer alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from support.browser import NotebookTab, invite
+from support.notebooks import write_notebook
+from support.server import ServerProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+KERNEL_START = 60_000
+"""Milliseconds: the first run starts a real ipykernel, slow on a busy machine."""
+
+SOURCES = [
+    "marks = []\nmarks.append('first')\nprint('first ran')",
+    "marks.append('second')\nraise ValueError('the second cell fails')",
+    "marks.append('third')\nprint('third ran')",
+    "marks.append('fourth')\nprint('fourth ran')",
+    "print('marks:', marks)",
+]
+REASON = "cancelled: an earlier cell in this batch failed: cell 3"
+
+
+async def test_run_all_stops_at_the_error_and_the_cells_after_it_are_cancelled(
+    browser: Browser, server: ServerProcess
+) -> None:
+    name = "run-all-stops-at-an-error.ipynb"
+    write_notebook(server.root / name, SOURCES)
+    ada = await NotebookTab.open(browser, server, name)
+    bob = await NotebookTab.open(
+        browser, server, name, token=invite(server, "editor"), join_as="Bob"
+    )
+    vera = await NotebookTab.open(
+        browser, server, name, token=invite(server, "viewer"), join_as="Vera"
+    )
+    await ada.page.get_by_role("button", name="Run all cells", exact=True).click()
+    # Bob's own run of the last cell is not part of Ada's batch: it runs whatever happens
+    # to hers, and shows what the kernel holds afterwards.
+    await bob.cell(5).hover()
+    await bob.cell(5).get_by_role("button", name="Run cell").click()
+    for tab in (ada, bob, vera):
+        await expect(tab.cell(5).locator(".cell-outputs")).to_contain_text(
+            "marks: ['first', 'second']", timeout=KERNEL_START
+        )
+        await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text("first ran")
+        await expect(tab.cell(2).locator(".cell-outputs")).to_contain_text("ValueError")
+        await expect(tab.cell(2).locator(".run-badge")).to_contain_text("error")
+        for index in (3, 4):
+            # Never ran: no output (not even the file's earlier one), the badge says why.
+            await expect(tab.cell(index).locator(".run-badge")).to_contain_text(REASON)
+            await expect(tab.cell(index).locator(".cell-outputs")).not_to_contain_text("ran")
+        await expect(tab.cell(5).locator(".run-badge")).to_contain_text("run by Bob")
+        note = tab.page.locator(".kernel-stopped")
+        await expect(note).to_contain_text("batch stopped at Cell 3 (ValueError)")
+        await expect(note).to_contain_text("3 later cells cancelled, not run")
+    # The person whose batch stopped is told at once.
+    await expect(ada.page.locator(".toast")).to_contain_text("Your batch stopped at Cell 3")
+    await expect(bob.page.locator(".toast")).to_have_count(0)
+    for width in (1280, 1920):
+        await ada.page.set_viewport_size({"width": width, "height": 900})
+        await ada.screenshot(Path(f"/work/notes/shots/batches-run-all-stopped-{width}.png"))
+    for tab in (ada, bob, vera):
+        assert tab.errors == []
+        await tab.close()
