@@ -274,12 +274,24 @@ class KernelSession:
             with contextlib.suppress(queue.Empty):
                 request = await self._client.get_stdin_msg(timeout=0)
                 if request["header"]["msg_type"] == "input_request":
+                    await self._drain_iopub(run)
                     prompt = str(request["content"].get("prompt", ""))
                     password = bool(request["content"].get("password", False))
                     run.asking = asyncio.ensure_future(run.on_input(prompt, password))
         elif run.asking.done():
             self._client.input(run.asking.result())
             run.asking = None
+
+    async def _drain_iopub(self, run: _Running) -> None:
+        """Relay the run's outputs already here before its stdin prompt: the kernel flushed
+        them before asking, and the prompt's echo must come after them, not before."""
+        while True:
+            try:
+                message = await self._client.get_iopub_msg(timeout=0)
+            except queue.Empty:
+                return
+            if message["parent_header"].get("msg_id") == run.msg_id:
+                await self._on_iopub(run, message)  # not idle: the kernel waits in input()
 
     def _outcome(
         self, reply: dict[str, Any] | None, execution_count: int | None
