@@ -22,6 +22,7 @@ from pairbook.kernel.ports import Kernel
 from pairbook.kernel.session import KernelStatus, StatusCallback
 from pairbook.schema import KernelEventRecord, KernelStopRecord, UserRecord
 from pairbook.state.model import KernelState
+from pairbook.state.view import StateView
 
 log = logging.getLogger("pairbook.kernel")
 
@@ -38,21 +39,39 @@ class StatusRelay:
             self.target(status)
 
 
+@dataclass(frozen=True, slots=True)
+class ViewMemory:
+    """What the kernel-state view knows beyond the document: the model, who edited and who
+    deleted which cell, the packages."""
+
+    model: KernelState
+    editors: dict[str, UserRecord]
+    deleters: dict[str, UserRecord]
+    packages: list[dict[str, Any]] | None
+
+    @classmethod
+    def of(cls, view: StateView) -> ViewMemory:
+        return cls(view.model, view.editors, view.deleters, view.packages)
+
+    def recall(self, view: StateView) -> None:
+        """Give a new view (over the reloaded document) what the old one knew."""
+        view.model, view.packages = self.model, self.packages
+        view.editors.update(self.editors)
+        view.deleters.update(self.deleters)
+
+
 @dataclass(slots=True)
 class KeptKernel:
-    """A live kernel without a room, and what its runner knew of it: the kernel-state
-    view's model and bookkeeping, the packages, the last event, when the kernel started and
-    since when it has been idle, and where each display id is shown."""
+    """A live kernel without a room, and what its runner knew of it: since when it has been
+    idle, when it started, the last event, the view's memory, how many imports had their
+    packages looked up, and where each display id is shown."""
 
     session: Kernel
     relay: StatusRelay
     idle_since: float
     started_at: float | None = None
     last_event: KernelEventRecord | None = None
-    model: KernelState | None = None
-    editors: dict[str, UserRecord] = field(default_factory=dict)
-    deleters: dict[str, UserRecord] = field(default_factory=dict)
-    packages: list[dict[str, Any]] | None = None
+    view: ViewMemory | None = None
     modules_seen: int = 0
     displays: Displays = field(default_factory=dict)
 

@@ -66,6 +66,12 @@ class KernelMap:
         elif status == "not started":
             self.started_at = None
 
+    async def warn_cull(self, at: float | None, kernel: Kernel) -> None:
+        """Say when the idle cull will stop the kernel (None: it will not)."""
+        if self.cull_at != at:
+            self.cull_at = at
+            await self.write_kernel(kernel)
+
     def status_of(self, kernel: Kernel) -> str:
         """The status the page shows: `stopped` for a kernel that ran and is gone."""
         gone = kernel.status in ("not started", "dead") and self.stopped is not None

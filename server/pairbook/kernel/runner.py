@@ -20,7 +20,7 @@ from pairbook.kernel.batches import (
 )
 from pairbook.kernel.culling import IdleCull
 from pairbook.kernel.executor import Executor
-from pairbook.kernel.kept import KeptKernel, StatusRelay, stop_record
+from pairbook.kernel.kept import KeptKernel, StatusRelay, ViewMemory, stop_record
 from pairbook.kernel.kernelmap import LIVE, KernelMap
 from pairbook.kernel.outputstream import FLUSH_SECONDS
 from pairbook.kernel.ports import Kernel, KernelFactory, RunnerRoom
@@ -326,9 +326,7 @@ class Runner:
         return self.session.started and self.current is None and not len(self.queue)
 
     async def _warn_cull(self, at: float | None) -> None:
-        if self._map.cull_at != at:
-            self._map.cull_at = at
-            await self._map.write_kernel(self.session)
+        await self._map.warn_cull(at, self.session)
 
     async def _cull_idle(self, idle_for: float) -> None:
         log.info("idle kernel culled", extra={"room": self.room.id})
@@ -346,30 +344,17 @@ class Runner:
             return None
         if self.state is not None:
             self.state.close()
-        self._relay.target = None
-        view = self.state
-        return KeptKernel(
-            self.session,
-            self._relay,
-            idle_since=self.cull.idle_since,
-            started_at=self._map.started_at,
-            last_event=self._map.last_event,
-            model=view.model if view is not None else None,
-            editors=view.editors if view is not None else {},
-            deleters=view.deleters if view is not None else {},
-            packages=view.packages if view is not None else None,
-            modules_seen=self._prober.modules_seen,
-            displays=self._executor.displays,
-        )
+        memory = ViewMemory.of(self.state) if self.state is not None else None
+        return KeptKernel(self.session, self._relay, self.cull.idle_since, self._map.started_at,
+                          self._map.last_event, memory, self._prober.modules_seen,
+                          self._executor.displays)  # fmt: skip
 
     def _restore(self, kept: KeptKernel) -> None:
         self._map.last_event, self._map.started_at = kept.last_event, kept.started_at
         self._executor.displays.update(kept.displays)
         self._prober.modules_seen = kept.modules_seen
-        if self.state is not None and kept.model is not None:
-            self.state.model, self.state.packages = kept.model, kept.packages
-            self.state.editors.update(kept.editors)
-            self.state.deleters.update(kept.deleters)
+        if self.state is not None and kept.view is not None:
+            kept.view.recall(self.state)
 
     async def close(self) -> None:
         """Shut the kernel down (the server stops)."""

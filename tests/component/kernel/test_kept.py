@@ -53,8 +53,8 @@ async def test_a_room_that_reloads_takes_its_kernel_and_view_back() -> None:
     kept = first.detach()
     assert kept is not None
     assert kept.session is kernels.made[0]
-    assert kept.model is not None
-    assert "x" in kept.model.names
+    assert kept.view is not None
+    assert "x" in kept.view.model.names
 
     # The room loads again from its log: another document with the same content.
     reloaded: Doc[Any] = Doc()
