@@ -133,7 +133,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
   // The side panel sticks below the transport and timeline, whatever their height.
   new ResizeObserver(() => main.style.setProperty('--replay-head-h', `${head.offsetHeight}px`)).observe(head)
   if (timeline.off.length > 0) {
-    banner.add('off', 'info', `Recording was turned off ${timeline.off.length === 1 ? 'once' : `${timeline.off.length} times`} in this session: those stretches show only their result (grey on the timeline).`, null)
+    banner.add('off', 'info', `Recording was turned off ${timeline.off.length === 1 ? 'once' : `${timeline.off.length} times`} in this session: those stretches show only their result (hatched on the timeline).`, null)
   }
 
   async function exportSession(): Promise<void> {

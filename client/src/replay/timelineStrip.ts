@@ -59,7 +59,7 @@ export class TimelineStrip {
       const box = this.axis.getBoundingClientRect() // the lanes' width, inside the padding
       onSeek({ t: timeAt(timeline, (event.clientX - box.left) / box.width) })
     })
-    const legend = h('div', { class: 'timeline-legend', 'aria-hidden': 'true' }, '▶ run · ● chat · ◆ role · ▮ join · ▯ leave · ■ recording / restore / kernel')
+    const legend = h('div', { class: 'timeline-legend', 'aria-hidden': 'true' }, '▁ edits · ▶ run · ● chat · ◆ role · ▮ join · ▯ leave · ■ recording / restore / kernel')
     this.element = h('div', { class: 'timeline' }, h('div', { class: 'timeline-grid' }, labels, this.body), legend)
     this.drawAxis(1000)
     new ResizeObserver(() => this.drawAxis(this.body.clientWidth)).observe(this.body)
