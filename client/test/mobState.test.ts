@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import { countdown, describeLines, formatClock, handoverCue, LOCK_AHEAD, lockReason, preLockAt, readMobState, roleOf, youAre } from '../src/mob/mobState'
+import { countdown, describeLines, formatClock, handoverCue, LOCK_AHEAD, lockReason, preLockAt, readMobState, roleOf, turnIn, youAre } from '../src/mob/mobState'
+import { heldText, typedBy } from '../src/mob/lockNote'
 
 const stored = {
   mode: 'mob',
@@ -81,5 +82,28 @@ describe('locking ahead of an automatic handover', () => {
     expect(preLockAt(driving, 'bo', null)).toBeNull()
     expect(preLockAt(readMobState(stored), 'ana', null)).toBeNull() // auto_handover off
     expect(preLockAt(driving, 'ana', new Set(['ana']))).toBeNull()
+  })
+})
+
+describe("the wait for a navigator's turn", () => {
+  it('adds the turns of everyone before them in the queue to what is left of this one', () => {
+    const auto = readMobState({ ...stored, settings: { ...stored.settings, auto_handover: true } })
+    expect(turnIn(auto, 'bo', 1400)).toBe(200)
+    expect(turnIn(auto, 'cy', 1400)).toBe(800)
+    expect(turnIn(auto, 'ana', 1400)).toBeNull() // driving
+    expect(turnIn(auto, 'dee', 1400)).toBeNull() // observing
+    expect(turnIn(readMobState(stored), 'bo', 1400)).toBeNull() // turns pass on by hand
+    expect(formatClock(turnIn(auto, 'cy', 1400) ?? 0)).toBe('13:20')
+  })
+})
+
+describe('keystrokes held after a turn', () => {
+  it('keep what would have been typed, backspaces included', () => {
+    const keys = ['p', 'r', 'x', 'Backspace', 'i', 'n', 't', 'Enter', 'Tab', 'Shift', 'ArrowLeft']
+      .map((key) => typedBy(key, false, false))
+      .filter((typed): typed is string => typed !== null)
+    expect(keys).toHaveLength(9)
+    expect(heldText(keys)).toBe('print\n    ')
+    expect(typedBy('c', true, false)).toBeNull()
   })
 })

@@ -113,3 +113,80 @@ async def test_the_driver_types_navigators_cannot_and_rotation_passes_the_keyboa
     for tab in (ana, bob, cy):
         assert tab.errors == []
         await tab.close()
+
+
+async def test_a_navigator_hears_why_once_and_keys_typed_past_a_turn_are_counted_and_offered(
+    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+) -> None:
+    ana = await NotebookTab.open(browser, server, notebook)
+    bob = await NotebookTab.open(browser, server, notebook, token=invite(server, "editor"),
+                                 join_as="Bob")  # fmt: skip
+    vic = await NotebookTab.open(browser, server, notebook, token=invite(server, "viewer"),
+                                 join_as="Vic")  # fmt: skip
+    owner = await ana.page.evaluate("() => window.pairbook.awareness.getLocalState().user.name")
+    panel = ana.page.locator(".mob-panel")
+    await panel.get_by_text("Rotation settings").click()
+    await panel.get_by_label("Turn length in minutes").fill("10")
+    await panel.get_by_role("button", name="Save the rotation settings").click()
+    await panel.get_by_role("button", name="Mob mode: one driver types").click()
+    await expect(bob.page.locator(".mob-you")).to_have_text(f"You are navigating: {owner} drives")
+
+    # Bob types into a read-only editor and presses Ctrl+Enter: one note says why, in the cell.
+    await bob.editor(1).click()
+    await expect(bob.page.locator(".mode-label")).to_have_text("Read-only: not your turn")
+    await bob.page.keyboard.type("sneaky")
+    note = bob.page.locator(".lock-note")
+    await expect(note).to_have_count(1)
+    await expect(bob.cell(1).locator(".lock-note")).to_contain_text(
+        re.compile(
+            rf"^You are navigating: {owner} drives\. Ask for the keyboard or wait for your "
+            r"turn in \d+:\d\d\. \(6 keys not typed\)"
+        )
+    )
+    await bob.page.keyboard.type("more")
+    await bob.page.keyboard.press("Control+Enter")
+    await expect(note).to_contain_text("(10 keys not typed)")
+    await expect(note).to_have_count(1)
+    await expect(bob.page.locator(".toast")).to_have_count(0)
+    assert "sneaky" not in await bob.source(1)
+    await bob.cell(1).screenshot(path=str(screenshots / "mob-navigator-note.png"))
+
+    # Turns of 12 s: Bob drives next and types on past the end of his turn.
+    await panel.get_by_label("Turn length in minutes").fill("0.2")
+    await panel.get_by_role("button", name="Save the rotation settings").click()
+    await expect(bob.page.locator(".mob-you")).to_have_text("You are driving", timeout=ROTATION)
+    await expect(note).to_be_hidden()
+    await bob.edit_end(2)
+    await expect(bob.page.locator(".mode-label")).to_have_text("Edit mode")
+    typed = 0
+    while await bob.page.locator(".mob-you").text_content() == "You are driving":
+        await bob.page.keyboard.type("a")
+        typed += 1
+        assert typed < 2000, "the turn never ended"
+    await bob.page.keyboard.type("ABCDEFGHIJKLMNOPQRSTUVW")
+    source = await bob.source(2)
+    await ana.wait_source(2, "(s, a) => s === a", source)
+    applied = source.count("a")
+    assert 0 < applied <= typed
+    lost = typed - applied + 23
+    await expect(bob.cell(2).locator(".lock-note")).to_have_text(
+        re.compile(
+            rf"^{lost} keystrokes typed after your turn ended were not applied \({owner} drives "
+            r"now\)\."
+        )
+    )
+    await expect(bob.page.locator("[data-banner=denied]")).to_have_count(0)
+    await bob.cell(2).screenshot(path=str(screenshots / "mob-held-keys.png"))
+    # Offered to the new driver in the chat.
+    await bob.page.get_by_role("button", name="Post what you typed to the chat").click()
+    message = ana.page.locator(".mob-chat-message", has_text="Typed after my turn ended")
+    await expect(message).to_contain_text("ABCDEFGHIJKLMNOPQRSTUVW")
+    await expect(note).to_be_hidden()
+    shots = Path("/work/notes/shots")
+    if shots.parent.exists():
+        shots.mkdir(exist_ok=True)
+        for name in ("mob-navigator-note.png", "mob-held-keys.png"):
+            (shots / f"page-{name}").write_bytes((screenshots / name).read_bytes())
+    for tab in (ana, bob, vic):
+        assert tab.errors == []
+        await tab.close()

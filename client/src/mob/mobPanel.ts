@@ -118,7 +118,8 @@ export class MobPanel {
     if (this.state.mode === 'mob') this.render()
   }
 
-  private now(): number {
+  /** The server's time now, seconds since the epoch (as far as this browser can tell). */
+  now(): number {
     return Date.now() / 1000 + this.clockOffset
   }
 
@@ -341,7 +342,8 @@ export class MobPanel {
     if (cue === 'you-drive') chime()
   }
 
-  private async take(): Promise<void> {
+  /** Ask the driver for the keyboard (or take it, when nobody drives). */
+  async take(): Promise<void> {
     const reply = await this.run('mob-take')
     if (reply !== null && (reply as { pending?: boolean }).pending === true) this.options.notify(`Asked ${nameOf(this.state, this.state.driver)} for the keyboard.`)
   }

@@ -109,6 +109,16 @@ export function lockReason(state: MobState, userId: string | null): string | nul
   return `Mob mode: ${nameOf(state, state.driver)} is driving. Navigate (point, talk, chat), or ask for the keyboard.`
 }
 
+/** Seconds until this navigator's turn at the keyboard if the rotation runs on by itself
+ * (the turns of everyone before them in the queue), or null when that cannot be told: not
+ * navigating, nobody driving, or turns that do not pass on by themselves. */
+export function turnIn(state: MobState, userId: string | null, now: number): number | null {
+  if (state.mode !== 'mob' || userId === null || state.driver === null) return null
+  const place = state.queue.indexOf(userId)
+  if (place < 0 || !state.settings.auto_handover || state.state !== 'driving' || state.turnEnds === null) return null
+  return Math.max(0, state.turnEnds - now) + place * state.settings.turn_seconds
+}
+
 /** "You are driving" and friends: the sentence at the top of the mob panel. */
 export function youAre(state: MobState, userId: string | null, viewer = false): string {
   const role = roleOf(state, userId, viewer)

@@ -42,7 +42,11 @@ export interface NotebookViewOptions {
   /** The replay: runs' times are told relative to this moment (seconds since the epoch)
    * rather than to now. */
   moment?: () => number
+  /** While locked (mob mode): a key typed into a read-only editor, or a run asked for. */
+  onLockedInput?: (cell: CellView | null, input: LockedInput) => void
 }
+
+export type LockedInput = { kind: 'key'; key: string; ctrl: boolean; meta: boolean } | { kind: 'run' }
 
 /** How often "2 min ago" is brought up to date. */
 const CLOCK_MS = 15_000
@@ -103,6 +107,8 @@ export class NotebookView implements CellHost {
       { rootMargin: NEAR_MARGIN }
     )
     this.list.addEventListener('keydown', (event) => this.onKeydown(event))
+    // Capture: a read-only editor takes the key without a word; the person hears why.
+    this.list.addEventListener('keydown', (event) => this.onLockedKey(event), true)
     this.list.addEventListener('focusin', (event) => {
       const target = event.target as Element
       const cell = this.cellOf(target)
@@ -245,6 +251,12 @@ export class NotebookView implements CellHost {
     }
   }
 
+  private onLockedKey(event: KeyboardEvent): void {
+    if (this.lock === null || (event.target as Element).closest('.cm-editor') === null) return
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey)) return // a run: perform() tells
+    this.options.onLockedInput?.(this.cellOf(event.target as Element), { kind: 'key', key: event.key, ctrl: event.ctrlKey, meta: event.metaKey })
+  }
+
   /** Edit-mode keys, given to every cell editor at the highest precedence. */
   private editModeKeys(): Extension {
     const from = (view: EditorView): CellView | null => this.cellOf(view.dom)
@@ -337,6 +349,7 @@ export class NotebookView implements CellHost {
         if (cell === null) return
         // The cell's edits are already on the wire: the run request follows them.
         if (cell.type === 'code' && this.canRun) this.run([cell])
+        else if (cell.type === 'code' && this.lock !== null) this.options.onLockedInput?.(cell, { kind: 'run' })
         cell.leaveEdit()
         this.select(cell, 'command')
         if (action === 'run-stay') return

@@ -12,6 +12,7 @@ import { KernelPanel } from '../kernel/kernelPanel'
 import { hiddenText, warningText } from '../state/kernelView'
 import { SidebarWidth } from '../state/panelWidth'
 import { StatePanel } from '../state/statePanel'
+import { LockNote } from '../mob/lockNote'
 import { MobPanel } from '../mob/mobPanel'
 import { type MobState, roleOf } from '../mob/mobState'
 import { pointersFrom, renderPointers } from '../mob/pointers'
@@ -77,9 +78,12 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       else if (cell !== null) send(action, { cell })
     },
     onSelection: (cell, mode: Mode) => {
-      modeLabel.textContent = mode === 'edit' ? 'Edit mode' : 'Command mode'
-      modeLabel.dataset.mode = mode
+      showMode(mode)
       if (cell !== null) typeSelect.value = cell.type
+    },
+    onLockedInput: (cell, input) => {
+      if (input.kind === 'run') lockNote.runRefused(cell?.element ?? null)
+      else if (cell !== null) lockNote.keystroke(cell.element, input.key, input.ctrl, input.meta)
     },
     onUserNavigation: () => stopFollowing(),
     onHelp: openHelpDialog,
@@ -183,6 +187,24 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   })
 
   // Mob programming: mode, driver, rotation, pointing, chat (the `mob` map) ---------------
+  const lockNote = new LockNote({
+    me: me.user?.id ?? null,
+    now: () => mob.now(),
+    askForKeyboard: () => void mob.take(),
+    chat: async (text) => {
+      const reply = await request('mob-chat', { text })
+      if (reply === null || !reply.ok) toast(`Could not post to the chat: ${reply?.error ?? 'not connected'}.`)
+      return reply?.ok === true
+    },
+    notify: toast
+  })
+  /** The mode label: never "Edit mode" in an editor that takes no typing. */
+  function showMode(mode: Mode): void {
+    const locked = mode === 'edit' && view.readOnly
+    modeLabel.textContent = locked ? 'Read-only: not your turn' : mode === 'edit' ? 'Edit mode' : 'Command mode'
+    modeLabel.dataset.mode = locked ? 'locked' : mode
+  }
+
   let mobState: MobState | null = null
   const mob = new MobPanel({
     ymob: notebook.ydoc.getMap(DocMap.MOB_MAP),
@@ -198,6 +220,8 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     onState: (state, lock) => {
       mobState = state
       view.setLock(lock)
+      lockNote.setState(state, lock)
+      showMode(view.currentMode)
       document.body.classList.toggle('mob-locked', lock !== null)
       participants.refresh()
     }
