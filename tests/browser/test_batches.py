@@ -68,3 +68,47 @@ async def test_run_all_stops_at_the_error_and_the_cells_after_it_are_cancelled(
     for tab in (ada, bob, vera):
         assert tab.errors == []
         await tab.close()
+
+
+async def test_an_interrupt_stops_the_batch_and_another_persons_queued_run_runs_in_view(
+    browser: Browser, server: ServerProcess
+) -> None:
+    name = "interrupt-stops-the-batch.ipynb"
+    loop = "import time\nprint('sleeping', flush=True)\nfor i in range(600):\n    time.sleep(0.1)"
+    write_notebook(server.root / name, [loop, "print('after the loop')", "print('bob ran')"])
+    ada = await NotebookTab.open(browser, server, name)
+    bob = await NotebookTab.open(
+        browser, server, name, token=invite(server, "editor"), join_as="Bob"
+    )
+    await ada.cell(1).click()
+    await ada.page.get_by_role("button", name="Run the selected cell and all cells below").click()
+    await expect(bob.cell(1).locator(".cell-outputs")).to_contain_text(
+        "sleeping", timeout=KERNEL_START
+    )
+    # Bob queues his own run behind Ada's batch: everyone sees it queued, as hers are.
+    await bob.cell(3).hover()
+    await bob.cell(3).get_by_role("button", name="Run cell").click()
+    for tab in (ada, bob):
+        await expect(tab.page.locator(".kernel-queue")).to_contain_text("queued by Bob")
+        await expect(tab.cell(2).locator(".run-badge")).to_contain_text("queued by")
+    await bob.page.get_by_role("button", name="Interrupt the kernel").click()
+    for tab in (ada, bob):
+        await expect(tab.cell(1).locator(".run-badge")).to_contain_text("interrupted")
+        await expect(tab.cell(2).locator(".run-badge")).to_contain_text(
+            "cancelled: an earlier cell in this batch was interrupted: cell 2"
+        )
+        await expect(tab.cell(3).locator(".cell-outputs")).to_contain_text("bob ran")
+        await expect(tab.cell(3).locator(".run-badge")).to_contain_text("run by Bob")
+        await expect(tab.page.locator(".kernel-stopped")).to_contain_text(
+            "batch stopped at Cell 2 (interrupted): 2 later cells cancelled, not run"
+            " · 1 other queued run not affected"
+        )
+        await expect(tab.page.locator(".kernel-event")).to_contain_text("interrupted by Bob")
+    await expect(ada.cell(2).locator(".cell-outputs")).not_to_contain_text("after the loop")
+    await ada.page.set_viewport_size({"width": 1280, "height": 900})
+    await ada.page.locator(".kernel-panel").screenshot(
+        path="/work/notes/shots/batches-interrupted-kernel-panel-1280.png"
+    )
+    for tab in (ada, bob):
+        assert tab.errors == []
+        await tab.close()
