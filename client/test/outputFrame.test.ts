@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 
-import { altairVersions } from '../src/frame/renderers'
+import { altairVersions, bokehRootElements } from '../src/frame/renderers'
 import { htmlNeedsFrame } from '../src/notebook/htmlPolicy'
 import { stripMathDelimiters } from '../src/notebook/markdown'
-import { chooseRendering, vegaFlavour } from '../src/notebook/mimeBundle'
+import { chooseRendering, isBokehBanner, vegaFlavour } from '../src/notebook/mimeBundle'
 import {
   MAX_FRAME_HEIGHT,
   parseRenderMessage,
@@ -20,11 +20,20 @@ describe('choosing where an output renders', () => {
     expect(chooseRendering({ 'application/vnd.vegalite.v6.json': {} })).toMatchObject({ renderer: 'vega' })
     expect(chooseRendering({ 'application/vnd.vega.v5+json': {} })).toMatchObject({ renderer: 'vega' })
     expect(chooseRendering({ 'application/javascript': 'x', 'text/plain': 'js' })).toEqual({ where: 'frame', renderer: 'javascript', mime: 'application/javascript' })
-    expect(chooseRendering({ 'application/vnd.bokehjs_exec.v0+json': '', 'text/html': '<div>' })).toEqual({ where: 'frame', renderer: 'bokeh', mime: 'text/html' })
+    expect(chooseRendering({ 'application/vnd.bokehjs_exec.v0+json': '', 'application/javascript': '(f)()' })).toEqual({ where: 'frame', renderer: 'bokeh', mime: 'application/javascript' })
   })
 
   it("hides BokehJS's loader, whose job the frame does", () => {
     expect(chooseRendering({ 'application/vnd.bokehjs_load.v0+json': 'js', 'application/javascript': 'js' })).toMatchObject({ where: 'hidden' })
+  })
+
+  it("hides bokeh's loading banner, only just before its loader", () => {
+    const banner = { output_type: 'display_data', data: { 'text/html': '<span>Loading BokehJS ...</span>' } }
+    const loader = { output_type: 'display_data', data: { 'application/vnd.bokehjs_load.v0+json': 'js', 'application/javascript': 'js' } }
+    expect(isBokehBanner([banner, loader], 0)).toBe(true)
+    expect(isBokehBanner([banner, loader], 1)).toBe(false)
+    expect(isBokehBanner([banner], 0)).toBe(false)
+    expect(isBokehBanner([{ output_type: 'stream', text: 'x' }, loader], 0)).toBe(false)
   })
 
   it('keeps everything else in the page, and ignores what it cannot show', () => {
@@ -46,6 +55,7 @@ describe('HTML the sanitizer changed', () => {
   it('stays in the page when only its styling went', () => {
     expect(htmlNeedsFrame([])).toBe(false)
     expect(htmlNeedsFrame([{ element: 'style' }, { attribute: 'style', from: 'td' }, { element: '#comment' }])).toBe(false)
+    expect(htmlNeedsFrame([{ attribute: 'target', from: 'a' }, { attribute: 'data-root-id', from: 'div' }])).toBe(false)
   })
 
   it('goes to the frame when a script, a handler, an embed or a load went', () => {
@@ -85,6 +95,12 @@ describe('math and altair', () => {
     expect(stripMathDelimiters('\\[ x \\]')).toBe('x')
     expect(stripMathDelimiters('\\begin{equation}x\\end{equation}')).toBe('\\begin{equation}x\\end{equation}')
     expect(stripMathDelimiters('$')).toBe('$')
+  })
+
+  it("finds the elements a bokeh plot's script renders into", () => {
+    const js = 'const render_items = [{"docid":"d1","roots":{"p1008":"a4ab-e0dc","p1010":"b5"},"root_ids":["p1008"]}];'
+    expect(bokehRootElements(js)).toEqual(['a4ab-e0dc', 'b5'])
+    expect(bokehRootElements('no items')).toEqual([])
   })
 
   it("reads the versions altair's HTML asks for", () => {

@@ -258,3 +258,35 @@ async def test_plain_html_stays_in_the_page_and_scripted_html_goes_to_a_frame(
     assert await tab.page.evaluate("() => window.pwned") is None
     assert tab.errors == []
     await tab.close()
+
+
+async def test_a_bokeh_plot_from_a_kernel_run_renders_with_the_bokehjs_pairbook_serves(
+    browser: Browser, server: ServerProcess
+) -> None:
+    pytest.importorskip("bokeh", reason="bokeh plots render with the bokeh package's BokehJS")
+    write_notebook(
+        server.root / "bokeh.ipynb",
+        [
+            "from bokeh.io import output_notebook\n"
+            "from bokeh.plotting import figure, show\n"
+            "output_notebook()\n"
+            "p = figure(width=420, height=260, title='bokeh here')\n"
+            "p.line([1, 2, 3, 4], [3, 1, 4, 2], line_width=3)\n"
+            "show(p)",
+        ],
+    )
+    tab = await NotebookTab.open(browser, server, "bokeh.ipynb")
+    await tab.page.get_by_role("button", name="Run all cells", exact=True).click()
+    frames = tab.page.locator("iframe.output-frame")
+    await expect(frames).to_have_count(1, timeout=KERNEL_START)
+    assert await frames.first.get_attribute("data-renderer") == "bokeh"
+    # BokehJS's loader (which would fetch it from a CDN) shows nothing; the frame brings it.
+    await expect(tab.cell(1).locator(".output-hidden")).to_have_count(2)  # and its banner
+    await expect(tab.cell(1).locator(".cell-outputs")).not_to_contain_text("Loading BokehJS")
+    bokeh = await frame_of(tab.page)
+    await expect(bokeh.locator("canvas").first).to_be_visible()
+    await expect(frames.first).to_have_js_property("offsetHeight", 260 + 8)
+    await tab.cell(1).scroll_into_view_if_needed()
+    await tab.screenshot(SHOTS / "outputs-bokeh-1280.png")
+    assert tab.errors == []
+    await tab.close()

@@ -78,6 +78,28 @@ async function renderVega(target: HTMLElement, mime: string, spec: unknown): Pro
   await global<VegaEmbed>('vegaEmbed')(target, spec, { mode: flavour?.lite === false ? 'vega' : 'vega-lite', actions: false })
 }
 
+/** The ids of the elements a bokeh plot's script renders into (`render_items`' roots). In a
+ * notebook they are in an earlier output; in the frame the plot brings its own. */
+export function bokehRootElements(code: string): string[] {
+  const ids: string[] = []
+  for (const roots of code.matchAll(/"roots":\{([^}]*)\}/g)) {
+    for (const entry of roots[1]!.matchAll(/"[^"]*":"([^"]+)"/g)) ids.push(entry[1]!)
+  }
+  return ids
+}
+
+async function renderBokeh(target: HTMLElement, code: string): Promise<void> {
+  const scripts = ['bokeh.min.js', 'bokeh-gl.min.js', 'bokeh-widgets.min.js', 'bokeh-tables.min.js']
+  if (/MathText|TeX|MathML/.test(code)) scripts.push('bokeh-mathjax.min.js')
+  await loadScripts(scripts.map((name) => `bokeh/${name}`))
+  for (const id of bokehRootElements(code)) {
+    const root = document.createElement('div')
+    root.id = id
+    target.append(root)
+  }
+  runJavascript(target, code)
+}
+
 function runJavascript(target: HTMLElement, code: string): void {
   // As in Jupyter: the script gets the output's element as `element`.
   new Function('element', code)(target)
@@ -93,8 +115,7 @@ export async function renderInFrame(target: HTMLElement, message: RenderMessage)
     case 'javascript':
       return runJavascript(target, joinText(value))
     case 'bokeh':
-      await loadScripts(['bokeh.min.js'])
-      return renderHtml(target, joinText(value))
+      return renderBokeh(target, joinText(value))
     case 'html':
       return renderHtml(target, joinText(value))
   }

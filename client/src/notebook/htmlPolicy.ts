@@ -66,16 +66,19 @@ export function attributeAllowed(tag: string, attribute: string, value: string):
 /** Something the sanitizer removed: an element, or an attribute of an element. */
 export type Removal = { element: string } | { attribute: string; from: string }
 
-/** What the sanitizer removes from an output only to keep the page's look: pandas' data
- * frames carry a `<style scoped>` and inline styles, and show well without them. */
+/** What the sanitizer removes from an output only to keep the page's look and order: pandas'
+ * data frames carry a `<style scoped>` and inline styles and show well without them; a link's
+ * `target` is set again (sanitize.ts), `data-*` attributes mean nothing without a script. */
 const STYLING_ELEMENTS: ReadonlySet<string> = new Set(['style', '#comment'])
-const STYLING_ATTRIBUTES: ReadonlySet<string> = new Set(['style'])
+const STYLING_ATTRIBUTES: ReadonlySet<string> = new Set(['style', 'target'])
 
 /** Whether HTML whose sanitizing removed `removed` is a program (scripts, handlers, embeds,
  * forms, loads from elsewhere) that must run in the output frame rather than be shown
  * gutted in the page; HTML that only lost its styling stays in the page. */
 export function htmlNeedsFrame(removed: readonly Removal[]): boolean {
   return removed.some((item) =>
-    'element' in item ? !STYLING_ELEMENTS.has(item.element) : !STYLING_ATTRIBUTES.has(item.attribute)
+    'element' in item
+      ? !STYLING_ELEMENTS.has(item.element)
+      : !STYLING_ATTRIBUTES.has(item.attribute) && !item.attribute.startsWith('data-')
   )
 }

@@ -56,19 +56,27 @@ function present(data: Record<string, unknown>, mime: string): boolean {
  * and script types first (in the frame), then what the page shows itself. `text/html` goes
  * to the page here; the caller sends it to the frame when sanitizing it would strip more
  * than styling (`htmlNeedsFrame`). BokehJS's loader output shows nothing: the frame brings
- * BokehJS itself for every plot. */
+ * BokehJS itself for every plot (its `bokehjs_exec` output's script). */
 export function chooseRendering(data: Record<string, unknown>): OutputChoice {
   if (present(data, PLOTLY)) return { where: 'frame', renderer: 'plotly', mime: PLOTLY }
   const vega = Object.keys(data).find((mime) => VEGA.test(mime) && present(data, mime))
   if (vega !== undefined) return { where: 'frame', renderer: 'vega', mime: vega }
-  if (present(data, BOKEH_EXEC) && present(data, 'text/html')) {
-    return { where: 'frame', renderer: 'bokeh', mime: 'text/html' }
-  }
+  const bokeh = JAVASCRIPT.find((mime) => present(data, mime))
+  if (present(data, BOKEH_EXEC) && bokeh !== undefined) return { where: 'frame', renderer: 'bokeh', mime: bokeh }
   if (present(data, BOKEH_LOAD)) return { where: 'hidden', mime: BOKEH_LOAD }
   const script = JAVASCRIPT.find((mime) => present(data, mime))
   if (script !== undefined) return { where: 'frame', renderer: 'javascript', mime: script }
   const mime = pickMimeType(data)
   return mime === null ? null : { where: 'page', mime }
+}
+
+/** Whether `outputs[index]` is the "Loading BokehJS ..." banner that bokeh's
+ * `output_notebook()` shows just before its loader: the loader's script would replace it,
+ * and pairbook's frames load BokehJS themselves, so it shows nothing either. */
+export function isBokehBanner(outputs: readonly OutputJson[], index: number): boolean {
+  const next = outputs[index + 1]?.data as Record<string, unknown> | undefined
+  const data = outputs[index]?.data as Record<string, unknown> | undefined
+  return data !== undefined && present(data, 'text/html') && next !== undefined && present(next, BOKEH_LOAD)
 }
 
 /** The version of a vega MIME type's schema and whether it is vega-lite, e.g.

@@ -9,6 +9,7 @@ import {
   applyControlChars,
   chooseRendering,
   cleanBase64,
+  isBokehBanner,
   joinText,
   mergeStreams,
   type OutputJson
@@ -116,11 +117,12 @@ const framedOutputs = new WeakMap<HTMLElement, Map<string, HTMLElement>>()
 export function renderOutputs(target: HTMLElement, outputs: OutputJson[]): void {
   const before = framedOutputs.get(target) ?? new Map<string, HTMLElement>()
   const after = new Map<string, HTMLElement>()
-  const nodes = mergeStreams(outputs).map((output) => {
+  const merged = mergeStreams(outputs)
+  const nodes = merged.map((output, index) => {
     const key = output.output_type === 'stream' ? null : JSON.stringify(output)
     const kept = key === null ? undefined : before.get(key)
     if (key !== null) before.delete(key) // two equal outputs get a frame each
-    const node = kept ?? renderOne(output)
+    const node = kept ?? (isBokehBanner(merged, index) ? h('div', { class: 'output-hidden', hidden: true }) : renderOne(output))
     node.classList.add('output')
     if (key !== null && node.querySelector('iframe.output-frame') !== null) after.set(key, node)
     return node

@@ -28,7 +28,7 @@ from pairbook.app.errors import EXCEPTION_HANDLERS, UnexpectedErrors
 from pairbook.app.headers import OUTPUT_FRAME_PATH, SecurityHeaders
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
-from pairbook.app.outputframe import FrameAssets, output_frame
+from pairbook.app.outputframe import FrameAssets, bokeh_script, output_frame
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
 from pairbook.kernel.confine import Confinement, choose_sandbox
@@ -149,6 +149,7 @@ def app_routes() -> list[BaseRoute]:
         Route("/api/replay/{path:path}/restore", replay.restore_route, methods=["POST"]),
         Route("/metrics", http.metrics),
         Route(OUTPUT_FRAME_PATH, output_frame),
+        Route(OUTPUT_FRAME_PATH + "/bokeh/{name}", bokeh_script),
         WebSocketRoute("/rooms/{path:path}", room_endpoint),
     ]
     if (STATIC_DIR / "assets").is_dir():

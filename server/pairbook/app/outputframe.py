@@ -12,15 +12,24 @@ policy, which forbids scripts: hence a route with a policy of its own.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from starlette.datastructures import Headers
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
 from pairbook.app.headers import OUTPUT_FRAME_PATH, output_frame_headers
+from pairbook.errors import NotFoundError
+
+BOKEH_SCRIPTS = frozenset(
+    f"bokeh{part}.min.js" for part in ("", "-gl", "-widgets", "-tables", "-mathjax")
+)
+"""The BokehJS files a bokeh output may need, served from the bokeh package."""
+
+SCRIPT_HEADERS = {"Cross-Origin-Resource-Policy": "cross-origin", "Cache-Control": "no-cache"}
 
 FRAME_DOCUMENT = f"""<!doctype html>
 <html lang="en">
@@ -40,6 +49,29 @@ async def output_frame(request: Request) -> Response:
     return HTMLResponse(FRAME_DOCUMENT, headers=output_frame_headers(request.headers.get("host")))
 
 
+def bokeh_scripts() -> Path | None:
+    """The BokehJS shipped by the bokeh package of this environment (found, not imported),
+    or None: a plot renders only with the BokehJS of the bokeh version that made it, which
+    is this one when the kernel runs in pairbook's environment."""
+    spec = importlib.util.find_spec("bokeh")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations))) / "server" / "static" / "js"
+    return folder if (folder / "bokeh.min.js").is_file() else None
+
+
+async def bokeh_script(request: Request) -> Response:
+    """One BokehJS file for a frame that shows a bokeh plot."""
+    name = request.path_params["name"]
+    folder = bokeh_scripts()
+    if name not in BOKEH_SCRIPTS or folder is None:
+        raise NotFoundError(
+            f"no BokehJS file {name} here: install bokeh in pairbook's environment "
+            "(the kernel's version) to show bokeh plots"
+        )
+    return FileResponse(folder / name, media_type="text/javascript", headers=SCRIPT_HEADERS)
+
+
 class FrameAssets:
     """The frame's scripts (its own and the renderers'), fetched by the sandboxed frame.
 
@@ -56,8 +88,7 @@ class FrameAssets:
             if message["type"] == "http.response.start":
                 headers = Headers(raw=list(message.get("headers", ())))
                 raw = [pair for pair in headers.raw if pair[0] != b"cache-control"]
-                raw.append((b"cross-origin-resource-policy", b"cross-origin"))
-                raw.append((b"cache-control", b"no-cache"))
+                raw.extend((k.lower().encode(), v.encode()) for k, v in SCRIPT_HEADERS.items())
                 message["headers"] = raw
             await send(message)
 
