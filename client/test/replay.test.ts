@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { axisTicks, blameLabel, describeEvent, fractionOf, intensities, laneOf, lanesOf, markOf, MAX_WAIT_MS, momentFromSearch, nextRunEnd, personOf, stepBack, timeAt, TRANSPORT_KEYS, waitMs } from '../src/replay/moments'
+import { axisTicks, blameLabel, describeEvent, fractionOf, intensities, laneOf, lanesOf, markOf, MAX_WAIT_MS, momentOf, momentFromSearch, nextRunEnd, personOf, stepBack, timeAt, TRANSPORT_KEYS, waitMs } from '../src/replay/moments'
 import type { TimelineEvent } from '../src/replay/replayApi'
 import { replayHref, replayPathOf } from '../src/routes'
 
@@ -57,6 +57,9 @@ describe('replay moments', () => {
     const role = { seq: 5, ts: 0, kind: 'role', user: '', data: { mode: 'mob', driver: 'b', queue: ['a'] } }
     expect(describeEvent(role, people)).toMatch(/^mob mode: Bo drives; Ana navigates · /)
     expect(describeEvent({ ...role, data: { mode: 'pair' } }, people)).toMatch(/^pair mode: everyone edits/)
+    expect(describeEvent({ ...role, user: 'a', data: { ...role.data, command: 'mob-handover' } }, people)).toMatch(/^Ana handed over · mob mode: Bo drives; Ana navigates · /)
+    expect(momentOf(role)).toBe(6) // noted before its own record
+    expect(momentOf({ ...role, kind: 'chat' })).toBe(5)
     expect(laneOf(role)).toBe('b')
     expect(laneOf({ ...role, data: { mode: 'pair', driver: null } })).toBe('')
   })

@@ -224,7 +224,8 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
         "title", re.compile("^Grace Hopper: “typing now” · \\d\\d:\\d\\d:\\d\\d$")
     )
     await expect(lane.locator(".mark-role").last).to_have_attribute(
-        "title", re.compile(f"^mob mode: Grace Hopper drives; {owner} navigates")
+        "title",
+        re.compile(f"^{owner} handed over · mob mode: Grace Hopper drives; {owner} navigates"),
     )
     titles = await page.locator(".mark").evaluate_all("marks => marks.map(m => m.title)")
     assert titles
@@ -261,6 +262,10 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     await expect(side.locator(".moment-chat-text")).to_have_text(["Grace, you drive next"])
     await expect(side.locator(".moment-driver")).to_have_text(f"Driving: {owner}")
     await expect(side.locator(".moment-chat-time")).to_have_text(["at this moment"])
+    # A click on the handover's mark shows the moment it happened: Grace drives, one message.
+    await lane.locator(".mark-role").last.click()
+    await expect(side.locator(".moment-driver")).to_have_text("Driving: Grace Hopper")
+    await expect(side.locator(".moment-chat-text")).to_have_text(["Grace, you drive next"])
 
     await page.set_viewport_size({"width": 1920, "height": 1000})
     await page.keyboard.press("End")

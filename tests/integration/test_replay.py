@@ -382,6 +382,8 @@ async def test_the_timeline_names_everyone_with_chat_and_role_changes(
     assert drivers[0] == "owner"
     assert drivers[-1] == bo_id
     roles = [e for e in timeline["events"] if e["kind"] == "role"][-1]
+    # Who changed the roles: the sender of the command that did (noted just after it).
+    assert (roles["user"], roles["data"]["command"]) == ("owner", "mob-handover")
     assert roles["data"]["roles"] == {"owner": "navigator", bo_id: "driver"}
     # Every id the timeline names comes with a name and a color.
     named = {e["user"] for e in timeline["events"] if e["user"]} | set(roles["data"]["roles"])

@@ -98,8 +98,10 @@ export function describeEvent(event: TimelineEvent, people: Record<string, Perso
         return `${who}: run ${String(data.status)}`
       case 'kernel':
         return `kernel ${String(data.status)}`
-      case 'role':
-        return roleText(data, name)
+      case 'role': {
+        const verb = ROLE_VERBS[String(data.command)]
+        return event.user !== '' && verb !== undefined ? `${who} ${verb} · ${roleText(data, name)}` : roleText(data, name)
+      }
       case 'chat':
         return `${who}: “${String(data.text ?? '')}”`
       case 'recording':
@@ -111,6 +113,26 @@ export function describeEvent(event: TimelineEvent, people: Record<string, Perso
     }
   })()
   return `${what} · ${clockTime(event.ts)}`
+}
+
+/** What the command behind a role change did (the API credits it to its sender). */
+const ROLE_VERBS: Record<string, string> = {
+  'mob-mode': 'switched modes',
+  'mob-handover': 'handed over',
+  'mob-take': 'took the keyboard',
+  'mob-consent': 'answered a take request',
+  'mob-join': 'joined the queue',
+  'mob-leave': 'left the queue',
+  'mob-reorder': 'reordered the queue'
+}
+
+/** Events the recorder reads off the document are noted at the position before their own
+ * record: the moment that shows them is the next one. */
+const FROM_THE_DOCUMENT = new Set(['run', 'kernel', 'role', 'recording'])
+
+/** The moment a timeline mark opens: the one where what it marks has happened. */
+export function momentOf(event: TimelineEvent): number {
+  return FROM_THE_DOCUMENT.has(event.kind) ? event.seq + 1 : event.seq
 }
 
 /** A role change in words: "mob mode: Bo drives; Ana navigates". */

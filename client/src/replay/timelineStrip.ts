@@ -3,7 +3,7 @@
  * mode changes), the stretches where recording was off, a clock-time axis and the playhead. */
 
 import { h } from '../dom'
-import { axisTicks, describeEvent, fractionOf, intensities, laneOf, lanesOf, markOf, personOf, timeAt } from './moments'
+import { axisTicks, describeEvent, fractionOf, intensities, laneOf, lanesOf, markOf, momentOf, personOf, timeAt } from './moments'
 import type { Timeline, TimelineEvent } from './replayApi'
 
 const SVG = 'http://www.w3.org/2000/svg'
@@ -88,11 +88,11 @@ export class TimelineStrip {
       style: `left:${percent(fractionOf(this.timeline, event.ts))};--mark:${kind === 'role' ? 'var(--who)' : color}`,
       title: text,
       'data-person': laneName,
-      'data-seq': event.seq
+      'data-seq': momentOf(event)
     })
     mark.addEventListener('click', (click) => {
       click.stopPropagation()
-      onSeek({ seq: event.seq })
+      onSeek({ seq: momentOf(event) })
     })
     return mark
   }

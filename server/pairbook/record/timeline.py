@@ -109,10 +109,28 @@ def event_json(event: EventRecord) -> dict[str, Any]:
     }
 
 
+ROLE_COMMANDS = frozenset(
+    {"mob-mode", "mob-handover", "mob-take", "mob-consent", "mob-join", "mob-leave", "mob-reorder"}
+)
+"""Commands whose effect can be a role change: the change is credited to whoever sent one."""
+
+
 def timeline_events(events: Iterable[EventRecord]) -> list[dict[str, Any]]:
     """The events worth a marker, as JSON. A `mob-chat` command's note becomes a `chat`
     event with its text (as recorded: cut at `RECORDED_STRING` characters); other commands
-    are left out (their effects are the log records and the other events)."""
+    are left out (their effects are the log records and the other events).
+
+    A role change is noted (by the document's observer) at the position before its own
+    record, and the command that made it is noted after that record: a role change with a
+    role command at the next position is credited to its sender (`user`, and `command` in
+    its data); one without (a turn that ended, a driver who left) stays the server's ("")."""
+    events = list(events)
+    causes = {
+        event.seq: event
+        for event in events
+        if event.kind == EventKind.COMMAND.value
+        and json.loads(event.data).get("command") in ROLE_COMMANDS
+    }
     found: list[dict[str, Any]] = []
     for event in events:
         item = event_json(event)
@@ -121,6 +139,11 @@ def timeline_events(events: Iterable[EventRecord]) -> list[dict[str, Any]]:
                 continue
             item["kind"] = "chat"
             item["data"] = {"text": str(item["data"].get("text", ""))}
+        elif event.kind == EventKind.ROLE.value and not event.user_id:
+            cause = causes.get(event.seq + 1)
+            if cause is not None:
+                item["user"] = cause.user_id
+                item["data"]["command"] = json.loads(cause.data)["command"]
         found.append(item)
     return found
 

@@ -61,3 +61,20 @@ def test_changes_made_while_recording_was_off_are_not_in_the_density() -> None:
     timeline = build_timeline(STAMPS, [], [OffWindow(2, 3)], bins=2)
     assert timeline["density"] == {"ana": [0, 1]}
     assert timeline["off"] == [{"from_seq": 2, "to_seq": 3, "from_ts": 1001.0, "to_ts": 1002.0}]
+
+
+def test_a_role_change_is_credited_to_the_command_noted_just_after_it() -> None:
+    handover = {"mode": "mob", "driver": "bo", "queue": ["ana"]}
+    records = [
+        event(EventKind.ROLE, "", handover, seq=4),
+        event(EventKind.COMMAND, "ana", {"command": "mob-handover"}, seq=5),
+        event(EventKind.ROLE, "", {**handover, "driver": "ana"}, seq=9),  # a turn ended
+        event(EventKind.COMMAND, "bo", {"command": "mob-chat", "text": "hi"}, seq=10),
+    ]
+    roles = [
+        e for e in build_timeline(STAMPS, records, [], bins=2)["events"] if e["kind"] == "role"
+    ]
+    assert [(e["user"], e["data"].get("command")) for e in roles] == [
+        ("ana", "mob-handover"),
+        ("", None),
+    ]
