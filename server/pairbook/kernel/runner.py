@@ -272,15 +272,25 @@ class Runner:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            while (execution := self.queue.pop()) is not None:
-                try:
-                    async with self._prober.lock:
-                        await self._execute(execution)
-                except Exception:
-                    log.exception("run failed", extra={"room": self.room.id, "run": execution.id})
-                    self._map.current = None
+            while await self._run_next():
+                pass
             if self._prober.new_modules:
                 await self._look_up_packages()
+
+    async def _run_next(self) -> bool:
+        """Run the first queued run, if any. It leaves the queue only once the kernel is
+        free (a probe may hold it): until then it is shown queued, and an interrupt that
+        stops its batch, or its requester, can still cancel it."""
+        async with self._prober.lock:
+            execution = self.queue.pop()
+            if execution is None:
+                return False
+            try:
+                await self._execute(execution)
+            except Exception:
+                log.exception("run failed", extra={"room": self.room.id, "run": execution.id})
+                self._map.current = None
+        return True
 
     async def _execute(self, execution: Execution) -> None:
         if not self.session.started and self.state is not None and self.state.has_leftovers():
