@@ -6,7 +6,7 @@
 import { button, h, icon, ICONS } from '../dom'
 import { isColor } from '../panels/presence'
 import { toast } from '../panels/status'
-import { kernelChoices } from './kernels'
+import { kernelChoices, kernelLine } from './kernels'
 import type { RunStore } from './runStore'
 import { canCancel, type KernelRecord, kernelEventText, kernelStatusText, type ExecutionRecord, type StoppedBatch, stoppedBatchSummary, stoppedBatchText } from './runs'
 
@@ -93,7 +93,7 @@ export class KernelPanel {
     )
     this.state = options.runs.kernelRecord
     options.runs.onKernel((state) => this.show(state))
-    window.setInterval(() => this.show(this.state), 15_000)
+    window.setInterval(() => this.show(this.state), 5_000) // "2 min ago", the cull countdown
   }
 
   show(state: KernelRecord): void {
@@ -101,8 +101,8 @@ export class KernelPanel {
     const now = Date.now() / 1000
     const name = state.display_name ?? state.name
     this.indicator.dataset.status = state.status
-    this.statusText.textContent = name === null ? kernelStatusText(state.status) : `${name} · ${state.status}`
-    this.indicator.title = kernelStatusText(state.status)
+    this.statusText.textContent = name === null && state.status !== 'stopped' ? kernelStatusText(state.status) : kernelLine(state, now)
+    this.indicator.title = state.status === 'stopped' || state.cull_at !== null ? kernelLine(state, now) : kernelStatusText(state.status)
     this.interruptButton?.toggleAttribute('disabled', state.current === null)
     this.kernelName.textContent = name ?? 'No kernel yet'
     if (this.picker !== null && state.name !== null && this.picker.value !== state.name && document.activeElement !== this.picker) {

@@ -3,6 +3,7 @@
 
 import * as Y from 'yjs'
 
+import { fromGoneKernel, kernelGone } from './kernels'
 import { cellRuns, isExecutionRecord, type KernelRecord, kernelRecord, type ExecutionRecord } from './runs'
 import { DocMap } from '../schema'
 
@@ -18,6 +19,7 @@ export class RunStore {
   private inFlight = new Map<string, ExecutionRecord[]>()
   private readonly cellListeners = new Set<(cells: Set<string>) => void>()
   private readonly kernelListeners = new Set<(state: KernelRecord) => void>()
+  private kernelNow: KernelRecord
 
   constructor(doc: Y.Doc) {
     this.executions = doc.getMap(DocMap.EXECUTIONS_MAP)
@@ -37,12 +39,17 @@ export class RunStore {
       }
       if (cells.size > 0) for (const listener of this.cellListeners) listener(cells)
     })
-    this.inFlight = this.inFlightOf(this.kernelRecord)
+    this.kernelNow = this.kernelRecord
+    this.inFlight = this.inFlightOf(this.kernelNow)
     this.kernel.observe(() => {
       const state = this.kernelRecord
       const before = this.inFlight
+      const was = this.kernelNow
+      this.kernelNow = state
       this.inFlight = this.inFlightOf(state)
       const cells = new Set<string>()
+      // A kernel that stopped or started: every badge may now be from a kernel that is gone.
+      if (kernelGone(was) !== kernelGone(state) || was.started_at !== state.started_at) for (const cell of this.byCell.keys()) cells.add(cell)
       for (const [cell, records] of this.inFlight) {
         if (JSON.stringify(records) !== JSON.stringify(before.get(cell))) cells.add(cell)
       }
@@ -67,6 +74,11 @@ export class RunStore {
   cellRuns(cellId: string): ExecutionRecord[] {
     const records = [...(this.byCell.get(cellId)?.values() ?? []), ...(this.inFlight.get(cellId) ?? [])]
     return cellRuns(records, cellId)
+  }
+
+  /** Whether this finished run came from a kernel that is gone (stopped, or restarted since). */
+  fromGoneKernel(record: ExecutionRecord): boolean {
+    return fromGoneKernel(record, this.kernelNow)
   }
 
   /** Calls `listener` with the ids of cells whose runs changed. */

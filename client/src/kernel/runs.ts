@@ -29,7 +29,15 @@ export interface ExecutionRecord {
   stopped_by?: string
 }
 
-export type KernelStatus = 'not started' | 'starting' | 'idle' | 'busy' | 'restarting' | 'dead'
+export type KernelStatus = 'not started' | 'starting' | 'idle' | 'busy' | 'restarting' | 'stopped' | 'dead'
+
+/** Why and when the kernel stopped (`KernelStopRecord` in pairbook/schema.py). */
+export interface KernelStop {
+  reason: string
+  by: RunUser | null
+  at: number | null
+  idle_for: number | null
+}
 
 export interface KernelEvent {
   kind: string
@@ -59,6 +67,12 @@ export interface KernelRecord {
   current: ExecutionRecord | null
   last_event: KernelEvent | null
   stopped_batch: StoppedBatch | null
+  /** Why and when the last kernel stopped (with status `stopped`). */
+  stopped: KernelStop | null
+  /** When the current kernel started: runs that finished before it are from a kernel that is gone. */
+  started_at: number | null
+  /** When the idle cull will stop the kernel (`--cull-idle-after`), if it is near. */
+  cull_at: number | null
 }
 
 const FINISHED: ReadonlySet<ExecutionStatus> = new Set(['ok', 'error', 'interrupted', 'cancelled', 'dead'])
@@ -91,7 +105,23 @@ export function kernelRecord(raw: Record<string, unknown>): KernelRecord {
     queue,
     current: isExecutionRecord(raw.current) ? raw.current : null,
     last_event: event && typeof event === 'object' && typeof event.kind === 'string' && event.by ? event : null,
-    stopped_batch: stoppedBatch(raw.stopped_batch)
+    stopped_batch: stoppedBatch(raw.stopped_batch),
+    stopped: kernelStop(raw.stopped),
+    started_at: typeof raw.started_at === 'number' ? raw.started_at : null,
+    cull_at: typeof raw.cull_at === 'number' ? raw.cull_at : null
+  }
+}
+
+function kernelStop(value: unknown): KernelStop | null {
+  if (typeof value !== 'object' || value === null) return null
+  const raw = value as Record<string, unknown>
+  if (typeof raw.reason !== 'string') return null
+  const by = raw.by as RunUser | null | undefined
+  return {
+    reason: raw.reason,
+    by: by && typeof by === 'object' && typeof by.name === 'string' ? by : null,
+    at: typeof raw.at === 'number' ? raw.at : null,
+    idle_for: typeof raw.idle_for === 'number' ? raw.idle_for : null
   }
 }
 
@@ -251,6 +281,8 @@ export function kernelStatusText(status: KernelStatus): string {
       return 'Kernel idle'
     case 'busy':
       return 'Kernel busy'
+    case 'stopped':
+      return 'Kernel stopped'
     case 'dead':
       return 'Kernel dead'
     default:

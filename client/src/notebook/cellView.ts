@@ -12,6 +12,7 @@ import { createCellEditor, setEditorReadOnly } from '../editor/cellEditor'
 import { pointerLines } from '../mob/pointerLines'
 import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
 import { button, h, icon, ICONS } from '../dom'
+import { GONE } from '../kernel/kernels'
 import type { RunStore } from '../kernel/runStore'
 import { badgeRecord, badgeText, editedSince, describeRun, isActive, isFinished, type ExecutionRecord, sourceHash, type TimeFrame } from '../kernel/runs'
 import { initials, inkOn, isColor, type Participant } from '../panels/presence'
@@ -432,10 +433,13 @@ export class CellView {
     this.element.dataset.run = record.status
     this.runLine.dataset.status = record.status
     this.runLine.classList.toggle('edited', edited)
+    const gone = this.host.runs.fromGoneKernel(record)
+    this.runLine.classList.toggle('gone', gone)
     const color = record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'
     this.runBadge.style.setProperty('--person', color)
-    this.runBadge.replaceChildren(h('span', { class: 'run-dot', 'aria-hidden': 'true' }), h('span', { class: 'run-text' }, badgeText(record, now, edited, frame)))
-    this.runBadge.setAttribute('aria-label', `${badgeText(record, now, edited, frame)}: show this cell’s runs`)
+    const text = badgeText(record, now, edited, frame) + (gone ? ` · ${GONE}` : '')
+    this.runBadge.replaceChildren(h('span', { class: 'run-dot', 'aria-hidden': 'true' }), h('span', { class: 'run-text' }, text))
+    this.runBadge.setAttribute('aria-label', `${text}: show this cell’s runs`)
     if (this.runList !== null && !this.runList.hidden) this.renderRuns(runs, now)
     if (this.inputExecution !== null) {
       const asked = runs.find((r) => r.id === this.inputExecution)

@@ -16,6 +16,7 @@ import { LockNote } from '../mob/lockNote'
 import { MobPanel } from '../mob/mobPanel'
 import { type MobState, roleOf } from '../mob/mobState'
 import { pointersFrom, renderPointers } from '../mob/pointers'
+import { stateNotice } from '../kernel/kernels'
 import { RunStore } from '../kernel/runStore'
 import type { CellType } from '../notebook/actions'
 import { shortcutFor, type NotebookAction } from '../notebook/keys'
@@ -63,6 +64,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   )
 
   const runs = new RunStore(notebook.ydoc)
+  runs.onKernel((state) => banner.showKernel(state, Date.now() / 1000))
   // Set once the connection exists (below); commands before that say "not connected".
   let send: (command: CommandName, args?: Record<string, unknown>) => void = () => toast('Not connected yet: try again in a moment.')
   const view = new NotebookView({
@@ -185,6 +187,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       }
     }
   })
+  runs.onKernel((kernelState) => state.setNotice(stateNotice(kernelState, Date.now() / 1000), 'warning'))
 
   // Mob programming: mode, driver, rotation, pointing, chat (the `mob` map) ---------------
   const lockNote = new LockNote({

@@ -3,6 +3,8 @@
 import { describeClose } from '../closeCodes'
 import { type ConnectionState, describeState } from '../connectionState'
 import { button, h } from '../dom'
+import { clockTime, duration, stopText } from '../kernel/kernels'
+import type { KernelRecord } from '../kernel/runs'
 
 export class StatusBadge {
   readonly element: HTMLElement
@@ -52,6 +54,18 @@ export class Banner {
         ? 'You are offline. The notebook catches up when the connection returns.'
         : 'You are offline. Keep working: your edits merge with your partners’ when the connection returns.'
       this.add('connection', 'info', message, null)
+    }
+  }
+
+  /** Says that the kernel stopped (and why), or that the idle cull will stop it soon. */
+  showKernel(kernel: KernelRecord, now: number): void {
+    this.clear('kernel')
+    if (kernel.status === 'stopped') {
+      const why = kernel.stopped === null ? '' : ` (${stopText(kernel.stopped, now)})`
+      this.add('kernel', 'info', `The kernel stopped${why}: its variables are gone. Outputs, badges and the kernel state are from that kernel; the next run starts a new one.`, null)
+    } else if (kernel.cull_at !== null) {
+      const left = duration(kernel.cull_at - now)
+      this.add('kernel', 'warning', `The kernel has been idle: the server stops it at ${clockTime(kernel.cull_at, now)} (in ${left}), and its variables with it. Run a cell to keep it.`, null)
     }
   }
 
