@@ -32,6 +32,7 @@ export class StatusBadge {
 /** A banner above the notebook for what the person must know or do. */
 export class Banner {
   readonly element: HTMLElement
+  private countdown = 0
 
   constructor() {
     this.element = h('div', { class: 'banners', 'aria-live': 'assertive' })
@@ -60,12 +61,14 @@ export class Banner {
   /** Says that the kernel stopped (and why), or that the idle cull will stop it soon. */
   showKernel(kernel: KernelRecord, now: number): void {
     this.clear('kernel')
+    window.clearTimeout(this.countdown)
     if (kernel.status === 'stopped') {
       const why = kernel.stopped === null ? '' : ` (${stopText(kernel.stopped, now)})`
       this.add('kernel', 'info', `The kernel stopped${why}: its variables are gone. Outputs, badges and the kernel state are from that kernel; the next run starts a new one.`, null)
     } else if (kernel.cull_at !== null) {
       const left = duration(kernel.cull_at - now)
       this.add('kernel', 'warning', `The kernel has been idle: the server stops it at ${clockTime(kernel.cull_at, now)} (in ${left}), and its variables with it. Run a cell to keep it.`, null)
+      this.countdown = window.setTimeout(() => this.showKernel(kernel, Date.now() / 1000), 5000)
     }
   }
 
