@@ -392,6 +392,10 @@ async def test_the_timeline_names_everyone_with_chat_and_role_changes(
     assert timeline["people"][bo_id]["name"] == "Bo"
     assert all(p["color"].startswith("#") for p in timeline["people"].values())
     assert timeline["server_color"].startswith("#")
+    status, listed = server.get("/api/replay")
+    assert status == 200
+    (summary,) = listed["sessions"]  # type: ignore[index]
+    assert (summary["chat"], summary["role_changes"]) == (2, len(drivers))
     # Chat events sit at the log position of the message: the moment there holds it.
     said = next(e for e in timeline["events"] if e["kind"] == "chat")
     mob_map = doc_of(api(server, "moment", seq=said["seq"])["update"]).get("mob", type=Map)

@@ -99,6 +99,13 @@ export class TimelineStrip {
 
   private drawAxis(width: number): void {
     const ticks = axisTicks(this.timeline.start_ts, this.timeline.end_ts, Math.max(2, Math.floor(width / TICK_PX)))
-    this.axis.replaceChildren(...ticks.map((tick) => h('span', { class: 'axis-tick', style: `left:${percent(fractionOf(this.timeline, tick.ts))}` }, tick.label)))
+    this.axis.replaceChildren(
+      ...ticks.map((tick) => {
+        const at = fractionOf(this.timeline, tick.ts)
+        // Labels at either end hang inwards rather than being cut by the edge.
+        const edge = at < 0.04 ? ' at-start' : at > 0.96 ? ' at-end' : ''
+        return h('span', { class: `axis-tick${edge}`, style: `left:${percent(at)}` }, tick.label)
+      })
+    )
   }
 }

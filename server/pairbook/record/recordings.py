@@ -1,4 +1,5 @@
-"""What the store holds of each room's recording, summed up for `pairbook replay list|info`."""
+"""What the store holds of each room's recording, summed up for `pairbook replay list|info`
+(and the list of recordings, `GET /api/replay`): span, people, runs, chat, role changes."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections import Counter
 from typing import Any
 
 from pairbook.record.replayer import Replayer
+from pairbook.record.timeline import EventKind, timeline_events
 from pairbook.schema import is_server_author
 from pairbook.store.port import Store
 
@@ -33,6 +35,8 @@ async def describe_recording(store: Store, room: str, *, detailed: bool = False)
         "updates": len(stamps),
         "people": {user: names.get(user, user) for user in sorted(people)},
         "runs": sum(1 for e in events if e.kind == "run" and '"status":"running"' in e.data),
+        "chat": sum(1 for e in timeline_events(events) if e["kind"] == "chat"),
+        "role_changes": sum(1 for e in events if e.kind == EventKind.ROLE.value),
         "recording": "off" if windows and windows[-1].to_seq is None else "on",
     }
     if detailed:
