@@ -12,7 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from playwright.async_api import Browser, Frame, Page, expect
 
-from support.browser import NotebookTab
+from support.browser import NotebookTab, invite
 from support.notebooks import write_notebook
 from support.server import ServerProcess
 
@@ -189,14 +189,27 @@ async def test_charts_from_kernel_runs_render_in_frames(
     await expect(plotly.locator(".main-svg").first).to_be_visible()
     await expect(plotly.locator("g.point, path.point").first).to_be_attached()
     await expect(plotly.locator(".gtitle")).to_have_text("plotly here")
+    await plotly.locator(".main-svg").first.hover()
+    await expect(plotly.locator(".modebar-btn").first).to_be_attached()
+    await expect(plotly.locator("[data-title^='Download plot']")).to_have_count(0)
     altair = await frame_of(tab.page, 1)
     await expect(altair.locator(".vega-embed svg, .vega-embed canvas").first).to_be_visible()
+    # No action menu whose downloads and popups the sandbox would refuse.
+    await expect(altair.locator(".vega-embed details, .vega-actions")).to_have_count(0)
     vega = await frame_of(tab.page, 2)
     await expect(vega.locator(".vega-embed svg, .vega-embed canvas").first).to_be_visible()
     javascript = await frame_of(tab.page, 3)
     await expect(javascript.locator("#output")).to_have_text("js ran in null")
     # Each frame is as tall as its chart (a plotly figure is 450 px by default).
     assert 400 < await frames.nth(0).evaluate("f => f.offsetHeight") < 700
+    # A viewer who arrives later sees the same charts.
+    viewer = await NotebookTab.open(
+        browser, server, "charts.ipynb", token=invite(server, "viewer"), join_as="Vera"
+    )
+    viewer_plotly = await frame_of(viewer.page, 0)
+    await expect(viewer_plotly.locator(".gtitle")).to_have_text("plotly here")
+    assert viewer.errors == []
+    await viewer.close()
     SHOTS.mkdir(parents=True, exist_ok=True)
     for width in (1280, 1920):
         await tab.page.set_viewport_size({"width": width, "height": 1400})

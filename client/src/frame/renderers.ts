@@ -49,7 +49,7 @@ export function altairVersions(html: string): Record<string, string> | null {
 async function renderHtml(target: HTMLElement, html: string): Promise<void> {
   const altair = altairVersions(html)
   if (altair !== null) {
-    await loadScripts(['vega.min.js', 'vega-lite.min.js', 'vega-embed.min.js'])
+    await loadVega()
     ;(window as unknown as Record<string, unknown>).VEGA_DEBUG = altair
   }
   target.append(document.createRange().createContextualFragment(html))
@@ -66,16 +66,25 @@ async function renderPlotly(target: HTMLElement, figure: unknown): Promise<void>
   await global<PlotlyGlobal>('Plotly').newPlot(plot, data ?? [], layout ?? {}, {
     responsive: true,
     displaylogo: false,
-    ...config
+    ...config,
+    // Its "download as PNG" needs a download, which the sandbox refuses: no dead button.
+    modeBarButtonsToRemove: ['toImage', ...(Array.isArray(config?.modeBarButtonsToRemove) ? config.modeBarButtonsToRemove : [])]
   })
 }
 
+/** Loads vega, vega-lite and vega-embed, the last made to show no action menu: its exports
+ * and "open in editor" need downloads and popups, which the sandbox refuses. */
+async function loadVega(): Promise<VegaEmbed> {
+  await loadScripts(['vega.min.js', 'vega-lite.min.js', 'vega-embed.min.js'])
+  const embed = global<VegaEmbed>('vegaEmbed')
+  const withoutActions: VegaEmbed = (target, spec, options) => embed(target, spec, { ...options, actions: false })
+  ;(window as unknown as Record<string, unknown>).vegaEmbed = Object.assign(withoutActions, embed)
+  return withoutActions
+}
+
 async function renderVega(target: HTMLElement, mime: string, spec: unknown): Promise<void> {
-  const flavour = vegaFlavour(mime)
-  await loadScripts(flavour?.lite === false ? ['vega.min.js', 'vega-embed.min.js'] : ['vega.min.js', 'vega-lite.min.js', 'vega-embed.min.js'])
-  // No action menu: its exports and "open in editor" need downloads and popups, which the
-  // sandbox refuses.
-  await global<VegaEmbed>('vegaEmbed')(target, spec, { mode: flavour?.lite === false ? 'vega' : 'vega-lite', actions: false })
+  const embed = await loadVega()
+  await embed(target, spec, { mode: vegaFlavour(mime)?.lite === false ? 'vega' : 'vega-lite' })
 }
 
 /** The ids of the elements a bokeh plot's script renders into (`render_items`' roots). In a
