@@ -159,7 +159,10 @@ async def test_input_prompts_the_person_who_ran_the_cell(
     await field.fill("pairing")
     await field.press("Enter")
     for tab in (ada, bob):
-        await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text("got pairing")
+        # The prompt and its answer are echoed for everyone, before what the code printed.
+        await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text(
+            "Word? pairing\ngot pairing"
+        )
         await expect(tab.cell(1).locator(".run-badge")).to_contain_text("run by Bob")
     await expect(bob.cell(1).locator(".cell-input-request")).to_have_count(0)
     assert ada.errors == []

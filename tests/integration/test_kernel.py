@@ -187,10 +187,16 @@ async def test_a_flood_of_output_stays_bounded(server: ServerProcess) -> None:
         await ana.set_source(1, "for i in range(200_000):\n    print('line', i)")
         await ana.command("run", cells=["code-0"])
         await wait_for_run(ana, "code-0")
-        text = "".join(o.get("text", "") for o in outputs(ana, 1))
+        kept = outputs(ana, 1)
+        text = "".join(o.get("text", "") for o in kept)
         assert len(text) < 1_100_000
-        assert "output truncated" in text
         assert text.startswith("line 0\n")
+        # The note is the last output, and counts the lines it did not show.
+        note = kept[-1]["text"]
+        assert note.startswith("\n[pairbook: output truncated: ")
+        shown = sum(o["text"].count("\n") for o in kept[:-1])
+        assert f"truncated: {200_000 - shown:,} lines (" in note
+        assert "line 199999" not in text
 
 
 async def test_input_prompts_the_person_who_ran_the_cell(server: ServerProcess) -> None:

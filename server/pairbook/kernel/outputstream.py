@@ -40,15 +40,23 @@ class Dropped:
     """What a run's cell does not show: stream lines, other outputs, their bytes."""
 
     def __init__(self) -> None:
-        self.lines = 0
+        self.newlines = 0
+        self.unfinished: set[str] = set()  # streams whose dropped text ends inside a line
         self.outputs = 0
         self.bytes = 0
         self.shown = 0  # the bytes the note last counted
 
+    @property
+    def lines(self) -> int:
+        return self.newlines + len(self.unfinished)
+
     def add(self, output: dict[str, Any]) -> None:
         if output["output_type"] == "stream":
-            text = str(output["text"])
-            self.lines += text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+            # A line may come in several chunks: count the lines of the text they make.
+            text, name = str(output["text"]), str(output["name"])
+            self.newlines += text.count("\n")
+            if text:
+                (self.unfinished.discard if text.endswith("\n") else self.unfinished.add)(name)
             self.bytes += len(text.encode())
         else:
             self.outputs += 1
@@ -56,7 +64,8 @@ class Dropped:
 
     def note_text(self, limit: int) -> str:
         """ "output truncated: 4,990 lines (48,890 bytes) not shown ..." """
-        what = [f"{self.lines:,} line{'s' * (self.lines != 1)}"] if self.lines else []
+        lines = self.lines
+        what = [f"{lines:,} line{'s' * (lines != 1)}"] if lines else []
         if self.outputs:
             what.append(f"{self.outputs:,} output{'s' * (self.outputs != 1)}")
         return (f"\n[pairbook: output truncated: {' and '.join(what) or 'output'} "

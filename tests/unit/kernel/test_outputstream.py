@@ -66,7 +66,7 @@ def test_output_past_the_limit_is_cut_with_one_note() -> None:
     assert kept[0]["text"] == "x" * 50
     assert len(kept) == 2
     assert kept[1]["text"] == (
-        "\n[pairbook: output truncated: 2 lines (1,000 bytes) not shown; "
+        "\n[pairbook: output truncated: 1 line (1,000 bytes) not shown; "
         "this run passed its 200-byte output limit]\n"
     )
 
@@ -99,6 +99,14 @@ def test_stream_text_that_does_not_fit_keeps_its_whole_lines_and_counts_the_rest
     assert text.startswith(kept["text"])
     left = len(text) - len(kept["text"])
     assert f"truncated: {100 - shown} lines ({left:,} bytes) not shown" in note["text"]
+
+
+def test_a_line_that_comes_in_several_chunks_is_counted_once() -> None:
+    doc = notebook_doc(["x"])
+    budget = OutputBudget(100)
+    chunks = [stream("x" * 200 + "\n"), stream("par"), stream("tial\nlast "), stream("words")]
+    write_outputs(doc, "code-0", chunks, budget, {})
+    assert "truncated: 3 lines (" in outputs(doc)[-1]["text"]
 
 
 def test_a_clear_after_truncation_removes_the_note_and_renews_the_budget() -> None:
@@ -141,8 +149,8 @@ def test_a_clear_loop_stops_once_the_run_wrote_its_traffic_allowance() -> None:
     # what it did not show).
     write_outputs(doc, "code-0", [("clear_output", {}), line], budget, {})
     assert outputs(doc)[:-1] == kept[:-1]
-    assert "output truncated: 2 lines (40 bytes)" in kept[-1]["text"]
-    assert "output truncated: 3 lines (60 bytes)" in outputs(doc)[-1]["text"]
+    assert "output truncated: 1 line (40 bytes)" in kept[-1]["text"]
+    assert "output truncated: 1 line (60 bytes)" in outputs(doc)[-1]["text"]
 
 
 def test_a_display_update_rewrites_every_cell_showing_that_display() -> None:
