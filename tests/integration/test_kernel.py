@@ -319,3 +319,69 @@ async def test_the_kernel_outlives_the_empty_room_and_stops_with_the_server(
         await rooms_loaded(server, 0)
         os.kill(pid, 0)
     await until_gone(pid)  # the server shut the kept kernel down as it stopped
+
+
+async def test_an_idle_kernel_is_announced_then_culled_loaded_or_not(
+    workdir: Path, store_path: str
+) -> None:
+    args = ("--cull-idle-after", "4", "--room-unload-delay", "0.2")
+    with ServerProcess(workdir, store=store_path, args=args) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            await ana.command("run", cells=["code-0"])
+            await wait_for_run(ana, "code-0")
+            # A second before the cull, the kernel map says when it will happen.
+            await ana.wait_until(lambda: ana.map("kernel").get("cull_at") is not None, 30)
+            assert ana.map("kernel")["status"] == "idle"
+            await ana.wait_until(lambda: ana.map("kernel").get("status") == "stopped", 30)
+            stopped = ana.map("kernel")["stopped"]
+            assert stopped["reason"] == "idle"
+            assert stopped["by"] is None
+            assert stopped["idle_for"] >= 4
+            assert ana.map("kernel").get("cull_at") is None
+            # A run starts a new kernel: the variables of the culled one are gone.
+            await ana.set_source(2, "print(x)")
+            await ana.command("run", cells=["code-1"])
+            await wait_for_run(ana, "code-1", "error")
+            await ana.wait_until(lambda: ana.map("kernel").get("status") == "idle")
+            assert ana.map("kernel").get("stopped") is None
+        # Everyone left: the room unloads, and its kept kernel is culled all the same.
+        await rooms_loaded(server, 0)
+        async with asyncio.timeout(30):
+            while True:
+                async with YClient(server.ws_url("demo.ipynb")) as ana:
+                    if ana.map("kernel")["status"] == "stopped":
+                        assert ana.map("kernel")["stopped"]["reason"] == "idle"
+                        break
+                await rooms_loaded(server, 0)
+
+
+async def test_after_a_server_restart_a_room_shows_its_kernel_stopped_not_idle(
+    workdir: Path, store_path: str
+) -> None:
+    write_notebook(workdir / "kept.ipynb")
+    args = ("--room-unload-delay", "0.2")
+    with ServerProcess(workdir, store=store_path, args=args) as server:
+        for name in ("demo.ipynb", "kept.ipynb"):
+            async with YClient(server.ws_url(name)) as ana:
+                await ana.set_source(1, KERNEL_ID)
+                await ana.command("run", cells=["code-0"])
+                await wait_for_run(ana, "code-0")
+                await ana.wait_until(lambda: bool(outputs(ana, 1)))
+                connection_file = outputs(ana, 1)[0]["text"].strip()
+        pid = host_pid_of_kernel(connection_file)  # kept.ipynb's kernel, kept
+        await rooms_loaded(server, 0)
+        async with YClient(server.ws_url("demo.ipynb")) as ana:  # open while the server stops
+            assert ana.map("kernel")["status"] == "idle"
+            server.stop()
+    await until_gone(pid)  # the kept kernel died with the server
+    with ServerProcess(workdir, store=store_path, args=args) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            kernel = ana.map("kernel")
+            assert kernel["status"] == "stopped"
+            assert kernel["stopped"]["reason"] == "server"
+            assert kernel["stopped"]["at"] is not None  # the server saw it stop
+        async with YClient(server.ws_url("kept.ipynb")) as ana:
+            kernel = ana.map("kernel")
+            assert kernel["status"] == "stopped"
+            assert kernel["stopped"] == {"reason": "server", "by": None, "at": None,
+                                         "idle_for": None}  # fmt: skip
