@@ -186,8 +186,12 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     grace = await NotebookTab.open(
         browser, server, notebook, token=invite(server, "editor"), join_as="Grace Hopper"
     )
+    vi = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "viewer"), join_as="Vi Viewer"
+    )
     owner = await ana.page.evaluate("() => window.pairbook.awareness.getLocalState().user.name")
-    # A mob session: Ana drives and types, says so in the chat, hands over; Grace types, chats.
+    # A mob session watched by a viewer: Ana drives and types, says so in the chat, hands
+    # over; Grace types and chats; the viewer asks something.
     await command(ana, "mob-mode", mode="mob")
     await ana.edit_end(1)
     await ana.page.keyboard.type("  # Ana drives", delay=20)
@@ -202,6 +206,8 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     await grace.page.keyboard.type("  # Grace drives", delay=20)
     await ana.wait_source(2, "s => s.endsWith('# Grace drives')")
     await command(grace, "mob-chat", text="typing now")
+    await command(vi, "mob-chat", text="why step_1?")
+    await vi.close()
 
     # The replay opens at the last moment, with the chat and the driver beside the notebook.
     page = ana.page
@@ -212,13 +218,17 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     assert (await replay_sources(ana))[2].endswith("# Grace drives")
     side = page.locator(".replay-side")
     await expect(side.locator(".moment-driver")).to_have_text("Driving: Grace Hopper")
-    await expect(side.locator(".moment-chat-who")).to_have_text([owner, "Grace Hopper"])
+    await expect(side.locator(".moment-chat-who")).to_have_text(
+        [owner, "Grace Hopper", "Vi Viewer"]
+    )
     await expect(side.locator(".moment-chat-text")).to_have_text(
-        ["Grace, you drive next", "typing now"]
+        ["Grace, you drive next", "typing now", "why step_1?"]
     )
     # One lane per person, named; their marks say who, by name, never by raw id.
     grace_id = next(i for i, p in timeline["people"].items() if p["name"] == "Grace Hopper")
-    await expect(page.locator(".lane-label[data-lane]")).to_contain_text([owner, "Grace Hopper"])
+    await expect(page.locator(".lane-label[data-lane]")).to_contain_text(
+        [owner, "Grace Hopper", "Vi Viewer"]
+    )
     lane = page.locator(f".lane[data-lane='{grace_id}']")
     await expect(lane.locator(".mark-chat")).to_have_attribute(
         "title", re.compile("^Grace Hopper: “typing now” · \\d\\d:\\d\\d:\\d\\d$")
@@ -244,10 +254,13 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     await page.wait_for_function("() => window.pairbookReplay.seq <= 1")
     await expect(side.locator(".moment-chat")).to_have_text("No chat yet at this moment.")
     await expect(side.locator(".moment-driver")).to_contain_text("Pair mode")
-    await page.keyboard.press("End")
+    # Playing from there brings the chat back, message by message, to the end.
+    await page.keyboard.press("Space")
     await page.wait_for_function(
         "last => window.pairbookReplay.seq === last", arg=timeline["last_seq"]
     )
+    await expect(side.locator(".moment-chat-text")).to_have_count(3)
+    await expect(page.get_by_role("button", name="Play")).to_be_visible()
     await page.keyboard.press("ArrowLeft")
     await page.wait_for_function(
         "last => window.pairbookReplay.seq === last - 1", arg=timeline["last_seq"]
