@@ -57,11 +57,19 @@ async def test_run_all_stops_at_the_error_and_the_cells_after_it_are_cancelled(
             await expect(tab.cell(index).locator(".cell-outputs")).not_to_contain_text("ran")
         await expect(tab.cell(5).locator(".run-badge")).to_contain_text("run by Bob")
         note = tab.page.locator(".kernel-stopped")
-        await expect(note).to_contain_text("batch stopped at Cell 3 (ValueError)")
+        await expect(note).to_contain_text("batch stopped at cell 3 (ValueError)")
         await expect(note).to_contain_text("3 later cells cancelled, not run")
     # The person whose batch stopped is told at once.
-    await expect(ada.page.locator(".toast")).to_contain_text("Your batch stopped at Cell 3")
+    await expect(ada.page.locator(".toast")).to_contain_text("Your batch stopped at cell 3")
     await expect(bob.page.locator(".toast")).to_have_count(0)
+    # The cell's runs say why it never ran, and why the one before failed.
+    await ada.cell(3).locator(".run-badge").click()
+    await expect(ada.cell(3).locator(".run-list-item")).to_contain_text(
+        "cancelled · just now · an earlier cell in this batch failed: cell 3"
+    )
+    await ada.cell(2).locator(".run-badge").click()
+    await expect(ada.cell(2).locator(".run-list-item")).to_contain_text("error · [2]")
+    await expect(ada.cell(2).locator(".run-list-item")).to_contain_text("ValueError")
     for width in (1280, 1920):
         await ada.page.set_viewport_size({"width": width, "height": 900})
         await ada.screenshot(Path(f"/work/notes/shots/batches-run-all-stopped-{width}.png"))
@@ -100,7 +108,7 @@ async def test_an_interrupt_stops_the_batch_and_another_persons_queued_run_runs_
         await expect(tab.cell(3).locator(".cell-outputs")).to_contain_text("bob ran")
         await expect(tab.cell(3).locator(".run-badge")).to_contain_text("run by Bob")
         await expect(tab.page.locator(".kernel-stopped")).to_contain_text(
-            "batch stopped at Cell 2 (interrupted): 2 later cells cancelled, not run"
+            "batch stopped at cell 2 (interrupted): 2 later cells cancelled, not run"
             " · 1 other queued run not affected"
         )
         await expect(tab.page.locator(".kernel-event")).to_contain_text("interrupted by Bob")

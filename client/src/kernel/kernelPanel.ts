@@ -137,11 +137,13 @@ export class KernelPanel {
 
   /** Whose batch stopped where and why; its owner also gets a toast when it happens. */
   private showStopped(note: StoppedBatch | null, now: number): void {
-    const text = note === null ? '' : stoppedBatchText(note, this.options.describeCell, now)
+    // Mid-sentence: "stopped at cell 3", not "Cell 3" as a line of the queue starts.
+    const where = (id: string): string => this.options.describeCell(id).replace(/^C/, 'c')
+    const text = note === null ? '' : stoppedBatchText(note, where, now)
     this.stopped.textContent = text
     this.stopped.hidden = note === null
     const fresh = note !== null && note.batch !== this.seenBatch && Math.abs(now - note.at) < 60
-    if (fresh && note.by.id === this.options.me.id) toast(`Your ${stoppedBatchSummary(note, this.options.describeCell)}.`)
+    if (fresh && note.by.id === this.options.me.id) toast(`Your ${stoppedBatchSummary(note, where)}.`)
     this.seenBatch = note?.batch ?? null
   }
 
