@@ -5,9 +5,11 @@ import { htmlNeedsFrame } from '../src/notebook/htmlPolicy'
 import { stripMathDelimiters } from '../src/notebook/markdown'
 import { chooseRendering, isBokehBanner, vegaFlavour } from '../src/notebook/mimeBundle'
 import {
+  isReadyMessage,
   MAX_FRAME_HEIGHT,
   parseRenderMessage,
   parseSizeMessage,
+  readyMessage,
   renderMessage,
   sizeMessage
 } from '../src/notebook/outputFrameMessages'
@@ -75,6 +77,12 @@ describe('messages between the page and a frame', () => {
     expect(parseRenderMessage({ ...message, mime: 'text/html' })).toBeNull() // not in the bundle
     expect(parseRenderMessage({ ...message, tag: 'other' })).toBeNull()
     expect(parseRenderMessage('render')).toBeNull()
+  })
+
+  it('tells a ready message from the others', () => {
+    expect(isReadyMessage(readyMessage())).toBe(true)
+    expect(isReadyMessage(sizeMessage(3))).toBe(false)
+    expect(isReadyMessage({ kind: 'ready' })).toBe(false)
   })
 
   it('believes a size only when it is a size, bounded', () => {

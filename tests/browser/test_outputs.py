@@ -303,3 +303,27 @@ async def test_a_bokeh_plot_from_a_kernel_run_renders_with_the_bokehjs_pairbook_
     await tab.screenshot(SHOTS / "outputs-bokeh-1280.png")
     assert tab.errors == []
     await tab.close()
+
+
+async def test_a_framed_output_renders_again_when_its_cell_moves(
+    browser: Browser, server: ServerProcess
+) -> None:
+    script = (
+        "<p id='p'>script output</p><script>document.getElementById('p').dataset.ran = '1'</script>"
+    )
+    notebook_with_outputs(
+        server.root / "moves.ipynb",
+        [new_output("display_data", data={"text/html": script})],
+    )
+    tab = await NotebookTab.open(browser, server, "moves.ipynb")
+    frame = await frame_of(tab.page)
+    await expect(frame.locator("#p[data-ran='1']")).to_have_text("script output")
+    # Moving the cell moves its frame in the page, which reloads it: it gets its bundle again.
+    await tab.edit_end(1)
+    await tab.page.keyboard.press("Escape")
+    await tab.cell(1).get_by_role("button", name="Move cell up").click()
+    await expect(tab.cell(0).locator("iframe.output-frame")).to_have_count(1)
+    moved = await frame_of(tab.page)
+    await expect(moved.locator("#p[data-ran='1']")).to_have_text("script output")
+    assert tab.errors == []
+    await tab.close()

@@ -2,7 +2,7 @@
  * sandboxed frame, takes one output bundle from the page, renders it and tells the page
  * its height. It trusts only messages from the page (its parent window). */
 
-import { parseRenderMessage, sizeMessage, type RenderMessage } from '../notebook/outputFrameMessages'
+import { parseRenderMessage, readyMessage, sizeMessage, type RenderMessage } from '../notebook/outputFrameMessages'
 import { renderInFrame } from './renderers'
 
 const STYLE = `
@@ -54,3 +54,4 @@ const style = document.createElement('style')
 style.textContent = STYLE
 document.head.append(style)
 window.addEventListener('message', onMessage)
+window.parent.postMessage(readyMessage(), '*')

@@ -2,14 +2,24 @@
  * a sandboxed frame: `sandbox="allow-scripts"` without `allow-same-origin`, so the frame has
  * an opaque origin and cannot read this page, its storage, cookies, token or socket, navigate
  * it, open windows or submit forms. The frame document (`/output-frame`) has a policy of its
- * own; the page sends it the bundle once it has loaded and sets its height from the frame's
- * size messages, believing only those that come from that frame's own window. */
+ * own; the page sends it the bundle when it says it is ready (once) and sets its height from
+ * the frame's size messages, believing only those that come from that frame's own window. */
 
 import { h } from '../dom'
 import type { FrameRenderer } from './mimeBundle'
-import { OUTPUT_FRAME_URL, parseSizeMessage, renderMessage } from './outputFrameMessages'
+import {
+  isReadyMessage,
+  MAX_RENDERS,
+  OUTPUT_FRAME_URL,
+  parseSizeMessage,
+  type RenderMessage,
+  renderMessage
+} from './outputFrameMessages'
 
 let listening = false
+
+/** Each frame's bundle, and how many times it was sent. */
+const bundles = new WeakMap<HTMLIFrameElement, { message: RenderMessage; sent: number }>()
 
 /** The output frame whose window sent a message, if any (a frame's window is the only
  * proof of who sent it: the frame's origin is opaque, `null` for all of them). */
@@ -24,6 +34,15 @@ function frameOf(source: MessageEventSource | null): HTMLIFrameElement | null {
 function onFrameMessage(event: MessageEvent): void {
   const frame = frameOf(event.source)
   if (frame === null || event.origin !== 'null') return
+  if (isReadyMessage(event.data)) {
+    const bundle = bundles.get(frame)
+    if (bundle === undefined || bundle.sent >= MAX_RENDERS) return
+    bundle.sent += 1
+    // '*' is the only target an opaque origin matches; the page's frame-src keeps the frame
+    // on /output-frame, so the bundle (the notebook's own output) reaches no other document.
+    frame.contentWindow?.postMessage(bundle.message, '*')
+    return
+  }
   const height = parseSizeMessage(event.data)
   if (height !== null) frame.style.height = `${height}px`
 }
@@ -39,7 +58,6 @@ export function outputFrame(
     window.addEventListener('message', onFrameMessage)
     listening = true
   }
-  const message = renderMessage(renderer, mime, data, metadata)
   const frame = h('iframe', {
     sandbox: 'allow-scripts',
     class: 'output-frame',
@@ -48,10 +66,7 @@ export function outputFrame(
     loading: 'lazy',
     'data-renderer': renderer
   })
-  // Every load (a first one, or the frame reloading itself) gets the bundle again; '*' is the
-  // only target an opaque origin matches, and the page's frame-src keeps the frame on
-  // /output-frame, so the bundle (the notebook's own output) reaches no other document.
-  frame.addEventListener('load', () => frame.contentWindow?.postMessage(message, '*'))
+  bundles.set(frame, { message: renderMessage(renderer, mime, data, metadata), sent: 0 })
   frame.src = OUTPUT_FRAME_URL
   return h('div', { class: 'output-framed' }, frame)
 }

@@ -1,10 +1,14 @@
 /** The messages between the page and an output frame (postMessage), built and checked in
  * one place. Pure.
  *
- * The page sends one `render` message with the output's bundle; the frame answers with its
- * content's height, again whenever it changes. The page believes a message only when it
- * comes from that frame's own window (the caller checks `event.source`), has this shape,
- * and a height in range: a frame can size itself, and nothing else.
+ * The frame says `ready` when its script runs; the page answers with one `render` message
+ * holding the output's bundle; the frame answers with its content's height, again whenever
+ * it changes. A frame loads again when its cell moves in the page, so a later `ready` gets
+ * the bundle again, up to MAX_RENDERS times: an output that reloads its own frame (a
+ * `<meta http-equiv="refresh">`) stops there instead of looping. The page believes a message
+ * only when it comes from that frame's own window (the caller checks `event.source`), has
+ * this shape, and a height in range: a frame can ask for its own bundle and size itself,
+ * and nothing else.
  */
 
 import type { FrameRenderer } from './mimeBundle'
@@ -17,6 +21,9 @@ export const OUTPUT_FRAME_URL = '/output-frame'
 /** The tallest a frame grows; past that its own content scrolls. */
 export const MAX_FRAME_HEIGHT = 4000
 
+/** How many times one frame gets its bundle. */
+export const MAX_RENDERS = 50
+
 export interface RenderMessage {
   tag: typeof FRAME_MESSAGE_TAG
   kind: 'render'
@@ -24,6 +31,11 @@ export interface RenderMessage {
   mime: string
   data: Record<string, unknown>
   metadata: Record<string, unknown>
+}
+
+export interface ReadyMessage {
+  tag: typeof FRAME_MESSAGE_TAG
+  kind: 'ready'
 }
 
 export interface SizeMessage {
@@ -45,6 +57,15 @@ export function renderMessage(
   metadata: Record<string, unknown>
 ): RenderMessage {
   return { tag: FRAME_MESSAGE_TAG, kind: 'render', renderer, mime, data, metadata }
+}
+
+export function readyMessage(): ReadyMessage {
+  return { tag: FRAME_MESSAGE_TAG, kind: 'ready' }
+}
+
+/** Whether `value` is a frame's ready message. */
+export function isReadyMessage(value: unknown): boolean {
+  return isRecord(value) && value.tag === FRAME_MESSAGE_TAG && value.kind === 'ready'
 }
 
 export function sizeMessage(height: number): SizeMessage {
