@@ -1,24 +1,28 @@
 /** A cell's CodeMirror 6 editor, bound to the cell's source Y.Text with y-codemirror.next. */
 
 import { closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete'
-import { defaultKeymap, indentWithTab } from '@codemirror/commands'
+import { defaultKeymap } from '@codemirror/commands'
 import { python } from '@codemirror/lang-python'
-import { bracketMatching, indentOnInput, syntaxHighlighting } from '@codemirror/language'
+import { bracketMatching, indentOnInput, indentUnit, syntaxHighlighting } from '@codemirror/language'
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search'
 import { Compartment, EditorState, type Extension, Prec } from '@codemirror/state'
 import {
+  crosshairCursor,
   drawSelection,
   dropCursor,
   EditorView,
   highlightSpecialChars,
   keymap,
-  placeholder
+  placeholder,
+  rectangularSelection
 } from '@codemirror/view'
 import { classHighlighter } from '@lezer/highlight'
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 
+import { kernelAssist, type KernelAssist } from './kernelAssist'
+import { DEFAULT_INDENT } from './pythonEditing'
 import type { SourceLanguage } from './staticCode'
 import { cellEditorTheme } from './theme'
 
@@ -35,7 +39,14 @@ export interface CellEditorOptions {
   onFocus: () => void
   /** Editor extensions from elsewhere (e.g. the lines people point at). */
   extra?: Extension
+  /** The shared kernel's completion and help (Tab, Shift-Tab); none: Tab only indents. */
+  assist?: KernelAssist | null
+  /** The notebook's indent unit (4 spaces unless its cells say otherwise). */
+  indentUnit?: string
 }
+
+/** Keys of the editor's own: the search keys without Mod-f (the notebook's search has it). */
+const EDITOR_KEYS = [...yUndoManagerKeymap, ...closeBracketsKeymap, ...searchKeymap.filter((b) => b.key !== 'Mod-f'), ...defaultKeymap]
 
 /** Each editor's read-only switch: mob mode locks and unlocks editors in place. */
 const readOnlySwitches = new WeakMap<EditorView, Compartment>()
@@ -61,17 +72,20 @@ function loadMarkdown(): Promise<Extension> {
 export function createCellEditor(parent: HTMLElement, options: CellEditorOptions): EditorView {
   const language = new Compartment()
   const readOnly = new Compartment()
+  const isPython = options.language === 'python'
   const extensions: Extension[] = [
+    // Before the notebook's keys: Escape and the arrows go to an open popup first.
+    kernelAssist(isPython ? (options.assist ?? null) : null),
     Prec.highest(options.notebookKeys),
     yCollab(options.ysource, options.awareness, { undoManager: options.undoManager }),
-    keymap.of([
-      ...yUndoManagerKeymap,
-      ...closeBracketsKeymap,
-      ...searchKeymap,
-      ...defaultKeymap,
-      indentWithTab
-    ]),
-    language.of(options.language === 'python' ? python() : []),
+    keymap.of(EDITOR_KEYS),
+    language.of(isPython ? python() : []),
+    indentUnit.of(options.indentUnit ?? DEFAULT_INDENT),
+    // Multi-cursor: Ctrl/Cmd-click adds a cursor, Alt-drag selects a rectangle, Ctrl-D
+    // (the search keys) adds the next occurrence.
+    EditorState.allowMultipleSelections.of(true),
+    rectangularSelection(),
+    crosshairCursor(),
     syntaxHighlighting(classHighlighter),
     highlightSpecialChars(),
     drawSelection(),

@@ -9,6 +9,7 @@ import type * as Y from 'yjs'
 
 import type { InputRequest } from '../commands'
 import { createCellEditor, setEditorReadOnly } from '../editor/cellEditor'
+import type { KernelAssist } from '../editor/kernelAssist'
 import { pointerLines } from '../mob/pointerLines'
 import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
 import { button, h, icon, ICONS } from '../dom'
@@ -31,6 +32,9 @@ export interface CellHost {
   /** A viewer: the page never offers editing tools. */
   readonly viewer: boolean
   readonly notebookKeys: Extension
+  /** The shared kernel's completion and help, and the notebook's indent unit. */
+  readonly assist: KernelAssist | null
+  readonly indentUnit: string
   /** The runs in the document; `canRun`: this person may run cells (not a viewer). */
   readonly runs: RunStore
   readonly canRun: boolean
@@ -514,6 +518,8 @@ export class CellView {
       language: this.language,
       readOnly: this.host.readOnly,
       notebookKeys: this.host.notebookKeys,
+      assist: this.host.assist,
+      indentUnit: this.host.indentUnit,
       label: `Cell ${this.host.indexOf(this) + 1} source`,
       onFocus: () => this.host.editorFocused(this),
       extra: pointerLines(this.host.awareness, () => this.id)

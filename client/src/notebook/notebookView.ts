@@ -9,6 +9,8 @@ import type * as Y from 'yjs'
 
 import { button, h } from '../dom'
 import type { InputRequest } from '../commands'
+import type { KernelAssist } from '../editor/kernelAssist'
+import { detectIndentUnit } from '../editor/pythonEditing'
 import type { RunStore } from '../kernel/runStore'
 import type { TimeFrame } from '../kernel/runs'
 import type { Participant } from '../panels/presence'
@@ -44,6 +46,8 @@ export interface NotebookViewOptions {
   moment?: () => number
   /** While locked (mob mode): a key typed into a read-only editor, or a run asked for. */
   onLockedInput?: (cell: CellView | null, input: LockedInput) => void
+  /** The shared kernel's completion and help in the editors. */
+  assist?: KernelAssist
 }
 
 export type LockedInput = { kind: 'key'; key: string; ctrl: boolean; meta: boolean } | { kind: 'run' }
@@ -63,6 +67,7 @@ export class NotebookView implements CellHost {
   readonly viewer: boolean
   readonly notebookKeys: Extension
   readonly runs: RunStore
+  readonly assist: KernelAssist | null
   readonly times: { now(): number; frame: TimeFrame }
   private readonly notebook: YNotebook
   private readonly list: HTMLElement
@@ -82,6 +87,7 @@ export class NotebookView implements CellHost {
     this.awareness = options.awareness
     this.viewer = options.readOnly
     this.runs = options.runs
+    this.assist = options.assist ?? null
     this.times = options.moment === undefined ? { now: () => Date.now() / 1000, frame: 'now' } : { now: options.moment, frame: 'moment' }
     // The notebook's own UndoManager tracks only this browser's origins: its YNotebook
     // and (added by y-codemirror.next) each of its editors. Never the provider's.
@@ -129,6 +135,15 @@ export class NotebookView implements CellHost {
     this.clock = window.setInterval(() => {
       for (const view of this.views) view.refreshRun()
     }, CLOCK_MS)
+  }
+
+  private indent: string | null = null
+
+  /** The indent unit of the notebook's code cells (4 spaces unless they say otherwise),
+   * found once, when the first editor opens. */
+  get indentUnit(): string {
+    this.indent ??= detectIndentUnit(this.views.filter((view) => view.type === 'code').map((view) => view.source))
+    return this.indent
   }
 
   /** Editing is off: for viewers always, for navigators while someone else drives. */

@@ -7,6 +7,7 @@ import { type CommandName, type CommandReply, isInputRequest } from '../commands
 import { Connection } from '../connection'
 import { isTerminal } from '../connectionState'
 import { CursorLabels } from '../editor/cursorLabels'
+import { assistOver } from '../editor/kernelAssist'
 import { append, button, h, icon, ICONS, saveFile } from '../dom'
 import { KernelPanel } from '../kernel/kernelPanel'
 import { hiddenText, warningText } from '../state/kernelView'
@@ -74,6 +75,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     runs,
     onRun: (cells) => send('run', { cells }),
     onInputReply: (execution, value) => send('input-reply', { execution, value }),
+    assist: assistOver((command, args) => request(command, args)),
     onKernelAction: (action, cell) => {
       if (action === 'restart') kernel.confirmRestart()
       else if (action === 'interrupt') send('interrupt')

@@ -1,0 +1,103 @@
+"""The editor knows Python: indentation, the shared kernel's completion (Tab) and help
+(Shift-Tab) shown to the person who asked only, and find & replace across the notebook."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Locator, expect
+
+from support.browser import NotebookTab, invite
+from support.server import ServerProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+KERNEL_START = 60_000
+SHOTS = Path("/work/notes/shots")
+POPUP = ".cm-tooltip-autocomplete"
+
+
+def option(popup: Locator, label: str) -> Locator:
+    """The popup's option whose label is exactly `label`."""
+    name = popup.page.locator(".cm-completionLabel").filter(has_text=re.compile(f"^{label}$"))
+    return popup.get_by_role("option").filter(has=name)
+
+
+async def test_completion_and_help_from_the_kernel_reach_only_the_asker(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    bob = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "editor"), join_as="Bob"
+    )
+    keys = ada.page.keyboard
+    # The kernel starts with a first run.
+    await ada.edit_end(1)
+    await keys.press("Control+Enter")
+    await expect(ada.cell(1).locator(".run-badge")).to_contain_text("[1]", timeout=KERNEL_START)
+    await bob.edit_end(2)  # Bob is in the cell Ada is about to complete in
+
+    # Tab after `import o`: the kernel's modules, in Ada's page only.
+    await ada.edit_end(2)
+    await keys.type("\nimport o")
+    await keys.press("Tab")
+    popup = ada.page.locator(POPUP)
+    # The kernel's first completion loads jedi: seconds on a busy machine.
+    await expect(option(popup, "os")).to_be_visible(timeout=20_000)
+    await expect(option(popup, "os")).to_contain_text("module")
+    await option(popup, "os").click()
+    await ada.wait_source(2, "s => s.endsWith('\\nimport os')")
+    await keys.press("Control+Enter")
+    await expect(ada.cell(2)).to_have_attribute("data-run", "ok", timeout=KERNEL_START)
+
+    # Tab after `os.pa`: `path` is offered, with its type.
+    await ada.edit_end(2)
+    await keys.type("\nos.pa")
+    await keys.press("Tab")
+    await expect(option(popup, "path")).to_be_visible()
+    await ada.screenshot(SHOTS / "editor-completion-1280.png")
+    await expect(bob.page.locator(POPUP)).to_have_count(0)
+    await option(popup, "path").click()
+    await ada.wait_source(2, "s => s.endsWith('\\nos.path')")
+
+    # Shift-Tab after `os.path.join(`: the docstring, as text, for Ada only.
+    await keys.type(".join(")
+    await keys.press("Shift+Tab")
+    help_ = ada.page.locator(".cm-kernel-help")
+    await expect(help_).to_contain_text("Join two or more pathname components")
+    assert await help_.locator("pre").evaluate("pre => pre.children.length") == 0
+    await expect(help_).not_to_contain_text("\x1b[")
+    await ada.screenshot(SHOTS / "editor-inspect-1280.png")
+    await expect(bob.page.locator(".cm-kernel-help")).to_have_count(0)
+    await keys.press("Escape")
+    await expect(help_).to_have_count(0)
+    # Escape closed the help, not edit mode.
+    await expect(ada.cell(2)).to_have_class(re.compile(r"\bmode-edit\b"))
+    assert ada.errors == []
+    assert bob.errors == []
+    await ada.close()
+    await bob.close()
+
+
+async def test_python_indentation_is_four_spaces_and_tab_indents(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    keys = ada.page.keyboard
+    await ada.edit_end(2)
+    await keys.type("\ndef f():\nif y:\nreturn 1")
+    await ada.wait_source(2, "s => s.endsWith('def f():\\n    if y:\\n        return 1')")
+    # Tab at the start of a line indents to the next stop; Shift-Tab there dedents.
+    await keys.press("Enter")
+    await keys.press("Shift+Tab")
+    await keys.press("Shift+Tab")
+    await keys.press("Tab")
+    await keys.type("z = 2")
+    await ada.wait_source(2, "s => s.endsWith('        return 1\\n    z = 2')")
+    # Ctrl-/ comments the line out.
+    await keys.press("Control+/")
+    await ada.wait_source(2, "s => s.endsWith('\\n    # z = 2')")
+    assert ada.errors == []
+    await ada.close()
