@@ -207,7 +207,6 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     await ana.wait_source(2, "s => s.endsWith('# Grace drives')")
     await command(grace, "mob-chat", text="typing now")
     await command(vi, "mob-chat", text="why step_1?")
-    await vi.close()
 
     # The replay opens at the last moment, with the chat and the driver beside the notebook.
     page = ana.page
@@ -286,7 +285,19 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
         "last => window.pairbookReplay.seq === last", arg=timeline["last_seq"]
     )
     await ana.screenshot(screenshots / "replay-1920.png")
-    assert ana.errors == []
-    assert grace.errors == []
-    await ana.close()
-    await grace.close()
+
+    # The room goes on while the replay is open: End brings the replay up to it.
+    await grace.edit_end(4)
+    await grace.page.keyboard.type("  # later", delay=20)
+    await vi.wait_source(4, "s => s.endsWith('# later')")  # relayed, so logged
+    await page.keyboard.press("End")
+    await page.wait_for_function(
+        "() => window.pairbookReplay.notebook.cells[4].getSource().endsWith('# later')"
+    )
+    assert await replay_seq(ana) > timeline["last_seq"]
+    await expect(page.locator(".replay-where")).to_contain_text(
+        f"moment {await replay_seq(ana)} of {await replay_seq(ana)}"
+    )
+    for tab in (ana, grace, vi):
+        assert tab.errors == []
+        await tab.close()

@@ -27,7 +27,7 @@ export class MomentPanel {
   private readonly chat: HTMLOListElement
   private readonly chatCount: HTMLElement
 
-  constructor(private readonly timeline: Timeline) {
+  constructor(private timeline: Timeline) {
     this.when = h('p', { class: 'moment-when' })
     this.roles = h('div', { class: 'moment-roles' })
     this.here = h('ul', { class: 'moment-here' })
@@ -42,7 +42,12 @@ export class MomentPanel {
     )
   }
 
-  /** Shows the moment `ts` of document `doc`, with the people present (user ids). */
+  /** The timeline (its people) grew: a live room's recording went on. */
+  use(timeline: Timeline): void {
+    this.timeline = timeline
+  }
+
+    /** Shows the moment `ts` of document `doc`, with the people present (user ids). */
   show(doc: Y.Doc, ts: number, present: string[]): void {
     const mob = doc.getMap<unknown>(DocMap.MOB_MAP)
     const known = (mob.get('people') ?? {}) as Record<string, UserRecord>

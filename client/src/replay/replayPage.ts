@@ -53,7 +53,6 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     main.append(h('div', { class: 'card message' }, h('h1', {}, 'No replay'), h('p', {}, (error as Error).message)))
     return
   }
-  const people = timeline.people
 
   // State ------------------------------------------------------------------------------
   let seq = timeline.last_seq
@@ -92,12 +91,14 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     if (target === null) toast('No more runs after this moment.')
     else void seek({ seq: target })
   }, { class: 'btn' })
-  const followSelect = h(
-    'select',
-    { class: 'follow-select', 'aria-label': 'Follow a person' },
-    h('option', { value: '' }, 'Follow nobody'),
-    ...Object.entries(people).map(([id, person]) => h('option', { value: id }, `Follow ${person.name}`))
-  )
+  const followSelect = h('select', { class: 'follow-select', 'aria-label': 'Follow a person' })
+  const listPeople = (): void => {
+    followSelect.replaceChildren(
+      h('option', { value: '' }, 'Follow nobody'),
+      ...Object.entries(timeline.people).map(([id, person]) => h('option', { value: id, selected: id === following }, `Follow ${person.name}`))
+    )
+  }
+  listPeople()
   followSelect.addEventListener('change', () => {
     following = followSelect.value === '' ? null : followSelect.value
     followPerson()
@@ -112,7 +113,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
   const restoreCell = button('Restore cell', 'Restore the selected cell as it was here, into the live notebook', () => void restore(selectedCell), { class: 'btn' })
   const restoreAll = button('Restore notebook', 'Restore the whole notebook as it was here, into the live notebook', () => void restore(null), { class: 'btn' })
   const canRestore = me.role !== 'viewer'
-  const strip = new TimelineStrip(timeline, (at) => void seek(at))
+  let strip = new TimelineStrip(timeline, (at) => void seek(at))
   const panel = new MomentPanel(timeline)
   const controls = h(
     'div',
@@ -195,6 +196,28 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     moved(step.seq, step.ts)
   }
 
+  /** A live room's recording grows while the page is open: its timeline is fetched again
+   * (for the end of it, or when playback goes past it) and the strip redrawn. */
+  let refreshing: Promise<void> | null = null
+  function refreshTimeline(): Promise<void> {
+    if (timeline.live !== true) return Promise.resolve()
+    refreshing ??= replay
+      .timeline()
+      .then((fresh) => {
+        if (fresh.last_seq <= timeline.last_seq) return
+        timeline = fresh
+        const next = new TimelineStrip(fresh, (at) => void seek(at))
+        strip.element.replaceWith(next.element)
+        strip = next
+        panel.use(fresh)
+        listPeople()
+        moved(seq, ts)
+      })
+      .catch((error: unknown) => toast(`Could not bring the timeline up to date: ${error instanceof Error ? error.message : String(error)}`))
+      .finally(() => (refreshing = null))
+    return refreshing
+  }
+
   async function transportKey(action: (typeof TRANSPORT_KEYS)[string]): Promise<void> {
     switch (action) {
       case 'play':
@@ -202,12 +225,14 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
       case 'start':
         return seek({ seq: Math.min(timeline.first_seq + 1, timeline.last_seq) })
       case 'end':
+        await refreshTimeline()
         return seek({ seq: timeline.last_seq })
       case 'back':
         if (seq > timeline.first_seq) await seek({ seq: stepBack(seq, timeline.off, timeline.first_seq) })
         return
       case 'forward': {
         pause()
+        if (seq >= timeline.last_seq) await refreshTimeline()
         if (seq >= timeline.last_seq) return
         const chunk = await replay.chunk(seq, 1)
         const step = chunk.steps[0]
@@ -281,6 +306,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
         if (!playing || id !== playId || notebook === null) return
         advance(step, events)
         events = events.filter((e) => e.seq >= step.seq)
+        if (step.seq > timeline.last_seq) void refreshTimeline() // the room went on since
         if (blameOn && performance.now() - lastBlame > BLAME_REFRESH_MS) {
           lastBlame = performance.now()
           void refreshBlame()
@@ -307,7 +333,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
       if (element === undefined) continue
       try {
         const blame = await replay.blame(at, cell.id)
-        if (blameOn && at === seq) showBlame(element, blame.lines, people, timeline.server_color)
+        if (blameOn && at === seq) showBlame(element, blame.lines, timeline.people, timeline.server_color)
       } catch {
         // A cell added after the moment asked: the next refresh covers it.
       }
@@ -340,7 +366,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
   })
 
   // For tests: the page's state, read-only by convention (`ready` once the first moment shows).
-  const state = { timeline, seek, ready: false, get seq() { return seq }, get notebook() { return notebook } }
+  const state = { get timeline() { return timeline }, seek, ready: false, get seq() { return seq }, get notebook() { return notebook } }
   Object.assign(window, { pairbookReplay: state })
   await seek(momentFromSearch(location.search) ?? { seq: timeline.last_seq })
   state.ready = true
