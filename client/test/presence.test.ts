@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
-import { activeColors } from '../src/editor/cursorLabels'
-import { initials, inkOn, isColor, participantsByCell, participantsFrom, scrubStyleColours } from '../src/panels/presence'
+import { activeColors, strayCursorRules } from '../src/editor/cursorLabels'
+import { groupByPerson, initials, inkOn, isColor, participantsByCell, participantsFrom, scrubStyleColours } from '../src/panels/presence'
 
 describe('participants', () => {
   const states = new Map<number, Record<string, unknown>>([
@@ -62,5 +62,42 @@ describe('scrubStyleColours', () => {
     expect(states.get(2)).toEqual({ user: { name: 'Mal', colorLight: '#ff000033' } })
     expect(states.get(3)).toEqual({ user: { name: 'Me', colorLight: 'whatever I like' } })
     expect(states.get(4)).toEqual({ user: 'not an object' })
+  })
+})
+
+describe('one person, several tabs', () => {
+  const states = new Map<number, Record<string, unknown>>([
+    [1, { user: { id: 'me', name: 'Me', color: '#911eb4' }, cell: null }],
+    [2, { user: { id: 'ada', name: 'Ada', color: '#3cb44b' }, cell: null }],
+    [4, { user: { id: 'ada', name: 'Ada', color: '#3cb44b' }, cell: 'c2', mode: 'edit' }],
+    [6, { user: { id: 'me', name: 'Me', color: '#911eb4' }, cell: 'c1', mode: 'edit' }]
+  ])
+
+  it('are one entry, showing this tab for me and the typing tab for a partner', () => {
+    const grouped = groupByPerson(participantsFrom(states, 1))
+    expect(grouped.map((g) => [g.tab.name, g.tab.clientId, g.tabs])).toEqual([
+      ['Me', 1, 2],
+      ['Ada', 4, 2]
+    ])
+  })
+
+  it('show once in a cell they are in twice', () => {
+    const both = new Map(states).set(2, { user: { id: 'ada', name: 'Ada', color: '#3cb44b' }, cell: 'c2' })
+    expect(participantsByCell(participantsFrom(both, 1)).get('c2')?.map((p) => p.clientId)).toEqual([4])
+  })
+})
+
+describe('partners\' carets', () => {
+  it('are hidden outside the cells their people are in, and everywhere when in none', () => {
+    const rules = strayCursorRules(new Map([['#3cb44b', new Set(['c-2', null])], ['#911eb4', new Set([null])]]))
+    expect(rules).toEqual([
+      '.cell:not([data-cell-id="c-2"]) :is(.cm-ySelectionCaret, .cm-ySelection, .cm-yLineSelection)[style*="#3cb44b"] { display: none; }',
+      '.cell :is(.cm-ySelectionCaret, .cm-ySelection, .cm-yLineSelection)[style*="#911eb4"] { display: none; }'
+    ])
+  })
+
+  it('never put a peer\'s cell id or color into the style sheet unchecked', () => {
+    const rules = strayCursorRules(new Map([['#3cb44b', new Set(['"] { } body { display: none } [x="'])], ['red; }', new Set(['c1'])]]))
+    expect(rules).toEqual(['.cell :is(.cm-ySelectionCaret, .cm-ySelection, .cm-yLineSelection)[style*="#3cb44b"] { display: none; }'])
   })
 })

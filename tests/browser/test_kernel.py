@@ -193,7 +193,7 @@ async def test_the_owner_picks_the_kernel_and_run_below_runs_every_cell_below(
 
     # Bob selects the first code cell and runs it and everything below.
     await bob.cell(1).click()
-    await bob.page.get_by_role("button", name="Run the selected cell and all cells below").click()
+    await (await bob.tool("Run the selected cell and all cells below")).click()
     for tab in (ada, bob):
         await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text(
             "first 40", timeout=KERNEL_START

@@ -184,7 +184,7 @@ async def test_undo_reverts_only_your_own_changes(
         await tab.wait_until("nb => nb.cells.length === 3")
         await tab.wait_source(2, "s => s.endsWith(' # beta gamma')")
     # Ada's redo brings her text back; Bob's stays where it is.
-    await ada.page.get_by_role("button", name="Redo your change").click()
+    await (await ada.tool("Redo your change")).click()
     await bob.wait_until("nb => nb.cells.length === 4")
     assert await ada.sources() == await bob.sources()
     await ada.close()

@@ -108,6 +108,18 @@ class NotebookTab:
         await self.editor(index).click()
         await self.page.keyboard.press("Control+End")
 
+    async def tool(self, name: str) -> Locator:
+        """The toolbar's button named `name`, from its "More" menu (opened) when a full
+        toolbar moved it there at this width."""
+        toolbar = self.page.locator(".toolbar")
+        found = toolbar.get_by_role("button", name=name, exact=True)
+        if await found.count() == 0:
+            await toolbar.get_by_role("button", name="More actions").click()
+            found = self.page.locator(".tool-more-menu").get_by_role(
+                "button", name=name, exact=True
+            )
+        return found
+
     async def sources(self) -> list[str]:
         result: list[str] = await self.page.evaluate(
             "() => window.pairbook.notebook.cells.map(c => c.getSource())"

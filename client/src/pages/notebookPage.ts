@@ -29,6 +29,7 @@ import { ParticipantsPanel } from '../panels/participants'
 import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom, scrubStyleColours } from '../panels/presence'
 import { Banner, StatusBadge, toast } from '../panels/status'
 import { topbar } from './chrome'
+import { ToolbarOverflow } from './toolbarOverflow'
 import { liveRecording } from '../replay/liveRecording'
 import { DocMap } from '../schema'
 
@@ -245,6 +246,11 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     view.perform('to-markdown')
     view.focusActive()
   }, { class: 'tool' })
+  // Sets of tools that move together into the "More" menu when the toolbar is full.
+  const toolSet = (...tools: HTMLElement[]): HTMLElement => h('span', { class: 'tool-set' }, h('span', { class: 'sep' }), ...tools)
+  const cellMoves = toolSet(tool(icon(ICONS.up), 'Move cell up', 'move-up'), tool(icon(ICONS.down), 'Move cell down', 'move-down'), tool(icon(ICONS.trash), 'Delete cell', 'delete'))
+  const undoRedo = toolSet(tool(icon(ICONS.undo), 'Undo your last change', 'undo'), tool(icon(ICONS.redo), 'Redo your change', 'redo'))
+  const recording = liveRecording({ doc: notebook.ydoc, view, path, canEdit: !readOnly, request: (command, args) => request(command as CommandName, args) })
   const toolbar = h(
     'div',
     { class: 'toolbar', role: 'toolbar', 'aria-label': 'Notebook actions' },
@@ -255,25 +261,31 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
           { class: 'tool-group' },
           tool(h('span', {}, icon(ICONS.plus), ' Code'), 'Insert a code cell below', 'insert-below'),
           insertMarkdown,
-          h('span', { class: 'sep' }),
-          tool(icon(ICONS.up), 'Move cell up', 'move-up'),
-          tool(icon(ICONS.down), 'Move cell down', 'move-down'),
-          tool(icon(ICONS.trash), 'Delete cell', 'delete'),
+          cellMoves,
           h('span', { class: 'sep' }),
           typeSelect,
-          h('span', { class: 'sep' }),
-          tool(icon(ICONS.undo), 'Undo your last change', 'undo'),
-          tool(icon(ICONS.redo), 'Redo your change', 'redo'),
+          undoRedo,
           h('span', { class: 'sep' }),
           kernel.controls
         ),
     h('div', { class: 'spacer' }),
     mob.badge,
-    liveRecording({ doc: notebook.ydoc, view, path, canEdit: !readOnly, request: (command, args) => request(command as CommandName, args) }),
+    recording,
     kernel.indicator,
     readOnly ? null : modeLabel,
     button(icon(ICONS.keyboard), 'Keyboard shortcuts', openHelpDialog, { class: 'tool', shortcut: 'H' })
   )
+  // The least needed first: run above / below, undo and redo (Ctrl+Z), the recording's
+  // buttons (its badge stays), the cell moves (keys too).
+  const byLabel = (root: Element | null, label: string): HTMLElement | null => root?.querySelector<HTMLElement>(`[aria-label="${label}"]`) ?? null
+  const overflow = new ToolbarOverflow(toolbar, [
+    byLabel(kernel.controls, 'Run all cells above the selected cell'),
+    byLabel(kernel.controls, 'Run the selected cell and all cells below'),
+    readOnly ? null : undoRedo,
+    ...[...recording.children].reverse().filter((child): child is HTMLElement => child instanceof HTMLElement && !child.classList.contains('recording-badge')),
+    readOnly ? null : cellMoves
+  ])
+  toolbar.append(overflow.element)
 
   const invite = me.role === 'owner' ? button(h('span', {}, icon(ICONS.share), ' Invite'), 'Invite someone to pair', () => openInviteDialog(api, path), { class: 'btn' }) : null
   const people = me.role === 'owner' ? button('People', 'People and access', () => openPeopleDialog(api), { class: 'btn' }) : null
@@ -292,6 +304,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     toolbar,
     layout
   )
+  overflow.start()
   view.element.classList.add('loading')
 
   // Connection ----------------------------------------------------------------------------

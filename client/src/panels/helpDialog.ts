@@ -18,7 +18,8 @@ export function openHelpDialog(): void {
     h('table', { class: 'shortcuts' }, ...rows.map(([keys, label]) => h('tr', {}, h('td', {}, h('kbd', {}, keys)), h('td', {}, label))))
   const dialog = h(
     'dialog',
-    { class: 'dialog wide', 'aria-labelledby': 'help-title' },
+    // The dialog itself takes the focus (not the Close button at its end): it opens at the top.
+    { class: 'dialog wide', 'aria-labelledby': 'help-title', autofocus: true, tabindex: '-1' },
     h('h2', { id: 'help-title' }, 'Keyboard shortcuts'),
     h(
       'div',
@@ -31,4 +32,5 @@ export function openHelpDialog(): void {
   dialog.addEventListener('close', () => dialog.remove())
   document.body.append(dialog)
   dialog.showModal()
+  dialog.scrollTop = 0
 }

@@ -1,7 +1,7 @@
 /** The participant list: names and colors, where each person is, and follow mode. */
 
 import { button, h } from '../dom'
-import { initials, inkOn, type Participant } from './presence'
+import { groupByPerson, initials, inkOn, type Participant, type PersonTabs } from './presence'
 
 export interface ParticipantsOptions {
   /** Where a cell id is, as a person reads it ("cell 3"). */
@@ -59,16 +59,18 @@ export class ParticipantsPanel {
   }
 
   private render(): void {
-    this.count.textContent = `(${this.people.length})`
-    this.list.replaceChildren(...this.people.map((person) => this.item(person)))
+    // One entry per person: the same person in two tabs is one person here.
+    const people = groupByPerson(this.people)
+    this.count.textContent = `(${people.length})`
+    this.list.replaceChildren(...people.map((person) => this.item(person)))
     this.avatars.replaceChildren(
-      ...this.people.slice(0, 6).map((p) =>
+      ...people.map((p) => p.tab).slice(0, 6).map((p) =>
         h('span', { class: 'avatar', style: `--person:${p.color};--person-ink:${inkOn(p.color)}`, title: p.self ? `${p.name} (you)` : p.name }, initials(p.name))
       )
     )
   }
 
-  private item(person: Participant): HTMLElement {
+  private item({ tab: person, tabs }: PersonTabs): HTMLElement {
     const where = person.cell === null ? 'not in a cell' : `${person.mode === 'edit' ? 'editing' : 'on'} ${this.options.describeCell(person.cell)}`
     const following = this.following === person.clientId
     const follow = person.self
@@ -88,7 +90,7 @@ export class ParticipantsPanel {
         'span',
         { class: 'person-text' },
         h('span', { class: 'person-name' }, person.name, person.self ? h('span', { class: 'muted' }, ' (you)') : null),
-        h('span', { class: 'person-where' }, [this.options.roleOf?.(person.userId), person.role === 'viewer' ? 'viewer' : null, where].filter(Boolean).join(' · '))
+        h('span', { class: 'person-where' }, [this.options.roleOf?.(person.userId), person.role === 'viewer' ? 'viewer' : null, where, tabs > 1 ? `${tabs} tabs` : null].filter(Boolean).join(' · '))
       ),
       follow
     )

@@ -59,16 +59,34 @@ export function participantsFrom(
   })
 }
 
-/** The others present in each cell, by cell id. */
+/** The others present in each cell, by cell id (a person with two tabs there, once: the
+ * tab typing in it if one is). */
 export function participantsByCell(people: Participant[]): Map<string, Participant[]> {
   const byCell = new Map<string, Participant[]>()
   for (const person of people) {
     if (person.self || person.cell === null) continue
     const list = byCell.get(person.cell) ?? []
-    list.push(person)
+    const twin = list.findIndex((p) => p.userId === person.userId)
+    if (twin < 0) list.push(person)
+    else if (person.mode === 'edit' && list[twin]?.mode !== 'edit') list[twin] = person
     byCell.set(person.cell, list)
   }
   return byCell
+}
+
+/** One person with all their tabs: `tab` is the one to show and follow. */
+export interface PersonTabs {
+  tab: Participant
+  tabs: number
+}
+
+/** The people here, each once however many tabs they have open, in the order given. The tab
+ * shown is this one if it is among them, else one typing in a cell, else one in a cell. */
+export function groupByPerson(people: Participant[]): PersonTabs[] {
+  const byUser = new Map<string, Participant[]>()
+  for (const person of people) byUser.set(person.userId, [...(byUser.get(person.userId) ?? []), person])
+  const rank = (p: Participant): number => (p.self ? 0 : p.mode === 'edit' ? 1 : p.cell !== null ? 2 : 3)
+  return [...byUser.values()].map((tabs) => ({ tab: [...tabs].sort((a, b) => rank(a) - rank(b))[0] as Participant, tabs: tabs.length }))
 }
 
 /** Only colors we can put in a style attribute safely. */

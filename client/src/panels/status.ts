@@ -84,14 +84,25 @@ export class Banner {
   }
 }
 
-/** A short message that fades away (e.g. "viewers cannot edit"). */
+const TOAST_MS = 4000
+const shown = new WeakMap<HTMLElement, { count: number; timer: number }>()
+
+/** A short message that fades away (e.g. "viewers cannot edit"). The same message again while
+ * it shows does not stack: it counts ("× 3") and stays a little longer. */
 export function toast(message: string): void {
   let host = document.querySelector<HTMLElement>('.toasts')
   if (host === null) {
     host = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' })
     document.body.append(host)
   }
-  const item = h('div', { class: 'toast' }, message)
-  host.append(item)
-  setTimeout(() => item.remove(), 4000)
+  const same = [...host.querySelectorAll<HTMLElement>('.toast')].find((item) => item.dataset.message === message)
+  const item = same ?? h('div', { class: 'toast', 'data-message': message }, h('span', { class: 'toast-text' }, message), h('span', { class: 'toast-count' }))
+  const seen = shown.get(item) ?? { count: 0, timer: 0 }
+  seen.count += 1
+  window.clearTimeout(seen.timer)
+  seen.timer = window.setTimeout(() => item.remove(), TOAST_MS)
+  shown.set(item, seen)
+  const count = item.querySelector('.toast-count')
+  if (count !== null) count.textContent = seen.count > 1 ? ` × ${seen.count}` : ''
+  if (same === undefined) host.append(item)
 }

@@ -1,0 +1,109 @@
+/** The toolbar never scrolls or clips: the tools that do not fit move, least needed first,
+ * into a "More" menu at its end, and come back when there is room again (a wider window, a
+ * shorter kernel status, mob mode ending). */
+
+import { button, h } from '../dom'
+
+export class ToolbarOverflow {
+  /** The "More" button and its menu: put it in the toolbar where the moved tools should go. */
+  readonly element: HTMLElement
+  private readonly toggle: HTMLButtonElement
+  private readonly menu: HTMLElement
+  /** Each tool that may move, and the marker of its place in the toolbar. */
+  private readonly places = new Map<HTMLElement, Comment>()
+  private readonly order: HTMLElement[]
+  private readonly observer: MutationObserver
+  private frame = 0
+
+  /** `tools`: the tools that may move, the first to go first. */
+  constructor(private readonly toolbar: HTMLElement, tools: Array<HTMLElement | null>) {
+    this.order = tools.filter((tool): tool is HTMLElement => tool !== null)
+    this.menu = h('div', { class: 'tool-more-menu', role: 'group', 'aria-label': 'More actions', hidden: true })
+    this.toggle = button('More ▾', 'More actions', () => this.open(this.menu.hidden), { class: 'tool tool-more-toggle' })
+    this.toggle.setAttribute('aria-haspopup', 'true')
+    this.toggle.setAttribute('aria-expanded', 'false')
+    this.element = h('div', { class: 'tool-more', hidden: true }, this.toggle)
+    // The menu lives outside the toolbar: the toolbar's backdrop filter would make it the
+    // box of a fixed menu, and its overflow would clip it.
+    document.body.append(this.menu)
+    // A click on a tool in the menu does its work; then the menu closes.
+    this.menu.addEventListener('click', (event) => {
+      if ((event.target as Element).closest('button') !== null) this.open(false)
+    })
+    document.addEventListener('pointerdown', (event) => {
+      const target = event.target as Node
+      if (!this.menu.hidden && !this.element.contains(target) && !this.menu.contains(target)) this.open(false)
+    })
+    for (const part of [this.element, this.menu]) {
+      part.addEventListener('keydown', (event) => {
+        if (event.key === 'Escape' && !this.menu.hidden) {
+          event.stopPropagation()
+          this.open(false)
+          this.toggle.focus()
+        }
+      })
+    }
+    this.observer = new MutationObserver(() => this.schedule())
+    window.addEventListener('resize', () => this.schedule())
+  }
+
+  /** Call once the toolbar holds every tool (and the "More" element): places are noted
+   * and the layout kept from then on. */
+  start(): void {
+    for (const tool of this.order) {
+      const place = document.createComment('tool')
+      tool.before(place)
+      this.places.set(tool, place)
+    }
+    this.observer.observe(this.toolbar, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ['hidden', 'class'] })
+    this.schedule()
+  }
+
+  private schedule(): void {
+    if (this.frame === 0) this.frame = requestAnimationFrame(() => this.layout())
+  }
+
+  private fits(): boolean {
+    return this.toolbar.scrollWidth <= this.toolbar.clientWidth
+  }
+
+  /** Everything back in place, then out again from the least needed until the rest fits. */
+  private layout(): void {
+    this.frame = 0
+    for (const [tool, place] of this.places) if (place.nextSibling !== tool) place.after(tool)
+    this.element.hidden = true
+    if (this.toolbar.clientWidth > 0 && !this.fits()) {
+      this.element.hidden = false
+      const moved: HTMLElement[] = []
+      for (const tool of this.order) {
+        if (this.fits()) break
+        if (!this.places.get(tool)?.isConnected) continue
+        moved.push(tool)
+        tool.remove()
+      }
+      // In the menu in the toolbar's own order.
+      const position = (tool: HTMLElement): Comment | undefined => this.places.get(tool)
+      moved.sort((a, b) => {
+        const x = position(a)
+        const y = position(b)
+        return x && y && x.compareDocumentPosition(y) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1
+      })
+      this.menu.replaceChildren(...moved)
+    } else {
+      this.menu.replaceChildren()
+    }
+    if (this.element.hidden) this.open(false)
+    this.toolbar.classList.toggle('crowded', !this.fits())
+    this.observer.takeRecords() // our own moves are not news
+  }
+
+  private open(open: boolean): void {
+    this.menu.hidden = !open
+    this.toggle.setAttribute('aria-expanded', String(open))
+    if (!open) return
+    // Fixed, under the button: the toolbar's own box would clip it.
+    const box = this.toggle.getBoundingClientRect()
+    this.menu.style.top = `${Math.round(box.bottom + 4)}px`
+    this.menu.style.right = `${Math.round(Math.max(8, document.documentElement.clientWidth - box.right))}px`
+  }
+}

@@ -1,0 +1,142 @@
+"""The notebook page's polish with three people (owner, editor, viewer): the toolbar fits at
+1280 px, a person in two tabs is listed once, a partner's caret leaves with them, the same
+refusal does not stack, the Help dialog opens at its top, and no Yjs warning in the console."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, ConsoleMessage, expect
+
+from support.browser import NotebookTab, invite
+from support.server import ServerProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+SHOTS = Path("/work/notes/shots")
+
+FITS = """bar => {
+    const box = bar.getBoundingClientRect()
+    const out = [...bar.querySelectorAll('button, select, .mob-badge, .mode-label, .status')]
+        .filter(e => e.offsetParent !== null)
+        .filter(e => {
+            const r = e.getBoundingClientRect()
+            return r.right > box.right + 0.5 || r.left < box.left - 0.5
+        })
+    const names = out.map(e => e.getAttribute('aria-label') || e.textContent)
+    return { overflow: bar.scrollWidth - bar.clientWidth, out: names }
+}"""
+"""How far the toolbar overflows and which of its controls are outside it."""
+
+
+def keep(tab: NotebookTab, messages: list[str]) -> None:
+    def note(message: ConsoleMessage) -> None:
+        messages.append(message.text)
+
+    tab.page.on("console", note)
+
+
+async def test_the_toolbar_fits_and_people_tabs_carets_toasts_and_help_behave(
+    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+) -> None:
+    console: list[str] = []
+    owner = await NotebookTab.open(browser, server, notebook)
+    keep(owner, console)
+    ada_token = invite(server, "editor")
+    ada = await NotebookTab.open(browser, server, notebook, token=ada_token, join_as="Ada")
+    keep(ada, console)
+    vic = await NotebookTab.open(browser, server, notebook, token=invite(server, "viewer"),
+                                 join_as="Vic")  # fmt: skip
+    keep(vic, console)
+
+    # The toolbar fits at 1280 px, for the owner (the most controls) and the viewer.
+    for width in (1280, 1920):
+        for tab in (owner, vic):
+            await tab.page.set_viewport_size({"width": width, "height": 800})
+            await tab.page.locator(".toolbar").screenshot(
+                path=str(
+                    screenshots / f"toolbar-{width}-{'owner' if tab is owner else 'viewer'}.png"
+                )
+            )
+            fits = await tab.page.locator(".toolbar").evaluate(FITS)
+            assert fits == {"overflow": 0, "out": []}, (width, fits)
+        await owner.screenshot(screenshots / f"notebook-owner-{width}.png")
+
+    # The "More" menu holds what did not fit, each tool saying what it does.
+    await owner.page.set_viewport_size({"width": 1280, "height": 800})
+    await owner.page.get_by_role("button", name="More actions").click()
+    undo = owner.page.locator(".tool-more-menu").get_by_role("button", name="Undo your last change")
+    await expect(undo).to_be_in_viewport(ratio=1)
+    await owner.screenshot(screenshots / "toolbar-more-1280.png")
+    await owner.page.keyboard.press("Escape")
+    await expect(undo).to_be_hidden()
+
+    # Ada opens a second tab: she is one person here, in two tabs.
+    second = await ada.context.new_page()
+    ada2 = NotebookTab(second)
+    keep(ada2, console)
+    await second.goto(ada.page.url)
+    await ada2.wait_connected()
+    ada_entry = owner.page.locator(".participants .person", has_text="Ada")
+    await expect(ada_entry).to_contain_text("2 tabs")
+    await expect(ada_entry).to_have_count(1)
+    await expect(owner.page.locator(".participants .count")).to_have_text("(3)")
+    await expect(owner.page.locator(".header-avatars .avatar")).to_have_count(3)
+    await owner.page.locator(".participants").screenshot(path=str(screenshots / "people-tabs.png"))
+    await second.close()
+    await expect(ada_entry).not_to_contain_text("tabs")
+
+    # Ada's caret shows in the cell she types in, and goes when she moves to another cell.
+    await ada.edit_end(1)
+    await ada.page.keyboard.type("  # ada")
+    caret = owner.cell(1).locator(".cm-ySelectionCaret")
+    await expect(caret).to_be_visible()
+    await ada.page.keyboard.press("Escape")
+    await ada.page.keyboard.press("ArrowDown")
+    await expect(owner.cell(2).locator(".cell-avatars")).to_contain_text("A")
+    await expect(caret).to_be_hidden()
+    await ada.edit_end(2)
+    await ada.page.keyboard.type("  # here now")
+    await expect(owner.cell(2).locator(".cm-ySelectionCaret")).to_be_visible()
+    await expect(caret).to_be_hidden()
+
+    # The same refusal, again and again, is one toast that counts.
+    await vic.cell(1).click()
+    await vic.page.keyboard.press("Escape")
+    for _ in range(3):
+        await vic.page.keyboard.press("b")
+    toast = vic.page.locator(".toast")
+    await expect(toast).to_have_count(1)
+    await expect(toast).to_contain_text("× 3")
+
+    # Help opens at its top, even in a short window where it scrolls.
+    await owner.page.set_viewport_size({"width": 1280, "height": 520})
+    await owner.cell(1).click()
+    await owner.page.keyboard.press("Escape")
+    await owner.page.keyboard.press("h")
+    dialog = owner.page.locator("dialog[open]")
+    await expect(dialog).to_be_visible()
+    assert await dialog.evaluate("d => d.scrollHeight > d.clientHeight")
+    assert await dialog.evaluate("d => d.scrollTop") == 0
+    await expect(dialog.get_by_role("heading", name="Keyboard shortcuts")).to_be_in_viewport()
+    await owner.screenshot(screenshots / "help-520.png")
+    await owner.page.keyboard.press("Escape")
+    await expect(dialog).to_have_count(0)
+
+    # New, moved and retyped cells: no Yjs "Invalid access" warning in anyone's console.
+    await owner.page.set_viewport_size({"width": 1280, "height": 800})
+    await owner.cell(1).click()
+    await owner.page.keyboard.press("Escape")
+    for key in ("b", "m", "y", "a"):
+        await owner.page.keyboard.press(key)
+    await owner.page.locator(".toolbar").get_by_role("button", name="Move cell down").click()
+    await ada.wait_until("nb => nb.cells.length === 5")
+    assert [m for m in console if "Invalid access" in m] == []
+    if SHOTS.parent.exists():
+        SHOTS.mkdir(exist_ok=True)
+        for shot in screenshots.glob("*.png"):
+            (SHOTS / f"page-{shot.name}").write_bytes(shot.read_bytes())
+    for tab in (owner, ada, vic):
+        assert tab.errors == []
+        await tab.close()
