@@ -200,19 +200,43 @@ async def test_styles_and_remote_loads_in_markdown_and_outputs_reach_nothing(
     context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
     await context.add_init_script(RECORD_VIOLATIONS)
     page = await context.new_page()
-    attempted: list[str] = []
-    page.on("request", lambda r: attempted.append(r.url) if elsewhere.origin in r.url else None)
+    attempted: list[str] = []  # by the page itself
+    framed: list[str] = []  # by the output frame, each refused by its policy (below)
+    blocked: list[str] = []
+
+    def on_request(request: Request) -> None:
+        if elsewhere.origin in request.url:
+            (attempted if request.frame == page.main_frame else framed).append(request.url)
+
+    page.on("request", on_request)
+    page.on(
+        "requestfailed",
+        lambda r: blocked.append(r.url) if r.failure == "csp" else None,
+    )
     await page.goto(f"{server.base}/notebooks/styled.ipynb?token={quote(OWNER_TOKEN)}")
     tab = NotebookTab(page)
     await tab.wait_connected()
     rendered = page.locator(".cell-rendered, .cell-outputs")
     await expect(tab.cell(0).locator(".cell-rendered em")).to_have_text("hello")
-    await expect(tab.cell(1).locator(".output-html td")).to_have_text("7")
+    # HTML that loads from elsewhere is more than styling to strip: it renders as written in
+    # the output frame, whose own policy lets it load nothing from anywhere.
+    frame_element = tab.cell(1).locator("iframe.output-frame")
+    await expect(frame_element).to_have_count(1)
+    handle = await frame_element.element_handle()
+    frame = None if handle is None else await handle.content_frame()
+    assert frame is not None
+    await expect(frame.locator("td")).to_have_text("7")
     await expect(tab.cell(1).locator(".output-markdown em")).to_have_text("hello")
     await settle(page)
+    two_frames = (
+        "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+    )
+    await frame.evaluate(two_frames)
+    await page.wait_for_load_state("networkidle")
 
     assert elsewhere.requests == []
     assert attempted == []
+    assert sorted(framed) == sorted(blocked)
     assert await rendered.locator("style, link, video, form, input, set").count() == 0
     assert await rendered.locator("[style]").count() == 0
     markup = await rendered.evaluate_all("(nodes) => nodes.map((n) => n.innerHTML).join('')")

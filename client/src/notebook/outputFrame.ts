@@ -44,7 +44,8 @@ function onFrameMessage(event: MessageEvent): void {
     return
   }
   const height = parseSizeMessage(event.data)
-  if (height !== null) frame.style.height = `${height}px`
+  // The height attribute, not a style: the page's content carries no style attributes.
+  if (height !== null) frame.height = String(height)
 }
 
 /** A frame rendering one output; `data` and `metadata` are the output's bundle. */
@@ -64,6 +65,7 @@ export function outputFrame(
     title: `${mime} output`,
     referrerpolicy: 'no-referrer',
     loading: 'lazy',
+    height: 24,
     'data-renderer': renderer
   })
   bundles.set(frame, { message: renderMessage(renderer, mime, data, metadata), sent: 0 })

@@ -62,3 +62,4 @@ def test_the_output_frame_runs_scripts_in_an_opaque_origin_that_reaches_nothing(
     assert strange["frame-ancestors"] == ["'none'"]
     headers = output_frame_headers("h")
     assert headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert headers["X-DNS-Prefetch-Control"] == "off"
