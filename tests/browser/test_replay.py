@@ -247,6 +247,7 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     assert await page.evaluate("() => window.scrollY") > 600
     for selector in (".replay-controls", ".timeline-body", ".replay-side .moment-driver"):
         assert await in_viewport(page, selector), selector
+    await ana.screenshot(screenshots / "replay-1280-scrolled.png")
 
     # Keys: Home goes to the start (no chat yet, nobody driving), End back, arrows step.
     await page.keyboard.press("Home")

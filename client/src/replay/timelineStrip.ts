@@ -59,7 +59,12 @@ export class TimelineStrip {
       const box = this.axis.getBoundingClientRect() // the lanes' width, inside the padding
       onSeek({ t: timeAt(timeline, (event.clientX - box.left) / box.width) })
     })
-    const legend = h('div', { class: 'timeline-legend', 'aria-hidden': 'true' }, '▁ edits · ▶ run · ● chat · ◆ role · ▮ join · ▯ leave · ■ recording / restore / kernel')
+    const legend = h(
+      'div',
+      { class: 'timeline-legend', 'aria-hidden': 'true' },
+      h('span', { class: 'timeline-keys' }, h('kbd', {}, 'Space'), ' play · ', h('kbd', {}, '←'), h('kbd', {}, '→'), ' step · ', h('kbd', {}, 'Home'), h('kbd', {}, 'End')),
+      h('span', {}, '▁ edits · ▶ run · ● chat · ◆ role · ▮ join · ▯ leave · ■ recording / restore / kernel')
+    )
     this.element = h('div', { class: 'timeline' }, h('div', { class: 'timeline-grid' }, labels, this.body), legend)
     this.drawAxis(1000)
     new ResizeObserver(() => this.drawAxis(this.body.clientWidth)).observe(this.body)
@@ -100,11 +105,13 @@ export class TimelineStrip {
   private drawAxis(width: number): void {
     const ticks = axisTicks(this.timeline.start_ts, this.timeline.end_ts, Math.max(2, Math.floor(width / TICK_PX)))
     this.axis.replaceChildren(
-      ...ticks.map((tick) => {
+      ...ticks.flatMap((tick) => {
         const at = fractionOf(this.timeline, tick.ts)
-        // Labels at either end hang inwards rather than being cut by the edge.
-        const edge = at < 0.04 ? ' at-start' : at > 0.96 ? ' at-end' : ''
-        return h('span', { class: `axis-tick${edge}`, style: `left:${percent(at)}` }, tick.label)
+        // Labels near either end hang inwards rather than being cut by the edge; one at the
+        // very end would run into its neighbour, so it is left out.
+        if (at > 0.97) return []
+        const edge = at < 0.04 ? ' at-start' : at > 0.93 ? ' at-end' : ''
+        return [h('span', { class: `axis-tick${edge}`, style: `left:${percent(at)}` }, tick.label)]
       })
     )
   }
