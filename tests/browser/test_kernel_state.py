@@ -84,7 +84,7 @@ async def test_who_and_where_show_in_full_at_1280_px_beside_pandas_and_numpy_val
 ) -> None:
     owner = await NotebookTab.open(browser, server, notebook)
     ada = await NotebookTab.open(browser, server, notebook, token=invite(server, "editor"),
-                                 join_as="Ada")  # fmt: skip
+                                 join_as="Ada Lovelace-Byron")  # fmt: skip
     vic = await NotebookTab.open(browser, server, notebook, token=invite(server, "viewer"),
                                  join_as="Vic")  # fmt: skip
     await vic.page.set_viewport_size({"width": 1280, "height": 800})
@@ -101,7 +101,7 @@ async def test_who_and_where_show_in_full_at_1280_px_beside_pandas_and_numpy_val
     await expect(row.locator(".var-type")).to_have_text("DataFrame")
     await expect(row.locator(".var-type")).to_have_attribute("title", "pandas.DataFrame")
     await expect(row.locator(".var-defined .var-cell")).to_have_text("cell 2")
-    await expect(row.locator(".var-defined .var-author")).to_have_text("Ada wrote")
+    await expect(row.locator(".var-defined .var-author")).to_have_text("Ada Lovelace-Byron wrote")
     await expect(row.locator(".var-defined .var-runner")).to_have_text(f"{name} ran")
     await expect(row.locator(".var-changed .var-person")).to_have_text(name)
 
