@@ -130,6 +130,12 @@ async def test_a_navigator_hears_why_once_and_keys_typed_past_a_turn_are_counted
     await panel.get_by_role("button", name="Save the rotation settings").click()
     await panel.get_by_role("button", name="Mob mode: one driver types").click()
     await expect(bob.page.locator(".mob-you")).to_have_text(f"You are navigating: {owner} drives")
+    # The mob badge and the mode label still fit in the toolbar at 1280 px.
+    for tab in (ana, bob, vic):
+        await tab.page.set_viewport_size({"width": 1280, "height": 800})
+        await expect(tab.page.locator(".mob-badge")).to_be_visible()
+        assert await tab.toolbar_overflow() == {"overflow": 0, "out": []}
+    await ana.screenshot(screenshots / "mob-driver-1280.png")
 
     # Bob types into a read-only editor and presses Ctrl+Enter: one note says why, in the cell.
     await bob.editor(1).click()
@@ -185,7 +191,7 @@ async def test_a_navigator_hears_why_once_and_keys_typed_past_a_turn_are_counted
     shots = Path("/work/notes/shots")
     if shots.parent.exists():
         shots.mkdir(exist_ok=True)
-        for name in ("mob-navigator-note.png", "mob-held-keys.png"):
+        for name in ("mob-navigator-note.png", "mob-held-keys.png", "mob-driver-1280.png"):
             (shots / f"page-{name}").write_bytes((screenshots / name).read_bytes())
     for tab in (ana, bob, vic):
         assert tab.errors == []

@@ -50,6 +50,20 @@ def invite(server: ServerProcess, role: str) -> str:
     return token
 
 
+TOOLBAR_FITS = """bar => {
+    const box = bar.getBoundingClientRect()
+    const out = [...bar.querySelectorAll('button, select, .mob-badge, .mode-label, .status')]
+        .filter(e => e.offsetParent !== null)
+        .filter(e => {
+            const r = e.getBoundingClientRect()
+            return r.right > box.right + 0.5 || r.left < box.left - 0.5
+        })
+    const names = out.map(e => e.getAttribute('aria-label') || e.textContent)
+    return { overflow: bar.scrollWidth - bar.clientWidth, out: names }
+}"""
+"""How far the toolbar overflows and which of its controls are outside it."""
+
+
 @dataclass
 class NotebookTab:
     """One person's browser tab on one notebook."""
@@ -107,6 +121,11 @@ class NotebookTab:
         await self.cell(index).scroll_into_view_if_needed()
         await self.editor(index).click()
         await self.page.keyboard.press("Control+End")
+
+    async def toolbar_overflow(self) -> dict[str, Any]:
+        """How far the toolbar overflows (0: it fits) and the controls outside its box."""
+        result: dict[str, Any] = await self.page.locator(".toolbar").evaluate(TOOLBAR_FITS)
+        return result
 
     async def tool(self, name: str) -> Locator:
         """The toolbar's button named `name`, from its "More" menu (opened) when a full
