@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 
 import { altairVersions, bokehRootElements } from '../src/frame/renderers'
 import { htmlNeedsFrame } from '../src/notebook/htmlPolicy'
-import { stripMathDelimiters } from '../src/notebook/markdown'
+import { stripMathDelimiters } from '../src/notebook/math'
 import { chooseRendering, isBokehBanner, vegaFlavour } from '../src/notebook/mimeBundle'
 import {
   isReadyMessage,

@@ -62,6 +62,15 @@ def notebook_with_outputs(path: Path, outputs: list[object], markdown: str = "# 
     nbformat.write(new_notebook(cells=[new_markdown_cell(markdown), cell]), path)
 
 
+async def page_scripts(page: Page) -> list[str]:
+    """The scripts the page itself (not its frames) has loaded."""
+    names: list[str] = await page.evaluate(
+        "() => performance.getEntriesByType('resource').map((e) => e.name)"
+        ".filter((name) => name.endsWith('.js'))"
+    )
+    return names
+
+
 async def frame_of(page: Page, locator_index: int = 0) -> Frame:
     """The Playwright frame of the `locator_index`-th output frame once it has rendered."""
     element = page.locator("iframe.output-frame").nth(locator_index)
@@ -202,6 +211,9 @@ async def test_charts_from_kernel_runs_render_in_frames(
     await expect(javascript.locator("#output")).to_have_text("js ran in null")
     # Each frame is as tall as its chart (a plotly figure is 450 px by default).
     assert 400 < await frames.nth(0).evaluate("f => f.offsetHeight") < 700
+    # The renderers loaded in the frames that needed them; the page itself stays light.
+    scripts = await page_scripts(tab.page)
+    assert not [s for s in scripts if "/output-frame/" in s or "/math-" in s], scripts
     # A viewer who arrives later sees the same charts.
     viewer = await NotebookTab.open(
         browser, server, "charts.ipynb", token=invite(server, "viewer"), join_as="Vera"
@@ -241,6 +253,8 @@ async def test_latex_typesets_in_markdown_and_outputs(
     output = tab.cell(1).locator(".output-latex")
     await expect(output.locator("math mfrac")).to_have_count(1)
     await expect(output.locator("math msqrt")).to_have_count(1)
+    # KaTeX came with the first math the page showed.
+    assert [s for s in await page_scripts(tab.page) if "/assets/math-" in s]
     await tab.screenshot(SHOTS / "outputs-latex-1280.png")
     assert tab.errors == []
     await tab.close()

@@ -1,52 +1,56 @@
-/** Markdown cells rendered with markdown-it, math (`$…$`, `$$…$$`) with KaTeX, then
- * sanitized (sanitize.ts).
- *
- * KaTeX writes MathML only: the browser typesets it without KaTeX's style sheet and fonts,
- * and MathML passes the sanitizer, which removes the inline styles KaTeX's HTML would need.
- */
+/** Markdown cells rendered with markdown-it, math (`$…$`, `$$…$$`) with KaTeX (math.ts,
+ * loaded the first time a notebook shows math), then sanitized (sanitize.ts). */
 
-import katexPluginModule from '@vscode/markdown-it-katex'
-import katex from 'katex'
 import MarkdownIt from 'markdown-it'
 
 import { sanitizeHtml } from './sanitize'
 
-// The plugin is CommonJS with `exports.default`: bundlers hand out either the function or the
-// module object, depending on their interop.
-const katexPlugin: typeof katexPluginModule =
-  typeof katexPluginModule === 'function'
-    ? katexPluginModule
-    : (katexPluginModule as unknown as { default: typeof katexPluginModule }).default
+type Math = typeof import('./math')
 
-type KatexOptions = Parameters<typeof katex.renderToString>[1]
+const plain = new MarkdownIt({ html: true, linkify: true, typographer: false })
+let withMath: InstanceType<typeof MarkdownIt> | null = null
+let math: Math | null = null
+let loading: Promise<Math> | null = null
 
-/** KaTeX forced to MathML, for the markdown plugin and for `text/latex` outputs. */
-const mathml: typeof katex = {
-  ...katex,
-  renderToString: (tex: string, options?: KatexOptions) =>
-    katex.renderToString(tex, { ...options, output: 'mathml', throwOnError: false })
+/** What may be math: until KaTeX is here, such text shows as written, then again typeset. */
+const MAYBE_MATH = /\$|\\\(|\\\[|\\begin\{/
+
+/** What each element was last asked to show, so a late KaTeX fills only what still stands. */
+const shown = new WeakMap<HTMLElement, string>()
+
+function loadMath(): Promise<Math> {
+  loading ??= import('./math').then((loaded) => {
+    math = loaded
+    withMath = loaded.useMath(new MarkdownIt({ html: true, linkify: true, typographer: false }))
+    return loaded
+  })
+  return loading
 }
 
-const md = new MarkdownIt({ html: true, linkify: true, typographer: false })
-md.use(katexPlugin, { katex: mathml, throwOnError: false })
+/** Calls `render` now, and once more when KaTeX has loaded if `source` may hold math and
+ * `target` still shows it. */
+function withKatex(target: HTMLElement, source: string, render: () => void): void {
+  shown.set(target, source)
+  render()
+  if (math !== null || !MAYBE_MATH.test(source)) return
+  loadMath().then(
+    () => {
+      if (shown.get(target) === source) render()
+    },
+    (error: unknown) => console.error('pairbook: the math renderer did not load', error)
+  )
+}
 
 export function renderMarkdown(target: HTMLElement, source: string): void {
-  target.innerHTML = sanitizeHtml(md.render(source))
+  withKatex(target, source, () => {
+    target.innerHTML = sanitizeHtml((withMath ?? plain).render(source))
+  })
 }
 
-/** The math of a `text/latex` output (sympy's `$\displaystyle …$`, `$$…$$`, `\[…\]` or an
- * environment) as MathML, displayed; unsanitized: pass it through `sanitizeHtml`. */
-export function renderLatex(source: string): string {
-  const tex = stripMathDelimiters(source.trim())
-  return mathml.renderToString(tex, { displayMode: true })
-}
-
-/** `tex` without the delimiters around it: `$$…$$`, `$…$`, `\[…\]`, `\(…\)`. */
-export function stripMathDelimiters(tex: string): string {
-  for (const [open, close] of [['$$', '$$'], ['\\[', '\\]'], ['\\(', '\\)'], ['$', '$']] as const) {
-    if (tex.length >= open.length + close.length && tex.startsWith(open) && tex.endsWith(close)) {
-      return tex.slice(open.length, tex.length - close.length).trim()
-    }
-  }
-  return tex
+/** A `text/latex` output: its source as text until KaTeX has typeset it. */
+export function renderLatex(target: HTMLElement, source: string): void {
+  withKatex(target, source, () => {
+    if (math === null) target.textContent = source
+    else target.innerHTML = sanitizeHtml(math.renderLatex(source))
+  })
 }

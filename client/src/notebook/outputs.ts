@@ -15,7 +15,7 @@ import {
   type OutputJson
 } from './mimeBundle'
 import { outputFrame } from './outputFrame'
-import { sanitizeHtml, sanitizeHtmlReport } from './sanitize'
+import { sanitizeHtmlReport } from './sanitize'
 
 const ansi = new AnsiUp()
 ansi.escape_html = true
@@ -78,7 +78,7 @@ function renderMime(output: OutputJson): HTMLElement {
       return h('pre', { class: 'output-json' }, JSON.stringify(value, null, 2))
     case 'text/latex': {
       const div = h('div', { class: 'output-latex' })
-      div.innerHTML = sanitizeHtml(renderLatex(joinText(value)))
+      renderLatex(div, joinText(value))
       return div
     }
     case 'text/plain':
