@@ -100,3 +100,68 @@ async def test_python_indentation_is_four_spaces_and_tab_indents(
     await ada.wait_source(2, "s => s.endsWith('\\n    # z = 2')")
     assert ada.errors == []
     await ada.close()
+
+
+async def test_find_and_replace_across_the_notebook_syncs_and_undoes(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    bob = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "editor"), join_as="Bob"
+    )
+    vera = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "viewer"), join_as="Vera"
+    )
+    keys = ada.page.keyboard
+    await ada.cell(1).click()
+    await keys.press("Escape")
+    await keys.press("Control+f")  # command mode: the notebook's search, not the browser's
+    bar = ada.page.get_by_role("search", name="Find and replace in the notebook")
+    await expect(bar).to_be_visible()
+    await keys.type("x")
+    # `x` is in both code cells: 3 matches (x = 1, print(x), y = x + 1).
+    await expect(bar.get_by_role("status")).to_have_text("1 of 3")
+    await keys.press("Enter")
+    await expect(bar.get_by_role("status")).to_have_text("2 of 3")
+    await expect(ada.page.locator(".cm-notebook-match-current")).to_have_text("x")
+    await expect(ada.page.locator(".cm-notebook-match")).to_have_count(3)
+    await ada.screenshot(SHOTS / "editor-search-1280.png")
+
+    # Replace one, then all: normal edits, seen by Bob.
+    await bar.get_by_label("Replace with").fill("value")
+    await bar.get_by_role("button", name="Replace this match").click()
+    await bob.wait_until("nb => nb.cells[1].getSource() === 'x = 1\\nprint(value)'")
+    await expect(bar.get_by_role("status")).to_have_text("2 of 2")
+    await bar.get_by_role("button", name="Replace every match in the notebook").click()
+    expected = ["# Test notebook", "value = 1\nprint(value)", "y = value + 1\ny"]
+    await bob.wait_until(
+        "(nb, want) => JSON.stringify(nb.cells.map(c => c.getSource())) === JSON.stringify(want)",
+        expected,
+    )
+    await expect(bob.cell(2)).to_contain_text("y = value + 1")
+
+    # A regular expression with a group; an invalid one says why.
+    await bar.get_by_label("Regular expression").check()
+    await bar.get_by_label("Find in the notebook").fill("(va)lue")
+    await expect(bar.get_by_role("status")).to_contain_text("of 3")
+    await bar.get_by_label("Find in the notebook").fill("(")
+    await expect(bar.get_by_role("status")).to_contain_text("Invalid")
+
+    # Escape closes the bar; undo (Z in command mode) takes the replacements back at once.
+    await bar.get_by_label("Find in the notebook").press("Escape")
+    await expect(bar).to_be_hidden()
+    await keys.press("Escape")
+    await keys.press("z")
+    await bob.wait_until("nb => nb.cells[2].getSource() === 'y = x + 1\\ny'")
+    assert (await bob.sources())[1] == "x = 1\nprint(value)"
+
+    # A viewer finds but cannot replace.
+    await vera.cell(1).click()
+    await vera.page.keyboard.press("Control+f")
+    vbar = vera.page.get_by_role("search", name="Find and replace in the notebook")
+    await vera.page.keyboard.type("value")
+    await expect(vbar.get_by_role("status")).to_have_text("1 of 1")
+    await expect(vbar.get_by_label("Replace with")).to_be_hidden()
+    for tab in (ada, bob, vera):
+        assert tab.errors == []
+        await tab.close()

@@ -3,7 +3,7 @@
 
 import type { YCellType, YCodeCell } from '@jupyter/ydoc'
 import type { Extension } from '@codemirror/state'
-import type { EditorView } from '@codemirror/view'
+import { EditorView } from '@codemirror/view'
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 
@@ -49,6 +49,8 @@ export interface CellHost {
   editRequested(cell: CellView): void
   /** A per-cell button was pressed. */
   actionRequested(cell: CellView, action: NotebookAction): void
+  /** The highlights of the notebook search's matches in a cell's editor. */
+  searchHighlight(ysource: Y.Text): Extension
   /** The person answered an input() prompt of one of their runs. */
   replyInput(execution: string, value: string): void
 }
@@ -235,6 +237,30 @@ export class CellView {
 
   get source(): string {
     return this.model.ysource.toString()
+  }
+
+  get ysource(): Y.Text {
+    return this.model.ysource
+  }
+
+  /** Where the cursor is in the source (0 without an editor). */
+  cursorOffset(): number {
+    return this.editor?.state.selection.main.head ?? 0
+  }
+
+  /** Selects a range of the source and scrolls to it (a search match); the keyboard stays
+   * where it is. A rendered markdown cell is only scrolled to. */
+  showRange(from: number, to: number): void {
+    if (this.type === 'markdown' && !this.editing) {
+      this.element.scrollIntoView({ block: 'center' })
+      return
+    }
+    const view = this.mountEditor()
+    const length = view.state.doc.length
+    view.dispatch({
+      selection: { anchor: Math.min(from, length), head: Math.min(to, length) },
+      effects: EditorView.scrollIntoView(Math.min(from, length), { y: 'center' })
+    })
   }
 
   /** Whether this cell's editor holds the keyboard focus. */
@@ -522,7 +548,7 @@ export class CellView {
       indentUnit: this.host.indentUnit,
       label: `Cell ${this.host.indexOf(this) + 1} source`,
       onFocus: () => this.host.editorFocused(this),
-      extra: pointerLines(this.host.awareness, () => this.id)
+      extra: [pointerLines(this.host.awareness, () => this.id), this.host.searchHighlight(this.model.ysource)]
     })
     return this.editor
   }

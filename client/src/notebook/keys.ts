@@ -24,6 +24,7 @@ export type NotebookAction =
   | 'run-below'
   | 'interrupt'
   | 'restart'
+  | 'find'
 
 export interface KeyInput {
   key: string
@@ -55,6 +56,7 @@ export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; la
   { action: 'redo', keys: 'Shift+Z or Ctrl+Shift+Z', label: 'Redo your change' },
   { action: 'interrupt', keys: 'I, I', label: 'Interrupt the kernel' },
   { action: 'restart', keys: '0, 0', label: 'Restart the kernel (after asking)' },
+  { action: 'find', keys: 'Ctrl+F', label: 'Find and replace in the whole notebook' },
   { action: 'help', keys: 'H', label: 'Show the keyboard shortcuts' }
 ]
 
@@ -107,6 +109,7 @@ export class CommandKeys {
     if (mod && input.shift && key === 'ArrowDown') return 'move-down'
     if (mod && key === 'z') return input.shift ? 'redo' : 'undo'
     if (mod && key === 'y') return 'redo'
+    if (mod && key === 'f') return 'find'
     if (mod || input.alt) return null
     switch (key) {
       case 'ArrowUp':

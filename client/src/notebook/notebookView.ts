@@ -10,6 +10,7 @@ import type * as Y from 'yjs'
 import { button, h } from '../dom'
 import type { InputRequest } from '../commands'
 import type { KernelAssist } from '../editor/kernelAssist'
+import { NotebookSearch } from '../editor/notebookSearch'
 import { detectIndentUnit } from '../editor/pythonEditing'
 import type { RunStore } from '../kernel/runStore'
 import type { TimeFrame } from '../kernel/runs'
@@ -105,7 +106,9 @@ export class NotebookView implements CellHost {
             shortcut: 'B'
           })
     )
-    this.element = h('div', { class: `notebook${this.readOnly ? ' read-only' : ''}` }, this.list, this.empty)
+    this.search = this.createSearch()
+    this.element = h('div', { class: `notebook${this.readOnly ? ' read-only' : ''}` }, this.search.element, this.list, this.empty)
+    this.notebook.ydoc.on('afterTransaction', this.onTransaction)
     this.observer = new IntersectionObserver(
       (entries) => {
         for (const entry of entries) this.byElement.get(entry.target)?.setNear(entry.isIntersecting)
@@ -284,6 +287,14 @@ export class NotebookView implements CellHost {
     }
     return keymap.of([
       { key: 'Escape', run: (view) => this.leaveEditing(from(view)) },
+      {
+        key: 'Mod-f',
+        run: (view) => {
+          const { main } = view.state.selection
+          this.search.open(view.state.sliceDoc(main.from, main.to))
+          return true
+        }
+      },
       { key: 'Shift-Enter', run: run('run-next') },
       { key: 'Mod-Enter', run: run('run-stay') },
       { key: 'Alt-Enter', run: run('run-insert') },
@@ -430,6 +441,9 @@ export class NotebookView implements CellHost {
         return
       case 'help':
         this.options.onHelp?.()
+        return
+      case 'find':
+        this.search.open()
         return
     }
   }
@@ -606,7 +620,49 @@ export class NotebookView implements CellHost {
     return element === null ? null : (this.byElement.get(element) ?? null)
   }
 
+  // Find and replace -------------------------------------------------------------------
+
+  readonly search: NotebookSearch
+  private readonly onTransaction = (): void => this.search.documentChanged()
+
+  searchHighlight(ysource: Y.Text): Extension {
+    return this.search.highlighter(ysource)
+  }
+
+  private createSearch(): NotebookSearch {
+    const notebook = this
+    return new NotebookSearch({
+      cells: () => this.views,
+      get readOnly() {
+        return notebook.readOnly
+      },
+      transact: (edit) => {
+        this.undoManager.stopCapturing()
+        this.notebook.transact(edit)
+        this.undoManager.stopCapturing()
+      },
+      position: () => {
+        const cell = this.active
+        // In command mode the search starts at the selected cell's top; in edit mode, at the cursor.
+        const offset = cell !== null && this.mode === 'edit' ? cell.cursorOffset() : 0
+        return { cell: cell === null ? 0 : this.indexOf(cell), offset }
+      },
+      closed: (cellId) => {
+        const cell = (cellId === null ? null : this.cellById(cellId)) ?? this.active
+        if (cell === null) return
+        if (cellId !== null && cell.type === 'code') {
+          this.select(cell, 'edit')
+          cell.enterEdit()
+        } else {
+          this.select(cell, 'command')
+          cell.element.focus({ preventScroll: true })
+        }
+      }
+    })
+  }
+
   destroy(): void {
+    this.notebook.ydoc.off('afterTransaction', this.onTransaction)
     this.notebook.changed.disconnect(this.onChanged, this)
     this.stopRuns()
     window.clearInterval(this.clock)
