@@ -29,6 +29,11 @@ from pairbook.types import SERVER_USER
 
 log = logging.getLogger("pairbook.mob")
 
+IN_FLIGHT_SECONDS = 1.5
+"""How long after a handover the previous driver's edits are still taken: keystrokes their
+browser sent before it learned that the keyboard had passed on. Their editors lock as soon as
+it does; what they type after that is held in their page and offered to the new driver."""
+
 
 class MobService:
     """One room's mob: owns the rotation, answers the mob commands, gates edits and runs."""
@@ -59,8 +64,19 @@ class MobService:
     # -- the driver gate ---------------------------------------------------------------
 
     def on_edit(self, member: Member) -> str | None:
-        """Why this member may not edit now (mob mode and not the driver), or None."""
-        return self.refusal_for(member.user.id)
+        """Why this member may not edit now (mob mode and not the driver), or None. The
+        previous driver's edits still on the wire at a handover are taken."""
+        refusal = self.refusal_for(member.user.id)
+        if refusal is not None and self._in_flight(member.user.id):
+            return None
+        return refusal
+
+    def _in_flight(self, user_id: str) -> bool:
+        """Whether this person's turn ended a moment ago (their keys may still be arriving)."""
+        turns = self.rotation.turns
+        if self.rotation.mode is not Mode.MOB or not turns or turns[-1].user != user_id:
+            return False
+        return self._clock() - turns[-1].ended <= IN_FLIGHT_SECONDS
 
     def refusal_for(self, user_id: str) -> str | None:
         """Why this person may not edit now (mob mode and not the driver), or None; for

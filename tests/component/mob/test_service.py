@@ -11,7 +11,7 @@ from pycrdt import Map
 
 from pairbook.auth import Role
 from pairbook.kernel.service import TABLE as KERNEL
-from pairbook.mob.service import MobService
+from pairbook.mob.service import IN_FLIGHT_SECONDS, MobService
 from pairbook.record.service import TABLE as RECORD
 from pairbook.service import Member
 from support.servicekit import Kit, service_kit, settle
@@ -167,3 +167,24 @@ async def test_the_summary_counts_who_changed_what(tmp_path: Path) -> None:
         assert await ana.refused("mob-summary", subject=3) == (
             "mob-summary's 'subject' must be a commit subject"
         )
+
+
+async def test_the_previous_drivers_keys_still_on_the_wire_at_a_handover_are_taken(
+    tmp_path: Path,
+) -> None:
+    async with service_kit(tmp_path) as kit:
+        mob = attach(kit)
+        olga = await kit.join("olga", Role.OWNER)
+        ana = await kit.join("ana")
+        await olga.ok("mob-mode", mode="mob")
+        assert mob.on_edit(member_of(ana)) is not None  # a navigator: never
+        await olga.ok("mob-handover")
+        assert mob.on_edit(member_of(ana)) is None  # the new driver
+        assert mob.on_edit(member_of(olga)) is None  # keys sent before Olga's page knew
+        kit.clock.now += IN_FLIGHT_SECONDS + 0.1
+        assert "only the driver (Ana)" in str(mob.on_edit(member_of(olga)))
+        # A quick second handover: only the driver who just left is in flight.
+        await ana.ok("mob-handover")
+        assert mob.on_edit(member_of(ana)) is None
+        kit.clock.now += IN_FLIGHT_SECONDS + 0.1
+        assert mob.on_edit(member_of(ana)) is not None
