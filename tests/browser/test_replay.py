@@ -91,8 +91,9 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
         if e["kind"] == "join" and e["data"]["name"] == "Grace Hopper"
     )
     at = (joined - timeline["start_ts"]) / (timeline["end_ts"] - timeline["start_ts"])
+    shown = await replay_seq(ana)  # the page opened at the last moment
     await track.click(position={"x": box["width"] * at, "y": box["height"] / 2})
-    await page.wait_for_function("() => location.search.startsWith('?seq=')")
+    await page.wait_for_function("s => window.pairbookReplay.seq !== s", arg=shown)
     early = await replay_seq(ana)
     assert 0 < early < timeline["last_seq"]
     assert not (await replay_sources(ana))[2].endswith("print(total + y)")
@@ -125,7 +126,9 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     await expect(cells.nth(2).locator(".blame-line").last).to_contain_text("Grace Hopper")
     await expect(cells.nth(1).locator(".blame-line").last).to_contain_text("Owner")
     await track.click(position={"x": box["width"] * 0.55, "y": box["height"] / 2})
-    await page.wait_for_function("() => location.search.startsWith('?seq=')")
+    await page.wait_for_function(
+        "last => window.pairbookReplay.seq < last", arg=timeline["last_seq"]
+    )
     await expect(cells.nth(1).locator(".blame-line").first).to_be_visible()
     # The recorded people's carets are shown where they were.
     await expect(page.locator(".replay-notebook .cm-ySelectionCaret").first).to_be_attached()
@@ -202,6 +205,7 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
         "() => window.pairbook.notebook.ydoc.getMap('mob').get('driver')"
         " === window.pairbook.awareness.getLocalState().user.id"
     )
+    await expect(grace.editor(2)).to_have_attribute("aria-readonly", "false")
     await grace.edit_end(2)
     await grace.page.keyboard.type("  # Grace drives", delay=20)
     await ana.wait_source(2, "s => s.endsWith('# Grace drives')")

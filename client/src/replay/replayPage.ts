@@ -16,7 +16,7 @@ import { notebookHref, replayHref } from '../routes'
 import { hideBlame, showBlame } from './blameGutter'
 import { clockTime, momentFromSearch, nextRunEnd, SPEEDS, stepBack, TRANSPORT_KEYS, waitMs } from './moments'
 import { MomentPanel } from './momentPanel'
-import { type Chunk, fromBase64, type PresenceState, ReplayApi, type Step, type Timeline, type TimelineEvent } from './replayApi'
+import { type Chunk, fromBase64, type Moment, type PresenceState, ReplayApi, type Step, type Timeline, type TimelineEvent } from './replayApi'
 import { TimelineStrip } from './timelineStrip'
 import './replay.css'
 
@@ -146,9 +146,18 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
   }
 
   // Moments ------------------------------------------------------------------------------
+  let seekId = 0
   async function seek(at: { seq: number } | { t: number }): Promise<void> {
     pause()
-    const moment = await replay.moment(at)
+    const id = ++seekId
+    let moment: Moment
+    try {
+      moment = await replay.moment(at)
+    } catch (error) {
+      toast(`Could not show that moment: ${error instanceof Error ? error.message : String(error)}`)
+      return
+    }
+    if (id !== seekId) return // a later seek (a key held down) answers instead
     view?.destroy()
     notebook?.dispose()
     notebook = new YNotebook()
