@@ -385,3 +385,31 @@ async def test_after_a_server_restart_a_room_shows_its_kernel_stopped_not_idle(
             assert kernel["status"] == "stopped"
             assert kernel["stopped"] == {"reason": "server", "by": None, "at": None,
                                          "idle_for": None}  # fmt: skip
+
+
+async def test_a_kernel_killed_while_idle_is_shown_stopped_loaded_or_kept(
+    workdir: Path, store_path: str
+) -> None:
+    with ServerProcess(workdir, store=store_path, args=("--room-unload-delay", "0.2")) as server:
+        for kept in (False, True):
+            async with YClient(server.ws_url("demo.ipynb")) as ana:
+                await ana.set_source(1, KERNEL_ID)
+                await ana.command("run", cells=["code-0"])
+                await wait_for_run(ana, "code-0")
+                await ana.wait_until(lambda: bool(outputs(ana, 1)))
+                pid = host_pid_of_kernel(outputs(ana, 1)[0]["text"].strip())
+                if not kept:  # killed while its room is open: everyone sees it at once
+                    os.kill(pid, signal.SIGKILL)
+                    await ana.wait_until(lambda: ana.map("kernel")["status"] == "stopped", 30)
+                    assert ana.map("kernel")["stopped"]["reason"] == "died"
+            if kept:  # killed while kept without its room: the room says so when it loads
+                await rooms_loaded(server, 0)
+                os.kill(pid, signal.SIGKILL)
+                await until_gone(pid)
+                async with asyncio.timeout(30):
+                    while True:
+                        async with YClient(server.ws_url("demo.ipynb")) as ana:
+                            if ana.map("kernel")["status"] == "stopped":
+                                break
+                        await rooms_loaded(server, 0)
+                assert ana.map("kernel")["stopped"]["reason"] == "died"

@@ -165,6 +165,7 @@ class ScriptedKernel:
         self.interrupted = asyncio.Event()
         self.restarts = 0
         self.namespace: dict[str, dict[str, Any]] | None = None
+        self.crashed = False  # set by a test: the process is gone, nobody has noticed yet
         self._on_status = on_status
         self._scripts = scripts
         self._count = 0
@@ -199,6 +200,9 @@ class ScriptedKernel:
 
     def _probe(self) -> dict[str, Any]:
         return probe_reply({"full": True, "changed": self.namespace, "removed": []})
+
+    async def alive(self) -> bool:
+        return self.started and not self.crashed
 
     async def evaluate(self, expressions: dict[str, str]) -> dict[str, Any]:
         return self._probe() if self.namespace is not None else probe_reply({"changed": {}})

@@ -1,5 +1,6 @@
 """IdleCull: how long the room's kernel has been idle, and (with `--cull-idle-after`) the
-watch that stops it once idle that long, announcing the stop in the kernel map first."""
+watch that stops it once idle that long, announcing the stop in the kernel map first; and
+`watch_alive`, which notices a kernel that died while idle (killed, out of memory)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 CULL_WARNING = 60.0  # seconds between the page's warning and the cull (at most)
+ALIVE_SECONDS = 2.0  # between two looks at an idle kernel's process
 
 
 def warning_lead(after: float) -> float:
@@ -63,8 +65,24 @@ class IdleCull:
             await warn(None)
 
     async def _quiet_until(self, at: float) -> bool:
-        """Wait until `at` (wall clock); False if there was activity first."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._activity.wait(), max(0.0, at - self._clock()))
-            return False
-        return True
+        """Wait until `at` (by the injected clock, which the loop's timer need not match);
+        False if there was activity first."""
+        while (left := at - self._clock()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._activity.wait(), left)
+                return False
+        return not self._activity.is_set()
+
+
+async def watch_alive(
+    idle: Callable[[], bool],
+    alive: Callable[[], Awaitable[bool]],
+    died: Callable[[], Awaitable[None]],
+    every: float = ALIVE_SECONDS,
+) -> None:
+    """Forever: every `every` seconds, an `idle()` kernel that is not `alive()` (and still
+    idle once that is known) is reported with `died()`. A run notices a death by itself."""
+    while True:
+        await asyncio.sleep(every)
+        if idle() and not await alive() and idle():
+            await died()

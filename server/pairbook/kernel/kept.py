@@ -2,9 +2,9 @@
 
 As in jupyter-server, a kernel outlives the browsers looking at it: when everyone has left
 and the room unloads, its runner hands the kernel over (`KeptKernel`, with what the runner
-must remember of it), and the room's next runner takes it back. Kept kernels idle longer
-than `--cull-idle-after` are shut down; the server shuts every kept kernel down when it
-stops.
+must remember of it), and the room's next runner takes it back. A kept kernel that dies
+is noticed, one idle longer than `--cull-idle-after` is shut down (the room, once loaded
+again, says which); the server shuts every kept kernel down when it stops.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pairbook.kernel.culling import ALIVE_SECONDS
 from pairbook.kernel.outputstream import Displays
 from pairbook.kernel.ports import Kernel
 from pairbook.kernel.session import KernelStatus, StatusCallback
@@ -125,21 +126,38 @@ class KeptKernels:
         culled = [room for room, kept in self._kept.items() if now - kept.idle_since >= idle_after]
         for room_id in culled:
             kept = self._kept.pop(room_id)
-            await self._shut(room_id, kept)
+            # Noted before the await: the room may load again meanwhile.
             self._stops[room_id] = stop_record("idle", now, idle_for=now - kept.idle_since)
+            await self._shut(room_id, kept)
             log.info("idle kernel culled", extra={"room": room_id})
         return culled
 
-    async def keep_culling(self, idle_after: float) -> None:
-        """Cull kept kernels as they pass `idle_after` idle seconds, forever (owned by the
-        server's task group)."""
+    async def bury(self) -> list[str]:
+        """Forget the kept kernels whose process died (killed, out of memory), noting the
+        death for their rooms; their rooms."""
+        dead = [room for room, kept in self._kept.items() if not await kept.session.alive()]
+        for room_id in dead:
+            kept = self._kept.pop(room_id, None)
+            if kept is not None:
+                self._stops[room_id] = stop_record("died", self._clock())
+                await self._shut(room_id, kept)  # its sockets and leftovers go too
+                log.warning("a kept kernel died", extra={"room": room_id})
+        return dead
+
+    async def watch(self, idle_after: float | None, alive_seconds: float = ALIVE_SECONDS) -> None:
+        """Forever (owned by the server's task group): notice kept kernels that died, and
+        cull those idle for `idle_after` seconds (None: never)."""
         while True:
             self._changed.clear()
-            deadlines = [kept.idle_since + idle_after for kept in self._kept.values()]
-            wait = max(0.0, min(deadlines) - self._clock()) if deadlines else None
+            wait = alive_seconds if self._kept else None
+            if idle_after is not None and self._kept:
+                deadline = min(kept.idle_since for kept in self._kept.values()) + idle_after
+                wait = min(alive_seconds, max(0.0, deadline - self._clock()))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), wait)
-            await self.cull(idle_after)
+            await self.bury()
+            if idle_after is not None:
+                await self.cull(idle_after)
 
     async def close(self) -> None:
         """Shut every kept kernel down (the server stops)."""

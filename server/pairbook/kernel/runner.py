@@ -18,10 +18,11 @@ from pairbook.kernel.batches import (
     stop_batch,
     write_stopped,
 )
-from pairbook.kernel.culling import IdleCull
+from pairbook.kernel.culling import ALIVE_SECONDS
 from pairbook.kernel.executor import Executor
-from pairbook.kernel.kept import KeptKernel, StatusRelay, ViewMemory, stop_record
-from pairbook.kernel.kernelmap import LIVE, KernelMap
+from pairbook.kernel.kept import KeptKernel, stop_record
+from pairbook.kernel.kernelmap import KernelMap
+from pairbook.kernel.life import KernelLife
 from pairbook.kernel.outputstream import FLUSH_SECONDS
 from pairbook.kernel.ports import Kernel, KernelFactory, RunnerRoom
 from pairbook.kernel.probing import PROBE_SECONDS, Prober
@@ -62,6 +63,7 @@ class Runner:
         kept: KeptKernel | None = None,
         cull_after: float | None = None,
         stopped: KernelStopRecord | None = None,
+        alive_seconds: float = ALIVE_SECONDS,
     ) -> None:
         self.room = room
         self._kernels = kernels
@@ -69,14 +71,12 @@ class Runner:
         self.queue = ExecutionQueue(clock)
         self._map = KernelMap(room, self.queue, clock)
         self._map.specs = kernels.specs()
-        self._relay = kept.relay if kept is not None else StatusRelay()
-        self._relay.target = self._on_status
-        self._kept = kept  # the live kernel this room's last runner handed over
-        self._stop_note = stopped  # or how that kernel stopped after the room unloaded
+        self.life = KernelLife(self, kept=kept, stopped=stopped, cull_after=cull_after,
+                               alive_seconds=alive_seconds, clock=clock)  # fmt: skip
+        self.life.relay.target = self._on_status
         self.session: Kernel = (
-            kept.session if kept else kernels(kernel_name or "python3", self._relay)
+            kept.session if kept else kernels(kernel_name or "python3", self.life.relay)
         )
-        self.cull = IdleCull(cull_after, clock, idle_since=kept.idle_since if kept else None)
         # The kernel-state view (None: turned off).
         self.state = StateView(room, clock, delay=analyse_delay) if kernel_state else None
         self._prober = Prober(room, self.state, clock=clock, probe_seconds=probe_seconds)
@@ -94,13 +94,25 @@ class Runner:
         self._wakeup = asyncio.Event()
         self._status_changed = asyncio.Event()
         self._last_started: Execution | None = None  # the batch in progress between its runs
-        if kept is not None:
-            self._restore(kept)
+        self.life.restore()
 
     @property
     def current(self) -> Execution | None:
         """The run the kernel is busy with."""
         return self._map.current
+
+    # The parts the kernel's life (`KernelLife`) works with.
+    @property
+    def kernel_map(self) -> KernelMap:
+        return self._map
+
+    @property
+    def prober(self) -> Prober:
+        return self._prober
+
+    @property
+    def executor(self) -> Executor:
+        return self._executor
 
     # -- commands ------------------------------------------------------------------------
 
@@ -185,21 +197,10 @@ class Runner:
     async def shutdown(self, member: Member) -> dict[str, Any]:
         """Stop the kernel (the next run starts it again); queued runs are dropped. The
         kernel-state view stays, marked as from a kernel that is gone, until one starts."""
-        dropped = await self._stop(
-            stop_record("shutdown", self._clock(), by=member.user.to_record())
-        )
+        why = stop_record("shutdown", self._clock(), by=member.user.to_record())
+        dropped = await self.life.stop(why)
         await self._map.note_event("shutdown", member, self.session)
         return {"cancelled": [e.id for e in dropped]}
-
-    async def _stop(self, why: KernelStopRecord) -> list[Execution]:
-        dropped = self.queue.clear()
-        await self._map.publish(*dropped)
-        self._prober.forget()
-        self._prober.abandon()
-        await self.session.shutdown()
-        self._map.stopped = why
-        await self._map.write_kernel(self.session)
-        return dropped
 
     async def answer_input(self, member: Member, execution_id: str, value: str) -> dict[str, Any]:
         """Answer the stdin prompt of a run this member started."""
@@ -215,7 +216,7 @@ class Runner:
         self._prober.forget()
         self._prober.abandon()
         await self.session.shutdown()
-        self.session = self._kernels(kernel_name, self._relay)
+        self.session = self._kernels(kernel_name, self.life.relay)
         await self._prober.reset()
         await self._map.note_event("set-kernel", member, self.session)
         return {"kernel": kernel_name}
@@ -237,27 +238,14 @@ class Runner:
     async def run(self) -> None:
         """Run queued executions one at a time and keep the kernel map current, forever;
         owned by the room's task group."""
-        await self._announce()
+        await self.life.announce()
         async with asyncio.TaskGroup() as group:
             group.create_task(self._run_queue())
             group.create_task(self._keep_status())
-            group.create_task(self.cull.watch(self._idle, self._warn_cull, self._cull_idle))
+            for watch in self.life.watches():
+                group.create_task(watch)
             if self.state is not None:
                 group.create_task(self.state.keep_current())
-
-    async def _announce(self) -> None:
-        """The kernel's truth when the room loads: the kept kernel it took back, or, when
-        the document shows a kernel this server does not have, that it stopped."""
-        shown = self._map.load(self.room.doc)
-        if self._kept is not None:
-            self._map.started_at, self._map.stopped = self._kept.started_at, None
-        elif self._stop_note is not None:
-            self._map.stopped = self._stop_note
-        elif shown in LIVE:
-            self._map.stopped = stop_record("server", None)
-        else:
-            return
-        await self._map.write_kernel(self.session)
 
     async def _keep_status(self) -> None:
         while True:
@@ -303,7 +291,7 @@ class Runner:
         stopped, note = stop_batch(self.queue, execution, cells, self._clock())
         also = both(view, write_stopped(note))
         await self._map.publish(execution, *dropped, *stopped, also=also)
-        self.cull.touch()  # idle from now on, unless another run follows
+        self.life.cull.touch()  # idle from now on, unless another run follows
 
     async def _stop_between_runs(self, member: Member) -> list[str]:
         """An interrupt while the kernel is between two runs of a batch stops that batch."""
@@ -328,50 +316,19 @@ class Runner:
                 await self.refresh_packages()
 
     def _on_status(self, status: KernelStatus) -> None:
-        self._map.note_status(status)
-        self.cull.touch()
+        self.life.on_status(status)
         self._status_changed.set()
-
-    def _idle(self) -> bool:
-        return self.session.started and self.current is None and not len(self.queue)
-
-    async def _warn_cull(self, at: float | None) -> None:
-        await self._map.warn_cull(at, self.session)
-
-    async def _cull_idle(self, idle_for: float) -> None:
-        log.info("idle kernel culled", extra={"room": self.room.id})
-        await self._stop(stop_record("idle", self._clock(), idle_for=idle_for))
 
     @property
     def busy(self) -> bool:
-        """Whether a run is under way or waiting (the room stays loaded meanwhile)."""
-        return self.current is not None or bool(len(self.queue))
+        """Whether a run is under way or waiting, or the kernel is stopping (the room stays
+        loaded meanwhile)."""
+        return self.current is not None or bool(len(self.queue)) or self.life.stopping
 
     def detach(self) -> KeptKernel | None:
-        """Hand the live kernel over, with what this runner knows of it (the room unloads
-        with its worker stopped); None if no kernel runs. The runner is done after it."""
-        if not self.session.started:
-            return None
-        if self.state is not None:
-            self.state.close()
-        memory = ViewMemory.of(self.state) if self.state is not None else None
-        return KeptKernel(self.session, self._relay, self.cull.idle_since, self._map.started_at,
-                          self._map.last_event, memory, self._prober.modules_seen,
-                          self._executor.displays)  # fmt: skip
-
-    def _restore(self, kept: KeptKernel) -> None:
-        self._map.last_event, self._map.started_at = kept.last_event, kept.started_at
-        self._executor.displays.update(kept.displays)
-        self._prober.modules_seen = kept.modules_seen
-        if self.state is not None and kept.view is not None:
-            kept.view.recall(self.state)
+        """Hand the live kernel over to outlive the room (None: no kernel runs)."""
+        return self.life.detach()
 
     async def close(self) -> None:
         """Shut the kernel down (the server stops)."""
-        if self.state is not None:
-            self.state.close()
-        self.queue.clear()
-        if self.session.started:
-            await self.session.shutdown()
-            self._map.stopped = stop_record("server", self._clock())
-            await self._map.write_kernel(self.session)
+        await self.life.close()

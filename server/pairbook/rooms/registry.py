@@ -113,9 +113,8 @@ class Rooms:
 
     async def __aenter__(self) -> Self:
         await self._group.__aenter__()
-        if self.policy.cull_idle_after is not None:
-            culling = self.kept.keep_culling(self.policy.cull_idle_after)
-            self._culling = self._group.create_task(culling, name="kernel cull")
+        watch = self.kept.watch(self.policy.cull_idle_after)
+        self._culling = self._group.create_task(watch, name="kept kernels")
         return self
 
     async def __aexit__(

@@ -135,3 +135,31 @@ async def test_kept_kernels_idle_too_long_are_culled_and_their_stop_noted() -> N
     await kept.close()
     assert not kernels.made[1].started
     assert len(kept) == 0
+
+
+async def test_a_kernel_that_dies_while_idle_is_shown_stopped_without_a_run() -> None:
+    room = DocRoom(notebook_doc(["x = 1"]))
+    kernels = ScriptedKernels()
+    runner = Runner(room, kernels, "python3", kernel_state=False, flush_seconds=0,
+                    packages_delay=0, alive_seconds=0.01)  # fmt: skip
+    async with running(runner.run()):
+        await ran(room, runner, "code-0")
+        kernels.made[0].crashed = True  # killed from outside, or out of memory
+        await room.until(lambda: kernel_map(room)["status"] == "stopped")
+        assert kernel_map(room)["stopped"]["reason"] == "died"
+        assert not kernels.made[0].started  # shut down: its sockets and leftovers are gone
+    await runner.close()
+
+
+async def test_a_kept_kernel_that_died_is_forgotten_and_its_death_noted() -> None:
+    kernels = ScriptedKernels()
+    kept = KeptKernels(clock=lambda: 7.0)
+    session = kernels("python3", StatusRelay())
+    session.started = True
+    kept.keep("demo.ipynb", KeptKernel(session, StatusRelay(), idle_since=1.0))
+    assert await kept.bury() == []
+    session.crashed = True
+    assert await kept.bury() == ["demo.ipynb"]
+    assert kept.take("demo.ipynb") is None
+    assert kept.take_stop("demo.ipynb") == {"reason": "died", "by": None, "at": 7.0,
+                                            "idle_for": None}  # fmt: skip
