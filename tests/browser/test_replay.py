@@ -221,6 +221,10 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     assert (await replay_sources(ana))[2].endswith("# Grace drives")
     side = page.locator(".replay-side")
     await expect(side.locator(".moment-driver")).to_have_text("Driving: Grace Hopper")
+    turns = side.locator(".moment-turn-list li")
+    await expect(turns).to_have_count(2)
+    await expect(turns.first).to_contain_text(f"{owner} · ")
+    await expect(turns.last).to_contain_text("Grace Hopper · driving for ")
     await expect(side.locator(".moment-chat-who")).to_have_text(
         [owner, "Grace Hopper", "Vi Viewer"]
     )

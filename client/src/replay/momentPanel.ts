@@ -5,7 +5,7 @@
 import type * as Y from 'yjs'
 
 import { h } from '../dom'
-import { timeAgo } from '../kernel/runs'
+import { formatDuration, timeAgo } from '../kernel/runs'
 import { DocMap, type UserRecord } from '../schema'
 import { clockTime, personOf } from './moments'
 import type { Timeline } from './replayApi'
@@ -24,6 +24,7 @@ export class MomentPanel {
   private readonly when: HTMLElement
   private readonly roles: HTMLElement
   private readonly here: HTMLElement
+  private readonly turns: HTMLElement
   private readonly chat: HTMLOListElement
   private readonly chatCount: HTMLElement
 
@@ -31,12 +32,13 @@ export class MomentPanel {
     this.when = h('p', { class: 'moment-when' })
     this.roles = h('div', { class: 'moment-roles' })
     this.here = h('ul', { class: 'moment-here' })
+    this.turns = h('div', { class: 'moment-turns' })
     this.chat = h('ol', { class: 'moment-chat', 'aria-label': 'Chat up to this moment' })
     this.chatCount = h('span', { class: 'muted' })
     this.element = h(
       'aside',
       { class: 'replay-side', 'aria-label': 'At this moment' },
-      h('section', { class: 'panel' }, h('h2', {}, 'At this moment'), this.when, this.roles),
+      h('section', { class: 'panel' }, h('h2', {}, 'At this moment'), this.when, this.roles, this.turns),
       h('section', { class: 'panel' }, h('h2', {}, 'Here'), this.here),
       h('section', { class: 'panel moment-chat-panel' }, h('h2', {}, 'Chat ', this.chatCount), this.chat)
     )
@@ -54,6 +56,7 @@ export class MomentPanel {
     const person = (id: string): UserRecord => personOf({ ...known, ...this.timeline.people }, id, this.timeline.server_color)
     this.when.textContent = `${clockTime(ts)} · ${new Date(ts * 1000).toLocaleDateString()}`
     this.showRoles(mob, person)
+    this.showTurns(mob, ts, person)
     const unique = [...new Set(present)]
     this.here.replaceChildren(...(unique.length === 0 ? [h('li', { class: 'muted' }, 'Nobody had the notebook open.')] : unique.map((id) => chip('li', person(id), ''))))
     const chatArray = mob.get('chat') as Y.Array<ChatMessage> | undefined
@@ -78,6 +81,21 @@ export class MomentPanel {
     if (atBottom) this.chat.scrollTop = this.chat.scrollHeight
   }
 
+  /** Who drove when, up to the moment: the finished turns, then the current one. */
+  private showTurns(mob: Y.Map<unknown>, ts: number, person: (id: string) => UserRecord): void {
+    const finished = ((mob.get('turns') ?? []) as unknown[]).filter((t): t is [string, number, number] => Array.isArray(t) && t.length === 3)
+    const turn = (mob.get('turn') ?? {}) as { started?: number | null }
+    const driver = mob.get('driver')
+    const rows = finished.map(([id, from, to]) =>
+      chip('li', person(id), ` · ${formatDuration(to - from)}`, `${clockTime(from)}–${clockTime(to)}`)
+    )
+    if (mob.get('mode') === 'mob' && typeof driver === 'string' && typeof turn.started === 'number') {
+      rows.push(chip('li', person(driver), ` · driving for ${formatDuration(Math.max(0, ts - turn.started))}`, `since ${clockTime(turn.started)}`))
+    }
+    this.turns.hidden = rows.length === 0
+    this.turns.replaceChildren(h('h3', {}, 'Turns at the keyboard'), h('ol', { class: 'moment-turn-list' }, ...rows))
+  }
+
   private showRoles(mob: Y.Map<unknown>, person: (id: string) => UserRecord): void {
     if (mob.get('mode') !== 'mob') {
       this.roles.replaceChildren(h('p', { class: 'moment-driver' }, 'Pair mode: everyone could edit.'))
@@ -94,6 +112,6 @@ export class MomentPanel {
   }
 }
 
-function chip<K extends 'li' | 'strong'>(tag: K, person: UserRecord, suffix: string): HTMLElementTagNameMap[K] {
-  return h(tag, { class: 'person-chip', style: `--who:${person.color}` }, h('span', { class: 'legend-swatch', 'aria-hidden': 'true' }), person.name, suffix)
+function chip<K extends 'li' | 'strong'>(tag: K, person: UserRecord, suffix: string, title?: string): HTMLElementTagNameMap[K] {
+  return h(tag, { class: 'person-chip', style: `--who:${person.color}`, title }, h('span', { class: 'legend-swatch', 'aria-hidden': 'true' }), person.name, suffix)
 }
