@@ -124,13 +124,32 @@ async function inspectAt(view: EditorView, assist: KernelAssist): Promise<void> 
   else showNote(view, head, stripAnsi(reply.text), 'help')
 }
 
+/** The request Tab sent at once: CodeMirror starts an explicit completion's source 50 ms
+ * after it is asked for, and the kernel can answer meanwhile. */
+interface Asked {
+  view: EditorView
+  doc: unknown
+  head: number
+  window: { code: string; cursor: number; start: number }
+  reply: Promise<CompletionReply | string>
+}
+let sent: Asked | null = null
+
+function ask(view: EditorView, assist: KernelAssist): Asked {
+  const window = question(view)
+  const { doc, selection } = view.state
+  return { view, doc, head: selection.main.head, window, reply: assist.complete(window.code, window.cursor) }
+}
+
 function kernelSource(assist: KernelAssist) {
   return async (context: CompletionContext): Promise<CompletionResult | null> => {
-    if (!context.explicit) return null
+    if (!context.explicit || context.view === undefined) return null
     const view = context.view
-    const asked = view === undefined ? null : question(view)
-    if (view === undefined || asked === null) return null
-    const reply = await assist.complete(asked.code, asked.cursor)
+    const same = sent !== null && sent.view === view && sent.doc === context.state.doc && sent.head === context.pos
+    const request = same && sent !== null ? sent : ask(view, assist)
+    sent = null
+    const asked = request.window
+    const reply = await request.reply
     if (typeof reply === 'string') {
       showNote(view, context.pos, reply, 'note')
       return null
@@ -158,7 +177,9 @@ function tab(assist: KernelAssist | null) {
     const single = state.selection.ranges.length === 1 && state.selection.main.empty
     if (single && tabIntent(lineBefore(view)) === 'complete') {
       if (assist === null) return indentAtCursor(view)
-      return state.readOnly ? true : startCompletion(view)
+      if (state.readOnly) return true
+      sent = ask(view, assist)
+      return startCompletion(view)
     }
     return indentAtCursor(view)
   }

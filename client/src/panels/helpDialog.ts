@@ -10,7 +10,13 @@ const EDIT_MODE: ReadonlyArray<[string, string]> = [
   ['Alt+Enter', 'Run and insert a cell below'],
   ['↑ / ↓', 'On the first / last line: edit the cell above / below'],
   ['Ctrl+Z', 'Undo your own change (never your partner’s)'],
-  ['Ctrl+Shift+Z', 'Redo your change']
+  ['Ctrl+Shift+Z', 'Redo your change'],
+  ['Tab', 'Indent; after a name or a dot: complete from the kernel'],
+  ['Shift+Tab', 'Dedent; after a name: the kernel’s help'],
+  ['Ctrl+/', 'Comment or uncomment the lines'],
+  ['Ctrl+D', 'Also select the next occurrence (multi-cursor)'],
+  ['Ctrl+click', 'Add a cursor'],
+  ['Ctrl+F', 'Find and replace in the notebook']
 ]
 
 export function openHelpDialog(): void {
