@@ -26,6 +26,7 @@ from pairbook.types import DISK_USER, SERVER_MAPS, SERVER_USER, UserId
 
 log = logging.getLogger("pairbook.kernelstate")
 
+AUTHORS = "authors"  # in KERNEL_MAP: cell id -> who last edited it, and the source they left
 ANALYSE_DELAY = 0.3  # after the last edit, before warnings are recomputed
 MAX_DELETED = 1000  # deleted cells whose deleter is remembered
 Write = Callable[[Any], None]
@@ -71,12 +72,14 @@ class StateView:
         self.room = room
         self._delay = delay
         self.model = KernelState()
-        self.editors: dict[str, UserRecord] = {}  # cell id -> who last edited its source
+        # cell id -> who last edited its source (as an earlier view saved it, if any)
+        self.editors: dict[str, UserRecord] = {}
         self.deleters: dict[str, UserRecord] = {}  # deleted cell id -> who deleted it
         self.packages: list[dict[str, Any]] | None = None
         self._clock = clock
         self._cells: Array[Any] = room.doc.get(CELLS, type=Array)
         self._ids = self._cell_ids()
+        self.editors.update(self._saved_authors())
         self._edited = asyncio.Event()
         self._written: dict[str, Any] | None = None
         self._subscription = self._cells.observe_deep(self._on_cells)
@@ -130,6 +133,38 @@ class StateView:
                 self.editors[str(ycell.get("id"))] = person
         return relevant
 
+    def _sources(self) -> dict[str, str]:
+        """The current code cells' source hashes, by cell id."""
+        return {
+            str(ycell.get("id")): source_hash(str(ycell.get("source", "")))
+            for ycell in self._cells
+            if isinstance(ycell, Map)
+        }
+
+    def _saved_authors(self) -> dict[str, UserRecord]:
+        """Who last edited each cell, as the view saved it with its last write (the room
+        was unloaded since): for the cells that still hold the source they left."""
+        saved = self.room.doc.get(KERNEL_MAP, type=Map).get(AUTHORS)
+        if not isinstance(saved, dict):
+            return {}
+        hashes = self._sources()
+        return {
+            str(cell): entry["by"]
+            for cell, entry in saved.items()
+            if isinstance(entry, dict)
+            and isinstance(entry.get("by"), dict)
+            and hashes.get(str(cell)) == entry.get("hash")
+        }
+
+    def _authors(self) -> dict[str, Any]:
+        """What `_saved_authors` reads back: each known editor with the source's hash."""
+        hashes = self._sources()
+        return {
+            cell: {"by": person, "hash": hashes[cell]}
+            for cell, person in self.editors.items()
+            if cell in hashes
+        }
+
     def _person(self, user_id: str | None) -> UserRecord:
         if user_id is None or user_id in (SERVER_USER, SERVER_MAPS):
             return {"id": SERVER_USER, "name": "pairbook", "color": SERVER_COLOR}
@@ -159,11 +194,9 @@ class StateView:
     def _author(self, run: Run) -> UserRecord | None:
         """The cell's last editor, if the cell still holds the source it ran (edited during
         the run, its last editor wrote something else)."""
-        for ycell in self._cells:
-            if isinstance(ycell, Map) and ycell.get("id") == run.cell_id:
-                same = source_hash(str(ycell.get("source", ""))) == run.source_hash
-                return self.editors.get(run.cell_id) if same else None
-        return None
+        if self._sources().get(run.cell_id) != run.source_hash:
+            return None
+        return self.editors.get(run.cell_id)
 
     def after_refresh(self, answer: dict[str, Any]) -> Write:
         """A probe between runs: whatever changed did so outside any run we know of."""
@@ -200,6 +233,7 @@ class StateView:
         variables = {name: self.model.variable(name) for name in changed}
         analysis = self._analysis()
         count = len(self.model.names)
+        authors = self._authors()
 
         def write(doc: Any) -> None:
             ykernel = doc.get(KERNEL_MAP, type=Map)
@@ -218,6 +252,9 @@ class StateView:
             if full and not count and ykernel.get("packages"):
                 ykernel["packages"] = []
             self._put_analysis(ykernel, analysis)
+            # Saved with the view's writes (never per keystroke) for a later view to read.
+            if ykernel.get(AUTHORS) != authors:
+                ykernel[AUTHORS] = authors
 
         return write
 

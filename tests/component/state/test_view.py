@@ -169,3 +169,20 @@ async def test_a_cell_edited_while_it_ran_has_no_author_for_that_run() -> None:
         info = {"type": "int", "summary": "2", "fingerprint": "f2"}
         await write(room, view.after_run(run_of("code-0", "x = 2", user="bo"), answer({"x": info})))
         assert "author" not in kernel_map(room)["variables"]["x"]["defined"]
+
+
+async def test_a_view_after_the_room_reloads_still_knows_who_wrote_the_unchanged_cells() -> None:
+    async with view_of(["x = 1", "y = 2"]) as (view, room):
+        room.edit_as("ana", set_source(1, "x = 2"))
+        room.edit_as("ana", set_source(2, "y = 3"))
+        info = {"type": "int", "summary": "2", "fingerprint": "f2"}
+        await write(room, view.after_run(run_of("code-0", "x = 2", user="bo"), answer({"x": info})))
+        room.edit_as("bo", set_source(2, "y = 4"))  # after the last write: not saved
+        fresh = StateView(room)
+        try:
+            assert fresh.editors == {"code-0": view.editors["code-0"]}
+            run = run_of("code-0", "x = 2", user="bo", number=2)
+            await write(room, fresh.after_run(run, answer({"x": info})))
+            assert kernel_map(room)["variables"]["x"]["defined"]["author"]["name"] == "Ana"
+        finally:
+            fresh.close()
