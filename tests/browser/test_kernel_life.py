@@ -80,6 +80,8 @@ async def test_the_kernel_stays_while_everyone_is_away_and_the_page_says_when_it
             )
             await expect(tab.cell(1).locator(".run-badge")).not_to_contain_text(GONE)
             await expect(tab.page.locator("[data-banner=kernel]")).to_have_count(0)
+            # The kernel-state panel still shows what the kernel holds.
+            await expect(tab.page.locator('.state-panel tr[data-name="x"]')).to_have_count(1)
         await run_cell(tabs[1], 2)  # Bob runs `print(x + 1)` in the same kernel
         for tab in tabs:
             await expect(tab.cell(2).locator(".cell-outputs")).to_contain_text(
