@@ -248,14 +248,14 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     assert titles
     assert not [t for t in titles if grace_id in t]
     await expect(page.locator(".axis-tick").first).to_have_text(re.compile(r"^\d\d:\d\d"))
-    await ana.screenshot(screenshots / "replay-1280.png")
+    await ana.screenshot(screenshots / "replay-mob.png")
 
     # Scrolled to the bottom of the notebook, the transport and the timeline stay on screen.
     await page.locator(".replay-notebook .cells > .cell").last.scroll_into_view_if_needed()
     assert await page.evaluate("() => window.scrollY") > 600
     for selector in (".replay-controls", ".timeline-body", ".replay-side .moment-driver"):
         assert await in_viewport(page, selector), selector
-    await ana.screenshot(screenshots / "replay-1280-scrolled.png")
+    await ana.screenshot(screenshots / "replay-mob-scrolled.png")
 
     # Keys: Home goes to the start (no chat yet, nobody driving), End back, arrows step.
     await page.keyboard.press("Home")
@@ -293,7 +293,7 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     await page.wait_for_function(
         "last => window.pairbookReplay.seq === last", arg=timeline["last_seq"]
     )
-    await ana.screenshot(screenshots / "replay-1920.png")
+    await ana.screenshot(screenshots / "replay-mob-1920.png")
 
     # The room goes on while the replay is open: End brings the replay up to it.
     await grace.edit_end(4)
