@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { altairVersions, bokehRootElements } from '../src/frame/renderers'
 import { htmlNeedsFrame } from '../src/notebook/htmlPolicy'
 import { stripMathDelimiters } from '../src/notebook/math'
-import { chooseRendering, isBokehBanner, vegaFlavour } from '../src/notebook/mimeBundle'
+import { chooseRendering, isBokehPlaceholder, vegaFlavour } from '../src/notebook/mimeBundle'
 import {
   isReadyMessage,
   MAX_FRAME_HEIGHT,
@@ -29,13 +29,15 @@ describe('choosing where an output renders', () => {
     expect(chooseRendering({ 'application/vnd.bokehjs_load.v0+json': 'js', 'application/javascript': 'js' })).toMatchObject({ where: 'hidden' })
   })
 
-  it("hides bokeh's loading banner, only just before its loader", () => {
+  it("hides bokeh's loading banner and plot element, only just before its scripts", () => {
     const banner = { output_type: 'display_data', data: { 'text/html': '<span>Loading BokehJS ...</span>' } }
     const loader = { output_type: 'display_data', data: { 'application/vnd.bokehjs_load.v0+json': 'js', 'application/javascript': 'js' } }
-    expect(isBokehBanner([banner, loader], 0)).toBe(true)
-    expect(isBokehBanner([banner, loader], 1)).toBe(false)
-    expect(isBokehBanner([banner], 0)).toBe(false)
-    expect(isBokehBanner([{ output_type: 'stream', text: 'x' }, loader], 0)).toBe(false)
+    expect(isBokehPlaceholder([banner, loader], 0)).toBe(true)
+    expect(isBokehPlaceholder([banner, loader], 1)).toBe(false)
+    expect(isBokehPlaceholder([banner], 0)).toBe(false)
+    expect(isBokehPlaceholder([{ output_type: 'stream', text: 'x' }, loader], 0)).toBe(false)
+    const plot = { output_type: 'display_data', data: { 'application/vnd.bokehjs_exec.v0+json': '', 'application/javascript': 'js' } }
+    expect(isBokehPlaceholder([banner, plot], 0)).toBe(true)
   })
 
   it('keeps everything else in the page, and ignores what it cannot show', () => {
@@ -54,18 +56,20 @@ describe('choosing where an output renders', () => {
 })
 
 describe('HTML the sanitizer changed', () => {
-  it('stays in the page when only its styling went', () => {
+  it("stays in the page when it lost only a data frame's alignment rules", () => {
     expect(htmlNeedsFrame([])).toBe(false)
-    expect(htmlNeedsFrame([{ element: 'style' }, { attribute: 'style', from: 'td' }, { element: '#comment' }])).toBe(false)
+    expect(htmlNeedsFrame([{ element: 'style scoped' }, { element: '#comment' }])).toBe(false)
     expect(htmlNeedsFrame([{ attribute: 'target', from: 'a' }, { attribute: 'data-root-id', from: 'div' }])).toBe(false)
   })
 
-  it('goes to the frame when a script, a handler, an embed or a load went', () => {
+  it('goes to the frame when a style, a script, a handler, an embed or a load went', () => {
+    expect(htmlNeedsFrame([{ element: 'style' }])).toBe(true) // a pandas Styler's colours
+    expect(htmlNeedsFrame([{ attribute: 'style', from: 'td' }])).toBe(true)
     expect(htmlNeedsFrame([{ element: 'script' }])).toBe(true)
     expect(htmlNeedsFrame([{ attribute: 'onerror', from: 'img' }])).toBe(true)
     expect(htmlNeedsFrame([{ element: 'iframe' }])).toBe(true)
     expect(htmlNeedsFrame([{ attribute: 'src', from: 'img' }])).toBe(true)
-    expect(htmlNeedsFrame([{ element: 'style' }, { element: 'form' }])).toBe(true)
+    expect(htmlNeedsFrame([{ element: 'style scoped' }, { element: 'form' }])).toBe(true)
   })
 })
 

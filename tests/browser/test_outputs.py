@@ -260,29 +260,36 @@ async def test_latex_typesets_in_markdown_and_outputs(
     await tab.close()
 
 
-async def test_plain_html_stays_in_the_page_and_scripted_html_goes_to_a_frame(
+async def test_plain_html_stays_in_the_page_and_scripted_or_styled_html_goes_to_a_frame(
     browser: Browser, server: ServerProcess
 ) -> None:
-    table = "<style scoped>.dataframe td { color: red }</style>"
-    table += '<table class="dataframe"><tr><td style="color: red">7</td></tr></table>'
+    # pandas' data frame: a <style scoped> of alignment rules, which the page's style replaces.
+    frame_html = "<style scoped>\n    .dataframe thead th {\n        text-align: right;\n    }\n"
+    frame_html += '</style>\n<table border="1" class="dataframe"><tr><td>7</td></tr></table>'
+    styler = '<style type="text/css">#T_x_row0_col0 { color: rgb(255, 0, 0); }</style>'
+    styler += '<table id="T_x"><tr><td id="T_x_row0_col0">8</td></tr></table>'
     notebook_with_outputs(
         server.root / "tables.ipynb",
         [
-            new_output("display_data", data={"text/html": table}),
+            new_output("display_data", data={"text/html": frame_html}),
             new_output(
                 "display_data",
                 data={"text/html": "<b id='b'>bold</b><img src=x onerror='window.pwned=1'>"},
             ),
+            new_output("display_data", data={"text/html": styler}),
         ],
     )
     tab = await NotebookTab.open(browser, server, "tables.ipynb")
     outputs = tab.cell(1).locator(".cell-outputs")
     await expect(outputs.locator(".output-html td")).to_have_text("7")
     assert await outputs.locator(".output-html [style], .output-html style").count() == 0
-    await expect(outputs.locator("iframe.output-frame")).to_have_count(1)
-    frame = await frame_of(tab.page)
-    await expect(frame.locator("#b")).to_have_text("bold")
+    await expect(outputs.locator("iframe.output-frame")).to_have_count(2)
+    scripted = await frame_of(tab.page, 0)
+    await expect(scripted.locator("#b")).to_have_text("bold")
     assert await tab.page.evaluate("() => window.pwned") is None
+    # A Styler's colours show, in its frame.
+    styled = await frame_of(tab.page, 1)
+    await expect(styled.locator("td")).to_have_css("color", "rgb(255, 0, 0)")
     assert tab.errors == []
     await tab.close()
 
@@ -308,7 +315,8 @@ async def test_a_bokeh_plot_from_a_kernel_run_renders_with_the_bokehjs_pairbook_
     await expect(frames).to_have_count(1, timeout=KERNEL_START)
     assert await frames.first.get_attribute("data-renderer") == "bokeh"
     # BokehJS's loader (which would fetch it from a CDN) shows nothing; the frame brings it.
-    await expect(tab.cell(1).locator(".output-hidden")).to_have_count(2)  # and its banner
+    # ... and so do its banner and the element bokeh shows before the plot.
+    await expect(tab.cell(1).locator(".output-hidden")).to_have_count(3)
     await expect(tab.cell(1).locator(".cell-outputs")).not_to_contain_text("Loading BokehJS")
     bokeh = await frame_of(tab.page)
     await expect(bokeh.locator("canvas").first).to_be_visible()

@@ -63,22 +63,24 @@ export function attributeAllowed(tag: string, attribute: string, value: string):
   return urlAllowed(tag, attribute, value) && cssUrlsAllowed(value)
 }
 
-/** Something the sanitizer removed: an element, or an attribute of an element. */
+/** Something the sanitizer removed: an element (`style scoped` for a `<style scoped>`), or
+ * an attribute of an element. */
 export type Removal = { element: string } | { attribute: string; from: string }
 
-/** What the sanitizer removes from an output only to keep the page's look and order: pandas'
- * data frames carry a `<style scoped>` and inline styles and show well without them; a link's
- * `target` is set again (sanitize.ts), `data-*` attributes mean nothing without a script. */
-const STYLING_ELEMENTS: ReadonlySet<string> = new Set(['style', '#comment'])
-const STYLING_ATTRIBUTES: ReadonlySet<string> = new Set(['style', 'target'])
+/** What the sanitizer may remove from an output that still shows as its author meant it in
+ * the page: pandas' data frames carry a `<style scoped>` of alignment rules that the page's
+ * own table style replaces; a link's `target` is set again (sanitize.ts); `data-*`
+ * attributes and comments mean nothing without a script. Any other style (a pandas Styler's
+ * colours, inline styles) would be lost: such HTML shows in the frame, as written. */
+const PAGE_ELEMENTS: ReadonlySet<string> = new Set(['style scoped', '#comment'])
+const PAGE_ATTRIBUTES: ReadonlySet<string> = new Set(['target'])
 
-/** Whether HTML whose sanitizing removed `removed` is a program (scripts, handlers, embeds,
- * forms, loads from elsewhere) that must run in the output frame rather than be shown
- * gutted in the page; HTML that only lost its styling stays in the page. */
+/** Whether HTML whose sanitizing removed `removed` must show in the output frame, as written
+ * (its scripts, handlers, embeds, forms, styles), rather than changed in the page. */
 export function htmlNeedsFrame(removed: readonly Removal[]): boolean {
   return removed.some((item) =>
     'element' in item
-      ? !STYLING_ELEMENTS.has(item.element)
-      : !STYLING_ATTRIBUTES.has(item.attribute) && !item.attribute.startsWith('data-')
+      ? !PAGE_ELEMENTS.has(item.element)
+      : !PAGE_ATTRIBUTES.has(item.attribute) && !item.attribute.startsWith('data-')
   )
 }

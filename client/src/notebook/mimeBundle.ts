@@ -70,13 +70,15 @@ export function chooseRendering(data: Record<string, unknown>): OutputChoice {
   return mime === null ? null : { where: 'page', mime }
 }
 
-/** Whether `outputs[index]` is the "Loading BokehJS ..." banner that bokeh's
- * `output_notebook()` shows just before its loader: the loader's script would replace it,
- * and pairbook's frames load BokehJS themselves, so it shows nothing either. */
-export function isBokehBanner(outputs: readonly OutputJson[], index: number): boolean {
-  const next = outputs[index + 1]?.data as Record<string, unknown> | undefined
+/** Whether `outputs[index]` is HTML that bokeh shows just before its loader or a plot's
+ * script: the "Loading BokehJS ..." banner the loader would replace, or the empty element
+ * the plot's script renders into. pairbook's frames load BokehJS and bring that element
+ * themselves, so these show nothing. */
+export function isBokehPlaceholder(outputs: readonly OutputJson[], index: number): boolean {
   const data = outputs[index]?.data as Record<string, unknown> | undefined
-  return data !== undefined && present(data, 'text/html') && next !== undefined && present(next, BOKEH_LOAD)
+  const next = outputs[index + 1]?.data as Record<string, unknown> | undefined
+  if (data === undefined || next === undefined || !present(data, 'text/html')) return false
+  return present(next, BOKEH_LOAD) || present(next, BOKEH_EXEC)
 }
 
 /** The version of a vega MIME type's schema and whether it is vega-lite, e.g.

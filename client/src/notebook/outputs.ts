@@ -9,7 +9,7 @@ import {
   applyControlChars,
   chooseRendering,
   cleanBase64,
-  isBokehBanner,
+  isBokehPlaceholder,
   joinText,
   mergeStreams,
   type OutputJson
@@ -122,7 +122,9 @@ export function renderOutputs(target: HTMLElement, outputs: OutputJson[]): void 
     const key = output.output_type === 'stream' ? null : JSON.stringify(output)
     const kept = key === null ? undefined : before.get(key)
     if (key !== null) before.delete(key) // two equal outputs get a frame each
-    const node = kept ?? (isBokehBanner(merged, index) ? h('div', { class: 'output-hidden', hidden: true }) : renderOne(output))
+    // A placeholder is known by the output after it, which may arrive later.
+    const placeholder = isBokehPlaceholder(merged, index)
+    const node = placeholder ? h('div', { class: 'output-hidden', hidden: true }) : (kept ?? renderOne(output))
     node.classList.add('output')
     if (key !== null && node.querySelector('iframe.output-frame') !== null) after.set(key, node)
     return node

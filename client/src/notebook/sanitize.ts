@@ -10,7 +10,9 @@ const CONFIG: Config = {
   FORBID_TAGS: [...FORBID_TAGS],
   FORBID_ATTR: [...FORBID_ATTR],
   ALLOW_DATA_ATTR: false,
-  ALLOW_UNKNOWN_PROTOCOLS: false
+  ALLOW_UNKNOWN_PROTOCOLS: false,
+  // A leading <style> would otherwise be parsed into the <head> and dropped unreported.
+  FORCE_BODY: true
 }
 
 let instance: ReturnType<typeof DOMPurify> | null = null
@@ -40,15 +42,20 @@ export function sanitizeHtml(html: string): string {
 }
 
 /** `html` sanitized, with what the sanitizer removed from it (element and attribute names,
- * lower case), to tell styling stripped from a table from a program gutted. */
+ * lower case), to tell a data frame's alignment rules from a program or a styled table. */
 export function sanitizeHtmlReport(html: string): { html: string; removed: Removal[] } {
   const purify = purifier()
   const clean = purify.sanitize(html, CONFIG)
-  const removed = purify.removed.map((item): Removal => {
+  // FORCE_BODY's own placeholder (`<remove></remove>`, removed first) is not the output's.
+  const placeholder = purify.removed[0]
+  const own = placeholder !== undefined && 'element' in placeholder && placeholder.element.nodeName === 'REMOVE'
+  const removed = purify.removed.slice(own ? 1 : 0).map((item): Removal => {
     if ('attribute' in item) {
       return { attribute: (item.attribute?.name ?? '').toLowerCase(), from: item.from.nodeName.toLowerCase() }
     }
-    return { element: item.element.nodeName.toLowerCase() }
+    const name = item.element.nodeName.toLowerCase()
+    const scoped = name === 'style' && (item.element as Element).hasAttribute('scoped')
+    return { element: scoped ? 'style scoped' : name }
   })
   return { html: clean, removed }
 }
