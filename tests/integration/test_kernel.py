@@ -308,6 +308,7 @@ async def test_the_kernel_outlives_the_empty_room_and_stops_with_the_server(
         pid = host_pid_of_kernel(connection_file)
         os.kill(pid, 0)
         await rooms_loaded(server, 0)
+        assert "pairbook_kept_kernels 1.0" in str(server.get("/metrics", token=None)[1])
         async with YClient(server.ws_url("demo.ipynb")) as ana:
             assert ana.map("kernel")["status"] == "idle"
             await ana.set_source(1, "print(x + 1)")

@@ -55,6 +55,11 @@ class _RoomsCollector(Collector):
         counters = self._rooms.counters
         yield GaugeMetricFamily("pairbook_rooms", "Open rooms", value=len(rooms))
         yield GaugeMetricFamily(
+            "pairbook_kept_kernels",
+            "Live kernels kept for rooms that unloaded",
+            value=len(self._rooms.kept),
+        )
+        yield GaugeMetricFamily(
             "pairbook_peers", "Connected peers", value=sum(len(r.peers) for r in rooms)
         )
         depth = max((p.queue_depth for r in rooms for p in r.peers), default=0)

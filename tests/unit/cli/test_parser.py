@@ -9,6 +9,7 @@ import pytest
 
 from pairbook.cli import build_parser, main
 from pairbook.cli.serveflags import parse_size, settings_from
+from pairbook.settings import Settings
 from pairbook.statedir import StateDir
 
 
@@ -33,6 +34,20 @@ def test_serve_defaults_make_the_default_settings(tmp_path: Path) -> None:
     assert settings.owner_token_hashes == ("digest",)
     assert settings.message_burst == 2000  # five seconds of --max-rate 400
     assert settings.kernel_state is True
+    assert settings.cull_idle_after is None  # kernels live on while idle
+
+
+def test_cull_idle_after_is_a_positive_number_of_seconds_that_survives_the_worker_handover(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = build_parser().parse_args(["serve", str(tmp_path), "--cull-idle-after", "3600"])
+    settings = settings_from(args, StateDir.of(tmp_path), 1, "none", (None, None), ())
+    assert settings.cull_idle_after == 3600.0
+    assert Settings.from_json(settings.to_json()).cull_idle_after == 3600.0
+    for bad in ("0", "-5", "soon"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["serve", str(tmp_path), "--cull-idle-after", bad])
+    assert "seconds" in capsys.readouterr().err
 
 
 def test_serve_flags_reach_the_settings(tmp_path: Path) -> None:
