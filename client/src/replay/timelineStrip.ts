@@ -107,11 +107,10 @@ export class TimelineStrip {
     this.axis.replaceChildren(
       ...ticks.flatMap((tick) => {
         const at = fractionOf(this.timeline, tick.ts)
-        // Labels near either end hang inwards rather than being cut by the edge; one at the
-        // very end would run into its neighbour, so it is left out.
-        if (at > 0.97) return []
-        const edge = at < 0.04 ? ' at-start' : at > 0.93 ? ' at-end' : ''
-        return [h('span', { class: `axis-tick${edge}`, style: `left:${percent(at)}` }, tick.label)]
+        // A label near the start hangs inwards rather than being cut by the edge; one near
+        // the end is left out (hung inwards it would run into its neighbour).
+        if (at > 0.95) return []
+        return [h('span', { class: `axis-tick${at < 0.04 ? ' at-start' : ''}`, style: `left:${percent(at)}` }, tick.label)]
       })
     )
   }
