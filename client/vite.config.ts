@@ -17,6 +17,7 @@ export default defineConfig({
   server: {
     proxy: {
       '/api': server,
+      '/output-frame': server,
       '/rooms': { target: server.replace(/^http/, 'ws'), ws: true }
     }
   },
