@@ -364,11 +364,12 @@ async def test_after_a_server_restart_a_room_shows_its_kernel_stopped_not_idle(
     with ServerProcess(workdir, store=store_path, args=args) as server:
         for name in ("demo.ipynb", "kept.ipynb"):
             async with YClient(server.ws_url(name)) as ana:
-                await ana.set_source(1, KERNEL_ID)
+                await ana.set_source(1, "import numpy\n" + KERNEL_ID)
                 await ana.command("run", cells=["code-0"])
                 await wait_for_run(ana, "code-0")
                 await ana.wait_until(lambda: bool(outputs(ana, 1)))
                 connection_file = outputs(ana, 1)[0]["text"].strip()
+                await ana.wait_until(lambda: bool(ana.map("kernel").get("packages")), 30)
         pid = host_pid_of_kernel(connection_file)  # kept.ipynb's kernel, kept
         await rooms_loaded(server, 0)
         async with YClient(server.ws_url("demo.ipynb")) as ana:  # open while the server stops
@@ -386,6 +387,10 @@ async def test_after_a_server_restart_a_room_shows_its_kernel_stopped_not_idle(
             assert kernel["status"] == "stopped"
             assert kernel["stopped"] == {"reason": "server", "by": None, "at": None,
                                          "idle_for": None}  # fmt: skip
+        # What the kernel had imported is still known after the restart.
+        status, text = server.get("/api/requirements/kept.ipynb")
+        assert status == 200, text
+        assert "numpy==" in str(text)
 
 
 async def test_a_kernel_killed_while_idle_is_shown_stopped_loaded_or_kept(
