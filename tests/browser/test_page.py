@@ -92,8 +92,15 @@ async def test_the_toolbar_fits_and_people_tabs_carets_toasts_and_help_behave(
     await expect(owner.cell(2).locator(".cm-ySelectionCaret")).to_be_visible()
     await expect(caret).to_be_hidden()
 
+    # The viewer typing into a cell hears why nothing happens, once, under that cell.
+    await vic.editor(1).click()
+    await vic.page.keyboard.type("abc")
+    await expect(vic.cell(1).locator(".lock-note")).to_have_text(
+        "You are viewing this notebook: viewers do not edit or run cells. (3 keys not typed)×"
+    )
+    await vic.page.keyboard.press("Control+Enter")
+    await expect(vic.page.locator(".lock-note")).to_have_count(1)
     # The same refusal, again and again, is one toast that counts.
-    await vic.cell(1).click()
     await vic.page.keyboard.press("Escape")
     for _ in range(3):
         await vic.page.keyboard.press("b")

@@ -1,5 +1,6 @@
-/** What a person who may not type in mob mode is told when they try: one note in the cell
- * they typed in (not one per keystroke), with the driver and the wait for their own turn.
+/** What a person who may not type is told when they try: one note in the cell they typed
+ * in (not one per keystroke) — a viewer that viewers do not edit, a navigator in mob mode who
+ * drives and the wait for their own turn.
  * A driver whose turn just ended is told how many keystrokes were not applied, and the
  * text they typed is held for them to offer to the new driver in the chat, or to copy. */
 
@@ -8,6 +9,8 @@ import { formatClock, lockReason, type MobState, nameOf, roleOf, turnIn } from '
 
 export interface LockNoteOptions {
   me: string | null
+  /** A viewer: never types, whatever the mob does. */
+  viewer?: boolean
   /** Server time, seconds since the epoch (the mob panel's clock). */
   now: () => number
   askForKeyboard: () => void
@@ -31,6 +34,8 @@ export function heldText(keys: readonly string[]): string {
   for (const key of keys) text = key === '\b' ? text.slice(0, -1) : text + key
   return text
 }
+
+const VIEWING = 'You are viewing this notebook: viewers do not edit or run cells.'
 
 /** Held text a chat message can carry (the server takes 2,000 characters). */
 const CHAT_ROOM = 1800
@@ -62,7 +67,8 @@ export class LockNote {
 
   /** A new mob state and lock (null: I may type). A lock that follows my own turn holds
    * what I type from now on. */
-  setState(state: MobState, lock: string | null): void {
+  setState(state: MobState, mobLock: string | null): void {
+    const lock = this.options.viewer === true ? VIEWING : mobLock
     const wasDriving = this.state !== null && this.state.driver === this.options.me && this.lock === null
     this.state = state
     if (lock !== this.lock) {
@@ -145,7 +151,7 @@ export class LockNote {
     }
     this.element.dataset.kind = 'navigating'
     this.text.textContent = this.sentence(state, count)
-    const canAsk = state.driver !== null && roleOf(state, this.options.me) === 'navigator'
+    const canAsk = this.options.viewer !== true && state.driver !== null && roleOf(state, this.options.me) === 'navigator'
     this.actions.replaceChildren(canAsk ? button('Ask for the keyboard', `Ask ${nameOf(state, state.driver)} for the keyboard`, () => this.options.askForKeyboard(), { class: 'btn small' }) : '')
   }
 
@@ -154,7 +160,9 @@ export class LockNote {
     const role = roleOf(state, this.options.me)
     const driver = nameOf(state, state.driver)
     const wait = turnIn(state, this.options.me, this.options.now())
-    const tried = count > 0 ? ` (${count} key${count === 1 ? '' : 's'} not typed)` : this.refusedRuns > 0 ? ' (only the driver runs cells)' : ''
+    const notTyped = count > 0 ? ` (${count} key${count === 1 ? '' : 's'} not typed)` : ''
+    if (this.options.viewer === true) return `${VIEWING}${notTyped}`
+    const tried = notTyped !== '' ? notTyped : this.refusedRuns > 0 ? ' (only the driver runs cells)' : ''
     if (state.driver === null) return `${lockReason(state, this.options.me) ?? ''}${tried}`
     if (role === 'observer') return `You are observing: ${driver} drives. Join the rotation to take a turn at the keyboard.${tried}`
     const when = wait === null ? `wait until ${driver} hands over` : `wait for your turn in ${formatClock(wait)}`

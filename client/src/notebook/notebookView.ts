@@ -45,7 +45,8 @@ export interface NotebookViewOptions {
   /** The replay: runs' times are told relative to this moment (seconds since the epoch)
    * rather than to now. */
   moment?: () => number
-  /** While locked (mob mode): a key typed into a read-only editor, or a run asked for. */
+  /** While read-only (a viewer, or locked in mob mode): a key typed into an editor, or a
+   * run asked for. */
   onLockedInput?: (cell: CellView | null, input: LockedInput) => void
   /** The shared kernel's completion and help in the editors. */
   assist?: KernelAssist
@@ -270,7 +271,7 @@ export class NotebookView implements CellHost {
   }
 
   private onLockedKey(event: KeyboardEvent): void {
-    if (this.lock === null || (event.target as Element).closest('.cm-editor') === null) return
+    if (!this.readOnly || (event.target as Element).closest('.cm-editor') === null) return
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey)) return // a run: perform() tells
     this.options.onLockedInput?.(this.cellOf(event.target as Element), { kind: 'key', key: event.key, ctrl: event.ctrlKey, meta: event.metaKey })
   }
@@ -375,7 +376,7 @@ export class NotebookView implements CellHost {
         if (cell === null) return
         // The cell's edits are already on the wire: the run request follows them.
         if (cell.type === 'code' && this.canRun) this.run([cell])
-        else if (cell.type === 'code' && this.lock !== null) this.options.onLockedInput?.(cell, { kind: 'run' })
+        else if (cell.type === 'code' && this.readOnly) this.options.onLockedInput?.(cell, { kind: 'run' })
         cell.leaveEdit()
         this.select(cell, 'command')
         if (action === 'run-stay') return

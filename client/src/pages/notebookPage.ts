@@ -195,6 +195,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   // Mob programming: mode, driver, rotation, pointing, chat (the `mob` map) ---------------
   const lockNote = new LockNote({
     me: me.user?.id ?? null,
+    viewer: readOnly,
     now: () => mob.now(),
     askForKeyboard: () => void mob.take(),
     chat: async (text) => {
