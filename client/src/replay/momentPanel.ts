@@ -2,7 +2,7 @@
  * who was there, and the chat up to the moment, read from the moment's own document (the
  * `mob` map holds the rotation and the chat) so it is exactly what the room had then. */
 
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 
 import { h } from '../dom'
 import { formatDuration, timeAgo } from '../kernel/runs'
@@ -59,8 +59,8 @@ export class MomentPanel {
     this.showTurns(mob, ts, person)
     const unique = [...new Set(present)]
     this.here.replaceChildren(...(unique.length === 0 ? [h('li', { class: 'muted' }, 'Nobody had the notebook open.')] : unique.map((id) => chip('li', person(id), ''))))
-    const chatArray = mob.get('chat') as Y.Array<ChatMessage> | undefined
-    const messages = chatArray?.toArray() ?? []
+    const chat = mob.get('chat')
+    const messages = (chat instanceof Y.Array ? chat.toArray() : Array.isArray(chat) ? chat : []).filter(isMessage)
     const shown = messages // the moment's document holds the chat up to it, no more
     this.chatCount.textContent = shown.length > 0 ? `(${shown.length})` : ''
     const atBottom = this.chat.scrollHeight - this.chat.scrollTop - this.chat.clientHeight < 24
@@ -110,6 +110,12 @@ export class MomentPanel {
       h('ul', { class: 'moment-role-list' }, ...roles.filter(([, role]) => role !== 'driver').map(([id, role]) => chip('li', person(id), ` · ${role}`)))
     )
   }
+}
+
+/** A chat record as the server writes it (`ChatRecord`); anything else is not shown. */
+function isMessage(value: unknown): value is ChatMessage {
+  const message = value as Partial<ChatMessage> | null
+  return typeof message?.text === 'string' && typeof message.at === 'number' && typeof message.user?.id === 'string'
 }
 
 function chip<K extends 'li' | 'strong'>(tag: K, person: UserRecord, suffix: string, title?: string): HTMLElementTagNameMap[K] {
