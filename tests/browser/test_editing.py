@@ -56,6 +56,7 @@ async def test_completion_and_help_from_the_kernel_reach_only_the_asker(
     await keys.type("\nos.pa")
     await keys.press("Tab")
     await expect(option(popup, "path")).to_be_visible()
+    await ada.page.set_viewport_size({"width": 1280, "height": 900})
     await ada.screenshot(SHOTS / "editor-completion-1280.png")
     await expect(bob.page.locator(POPUP)).to_have_count(0)
     await option(popup, "path").click()
@@ -68,7 +69,10 @@ async def test_completion_and_help_from_the_kernel_reach_only_the_asker(
     await expect(help_).to_contain_text("Join two or more pathname components")
     assert await help_.locator("pre").evaluate("pre => pre.children.length") == 0
     await expect(help_).not_to_contain_text("\x1b[")
-    await ada.screenshot(SHOTS / "editor-inspect-1280.png")
+    for width in (1280, 1920):
+        await ada.page.set_viewport_size({"width": width, "height": 900})
+        await expect(help_).to_be_visible()
+        await ada.screenshot(SHOTS / f"editor-inspect-{width}.png")
     await expect(bob.page.locator(".cm-kernel-help")).to_have_count(0)
     await keys.press("Escape")
     await expect(help_).to_have_count(0)
@@ -98,6 +102,17 @@ async def test_python_indentation_is_four_spaces_and_tab_indents(
     # Ctrl-/ comments the line out.
     await keys.press("Control+/")
     await ada.wait_source(2, "s => s.endsWith('\\n    # z = 2')")
+    # Multi-cursor: Ctrl-D takes the next occurrence too; typing replaces each.
+    await keys.press("End")
+    await keys.type("\nab = ab + ab")
+    await ada.wait_source(2, "s => s.endsWith('ab = ab + ab')")
+    await keys.press("Home")  # to the line's text, after its indentation
+    await keys.press("Shift+ArrowRight")
+    await keys.press("Shift+ArrowRight")
+    await keys.press("Control+d")
+    await keys.press("Control+d")
+    await keys.type("cd")
+    await ada.wait_source(2, "s => s.endsWith('\\n    cd = cd + cd')")
     assert ada.errors == []
     await ada.close()
 
@@ -125,7 +140,6 @@ async def test_find_and_replace_across_the_notebook_syncs_and_undoes(
     await expect(bar.get_by_role("status")).to_have_text("2 of 3")
     await expect(ada.page.locator(".cm-notebook-match-current")).to_have_text("x")
     await expect(ada.page.locator(".cm-notebook-match")).to_have_count(3)
-    await ada.screenshot(SHOTS / "editor-search-1280.png")
 
     # Replace one, then all: normal edits, seen by Bob.
     await bar.get_by_label("Replace with").fill("value")
@@ -146,6 +160,7 @@ async def test_find_and_replace_across_the_notebook_syncs_and_undoes(
     await expect(bar.get_by_role("status")).to_contain_text("of 3")
     await bar.get_by_label("Find in the notebook").fill("(")
     await expect(bar.get_by_role("status")).to_contain_text("Invalid")
+    await bar.get_by_label("Regular expression").uncheck()
 
     # Escape closes the bar; undo (Z in command mode) takes the replacements back at once.
     await bar.get_by_label("Find in the notebook").press("Escape")
@@ -154,6 +169,18 @@ async def test_find_and_replace_across_the_notebook_syncs_and_undoes(
     await keys.press("z")
     await bob.wait_until("nb => nb.cells[2].getSource() === 'y = x + 1\\ny'")
     assert (await bob.sources())[1] == "x = 1\nprint(value)"
+
+    # In a cell, Ctrl+F opens the search with the selected text.
+    await ada.edit_end(1)
+    await keys.press("Home")
+    await keys.press("Shift+End")
+    await keys.press("Control+f")
+    await expect(bar.get_by_label("Find in the notebook")).to_have_value("print(value)")
+    await expect(bar.get_by_role("status")).to_have_text("1 of 1")
+    for width in (1280, 1920):
+        await ada.page.set_viewport_size({"width": width, "height": 900})
+        await ada.screenshot(SHOTS / f"editor-search-{width}.png")
+    await keys.press("Escape")
 
     # A viewer finds but cannot replace.
     await vera.cell(1).click()

@@ -4,11 +4,13 @@ who asked only, never into the document, and while another person's long run exe
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from support.client import YClient
+from support.notebooks import write_notebook
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.integration
@@ -19,6 +21,12 @@ LONG_RUN = "import os, time\ntime.sleep(120)"
 def run_of(client: YClient, cell_id: str) -> dict[str, Any] | None:
     runs = [r for r in client.map("executions").values() if r["cell_id"] == cell_id]
     return max(runs, key=lambda r: r["queued_at"]) if runs else None
+
+
+async def rooms_loaded(server: ServerProcess, count: int) -> None:
+    async with asyncio.timeout(20):
+        while server.get("/api/health")[1] != {"status": "ok", "rooms": count}:  # noqa: ASYNC110
+            await asyncio.sleep(0.1)  # polling another process
 
 
 def join(server: ServerProcess, name: str, role: str) -> str:
@@ -102,3 +110,40 @@ async def test_a_stopped_kernel_or_a_bad_cursor_gets_a_clear_answer(server: Serv
         assert (await ana.command("restart", timeout=60))["ok"]
         again = await ana.command("complete", code="pri", cursor_pos=3)
         assert "print" in again["result"]["matches"], again
+
+
+SUBSHELLS = (
+    "import threading\nprint(sum(t.name.startswith('subshell-') for t in threading.enumerate()))"
+)
+
+
+async def run_and_wait(peer: YClient, cell_id: str) -> None:
+    """Run the cell and wait until that run (not an earlier one) ended well."""
+    runs = len(peer.map("executions"))
+    assert (await peer.command("run", cells=[cell_id]))["ok"]
+    await peer.wait_until(lambda: len(peer.map("executions")) > runs, 10)
+    await peer.wait_until(lambda: run_of(peer, cell_id)["status"] == "ok", 60)  # type: ignore[index]
+
+
+async def test_a_kept_kernel_answers_again_from_the_same_subshell(
+    workdir: Path, store_path: str
+) -> None:
+    """The room unloads and opens again around a kept kernel: completion works again and
+    the kernel still has one subshell, not one per opening."""
+    write_notebook(workdir / "other.ipynb")
+    with ServerProcess(workdir, store=store_path, args=("--room-unload-delay", "0.2")) as server:
+        for opening in range(2):
+            async with YClient(server.ws_url("demo.ipynb")) as ana:
+                await ana.set_source(2, SUBSHELLS)
+                completed = await ana.command("complete", code="threading.enu", cursor_pos=13)
+                if opening == 0:  # the kernel starts with the first run
+                    assert not completed["ok"]
+                    await run_and_wait(ana, "code-1")
+                    completed = await ana.command("complete", code="threading.enu", cursor_pos=13)
+                assert completed["ok"], completed
+                assert "enumerate" in completed["result"]["matches"], (opening, completed)
+                await run_and_wait(ana, "code-1")
+                printed = "".join(str(o.get("text", "")) for o in ana.cells[2]["outputs"].to_py())
+                assert printed == "1\n", (opening, printed)  # one subshell, made once
+            async with YClient(server.ws_url("other.ipynb")):
+                await rooms_loaded(server, 1)

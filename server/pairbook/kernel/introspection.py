@@ -158,6 +158,12 @@ class Introspection:
         info = await self._control(link, "kernel_info_request")
         if "kernel subshells" not in (info.get("supported_features") or []):
             return None
+        # A kept kernel (its room unloaded and opened again) still has the subshell made
+        # for it before: asked again, not made anew, so that threads do not pile up.
+        listed = await self._control(link, "list_subshell_request")
+        existing = listed.get("subshell_id") or []
+        if listed.get("status") == "ok" and existing:
+            return str(existing[0])
         reply = await self._control(link, "create_subshell_request")
         subshell = reply.get("subshell_id")
         return str(subshell) if reply.get("status") == "ok" and subshell else None
