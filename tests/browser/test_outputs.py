@@ -21,8 +21,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 KERNEL_START = 60_000
 """Milliseconds: the first run starts a real ipykernel, slow on a busy machine."""
 
-SHOTS = Path("/work/notes/shots")
-
 # Everything a hostile output would try, each attempt's outcome reported to the page by
 # postMessage (the page's own listener, installed by the test, collects it).
 HOSTILE = """<div id="probe">probe</div>
@@ -171,7 +169,7 @@ async def test_a_frame_sizes_itself_and_nothing_else(
 
 
 async def test_charts_from_kernel_runs_render_in_frames(
-    browser: Browser, server: ServerProcess
+    browser: Browser, server: ServerProcess, screenshots: Path
 ) -> None:
     write_notebook(
         server.root / "charts.ipynb",
@@ -185,6 +183,7 @@ async def test_charts_from_kernel_runs_render_in_frames(
             "alt.Chart(df, title='vega-lite mime').mark_point().encode(x='a:O', y='b')",
             "from IPython.display import Javascript\n"
             "Javascript(\"element.textContent = 'js ran in ' + self.origin\")",
+            "from IPython.display import Math\nMath(r'\\frac{1}{2} + \\sqrt{x}')",
         ],
     )
     tab = await NotebookTab.open(browser, server, "charts.ipynb")
@@ -200,7 +199,9 @@ async def test_charts_from_kernel_runs_render_in_frames(
     await expect(plotly.locator(".gtitle")).to_have_text("plotly here")
     await plotly.locator(".main-svg").first.hover()
     await expect(plotly.locator(".modebar-btn").first).to_be_attached()
+    await expect(plotly.locator("[data-attr='zoom2d'], [data-val='zoom']").first).to_be_attached()
     await expect(plotly.locator("[data-title^='Download plot']")).to_have_count(0)
+    await expect(plotly.locator("[data-title^='Share chart']")).to_have_count(0)
     altair = await frame_of(tab.page, 1)
     await expect(altair.locator(".vega-embed svg, .vega-embed canvas").first).to_be_visible()
     # No action menu whose downloads and popups the sandbox would refuse.
@@ -209,11 +210,12 @@ async def test_charts_from_kernel_runs_render_in_frames(
     await expect(vega.locator(".vega-embed svg, .vega-embed canvas").first).to_be_visible()
     javascript = await frame_of(tab.page, 3)
     await expect(javascript.locator("#output")).to_have_text("js ran in null")
+    await expect(tab.cell(5).locator(".output-latex math mfrac")).to_have_count(1)
     # Each frame is as tall as its chart (a plotly figure is 450 px by default).
     assert 400 < await frames.nth(0).evaluate("f => f.offsetHeight") < 700
     # The renderers loaded in the frames that needed them; the page itself stays light.
     scripts = await page_scripts(tab.page)
-    assert not [s for s in scripts if "/output-frame/" in s or "/math-" in s], scripts
+    assert not [s for s in scripts if "/output-frame/" in s], scripts
     # A viewer who arrives later sees the same charts.
     viewer = await NotebookTab.open(
         browser, server, "charts.ipynb", token=invite(server, "viewer"), join_as="Vera"
@@ -222,17 +224,16 @@ async def test_charts_from_kernel_runs_render_in_frames(
     await expect(viewer_plotly.locator(".gtitle")).to_have_text("plotly here")
     assert viewer.errors == []
     await viewer.close()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 1920):
-        await tab.page.set_viewport_size({"width": width, "height": 1400})
+    for width, name in ((1280, "outputs.png"), (1920, "outputs-1920.png")):
+        await tab.page.set_viewport_size({"width": width, "height": 1000})
         await tab.cell(1).scroll_into_view_if_needed()
-        await tab.screenshot(SHOTS / f"outputs-charts-{width}.png")
+        await tab.screenshot(screenshots / name)
     assert tab.errors == []
     await tab.close()
 
 
 async def test_latex_typesets_in_markdown_and_outputs(
-    browser: Browser, server: ServerProcess
+    browser: Browser, server: ServerProcess, screenshots: Path
 ) -> None:
     notebook_with_outputs(
         server.root / "latex.ipynb",
@@ -255,7 +256,7 @@ async def test_latex_typesets_in_markdown_and_outputs(
     await expect(output.locator("math msqrt")).to_have_count(1)
     # KaTeX came with the first math the page showed.
     assert [s for s in await page_scripts(tab.page) if "/assets/math-" in s]
-    await tab.screenshot(SHOTS / "outputs-latex-1280.png")
+    await tab.screenshot(screenshots / "outputs-latex.png")
     assert tab.errors == []
     await tab.close()
 
@@ -290,12 +291,15 @@ async def test_plain_html_stays_in_the_page_and_scripted_or_styled_html_goes_to_
     # A Styler's colours show, in its frame.
     styled = await frame_of(tab.page, 1)
     await expect(styled.locator("td")).to_have_css("color", "rgb(255, 0, 0)")
+    # A notebook without math or charts: the page loaded neither KaTeX nor a renderer.
+    scripts = await page_scripts(tab.page)
+    assert not [s for s in scripts if "/output-frame/" in s or "/math-" in s], scripts
     assert tab.errors == []
     await tab.close()
 
 
 async def test_a_bokeh_plot_from_a_kernel_run_renders_with_the_bokehjs_pairbook_serves(
-    browser: Browser, server: ServerProcess
+    browser: Browser, server: ServerProcess, screenshots: Path
 ) -> None:
     pytest.importorskip("bokeh", reason="bokeh plots render with the bokeh package's BokehJS")
     write_notebook(
@@ -312,8 +316,9 @@ async def test_a_bokeh_plot_from_a_kernel_run_renders_with_the_bokehjs_pairbook_
     tab = await NotebookTab.open(browser, server, "bokeh.ipynb")
     await tab.page.get_by_role("button", name="Run all cells", exact=True).click()
     frames = tab.page.locator("iframe.output-frame")
-    await expect(frames).to_have_count(1, timeout=KERNEL_START)
-    assert await frames.first.get_attribute("data-renderer") == "bokeh"
+    plot = tab.page.locator("iframe.output-frame[data-renderer='bokeh']")
+    await expect(plot).to_have_count(1, timeout=KERNEL_START)
+    await expect(frames).to_have_count(1)
     # BokehJS's loader (which would fetch it from a CDN) shows nothing; the frame brings it.
     # ... and so do its banner and the element bokeh shows before the plot.
     await expect(tab.cell(1).locator(".output-hidden")).to_have_count(3)
@@ -322,7 +327,7 @@ async def test_a_bokeh_plot_from_a_kernel_run_renders_with_the_bokehjs_pairbook_
     await expect(bokeh.locator("canvas").first).to_be_visible()
     await expect(frames.first).to_have_js_property("offsetHeight", 260 + 8)
     await tab.cell(1).scroll_into_view_if_needed()
-    await tab.screenshot(SHOTS / "outputs-bokeh-1280.png")
+    await tab.screenshot(screenshots / "outputs-bokeh.png")
     assert tab.errors == []
     await tab.close()
 

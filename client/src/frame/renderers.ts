@@ -67,7 +67,9 @@ async function renderPlotly(target: HTMLElement, figure: unknown): Promise<void>
     responsive: true,
     displaylogo: false,
     ...config,
-    // Its "download as PNG" needs a download, which the sandbox refuses: no dead button.
+    // "Send to cloud" would post the figure to plotly's server, "download as PNG" needs a
+    // download: the sandbox refuses both, so no dead buttons.
+    showSendToCloud: false,
     modeBarButtonsToRemove: ['toImage', ...(Array.isArray(config?.modeBarButtonsToRemove) ? config.modeBarButtonsToRemove : [])]
   })
 }
