@@ -167,6 +167,9 @@ async def test_a_kernel_killed_from_outside_is_stopped_and_restart_brings_it_bac
         await ana.wait_until(lambda: ana.map("kernel").get("status") == "stopped")
         assert ana.map("kernel")["stopped"]["reason"] == "died"
         assert [str(c["id"]) for c in ana.cells] == ["intro", "code-0", "code-1"]
+        await ana.command("run", cells=["code-1"])  # the next run starts a fresh kernel
+        await wait_for_run(ana, "code-1", "error")
+        assert "NameError" in str(outputs(ana, 2))
         assert (await ana.command("restart"))["ok"]
         await ana.command("run", cells=["code-1"])
         await wait_for_run(ana, "code-1", "error")  # fresh kernel: x is not defined

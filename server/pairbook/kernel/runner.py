@@ -291,6 +291,8 @@ class Runner:
         stopped, note = stop_batch(self.queue, execution, cells, self._clock())
         also = both(view, write_stopped(note))
         await self._map.publish(execution, *dropped, *stopped, also=also)
+        if execution.status is ExecutionStatus.DEAD:  # its sockets go: the next run starts anew
+            await self.life.stop(stop_record("died", self._clock()))
         self.life.cull.touch()  # idle from now on, unless another run follows
 
     async def _stop_between_runs(self, member: Member) -> list[str]:
