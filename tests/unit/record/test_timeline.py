@@ -6,7 +6,14 @@ import json
 from typing import Any
 
 from pairbook.auth import color_for
-from pairbook.record.timeline import EventKind, OffWindow, build_timeline
+from pairbook.record.timeline import (
+    CHAT_COMMAND,
+    ROLE_COMMANDS,
+    EventKind,
+    OffWindow,
+    build_timeline,
+)
+from pairbook.rooms.services import catalogue
 from pairbook.schema import SERVER_COLOR
 from pairbook.store.records import EventRecord, Stamp
 
@@ -78,3 +85,9 @@ def test_a_role_change_is_credited_to_the_command_noted_just_after_it() -> None:
         ("ana", "mob-handover"),
         ("", None),
     ]
+
+
+def test_the_commands_the_timeline_reads_are_commands_the_server_declares() -> None:
+    # record/ cannot import mob/ (peers on a layer): the names are held equal here.
+    declared = {command["name"] for command in catalogue()["commands"]}
+    assert {CHAT_COMMAND, *ROLE_COMMANDS} <= declared
