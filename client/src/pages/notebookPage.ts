@@ -20,7 +20,7 @@ import { pointersFrom, renderPointers } from '../mob/pointers'
 import { stateNotice } from '../kernel/kernels'
 import { RunStore } from '../kernel/runStore'
 import type { CellType } from '../notebook/actions'
-import { shortcutFor, type NotebookAction } from '../notebook/keys'
+import { type NotebookAction } from '../notebook/keys'
 import { type Mode, NotebookView } from '../notebook/notebookView'
 import { openHelpDialog } from '../panels/helpDialog'
 import { openInviteDialog } from '../panels/inviteDialog'
@@ -29,7 +29,7 @@ import { ParticipantsPanel } from '../panels/participants'
 import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom, scrubStyleColours } from '../panels/presence'
 import { Banner, StatusBadge, toast } from '../panels/status'
 import { topbar } from './chrome'
-import { ToolbarOverflow } from './toolbarOverflow'
+import { notebookToolbar } from './toolbar'
 import { liveRecording } from '../replay/liveRecording'
 import { DocMap } from '../schema'
 
@@ -235,58 +235,26 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   })
 
   // Toolbar -----------------------------------------------------------------------------
-  const tool = (content: Node | string, name: string, action: NotebookAction) =>
-    button(content, name, act(action), { class: 'tool', shortcut: shortcutFor(action) })
   typeSelect.addEventListener('change', () => {
     view.perform(`to-${typeSelect.value as CellType}`)
     view.focusActive()
   })
-  const insertMarkdown = button(h('span', {}, icon(ICONS.plus), ' Markdown'), 'Insert a markdown cell below', () => {
-    stopFollowing()
-    view.perform('insert-below')
-    view.perform('to-markdown')
-    view.focusActive()
-  }, { class: 'tool' })
-  // Sets of tools that move together into the "More" menu when the toolbar is full.
-  const toolSet = (...tools: HTMLElement[]): HTMLElement => h('span', { class: 'tool-set' }, h('span', { class: 'sep' }), ...tools)
-  const cellMoves = toolSet(tool(icon(ICONS.up), 'Move cell up', 'move-up'), tool(icon(ICONS.down), 'Move cell down', 'move-down'), tool(icon(ICONS.trash), 'Delete cell', 'delete'))
-  const undoRedo = toolSet(tool(icon(ICONS.undo), 'Undo your last change', 'undo'), tool(icon(ICONS.redo), 'Redo your change', 'redo'))
-  const recording = liveRecording({ doc: notebook.ydoc, view, path, canEdit: !readOnly, request: (command, args) => request(command as CommandName, args) })
-  const toolbar = h(
-    'div',
-    { class: 'toolbar', role: 'toolbar', 'aria-label': 'Notebook actions' },
-    readOnly
-      ? h('span', { class: 'read-only-badge', role: 'note' }, icon(ICONS.eye), ' Read-only: you are viewing')
-      : h(
-          'div',
-          { class: 'tool-group' },
-          tool(h('span', {}, icon(ICONS.plus), ' Code'), 'Insert a code cell below', 'insert-below'),
-          insertMarkdown,
-          cellMoves,
-          h('span', { class: 'sep' }),
-          typeSelect,
-          undoRedo,
-          h('span', { class: 'sep' }),
-          kernel.controls
-        ),
-    h('div', { class: 'spacer' }),
-    mob.badge,
-    recording,
-    kernel.indicator,
-    readOnly ? null : modeLabel,
-    button(icon(ICONS.keyboard), 'Keyboard shortcuts', openHelpDialog, { class: 'tool', shortcut: 'H' })
-  )
-  // The least needed first: run above / below, undo and redo (Ctrl+Z), the recording's
-  // buttons (its badge stays), the cell moves (keys too).
-  const byLabel = (root: Element | null, label: string): HTMLElement | null => root?.querySelector<HTMLElement>(`[aria-label="${label}"]`) ?? null
-  const overflow = new ToolbarOverflow(toolbar, [
-    byLabel(kernel.controls, 'Run all cells above the selected cell'),
-    byLabel(kernel.controls, 'Run the selected cell and all cells below'),
-    readOnly ? null : undoRedo,
-    ...[...recording.children].reverse().filter((child): child is HTMLElement => child instanceof HTMLElement && !child.classList.contains('recording-badge')),
-    readOnly ? null : cellMoves
-  ])
-  toolbar.append(overflow.element)
+  const toolbar = notebookToolbar({
+    readOnly,
+    act,
+    insertMarkdown: () => {
+      stopFollowing()
+      view.perform('insert-below')
+      view.perform('to-markdown')
+      view.focusActive()
+    },
+    typeSelect,
+    kernelControls: kernel.controls,
+    recording: liveRecording({ doc: notebook.ydoc, view, path, canEdit: !readOnly, request: (command, args) => request(command as CommandName, args) }),
+    mobBadge: mob.badge,
+    status: [kernel.indicator, readOnly ? null : modeLabel],
+    onHelp: openHelpDialog
+  })
 
   const invite = me.role === 'owner' ? button(h('span', {}, icon(ICONS.share), ' Invite'), 'Invite someone to pair', () => openInviteDialog(api, path), { class: 'btn' }) : null
   const people = me.role === 'owner' ? button('People', 'People and access', () => openPeopleDialog(api), { class: 'btn' }) : null
@@ -302,10 +270,10 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       people,
       invite
     ),
-    toolbar,
+    toolbar.element,
     layout
   )
-  overflow.start()
+  toolbar.start()
   view.element.classList.add('loading')
 
   // Connection ----------------------------------------------------------------------------
