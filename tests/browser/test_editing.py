@@ -78,10 +78,21 @@ async def test_completion_and_help_from_the_kernel_reach_only_the_asker(
     await expect(help_).to_have_count(0)
     # Escape closed the help, not edit mode.
     await expect(ada.cell(2)).to_have_class(re.compile(r"\bmode-edit\b"))
-    assert ada.errors == []
-    assert bob.errors == []
-    await ada.close()
-    await bob.close()
+
+    # Vera, a viewer, may ask for help (it only reads) but gets no completions.
+    vera = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "viewer"), join_as="Vera"
+    )
+    await vera.wait_source(2, "s => s.endsWith('os.path.join()')")
+    await vera.edit_end(2)
+    await vera.page.keyboard.press("Tab")
+    await vera.page.keyboard.press("Shift+Tab")
+    await expect(vera.page.locator(".cm-kernel-help")).to_contain_text("Join two or more")
+    await expect(vera.page.locator(POPUP)).to_have_count(0)
+    assert await vera.source(2) == await ada.source(2)  # her Tab changed nothing
+    for tab in (ada, bob, vera):
+        assert tab.errors == []
+        await tab.close()
 
 
 async def test_python_indentation_is_four_spaces_and_tab_indents(
