@@ -49,6 +49,12 @@ async def test_the_toolbar_fits_and_people_tabs_carets_toasts_and_help_behave(
             assert await tab.toolbar_overflow() == {"overflow": 0, "out": []}, width
             # The top bar too: a long notebook name gives way, the buttons keep one line.
             assert await tab.page.locator(".topbar").evaluate("t => t.scrollWidth <= t.clientWidth")
+        if width == 1920:  # room again: every tool is back in the toolbar
+            await expect(owner.page.locator(".tool-more")).to_be_hidden()
+            undo = owner.page.locator(".toolbar").get_by_role(
+                "button", name="Undo your last change"
+            )
+            await expect(undo).to_be_visible()
         invite_box = await owner.page.get_by_role("button", name="Invite someone").bounding_box()
         assert invite_box is not None
         assert invite_box["height"] < 40, invite_box

@@ -4,6 +4,9 @@
 
 import { button, h } from '../dom'
 
+/** Room a tool needs beyond its own width: the toolbar's gap between items. */
+const SLACK = 10
+
 export class ToolbarOverflow {
   /** The "More" button and its menu: put it in the toolbar where the moved tools should go. */
   readonly element: HTMLElement
@@ -12,6 +15,9 @@ export class ToolbarOverflow {
   /** Each tool that may move, and the marker of its place in the toolbar. */
   private readonly places = new Map<HTMLElement, Comment>()
   private readonly order: HTMLElement[]
+  /** The tools in the menu now, and each one's width in the toolbar (to know when it fits). */
+  private readonly moved = new Set<HTMLElement>()
+  private readonly widths = new Map<HTMLElement, number>()
   private readonly observer: MutationObserver
   private frame = 0
 
@@ -67,30 +73,44 @@ export class ToolbarOverflow {
     return this.toolbar.scrollWidth <= this.toolbar.clientWidth
   }
 
-  /** Everything back in place, then out again from the least needed until the rest fits. */
+  /** The toolbar's free room: its spacer's width (it takes what the tools leave). */
+  private free(): number {
+    return this.toolbar.querySelector(':scope > .spacer')?.getBoundingClientRect().width ?? 0
+  }
+
+  /** Out from the least needed while the toolbar overflows; back from the most needed while
+   * the free room holds them. Nothing moves when nothing changed: a tool never jumps under
+   * the pointer because a status line in the toolbar changed its text. */
   private layout(): void {
     this.frame = 0
-    for (const [tool, place] of this.places) if (place.nextSibling !== tool) place.after(tool)
-    this.element.hidden = true
-    if (this.toolbar.clientWidth > 0 && !this.fits()) {
+    if (this.toolbar.clientWidth === 0) return
+    const before = [...this.moved]
+    for (const tool of this.order) {
+      if (this.fits()) break
+      if (this.moved.has(tool) || !this.places.get(tool)?.isConnected) continue
+      this.widths.set(tool, tool.getBoundingClientRect().width + SLACK)
+      this.moved.add(tool)
+      tool.remove()
       this.element.hidden = false
-      const moved: HTMLElement[] = []
-      for (const tool of this.order) {
-        if (this.fits()) break
-        if (!this.places.get(tool)?.isConnected) continue
-        moved.push(tool)
-        tool.remove()
-      }
+    }
+    for (const tool of [...this.order].reverse()) {
+      if (!this.moved.has(tool)) continue
+      // The last one back takes the "More" button's place too.
+      const room = this.free() + (this.moved.size === 1 ? this.element.getBoundingClientRect().width : 0)
+      if ((this.widths.get(tool) ?? Infinity) > room) break
+      this.places.get(tool)?.after(tool)
+      this.moved.delete(tool)
+    }
+    this.element.hidden = this.moved.size === 0
+    if (before.length !== this.moved.size || before.some((tool) => !this.moved.has(tool))) {
       // In the menu in the toolbar's own order.
-      const position = (tool: HTMLElement): Comment | undefined => this.places.get(tool)
+      const moved = this.order.filter((tool) => this.moved.has(tool))
       moved.sort((a, b) => {
-        const x = position(a)
-        const y = position(b)
+        const x = this.places.get(a)
+        const y = this.places.get(b)
         return x && y && x.compareDocumentPosition(y) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1
       })
       this.menu.replaceChildren(...moved)
-    } else {
-      this.menu.replaceChildren()
     }
     if (this.element.hidden) this.open(false)
     this.toolbar.classList.toggle('crowded', !this.fits())
