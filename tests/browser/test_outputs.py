@@ -184,15 +184,19 @@ async def test_charts_from_kernel_runs_render_in_frames(
             "from IPython.display import Javascript\n"
             "Javascript(\"element.textContent = 'js ran in ' + self.origin\")",
             "from IPython.display import Math\nMath(r'\\frac{1}{2} + \\sqrt{x}')",
+            "import plotly.io as pio\n"
+            "pio.show(px.bar(x=['a', 'b'], y=[3, 4], title='plotly html'),"
+            " renderer='notebook_connected')",
         ],
     )
     tab = await NotebookTab.open(browser, server, "charts.ipynb")
     await tab.page.set_viewport_size({"width": 1280, "height": 900})
     await tab.page.get_by_role("button", name="Run all cells", exact=True).click()
     frames = tab.page.locator("iframe.output-frame")
-    await expect(frames).to_have_count(4, timeout=KERNEL_START)
-    renderers = [await frames.nth(i).get_attribute("data-renderer") for i in range(4)]
-    assert renderers == ["plotly", "html", "vega", "javascript"]
+    # (plotly's "notebook_connected" renderer shows its loader's HTML, then the figure's.)
+    await expect(frames).to_have_count(6, timeout=KERNEL_START)
+    renderers = [await frames.nth(i).get_attribute("data-renderer") for i in range(6)]
+    assert renderers == ["plotly", "html", "vega", "javascript", "html", "html"]
     plotly = await frame_of(tab.page, 0)
     await expect(plotly.locator(".main-svg").first).to_be_visible()
     await expect(plotly.locator("g.point, path.point").first).to_be_attached()
@@ -211,6 +215,9 @@ async def test_charts_from_kernel_runs_render_in_frames(
     javascript = await frame_of(tab.page, 3)
     await expect(javascript.locator("#output")).to_have_text("js ran in null")
     await expect(tab.cell(5).locator(".output-latex math mfrac")).to_have_count(1)
+    # plotly's own HTML (its CDN refused) draws with pairbook's plotly.js.
+    plotly_html = await frame_of(tab.page, 5)
+    await expect(plotly_html.locator(".gtitle")).to_have_text("plotly html")
     # Each frame is as tall as its chart (a plotly figure is 450 px by default).
     assert 400 < await frames.nth(0).evaluate("f => f.offsetHeight") < 700
     # The renderers loaded in the frames that needed them; the page itself stays light.

@@ -1,13 +1,13 @@
 /** The output frame's renderers: each shows one kind of output inside the frame. The big
- * libraries (plotly, vega) are loaded only by the frames that show them, from the frame's
- * own folder on the server (bundled with pairbook: no CDN, works offline). */
+ * libraries (plotly, vega, BokehJS) are loaded only by the frames that show them, from the
+ * frame's own folder on the server (served by pairbook: no CDN, works offline). */
 
 import { joinText, vegaFlavour } from '../notebook/mimeBundle'
 import type { RenderMessage } from '../notebook/outputFrameMessages'
 
 const ASSETS = '/output-frame/'
 
-/** Loads one of the frame's scripts (in order, once). */
+/** Loads one of the frame's scripts. */
 function loadScript(name: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const script = document.createElement('script')
@@ -44,13 +44,22 @@ export function altairVersions(html: string): Record<string, string> | null {
 }
 
 /** HTML as written, its scripts run in order (a fragment's scripts run when inserted).
- * Altair's HTML loads vega from a CDN unless its `VEGA_DEBUG` says the versions it wants
- * are there: the frame loads pairbook's copies and says so. */
+ * Chart libraries' HTML expects its library from a CDN, which the frame cannot reach:
+ * altair's loads vega unless its `VEGA_DEBUG` says the versions it wants are there, plotly's
+ * calls `Plotly.newPlot` after a CDN `<script>` (or through require.js). The frame loads
+ * pairbook's copies first and says so. */
 async function renderHtml(target: HTMLElement, html: string): Promise<void> {
+  const globals = window as unknown as Record<string, unknown>
   const altair = altairVersions(html)
   if (altair !== null) {
     await loadVega()
-    ;(window as unknown as Record<string, unknown>).VEGA_DEBUG = altair
+    globals.VEGA_DEBUG = altair
+  }
+  if (/\bPlotly\.newPlot\(/.test(html)) {
+    await loadScripts(['plotly.min.js'])
+    // plotly's "notebook" HTML: require(["plotly"], function (Plotly) { … })
+    globals.require ??= (deps: string[], callback: (...modules: unknown[]) => void) =>
+      callback(...deps.map((dep) => (dep === 'plotly' ? globals.Plotly : undefined)))
   }
   target.append(document.createRange().createContextualFragment(html))
 }
