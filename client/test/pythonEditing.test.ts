@@ -1,6 +1,6 @@
 import { insertNewlineAndIndent, toggleComment } from '@codemirror/commands'
 import { python } from '@codemirror/lang-python'
-import { indentUnit } from '@codemirror/language'
+import { ensureSyntaxTree, indentUnit } from '@codemirror/language'
 import { EditorSelection, EditorState, type StateCommand } from '@codemirror/state'
 import { describe, expect, it } from 'vitest'
 
@@ -23,7 +23,11 @@ function editor(text: string, unit = DEFAULT_INDENT): EditorState {
   const marks = [...text.matchAll(/\|/g)].map((m, i) => m.index - i)
   const doc = text.replaceAll('|', '')
   const selection = marks.length === 2 ? EditorSelection.range(marks[0]!, marks[1]!) : EditorSelection.cursor(marks[0] ?? doc.length)
-  return EditorState.create({ doc, selection, extensions: [python(), indentUnit.of(unit), EditorState.tabSize.of(4)] })
+  const state = EditorState.create({ doc, selection, extensions: [python(), indentUnit.of(unit), EditorState.tabSize.of(4)] })
+  // Indentation reads the syntax tree; on a busy machine the parser's first time slice may
+  // end before the whole (tiny) document is parsed: parse it all first, as an editor does.
+  ensureSyntaxTree(state, doc.length, 10_000)
+  return state
 }
 
 /** The text after the command, with `|` where the cursor ends. */
