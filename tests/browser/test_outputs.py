@@ -197,6 +197,7 @@ async def test_charts_from_kernel_runs_render_in_frames(
     await expect(frames).to_have_count(6, timeout=KERNEL_START)
     renderers = [await frames.nth(i).get_attribute("data-renderer") for i in range(6)]
     assert renderers == ["plotly", "html", "vega", "javascript", "html", "html"]
+    await expect(tab.page.get_by_title("Plotly chart")).to_have_count(1)  # for screen readers
     plotly = await frame_of(tab.page, 0)
     await expect(plotly.locator(".main-svg").first).to_be_visible()
     await expect(plotly.locator("g.point, path.point").first).to_be_attached()

@@ -18,6 +18,15 @@ import {
 
 let listening = false
 
+/** What a screen reader announces for each kind of framed output. */
+const FRAME_TITLES: Record<FrameRenderer, string> = {
+  plotly: 'Plotly chart',
+  vega: 'Vega-Lite chart',
+  bokeh: 'Bokeh plot',
+  javascript: 'Script output',
+  html: 'HTML output'
+}
+
 /** Each frame's bundle, and how many times it was sent. */
 const bundles = new WeakMap<HTMLIFrameElement, { message: RenderMessage; sent: number }>()
 
@@ -62,7 +71,7 @@ export function outputFrame(
   const frame = h('iframe', {
     sandbox: 'allow-scripts',
     class: 'output-frame',
-    title: `${mime} output`,
+    title: FRAME_TITLES[renderer],
     referrerpolicy: 'no-referrer',
     loading: 'lazy',
     height: 24,
