@@ -236,6 +236,12 @@ async def test_charts_from_kernel_runs_render_in_frames(
         await tab.page.set_viewport_size({"width": width, "height": 1000})
         await tab.cell(1).scroll_into_view_if_needed()
         await tab.screenshot(screenshots / name)
+    # The replay shows the charts at the moment it opens on (the last one), framed the same.
+    await tab.page.goto(f"{server.base}/replay/charts.ipynb")
+    await tab.page.wait_for_function("() => window.pairbookReplay?.ready === true")
+    replayed = await frame_of(tab.page, 0)
+    await expect(replayed.locator(".gtitle")).to_have_text("plotly here")
+    await tab.screenshot(screenshots / "outputs-replay.png")
     assert tab.errors == []
     await tab.close()
 
