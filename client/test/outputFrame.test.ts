@@ -5,6 +5,7 @@ import { htmlNeedsFrame } from '../src/notebook/htmlPolicy'
 import { stripMathDelimiters } from '../src/notebook/math'
 import { chooseRendering, isBokehPlaceholder, vegaFlavour } from '../src/notebook/mimeBundle'
 import {
+  initialFrameHeight,
   isReadyMessage,
   MAX_FRAME_HEIGHT,
   parseRenderMessage,
@@ -81,6 +82,14 @@ describe('messages between the page and a frame', () => {
     expect(parseRenderMessage({ ...message, mime: 'text/html' })).toBeNull() // not in the bundle
     expect(parseRenderMessage({ ...message, tag: 'other' })).toBeNull()
     expect(parseRenderMessage('render')).toBeNull()
+  })
+
+  it('starts a plotly frame as tall as its figure', () => {
+    expect(initialFrameHeight('plotly', { data: [] })).toBe(458)
+    expect(initialFrameHeight('plotly', { layout: { height: 300 } })).toBe(308)
+    expect(initialFrameHeight('plotly', { layout: { height: 1e7 } })).toBe(MAX_FRAME_HEIGHT)
+    expect(initialFrameHeight('plotly', null)).toBe(458)
+    expect(initialFrameHeight('html', '<b>')).toBe(24)
   })
 
   it('tells a ready message from the others', () => {

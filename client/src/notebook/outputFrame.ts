@@ -8,6 +8,7 @@
 import { h } from '../dom'
 import type { FrameRenderer } from './mimeBundle'
 import {
+  initialFrameHeight,
   isReadyMessage,
   MAX_RENDERS,
   OUTPUT_FRAME_URL,
@@ -74,7 +75,7 @@ export function outputFrame(
     title: FRAME_TITLES[renderer],
     referrerpolicy: 'no-referrer',
     loading: 'lazy',
-    height: 24,
+    height: initialFrameHeight(renderer, data[mime]),
     'data-renderer': renderer
   })
   bundles.set(frame, { message: renderMessage(renderer, mime, data, metadata), sent: 0 })

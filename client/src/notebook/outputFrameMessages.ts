@@ -24,6 +24,18 @@ export const MAX_FRAME_HEIGHT = 4000
 /** How many times one frame gets its bundle. */
 export const MAX_RENDERS = 50
 
+/** The frame's padding around its output (frame/main.ts), in px. */
+export const FRAME_PADDING = 8
+
+/** How tall a frame starts, before it says: a plotly figure's height is known (its layout's,
+ * or plotly's 450 px), so the page does not jump when it draws; others start small. */
+export function initialFrameHeight(renderer: FrameRenderer, value: unknown): number {
+  if (renderer !== 'plotly') return 24
+  const layout = (value as { layout?: { height?: unknown } } | null)?.layout
+  const height = typeof layout?.height === 'number' && layout.height > 0 ? layout.height : 450
+  return Math.min(Math.ceil(height) + FRAME_PADDING, MAX_FRAME_HEIGHT)
+}
+
 export interface RenderMessage {
   tag: typeof FRAME_MESSAGE_TAG
   kind: 'render'
