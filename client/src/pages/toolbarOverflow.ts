@@ -20,6 +20,7 @@ export class ToolbarOverflow {
   private readonly widths = new Map<HTMLElement, number>()
   private readonly observer: MutationObserver
   private frame = 0
+  private pressed = false
 
   /** `tools`: the tools that may move, the first to go first. */
   constructor(private readonly toolbar: HTMLElement, tools: Array<HTMLElement | null>) {
@@ -50,6 +51,15 @@ export class ToolbarOverflow {
       })
     }
     this.observer = new MutationObserver(() => this.schedule())
+    document.addEventListener('pointerdown', () => (this.pressed = true), true)
+    const release = (): void => {
+      if (!this.pressed) return
+      this.pressed = false
+      this.schedule()
+    }
+    document.addEventListener('pointerup', release, true)
+    document.addEventListener('pointercancel', release, true)
+    window.addEventListener('blur', release)
     window.addEventListener('resize', () => this.schedule())
   }
 
@@ -66,6 +76,8 @@ export class ToolbarOverflow {
   }
 
   private schedule(): void {
+    // Not while a button is pressed: a tool moving between press and release loses the click.
+    if (this.pressed) return
     if (this.frame === 0) this.frame = requestAnimationFrame(() => this.layout())
   }
 
@@ -99,6 +111,12 @@ export class ToolbarOverflow {
       const room = this.free() + (this.moved.size === 1 ? this.element.getBoundingClientRect().width : 0)
       if ((this.widths.get(tool) ?? Infinity) > room) break
       this.places.get(tool)?.after(tool)
+      if (!this.fits()) {
+        // Its width changed in the menu (a label that says something else now): out again.
+        this.widths.set(tool, tool.getBoundingClientRect().width + SLACK)
+        tool.remove()
+        break
+      }
       this.moved.delete(tool)
     }
     this.element.hidden = this.moved.size === 0
