@@ -39,8 +39,8 @@ function renderMime(output: OutputJson): HTMLElement {
     case 'text/html': {
       const html = joinText(value)
       const report = sanitizeHtmlReport(html)
-      // HTML the sanitizer would change by more than its styling is a program: run it as
-      // written in the frame rather than show a gutted copy in the page.
+      // HTML the sanitizer would change by more than a data frame's alignment rules shows as
+      // written in the frame (its scripts run there), not as a gutted copy in the page.
       if (htmlNeedsFrame(report.removed)) return outputFrame('html', 'text/html', data, metadata)
       const div = h('div', { class: 'output-html' })
       div.innerHTML = report.html
