@@ -89,7 +89,7 @@ async def test_an_interrupt_stops_the_batch_and_another_persons_queued_run_runs_
         browser, server, name, token=invite(server, "editor"), join_as="Bob"
     )
     await ada.cell(1).click()
-    await ada.page.get_by_role("button", name="Run the selected cell and all cells below").click()
+    await (await ada.tool("Run the selected cell and all cells below")).click()
     await expect(bob.cell(1).locator(".cell-outputs")).to_contain_text(
         "sleeping", timeout=KERNEL_START
     )
