@@ -422,3 +422,26 @@ async def test_a_kernel_killed_while_idle_is_shown_stopped_loaded_or_kept(
                                 break
                         await rooms_loaded(server, 0)
                 assert ana.map("kernel")["stopped"]["reason"] == "died"
+
+
+async def test_a_chart_whose_mime_type_nbformat_takes_as_text_is_saved_and_the_room_unloads(
+    workdir: Path, store_path: str
+) -> None:
+    # altair 6 displays `application/vnd.vegalite.v6.json` (not `+json`) as a dict: the file
+    # keeps it as JSON text; saving it used to fail, and failing at unload stopped the server.
+    spec = "{'mark': 'point', 'data': {'values': [{'x': 1}]}}"
+    chart = f"display({{'application/vnd.vegalite.v6.json': {spec}}}, raw=True)"
+    with ServerProcess(workdir, store=store_path, args=("--room-unload-delay", "0.2")) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            await ana.set_source(1, chart)
+            await ana.command("run", cells=["code-0"])
+            await wait_for_run(ana, "code-0")
+            await ana.wait_until(lambda: bool(outputs(ana, 1)))
+        async with asyncio.timeout(20):
+            while server.get("/api/health")[1] != {"status": "ok", "rooms": 0}:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)  # polling another process
+        saved = nbformat.read(workdir / "demo.ipynb", as_version=4)
+        (output,) = saved.cells[1].outputs
+        assert output.data["application/vnd.vegalite.v6.json"].startswith("{")
+        async with YClient(server.ws_url("demo.ipynb")) as ana:  # the server still serves
+            assert outputs(ana, 1)

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -178,12 +179,46 @@ def serialize_notebook(nb: dict[str, Any], *, name: str = "notebook") -> bytes:
     These are the bytes JupyterLab writes too, so a file it saved serialises unchanged.
     Raises NotebookError, naming `name`, for a notebook nbformat would not validate.
     """
+    nb = _json_data_as_text(nb)
     validate_notebook(nb, name=name)
     # nbformat.writes(nb, version=4) validates again and only logs failures: call the v4
     # writer it delegates to, which produces the same text.
     node = nbformat.from_dict(nb)  # type: ignore[no-untyped-call]
     text: str = nbformat.v4.writes(node)  # type: ignore[no-untyped-call]
     return (text + "\n").encode("utf-8")
+
+
+_JSON_MIME = re.compile(r"^application/(.*\+)?json$")
+
+
+def _json_data_as_text(nb: dict[str, Any]) -> dict[str, Any]:
+    """`nb` with every output's structured data under a MIME type that nbformat's schema
+    does not take as JSON (e.g. `application/vnd.vegalite.v6.json`, not `+json`) written
+    as JSON text, which the schema takes, instead of refusing to save the notebook."""
+    cells = []
+    for cell in nb.get("cells") or []:
+        outputs = cell.get("outputs") if isinstance(cell, dict) else None
+        if isinstance(outputs, list) and any(_odd_data(o) for o in outputs):
+            cell = {**cell, "outputs": [_with_text_data(o) for o in outputs]}
+        cells.append(cell)
+    return {**nb, "cells": cells} if "cells" in nb else nb
+
+
+def _odd_data(output: Any) -> bool:
+    data = output.get("data") if isinstance(output, dict) else None
+    return isinstance(data, dict) and any(
+        not isinstance(v, str | list) and not _JSON_MIME.match(k) for k, v in data.items()
+    )
+
+
+def _with_text_data(output: Any) -> Any:
+    if not _odd_data(output):
+        return output
+    data = {
+        k: json.dumps(v) if not isinstance(v, str | list) and not _JSON_MIME.match(k) else v
+        for k, v in output["data"].items()
+    }
+    return {**output, "data": data}
 
 
 def new_notebook() -> dict[str, Any]:

@@ -268,7 +268,10 @@ class Rooms:
         recording = entry.find(RecordingService)
         if recording is not None:
             await recording.flush()
-        await entry.filesync.save()
+        try:
+            await entry.filesync.save()
+        except Exception:  # the log holds every change: the room still unloads and closes
+            log.exception("saving the notebook file failed", extra={"room": entry.room.id})
         if entry.room.last_seq > entry.snapshot_seq:
             await self._snapshot(entry)
 

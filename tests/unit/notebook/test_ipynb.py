@@ -208,3 +208,20 @@ def test_a_new_notebook_is_valid_with_one_empty_code_cell() -> None:
     assert [cell["cell_type"] for cell in nb["cells"]] == ["code"]
     assert nb["metadata"]["kernelspec"]["name"] == "python3"
     assert new_notebook() == nb
+
+
+def test_structured_data_under_a_mime_type_the_schema_takes_as_text_is_saved_as_json_text() -> None:
+    # altair 6 names its output `application/vnd.vegalite.v6.json` (not `+json`): nbformat's
+    # schema wants text there, and the notebook must still save, its chart kept.
+    nb = new_notebook()
+    spec = {"mark": {"type": "point"}, "data": {"values": [{"x": 1}]}}
+    output = {"output_type": "display_data", "metadata": {},
+              "data": {"application/vnd.vegalite.v6.json": spec, "application/json": {"a": 1},
+                       "text/plain": "<chart>"}}  # fmt: skip
+    nb["cells"] = [{"id": "c1", "cell_type": "code", "metadata": {}, "source": "chart",
+                    "execution_count": 1, "outputs": [output]}]  # fmt: skip
+    saved = json.loads(serialize_notebook(nb))
+    data = saved["cells"][0]["outputs"][0]["data"]
+    assert json.loads(data["application/vnd.vegalite.v6.json"]) == spec
+    assert data["application/json"] == {"a": 1}
+    assert nb["cells"][0]["outputs"][0]["data"]["application/vnd.vegalite.v6.json"] is spec
