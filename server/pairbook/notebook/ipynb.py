@@ -198,27 +198,23 @@ def _json_data_as_text(nb: dict[str, Any]) -> dict[str, Any]:
     cells = []
     for cell in nb.get("cells") or []:
         outputs = cell.get("outputs") if isinstance(cell, dict) else None
-        if isinstance(outputs, list) and any(_odd_data(o) for o in outputs):
-            cell = {**cell, "outputs": [_with_text_data(o) for o in outputs]}
+        if isinstance(outputs, list):
+            kept = [_with_text_data(o) for o in outputs]
+            if any(new is not old for new, old in zip(kept, outputs, strict=True)):
+                cell = {**cell, "outputs": kept}
         cells.append(cell)
     return {**nb, "cells": cells} if "cells" in nb else nb
 
 
-def _odd_data(output: Any) -> bool:
-    data = output.get("data") if isinstance(output, dict) else None
-    return isinstance(data, dict) and any(
-        not isinstance(v, str | list) and not _JSON_MIME.match(k) for k, v in data.items()
-    )
-
-
 def _with_text_data(output: Any) -> Any:
-    if not _odd_data(output):
+    """The output itself when its data is all as the schema takes it, else a copy."""
+    data = output.get("data") if isinstance(output, dict) else None
+    if not isinstance(data, dict):
         return output
-    data = {
-        k: json.dumps(v) if not isinstance(v, str | list) and not _JSON_MIME.match(k) else v
-        for k, v in output["data"].items()
-    }
-    return {**output, "data": data}
+    odd = {k for k, v in data.items() if not isinstance(v, str | list) and not _JSON_MIME.match(k)}
+    if not odd:
+        return output
+    return {**output, "data": {k: json.dumps(v) if k in odd else v for k, v in data.items()}}
 
 
 def new_notebook() -> dict[str, Any]:
