@@ -28,6 +28,7 @@ export const COMMAND_NAMES = [
   'packages',
   'complete',
   'inspect',
+  'widget',
   'whoami',
   'presence',
   'mob-clock',

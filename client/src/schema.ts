@@ -9,7 +9,8 @@ export const DocMap = {
   KERNEL_MAP: 'kernel',
   EXECUTIONS_MAP: 'executions',
   MOB_MAP: 'mob',
-  RECORDING_MAP: 'recording'
+  RECORDING_MAP: 'recording',
+  WIDGETS_MAP: 'widgets'
 } as const
 
 /** Every author id the server writes under starts so (the file, the disk, its services). */

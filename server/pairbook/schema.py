@@ -33,8 +33,13 @@ MOB_MAP = "mob"
 RECORDING_MAP = "recording"
 """Whether the room is recorded: `RecordingRecord` keys."""
 
+WIDGETS_MAP = "widgets"
+"""The kernel's live widget models (ipywidgets), keyed by model id: `WidgetRecord` keys,
+with `state` a `Map` of the model's JSON state and `buffers` a `Map` of its binary values
+(bytes, keyed by the JSON of their path in the state)."""
+
 PROTECTED_ROOTS: frozenset[str] = frozenset(
-    {PAIRBOOK_MAP, KERNEL_MAP, EXECUTIONS_MAP, MOB_MAP, RECORDING_MAP}
+    {PAIRBOOK_MAP, KERNEL_MAP, EXECUTIONS_MAP, MOB_MAP, RECORDING_MAP, WIDGETS_MAP}
 )
 """Top-level maps of the shared document that only the server writes."""
 
@@ -46,6 +51,7 @@ DOCUMENT_MAPS: dict[str, str] = {
     "EXECUTIONS_MAP": EXECUTIONS_MAP,
     "MOB_MAP": MOB_MAP,
     "RECORDING_MAP": RECORDING_MAP,
+    "WIDGETS_MAP": WIDGETS_MAP,
 }
 """Every top-level name by its constant's name, as spec/protocol.json lists them for the client."""
 
@@ -203,6 +209,16 @@ class RecordingRecord(TypedDict, total=False):
     at: float
 
 
+class WidgetRecord(TypedDict, total=False):
+    """One widget model in `WIDGETS_MAP` (besides its `state` and `buffers` maps): who
+    changed it last and when (`by` is None for the kernel's own changes), and whether the
+    kernel that made it is gone (restarted or stopped: the model is shown disconnected)."""
+
+    by: UserRecord | None
+    at: float
+    gone: bool
+
+
 __all__ = [
     "CELLS",
     "CHAT_KEY",
@@ -217,6 +233,7 @@ __all__ = [
     "RECORDING_MAP",
     "SERVER_AUTHOR_PREFIX",
     "SERVER_COLOR",
+    "WIDGETS_MAP",
     "ChatRecord",
     "ExecutionRecord",
     "KernelEventRecord",
@@ -227,5 +244,6 @@ __all__ = [
     "RecordingRecord",
     "StoppedBatchRecord",
     "UserRecord",
+    "WidgetRecord",
     "is_server_author",
 ]

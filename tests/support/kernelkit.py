@@ -18,6 +18,7 @@ from pairbook.kernel.session import (
     ExecutionOutcome,
     InputCallback,
     KernelStatus,
+    Observer,
     OutputCallback,
     StatusCallback,
 )
@@ -70,6 +71,7 @@ class DocRoom:
         self.author: UserId | None = None
         self._members: list[Member] = list(members or [])
         self.events: list[tuple[str, dict[str, Any]]] = []
+        self.notes: list[tuple[str, str, dict[str, Any]]] = []  # the timeline's (kind, user, data)
         self.edits = 0
         self.changed = asyncio.Event()  # set by every server edit and event
 
@@ -103,6 +105,9 @@ class DocRoom:
     def notify_member(self, member: Member, event: dict[str, Any]) -> None:
         self.events.append((member.key, event))
         self.changed.set()
+
+    def note(self, kind: str, user: UserId, data: dict[str, Any]) -> None:
+        self.notes.append((kind, user, data))
 
 
 @dataclass(slots=True)
@@ -169,6 +174,8 @@ class ScriptedKernel:
         self._on_status = on_status
         self._scripts = scripts
         self._count = 0
+        self.observer: Observer | None = None
+        self.comms: list[tuple[str, dict[str, Any]]] = []  # every comm message sent to it
 
     def _set_status(self, status: KernelStatus) -> None:
         if status != self.status:
@@ -200,6 +207,10 @@ class ScriptedKernel:
 
     def _probe(self) -> dict[str, Any]:
         return probe_reply({"full": True, "changed": self.namespace, "removed": []})
+
+    async def comm(self, comm_id: str, data: dict[str, Any]) -> bool:
+        self.comms.append((comm_id, data))
+        return self.started and not self.crashed
 
     async def alive(self) -> bool:
         return self.started and not self.crashed

@@ -14,11 +14,13 @@ from pairbook.kernel.session import (
     ExecutionOutcome,
     InputCallback,
     KernelStatus,
+    Observer,
     OutputCallback,
     StatusCallback,
 )
 from pairbook.service import Member
 from pairbook.state.view import ViewRoom
+from pairbook.types import UserId
 
 
 class RunnerRoom(ViewRoom, Protocol):
@@ -28,6 +30,10 @@ class RunnerRoom(ViewRoom, Protocol):
     def members(self) -> Sequence[Member]: ...
 
     def notify_member(self, member: Member, event: dict[str, Any]) -> None: ...
+
+    def note(self, kind: str, user: UserId, data: dict[str, Any]) -> None:
+        """An event for the room's timeline (a no-op when nothing records)."""
+        ...
 
 
 class Kernel(Protocol):
@@ -48,6 +54,14 @@ class Kernel(Protocol):
     # fmt: on
 
     async def evaluate(self, expressions: dict[str, str]) -> dict[str, Any]: ...
+
+    observer: Observer | None
+    """Sees every IOPub message first (the room's widgets)."""
+
+    async def comm(self, comm_id: str, data: dict[str, Any]) -> bool:
+        """Send a comm message; the observer sees what it causes until the kernel is idle
+        again. False if the kernel died meanwhile."""
+        ...
 
     async def alive(self) -> bool:
         """Whether the kernel's process is still there."""

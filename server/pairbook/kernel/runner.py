@@ -29,6 +29,7 @@ from pairbook.kernel.probing import PROBE_SECONDS, Prober
 from pairbook.kernel.prompts import Prompts
 from pairbook.kernel.queue import Execution, ExecutionQueue, ExecutionStatus
 from pairbook.kernel.session import KernelStatus
+from pairbook.kernel.widgets import Widgets
 from pairbook.notebook.outputs import cell_ids, code_cell_source, find_ycell
 from pairbook.schema import KernelStopRecord
 from pairbook.service import Member
@@ -90,6 +91,9 @@ class Runner:
             clock=clock,
             flush_seconds=flush_seconds,
         )
+        # The kernel's widgets: changes reach it between runs (the prober's lock).
+        self.widgets = Widgets(room, lambda: self.session, self._prober.lock, clock)
+        self.session.observer = self.widgets.observe
         self._clock = clock
         self._wakeup = asyncio.Event()
         self._status_changed = asyncio.Event()
@@ -217,6 +221,7 @@ class Runner:
         self._prober.abandon()
         await self.session.shutdown()
         self.session = self._kernels(kernel_name, self.life.relay)
+        self.session.observer = self.widgets.observe
         await self._prober.reset()
         await self._map.note_event("set-kernel", member, self.session)
         return {"kernel": kernel_name}
@@ -242,6 +247,7 @@ class Runner:
         async with asyncio.TaskGroup() as group:
             group.create_task(self._run_queue())
             group.create_task(self._keep_status())
+            group.create_task(self.widgets.run())
             for watch in self.life.watches():
                 group.create_task(watch)
             if self.state is not None:
@@ -319,6 +325,7 @@ class Runner:
 
     def _on_status(self, status: KernelStatus) -> None:
         self.life.on_status(status)
+        self.widgets.on_status(status)
         self._status_changed.set()
 
     @property

@@ -114,6 +114,11 @@ async def inspect(kernel: KernelService, member: Member, body: Body) -> Body:
     )
 
 
+async def widget(kernel: KernelService, member: Member, body: Body) -> Body:
+    state, custom = body.get("state"), body.get("custom")
+    return await kernel.runner.widgets.change(member, body["model"], state, custom)
+
+
 CONTROL = "viewers cannot run cells or control the kernel"
 EDITOR = Role.EDITOR
 CELL = Arg("cell", ArgType.STRING, doc="the id of a cell in this notebook")
@@ -153,5 +158,14 @@ TABLE = CommandTable.of(
                 refusal="viewers cannot edit, so they get no completions",
                 args=(CODE, CURSOR)),
         Command("inspect", inspect, recorded=False, args=(CODE, CURSOR, LEVEL)),
+        # Noted in the timeline once per change the kernel took (several merge while it is
+        # busy), with who asked: not once per command.
+        Command("widget", widget, role=EDITOR, driver_only=True, recorded=False,
+                refusal="viewers see widgets but cannot change them",
+                args=(Arg("model", ArgType.STRING, doc="the widget model's id"),
+                      Arg("state", ArgType.OBJECT, required=False,
+                          doc="the state keys that changed, with their new values"),
+                      Arg("custom", ArgType.OBJECT, required=False,
+                          doc="a custom message to the widget (a button's click)"))),
     ],
 )  # fmt: skip

@@ -18,6 +18,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from pairbook.errors import KernelError
 from pairbook.kernel.confine import Confinement, KernelJail
+from pairbook.kernel.confined import ConfinedKernelManager, follow_comm
 
 log = logging.getLogger("pairbook.kernel")
 
@@ -25,6 +26,8 @@ KernelStatus = Literal["not started", "starting", "idle", "busy", "restarting", 
 OutputCallback = Callable[[str, dict[str, Any]], None]
 InputCallback = Callable[[str, bool], Awaitable[str]]
 StatusCallback = Callable[[KernelStatus], None]
+Observer = Callable[[dict[str, Any]], bool]
+"""Sees every IOPub message first (the widgets' comms); True: it took the message."""
 
 OUTPUT_TYPES = frozenset(
     {"stream", "display_data", "execute_result", "error", "clear_output", "update_display_data"}
@@ -62,22 +65,6 @@ class _Running:
     asking: asyncio.Task[str] | None = None
 
 
-class _ConfinedKernelManager(AsyncKernelManager):
-    """jupyter_client's manager, starting the kernel inside its jail."""
-
-    jail: KernelJail
-    cwd: Path
-    writable: tuple[Path, ...] = ()
-
-    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        argv: list[str] = super().format_kernel_cmd(extra_arguments)
-        if self.jail.confinement.sandbox == "bwrap" and self.kernel_spec is not None:
-            # A SIGINT to the sandbox's process group would end bwrap itself: interrupt by
-            # message, the kernel then signals its own process group inside the sandbox.
-            self.kernel_spec.interrupt_mode = "message"
-        return self.jail.command(argv, self.cwd, self.writable)
-
-
 class KernelSession:
     """A kernel for one room: start, execute with streamed outputs and stdin, interrupt,
     restart, shut down. Status changes are reported through `on_status`."""
@@ -104,6 +91,7 @@ class KernelSession:
         self._interrupt_pending = False
         self._interrupted = False
         self._sockets: tempfile.TemporaryDirectory[str] | None = None
+        self.observer: Observer | None = None
 
     def _set_status(self, status: KernelStatus) -> None:
         if status != self.status:
@@ -154,7 +142,7 @@ class KernelSession:
             return AsyncKernelManager(kernel_name=self.kernel_name)
         self._sockets = tempfile.TemporaryDirectory(prefix="pairbook-kernel-")
         sockets = self._sockets.name
-        manager = _ConfinedKernelManager(
+        manager = ConfinedKernelManager(
             kernel_name=self.kernel_name,
             transport="ipc",
             ip=os.path.join(sockets, "k"),
@@ -244,6 +232,8 @@ class KernelSession:
                 message = await self._client.get_iopub_msg(timeout=0.1)
             except queue.Empty:
                 message = None
+            if message is not None and self.observer is not None and self.observer(message):
+                continue
             ours = message is not None and message["parent_header"].get("msg_id") == run.msg_id
             if ours and await self._on_iopub(run, message):
                 return True
@@ -290,6 +280,8 @@ class KernelSession:
                 message = await self._client.get_iopub_msg(timeout=0)
             except queue.Empty:
                 return
+            if self.observer is not None and self.observer(message):
+                continue
             if message["parent_header"].get("msg_id") == run.msg_id:
                 await self._on_iopub(run, message)  # not idle: the kernel waits in input()
 
@@ -307,6 +299,16 @@ class KernelSession:
             ename,
             dict(content.get("user_expressions") or {}),
         )
+
+    async def comm(self, comm_id: str, data: dict[str, Any]) -> bool:
+        """Send a `comm_msg` and give the IOPub messages it causes to the observer until the
+        kernel is idle again; False if the kernel died meanwhile. Only between runs."""
+        if not self.started:
+            raise KernelError("the kernel is not running")
+        message = self._client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
+        self._client.shell_channel.send(message)
+        return await follow_comm(self._client, message["header"]["msg_id"], self.observer,
+                                 self.alive)  # fmt: skip
 
     async def evaluate(self, expressions: dict[str, str]) -> dict[str, Any]:
         """Evaluate expressions silently: no history, no execution count, no outputs in any

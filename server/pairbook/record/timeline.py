@@ -26,6 +26,8 @@ class EventKind(StrEnum):
     AWARENESS = "awareness"
     """Who was where (selected cell, cursor), throttled per connection."""
     COMMAND = "command"
+    WIDGET = "widget"
+    """A widget change the kernel took, with who asked (changes asked meanwhile merge)."""
     RUN = "run"
     """A run's status changed (queued, running, ok, error, ...), from the `executions` map."""
     KERNEL = "kernel"

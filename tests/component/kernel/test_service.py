@@ -63,7 +63,7 @@ async def test_the_table_declares_every_kernel_command_once() -> None:
         assert service.commands.names == {
             "kernels", "run", "run-all", "run-above", "run-below", "cancel", "interrupt",
             "restart", "shutdown", "input-reply", "set-kernel", "refresh-state", "packages",
-            "complete", "inspect",
+            "complete", "inspect", "widget",
         }  # fmt: skip
 
 
@@ -137,3 +137,14 @@ async def test_in_mob_mode_only_the_driver_runs_but_anyone_may_interrupt() -> No
         assert await send(service, ANA, calls, command="interrupt") == {"interrupted": None}
         with pytest.raises(ValueError, match="not waiting"):
             await send(service, ANA, calls, command="cancel", execution="nope")
+
+
+async def test_widget_changes_are_for_editors_and_the_driver_only() -> None:
+    async with service_of([]) as (service, _room):
+        body = {"command": "widget", "id": 1, "model": "m", "state": {"value": 1}}
+        with pytest.raises(PermissionError, match="viewers see widgets but cannot change"):
+            await send(service, VIC, Calls(), **body)
+        with pytest.raises(PermissionError, match="only the driver"):
+            await send(service, person("nav"), Calls(driver="ana"), **body)
+        with pytest.raises(ValueError, match="no live widget 'm'"):
+            await send(service, ANA, Calls(driver="ana"), **body)

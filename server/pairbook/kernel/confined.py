@@ -1,0 +1,53 @@
+"""ConfinedKernelManager: jupyter_client's kernel manager, starting its kernel in a jail;
+and `follow_comm`, the kernel's IOPub after a comm message, until it is idle again."""
+
+from __future__ import annotations
+
+import queue
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+
+from pairbook.kernel.confine import KernelJail
+
+
+class ConfinedKernelManager(AsyncKernelManager):
+    """jupyter_client's manager, starting the kernel inside its jail."""
+
+    jail: KernelJail
+    cwd: Path
+    writable: tuple[Path, ...] = ()
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        argv: list[str] = super().format_kernel_cmd(extra_arguments)
+        if self.jail.confinement.sandbox == "bwrap" and self.kernel_spec is not None:
+            # A SIGINT to the sandbox's process group would end bwrap itself: interrupt by
+            # message, the kernel then signals its own process group inside the sandbox.
+            self.kernel_spec.interrupt_mode = "message"
+        return self.jail.command(argv, self.cwd, self.writable)
+
+
+async def follow_comm(
+    client: Any,
+    msg_id: str,
+    observer: Callable[[dict[str, Any]], bool] | None,
+    alive: Callable[[], Awaitable[bool]],
+) -> bool:
+    """Give every IOPub message to `observer` until the kernel says it is idle after the
+    request `msg_id`; False if the kernel died first."""
+    while True:
+        try:
+            message = await client.get_iopub_msg(timeout=0.1)
+        except queue.Empty:
+            if not await alive():
+                return False
+            continue
+        kind, parent = message["header"]["msg_type"], message["parent_header"].get("msg_id")
+        if kind == "status" and parent == msg_id:
+            if message["content"].get("execution_state") == "idle":
+                return True
+            continue
+        if observer is not None:
+            observer(message)

@@ -1,0 +1,287 @@
+"""Widgets: the room's ipywidgets, one state for everyone.
+
+pairbook is the kernel's only widget frontend (the Jupyter widget comm protocol, version 2,
+target `jupyter.widget`): the kernel's `comm_open` / `update` / `echo_update` / `comm_close`
+messages become edits of the document's `widgets` map, and the Output widget's captured
+outputs its `outputs` state, as Jupyter's own widget manager keeps them. People's changes
+(the `widget` command) go to the kernel as the `update` or `custom` comm message the widget
+expects, one at a time between runs, and coalesced per model while the kernel is busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycrdt import Doc
+
+from pairbook.errors import KernelError
+from pairbook.kernel.ports import Kernel, RunnerRoom
+from pairbook.kernel.session import KernelStatus
+from pairbook.kernel.widgetdoc import (
+    capture_output,
+    close_model,
+    live_models,
+    mark_gone,
+    open_model,
+    output_models,
+    split_buffers,
+    update_model,
+)
+from pairbook.schema import UserRecord
+from pairbook.service import Member
+from pairbook.types import SERVER_USER, UserId
+
+log = logging.getLogger("pairbook.widgets")
+
+TARGET = "jupyter.widget"
+CAPTURED = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
+GONE = frozenset({"restarting", "dead", "not started"})
+MAX_CHANGE_BYTES = 1_000_000  # one change's JSON; a widget's value is small
+
+Edit = Callable[[Doc[Any]], None]
+
+
+@dataclass(slots=True)
+class Change:
+    """What people asked of one model since the kernel last took its changes: the state
+    keys merged (the latest value of each), the custom messages in order."""
+
+    state: dict[str, Any] = field(default_factory=dict)
+    custom: list[dict[str, Any]] = field(default_factory=list)
+    by: Member | None = None
+    asked: int = 0  # commands merged into this change
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class Widgets:
+    """One room's widget models. `observe` is the kernel session's observer (every IOPub
+    message, as it arrives); `change` is the `widget` command; `run()` (owned by the
+    runner's task group) writes the map and relays changes to the kernel."""
+
+    def __init__(
+        self,
+        room: RunnerRoom,
+        kernel: Callable[[], Kernel],
+        lock: asyncio.Lock,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._room, self._kernel, self._lock, self._clock = room, kernel, lock, clock
+        self._outputs: dict[str, str] = {}  # Output model id -> the msg_id it captures
+        self._clear_wait: set[str] = set()  # Output models with a clear_output(wait) pending
+        self._known: set[str] = set()  # models opened by the running kernel
+        self._edits: list[tuple[UserRecord | None, Edit]] = []
+        self._written = asyncio.Event()
+        self._wrote = asyncio.Condition()
+        self._changes: dict[str, Change] = {}
+        self._asked = asyncio.Event()
+        self._sending: UserRecord | None = None  # whose change the kernel is handling
+        self.sent = 0  # comm messages sent to the kernel (the benchmark reads it)
+
+    # -- the kernel's side ---------------------------------------------------------------
+
+    def observe(self, message: dict[str, Any]) -> bool:
+        """One IOPub message; True when it was a widget's (it goes to no cell)."""
+        kind, content = message["header"]["msg_type"], message.get("content") or {}
+        if kind == "comm_open":
+            return self._open(content, message.get("buffers") or [])
+        comm_id = str(content.get("comm_id", ""))
+        if kind == "comm_msg" and comm_id in self._known:
+            self._message(comm_id, content.get("data") or {}, message.get("buffers") or [])
+            return True
+        if kind == "comm_close" and comm_id in self._known:
+            self._known.discard(comm_id)
+            self._outputs.pop(comm_id, None)
+            self._edit(None, lambda doc: close_model(doc, comm_id))
+            return True
+        parent = str(message["parent_header"].get("msg_id") or "")
+        if kind in CAPTURED and parent:
+            capturing = [key for key, msg_id in self._outputs.items() if msg_id == parent]
+            if capturing:
+                self._capture(capturing[-1], kind, content)
+                return True
+        return False
+
+    def _open(self, content: dict[str, Any], buffers: list[bytes]) -> bool:
+        if content.get("target_name") != TARGET:
+            return False
+        comm_id, data = str(content["comm_id"]), content.get("data") or {}
+        state, binary = split_buffers(dict(data.get("state") or {}),
+                                      list(data.get("buffer_paths") or []), buffers)  # fmt: skip
+        self._known.add(comm_id)
+        if state.get("_model_name") == "OutputModel":
+            self._outputs[comm_id] = str(state.get("msg_id") or "")
+        now = self._clock()
+        self._edit(None, lambda doc: open_model(doc, comm_id, state, binary, now))
+        return True
+
+    def _message(self, comm_id: str, data: dict[str, Any], buffers: list[bytes]) -> None:
+        if data.get("method") not in ("update", "echo_update"):
+            return  # custom messages to the frontend: no control pairbook shows needs them
+        state, binary = split_buffers(dict(data.get("state") or {}),
+                                      list(data.get("buffer_paths") or []), buffers)  # fmt: skip
+        if comm_id in self._outputs and "msg_id" in state:
+            self._outputs[comm_id] = str(state["msg_id"] or "")
+        by, now = self._sending, self._clock()
+
+        def edit(doc: Doc[Any]) -> None:
+            update_model(doc, comm_id, state, binary, by, now)
+
+        self._edit(by, edit)
+
+    def _capture(self, comm_id: str, kind: str, content: dict[str, Any]) -> None:
+        def edit(doc: Doc[Any]) -> None:
+            pending = comm_id in self._clear_wait
+            if capture_output(doc, comm_id, kind, content, pending):
+                self._clear_wait.add(comm_id)
+            else:
+                self._clear_wait.discard(comm_id)
+
+        self._edit(self._sending, edit)
+
+    def on_status(self, status: KernelStatus) -> None:
+        """The kernel's status: once it restarts or stops, its models are gone."""
+        if status in GONE and self._known:
+            self.forget()
+
+    def forget(self) -> None:
+        """Every model in the map is from a kernel that is gone."""
+        self._known.clear()
+        self._outputs.clear()
+        self._clear_wait.clear()
+        self._edit(None, mark_gone)
+
+    # -- the document --------------------------------------------------------------------
+
+    def _edit(self, by: UserRecord | None, edit: Edit) -> None:
+        self._edits.append((by, edit))
+        self._written.set()
+
+    async def flush(self) -> None:
+        """Write every edit the kernel's messages made so far."""
+        while self._edits:
+            edits, self._edits = self._edits, []
+            for by, group in _by_author(edits):
+                author = UserId(by["id"]) if by is not None else SERVER_USER
+                await self._room.apply_server_edit(_all(group), author, protected=True)
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._written.wait()
+            self._written.clear()
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("widget map write failed", extra={"room": self._room.id})
+
+    # -- people's side -------------------------------------------------------------------
+
+    async def change(
+        self,
+        member: Member,
+        model_id: str,
+        state: dict[str, Any] | None,
+        custom: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        """A person's change of a live model: its new state keys, or a custom message (a
+        button's click). Answered once the kernel took it (its echo is in the map)."""
+        if model_id not in self._known or model_id not in live_models(self._room.doc):
+            raise ValueError(f"no live widget {model_id!r}: its kernel is gone or it was closed")
+        if state is None and custom is None:
+            raise ValueError("widget needs 'state' (the keys that changed) or 'custom'")
+        size = len(json.dumps([state, custom], default=str))
+        if size > MAX_CHANGE_BYTES:
+            raise ValueError(f"a widget change may hold at most {MAX_CHANGE_BYTES:,} bytes")
+        pending = self._changes.setdefault(model_id, Change())
+        pending.state.update(state or {})
+        if custom is not None:
+            pending.custom.append(custom)
+        pending.by = member
+        pending.asked += 1
+        self._asked.set()
+        await asyncio.shield(pending.done)
+        return {"model": model_id}
+
+    async def _relay_loop(self) -> None:
+        """Changes to the kernel, between runs; those asked meanwhile wait and merge."""
+        while True:
+            await self._asked.wait()
+            self._asked.clear()
+            async with self._lock:
+                changes, self._changes = self._changes, {}
+                for model_id, pending in changes.items():
+                    await self._settle(model_id, pending)
+
+    async def _settle(self, model_id: str, pending: Change) -> None:
+        """Send one model's change; its askers get the outcome (an unexpected error is
+        logged too, and the relay goes on)."""
+        try:
+            await self._send(model_id, pending)
+        except Exception as exc:
+            if not isinstance(exc, KernelError):
+                log.exception("widget change failed", extra={"room": self._room.id})
+            pending.done.set_exception(exc)
+            pending.done.exception()  # retrieved: an asker that left must not leave a warning
+        else:
+            pending.done.set_result(None)
+
+    async def _send(self, model_id: str, pending: Change) -> None:
+        kernel = self._kernel()
+        if not kernel.started or model_id not in self._known:
+            raise KernelError(f"widget {model_id!r} is from a kernel that is gone")
+        assert pending.by is not None
+        self._sending = pending.by.user.to_record()
+        try:
+            messages: list[dict[str, Any]] = []
+            if pending.state:
+                messages.append({"method": "update", "state": pending.state, "buffer_paths": []})
+            messages += [{"method": "custom", "content": c} for c in pending.custom]
+            for data in messages:
+                self.sent += 1
+                if not await kernel.comm(model_id, data):
+                    raise KernelError("the kernel died while it handled the widget change")
+            await self.flush()
+        finally:
+            self._sending = None
+        note = {"model": model_id, "keys": sorted(pending.state), "custom": len(pending.custom),
+                "asked": pending.asked}  # fmt: skip
+        self._room.note("widget", pending.by.user.id, note)
+
+    async def run(self) -> None:
+        """Write the map and relay changes, forever (owned by the runner's task group)."""
+        live = live_models(self._room.doc)
+        if self._kernel().started:  # a kept kernel: its models are still live
+            self._known = live
+            self._outputs = output_models(self._room.doc, live)
+        elif live:
+            self._edit(None, mark_gone)  # the kernel that made them did not outlive the room
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._write_loop())
+            group.create_task(self._relay_loop())
+
+
+def _by_author(
+    edits: list[tuple[UserRecord | None, Edit]],
+) -> list[tuple[UserRecord | None, list[Edit]]]:
+    groups: list[tuple[UserRecord | None, list[Edit]]] = []
+    for by, edit in edits:
+        if groups and groups[-1][0] == by:
+            groups[-1][1].append(edit)
+        else:
+            groups.append((by, [edit]))
+    return groups
+
+
+def _all(edits: list[Edit]) -> Edit:
+    def edit(doc: Doc[Any]) -> None:
+        for one in edits:
+            one(doc)
+
+    return edit

@@ -1,0 +1,124 @@
+"""Shared widgets on a real ipykernel with ipywidgets: the kernel's models land in the
+document's `widgets` map, a person's change reaches the kernel and its echo the map, the
+Output widget's captured prints land in its state, and a restart leaves them gone."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pycrdt import Array, Map
+
+from pairbook.errors import KernelError
+from pairbook.kernel import KernelSessions
+from pairbook.kernel.runner import Runner
+from pairbook.schema import WIDGETS_MAP
+from support.kernelkit import DocRoom, notebook_doc, person, running
+
+ANA = person("ana")
+BO = person("bo")
+FINAL = ("ok", "error", "interrupted", "cancelled", "dead")
+
+
+class Kit:
+    def __init__(self, runner: Runner, room: DocRoom) -> None:
+        self.runner, self.room = runner, room
+
+    def models(self) -> dict[str, Any]:
+        result: dict[str, Any] = self.room.doc.get(WIDGETS_MAP, type=Map).to_py()
+        return result
+
+    def by_name(self, name: str) -> list[str]:
+        return [k for k, m in self.models().items() if m["state"].get("_model_name") == name]
+
+    async def run(self, cell: str) -> str:
+        (run,) = (await self.runner.run_cells(ANA, [cell]))["queued"]
+        executions = self.room.doc.get("executions", type=Map)
+        await self.room.until(lambda: executions[run]["status"] in FINAL)
+        assert executions[run]["status"] == "ok"
+        return "".join(str(o.get("text", "")) for o in self.cell(cell)["outputs"])
+
+    def cell(self, cell_id: str) -> dict[str, Any]:
+        cells = self.room.doc.get("cells", type=Array).to_py()
+        found: dict[str, Any] = next(c for c in cells if c["id"] == cell_id)
+        return found
+
+
+@contextlib.asynccontextmanager
+async def kit(tmp_path: Path, sources: list[str]) -> AsyncIterator[Kit]:
+    room = DocRoom(notebook_doc(sources), [ANA, BO])
+    runner = Runner(room, KernelSessions(tmp_path), "python3", kernel_state=False)
+    try:
+        async with running(runner.run()):
+            yield Kit(runner, room)
+    finally:
+        await runner.close()
+
+
+async def test_a_slider_moved_by_one_person_is_the_kernels_value_and_the_maps(
+    tmp_path: Path,
+) -> None:
+    sources = ["import ipywidgets as w\ns = w.IntSlider(value=3, max=10)\ns", "print(s.value)"]
+    async with kit(tmp_path, sources) as k:
+        await k.run("code-0")
+        await k.room.until(lambda: len(k.by_name("IntSliderModel")) == 1)
+        (slider,) = k.by_name("IntSliderModel")
+        view = k.cell("code-0")["outputs"][0]["data"]["application/vnd.jupyter.widget-view+json"]
+        assert view["model_id"] == slider  # the view stays in the cell as Jupyter writes it
+        assert await k.runner.widgets.change(BO, slider, {"value": 7}, None) == {"model": slider}
+        model = k.models()[slider]
+        assert model["state"]["value"] == 7
+        assert model["by"]["id"] == "bo"
+        assert await k.run("code-1") == "7\n"
+        assert k.room.notes[-1][:2] == ("widget", "bo")
+
+
+async def test_interact_output_is_captured_in_the_output_widget_and_follows_the_slider(
+    tmp_path: Path,
+) -> None:
+    sources = ["from ipywidgets import interact\n"
+               "def f(x):\n    print('x is', x)\n    return x * 2\n"
+               "interact(f, x=(0, 10));"]  # fmt: skip
+    async with kit(tmp_path, sources) as k:
+        assert await k.run("code-0") == ""  # the prints went to the Output widget
+        (out,) = k.by_name("OutputModel")
+        await k.room.until(lambda: "x is 5" in str(k.models()[out]["state"]["outputs"]))
+        (slider,) = k.by_name("IntSliderModel")
+        await k.runner.widgets.change(BO, slider, {"value": 8}, None)
+        outputs = k.models()[out]["state"]["outputs"]
+        assert [o["output_type"] for o in outputs] == ["stream", "display_data"]
+        assert outputs[0]["text"] == "x is 8\n"
+        assert outputs[1]["data"]["text/plain"] == "16"
+
+
+async def test_changes_asked_while_the_kernel_is_busy_merge_into_one_message(
+    tmp_path: Path,
+) -> None:
+    sources = ["import ipywidgets as w, time\ns = w.IntSlider()\ns", "time.sleep(1)",
+               "print(s.value)"]  # fmt: skip
+    async with kit(tmp_path, sources) as k:
+        await k.run("code-0")
+        await k.room.until(lambda: len(k.by_name("IntSliderModel")) == 1)
+        (slider,) = k.by_name("IntSliderModel")
+        await k.runner.run_cells(ANA, ["code-1"])
+        sent = k.runner.widgets.sent
+        await asyncio.gather(*(k.runner.widgets.change(BO, slider, {"value": v}, None)
+                               for v in range(1, 21)))  # fmt: skip
+        assert k.runner.widgets.sent - sent < 20
+        assert await k.run("code-2") == "20\n"  # the final value always lands
+
+
+async def test_a_restart_leaves_every_widget_gone_and_refuses_changes(tmp_path: Path) -> None:
+    sources = ["import ipywidgets as w\nb = w.Button(description='go')\nb"]
+    async with kit(tmp_path, sources) as k:
+        await k.run("code-0")
+        await k.room.until(lambda: len(k.by_name("ButtonModel")) == 1)
+        (button,) = k.by_name("ButtonModel")
+        await k.runner.restart(ANA)
+        await k.room.until(lambda: k.models()[button]["gone"] is True)
+        with pytest.raises((ValueError, KernelError), match="gone"):
+            await k.runner.widgets.change(BO, button, None, {"event": "click"})
