@@ -174,7 +174,7 @@ class Rooms:
             )
             entry = OpenRoom(room, filesync, await self._attach(room, path), room.last_seq)
             self._open[room_id] = entry
-            entry.task = self._group.create_task(self._run(entry), name=f"room {room_id}")
+            entry.task = self._group.create_task(self._life(entry), name=f"room {room_id}")
             for service in entry.services:
                 run = getattr(service, "run", None)
                 if callable(run):
@@ -196,6 +196,21 @@ class Rooms:
         for service in services:
             await service.start()
         return services
+
+    async def _life(self, entry: OpenRoom) -> None:
+        """Run a room; a failure is the room's alone: logged, its peers told, the room
+        dropped (its log holds every acknowledged change: the next join reloads it). An
+        exception must not reach the task group, which would stop every room."""
+        try:
+            await self._run(entry)
+        except Exception:
+            log.exception("room failed; it reloads from its log", extra={"room": entry.room.id})
+            if self._open.get(entry.room.id) is entry:
+                self._open.pop(entry.room.id)
+            for peer in list(entry.room.peers):
+                peer.request_close(CloseCode.INTERNAL_ERROR, "the room failed; reconnect")
+            await self._stop_kernel(entry)
+            await self._close_others(entry)
 
     async def _run(self, entry: OpenRoom) -> None:
         """A room's life: autosave after a quiet spell, watch the file, unload when empty."""

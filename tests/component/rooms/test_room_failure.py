@@ -1,0 +1,41 @@
+"""A room whose upkeep fails is dropped alone: the other rooms and the registry live on."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Doc, Text
+
+from pairbook.rooms import RoomPolicy, Rooms
+from pairbook.store import MemoryStore
+from pairbook.types import RoomId, UserId
+from support.notebooks import write_notebook
+
+
+class FailingSnapshots(MemoryStore):
+    """A store that cannot save a snapshot (a full disk, a lost connection)."""
+
+    async def save_snapshot(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+        raise OSError(28, f"cannot save a snapshot of {room!r}: no space left on device")
+
+
+async def test_a_room_failing_to_unload_does_not_stop_the_others(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "a.ipynb")
+    write_notebook(tmp_path / "b.ipynb")
+    policy = RoomPolicy(unload_delay=0.05, tick=0.01)
+    async with FailingSnapshots() as store, Rooms(tmp_path, store, policy, services=[]) as rooms:
+        first = await rooms.open(RoomId("a.ipynb"))
+        assert first.task is not None
+
+        def edit(doc: Doc[Any]) -> None:
+            doc.get("scratch", type=Text).insert(0, "not in a snapshot yet")
+
+        await first.room.apply_server_edit(edit, UserId("ana"))
+        await asyncio.wait_for(asyncio.shield(first.task), 5)  # unloads, and fails to snapshot
+        assert rooms.get(RoomId("a.ipynb")) is None
+        second = await rooms.open(RoomId("b.ipynb"))
+        assert second.task is not None and not second.task.done()
+        again = await rooms.open(RoomId("a.ipynb"))
+        assert again is not first and again.room.doc is not None
