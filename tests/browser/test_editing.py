@@ -201,21 +201,20 @@ async def test_find_and_replace_across_the_notebook_syncs_and_undoes(
         await tab.close()
 
 
-@pytest.mark.xfail(
-    reason="known defect, open: after tests/browser/test_batches.py ran on the same server, "
-    "Tab after `os.pa` (once `import os` ran) answers 'No completions.' although inspect "
-    "in the same kernel finds os.path.join; alone it passes (see the issue notes)",
-    strict=False,
-)
 async def test_attribute_completion_after_a_run(
     browser: Browser, server: ServerProcess, notebook: str
 ) -> None:
     ada = await NotebookTab.open(browser, server, notebook)
     keys = ada.page.keyboard
+    await ada.edit_end(1)
+    await keys.press("Control+Enter")
+    await expect(ada.cell(1)).to_have_attribute("data-run", "ok", timeout=KERNEL_START)
     await ada.edit_end(2)
     await keys.type("\nimport os")
     await keys.press("Control+Enter")
     await expect(ada.cell(2)).to_have_attribute("data-run", "ok", timeout=KERNEL_START)
+    where = ada.page.get_by_role("button", name="Go to cell 3, where os was defined")
+    await expect(where).to_be_visible(timeout=KERNEL_START)
     popup = ada.page.locator(POPUP)
     # Tab after `os.pa`: `path` is offered, with its type.
     await ada.edit_end(2)
@@ -225,5 +224,5 @@ async def test_attribute_completion_after_a_run(
     await expect(option(popup, "path")).to_be_visible(timeout=20_000)
     await option(popup, "path").click()
     await ada.wait_source(2, "s => s.endsWith('\\nos.path')")
-
+    assert ada.errors == []
     await ada.close()

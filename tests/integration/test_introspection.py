@@ -4,11 +4,15 @@ who asked only, never into the document, and while another person's long run exe
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pairbook.kernel.confine import bwrap_works
 from support.client import YClient
 from support.notebooks import write_notebook
 from support.server import ServerProcess
@@ -147,3 +151,33 @@ async def test_a_kept_kernel_answers_again_from_the_same_subshell(
                 assert printed == "1\n", (opening, printed)  # one subshell, made once
             async with YClient(server.ws_url("other.ipynb")):
                 await rooms_loaded(server, 1)
+
+
+@pytest.fixture
+def empty_cache_folder() -> Iterator[Path]:
+    """An empty cache folder outside /tmp: what a sandboxed kernel sees read-only (its /tmp
+    is a fresh tmpfs), like the home's ~/.cache on a server whose jedi never cached."""
+    folder = Path(tempfile.mkdtemp(prefix="pairbook-test-cache-", dir="/var/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.skipif(bwrap_works() is not None, reason="bubblewrap cannot sandbox a kernel here")
+async def test_a_sandboxed_kernel_completes_what_its_cache_lacks(
+    workdir: Path, store_path: str, empty_cache_folder: Path
+) -> None:
+    """Jedi pickles each module it parses into its cache folder. The sandbox makes the home
+    read-only; a kernel whose cache folder was read-only answered no completions at all for
+    anything not cached yet (parso took EROFS for a crash), so completion depended on what
+    an unsandboxed process had cached before."""
+    env = {"XDG_CACHE_HOME": str(empty_cache_folder)}
+    args = ("--kernel-sandbox", "bwrap")
+    with ServerProcess(workdir, store=store_path, args=args, env=env) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as ana:
+            await ana.set_source(2, "import os")
+            await run_and_wait(ana, "code-1")
+            completed = await ana.command("complete", code="os.pa", cursor_pos=5, timeout=30)
+            assert completed["ok"], completed
+            assert "path" in completed["result"]["matches"], completed
+    # The kernel cached in a folder of its own; the server's stayed as it was.
+    assert list(empty_cache_folder.iterdir()) == []

@@ -39,14 +39,17 @@ class ServerProcess:
         args: tuple[str, ...] = (),
         port: int | None = None,
         owner_token: str | None = OWNER_TOKEN,
+        env: dict[str, str] | None = None,
     ) -> None:
-        """`owner_token` None: no `--owner-token`, pairbook mints and prints an owner link."""
+        """`owner_token` None: no `--owner-token`, pairbook mints and prints an owner link;
+        `env`: variables set for the server (and so its kernels) on top of the tests' own."""
         self.root = root
         self.store = store
         self.server = server
         self.args = args
         self.port = port or free_port()
         self.owner_token = owner_token
+        self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = root.parent / f"pairbook-{self.port}.log"
 
@@ -69,7 +72,8 @@ class ServerProcess:
             command += ["--store", self.store]
         with self.log_path.open("ab") as log:
             # The machine's git identity must not become the test owner's name.
-            env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+            env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+                   **self.env}  # fmt: skip
             self.proc = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO,
                 env=env,

@@ -157,8 +157,13 @@ class KernelSession:
     def _environment(self) -> dict[str, str]:
         env = self._confinement.environment()
         if self._confinement.sandbox == "bwrap" and self._sockets is not None:
-            # The home folder is read-only in the sandbox: IPython keeps its profile here.
+            # The home folder is read-only in the sandbox: IPython keeps its profile here,
+            # and caches go here too. Jedi (completion) pickles every module it parses into
+            # its cache folder; a read-only one fails with EROFS, which parso does not take
+            # for a PermissionError, so every completion needing a module not cached yet
+            # came back empty ("No completions.") depending on what was cached before.
             env["IPYTHONDIR"] = os.path.join(self._sockets.name, "ipython")
+            env["XDG_CACHE_HOME"] = os.path.join(self._sockets.name, "cache")
         return env
 
     def _note_started(self) -> None:
