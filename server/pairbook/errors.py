@@ -11,6 +11,7 @@ PairbookError
 ├── RoomError            a room cannot be opened or used (unknown notebook, bad path)
 ├── NotebookError        an .ipynb file cannot be read, validated or written
 ├── KernelError          the kernel cannot start, run or be reached
+├── EnvError             a notebook's environment cannot be read or built (uv failed)
 ├── StoreError           the durable log cannot be read or written
 └── LimitError           something is larger than the server's limits (frame, update, notebook)
     └── NotebookSizeError    a notebook file too large to open (also a NotebookError)
@@ -61,6 +62,10 @@ class NotebookError(PairbookError):
 
 class KernelError(PairbookError):
     """The kernel cannot start, run or be reached."""
+
+
+class EnvError(PairbookError):
+    """A notebook's declared environment cannot be read, or uv cannot build it."""
 
 
 class StoreError(PairbookError):

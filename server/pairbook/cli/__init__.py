@@ -1,7 +1,7 @@
 """The `pairbook` command line: flags become one Settings; the chosen ASGI server runs it.
 
-One module a sub-command (`serve`, `requirements`, `commit`, `replay`, and `token`, `people`,
-`revoke` in `access`); `main` parses and dispatches.
+One module a sub-command (`serve`, `requirements`, `commit`, `replay`, `check`, and `token`,
+`people`, `revoke` in `access`); `main` parses and dispatches.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 
 from pairbook.cli.access import ACCESS_COMMANDS, access_command
+from pairbook.cli.check import check
 from pairbook.cli.commit import commit
 from pairbook.cli.console import fail
 from pairbook.cli.parser import build_parser
@@ -29,6 +30,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "requirements": export_requirements,
     "commit": commit,
     "replay": replay,
+    "check": check,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from pairbook.cli.access import add_access_parsers
+from pairbook.cli.check import add_check_parser
 from pairbook.cli.commit import add_commit_parser
 from pairbook.cli.replay import add_replay_parser
 from pairbook.cli.requirements import add_requirements_parser
@@ -23,4 +24,5 @@ def build_parser() -> argparse.ArgumentParser:
     add_commit_parser(commands)
     add_replay_parser(commands)
     add_access_parsers(commands)
+    add_check_parser(commands)
     return parser

@@ -19,7 +19,7 @@ def test_every_command_is_declared() -> None:
         action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
     )
     assert list(commands.choices) == [
-        "serve", "requirements", "commit", "replay", "token", "people", "revoke",
+        "serve", "requirements", "commit", "replay", "token", "people", "revoke", "check",
     ]  # fmt: skip
 
 

@@ -1,0 +1,198 @@
+"""`pairbook check` for real: uv builds the environment, nbclient runs ipykernel in it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pairbook.check import CheckOptions, NotebookReport, Tolerance, check_notebook
+from pairbook.envs import EnvironmentCache
+from pairbook.envs.cache import InstallOptions
+from support.wheels import make_wheel
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "server" / "pairbook" / "examples"
+PROBE = "pairbook-check-probe"
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("wheels")
+    make_wheel(folder, PROBE, "1.0", 'WHO = "probe 1.0"\n')
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> EnvironmentCache:
+    root = tmp_path_factory.mktemp("envs")
+    return EnvironmentCache(root, options=InstallOptions(find_links=(str(wheels),)))
+
+
+def code(source: str, outputs: list[dict[str, Any]], count: int | None = 1) -> dict[str, Any]:
+    return {
+        "cell_type": "code",
+        "id": f"cell-{abs(hash(source)) % 10_000}",
+        "metadata": {},
+        "source": source,
+        "outputs": outputs,
+        "execution_count": count,
+    }
+
+
+def stdout(text: str) -> dict[str, Any]:
+    return {"output_type": "stream", "name": "stdout", "text": text}
+
+
+def write(path: Path, cells: list[dict[str, Any]], **metadata: Any) -> Path:
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "cells": cells,
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            **metadata,
+        },
+    }
+    path.write_text(json.dumps(nb))
+    return path
+
+
+def check(path: Path, cache: EnvironmentCache, **tolerance: Any) -> NotebookReport:
+    options = CheckOptions(tolerance=Tolerance(**tolerance))
+    return asyncio.run(check_notebook(path, cache, options, lambda line: None))
+
+
+def verdicts(report: NotebookReport) -> list[str]:
+    assert not report.error, report.error
+    return [str(cell.verdict) for cell in report.cells]
+
+
+def test_a_bundled_example_passes(tmp_path: Path, cache: EnvironmentCache) -> None:
+    notebook = Path(shutil.copy(EXAMPLES / "02-explore-sales.ipynb", tmp_path))
+    report = check(notebook, cache)
+    assert report.passed, report.lines()
+    assert set(verdicts(report)) == {"passed"}
+    assert report.requirements_source == "none declared"
+
+
+def test_a_cell_using_a_deleted_cells_variable_is_a_hidden_state_dependency(
+    tmp_path: Path, cache: EnvironmentCache
+) -> None:
+    # The saved run had `total = 3` in a cell deleted since.
+    notebook = write(
+        tmp_path / "hidden.ipynb",
+        [
+            code("items = [1, 2]\nprint(len(items))", [stdout("2\n")]),
+            code("print(total + len(items))", [stdout("5\n")], count=3),
+        ],
+    )
+    report = check(notebook, cache)
+    assert verdicts(report) == ["passed", "hidden-state"]
+    assert "'total'" in report.cells[1].detail
+    assert not report.passed
+
+
+def test_a_float_that_differs_in_the_12th_digit_passes_with_the_default_tolerance(
+    tmp_path: Path, cache: EnvironmentCache
+) -> None:
+    notebook = write(
+        tmp_path / "floats.ipynb",
+        [
+            code("print(1 / 3)", [stdout("0.333333333334\n")]),
+        ],
+    )
+    assert verdicts(check(notebook, cache)) == ["passed"]
+    strict = check(notebook, cache, rtol=0.0)
+    assert verdicts(strict) == ["differs"]
+    assert "0.3333333333333333" in strict.cells[0].detail
+
+
+def test_each_notebook_gets_only_its_own_packages(tmp_path: Path, cache: EnvironmentCache) -> None:
+    cells = [
+        code(
+            "import pairbook_check_probe\nprint(pairbook_check_probe.WHO)", [stdout("probe 1.0\n")]
+        ),
+        code(
+            "import importlib.util\nprint(importlib.util.find_spec('starlette'))",
+            [stdout("None\n")],
+        ),
+    ]
+    declared = write(
+        tmp_path / "with.ipynb",
+        cells,
+        pairbook={"environment": {"requirements": [f"{PROBE}==1.0"]}},
+    )
+    other = tmp_path / "other"
+    other.mkdir()
+    bare = write(other / "without.ipynb", cells)
+    with_probe, without = check(declared, cache), check(bare, cache)
+    # pairbook's own packages (starlette) are in neither: each kernel sees its environment only.
+    assert verdicts(with_probe) == ["passed", "passed"]
+    assert verdicts(without) == ["failed", "passed"]
+    assert "ModuleNotFoundError" in without.cells[0].detail
+    assert with_probe.environment != without.environment
+
+
+def test_a_failing_cell_exits_non_zero_and_writes_junit(
+    tmp_path: Path, cache: EnvironmentCache, wheels: Path
+) -> None:
+    notebook = write(
+        tmp_path / "broken.ipynb",
+        [
+            code("x = 10\nprint(x)", [stdout("10\n")]),
+            code("print(x / 0)", [stdout("inf\n")]),
+        ],
+    )
+    junit = tmp_path / "report.xml"
+    env = {**os.environ, "PYTHONPATH": str(EXAMPLES.parents[1])}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pairbook.cli",
+            "check",
+            str(notebook),
+            "--junit",
+            str(junit),
+            "--env-cache",
+            str(cache.root),
+            "--find-links",
+            str(wheels),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "FAILED" in done.stdout
+    assert "ZeroDivisionError" in done.stdout
+    assert "[2/2] cell 2 ran" in done.stderr  # progress while it works
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("errors")) == ("2", "1")
+    error = suite.findall("testcase")[1].find("error")
+    assert error is not None
+    assert "ZeroDivisionError" in (error.get("message") or "")
+
+
+def test_an_environment_uv_cannot_build_is_a_clear_error(
+    tmp_path: Path, cache: EnvironmentCache
+) -> None:
+    notebook = write(
+        tmp_path / "impossible.ipynb",
+        [code("x = 1", [])],
+        pairbook={"environment": {"requirements": [f"{PROBE}==99.0"]}},
+    )
+    report = check(notebook, cache)
+    assert "uv could not build the environment" in report.error
+    assert not report.passed
