@@ -288,6 +288,7 @@ async def test_pairbook_commit_lands_in_the_git_repository_with_the_trailers(
     (workdir / "demo.py").write_text("# readable export\nx = 1\n")
     git(workdir, "add", "demo.ipynb")
     git(workdir, "commit", "--quiet", "-m", "Start")
+    start = git(workdir, "rev-parse", "HEAD").strip()
     (workdir / "unrelated.txt").write_text("not part of the notebook commit\n")
     git(workdir, "add", "unrelated.txt")
 
@@ -305,6 +306,7 @@ async def test_pairbook_commit_lands_in_the_git_repository_with_the_trailers(
     assert "Co-authored-by: Bo <bo@example.org>" in body
     assert "Co-authored-by: Owner <owner@users.pairbook.invalid>" in body
     assert "Cy" not in body
+    assert f"\nReview: /notebooks/demo.ipynb/review?since={start}&until=" in body
     files = git(workdir, "show", "--name-only", "--format=", "HEAD").split()
     assert sorted(files) == ["demo.ipynb", "demo.py"]
     assert "unrelated.txt" in git(workdir, "diff", "--cached", "--name-only")

@@ -20,7 +20,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from pairbook.app import http, people, replay
+from pairbook.app import http, people, replay, review
 from pairbook.app.connections import Connections
 from pairbook.app.context import AppContext
 from pairbook.app.crosssite import CrossSiteGuard
@@ -147,6 +147,7 @@ def app_routes() -> list[BaseRoute]:
         Route("/api/replay/{path:path}/blame", replay.blame_route),
         Route("/api/replay/{path:path}/export", replay.export_route),
         Route("/api/replay/{path:path}/restore", replay.restore_route, methods=["POST"]),
+        Route("/api/review/{path:path}", review.review_route),
         Route("/metrics", http.metrics),
         Route(OUTPUT_FRAME_PATH, output_frame),
         Route(OUTPUT_FRAME_PATH + "/bokeh/{name}", bokeh_script),

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from pairbook.app.context import context_of, grant_of
+from pairbook.app.context import AppContext, context_of, grant_of
 from pairbook.app.http import json_body, require
 from pairbook.auth import Role
 from pairbook.errors import AuthError, NotebookError, NotFoundError, RequestError
@@ -35,6 +35,11 @@ async def _replayer(request: Request) -> Replayer:
     room = context.rooms.key(str(request.path_params["path"]))
     if room not in await context.store.rooms():
         raise NotebookError(f"{room} has no recording yet: open it and edit, then replay")
+    return await flushed_replayer(context, room)
+
+
+async def flushed_replayer(context: AppContext, room: RoomId) -> Replayer:
+    """The replayer of a recorded room, after the room's newest events reached the store."""
     entry = context.rooms.get(room)
     recording = None if entry is None else entry.find(RecordingService)
     if recording is not None:

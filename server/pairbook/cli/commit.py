@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,7 +27,9 @@ from pairbook.mob.gitcommit import (
     files_to_commit,
     last_commit_time,
 )
+from pairbook.mob.githistory import commits_of
 from pairbook.mob.session_log import summary_from_log
+from pairbook.mob.summary import review_link
 from pairbook.statedir import StateDir
 from pairbook.store import open_store
 from pairbook.types import RoomId
@@ -47,6 +50,12 @@ def add_commit_parser(commands: Any) -> None:
     parser.add_argument("--store", help="the log (default: ROOT/.pairbook/pairbook.sqlite)")
     parser.add_argument(
         "--dry-run", action="store_true", help="print the commit message, commit nothing"
+    )
+    parser.add_argument(
+        "--public-url",
+        default=os.environ.get("PAIRBOOK_PUBLIC_URL", ""),
+        help="the server's address for the review link in the message (default: "
+        "$PAIRBOOK_PUBLIC_URL, else a path on the server)",
     )
     parser.add_argument(
         "--whole-history",
@@ -76,7 +85,13 @@ def commit(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         summary = summarize({}, {}, {}, {}, since=None, until=time.time())
-    message = commit_message(summary, args.message or f"Update {notebook.name}")
+    review = None
+    if state is not None:  # the review page of what this commit changes since the last one
+        last = commits_of(notebook, 1)
+        since = last[0].sha if last else summary.since
+        relpath = notebook.relative_to(state.root).as_posix()
+        review = review_link(relpath, since, summary.until, base=args.public_url)
+    message = commit_message(summary, args.message or f"Update {notebook.name}", review)
     if args.dry_run:
         print(message, end="")
         return 0

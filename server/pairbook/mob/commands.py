@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pycrdt import Array, Doc, Map
 
 from pairbook.auth import Role
-from pairbook.mob.summary import commit_message
+from pairbook.mob.summary import commit_message, review_link
 from pairbook.mob.turn import Mode
 from pairbook.schema import CHAT_KEY, MOB_MAP, ChatRecord
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member
@@ -37,7 +37,8 @@ async def clock(mob: MobService, member: Member, body: Body) -> Body:
 async def summary(mob: MobService, member: Member, body: Body) -> Body:
     found = mob.summary()
     subject = str(body.get("subject") or f"Update {mob.room.id}")
-    return {**found.to_json(), "message": commit_message(found, subject)}
+    review = review_link(str(mob.room.id), found.since)
+    return {**found.to_json(), "review": review, "message": commit_message(found, subject, review)}
 
 
 async def _changed(mob: MobService, result: Body | None = None) -> Body:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from pairbook.auth import User, is_email
 from pairbook.schema import is_server_author
@@ -124,8 +125,23 @@ def summarize(
     return Summary(since, until, tuple(contributions))
 
 
-def commit_message(summary: Summary, subject: str) -> str:
-    """A git commit message: the subject, what each contributor did, then the trailers."""
+def review_link(
+    notebook: str, since: str | float | None, until: float | None = None, *, base: str = ""
+) -> str:
+    """The review page of a notebook's change since a commit or time (and up to a time):
+    absolute under `base` (the server's public URL), else a path on the server."""
+    query: dict[str, str] = {}
+    if since is not None:
+        query["since"] = since if isinstance(since, str) else f"{since:.3f}"
+    if until is not None:
+        query["until"] = f"{until:.3f}"
+    path = "/notebooks/" + quote(notebook) + "/review"
+    return base.rstrip("/") + path + ("?" + urlencode(query) if query else "")
+
+
+def commit_message(summary: Summary, subject: str, review: str | None = None) -> str:
+    """A git commit message: the subject, what each contributor did, the review page's link,
+    then the trailers."""
     lines = [_one_line(subject) or "Update notebook", ""]
     span = _span(summary.since, summary.until)
     contributors = summary.contributors
@@ -137,6 +153,8 @@ def commit_message(summary: Summary, subject: str) -> str:
         parts.append(f"changed {len(c.changed)} cell(s)")
         parts.append(f"ran {len(c.ran)} cell(s)")
         lines.append(f"- {_one_line(c.person.name)}: {', '.join(parts)}")
+    if review is not None:
+        lines += ["", f"Review: {_one_line(review)}"]
     trailers = summary.trailers()
     if trailers:
         lines += ["", *trailers]

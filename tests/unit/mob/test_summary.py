@@ -6,6 +6,7 @@ import re
 
 from pairbook.auth import User, color_for
 from pairbook.mob import cells_ran, commit_message, summarize
+from pairbook.mob.summary import review_link
 from pairbook.types import UserId
 
 
@@ -56,6 +57,18 @@ def test_the_commit_message_has_a_subject_a_body_and_the_trailers_last() -> None
         "\n"
         "Co-authored-by: Ana Lima <ana@example.org>\n"
     )
+
+
+def test_the_review_link_goes_before_the_trailers_and_names_the_span() -> None:
+    summary = summarize({"ana": ANA}, {}, {"ana": ["c1"]}, {}, since=None, until=1_700_000_000.0)
+    link = review_link("dir/a b.ipynb", "abc123", 1_700_000_000.0)
+    assert link == "/notebooks/dir/a%20b.ipynb/review?since=abc123&until=1700000000.000"
+    assert review_link("n.ipynb", 12.5, base="https://pb.example.org/") == (
+        "https://pb.example.org/notebooks/n.ipynb/review?since=12.500"
+    )
+    assert review_link("n.ipynb", None) == "/notebooks/n.ipynb/review"
+    lines = commit_message(summary, "Subject", link).splitlines()
+    assert lines[-3:] == [f"Review: {link}", "", "Co-authored-by: Ana Lima <ana@example.org>"]
 
 
 def test_cells_ran_counts_runs_that_started_since_the_session_began() -> None:
