@@ -88,9 +88,9 @@ def commit(args: argparse.Namespace) -> int:
     review = None
     if state is not None:  # the review page of what this commit changes since the last one
         last = commits_of(notebook, 1)
-        since = last[0].sha if last else summary.since
+        start = last[0].sha if last else summary.since
         relpath = notebook.relative_to(state.root).as_posix()
-        review = review_link(relpath, since, summary.until, base=args.public_url)
+        review = review_link(relpath, start, summary.until, base=args.public_url)
     message = commit_message(summary, args.message or f"Update {notebook.name}", review)
     if args.dry_run:
         print(message, end="")
