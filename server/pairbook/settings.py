@@ -56,6 +56,9 @@ class Settings:
     record_retention_days: float | None = None  # None: the recording is kept whole
     checkpoint_every: int = 1000
     presence_interval: float = 1.0
+    run_attribution: Literal["none", "short"] = "none"  # run bookkeeping in the .ipynb
+    save_outputs: bool = True  # False: .ipynb files are written without outputs and counts
+    twin: bool = True  # a notebook without a jupytext pairing gets a .py twin
     log_format: Literal["text", "json"] = "text"
     log_level: str = "info"
     extra: dict[str, Any] = field(default_factory=dict)

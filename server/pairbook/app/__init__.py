@@ -32,6 +32,7 @@ from pairbook.app.outputframe import FrameAssets, bokeh_script, output_frame
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
 from pairbook.kernel.confine import Confinement, choose_sandbox
+from pairbook.notebook.fileform import FileForm
 from pairbook.notebook.listing import NotebookListing
 from pairbook.rooms import RoomLimits, RoomPolicy, Rooms
 from pairbook.settings import SETTINGS_ENV, Settings
@@ -111,6 +112,8 @@ def room_policy(settings: Settings) -> RoomPolicy:
             update_structs=settings.max_update_structs,
         ),
         max_notebook_bytes=settings.max_notebook_bytes,
+        file_form=FileForm(attribution=settings.run_attribution, outputs=settings.save_outputs),
+        twin=settings.twin,
     )
 
 

@@ -54,9 +54,10 @@ def _describe(root: Path, relpath: str, context: Any) -> dict[str, Any]:
     open_room = context.rooms.get(RoomId(relpath))
     if open_room is not None:
         entry["peers"] = len(open_room.room.peers)
-        entry["conflict"] = (
-            None if open_room.filesync.conflict is None else open_room.filesync.conflict.message
-        )
+        entry["conflict"] = open_room.filesync.conflict_message
+        twin = open_room.filesync.twin
+        if twin is not None and twin.path is not None:
+            entry["twin"] = twin.path.relative_to(root.resolve()).as_posix()
         return entry
     summary = context.listing.describe(relpath)
     entry.update(summary)
@@ -175,7 +176,7 @@ async def resolve_route(request: Request) -> Response:
     if keep not in ("room", "disk"):
         raise RequestError("keep must be 'room' or 'disk'")
     entry = context_of(request).rooms.get(RoomId(request.path_params["path"]))
-    if entry is None or entry.filesync.conflict is None:
+    if entry is None or entry.filesync.conflict_message is None:
         raise ConflictError("this notebook has no conflict")
     await entry.filesync.resolve(keep)
     return JSONResponse({"resolved": keep})

@@ -58,6 +58,12 @@ def add_commit_parser(commands: Any) -> None:
         "$PAIRBOOK_PUBLIC_URL, else a path on the server)",
     )
     parser.add_argument(
+        "--strip-outputs-on-commit",
+        action="store_true",
+        help="commit the notebook without outputs and execution counts (the file on disk "
+        "keeps them; `git status` then shows it as modified)",
+    )
+    parser.add_argument(
         "--whole-history",
         action="store_true",
         help="credit everyone in the log, not only since the notebook's last commit",
@@ -96,7 +102,7 @@ def commit(args: argparse.Namespace) -> int:
         print(message, end="")
         return 0
     try:
-        done = commit_notebook(notebook, message)
+        done = commit_notebook(notebook, message, strip_outputs=args.strip_outputs_on_commit)
     except CommitError as exc:
         return fail(str(exc))
     names = ", ".join(c.person.name for c in summary.contributors) or "nobody else"

@@ -17,6 +17,7 @@ def add_serve_parser(commands: Any) -> None:
     _add_limits(serve)
     _add_logs_and_kernels(serve)
     _add_recording(serve)
+    _add_files(serve)
 
 
 def _add_listening(serve: argparse.ArgumentParser) -> None:
@@ -150,6 +151,30 @@ def _add_logs_and_kernels(serve: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_files(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--run-attribution",
+        choices=["none", "short"],
+        default="none",
+        help="run bookkeeping written to the .ipynb: none (default; the room and its log "
+        "keep it) or short (who ran each cell last, one stable line)",
+    )
+    serve.add_argument(
+        "--no-save-outputs",
+        dest="save_outputs",
+        action="store_false",
+        help="write notebooks without outputs and execution counts (the room keeps them); "
+        "a notebook's metadata.pairbook.save_outputs overrides this",
+    )
+    serve.add_argument(
+        "--no-twin",
+        dest="twin",
+        action="store_false",
+        help="do not pair notebooks without a jupytext pairing with a .py twin (an existing "
+        "pairing, metadata.jupytext.formats, is always kept)",
+    )
+
+
 def _add_recording(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--record-retention",
@@ -233,4 +258,7 @@ def settings_from(
         kernel_sandbox=sandbox,
         kernel_memory=args.kernel_memory,
         kernel_processes=args.kernel_processes,
+        run_attribution=args.run_attribution,
+        save_outputs=args.save_outputs,
+        twin=args.twin,
     )

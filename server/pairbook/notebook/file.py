@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pairbook.errors import NotebookError
+from pairbook.notebook.fileform import FileForm
 from pairbook.notebook.ipynb import (
     FileFingerprint,
     NotebookContent,
@@ -53,9 +54,12 @@ class NotebookFile:
     the symlink points at.
     """
 
-    def __init__(self, path: Path, *, max_bytes: int | None = None) -> None:
+    def __init__(
+        self, path: Path, *, max_bytes: int | None = None, form: FileForm | None = None
+    ) -> None:
         self.path = path
         self.max_bytes = max_bytes  # larger files are refused (NotebookSizeError)
+        self.form = form or FileForm()  # what of the room's notebook the file holds
         self._real = Path(os.path.realpath(path))
         self._known: FileFingerprint | None = None
 
@@ -77,12 +81,19 @@ class NotebookFile:
         self._known = content.fingerprint
         return content
 
+    def bytes_of(self, nb: dict[str, Any]) -> bytes:
+        """The bytes `save(nb)` writes: `nb` in this file's form (see FileForm), serialised.
+
+        Raises NotebookError for a notebook that nbformat would not validate.
+        """
+        return serialize_notebook(self.form.to_file(nb), name=str(self.path))
+
     def save(self, nb: dict[str, Any]) -> SaveResult:
-        """Write `nb` unless the file already holds exactly these bytes.
+        """Write `nb` (in this file's form) unless the file already holds these bytes.
 
         Refuses (NotebookError) a notebook that nbformat would not validate.
         """
-        data = serialize_notebook(nb, name=str(self.path))
+        data = self.bytes_of(nb)
         target = self._real
         with _pinned_directory(target) as directory:
             current = _lstat_or_none(target, directory)

@@ -13,10 +13,10 @@ from pairbook.notebook import (
     NotebookContent,
     NotebookFile,
     apply_notebook_to_ydoc,
-    serialize_notebook,
     ydoc_to_notebook,
 )
 from pairbook.rooms.room import Room
+from pairbook.rooms.twinsync import TwinSync
 from pairbook.types import DISK_USER
 
 log = logging.getLogger("pairbook.filesync")
@@ -49,45 +49,65 @@ class FileSync:
       the file's), and every pairbook client is told.
     """
 
-    def __init__(self, room: Room, file: NotebookFile, saved_sha: str) -> None:
+    def __init__(
+        self, room: Room, file: NotebookFile, saved_sha: str, twin: TwinSync | None = None
+    ) -> None:
         self.room = room
         self.file = file
         self.saved_sha = saved_sha
+        self.twin = twin  # the notebook's .py twin, kept in step after the file
         self.conflict: Conflict | None = None
         self.last_error: str | None = None
         self._lock = asyncio.Lock()
 
     def room_bytes(self) -> bytes:
-        return serialize_notebook(ydoc_to_notebook(self.room.doc))
+        """The room's notebook as its file holds it (the file's form: see FileForm)."""
+        return self.file.bytes_of(ydoc_to_notebook(self.room.doc))
+
+    @property
+    def conflict_message(self) -> str | None:
+        """Why the notebook or its twin is not being saved, if either is in conflict."""
+        if self.conflict is not None:
+            return self.conflict.message
+        return None if self.twin is None else self.twin.conflict
 
     async def save(self) -> bool:
-        """Write the room to its file if it changed; return whether the file was written."""
+        """Write the room to its file (then its twin) if it changed; return whether the
+        notebook file was written."""
         async with self._lock:
-            if self.conflict is not None:
-                return False
-            if await asyncio.to_thread(self.file.changed_on_disk):
-                await self._pick_up_disk_change()
-                return False
-            notebook = ydoc_to_notebook(self.room.doc)
-            data = serialize_notebook(notebook)
-            if sha_of(data) == self.saved_sha:
-                return False
-            try:
-                result = await asyncio.to_thread(self.file.save, notebook)
-            except NotebookError as exc:
-                self.last_error = str(exc)
-                log.error("autosave failed", extra={"room": self.room.id, "reason": str(exc)})
-                return False
-            self.last_error = None
-            self.saved_sha = sha_of(data)
-            await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
-            return bool(result.written)
+            written = await self._save()
+            if self.conflict is None and self.twin is not None:
+                await self.twin.sync(room_changed=True)
+            return written
+
+    async def _save(self) -> bool:
+        if self.conflict is not None:
+            return False
+        if await asyncio.to_thread(self.file.changed_on_disk):
+            await self._pick_up_disk_change()
+            return False
+        notebook = ydoc_to_notebook(self.room.doc)
+        data = self.file.bytes_of(notebook)
+        if sha_of(data) == self.saved_sha:
+            return False
+        try:
+            result = await asyncio.to_thread(self.file.save, notebook)
+        except NotebookError as exc:
+            self.last_error = str(exc)
+            log.error("autosave failed", extra={"room": self.room.id, "reason": str(exc)})
+            return False
+        self.last_error = None
+        self.saved_sha = sha_of(data)
+        await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
+        return bool(result.written)
 
     async def poll(self) -> None:
         """Look for a change made to the file by someone else."""
         async with self._lock:
             if self.conflict is None and await asyncio.to_thread(self.file.changed_on_disk):
                 await self._pick_up_disk_change()
+            if self.conflict is None and self.twin is not None:
+                await self.twin.sync(room_changed=False)
 
     async def reconcile(self, content: NotebookContent) -> None:
         """Compare a freshly loaded file with what pairbook last saved, and act on a change."""
@@ -107,7 +127,9 @@ class FileSync:
         await self._take_disk_version(content)
 
     async def _take_disk_version(self, content: NotebookContent) -> None:
-        disk_sha = sha_of(serialize_notebook(content.nb))
+        # In the file's form: a file an older pairbook wrote with the run bookkeeping is
+        # the same notebook, not an edit.
+        disk_sha = sha_of(self.file.bytes_of(content.nb))
         if disk_sha == self.saved_sha:
             return
         room_sha = sha_of(self.room_bytes())  # serialising the room is O(notebook): once
@@ -125,6 +147,8 @@ class FileSync:
         await self._load_into_room(content.nb)
 
     async def _load_into_room(self, notebook: dict[str, Any]) -> None:
+        # What the file leaves out (run bookkeeping, outputs) is kept from the room.
+        notebook = self.file.form.restore(notebook, ydoc_to_notebook(self.room.doc))
         await self.room.apply_server_edit(
             lambda doc: apply_notebook_to_ydoc(notebook, doc), DISK_USER
         )
@@ -142,6 +166,9 @@ class FileSync:
         """End a conflict by keeping one side; the other stays in the log (room) or is
         replaced by an attributed edit (disk), so nothing is lost."""
         async with self._lock:
+            if self.conflict is None and self.twin is not None:
+                await self.twin.resolve(keep)
+                return
             if keep == "disk":
                 content = await asyncio.to_thread(self.file.load)
                 self.conflict = None
@@ -150,6 +177,6 @@ class FileSync:
             notebook = ydoc_to_notebook(self.room.doc)
             await asyncio.to_thread(self.file.save, notebook)
             self.conflict = None
-            self.saved_sha = sha_of(serialize_notebook(notebook))
+            self.saved_sha = sha_of(self.file.bytes_of(notebook))
             await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
             self.room.notify({"event": "file-saved", "room": self.room.id})

@@ -19,16 +19,17 @@ from pairbook.notebook import (
     base_client_ids,
     build_base_update,
     history_id_of,
-    serialize_notebook,
     ydoc_to_notebook,
 )
 from pairbook.notebook.applied import apply_update
+from pairbook.notebook.fileform import FileForm
 from pairbook.protocol.update import decode_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.filesync import FILE_SHA, FileSync, sha_of
 from pairbook.rooms.protected import ProtectedRanges, protect_structs
 from pairbook.rooms.room import PROTECTED_META, Room
+from pairbook.rooms.twinsync import TWIN_SHA, TwinSync
 from pairbook.store.port import Store
 from pairbook.store.records import RoomLog
 from pairbook.types import SERVER_MAPS, SERVER_USER, RoomId
@@ -55,10 +56,16 @@ async def load_room(
     sync_timeout: float,
     decoder: UpdateDecoder | None = None,
     max_notebook_bytes: int | None = None,
+    form: FileForm | None = None,
+    root: Path | None = None,
+    twin_default: bool = True,
     clock: Callable[[], float] = time.monotonic,
 ) -> tuple[Room, FileSync]:
-    """Open a room. The log is the source of truth; the file seeds a room that has none."""
-    file = NotebookFile(path, max_bytes=max_notebook_bytes)
+    """Open a room. The log is the source of truth; the file seeds a room that has none.
+
+    With `root` (the served folder) the notebook's `.py` twin is kept in step too;
+    `twin_default` pairs a notebook that names no pairing of its own."""
+    file = NotebookFile(path, max_bytes=max_notebook_bytes, form=form)
     roomlog = await store.load(room_id)
     if roomlog is None or HISTORY_ID not in roomlog.meta:
         loaded = await _build(room_id, file, store)
@@ -91,11 +98,17 @@ async def load_room(
         decoder=decoder,
         clock=clock,
     )
-    filesync = FileSync(room, file, loaded.saved_sha)
+    twin = None if root is None else _twin(room, path, root, twin_default, roomlog)
+    filesync = FileSync(room, file, loaded.saved_sha, twin)
     if roomlog is not None and await asyncio.to_thread(path.exists):
         # The file may have been edited while the server was down.
         await filesync.reconcile(await asyncio.to_thread(file.load))
     return room, filesync
+
+
+def _twin(room: Room, path: Path, root: Path, default: bool, roomlog: RoomLog | None) -> TwinSync:
+    stored = "" if roomlog is None else roomlog.meta.get(TWIN_SHA, "")
+    return TwinSync(room, path, root, default=default, stored_sha=stored)
 
 
 @dataclass(slots=True)
@@ -186,4 +199,4 @@ def _build_from_file(file: NotebookFile) -> tuple[str, bytes, str]:
     base = build_base_update(content.nb, history_id)
     doc: Doc[Any] = Doc()
     doc.apply_update(base)
-    return history_id, base, sha_of(serialize_notebook(ydoc_to_notebook(doc)))
+    return history_id, base, sha_of(file.bytes_of(ydoc_to_notebook(doc)))

@@ -1,0 +1,135 @@
+"""A notebook's readable twin: the `.py` jupytext pairs with it, written and read by jupytext.
+
+The pairing is jupytext's own: `metadata.jupytext.formats` (`"ipynb,py:percent"`); a
+notebook without that key is paired in the percent format beside it when the server pairs
+by default, and `"ipynb"` alone switches the twin off for that notebook.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from pathlib import Path
+from typing import Any
+
+import jupytext
+import nbformat
+from jupytext.formats import (
+    JupytextFormatError,
+    long_form_multiple_formats,
+    short_form_one_format,
+)
+from jupytext.paired_paths import InconsistentPath, paired_paths
+
+from pairbook.errors import NotebookError
+from pairbook.notebook.fileform import PAIRBOOK_KEY
+from pairbook.notebook.normal_form import to_plain_json
+
+TWIN_FORMAT = "py:percent"
+PAIRED_FORMATS = "ipynb,py:percent"  # the switch on, as jupytext writes it
+UNPAIRED_FORMATS = "ipynb"  # the switch off
+TWIN_SUFFIX = ".py"
+
+
+def formats_of(metadata: dict[str, Any]) -> str | None:
+    """`metadata.jupytext.formats` as jupytext's short form, None when absent."""
+    jupytext_meta = metadata.get("jupytext")
+    formats = jupytext_meta.get("formats") if isinstance(jupytext_meta, dict) else None
+    if formats is None:
+        return None
+    if isinstance(formats, str):
+        return formats
+    return str(formats)
+
+
+def twin_format_of(metadata: dict[str, Any], *, default: bool) -> str | None:
+    """The jupytext format of the notebook's `.py` twin; None when it has none."""
+    formats = formats_of(metadata)
+    if formats is None:
+        return TWIN_FORMAT if default else None
+    try:
+        for fmt in long_form_multiple_formats(formats):
+            if fmt.get("extension") == TWIN_SUFFIX:
+                return str(short_form_one_format(fmt))
+    except (JupytextFormatError, TypeError, ValueError):
+        return None
+    return None
+
+
+def twin_path_of(notebook: Path, metadata: dict[str, Any], *, default: bool) -> Path | None:
+    """Where the notebook's twin lives (jupytext's paired path), or None when it has none."""
+    fmt = twin_format_of(metadata, default=default)
+    if fmt is None:
+        return None
+    formats = formats_of(metadata) or f"ipynb,{fmt}"
+    try:
+        paths = paired_paths(str(notebook), "ipynb", formats)
+    except (InconsistentPath, JupytextFormatError, TypeError, ValueError):
+        return None
+    for path, path_fmt in paths:
+        if path_fmt.get("extension") == TWIN_SUFFIX:
+            return Path(path)
+    return None
+
+
+def check_twin_path(root: Path, path: Path) -> Path:
+    """`path` if pairbook may write it: a `.py` inside the served folder, through no hidden
+    folder. A pairing (notebook metadata any editor can change) must not reach elsewhere."""
+    real_root = root.resolve()
+    try:
+        real = path.parent.resolve() / path.name
+    except (OSError, RuntimeError) as exc:
+        raise NotebookError(f"twin {path}: cannot be resolved ({exc})") from exc
+    if not real.is_relative_to(real_root) or real == real_root:
+        raise NotebookError(
+            f"twin {path}: the pairing leads outside the served folder; pairbook writes "
+            "twins only inside it (fix metadata.jupytext.formats)"
+        )
+    if any(part.startswith(".") for part in real.relative_to(real_root).parts):
+        raise NotebookError(f"twin {path}: leads into a hidden file or folder; not written")
+    if real.suffix != TWIN_SUFFIX:
+        raise NotebookError(f"twin {path}: is not a .py file; not written")
+    return real
+
+
+def notebook_to_twin(nb: dict[str, Any], fmt: str) -> str:
+    """The twin's text: `nb` written by jupytext, without pairbook's run bookkeeping."""
+    cells = []
+    for cell in nb.get("cells") or []:
+        metadata = cell.get("metadata")
+        if isinstance(metadata, dict) and PAIRBOOK_KEY in metadata:
+            cell = {**cell, "metadata": {k: v for k, v in metadata.items() if k != PAIRBOOK_KEY}}
+        cells.append(cell)
+    metadata = {k: v for k, v in (nb.get("metadata") or {}).items() if k != PAIRBOOK_KEY}
+    node = nbformat.from_dict(copy.deepcopy({**nb, "cells": cells, "metadata": metadata}))  # type: ignore[no-untyped-call]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text: str = jupytext.writes(node, fmt=fmt)
+    return text
+
+
+def twin_to_cells(text: str, fmt: str, *, name: str = "twin") -> list[dict[str, Any]]:
+    """The cells jupytext reads from a twin's text (`cell_type`, `source`, `metadata`)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            node = jupytext.reads(text, fmt=fmt)
+    except Exception as exc:  # jupytext raises many kinds for malformed text
+        raise NotebookError(
+            f"{name}: jupytext cannot read it ({type(exc).__name__}: {exc}); fix the file"
+        ) from exc
+    cells: list[dict[str, Any]] = to_plain_json(node.cells)
+    return [
+        {
+            "cell_type": cell.get("cell_type", "code"),
+            "source": cell.get("source", ""),
+            "metadata": cell.get("metadata") or {},
+        }
+        for cell in cells
+    ]
+
+
+def is_jupytext_text(text: str) -> bool:
+    """Whether a `.py` names jupytext in its header (made by jupytext, not a plain module)."""
+    head = text[:2000]
+    return "jupytext" in head or text.lstrip().startswith("# %%")

@@ -1,0 +1,61 @@
+"""TwinFile: one notebook's `.py` twin on disk, read and written without following symlinks."""
+
+from __future__ import annotations
+
+import hashlib
+import stat
+from pathlib import Path
+
+from pairbook.errors import NotebookError
+from pairbook.notebook.file import (
+    _lstat_or_none,
+    _pinned_directory,
+    _read_at,
+    _write_atomically,
+)
+
+MAX_TWIN_BYTES = 16 * 1024 * 1024
+
+
+class TwinFile:
+    """Owns one twin file. Blocking file I/O: call it from a worker thread.
+
+    As NotebookFile: the path is walked from `/` without following symlinks, so a kernel
+    that replaces the twin by a symlink gets it refused, not followed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> bytes | None:
+        """The file's bytes, or None when there is no such file."""
+        with _pinned_directory(self.path) as directory:
+            current = _lstat_or_none(self.path, directory)
+            if current is None:
+                return None
+            if not stat.S_ISREG(current.st_mode):
+                raise NotebookError(
+                    f"{self.path}: is not a regular file (a symlink or a folder?); pairbook "
+                    "neither reads nor writes it"
+                )
+            if current.st_size > MAX_TWIN_BYTES:
+                raise NotebookError(
+                    f"{self.path}: {current.st_size / 1e6:.1f} MB is too large for a twin"
+                )
+            return _read_at(self.path, directory)
+
+    def write(self, data: bytes) -> None:
+        """Replace the file by `data`, atomically, keeping its mode."""
+        with _pinned_directory(self.path) as directory:
+            current = _lstat_or_none(self.path, directory)
+            if current is not None and not stat.S_ISREG(current.st_mode):
+                raise NotebookError(
+                    f"{self.path}: is not a regular file (a symlink or a folder?); pairbook "
+                    "does not write through it"
+                )
+            mode = stat.S_IMODE(current.st_mode) if current is not None else None
+            _write_atomically(self.path, data, mode, directory)
+
+
+def sha_of_bytes(data: bytes | None) -> str:
+    return "" if data is None else hashlib.sha256(data).hexdigest()

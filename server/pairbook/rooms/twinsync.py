@@ -1,0 +1,229 @@
+"""TwinSync: keeps a room and its notebook's `.py` twin in step, never clobbering either.
+
+- After the room saves, the twin is written from the room (atomically, when it changes).
+- A twin edited on disk is merged into the room as an edit by `pairbook:disk` (see
+  `merge_twin`): the cells changed in the `.py` take its text, the room's other edits stay.
+- The twin is never written over an edit on disk not yet read: it is read and merged first.
+- A merge that conflicts (one cell changed on both sides) writes nothing anywhere: twin
+  writes pause and every client is told, until the `.py` or the room is changed so that
+  they merge, or someone resolves it (keep the room's version or the twin's).
+- A `.py` beside the notebook that jupytext did not write is left alone under the default
+  pairing (it may be a module of the project); an explicit pairing uses it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pairbook.errors import NotebookError
+from pairbook.notebook import apply_notebook_to_ydoc, ydoc_to_notebook
+from pairbook.notebook.twin import (
+    check_twin_path,
+    formats_of,
+    is_jupytext_text,
+    notebook_to_twin,
+    twin_format_of,
+    twin_path_of,
+    twin_to_cells,
+)
+from pairbook.notebook.twinfile import TwinFile, sha_of_bytes
+from pairbook.notebook.twinmerge import TwinCell, base_of, merge_twin
+from pairbook.rooms.room import Room
+from pairbook.types import DISK_USER
+
+log = logging.getLogger("pairbook.twin")
+
+TWIN_SHA = "twin_sha"
+
+
+@dataclass(slots=True)
+class _Paired:
+    file: TwinFile
+    fmt: str
+    explicit: bool  # the notebook's metadata names the pairing
+
+
+class TwinSync:
+    """The twin of one room's notebook. Call `sync` with the FileSync lock held."""
+
+    def __init__(
+        self, room: Room, notebook: Path, root: Path, *, default: bool, stored_sha: str = ""
+    ) -> None:
+        self.room = room
+        self.notebook = notebook
+        self.root = root
+        self.default = default
+        self.paired: _Paired | None = None
+        self.known_sha: str | None = None  # the twin's bytes as last written or read
+        self.base: list[TwinCell] = []
+        self.conflict: str | None = None
+        self.status: str | None = None  # why there is no twin, or the last error
+        self._stored_sha = stored_sha  # the twin as the log says pairbook last wrote it
+        self._conflict_sha = ""  # the twin's bytes that conflicted
+
+    @property
+    def path(self) -> Path | None:
+        return None if self.paired is None else self.paired.file.path
+
+    async def sync(self, *, room_changed: bool) -> None:
+        """Merge an edit of the twin on disk into the room, then write the twin if the room
+        changed (or the twin is not known yet)."""
+        notebook = ydoc_to_notebook(self.room.doc)
+        if not self._pair(notebook):
+            return
+        assert self.paired is not None
+        try:
+            data = await asyncio.to_thread(self.paired.file.read)
+        except NotebookError as exc:
+            self._fail(str(exc))
+            return
+        disk_sha = sha_of_bytes(data)
+        if self.known_sha is None:
+            await self._first_look(notebook, data)
+            return
+        if data is not None and disk_sha != self.known_sha:
+            if self.conflict is not None and not room_changed and disk_sha == self._conflict_sha:
+                return  # nothing new on either side
+            merged = await self._merge(notebook, data, self.base)
+            if merged is None:
+                return
+            notebook, room_changed = merged, True
+        self.conflict = None
+        if room_changed or data is None:
+            await self._write(notebook)
+
+    def _pair(self, notebook: dict[str, Any]) -> bool:
+        """Follow the notebook's pairing (it may have been switched): False when unpaired."""
+        metadata = notebook.get("metadata") or {}
+        fmt = twin_format_of(metadata, default=self.default)
+        path = twin_path_of(self.notebook, metadata, default=self.default)
+        if fmt is None or path is None:
+            self.paired, self.status, self.conflict = None, "no twin", None
+            return False
+        try:
+            path = check_twin_path(self.root, path)
+        except NotebookError as exc:
+            self.paired = None
+            self._fail(str(exc))
+            return False
+        explicit = formats_of(metadata) is not None
+        if self.paired is None or self.paired.file.path != path or self.paired.fmt != fmt:
+            self.paired = _Paired(TwinFile(path), fmt, explicit)
+            self.known_sha, self.conflict = None, None
+        self.paired.explicit = explicit
+        return True
+
+    async def _first_look(self, notebook: dict[str, Any], data: bytes | None) -> None:
+        """The twin as found when the room opened, or when the notebook was paired."""
+        assert self.paired is not None
+        if data is None:
+            await self._write(notebook)
+            return
+        text = data.decode("utf-8", errors="replace")
+        if not self.paired.explicit and not is_jupytext_text(text):
+            self.status = (
+                f"{self.paired.file.path.name} exists and was not written by jupytext: left "
+                "alone (pair the notebook explicitly to use it as the twin)"
+            )
+            self.paired = None
+            return
+        rendered = notebook_to_twin(notebook, self.paired.fmt)
+        if data == rendered.encode() or sha_of_bytes(data) == self._stored_sha:
+            self.known_sha = sha_of_bytes(data)
+            self._set_base(notebook, rendered)
+            if data != rendered.encode():
+                await self._write(notebook)
+            return
+        # Edited while no pairbook watched it: the room as it is now is the base.
+        self._set_base(notebook, rendered)
+        merged = await self._merge(notebook, data, self.base)
+        if merged is not None:
+            await self._write(merged)
+
+    async def _merge(
+        self, notebook: dict[str, Any], data: bytes, base: list[TwinCell]
+    ) -> dict[str, Any] | None:
+        """Bring the twin's edit into the room; the merged notebook, or None."""
+        assert self.paired is not None
+        name = self.paired.file.path.name
+        try:
+            disk = twin_to_cells(data.decode("utf-8"), self.paired.fmt, name=name)
+        except (NotebookError, UnicodeDecodeError) as exc:
+            self._raise_conflict(f"{name} cannot be read ({exc}); it is left as it is", data)
+            return None
+        merge = merge_twin(base, disk, notebook)
+        if merge.notebook is None:
+            self._raise_conflict(
+                f"{name} and the room changed the same cells ({'; '.join(merge.conflicts)}); "
+                "neither was overwritten. Edit one side so they agree, or resolve it by "
+                "keeping the room's version or the twin's",
+                data,
+            )
+            return None
+        merged = merge.notebook
+        if merge.changed:
+            try:
+                await self.room.apply_server_edit(
+                    lambda doc: apply_notebook_to_ydoc(merged, doc), DISK_USER
+                )
+            except NotebookError as exc:
+                self._raise_conflict(f"{name} cannot be merged ({exc}); it is left as it is", data)
+                return None
+            log.info("twin merged", extra={"room": self.room.id, "cells": merge.changed})
+            self.room.notify({"event": "twin-merged", "room": self.room.id, "file": name})
+        self.known_sha = sha_of_bytes(data)
+        self.conflict = None
+        return ydoc_to_notebook(self.room.doc)
+
+    async def _write(self, notebook: dict[str, Any]) -> None:
+        assert self.paired is not None
+        rendered = notebook_to_twin(notebook, self.paired.fmt)
+        data = rendered.encode("utf-8")
+        if sha_of_bytes(data) != self.known_sha:
+            try:
+                await asyncio.to_thread(self.paired.file.write, data)
+            except NotebookError as exc:
+                self._fail(str(exc))
+                return
+            self.known_sha = sha_of_bytes(data)
+            await self.room.store.set_meta(self.room.id, TWIN_SHA, self.known_sha)
+        self._set_base(notebook, rendered)
+        self.status = None
+
+    def _set_base(self, notebook: dict[str, Any], rendered: str) -> None:
+        assert self.paired is not None
+        self.base = base_of(notebook, twin_to_cells(rendered, self.paired.fmt))
+
+    def _fail(self, message: str) -> None:
+        if self.status != message:
+            log.error("twin not synced", extra={"room": self.room.id, "reason": message})
+        self.status = message
+
+    def _raise_conflict(self, message: str, data: bytes) -> None:
+        self.conflict, self._conflict_sha = message, sha_of_bytes(data)
+        log.warning("twin conflict", extra={"room": self.room.id, "reason": message})
+        self.room.notify({"event": "file-conflict", "room": self.room.id, "message": message})
+
+    async def resolve(self, keep: str) -> None:
+        """End a conflict: "room" writes the twin from the room; "disk" takes every cell of
+        the twin (the room's side stays in the log)."""
+        if self.paired is None:
+            self.conflict = None
+            return
+        self.conflict = None
+        notebook = ydoc_to_notebook(self.room.doc)
+        if keep == "disk":
+            data = await asyncio.to_thread(self.paired.file.read)
+            if data is not None:
+                rendered = notebook_to_twin(notebook, self.paired.fmt)
+                self._set_base(notebook, rendered)
+                merged = await self._merge(notebook, data, self.base)
+                if merged is None:
+                    return
+                notebook = merged
+        self.known_sha = None if keep == "room" else self.known_sha
+        await self._write(notebook)

@@ -1,0 +1,55 @@
+"""FileSync with a real file and a MemoryStore: the run bookkeeping stays out of the file,
+and a reload from disk keeps it in the room."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Array, Doc, Map
+
+from pairbook.notebook import ydoc_to_notebook
+from pairbook.notebook.fileform import FileForm
+from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.loader import load_room
+from pairbook.schema import CELLS
+from pairbook.store import MemoryStore
+from pairbook.types import DISK_USER, RoomId, UserId
+from support.notebooks import read_sources, write_notebook
+
+RUN = {"last_run": {"user": {"id": "u1", "name": "Ana", "color": "#000"}, "finished_at": 5.0}}
+
+
+def mark_run(doc: Doc[Any]) -> None:
+    ycell = doc.get(CELLS, type=Array)[1]
+    ymeta = ycell["metadata"]
+    assert isinstance(ymeta, Map)
+    ymeta["pairbook"] = RUN
+    ycell["execution_count"] = 2
+
+
+async def test_a_run_reaches_the_file_without_bookkeeping_and_a_reload_keeps_it(
+    tmp_path: Path,
+) -> None:
+    path = write_notebook(tmp_path / "demo.ipynb")
+    store = MemoryStore()
+    await store.open()
+    room, filesync = await load_room(
+        RoomId("demo.ipynb"), path, store, RoomCounters(), sync_timeout=15.0, form=FileForm()
+    )
+    await room.apply_server_edit(mark_run, UserId("pairbook:server"))
+    assert await filesync.save()
+    assert '"execution_count": 2' in path.read_text()
+    assert "last_run" not in path.read_text()
+
+    text = path.read_text().replace('"y = x + 1', '"z = 3 # from disk\\ny = x + 1')
+    path.write_text(text)
+    await filesync.poll()
+
+    assert read_sources(path)[2].startswith("z = 3")
+    cell = ydoc_to_notebook(room.doc)["cells"][2]
+    assert cell["source"].startswith("z = 3")
+    assert ydoc_to_notebook(room.doc)["cells"][1]["metadata"]["pairbook"] == RUN
+    assert (await store.records(RoomId("demo.ipynb"), 0))[-1].user_id == DISK_USER
+    await room.settle()
+    await store.close()

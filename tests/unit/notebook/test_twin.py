@@ -1,0 +1,113 @@
+"""The .py twin: jupytext's pairing, paths kept inside the served folder, and the cell-wise
+three-way merge of a twin edited on disk into the room's notebook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pairbook.errors import NotebookError
+from pairbook.notebook.twin import (
+    check_twin_path,
+    notebook_to_twin,
+    twin_format_of,
+    twin_path_of,
+    twin_to_cells,
+)
+from pairbook.notebook.twinmerge import base_of, merge_twin
+
+
+def notebook(*sources: str) -> dict[str, Any]:
+    cells = [
+        {
+            "cell_type": "code",
+            "id": f"c{index}",
+            "metadata": {"pairbook": {"last_run": {"user": {"name": "Ana"}}}},
+            "source": source,
+            "outputs": [],
+            "execution_count": None,
+        }
+        for index, source in enumerate(sources)
+    ]
+    return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+
+
+def test_a_notebook_without_a_pairing_follows_the_default_and_its_own_switch_wins() -> None:
+    assert twin_format_of({}, default=True) == "py:percent"
+    assert twin_format_of({}, default=False) is None
+    assert twin_format_of({"jupytext": {"formats": "ipynb"}}, default=True) is None
+    on = {"jupytext": {"formats": "ipynb,py:light"}}
+    assert twin_format_of(on, default=False) == "py:light"
+
+
+def test_the_twin_lives_where_jupytext_pairs_it(tmp_path: Path) -> None:
+    notebook_path = tmp_path / "notebooks" / "demo.ipynb"
+    assert twin_path_of(notebook_path, {}, default=True) == tmp_path / "notebooks" / "demo.py"
+    elsewhere = {"jupytext": {"formats": "notebooks///ipynb,scripts///py:percent"}}
+    assert twin_path_of(notebook_path, elsewhere, default=True) == tmp_path / "scripts/demo.py"
+
+
+def test_a_pairing_that_leads_outside_the_served_folder_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    with pytest.raises(NotebookError, match="outside the served folder"):
+        check_twin_path(root, tmp_path / "evil.py")
+    with pytest.raises(NotebookError, match="hidden"):
+        check_twin_path(root, root / ".pairbook" / "x.py")
+    assert check_twin_path(root, root / "a.py") == root.resolve() / "a.py"
+
+
+def test_the_twin_holds_no_run_bookkeeping_and_reads_back_the_same_cells() -> None:
+    nb = notebook("x = 1", "print(x)")
+    text = notebook_to_twin(nb, "py:percent")
+    assert "pairbook" not in text
+    assert "last_run" not in text
+    assert [c["source"] for c in twin_to_cells(text, "py:percent")] == ["x = 1", "print(x)"]
+
+
+def merge(room: dict[str, Any], base_nb: dict[str, Any], *disk: str) -> Any:
+    base = base_of(base_nb, twin_to_cells(notebook_to_twin(base_nb, "py:percent"), "py:percent"))
+    cells = [{"cell_type": "code", "source": s, "metadata": {}} for s in disk]
+    return merge_twin(base, cells, room)
+
+
+def test_an_edit_in_the_twin_and_an_edit_in_the_room_both_survive() -> None:
+    base = notebook("a = 1", "b = 2", "c = 3")
+    room = notebook("a = 1  # room", "b = 2", "c = 3")
+    merged = merge(room, base, "a = 1", "b = 20", "c = 3")
+    assert merged.notebook is not None
+    assert [c["source"] for c in merged.notebook["cells"]] == ["a = 1  # room", "b = 20", "c = 3"]
+    assert merged.notebook["cells"][1]["id"] == "c1"  # the same cell, its outputs kept
+    assert merged.notebook["cells"][1]["metadata"] == room["cells"][1]["metadata"]
+
+
+def test_cells_added_and_deleted_in_the_twin_are_added_and_deleted_in_the_room() -> None:
+    base = notebook("a = 1", "b = 2", "c = 3")
+    merged = merge(notebook("a = 1", "b = 2", "c = 3"), base, "a = 1", "new = 0", "c = 3", "d")
+    assert merged.notebook is not None
+    cells = merged.notebook["cells"]
+    assert [c["source"] for c in cells] == ["a = 1", "new = 0", "c = 3", "d"]
+    assert [c["id"] for c in cells][::2] == ["c0", "c2"]
+    assert len({c["id"] for c in cells}) == 4
+
+
+def test_one_cell_changed_on_both_sides_is_a_conflict_and_nothing_is_merged() -> None:
+    base = notebook("a = 1", "b = 2")
+    merged = merge(notebook("a = 1", "b = 'room'"), base, "a = 10", "b = 'twin'")
+    assert merged.notebook is None
+    assert merged.conflicts == ["cell c1 was changed both in the .py and in the room"]
+
+
+def test_a_cell_deleted_in_the_twin_but_changed_in_the_room_is_a_conflict() -> None:
+    base = notebook("a = 1", "b = 2")
+    merged = merge(notebook("a = 1", "b = 'room'"), base, "a = 1")
+    assert merged.notebook is None
+
+
+def test_the_same_change_on_both_sides_is_no_conflict() -> None:
+    base = notebook("a = 1")
+    merged = merge(notebook("a = 2"), base, "a = 2")
+    assert merged.notebook is not None
+    assert merged.changed == 0
