@@ -35,6 +35,7 @@ from pairbook.kernel.confine import Confinement, choose_sandbox
 from pairbook.notebook.fileform import FileForm
 from pairbook.notebook.listing import NotebookListing
 from pairbook.rooms import RoomLimits, RoomPolicy, Rooms
+from pairbook.rooms.filesync import FilePolicy
 from pairbook.settings import SETTINGS_ENV, Settings
 from pairbook.statedir import StateDir
 from pairbook.store import open_store, sqlite_path_of
@@ -112,8 +113,10 @@ def room_policy(settings: Settings) -> RoomPolicy:
             update_structs=settings.max_update_structs,
         ),
         max_notebook_bytes=settings.max_notebook_bytes,
-        file_form=FileForm(attribution=settings.run_attribution, outputs=settings.save_outputs),
-        twin=settings.twin,
+        files=FilePolicy(
+            FileForm(attribution=settings.run_attribution, outputs=settings.save_outputs),
+            twin=settings.twin,
+        ),
     )
 
 

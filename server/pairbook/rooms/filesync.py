@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pairbook.errors import NotebookError
@@ -15,6 +15,7 @@ from pairbook.notebook import (
     apply_notebook_to_ydoc,
     ydoc_to_notebook,
 )
+from pairbook.notebook.fileform import FileForm
 from pairbook.rooms.room import Room
 from pairbook.rooms.twinsync import TwinSync
 from pairbook.types import DISK_USER
@@ -22,6 +23,15 @@ from pairbook.types import DISK_USER
 log = logging.getLogger("pairbook.filesync")
 
 FILE_SHA = "file_sha"
+
+
+@dataclass(frozen=True, slots=True)
+class FilePolicy:
+    """What a room writes to its files: the .ipynb's form, and whether a notebook that
+    names no jupytext pairing of its own gets a .py twin."""
+
+    form: FileForm = field(default_factory=FileForm)
+    twin: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,10 @@ from pairbook.notebook import (
     ydoc_to_notebook,
 )
 from pairbook.notebook.applied import apply_update
-from pairbook.notebook.fileform import FileForm
 from pairbook.protocol.update import decode_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
-from pairbook.rooms.filesync import FILE_SHA, FileSync, sha_of
+from pairbook.rooms.filesync import FILE_SHA, FilePolicy, FileSync, sha_of
 from pairbook.rooms.protected import ProtectedRanges, protect_structs
 from pairbook.rooms.room import PROTECTED_META, Room
 from pairbook.rooms.twinsync import TWIN_SHA, TwinSync
@@ -56,16 +55,15 @@ async def load_room(
     sync_timeout: float,
     decoder: UpdateDecoder | None = None,
     max_notebook_bytes: int | None = None,
-    form: FileForm | None = None,
+    files: FilePolicy | None = None,
     root: Path | None = None,
-    twin_default: bool = True,
     clock: Callable[[], float] = time.monotonic,
 ) -> tuple[Room, FileSync]:
     """Open a room. The log is the source of truth; the file seeds a room that has none.
 
-    With `root` (the served folder) the notebook's `.py` twin is kept in step too;
-    `twin_default` pairs a notebook that names no pairing of its own."""
-    file = NotebookFile(path, max_bytes=max_notebook_bytes, form=form)
+    With `root` (the served folder) the notebook's `.py` twin is kept in step too."""
+    files = files or FilePolicy()
+    file = NotebookFile(path, max_bytes=max_notebook_bytes, form=files.form)
     roomlog = await store.load(room_id)
     if roomlog is None or HISTORY_ID not in roomlog.meta:
         loaded = await _build(room_id, file, store)
@@ -98,7 +96,7 @@ async def load_room(
         decoder=decoder,
         clock=clock,
     )
-    twin = None if root is None else _twin(room, path, root, twin_default, roomlog)
+    twin = None if root is None else _twin(room, path, root, files.twin, roomlog)
     filesync = FileSync(room, file, loaded.saved_sha, twin)
     if roomlog is not None and await asyncio.to_thread(path.exists):
         # The file may have been edited while the server was down.

@@ -17,13 +17,12 @@ from pairbook.kernel.confine import Confinement
 from pairbook.kernel.kept import KeptKernels
 from pairbook.kernel.service import KernelService
 from pairbook.notebook import resolve_notebook_path, room_name_of
-from pairbook.notebook.fileform import FileForm
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.record import Replays
 from pairbook.record.service import RecordingService
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
-from pairbook.rooms.filesync import FileSync
+from pairbook.rooms.filesync import FilePolicy, FileSync
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.loader import load_room
@@ -60,8 +59,7 @@ class RoomPolicy:
     confinement: Confinement | None = None  # how kernels are fenced in; None: not at all
     limits: RoomLimits = field(default_factory=RoomLimits)
     max_notebook_bytes: int | None = None  # larger notebook files are not opened
-    file_form: FileForm = field(default_factory=FileForm)  # what of a room its file holds
-    twin: bool = True  # pair a notebook naming no pairing of its own with a .py twin
+    files: FilePolicy = field(default_factory=FilePolicy)  # what its files hold, its twin
 
 
 @dataclass(slots=True)
@@ -174,9 +172,8 @@ class Rooms:
                 sync_timeout=self.policy.sync_timeout,
                 decoder=self.decoder,
                 max_notebook_bytes=self.policy.max_notebook_bytes,
-                form=self.policy.file_form,
+                files=self.policy.files,
                 root=self.root,
-                twin_default=self.policy.twin,
             )
             entry = OpenRoom(room, filesync, await self._attach(room, path), room.last_seq)
             self._open[room_id] = entry

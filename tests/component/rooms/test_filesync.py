@@ -11,6 +11,7 @@ from pycrdt import Array, Doc, Map
 from pairbook.notebook import ydoc_to_notebook
 from pairbook.notebook.fileform import FileForm
 from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.filesync import FilePolicy
 from pairbook.rooms.loader import load_room
 from pairbook.schema import CELLS
 from pairbook.store import MemoryStore
@@ -35,7 +36,12 @@ async def test_a_run_reaches_the_file_without_bookkeeping_and_a_reload_keeps_it(
     store = MemoryStore()
     await store.open()
     room, filesync = await load_room(
-        RoomId("demo.ipynb"), path, store, RoomCounters(), sync_timeout=15.0, form=FileForm()
+        RoomId("demo.ipynb"),
+        path,
+        store,
+        RoomCounters(),
+        sync_timeout=15.0,
+        files=FilePolicy(FileForm()),
     )
     await room.apply_server_edit(mark_run, UserId("pairbook:server"))
     assert await filesync.save()
