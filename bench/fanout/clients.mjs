@@ -46,7 +46,7 @@ function startWorkers (cfg, readers) {
   for (let w = 0; w < count; w++) shares.push(Math.floor(readers / count) + (w < readers % count ? 1 : 0))
   for (const share of shares) {
     const worker = new Worker(new URL('./readers.mjs', import.meta.url), {
-      workerData: { target: cfg.target, count: share, edits: cfg.edits, base: BASE.toString() }
+      workerData: { target: cfg.target, count: share, edits: cfg.edits, chunk: cfg.chunk ?? 1, base: BASE.toString() }
     })
     const state = { worker, share, status: { ready: 0, frames: 0, got: 0 }, result: null, exited: false, error: null }
     worker.on('message', (message) => {
@@ -98,6 +98,7 @@ async function type (ysource, cfg) {
   const sent = new Float64Array(cfg.edits)
   const lags = []
   const alphabet = 'abcdefghijklmnopqrstuvwxyz'
+  const chunk = cfg.chunk ?? 1 // characters per edit (the stuck-peer section sends 8 KB updates)
   const interval = 1000 / cfg.rate
   const t0 = now()
   for (let i = 0; i < cfg.edits; i++) {
@@ -107,7 +108,10 @@ async function type (ysource, cfg) {
     const t = now()
     lags.push(t - due)
     sent[i] = t
-    ysource.insert(ysource.length, alphabet[i % alphabet.length])
+    if (chunk === 1) ysource.insert(ysource.length, alphabet[i % alphabet.length])
+    // A chunk goes in at the start: appended chunks would merge into one ever longer string
+    // item (yjs and yrs copy it on every append) and the clients, not the server, would cost.
+    else ysource.insert(0, alphabet[i % alphabet.length].repeat(chunk))
   }
   lags.sort((a, b) => a - b)
   const writerLag = { p50: round(percentile(lags, 50)), p99: round(percentile(lags, 99)), max: round(lags[lags.length - 1]) }
@@ -160,6 +164,18 @@ async function fanout (cfg) {
     return result
   }
 
+  let stuck = null
+  if (cfg.stuck) {
+    result.phase = 'stuck-sync'
+    stuck = await stuckPeer(cfg)
+    if (stuck.error) {
+      result.error = stuck.error
+      await collectReaders(workers, result)
+      writer.provider.destroy()
+      return result
+    }
+  }
+
   result.phase = 'settle'
   result.settleMs = await settle(workers, cfg)
 
@@ -168,6 +184,7 @@ async function fanout (cfg) {
   await sleep(20) // the workers read `start` before the first edit is sent
   const mainLoop = monitorEventLoopDelay({ resolution: 1 })
   mainLoop.enable()
+  const rss = cfg.sampleRss ? sampleRss(cfg.serverPid) : null
   const cpu0 = cpuNow(cfg)
   const { sent, t0, lastSent, writerLag } = await type(ysource, cfg)
   const expected = readers * cfg.edits
@@ -186,6 +203,9 @@ async function fanout (cfg) {
   result.otherCpuPct = round(percent(cpu1.machine - cpu0.machine) - result.clientCpuPct - (result.serverCpuPct ?? 0), 1)
   result.writerLag = writerLag
   result.mainLoopDelay = loopDelay(mainLoop)
+
+  if (rss !== null) Object.assign(result, rss.stop())
+  if (stuck !== null) result.stuck = await stuck.finish()
 
   result.phase = 'collect'
   const observed = await collectReaders(workers, result)
@@ -222,6 +242,45 @@ async function fanout (cfg) {
   writer.provider.destroy()
   await sleep(100) // let the close handshakes finish before the server is stopped
   return result
+}
+
+/**
+ * A stock client that syncs, then stops reading its socket (a laptop lid closed): the server
+ * can no longer send to it. `finish` reads again and reports how the server closed it.
+ */
+async function stuckPeer (cfg) {
+  const doc = new Y.Doc()
+  const client = connect(cfg.target, doc)
+  if (!(await whenSynced(client.provider, cfg.connectTimeoutMs))) {
+    client.provider.destroy()
+    return { error: `the stuck peer did not sync in ${cfg.connectTimeoutMs} ms` }
+  }
+  const ws = client.provider.ws
+  ws._socket.pause() // ws's net.Socket: no more reads, so the server's sends back up
+  client.provider.shouldConnect = false // no reconnect once the server closes it
+  const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })))
+  return {
+    async finish () {
+      ws._socket.resume() // read what the server left in the socket, then its close
+      const outcome = await Promise.race([closed, sleep(cfg.stuckCloseWaitMs ?? 5000).then(() => null)])
+      client.provider.destroy()
+      return outcome === null ? { code: null, reason: 'still open' } : outcome
+    }
+  }
+}
+
+/** Sample a process tree's RSS every 50 ms until `stop`: its peak and its start. */
+function sampleRss (pid) {
+  const start = treeRssBytes(pid)
+  let peak = start
+  const timer = setInterval(() => { peak = Math.max(peak, treeRssBytes(pid)) }, 50)
+  return {
+    stop () {
+      clearInterval(timer)
+      const end = treeRssBytes(pid)
+      return { rssStartMb: round(start / 2 ** 20, 1), rssPeakMb: round(Math.max(peak, end) / 2 ** 20, 1), rssEndMb: round(end / 2 ** 20, 1) }
+    }
+  }
 }
 
 /** Connect a fresh client, wait for `sync`, and time it; the doc is kept for checks. */

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from servers import SERVERS
 
-SECTIONS = ("fanout", "durable", "join", "memory")
+SECTIONS = ("fanout", "durable", "join", "memory", "stuck")
 USAGE = """The fan-out bench: stock Node y-websocket clients against the Node reference server,
 pycrdt-websocket and pairbook, side by side, in one command.
 
@@ -35,6 +35,7 @@ class Options:
     client_deflate: bool
     deflate_pass: bool  # re-run without deflate the servers that negotiated it
     keep: bool
+    stuck_edits: int  # 8 KB updates sent in the stuck-peer section (at 200/s)
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -65,6 +66,9 @@ def parse_options(argv: list[str] | None = None) -> Options:
         "--no-client-deflate",
         action="store_true",
         help="clients do not offer permessage-deflate (stock ws and browsers do)",
+    )
+    parser.add_argument(
+        "--stuck-edits", type=int, help="8 KB updates in the stuck-peer section (default 2000)"
     )
     parser.add_argument("--quick", action="store_true", help="N=2,10, 50 edits: a smoke run")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (server logs)")
@@ -97,4 +101,5 @@ def parse_options(argv: list[str] | None = None) -> Options:
         client_deflate=not args.no_client_deflate,
         deflate_pass=not args.quick,
         keep=args.keep,
+        stuck_edits=args.stuck_edits or (400 if args.quick else 2000),
     )

@@ -5,7 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import * as Y from 'yjs'
 import { clock, connect, firstSource, loopDelay, mergeCounts } from './common.mjs'
 
-const { target, count, edits, base } = workerData
+const { target, count, edits, chunk, base } = workerData
 const now = clock(BigInt(base))
 process.setMaxListeners(0) // every provider adds an exit listener
 const readers = []
@@ -16,7 +16,7 @@ const histogram = monitorEventLoopDelay({ resolution: 1 })
 function observe (reader) {
   if (baseLength === null) return
   const t = now()
-  const seen = Math.min(edits, reader.ysource.length - baseLength)
+  const seen = Math.min(edits, Math.floor((reader.ysource.length - baseLength) / chunk))
   for (let k = reader.got; k < seen; k++) reader.times[k] = t
   if (seen > reader.got) reader.got = seen
 }

@@ -225,3 +225,42 @@ def memory_table(rows: list[Row], rooms: int) -> list[str]:
         "the server's tree, whose RSS double-counts shared pages: PSS splits them)"
     )
     return out
+
+
+def stuck_table(rows: list[Row], edits: int) -> list[str]:
+    out = [
+        f"== stuck peer: 1 writer + 10 readers, {edits} updates of 8 KB at 200/s, without and "
+        "with one more peer that syncs and stops reading; delivery latency ms to the readers ==",
+        f"{'server':<18}{'stuck':<7}{'p50':>8}{'p99':>9}{'max':>9}  {'delivered':<14}"
+        f"{'RSS MB':>8}{'peak':>8}{'grew':>7}{'srv cpu':>8}{'other':>7}  stuck peer: close, "
+        "server's closing time; notes",
+    ]
+    for row in rows:
+        head = f"{row['server']:<18}{'yes' if row.get('stuckPeer') else 'no':<7}"
+        failure = problem(row)
+        if failure is not None:
+            out.append(head + failure)
+            continue
+        start, peak = row.get("rssStartMb"), row.get("rssPeakMb")
+        grew = "-" if start is None or peak is None else f"{peak - start:.1f}"
+        closing = ""
+        if row.get("stuckPeer"):
+            close = row.get("stuck") or {}
+            closing = f"{close.get('code')} {close.get('reason', '')}".strip()
+            timing = (row.get("server_log") or {}).get("slow_closed_in_ms")
+            if timing:
+                closing += f", closed {max(timing):.0f} ms after its buffer filled"
+            closing += "; "
+        out.append(
+            head
+            + f"{ms(row.get('p50')):>8}{ms(row.get('p99')):>9}{ms(row.get('max')):>9}  "
+            + f"{delivered(row):<14}{ms(start):>8}{ms(peak):>8}{grew:>7}"
+            + f"{pct(row.get('serverCpuPct')):>8}{pct(row.get('otherCpuPct')):>7}  "
+            + closing
+            + notes(row)
+        )
+    out.append(
+        "(RSS of the server's process tree at the start of the timed window and its peak, "
+        "sampled every 50 ms; close = what the stuck peer read once it read again)"
+    )
+    return out

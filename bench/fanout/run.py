@@ -23,7 +23,14 @@ from pathlib import Path
 
 from notebooks import large_notebook, small_notebook, write_notebook
 from options import parse_options
-from report import durable_table, fanout_table, join_table, memory_table, summary_table
+from report import (
+    durable_table,
+    fanout_table,
+    join_table,
+    memory_table,
+    stuck_table,
+    summary_table,
+)
 from sections import Bench, Row, deflated, progress
 from servers import ROOT
 
@@ -97,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         if "durable" in options.sections and "pairbook-granian" in options.servers:
             results["durable"] = bench.durable()
             emit(durable_table(results["durable"], options.durable_n))
+        if "stuck" in options.sections:
+            results["stuck"] = bench.stuck()
+            emit(stuck_table(results["stuck"], options.stuck_edits))
         if "join" in options.sections:
             large = large_notebook()
             path = workdir / "large.ipynb"

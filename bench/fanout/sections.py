@@ -20,6 +20,9 @@ from servers import ROOT, Launch, Server, Unavailable, running
 HERE = Path(__file__).resolve().parent
 CLIENTS = HERE / "clients.mjs"
 Row = dict[str, Any]
+STUCK_READERS = 10
+STUCK_RATE = 200.0
+STUCK_CHUNK = 8192  # characters per edit: an 8 KB update
 
 
 class Case(NamedTuple):
@@ -177,6 +180,49 @@ class Bench:
         rows = self.fanout_runs([Case("pairbook-granian", n, s, deflate) for s in stores])
         for row in rows:
             row["store"] = "memory://" if row.get("store") == "memory" else "sqlite"
+        return rows
+
+    # -- a stuck peer -----------------------------------------------------------------------
+
+    def stuck(self) -> list[Row]:
+        """10 readers, 8 KB updates at 200/s, without and then with one more peer that syncs
+        and stops reading: the others' latency, the server's RSS, how the stuck one ends."""
+        options = self.options
+        rows = []
+        for kind in options.servers:
+            for stuck in (False, True):
+                label = f"stuck-{kind}" + ("-with" if stuck else "-without")
+                progress(f"stuck peer {kind} " + ("with" if stuck else "without") + " it")
+                launch = Launch(kind, self.launch_dir(label), options.pairbook_store)
+
+                def prepare(notebooks: Path) -> None:
+                    write_notebook(notebooks / "bench.ipynb", typing_notebook())
+
+                def measure(server: Server, stuck: bool = stuck, log: Path = launch.workdir) -> Row:
+                    config = {
+                        "target": server.target(
+                            "bench.ipynb" if server.pairbook else "stuck", options.client_deflate
+                        ),
+                        "n": STUCK_READERS + 1,
+                        "edits": options.stuck_edits,
+                        "rate": STUCK_RATE,
+                        "chunk": STUCK_CHUNK,
+                        "stuck": stuck,
+                        "sampleRss": True,
+                        "workers": 1,
+                        "connectTimeoutMs": 15000,
+                        "settleTimeoutMs": 10000,
+                        "quietMs": max(250, options.settle_ms // 4),
+                        "drainTimeoutMs": 10000,
+                        "stuckCloseWaitMs": 5000,
+                        "serverPid": server.pid,
+                        "clkTck": self.clk_tck,
+                    }
+                    budget = 60 + options.stuck_edits / STUCK_RATE
+                    return run_clients("fanout", config, log / "clients.log", budget)
+
+                row = self.measure(launch, prepare, measure)
+                rows.append({"server": kind, "stuckPeer": stuck, **row})
         return rows
 
     # -- join time -------------------------------------------------------------------------

@@ -30,6 +30,7 @@ EXCEPTION_LINE = re.compile(
     r"^([A-Za-z_][\w.]*(?:Error|Exception|Disconnect|Disconnected|Exit|Cancelled\w*))\b"
 )
 PEER_LEFT = re.compile(r"peer left .*reason=(\S+)")
+CLOSED_IN = re.compile(r"closed_in_ms=([\d.]+)")
 
 
 class Unavailable(Exception):
@@ -95,6 +96,7 @@ class Server:
         frames: Counter[str] = Counter()
         left: Counter[str] = Counter()
         errors = []
+        slow: list[float] = []  # ms from a full send buffer to the connection's end
         for i, line in enumerate(lines):
             if "ERROR" in line or "CRITICAL" in line or " error " in line:
                 errors.append(line)
@@ -106,6 +108,9 @@ class Server:
             match = PEER_LEFT.search(line)
             if match:
                 left[match.group(1)] += 1
+                closed_in = CLOSED_IN.search(line)
+                if closed_in and match.group(1) == "slow_consumer":
+                    slow.append(float(closed_in.group(1)))
         digest: dict[str, object] = {
             "tracebacks": sum(1 for line in lines if line.startswith("Traceback")),
             "exceptions": dict(exceptions),
@@ -115,6 +120,8 @@ class Server:
         }
         if left:
             digest["peer_left"] = dict(left)
+        if slow:
+            digest["slow_closed_in_ms"] = slow
         return digest
 
 

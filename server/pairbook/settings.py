@@ -44,6 +44,7 @@ class Settings:
     max_messages_per_second: float = 400.0
     message_burst: int = 2000
     send_queue_frames: int = 4096
+    send_buffer_bytes: int = 8 * 1024 * 1024
     send_timeout: float = 10.0
     sync_timeout: float = 15.0
     keep_kernels: bool = False

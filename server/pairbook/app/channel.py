@@ -15,10 +15,13 @@ class WebSocketChannel:
 
     def __init__(self, websocket: WebSocket) -> None:
         self._ws = websocket
+        # The ASGI send itself, for frames once accepted: Starlette's `WebSocket.send` only
+        # adds state checks the ASGI server makes again, on the path every frame takes.
+        self._send = websocket._send
 
     async def send(self, frame: bytes) -> None:
         try:
-            await self._ws.send({"type": "websocket.send", "bytes": frame})
+            await self._send({"type": "websocket.send", "bytes": frame})
         except (WebSocketDisconnect, RuntimeError, OSError) as exc:
             raise ChannelClosed() from exc
 

@@ -66,6 +66,12 @@ class _RoomsCollector(Collector):
         yield GaugeMetricFamily(
             "pairbook_send_queue_depth_max", "Deepest per-peer send queue, in frames", value=depth
         )
+        buffered = max((p.buffered_bytes for r in rooms for p in r.peers), default=0)
+        yield GaugeMetricFamily(
+            "pairbook_send_buffer_bytes_max",
+            "Most bytes waiting to reach one peer (bounded by --send-buffer)",
+            value=buffered,
+        )
         for name, text, attribute in ROOM_COUNTERS:
             yield CounterMetricFamily(name, text, value=getattr(counters, attribute))
         relay = counters.relay

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 
 from starlette.websockets import WebSocket
 
@@ -70,6 +71,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
         grant.role,
         WebSocketChannel(websocket),
         queue_limit=settings.send_queue_frames,
+        buffer_limit=settings.send_buffer_bytes,
         limiter=TokenBucket(settings.max_messages_per_second, settings.message_burst),
         send_timeout=settings.send_timeout,
     )
@@ -84,13 +86,24 @@ async def room_endpoint(websocket: WebSocket) -> None:
     try:
         await _pump(entry.room, peer, settings.max_frame_bytes)
     finally:
-        await peer.close()
+        # Out of the room first: a peer that stopped reading may take up to the send timeout
+        # to take its close frame, and the room must not wait for it.
         context.connections.remove(grant.id, peer)
         entry.room.leave(peer)
-        code = peer.close_code
-        reason = "client" if code in (None, CloseCode.NORMAL) else code.name.lower()
-        context.rooms.counters.disconnects[reason] += 1
-        log.info("peer left", extra={"room": room_id, "peer": peer.key, "reason": reason})
+        _log_left(context, room_id, peer)
+        await peer.close()
+
+
+def _log_left(context: AppContext, room_id: RoomId, peer: Peer) -> None:
+    request = peer.close_request
+    code = None if request is None else request[0]
+    reason = "client" if code in (None, CloseCode.NORMAL) else code.name.lower()
+    context.rooms.counters.disconnects[reason] += 1
+    extra: dict[str, object] = {"room": room_id, "peer": peer.key, "reason": reason}
+    if peer.slow_since is not None:
+        # from finding it too slow to its leaving the room (its queue is dropped at once)
+        extra["closed_in_ms"] = round((time.monotonic() - peer.slow_since) * 1000, 1)
+    log.info("peer left", extra=extra)
 
 
 async def _pump(room: Room, peer: Peer, max_frame: int) -> None:

@@ -116,6 +116,14 @@ def _add_rooms(serve: argparse.ArgumentParser) -> None:
         help="shut down a kernel that ran nothing for this long (the page warns a minute "
         "before); default: kernels live on while idle",
     )
+    serve.add_argument(
+        "--send-buffer",
+        type=parse_size,
+        default=8 * MIB,
+        metavar="SIZE",
+        help="bytes waiting for one peer (8M, 512K...) before it is disconnected as too slow "
+        "(4413); one frame larger than this still goes to a peer nothing else waits for",
+    )
     _add_numbers(serve, ROOM_NUMBERS[3:])
     serve.add_argument(
         "--no-kernel-state",
@@ -238,6 +246,7 @@ def settings_from(
         autosave_delay=args.autosave_delay,
         room_unload_delay=args.room_unload_delay,
         send_queue_frames=args.send_queue,
+        send_buffer_bytes=args.send_buffer,
         send_timeout=args.send_timeout,
         keep_kernels=args.keep_kernels,
         cull_idle_after=args.cull_idle_after,

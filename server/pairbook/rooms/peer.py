@@ -42,8 +42,20 @@ class TokenBucket:
         return True
 
 
+SEND_BUFFER_BYTES = 8 * 1024 * 1024
+"""Default bound on the bytes waiting to reach one peer (see `Peer.send`)."""
+
+
 class Peer:
-    """One connection: who it is, what it may do, and the frames waiting to reach it."""
+    """One connection: who it is, what it may do, and the frames waiting to reach it.
+
+    The frames wait in a queue bounded in bytes (`buffer_limit`) and in frames (`queue_limit`);
+    one sender task per peer (`run_sender`) writes them to the channel, so a peer that cannot
+    keep up holds up nobody else. A frame that would take the queue past a bound closes the
+    peer as a slow consumer (4413) at once: its queue is dropped and a send it is blocked in
+    is abandoned, so the room forgets it without waiting for its socket. A send blocked for
+    `send_timeout` (one to two times it) does the same for a peer that stopped reading while
+    little is sent to it."""
 
     def __init__(
         self,
@@ -54,6 +66,7 @@ class Peer:
         *,
         queue_limit: int,
         limiter: TokenBucket,
+        buffer_limit: int = SEND_BUFFER_BYTES,
         send_timeout: float = 10.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -68,10 +81,19 @@ class Peer:
         self._clock = clock
         self._queue: deque[bytes] = deque()
         self._queue_limit = queue_limit
+        self._buffer_limit = buffer_limit
+        self._buffered = 0  # bytes queued plus the frame being sent
         self._send_timeout = send_timeout
-        self._wakeup = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None  # set while the sender is idle
+        self._sender: asyncio.Task[None] | None = None
+        self._sending = False  # the sender is awaiting the channel
+        self._abandoned = False  # the send in flight was cancelled by `request_close`
+        self._sent = 0  # frames the channel took: the watchdog's measure of progress
+        self._watchdog: asyncio.TimerHandle | None = None
         self._close: tuple[CloseCode, str] | None = None
         self.close_code: CloseCode | None = None
+        self.slow_since: float | None = None
+        """When the peer was found too slow (a bound reached, or a send stalled)."""
 
     def __repr__(self) -> str:
         return f"Peer({self.key!r}, {self.user.name!r}, {self.role.value}, {self.state.value})"
@@ -84,56 +106,111 @@ class Peer:
     def queue_depth(self) -> int:
         return len(self._queue)
 
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes waiting to reach the peer: queued, plus the frame being sent."""
+        return self._buffered
+
     def go_live(self) -> None:
         if self.state is not PeerState.SYNCING:
             raise RuntimeError(f"expected peer state syncing, got {self.state.value}")
         self.state = PeerState.LIVE
 
     def send(self, frame: bytes) -> None:
-        """Queue a frame; a peer whose queue is full is disconnected, never waited for."""
-        if self.state is PeerState.CLOSED or self._close is not None:
+        """Queue a frame; a peer it would take past a bound is disconnected, never waited
+        for. A frame is always taken when nothing waits (a join's step 2 may exceed the
+        bound by itself)."""
+        if self._close is not None or self.state is PeerState.CLOSED:
             return
-        if len(self._queue) >= self._queue_limit:
-            self.request_close(
-                CloseCode.SLOW_CONSUMER,
-                "you fell too far behind the room; reconnect to resync",
-            )
+        buffered = self._buffered + len(frame)
+        if self._buffered and (
+            buffered > self._buffer_limit or len(self._queue) >= self._queue_limit
+        ):
+            self._too_slow("you fell too far behind the room; reconnect to resync")
             return
+        self._buffered = buffered
         self._queue.append(frame)
-        self._wakeup.set()
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _too_slow(self, reason: str) -> None:
+        self.slow_since = self._clock()
+        self.request_close(CloseCode.SLOW_CONSUMER, reason)
+        if self._sending and self._sender is not None:
+            # Blocked on a socket the peer does not read: give up that send now, so the
+            # connection closes without waiting for it.
+            self._abandoned = True
+            self._sender.cancel()
 
     def request_close(self, code: CloseCode, reason: str) -> None:
         """Ask the sender loop to close this connection once it gets to it (queue dropped)."""
         if self._close is None:
             self._close = (code, reason)
             self._queue.clear()
-            self._wakeup.set()
+            self._buffered = 0
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
 
     async def run_sender(self) -> None:
         """Drain the queue into the channel until a close is requested; owned by the
         connection, which then closes the channel (with `close_request`) once it has also
-        stopped receiving — some ASGI servers cannot close while a receive is pending.
-
-        A send that cannot complete within the send timeout (the peer stopped reading and
-        its socket is full) ends the connection as a slow consumer."""
-        queue = self._queue
-        timeout = self._send_timeout
-        send = self.channel.send
+        stopped receiving — some ASGI servers cannot close while a receive is pending."""
+        self._sender = asyncio.current_task()
         try:
-            while True:
-                await self._wakeup.wait()
-                self._wakeup.clear()
-                # One deadline per batch, not a task per frame: this loop runs for every
-                # frame of every peer, tens of thousands of times a second.
-                async with asyncio.timeout(timeout):
-                    while queue:
-                        await send(queue.popleft())
-                if self._close is not None:
-                    return
-        except TimeoutError:
-            self.request_close(CloseCode.SLOW_CONSUMER, "you stopped reading; reconnect to resync")
+            await self._drain()
+        except asyncio.CancelledError:
+            if not self._abandoned:
+                raise
+            if self._sender is not None:
+                self._sender.uncancel()
         except ChannelClosed:
             self.state = PeerState.CLOSED
+        finally:
+            self._sending = False
+            self._sender = None
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+                self._watchdog = None
+
+    async def _drain(self) -> None:
+        # This loop runs for every frame of every peer, tens of thousands of times a second:
+        # no task, timer or event per frame; one future per idle spell, one watchdog timer
+        # per send-timeout period.
+        queue = self._queue
+        send = self.channel.send
+        loop = asyncio.get_running_loop()
+        while True:
+            if queue:
+                if self._watchdog is None:
+                    self._arm_watchdog(loop)
+                self._sending = True
+                while queue:
+                    frame = queue.popleft()
+                    await send(frame)
+                    self._buffered -= len(frame)
+                    self._sent += 1
+                self._sending = False
+            if self._close is not None:
+                return
+            waiter = self._waiter = loop.create_future()
+            await waiter
+
+    def _arm_watchdog(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._watchdog = loop.call_later(self._send_timeout, self._check_progress, self._sent)
+
+    def _check_progress(self, sent_before: int) -> None:
+        """The watchdog: a send that has not completed for a whole period is stalled."""
+        self._watchdog = None
+        if not self._sending or self._close is not None:
+            return
+        if self._sent == sent_before:
+            self._too_slow("you stopped reading; reconnect to resync")
+        else:
+            self._arm_watchdog(asyncio.get_running_loop())
 
     def mark_gone(self) -> None:
         """The other side closed the connection: nothing more to send or close."""
@@ -145,7 +222,9 @@ class Peer:
         return self._close
 
     async def close(self) -> None:
-        """Close the channel with the requested code (normal closure if none was asked)."""
+        """Close the channel with the requested code (normal closure if none was asked).
+        A peer that stopped reading gets its close frame once its socket has room, for up to
+        the send timeout."""
         code, reason = self._close or (CloseCode.NORMAL, "")
         self.close_code = code
         if self.state is not PeerState.CLOSED:

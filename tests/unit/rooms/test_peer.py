@@ -86,3 +86,98 @@ async def test_a_peer_that_stops_reading_is_closed_as_a_slow_consumer() -> None:
         "you stopped reading; reconnect to resync",
     )
     assert client.unread() == [b"1"]
+
+
+def bounded_peer(channel: MemoryChannel, buffer_limit: int, queue_limit: int = 1000) -> Peer:
+    user = User(UserId("u1"), "Ana", "#e6194b")
+    return Peer(
+        "k",
+        user,
+        Role.EDITOR,
+        channel,
+        queue_limit=queue_limit,
+        limiter=TokenBucket(10, 2),
+        buffer_limit=buffer_limit,
+    )
+
+
+async def test_buffered_bytes_count_what_waits_until_the_channel_takes_it() -> None:
+    channel, client = memory_channel_pair()
+    peer = bounded_peer(channel, buffer_limit=100)
+    peer.send(b"a" * 30)
+    peer.send(b"b" * 50)
+    assert peer.buffered_bytes == 80
+    sender = asyncio.create_task(peer.run_sender())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert peer.buffered_bytes == 0  # both went out
+    assert client.unread() == [b"a" * 30, b"b" * 50]
+    peer.send(b"c" * 20)
+    peer.request_close(CloseCode.NORMAL, "")
+    assert peer.buffered_bytes == 0  # a close drops what waited
+    await sender
+
+
+async def test_a_frame_past_the_byte_bound_closes_the_peer_and_drops_its_queue() -> None:
+    channel, client = memory_channel_pair()
+    peer = bounded_peer(channel, buffer_limit=100)
+    peer.send(b"a" * 60)
+    peer.send(b"b" * 40)  # exactly at the bound: taken
+    assert peer.close_request is None
+    peer.send(b"c")  # one byte past it
+    assert peer.close_request is not None
+    assert peer.close_request[0] is CloseCode.SLOW_CONSUMER
+    assert peer.buffered_bytes == 0
+    assert peer.queue_depth == 0
+    assert peer.slow_since is not None
+    peer.send(b"d")  # ignored once closing
+    assert peer.queue_depth == 0
+    await peer.run_sender()
+    await peer.close()
+    assert client.close_frame is not None
+    assert client.close_frame[0] == 4413
+    assert client.unread() == []
+
+
+async def test_one_frame_larger_than_the_bound_goes_to_a_peer_nothing_waits_for() -> None:
+    channel, _client = memory_channel_pair()
+    peer = bounded_peer(channel, buffer_limit=10)
+    peer.send(b"x" * 1000)  # a join's step 2, say
+    assert peer.close_request is None
+    assert peer.buffered_bytes == 1000
+    peer.send(b"y")  # anything behind it counts against the bound
+    assert peer.close_request is not None
+    assert peer.close_request[0] is CloseCode.SLOW_CONSUMER
+
+
+async def test_a_send_blocked_on_a_stuck_reader_is_abandoned_when_the_bound_is_reached() -> None:
+    channel, client = memory_channel_pair(capacity=1)
+    peer = bounded_peer(channel, buffer_limit=100)
+    sender = asyncio.create_task(peer.run_sender())
+    peer.send(b"1" * 10)  # the channel holds this one
+    peer.send(b"2" * 10)  # the sender blocks on this one: nobody reads
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert not sender.done()
+    assert peer.buffered_bytes == 10  # the frame in flight
+    for _ in range(9):
+        peer.send(b"3" * 10)
+    assert peer.close_request is None
+    peer.send(b"4")  # 101 bytes waiting: too many
+    await sender  # the blocked send was given up: the sender ends, not cancelled
+    assert not sender.cancelled()
+    assert peer.close_request is not None
+    assert peer.close_request[0] is CloseCode.SLOW_CONSUMER
+    assert peer.buffered_bytes == 0
+    assert client.unread() == [b"1" * 10]
+
+
+async def test_a_frame_limit_still_applies_to_many_small_frames() -> None:
+    channel, _ = memory_channel_pair()
+    peer = bounded_peer(channel, buffer_limit=1 << 20, queue_limit=3)
+    for frame in (b"1", b"2", b"3"):
+        peer.send(frame)
+    assert peer.close_request is None
+    peer.send(b"4")
+    assert peer.close_request is not None
+    assert peer.close_request[0] is CloseCode.SLOW_CONSUMER

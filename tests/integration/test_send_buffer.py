@@ -1,0 +1,76 @@
+"""A peer that stops reading, against a real server process and real websocket clients: it is
+closed with 4413 once its send buffer is full, and the others keep receiving every update."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from pairbook.protocol.messages import encode_sync_step1
+from support.client import RawPeer, YClient
+from support.server import ServerProcess
+
+pytestmark = pytest.mark.integration
+
+SLOW = 'pairbook_disconnects_total{reason="slow_consumer"} 1.0'
+
+
+def slow_consumers_closed(server: ServerProcess) -> bool:
+    status, metrics = server.get("/metrics")
+    assert status == 200
+    return SLOW in str(metrics)
+
+
+@pytest.mark.parametrize("flavour", ["granian", "uvicorn"])
+async def test_a_stuck_peer_is_closed_with_4413_and_the_others_get_every_update(
+    workdir: Path, store_path: str, flavour: str
+) -> None:
+    # Only the byte bound can close it here: the send timeout is far longer than the test.
+    args: tuple[str, ...] = (
+        "--send-buffer",
+        "256K",
+        "--send-timeout",
+        "120",
+        "--autosave-delay",
+        "60",
+    )
+    args = (*args, "--max-rate", "100000")  # the writer types far faster than a person
+    with ServerProcess(workdir, store=store_path, server=flavour, args=args) as server:
+        url = server.ws_url("demo.ipynb")
+        async with (
+            YClient(url) as ana,
+            YClient(url) as bo,
+            YClient(url) as cy,
+            RawPeer(url, max_queue=1) as stuck,
+        ):
+            assert stuck.ws is not None
+            await stuck.send(encode_sync_step1(b"\x00"))  # a stock client's hello
+            await stuck.recv()
+            stuck.ws.transport.pause_reading()  # then it stops reading
+            chunk = "z" * 8192
+            sent = 0
+            # Type until the server has given up on the stuck peer (the loopback socket
+            # buffers take megabytes first); bounded by the count, not by a clock.
+            while not slow_consumers_closed(server):
+                assert sent < 10_000, "the stuck peer was never closed"
+                for _ in range(25):
+                    ana.type_into(2, 0, chunk)
+                    sent += 1
+                await asyncio.sleep(0.01)
+            for _ in range(25):  # and the room goes on after it
+                ana.type_into(2, 0, chunk)
+                sent += 1
+            expected = ana.source(2)
+            assert len(expected) >= sent * len(chunk)
+            for reader in (bo, cy):
+                await reader.wait_until(lambda r=reader: r.source(2) == expected, timeout=60)
+            stuck.ws.transport.resume_reading()  # it reads again: the close is waiting
+            code, reason = await stuck.closed_with(timeout=60)
+            assert code == 4413, (code, reason)
+            assert "behind" in reason
+        log = server.log()
+    left = [line for line in log.splitlines() if "peer left" in line and "slow_consumer" in line]
+    assert len(left) == 1
+    assert "closed_in_ms" in left[0]
