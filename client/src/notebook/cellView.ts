@@ -21,7 +21,7 @@ import type { CellType } from './actions'
 import { shortcutFor, type NotebookAction } from './keys'
 import { renderMarkdown } from './markdown'
 import type { OutputJson } from './mimeBundle'
-import { renderOutputs } from './outputs'
+import { renderOutputs, type WidgetViews } from './outputs'
 
 /** What a cell needs from the notebook around it. */
 export interface CellHost {
@@ -34,6 +34,8 @@ export interface CellHost {
   readonly notebookKeys: Extension
   /** The shared kernel's completion and help, and the notebook's indent unit. */
   readonly assist: KernelAssist | null
+  /** Draws widget view outputs from the room's shared widgets (null: their text form). */
+  readonly widgets: WidgetViews | null
   readonly indentUnit: string
   /** The runs in the document; `canRun`: this person may run cells (not a viewer). */
   readonly runs: RunStore
@@ -503,7 +505,7 @@ export class CellView {
   private renderOutputs(): void {
     const model = this.codeModel
     if (model === null || this.outputs === null) return
-    renderOutputs(this.outputs, model.youtputs.toJSON() as OutputJson[])
+    renderOutputs(this.outputs, model.youtputs.toJSON() as OutputJson[], this.host.widgets ?? undefined)
   }
 
   private staticTarget(): HTMLElement {

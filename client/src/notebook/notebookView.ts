@@ -18,6 +18,7 @@ import type { Participant } from '../panels/presence'
 import { changeCellType, deleteCell, indexOfCell, insertCell, moveCell, type CellType } from './actions'
 import { type CellHost, CellView } from './cellView'
 import { CommandKeys, EDITING_ACTIONS, KERNEL_ACTIONS, type KeyInput, type NotebookAction } from './keys'
+import type { WidgetViews } from './outputs'
 
 export type Mode = 'command' | 'edit'
 
@@ -50,6 +51,8 @@ export interface NotebookViewOptions {
   onLockedInput?: (cell: CellView | null, input: LockedInput) => void
   /** The shared kernel's completion and help in the editors. */
   assist?: KernelAssist
+  /** The room's shared widgets: draws widget view outputs, locked while editing is. */
+  widgets?: WidgetViews & { setReadOnly(readOnly: boolean): void }
 }
 
 export type LockedInput = { kind: 'key'; key: string; ctrl: boolean; meta: boolean } | { kind: 'run' }
@@ -173,6 +176,11 @@ export class NotebookView implements CellHost {
     this.lock = reason
     this.element.classList.toggle('mob-locked', reason !== null)
     for (const view of this.views) view.setReadOnly(this.readOnly)
+    this.options.widgets?.setReadOnly(this.readOnly)
+  }
+
+  get widgets(): WidgetViews | null {
+    return this.options.widgets ?? null
   }
 
   private readonly stopRuns: () => void

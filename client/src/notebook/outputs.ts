@@ -27,9 +27,21 @@ function ansiBlock(className: string, text: string): HTMLElement {
   return pre
 }
 
-function renderMime(output: OutputJson): HTMLElement {
+/** Draws widget view outputs (`application/vnd.jupyter.widget-view+json`): the page's
+ * shared widgets. Without it a widget view shows its text form. */
+export interface WidgetViews {
+  render(data: Record<string, unknown>, fallback: string): HTMLElement
+}
+
+const WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'
+
+function renderMime(output: OutputJson, widgets?: WidgetViews): HTMLElement {
   const data = (output.data ?? {}) as Record<string, unknown>
   const metadata = (output.metadata ?? {}) as Record<string, unknown>
+  const view = data[WIDGET_VIEW]
+  if (widgets !== undefined && typeof view === 'object' && view !== null) {
+    return widgets.render(view as Record<string, unknown>, joinText(data['text/plain']))
+  }
   const choice = chooseRendering(data)
   if (choice?.where === 'frame') return outputFrame(choice.renderer, choice.mime, data, metadata)
   if (choice?.where === 'hidden') return h('div', { class: 'output-hidden', hidden: true, 'data-mime': choice.mime })
@@ -88,7 +100,7 @@ function renderMime(output: OutputJson): HTMLElement {
   }
 }
 
-function renderOne(output: OutputJson): HTMLElement {
+function renderOne(output: OutputJson, widgets?: WidgetViews): HTMLElement {
   switch (output.output_type) {
     case 'stream': {
       const name = output.name === 'stderr' ? 'stderr' : 'stdout'
@@ -97,7 +109,7 @@ function renderOne(output: OutputJson): HTMLElement {
     case 'execute_result':
     case 'display_data':
     case 'update_display_data':
-      return renderMime(output)
+      return renderMime(output, widgets)
     case 'error': {
       const traceback = Array.isArray(output.traceback)
         ? output.traceback.map((line) => joinText(line)).join('\n')
@@ -113,8 +125,9 @@ function renderOne(output: OutputJson): HTMLElement {
  * rebuilt reloads and runs its program again, so an unchanged output keeps its frame. */
 const framedOutputs = new WeakMap<HTMLElement, Map<string, HTMLElement>>()
 
-/** Shows `outputs` in `target`, keeping the frames of outputs that did not change. */
-export function renderOutputs(target: HTMLElement, outputs: OutputJson[]): void {
+/** Shows `outputs` in `target`, keeping the frames and widget views of outputs that did
+ * not change (`widgets` draws widget views). */
+export function renderOutputs(target: HTMLElement, outputs: OutputJson[], widgets?: WidgetViews): void {
   const before = framedOutputs.get(target) ?? new Map<string, HTMLElement>()
   const after = new Map<string, HTMLElement>()
   const merged = mergeStreams(outputs)
@@ -124,9 +137,10 @@ export function renderOutputs(target: HTMLElement, outputs: OutputJson[]): void 
     if (key !== null) before.delete(key) // two equal outputs get a frame each
     // A placeholder is known by the output after it, which may arrive later.
     const placeholder = isBokehPlaceholder(merged, index)
-    const node = placeholder ? h('div', { class: 'output-hidden', hidden: true }) : (kept ?? renderOne(output))
+    const node = placeholder ? h('div', { class: 'output-hidden', hidden: true }) : (kept ?? renderOne(output, widgets))
     node.classList.add('output')
-    if (key !== null && node.querySelector('iframe.output-frame') !== null) after.set(key, node)
+    const lasting = node.querySelector('iframe.output-frame') !== null || node.classList.contains('widget-area')
+    if (key !== null && lasting) after.set(key, node)
     return node
   })
   framedOutputs.set(target, after)

@@ -32,6 +32,7 @@ import { topbar } from './chrome'
 import { notebookToolbar } from './toolbar'
 import { liveRecording } from '../replay/liveRecording'
 import { DocMap } from '../schema'
+import { SharedWidgets } from '../widgets/sharedWidgets'
 
 export interface NotebookPageOptions {
   app: HTMLElement
@@ -69,10 +70,17 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   runs.onKernel((state) => banner.showKernel(state, Date.now() / 1000))
   // Set once the connection exists (below); commands before that say "not connected".
   let send: (command: CommandName, args?: Record<string, unknown>) => void = () => toast('Not connected yet: try again in a moment.')
+  // The room's widgets: a change is a `widget` command (refused ones snap back, with a toast).
+  const widgets = new SharedWidgets(notebook.ydoc.getMap(DocMap.WIDGETS_MAP), {
+    send: (model, body) => request('widget', { model, ...body }),
+    readOnly,
+    refused: (message) => toast(`Could not change the widget: ${message}.`)
+  })
   const view = new NotebookView({
     notebook,
     awareness,
     readOnly,
+    widgets,
     runs,
     onRun: (cells) => send('run', { cells }),
     onInputReply: (execution, value) => send('input-reply', { execution, value }),

@@ -108,6 +108,8 @@ export function describeEvent(event: TimelineEvent, people: Record<string, Perso
         return `recording turned ${data.on === true ? 'on' : 'off'} by ${who}`
       case 'restore':
         return `${who} restored ${data.cell === null || data.cell === undefined ? 'the notebook' : 'a cell'}`
+      case 'widget':
+        return `${who} changed a widget${Array.isArray(data.keys) && data.keys.length > 0 ? ` (${data.keys.join(', ')})` : ''}`
       default:
         return `${event.kind} · ${who}`
     }
@@ -126,9 +128,10 @@ const ROLE_VERBS: Record<string, string> = {
   'mob-reorder': 'reordered the queue'
 }
 
-/** Events the recorder reads off the document are noted at the position before their own
- * record: the moment that shows them is the next one. */
-const FROM_THE_DOCUMENT = new Set(['run', 'kernel', 'role', 'recording'])
+/** Events the recorder reads off the document, and widget changes (noted as the kernel
+ * takes them), are noted at the position before their own record: the moment that shows
+ * them is the next one. */
+const FROM_THE_DOCUMENT = new Set(['run', 'kernel', 'role', 'recording', 'widget'])
 
 /** The moment a timeline mark opens: the one where what it marks has happened. */
 export function momentOf(event: TimelineEvent): number {
@@ -159,6 +162,7 @@ export function markOf(event: TimelineEvent): string | null {
     case 'chat':
     case 'recording':
     case 'restore':
+    case 'widget':
       return event.kind
     default:
       return null

@@ -18,6 +18,8 @@ import { clockTime, momentFromSearch, nextRunEnd, SPEEDS, stepBack, TRANSPORT_KE
 import { MomentPanel } from './momentPanel'
 import { type Chunk, fromBase64, type Moment, type PresenceState, ReplayApi, type Step, type Timeline, type TimelineEvent } from './replayApi'
 import { TimelineStrip } from './timelineStrip'
+import { DocMap } from '../schema'
+import { SharedWidgets } from '../widgets/sharedWidgets'
 import './replay.css'
 
 export interface ReplayPageOptions {
@@ -147,6 +149,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
 
   // Moments ------------------------------------------------------------------------------
   let seekId = 0
+  let widgets: SharedWidgets | null = null
   async function seek(at: { seq: number } | { t: number }): Promise<void> {
     pause()
     const id = ++seekId
@@ -159,14 +162,18 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     }
     if (id !== seekId) return // a later seek (a key held down) answers instead
     view?.destroy()
+    widgets?.destroy()
     notebook?.dispose()
     notebook = new YNotebook()
     notebook.awareness.setLocalState(null)
     Y.applyUpdate(notebook.ydoc, fromBase64(moment.update), 'replay')
+    // The widgets as they were: they follow the replayed map, and nobody can change them.
+    widgets = new SharedWidgets(notebook.ydoc.getMap(DocMap.WIDGETS_MAP), { send: null, readOnly: true })
     view = new NotebookView({
       notebook,
       awareness: notebook.awareness,
       readOnly: true,
+      widgets,
       runs: new RunStore(notebook.ydoc),
       onSelection: (cell) => (selectedCell = cell?.id ?? null),
       moment: () => ts

@@ -237,6 +237,11 @@ class Widgets:
         if not kernel.started or model_id not in self._known:
             raise KernelError(f"widget {model_id!r} is from a kernel that is gone")
         assert pending.by is not None
+        # Noted before the kernel's echo is written: the timeline's moment shows the state
+        # it changed, the next moments the change.
+        note = {"model": model_id, "keys": sorted(pending.state), "custom": len(pending.custom),
+                "asked": pending.asked}  # fmt: skip
+        self._room.note("widget", pending.by.user.id, note)
         self._sending = pending.by.user.to_record()
         try:
             messages: list[dict[str, Any]] = []
@@ -250,9 +255,6 @@ class Widgets:
             await self.flush()
         finally:
             self._sending = None
-        note = {"model": model_id, "keys": sorted(pending.state), "custom": len(pending.custom),
-                "asked": pending.asked}  # fmt: skip
-        self._room.note("widget", pending.by.user.id, note)
 
     async def run(self) -> None:
         """Write the map and relay changes, forever (owned by the runner's task group)."""

@@ -83,6 +83,7 @@ TIMELINE_KINDS = tuple(
         EventKind.ROLE,
         EventKind.RECORDING,
         EventKind.RESTORE,
+        EventKind.WIDGET,
         EventKind.COMMAND,  # only chat is kept of the commands (`timeline_events`)
     )
 )

@@ -1,0 +1,106 @@
+/** SharedComm: a widget model's comm, bound to the room instead of a kernel connection.
+ *
+ * The kernel's messages come from the shared `widgets` map (`deliver`); what the model
+ * sends becomes a `widget` command. A change is answered once the kernel took it and its
+ * echo is in the map: the model then gets that echo under the message id it sent (so the
+ * widget's own echo bookkeeping drops older values meanwhile), and the kernel "idle" its
+ * message throttle waits for, no sooner than MIN_INTERVAL_MS after the send. A dragged
+ * slider so sends at most ~20 changes a second and its last value always goes. */
+
+export const MIN_INTERVAL_MS = 50
+
+export interface CommReply {
+  ok: boolean
+  error?: string
+}
+
+/** What a comm needs of its page: send a change, whether this person may, the map's
+ * current values of some keys, and a place to say a change was refused. */
+export interface CommLink {
+  send(model: string, body: { state?: Record<string, unknown>; custom?: unknown }): Promise<CommReply | null>
+  canSend(): boolean
+  current(model: string, keys: string[]): { state: Record<string, unknown>; bufferPaths: (string | number)[][]; buffers: DataView[] }
+  refused(message: string): void
+  now(): number
+  wait(ms: number): Promise<void>
+}
+
+interface Callbacks {
+  iopub?: { status?: (msg: unknown) => void }
+}
+
+type MsgHandler = (msg: unknown) => void
+
+let sent = 0
+
+export class SharedComm {
+  readonly target_name = 'jupyter.widget'
+  private onMessage: MsgHandler | null = null
+  private onClosed: MsgHandler | null = null
+
+  constructor(
+    readonly comm_id: string,
+    private readonly link: CommLink
+  ) {}
+
+  open(): string {
+    throw new Error('pairbook widgets are made by the kernel: a page cannot open one')
+  }
+
+  /** The model sends `{method, state, buffer_paths}` or `{method: 'custom', content}`. */
+  send(data: unknown, callbacks?: Callbacks, _metadata?: unknown, buffers?: unknown[]): string {
+    const msgId = `pairbook-${++sent}`
+    const body = data as { method?: string; state?: Record<string, unknown>; content?: unknown }
+    void this.relay(msgId, body, callbacks, buffers?.length ?? 0)
+    return msgId
+  }
+
+  private async relay(msgId: string, body: { method?: string; state?: Record<string, unknown>; content?: unknown }, callbacks: Callbacks | undefined, buffers: number): Promise<void> {
+    const started = this.link.now()
+    const keys = Object.keys(body.state ?? {})
+    let reply: CommReply | null
+    if (!this.link.canSend()) reply = { ok: false, error: 'you cannot change widgets now' }
+    else if (buffers > 0) reply = { ok: false, error: 'pairbook does not send binary widget values from the page' }
+    else if (body.method === 'update') reply = await this.link.send(this.comm_id, { state: body.state ?? {} })
+    else if (body.method === 'custom') reply = await this.link.send(this.comm_id, { custom: body.content })
+    else reply = { ok: false, error: `unknown widget message ${String(body.method)}` }
+    if (reply !== null && !reply.ok) this.link.refused(reply.error ?? 'the widget change was refused')
+    // The map's values (the kernel's echo, or the old ones if refused) under our id.
+    if (keys.length > 0) this.deliverEcho(msgId, keys)
+    const left = MIN_INTERVAL_MS - (this.link.now() - started)
+    if (left > 0) await this.link.wait(left)
+    callbacks?.iopub?.status?.({ header: { msg_type: 'status' }, parent_header: { msg_id: msgId }, content: { execution_state: 'idle' } })
+  }
+
+  private deliverEcho(msgId: string, keys: string[]): void {
+    const { state, bufferPaths, buffers } = this.link.current(this.comm_id, keys)
+    this.deliver({ method: 'echo_update', state, buffer_paths: bufferPaths }, buffers, msgId)
+  }
+
+  /** A message from the kernel, as the map tells it (`parent`: the message it answers). */
+  deliver(data: Record<string, unknown>, buffers: DataView[] = [], parent = 'pairbook-map'): void {
+    this.onMessage?.({
+      header: { msg_type: 'comm_msg' },
+      parent_header: { msg_id: parent },
+      content: { comm_id: this.comm_id, data },
+      buffers
+    })
+  }
+
+  /** The kernel closed the model (it left the map). */
+  deliverClose(): void {
+    this.onClosed?.({ header: { msg_type: 'comm_close' }, content: { comm_id: this.comm_id, data: {} } })
+  }
+
+  close(): string {
+    return '' // a page never closes the kernel's model
+  }
+
+  on_msg(callback: MsgHandler): void {
+    this.onMessage = callback
+  }
+
+  on_close(callback: MsgHandler): void {
+    this.onClosed = callback
+  }
+}
