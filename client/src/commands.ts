@@ -46,7 +46,8 @@ export const COMMAND_NAMES = [
   'mob-reset',
   'recording',
   'restore',
-  'blame'
+  'blame',
+  'check'
 ] as const
 
 export type CommandName = (typeof COMMAND_NAMES)[number]

@@ -10,7 +10,8 @@ export const DocMap = {
   EXECUTIONS_MAP: 'executions',
   MOB_MAP: 'mob',
   RECORDING_MAP: 'recording',
-  WIDGETS_MAP: 'widgets'
+  WIDGETS_MAP: 'widgets',
+  CHECK_MAP: 'check'
 } as const
 
 /** Every author id the server writes under starts so (the file, the disk, its services). */

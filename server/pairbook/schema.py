@@ -38,8 +38,11 @@ WIDGETS_MAP = "widgets"
 with `state` a `Map` of the model's JSON state and `buffers` a `Map` of its binary values
 (bytes, keyed by the JSON of their path in the state)."""
 
+CHECK_MAP = "check"
+"""The last `pairbook check` run from the room: `CheckRecord` keys."""
+
 PROTECTED_ROOTS: frozenset[str] = frozenset(
-    {PAIRBOOK_MAP, KERNEL_MAP, EXECUTIONS_MAP, MOB_MAP, RECORDING_MAP, WIDGETS_MAP}
+    {PAIRBOOK_MAP, KERNEL_MAP, EXECUTIONS_MAP, MOB_MAP, RECORDING_MAP, WIDGETS_MAP, CHECK_MAP}
 )
 """Top-level maps of the shared document that only the server writes."""
 
@@ -52,6 +55,7 @@ DOCUMENT_MAPS: dict[str, str] = {
     "MOB_MAP": MOB_MAP,
     "RECORDING_MAP": RECORDING_MAP,
     "WIDGETS_MAP": WIDGETS_MAP,
+    "CHECK_MAP": CHECK_MAP,
 }
 """Every top-level name by its constant's name, as spec/protocol.json lists them for the client."""
 
@@ -219,9 +223,25 @@ class WidgetRecord(TypedDict, total=False):
     gone: bool
 
 
+class CheckRecord(TypedDict, total=False):
+    """The keys of `CHECK_MAP`: the room's last check. `status` is `running` (with `progress`,
+    its latest line), `done` (with `verdict` passed/failed/error, `summary` and `report`,
+    `NotebookReport.to_json()`) or `stopped` (the server stopped during it)."""
+
+    status: str
+    by: UserRecord
+    started_at: float
+    finished_at: float | None
+    progress: str
+    verdict: str
+    summary: str
+    report: dict[str, Any]
+
+
 __all__ = [
     "CELLS",
     "CHAT_KEY",
+    "CHECK_MAP",
     "DOCUMENT_MAPS",
     "EXECUTIONS_MAP",
     "HISTORY_KEY",
@@ -235,6 +255,7 @@ __all__ = [
     "SERVER_COLOR",
     "WIDGETS_MAP",
     "ChatRecord",
+    "CheckRecord",
     "ExecutionRecord",
     "KernelEventRecord",
     "KernelRecord",

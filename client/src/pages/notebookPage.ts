@@ -3,6 +3,7 @@
 import { YNotebook } from '@jupyter/ydoc'
 
 import type { Api, Me } from '../api'
+import { CheckControl } from '../check/checkControl'
 import { type CommandName, type CommandReply, isInputRequest } from '../commands'
 import { Connection } from '../connection'
 import { isTerminal } from '../connectionState'
@@ -247,6 +248,18 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     view.perform(`to-${typeSelect.value as CellType}`)
     view.focusActive()
   })
+  const check = new CheckControl({
+    doc: notebook.ydoc,
+    canCheck: !readOnly,
+    request: (command) => request(command),
+    describeCell,
+    jumpTo: (id) => {
+      const cell = view.cellById(id)
+      if (cell === null) return toast('That cell has been deleted.')
+      view.selectIndex(view.indexOf(cell), 'command')
+      view.scrollToCell(id)
+    }
+  })
   const toolbar = notebookToolbar({
     readOnly,
     act,
@@ -260,6 +273,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     kernelControls: kernel.controls,
     recording: liveRecording({ doc: notebook.ydoc, view, path, canEdit: !readOnly, request: (command, args) => request(command as CommandName, args) }),
     mobBadge: mob.badge,
+    check: check.button,
     status: [kernel.indicator, readOnly ? null : modeLabel],
     onHelp: openHelpDialog
   })
@@ -272,6 +286,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   app.replaceChildren(
     topbar(
       h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '/' }, 'Notebooks'), h('span', { 'aria-hidden': 'true' }, '/'), h('span', { class: 'nb-title', 'aria-current': 'page' }, path)),
+      check.verdict,
       h('div', { class: 'spacer' }),
       status.element,
       participants.avatars,

@@ -17,6 +17,8 @@ export interface ToolbarParts {
   recording: HTMLElement
   /** Between the recording and Help: the mob badge first, the rest after the recording. */
   mobBadge: HTMLElement
+  /** The Check button (check/checkControl.ts; null for viewers): it may move into "More". */
+  check: HTMLElement | null
   status: Array<HTMLElement | null>
   onHelp: () => void
 }
@@ -54,16 +56,18 @@ export function notebookToolbar(parts: ToolbarParts): Toolbar {
         ),
     h('div', { class: 'spacer' }),
     parts.mobBadge,
+    parts.check,
     recording,
     ...parts.status,
     button(icon(ICONS.keyboard), 'Keyboard shortcuts', parts.onHelp, { class: 'tool', shortcut: 'H' })
   )
-  // The least needed first: run above / below, undo and redo (Ctrl+Z), the recording's
+  // The least needed first: run above / below, Check, undo and redo (Ctrl+Z), the recording's
   // buttons (its badge stays), the cell moves (keys too).
   const byLabel = (label: string): HTMLElement | null => kernelControls?.querySelector<HTMLElement>(`[aria-label="${label}"]`) ?? null
   const overflow = new ToolbarOverflow(element, [
     byLabel('Run all cells above the selected cell'),
     byLabel('Run the selected cell and all cells below'),
+    parts.check,
     readOnly ? null : undoRedo,
     ...[...recording.children].reverse().filter((child): child is HTMLElement => child instanceof HTMLElement && !child.classList.contains('recording-badge')),
     readOnly ? null : cellMoves

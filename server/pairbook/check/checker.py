@@ -12,7 +12,7 @@ from typing import Any
 from pairbook.check.compare import Tolerance
 from pairbook.check.judge import judge
 from pairbook.check.report import CellResult, NotebookReport, Verdict
-from pairbook.check.runner import CellRun, Limits, run_notebook
+from pairbook.check.runner import CellRun, KernelLaunch, Limits, run_notebook
 from pairbook.envs import EnvironmentCache, Progress, Requirements, find_requirements
 from pairbook.errors import PairbookError
 from pairbook.notebook.ipynb import read_notebook
@@ -36,6 +36,7 @@ async def check_notebook(
     *,
     name: str | None = None,
     nb: dict[str, Any] | None = None,
+    launch: KernelLaunch | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> NotebookReport:
     """The report on the notebook at `path` (or `nb`, its content, when given). A problem
@@ -51,7 +52,9 @@ async def check_notebook(
         progress(f"{report.notebook}: requirements from {report.requirements_source}")
         env = await cache.ensure(requirements, progress)
         report.environment = env.key
-        runs = await run_notebook(nb, env, path.parent, options.limits, progress, clock)
+        runs = await run_notebook(
+            nb, env, path.parent, options.limits, progress, clock, launch or KernelLaunch()
+        )
     except PairbookError as exc:
         report.error = str(exc)
     except Exception as exc:  # a kernel that cannot start, nbclient's own errors

@@ -1,19 +1,26 @@
 """Run a notebook top to bottom with nbclient, in a new kernel started from an environment's
-Python, each cell within its own time and all of them within the overall time."""
+Python, each cell within its own time and all of them within the overall time.
+
+The kernel is started and stopped here rather than by nbclient's `async_setup_kernel`: that
+one installs SIGINT/SIGTERM handlers on the event loop and removes them afterwards, which
+inside a server would take the server's own handlers away.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
@@ -32,6 +39,27 @@ class Limits:
     overall: float | None = 3600.0
 
 
+class Fence(Protocol):
+    """How a server confines the kernel (pairbook.kernel.confine's KernelJail fits)."""
+
+    def command(self, argv: list[str], cwd: Path, writable: Iterable[Path] = ()) -> list[str]:
+        """The command that starts `argv` confined."""
+        ...
+
+    def release(self) -> bool:
+        """Kill what is left of the kernel's processes."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class KernelLaunch:
+    """Where and how the kernel starts: its environment variables (None: this process's)
+    and its fence (None: not confined, as on a developer's machine or in CI)."""
+
+    env: dict[str, str] | None = None
+    fence: Fence | None = None
+
+
 @dataclass(slots=True)
 class CellRun:
     """A code cell after the fresh run: the cell (with its new outputs), its time, and why it
@@ -43,7 +71,7 @@ class CellRun:
     timed_out: bool = False
 
 
-def kernel_spec(env: Environment) -> dict[str, Any]:
+def kernel_spec(env: Environment, specs: Path) -> dict[str, Any]:
     """A kernel spec starting ipykernel with the environment's Python and nothing else on its
     path: no PYTHONPATH, no user site-packages."""
     path = f"{env.path / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -56,6 +84,7 @@ def kernel_spec(env: Environment) -> dict[str, Any]:
             "PYTHONNOUSERSITE": "1",
             "VIRTUAL_ENV": str(env.path),
             "PATH": path,
+            "IPYTHONDIR": str(specs / "ipython"),  # a confined kernel's home is read-only
         },
     }
 
@@ -67,45 +96,85 @@ async def run_notebook(
     limits: Limits,
     progress: Progress,
     clock: Callable[[], float] = time.monotonic,
+    launch: KernelLaunch = KernelLaunch(),
 ) -> list[CellRun | None]:
     """Each cell of `nb` after a fresh run (None for a cell that is not code), in order."""
     node = notebook_node(nb)
     runs: list[CellRun | None] = [None] * len(node.cells)
-    code = [i for i, cell in enumerate(node.cells) if cell.cell_type == "code"]
     with tempfile.TemporaryDirectory(prefix="pairbook-check-") as specs:
-        client = _notebook_client(node, env, Path(specs), folder, runs)
-        started = clock()
+        client = _notebook_client(node, env, Path(specs), folder, runs, launch.fence)
         progress("starting a kernel in the environment")
-        # We made the manager, so nbclient would leave the kernel running: ask it to stop it.
-        async with client.async_setup_kernel(cleanup_kc=True):
-            for done, index in enumerate(code, 1):
-                cell = node.cells[index]
-                runs[index] = run = CellRun(cell)
-                left = None if limits.overall is None else limits.overall - (clock() - started)
-                if left is not None and left <= 0:
-                    run.stopped = f"the check ran past its overall limit ({limits.overall} s)"
-                    continue
-                client.timeout = _cell_timeout(limits.cell, left)
-                began = clock()
-                try:
-                    await client.async_execute_cell(cell, index)
-                except DeadKernelError:
-                    run.stopped = "the kernel died while running it"
-                    _stop_rest(runs, node.cells, code[done:], "the kernel died before it")
-                    break
-                finally:
-                    run.seconds = clock() - began
-                progress(f"[{done}/{len(code)}] cell {index + 1} ran in {run.seconds:.1f} s")
+        try:
+            await client.async_start_new_kernel(env=launch.env or dict(os.environ))
+            await client.async_start_new_kernel_client()
+            await _run_cells(client, node, runs, limits, progress, clock)
+        finally:
+            await _stop_kernel(client)
+            if launch.fence is not None:
+                launch.fence.release()
     return runs
 
 
+async def _run_cells(
+    client: NotebookClient,
+    node: Any,
+    runs: list[CellRun | None],
+    limits: Limits,
+    progress: Progress,
+    clock: Callable[[], float],
+) -> None:
+    code = [i for i, cell in enumerate(node.cells) if cell.cell_type == "code"]
+    started = clock()
+    for done, index in enumerate(code, 1):
+        cell = node.cells[index]
+        runs[index] = run = CellRun(cell)
+        left = None if limits.overall is None else limits.overall - (clock() - started)
+        if left is not None and left <= 0:
+            run.stopped = f"the check ran past its overall limit ({limits.overall} s)"
+            continue
+        client.timeout = _cell_timeout(limits.cell, left)
+        began = clock()
+        try:
+            await client.async_execute_cell(cell, index)
+        except DeadKernelError:
+            run.stopped = "the kernel died while running it"
+            for later in code[done:]:
+                runs[later] = CellRun(node.cells[later], stopped="the kernel died before it")
+            return
+        finally:
+            run.seconds = clock() - began
+        progress(f"[{done}/{len(code)}] cell {index + 1} ran in {run.seconds:.1f} s")
+
+
+async def _stop_kernel(client: NotebookClient) -> None:
+    manager = client.km
+    if client.kc is not None:
+        client.kc.stop_channels()
+        client.kc = None
+    if manager is None:
+        return
+    with contextlib.suppress(Exception):  # it may have died already: nothing to stop
+        if manager.has_kernel:
+            await ensure_async(manager.shutdown_kernel(now=True))
+    await ensure_async(manager.cleanup_resources())
+    manager.context.destroy(linger=0)
+
+
 def _notebook_client(
-    node: Any, env: Environment, specs: Path, folder: Path, runs: list[CellRun | None]
+    node: Any,
+    env: Environment,
+    specs: Path,
+    folder: Path,
+    runs: list[CellRun | None],
+    fence: Fence | None,
 ) -> NotebookClient:
     """An nbclient client whose kernel is the environment's, talking over Unix sockets in the
     private folder `specs` (mode 0700): no TCP port another local user could reach."""
+    spec = kernel_spec(env, specs)
+    if fence is not None:
+        spec["argv"] = fence.command(spec["argv"], folder, (specs,))
     (specs / KERNEL_NAME).mkdir()
-    (specs / KERNEL_NAME / "kernel.json").write_text(json.dumps(kernel_spec(env)))
+    (specs / KERNEL_NAME / "kernel.json").write_text(json.dumps(spec))
     manager = AsyncKernelManager(
         kernel_name=KERNEL_NAME,
         kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(specs)]),
@@ -137,8 +206,3 @@ def _notebook_client(
 def _cell_timeout(cell: float | None, left: float | None) -> int | None:
     limit = min((x for x in (cell, left) if x is not None), default=None)
     return None if limit is None else max(1, int(limit + 0.999))
-
-
-def _stop_rest(runs: list[CellRun | None], cells: Any, rest: list[int], why: str) -> None:
-    for index in rest:
-        runs[index] = CellRun(cells[index], stopped=why)

@@ -71,10 +71,12 @@ class Environment:
 
 @dataclass(frozen=True, slots=True)
 class InstallOptions:
-    """How uv may reach packages: only its cache (`offline`), extra wheel folders."""
+    """How uv may reach packages: only its cache (`offline`), extra wheel folders; and
+    `no_build`: wheels only, so that no package's build script runs (what a server asks)."""
 
     offline: bool = False
     find_links: tuple[str, ...] = ()
+    no_build: bool = False
 
 
 class EnvironmentCache:
@@ -99,6 +101,7 @@ class EnvironmentCache:
             "python": os.path.realpath(self.python),
             "requirements": sorted(set(requirements.lines)),
             "kernel": KERNEL_REQUIREMENTS,
+            "wheels-only": self.options.no_build,
         }
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -149,6 +152,8 @@ class EnvironmentCache:
         args = [uv, "pip", "install", "--python", str(path / "bin" / "python")]
         if self.options.offline:
             args.append("--offline")
+        if self.options.no_build:
+            args.append("--no-build")
         for links in self.options.find_links:
             args += ["--find-links", links]
         await _run_uv([*args, "--", *wanted], progress)

@@ -1,5 +1,5 @@
 """The services every room gets (ROOM_SERVICES), built from a room by their factories in
-order: the kernel, the mob, the recording. `Rooms.open` attaches them to a loaded room.
+order: the kernel, the mob, the recording, the check. `Rooms.open` attaches them to a loaded room.
 
 `python -m pairbook.rooms.services --write` writes the protocol catalogue, spec/protocol.json:
 every command (its service, minimum role, driver-only, recorded, arguments), the message
@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pairbook.check.runner import KernelLaunch
+from pairbook.check.service import TABLE as CHECK_COMMANDS
+from pairbook.check.service import CheckService
+from pairbook.envs import EnvironmentCache
+from pairbook.envs.cache import InstallOptions
 from pairbook.kernel import KernelSessions
+from pairbook.kernel.confine import Confinement
 from pairbook.kernel.kept import KeptKernels
 from pairbook.kernel.runner import Runner
 from pairbook.kernel.service import TABLE as KERNEL_COMMANDS
@@ -101,11 +107,24 @@ def recording_service(context: ServiceContext) -> RecordingService:
     return RecordingService(context.handle, recorder, replayer, retention=policy.retention)
 
 
+def check_service(context: ServiceContext) -> CheckService:
+    confinement = context.policy.confinement or Confinement()
+
+    def launch() -> KernelLaunch:
+        fence = confinement.jail() if context.policy.confinement is not None else None
+        return KernelLaunch(env=confinement.environment(), fence=fence)
+
+    # Wheels only: a requirement's build script would run on the server, outside any sandbox.
+    cache = EnvironmentCache(options=InstallOptions(no_build=True))
+    return CheckService(context.handle, context.path, cache, launch)
+
+
 KERNEL = ServiceSpec("kernel", kernel_service, KERNEL_COMMANDS)
 MOB = ServiceSpec("mob", mob_service, MOB_COMMANDS)
 RECORDING = ServiceSpec("record", recording_service, RECORD_COMMANDS)
+CHECK = ServiceSpec("check", check_service, CHECK_COMMANDS)
 
-ROOM_SERVICES: Sequence[ServiceSpec] = (KERNEL, MOB, RECORDING)
+ROOM_SERVICES: Sequence[ServiceSpec] = (KERNEL, MOB, RECORDING, CHECK)
 """The services of every room, in the order they are attached (and their hooks called)."""
 
 SPEC = Path(__file__).resolve().parents[3] / "spec" / "protocol.json"

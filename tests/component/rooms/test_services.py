@@ -163,5 +163,5 @@ async def test_rooms_wire_the_services_from_their_list(tmp_path: Path) -> None:
         assert "run" not in entry.room.services.commands.names
 
 
-def test_every_room_gets_the_kernel_the_mob_and_the_recording() -> None:
-    assert [spec.name for spec in ROOM_SERVICES] == ["kernel", "mob", "record"]
+def test_every_room_gets_the_kernel_the_mob_the_recording_and_the_check() -> None:
+    assert [spec.name for spec in ROOM_SERVICES] == ["kernel", "mob", "record", "check"]

@@ -1,0 +1,156 @@
+"""CheckService: the room's **Check** button. An editor asks (`check`), the room runs
+`pairbook check` on the notebook as the room has it now — one check at a time — and writes its
+progress and then its report into pairbook's own `check` map, so everyone sees both and the
+page header shows the last verdict.
+
+The environment is built by the server with wheels only (`--no-build`: no package's build
+script runs outside the sandbox); the kernel runs as confined as the room's own kernel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Doc, Map
+
+from pairbook.auth import Role
+from pairbook.check.checker import CheckOptions, check_notebook
+from pairbook.check.report import NotebookReport
+from pairbook.check.runner import KernelLaunch
+from pairbook.envs import EnvironmentCache
+from pairbook.errors import ConflictError
+from pairbook.notebook.ynotebook import ydoc_to_notebook
+from pairbook.schema import CHECK_MAP, CheckRecord, UserRecord
+from pairbook.service import Command, CommandTable, Member, RoomHandle
+from pairbook.types import SERVER_USER
+
+log = logging.getLogger("pairbook.check")
+
+Body = dict[str, Any]
+
+
+class CheckService:
+    """One room's checks: at most one running; its state in the `check` map."""
+
+    def __init__(
+        self,
+        room: RoomHandle,
+        path: Path,
+        cache: EnvironmentCache,
+        launch: Callable[[], KernelLaunch],
+        *,
+        options: CheckOptions | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.room = room
+        self.path = path
+        self.cache = cache
+        self.options = options or CheckOptions()
+        self._launch = launch
+        self._clock = clock
+        self.running: UserRecord | None = None
+        self._wanted = asyncio.Event()
+        self._line = ""
+        self._line_changed = asyncio.Event()
+        self.commands = TABLE.bind(self)
+
+    async def start(self) -> None:
+        """A check the previous server was running when it stopped is marked stopped."""
+        ycheck = self.room.doc.get(CHECK_MAP, type=Map)
+        if ycheck.get("status") == "running":
+            await self._write({"status": "stopped", "finished_at": None,
+                               "progress": "the server stopped during the check"})  # fmt: skip
+
+    async def close(self) -> None:
+        """A running check ends with the room's task group (its kernel is stopped)."""
+
+    def ask(self, member: Member) -> None:
+        """Queue a check by `member` (ConflictError: one is running)."""
+        if self.running is not None:
+            raise ConflictError(
+                f"a check is already running (started by {self.running['name']}); "
+                "its report will show here when it ends"
+            )
+        self.running = member.user.to_record()
+        self._wanted.set()
+
+    async def run(self) -> None:
+        """Forever (owned by the room's task group): run each check asked for."""
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            try:
+                await self._check()
+            except Exception:
+                log.exception("check failed", extra={"room": self.room.id})
+                await self._write({"status": "done", "verdict": "error",
+                                   "summary": "the check itself failed: see the server log",
+                                   "finished_at": self._clock()})  # fmt: skip
+            finally:
+                self.running = None
+
+    async def _check(self) -> None:
+        by = self.running
+        assert by is not None
+        await self.room.settle()
+        nb = ydoc_to_notebook(self.room.doc)
+        await self._write({"status": "running", "by": by, "started_at": self._clock(),
+                           "finished_at": None, "progress": "starting"})  # fmt: skip
+        async with asyncio.TaskGroup() as tasks:
+            publisher = tasks.create_task(self._publish_progress())
+            try:
+                report = await check_notebook(
+                    self.path, self.cache, self.options, self._progress,
+                    name=str(self.room.id), nb=nb, launch=self._launch(),
+                )  # fmt: skip
+            finally:
+                publisher.cancel()
+        await self._write(self._done(report))
+
+    def _done(self, report: NotebookReport) -> CheckRecord:
+        verdict = "error" if report.error else "passed" if report.passed else "failed"
+        return {"status": "done", "verdict": verdict, "summary": report.summary(),
+                "report": report.to_json(), "finished_at": self._clock(),
+                "progress": ""}  # fmt: skip
+
+    def _progress(self, line: str) -> None:
+        self._line = line
+        self._line_changed.set()
+
+    async def _publish_progress(self) -> None:
+        """Write the latest progress line; lines that come while one is written coalesce."""
+        while True:
+            await self._line_changed.wait()
+            self._line_changed.clear()
+            await self._write({"progress": self._line[:300]})
+
+    async def _write(self, record: CheckRecord) -> None:
+        def edit(doc: Doc[Any]) -> None:
+            ycheck = doc.get(CHECK_MAP, type=Map)
+            for key, value in record.items():
+                ycheck[key] = value
+
+        await self.room.apply_server_edit(edit, SERVER_USER, protected=True)
+
+
+async def check(service: CheckService, member: Member, body: Body) -> Body:
+    service.ask(member)
+    return {"started": True}
+
+
+TABLE: CommandTable[CheckService] = CommandTable.of(
+    "check",
+    [
+        Command(
+            "check",
+            check,
+            role=Role.EDITOR,
+            refusal="viewers cannot run a check: ask an editor",
+        )
+    ],
+)
