@@ -121,6 +121,14 @@ describe('badges', () => {
     expect(describeRun(run({ status: 'error', error: 'ValueError' }), 1003)).toBe('Ana · error · [7] · just now · took 1.0 s · ValueError')
   })
 
+  it('a run a restart or shutdown dropped from the queue says so on the badge', () => {
+    const earlier = run({ id: 'a', queued_at: 10 })
+    const reason = 'the kernel was restarted by Bo'
+    const dropped = run({ id: 'b', queued_at: 20, status: 'cancelled', started_at: null, finished_at: 25, execution_count: null, error: reason })
+    expect(badgeRecord([dropped, earlier])?.id).toBe('b')
+    expect(badgeText(dropped, 30)).toBe(`queued by Ana · cancelled: ${reason}`)
+  })
+
   it('time reads naturally', () => {
     expect(timeAgo(100, 105)).toBe('just now')
     expect(timeAgo(100, 140)).toBe('40 s ago')

@@ -120,3 +120,43 @@ async def test_an_interrupt_stops_the_batch_and_another_persons_queued_run_runs_
     for tab in (ada, bob):
         assert tab.errors == []
         await tab.close()
+
+
+async def test_runs_a_restart_drops_from_the_queue_say_who_restarted_the_kernel(
+    browser: Browser, server: ServerProcess
+) -> None:
+    name = "restart-cancels-the-queue.ipynb"
+    loop = "import time\nprint('sleeping', flush=True)\nfor i in range(600):\n    time.sleep(0.1)"
+    write_notebook(server.root / name, [loop, "print('bob ran')"])
+    ada = await NotebookTab.open(browser, server, name)
+    bob = await NotebookTab.open(
+        browser, server, name, token=invite(server, "editor"), join_as="Bob"
+    )
+    vera = await NotebookTab.open(
+        browser, server, name, token=invite(server, "viewer"), join_as="Vera"
+    )
+    await ada.cell(1).hover()
+    await ada.cell(1).get_by_role("button", name="Run cell").click()
+    await expect(bob.cell(1).locator(".cell-outputs")).to_contain_text(
+        "sleeping", timeout=KERNEL_START
+    )
+    await bob.cell(2).hover()
+    await bob.cell(2).get_by_role("button", name="Run cell").click()
+    await expect(ada.cell(2).locator(".run-badge")).to_contain_text("queued by Bob")
+    await ada.page.get_by_role("button", name="Restart the kernel", exact=True).click()
+    dialog = ada.page.get_by_role("dialog", name="Restart the kernel?")
+    await dialog.get_by_role("button", name="Restart the kernel for everyone").click()
+    for tab in (ada, bob, vera):
+        # Bob's run never ran, and its badge says why, not just "cancelled".
+        await expect(tab.cell(2).locator(".run-badge")).to_contain_text(
+            "queued by Bob · cancelled: the kernel was restarted by Owner", timeout=KERNEL_START
+        )
+        await expect(tab.cell(2).locator(".cell-outputs")).not_to_contain_text("bob ran")
+        await expect(tab.page.locator(".kernel-event")).to_contain_text("restarted by Owner")
+    await bob.cell(2).locator(".run-badge").click()
+    await expect(bob.cell(2).locator(".run-list-item")).to_contain_text(
+        "cancelled · just now · the kernel was restarted by Owner"
+    )
+    for tab in (ada, bob, vera):
+        assert tab.errors == []
+        await tab.close()

@@ -172,12 +172,13 @@ export function cellRuns(records: Iterable<ExecutionRecord>, cellId: string): Ex
 }
 
 /** The run a cell's badge is about: an active one if any, else the newest that ran (a run
- * someone cancelled before it started does not hide the one before it; a run its stopped
- * batch cancelled does: the cell was meant to run and did not). */
+ * someone cancelled before it started does not hide the one before it; a run cancelled for
+ * a reason — its stopped batch, a restart or shutdown of the kernel — does: the cell was
+ * meant to run and did not). */
 export function badgeRecord(runs: readonly ExecutionRecord[]): ExecutionRecord | null {
   const active = runs.find(isActive)
   if (active !== undefined) return active
-  return runs.find((r) => r.status !== 'cancelled' || r.started_at !== null || r.stopped_by !== undefined) ?? runs[0] ?? null
+  return runs.find((r) => r.status !== 'cancelled' || r.started_at !== null || r.stopped_by !== undefined || Boolean(r.error)) ?? runs[0] ?? null
 }
 
 /** What "now" is for a page's times: the present (the live notebook), or the moment a
@@ -218,7 +219,7 @@ export function badgeText(record: ExecutionRecord, now: number, edited = false, 
     default: {
       // A run cancelled before it started never ran: say so, not "run by", and why.
       if (record.status === 'cancelled' && record.started_at === null) {
-        return record.stopped_by !== undefined && record.error ? `queued by ${name} · cancelled: ${record.error}` : `queued by ${name} · cancelled`
+        return record.error ? `queued by ${name} · cancelled: ${record.error}` : `queued by ${name} · cancelled`
       }
       const parts = [`run by ${name}`]
       const at = record.finished_at ?? record.started_at ?? record.queued_at

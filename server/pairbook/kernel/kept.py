@@ -88,6 +88,22 @@ def stop_record(
     return {"reason": reason, "by": by, "at": at, "idle_for": idle_for}
 
 
+def stop_reason(why: KernelStopRecord) -> str:
+    """Why runs still queued when the kernel stopped never ran, as their badges say it."""
+    by = why.get("by")
+    match why["reason"]:
+        case "shutdown":
+            return f"the kernel was shut down by {by['name']}" if by else "the kernel was shut down"
+        case "idle":
+            return "the server stopped the idle kernel"
+        case "died":
+            return "the kernel died"
+        case "server":
+            return "the server stopped"
+        case other:
+            return f"the kernel stopped ({other})"
+
+
 class KeptKernels:
     """The kept kernels of one server, by room. `keep` and `take` are synchronous, so a room
     that unloads and a peer that reloads it at once cannot miss each other."""

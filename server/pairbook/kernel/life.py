@@ -10,7 +10,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from pairbook.kernel.culling import ALIVE_SECONDS, IdleCull, watch_alive
-from pairbook.kernel.kept import KeptKernel, StatusRelay, ViewMemory, stop_record
+from pairbook.kernel.kept import KeptKernel, StatusRelay, ViewMemory, stop_reason, stop_record
 from pairbook.kernel.kernelmap import LIVE
 from pairbook.kernel.queue import Execution
 from pairbook.kernel.session import KernelStatus
@@ -88,7 +88,7 @@ class KernelLife:
         runner = self._runner
         self.stopping = True
         try:
-            dropped = runner.queue.clear()
+            dropped = runner.queue.clear(stop_reason(why))
             await runner.kernel_map.publish(*dropped)
             runner.prober.forget()
             runner.prober.abandon()
@@ -117,7 +117,7 @@ class KernelLife:
         runner = self._runner
         if runner.state is not None:
             runner.state.close()
-        runner.queue.clear()
+        runner.queue.clear(stop_reason(stop_record("server", None)))
         if runner.session.started:
             await runner.session.shutdown()
             runner.kernel_map.stopped = stop_record("server", self._clock())

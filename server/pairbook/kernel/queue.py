@@ -128,10 +128,11 @@ class ExecutionQueue:
             execution.error = reason
         return dropped
 
-    def clear(self) -> list[Execution]:
-        """Cancel everything waiting (a restart or shutdown drops the queue)."""
+    def clear(self, reason: str) -> list[Execution]:
+        """Cancel everything waiting, saying why (a restart or shutdown drops the queue)."""
         dropped, self._waiting = self._waiting, []
         for execution in dropped:
             execution.status = ExecutionStatus.CANCELLED
             execution.finished_at = self._clock()
+            execution.error = reason
         return dropped

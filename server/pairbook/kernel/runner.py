@@ -20,7 +20,7 @@ from pairbook.kernel.batches import (
 )
 from pairbook.kernel.culling import ALIVE_SECONDS
 from pairbook.kernel.executor import Executor
-from pairbook.kernel.kept import KeptKernel, stop_record
+from pairbook.kernel.kept import KeptKernel, stop_reason, stop_record
 from pairbook.kernel.kernelmap import KernelMap
 from pairbook.kernel.life import KernelLife
 from pairbook.kernel.outputstream import FLUSH_SECONDS
@@ -188,7 +188,7 @@ class Runner:
     async def restart(self, member: Member) -> dict[str, Any]:
         """A fresh kernel process: queued runs are dropped, the namespace view cleared."""
         self._prober.forget()
-        dropped = self.queue.clear()
+        dropped = self.queue.clear(f"the kernel was restarted by {member.user.name}")
         await self._map.publish(*dropped)
         await self._map.note_event("restart", member, self.session)
         if self.current is not None:
@@ -292,7 +292,8 @@ class Runner:
             await self._prober.reset()
         self._last_started = execution
         view = await self._executor.execute(self.session, execution)
-        dropped = self.queue.clear() if execution.status is ExecutionStatus.DEAD else []
+        died = execution.status is ExecutionStatus.DEAD
+        dropped = self.queue.clear(stop_reason(stop_record("died", None))) if died else []
         cells = cell_ids(self.room.doc)
         stopped, note = stop_batch(self.queue, execution, cells, self._clock())
         also = both(view, write_stopped(note))

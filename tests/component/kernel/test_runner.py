@@ -260,6 +260,8 @@ async def test_restart_drops_the_queue_and_restarts_the_kernel() -> None:
         assert result == {"restarted": True, "cancelled": waiting}
         await kit.finished(running, *waiting)
         assert [kit.record(e)["status"] for e in waiting] == ["cancelled", "cancelled"]
+        # Each dropped run says why it never ran, on its badge.
+        assert [kit.record(e)["error"] for e in waiting] == ["the kernel was restarted by Olga"] * 2
         assert kit.record(running)["status"] == "interrupted"
         assert kit.kernel.restarts == 1
         assert kit.kernel.ran == ["forever"]
@@ -281,6 +283,7 @@ async def test_a_dead_kernel_fails_its_run_and_drops_the_queue() -> None:
         await kit.finished(dying, waiting)
         assert kit.record(dying)["status"] == "dead"
         assert kit.record(waiting)["status"] == "cancelled"
+        assert kit.record(waiting)["error"] == "the kernel died"
         await kit.room.until(lambda: kit.kernel_map().get("status") == "stopped")
         assert kit.kernel_map()["stopped"] == {"reason": "died", "by": None, "at": CLOCK,
                                                "idle_for": None}  # fmt: skip
@@ -459,6 +462,20 @@ async def test_shutdown_stops_the_kernel_and_a_later_run_starts_it() -> None:
         assert kit.kernel.started
         await kit.room.until(lambda: kit.kernel_map().get("status") == "idle")
         assert kit.kernel_map()["stopped"] is None
+
+
+async def test_a_shutdown_mid_run_drops_the_queue_saying_who_shut_the_kernel_down() -> None:
+    async def forever(turn: Turn) -> ExecutionOutcome:
+        return await turn.until_interrupted()
+
+    async with runner_kit(["forever", "b"], {"forever": forever}) as kit:
+        (running,) = (await kit.runner.run_cells(ANA, ["code-0"]))["queued"]
+        await kit.running(running)
+        (waiting,) = (await kit.runner.run_cells(BO, ["code-1"]))["queued"]
+        assert await kit.runner.shutdown(OWNER) == {"cancelled": [waiting]}
+        await kit.finished(waiting)
+        assert kit.record(waiting)["status"] == "cancelled"
+        assert kit.record(waiting)["error"] == "the kernel was shut down by Olga"
 
 
 async def test_a_cell_that_read_a_name_another_run_changed_is_marked_stale() -> None:
