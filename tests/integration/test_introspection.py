@@ -181,3 +181,30 @@ async def test_a_sandboxed_kernel_completes_what_its_cache_lacks(
             assert "path" in completed["result"]["matches"], completed
     # The kernel cached in a folder of its own; the server's stayed as it was.
     assert list(empty_cache_folder.iterdir()) == []
+
+
+JEDI_WARM = """import sys, time
+deadline = time.monotonic() + 90
+def warm():
+    cache = sys.modules.get('parso.cache')
+    return 'jedi' in sys.modules and cache is not None and any(cache.parser_cache.values())
+while not warm() and time.monotonic() < deadline:
+    time.sleep(0.5)
+print('jedi warm:', warm())"""
+"""A cell that waits (in the kernel, up to 90 s: a cold cache on a busy machine) until jedi
+has parsed a module; it looks twice a second, not more, so as not to slow the warm-up down."""
+
+
+async def test_a_kernel_that_starts_is_warmed_up_for_completion_before_anyone_asks(
+    server: ServerProcess,
+) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        # Nobody asks for a completion: the kernel's first run only looks whether jedi
+        # was loaded and has parsed (IPython loads it on a first completion only).
+        await ana.set_source(2, JEDI_WARM)
+        await run_and_wait(ana, "code-1")
+        assert "jedi warm: True" in str(ana.cells[2]["outputs"])
+        # Restarted, the new kernel process is warmed up too.
+        assert (await ana.command("restart", timeout=60))["ok"]
+        await run_and_wait(ana, "code-1")
+        assert "jedi warm: True" in str(ana.cells[2]["outputs"])

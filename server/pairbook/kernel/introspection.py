@@ -26,6 +26,10 @@ from pairbook.errors import KernelError
 log = logging.getLogger("pairbook.introspection")
 
 TIMEOUT = 10.0  # seconds an answer may take (the first loads jedi in the kernel: seconds)
+WARM_UP_TIMEOUT = 60.0  # seconds the warm-up's answer may take (nobody waits for it)
+WARM_UP_CODE = "import os\nos.path.jo"
+"""What a new kernel is asked to complete before anyone asks: it loads jedi and parses the
+stubs of builtins, os and os.path, which most first completions need."""
 MAX_CODE = 60_000  # characters of code in one request (a command frame holds 64 KiB)
 
 NOT_RUNNING = "the kernel is not running: run a cell to start it, then ask again"
@@ -114,8 +118,30 @@ class Introspection:
         reply = await self._ask(kernel, "inspect_request", content, busy=busy)
         return inspection_result(reply)
 
+    async def warm_up(self, kernel: object) -> bool:
+        """Ask a completion nobody waits for, in the kernel's subshell only (never on a
+        main shell a run may need): whether it was answered. Never raises but for
+        cancellation: a kernel that cannot answer is simply not warmed up."""
+        try:
+            content = {"code": WARM_UP_CODE, "cursor_pos": len(WARM_UP_CODE)}
+            await self._ask(kernel, "complete_request", content, busy=True,
+                            timeout=WARM_UP_TIMEOUT)  # fmt: skip
+        except KernelError as exc:
+            log.info("completion not warmed up", extra={"error": str(exc)})
+            return False
+        except Exception:
+            log.exception("completion warm-up failed")
+            return False
+        return True
+
     async def _ask(
-        self, kernel: object, kind: str, content: dict[str, Any], *, busy: bool
+        self,
+        kernel: object,
+        kind: str,
+        content: dict[str, Any],
+        *,
+        busy: bool,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         if not isinstance(kernel, Reachable):
             raise KernelError("this kernel cannot be asked for completions")
@@ -126,12 +152,14 @@ class Introspection:
             link = await self._link_to(connection)
             if link.subshell is None and busy:
                 raise KernelError(BUSY)
-            reply = await self._request(link, kind, content)
+            reply = await self._request(link, kind, content, timeout)
             if reply.get("ename") == "UnknownSubshellError":
                 # The kernel restarted on the same sockets: its subshells went with it.
                 self._drop()
                 link = await self._link_to(connection)
-                reply = await self._request(link, kind, content)
+                if link.subshell is None and busy:
+                    raise KernelError(BUSY)
+                reply = await self._request(link, kind, content, timeout)
         if reply.get("status") != "ok":
             raise KernelError(f"the kernel could not answer: {reply.get('evalue') or kind}")
         return reply
@@ -173,22 +201,26 @@ class Introspection:
         link.client.control_channel.send(message)
         return await self._receive(link.client.get_control_msg, message["header"]["msg_id"])
 
-    async def _request(self, link: _Link, kind: str, content: dict[str, Any]) -> dict[str, Any]:
+    async def _request(
+        self, link: _Link, kind: str, content: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
         message = link.client.session.msg(kind, content)
         if link.subshell is not None:
             message["header"]["subshell_id"] = link.subshell
         link.client.shell_channel.send(message)
-        return await self._receive(link.client.get_shell_msg, message["header"]["msg_id"])
+        msg_id = message["header"]["msg_id"]
+        return await self._receive(link.client.get_shell_msg, msg_id, timeout)
 
-    async def _receive(self, get: Any, msg_id: str) -> dict[str, Any]:
+    async def _receive(self, get: Any, msg_id: str, timeout: float | None = None) -> dict[str, Any]:
         """The reply to `msg_id` (replies to requests that timed out earlier are skipped)."""
-        deadline = time.monotonic() + self._timeout
+        timeout = self._timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             with contextlib.suppress(queue.Empty):
                 reply = await get(timeout=min(left, 0.5))
                 if reply["parent_header"].get("msg_id") == msg_id:
                     return dict(reply["content"])
-        raise KernelError(f"the kernel did not answer within {self._timeout:g} s: try again")
+        raise KernelError(f"the kernel did not answer within {timeout:g} s: try again")
 
     def forget(self) -> None:
         """Stop asking this kernel (it is handed over to outlive the room)."""

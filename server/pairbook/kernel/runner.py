@@ -97,6 +97,9 @@ class Runner:
         self._clock = clock
         self._wakeup = asyncio.Event()
         self._status_changed = asyncio.Event()
+        # Set when a kernel process (re)started and is ready: its completion is warmed up.
+        self.kernel_ready = asyncio.Event()
+        self._status: KernelStatus | None = None
         self._last_started: Execution | None = None  # the batch in progress between its runs
         self.life.restore()
 
@@ -325,6 +328,9 @@ class Runner:
                 await self.refresh_packages()
 
     def _on_status(self, status: KernelStatus) -> None:
+        before, self._status = self._status, status
+        if before in ("starting", "restarting") and status in ("idle", "busy"):
+            self.kernel_ready.set()
         self.life.on_status(status)
         self.widgets.on_status(status)
         self._status_changed.set()

@@ -4,6 +4,7 @@ that unloads hands its live kernel over with `detach`; closing shuts the kernel 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from pairbook.auth import Role
@@ -24,8 +25,20 @@ class KernelService:
         self.commands = TABLE.bind(self)
 
     async def run(self) -> None:
-        """The runner's worker, forever: owned by the room's task group."""
-        await self.runner.run()
+        """The runner's worker and the completion warm-up, forever: owned by the room's
+        task group."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self.runner.run())
+            group.create_task(self._warm_up())
+
+    async def _warm_up(self) -> None:
+        """Each kernel that starts is asked a first completion at once, silently: the
+        first loads jedi and parses the standard library's stubs (seconds), which the
+        first person to press Tab would otherwise wait for."""
+        while True:
+            await self.runner.kernel_ready.wait()
+            self.runner.kernel_ready.clear()
+            await self.introspection.warm_up(self.runner.session)
 
     async def start(self) -> None:
         """The kernel starts on the first run, not when the room opens."""
