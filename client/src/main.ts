@@ -8,8 +8,9 @@ import { showMessage } from './pages/chrome'
 import { showJoinPage } from './pages/joinPage'
 import { showListPage } from './pages/listPage'
 import { showNotebookPage } from './pages/notebookPage'
-import { notebookPathOf, replayPathOf } from './routes'
+import { notebookPathOf, replayPathOf, reviewPathOf } from './routes'
 import { showReplayPage } from './replay/replayPage'
+import { showReviewPage } from './review/reviewPage'
 import { forgetToken, storeToken, takeToken } from './token'
 
 async function boot(app: HTMLElement): Promise<void> {
@@ -40,8 +41,10 @@ async function boot(app: HTMLElement): Promise<void> {
   }
   storeToken(token)
   const replayPath = replayPathOf(location.pathname)
+  const reviewPath = reviewPathOf(location.pathname)
   const path = notebookPathOf(location.pathname)
   if (replayPath !== null) await showReplayPage({ app, api, me, token, path: replayPath })
+  else if (reviewPath !== null) await showReviewPage({ app, api, me, token, path: reviewPath })
   else if (path === null) await showListPage(app, api, me)
   else showNotebookPage({ app, api, me, path })
 }

@@ -1,5 +1,6 @@
-/** The client's URLs: the notebook list at `/`, a notebook at `/notebooks/<path>`, its
- * replay at `/replay/<path>` (`?seq=N` for a moment). */
+/** The client's URLs: the notebook list at `/`, a notebook at `/notebooks/<path>`, its review
+ * at `/notebooks/<path>/review` (`?since=` a commit or time), its replay at `/replay/<path>`
+ * (`?seq=N` for a moment). */
 
 /** The room segment for a notebook path: each segment escaped, slashes kept. */
 export function roomName(path: string): string {
@@ -29,4 +30,16 @@ export function replayHref(path: string, seq?: number): string {
 export function replayPathOf(pathname: string): string | null {
   if (!pathname.startsWith('/replay/')) return null
   return notebookPathOf(pathname.replace(/^\/replay\//, '/notebooks/'))
+}
+
+/** The review page of a notebook: its net change since a commit or a time (epoch seconds). */
+export function reviewHref(path: string, since?: string | number): string {
+  const query = since === undefined ? '' : `?since=${encodeURIComponent(String(since))}`
+  return `/notebooks/${roomName(path)}/review${query}`
+}
+
+/** The notebook path of a `/notebooks/<path>/review` URL, or null. */
+export function reviewPathOf(pathname: string): string | null {
+  if (!pathname.endsWith('.ipynb/review')) return null
+  return notebookPathOf(pathname.slice(0, -'/review'.length))
 }

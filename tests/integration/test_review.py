@@ -120,6 +120,11 @@ async def test_two_people_edit_and_run_and_the_review_names_each_line_and_run(
             ("added", "z = y * 2", bo_id),
             ("added", "z", bo_id),
         ]
+        status, whole = review(server, since="start")  # the recording's start, not the commit
+        assert status == 200, whole
+        assert whole["since"]["kind"] == "start"
+        assert whole["since"]["commit"] is None
+        assert whole["counts"] == found["counts"]
         # Since now: nothing changed, the runs before are not in the span.
         status, now = review(server, since=str(time.time() + 1))
         assert status == 200, now

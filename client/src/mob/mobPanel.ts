@@ -374,9 +374,9 @@ export class MobPanel {
 
   private async showSummary(): Promise<void> {
     const subject = `Update ${document.title.split(' · ')[0] ?? 'notebook'}`
-    const result = (await this.run('mob-summary', { subject })) as { message?: string; people?: SummaryPerson[] } | null
+    const result = (await this.run('mob-summary', { subject })) as { message?: string; people?: SummaryPerson[]; review?: string } | null
     if (result === null) return
-    openSummaryDialog(result.people ?? [], result.message ?? '', this.options.describeCell)
+    openSummaryDialog(result.people ?? [], result.message ?? '', this.options.describeCell, result.review)
   }
 
   /** A command; its result, or null (and a toast saying why) when it was refused. */
@@ -403,7 +403,7 @@ interface SummaryPerson {
   contributed: boolean
 }
 
-function openSummaryDialog(people: SummaryPerson[], message: string, describeCell: (id: string) => string): void {
+function openSummaryDialog(people: SummaryPerson[], message: string, describeCell: (id: string) => string, review?: string): void {
   const minutes = (s: number) => (s < 60 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`)
   const cells = (ids: string[]) => (ids.length === 0 ? '—' : ids.map(describeCell).join(', '))
   const copy = button('Copy message', 'Copy the commit message', () => void navigator.clipboard?.writeText(message), { class: 'btn' })
@@ -417,6 +417,8 @@ function openSummaryDialog(people: SummaryPerson[], message: string, describeCel
       h('tr', {}, h('th', {}, 'Person'), h('th', {}, 'Drove'), h('th', {}, 'Changed'), h('th', {}, 'Ran')),
       ...people.map((p) => h('tr', { class: p.contributed ? '' : 'muted' }, h('td', {}, p.name), h('td', {}, minutes(p.drove_seconds)), h('td', {}, cells(p.changed)), h('td', {}, cells(p.ran))))
     ),
+    // The server's path of this session's review page (only a path on this server is linked).
+    review !== undefined && review.startsWith('/notebooks/') ? h('p', {}, h('a', { class: 'btn', href: review, target: '_blank', rel: 'noopener' }, 'Review the session’s changes, cell by cell')) : null,
     h('h3', {}, 'Commit message (pairbook commit writes it for you)'),
     h('pre', { class: 'mob-commit-message' }, message),
     h('div', { class: 'row end' }, copy, button('Close', 'Close the summary', () => dialog.close(), { class: 'btn' }))

@@ -7,7 +7,7 @@ import type { CommandReply } from '../commands'
 import { button, h } from '../dom'
 import type { NotebookView } from '../notebook/notebookView'
 import { toast } from '../panels/status'
-import { replayHref } from '../routes'
+import { replayHref, reviewHref } from '../routes'
 import { hideBlame, showBlame } from './blameGutter'
 import type { BlameLine, Person } from './replayApi'
 import { DocMap } from '../schema'
@@ -68,6 +68,7 @@ export function liveRecording({ doc, view, path, canEdit, request }: LiveRecordi
     badge,
     canEdit ? toggle : null,
     blame,
-    h('a', { class: 'btn small', href: replayHref(path), title: 'Replay this session' }, 'Replay')
+    h('a', { class: 'btn small', href: replayHref(path), title: 'Replay this session' }, 'Replay'),
+    h('a', { class: 'btn small', href: reviewHref(path), title: 'Review the changes since the last commit, cell by cell' }, 'Review')
   )
 }

@@ -60,9 +60,10 @@ async def review_route(request: Request) -> Response:
         raise RequestError("?until= must be a time: seconds since the epoch, or ISO 8601")
     commits = await asyncio.to_thread(commits_of, path)
     recorded = room in await context.store.rooms()
-    since_ts = parse_time(since_text) if since_text else None
+    start = since_text == "start"  # the start of the recording, even with commits
+    since_ts = parse_time(since_text) if since_text and not start else None
     commit: GitCommit | None = None
-    if since_ts is None and (since_text or commits):
+    if since_ts is None and not start and (since_text or commits):
         commit = (
             commits[0] if not since_text else await asyncio.to_thread(commit_of, path, since_text)
         )

@@ -20,7 +20,7 @@ from pairbook.record.blame import LineBlame
 from pairbook.record.netchange import CellChange, net_change
 from pairbook.record.replayer import Replayer
 from pairbook.record.timeline import joined_user
-from pairbook.schema import EXECUTIONS_MAP, UserRecord, is_server_author
+from pairbook.schema import EXECUTIONS_MAP, SERVER_COLOR, UserRecord, is_server_author
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ def review_json(cells: list[CellChange], people: Mapping[str, UserRecord]) -> di
             user_id = str(user.get("id", ""))
             if user_id and user_id not in found:
                 found[user_id] = people.get(user_id) or joined_user(user_id, user)
-    return {"cells": cells, "counts": counts, "people": found}
+    return {"cells": cells, "counts": counts, "people": found, "server_color": SERVER_COLOR}
 
 
 async def _blame_changed(
