@@ -12,6 +12,7 @@ from enum import Enum
 from pairbook.auth import Role, User
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.rooms.channel import Channel, ChannelClosed
+from pairbook.rooms.coalesce import SHARED, Coalescer
 
 
 class PeerState(Enum):
@@ -55,7 +56,8 @@ class Peer:
     peer as a slow consumer (4413) at once: its queue is dropped and a send it is blocked in
     is abandoned, so the room forgets it without waiting for its socket. A send blocked for
     `send_timeout` (one to two times it) does the same for a peer that stopped reading while
-    little is sent to it."""
+    little is sent to it. A peer that fell behind gets its queued document updates merged
+    into one frame (`rooms.coalesce`): one send instead of many, so it catches up."""
 
     def __init__(
         self,
@@ -68,6 +70,7 @@ class Peer:
         limiter: TokenBucket,
         buffer_limit: int = SEND_BUFFER_BYTES,
         send_timeout: float = 10.0,
+        coalescer: Coalescer = SHARED,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.key = key
@@ -82,6 +85,7 @@ class Peer:
         self._queue: deque[bytes] = deque()
         self._queue_limit = queue_limit
         self._buffer_limit = buffer_limit
+        self._coalescer = coalescer
         self._buffered = 0  # bytes queued plus the frame being sent
         self._send_timeout = send_timeout
         self._waiter: asyncio.Future[None] | None = None  # set while the sender is idle
@@ -182,6 +186,7 @@ class Peer:
         # per send-timeout period.
         queue = self._queue
         send = self.channel.send
+        take = self._coalescer.take
         loop = asyncio.get_running_loop()
         while True:
             if queue:
@@ -189,9 +194,9 @@ class Peer:
                     self._arm_watchdog(loop)
                 self._sending = True
                 while queue:
-                    frame = queue.popleft()
+                    frame, size = take(queue)  # a lagging peer's updates merged into one
                     await send(frame)
-                    self._buffered -= len(frame)
+                    self._buffered -= size
                     self._sent += 1
                 self._sending = False
             if self._close is not None:
