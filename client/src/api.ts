@@ -25,6 +25,8 @@ export interface NotebookEntry {
   peers?: number
   error?: string
   conflict?: string | null
+  /** The notebook's `.py` twin (jupytext's paired file), when it has one. */
+  twin?: string
 }
 
 export interface Invite {

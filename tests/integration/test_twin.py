@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pycrdt import Doc, Map
 
 from support.client import YClient
 from support.server import PAIRBOOK, ServerProcess
@@ -170,3 +171,36 @@ async def test_the_same_cell_changed_in_the_twin_and_the_room_is_a_conflict_not_
             assert status == 200
             await client.wait_until(lambda: client.source(2) == "y = 'twin side'\ny")
             assert conflict() is None
+
+
+def set_pairing(formats: str) -> Callable[[Doc[Any]], None]:
+    def change(doc: Doc[Any]) -> None:
+        ymetadata = doc.get("meta", type=Map)["metadata"]
+        ymetadata["jupytext"] = {"formats": formats}
+
+    return change
+
+
+async def test_the_per_notebook_switch_turns_the_twin_off_and_on(
+    workdir: Path, store_path: str
+) -> None:
+    notebook = workdir / "demo.ipynb"
+    done = await pairbook("twin", str(notebook), "off")
+    assert done.returncode == 0, done.stderr
+    twin = workdir / "demo.py"
+    with ServerProcess(workdir, store=store_path, args=QUICK) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as client:
+            client.type_into(2, 0, "# one\n")
+            await wait_for(lambda: "# one" in notebook.read_text())
+            assert not twin.exists()
+            _, listing = server.get("/api/notebooks")
+            assert "twin" not in listing["notebooks"][0]  # type: ignore[index]
+
+            await client.edit(set_pairing("ipynb,py:percent"))  # the page's switch
+            await wait_for(lambda: twin.is_file() and "# one" in twin.read_text())
+            assert '"formats": "ipynb,py:percent"' in notebook.read_text()
+
+            await client.edit(set_pairing("ipynb"))
+            client.type_into(2, 0, "# two\n")
+            await wait_for(lambda: "# two" in notebook.read_text())
+            assert "# two" not in twin.read_text()  # no longer kept in step

@@ -39,6 +39,7 @@ export async function showListPage(app: HTMLElement, api: Api, me: Me): Promise<
     for (const nb of notebooks) {
       const meta: string[] = []
       if (nb.cells !== undefined) meta.push(`${nb.cells} cell${nb.cells === 1 ? '' : 's'}`)
+      if (nb.twin) meta.push(`paired with ${nb.twin}`)
       if (nb.peers) meta.push(`${nb.peers} ${nb.peers === 1 ? 'person' : 'people'} here now`)
       if (nb.error) meta.push(`cannot be read: ${nb.error}`)
       if (nb.conflict) meta.push(`conflict: ${nb.conflict}`)

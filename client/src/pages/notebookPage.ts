@@ -23,6 +23,7 @@ import { RunStore } from '../kernel/runStore'
 import type { CellType } from '../notebook/actions'
 import { type NotebookAction } from '../notebook/keys'
 import { type Mode, NotebookView } from '../notebook/notebookView'
+import { twinSwitch } from '../notebook/twinSwitch'
 import { openHelpDialog } from '../panels/helpDialog'
 import { openInviteDialog } from '../panels/inviteDialog'
 import { openPeopleDialog } from '../panels/peopleDialog'
@@ -280,6 +281,8 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
 
   const invite = me.role === 'owner' ? button(h('span', {}, icon(ICONS.share), ' Invite'), 'Invite someone to pair', () => openInviteDialog(api, path), { class: 'btn' }) : null
   const people = me.role === 'owner' ? button('People', 'People and access', () => openPeopleDialog(api), { class: 'btn' }) : null
+  let twinByDefault = true // what the server does for a notebook naming no pairing (listing says)
+  const twin = twinSwitch(notebook, !readOnly, () => twinByDefault)
   const name = path.split('/').pop() ?? path
   document.title = `${name} · pairbook`
   append(layout, [h('main', { class: 'notebook-main' }, banner.element, view.element), h('aside', { class: 'sidebar' }, sidebarWidth.handle, h('div', { class: 'sidebar-panels' }, mob.element, participants.element, kernel.element, state.element))])
@@ -290,6 +293,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       h('div', { class: 'spacer' }),
       status.element,
       participants.avatars,
+      twin,
       people,
       invite
     ),
@@ -343,6 +347,10 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       if (!wasConnected) {
         void kernel.loadKernels()
         void mob.syncClock()
+        void api.notebooks().then((entries) => {
+          twinByDefault = entries.find((entry) => entry.path === path)?.twin !== undefined
+          twin.refresh()
+        }, () => undefined)
       }
     }
     wasConnected = state.kind === 'connected'

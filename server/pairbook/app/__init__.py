@@ -73,7 +73,9 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
         )
         connections = Connections()
         async with store, Rooms(settings.root, store, room_policy(settings)) as rooms:
-            listing = NotebookListing(settings.root, max_bytes=settings.max_notebook_bytes)
+            listing = NotebookListing(
+                settings.root, max_bytes=settings.max_notebook_bytes, twin=settings.twin
+            )
             metrics = Metrics(rooms, store, listing)
             app.state.pairbook = AppContext(
                 settings, tokens, store, rooms, metrics, connections, listing

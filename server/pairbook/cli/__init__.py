@@ -1,7 +1,7 @@
 """The `pairbook` command line: flags become one Settings; the chosen ASGI server runs it.
 
-One module a sub-command (`serve`, `requirements`, `commit`, `replay`, `check`, and `token`,
-`people`, `revoke` in `access`); `main` parses and dispatches.
+One module a sub-command (`serve`, `requirements`, `commit`, `export`, `twin`, `replay`,
+`check`, and `token`, `people`, `revoke` in `access`); `main` parses and dispatches.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from pairbook.cli.access import ACCESS_COMMANDS, access_command
 from pairbook.cli.check import check
 from pairbook.cli.commit import commit
 from pairbook.cli.console import fail
+from pairbook.cli.export import export
 from pairbook.cli.parser import build_parser
 from pairbook.cli.replay import replay
 from pairbook.cli.requirements import export_requirements
 from pairbook.cli.serve import serve
 from pairbook.cli.supervisor import run_server
+from pairbook.cli.twin import twin
 from pairbook.cli.workspace import served_folder
 from pairbook.settings import SETTINGS_ENV, Settings
 
@@ -29,6 +31,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "serve": serve,
     "requirements": export_requirements,
     "commit": commit,
+    "export": export,
+    "twin": twin,
     "replay": replay,
     "check": check,
 }

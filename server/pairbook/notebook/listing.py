@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from pairbook.errors import NotebookError
 from pairbook.notebook.ipynb import check_notebook_size, read_notebook
+from pairbook.notebook.twin import twin_path_of
 
 CACHED_FILES = 4096
 
@@ -21,15 +23,17 @@ class NotebookListing:
     concurrent listings of a large new notebook parse it once, not once each.
     """
 
-    def __init__(self, root: Path, *, max_bytes: int | None = None) -> None:
+    def __init__(self, root: Path, *, max_bytes: int | None = None, twin: bool = True) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.twin = twin  # whether a notebook naming no pairing has a .py twin
         self._cache: OrderedDict[str, tuple[tuple[int, int], dict[str, Any]]] = OrderedDict()
         self._lock = threading.Lock()
         self.parses = 0  # files parsed so far (the rest were answered from the cache)
 
     def describe(self, relpath: str) -> dict[str, Any]:
-        """`{"cells": n}`, or `{"error": why}` for a file that cannot be listed."""
+        """`{"cells": n}` (and `"twin"`: the .py paired with it, when it is on disk), or
+        `{"error": why}` for a file that cannot be listed."""
         path = self.root / relpath
         with self._lock:
             try:
@@ -55,4 +59,9 @@ class NotebookListing:
             content = read_notebook(path, max_bytes=self.max_bytes)
         except NotebookError as exc:
             return {"error": str(exc)}
-        return {"cells": len(content.nb.get("cells", []))}
+        summary: dict[str, Any] = {"cells": len(content.nb.get("cells", []))}
+        twin = twin_path_of(path, content.nb.get("metadata") or {}, default=self.twin)
+        if twin is not None and twin.is_file():
+            with contextlib.suppress(ValueError):
+                summary["twin"] = twin.resolve().relative_to(self.root.resolve()).as_posix()
+        return summary

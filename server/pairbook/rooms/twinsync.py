@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pycrdt import Map
+
 from pairbook.errors import NotebookError
 from pairbook.notebook import apply_notebook_to_ydoc, ydoc_to_notebook
 from pairbook.notebook.twin import (
@@ -33,6 +35,7 @@ from pairbook.notebook.twin import (
 from pairbook.notebook.twinfile import TwinFile, sha_of_bytes
 from pairbook.notebook.twinmerge import TwinCell, base_of, merge_twin
 from pairbook.rooms.room import Room
+from pairbook.schema import META
 from pairbook.types import DISK_USER
 
 log = logging.getLogger("pairbook.twin")
@@ -67,7 +70,18 @@ class TwinSync:
 
     @property
     def path(self) -> Path | None:
-        return None if self.paired is None else self.paired.file.path
+        """Where the notebook's twin is (or is about to be written), None without one."""
+        if self.paired is not None:
+            return self.paired.file.path
+        if self.status is not None:  # refused, or a .py jupytext did not write
+            return None
+        ymeta = self.room.doc.get(META, type=Map).get("metadata")
+        metadata = ymeta.to_py() if isinstance(ymeta, Map) else None
+        path = twin_path_of(self.notebook, metadata or {}, default=self.default)
+        try:
+            return None if path is None else check_twin_path(self.root, path)
+        except NotebookError:
+            return None
 
     async def sync(self, *, room_changed: bool) -> None:
         """Merge an edit of the twin on disk into the room, then write the twin if the room
@@ -102,7 +116,7 @@ class TwinSync:
         fmt = twin_format_of(metadata, default=self.default)
         path = twin_path_of(self.notebook, metadata, default=self.default)
         if fmt is None or path is None:
-            self.paired, self.status, self.conflict = None, "no twin", None
+            self.paired, self.status, self.conflict = None, None, None
             return False
         try:
             path = check_twin_path(self.root, path)

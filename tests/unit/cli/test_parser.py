@@ -20,6 +20,7 @@ def test_every_command_is_declared() -> None:
     )
     assert list(commands.choices) == [
         "serve", "requirements", "commit", "replay", "token", "people", "revoke", "check",
+        "export", "twin",
     ]  # fmt: skip
 
 
