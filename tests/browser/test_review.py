@@ -64,6 +64,15 @@ async def test_the_review_page_shows_who_wrote_each_line_and_who_ran_each_cell(
     await expect(ana.cell(2).locator(".cell-outputs")).to_contain_text("12", timeout=30_000)
 
     page = ana.page
+    # The session summary links to the review page.
+    await (
+        page.locator(".mob-panel")
+        .get_by_role("button", name="Who drove, changed and ran what; the commit message")
+        .click()
+    )
+    link = page.get_by_role("link", name="Review the session’s changes, cell by cell")
+    assert (await link.get_attribute("href") or "").startswith(f"/notebooks/{name}/review")
+    await page.keyboard.press("Escape")
     await page.goto(f"{server.base}/notebooks/{quote(name)}/review?token={quote(OWNER_TOKEN)}")
     cells = page.locator(".review-cell")
     await expect(cells).to_have_count(3)  # two changed, one deleted; the markdown folds away

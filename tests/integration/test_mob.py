@@ -265,6 +265,9 @@ async def test_the_summary_credits_everyone_who_drove_changed_or_ran(
     assert message.startswith("Double x\n\n")
     assert "Co-authored-by: Bo <bo@example.org>" in message
     assert "Cy" not in message
+    # The session's review page, since the session began, linked beside the message.
+    assert summary["review"].startswith("/notebooks/demo.ipynb/review?since=")
+    assert f"\nReview: {summary['review']}\n" in message
 
 
 def git(repo: Path, *args: str) -> str:
