@@ -96,6 +96,11 @@ async def test_the_kernel_stays_while_everyone_is_away_and_the_page_says_when_it
         for tab in tabs:
             status = tab.page.locator(".kernel-status")
             await expect(status).to_contain_text("Python 3 (ipykernel) · stopped (shut down by ")
+            # The whole sentence is on screen (it wraps), and in the tooltip too.
+            text = status.locator(".kernel-status-text")
+            clipped = await text.evaluate("e => e.scrollWidth > e.clientWidth + 1")
+            assert not clipped
+            assert await status.get_attribute("title") == await text.inner_text()
             await expect(tab.cell(1).locator(".run-badge")).to_contain_text(GONE)
             await expect(tab.cell(2).locator(".run-badge")).to_contain_text(GONE)
             await expect(tab.page.locator(".state-notice")).to_contain_text(
