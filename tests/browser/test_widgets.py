@@ -112,3 +112,117 @@ async def test_a_slider_dragged_by_one_person_moves_every_page_and_the_replay(
     for tab in tabs:
         assert tab.errors == []
         await tab.close()
+
+
+CONTROLS = """import ipywidgets as w
+import matplotlib
+matplotlib.use('module://matplotlib_inline.backend_inline')
+import matplotlib.pyplot as plt
+out = w.Output()
+clicks = []
+button = w.Button(description='Press me')
+def pressed(b):
+    clicks.append(1)
+    with out:
+        print('pressed', len(clicks))
+button.on_click(pressed)
+fs = w.FloatSlider(value=0.5, min=0, max=1, step=0.1, description='f')
+dd = w.Dropdown(options=['red', 'green', 'blue'], value='red', description='colour')
+cb = w.Checkbox(value=False, description='check')
+tx = w.Text(value='', description='text')
+tb = w.ToggleButtons(options=['one', 'two', 'three'])
+dp = w.DatePicker(description='day')
+play = w.Play(value=0, min=0, max=1000, interval=50)
+tab = w.Tab(children=[w.Label('first tab'), w.Label('second tab')], titles=('A', 'B'))
+acc = w.Accordion(children=[w.Label('inside')], titles=('Open me',))
+w.VBox([w.HBox([button, fs, dd]), w.HBox([cb, tx, tb]), w.HBox([dp, play]), tab, acc, out])"""
+
+PLOT = """def plot(n):
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.plot(range(n))
+    plt.show()
+    print('points', n)
+w.interactive(plot, n=(2, 20))"""
+
+FANCY = """from traitlets import Unicode
+class Fancy(w.DOMWidget):
+    _model_name = Unicode('FancyModel').tag(sync=True)
+    _model_module = Unicode('fancy-widgets').tag(sync=True)
+    _view_name = Unicode('FancyView').tag(sync=True)
+    _view_module = Unicode('fancy-widgets').tag(sync=True)
+    def __repr__(self):
+        return 'Fancy(a widget from elsewhere)'
+Fancy()"""
+
+VALUES = "print(fs.value, dd.value, cb.value, repr(tx.value), tb.value, dp.value, len(clicks), play.value > 0)"
+
+
+def area(tab: NotebookTab, cell: int) -> Locator:
+    return tab.cell(cell).locator(".widget-area").first
+
+
+async def test_the_common_controls_work_for_everyone_and_a_restart_disconnects_them(
+    browser: Browser, server: ServerProcess, screenshots: Path
+) -> None:
+    name = "widgets-controls.ipynb"
+    write_notebook(server.root / name, [CONTROLS, PLOT, FANCY, VALUES])
+    ana = await NotebookTab.open(browser, server, name)
+    bo = await NotebookTab.open(
+        browser, server, name, token=invite(server, "editor"), join_as="Bo Lovelace"
+    )
+    await ana.page.get_by_role("button", name="Run all cells", exact=True).click()
+    for tab in (ana, bo):
+        await expect(area(tab, 1).locator(".widget-button")).to_have_text(
+            "Press me", timeout=KERNEL_START
+        )
+        # interactive with a real matplotlib plot captured by its Output widget.
+        await expect(area(tab, 2).locator(".widget-output img")).to_have_count(1)
+        await expect(area(tab, 2).locator(".widget-output")).to_contain_text("points 11")
+        # A widget library the page does not have: its text and a note, nothing broken.
+        await expect(tab.cell(3).locator(".widget-note")).to_contain_text("fancy-widgets")
+        await expect(tab.cell(3).locator(".widget-fallback")).to_have_text(
+            "Fancy(a widget from elsewhere)"
+        )
+    for cell in (1, 2):
+        await expect(ana.cell(cell).locator(".widget-note")).to_have_count(0)
+
+    controls = area(bo, 1)
+    await controls.get_by_role("button", name="Press me").click()
+    await expect(area(ana, 1).locator(".widget-output")).to_have_text(re.compile(r"pressed 1\s*$"))
+    await controls.locator(".widget-dropdown select").select_option("blue")
+    await controls.locator(".widget-checkbox input").check()
+    await controls.locator(".widget-text input").fill("hello")
+    await controls.get_by_role("button", name="three").click()
+    await controls.locator(".widget-datepicker input").fill("2026-12-04")
+    await controls.locator(".widget-hslider .noUi-handle").first.focus()
+    await bo.page.keyboard.press("ArrowRight")
+    await controls.locator(".lm-TabBar-tab", has_text="B").click()
+    await expect(area(ana, 1).locator(".lm-TabBar-tab.lm-mod-current")).to_have_text("B")
+    await expect(area(ana, 1).locator(".widget-dropdown select")).to_have_value("blue")
+    await expect(area(ana, 1).locator(".widget-checkbox input")).to_be_checked()
+    await expect(area(ana, 1).locator(".widget-text input")).to_have_value("hello")
+    await expect(area(ana, 1).locator(".widget-readout").first).to_have_text("0.60")
+    # Play animates in the page that pressed it; the others follow the shared value.
+    play = area(ana, 1).locator(".widget-play button").first
+    await play.click()
+    await ana.page.wait_for_timeout(500)  # let it play a few steps
+    await play.click()
+    await ana.screenshot(screenshots / "widgets-controls.png")
+
+    await ana.cell(4).click()
+    await ana.page.keyboard.press("Shift+Enter")
+    await expect(ana.cell(4).locator(".cell-outputs")).to_contain_text(
+        "0.6 blue True 'hello' three 2026-12-04 1 True", timeout=KERNEL_START
+    )
+
+    await ana.page.get_by_role("button", name="Restart the kernel", exact=True).click()
+    await ana.page.get_by_role("button", name="Restart the kernel for everyone").click()
+    for tab in (ana, bo):
+        await expect(area(tab, 1)).to_have_class(re.compile("widget-gone"), timeout=KERNEL_START)
+        await expect(area(tab, 1).locator(".widget-note")).to_contain_text(
+            "from a kernel that is gone"
+        )
+        assert await area(tab, 1).evaluate("area => area.inert") is True
+    for tab in (ana, bo):
+        assert tab.errors == []
+        await tab.close()

@@ -59,7 +59,9 @@ export class SharedComm {
     const started = this.link.now()
     const keys = Object.keys(body.state ?? {})
     let reply: CommReply | null
-    if (!this.link.canSend()) reply = { ok: false, error: 'you cannot change widgets now' }
+    // A locked page's widgets take no input; what a model changes by itself there (a
+    // playing Play) just snaps back to the map, silently.
+    if (!this.link.canSend()) reply = null
     else if (buffers > 0) reply = { ok: false, error: 'pairbook does not send binary widget values from the page' }
     else if (body.method === 'update') reply = await this.link.send(this.comm_id, { state: body.state ?? {} })
     else if (body.method === 'custom') reply = await this.link.send(this.comm_id, { custom: body.content })

@@ -3,8 +3,12 @@
  * manager whose comms are the room's shared `widgets` map. Loaded only when a notebook
  * shows a widget (it is large). */
 
+// Lumino's own rules (a hidden tab page, a collapsed accordion), the widgets' styles, and
+// the icon font the controls draw their buttons with (Play, icons on buttons).
+import '@lumino/widgets/style/index.css'
 import '@jupyter-widgets/base/css/index.css'
 import '@jupyter-widgets/controls/css/widgets.css'
+import 'font-awesome/css/font-awesome.css'
 
 import * as base from '@jupyter-widgets/base'
 import { ManagerBase } from '@jupyter-widgets/base-manager'
@@ -38,9 +42,28 @@ class OutputView extends output.OutputView {
   }
 }
 
+/** Play animates in the page that pressed play only: every page shows the same Play, and
+ * each animating it would step the value once per page. */
+class PlayModel extends controls.PlayModel {
+  private startedHere = false
+
+  override play(): void {
+    this.startedHere = this.get('playing') !== true
+    super.play()
+  }
+
+  override animate(): void {
+    if (this.startedHere) super.animate()
+  }
+
+  override loop(): void {
+    if (this.startedHere && this.get('playing') === true) super.loop()
+  }
+}
+
 const MODULES: Record<string, Record<string, unknown>> = {
   '@jupyter-widgets/base': base as unknown as Record<string, unknown>,
-  '@jupyter-widgets/controls': controls as unknown as Record<string, unknown>,
+  '@jupyter-widgets/controls': { ...(controls as unknown as Record<string, unknown>), PlayModel },
   '@jupyter-widgets/output': { OutputModel, OutputView }
 }
 
