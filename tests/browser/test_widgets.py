@@ -154,7 +154,10 @@ class Fancy(w.DOMWidget):
         return 'Fancy(a widget from elsewhere)'
 Fancy()"""
 
-VALUES = "print(fs.value, dd.value, cb.value, repr(tx.value), tb.value, dp.value, len(clicks), play.value > 0)"
+VALUES = (
+    "print(fs.value, dd.value, cb.value, repr(tx.value), tb.value, dp.value, len(clicks),"
+    " play.value > 0)"
+)
 
 
 def area(tab: NotebookTab, cell: int) -> Locator:
