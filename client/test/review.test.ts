@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { foldRows } from '../src/review/reviewCell'
+import { changedSpans, foldRows } from '../src/review/reviewCell'
 import type { DiffRow } from '../src/review/reviewApi'
 import { reviewHref, reviewPathOf } from '../src/routes'
 
@@ -34,5 +34,14 @@ describe('folding unchanged lines', () => {
     expect(foldRows(rows('===x===')).every((p) => 'row' in p)).toBe(true)
     expect(foldRows(rows('x=======x')).every((p) => 'row' in p)).toBe(true)
     expect(foldRows(rows('x========x')).map((p) => ('folded' in p ? `fold${p.folded.length}` : p.row.kind[0]))).toEqual(['c', 'e', 'e', 'e', 'fold2', 'e', 'e', 'e', 'c'])
+  })
+})
+
+describe('the changed part of a line', () => {
+  it('lies between the common prefix and suffix', () => {
+    expect(changedSpans('x = 1', 'x = 10')).toEqual([[5, 5], [5, 6]])
+    expect(changedSpans('total = a + b', 'total = a - b')).toEqual([[10, 11], [10, 11]])
+    expect(changedSpans('aaa', 'aa')).toEqual([[2, 3], [2, 2]])
+    expect(changedSpans('same', 'same')).toEqual([[4, 4], [4, 4]])
   })
 })

@@ -53,15 +53,16 @@ async def test_the_review_page_shows_who_wrote_each_line_and_who_ran_each_cell(
     await grace.page.keyboard.type(f"\n{ATTACK}\nprint(total + y)", delay=20)
     await ana.wait_source(2, "s => s.endsWith('print(total + y)')")
     await grace.page.evaluate("() => window.pairbook.notebook.deleteCell(3)")
+    await ana.page.evaluate("() => window.pairbook.notebook.cells[1].updateSource(5, 5, '0')")
     await ana.wait_until("nb => nb.cells.length === 3")
     await ana.edit_end(1)
     await ana.page.keyboard.press("Shift+Enter")
     await expect(grace.cell(1).locator(".cell-outputs")).to_contain_text(
-        "total is 10", timeout=KERNEL_START
+        "total is 100", timeout=KERNEL_START
     )
     await grace.edit_end(2)
     await grace.page.keyboard.press("Control+Enter")
-    await expect(ana.cell(2).locator(".cell-outputs")).to_contain_text("12", timeout=30_000)
+    await expect(ana.cell(2).locator(".cell-outputs")).to_contain_text("111", timeout=30_000)
 
     page = ana.page
     # The session summary links to the review page.
@@ -95,7 +96,11 @@ async def test_the_review_page_shows_who_wrote_each_line_and_who_ran_each_cell(
     await expect(first.locator(".review-run")).to_contain_text("Run by Owner")
     await expect(first.locator(".review-produced")).to_be_visible()
     await expect(second.locator(".review-run")).to_contain_text("Run by Grace Hopper")
-    await expect(first.locator(".review-outputs")).to_contain_text("total is 10")
+    await expect(first.locator(".review-outputs")).to_contain_text("total is 100")
+    changed = first.locator(".review-row.changed")  # x = 1 became x = 10: the 0 is marked
+    await expect(changed.locator(".left code")).to_have_text("x = 1")
+    await expect(changed.locator(".right mark")).to_have_text("0")
+    await expect(changed.locator(".review-blame")).to_have_text("Owner")
     deleted = page.locator(".review-cell[data-cell-id='code-2']")
     await expect(deleted.locator(".review-row.deleted .left")).to_contain_text("old = 'gone'")
 

@@ -106,15 +106,32 @@ export function foldRows(rows: DiffRow[]): Part[] {
 }
 
 function diffRow(row: DiffRow, names: Names, previousUser: string | null): HTMLElement {
-  const left = row.left === null ? h('div', { class: 'review-side empty', role: 'cell' }) : h('div', { class: 'review-side left', role: 'cell' }, h('span', { class: 'review-no' }, String(row.left.no)), h('code', {}, row.left.text))
-  const right = row.right === null ? h('div', { class: 'review-side empty', role: 'cell' }) : rightSide(row.right, row.kind !== 'equal', names, previousUser)
+  const [before, after] = row.kind === 'changed' && row.left !== null && row.right !== null ? changedSpans(row.left.text, row.right.text) : [null, null]
+  const left = row.left === null ? h('div', { class: 'review-side empty', role: 'cell' }) : h('div', { class: 'review-side left', role: 'cell' }, h('span', { class: 'review-no' }, String(row.left.no)), code(row.left.text, before))
+  const right = row.right === null ? h('div', { class: 'review-side empty', role: 'cell' }) : rightSide(row.right, row.kind !== 'equal', names, previousUser, after)
   return h('div', { class: `review-row ${row.kind}`, role: 'row' }, left, right)
 }
 
-function rightSide(line: RightLine, changed: boolean, names: Names, previousUser: string | null): HTMLElement {
+/** Where two versions of a line differ: [start, end) on each, between their common prefix
+ * and suffix (enough to point the eye at the change; the line's own diff is the row). */
+export function changedSpans(before: string, after: string): [[number, number], [number, number]] {
+  let start = 0
+  while (start < before.length && start < after.length && before[start] === after[start]) start++
+  let end = 0
+  while (end < before.length - start && end < after.length - start && before[before.length - 1 - end] === after[after.length - 1 - end]) end++
+  return [[start, before.length - end], [start, after.length - end]]
+}
+
+/** A line of code as text, its changed span (if any) marked. */
+function code(text: string, span: [number, number] | null): HTMLElement {
+  if (span === null || span[0] >= span[1]) return h('code', {}, text)
+  return h('code', {}, text.slice(0, span[0]), h('mark', {}, text.slice(span[0], span[1])), text.slice(span[1]))
+}
+
+function rightSide(line: RightLine, changed: boolean, names: Names, previousUser: string | null, span: [number, number] | null): HTMLElement {
   const person = personOf(line.user, names)
   const who = h('span', { class: 'review-blame', title: blameTitle(line, names) }, changed && line.user !== previousUser ? person.name : '')
-  const side = h('div', { class: 'review-side right', role: 'cell' }, who, h('span', { class: 'review-no' }, String(line.no)), h('code', {}, line.text))
+  const side = h('div', { class: 'review-side right', role: 'cell' }, who, h('span', { class: 'review-no' }, String(line.no)), code(line.text, span))
   side.style.setProperty('--who', COLOR.test(person.color) ? person.color : names.serverColor)
   return side
 }
