@@ -97,6 +97,34 @@ async def test_two_people_queue_runs_in_order_and_each_is_attributed(
         assert meta["last_run"]["user"]["name"] == "Bo"
 
 
+async def test_a_trivial_run_reaches_every_peer_as_five_updates(server: ServerProcess) -> None:
+    async with (
+        YClient(server.ws_url("demo.ipynb")) as ana,
+        YClient(server.ws_url("demo.ipynb")) as bo,
+    ):
+        await ana.command("run", cells=["code-0", "code-1"])
+        await wait_for_run(bo, "code-1")
+        await bo.wait_until(lambda: bo.map("kernel").get("status") == "idle")
+        updates: list[bytes] = []
+        subscription = bo.doc.observe(lambda event: updates.append(event.update))
+        reply = await ana.command("run", cells=["code-1"])
+        (run,) = reply["result"]["queued"]
+
+        def over() -> bool:
+            kernel = bo.map("kernel")
+            record = bo.map("executions").get(run, {})
+            return record.get("status") == "ok" and kernel.get("status") == "idle"
+
+        await bo.wait_until(over)
+        bo.doc.unobserve(subscription)
+        # Its record running with the kernel busy; its cell cleared and running; its
+        # result; its cell idle with its count; its record final with the kernel idle.
+        # (Eight before: queued, running, busy, the cell, the result, idle, the cell, final.)
+        assert len(updates) == 5
+        assert outputs(bo, 2)[0]["data"] == {"text/plain": "2"}
+        assert int(bo.cells[2]["execution_count"]) == 3
+
+
 async def test_every_kind_of_output_lands_in_the_document(server: ServerProcess) -> None:
     async with YClient(server.ws_url("demo.ipynb")) as ana:
         await ana.set_source(

@@ -311,6 +311,23 @@ async def test_requirements_answer_from_the_last_known_packages_after_the_kernel
     assert "numpy==" in done.stdout
 
 
+async def test_a_refresh_right_after_a_run_always_refreshes(shared_server: ServerProcess) -> None:
+    path = notebook(shared_server, ["import numpy\nafter = 1"])
+    async with YClient(shared_server.ws_url(path)) as ana:
+        await run(ana, "code-0")
+        # Refresh over and over until the packages lookup after the run (which holds the
+        # kernel a moment, with nothing running) has written its answer: never refused.
+        replies = []
+        async with asyncio.timeout(60):
+            while not ana.map("kernel").get("packages"):
+                replies.append(await ana.command("refresh-state"))
+        assert replies
+        assert all(reply["ok"] and reply["result"]["refreshed"] for reply in replies), [
+            reply for reply in replies if not reply.get("result", {}).get("refreshed")
+        ]
+        assert "after" in variables(ana)
+
+
 async def test_restart_empties_the_view(shared_server: ServerProcess) -> None:
     path = notebook(shared_server, ["gone = 1"])
     async with YClient(shared_server.ws_url(path)) as ana:

@@ -23,6 +23,7 @@ from pairbook.kernel.session import (
     StatusCallback,
 )
 from pairbook.notebook.ynotebook import notebook_to_ydoc
+from pairbook.rooms.commits import capture_edit
 from pairbook.service import Member
 from pairbook.types import UserId
 
@@ -94,10 +95,30 @@ class DocRoom:
     async def apply_server_edit(
         self, edit: Edit, author: UserId, *, protected: bool = False
     ) -> int:
-        self.edit_as(author, edit)
-        self.edits += 1
+        return self._server_edit(edit, author)
+
+    def _server_edit(self, edit: Edit, author: UserId) -> int:
+        """Apply it as the room does: one transaction, counted when it changed something
+        (the room logs and relays only those)."""
+        self.author = author
+        try:
+            update, error = capture_edit(self.doc, edit)
+        finally:
+            self.author = None
+        if update is not None:
+            self.edits += 1
         self.changed.set()
+        if error is not None:
+            raise error
         return self.edits
+
+    def start_server_edit(
+        self, edit: Edit, author: UserId, *, protected: bool = False
+    ) -> asyncio.Future[int | None]:
+        edits = self._server_edit(edit, author)
+        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        done.set_result(edits)
+        return done
 
     def members(self) -> list[Member]:
         return list(self._members)
@@ -188,10 +209,14 @@ class ScriptedKernel:
         on_output: OutputCallback,
         on_input: InputCallback,
         user_expressions: dict[str, str] | None = None,
+        *,
+        on_sent: Callable[[], None] | None = None,
     ) -> ExecutionOutcome:
         self.started = True
         self.interrupted.clear()
         self._set_status("busy")
+        if on_sent is not None:
+            on_sent()
         self._count += 1
         self.ran.append(code)
         turn = Turn(self, code, on_output, on_input, self._count)

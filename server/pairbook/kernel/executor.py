@@ -52,7 +52,13 @@ class Executor:
 
     async def execute(self, kernel: Kernel, execution: Execution) -> Write | None:
         """Run it (the caller holds the prober's lock); returns the kernel-state view's
-        edit for the caller's final publish of the run's record."""
+        edit for the caller's final publish of the run's record.
+
+        The run's start (its record running, the kernel busy, its cell cleared and marked
+        running) is one edit of pairbook's maps and one of the cell, made once the request
+        is on its way to the kernel: the kernel works while they are logged and relayed.
+        Its end (the cell idle with its count) is written before the namespace probe's
+        answer is looked at."""
         ycell = find_ycell(self.room.doc, execution.cell_id)
         source = code_cell_source(ycell) if ycell is not None else None
         if source is None:
@@ -65,9 +71,10 @@ class Executor:
         execution.status = ExecutionStatus.RUNNING
         execution.started_at = self.clock()
         execution.source_hash = source_hash(source)
-        await self.kernel_map.publish(execution)
-        await self.room.apply_server_edit(lambda _doc: self._start_cell(execution), SERVER_USER)
-        outcome, failure = await self._run(kernel, execution, source)
+        start = _Once(lambda: self._start(kernel, execution))
+        if not kernel.started:
+            start()  # starting a kernel takes seconds: show the run waiting for it meanwhile
+        outcome, failure = await self._run(kernel, execution, source, start)
         execution.finished_at = self.clock()
         if outcome is None:
             execution.status, execution.error = ExecutionStatus.ERROR, failure
@@ -77,12 +84,16 @@ class Executor:
             execution.error = outcome.ename  # the exception's name when the code raised
         # Not running any more: an interrupt from now on must not hang over the next run.
         self.kernel_map.current = None
-        view = await self.prober.after_run(kernel, execution, source, outcome, epoch)
-        await self.room.apply_server_edit(lambda _doc: self._finish_cell(execution), SERVER_USER)
-        return view
+        self.room.start_server_edit(lambda _doc: self._finish_cell(execution), SERVER_USER)
+        return await self.prober.after_run(kernel, execution, source, outcome, epoch)
+
+    def _start(self, kernel: Kernel, execution: Execution) -> None:
+        self.kernel_map.stage(execution, kernel=kernel)
+        self.kernel_map.flush()
+        self.room.start_server_edit(lambda _doc: self._start_cell(execution), SERVER_USER)
 
     async def _run(
-        self, kernel: Kernel, execution: Execution, source: str
+        self, kernel: Kernel, execution: Execution, source: str, start: Callable[[], None]
     ) -> tuple[ExecutionOutcome | None, str | None]:
         budget = OutputBudget(self.output_limit)
         stream = OutputStream(
@@ -101,6 +112,7 @@ class Executor:
                         execution, prompt, password, stream.collect
                     ),
                     self.prober.run_expressions(),
+                    on_sent=start,
                 )
             except KernelError as exc:
                 return None, str(exc)
@@ -123,3 +135,15 @@ class Executor:
         ymeta = ycell.get("metadata")
         if isinstance(ymeta, Map):
             ymeta["pairbook"] = {"last_run": execution.to_json()}
+
+
+class _Once:
+    """Calls `action` the first time it is called, never again."""
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self._action: Callable[[], None] | None = action
+
+    def __call__(self) -> None:
+        action, self._action = self._action, None
+        if action is not None:
+            action()

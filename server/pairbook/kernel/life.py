@@ -42,6 +42,7 @@ class KernelLife:
         self._alive_seconds = alive_seconds
         self._clock = clock
         self.stopping = False  # a stop is under way: the room waits for it before unloading
+        self._shown: str | None = None  # the status the document showed when the room loaded
         self.relay = kept.relay if kept is not None else StatusRelay()
         self.cull = IdleCull(cull_after, clock, idle_since=kept.idle_since if kept else None)
 
@@ -60,7 +61,7 @@ class KernelLife:
         """The kernel's truth when the room loads: the kept kernel it took back, or, when
         the document shows a kernel this server does not have, that it stopped."""
         runner, kernel_map = self._runner, self._runner.kernel_map
-        shown = kernel_map.load(runner.room.doc)
+        shown = self._shown
         if self.kept is not None:
             kernel_map.started_at, kernel_map.stopped = self.kept.started_at, None
         elif self._stop_note is not None:
@@ -72,8 +73,10 @@ class KernelLife:
         await kernel_map.write_kernel(runner.session)
 
     def restore(self) -> None:
-        """Give the runner what the last one knew of the kept kernel."""
+        """Take over what the document says of the kernel, and what the last runner knew of
+        the kept kernel (when the runner is made: a command may come before `announce`)."""
         kept, runner = self.kept, self._runner
+        self._shown = runner.kernel_map.load(runner.room.doc)
         if kept is None:
             return
         runner.kernel_map.last_event = kept.last_event

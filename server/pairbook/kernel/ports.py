@@ -7,8 +7,11 @@ kernel instead.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
+
+from pycrdt import Doc
 
 from pairbook.kernel.session import (
     ExecutionOutcome,
@@ -25,9 +28,13 @@ from pairbook.types import UserId
 
 class RunnerRoom(ViewRoom, Protocol):
     """The room a runner writes into (a `service.RoomHandle` is one): the view's room, plus
-    events to one member."""
+    server edits it need not wait for and events to one member."""
 
     def members(self) -> Sequence[Member]: ...
+
+    def start_server_edit(
+        self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
+    ) -> asyncio.Future[int | None]: ...
 
     def notify_member(self, member: Member, event: dict[str, Any]) -> None: ...
 
@@ -50,7 +57,11 @@ class Kernel(Protocol):
 
     # fmt: off
     async def execute(self, code: str, on_output: OutputCallback, on_input: InputCallback,
-                      user_expressions: dict[str, str] | None = None) -> ExecutionOutcome: ...
+                      user_expressions: dict[str, str] | None = None, *,
+                      on_sent: Callable[[], None] | None = None) -> ExecutionOutcome:
+        """Run code; `on_sent()` is called once the request is on its way to the kernel,
+        before any of its outputs."""
+        ...
     # fmt: on
 
     async def evaluate(self, expressions: dict[str, str]) -> dict[str, Any]: ...

@@ -109,17 +109,21 @@ class Prober:
         )
         return self.view.after_run(run, answer)
 
-    async def refresh(self, kernel: Kernel) -> dict[str, Any]:
-        """Probe the namespace now (between runs); a busy kernel refreshes after its run."""
+    async def refresh(self, kernel: Kernel, *, running: bool) -> dict[str, Any]:
+        """Probe the namespace now, between runs (`running`: a run is under way or queued,
+        and the view refreshes when it ends). Another probe holding the kernel meanwhile
+        (the packages lookup after a run) is waited for: nothing is running then."""
         if self.view is None:
             raise ValueError("the kernel-state view is turned off on this server")
         if not kernel.started:
             return {"refreshed": False, "reason": "the kernel is not running"}
-        if self.lock.locked():
+        if running:
             return {"refreshed": False, "reason": "a run is in progress; the view refreshes "
                     "when it ends"}  # fmt: skip
         epoch = self.epoch
         async with self.lock:
+            if not kernel.started:  # stopped while the other probe held it
+                return {"refreshed": False, "reason": "the kernel is not running"}
             expressions = probe_expressions(self.view.model.generation)
             answer = probe_answer(await self._evaluate(kernel, expressions))
         if epoch != self.epoch:
@@ -129,21 +133,27 @@ class Prober:
         )
         return {"refreshed": True, "count": len(self.view.model.names)}
 
-    async def packages(self, kernel: Kernel) -> list[dict[str, Any]]:
+    async def packages(self, kernel: Kernel, *, running: bool) -> list[dict[str, Any]]:
         """The distributions behind the modules the kernel imported (the last known list
-        when the kernel is busy or stopped)."""
+        when a run is under way or queued, or the kernel stopped); another probe holding
+        the kernel meanwhile is waited for."""
         if self.view is None:
             raise ValueError("the kernel-state view is turned off on this server")
-        if not kernel.started or self.lock.locked():
-            known = self._room.doc.get(KERNEL_MAP, type=Map).get("packages")
-            return list(known) if isinstance(known, list) else []
+        if not kernel.started or running:
+            return self._known_packages()
         async with self.lock:
+            if not kernel.started:
+                return self._known_packages()
             packages = probe_answer(await self._evaluate(kernel, packages_expressions()))
         self.modules_seen = self.view.model.modules
         await self._room.apply_server_edit(
             self.view.set_packages(packages), SERVER_USER, protected=True
         )
         return list(packages)
+
+    def _known_packages(self) -> list[dict[str, Any]]:
+        known = self._room.doc.get(KERNEL_MAP, type=Map).get("packages")
+        return list(known) if isinstance(known, list) else []
 
     async def _evaluate(self, kernel: Kernel, expressions: dict[str, str]) -> dict[str, Any]:
         """A silent probe that a restart, shutdown or kernel change can abandon."""

@@ -101,6 +101,7 @@ class Runner:
         self.kernel_ready = asyncio.Event()
         self._status: KernelStatus | None = None
         self._last_started: Execution | None = None  # the batch in progress between its runs
+        self._in_run = False  # from a run's start to its end's edits
         self.life.restore()
 
     @property
@@ -139,10 +140,14 @@ class Runner:
             if code_cell_source(ycell) is not None:
                 runnable.append(cell_id)
         user = member.user.to_record()
+        waiting = len(self.queue)
         queued = self.queue.push_batch(runnable, user, member.key)
         self._wakeup.set()
         forget = forget_stopped(member.user.id) if len(queued) > 1 else None
-        await self._map.publish(*queued, also=forget)  # queued runs have a record from the start
+        # Queued runs have a record from the start. A worker with nothing to do starts the
+        # first one at once, and its start's edit (flushed then) carries these records too.
+        free = not (self._in_run or self._prober.lock.locked() or waiting)
+        await self._map.publish(*queued, also=forget, soon=not (free and queued))
         return {"queued": [e.id for e in queued]}
 
     async def run_all(self, member: Member) -> dict[str, Any]:
@@ -184,9 +189,10 @@ class Runner:
         if self.current is None:
             stopped = await self._stop_between_runs(member)
             return {"interrupted": None, "cancelled": stopped} if stopped else {"interrupted": None}
+        interrupted = self.current.id  # the run may end while the event is written
         await self.session.interrupt()
         await self._map.note_event("interrupt", member, self.session)
-        return {"interrupted": self.current.id if self.current else None}
+        return {"interrupted": interrupted}
 
     async def restart(self, member: Member) -> dict[str, Any]:
         """A fresh kernel process: queued runs are dropped, the namespace view cleared."""
@@ -231,7 +237,7 @@ class Runner:
 
     async def refresh_state(self) -> dict[str, Any]:
         """Probe the namespace now (between runs); a busy kernel refreshes after its run."""
-        return await self._prober.refresh(self.session)
+        return await self._prober.refresh(self.session, running=self._running)
 
     async def packages(self) -> dict[str, Any]:
         return {"packages": await self.refresh_packages()}
@@ -239,7 +245,12 @@ class Runner:
     async def refresh_packages(self) -> list[dict[str, Any]]:
         """The distributions behind the modules the kernel imported (the last known list
         when the kernel is busy or stopped)."""
-        return await self._prober.packages(self.session)
+        return await self._prober.packages(self.session, running=self._running)
+
+    @property
+    def _running(self) -> bool:
+        """Whether a run is under way or waiting (a probe alone holding the kernel is not)."""
+        return self.current is not None or bool(len(self.queue)) or self._in_run
 
     # -- the worker ----------------------------------------------------------------------
 
@@ -260,6 +271,8 @@ class Runner:
         while True:
             await self._status_changed.wait()
             self._status_changed.clear()
+            if self._in_run and self.session.status in ("busy", "idle"):
+                continue  # the run's own start and end edits write these, in the same edit
             try:
                 await self._map.write_kernel(self.session)
             except Exception:
@@ -278,6 +291,8 @@ class Runner:
         """Run the first queued run, if any. It leaves the queue only once the kernel is
         free (a probe may hold it): until then it is shown queued, and an interrupt that
         stops its batch, or its requester, can still cancel it."""
+        if self._prober.lock.locked():
+            self._map.flush()  # a run staged for its start shows queued while it waits
         async with self._prober.lock:
             execution = self.queue.pop()
             if execution is None:
@@ -287,9 +302,17 @@ class Runner:
             except Exception:
                 log.exception("run failed", extra={"room": self.room.id, "run": execution.id})
                 self._map.current = None
+                self._map.flush()  # what its start staged, and whoever waits for it
         return True
 
     async def _execute(self, execution: Execution) -> None:
+        self._in_run = True
+        try:
+            await self._run_one(execution)
+        finally:
+            self._in_run = False
+
+    async def _run_one(self, execution: Execution) -> None:
         if not self.session.started and self.state is not None and self.state.has_leftovers():
             # A new kernel has an empty namespace: clear what the one that is gone left.
             await self._prober.reset()
@@ -300,7 +323,10 @@ class Runner:
         cells = cell_ids(self.room.doc)
         stopped, note = stop_batch(self.queue, execution, cells, self._clock())
         also = both(view, write_stopped(note))
-        await self._map.publish(execution, *dropped, *stopped, also=also)
+        # Logged and relayed while the kernel takes the next run (or a probe): nothing here
+        # waits for it.
+        self._map.stage(execution, *dropped, *stopped, also=also, kernel=self.session)
+        self._map.flush()
         if execution.status is ExecutionStatus.DEAD:  # its sockets go: the next run starts anew
             await self.life.stop(stop_record("died", self._clock()))
         self.life.cull.touch()  # idle from now on, unless another run follows
@@ -321,8 +347,11 @@ class Runner:
     async def _look_up_packages(self) -> None:
         """New imports: look up their distributions once the kernel has been idle a moment
         (a run asked for meanwhile goes first)."""
+        # Not wait_for: it waits in a task of its own, so a run request would reach this
+        # worker only a few loop turns later, after the request's own edit was made.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), self._packages_delay)
+            async with asyncio.timeout(self._packages_delay):
+                await self._wakeup.wait()
         if not self._wakeup.is_set():
             with contextlib.suppress(KernelError):
                 await self.refresh_packages()

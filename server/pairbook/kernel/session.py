@@ -205,9 +205,13 @@ class KernelSession:
         on_output: OutputCallback,
         on_input: InputCallback,
         user_expressions: dict[str, str] | None = None,
+        *,
+        on_sent: Callable[[], None] | None = None,
     ) -> ExecutionOutcome:
         """Run code; call `on_output(msg_type, content)` for every output as it arrives and
-        `on_input(prompt, password)` for every stdin prompt; starts the kernel if needed."""
+        `on_input(prompt, password)` for every stdin prompt; starts the kernel if needed.
+        `on_sent()` is called once the request is sent (the kernel is busy), before any
+        output is read."""
         if not self.started:
             await self.start()
         msg_id = self._client.execute(
@@ -215,6 +219,8 @@ class KernelSession:
         )
         self._interrupted = False
         self._set_status("busy")
+        if on_sent is not None:
+            on_sent()
         run = _Running(msg_id, on_output, on_input)
         try:
             if not await self._follow(run):

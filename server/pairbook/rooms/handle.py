@@ -4,6 +4,7 @@ narrow handle a room gives its services (`ServiceHandle`), and the hooks a room 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -121,6 +122,17 @@ class ServiceHandle:
     ) -> int | None:
         return await self._room.apply_server_edit(edit, author, protected=protected)
 
+    def start_server_edit(
+        self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
+    ) -> asyncio.Future[int | None]:
+        committed = self._room.start_server_edit(edit, author, protected=protected)
+        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        if committed is None:
+            done.set_result(None)
+        else:
+            committed.add_done_callback(lambda task: _settle(task, done))
+        return done
+
     async def settle(self) -> None:
         await self._room.settle()
 
@@ -142,3 +154,18 @@ class ServiceHandle:
 
     def clock(self) -> float:
         return self._clock()
+
+
+def _settle(task: asyncio.Task[int], done: asyncio.Future[int | None]) -> None:
+    """Pass a commit's outcome on. A failed commit was logged when the room lost its log
+    (Room._lose): a caller that does not wait for it loses nothing by not seeing it."""
+    if done.done():
+        if not task.cancelled():
+            task.exception()  # retrieved: the caller stopped waiting
+    elif task.cancelled():
+        done.cancel()
+    elif (error := task.exception()) is not None:
+        done.set_exception(error)
+        done.add_done_callback(lambda future: future.exception())
+    else:
+        done.set_result(task.result())

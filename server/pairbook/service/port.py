@@ -9,6 +9,7 @@ start/close.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -70,6 +71,15 @@ class RoomHandle(Protocol):
         self, edit: Edit, author: UserId, *, protected: bool = False
     ) -> int | None:
         """Make an edit as the server, log it, relay it; returns its log position."""
+        ...
+
+    def start_server_edit(
+        self, edit: Edit, author: UserId, *, protected: bool = False
+    ) -> asyncio.Future[int | None]:
+        """Make an edit as the server now; it is logged and relayed in the background, in
+        order with every other change. The future has its log position (None: the edit
+        changed nothing). An error the edit raised is raised here, once what it wrote is
+        on its way to the log."""
         ...
 
     async def settle(self) -> None:

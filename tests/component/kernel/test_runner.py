@@ -544,3 +544,62 @@ async def test_what_a_run_learned_of_a_kernel_that_restarted_meanwhile_is_droppe
         await kit.finished(run)
         assert kit.record(run)["status"] == "ok"
         assert kit.kernel_map()["variables"] == {}
+
+
+async def test_a_refresh_between_runs_waits_for_the_packages_lookup_instead_of_refusing() -> None:
+    async with runner_kit(["x = 1"], kernel_state=True) as kit:
+        kit.kernel.namespace = {"x": {"type": "int", "summary": "1", "fingerprint": "a"}}
+        (run,) = (await kit.runner.run_cells(ANA, ["code-0"]))["queued"]
+        await kit.finished(run)
+        looking_up, answer = asyncio.Event(), asyncio.Event()
+        evaluate = kit.kernel.evaluate
+
+        async def slow_lookup(expressions: dict[str, str]) -> dict[str, Any]:
+            if expressions["pairbook"].endswith(".packages()"):
+                looking_up.set()
+                await answer.wait()
+                return probe_reply([])
+            return await evaluate(expressions)
+
+        kit.kernel.evaluate = slow_lookup  # type: ignore[method-assign]
+        lookup = asyncio.create_task(kit.runner.refresh_packages())
+        await looking_up.wait()  # the packages lookup after the run holds the kernel now
+        refresh = asyncio.create_task(kit.runner.refresh_state())
+        answer.set()
+        assert (await refresh)["refreshed"] is True
+        assert await lookup == []
+
+
+async def test_a_refresh_while_a_run_is_under_way_is_refused_and_says_why() -> None:
+    gate = Gate()
+    async with runner_kit(["wait"], {"wait": gate}, kernel_state=True) as kit:
+        kit.kernel.namespace = {}
+        (run,) = (await kit.runner.run_cells(ANA, ["code-0"]))["queued"]
+        await gate.entered.wait()
+        refused = await kit.runner.refresh_state()
+        assert refused == {"refreshed": False, "reason": "a run is in progress; the view "
+                           "refreshes when it ends"}  # fmt: skip
+        gate.open.set()
+        await kit.finished(run)
+
+
+async def test_a_runs_bookkeeping_is_one_edit_at_its_start_and_one_at_its_end() -> None:
+    async def hello(turn: Turn) -> ExecutionOutcome:
+        turn.print("hello\n")
+        return turn.ok()
+
+    async with runner_kit(["hello"], {"hello": hello}, kernel_state=True) as kit:
+        kit.kernel.namespace = {"x": {"type": "int", "summary": "1", "fingerprint": "a"}}
+        (first,) = (await kit.runner.run_cells(ANA, ["code-0"]))["queued"]
+        await kit.finished(first)
+        before = kit.room.edits
+        (second,) = (await kit.runner.run_cells(ANA, ["code-0"]))["queued"]
+        await kit.finished(second)
+        # Its record queued and running with the kernel busy; its cell cleared and running;
+        # its output; its cell idle with its count; its record final with the view and the
+        # kernel idle. (Each of these was an edit of its own, eight in all.)
+        assert kit.room.edits - before == 5
+        assert kit.record(second)["status"] == "ok"
+        assert kit.kernel_map()["status"] == "idle"
+        assert kit.cell("code-0")["execution_state"] == "idle"
+        assert kit.cell("code-0")["outputs"][0]["text"] == "hello\n"
