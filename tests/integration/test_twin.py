@@ -204,3 +204,41 @@ async def test_the_per_notebook_switch_turns_the_twin_off_and_on(
             client.type_into(2, 0, "# two\n")
             await wait_for(lambda: "# two" in notebook.read_text())
             assert "# two" not in twin.read_text()  # no longer kept in step
+
+
+async def test_a_twin_edited_while_the_server_was_down_is_merged_when_the_room_opens(
+    workdir: Path, store_path: str
+) -> None:
+    twin = workdir / "demo.py"
+    server = ServerProcess(workdir, store=store_path, args=QUICK).start()
+    try:
+        async with YClient(server.ws_url("demo.ipynb")) as client:
+            client.type_into(1, 0, "# before\n")
+            await wait_for(lambda: twin.is_file() and "# before" in twin.read_text())
+    finally:
+        server.stop()
+    edit_twin(twin, "y = x + 1", "y = 'edited offline'")
+    with ServerProcess(workdir, store=store_path, port=server.port, args=QUICK):
+        async with YClient(server.ws_url("demo.ipynb")) as client:
+            await client.wait_until(lambda: client.source(2) == "y = 'edited offline'\ny")
+            assert client.source(1) == "# before\nx = 1\nprint(x)"
+            await wait_for(lambda: "edited offline" in (workdir / "demo.ipynb").read_text())
+
+
+async def test_a_py_beside_the_notebook_that_jupytext_did_not_write_is_left_alone(
+    workdir: Path, store_path: str
+) -> None:
+    module = workdir / "demo.py"
+    module.write_text("def helper():\n    return 1\n")
+    with ServerProcess(workdir, store=store_path, args=QUICK) as server:
+        async with YClient(server.ws_url("demo.ipynb")) as client:
+            client.type_into(2, 0, "# saved\n")
+            await wait_for(lambda: "# saved" in (workdir / "demo.ipynb").read_text())
+
+            def twin_listed() -> bool:
+                _, listing = server.get("/api/notebooks")
+                return "twin" in listing["notebooks"][0]  # type: ignore[index]
+
+            await wait_for(lambda: not twin_listed())  # pairbook looked at it, and declined
+            assert module.read_text() == "def helper():\n    return 1\n"
+            assert client.source(1) == "x = 1\nprint(x)"

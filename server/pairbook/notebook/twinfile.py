@@ -44,6 +44,14 @@ class TwinFile:
                 )
             return _read_at(self.path, directory)
 
+    def stat_key(self) -> tuple[int, int, int] | None:
+        """(mtime, size, inode) of the file, None when absent: cheap to compare each poll."""
+        with _pinned_directory(self.path) as directory:
+            current = _lstat_or_none(self.path, directory)
+        if current is None:
+            return None
+        return (current.st_mtime_ns, current.st_size, current.st_ino)
+
     def write(self, data: bytes) -> None:
         """Replace the file by `data`, atomically, keeping its mode."""
         with _pinned_directory(self.path) as directory:

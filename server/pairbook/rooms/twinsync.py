@@ -41,6 +41,7 @@ from pairbook.types import DISK_USER
 log = logging.getLogger("pairbook.twin")
 
 TWIN_SHA = "twin_sha"
+_UNSEEN = object()
 
 
 @dataclass(slots=True)
@@ -67,6 +68,7 @@ class TwinSync:
         self.status: str | None = None  # why there is no twin, or the last error
         self._stored_sha = stored_sha  # the twin as the log says pairbook last wrote it
         self._conflict_sha = ""  # the twin's bytes that conflicted
+        self._seen: object = _UNSEEN  # the twin's path and stat after the last full look
 
     @property
     def path(self) -> Path | None:
@@ -85,7 +87,23 @@ class TwinSync:
 
     async def sync(self, *, room_changed: bool) -> None:
         """Merge an edit of the twin on disk into the room, then write the twin if the room
-        changed (or the twin is not known yet)."""
+        changed (or the twin is not known yet). A poll (`room_changed` False) that finds the
+        twin as the last look left it costs one stat, not a pass over the notebook."""
+        if not room_changed and self._seen is not _UNSEEN and self._seen == await self._look():
+            return
+        await self._sync(room_changed)
+        self._seen = await self._look()
+
+    async def _look(self) -> tuple[Path, tuple[int, int, int] | None] | None:
+        if self.paired is None:
+            return None
+        try:
+            key = await asyncio.to_thread(self.paired.file.stat_key)
+        except NotebookError:
+            key = None
+        return (self.paired.file.path, key)
+
+    async def _sync(self, room_changed: bool) -> None:
         notebook = ydoc_to_notebook(self.room.doc)
         if not self._pair(notebook):
             return
