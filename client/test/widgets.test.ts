@@ -32,18 +32,20 @@ function setValue(ymodels: Y.Map<unknown>, value: number): void {
 
 interface Sent {
   model: string
-  body: { state?: Record<string, unknown>; custom?: unknown }
+  body: { state?: Record<string, unknown>; custom?: unknown; echo?: string }
   answer: (reply: CommReply) => void
 }
 
 /** A page's link with a fake clock: sends wait until the test answers them. */
 function fakeLink(ymodels: Y.Map<unknown>, canSend = true) {
   const sent: Sent[] = []
+  const taken = new Map<string, (reply: CommReply) => void>()
   const refused: string[] = []
   let clock = 0
   const waits: { until: number; resolve: () => void }[] = []
   const link: CommLink = {
     send: (model, body) => new Promise((resolve) => sent.push({ model, body, answer: resolve })),
+    taken: (echo) => new Promise((resolve) => taken.set(echo, resolve)),
     canSend: () => canSend,
     current: (model, keys) => stateOf(ymodels, model, keys),
     refused: (message) => refused.push(message),
@@ -55,7 +57,7 @@ function fakeLink(ymodels: Y.Map<unknown>, canSend = true) {
     for (const wait of waits.splice(0)) if (wait.until <= clock) wait.resolve()
       else waits.push(wait)
   }
-  return { link, sent, refused, advance }
+  return { link, sent, taken, refused, advance }
 }
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0))
@@ -91,9 +93,9 @@ describe('the widgets map as the page reads it', () => {
 })
 
 describe('a widget comm bound to the room', () => {
-  it('sends a change as a widget command, echoes the answer under its own id, and frees the throttle no sooner than the interval', async () => {
+  it('sends a change as a widget command, echoes the map under its own id once the kernel took it, and frees the throttle no sooner than the interval', async () => {
     const { ymodels } = widgetsDoc()
-    const { link, sent, advance } = fakeLink(ymodels)
+    const { link, sent, taken, advance } = fakeLink(ymodels)
     const comm = new SharedComm('slider', link)
     const received: { parent: string; state: Record<string, unknown> }[] = []
     comm.on_msg((msg) => {
@@ -103,15 +105,33 @@ describe('a widget comm bound to the room', () => {
     const idle: string[] = []
     const msgId = comm.send({ method: 'update', state: { value: 9 }, buffer_paths: [] }, { iopub: { status: () => idle.push('idle') } })
     expect(sent).toHaveLength(1)
-    expect(sent[0]!.body).toEqual({ state: { value: 9 } })
-    setValue(ymodels, 9) // the kernel's echo reaches the map before the answer
-    sent[0]!.answer({ ok: true })
+    expect(sent[0]!.body).toEqual({ state: { value: 9 }, echo: msgId })
+    sent[0]!.answer({ ok: true }) // queued: the kernel has not taken it yet
+    await flush()
+    expect(received).toEqual([])
+    setValue(ymodels, 9) // the kernel's echo reaches the map before the widget-echo event
+    taken.get(msgId)!({ ok: true })
     await flush()
     expect(received).toEqual([{ parent: msgId, state: { value: 9 } }])
     expect(idle).toEqual([]) // answered at once: the next change waits for the interval
     advance(MIN_INTERVAL_MS)
     await flush()
     expect(idle).toEqual(['idle'])
+  })
+
+  it('a change the kernel could not take snaps back to the map and says why', async () => {
+    const { ymodels } = widgetsDoc()
+    const { link, sent, taken, refused } = fakeLink(ymodels)
+    const comm = new SharedComm('slider', link)
+    const received: unknown[] = []
+    comm.on_msg((msg) => received.push((msg as { content: { data: { state: unknown } } }).content.data.state))
+    const msgId = comm.send({ method: 'update', state: { value: 10 }, buffer_paths: [] })
+    sent[0]!.answer({ ok: true })
+    await flush()
+    taken.get(msgId)!({ ok: false, error: 'the kernel died while it handled the widget change' })
+    await flush()
+    expect(refused).toEqual(['the kernel died while it handled the widget change'])
+    expect(received).toEqual([{ value: 3 }])
   })
 
   it('a refused change snaps back to the map and says why', async () => {
@@ -136,6 +156,6 @@ describe('a widget comm bound to the room', () => {
     expect(locked.refused).toEqual([])
     const open = fakeLink(ymodels)
     new SharedComm('slider', open.link).send({ method: 'custom', content: { event: 'click' } })
-    expect(open.sent[0]!.body).toEqual({ custom: { event: 'click' } })
+    expect(open.sent[0]!.body).toMatchObject({ custom: { event: 'click' } })
   })
 })

@@ -49,9 +49,12 @@ async def test_a_slider_made_by_one_person_and_moved_by_another_is_shared_by_eve
         assert model["state"]["value"] == 2
         assert model["by"] is None  # the kernel made it
 
-        assert await ok(bo, "widget", model=model_id, state={"value": 7}) == {"model": model_id}
-        # The kernel's echo is in the map when the command is answered, attributed to Bo.
-        assert sliders(bo)[model_id]["state"]["value"] == 7
+        queued = await ok(bo, "widget", model=model_id, state={"value": 7}, echo="drag-1")
+        assert queued == {"model": model_id, "queued": True}
+        # Bo is told once the kernel took it: its echo is in the map then, attributed to Bo.
+        echo = await bo.event("widget-echo")
+        assert echo == {"event": "widget-echo", "model": model_id, "echo": "drag-1", "ok": True}
+        await bo.wait_until(lambda: sliders(bo)[model_id]["state"]["value"] == 7)
         await ana.wait_until(lambda: sliders(ana)[model_id]["state"]["value"] == 7)
         assert sliders(ana)[model_id]["by"]["name"] == "Bo"
 

@@ -337,6 +337,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   }
   connection.onEvent((event) => {
     if (isInputRequest(event)) view.askInput(event)
+    widgets.handleEvent(event as Record<string, unknown>)
   })
   let wasConnected = false
   connection.subscribe((state) => {
@@ -353,6 +354,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
         }, () => undefined)
       }
     }
+    if (wasConnected && state.kind !== 'connected') widgets.connectionLost()
     wasConnected = state.kind === 'connected'
     if (isTerminal(state)) view.element.classList.add('stopped')
   })

@@ -1,11 +1,12 @@
 /** SharedComm: a widget model's comm, bound to the room instead of a kernel connection.
  *
  * The kernel's messages come from the shared `widgets` map (`deliver`); what the model
- * sends becomes a `widget` command. A change is answered once the kernel took it and its
- * echo is in the map: the model then gets that echo under the message id it sent (so the
- * widget's own echo bookkeeping drops older values meanwhile), and the kernel "idle" its
- * message throttle waits for, no sooner than MIN_INTERVAL_MS after the send. A dragged
- * slider so sends at most ~20 changes a second and its last value always goes. */
+ * sends becomes a `widget` command, queued by the server at once. Once the kernel took it
+ * and its echo is in the map, the server's `widget-echo` event names the message id the
+ * command carried: the model then gets that echo under its own id (so the widget's echo
+ * bookkeeping drops older values meanwhile), and the kernel "idle" its message throttle
+ * waits for, no sooner than MIN_INTERVAL_MS after the send. A dragged slider so sends at
+ * most ~20 changes a second, and its last value always goes. */
 
 export const MIN_INTERVAL_MS = 50
 
@@ -17,7 +18,9 @@ export interface CommReply {
 /** What a comm needs of its page: send a change, whether this person may, the map's
  * current values of some keys, and a place to say a change was refused. */
 export interface CommLink {
-  send(model: string, body: { state?: Record<string, unknown>; custom?: unknown }): Promise<CommReply | null>
+  send(model: string, body: { state?: Record<string, unknown>; custom?: unknown; echo: string }): Promise<CommReply | null>
+  /** The server's word that the kernel took the change sent with this echo id. */
+  taken(echo: string): Promise<CommReply>
   canSend(): boolean
   current(model: string, keys: string[]): { state: Record<string, unknown>; bufferPaths: (string | number)[][]; buffers: DataView[] }
   refused(message: string): void
@@ -63,9 +66,10 @@ export class SharedComm {
     // playing Play) just snaps back to the map, silently.
     if (!this.link.canSend()) reply = null
     else if (buffers > 0) reply = { ok: false, error: 'pairbook does not send binary widget values from the page' }
-    else if (body.method === 'update') reply = await this.link.send(this.comm_id, { state: body.state ?? {} })
-    else if (body.method === 'custom') reply = await this.link.send(this.comm_id, { custom: body.content })
+    else if (body.method === 'update') reply = await this.link.send(this.comm_id, { state: body.state ?? {}, echo: msgId })
+    else if (body.method === 'custom') reply = await this.link.send(this.comm_id, { custom: body.content, echo: msgId })
     else reply = { ok: false, error: `unknown widget message ${String(body.method)}` }
+    if (reply?.ok === true) reply = await this.link.taken(msgId)
     if (reply !== null && !reply.ok) this.link.refused(reply.error ?? 'the widget change was refused')
     // The map's values (the kernel's echo, or the old ones if refused) under our id.
     if (keys.length > 0) this.deliverEcho(msgId, keys)

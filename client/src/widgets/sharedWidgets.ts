@@ -20,7 +20,7 @@ type Runtime = typeof import('./widgetRuntime')
 
 export interface SharedWidgetsOptions {
   /** Send a change (null: this page never changes widgets, as in the replay). */
-  send: ((model: string, body: { state?: Record<string, unknown>; custom?: unknown }) => Promise<CommReply | null>) | null
+  send: ((model: string, body: { state?: Record<string, unknown>; custom?: unknown; echo: string }) => Promise<CommReply | null>) | null
   readOnly: boolean
   refused?: (message: string) => void
   load?: () => Promise<Runtime>
@@ -37,6 +37,7 @@ export class SharedWidgets implements WidgetViews {
   private runtime: Promise<{ manager: RoomWidgetManager }> | null = null
   private readonly comms = new Map<string, SharedComm>()
   private readonly hosts = new Set<HTMLElement>()
+  private readonly waiting = new Map<string, (reply: CommReply) => void>()
   private readOnly: boolean
 
   constructor(
@@ -62,6 +63,20 @@ export class SharedWidgets implements WidgetViews {
   setReadOnly(readOnly: boolean): void {
     this.readOnly = readOnly || this.options.send === null
     for (const host of this.hosts) this.paint(host)
+  }
+
+  /** A pairbook event: `widget-echo` settles the change sent with its echo id. */
+  handleEvent(event: Record<string, unknown>): void {
+    if (event.event !== 'widget-echo' || typeof event.echo !== 'string') return
+    const settle = this.waiting.get(event.echo)
+    this.waiting.delete(event.echo)
+    settle?.({ ok: event.ok === true, error: typeof event.error === 'string' ? event.error : undefined })
+  }
+
+  /** The connection dropped: changes under way get no answer any more. */
+  connectionLost(): void {
+    for (const settle of this.waiting.values()) settle({ ok: false, error: 'the connection dropped' })
+    this.waiting.clear()
   }
 
   destroy(): void {
@@ -123,6 +138,7 @@ export class SharedWidgets implements WidgetViews {
 
   private readonly link: CommLink = {
     send: (model, body) => (this.options.send === null ? Promise.resolve(null) : this.options.send(model, body)),
+    taken: (echo) => new Promise((resolve) => this.waiting.set(echo, resolve)),
     canSend: () => !this.readOnly,
     current: (model, keys) => stateOf(this.ymodels, model, keys),
     refused: (message) => this.options.refused?.(message),

@@ -128,8 +128,9 @@ async def inspect(kernel: KernelService, member: Member, body: Body) -> Body:
 
 
 async def widget(kernel: KernelService, member: Member, body: Body) -> Body:
-    state, custom = body.get("state"), body.get("custom")
-    return await kernel.runner.widgets.change(member, body["model"], state, custom)
+    state, custom, echo = body.get("state"), body.get("custom"), body.get("echo")
+    kernel.runner.widgets.change(member, body["model"], state, custom, echo)
+    return {"model": body["model"], "queued": True}
 
 
 CONTROL = "viewers cannot run cells or control the kernel"
@@ -171,6 +172,7 @@ TABLE = CommandTable.of(
                 refusal="viewers cannot edit, so they get no completions",
                 args=(CODE, CURSOR)),
         Command("inspect", inspect, recorded=False, args=(CODE, CURSOR, LEVEL)),
+        # Answered at once (queued); the widget-echo event follows once the kernel took it.
         # Noted in the timeline once per change the kernel took (several merge while it is
         # busy), with who asked: not once per command.
         Command("widget", widget, role=EDITOR, driver_only=True, recorded=False,
@@ -179,6 +181,9 @@ TABLE = CommandTable.of(
                       Arg("state", ArgType.OBJECT, required=False,
                           doc="the state keys that changed, with their new values"),
                       Arg("custom", ArgType.OBJECT, required=False,
-                          doc="a custom message to the widget (a button's click)"))),
+                          doc="a custom message to the widget (a button's click)"),
+                      Arg("echo", ArgType.STRING, required=False,
+                          doc="an id of the page's choosing: the widget-echo event names it "
+                              "once the kernel took the change"))),
     ],
 )  # fmt: skip

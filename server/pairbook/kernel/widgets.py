@@ -50,15 +50,23 @@ Edit = Callable[[Doc[Any]], None]
 @dataclass(slots=True)
 class Change:
     """What people asked of one model since the kernel last took its changes: the state
-    keys merged (the latest value of each), the custom messages in order."""
+    keys merged (the latest value of each), the custom messages in order, and who asked
+    (with the echo id each asker's page chose), to be told once the kernel took it."""
 
     state: dict[str, Any] = field(default_factory=dict)
     custom: list[dict[str, Any]] = field(default_factory=list)
-    by: Member | None = None
-    asked: int = 0  # commands merged into this change
+    askers: list[tuple[Member, str | None]] = field(default_factory=list)
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
+
+    @property
+    def by(self) -> Member:
+        return self.askers[-1][0]
+
+
+ECHO_EVENT = "widget-echo"
+"""The event telling an asker the kernel took its change (`ok`), or why not (`error`)."""
 
 
 class Widgets:
@@ -183,15 +191,18 @@ class Widgets:
 
     # -- people's side -------------------------------------------------------------------
 
-    async def change(
+    def change(
         self,
         member: Member,
         model_id: str,
         state: dict[str, Any] | None,
         custom: dict[str, Any] | None,
-    ) -> dict[str, Any]:
+        echo: str | None = None,
+    ) -> Change:
         """A person's change of a live model: its new state keys, or a custom message (a
-        button's click). Answered once the kernel took it (its echo is in the map)."""
+        button's click). Queued at once (the asker's connection never waits for the
+        kernel); once the kernel took it, and its echo is in the map, the asker gets the
+        ECHO_EVENT naming `echo`, and the returned change is done."""
         if model_id not in self._known or model_id not in live_models(self._room.doc):
             raise ValueError(f"no live widget {model_id!r}: its kernel is gone or it was closed")
         if state is None and custom is None:
@@ -203,11 +214,9 @@ class Widgets:
         pending.state.update(state or {})
         if custom is not None:
             pending.custom.append(custom)
-        pending.by = member
-        pending.asked += 1
+        pending.askers.append((member, echo))
         self._asked.set()
-        await asyncio.shield(pending.done)
-        return {"model": model_id}
+        return pending
 
     async def _relay_loop(self) -> None:
         """Changes to the kernel, between runs; those asked meanwhile wait and merge."""
@@ -220,27 +229,33 @@ class Widgets:
                     await self._settle(model_id, pending)
 
     async def _settle(self, model_id: str, pending: Change) -> None:
-        """Send one model's change; its askers get the outcome (an unexpected error is
+        """Send one model's change; tell its askers how it went (an unexpected error is
         logged too, and the relay goes on)."""
         try:
             await self._send(model_id, pending)
         except Exception as exc:
             if not isinstance(exc, KernelError):
                 log.exception("widget change failed", extra={"room": self._room.id})
+            self._tell(model_id, pending, {"ok": False, "error": str(exc)})
             pending.done.set_exception(exc)
-            pending.done.exception()  # retrieved: an asker that left must not leave a warning
+            pending.done.exception()  # retrieved: nobody need wait for it
         else:
+            self._tell(model_id, pending, {"ok": True})
             pending.done.set_result(None)
+
+    def _tell(self, model_id: str, pending: Change, outcome: dict[str, Any]) -> None:
+        for member, echo in pending.askers:
+            event = {"event": ECHO_EVENT, "model": model_id, "echo": echo, **outcome}
+            self._room.notify_member(member, event)
 
     async def _send(self, model_id: str, pending: Change) -> None:
         kernel = self._kernel()
         if not kernel.started or model_id not in self._known:
             raise KernelError(f"widget {model_id!r} is from a kernel that is gone")
-        assert pending.by is not None
         # Noted before the kernel's echo is written: the timeline's moment shows the state
         # it changed, the next moments the change.
         note = {"model": model_id, "keys": sorted(pending.state), "custom": len(pending.custom),
-                "asked": pending.asked}  # fmt: skip
+                "asked": len(pending.askers)}  # fmt: skip
         self._room.note("widget", pending.by.user.id, note)
         self._sending = pending.by.user.to_record()
         try:
