@@ -109,9 +109,12 @@ async function type (ysource, cfg) {
     lags.push(t - due)
     sent[i] = t
     if (chunk === 1) ysource.insert(ysource.length, alphabet[i % alphabet.length])
-    // A chunk goes in at the start: appended chunks would merge into one ever longer string
-    // item (yjs and yrs copy it on every append) and the clients, not the server, would cost.
-    else ysource.insert(0, alphabet[i % alphabet.length].repeat(chunk))
+    else {
+      // An 8 KB update, then a small one deleting it again: the document stays small, so
+      // what is measured is the relay, not every server's work on a 16 MB cell (saving it).
+      ysource.insert(0, alphabet[i % alphabet.length].repeat(chunk))
+      ysource.delete(0, chunk)
+    }
   }
   lags.sort((a, b) => a - b)
   const writerLag = { p50: round(percentile(lags, 50)), p99: round(percentile(lags, 99)), max: round(lags[lags.length - 1]) }
@@ -164,18 +167,6 @@ async function fanout (cfg) {
     return result
   }
 
-  let stuck = null
-  if (cfg.stuck) {
-    result.phase = 'stuck-sync'
-    stuck = await stuckPeer(cfg)
-    if (stuck.error) {
-      result.error = stuck.error
-      await collectReaders(workers, result)
-      writer.provider.destroy()
-      return result
-    }
-  }
-
   result.phase = 'settle'
   result.settleMs = await settle(workers, cfg)
 
@@ -205,7 +196,6 @@ async function fanout (cfg) {
   result.mainLoopDelay = loopDelay(mainLoop)
 
   if (rss !== null) Object.assign(result, rss.stop())
-  if (stuck !== null) result.stuck = await stuck.finish()
 
   result.phase = 'collect'
   const observed = await collectReaders(workers, result)
@@ -242,31 +232,6 @@ async function fanout (cfg) {
   writer.provider.destroy()
   await sleep(100) // let the close handshakes finish before the server is stopped
   return result
-}
-
-/**
- * A stock client that syncs, then stops reading its socket (a laptop lid closed): the server
- * can no longer send to it. `finish` reads again and reports how the server closed it.
- */
-async function stuckPeer (cfg) {
-  const doc = new Y.Doc()
-  const client = connect(cfg.target, doc)
-  if (!(await whenSynced(client.provider, cfg.connectTimeoutMs))) {
-    client.provider.destroy()
-    return { error: `the stuck peer did not sync in ${cfg.connectTimeoutMs} ms` }
-  }
-  const ws = client.provider.ws
-  ws._socket.pause() // ws's net.Socket: no more reads, so the server's sends back up
-  client.provider.shouldConnect = false // no reconnect once the server closes it
-  const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: String(reason) })))
-  return {
-    async finish () {
-      ws._socket.resume() // read what the server left in the socket, then its close
-      const outcome = await Promise.race([closed, sleep(cfg.stuckCloseWaitMs ?? 5000).then(() => null)])
-      client.provider.destroy()
-      return outcome === null ? { code: null, reason: 'still open' } : outcome
-    }
-  }
 }
 
 /** Sample a process tree's RSS every 50 ms until `stop`: its peak and its start. */
@@ -389,10 +354,120 @@ async function rooms (cfg) {
   return result
 }
 
-const commands = { fanout, join, rooms }
+/**
+ * Many small rooms: `rooms` rooms of `perRoom` clients each; every client types one character
+ * a second into its room's first cell, the room's typists a fraction of a second apart, so a
+ * room's edits arrive in the order they were typed. Latency: from a typist's insert to each
+ * other client of its room seeing it. Also the server's RSS before and with all rooms open.
+ */
+async function manyRooms (cfg) {
+  const result = { rooms: cfg.targets.length, perRoom: cfg.perRoom, rate: cfg.rate, phase: 'connect' }
+  await sleep(cfg.settleMs)
+  result.rss0 = treeRssBytes(cfg.serverPid)
+  const rooms = []
+  const closes = {}
+  const errors = []
+  const connectStart = now()
+  // The first client of each room creates the cell where the server starts empty.
+  const open = async (target) => {
+    const room = { clients: [], sent: [], authors: [], base: null }
+    for (let i = 0; i < cfg.perRoom; i++) {
+      const doc = new Y.Doc()
+      const client = connect(target, doc)
+      const synced = await whenSynced(client.provider, cfg.timeoutMs)
+      if (!synced) throw new Error(`a client of ${target.room} did not sync`)
+      if (i === 0 && doc.getArray('cells').length === 0) createCell(doc)
+      room.clients.push({ doc, client, index: i, seen: 0, ysource: null })
+    }
+    return room
+  }
+  for (let r = 0; r < cfg.targets.length; r += cfg.connectBatch) {
+    rooms.push(...await Promise.all(cfg.targets.slice(r, r + cfg.connectBatch).map(open)))
+  }
+  result.connectMs = round(now() - connectStart, 1)
+  // every client holds its room's cell before timing starts
+  const ready = await waitFor(() => rooms.every((room) => room.clients.every((c) => {
+    c.ysource = c.ysource ?? firstSource(c.doc)
+    return c.ysource !== null
+  })), cfg.timeoutMs, 50)
+  if (!ready) return { ...result, error: 'not every client got its room\'s cell' }
+  await sleep(cfg.settleMs)
+  result.rssAll = treeRssBytes(cfg.serverPid)
+  const latencies = []
+  for (const room of rooms) {
+    room.base = room.clients[0].ysource.length
+    for (const c of room.clients) {
+      c.seen = c.ysource.length - room.base
+      c.ysource.observe(() => {
+        const t = now()
+        const seen = c.ysource.length - room.base
+        for (let k = c.seen; k < seen; k++) {
+          if (room.authors[k] !== c.index && room.sent[k] !== undefined) latencies.push(t - room.sent[k])
+        }
+        if (seen > c.seen) c.seen = seen
+      })
+    }
+  }
+  result.phase = 'edits'
+  const mainLoop = monitorEventLoopDelay({ resolution: 1 })
+  mainLoop.enable()
+  const cpu0 = cpuNow(cfg)
+  const t0 = now()
+  const interval = 1000 / cfg.rate
+  const slots = []
+  // typist i of room r types at t0 + k*interval + (i / perRoom + r / rooms / perRoom) * interval
+  rooms.forEach((room, r) => room.clients.forEach((c, i) => {
+    slots.push({ room, c, offset: ((i + r / rooms.length) / cfg.perRoom) * interval })
+  }))
+  slots.sort((a, b) => a.offset - b.offset)
+  for (let k = 0; k < cfg.edits; k++) {
+    for (const { room, c, offset } of slots) {
+      const due = t0 + k * interval + offset
+      const wait = due - now()
+      if (wait > 1) await sleep(Math.floor(wait))
+      room.authors.push(c.index)
+      room.sent.push(now())
+      c.ysource.insert(c.ysource.length, 'x')
+    }
+  }
+  const expected = rooms.length * cfg.perRoom * cfg.edits * (cfg.perRoom - 1)
+  result.phase = 'drain'
+  result.drained = await waitFor(() => latencies.length >= expected, cfg.drainTimeoutMs, 20)
+  const cpu1 = cpuNow(cfg)
+  mainLoop.disable()
+  const windowS = (now() - t0) / 1000
+  const percent = (seconds) => round((100 * seconds) / windowS, 1)
+  result.clientCpuPct = percent(cpu1.client - cpu0.client)
+  result.serverCpuPct = percent(cpu1.server - cpu0.server)
+  result.otherCpuPct = round(percent(cpu1.machine - cpu0.machine) - result.clientCpuPct - result.serverCpuPct, 1)
+  result.readerLoopDelay = loopDelay(mainLoop)
+  latencies.sort((a, b) => a - b)
+  result.delivered = latencies.length
+  result.expected = expected
+  result.p50 = round(percentile(latencies, 50))
+  result.p99 = round(percentile(latencies, 99))
+  result.max = round(latencies.length ? latencies[latencies.length - 1] : null)
+  if (latencies.length > 0) result.serverCpuUsPerDelivery = round(((cpu1.server - cpu0.server) * 1e6) / latencies.length, 1)
+  const mb = (bytes) => round(bytes / 2 ** 20, 3)
+  result.mbPerRoom = mb((result.rssAll - result.rss0) / rooms.length)
+  for (const room of rooms) {
+    for (const c of room.clients) {
+      mergeCounts(closes, c.client.closes)
+      errors.push(...c.client.errors)
+      c.client.provider.destroy()
+    }
+  }
+  result.closes = closes
+  result.errors = errors.slice(0, 10)
+  result.phase = 'done'
+  await sleep(200)
+  return result
+}
+
+const commands = { fanout, join, rooms, manyRooms }
 const [command, json] = process.argv.slice(2)
 if (!(command in commands)) {
-  console.error('usage: node clients.mjs fanout|join|rooms <json config>')
+  console.error('usage: node clients.mjs fanout|join|rooms|manyRooms <json config>')
   process.exit(2)
 }
 // a hard stop, whatever happens: the run must end by itself

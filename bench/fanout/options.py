@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from servers import SERVERS
 
-SECTIONS = ("fanout", "durable", "join", "memory", "stuck")
+SECTIONS = ("fanout", "durable", "join", "memory", "stuck", "rooms")
 USAGE = """The fan-out bench: stock Node y-websocket clients against the Node reference server,
 pycrdt-websocket and pairbook, side by side, in one command.
 
@@ -36,6 +36,8 @@ class Options:
     deflate_pass: bool  # re-run without deflate the servers that negotiated it
     keep: bool
     stuck_edits: int  # 8 KB updates sent in the stuck-peer section (at 200/s)
+    many_rooms: int  # rooms of 4 clients in the many-rooms section
+    many_edits: int  # characters each of those clients types (1 a second)
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -70,6 +72,10 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--stuck-edits", type=int, help="8 KB updates in the stuck-peer section (default 2000)"
     )
+    parser.add_argument("--many-rooms", type=int, help="rooms of 4 clients (default 500)")
+    parser.add_argument(
+        "--many-edits", type=int, help="characters each many-rooms client types (default 10)"
+    )
     parser.add_argument("--quick", action="store_true", help="N=2,10, 50 edits: a smoke run")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (server logs)")
     args = parser.parse_args(argv)
@@ -102,4 +108,6 @@ def parse_options(argv: list[str] | None = None) -> Options:
         deflate_pass=not args.quick,
         keep=args.keep,
         stuck_edits=args.stuck_edits or (400 if args.quick else 2000),
+        many_rooms=args.many_rooms or (50 if args.quick else 500),
+        many_edits=args.many_edits or (5 if args.quick else 10),
     )

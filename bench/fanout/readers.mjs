@@ -13,10 +13,19 @@ let baseLength = null // text length when timing started; edit k is char baseLen
 let frames = 0 // document and awareness updates seen, to tell when the room is quiet
 const histogram = monitorEventLoopDelay({ resolution: 1 })
 
-function observe (reader) {
+function observe (reader, event) {
   if (baseLength === null) return
   const t = now()
-  const seen = Math.min(edits, Math.floor((reader.ysource.length - baseLength) / chunk))
+  let seen
+  if (chunk === 1) seen = Math.min(edits, reader.ysource.length - baseLength)
+  else {
+    // chunks are inserted and deleted again: count the chunk-sized inserts seen
+    if (event === undefined) return
+    let inserted = 0
+    for (const op of event.delta) if (typeof op.insert === 'string' && op.insert.length === chunk) inserted++
+    reader.chunks += inserted
+    seen = Math.min(edits, reader.chunks)
+  }
   for (let k = reader.got; k < seen; k++) reader.times[k] = t
   if (seen > reader.got) reader.got = seen
 }
@@ -26,13 +35,13 @@ function attach (reader) {
   const ysource = firstSource(reader.doc)
   if (ysource === null) return
   reader.ysource = ysource
-  ysource.observe(() => observe(reader))
+  ysource.observe((event) => observe(reader, event))
 }
 
 for (let i = 0; i < count; i++) {
   const doc = new Y.Doc()
   const { provider, closes, errors } = connect(target, doc)
-  const reader = { doc, provider, closes, errors, ysource: null, synced: false, got: 0, times: new Float64Array(edits).fill(NaN) }
+  const reader = { doc, provider, closes, errors, ysource: null, synced: false, got: 0, chunks: 0, times: new Float64Array(edits).fill(NaN) }
   doc.getArray('cells').observe(() => attach(reader))
   doc.on('update', () => { frames++ })
   provider.awareness.on('update', () => { frames++ })

@@ -264,3 +264,36 @@ def stuck_table(rows: list[Row], edits: int) -> list[str]:
         "sampled every 50 ms; close = what the stuck peer read once it read again)"
     )
     return out
+
+
+def many_rooms_table(rows: list[Row], rooms: int, edits: int) -> list[str]:
+    out = [
+        f"== many rooms: {rooms} rooms x 4 clients, each typing {edits} characters at 1/s; "
+        "delivery latency ms to the room's 3 others; server RSS ==",
+        f"{'server':<18}{'p50':>8}{'p99':>9}{'max':>9}  {'delivered':<16}{'srv cpu':>8}"
+        f"{'us/dlv':>7}{'cli cpu':>8}{'other':>7}{'RSS 0':>8}{'RSS all':>9}{'MB/room':>9}"
+        f"{'connect s':>10}  notes",
+    ]
+    for row in rows:
+        head = f"{row['server']:<18}"
+        failure = problem(row)
+        if failure is not None:
+            out.append(head + failure)
+            continue
+        lag = (row.get("readerLoopDelay") or {}).get("p99")
+        out.append(
+            head
+            + f"{ms(row.get('p50')):>8}{ms(row.get('p99')):>9}{ms(row.get('max')):>9}  "
+            + f"{delivered(row):<16}{pct(row.get('serverCpuPct')):>8}"
+            + f"{us(row.get('serverCpuUsPerDelivery')):>7}{pct(row.get('clientCpuPct')):>8}"
+            + f"{pct(row.get('otherCpuPct')):>7}{row['rss0'] / 2**20:>8.1f}"
+            + f"{row['rssAll'] / 2**20:>9.1f}{row['mbPerRoom']:>9.3f}"
+            + f"{(row.get('connectMs') or 0) / 1000:>10.1f}  "
+            + (f"client loop lag p99 {ms(lag)} ms; " if lag else "")
+            + notes(row)
+        )
+    out.append(
+        "(MB/room = (server RSS with every room open and synced - RSS before any) / rooms; "
+        "all clients run in one Node thread)"
+    )
+    return out

@@ -27,6 +27,7 @@ from report import (
     durable_table,
     fanout_table,
     join_table,
+    many_rooms_table,
     memory_table,
     stuck_table,
     summary_table,
@@ -107,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         if "stuck" in options.sections:
             results["stuck"] = bench.stuck()
             emit(stuck_table(results["stuck"], options.stuck_edits))
+        if "rooms" in options.sections:
+            results["many_rooms"] = bench.many_rooms()
+            emit(many_rooms_table(results["many_rooms"], options.many_rooms, options.many_edits))
         if "join" in options.sections:
             large = large_notebook()
             path = workdir / "large.ipynb"

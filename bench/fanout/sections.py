@@ -3,13 +3,15 @@ clients.mjs, and every result kept as a row."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+import urllib.parse
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -23,6 +25,7 @@ Row = dict[str, Any]
 STUCK_READERS = 10
 STUCK_RATE = 200.0
 STUCK_CHUNK = 8192  # characters per edit: an 8 KB update
+MANY_PER_ROOM = 4
 
 
 class Case(NamedTuple):
@@ -200,14 +203,11 @@ class Bench:
 
                 def measure(server: Server, stuck: bool = stuck, log: Path = launch.workdir) -> Row:
                     config = {
-                        "target": server.target(
-                            "bench.ipynb" if server.pairbook else "stuck", options.client_deflate
-                        ),
+                        "target": server.target(config_room(server), options.client_deflate),
                         "n": STUCK_READERS + 1,
                         "edits": options.stuck_edits,
                         "rate": STUCK_RATE,
                         "chunk": STUCK_CHUNK,
-                        "stuck": stuck,
                         "sampleRss": True,
                         "workers": 1,
                         "connectTimeoutMs": 15000,
@@ -219,10 +219,50 @@ class Bench:
                         "clkTck": self.clk_tck,
                     }
                     budget = 60 + options.stuck_edits / STUCK_RATE
-                    return run_clients("fanout", config, log / "clients.log", budget)
+                    if not stuck:
+                        return run_clients("fanout", config, log / "clients.log", budget)
+                    with stuck_peer(server, server.target(config_room(server))) as finish:
+                        row = run_clients("fanout", config, log / "clients.log", budget)
+                        row["stuck"] = finish()
+                    return row
 
                 row = self.measure(launch, prepare, measure)
                 rows.append({"server": kind, "stuckPeer": stuck, **row})
+        return rows
+
+    # -- many rooms -------------------------------------------------------------------------
+
+    def many_rooms(self) -> list[Row]:
+        """`--many-rooms` rooms x 4 clients, each typing 1 character a second."""
+        options = self.options
+        names = [f"many-{i:03d}.ipynb" for i in range(options.many_rooms)]
+        rows = []
+        for kind in options.servers:
+            progress(f"many rooms {kind}: {len(names)} rooms x {MANY_PER_ROOM} clients")
+            launch = Launch(kind, self.launch_dir(f"many-{kind}"), options.pairbook_store)
+
+            def prepare(notebooks: Path) -> None:
+                notebooks.mkdir(parents=True, exist_ok=True)
+                for name in names:
+                    write_notebook(notebooks / name, typing_notebook())
+
+            def measure(server: Server, log: Path = launch.workdir / "clients.log") -> Row:
+                config = {
+                    "targets": [server.target(n, options.client_deflate) for n in names],
+                    "perRoom": MANY_PER_ROOM,
+                    "rate": 1.0,
+                    "edits": options.many_edits,
+                    "connectBatch": 25,
+                    "serverPid": server.pid,
+                    "clkTck": self.clk_tck,
+                    "settleMs": options.settle_ms,
+                    "timeoutMs": 60000,
+                    "drainTimeoutMs": 10000,
+                }
+                budget = 240 + options.many_edits
+                return run_clients("manyRooms", config, log, budget)
+
+            rows.append({"server": kind, **self.measure(launch, prepare, measure)})
         return rows
 
     # -- join time -------------------------------------------------------------------------
@@ -279,6 +319,43 @@ class Bench:
 
             rows.append({"server": kind, **self.measure(launch, prepare, measure)})
         return rows
+
+
+def config_room(server: Server) -> str:
+    return "bench.ipynb" if server.pairbook else "stuck"
+
+
+@contextlib.contextmanager
+def stuck_peer(server: Server, target: dict[str, Any]) -> Iterator[Callable[[], Row]]:
+    """A peer that syncs and stops reading, in its own process (stuck_peer.py); the caller
+    gets a function that makes it read again and returns the close it then read."""
+    params = urllib.parse.urlencode(target["params"])
+    url = f"{target['serverUrl']}/{urllib.parse.quote(target['room'])}" + (
+        f"?{params}" if params else ""
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(HERE / "stuck_peer.py"), url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    assert process.stdout is not None
+    stdin, stdout = process.stdin, process.stdout
+
+    def finish() -> Row:
+        stdin.write("\n")
+        stdin.flush()
+        line = stdout.readline()
+        return dict(json.loads(line)) if line.strip() else {"code": None, "reason": "no answer"}
+
+    try:
+        if stdout.readline().strip() != "stuck":
+            raise RuntimeError("the stuck peer did not sync")
+        yield finish
+    finally:
+        process.kill()
+        process.wait()
 
 
 def deflated(row: Row) -> bool:
