@@ -32,6 +32,7 @@ export const COMMAND_NAMES = [
   'whoami',
   'presence',
   'mob-clock',
+  'mob-taken',
   'mob-mode',
   'mob-join',
   'mob-leave',

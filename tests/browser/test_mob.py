@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 
+from pairbook.mob.service import IN_FLIGHT_SECONDS
 from support.browser import NotebookTab, invite
+from support.client import YClient
 from support.server import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -193,6 +196,53 @@ async def test_a_navigator_hears_why_once_and_keys_typed_past_a_turn_are_counted
         shots.mkdir(exist_ok=True)
         for name in ("mob-navigator-note.png", "mob-held-keys.png", "mob-driver-1280.png"):
             (shots / f"page-{name}").write_bytes((screenshots / name).read_bytes())
+    for tab in (ana, bob, vic):
+        assert tab.errors == []
+        await tab.close()
+
+
+async def test_typing_that_reaches_the_server_after_a_handover_is_counted_and_offered(
+    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+) -> None:
+    """The driver's page is offline when the owner hands the keyboard on: what she typed
+    meanwhile reaches the server too late and is refused. She is told how much was not
+    applied and can offer it to the new driver, who never gets it in the notebook."""
+    ana = await NotebookTab.open(browser, server, notebook)
+    bob = await NotebookTab.open(browser, server, notebook, token=invite(server, "editor"),
+                                 join_as="Bob")  # fmt: skip
+    vic = await NotebookTab.open(browser, server, notebook, token=invite(server, "viewer"),
+                                 join_as="Vic")  # fmt: skip
+    owner = await ana.page.evaluate("() => window.pairbook.awareness.getLocalState().user.name")
+    panel = ana.page.locator(".mob-panel")
+    await panel.get_by_text("Rotation settings").click()
+    await panel.get_by_label("Turn length in minutes").fill("10")
+    await panel.get_by_role("button", name="Save the rotation settings").click()
+    await panel.get_by_role("button", name="Mob mode: one driver types").click()
+    await expect(bob.page.locator(".mob-you")).to_have_text(f"You are navigating: {owner} drives")
+    await ana.edit_end(2)
+    await ana.context.set_offline(True)
+    await ana.page.keyboard.type("\nlate words")
+    # Meanwhile the owner (from another device) hands the keyboard on to Bob.
+    async with YClient(server.ws_url(notebook)) as device:
+        assert (await device.command("mob-handover"))["ok"]
+    await expect(bob.page.locator(".mob-you")).to_have_text("You are driving")
+    # Past the server's in-flight allowance: her edits arrive late, whatever the machine.
+    await asyncio.sleep(IN_FLIGHT_SECONDS + 0.5)
+    await ana.context.set_offline(False)
+    note = ana.cell(2).locator(".lock-note")
+    # The page reconnects with a capped backoff: seconds on a busy machine.
+    await expect(note.locator(".lock-note-text")).to_have_text(
+        "11 keystrokes typed after your turn ended were not applied (Bob drives now).",
+        timeout=ROTATION,
+    )
+    await expect(ana.page.locator("[data-banner=denied]")).to_contain_text("mob mode")
+    await ana.cell(2).screenshot(path=str(screenshots / "mob-refused-keys.png"))
+    assert "late words" not in await bob.source(2)
+    await ana.page.get_by_role("button", name="Post what you typed to the chat").click()
+    message = bob.page.locator(".mob-chat-message", has_text="Typed after my turn ended")
+    await expect(message).to_contain_text("late words")
+    await expect(note).to_be_hidden()
+    assert "late words" not in await vic.source(2)
     for tab in (ana, bob, vic):
         assert tab.errors == []
         await tab.close()

@@ -2,7 +2,9 @@
  * in (not one per keystroke) — a viewer that viewers do not edit, a navigator in mob mode who
  * drives and the wait for their own turn.
  * A driver whose turn just ended is told how many keystrokes were not applied, and the
- * text they typed is held for them to offer to the new driver in the chat, or to copy. */
+ * text they typed is held for them to offer to the new driver in the chat, or to copy —
+ * whether their editor had locked (the keys never went out) or the server refused what
+ * reached it too late after the handover (`refused`). */
 
 import { button, h } from '../dom'
 import { formatClock, lockReason, type MobState, nameOf, roleOf, turnIn } from './mobState'
@@ -50,6 +52,8 @@ export class LockNote {
   private afterTurn = false
   private dismissed = false
   private keys: string[] = []
+  /** What the server refused of my typing (it reached the room after my turn ended). */
+  private refusedText = ''
   private refusedRuns = 0
   private timer = 0
 
@@ -76,7 +80,7 @@ export class LockNote {
       this.lock = lock
       if (lock === null) {
         // My turn (again): keystrokes held from before stay on offer until dismissed.
-        if (!(this.afterTurn && this.keys.length > 0)) this.reset(false)
+        if (!(this.afterTurn && (this.keys.length > 0 || this.refusedText !== ''))) this.reset(false)
       } else if (before === null) {
         this.reset(wasDriving || this.lockedAhead(lock))
       } // else one lock follows another (the pre-lock, then the new driver): the same note
@@ -90,6 +94,16 @@ export class LockNote {
     const typed = typedBy(key, ctrl, meta)
     if (typed === null) return
     this.keys.push(typed)
+    this.show(cell)
+  }
+
+  /** The server refused my edits (they reached it after my turn had ended): `text` is
+   * what I typed that it does not hold; shown in `cell`, counted and held for an offer. */
+  refused(cell: HTMLElement | null, text: string): void {
+    if (text === '' || text === this.refusedText) return // a page that resyncs is refused again
+    this.afterTurn = true
+    this.dismissed = false
+    this.refusedText = text
     this.show(cell)
   }
 
@@ -109,6 +123,7 @@ export class LockNote {
     this.afterTurn = afterTurn
     this.dismissed = false
     this.keys = []
+    this.refusedText = ''
     this.refusedRuns = 0
   }
 
@@ -128,6 +143,7 @@ export class LockNote {
   private dismiss(): void {
     this.dismissed = true
     this.keys = []
+    this.refusedText = ''
     this.element.hidden = true
     window.clearInterval(this.timer)
     this.timer = 0
@@ -136,8 +152,8 @@ export class LockNote {
   private render(): void {
     const state = this.state
     if (state === null || this.element.hidden) return
-    const held = heldText(this.keys)
-    const count = this.keys.length
+    const held = this.refusedText + heldText(this.keys)
+    const count = Array.from(this.refusedText).length + this.keys.length
     if (this.afterTurn && count > 0) {
       const next = state.driver === this.options.me ? 'you drive again' : `${nameOf(state, state.driver)} drives now`
       this.text.textContent = `${count} keystroke${count === 1 ? '' : 's'} typed after your turn ended ${count === 1 ? 'was' : 'were'} not applied (${next}).`

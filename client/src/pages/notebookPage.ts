@@ -15,6 +15,7 @@ import { hiddenText, warningText } from '../state/kernelView'
 import { SidebarWidth } from '../state/panelWidth'
 import { StatePanel } from '../state/statePanel'
 import { LockNote } from '../mob/lockNote'
+import { unappliedText } from '../mob/unapplied'
 import { MobPanel } from '../mob/mobPanel'
 import { type MobState, roleOf } from '../mob/mobState'
 import { pointersFrom, renderPointers } from '../mob/pointers'
@@ -310,14 +311,29 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     doc: notebook.ydoc,
     awareness,
     ticket: () => api.ticket(),
-    onPermissionDenied: (reason) =>
+    onPermissionDenied: (reason) => {
       banner.add(
         'denied',
         'error',
         `The server refused your change: ${reason || 'permission denied'}. Reload to see the notebook as it is.`,
         button('Reload', 'Reload the page', () => location.reload(), { class: 'btn' })
       )
+      // In mob mode the refused edits are typing that reached the server after the keyboard
+      // passed on: count them and hold them for an offer to the new driver, as typing into
+      // a locked editor is.
+      if (reason.startsWith('mob mode')) void holdRefused()
+    }
   })
+  async function holdRefused(): Promise<void> {
+    // A refusal of what a reconnecting page sends comes while it syncs: ask once it has.
+    const provider = connection.provider
+    if (!provider.synced) await new Promise<void>((resolve) => provider.once('sync', () => resolve()))
+    const reply = await request('mob-taken', { client: notebook.ydoc.clientID })
+    if (reply === null || !reply.ok) return
+    const lost = unappliedText(notebook.ydoc, Number((reply.result as { clock?: unknown }).clock ?? 0))
+    const cell = lost.cellId === null ? null : view.cellById(lost.cellId)
+    lockNote.refused(cell?.element ?? null, lost.text)
+  }
   const LABELS: Partial<Record<CommandName, string>> = {
     run: 'run the cell',
     'run-all': 'run all cells',

@@ -11,6 +11,7 @@ from pycrdt import Array, Doc, Map
 from pairbook.auth import Role
 from pairbook.mob.summary import commit_message, review_link
 from pairbook.mob.turn import Mode
+from pairbook.protocol.update import decode_state_vector
 from pairbook.schema import CHAT_KEY, MOB_MAP, ChatRecord
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member
 from pairbook.types import SERVER_USER
@@ -32,6 +33,13 @@ Body = dict[str, Any]
 
 async def clock(mob: MobService, member: Member, body: Body) -> Body:
     return {"now": mob.clock()}
+
+
+async def taken(mob: MobService, member: Member, body: Body) -> Body:
+    """How much of a Yjs client's edits the room's document holds (its clock): a driver
+    whose late edits were refused at a handover works out from it what was not applied."""
+    state = decode_state_vector(mob.room.doc.get_state())
+    return {"clock": state.get(int(body["client"]), 0)}
 
 
 async def summary(mob: MobService, member: Member, body: Body) -> Body:
@@ -177,6 +185,8 @@ TABLE = CommandTable.of(
     "mob",
     [
         Command("mob-clock", clock, recorded=False),
+        Command("mob-taken", taken, recorded=False,
+                args=(Arg("client", ArgType.INTEGER, doc="a Yjs client id"),)),
         Command("mob-summary", summary, recorded=False,
                 args=(Arg("subject", ArgType.STRING, required=False, doc="a commit subject"),)),
         Command("mob-mode", mode, role=OWNER, refusal=_owner("switch between pair and mob mode"),

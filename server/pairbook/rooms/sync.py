@@ -179,7 +179,10 @@ class RoomSync:
         frame: bytes | None,
         refusal: str | None,
     ) -> list[Effect]:
-        if self._refused_clients or self._refused_peers:
+        # While the edit gate is shut what a refused document sends is refused again the
+        # same way, not closed on: a page whose typing reached the room after a handover
+        # re-sends it as it resyncs, and stays connected to offer it to the new driver.
+        if refusal is None and (self._refused_clients or self._refused_peers):
             self._check_not_refused(peer, summary)
         # Checked even when the edit is refused: a document from another history must
         # reload like anyone's.

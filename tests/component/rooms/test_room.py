@@ -269,6 +269,24 @@ async def test_a_document_holding_a_refused_edit_must_reload(tmp_path: Path) -> 
             await kit.room.receive(ana.peer, encode_sync_update(ana.edit(" more")))
 
 
+async def test_a_refused_edit_sent_again_while_the_gate_is_shut_is_refused_again(
+    tmp_path: Path,
+) -> None:
+    """A page resyncing after a handover re-sends what was refused: it is told again and
+    stays connected (to offer what it typed to the new driver), and the room stays as it was."""
+    async with room_kit(tmp_path) as kit:
+        ana = await kit.join("ana")
+        ana.messages()
+        gate = GateService("only the driver edits")  # mob mode, ana's turn ended
+        kit.room.attach([gate])
+        refused = encode_sync_update(ana.edit("refused"))
+        before = kit.room.doc.get_update()
+        for _ in range(2):
+            await kit.send(ana, refused)
+            assert of_kind(ana.messages(), AuthMessage) == [AuthMessage("only the driver edits")]
+        assert kit.room.doc.get_update() == before
+
+
 # -- awareness ------------------------------------------------------------------------------
 
 
