@@ -229,6 +229,7 @@ async def main() -> None:
           f"{percentile(bare, .99):7.2f}")  # fmt: skip
     print(f"  pairbook widget command -> all {args.watchers} watchers' docs  "
           f"{percentile(lat, .5):7.2f} {percentile(lat, .99):7.2f}")  # fmt: skip
+    print(f"  first five {[round(x) for x in lat[:5]]}")
     print(f"  ({len(lat)} changes; slowest five {[round(x) for x in sorted(lat)[-5:]]} ms)")
 
 

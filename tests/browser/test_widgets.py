@@ -218,6 +218,15 @@ async def test_the_common_controls_work_for_everyone_and_a_restart_disconnects_t
         "0.6 blue True 'hello' three 2026-12-04 1 True", timeout=KERNEL_START
     )
 
+    # Mob mode: Ana drives; Bo, navigating, sees the widgets locked until it is his turn.
+    panel = ana.page.locator(".mob-panel")
+    await panel.get_by_role("button", name="Mob mode: one driver types").click()
+    await expect(area(bo, 1)).to_have_class(re.compile("widget-read-only"))
+    assert await area(bo, 1).evaluate("area => area.inert") is True
+    await expect(area(ana, 1)).not_to_have_class(re.compile("widget-read-only"))
+    await panel.get_by_role("button", name="Pair mode: everyone types").click()
+    await expect(area(bo, 1)).not_to_have_class(re.compile("widget-read-only"))
+
     await ana.page.get_by_role("button", name="Restart the kernel", exact=True).click()
     await ana.page.get_by_role("button", name="Restart the kernel for everyone").click()
     for tab in (ana, bo):

@@ -91,8 +91,10 @@ class Runner:
             clock=clock,
             flush_seconds=flush_seconds,
         )
-        # The kernel's widgets: changes reach it between runs (the prober's lock).
-        self.widgets = Widgets(room, lambda: self.session, self._prober.lock, clock)
+        # The kernel's widgets: changes reach it between runs (the prober's lock); while
+        # people move them, the idle package lookup waits (it would hold the kernel ~1 s).
+        self.widgets = Widgets(room, lambda: self.session, self._prober.lock, clock,
+                               on_asked=lambda: self._wakeup.set())  # fmt: skip
         self.session.observer = self.widgets.observe
         self._clock = clock
         self._wakeup = asyncio.Event()

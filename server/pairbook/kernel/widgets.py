@@ -80,8 +80,10 @@ class Widgets:
         kernel: Callable[[], Kernel],
         lock: asyncio.Lock,
         clock: Callable[[], float] = time.time,
+        on_asked: Callable[[], None] = lambda: None,
     ) -> None:
         self._room, self._kernel, self._lock, self._clock = room, kernel, lock, clock
+        self._on_asked = on_asked  # people are using the kernel: idle work can wait
         self._outputs: dict[str, str] = {}  # Output model id -> the msg_id it captures
         self._clear_wait: set[str] = set()  # Output models with a clear_output(wait) pending
         self._known: set[str] = set()  # models opened by the running kernel
@@ -216,6 +218,7 @@ class Widgets:
             pending.custom.append(custom)
         pending.askers.append((member, echo))
         self._asked.set()
+        self._on_asked()
         return pending
 
     async def _relay_loop(self) -> None:
