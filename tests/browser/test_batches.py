@@ -32,10 +32,7 @@ async def test_run_all_stops_at_the_error_and_the_cells_after_it_are_cancelled(
 ) -> None:
     name = "run-all-stops-at-an-error.ipynb"
     write_notebook(server.root / name, SOURCES)
-    ada = await NotebookTab.open(browser, server, name)
-    bob = await NotebookTab.open(
-        browser, server, name, token=invite(server, "editor"), join_as="Bob"
-    )
+    ada, bob = await NotebookTab.pair(browser, server, name)
     vera = await NotebookTab.open(
         browser, server, name, token=invite(server, "viewer"), join_as="Vera"
     )
@@ -84,10 +81,7 @@ async def test_an_interrupt_stops_the_batch_and_another_persons_queued_run_runs_
     name = "interrupt-stops-the-batch.ipynb"
     loop = "import time\nprint('sleeping', flush=True)\nfor i in range(600):\n    time.sleep(0.1)"
     write_notebook(server.root / name, [loop, "print('after the loop')", "print('bob ran')"])
-    ada = await NotebookTab.open(browser, server, name)
-    bob = await NotebookTab.open(
-        browser, server, name, token=invite(server, "editor"), join_as="Bob"
-    )
+    ada, bob = await NotebookTab.pair(browser, server, name)
     await ada.cell(1).click()
     await (await ada.tool("Run the selected cell and all cells below")).click()
     await expect(bob.cell(1).locator(".cell-outputs")).to_contain_text(
@@ -128,10 +122,7 @@ async def test_runs_a_restart_drops_from_the_queue_say_who_restarted_the_kernel(
     name = "restart-cancels-the-queue.ipynb"
     loop = "import time\nprint('sleeping', flush=True)\nfor i in range(600):\n    time.sleep(0.1)"
     write_notebook(server.root / name, [loop, "print('bob ran')"])
-    ada = await NotebookTab.open(browser, server, name)
-    bob = await NotebookTab.open(
-        browser, server, name, token=invite(server, "editor"), join_as="Bob"
-    )
+    ada, bob = await NotebookTab.pair(browser, server, name)
     vera = await NotebookTab.open(
         browser, server, name, token=invite(server, "viewer"), join_as="Vera"
     )

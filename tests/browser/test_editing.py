@@ -28,10 +28,7 @@ def option(popup: Locator, label: str) -> Locator:
 async def test_completion_and_help_from_the_kernel_reach_only_the_asker(
     browser: Browser, server: ServerProcess, notebook: str
 ) -> None:
-    ada = await NotebookTab.open(browser, server, notebook)
-    bob = await NotebookTab.open(
-        browser, server, notebook, token=invite(server, "editor"), join_as="Bob"
-    )
+    ada, bob = await NotebookTab.pair(browser, server, notebook)
     keys = ada.page.keyboard
     # The kernel starts with a first run.
     await ada.edit_end(1)
@@ -127,10 +124,7 @@ async def test_python_indentation_is_four_spaces_and_tab_indents(
 async def test_find_and_replace_across_the_notebook_syncs_and_undoes(
     browser: Browser, server: ServerProcess, notebook: str
 ) -> None:
-    ada = await NotebookTab.open(browser, server, notebook)
-    bob = await NotebookTab.open(
-        browser, server, notebook, token=invite(server, "editor"), join_as="Bob"
-    )
+    ada, bob = await NotebookTab.pair(browser, server, notebook)
     vera = await NotebookTab.open(
         browser, server, notebook, token=invite(server, "viewer"), join_as="Vera"
     )

@@ -99,6 +99,17 @@ class NotebookTab:
         await tab.wait_connected()
         return tab
 
+    @classmethod
+    async def pair(
+        cls, browser: Browser, server: ServerProcess, notebook: str, *, partner: str = "Bob"
+    ) -> tuple[NotebookTab, NotebookTab]:
+        """The owner's tab and an invited editor's, joined as `partner`, on one notebook."""
+        owner = await cls.open(browser, server, notebook)
+        editor = await cls.open(
+            browser, server, notebook, token=invite(server, "editor"), join_as=partner
+        )
+        return owner, editor
+
     @property
     def context(self) -> BrowserContext:
         return self.page.context
