@@ -130,7 +130,7 @@ async def test_a_twin_edited_on_disk_is_merged_into_the_open_room_not_clobbered(
             # room's save must read and merge the .py first, not write over it.
             edit_twin(twin, "y = x + 1", "y = x + 100  # from the editor")
             client.type_into(1, 0, "# room edit\n")
-            await client.wait_until(lambda: "from the editor" in client.source(2))
+            await client.wait_until(lambda: "from the editor" in client.source(2), timeout=20)
             assert client.source(1) == "# room edit\nx = 1\nprint(x)"
             await wait_for(lambda: "# room edit" in twin.read_text())
             assert "y = x + 100  # from the editor" in twin.read_text()
@@ -139,7 +139,7 @@ async def test_a_twin_edited_on_disk_is_merged_into_the_open_room_not_clobbered(
             # A new cell at the end of the .py becomes a new cell in the room.
             twin.write_text(twin.read_text() + "\n# %%\nz = y * 2\n")
             await client.wait_until(
-                lambda: len(client.cells) == 4 and client.source(3) == "z = y * 2"
+                lambda: len(client.cells) == 4 and client.source(3) == "z = y * 2", timeout=20
             )
             assert client.source(1) == "# room edit\nx = 1\nprint(x)"
 
@@ -169,7 +169,7 @@ async def test_the_same_cell_changed_in_the_twin_and_the_room_is_a_conflict_not_
                 "POST", "/api/notebooks/demo.ipynb/resolve", {"keep": "disk"}
             )
             assert status == 200
-            await client.wait_until(lambda: client.source(2) == "y = 'twin side'\ny")
+            await client.wait_until(lambda: client.source(2) == "y = 'twin side'\ny", timeout=20)
             assert conflict() is None
 
 
@@ -220,7 +220,9 @@ async def test_a_twin_edited_while_the_server_was_down_is_merged_when_the_room_o
     edit_twin(twin, "y = x + 1", "y = 'edited offline'")
     with ServerProcess(workdir, store=store_path, port=server.port, args=QUICK):
         async with YClient(server.ws_url("demo.ipynb")) as client:
-            await client.wait_until(lambda: client.source(2) == "y = 'edited offline'\ny")
+            await client.wait_until(
+                lambda: client.source(2) == "y = 'edited offline'\ny", timeout=20
+            )
             assert client.source(1) == "# before\nx = 1\nprint(x)"
             await wait_for(lambda: "edited offline" in (workdir / "demo.ipynb").read_text())
 

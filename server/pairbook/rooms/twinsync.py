@@ -69,6 +69,8 @@ class TwinSync:
         self._stored_sha = stored_sha  # the twin as the log says pairbook last wrote it
         self._conflict_sha = ""  # the twin's bytes that conflicted
         self._seen: object = _UNSEEN  # the twin's path and stat after the last full look
+        self._settling = ""  # an edited twin's sha, merged once a later look finds it again
+        self._settling_now = False
 
     @property
     def path(self) -> Path | None:
@@ -91,8 +93,10 @@ class TwinSync:
         twin as the last look left it costs one stat, not a pass over the notebook."""
         if not room_changed and self._seen is not _UNSEEN and self._seen == await self._look():
             return
+        self._settling_now = False
         await self._sync(room_changed)
-        self._seen = await self._look()
+        # A twin still settling is looked at again on the next poll, whatever its stat.
+        self._seen = _UNSEEN if self._settling_now else await self._look()
 
     async def _look(self) -> tuple[Path, tuple[int, int, int] | None] | None:
         if self.paired is None:
@@ -120,13 +124,25 @@ class TwinSync:
         if data is not None and disk_sha != self.known_sha:
             if self.conflict is not None and not room_changed and disk_sha == self._conflict_sha:
                 return  # nothing new on either side
-            merged = await self._merge(notebook, data, self.base)
+            if not await self._settled(disk_sha):
+                return  # neither merged nor overwritten before it has settled
+            merged = await self._merge(data, self.base)
             if merged is None:
                 return
             notebook, room_changed = merged, True
         self.conflict = None
         if room_changed or data is None:
             await self._write(notebook)
+
+    async def _settled(self, disk_sha: str) -> bool:
+        """Whether this version of the twin was already seen on the last look: an editor
+        that writes a file in place (truncate, then write) must not have a half-written
+        twin merged (an empty one would delete every cell)."""
+        assert self.paired is not None
+        if self._settling == disk_sha:
+            return True
+        self._settling, self._settling_now = disk_sha, True
+        return False
 
     def _pair(self, notebook: dict[str, Any]) -> bool:
         """Follow the notebook's pairing (it may have been switched): False when unpaired."""
@@ -163,31 +179,30 @@ class TwinSync:
             )
             self.paired = None
             return
-        rendered = notebook_to_twin(notebook, self.paired.fmt)
+        rendered, self.base = await self._render(notebook)
         if data == rendered.encode() or sha_of_bytes(data) == self._stored_sha:
             self.known_sha = sha_of_bytes(data)
-            self._set_base(notebook, rendered)
             if data != rendered.encode():
                 await self._write(notebook)
             return
         # Edited while no pairbook watched it: the room as it is now is the base.
-        self._set_base(notebook, rendered)
-        merged = await self._merge(notebook, data, self.base)
+        merged = await self._merge(data, self.base)
         if merged is not None:
             await self._write(merged)
 
-    async def _merge(
-        self, notebook: dict[str, Any], data: bytes, base: list[TwinCell]
-    ) -> dict[str, Any] | None:
+    async def _merge(self, data: bytes, base: list[TwinCell]) -> dict[str, Any] | None:
         """Bring the twin's edit into the room; the merged notebook, or None."""
         assert self.paired is not None
         name = self.paired.file.path.name
         try:
-            disk = twin_to_cells(data.decode("utf-8"), self.paired.fmt, name=name)
+            # jupytext reading is O(notebook) and slow: off the event loop.
+            disk = await asyncio.to_thread(_read_text, data, self.paired.fmt, name)
         except (NotebookError, UnicodeDecodeError) as exc:
             self._raise_conflict(f"{name} cannot be read ({exc}); it is left as it is", data)
             return None
-        merge = merge_twin(base, disk, notebook)
+        # Merged into the room as it is now, with no await before the edit is applied: an
+        # edit a peer made meanwhile is kept, not reverted.
+        merge = merge_twin(base, disk, ydoc_to_notebook(self.room.doc))
         if merge.notebook is None:
             self._raise_conflict(
                 f"{name} and the room changed the same cells ({'; '.join(merge.conflicts)}); "
@@ -213,7 +228,7 @@ class TwinSync:
 
     async def _write(self, notebook: dict[str, Any]) -> None:
         assert self.paired is not None
-        rendered = notebook_to_twin(notebook, self.paired.fmt)
+        rendered, base = await self._render(notebook)
         data = rendered.encode("utf-8")
         if sha_of_bytes(data) != self.known_sha:
             try:
@@ -223,12 +238,13 @@ class TwinSync:
                 return
             self.known_sha = sha_of_bytes(data)
             await self.room.store.set_meta(self.room.id, TWIN_SHA, self.known_sha)
-        self._set_base(notebook, rendered)
+        self.base = base
         self.status = None
 
-    def _set_base(self, notebook: dict[str, Any], rendered: str) -> None:
+    async def _render(self, notebook: dict[str, Any]) -> tuple[str, list[TwinCell]]:
+        """The twin's text for `notebook`, and the base a later merge starts from."""
         assert self.paired is not None
-        self.base = base_of(notebook, twin_to_cells(rendered, self.paired.fmt))
+        return await asyncio.to_thread(_render, notebook, self.paired.fmt)
 
     def _fail(self, message: str) -> None:
         if self.status != message:
@@ -251,11 +267,19 @@ class TwinSync:
         if keep == "disk":
             data = await asyncio.to_thread(self.paired.file.read)
             if data is not None:
-                rendered = notebook_to_twin(notebook, self.paired.fmt)
-                self._set_base(notebook, rendered)
-                merged = await self._merge(notebook, data, self.base)
+                _, self.base = await self._render(notebook)
+                merged = await self._merge(data, self.base)
                 if merged is None:
                     return
                 notebook = merged
         self.known_sha = None if keep == "room" else self.known_sha
         await self._write(notebook)
+
+
+def _render(notebook: dict[str, Any], fmt: str) -> tuple[str, list[TwinCell]]:
+    rendered = notebook_to_twin(notebook, fmt)
+    return rendered, base_of(notebook, twin_to_cells(rendered, fmt))
+
+
+def _read_text(data: bytes, fmt: str, name: str) -> list[dict[str, Any]]:
+    return twin_to_cells(data.decode("utf-8"), fmt, name=name)
