@@ -22,7 +22,8 @@ PAIRBOOK_MAP = "pairbook"
 """The server's marker map: the room's `history` id (written once, at creation)."""
 
 KERNEL_MAP = "kernel"
-"""The kernel: `KernelRecord` keys, plus `variables` (a `Map`), `analysis`, `packages`."""
+"""The kernel: `KernelRecord` keys, plus `variables` (a `Map`), `analysis`, `packages`, and
+`environment` (`KernelEnvironmentRecord`) for a notebook that declares its own."""
 
 EXECUTIONS_MAP = "executions"
 """One `ExecutionRecord` per run, keyed by run id."""
@@ -223,6 +224,21 @@ class WidgetRecord(TypedDict, total=False):
     gone: bool
 
 
+class KernelEnvironmentRecord(TypedDict, total=False):
+    """The `environment` key of `KERNEL_MAP`: the notebook's own environment, which the kernel
+    starts from. `status` is `preparing` (uv's latest line in `progress`), `ready` (`key`, the
+    environment's hash; `built`: this start built it) or `failed` (`error`, uv's words)."""
+
+    status: str
+    source: str
+    requirements: list[str]
+    progress: str
+    error: str
+    key: str
+    built: bool
+    at: float
+
+
 class CheckRecord(TypedDict, total=False):
     """The keys of `CHECK_MAP`: the room's last check. `status` is `running` (with `progress`,
     its latest line), `done` (with `verdict` passed/failed/error, `summary` and `report`,
@@ -257,6 +273,7 @@ __all__ = [
     "ChatRecord",
     "CheckRecord",
     "ExecutionRecord",
+    "KernelEnvironmentRecord",
     "KernelEventRecord",
     "KernelRecord",
     "KernelStopRecord",

@@ -10,6 +10,7 @@ import { isTerminal } from '../connectionState'
 import { CursorLabels } from '../editor/cursorLabels'
 import { assistOver } from '../editor/kernelAssist'
 import { append, button, h, icon, ICONS, saveFile } from '../dom'
+import { showEnvironment } from '../kernel/environmentNotice'
 import { KernelPanel } from '../kernel/kernelPanel'
 import { hiddenText, warningText } from '../state/kernelView'
 import { SidebarWidth } from '../state/panelWidth'
@@ -71,6 +72,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
 
   const runs = new RunStore(notebook.ydoc)
   runs.onKernel((state) => banner.showKernel(state, Date.now() / 1000))
+  showEnvironment(notebook.ydoc, banner)
   // Set once the connection exists (below); commands before that say "not connected".
   let send: (command: CommandName, args?: Record<string, unknown>) => void = () => toast('Not connected yet: try again in a moment.')
   // The room's widgets: a change is a `widget` command (refused ones snap back, with a toast).

@@ -25,6 +25,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from pairbook.envs import Environment, Progress
+from pairbook.envs.kernelspec import environment_kernel_spec
 from pairbook.notebook.node import notebook_node
 
 KERNEL_NAME = "pairbook-check"
@@ -72,21 +73,11 @@ class CellRun:
 
 
 def kernel_spec(env: Environment, specs: Path) -> dict[str, Any]:
-    """A kernel spec starting ipykernel with the environment's Python and nothing else on its
-    path: no PYTHONPATH, no user site-packages."""
-    path = f"{env.path / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
-    return {
-        "argv": [str(env.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": f"pairbook check ({env.key})",
-        "language": "python",
-        "env": {
-            "PYTHONPATH": "",
-            "PYTHONNOUSERSITE": "1",
-            "VIRTUAL_ENV": str(env.path),
-            "PATH": path,
-            "IPYTHONDIR": str(specs / "ipython"),  # a confined kernel's home is read-only
-        },
-    }
+    """The environment's kernel spec, with IPython's folder in `specs` (a confined kernel's
+    home is read-only)."""
+    spec = environment_kernel_spec(env, f"pairbook check ({env.key})")
+    spec["env"]["IPYTHONDIR"] = str(specs / "ipython")
+    return spec
 
 
 async def run_notebook(

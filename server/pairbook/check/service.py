@@ -23,6 +23,7 @@ from pairbook.check.checker import CheckOptions, check_notebook
 from pairbook.check.report import NotebookReport
 from pairbook.check.runner import KernelLaunch
 from pairbook.envs import EnvironmentCache
+from pairbook.envs.progress import LatestLine
 from pairbook.errors import ConflictError
 from pairbook.notebook.ynotebook import ydoc_to_notebook
 from pairbook.schema import CHECK_MAP, CheckRecord, UserRecord
@@ -55,8 +56,6 @@ class CheckService:
         self._clock = clock
         self.running: UserRecord | None = None
         self._wanted = asyncio.Event()
-        self._line = ""
-        self._line_changed = asyncio.Event()
         self.commands = TABLE.bind(self)
 
     async def start(self) -> None:
@@ -101,15 +100,11 @@ class CheckService:
         nb = ydoc_to_notebook(self.room.doc)
         await self._write({"status": "running", "by": by, "started_at": self._clock(),
                            "finished_at": None, "progress": "starting"})  # fmt: skip
-        async with asyncio.TaskGroup() as tasks:
-            publisher = tasks.create_task(self._publish_progress())
-            try:
-                report = await check_notebook(
-                    self.path, self.cache, self.options, self._progress,
-                    name=str(self.room.id), nb=nb, launch=self._launch(),
-                )  # fmt: skip
-            finally:
-                publisher.cancel()
+        async with LatestLine(self._write_progress).publishing() as progress:
+            report = await check_notebook(
+                self.path, self.cache, self.options, progress,
+                name=str(self.room.id), nb=nb, launch=self._launch(),
+            )  # fmt: skip
         await self._write(self._done(report))
 
     def _done(self, report: NotebookReport) -> CheckRecord:
@@ -118,16 +113,8 @@ class CheckService:
                 "report": report.to_json(), "finished_at": self._clock(),
                 "progress": ""}  # fmt: skip
 
-    def _progress(self, line: str) -> None:
-        self._line = line
-        self._line_changed.set()
-
-    async def _publish_progress(self) -> None:
-        """Write the latest progress line; lines that come while one is written coalesce."""
-        while True:
-            await self._line_changed.wait()
-            self._line_changed.clear()
-            await self._write({"progress": self._line[:300]})
+    async def _write_progress(self, line: str) -> None:
+        await self._write({"progress": line})
 
     async def _write(self, record: CheckRecord) -> None:
         def edit(doc: Doc[Any]) -> None:

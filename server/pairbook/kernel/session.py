@@ -16,9 +16,11 @@ from typing import Any, Literal
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
+from pairbook.envs import Environment
 from pairbook.errors import KernelError
 from pairbook.kernel.confine import Confinement, KernelJail
 from pairbook.kernel.confined import ConfinedKernelManager, follow_comm
+from pairbook.kernel.environment import NotebookEnvironment, manager_spec
 
 log = logging.getLogger("pairbook.kernel")
 
@@ -77,8 +79,10 @@ class KernelSession:
         *,
         confinement: Confinement | None = None,
         startup_timeout: float = 60.0,
+        environment: NotebookEnvironment | None = None,
     ) -> None:
         self.kernel_name = kernel_name
+        self._notebook_env = environment
         self._confinement = confinement or Confinement()
         self._jail: KernelJail | None = None
         self._cwd = cwd
@@ -106,7 +110,12 @@ class KernelSession:
         if self.started:
             return
         self._set_status("starting")
-        manager = self._new_manager()
+        try:
+            env = await self._notebook_env.prepare() if self._notebook_env else None
+        except KernelError:
+            self._set_status("dead")
+            raise
+        manager = self._new_manager(env)
         try:
             await manager.start_kernel(cwd=str(self._cwd), env=self._environment())
         except NoSuchKernel as exc:
@@ -135,7 +144,7 @@ class KernelSession:
         self._set_status("idle")
         log.info("kernel started", extra={"kernel": self.kernel_name})
 
-    def _new_manager(self) -> AsyncKernelManager:
+    def _new_manager(self, env: Environment | None = None) -> AsyncKernelManager:
         """The kernel talks over Unix sockets in a private directory (mode 0700): no TCP port
         another local user could reach, and no "running over TCP" warning."""
         if os.name != "posix":
@@ -143,7 +152,7 @@ class KernelSession:
         self._sockets = tempfile.TemporaryDirectory(prefix="pairbook-kernel-")
         sockets = self._sockets.name
         manager = ConfinedKernelManager(
-            kernel_name=self.kernel_name,
+            **manager_spec(env, Path(sockets), self.kernel_name),
             transport="ipc",
             ip=os.path.join(sockets, "k"),
             # Beside the sockets: the one folder a sandboxed kernel sees of pairbook's.
@@ -355,7 +364,9 @@ class KernelSession:
             self._interrupt_pending = True
 
     async def restart(self) -> None:
-        if self._manager is None:
+        env = self._notebook_env
+        if self._manager is None or (env and await env.changed()):
+            await self.shutdown()  # (its requirements changed: a kernel in the new environment)
             await self.start()
             return
         self._set_status("restarting")
@@ -382,18 +393,3 @@ class KernelSession:
         await self._kill_leftovers()
         self._forget_sockets()
         self._set_status("not started")
-
-
-class KernelSessions:
-    """Makes a room's real kernels: jupyter kernels working in `cwd`, fenced in by
-    `confinement` (a KernelFactory)."""
-
-    def __init__(self, cwd: Path, confinement: Confinement | None = None) -> None:
-        self._cwd = cwd
-        self._confinement = confinement
-
-    def specs(self) -> dict[str, str]:
-        return kernel_specs()
-
-    def __call__(self, kernel_name: str, on_status: StatusCallback) -> KernelSession:
-        return KernelSession(kernel_name, self._cwd, on_status, confinement=self._confinement)

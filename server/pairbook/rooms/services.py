@@ -22,6 +22,7 @@ from pairbook.envs import EnvironmentCache
 from pairbook.envs.cache import InstallOptions
 from pairbook.kernel import KernelSessions
 from pairbook.kernel.confine import Confinement
+from pairbook.kernel.environment import NotebookEnvironment
 from pairbook.kernel.kept import KeptKernels
 from pairbook.kernel.runner import Runner
 from pairbook.kernel.service import TABLE as KERNEL_COMMANDS
@@ -76,9 +77,12 @@ class ServiceSpec:
 
 def kernel_service(context: ServiceContext) -> KernelService:
     policy, room_id = context.policy, context.room.id
+    # Wheels only: a requirement's build script would run on the server, outside any sandbox.
+    cache = EnvironmentCache(options=InstallOptions(no_build=True))
+    environment = NotebookEnvironment(context.handle, context.path, cache)
     runner = Runner(
         context.handle,
-        KernelSessions(context.path.parent, policy.confinement),
+        KernelSessions(context.path.parent, policy.confinement, environment),
         kernel_name_of(context.room.doc),
         output_limit=policy.output_limit,
         kernel_state=policy.kernel_state,
