@@ -135,7 +135,10 @@ dp = w.DatePicker(description='day')
 play = w.Play(value=0, min=0, max=1000, interval=50)
 tab = w.Tab(children=[w.Label('first tab'), w.Label('second tab')], titles=('A', 'B'))
 acc = w.Accordion(children=[w.Label('inside')], titles=('Open me',))
-w.VBox([w.HBox([button, fs, dd]), w.HBox([cb, tx, tb]), w.HBox([dp, play]), tab, acc, out])"""
+html = w.HTML('<b>bold</b><img src=x onerror="window.pwned=1"><style>body{display:none}</style>',
+              description='<i>said</i><img src=y onerror="window.pwned=2">',
+              description_allow_html=True)
+w.VBox([w.HBox([button, fs, dd]), w.HBox([cb, tx, tb]), w.HBox([dp, play]), tab, acc, html, out])"""
 
 PLOT = """def plot(n):
     fig, ax = plt.subplots(figsize=(3, 2))
@@ -188,6 +191,11 @@ async def test_the_common_controls_work_for_everyone_and_a_restart_disconnects_t
         )
     for cell in (1, 2):
         await expect(ana.cell(cell).locator(".widget-note")).to_have_count(0)
+    # The kernel's HTML is shown sanitized, as HTML outputs are: no handlers, no styles.
+    await expect(area(ana, 1).locator(".widget-html-content b")).to_have_text("bold")
+    await expect(area(ana, 1).locator(".widget-html i")).to_have_text("said")
+    await expect(area(ana, 1).locator("[onerror], style")).to_have_count(0)
+    assert await ana.page.evaluate("() => window.pwned") is None
 
     controls = area(bo, 1)
     await controls.get_by_role("button", name="Press me").click()

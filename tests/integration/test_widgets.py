@@ -8,8 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pycrdt import Doc, Map
 
-from support.client import YClient
+from pairbook.protocol.messages import encode_sync_update
+from support.client import RawPeer, YClient
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.integration
@@ -64,6 +66,18 @@ async def test_a_slider_made_by_one_person_and_moved_by_another_is_shared_by_eve
     async with YClient(server.ws_url("demo.ipynb")) as late:
         assert sliders(late)[model_id]["state"]["value"] == 7
         assert sliders(late)[model_id]["gone"] is False
+
+        # Nobody writes the map but the server: a peer's forged value is refused.
+        forged = Doc(client_id=4243)
+        forged.apply_update(late.doc.get_update())
+        before = forged.get_state()
+        forged.get("widgets", type=Map)[model_id]["state"]["value"] = 666
+        async with RawPeer(server.ws_url("demo.ipynb", bo_token)) as rogue:
+            await rogue.send(encode_sync_update(forged.get_update(before)))
+            code, reason = await rogue.closed_with()
+        assert code == 4403
+        assert "server only" in reason
+        assert sliders(late)[model_id]["state"]["value"] == 7
 
 
 async def test_viewers_and_navigators_cannot_move_a_widget(server: ServerProcess) -> None:

@@ -18,6 +18,7 @@ import { MessageLoop } from '@lumino/messaging'
 import { Widget } from '@lumino/widgets'
 
 import { renderOutputs } from '../notebook/outputs'
+import { sanitizeHtml } from '../notebook/sanitize'
 import type { OutputJson } from '../notebook/mimeBundle'
 import { SharedComm } from './sharedComm'
 import type { WidgetRecord } from './widgetState'
@@ -61,9 +62,26 @@ class PlayModel extends controls.PlayModel {
   }
 }
 
+/** The HTML widgets' value is the kernel's HTML: shown sanitized, as HTML outputs in the
+ * page are (no scripts, handlers, styles or loads from elsewhere). */
+class HTMLView extends controls.HTMLView {
+  override update(): void {
+    this.content.innerHTML = sanitizeHtml(String(this.model.get('value') ?? ''))
+    controls.StringView.prototype.update.call(this)
+  }
+}
+
+class HTMLMathView extends controls.HTMLMathView {
+  override update(): void {
+    this.content.innerHTML = sanitizeHtml(String(this.model.get('value') ?? ''))
+    this.typeset(this.content)
+    controls.StringView.prototype.update.call(this)
+  }
+}
+
 const MODULES: Record<string, Record<string, unknown>> = {
   '@jupyter-widgets/base': base as unknown as Record<string, unknown>,
-  '@jupyter-widgets/controls': { ...(controls as unknown as Record<string, unknown>), PlayModel },
+  '@jupyter-widgets/controls': { ...(controls as unknown as Record<string, unknown>), PlayModel, HTMLView, HTMLMathView },
   '@jupyter-widgets/output': { OutputModel, OutputView }
 }
 
@@ -89,6 +107,11 @@ export class RoomWidgetManager extends ManagerBase {
 
   protected async _get_comm_info(): Promise<{}> {
     return {}
+  }
+
+  /** Descriptions with `description_allow_html`: pairbook's sanitizer, not the default one. */
+  override inline_sanitize(source: string): string {
+    return sanitizeHtml(source)
   }
 
   /** A model from its record in the map, bound to its comm. */

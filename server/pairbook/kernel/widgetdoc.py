@@ -14,10 +14,16 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from pairbook.notebook.outputs import output_from_message
+from pairbook.notebook.outputs import output_from_message, output_size
 from pairbook.schema import WIDGETS_MAP, UserRecord
 
 Buffers = dict[str, bytes]  # JSON of a path in the state -> its bytes
+
+MAX_OUTPUT_BYTES = 1_000_000
+"""What an Output widget keeps (as a run's cell does, by default): past it, a note."""
+
+TRUNCATED = ("[pairbook: this Output widget passed its {limit:,}-byte limit; later output is "
+             "not shown until it is cleared]\n")  # fmt: skip
 
 
 def ywidgets(doc: Doc[Any]) -> Map[Any]:
@@ -163,6 +169,8 @@ def capture_output(
     if clear_pending:
         outputs = []
     last = outputs[-1] if outputs else None
+    if isinstance(last, dict) and last.get("pairbook_truncated"):
+        return False  # past its limit: nothing more until a clear
     if (
         output["output_type"] == "stream"
         and isinstance(last, dict)
@@ -171,5 +179,8 @@ def capture_output(
         outputs[-1] = {**last, "text": str(last.get("text", "")) + str(output["text"])}
     else:
         outputs.append(output)
+    if output_size({"outputs": outputs}) > MAX_OUTPUT_BYTES:
+        outputs[-1] = {"output_type": "stream", "name": "stderr", "pairbook_truncated": True,
+                       "text": TRUNCATED.format(limit=MAX_OUTPUT_BYTES)}  # fmt: skip
     ystate["outputs"] = outputs
     return False

@@ -43,6 +43,7 @@ TARGET = "jupyter.widget"
 CAPTURED = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
 GONE = frozenset({"restarting", "dead", "not started"})
 MAX_CHANGE_BYTES = 1_000_000  # one change's JSON; a widget's value is small
+MAX_WAITING = 1_000  # changes of one model waiting for a busy kernel (clicks pile up)
 
 Edit = Callable[[Doc[Any]], None]
 
@@ -98,7 +99,15 @@ class Widgets:
     # -- the kernel's side ---------------------------------------------------------------
 
     def observe(self, message: dict[str, Any]) -> bool:
-        """One IOPub message; True when it was a widget's (it goes to no cell)."""
+        """One IOPub message; True when it was a widget's (it goes to no cell). A message
+        the kernel malformed is logged and left to the run, never fails it."""
+        try:
+            return self._observe(message)
+        except Exception:
+            log.exception("a widget message could not be read", extra={"room": self._room.id})
+            return False
+
+    def _observe(self, message: dict[str, Any]) -> bool:
         kind, content = message["header"]["msg_type"], message.get("content") or {}
         if kind == "comm_open":
             return self._open(content, message.get("buffers") or [])
@@ -209,10 +218,15 @@ class Widgets:
             raise ValueError(f"no live widget {model_id!r}: its kernel is gone or it was closed")
         if state is None and custom is None:
             raise ValueError("widget needs 'state' (the keys that changed) or 'custom'")
+        if any(key.startswith("_") for key in state or {}):
+            raise ValueError("a widget's state keys starting with _ are the kernel's to set")
         size = len(json.dumps([state, custom], default=str))
         if size > MAX_CHANGE_BYTES:
             raise ValueError(f"a widget change may hold at most {MAX_CHANGE_BYTES:,} bytes")
         pending = self._changes.setdefault(model_id, Change())
+        if len(pending.askers) >= MAX_WAITING:
+            raise ValueError(f"{MAX_WAITING} changes of this widget already wait for the "
+                             "kernel (it is busy): try again once it is idle")  # fmt: skip
         pending.state.update(state or {})
         if custom is not None:
             pending.custom.append(custom)

@@ -148,3 +148,20 @@ async def test_widget_changes_are_for_editors_and_the_driver_only() -> None:
             await send(service, person("nav"), Calls(driver="ana"), **body)
         with pytest.raises(ValueError, match="no live widget 'm'"):
             await send(service, ANA, Calls(driver="ana"), **body)
+
+
+async def test_a_widget_change_may_not_set_the_kernels_own_keys() -> None:
+    async with service_of([]) as (service, room):
+        service.runner.widgets.observe(
+            {"header": {"msg_type": "comm_open"}, "parent_header": {},
+             "content": {"comm_id": "m", "target_name": "jupyter.widget",
+                         "data": {"state": {"_model_name": "IntSliderModel", "value": 1}}}}
+        )  # fmt: skip
+        await room.until(lambda: "m" in room.doc.get("widgets", type=Map))
+        body = {"command": "widget", "id": 1, "model": "m", "state": {"_model_name": "X"}}
+        with pytest.raises(ValueError, match="starting with _ are the kernel's"):
+            await send(service, ANA, Calls(), **body)
+        # A malformed message from the kernel is logged, and goes to the run as before.
+        malformed = {"header": {"msg_type": "comm_open"}, "parent_header": {},
+                     "content": {"target_name": "jupyter.widget"}}  # fmt: skip
+        assert not service.runner.widgets.observe(malformed)

@@ -76,3 +76,19 @@ def test_the_output_widget_merges_streams_and_clears_at_the_next_output_when_ask
     assert model(doc, "out")["state"]["outputs"] == [
         {"output_type": "display_data", "data": {"text/plain": "2"}, "metadata": {}}
     ]
+
+
+def test_an_output_widget_past_its_limit_keeps_a_note_until_it_is_cleared() -> None:
+    doc: Doc[Any] = Doc()
+    open_model(doc, "out", {"_model_name": "OutputModel", "outputs": []}, {}, 1.0)
+    big = "x" * 600_000 + "\n"
+    capture_output(doc, "out", "stream", {"name": "stdout", "text": big}, False)
+    capture_output(doc, "out", "stream", {"name": "stderr", "text": big}, False)
+    capture_output(doc, "out", "stream", {"name": "stdout", "text": "more\n"}, False)
+    outputs = model(doc, "out")["state"]["outputs"]
+    assert len(outputs) == 2
+    assert outputs[0]["text"] == big
+    assert "passed its 1,000,000-byte limit" in outputs[1]["text"]
+    capture_output(doc, "out", "clear_output", {"wait": False}, False)
+    capture_output(doc, "out", "stream", {"name": "stdout", "text": "again\n"}, False)
+    assert model(doc, "out")["state"]["outputs"][0]["text"] == "again\n"
