@@ -48,6 +48,11 @@ class Presence:
                 continue  # another connection's client id: not yours to speak for
             if slot is not None and entry.clock < slot.clock:
                 continue  # stale
+            if slot is None and entry.state is None:
+                # The removal of a client id the room does not show: nothing to remove. Stock
+                # y-websocket clients send these for other clients whose states timed out on
+                # their side (a lagging client does, for many at once); they claim no id.
+                continue
             if slot is None:
                 if len(peer.awareness_ids) >= limits.awareness_ids:
                     raise LimitError(

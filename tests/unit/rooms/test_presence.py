@@ -92,3 +92,16 @@ def test_the_full_update_holds_everyone_present() -> None:
     update = presence.full_update()
     assert update is not None
     assert {e.client_id for e in decode_awareness_update(update)} == {5, 6}
+
+
+def test_removals_of_client_ids_the_room_does_not_show_claim_nothing() -> None:
+    # A lagging stock client sends one update removing every remote state that timed out
+    # on its side, often of peers the room already forgot: no reason to close it.
+    presence = Presence(RoomLimits(awareness_ids=2))
+    ana = peer("Ana")
+    gone = tuple(AwarenessEntry(100 + i, 7, None) for i in range(20))
+    assert presence.accept(ana, gone) == []
+    assert ana.awareness_ids == set()
+    (shown,) = presence.accept(ana, (AwarenessEntry(1, 1, {}),))
+    assert shown.client_id == 1
+    assert presence.accept(ana, (AwarenessEntry(1, 2, None),)) == [AwarenessEntry(1, 2, None)]
