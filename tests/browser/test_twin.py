@@ -46,3 +46,18 @@ async def test_an_editor_switches_the_twin_and_a_viewer_cannot(
     await wait_for_text(server.root / notebook, '"formats": "ipynb,py:percent"')
     await owner.close()
     await vic.close()
+
+
+async def test_an_edit_of_the_twin_on_disk_reaches_the_page_with_a_note(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    owner = await NotebookTab.open(browser, server, notebook)
+    twin = server.root / notebook.replace(".ipynb", ".py")
+    await wait_for_text(twin, "y = x + 1")
+    twin.write_text(twin.read_text().replace("y = x + 1", "y = x + 42  # in my editor"))
+    await owner.wait_source(2, "s => s.startsWith('y = x + 42  # in my editor')")
+    await expect(owner.editor(2)).to_contain_text("y = x + 42  # in my editor")
+    await expect(owner.page.locator(".toast")).to_contain_text(
+        "was edited on disk: merged into the notebook"
+    )
+    await owner.close()

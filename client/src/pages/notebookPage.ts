@@ -356,6 +356,9 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   connection.onEvent((event) => {
     if (isInputRequest(event)) view.askInput(event)
     widgets.handleEvent(event as Record<string, unknown>)
+    if (event.event === 'file-conflict') banner.add('file-conflict', 'error', String(event.message ?? 'The file changed on disk and in the room.'), null)
+    else if (event.event === 'file-saved' || event.event === 'file-reloaded') banner.clear('file-conflict')
+    else if (event.event === 'twin-merged') toast(`${String(event.file)} was edited on disk: merged into the notebook.`)
   })
   let wasConnected = false
   connection.subscribe((state) => {

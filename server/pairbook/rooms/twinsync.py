@@ -130,7 +130,7 @@ class TwinSync:
             if merged is None:
                 return
             notebook, room_changed = merged, True
-        self.conflict = None
+        self._end_conflict()
         if room_changed or data is None:
             await self._write(notebook)
 
@@ -223,7 +223,7 @@ class TwinSync:
             log.info("twin merged", extra={"room": self.room.id, "cells": merge.changed})
             self.room.notify({"event": "twin-merged", "room": self.room.id, "file": name})
         self.known_sha = sha_of_bytes(data)
-        self.conflict = None
+        self._end_conflict()
         return ydoc_to_notebook(self.room.doc)
 
     async def _write(self, notebook: dict[str, Any]) -> None:
@@ -251,6 +251,11 @@ class TwinSync:
             log.error("twin not synced", extra={"room": self.room.id, "reason": message})
         self.status = message
 
+    def _end_conflict(self) -> None:
+        if self.conflict is not None:
+            self.conflict = None
+            self.room.notify({"event": "file-saved", "room": self.room.id})
+
     def _raise_conflict(self, message: str, data: bytes) -> None:
         self.conflict, self._conflict_sha = message, sha_of_bytes(data)
         log.warning("twin conflict", extra={"room": self.room.id, "reason": message})
@@ -274,6 +279,7 @@ class TwinSync:
                 notebook = merged
         self.known_sha = None if keep == "room" else self.known_sha
         await self._write(notebook)
+        self.room.notify({"event": "file-saved", "room": self.room.id})
 
 
 def _render(notebook: dict[str, Any], fmt: str) -> tuple[str, list[TwinCell]]:
