@@ -9,6 +9,7 @@ author. Everything that `SequenceMatcher` finds unchanged keeps its author, too.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -163,6 +164,40 @@ class Blame:
             key: _Cell(cell.text, list(cell.stamps)) for key, cell in self._cells.items()
         }
         return twin
+
+    def state(self) -> bytes:
+        """Every cell's authorship as bytes, to keep beside a checkpoint of `doc` (see
+        `restore`): the stamps still referred to, and per cell its text and runs of stamps."""
+        used: dict[int, int] = {0: 0}  # UNKNOWN stays first: `restore` reconciles with it
+        cells: dict[str, list[Any]] = {}
+        for cell_id, cell in self._cells.items():
+            runs: list[int] = []
+            for stamp in cell.stamps:
+                index = used.setdefault(stamp, len(used))
+                if runs and runs[-2] == index:
+                    runs[-1] += 1
+                else:
+                    runs += [index, 1]
+            cells[cell_id] = [cell.text.decode("utf-8", errors="surrogateescape"), runs]
+        stamps = [list(self.stamps[old]) for old in sorted(used, key=used.__getitem__)]
+        return json.dumps({"stamps": stamps, "cells": cells}, separators=(",", ":")).encode()
+
+    @classmethod
+    def restore(cls, base: bytes, base_seq: int, state: bytes) -> Blame:
+        """The blame kept with a checkpoint: `base` is the document at `base_seq`, `state`
+        what `state()` gave there. A cell whose kept text is not the document's is
+        reconciled as after any record (its unchanged characters keep their authors)."""
+        blame = cls(base, base_seq)
+        kept = json.loads(state)
+        blame.stamps = [(str(u), int(q), float(t)) for u, q, t in kept["stamps"]]
+        for cell_id, (text, runs) in kept["cells"].items():
+            stamps: list[int] = []
+            for at in range(0, len(runs), 2):
+                stamps += [int(runs[at])] * int(runs[at + 1])
+            blame._cells[str(cell_id)] = _Cell(text.encode("utf-8", "surrogateescape"), stamps)
+        for index in range(len(blame._ycells)):
+            blame._reconcile(index, 0)
+        return blame
 
     def cell_ids(self) -> list[str]:
         return [str(ycell.get("id", "")) for ycell in self._ycells]

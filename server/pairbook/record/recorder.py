@@ -10,6 +10,7 @@ from typing import Any
 
 from pycrdt import Doc, Map, Subscription
 
+from pairbook.record.blamepoints import blame_upto
 from pairbook.record.checkpoints import pack_checkpoint
 from pairbook.record.timeline import ALWAYS_KEPT, EventKind, recording_flag
 from pairbook.schema import EXECUTIONS_MAP, KERNEL_MAP, MOB_MAP, RECORDING_MAP
@@ -203,11 +204,23 @@ class Recorder:
         last one. The caller makes sure the document holds exactly records 1..last_seq."""
         if last_seq - self.last_checkpoint < self.checkpoint_every:
             return False
-        await self.store.save_checkpoint(
-            self.room, pack_checkpoint(self.doc.get_update()), last_seq
-        )
+        update = self.doc.get_update()  # now: the document moves on while the blame is made
+        blame = await self._blame_at(last_seq)
+        await self.store.save_checkpoint(self.room, pack_checkpoint(update, blame), last_seq)
         self.last_checkpoint = last_seq
         return True
+
+    async def _blame_at(self, seq: int) -> bytes | None:
+        """Every cell's blame at `seq`, carried forward from the last checkpoint's (None:
+        it could not be made; the checkpoint is kept without, and a blame replays more)."""
+        try:
+            oldest = await self.store.records(self.room, 0, limit=1)
+            first = oldest[0].seq - 1 if oldest else seq
+            blame = await blame_upto(self.store, self.room, seq, first)
+        except Exception:
+            log.exception("blame checkpoint failed", extra={"room": self.room})
+            return None
+        return blame.state() if blame.seq == seq else None
 
 
 def _roles_of(ymob: Map[Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pycrdt import Doc, merge_updates
 
 from pairbook.notebook.applied import apply_update
 from pairbook.record.blame import Blame, LineBlame
+from pairbook.record.blamepoints import advance, blame_before
 from pairbook.record.checkpoints import pack_checkpoint, unpack_checkpoint
 from pairbook.record.timeline import (
     TIMELINE_KINDS,
@@ -243,17 +244,7 @@ class Replayer:
             blame = self._blame
             if blame is None or blame.seq > seq:
                 blame = await self._blame_before(seq)
-            while blame.seq < seq:
-                records = await self.store.records(self.room, blame.seq, limit=seq - blame.seq)
-                if not records:
-                    break
-                for count, record in enumerate(records, 1):
-                    blame.apply(record)
-                    kept = self._kept[-1].seq if self._kept else 0
-                    if record.seq % self.blame_keep_every == 0 and record.seq > kept:
-                        self._kept.append(blame.copy())
-                    if count % YIELD_EVERY == 0:
-                        await asyncio.sleep(0)
+            await advance(blame, self.store, self.room, seq, on_record=self._keep)
             self._blame = blame
             lines = blame.lines(cell_id)
         return [await self._hide_time(line) for line in lines]
@@ -263,13 +254,23 @@ class Replayer:
         """The moments of the blames kept for going back."""
         return [kept.seq for kept in self._kept]
 
+    def _keep(self, blame: Blame) -> None:
+        kept = self._kept[-1].seq if self._kept else 0
+        if blame.seq % self.blame_keep_every == 0 and blame.seq > kept:
+            self._kept.append(blame.copy())
+
     async def _blame_before(self, seq: int) -> Blame:
+        """The nearest blame before `seq`: a copy kept here, or the one kept with a
+        checkpoint (the recorder keeps one with each), else the log's start."""
         first, _ = await self.bounds()
         # Copies from before the kept history (retention) cannot go forward any more.
         self._kept = [kept for kept in self._kept if kept.seq >= first]
         usable = [kept for kept in self._kept if kept.seq <= seq]
-        if usable:
+        stored = await blame_before(self.store, self.room, seq, first)
+        if usable and (stored is None or usable[-1].seq >= stored.seq):
             return usable[-1].copy()
+        if stored is not None:
+            return stored
         base = None
         if first > 0:  # older records are gone (retention): start at a checkpoint
             checkpoint = await self.store.checkpoint(self.room, first)
