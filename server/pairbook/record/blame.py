@@ -9,7 +9,9 @@ author. Everything that `SequenceMatcher` finds unchanged keeps its author, too.
 
 from __future__ import annotations
 
+import itertools
 import json
+import zlib
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Any
@@ -53,6 +55,8 @@ class _Cell:
     """The source as UTF-8: pycrdt's text events count bytes."""
     stamps: list[int]
     """Per byte of `text`: an index into `Blame.stamps`."""
+    ytext: Text | None = None
+    """The document's source text it follows (its length checks each delta)."""
 
 
 class Blame:
@@ -64,6 +68,7 @@ class Blame:
         self.seq = base_seq
         self.stamps: list[tuple[str, int, float]] = [UNKNOWN]
         self._cells: dict[str, _Cell] = {}
+        self._ids: list[str] = []  # the cells' ids in document order
         self._ycells = self.doc.get(CELLS, type=Array)
         self._events: list[tuple[list[Any], list[dict[str, Any]] | None]] = []
         self._ycells.observe_deep(self._collect)
@@ -97,13 +102,14 @@ class Blame:
         apply_update(self.doc, record.update)  # one pycrdt cannot apply is skipped, as on load
         self.seq = record.seq
         events, self._events = self._events, []
-        reconcile_all = False
+        reconcile_all = any(not path for path, _ in events)
+        if reconcile_all:  # cells came, went or moved: the events' paths are the new order
+            self._ids = self.cell_ids()
         for path, delta in events:
             if not path:
-                reconcile_all = True
                 continue
             index = path[0]
-            if not isinstance(index, int) or index >= len(self._ycells):
+            if not isinstance(index, int) or index >= len(self._ids):
                 reconcile_all = True
                 continue
             if delta is None or not self._follow(index, delta, stamp):
@@ -113,9 +119,8 @@ class Blame:
 
     def _follow(self, index: int, delta: list[dict[str, Any]], stamp: int) -> bool:
         """Apply a text delta to the tracked cell; False when it does not fit."""
-        ycell = self._ycells[index]
-        cell = self._cells.get(str(ycell.get("id", "")))
-        if cell is None:
+        cell = self._cells.get(self._ids[index])
+        if cell is None or cell.ytext is None:
             return False
         text, stamps, at = cell.text, cell.stamps, 0
         for step in delta:
@@ -131,16 +136,21 @@ class Blame:
                 text = text[:at] + text[at + count :]
                 del stamps[at : at + count]
         cell.text = text
-        return text == _source_of(ycell)
+        return len(text) == len(cell.ytext)  # pycrdt counts UTF-8 bytes, as `text` does
 
     def _reconcile(self, index: int, stamp: int) -> None:
         ycell = self._ycells[index]
         cell_id = str(ycell.get("id", ""))
+        if index < len(self._ids):
+            self._ids[index] = cell_id
+        source = ycell.get("source")
+        ytext = source if isinstance(source, Text) else None
         new = _source_of(ycell)
         old = self._cells.get(cell_id)
         if old is None:
-            self._cells[cell_id] = _Cell(new, [stamp] * len(new))
+            self._cells[cell_id] = _Cell(new, [stamp] * len(new), ytext)
             return
+        old.ytext = ytext
         if old.text == new:
             return
         stamps: list[int] = []
@@ -150,10 +160,11 @@ class Blame:
                 stamps.extend(old.stamps[i1:i2])
             else:
                 stamps.extend([stamp] * (j2 - j1))
-        self._cells[cell_id] = _Cell(new, stamps)
+        self._cells[cell_id] = _Cell(new, stamps, ytext)
 
     def _reconcile_all(self, stamp: int) -> None:
-        for index in range(len(self._ycells)):
+        self._ids = self.cell_ids()
+        for index in range(len(self._ids)):
             self._reconcile(index, stamp)
 
     def copy(self) -> Blame:
@@ -163,24 +174,35 @@ class Blame:
         twin._cells = {
             key: _Cell(cell.text, list(cell.stamps)) for key, cell in self._cells.items()
         }
+        twin._reconcile_all(0)  # binds the twin's cells to its own document's texts
         return twin
 
     def state(self) -> bytes:
         """Every cell's authorship as bytes, to keep beside a checkpoint of `doc` (see
-        `restore`): the stamps still referred to, and per cell its text and runs of stamps."""
-        used: dict[int, int] = {0: 0}  # UNKNOWN stays first: `restore` reconciles with it
-        cells: dict[str, list[Any]] = {}
+        `restore`): the stamps still referred to, in seq order (seq and time as deltas,
+        time to the millisecond), and per cell its text and stamp per byte (as deltas)."""
+        used = sorted({s for cell in self._cells.values() for s in cell.stamps} | {0},
+                      key=lambda s: self.stamps[s][1])  # fmt: skip
+        order = {stamp: index for index, stamp in enumerate(used)}
+        users: dict[str, int] = {}
+        seqs, times, who = [], [], []
+        last_seq = last_ms = 0
+        for stamp in used:
+            user, seq, ts = self.stamps[stamp]
+            ms = round(ts * 1000)
+            seqs.append(seq - last_seq)
+            times.append(ms - last_ms)
+            who.append(users.setdefault(user, len(users)))
+            last_seq, last_ms = seq, ms
+        cells = {}
         for cell_id, cell in self._cells.items():
-            runs: list[int] = []
+            deltas, last = [], 0
             for stamp in cell.stamps:
-                index = used.setdefault(stamp, len(used))
-                if runs and runs[-2] == index:
-                    runs[-1] += 1
-                else:
-                    runs += [index, 1]
-            cells[cell_id] = [cell.text.decode("utf-8", errors="surrogateescape"), runs]
-        stamps = [list(self.stamps[old]) for old in sorted(used, key=used.__getitem__)]
-        return json.dumps({"stamps": stamps, "cells": cells}, separators=(",", ":")).encode()
+                deltas.append(order[stamp] - last)
+                last = order[stamp]
+            cells[cell_id] = [cell.text.decode("utf-8", errors="surrogateescape"), deltas]
+        kept = {"users": list(users), "seqs": seqs, "ms": times, "who": who, "cells": cells}
+        return zlib.compress(json.dumps(kept, separators=(",", ":")).encode(), 6)
 
     @classmethod
     def restore(cls, base: bytes, base_seq: int, state: bytes) -> Blame:
@@ -188,15 +210,20 @@ class Blame:
         what `state()` gave there. A cell whose kept text is not the document's is
         reconciled as after any record (its unchanged characters keep their authors)."""
         blame = cls(base, base_seq)
-        kept = json.loads(state)
-        blame.stamps = [(str(u), int(q), float(t)) for u, q, t in kept["stamps"]]
-        for cell_id, (text, runs) in kept["cells"].items():
-            stamps: list[int] = []
-            for at in range(0, len(runs), 2):
-                stamps += [int(runs[at])] * int(runs[at + 1])
-            blame._cells[str(cell_id)] = _Cell(text.encode("utf-8", "surrogateescape"), stamps)
-        for index in range(len(blame._ycells)):
-            blame._reconcile(index, 0)
+        kept = json.loads(zlib.decompress(state))
+        users, stamps = kept["users"], []
+        seq = ms = 0
+        for seq_delta, ms_delta, user in zip(kept["seqs"], kept["ms"], kept["who"], strict=True):
+            seq, ms = seq + seq_delta, ms + ms_delta
+            stamps.append((str(users[user]), seq, ms / 1000))
+        blame.stamps = stamps if stamps and stamps[0][1] == 0 else [UNKNOWN, *stamps]
+        shift = len(blame.stamps) - len(stamps)
+        for cell_id, (text, deltas) in kept["cells"].items():
+            indexes = list(itertools.accumulate(deltas))
+            if shift:
+                indexes = [index + shift for index in indexes]
+            blame._cells[str(cell_id)] = _Cell(text.encode("utf-8", "surrogateescape"), indexes)
+        blame._reconcile_all(0)
         return blame
 
     def cell_ids(self) -> list[str]:

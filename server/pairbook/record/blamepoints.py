@@ -23,9 +23,9 @@ LOOK_BACK = 8
 
 
 async def blame_before(store: Store, room: str, seq: int, first: int) -> Blame | None:
-    """The blame kept with the newest checkpoint at or before `seq` (and not before
-    `first`, the oldest record kept) that has one; None when there is none."""
-    seqs = [s for s in await store.checkpoint_seqs(room) if first <= s <= seq]
+    """The blame kept with the newest checkpoint at or before `seq` (and after `first`,
+    the oldest record kept) that has one; None when there is none."""
+    seqs = [s for s in await store.checkpoint_seqs(room) if first < s <= seq]
     for at in reversed(seqs[-LOOK_BACK:]):
         checkpoint = await store.checkpoint(room, at)
         kept = None if checkpoint is None else unpack_blame(checkpoint.snapshot)

@@ -10,7 +10,8 @@ from typing import Any
 
 from pycrdt import Doc, Map, Subscription
 
-from pairbook.record.blamepoints import blame_upto
+from pairbook.record.blame import Blame
+from pairbook.record.blamepoints import advance, blame_upto
 from pairbook.record.checkpoints import pack_checkpoint
 from pairbook.record.timeline import ALWAYS_KEPT, EventKind, recording_flag
 from pairbook.schema import EXECUTIONS_MAP, KERNEL_MAP, MOB_MAP, RECORDING_MAP
@@ -64,6 +65,9 @@ class Recorder:
         self._on = recording_flag(doc)["on"]
         self._subscriptions: list[tuple[Map[Any], Subscription]] = []
         self.last_checkpoint = 0
+        # Carried from one checkpoint to the next (a document of its own, made at the first
+        # checkpoint: rooms with a short log never have one).
+        self._blame: Blame | None = None
 
     async def start(self) -> None:
         """Pick up where the stored recording ends, and watch the document."""
@@ -216,10 +220,16 @@ class Recorder:
         try:
             oldest = await self.store.records(self.room, 0, limit=1)
             first = oldest[0].seq - 1 if oldest else seq
-            blame = await blame_upto(self.store, self.room, seq, first)
+            blame = self._blame
+            if blame is None or not first <= blame.seq <= seq:
+                blame = await blame_upto(self.store, self.room, seq, first)
+            else:
+                await advance(blame, self.store, self.room, seq)
         except Exception:
             log.exception("blame checkpoint failed", extra={"room": self.room})
+            self._blame = None
             return None
+        self._blame = blame
         return blame.state() if blame.seq == seq else None
 
 

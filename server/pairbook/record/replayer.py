@@ -266,11 +266,12 @@ class Replayer:
         # Copies from before the kept history (retention) cannot go forward any more.
         self._kept = [kept for kept in self._kept if kept.seq >= first]
         usable = [kept for kept in self._kept if kept.seq <= seq]
-        stored = await blame_before(self.store, self.room, seq, first)
-        if usable and (stored is None or usable[-1].seq >= stored.seq):
-            return usable[-1].copy()
+        start = usable[-1].seq if usable else first  # a stored blame must be newer than that
+        stored = await blame_before(self.store, self.room, seq, start)
         if stored is not None:
             return stored
+        if usable:
+            return usable[-1].copy()
         base = None
         if first > 0:  # older records are gone (retention): start at a checkpoint
             checkpoint = await self.store.checkpoint(self.room, first)
