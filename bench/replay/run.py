@@ -83,8 +83,9 @@ async def seek_and_blame(path: Path, updates: int, seeks: int) -> None:
         authors = sorted({line.user_id for line in lines})
         print(
             f"blame of the busiest cell at the end ({len(lines)} lines by {', '.join(authors)}): "
-            f"cold {cold:.1f} s (replays all {last:,} records), then {warm:.1f} ms from the cache; "
-            f"going back to a random earlier moment: {min(back):.2f}-{max(back):.2f} s"
+            f"cold {cold * 1000:.0f} ms (from the blame kept with the nearest checkpoint, then "
+            f"the records after it), then {warm:.1f} ms from the cache; going back to a random "
+            f"earlier moment: {min(back) * 1000:.0f}-{max(back) * 1000:.0f} ms"
         )
 
 
