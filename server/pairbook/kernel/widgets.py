@@ -44,6 +44,11 @@ CAPTURED = frozenset({"stream", "display_data", "execute_result", "error", "clea
 GONE = frozenset({"restarting", "dead", "not started"})
 MAX_CHANGE_BYTES = 1_000_000  # one change's JSON; a widget's value is small
 MAX_WAITING = 1_000  # changes of one model waiting for a busy kernel (clicks pile up)
+# What people may ask of a room's widgets before the kernel takes it (it takes changes
+# between runs only): a page sends a model's next change once the last was taken, so these
+# bound a flood (400 commands a second for a long run), not anyone's dragging or clicking.
+MAX_PENDING_BYTES = 4_000_000
+MAX_PENDING_CHANGES = 1_000  # of every model together
 
 Edit = Callable[[Doc[Any]], None]
 
@@ -92,6 +97,8 @@ class Widgets:
         self._written = asyncio.Event()
         self._wrote = asyncio.Condition()
         self._changes: dict[str, Change] = {}
+        self._pending_bytes = 0  # the JSON of every change in `_changes`
+        self._pending_count = 0
         self._asked = asyncio.Event()
         self._sending: UserRecord | None = None  # whose change the kernel is handling
         self.sent = 0  # comm messages sent to the kernel (the benchmark reads it)
@@ -223,10 +230,22 @@ class Widgets:
         size = len(json.dumps([state, custom], default=str))
         if size > MAX_CHANGE_BYTES:
             raise ValueError(f"a widget change may hold at most {MAX_CHANGE_BYTES:,} bytes")
-        pending = self._changes.setdefault(model_id, Change())
-        if len(pending.askers) >= MAX_WAITING:
+        waiting = self._changes.get(model_id)
+        if waiting is not None and len(waiting.askers) >= MAX_WAITING:
             raise ValueError(f"{MAX_WAITING} changes of this widget already wait for the "
                              "kernel (it is busy): try again once it is idle")  # fmt: skip
+        if (
+            self._pending_count >= MAX_PENDING_CHANGES
+            or self._pending_bytes + size > MAX_PENDING_BYTES
+        ):
+            raise ValueError(
+                f"the kernel has not yet taken the {self._pending_count:,} widget changes "
+                f"asked before ({self._pending_bytes:,} bytes; it takes them between runs): "
+                "try again once it has"
+            )
+        self._pending_bytes += size
+        self._pending_count += 1
+        pending = self._changes.setdefault(model_id, Change())
         pending.state.update(state or {})
         if custom is not None:
             pending.custom.append(custom)
@@ -242,6 +261,7 @@ class Widgets:
             self._asked.clear()
             async with self._lock:
                 changes, self._changes = self._changes, {}
+                self._pending_bytes = self._pending_count = 0
                 for model_id, pending in changes.items():
                     await self._settle(model_id, pending)
 

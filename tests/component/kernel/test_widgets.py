@@ -15,6 +15,7 @@ from pycrdt import Array, Map
 
 from pairbook.kernel import KernelSessions
 from pairbook.kernel.runner import Runner
+from pairbook.kernel.widgets import MAX_CHANGE_BYTES, MAX_PENDING_BYTES, MAX_PENDING_CHANGES
 from pairbook.schema import WIDGETS_MAP
 from support.kernelkit import DocRoom, notebook_doc, person, running
 
@@ -125,4 +126,39 @@ async def test_a_restart_leaves_every_widget_gone_and_refuses_changes(tmp_path: 
         await k.runner.restart(ANA)
         await k.room.until(lambda: k.models()[button]["gone"] is True)
         with pytest.raises(ValueError, match="gone"):
-            k.runner.widgets.change(BO, button, None, {"event": "click"})
+            k.runner.widgets.change(BO, button, None, {"event": "none"})
+
+
+def pile_up(k: Kit, models: list[str], custom: dict[str, Any], most: int) -> tuple[list[Any], str]:
+    """Ask `custom` of the models in turn, up to `most` times at once: the changes taken,
+    and the refusal that ended them ("" if none)."""
+    taken = []
+    for n in range(most):
+        try:
+            taken.append(k.runner.widgets.change(BO, models[n % len(models)], None, custom))
+        except ValueError as exc:
+            return taken, str(exc)
+    return taken, ""
+
+
+async def test_changes_piling_up_while_the_kernel_is_busy_are_bounded(tmp_path: Path) -> None:
+    """A flood of widget commands during a long run is refused past a bound for the whole
+    room (bytes, and changes of every widget together), not held in the server's memory
+    until the run ends; once the kernel took them, changes go again."""
+    sources = ["import ipywidgets as w, time\nb, c = w.Button(), w.Button()\nw.HBox([b, c])",
+               "time.sleep(1)"]  # fmt: skip
+    async with kit(tmp_path, sources) as k:
+        await k.run("code-0")
+        await k.room.until(lambda: len(k.by_name("ButtonModel")) == 2)
+        buttons = k.by_name("ButtonModel")
+        await k.runner.run_cells(ANA, ["code-1"])
+        big = {"event": "x" * (MAX_CHANGE_BYTES - 100)}
+        taken, refusal = pile_up(k, buttons, big, 2 * MAX_PENDING_BYTES // MAX_CHANGE_BYTES)
+        assert "not yet taken" in refusal
+        assert 0 < len(taken) * (MAX_CHANGE_BYTES - 100) <= MAX_PENDING_BYTES
+        await asyncio.gather(*(change.done for change in taken))
+        small, refusal = pile_up(k, buttons, {"event": "none"}, MAX_PENDING_CHANGES + 1)
+        assert "not yet taken" in refusal
+        assert len(small) == MAX_PENDING_CHANGES
+        await asyncio.gather(*(change.done for change in small))
+        assert k.runner.widgets.change(BO, buttons[0], None, {"event": "none"})  # taken again
