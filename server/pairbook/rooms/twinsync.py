@@ -63,7 +63,7 @@ class TwinSync:
         self.default = default
         self.paired: _Paired | None = None
         self.known_sha: str | None = None  # the twin's bytes as last written or read
-        self.base: list[TwinCell] = []
+        self.base = _Written([], "")  # the twin as last written or read: a merge's base
         self.conflict: str | None = None
         self.status: str | None = None  # why there is no twin, or the last error
         self._stored_sha = stored_sha  # the twin as the log says pairbook last wrote it
@@ -190,19 +190,19 @@ class TwinSync:
         if merged is not None:
             await self._write(merged)
 
-    async def _merge(self, data: bytes, base: list[TwinCell]) -> dict[str, Any] | None:
+    async def _merge(self, data: bytes, base: _Written) -> dict[str, Any] | None:
         """Bring the twin's edit into the room; the merged notebook, or None."""
         assert self.paired is not None
         name = self.paired.file.path.name
         try:
             # jupytext reading is O(notebook) and slow: off the event loop.
-            disk = await asyncio.to_thread(_read_text, data, self.paired.fmt, name)
+            cells, disk = await asyncio.to_thread(_read_both, base, data, self.paired.fmt, name)
         except (NotebookError, UnicodeDecodeError) as exc:
             self._raise_conflict(f"{name} cannot be read ({exc}); it is left as it is", data)
             return None
         # Merged into the room as it is now, with no await before the edit is applied: an
         # edit a peer made meanwhile is kept, not reverted.
-        merge = merge_twin(base, disk, ydoc_to_notebook(self.room.doc))
+        merge = merge_twin(cells, disk, ydoc_to_notebook(self.room.doc))
         if merge.notebook is None:
             self._raise_conflict(
                 f"{name} and the room changed the same cells ({'; '.join(merge.conflicts)}); "
@@ -241,7 +241,7 @@ class TwinSync:
         self.base = base
         self.status = None
 
-    async def _render(self, notebook: dict[str, Any]) -> tuple[str, list[TwinCell]]:
+    async def _render(self, notebook: dict[str, Any]) -> tuple[str, _Written]:
         """The twin's text for `notebook`, and the base a later merge starts from."""
         assert self.paired is not None
         return await asyncio.to_thread(_render, notebook, self.paired.fmt)
@@ -282,10 +282,25 @@ class TwinSync:
         self.room.notify({"event": "file-saved", "room": self.room.id})
 
 
-def _render(notebook: dict[str, Any], fmt: str) -> tuple[str, list[TwinCell]]:
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """The twin as pairbook wrote it and the room's cells it was written from. Reading the
+    text back into the merge's base costs more than writing it, so it waits for a merge."""
+
+    cells: list[dict[str, Any]]  # id, cell_type, source
+    rendered: str
+
+
+def _render(notebook: dict[str, Any], fmt: str) -> tuple[str, _Written]:
     rendered = notebook_to_twin(notebook, fmt)
-    return rendered, base_of(notebook, twin_to_cells(rendered, fmt))
+    keys = ("id", "cell_type", "source")
+    cells = [{k: c.get(k, "") for k in keys} for c in notebook.get("cells") or []]
+    return rendered, _Written(cells, rendered)
 
 
-def _read_text(data: bytes, fmt: str, name: str) -> list[dict[str, Any]]:
-    return twin_to_cells(data.decode("utf-8"), fmt, name=name)
+def _read_both(
+    base: _Written, data: bytes, fmt: str, name: str
+) -> tuple[list[TwinCell], list[dict[str, Any]]]:
+    """The merge's base and the twin on disk, as cells."""
+    cells = base_of({"cells": base.cells}, twin_to_cells(base.rendered, fmt))
+    return cells, twin_to_cells(data.decode("utf-8"), fmt, name=name)

@@ -16,6 +16,7 @@ from pairbook.notebook.twin import (
     twin_path_of,
     twin_to_cells,
 )
+from pairbook.notebook.twinfile import TwinFile
 from pairbook.notebook.twinmerge import base_of, merge_twin
 
 
@@ -111,3 +112,27 @@ def test_the_same_change_on_both_sides_is_no_conflict() -> None:
     merged = merge(notebook("a = 2"), base, "a = 2")
     assert merged.notebook is not None
     assert merged.changed == 0
+
+
+def test_a_twin_replaced_by_a_symlink_is_neither_read_nor_written_through(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("keep me\n")
+    twin = tmp_path / "demo.py"
+    twin.symlink_to(secret)
+    file = TwinFile(twin)
+    with pytest.raises(NotebookError, match="not a regular file"):
+        file.read()
+    with pytest.raises(NotebookError, match="not a regular file"):
+        file.write(b"# %%\nx = 1\n")
+    assert secret.read_text() == "keep me\n"
+
+
+def test_a_twin_is_written_atomically_and_keeps_its_mode(tmp_path: Path) -> None:
+    twin = tmp_path / "demo.py"
+    twin.write_text("old\n")
+    twin.chmod(0o640)
+    TwinFile(twin).write(b"new\n")
+    assert twin.read_bytes() == b"new\n"
+    assert twin.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.py"]
+    assert TwinFile(tmp_path / "absent.py").read() is None
