@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from pairbook.check import CheckOptions, NotebookReport, Tolerance, check_notebook
-from pairbook.envs import EnvironmentCache
+from pairbook.check.runner import Limits, run_notebook
+from pairbook.envs import EnvironmentCache, Requirements
 from pairbook.envs.cache import InstallOptions
 from support.wheels import make_wheel
 
@@ -196,3 +197,26 @@ def test_an_environment_uv_cannot_build_is_a_clear_error(
     report = check(notebook, cache)
     assert "uv could not build the environment" in report.error
     assert not report.passed
+
+
+def test_a_cell_printing_without_end_is_kept_by_the_server_only_up_to_the_limit(
+    tmp_path: Path, cache: EnvironmentCache
+) -> None:
+    """The fresh outputs live in the server's memory, not the confined kernel's: past the
+    limit a cell's output is dropped, with one note, and the check goes on to judge it."""
+    flood = "for _ in range(200):\n    print('x' * 10_000)"  # 2 MB
+    notebook = write(tmp_path / "flood.ipynb", [code(flood, []), code("print('after')", [])])
+    limits = Limits(output_bytes=100_000)
+    env = asyncio.run(cache.ensure(Requirements(()), lambda line: None))
+    nb = json.loads(notebook.read_text())
+    runs = asyncio.run(run_notebook(nb, env, tmp_path, limits, lambda line: None))
+    flooded, after = (run.cell["outputs"] for run in runs if run is not None)
+    kept = sum(len(str(output.get("text", ""))) for output in flooded)
+    assert kept <= limits.output_bytes
+    assert flooded[-1]["name"] == "stderr"
+    assert "the rest was dropped" in flooded[-1]["text"]
+    assert [o["text"] for o in after] == ["after\n"]
+    report = asyncio.run(
+        check_notebook(notebook, cache, CheckOptions(limits=limits), lambda line: None)
+    )
+    assert verdicts(report) == ["differs", "differs"]  # saved without outputs

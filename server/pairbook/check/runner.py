@@ -23,6 +23,7 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from traitlets import Integer
 
 from pairbook.envs import Environment, Progress
 from pairbook.envs.kernelspec import environment_kernel_spec
@@ -32,12 +33,25 @@ KERNEL_NAME = "pairbook-check"
 TIMEOUT_ENAME = "CellTimeoutError"
 
 
+OUTPUT_BYTES = 8_000_000  # of one cell, kept by the server while a check runs
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Seconds a cell may run, and all of them together (None: no limit)."""
+    """Seconds a cell may run, and all of them together (None: no limit); and the bytes of
+    one cell's outputs (and widget messages) the server keeps: they are held in the server's
+    memory, not the confined kernel's, until the report is made."""
 
     cell: float | None = 600.0
     overall: float | None = 3600.0
+    output_bytes: int = OUTPUT_BYTES
+
+
+OUTPUT_CUT = "[pairbook check: this cell printed more than {:,} bytes; the rest was dropped]\n"
+_KEPT_MESSAGES = frozenset(
+    {"stream", "display_data", "execute_result", "error", "update_display_data",
+     "comm_open", "comm_msg", "comm_close"}
+)  # fmt: skip
 
 
 class Fence(Protocol):
@@ -93,7 +107,9 @@ async def run_notebook(
     node = notebook_node(nb)
     runs: list[CellRun | None] = [None] * len(node.cells)
     with tempfile.TemporaryDirectory(prefix="pairbook-check-") as specs:
-        client = _notebook_client(node, env, Path(specs), folder, runs, launch.fence)
+        client = _notebook_client(
+            node, env, Path(specs), folder, runs, launch.fence, limits.output_bytes
+        )
         progress("starting a kernel in the environment")
         try:
             await client.async_start_new_kernel(env=launch.env or dict(os.environ))
@@ -158,6 +174,7 @@ def _notebook_client(
     folder: Path,
     runs: list[CellRun | None],
     fence: Fence | None,
+    output_bytes: int,
 ) -> NotebookClient:
     """An nbclient client whose kernel is the environment's, talking over Unix sockets in the
     private folder `specs` (mode 0700): no TCP port another local user could reach."""
@@ -174,7 +191,7 @@ def _notebook_client(
         connection_file=str(specs / "kernel-connection.json"),
     )
     timeout = {"ename": TIMEOUT_ENAME, "evalue": "the cell ran past its time", "traceback": []}
-    client = NotebookClient(
+    client = BoundedClient(
         node,
         km=manager,
         timeout=None,
@@ -183,6 +200,7 @@ def _notebook_client(
         error_on_timeout=timeout,
         record_timing=False,
         resources={"metadata": {"path": str(folder)}},
+        output_bytes=output_bytes,
     )
 
     async def on_error(cell: Any, cell_index: int, execute_reply: dict[str, Any]) -> None:
@@ -192,6 +210,33 @@ def _notebook_client(
 
     client.on_cell_error = on_error
     return client
+
+
+class BoundedClient(NotebookClient):
+    """nbclient's client keeping at most `output_bytes` of each cell's outputs and widget
+    messages: past that, one note, and nothing more of that cell (a cell printing for ten
+    minutes would otherwise fill the server's memory)."""
+
+    output_bytes = Integer(OUTPUT_BYTES).tag(config=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._kept: dict[int, int] = {}
+
+    def process_message(self, msg: dict[str, Any], cell: Any, cell_index: int) -> Any:
+        if msg["msg_type"] in _KEPT_MESSAGES:
+            size = len(json.dumps(msg["content"], default=str))
+            size += sum(len(buffer) for buffer in msg.get("buffers") or [])
+            kept = self._kept.get(cell_index, 0)
+            self._kept[cell_index] = kept + size
+            if kept + size > self.output_bytes:
+                if kept <= self.output_bytes:  # the first message past the bound
+                    note = OUTPUT_CUT.format(self.output_bytes)
+                    cell.outputs.append(
+                        notebook_node({"output_type": "stream", "name": "stderr", "text": note})
+                    )
+                return None
+        return super().process_message(msg, cell, cell_index)
 
 
 def _cell_timeout(cell: float | None, left: float | None) -> int | None:
