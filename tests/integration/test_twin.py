@@ -103,9 +103,14 @@ async def test_ten_runs_of_an_unchanged_cell_leave_the_commits_diff_empty(
             again = await pairbook("commit", str(notebook), *strip)
             assert again.returncode == 2, again.stdout
             assert "nothing to commit" in again.stderr
-            # The room keeps the attribution the file leaves out.
+            # The room keeps the attribution the file leaves out, also across a reload of
+            # the file changed on disk (as by a git pull).
             assert len(runs_of(client, "code-0")) == 21
+            text = notebook.read_text().replace('"y = x + 1', '"y = x + 2')
+            notebook.write_text(text)
+            await client.wait_until(lambda: client.source(2) == "y = x + 2\ny", timeout=20)
             assert client.cells[1]["metadata"]["pairbook"]["last_run"]["execution_count"] == 21
+            assert "last_run" not in notebook.read_text()
 
 
 def edit_twin(path: Path, old: str, new: str) -> None:
