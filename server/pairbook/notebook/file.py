@@ -113,6 +113,23 @@ class NotebookFile:
             self._known = _write_atomically(target, data, mode, directory)
         return SaveResult(SaveStatus.WRITTEN, self._known)
 
+    def recognise(self, sha256: str) -> bool:
+        """Whether the file holds exactly the bytes whose SHA-256 this is (as when pairbook
+        last read or wrote it); if so, that is what it knows of the file from now on, as
+        after `load`, without parsing it."""
+        try:
+            with _pinned_directory(self._real) as directory:
+                current = _lstat_or_none(self._real, directory)
+                if current is None or not stat.S_ISREG(current.st_mode):
+                    return False
+                data = _read_at(self._real, directory)
+        except NotebookError:
+            return False
+        if hashlib.sha256(data).hexdigest() != sha256:
+            return False
+        self._known = FileFingerprint.of(data, current)
+        return True
+
     def changed_on_disk(self) -> bool:
         """Whether the file now differs from what this object last loaded or saved.
 

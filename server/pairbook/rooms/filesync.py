@@ -23,6 +23,10 @@ from pairbook.types import DISK_USER
 log = logging.getLogger("pairbook.filesync")
 
 FILE_SHA = "file_sha"
+FILE_RAW = "file_raw_sha"
+"""The SHA-256 of the file's bytes when it last matched what the room saved (written or
+read by pairbook, with no change since): a room reopened over those very bytes need not
+read the notebook again to know the file was not edited meanwhile."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +113,14 @@ class FileSync:
         self.last_error = None
         self.saved_sha = sha_of(data)
         await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
+        await self._note_file()
         return bool(result.written)
+
+    async def _note_file(self) -> None:
+        """The file holds what the room saved: remember its bytes' hash (see FILE_RAW)."""
+        known = self.file.fingerprint
+        if known is not None:
+            await self.room.store.set_meta(self.room.id, FILE_RAW, known.sha256)
 
     async def poll(self) -> None:
         """Look for a change made to the file by someone else."""
@@ -141,11 +152,13 @@ class FileSync:
         # the same notebook, not an edit.
         disk_sha = sha_of(self.file.bytes_of(content.nb))
         if disk_sha == self.saved_sha:
+            await self._note_file()
             return
         room_sha = sha_of(self.room_bytes())  # serialising the room is O(notebook): once
         if disk_sha == room_sha:
             self.saved_sha = disk_sha
             await self.room.store.set_meta(self.room.id, FILE_SHA, disk_sha)
+            await self._note_file()
             return
         if room_sha != self.saved_sha:  # the room has unsaved edits
             self._raise_conflict(
@@ -164,6 +177,7 @@ class FileSync:
         )
         self.saved_sha = sha_of(self.room_bytes())
         await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
+        await self._note_file()
         log.info("reloaded from disk", extra={"room": self.room.id})
         self.room.notify({"event": "file-reloaded", "room": self.room.id})
 

@@ -25,7 +25,7 @@ from pairbook.notebook.applied import apply_update
 from pairbook.protocol.update import decode_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
-from pairbook.rooms.filesync import FILE_SHA, FilePolicy, FileSync, sha_of
+from pairbook.rooms.filesync import FILE_RAW, FILE_SHA, FilePolicy, FileSync, sha_of
 from pairbook.rooms.protected import ProtectedRanges, protect_structs
 from pairbook.rooms.room import PROTECTED_META, Room
 from pairbook.rooms.twinsync import TWIN_SHA, TwinSync
@@ -65,11 +65,14 @@ async def load_room(
     files = files or FilePolicy()
     file = NotebookFile(path, max_bytes=max_notebook_bytes, form=files.form)
     roomlog = await store.load(room_id)
+    unchanged = False  # the file holds the very bytes the room last saved or read
     if roomlog is None or HISTORY_ID not in roomlog.meta:
         loaded = await _build(room_id, file, store)
     else:
         loaded = _replay(room_id, roomlog, counters)
-        if not await _file_baseline(room_id, file):
+        raw = roomlog.meta.get(FILE_RAW)
+        unchanged = bool(raw) and await asyncio.to_thread(file.recognise, str(raw))
+        if not unchanged and not await _file_baseline(room_id, file):
             loaded.saved_sha = ""
     doc, claims = loaded.doc, loaded.claims
     ids = base_client_ids(loaded.history_id)
@@ -98,7 +101,7 @@ async def load_room(
     )
     twin = None if root is None else _twin(room, path, root, files.twin, roomlog)
     filesync = FileSync(room, file, loaded.saved_sha, twin)
-    if roomlog is not None and await asyncio.to_thread(path.exists):
+    if roomlog is not None and not unchanged and await asyncio.to_thread(path.exists):
         # The file may have been edited while the server was down.
         await filesync.reconcile(await asyncio.to_thread(file.load))
     return room, filesync
@@ -135,6 +138,8 @@ async def _build(room_id: RoomId, file: NotebookFile, store: Store) -> _Loaded:
     doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
     doc.apply_update(base)
     await store.set_meta(room_id, FILE_SHA, saved_sha)
+    if file.fingerprint is not None:  # the room holds what the file says
+        await store.set_meta(room_id, FILE_RAW, file.fingerprint.sha256)
     log.info("room built from file", extra={"room": room_id, "history": history_id})
     return _Loaded(history_id, doc, claims, seq, saved_sha)
 

@@ -3,12 +3,14 @@ and a reload from disk keeps it in the room."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 from pycrdt import Array, Doc, Map
 
 from pairbook.notebook import ydoc_to_notebook
+from pairbook.notebook.file import NotebookFile
 from pairbook.notebook.fileform import FileForm
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.filesync import FilePolicy
@@ -59,3 +61,40 @@ async def test_a_run_reaches_the_file_without_bookkeeping_and_a_reload_keeps_it(
     assert (await store.records(RoomId("demo.ipynb"), 0))[-1].user_id == DISK_USER
     await room.settle()
     await store.close()
+
+
+async def open_room(path: Path, store: MemoryStore) -> Any:
+    return await load_room(
+        RoomId("demo.ipynb"), path, store, RoomCounters(), sync_timeout=15.0,
+        files=FilePolicy(FileForm()),
+    )  # fmt: skip
+
+
+async def test_a_room_reopened_over_its_unchanged_file_does_not_parse_it_again(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    path = write_notebook(tmp_path / "demo.ipynb")
+    loads: list[Path] = []
+    load = NotebookFile.load
+
+    def counted(self: NotebookFile) -> Any:
+        loads.append(self.path)
+        return load(self)
+
+    monkeypatch.setattr(NotebookFile, "load", counted)
+    async with MemoryStore() as store:
+        room, filesync = await open_room(path, store)
+        await room.apply_server_edit(mark_run, UserId("pairbook:server"))
+        assert await filesync.save()
+        await room.settle()
+        loads.clear()
+        room, filesync = await open_room(path, store)  # the server restarted, say
+        assert loads == []  # the file's bytes are what the room saved: nothing to read
+        assert not await asyncio.to_thread(filesync.file.changed_on_disk)
+        assert ydoc_to_notebook(room.doc)["cells"][1]["execution_count"] == 2
+
+        path.write_text(path.read_text().replace('"y = x + 1', '"z = 3 # from disk\\ny = x + 1'))
+        room, filesync = await open_room(path, store)  # edited while the server was down
+        assert loads == [path, path]  # read, and reconciled
+        assert ydoc_to_notebook(room.doc)["cells"][2]["source"].startswith("z = 3")
+        await room.settle()
