@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -64,11 +65,21 @@ class FileSync:
     """
 
     def __init__(
-        self, room: Room, file: NotebookFile, saved_sha: str, twin: TwinSync | None = None
+        self,
+        room: Room,
+        file: NotebookFile,
+        saved_sha: str,
+        twin: TwinSync | None = None,
+        *,
+        saved_sha_later: Awaitable[str] | None = None,
     ) -> None:
+        """`saved_sha_later`: the saved sha is still being worked out (a room just built
+        from its file need not wait for it to be joined); it is waited for before the file
+        is next compared or written."""
         self.room = room
         self.file = file
         self.saved_sha = saved_sha
+        self._later = None if saved_sha_later is None else asyncio.ensure_future(saved_sha_later)
         self.twin = twin  # the notebook's .py twin, kept in step after the file
         self.conflict: Conflict | None = None
         self.last_error: str | None = None
@@ -85,10 +96,22 @@ class FileSync:
             return self.conflict.message
         return None if self.twin is None else self.twin.conflict
 
+    async def _settle_sha(self) -> None:
+        later, self._later = self._later, None
+        if later is None:
+            return
+        try:
+            self.saved_sha = await later
+        except Exception:  # the next save then writes the file: nothing is lost
+            log.exception("the saved notebook's sha failed", extra={"room": self.room.id})
+            return
+        await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
+
     async def save(self) -> bool:
         """Write the room to its file (then its twin) if it changed; return whether the
         notebook file was written."""
         async with self._lock:
+            await self._settle_sha()
             written = await self._save()
             if self.conflict is None and self.twin is not None:
                 await self.twin.sync(room_changed=True)
@@ -125,6 +148,7 @@ class FileSync:
     async def poll(self) -> None:
         """Look for a change made to the file by someone else."""
         async with self._lock:
+            await self._settle_sha()
             if self.conflict is None and await asyncio.to_thread(self.file.changed_on_disk):
                 await self._pick_up_disk_change()
             if self.conflict is None and self.twin is not None:
@@ -133,6 +157,7 @@ class FileSync:
     async def reconcile(self, content: NotebookContent) -> None:
         """Compare a freshly loaded file with what pairbook last saved, and act on a change."""
         async with self._lock:
+            await self._settle_sha()
             await self._take_disk_version(content)
 
     async def _pick_up_disk_change(self) -> None:
@@ -190,6 +215,7 @@ class FileSync:
         """End a conflict by keeping one side; the other stays in the log (room) or is
         replaced by an attributed edit (disk), so nothing is lost."""
         async with self._lock:
+            await self._settle_sha()
             if self.conflict is None and self.twin is not None:
                 await self.twin.resolve(keep)
                 return

@@ -100,7 +100,8 @@ async def load_room(
         clock=clock,
     )
     twin = None if root is None else _twin(room, path, root, files.twin, roomlog)
-    filesync = FileSync(room, file, loaded.saved_sha, twin)
+    later = None if loaded.base is None else asyncio.to_thread(_saved_sha_of, file, loaded.base)
+    filesync = FileSync(room, file, loaded.saved_sha, twin, saved_sha_later=later)
     if roomlog is not None and not unchanged and await asyncio.to_thread(path.exists):
         # The file may have been edited while the server was down.
         await filesync.reconcile(await asyncio.to_thread(file.load))
@@ -122,13 +123,15 @@ class _Loaded:
     seq: int
     saved_sha: str
     protected_json: str | None = None
+    base: bytes | None = None
+    """Built from the file just now: its base history (the saved sha is made from it)."""
 
 
 async def _build(room_id: RoomId, file: NotebookFile, store: Store) -> _Loaded:
     """A new room's log, from its notebook file: the base history, claimed by the server."""
     # Parsing, validating and building the base history is seconds of pure Python for
     # a large notebook: a worker thread does it, on Docs of its own.
-    history_id, base, saved_sha = await asyncio.to_thread(_build_from_file, file)
+    history_id, base = await asyncio.to_thread(_build_from_file, file)
     ids = base_client_ids(history_id)
     for client in (ids.notebook, ids.pairbook):
         await store.claim(room_id, client, SERVER_USER)
@@ -137,11 +140,12 @@ async def _build(room_id: RoomId, file: NotebookFile, store: Store) -> _Loaded:
     claims: dict[int, str] = {ids.notebook: SERVER_USER, ids.pairbook: SERVER_USER}
     doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
     doc.apply_update(base)
-    await store.set_meta(room_id, FILE_SHA, saved_sha)
     if file.fingerprint is not None:  # the room holds what the file says
         await store.set_meta(room_id, FILE_RAW, file.fingerprint.sha256)
     log.info("room built from file", extra={"room": room_id, "history": history_id})
-    return _Loaded(history_id, doc, claims, seq, saved_sha)
+    # Serialising the notebook for its sha is as long as building it: not on the way to
+    # the first join (FileSync waits for it before it compares or writes the file).
+    return _Loaded(history_id, doc, claims, seq, "", base=base)
 
 
 def _replay(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loaded:
@@ -194,12 +198,17 @@ async def _file_baseline(room_id: RoomId, file: NotebookFile) -> bool:
     return True
 
 
-def _build_from_file(file: NotebookFile) -> tuple[str, bytes, str]:
-    """Read a notebook and build its base history: (history id, base update, sha of the
-    notebook as the room will save it). Runs in a worker thread; its Doc never leaves it."""
+def _build_from_file(file: NotebookFile) -> tuple[str, bytes]:
+    """Read a notebook and build its base history: (history id, base update). Runs in a
+    worker thread."""
     content = file.load()
     history_id = history_id_of(content)
-    base = build_base_update(content.nb, history_id)
+    return history_id, build_base_update(content.nb, history_id)
+
+
+def _saved_sha_of(file: NotebookFile, base: bytes) -> str:
+    """The sha of the notebook a base history makes, as the room will save it. Runs in a
+    worker thread; its Doc never leaves it."""
     doc: Doc[Any] = Doc()
     doc.apply_update(base)
-    return history_id, base, sha_of(file.bytes_of(ydoc_to_notebook(doc)))
+    return sha_of(file.bytes_of(ydoc_to_notebook(doc)))
