@@ -25,6 +25,7 @@ from pairbook.app.connections import Connections
 from pairbook.app.context import AppContext
 from pairbook.app.crosssite import CrossSiteGuard
 from pairbook.app.errors import EXCEPTION_HANDLERS, UnexpectedErrors
+from pairbook.app.gcpolicy import tune_gc
 from pairbook.app.headers import OUTPUT_FRAME_PATH, SecurityHeaders
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
@@ -200,4 +201,6 @@ def create_app_from_env() -> Starlette:
     text = os.environ.get(SETTINGS_ENV)
     if not text:
         raise RuntimeError(f"{SETTINGS_ENV} is not set: start pairbook with `pairbook serve`")
-    return create_app(Settings.from_json(text))
+    app = create_app(Settings.from_json(text))
+    tune_gc()
+    return app

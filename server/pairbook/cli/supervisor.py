@@ -81,9 +81,12 @@ def _run_uvicorn(settings: Settings) -> None:
     import uvicorn
 
     from pairbook.app import create_app
+    from pairbook.app.gcpolicy import tune_gc
 
+    app = create_app(settings)
+    tune_gc()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         ws="websockets-sansio",
