@@ -41,18 +41,31 @@ class CommitQueue:
         """Commits being written: the document holds changes the log may not yet."""
 
     def start(self, commit: Commit) -> asyncio.Task[int]:
-        task = asyncio.ensure_future(self._run(commit))
+        # Counted from now, not from when the task first runs: `last_seq + inflight` is the
+        # log position of the newest change the document holds (the recorder notes events
+        # at it while server edits are logged in the background).
+        self.inflight += 1
+        counted = _Counted()
+        task = asyncio.ensure_future(self._run(commit, counted))
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(lambda done: self._done(done, counted))
         return task
+
+    def _done(self, task: asyncio.Task[int], counted: _Counted) -> None:
+        self._tasks.discard(task)
+        self._uncount(counted)  # a task cancelled before it ran
+
+    def _uncount(self, counted: _Counted) -> None:
+        if counted.yes:
+            counted.yes = False
+            self.inflight -= 1
 
     async def settle(self) -> None:
         """Wait until every commit started so far is logged and relayed (or failed)."""
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    async def _run(self, commit: Commit) -> int:
-        self.inflight += 1
+    async def _run(self, commit: Commit, counted: _Counted) -> int:
         try:
             seq = await self._store.append(
                 self._room_id, commit.update, commit.author, commit.clients
@@ -61,9 +74,18 @@ class CommitQueue:
             self._lose(f"the server could not save a change ({exc})")
             raise
         finally:
-            self.inflight -= 1
+            self._uncount(counted)
         self._relay(commit, seq)
         return seq
+
+
+class _Counted:
+    """Whether a commit still counts as in flight."""
+
+    __slots__ = ("yes",)
+
+    def __init__(self) -> None:
+        self.yes = True
 
 
 def capture_edit(doc: Doc[Any], edit: ServerEdit) -> tuple[bytes | None, BaseException | None]:

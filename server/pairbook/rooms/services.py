@@ -103,7 +103,7 @@ def recording_service(context: ServiceContext) -> RecordingService:
         room.id,
         room.doc,
         context.store,
-        lambda: room.last_seq,
+        lambda: room.last_seq + room.inflight,  # the newest change, logged or on its way
         awareness_interval=policy.awareness_interval,
         checkpoint_every=policy.checkpoint_every,
     )

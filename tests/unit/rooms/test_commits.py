@@ -7,8 +7,10 @@ from typing import Any
 from pycrdt import Doc, Map, Text
 
 from pairbook.protocol.update import decode_update
-from pairbook.rooms.commits import capture_edit, server_commit
+from pairbook.rooms.commits import CommitQueue, capture_edit, server_commit
+from pairbook.rooms.effects import Broadcast, Commit
 from pairbook.rooms.protected import ProtectedRanges
+from pairbook.store import MemoryStore
 from pairbook.types import SERVER_MAPS, UserId
 
 
@@ -54,3 +56,25 @@ def test_a_protected_edit_is_remembered_and_logged_under_server_maps() -> None:
     assert ranges.contains((5, 0))
     plain = server_commit(doc, update, UserId("ana"), 0, ProtectedRanges(), protected=False)
     assert plain.commit.author == "ana"
+
+
+async def test_a_commit_counts_as_in_flight_from_its_start_until_it_is_relayed() -> None:
+    relayed: list[int] = []
+    async with MemoryStore() as store:
+        commits = CommitQueue("r", store, relay=lambda c, seq: relayed.append(seq),
+                              lose=lambda why: None)  # fmt: skip
+        doc: Doc[Any] = Doc(client_id=5)
+        for text in ("a", "b"):
+            update, _ = capture_edit(doc, lambda d, t=text: d.get("t", type=Text).insert(0, t))
+            assert update is not None
+            commits.start(Commit(update, UserId("ana"), (5,), Broadcast(b"", None)))
+        # Both are in the document and on their way: the newest change's log position is
+        # the last relayed one plus these two, before either task has even run.
+        assert commits.inflight == 2
+        await commits.settle()
+        assert commits.inflight == 0
+        assert relayed == [1, 2]
+        cancelled = commits.start(Commit(b"\x00\x00", UserId("ana"), (5,), Broadcast(b"", None)))
+        cancelled.cancel()  # before it ran
+        await commits.settle()
+        assert commits.inflight == 0
