@@ -46,7 +46,7 @@ def twin_format_of(metadata: dict[str, Any], *, default: bool) -> str | None:
     """The jupytext format of the notebook's `.py` twin; None when it has none."""
     formats = formats_of(metadata)
     if formats is None:
-        return TWIN_FORMAT if default else None
+        return TWIN_FORMAT if default and _is_python(metadata) else None
     try:
         for fmt in long_form_multiple_formats(formats):
             if fmt.get("extension") == TWIN_SUFFIX:
@@ -54,6 +54,20 @@ def twin_format_of(metadata: dict[str, Any], *, default: bool) -> str | None:
     except (JupytextFormatError, TypeError, ValueError):
         return None
     return None
+
+
+def _is_python(metadata: dict[str, Any]) -> bool:
+    """Whether the notebook's language is Python (or unnamed): the default twin is a `.py`."""
+    for key in ("kernelspec", "language_info"):
+        value = metadata.get(key)
+        language = (
+            value.get("language" if key == "kernelspec" else "name")
+            if isinstance(value, dict)
+            else None
+        )
+        if isinstance(language, str) and language:
+            return language.lower() == "python"
+    return True
 
 
 def twin_path_of(notebook: Path, metadata: dict[str, Any], *, default: bool) -> Path | None:

@@ -41,6 +41,8 @@ def test_a_notebook_without_a_pairing_follows_the_default_and_its_own_switch_win
     assert twin_format_of({"jupytext": {"formats": "ipynb"}}, default=True) is None
     on = {"jupytext": {"formats": "ipynb,py:light"}}
     assert twin_format_of(on, default=False) == "py:light"
+    r_notebook = {"kernelspec": {"name": "ir", "language": "R", "display_name": "R"}}
+    assert twin_format_of(r_notebook, default=True) is None  # a .py of R code: no
 
 
 def test_the_twin_lives_where_jupytext_pairs_it(tmp_path: Path) -> None:
