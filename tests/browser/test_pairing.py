@@ -118,6 +118,16 @@ async def test_a_partners_cursor_is_labelled_with_their_name(
     grace_entry = people.filter(has_text="Grace Hopper")
     await expect(grace_entry).to_contain_text("editing cell 3")
     await expect(owner.cell(2).locator(".cell-presence-tag")).to_have_text("Grace Hopper")
+    # A viewer whose cursor is in a cell is "on" it, in every page: viewers edit nothing.
+    vic = await NotebookTab.open(
+        browser, server, "welcome.ipynb", token=invite(server, "viewer"), join_as="Vic"
+    )
+    await vic.editor(2).click()
+    for tab in (owner, vic):
+        vic_entry = tab.page.locator(".participants .person").filter(has_text="Vic")
+        await expect(vic_entry).to_contain_text("on cell 3")
+        await expect(vic_entry).not_to_contain_text("editing")
+    await vic.close()
     await grace.page.keyboard.press("Shift+ArrowLeft")  # she moves again: her label shows
     await grace.page.keyboard.press("Shift+ArrowRight")
     await expect(label).to_have_css("opacity", "1")

@@ -114,7 +114,8 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       return cell === null ? 'another cell' : `cell ${view.indexOf(cell) + 1}`
     },
     onFollow: (person) => follow(person),
-    roleOf: (userId) => (mobState === null ? null : roleOf(mobState, userId))
+    roleOf: (userId) => (mobState === null ? null : roleOf(mobState, userId)),
+    selfViewer: readOnly
   })
 
   const act = (action: NotebookAction) => () => {

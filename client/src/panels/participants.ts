@@ -9,6 +9,9 @@ export interface ParticipantsOptions {
   onFollow: (participant: Participant | null) => void
   /** A person's mob role ("driver", "navigator", "observer"), or null in pair mode. */
   roleOf?: (userId: string) => string | null
+  /** This page is a viewer's (its own awareness entry carries no role: the server adds
+   * roles to what it relays to the others). */
+  selfViewer?: boolean
 }
 
 export class ParticipantsPanel {
@@ -71,7 +74,10 @@ export class ParticipantsPanel {
   }
 
   private item({ tab: person, tabs }: PersonTabs): HTMLElement {
-    const where = person.cell === null ? 'not in a cell' : `${person.mode === 'edit' ? 'editing' : 'on'} ${this.options.describeCell(person.cell)}`
+    // A viewer's cursor in a cell edits nothing: they are "on" it, whatever their mode.
+    const viewer = person.role === 'viewer' || (person.self && this.options.selfViewer === true)
+    const editing = person.mode === 'edit' && !viewer
+    const where = person.cell === null ? 'not in a cell' : `${editing ? 'editing' : 'on'} ${this.options.describeCell(person.cell)}`
     const following = this.following === person.clientId
     const follow = person.self
       ? null
@@ -90,7 +96,7 @@ export class ParticipantsPanel {
         'span',
         { class: 'person-text' },
         h('span', { class: 'person-name' }, person.name, person.self ? h('span', { class: 'muted' }, ' (you)') : null),
-        h('span', { class: 'person-where' }, [this.options.roleOf?.(person.userId), person.role === 'viewer' ? 'viewer' : null, where, tabs > 1 ? `${tabs} tabs` : null].filter(Boolean).join(' · '))
+        h('span', { class: 'person-where' }, [this.options.roleOf?.(person.userId), viewer ? 'viewer' : null, where, tabs > 1 ? `${tabs} tabs` : null].filter(Boolean).join(' · '))
       ),
       follow
     )
