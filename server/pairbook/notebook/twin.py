@@ -116,9 +116,15 @@ def notebook_to_twin(nb: dict[str, Any], fmt: str) -> str:
         cells.append(cell)
     metadata = {k: v for k, v in (nb.get("metadata") or {}).items() if k != PAIRBOOK_KEY}
     node = nbformat.from_dict(copy.deepcopy({**nb, "cells": cells, "metadata": metadata}))  # type: ignore[no-untyped-call]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        text: str = jupytext.writes(node, fmt=fmt)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            text: str = jupytext.writes(node, fmt=fmt)
+    except Exception as exc:  # jupytext trusts the notebook's own options (any editor's)
+        raise NotebookError(
+            f"jupytext cannot write the .py twin ({type(exc).__name__}: {exc}); fix the "
+            "notebook's metadata.jupytext (its filters and options)"
+        ) from exc
     return text
 
 

@@ -94,7 +94,10 @@ class TwinSync:
         if not room_changed and self._seen is not _UNSEEN and self._seen == await self._look():
             return
         self._settling_now = False
-        await self._sync(room_changed)
+        try:
+            await self._sync(room_changed)
+        except NotebookError as exc:  # the notebook jupytext cannot write: nothing written
+            self._fail(str(exc))
         # A twin still settling is looked at again on the next poll, whatever its stat.
         self._seen = _UNSEEN if self._settling_now else await self._look()
 

@@ -98,3 +98,43 @@ async def test_a_room_reopened_over_its_unchanged_file_does_not_parse_it_again(
         assert loads == [path, path]  # read, and reconciled
         assert ydoc_to_notebook(room.doc)["cells"][2]["source"].startswith("z = 3")
         await room.settle()
+
+
+def set_jupytext(doc: Doc[Any], options: dict[str, Any]) -> None:
+    ymeta = doc.get("meta", type=Map)["metadata"]
+    assert isinstance(ymeta, Map)
+    ymeta["jupytext"] = {"formats": "ipynb,py:percent", **options}
+
+
+async def test_metadata_jupytext_cannot_write_stops_the_twin_not_the_rooms_upkeep(
+    tmp_path: Path,
+) -> None:
+    """Any editor can write jupytext's options into the notebook's metadata: options it
+    cannot write with (a filter that is a number) leave the twin as it was, say why, and
+    neither the save nor the poll raises (that skipped the room's snapshots and recording
+    upkeep on every poll); once fixed, the twin is written again."""
+    path = write_notebook(tmp_path / "demo.ipynb")
+    twin = tmp_path / "demo.py"
+    store = MemoryStore()
+    await store.open()
+    room, filesync = await load_room(
+        RoomId("demo.ipynb"), path, store, RoomCounters(), sync_timeout=15.0,
+        files=FilePolicy(FileForm()), root=tmp_path,
+    )  # fmt: skip
+    assert filesync.twin is not None
+    await filesync.save()
+    written = twin.read_text()
+    await room.apply_server_edit(
+        lambda doc: set_jupytext(doc, {"notebook_metadata_filter": 5}), UserId("u1")
+    )
+    await filesync.save()  # the notebook file is still saved
+    assert '"notebook_metadata_filter": 5' in path.read_text()
+    await filesync.poll()
+    assert twin.read_text() == written
+    assert "jupytext cannot write the .py twin" in (filesync.twin.status or "")
+    await room.apply_server_edit(lambda doc: set_jupytext(doc, {}), UserId("u1"))
+    await filesync.save()
+    assert twin.read_text() != written
+    assert filesync.twin.status is None
+    await room.settle()
+    await store.close()
