@@ -13,11 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pycrdt import Map
 
 from pairbook.check import CheckOptions, NotebookReport, Tolerance, check_notebook
-from pairbook.check.runner import Limits, run_notebook
+from pairbook.check.runner import KernelLaunch, Limits, run_notebook
+from pairbook.check.service import CheckService
 from pairbook.envs import EnvironmentCache, Requirements
 from pairbook.envs.cache import InstallOptions
+from pairbook.schema import CHECK_MAP
+from support.kernelkit import DocRoom, notebook_doc, person
 from support.wheels import make_wheel
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "server" / "pairbook" / "examples"
@@ -220,3 +224,56 @@ def test_a_cell_printing_without_end_is_kept_by_the_server_only_up_to_the_limit(
         check_notebook(notebook, cache, CheckOptions(limits=limits), lambda line: None)
     )
     assert verdicts(report) == ["differs", "differs"]  # saved without outputs
+
+
+class CheckRoom(DocRoom):
+    """A room handle whose edits are applied at once: nothing to settle."""
+
+    async def settle(self) -> None:
+        return None
+
+
+def watch(ycheck: Map[Any], lines: list[str]) -> None:
+    """Keep every progress line the `check` map shows."""
+
+    def seen(event: Any) -> None:
+        lines.append(str(ycheck.get("progress") or ""))
+
+    ycheck.observe(seen)
+
+
+def test_checks_asked_in_many_rooms_at_once_take_turns_on_the_servers_slots(
+    tmp_path: Path, cache: EnvironmentCache
+) -> None:
+    """Each check builds an environment and runs a kernel: the server runs at most its
+    slots' worth at once, over all its rooms; the others wait, saying so, then run."""
+
+    async def main() -> list[list[str]]:
+        slots = asyncio.Semaphore(1)
+        progress: list[list[str]] = []
+        services = []
+        for name in ("a", "b"):
+            path = write(tmp_path / f"{name}.ipynb", [code("print(1)", [stdout("1\n")])])
+            room = CheckRoom(notebook_doc(["print(1)"], markdown=None))
+            lines: list[str] = []
+            watch(room.doc.get(CHECK_MAP, type=Map), lines)
+            progress.append(lines)
+            services.append(CheckService(room, path, cache, KernelLaunch, slots=slots))
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(service.run()) for service in services]
+            for service in services:
+                service.ask(person("ana"))
+            rooms = [service.room for service in services]
+            for room in rooms:
+                assert isinstance(room, CheckRoom)
+                await room.until(lambda room=room: room.doc.get(CHECK_MAP, type=Map).get(
+                    "status") == "done", timeout=240)  # fmt: skip
+            for task in tasks:
+                task.cancel()
+        for room in rooms:  # both ran their cell
+            assert room.doc.get(CHECK_MAP, type=Map)["verdict"] == "passed"
+        return progress
+
+    first, second = asyncio.run(main())
+    waited = [lines for lines in (first, second) if any("waiting" in line for line in lines)]
+    assert len(waited) == 1  # one ran at once, the other waited its turn

@@ -10,9 +10,11 @@ script runs outside the sandbox); the kernel runs as confined as the room's own 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,20 @@ log = logging.getLogger("pairbook.check")
 
 Body = dict[str, Any]
 
+MAX_CHECKS = 2
+"""Checks one server process runs at once, over all its rooms: each builds an environment
+with uv and runs a kernel, so an editor pressing Check in many notebooks must not start them
+all together. The others wait their turn, and say so."""
+
+_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def server_slots() -> asyncio.Semaphore:
+    """The check slots of this server process (one set per event loop)."""
+    return _slots.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(MAX_CHECKS))
+
 
 class CheckService:
     """One room's checks: at most one running; its state in the `check` map."""
@@ -47,6 +63,7 @@ class CheckService:
         *,
         options: CheckOptions | None = None,
         clock: Callable[[], float] = time.time,
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self.room = room
         self.path = path
@@ -54,6 +71,7 @@ class CheckService:
         self.options = options or CheckOptions()
         self._launch = launch
         self._clock = clock
+        self._slots = slots  # None: the server's (server_slots)
         self.running: UserRecord | None = None
         self._wanted = asyncio.Event()
         self.commands = TABLE.bind(self)
@@ -100,12 +118,25 @@ class CheckService:
         nb = ydoc_to_notebook(self.room.doc)
         await self._write({"status": "running", "by": by, "started_at": self._clock(),
                            "finished_at": None, "progress": "starting"})  # fmt: skip
-        async with LatestLine(self._write_progress).publishing() as progress:
+        async with (
+            LatestLine(self._write_progress).publishing() as progress,
+            self._slot(progress),
+        ):
             report = await check_notebook(
                 self.path, self.cache, self.options, progress,
                 name=str(self.room.id), nb=nb, launch=self._launch(),
             )  # fmt: skip
         await self._write(self._done(report))
+
+    @contextlib.asynccontextmanager
+    async def _slot(self, progress: Callable[[str], None]) -> AsyncIterator[None]:
+        """One of the server's check slots, waited for (saying so) when all are taken."""
+        slots = self._slots or server_slots()
+        if slots.locked():
+            progress("waiting: other checks are running on this server")
+        async with slots:
+            progress("starting")
+            yield
 
     def _done(self, report: NotebookReport) -> CheckRecord:
         verdict = "error" if report.error else "passed" if report.passed else "failed"
