@@ -15,8 +15,9 @@ from pairbook.record.blame import Blame
 from pairbook.record.checkpoints import unpack_blame, unpack_checkpoint
 from pairbook.store.port import Store
 
-YIELD_EVERY = 500
-"""Records applied between two yields to the event loop, so a long replay never stalls it."""
+YIELD_EVERY = 100
+"""Records applied between two yields to the event loop (a few milliseconds' work): the
+recorder carries its blame forward in a live room, whose peers must not wait on it."""
 
 LOOK_BACK = 8
 """Checkpoints looked at, newest first, for one with a blame (a seek saves some without)."""
