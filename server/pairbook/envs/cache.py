@@ -20,6 +20,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
 from pairbook.envs.requirements import Requirements
 from pairbook.errors import EnvError
 
@@ -113,6 +115,7 @@ class EnvironmentCache:
     async def ensure(self, requirements: Requirements, progress: Progress) -> Environment:
         """The environment for `requirements`, built with uv unless cached (EnvError if uv
         fails: its message says which requirement and why)."""
+        await self._check_python(requirements)
         key = self.key(requirements)
         target = self.root / key
         self.root.mkdir(parents=True, exist_ok=True)
@@ -130,6 +133,22 @@ class EnvironmentCache:
                 shutil.rmtree(building, ignore_errors=True)
             progress(f"environment {key} built in {self._clock() - started:.1f} s")
             return Environment(target, key, built=True)
+
+    async def _check_python(self, requirements: Requirements) -> None:
+        """EnvError when the interpreter is not one the requirements' requires-python takes."""
+        wanted = requirements.requires_python
+        if wanted is None:
+            return
+        try:
+            specifier = SpecifierSet(wanted)
+        except InvalidSpecifier as exc:
+            raise EnvError(f"{requirements.source}: requires-python {wanted!r}: {exc}") from exc
+        version = await _python_version(self.python)
+        if version not in specifier:
+            raise EnvError(
+                f"{requirements.source} requires Python {wanted}; {self.python} is {version}: "
+                "run pairbook (or `pairbook check --python`) with a Python that fits"
+            )
 
     async def _build(self, path: Path, requirements: Requirements, progress: Progress) -> None:
         uv = uv_executable()
@@ -157,6 +176,20 @@ class EnvironmentCache:
         for links in self.options.find_links:
             args += ["--find-links", links]
         await _run_uv([*args, "--", *wanted], progress)
+
+
+async def _python_version(python: str) -> str:
+    try:
+        process = await asyncio.create_subprocess_exec(
+            python, "-c", "import platform; print(platform.python_version())",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+    except OSError as exc:
+        raise EnvError(f"cannot run the Python {python} ({exc})") from exc
+    out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise EnvError(f"cannot run the Python {python} (exit {process.returncode})")
+    return out.decode().strip()
 
 
 async def _run_uv(argv: Sequence[str], progress: Progress) -> None:

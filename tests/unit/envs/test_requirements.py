@@ -98,3 +98,17 @@ def test_the_cache_key_ignores_order_and_follows_the_requirements(tmp_path: Path
     assert one == cache.key(Requirements(("b", "a"), "elsewhere"))
     assert one != cache.key(Requirements(("a",)))
     assert cache.cached(Requirements(("a", "b"))) is None
+
+
+async def test_a_requires_python_this_interpreter_does_not_meet_is_refused(tmp_path: Path) -> None:
+    cache = EnvironmentCache(tmp_path)
+    wanted = Requirements(("attrs",), "the PEP 723 block of a.py", requires_python="<3.0")
+    with pytest.raises(EnvError, match=r"requires Python <3\.0"):
+        await cache.ensure(wanted, lambda line: None)
+    assert list(tmp_path.iterdir()) == []  # nothing was built
+
+
+async def test_a_malformed_requires_python_is_refused(tmp_path: Path) -> None:
+    cache = EnvironmentCache(tmp_path)
+    with pytest.raises(EnvError, match="requires-python"):
+        await cache.ensure(Requirements((), "x", requires_python="three"), lambda line: None)
