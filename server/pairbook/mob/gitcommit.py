@@ -50,7 +50,7 @@ def commit_notebook(
     cwd = notebook.parent
     top = Path(_git(git, cwd, "rev-parse", "--show-toplevel").strip())
     files = files_to_commit(notebook)
-    relative = [str(f.relative_to(top.resolve())) for f in files]
+    relative = [_inside(f, top.resolve()) for f in files]
     if strip_outputs:
         return _commit_stripped(git, top, files, relative, message)
     _git(git, top, "add", "--", *relative)
@@ -64,6 +64,18 @@ def commit_notebook(
     _git(git, top, "commit", "--quiet", "--file=-", "--", *relative, stdin=message)
     sha = _git(git, top, "rev-parse", "HEAD").strip()
     return Commit(sha, files)
+
+
+def _inside(file: Path, top: Path) -> str:
+    """`file`'s path in the repository at `top`; CommitError if it lies elsewhere (a twin's
+    pairing is notebook metadata any editor can change: it must not lead out)."""
+    place = file.parent.resolve() / file.name
+    if not place.is_relative_to(top):
+        raise CommitError(
+            f"{file} is outside the repository at {top}: the notebook's "
+            "metadata.jupytext.formats pairs it there; fix the pairing, then commit again"
+        )
+    return str(place.relative_to(top))
 
 
 def _commit_stripped(

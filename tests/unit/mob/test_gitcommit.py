@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -52,3 +54,19 @@ def test_an_unchanged_notebook_or_no_repository_is_a_clear_error(
     elsewhere.write_text("{}\n")
     with pytest.raises(CommitError, match="git init"):
         commit_notebook(elsewhere, "No repo\n")
+
+
+def test_a_twin_paired_outside_the_repository_is_a_clear_error_and_nothing_is_committed(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The pairing is notebook metadata any editor can change: one leading out of the
+    repository must not reach git (it was a ValueError traceback)."""
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "a.py").write_text("secret = 1\n")
+    prefix = os.path.relpath(outside, repo / "nb")
+    nb = {"nbformat": 4, "nbformat_minor": 5, "cells": [],
+          "metadata": {"jupytext": {"formats": f"ipynb,{prefix}//py:percent"}}}  # fmt: skip
+    (repo / "nb" / "a.ipynb").write_text(json.dumps(nb))
+    with pytest.raises(CommitError, match="outside the repository"):
+        commit_notebook(repo / "nb" / "a.ipynb", "Subject\n")
+    assert git(repo, "log", "--oneline", "--all") == ""
