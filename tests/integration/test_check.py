@@ -277,3 +277,28 @@ def test_checks_asked_in_many_rooms_at_once_take_turns_on_the_servers_slots(
     first, second = asyncio.run(main())
     waited = [lines for lines in (first, second) if any("waiting" in line for line in lines)]
     assert len(waited) == 1  # one ran at once, the other waited its turn
+
+
+def test_a_cell_past_its_time_is_interrupted_and_the_next_still_runs(
+    tmp_path: Path, cache: EnvironmentCache
+) -> None:
+    notebook = write(tmp_path / "slow.ipynb", [
+        code("import time\ntime.sleep(60)", []),
+        code("print('after')", [stdout("after\n")]),
+    ])  # fmt: skip
+    options = CheckOptions(limits=Limits(cell=2, overall=None))
+    report = asyncio.run(check_notebook(notebook, cache, options, lambda line: None))
+    assert verdicts(report) == ["timed-out", "passed"]
+    assert "ran past its limit" in report.cells[0].detail
+
+
+def test_cells_after_the_overall_limit_are_not_run(tmp_path: Path, cache: EnvironmentCache) -> None:
+    notebook = write(tmp_path / "long.ipynb", [
+        code("import time\ntime.sleep(60)", []),
+        code("print('never')", [stdout("never\n")]),
+    ])  # fmt: skip
+    options = CheckOptions(limits=Limits(cell=None, overall=2))
+    report = asyncio.run(check_notebook(notebook, cache, options, lambda line: None))
+    assert verdicts(report) == ["timed-out", "not-run"]
+    assert "overall limit" in report.cells[1].detail
+    assert not report.passed
