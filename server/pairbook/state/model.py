@@ -111,6 +111,8 @@ class KernelState:
         self.step = 0
         self.modules = 0
         self.skipped = 0  # names the probe counted but did not describe (too many)
+        self.version = 0  # bumped whenever a name comes, goes or is defined again
+        self._hidden_cache: tuple[Any, list[dict[str, Any]]] | None = None
 
     def reset(self) -> None:
         """The kernel restarted or stopped: its namespace is gone."""
@@ -172,6 +174,8 @@ class KernelState:
         self.generation = int(answer.get("generation", self.generation))
         self.modules = int(answer.get("modules", self.modules))
         self.skipped = int(answer.get("skipped", 0))
+        if changed or removed:
+            self.version += 1
         return changed, removed
 
     def _next_step(self) -> int:
@@ -218,13 +222,41 @@ class KernelState:
             found = self._cell_warnings(cell, order, current, editors, deleters)
             if found:
                 warnings[cell.id] = found
-        hidden = [
-            entry
-            for name in sorted(self.names)
-            if name not in defined
-            and (entry := self._hidden(name, current, star_cells, editors, deleters)) is not None
-        ]
+        hidden = self._hidden_names(cells, defined, star_cells, editors, deleters)
         return {"cells": flows, "warnings": warnings, "hidden": hidden}
+
+    def _hidden_names(
+        self,
+        cells: list[Cell],
+        defined: set[str],
+        star_cells: set[str],
+        editors: dict[str, UserRecord],
+        deleters: dict[str, UserRecord],
+    ) -> list[dict[str, Any]]:
+        """The names no current cell defines that are still in the kernel for a reason
+        worth a warning. Kept until the names or the cells change: a refresh or a run that
+        changed nothing does not walk 10,000 names again."""
+        key = (self.version, [(cell.id, cell.source_hash) for cell in cells],
+               sorted(defined), sorted(star_cells), repr(sorted(editors.items())),
+               repr(sorted(deleters.items())))  # fmt: skip
+        if self._hidden_cache is not None and self._hidden_cache[0] == key:
+            return [dict(entry) for entry in self._hidden_cache[1]]
+        current = {cell.id: cell for cell in cells}
+        # Names defined by the same run share its verdict: worked out once per run.
+        verdicts: dict[int, dict[str, Any] | None] = {}
+        hidden = []
+        for name in sorted(self.names):
+            if name in defined:
+                continue
+            run = self.names[name].defined[1]
+            run_key = id(run)
+            if run_key not in verdicts:
+                verdicts[run_key] = self._hidden(run, current, star_cells, editors, deleters)
+            verdict = verdicts[run_key]
+            if verdict is not None:
+                hidden.append({"name": name, **verdict})
+        self._hidden_cache = (key, [dict(entry) for entry in hidden])
+        return hidden
 
     def _cell_warnings(
         self,
@@ -268,25 +300,24 @@ class KernelState:
                               "reason": reason, "by": by})  # fmt: skip
         return found
 
+    @staticmethod
     def _hidden(
-        self,
-        name: str,
+        run: Run | None,
         current: dict[str, Cell],
         star_cells: set[str],
         editors: dict[str, UserRecord],
         deleters: dict[str, UserRecord],
     ) -> dict[str, Any] | None:
-        """Why a name no current cell defines is still in the kernel; None if it is fine."""
-        _step, run = self.names[name].defined
+        """Why a name that `run` defined and no current cell defines is still in the
+        kernel (cell, reason, by); None if it is fine."""
         if run is None:
-            return {"name": name, "cell": None, "reason": "unknown", "by": None}
+            return {"cell": None, "reason": "unknown", "by": None}
         cell = current.get(run.cell_id)
         if cell is None:
-            return {"name": name, "cell": run.cell_id, "reason": "deleted",
-                    "by": deleters.get(run.cell_id)}  # fmt: skip
+            return {"cell": run.cell_id, "reason": "deleted", "by": deleters.get(run.cell_id)}
         if cell.source_hash == run.source_hash or cell.id in star_cells:
             return None  # the cell as it stands made it (exec, a star import, a loop variable)
-        return {"name": name, "cell": run.cell_id, "reason": "edited", "by": editors.get(cell.id)}
+        return {"cell": run.cell_id, "reason": "edited", "by": editors.get(cell.id)}
 
 
 def _provenance(change: tuple[int, Run | None]) -> dict[str, Any] | None:

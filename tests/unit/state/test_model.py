@@ -180,3 +180,26 @@ def test_changing_a_value_in_place_elsewhere_does_not_move_its_definition() -> N
     nb.order = ["c1"]  # c0 deleted: lst is hidden state now
     result = nb.analyse(deleters={"c0": BO})
     assert result["hidden"] == [{"name": "lst", "cell": "c0", "reason": "deleted", "by": BO}]
+
+
+def test_hidden_names_kept_from_the_last_analysis_follow_every_change() -> None:
+    nb = Notebook("tmp = 1\nkeep = 2", "other = 3")
+    nb.run("c0", ANA, {"tmp": "1", "keep": "2"})
+    nb.run("c1", ANA, {"other": "3"})
+    assert nb.analyse()["hidden"] == []
+    assert nb.analyse()["hidden"] == []  # nothing changed: the same answer again
+    nb.sources["c0"] = "keep = 2"  # a cell edited
+    assert nb.analyse(editors={"c0": BO})["hidden"] == [
+        {"name": "tmp", "cell": "c0", "reason": "edited", "by": BO}
+    ]
+    assert nb.analyse(editors={"c0": ANA})["hidden"][0]["by"] == ANA  # another editor
+    nb.state.apply_probe({"generation": 99, "full": False, "changed": {}, "removed": ["tmp"]},
+                         None)  # fmt: skip
+    assert nb.analyse(editors={"c0": ANA})["hidden"] == []  # the name went
+    nb.order = ["c0"]  # a cell deleted
+    assert nb.analyse(deleters={"c1": BO})["hidden"] == [
+        {"name": "other", "cell": "c1", "reason": "deleted", "by": BO}
+    ]
+    result = nb.analyse(deleters={"c1": BO})
+    result["hidden"][0]["by"] = None  # a caller's change to the answer is its own
+    assert nb.analyse(deleters={"c1": BO})["hidden"][0]["by"] == BO
