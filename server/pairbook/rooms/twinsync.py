@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -183,7 +184,11 @@ class TwinSync:
             self.paired = None
             return
         rendered, self.base = await self._render(notebook)
-        if data == rendered.encode() or sha_of_bytes(data) == self._stored_sha:
+        if (
+            data == rendered.encode()
+            or sha_of_bytes(data) == self._stored_sha
+            or (not self._stored_sha and await self._older_than_notebook())
+        ):
             self.known_sha = sha_of_bytes(data)
             if data != rendered.encode():
                 await self._write(notebook)
@@ -192,6 +197,17 @@ class TwinSync:
         merged = await self._merge(data, self.base)
         if merged is not None:
             await self._write(merged)
+
+    async def _older_than_notebook(self) -> bool:
+        """jupytext's rule for a pair pairbook never wrote: a `.py` older than its notebook
+        is stale, and is written anew from the notebook rather than merged into it."""
+        assert self.paired is not None
+        try:
+            twin = await asyncio.to_thread(self.paired.file.stat_key)
+            notebook = await asyncio.to_thread(os.stat, self.notebook)
+        except (NotebookError, OSError):
+            return False
+        return twin is not None and twin[0] < notebook.st_mtime_ns
 
     async def _merge(self, data: bytes, base: _Written) -> dict[str, Any] | None:
         """Bring the twin's edit into the room; the merged notebook, or None."""

@@ -1,17 +1,20 @@
-"""FileSync with a real file and a MemoryStore: the run bookkeeping stays out of the file,
-and a reload from disk keeps it in the room."""
+"""FileSync with real files and a MemoryStore: the run bookkeeping stays out of the file, a
+reload from disk keeps it in the room, and a .py twin found beside the notebook is treated as
+jupytext does (an older one is stale, a newer one is merged)."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
 from pycrdt import Array, Doc, Map
 
-from pairbook.notebook import ydoc_to_notebook
+from pairbook.notebook import read_notebook, ydoc_to_notebook
 from pairbook.notebook.file import NotebookFile
 from pairbook.notebook.fileform import FileForm
+from pairbook.notebook.twin import notebook_to_twin
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.filesync import FilePolicy
 from pairbook.rooms.loader import load_room
@@ -136,5 +139,45 @@ async def test_metadata_jupytext_cannot_write_stops_the_twin_not_the_rooms_upkee
     await filesync.save()
     assert twin.read_text() != written
     assert filesync.twin.status is None
+
+
+async def open_with_twin(tmp_path: Path, twin_text: str, twin_age: int) -> tuple[Any, Any, Path]:
+    """A room over a notebook with a jupytext .py beside it, `twin_age` seconds older than
+    the notebook (negative: newer), as pairbook first finds it."""
+    path = write_notebook(tmp_path / "demo.ipynb")
+    twin = tmp_path / "demo.py"
+    twin.write_text(twin_text)
+    stamp = path.stat().st_mtime_ns - twin_age * 1_000_000_000
+    os.utime(twin, ns=(stamp, stamp))
+    store = MemoryStore()
+    await store.open()
+    room, filesync = await load_room(
+        RoomId("demo.ipynb"), path, store, RoomCounters(), sync_timeout=15.0, root=tmp_path
+    )
+    await filesync.poll()
+    return room, store, twin
+
+
+STALE = "# ---\n# jupyter:\n#   jupytext: {}\n# ---\n\n# %%\nold = 'stale'\n"
+
+
+async def test_a_twin_older_than_its_notebook_is_written_anew_not_merged(tmp_path: Path) -> None:
+    room, store, twin = await open_with_twin(tmp_path, STALE, twin_age=60)
+    assert "old = 'stale'" not in twin.read_text()
+    assert "y = x + 1" in twin.read_text()
+    assert len(ydoc_to_notebook(room.doc)["cells"]) == 3
+    await room.settle()
+    await store.close()
+
+
+async def test_a_twin_newer_than_its_notebook_is_merged_into_the_room(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path / "demo.ipynb")
+    text = notebook_to_twin(read_notebook(path).nb, "py:percent").replace(
+        "y = x + 1", "y = 'from the py'"
+    )
+    room, store, twin = await open_with_twin(tmp_path, text, twin_age=-60)
+    sources = [c["source"] for c in ydoc_to_notebook(room.doc)["cells"]]
+    assert sources[2] == "y = 'from the py'\ny"
+    assert "y = 'from the py'" in twin.read_text()
     await room.settle()
     await store.close()
