@@ -129,6 +129,7 @@ class DocRoom:
 
     def note(self, kind: str, user: UserId, data: dict[str, Any]) -> None:
         self.notes.append((kind, user, data))
+        self.changed.set()
 
 
 @dataclass(slots=True)

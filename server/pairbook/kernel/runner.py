@@ -188,6 +188,10 @@ class Runner:
         """KeyboardInterrupt in the running cell: its batch stops there, as in Jupyter (an
         interrupt between two runs of a batch stops the batch); other requests' runs stay
         queued and run."""
+        if self.current is None and self.widgets.busy:  # a widget's callback runs
+            await self.session.interrupt()
+            await self._map.note_event("interrupt", member, self.session)
+            return {"interrupted": None, "widget": True}
         if self.current is None:
             stopped = await self._stop_between_runs(member)
             return {"interrupted": None, "cancelled": stopped} if stopped else {"interrupted": None}

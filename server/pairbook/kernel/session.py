@@ -322,13 +322,17 @@ class KernelSession:
 
     async def comm(self, comm_id: str, data: dict[str, Any]) -> bool:
         """Send a `comm_msg` and give the IOPub messages it causes to the observer until the
-        kernel is idle again; False if the kernel died meanwhile. Only between runs."""
+        kernel is idle again (`interrupt` stops its handler); False if the kernel died."""
         if not self.started:
             raise KernelError("the kernel is not running")
         message = self._client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
         self._client.shell_channel.send(message)
-        return await follow_comm(self._client, message["header"]["msg_id"], self.observer,
-                                 self.alive)  # fmt: skip
+        self._executing = True
+        try:
+            return await follow_comm(self._client, message["header"]["msg_id"], self.observer,
+                                     self.alive)  # fmt: skip
+        finally:
+            self._executing = False
 
     async def evaluate(self, expressions: dict[str, str]) -> dict[str, Any]:
         """Evaluate expressions silently: no history, no execution count, no outputs in any

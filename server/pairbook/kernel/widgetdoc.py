@@ -10,12 +10,13 @@ its `outputs` state key, nbformat outputs as Jupyter's own widget manager keeps 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
-from pycrdt import Doc, Map
+from pycrdt import Array, Doc, Map
 
 from pairbook.notebook.outputs import output_from_message, output_size
-from pairbook.schema import WIDGETS_MAP, UserRecord
+from pairbook.schema import CELLS, WIDGETS_MAP, UserRecord
 
 Buffers = dict[str, bytes]  # JSON of a path in the state -> its bytes
 
@@ -121,6 +122,48 @@ def mark_gone(doc: Doc[Any]) -> None:
     for ymodel in ywidgets(doc).values():
         if isinstance(ymodel, Map) and not ymodel.get("gone"):
             ymodel["gone"] = True
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+# How one model names another: a box's children ("IPY_MODEL_<id>"), a view in an output.
+REFERENCE = re.compile(r'IPY_MODEL_([\w-]+)|"model_id": "([^"]+)"')
+
+
+def prune_gone(doc: Doc[Any]) -> None:
+    """Forget the models of kernels that are gone which nothing shows any more: neither a
+    cell's outputs nor a model they show (directly or through its children)."""
+    ymodels = ywidgets(doc)
+    shown = [_view_of(output) for ycell in doc.get(CELLS, type=Array)
+             for output in _outputs_of(ycell)]  # fmt: skip
+    reachable: set[str] = set()
+    pending = [model for model in shown if model]
+    while pending:
+        model_id = pending.pop()
+        if model_id in reachable or model_id not in ymodels:
+            continue
+        reachable.add(model_id)
+        state = json.dumps(model_state(doc, model_id), default=str)
+        pending += [a or b for a, b in REFERENCE.findall(state)]
+    for model_id, ymodel in list(ymodels.items()):
+        if isinstance(ymodel, Map) and ymodel.get("gone") and model_id not in reachable:
+            del ymodels[model_id]
+
+
+def _outputs_of(ycell: Any) -> list[Any]:
+    youtputs = ycell.get("outputs") if isinstance(ycell, Map) else None
+    outputs = youtputs.to_py() if isinstance(youtputs, Array) else None
+    return list(outputs or [])
+
+
+def _view_of(output: Any) -> str | None:
+    data = output.get("data") if isinstance(output, dict) else None
+    view = data.get(WIDGET_VIEW) if isinstance(data, dict) else None
+    return str(view["model_id"]) if isinstance(view, dict) and "model_id" in view else None
+
+
+def is_live(doc: Doc[Any], model_id: str) -> bool:
+    ymodel = ywidgets(doc).get(model_id)
+    return isinstance(ymodel, Map) and not ymodel.get("gone")
 
 
 def live_models(doc: Doc[Any]) -> set[str]:

@@ -26,10 +26,12 @@ from pairbook.kernel.session import KernelStatus
 from pairbook.kernel.widgetdoc import (
     capture_output,
     close_model,
+    is_live,
     live_models,
     mark_gone,
     open_model,
     output_models,
+    prune_gone,
     split_buffers,
     update_model,
 )
@@ -95,13 +97,21 @@ class Widgets:
         self._known: set[str] = set()  # models opened by the running kernel
         self._edits: list[tuple[UserRecord | None, Edit]] = []
         self._written = asyncio.Event()
-        self._wrote = asyncio.Condition()
         self._changes: dict[str, Change] = {}
         self._pending_bytes = 0  # the JSON of every change in `_changes`
         self._pending_count = 0
         self._asked = asyncio.Event()
         self._sending: UserRecord | None = None  # whose change the kernel is handling
-        self.sent = 0  # comm messages sent to the kernel (the benchmark reads it)
+        self.sent = 0  # comm messages sent to the kernel
+        self._take_back()
+
+    def _take_back(self) -> bool:
+        """A kept kernel (the room loaded again): its models in the map are still live."""
+        if not self._kernel().started:
+            return False
+        self._known = live_models(self._room.doc)
+        self._outputs = output_models(self._room.doc, self._known)
+        return True
 
     # -- the kernel's side ---------------------------------------------------------------
 
@@ -182,7 +192,12 @@ class Widgets:
         self._known.clear()
         self._outputs.clear()
         self._clear_wait.clear()
-        self._edit(None, mark_gone)
+        self._edit(None, forget_kernel)
+
+    @property
+    def busy(self) -> bool:
+        """Whether the kernel is handling a person's change (its callback may run long)."""
+        return self._sending is not None
 
     # -- the document --------------------------------------------------------------------
 
@@ -221,7 +236,7 @@ class Widgets:
         button's click). Queued at once (the asker's connection never waits for the
         kernel); once the kernel took it, and its echo is in the map, the asker gets the
         ECHO_EVENT naming `echo`, and the returned change is done."""
-        if model_id not in self._known or model_id not in live_models(self._room.doc):
+        if model_id not in self._known or not is_live(self._room.doc, model_id):
             raise ValueError(f"no live widget {model_id!r}: its kernel is gone or it was closed")
         if state is None and custom is None:
             raise ValueError("widget needs 'state' (the keys that changed) or 'custom'")
@@ -310,15 +325,17 @@ class Widgets:
 
     async def run(self) -> None:
         """Write the map and relay changes, forever (owned by the runner's task group)."""
-        live = live_models(self._room.doc)
-        if self._kernel().started:  # a kept kernel: its models are still live
-            self._known = live
-            self._outputs = output_models(self._room.doc, live)
-        elif live:
-            self._edit(None, mark_gone)  # the kernel that made them did not outlive the room
+        if not self._take_back() and live_models(self._room.doc):
+            self._edit(None, forget_kernel)  # the kernel that made them did not outlive the room
         async with asyncio.TaskGroup() as group:
             group.create_task(self._write_loop())
             group.create_task(self._relay_loop())
+
+
+def forget_kernel(doc: Doc[Any]) -> None:
+    """The kernel is gone: its models are shown disconnected, older ones nothing shows leave."""
+    mark_gone(doc)
+    prune_gone(doc)
 
 
 def _by_author(

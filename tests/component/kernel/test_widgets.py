@@ -162,3 +162,44 @@ async def test_changes_piling_up_while_the_kernel_is_busy_are_bounded(tmp_path: 
         assert len(small) == MAX_PENDING_CHANGES
         await asyncio.gather(*(change.done for change in small))
         assert k.runner.widgets.change(BO, buttons[0], None, {"event": "none"})  # taken again
+
+
+async def test_a_room_that_reloads_with_its_kept_kernel_keeps_its_widgets_live(
+    tmp_path: Path,
+) -> None:
+    sources = ["import ipywidgets as w\ns = w.IntSlider()\ns", "print(s.value)"]
+    room = DocRoom(notebook_doc(sources), [ANA, BO])
+    kernels = KernelSessions(tmp_path)
+    first = Runner(room, kernels, "python3", kernel_state=False)
+    async with running(first.run()):
+        k = Kit(first, room)
+        await k.run("code-0")
+        await room.until(lambda: len(k.by_name("IntSliderModel")) == 1)
+    kept = first.detach()
+    assert kept is not None
+    (slider,) = k.by_name("IntSliderModel")
+    second = Runner(room, kernels, "python3", kernel_state=False, kept=kept)
+    try:
+        async with running(second.run()):
+            k = Kit(second, room)
+            await second.widgets.change(BO, slider, {"value": 4}, None).done
+            assert await k.run("code-1") == "4\n"
+            assert k.models()[slider]["gone"] is False
+    finally:
+        await second.close()
+
+
+async def test_an_interrupt_stops_a_widget_callback_that_holds_the_kernel(
+    tmp_path: Path,
+) -> None:
+    sources = ["import ipywidgets as w, time\nb = w.Button()\n"
+               "b.on_click(lambda _: time.sleep(3600))\nb", "print('free')"]  # fmt: skip
+    async with kit(tmp_path, sources) as k:
+        await k.run("code-0")
+        await k.room.until(lambda: len(k.by_name("ButtonModel")) == 1)
+        (button,) = k.by_name("ButtonModel")
+        click = k.runner.widgets.change(BO, button, None, {"event": "click"})
+        await k.room.until(lambda: k.runner.widgets.busy)
+        assert await k.runner.interrupt(ANA) == {"interrupted": None, "widget": True}
+        await click.done
+        assert await k.run("code-1") == "free\n"

@@ -13,11 +13,14 @@ from pairbook.kernel.widgetdoc import (
     live_models,
     mark_gone,
     open_model,
+    prune_gone,
     split_buffers,
     update_model,
     ywidgets,
 )
+from pairbook.notebook.outputs import append_output, find_ycell
 from pairbook.schema import UserRecord
+from support.kernelkit import notebook_doc
 
 BO: UserRecord = {"id": "bo", "name": "Bo", "color": "#336699"}
 
@@ -92,3 +95,20 @@ def test_an_output_widget_past_its_limit_keeps_a_note_until_it_is_cleared() -> N
     capture_output(doc, "out", "clear_output", {"wait": False}, False)
     capture_output(doc, "out", "stream", {"name": "stdout", "text": "again\n"}, False)
     assert model(doc, "out")["state"]["outputs"][0]["text"] == "again\n"
+
+
+def test_gone_models_nothing_shows_are_pruned_and_a_shown_box_keeps_its_children() -> None:
+    doc = notebook_doc(["box", "cleared"])
+    open_model(doc, "box", {"children": ["IPY_MODEL_slider"]}, {}, 1.0)
+    open_model(doc, "slider", {"value": 1}, {}, 1.0)
+    open_model(doc, "old", {"value": 2}, {}, 1.0)
+    open_model(doc, "alive", {}, {}, 1.0)
+    ycell = find_ycell(doc, "code-0")
+    assert ycell is not None
+    view = {"model_id": "box", "version_major": 2, "version_minor": 0}
+    append_output(ycell, {"output_type": "display_data", "metadata": {},
+                          "data": {"application/vnd.jupyter.widget-view+json": view}})  # fmt: skip
+    mark_gone(doc)
+    open_model(doc, "alive", {}, {}, 2.0)  # the new kernel's: live, shown or not
+    prune_gone(doc)
+    assert set(ywidgets(doc).keys()) == {"box", "slider", "alive"}
