@@ -50,7 +50,9 @@ def twin_format_of(metadata: dict[str, Any], *, default: bool) -> str | None:
     try:
         for fmt in long_form_multiple_formats(formats):
             if fmt.get("extension") == TWIN_SUFFIX:
-                return str(short_form_one_format(fmt))
+                # Where the twin lives is twin_path_of's; how it is written is only this.
+                kept = {k: v for k, v in fmt.items() if k in ("extension", "format_name")}
+                return str(short_form_one_format(kept))
     except (JupytextFormatError, TypeError, ValueError):
         return None
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import stat
 from pathlib import Path
 
@@ -28,7 +29,9 @@ class TwinFile:
         self.path = path
 
     def read(self) -> bytes | None:
-        """The file's bytes, or None when there is no such file."""
+        """The file's bytes, or None when there is no such file (or folder) yet."""
+        if not os.path.lexists(self.path.parent):
+            return None
         with _pinned_directory(self.path) as directory:
             current = _lstat_or_none(self.path, directory)
             if current is None:
@@ -46,6 +49,8 @@ class TwinFile:
 
     def stat_key(self) -> tuple[int, int, int] | None:
         """(mtime, size, inode) of the file, None when absent: cheap to compare each poll."""
+        if not os.path.lexists(self.path.parent):
+            return None
         with _pinned_directory(self.path) as directory:
             current = _lstat_or_none(self.path, directory)
         if current is None:
@@ -53,7 +58,9 @@ class TwinFile:
         return (current.st_mtime_ns, current.st_size, current.st_ino)
 
     def write(self, data: bytes) -> None:
-        """Replace the file by `data`, atomically, keeping its mode."""
+        """Replace the file by `data`, atomically, keeping its mode. A missing folder (a
+        pairing such as `scripts///py:percent`) is made first, as jupytext does."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with _pinned_directory(self.path) as directory:
             current = _lstat_or_none(self.path, directory)
             if current is not None and not stat.S_ISREG(current.st_mode):

@@ -181,3 +181,22 @@ async def test_a_twin_newer_than_its_notebook_is_merged_into_the_room(tmp_path: 
     assert "y = 'from the py'" in twin.read_text()
     await room.settle()
     await store.close()
+
+
+async def test_a_pairing_into_another_folder_writes_the_twin_there(tmp_path: Path) -> None:
+    path = write_notebook(tmp_path / "notebooks" / "demo.ipynb")
+    nb = read_notebook(path).nb
+    nb["metadata"]["jupytext"] = {"formats": "notebooks///ipynb,scripts///py:percent"}
+    NotebookFile(path).save(nb)
+    store = MemoryStore()
+    await store.open()
+    room, filesync = await load_room(
+        RoomId("notebooks/demo.ipynb"), path, store, RoomCounters(), sync_timeout=15.0,
+        root=tmp_path,
+    )  # fmt: skip
+    await filesync.poll()
+    twin = tmp_path / "scripts" / "demo.py"
+    assert "y = x + 1" in twin.read_text()
+    assert not (tmp_path / "notebooks" / "demo.py").exists()
+    await room.settle()
+    await store.close()

@@ -50,6 +50,7 @@ def test_the_twin_lives_where_jupytext_pairs_it(tmp_path: Path) -> None:
     assert twin_path_of(notebook_path, {}, default=True) == tmp_path / "notebooks" / "demo.py"
     elsewhere = {"jupytext": {"formats": "notebooks///ipynb,scripts///py:percent"}}
     assert twin_path_of(notebook_path, elsewhere, default=True) == tmp_path / "scripts/demo.py"
+    assert twin_format_of(elsewhere, default=True) == "py:percent"  # the place is the path's
 
 
 def test_a_pairing_that_leads_outside_the_served_folder_is_refused(tmp_path: Path) -> None:
