@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pycrdt import Map
 
 from support.client import YClient
 from support.server import ServerProcess
@@ -55,10 +56,17 @@ def text_of(client: YClient, index: int) -> str:
 
 
 async def run(client: YClient, index: int, cell_id: str | None = None) -> str:
-    """Run cell `index` (id `code-INDEX` unless given) and return its output's text."""
+    """Run cell `index` (id `code-INDEX` unless given); its output's text once the run ended
+    (a stream may arrive in pieces: the run's record says when it is over)."""
     reply = await client.command("run", cells=[cell_id or f"code-{index}"])
     assert reply["ok"], reply
-    await client.wait_until(lambda: text_of(client, index) != "", timeout=BUILD)
+    execution = reply["result"]["queued"][0]
+
+    def ended() -> bool:
+        record = client.map("executions").get(execution) or {}
+        return record.get("status") not in (None, "queued", "running", "waiting-input")
+
+    await client.wait_until(ended, timeout=BUILD)
     return text_of(client, index)
 
 
@@ -111,3 +119,23 @@ async def test_an_environment_uv_cannot_build_says_why_in_the_room(
 
         await client.wait_until(failed, timeout=BUILD)
         assert "uv could not build the environment" in client.map("kernel")["environment"]["error"]
+
+
+async def test_a_restart_starts_the_kernel_in_the_environment_now_declared(
+    env_server: ServerProcess,
+) -> None:
+    async with YClient(env_server.ws_url("with-probe.ipynb")) as client:
+        assert await run(client, 0) == "probe 1.0\n"
+        first = client.map("kernel")["environment"]["key"]
+
+        def declare_nothing_but_ipykernel(doc: Any) -> None:
+            metadata = doc.get("meta", type=Map)["metadata"]
+            metadata["pairbook"] = {"environment": {"requirements": []}}
+
+        await client.edit(declare_nothing_but_ipykernel)
+        assert (await client.command("restart", timeout=BUILD))["ok"]
+        await client.wait_until(
+            lambda: client.map("kernel")["environment"].get("key") not in (None, first), BUILD
+        )
+        await client.set_source(0, "import pairbook_check_probe")
+        assert await run(client, 0) == "ModuleNotFoundError"

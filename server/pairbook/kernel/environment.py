@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_client.manager import KernelManager
 from pycrdt import Doc, Map
 
 from pairbook.envs import Environment, EnvironmentCache, find_requirements
@@ -118,6 +119,17 @@ def manager_spec(env: Environment | None, private: Path, kernel_name: str) -> di
     spec = environment_kernel_spec(env, f"Python 3 (the notebook's environment {env.key})")
     (specs / "pairbook-env" / "kernel.json").write_text(json.dumps(spec))
     return {"kernel_name": "pairbook-env", "kernel_spec_manager": _specs_in(specs)}
+
+
+def spec_of(
+    manager: KernelManager, env: Environment | None, private: Any, kernel_name: str
+) -> None:
+    """Point a kernel manager at another environment's kernel (or the installed one), for
+    its next start. `private` is the kernel's private folder (a TemporaryDirectory)."""
+    found = manager_spec(env, Path(private.name), kernel_name)
+    manager.kernel_spec_manager = found.get("kernel_spec_manager") or KernelSpecManager()
+    manager._kernel_spec = None  # jupyter_client caches the spec it read
+    manager.kernel_name = found["kernel_name"]
 
 
 def _specs_in(folder: Path) -> KernelSpecManager:

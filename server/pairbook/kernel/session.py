@@ -20,7 +20,7 @@ from pairbook.envs import Environment
 from pairbook.errors import KernelError
 from pairbook.kernel.confine import Confinement, KernelJail
 from pairbook.kernel.confined import ConfinedKernelManager, follow_comm
-from pairbook.kernel.environment import NotebookEnvironment, manager_spec
+from pairbook.kernel.environment import NotebookEnvironment, manager_spec, spec_of
 
 log = logging.getLogger("pairbook.kernel")
 
@@ -368,11 +368,12 @@ class KernelSession:
             self._interrupt_pending = True
 
     async def restart(self) -> None:
-        env = self._notebook_env
-        if self._manager is None or (env and await env.changed()):
-            await self.shutdown()  # (its requirements changed: a kernel in the new environment)
+        if self._manager is None:
             await self.start()
             return
+        if self._notebook_env and await self._notebook_env.changed():
+            # Its requirements changed: the same manager starts the new environment's kernel.
+            spec_of(self._manager, self._notebook_env.current, self._sockets, self.kernel_name)
         self._set_status("restarting")
         try:
             await self._manager.shutdown_kernel(now=True, restart=True)
