@@ -22,7 +22,7 @@ from pathlib import Path
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from pairbook.envs.requirements import Requirements
+from pairbook.envs.requirements import Requirements, names_elsewhere
 from pairbook.errors import EnvError
 
 Progress = Callable[[str], None]
@@ -79,6 +79,13 @@ class InstallOptions:
     offline: bool = False
     find_links: tuple[str, ...] = ()
     no_build: bool = False
+    index_only: bool = False  # packages by name only: no URL or path (see SERVER_INSTALL)
+
+
+SERVER_INSTALL = InstallOptions(no_build=True, index_only=True)
+"""What a server builds for a room: wheels only, and packages by name from the index only. The
+requirements are any editor's to write: a `name @ https://…` would have the server fetch
+from any address it can reach (its own network included), a path read its own files."""
 
 
 class EnvironmentCache:
@@ -116,6 +123,14 @@ class EnvironmentCache:
         """The environment for `requirements`, built with uv unless cached (EnvError if uv
         fails: its message says which requirement and why)."""
         await self._check_python(requirements)
+        if self.options.index_only:
+            for line in requirements.lines:
+                if names_elsewhere(line):
+                    raise EnvError(
+                        f"{requirements.source or 'requirements'}: {line[:80]!r} names a URL "
+                        "or a path; this server installs packages by name from the package "
+                        "index only (`pairbook check` on your own machine takes any)"
+                    )
         key = self.key(requirements)
         target = self.root / key
         self.root.mkdir(parents=True, exist_ok=True)

@@ -176,3 +176,11 @@ def _checked(lines: list[str], where: str) -> tuple[str, ...]:
             )
         out.append(line)
     return tuple(out)
+
+
+def names_elsewhere(line: str) -> bool:
+    """Whether a requirement names a URL or a path rather than a package by name and version
+    (PEP 508's `name @ url`, a bare or `git+` URL, a local wheel or folder): a name, its
+    extras and version specifiers never hold `@`, `/`, `\\` or `:` (a marker after `;` may)."""
+    head = line.split(";", 1)[0]
+    return any(sign in head for sign in ("@", "/", "\\", ":"))

@@ -19,7 +19,7 @@ from pairbook.check.runner import KernelLaunch
 from pairbook.check.service import TABLE as CHECK_COMMANDS
 from pairbook.check.service import CheckService
 from pairbook.envs import EnvironmentCache
-from pairbook.envs.cache import InstallOptions
+from pairbook.envs.cache import SERVER_INSTALL
 from pairbook.kernel import KernelSessions
 from pairbook.kernel.confine import Confinement
 from pairbook.kernel.environment import NotebookEnvironment
@@ -77,8 +77,8 @@ class ServiceSpec:
 
 def kernel_service(context: ServiceContext) -> KernelService:
     policy, room_id = context.policy, context.room.id
-    # Wheels only: a requirement's build script would run on the server, outside any sandbox.
-    cache = EnvironmentCache(options=InstallOptions(no_build=True))
+    # Wheels only (a build script would run outside any sandbox), by name from the index only.
+    cache = EnvironmentCache(options=SERVER_INSTALL)
     environment = NotebookEnvironment(context.handle, context.path, cache)
     runner = Runner(
         context.handle,
@@ -118,8 +118,8 @@ def check_service(context: ServiceContext) -> CheckService:
         fence = confinement.jail() if context.policy.confinement is not None else None
         return KernelLaunch(env=confinement.environment(), fence=fence)
 
-    # Wheels only: a requirement's build script would run on the server, outside any sandbox.
-    cache = EnvironmentCache(options=InstallOptions(no_build=True))
+    # Wheels only (a build script would run outside any sandbox), by name from the index only.
+    cache = EnvironmentCache(options=SERVER_INSTALL)
     return CheckService(context.handle, context.path, cache, launch)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pairbook.envs import EnvironmentCache, Requirements, find_requirements
+from pairbook.envs.cache import SERVER_INSTALL
+from pairbook.envs.requirements import names_elsewhere
 from pairbook.errors import EnvError
 
 
@@ -112,3 +115,28 @@ async def test_a_malformed_requires_python_is_refused(tmp_path: Path) -> None:
     cache = EnvironmentCache(tmp_path)
     with pytest.raises(EnvError, match="requires-python"):
         await cache.ensure(Requirements((), "x", requires_python="three"), lambda line: None)
+
+
+ELSEWHERE = [
+    "probe @ https://10.0.0.1/probe-1.0-py3-none-any.whl",
+    "https://169.254.169.254/latest/meta-data/probe.whl",
+    "git+https://example.org/probe.git",
+    "./wheels/probe-1.0-py3-none-any.whl",
+    "/etc/probe",
+    "probe @ file:///etc/passwd ; python_version >= '3'",
+]
+BY_NAME = ["numpy", "numpy==2.1.3", "pandas[excel]>=2,<3", 'rich ; python_version >= "3.11"']
+
+
+def test_a_server_refuses_requirements_naming_a_url_or_a_path_before_running_uv(
+    tmp_path: Path,
+) -> None:
+    """Any editor writes the requirements a server's room builds: `name @ url` would have
+    the server fetch from any address it reaches (its own network), a path read its files."""
+    assert not any(names_elsewhere(line) for line in BY_NAME)
+    server = EnvironmentCache(tmp_path / "envs", options=SERVER_INSTALL)
+    for line in ELSEWHERE:
+        assert names_elsewhere(line)
+        with pytest.raises(EnvError, match="by name from the package index only"):
+            asyncio.run(server.ensure(Requirements((line,), "metadata"), lambda said: None))
+    assert not (tmp_path / "envs").exists() or not any((tmp_path / "envs").iterdir())
