@@ -46,6 +46,26 @@ def split_buffers(
     return state, found
 
 
+MAX_VALUE_BYTES = 8_000_000
+"""One value of a model's state the room shares (its JSON, or a binary value's bytes): the
+map goes to every peer and into the log, as a cell's outputs do within their limit."""
+
+
+def drop_oversized(state: dict[str, Any], buffers: Buffers, limit: int) -> list[str]:
+    """Leave out each value past `limit` bytes (null in the state, empty bytes for a binary
+    one, so it replaces the value before); the keys left out. The model keeps the rest: an
+    Image too large to share shows empty, not broken."""
+    dropped = []
+    for key, value in state.items():
+        if value is not None and len(json.dumps(value, default=str)) > limit:
+            state[key] = None
+            dropped.append(key)
+    for path in [p for p, data in buffers.items() if len(data) > limit]:
+        buffers[path] = b""
+        dropped.append(path)
+    return dropped
+
+
 def _set_path(state: Any, path: list[str | int], value: Any) -> bool:
     target = state
     for step in path[:-1]:

@@ -24,8 +24,11 @@ from pairbook.errors import KernelError
 from pairbook.kernel.ports import Kernel, RunnerRoom
 from pairbook.kernel.session import KernelStatus
 from pairbook.kernel.widgetdoc import (
+    MAX_VALUE_BYTES,
+    Buffers,
     capture_output,
     close_model,
+    drop_oversized,
     is_live,
     live_models,
     mark_gone,
@@ -152,6 +155,7 @@ class Widgets:
         state, binary = split_buffers(dict(data.get("state") or {}),
                                       list(data.get("buffer_paths") or []), buffers)  # fmt: skip
         self._known.add(comm_id)
+        self._drop_oversized(comm_id, state, binary)
         if state.get("_model_name") == "OutputModel":
             self._outputs[comm_id] = str(state.get("msg_id") or "")
         now = self._clock()
@@ -163,6 +167,7 @@ class Widgets:
             return  # custom messages to the frontend: no control pairbook shows needs them
         state, binary = split_buffers(dict(data.get("state") or {}),
                                       list(data.get("buffer_paths") or []), buffers)  # fmt: skip
+        self._drop_oversized(comm_id, state, binary)
         if comm_id in self._outputs and "msg_id" in state:
             self._outputs[comm_id] = str(state["msg_id"] or "")
         by, now = self._sending, self._clock()
@@ -171,6 +176,13 @@ class Widgets:
             update_model(doc, comm_id, state, binary, by, now)
 
         self._edit(by, edit)
+
+    def _drop_oversized(self, comm_id: str, state: dict[str, Any], binary: Buffers) -> None:
+        dropped = drop_oversized(state, binary, MAX_VALUE_BYTES)
+        if dropped:
+            log.warning("widget values too large to share", extra={
+                "room": self._room.id, "model": comm_id, "keys": dropped,
+                "limit": MAX_VALUE_BYTES})  # fmt: skip
 
     def _capture(self, comm_id: str, kind: str, content: dict[str, Any]) -> None:
         def edit(doc: Doc[Any]) -> None:

@@ -15,6 +15,7 @@ from pycrdt import Array, Map
 
 from pairbook.kernel import KernelSessions
 from pairbook.kernel.runner import Runner
+from pairbook.kernel.widgetdoc import MAX_VALUE_BYTES
 from pairbook.kernel.widgets import MAX_CHANGE_BYTES, MAX_PENDING_BYTES, MAX_PENDING_CHANGES
 from pairbook.schema import WIDGETS_MAP
 from support.kernelkit import DocRoom, notebook_doc, person, running
@@ -203,3 +204,26 @@ async def test_an_interrupt_stops_a_widget_callback_that_holds_the_kernel(
         assert await k.runner.interrupt(ANA) == {"interrupted": None, "widget": True}
         await click.done
         assert await k.run("code-1") == "free\n"
+
+
+async def test_a_widget_value_too_large_to_share_is_left_out_and_the_rest_is_shared(
+    tmp_path: Path,
+) -> None:
+    """The map goes to every peer and into the log: an Image past the limit is shared
+    without its bytes (it shows empty), a small one with them, and so on each update."""
+    over = MAX_VALUE_BYTES + 1
+    sources = [f"import ipywidgets as w\nbig = w.Image(value=bytes({over}))\n"
+               "small = w.Image(value=b'PNG')\nw.HBox([big, small])",
+               f"big.value = b'ok'\nsmall.value = bytes({over})"]  # fmt: skip
+    async with kit(tmp_path, sources) as k:
+        await k.run("code-0")
+        await k.room.until(lambda: len(k.by_name("ImageModel")) == 2)
+
+        def images() -> list[Any]:
+            models = k.models()
+            return [models[key]["buffers"] for key in sorted(k.by_name("ImageModel"))]
+
+        assert sorted(map(list, (b.values() for b in images()))) == [[b""], [b"PNG"]]
+        await k.run("code-1")
+        await k.room.until(lambda: sorted(map(list, (b.values() for b in images()))) == [
+            [b""], [b"ok"]])  # fmt: skip
