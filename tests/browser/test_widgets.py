@@ -108,6 +108,16 @@ async def test_a_slider_dragged_by_one_person_moves_every_page_and_the_replay(
     await page.wait_for_function("() => window.pairbookReplay?.ready === true")
     await expect(shown.locator(".widget-readout")).to_have_text("5")
     await expect(shown.locator(".widget-output")).to_contain_text("x is 5")
+    # Each change's moment (the one after its note) shows the slider further along (its
+    # output follows a moment or two later: the kernel's callback printed after its echo).
+    values = []
+    for change in changes:
+        await page.goto(f"{replay}&seq={change['seq'] + 1}")
+        await page.wait_for_function("() => window.pairbookReplay?.ready === true")
+        await expect(shown.locator(".widget-readout")).not_to_have_text("5")
+        values.append(int((await shown.locator(".widget-readout").text_content() or "").strip()))
+    assert values == sorted(values)
+    assert values[-1] == int(moved)
 
     for tab in tabs:
         assert tab.errors == []
