@@ -34,9 +34,11 @@ async def follow_comm(
     msg_id: str,
     observer: Callable[[dict[str, Any]], bool] | None,
     alive: Callable[[], Awaitable[bool]],
+    handling: Callable[[], Awaitable[None]] | None = None,
 ) -> bool:
     """Give every IOPub message to `observer` until the kernel says it is idle after the
-    request `msg_id`; False if the kernel died first."""
+    request `msg_id` (`handling` is awaited once it says it is busy with it); False if the
+    kernel died first."""
     while True:
         try:
             message = await client.get_iopub_msg(timeout=0.1)
@@ -46,8 +48,11 @@ async def follow_comm(
             continue
         kind, parent = message["header"]["msg_type"], message["parent_header"].get("msg_id")
         if kind == "status" and parent == msg_id:
-            if message["content"].get("execution_state") == "idle":
+            state = message["content"].get("execution_state")
+            if state == "idle":
                 return True
+            if state == "busy" and handling is not None:
+                await handling()
             continue
         if observer is not None:
             observer(message)

@@ -28,8 +28,7 @@ KernelStatus = Literal["not started", "starting", "idle", "busy", "restarting", 
 OutputCallback = Callable[[str, dict[str, Any]], None]
 InputCallback = Callable[[str, bool], Awaitable[str]]
 StatusCallback = Callable[[KernelStatus], None]
-Observer = Callable[[dict[str, Any]], bool]
-"""Sees every IOPub message first (the widgets' comms); True: it took the message."""
+Observer = Callable[[dict[str, Any]], bool]  # sees every IOPub message first; True: took it
 
 OUTPUT_TYPES = frozenset(
     {"stream", "display_data", "execute_result", "error", "clear_output", "update_display_data"}
@@ -321,18 +320,20 @@ class KernelSession:
         )
 
     async def comm(self, comm_id: str, data: dict[str, Any]) -> bool:
-        """Send a `comm_msg` and give the IOPub messages it causes to the observer until the
-        kernel is idle again (`interrupt` stops its handler); False if the kernel died."""
+        """Send a `comm_msg`; the observer sees what it causes (False: the kernel died)."""
         if not self.started:
             raise KernelError("the kernel is not running")
         message = self._client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
         self._client.shell_channel.send(message)
-        self._executing = True
         try:
             return await follow_comm(self._client, message["header"]["msg_id"], self.observer,
-                                     self.alive)  # fmt: skip
+                                     self.alive, self._handling)  # fmt: skip
         finally:
-            self._executing = False
+            self._executing = self._interrupt_pending = False
+
+    async def _handling(self) -> None:  # busy with it: `interrupt` now reaches its handler
+        self._executing = True
+        await (self.interrupt() if self._interrupt_pending else asyncio.sleep(0))
 
     async def evaluate(self, expressions: dict[str, str]) -> dict[str, Any]:
         """Evaluate expressions silently: no history, no execution count, no outputs in any

@@ -202,7 +202,8 @@ async def test_an_interrupt_stops_a_widget_callback_that_holds_the_kernel(
         click = k.runner.widgets.change(BO, button, None, {"event": "click"})
         await k.room.until(lambda: k.runner.widgets.busy)
         assert await k.runner.interrupt(ANA) == {"interrupted": None, "widget": True}
-        await click.done
+        # Asked before the kernel began the click, it lands once the kernel is busy with it.
+        await asyncio.wait_for(click.done, 60)
         assert await k.run("code-1") == "free\n"
 
 
