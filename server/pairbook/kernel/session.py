@@ -320,9 +320,8 @@ class KernelSession:
         )
 
     async def comm(self, comm_id: str, data: dict[str, Any]) -> bool:
-        """Send a `comm_msg`; the observer sees what it causes (False: the kernel died)."""
-        if not self.started:
-            raise KernelError("the kernel is not running")
+        """Send a `comm_msg` (to a started kernel); the observer sees what it causes (False:
+        the kernel died)."""
         message = self._client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
         self._client.shell_channel.send(message)
         try:
