@@ -20,6 +20,7 @@ from pairbook.check.runner import KernelLaunch, Limits, run_notebook
 from pairbook.check.service import CheckService
 from pairbook.envs import EnvironmentCache, Requirements
 from pairbook.envs.cache import InstallOptions
+from pairbook.kernel.confine import Confinement, bwrap_works
 from pairbook.schema import CHECK_MAP
 from support.kernelkit import DocRoom, notebook_doc, person
 from support.wheels import make_wheel
@@ -302,3 +303,20 @@ def test_cells_after_the_overall_limit_are_not_run(tmp_path: Path, cache: Enviro
     assert verdicts(report) == ["timed-out", "not-run"]
     assert "overall limit" in report.cells[1].detail
     assert not report.passed
+
+
+@pytest.mark.skipif(bwrap_works() is not None, reason="bubblewrap cannot sandbox here")
+def test_a_sandboxed_cell_past_its_time_is_interrupted_and_the_next_still_runs(
+    tmp_path: Path, cache: EnvironmentCache
+) -> None:
+    # As the room's Check runs it: the kernel inside bubblewrap, where a SIGINT to the
+    # sandbox's process group would end bwrap (and the kernel) instead of the cell.
+    notebook = write(tmp_path / "slow.ipynb", [
+        code("import time\ntime.sleep(60)", []),
+        code("print('after')", [stdout("after\n")]),
+    ])  # fmt: skip
+    confinement = Confinement(sandbox="bwrap")
+    launch = KernelLaunch(env=confinement.environment(), fence=confinement.jail())
+    options = CheckOptions(limits=Limits(cell=2, overall=None))
+    report = asyncio.run(check_notebook(notebook, cache, options, lambda line: None, launch=launch))
+    assert verdicts(report) == ["timed-out", "passed"]

@@ -181,6 +181,9 @@ def _notebook_client(
     spec = kernel_spec(env, specs)
     if fence is not None:
         spec["argv"] = fence.command(spec["argv"], folder, (specs,))
+        # A SIGINT to a sandbox's process group would end the sandbox (and the kernel) with
+        # it: a timed-out cell is interrupted by message, as the room's kernel is.
+        spec["interrupt_mode"] = "message"
     (specs / KERNEL_NAME).mkdir()
     (specs / KERNEL_NAME / "kernel.json").write_text(json.dumps(spec))
     manager = AsyncKernelManager(
