@@ -8,6 +8,8 @@ by default, and `"ipynb"` alone switches the twin off for that notebook.
 from __future__ import annotations
 
 import copy
+import importlib.util
+import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -77,7 +79,10 @@ def twin_path_of(notebook: Path, metadata: dict[str, Any], *, default: bool) -> 
     fmt = twin_format_of(metadata, default=default)
     if fmt is None:
         return None
-    formats = formats_of(metadata) or f"ipynb,{fmt}"
+    formats = formats_of(metadata)
+    if formats is None and shadows_a_module(notebook.stem):
+        return None  # not by default: `import bokeh` in bokeh.ipynb would import the twin
+    formats = formats or f"ipynb,{fmt}"
     try:
         paths = paired_paths(str(notebook), "ipynb", formats)
     except (InconsistentPath, JupytextFormatError, TypeError, ValueError):
@@ -86,6 +91,21 @@ def twin_path_of(notebook: Path, metadata: dict[str, Any], *, default: bool) -> 
         if path_fmt.get("extension") == TWIN_SUFFIX:
             return Path(path)
     return None
+
+
+def shadows_a_module(stem: str) -> bool:
+    """Whether a `<stem>.py` beside the notebook would hide a module the kernel imports: the
+    kernel runs in the notebook's folder, which comes first on its `sys.path`. Judged by this
+    Python's standard library and installed packages (the kernel's, unless the notebook
+    declares an environment of its own)."""
+    if not stem.isidentifier():
+        return False  # `import a-b` cannot name it
+    if stem in sys.stdlib_module_names or stem in sys.builtin_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(stem) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def check_twin_path(root: Path, path: Path) -> Path:

@@ -53,6 +53,19 @@ def test_the_twin_lives_where_jupytext_pairs_it(tmp_path: Path) -> None:
     assert twin_format_of(elsewhere, default=True) == "py:percent"  # the place is the path's
 
 
+def test_no_default_twin_hides_a_module_the_kernel_imports(tmp_path: Path) -> None:
+    # The kernel runs in the notebook's folder: a json.py or pytest.py beside json.ipynb or
+    # pytest.ipynb would be what `import json` or `import pytest` finds there.
+    for name in ("json", "pytest", "sys"):
+        assert twin_path_of(tmp_path / f"{name}.ipynb", {}, default=True) is None
+    assert twin_path_of(tmp_path / "sales-2024.ipynb", {}, default=True) == (
+        tmp_path / "sales-2024.py"
+    )
+    assert twin_path_of(tmp_path / "my_analysis.ipynb", {}, default=True) is not None
+    on = {"jupytext": {"formats": "ipynb,py:percent"}}  # asked for by name: it is made
+    assert twin_path_of(tmp_path / "json.ipynb", on, default=True) == tmp_path / "json.py"
+
+
 def test_a_pairing_that_leads_outside_the_served_folder_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
