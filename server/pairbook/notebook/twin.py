@@ -8,6 +8,7 @@ by default, and `"ipynb"` alone switches the twin off for that notebook.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.util
 import sys
 import warnings
@@ -93,6 +94,7 @@ def twin_path_of(notebook: Path, metadata: dict[str, Any], *, default: bool) -> 
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def shadows_a_module(stem: str) -> bool:
     """Whether a `<stem>.py` beside the notebook would hide a module the kernel imports: the
     kernel runs in the notebook's folder, which comes first on its `sys.path`. Judged by this
