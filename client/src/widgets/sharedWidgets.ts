@@ -37,6 +37,8 @@ export class SharedWidgets implements WidgetViews {
   private runtime: Promise<{ manager: RoomWidgetManager }> | null = null
   private readonly comms = new Map<string, SharedComm>()
   private readonly hosts = new Set<HTMLElement>()
+  /** Views whose model is not in the map (yet): drawn again if it comes, with this text. */
+  private readonly unmatched = new Map<HTMLElement, string>()
   private readonly waiting = new Map<string, (reply: CommReply) => void>()
   private readOnly: boolean
 
@@ -99,9 +101,11 @@ export class SharedWidgets implements WidgetViews {
   private async draw(host: HTMLElement, modelId: string, fallback: string): Promise<void> {
     const record = readRecord(this.ymodels, modelId)
     if (record === null) {
+      this.unmatched.set(host, fallback)
       host.append(h('div', { class: 'widget-note', role: 'note' }, CLOSED_NOTE), h('pre', { class: 'output-text widget-fallback' }, fallback))
       return
     }
+    this.unmatched.delete(host)
     const module = String(record.state._view_module ?? record.state._model_module ?? '')
     if (!isKnownModule(module) || !isKnownModule(record.state._model_module)) {
       host.append(h('div', { class: 'widget-note', role: 'note' }, unknownLibraryNote(module)), h('pre', { class: 'output-text widget-fallback' }, fallback))
@@ -160,8 +164,18 @@ export class SharedWidgets implements WidgetViews {
       this.comms.delete(id)
     }
     if (changes.added.size > 0 && this.runtime !== null) void this.runtime.then(({ manager }) => this.ensureModels(manager))
+    for (const [host, fallback] of this.unmatched) {
+      if (!changes.added.has(host.dataset.model ?? '')) continue
+      // The model came after its view (the map and the cell travel in separate updates).
+      host.replaceChildren()
+      this.paint(host)
+      void this.draw(host, host.dataset.model ?? '', fallback)
+    }
     for (const host of this.hosts) {
-      if (!host.isConnected && host.dataset.placed === 'yes') this.hosts.delete(host) // its output went
+      if (!host.isConnected && host.dataset.placed === 'yes') {
+        this.hosts.delete(host) // its output went
+        this.unmatched.delete(host)
+      }
       else {
         if (host.isConnected) host.dataset.placed = 'yes'
         this.paint(host)

@@ -160,7 +160,15 @@ class Widgets:
             self._outputs[comm_id] = str(state.get("msg_id") or "")
         now = self._clock()
         self._edit(None, lambda doc: open_model(doc, comm_id, state, binary, now))
+        # In the document now, before the output that shows it: a page that gets the view
+        # before its model would take it for a widget the kernel closed.
+        for commit in self._write_now():
+            commit.add_done_callback(self._log_failure)
         return True
+
+    def _log_failure(self, commit: asyncio.Future[int | None]) -> None:
+        if not commit.cancelled() and (error := commit.exception()) is not None:
+            log.error("widget map write failed", exc_info=error, extra={"room": self._room.id})
 
     def _message(self, comm_id: str, data: dict[str, Any], buffers: list[bytes]) -> None:
         if data.get("method") not in ("update", "echo_update"):
@@ -218,12 +226,19 @@ class Widgets:
         self._written.set()
 
     async def flush(self) -> None:
-        """Write every edit the kernel's messages made so far."""
+        """Write every edit the kernel's messages made so far, and wait until it is logged."""
         while self._edits:
-            edits, self._edits = self._edits, []
-            for by, group in _by_author(edits):
-                author = UserId(by["id"]) if by is not None else SERVER_USER
-                await self._room.apply_server_edit(_all(group), author, protected=True)
+            await asyncio.gather(*self._write_now())
+
+    def _write_now(self) -> list[asyncio.Future[int | None]]:
+        """Apply every edit the kernel's messages made so far, in order with every other
+        server edit (a cell's outputs among them); logging and relaying go on after."""
+        edits, self._edits = self._edits, []
+        commits = []
+        for by, group in _by_author(edits):
+            author = UserId(by["id"]) if by is not None else SERVER_USER
+            commits.append(self._room.start_server_edit(_all(group), author, protected=True))
+        return commits
 
     async def _write_loop(self) -> None:
         while True:

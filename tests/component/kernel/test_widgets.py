@@ -228,3 +228,58 @@ async def test_a_widget_value_too_large_to_share_is_left_out_and_the_rest_is_sha
         await k.run("code-1")
         await k.room.until(lambda: sorted(map(list, (b.values() for b in images()))) == [
             [b""], [b"ok"]])  # fmt: skip
+
+
+class SlowLogRoom(DocRoom):
+    """A room whose log takes a while, as a real one does: an edit is in the document at
+    once, its commit is done 20 ms later. Every edit is checked: no cell may show a widget
+    whose model is not in the map yet (a page would take it for a closed one)."""
+
+    LOG_SECONDS = 0.02
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.orphans: list[str] = []
+
+    async def apply_server_edit(self, edit: Any, author: Any, *, protected: bool = False) -> int:
+        edits = self._checked(edit, author)
+        await asyncio.sleep(self.LOG_SECONDS)
+        return edits
+
+    def start_server_edit(
+        self, edit: Any, author: Any, *, protected: bool = False
+    ) -> asyncio.Future[int | None]:
+        edits = self._checked(edit, author)
+        done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(self.LOG_SECONDS, done.set_result, edits)
+        return done
+
+    def _checked(self, edit: Any, author: Any) -> int:
+        edits = self._server_edit(edit, author)
+        models = self.doc.get(WIDGETS_MAP, type=Map)
+        for cell in self.doc.get("cells", type=Array).to_py():
+            for output in cell.get("outputs") or []:
+                view = (output.get("data") or {}).get(WIDGET_VIEW, {})
+                if view and view["model_id"] not in models:
+                    self.orphans.append(view["model_id"])
+        return edits
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+async def test_a_widget_is_in_the_map_before_the_output_that_shows_it(tmp_path: Path) -> None:
+    source = ("import ipywidgets as w\n"
+              "w.VBox([w.HBox([w.Button(description='Press me'), w.FloatSlider()]),"
+              " w.Dropdown(options=['a', 'b'])])")  # fmt: skip
+    room = SlowLogRoom(notebook_doc([source]), [ANA, BO])
+    runner = Runner(room, KernelSessions(tmp_path), "python3", kernel_state=False)
+    try:
+        async with running(runner.run()):
+            k = Kit(runner, room)
+            await k.run("code-0")
+            (box,) = k.by_name("VBoxModel")
+            assert k.cell("code-0")["outputs"][0]["data"][WIDGET_VIEW]["model_id"] == box
+    finally:
+        await runner.close()
+    assert room.orphans == []
