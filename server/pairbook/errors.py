@@ -13,6 +13,7 @@ PairbookError
 ├── KernelError          the kernel cannot start, run or be reached
 ├── EnvError             a notebook's environment cannot be read or built (uv failed)
 ├── StoreError           the durable log cannot be read or written
+├── BrokerError          the broker (Redis) that carries rooms between processes is unreachable
 └── LimitError           something is larger than the server's limits (frame, update, notebook)
     └── NotebookSizeError    a notebook file too large to open (also a NotebookError)
 ```
@@ -70,6 +71,10 @@ class EnvError(PairbookError):
 
 class StoreError(PairbookError):
     """The durable log cannot be read or written."""
+
+
+class BrokerError(PairbookError):
+    """The broker that carries rooms between processes cannot be reached or used."""
 
 
 class LimitError(PairbookError):

@@ -22,6 +22,8 @@ class Settings:
     root: Path
     state_dir: Path
     store_url: str
+    broker_url: str | None = None
+    """Where rooms meet other processes (`redis://…`); None: this process alone."""
     owner_token_hashes: tuple[str, ...] = ()
     """Digests of owner tokens valid for this run only (`--owner-token`, the supervisor's);
     the worker never sees a plain token, so neither does a kernel inheriting its env."""

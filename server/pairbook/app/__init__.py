@@ -32,6 +32,7 @@ from pairbook.app.metrics import Metrics
 from pairbook.app.outputframe import FrameAssets, bokeh_script, output_frame
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
+from pairbook.broker import open_broker
 from pairbook.kernel.confine import Confinement, choose_sandbox
 from pairbook.notebook.fileform import FileForm
 from pairbook.notebook.listing import NotebookListing
@@ -73,7 +74,12 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
             run_owner_digests=settings.owner_token_hashes,
         )
         connections = Connections()
-        async with store, Rooms(settings.root, store, room_policy(settings)) as rooms:
+        broker = None if settings.broker_url is None else open_broker(settings.broker_url)
+        async with (
+            store,
+            contextlib.nullcontext() if broker is None else broker,
+            Rooms(settings.root, store, room_policy(settings), broker=broker) as rooms,
+        ):
             listing = NotebookListing(
                 settings.root, max_bytes=settings.max_notebook_bytes, twin=settings.twin
             )

@@ -18,6 +18,7 @@ from starlette.types import Message, Receive, Scope, Send
 from pairbook.app.middleware import HTTPMiddleware
 from pairbook.errors import (
     AuthError,
+    BrokerError,
     ConflictError,
     HistoryError,
     KernelError,
@@ -51,6 +52,7 @@ _TABLE: tuple[tuple[type[PairbookError], CloseCode, int], ...] = (
     (NotebookError, CloseCode.NOT_FOUND, 404),
     (RoomError, CloseCode.NOT_FOUND, 404),
     (StoreError, CloseCode.INTERNAL_ERROR, 503),
+    (BrokerError, CloseCode.INTERNAL_ERROR, 503),
     (KernelError, CloseCode.INTERNAL_ERROR, 503),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,12 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--port", type=int, default=8888, help="0 picks a free port")
     serve.add_argument(
         "--store", help="log: a SQLite file path or memory:// (default DIR/.pairbook/…)"
+    )
+    serve.add_argument(
+        "--broker",
+        default=os.environ.get("PAIRBOOK_BROKER") or None,
+        help="rooms shared with other pairbook processes through this Redis "
+        "(redis://host:6379/0; default $PAIRBOOK_BROKER, else none: this process alone)",
     )
     _add_choice(serve, "--server", ["granian", "uvicorn"], "ASGI server (granian is measured "
                 "fastest; see bench/fanout)")  # fmt: skip
@@ -235,6 +242,7 @@ def settings_from(
         root=state.root,
         state_dir=state.path,
         store_url=args.store or str(state.db),
+        broker_url=args.broker,
         owner_token_hashes=owner_token_hashes,
         owner_name=owner[0],
         owner_email=owner[1],

@@ -3,8 +3,9 @@
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.rooms.channel import Channel, ChannelClosed, MemoryChannel, memory_channel_pair
 from pairbook.rooms.limits import RoomLimits
+from pairbook.rooms.openroom import OpenRoom
 from pairbook.rooms.peer import Peer, PeerState, TokenBucket
-from pairbook.rooms.registry import OpenRoom, RoomPolicy, Rooms
+from pairbook.rooms.registry import RoomPolicy, Rooms
 from pairbook.rooms.room import Room
 
 __all__ = [

@@ -158,7 +158,7 @@ class ServiceHandle:
 
 def _settle(task: asyncio.Task[int], done: asyncio.Future[int | None]) -> None:
     """Pass a commit's outcome on. A failed commit was logged when the room lost its log
-    (Room._lose): a caller that does not wait for it loses nothing by not seeing it."""
+    (Room.lose): a caller that does not wait for it loses nothing by not seeing it."""
     if done.done():
         if not task.cancelled():
             task.exception()  # retrieved: the caller stopped waiting

@@ -10,8 +10,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Self
 
+from pairbook.broker.port import Broker
 from pairbook.errors import NotebookError, RoomError
 from pairbook.kernel.confine import Confinement
 from pairbook.kernel.kept import KeptKernels
@@ -22,10 +23,12 @@ from pairbook.record import Replays
 from pairbook.record.service import RecordingService
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
-from pairbook.rooms.filesync import FilePolicy, FileSync
+from pairbook.rooms.feed import snapshot_lock, subscribe_feed
+from pairbook.rooms.filesync import FilePolicy
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.loader import load_room
+from pairbook.rooms.openroom import OpenRoom
 from pairbook.rooms.room import PROTECTED_META, Room
 from pairbook.service import RoomService
 from pairbook.store.port import Store
@@ -35,8 +38,6 @@ if TYPE_CHECKING:
     from pairbook.rooms.services import ServiceFactory
 
 log = logging.getLogger("pairbook.rooms")
-
-S = TypeVar("S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,27 +63,6 @@ class RoomPolicy:
     files: FilePolicy = field(default_factory=FilePolicy)  # what its files hold, its twin
 
 
-@dataclass(slots=True)
-class OpenRoom:
-    room: Room
-    filesync: FileSync
-    services: list[RoomService]
-    snapshot_seq: int
-    task: asyncio.Task[None] | None = None
-    tasks: list[asyncio.Task[Any]] = field(default_factory=list)  # the services' own loops
-
-    def find(self, kind: type[S]) -> S | None:
-        """The room's service of this type, if it has one."""
-        return next((s for s in self.services if isinstance(s, kind)), None)
-
-    def service(self, kind: type[S]) -> S:
-        """The room's service of this type; LookupError if the room has none."""
-        found = self.find(kind)
-        if found is None:
-            raise LookupError(f"room {self.room.id!r} has no {kind.__name__}")
-        return found
-
-
 class Rooms:
     """The open rooms of one server process. `async with Rooms(...) as rooms:` owns the
     background task of every room; leaving the block closes peers and flushes everything."""
@@ -94,6 +74,7 @@ class Rooms:
         policy: RoomPolicy,
         *,
         services: Sequence[ServiceFactory] | None = None,
+        broker: Broker | None = None,
     ) -> None:
         # Imported here: `python -m pairbook.rooms.services` runs that module as __main__.
         from pairbook.rooms.services import ROOM_SERVICES
@@ -101,6 +82,7 @@ class Rooms:
         self.root = root
         self.store = store
         self.policy = policy
+        self.broker = broker  # None: this process alone holds its rooms
         self.services = tuple(ROOM_SERVICES if services is None else services)
         self.counters = RoomCounters()
         self.decoder = UpdateDecoder(policy.limits)
@@ -164,17 +146,25 @@ class Rooms:
             if entry is not None:  # lost: its own task winds it down; a fresh one loads
                 self._open.pop(room_id, None)
             path = resolve_notebook_path(self.root, room_id)
-            room, filesync = await load_room(
-                room_id,
-                path,
-                self.store,
-                self.counters,
-                sync_timeout=self.policy.sync_timeout,
-                decoder=self.decoder,
-                max_notebook_bytes=self.policy.max_notebook_bytes,
-                files=self.policy.files,
-                root=self.root,
-            )
+            feed = await subscribe_feed(self.broker, self.store, room_id)
+            try:
+                room, filesync = await load_room(
+                    room_id,
+                    path,
+                    self.store,
+                    self.counters,
+                    sync_timeout=self.policy.sync_timeout,
+                    decoder=self.decoder,
+                    max_notebook_bytes=self.policy.max_notebook_bytes,
+                    files=self.policy.files,
+                    root=self.root,
+                )
+            except BaseException:
+                if feed is not None:
+                    feed.close()
+                raise
+            if feed is not None:
+                await feed.attach(room)
             entry = OpenRoom(room, filesync, await self._attach(room, path), room.last_seq)
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._life(entry), name=f"room {room_id}")
@@ -248,8 +238,12 @@ class Rooms:
                 if now >= next_poll:
                     next_poll = now + policy.file_poll_interval
                     await entry.filesync.poll()
+                if room.feed is not None:
+                    await room.feed.upkeep(now)
                 if room.last_seq - entry.snapshot_seq >= policy.snapshot_every:
-                    await self._snapshot(entry)
+                    async with snapshot_lock(room) as ours:
+                        if ours:
+                            await self._snapshot(entry)
                 recording = entry.find(RecordingService)
                 if recording is not None:
                     await recording.upkeep(entry.snapshot_seq)
@@ -321,6 +315,8 @@ class Rooms:
         log.error("room discarded; it reloads from its log", extra={"room": room.id})
 
     async def _shut(self, entry: OpenRoom, code: CloseCode, reason: str) -> None:
+        if entry.room.feed is not None:
+            entry.room.feed.close()
         for peer in list(entry.room.peers):
             peer.request_close(code, reason)
         if entry.task is not None:
@@ -360,7 +356,9 @@ class Rooms:
 
     async def _close_others(self, entry: OpenRoom) -> None:
         """Close every service but the kernel (stopped first): the recording stops
-        watching the document once its last events are flushed."""
+        watching the document once its last events are flushed. The feed stops too."""
+        if entry.room.feed is not None:
+            entry.room.feed.close()
         for service in entry.services:
             if not isinstance(service, KernelService):
                 try:

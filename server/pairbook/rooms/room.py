@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
@@ -37,7 +37,7 @@ from pairbook.rooms.commits import CommitQueue, ServerEdit, capture_edit, server
 from pairbook.rooms.core import CoreService
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
-from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
+from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Refuse, Send
 from pairbook.rooms.handle import ServiceHooks, member_of
 from pairbook.rooms.limits import RoomLimits, check_frame_size
 from pairbook.rooms.peer import Peer
@@ -48,6 +48,9 @@ from pairbook.schema import is_server_author
 from pairbook.service import RoomService
 from pairbook.store.port import Store
 from pairbook.types import RoomId, UserId
+
+if TYPE_CHECKING:
+    from pairbook.rooms.feed import RoomFeed
 
 log = logging.getLogger("pairbook.room")
 
@@ -103,8 +106,9 @@ class Room:
         self.services = ServiceHooks()
         self.services.attach([CoreService(self)])
         self.author: UserId | None = None  # whose update is being applied (for observers)
-        self._commits = CommitQueue(room_id, store, relay=self._relay, lose=self._lose)
+        self._commits = CommitQueue(room_id, store, relay=self._relay, lose=self.lose)
         self.lost: str | None = None  # why the document no longer matches the log
+        self.feed: RoomFeed | None = None  # the other processes holding the room (a broker)
         owner = claims.get(doc.client_id)
         if not is_server_author(owner):
             # Or a peer could write under the server's id: the two would diverge.
@@ -127,9 +131,7 @@ class Room:
         """Add a peer: send it the room's state vector (step 1) and who is present."""
         self.peers.add(peer)
         peer.send(encode_sync_step1(self.doc.get_state()))
-        present = self.presence.full_update()
-        if present is not None:
-            peer.send(encode_awareness(present))
+        self._send_presence(peer)
         self.services.joined(member_of(peer))
         notes = self.services.notes
         if notes is not None:
@@ -147,8 +149,10 @@ class Room:
         if notes is not None:
             notes.note("leave", peer.user.id, {"clients": clients})
         if removed:
-            frame = encode_awareness(encode_awareness_update(tuple(removed)))
-            self._broadcast(Broadcast(frame, peer, live_only=False))
+            payload = encode_awareness_update(tuple(removed))
+            self._broadcast(Broadcast(encode_awareness(payload), peer, live_only=False))
+            if self.feed is not None:
+                self.feed.presence_changed(payload)
         self.services.left(member_of(peer, clients))
         self.changed.set()
 
@@ -169,9 +173,7 @@ class Room:
         elif isinstance(message, SyncStep2):
             await self._on_update(peer, message, None, received)
         elif isinstance(message, QueryAwareness):
-            present = self.presence.full_update()
-            if present is not None:
-                peer.send(encode_awareness(present))
+            self._send_presence(peer)
         elif isinstance(message, CommandMessage):
             peer.speaks_pairbook = True
             peer.send(encode_command(await self._on_command(peer, message.body)))
@@ -188,6 +190,11 @@ class Room:
             self._decoder.check_cells(summary, sync.state_vector)
             refusal = self.services.edit_refusal(peer)
             effects = sync.update(peer, message, summary, frame=frame, refusal=refusal)
+            # Refused for content this process lacks: another process may have logged it
+            # (the peer was there before): read the log, then decide again.
+            refused = any(isinstance(effect, Refuse) for effect in effects)
+            if refused and self.feed is not None and await self.feed.catch_up():
+                effects = sync.update(peer, message, summary, frame=frame, refusal=refusal)
         await self._execute(effects, received)
 
     async def _execute(self, effects: list[Effect], received: float = 0.0) -> None:
@@ -212,6 +219,8 @@ class Room:
                 raise effect.error
 
     async def _apply(self, effect: Apply, received: float) -> None:
+        if effect.claimed and self.feed is not None:
+            await self.feed.claim(effect.claimed, effect.peer.user.id)
         # Applied before it is logged: the log holds only what the document could apply
         # (pycrdt cannot read all that yjs writes), so the room always loads from it again.
         self.author = effect.peer.user.id
@@ -239,6 +248,8 @@ class Room:
             payload = encode_awareness_update(tuple(accepted))
         self.counters.awareness_updates += 1
         self._broadcast(Broadcast(encode_awareness(payload), peer, live_only=False))
+        if self.feed is not None:
+            self.feed.presence_changed(payload)
         notes = self.services.notes
         if notes is not None:
             for entry in accepted:
@@ -304,13 +315,31 @@ class Room:
         await self._commits.settle()
 
     def _relay(self, commit: Commit, seq: int) -> None:
-        """A commit is logged: relay it."""
-        self.last_seq = max(self.last_seq, seq)
+        """A commit is logged: relay it (to the other processes too)."""
+        if self.feed is None:
+            self.last_seq = max(self.last_seq, seq)
+        else:
+            self.feed.committed(commit, seq)  # it keeps last_seq: the log's seqs interleave
         self._broadcast(commit.relay)
         self.sync.relayed(commit.update)
         self._touch()
 
-    def _lose(self, reason: str) -> None:
+    def relay_remote(self, frame: bytes, *, presence: bool = False) -> None:
+        """Relay what another process accepted to every peer of this one: a document update
+        (applied by the feed) to the live ones, awareness to all."""
+        self._broadcast(Broadcast(frame, None, live_only=not presence))
+        if not presence:
+            self._touch()
+
+    def _send_presence(self, peer: Peer) -> None:
+        present = self.presence.full_update()
+        if present is not None:
+            peer.send(encode_awareness(present))
+        remote = None if self.feed is None else self.feed.presence.full_update()
+        if remote is not None:
+            peer.send(encode_awareness(remote))
+
+    def lose(self, reason: str) -> None:
         """The document holds a change the log does not, so it is no longer trusted: every
         peer is closed, and Rooms reloads the room from its log on the next join (clients
         resend what they have, so their edits reach the log then)."""

@@ -244,6 +244,12 @@ class RoomSync:
         """An update was logged and relayed: its echo is recognised from now on."""
         self._echoes.remember(update)
 
+    def caught_up(self, state_vector: dict[int, int], update: bytes) -> None:
+        """Another process's logged update is in the document, now at `state_vector`."""
+        self._version += 1
+        self._state_vector = state_vector
+        self._echoes.remember(update)
+
     def server_edit(self, client: int, end: int) -> None:
         """The server wrote to the document under its own client id, up to clock `end`."""
         self._version += 1

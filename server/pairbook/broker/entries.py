@@ -1,0 +1,52 @@
+"""Entries as the fields of a Redis stream entry, and back (pure, no I/O).
+
+```
+document update:  o=<origin> k=u s=<log seq> f=<sync update frame> w=<user id> c=<ids,…>
+awareness:        o=<origin> k=a p=<awareness update>
+```
+An update entry with an empty frame is a marker: the update is in the log (its entry was
+given up on while the broker was unreachable), read it from the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from pairbook.broker.port import DocEntry, Entry, PresenceEntry
+from pairbook.errors import BrokerError
+
+Fields = dict[bytes, bytes]
+
+
+def encode_entry(entry: Entry, origin: str) -> Fields:
+    """The stream fields of an entry published by `origin`."""
+    if isinstance(entry, PresenceEntry):
+        return {b"o": origin.encode(), b"k": b"a", b"p": entry.payload}
+    return {
+        b"o": origin.encode(),
+        b"k": b"u",
+        b"s": str(entry.seq).encode(),
+        b"f": entry.frame,
+        b"w": entry.user_id.encode(),
+        b"c": ",".join(str(client) for client in entry.client_ids).encode(),
+    }
+
+
+def decode_entry(fields: Mapping[bytes, bytes]) -> tuple[str, Entry]:
+    """(origin, entry) from stream fields; BrokerError for fields pairbook did not write."""
+    try:
+        origin = fields[b"o"].decode()
+        kind = fields[b"k"]
+        if kind == b"a":
+            return origin, PresenceEntry(bytes(fields[b"p"]))
+        if kind == b"u":
+            clients = fields[b"c"].decode()
+            return origin, DocEntry(
+                int(fields[b"s"]),
+                bytes(fields[b"f"]),
+                fields[b"w"].decode(),
+                tuple(int(client) for client in clients.split(",")) if clients else (),
+            )
+    except (KeyError, ValueError, UnicodeDecodeError) as exc:
+        raise BrokerError(f"a broker entry pairbook did not write ({exc!r})") from None
+    raise BrokerError(f"a broker entry of unknown kind {kind!r}")

@@ -1,0 +1,273 @@
+"""RoomFeed: one room's document and presence kept in step with the other processes that
+hold it, through a `Broker` (the y-redis model: each process appends what it accepted and
+relays what the others appended, the same bytes).
+
+Every update the room logs goes out with its log seq; every update another process logged
+comes in with its own. The feed knows which seqs the document holds: all up to `upto`, and
+some beyond (`ahead`). A seq missing for longer than `gap_grace` (another process's entry
+was lost, or its broker was unreachable), or a broker that reconnected, makes the feed read
+the log from the store after `upto` — the store is the source of truth, the broker only the
+fast path — so nothing is missed and nothing applied twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from pairbook.broker.port import Broker, DocEntry, Entry, PresenceEntry
+from pairbook.errors import AuthError, BrokerError, PairbookError
+from pairbook.notebook.applied import apply_update
+from pairbook.protocol.awareness import decode_awareness_update, encode_awareness_update
+from pairbook.protocol.messages import (
+    SyncUpdate,
+    decode_message,
+    encode_awareness,
+    encode_sync_update,
+)
+from pairbook.protocol.update import decode_state_vector, decode_update
+from pairbook.rooms.protected import protect_structs
+from pairbook.rooms.remotepresence import RemotePresence
+from pairbook.store.port import Store
+from pairbook.types import SERVER_MAPS, SERVER_USER, RoomId, UserId
+
+if TYPE_CHECKING:
+    from pairbook.rooms.effects import Commit
+    from pairbook.rooms.room import Room
+
+log = logging.getLogger("pairbook.feed")
+
+CATCH_UP_BATCH = 1000
+
+
+class RoomFeed:
+    """A room's subscriber on the broker. Subscribe it before the room is loaded from the
+    store (`Rooms.open` does), then `attach` the room: entries that came meanwhile wait."""
+
+    def __init__(
+        self,
+        room_id: RoomId,
+        broker: Broker,
+        store: Store,
+        *,
+        gap_grace: float = 0.2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.room_id = room_id
+        self.broker = broker
+        self.store = store
+        self.room: Room | None = None
+        self.presence = RemotePresence()
+        self._waiting: list[Entry] = []
+        self._upto = 0
+        self._ahead: set[int] = set()
+        self._known = 0  # the newest seq known to be in the log
+        self._missed = False
+        self._gap_since: float | None = None
+        self._gap_grace = gap_grace
+        self._clock = clock
+        self.remote_updates = 0
+
+    # -- the broker's side ---------------------------------------------------------------
+
+    def deliver(self, entries: Sequence[Entry]) -> None:
+        room = self.room
+        if room is None:
+            self._waiting.extend(entries)
+            return
+        for entry in entries:
+            try:
+                if isinstance(entry, DocEntry):
+                    self._take_update(room, entry)
+                else:
+                    self._take_presence(room, entry)
+            except PairbookError as exc:  # bytes another process relayed: not a peer's
+                log.error(
+                    "unreadable broker entry", extra={"room": self.room_id, "reason": str(exc)}
+                )
+                self.missed()
+
+    def missed(self) -> None:
+        self._missed = True
+        if self.room is not None:
+            self.room.changed.set()  # the room's life task catches up
+
+    # -- the room's side -----------------------------------------------------------------
+
+    async def attach(self, room: Room) -> None:
+        """The room is loaded (with every record up to its last_seq): take what waited.
+        The server's own client id is claimed across processes first."""
+        try:
+            await self.broker.claim(self.room_id, room.doc.client_id, SERVER_USER)
+        except BrokerError as exc:  # a random 32-bit id: its claim in the store will do
+            log.warning("broker unreachable", extra={"room": self.room_id, "reason": str(exc)})
+        self.room = room
+        room.feed = self
+        self._upto = self._known = room.last_seq
+        waiting, self._waiting = self._waiting, []
+        self.deliver(waiting)
+
+    @property
+    def upto(self) -> int:
+        """Every record up to this seq is in the document (snapshots cover this far)."""
+        return self._upto
+
+    def committed(self, commit: Commit, seq: int) -> None:
+        """The room logged and relayed one of its own updates: the others get it too."""
+        self._hold(seq)
+        entry = DocEntry(seq, commit.relay.frame, commit.author, commit.clients)
+        self.broker.publish(self.room_id, entry)
+
+    def presence_changed(self, payload: bytes) -> None:
+        """The room relayed an awareness update of its own peers: the others get it too."""
+        self.broker.publish(self.room_id, PresenceEntry(payload))
+
+    async def claim(self, client_ids: frozenset[int], user_id: UserId) -> None:
+        """Claim new client ids for a user across processes before they write (two processes
+        must never admit two people's structs under one id). Raises AuthError when another
+        process's peer has one (first claim wins everywhere), BrokerError when the broker
+        cannot be asked."""
+        owners = [await self.broker.claim(self.room_id, c, user_id) for c in sorted(client_ids)]
+        if any(owner != user_id for owner in owners):
+            if self.room is not None:
+                for client in client_ids:
+                    self.room.claims.pop(client, None)
+            raise AuthError("a client id of this update belongs to another person; reload")
+
+    def behind(self, now: float) -> bool:
+        """Whether the log must be read: the broker missed entries, or a seq is still
+        missing after the grace time."""
+        if self._missed:
+            return True
+        return self._gap_since is not None and now - self._gap_since >= self._gap_grace
+
+    async def upkeep(self, now: float) -> None:
+        """Expire other processes' stale presence; catch up from the log when behind."""
+        room = self.room
+        if room is None:
+            return
+        removed = self.presence.expire(now)
+        if removed:
+            room.relay_remote(
+                encode_awareness(encode_awareness_update(tuple(removed))), presence=True
+            )
+        if self.behind(now):
+            await self.catch_up()
+
+    async def catch_up(self) -> int:
+        """Apply every record of the log after `upto` the document lacks; returns how many.
+        Raises StoreError when the log cannot be read (the next upkeep tries again)."""
+        room = self.room
+        if room is None:
+            return 0
+        self._missed = False
+        applied = 0
+        while True:
+            after = self._upto
+            records = await self.store.records(self.room_id, after, CATCH_UP_BATCH)
+            if records and records[0].seq != after + 1:
+                # Pruned under a snapshot this document does not hold: reload from the log.
+                room.lose(f"the log before seq {records[0].seq} was pruned meanwhile")
+                return applied
+            for record in records:
+                if record.seq in self._ahead or record.seq <= self._upto:
+                    continue
+                frame = encode_sync_update(record.update)
+                self._apply(room, record.update, frame, UserId(record.user_id), record.client_ids)
+                self._hold(record.seq)
+                applied += 1
+            if len(records) < CATCH_UP_BATCH:
+                break
+        if self._known > self._upto and not records:
+            self._known = self._upto  # a marker ahead of the log: nothing more to read
+            self._gap_since = None
+        if applied:
+            log.info(
+                "room caught up from the log", extra={"room": self.room_id, "records": applied}
+            )
+        return applied
+
+    def close(self) -> None:
+        self.broker.unsubscribe(self.room_id, self)
+
+    # -- entries -------------------------------------------------------------------------
+
+    def _take_update(self, room: Room, entry: DocEntry) -> None:
+        seq = entry.seq
+        if seq <= self._upto or seq in self._ahead:
+            return  # the document has it (loaded from the log, or caught up)
+        if not entry.frame:  # a marker: the update is in the log, not in the entry
+            self._known = max(self._known, seq)
+            self._note_gap()
+            return
+        message = decode_message(entry.frame)
+        if not isinstance(message, SyncUpdate):
+            raise PairbookError(f"expected a sync update frame, got {type(message).__name__}")
+        self._apply(room, message.update, entry.frame, UserId(entry.user_id), entry.client_ids)
+        self.remote_updates += 1
+        self._hold(seq)
+
+    def _apply(
+        self, room: Room, update: bytes, frame: bytes, author: UserId, clients: tuple[int, ...]
+    ) -> None:
+        """Apply an update another process accepted and logged (as its author, for the
+        services' observers) and relay its frame to this process's live peers."""
+        room.author = author
+        try:
+            applied = apply_update(room.doc, update)
+        finally:
+            room.author = None
+        if applied.error is not None:  # the other process's pycrdt applied it whole
+            log.error("a logged update cannot be applied", extra={"room": self.room_id})
+        for client in clients:
+            room.claims.setdefault(client, author)
+        if author == SERVER_MAPS:  # pairbook's own maps: no peer may touch these items
+            protect_structs(room.protected, decode_update(update))
+        room.sync.caught_up(decode_state_vector(room.doc.get_state()), update)
+        room.relay_remote(frame)
+
+    def _take_presence(self, room: Room, entry: PresenceEntry) -> None:
+        accepted = self.presence.accept(decode_awareness_update(entry.payload), self._clock())
+        if accepted:
+            room.relay_remote(encode_awareness(entry.payload), presence=True)
+
+    def _hold(self, seq: int) -> None:
+        """The document holds record `seq`."""
+        self._known = max(self._known, seq)
+        if seq == self._upto + 1:
+            self._upto = seq
+            while self._upto + 1 in self._ahead:
+                self._upto += 1
+                self._ahead.discard(self._upto)
+        elif seq > self._upto:
+            self._ahead.add(seq)
+        if self.room is not None:
+            self.room.last_seq = self._upto
+        self._note_gap()
+
+    def _note_gap(self) -> None:
+        if self._known <= self._upto:
+            self._gap_since = None
+        elif self._gap_since is None:
+            self._gap_since = self._clock()
+
+
+async def subscribe_feed(broker: Broker | None, store: Store, room_id: RoomId) -> RoomFeed | None:
+    """With a broker, a room's feed, subscribed before the room loads from the log: what
+    other processes log from then on reaches it. None without a broker."""
+    if broker is None:
+        return None
+    feed = RoomFeed(room_id, broker, store)
+    await broker.subscribe(room_id, feed)
+    return feed
+
+
+def snapshot_lock(room: Room) -> contextlib.AbstractAsyncContextManager[bool]:
+    """One process at a time snapshots a room (any may: a snapshot holds what its document
+    holds, every record up to the room's last_seq)."""
+    if room.feed is None:
+        return contextlib.nullcontext(True)
+    return room.feed.broker.lock(room.id, "snapshot")

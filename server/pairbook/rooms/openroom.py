@@ -1,0 +1,34 @@
+"""OpenRoom: a loaded room with its file sync, its services and their tasks."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from pairbook.rooms.filesync import FileSync
+from pairbook.rooms.room import Room
+from pairbook.service import RoomService
+
+S = TypeVar("S")
+
+
+@dataclass(slots=True)
+class OpenRoom:
+    room: Room
+    filesync: FileSync
+    services: list[RoomService]
+    snapshot_seq: int
+    task: asyncio.Task[None] | None = None
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)  # the services' own loops
+
+    def find(self, kind: type[S]) -> S | None:
+        """The room's service of this type, if it has one."""
+        return next((s for s in self.services if isinstance(s, kind)), None)
+
+    def service(self, kind: type[S]) -> S:
+        """The room's service of this type; LookupError if the room has none."""
+        found = self.find(kind)
+        if found is None:
+            raise LookupError(f"room {self.room.id!r} has no {kind.__name__}")
+        return found

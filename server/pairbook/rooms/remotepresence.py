@@ -1,0 +1,70 @@
+"""RemotePresence: the awareness states other processes' peers show in a room."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
+
+OUTDATED_AFTER = 30.0
+"""Seconds a state lives without renewal: y-protocols' `outdatedTimeout` (clients renew
+theirs every 15 s), so a process that died takes its peers' cursors with it."""
+
+
+@dataclass(slots=True)
+class _Remote:
+    clock: int
+    state: dict[str, object] | None
+    seen: float
+
+
+class RemotePresence:
+    """Awareness states by Yjs client id, as other processes relayed them (their identity
+    was enforced there), each expiring unless renewed."""
+
+    def __init__(self, outdated_after: float = OUTDATED_AFTER) -> None:
+        self._outdated_after = outdated_after
+        self._slots: dict[int, _Remote] = {}
+
+    def __len__(self) -> int:
+        return sum(1 for slot in self._slots.values() if slot.state is not None)
+
+    def accept(self, entries: tuple[AwarenessEntry, ...], now: float) -> list[AwarenessEntry]:
+        """Take another process's entries; return the ones that changed the table
+        (y-protocols' rule: a newer clock wins, a removal at the same clock too)."""
+        accepted: list[AwarenessEntry] = []
+        for entry in entries:
+            slot = self._slots.get(entry.client_id)
+            if slot is None:
+                if entry.state is None:
+                    continue
+            elif entry.clock < slot.clock or (
+                entry.clock == slot.clock and (entry.state is not None or slot.state is None)
+            ):
+                continue
+            if entry.state is None:
+                self._slots.pop(entry.client_id, None)
+            else:
+                self._slots[entry.client_id] = _Remote(entry.clock, entry.state, now)
+            accepted.append(entry)
+        return accepted
+
+    def expire(self, now: float) -> list[AwarenessEntry]:
+        """Forget states not renewed in time; return the removal entries to relay."""
+        gone = [
+            (client_id, slot)
+            for client_id, slot in self._slots.items()
+            if now - slot.seen >= self._outdated_after
+        ]
+        for client_id, _ in gone:
+            del self._slots[client_id]
+        return [AwarenessEntry(client_id, slot.clock + 1, None) for client_id, slot in gone]
+
+    def full_update(self) -> bytes | None:
+        """Every remote state as one awareness update, or None when nobody is shown."""
+        entries = [
+            AwarenessEntry(client_id, slot.clock, slot.state)
+            for client_id, slot in self._slots.items()
+            if slot.state is not None
+        ]
+        return encode_awareness_update(tuple(entries)) if entries else None
