@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from pairbook.app.uvicornws import WRITE_NOW
 from pairbook.errors import ProtocolError
 from pairbook.rooms import ChannelClosed
+
+
+def _refuse(frame: bytes) -> bool:
+    return False
 
 
 class WebSocketChannel:
@@ -18,6 +24,14 @@ class WebSocketChannel:
         # The ASGI send itself, for frames once accepted: Starlette's `WebSocket.send` only
         # adds state checks the ASGI server makes again, on the path every frame takes.
         self._send = websocket._send
+        # The server's immediate write (`app.uvicornws`), where it has one.
+        extension = websocket.scope.get("extensions", {}).get(WRITE_NOW)
+        self._write_now: Callable[[bytes], bool] = (
+            _refuse if extension is None else extension["write"]
+        )
+
+    def send_now(self, frame: bytes) -> bool:
+        return self._write_now(frame)
 
     async def send(self, frame: bytes) -> None:
         try:

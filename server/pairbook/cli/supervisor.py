@@ -82,6 +82,7 @@ def _run_uvicorn(settings: Settings) -> None:
 
     from pairbook.app import create_app
     from pairbook.app.gcpolicy import tune_gc
+    from pairbook.app.uvicornws import ImmediateWebSocketProtocol
 
     app = create_app(settings)
     tune_gc()
@@ -89,7 +90,8 @@ def _run_uvicorn(settings: Settings) -> None:
         app,
         host=settings.host,
         port=settings.port,
-        ws="websockets-sansio",
+        # websockets-sansio, plus writes that need no await (relayed frames encoded once)
+        ws=ImmediateWebSocketProtocol,
         loop="uvloop",
         lifespan="on",
         log_level="warning",

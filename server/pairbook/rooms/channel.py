@@ -18,6 +18,10 @@ class Channel(Protocol):
     async def send(self, frame: bytes) -> None:
         """Send one frame; raise ChannelClosed if the peer is gone."""
 
+    def send_now(self, frame: bytes) -> bool:
+        """Send one frame at once if the transport takes it without waiting; False (nothing
+        sent) otherwise: then `send` it. Never raises: a closed channel answers False."""
+
     async def receive(self) -> bytes:
         """The next frame; raise ChannelClosed when the peer has gone."""
 
@@ -53,6 +57,13 @@ class _Pipe:
             raise ChannelClosed()
         self.frames.append(frame)
         self.wake()
+
+    def put_now(self, frame: bytes) -> bool:
+        if self.closed or len(self.frames) >= self.capacity:
+            return False
+        self.frames.append(frame)
+        self.wake()
+        return True
 
     async def get(self) -> bytes:
         while not self.frames and not self.closed:
@@ -99,6 +110,9 @@ class MemoryChannel:
         if self.closed:
             raise ChannelClosed()
         await self._outbox.put(frame)
+
+    def send_now(self, frame: bytes) -> bool:
+        return not self.closed and self._outbox.put_now(frame)
 
     async def receive(self) -> bytes:
         return await self._inbox.get()

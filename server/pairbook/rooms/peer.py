@@ -50,14 +50,16 @@ SEND_BUFFER_BYTES = 8 * 1024 * 1024
 class Peer:
     """One connection: who it is, what it may do, and the frames waiting to reach it.
 
-    The frames wait in a queue bounded in bytes (`buffer_limit`) and in frames (`queue_limit`);
-    one sender task per peer (`run_sender`) writes them to the channel, so a peer that cannot
-    keep up holds up nobody else. A frame that would take the queue past a bound closes the
-    peer as a slow consumer (4413) at once: its queue is dropped and a send it is blocked in
-    is abandoned, so the room forgets it without waiting for its socket. A send blocked for
-    `send_timeout` (one to two times it) does the same for a peer that stopped reading while
-    little is sent to it. A peer that fell behind gets its queued document updates merged
-    into one frame (`rooms.coalesce`): one send instead of many, so it catches up."""
+    A frame goes straight to the channel when nothing waits before it and the channel takes
+    it without waiting (`Channel.send_now`). Otherwise it waits in a queue bounded in bytes
+    (`buffer_limit`) and in frames (`queue_limit`); one sender task per peer (`run_sender`)
+    writes the queue to the channel, so a peer that cannot keep up holds up nobody else. A
+    frame that would take the queue past a bound closes the peer as a slow consumer (4413)
+    at once: its queue is dropped and a send it is blocked in is abandoned, so the room
+    forgets it without waiting for its socket. A send blocked for `send_timeout` (one to two
+    times it) does the same for a peer that stopped reading while little is sent to it. A
+    peer that fell behind gets its queued document updates merged into one frame
+    (`rooms.coalesce`): one send instead of many, so it catches up."""
 
     def __init__(
         self,
@@ -125,6 +127,12 @@ class Peer:
         for. A frame is always taken when nothing waits (a join's step 2 may exceed the
         bound by itself)."""
         if self._close is not None or self.state is PeerState.CLOSED:
+            return
+        if not self._buffered and self.channel.send_now(frame):
+            # Nothing queued or in flight, and the socket takes it now: no wake-up of the
+            # sender, no await (a relay to N peers is N writes, as in python-websockets'
+            # `broadcast`).
+            self._sent += 1
             return
         buffered = self._buffered + len(frame)
         if self._buffered and (

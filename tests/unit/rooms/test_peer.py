@@ -8,6 +8,7 @@ import pytest
 
 from pairbook.auth import Role, User
 from pairbook.rooms import (
+    Channel,
     CloseCode,
     MemoryChannel,
     Peer,
@@ -18,9 +19,55 @@ from pairbook.rooms import (
 from pairbook.types import UserId
 
 
-def make_peer(channel: MemoryChannel, limit: int = 4) -> Peer:
+class Queueing:
+    """A channel that never takes a frame at once (a socket with a full buffer): every frame
+    goes through the peer's queue and its sender."""
+
+    def __init__(self, inner: MemoryChannel) -> None:
+        self.inner = inner
+
+    def send_now(self, frame: bytes) -> bool:
+        return False
+
+    async def send(self, frame: bytes) -> None:
+        await self.inner.send(frame)
+
+    async def receive(self) -> bytes:
+        return await self.inner.receive()
+
+    async def close(self, code: int, reason: str) -> None:
+        await self.inner.close(code, reason)
+
+
+def make_peer(channel: Channel, limit: int = 4) -> Peer:
     user = User(UserId("u1"), "Ana", "#e6194b")
     return Peer("k", user, Role.EDITOR, channel, queue_limit=limit, limiter=TokenBucket(10, 2))
+
+
+async def test_a_frame_goes_straight_to_a_channel_that_takes_it() -> None:
+    channel, client = memory_channel_pair(capacity=2)
+    peer = make_peer(channel)
+    peer.send(b"1")
+    peer.send(b"2")  # no sender running: the channel took both at once
+    assert peer.buffered_bytes == 0
+    assert client.unread() == [b"1", b"2"]
+
+
+async def test_frames_queue_behind_one_the_channel_could_not_take() -> None:
+    channel, client = memory_channel_pair(capacity=1)
+    peer = make_peer(channel)
+    for frame in (b"1", b"2", b"3"):
+        peer.send(frame)
+    assert peer.buffered_bytes == 2  # "2" waits for the reader, and "3" behind it
+    assert client.unread() == [b"1"]
+    peer.send(b"4")  # the channel has room again, but "2" and "3" go first
+    sender = asyncio.create_task(peer.run_sender())
+    received: list[bytes] = []
+    while len(received) < 3:
+        received.append(await client.receive())
+    assert received == [b"2", b"3", b"4"]
+    peer.request_close(CloseCode.NORMAL, "")
+    await sender
 
 
 async def test_queued_frames_are_sent_in_order() -> None:
@@ -37,7 +84,7 @@ async def test_queued_frames_are_sent_in_order() -> None:
 
 async def test_a_full_queue_closes_the_peer_as_a_slow_consumer() -> None:
     channel, client = memory_channel_pair()
-    peer = make_peer(channel, limit=2)
+    peer = make_peer(Queueing(channel), limit=2)
     for frame in (b"1", b"2", b"3"):
         peer.send(frame)
     assert peer.close_request == (CloseCode.SLOW_CONSUMER, pytest.approx(peer.close_request[1]))  # type: ignore[index]
@@ -88,7 +135,7 @@ async def test_a_peer_that_stops_reading_is_closed_as_a_slow_consumer() -> None:
     assert client.unread() == [b"1"]
 
 
-def bounded_peer(channel: MemoryChannel, buffer_limit: int, queue_limit: int = 1000) -> Peer:
+def bounded_peer(channel: Channel, buffer_limit: int, queue_limit: int = 1000) -> Peer:
     user = User(UserId("u1"), "Ana", "#e6194b")
     return Peer(
         "k",
@@ -103,7 +150,7 @@ def bounded_peer(channel: MemoryChannel, buffer_limit: int, queue_limit: int = 1
 
 async def test_buffered_bytes_count_what_waits_until_the_channel_takes_it() -> None:
     channel, client = memory_channel_pair()
-    peer = bounded_peer(channel, buffer_limit=100)
+    peer = bounded_peer(Queueing(channel), buffer_limit=100)
     peer.send(b"a" * 30)
     peer.send(b"b" * 50)
     assert peer.buffered_bytes == 80
@@ -120,7 +167,7 @@ async def test_buffered_bytes_count_what_waits_until_the_channel_takes_it() -> N
 
 async def test_a_frame_past_the_byte_bound_closes_the_peer_and_drops_its_queue() -> None:
     channel, client = memory_channel_pair()
-    peer = bounded_peer(channel, buffer_limit=100)
+    peer = bounded_peer(Queueing(channel), buffer_limit=100)
     peer.send(b"a" * 60)
     peer.send(b"b" * 40)  # exactly at the bound: taken
     assert peer.close_request is None
@@ -141,7 +188,7 @@ async def test_a_frame_past_the_byte_bound_closes_the_peer_and_drops_its_queue()
 
 async def test_one_frame_larger_than_the_bound_goes_to_a_peer_nothing_waits_for() -> None:
     channel, _client = memory_channel_pair()
-    peer = bounded_peer(channel, buffer_limit=10)
+    peer = bounded_peer(Queueing(channel), buffer_limit=10)
     peer.send(b"x" * 1000)  # a join's step 2, say
     assert peer.close_request is None
     assert peer.buffered_bytes == 1000
@@ -174,7 +221,7 @@ async def test_a_send_blocked_on_a_stuck_reader_is_abandoned_when_the_bound_is_r
 
 async def test_a_frame_limit_still_applies_to_many_small_frames() -> None:
     channel, _ = memory_channel_pair()
-    peer = bounded_peer(channel, buffer_limit=1 << 20, queue_limit=3)
+    peer = bounded_peer(Queueing(channel), buffer_limit=1 << 20, queue_limit=3)
     for frame in (b"1", b"2", b"3"):
         peer.send(frame)
     assert peer.close_request is None
