@@ -22,7 +22,9 @@ export default defineConfig({
     }
   },
   test: {
-    include: ['test/**/*.test.ts'],
+    // The JupyterLab extension's panel view models are built from this client's pure
+    // modules (runs, mobState, kernelView): their tests run with the client's.
+    include: ['test/**/*.test.ts', '../jupyterlab/test/panels/**/*.test.ts'],
     environment: 'node'
   }
 })
