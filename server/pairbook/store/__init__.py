@@ -28,8 +28,11 @@ __all__ = [
     "open_store",
 ]
 
-ACCEPTED = "memory://, sqlite:///relative/path, sqlite:////absolute/path or a file path"
-_LATER = ("redis", "postgres", "postgresql")
+ACCEPTED = (
+    "memory://, sqlite:///relative/path, sqlite:////absolute/path, a file path or "
+    "postgresql://user@host:5432/database"
+)
+_POSTGRES = ("postgresql", "postgres")
 
 
 def sqlite_path_of(url_or_path: str | os.PathLike[str]) -> Path | None:
@@ -52,6 +55,8 @@ def open_store(
     `memory://` keeps everything in this process; a file path or `sqlite:///path` (SQLAlchemy
     style: four slashes for an absolute path) is an SQLite file. `?synchronous=full` in the
     URL, or the `synchronous` argument, trades append latency for surviving power loss.
+    `postgresql://` (or `postgres://`) is a PostgreSQL database that several pairbook
+    processes share; its appends are durable whatever `synchronous` says.
     """
     text = os.fspath(url_or_path)
     if "://" not in text:
@@ -65,9 +70,14 @@ def open_store(
         if not path:
             raise StoreError(f"store URL {text!r} names no file; write it as {ACCEPTED}")
         return SQLiteStore(path, synchronous=synchronous or _synchronous_in(parts.query, text))
-    if scheme in _LATER:
+    if scheme in _POSTGRES:
+        from pairbook.store.postgres import PostgresStore  # psycopg only when it is asked for
+
+        return PostgresStore(text)
+    if scheme in ("redis", "rediss"):
         raise StoreError(
-            f"store URL {text!r}: the {scheme} back end is not available yet; use {ACCEPTED}"
+            f"store URL {scheme}://… : Redis relays rooms between processes, it does not keep "
+            f"the log; pass --store postgresql://user@host:5432/database (or {ACCEPTED})"
         )
     raise StoreError(f"unknown store URL scheme {scheme!r} in {text!r}; use {ACCEPTED}")
 

@@ -19,12 +19,12 @@ APPENDER = Path(__file__).with_name("appender_process.py")
 ACKNOWLEDGED_BEFORE_KILL = 2000
 
 
-def start_appender(path: Path, writers: int) -> subprocess.Popen[bytes]:
+def start_appender(path: Path | str, writers: int, name: str = "p") -> subprocess.Popen[bytes]:
     server_dir = Path(pairbook.__file__).resolve().parents[1]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(server_dir), env.get("PYTHONPATH")]))
     return subprocess.Popen(
-        [sys.executable, str(APPENDER), str(path), str(writers)],
+        [sys.executable, str(APPENDER), str(path), str(writers), name],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

@@ -70,6 +70,21 @@ def test_serve_flags_reach_the_settings(tmp_path: Path) -> None:
     assert settings.kernel_sandbox == "bwrap"
 
 
+def test_the_store_comes_from_the_environment_unless_the_flag_names_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "postgresql://pairbook@db:5432/pairbook"
+    monkeypatch.setenv("PAIRBOOK_STORE", url)
+    args = build_parser().parse_args(["serve", str(tmp_path)])
+    assert settings_from(args, StateDir.of(tmp_path), 1, "none", (None, None), ()).store_url == url
+    args = build_parser().parse_args(["serve", str(tmp_path), "--store", "memory://"])
+    assert args.store == "memory://"
+    monkeypatch.setenv("PAIRBOOK_STORE", "")
+    args = build_parser().parse_args(["serve", str(tmp_path)])
+    settings = settings_from(args, StateDir.of(tmp_path), 1, "none", (None, None), ())
+    assert settings.store_url == str(tmp_path / ".pairbook" / "pairbook.sqlite")
+
+
 @pytest.mark.parametrize(
     ("text", "size"), [("512M", 512 << 20), ("4g", 4 << 30), ("1kb", 1024), ("100", 100)]
 )

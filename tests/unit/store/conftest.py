@@ -1,51 +1,27 @@
-"""Fixtures running the store contract against every back end."""
+"""Fixtures running the store contract against every back end that needs no server.
+
+PostgreSQL runs the same contract in tests/integration/store (it needs the real server).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from pairbook.store import MemoryStore, SQLiteStore, Store
+from support.stores import StepClock, clock, clock_readings, store
 
-
-class FakeClock:
-    """A wall clock that moves one second per reading and remembers what it said."""
-
-    def __init__(self, start: float = 1_700_000_000.0) -> None:
-        self.now = start
-        self.readings: list[float] = []
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        self.readings.append(self.now)
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def clock_readings(clock: FakeClock) -> list[float]:
-    """Every time the store asked the clock, in order."""
-    return clock.readings
+__all__ = ["clock", "clock_readings", "store", "store_handle"]
 
 
 @pytest.fixture(params=["memory", "sqlite"])
 def store_handle(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+    request: pytest.FixtureRequest, tmp_path: Path, clock: StepClock
 ) -> Callable[[], Store]:
     """Hands out a fresh, unopened handle on the same stored data each time it is called."""
     if request.param == "memory":
         memory = MemoryStore(clock=clock)
         return lambda: memory  # the object is its own backing: reopening means reusing it
     return lambda: SQLiteStore(tmp_path / "pairbook.sqlite", clock=clock)
-
-
-@pytest.fixture
-async def store(store_handle: Callable[[], Store]) -> AsyncIterator[Store]:
-    async with store_handle() as store:
-        yield store

@@ -8,6 +8,7 @@ import pytest
 
 from pairbook.errors import StoreError
 from pairbook.store import MemoryStore, SQLiteStore, open_store
+from pairbook.store.postgres import PostgresStore
 
 
 def test_memory_url_gives_a_memory_store() -> None:
@@ -46,10 +47,38 @@ def test_an_sqlite_url_without_a_file_is_refused() -> None:
         open_store("sqlite://")
 
 
-@pytest.mark.parametrize("url", ["redis://localhost:6379/0", "postgres://db/pairbook"])
-def test_scale_out_back_ends_are_not_available_yet(url: str) -> None:
-    with pytest.raises(StoreError, match="not available yet; use memory://"):
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres"])
+def test_postgresql_urls_give_a_postgres_store_not_yet_connected(scheme: str) -> None:
+    store = open_store(f"{scheme}://pairbook@db.example:5432/pairbook")
+    assert isinstance(store, PostgresStore)
+    assert store.url == f"{scheme}://pairbook@db.example:5432/pairbook"
+
+
+def test_a_postgres_store_never_shows_its_password() -> None:
+    store = open_store("postgresql://pairbook:s3cret@db/pairbook?password=s3cret&sslmode=require")
+    assert "s3cret" not in repr(store)
+    assert "pairbook:***@db" in repr(store)
+    assert "sslmode=require" in repr(store)
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("postgresql://pairbook:s3cret@db/pairbook?no_such_parameter=1", "libpq reads"),
+        ("PostgreSQL://pairbook:s3cret@db/pairbook", "is not a postgresql:// URL"),
+    ],
+)
+def test_a_postgresql_url_libpq_cannot_read_is_refused_without_its_password(
+    url: str, why: str
+) -> None:
+    with pytest.raises(StoreError, match=why) as caught:
         open_store(url)
+    assert "s3cret" not in str(caught.value)
+
+
+def test_redis_is_not_a_store_and_the_error_says_where_it_goes() -> None:
+    with pytest.raises(StoreError, match="does not keep the log; pass --store postgresql://"):
+        open_store("redis://localhost:6379/0")
 
 
 def test_an_unknown_scheme_lists_the_accepted_ones() -> None:

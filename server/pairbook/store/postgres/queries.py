@@ -1,0 +1,229 @@
+"""The SQL of `PostgresStore`: one coroutine a statement group, over a connection it is given.
+
+Writes run on the writer's connection inside its group-commit transaction (each in a
+savepoint); reads run on a pooled connection inside one read-only repeatable-read transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from pairbook.store.records import Checkpoint, EventRecord, RoomLog, Stamp, UpdateRecord
+from pairbook.store.rules import check_prune, check_snapshot
+
+Connection = AsyncConnection[Any]
+
+ROOM_TABLES = (
+    "pairbook_records", "pairbook_snapshots", "pairbook_meta", "pairbook_claims",
+    "pairbook_events", "pairbook_checkpoints", "pairbook_logs",
+)  # fmt: skip
+
+# Numbers a batch's appends: each room's counter moves on by its count of appends, under the
+# row's lock (taken in room order, so that two writers never wait for each other in a circle).
+ALLOCATE_SEQS = """
+INSERT INTO pairbook_logs AS logs (room, last_seq)
+SELECT room, n FROM unnest(%s::text[], %s::bigint[]) AS batch(room, n) ORDER BY room
+ON CONFLICT (room) DO UPDATE SET last_seq = logs.last_seq + excluded.last_seq
+RETURNING room, last_seq
+"""
+INSERT_RECORD = (
+    'INSERT INTO pairbook_records (room, seq, ts, user_id, client_ids, "update") '
+    "VALUES (%s, %s, %s, %s, %s::bigint[], %s)"
+)
+# The first claim wins, also within one statement: a later row of the same client id conflicts
+# with the one this statement already inserted and is skipped.
+INSERT_CLAIMS = """
+INSERT INTO pairbook_claims (room, client_id, user_id)
+SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[])
+ON CONFLICT DO NOTHING
+"""
+_SELECT_ROOMS = """
+SELECT room FROM pairbook_logs
+UNION SELECT room FROM pairbook_snapshots
+UNION SELECT room FROM pairbook_meta
+UNION SELECT room FROM pairbook_claims
+UNION SELECT room FROM pairbook_checkpoints
+ORDER BY room
+"""
+
+# --- writes ------------------------------------------------------------------------------
+
+
+async def last_seq(conn: Connection, room: str) -> int:
+    cursor = await conn.execute("SELECT last_seq FROM pairbook_logs WHERE room = %s", (room,))
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def save_snapshot(
+    conn: Connection, room: str, snapshot: bytes, upto_seq: int, ts: float,
+    *, checkpoint: bool = False,
+) -> None:  # fmt: skip
+    """The room's snapshot (one a room, never moved back) or one more replay checkpoint."""
+    check_snapshot(room, upto_seq, await last_seq(conn, room))
+    if checkpoint:
+        await conn.execute(
+            "INSERT INTO pairbook_checkpoints (room, upto_seq, ts, snapshot) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT (room, upto_seq) DO UPDATE SET "
+            "ts = excluded.ts, snapshot = excluded.snapshot",
+            (room, upto_seq, ts, snapshot),
+        )
+        return
+    await conn.execute(
+        "INSERT INTO pairbook_snapshots AS s (room, upto_seq, snapshot, ts) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (room) DO UPDATE SET upto_seq = excluded.upto_seq, "
+        "snapshot = excluded.snapshot, ts = excluded.ts WHERE excluded.upto_seq >= s.upto_seq",
+        (room, upto_seq, snapshot, ts),
+    )
+
+
+async def prune(conn: Connection, room: str, upto_seq: int, *, recording: bool = False) -> int:
+    """Delete the records the snapshot covers (with `recording`, the replay's checkpoints and
+    events before them too); returns how many records went."""
+    cursor = await conn.execute(
+        "SELECT upto_seq FROM pairbook_snapshots WHERE room = %s FOR SHARE", (room,)
+    )
+    row = await cursor.fetchone()
+    check_prune(room, upto_seq, int(row[0]) if row else 0)
+    deleted = await conn.execute(
+        "DELETE FROM pairbook_records WHERE room = %s AND seq <= %s", (room, upto_seq)
+    )
+    if recording:
+        await conn.execute(
+            "DELETE FROM pairbook_checkpoints WHERE room = %s AND upto_seq < %s", (room, upto_seq)
+        )
+        await conn.execute(
+            "DELETE FROM pairbook_events WHERE room = %s AND seq < %s", (room, upto_seq)
+        )
+    return deleted.rowcount
+
+
+async def set_meta(conn: Connection, room: str, key: str, value: str) -> None:
+    await conn.execute(
+        "INSERT INTO pairbook_meta (room, key, value) VALUES (%s, %s, %s) "
+        "ON CONFLICT (room, key) DO UPDATE SET value = excluded.value",
+        (room, key, value),
+    )
+
+
+async def claim(conn: Connection, room: str, client_id: int, user_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO pairbook_claims (room, client_id, user_id) VALUES (%s, %s, %s) "
+        "ON CONFLICT DO NOTHING",
+        (room, client_id, user_id),
+    )
+
+
+async def drop_room(conn: Connection, room: str) -> None:
+    for table in ROOM_TABLES:  # pairbook_logs last: it is the lock appends to the room take
+        await conn.execute(f"DELETE FROM {table} WHERE room = %s", (room,))
+
+
+async def append_events(conn: Connection, room: str, events: Sequence[EventRecord]) -> None:
+    async with conn.cursor() as cursor:
+        await cursor.executemany(
+            "INSERT INTO pairbook_events (room, seq, ts, kind, user_id, data) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            [(room, e.seq, e.ts, e.kind, e.user_id, e.data) for e in events],
+        )
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+async def load_room(conn: Connection, room: str) -> RoomLog | None:
+    cursor = await conn.execute(
+        "SELECT upto_seq, snapshot FROM pairbook_snapshots WHERE room = %s", (room,)
+    )
+    row = await cursor.fetchone()
+    snapshot_seq, snapshot = (int(row[0]), bytes(row[1])) if row else (0, None)
+    updates = tuple(await select_records(conn, room, snapshot_seq, None))
+    cursor = await conn.execute("SELECT key, value FROM pairbook_meta WHERE room = %s", (room,))
+    meta = {key: value for key, value in await cursor.fetchall()}
+    cursor = await conn.execute(
+        "SELECT client_id, user_id FROM pairbook_claims WHERE room = %s", (room,)
+    )
+    claims = {int(client_id): user_id for client_id, user_id in await cursor.fetchall()}
+    if row is None and not updates and not meta and not claims:
+        return None
+    return RoomLog(snapshot, snapshot_seq, updates, meta, claims)
+
+
+async def select_records(
+    conn: Connection, room: str, after_seq: int, limit: int | None
+) -> list[UpdateRecord]:
+    cursor = await conn.execute(
+        'SELECT seq, ts, user_id, client_ids, "update" FROM pairbook_records '
+        "WHERE room = %s AND seq > %s ORDER BY seq LIMIT %s",
+        (room, after_seq, limit),
+    )
+    return [
+        UpdateRecord(room, int(seq), bytes(update), user_id, tuple(client_ids), ts)
+        for seq, ts, user_id, client_ids, update in await cursor.fetchall()
+    ]
+
+
+async def select_rooms(conn: Connection) -> list[str]:
+    cursor = await conn.execute(_SELECT_ROOMS)
+    return [room for (room,) in await cursor.fetchall()]
+
+
+async def select_events(
+    conn: Connection,
+    room: str,
+    first_seq: int,
+    last_seq: int | None,
+    kinds: Sequence[str] | None,
+) -> list[EventRecord]:
+    cursor = await conn.execute(
+        "SELECT seq, ts, kind, user_id, data FROM pairbook_events WHERE room = %s "
+        "AND seq >= %s AND (%s::bigint IS NULL OR seq <= %s) "
+        "AND (%s::text[] IS NULL OR kind = ANY(%s::text[])) ORDER BY id",
+        (room, first_seq, last_seq, last_seq, kinds and list(kinds), kinds and list(kinds)),
+    )
+    return [EventRecord(room, *row) for row in await cursor.fetchall()]
+
+
+async def find_checkpoint(conn: Connection, room: str, at_most_seq: int) -> Checkpoint | None:
+    cursor = await conn.execute(
+        "SELECT upto_seq, ts, snapshot FROM pairbook_checkpoints "
+        "WHERE room = %s AND upto_seq <= %s ORDER BY upto_seq DESC LIMIT 1",
+        (room, at_most_seq),
+    )
+    row = await cursor.fetchone()
+    return None if row is None else Checkpoint(room, int(row[0]), row[1], bytes(row[2]))
+
+
+async def checkpoint_seqs(conn: Connection, room: str) -> list[int]:
+    cursor = await conn.execute(
+        "SELECT upto_seq FROM pairbook_checkpoints WHERE room = %s ORDER BY upto_seq", (room,)
+    )
+    return [int(seq) for (seq,) in await cursor.fetchall()]
+
+
+async def select_stamps(
+    conn: Connection, room: str, after_seq: int, limit: int | None
+) -> list[Stamp]:
+    cursor = await conn.execute(
+        "SELECT seq, ts, user_id FROM pairbook_records WHERE room = %s AND seq > %s "
+        "ORDER BY seq LIMIT %s",
+        (room, after_seq, limit),
+    )
+    return [Stamp(int(seq), ts, user_id) for seq, ts, user_id in await cursor.fetchall()]
+
+
+async def seq_at(conn: Connection, room: str, ts: float) -> int:
+    if ts == math.inf:  # the newest: straight from the primary key
+        cursor = await conn.execute(
+            "SELECT MAX(seq) FROM pairbook_records WHERE room = %s", (room,)
+        )
+    else:
+        cursor = await conn.execute(
+            "SELECT MAX(seq) FROM pairbook_records WHERE room = %s AND ts <= %s", (room, ts)
+        )
+    row = await cursor.fetchone()
+    return int(row[0] or 0) if row else 0

@@ -1,0 +1,281 @@
+"""`Writer`: the one task that writes a PostgreSQL store, committing queued writes in groups.
+
+Group commit, as SQLiteStore's writer: coroutines queue their writes and await a future; the
+writer takes everything queued (up to a bound), writes it in one transaction on its own
+connection, commits, and only then settles the futures, in the order the writes were queued.
+Appends are numbered under each room's row lock in `pairbook_logs`, so writers in several
+processes number one room's records one after the other, with no gap and no duplicate.
+
+A failure fails the whole batch (every caller gets a StoreError, nothing of it is stored);
+a lost connection is dropped and the next batch connects again. A batch that PostgreSQL
+rolled back for a deadlock or a serialization failure wrote nothing, so it is retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pgerrors
+
+from pairbook.errors import StoreError
+from pairbook.store.postgres import queries
+from pairbook.store.postgres.connection import connect, describe_error, redact
+from pairbook.store.writer import Counters
+
+T = TypeVar("T")
+Connection = queries.Connection
+Operation = Callable[[Connection], Awaitable[T]]
+"""A write run by the writer inside a batch's transaction, in a savepoint of its own."""
+
+MAX_BATCH_JOBS = 1000
+MAX_BATCH_BYTES = 16 * 1024 * 1024
+"""Update bytes one batch carries at most (a batch holds at least one write, whatever its size)."""
+ATTEMPTS = 3
+"""Tries of a batch PostgreSQL rolled back to break a deadlock or a serialization conflict."""
+_RETRYABLE = (pgerrors.DeadlockDetected, pgerrors.SerializationFailure)
+
+
+@dataclass(slots=True)
+class _Append:
+    future: asyncio.Future[Any]
+    room: str
+    update: bytes
+    user_id: str
+    client_ids: tuple[int, ...]
+    ts: float
+
+
+@dataclass(slots=True)
+class _Operation:
+    future: asyncio.Future[Any]
+    run: Operation[Any]
+
+
+_Job = _Append | _Operation
+_Outcome = tuple[_Job, bool, Any]
+"""(job, True, result) or (job, False, exception)"""
+
+
+class Writer:
+    """Owns the write connection; every write of the store goes through its queue."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        counters: Counters,
+        timer: Callable[[], float],
+        write_timeout: float,
+    ) -> None:
+        self._url = url
+        self._counters = counters
+        self._timer = timer
+        self._write_timeout = write_timeout
+        self._queue: deque[_Job] = deque()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._conn: Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, conn: Connection) -> None:
+        """Write on `conn` (connected and checked by the store) from now on."""
+        self._conn = conn
+        self._task = asyncio.create_task(self._main(), name="pairbook-store-writer")
+
+    def append(
+        self, room: str, update: bytes, user_id: str, client_ids: tuple[int, ...], ts: float
+    ) -> asyncio.Future[int]:
+        future = asyncio.get_running_loop().create_future()
+        return self._put(_Append(future, room, update, user_id, client_ids, ts))
+
+    def submit(self, run: Operation[T]) -> asyncio.Future[T]:
+        return self._put(_Operation(asyncio.get_running_loop().create_future(), run))
+
+    async def stop(self) -> None:
+        """Commit everything queued so far, then close the connection."""
+        self._stopping = True
+        self._wake.set()
+        try:
+            if self._task is not None:
+                await self._task
+        finally:
+            await self._drop()
+
+    def _put(self, job: _Job) -> asyncio.Future[Any]:
+        if self._task is None or self._task.done():  # a write nobody would ever take
+            job.future.set_exception(
+                StoreError("the store's writer is not running; reopen the store")
+            )
+            return job.future
+        with self._counters.lock:
+            self._counters.submitted += 1
+        self._queue.append(job)
+        self._wake.set()
+        return job.future
+
+    # --- the writer task -----------------------------------------------------------------
+
+    async def _main(self) -> None:
+        while True:
+            while not self._queue:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+            batch = self._take()
+            try:
+                outcomes = await self._commit(batch)
+            except BaseException:
+                _settle([(job, False, StoreError("the store was closed")) for job in batch])
+                raise
+            _settle(outcomes)
+
+    def _take(self) -> list[_Job]:
+        batch: list[_Job] = []
+        size = 0
+        while self._queue and len(batch) < MAX_BATCH_JOBS:
+            job = self._queue[0]
+            grows = len(job.update) if isinstance(job, _Append) else 0
+            if batch and size + grows > MAX_BATCH_BYTES:
+                break
+            batch.append(self._queue.popleft())
+            size += grows
+        return batch
+
+    async def _commit(self, batch: list[_Job]) -> list[_Outcome]:
+        started = self._timer()
+        for attempt in range(1, ATTEMPTS + 1):
+            outcomes: list[_Outcome] = []
+            try:
+                async with asyncio.timeout(self._write_timeout):
+                    conn = await self._connection()
+                    async with conn.transaction():
+                        await self._write(conn, batch, outcomes)
+            except _RETRYABLE as exc:
+                if attempt < ATTEMPTS:
+                    continue
+                return self._failed(batch, outcomes, self._describe(exc))
+            except Exception as exc:
+                return self._failed(batch, outcomes, await self._forget(exc))
+            break
+        appends = sum(isinstance(job, _Append) for job in batch)
+        with self._counters.lock:
+            self._counters.commits += 1
+            self._counters.appends += appends
+            self._counters.settled += len(batch)
+            self._counters.last_commit_seconds = self._timer() - started
+        return outcomes
+
+    async def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = await connect(self._url)
+        return self._conn
+
+    async def _forget(self, exc: Exception) -> StoreError:
+        """Why the batch failed; a connection in doubt is dropped (the next batch reconnects)."""
+        if isinstance(exc, TimeoutError):
+            await self._drop()
+            return StoreError(
+                f"cannot write to store {redact(self._url)}: PostgreSQL did not answer within "
+                f"{self._write_timeout:g} s; check that it runs and is not locked up"
+            )
+        if isinstance(exc, psycopg.OperationalError) or (self._conn and self._conn.broken):
+            await self._drop()
+        return exc if isinstance(exc, StoreError) else self._describe(exc)
+
+    def _describe(self, exc: BaseException) -> StoreError:
+        error = describe_error(exc, self._url, "write to store")
+        error.__cause__ = exc
+        return error
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                await conn.close()
+
+    def _failed(
+        self, batch: list[_Job], outcomes: list[_Outcome], error: StoreError
+    ) -> list[_Outcome]:
+        own_errors = {id(job): value for job, ok, value in outcomes if not ok}
+        with self._counters.lock:
+            self._counters.failed_commits += 1
+            self._counters.settled += len(batch)
+        return [(job, False, own_errors.get(id(job), error)) for job in batch]
+
+    async def _write(self, conn: Connection, batch: list[_Job], outcomes: list[_Outcome]) -> None:
+        start = 0
+        while start < len(batch):
+            job = batch[start]
+            if isinstance(job, _Operation):
+                await self._run_operation(conn, job, outcomes)
+                start += 1
+                continue
+            end = start
+            while end < len(batch) and isinstance(batch[end], _Append):
+                end += 1
+            appends = [job for job in batch[start:end] if isinstance(job, _Append)]
+            await _write_appends(conn, appends, outcomes)
+            start = end
+
+    async def _run_operation(
+        self, conn: Connection, job: _Operation, outcomes: list[_Outcome]
+    ) -> None:
+        # A savepoint lets one refused operation fail alone; a lost connection, a deadlock or
+        # a serialization failure (all OperationalError) fails the batch.
+        try:
+            async with conn.transaction():
+                result = await job.run(conn)
+        except psycopg.OperationalError:
+            raise
+        except psycopg.Error as exc:
+            outcomes.append((job, False, self._describe(exc)))
+        except Exception as exc:
+            outcomes.append((job, False, exc))
+        else:
+            outcomes.append((job, True, result))
+
+
+async def _write_appends(conn: Connection, jobs: list[_Append], outcomes: list[_Outcome]) -> None:
+    counts: dict[str, int] = {}
+    for job in jobs:
+        counts[job.room] = counts.get(job.room, 0) + 1
+    rooms = sorted(counts)
+    cursor = await conn.execute(queries.ALLOCATE_SEQS, (rooms, [counts[r] for r in rooms]))
+    next_seq = {room: int(last) - counts[room] + 1 for room, last in await cursor.fetchall()}
+    records: list[tuple[str, int, float, str, list[int], bytes]] = []
+    claims: tuple[list[str], list[int], list[str]] = ([], [], [])
+    for job in jobs:
+        seq = next_seq[job.room]
+        next_seq[job.room] = seq + 1
+        records.append((job.room, seq, job.ts, job.user_id, list(job.client_ids), job.update))
+        for client_id in job.client_ids:
+            claims[0].append(job.room)
+            claims[1].append(client_id)
+            claims[2].append(job.user_id)
+        outcomes.append((job, True, seq))
+    async with conn.cursor() as cursor:
+        await cursor.executemany(queries.INSERT_RECORD, records)
+    if claims[0]:
+        await conn.execute(queries.INSERT_CLAIMS, claims)
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    for job, ok, value in outcomes:
+        if job.future.done():
+            continue  # the caller was cancelled; the write stands all the same
+        if ok:
+            job.future.set_result(value)
+        elif isinstance(value, StoreError):
+            # A fresh exception per caller: one shared instance would pile up tracebacks.
+            error = StoreError(*value.args)
+            error.__cause__ = value.__cause__
+            job.future.set_exception(error)
+        else:
+            job.future.set_exception(value)
