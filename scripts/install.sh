@@ -62,4 +62,29 @@ if [ -f client/package.json ]; then
     echo "$src_key" > server/pairbook/static/.pairbook-built
   fi
 fi
+
+# 5. The JupyterLab extension (jupyterlab/), built with @jupyterlab/builder against the
+#    JupyterLab in .venv and installed there as a prebuilt extension (a copy, as the wheel's
+#    data files would put it), so `jupyter lab` from .venv has it.
+if [ -f jupyterlab/package.json ]; then
+  jlab_key="$(cat jupyterlab/package-lock.json jupyterlab/package.json | sha256sum | cut -d' ' -f1)"
+  if ! stamp_ok jupyterlab/node_modules/.pairbook-installed "$jlab_key"; then
+    say "installing the JupyterLab extension's packages"
+    (cd jupyterlab && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$jlab_key" > jupyterlab/node_modules/.pairbook-installed
+  fi
+  lab_version="$(.venv/bin/python -c 'import jupyterlab; print(jupyterlab.__version__)')"
+  ext_key="$( (cat "$0"; echo "$lab_version"; find jupyterlab/src jupyterlab/style jupyterlab/package.json jupyterlab/tsconfig.json jupyterlab/build.mjs -type f -print0 | sort -z | xargs -0 cat) | sha256sum | cut -d' ' -f1)"
+  if ! stamp_ok jupyterlab/labextension/.pairbook-built "$ext_key"; then
+    say "building the JupyterLab extension"
+    rm -rf jupyterlab/lib jupyterlab/tsconfig.tsbuildinfo jupyterlab/labextension
+    (cd jupyterlab && npm run --silent build > /dev/null)
+    echo "$ext_key" > jupyterlab/labextension/.pairbook-built
+  fi
+  installed=.venv/share/jupyter/labextensions/@pairbook/jupyterlab
+  if ! stamp_ok "$installed/.pairbook-built" "$ext_key"; then
+    rm -rf "$installed" && mkdir -p "$(dirname "$installed")"
+    cp -r jupyterlab/labextension "$installed"
+  fi
+fi
 say "ready"
