@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 from pairbook.app import http, people, replay, review
 from pairbook.app.connections import Connections
 from pairbook.app.context import AppContext
-from pairbook.app.crosssite import CrossSiteGuard
+from pairbook.app.crosssite import CrossSiteGuard, cors_middleware
 from pairbook.app.errors import EXCEPTION_HANDLERS, UnexpectedErrors
 from pairbook.app.gcpolicy import tune_gc
 from pairbook.app.headers import OUTPUT_FRAME_PATH, SecurityHeaders
@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> Starlette:
     configure_logging(settings.log_format, settings.log_level)
     middleware = [
         Middleware(SecurityHeaders),
+        *cors_middleware(settings.allowed_origins),
         Middleware(CrossSiteGuard, allowed_origins=settings.allowed_origins),
         Middleware(UnexpectedErrors),  # innermost: its 500 answer gets the headers too
     ]

@@ -9,6 +9,10 @@ every state-changing request:
   comes from a non-browser client and is left to its token.
 - a request with a body must declare `Content-Type: application/json` (what every JSON route
   reads), so no form or `text/plain` post reaches a route.
+
+An `--allow-origin` page (JupyterLab with pairbook's extension, on its own port) also gets
+CORS answers, so its script may read the API's replies: the origin is named back exactly,
+never with credentials (no cookie is one here: the token travels in `Authorization`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -85,3 +91,23 @@ class CrossSiteGuard(HTTPMiddleware):
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+CORS_METHODS = ("GET", "POST", "DELETE")
+CORS_HEADERS = ("Authorization", "Content-Type")
+
+
+def cors_middleware(allowed: tuple[str, ...]) -> list[Middleware]:
+    """CORS answers for the `--allow-origin` origins only (none without the flag)."""
+    if not allowed:
+        return []
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(allowed),
+            allow_methods=list(CORS_METHODS),
+            allow_headers=list(CORS_HEADERS),
+            allow_credentials=False,
+            max_age=600,
+        )
+    ]

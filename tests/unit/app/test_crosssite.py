@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from pairbook.app.crosssite import Refusal, origin_allowed, refuse_cross_site
+import httpx
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from pairbook.app.crosssite import (
+    CrossSiteGuard,
+    Refusal,
+    cors_middleware,
+    origin_allowed,
+    refuse_cross_site,
+)
 
 HOST = "127.0.0.1:8888"
 OWN = {"host": HOST, "origin": f"http://{HOST}", "content-type": "application/json"}
@@ -67,3 +80,54 @@ def test_origin_allowed_compares_the_origin_with_the_host() -> None:
     assert origin_allowed(f"https://{HOST}", HOST, ())
     assert not origin_allowed("http://127.0.0.1:1", HOST, ())
     assert not origin_allowed(f"http://{HOST}.evil.test", HOST, ())
+
+
+def cors_client(allowed: tuple[str, ...]) -> httpx.AsyncClient:
+    """A one-route app behind the CORS answers and the guard, as create_app stacks them."""
+
+    async def notebooks(request: Request) -> JSONResponse:
+        return JSONResponse({"notebooks": []})
+
+    middleware = [*cors_middleware(allowed), Middleware(CrossSiteGuard, allowed_origins=allowed)]
+    routes = [Route("/api/notebooks", notebooks, methods=["GET", "POST"])]
+    app = Starlette(routes=routes, middleware=middleware)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{HOST}")
+
+
+async def test_an_allowed_origin_may_read_the_api_with_its_token() -> None:
+    lab = "http://127.0.0.1:8889"
+    async with cors_client((lab,)) as client:
+        preflight = await client.options(
+            "/api/notebooks",
+            headers={
+                "origin": lab,
+                "access-control-request-method": "POST",
+                "access-control-request-headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == lab
+        assert "access-control-allow-credentials" not in preflight.headers
+        reply = await client.get("/api/notebooks", headers={"origin": lab})
+        assert reply.headers["access-control-allow-origin"] == lab
+
+
+async def test_no_other_origin_gets_a_cors_answer() -> None:
+    evil = "http://127.0.0.1:9999"
+    async with cors_client(("http://127.0.0.1:8889",)) as client:
+        reply = await client.get("/api/notebooks", headers={"origin": evil})
+        assert "access-control-allow-origin" not in reply.headers
+        preflight = await client.options(
+            "/api/notebooks", headers={"origin": evil, "access-control-request-method": "POST"}
+        )
+        assert preflight.status_code == 400
+        assert "access-control-allow-origin" not in preflight.headers
+        posted = await client.post("/api/notebooks", json={}, headers={"origin": evil})
+        assert posted.status_code == 403
+
+
+async def test_without_allow_origin_there_are_no_cors_answers() -> None:
+    assert cors_middleware(()) == []
+    async with cors_client(()) as client:
+        reply = await client.get("/api/notebooks", headers={"origin": "http://127.0.0.1:8889"})
+        assert "access-control-allow-origin" not in reply.headers
