@@ -66,6 +66,7 @@ class RedisBroker:
         outbox_limit: int = 10_000,
         batch: int = 512,
         block: float = 5.0,
+        idle_expiry: float = 600.0,
     ) -> None:
         self.url, self.prefix = split_prefix(url)
         self.origin = origin or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -73,6 +74,7 @@ class RedisBroker:
         self._outbox_limit = outbox_limit
         self._batch = batch
         self._block_ms = int(block * 1000)
+        self._expiry_ms = int(idle_expiry * 1000)
         self._subscribers: dict[str, Subscriber] = {}
         self._positions: dict[str, bytes | None] = {}  # room -> last stream id read
         self._outbox: deque[tuple[str, Entry]] = deque()
@@ -283,7 +285,7 @@ class RedisBroker:
             fields: Any = encode_entry(entry, self.origin)
             pipe.xadd(self.stream_key(room), fields, minid=minid, approximate=True)
         for room in {room for room, _ in batch}:  # a room nobody writes to goes away
-            pipe.pexpire(self.stream_key(room), self._window_ms * 10)
+            pipe.pexpire(self.stream_key(room), self._expiry_ms)
         await pipe.execute()
 
     # -- claims and locks ----------------------------------------------------------------

@@ -66,6 +66,7 @@ class RoomFeed:
         self._ahead: set[int] = set()
         self._known = 0  # the newest seq known to be in the log
         self._missed = False
+        self._unconfirmed: dict[int, UserId] = {}  # claimed while the broker was away
         self._gap_since: float | None = None
         self._gap_grace = gap_grace
         self._clock = clock
@@ -128,14 +129,35 @@ class RoomFeed:
     async def claim(self, client_ids: frozenset[int], user_id: UserId) -> None:
         """Claim new client ids for a user across processes before they write (two processes
         must never admit two people's structs under one id). Raises AuthError when another
-        process's peer has one (first claim wins everywhere), BrokerError when the broker
-        cannot be asked."""
-        owners = [await self.broker.claim(self.room_id, c, user_id) for c in sorted(client_ids)]
+        process's peer has one (first claim wins everywhere). While the broker cannot be
+        reached the claim is this process's alone, and made everywhere once it is back."""
+        try:
+            owners = [await self.broker.claim(self.room_id, c, user_id) for c in client_ids]
+        except BrokerError as exc:
+            log.warning(
+                "client ids claimed here alone", extra={"room": self.room_id, "reason": str(exc)}
+            )
+            self._unconfirmed.update(dict.fromkeys(client_ids, user_id))
+            return
         if any(owner != user_id for owner in owners):
             if self.room is not None:
                 for client in client_ids:
                     self.room.claims.pop(client, None)
             raise AuthError("a client id of this update belongs to another person; reload")
+
+    async def _confirm_claims(self, room: Room) -> None:
+        """The broker is back: claims made here alone are made everywhere. One another
+        process gave someone else meanwhile means two people wrote under one id: the
+        document is reloaded from the log."""
+        while self._unconfirmed:
+            client, user_id = next(iter(self._unconfirmed.items()))
+            try:
+                owner = await self.broker.claim(self.room_id, client, user_id)
+            except BrokerError:
+                return  # away again: the next reconnection tries again
+            if owner != user_id:
+                room.lose(f"client id {client} was claimed twice while the broker was away")
+            del self._unconfirmed[client]
 
     def behind(self, now: float) -> bool:
         """Whether the log must be read: the broker missed entries, or a seq is still
@@ -155,7 +177,10 @@ class RoomFeed:
                 encode_awareness(encode_awareness_update(tuple(removed))), presence=True
             )
         if self.behind(now):
+            back = self._missed  # the broker reconnected
             await self.catch_up()
+            if back and self._unconfirmed:
+                await self._confirm_claims(room)
 
     async def catch_up(self) -> int:
         """Apply every record of the log after `upto` the document lacks; returns how many.

@@ -1,135 +1,46 @@
-"""Two processes holding one room, as two Rooms-free room cores on one MemoryStore with a
-MemoryBroker each on a shared hub: updates and awareness cross over as the same bytes, a
-late joiner has no gap and no duplicate, a lost entry is read from the log, a client id is
-one person's across processes."""
+"""Two processes holding one room, as two room cores on one MemoryStore with a MemoryBroker
+each on a shared hub: updates and awareness cross over as the same bytes, a late joiner has
+no gap and no duplicate, a lost entry is read from the log, a client id is one person's
+across processes."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pycrdt import Doc, Text
 
-from pairbook.auth import Role, User
-from pairbook.broker import DocEntry, MemoryBroker, MemoryHub
+from pairbook.broker import Broker, DocEntry, MemoryBroker, MemoryHub
 from pairbook.errors import AuthError
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.messages import (
     AwarenessMessage,
-    SyncStep2,
-    SyncUpdate,
     decode_message,
     encode_awareness,
-    encode_sync_step1,
     encode_sync_update,
 )
-from pairbook.rooms import Peer, Room, TokenBucket, memory_channel_pair
 from pairbook.rooms.counters import RoomCounters
-from pairbook.rooms.feed import RoomFeed, subscribe_feed
+from pairbook.rooms.feed import subscribe_feed
 from pairbook.rooms.loader import load_room
 from pairbook.store import MemoryStore
-from pairbook.types import RoomId, UserId
+from support.brokerkit import ROOM, Process, open_process, settle, two_processes
 from support.clock import FakeClock
 from support.notebooks import write_notebook
 
-ROOM = RoomId("demo.ipynb")
 
-
-class Client:
-    """A stock client on one process: the frames it got go into its replica."""
-
-    def __init__(self, room: Room, name: str, client_id: int) -> None:
-        ours, self.end = memory_channel_pair()
-        user = User(UserId(name), name.title(), "#336699")
-        limiter = TokenBucket(1e9, 1 << 30)
-        self.peer = Peer(name, user, Role.EDITOR, ours, queue_limit=256, limiter=limiter)
-        self.room = room
-        self.doc: Doc[Any] = Doc(client_id=client_id)
-        self.sender = asyncio.create_task(self.peer.run_sender())
-        self.frames: list[bytes] = []
-
-    def read(self) -> list[Any]:
-        frames = self.end.unread()
-        self.frames += frames
-        messages = [decode_message(frame) for frame in frames]
-        for message in messages:
-            if isinstance(message, SyncStep2 | SyncUpdate):
-                self.doc.apply_update(message.update)
-        return messages
-
-    def edit(self, text: str) -> bytes:
-        before = self.doc.get_state()
-        scratch = self.doc.get("scratch", type=Text)
-        scratch.insert(len(scratch), text)
-        return self.doc.get_update(before)
-
-    def text(self) -> str:
-        return str(self.doc.get("scratch", type=Text))
-
-
-class Process:
-    """One pairbook process's view of the room: its broker, feed and room."""
-
-    def __init__(self, room: Room, feed: RoomFeed, clock: FakeClock) -> None:
-        self.room, self.feed, self.clock = room, feed, clock
-        self.clients: list[Client] = []
-
-    async def join(self, name: str, client_id: int) -> Client:
-        client = Client(self.room, name, client_id)
-        self.clients.append(client)
-        self.room.join(client.peer)
-        await self.room.receive(client.peer, encode_sync_step1(client.doc.get_state()))
-        await settle(self)
-        client.read()
-        return client
-
-    async def send(self, client: Client, frame: bytes) -> None:
-        await self.room.receive(client.peer, frame)
-        await settle(self)
-
-
-async def settle(*processes: Process) -> None:
-    for process in processes:
-        await process.room.settle()
-    for _ in range(10):  # deliveries (call_soon) and the senders' loops
-        await asyncio.sleep(0)
-
-
-@contextlib.asynccontextmanager
-async def two_processes(tmp_path: Path) -> AsyncIterator[tuple[Process, Process, MemoryStore]]:
-    store = MemoryStore()
-    await store.open()
+@pytest.fixture
+def brokers() -> Callable[[], Broker]:
+    """Brokers of several processes on one hub."""
     hub = MemoryHub()
-    path = write_notebook(tmp_path / "demo.ipynb")
-    processes = [await open_process(path, store, MemoryBroker(hub)) for _ in range(2)]
-    try:
-        yield processes[0], processes[1], store
-    finally:
-        for process in processes:
-            for client in process.clients:
-                client.sender.cancel()
-            await process.room.settle()
-        await store.close()
-
-
-async def open_process(path: Path, store: MemoryStore, broker: MemoryBroker) -> Process:
-    clock = FakeClock()
-    feed = await subscribe_feed(broker, store, ROOM)
-    assert feed is not None
-    feed._clock = clock  # the presence timeouts and the gap grace run on the fake clock
-    room, _ = await load_room(ROOM, path, store, RoomCounters(), sync_timeout=15.0, clock=clock)
-    await feed.attach(room)
-    return Process(room, feed, clock)
+    return lambda: MemoryBroker(hub)
 
 
 async def test_an_update_accepted_on_one_process_reaches_the_other_process_peers(
-    tmp_path: Path,
+    tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path) as (a, b, store):
+    async with two_processes(tmp_path, brokers) as (a, b, store):
         ana = await a.join("ana", 101)
         bob = await b.join("bob", 102)
         frame = encode_sync_update(ana.edit("hello"))
@@ -147,36 +58,37 @@ async def test_an_update_accepted_on_one_process_reaches_the_other_process_peers
 
 
 async def test_a_late_joiner_loads_from_the_log_then_reads_on_without_gap_or_duplicate(
-    tmp_path: Path,
+    tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
     store = MemoryStore()
     await store.open()
-    hub = MemoryHub()
     path = write_notebook(tmp_path / "demo.ipynb")
-    a = await open_process(path, store, MemoryBroker(hub))
-    ana = await a.join("ana", 101)
-    await a.send(ana, encode_sync_update(ana.edit("before ")))
-    # B subscribes, then an update is logged and published before B's load reads the log:
-    # B's document gets it from the log, and its entry (same seq) is skipped.
-    b_broker = MemoryBroker(hub)
-    feed = await subscribe_feed(b_broker, store, ROOM)
-    assert feed is not None
-    await a.send(ana, encode_sync_update(ana.edit("during ")))
-    await settle(a)
-    room, _ = await load_room(ROOM, path, store, RoomCounters(), sync_timeout=15.0)
-    await feed.attach(room)
-    b = Process(room, feed, FakeClock())
-    await a.send(ana, encode_sync_update(ana.edit("after")))
-    await settle(a, b)
-    assert str(b.room.doc.get("scratch", type=Text)) == "before during after"
-    assert feed.remote_updates == 1  # "after" alone came through the broker
-    assert b.room.last_seq == a.room.last_seq
-    ana.sender.cancel()
+    async with brokers() as a_broker, brokers() as b_broker:
+        a = await open_process(path, store, a_broker)
+        ana = await a.join("ana", 101)
+        await a.send(ana, encode_sync_update(ana.edit("before ")))
+        # B subscribes, then an update is logged and published before B's load reads the
+        # log: B's document gets it from the log, and its entry (same seq) is skipped.
+        feed = await subscribe_feed(b_broker, store, ROOM)
+        assert feed is not None
+        await a.send(ana, encode_sync_update(ana.edit("during ")))
+        await settle(a)
+        room, _ = await load_room(ROOM, path, store, RoomCounters(), sync_timeout=15.0)
+        await feed.attach(room)
+        b = Process(room, feed, FakeClock())
+        await a.send(ana, encode_sync_update(ana.edit("after")))
+        await settle(a, b)
+        assert str(b.room.doc.get("scratch", type=Text)) == "before during after"
+        assert feed.remote_updates == 1  # "after" alone came through the broker
+        assert b.room.last_seq == a.room.last_seq
+        ana.sender.cancel()
     await store.close()
 
 
-async def test_an_update_whose_entry_was_lost_is_read_from_the_log(tmp_path: Path) -> None:
-    async with two_processes(tmp_path) as (a, b, _store):
+async def test_an_update_whose_entry_was_lost_is_read_from_the_log(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _store):
         ana = await a.join("ana", 101)
         bob = await b.join("bob", 102)
         b.feed.close()  # B hears nothing for a while
@@ -197,8 +109,10 @@ async def test_an_update_whose_entry_was_lost_is_read_from_the_log(tmp_path: Pat
         assert bob.text() == "lost found"
 
 
-async def test_a_marker_entry_makes_the_other_process_read_the_log(tmp_path: Path) -> None:
-    async with two_processes(tmp_path) as (_a, b, store):
+async def test_a_marker_entry_makes_the_other_process_read_the_log(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (_a, b, store):
         seq = await store.append(ROOM, _typed("behind the broker's back"), "ana", [555])
         b.feed.deliver([DocEntry(seq, b"", "", ())])
         b.clock.advance(1.0)
@@ -207,8 +121,10 @@ async def test_a_marker_entry_makes_the_other_process_read_the_log(tmp_path: Pat
         assert b.room.last_seq == seq
 
 
-async def test_a_client_id_is_one_person_s_across_processes(tmp_path: Path) -> None:
-    async with two_processes(tmp_path) as (a, b, store):
+async def test_a_client_id_is_one_person_s_across_processes(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, store):
         ana = await a.join("ana", 4242)
         mallory = await b.join("mallory", 4242)  # ana's client id, seen in her awareness
         await a.send(ana, encode_sync_update(ana.edit("mine")))
@@ -220,8 +136,10 @@ async def test_a_client_id_is_one_person_s_across_processes(tmp_path: Path) -> N
         assert not any(r.user_id == "mallory" for r in await store.records(ROOM))
 
 
-async def test_awareness_crosses_over_and_expires_when_not_renewed(tmp_path: Path) -> None:
-    async with two_processes(tmp_path) as (a, b, _store):
+async def test_awareness_crosses_over_and_expires_when_not_renewed(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _store):
         ana = await a.join("ana", 101)
         bob = await b.join("bob", 102)
         state = {"user": {"name": "Ana"}, "cursor": 3}
