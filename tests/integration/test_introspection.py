@@ -179,6 +179,14 @@ async def test_a_sandboxed_kernel_completes_what_its_cache_lacks(
             completed = await ana.command("complete", code="os.pa", cursor_pos=5, timeout=30)
             assert completed["ok"], completed
             assert "path" in completed["result"]["matches"], completed
+            # Matplotlib's config and font cache are writable too: no warning in the output.
+            await ana.set_source(2, "import matplotlib\nprint('ok', matplotlib.get_cachedir())")
+            await run_and_wait(ana, "code-1")
+            outputs = ana.cells[2]["outputs"].to_py()
+            assert [o.get("name") for o in outputs] == ["stdout"], outputs
+            assert str(outputs[0]["text"]).rstrip().endswith("/matplotlib"), (
+                outputs
+            )  # not a temp one
     # The kernel cached in a folder of its own; the server's stayed as it was.
     assert list(empty_cache_folder.iterdir()) == []
 

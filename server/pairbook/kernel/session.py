@@ -165,13 +165,13 @@ class KernelSession:
     def _environment(self) -> dict[str, str]:
         env = self._confinement.environment()
         if self._confinement.sandbox == "bwrap" and self._sockets is not None:
-            # The home folder is read-only in the sandbox: IPython keeps its profile here,
-            # and caches go here too. Jedi (completion) pickles every module it parses into
-            # its cache folder; a read-only one fails with EROFS, which parso does not take
-            # for a PermissionError, so every completion needing a module not cached yet
-            # came back empty ("No completions.") depending on what was cached before.
+            # The home folder is read-only in the sandbox: IPython's profile and the caches
+            # go here. Jedi pickles each module it parses into its cache; in a read-only one
+            # that fails with EROFS, which parso does not take for a PermissionError, and
+            # completions came back empty. Matplotlib warned in every importing cell.
             env["IPYTHONDIR"] = os.path.join(self._sockets.name, "ipython")
             env["XDG_CACHE_HOME"] = os.path.join(self._sockets.name, "cache")
+            env["MPLCONFIGDIR"] = os.path.join(self._sockets.name, "matplotlib")
         return env
 
     def _note_started(self) -> None:
