@@ -70,6 +70,9 @@ async def test_in_mob_mode_a_navigators_edit_and_run_are_refused_and_nothing_cha
         run = await bo.command("run", cells=["code-0"])
         assert not run["ok"]
         assert "only the driver (Owner) runs cells" in run["error"]
+        check = await bo.command("check")  # a fresh-environment check is the driver's too
+        assert not check["ok"]
+        assert "only the driver (Owner)" in check["error"]
 
         # ...while the driver types and runs as usual.
         await ana.set_source(1, "x = 41 + 1\nprint(x)")

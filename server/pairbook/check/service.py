@@ -169,6 +169,7 @@ TABLE: CommandTable[CheckService] = CommandTable.of(
             check,
             role=Role.EDITOR,
             refusal="viewers cannot run a check: ask an editor",
+            driver_only=True,  # in mob mode, as Run all: the driver's to do
         )
     ],
 )
