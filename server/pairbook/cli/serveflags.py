@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from pairbook.cli.envflags import apply_environment
 from pairbook.settings import KernelSandbox, Settings
 from pairbook.statedir import StateDir
 
@@ -22,6 +23,7 @@ def add_serve_parser(commands: Any) -> None:
     _add_logs_and_kernels(serve)
     _add_recording(serve)
     _add_files(serve)
+    apply_environment(serve, os.environ)  # PAIRBOOK_<FLAG> for every flag (cli/envflags.py)
 
 
 def _add_listening(serve: argparse.ArgumentParser) -> None:
