@@ -11,7 +11,8 @@ stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # 1. Debian packages: Python venv support, Node.js and npm, Chromium for the browser tests,
-#    bubblewrap (the kernels' sandbox) and prlimit (their limits; in util-linux).
+#    bubblewrap (the kernels' sandbox) and prlimit (their limits; in util-linux), nginx (the
+#    reverse proxy of the two-process topology test, as in deploy/; never started as a service).
 missing=()
 python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
 command -v node >/dev/null || missing+=(nodejs)
@@ -20,6 +21,7 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 command -v prlimit >/dev/null || missing+=(util-linux)
 command -v redis-server >/dev/null || missing+=(redis-server)  # the broker tests start their own
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
