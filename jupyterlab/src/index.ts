@@ -1,10 +1,26 @@
-/** pairbook's JupyterLab extension: join a pairbook room from JupyterLab. */
+/** pairbook's JupyterLab extension: join a pairbook room from JupyterLab; its notebooks open
+ * in JupyterLab's own editor, bound to the room, and run in the room's kernel. */
 
 import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
 import { InputDialog, showErrorMessage } from '@jupyterlab/apputils'
+import { IDocumentManager } from '@jupyterlab/docmanager'
+import { IFileBrowserFactory, type FileBrowser } from '@jupyterlab/filebrowser'
 import { ILauncher } from '@jupyterlab/launcher'
+import { INotebookCellExecutor, INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook'
+import { Signal } from '@lumino/signaling'
 
+import { DRIVE_NAME, PairbookDrive } from './drive'
+import { RoomCellExecutor } from './executor'
+import { joinRoom } from './join'
 import { LinkError, parseLink, type PairbookLink } from './link'
+import { answerPrompts } from './prompts'
+import type { PairbookSession } from './session'
+import { addRoomKernelItems } from './toolbar'
+import { IPairbook } from './tokens'
+
+export { IPairbook } from './tokens'
+export type { PairbookSession } from './session'
+export type { RoomConnection } from './room'
 
 export const OPEN_ROOM = 'pairbook:open-room'
 
@@ -27,23 +43,97 @@ export async function askForLink(): Promise<PairbookLink | null> {
   }
 }
 
-const plugin: JupyterFrontEndPlugin<void> = {
-  id: '@pairbook/jupyterlab:plugin',
-  description: 'Open pairbook rooms in JupyterLab',
-  autoStart: true,
-  optional: [ILauncher, ILabShell],
-  activate: (app: JupyterFrontEnd, launcher: ILauncher | null): void => {
-    app.commands.addCommand(OPEN_ROOM, {
-      label: 'Open pairbook room…',
-      caption: 'Join a pairbook room with its link',
-      execute: async () => {
-        const link = await askForLink()
-        if (link === null) return
-        console.info(`pairbook: opening ${link.server}`)
-      }
-    })
-    launcher?.add({ command: OPEN_ROOM, category: 'Other', rank: 0 })
+class Pairbook implements IPairbook {
+  readonly driveName = DRIVE_NAME
+  readonly sessionChanged: Signal<IPairbook, PairbookSession | null> = new Signal<IPairbook, PairbookSession | null>(this)
+
+  constructor(readonly drive: PairbookDrive) {}
+
+  get session(): PairbookSession | null {
+    return this.drive.session
+  }
+
+  join(session: PairbookSession): void {
+    this.drive.session = session
+    session.roomOpened.connect((_, room) => answerPrompts(room))
+    this.sessionChanged.emit(session)
   }
 }
 
-export default [plugin]
+/** A room notebook's panel: no local kernel (runs go to the room's), and the room's kernel
+ * in its toolbar. */
+function adoptPanel(pairbook: Pairbook, panel: NotebookPanel): void {
+  const prefix = `${DRIVE_NAME}:`
+  if (!panel.context.path.startsWith(prefix)) return
+  panel.sessionContext.kernelPreference = { shouldStart: false, canStart: false, autoStartDefault: false }
+  panel.addClass('pb-RoomNotebook')
+  const room = pairbook.session?.roomAt(panel.context.path.slice(prefix.length))
+  if (room !== undefined) addRoomKernelItems(panel, room)
+}
+
+const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
+  id: '@pairbook/jupyterlab:plugin',
+  description: 'Open pairbook rooms in JupyterLab',
+  autoStart: true,
+  provides: IPairbook,
+  requires: [IDocumentManager, IFileBrowserFactory, INotebookTracker, INotebookCellExecutor],
+  optional: [ILauncher, ILabShell],
+  activate: (
+    app: JupyterFrontEnd,
+    docManager: IDocumentManager,
+    browsers: IFileBrowserFactory,
+    notebooks: INotebookTracker,
+    executor: INotebookCellExecutor,
+    launcher: ILauncher | null
+  ): IPairbook => {
+    const drive = new PairbookDrive()
+    app.serviceManager.contents.addDrive(drive)
+    const pairbook = new Pairbook(drive)
+    if (executor instanceof RoomCellExecutor) executor.session = () => pairbook.session
+    else console.warn('pairbook: another extension runs cells: room notebooks will not run in the room')
+    let browser: FileBrowser | null = null
+    notebooks.widgetAdded.connect((_, panel) => adoptPanel(pairbook, panel))
+
+    async function open(link: PairbookLink): Promise<void> {
+      const session = await joinRoom(link)
+      if (session === null) return
+      pairbook.join(session)
+      if (browser === null) {
+        browser = browsers.createFileBrowser('pairbook-filebrowser', { driveName: DRIVE_NAME, refreshInterval: 10000, restore: false })
+        browser.title.label = 'pairbook'
+        browser.title.caption = 'The pairbook room\'s notebooks'
+        browser.addClass('pb-RoomBrowser')
+        app.shell.add(browser, 'left', { rank: 101 })
+      }
+      await browser.model.cd(`${DRIVE_NAME}:`)
+      await browser.model.refresh()
+      app.shell.activateById(browser.id)
+      if (link.notebook !== null) await docManager.openOrReveal(`${DRIVE_NAME}:${link.notebook}`)
+    }
+
+    app.commands.addCommand(OPEN_ROOM, {
+      label: 'Open pairbook room…',
+      caption: 'Join a pairbook room with its link',
+      execute: async (args) => {
+        try {
+          const given = typeof args.link === 'string' ? parseLink(args.link) : await askForLink()
+          if (given !== null) await open(given)
+        } catch (error) {
+          await showErrorMessage('Could not open the pairbook room', error instanceof Error ? error.message : String(error))
+        }
+      }
+    })
+    launcher?.add({ command: OPEN_ROOM, category: 'Other', rank: 0 })
+    return pairbook
+  }
+}
+
+const executorPlugin: JupyterFrontEndPlugin<INotebookCellExecutor> = {
+  id: '@pairbook/jupyterlab:cell-executor',
+  description: 'Runs cells of pairbook notebooks in the room\'s kernel, others as usual',
+  autoStart: true,
+  provides: INotebookCellExecutor,
+  activate: (): INotebookCellExecutor => new RoomCellExecutor()
+}
+
+export default [corePlugin, executorPlugin]
