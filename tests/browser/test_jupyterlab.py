@@ -1,0 +1,139 @@
+"""A JupyterLab user pairs with a pairbook-browser user (issue #19): real `jupyter lab` with
+pairbook's extension (built and installed by scripts/install.sh), a real `pairbook serve`
+that allows JupyterLab's origin, and Debian's Chromium for both people."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from playwright.async_api import Browser, Page, expect
+
+from support.browser import VIEWPORT, NotebookTab, free_name, invite
+from support.jupyterlab import EXTENSION, LabProcess
+from support.notebooks import write_notebook
+from support.server import ServerProcess, free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+LAB_TIMEOUT = 60_000  # the first JupyterLab page loads some 10 MB of scripts on a busy machine
+
+
+@dataclass
+class Pairing:
+    lab: LabProcess
+    server: ServerProcess
+
+
+@pytest.fixture(scope="module")
+def pairing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pairing]:
+    if not (EXTENSION / "package.json").exists():
+        pytest.fail("pairbook's JupyterLab extension is not installed: run scripts/install.sh")
+    base = tmp_path_factory.mktemp("jupyterlab")
+    (base / "notebooks").mkdir()
+    lab_port = free_port()
+    args = ("--allow-origin", f"http://127.0.0.1:{lab_port}")
+    with (
+        ServerProcess(base / "notebooks", store=str(base / "store.sqlite"), args=args) as server,
+        LabProcess(base / "lab", port=lab_port) as lab,
+    ):
+        yield Pairing(lab, server)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def lab_page(browser: Browser, pairing: Pairing) -> AsyncIterator[Page]:
+    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context.set_default_timeout(20_000)
+    page = await context.new_page()
+    await page.goto(f"{pairing.lab.base}/lab", timeout=LAB_TIMEOUT)
+    await page.locator(".jp-Launcher").wait_for(timeout=LAB_TIMEOUT)
+    yield page
+    await context.close()
+
+
+async def join_from_jupyterlab(page: Page, server: ServerProcess, name: str) -> None:
+    """The launcher's "Open pairbook room…" with an invite link, joining under `name`."""
+    free_name(server, name)
+    await page.locator(".jp-LauncherCard", has_text="Open pairbook room").click()
+    dialog = page.locator(".jp-Dialog")
+    await dialog.locator("input").fill(f"{server.base}/?token={invite(server, 'editor')}")
+    await dialog.get_by_role("button", name="Open").click()
+    await dialog.get_by_label("Your name").fill(name)
+    await dialog.get_by_role("button", name="Join").click()
+
+
+async def open_in_jupyterlab(page: Page, notebook: str) -> None:
+    """Double-clicks the notebook in the room's file browser; waits for its cells."""
+    item = page.locator(".pb-RoomBrowser .jp-DirListing-item", has_text=notebook)
+    await item.dblclick()
+    await page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell").first.wait_for()
+
+
+LAB_SOURCE = """i => {
+    const panel = window.jupyterapp.shell.currentWidget
+    return panel.content.model.sharedModel.cells[i].getSource()
+}"""
+
+
+async def test_a_jupyterlab_user_and_a_browser_user_edit_one_cell_and_converge(
+    browser: Browser, pairing: Pairing, lab_page: Page, screenshots: Path
+) -> None:
+    server = pairing.server
+    notebook = "converge.ipynb"
+    write_notebook(server.root / notebook, ["x = 1\nprint(x)", "y = x + 1\ny"])
+    await join_from_jupyterlab(lab_page, server, "Lin")
+    await open_in_jupyterlab(lab_page, notebook)
+    ada = await NotebookTab.open(browser, server, notebook)
+    try:
+        cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+        await cell.locator(".cm-content").click()
+        await lab_page.keyboard.press("Control+End")
+        await lab_page.keyboard.type("  # Lin")
+        await ada.wait_source(1, "s => s.endsWith('  # Lin')")
+        await ada.edit_end(1)
+        await ada.page.keyboard.type(" and Ada")
+        await lab_page.wait_for_function(f"() => ({LAB_SOURCE})(1).endsWith('# Lin and Ada')")
+        # Both keep typing at once; the two documents end up the same.
+        await lab_page.keyboard.type("!")
+        await ada.page.keyboard.type("?")
+        await ada.wait_source(1, "s => s.includes('!') && s.includes('?')")
+        await lab_page.wait_for_function(
+            f"() => ({LAB_SOURCE})(1).includes('!') && ({LAB_SOURCE})(1).includes('?')"
+        )
+        assert await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)") == await ada.source(1)
+        # Presence: the browser client sees Lin among the room's people, by pairbook's grant.
+        await ada.page.wait_for_function(
+            """() => [...window.pairbook.awareness.getStates().values()]
+                .some(s => s.user && s.user.name === 'Lin')"""
+        )
+        await lab_page.screenshot(path=str(screenshots / "jupyterlab-lab.png"))
+        await ada.screenshot(screenshots / "jupyterlab-browser.png")
+        assert ada.errors == []
+    finally:
+        await ada.close()
+
+
+async def test_a_run_from_jupyterlab_goes_to_the_room_kernel_and_is_attributed(
+    browser: Browser, pairing: Pairing, lab_page: Page
+) -> None:
+    server = pairing.server
+    notebook = "run.ipynb"
+    write_notebook(server.root / notebook, ["x = 21\nprint(x * 2)", "y = x + 1\ny"])
+    await join_from_jupyterlab(lab_page, server, "Lin")
+    await open_in_jupyterlab(lab_page, notebook)
+    ada = await NotebookTab.open(browser, server, notebook)
+    try:
+        cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+        await cell.locator(".cm-content").click()
+        await lab_page.keyboard.press("Shift+Enter")
+        await expect(ada.cell(1).locator(".run-badge")).to_contain_text("run by Lin")
+        await expect(ada.cell(1).locator(".cell-outputs")).to_contain_text("42")
+        # The output came back through the shared document to JupyterLab's own output area.
+        await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42")
+        await expect(lab_page.locator(".pb-KernelStatus")).to_contain_text("idle")
+        assert ada.errors == []
+    finally:
+        await ada.close()
