@@ -4,21 +4,24 @@ that allows JupyterLab's origin, and Debian's Chromium for both people."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from PIL import Image
 from playwright.async_api import Browser, Page, expect
 
-from support.browser import VIEWPORT, NotebookTab, free_name, invite
+from support.browser import NotebookTab, free_name, invite
 from support.jupyterlab import EXTENSION, LabProcess
 from support.notebooks import write_notebook
 from support.server import ServerProcess, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
+LAB_VIEWPORT = {"width": 1100, "height": 760}
 LAB_TIMEOUT = 60_000  # the first JupyterLab page loads some 10 MB of scripts on a busy machine
 
 
@@ -45,7 +48,7 @@ def pairing(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pairing]:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def lab_page(browser: Browser, pairing: Pairing) -> AsyncIterator[Page]:
-    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=LAB_VIEWPORT)  # type: ignore[arg-type]
     context.set_default_timeout(20_000)
     page = await context.new_page()
     await page.goto(f"{pairing.lab.base}/lab", timeout=LAB_TIMEOUT)
@@ -109,15 +112,25 @@ async def test_a_jupyterlab_user_and_a_browser_user_edit_one_cell_and_converge(
             """() => [...window.pairbook.awareness.getStates().values()]
                 .some(s => s.user && s.user.name === 'Lin')"""
         )
-        await lab_page.screenshot(path=str(screenshots / "jupyterlab-lab.png"))
-        await ada.screenshot(screenshots / "jupyterlab-browser.png")
         assert ada.errors == []
     finally:
         await ada.close()
 
 
+async def side_by_side(left: Page, right: Page, path: Path) -> None:
+    """One picture of two pages, left and right (docs/jupyterlab.png)."""
+    images = [Image.open(io.BytesIO(await page.screenshot())) for page in (left, right)]
+    both = Image.new(
+        "RGB", (sum(i.width for i in images) + 8, max(i.height for i in images)), "#888"
+    )
+    both.paste(images[0], (0, 0))
+    both.paste(images[1], (images[0].width + 8, 0))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    both.save(path)
+
+
 async def test_a_run_from_jupyterlab_goes_to_the_room_kernel_and_is_attributed(
-    browser: Browser, pairing: Pairing, lab_page: Page
+    browser: Browser, pairing: Pairing, lab_page: Page, screenshots: Path
 ) -> None:
     server = pairing.server
     notebook = "run.ipynb"
@@ -135,5 +148,7 @@ async def test_a_run_from_jupyterlab_goes_to_the_room_kernel_and_is_attributed(
         await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42")
         await expect(lab_page.locator(".pb-KernelStatus")).to_contain_text("idle")
         assert ada.errors == []
+        await ada.page.set_viewport_size(LAB_VIEWPORT)  # type: ignore[arg-type]
+        await side_by_side(lab_page, ada.page, screenshots / "jupyterlab.png")
     finally:
         await ada.close()

@@ -3,6 +3,7 @@ scripts/install.sh built and installed there) for the JupyterLab browser tests."
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -36,8 +37,11 @@ class LabProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Self:
-        for folder in ("root", "config", "data", "runtime", "settings", "workspaces"):
+        for folder in ("root", "config/labconfig", "runtime", "settings", "workspaces"):
             (self.home / folder).mkdir(parents=True, exist_ok=True)
+        # No "get notified about Jupyter news?" toast over the notebook.
+        disabled = {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}
+        (self.home / "config" / "labconfig" / "page_config.json").write_text(json.dumps(disabled))
         command = [
             str(JUPYTER), "lab", "--no-browser", "--allow-root", "--ip", "127.0.0.1",
             "--port", str(self.port), "--ServerApp.token=", "--ServerApp.password=",
