@@ -3,6 +3,9 @@
 The server awaits `append` before relaying an update to the other peers, so its latency is
 on the path of every keystroke. Run: .venv/bin/python bench/store_append.py [--seconds 2]
 The SQLite file goes in --dir (default: a temporary directory); fsync cost depends on it.
+PostgreSQL rows run in a fresh schema of --postgres (default $PAIRBOOK_TEST_POSTGRES, else
+the local `test` database), dropped afterwards; "postgres x2" splits the appenders over two
+stores (two writer connections, as two pairbook processes) appending to the same rooms.
 """
 
 from __future__ import annotations
@@ -13,11 +16,17 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Coroutine
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
+import psycopg
+from psycopg import sql
+
 from pairbook.store import MemoryStore, SQLiteStore, Store
+from pairbook.store.postgres import PostgresStore
 
 UPDATE = os.urandom(64)  # about a keystroke's Yjs update
 ROOMS = 10
@@ -26,21 +35,41 @@ ROOMS = 10
 Result = tuple[int, float, list[float]]
 
 
-async def run(store: Store, appenders: int, seconds: float) -> Result:
+async def run(stores: list[Store], appenders: int, seconds: float) -> Result:
+    """Appenders take the stores in turn; every store is open for the whole measurement."""
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
     async def append_until_deadline(appender: int) -> None:
+        store = stores[appender % len(stores)]
         room = f"room-{appender % ROOMS}.ipynb"
         while (started := time.perf_counter()) < deadline:
             await store.append(room, UPDATE, f"user-{appender}", [appender])
             latencies.append(time.perf_counter() - started)
 
-    async with store:
+    for store in stores:
+        await store.open()
+    try:
         began = time.perf_counter()
         await asyncio.gather(*(append_until_deadline(a) for a in range(appenders)))
         elapsed = time.perf_counter() - began
+    finally:
+        for store in stores:
+            await store.close()
     return len(latencies), elapsed, latencies
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A store URL on a fresh schema of the database `url` names, dropped afterwards."""
+    name = sql.Identifier(f"pairbook_bench_{uuid.uuid4().hex[:8]}")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(name))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{name.as_string()}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(name))
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -52,6 +81,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
     parser.add_argument("--dir", type=Path, default=None, help="where the SQLite files go")
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("PAIRBOOK_TEST_POSTGRES", "postgresql://postgres@127.0.0.1/test"),
+        help="database for the PostgreSQL rows ('' leaves them out)",
+    )
     args = parser.parse_args()
     run_loop: Callable[[Coroutine[Any, Any, Result]], Result] = asyncio.run
     if args.loop == "uvloop":
@@ -60,14 +94,19 @@ def main() -> None:
         run_loop = uvloop.run
 
     with tempfile.TemporaryDirectory(dir=args.dir) as directory:
-        backends: list[tuple[str, Callable[[], Store]]] = [
-            ("memory", MemoryStore),
-            ("sqlite normal", lambda: SQLiteStore(Path(directory) / "normal.sqlite")),
+        backends: list[tuple[str, Callable[[str], list[Store]]]] = [
+            ("memory", lambda _: [MemoryStore()]),
+            ("sqlite normal", lambda _: [SQLiteStore(Path(directory) / "normal.sqlite")]),
             (
                 "sqlite full",
-                lambda: SQLiteStore(Path(directory) / "full.sqlite", synchronous="full"),
+                lambda _: [SQLiteStore(Path(directory) / "full.sqlite", synchronous="full")],
             ),
         ]
+        if args.postgres:
+            backends += [
+                ("postgres", lambda url: [PostgresStore(url)]),
+                ("postgres x2", lambda url: [PostgresStore(url), PostgresStore(url)]),
+            ]
         print(
             f"{args.loop} loop; SQLite files in {directory}; "
             f"{len(UPDATE)}-byte updates over {ROOMS} rooms"
@@ -76,10 +115,13 @@ def main() -> None:
         print(f"{header} {'appends/commit':>14}")
         for appenders in (1, 50):
             for name, make in backends:
-                store = make()
-                count, elapsed, latencies = run_loop(run(store, appenders, args.seconds))
-                stats = store.stats()
-                per_commit = stats.appends / stats.commits if stats.commits else 0.0
+                in_postgres = name.startswith("postgres")
+                with postgres_schema(args.postgres) if in_postgres else nullcontext("") as url:
+                    stores = make(url)
+                    count, elapsed, latencies = run_loop(run(stores, appenders, args.seconds))
+                appended = sum(store.stats().appends for store in stores)
+                commits = sum(store.stats().commits for store in stores)
+                per_commit = appended / commits if commits else 0.0
                 p50, p99 = (percentile(latencies, q) * 1e3 for q in (50, 99))
                 print(
                     f"{name:<14} {appenders:>9} {count / elapsed:>10,.0f} "

@@ -22,24 +22,35 @@ ROOM_TABLES = (
     "pairbook_events", "pairbook_checkpoints", "pairbook_logs",
 )  # fmt: skip
 
-# Numbers a batch's appends: each room's counter moves on by its count of appends, under the
-# row's lock (taken in room order, so that two writers never wait for each other in a circle).
-ALLOCATE_SEQS = """
-INSERT INTO pairbook_logs AS logs (room, last_seq)
-SELECT room, n FROM unnest(%s::text[], %s::bigint[]) AS batch(room, n) ORDER BY room
-ON CONFLICT (room) DO UPDATE SET last_seq = logs.last_seq + excluded.last_seq
-RETURNING room, last_seq
-"""
-INSERT_RECORD = (
-    'INSERT INTO pairbook_records (room, seq, ts, user_id, client_ids, "update") '
-    "VALUES (%s, %s, %s, %s, %s::bigint[], %s)"
+# Appends a run of appends in one statement (so in one round trip): each room's counter in
+# pairbook_logs moves on by the room's count of appends, under the row's lock (taken in room
+# order, so that two writers never wait for each other in a circle), and the records take the
+# numbers in the order they were queued. Client ids come as array literals ("{1,2}"), one a
+# record. The first claim of a client id wins, also within the statement: a later row of the
+# same id conflicts with the one the statement already inserted and is skipped.
+APPEND_RECORDS = """
+WITH batch AS (
+    SELECT * FROM unnest(%s::text[], %s::float8[], %s::text[], %s::text[], %s::bytea[])
+        WITH ORDINALITY AS b(room, ts, user_id, client_ids, "update", ord)
+), counts AS (
+    SELECT room, count(*) AS n FROM batch GROUP BY room
+), allocated AS (
+    INSERT INTO pairbook_logs AS logs (room, last_seq)
+    SELECT room, n FROM counts ORDER BY room
+    ON CONFLICT (room) DO UPDATE SET last_seq = logs.last_seq + excluded.last_seq
+    RETURNING room, last_seq
+), numbered AS (
+    SELECT b.*, a.last_seq - c.n + row_number() OVER (PARTITION BY b.room ORDER BY b.ord) AS seq
+    FROM batch b JOIN allocated a USING (room) JOIN counts c USING (room)
+), records AS (
+    INSERT INTO pairbook_records (room, seq, ts, user_id, client_ids, "update")
+    SELECT room, seq, ts, user_id, client_ids::bigint[], "update" FROM numbered
+), claims AS (
+    INSERT INTO pairbook_claims (room, client_id, user_id)
+    SELECT room, unnest(client_ids::bigint[]), user_id FROM numbered ORDER BY ord
+    ON CONFLICT DO NOTHING
 )
-# The first claim wins, also within one statement: a later row of the same client id conflicts
-# with the one this statement already inserted and is skipped.
-INSERT_CLAIMS = """
-INSERT INTO pairbook_claims (room, client_id, user_id)
-SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[])
-ON CONFLICT DO NOTHING
+SELECT seq FROM numbered ORDER BY ord
 """
 _SELECT_ROOMS = """
 SELECT room FROM pairbook_logs

@@ -155,8 +155,12 @@ class Writer:
             try:
                 async with asyncio.timeout(self._write_timeout):
                     conn = await self._connection()
-                    async with conn.transaction():
-                        await self._write(conn, batch, outcomes)
+                    only = [job for job in batch if isinstance(job, _Append)]
+                    if len(only) == len(batch):  # one statement: its own transaction
+                        await _write_appends(conn, only, outcomes)
+                    else:
+                        async with conn.transaction():
+                            await self._write(conn, batch, outcomes)
             except _RETRYABLE as exc:
                 if attempt < ATTEMPTS:
                     continue
@@ -243,27 +247,19 @@ class Writer:
 
 
 async def _write_appends(conn: Connection, jobs: list[_Append], outcomes: list[_Outcome]) -> None:
-    counts: dict[str, int] = {}
+    """One statement for the whole run (see queries.APPEND_RECORDS)."""
+    columns: tuple[list[str], list[float], list[str], list[str], list[bytes]] = (
+        [], [], [], [], []
+    )  # fmt: skip
     for job in jobs:
-        counts[job.room] = counts.get(job.room, 0) + 1
-    rooms = sorted(counts)
-    cursor = await conn.execute(queries.ALLOCATE_SEQS, (rooms, [counts[r] for r in rooms]))
-    next_seq = {room: int(last) - counts[room] + 1 for room, last in await cursor.fetchall()}
-    records: list[tuple[str, int, float, str, list[int], bytes]] = []
-    claims: tuple[list[str], list[int], list[str]] = ([], [], [])
-    for job in jobs:
-        seq = next_seq[job.room]
-        next_seq[job.room] = seq + 1
-        records.append((job.room, seq, job.ts, job.user_id, list(job.client_ids), job.update))
-        for client_id in job.client_ids:
-            claims[0].append(job.room)
-            claims[1].append(client_id)
-            claims[2].append(job.user_id)
-        outcomes.append((job, True, seq))
-    async with conn.cursor() as cursor:
-        await cursor.executemany(queries.INSERT_RECORD, records)
-    if claims[0]:
-        await conn.execute(queries.INSERT_CLAIMS, claims)
+        columns[0].append(job.room)
+        columns[1].append(job.ts)
+        columns[2].append(job.user_id)
+        columns[3].append("{" + ",".join(map(str, job.client_ids)) + "}")
+        columns[4].append(job.update)
+    cursor = await conn.execute(queries.APPEND_RECORDS, columns)
+    seqs = [int(seq) for (seq,) in await cursor.fetchall()]
+    outcomes.extend((job, True, seq) for job, seq in zip(jobs, seqs, strict=True))
 
 
 def _settle(outcomes: list[_Outcome]) -> None:
