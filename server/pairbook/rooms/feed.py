@@ -255,9 +255,14 @@ class RoomFeed:
         room.relay_remote(frame)
 
     def _take_presence(self, room: Room, entry: PresenceEntry) -> None:
-        accepted = self.presence.accept(decode_awareness_update(entry.payload), self._clock())
+        entries = decode_awareness_update(entry.payload)
+        # A client id a connection of this process speaks for is not another's to show.
+        theirs = tuple(e for e in entries if not room.presence.shows(e.client_id))
+        accepted = self.presence.accept(theirs, self._clock())
         if accepted:
-            room.relay_remote(encode_awareness(entry.payload), presence=True)
+            payload = entry.payload if len(theirs) == len(entries) else None
+            payload = payload or encode_awareness_update(tuple(accepted))
+            room.relay_remote(encode_awareness(payload), presence=True)
 
     def _hold(self, seq: int) -> None:
         """The document holds record `seq`."""

@@ -13,6 +13,7 @@ from pairbook.schema import UserRecord
 
 if TYPE_CHECKING:
     from pairbook.rooms.peer import Peer
+    from pairbook.rooms.remotepresence import RemotePresence
 
 
 @dataclass(slots=True)
@@ -32,11 +33,18 @@ class Presence:
     def __len__(self) -> int:
         return sum(1 for slot in self._slots.values() if slot.state is not None)
 
-    def accept(self, peer: Peer, entries: tuple[AwarenessEntry, ...]) -> list[AwarenessEntry]:
+    def accept(
+        self,
+        peer: Peer,
+        entries: tuple[AwarenessEntry, ...],
+        remote: RemotePresence | None = None,
+    ) -> list[AwarenessEntry]:
         """Take a peer's awareness entries; return the ones to relay, identity enforced.
 
-        A peer may speak only for client ids no other live connection speaks for, and the
-        `user` it shows is the one its token grants, whatever it claims. Raises LimitError
+        A peer may speak only for client ids no other live connection speaks for — on this
+        process, or on another one (`remote`: what they show here) unless it is the same
+        user's (a browser keeps its client id when it reconnects to another process) — and
+        the `user` it shows is the one its token grants, whatever it claims. Raises LimitError
         when the peer speaks for more client ids, or sends a larger state, than the limits
         allow; past the room's slots a new client id is not shown.
         """
@@ -54,6 +62,8 @@ class Presence:
                 # their side (a lagging client does, for many at once); they claim no id.
                 continue
             if slot is None:
+                if remote is not None and remote.owner(entry.client_id) not in (None, peer.user.id):
+                    continue  # another process's connection speaks for it
                 if len(peer.awareness_ids) >= limits.awareness_ids:
                     raise LimitError(
                         f"one connection may show at most {limits.awareness_ids} awareness "
@@ -71,8 +81,14 @@ class Presence:
             state = None if entry.state is None else self._with_identity(peer, entry.state)
             self._slots[entry.client_id] = _Slot(entry.clock, state, peer)
             peer.awareness_ids.add(entry.client_id)
+            if remote is not None:
+                remote.forget(entry.client_id)  # its owner speaks for it here now
             accepted.append(AwarenessEntry(entry.client_id, entry.clock, state))
         return accepted
+
+    def shows(self, client_id: int) -> bool:
+        """Whether a connection of this process speaks for the client id."""
+        return client_id in self._slots
 
     def remove(self, peer: Peer) -> list[AwarenessEntry]:
         """Forget a peer's states; return the removal entries to tell the others."""

@@ -49,6 +49,20 @@ class RemotePresence:
             accepted.append(entry)
         return accepted
 
+    def owner(self, client_id: int) -> str | None:
+        """The user another process shows under this client id ("" if its state names
+        none), or None when no other process shows it."""
+        slot = self._slots.get(client_id)
+        if slot is None or slot.state is None:
+            return None
+        user = slot.state.get("user")
+        found = user.get("id") if isinstance(user, dict) else None
+        return found if isinstance(found, str) else ""
+
+    def forget(self, client_id: int) -> None:
+        """A peer of this process speaks for the client id now (its owner moved here)."""
+        self._slots.pop(client_id, None)
+
     def expire(self, now: float) -> list[AwarenessEntry]:
         """Forget states not renewed in time; return the removal entries to relay."""
         gone = [

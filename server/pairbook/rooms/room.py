@@ -239,7 +239,8 @@ class Room:
         self.counters.relay.observe(time.perf_counter() - received)
 
     def _on_awareness(self, peer: Peer, message: AwarenessMessage) -> None:
-        accepted = self.presence.accept(peer, message.entries)
+        remote = None if self.feed is None else self.feed.presence  # other processes' peers
+        accepted = self.presence.accept(peer, message.entries, remote)
         if not accepted:
             return
         if accepted == list(message.entries):

@@ -9,6 +9,7 @@ from pairbook.errors import LimitError
 from pairbook.protocol.awareness import AwarenessEntry, decode_awareness_update
 from pairbook.rooms import Peer, RoomLimits, TokenBucket, memory_channel_pair
 from pairbook.rooms.presence import Presence
+from pairbook.rooms.remotepresence import RemotePresence
 from pairbook.types import UserId
 
 
@@ -105,3 +106,16 @@ def test_removals_of_client_ids_the_room_does_not_show_claim_nothing() -> None:
     (shown,) = presence.accept(ana, (AwarenessEntry(1, 1, {}),))
     assert shown.client_id == 1
     assert presence.accept(ana, (AwarenessEntry(1, 2, None),)) == [AwarenessEntry(1, 2, None)]
+
+
+def test_a_client_id_another_process_shows_is_not_a_peers_to_take() -> None:
+    presence, remote = Presence(), RemotePresence()
+    remote.accept((AwarenessEntry(7, 1, {"user": {"id": "bo"}}),), now=0.0)
+    assert presence.accept(peer("Mallory"), (AwarenessEntry(7, 99, {}),), remote) == []
+    assert not presence.shows(7)
+    assert remote.owner(7) == "bo"
+    # Bo's own browser, reconnected to this process, keeps its client id.
+    (entry,) = presence.accept(peer("Bo"), (AwarenessEntry(7, 2, {}),), remote)
+    assert entry.client_id == 7
+    assert presence.shows(7)
+    assert remote.owner(7) is None  # shown from here now: no stale removal expires it
