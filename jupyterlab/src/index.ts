@@ -43,6 +43,16 @@ export async function askForLink(): Promise<PairbookLink | null> {
   }
 }
 
+/** Asks the name to join under; null when the person cancels. */
+async function askName(): Promise<string | null> {
+  const answer = await InputDialog.getText({
+    title: 'Join the pairbook room',
+    label: 'Your name, as the others will see it',
+    okLabel: 'Join'
+  })
+  return answer.button.accept && answer.value ? answer.value.trim() || null : null
+}
+
 class Pairbook implements IPairbook {
   readonly driveName = DRIVE_NAME
   readonly sessionChanged: Signal<IPairbook, PairbookSession | null> = new Signal<IPairbook, PairbookSession | null>(this)
@@ -95,7 +105,7 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
     notebooks.widgetAdded.connect((_, panel) => adoptPanel(pairbook, panel))
 
     async function open(link: PairbookLink): Promise<void> {
-      const session = await joinRoom(link)
+      const session = await joinRoom(link, askName)
       if (session === null) return
       pairbook.join(session)
       if (browser === null) {

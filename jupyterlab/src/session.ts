@@ -5,7 +5,7 @@ import { Signal, type ISignal } from '@lumino/signaling'
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 
-import { PairbookApi, type Me, type NotebookEntry } from './api'
+import { PairbookApi, type Fetch, type Me, type NotebookEntry } from './api'
 import { RoomConnection } from './room'
 
 export class PairbookSession {
@@ -17,9 +17,10 @@ export class PairbookSession {
   constructor(
     readonly server: string,
     readonly token: string,
-    readonly me: Me
+    readonly me: Me,
+    fetcher?: Fetch
   ) {
-    this.api = new PairbookApi(server, token)
+    this.api = new PairbookApi(server, token, fetcher)
   }
 
   /** Binds a notebook's shared document to its room (the drive calls it when JupyterLab
