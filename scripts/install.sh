@@ -76,7 +76,7 @@ if [ -f jupyterlab/package.json ]; then
     echo "$jlab_key" > jupyterlab/node_modules/.pairbook-installed
   fi
   lab_version="$(.venv/bin/python -c 'import jupyterlab; print(jupyterlab.__version__)')"
-  ext_key="$( (cat "$0"; echo "$lab_version"; find jupyterlab/src jupyterlab/style jupyterlab/package.json jupyterlab/tsconfig.json jupyterlab/build.mjs -type f -print0 | sort -z | xargs -0 cat) | sha256sum | cut -d' ' -f1)"
+  ext_key="$( (cat "$0"; echo "$lab_version"; find jupyterlab/src jupyterlab/style jupyterlab/package.json jupyterlab/tsconfig.json jupyterlab/build.mjs client/src -type f -print0 | sort -z | xargs -0 cat) | sha256sum | cut -d' ' -f1)"
   if ! stamp_ok jupyterlab/labextension/.pairbook-built "$ext_key"; then
     say "building the JupyterLab extension"
     rm -rf jupyterlab/lib jupyterlab/tsconfig.tsbuildinfo jupyterlab/labextension

@@ -11,6 +11,7 @@ import { readAuthMessage } from 'y-protocols/auth'
 import { WebsocketProvider } from 'y-websocket'
 import type * as Y from 'yjs'
 
+import { ticketSocketClass, type TicketSource } from '../../client/src/ticketSocket'
 import { roomName, roomsUrl } from './link'
 import {
   AUTH_MESSAGE,
@@ -24,7 +25,8 @@ import {
 
 export interface RoomOptions {
   server: string
-  token: string
+  /** A fresh single-use websocket ticket (POST /api/tickets): the token stays out of URLs. */
+  ticket: TicketSource
   path: string
   doc: Y.Doc
   awareness: Awareness
@@ -44,8 +46,9 @@ export class RoomConnection {
   constructor(readonly options: RoomOptions) {
     this.synced.promise.catch(() => undefined) // a caller that never waits is no error
     this.provider = new WebsocketProvider(roomsUrl(options.server), roomName(options.path), options.doc, {
-      params: { token: options.token },
       awareness: options.awareness,
+      // Each connection (and reconnection) opens with a fresh ticket, as the browser client's.
+      WebSocketPolyfill: ticketSocketClass(options.ticket),
       // Two JupyterLab tabs must each talk to the server: it checks roles per connection.
       disableBc: true,
       maxBackoffTime: 5000,

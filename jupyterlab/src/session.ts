@@ -5,11 +5,11 @@ import { Signal, type ISignal } from '@lumino/signaling'
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 
-import { PairbookApi, type Fetch, type Me, type NotebookEntry } from './api'
+import { apiAt, type Api, type Me, type NotebookEntry } from './api'
 import { RoomConnection } from './room'
 
 export class PairbookSession {
-  readonly api: PairbookApi
+  readonly api: Api
   private readonly byDoc = new WeakMap<Y.Doc, RoomConnection>()
   private readonly byPath = new Map<string, RoomConnection>()
   private readonly opened = new Signal<this, RoomConnection>(this)
@@ -17,16 +17,15 @@ export class PairbookSession {
   constructor(
     readonly server: string,
     readonly token: string,
-    readonly me: Me,
-    fetcher?: Fetch
+    readonly me: Me
   ) {
-    this.api = new PairbookApi(server, token, fetcher)
+    this.api = apiAt(server, token)
   }
 
   /** Binds a notebook's shared document to its room (the drive calls it when JupyterLab
    * creates the shared model); the connection ends when `close` is called for the doc. */
   connect(path: string, doc: Y.Doc, awareness: Awareness): RoomConnection {
-    const room = new RoomConnection({ server: this.server, token: this.token, path, doc, awareness })
+    const room = new RoomConnection({ server: this.server, ticket: () => this.api.ticket(), path, doc, awareness })
     if (this.me.user !== null) {
       const { name, color } = this.me.user
       // What the server would stamp anyway: JupyterLab shows it until the first echo.

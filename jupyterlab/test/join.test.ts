@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 
-import { ApiError, PairbookApi, type Fetch } from '../src/api'
+import { ApiError } from '../src/api'
 import { joinRoom } from '../src/join'
 
 interface Call {
@@ -10,10 +10,10 @@ interface Call {
   body: unknown
 }
 
-/** A server's answers by route, and the calls it saw. */
-function serverOf(routes: Record<string, (call: Call) => [number, unknown]>): { fetch: Fetch; calls: Call[] } {
+/** Stands a pairbook server's answers (by "METHOD /path") in for `fetch`; the calls it saw. */
+function serve(routes: Record<string, (call: Call) => [number, unknown]>): Call[] {
   const calls: Call[] = []
-  const fetch: Fetch = async (url, init) => {
+  vi.stubGlobal('fetch', async (url: string, init?: RequestInit) => {
     const headers = (init?.headers ?? {}) as Record<string, string>
     const call = {
       url,
@@ -25,57 +25,55 @@ function serverOf(routes: Record<string, (call: Call) => [number, unknown]>): { 
     const route = routes[`${call.method} ${new URL(url).pathname}`]
     const [status, body] = route ? route(call) : [404, { error: 'no such route' }]
     return new Response(JSON.stringify(body), { status })
-  }
-  return { fetch, calls }
+  })
+  return calls
 }
 
-const ADA = { id: 'u-1', name: 'Ada', color: '#123456' }
-
-describe('PairbookApi', () => {
-  it('sends the token in the Authorization header, never in the URL, and no cookies', async () => {
-    const { fetch, calls } = serverOf({ 'GET /api/notebooks': () => [200, { notebooks: [{ path: 'a.ipynb', name: 'a.ipynb' }] }] })
-    const api = new PairbookApi('http://pb:8888', 's3cret', fetch)
-    expect(await api.notebooks()).toEqual([{ path: 'a.ipynb', name: 'a.ipynb' }])
-    expect(calls[0].auth).toBe('Bearer s3cret')
-    expect(calls[0].url).not.toContain('s3cret')
-  })
-
-  it("turns a refusal into an ApiError with the server's reason", async () => {
-    const { fetch } = serverOf({ 'GET /api/me': () => [401, { error: 'unknown token: ask the owner for an invite' }] })
-    const failure = new PairbookApi('http://pb:8888', 'bad', fetch).me()
-    await expect(failure).rejects.toBeInstanceOf(ApiError)
-    await expect(failure).rejects.toThrow(/ask the owner/)
-  })
-
-  it('says to check --allow-origin when the server cannot be read at all', async () => {
-    const fetch: Fetch = async () => {
-      throw new TypeError('Failed to fetch')
-    }
-    await expect(new PairbookApi('http://pb:8888', 't', fetch).me()).rejects.toThrow(/--allow-origin/)
-  })
+afterEach(() => {
+  vi.unstubAllGlobals()
 })
 
+const ADA = { id: 'u-1', name: 'Ada', color: '#123456' }
+const SERVER = 'http://pb:8888'
+
 describe('joinRoom', () => {
-  it('spends an invite on a personal token under the name given', async () => {
-    const { fetch, calls } = serverOf({
+  it('spends an invite on a personal token under the name given, token never in a URL', async () => {
+    const calls = serve({
       'GET /api/me': (call) =>
         call.auth === 'Bearer invite-1'
           ? [200, { role: 'editor', user: null, invite: true }]
           : [200, { role: 'editor', user: ADA, invite: false }],
       'POST /api/join': () => [201, { token: 'personal-1', role: 'editor', user: ADA }]
     })
-    const session = await joinRoom({ server: 'http://pb:8888', token: 'invite-1', notebook: null }, async () => 'Ada', fetch)
+    const session = await joinRoom({ server: SERVER, token: 'invite-1', notebook: null }, async () => 'Ada')
     expect(session?.token).toBe('personal-1')
     expect(session?.me.user).toEqual(ADA)
-    expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ invite: 'invite-1', name: 'Ada' })
+    expect(calls.find((c) => c.method === 'POST')?.body).toMatchObject({ invite: 'invite-1', name: 'Ada' })
+    expect(calls.every((c) => c.url.startsWith(`${SERVER}/api/`) && !c.url.includes('invite-1'))).toBe(true)
   })
 
   it('joins with a personal token as it is, and stops when the person cancels the name', async () => {
-    const { fetch } = serverOf({ 'GET /api/me': () => [200, { role: 'viewer', user: ADA, invite: false }] })
-    const session = await joinRoom({ server: 'http://pb:8888', token: 'mine', notebook: null }, async () => null, fetch)
+    serve({ 'GET /api/me': () => [200, { role: 'viewer', user: ADA, invite: false }] })
+    const session = await joinRoom({ server: SERVER, token: 'mine', notebook: null }, async () => null)
     expect(session?.token).toBe('mine')
-    const invited = serverOf({ 'GET /api/me': () => [200, { role: 'editor', user: null, invite: true }] })
-    expect(await joinRoom({ server: 'http://pb:8888', token: 'i', notebook: null }, async () => null, invited.fetch)).toBeNull()
-    expect(invited.calls.map((c) => c.method)).toEqual(['GET'])
+    const calls = serve({ 'GET /api/me': () => [200, { role: 'editor', user: null, invite: true }] })
+    expect(await joinRoom({ server: SERVER, token: 'i', notebook: null }, async () => null)).toBeNull()
+    expect(calls.map((c) => c.method)).toEqual(['GET'])
+  })
+
+  it("gives the server's reason for a refusal", async () => {
+    serve({ 'GET /api/me': () => [401, { error: 'unknown token: ask the owner for an invite' }] })
+    const joining = joinRoom({ server: SERVER, token: 'bad', notebook: null }, async () => 'Ada')
+    await expect(joining).rejects.toBeInstanceOf(ApiError)
+    await expect(joining).rejects.toThrow(/ask the owner/)
+  })
+
+  it('says to check --allow-origin when the server cannot be read at all', async () => {
+    vi.stubGlobal('fetch', async () => {
+      throw new TypeError('Failed to fetch')
+    })
+    await expect(joinRoom({ server: SERVER, token: 't', notebook: null }, async () => 'Ada')).rejects.toThrow(
+      /--allow-origin/
+    )
   })
 })

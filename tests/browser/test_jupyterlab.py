@@ -87,10 +87,16 @@ async def test_a_jupyterlab_user_and_a_browser_user_edit_one_cell_and_converge(
     server = pairing.server
     notebook = "converge.ipynb"
     write_notebook(server.root / notebook, ["x = 1\nprint(x)", "y = x + 1\ny"])
+    sockets: list[str] = []
+    lab_page.on("websocket", lambda socket: sockets.append(socket.url))
     await join_from_jupyterlab(lab_page, server, "Lin")
     await open_in_jupyterlab(lab_page, notebook)
     ada = await NotebookTab.open(browser, server, notebook)
     try:
+        # The room's socket opened with a single-use ticket: no token in any URL.
+        rooms = [url for url in sockets if "/rooms/" in url]
+        assert rooms, sockets
+        assert all("ticket=" in url and "token=" not in url for url in rooms), rooms
         cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
         await cell.locator(".cm-content").click()
         await lab_page.keyboard.press("Control+End")
