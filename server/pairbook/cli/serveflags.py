@@ -11,9 +11,6 @@ from pairbook.cli.envflags import apply_environment
 from pairbook.settings import KernelSandbox, Settings
 from pairbook.statedir import StateDir
 
-STORE_ENV = "PAIRBOOK_STORE"
-"""The store URL when --store is not given (a container's or a unit file's configuration)."""
-
 
 def add_serve_parser(commands: Any) -> None:
     serve = commands.add_parser("serve", help="serve the notebooks under a folder")
@@ -32,9 +29,8 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--port", type=int, default=8888, help="0 picks a free port")
     serve.add_argument(
         "--store",
-        default=os.environ.get(STORE_ENV) or None,
-        help=f"log: a SQLite file path, memory:// or postgresql://user@host/db (several "
-        f"processes share one PostgreSQL store); default ${STORE_ENV}, else DIR/.pairbook/…",
+        help="log: a SQLite file path, memory:// or postgresql://user@host/db (several "
+        "processes share one PostgreSQL store); default DIR/.pairbook/…",
     )
     serve.add_argument(
         "--broker",
