@@ -14,6 +14,7 @@ PairbookError
 ├── EnvError             a notebook's environment cannot be read or built (uv failed)
 ├── StoreError           the durable log cannot be read or written
 ├── BrokerError          the broker (Redis) that carries rooms between processes is unreachable
+├── ClusterError         Redis or a room's owning process cannot be reached (scale-out)
 └── LimitError           something is larger than the server's limits (frame, update, notebook)
     └── NotebookSizeError    a notebook file too large to open (also a NotebookError)
 ```
@@ -75,6 +76,10 @@ class StoreError(PairbookError):
 
 class BrokerError(PairbookError):
     """The broker that carries rooms between processes cannot be reached or used."""
+
+
+class ClusterError(PairbookError):
+    """Redis, or the process that owns a room, cannot be reached or did not answer."""
 
 
 class LimitError(PairbookError):

@@ -19,6 +19,7 @@ from pairbook.app.middleware import HTTPMiddleware
 from pairbook.errors import (
     AuthError,
     BrokerError,
+    ClusterError,
     ConflictError,
     HistoryError,
     KernelError,
@@ -54,6 +55,7 @@ _TABLE: tuple[tuple[type[PairbookError], CloseCode, int], ...] = (
     (StoreError, CloseCode.INTERNAL_ERROR, 503),
     (BrokerError, CloseCode.INTERNAL_ERROR, 503),
     (KernelError, CloseCode.INTERNAL_ERROR, 503),
+    (ClusterError, CloseCode.INTERNAL_ERROR, 503),
 )
 
 

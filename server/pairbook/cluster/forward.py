@@ -1,0 +1,224 @@
+"""Forwarder: a command travels from the process its member is connected to, to the process
+that owns the room, through the owner's Redis inbox stream; the reply comes back through
+the sender's inbox.
+
+Each process reads one stream, `<prefix>inbox:<process>`, holding requests (`kind`
+request: id, from, room, member, body) and replies (`kind` reply: id, reply). A request
+the owner sees after its sender stopped waiting is not run (the sender may have told its
+member to try again, and a run must not happen twice)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from pairbook.cluster.envelope import member_from_json, member_to_json
+from pairbook.errors import ClusterError
+from pairbook.service import Member
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+log = logging.getLogger("pairbook.cluster")
+
+CommandRunner = Callable[[str, Member, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Runs a forwarded command on the owner: (room, member, body) -> the command's reply."""
+
+INBOX_KEEP = 300  # seconds an inbox outlives its last message (a gone process's goes away)
+INBOX_LENGTH = 10_000  # entries an inbox keeps (approximately: Redis trims in whole nodes)
+
+
+class Forwarder:
+    """Sends commands to other processes (`request`) and answers theirs (`run`, in a task
+    group, with `runner` doing the work). `timeout` bounds how long a request waits."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        process: str,
+        runner: CommandRunner,
+        *,
+        prefix: str = "pairbook:",
+        timeout: float = 10.0,
+        block: float = 1.0,
+    ) -> None:
+        self.redis = redis
+        self.process = process
+        self.prefix = prefix
+        self.timeout = timeout
+        self._runner = runner
+        self._block_ms = max(1, round(block * 1000))
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._closed = False
+
+    def inbox(self, process: str) -> str:
+        return f"{self.prefix}inbox:{process}"
+
+    async def request(
+        self, owner: str, room: str, member: Member, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The owner's reply to `body` from `member`. Raises ClusterError when Redis cannot
+        be reached or the owner does not answer within `timeout`: say so, and to retry."""
+        if self._closed:
+            raise ClusterError("this server is shutting down; reconnect and try again")
+        request_id = uuid.uuid4().hex
+        fields = {
+            "kind": "request",
+            "id": request_id,
+            "from": self.process,
+            "room": room,
+            "member": json.dumps(member_to_json(member)),
+            "body": json.dumps(body),
+        }
+        waiting = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = waiting
+        try:
+            await self._send(owner, fields)
+            async with asyncio.timeout(self.timeout):
+                reply: dict[str, Any] = await waiting
+                return reply
+        except TimeoutError:
+            raise ClusterError(
+                f"the process running room {room!r} did not answer within {self.timeout:g} s;"
+                " it may be restarting: try again in a moment"
+            ) from None
+        finally:
+            self._waiting.pop(request_id, None)
+
+    async def run(self) -> None:
+        """Read this process's inbox until cancelled: answer requests, hand replies over."""
+        last = "0-0"  # a process's inbox is new: nothing in it predates this reader
+        try:
+            async with asyncio.TaskGroup() as group:
+                while True:
+                    entries = await self._read(last)
+                    for entry_id, fields in entries:
+                        last = entry_id
+                        self._take(group, entry_id, fields)
+        finally:
+            self._closed = True
+            for waiting in self._waiting.values():
+                if not waiting.done():
+                    waiting.set_exception(ClusterError("this server is shutting down; retry"))
+
+    async def _read(self, last: str) -> list[tuple[str, dict[str, str]]]:
+        from redis.exceptions import RedisError
+
+        # A blocking read is never cancelled half way (redis-py on Python 3.11 can then go on
+        # waiting on the socket for ever): on cancel it is let finish, at most `block` later.
+        read = asyncio.ensure_future(
+            self.redis.xread({self.inbox(self.process): last}, count=100, block=self._block_ms)
+        )
+        try:
+            answer = await asyncio.shield(read)
+        except asyncio.CancelledError:
+            await asyncio.wait([read])
+            if not read.cancelled():
+                read.exception()  # seen: the read's own failure does not matter any more
+            raise
+        except RedisError as exc:
+            log.warning("inbox not readable", extra={"reason": str(exc)})
+            await asyncio.sleep(self._block_ms / 1000)
+            return []
+        got: Any = answer or []
+        # RESP2 answers [[stream, entries]], RESP3 {stream: entries}.
+        streams = got.values() if isinstance(got, dict) else (entries for _, entries in got)
+        return [(_text(i), _fields(f)) for entries in streams for i, f in entries]
+
+    def _take(self, group: asyncio.TaskGroup, entry_id: str, fields: dict[str, str]) -> None:
+        kind = fields.get("kind")
+        if kind == "reply":
+            waiting = self._waiting.get(fields.get("id", ""))
+            if waiting is not None and not waiting.done():
+                try:
+                    waiting.set_result(_object(fields.get("reply")))
+                except ClusterError as exc:
+                    waiting.set_exception(exc)
+        elif kind == "request":
+            group.create_task(self._answer(entry_id, fields))
+        else:
+            log.warning("unknown inbox entry", extra={"entry": entry_id, "kind": kind})
+
+    async def _answer(self, entry_id: str, fields: dict[str, str]) -> None:
+        sender, request_id = fields.get("from", ""), fields.get("id", "")
+        if not sender or " " in sender or not request_id:
+            log.warning("request without a sender", extra={"entry": entry_id})
+            return
+        if await self._expired(entry_id):
+            log.warning("request came too late", extra={"entry": entry_id, "from": sender})
+            return
+        try:
+            reply = await self._run(fields)
+        except Exception:
+            log.exception("forwarded command failed", extra={"room": fields.get("room")})
+            body_id = _request_body_id(fields)
+            reply = {
+                "id": body_id,
+                "ok": False,
+                "error": "the command failed on the process running the room; it is logged there",
+            }
+        try:
+            await self._send(
+                sender, {"kind": "reply", "id": request_id, "reply": json.dumps(reply)}
+            )
+        except ClusterError as exc:
+            log.warning("reply not sent", extra={"to": sender, "reason": str(exc)})
+
+    async def _run(self, fields: dict[str, str]) -> dict[str, Any]:
+        room = fields.get("room")
+        body: dict[str, Any] = {}
+        try:
+            body = _object(fields.get("body"))
+            if not isinstance(room, str) or not room:
+                raise ClusterError("a forwarded command names no room")
+            member = member_from_json(_object(fields.get("member")))
+        except ClusterError as exc:
+            return {"id": body.get("id"), "ok": False, "error": str(exc)}
+        return await self._runner(room, member, body)
+
+    async def _expired(self, entry_id: str) -> bool:
+        """Whether the sender has stopped waiting (the entry id is Redis's clock at XADD)."""
+        seconds, micros = await self.redis.time()
+        sent_ms = int(entry_id.split("-", 1)[0])
+        return seconds * 1000 + micros // 1000 - sent_ms > self.timeout * 1000
+
+    async def _send(self, process: str, fields: dict[str, str]) -> None:
+        from redis.exceptions import RedisError
+
+        inbox = self.inbox(process)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.xadd(inbox, fields, maxlen=INBOX_LENGTH, approximate=True)  # type: ignore[arg-type]
+                pipe.expire(inbox, INBOX_KEEP)
+                await pipe.execute()
+        except RedisError as exc:
+            raise ClusterError(f"Redis did not take the message ({exc}); try again") from exc
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _fields(raw: dict[Any, Any]) -> dict[str, str]:
+    return {_text(k): _text(v) for k, v in raw.items()}
+
+
+def _object(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text is not None else None
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ClusterError("a forwarded message is not a JSON object")
+    return value
+
+
+def _request_body_id(fields: dict[str, str]) -> Any:
+    try:
+        return _object(fields.get("body")).get("id")
+    except ClusterError:
+        return None

@@ -1,0 +1,113 @@
+"""LeaseKeeper: holds the leases of the rooms one process has loaded, and says when the
+process gains or loses one."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from pairbook.cluster.lease import Lease, RoomLeases
+from pairbook.errors import ClusterError
+
+log = logging.getLogger("pairbook.cluster")
+
+LeaseEvent = Callable[[Lease], Awaitable[None]]
+
+
+class LeaseKeeper:
+    """Every `interval` (a third of the lease's time by default) each wanted room's lease is
+    renewed if held, or taken if free. `gained(lease)` runs when this process becomes a
+    room's owner, `lost(lease)` when it stops being one (the renewal found another grant, or
+    Redis was unreachable for as long as the lease lasts). Run it with `run()` in a task
+    group; `release_all()` hands every lease over at shutdown."""
+
+    def __init__(
+        self,
+        leases: RoomLeases,
+        *,
+        gained: LeaseEvent,
+        lost: LeaseEvent,
+        interval: float | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.leases = leases
+        self.interval = leases.ttl / 3 if interval is None else interval
+        self._gained = gained
+        self._lost = lost
+        self._clock = clock or asyncio.get_running_loop().time
+        self._wanted: set[str] = set()
+        self._held: dict[str, tuple[Lease, float]] = {}  # the lease, when it was last renewed
+        self._wake = asyncio.Event()
+
+    def held(self, room: str) -> Lease | None:
+        """This process's lease of the room, if it holds one."""
+        entry = self._held.get(room)
+        return None if entry is None else entry[0]
+
+    def want(self, room: str) -> None:
+        """Compete for the room's lease from now on (taken at the next round)."""
+        self._wanted.add(room)
+        self._wake.set()
+
+    async def drop(self, room: str) -> None:
+        """Stop competing for the room; a lease held is released for another process."""
+        self._wanted.discard(room)
+        entry = self._held.pop(room, None)
+        if entry is not None:
+            await self._release(entry[0])
+
+    async def release_all(self) -> None:
+        """Release every lease held (a rolling restart: the rooms move at once)."""
+        self._wanted.clear()
+        held, self._held = self._held, {}
+        for lease, _ in held.values():
+            await self._release(lease)
+
+    async def run(self) -> None:
+        """Keep the leases until cancelled."""
+        while True:
+            await self.round()
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+
+    async def round(self) -> None:
+        """One pass: renew what is held, try to take what is wanted and free."""
+        for room in sorted(self._wanted):
+            try:
+                await self._keep(room)
+            except ClusterError as exc:
+                log.warning("lease round failed", extra={"room": room, "reason": str(exc)})
+                await self._expire_unrenewed(room)
+
+    async def _keep(self, room: str) -> None:
+        entry = self._held.get(room)
+        if entry is not None:
+            lease = entry[0]
+            # The lease runs from when Redis got the renewal, which is after this moment.
+            asked = self._clock()
+            if await self.leases.renew(lease):
+                self._held[room] = (lease, asked)
+                return
+            del self._held[room]
+            await self._lost(lease)
+        asked = self._clock()
+        lease_now = await self.leases.acquire(room)
+        if lease_now is not None and room in self._wanted:
+            self._held[room] = (lease_now, asked)
+            await self._gained(lease_now)
+
+    async def _expire_unrenewed(self, room: str) -> None:
+        """Redis is unreachable: past the lease's time another process may own the room."""
+        entry = self._held.get(room)
+        if entry is not None and self._clock() - entry[1] >= self.leases.ttl:
+            del self._held[room]
+            await self._lost(entry[0])
+
+    async def _release(self, lease: Lease) -> None:
+        try:
+            await self.leases.release(lease)
+        except ClusterError as exc:
+            log.warning("lease not released", extra={"room": lease.room, "reason": str(exc)})

@@ -1,0 +1,109 @@
+"""LeaseKeeper against the real Redis: a room's ownership moves when its owner dies, is
+paused past its lease, or hands its rooms over at shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from redis.asyncio import Redis
+
+from cluster.conftest import until
+from pairbook.cluster import Lease, LeaseKeeper, RoomLeases
+
+pytestmark = pytest.mark.cluster
+
+
+class Process:
+    """One process's keeper and what it was told."""
+
+    def __init__(self, redis: Redis, prefix: str, name: str, ttl: float) -> None:
+        self.gained: list[Lease] = []
+        self.lost: list[Lease] = []
+        self.keeper = LeaseKeeper(
+            RoomLeases(redis, name, prefix=prefix, ttl=ttl), gained=self._gain, lost=self._lose
+        )
+
+    async def _gain(self, lease: Lease) -> None:
+        self.gained.append(lease)
+
+    async def _lose(self, lease: Lease) -> None:
+        self.lost.append(lease)
+
+
+@asynccontextmanager
+async def running(process: Process) -> AsyncIterator[asyncio.Task[None]]:
+    task = asyncio.create_task(process.keeper.run())
+    try:
+        yield task
+    finally:
+        task.cancel()
+        with __import__("contextlib").suppress(asyncio.CancelledError):
+            await task
+
+
+async def test_one_of_two_processes_owns_a_room_they_both_load(redis: Redis, prefix: str) -> None:
+    a, b = Process(redis, prefix, "a", 1.0), Process(redis, prefix, "b", 1.0)
+    a.keeper.want("demo.ipynb")
+    b.keeper.want("demo.ipynb")
+    await a.keeper.round()
+    await b.keeper.round()
+    await a.keeper.round()  # a renews, b finds it taken
+    await b.keeper.round()
+    assert [g.holder for g in a.gained + b.gained] == ["a"]
+    assert a.keeper.held("demo.ipynb") is not None
+    assert b.keeper.held("demo.ipynb") is None
+
+
+async def test_when_the_owner_dies_another_process_takes_the_room(
+    redis: Redis, prefix: str
+) -> None:
+    a, b = Process(redis, prefix, "a", 0.6), Process(redis, prefix, "b", 0.6)
+    a.keeper.want("demo.ipynb")
+    await a.keeper.round()
+    b.keeper.want("demo.ipynb")
+    # a stops renewing without releasing anything (kill -9): b keeps trying and gets it.
+    async with running(b):
+        await until(lambda: _has(b))
+    assert b.gained[0].token > a.gained[0].token
+
+
+async def test_a_paused_owner_learns_it_lost_the_room(redis: Redis, prefix: str) -> None:
+    a, b = Process(redis, prefix, "a", 0.4), Process(redis, prefix, "b", 0.4)
+    a.keeper.want("demo.ipynb")
+    await a.keeper.round()
+    b.keeper.want("demo.ipynb")
+    async with running(b):
+        await until(lambda: _has(b))
+    await a.keeper.round()  # a wakes up from its pause
+    assert a.lost == a.gained
+    assert a.keeper.held("demo.ipynb") is None
+
+
+async def test_shutting_down_hands_the_rooms_over_at_once(redis: Redis, prefix: str) -> None:
+    a, b = Process(redis, prefix, "a", 30.0), Process(redis, prefix, "b", 30.0)
+    for room in ("one.ipynb", "two.ipynb"):
+        a.keeper.want(room)
+        b.keeper.want(room)
+    await a.keeper.round()
+    await b.keeper.round()
+    assert b.gained == []
+    await a.keeper.release_all()
+    await b.keeper.round()  # long before the 30 s lease would have run out
+    assert sorted(lease.room for lease in b.gained) == ["one.ipynb", "two.ipynb"]
+
+
+async def test_a_dropped_room_is_released_and_not_taken_again(redis: Redis, prefix: str) -> None:
+    a = Process(redis, prefix, "a", 30.0)
+    a.keeper.want("demo.ipynb")
+    await a.keeper.round()
+    await a.keeper.drop("demo.ipynb")
+    await a.keeper.round()
+    assert len(a.gained) == 1
+    assert await a.keeper.leases.holder_of("demo.ipynb") is None
+
+
+async def _has(process: Process) -> bool:
+    return process.keeper.held("demo.ipynb") is not None
