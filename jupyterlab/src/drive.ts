@@ -9,6 +9,7 @@ import { Signal, type ISignal } from '@lumino/signaling'
 
 import { listDirectory, notebookModel } from './listing'
 import type { PairbookSession } from './session'
+import { neverTrusted } from './untrusted'
 
 export const DRIVE_NAME = 'pairbook'
 
@@ -34,6 +35,7 @@ class RoomModelFactory implements Contents.ISharedFactory {
     // The context names the document by its full path (`pairbook:dir/x.ipynb`).
     const path = localPathOf(options.path)
     const notebook = new YNotebook()
+    neverTrusted(notebook) // before JupyterLab builds its cell models on it
     session.connect(path, notebook.ydoc, notebook.awareness)
     notebook.disposed.connect(() => session.close(path, notebook.ydoc))
     return notebook
