@@ -34,3 +34,13 @@ export function clockOffset(result: unknown, sent: number, received: number): nu
   const now = typeof result === 'object' && result !== null ? (result as Record<string, unknown>).now : null
   return typeof now === 'number' && Number.isFinite(now) ? now - (sent + received) / 2 : null
 }
+
+/** Who this person is, from pairbook's `whoami` reply (`{"user": {id, ...}, "role"}`):
+ * nobody known (a null id, viewing only) until it says. */
+export function viewerOf(whoami: unknown): Viewer {
+  const reply = typeof whoami === 'object' && whoami !== null ? (whoami as Record<string, unknown>) : {}
+  const user = typeof reply.user === 'object' && reply.user !== null ? (reply.user as Record<string, unknown>) : {}
+  const id = typeof user.id === 'string' ? user.id : null
+  const role = typeof reply.role === 'string' ? reply.role : 'viewer'
+  return { id, owner: role === 'owner', viewer: id === null || role === 'viewer' }
+}

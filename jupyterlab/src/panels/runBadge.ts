@@ -15,6 +15,8 @@ import {
   type KernelRecord,
   sourceHash
 } from '../../../client/src/kernel/runs'
+
+export { sourceHash }
 import { isColor } from '../../../client/src/panels/presence'
 
 /** A cell's badge: what it says, in whose color, about which run. */
@@ -59,12 +61,14 @@ export function indexRuns(executions: unknown, kernel: unknown): RunIndex {
   return { kernel: record, byCell }
 }
 
-/** The badge of one cell (its id and current source) at `now` (seconds since the epoch,
- * server time), or null when nobody ran it. */
-export function badgeView(index: RunIndex, cellId: string, source: string, now: number): BadgeView | null {
+/** The badge of one cell at `now` (seconds since the epoch, server time), or null when
+ * nobody ran it. `hash` gives the cell's current source's `sourceHash`, asked only when the
+ * run has one to compare with (a caller keeps it per cell: hashing every cell's source on
+ * every keystroke would be wasted). */
+export function badgeView(index: RunIndex, cellId: string, hash: () => string, now: number): BadgeView | null {
   const record = badgeRecord(index.byCell.get(cellId) ?? [])
   if (record === null) return null
-  const edited = editedSince(record, sourceHash(source))
+  const edited = typeof record.source_hash === 'string' && record.source_hash !== '' && editedSince(record, hash())
   const gone = fromGoneKernel(record, index.kernel)
   const color = record.user.color !== undefined && isColor(record.user.color) ? record.user.color : GREY
   return {
