@@ -16,6 +16,7 @@ import { LinkError, parseLink, type PairbookLink } from './link'
 import { answerPrompts } from './prompts'
 import type { PairbookSession } from './session'
 import { addRoomKernelItems } from './toolbar'
+import { panelsPlugin } from './panels/panels'
 import { IPairbook } from './tokens'
 
 export { IPairbook } from './tokens'
@@ -146,4 +147,4 @@ const executorPlugin: JupyterFrontEndPlugin<INotebookCellExecutor> = {
   activate: (): INotebookCellExecutor => new RoomCellExecutor()
 }
 
-export default [corePlugin, executorPlugin]
+export default [corePlugin, executorPlugin, panelsPlugin]
