@@ -155,7 +155,7 @@ def harness_bound(row: Row) -> bool:
 
 def durable_table(rows: list[Row], n: int) -> list[str]:
     out = [
-        f"== durable log cost: pairbook-granian at N={n}, in-memory log vs SQLite log ==",
+        f"== durable log cost: pairbook-uvicorn at N={n}, in-memory log vs SQLite log ==",
         f"{'store':<12}{'p50':>8}{'p99':>9}{'max':>9}  {'delivered':<14}{'deliv/s':>8}"
         f"{'srv cpu':>8}{'us/dlv':>7}{'other':>7}  notes",
     ]

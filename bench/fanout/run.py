@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                 plain = results["fanout_no_deflate"] = bench.fanout_without_deflate(rows)
                 emit(fanout_table(plain, options.edits, options.rate, deflate=False))
             emit(summary_table(rows, plain, options.sizes, options.servers))
-        if "durable" in options.sections and "pairbook-granian" in options.servers:
+        if "durable" in options.sections and "pairbook-uvicorn" in options.servers:
             results["durable"] = bench.durable()
             emit(durable_table(results["durable"], options.durable_n))
         if "stuck" in options.sections:

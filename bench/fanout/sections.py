@@ -176,11 +176,11 @@ class Bench:
         return self.fanout_runs(plan)
 
     def durable(self) -> list[Row]:
-        if "pairbook-granian" not in self.options.servers:
+        if "pairbook-uvicorn" not in self.options.servers:
             return []
         n, deflate = self.options.durable_n, self.options.client_deflate
         stores = ("memory", "sqlite")
-        rows = self.fanout_runs([Case("pairbook-granian", n, s, deflate) for s in stores])
+        rows = self.fanout_runs([Case("pairbook-uvicorn", n, s, deflate) for s in stores])
         for row in rows:
             row["store"] = "memory://" if row.get("store") == "memory" else "sqlite"
         return rows

@@ -31,7 +31,7 @@ class Settings:
     owner_email: str | None = None
     host: str = "127.0.0.1"
     port: int = 8888
-    server: ServerKind = "granian"
+    server: ServerKind = "uvicorn"
     durability: Durability = "normal"
     allowed_origins: tuple[str, ...] = ()
     autosave_delay: float = 1.0

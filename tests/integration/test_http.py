@@ -1,4 +1,4 @@
-"""The HTTP side: health, notebooks, invites, joining, metrics — and the uvicorn option."""
+"""The HTTP side: health, notebooks, invites, joining, metrics — and the Granian option."""
 
 from __future__ import annotations
 
@@ -105,14 +105,14 @@ async def test_metrics_count_rooms_peers_and_updates(server: ServerProcess) -> N
     assert "pairbook_echoed_updates_total" in metrics
 
 
-async def test_the_uvicorn_server_option_serves_the_same_rooms(tmp_path: Path) -> None:
+async def test_the_granian_server_option_serves_the_same_rooms(tmp_path: Path) -> None:
     root = tmp_path / "nb"
     write_notebook(root / "demo.ipynb")
-    with ServerProcess(root, store=str(tmp_path / "s.sqlite"), server="uvicorn") as server:
+    with ServerProcess(root, store=str(tmp_path / "s.sqlite"), server="granian") as server:
         url = server.ws_url("demo.ipynb")
         async with YClient(url) as ana, YClient(url) as bo:
-            ana.type_into(1, 0, "uv ")
-            await bo.wait_until(lambda: bo.source(1).startswith("uv "))
+            ana.type_into(1, 0, "gr ")
+            await bo.wait_until(lambda: bo.source(1).startswith("gr "))
 
 
 async def test_an_empty_room_is_unloaded_after_the_grace_period(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ class ServerProcess:
         root: Path,
         *,
         store: str | None = None,
-        server: str = "granian",
+        server: str = "uvicorn",
         args: tuple[str, ...] = (),
         port: int | None = None,
         owner_token: str | None = OWNER_TOKEN,

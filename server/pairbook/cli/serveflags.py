@@ -38,8 +38,8 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
         help="rooms shared with other pairbook processes through this Redis "
         "(redis://host:6379/0; default $PAIRBOOK_BROKER, else none: this process alone)",
     )
-    _add_choice(serve, "--server", ["granian", "uvicorn"], "ASGI server (granian is measured "
-                "fastest; see bench/fanout)")  # fmt: skip
+    _add_choice(serve, "--server", ["uvicorn", "granian"], "ASGI server (uvicorn, with "
+                "pairbook's own frame writes, is measured fastest; see bench/fanout)")  # fmt: skip
     serve.add_argument(
         "--owner-token",
         help="an owner token valid for this run only, never stored (default: a fresh owner "

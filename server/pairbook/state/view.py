@@ -128,9 +128,13 @@ class StateView:
                 self._ids = ids
             elif len(path) >= 2 and path[1] == "source":
                 relevant = True
-                ycell = self._cells[path[0]]
-                person = person or self._person(self.room.author)
-                self.editors[str(ycell.get("id"))] = person
+                cell_id = str(self._cells[path[0]].get("id"))
+                known = self.editors.get(cell_id)
+                # Typing is one update per key by the same person in the same cell: the
+                # person is looked up among the room's members only when the editor changes.
+                if known is None or known["id"] != _person_id(self.room.author):
+                    person = person or self._person(self.room.author)
+                    self.editors[cell_id] = person
         return relevant
 
     def _sources(self) -> dict[str, str]:
@@ -166,7 +170,7 @@ class StateView:
         }
 
     def _person(self, user_id: str | None) -> UserRecord:
-        if user_id is None or user_id in (SERVER_USER, SERVER_MAPS):
+        if user_id is None or user_id in (SERVER_USER, SERVER_MAPS):  # as `_person_id`
             return {"id": SERVER_USER, "name": "pairbook", "color": SERVER_COLOR}
         if user_id == DISK_USER:
             return {"id": DISK_USER, "name": "the file on disk", "color": SERVER_COLOR}
@@ -299,3 +303,8 @@ class StateView:
                 )
             except Exception:
                 log.exception("kernel-state analysis write failed", extra={"room": self.room.id})
+
+
+def _person_id(user_id: str | None) -> str:
+    """The id of the person `StateView._person` makes of an author."""
+    return SERVER_USER if user_id is None or user_id in (SERVER_USER, SERVER_MAPS) else user_id

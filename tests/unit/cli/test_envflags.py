@@ -68,7 +68,7 @@ def test_without_variables_the_defaults_are_unchanged(tmp_path: Path) -> None:
     ("name", "value", "says"),
     [
         ("PAIRBOOK_PORT", "eighty", "PAIRBOOK_PORT='eighty'"),
-        ("PAIRBOOK_SERVER", "apache", "choose one of granian, uvicorn"),
+        ("PAIRBOOK_SERVER", "apache", "choose one of uvicorn, granian"),
         ("PAIRBOOK_KEEP_KERNELS", "maybe", "give true or false"),
         ("PAIRBOOK_KERNEL_MEMORY", "lots", "not a size"),
         ("PAIRBOOK_CULL_IDLE_AFTER", "-1", "positive number of seconds"),

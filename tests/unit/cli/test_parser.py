@@ -31,7 +31,7 @@ def test_serve_defaults_make_the_default_settings(tmp_path: Path) -> None:
     assert settings.root == tmp_path
     assert settings.state_dir == tmp_path / ".pairbook"
     assert settings.store_url == str(tmp_path / ".pairbook" / "pairbook.sqlite")
-    assert (settings.host, settings.port, settings.server) == ("127.0.0.1", 8888, "granian")
+    assert (settings.host, settings.port, settings.server) == ("127.0.0.1", 8888, "uvicorn")
     assert settings.owner_token_hashes == ("digest",)
     assert settings.message_burst == 2000  # five seconds of --max-rate 400
     assert settings.kernel_state is True
@@ -53,14 +53,14 @@ def test_cull_idle_after_is_a_positive_number_of_seconds_that_survives_the_worke
 
 def test_serve_flags_reach_the_settings(tmp_path: Path) -> None:
     args = build_parser().parse_args(
-        ["serve", str(tmp_path), "--store", "memory://", "--server", "uvicorn",
+        ["serve", str(tmp_path), "--store", "memory://", "--server", "granian",
          "--allow-origin", "https://a.example", "--allow-origin", "https://b.example",
          "--no-kernel-state", "--max-rate", "4", "--kernel-memory", "4G",
          "--record-retention", "2"]
     )  # fmt: skip
     settings = settings_from(args, StateDir.of(tmp_path), 1234, "bwrap", ("Ada", "a@b.c"), ())
     assert settings.store_url == "memory://"
-    assert settings.server == "uvicorn"
+    assert settings.server == "granian"
     assert settings.allowed_origins == ("https://a.example", "https://b.example")
     assert settings.kernel_state is False
     assert settings.message_burst == 50  # never under 50
