@@ -67,7 +67,8 @@ def terminate_sessions(database: str) -> int:
     """End every session connected to `database` (pg_terminate_backend); how many were."""
     with admin() as conn:
         rows = conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            # Waits (up to 10 s) until each session has ended, not only been asked to.
+            "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
             "WHERE datname = %s AND pid <> pg_backend_pid()",
             (database,),
         ).fetchall()

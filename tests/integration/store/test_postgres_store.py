@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -32,16 +33,48 @@ def database_url() -> Iterator[str]:
         yield url
 
 
-async def test_an_append_on_a_terminated_connection_fails_and_the_next_one_reconnects(
+async def test_a_terminated_session_is_replaced_before_the_next_write_and_read(
     database_url: str,
 ) -> None:
     async with PostgresStore(database_url) as store:
         assert await store.append("a.ipynb", b"1", "alice", [1]) == 1
         assert terminate_sessions(database_of(database_url)) >= 2  # the writer and a reader
-        with pytest.raises(
-            StoreError, match=r"ended the session.*pairbook connects again on the next write"
-        ):
-            await store.append("a.ipynb", b"lost", "alice", [1])
+        assert await store.append("a.ipynb", b"2", "alice", [1]) == 2
+        assert [r.update for r in await store.records("a.ipynb")] == [b"1", b"2"]
+        assert store.stats().failed_commits == 0
+
+
+async def waiting_for_a_lock(conn: psycopg.AsyncConnection[Any]) -> bool:
+    cursor = await conn.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    )
+    row = await cursor.fetchone()
+    return bool(row and row[0])
+
+
+async def test_a_connection_lost_during_a_write_fails_it_and_the_next_one_reconnects(
+    database_url: str,
+) -> None:
+    async with PostgresStore(database_url) as store:
+        await store.append("a.ipynb", b"1", "alice", [1])
+        async with await psycopg.AsyncConnection.connect(database_url) as locker:
+            # Hold the room's numbering row, so that the next append waits in mid-statement.
+            await locker.execute("SELECT * FROM pairbook_logs WHERE room = 'a.ipynb' FOR UPDATE")
+            lost = asyncio.ensure_future(store.append("a.ipynb", b"lost", "alice", [1]))
+            for _ in range(1000):  # PostgreSQL tells no one that a lock is awaited: ask it
+                if await waiting_for_a_lock(locker):
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                pytest.fail("the append never waited for the room's lock")
+            await locker.execute(
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            with pytest.raises(StoreError, match=r"ended the session.*connects again"):
+                await lost
+            await locker.rollback()
         assert await store.append("a.ipynb", b"2", "alice", [1]) == 2
         assert [r.update for r in await store.records("a.ipynb")] == [b"1", b"2"]
         assert store.stats().failed_commits == 1

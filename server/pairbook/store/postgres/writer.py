@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -177,7 +178,9 @@ class Writer:
         return outcomes
 
     async def _connection(self) -> Connection:
-        if self._conn is None or self._conn.closed:
+        if self._conn is not None and (self._conn.closed or _said_goodbye(self._conn)):
+            await self._drop()  # a restarted server or a terminated session: start afresh
+        if self._conn is None:
             self._conn = await connect(self._url)
         return self._conn
 
@@ -244,6 +247,17 @@ class Writer:
             outcomes.append((job, False, exc))
         else:
             outcomes.append((job, True, result))
+
+
+def _said_goodbye(conn: Connection) -> bool:
+    """Whether the server wrote to this idle connection: between batches it has nothing to
+    say but goodbye (a terminated session's FATAL, then end of file), so a batch is not sent
+    into a connection already lost. Costs one select() call, no round trip."""
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError, psycopg.Error):
+        return True
+    return bool(readable)
 
 
 async def _write_appends(conn: Connection, jobs: list[_Append], outcomes: list[_Outcome]) -> None:
