@@ -1,18 +1,21 @@
 /** pairbook's JupyterLab extension: join a pairbook room from JupyterLab; its notebooks open
  * in JupyterLab's own editor, bound to the room, and run in the room's kernel. */
 
-import { ILabShell, JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
+import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application'
 import { InputDialog, showErrorMessage } from '@jupyterlab/apputils'
+import { IEditorExtensionRegistry } from '@jupyterlab/codemirror'
 import { IDocumentManager } from '@jupyterlab/docmanager'
 import { IFileBrowserFactory, type FileBrowser } from '@jupyterlab/filebrowser'
 import { ILauncher } from '@jupyterlab/launcher'
 import { INotebookCellExecutor, INotebookTracker, type NotebookPanel } from '@jupyterlab/notebook'
 import { Signal } from '@lumino/signaling'
 
+import { remoteCursors } from './cursors'
 import { DRIVE_NAME, PairbookDrive } from './drive'
 import { RoomCellExecutor } from './executor'
 import { joinRoom } from './join'
 import { LinkError, parseLink, type PairbookLink } from './link'
+import { publishPlace } from './presence'
 import { answerPrompts } from './prompts'
 import type { PairbookSession } from './session'
 import { addRoomKernelItems } from './toolbar'
@@ -80,6 +83,7 @@ function adoptPanel(pairbook: Pairbook, panel: NotebookPanel): void {
   panel.addClass('pb-RoomNotebook')
   const room = pairbook.session?.roomAt(panel.context.path.slice(prefix.length))
   if (room !== undefined) addRoomKernelItems(panel, room)
+  publishPlace(panel)
 }
 
 const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
@@ -88,14 +92,15 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
   autoStart: true,
   provides: IPairbook,
   requires: [IDocumentManager, IFileBrowserFactory, INotebookTracker, INotebookCellExecutor],
-  optional: [ILauncher, ILabShell],
+  optional: [ILauncher, IEditorExtensionRegistry],
   activate: (
     app: JupyterFrontEnd,
     docManager: IDocumentManager,
     browsers: IFileBrowserFactory,
     notebooks: INotebookTracker,
     executor: INotebookCellExecutor,
-    launcher: ILauncher | null
+    launcher: ILauncher | null,
+    editors: IEditorExtensionRegistry | null
   ): IPairbook => {
     const drive = new PairbookDrive()
     app.serviceManager.contents.addDrive(drive)
@@ -104,6 +109,7 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
     else console.warn('pairbook: another extension runs cells: room notebooks will not run in the room')
     let browser: FileBrowser | null = null
     notebooks.widgetAdded.connect((_, panel) => adoptPanel(pairbook, panel))
+    editors?.addExtension(remoteCursors((doc) => pairbook.session?.roomOf(doc) !== undefined))
 
     async function open(link: PairbookLink): Promise<void> {
       const session = await joinRoom(link, askName)

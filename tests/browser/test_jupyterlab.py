@@ -113,11 +113,12 @@ async def test_a_jupyterlab_user_and_a_browser_user_edit_one_cell_and_converge(
             f"() => ({LAB_SOURCE})(1).includes('!') && ({LAB_SOURCE})(1).includes('?')"
         )
         assert await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)") == await ada.source(1)
-        # Presence: the browser client sees Lin among the room's people, by pairbook's grant.
-        await ada.page.wait_for_function(
-            """() => [...window.pairbook.awareness.getStates().values()]
-                .some(s => s.user && s.user.name === 'Lin')"""
-        )
+        # Presence: the browser client sees Lin, by pairbook's grant, editing the cell, with
+        # Lin's caret in its editor; JupyterLab shows Ada's caret.
+        await expect(ada.page.locator(".participants")).to_contain_text("Lin")
+        await expect(ada.page.locator(".participants")).to_contain_text("editing cell")
+        await expect(ada.cell(1).locator(".cm-ySelectionCaret", has_text="Lin")).to_have_count(1)
+        await expect(cell.locator(".cm-ySelectionCaret")).to_have_count(1)
         assert ada.errors == []
     finally:
         await ada.close()
@@ -153,8 +154,31 @@ async def test_a_run_from_jupyterlab_goes_to_the_room_kernel_and_is_attributed(
         # The output came back through the shared document to JupyterLab's own output area.
         await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42")
         await expect(lab_page.locator(".pb-KernelStatus")).to_contain_text("idle")
+        # The browser user runs the next cell: JupyterLab shows its output.
+        await ada.cell(2).locator(".cm-content").click()
+        await ada.page.keyboard.press("Shift+Enter")
+        await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by")
+        lab_next = lab_page.locator(".jp-Notebook .jp-Cell").nth(2)
+        await expect(lab_next.locator(".jp-OutputArea-output")).to_contain_text("22")
         assert ada.errors == []
         await ada.page.set_viewport_size(LAB_VIEWPORT)  # type: ignore[arg-type]
         await side_by_side(lab_page, ada.page, screenshots / "jupyterlab.png")
     finally:
         await ada.close()
+
+
+async def test_input_from_a_run_in_jupyterlab_is_asked_in_jupyterlab(
+    pairing: Pairing, lab_page: Page
+) -> None:
+    server = pairing.server
+    notebook = "ask.ipynb"
+    write_notebook(server.root / notebook, ["name = input('who? ')\nprint('hello', name)"])
+    await join_from_jupyterlab(lab_page, server, "Lin")
+    await open_in_jupyterlab(lab_page, notebook)
+    cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+    await cell.locator(".cm-content").click()
+    await lab_page.keyboard.press("Shift+Enter")
+    dialog = lab_page.locator(".jp-Dialog", has_text="who?")
+    await dialog.locator("input").fill("Grace")
+    await dialog.get_by_role("button", name="Send").click()
+    await expect(cell.locator(".jp-OutputArea")).to_contain_text("hello Grace")
