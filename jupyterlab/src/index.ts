@@ -17,6 +17,7 @@ import { joinRoom } from './join'
 import { LinkError, parseLink, type PairbookLink } from './link'
 import { publishPlace } from './presence'
 import { answerPrompts } from './prompts'
+import { lockEditing, sayRefusedEdits } from './readonly'
 import type { PairbookSession } from './session'
 import { addRoomKernelItems } from './toolbar'
 import { panelsPlugin } from './panels/panels'
@@ -25,6 +26,7 @@ import { IPairbook } from './tokens'
 export { IPairbook } from './tokens'
 export type { PairbookSession } from './session'
 export type { RoomConnection } from './room'
+export { lockEditing } from './readonly'
 
 export const OPEN_ROOM = 'pairbook:open-room'
 
@@ -69,7 +71,10 @@ class Pairbook implements IPairbook {
 
   join(session: PairbookSession): void {
     this.drive.session = session
-    session.roomOpened.connect((_, room) => answerPrompts(room))
+    session.roomOpened.connect((_, room) => {
+      answerPrompts(room)
+      sayRefusedEdits(room)
+    })
     this.sessionChanged.emit(session)
   }
 }
@@ -84,6 +89,7 @@ function adoptPanel(pairbook: Pairbook, panel: NotebookPanel): void {
   const room = pairbook.session?.roomAt(panel.context.path.slice(prefix.length))
   if (room !== undefined) addRoomKernelItems(panel, room)
   publishPlace(panel)
+  if (pairbook.session?.me.role === 'viewer') lockEditing(panel, true)
 }
 
 const corePlugin: JupyterFrontEndPlugin<IPairbook> = {

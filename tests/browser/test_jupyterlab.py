@@ -57,12 +57,14 @@ async def lab_page(browser: Browser, pairing: Pairing) -> AsyncIterator[Page]:
     await context.close()
 
 
-async def join_from_jupyterlab(page: Page, server: ServerProcess, name: str) -> None:
+async def join_from_jupyterlab(
+    page: Page, server: ServerProcess, name: str, role: str = "editor"
+) -> None:
     """The launcher's "Open pairbook room…" with an invite link, joining under `name`."""
     free_name(server, name)
     await page.locator(".jp-LauncherCard", has_text="Open pairbook room").click()
     dialog = page.locator(".jp-Dialog")
-    await dialog.locator("input").fill(f"{server.base}/?token={invite(server, 'editor')}")
+    await dialog.locator("input").fill(f"{server.base}/?token={invite(server, role)}")
     await dialog.get_by_role("button", name="Open").click()
     await dialog.get_by_label("Your name").fill(name)
     await dialog.get_by_role("button", name="Join").click()
@@ -182,3 +184,25 @@ async def test_input_from_a_run_in_jupyterlab_is_asked_in_jupyterlab(
     await dialog.locator("input").fill("Grace")
     await dialog.get_by_role("button", name="Send").click()
     await expect(cell.locator(".jp-OutputArea")).to_contain_text("hello Grace")
+
+
+async def test_a_viewer_in_jupyterlab_cannot_type_or_run(
+    browser: Browser, pairing: Pairing, lab_page: Page
+) -> None:
+    server = pairing.server
+    notebook = "view.ipynb"
+    write_notebook(server.root / notebook, ["x = 1"])
+    await join_from_jupyterlab(lab_page, server, "Vic", role="viewer")
+    await open_in_jupyterlab(lab_page, notebook)
+    ada = await NotebookTab.open(browser, server, notebook)
+    try:
+        cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+        await expect(cell.locator(".cm-content")).to_have_attribute("aria-readonly", "true")
+        await cell.locator(".cm-content").click()
+        await lab_page.keyboard.type("zzz")
+        await lab_page.keyboard.press("Shift+Enter")
+        await expect(lab_page.locator(".jp-Dialog")).to_contain_text("did not run the cell")
+        assert await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)") == "x = 1"
+        assert await ada.source(1) == "x = 1"
+    finally:
+        await ada.close()
