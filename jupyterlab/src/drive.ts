@@ -48,6 +48,7 @@ export class PairbookDrive implements Contents.IDrive {
   readonly sharedModelFactory: Contents.ISharedFactory = new RoomModelFactory(this)
   private readonly changed = new Signal<Contents.IDrive, Contents.IChangedArgs>(this)
   private current: PairbookSession | null = null
+  private joining: Promise<unknown> = Promise.resolve()
   private disposed = false
 
   get session(): PairbookSession | null {
@@ -58,6 +59,11 @@ export class PairbookDrive implements Contents.IDrive {
   set session(session: PairbookSession | null) {
     this.current?.dispose()
     this.current = session
+  }
+
+  /** A room being joined (a reload rejoining the kept one): requests wait for it. */
+  waitFor(joining: Promise<unknown>): void {
+    this.joining = joining.catch(() => undefined)
   }
 
   get fileChanged(): ISignal<Contents.IDrive, Contents.IChangedArgs> {
@@ -75,6 +81,7 @@ export class PairbookDrive implements Contents.IDrive {
   }
 
   async get(localPath: string, options?: Contents.IFetchOptions): Promise<Contents.IModel> {
+    await this.joining
     const session = this.requireSession()
     const writable = session.me.role !== 'viewer'
     if (localPath.endsWith('.ipynb') && options?.type !== 'directory') {

@@ -14,6 +14,7 @@ import { remoteCursors } from './cursors'
 import { DRIVE_NAME, PairbookDrive } from './drive'
 import { RoomCellExecutor } from './executor'
 import { joinRoom } from './join'
+import { keepRoom, keptRoom } from './kept'
 import { LinkError, parseLink, type PairbookLink } from './link'
 import { publishPlace } from './presence'
 import { answerPrompts } from './prompts'
@@ -117,10 +118,7 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
     notebooks.widgetAdded.connect((_, panel) => adoptPanel(pairbook, panel))
     editors?.addExtension(remoteCursors((doc) => pairbook.session?.roomOf(doc) !== undefined))
 
-    async function open(link: PairbookLink): Promise<void> {
-      const session = await joinRoom(link, askName)
-      if (session === null) return
-      pairbook.join(session)
+    function showBrowser(): FileBrowser {
       if (browser === null) {
         browser = browsers.createFileBrowser('pairbook-filebrowser', { driveName: DRIVE_NAME, refreshInterval: 10000, restore: false })
         browser.title.label = 'pairbook'
@@ -128,10 +126,36 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
         browser.addClass('pb-RoomBrowser')
         app.shell.add(browser, 'left', { rank: 101 })
       }
-      await browser.model.cd(`${DRIVE_NAME}:`)
-      await browser.model.refresh()
-      app.shell.activateById(browser.id)
+      return browser
+    }
+
+    async function open(link: PairbookLink): Promise<void> {
+      const session = await joinRoom(link, askName)
+      if (session === null) return
+      pairbook.join(session)
+      keepRoom({ server: session.server, token: session.token })
+      const shown = showBrowser()
+      await shown.model.cd(`${DRIVE_NAME}:`)
+      await shown.model.refresh()
+      app.shell.activateById(shown.id)
       if (link.notebook !== null) await docManager.openOrReveal(`${DRIVE_NAME}:${link.notebook}`)
+    }
+
+    // A reload rejoins the kept room (quietly: a token revoked since is forgotten).
+    const kept = keptRoom()
+    if (kept !== null) {
+      const rejoin = joinRoom({ ...kept, notebook: null }, async () => null).then(
+        (session) => {
+          if (session === null) return
+          pairbook.join(session)
+          void app.restored.then(() => showBrowser())
+        },
+        (error: unknown) => {
+          console.warn('pairbook: could not rejoin the kept room', error)
+          keepRoom(null)
+        }
+      )
+      drive.waitFor(rejoin)
     }
 
     app.commands.addCommand(OPEN_ROOM, {

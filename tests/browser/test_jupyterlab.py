@@ -206,3 +206,24 @@ async def test_a_viewer_in_jupyterlab_cannot_type_or_run(
         assert await ada.source(1) == "x = 1"
     finally:
         await ada.close()
+
+
+async def test_a_reload_of_jupyterlab_rejoins_the_room_and_reopens_its_notebook(
+    pairing: Pairing, lab_page: Page
+) -> None:
+    server = pairing.server
+    notebook = "reload.ipynb"
+    write_notebook(server.root / notebook, ["z = 3"])
+    await join_from_jupyterlab(lab_page, server, "Lin")
+    await open_in_jupyterlab(lab_page, notebook)
+    await lab_page.reload(timeout=LAB_TIMEOUT)
+    # JupyterLab restores the open notebook; the kept room answers for it, synced.
+    await (
+        lab_page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
+        .nth(1)
+        .wait_for(timeout=LAB_TIMEOUT)
+    )
+    await lab_page.wait_for_function(f"() => ({LAB_SOURCE})(1) === 'z = 3'")
+    await expect(lab_page.locator(".pb-RoomBrowser .jp-DirListing-item")).to_contain_text(
+        [notebook]
+    )
