@@ -118,7 +118,8 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
     notebooks.widgetAdded.connect((_, panel) => adoptPanel(pairbook, panel))
     editors?.addExtension(remoteCursors((doc) => pairbook.session?.roomOf(doc) !== undefined))
 
-    function showBrowser(): FileBrowser {
+    /** The room's file browser in the left sidebar, listing the joined room. */
+    async function showBrowser(): Promise<FileBrowser> {
       if (browser === null) {
         browser = browsers.createFileBrowser('pairbook-filebrowser', { driveName: DRIVE_NAME, refreshInterval: 10000, restore: false })
         browser.title.label = 'pairbook'
@@ -126,6 +127,8 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
         browser.addClass('pb-RoomBrowser')
         app.shell.add(browser, 'left', { rank: 101 })
       }
+      await browser.model.cd(`${DRIVE_NAME}:`)
+      await browser.model.refresh()
       return browser
     }
 
@@ -134,10 +137,7 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
       if (session === null) return
       pairbook.join(session)
       keepRoom({ server: session.server, token: session.token })
-      const shown = showBrowser()
-      await shown.model.cd(`${DRIVE_NAME}:`)
-      await shown.model.refresh()
-      app.shell.activateById(shown.id)
+      app.shell.activateById((await showBrowser()).id)
       if (link.notebook !== null) await docManager.openOrReveal(`${DRIVE_NAME}:${link.notebook}`)
     }
 
@@ -148,7 +148,7 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
         (session) => {
           if (session === null) return
           pairbook.join(session)
-          void app.restored.then(() => showBrowser())
+          void app.restored.then(showBrowser)
         },
         (error: unknown) => {
           console.warn('pairbook: could not rejoin the kept room', error)

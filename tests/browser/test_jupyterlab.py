@@ -216,6 +216,15 @@ async def test_a_reload_of_jupyterlab_rejoins_the_room_and_reopens_its_notebook(
     write_notebook(server.root / notebook, ["z = 3"])
     await join_from_jupyterlab(lab_page, server, "Lin")
     await open_in_jupyterlab(lab_page, notebook)
+    # JupyterLab saves its layout a moment later: reload once the workspace names the notebook.
+    await lab_page.wait_for_function(
+        """async name => {
+            const reply = await fetch('/lab/api/workspaces')
+            return (await reply.text()).includes('pairbook:' + name)
+        }""",
+        arg=notebook,
+        polling=250,
+    )
     await lab_page.reload(timeout=LAB_TIMEOUT)
     # JupyterLab restores the open notebook; the kept room answers for it, synced.
     await (
@@ -224,6 +233,8 @@ async def test_a_reload_of_jupyterlab_rejoins_the_room_and_reopens_its_notebook(
         .wait_for(timeout=LAB_TIMEOUT)
     )
     await lab_page.wait_for_function(f"() => ({LAB_SOURCE})(1) === 'z = 3'")
+    # The room's file browser is back in the sidebar too.
+    await lab_page.locator(".jp-SideBar .lm-TabBar-tab", has_text="pairbook").click()
     await expect(lab_page.locator(".pb-RoomBrowser .jp-DirListing-item")).to_contain_text(
         [notebook]
     )
