@@ -36,6 +36,7 @@ from pairbook.broker import open_broker
 from pairbook.kernel.confine import Confinement, choose_sandbox
 from pairbook.notebook.fileform import FileForm
 from pairbook.notebook.listing import NotebookListing
+from pairbook.notebook.warmup import warm_up
 from pairbook.rooms import RoomLimits, RoomPolicy, Rooms
 from pairbook.rooms.filesync import FilePolicy
 from pairbook.settings import SETTINGS_ENV, Settings
@@ -89,14 +90,26 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
                 settings, tokens, store, rooms, metrics, connections, listing
             )
             watcher = asyncio.create_task(connections.watch(tokens), name="token file")
+            warming = asyncio.create_task(_warm_up(), name="warm-up")
             try:
                 yield
             finally:
                 watcher.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await watcher
+                await warming  # a thread: it cannot be cancelled, and it is short
 
     return lifespan
+
+
+async def _warm_up() -> None:
+    """The notebook machinery readied in a worker thread, off the first join's way."""
+    try:
+        await asyncio.to_thread(warm_up)
+    except Exception:
+        logging.getLogger("pairbook.app").exception(
+            "warming up failed; the first notebook opened pays for it instead"
+        )
 
 
 def room_policy(settings: Settings) -> RoomPolicy:
