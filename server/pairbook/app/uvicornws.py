@@ -11,12 +11,15 @@ connection is not open) — the caller then uses the ordinary `websocket.send`, 
 
 from __future__ import annotations
 
+import logging
 import struct
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.http11 import Request
 from websockets.protocol import State
+
+log = logging.getLogger("pairbook.websocket")
 
 WRITE_NOW = "pairbook.websocket.write_now"
 """The ASGI extension's key in `scope["extensions"]`: `{"write": Callable[[bytes], bool]}`."""
@@ -62,17 +65,35 @@ _PREPARED = PreparedFrame()  # one per process: the event loop runs one write at
 
 
 class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's `websockets-sansio` protocol with the `WRITE_NOW` extension."""
+    """uvicorn's `websockets-sansio` protocol with the `WRITE_NOW` extension.
+
+    It reads uvicorn's own attributes (not an API): should an upgrade rename one, the
+    extension is withdrawn with one logged error and every frame takes the ordinary ASGI
+    send; tests/component/app/test_uvicorn_write_now.py fails on such an upgrade."""
+
+    usable = True
+    """False once `write_now` found uvicorn's protocol without what it reads."""
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
         scope: Any = getattr(self, "scope", None)
-        if scope is not None:  # None: the handshake was refused and the socket closed
+        if scope is not None and ImmediateWebSocketProtocol.usable:  # None: refused
             scope["extensions"][WRITE_NOW] = {"write": self.write_now}
 
     def write_now(self, payload: bytes) -> bool:
         """Write one binary message now; False (nothing written) if that would have to wait
         or the connection is not open for the application's messages."""
+        try:
+            return self._write_now(payload)
+        except AttributeError:
+            if ImmediateWebSocketProtocol.usable:
+                ImmediateWebSocketProtocol.usable = False
+                log.exception("uvicorn's websocket protocol changed: frames take the ASGI send")
+            return False
+
+    def _write_now(self, payload: bytes) -> bool:
+        if not ImmediateWebSocketProtocol.usable:
+            return False
         if (
             not self.writable.is_set()
             or self.close_sent

@@ -1,0 +1,88 @@
+"""pairbook's immediate frame writes on a real uvicorn (app/uvicornws.py reads uvicorn's own
+attributes, not an API): on the uvicorn installed, a frame written at once reaches the client
+in order with the ordinary ASGI sends; an upgrade that renamed what it reads fails here, and
+the server then falls back to the ASGI send with one logged error."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import uvicorn
+import websockets
+
+from pairbook.app.uvicornws import WRITE_NOW, ImmediateWebSocketProtocol
+
+
+class Written(list[bool]):
+    """What the app's immediate writes returned; `done` once the connection closed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.done = asyncio.Event()
+
+
+def websocket_app(written: Written) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert scope["type"] == "websocket"
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "bytes": b"first"})
+        write = scope["extensions"][WRITE_NOW]["write"]
+        written.append(write(b"second"))
+        await send({"type": "websocket.send", "bytes": b"third"})
+        while (await receive())["type"] != "websocket.disconnect":
+            pass
+        written.append(write(b"after the close"))
+        written.done.set()
+
+    return app
+
+
+@contextlib.asynccontextmanager
+async def serving(written: Written) -> AsyncIterator[int]:
+    config = uvicorn.Config(
+        websocket_app(written),
+        ws=ImmediateWebSocketProtocol,
+        ws_per_message_deflate=False,  # as pairbook serve runs it (cli/supervisor.py)
+        lifespan="off",
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    listening = socket.create_server(("127.0.0.1", 0))  # connections wait in its backlog
+    task = asyncio.create_task(server.serve(sockets=[listening]))
+    try:
+        yield listening.getsockname()[1]
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_frame_written_at_once_reaches_the_client_in_order() -> None:
+    written = Written()
+    async with serving(written) as port:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/") as client:
+            got = [await client.recv() for _ in range(3)]
+        async with asyncio.timeout(10):
+            await written.done.wait()
+    assert got == [b"first", b"second", b"third"]
+    assert written == [True, False]  # written at once while open; refused once closed
+
+
+def test_a_protocol_without_what_it_reads_falls_back_with_one_error(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ImmediateWebSocketProtocol, "usable", True)
+    renamed = object.__new__(ImmediateWebSocketProtocol)  # none of uvicorn's attributes
+    with caplog.at_level(logging.ERROR, logger="pairbook.websocket"):
+        assert renamed.write_now(b"frame") is False
+        assert renamed.write_now(b"frame") is False
+    assert ImmediateWebSocketProtocol.usable is False
+    assert [r.message for r in caplog.records].count(
+        "uvicorn's websocket protocol changed: frames take the ASGI send"
+    ) == 1
