@@ -13,6 +13,10 @@ if [ -f client/package.json ]; then
   step "client: typecheck and unit tests"
   (cd client && npm run --silent typecheck && npm run --silent test)
 fi
+if [ -f jupyterlab/package.json ]; then
+  step "JupyterLab extension: typecheck and unit tests"
+  (cd jupyterlab && npm run --silent typecheck && npm run --silent test)
+fi
 if [ -f mkdocs.yml ]; then
   step "docs: mkdocs build --strict (links and anchors checked)"
   site="$(mktemp -d)"; trap 'rm -rf "$site"' EXIT
