@@ -77,8 +77,8 @@ class NginxProxy:
         if checked.returncode != 0:
             raise RuntimeError(f"nginx refuses the config:\n{checked.stderr}")
         command = [str(NGINX), "-c", str(self.conf), "-p", str(self.conf.parent), "-e", "stderr"]
-        log = (self.conf.parent / "nginx.out").open("ab")
-        self.proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
+        with (self.conf.parent / "nginx.out").open("ab") as log:
+            self.proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
