@@ -56,6 +56,8 @@ class Settings:
     kernel_sandbox: KernelSandbox = "auto"  # the CLI resolves auto before the server starts
     kernel_memory: int | None = None  # bytes of address space per kernel process
     kernel_processes: int | None = None  # processes of one kernel, together
+    kernel_gateway: str | None = None  # a Jupyter Kernel Gateway's URL: kernels run there
+    kernel_gateway_token: str | None = None  # its KG_AUTH_TOKEN
     record_retention_days: float | None = None  # None: the recording is kept whole
     checkpoint_every: int = 1000
     presence_interval: float = 1.0

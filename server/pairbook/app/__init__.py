@@ -34,6 +34,7 @@ from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
 from pairbook.broker import open_broker
 from pairbook.kernel.confine import Confinement, choose_sandbox
+from pairbook.kernel.gatewaysession import KernelGateway
 from pairbook.notebook.fileform import FileForm
 from pairbook.notebook.listing import NotebookListing
 from pairbook.notebook.warmup import warm_up
@@ -130,6 +131,7 @@ def room_policy(settings: Settings) -> RoomPolicy:
         if settings.record_retention_days is None
         else settings.record_retention_days * 86400.0,
         confinement=kernel_confinement(settings),
+        kernel_gateway=kernel_gateway_of(settings),
         limits=RoomLimits(
             update_bytes=settings.max_update_bytes,
             update_cells=settings.max_update_cells,
@@ -207,6 +209,15 @@ def kernel_confinement(settings: Settings) -> Confinement:
         memory=settings.kernel_memory,
         processes=settings.kernel_processes,
     )
+
+
+def kernel_gateway_of(settings: Settings) -> KernelGateway | None:
+    """Where kernels run when not here: the gateway, with the rooms' kernel ids kept in the
+    state folder (shared by the processes of a deployment)."""
+    if settings.kernel_gateway is None:
+        return None
+    ids = settings.state_dir / "gateway-kernels"
+    return KernelGateway(settings.kernel_gateway, ids, settings.kernel_gateway_token)
 
 
 def die_with_parent() -> None:

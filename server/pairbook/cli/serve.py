@@ -20,6 +20,7 @@ from pairbook.cli.supervisor import supervise
 from pairbook.cli.workspace import served_folder
 from pairbook.errors import NotebookError, PairbookError
 from pairbook.kernel.confine import Sandbox, choose_sandbox
+from pairbook.kernel.gateway import Gateway
 from pairbook.notebook import list_notebooks, read_notebook
 from pairbook.statedir import StateDir
 
@@ -98,6 +99,11 @@ def serve(args: argparse.Namespace) -> int:
         warn(warning)
     if args.kernel_processes is not None and args.kernel_processes < 1:
         return fail("--kernel-processes must be at least 1")
+    if args.kernel_gateway is not None:
+        try:
+            Gateway(args.kernel_gateway)
+        except ValueError as exc:
+            return fail(f"--kernel-gateway: {exc}")
     return _start(args, state, port, sandbox)
 
 

@@ -163,6 +163,18 @@ def _add_logs_and_kernels(serve: argparse.ArgumentParser) -> None:
         help="address space one kernel process may use (e.g. 4G); default: no limit",
     )
     serve.add_argument(
+        "--kernel-gateway",
+        metavar="URL",
+        help="run kernels on this Jupyter Kernel Gateway (http://host:8889) so they outlive "
+        "this process: the next process to run a room re-attaches to its kernel by id",
+    )
+    serve.add_argument(
+        "--kernel-gateway-token",
+        metavar="TOKEN",
+        help="the gateway's auth token (its KG_AUTH_TOKEN); better given as the environment "
+        "variable PAIRBOOK_KERNEL_GATEWAY_TOKEN than on the command line",
+    )
+    serve.add_argument(
         "--kernel-processes",
         type=int,
         metavar="N",
@@ -279,6 +291,8 @@ def settings_from(
         kernel_sandbox=sandbox,
         kernel_memory=args.kernel_memory,
         kernel_processes=args.kernel_processes,
+        kernel_gateway=args.kernel_gateway,
+        kernel_gateway_token=args.kernel_gateway_token,
         run_attribution=args.run_attribution,
         save_outputs=args.save_outputs,
         twin=args.twin,

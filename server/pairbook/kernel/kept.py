@@ -19,7 +19,7 @@ from typing import Any
 
 from pairbook.kernel.culling import ALIVE_SECONDS
 from pairbook.kernel.outputstream import Displays
-from pairbook.kernel.ports import Kernel
+from pairbook.kernel.ports import Kernel, Releasable
 from pairbook.kernel.session import KernelStatus, StatusCallback
 from pairbook.schema import KernelEventRecord, KernelStopRecord, UserRecord
 from pairbook.state.model import KernelState
@@ -104,6 +104,15 @@ def stop_reason(why: KernelStopRecord) -> str:
             return f"the kernel stopped ({other})"
 
 
+async def let_go(session: Kernel) -> None:
+    """The server stops: a kernel that outlives it (a gateway's) is let go, any other is
+    shut down."""
+    if isinstance(session, Releasable):
+        await session.release()
+    else:
+        await session.shutdown()
+
+
 class KeptKernels:
     """The kept kernels of one server, by room. `keep` and `take` are synchronous, so a room
     that unloads and a peer that reloads it at once cannot miss each other."""
@@ -176,10 +185,14 @@ class KeptKernels:
                 await self.cull(idle_after)
 
     async def close(self) -> None:
-        """Shut every kept kernel down (the server stops)."""
+        """Shut every kept kernel down, or let it go if it outlives the server (the server
+        stops)."""
         while self._kept:
             room_id, kept = self._kept.popitem()
-            await self._shut(room_id, kept)
+            try:
+                await let_go(kept.session)
+            except Exception:
+                log.exception("kept kernel shutdown failed", extra={"room": room_id})
 
     @staticmethod
     async def _shut(room_id: str, kept: KeptKernel) -> None:

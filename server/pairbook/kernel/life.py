@@ -10,7 +10,14 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from pairbook.kernel.culling import ALIVE_SECONDS, IdleCull, watch_alive
-from pairbook.kernel.kept import KeptKernel, StatusRelay, ViewMemory, stop_reason, stop_record
+from pairbook.kernel.kept import (
+    KeptKernel,
+    StatusRelay,
+    ViewMemory,
+    let_go,
+    stop_reason,
+    stop_record,
+)
 from pairbook.kernel.kernelmap import LIVE
 from pairbook.kernel.queue import Execution
 from pairbook.kernel.session import KernelStatus
@@ -122,7 +129,7 @@ class KernelLife:
             runner.state.close()
         runner.queue.clear(stop_reason(stop_record("server", None)))
         if runner.session.started:
-            await runner.session.shutdown()
+            await let_go(runner.session)  # a gateway's kernel lives on
             runner.kernel_map.stopped = stop_record("server", self._clock())
             await runner.kernel_map.write_kernel(runner.session)
 

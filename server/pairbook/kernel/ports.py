@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pycrdt import Doc
 
@@ -83,6 +83,14 @@ class Kernel(Protocol):
     async def restart(self) -> None: ...
 
     async def shutdown(self) -> None: ...
+
+
+@runtime_checkable
+class Releasable(Protocol):
+    """A kernel that outlives the server (a gateway's): let go of, not shut down, when the
+    server stops."""
+
+    async def release(self) -> None: ...
 
 
 class KernelFactory(Protocol):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Self
 from pairbook.broker.port import Broker
 from pairbook.errors import NotebookError, RoomError
 from pairbook.kernel.confine import Confinement
+from pairbook.kernel.gatewaysession import KernelGateway
 from pairbook.kernel.kept import KeptKernels
 from pairbook.kernel.service import KernelService
 from pairbook.notebook import resolve_notebook_path, room_name_of
@@ -58,6 +59,7 @@ class RoomPolicy:
     awareness_interval: float = 1.0  # seconds between two recorded presences of a connection
     retention: float | None = None  # seconds of recorded history kept; None: all
     confinement: Confinement | None = None  # how kernels are fenced in; None: not at all
+    kernel_gateway: KernelGateway | None = None  # kernels on a gateway; None: local ones
     limits: RoomLimits = field(default_factory=RoomLimits)
     max_notebook_bytes: int | None = None  # larger notebook files are not opened
     files: FilePolicy = field(default_factory=FilePolicy)  # what its files hold, its twin

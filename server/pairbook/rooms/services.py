@@ -23,7 +23,9 @@ from pairbook.envs.cache import SERVER_INSTALL
 from pairbook.kernel import KernelSessions
 from pairbook.kernel.confine import Confinement
 from pairbook.kernel.environment import NotebookEnvironment
+from pairbook.kernel.gatewaysession import GatewayKernelSessions
 from pairbook.kernel.kept import KeptKernels
+from pairbook.kernel.ports import KernelFactory
 from pairbook.kernel.runner import Runner
 from pairbook.kernel.service import TABLE as KERNEL_COMMANDS
 from pairbook.kernel.service import KernelService
@@ -80,9 +82,14 @@ def kernel_service(context: ServiceContext) -> KernelService:
     # Wheels only (a build script would run outside any sandbox), by name from the index only.
     cache = EnvironmentCache(options=SERVER_INSTALL)
     environment = NotebookEnvironment(context.handle, context.path, cache)
+    kernels: KernelFactory = (
+        GatewayKernelSessions(policy.kernel_gateway, room_id)
+        if policy.kernel_gateway is not None
+        else KernelSessions(context.path.parent, policy.confinement, environment)
+    )
     runner = Runner(
         context.handle,
-        KernelSessions(context.path.parent, policy.confinement, environment),
+        kernels,
         kernel_name_of(context.room.doc),
         output_limit=policy.output_limit,
         kernel_state=policy.kernel_state,

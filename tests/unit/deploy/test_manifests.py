@@ -5,6 +5,7 @@ Each checker is also shown a broken copy, so a test that passes means the checke
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 import yaml
 
 from pairbook.app import app_routes
+from pairbook.cli import build_parser
+from pairbook.cli.envflags import env_name
 from support.nginx import check_config, render
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
@@ -112,3 +115,18 @@ def test_nginx_takes_the_proxy_config_and_refuses_a_broken_one(tmp_path: Path) -
     refused = check_config(broken)
     assert refused.returncode != 0
     assert "proxy_http_version" in refused.stderr
+
+
+def test_every_pairbook_variable_in_deploy_names_a_serve_flag() -> None:
+    commands = next(
+        action for action in build_parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )  # fmt: skip
+    flags = {env_name(action) for action in commands.choices["serve"]._actions}
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    named = set(compose["x-pairbook"]["environment"])
+    for path in ("configmap.yaml", "secret.example.yaml"):
+        for doc in documents(DEPLOY / "k8s" / path):
+            named |= set(doc.get("data") or doc.get("stringData") or {})
+    assert {"PAIRBOOK_STORE", "PAIRBOOK_BROKER", "PAIRBOOK_KERNEL_GATEWAY"} <= named
+    assert named <= flags, named - flags
