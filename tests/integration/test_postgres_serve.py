@@ -110,6 +110,8 @@ async def test_postgres_unavailable_closes_the_room_with_1011_and_relays_nothing
         assert (ana_code, bo_code) == (1011, 1011)
         assert "could not save a change" in ana_reason
         assert "could not save a change" in bo_reason
+        assert database not in ana_reason + bo_reason  # where the log lives is not theirs
+        assert database in server.log()  # it is in the server's log, with the error
         assert not any(b"not yet durable" in frame for frame in bo_frames)
         assert not source(bo_doc, 1).startswith("# not yet")
         # PostgreSQL is back: the room reloads from its log, which never had the edit ...

@@ -4,6 +4,7 @@ server's own edits, captured as Yjs clients send theirs."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,8 @@ from pairbook.store.port import Store
 from pairbook.types import SERVER_MAPS, UserId
 
 ServerEdit = Callable[[Doc[Any]], None]
+
+log = logging.getLogger("pairbook.room")
 
 
 class CommitQueue:
@@ -71,7 +74,10 @@ class CommitQueue:
                 self._room_id, commit.update, commit.author, commit.clients
             )
         except Exception as exc:
-            self._lose(f"the server could not save a change ({exc})")
+            # The error names the store (a file's path, a database's host and user): it goes
+            # to the server's log, not into the close reason every peer of the room reads.
+            log.error("log write failed", extra={"room": self._room_id, "error": str(exc)})
+            self._lose("the server could not save a change")
             raise
         finally:
             self._uncount(counted)
