@@ -157,6 +157,17 @@ async def test_the_first_claim_of_a_client_id_wins(store: Store) -> None:
     assert log.claims == {1: "alice", 2: "alice", 3: "bob", 9: "pairbook:server"}
 
 
+async def test_the_first_claim_wins_among_appends_written_together(store: Store) -> None:
+    await asyncio.gather(
+        store.append("a.ipynb", b"x", "alice", [5, 6]),
+        store.append("a.ipynb", b"y", "bob", [6, 5, 7]),
+        store.append("a.ipynb", b"z", "carol", [7]),
+    )
+    log = await store.load("a.ipynb")
+    assert log is not None
+    assert log.claims == {5: "alice", 6: "alice", 7: "bob"}
+
+
 async def test_meta_values_are_set_and_overwritten_per_room(store: Store) -> None:
     await store.set_meta("a.ipynb", "history_id", "h1")
     await store.set_meta("a.ipynb", "kernel", "python3")
