@@ -1,6 +1,7 @@
 """A JupyterLab user pairs with a pairbook-browser user (issue #19): real `jupyter lab` with
 pairbook's extension (built and installed by scripts/install.sh), a real `pairbook serve`
-that allows JupyterLab's origin, and Debian's Chromium for both people."""
+that allows JupyterLab's origin, and Debian's Chromium for both people. The last tests are
+about pairbook's panels in JupyterLab: run badges, the kernel-state sidebar, the mob."""
 
 from __future__ import annotations
 
@@ -238,3 +239,177 @@ async def test_a_reload_of_jupyterlab_rejoins_the_room_and_reopens_its_notebook(
     await expect(lab_page.locator(".pb-RoomBrowser .jp-DirListing-item")).to_contain_text(
         [notebook]
     )
+
+
+# -- pairbook's panels in JupyterLab: run badges, kernel state, mob ------------------------
+
+CELLS = ["x = 21\nprint(x * 2)", "y = x + 1\ny"]
+"""After the heading (cell 1): code cells 2 and 3, at indexes 1 and 2."""
+
+
+async def owner_name(tab: NotebookTab) -> str:
+    name: str = await tab.page.evaluate("() => window.pairbook.awareness.getLocalState().user.name")
+    return name
+
+
+async def open_sidebar(page: Page, caption: str) -> None:
+    """Clicks the right sidebar's tab whose tooltip is `caption` (unless it is open)."""
+    tab = page.locator(f".jp-SideBar.jp-mod-right .lm-TabBar-tab[title='{caption}']")
+    if "lm-mod-current" not in (await tab.get_attribute("class") or ""):
+        await tab.click()
+
+
+async def lab_run(page: Page, index: int) -> None:
+    """Runs cell `index` of JupyterLab's notebook (Shift+Enter in its editor)."""
+    await page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".cm-content").click()
+    await page.keyboard.press("Shift+Enter")
+
+
+async def test_a_browser_users_run_shows_in_jupyterlab_with_its_output_and_badge(
+    browser: Browser,
+    pairing: Pairing,
+    lab_page: Page,
+) -> None:
+    server = pairing.server
+    notebook = "panels-badge.ipynb"
+    write_notebook(server.root / notebook, CELLS)
+    await join_from_jupyterlab(lab_page, server, "Lin")
+    await open_in_jupyterlab(lab_page, notebook)
+    ada = await NotebookTab.open(browser, server, notebook)
+    try:
+        owner = await owner_name(ada)
+        await ada.edit_end(1)
+        await ada.page.keyboard.press("Control+Enter")
+        cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+        await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42")
+        badge = cell.locator(".jp-Cell-footer .pb-RunBadge")
+        await expect(badge).to_have_text(f"run by {owner} · just now · [1]")
+        # The badge is the runner's color; the cell nobody ran has none.
+        color = await ada.page.evaluate(
+            "() => window.pairbook.awareness.getLocalState().user.color"
+        )
+        assert await badge.evaluate("b => b.style.getPropertyValue('--pb-person')") == color
+        await expect(
+            lab_page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".pb-RunBadge")
+        ).to_have_count(0)
+        # Lin edits the cell in JupyterLab: the badge says the output is from the old source.
+        await cell.locator(".cm-content").click()
+        await lab_page.keyboard.press("Control+End")
+        await lab_page.keyboard.type("  # Lin was here")
+        await expect(badge).to_contain_text("edited since")
+        await expect(ada.cell(1).locator(".run-badge")).to_contain_text("edited since")
+        assert ada.errors == []
+    finally:
+        await ada.close()
+
+
+async def test_the_kernel_state_sidebar_lists_each_variable_with_its_cell_and_person(
+    browser: Browser,
+    pairing: Pairing,
+    lab_page: Page,
+    screenshots: Path,
+) -> None:
+    server = pairing.server
+    notebook = "panels-state.ipynb"
+    write_notebook(server.root / notebook, CELLS)
+    await join_from_jupyterlab(lab_page, server, "Lin")
+    await open_in_jupyterlab(lab_page, notebook)
+    ada = await NotebookTab.open(browser, server, notebook)
+    try:
+        owner = await owner_name(ada)
+        await ada.edit_end(1)
+        await ada.page.keyboard.press("Control+Enter")
+        await expect(ada.cell(1).locator(".run-badge")).to_contain_text(f"run by {owner}")
+        await lab_run(lab_page, 2)
+        await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by Lin")
+
+        await open_sidebar(lab_page, "pairbook: kernel state")
+        panel = lab_page.locator("#pairbook-kernel-state")
+        x = panel.locator("tr[data-name=x]")
+        y = panel.locator("tr[data-name=y]")
+        await expect(y).to_be_visible()
+        await expect(x.locator("th")).to_contain_text("int")
+        await expect(x.locator(".pb-State-value")).to_have_text("21")
+        await expect(x.locator(".pb-State-defined")).to_have_text(f"cell 2{owner}")
+        await expect(y.locator(".pb-State-value")).to_have_text("22")
+        await expect(y.locator(".pb-State-defined")).to_have_text("cell 3Lin")
+        # The browser client's panel says the same.
+        await expect(ada.page.locator(".state-panel tr[data-name=y] .var-defined")).to_contain_text(
+            "Lin"
+        )
+        await lab_page.screenshot(path=screenshots / "jupyterlab-panels.png")
+        # A click on a name selects the cell that defined it.
+        await x.get_by_role("button", name="x").click()
+        assert (
+            await lab_page.evaluate(
+                "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
+            )
+            == 1
+        )
+        assert ada.errors == []
+    finally:
+        await ada.close()
+
+
+async def test_in_mob_mode_a_jupyterlab_navigator_sees_who_drives_and_cannot_type(
+    browser: Browser,
+    pairing: Pairing,
+    lab_page: Page,
+) -> None:
+    server = pairing.server
+    notebook = "panels-mob.ipynb"
+    write_notebook(server.root / notebook, CELLS)
+    await join_from_jupyterlab(lab_page, server, "Lin")
+    await open_in_jupyterlab(lab_page, notebook)
+    ada = await NotebookTab.open(browser, server, notebook)
+    try:
+        owner = await owner_name(ada)
+        mob = ada.page.locator(".mob-panel")
+        await mob.get_by_role("button", name="Mob mode: one driver types").click()
+        await expect(mob.locator(".mob-you")).to_have_text("You are driving")
+
+        # JupyterLab says who drives, in the toolbar and in the mob sidebar.
+        await expect(lab_page.locator(".pb-MobLabel")).to_have_text(f"Navigating · {owner} drives")
+        await open_sidebar(lab_page, "pairbook: mob")
+        sidebar = lab_page.locator("#pairbook-mob")
+        await expect(sidebar.locator(".pb-Mob-you")).to_have_text(
+            f"You are navigating: {owner} drives"
+        )
+        await expect(sidebar.locator(".pb-Mob-driver")).to_contain_text(owner)
+        await expect(
+            sidebar.get_by_role("button", name="Ask the driver for the keyboard")
+        ).to_be_visible()
+
+        # Lin's notebook is read-only: typing, adding and deleting cells change nothing.
+        cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+        await expect(cell.locator(".cm-content")).to_have_attribute("aria-readonly", "true")
+        await cell.locator(".cm-content").click()
+        await lab_page.keyboard.type("sneaky")
+        await expect(lab_page.locator(".Toastify__toast", has_text="is driving")).to_be_visible()
+        await lab_page.keyboard.press("Escape")
+        for key in ("b", "a", "d", "d", "x"):
+            await lab_page.keyboard.press(key)
+        await lab_page.keyboard.press("Shift+Enter")
+        # The driver's typing still arrives: Lin's connection was never refused and reloaded.
+        await ada.edit_end(1)
+        await ada.page.keyboard.type("  # driven")
+        await lab_page.wait_for_function(f"() => ({LAB_SOURCE})(1).endsWith('# driven')")
+        assert "sneaky" not in await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)")
+        await expect(lab_page.locator(".jp-Notebook .jp-Cell")).to_have_count(3)
+        assert len(await ada.sources()) == 3
+        # Nor did the run reach the kernel: nobody ran the cell.
+        await expect(ada.cell(1).locator(".run-badge")).to_be_hidden()
+        await expect(cell.locator(".pb-RunBadge")).to_have_count(0)
+
+        # The driver hands over: Lin drives, and types.
+        await mob.get_by_role("button", name="Pass the keyboard to the next person now").click()
+        await expect(lab_page.locator(".pb-MobLabel")).to_have_text("You drive")
+        await expect(sidebar.locator(".pb-Mob-you")).to_have_text("You are driving")
+        await expect(cell.locator(".cm-content")).not_to_have_attribute("aria-readonly", "true")
+        await cell.locator(".cm-content").click()
+        await lab_page.keyboard.press("Control+End")
+        await lab_page.keyboard.type("  # Lin drives")
+        await ada.wait_source(1, "s => s.endsWith('# Lin drives')")
+        assert ada.errors == []
+    finally:
+        await ada.close()

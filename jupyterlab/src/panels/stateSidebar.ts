@@ -31,7 +31,7 @@ export class KernelStateSidebar extends Widget {
     this.body = h('tbody', {})
     this.hidden = h('ul', { class: 'pb-State-hidden', 'aria-label': 'Hidden state' })
     this.packages = h('p', { class: 'pb-State-packages pb-Muted' })
-    const head = h('tr', {}, ...['Name', 'Value', 'Defined in', 'Last changed'].map((label) => h('th', { scope: 'col' }, label)))
+    const head = h('tr', {}, ...['Name', 'Value', 'Defined', 'Changed'].map((label) => h('th', { scope: 'col' }, label)))
     this.node.append(
       h('h2', { class: 'pb-Sidebar-title' }, 'Kernel state ', this.count),
       this.filter,
