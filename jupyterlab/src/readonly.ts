@@ -5,6 +5,7 @@
 import { Notification } from '@jupyterlab/apputils'
 import type { NotebookPanel } from '@jupyterlab/notebook'
 
+import { lockCell } from './panels/notebookLock'
 import type { RoomConnection } from './room'
 
 const locked = new WeakMap<NotebookPanel, boolean>()
@@ -16,7 +17,7 @@ export function lockEditing(panel: NotebookPanel, readOnly: boolean): void {
   const apply = (): void => {
     if (panel.isDisposed) return
     const now = locked.get(panel) ?? false
-    for (const cell of panel.content.widgets) cell.readOnly = now
+    for (const cell of panel.content.widgets) lockCell(cell, now)
   }
   apply()
   if (first) {

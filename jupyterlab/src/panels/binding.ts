@@ -86,7 +86,9 @@ export class NotebookBinding implements IDisposable {
 
   private readonly onMob = (): void => {
     const view = this.mob()
-    this.lock.set(view.lock)
+    // A viewer's notebook is the core's to lock (readonly.ts), in every mode; this lock is
+    // the mob's: a navigator's, while someone else drives.
+    this.lock.set(this.room.me().viewer ? null : view.lock)
     this.mobLabel.showMob(view)
     this.mobChanged.emit(view)
   }

@@ -94,9 +94,10 @@ function isTyping(event: KeyboardEvent): boolean {
   return event.key.length === 1 || event.key === 'Backspace' || event.key === 'Delete'
 }
 
-/** Read-only without touching the shared cell's `editable` metadata: `syncEditable` off
- * first, and back on (reading the metadata again) to unlock. */
-function lockCell(cell: Cell, locked: boolean): void {
+/** Read-only without touching the shared cell's `editable` metadata (JupyterLab writes it
+ * into the document when `syncEditable` is on: an edit the room refuses a viewer or a
+ * navigator): `syncEditable` off first, and back on (reading the metadata again) to unlock. */
+export function lockCell(cell: Cell, locked: boolean): void {
   if (locked) {
     cell.syncEditable = false
     cell.readOnly = true
