@@ -148,19 +148,21 @@ class Forwarder:
         if not sender or " " in sender or not request_id:
             log.warning("request without a sender", extra={"entry": entry_id})
             return
-        if await self._expired(entry_id):
-            log.warning("request came too late", extra={"entry": entry_id, "from": sender})
-            return
         try:
-            reply = await self._run(fields)
+            # A failure here must not end the task group: the whole inbox would go unread.
+            expired = await self._expired(entry_id)
         except Exception:
-            log.exception("forwarded command failed", extra={"room": fields.get("room")})
-            body_id = _request_body_id(fields)
-            reply = {
-                "id": body_id,
-                "ok": False,
-                "error": "the command failed on the process running the room; it is logged there",
-            }
+            log.exception("request not checked", extra={"entry": entry_id, "from": sender})
+            reply = _failed(fields, "the process running the room could not check the command")
+        else:
+            if expired:
+                log.warning("request came too late", extra={"entry": entry_id, "from": sender})
+                return
+            try:
+                reply = await self._run(fields)
+            except Exception:
+                log.exception("forwarded command failed", extra={"room": fields.get("room")})
+                reply = _failed(fields, "the command failed on the process running the room")
         try:
             await self._send(
                 sender, {"kind": "reply", "id": request_id, "reply": json.dumps(reply)}
@@ -215,6 +217,12 @@ def _object(text: str | None) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ClusterError("a forwarded message is not a JSON object")
     return value
+
+
+def _failed(fields: dict[str, str], what: str) -> dict[str, Any]:
+    """The reply to a request that was not run through: `what` went wrong, logged there."""
+    error = f"{what}; it is logged there: try again in a moment"
+    return {"id": _request_body_id(fields), "ok": False, "error": error}
 
 
 def _request_body_id(fields: dict[str, str]) -> Any:

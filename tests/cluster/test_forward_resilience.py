@@ -1,0 +1,76 @@
+"""Forwarder against the real Redis, when Redis refuses one of its calls on the owner's side:
+the owner answers the request it could not check and goes on reading its inbox (a task
+failing in its task group ended the whole reader: every later command to the room timed out
+until the process restarted)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from pairbook.auth import Role, User
+from pairbook.cluster import Forwarder
+from pairbook.service import Member
+from pairbook.types import UserId
+
+pytestmark = pytest.mark.cluster
+
+REDIS_URL = os.environ.get("PAIRBOOK_TEST_REDIS", "redis://127.0.0.1:6379/0")
+GRACE = Member("conn-7", User(UserId("grace"), "Grace", "#aa0000"), Role.EDITOR, frozenset({12}))
+
+
+class Owner:
+    """A runner that records what it was asked and answers as a room would."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, Any]] = []
+
+    async def __call__(self, room: str, member: Member, body: dict[str, Any]) -> dict[str, Any]:
+        self.asked.append(body)
+        return {"id": body.get("id"), "ok": True, "result": {"ran_by": member.user.id}}
+
+
+@contextlib.asynccontextmanager
+async def without_time(redis: Redis) -> AsyncIterator[Redis]:
+    """A connection to the same Redis as a user that may run every command but TIME (Redis
+    answers it NOPERM: a real refusal, as a Redis blip would give)."""
+    name = f"pairbook-test-{uuid.uuid4().hex[:8]}"
+    await redis.acl_setuser(
+        name, enabled=True, nopass=True, keys=["*"], channels=["*"], commands=["+@all", "-time"]
+    )
+    client: Redis = Redis.from_url(REDIS_URL, username=name, password="x")
+    try:
+        yield client
+    finally:
+        await client.aclose()
+        await redis.acl_deluser(name)
+
+
+async def test_an_owner_whose_redis_refuses_a_call_answers_and_reads_on(
+    redis: Redis, prefix: str
+) -> None:
+    async with without_time(redis) as refusing:
+        owner = Owner()
+        a = Forwarder(refusing, "a", owner, prefix=prefix, timeout=3.0, block=0.2)
+        b = Forwarder(redis, "b", Owner(), prefix=prefix, timeout=3.0, block=0.2)
+        readers = [asyncio.create_task(f.run()) for f in (a, b)]
+        try:
+            reply = await b.request("a", "demo.ipynb", GRACE, {"command": "run", "id": 1})
+            assert reply["id"] == 1
+            assert reply["ok"] is False
+            assert "try again" in reply["error"]
+            assert owner.asked == []  # not run: whether it came too late is unknown
+            assert not readers[0].done()  # the owner reads its inbox on
+        finally:
+            for task in readers:
+                task.cancel()
+            for task in readers:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
