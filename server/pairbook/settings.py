@@ -24,6 +24,8 @@ class Settings:
     store_url: str
     broker_url: str | None = None
     """Where rooms meet other processes (`redis://…`); None: this process alone."""
+    owner_lease: float = 5.0
+    """With a broker: seconds a room's owner holds it unrenewed (a dead owner's rooms move)."""
     owner_token_hashes: tuple[str, ...] = ()
     """Digests of owner tokens valid for this run only (`--owner-token`, the supervisor's);
     the worker never sees a plain token, so neither does a kernel inheriting its env."""

@@ -12,6 +12,7 @@ import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -32,7 +33,8 @@ from pairbook.app.metrics import Metrics
 from pairbook.app.outputframe import FrameAssets, bokeh_script, output_frame
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
-from pairbook.broker import open_broker
+from pairbook.broker import Broker, open_broker
+from pairbook.cluster.ownership import ClusterOwnership
 from pairbook.kernel.confine import Confinement, choose_sandbox
 from pairbook.kernel.gatewaysession import KernelGateway
 from pairbook.notebook.fileform import FileForm
@@ -40,6 +42,7 @@ from pairbook.notebook.listing import NotebookListing
 from pairbook.notebook.warmup import warm_up
 from pairbook.rooms import RoomLimits, RoomPolicy, Rooms
 from pairbook.rooms.filesync import FilePolicy
+from pairbook.rooms.owners import RoomOwners
 from pairbook.settings import SETTINGS_ENV, Settings
 from pairbook.statedir import StateDir
 from pairbook.store import open_store, sqlite_path_of
@@ -78,11 +81,17 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
         )
         connections = Connections()
         broker = None if settings.broker_url is None else open_broker(settings.broker_url)
+        owners = ownership_for(settings, broker)
+        policy = room_policy(settings)
         async with (
             store,
             contextlib.nullcontext() if broker is None else broker,
-            Rooms(settings.root, store, room_policy(settings), broker=broker) as rooms,
+            # Left after the rooms: leases are handed over once the kernels have stopped.
+            contextlib.nullcontext() if owners is None else owners,
+            Rooms(settings.root, store, policy, broker=broker, ownership=owners) as rooms,
         ):
+            if owners is not None:
+                RoomOwners(rooms, owners).bind()
             listing = NotebookListing(
                 settings.root, max_bytes=settings.max_notebook_bytes, twin=settings.twin
             )
@@ -111,6 +120,14 @@ async def _warm_up() -> None:
         logging.getLogger("pairbook.app").exception(
             "warming up failed; the first notebook opened pays for it instead"
         )
+
+
+def ownership_for(settings: Settings, broker: Broker | None) -> ClusterOwnership | None:
+    """One owner per room among the processes sharing a Redis broker (none otherwise)."""
+    url = settings.broker_url
+    if broker is None or url is None or urlsplit(url).scheme.lower() == "memory":
+        return None
+    return ClusterOwnership.from_url(url, broker.origin, ttl=settings.owner_lease)
 
 
 def room_policy(settings: Settings) -> RoomPolicy:

@@ -38,6 +38,11 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
         help="rooms shared with other pairbook processes through this Redis "
         "(redis://host:6379/0; default $PAIRBOOK_BROKER, else none: this process alone)",
     )
+    serve.add_argument(
+        "--owner-lease", type=float, default=5.0, metavar="SECONDS",
+        help="with --broker: how long a room's owner holds it without renewing; a dead "
+        "owner's rooms move to another process within this (default 5)",
+    )  # fmt: skip
     _add_choice(serve, "--server", ["uvicorn", "granian"], "ASGI server (uvicorn, with "
                 "pairbook's own frame writes, is measured fastest; see bench/fanout)")  # fmt: skip
     serve.add_argument(
@@ -259,6 +264,7 @@ def settings_from(
         state_dir=state.path,
         store_url=args.store or str(state.db),
         broker_url=args.broker,
+        owner_lease=args.owner_lease,
         owner_token_hashes=owner_token_hashes,
         owner_name=owner[0],
         owner_email=owner[1],

@@ -51,6 +51,13 @@ class LeaseKeeper:
         self._wanted.add(room)
         self._wake.set()
 
+    async def claim(self, room: str) -> Lease | None:
+        """Compete for the room from now on, trying at once: this process's lease, if it
+        has it now (raises ClusterError when Redis cannot be reached)."""
+        self._wanted.add(room)
+        await self._keep(room)
+        return self.held(room)
+
     async def drop(self, room: str) -> None:
         """Stop competing for the room; a lease held is released for another process."""
         self._wanted.discard(room)

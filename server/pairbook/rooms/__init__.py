@@ -5,7 +5,8 @@ from pairbook.rooms.channel import Channel, ChannelClosed, MemoryChannel, memory
 from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.openroom import OpenRoom
 from pairbook.rooms.peer import Peer, PeerState, TokenBucket
-from pairbook.rooms.registry import RoomPolicy, Rooms
+from pairbook.rooms.policy import RoomPolicy
+from pairbook.rooms.registry import Rooms
 from pairbook.rooms.room import Room
 
 __all__ = [

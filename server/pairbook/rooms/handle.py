@@ -82,10 +82,10 @@ class ServiceHooks:
         if self.notes is not None:
             self.notes.note_command(member, body)
 
-    async def dispatch(self, peer: Peer, body: Args) -> dict[str, Any]:
+    async def dispatch(self, member: Member, body: Args) -> dict[str, Any]:
         """One command through the room's table (see CommandTable.dispatch)."""
         return await self.commands.dispatch(
-            member_of(peer), body, gate=self.driver_refusal, note=self.note_command
+            member, body, gate=self.driver_refusal, note=self.note_command
         )
 
 

@@ -21,6 +21,7 @@ class OpenRoom:
     snapshot_seq: int
     task: asyncio.Task[None] | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)  # the services' own loops
+    owned: bool = True  # False: another process runs its services (pairbook.rooms.ownership)
 
     def find(self, kind: type[S]) -> S | None:
         """The room's service of this type, if it has one."""

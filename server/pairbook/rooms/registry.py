@@ -7,15 +7,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
 from pairbook.broker.port import Broker
 from pairbook.errors import NotebookError, RoomError
-from pairbook.kernel.confine import Confinement
-from pairbook.kernel.gatewaysession import KernelGateway
 from pairbook.kernel.kept import KeptKernels
 from pairbook.kernel.service import KernelService
 from pairbook.notebook import resolve_notebook_path, room_name_of
@@ -25,11 +22,11 @@ from pairbook.record.service import RecordingService
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.feed import snapshot_lock, subscribe_feed
-from pairbook.rooms.filesync import FilePolicy
 from pairbook.rooms.handle import ServiceHandle
-from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.loader import load_room
 from pairbook.rooms.openroom import OpenRoom
+from pairbook.rooms.ownership import Ownership
+from pairbook.rooms.policy import RoomPolicy
 from pairbook.rooms.room import PROTECTED_META, Room
 from pairbook.service import RoomService
 from pairbook.store.port import Store
@@ -39,30 +36,6 @@ if TYPE_CHECKING:
     from pairbook.rooms.services import ServiceFactory
 
 log = logging.getLogger("pairbook.rooms")
-
-
-@dataclass(frozen=True, slots=True)
-class RoomPolicy:
-    """How rooms behave over time."""
-
-    autosave_delay: float = 1.0
-    file_poll_interval: float = 2.0
-    unload_delay: float = 30.0  # seconds an empty room stays loaded
-    snapshot_every: int = 500
-    sync_timeout: float = 15.0
-    tick: float = 0.25
-    output_limit: int = 1_000_000
-    kernel_state: bool = True  # probe the namespace after runs and share the view
-    keep_kernels: bool = False  # True: a room with a live kernel stays loaded when empty
-    cull_idle_after: float | None = None  # seconds idle before a kernel is shut down; None: never
-    checkpoint_every: int = 1000  # log records between two replay checkpoints
-    awareness_interval: float = 1.0  # seconds between two recorded presences of a connection
-    retention: float | None = None  # seconds of recorded history kept; None: all
-    confinement: Confinement | None = None  # how kernels are fenced in; None: not at all
-    kernel_gateway: KernelGateway | None = None  # kernels on a gateway; None: local ones
-    limits: RoomLimits = field(default_factory=RoomLimits)
-    max_notebook_bytes: int | None = None  # larger notebook files are not opened
-    files: FilePolicy = field(default_factory=FilePolicy)  # what its files hold, its twin
 
 
 class Rooms:
@@ -77,6 +50,7 @@ class Rooms:
         *,
         services: Sequence[ServiceFactory] | None = None,
         broker: Broker | None = None,
+        ownership: Ownership | None = None,
     ) -> None:
         # Imported here: `python -m pairbook.rooms.services` runs that module as __main__.
         from pairbook.rooms.services import ROOM_SERVICES
@@ -85,6 +59,7 @@ class Rooms:
         self.store = store
         self.policy = policy
         self.broker = broker  # None: this process alone holds its rooms
+        self.ownership = ownership  # None: this process runs every room's services
         self.services = tuple(ROOM_SERVICES if services is None else services)
         self.counters = RoomCounters()
         self.decoder = UpdateDecoder(policy.limits)
@@ -148,6 +123,7 @@ class Rooms:
             if entry is not None:  # lost: its own task winds it down; a fresh one loads
                 self._open.pop(room_id, None)
             path = resolve_notebook_path(self.root, room_id)
+            owned = self.ownership is None or await self.ownership.claim(room_id)
             feed = await subscribe_feed(self.broker, self.store, room_id)
             try:
                 room, filesync = await load_room(
@@ -167,7 +143,9 @@ class Rooms:
                 raise
             if feed is not None:
                 await feed.attach(room)
-            entry = OpenRoom(room, filesync, await self._attach(room, path), room.last_seq)
+            room.ownership = self.ownership  # on its owner only, a room has its services:
+            services = await self._attach(room, path) if owned else []
+            entry = OpenRoom(room, filesync, services, room.last_seq, owned=owned)
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._life(entry), name=f"room {room_id}")
             for service in entry.services:
@@ -297,6 +275,8 @@ class Rooms:
         await self._stop_kernel(entry)
         await self._flush(entry)
         await self._close_others(entry)
+        if self.ownership is not None:
+            await self.ownership.drop(entry.room.id)
         log.info("room unloaded", extra={"room": entry.room.id})
 
     async def _discard(self, entry: OpenRoom) -> None:
@@ -316,6 +296,12 @@ class Rooms:
                 log.exception("recording flush of a lost room failed", extra={"room": room.id})
         log.error("room discarded; it reloads from its log", extra={"room": room.id})
 
+    async def close_room(self, room_id: RoomId, code: CloseCode, reason: str) -> None:
+        """Close a room's peers and unload it now (its owner changed: they reconnect)."""
+        entry = self._open.pop(room_id, None)  # a peer arriving now opens it afresh
+        if entry is not None:
+            await self._shut(entry, code, reason)
+
     async def _shut(self, entry: OpenRoom, code: CloseCode, reason: str) -> None:
         if entry.room.feed is not None:
             entry.room.feed.close()
@@ -328,7 +314,8 @@ class Rooms:
             await self._flush(entry)
         except Exception:
             log.exception("flush on shutdown failed", extra={"room": entry.room.id})
-        self._open.pop(entry.room.id, None)
+        if self._open.get(entry.room.id) is entry:
+            self._open.pop(entry.room.id)
 
     def _keep_kernel(self, entry: OpenRoom) -> None:
         """A room unloads: its live, idle kernel is kept for the room's next load (the

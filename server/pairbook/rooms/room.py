@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
-from pairbook.errors import AuthError, HistoryError, PairbookError, ProtocolError
+from pairbook.errors import AuthError, HistoryError, ProtocolError
 from pairbook.notebook import base_client_ids
 from pairbook.notebook.applied import apply_update
 from pairbook.protocol.awareness import encode_awareness_update
@@ -40,6 +40,7 @@ from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Refuse, Send
 from pairbook.rooms.handle import ServiceHooks, member_of
 from pairbook.rooms.limits import RoomLimits, check_frame_size
+from pairbook.rooms.ownership import Ownership, answer_command
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
 from pairbook.rooms.protected import ProtectedRanges
@@ -106,6 +107,7 @@ class Room:
         self.services = ServiceHooks()
         self.services.attach([CoreService(self)])
         self.author: UserId | None = None  # whose update is being applied (for observers)
+        self.ownership: Ownership | None = None  # None: this process runs its services
         self._commits = CommitQueue(room_id, store, relay=self._relay, lose=self.lose)
         self.lost: str | None = None  # why the document no longer matches the log
         self.feed: RoomFeed | None = None  # the other processes holding the room (a broker)
@@ -257,12 +259,7 @@ class Room:
                 notes.note_awareness(peer.user.id, entry.client_id, entry.state)
 
     async def _on_command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
-        request_id = body.get("id")
-        try:
-            result = await self.services.dispatch(peer, body)
-        except (PermissionError, ValueError, LookupError, PairbookError) as exc:
-            return {"id": request_id, "ok": False, "error": str(exc)}
-        return {"id": request_id, "ok": True, "result": result}
+        return await answer_command(self, member_of(peer), body)
 
     def attach(self, services: list[RoomService]) -> None:
         """Plug services into the room (after its core service): their commands join the

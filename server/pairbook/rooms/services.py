@@ -45,7 +45,7 @@ from pairbook.service import CommandTable, RoomService
 from pairbook.store.port import Store
 
 if TYPE_CHECKING:
-    from pairbook.rooms.registry import RoomPolicy
+    from pairbook.rooms.policy import RoomPolicy
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,115 @@
+"""ClusterOwnership: the room core's `Ownership` port on Redis — leases kept by a
+LeaseKeeper, commands carried by a Forwarder."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from pairbook.broker.redis import split_prefix
+from pairbook.cluster.forward import CommandRunner, Forwarder
+from pairbook.cluster.keeper import LeaseKeeper
+from pairbook.cluster.lease import Lease, RoomLeases
+from pairbook.errors import ClusterError
+from pairbook.service import Member
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from redis.asyncio import Redis
+
+NO_OWNER = "room {room!r} has no owning process right now (it is moving); try again in a moment"
+
+
+class ClusterOwnership:
+    """`async with ClusterOwnership(redis, process) as ownership:` keeps this process's
+    leases and answers forwarded commands until the block ends, then hands every room
+    over. `bind` the rooms' runner and their `moved` callback before rooms open."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        process: str,
+        *,
+        prefix: str = "pairbook:",
+        ttl: float = 5.0,
+        timeout: float = 10.0,
+    ) -> None:
+        self.redis = redis
+        self.process = process
+        self.leases = RoomLeases(redis, process, prefix=f"{prefix}owner:", ttl=ttl)
+        self.forwarder = Forwarder(
+            redis, process, self._run, prefix=f"{prefix}owner:", timeout=timeout
+        )
+        self._runner: CommandRunner | None = None
+        self._moved: Callable[[str], Awaitable[None]] | None = None
+        self._keeper: LeaseKeeper | None = None
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    @classmethod
+    def from_url(cls, url: str, process: str, **options: Any) -> ClusterOwnership:
+        """On the broker's Redis (`redis://…?prefix=…`, the broker's keys' prefix)."""
+        from redis.asyncio import Redis
+
+        address, prefix = split_prefix(url)
+        return cls(Redis.from_url(address), process, prefix=prefix, **options)
+
+    async def __aenter__(self) -> Self:
+        self._keeper = LeaseKeeper(self.leases, gained=self._changed, lost=self._changed)
+        self._tasks = [
+            asyncio.create_task(self._keeper.run(), name="room leases"),
+            asyncio.create_task(self.forwarder.run(), name="forwarded commands"),
+        ]
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._keeper is not None:
+            await self._keeper.release_all()
+        await self.redis.aclose()
+
+    def bind(self, runner: CommandRunner, moved: Callable[[str], Awaitable[None]]) -> None:
+        self._runner, self._moved = runner, moved
+
+    @property
+    def keeper(self) -> LeaseKeeper:
+        if self._keeper is None:
+            raise RuntimeError("expected an entered ClusterOwnership, got one not started")
+        return self._keeper
+
+    async def claim(self, room: str) -> bool:
+        return await self.keeper.claim(room) is not None
+
+    def owns(self, room: str) -> bool:
+        return self._keeper is not None and self._keeper.held(room) is not None
+
+    async def drop(self, room: str) -> None:
+        await self.keeper.drop(room)
+
+    async def forward(self, room: str, member: Member, body: dict[str, Any]) -> dict[str, Any]:
+        holder = await self.leases.holder_of(room)
+        if holder is None:
+            raise ClusterError(NO_OWNER.format(room=room))
+        if holder.holder == self.process:
+            return await self._run(room, member, body)
+        return await self.forwarder.request(holder.holder, room, member, body)
+
+    async def _run(self, room: str, member: Member, body: dict[str, Any]) -> dict[str, Any]:
+        if self._runner is None:
+            raise ClusterError("this server process is starting; try again in a moment")
+        return await self._runner(room, member, body)
+
+    async def _changed(self, lease: Lease) -> None:
+        if self._moved is not None:
+            await self._moved(lease.room)

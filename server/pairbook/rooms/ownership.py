@@ -1,0 +1,90 @@
+"""The room core's side of room ownership across processes: the `Ownership` port, and the
+one path every command takes — run here when this process runs the room's services, or
+forwarded to the process that does.
+
+One process at a time runs a room's services (the kernel, its run queue and probe, the mob
+timer, the recorder): the room's owner. A room opened on any other process has its core
+only; a command for a service goes to the owner with the member who sent it, and the
+owner's reply comes back. The owner decides as for its own members: role, mob rules,
+arguments. `pairbook.cluster` implements the port on Redis; without it (one process) every
+room is owned here and nothing is forwarded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pairbook.errors import PairbookError
+from pairbook.service import Member
+from pairbook.service.commands import Args
+
+if TYPE_CHECKING:
+    from pairbook.rooms.room import Room
+
+Reply = dict[str, Any]
+ForwardedRunner = Callable[[str, Member, Args], Awaitable[Reply]]
+"""Runs a command forwarded from another process: (room, member, body) -> the reply."""
+Moved = Callable[[str], Awaitable[None]]
+"""Told when this process gained or lost a room's ownership."""
+
+MOVING = "this room is moving to another server process; try again in a moment"
+
+
+class Ownership(Protocol):
+    """Which process runs each room's services, and the way to it."""
+
+    def bind(self, runner: ForwardedRunner, moved: Moved) -> None:
+        """Who runs the commands forwarded here, and who hears of ownership changes."""
+
+    async def claim(self, room: str) -> bool:
+        """Compete for the room from now on; whether this process owns it now. Raises
+        ClusterError when the coordinator cannot be reached."""
+        ...
+
+    def owns(self, room: str) -> bool:
+        """Whether this process owns the room (as of its last renewal)."""
+        ...
+
+    async def drop(self, room: str) -> None:
+        """Stop competing for the room (it unloads here); hand it over if owned."""
+
+    async def forward(self, room: str, member: Member, body: Args) -> Reply:
+        """The owner's reply to `member`'s command. Raises ClusterError (no owner now, or
+        it did not answer in time)."""
+        ...
+
+
+async def claim_room(ownership: Ownership | None, room: Room) -> bool:
+    """Whether this process runs the room's services (always, without an `ownership`)."""
+    if ownership is None:
+        return True
+    room.ownership = ownership
+    return await ownership.claim(room.id)
+
+
+async def answer_command(
+    room: Room, member: Member, body: Args, *, forwarded: bool = False
+) -> Reply:
+    """A command's reply: dispatched here when the room has the command (its core's, or
+    every command on the owner), else forwarded to the owner. A forwarded command is never
+    forwarded again."""
+    request_id = body.get("id")
+    ownership = room.ownership
+    try:
+        if ownership is not None and body.get("command") not in room.services.commands:
+            if forwarded:
+                raise LookupError(MOVING)
+            return reply_of(request_id, await ownership.forward(room.id, member, body))
+        result = await room.services.dispatch(member, body)
+    except (PermissionError, ValueError, LookupError, PairbookError) as exc:
+        return {"id": request_id, "ok": False, "error": str(exc)}
+    return {"id": request_id, "ok": True, "result": result}
+
+
+def reply_of(request_id: Any, reply: Reply) -> Reply:
+    """The owner's reply as this member's: its request id, and nothing but ok and the
+    result or the error."""
+    if reply.get("ok") is True:
+        return {"id": request_id, "ok": True, "result": reply.get("result")}
+    return {"id": request_id, "ok": False, "error": str(reply.get("error") or "refused")}

@@ -1,0 +1,122 @@
+"""One owner per room across two real `pairbook serve` processes (one PostgreSQL log, one
+Redis): a run asked for on B executes on the owner A and B's peers see it attributed; the
+owner re-checks roles; when the owner dies (kill -9) B takes the room over and says the
+kernel stopped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pairbook.protocol.closecodes import CloseCode
+from support.client import RawPeer, YClient
+from support.notebooks import write_notebook
+from support.postgres import fresh_schema
+from support.redis import fresh_prefix
+from support.server import ServerProcess
+
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
+
+WHERE = "import os\nprint(os.path.basename(os.path.dirname(os.getcwd())))"
+"""A cell printing which process's folder its kernel runs in (a/ or b/)."""
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two processes, each with its own folder holding the same notebook, one log, one
+    Redis; leases of 1 s so a dead owner's rooms move within seconds."""
+    with fresh_schema() as store, fresh_prefix() as broker:
+        started: list[ServerProcess] = []
+        try:
+            for name in ("a", "b"):
+                root = tmp_path / name / "notebooks"
+                write_notebook(root / "demo.ipynb")
+                args = ("--broker", broker, "--owner-lease", "1")
+                started.append(ServerProcess(root, store=store, args=args).start())
+            yield started[0], started[1]
+        finally:
+            for server in started:
+                if server.proc is not None and server.proc.poll() is None:
+                    server.stop()
+
+
+def printed(client: YClient, index: int) -> str:
+    return "".join(str(o.get("text", "")) for o in _outputs(client, index))
+
+
+def _outputs(client: YClient, index: int) -> list[dict[str, Any]]:
+    return [o.to_py() if hasattr(o, "to_py") else o for o in client.cells[index]["outputs"]]
+
+
+def last_run(client: YClient, cell_id: str) -> dict[str, Any] | None:
+    runs = [r for r in client.map("executions").values() if r["cell_id"] == cell_id]
+    return max(runs, key=lambda r: r["queued_at"]) if runs else None
+
+
+async def run_where(client: YClient, editor: YClient) -> str:
+    """Set the cell at index 1 (code-0) to WHERE, run it from `client`, say where it ran."""
+    await editor.set_source(1, WHERE)
+    await client.wait_until(lambda: client.source(1) == WHERE)
+    reply = await client.command("run", cells=[str(client.cells[1]["id"])])
+    assert reply["ok"], reply
+    await client.wait_until(lambda: printed(client, 1).strip() in ("a", "b"), timeout=60)
+    return printed(client, 1).strip()
+
+
+async def test_a_run_asked_on_b_runs_on_the_owner_a_and_b_sees_it_attributed(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    a, b = servers
+    _, invite = b.request("POST", "/api/invites", {"role": "editor"})
+    _, bo = b.request("POST", "/api/join", {"invite": invite["token"], "name": "Bo"})  # type: ignore[index]
+    # A opens the room first: A owns it.
+    async with (
+        YClient(a.ws_url("demo.ipynb")) as ana,
+        YClient(b.ws_url("demo.ipynb", bo["token"])) as on_b,  # type: ignore[index]
+    ):
+        assert await run_where(on_b, on_b) == "a"
+        await on_b.wait_until(lambda: (last_run(on_b, "code-0") or {}).get("status") == "ok")
+        run = last_run(on_b, "code-0")
+        assert run is not None
+        assert run["user"]["name"] == "Bo"
+        await ana.wait_until(lambda: printed(ana, 1).strip() == "a")
+
+
+async def test_the_owner_refuses_a_viewer_on_another_process(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    a, b = servers
+    _, invite = b.request("POST", "/api/invites", {"role": "viewer"})
+    _, vi = b.request("POST", "/api/join", {"invite": invite["token"], "name": "Vi"})  # type: ignore[index]
+    async with (
+        YClient(a.ws_url("demo.ipynb")),
+        YClient(b.ws_url("demo.ipynb", vi["token"])) as viewer,  # type: ignore[index]
+    ):
+        reply = await viewer.command("run", cells=["code-0"])
+        assert reply["ok"] is False
+        assert "viewers" in reply["error"]
+        assert last_run(viewer, "code-0") is None
+
+
+async def test_when_the_owner_is_killed_b_takes_the_room_and_says_the_kernel_stopped(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    a, b = servers
+    async with (
+        YClient(a.ws_url("demo.ipynb")) as ana,
+        YClient(b.ws_url("demo.ipynb")) as on_b,
+        RawPeer(b.ws_url("demo.ipynb")) as watcher,
+    ):
+        assert await run_where(on_b, ana) == "a"
+        await on_b.wait_until(lambda: on_b.map("kernel").get("status") == "idle")
+        a.kill()
+        # B takes the lease once A's runs out; its peers are told to reconnect.
+        code, reason = await watcher.closed_with(timeout=30)
+    assert code == CloseCode.GOING_AWAY, reason
+    assert "moved" in reason
+    async with YClient(b.ws_url("demo.ipynb")) as on_b:
+        await on_b.wait_until(lambda: on_b.map("kernel").get("status") == "stopped", 30)
+        assert await run_where(on_b, on_b) == "b"
