@@ -5,13 +5,17 @@ kernel stopped."""
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pycrdt import Array, Doc, Map, Text
 
 from pairbook.protocol.closecodes import CloseCode
+from pairbook.protocol.messages import AuthMessage, decode_message, encode_sync_update
 from support.client import RawPeer, YClient
 from support.notebooks import write_notebook
 from support.postgres import fresh_schema
@@ -120,3 +124,64 @@ async def test_when_the_owner_is_killed_b_takes_the_room_and_says_the_kernel_sto
     async with YClient(b.ws_url("demo.ipynb")) as on_b:
         await on_b.wait_until(lambda: on_b.map("kernel").get("status") == "stopped", 30)
         assert await run_where(on_b, on_b) == "b"
+
+
+async def denial(peer: RawPeer) -> str:
+    while True:
+        message = decode_message(await peer.recv())
+        if isinstance(message, AuthMessage):
+            return message.reason
+
+
+async def test_mob_rules_hold_for_a_navigator_on_another_process(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    a, b = servers
+    bo_token, _ = b.join("editor", "Bo")
+    async with (
+        YClient(a.ws_url("demo.ipynb")) as ana,  # A opens the room first: A owns it
+        YClient(b.ws_url("demo.ipynb", bo_token)) as bo,
+    ):
+        mode = await ana.command("mob-mode", mode="mob")
+        assert mode["ok"], mode
+        await bo.wait_until(lambda: bo.map("mob").get("mode") == "mob")
+        async with RawPeer(b.ws_url("demo.ipynb", bo_token)) as raw:  # B's own edit gate
+            sneaky = Doc()
+            sneaky["cells"] = cells = Array()
+            cells.append(Map({"id": "sneaky", "cell_type": "code", "source": Text("oops")}))
+            await raw.send(encode_sync_update(sneaky.get_update()))
+            assert "mob mode" in await denial(raw)
+        run = await bo.command("run", cells=["code-0"])  # the owner's driver gate
+        assert run["ok"] is False
+        assert "only the driver (Owner) runs cells" in run["error"]
+        await ana.set_source(1, "x = 42")
+        await bo.wait_until(lambda: bo.source(1) == "x = 42")
+    async with YClient(b.ws_url("demo.ipynb")) as fresh:
+        assert [str(c["id"]) for c in fresh.cells] == ["intro", "code-0", "code-1"]
+        assert fresh.map("executions") == {}
+
+
+async def test_a_rolling_restart_moves_the_room_and_loses_nothing(
+    servers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    a, b = servers
+    async with (
+        YClient(a.ws_url("demo.ipynb")) as ana,
+        YClient(b.ws_url("demo.ipynb")) as on_b,
+        RawPeer(a.ws_url("demo.ipynb")) as on_a,
+        RawPeer(b.ws_url("demo.ipynb")) as also_b,
+    ):
+        assert await run_where(on_b, ana) == "a"
+        await ana.set_source(2, "typed on A before its restart")
+        await on_b.wait_until(lambda: on_b.source(2) == "typed on A before its restart")
+        assert a.proc is not None
+        os.killpg(a.proc.pid, signal.SIGTERM)
+        code_a, _ = await on_a.closed_with(timeout=30)
+        # A hands the lease over as it stops: B takes the room at once and reopens it.
+        code_b, reason = await also_b.closed_with(timeout=30)
+    assert code_a == CloseCode.GOING_AWAY
+    assert code_b == CloseCode.GOING_AWAY, reason
+    assert a.proc.wait(30) == 0
+    async with YClient(b.ws_url("demo.ipynb")) as again:
+        assert again.source(2) == "typed on A before its restart"
+        assert await run_where(again, again) == "b"

@@ -53,7 +53,7 @@ class Rooms:
         ownership: Ownership | None = None,
     ) -> None:
         # Imported here: `python -m pairbook.rooms.services` runs that module as __main__.
-        from pairbook.rooms.services import ROOM_SERVICES
+        from pairbook.rooms.services import FOLLOWER_SERVICES, ROOM_SERVICES
 
         self.root = root
         self.store = store
@@ -61,6 +61,7 @@ class Rooms:
         self.broker = broker  # None: this process alone holds its rooms
         self.ownership = ownership  # None: this process runs every room's services
         self.services = tuple(ROOM_SERVICES if services is None else services)
+        self.followers = tuple(FOLLOWER_SERVICES)  # a room's services where another owns it
         self.counters = RoomCounters()
         self.decoder = UpdateDecoder(policy.limits)
         self._open: dict[RoomId, OpenRoom] = {}
@@ -144,7 +145,7 @@ class Rooms:
             if feed is not None:
                 await feed.attach(room)
             room.ownership = self.ownership  # on its owner only, a room has its services:
-            services = await self._attach(room, path) if owned else []
+            services = await self._attach(room, path, self.services if owned else self.followers)
             entry = OpenRoom(room, filesync, services, room.last_seq, owned=owned)
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._life(entry), name=f"room {room_id}")
@@ -156,7 +157,9 @@ class Rooms:
             log.info("room opened", extra={"room": room_id})
             return entry
 
-    async def _attach(self, room: Room, path: Path) -> list[RoomService]:
+    async def _attach(
+        self, room: Room, path: Path, factories: Sequence[ServiceFactory]
+    ) -> list[RoomService]:
         """Build the room's services from the factories, attach them, start them."""
         from pairbook.rooms.services import ServiceContext
 
@@ -164,7 +167,7 @@ class Rooms:
         context = ServiceContext(
             room, handle, path, self.store, self.replays, self.policy, self.kept
         )
-        services = [factory(context) for factory in self.services]
+        services = [factory(context) for factory in factories]
         room.attach(services)
         for service in services:
             await service.start()

@@ -30,6 +30,7 @@ from pairbook.kernel.runner import Runner
 from pairbook.kernel.service import TABLE as KERNEL_COMMANDS
 from pairbook.kernel.service import KernelService
 from pairbook.mob.commands import TABLE as MOB_COMMANDS
+from pairbook.mob.gate import MobGate
 from pairbook.mob.service import MobService
 from pairbook.notebook.outputs import kernel_name_of
 from pairbook.protocol.closecodes import CloseCode
@@ -137,6 +138,11 @@ CHECK = ServiceSpec("check", check_service, CHECK_COMMANDS)
 
 ROOM_SERVICES: Sequence[ServiceSpec] = (KERNEL, MOB, RECORDING, CHECK)
 """The services of every room, in the order they are attached (and their hooks called)."""
+
+MOB_GATE = ServiceSpec("mob", lambda context: MobGate(context.handle), CommandTable("mob"))
+FOLLOWER_SERVICES: Sequence[ServiceSpec] = (MOB_GATE,)
+"""The services of a room whose services run on another process (its owner): only the
+mob's edit gate, reading the rotation the owner writes (pairbook.rooms.ownership)."""
 
 SPEC = Path(__file__).resolve().parents[3] / "spec" / "protocol.json"
 """Where the catalogue lives in a checkout."""
