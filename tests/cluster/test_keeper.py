@@ -107,3 +107,24 @@ async def test_a_dropped_room_is_released_and_not_taken_again(redis: Redis, pref
 
 async def _has(process: Process) -> bool:
     return process.keeper.held("demo.ipynb") is not None
+
+
+async def test_a_lease_past_its_time_is_not_held_even_before_the_next_renewal(
+    redis: Redis, prefix: str
+) -> None:
+    now = [100.0]
+    keeper = LeaseKeeper(
+        RoomLeases(redis, "a", prefix=prefix, ttl=30.0),
+        gained=_nothing,
+        lost=_nothing,
+        clock=lambda: now[0],
+    )
+    assert await keeper.claim("demo.ipynb") is not None
+    now[0] += 29.0
+    assert keeper.held("demo.ipynb") is not None
+    now[0] += 1.0  # the process was paused: its lease may be another's by now
+    assert keeper.held("demo.ipynb") is None
+
+
+async def _nothing(lease: Lease) -> None:
+    return None

@@ -42,9 +42,12 @@ class LeaseKeeper:
         self._wake = asyncio.Event()
 
     def held(self, room: str) -> Lease | None:
-        """This process's lease of the room, if it holds one."""
+        """This process's lease of the room, if it holds one that cannot have run out yet:
+        a process paused past its lease finds it gone here before its next renewal says so."""
         entry = self._held.get(room)
-        return None if entry is None else entry[0]
+        if entry is None or self._clock() - entry[1] >= self.leases.ttl:
+            return None
+        return entry[0]
 
     def want(self, room: str) -> None:
         """Compete for the room's lease from now on (taken at the next round)."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
+from pairbook.errors import ClusterError
 from pairbook.rooms.peer import Peer
 from pairbook.service import CommandTable, Member, RoomNotes, RoomService
 from pairbook.service.commands import Args, Command
@@ -120,11 +121,13 @@ class ServiceHandle:
     async def apply_server_edit(
         self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
     ) -> int | None:
+        self._fence()
         return await self._room.apply_server_edit(edit, author, protected=protected)
 
     def start_server_edit(
         self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
     ) -> asyncio.Future[int | None]:
+        self._fence()
         committed = self._room.start_server_edit(edit, author, protected=protected)
         done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         if committed is None:
@@ -135,6 +138,14 @@ class ServiceHandle:
 
     async def settle(self) -> None:
         await self._room.settle()
+
+    def _fence(self) -> None:
+        """A service writes only while this process owns the room (or nothing else can)."""
+        room = self._room
+        if room.ownership is not None and not room.ownership.owns(room.id):
+            raise ClusterError(
+                f"this server process no longer runs room {room.id!r}; its write is refused"
+            )
 
     def members(self) -> list[Member]:
         return [member_of(peer) for peer in self._room.peers]

@@ -43,7 +43,8 @@ class Ownership(Protocol):
         ...
 
     def owns(self, room: str) -> bool:
-        """Whether this process owns the room (as of its last renewal)."""
+        """Whether this process owns the room: its last renewal succeeded and the lease it
+        renewed cannot have run out since (the services' writes are refused otherwise)."""
         ...
 
     async def drop(self, room: str) -> None:
