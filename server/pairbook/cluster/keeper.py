@@ -40,6 +40,7 @@ class LeaseKeeper:
         self._wanted: set[str] = set()
         self._held: dict[str, tuple[Lease, float]] = {}  # the lease, when it was last renewed
         self._wake = asyncio.Event()
+        self._free: set[str] = set()  # wanted rooms nobody held at the last look
 
     def held(self, room: str) -> Lease | None:
         """This process's lease of the room, if it holds one that cannot have run out yet:
@@ -58,7 +59,7 @@ class LeaseKeeper:
         """Compete for the room from now on, trying at once: this process's lease, if it
         has it now (raises ClusterError when Redis cannot be reached)."""
         self._wanted.add(room)
-        await self._keep(room)
+        await self._keep(room, patient=False)
         return self.held(room)
 
     async def drop(self, room: str) -> None:
@@ -84,15 +85,18 @@ class LeaseKeeper:
                 await asyncio.wait_for(self._wake.wait(), self.interval)
 
     async def round(self) -> None:
-        """One pass: renew what is held, try to take what is wanted and free."""
+        """One pass: renew what is held, take what is wanted and has been free a while.
+
+        Redis unreachable changes nothing here: nobody can be granted a lease meanwhile,
+        so the rooms stay where they are (their services' writes are refused once a lease's
+        time has run, see `held`), and the next round that reaches Redis sorts it out."""
         for room in sorted(self._wanted):
             try:
-                await self._keep(room)
+                await self._keep(room, patient=True)
             except ClusterError as exc:
                 log.warning("lease round failed", extra={"room": room, "reason": str(exc)})
-                await self._expire_unrenewed(room)
 
-    async def _keep(self, room: str) -> None:
+    async def _keep(self, room: str, *, patient: bool) -> None:
         entry = self._held.get(room)
         if entry is not None:
             lease = entry[0]
@@ -101,20 +105,39 @@ class LeaseKeeper:
             if await self.leases.renew(lease):
                 self._held[room] = (lease, asked)
                 return
+            if await self._retake(room, asked):
+                return
             del self._held[room]
             await self._lost(lease)
+            return
+        # A free room is taken at its second sighting in a row: after a Redis restart the
+        # process that held it takes it back first, instead of every process racing for it.
+        if patient and not await self._free_twice(room):
+            return
         asked = self._clock()
         lease_now = await self.leases.acquire(room)
         if lease_now is not None and room in self._wanted:
             self._held[room] = (lease_now, asked)
             await self._gained(lease_now)
 
-    async def _expire_unrenewed(self, room: str) -> None:
-        """Redis is unreachable: past the lease's time another process may own the room."""
-        entry = self._held.get(room)
-        if entry is not None and self._clock() - entry[1] >= self.leases.ttl:
-            del self._held[room]
-            await self._lost(entry[0])
+    async def _retake(self, room: str, asked: float) -> bool:
+        """The held lease is gone from Redis: take the room again if nobody else has."""
+        again = await self.leases.acquire(room)
+        if again is None:
+            return False
+        log.warning("room lease taken again", extra={"room": room, "token": again.token})
+        self._held[room] = (again, asked)
+        return True
+
+    async def _free_twice(self, room: str) -> bool:
+        if await self.leases.holder_of(room) is not None:
+            self._free.discard(room)
+            return False
+        if room in self._free:
+            self._free.discard(room)
+            return True
+        self._free.add(room)
+        return False
 
     async def _release(self, lease: Lease) -> None:
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from redis.asyncio import Redis
+
+log = logging.getLogger("pairbook.cluster")
 
 NO_OWNER = "room {room!r} has no owning process right now (it is moving); try again in a moment"
 
@@ -89,7 +92,14 @@ class ClusterOwnership:
         return self._keeper
 
     async def claim(self, room: str) -> bool:
-        return await self.keeper.claim(room) is not None
+        """Whether this process owns the room now; while Redis cannot be reached the room
+        opens without its services (its peers edit; commands wait for Redis) and its lease
+        is taken at the first round that reaches Redis again."""
+        try:
+            return await self.keeper.claim(room) is not None
+        except ClusterError as exc:
+            log.warning("room opened without its owner", extra={"room": room, "reason": str(exc)})
+            return False
 
     def owns(self, room: str) -> bool:
         return self._keeper is not None and self._keeper.held(room) is not None
