@@ -143,8 +143,9 @@ class StoppedBatchRecord(TypedDict):
 
 class KernelStopRecord(TypedDict):
     """Why and when the room's kernel stopped: `reason` is `shutdown` (a person, `by`), `idle`
-    (the idle cull, after `idle_for` seconds), `died` (it crashed or was killed) or `server`
-    (the server stopped or restarted); `at` is None when nobody saw it happen."""
+    (the idle cull, after `idle_for` seconds), `died` (it crashed or was killed), `server`
+    (the server stopped or restarted) or `moved` (the process running it stopped and another
+    took the room over: its state is gone); `at` is None when nobody saw it happen."""
 
     reason: str
     by: UserRecord | None

@@ -123,6 +123,7 @@ async def test_when_the_owner_is_killed_b_takes_the_room_and_says_the_kernel_sto
     assert "moved" in reason
     async with YClient(b.ws_url("demo.ipynb")) as on_b:
         await on_b.wait_until(lambda: on_b.map("kernel").get("status") == "stopped", 30)
+        assert on_b.map("kernel")["stopped"]["reason"] == "moved"
         assert await run_where(on_b, on_b) == "b"
 
 

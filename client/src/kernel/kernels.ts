@@ -64,6 +64,8 @@ export function stopText(stop: KernelStop, now: number): string {
       return `the kernel died${when}`
     case 'server':
       return at === null ? 'the server stopped' : `the server stopped${when}`
+    case 'moved':
+      return `its server process stopped, its state is gone${when}`
     default:
       return `${stop.reason}${when}`
   }

@@ -100,6 +100,8 @@ def stop_reason(why: KernelStopRecord) -> str:
             return "the kernel died"
         case "server":
             return "the server stopped"
+        case "moved":
+            return "the server process running the kernel stopped; its state is gone"
         case other:
             return f"the kernel stopped ({other})"
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pycrdt import Map
 
 from pairbook.check.runner import KernelLaunch
 from pairbook.check.service import TABLE as CHECK_COMMANDS
@@ -24,7 +27,8 @@ from pairbook.kernel import KernelSessions
 from pairbook.kernel.confine import Confinement
 from pairbook.kernel.environment import NotebookEnvironment
 from pairbook.kernel.gatewaysession import GatewayKernelSessions
-from pairbook.kernel.kept import KeptKernels
+from pairbook.kernel.kept import KeptKernels, stop_record
+from pairbook.kernel.kernelmap import LIVE
 from pairbook.kernel.ports import KernelFactory
 from pairbook.kernel.runner import Runner
 from pairbook.kernel.service import TABLE as KERNEL_COMMANDS
@@ -41,7 +45,7 @@ from pairbook.record.service import RecordingService
 from pairbook.rooms.core import TABLE as CORE_COMMANDS
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.room import Room
-from pairbook.schema import DOCUMENT_MAPS, SERVER_AUTHOR_PREFIX
+from pairbook.schema import DOCUMENT_MAPS, KERNEL_MAP, SERVER_AUTHOR_PREFIX, KernelStopRecord
 from pairbook.service import CommandTable, RoomService
 from pairbook.store.port import Store
 
@@ -95,10 +99,19 @@ def kernel_service(context: ServiceContext) -> KernelService:
         output_limit=policy.output_limit,
         kernel_state=policy.kernel_state,
         kept=context.kept.take(room_id),
-        stopped=context.kept.take_stop(room_id),
+        stopped=context.kept.take_stop(room_id) or moved_kernel(context.room),
         cull_after=policy.cull_idle_after,
     )
     return KernelService(runner)
+
+
+def moved_kernel(room: Room) -> KernelStopRecord | None:
+    """A room taken over from another process whose kernel the document shows live: that
+    kernel went with its process (its state is gone), and the panel says so."""
+    shown = room.doc.get(KERNEL_MAP, type=Map).get("status")
+    if room.ownership is None or shown not in LIVE:
+        return None
+    return stop_record("moved", time.time())
 
 
 def mob_service(context: ServiceContext) -> MobService:
