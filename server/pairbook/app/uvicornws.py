@@ -5,7 +5,7 @@ A room relays every update to every peer: at 200 peers and 100 edits a second th
 python-websockets encoding the same frame again for every peer. This protocol adds one ASGI
 extension, `WRITE_NOW`: a function that writes a binary message to the socket at once,
 the frame encoded once for all peers (as python-websockets' own `broadcast()` does), or
-returns False when it cannot (the socket's buffer is over its high-water mark, or the
+returns False when it cannot (bytes are still waiting in the socket's transport, or the
 connection is not open) — the caller then uses the ordinary `websocket.send`, which waits.
 """
 
@@ -103,6 +103,10 @@ class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
             or self.conn.state is not State.OPEN
             or self.conn.extensions  # a negotiated extension (deflate) re-encodes per peer
             or self.transport.is_closing()
+            # Only onto a socket that took everything so far: one with bytes waiting gets
+            # its frames through the ASGI send, which waits for it to drain. Writing on past
+            # waiting bytes stalled a room with a stuck peer in bench/fanout's `stuck`.
+            or self.transport.get_write_buffer_size()
         ):
             return False
         self.transport.write(_PREPARED.of(payload))
