@@ -11,7 +11,7 @@ import { INotebookCellExecutor, INotebookTracker, type NotebookPanel } from '@ju
 import { Signal } from '@lumino/signaling'
 
 import { remoteCursors } from './cursors'
-import { DRIVE_NAME, PairbookDrive } from './drive'
+import { DRIVE_NAME, localPathOf, PairbookDrive } from './drive'
 import { RoomCellExecutor } from './executor'
 import { joinRoom } from './join'
 import { keepRoom, keptRoom } from './kept'
@@ -20,12 +20,13 @@ import { publishPlace } from './presence'
 import { answerPrompts } from './prompts'
 import { lockEditing, sayRefusedEdits } from './readonly'
 import type { PairbookSession } from './session'
-import { addRoomKernelItems } from './toolbar'
+import { addRoomKernelItems, controlKernel } from './toolbar'
 import { panelsPlugin } from './panels/panels'
 import { IPairbook } from './tokens'
 
 export { IPairbook } from './tokens'
 export type { PairbookSession } from './session'
+import type { RoomConnection } from './room'
 export type { RoomConnection } from './room'
 export { lockEditing } from './readonly'
 
@@ -91,6 +92,32 @@ function adoptPanel(pairbook: Pairbook, panel: NotebookPanel): void {
   if (room !== undefined) addRoomKernelItems(panel, room)
   publishPlace(panel)
   if (pairbook.session?.me.role === 'viewer') lockEditing(panel, true)
+}
+
+/** The room kernel's interrupt and restart as commands, on JupyterLab's keys (I, I and 0, 0)
+ * in a room notebook, where JupyterLab's own would act on no kernel. */
+function addKernelCommands(app: JupyterFrontEnd, notebooks: INotebookTracker, pairbook: Pairbook): void {
+  const currentRoom = (): RoomConnection | undefined => {
+    const path = notebooks.currentWidget?.context.path
+    return path === undefined ? undefined : pairbook.session?.roomAt(localPathOf(path))
+  }
+  // JupyterLab's own I, I and 0, 0 (kernelmenu:*) with the room notebook's class: more specific, so these win there.
+  const selector = '.pb-RoomNotebook [data-jp-kernel-user]:not(.jp-mod-readWrite) :focus:not(:read-write)'
+  for (const [command, label, keys] of [
+    ['interrupt', 'Interrupt the room\'s kernel', ['I', 'I']],
+    ['restart', 'Restart the room\'s kernel…', ['0', '0']]
+  ] as const) {
+    const id = `pairbook:${command}-kernel`
+    app.commands.addCommand(id, {
+      label,
+      isEnabled: () => currentRoom() !== undefined,
+      execute: async () => {
+        const room = currentRoom()
+        if (room !== undefined) await controlKernel(room, command)
+      }
+    })
+    app.commands.addKeyBinding({ command: id, keys: [...keys], selector })
+  }
 }
 
 const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
@@ -171,6 +198,7 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
       }
     })
     launcher?.add({ command: OPEN_ROOM, category: 'Other', rank: 0 })
+    addKernelCommands(app, notebooks, pairbook)
     return pairbook
   }
 }

@@ -43,8 +43,25 @@ export function waitForRuns(doc: Y.Doc, ids: string[], stop: Promise<unknown>): 
   })
 }
 
-/** The room kernel's status (`kernel.status`): not started, starting, idle, busy, … */
+/** The room kernel's status (`kernel.status`: not started, starting, idle, busy, …). */
 export function kernelStatus(doc: Y.Doc): string {
   const status = plain(doc.getMap(KERNEL_MAP).get('status'))
   return typeof status === 'string' ? status : 'not started'
+}
+
+/** What the room's kernel is doing, in words, as the browser client's kernel panel says it:
+ * the run it is busy with (`kernel.current`) comes first, whatever `status` says (a first run
+ * starts the kernel: the status says starting until it ends). */
+export function kernelActivity(doc: Y.Doc): { status: string; text: string } {
+  const current = plain(doc.getMap(KERNEL_MAP).get('current')) as
+    | { status?: unknown; user?: { name?: unknown } }
+    | null
+    | undefined
+  const name = typeof current?.user?.name === 'string' ? current.user.name : null
+  if (current && name !== null) {
+    const waiting = current.status === 'waiting-input'
+    return { status: 'busy', text: waiting ? `waiting for ${name}'s input` : `running for ${name}` }
+  }
+  const status = kernelStatus(doc)
+  return { status, text: status }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 
-import { kernelStatus, runStatus, waitForRuns } from '../src/runs'
+import { kernelActivity, kernelStatus, runStatus, waitForRuns } from '../src/runs'
 
 function record(doc: Y.Doc, id: string, status: string): void {
   doc.getMap('executions').set(id, { id, cell_id: 'c1', status, user: { id: 'u', name: 'Ada', color: '#000' } })
@@ -51,5 +51,21 @@ describe('kernelStatus', () => {
     expect(kernelStatus(doc)).toBe('not started')
     doc.getMap('kernel').set('status', 'busy')
     expect(kernelStatus(doc)).toBe('busy')
+  })
+})
+
+describe('kernelActivity', () => {
+  it('says whose run the kernel is busy with, whatever the status says', () => {
+    const doc = new Y.Doc()
+    const kernel = doc.getMap('kernel')
+    kernel.set('status', 'starting')
+    expect(kernelActivity(doc)).toEqual({ status: 'starting', text: 'starting' })
+    kernel.set('current', { id: 'r1', status: 'running', user: { id: 'u', name: 'Lin', color: '#000' } })
+    expect(kernelActivity(doc)).toEqual({ status: 'busy', text: 'running for Lin' })
+    kernel.set('current', { id: 'r1', status: 'waiting-input', user: { id: 'u', name: 'Lin', color: '#000' } })
+    expect(kernelActivity(doc).text).toBe("waiting for Lin's input")
+    kernel.set('current', null)
+    kernel.set('status', 'idle')
+    expect(kernelActivity(doc)).toEqual({ status: 'idle', text: 'idle' })
   })
 })

@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
 LAB_VIEWPORT = {"width": 1100, "height": 760}
 LAB_TIMEOUT = 60_000  # the first JupyterLab page loads some 10 MB of scripts on a busy machine
+KERNEL = 60_000  # a room's kernel starts on the first run: seconds on a loaded machine
 
 
 @dataclass
@@ -152,17 +153,21 @@ async def test_a_run_from_jupyterlab_goes_to_the_room_kernel_and_is_attributed(
         cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
         await cell.locator(".cm-content").click()
         await lab_page.keyboard.press("Shift+Enter")
-        await expect(ada.cell(1).locator(".run-badge")).to_contain_text("run by Lin")
-        await expect(ada.cell(1).locator(".cell-outputs")).to_contain_text("42")
+        await expect(ada.cell(1).locator(".run-badge")).to_contain_text(
+            "run by Lin", timeout=KERNEL
+        )
+        await expect(ada.cell(1).locator(".cell-outputs")).to_contain_text("42", timeout=KERNEL)
         # The output came back through the shared document to JupyterLab's own output area.
-        await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42")
+        await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42", timeout=KERNEL)
         await expect(lab_page.locator(".pb-KernelStatus")).to_contain_text("idle")
         # The browser user runs the next cell: JupyterLab shows its output.
         await ada.cell(2).locator(".cm-content").click()
         await ada.page.keyboard.press("Shift+Enter")
         await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by")
         lab_next = lab_page.locator(".jp-Notebook .jp-Cell").nth(2)
-        await expect(lab_next.locator(".jp-OutputArea-output")).to_contain_text("22")
+        await expect(lab_next.locator(".jp-OutputArea-output")).to_contain_text(
+            "22", timeout=KERNEL
+        )
         assert ada.errors == []
         await ada.page.set_viewport_size(LAB_VIEWPORT)  # type: ignore[arg-type]
         await side_by_side(lab_page, ada.page, screenshots / "jupyterlab.png")
@@ -182,9 +187,10 @@ async def test_input_from_a_run_in_jupyterlab_is_asked_in_jupyterlab(
     await cell.locator(".cm-content").click()
     await lab_page.keyboard.press("Shift+Enter")
     dialog = lab_page.locator(".jp-Dialog", has_text="who?")
+    await dialog.locator("input").wait_for(timeout=KERNEL)
     await dialog.locator("input").fill("Grace")
     await dialog.get_by_role("button", name="Send").click()
-    await expect(cell.locator(".jp-OutputArea")).to_contain_text("hello Grace")
+    await expect(cell.locator(".jp-OutputArea")).to_contain_text("hello Grace", timeout=KERNEL)
 
 
 async def test_a_viewer_in_jupyterlab_cannot_type_or_run(
@@ -202,7 +208,9 @@ async def test_a_viewer_in_jupyterlab_cannot_type_or_run(
         await cell.locator(".cm-content").click()
         await lab_page.keyboard.type("zzz")
         await lab_page.keyboard.press("Shift+Enter")
-        await expect(lab_page.locator(".jp-Dialog")).to_contain_text("did not run the cell")
+        await expect(lab_page.locator(".jp-Dialog")).to_contain_text(
+            "did not run the cell", timeout=KERNEL
+        )
         assert await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)") == "x = 1"
         assert await ada.source(1) == "x = 1"
     finally:
@@ -413,3 +421,26 @@ async def test_in_mob_mode_a_jupyterlab_navigator_sees_who_drives_and_cannot_typ
         assert ada.errors == []
     finally:
         await ada.close()
+
+
+async def test_jupyterlab_interrupts_the_room_kernel_with_its_own_keys(
+    pairing: Pairing, lab_page: Page
+) -> None:
+    server = pairing.server
+    notebook = "interrupt.ipynb"
+    write_notebook(server.root / notebook, ["import time\nfor _ in range(600): time.sleep(0.1)"])
+    await join_from_jupyterlab(lab_page, server, "Lin")
+    await open_in_jupyterlab(lab_page, notebook)
+    cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+    await cell.locator(".cm-content").click()
+    await lab_page.keyboard.press("Shift+Enter")
+    await expect(lab_page.locator(".pb-KernelStatus")).to_contain_text(
+        "running for Lin", timeout=KERNEL
+    )
+    await lab_page.keyboard.press("Escape")  # command mode: JupyterLab's I, I
+    await lab_page.keyboard.press("i")
+    await lab_page.keyboard.press("i")
+    await expect(cell.locator(".jp-OutputArea")).to_contain_text(
+        "KeyboardInterrupt", timeout=KERNEL
+    )
+    await expect(lab_page.locator(".pb-KernelStatus")).to_contain_text("idle")
