@@ -30,14 +30,20 @@ class RoomModelFactory implements Contents.ISharedFactory {
   constructor(private readonly drive: PairbookDrive) {}
 
   createNew(options: Contents.ISharedFactoryOptions): ISharedDocument | undefined {
-    const session = this.drive.session
-    if (session === null || options.contentType !== 'notebook') return undefined
+    if (options.contentType !== 'notebook') return undefined
     // The context names the document by its full path (`pairbook:dir/x.ipynb`).
     const path = localPathOf(options.path)
     const notebook = new YNotebook()
     neverTrusted(notebook) // before JupyterLab builds its cell models on it
-    session.connect(path, notebook.ydoc, notebook.awareness)
-    notebook.disposed.connect(() => session.close(path, notebook.ydoc))
+    const bind = (session: PairbookSession | null): void => {
+      if (session === null || notebook.isDisposed) return
+      session.connect(path, notebook.ydoc, notebook.awareness)
+      notebook.disposed.connect(() => session.close(path, notebook.ydoc))
+    }
+    // A notebook JupyterLab restores after a reload may come before the kept room is
+    // rejoined: it is bound once it is (and `get` waits for the same).
+    if (this.drive.session !== null) bind(this.drive.session)
+    else void this.drive.joined.then(bind)
     return notebook
   }
 }
@@ -48,7 +54,7 @@ export class PairbookDrive implements Contents.IDrive {
   readonly sharedModelFactory: Contents.ISharedFactory = new RoomModelFactory(this)
   private readonly changed = new Signal<Contents.IDrive, Contents.IChangedArgs>(this)
   private current: PairbookSession | null = null
-  private joining: Promise<unknown> = Promise.resolve()
+  private joining: Promise<PairbookSession | null> = Promise.resolve(null)
   private disposed = false
 
   get session(): PairbookSession | null {
@@ -62,8 +68,13 @@ export class PairbookDrive implements Contents.IDrive {
   }
 
   /** A room being joined (a reload rejoining the kept one): requests wait for it. */
-  waitFor(joining: Promise<unknown>): void {
-    this.joining = joining.catch(() => undefined)
+  waitFor(joining: Promise<PairbookSession | null>): void {
+    this.joining = joining.catch(() => null)
+  }
+
+  /** Resolves with the room being joined (null if none or it failed). */
+  get joined(): Promise<PairbookSession | null> {
+    return this.joining
   }
 
   get fileChanged(): ISignal<Contents.IDrive, Contents.IChangedArgs> {

@@ -173,13 +173,15 @@ const corePlugin: JupyterFrontEndPlugin<IPairbook> = {
     if (kept !== null) {
       const rejoin = joinRoom({ ...kept, notebook: null }, async () => null).then(
         (session) => {
-          if (session === null) return
+          if (session === null) return null
           pairbook.join(session)
           void app.restored.then(showBrowser)
+          return session
         },
         (error: unknown) => {
           console.warn('pairbook: could not rejoin the kept room', error)
           keepRoom(null)
+          return null
         }
       )
       drive.waitFor(rejoin)
