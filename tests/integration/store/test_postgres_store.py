@@ -19,6 +19,7 @@ from support.postgres import (
     database_of,
     fresh_database,
     in_database,
+    in_schema,
     terminate_sessions,
 )
 from support.server import free_port
@@ -114,6 +115,13 @@ async def test_a_server_that_cannot_be_reached_fails_the_open_with_advice() -> N
 async def test_a_database_that_does_not_exist_is_named_in_the_error() -> None:
     url = in_database(POSTGRES, "pairbook_no_such_database")
     with pytest.raises(StoreError, match="the database does not exist; create it"):
+        async with PostgresStore(url):
+            pass
+
+
+async def test_a_schema_named_in_the_url_that_does_not_exist_is_named_in_the_error() -> None:
+    url = in_schema(POSTGRES, "pairbook_no_such_schema")
+    with pytest.raises(StoreError, match="search_path does not exist; create it"):
         async with PostgresStore(url):
             pass
 
