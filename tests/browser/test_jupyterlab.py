@@ -307,6 +307,10 @@ async def test_a_browser_users_run_shows_in_jupyterlab_with_its_output_and_badge
         await lab_page.keyboard.type("  # Lin was here")
         await expect(badge).to_contain_text("edited since")
         await expect(ada.cell(1).locator(".run-badge")).to_contain_text("edited since")
+        # The toolbar says the room is recorded and links its replay on the pairbook server.
+        await expect(lab_page.locator(".pb-Recording-badge")).to_have_text("● Recording")
+        replay = lab_page.locator(".pb-Recording-replay")
+        await expect(replay).to_have_attribute("href", f"{server.base}/replay/{notebook}")
         assert ada.errors == []
     finally:
         await ada.close()
