@@ -78,6 +78,16 @@ async def test_stock_clients_on_two_processes_edit_one_notebook_and_converge(
     assert on_a == on_b
     seen = re.findall(r"(?:ana|bob|amy|ben)\d+(?= )", on_a)  # the first may follow the title
     assert sorted(seen) == sorted(words)  # every word, none twice
+    for server in (a, b):  # each handed its 50 words on and took the other's 50
+        metrics = str(server.get("/metrics", token=None)[1])
+        assert "pairbook_broker_connected 1.0" in metrics
+        assert counter(metrics, "pairbook_broker_published_total") >= 50
+        assert counter(metrics, "pairbook_broker_delivered_total") >= 50
+
+
+def counter(metrics: str, name: str) -> float:
+    (line,) = [line for line in metrics.splitlines() if line.startswith(name + " ")]
+    return float(line.split()[1])
 
 
 async def test_a_cell_inserted_on_one_process_reaches_a_stock_client_on_the_other(

@@ -88,6 +88,26 @@ class _RoomsCollector(Collector):
             disconnects.add_metric([reason], count)
         yield disconnects
         yield from self._store_metrics()
+        yield from self._broker_metrics()
+
+    def _broker_metrics(self) -> Iterator[Metric]:
+        broker = self._rooms.broker
+        if broker is None:
+            return
+        stats = broker.stats()
+        for name, text, value in (
+            ("published", "Entries appended for the other processes", stats.published),
+            ("delivered", "Entries of other processes handed to this one's rooms", stats.delivered),
+            ("dropped", "Entries given up on while the broker was unreachable", stats.dropped),
+            ("reconnects", "Times the broker connection was lost", stats.reconnects),
+        ):
+            yield CounterMetricFamily(f"pairbook_broker_{name}", text, value=value)
+        yield GaugeMetricFamily(
+            "pairbook_broker_pending", "Entries waiting to be appended", value=stats.pending
+        )
+        yield GaugeMetricFamily(
+            "pairbook_broker_connected", "1 while the broker answers", value=int(stats.connected)
+        )
 
     def _store_metrics(self) -> Iterator[Metric]:
         stats = self._store.stats()
