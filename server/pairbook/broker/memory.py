@@ -29,6 +29,8 @@ class MemoryHub:
     """room -> origin -> that process's broker and the room's subscriber there."""
     claims: dict[tuple[str, int], str] = field(default_factory=dict)
     locks: set[tuple[str, str]] = field(default_factory=set)
+    leases: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(room, name) -> the origin holding the lease (a memory lease never expires)."""
 
 
 class MemoryBroker:
@@ -88,6 +90,13 @@ class MemoryBroker:
             yield True
         finally:
             self.hub.locks.discard(key)
+
+    async def hold(self, room: str, name: str, ttl: float) -> bool:
+        return self.hub.leases.setdefault((room, name), self.origin) == self.origin
+
+    async def release(self, room: str, name: str) -> None:
+        if self.hub.leases.get((room, name)) == self.origin:
+            del self.hub.leases[(room, name)]
 
     def stats(self) -> BrokerStats:
         return BrokerStats(published=self._published, delivered=self._delivered)

@@ -104,6 +104,14 @@ class Broker(Protocol):
         """Hold the room's `name` lock for the block if no process holds it: yields whether
         this process got it (a holder that dies loses it after a timeout)."""
 
+    async def hold(self, room: str, name: str, ttl: float) -> bool:
+        """Take the room's `name` lease, or renew it if this process has it, for `ttl`
+        seconds; returns whether this process holds it now (False too when the broker
+        cannot be reached: a holder that cannot renew must assume it lost the lease)."""
+
+    async def release(self, room: str, name: str) -> None:
+        """Give the lease up if this process holds it (never raises)."""
+
     def stats(self) -> BrokerStats:
         """Counters for /metrics."""
         ...

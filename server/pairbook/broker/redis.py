@@ -39,6 +39,12 @@ log = logging.getLogger("pairbook.broker")
 
 CLAIMS_TTL = 7 * 86400  # seconds a room's claims outlive their last use
 LOCK_TTL_MS = 60_000
+HOLD = """
+local holder = redis.call('get', KEYS[1])
+if holder == false then return redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) and 1 or 0 end
+if holder == ARGV[1] then redis.call('pexpire', KEYS[1], ARGV[2]) return 1 end
+return 0
+"""
 RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
 return 0
@@ -81,6 +87,7 @@ class RedisBroker:
         self._markers: dict[str, int] = {}  # room -> newest seq given up on
         self._work = asyncio.Event()
         self._refix = False  # positions must be fixed anew (the reader lost Redis)
+        self._woken: bytes = b"0-0"  # the last wake-up entry read
         self._tasks: list[asyncio.Task[None]] = []
         self._redis: Redis | None = None
         self._reader: Redis | None = None
@@ -184,7 +191,9 @@ class RedisBroker:
 
     async def _read(self) -> list[Any]:
         assert self._reader is not None
-        streams: dict[Any, Any] = {self._wake_key(): "$"}
+        # The wake-up stream is read from its last entry read, not "$": a wake-up sent before
+        # this XREAD reached the server (a room subscribed meanwhile) must not be missed.
+        streams: dict[Any, Any] = {self._wake_key(): self._woken}
         for room, position in self._positions.items():
             if position is not None:
                 streams[self.stream_key(room)] = position
@@ -192,9 +201,12 @@ class RedisBroker:
         return list(reply or [])
 
     def _take(self, key: str, messages: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+        if key == self._wake_key():
+            self._woken = bytes(messages[-1][0]) if messages else self._woken
+            return
         room = key.removeprefix(f"{self.prefix}room:")
         subscriber = self._subscribers.get(room)
-        if subscriber is None or key == self._wake_key() or not messages:
+        if subscriber is None or not messages:
             return
         self._positions[room] = bytes(messages[-1][0])
         entries: list[Entry] = []
@@ -320,6 +332,20 @@ class RedisBroker:
             if ours:
                 with contextlib.suppress(RedisError):  # it expires anyway
                     await self._client.eval(RELEASE, 1, key, token)
+
+    async def hold(self, room: str, name: str, ttl: float) -> bool:
+        key = f"{self.prefix}lease:{room}:{name}"
+        try:
+            held = await self._client.eval(HOLD, 1, key, self.origin, int(ttl * 1000))
+        except RedisError as exc:
+            log.warning("broker lease unavailable", extra={"room": room, "reason": str(exc)})
+            return False
+        return bool(held)
+
+    async def release(self, room: str, name: str) -> None:
+        key = f"{self.prefix}lease:{room}:{name}"
+        with contextlib.suppress(RedisError):  # it expires anyway
+            await self._client.eval(RELEASE, 1, key, self.origin)
 
     def stats(self) -> BrokerStats:
         return BrokerStats(

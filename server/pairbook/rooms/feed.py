@@ -36,11 +36,15 @@ from pairbook.types import SERVER_MAPS, SERVER_USER, RoomId, UserId
 
 if TYPE_CHECKING:
     from pairbook.rooms.effects import Commit
+    from pairbook.rooms.filesync import FileSync
     from pairbook.rooms.room import Room
 
 log = logging.getLogger("pairbook.feed")
 
 CATCH_UP_BATCH = 1000
+FILES = "files"  # the lease of the process that keeps the room's notebook file
+FILES_TTL = 10.0
+FILES_RENEW = 3.0
 
 
 class RoomFeed:
@@ -71,6 +75,9 @@ class RoomFeed:
         self._gap_grace = gap_grace
         self._clock = clock
         self.remote_updates = 0
+        self.files: FileSync | None = None
+        self.files_held = False
+        self._files_renewed = float("-inf")
 
     # -- the broker's side ---------------------------------------------------------------
 
@@ -98,9 +105,29 @@ class RoomFeed:
 
     # -- the room's side -----------------------------------------------------------------
 
-    async def attach(self, room: Room) -> None:
+    async def hold_files(self) -> bool:
+        """Take or renew the lease on the room's notebook file: one process at a time
+        writes it and reads outside edits from it. Returns whether this one does."""
+        self.files_held = await self.broker.hold(self.room_id, FILES, FILES_TTL)
+        self._files_renewed = self._clock()
+        return self.files_held
+
+    async def _keep_files(self) -> None:
+        files, had = self.files, self.files_held
+        held = await self.hold_files()
+        if files is None:
+            return
+        if held and not had:
+            await files.adopt()  # the last keeper left the file as it was
+        files.active = held
+
+    async def attach(self, room: Room, files: FileSync | None = None) -> None:
         """The room is loaded (with every record up to its last_seq): take what waited.
-        The server's own client id is claimed across processes first."""
+        The server's own client id is claimed across processes first. `files` is kept by
+        this process while it holds the files lease (see `hold_files`)."""
+        self.files = files
+        if files is not None:
+            files.active = self.files_held
         try:
             await self.broker.claim(self.room_id, room.doc.client_id, SERVER_USER)
         except BrokerError as exc:  # a random 32-bit id: its claim in the store will do
@@ -171,6 +198,8 @@ class RoomFeed:
         room = self.room
         if room is None:
             return
+        if now - self._files_renewed >= FILES_RENEW:
+            await self._keep_files()
         removed = self.presence.expire(now)
         if removed:
             room.relay_remote(
@@ -215,8 +244,12 @@ class RoomFeed:
             )
         return applied
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Stop taking entries; give the files lease up (the room saved its file)."""
         self.broker.unsubscribe(self.room_id, self)
+        if self.files_held:
+            self.files_held = False
+            await self.broker.release(self.room_id, FILES)
 
     # -- entries -------------------------------------------------------------------------
 
@@ -292,6 +325,7 @@ async def subscribe_feed(broker: Broker | None, store: Store, room_id: RoomId) -
         return None
     feed = RoomFeed(room_id, broker, store)
     await broker.subscribe(room_id, feed)
+    await feed.hold_files()
     return feed
 
 

@@ -84,6 +84,10 @@ class FileSync:
         self.conflict: Conflict | None = None
         self.last_error: str | None = None
         self._lock = asyncio.Lock()
+        # Whether this process keeps the file: with several processes holding the room
+        # (a broker), one at a time does (RoomFeed's files lease); the others neither
+        # write it nor read changes from it, which would come back as duplicate edits.
+        self.active = True
 
     def room_bytes(self) -> bytes:
         """The room's notebook as its file holds it (the file's form: see FileForm)."""
@@ -110,6 +114,8 @@ class FileSync:
     async def save(self) -> bool:
         """Write the room to its file (then its twin) if it changed; return whether the
         notebook file was written."""
+        if not self.active:
+            return False
         async with self._lock:
             await self._settle_sha()
             written = await self._save()
@@ -147,12 +153,27 @@ class FileSync:
 
     async def poll(self) -> None:
         """Look for a change made to the file by someone else."""
+        if not self.active:
+            return
         async with self._lock:
             await self._settle_sha()
             if self.conflict is None and await asyncio.to_thread(self.file.changed_on_disk):
                 await self._pick_up_disk_change()
             if self.conflict is None and self.twin is not None:
                 await self.twin.sync(room_changed=False)
+
+    async def adopt(self) -> None:
+        """This process keeps the file from now on (another process kept it until now):
+        what is on disk is where it left it, not an edit to take into the room; the next
+        save writes the room over it."""
+        async with self._lock:
+            try:
+                content = await asyncio.to_thread(self.file.load)
+            except NotebookError:
+                return  # missing or unreadable: the next save writes it
+            self.saved_sha = sha_of(self.file.bytes_of(content.nb))
+            self.conflict = None
+            self.active = True
 
     async def reconcile(self, content: NotebookContent) -> None:
         """Compare a freshly loaded file with what pairbook last saved, and act on a change."""

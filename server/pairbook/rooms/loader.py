@@ -58,10 +58,13 @@ async def load_room(
     files: FilePolicy | None = None,
     root: Path | None = None,
     clock: Callable[[], float] = time.monotonic,
+    reconcile: bool = True,
 ) -> tuple[Room, FileSync]:
     """Open a room. The log is the source of truth; the file seeds a room that has none.
 
-    With `root` (the served folder) the notebook's `.py` twin is kept in step too."""
+    With `root` (the served folder) the notebook's `.py` twin is kept in step too. Without
+    `reconcile` a file edited since the room last saved it is not read into the room (another
+    process keeps the file)."""
     files = files or FilePolicy()
     file = NotebookFile(path, max_bytes=max_notebook_bytes, form=files.form)
     roomlog = await store.load(room_id)
@@ -102,7 +105,7 @@ async def load_room(
     twin = None if root is None else _twin(room, path, root, files.twin, roomlog)
     later = None if loaded.base is None else asyncio.to_thread(_saved_sha_of, file, loaded.base)
     filesync = FileSync(room, file, loaded.saved_sha, twin, saved_sha_later=later)
-    if roomlog is not None and not unchanged and await asyncio.to_thread(path.exists):
+    if reconcile and roomlog is not None and not unchanged and await asyncio.to_thread(path.exists):
         # The file may have been edited while the server was down.
         await filesync.reconcile(await asyncio.to_thread(file.load))
     return room, filesync

@@ -137,13 +137,14 @@ class Rooms:
                     max_notebook_bytes=self.policy.max_notebook_bytes,
                     files=self.policy.files,
                     root=self.root,
+                    reconcile=feed is None or feed.files_held,
                 )
             except BaseException:
                 if feed is not None:
-                    feed.close()
+                    await feed.close()
                 raise
             if feed is not None:
-                await feed.attach(room)
+                await feed.attach(room, filesync)
             room.ownership = self.ownership  # on its owner only, a room has its services:
             services = await self._attach(room, path, self.services if owned else self.followers)
             entry = OpenRoom(room, filesync, services, room.last_seq, owned=owned)
@@ -306,8 +307,6 @@ class Rooms:
             await self._shut(entry, code, reason)
 
     async def _shut(self, entry: OpenRoom, code: CloseCode, reason: str) -> None:
-        if entry.room.feed is not None:
-            entry.room.feed.close()
         for peer in list(entry.room.peers):
             peer.request_close(code, reason)
         if entry.task is not None:
@@ -319,6 +318,8 @@ class Rooms:
             log.exception("flush on shutdown failed", extra={"room": entry.room.id})
         if self._open.get(entry.room.id) is entry:
             self._open.pop(entry.room.id)
+        if entry.room.feed is not None:
+            await entry.room.feed.close()
 
     def _keep_kernel(self, entry: OpenRoom) -> None:
         """A room unloads: its live, idle kernel is kept for the room's next load (the
@@ -350,7 +351,7 @@ class Rooms:
         """Close every service but the kernel (stopped first): the recording stops
         watching the document once its last events are flushed. The feed stops too."""
         if entry.room.feed is not None:
-            entry.room.feed.close()
+            await entry.room.feed.close()
         for service in entry.services:
             if not isinstance(service, KernelService):
                 try:

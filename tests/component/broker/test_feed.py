@@ -91,7 +91,7 @@ async def test_an_update_whose_entry_was_lost_is_read_from_the_log(
     async with two_processes(tmp_path, brokers) as (a, b, _store):
         ana = await a.join("ana", 101)
         bob = await b.join("bob", 102)
-        b.feed.close()  # B hears nothing for a while
+        await b.feed.close()  # B hears nothing for a while
         await a.send(ana, encode_sync_update(ana.edit("lost ")))
         await b.feed.broker.subscribe(ROOM, b.feed)
         await a.send(ana, encode_sync_update(ana.edit("found")))
@@ -129,7 +129,7 @@ async def test_a_client_id_is_one_person_s_across_processes(
         mallory = await b.join("mallory", 4242)  # ana's client id, seen in her awareness
         await a.send(ana, encode_sync_update(ana.edit("mine")))
         # B has not heard of ana's edit yet when mallory writes under her id.
-        b.feed.close()
+        await b.feed.close()
         with pytest.raises(AuthError, match="belongs to another person"):
             await b.room.receive(mallory.peer, encode_sync_update(mallory.edit("not yours")))
         assert "not yours" not in str(a.room.doc.get("scratch", type=Text))
