@@ -22,6 +22,7 @@ from pairbook.protocol.messages import (
 from pairbook.rooms import Peer, Room, TokenBucket, memory_channel_pair
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.feed import RoomFeed, subscribe_feed
+from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.loader import load_room
 from pairbook.store import MemoryStore, Store
 from pairbook.types import RoomId, UserId
@@ -66,8 +67,10 @@ class Client:
 class Process:
     """One pairbook process's view of the room: its broker, feed and room."""
 
-    def __init__(self, room: Room, feed: RoomFeed, clock: FakeClock) -> None:
-        self.room, self.feed, self.clock = room, feed, clock
+    def __init__(
+        self, room: Room, feed: RoomFeed, clock: FakeClock, files: FileSync | None = None
+    ) -> None:
+        self.room, self.feed, self.clock, self.files = room, feed, clock, files
         self.clients: list[Client] = []
 
     async def join(self, name: str, client_id: int) -> Client:
@@ -114,12 +117,14 @@ async def two_processes(
 
 async def open_process(path: Path, store: Store, broker: Broker) -> Process:
     clock = FakeClock()
-    feed = await subscribe_feed(broker, store, ROOM)
+    feed = await subscribe_feed(broker, store, ROOM, clock=clock)
     assert feed is not None
-    feed._clock = clock  # the presence timeouts and the gap grace run on the fake clock
-    room, _ = await load_room(ROOM, path, store, RoomCounters(), sync_timeout=15.0, clock=clock)
-    await feed.attach(room)
-    return Process(room, feed, clock)
+    room, files = await load_room(
+        ROOM, path, store, RoomCounters(), sync_timeout=15.0, clock=clock,
+        reconcile=feed.files_held,
+    )  # fmt: skip
+    await feed.attach(room, files)
+    return Process(room, feed, clock, files)
 
 
 async def eventually(

@@ -318,12 +318,19 @@ class RoomFeed:
             self._gap_since = self._clock()
 
 
-async def subscribe_feed(broker: Broker | None, store: Store, room_id: RoomId) -> RoomFeed | None:
+async def subscribe_feed(
+    broker: Broker | None,
+    store: Store,
+    room_id: RoomId,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> RoomFeed | None:
     """With a broker, a room's feed, subscribed before the room loads from the log: what
-    other processes log from then on reaches it. None without a broker."""
+    other processes log from then on reaches it (and the files lease tried). None without
+    a broker."""
     if broker is None:
         return None
-    feed = RoomFeed(room_id, broker, store)
+    feed = RoomFeed(room_id, broker, store, clock=clock)
     await broker.subscribe(room_id, feed)
     await feed.hold_files()
     return feed

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Doc, Text
+from pycrdt import Array, Doc, Text
 
 from pairbook.broker import Broker, DocEntry, MemoryBroker, MemoryHub
 from pairbook.errors import AuthError
@@ -171,3 +171,45 @@ def _typed(text: str) -> bytes:
     doc: Doc[Any] = Doc(client_id=555)
     doc.get("scratch", type=Text).insert(0, text)
     return doc.get_update()
+
+
+async def test_one_process_at_a_time_keeps_the_notebook_file(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _store):
+        assert a.files is not None
+        assert b.files is not None
+        assert a.files.active
+        assert not b.files.active
+        ana = await a.join("ana", 101)
+        await a.send(ana, encode_sync_update(type_in_first_cell(ana.doc, "typed on A ")))
+        await settle(a, b)
+        path = tmp_path / "demo.ipynb"
+        before = path.read_bytes()
+        assert not await b.files.save()  # B has the edit too, but does not keep the file
+        assert path.read_bytes() == before
+        assert await a.files.save()
+        assert "typed on A" in path.read_text()
+        await b.files.poll()  # B does not read A's save back as an outside edit
+        assert first_source(b.room.doc).count("typed on A") == 1
+        await a.feed.close()  # A unloads the room: B takes the file over
+        b.clock.advance(3.0)
+        await b.feed.upkeep(b.clock())
+        assert b.feed.files_held
+        assert b.files.active
+        bob = await b.join("bob", 102)
+        await b.send(bob, encode_sync_update(type_in_first_cell(bob.doc, "then on B ")))
+        assert await b.files.save()
+        assert path.read_text().count("typed on A") == 1
+        assert "then on B" in path.read_text()
+
+
+def type_in_first_cell(doc: Doc[Any], text: str) -> bytes:
+    before = doc.get_state()
+    source = doc.get("cells", type=Array)[0]["source"]
+    source.insert(0, text)
+    return doc.get_update(before)
+
+
+def first_source(doc: Doc[Any]) -> str:
+    return str(doc.get("cells", type=Array)[0]["source"])

@@ -71,7 +71,7 @@ async def test_a_late_joiner_reads_the_stream_from_before_its_load(
     await store.close()
 
 
-async def test_a_client_id_is_claimed_once_and_a_lock_held_once(redis_url: str) -> None:
+async def test_a_client_id_is_claimed_once_and_a_lock_or_lease_held_once(redis_url: str) -> None:
     async with open_broker(redis_url) as first, open_broker(redis_url) as second:
         assert await first.claim("r", 7, "ana") == "ana"
         assert await second.claim("r", 7, "mallory") == "ana"
@@ -82,6 +82,14 @@ async def test_a_client_id_is_claimed_once_and_a_lock_held_once(redis_url: str) 
                 assert not theirs
         async with second.lock("r", "snapshot") as theirs:
             assert theirs
+        # A lease is held by one process, renewed by it alone, and free once released.
+        assert await first.hold("r", "files", 10.0)
+        assert not await second.hold("r", "files", 10.0)
+        assert await first.hold("r", "files", 10.0)
+        await second.release("r", "files")  # not its to release
+        assert not await second.hold("r", "files", 10.0)
+        await first.release("r", "files")
+        assert await second.hold("r", "files", 10.0)
 
 
 async def test_a_stream_keeps_only_its_window_and_expires(redis_url: str) -> None:
