@@ -61,10 +61,8 @@ async def load_room(
     reconcile: bool = True,
 ) -> tuple[Room, FileSync]:
     """Open a room. The log is the source of truth; the file seeds a room that has none.
-
-    With `root` (the served folder) the notebook's `.py` twin is kept in step too. Without
-    `reconcile` a file edited since the room last saved it is not read into the room (another
-    process keeps the file)."""
+    With `root` (the served folder) the notebook's `.py` twin is kept in step too; without
+    `reconcile` an outside edit to the file is not read (another process keeps it)."""
     files = files or FilePolicy()
     file = NotebookFile(path, max_bytes=max_notebook_bytes, form=files.form)
     roomlog = await store.load(room_id)
@@ -106,8 +104,7 @@ async def load_room(
     later = None if loaded.base is None else asyncio.to_thread(_saved_sha_of, file, loaded.base)
     filesync = FileSync(room, file, loaded.saved_sha, twin, saved_sha_later=later)
     if reconcile and roomlog is not None and not unchanged and await asyncio.to_thread(path.exists):
-        # The file may have been edited while the server was down.
-        await filesync.reconcile(await asyncio.to_thread(file.load))
+        await filesync.reconcile(await asyncio.to_thread(file.load))  # edited while we were down?
     return room, filesync
 
 
