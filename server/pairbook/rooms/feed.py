@@ -29,13 +29,13 @@ from pairbook.protocol.messages import (
     encode_sync_update,
 )
 from pairbook.protocol.update import decode_state_vector, decode_update
+from pairbook.rooms.effects import Apply, Commit, Effect, Refuse
 from pairbook.rooms.protected import protect_structs
 from pairbook.rooms.remotepresence import RemotePresence
 from pairbook.store.port import Store
 from pairbook.types import SERVER_MAPS, SERVER_USER, RoomId, UserId
 
 if TYPE_CHECKING:
-    from pairbook.rooms.effects import Commit
     from pairbook.rooms.filesync import FileSync
     from pairbook.rooms.room import Room
 
@@ -153,11 +153,38 @@ class RoomFeed:
         """The room relayed an awareness update of its own peers: the others get it too."""
         self.broker.publish(self.room_id, PresenceEntry(payload))
 
-    async def claim(self, client_ids: frozenset[int], user_id: UserId) -> None:
-        """Claim new client ids for a user across processes before they write (two processes
-        must never admit two people's structs under one id). Raises AuthError when another
-        process's peer has one (first claim wins everywhere). While the broker cannot be
-        reached the claim is this process's alone, and made everywhere once it is back."""
+    async def admit(self, effects: list[Effect], again: Callable[[], list[Effect]]) -> list[Effect]:
+        """The room's decision on a peer's update, made across processes: new client ids
+        are claimed everywhere before they write (two processes must never admit two
+        people's structs under one id). Refused for content this process lacks, or for a
+        client id another process gave someone, the update may come from a page that was
+        on another process: the log is read, and `again` decides anew."""
+        if await self._admits(effects):
+            return effects
+        if await self.catch_up():
+            effects = again()
+            if await self._admits(effects):
+                return effects
+        if any(isinstance(effect, Refuse) for effect in effects):
+            return effects
+        raise AuthError("a client id of this update belongs to another person; reload")
+
+    async def _admits(self, effects: list[Effect]) -> bool:
+        """Whether no effect refuses the update and every new client id is the peer's
+        everywhere (claimed now); a claim lost is undone in the room."""
+        for effect in effects:
+            if isinstance(effect, Refuse):
+                return False
+            if not isinstance(effect, Apply) or not effect.claimed:
+                continue
+            if not await self._claim(effect.claimed, effect.peer.user.id):
+                return False
+        return True
+
+    async def _claim(self, client_ids: frozenset[int], user_id: UserId) -> bool:
+        """Claim new client ids for a user everywhere (first claim wins); False when another
+        process gave one to someone else. While the broker cannot be reached the claim is
+        this process's alone, and made everywhere once it is back."""
         try:
             owners = [await self.broker.claim(self.room_id, c, user_id) for c in client_ids]
         except BrokerError as exc:
@@ -165,12 +192,13 @@ class RoomFeed:
                 "client ids claimed here alone", extra={"room": self.room_id, "reason": str(exc)}
             )
             self._unconfirmed.update(dict.fromkeys(client_ids, user_id))
-            return
-        if any(owner != user_id for owner in owners):
-            if self.room is not None:
-                for client in client_ids:
-                    self.room.claims.pop(client, None)
-            raise AuthError("a client id of this update belongs to another person; reload")
+            return True
+        if all(owner == user_id for owner in owners):
+            return True
+        if self.room is not None:
+            for client in client_ids:
+                self.room.claims.pop(client, None)
+        return False
 
     async def _confirm_claims(self, room: Room) -> None:
         """The broker is back: claims made here alone are made everywhere. One another

@@ -37,7 +37,7 @@ from pairbook.rooms.commits import CommitQueue, ServerEdit, capture_edit, server
 from pairbook.rooms.core import CoreService
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
-from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Refuse, Send
+from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
 from pairbook.rooms.handle import ServiceHooks, member_of
 from pairbook.rooms.limits import RoomLimits, check_frame_size
 from pairbook.rooms.ownership import Ownership, answer_command
@@ -192,11 +192,9 @@ class Room:
             self._decoder.check_cells(summary, sync.state_vector)
             refusal = self.services.edit_refusal(peer)
             effects = sync.update(peer, message, summary, frame=frame, refusal=refusal)
-            # Refused for content this process lacks: another process may have logged it
-            # (the peer was there before): read the log, then decide again.
-            refused = any(isinstance(effect, Refuse) for effect in effects)
-            if refused and self.feed is not None and await self.feed.catch_up():
-                effects = sync.update(peer, message, summary, frame=frame, refusal=refusal)
+            if self.feed is not None:  # new client ids claimed everywhere; maybe read the log
+                again = lambda: sync.update(peer, message, summary, frame=frame, refusal=refusal)  # noqa: E731
+                effects = await self.feed.admit(effects, again)
         await self._execute(effects, received)
 
     async def _execute(self, effects: list[Effect], received: float = 0.0) -> None:
@@ -221,8 +219,6 @@ class Room:
                 raise effect.error
 
     async def _apply(self, effect: Apply, received: float) -> None:
-        if effect.claimed and self.feed is not None:
-            await self.feed.claim(effect.claimed, effect.peer.user.id)
         # Applied before it is logged: the log holds only what the document could apply
         # (pycrdt cannot read all that yjs writes), so the room always loads from it again.
         self.author = effect.peer.user.id

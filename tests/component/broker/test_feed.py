@@ -19,6 +19,7 @@ from pairbook.protocol.messages import (
     AwarenessMessage,
     decode_message,
     encode_awareness,
+    encode_sync_step2,
     encode_sync_update,
 )
 from pairbook.rooms.counters import RoomCounters
@@ -213,3 +214,20 @@ def type_in_first_cell(doc: Doc[Any], text: str) -> bytes:
 
 def first_source(doc: Doc[Any]) -> str:
     return str(doc.get("cells", type=Array)[0]["source"])
+
+
+async def test_a_page_coming_from_another_process_is_admitted_once_this_one_read_the_log(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _store):
+        await b.feed.close()  # B hears nothing of what follows
+        ana = await a.join("ana", 101)
+        await a.send(ana, encode_sync_update(ana.edit("ana's ")))
+        bob_on_a = await a.join("bob", 102)
+        await a.send(bob_on_a, encode_sync_update(bob_on_a.edit("bob's")))
+        # A goes away; Bob's page reconnects to B and sends all it has, Ana's edit included,
+        # which B lacks: refused as another person's unless B reads the log first.
+        bob = await b.join("bob", 103)
+        await b.send(bob, encode_sync_step2(bob_on_a.doc.get_update()))
+        assert str(b.room.doc.get("scratch", type=Text)) == "ana's bob's"
+        assert b.room.last_seq == a.room.last_seq
