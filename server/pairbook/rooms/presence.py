@@ -43,7 +43,8 @@ class Presence:
 
         A peer may speak only for client ids no other live connection speaks for — on this
         process, or on another one (`remote`: what they show here) unless it is the same
-        user's (a browser keeps its client id when it reconnects to another process) — and
+        user's with a newer clock (a browser keeps its client id when it reconnects to
+        another process; a stock client sends back every state it receives, at its clock) — and
         the `user` it shows is the one its token grants, whatever it claims. Raises LimitError
         when the peer speaks for more client ids, or sends a larger state, than the limits
         allow; past the room's slots a new client id is not shown.
@@ -62,8 +63,8 @@ class Presence:
                 # their side (a lagging client does, for many at once); they claim no id.
                 continue
             if slot is None:
-                if remote is not None and remote.owner(entry.client_id) not in (None, peer.user.id):
-                    continue  # another process's connection speaks for it
+                if remote is not None and not remote.yields(entry, peer.user.id):
+                    continue  # another process's connection speaks for it, or an echo
                 if len(peer.awareness_ids) >= limits.awareness_ids:
                     raise LimitError(
                         f"one connection may show at most {limits.awareness_ids} awareness "

@@ -59,6 +59,16 @@ class RemotePresence:
         found = user.get("id") if isinstance(user, dict) else None
         return found if isinstance(found, str) else ""
 
+    def yields(self, entry: AwarenessEntry, user_id: str) -> bool:
+        """Whether a peer of this process may speak for the entry's client id: nobody here
+        shows it from another process, or its user does and the entry is newer than what
+        was shown (the browser moved here). An entry at the shown clock is an echo: stock
+        y-websocket clients send back every awareness state they receive."""
+        owner = self.owner(entry.client_id)
+        if owner is None:
+            return True
+        return owner == user_id and entry.clock > self._slots[entry.client_id].clock
+
     def forget(self, client_id: int) -> None:
         """A peer of this process speaks for the client id now (its owner moved here)."""
         self._slots.pop(client_id, None)

@@ -119,3 +119,16 @@ def test_a_client_id_another_process_shows_is_not_a_peers_to_take() -> None:
     assert entry.client_id == 7
     assert presence.shows(7)
     assert remote.owner(7) is None  # shown from here now: no stale removal expires it
+
+
+def test_a_stock_client_sending_back_another_process_state_takes_no_slot() -> None:
+    # y-websocket relays every awareness change it receives; the same person on two
+    # processes (two tabs) must not take over their other tab's client id by that echo.
+    presence, remote = Presence(), RemotePresence()
+    remote.accept((AwarenessEntry(7, 3, {"user": {"id": "bo"}}),), now=0.0)
+    bo = peer("Bo")
+    assert presence.accept(bo, (AwarenessEntry(7, 3, {"cursor": 1}),), remote) == []
+    assert presence.accept(bo, (AwarenessEntry(7, 2, {"cursor": 1}),), remote) == []
+    assert bo.awareness_ids == set()
+    (moved,) = presence.accept(bo, (AwarenessEntry(7, 4, {"cursor": 2}),), remote)
+    assert moved.client_id == 7
