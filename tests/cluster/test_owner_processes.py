@@ -24,22 +24,26 @@ from support.server import ServerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
-WHERE = "import os\nprint(os.path.basename(os.path.dirname(os.getcwd())))"
-"""A cell printing which process's folder its kernel runs in (a/ or b/)."""
+WHERE = "import os\nprint(os.environ.get('PROCESS_NAME'))"
+"""A cell printing which process its kernel runs under (a or b)."""
 
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two processes, each with its own folder holding the same notebook, one log, one
-    Redis; leases of 1 s so a dead owner's rooms move within seconds."""
+    """Two processes serving one notebooks folder (as deploy/ shares one volume), one log,
+    one Redis; leases of 1 s so a dead owner's rooms move within seconds. Each has its own
+    PROCESS_NAME, which its kernels inherit. (With a folder of its own, a process that took
+    a room over read its own stale copy of the file as an edit on disk and reverted the
+    other's work: processes must share the folder; docs/operations.md says so.)"""
+    root = tmp_path / "notebooks"
+    write_notebook(root / "demo.ipynb")
     with fresh_schema() as store, fresh_prefix() as broker:
         started: list[ServerProcess] = []
         try:
             for name in ("a", "b"):
-                root = tmp_path / name / "notebooks"
-                write_notebook(root / "demo.ipynb")
                 args = ("--broker", broker, "--owner-lease", "1")
-                started.append(ServerProcess(root, store=store, args=args).start())
+                env = {"PROCESS_NAME": name}
+                started.append(ServerProcess(root, store=store, args=args, env=env).start())
             yield started[0], started[1]
         finally:
             for server in started:
