@@ -341,9 +341,10 @@ async def test_retention_forgets_old_history_and_the_replay_starts_after_it(
             await other.wait_until(lambda: other.source(1) == "new = 1")  # it is in the log
             timeline = api(second, "timeline")
             assert 0 < timeline["first_seq"] <= old_last
-            assert timeline["first_seq"] % 5 == 0  # it starts at a checkpoint
             moment = api(second, "moment", seq=1)
             assert moment["seq"] == timeline["first_seq"]
+            # It starts at a checkpoint: one taken once 5 records went by, at whatever seq
+            # the log had then (a group commit can take the log from 9 to 13 at once).
             lines = server_lines(second)
             assert [line["type"] for line in lines[:2]] == ["header", "checkpoint"]
             rebuilt: Doc[Any] = Doc()
