@@ -50,6 +50,7 @@ class KernelLife:
         self._clock = clock
         self.stopping = False  # a stop is under way: the room waits for it before unloading
         self._shown: str | None = None  # the status the document showed when the room loaded
+        self._announced = False
         self.relay = kept.relay if kept is not None else StatusRelay()
         self.cull = IdleCull(cull_after, clock, idle_since=kept.idle_since if kept else None)
 
@@ -66,7 +67,11 @@ class KernelLife:
 
     async def announce(self) -> None:
         """The kernel's truth when the room loads: the kept kernel it took back, or, when
-        the document shows a kernel this server does not have, that it stopped."""
+        the document shows a kernel this server does not have, that it stopped. Once: the
+        service announces as the room opens, before anyone joins; the worker then again."""
+        if self._announced:
+            return
+        self._announced = True
         runner, kernel_map = self._runner, self._runner.kernel_map
         shown = self._shown
         if self.kept is not None:

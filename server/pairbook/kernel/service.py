@@ -41,7 +41,10 @@ class KernelService:
             await self.introspection.warm_up(self.runner.session)
 
     async def start(self) -> None:
-        """The kernel starts on the first run, not when the room opens."""
+        """The kernel starts on the first run, not when the room opens; what the document
+        shows of it is made true before anyone joins (a kernel the document shows live but
+        no longer runs is shown stopped), so no peer syncs a stale status."""
+        await self.runner.life.announce()
 
     @property
     def busy(self) -> bool:

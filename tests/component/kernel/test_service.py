@@ -54,6 +54,21 @@ async def service_of(sources: list[str]) -> AsyncIterator[tuple[KernelService, D
         await service.close()
 
 
+async def test_a_kernel_the_document_shows_live_is_shown_stopped_before_anyone_joins() -> None:
+    room = DocRoom(notebook_doc(["x = 1"]), [ANA])
+    room.doc.get("kernel", type=Map).update({"name": "python3", "status": "idle"})
+    service = KernelService(
+        Runner(room, ScriptedKernels(), "python3", kernel_state=False, flush_seconds=0)
+    )
+    await service.start()  # the room admits peers once its services started; no worker yet
+    try:
+        shown = room.doc.get("kernel", type=Map)
+        assert shown["status"] == "stopped"
+        assert shown["stopped"]["reason"] == "server"
+    finally:
+        await service.close()
+
+
 async def send(service: KernelService, member: Member, calls: Calls, **body: Any) -> dict[str, Any]:
     return await service.commands.dispatch(member, body, gate=calls.gate, note=calls.note)
 
