@@ -17,6 +17,7 @@ a new session. Killing a kernel means killing its sandbox, its process group and
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import logging
@@ -191,6 +192,15 @@ class KernelJail:
                         os.kill(pid, signal.SIGKILL)
                         killed += 1
         return killed
+
+    async def released(self, tries: int = 500) -> bool:
+        """`release`, tried again every hundredth of a second (SIGKILLed processes leave
+        their cgroup a moment later); False if they are still there after `tries`."""
+        for _ in range(tries):
+            if self.release():
+                return True
+            await asyncio.sleep(0.01)
+        return False
 
     def release(self) -> bool:
         """Kill what is left and remove the cgroup; False while killed processes are still

@@ -31,6 +31,15 @@ ENVIRONMENT_KEY = "environment"
 """The `kernel` map's key for the notebook's environment (`KernelEnvironmentRecord`)."""
 
 
+def kernel_specs() -> dict[str, str]:
+    """Installed kernelspecs: name -> display name."""
+    manager = KernelSpecManager()
+    specs: dict[str, str] = {}
+    for name, info in manager.get_all_specs().items():
+        specs[name] = str(info.get("spec", {}).get("display_name", name))
+    return specs
+
+
 class EnvironmentRoom(Protocol):
     """What the environment needs of the room (a `service.RoomHandle` is one)."""
 

@@ -189,7 +189,7 @@ class Runner:
         interrupt between two runs of a batch stops the batch); other requests' runs stay
         queued and run."""
         if self.current is None and self.widgets.busy:  # a widget's callback runs
-            await self._interrupt_widget()
+            await self.session.interrupt()
             await self._map.note_event("interrupt", member, self.session)
             return {"interrupted": None, "widget": True}
         if self.current is None:
@@ -199,17 +199,6 @@ class Runner:
         await self.session.interrupt()
         await self._map.note_event("interrupt", member, self.session)
         return {"interrupted": interrupted}
-
-    async def _interrupt_widget(self) -> None:
-        """SIGINT to a widget's callback, and again while it still runs (at most 4 times):
-        one landing after the kernel said it is busy but before the callback began was
-        swallowed by ipykernel's event loop, and the callback ran on."""
-        for _ in range(4):
-            await self.session.interrupt()
-            for _ in range(5):
-                await asyncio.sleep(0.1)
-                if not self.widgets.busy:
-                    return
 
     async def restart(self, member: Member) -> dict[str, Any]:
         """A fresh kernel process: queued runs are dropped, the namespace view cleared."""

@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.kernelspec import NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from pairbook.envs import Environment
 from pairbook.errors import KernelError
 from pairbook.kernel.confine import Confinement, KernelJail
 from pairbook.kernel.confined import ConfinedKernelManager, follow_comm
-from pairbook.kernel.environment import NotebookEnvironment, manager_spec, spec_of
+from pairbook.kernel.environment import NotebookEnvironment, kernel_specs, manager_spec, spec_of
 
 log = logging.getLogger("pairbook.kernel")
 
@@ -33,15 +33,6 @@ Observer = Callable[[dict[str, Any]], bool]  # sees every IOPub message first; T
 OUTPUT_TYPES = frozenset(
     {"stream", "display_data", "execute_result", "error", "clear_output", "update_display_data"}
 )
-
-
-def kernel_specs() -> dict[str, str]:
-    """Installed kernelspecs: name -> display name."""
-    manager = KernelSpecManager()
-    specs: dict[str, str] = {}
-    for name, info in manager.get_all_specs().items():
-        specs[name] = str(info.get("spec", {}).get("display_name", name))
-    return specs
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +81,7 @@ class KernelSession:
         self._manager: AsyncKernelManager | None = None
         self._client: Any = None
         self.status: KernelStatus = "not started"
-        self._executing = False
-        self._interrupt_pending = False
-        self._interrupted = False
+        self._executing = self._interrupt_pending = self._interrupted = False
         self._sockets: tempfile.TemporaryDirectory[str] | None = None
         self.observer: Observer | None = None
 
@@ -184,13 +173,8 @@ class KernelSession:
         """Every process the kernel left (forked children, daemons) is killed; the jail's
         cgroup is removed once they have left it."""
         jail, self._jail = self._jail, None
-        if jail is None:
-            return
-        for _ in range(500):
-            if jail.release():
-                return
-            await asyncio.sleep(0.01)  # SIGKILLed processes leave their cgroup a moment later
-        log.warning("kernel processes outlived their kill", extra={"kernel": self.kernel_name})
+        if jail is not None and not await jail.released():
+            log.warning("kernel processes outlived their kill", extra={"kernel": self.kernel_name})
 
     def _forget_sockets(self) -> None:
         if self._sockets is not None:
@@ -321,18 +305,33 @@ class KernelSession:
 
     async def comm(self, comm_id: str, data: dict[str, Any]) -> bool:
         """Send a `comm_msg` (to a started kernel); the observer sees what it causes (False:
-        the kernel died)."""
+        the kernel died). An interrupt meanwhile reaches its handler (see `_interrupt_again`)."""
         message = self._client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
         self._client.shell_channel.send(message)
+        self._interrupted = False
         try:
-            return await follow_comm(self._client, message["header"]["msg_id"], self.observer,
-                                     self.alive, self._handling)  # fmt: skip
+            async with asyncio.TaskGroup() as group:
+                again = group.create_task(self._interrupt_again())
+                idle = await follow_comm(self._client, message["header"]["msg_id"],
+                                         self.observer, self.alive, self._handling)  # fmt: skip
+                again.cancel()
+            return idle
         finally:
             self._executing = self._interrupt_pending = False
 
     async def _handling(self) -> None:  # busy with it: `interrupt` now reaches its handler
         self._executing = True
         await (self.interrupt() if self._interrupt_pending else asyncio.sleep(0))
+
+    async def _interrupt_again(self, times: int = 3) -> None:
+        """An interrupt sent while the kernel is busy with a comm message is sent again every
+        half second (`times` at most) until it is idle: ipykernel ignores SIGINT between its
+        handlers, so one landing after "busy" but before the callback began was lost."""
+        while times:
+            await asyncio.sleep(0.5)
+            if self._interrupted and self._executing:
+                times -= 1
+                await self.interrupt()
 
     async def evaluate(self, expressions: dict[str, str]) -> dict[str, Any]:
         """Evaluate expressions silently: no history, no execution count, no outputs in any

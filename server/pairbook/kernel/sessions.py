@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pairbook.kernel.confine import Confinement
-from pairbook.kernel.environment import NotebookEnvironment
-from pairbook.kernel.session import KernelSession, StatusCallback, kernel_specs
+from pairbook.kernel.environment import NotebookEnvironment, kernel_specs
+from pairbook.kernel.session import KernelSession, StatusCallback
 
 
 class KernelSessions:
