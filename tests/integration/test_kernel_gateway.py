@@ -7,18 +7,17 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
 from support.client import YClient
+from support.process import HelperProcess
 from support.server import ServerProcess, free_port
 
 pytestmark = pytest.mark.integration
@@ -26,14 +25,16 @@ pytestmark = pytest.mark.integration
 JUPYTER = Path(sys.executable).parent / "jupyter"
 
 
-class KernelGateway:
+class KernelGateway(HelperProcess):
     """jupyter kernelgateway on a free local port, serving kernels in `root`."""
+
+    name = "the kernel gateway"
+    stop_seconds = 30.0
 
     def __init__(self, root: Path, log: Path) -> None:
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.root, self.log = root, log
-        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -45,36 +46,22 @@ class KernelGateway:
         with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
 
-    def start(self) -> None:
+    def start(self) -> Self:
         command = [
             str(JUPYTER), "kernelgateway", "--KernelGatewayApp.ip=127.0.0.1",
             f"--KernelGatewayApp.port={self.port}",
             "--JupyterWebsocketPersonality.list_kernels=True",
         ]  # fmt: skip
         env = {**os.environ, "KG_AUTH_TOKEN": self.token}
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                command, cwd=self.root, env=env, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log.read_text()
-            try:
-                self.get("/api")
-                return
-            except OSError:
-                time.sleep(0.1)  # readiness poll of a process we just started
-        raise RuntimeError(f"the kernel gateway did not start:\n{self.log.read_text()}")
+        self.launch(command, self.log, 60.0, env, cwd=self.root)
+        return self
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+    def ready(self) -> bool:
+        try:
+            self.get("/api")
+        except OSError:
+            return False
+        return True
 
 
 @pytest.fixture

@@ -5,31 +5,27 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
+from support.process import HelperProcess, answers
 from support.server import free_port
 
 JUPYTER = Path(sys.executable).parent / "jupyter"
 EXTENSION = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@pairbook" / "jupyterlab"
 
 
-class LabProcess:
+class LabProcess(HelperProcess):
     """JupyterLab on 127.0.0.1 with no token, its settings, workspaces and runtime files in
     `home` (nothing from the machine's own JupyterLab), the app exposed as
     `window.jupyterapp` for the tests."""
 
+    name = "jupyter lab"
+
     def __init__(self, home: Path, port: int | None = None) -> None:
         self.home = home
         self.port = port or free_port()
-        self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = home / f"jupyterlab-{self.port}.log"
 
     @property
@@ -54,45 +50,8 @@ class LabProcess:
             "JUPYTER_CONFIG_DIR": str(self.home / "config"),
             "JUPYTER_RUNTIME_DIR": str(self.home / "runtime"),
         }
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env
-            )
-        self._wait_ready(120.0)
+        self.launch(command, self.log_path, 120.0, env)
         return self
 
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.base}/api/status", timeout=2) as reply:
-                    if reply.status == 200:
-                        return
-            except (urllib.error.URLError, OSError):
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"jupyter lab did not answer:\n{self.log_path.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def ready(self) -> bool:
+        return answers(f"{self.base}/api/status")

@@ -6,15 +6,12 @@ local port; the `pairbook` upstream lists the local processes instead of compose
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
+from support.process import HelperProcess, listens
 from support.server import REPO, free_port
 
 NGINX = Path("/usr/sbin/nginx")
@@ -60,13 +57,16 @@ def check_config(conf: Path) -> subprocess.CompletedProcess[str]:
     )  # fmt: skip
 
 
-class NginxProxy:
+class NginxProxy(HelperProcess):
     """A real nginx, in the foreground of its own process group, stopped at exit."""
+
+    name = "nginx"
+    stop_signal = signal.SIGQUIT  # graceful: workers finish, then exit
+    stop_seconds = 10.0
 
     def __init__(self, folder: Path, upstreams: list[int]) -> None:
         self.port = free_port()
         self.conf = render(folder, upstreams, self.port)
-        self.proc: subprocess.Popen[bytes] | None = None
 
     @property
     def base(self) -> str:
@@ -77,34 +77,8 @@ class NginxProxy:
         if checked.returncode != 0:
             raise RuntimeError(f"nginx refuses the config:\n{checked.stderr}")
         command = [str(NGINX), "-c", str(self.conf), "-p", str(self.conf.parent), "-e", "stderr"]
-        with (self.conf.parent / "nginx.out").open("ab") as log:
-            self.proc = subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited: {(self.conf.parent / 'nginx.out').read_text()}")
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.05)  # readiness poll of a process we just started
-        raise RuntimeError("nginx did not listen in 20 s")
+        self.launch(command, self.conf.parent / "nginx.out", 20.0)
+        return self
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGQUIT)  # graceful: workers finish, then exit
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def ready(self) -> bool:
+        return listens(self.port)
