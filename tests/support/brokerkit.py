@@ -95,15 +95,23 @@ async def settle(*processes: Process) -> None:
 
 
 @contextlib.asynccontextmanager
+async def shared_store(tmp_path: Path) -> AsyncIterator[tuple[Path, MemoryStore]]:
+    """The room's notebook and the store every process logs to, closed at the end."""
+    store = MemoryStore()
+    await store.open()
+    try:
+        yield write_notebook(tmp_path / "demo.ipynb"), store
+    finally:
+        await store.close()
+
+
+@contextlib.asynccontextmanager
 async def two_processes(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> AsyncIterator[tuple[Process, Process, MemoryStore]]:
     """Two processes holding the room, each on a broker `brokers()` makes (not yet open:
     they are opened and closed here)."""
-    store = MemoryStore()
-    await store.open()
-    path = write_notebook(tmp_path / "demo.ipynb")
-    async with brokers() as first, brokers() as second:
+    async with shared_store(tmp_path) as (path, store), brokers() as first, brokers() as second:
         processes = [await open_process(path, store, b) for b in (first, second)]
         try:
             yield processes[0], processes[1], store
@@ -112,7 +120,18 @@ async def two_processes(
                 for client in process.clients:
                     client.sender.cancel()
                 await process.room.settle()
-            await store.close()
+
+
+@contextlib.asynccontextmanager
+async def ana_and_bob(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> AsyncIterator[tuple[Process, Client, Process, Client, MemoryStore]]:
+    """`two_processes` with ana (client id 101) joined on the first, bob (102) on the
+    second: (a, ana, b, bob, store)."""
+    async with two_processes(tmp_path, brokers) as (a, b, store):
+        ana = await a.join("ana", 101)
+        bob = await b.join("bob", 102)
+        yield a, ana, b, bob, store
 
 
 async def open_process(path: Path, store: Store, broker: Broker) -> Process:

@@ -25,10 +25,16 @@ from pairbook.protocol.messages import (
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.feed import subscribe_feed
 from pairbook.rooms.loader import load_room
-from pairbook.store import MemoryStore
-from support.brokerkit import ROOM, Process, open_process, settle, two_processes
+from support.brokerkit import (
+    ROOM,
+    Process,
+    ana_and_bob,
+    open_process,
+    settle,
+    shared_store,
+    two_processes,
+)
 from support.clock import FakeClock
-from support.notebooks import write_notebook
 
 
 @pytest.fixture
@@ -41,9 +47,7 @@ def brokers() -> Callable[[], Broker]:
 async def test_an_update_accepted_on_one_process_reaches_the_other_process_peers(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, store):
-        ana = await a.join("ana", 101)
-        bob = await b.join("bob", 102)
+    async with ana_and_bob(tmp_path, brokers) as (a, ana, b, bob, store):
         frame = encode_sync_update(ana.edit("hello"))
         await a.send(ana, frame)
         await settle(a, b)
@@ -61,10 +65,11 @@ async def test_an_update_accepted_on_one_process_reaches_the_other_process_peers
 async def test_a_late_joiner_loads_from_the_log_then_reads_on_without_gap_or_duplicate(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    store = MemoryStore()
-    await store.open()
-    path = write_notebook(tmp_path / "demo.ipynb")
-    async with brokers() as a_broker, brokers() as b_broker:
+    async with (
+        shared_store(tmp_path) as (path, store),
+        brokers() as a_broker,
+        brokers() as b_broker,
+    ):
         a = await open_process(path, store, a_broker)
         ana = await a.join("ana", 101)
         await a.send(ana, encode_sync_update(ana.edit("before ")))
@@ -83,15 +88,12 @@ async def test_a_late_joiner_loads_from_the_log_then_reads_on_without_gap_or_dup
         assert feed.remote_updates == 1  # "after" alone came through the broker
         assert b.room.last_seq == a.room.last_seq
         ana.sender.cancel()
-    await store.close()
 
 
 async def test_an_update_whose_entry_was_lost_is_read_from_the_log(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _store):
-        ana = await a.join("ana", 101)
-        bob = await b.join("bob", 102)
+    async with ana_and_bob(tmp_path, brokers) as (a, ana, b, bob, _store):
         await b.feed.close()  # B hears nothing for a while
         await a.send(ana, encode_sync_update(ana.edit("lost ")))
         await b.feed.broker.subscribe(ROOM, b.feed)
@@ -140,9 +142,7 @@ async def test_a_client_id_is_one_person_s_across_processes(
 async def test_awareness_crosses_over_and_expires_when_not_renewed(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _store):
-        ana = await a.join("ana", 101)
-        bob = await b.join("bob", 102)
+    async with ana_and_bob(tmp_path, brokers) as (a, ana, b, bob, _store):
         state = {"user": {"name": "Ana"}, "cursor": 3}
         payload = encode_awareness_update((AwarenessEntry(101, 1, state),))
         await a.send(ana, encode_awareness(payload))

@@ -15,9 +15,14 @@ from pairbook.broker import Broker, DocEntry, open_broker
 from pairbook.broker.redis import RedisBroker
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.messages import AwarenessMessage, encode_awareness, encode_sync_update
-from pairbook.store import MemoryStore
-from support.brokerkit import ROOM, eventually, open_process, two_processes
-from support.notebooks import write_notebook
+from support.brokerkit import (
+    ROOM,
+    ana_and_bob,
+    eventually,
+    open_process,
+    shared_store,
+    two_processes,
+)
 from support.redis import fresh_prefix, own_redis
 
 pytestmark = pytest.mark.integration
@@ -35,9 +40,7 @@ def brokers(redis_url: str) -> Callable[[], Broker]:
 async def test_updates_and_awareness_cross_over_redis_as_the_same_bytes(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, store):
-        ana = await a.join("ana", 101)
-        bob = await b.join("bob", 102)
+    async with ana_and_bob(tmp_path, brokers) as (a, ana, b, bob, store):
         frame = encode_sync_update(ana.edit("hello"))
         await a.send(ana, frame)
         await eventually(lambda: bob.read() is not None and bob.text() == "hello")
@@ -52,12 +55,9 @@ async def test_updates_and_awareness_cross_over_redis_as_the_same_bytes(
 
 
 async def test_a_late_joiner_reads_the_stream_from_before_its_load(
-    tmp_path: Path, redis_url: str
+    tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    store = MemoryStore()
-    await store.open()
-    path = write_notebook(tmp_path / "demo.ipynb")
-    async with open_broker(redis_url) as first, open_broker(redis_url) as second:
+    async with shared_store(tmp_path) as (path, store), brokers() as first, brokers() as second:
         a = await open_process(path, store, first)
         ana = await a.join("ana", 101)
         for word in ("one ", "two ", "three "):
@@ -68,7 +68,6 @@ async def test_a_late_joiner_reads_the_stream_from_before_its_load(
         assert b.feed.remote_updates == 1
         assert b.room.last_seq == a.room.last_seq
         ana.sender.cancel()
-    await store.close()
 
 
 async def test_a_client_id_is_claimed_once_and_a_lock_or_lease_held_once(redis_url: str) -> None:
