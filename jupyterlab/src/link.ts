@@ -1,5 +1,10 @@
 /** A pairbook link as people share it: the server's address with `?token=` (a personal
- * token or an invite), optionally pointing at one notebook (`/notebooks/<path>`). Pure. */
+ * token or an invite), optionally pointing at one notebook (`/notebooks/<path>`). Pure. Room
+ * names and notebook paths are the browser client's own (client/src/routes.ts). */
+
+import { notebookPathOf, roomName } from '../../client/src/routes'
+
+export { roomName }
 
 export interface PairbookLink {
   /** The server's origin, e.g. `http://localhost:8888` (no trailing slash). */
@@ -30,24 +35,7 @@ export function parseLink(text: string): PairbookLink {
   if (token === null || token.trim() === '') {
     throw new LinkError('the link has no ?token=…: ask the room owner for an invite link')
   }
-  return { server: url.origin, token: token.trim(), notebook: notebookOf(url.pathname) }
-}
-
-/** The notebook path of a `/notebooks/<path>` address, or null. */
-export function notebookOf(pathname: string): string | null {
-  const prefix = '/notebooks/'
-  if (!pathname.startsWith(prefix) || pathname.length === prefix.length) return null
-  try {
-    return pathname.slice(prefix.length).split('/').map(decodeURIComponent).join('/')
-  } catch {
-    return null
-  }
-}
-
-/** The room segment for a notebook path: each segment escaped, slashes kept (as the
- * browser client names rooms). */
-export function roomName(path: string): string {
-  return path.split('/').map(encodeURIComponent).join('/')
+  return { server: url.origin, token: token.trim(), notebook: notebookPathOf(url.pathname) }
 }
 
 /** The websocket base of a server: `ws://host:port/rooms` (`wss:` for https). */
