@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import nbformat  # noqa: E402
+from keystrokes import type_and_measure  # noqa: E402
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output  # noqa: E402
 from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
 
@@ -211,30 +212,10 @@ def measure_keystrokes(
     typist.evaluate(SENDER)
     typist.locator(".cells > .cell-code").first.locator(".cm-content").click()
     typist.keyboard.press("Control+End")
-    typist.evaluate("() => { window.sent = [] }")
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    for i in range(keys):
-        typist.keyboard.press(letters[i % len(letters)])
-        time.sleep(interval / 1000)  # typing pace, not a wait for a result
-    partner.wait_for_function(f"() => window.arrivals.length >= {keys}")
-    sent: list[float] = typist.evaluate("() => window.sent")
-    arrived: list[float] = partner.evaluate("() => window.arrivals")
-    latencies = sorted(a - s for s, a in zip(sent[:keys], arrived[:keys], strict=True))
+    figures = type_and_measure(typist, partner, keys, interval)
     typist.context.close()
     partner.context.close()
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))]
-
-    return {
-        "keys": keys,
-        "interval_ms": interval,
-        "p50_ms": statistics.median(latencies),
-        "p90_ms": pct(0.90),
-        "p99_ms": pct(0.99),
-        "max_ms": latencies[-1],
-        "mean_ms": statistics.fmean(latencies),
-    }
+    return {**figures, "interval_ms": interval}
 
 
 def main() -> None:

@@ -18,16 +18,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench" / "browser")]
 
+from keystrokes import type_and_measure  # noqa: E402
 from playwright.sync_api import Browser, Locator, Page, sync_playwright  # noqa: E402
 
 from support.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402
@@ -106,26 +105,7 @@ def measure(typist: tuple[Page, Locator], partner: tuple[Page, Locator], keys: i
     typing_page.keyboard.press("Enter")
     partner_page.wait_for_timeout(500)  # the Enter's own line reaches the partner first
     partner_editor.evaluate(RECEIVER)
-    typing_page.evaluate("() => { window.sent = [] }")
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    for i in range(keys):
-        typing_page.keyboard.press(letters[i % len(letters)])
-        time.sleep(interval / 1000)  # typing pace, not a wait for a result
-    partner_page.wait_for_function(f"() => window.arrivals.length >= {keys}")
-    sent: list[float] = typing_page.evaluate("() => window.sent")
-    arrived: list[float] = partner_page.evaluate("() => window.arrivals")
-    latencies = sorted(a - s for s, a in zip(sent[:keys], arrived[:keys], strict=True))
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(p * len(latencies)))]
-
-    return {
-        "keys": keys,
-        "p50_ms": statistics.median(latencies),
-        "p90_ms": pct(0.90),
-        "p99_ms": pct(0.99),
-        "max_ms": latencies[-1],
-    }
+    return type_and_measure(typing_page, partner_page, keys, interval)
 
 
 def main() -> None:
