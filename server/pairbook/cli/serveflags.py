@@ -34,9 +34,8 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument(
         "--broker",
-        default=os.environ.get("PAIRBOOK_BROKER") or None,
         help="rooms shared with other pairbook processes through this Redis "
-        "(redis://host:6379/0; default $PAIRBOOK_BROKER, else none: this process alone)",
+        "(redis://host:6379/0; default none: this process alone)",
     )
     serve.add_argument(
         "--owner-lease", type=float, default=5.0, metavar="SECONDS",
@@ -263,7 +262,7 @@ def settings_from(
         root=state.root,
         state_dir=state.path,
         store_url=args.store or str(state.db),
-        broker_url=args.broker,
+        broker_url=args.broker or None,  # PAIRBOOK_BROKER= (empty): none
         owner_lease=args.owner_lease,
         owner_token_hashes=owner_token_hashes,
         owner_name=owner[0],

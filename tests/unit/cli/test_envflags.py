@@ -53,6 +53,16 @@ def test_variables_set_flags_of_every_kind(tmp_path: Path) -> None:
     assert settings.room_unload_delay == 5.0
 
 
+def test_the_broker_comes_from_its_variable_and_an_empty_one_means_none(tmp_path: Path) -> None:
+    def broker_url(environ: dict[str, str]) -> str | None:
+        args = parse(environ, str(tmp_path))
+        return settings_from(args, StateDir.of(args.dir), 1, "none", (None, None), ()).broker_url
+
+    assert broker_url({"PAIRBOOK_BROKER": "redis://redis:6379/0"}) == "redis://redis:6379/0"
+    assert broker_url({"PAIRBOOK_BROKER": ""}) is None
+    assert broker_url({}) is None
+
+
 def test_a_flag_on_the_command_line_wins_over_its_variable(tmp_path: Path) -> None:
     args = parse({"PAIRBOOK_PORT": "9000", "PAIRBOOK_SERVER": "uvicorn"}, str(tmp_path),
                  "--port", "9100")  # fmt: skip
