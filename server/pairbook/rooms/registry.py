@@ -182,12 +182,9 @@ class Rooms:
             await self._run(entry)
         except Exception:
             log.exception("room failed; it reloads from its log", extra={"room": entry.room.id})
-            if self._open.get(entry.room.id) is entry:
-                self._open.pop(entry.room.id)
             for peer in list(entry.room.peers):
                 peer.request_close(CloseCode.INTERNAL_ERROR, "the room failed; reconnect")
-            await self._stop_kernel(entry)
-            await self._close_others(entry)
+            await self._drop(entry, keep_kernel=False)
 
     async def _run(self, entry: OpenRoom) -> None:
         """A room's life: autosave after a quiet spell, watch the file, unload when empty."""
@@ -287,11 +284,7 @@ class Rooms:
         """Drop a room whose document no longer matches its log: nothing of the document is
         saved (neither file nor snapshot); the next join reloads the room from the log."""
         room = entry.room
-        if self._open.get(room.id) is entry:
-            self._open.pop(room.id)
-            self._keep_kernel(entry)
-        await self._stop_kernel(entry)
-        await self._close_others(entry)
+        await self._drop(entry, keep_kernel=True)
         recording = entry.find(RecordingService)
         if recording is not None:
             try:
@@ -299,6 +292,17 @@ class Rooms:
             except Exception:
                 log.exception("recording flush of a lost room failed", extra={"room": room.id})
         log.error("room discarded; it reloads from its log", extra={"room": room.id})
+
+    async def _drop(self, entry: OpenRoom, *, keep_kernel: bool) -> None:
+        """Take a room out of the open ones (if it still is one: popped before any await, so
+        a peer arriving now loads it afresh from its log) and stop its kernel (or keep it
+        for the next load), its feed and its services."""
+        if self._open.get(entry.room.id) is entry:
+            self._open.pop(entry.room.id)
+            if keep_kernel:
+                self._keep_kernel(entry)
+        await self._stop_kernel(entry)
+        await self._close_others(entry)
 
     async def close_room(self, room_id: RoomId, code: CloseCode, reason: str) -> None:
         """Close a room's peers and unload it now (its owner changed: they reconnect)."""
