@@ -13,6 +13,7 @@ PairbookError
 ├── KernelError          the kernel cannot start, run or be reached
 ├── EnvError             a notebook's environment cannot be read or built (uv failed)
 ├── StoreError           the durable log cannot be read or written
+│   └── FencedError      a room's former owner wrote after another process took the room
 ├── BrokerError          the broker (Redis) that carries rooms between processes is unreachable
 ├── ClusterError         Redis or a room's owning process cannot be reached (scale-out)
 └── LimitError           something is larger than the server's limits (frame, update, notebook)
@@ -72,6 +73,10 @@ class EnvError(PairbookError):
 
 class StoreError(PairbookError):
     """The durable log cannot be read or written."""
+
+
+class FencedError(StoreError):
+    """A write fenced by an owner's lease token, refused: a later owner took the room over."""
 
 
 class BrokerError(PairbookError):

@@ -20,7 +20,7 @@ from pairbook.rooms import MemoryChannel, Peer, Room, TokenBucket, memory_channe
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.loader import load_room
-from pairbook.store import MemoryStore
+from pairbook.store import MemoryStore, Store
 from pairbook.types import RoomId, UserId
 from support.notebooks import write_notebook
 
@@ -87,7 +87,7 @@ async def settle(room: Room) -> None:
 
 
 class Kit:
-    def __init__(self, room: Room, store: MemoryStore, clock: Clock) -> None:
+    def __init__(self, room: Room, store: Store, clock: Clock) -> None:
         self.room = room
         self.store = store
         self.clock = clock
@@ -109,9 +109,12 @@ class Kit:
 
 
 @contextlib.asynccontextmanager
-async def service_kit(tmp_path: Path) -> AsyncIterator[Kit]:
-    store = MemoryStore()
-    await store.open()
+async def service_kit(tmp_path: Path, store: Store | None = None) -> AsyncIterator[Kit]:
+    """A room on `store` (opened and closed by the caller), or on a MemoryStore of its own."""
+    own = store is None
+    store = MemoryStore() if store is None else store
+    if own:
+        await store.open()
     clock = Clock()
     notebook = write_notebook(tmp_path / "demo.ipynb")
     room, _ = await load_room(ROOM, notebook, store, RoomCounters(), sync_timeout=15.0)
@@ -122,4 +125,5 @@ async def service_kit(tmp_path: Path) -> AsyncIterator[Kit]:
         for person in kit.people:
             person.sender.cancel()
         await room.settle()
-        await store.close()
+        if own:
+            await store.close()

@@ -45,7 +45,7 @@ from pairbook.rooms.filesync import FilePolicy
 from pairbook.rooms.owners import RoomOwners
 from pairbook.settings import SETTINGS_ENV, Settings
 from pairbook.statedir import StateDir
-from pairbook.store import open_store, sqlite_path_of
+from pairbook.store import Store, open_store, sqlite_path_of
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
@@ -81,7 +81,7 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
         )
         connections = Connections()
         broker = None if settings.broker_url is None else open_broker(settings.broker_url)
-        owners = ownership_for(settings, broker)
+        owners = ownership_for(settings, broker, store)
         policy = room_policy(settings)
         async with (
             store,
@@ -122,12 +122,17 @@ async def _warm_up() -> None:
         )
 
 
-def ownership_for(settings: Settings, broker: Broker | None) -> ClusterOwnership | None:
-    """One owner per room among the processes sharing a Redis broker (none otherwise)."""
+def ownership_for(
+    settings: Settings, broker: Broker | None, store: Store
+) -> ClusterOwnership | None:
+    """One owner per room among the processes sharing a Redis broker (none otherwise),
+    each owner's token fenced in the store."""
     url = settings.broker_url
     if broker is None or url is None or urlsplit(url).scheme.lower() == "memory":
         return None
-    return ClusterOwnership.from_url(url, broker.origin, ttl=settings.owner_lease)
+    return ClusterOwnership.from_url(
+        url, broker.origin, ttl=settings.owner_lease, fence=store.raise_fence
+    )
 
 
 def room_policy(settings: Settings) -> RoomPolicy:

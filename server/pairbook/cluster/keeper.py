@@ -9,11 +9,13 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from pairbook.cluster.lease import Lease, RoomLeases
-from pairbook.errors import ClusterError
+from pairbook.errors import ClusterError, StoreError
 
 log = logging.getLogger("pairbook.cluster")
 
 LeaseEvent = Callable[[Lease], Awaitable[None]]
+Fence = Callable[[str, int], Awaitable[int]]
+"""Raises a room's fence in the store to a new grant's token; returns the fence it has."""
 
 
 class LeaseKeeper:
@@ -21,7 +23,10 @@ class LeaseKeeper:
     renewed if held, or taken if free. `gained(lease)` runs when this process becomes a
     room's owner, `lost(lease)` when it stops being one (the renewal found another grant, or
     Redis was unreachable for as long as the lease lasts). Run it with `run()` in a task
-    group; `release_all()` hands every lease over at shutdown."""
+    group; `release_all()` hands every lease over at shutdown.
+
+    With `fence` (the store's `raise_fence`), a grant counts only once the store refuses
+    every earlier grant's writes: a lease is kept only when its token could be fenced in."""
 
     def __init__(
         self,
@@ -31,8 +36,10 @@ class LeaseKeeper:
         lost: LeaseEvent,
         interval: float | None = None,
         clock: Callable[[], float] | None = None,
+        fence: Fence | None = None,
     ) -> None:
         self.leases = leases
+        self._fence = fence
         self.interval = leases.ttl / 3 if interval is None else interval
         self._gained = gained
         self._lost = lost
@@ -115,14 +122,37 @@ class LeaseKeeper:
         if patient and not await self._free_twice(room):
             return
         asked = self._clock()
-        lease_now = await self.leases.acquire(room)
+        lease_now = await self._acquire(room)
         if lease_now is not None and room in self._wanted:
             self._held[room] = (lease_now, asked)
             await self._gained(lease_now)
 
+    async def _acquire(self, room: str) -> Lease | None:
+        """Take the room's lease if it is free, and fence the store with its token. A token
+        below the store's fence (Redis lost its counter: restarted empty) moves the counter
+        past it, and the lease is taken again with the next token."""
+        for _ in range(2):
+            lease = await self.leases.acquire(room)
+            if lease is None or self._fence is None:
+                return lease
+            try:
+                fence = await self._fence(room, lease.token)
+            except (StoreError, ValueError) as exc:
+                log.warning("room lease given back: its fence could not be stored",
+                            extra={"room": room, "reason": str(exc)})  # fmt: skip
+                await self._release(lease)
+                return None
+            if fence <= lease.token:
+                return lease
+            log.warning("lease counter behind the store's fence: moved past it",
+                        extra={"room": room, "token": lease.token, "fence": fence})  # fmt: skip
+            await self.leases.lift(room, fence)
+            await self._release(lease)
+        return None
+
     async def _retake(self, room: str, asked: float) -> bool:
         """The held lease is gone from Redis: take the room again if nobody else has."""
-        again = await self.leases.acquire(room)
+        again = await self._acquire(room)
         if again is None:
             return False
         log.warning("room lease taken again", extra={"room": room, "token": again.token})

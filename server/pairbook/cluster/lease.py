@@ -26,6 +26,11 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+_LIFT = """
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+"""
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
@@ -72,6 +77,7 @@ class RoomLeases:
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
+        self._lift = redis.register_script(_LIFT)
 
     def lease_key(self, room: str) -> str:
         return f"{self.prefix}lease:{room}"
@@ -98,6 +104,10 @@ class RoomLeases:
     async def release(self, lease: Lease) -> bool:
         """Give the lease up (so another process takes it at once); False if not ours."""
         return bool(await self._call(self._release, [self.lease_key(lease.room)], [lease.value]))
+
+    async def lift(self, room: str, token: int) -> None:
+        """Make the room's next grant's token larger than `token` (the store's fence)."""
+        await self._call(self._lift, [self.fence_key(room)], [token])
 
     async def holder_of(self, room: str) -> Lease | None:
         """The room's live grant, or None."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from pairbook.broker.redis import split_prefix
 from pairbook.cluster.forward import CommandRunner, Forwarder
-from pairbook.cluster.keeper import LeaseKeeper
+from pairbook.cluster.keeper import Fence, LeaseKeeper
 from pairbook.cluster.lease import Lease, RoomLeases
 from pairbook.errors import ClusterError
 from pairbook.service import Member
@@ -29,7 +29,8 @@ NO_OWNER = "room {room!r} has no owning process right now (it is moving); try ag
 class ClusterOwnership:
     """`async with ClusterOwnership(redis, process) as ownership:` keeps this process's
     leases and answers forwarded commands until the block ends, then hands every room
-    over. `bind` the rooms' runner and their `moved` callback before rooms open."""
+    over. `bind` the rooms' runner and their `moved` callback before rooms open. `fence`
+    is the store's `raise_fence`: a room is owned here only once its token is fenced in."""
 
     def __init__(
         self,
@@ -39,6 +40,8 @@ class ClusterOwnership:
         prefix: str = "pairbook:",
         ttl: float = 5.0,
         timeout: float = 10.0,
+        fence: Fence | None = None,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.redis = redis
         self.process = process
@@ -46,6 +49,8 @@ class ClusterOwnership:
         self.forwarder = Forwarder(
             redis, process, self._run, prefix=f"{prefix}owner:", timeout=timeout
         )
+        self._fence = fence
+        self._clock = clock
         self._runner: CommandRunner | None = None
         self._moved: Callable[[str], Awaitable[None]] | None = None
         self._keeper: LeaseKeeper | None = None
@@ -60,7 +65,10 @@ class ClusterOwnership:
         return cls(Redis.from_url(address), process, prefix=prefix, **options)
 
     async def __aenter__(self) -> Self:
-        self._keeper = LeaseKeeper(self.leases, gained=self._changed, lost=self._changed)
+        self._keeper = LeaseKeeper(
+            self.leases, gained=self._changed, lost=self._changed, fence=self._fence,
+            clock=self._clock,
+        )  # fmt: skip
         self._tasks = [
             asyncio.create_task(self._keeper.run(), name="room leases"),
             asyncio.create_task(self.forwarder.run(), name="forwarded commands"),
@@ -102,7 +110,11 @@ class ClusterOwnership:
             return False
 
     def owns(self, room: str) -> bool:
-        return self._keeper is not None and self._keeper.held(room) is not None
+        return self.token(room) is not None
+
+    def token(self, room: str) -> int | None:
+        lease = None if self._keeper is None else self._keeper.held(room)
+        return None if lease is None else lease.token
 
     async def drop(self, room: str) -> None:
         await self.keeper.drop(room)

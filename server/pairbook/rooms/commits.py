@@ -11,6 +11,8 @@ from typing import Any
 
 from pycrdt import Doc, merge_updates
 
+from pairbook.errors import FencedError
+from pairbook.protocol.closecodes import CloseCode
 from pairbook.protocol.messages import encode_sync_update
 from pairbook.protocol.update import EMPTY_UPDATE, decode_state_vector
 from pairbook.rooms.effects import Broadcast, Commit
@@ -19,6 +21,7 @@ from pairbook.store.port import Store
 from pairbook.types import SERVER_MAPS, UserId
 
 ServerEdit = Callable[[Doc[Any]], None]
+MOVED = "the room moved to another server process; reconnecting"
 
 log = logging.getLogger("pairbook.room")
 
@@ -33,7 +36,7 @@ class CommitQueue:
         store: Store,
         *,
         relay: Callable[[Commit, int], None],
-        lose: Callable[[str], None],
+        lose: Callable[[str, CloseCode], None],
     ) -> None:
         self._room_id = room_id
         self._store = store
@@ -71,13 +74,19 @@ class CommitQueue:
     async def _run(self, commit: Commit, counted: _Counted) -> int:
         try:
             seq = await self._store.append(
-                self._room_id, commit.update, commit.author, commit.clients
+                self._room_id, commit.update, commit.author, commit.clients, fence=commit.fence
             )
+        except FencedError as exc:
+            # A later owner took the room over while this process still wrote as its owner:
+            # the document holds a change no log will, so the room reloads as it now is.
+            log.warning("owner write fenced off", extra={"room": self._room_id, "error": str(exc)})
+            self._lose(MOVED, CloseCode.GOING_AWAY)
+            raise
         except Exception as exc:
             # The error names the store (a file's path, a database's host and user): it goes
             # to the server's log, not into the close reason every peer of the room reads.
             log.error("log write failed", extra={"room": self._room_id, "error": str(exc)})
-            self._lose("the server could not save a change")
+            self._lose("the server could not save a change", CloseCode.INTERNAL_ERROR)
             raise
         finally:
             self._uncount(counted)
@@ -131,6 +140,7 @@ def server_commit(
     ranges: ProtectedRanges,
     *,
     protected: bool,
+    fence: int | None = None,
 ) -> ServerCommit:
     """The commit of a server edit made from clock `start` on. `protected` edits write
     pairbook's own maps: their IDs join `ranges` so that no peer can touch them, and they
@@ -144,4 +154,4 @@ def server_commit(
             ranges.add(client, start, end)
         author = SERVER_MAPS
     relay = Broadcast(encode_sync_update(update), None)
-    return ServerCommit(Commit(update, author, (client,), relay), end)
+    return ServerCommit(Commit(update, author, (client,), relay, fence), end)

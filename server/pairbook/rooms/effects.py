@@ -67,6 +67,8 @@ class Commit:
     author: UserId
     clients: tuple[int, ...]
     relay: Broadcast
+    fence: int | None = None
+    """The owner lease's token a service's write carries (see Store.append)."""
 
 
 @dataclass(frozen=True, slots=True)

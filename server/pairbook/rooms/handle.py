@@ -121,14 +121,14 @@ class ServiceHandle:
     async def apply_server_edit(
         self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
     ) -> int | None:
-        self._fence()
-        return await self._room.apply_server_edit(edit, author, protected=protected)
+        fence = self._fence()
+        return await self._room.apply_server_edit(edit, author, protected=protected, fence=fence)
 
     def start_server_edit(
         self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
     ) -> asyncio.Future[int | None]:
-        self._fence()
-        committed = self._room.start_server_edit(edit, author, protected=protected)
+        fence = self._fence()
+        committed = self._room.start_server_edit(edit, author, protected=protected, fence=fence)
         done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         if committed is None:
             done.set_result(None)
@@ -139,13 +139,19 @@ class ServiceHandle:
     async def settle(self) -> None:
         await self._room.settle()
 
-    def _fence(self) -> None:
-        """A service writes only while this process owns the room (or nothing else can)."""
+    def _fence(self) -> int | None:
+        """A service writes only while this process owns the room (or nothing else can):
+        the token its write carries to the store, which refuses it once a later owner
+        fenced the room (None: one process, no fence)."""
         room = self._room
-        if room.ownership is not None and not room.ownership.owns(room.id):
+        if room.ownership is None:
+            return None
+        token = room.ownership.token(room.id)
+        if token is None:
             raise ClusterError(
                 f"this server process no longer runs room {room.id!r}; its write is refused"
             )
+        return token
 
     def members(self) -> list[Member]:
         return [member_of(peer) for peer in self._room.peers]

@@ -47,6 +47,12 @@ class Ownership(Protocol):
         renewed cannot have run out since (the services' writes are refused otherwise)."""
         ...
 
+    def token(self, room: str) -> int | None:
+        """The fencing token of this process's lease of the room while `owns(room)`, else
+        None: the services' writes carry it, and the store refuses them once a later owner
+        raised the room's fence."""
+        ...
+
     async def drop(self, room: str) -> None:
         """Stop competing for the room (it unloads here); hand it over if owned."""
 

@@ -265,19 +265,20 @@ class Room:
     # -- server-side edits ---------------------------------------------------------------
 
     async def apply_server_edit(
-        self, edit: ServerEdit, author: UserId, *, protected: bool = False
+        self, edit: ServerEdit, author: UserId, *, protected: bool = False, fence: int | None = None
     ) -> int | None:
         """Make an edit as the server, log it, then relay it; returns its log seq.
 
         `protected` edits write pairbook's own maps: their IDs are remembered so that no
-        peer can touch them."""
-        commit = self.start_server_edit(edit, author, protected=protected)
+        peer can touch them. `fence`: the owner lease's token a service's edit is logged
+        with (refused, and the room lost, once a later owner fenced the room)."""
+        commit = self.start_server_edit(edit, author, protected=protected, fence=fence)
         # The document already has the edit: logging and relaying it must finish even if
         # the caller is cancelled, or peers would never see what the room holds.
         return None if commit is None else await asyncio.shield(commit)
 
     def start_server_edit(
-        self, edit: ServerEdit, author: UserId, *, protected: bool = False
+        self, edit: ServerEdit, author: UserId, *, protected: bool = False, fence: int | None = None
     ) -> asyncio.Task[int] | None:
         """Apply a server edit now; log and relay it in the background, in order with every
         other server edit (the log's queue is first in, first out)."""
@@ -291,7 +292,7 @@ class Room:
         task = None
         if update is not None:
             made = server_commit(
-                self.doc, update, author, start, self.protected, protected=protected
+                self.doc, update, author, start, self.protected, protected=protected, fence=fence
             )
             self.sync.server_edit(client, made.end)
             task = self._commits.start(made.commit)
@@ -333,16 +334,16 @@ class Room:
         if remote is not None:
             peer.send(encode_awareness(remote))
 
-    def lose(self, reason: str) -> None:
+    def lose(self, reason: str, code: CloseCode = CloseCode.INTERNAL_ERROR) -> None:
         """The document holds a change the log does not, so it is no longer trusted: every
-        peer is closed, and Rooms reloads the room from its log on the next join (clients
-        resend what they have, so their edits reach the log then)."""
+        peer is closed (with `code`), and Rooms reloads the room from its log on the next
+        join (clients resend what they have, so their edits reach the log then)."""
         if self.lost is not None:
             return
         self.lost = reason
         log.error("room lost its log", extra={"room": self.id, "reason": reason})
         for peer in list(self.peers):
-            peer.request_close(CloseCode.INTERNAL_ERROR, f"{reason}; reconnect in a moment")
+            peer.request_close(code, f"{reason}; reconnect in a moment")
         self.changed.set()
 
     # -- fan-out -------------------------------------------------------------------------

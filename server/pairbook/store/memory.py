@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from pairbook.store.queued import StoreLife
 from pairbook.store.records import (
     Checkpoint,
     EventKinds,
@@ -17,14 +18,13 @@ from pairbook.store.records import (
     UpdateRecord,
 )
 from pairbook.store.rules import (
-    OpenedByWith,
-    StoreState,
     check_client_ids,
-    check_closed,
+    check_fence,
     check_limit,
     check_open,
     check_prune,
     check_snapshot,
+    check_token,
     check_update,
 )
 
@@ -41,28 +41,37 @@ class _Room:
     checkpoints: dict[int, Checkpoint] = field(default_factory=dict)
 
 
-class MemoryStore(OpenedByWith):
+class MemoryStore(StoreLife):
     """Keeps every room's log in this process; survives close/open, not the process."""
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._rooms: dict[str, _Room] = {}
-        self._state = StoreState.CLOSED
+        self._fences: dict[str, int] = {}  # outlive drop_room: tokens only ever grow
         self._appends = 0
 
-    async def open(self) -> None:
-        check_closed(self._state)
-        self._state = StoreState.OPEN
+    async def _start(self) -> None:
+        pass
 
-    async def close(self) -> None:
-        self._state = StoreState.CLOSED
+    async def _stop(self) -> None:
+        pass
 
     async def append(
-        self, room: str, update: bytes, user_id: str, client_ids: Sequence[int]
+        self,
+        room: str,
+        update: bytes,
+        user_id: str,
+        client_ids: Sequence[int],
+        *,
+        fence: int | None = None,
     ) -> int:
         check_open(self._state, f"append to room {room!r}")
         update = check_update(update)
         ids = check_client_ids(client_ids)
+        fence = check_token(fence)
+        if fence is not None:
+            check_fence(room, fence, self._fences.get(room, 0))
+            self._fences[room] = fence
         log = self._rooms.setdefault(room, _Room())
         log.last_seq += 1
         log.records.append(UpdateRecord(room, log.last_seq, update, user_id, ids, self._clock()))
@@ -70,6 +79,11 @@ class MemoryStore(OpenedByWith):
             log.claims.setdefault(client_id, user_id)
         self._appends += 1
         return log.last_seq
+
+    async def raise_fence(self, room: str, token: int) -> int:
+        check_open(self._state, f"fence room {room!r}")
+        fence = self._fences[room] = max(self._fences.get(room, 0), check_token(token) or 0)
+        return fence
 
     async def load(self, room: str) -> RoomLog | None:
         check_open(self._state, f"load room {room!r}")

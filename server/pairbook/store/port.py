@@ -40,13 +40,30 @@ class Store(Protocol):
     ) -> None: ...
 
     async def append(
-        self, room: str, update: bytes, user_id: str, client_ids: Sequence[int]
+        self,
+        room: str,
+        update: bytes,
+        user_id: str,
+        client_ids: Sequence[int],
+        *,
+        fence: int | None = None,
     ) -> int:
         """Append an update to the room's log and return its seq (1, 2, 3... per room).
 
         When the awaitable returns, the record is durable. Every client id not yet claimed
         in the room becomes owned by `user_id` (first claim wins, never overwritten).
+
+        `fence` is the token of the room's owner lease an owner's write carries: the append
+        is refused with FencedError (nothing stored) when the room's fence is higher — a
+        later owner took the room over — and raises the fence to `fence` otherwise, checked
+        in the same transaction as the insert. Appends without a fence are never refused so.
         """
+
+    async def raise_fence(self, room: str, token: int) -> int:
+        """Refuse appends fenced below `token` from now on (a process became the room's owner
+        with that token); returns the room's fence, larger than `token` when a later owner
+        got there first. A fence outlives `drop_room`: tokens only ever grow."""
+        ...
 
     async def load(self, room: str) -> RoomLog | None:
         """The room's newest snapshot and the records after it; None when nothing is stored."""

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pairbook.store.records import Checkpoint, EventRecord, RoomLog, Stamp, UpdateRecord
 from pairbook.store.rules import check_prune, check_snapshot
 from pairbook.store.writer import Sequences
+from pairbook.store.writer import raise_fence as fence_room
 
 ROOM_TABLES = ("records", "snapshots", "meta", "claims", "events", "checkpoints")
 
@@ -38,6 +39,10 @@ ORDER BY room
 """
 
 # --- writes ------------------------------------------------------------------------------
+
+
+def raise_fence(conn: sqlite3.Connection, sequences: Sequences, room: str, token: int) -> int:
+    return fence_room(conn, room, token)
 
 
 def save_snapshot(

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Self
 
-from pairbook.errors import StoreError
+from pairbook.errors import FencedError, StoreError
 
 MAX_CLIENT_ID = 2**63 - 1
 """Yjs client ids are unsigned 53-bit in practice; SQLite integers stop at 2**63 - 1."""
@@ -52,6 +52,27 @@ def check_prune(room: str, upto_seq: int, snapshot_seq: int) -> None:
         raise StoreError(
             f"cannot prune room {room!r} up to seq {upto_seq}: its newest snapshot covers "
             f"{covered}; save a snapshot up to seq {upto_seq} first"
+        )
+
+
+def check_token(token: int | None) -> int | None:
+    """A fencing token is an owner lease's grant number: an integer >= 1 (None: no fence)."""
+    if token is None:
+        return None
+    if isinstance(token, bool) or not isinstance(token, int):
+        raise TypeError(f"a fencing token must be an integer, got {token!r}")
+    if not 1 <= token <= MAX_CLIENT_ID:
+        raise ValueError(f"a fencing token is in 1..{MAX_CLIENT_ID}, got {token}")
+    return token
+
+
+def check_fence(room: str, token: int, fence: int) -> None:
+    """An append fenced by `token` may land only while no later owner fenced the room."""
+    if token < fence:
+        raise FencedError(
+            f"cannot append to room {room!r} with owner token {token}: the process holding "
+            f"token {fence} has taken the room over, so this process no longer runs it; its "
+            "peers reconnect to the room as it is now"
         )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from pairbook.errors import StoreError
 from pairbook.store.connection import describe_error
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TABLES = (
     "CREATE TABLE schema_version (version INTEGER NOT NULL)",
@@ -65,7 +65,9 @@ _RECORDING_TABLES = (
         PRIMARY KEY (room, upto_seq)
     )""",
 )
-_MIGRATIONS = {1: _RECORDING_TABLES}
+# Version 3 (issue #17, owners across processes): the token of each room's latest owner.
+_FENCE_TABLES = ("CREATE TABLE fences (room TEXT PRIMARY KEY, token INTEGER NOT NULL)",)
+_MIGRATIONS = {1: _RECORDING_TABLES, 2: _FENCE_TABLES}
 """Statements that take a store from version N to N + 1."""
 
 
@@ -88,7 +90,7 @@ def _create_or_check(conn: sqlite3.Connection, path: Path) -> None:
         name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     }
     if not tables:
-        for statement in (*_TABLES, *_RECORDING_TABLES):
+        for statement in (*_TABLES, *_RECORDING_TABLES, *_FENCE_TABLES):
             conn.execute(statement)
         conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
         return

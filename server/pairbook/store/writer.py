@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pairbook.errors import StoreError
+from pairbook.errors import FencedError, StoreError
 from pairbook.store.checkpointer import Checkpointer
 from pairbook.store.connection import WAL_SIZE_LIMIT, describe_error
 from pairbook.store.records import StoreStats
+from pairbook.store.rules import check_fence
 
 T = TypeVar("T")
 
@@ -31,6 +32,10 @@ _INSERT_RECORD = (
     'INSERT INTO records (room, seq, ts, user_id, client_ids, "update") VALUES (?, ?, ?, ?, ?, ?)'
 )
 _INSERT_CLAIM = "INSERT OR IGNORE INTO claims (room, client_id, user_id) VALUES (?, ?, ?)"
+_RAISE_FENCE = (
+    "INSERT INTO fences (room, token) VALUES (?, ?) "
+    "ON CONFLICT (room) DO UPDATE SET token = MAX(token, excluded.token) RETURNING token"
+)
 CHECKPOINT_COMMITS = 300
 """Commits between checkpoints: about SQLite's 1000-page default for one-append commits."""
 CHECKPOINT_BYTES = 4 * 1024 * 1024
@@ -89,6 +94,7 @@ class _Append(_Job):
     user_id: str
     client_ids: tuple[int, ...]
     ts: float
+    fence: int | None
 
 
 @dataclass(slots=True)
@@ -159,10 +165,16 @@ class Writer:
         self._thread.start()
 
     def append(
-        self, room: str, update: bytes, user_id: str, client_ids: tuple[int, ...], ts: float
+        self,
+        room: str,
+        update: bytes,
+        user_id: str,
+        client_ids: tuple[int, ...],
+        ts: float,
+        fence: int | None = None,
     ) -> asyncio.Future[int]:
         loop = asyncio.get_running_loop()
-        job = _Append(loop, loop.create_future(), room, update, user_id, client_ids, ts)
+        job = _Append(loop, loop.create_future(), room, update, user_id, client_ids, ts, fence)
         return self._put(job)
 
     def submit(self, run: Operation[T]) -> asyncio.Future[T]:
@@ -270,6 +282,12 @@ class Writer:
         claims: list[tuple[str, int, str]] = []
         for job in appends:
             assert isinstance(job, _Append)
+            if job.fence is not None:
+                try:
+                    check_fence(job.room, job.fence, raise_fence(self._conn, job.room, job.fence))
+                except FencedError as exc:
+                    outcomes.append((job, False, exc))
+                    continue
             seq = self._sequences.advance(self._conn, job.room)
             ids = json.dumps(job.client_ids, separators=(",", ":"))
             records.append((job.room, seq, job.ts, job.user_id, ids, job.update))
@@ -318,6 +336,12 @@ class Writer:
         return error
 
 
+def raise_fence(conn: sqlite3.Connection, room: str, token: int) -> int:
+    """Raise the room's fence to `token` (never lower it); the fence it has now."""
+    (fence,) = conn.execute(_RAISE_FENCE, (room, token)).fetchone()
+    return int(fence)
+
+
 def _settle(outcomes: list[_Outcome]) -> None:
     """Hand every outcome to its event loop, one wake-up per loop."""
     by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
@@ -331,14 +355,19 @@ def _settle(outcomes: list[_Outcome]) -> None:
 
 def _settle_in_loop(outcomes: list[_Outcome]) -> None:
     for job, ok, value in outcomes:
-        if job.future.done():
-            continue  # the caller was cancelled; the write stands all the same
-        if ok:
-            job.future.set_result(value)
-        elif isinstance(value, StoreError):
-            # A fresh exception per caller: one shared instance would pile up tracebacks.
-            error = StoreError(*value.args)
-            error.__cause__ = value.__cause__
-            job.future.set_exception(error)
-        else:
-            job.future.set_exception(value)
+        settle(job.future, ok, value)
+
+
+def settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """Give a write's caller its result (`ok`) or its exception."""
+    if future.done():
+        return  # the caller was cancelled; the write stands all the same
+    if ok:
+        future.set_result(value)
+    elif isinstance(value, StoreError):
+        # A fresh exception per caller: one shared instance would pile up tracebacks.
+        error = type(value)(*value.args)
+        error.__cause__ = value.__cause__
+        future.set_exception(error)
+    else:
+        future.set_exception(value)

@@ -55,6 +55,9 @@ class MemoryOwnership:
     def owns(self, room: str) -> bool:
         return False
 
+    def token(self, room: str) -> int | None:
+        return None
+
     async def drop(self, room: str) -> None:
         return None
 

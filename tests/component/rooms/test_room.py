@@ -343,10 +343,12 @@ class FailingStore(MemoryStore):
 
     failing = False
 
-    async def append(self, room: str, update: bytes, user_id: str, client_ids: Any) -> int:
+    async def append(
+        self, room: str, update: bytes, user_id: str, client_ids: Any, *, fence: int | None = None
+    ) -> int:
         if self.failing:
             raise StoreError("disk full")
-        return await super().append(room, update, user_id, client_ids)
+        return await super().append(room, update, user_id, client_ids, fence=fence)
 
 
 async def test_a_change_the_log_could_not_keep_loses_the_room_and_closes_every_peer(

@@ -13,6 +13,7 @@ import pytest
 from pairbook.errors import StoreError
 from pairbook.store.postgres import PostgresStore
 from pairbook.store.postgres.connection import connect
+from pairbook.store.postgres.schema import SCHEMA_VERSION
 from support.postgres import (
     POSTGRES,
     allow_connections,
@@ -148,7 +149,7 @@ async def test_processes_opening_an_empty_schema_at_once_both_get_one_set_of_tab
         await asyncio.gather(*(store.close() for store in stores))
     async with await psycopg.AsyncConnection.connect(postgres_url) as conn:
         cursor = await conn.execute("SELECT version FROM pairbook_schema_version")
-        assert await cursor.fetchall() == [(1,)]
+        assert await cursor.fetchall() == [(SCHEMA_VERSION,)]
 
 
 async def test_writers_in_parallel_on_many_rooms_never_deadlock_nor_leave_gaps(
@@ -205,3 +206,17 @@ async def test_a_session_whose_server_default_is_not_durable_commits_durably(
         assert await cursor.fetchone() == ("on",)
     finally:
         await conn.close()
+
+
+async def test_a_version_1_store_is_migrated_and_keeps_its_log(postgres_url: str) -> None:
+    async with PostgresStore(postgres_url) as store:
+        await store.append("a.ipynb", b"u1", "alice", [7])
+    async with await psycopg.AsyncConnection.connect(postgres_url, autocommit=True) as conn:
+        await conn.execute("DROP TABLE pairbook_fences")  # as pairbook wrote schema version 1
+        await conn.execute("UPDATE pairbook_schema_version SET version = 1")
+    async with PostgresStore(postgres_url) as store:
+        assert [r.update for r in await store.records("a.ipynb")] == [b"u1"]
+        assert await store.raise_fence("a.ipynb", 2) == 2
+    async with await psycopg.AsyncConnection.connect(postgres_url) as conn:
+        cursor = await conn.execute("SELECT MAX(version) FROM pairbook_schema_version")
+        assert await cursor.fetchone() == (SCHEMA_VERSION,)

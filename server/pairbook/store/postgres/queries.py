@@ -64,6 +64,40 @@ ORDER BY room
 # --- writes ------------------------------------------------------------------------------
 
 
+async def lock_fences(conn: Connection, rooms: Sequence[str]) -> dict[str, int]:
+    """The rooms' fences, each row locked (made if missing) until the transaction ends, taken
+    in room order as appends take theirs."""
+    cursor = await conn.execute(
+        "INSERT INTO pairbook_fences AS f (room, token) SELECT room, 0 FROM "
+        "unnest(%s::text[]) AS r(room) ORDER BY room "
+        "ON CONFLICT (room) DO UPDATE SET token = f.token RETURNING room, token",
+        (list(rooms),),
+    )
+    return {room: int(token) for room, token in await cursor.fetchall()}
+
+
+async def set_fences(conn: Connection, tokens: dict[str, int]) -> None:
+    """Raise the fences of rooms locked by `lock_fences`."""
+    if tokens:
+        await conn.execute(
+            "UPDATE pairbook_fences AS f SET token = GREATEST(f.token, t.token) FROM "
+            "unnest(%s::text[], %s::bigint[]) AS t(room, token) WHERE f.room = t.room",
+            (list(tokens), list(tokens.values())),
+        )
+
+
+async def raise_fence(conn: Connection, room: str, token: int) -> int:
+    """Raise the room's fence to `token` (never lower it); the fence it has now."""
+    cursor = await conn.execute(
+        "INSERT INTO pairbook_fences AS f (room, token) VALUES (%s, %s) ON CONFLICT (room) "
+        "DO UPDATE SET token = GREATEST(f.token, excluded.token) RETURNING token",
+        (room, token),
+    )
+    row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 async def last_seq(conn: Connection, room: str) -> int:
     cursor = await conn.execute("SELECT last_seq FROM pairbook_logs WHERE room = %s", (room,))
     row = await cursor.fetchone()

@@ -14,7 +14,7 @@ import psycopg
 from pairbook.errors import StoreError
 from pairbook.store.postgres.connection import describe_error, redact
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA_LOCK = 0x70616972626F6F6B  # "pairbook": one process creates or migrates at a time
 """The advisory lock key held while the tables are created or migrated."""
@@ -76,7 +76,17 @@ _TABLES = (
     )""",
 )
 
-_MIGRATIONS: dict[int, tuple[str, ...]] = {}
+# Version 2 (owners across processes): the token of each room's latest owner. Fenced appends
+# lock the room's row until they commit, so an owner's write and a later owner's raising of
+# the fence never interleave.
+_FENCES = (
+    """CREATE TABLE pairbook_fences (
+        room TEXT COLLATE "C" PRIMARY KEY,
+        token BIGINT NOT NULL
+    )""",
+)
+
+_MIGRATIONS: dict[int, tuple[str, ...]] = {1: _FENCES}
 """Statements that take a store from version N to N + 1."""
 
 
@@ -105,7 +115,7 @@ async def _create_or_migrate(conn: psycopg.AsyncConnection[Any], url: str) -> No
     cursor = await conn.execute("SELECT to_regclass('pairbook_schema_version') IS NOT NULL")
     row = await cursor.fetchone()
     if not (row and row[0]):
-        for statement in _TABLES:
+        for statement in (*_TABLES, *_FENCES):
             await conn.execute(statement)
         await conn.execute(
             "INSERT INTO pairbook_schema_version (version) VALUES (%s)", (SCHEMA_VERSION,)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from functools import partial
-from typing import Any, TypeVar
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, ClassVar
 
 import psycopg
 from psycopg import IsolationLevel
@@ -24,29 +24,8 @@ from pairbook.store.postgres.connection import (
 )
 from pairbook.store.postgres.schema import ensure_schema
 from pairbook.store.postgres.writer import Writer
-from pairbook.store.records import (
-    Checkpoint,
-    EventKinds,
-    EventRecord,
-    RoomLog,
-    Stamp,
-    StoreStats,
-    UpdateRecord,
-)
-from pairbook.store.rules import (
-    OpenedByWith,
-    StoreState,
-    check_client_ids,
-    check_closed,
-    check_limit,
-    check_open,
-    check_update,
-)
-from pairbook.store.writer import Counters
-
-T = TypeVar("T")
-Connection = queries.Connection
-Read = Callable[[Connection], Awaitable[T]]
+from pairbook.store.queued import QueuedStore
+from pairbook.store.rules import check_open
 
 
 def check_text(*texts: str) -> None:
@@ -60,7 +39,7 @@ def check_text(*texts: str) -> None:
             raise ValueError(f"{text!r} is not valid Unicode text: {exc.reason}") from None
 
 
-class PostgresStore(OpenedByWith):
+class PostgresStore(QueuedStore):
     """Every room's log in one PostgreSQL database, for any number of pairbook processes.
 
     Writes go through one connection with group commit (see `Writer`); reads through a
@@ -74,6 +53,8 @@ class PostgresStore(OpenedByWith):
         readers: most connections the read pool opens.
     """
 
+    sql: ClassVar[ModuleType] = queries
+
     def __init__(
         self,
         url: str,
@@ -85,42 +66,31 @@ class PostgresStore(OpenedByWith):
         timer: Callable[[], float] = time.perf_counter,
     ) -> None:
         check_url(url)
+        super().__init__(clock=clock, timer=timer)
         self.url = url
         self._write_timeout = write_timeout
         self._read_timeout = read_timeout
         self._readers = readers
-        self._clock = clock
-        self._timer = timer
-        self._state = StoreState.CLOSED
-        self._counters = Counters()
         self._writer: Writer | None = None
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
-        self._stopped: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"PostgresStore({redact(self.url)!r})"
 
     # --- life ----------------------------------------------------------------------------
 
-    async def open(self) -> None:
-        check_closed(self._state)
-        self._state = StoreState.OPENING
+    async def _start(self) -> None:
+        conn = await connect(self.url)
         try:
-            conn = await connect(self.url)
-            try:
-                await ensure_schema(conn, self.url)
-                self._pool = await self._open_pool()
-            except BaseException:
-                await conn.close()
-                raise
+            await ensure_schema(conn, self.url)
+            self._pool = await self._open_pool()
         except BaseException:
-            self._state = StoreState.CLOSED
+            await conn.close()
             raise
         self._writer = Writer(
             self.url, counters=self._counters, timer=self._timer, write_timeout=self._write_timeout
         )
         self._writer.start(conn)
-        self._state = StoreState.OPEN
 
     async def _open_pool(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
         pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
@@ -142,19 +112,8 @@ class PostgresStore(OpenedByWith):
             raise
         return pool
 
-    async def close(self) -> None:
-        """Commit everything queued and close the connections. Closing twice is harmless."""
-        if self._state is StoreState.CLOSING and self._stopped is not None:
-            await asyncio.shield(self._stopped)
-            return
-        if self._state is not StoreState.OPEN:
-            return
-        self._state = StoreState.CLOSING
-        # Shielded: a cancelled close() must not cancel the writer's last commit.
-        self._stopped = asyncio.ensure_future(self._stop())
-        await asyncio.shield(self._stopped)
-
     async def _stop(self) -> None:
+        """Commit everything queued and close the connections."""
         try:
             if self._writer is not None:
                 await self._writer.stop()
@@ -162,105 +121,22 @@ class PostgresStore(OpenedByWith):
             if self._pool is not None:
                 await self._pool.close()
             self._writer = self._pool = None
-            self._state = StoreState.CLOSED
 
-    # --- writes --------------------------------------------------------------------------
+    # --- the writer and the readers ------------------------------------------------------
 
-    async def append(
-        self, room: str, update: bytes, user_id: str, client_ids: Sequence[int]
+    async def _append(
+        self, room: str, update: bytes, user_id: str, ids: tuple[int, ...], fence: int | None
     ) -> int:
-        check_open(self._state, f"append to room {room!r}")
         assert self._writer is not None
-        update = check_update(update)
-        ids = check_client_ids(client_ids)
         check_text(room, user_id)
-        return await self._writer.append(room, update, user_id, ids, self._clock())
+        return await self._writer.append(room, update, user_id, ids, self._clock(), fence)
 
-    async def save_snapshot(self, room: str, snapshot: bytes, upto_seq: int) -> None:
-        save = partial(
-            queries.save_snapshot, room=room, snapshot=check_update(snapshot),
-            upto_seq=upto_seq, ts=self._clock(),
-        )  # fmt: skip
-        await self._write(save, f"save a snapshot of room {room!r}")
-
-    async def prune(self, room: str, upto_seq: int) -> int:
-        run = partial(queries.prune, room=room, upto_seq=upto_seq)
-        return await self._write(run, f"prune room {room!r}")
-
-    async def set_meta(self, room: str, key: str, value: str) -> None:
-        run = partial(queries.set_meta, room=room, key=key, value=value)
-        await self._write(run, f"set meta {key!r} of room {room!r}")
-
-    async def claim(self, room: str, client_id: int, user_id: str) -> None:
-        (client_id,) = check_client_ids((client_id,))
-        run = partial(queries.claim, room=room, client_id=client_id, user_id=user_id)
-        await self._write(run, f"claim client {client_id} in room {room!r}")
-
-    async def drop_room(self, room: str) -> None:
-        await self._write(partial(queries.drop_room, room=room), f"drop room {room!r}")
-
-    async def append_events(self, room: str, events: Sequence[EventRecord]) -> None:
-        if events:
-            run = partial(queries.append_events, room=room, events=list(events))
-            await self._write(run, f"append events to room {room!r}")
-
-    async def save_checkpoint(self, room: str, snapshot: bytes, upto_seq: int) -> None:
-        save = partial(
-            queries.save_snapshot, room=room, snapshot=check_update(snapshot),
-            upto_seq=upto_seq, ts=self._clock(), checkpoint=True,
-        )  # fmt: skip
-        await self._write(save, f"save a checkpoint of room {room!r}")
-
-    async def prune_recording(self, room: str, upto_seq: int) -> int:
-        run = partial(queries.prune, room=room, upto_seq=upto_seq, recording=True)
-        return await self._write(run, f"prune the recording of room {room!r}")
-
-    async def _write(self, run: Callable[[Connection], Awaitable[T]], doing: str) -> T:
+    async def _write(self, run: Callable[..., Any], doing: str) -> Any:
         check_open(self._state, doing)
         assert self._writer is not None
         return await self._writer.submit(run)
 
-    # --- reads ---------------------------------------------------------------------------
-
-    async def load(self, room: str) -> RoomLog | None:
-        return await self._read(partial(queries.load_room, room=room), f"load room {room!r}")
-
-    async def records(
-        self, room: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[UpdateRecord]:
-        check_limit(limit)
-        run = partial(queries.select_records, room=room, after_seq=after_seq, limit=limit)
-        return await self._read(run, f"read records of room {room!r}")
-
-    async def rooms(self) -> list[str]:
-        return await self._read(queries.select_rooms, "list rooms")
-
-    async def events(
-        self, room: str, first_seq: int = 0, last_seq: int | None = None, kinds: EventKinds = None
-    ) -> list[EventRecord]:
-        run = partial(
-            queries.select_events, room=room, first_seq=first_seq, last_seq=last_seq, kinds=kinds
-        )
-        return await self._read(run, f"read events of room {room!r}")
-
-    async def checkpoint(self, room: str, at_most_seq: int) -> Checkpoint | None:
-        run = partial(queries.find_checkpoint, room=room, at_most_seq=at_most_seq)
-        return await self._read(run, f"read a checkpoint of room {room!r}")
-
-    async def checkpoint_seqs(self, room: str) -> list[int]:
-        run = partial(queries.checkpoint_seqs, room=room)
-        return await self._read(run, f"list checkpoints of room {room!r}")
-
-    async def stamps(self, room: str, after_seq: int = 0, limit: int | None = None) -> list[Stamp]:
-        check_limit(limit)
-        run = partial(queries.select_stamps, room=room, after_seq=after_seq, limit=limit)
-        return await self._read(run, f"read records of room {room!r}")
-
-    async def seq_at(self, room: str, ts: float) -> int:
-        run = partial(queries.seq_at, room=room, ts=ts)
-        return await self._read(run, f"find a moment of room {room!r}")
-
-    async def _read(self, run: Read[T], doing: str) -> T:
+    async def _read(self, run: Callable[..., Any], doing: str) -> Any:
         check_open(self._state, doing)
         assert self._pool is not None
         # A read is tried twice: a pooled connection the server closed since its last use
@@ -283,9 +159,6 @@ class PostgresStore(OpenedByWith):
                     f"{self._read_timeout:g} s; check that it runs and is not locked up"
                 ) from exc
         raise AssertionError("unreachable")
-
-    def stats(self) -> StoreStats:
-        return self._counters.stats()
 
 
 async def _configure_reader(conn: psycopg.AsyncConnection[Any]) -> None:

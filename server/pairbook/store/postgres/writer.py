@@ -24,10 +24,11 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors as pgerrors
 
-from pairbook.errors import StoreError
+from pairbook.errors import FencedError, StoreError
 from pairbook.store.postgres import queries
 from pairbook.store.postgres.connection import connect, describe_error, redact
-from pairbook.store.writer import Counters
+from pairbook.store.rules import check_fence
+from pairbook.store.writer import Counters, settle
 
 T = TypeVar("T")
 Connection = queries.Connection
@@ -50,6 +51,7 @@ class _Append:
     user_id: str
     client_ids: tuple[int, ...]
     ts: float
+    fence: int | None
 
 
 @dataclass(slots=True)
@@ -90,10 +92,16 @@ class Writer:
         self._task = asyncio.create_task(self._main(), name="pairbook-store-writer")
 
     def append(
-        self, room: str, update: bytes, user_id: str, client_ids: tuple[int, ...], ts: float
+        self,
+        room: str,
+        update: bytes,
+        user_id: str,
+        client_ids: tuple[int, ...],
+        ts: float,
+        fence: int | None = None,
     ) -> asyncio.Future[int]:
         future = asyncio.get_running_loop().create_future()
-        return self._put(_Append(future, room, update, user_id, client_ids, ts))
+        return self._put(_Append(future, room, update, user_id, client_ids, ts, fence))
 
     def submit(self, run: Operation[T]) -> asyncio.Future[T]:
         return self._put(_Operation(asyncio.get_running_loop().create_future(), run))
@@ -156,7 +164,7 @@ class Writer:
             try:
                 async with asyncio.timeout(self._write_timeout):
                     conn = await self._connection()
-                    only = [job for job in batch if isinstance(job, _Append)]
+                    only = [job for job in batch if isinstance(job, _Append) and job.fence is None]
                     if len(only) == len(batch):  # one statement: its own transaction
                         await _write_appends(conn, only, outcomes)
                     else:
@@ -261,7 +269,12 @@ def _said_goodbye(conn: Connection) -> bool:
 
 
 async def _write_appends(conn: Connection, jobs: list[_Append], outcomes: list[_Outcome]) -> None:
-    """One statement for the whole run (see queries.APPEND_RECORDS)."""
+    """One statement for the whole run (see queries.APPEND_RECORDS); fenced appends are
+    checked first (in the batch's transaction: see queries.lock_fences)."""
+    if any(job.fence is not None for job in jobs):
+        jobs = await _check_fences(conn, jobs, outcomes)
+        if not jobs:
+            return
     columns: tuple[list[str], list[float], list[str], list[str], list[bytes]] = (
         [], [], [], [], []
     )  # fmt: skip
@@ -276,16 +289,29 @@ async def _write_appends(conn: Connection, jobs: list[_Append], outcomes: list[_
     outcomes.extend((job, True, seq) for job, seq in zip(jobs, seqs, strict=True))
 
 
+async def _check_fences(
+    conn: Connection, jobs: list[_Append], outcomes: list[_Outcome]
+) -> list[_Append]:
+    """The appends whose fence holds; the others fail with FencedError. The fences of the
+    rooms are raised to the appends' tokens, under the rows' locks until the commit."""
+    tokens: dict[str, int] = {}
+    for job in jobs:
+        if job.fence is not None:
+            tokens[job.room] = max(tokens.get(job.room, 0), job.fence)
+    fences = await queries.lock_fences(conn, sorted(tokens))
+    kept: list[_Append] = []
+    for job in jobs:
+        if job.fence is not None:
+            try:
+                check_fence(job.room, job.fence, fences[job.room])
+            except FencedError as exc:
+                outcomes.append((job, False, exc))
+                continue
+        kept.append(job)
+    await queries.set_fences(conn, {room: t for room, t in tokens.items() if t > fences[room]})
+    return kept
+
+
 def _settle(outcomes: list[_Outcome]) -> None:
     for job, ok, value in outcomes:
-        if job.future.done():
-            continue  # the caller was cancelled; the write stands all the same
-        if ok:
-            job.future.set_result(value)
-        elif isinstance(value, StoreError):
-            # A fresh exception per caller: one shared instance would pile up tracebacks.
-            error = StoreError(*value.args)
-            error.__cause__ = value.__cause__
-            job.future.set_exception(error)
-        else:
-            job.future.set_exception(value)
+        settle(job.future, ok, value)

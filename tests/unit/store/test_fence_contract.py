@@ -1,0 +1,78 @@
+"""The owner fence every store back end keeps: an append fenced by an older owner's token is
+refused once a later owner fenced the room (run against memory, SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+
+from pairbook.errors import FencedError
+from pairbook.store import Store
+
+
+async def test_an_append_below_the_raised_fence_is_refused_and_stores_nothing(
+    store: Store,
+) -> None:
+    assert await store.append("a.ipynb", b"base", "server", [1], fence=1) == 1
+    assert await store.raise_fence("a.ipynb", 2) == 2
+    with pytest.raises(FencedError, match=r"owner token 1: the process holding token 2"):
+        await store.append("a.ipynb", b"late", "server", [1], fence=1)
+    assert [r.update for r in await store.records("a.ipynb")] == [b"base"]
+    assert await store.append("a.ipynb", b"new owner", "server", [1], fence=2) == 2
+
+
+async def test_an_append_with_a_higher_token_raises_the_fence(store: Store) -> None:
+    await store.append("a.ipynb", b"x", "server", [], fence=5)
+    with pytest.raises(FencedError):
+        await store.append("a.ipynb", b"y", "server", [], fence=4)
+    assert await store.raise_fence("a.ipynb", 3) == 5  # never lowered: the fence says 5
+    assert await store.append("a.ipynb", b"z", "server", [], fence=5) == 2
+
+
+async def test_appends_without_a_fence_are_never_refused_by_it(store: Store) -> None:
+    await store.raise_fence("a.ipynb", 9)
+    assert await store.append("a.ipynb", b"peer", "alice", [3]) == 1
+
+
+async def test_fences_are_per_room(store: Store) -> None:
+    await store.raise_fence("a.ipynb", 7)
+    assert await store.append("b.ipynb", b"x", "server", [], fence=1) == 1
+
+
+async def test_a_refused_append_fails_alone_among_appends_committed_together(
+    store: Store,
+) -> None:
+    await store.append("a.ipynb", b"base", "server", [], fence=3)
+    results = await asyncio.gather(
+        store.append("a.ipynb", b"peer 1", "alice", [1]),
+        store.append("a.ipynb", b"stale", "server", [], fence=2),
+        store.append("b.ipynb", b"other room", "bob", [2], fence=1),
+        store.append("a.ipynb", b"peer 2", "alice", [1]),
+        return_exceptions=True,
+    )
+    assert isinstance(results[1], FencedError)
+    assert [r.update for r in await store.records("a.ipynb")] == [b"base", b"peer 1", b"peer 2"]
+    assert [r.update for r in await store.records("b.ipynb")] == [b"other room"]
+
+
+async def test_the_fence_outlives_dropping_the_room_and_reopening_the_store(
+    store: Store, store_handle: Callable[[], Store]
+) -> None:
+    await store.raise_fence("a.ipynb", 4)
+    await store.drop_room("a.ipynb")
+    assert await store.rooms() == []  # a fence alone is not something stored in a room
+    await store.close()
+    async with store_handle() as again:
+        with pytest.raises(FencedError):
+            await again.append("a.ipynb", b"late", "server", [], fence=3)
+
+
+@pytest.mark.parametrize("token", [0, -1, True, 1.5, "2"])
+async def test_a_token_that_is_not_one_is_refused(store: Store, token: object) -> None:
+    with pytest.raises((TypeError, ValueError)):
+        await store.raise_fence("a.ipynb", token)  # type: ignore[arg-type]
+    with pytest.raises((TypeError, ValueError)):
+        await store.append("a.ipynb", b"x", "server", [], fence=token)  # type: ignore[arg-type]
+    assert await store.records("a.ipynb") == []
