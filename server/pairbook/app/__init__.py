@@ -91,7 +91,7 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
             Rooms(settings.root, store, policy, broker=broker, ownership=owners) as rooms,
         ):
             if owners is not None:
-                RoomOwners(rooms, owners).bind()
+                RoomOwners(rooms, owners, tokens).bind()
             listing = NotebookListing(
                 settings.root, max_bytes=settings.max_notebook_bytes, twin=settings.twin
             )

@@ -74,6 +74,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
         buffer_limit=settings.send_buffer_bytes,
         limiter=TokenBucket(settings.max_messages_per_second, settings.message_burst),
         send_timeout=settings.send_timeout,
+        grant=grant.id,
     )
     log.info(
         "peer joined",

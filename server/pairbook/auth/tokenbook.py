@@ -68,9 +68,13 @@ class TokenBook:
         self._content = TokenFileContent()
         self._stamp: Stamp | None = None
         self._by_digest: dict[str, str] = {}
+        # Named by the digest: processes given the same owner token name its grant alike, so
+        # one of them can vouch for a member of another (RoomOwners looks it up by id).
         self._run: dict[str, Grant] = {
-            digest: Grant(f"o-run{i}", GrantKind.OWNER, Role.OWNER, None, digest, clock())
-            for i, digest in enumerate(run_owner_digests)
+            digest: Grant(
+                f"o-run-{digest[:16]}", GrantKind.OWNER, Role.OWNER, None, digest, clock()
+            )
+            for digest in run_owner_digests
         }
         with self._changing() as content:
             name = check_name(owner_name) if owner_name else content.owner.get("name") or "Owner"
@@ -124,6 +128,23 @@ class TokenBook:
         """Whether a grant still exists (a revoked one does not)."""
         self.refresh()
         return grant_id in self._content.grants or any(g.id == grant_id for g in self._run.values())
+
+    def grant_of(self, grant_id: str, user_id: str) -> Grant:
+        """The person's grant as the token file says now (re-read if another process changed
+        it): TokenError when it was revoked, never existed, is an invite or is someone
+        else's. What a process checks of a member another process vouches for."""
+        self.refresh()
+        run = {g.id: g for g in self._run.values()}
+        grant = self._content.grants.get(grant_id) or run.get(grant_id)
+        if grant is None or grant.is_invite:
+            raise TokenError(
+                "your access to this server was revoked: ask the notebook's owner for a new "
+                "invite link"
+            )
+        grant = self._with_user(grant)
+        if grant.user is None or grant.user.id != user_id:
+            raise TokenError("this connection's token belongs to someone else; reconnect")
+        return grant
 
     def people(self) -> list[Grant]:
         """Everyone who joined, oldest first."""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 def member_of(peer: Peer, clients: Iterable[int] | None = None) -> Member:
     """What a service sees of a peer; `clients` are its presence ids (now, by default)."""
     ids = peer.awareness_ids if clients is None else clients
-    return Member(peer.key, peer.user, peer.role, frozenset(ids))
+    return Member(peer.key, peer.user, peer.role, frozenset(ids), peer.grant)
 
 
 class ServiceHooks:

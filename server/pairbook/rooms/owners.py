@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from pairbook.auth import TokenBook
+from pairbook.errors import AuthError
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.rooms.ownership import MOVING, Ownership, Reply, answer_command
 from pairbook.service import Member
@@ -19,11 +21,14 @@ log = logging.getLogger("pairbook.rooms")
 
 
 class RoomOwners:
-    """Binds an `Ownership` to a server's `Rooms` (call `bind()` once both are open)."""
+    """Binds an `Ownership` to a server's `Rooms` (call `bind()` once both are open).
+    With `tokens`, a forwarded member is who the owner's token book says, with the role it
+    says, or refused (revoked on any process, or not the person the forwarder named)."""
 
-    def __init__(self, rooms: Rooms, ownership: Ownership) -> None:
+    def __init__(self, rooms: Rooms, ownership: Ownership, tokens: TokenBook | None = None):
         self.rooms = rooms
         self.ownership = ownership
+        self.tokens = tokens
 
     def bind(self) -> None:
         self.ownership.bind(self.run_forwarded, self.moved)
@@ -34,6 +39,14 @@ class RoomOwners:
         entry = self.rooms.get(RoomId(room))
         if entry is None or not entry.owned or not self.ownership.owns(room):
             return {"id": body.get("id"), "ok": False, "error": MOVING}
+        if self.tokens is not None:
+            try:
+                grant = self.tokens.grant_of(member.grant, member.user.id)
+            except AuthError as exc:
+                log.warning("forwarded member refused", extra={"room": room, "reason": str(exc)})
+                return {"id": body.get("id"), "ok": False, "error": str(exc)}
+            assert grant.user is not None  # grant_of checked it is this member's
+            member = Member(member.key, grant.user, grant.role, member.clients, grant.id)
         return await answer_command(entry.room, member, body, forwarded=True)
 
     async def moved(self, room: str) -> None:

@@ -74,8 +74,10 @@ class Peer:
         send_timeout: float = 10.0,
         coalescer: Coalescer = SHARED,
         clock: Callable[[], float] = time.monotonic,
+        grant: str = "",
     ) -> None:
         self.key = key
+        self.grant = grant  # the id of the grant (token) it came in with
         self.user = user
         self.role = role
         self.channel = channel

@@ -35,6 +35,7 @@ class Member:
     user: User
     role: Role
     clients: frozenset[int] = field(default_factory=frozenset)  # its Yjs/awareness client ids
+    grant: str = ""  # the id of the grant (token) it came in with ("": none, as in tests)
 
     @property
     def can_edit(self) -> bool:

@@ -261,3 +261,29 @@ def test_concurrent_joins_never_spend_more_uses_than_an_invite_has(
         joined = list(pool.map(attempt, range(20)))
     assert sum(joined) == 5
     assert len(owner.people()) == len(books[1].people()) == 5
+
+
+def test_a_grant_is_looked_up_by_id_as_the_file_says_now(path: Path, clock: Clock) -> None:
+    book, other = book_at(path, clock), book_at(path, clock)  # two processes, one file
+    joined = book.join(book.mint_invite(Role.VIEWER).token, "Ada")
+    grant = book.resolve(joined.token)
+    assert grant.user is not None
+    found = other.grant_of(grant.id, grant.user.id)
+    assert (found.role, found.user) == (Role.VIEWER, grant.user)
+    with pytest.raises(TokenError, match="belongs to someone else"):
+        other.grant_of(grant.id, "u-eve")
+    book.revoke(grant.user.id)
+    with pytest.raises(TokenError, match="revoked"):
+        other.grant_of(grant.id, grant.user.id)
+    invite = book.resolve(book.mint_invite(Role.EDITOR).token, allow_invite=True)
+    for grant_id in ("", "nope", invite.id):
+        with pytest.raises(TokenError):
+            other.grant_of(grant_id, grant.user.id)
+
+
+def test_processes_given_one_owner_token_name_its_grant_alike(path: Path, clock: Clock) -> None:
+    digest = hash_token("the-owner-token")
+    a = book_at(path, clock, run_owner_digests=[digest])
+    b = book_at(path, clock, run_owner_digests=[hash_token("another"), digest])
+    grant = a.resolve("the-owner-token")
+    assert b.grant_of(grant.id, a.owner.id).role is Role.OWNER
