@@ -32,6 +32,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from pairbook.broker.entries import decode_entry, encode_entry
+from pairbook.broker.loops import Loops
 from pairbook.broker.port import BrokerStats, DocEntry, Entry, PresenceEntry, Subscriber
 from pairbook.errors import BrokerError
 
@@ -88,7 +89,7 @@ class RedisBroker:
         self._work = asyncio.Event()
         self._refix = False  # positions must be fixed anew (the reader lost Redis)
         self._woken: bytes = b"0-0"  # the last wake-up entry read
-        self._tasks: list[asyncio.Task[None]] = []
+        self._loops = Loops(log)
         self._redis: Redis | None = None
         self._reader: Redis | None = None
         self._counts = {"published": 0, "delivered": 0, "dropped": 0, "reconnects": 0}
@@ -105,10 +106,9 @@ class RedisBroker:
             await self._redis.ping()
         except RedisError as exc:  # started anyway: rooms work alone until Redis is back
             log.warning("broker unreachable at start", extra={"reason": str(exc)})
-        self._tasks = [
-            asyncio.create_task(self._publish_loop(), name="broker publisher"),
-            asyncio.create_task(self._read_loop(), name="broker reader"),
-        ]
+        self._loops.start("broker publisher", self._publish_loop, restarted=self._work.set)
+        # A reader that died may have dropped entries: every room reads the log once it is back.
+        self._loops.start("broker reader", self._read_loop, restarted=self._lost_track)
         return self
 
     async def __aexit__(
@@ -117,11 +117,7 @@ class RedisBroker:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loops.stop()
         # What waits goes out (a process shutting down hands its last entries on).
         with contextlib.suppress(RedisError, OSError, TimeoutError):
             await asyncio.wait_for(self._drain(), 2.0)
@@ -227,6 +223,9 @@ class RedisBroker:
                 log.exception("a room failed to take broker entries", extra={"room": room})
                 subscriber.missed()
 
+    def _lost_track(self) -> None:
+        self._refix = True
+
     def _lost(self, exc: BaseException) -> None:
         if self._connected:
             log.warning("broker connection lost; retrying", extra={"reason": str(exc)})
@@ -270,7 +269,11 @@ class RedisBroker:
                 batch = self._take_batch()
                 try:
                     await self._append(batch)
-                except (RedisError, OSError) as exc:
+                except Exception as exc:
+                    if not isinstance(exc, RedisError | OSError):
+                        for room, entry in batch:  # the others read these from the log
+                            self._give_up(room, entry)
+                        raise
                     self._lost(exc)
                     self._outbox.extendleft(reversed(batch))
                     while len(self._outbox) > self._outbox_limit:

@@ -54,6 +54,7 @@ class Forwarder:
         self._block_ms = max(1, round(block * 1000))
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._closed = False
+        self._last = "0-0"  # a process's inbox is new: nothing in it predates this reader
 
     def inbox(self, process: str) -> str:
         return f"{self.prefix}inbox:{process}"
@@ -91,19 +92,19 @@ class Forwarder:
 
     async def run(self) -> None:
         """Read this process's inbox until cancelled: answer requests, hand replies over."""
-        last = "0-0"  # a process's inbox is new: nothing in it predates this reader
         try:
             async with asyncio.TaskGroup() as group:
                 while True:
-                    entries = await self._read(last)
+                    entries = await self._read(self._last)
                     for entry_id, fields in entries:
-                        last = entry_id
+                        self._last = entry_id
                         self._take(group, entry_id, fields)
-        finally:
+        except asyncio.CancelledError:
             self._closed = True
             for waiting in self._waiting.values():
                 if not waiting.done():
                     waiting.set_exception(ClusterError("this server is shutting down; retry"))
+            raise
 
     async def _read(self, last: str) -> list[tuple[str, dict[str, str]]]:
         from redis.exceptions import RedisError

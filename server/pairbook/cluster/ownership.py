@@ -3,12 +3,11 @@ LeaseKeeper, commands carried by a Forwarder."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from pairbook.broker.loops import Loops
 from pairbook.broker.redis import split_prefix
 from pairbook.cluster.forward import CommandRunner, Forwarder
 from pairbook.cluster.keeper import Fence, LeaseKeeper
@@ -54,7 +53,7 @@ class ClusterOwnership:
         self._runner: CommandRunner | None = None
         self._moved: Callable[[str], Awaitable[None]] | None = None
         self._keeper: LeaseKeeper | None = None
-        self._tasks: list[asyncio.Task[Any]] = []
+        self._loops = Loops(log)
 
     @classmethod
     def from_url(cls, url: str, process: str, **options: Any) -> ClusterOwnership:
@@ -69,10 +68,8 @@ class ClusterOwnership:
             self.leases, gained=self._changed, lost=self._changed, fence=self._fence,
             clock=self._clock,
         )  # fmt: skip
-        self._tasks = [
-            asyncio.create_task(self._keeper.run(), name="room leases"),
-            asyncio.create_task(self.forwarder.run(), name="forwarded commands"),
-        ]
+        self._loops.start("room leases", self._keeper.run)
+        self._loops.start("forwarded commands", self.forwarder.run)
         return self
 
     async def __aexit__(
@@ -81,11 +78,7 @@ class ClusterOwnership:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._loops.stop()
         if self._keeper is not None:
             await self._keeper.release_all()
         await self.redis.aclose()
