@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from pairbook.broker.port import Broker, DocEntry, Entry, PresenceEntry
-from pairbook.errors import AuthError, BrokerError, PairbookError
+from pairbook.errors import AuthError, BrokerError, PairbookError, StoreError
 from pairbook.notebook.applied import apply_update
 from pairbook.protocol.awareness import decode_awareness_update, encode_awareness_update
 from pairbook.protocol.messages import (
@@ -42,6 +43,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("pairbook.feed")
 
 CATCH_UP_BATCH = 1000
+HEAD_CHECK = 2.0
+"""Seconds between looks at the log's newest seq: an update a process logged but died
+before publishing is read from the log within this (plus the gap's grace), not only once a
+later update reveals the gap."""
 FILES = "files"  # the lease of the process that keeps the room's notebook file
 FILES_TTL = 10.0
 FILES_RENEW = 3.0
@@ -78,6 +83,7 @@ class RoomFeed:
         self.files: FileSync | None = None
         self.files_held = False
         self._files_renewed = float("-inf")
+        self._head_checked = float("-inf")
 
     # -- the broker's side ---------------------------------------------------------------
 
@@ -228,6 +234,9 @@ class RoomFeed:
             return
         if now - self._files_renewed >= FILES_RENEW:
             await self._keep_files()
+        if now - self._head_checked >= HEAD_CHECK:
+            self._head_checked = now
+            await self._check_head(room)
         removed = self.presence.expire(now)
         if removed:
             room.relay_remote(
@@ -238,6 +247,21 @@ class RoomFeed:
             await self.catch_up()
             if back and self._unconfirmed:
                 await self._confirm_claims(room)
+
+    async def _check_head(self, room: Room) -> None:
+        """Note the log's newest seq: one beyond what the document holds is a gap, read
+        from the log once its grace has passed. Not while this room's own changes are
+        being logged (their seqs are in the log before they are relayed)."""
+        if room.inflight:
+            return
+        try:
+            head = await self.store.seq_at(self.room_id, math.inf)
+        except StoreError as exc:  # the next look tries again
+            log.warning("log head unreadable", extra={"room": self.room_id, "reason": str(exc)})
+            return
+        if head > self._known:
+            self._known = head
+            self._note_gap()
 
     async def catch_up(self) -> int:
         """Apply every record of the log after `upto` the document lacks; returns how many.
