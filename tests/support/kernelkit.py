@@ -23,8 +23,9 @@ from pairbook.kernel.session import (
     StatusCallback,
 )
 from pairbook.notebook.ynotebook import notebook_to_ydoc
+from pairbook.rooms.cellwatch import CellsWatch
 from pairbook.rooms.commits import capture_edit
-from pairbook.service import Member
+from pairbook.service import CellsObserver, Member
 from pairbook.types import UserId
 
 Edit = Callable[[Doc[Any]], None]
@@ -75,6 +76,7 @@ class DocRoom:
         self.notes: list[tuple[str, str, dict[str, Any]]] = []  # the timeline's (kind, user, data)
         self.edits = 0
         self.changed = asyncio.Event()  # set by every server edit and event
+        self._cells = CellsWatch(doc, self.id)  # as a room shares it among its services
 
     async def until(self, check: Callable[[], bool], timeout: float = 30.0) -> None:
         """Wait until `check()` holds, looking again after every server edit or event."""
@@ -122,6 +124,9 @@ class DocRoom:
 
     def members(self) -> list[Member]:
         return list(self._members)
+
+    def observe_cells(self, observer: CellsObserver) -> Callable[[], None]:
+        return self._cells.observe(observer)
 
     def notify_member(self, member: Member, event: dict[str, Any]) -> None:
         self.events.append((member.key, event))

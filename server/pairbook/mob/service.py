@@ -19,12 +19,11 @@ from pycrdt import Array, Doc, Map
 
 from pairbook.mob.commands import TABLE
 from pairbook.mob.rotation import Rotation
-from pairbook.mob.session_log import touched_cells
 from pairbook.mob.summary import Summary, cells_ran, summarize
 from pairbook.mob.turn import Handover, Mode
 from pairbook.notebook.outputs import cell_ids
-from pairbook.schema import CELLS, CHAT_KEY, EXECUTIONS_MAP, MOB_MAP
-from pairbook.service import Command, Member, RoomHandle
+from pairbook.schema import CHAT_KEY, EXECUTIONS_MAP, MOB_MAP
+from pairbook.service import CellsChange, Command, Member, RoomHandle
 from pairbook.types import SERVER_USER
 
 log = logging.getLogger("pairbook.mob")
@@ -54,8 +53,7 @@ class MobService:
         # gets no server writes from here (its document stays exactly the notebook's).
         self.active = bool(state)
         self._dirty = False
-        self._ycells = room.doc.get(CELLS, type=Array)
-        self._ycells.observe_deep(self._on_cells)
+        room.observe_cells(self._on_cells)  # for as long as the room lives
         self.commands = TABLE.bind(self)
 
     def clock(self) -> float:
@@ -123,12 +121,12 @@ class MobService:
             self.handovers += self.rotation.depart(user.id)
         self.mark_changed()
 
-    def _on_cells(self, events: list[Any]) -> None:
+    def _on_cells(self, change: CellsChange) -> None:
         """Who changed which cell: called while a peer's update is applied."""
         author = self.room.author
         if author is None:
             return
-        touched = touched_cells(self._ycells, events)
+        touched = change.touched
         mine = self.changed.setdefault(author, set())
         if not touched <= mine:
             mine |= touched

@@ -4,34 +4,19 @@ reads the store with the server running or not."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from pycrdt import Array, ArrayEvent, Doc, Map
+from pycrdt import Array, Doc, Map
 
 from pairbook.auth import User
 from pairbook.mob import Rotation, Summary, cells_ran, summarize
 from pairbook.notebook.applied import apply_update
 from pairbook.notebook.outputs import cell_ids
 from pairbook.schema import CELLS, EXECUTIONS_MAP, MOB_MAP, is_server_author
+from pairbook.service import read_cells_change
 from pairbook.store.port import Store
 from pairbook.types import RoomId
-
-
-def touched_cells(ycells: Array[Any], events: Iterable[Any]) -> set[str]:
-    """The ids of the cells a transaction's deep events on the `cells` array changed
-    (deleted cells are gone by then and not counted)."""
-    touched: set[str] = set()
-    for event in events:
-        if event.path:
-            ycell = ycells[event.path[0]]
-            touched.add(str(ycell.get("id")))
-        elif isinstance(event, ArrayEvent):
-            for part in event.delta:  # type: ignore[attr-defined]
-                for ycell in part.get("insert", ()):
-                    if isinstance(ycell, Map):
-                        touched.add(str(ycell.get("id")))
-    return touched
 
 
 async def summary_from_log(
@@ -53,7 +38,8 @@ async def summary_from_log(
 
     def on_cells(events: list[Any]) -> None:
         if author[0] is not None:
-            changed.setdefault(author[0], set()).update(touched_cells(ycells, events))
+            touched = read_cells_change(ycells, events).touched
+            changed.setdefault(author[0], set()).update(touched)
 
     ycells.observe_deep(on_cells)
     if records[0].seq > 1:  # the start of the log was pruned: its snapshot stands in

@@ -13,7 +13,7 @@ from pycrdt import Doc
 
 from pairbook.errors import ClusterError
 from pairbook.rooms.peer import Peer
-from pairbook.service import CommandTable, Member, RoomNotes, RoomService
+from pairbook.service import CellsObserver, CommandTable, Member, RoomNotes, RoomService
 from pairbook.service.commands import Args, Command
 from pairbook.service.port import HOOKS, hook
 from pairbook.types import RoomId, UserId
@@ -155,6 +155,9 @@ class ServiceHandle:
 
     def members(self) -> list[Member]:
         return [member_of(peer) for peer in self._room.peers]
+
+    def observe_cells(self, observer: CellsObserver) -> Callable[[], None]:
+        return self._room.cells.observe(observer)
 
     def notify_member(self, member: Member, event: dict[str, Any]) -> None:
         for peer in self._room.peers:

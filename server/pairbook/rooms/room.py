@@ -33,6 +33,7 @@ from pairbook.protocol.update import (
     decode_state_vector,
     decode_update,
 )
+from pairbook.rooms.cellwatch import CellsWatch
 from pairbook.rooms.commits import CommitQueue, ServerEdit, capture_edit, server_commit
 from pairbook.rooms.core import CoreService
 from pairbook.rooms.counters import RoomCounters
@@ -107,6 +108,7 @@ class Room:
         self.services = ServiceHooks()
         self.services.attach([CoreService(self)])
         self.author: UserId | None = None  # whose update is being applied (for observers)
+        self.cells = CellsWatch(doc, room_id)  # the services' one observer of the cells
         self.ownership: Ownership | None = None  # None: this process runs its services
         self._commits = CommitQueue(room_id, store, relay=self._relay, lose=self.lose)
         self.lost: str | None = None  # why the document no longer matches the log

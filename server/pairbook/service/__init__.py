@@ -1,6 +1,7 @@
 """The RoomService port: what a room service sees of its room, and the command table every
 service declares its commands in (one dispatch path for all of them)."""
 
+from pairbook.service.cells import CellsChange, CellsObserver, read_cells_change
 from pairbook.service.commands import (
     Arg,
     Args,
@@ -12,13 +13,21 @@ from pairbook.service.commands import (
     Handler,
     Note,
 )
-from pairbook.service.port import EditRefusal, Member, RoomHandle, RoomNotes, RoomService
+from pairbook.service.port import (
+    EditRefusal,
+    Member,
+    RoomHandle,
+    RoomNotes,
+    RoomService,
+)
 
 __all__ = [
     "Arg",
     "ArgType",
     "Args",
     "ArgumentError",
+    "CellsChange",
+    "CellsObserver",
     "Command",
     "CommandTable",
     "DriverGate",
@@ -29,4 +38,5 @@ __all__ = [
     "RoomHandle",
     "RoomNotes",
     "RoomService",
+    "read_cells_change",
 ]

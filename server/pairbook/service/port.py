@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from pycrdt import Doc
 
 from pairbook.auth import Role, User
+from pairbook.service.cells import CellsObserver
 from pairbook.types import RoomId, UserId
 
 if TYPE_CHECKING:
@@ -89,6 +90,11 @@ class RoomHandle(Protocol):
 
     def members(self) -> list[Member]:
         """Who is connected now."""
+        ...
+
+    def observe_cells(self, observer: CellsObserver) -> Callable[[], None]:
+        """Have `observer` see every change to the cells, read once for all the room's
+        services (one deep observer of them); returns the function that stops it."""
         ...
 
     def notify_member(self, member: Member, event: dict[str, Any]) -> None:

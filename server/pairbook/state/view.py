@@ -9,7 +9,6 @@ KernelState model after every run, and writes three keys of the `kernel` map:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import time
@@ -20,6 +19,7 @@ from pycrdt import Array, Doc, Map
 
 from pairbook.auth import User, color_for
 from pairbook.schema import CELLS, KERNEL_MAP, SERVER_COLOR, UserRecord
+from pairbook.service.cells import CellsChange, CellsObserver
 from pairbook.state.dataflow import cell_flow
 from pairbook.state.model import Cell, KernelState, Run, source_hash
 from pairbook.types import DISK_USER, SERVER_MAPS, SERVER_USER, UserId
@@ -53,6 +53,10 @@ class ViewRoom(Protocol):
 
     def members(self) -> Sequence[ViewPeer]: ...
 
+    def observe_cells(self, observer: CellsObserver) -> Callable[[], None]:
+        """See every change to the cells (inside its transaction); returns the stop."""
+        ...
+
     def apply_server_edit(
         self, edit: Callable[[Doc[Any]], None], author: UserId, *, protected: bool = False
     ) -> Awaitable[int | None]: ...
@@ -82,11 +86,10 @@ class StateView:
         self.editors.update(self._saved_authors())
         self._edited = asyncio.Event()
         self._written: dict[str, Any] | None = None
-        self._subscription = self._cells.observe_deep(self._on_cells)
+        self._stop_observing = room.observe_cells(self._on_cells)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self._cells.unobserve(self._subscription)
+        self._stop_observing()
 
     # -- who changed which cell ----------------------------------------------------------
 
@@ -94,48 +97,40 @@ class StateView:
         # Not doc.get(): inside an observer the transaction is read-only.
         return [str(ycell.get("id")) for ycell in self._cells if isinstance(ycell, Map)]
 
-    def _on_cells(self, events: list[Any]) -> None:
+    def _on_cells(self, change: CellsChange) -> None:
         """Runs inside every transaction that touches the cells: cheap bookkeeping only,
         and it must never raise (an observer's error would fail the update)."""
         try:
-            relevant = self._note_changes(events)
+            relevant = self._note_changes(change)
         except Exception:
             log.exception("kernel-state bookkeeping failed", extra={"room": self.room.id})
             relevant = True
         if relevant:
             self._edited.set()
 
-    def _note_changes(self, events: list[Any]) -> bool:
+    def _note_changes(self, change: CellsChange) -> bool:
         """Note who edited or deleted which cell; whether the analysis may have changed (a
         run's outputs, counts and metadata do not change it: only order, sources, types)."""
         person: UserRecord | None = None
-        relevant = False
-        for event in events:
-            path = event.path
-            if len(path) == 1 and "cell_type" in getattr(event, "keys", {}):
-                relevant = True
-            if not path:  # cells inserted, moved or deleted
-                relevant = True
-                ids = self._cell_ids()
-                gone = set(self._ids) - set(ids)
-                if gone:
-                    person = person or self._person(self.room.author)
-                    for cell_id in gone:
-                        self.editors.pop(cell_id, None)
-                        self.deleters[cell_id] = person
-                    while len(self.deleters) > MAX_DELETED:
-                        del self.deleters[next(iter(self.deleters))]
-                self._ids = ids
-            elif len(path) >= 2 and path[1] == "source":
-                relevant = True
-                cell_id = str(self._cells[path[0]].get("id"))
-                known = self.editors.get(cell_id)
-                # Typing is one update per key by the same person in the same cell: the
-                # person is looked up among the room's members only when the editor changes.
-                if known is None or known["id"] != _person_id(self.room.author):
-                    person = person or self._person(self.room.author)
-                    self.editors[cell_id] = person
-        return relevant
+        if change.structure:  # cells inserted, moved or deleted
+            ids = self._cell_ids()
+            gone = set(self._ids) - set(ids)
+            if gone:
+                person = self._person(self.room.author)
+                for cell_id in gone:
+                    self.editors.pop(cell_id, None)
+                    self.deleters[cell_id] = person
+                while len(self.deleters) > MAX_DELETED:
+                    del self.deleters[next(iter(self.deleters))]
+            self._ids = ids
+        for cell_id in change.sources:
+            known = self.editors.get(cell_id)
+            # Typing is one update per key by the same person in the same cell: the
+            # person is looked up among the room's members only when the editor changes.
+            if known is None or known["id"] != _person_id(self.room.author):
+                person = person or self._person(self.room.author)
+                self.editors[cell_id] = person
+        return change.structure or change.kinds or bool(change.sources)
 
     def _sources(self) -> dict[str, str]:
         """The current code cells' source hashes, by cell id."""

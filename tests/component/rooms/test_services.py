@@ -8,18 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pycrdt import Array, Doc, Text
 
-from pairbook.auth import Role
+from pairbook.auth import Role, User
 from pairbook.kernel.service import KernelService
 from pairbook.mob.service import MobService
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
-from pairbook.protocol.messages import encode_awareness
+from pairbook.protocol.messages import encode_awareness, encode_sync_step1, encode_sync_update
 from pairbook.record.service import RecordingService
-from pairbook.rooms import RoomPolicy, Rooms
+from pairbook.rooms import Peer, RoomPolicy, Rooms, TokenBucket, memory_channel_pair
 from pairbook.rooms.services import MOB, ROOM_SERVICES, ServiceContext, ServiceSpec
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member
 from pairbook.store import MemoryStore
-from pairbook.types import RoomId
+from pairbook.types import RoomId, UserId
 from support.notebooks import write_notebook
 from support.servicekit import service_kit, settle
 from support.services import GateService, NotesService
@@ -161,6 +162,35 @@ async def test_rooms_wire_the_services_from_their_list(tmp_path: Path) -> None:
         assert built[0].room is entry.room
         assert {"whoami", "mob-join", "echo"} <= entry.room.services.commands.names
         assert "run" not in entry.room.services.commands.names
+
+
+async def test_one_observer_of_the_cells_serves_the_mob_and_the_kernel_state_view(
+    tmp_path: Path,
+) -> None:
+    write_notebook(tmp_path / "demo.ipynb")
+    async with MemoryStore() as store, Rooms(tmp_path, store, RoomPolicy()) as rooms:
+        entry = await rooms.open(RoomId("demo.ipynb"))
+        room = entry.room
+        view = entry.service(KernelService).runner.state
+        assert view is not None
+        assert room.cells.subscribed
+        assert len(room.cells) == 2
+        ours, _theirs = memory_channel_pair()
+        ana = Peer("ana-1", User(UserId("ana"), "Ana", "#336699"), Role.EDITOR, ours,
+                   queue_limit=64, limiter=TokenBucket(1e9, 1 << 30))  # fmt: skip
+        room.join(ana)
+        await room.receive(ana, encode_sync_step1(b"\x00"))
+        client: Doc[Any] = Doc()
+        client.apply_update(room.doc.get_update())
+        before = client.get_state()
+        ysource = client.get("cells", type=Array)[1]["source"]
+        assert isinstance(ysource, Text)
+        ysource += "0"  # one keystroke into code-0
+        await room.receive(ana, encode_sync_update(client.get_update(before)))
+        await room.settle()
+        assert entry.service(MobService).changed == {"ana": {"code-0"}}
+        assert view.editors["code-0"]["id"] == "ana"
+        room.leave(ana)
 
 
 def test_every_room_gets_the_kernel_the_mob_the_recording_and_the_check() -> None:

@@ -1,0 +1,197 @@
+"""Where a room's memory and an edit's time go, in one process without a network: the
+many-rooms section's shape (rooms x 4 peers on memory channels, the real services, an SQLite
+store) opened by `Rooms`, then every peer types one character.
+
+    .venv/bin/python bench/fanout/roomprofile.py --rooms 500 [--edits 5] [--top 25]
+
+Prints RSS and traced Python memory per room (rooms opened, peers synced), the traced memory
+grouped by the file that allocated it, the live objects per room by type, and the time per
+applied update (cProfile's top functions with --profile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import pstats
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Array, Doc, Text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from notebooks import typing_notebook, write_notebook
+
+from pairbook.auth import Role, User
+from pairbook.protocol.messages import encode_sync_step1, encode_sync_update
+from pairbook.rooms import Peer, RoomPolicy, Rooms, TokenBucket, memory_channel_pair
+from pairbook.store import open_store
+from pairbook.types import RoomId, UserId
+
+PER_ROOM = 4  # --peers
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def open_rooms(rooms: Rooms, names: list[str], keep: list[Any]) -> list[Any]:
+    """Open every room and join PER_ROOM peers to each (synced, live)."""
+    joined = []
+    for index, name in enumerate(names):
+        entry = await rooms.open(RoomId(name))
+        room = entry.room
+        for k in range(PER_ROOM):
+            ours, theirs = memory_channel_pair()
+            user = User(UserId(f"u{index}-{k}"), f"U {k}", "#336699")
+            peer = Peer(f"p{index}-{k}", user, Role.EDITOR, ours, queue_limit=1024,
+                        limiter=TokenBucket(1e9, 1 << 30))  # fmt: skip
+            room.join(peer)
+            keep.append(asyncio.ensure_future(peer.run_sender()))
+            await room.receive(peer, encode_sync_step1(b"\x00"))
+            joined.append((room, peer, theirs))
+        await settle()
+        for _, _, theirs in joined[-PER_ROOM:]:
+            theirs.unread()
+    return joined
+
+
+def by_file(snapshot: tracemalloc.Snapshot, rooms: int, top: int, key: str = "filename") -> None:
+    stats = snapshot.statistics(key)
+    total = sum(s.size for s in stats)
+    print(f"  traced: {total / rooms / 1024:.1f} KB/room")
+    for stat in stats[:top]:
+        frame = stat.traceback[0]
+        short = frame.filename.split("site-packages/")[-1].split("server/")[-1]
+        short += f":{frame.lineno}" if key == "lineno" else ""
+        print(
+            f"  {stat.size / rooms / 1024:8.2f} KB/room {stat.count / rooms:7.1f} blocks  {short}"
+        )
+
+
+def objects_per_room(before: Counter[str], rooms: int, top: int) -> None:
+    gc.collect()
+    after = Counter(type(o).__name__ for o in gc.get_objects())
+    grown = {k: (after[k] - before.get(k, 0)) / rooms for k in after}
+    print("  gc-tracked objects per room (by type):")
+    for name, count in sorted(grown.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {count:8.1f}  {name}")
+    print(f"  total {sum(grown.values()):.1f} per room")
+    names = Counter(task.get_coro().__qualname__ for task in asyncio.all_tasks())
+    print("  tasks per room: " + ", ".join(f"{n}: {c / rooms:.1f}" for n, c in names.most_common()))
+
+
+def client_updates(joined: list[Any], docs: dict[str, Doc[Any]]) -> list[tuple[Any, Any, bytes]]:
+    """One typed character per peer, made by its client document (synced with the room)."""
+    edits = []
+    for room, peer, _ in joined:
+        doc = docs.get(peer.key)
+        if doc is None:
+            doc = docs[peer.key] = Doc()
+            doc.apply_update(room.doc.get_update())
+        before = doc.get_state()
+        ytext = doc.get("cells", type=Array)[0]["source"]
+        assert isinstance(ytext, Text)
+        ytext.insert(len(ytext), "x")
+        edits.append((room, peer, encode_sync_update(doc.get_update(before))))
+    return edits
+
+
+async def type_once(edits: list[tuple[Any, Any, bytes]]) -> float:
+    started = time.perf_counter()
+    for room, peer, frame in edits:
+        await room.receive(peer, frame)
+    for room in {id(r): r for r, _, _ in edits}.values():
+        await room.settle()
+    return time.perf_counter() - started
+
+
+async def main(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="roomprofile-"))
+    names = [f"many-{i:03d}.ipynb" for i in range(args.rooms)]
+    for name in names:
+        write_notebook(workdir / name, typing_notebook())
+    store = open_store(str(workdir / "log.sqlite"))
+    keep: list[Any] = []
+    from pairbook.rooms.services import ROOM_SERVICES
+
+    services = [spec for spec in ROOM_SERVICES if spec.name in args.services.split(",")]
+    policy = RoomPolicy(unload_delay=3600)
+    async with store, Rooms(workdir, store, policy, services=services) as rooms:
+        # Warm up: the first room pays for lazy imports and caches.
+        write_notebook(workdir / "warm.ipynb", typing_notebook())
+        await open_rooms(rooms, ["warm.ipynb"], keep)
+        gc.collect()
+        types_before = Counter(type(o).__name__ for o in gc.get_objects())
+        rss0 = rss_kb()
+        if args.trace:  # its own bookkeeping takes memory: RSS is measured without it
+            tracemalloc.start(args.frames)
+        joined = await open_rooms(rooms, names, keep)
+        await asyncio.sleep(1.0)  # the rooms' first ticks
+        gc.collect()
+        rss1 = rss_kb()
+        print(
+            f"{args.rooms} rooms x {PER_ROOM} peers: RSS {(rss1 - rss0) / args.rooms:.1f} KB/room"
+            + (" (tracing)" if args.trace else "")
+        )
+        if args.trace:
+            snapshot = tracemalloc.take_snapshot()
+            tracemalloc.stop()
+            by_file(snapshot, args.rooms, args.top, args.key)
+        objects_per_room(types_before, args.rooms, args.top)
+        profile = cProfile.Profile() if args.profile else None
+        total = 0.0
+        docs: dict[str, Doc[Any]] = {}
+        for _ in range(args.edits):
+            edits = client_updates(joined, docs)
+            if profile is not None:
+                profile.enable()
+            total += await type_once(edits)
+            if profile is not None:
+                profile.disable()
+        count = args.edits * len(joined)
+        print(
+            f"updates: {count}, {total / count * 1e6:.1f} us per update (applied, logged, "
+            f"relayed to {PER_ROOM - 1})"
+        )
+        if profile is not None:
+            pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+        for task in keep:
+            task.cancel()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rooms", type=int, default=500)
+    parser.add_argument("--edits", type=int, default=5)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--frames", type=int, default=1)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--trace", action="store_true")
+    parser.add_argument("--key", default="filename", help="group traced memory by filename|lineno")
+    parser.add_argument("--peers", type=int, default=PER_ROOM)
+    parser.add_argument(
+        "--services",
+        default="kernel,mob,record,check",
+        help="the room services to attach (none: the room alone)",
+    )
+    parser.add_argument("--sort", default="tottime")
+    parsed = parser.parse_args()
+    PER_ROOM = parsed.peers
+    asyncio.run(main(parsed))
