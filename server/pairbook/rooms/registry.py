@@ -192,13 +192,11 @@ class Rooms:
         empty_since: float | None = None
         next_poll = time.monotonic() + policy.file_poll_interval
         while True:
+            # Not wait_for: in Python 3.11 it runs the wait in a task of its own, one more
+            # task and timer per wake-up of every room (and it can swallow a cancel).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(room.changed.wait(), policy.tick)
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # Python 3.11's wait_for can swallow a cancel that races with the event
-                # being set; the task is still being cancelled, so stop here.
-                raise asyncio.CancelledError
+                async with asyncio.timeout(policy.tick):
+                    await room.changed.wait()
             room.changed.clear()
             if room.lost is not None:
                 await self._discard(entry)

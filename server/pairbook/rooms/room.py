@@ -373,8 +373,10 @@ class Room:
                 peer.send(frame)
 
     def _touch(self) -> None:
+        # The room's life task sees this on its next tick (autosave waits for a quiet
+        # spell anyway): waking it for every relayed update cost a wake-up, a timer and a
+        # task per update per room.
         self.last_change = self._clock()
-        self.changed.set()
 
     def expired_syncs(self) -> list[Peer]:
         """Peers that started a sync and never sent what they have."""
