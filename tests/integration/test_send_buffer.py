@@ -4,6 +4,7 @@ closed with 4413 once its send buffer is full, and the others keep receiving eve
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,12 @@ def type_and_delete(client: YClient, chunk: str) -> None:
     client.type_into(2, 0, chunk)
     ysource: Text = client.cells[2]["source"]
     del ysource[0 : len(chunk)]
+
+
+def field(line: str, name: str) -> int:
+    value = json.loads(line)[name]
+    assert isinstance(value, int), line
+    return value
 
 
 def slow_consumers_closed(server: ServerProcess) -> bool:
@@ -83,3 +90,44 @@ async def test_a_stuck_peer_is_closed_with_4413_and_the_others_get_every_update(
     left = [line for line in log.splitlines() if "peer left" in line and "slow_consumer" in line]
     assert len(left) == 1
     assert "closed_in_ms" in left[0]
+    # The bound is in bytes and counts what the server's own write buffer holds for the
+    # peer (uvicorn's transport) with what waits in pairbook's queue.
+    queued, held = field(left[0], "queued_bytes"), field(left[0], "held_bytes")
+    assert queued + held <= 256 * 1024, (queued, held)
+    if flavour == "uvicorn":
+        assert held > 0  # the transport held bytes, and they were counted
+
+
+@pytest.mark.parametrize("flavour", ["granian", "uvicorn"])
+async def test_a_stuck_peer_whose_socket_never_takes_its_close_is_dropped(
+    workdir: Path, store_path: str, flavour: str
+) -> None:
+    args = ("--send-buffer", "256K", "--send-timeout", "1", "--autosave-delay", "60")
+    args = (*args, "--max-rate", "100000")
+    with ServerProcess(workdir, store=store_path, server=flavour, args=args) as server:
+        url = server.ws_url("demo.ipynb")
+        async with YClient(url) as ana, RawPeer(url, max_queue=1) as stuck:
+            assert stuck.ws is not None
+            await stuck.send(encode_sync_step1(b"\x00"))
+            await stuck.recv()
+            stuck.ws.transport.pause_reading()
+            sent = 0
+            while not slow_consumers_closed(server):
+                assert sent < 10_000, "the stuck peer was never closed"
+                for _ in range(25):
+                    type_and_delete(ana, "z" * 8192)
+                    sent += 1
+                await asyncio.sleep(0.01)
+            # Its socket is full and it still does not read: the close frame cannot be
+            # written, so after the send timeout the connection is dropped with what it holds.
+            for _ in range(600):
+                if "its close frame was not taken" in server.log():
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the stuck peer's connection was never dropped")
+            stuck.ws.transport.resume_reading()
+            code, _ = await stuck.closed_with(timeout=60)
+            assert code is None  # no close frame: the connection was reset
+        log = server.log()
+    assert "Traceback" not in log

@@ -16,6 +16,14 @@ def _refuse(frame: bytes) -> bool:
     return False
 
 
+def _nothing() -> int:
+    return 0
+
+
+def _cannot() -> None:
+    """No way to drop the connection: it ends when the endpoint returns."""
+
+
 class WebSocketChannel:
     """A Channel over a Starlette WebSocket: binary frames only."""
 
@@ -26,9 +34,13 @@ class WebSocketChannel:
         self._send = websocket._send
         # The server's immediate write (`app.uvicornws`), where it has one.
         extension = websocket.scope.get("extensions", {}).get(WRITE_NOW)
-        self._write_now: Callable[[bytes], bool] = (
-            _refuse if extension is None else extension["write"]
-        )
+        self._write_now: Callable[[bytes], bool] = _refuse
+        self.backlog: Callable[[], int] = _nothing
+        self.abort: Callable[[], None] = _cannot
+        if extension is not None:
+            self._write_now = extension["write"]
+            self.backlog = extension["backlog"]
+            self.abort = extension["abort"]
 
     def send_now(self, frame: bytes) -> bool:
         return self._write_now(frame)

@@ -7,11 +7,17 @@ extension, `WRITE_NOW`: a function that writes a binary message to the socket at
 the frame encoded once for all peers (as python-websockets' own `broadcast()` does), or
 returns False when it cannot (bytes are still waiting in the socket's transport, or the
 connection is not open) — the caller then uses the ordinary `websocket.send`, which waits.
+The same extension says how many bytes the socket's transport still holds (`backlog`: a
+peer's send bound counts them with its own queue) and can drop the connection at once
+(`abort`: a peer whose socket stays full never takes even its close frame, and a plain
+close would keep its buffer until it did).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import struct
 from typing import Any
 
@@ -22,7 +28,8 @@ from websockets.protocol import State
 log = logging.getLogger("pairbook.websocket")
 
 WRITE_NOW = "pairbook.websocket.write_now"
-"""The ASGI extension's key in `scope["extensions"]`: `{"write": Callable[[bytes], bool]}`."""
+"""The ASGI extension's key in `scope["extensions"]`: `{"write": Callable[[bytes], bool],
+"backlog": Callable[[], int], "abort": Callable[[], None]}`."""
 
 _FIN_BINARY = 0x82  # FIN bit + opcode 2 (binary); a server's frames are never masked
 _KEPT_BYTES = 64 * 1024  # a larger frame (a join's step 2) is for one peer: not kept
@@ -78,7 +85,31 @@ class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
         super().handle_connect(event)
         scope: Any = getattr(self, "scope", None)
         if scope is not None and ImmediateWebSocketProtocol.usable:  # None: refused
-            scope["extensions"][WRITE_NOW] = {"write": self.write_now}
+            scope["extensions"][WRITE_NOW] = {
+                "write": self.write_now,
+                "backlog": self.backlog,
+                "abort": self.abort,
+            }
+
+    def backlog(self) -> int:
+        """Bytes written to the transport that the socket has not taken yet."""
+        transport = self.transport
+        return 0 if transport is None else transport.get_write_buffer_size()
+
+    def abort(self) -> None:
+        """Close the connection now, dropping what the transport holds (a close through the
+        ASGI send waits for the socket to take it; `transport.close` waits for the buffer to
+        drain): the peer reads a dropped connection."""
+        transport = self.transport
+        if transport is None or (transport.is_closing() and not self.backlog()):
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            # Linger 0: the socket is reset, and what the kernel still holds for the peer
+            # goes with it (closed plainly, it would wait for the peer for minutes).
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
 
     def write_now(self, payload: bytes) -> bool:
         """Write one binary message now; False (nothing written) if that would have to wait

@@ -104,6 +104,7 @@ def _log_left(context: AppContext, room_id: RoomId, peer: Peer) -> None:
     if peer.slow_since is not None:
         # from finding it too slow to its leaving the room (its queue is dropped at once)
         extra["closed_in_ms"] = round((time.monotonic() - peer.slow_since) * 1000, 1)
+        extra["queued_bytes"], extra["held_bytes"] = peer.slow_bytes
     log.info("peer left", extra=extra)
 
 

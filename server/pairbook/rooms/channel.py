@@ -22,11 +22,20 @@ class Channel(Protocol):
         """Send one frame at once if the transport takes it without waiting; False (nothing
         sent) otherwise: then `send` it. Never raises: a closed channel answers False."""
 
+    def backlog(self) -> int:
+        """Bytes the connection took (`send`, `send_now`) that have not reached the peer's
+        socket yet: the server's own write buffer, which the peer's send bound counts with
+        its queue. 0 where the server keeps no such buffer or does not say."""
+
     async def receive(self) -> bytes:
         """The next frame; raise ChannelClosed when the peer has gone."""
 
     async def close(self, code: int, reason: str) -> None:
         """Close with a websocket close code and a human-readable reason."""
+
+    def abort(self) -> None:
+        """Drop the connection at once, whatever it still holds unsent: for a peer whose
+        socket stayed full so long that even its close frame could not be written."""
 
 
 MEMORY_CHANNEL_FRAMES = 64
@@ -114,6 +123,9 @@ class MemoryChannel:
     def send_now(self, frame: bytes) -> bool:
         return not self.closed and self._outbox.put_now(frame)
 
+    def backlog(self) -> int:
+        return 0  # the pipe stands for the socket's own buffer, which no bound counts
+
     async def receive(self) -> bytes:
         return await self._inbox.get()
 
@@ -125,6 +137,19 @@ class MemoryChannel:
             self._other.close_frame = (code, reason)
         self._outbox.close()
         # What reached this end before it closed is dropped, as a closed socket does.
+        self._inbox.take_all()
+        self._inbox.close()
+
+    def abort(self) -> None:
+        """Closed at once, unread frames dropped: the other end reads the close at once
+        (1006, as a dropped connection reads)."""
+        if self.closed:
+            return
+        self.close_frame = (1006, "")
+        if self._other is not None and self._other.close_frame is None:
+            self._other.close_frame = (1006, "")
+        self._outbox.take_all()
+        self._outbox.close()
         self._inbox.take_all()
         self._inbox.close()
 

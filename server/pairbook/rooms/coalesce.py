@@ -23,8 +23,13 @@ SYNC = int(MessageType.SYNC)
 UPDATE = int(SyncType.UPDATE)
 CACHE_SIZE = 32
 """Merged runs kept: a room's lagging peers ask for the same few runs."""
-MAX_RUN_BYTES = 1024 * 1024
-"""Runs are cut here: a merged frame stays far below any frame limit."""
+CACHE_BYTES = 256 * 1024
+"""...and at most this many bytes of them (runs and merged frames): what the cache keeps
+alive is memory no peer's send bound counts."""
+MAX_RUN_BYTES = 64 * 1024
+"""Runs are cut here. A run and its merged frame are both in memory while it is sent, and
+only the run is counted in the peer's bound: kept small, the difference stays small (a
+typist's updates are tens of bytes, so a run still merges a thousand of them)."""
 
 
 def is_update(frame: bytes) -> bool:
@@ -37,6 +42,7 @@ class Coalescer:
     def __init__(self, cache_size: int = CACHE_SIZE) -> None:
         self._cache: dict[tuple[bytes, ...], bytes] = {}
         self._cache_size = cache_size
+        self._cache_bytes = 0
         self.merged_frames = 0
         """Frames that went out merged into others (for the metrics)."""
 
@@ -54,13 +60,13 @@ class Coalescer:
             size += len(frame)
         if len(run) == 1:
             return run[0], size
-        merged = self._merged(tuple(run))
+        merged = self._merged(tuple(run), size)
         if merged is None:  # sent one by one instead
             queue.extendleft(reversed(run[1:]))
             return run[0], len(run[0])
         return merged, size
 
-    def _merged(self, run: tuple[bytes, ...]) -> bytes | None:
+    def _merged(self, run: tuple[bytes, ...], size: int) -> bytes | None:
         cached = self._cache.get(run)
         if cached is not None:
             self.merged_frames += len(run) - 1
@@ -77,9 +83,13 @@ class Coalescer:
             # The room applied each of them, so this is a bug: logged, and nothing is lost.
             log.exception("cannot merge queued updates; sending them one by one")
             return None
-        if len(self._cache) >= self._cache_size:
+        kept = size + len(merged)
+        if len(self._cache) >= self._cache_size or self._cache_bytes + kept > CACHE_BYTES:
             self._cache.clear()
-        self._cache[run] = merged
+            self._cache_bytes = 0
+        if kept <= CACHE_BYTES:
+            self._cache[run] = merged
+            self._cache_bytes += kept
         self.merged_frames += len(run) - 1
         return merged
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -13,6 +13,8 @@ from pairbook.auth import Role, User
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.rooms.channel import Channel, ChannelClosed
 from pairbook.rooms.coalesce import SHARED, Coalescer
+
+log = logging.getLogger("pairbook.room")
 
 
 class PeerState(Enum):
@@ -51,15 +53,18 @@ class Peer:
     """One connection: who it is, what it may do, and the frames waiting to reach it.
 
     A frame goes straight to the channel when nothing waits before it and the channel takes
-    it without waiting (`Channel.send_now`). Otherwise it waits in a queue bounded in bytes
-    (`buffer_limit`) and in frames (`queue_limit`); one sender task per peer (`run_sender`)
-    writes the queue to the channel, so a peer that cannot keep up holds up nobody else. A
-    frame that would take the queue past a bound closes the peer as a slow consumer (4413)
-    at once: its queue is dropped and a send it is blocked in is abandoned, so the room
-    forgets it without waiting for its socket. A send blocked for `send_timeout` (one to two
-    times it) does the same for a peer that stopped reading while little is sent to it. A
-    peer that fell behind gets its queued document updates merged into one frame
-    (`rooms.coalesce`): one send instead of many, so it catches up."""
+    it without waiting (`Channel.send_now`). Otherwise it waits in a queue bounded in frames
+    (`queue_limit`) and, with what the connection itself still holds (`Channel.backlog`: the
+    server's write buffer), in bytes (`buffer_limit`); one sender task per peer
+    (`run_sender`) writes the queue to the channel, so a peer that cannot keep up holds up
+    nobody else. A frame that would take it past a bound closes the peer as a slow consumer
+    (4413) at once: its queue is dropped and a send it is blocked in is abandoned, so the
+    room forgets it without waiting for its socket. A send blocked for `send_timeout` (one
+    to two times it) does the same for a peer that stopped reading while little is sent to
+    it; a close frame the socket has not taken in `send_timeout` drops the connection
+    (`Channel.abort`) with what it holds. A peer that fell behind gets its queued document
+    updates merged into one frame (`rooms.coalesce`): one send instead of many, so it
+    catches up."""
 
     def __init__(
         self,
@@ -91,6 +96,7 @@ class Peer:
         self._buffer_limit = buffer_limit
         self._coalescer = coalescer
         self._buffered = 0  # bytes queued plus the frame being sent
+        self._head = 0  # the last frame taken when nothing waited: it may exceed the bound
         self._send_timeout = send_timeout
         self._waiter: asyncio.Future[None] | None = None  # set while the sender is idle
         self._sender: asyncio.Task[None] | None = None
@@ -102,6 +108,8 @@ class Peer:
         self.close_code: CloseCode | None = None
         self.slow_since: float | None = None
         """When the peer was found too slow (a bound reached, or a send stalled)."""
+        self.slow_bytes = (0, 0)
+        """Then: the bytes queued (with the frame in flight) and those the connection held."""
 
     def __repr__(self) -> str:
         return f"Peer({self.key!r}, {self.user.name!r}, {self.role.value}, {self.state.value})"
@@ -135,14 +143,20 @@ class Peer:
             # sender, no await (a relay to N peers is N writes, as in python-websockets'
             # `broadcast`).
             self._sent += 1
+            self._head = len(frame)
             return
-        buffered = self._buffered + len(frame)
-        if self._buffered and (
-            buffered > self._buffer_limit or len(self._queue) >= self._queue_limit
+        waiting = self._buffered + self.channel.backlog()
+        if not waiting:
+            self._head = len(frame)
+        elif waiting + len(frame) > max(self._buffer_limit, self._head) or (
+            len(self._queue) >= self._queue_limit
         ):
+            # Bytes in the server's write buffer count as much as queued ones: a peer that
+            # stopped reading holds both. A frame larger than the bound (a join's step 2)
+            # raises it for as long as it may still be in the write buffer.
             self._too_slow("you fell too far behind the room; reconnect to resync")
             return
-        self._buffered = buffered
+        self._buffered += len(frame)
         self._queue.append(frame)
         waiter = self._waiter
         if waiter is not None:
@@ -152,6 +166,7 @@ class Peer:
 
     def _too_slow(self, reason: str) -> None:
         self.slow_since = self._clock()
+        self.slow_bytes = (self._buffered, self.channel.backlog())
         self.request_close(CloseCode.SLOW_CONSUMER, reason)
         if self._sending and self._sender is not None:
             # Blocked on a socket the peer does not read: give up that send now, so the
@@ -208,6 +223,7 @@ class Peer:
                     await send(frame)
                     self._buffered -= size
                     self._sent += 1
+                del frame  # not kept while idle: a merged frame may be large
                 self._sending = False
             if self._close is not None:
                 return
@@ -242,7 +258,18 @@ class Peer:
         the send timeout."""
         code, reason = self._close or (CloseCode.NORMAL, "")
         self.close_code = code
-        if self.state is not PeerState.CLOSED:
-            self.state = PeerState.CLOSED
-            with contextlib.suppress(TimeoutError, ChannelClosed):
-                await asyncio.wait_for(self.channel.close(int(code), reason), self._send_timeout)
+        if self.state is PeerState.CLOSED:
+            return
+        self.state = PeerState.CLOSED
+        try:
+            await asyncio.wait_for(self.channel.close(int(code), reason), self._send_timeout)
+        except ChannelClosed:
+            pass
+        except TimeoutError:
+            # Its socket stayed full: the close frame would wait behind what the connection
+            # holds for as long as the peer does not read, and so would that memory.
+            log.warning(
+                "connection dropped: its close frame was not taken",
+                extra={"peer": self.key, "code": int(code), "unsent_bytes": self.channel.backlog()},
+            )
+            self.channel.abort()

@@ -76,3 +76,15 @@ async def test_a_close_wakes_a_waiting_receive_and_a_waiting_send() -> None:
 def test_a_channel_holds_at_least_one_frame() -> None:
     with pytest.raises(ValueError, match="at least 1 frame"):
         memory_channel_pair(capacity=0)
+
+
+async def test_an_abort_drops_what_was_not_read_and_closes_both_ends_at_once() -> None:
+    room, client = memory_channel_pair()
+    await room.send(b"never read")
+    room.abort()
+    assert room.close_frame == client.close_frame == (1006, "")
+    with pytest.raises(ChannelClosed):
+        await client.receive()  # the unread frame went with the connection
+    room.abort()  # a second abort changes nothing
+    await room.close(4413, "too late")
+    assert client.close_frame == (1006, "")

@@ -38,6 +38,47 @@ class Queueing:
     async def close(self, code: int, reason: str) -> None:
         await self.inner.close(code, reason)
 
+    def backlog(self) -> int:
+        return 0
+
+    def abort(self) -> None:
+        self.inner.abort()
+
+
+class Buffering:
+    """A connection with a write buffer of its own, as uvicorn's transport has: it takes a
+    frame at once only while its buffer is empty, and `held` is what the peer's socket has
+    not taken yet (set by the test). Its close is never taken: the socket stays full."""
+
+    def __init__(self) -> None:
+        self.held = 0
+        self.written: list[bytes] = []
+        self.aborted = False
+
+    def send_now(self, frame: bytes) -> bool:
+        if self.held:
+            return False
+        self.written.append(frame)
+        self.held = len(frame)  # the socket took none of it yet
+        return True
+
+    async def send(self, frame: bytes) -> None:
+        self.written.append(frame)
+        self.held += len(frame)
+
+    def backlog(self) -> int:
+        return self.held
+
+    async def receive(self) -> bytes:
+        await asyncio.get_running_loop().create_future()
+        raise AssertionError("unreachable")
+
+    async def close(self, code: int, reason: str) -> None:
+        await asyncio.get_running_loop().create_future()
+
+    def abort(self) -> None:
+        self.aborted = True
+
 
 def make_peer(channel: Channel, limit: int = 4) -> Peer:
     user = User(UserId("u1"), "Ana", "#e6194b")
@@ -228,3 +269,49 @@ async def test_a_frame_limit_still_applies_to_many_small_frames() -> None:
     peer.send(b"4")
     assert peer.close_request is not None
     assert peer.close_request[0] is CloseCode.SLOW_CONSUMER
+
+
+async def test_bytes_the_connection_still_holds_count_against_the_bound() -> None:
+    channel = Buffering()
+    peer = bounded_peer(channel, buffer_limit=100)
+    peer.send(b"a" * 60)  # written at once; the socket takes none of it
+    peer.send(b"b" * 30)  # queued behind the 60 bytes the connection holds
+    assert peer.close_request is None
+    assert peer.buffered_bytes == 30
+    peer.send(b"c" * 11)  # 60 + 30 + 11 bytes waiting: one past the bound
+    assert peer.close_request is not None
+    assert peer.close_request[0] is CloseCode.SLOW_CONSUMER
+    assert channel.written == [b"a" * 60]
+
+
+async def test_a_frame_larger_than_the_bound_raises_it_while_the_connection_holds_it() -> None:
+    channel = Buffering()
+    peer = bounded_peer(channel, buffer_limit=10)
+    peer.send(b"x" * 1000)  # a join's step 2, written at once
+    channel.held = 900  # the socket took 100 bytes of it
+    peer.send(b"y" * 100)  # as many bytes wait as the step 2 alone did: taken
+    assert peer.close_request is None
+    peer.send(b"z")
+    assert peer.close_request is not None
+    assert peer.close_request[0] is CloseCode.SLOW_CONSUMER
+
+
+async def test_a_close_frame_the_socket_does_not_take_drops_the_connection(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    channel = Buffering()
+    user = User(UserId("u1"), "Ana", "#e6194b")
+    peer = Peer(
+        "k",
+        user,
+        Role.EDITOR,
+        channel,
+        queue_limit=8,
+        limiter=TokenBucket(10, 2),
+        send_timeout=0.01,
+    )
+    peer.request_close(CloseCode.SLOW_CONSUMER, "you fell too far behind")
+    await peer.close()
+    assert channel.aborted
+    assert peer.state is PeerState.CLOSED
+    assert "connection dropped: its close frame was not taken" in caplog.text
