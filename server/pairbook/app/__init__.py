@@ -35,6 +35,7 @@ from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
 from pairbook.broker import Broker, open_broker
 from pairbook.cluster.ownership import ClusterOwnership
+from pairbook.kernel import kernel_specs
 from pairbook.kernel.confine import Confinement, choose_sandbox
 from pairbook.kernel.gatewaysession import KernelGateway
 from pairbook.notebook.fileform import FileForm
@@ -115,11 +116,18 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
 async def _warm_up() -> None:
     """The notebook machinery readied in a worker thread, off the first join's way."""
     try:
-        await asyncio.to_thread(warm_up)
+        await asyncio.to_thread(_warm_up_in_thread)
     except Exception:
         logging.getLogger("pairbook.app").exception(
             "warming up failed; the first notebook opened pays for it instead"
         )
+
+
+def _warm_up_in_thread() -> None:
+    warm_up()
+    # A room's kernel service lists the kernelspecs as the room opens: the first listing
+    # imports jupyter_client's kernelspec machinery (30-60 ms on the first join's way).
+    kernel_specs()
 
 
 def ownership_for(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 from pycrdt import Doc
@@ -34,6 +35,9 @@ def warm_up() -> None:
     join, for nbformat building its schema validator and for the lazy imports of the
     notebook machinery (a few hundred ms: `bench/fanout`'s cold join). A server runs this
     in a worker thread as it starts; it touches no file and no shared state."""
+    # A pycrdt Doc holds an anyio lock: the first one made on an event loop (the room's
+    # own Doc, on the first join) imports anyio's asyncio backend, 50-100 ms. Imported here.
+    importlib.import_module("anyio._backends._asyncio")
     nb = new_notebook()
     cell = nb["cells"][0]
     cell.update(source="1 + 1", execution_count=1, outputs=_OUTPUTS)

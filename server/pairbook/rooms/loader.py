@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -101,7 +102,7 @@ async def load_room(
         clock=clock,
     )
     twin = None if root is None else _twin(room, path, root, files.twin, roomlog)
-    later = None if loaded.base is None else asyncio.to_thread(_saved_sha_of, file, loaded.base)
+    later = None if loaded.base is None else _saved_sha_after_join(room, file, loaded.base)
     filesync = FileSync(room, file, loaded.saved_sha, twin, saved_sha_later=later)
     if reconcile and roomlog is not None and not unchanged and await asyncio.to_thread(path.exists):
         await filesync.reconcile(await asyncio.to_thread(file.load))  # edited while we were down?
@@ -204,6 +205,19 @@ def _build_from_file(file: NotebookFile) -> tuple[str, bytes]:
     content = file.load()
     history_id = history_id_of(content)
     return history_id, build_base_update(content.nb, history_id)
+
+
+FIRST_ANSWER_WAIT = 2.0
+"""How long a built room's saved sha waits for the first join to be answered."""
+
+
+async def _saved_sha_after_join(room: Room, file: NotebookFile, base: bytes) -> str:
+    """`_saved_sha_of` in a worker thread, once the room has answered its first peer (or
+    after FIRST_ANSWER_WAIT): its CPU (70 ms for 5 MB of notebook) would otherwise be
+    taken from the first join, which is waiting for the room to be built."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(room.answered.wait(), FIRST_ANSWER_WAIT)
+    return await asyncio.to_thread(_saved_sha_of, file, base)
 
 
 def _saved_sha_of(file: NotebookFile, base: bytes) -> str:

@@ -96,6 +96,7 @@ class Room:
         self.counters = counters
         self.peers: set[Peer] = set()
         self.changed = asyncio.Event()
+        self.answered = asyncio.Event()  # a peer has been sent the document (sync step 2)
         self.last_change = 0.0
         self._clock = clock
         self.sync = RoomSync(
@@ -206,6 +207,7 @@ class Room:
                 effect.peer.send(effect.frame)
             elif isinstance(effect, Answer):
                 effect.peer.send(encode_sync_step2(self.doc.get_update(effect.state_vector)))
+                self.answered.set()
                 if not effect.peer.live:
                     effect.peer.go_live()
             elif isinstance(effect, Broadcast):
