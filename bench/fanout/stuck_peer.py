@@ -4,7 +4,8 @@
 
 Connects, sends a stock client's hello (sync step 1 with an empty state vector), reads the
 room's first frame, then stops reading its socket and prints `stuck`. On a line on stdin it
-reads again, and prints the close the server sent as JSON: {"code": ..., "reason": ...}.
+reads again, and prints the close the server sent as JSON: {"code": ..., "reason": ...,
+"pausedS": seconds it did not read}.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 
 import websockets
 from websockets.exceptions import ConnectionClosed
@@ -25,16 +27,24 @@ async def main(url: str) -> None:
         await ws.recv()
         ws.transport.pause_reading()
         print("stuck", flush=True)
+        stuck_at = time.monotonic()
         await asyncio.to_thread(sys.stdin.readline)
         ws.transport.resume_reading()
-        outcome: dict[str, object] = {"code": None, "reason": "still open"}
+        paused = round(time.monotonic() - stuck_at, 1)
+        outcome: dict[str, object] = {"code": None, "reason": "still open", "pausedS": paused}
         try:
             async with asyncio.timeout(10):
                 while True:
                     await ws.recv()
         except ConnectionClosed as closed:
             rcvd = closed.rcvd
-            outcome = {"code": rcvd.code if rcvd else None, "reason": rcvd.reason if rcvd else ""}
+            outcome = {
+                "code": rcvd.code if rcvd else None,
+                # pairbook drops a connection whose socket took not even the close frame
+                # within its send timeout (10 s by default): then no close frame is read
+                "reason": rcvd.reason if rcvd else f"dropped, no close frame, after {paused} s",
+                "pausedS": paused,
+            }
         except TimeoutError:
             pass
         print(json.dumps(outcome), flush=True)

@@ -209,14 +209,19 @@ def _build_from_file(file: NotebookFile) -> tuple[str, bytes]:
 
 FIRST_ANSWER_WAIT = 2.0
 """How long a built room's saved sha waits for the first join to be answered."""
+FIRST_ANSWER_AFTER = 0.5
+"""...and then for that answer to be on its way (a 5 MB step 2 is written and read for
+hundreds of ms on a busy machine)."""
 
 
 async def _saved_sha_after_join(room: Room, file: NotebookFile, base: bytes) -> str:
     """`_saved_sha_of` in a worker thread, once the room has answered its first peer (or
-    after FIRST_ANSWER_WAIT): its CPU (70 ms for 5 MB of notebook) would otherwise be
-    taken from the first join, which is waiting for the room to be built."""
+    after FIRST_ANSWER_WAIT) and a moment more: its CPU (70 ms for 5 MB of notebook) would
+    otherwise be taken from the first join, which waited for the room to be built. A save
+    or a look at the file before then waits for it (FileSync)."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(room.answered.wait(), FIRST_ANSWER_WAIT)
+        await asyncio.sleep(FIRST_ANSWER_AFTER)
     return await asyncio.to_thread(_saved_sha_of, file, base)
 
 
