@@ -8,6 +8,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,9 @@ from pairbook.types import SERVER_MAPS, SERVER_USER, RoomId
 
 log = logging.getLogger("pairbook.loader")
 
+Building = Callable[[], AbstractAsyncContextManager[object]]
+"""A lock across processes, held while a room is built from its notebook file."""
+
 HISTORY_ID = "history_id"
 
 
@@ -60,17 +64,17 @@ async def load_room(
     root: Path | None = None,
     clock: Callable[[], float] = time.monotonic,
     reconcile: bool = True,
+    building: Building | None = None,
 ) -> tuple[Room, FileSync]:
-    """Open a room. The log is the source of truth; the file seeds a room that has none.
-    With `root` (the served folder) the notebook's `.py` twin is kept in step too; without
-    `reconcile` an outside edit to the file is not read (another process keeps it)."""
+    """Open a room. The log is the source of truth; the file seeds a room that has none
+    (under `building`, see `_log_or_build`). With `root` (the served folder) the `.py` twin
+    is kept in step too; without `reconcile` an outside edit to the file is not read."""
     files = files or FilePolicy()
     file = NotebookFile(path, max_bytes=max_notebook_bytes, form=files.form)
-    roomlog = await store.load(room_id)
+    roomlog, loaded = await _log_or_build(room_id, file, store, building)
     unchanged = False  # the file holds the very bytes the room last saved or read
-    if roomlog is None or HISTORY_ID not in roomlog.meta:
-        loaded = await _build(room_id, file, store)
-    else:
+    if loaded is None:
+        assert roomlog is not None
         loaded = _replay(room_id, roomlog, counters)
         raw = roomlog.meta.get(FILE_RAW)
         unchanged = bool(raw) and await asyncio.to_thread(file.recognise, str(raw))
@@ -107,6 +111,24 @@ async def load_room(
     if reconcile and roomlog is not None and not unchanged and await asyncio.to_thread(path.exists):
         await filesync.reconcile(await asyncio.to_thread(file.load))  # edited while we were down?
     return room, filesync
+
+
+async def _log_or_build(
+    room_id: RoomId, file: NotebookFile, store: Store, building: Building | None
+) -> tuple[RoomLog | None, _Loaded | None]:
+    """The room's log, or the room built from its file when the log has no history yet.
+    Processes opening a new room at once build it once: the one holding `building` builds,
+    the others then find it in the log."""
+    roomlog = await store.load(room_id)
+    if roomlog is not None and HISTORY_ID in roomlog.meta:
+        return roomlog, None
+    if building is None:
+        return roomlog, await _build(room_id, file, store)
+    async with building():
+        roomlog = await store.load(room_id)  # built meanwhile by another process?
+        if roomlog is not None and HISTORY_ID in roomlog.meta:
+            return roomlog, None
+        return roomlog, await _build(room_id, file, store)
 
 
 def _twin(room: Room, path: Path, root: Path, default: bool, roomlog: RoomLog | None) -> TwinSync:

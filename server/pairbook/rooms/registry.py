@@ -7,10 +7,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator, Sequence
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from pairbook.broker.lockwait import waited_lock
 from pairbook.broker.port import Broker
 from pairbook.errors import NotebookError, RoomError
 from pairbook.kernel.kept import KeptKernels
@@ -138,6 +140,9 @@ class Rooms:
                     files=self.policy.files,
                     root=self.root,
                     reconcile=feed is None or feed.files_held,
+                    building=None
+                    if feed is None
+                    else partial(waited_lock, feed.broker, room_id, "build"),
                 )
             except BaseException:
                 if feed is not None:

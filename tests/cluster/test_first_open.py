@@ -1,0 +1,65 @@
+"""Two processes opening a new room at the same moment build it from its notebook file
+once: one builds under the broker's lock, the other finds it in the log (real Redis and
+PostgreSQL, two brokers and two stores standing for two processes)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from cluster.conftest import REDIS_URL
+from pairbook.broker.lockwait import waited_lock
+from pairbook.broker.redis import RedisBroker
+from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.loader import load_room
+from pairbook.store.postgres import PostgresStore
+from pairbook.types import SERVER_USER
+from support.notebooks import write_notebook
+from support.postgres import fresh_schema
+from support.servicekit import ROOM
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with fresh_schema() as url:
+        yield url
+
+
+async def test_a_room_opened_by_two_processes_at_once_is_built_once(
+    prefix: str, postgres_url: str, tmp_path: Path
+) -> None:
+    notebook = write_notebook(tmp_path / "demo.ipynb")
+    url = f"{REDIS_URL}?prefix={prefix}"
+    async with (
+        RedisBroker(url) as broker_a,
+        RedisBroker(url) as broker_b,
+        PostgresStore(postgres_url) as store_a,
+        PostgresStore(postgres_url) as store_b,
+    ):
+        opened = await asyncio.gather(
+            *(
+                load_room(
+                    ROOM,
+                    notebook,
+                    store,
+                    RoomCounters(),
+                    sync_timeout=15.0,
+                    building=partial(waited_lock, broker, ROOM, "build"),
+                )
+                for store, broker in ((store_a, broker_a), (store_b, broker_b))
+            )
+        )
+        (room_a, _), (room_b, _) = opened
+        assert room_a.history_id == room_b.history_id
+        assert room_a.doc.get_state() != b""
+        records = await store_a.records(ROOM)
+        assert [r.user_id for r in records] == [SERVER_USER]  # one base, not two
+        assert room_a.last_seq == room_b.last_seq == 1
+        for room in (room_a, room_b):
+            await room.settle()
