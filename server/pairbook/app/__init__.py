@@ -31,6 +31,7 @@ from pairbook.app.headers import OUTPUT_FRAME_PATH, SecurityHeaders
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
 from pairbook.app.outputframe import FrameAssets, bokeh_script, output_frame
+from pairbook.app.sharedfolder import check_shared_folder
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
 from pairbook.broker import Broker, open_broker
@@ -93,6 +94,8 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
         ):
             if owners is not None:
                 RoomOwners(rooms, owners, tokens).bind()
+            if broker is not None:
+                await check_shared_folder(broker, settings.root)
             listing = NotebookListing(
                 settings.root, max_bytes=settings.max_notebook_bytes, twin=settings.twin
             )

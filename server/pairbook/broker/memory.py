@@ -30,6 +30,7 @@ class MemoryHub:
     claims: dict[tuple[str, int], str] = field(default_factory=dict)
     locks: set[tuple[str, str]] = field(default_factory=set)
     leases: dict[tuple[str, str], str] = field(default_factory=dict)
+    agreed: dict[str, str] = field(default_factory=dict)
     """(room, name) -> the origin holding the lease (a memory lease never expires)."""
 
 
@@ -97,6 +98,9 @@ class MemoryBroker:
     async def release(self, room: str, name: str) -> None:
         if self.hub.leases.get((room, name)) == self.origin:
             del self.hub.leases[(room, name)]
+
+    async def agree(self, name: str, value: str) -> str:
+        return self.hub.agreed.setdefault(name, value)
 
     def stats(self) -> BrokerStats:
         return BrokerStats(published=self._published, delivered=self._delivered)

@@ -350,6 +350,18 @@ class RedisBroker:
         with contextlib.suppress(RedisError):  # it expires anyway
             await self._client.eval(RELEASE, 1, key, self.origin)
 
+    async def agree(self, name: str, value: str) -> str:
+        key = f"{self.prefix}agreed:{name}"
+        try:
+            pipe = self._client.pipeline(transaction=True)
+            pipe.set(key, value, nx=True)
+            pipe.get(key)
+            pipe.expire(key, CLAIMS_TTL)
+            _, agreed, _ = await pipe.execute()
+        except RedisError as exc:
+            raise BrokerError(f"the broker cannot be reached ({exc}); check --broker") from None
+        return bytes(agreed).decode()
+
     def stats(self) -> BrokerStats:
         return BrokerStats(
             published=self._counts["published"],
