@@ -5,10 +5,10 @@ function run by the writer or in a read transaction (`QueuedStore`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from types import ModuleType
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 from pairbook.store.records import (
     Checkpoint,
@@ -82,21 +82,36 @@ class StoreLife:
         await self.close()
 
 
+class GroupWriter(Protocol):
+    """A back end's group-commit writer, as its store hands it writes."""
+
+    def append(
+        self,
+        room: str,
+        update: bytes,
+        user_id: str,
+        client_ids: tuple[int, ...],
+        ts: float,
+        fence: int | None = None,
+    ) -> Awaitable[int]: ...
+
+    def submit(self, run: Callable[..., Any]) -> Awaitable[Any]: ...
+
+
 class QueuedStore(StoreLife):
-    """A store whose writes go through one group-commit writer (`_write`, `_append`) and
-    whose reads run each in one read transaction (`_read`). `sql` is the module of
-    the back end's query functions: writes take the writer's connection (and whatever else
-    `_write` passes), reads a reading connection."""
+    """A store whose writes go through one group-commit writer (`_writer`, set while open)
+    and whose reads run each in one read transaction (`_read`). `sql` is the module of the
+    back end's query functions: writes take the writer's connection (and whatever else the
+    writer passes), reads a reading connection."""
 
     sql: ClassVar[ModuleType]
+    _writer: GroupWriter | None
 
     def __init__(self, *, clock: Callable[[], float], timer: Callable[[], float]) -> None:
         self._clock = clock
         self._timer = timer
         self._counters = Counters()
-
-    async def _write(self, run: Callable[..., Any], doing: str) -> Any:
-        raise NotImplementedError
+        self._writer = None
 
     async def _read(self, run: Callable[..., Any], doing: str) -> Any:
         raise NotImplementedError
@@ -104,7 +119,13 @@ class QueuedStore(StoreLife):
     async def _append(
         self, room: str, update: bytes, user_id: str, ids: tuple[int, ...], fence: int | None
     ) -> int:
-        raise NotImplementedError
+        assert self._writer is not None
+        return await self._writer.append(room, update, user_id, ids, self._clock(), fence)
+
+    async def _write(self, run: Callable[..., Any], doing: str) -> Any:
+        check_open(self._state, doing)
+        assert self._writer is not None
+        return await self._writer.submit(run)
 
     # --- writes --------------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import json
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from pairbook.store.records import StoreStats
 from pairbook.store.rules import check_fence
 
 T = TypeVar("T")
+J = TypeVar("J")
 
 _INSERT_RECORD = (
     'INSERT INTO records (room, seq, ts, user_id, client_ids, "update") VALUES (?, ?, ?, ?, ?, ?)'
@@ -119,6 +120,24 @@ class Counters:
     settled: int = 0
     last_commit_seconds: float = 0.0
 
+    def submit(self) -> None:
+        with self.lock:
+            self.submitted += 1
+
+    def committed(self, jobs: int, appends: int, seconds: float) -> None:
+        """A batch of `jobs` writes, `appends` of them appends, committed in `seconds`."""
+        with self.lock:
+            self.commits += 1
+            self.appends += appends
+            self.settled += jobs
+            self.last_commit_seconds = seconds
+
+    def failed(self, jobs: int) -> None:
+        """A batch of `jobs` writes failed whole."""
+        with self.lock:
+            self.failed_commits += 1
+            self.settled += jobs
+
     def stats(self) -> StoreStats:
         with self.lock:
             return StoreStats(
@@ -187,8 +206,7 @@ class Writer:
         return self._put(_Stop(loop, loop.create_future()))
 
     def _put(self, job: _Job) -> asyncio.Future[Any]:
-        with self._counters.lock:
-            self._counters.submitted += 1
+        self._counters.submit()
         self._queue.put(job)
         return job.future
 
@@ -230,16 +248,10 @@ class Writer:
             error = self._describe(exc)
             own_errors = {id(job): value for job, ok, value in outcomes if not ok}
             outcomes = [(job, False, own_errors.get(id(job), error)) for job in batch]
-            with self._counters.lock:
-                self._counters.failed_commits += 1
-                self._counters.settled += len(batch)
+            self._counters.failed(len(batch))
             return outcomes
         appends = [job for job in batch if isinstance(job, _Append)]
-        with self._counters.lock:
-            self._counters.commits += 1
-            self._counters.appends += len(appends)
-            self._counters.settled += len(batch)
-            self._counters.last_commit_seconds = self._timer() - started
+        self._counters.committed(len(batch), len(appends), self._timer() - started)
         self._after_commit(sum(len(job.update) for job in appends))
         return outcomes
 
@@ -264,18 +276,12 @@ class Writer:
             self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _write(self, batch: list[_Job], outcomes: list[_Outcome]) -> None:
-        start = 0
-        while start < len(batch):
-            job = batch[start]
-            if isinstance(job, _Operation):
-                self._run_operation(job, outcomes)
-                start += 1
-                continue
-            end = start
-            while end < len(batch) and isinstance(batch[end], _Append):
-                end += 1
-            self._write_appends(batch[start:end], outcomes)
-            start = end
+        for appends, run in runs(batch, lambda job: isinstance(job, _Append)):
+            if appends:
+                self._write_appends(run, outcomes)
+            else:
+                assert isinstance(run[0], _Operation)
+                self._run_operation(run[0], outcomes)
 
     def _write_appends(self, appends: list[_Job], outcomes: list[_Outcome]) -> None:
         records: list[tuple[str, int, float, str, str, bytes]] = []
@@ -334,6 +340,19 @@ class Writer:
         )
         error.__cause__ = exc
         return error
+
+
+def runs(batch: Sequence[J], appends: Callable[[J], bool]) -> Iterator[tuple[bool, list[J]]]:
+    """The batch in the order queued, cut into runs: consecutive appends together (one
+    statement), each other write alone; (whether the run is of appends, the run)."""
+    start = 0
+    while start < len(batch):
+        end = start + 1
+        if appends(batch[start]):
+            while end < len(batch) and appends(batch[end]):
+                end += 1
+        yield appends(batch[start]), list(batch[start:end])
+        start = end
 
 
 def raise_fence(conn: sqlite3.Connection, room: str, token: int) -> int:

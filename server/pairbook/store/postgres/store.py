@@ -127,14 +127,8 @@ class PostgresStore(QueuedStore):
     async def _append(
         self, room: str, update: bytes, user_id: str, ids: tuple[int, ...], fence: int | None
     ) -> int:
-        assert self._writer is not None
         check_text(room, user_id)
-        return await self._writer.append(room, update, user_id, ids, self._clock(), fence)
-
-    async def _write(self, run: Callable[..., Any], doing: str) -> Any:
-        check_open(self._state, doing)
-        assert self._writer is not None
-        return await self._writer.submit(run)
+        return await super()._append(room, update, user_id, ids, fence)
 
     async def _read(self, run: Callable[..., Any], doing: str) -> Any:
         check_open(self._state, doing)

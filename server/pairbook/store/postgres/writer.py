@@ -28,7 +28,7 @@ from pairbook.errors import FencedError, StoreError
 from pairbook.store.postgres import queries
 from pairbook.store.postgres.connection import connect, describe_error, redact
 from pairbook.store.rules import check_fence
-from pairbook.store.writer import Counters, settle
+from pairbook.store.writer import Counters, runs, settle
 
 T = TypeVar("T")
 Connection = queries.Connection
@@ -122,8 +122,7 @@ class Writer:
                 StoreError("the store's writer is not running; reopen the store")
             )
             return job.future
-        with self._counters.lock:
-            self._counters.submitted += 1
+        self._counters.submit()
         self._queue.append(job)
         self._wake.set()
         return job.future
@@ -178,11 +177,7 @@ class Writer:
                 return self._failed(batch, outcomes, await self._forget(exc))
             break
         appends = sum(isinstance(job, _Append) for job in batch)
-        with self._counters.lock:
-            self._counters.commits += 1
-            self._counters.appends += appends
-            self._counters.settled += len(batch)
-            self._counters.last_commit_seconds = self._timer() - started
+        self._counters.committed(len(batch), appends, self._timer() - started)
         return outcomes
 
     async def _connection(self) -> Connection:
@@ -219,25 +214,16 @@ class Writer:
         self, batch: list[_Job], outcomes: list[_Outcome], error: StoreError
     ) -> list[_Outcome]:
         own_errors = {id(job): value for job, ok, value in outcomes if not ok}
-        with self._counters.lock:
-            self._counters.failed_commits += 1
-            self._counters.settled += len(batch)
+        self._counters.failed(len(batch))
         return [(job, False, own_errors.get(id(job), error)) for job in batch]
 
     async def _write(self, conn: Connection, batch: list[_Job], outcomes: list[_Outcome]) -> None:
-        start = 0
-        while start < len(batch):
-            job = batch[start]
-            if isinstance(job, _Operation):
-                await self._run_operation(conn, job, outcomes)
-                start += 1
-                continue
-            end = start
-            while end < len(batch) and isinstance(batch[end], _Append):
-                end += 1
-            appends = [job for job in batch[start:end] if isinstance(job, _Append)]
-            await _write_appends(conn, appends, outcomes)
-            start = end
+        for appending, run in runs(batch, lambda job: isinstance(job, _Append)):
+            if appending:
+                await _write_appends(conn, [j for j in run if isinstance(j, _Append)], outcomes)
+            else:
+                assert isinstance(run[0], _Operation)
+                await self._run_operation(conn, run[0], outcomes)
 
     async def _run_operation(
         self, conn: Connection, job: _Operation, outcomes: list[_Outcome]
