@@ -91,8 +91,10 @@ def main() -> int:
                 ("a", ("--broker", broker)),
                 ("b", ("--broker", broker)),
             ):
-                root = work / name / "notebooks"
-                write_notebook(root / ROOM, small_notebook())
+                # The processes of a broker serve one folder; the reference a folder of its own.
+                root = work / ("ref" if name == "ref" else "shared") / "notebooks"
+                if not (root / ROOM).exists():
+                    write_notebook(root / ROOM, small_notebook())
                 # The reference has a schema of its own: its room is not the brokers' room.
                 own = store if args else own_store
                 servers.append(

@@ -27,14 +27,14 @@ NODE = shutil.which("node") or "node"
 
 @pytest.fixture
 def servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two processes, each with its own folder (two machines' disks) holding the same
-    notebook, one log and one broker."""
+    """Two processes serving one notebooks folder (one volume, as the processes of a broker
+    must: a process on a folder of its own refuses to start), one log and one broker."""
+    root = tmp_path / "notebooks"
+    write_notebook(root / "demo.ipynb")
     with fresh_schema() as store, fresh_prefix() as broker:
         started: list[ServerProcess] = []
         try:
-            for name in ("a", "b"):
-                root = tmp_path / name / "notebooks"
-                write_notebook(root / "demo.ipynb")
+            for _ in ("a", "b"):
                 started.append(ServerProcess(root, store=store, args=("--broker", broker)).start())
             yield started[0], started[1]
         finally:
@@ -110,10 +110,10 @@ async def test_redis_restarted_mid_session_each_process_goes_on_and_both_catch_u
 ) -> None:
     with own_redis(tmp_path / "redis") as redis, fresh_schema() as store:
         started: list[ServerProcess] = []
+        root = tmp_path / "notebooks"
+        write_notebook(root / "demo.ipynb")
         try:
-            for name in ("a", "b"):
-                root = tmp_path / name / "notebooks"
-                write_notebook(root / "demo.ipynb")
+            for _ in ("a", "b"):
                 args = ("--broker", redis.url)
                 started.append(ServerProcess(root, store=store, args=args).start())
             a, b = started
