@@ -65,6 +65,11 @@ class KernelLife:
             watch_alive(self._quiet, self._alive, self._died, self._alive_seconds),
         ]
 
+    def has_news(self) -> bool:
+        """Whether `announce` has something to write: a kept kernel taken back, or a kernel
+        the document shows that stopped (or went with the server)."""
+        return self.kept is not None or self._stop_note is not None or self._shown in LIVE
+
     async def announce(self) -> None:
         """The kernel's truth when the room loads: the kept kernel it took back, or, when
         the document shows a kernel this server does not have, that it stopped. Once: the

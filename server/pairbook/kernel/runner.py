@@ -29,6 +29,7 @@ from pairbook.kernel.probing import PROBE_SECONDS, Prober
 from pairbook.kernel.prompts import Prompts
 from pairbook.kernel.queue import Execution, ExecutionQueue, ExecutionStatus
 from pairbook.kernel.session import KernelStatus
+from pairbook.kernel.widgetdoc import live_models
 from pairbook.kernel.widgets import Widgets
 from pairbook.notebook.outputs import cell_ids, code_cell_source, find_ycell
 from pairbook.schema import KernelStopRecord
@@ -94,7 +95,7 @@ class Runner:
         # The kernel's widgets: changes reach it between runs (the prober's lock); while
         # people move them, the idle package lookup waits (it would hold the kernel ~1 s).
         self.widgets = Widgets(room, lambda: self.session, self._prober.lock, clock,
-                               on_asked=lambda: self._wakeup.set())  # fmt: skip
+                               on_asked=self._wake)  # fmt: skip
         self.session.observer = self.widgets.observe
         self._clock = clock
         self._wakeup = asyncio.Event()
@@ -105,6 +106,9 @@ class Runner:
         self._last_started: Execution | None = None  # the batch in progress between its runs
         self._in_run = False  # from a run's start to its end's edits
         self.life.restore()
+        self.needed = asyncio.Event()  # the worker has work; until then it keeps no loops
+        if self.life.has_news() or live_models(room.doc):  # a kernel's truth, old widgets
+            self.needed.set()
 
     @property
     def current(self) -> Execution | None:
@@ -144,7 +148,7 @@ class Runner:
         user = member.user.to_record()
         waiting = len(self.queue)
         queued = self.queue.push_batch(runnable, user, member.key)
-        self._wakeup.set()
+        self._wake()
         forget = forget_stopped(member.user.id) if len(queued) > 1 else None
         # Queued runs have a record from the start. A worker with nothing to do starts the
         # first one at once, and its start's edit (flushed then) carries these records too.
@@ -260,9 +264,16 @@ class Runner:
 
     # -- the worker ----------------------------------------------------------------------
 
+    def _wake(self) -> None:
+        """Something for the worker: a run queued, a widget change for the kernel."""
+        self.needed.set()
+        self._wakeup.set()
+
     async def run(self) -> None:
         """Run queued executions one at a time and keep the kernel map current, forever;
-        owned by the room's task group."""
+        owned by the room's task group. It starts once it is `needed`: a room nobody runs
+        a cell in held a dozen idle tasks, timers and task groups for its kernel."""
+        await self.needed.wait()
         await self.life.announce()
         async with asyncio.TaskGroup() as group:
             group.create_task(self._run_queue())
@@ -369,6 +380,7 @@ class Runner:
         self.life.on_status(status)
         self.widgets.on_status(status)
         self._status_changed.set()
+        self.needed.set()  # a kernel started (a run, a completion, a restart): watch it
 
     @property
     def busy(self) -> bool:

@@ -25,8 +25,9 @@ class KernelService:
         self.commands = TABLE.bind(self)
 
     async def run(self) -> None:
-        """The runner's worker and the completion warm-up, forever: owned by the room's
-        task group."""
+        """The runner's worker and the completion warm-up, forever, once the runner is
+        needed (nothing before that): owned by the room's task group."""
+        await self.runner.needed.wait()
         async with asyncio.TaskGroup() as group:
             group.create_task(self.runner.run())
             group.create_task(self._warm_up())
