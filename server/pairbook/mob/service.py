@@ -150,8 +150,11 @@ class MobService:
         while True:
             deadline = self.rotation.next_deadline()
             timeout = None if deadline is None else max(0.0, deadline - self._clock())
+            # Not wait_for: in Python 3.11 it waits in a task of its own, one more task per
+            # room for as long as the room is open.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wakeup.wait(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self.wakeup.wait()
             self.wakeup.clear()
             try:
                 tick = self.rotation.tick()
