@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import hypothesis.strategies as st
+import pytest
 from hypothesis import given
-from pycrdt import Array, Doc, Map, Text, get_state
+from pycrdt import Array, Doc, Map, Text, get_state, merge_updates
 
 from pairbook.notebook import (
     base_client_ids,
@@ -19,8 +20,12 @@ from pairbook.notebook import (
     read_notebook,
     ydoc_to_notebook,
 )
+from pairbook.notebook.canonical_update import canonicalize_update
+from pairbook.notebook.normal_form import normalize_notebook
+from pairbook.notebook.ynotebook import notebook_to_ydoc
+from pairbook.schema import HISTORY_KEY, PAIRBOOK_MAP
 
-from .corpus import corpus_path, write_json
+from .corpus import CORPUS, corpus_path, write_json
 
 BUILD_IN_SUBPROCESS = """
 import sys
@@ -58,6 +63,22 @@ def test_building_twice_gives_the_same_bytes(tmp_path: Path) -> None:
     path = corpus_path(tmp_path, "everything.ipynb")
 
     assert base_update(path) == base_update(path)
+
+
+@pytest.mark.parametrize("name", CORPUS)
+def test_the_base_is_the_bytes_of_the_two_clients_updates_merged(tmp_path: Path, name: str) -> None:
+    # How the base was first built (and so what rooms built by earlier servers hold): the
+    # notebook's and the marker's updates, merged. Encoding one Doc holding both must agree.
+    content = read_notebook(corpus_path(tmp_path, name))
+    history_id = history_id_of(content)
+    ids = base_client_ids(history_id)
+    notebook_doc: Doc[Any] = Doc(client_id=ids.notebook)
+    notebook_to_ydoc(normalize_notebook(content.nb), notebook_doc)
+    marker_doc: Doc[Any] = Doc(client_id=ids.pairbook)
+    marker_doc.get(PAIRBOOK_MAP, type=Map)[HISTORY_KEY] = history_id
+    merged = merge_updates(notebook_doc.get_update(), marker_doc.get_update())
+
+    assert build_base_update(content.nb, history_id) == canonicalize_update(merged)
 
 
 def test_another_process_builds_the_same_bytes(tmp_path: Path) -> None:
