@@ -154,10 +154,10 @@ def test_the_token_bucket_allows_a_burst_then_the_rate() -> None:
     assert not bucket.take()
 
 
-async def test_a_peer_that_stops_reading_is_closed_as_a_slow_consumer() -> None:
-    channel, client = memory_channel_pair(capacity=1)
+def impatient_peer(channel: Channel) -> Peer:
+    """A peer whose sends and close give up after 10 ms."""
     user = User(UserId("u1"), "Ana", "#e6194b")
-    peer = Peer(
+    return Peer(
         "k",
         user,
         Role.EDITOR,
@@ -166,6 +166,11 @@ async def test_a_peer_that_stops_reading_is_closed_as_a_slow_consumer() -> None:
         limiter=TokenBucket(10, 2),
         send_timeout=0.01,
     )
+
+
+async def test_a_peer_that_stops_reading_is_closed_as_a_slow_consumer() -> None:
+    channel, client = memory_channel_pair(capacity=1)
+    peer = impatient_peer(channel)
     peer.send(b"1")
     peer.send(b"2")  # the channel holds one frame: this one waits for a reader that never comes
     await peer.run_sender()
@@ -300,16 +305,7 @@ async def test_a_close_frame_the_socket_does_not_take_drops_the_connection(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     channel = Buffering()
-    user = User(UserId("u1"), "Ana", "#e6194b")
-    peer = Peer(
-        "k",
-        user,
-        Role.EDITOR,
-        channel,
-        queue_limit=8,
-        limiter=TokenBucket(10, 2),
-        send_timeout=0.01,
-    )
+    peer = impatient_peer(channel)
     peer.request_close(CloseCode.SLOW_CONSUMER, "you fell too far behind")
     await peer.close()
     assert channel.aborted
