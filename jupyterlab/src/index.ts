@@ -14,6 +14,7 @@ import { remoteCursors } from './cursors'
 import { DRIVE_NAME, localPathOf, PairbookDrive } from './drive'
 import { RoomCellExecutor } from './executor'
 import { joinRoom } from './join'
+import { kernelStatusPlugin } from './kernelStatusPlugin'
 import { keepRoom, keptRoom } from './kept'
 import { LinkError, parseLink, type PairbookLink } from './link'
 import { publishPlace } from './presence'
@@ -213,4 +214,4 @@ const executorPlugin: JupyterFrontEndPlugin<INotebookCellExecutor> = {
   activate: (): INotebookCellExecutor => new RoomCellExecutor()
 }
 
-export default [corePlugin, executorPlugin, panelsPlugin]
+export default [corePlugin, executorPlugin, panelsPlugin, kernelStatusPlugin]
