@@ -59,6 +59,47 @@ async def lab_page(browser: Browser, pairing: Pairing) -> AsyncIterator[Page]:
     await context.close()
 
 
+@dataclass
+class Party:
+    """The people of one test: the JupyterLab user on `page`, and the pairbook-browser users
+    `open` made (their tabs closed after the test)."""
+
+    browser: Browser
+    pairing: Pairing
+    page: Page
+    tabs: list[NotebookTab]
+
+    @property
+    def server(self) -> ServerProcess:
+        return self.pairing.server
+
+    async def lab(
+        self, notebook: str, cells: list[str], name: str = "Lin", role: str = "editor"
+    ) -> None:
+        """The notebook written with `cells`, its room joined from JupyterLab as `name`, and
+        the notebook open there."""
+        write_notebook(self.server.root / notebook, cells)
+        await join_from_jupyterlab(self.page, self.server, name, role)
+        await open_in_jupyterlab(self.page, notebook)
+
+    async def open(
+        self, notebook: str, cells: list[str], name: str = "Lin", role: str = "editor"
+    ) -> NotebookTab:
+        """`lab`, then the same notebook in pairbook's browser client, as its owner."""
+        await self.lab(notebook, cells, name, role)
+        tab = await NotebookTab.open(self.browser, self.server, notebook)
+        self.tabs.append(tab)
+        return tab
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def party(browser: Browser, pairing: Pairing, lab_page: Page) -> AsyncIterator[Party]:
+    people = Party(browser, pairing, lab_page, [])
+    yield people
+    for tab in people.tabs:
+        await tab.close()
+
+
 async def join_from_jupyterlab(
     page: Page, server: ServerProcess, name: str, role: str = "editor"
 ) -> None:
@@ -86,46 +127,39 @@ LAB_SOURCE = """i => {
 
 
 async def test_a_jupyterlab_user_and_a_browser_user_edit_one_cell_and_converge(
-    browser: Browser, pairing: Pairing, lab_page: Page, screenshots: Path
+    party: Party, lab_page: Page, screenshots: Path
 ) -> None:
-    server = pairing.server
     notebook = "converge.ipynb"
-    write_notebook(server.root / notebook, ["x = 1\nprint(x)", "y = x + 1\ny"])
     sockets: list[str] = []
     lab_page.on("websocket", lambda socket: sockets.append(socket.url))
-    await join_from_jupyterlab(lab_page, server, "Lin")
-    await open_in_jupyterlab(lab_page, notebook)
-    ada = await NotebookTab.open(browser, server, notebook)
-    try:
-        # The room's socket opened with a single-use ticket: no token in any URL.
-        rooms = [url for url in sockets if "/rooms/" in url]
-        assert rooms, sockets
-        assert all("ticket=" in url and "token=" not in url for url in rooms), rooms
-        cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
-        await cell.locator(".cm-content").click()
-        await lab_page.keyboard.press("Control+End")
-        await lab_page.keyboard.type("  # Lin")
-        await ada.wait_source(1, "s => s.endsWith('  # Lin')")
-        await ada.edit_end(1)
-        await ada.page.keyboard.type(" and Ada")
-        await lab_page.wait_for_function(f"() => ({LAB_SOURCE})(1).endsWith('# Lin and Ada')")
-        # Both keep typing at once; the two documents end up the same.
-        await lab_page.keyboard.type("!")
-        await ada.page.keyboard.type("?")
-        await ada.wait_source(1, "s => s.includes('!') && s.includes('?')")
-        await lab_page.wait_for_function(
-            f"() => ({LAB_SOURCE})(1).includes('!') && ({LAB_SOURCE})(1).includes('?')"
-        )
-        assert await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)") == await ada.source(1)
-        # Presence: the browser client sees Lin, by pairbook's grant, editing the cell, with
-        # Lin's caret in its editor; JupyterLab shows Ada's caret.
-        await expect(ada.page.locator(".participants")).to_contain_text("Lin")
-        await expect(ada.page.locator(".participants")).to_contain_text("editing cell")
-        await expect(ada.cell(1).locator(".cm-ySelectionCaret", has_text="Lin")).to_have_count(1)
-        await expect(cell.locator(".cm-ySelectionCaret")).to_have_count(1)
-        assert ada.errors == []
-    finally:
-        await ada.close()
+    ada = await party.open(notebook, ["x = 1\nprint(x)", "y = x + 1\ny"])
+    # The room's socket opened with a single-use ticket: no token in any URL.
+    rooms = [url for url in sockets if "/rooms/" in url]
+    assert rooms, sockets
+    assert all("ticket=" in url and "token=" not in url for url in rooms), rooms
+    cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+    await cell.locator(".cm-content").click()
+    await lab_page.keyboard.press("Control+End")
+    await lab_page.keyboard.type("  # Lin")
+    await ada.wait_source(1, "s => s.endsWith('  # Lin')")
+    await ada.edit_end(1)
+    await ada.page.keyboard.type(" and Ada")
+    await lab_page.wait_for_function(f"() => ({LAB_SOURCE})(1).endsWith('# Lin and Ada')")
+    # Both keep typing at once; the two documents end up the same.
+    await lab_page.keyboard.type("!")
+    await ada.page.keyboard.type("?")
+    await ada.wait_source(1, "s => s.includes('!') && s.includes('?')")
+    await lab_page.wait_for_function(
+        f"() => ({LAB_SOURCE})(1).includes('!') && ({LAB_SOURCE})(1).includes('?')"
+    )
+    assert await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)") == await ada.source(1)
+    # Presence: the browser client sees Lin, by pairbook's grant, editing the cell, with
+    # Lin's caret in its editor; JupyterLab shows Ada's caret.
+    await expect(ada.page.locator(".participants")).to_contain_text("Lin")
+    await expect(ada.page.locator(".participants")).to_contain_text("editing cell")
+    await expect(ada.cell(1).locator(".cm-ySelectionCaret", has_text="Lin")).to_have_count(1)
+    await expect(cell.locator(".cm-ySelectionCaret")).to_have_count(1)
+    assert ada.errors == []
 
 
 async def side_by_side(left: Page, right: Page, path: Path) -> None:
@@ -141,48 +175,37 @@ async def side_by_side(left: Page, right: Page, path: Path) -> None:
 
 
 async def test_a_run_from_jupyterlab_goes_to_the_room_kernel_and_is_attributed(
-    browser: Browser, pairing: Pairing, lab_page: Page, screenshots: Path
+    party: Party, lab_page: Page, screenshots: Path
 ) -> None:
-    server = pairing.server
     notebook = "run.ipynb"
-    write_notebook(server.root / notebook, ["x = 21\nprint(x * 2)", "y = x + 1\ny"])
-    await join_from_jupyterlab(lab_page, server, "Lin")
-    await open_in_jupyterlab(lab_page, notebook)
-    ada = await NotebookTab.open(browser, server, notebook)
-    try:
-        cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
-        await cell.locator(".cm-content").click()
-        await lab_page.keyboard.press("Shift+Enter")
-        await expect(ada.cell(1).locator(".run-badge")).to_contain_text(
-            "run by Lin", timeout=KERNEL
-        )
-        await expect(ada.cell(1).locator(".cell-outputs")).to_contain_text("42", timeout=KERNEL)
-        # The output came back through the shared document to JupyterLab's own output area.
-        await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42", timeout=KERNEL)
-        await expect(lab_page.locator(".pb-KernelStatus")).to_contain_text("idle")
-        # The browser user runs the next cell: JupyterLab shows its output.
-        await ada.cell(2).locator(".cm-content").click()
-        await ada.page.keyboard.press("Shift+Enter")
-        await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by")
-        lab_next = lab_page.locator(".jp-Notebook .jp-Cell").nth(2)
-        await expect(lab_next.locator(".jp-OutputArea-output")).to_contain_text(
-            "22", timeout=KERNEL
-        )
-        assert ada.errors == []
-        await ada.page.set_viewport_size(LAB_VIEWPORT)  # type: ignore[arg-type]
-        await side_by_side(lab_page, ada.page, screenshots / "jupyterlab.png")
-    finally:
-        await ada.close()
+    ada = await party.open(notebook, ["x = 21\nprint(x * 2)", "y = x + 1\ny"])
+    cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+    await cell.locator(".cm-content").click()
+    await lab_page.keyboard.press("Shift+Enter")
+    await expect(ada.cell(1).locator(".run-badge")).to_contain_text("run by Lin", timeout=KERNEL)
+    await expect(ada.cell(1).locator(".cell-outputs")).to_contain_text("42", timeout=KERNEL)
+    # The output came back through the shared document to JupyterLab's own output area.
+    await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42", timeout=KERNEL)
+    await expect(lab_page.locator(".pb-KernelStatus")).to_contain_text("idle")
+    # JupyterLab's status bar says the room's kernel too, not "No Kernel".
+    status = lab_page.locator(".jp-StatusBar-TextItem", has_text="Room kernel")
+    await expect(status).to_contain_text("| Idle")
+    # The browser user runs the next cell: JupyterLab shows its output.
+    await ada.cell(2).locator(".cm-content").click()
+    await ada.page.keyboard.press("Shift+Enter")
+    await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by", timeout=KERNEL)
+    lab_next = lab_page.locator(".jp-Notebook .jp-Cell").nth(2)
+    await expect(lab_next.locator(".jp-OutputArea-output")).to_contain_text("22", timeout=KERNEL)
+    assert ada.errors == []
+    await ada.page.set_viewport_size(LAB_VIEWPORT)  # type: ignore[arg-type]
+    await side_by_side(lab_page, ada.page, screenshots / "jupyterlab.png")
 
 
 async def test_input_from_a_run_in_jupyterlab_is_asked_in_jupyterlab(
-    pairing: Pairing, lab_page: Page
+    party: Party, lab_page: Page
 ) -> None:
-    server = pairing.server
     notebook = "ask.ipynb"
-    write_notebook(server.root / notebook, ["name = input('who? ')\nprint('hello', name)"])
-    await join_from_jupyterlab(lab_page, server, "Lin")
-    await open_in_jupyterlab(lab_page, notebook)
+    await party.lab(notebook, ["name = input('who? ')\nprint('hello', name)"])
     cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
     await cell.locator(".cm-content").click()
     await lab_page.keyboard.press("Shift+Enter")
@@ -193,44 +216,37 @@ async def test_input_from_a_run_in_jupyterlab_is_asked_in_jupyterlab(
     await expect(cell.locator(".jp-OutputArea")).to_contain_text("hello Grace", timeout=KERNEL)
 
 
-async def test_a_viewer_in_jupyterlab_cannot_type_or_run(
-    browser: Browser, pairing: Pairing, lab_page: Page
-) -> None:
-    server = pairing.server
+async def test_a_viewer_in_jupyterlab_cannot_type_or_run(party: Party, lab_page: Page) -> None:
     notebook = "view.ipynb"
-    write_notebook(server.root / notebook, ["x = 1"])
-    await join_from_jupyterlab(lab_page, server, "Vic", role="viewer")
-    await open_in_jupyterlab(lab_page, notebook)
-    ada = await NotebookTab.open(browser, server, notebook)
-    try:
-        cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
-        await expect(cell.locator(".cm-content")).to_have_attribute("aria-readonly", "true")
-        await cell.locator(".cm-content").click()
-        await lab_page.keyboard.type("zzz")
-        await lab_page.keyboard.press("Shift+Enter")  # the lock says why; nothing runs
-        assert await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)") == "x = 1"
-        assert await ada.source(1) == "x = 1"
-    finally:
-        await ada.close()
+    ada = await party.open(notebook, ["x = 1"], "Vic", role="viewer")
+    cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+    await expect(cell.locator(".cm-content")).to_have_attribute("aria-readonly", "true")
+    await cell.locator(".cm-content").click()
+    await lab_page.keyboard.type("zzz")
+    await lab_page.keyboard.press("Shift+Enter")  # the lock says why; nothing runs
+    assert await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)") == "x = 1"
+    assert await ada.source(1) == "x = 1"
 
 
 @pytest.mark.skip(
-    reason="issue #19 follow-up: since the panels landed, a reloaded JupyterLab rejoins the "
-    "kept room and lists it, but the notebook it restores does not reopen (passed before)"
+    reason="issue #19 follow-up, open: after other lab tests the reload restores nothing (no "
+    "notebook, no launcher) although the layout JupyterLab's server answered names the "
+    "notebook; the workspace file on disk was seen without it at the reload. Alone it passes"
 )
 async def test_a_reload_of_jupyterlab_rejoins_the_room_and_reopens_its_notebook(
-    pairing: Pairing, lab_page: Page
+    party: Party, lab_page: Page
 ) -> None:
-    server = pairing.server
     notebook = "reload.ipynb"
-    write_notebook(server.root / notebook, ["z = 3"])
-    await join_from_jupyterlab(lab_page, server, "Lin")
-    await open_in_jupyterlab(lab_page, notebook)
-    # JupyterLab saves its layout a moment later: reload once the workspace names the notebook.
+    await party.lab(notebook, ["z = 3"])
+    # JupyterLab saves its layout a moment later: reload once the layout the server keeps has
+    # the notebook in its main area (its recent documents name it first, and a fetch the
+    # browser may answer from its cache can be older: a reload then restored nothing).
     await lab_page.wait_for_function(
         """async name => {
-            const reply = await fetch('/lab/api/workspaces')
-            return (await reply.text()).includes('pairbook:' + name)
+            const reply = await fetch('/lab/api/workspaces', { cache: 'no-store' })
+            const saved = (await reply.json()).workspaces.values
+            return saved.some(w => JSON.stringify(w.data['layout-restorer:data']?.main ?? null)
+                .includes('notebook:pairbook:' + name))
         }""",
         arg=notebook,
         polling=250,
@@ -275,167 +291,132 @@ async def lab_run(page: Page, index: int) -> None:
 
 
 async def test_a_browser_users_run_shows_in_jupyterlab_with_its_output_and_badge(
-    browser: Browser,
-    pairing: Pairing,
-    lab_page: Page,
+    party: Party, lab_page: Page
 ) -> None:
-    server = pairing.server
     notebook = "panels-badge.ipynb"
-    write_notebook(server.root / notebook, CELLS)
-    await join_from_jupyterlab(lab_page, server, "Lin")
-    await open_in_jupyterlab(lab_page, notebook)
-    ada = await NotebookTab.open(browser, server, notebook)
-    try:
-        owner = await owner_name(ada)
-        await ada.edit_end(1)
-        await ada.page.keyboard.press("Control+Enter")
-        cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
-        await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42")
-        badge = cell.locator(".jp-Cell-footer .pb-RunBadge")
-        await expect(badge).to_have_text(f"run by {owner} · just now · [1]")
-        # The badge is the runner's color; the cell nobody ran has none.
-        color = await ada.page.evaluate(
-            "() => window.pairbook.awareness.getLocalState().user.color"
-        )
-        assert await badge.evaluate("b => b.style.getPropertyValue('--pb-person')") == color
-        await expect(
-            lab_page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".pb-RunBadge")
-        ).to_have_count(0)
-        # Lin edits the cell in JupyterLab: the badge says the output is from the old source.
-        await cell.locator(".cm-content").click()
-        await lab_page.keyboard.press("Control+End")
-        await lab_page.keyboard.type("  # Lin was here")
-        await expect(badge).to_contain_text("edited since")
-        await expect(ada.cell(1).locator(".run-badge")).to_contain_text("edited since")
-        # The toolbar says the room is recorded and links its replay on the pairbook server.
-        await expect(lab_page.locator(".pb-Recording-badge")).to_have_text("● Recording")
-        replay = lab_page.locator(".pb-Recording-replay")
-        await expect(replay).to_have_attribute("href", f"{server.base}/replay/{notebook}")
-        assert ada.errors == []
-    finally:
-        await ada.close()
+    ada = await party.open(notebook, CELLS)
+    owner = await owner_name(ada)
+    await ada.edit_end(1)
+    await ada.page.keyboard.press("Control+Enter")
+    cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+    await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42")
+    badge = cell.locator(".jp-Cell-footer .pb-RunBadge")
+    await expect(badge).to_have_text(f"run by {owner} · just now · [1]")
+    # The badge is the runner's color; the cell nobody ran has none.
+    color = await ada.page.evaluate("() => window.pairbook.awareness.getLocalState().user.color")
+    assert await badge.evaluate("b => b.style.getPropertyValue('--pb-person')") == color
+    await expect(
+        lab_page.locator(".jp-Notebook .jp-Cell").nth(2).locator(".pb-RunBadge")
+    ).to_have_count(0)
+    # Lin edits the cell in JupyterLab: the badge says the output is from the old source.
+    await cell.locator(".cm-content").click()
+    await lab_page.keyboard.press("Control+End")
+    await lab_page.keyboard.type("  # Lin was here")
+    await expect(badge).to_contain_text("edited since")
+    await expect(ada.cell(1).locator(".run-badge")).to_contain_text("edited since")
+    # The toolbar says the room is recorded and links its replay on the pairbook server.
+    await expect(lab_page.locator(".pb-Recording-badge")).to_have_text("● Recording")
+    replay = lab_page.locator(".pb-Recording-replay")
+    await expect(replay).to_have_attribute("href", f"{party.server.base}/replay/{notebook}")
+    assert ada.errors == []
 
 
 async def test_the_kernel_state_sidebar_lists_each_variable_with_its_cell_and_person(
-    browser: Browser,
-    pairing: Pairing,
-    lab_page: Page,
-    screenshots: Path,
+    party: Party, lab_page: Page, screenshots: Path
 ) -> None:
-    server = pairing.server
     notebook = "panels-state.ipynb"
-    write_notebook(server.root / notebook, CELLS)
-    await join_from_jupyterlab(lab_page, server, "Lin")
-    await open_in_jupyterlab(lab_page, notebook)
-    ada = await NotebookTab.open(browser, server, notebook)
-    try:
-        owner = await owner_name(ada)
-        await ada.edit_end(1)
-        await ada.page.keyboard.press("Control+Enter")
-        await expect(ada.cell(1).locator(".run-badge")).to_contain_text(f"run by {owner}")
-        await lab_run(lab_page, 2)
-        await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by Lin")
+    ada = await party.open(notebook, CELLS)
+    owner = await owner_name(ada)
+    await ada.edit_end(1)
+    await ada.page.keyboard.press("Control+Enter")
+    await expect(ada.cell(1).locator(".run-badge")).to_contain_text(f"run by {owner}")
+    await lab_run(lab_page, 2)
+    await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by Lin")
 
-        await open_sidebar(lab_page, "pairbook: kernel state")
-        panel = lab_page.locator("#pairbook-kernel-state")
-        x = panel.locator("tr[data-name=x]")
-        y = panel.locator("tr[data-name=y]")
-        await expect(y).to_be_visible()
-        await expect(x.locator("th")).to_contain_text("int")
-        await expect(x.locator(".pb-State-value")).to_have_text("21")
-        await expect(x.locator(".pb-State-defined")).to_have_text(f"cell 2{owner}")
-        await expect(y.locator(".pb-State-value")).to_have_text("22")
-        await expect(y.locator(".pb-State-defined")).to_have_text("cell 3Lin")
-        # The browser client's panel says the same.
-        await expect(ada.page.locator(".state-panel tr[data-name=y] .var-defined")).to_contain_text(
-            "Lin"
+    await open_sidebar(lab_page, "pairbook: kernel state")
+    panel = lab_page.locator("#pairbook-kernel-state")
+    x = panel.locator("tr[data-name=x]")
+    y = panel.locator("tr[data-name=y]")
+    await expect(y).to_be_visible()
+    await expect(x.locator("th")).to_contain_text("int")
+    await expect(x.locator(".pb-State-value")).to_have_text("21")
+    await expect(x.locator(".pb-State-defined")).to_have_text(f"cell 2{owner}")
+    await expect(y.locator(".pb-State-value")).to_have_text("22")
+    await expect(y.locator(".pb-State-defined")).to_have_text("cell 3Lin")
+    # The browser client's panel says the same.
+    await expect(ada.page.locator(".state-panel tr[data-name=y] .var-defined")).to_contain_text(
+        "Lin"
+    )
+    await lab_page.screenshot(path=screenshots / "jupyterlab-panels.png")
+    # A click on a name selects the cell that defined it.
+    await x.get_by_role("button", name="x").click()
+    assert (
+        await lab_page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
         )
-        await lab_page.screenshot(path=screenshots / "jupyterlab-panels.png")
-        # A click on a name selects the cell that defined it.
-        await x.get_by_role("button", name="x").click()
-        assert (
-            await lab_page.evaluate(
-                "() => window.jupyterapp.shell.currentWidget.content.activeCellIndex"
-            )
-            == 1
-        )
-        assert ada.errors == []
-    finally:
-        await ada.close()
+        == 1
+    )
+    assert ada.errors == []
 
 
 async def test_in_mob_mode_a_jupyterlab_navigator_sees_who_drives_and_cannot_type(
-    browser: Browser,
-    pairing: Pairing,
-    lab_page: Page,
+    party: Party, lab_page: Page
 ) -> None:
-    server = pairing.server
     notebook = "panels-mob.ipynb"
-    write_notebook(server.root / notebook, CELLS)
-    await join_from_jupyterlab(lab_page, server, "Lin")
-    await open_in_jupyterlab(lab_page, notebook)
-    ada = await NotebookTab.open(browser, server, notebook)
-    try:
-        owner = await owner_name(ada)
-        mob = ada.page.locator(".mob-panel")
-        await mob.get_by_role("button", name="Mob mode: one driver types").click()
-        await expect(mob.locator(".mob-you")).to_have_text("You are driving")
+    ada = await party.open(notebook, CELLS)
+    owner = await owner_name(ada)
+    mob = ada.page.locator(".mob-panel")
+    await mob.get_by_role("button", name="Mob mode: one driver types").click()
+    await expect(mob.locator(".mob-you")).to_have_text("You are driving")
 
-        # JupyterLab says who drives, in the toolbar and in the mob sidebar.
-        await expect(lab_page.locator(".pb-MobLabel")).to_have_text(f"Navigating · {owner} drives")
-        await open_sidebar(lab_page, "pairbook: mob")
-        sidebar = lab_page.locator("#pairbook-mob")
-        await expect(sidebar.locator(".pb-Mob-you")).to_have_text(
-            f"You are navigating: {owner} drives"
-        )
-        await expect(sidebar.locator(".pb-Mob-driver")).to_contain_text(owner)
-        await expect(
-            sidebar.get_by_role("button", name="Ask the driver for the keyboard")
-        ).to_be_visible()
+    # JupyterLab says who drives, in the toolbar and in the mob sidebar.
+    await expect(lab_page.locator(".pb-MobLabel")).to_have_text(f"Navigating · {owner} drives")
+    await open_sidebar(lab_page, "pairbook: mob")
+    sidebar = lab_page.locator("#pairbook-mob")
+    await expect(sidebar.locator(".pb-Mob-you")).to_have_text(f"You are navigating: {owner} drives")
+    await expect(sidebar.locator(".pb-Mob-driver")).to_contain_text(owner)
+    await expect(
+        sidebar.get_by_role("button", name="Ask the driver for the keyboard")
+    ).to_be_visible()
 
-        # Lin's notebook is read-only: typing, adding and deleting cells change nothing.
-        cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
-        await expect(cell.locator(".cm-content")).to_have_attribute("aria-readonly", "true")
-        await cell.locator(".cm-content").click()
-        await lab_page.keyboard.type("sneaky")
-        await expect(lab_page.locator(".Toastify__toast", has_text="is driving")).to_be_visible()
-        await lab_page.keyboard.press("Escape")
-        for key in ("b", "a", "d", "d", "x"):
-            await lab_page.keyboard.press(key)
-        await lab_page.keyboard.press("Shift+Enter")
-        # The driver's typing still arrives: Lin's connection was never refused and reloaded.
-        await ada.edit_end(1)
-        await ada.page.keyboard.type("  # driven")
-        await lab_page.wait_for_function(f"() => ({LAB_SOURCE})(1).endsWith('# driven')")
-        assert "sneaky" not in await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)")
-        await expect(lab_page.locator(".jp-Notebook .jp-Cell")).to_have_count(3)
-        assert len(await ada.sources()) == 3
-        # Nor did the run reach the kernel: nobody ran the cell.
-        await expect(ada.cell(1).locator(".run-badge")).to_be_hidden()
-        await expect(cell.locator(".pb-RunBadge")).to_have_count(0)
+    # Lin's notebook is read-only: typing, adding and deleting cells change nothing.
+    cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+    await expect(cell.locator(".cm-content")).to_have_attribute("aria-readonly", "true")
+    await cell.locator(".cm-content").click()
+    await lab_page.keyboard.type("sneaky")
+    await expect(lab_page.locator(".Toastify__toast", has_text="is driving")).to_be_visible()
+    await lab_page.keyboard.press("Escape")
+    for key in ("b", "a", "d", "d", "x"):
+        await lab_page.keyboard.press(key)
+    await lab_page.keyboard.press("Shift+Enter")
+    # The driver's typing still arrives: Lin's connection was never refused and reloaded.
+    await ada.edit_end(1)
+    await ada.page.keyboard.type("  # driven")
+    await lab_page.wait_for_function(f"() => ({LAB_SOURCE})(1).endsWith('# driven')")
+    assert "sneaky" not in await lab_page.evaluate(f"() => ({LAB_SOURCE})(1)")
+    await expect(lab_page.locator(".jp-Notebook .jp-Cell")).to_have_count(3)
+    assert len(await ada.sources()) == 3
+    # Nor did the run reach the kernel: nobody ran the cell.
+    await expect(ada.cell(1).locator(".run-badge")).to_be_hidden()
+    await expect(cell.locator(".pb-RunBadge")).to_have_count(0)
 
-        # The driver hands over: Lin drives, and types.
-        await mob.get_by_role("button", name="Pass the keyboard to the next person now").click()
-        await expect(lab_page.locator(".pb-MobLabel")).to_have_text("You drive")
-        await expect(sidebar.locator(".pb-Mob-you")).to_have_text("You are driving")
-        await expect(cell.locator(".cm-content")).not_to_have_attribute("aria-readonly", "true")
-        await cell.locator(".cm-content").click()
-        await lab_page.keyboard.press("Control+End")
-        await lab_page.keyboard.type("  # Lin drives")
-        await ada.wait_source(1, "s => s.endsWith('# Lin drives')")
-        assert ada.errors == []
-    finally:
-        await ada.close()
+    # The driver hands over: Lin drives, and types.
+    await mob.get_by_role("button", name="Pass the keyboard to the next person now").click()
+    await expect(lab_page.locator(".pb-MobLabel")).to_have_text("You drive")
+    await expect(sidebar.locator(".pb-Mob-you")).to_have_text("You are driving")
+    await expect(cell.locator(".cm-content")).not_to_have_attribute("aria-readonly", "true")
+    await cell.locator(".cm-content").click()
+    await lab_page.keyboard.press("Control+End")
+    await lab_page.keyboard.type("  # Lin drives")
+    await ada.wait_source(1, "s => s.endsWith('# Lin drives')")
+    assert ada.errors == []
 
 
 async def test_jupyterlab_interrupts_the_room_kernel_with_its_own_keys(
-    pairing: Pairing, lab_page: Page
+    party: Party, lab_page: Page
 ) -> None:
-    server = pairing.server
     notebook = "interrupt.ipynb"
-    write_notebook(server.root / notebook, ["import time\nfor _ in range(600): time.sleep(0.1)"])
-    await join_from_jupyterlab(lab_page, server, "Lin")
-    await open_in_jupyterlab(lab_page, notebook)
+    await party.lab(notebook, ["import time\nfor _ in range(600): time.sleep(0.1)"])
     cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
     await cell.locator(".cm-content").click()
     await lab_page.keyboard.press("Shift+Enter")
