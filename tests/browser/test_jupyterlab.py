@@ -299,7 +299,7 @@ async def test_a_browser_users_run_shows_in_jupyterlab_with_its_output_and_badge
     await ada.edit_end(1)
     await ada.page.keyboard.press("Control+Enter")
     cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
-    await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42")
+    await expect(cell.locator(".jp-OutputArea-output")).to_contain_text("42", timeout=KERNEL)
     badge = cell.locator(".jp-Cell-footer .pb-RunBadge")
     await expect(badge).to_have_text(f"run by {owner} · just now · [1]")
     # The badge is the runner's color; the cell nobody ran has none.
@@ -329,9 +329,11 @@ async def test_the_kernel_state_sidebar_lists_each_variable_with_its_cell_and_pe
     owner = await owner_name(ada)
     await ada.edit_end(1)
     await ada.page.keyboard.press("Control+Enter")
-    await expect(ada.cell(1).locator(".run-badge")).to_contain_text(f"run by {owner}")
+    await expect(ada.cell(1).locator(".run-badge")).to_contain_text(
+        f"run by {owner}", timeout=KERNEL
+    )
     await lab_run(lab_page, 2)
-    await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by Lin")
+    await expect(ada.cell(2).locator(".run-badge")).to_contain_text("run by Lin", timeout=KERNEL)
 
     await open_sidebar(lab_page, "pairbook: kernel state")
     panel = lab_page.locator("#pairbook-kernel-state")
