@@ -22,5 +22,11 @@ if [ -f mkdocs.yml ]; then
   site="$(mktemp -d)"; trap 'rm -rf "$site"' EXIT
   NO_MKDOCS_2_WARNING=1 mkdocs build --strict --quiet --site-dir "$site"
 fi
+# pytest on several workers (pytest-xdist): most of a test's time is spent waiting on a server,
+# a kernel or a browser, so workers overlap those waits. The browser tests share one server
+# and one Chromium per worker, so they form one group that one worker runs (loadgroup, as
+# tests/conftest.py schedules it).
+# PAIRBOOK_TEST_WORKERS sets the count (0: one process, no xdist); `-n` on the command line
+# overrides it too. docs/testing.md has the figures.
 step "pytest"
-pytest "$@"
+pytest -n "${PAIRBOOK_TEST_WORKERS:-3}" --dist loadgroup "$@"

@@ -41,6 +41,27 @@ if ! stamp_ok .venv/.pairbook-installed "$py_key"; then
   echo "$py_key" > .venv/.pairbook-installed
 fi
 
+# 2b. The programs the tests run (scripts/tools.txt), in an environment of their own: in .venv
+#     they would bring jsonschema's format checkers, which slow every pairbook start. An older
+#     .venv that had them loses them (and the slow checker), so it matches a fresh one.
+moved=(jupyterlab jupyter-kernel-gateway check-jsonschema kubernetes-validate yamllint
+       jupyter-server jupyterlab-server jupyter-lsp notebook-shim jupyter-events rfc3987-syntax)
+if .venv/bin/python -m pip show -q rfc3987-syntax >/dev/null 2>&1; then
+  say "removing the test programs from .venv (they moved to .venv-tools)"
+  .venv/bin/python -m pip uninstall -q -y "${moved[@]}" 2>/dev/null || true
+fi
+if [ ! -x .venv-tools/bin/python ]; then
+  say "creating the tools' virtual environment in .venv-tools"
+  python3 -m venv .venv-tools
+fi
+tools_key="$(sha256sum scripts/tools.txt | cut -d' ' -f1)"
+if ! stamp_ok .venv-tools/.pairbook-installed "$tools_key"; then
+  say "installing the programs the tests run into .venv-tools"
+  .venv-tools/bin/python -m pip install -q --upgrade pip
+  .venv-tools/bin/python -m pip install -q -r scripts/tools.txt
+  echo "$tools_key" > .venv-tools/.pairbook-installed
+fi
+
 # 3. Node packages: stock yjs / y-websocket clients and the Node reference server.
 node_key="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if ! stamp_ok node_modules/.pairbook-installed "$node_key"; then
@@ -66,8 +87,8 @@ if [ -f client/package.json ]; then
 fi
 
 # 5. The JupyterLab extension (jupyterlab/), built with @jupyterlab/builder against the
-#    JupyterLab in .venv and installed there as a prebuilt extension (a copy, as the wheel's
-#    data files would put it), so `jupyter lab` from .venv has it.
+#    JupyterLab in .venv-tools and installed there as a prebuilt extension (a copy, as the
+#    wheel's data files would put it), so `jupyter lab` from .venv-tools has it.
 if [ -f jupyterlab/package.json ]; then
   jlab_key="$(cat jupyterlab/package-lock.json jupyterlab/package.json | sha256sum | cut -d' ' -f1)"
   if ! stamp_ok jupyterlab/node_modules/.pairbook-installed "$jlab_key"; then
@@ -75,15 +96,15 @@ if [ -f jupyterlab/package.json ]; then
     (cd jupyterlab && npm ci --no-audit --no-fund --loglevel=error)
     echo "$jlab_key" > jupyterlab/node_modules/.pairbook-installed
   fi
-  lab_version="$(.venv/bin/python -c 'import jupyterlab; print(jupyterlab.__version__)')"
+  lab_version="$(.venv-tools/bin/python -c 'import jupyterlab; print(jupyterlab.__version__)')"
   ext_key="$( (cat "$0"; echo "$lab_version"; find jupyterlab/src jupyterlab/style jupyterlab/package.json jupyterlab/tsconfig.json jupyterlab/build.mjs client/src -type f -print0 | sort -z | xargs -0 cat) | sha256sum | cut -d' ' -f1)"
   if ! stamp_ok jupyterlab/labextension/.pairbook-built "$ext_key"; then
     say "building the JupyterLab extension"
     rm -rf jupyterlab/lib jupyterlab/tsconfig.tsbuildinfo jupyterlab/labextension
-    (cd jupyterlab && npm run --silent build > /dev/null)
+    (cd jupyterlab && PYTHON=../.venv-tools/bin/python npm run --silent build > /dev/null)
     echo "$ext_key" > jupyterlab/labextension/.pairbook-built
   fi
-  installed=.venv/share/jupyter/labextensions/@pairbook/jupyterlab
+  installed=.venv-tools/share/jupyter/labextensions/@pairbook/jupyterlab
   if ! stamp_ok "$installed/.pairbook-built" "$ext_key"; then
     rm -rf "$installed" && mkdir -p "$(dirname "$installed")"
     cp -r jupyterlab/labextension "$installed"

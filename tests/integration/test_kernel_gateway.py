@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -19,10 +18,11 @@ import pytest
 from support.client import YClient
 from support.process import HelperProcess
 from support.server import ServerProcess, free_port
+from support.tools import TOOLS_BIN
 
 pytestmark = pytest.mark.integration
 
-JUPYTER = Path(sys.executable).parent / "jupyter"
+JUPYTER = TOOLS_BIN / "jupyter"
 
 
 class KernelGateway(HelperProcess):

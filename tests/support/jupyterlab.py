@@ -1,19 +1,19 @@
-"""A real `jupyter lab` process (JupyterLab from .venv, with pairbook's extension that
+"""A real `jupyter lab` process (JupyterLab from .venv-tools, with pairbook's extension that
 scripts/install.sh built and installed there) for the JupyterLab browser tests."""
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Self
 
 from support.process import HelperProcess, answers
 from support.server import free_port
+from support.tools import TOOLS, TOOLS_BIN
 
-JUPYTER = Path(sys.executable).parent / "jupyter"
-EXTENSION = Path(sys.prefix) / "share" / "jupyter" / "labextensions" / "@pairbook" / "jupyterlab"
+JUPYTER = TOOLS_BIN / "jupyter"
+EXTENSION = TOOLS / "share" / "jupyter" / "labextensions" / "@pairbook" / "jupyterlab"
 
 
 class LabProcess(HelperProcess):

@@ -1,6 +1,6 @@
 """HelperProcess: a program a test starts beside pairbook (JupyterLab, nginx, a kernel
-gateway), in a process group of its own, waited for until it answers, stopped with its
-whole group."""
+gateway), in a process group of its own that dies with the test session (support.reaper),
+waited for until it answers, stopped with its whole group."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
+
+from support.reaper import released, spawn
 
 
 class HelperProcess:
@@ -40,10 +42,7 @@ class HelperProcess:
         exits, or is not ready within `timeout` seconds, is stopped and raises with the
         end of its log."""
         with log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env,
-                cwd=cwd,
-            )  # fmt: skip
+            self.proc = spawn(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -63,6 +62,7 @@ class HelperProcess:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+        released(self.proc)
 
     def __enter__(self) -> Self:
         return self.start()

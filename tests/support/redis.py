@@ -13,6 +13,7 @@ from pathlib import Path
 
 import redis
 
+from support.reaper import released, spawn
 from support.server import free_port
 
 SHARED_REDIS = "redis://127.0.0.1:6379/0"
@@ -54,7 +55,7 @@ class OwnRedis:
         command = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
                    "--appendonly", "no", "--dir", str(self.folder)]  # fmt: skip
         with (self.folder / "redis.log").open("ab") as log:
-            self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+            self.proc = spawn(command, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             with contextlib.suppress(redis.ConnectionError):
@@ -71,6 +72,7 @@ class OwnRedis:
         if self.proc is not None:
             self.proc.kill()
             self.proc.wait(10)
+            released(self.proc)
             self.proc = None
 
 

@@ -15,6 +15,8 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import quote
 
+from support.reaper import released, spawn
+
 REPO = Path(__file__).resolve().parents[2]
 PAIRBOOK = Path(sys.executable).parent / "pairbook"
 OWNER_TOKEN = "owner-test-token"
@@ -74,10 +76,7 @@ class ServerProcess:
             # The machine's git identity must not become the test owner's name.
             env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
                    **self.env}  # fmt: skip
-            self.proc = subprocess.Popen(
-                command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=REPO,
-                env=env,
-            )  # fmt: skip
+            self.proc = spawn(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -104,6 +103,9 @@ class ServerProcess:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
                 raise RuntimeError(f"pairbook did not stop on SIGINT:\n{self.log()}") from None
+            finally:
+                released(self.proc)
+        released(self.proc)
         return self.proc.returncode
 
     def kill(self) -> None:
@@ -115,6 +117,7 @@ class ServerProcess:
         assert self.proc is not None
         os.killpg(self.proc.pid, signal.SIGKILL)
         self.proc.wait()
+        released(self.proc)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:

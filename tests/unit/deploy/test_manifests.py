@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from pairbook.app import app_routes
 from pairbook.cli import build_parser
 from pairbook.cli.envflags import env_name
 from support.nginx import check_config, render
+from support.tools import TOOLS_BIN
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"
 K8S = sorted((DEPLOY / "k8s").glob("*.yaml"))
@@ -26,7 +26,11 @@ KUBERNETES = "1.37"  # the newest schemas kubernetes-validate ships
 
 def check(*argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", *argv], capture_output=True, text=True, timeout=120, check=False
+        [str(TOOLS_BIN / "python"), "-m", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 

@@ -1,0 +1,25 @@
+"""The suite's own pytest-xdist scheduling (`--dist loadgroup`, scripts/check.sh)."""
+
+from __future__ import annotations
+
+import pytest
+from xdist.remote import Producer
+from xdist.scheduler import LoadScopeScheduling
+
+BROWSER = "tests/browser/"
+
+
+class BrowserGroupScheduling(LoadScopeScheduling):
+    """Every test is a unit of its own for any worker, except the browser tests: they share
+    one server and one Chromium per worker (tests/browser/conftest.py), so one worker runs
+    them all. (xdist's own loadgroup reads `xdist_group` marks from a suffix it appends to
+    node ids, which pytest 9.2's structured node ids drop: pytest-xdist issue #1386.)"""
+
+    def _split_scope(self, nodeid: str) -> str:
+        return BROWSER if nodeid.startswith(BROWSER) else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Producer) -> LoadScopeScheduling | None:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    return BrowserGroupScheduling(config, log)
