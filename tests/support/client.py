@@ -85,11 +85,15 @@ class YClient:
 
     async def __aenter__(self) -> Self:
         self.ws = await websockets.connect(self.url, max_size=None)
-        self._channel = _WebsocketChannel(self.ws, self.url)
-        self._provider = Provider(self.doc, self._channel)
-        await self._provider.__aenter__()
-        async with asyncio.timeout(10):
-            await self._provider.synced.wait()
+        try:
+            self._channel = _WebsocketChannel(self.ws, self.url)
+            self._provider = Provider(self.doc, self._channel)
+            await self._provider.__aenter__()
+            async with asyncio.timeout(10):
+                await self._provider.synced.wait()
+        except BaseException as error:
+            await self.__aexit__(type(error), error, error.__traceback__)
+            raise
         return self
 
     async def __aexit__(
@@ -98,10 +102,16 @@ class YClient:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._provider is not None:
-            await self._provider.__aexit__(exc_type, exc, tb)
-        if self.ws is not None:
-            await self.ws.close()
+        # The socket is closed however the provider ends: the provider re-raises what failed
+        # in the body, and a socket left open was collected during a later test, failing it
+        # (PytestUnraisableExceptionWarning: unclosed transport).
+        try:
+            if self._provider is not None:
+                provider, self._provider = self._provider, None
+                await provider.__aexit__(exc_type, exc, tb)
+        finally:
+            if self.ws is not None:
+                await self.ws.close()
 
     @property
     def cells(self) -> Array[Any]:
