@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -16,6 +17,7 @@ import pytest
 from redis.asyncio import Redis
 
 from pairbook.auth import Role, User
+from pairbook.broker.loops import Loops
 from pairbook.cluster import Forwarder
 from pairbook.service import Member
 from pairbook.types import UserId
@@ -74,3 +76,29 @@ async def test_an_owner_whose_redis_refuses_a_call_answers_and_reads_on(
             for task in readers:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+async def test_an_inbox_entry_that_is_not_text_is_answered_and_the_inbox_read_on(
+    redis: Redis, prefix: str
+) -> None:
+    # As ClusterOwnership runs it: under Loops, which starts a failed reader again. A field
+    # that is not UTF-8 made every read of the inbox fail at the same entry, for ever: the
+    # restarted reader read it again, and no command reached the process any more.
+    owner = Owner()
+    a = Forwarder(redis, "a", owner, prefix=prefix, timeout=3.0, block=0.2)
+    b = Forwarder(redis, "b", Owner(), prefix=prefix, timeout=3.0, block=0.2)
+    loops = Loops(logging.getLogger("pairbook.test.forward"), pause=0.05)
+    await redis.xadd(
+        a.inbox("a"),
+        {"kind": "request", "id": "bad-1", "from": "b", "room": "demo.ipynb",
+         "member": b"\xff\xfe not text", "body": "{}"},
+    )  # fmt: skip
+    loops.start("a", a.run)
+    loops.start("b", b.run)
+    try:
+        reply = await b.request("a", "demo.ipynb", GRACE, {"command": "run", "id": 2})
+        assert reply == {"id": 2, "ok": True, "result": {"ran_by": "grace"}}
+        assert [body["id"] for body in owner.asked] == [2]
+        assert loops.failures == 0
+    finally:
+        await loops.stop()

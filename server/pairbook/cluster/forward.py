@@ -203,7 +203,10 @@ class Forwarder:
 
 
 def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+    # Not strict: an entry that is not UTF-8 (pairbook writes none) would fail every read
+    # of the inbox at that entry, and the reader, started again, would read it again for
+    # ever. Replaced, its request fails its checks and is answered so.
+    return value.decode(errors="replace") if isinstance(value, bytes) else value
 
 
 def _fields(raw: dict[Any, Any]) -> dict[str, str]:
