@@ -33,7 +33,7 @@ from pairbook.app.headers import OUTPUT_FRAME_PATH, SecurityHeaders
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
 from pairbook.app.outputframe import FrameAssets, bokeh_script, output_frame
-from pairbook.app.sharedfolder import check_shared_folder
+from pairbook.app.sharedfolder import FOLDER_ID, check_shared_folder
 from pairbook.app.websocket import room_endpoint
 from pairbook.auth import TokenBook
 from pairbook.broker import Broker, open_broker
@@ -247,14 +247,16 @@ def app_routes() -> list[BaseRoute]:
 
 
 def kernel_confinement(settings: Settings) -> Confinement:
-    """How this server's kernels are fenced in: the sandbox hides the state folder and a log
-    kept outside it (SQLite file, WAL and shared memory)."""
+    """How this server's kernels are fenced in: the sandbox hides the state folder, a log
+    kept outside it (SQLite file, WAL and shared memory) and the notebooks folder's id (in
+    the folder a kernel may write: rewritten or removed, it would keep every process of the
+    deployment started after it from starting, see `sharedfolder`)."""
     sandbox = settings.kernel_sandbox
     if sandbox == "auto":  # the CLI resolves it and warns; here only for direct embedding
         sandbox, warning = choose_sandbox("auto")
         if warning is not None:
             logging.getLogger("pairbook.kernel").warning(warning)
-    hidden = [settings.state_dir]
+    hidden = [settings.state_dir, settings.root / FOLDER_ID]
     store = sqlite_path_of(settings.store_url)  # a path or sqlite:/// URL, made absolute
     if store is not None:
         hidden += [store.with_name(store.name + s) for s in ("", "-wal", "-shm", "-journal")]
