@@ -26,8 +26,11 @@ function editor(text: string, unit = DEFAULT_INDENT): EditorState {
   const state = EditorState.create({ doc, selection, extensions: [python(), indentUnit.of(unit), EditorState.tabSize.of(4)] })
   // Indentation reads the syntax tree; on a busy machine the parser's first time slice may
   // end before the whole (tiny) document is parsed: parse it all first, as an editor does.
+  // ensureSyntaxTree parses on in the state's parse context, but the tree the state itself
+  // shows (syntaxTree, what indentation reads) is the one it was made with: a transaction
+  // takes the finished tree into a new state.
   ensureSyntaxTree(state, doc.length, 10_000)
-  return state
+  return state.update({}).state
 }
 
 /** The text after the command, with `|` where the cursor ends. */
