@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -174,6 +175,10 @@ class FileSync:
             self.saved_sha = sha_of(self.file.bytes_of(content.nb))
             self.conflict = None
             self.active = True
+            if self.twin is not None:  # its twin too: a stale twin is no edit to merge
+                await self.twin.adopt()
+            # Saved soon: the file holds the last keeper's copy, the room may hold more.
+            self.room.last_change = time.monotonic()
 
     async def reconcile(self, content: NotebookContent) -> None:
         """Compare a freshly loaded file with what pairbook last saved, and act on a change."""

@@ -102,6 +102,21 @@ class TwinSync:
         # A twin still settling is looked at again on the next poll, whatever its stat.
         self._seen = _UNSEEN if self._settling_now else await self._look()
 
+    async def adopt(self) -> None:
+        """Another process kept the twin until now: as it is on disk is where that process
+        left it, not an edit to merge into the room; the next save writes the room over it."""
+        notebook = ydoc_to_notebook(self.room.doc)
+        if not self._pair(notebook) or self.paired is None:
+            return
+        try:
+            data = await asyncio.to_thread(self.paired.file.read)
+        except NotebookError:
+            return
+        if data is not None:
+            self.known_sha = sha_of_bytes(data)
+            _, self.base = await self._render(notebook)
+        self._seen = await self._look()
+
     async def _look(self) -> tuple[Path, tuple[int, int, int] | None] | None:
         if self.paired is None:
             return None
