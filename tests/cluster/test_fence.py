@@ -130,6 +130,18 @@ async def test_a_lease_counter_behind_the_stores_fence_is_moved_past_it(
         assert await store.raise_fence(ROOM, 1) == 8
 
 
+async def test_a_token_given_again_after_redis_lost_its_counter_is_not_trusted(
+    redis: Redis, prefix: str
+) -> None:
+    async with MemoryStore() as store:
+        await store.raise_fence(ROOM, 1)  # b's grant 1, before Redis restarted empty
+        leases = RoomLeases(redis, "a", prefix=prefix, ttl=5.0)
+        keeper = LeaseKeeper(leases, gained=_nothing, lost=_nothing, fence=store.raise_fence)
+        lease = await keeper.claim(ROOM)  # Redis's counter gives 1 again: a gets 2 instead
+        assert lease is not None
+        assert lease.token == 2
+
+
 async def test_a_lease_whose_fence_cannot_be_stored_is_given_back(
     redis: Redis, prefix: str
 ) -> None:

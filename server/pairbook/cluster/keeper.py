@@ -15,7 +15,7 @@ log = logging.getLogger("pairbook.cluster")
 
 LeaseEvent = Callable[[Lease], Awaitable[None]]
 Fence = Callable[[str, int], Awaitable[int]]
-"""Raises a room's fence in the store to a new grant's token; returns the fence it has."""
+"""Raises a room's fence in the store to a new grant's token; returns the fence it had."""
 
 
 class LeaseKeeper:
@@ -129,24 +129,25 @@ class LeaseKeeper:
 
     async def _acquire(self, room: str) -> Lease | None:
         """Take the room's lease if it is free, and fence the store with its token. A token
-        below the store's fence (Redis lost its counter: restarted empty) moves the counter
-        past it, and the lease is taken again with the next token."""
+        not above the store's fence (Redis lost its counter: restarted empty, so another
+        process may have had this very token) moves the counter past the fence, and the
+        lease is taken again with the next token."""
         for _ in range(2):
             lease = await self.leases.acquire(room)
             if lease is None or self._fence is None:
                 return lease
             try:
-                fence = await self._fence(room, lease.token)
+                before = await self._fence(room, lease.token)
             except (StoreError, ValueError) as exc:
                 log.warning("room lease given back: its fence could not be stored",
                             extra={"room": room, "reason": str(exc)})  # fmt: skip
                 await self._release(lease)
                 return None
-            if fence <= lease.token:
+            if before < lease.token:
                 return lease
             log.warning("lease counter behind the store's fence: moved past it",
-                        extra={"room": room, "token": lease.token, "fence": fence})  # fmt: skip
-            await self.leases.lift(room, fence)
+                        extra={"room": room, "token": lease.token, "fence": before})  # fmt: skip
+            await self.leases.lift(room, before)
             await self._release(lease)
         return None
 

@@ -82,8 +82,9 @@ class MemoryStore(StoreLife):
 
     async def raise_fence(self, room: str, token: int) -> int:
         check_open(self._state, f"fence room {room!r}")
-        fence = self._fences[room] = max(self._fences.get(room, 0), check_token(token) or 0)
-        return fence
+        before = self._fences.get(room, 0)
+        self._fences[room] = max(before, check_token(token) or 0)
+        return before
 
     async def load(self, room: str) -> RoomLog | None:
         check_open(self._state, f"load room {room!r}")

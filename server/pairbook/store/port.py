@@ -61,8 +61,10 @@ class Store(Protocol):
 
     async def raise_fence(self, room: str, token: int) -> int:
         """Refuse appends fenced below `token` from now on (a process became the room's owner
-        with that token); returns the room's fence, larger than `token` when a later owner
-        got there first. A fence outlives `drop_room`: tokens only ever grow."""
+        with that token); returns the room's fence as it was before (0: none). A grant whose
+        token is not above it is not the newest: a later owner got there first, or the lease
+        counter started again (the fence is then never lowered). A fence outlives
+        `drop_room`: tokens only ever grow."""
         ...
 
     async def load(self, room: str) -> RoomLog | None:

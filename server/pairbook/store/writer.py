@@ -35,7 +35,7 @@ _INSERT_RECORD = (
 _INSERT_CLAIM = "INSERT OR IGNORE INTO claims (room, client_id, user_id) VALUES (?, ?, ?)"
 _RAISE_FENCE = (
     "INSERT INTO fences (room, token) VALUES (?, ?) "
-    "ON CONFLICT (room) DO UPDATE SET token = MAX(token, excluded.token) RETURNING token"
+    "ON CONFLICT (room) DO UPDATE SET token = MAX(token, excluded.token)"
 )
 CHECKPOINT_COMMITS = 300
 """Commits between checkpoints: about SQLite's 1000-page default for one-append commits."""
@@ -356,9 +356,10 @@ def runs(batch: Sequence[J], appends: Callable[[J], bool]) -> Iterator[tuple[boo
 
 
 def raise_fence(conn: sqlite3.Connection, room: str, token: int) -> int:
-    """Raise the room's fence to `token` (never lower it); the fence it has now."""
-    (fence,) = conn.execute(_RAISE_FENCE, (room, token)).fetchone()
-    return int(fence)
+    """Raise the room's fence to `token` (never lower it); the fence it had before."""
+    row = conn.execute("SELECT token FROM fences WHERE room = ?", (room,)).fetchone()
+    conn.execute(_RAISE_FENCE, (room, token))
+    return int(row[0]) if row else 0
 
 
 def _settle(outcomes: list[_Outcome]) -> None:

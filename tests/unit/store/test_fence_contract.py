@@ -16,7 +16,7 @@ async def test_an_append_below_the_raised_fence_is_refused_and_stores_nothing(
     store: Store,
 ) -> None:
     assert await store.append("a.ipynb", b"base", "server", [1], fence=1) == 1
-    assert await store.raise_fence("a.ipynb", 2) == 2
+    assert await store.raise_fence("a.ipynb", 2) == 1  # the fence as it was
     with pytest.raises(FencedError, match=r"owner token 1: the process holding token 2"):
         await store.append("a.ipynb", b"late", "server", [1], fence=1)
     assert [r.update for r in await store.records("a.ipynb")] == [b"base"]
@@ -27,7 +27,8 @@ async def test_an_append_with_a_higher_token_raises_the_fence(store: Store) -> N
     await store.append("a.ipynb", b"x", "server", [], fence=5)
     with pytest.raises(FencedError):
         await store.append("a.ipynb", b"y", "server", [], fence=4)
-    assert await store.raise_fence("a.ipynb", 3) == 5  # never lowered: the fence says 5
+    assert await store.raise_fence("a.ipynb", 3) == 5  # not above the fence: not the newest
+    assert await store.raise_fence("a.ipynb", 5) == 5  # nor is the same token again
     assert await store.append("a.ipynb", b"z", "server", [], fence=5) == 2
 
 

@@ -87,15 +87,10 @@ async def set_fences(conn: Connection, tokens: dict[str, int]) -> None:
 
 
 async def raise_fence(conn: Connection, room: str, token: int) -> int:
-    """Raise the room's fence to `token` (never lower it); the fence it has now."""
-    cursor = await conn.execute(
-        "INSERT INTO pairbook_fences AS f (room, token) VALUES (%s, %s) ON CONFLICT (room) "
-        "DO UPDATE SET token = GREATEST(f.token, excluded.token) RETURNING token",
-        (room, token),
-    )
-    row = await cursor.fetchone()
-    assert row is not None
-    return int(row[0])
+    """Raise the room's fence to `token` (never lower it); the fence it had before."""
+    before = (await lock_fences(conn, [room]))[room]
+    await set_fences(conn, {room: token})
+    return before
 
 
 async def last_seq(conn: Connection, room: str) -> int:
