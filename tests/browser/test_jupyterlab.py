@@ -228,29 +228,30 @@ async def test_a_viewer_in_jupyterlab_cannot_type_or_run(party: Party, lab_page:
     assert await ada.source(1) == "x = 1"
 
 
-@pytest.mark.skip(
-    reason="issue #19 follow-up, open: after other lab tests the reload restores nothing (no "
-    "notebook, no launcher) although the layout JupyterLab's server answered names the "
-    "notebook; the workspace file on disk was seen without it at the reload. Alone it passes"
-)
+SAVED_LAYOUT_NAMES = """async name => {
+    const reply = await fetch('/lab/api/workspaces', { cache: 'no-store' })
+    const saved = (await reply.json()).workspaces.values
+    return saved.some(w => JSON.stringify(w.data['layout-restorer:data']?.main ?? null)
+        .includes('notebook:pairbook:' + name))
+}"""
+"""Whether the layout JupyterLab's server keeps has the notebook in its main area."""
+
+
 async def test_a_reload_of_jupyterlab_rejoins_the_room_and_reopens_its_notebook(
     party: Party, lab_page: Page
 ) -> None:
     notebook = "reload.ipynb"
     await party.lab(notebook, ["z = 3"])
-    # JupyterLab saves its layout a moment later: reload once the layout the server keeps has
-    # the notebook in its main area (its recent documents name it first, and a fetch the
-    # browser may answer from its cache can be older: a reload then restored nothing).
-    await lab_page.wait_for_function(
-        """async name => {
-            const reply = await fetch('/lab/api/workspaces', { cache: 'no-store' })
-            const saved = (await reply.json()).workspaces.values
-            return saved.some(w => JSON.stringify(w.data['layout-restorer:data']?.main ?? null)
-                .includes('notebook:pairbook:' + name))
-        }""",
-        arg=notebook,
-        polling=250,
-    )
+    # JupyterLab saves its layout a moment later: reload once the layout its server keeps has
+    # the notebook in its main area. Polled with evaluate, which awaits the fetch: the wait
+    # this was (wait_for_function of an async function) took the promise for a true answer
+    # and reloaded at once, before the save, and a reload then restored nothing.
+    for _ in range(240):
+        if await lab_page.evaluate(SAVED_LAYOUT_NAMES, notebook):
+            break
+        await lab_page.wait_for_timeout(250)  # readiness poll of JupyterLab's own save
+    else:
+        raise AssertionError(f"JupyterLab did not save a layout with {notebook} in 60 s")
     await lab_page.reload(timeout=LAB_TIMEOUT)
     # JupyterLab restores the open notebook; the kept room answers for it, synced.
     await (
