@@ -11,7 +11,15 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from pairbook.broker.memory import MemoryBroker, MemoryHub
-from pairbook.broker.port import Broker, BrokerStats, DocEntry, Entry, PresenceEntry, Subscriber
+from pairbook.broker.port import (
+    Broker,
+    BrokerStats,
+    DocEntry,
+    Entry,
+    PresenceEntry,
+    SignalEntry,
+    Subscriber,
+)
 from pairbook.errors import BrokerError
 
 __all__ = [
@@ -22,6 +30,7 @@ __all__ = [
     "MemoryBroker",
     "MemoryHub",
     "PresenceEntry",
+    "SignalEntry",
     "Subscriber",
     "open_broker",
 ]

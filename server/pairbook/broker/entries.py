@@ -3,6 +3,7 @@
 ```
 document update:  o=<origin> k=u s=<log seq> f=<sync update frame> w=<user id> c=<ids,…>
 awareness:        o=<origin> k=a p=<awareness update>
+signal:           o=<origin> k=m p=<JSON object>
 ```
 An update entry with an empty frame is a marker: the update is in the log (its entry was
 given up on while the broker was unreachable), read it from the store.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pairbook.broker.port import DocEntry, Entry, PresenceEntry
+from pairbook.broker.port import DocEntry, Entry, PresenceEntry, SignalEntry
 from pairbook.errors import BrokerError
 
 Fields = dict[bytes, bytes]
@@ -22,6 +23,8 @@ def encode_entry(entry: Entry, origin: str) -> Fields:
     """The stream fields of an entry published by `origin`."""
     if isinstance(entry, PresenceEntry):
         return {b"o": origin.encode(), b"k": b"a", b"p": entry.payload}
+    if isinstance(entry, SignalEntry):
+        return {b"o": origin.encode(), b"k": b"m", b"p": entry.payload}
     return {
         b"o": origin.encode(),
         b"k": b"u",
@@ -39,6 +42,8 @@ def decode_entry(fields: Mapping[bytes, bytes]) -> tuple[str, Entry]:
         kind = fields[b"k"]
         if kind == b"a":
             return origin, PresenceEntry(bytes(fields[b"p"]))
+        if kind == b"m":
+            return origin, SignalEntry(bytes(fields[b"p"]))
         if kind == b"u":
             clients = fields[b"c"].decode()
             return origin, DocEntry(

@@ -38,7 +38,16 @@ class PresenceEntry:
     """The awareness update (y-protocols encoding), as relayed to the process's own peers."""
 
 
-Entry = DocEntry | PresenceEntry
+@dataclass(frozen=True, slots=True)
+class SignalEntry:
+    """A message between the processes holding a room, not a document change: who is
+    connected where (so the room's owner knows every member), or an event for members."""
+
+    payload: bytes
+    """A JSON object (pairbook.rooms.signals reads and writes it)."""
+
+
+Entry = DocEntry | PresenceEntry | SignalEntry
 
 
 @dataclass(frozen=True, slots=True)

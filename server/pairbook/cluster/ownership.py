@@ -4,6 +4,7 @@ LeaseKeeper, commands carried by a Forwarder."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -14,6 +15,7 @@ from pairbook.cluster.keeper import Fence, LeaseKeeper
 from pairbook.cluster.lease import Lease, RoomLeases
 from pairbook.errors import ClusterError
 from pairbook.service import Member
+from pairbook.service.port import member_key
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -118,6 +120,9 @@ class ClusterOwnership:
             raise ClusterError(NO_OWNER.format(room=room))
         if holder.holder == self.process:
             return await self._run(room, member, body)
+        # The owner knows this member by its key qualified with this process (the key the
+        # room's signals announce it under): its events find their way back here.
+        member = replace(member, key=member_key(self.process, member.key))
         return await self.forwarder.request(holder.holder, room, member, body)
 
     async def _run(self, room: str, member: Member, body: dict[str, Any]) -> dict[str, Any]:

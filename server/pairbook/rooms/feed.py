@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from pairbook.broker.port import Broker, DocEntry, Entry, PresenceEntry
+from pairbook.broker.port import Broker, DocEntry, Entry, PresenceEntry, SignalEntry
 from pairbook.errors import AuthError, BrokerError, PairbookError, StoreError
 from pairbook.notebook.applied import apply_update
 from pairbook.protocol.awareness import decode_awareness_update, encode_awareness_update
@@ -33,6 +33,7 @@ from pairbook.protocol.update import decode_state_vector, decode_update
 from pairbook.rooms.effects import Apply, Commit, Effect, Refuse
 from pairbook.rooms.protected import protect_structs
 from pairbook.rooms.remotepresence import RemotePresence
+from pairbook.rooms.signals import RoomSignals
 from pairbook.store.port import Store
 from pairbook.types import SERVER_MAPS, SERVER_USER, RoomId, UserId
 
@@ -70,6 +71,7 @@ class RoomFeed:
         self.store = store
         self.room: Room | None = None
         self.presence = RemotePresence()
+        self.signals = RoomSignals(room_id, broker, clock=clock)  # members on other processes
         self._waiting: list[Entry] = []
         self._upto = 0
         self._ahead: set[int] = set()
@@ -96,6 +98,8 @@ class RoomFeed:
             try:
                 if isinstance(entry, DocEntry):
                     self._take_update(room, entry)
+                elif isinstance(entry, SignalEntry):
+                    self.signals.take(entry.payload)
                 else:
                     self._take_presence(room, entry)
             except PairbookError as exc:  # bytes another process relayed: not a peer's
@@ -141,6 +145,7 @@ class RoomFeed:
         self.room = room
         room.feed = self
         self._upto = self._known = room.last_seq
+        self.signals.attach(room)
         waiting, self._waiting = self._waiting, []
         self.deliver(waiting)
 
@@ -237,6 +242,7 @@ class RoomFeed:
         if now - self._head_checked >= HEAD_CHECK:
             self._head_checked = now
             await self._check_head(room)
+        self.signals.upkeep(now)
         removed = self.presence.expire(now)
         if removed:
             room.relay_remote(

@@ -38,12 +38,14 @@ class ServiceHooks:
         # Each hook's callables, in the order their services were attached.
         self._hooks: dict[str, list[Callable[..., Any]]] = {name: [] for name in HOOKS}
 
-    def attach(self, services: Sequence[RoomService]) -> None:
+    def attach(self, services: Sequence[RoomService], present: Sequence[Member] = ()) -> None:
         """Add services (in order); their command tables merge into the room's one table
-        (a command declared twice is a ValueError, and nothing is attached then)."""
+        (a command declared twice is a ValueError, and nothing is attached then). The new
+        services hear of the members `present` already (on other processes) as joining."""
         every = [*self.services, *services]
         self.commands = CommandTable.merge(service.commands for service in every)
         self.services = every
+        recording = self.notes
         for service in services:
             if self.notes is None and isinstance(service, RoomNotes):
                 self.notes = service
@@ -51,6 +53,13 @@ class ServiceHooks:
                 found = hook(service, name)
                 if found is not None:
                     hooks.append(found)
+            on_join = hook(service, "on_join")
+            if on_join is not None:
+                for member in present:
+                    on_join(member)
+        if recording is None:  # the recorder just came: who was here already
+            for member in present:
+                self.note_join(member)
 
     def joined(self, member: Member) -> None:
         for on_join in self._hooks["on_join"]:
@@ -59,6 +68,16 @@ class ServiceHooks:
     def left(self, member: Member) -> None:
         for on_leave in self._hooks["on_leave"]:
             on_leave(member)
+
+    def note_join(self, member: Member) -> None:
+        if self.notes is not None:
+            user = member.user
+            data = {"name": user.name, "color": user.color, "role": member.role.value}
+            self.notes.note("join", user.id, data)
+
+    def note_leave(self, member: Member) -> None:
+        if self.notes is not None:
+            self.notes.note("leave", member.user.id, {"clients": sorted(member.clients)})
 
     def edit_refusal(self, peer: Peer) -> str | None:
         """Why this peer may not edit right now (mob mode), or None."""
@@ -154,7 +173,11 @@ class ServiceHandle:
         return token
 
     def members(self) -> list[Member]:
-        return [member_of(peer) for peer in self._room.peers]
+        """The members connected here, and those on other processes (the owner's services
+        treat them alike)."""
+        here = [member_of(peer) for peer in self._room.peers]
+        feed = self._room.feed
+        return here if feed is None else [*here, *feed.signals.members()]
 
     def observe_cells(self, observer: CellsObserver) -> Callable[[], None]:
         return self._room.cells.observe(observer)
@@ -163,9 +186,14 @@ class ServiceHandle:
         for peer in self._room.peers:
             if peer.key == member.key:
                 self._room.notify_peer(peer, event)
+                return
+        if self._room.feed is not None:  # a member of another process
+            self._room.feed.signals.send(member, event)
 
     def notify(self, event: dict[str, Any]) -> None:
         self._room.notify(event)
+        if self._room.feed is not None:
+            self._room.feed.signals.broadcast(event)
 
     def note(self, kind: str, user: UserId, data: dict[str, Any]) -> None:
         notes = self._room.services.notes

@@ -137,28 +137,27 @@ class Room:
         self.peers.add(peer)
         peer.send(encode_sync_step1(self.doc.get_state()))
         self._send_presence(peer)
-        self.services.joined(member_of(peer))
-        notes = self.services.notes
-        if notes is not None:
-            user = peer.user
-            data = {"name": user.name, "color": user.color, "role": peer.role.value}
-            notes.note("join", user.id, data)
+        member = member_of(peer)
+        self.services.joined(member)
+        self.services.note_join(member)
+        if self.feed is not None:
+            self.feed.signals.announce()  # the owner counts every member, wherever
 
     def leave(self, peer: Peer) -> None:
         """Remove a peer and tell the others it has gone."""
         self.peers.discard(peer)
         self.sync.leave(peer)
         removed = self.presence.remove(peer)
-        clients = [entry.client_id for entry in removed]
-        notes = self.services.notes
-        if notes is not None:
-            notes.note("leave", peer.user.id, {"clients": clients})
+        member = member_of(peer, [entry.client_id for entry in removed])
+        self.services.note_leave(member)
         if removed:
             payload = encode_awareness_update(tuple(removed))
             self._broadcast(Broadcast(encode_awareness(payload), peer, live_only=False))
             if self.feed is not None:
                 self.feed.presence_changed(payload)
-        self.services.left(member_of(peer, clients))
+        self.services.left(member)
+        if self.feed is not None:
+            self.feed.signals.announce()
         self.changed.set()
 
     # -- incoming frames -----------------------------------------------------------------
@@ -264,7 +263,7 @@ class Room:
     def attach(self, services: list[RoomService]) -> None:
         """Plug services into the room (after its core service): their commands join the
         room's one command table, their hooks see joins, leaves and edits."""
-        self.services.attach(services)
+        self.services.attach(services, () if self.feed is None else self.feed.signals.members())
 
     # -- server-side edits ---------------------------------------------------------------
 

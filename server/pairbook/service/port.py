@@ -43,6 +43,12 @@ class Member:
         return self.role.can_edit
 
 
+def member_key(origin: str, key: str) -> str:
+    """A connection's key as the processes of a deployment know it: qualified with the
+    process it is connected to (a key alone is unique in one process's room only)."""
+    return f"{origin}/{key}"
+
+
 class RoomHandle(Protocol):
     """The narrow handle a service gets to its room."""
 

@@ -1,0 +1,166 @@
+"""RoomSignals: what the processes holding a room tell each other beside its document and
+presence — who is connected where, and events for members.
+
+Each process announces its members of the room (every one of them, each time, so a lost
+announcement is made good by the next) when one joins or leaves, every `RENEW` seconds,
+and in answer to a process whose room just opened (`hello`). The room's owner thus knows
+every member on every process, and its services — the mob rotation, hand over and take,
+the driver gate, input prompts — treat them as their own members. The members of a process
+whose announcements stop (it died) leave after `OUTDATED_AFTER` seconds, as y-protocols
+expires awareness. An event a service sends one member on another process, or everyone,
+travels as a signal too, and that member's process hands it to its peer.
+
+```
+{"t": "members", "from": <origin>, "members": [<member>, …], "hello": <bool>}
+{"t": "event", "to": "<origin>/<connection key>" | null (everyone), "event": {…}}
+```
+A member is `pairbook.cluster.envelope`'s (checked field by field on the way in); its key
+is qualified with its process (`member_key`), as a command forwarded to the owner is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pairbook.broker.port import Broker, SignalEntry
+from pairbook.cluster.envelope import member_from_json, member_to_json
+from pairbook.errors import PairbookError
+from pairbook.rooms.handle import member_of
+from pairbook.service import Member
+from pairbook.service.port import member_key
+from pairbook.types import RoomId
+
+if TYPE_CHECKING:
+    from pairbook.rooms.room import Room
+
+log = logging.getLogger("pairbook.feed")
+
+RENEW = 10.0
+"""Seconds between a process's announcements of its members while nothing changes."""
+OUTDATED_AFTER = 30.0
+"""Seconds another process's members stay without a renewed announcement."""
+MAX_MEMBERS = 10_000
+"""Members one announcement may list (more is not a pairbook process's)."""
+
+
+class RoomSignals:
+    """One room's signals on the broker, for one process (its feed delivers them)."""
+
+    def __init__(
+        self, room_id: RoomId, broker: Broker, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.room_id = room_id
+        self.broker = broker
+        self.origin = broker.origin
+        self.room: Room | None = None
+        self._clock = clock
+        self._remote: dict[str, tuple[dict[str, Member], float]] = {}  # origin -> members, seen
+        self._announced = float("-inf")
+
+    def members(self) -> list[Member]:
+        """The room's members connected to other processes."""
+        return [member for members, _ in self._remote.values() for member in members.values()]
+
+    def attach(self, room: Room) -> None:
+        """The room is loaded here: say who is here (nobody yet) and ask the others."""
+        self.room = room
+        self.announce(hello=True)
+
+    def announce(self, *, hello: bool = False) -> None:
+        """Tell the other processes who is connected to the room here."""
+        if self.room is None:
+            return
+        members = [member_to_json(member_of(peer)) for peer in self.room.peers]
+        self._publish({"t": "members", "from": self.origin, "members": members, "hello": hello})
+        self._announced = self._clock()
+
+    def send(self, member: Member, event: dict[str, Any]) -> None:
+        """An event for a member connected to another process (a key from `members`)."""
+        origin, _, _ = member.key.rpartition("/")
+        if origin and origin != self.origin:
+            self._publish({"t": "event", "to": member.key, "event": event})
+
+    def broadcast(self, event: dict[str, Any]) -> None:
+        """An event for every member on the other processes."""
+        self._publish({"t": "event", "to": None, "event": event})
+
+    def upkeep(self, now: float) -> None:
+        """Renew this process's announcement; forget processes that stopped announcing."""
+        if now - self._announced >= RENEW:
+            self.announce()
+        for origin, (_, seen) in list(self._remote.items()):
+            if now - seen >= OUTDATED_AFTER:
+                log.warning("members of a silent process left", extra={"room": self.room_id})
+                self._update(origin, {})
+
+    def take(self, payload: bytes) -> None:
+        """A signal from another process; one pairbook did not write is logged, not taken."""
+        try:
+            data = json.loads(payload)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            kind = data.get("t")
+            if kind == "members":
+                self._take_members(data)
+            elif kind == "event":
+                self._take_event(data)
+            else:
+                raise ValueError(f"unknown kind {kind!r}")
+        except (ValueError, PairbookError) as exc:
+            log.error("unreadable room signal", extra={"room": self.room_id, "reason": str(exc)})
+
+    def _take_members(self, data: dict[str, Any]) -> None:
+        origin, listed = data.get("from"), data.get("members")
+        if not isinstance(origin, str) or not origin or "/" in origin or origin == self.origin:
+            raise ValueError(f"members from an unnamed process {origin!r}")
+        if not isinstance(listed, list) or len(listed) > MAX_MEMBERS:
+            raise ValueError("members announced without a list")
+        members = {}
+        for item in listed:
+            member = member_from_json(item)
+            key = member_key(origin, member.key)
+            members[key] = Member(key, member.user, member.role, member.clients)
+        self._update(origin, members)
+        if data.get("hello") is True:
+            self.announce()
+
+    def _update(self, origin: str, members: dict[str, Member]) -> None:
+        """The members of `origin` are these now: the room hears who joined and who left."""
+        old = self._remote.pop(origin, ({}, 0.0))[0]
+        if members:
+            self._remote[origin] = (members, self._clock())
+        room = self.room
+        if room is None:
+            return
+        services = room.services
+        for key in old.keys() - members.keys():
+            services.note_leave(old[key])
+            services.left(old[key])
+        for key in members.keys() - old.keys():
+            services.joined(members[key])
+            services.note_join(members[key])
+
+    def _take_event(self, data: dict[str, Any]) -> None:
+        to, event = data.get("to"), data.get("event")
+        if not isinstance(event, dict) or not (to is None or isinstance(to, str)):
+            raise ValueError("an event signal without an event")
+        room = self.room
+        if room is None:
+            return
+        if to is None:
+            room.notify(event)
+            return
+        origin, _, key = to.rpartition("/")
+        if origin != self.origin:
+            return  # for a member of another process
+        for peer in room.peers:
+            if peer.key == key:
+                room.notify_peer(peer, event)
+
+    def _publish(self, signal: dict[str, Any]) -> None:
+        payload = json.dumps(signal, separators=(",", ":")).encode()
+        self.broker.publish(self.room_id, SignalEntry(payload))

@@ -1,0 +1,159 @@
+"""Room signals between processes holding a room (rooms.signals): every process's members
+reach the room's services on the others (joins, leaves, a late process, a silent one), and
+events for one member or everyone reach them wherever they are connected."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pairbook.broker import Broker, MemoryBroker, MemoryHub, SignalEntry
+from pairbook.protocol.messages import CommandMessage
+from pairbook.rooms.handle import ServiceHandle
+from pairbook.rooms.signals import OUTDATED_AFTER, RENEW
+from pairbook.service import CommandTable, Member
+from pairbook.store import MemoryStore
+from support.brokerkit import ROOM, Client, open_process, settle, two_processes
+from support.notebooks import write_notebook
+
+
+@pytest.fixture
+def brokers() -> Callable[[], Broker]:
+    hub = MemoryHub()
+    return lambda: MemoryBroker(hub)
+
+
+class Roll:
+    """A room service that only keeps who is in the room (as the mob rotation counts)."""
+
+    def __init__(self) -> None:
+        self.commands: CommandTable[Roll] = CommandTable.of("roll", [])
+        self.here: dict[str, Member] = {}
+
+    async def start(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def on_join(self, member: Member) -> None:
+        self.here[member.key] = member
+
+    def on_leave(self, member: Member) -> None:
+        del self.here[member.key]
+
+    def users(self) -> list[str]:
+        return sorted(member.user.id for member in self.here.values())
+
+
+def events(client: Client) -> list[dict[str, Any]]:
+    return [
+        dict(message.body)
+        for message in client.read()
+        if isinstance(message, CommandMessage) and "event" in message.body
+    ]
+
+
+async def test_members_on_another_process_join_and_leave_the_owners_services(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        roll = Roll()
+        a.room.attach([roll])
+        await a.join("ana", 101)
+        bob = await b.join("bob", 102)
+        await settle(a, b)
+        assert roll.users() == ["ana", "bob"]
+        remote = next(m for m in roll.here.values() if m.user.id == "bob")
+        assert remote.key == f"{b.feed.broker.origin}/bob"
+        assert ServiceHandle(a.room).members() == [*ServiceHandle(a.room).members()[:1], remote]
+        b.room.leave(bob.peer)
+        await settle(a, b)
+        assert roll.users() == ["ana"]
+
+
+async def test_a_service_attached_later_hears_of_members_already_on_other_processes(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    store = MemoryStore()
+    await store.open()
+    path = write_notebook(tmp_path / "demo.ipynb")
+    async with brokers() as b_broker, brokers() as a_broker:
+        b = await open_process(path, store, b_broker)
+        await b.join("bob", 102)
+        a = await open_process(path, store, a_broker)  # asks the others who is there
+        await settle(a, b)
+        roll = Roll()
+        a.room.attach([roll])
+        assert roll.users() == ["bob"]
+        for client in b.clients:
+            client.sender.cancel()
+
+
+async def test_events_reach_one_member_or_everyone_on_another_process(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        ana = await a.join("ana", 101)
+        bob = await b.join("bob", 102)
+        cy = await b.join("cy", 103)
+        for client in (ana, bob, cy):
+            client.peer.speaks_pairbook = True
+        await settle(a, b)
+        handle = ServiceHandle(a.room)
+        members = {member.user.id: member for member in handle.members()}
+        handle.notify_member(members["bob"], {"event": "input-request", "prompt": "name? "})
+        await settle(a, b)
+        assert events(bob) == [{"event": "input-request", "prompt": "name? "}]
+        assert events(cy) == []
+        assert events(ana) == []
+        handle.notify({"event": "mob-break", "at": 1.0})
+        await settle(a, b)
+        assert events(ana) == events(bob) == events(cy) == [{"event": "mob-break", "at": 1.0}]
+
+
+async def test_a_silent_process_members_leave_and_renewals_keep_them(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        roll = Roll()
+        a.room.attach([roll])
+        await b.join("bob", 102)
+        await settle(a, b)
+        for _ in range(round(OUTDATED_AFTER / RENEW) + 1):  # b renews: bob stays
+            a.clock.advance(RENEW)
+            b.clock.advance(RENEW)
+            await b.feed.upkeep(b.clock())
+            await settle(a, b)
+            await a.feed.upkeep(a.clock())
+        assert roll.users() == ["bob"]
+        a.clock.advance(OUTDATED_AFTER)  # b is silent (it died)
+        await a.feed.upkeep(a.clock())
+        assert roll.users() == []
+
+
+async def test_a_signal_pairbook_did_not_write_is_logged_and_not_taken(
+    tmp_path: Path, brokers: Callable[[], Broker], caplog: pytest.LogCaptureFixture
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        roll = Roll()
+        a.room.attach([roll])
+        bad = [
+            b"not json",
+            b"[1]",
+            json.dumps({"t": "nope"}).encode(),
+            json.dumps({"t": "members", "from": "x", "members": [{"key": "k"}]}).encode(),
+            json.dumps({"t": "members", "from": "", "members": []}).encode(),
+            json.dumps({"t": "event", "to": 5, "event": {}}).encode(),
+        ]
+        with caplog.at_level(logging.ERROR, logger="pairbook.feed"):
+            for payload in bad:
+                b.feed.broker.publish(ROOM, SignalEntry(payload))
+            await settle(a, b)
+        assert roll.users() == []
+        assert [r.getMessage() for r in caplog.records] == ["unreadable room signal"] * len(bad)
