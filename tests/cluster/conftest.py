@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
+
+from support.notebooks import write_notebook
+from support.postgres import fresh_schema
+from support.redis import fresh_prefix
+from support.server import ServerProcess
 
 pytestmark = pytest.mark.cluster
 
@@ -41,3 +47,26 @@ async def until(check: Callable[[], Awaitable[bool]], *, within: float = 10.0) -
         # Redis holds the state looked at: there is no event to wait on.
         while not await check():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two processes serving one notebooks folder (as deploy/ shares one volume), one log,
+    one Redis; leases of 1 s so a dead owner's rooms move within seconds. Each has its own
+    PROCESS_NAME, which its kernels inherit. (With a folder of its own, a process that took
+    a room over read its own stale copy of the file as an edit on disk and reverted the
+    other's work: processes must share the folder; docs/operations.md says so.)"""
+    root = tmp_path / "notebooks"
+    write_notebook(root / "demo.ipynb")
+    with fresh_schema() as store, fresh_prefix() as broker:
+        started: list[ServerProcess] = []
+        try:
+            for name in ("a", "b"):
+                args = ("--broker", broker, "--owner-lease", "1")
+                env = {"PROCESS_NAME": name}
+                started.append(ServerProcess(root, store=store, args=args, env=env).start())
+            yield started[0], started[1]
+        finally:
+            for server in started:
+                if server.proc is not None and server.proc.poll() is None:
+                    server.stop()

@@ -7,43 +7,18 @@ on them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from support.client import YClient
-from support.notebooks import write_notebook
-from support.postgres import fresh_schema
-from support.redis import fresh_prefix
 from support.server import ServerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 NB = "demo.ipynb"
 ASK = "import os\nname = input('who? ')\nprint('hello', name, 'from', os.environ['PROCESS_NAME'])"
-
-
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two processes on one notebooks folder, log and Redis (as tests/cluster's
-    test_owner_processes); kernels inherit PROCESS_NAME."""
-    root = tmp_path / "notebooks"
-    write_notebook(root / NB)
-    with fresh_schema() as store, fresh_prefix() as broker:
-        started: list[ServerProcess] = []
-        try:
-            for name in ("a", "b"):
-                args = ("--broker", broker, "--owner-lease", "1")
-                env = {"PROCESS_NAME": name}
-                started.append(ServerProcess(root, store=store, args=args, env=env).start())
-            yield started[0], started[1]
-        finally:
-            for server in started:
-                if server.proc is not None and server.proc.poll() is None:
-                    server.stop()
 
 
 def printed(client: YClient, index: int) -> str:
