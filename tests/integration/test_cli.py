@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from pathlib import Path
@@ -19,6 +20,36 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(PAIRBOOK), *args], capture_output=True, text=True, timeout=30, check=False
     )
+
+
+def test_a_state_folder_holding_the_notebooks_is_refused(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "nb" / "a.ipynb")
+    result = run_cli("serve", str(tmp_path / "nb"), "--state-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "--state-dir" in result.stderr
+    assert not (tmp_path / "tokens.json").exists()
+
+
+def test_the_state_folder_can_live_outside_the_notebooks(tmp_path: Path) -> None:
+    root, state = tmp_path / "nb", tmp_path / "state"
+    write_notebook(root / "a.ipynb")
+    args = ("--state-dir", str(state))
+    with ServerProcess(root, store=str(tmp_path / "s.sqlite"), args=args) as server:
+        assert (state / "tokens.json").is_file()
+        assert not (root / ".pairbook").exists()  # nothing of pairbook's beside the notebooks
+        minted = run_cli("token", str(root), "--state-dir", str(state), "--role", "editor")
+        assert minted.returncode == 0, minted.stderr
+        link = minted.stdout.strip().splitlines()[-1]
+        status, body = server.request("POST", "/api/join", {
+            "invite": link.rsplit("token=", 1)[1], "name": "Bo",
+        }, token=None)  # fmt: skip
+        assert status == 201, body
+    listed = subprocess.run(
+        [str(PAIRBOOK), "people", str(root)], capture_output=True, text=True, timeout=30,
+        env={**os.environ, "PAIRBOOK_STATE_DIR": str(state)}, check=False,
+    )  # fmt: skip
+    assert listed.returncode == 0, listed.stderr
+    assert "Bo" in listed.stdout
 
 
 def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:

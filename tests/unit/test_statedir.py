@@ -58,3 +58,24 @@ def test_find_walks_up_to_the_served_folder(tmp_path: Path) -> None:
 
 def test_find_without_a_served_folder_is_none(tmp_path: Path) -> None:
     assert StateDir.find(tmp_path / "n.ipynb") is None
+
+
+def test_a_state_folder_elsewhere_is_the_served_folders(tmp_path: Path) -> None:
+    root, elsewhere = tmp_path / "notebooks", tmp_path / "private" / "state"
+    state = StateDir.of(root, elsewhere)
+    assert (state.path, state.root) == (elsewhere, root)
+    assert state.tokens == elsewhere / "tokens.json"
+    assert state.db == elsewhere / "pairbook.sqlite"
+    assert state.problem() is None
+    state.create()  # its parents too
+    assert stat.S_IMODE(elsewhere.stat().st_mode) == 0o700
+    assert not (root / ".pairbook").exists()
+
+
+def test_a_state_folder_holding_the_served_folder_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "notebooks"
+    for holder in (root, tmp_path):
+        problem = StateDir.of(root, holder).problem()
+        assert problem is not None
+        assert "holds the served folder" in problem
+    assert StateDir.of(root).problem() is None

@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from pairbook.auth import START_LABEL, Grant, Role, TokenBook, hash_token
 from pairbook.cli.console import fail
-from pairbook.cli.workspace import add_folder_argument
+from pairbook.cli.workspace import add_folder_argument, add_state_argument, state_of
 from pairbook.errors import PairbookError
 from pairbook.statedir import NAME, StateDir
 
@@ -41,6 +41,7 @@ def add_access_parsers(commands: Any) -> None:
     for name, (summary, description) in ACCESS_COMMANDS.items():
         parsers[name] = commands.add_parser(name, help=summary, description=description)
         add_folder_argument(parsers[name])
+        add_state_argument(parsers[name])
     token = parsers["token"]
     token.add_argument("--role", choices=[r.value for r in Role], default=Role.OWNER.value)
     token.add_argument("--label", default="minted with `pairbook token`", help="a note")
@@ -53,9 +54,10 @@ def add_access_parsers(commands: Any) -> None:
 
 def access_command(args: argparse.Namespace, root: Path) -> int:
     """Run `token`, `people` or `revoke` against the folder served from `root`."""
-    state = StateDir.of(root)
+    state = state_of(root, args.state_dir)
     if args.command != "token" and not state.tokens.exists():
-        return fail(f"{root} has no {NAME}/{state.tokens.name}; is it the folder pairbook serves?")
+        where = f"{root} has no {NAME}" if args.state_dir is None else f"no {state.path}"
+        return fail(f"{where}/{state.tokens.name}; is it the folder pairbook serves?")
     if not root.is_dir():
         return fail(f"{root} is not a folder; pass the folder pairbook serves")
     try:

@@ -19,6 +19,7 @@ from typing import Any
 
 from pairbook.auth import TokenBook, User
 from pairbook.cli.console import fail
+from pairbook.cli.workspace import add_state_argument, state_of
 from pairbook.errors import PairbookError
 from pairbook.mob import Summary, commit_message, summarize
 from pairbook.mob.gitcommit import (
@@ -48,6 +49,7 @@ def add_commit_parser(commands: Any) -> None:
         "--root", type=Path, help="the served folder (default: nearest parent with .pairbook/)"
     )
     parser.add_argument("--store", help="the log (default: ROOT/.pairbook/pairbook.sqlite)")
+    add_state_argument(parser)
     parser.add_argument(
         "--dry-run", action="store_true", help="print the commit message, commit nothing"
     )
@@ -74,7 +76,10 @@ def commit(args: argparse.Namespace) -> int:
     notebook: Path = args.notebook.expanduser().resolve()
     if not notebook.is_file():
         return fail(f"{notebook} does not exist; pass the path of a notebook file")
-    state = StateDir.of(args.root.expanduser().resolve()) if args.root else StateDir.find(notebook)
+    if args.state_dir is not None and args.root is None:
+        return fail("--state-dir needs --root: the folder the server serves")
+    root = args.root.expanduser().resolve() if args.root else None
+    state = state_of(root, args.state_dir) if root else StateDir.find(notebook)
     summary: Summary | None = None
     if state is not None:
         store = args.store or str(state.db)

@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from pairbook.cli.console import fail
-from pairbook.cli.workspace import served_folder
+from pairbook.cli.workspace import add_state_argument, served_folder, state_of
 from pairbook.errors import NotebookError, PairbookError
 from pairbook.notebook import serialize_notebook, ydoc_to_notebook
 from pairbook.record import Replayer, export_lines
 from pairbook.record.recordings import describe_recording
-from pairbook.statedir import StateDir
 from pairbook.store import Store, open_store
 
 
@@ -34,6 +33,7 @@ def add_replay_parser(commands: Any) -> None:
             sub.add_argument("notebook", help="the notebook's path relative to DIR")
         sub.add_argument("--dir", type=Path, help="the served folder (default: the examples)")
         sub.add_argument("--store", help="the store (default DIR/.pairbook/pairbook.sqlite)")
+        add_state_argument(sub)
         if action == "export":
             sub.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
             sub.add_argument(
@@ -44,7 +44,7 @@ def add_replay_parser(commands: Any) -> None:
 
 
 def replay(args: argparse.Namespace) -> int:
-    store_path = args.store or str(StateDir.of(served_folder(args.dir)).db)
+    store_path = args.store or str(state_of(served_folder(args.dir), args.state_dir).db)
     if "://" not in store_path and not Path(store_path).exists():
         return fail(f"no store at {store_path}; pass --dir (the served folder) or --store")
     try:

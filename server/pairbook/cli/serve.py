@@ -17,7 +17,7 @@ from pairbook.cli.access import note_server_url, owner_login
 from pairbook.cli.console import fail, warn
 from pairbook.cli.serveflags import settings_from
 from pairbook.cli.supervisor import supervise
-from pairbook.cli.workspace import served_folder
+from pairbook.cli.workspace import served_folder, state_of
 from pairbook.errors import NotebookError, PairbookError
 from pairbook.kernel.confine import Sandbox, choose_sandbox
 from pairbook.kernel.gateway import Gateway
@@ -78,7 +78,10 @@ def serve(args: argparse.Namespace) -> int:
         return fail(f"{root} does not exist; pass a folder of .ipynb notebooks")
     if not root.is_dir():
         return fail(f"{root} is not a folder; pass the folder that holds your notebooks")
-    state = StateDir.of(root)
+    state = state_of(root, args.state_dir)
+    problem = state.problem()
+    if problem is not None:
+        return fail(f"--state-dir: {problem}")
     try:
         state.create()
         state.keep_private()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pairbook.cli.envflags import apply_environment
+from pairbook.cli.workspace import add_state_argument
 from pairbook.settings import KernelSandbox, Settings
 from pairbook.statedir import StateDir
 
@@ -32,6 +33,7 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
         help="log: a SQLite file path, memory:// or postgresql://user@host/db (several "
         "processes share one PostgreSQL store); default DIR/.pairbook/…",
     )
+    add_state_argument(serve)
     serve.add_argument(
         "--broker",
         help="rooms shared with other pairbook processes through this Redis "

@@ -1,4 +1,5 @@
-"""The folder a command serves when none is given: the bundled examples, copied once."""
+"""The folder a command serves when none is given (the bundled examples, copied once), and
+where its private state lives (`--state-dir`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import shutil
 from importlib import resources
 from pathlib import Path
+
+from pairbook.statedir import StateDir
 
 
 def default_workspace() -> Path:
@@ -31,3 +34,24 @@ def served_folder(given: Path | None) -> Path:
 def add_folder_argument(parser: argparse.ArgumentParser) -> None:
     """The optional DIR of the commands that work on a served folder."""
     parser.add_argument("dir", nargs="?", type=Path, help="the served folder (default: examples)")
+
+
+STATE_DIR_HELP = (
+    "pairbook's private state: tokens and profiles, the SQLite log, kernel ids (default: "
+    "DIR/.pairbook, or $PAIRBOOK_STATE_DIR); keep it where kernels cannot reach, e.g. out "
+    "of a kernel gateway's volume"
+)
+
+
+def add_state_argument(parser: argparse.ArgumentParser) -> None:
+    """`--state-dir` (default $PAIRBOOK_STATE_DIR, else DIR/.pairbook)."""
+    default = os.environ.get("PAIRBOOK_STATE_DIR") or None
+    parser.add_argument(
+        "--state-dir", type=Path, default=None if default is None else Path(default),
+        help=STATE_DIR_HELP,
+    )  # fmt: skip
+
+
+def state_of(root: Path, given: Path | None) -> StateDir:
+    """The state directory of the folder `root` serves (`given`: --state-dir)."""
+    return StateDir.of(root, None if given is None else given.expanduser().resolve())

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 import subprocess
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -134,3 +134,38 @@ def test_every_pairbook_variable_in_deploy_names_a_serve_flag() -> None:
             named |= set(doc.get("data") or doc.get("stringData") or {})
     assert {"PAIRBOOK_STORE", "PAIRBOOK_BROKER", "PAIRBOOK_KERNEL_GATEWAY"} <= named
     assert named <= flags, named - flags
+
+
+def _outside(state: str, notebooks: str) -> bool:
+    return not PurePosixPath(state).is_relative_to(notebooks)
+
+
+def test_the_kernel_gateway_in_compose_never_mounts_pairbooks_state() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    pairbook = compose["x-pairbook"]
+    env = pairbook["environment"]
+    assert _outside(env["PAIRBOOK_STATE_DIR"], env["PAIRBOOK_DIR"])
+    mounts = dict(volume.rsplit(":", 1)[::-1] for volume in pairbook["volumes"])
+    state = mounts[env["PAIRBOOK_STATE_DIR"]]  # the volume holding the state
+    assert state in compose["volumes"]  # a named volume of its own
+    gateway = [volume.split(":")[0] for volume in compose["services"]["kernels"]["volumes"]]
+    assert state not in gateway
+    assert gateway == [mounts[env["PAIRBOOK_DIR"]]]  # the notebooks only
+
+
+def test_the_kernel_gateway_in_kubernetes_never_mounts_pairbooks_state() -> None:
+    config = documents(DEPLOY / "k8s" / "configmap.yaml")[0]["data"]
+    assert _outside(config["PAIRBOOK_STATE_DIR"], config["PAIRBOOK_DIR"])
+    pod = documents(DEPLOY / "k8s" / "deployment.yaml")[0]["spec"]["template"]["spec"]
+    mounted = {m["mountPath"]: m["name"] for m in pod["containers"][0]["volumeMounts"]}
+    claims = {v["name"]: v["persistentVolumeClaim"]["claimName"] for v in pod["volumes"]}
+    state = claims[mounted[config["PAIRBOOK_STATE_DIR"]]]
+    assert state != claims[mounted[config["PAIRBOOK_DIR"]]]
+    declared = [
+        doc["metadata"]["name"] for doc in documents(DEPLOY / "k8s" / "persistentvolumeclaim.yaml")
+    ]
+    assert state in declared
+    gateway = documents(DEPLOY / "k8s" / "kernel-gateway.yaml")[0]["spec"]["template"]["spec"]
+    assert [v["persistentVolumeClaim"]["claimName"] for v in gateway["volumes"]] == [
+        "pairbook-notebooks"
+    ]
