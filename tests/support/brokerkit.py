@@ -143,6 +143,7 @@ async def open_process(path: Path, store: Store, broker: Broker) -> Process:
         reconcile=feed.files_held,
     )  # fmt: skip
     await feed.attach(room, files)
+    feed.signals.settle = 0.0  # announce joins and leaves at the loop's next turn
     return Process(room, feed, clock, files)
 
 

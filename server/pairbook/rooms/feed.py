@@ -305,6 +305,7 @@ class RoomFeed:
     async def close(self) -> None:
         """Stop taking entries; give the files lease up (the room saved its file)."""
         self.broker.unsubscribe(self.room_id, self)
+        self.signals.close()
         if self.files_held:
             self.files_held = False
             await self.broker.release(self.room_id, FILES)

@@ -141,7 +141,7 @@ class Room:
         self.services.joined(member)
         self.services.note_join(member)
         if self.feed is not None:
-            self.feed.signals.announce()  # the owner counts every member, wherever
+            self.feed.signals.changed()  # the owner counts every member, wherever
 
     def leave(self, peer: Peer) -> None:
         """Remove a peer and tell the others it has gone."""
@@ -157,7 +157,7 @@ class Room:
                 self.feed.presence_changed(payload)
         self.services.left(member)
         if self.feed is not None:
-            self.feed.signals.announce()
+            self.feed.signals.changed()
         self.changed.set()
 
     # -- incoming frames -----------------------------------------------------------------

@@ -2,7 +2,8 @@
 presence — who is connected where, and events for members.
 
 Each process announces its members of the room (every one of them, each time, so a lost
-announcement is made good by the next) when one joins or leaves, every `RENEW` seconds,
+announcement is made good by the next) just after some join or leave (`SETTLE`: a burst of
+them, everyone reconnecting at once, makes one announcement), every `RENEW` seconds,
 and in answer to a process whose room just opened (`hello`). The room's owner thus knows
 every member on every process, and its services — the mob rotation, hand over and take,
 the driver gate, input prompts — treat them as their own members. The members of a process
@@ -20,6 +21,7 @@ is qualified with its process (`member_key`), as a command forwarded to the owne
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pairbook.feed")
 
+SETTLE = 0.05
+"""Seconds a process waits after a join or leave before it announces its members."""
 RENEW = 10.0
 """Seconds between a process's announcements of its members while nothing changes."""
 OUTDATED_AFTER = 30.0
@@ -60,6 +64,8 @@ class RoomSignals:
         self._clock = clock
         self._remote: dict[str, tuple[dict[str, Member], float]] = {}  # origin -> members, seen
         self._announced = float("-inf")
+        self.settle = SETTLE
+        self._soon: asyncio.TimerHandle | None = None
 
     def members(self) -> list[Member]:
         """The room's members connected to other processes."""
@@ -69,6 +75,24 @@ class RoomSignals:
         """The room is loaded here: say who is here (nobody yet) and ask the others."""
         self.room = room
         self.announce(hello=True)
+
+    def changed(self) -> None:
+        """Someone joined or left here: announce it in a moment (once for a burst)."""
+        if self._soon is None and self.room is not None:
+            self._soon = asyncio.get_running_loop().call_later(self.settle, self._announce_soon)
+
+    def _announce_soon(self) -> None:
+        self._soon = None
+        self.announce()
+
+    def close(self) -> None:
+        """The room closes here: its members here are leaving (the owner hears it now)."""
+        if self._soon is not None:
+            self._soon.cancel()
+            self._soon = None
+        if self.room is not None:
+            self._publish({"t": "members", "from": self.origin, "members": [], "hello": False})
+            self.room = None
 
     def announce(self, *, hello: bool = False) -> None:
         """Tell the other processes who is connected to the room here."""

@@ -75,6 +75,13 @@ async def test_members_on_another_process_join_and_leave_the_owners_services(
         b.room.leave(bob.peer)
         await settle(a, b)
         assert roll.users() == ["ana"]
+        cy = await b.join("cy", 103)
+        await settle(a, b)
+        assert roll.users() == ["ana", "cy"]
+        await b.feed.close()  # the room closes on B: its members leave at once
+        await settle(a, b)
+        assert roll.users() == ["ana"]
+        cy.sender.cancel()
 
 
 async def test_a_service_attached_later_hears_of_members_already_on_other_processes(
