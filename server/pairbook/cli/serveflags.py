@@ -33,7 +33,7 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
         help="log: a SQLite file path, memory:// or postgresql://user@host/db (several "
         "processes share one PostgreSQL store); default DIR/.pairbook/…",
     )
-    add_state_argument(serve)
+    add_state_argument(serve, environment=False)
     serve.add_argument(
         "--broker",
         help="rooms shared with other pairbook processes through this Redis "

@@ -43,11 +43,12 @@ STATE_DIR_HELP = (
 )
 
 
-def add_state_argument(parser: argparse.ArgumentParser) -> None:
-    """`--state-dir` (default $PAIRBOOK_STATE_DIR, else DIR/.pairbook)."""
-    default = os.environ.get("PAIRBOOK_STATE_DIR") or None
+def add_state_argument(parser: argparse.ArgumentParser, *, environment: bool = True) -> None:
+    """`--state-dir` (default $PAIRBOOK_STATE_DIR, else DIR/.pairbook). `serve` passes
+    `environment=False`: its PAIRBOOK_<FLAG> variables are read for every flag at once."""
+    default = os.environ.get("PAIRBOOK_STATE_DIR") if environment else None
     parser.add_argument(
-        "--state-dir", type=Path, default=None if default is None else Path(default),
+        "--state-dir", type=Path, default=Path(default) if default else None,
         help=STATE_DIR_HELP,
     )  # fmt: skip
 
