@@ -2,12 +2,12 @@
 hold it, through a `Broker` (the y-redis model: each process appends what it accepted and
 relays what the others appended, the same bytes).
 
-Every update the room logs goes out with its log seq; every update another process logged
-comes in with its own. The feed knows which seqs the document holds: all up to `upto`, and
-some beyond (`ahead`). A seq missing for longer than `gap_grace` (another process's entry
-was lost, or its broker was unreachable), or a broker that reconnected, makes the feed read
-the log from the store after `upto` — the store is the source of truth, the broker only the
-fast path — so nothing is missed and nothing applied twice.
+Every update the room logs goes out with its log seq; every update another process logged comes in
+with its own. The feed knows which seqs the document holds: all up to `upto`, and some beyond
+(`ahead`). A seq missing for longer than `gap_grace` (another process's entry was lost, or its
+broker was unreachable), or a broker that reconnected, makes the feed read the log from the store
+after `upto` — the store is the source of truth, the broker only the fast path — so nothing is
+missed and nothing applied twice.
 """
 
 from __future__ import annotations
@@ -310,8 +310,6 @@ class RoomFeed:
             self.files_held = False
             await self.broker.release(self.room_id, FILES)
 
-    # -- entries -------------------------------------------------------------------------
-
     def _take_update(self, room: Room, entry: DocEntry) -> None:
         seq = entry.seq
         if seq <= self._upto or seq in self._ahead:
@@ -384,9 +382,8 @@ async def subscribe_feed(
     *,
     clock: Callable[[], float] = time.monotonic,
 ) -> RoomFeed | None:
-    """With a broker, a room's feed, subscribed before the room loads from the log: what
-    other processes log from then on reaches it (and the files lease tried). None without
-    a broker."""
+    """With a broker, a room's feed, subscribed before the room loads from the log: what other
+    processes log from then on reaches it (and the files lease tried). None without one."""
     if broker is None:
         return None
     feed = RoomFeed(room_id, broker, store, clock=clock)
@@ -396,8 +393,7 @@ async def subscribe_feed(
 
 
 def snapshot_lock(room: Room) -> contextlib.AbstractAsyncContextManager[bool]:
-    """One process at a time snapshots a room (any may: a snapshot holds what its document
-    holds, every record up to the room's last_seq)."""
+    """One process at a time snapshots a room (any may: it holds every record to last_seq)."""
     if room.feed is None:
         return contextlib.nullcontext(True)
     return room.feed.broker.lock(room.id, "snapshot")
