@@ -233,8 +233,8 @@ class Rooms:
                     await recording.upkeep(entry.snapshot_seq)
             except Exception:
                 log.exception("room upkeep failed", extra={"room": room.id})
-            if room.peers:
-                empty_since = None
+            if room.peers or (entry.owned and room.feed is not None and room.feed.signals.present):
+                empty_since = None  # the owner stays for members on other processes too
             elif empty_since is None:
                 empty_since = now
             elif (

@@ -71,6 +71,11 @@ class RoomSignals:
         """The room's members connected to other processes."""
         return [member for members, _ in self._remote.values() for member in members.values()]
 
+    @property
+    def present(self) -> bool:
+        """Whether members of the room are connected to other processes."""
+        return bool(self._remote)
+
     def attach(self, room: Room) -> None:
         """The room is loaded here: say who is here (nobody yet) and ask the others."""
         self.room = room
