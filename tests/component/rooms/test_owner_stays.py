@@ -6,51 +6,29 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from pairbook.auth import Role, User
 from pairbook.broker import MemoryBroker, MemoryHub
 from pairbook.rooms import Peer, RoomPolicy, Rooms, TokenBucket, memory_channel_pair
-from pairbook.service import Member
 from pairbook.store import MemoryStore
 from pairbook.types import RoomId, UserId
 from support.notebooks import write_notebook
+from support.ownership import MemoryOwnership
 
 ROOM = RoomId("demo.ipynb")
-
-
-class NeverOwns:
-    """The Ownership port of a process that owns no room (another one does)."""
-
-    def bind(self, runner: Any, moved: Any) -> None:
-        return None
-
-    async def claim(self, room: str) -> bool:
-        return False
-
-    def owns(self, room: str) -> bool:
-        return False
-
-    def token(self, room: str) -> int | None:
-        return None
-
-    async def drop(self, room: str) -> None:
-        return None
-
-    async def forward(self, room: str, member: Member, body: dict[str, Any]) -> dict[str, Any]:
-        return {"id": body.get("id"), "ok": False, "error": "not in this test"}
 
 
 async def test_the_owner_stays_while_members_are_on_another_process_only(tmp_path: Path) -> None:
     write_notebook(tmp_path / "demo.ipynb")
     policy = RoomPolicy(unload_delay=0.05, tick=0.01)
     hub = MemoryHub()
+    elsewhere = MemoryOwnership(None)  # B owns nothing: A, which opens the room first, does
     async with (
         MemoryStore() as store,
         MemoryBroker(hub) as a_broker,
         MemoryBroker(hub) as b_broker,
         Rooms(tmp_path, store, policy, services=[], broker=a_broker) as a,
-        Rooms(tmp_path, store, policy, services=[], broker=b_broker, ownership=NeverOwns()) as b,
+        Rooms(tmp_path, store, policy, services=[], broker=b_broker, ownership=elsewhere) as b,
     ):
         owned = await a.open(ROOM)
         assert owned.owned

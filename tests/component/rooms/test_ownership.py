@@ -12,10 +12,10 @@ from pycrdt import Doc
 
 from pairbook.auth import Role
 from pairbook.errors import ClusterError
-from pairbook.rooms import Room
-from pairbook.rooms.ownership import MOVING, ForwardedRunner, Moved, answer_command
+from pairbook.rooms.ownership import MOVING, answer_command
 from pairbook.service import Command, CommandTable, Member
 from pairbook.types import UserId
+from support.ownership import MemoryOwnership
 from support.servicekit import service_kit
 
 
@@ -36,37 +36,6 @@ class Counter:
 
 
 TABLE = CommandTable.of("counter", [Command("bump", Counter.bump, role=Role.EDITOR)])
-
-
-class MemoryOwnership:
-    """The Ownership port in memory: `owner` is the room on the owning 'process' (None:
-    nobody owns it now); this side owns nothing."""
-
-    def __init__(self, owner: Room | None) -> None:
-        self.owner = owner
-        self.forwarded: list[tuple[Member, dict[str, Any]]] = []
-
-    def bind(self, runner: ForwardedRunner, moved: Moved) -> None:
-        return None
-
-    async def claim(self, room: str) -> bool:
-        return False
-
-    def owns(self, room: str) -> bool:
-        return False
-
-    def token(self, room: str) -> int | None:
-        return None
-
-    async def drop(self, room: str) -> None:
-        return None
-
-    async def forward(self, room: str, member: Member, body: dict[str, Any]) -> dict[str, Any]:
-        if self.owner is None:
-            raise ClusterError(f"room {room!r} has no owning process right now; try again")
-        self.forwarded.append((member, body))
-        reply = await answer_command(self.owner, member, body, forwarded=True)
-        return {**reply, "id": "the owner's own id", "extra": "dropped"}
 
 
 async def test_a_command_goes_to_the_owner_as_its_member_and_the_core_answers_here(
