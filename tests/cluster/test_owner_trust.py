@@ -10,14 +10,11 @@ import pytest
 from redis.asyncio import Redis
 
 from cluster.test_forward import Owner, reading
-from cluster.test_owner_processes import servers
 from pairbook.auth import Role, User
 from pairbook.cluster import Forwarder
 from pairbook.service import Member
 from support.client import YClient
 from support.server import ServerProcess
-
-__all__ = ["servers"]
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
