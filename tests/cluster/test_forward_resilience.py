@@ -1,7 +1,8 @@
 """Forwarder against the real Redis, when Redis refuses one of its calls on the owner's side:
 the owner answers the request it could not check and goes on reading its inbox (a task
 failing in its task group ended the whole reader: every later command to the room timed out
-until the process restarted)."""
+until the process restarted). A command being answered when the reader fails and is started
+again is still answered; one being answered when the owner stops is answered so at once."""
 
 from __future__ import annotations
 
@@ -102,3 +103,82 @@ async def test_an_inbox_entry_that_is_not_text_is_answered_and_the_inbox_read_on
         assert loops.failures == 0
     finally:
         await loops.stop()
+
+
+class FailingReads(Redis):
+    """The real Redis, whose next inbox read fails with an error nobody expected (a bug in
+    the reader) once `fail` is set: the reader ends, and Loops starts it again."""
+
+    fail = False
+
+    async def xread(self, *args: Any, **kwargs: Any) -> Any:
+        if self.fail:
+            self.fail = False
+            raise RuntimeError("the inbox reader failed")
+        return await super().xread(*args, **kwargs)
+
+
+class SlowOwner(Owner):
+    """A runner whose commands take until the test lets them finish."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = asyncio.Event()
+        self.finish = asyncio.Event()
+
+    async def __call__(self, room: str, member: Member, body: dict[str, Any]) -> dict[str, Any]:
+        self.started.set()
+        await self.finish.wait()
+        return await super().__call__(room, member, body)
+
+
+async def test_a_command_being_answered_is_answered_after_the_reader_restarts(
+    redis: Redis, prefix: str
+) -> None:
+    owner = SlowOwner()
+    failing = FailingReads.from_url(REDIS_URL)
+    assert isinstance(failing, FailingReads)
+    a = Forwarder(failing, "a", owner, prefix=prefix, timeout=5.0, block=0.1)
+    b = Forwarder(redis, "b", Owner(), prefix=prefix, timeout=5.0, block=0.1)
+    loops = Loops(logging.getLogger("pairbook.test.forward"), pause=0.05)
+    loops.start("a", a.run)
+    loops.start("b", b.run)
+    try:
+        request = asyncio.create_task(
+            b.request("a", "demo.ipynb", GRACE, {"command": "run", "id": 3})
+        )
+        await owner.started.wait()
+        failing.fail = True  # a's reader fails while grace's run is being answered
+        while loops.failures == 0:  # noqa: ASYNC110  (Loops has no event to wait on)
+            await asyncio.sleep(0.01)
+        owner.finish.set()
+        assert await request == {"id": 3, "ok": True, "result": {"ran_by": "grace"}}
+        assert loops.failures == 1
+    finally:
+        await loops.stop()
+        await failing.aclose()
+
+
+async def test_a_command_being_answered_when_the_owner_stops_is_answered_so(
+    redis: Redis, prefix: str
+) -> None:
+    owner = SlowOwner()
+    a = Forwarder(redis, "a", owner, prefix=prefix, timeout=30.0, block=0.1)
+    b = Forwarder(redis, "b", Owner(), prefix=prefix, timeout=30.0, block=0.1)
+    a_loops = Loops(logging.getLogger("pairbook.test.forward"), pause=0.05)
+    b_loops = Loops(logging.getLogger("pairbook.test.forward"), pause=0.05)
+    a_loops.start("a", a.run)
+    b_loops.start("b", b.run)
+    try:
+        request = asyncio.create_task(
+            b.request("a", "demo.ipynb", GRACE, {"command": "run", "id": 4})
+        )
+        await owner.started.wait()
+        await a_loops.stop()  # the owner's process shuts down mid-command
+        assert a.answering == 0
+        reply = await request  # told now, not after its 30 s timeout
+        assert reply["id"] == 4
+        assert reply["ok"] is False
+        assert "stopped while running your command" in reply["error"]
+    finally:
+        await b_loops.stop()

@@ -5,11 +5,17 @@ the sender's inbox.
 Each process reads one stream, `<prefix>inbox:<process>`, holding requests (`kind`
 request: id, from, room, member, body) and replies (`kind` reply: id, reply). A request
 the owner sees after its sender stopped waiting is not run (the sender may have told its
-member to try again, and a run must not happen twice)."""
+member to try again, and a run must not happen twice).
+
+The requests being answered belong to the Forwarder, not to one reading of the inbox: a
+reader that failed and was started again (`pairbook.broker.loops`) leaves them running, and
+their replies go out. When the Forwarder stops (the process shuts down), each request still
+being answered is stopped and its sender told so, rather than left waiting for its timeout."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import uuid
@@ -30,6 +36,10 @@ CommandRunner = Callable[[str, Member, dict[str, Any]], Awaitable[dict[str, Any]
 
 INBOX_KEEP = 300  # seconds an inbox outlives its last message (a gone process's goes away)
 INBOX_LENGTH = 10_000  # entries an inbox keeps (approximately: Redis trims in whole nodes)
+STOPPED = (
+    "the process running the room stopped while running your command (it may or may not "
+    "have run): check the notebook, then try again in a moment"
+)
 
 
 class Forwarder:
@@ -54,6 +64,7 @@ class Forwarder:
         self._block_ms = max(1, round(block * 1000))
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._closed = False
+        self._answering: set[asyncio.Task[None]] = set()  # requests being answered
         self._last = "0-0"  # a process's inbox is new: nothing in it predates this reader
 
     def inbox(self, process: str) -> str:
@@ -90,21 +101,34 @@ class Forwarder:
         finally:
             self._waiting.pop(request_id, None)
 
+    @property
+    def answering(self) -> int:
+        """Requests of other processes being answered now."""
+        return len(self._answering)
+
     async def run(self) -> None:
-        """Read this process's inbox until cancelled: answer requests, hand replies over."""
+        """Read this process's inbox until cancelled: answer requests, hand replies over.
+        Cancelled, it stops the requests being answered (their senders are told)."""
         try:
-            async with asyncio.TaskGroup() as group:
-                while True:
-                    entries = await self._read(self._last)
-                    for entry_id, fields in entries:
-                        self._last = entry_id
-                        self._take(group, entry_id, fields)
+            while True:
+                entries = await self._read(self._last)
+                for entry_id, fields in entries:
+                    self._last = entry_id
+                    self._take(entry_id, fields)
         except asyncio.CancelledError:
             self._closed = True
             for waiting in self._waiting.values():
                 if not waiting.done():
                     waiting.set_exception(ClusterError("this server is shutting down; retry"))
+            await self._stop_answering()
             raise
+
+    async def _stop_answering(self) -> None:
+        answering = list(self._answering)
+        for task in answering:
+            task.cancel()
+        if answering:
+            await asyncio.wait(answering)
 
     async def _read(self, last: str) -> list[tuple[str, dict[str, str]]]:
         from redis.exceptions import RedisError
@@ -130,7 +154,7 @@ class Forwarder:
         streams = got.values() if isinstance(got, dict) else (entries for _, entries in got)
         return [(_text(i), _fields(f)) for entries in streams for i, f in entries]
 
-    def _take(self, group: asyncio.TaskGroup, entry_id: str, fields: dict[str, str]) -> None:
+    def _take(self, entry_id: str, fields: dict[str, str]) -> None:
         kind = fields.get("kind")
         if kind == "reply":
             waiting = self._waiting.get(fields.get("id", ""))
@@ -140,7 +164,9 @@ class Forwarder:
                 except ClusterError as exc:
                     waiting.set_exception(exc)
         elif kind == "request":
-            group.create_task(self._answer(entry_id, fields))
+            task = asyncio.create_task(self._answer(entry_id, fields), name="forwarded command")
+            self._answering.add(task)  # owned here, past a restart of the reader
+            task.add_done_callback(self._answering.discard)
         else:
             log.warning("unknown inbox entry", extra={"entry": entry_id, "kind": kind})
 
@@ -161,15 +187,21 @@ class Forwarder:
                 return
             try:
                 reply = await self._run(fields)
+            except asyncio.CancelledError:  # this process stops: the sender hears it now
+                reply = {"id": _request_body_id(fields), "ok": False, "error": STOPPED}
+                with contextlib.suppress(ClusterError, TimeoutError):
+                    await asyncio.wait_for(self._reply(sender, request_id, reply), 1.0)
+                raise
             except Exception:
                 log.exception("forwarded command failed", extra={"room": fields.get("room")})
                 reply = _failed(fields, "the command failed on the process running the room")
         try:
-            await self._send(
-                sender, {"kind": "reply", "id": request_id, "reply": json.dumps(reply)}
-            )
+            await self._reply(sender, request_id, reply)
         except ClusterError as exc:
             log.warning("reply not sent", extra={"to": sender, "reason": str(exc)})
+
+    async def _reply(self, sender: str, request_id: str, reply: dict[str, Any]) -> None:
+        await self._send(sender, {"kind": "reply", "id": request_id, "reply": json.dumps(reply)})
 
     async def _run(self, fields: dict[str, str]) -> dict[str, Any]:
         room = fields.get("room")
