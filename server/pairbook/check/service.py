@@ -27,6 +27,7 @@ from pairbook.check.runner import KernelLaunch
 from pairbook.envs import EnvironmentCache
 from pairbook.envs.progress import LatestLine
 from pairbook.errors import ConflictError
+from pairbook.flag import Flag
 from pairbook.notebook.ynotebook import ydoc_to_notebook
 from pairbook.schema import CHECK_MAP, CheckRecord, UserRecord
 from pairbook.service import Command, CommandTable, Member, RoomHandle
@@ -73,7 +74,7 @@ class CheckService:
         self._clock = clock
         self._slots = slots  # None: the server's (server_slots)
         self.running: UserRecord | None = None
-        self._wanted = asyncio.Event()
+        self._wanted = Flag()
         self.commands = TABLE.bind(self)
 
     async def start(self) -> None:

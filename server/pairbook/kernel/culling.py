@@ -9,6 +9,8 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 
+from pairbook.flag import Flag
+
 CULL_WARNING = 60.0  # seconds between the page's warning and the cull (at most)
 ALIVE_SECONDS = 2.0  # between two looks at an idle kernel's process
 
@@ -33,7 +35,7 @@ class IdleCull:
         self.after = after
         self._clock = clock
         self.idle_since = clock() if idle_since is None else idle_since
-        self._activity = asyncio.Event()
+        self._activity = Flag()
 
     def touch(self) -> None:
         self.idle_since = self._clock()

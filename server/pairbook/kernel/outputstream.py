@@ -13,6 +13,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
+from pairbook.flag import Flag
 from pairbook.kernel.ports import RunnerRoom
 from pairbook.notebook.outputs import (
     append_output,
@@ -245,8 +246,8 @@ class OutputStream:
         self.budget = budget
         self._flush_seconds = flush_seconds
         self._pending: list[Message] = []
-        self._flush_now = asyncio.Event()
-        self._finished = asyncio.Event()
+        self._flush_now = Flag()
+        self._finished = Flag()
 
     def collect(self, kind: str, content: dict[str, Any]) -> None:
         self._pending.append((kind, content))

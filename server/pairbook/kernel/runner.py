@@ -11,6 +11,7 @@ from typing import Any
 
 from pairbook.auth import Role
 from pairbook.errors import KernelError
+from pairbook.flag import Flag
 from pairbook.kernel.batches import (
     both,
     forget_stopped,
@@ -98,15 +99,15 @@ class Runner:
                                on_asked=self._wake)  # fmt: skip
         self.session.observer = self.widgets.observe
         self._clock = clock
-        self._wakeup = asyncio.Event()
-        self._status_changed = asyncio.Event()
+        self._wakeup = Flag()
+        self._status_changed = Flag()
         # Set when a kernel process (re)started and is ready: its completion is warmed up.
-        self.kernel_ready = asyncio.Event()
+        self.kernel_ready = Flag()
         self._status: KernelStatus | None = None
         self._last_started: Execution | None = None  # the batch in progress between its runs
         self._in_run = False  # from a run's start to its end's edits
         self.life.restore()
-        self.needed = asyncio.Event()  # the worker has work; until then it keeps no loops
+        self.needed = Flag()  # the worker has work; until then it keeps no loops
         if self.life.has_news() or live_models(room.doc):  # a kernel's truth, old widgets
             self.needed.set()
 

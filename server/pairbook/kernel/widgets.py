@@ -21,6 +21,7 @@ from typing import Any
 from pycrdt import Doc
 
 from pairbook.errors import KernelError
+from pairbook.flag import Flag
 from pairbook.kernel.ports import Kernel, RunnerRoom
 from pairbook.kernel.session import KernelStatus
 from pairbook.kernel.widgetdoc import (
@@ -99,11 +100,11 @@ class Widgets:
         self._clear_wait: set[str] = set()  # Output models with a clear_output(wait) pending
         self._known: set[str] = set()  # models opened by the running kernel
         self._edits: list[tuple[UserRecord | None, Edit]] = []
-        self._written = asyncio.Event()
+        self._written = Flag()
         self._changes: dict[str, Change] = {}
         self._pending_bytes = 0  # the JSON of every change in `_changes`
         self._pending_count = 0
-        self._asked = asyncio.Event()
+        self._asked = Flag()
         self._sending: UserRecord | None = None  # whose change the kernel is handling
         self.sent = 0  # comm messages sent to the kernel
         self._take_back()

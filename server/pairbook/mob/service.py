@@ -17,6 +17,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map
 
+from pairbook.flag import Flag
 from pairbook.mob.commands import TABLE
 from pairbook.mob.rotation import Rotation
 from pairbook.mob.summary import Summary, cells_ran, summarize
@@ -48,7 +49,7 @@ class MobService:
         self.changed: dict[str, set[str]] = {str(u): set(c) for u, c in changed.items()}
         self._connections: dict[str, int] = {}
         self.handovers: list[Handover] = []
-        self.wakeup = asyncio.Event()
+        self.wakeup = Flag()
         # The map is written once the room uses a mob command: a room only ever paired in
         # gets no server writes from here (its document stays exactly the notebook's).
         self.active = bool(state)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pycrdt import Doc
 
 from pairbook.errors import AuthError, HistoryError, ProtocolError
+from pairbook.flag import Flag
 from pairbook.notebook import base_client_ids
 from pairbook.notebook.applied import apply_update
 from pairbook.protocol.awareness import encode_awareness_update
@@ -95,8 +96,8 @@ class Room:
         self.last_seq = last_seq
         self.counters = counters
         self.peers: set[Peer] = set()
-        self.changed = asyncio.Event()
-        self.answered = asyncio.Event()  # a peer has been sent the document (sync step 2)
+        self.changed = Flag()
+        self.answered = Flag()  # a peer has been sent the document (sync step 2)
         self.last_change = 0.0
         self._clock = clock
         self.sync = RoomSync(

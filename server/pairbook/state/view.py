@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from pycrdt import Array, Doc, Map
 
 from pairbook.auth import User, color_for
+from pairbook.flag import Flag
 from pairbook.schema import CELLS, KERNEL_MAP, SERVER_COLOR, UserRecord
 from pairbook.service.cells import CellsChange, CellsObserver
 from pairbook.state.dataflow import cell_flow
@@ -84,7 +85,7 @@ class StateView:
         self._cells: Array[Any] = room.doc.get(CELLS, type=Array)
         self._ids = self._cell_ids()
         self.editors.update(self._saved_authors())
-        self._edited = asyncio.Event()
+        self._edited = Flag()
         self._written: dict[str, Any] | None = None
         self._stop_observing = room.observe_cells(self._on_cells)
 

@@ -16,7 +16,8 @@ import pytest
 import uvicorn
 import websockets
 
-from pairbook.app.uvicornws import WRITE_NOW, ImmediateWebSocketProtocol
+from pairbook.app.uvicornws import WRITE_NOW, ImmediateWebSocketProtocol, ReceiveQueue
+from pairbook.flag import Flag
 
 
 class Written(list[bool]):
@@ -45,7 +46,9 @@ def websocket_app(written: Written) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def serving(written: Written) -> AsyncIterator[int]:
+async def serving(
+    written: Written, servers: list[uvicorn.Server] | None = None
+) -> AsyncIterator[int]:
     config = uvicorn.Config(
         websocket_app(written),
         ws=ImmediateWebSocketProtocol,
@@ -54,6 +57,8 @@ async def serving(written: Written) -> AsyncIterator[int]:
         log_level="warning",
     )
     server = uvicorn.Server(config)
+    if servers is not None:
+        servers.append(server)
     listening = socket.create_server(("127.0.0.1", 0))  # connections wait in its backlog
     task = asyncio.create_task(server.serve(sockets=[listening]))
     try:
@@ -72,6 +77,21 @@ async def test_a_frame_written_at_once_reaches_the_client_in_order() -> None:
             await written.done.wait()
     assert got == [b"first", b"second", b"third"]
     assert written == [True, False]  # written at once while open; refused once closed
+
+
+async def test_an_open_connection_keeps_no_handshake_and_light_receive_state() -> None:
+    written, servers = Written(), list[uvicorn.Server]()
+    async with serving(written, servers) as port:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/") as client:
+            assert [await client.recv() for _ in range(3)] == [b"first", b"second", b"third"]
+            (connection,) = servers[0].server_state.connections
+            assert isinstance(connection, ImmediateWebSocketProtocol)
+            assert connection.request is None
+            assert connection.response is None
+            assert isinstance(connection.queue, ReceiveQueue)
+            assert isinstance(connection.writable, Flag)
+        async with asyncio.timeout(10):
+            await written.done.wait()
 
 
 def test_a_protocol_without_what_it_reads_falls_back_with_one_error(

@@ -3,10 +3,12 @@ would have written."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from websockets.frames import Frame, Opcode
 
-from pairbook.app.uvicornws import PreparedFrame, encode_binary_frame
+from pairbook.app.uvicornws import PreparedFrame, ReceiveQueue, encode_binary_frame
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
@@ -33,3 +35,27 @@ def test_a_large_payload_is_not_kept() -> None:
     large = b"y" * 100_000
     assert prepared.of(large) == encode_binary_frame(large)
     assert prepared.of(small) is kept  # the large one did not replace it
+
+
+async def test_the_receive_queue_hands_events_over_in_order() -> None:
+    queue = ReceiveQueue()
+    assert queue.empty()
+    queue.put_nowait({"type": "websocket.connect"})
+    queue.put_nowait({"type": "websocket.receive", "bytes": b"1"})
+    assert queue.qsize() == 2
+    assert await queue.get() == {"type": "websocket.connect"}
+    assert await queue.get() == {"type": "websocket.receive", "bytes": b"1"}
+    assert queue.empty()
+
+
+async def test_a_get_waits_for_the_next_event_and_a_cancelled_one_loses_none() -> None:
+    queue = ReceiveQueue()
+    cancelled = asyncio.create_task(queue.get())
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    await asyncio.gather(cancelled, return_exceptions=True)
+    getting = asyncio.create_task(queue.get())
+    await asyncio.sleep(0)
+    assert not getting.done()
+    queue.put_nowait({"type": "websocket.disconnect", "code": 1000})
+    assert await getting == {"type": "websocket.disconnect", "code": 1000}

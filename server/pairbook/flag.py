@@ -1,0 +1,59 @@
+"""Flag: asyncio.Event's behaviour without its per-instance deque.
+
+An `asyncio.Event` allocates a deque for its waiters when it is made (with its `__dict__`,
+about 0.7 KB). A room and its services held dozens of events, idle for the room's whole life
+(`bench/fanout/roomprofile.py`: the largest single item of a room's traced memory at 500
+rooms). A Flag has slots only and makes its list of waiters when someone first waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+
+class Flag:
+    """An event flag for one event loop: `set`, `clear`, `is_set`, `await wait()`, as
+    `asyncio.Event`. Waiters are woken in the order they started waiting."""
+
+    __slots__ = ("_value", "_waiters")
+
+    def __init__(self) -> None:
+        self._value = False
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def __repr__(self) -> str:
+        waiting = len(self._waiters) if self._waiters else 0
+        return f"<Flag {'set' if self._value else 'unset'}, waiters:{waiting}>"
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def set(self) -> None:
+        if self._value:
+            return
+        self._value = True
+        if self._waiters:
+            for waiter in self._waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._value = False
+
+    async def wait(self) -> Literal[True]:
+        """Return at once if the flag is set, else once it is (cancellable)."""
+        if self._value:
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters
+        if waiters is None:
+            waiters = self._waiters = []
+        waiters.append(waiter)
+        try:
+            await waiter
+            return True
+        finally:
+            waiters.remove(waiter)  # the list stays this flag's while it holds a waiter
+            if not waiters:
+                self._waiters = None

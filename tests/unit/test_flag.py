@@ -1,0 +1,65 @@
+"""Flag behaves as asyncio.Event does, and holds no list of waiters while nobody waits."""
+
+from __future__ import annotations
+
+import asyncio
+
+from pairbook.flag import Flag
+
+
+async def test_a_set_flag_is_waited_for_without_blocking() -> None:
+    flag = Flag()
+    flag.set()
+    assert flag.is_set()
+    assert await flag.wait() is True
+
+
+async def test_setting_the_flag_wakes_every_waiter() -> None:
+    flag = Flag()
+    woken: list[int] = []
+
+    async def waiter(n: int) -> None:
+        await flag.wait()
+        woken.append(n)
+
+    tasks = [asyncio.create_task(waiter(n)) for n in range(3)]
+    await asyncio.sleep(0)
+    assert woken == []
+    flag.set()
+    await asyncio.gather(*tasks)
+    assert woken == [0, 1, 2]
+
+
+async def test_a_cleared_flag_blocks_again() -> None:
+    flag = Flag()
+    flag.set()
+    flag.clear()
+    assert not flag.is_set()
+    waiting = asyncio.create_task(flag.wait())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    flag.set()
+    assert await waiting is True
+
+
+async def test_a_cancelled_waiter_leaves_no_list_behind() -> None:
+    flag = Flag()
+    assert flag._waiters is None
+    waiting = asyncio.create_task(flag.wait())
+    await asyncio.sleep(0)
+    assert flag._waiters is not None
+    waiting.cancel()
+    await asyncio.gather(waiting, return_exceptions=True)
+    assert flag._waiters is None
+    flag.set()  # nobody to wake
+    assert flag.is_set()
+
+
+async def test_a_timeout_around_a_wait_cancels_it_cleanly() -> None:
+    flag = Flag()
+    try:
+        async with asyncio.timeout(0):
+            await flag.wait()
+    except TimeoutError:
+        pass
+    assert flag._waiters is None
