@@ -51,7 +51,7 @@ async def settle() -> None:
         await asyncio.sleep(0)
 
 
-async def open_rooms(rooms: Rooms, names: list[str], keep: list[Any]) -> list[Any]:
+async def open_rooms(rooms: Rooms, names: list[str]) -> list[Any]:
     """Open every room and join PER_ROOM peers to each (synced, live)."""
     joined = []
     for index, name in enumerate(names):
@@ -63,7 +63,7 @@ async def open_rooms(rooms: Rooms, names: list[str], keep: list[Any]) -> list[An
             peer = Peer(f"p{index}-{k}", user, Role.EDITOR, ours, queue_limit=1024,
                         limiter=TokenBucket(1e9, 1 << 30))  # fmt: skip
             room.join(peer)
-            keep.append(asyncio.ensure_future(peer.run_sender()))
+            peer.send_on_demand(lambda: None)  # as the server's connections do
             await room.receive(peer, encode_sync_step1(b"\x00"))
             joined.append((room, peer, theirs))
         await settle()
@@ -128,7 +128,6 @@ async def main(args: argparse.Namespace) -> None:
     for name in names:
         write_notebook(workdir / name, typing_notebook())
     store = open_store(str(workdir / "log.sqlite"))
-    keep: list[Any] = []
     from pairbook.rooms.services import ROOM_SERVICES
 
     services = [spec for spec in ROOM_SERVICES if spec.name in args.services.split(",")]
@@ -136,13 +135,13 @@ async def main(args: argparse.Namespace) -> None:
     async with store, Rooms(workdir, store, policy, services=services) as rooms:
         # Warm up: the first room pays for lazy imports and caches.
         write_notebook(workdir / "warm.ipynb", typing_notebook())
-        await open_rooms(rooms, ["warm.ipynb"], keep)
+        await open_rooms(rooms, ["warm.ipynb"])
         gc.collect()
         types_before = Counter(type(o).__name__ for o in gc.get_objects())
         rss0 = rss_kb()
         if args.trace:  # its own bookkeeping takes memory: RSS is measured without it
             tracemalloc.start(args.frames)
-        joined = await open_rooms(rooms, names, keep)
+        joined = await open_rooms(rooms, names)
         await asyncio.sleep(1.0)  # the rooms' first ticks
         gc.collect()
         rss1 = rss_kb()
@@ -172,8 +171,6 @@ async def main(args: argparse.Namespace) -> None:
         )
         if profile is not None:
             pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
-        for task in keep:
-            task.cancel()
 
 
 if __name__ == "__main__":

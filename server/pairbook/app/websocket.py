@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -109,32 +108,43 @@ def _log_left(context: AppContext, room_id: RoomId, peer: Peer) -> None:
 
 
 async def _pump(room: Room, peer: Peer, max_frame: int) -> None:
-    """Send and receive for the peer until either side ends; a failure of either is logged
-    and closes the peer with INTERNAL_ERROR."""
-    sender = asyncio.create_task(peer.run_sender(), name=f"send {peer.key}")
-    receiver = asyncio.create_task(_receive(room, peer, max_frame))
-    try:
-        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
-        if receiver.done() and not sender.done():
-            # The receive side ended; let the frames queued before the close go out, briefly.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(sender), 1.0)
-    finally:
-        for task in (sender, receiver):
+    """Receive for the peer in the connection's own task until either side ends; frames that
+    have to wait go out from the peer's backlog task (`Peer.send_on_demand`), and a close
+    requested meanwhile interrupts the receive. A failure is logged and closes the peer with
+    INTERNAL_ERROR."""
+    task = asyncio.current_task()
+    assert task is not None
+    receiving, interrupted = True, False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        if receiving and asyncio.current_task() is not task:  # else it ends by itself
+            interrupted = True
             task.cancel()
-        for outcome in await asyncio.gather(sender, receiver, return_exceptions=True):
-            if isinstance(outcome, Exception):
-                log.error(
-                    "connection failed",
-                    exc_info=outcome,
-                    extra={"room": room.id, "peer": peer.key, "user": peer.user.id},
-                )
-                peer.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
+
+    peer.send_on_demand(interrupt)
+    try:
+        await _receive(room, peer, max_frame)
+    except asyncio.CancelledError:
+        if not interrupted or task.uncancel() > 0:
+            raise
+    finally:
+        receiving = False
+        try:
+            # The receive side ended; let the frame in flight go out, briefly.
+            await peer.finish_sending(1.0)
+        except Exception as exc:
+            log.error(
+                "connection failed",
+                exc_info=exc,
+                extra={"room": room.id, "peer": peer.key, "user": peer.user.id},
+            )
+            peer.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
 
 
 async def _receive(room: Room, peer: Peer, max_frame: int) -> None:
     channel = peer.channel
-    while True:
+    while peer.close_request is None:
         try:
             frame = await channel.receive()
         except ChannelClosed:

@@ -64,7 +64,45 @@ class Peer:
     it; a close frame the socket has not taken in `send_timeout` drops the connection
     (`Channel.abort`) with what it holds. A peer that fell behind gets its queued document
     updates merged into one frame (`rooms.coalesce`): one send instead of many, so it
-    catches up."""
+    catches up.
+
+    A connection that calls `send_on_demand` has no sender task while its peer keeps up:
+    a task is started when a frame has to wait and ends once the queue is written (at
+    2,000 connections a parked task each was ~1.5 KB a connection, `bench/fanout`'s many
+    rooms); the connection is then interrupted, once, when a close is requested or the
+    channel closes, and calls `finish_sending` when it ends."""
+
+    __slots__ = (
+        "__weakref__",
+        "_abandoned",
+        "_buffer_limit",
+        "_buffered",
+        "_clock",
+        "_close",
+        "_coalescer",
+        "_head",
+        "_interrupt",
+        "_queue",
+        "_queue_limit",
+        "_send_timeout",
+        "_sender",
+        "_sending",
+        "_sent",
+        "_waiter",
+        "_watchdog",
+        "awareness_ids",
+        "channel",
+        "close_code",
+        "grant",
+        "key",
+        "limiter",
+        "role",
+        "slow_bytes",
+        "slow_since",
+        "speaks_pairbook",
+        "state",
+        "user",
+    )
 
     def __init__(
         self,
@@ -91,7 +129,7 @@ class Peer:
         self.awareness_ids: set[int] = set()
         self.speaks_pairbook = False
         self._clock = clock
-        self._queue: deque[bytes] = deque()
+        self._queue: deque[bytes] | None = None  # made when a frame first has to wait
         self._queue_limit = queue_limit
         self._buffer_limit = buffer_limit
         self._coalescer = coalescer
@@ -104,12 +142,12 @@ class Peer:
         self._abandoned = False  # the send in flight was cancelled by `request_close`
         self._sent = 0  # frames the channel took: the watchdog's measure of progress
         self._watchdog: asyncio.TimerHandle | None = None
+        self._interrupt: Callable[[], None] | None = None  # see `send_on_demand`
         self._close: tuple[CloseCode, str] | None = None
         self.close_code: CloseCode | None = None
-        self.slow_since: float | None = None
-        """When the peer was found too slow (a bound reached, or a send stalled)."""
+        self.slow_since: float | None = None  # when it was found too slow (bound or stall)
+        # Then: the bytes queued (with the frame in flight) and those the connection held.
         self.slow_bytes = (0, 0)
-        """Then: the bytes queued (with the frame in flight) and those the connection held."""
 
     def __repr__(self) -> str:
         return f"Peer({self.key!r}, {self.user.name!r}, {self.role.value}, {self.state.value})"
@@ -120,7 +158,7 @@ class Peer:
 
     @property
     def queue_depth(self) -> int:
-        return len(self._queue)
+        return 0 if self._queue is None else len(self._queue)
 
     @property
     def buffered_bytes(self) -> int:
@@ -146,10 +184,13 @@ class Peer:
             self._head = len(frame)
             return
         waiting = self._buffered + self.channel.backlog()
+        queue = self._queue
+        if queue is None:
+            queue = self._queue = deque()
         if not waiting:
             self._head = len(frame)
         elif waiting + len(frame) > max(self._buffer_limit, self._head) or (
-            len(self._queue) >= self._queue_limit
+            len(queue) >= self._queue_limit
         ):
             # Bytes in the server's write buffer count as much as queued ones: a peer that
             # stopped reading holds both. A frame larger than the bound (a join's step 2)
@@ -157,12 +198,16 @@ class Peer:
             self._too_slow("you fell too far behind the room; reconnect to resync")
             return
         self._buffered += len(frame)
-        self._queue.append(frame)
+        queue.append(frame)
         waiter = self._waiter
         if waiter is not None:
             self._waiter = None
             if not waiter.done():
                 waiter.set_result(None)
+        elif self._interrupt is not None and self._sender is None:
+            # Owned by the peer, awaited by its connection (`finish_sending`).
+            loop = asyncio.get_running_loop()
+            self._sender = loop.create_task(self._send_backlog(), name=f"send {self.key}")
 
     def _too_slow(self, reason: str) -> None:
         self.slow_since = self._clock()
@@ -178,11 +223,62 @@ class Peer:
         """Ask the sender loop to close this connection once it gets to it (queue dropped)."""
         if self._close is None:
             self._close = (code, reason)
-            self._queue.clear()
+            if self._queue is not None:
+                self._queue.clear()
             self._buffered = 0
             waiter = self._waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
+            self._wake_connection()
+
+    def send_on_demand(self, interrupt: Callable[[], None]) -> None:
+        """Write waiting frames from a task started for each backlog, not from `run_sender`;
+        `interrupt` is called once, when a close is requested or the channel closed: the
+        connection stops receiving then (its receive may be pending), and closes."""
+        self._interrupt = interrupt
+        if self._close is not None:
+            self._wake_connection()
+
+    def _wake_connection(self) -> None:
+        interrupt = self._interrupt
+        if interrupt is not None:
+            self._interrupt = _interrupted
+            interrupt()
+
+    async def finish_sending(self, timeout: float) -> None:
+        """The connection ends: the send in flight gets up to `timeout` seconds, then the
+        backlog task (if any) is stopped."""
+        sender = self._sender
+        if sender is None:
+            return
+        if not sender.done():
+            await asyncio.wait({sender}, timeout=timeout)
+        sender.cancel()
+        outcome = (await asyncio.gather(sender, return_exceptions=True))[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+
+    async def _send_backlog(self) -> None:
+        """Write the queue, then end (see `send_on_demand`)."""
+        try:
+            await self._write_queue(asyncio.get_running_loop())
+        except asyncio.CancelledError:
+            if not self._abandoned:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()
+        except ChannelClosed:
+            self.state = PeerState.CLOSED
+            self._wake_connection()
+        finally:
+            self._sending = False
+            self._sender = None
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+                self._watchdog = None
+            if not self._queue:
+                self._queue = None
 
     async def run_sender(self) -> None:
         """Drain the queue into the channel until a close is requested; owned by the
@@ -206,29 +302,34 @@ class Peer:
                 self._watchdog = None
 
     async def _drain(self) -> None:
-        # This loop runs for every frame of every peer, tens of thousands of times a second:
-        # no task, timer or event per frame; one future per idle spell, one watchdog timer
-        # per send-timeout period.
-        queue = self._queue
-        send = self.channel.send
-        take = self._coalescer.take
+        # One future per idle spell, one watchdog timer per send-timeout period: no task,
+        # timer or event per frame.
         loop = asyncio.get_running_loop()
         while True:
-            if queue:
-                if self._watchdog is None:
-                    self._arm_watchdog(loop)
-                self._sending = True
-                while queue:
-                    frame, size = take(queue)  # a lagging peer's updates merged into one
-                    await send(frame)
-                    self._buffered -= size
-                    self._sent += 1
-                del frame  # not kept while idle: a merged frame may be large
-                self._sending = False
+            await self._write_queue(loop)
             if self._close is not None:
                 return
             waiter = self._waiter = loop.create_future()
             await waiter
+
+    async def _write_queue(self, loop: asyncio.AbstractEventLoop) -> None:
+        # This loop runs for every frame that has to wait, tens of thousands of times a
+        # second under load.
+        queue = self._queue
+        if not queue:
+            return
+        if self._watchdog is None:
+            self._arm_watchdog(loop)
+        self._sending = True
+        send = self.channel.send
+        take = self._coalescer.take
+        while queue:
+            frame, size = take(queue)  # a lagging peer's updates merged into one
+            await send(frame)
+            self._buffered -= size
+            self._sent += 1
+        del frame  # not kept while idle: a merged frame may be large
+        self._sending = False
 
     def _arm_watchdog(self, loop: asyncio.AbstractEventLoop) -> None:
         self._watchdog = loop.call_later(self._send_timeout, self._check_progress, self._sent)
@@ -273,3 +374,7 @@ class Peer:
                 extra={"peer": self.key, "code": int(code), "unsent_bytes": self.channel.backlog()},
             )
             self.channel.abort()
+
+
+def _interrupted() -> None:
+    """A connection already interrupted is not interrupted again."""

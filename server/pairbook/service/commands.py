@@ -141,65 +141,73 @@ class Command(Generic[S]):
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    command: Command[Any]
-    owner: Any  # the service instance the handler is called with; None while unbound
-
-
 @dataclass(slots=True)
 class CommandTable(Generic[S]):
     """A service's commands (`CommandTable("mob", rows)`), bound to the service instance
-    with `bind`, or several bound tables merged (`CommandTable.merge`) for a room."""
+    with `bind`, or several bound tables merged (`CommandTable.merge`) for a room.
+
+    A bound table shares its rows with the declared one and a merged table holds the tables
+    it merged: every room binds and merges its services' tables, and per-room copies of the
+    rows were ~4 KB of every room (bench/fanout/roomprofile.py)."""
 
     service: str
-    _rows: dict[str, _Row] = field(default_factory=dict)
+    _rows: dict[str, Command[Any]] = field(default_factory=dict)
+    _owner: Any = None  # the service instance the handlers are called with; None: unbound
+    _parts: tuple[CommandTable[Any], ...] = ()  # a merged table's tables
 
     @classmethod
     def of(cls, service: str, commands: Iterable[Command[S]]) -> CommandTable[S]:
         table: CommandTable[S] = cls(service)
         for command in commands:
-            table._add(_Row(replace(command, service=command.service or service), None))
+            name = command.name
+            if name in table._rows:
+                raise ValueError(f"command {name!r} is declared twice")
+            table._rows[name] = replace(command, service=command.service or service)
         return table
 
     @classmethod
     def merge(cls, tables: Iterable[CommandTable[Any]]) -> CommandTable[Any]:
         """One table answering every command of `tables`; a name declared twice is an error."""
-        merged: CommandTable[Any] = cls("room")
-        for table in tables:
-            for row in table._rows.values():
-                merged._add(row)
-        return merged
-
-    def _add(self, row: _Row) -> None:
-        name = row.command.name
-        if name in self._rows:
-            raise ValueError(f"command {name!r} is declared twice")
-        self._rows[name] = row
+        parts = tuple(part for table in tables for part in table._parts or (table,))
+        seen: set[str] = set()
+        for part in parts:
+            twice = seen.intersection(part._rows)
+            if twice:
+                raise ValueError(f"command {min(twice)!r} is declared twice")
+            seen.update(part._rows)
+        return cls("room", {}, None, parts)
 
     def bind(self, owner: S) -> CommandTable[S]:
         """This table with its handlers called on `owner`."""
-        bound: CommandTable[S] = CommandTable(self.service)
-        for name, row in self._rows.items():
-            bound._rows[name] = _Row(row.command, owner)
-        return bound
+        return CommandTable(self.service, self._rows, owner)
+
+    def _find(self, name: str) -> tuple[Command[Any], Any] | None:
+        for part in self._parts or (self,):
+            command = part._rows.get(name)
+            if command is not None:
+                return command, part._owner
+        return None
+
+    def _commands(self) -> Iterator[Command[Any]]:
+        for part in self._parts or (self,):
+            yield from part._rows.values()
 
     def __iter__(self) -> Iterator[Command[Any]]:
-        return (row.command for row in self._rows.values())
+        return self._commands()
 
     def __contains__(self, name: object) -> bool:
-        return name in self._rows
+        return isinstance(name, str) and self._find(name) is not None
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return sum(len(part._rows) for part in self._parts or (self,))
 
     def get(self, name: str) -> Command[Any] | None:
-        row = self._rows.get(name)
-        return None if row is None else row.command
+        found = self._find(name)
+        return None if found is None else found[0]
 
     @property
     def names(self) -> frozenset[str]:
-        return frozenset(self._rows)
+        return frozenset(command.name for command in self._commands())
 
     async def dispatch(
         self,
@@ -212,10 +220,10 @@ class CommandTable(Generic[S]):
         """Run one command: raises LookupError (unknown), PermissionError (driver gate,
         role), ArgumentError (a ValueError), or whatever the handler raises."""
         name = body.get("command")
-        row = self._rows.get(name) if isinstance(name, str) else None
-        if row is None:
+        found = self._find(name) if isinstance(name, str) else None
+        if found is None:
             raise LookupError(f"unknown command {name!r}")
-        command = row.command
+        command, owner = found
         if command.driver_only and gate is not None:
             refusal = gate(member, command)
             if refusal is not None:
@@ -224,9 +232,9 @@ class CommandTable(Generic[S]):
             raise PermissionError(command.refused())
         for arg in command.args:
             arg.check(command.name, body)
-        if row.owner is None:
+        if owner is None:
             raise RuntimeError(f"the table of {command.service!r} is not bound to its service")
-        result = await command.handler(row.owner, member, body)
+        result = await command.handler(owner, member, body)
         # Only what a command did is recorded: refused and unknown ones would let anyone
         # grow the log at will.
         if command.recorded and note is not None:
@@ -234,4 +242,4 @@ class CommandTable(Generic[S]):
         return result
 
     def to_json(self) -> list[dict[str, Any]]:
-        return [row.command.to_json() for row in self._rows.values()]
+        return [command.to_json() for command in self._commands()]

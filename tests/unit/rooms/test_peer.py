@@ -311,3 +311,64 @@ async def test_a_close_frame_the_socket_does_not_take_drops_the_connection(
     assert channel.aborted
     assert peer.state is PeerState.CLOSED
     assert "connection dropped: its close frame was not taken" in caplog.text
+
+
+async def test_a_peer_sending_on_demand_has_a_task_only_while_frames_wait() -> None:
+    channel, client = memory_channel_pair(capacity=1)
+    peer = make_peer(channel)
+    interrupted: list[bool] = []
+    peer.send_on_demand(lambda: interrupted.append(True))
+    peer.send(b"1")  # the channel takes it at once: no task
+    assert peer._sender is None
+    peer.send(b"2")  # it has to wait: a task writes it
+    sender = peer._sender
+    assert sender is not None
+    assert [await client.receive(), await client.receive()] == [b"1", b"2"]
+    await sender  # it ends once nothing waits
+    assert peer._sender is None
+    assert peer.queue_depth == 0
+    assert interrupted == []
+    peer.request_close(CloseCode.NORMAL, "")
+    peer.request_close(CloseCode.GOING_AWAY, "")
+    assert interrupted == [True]  # once
+    await peer.finish_sending(1.0)
+
+
+async def test_a_backlog_send_stuck_on_a_reader_is_abandoned_and_interrupts_the_connection() -> (
+    None
+):
+    channel, client = memory_channel_pair(capacity=1)
+    peer = bounded_peer(channel, buffer_limit=100)
+    interrupted: list[bool] = []
+    peer.send_on_demand(lambda: interrupted.append(True))
+    peer.send(b"1" * 10)  # the channel holds this one
+    peer.send(b"2" * 10)  # the backlog task blocks on this one: nobody reads
+    sender = peer._sender
+    assert sender is not None
+    for _ in range(3):
+        await asyncio.sleep(0)
+    for _ in range(9):
+        peer.send(b"3" * 10)
+    assert interrupted == []
+    peer.send(b"4")  # 101 bytes waiting: too many
+    assert interrupted == [True]
+    await sender  # the blocked send was given up: the task ends, not cancelled
+    assert not sender.cancelled()
+    await peer.finish_sending(1.0)
+    await peer.close()
+    assert client.close_frame is not None
+    assert client.close_frame[0] == 4413
+
+
+async def test_a_closed_channel_interrupts_a_connection_sending_on_demand() -> None:
+    channel, client = memory_channel_pair(capacity=1)
+    peer = make_peer(Queueing(channel))
+    interrupted: list[bool] = []
+    peer.send_on_demand(lambda: interrupted.append(True))
+    await client.close(1001, "")
+    peer.send(b"1")
+    sender = peer._sender
+    assert sender is not None
+    await sender
+    assert interrupted == [True]
+    assert peer.state is PeerState.CLOSED
