@@ -27,6 +27,7 @@ from jupytext.paired_paths import InconsistentPath, paired_paths
 from pairbook.errors import NotebookError
 from pairbook.notebook.fileform import PAIRBOOK_KEY
 from pairbook.notebook.normal_form import to_plain_json
+from pairbook.notebook.twinfile import MAX_TWIN_BYTES
 
 TWIN_FORMAT = "py:percent"
 PAIRED_FORMATS = "ipynb,py:percent"  # the switch on, as jupytext writes it
@@ -131,7 +132,15 @@ def check_twin_path(root: Path, path: Path) -> Path:
 
 
 def notebook_to_twin(nb: dict[str, Any], fmt: str) -> str:
-    """The twin's text: `nb` written by jupytext, without pairbook's run bookkeeping."""
+    """The twin's text: `nb` written by jupytext, without pairbook's run bookkeeping.
+    Refused (NotebookError) for a notebook with more source than a twin is kept for."""
+    size = source_size(nb)
+    if size > MAX_TWIN_BYTES:
+        raise NotebookError(
+            f"the notebook's cells hold {size / 1e6:.1f} MB of source, more than the "
+            f"{MAX_TWIN_BYTES / 1e6:.1f} MB a .py twin is kept for; the twin is left as it "
+            "was and written again once the source is smaller"
+        )
     cells = []
     for cell in nb.get("cells") or []:
         metadata = cell.get("metadata")
@@ -150,6 +159,18 @@ def notebook_to_twin(nb: dict[str, Any], fmt: str) -> str:
             "notebook's metadata.jupytext (its filters and options)"
         ) from exc
     return text
+
+
+def source_size(nb: dict[str, Any]) -> int:
+    """Characters of source in the notebook's cells (a source may be a string or lines)."""
+    size = 0
+    for cell in nb.get("cells") or []:
+        source = cell.get("source") if isinstance(cell, dict) else None
+        if isinstance(source, str):
+            size += len(source)
+        elif isinstance(source, list):
+            size += sum(len(line) for line in source if isinstance(line, str))
+    return size
 
 
 def twin_to_cells(text: str, fmt: str, *, name: str = "twin") -> list[dict[str, Any]]:

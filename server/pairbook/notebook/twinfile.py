@@ -15,7 +15,11 @@ from pairbook.notebook.file import (
     _write_atomically,
 )
 
-MAX_TWIN_BYTES = 16 * 1024 * 1024
+# A twin is kept for notebooks with up to this much source. jupytext reads and writes
+# character by character in Python: about 0.5 s per MB written and 1.2 s per MB read for
+# ordinary code, 1.5 s per MB for one long line (a pasted blob), in a thread that holds the
+# GIL for most of it, so a 12 MB cell cost ~18 s of CPU at every save and held Ctrl-C up.
+MAX_TWIN_BYTES = 2 * 1024 * 1024
 
 
 class TwinFile:
@@ -43,7 +47,9 @@ class TwinFile:
                 )
             if current.st_size > MAX_TWIN_BYTES:
                 raise NotebookError(
-                    f"{self.path}: {current.st_size / 1e6:.1f} MB is too large for a twin"
+                    f"{self.path}: {current.st_size / 1e6:.1f} MB is too large for a twin "
+                    f"(at most {MAX_TWIN_BYTES / 1e6:.1f} MB); pairbook neither reads nor "
+                    "writes it"
                 )
             return _read_at(self.path, directory)
 

@@ -12,11 +12,12 @@ from pairbook.errors import NotebookError
 from pairbook.notebook.twin import (
     check_twin_path,
     notebook_to_twin,
+    source_size,
     twin_format_of,
     twin_path_of,
     twin_to_cells,
 )
-from pairbook.notebook.twinfile import TwinFile
+from pairbook.notebook.twinfile import MAX_TWIN_BYTES, TwinFile
 from pairbook.notebook.twinmerge import base_of, merge_twin
 
 
@@ -152,3 +153,25 @@ def test_a_twin_is_written_atomically_and_keeps_its_mode(tmp_path: Path) -> None
     assert twin.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.py"]
     assert TwinFile(tmp_path / "absent.py").read() is None
+
+
+def test_a_notebook_with_more_source_than_a_twin_is_kept_for_gets_a_clear_refusal() -> None:
+    # jupytext reads and writes character by character: a 12 MB pasted line cost 18 s of
+    # CPU at every save (and held Ctrl-C up). One character over the bound is refused.
+    half = MAX_TWIN_BYTES // 2
+    assert source_size(notebook("z" * half, "y" * (MAX_TWIN_BYTES - half))) == MAX_TWIN_BYTES
+    with pytest.raises(NotebookError, match="MB of source, more than the"):
+        notebook_to_twin(notebook("z" * half, "y" * (MAX_TWIN_BYTES - half + 1)), "py:percent")
+    as_lines = notebook()
+    as_lines["cells"] = [{**notebook("")["cells"][0], "source": ["z" * half] * 3}]
+    with pytest.raises(NotebookError):
+        notebook_to_twin(as_lines, "py:percent")
+
+
+def test_a_twin_on_disk_over_the_bound_is_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "big.py"
+    path.write_bytes(b"# %%\n" + b"z" * MAX_TWIN_BYTES)
+    with pytest.raises(NotebookError, match="too large for a twin"):
+        TwinFile(path).read()
+    path.write_bytes(b"# %%\nx = 1\n")
+    assert TwinFile(path).read() == b"# %%\nx = 1\n"
