@@ -78,11 +78,14 @@ async def test_stock_clients_on_two_processes_edit_one_notebook_and_converge(
     assert on_a == on_b
     seen = re.findall(r"(?:ana|bob|amy|ben)\d+(?= )", on_a)  # the first may follow the title
     assert sorted(seen) == sorted(words)  # every word, none twice
-    for server in (a, b):  # each handed its 50 words on and took the other's 50
+    for server in (a, b):  # each handed its 50 words on and took the other's through Redis
         metrics = str(server.get("/metrics", token=None)[1])
         assert "pairbook_broker_connected 1.0" in metrics
         assert counter(metrics, "pairbook_broker_published_total") >= 50
-        assert counter(metrics, "pairbook_broker_delivered_total") >= 50
+        # Not all 50: what the other process published before this one's room was open
+        # (its build waits for the first builder's lock, seconds under load) is read from
+        # the log when the room loads, not delivered (19 of 50 in a run at load average 12).
+        assert counter(metrics, "pairbook_broker_delivered_total") >= 1
 
 
 def counter(metrics: str, name: str) -> float:
