@@ -9,6 +9,7 @@ rooms). A Flag has slots only and makes its list of waiters when someone first w
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Literal
 
 
@@ -16,11 +17,12 @@ class Flag:
     """An event flag for one event loop: `set`, `clear`, `is_set`, `await wait()`, as
     `asyncio.Event`. Waiters are woken in the order they started waiting."""
 
-    __slots__ = ("_value", "_waiters")
+    __slots__ = ("_on_set", "_value", "_waiters")
 
     def __init__(self) -> None:
         self._value = False
         self._waiters: list[asyncio.Future[None]] | None = None
+        self._on_set: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
         waiting = len(self._waiters) if self._waiters else 0
@@ -37,6 +39,17 @@ class Flag:
             for waiter in self._waiters:
                 if not waiter.done():
                     waiter.set_result(None)
+        on_set, self._on_set = self._on_set, None
+        if on_set is not None:
+            on_set()
+
+    def when_set(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once, the next time the flag is set (at once if it is set): a
+        task that would only wait for the flag is started then instead of parked."""
+        if self._value:
+            callback()
+        else:
+            self._on_set = callback
 
     def clear(self) -> None:
         self._value = False

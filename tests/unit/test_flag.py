@@ -63,3 +63,16 @@ async def test_a_timeout_around_a_wait_cancels_it_cleanly() -> None:
     except TimeoutError:
         pass
     assert flag._waiters is None
+
+
+async def test_a_callback_runs_once_the_next_time_the_flag_is_set() -> None:
+    flag = Flag()
+    calls: list[str] = []
+    flag.when_set(lambda: calls.append("first"))
+    assert calls == []
+    flag.set()
+    flag.clear()
+    flag.set()
+    assert calls == ["first"]  # once
+    flag.when_set(lambda: calls.append("at once"))  # already set
+    assert calls == ["first", "at once"]

@@ -74,7 +74,7 @@ class CheckService:
         self._clock = clock
         self._slots = slots  # None: the server's (server_slots)
         self.running: UserRecord | None = None
-        self._wanted = Flag()
+        self.wanted = Flag()  # a check was asked for: the room starts `run` then
         self.commands = TABLE.bind(self)
 
     async def start(self) -> None:
@@ -95,13 +95,13 @@ class CheckService:
                 "its report will show here when it ends"
             )
         self.running = member.user.to_record()
-        self._wanted.set()
+        self.wanted.set()
 
     async def run(self) -> None:
         """Forever (owned by the room's task group): run each check asked for."""
         while True:
-            await self._wanted.wait()
-            self._wanted.clear()
+            await self.wanted.wait()
+            self.wanted.clear()
             try:
                 await self._check()
             except Exception:

@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 from pairbook.auth import Role
+from pairbook.flag import Flag
 from pairbook.kernel.introspection import Introspection, check_code
 from pairbook.kernel.kept import KeptKernel
 from pairbook.kernel.runner import Runner
@@ -23,6 +24,11 @@ class KernelService:
         self.runner = runner
         self.introspection = Introspection()
         self.commands = TABLE.bind(self)
+
+    @property
+    def wanted(self) -> Flag:
+        """Set once the runner is needed: the room starts `run` then, not when it opens."""
+        return self.runner.needed
 
     async def run(self) -> None:
         """The runner's worker and the completion warm-up, forever, once the runner is

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pairbook.flag import Flag
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.room import Room
 from pairbook.service import RoomService
@@ -22,6 +24,25 @@ class OpenRoom:
     task: asyncio.Task[None] | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)  # the services' own loops
     owned: bool = True  # False: another process runs its services (pairbook.rooms.ownership)
+
+    def start_services(self, group: asyncio.TaskGroup, live: Callable[[], bool]) -> None:
+        """Start each service's loop (`run`) in `group`: at once, or, for a service with a
+        `wanted` Flag, once that is set (if the room is still `live`): a loop with nothing
+        to do is not kept parked in every room (bench/fanout/roomprofile.py)."""
+        for service in self.services:
+            run = getattr(service, "run", None)
+            if not callable(run):
+                continue
+
+            def start(run: Callable[[], Any] = run, kind: str = type(service).__name__) -> None:
+                if live():
+                    self.tasks.append(group.create_task(run(), name=f"{kind} {self.room.id}"))
+
+            wanted = getattr(service, "wanted", None)
+            if isinstance(wanted, Flag):
+                wanted.when_set(start)
+            else:
+                start()
 
     def find(self, kind: type[S]) -> S | None:
         """The room's service of this type, if it has one."""

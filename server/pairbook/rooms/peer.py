@@ -205,9 +205,7 @@ class Peer:
             if not waiter.done():
                 waiter.set_result(None)
         elif self._interrupt is not None and self._sender is None:
-            # Owned by the peer, awaited by its connection (`finish_sending`).
-            loop = asyncio.get_running_loop()
-            self._sender = loop.create_task(self._send_backlog(), name=f"send {self.key}")
+            self._start_sender()
 
     def _too_slow(self, reason: str) -> None:
         self.slow_since = self._clock()
@@ -238,6 +236,13 @@ class Peer:
         self._interrupt = interrupt
         if self._close is not None:
             self._wake_connection()
+        elif self._queue and self._sender is None:  # queued before (the join's frames)
+            self._start_sender()
+
+    def _start_sender(self) -> None:
+        # Owned by the peer, awaited by its connection (`finish_sending`).
+        loop = asyncio.get_running_loop()
+        self._sender = loop.create_task(self._send_backlog(), name=f"send {self.key}")
 
     def _wake_connection(self) -> None:
         interrupt = self._interrupt

@@ -155,13 +155,13 @@ class Rooms:
             entry = OpenRoom(room, filesync, services, room.last_seq, owned=owned)
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._life(entry), name=f"room {room_id}")
-            for service in entry.services:
-                run = getattr(service, "run", None)
-                if callable(run):
-                    name = f"{type(service).__name__} {room_id}"
-                    entry.tasks.append(self._group.create_task(run(), name=name))
+            # A service may be wanted after its room closed: its loop is not started then.
+            entry.start_services(self._group, lambda: self._live(entry))
             log.info("room opened", extra={"room": room_id})
             return entry
+
+    def _live(self, entry: OpenRoom) -> bool:
+        return not self._closing and self._open.get(entry.room.id) is entry
 
     async def _attach(
         self, room: Room, path: Path, factories: Sequence[ServiceFactory]

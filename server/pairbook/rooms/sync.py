@@ -95,7 +95,7 @@ class RoomSync:
         # Yjs client ids whose documents hold an edit the room refused: their later updates
         # would carry it (e.g. a resync after the sender became the driver), so they reload.
         self._refused_clients: set[int] = set()
-        self._refused_peers: weakref.WeakSet[Peer] = weakref.WeakSet()
+        self._refused_peers: weakref.WeakSet[Peer] | None = None  # made at the first refusal
 
     @property
     def state_vector(self) -> dict[int, int]:
@@ -307,10 +307,13 @@ class RoomSync:
         self._refused_clients.update(self._new_clients(summary))
         # A refused deletion carries no client id: this connection's later updates are
         # refused too (a stock client keeps the refused state in its document).
+        if self._refused_peers is None:
+            self._refused_peers = weakref.WeakSet()
         self._refused_peers.add(peer)
 
     def _check_not_refused(self, peer: Peer, summary: UpdateSummary) -> None:
-        carries = peer in self._refused_peers and self.is_news(summary)
+        refused = self._refused_peers
+        carries = refused is not None and peer in refused and self.is_news(summary)
         if carries or not self._refused_clients.isdisjoint(self._new_clients(summary)):
             raise HistoryError(
                 "your copy of the notebook holds an edit the room refused; reload to get the "

@@ -4,6 +4,7 @@ services from its list."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,20 @@ import pytest
 from pycrdt import Array, Doc, Text
 
 from pairbook.auth import Role, User
+from pairbook.flag import Flag
 from pairbook.kernel.service import KernelService
 from pairbook.mob.service import MobService
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.messages import encode_awareness, encode_sync_step1, encode_sync_update
 from pairbook.record.service import RecordingService
-from pairbook.rooms import Peer, RoomPolicy, Rooms, TokenBucket, memory_channel_pair
+from pairbook.rooms import (
+    CloseCode,
+    Peer,
+    RoomPolicy,
+    Rooms,
+    TokenBucket,
+    memory_channel_pair,
+)
 from pairbook.rooms.services import MOB, ROOM_SERVICES, ServiceContext, ServiceSpec
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member
 from pairbook.store import MemoryStore
@@ -162,6 +171,49 @@ async def test_rooms_wire_the_services_from_their_list(tmp_path: Path) -> None:
         assert built[0].room is entry.room
         assert {"whoami", "mob-join", "echo"} <= entry.room.services.commands.names
         assert "run" not in entry.room.services.commands.names
+
+
+class Waiting(Echo):
+    """A service whose loop has nothing to do until it is `wanted`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wanted = Flag()
+        self.runs = 0
+
+    async def run(self) -> None:
+        self.runs += 1
+        await asyncio.Event().wait()  # forever, until the room ends
+
+
+async def test_a_service_loop_starts_once_wanted_and_not_after_its_room_closed(
+    tmp_path: Path,
+) -> None:
+    write_notebook(tmp_path / "demo.ipynb")
+    write_notebook(tmp_path / "other.ipynb")
+    made: list[Waiting] = []
+
+    def waiting(context: ServiceContext) -> Waiting:
+        made.append(Waiting())
+        return made[-1]
+
+    services = [ServiceSpec("echo", waiting, TABLE)]
+    async with (
+        MemoryStore() as store,
+        Rooms(tmp_path, store, RoomPolicy(), services=services) as rooms,
+    ):
+        entry = await rooms.open(RoomId("demo.ipynb"))
+        await asyncio.sleep(0)
+        assert entry.tasks == []  # nothing parked while it is not wanted
+        made[0].wanted.set()
+        (task,) = entry.tasks
+        await asyncio.sleep(0)
+        assert made[0].runs == 1
+        other = await rooms.open(RoomId("other.ipynb"))
+        await rooms.close_room(other.room.id, CloseCode.GOING_AWAY, "moved")
+        made[1].wanted.set()  # its room is gone: no loop
+        assert other.tasks == []
+        assert not task.done()
 
 
 async def test_one_observer_of_the_cells_serves_the_mob_and_the_kernel_state_view(

@@ -372,3 +372,12 @@ async def test_a_closed_channel_interrupts_a_connection_sending_on_demand() -> N
     await sender
     assert interrupted == [True]
     assert peer.state is PeerState.CLOSED
+
+
+async def test_frames_queued_before_sending_on_demand_go_out_once_it_starts() -> None:
+    channel, client = memory_channel_pair()
+    peer = make_peer(Queueing(channel))  # a server without immediate writes (Granian)
+    peer.send(b"step 1")  # the join's frames, before the connection's loop starts
+    peer.send(b"presence")
+    peer.send_on_demand(lambda: None)
+    assert [await client.receive(), await client.receive()] == [b"step 1", b"presence"]
