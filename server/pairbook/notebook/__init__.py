@@ -11,8 +11,9 @@ from __future__ import annotations
 from pairbook.notebook.file import NotebookFile, SaveResult, SaveStatus
 from pairbook.notebook.history import (
     BaseClientIds,
+    BaseHistory,
     base_client_ids,
-    build_base_update,
+    base_history_of,
     history_id_of,
 )
 from pairbook.notebook.ipynb import (
@@ -29,6 +30,7 @@ from pairbook.notebook.ynotebook import notebook_to_ydoc, ydoc_to_notebook
 
 __all__ = [
     "BaseClientIds",
+    "BaseHistory",
     "FileFingerprint",
     "NotebookContent",
     "NotebookFile",
@@ -36,7 +38,7 @@ __all__ = [
     "SaveStatus",
     "apply_notebook_to_ydoc",
     "base_client_ids",
-    "build_base_update",
+    "base_history_of",
     "history_id_of",
     "list_notebooks",
     "new_notebook",

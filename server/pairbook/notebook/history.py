@@ -17,15 +17,19 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from pairbook.notebook.canonical_update import canonicalize_update
+from pairbook.notebook.canonical_update import canonical_form, join_updates
 from pairbook.notebook.ipynb import NotebookContent
-from pairbook.notebook.normal_form import canonical_json, normalize_notebook
+from pairbook.notebook.normal_form import normalize_notebook
 from pairbook.notebook.ynotebook import notebook_to_ydoc
 from pairbook.schema import HISTORY_KEY, PAIRBOOK_MAP
 
-BUILD_VERSION = b"pairbook-base-history/1\n"
+BUILD_VERSION = b"pairbook-base-history/2\n"
 """Hashed into every history id: bump it whenever the build writes different items, so that a
-history built by the old code is never mistaken for one built by the new."""
+history built by the old code is never mistaken for one built by the new. (1 hashed the
+notebook's canonical JSON; 2 hashes the notebook's canonical update, one pass fewer.)"""
+
+PLACEHOLDER_CLIENT = 1
+"""The client id the notebook is first written under, before its hash picks the real one."""
 
 
 @dataclass(frozen=True)
@@ -36,15 +40,39 @@ class BaseClientIds:
     pairbook: int
 
 
+@dataclass(frozen=True)
+class BaseHistory:
+    """A notebook's base history: its id and its update (v1)."""
+
+    history_id: str
+    update: bytes
+
+
 def history_id_of(content: NotebookContent) -> str:
-    """The id of the history built from this content: hex sha256 of the canonical notebook."""
-    return notebook_history_id(content.nb)
+    """The id of the history built from this content (see `base_history_of`)."""
+    return base_history_of(content.nb).history_id
 
 
-def notebook_history_id(nb: dict[str, Any]) -> str:
-    """`history_id_of` for a notebook dict (read with `read_notebook`)."""
-    digest = hashlib.sha256(BUILD_VERSION + canonical_json(normalize_notebook(nb)))
-    return digest.hexdigest()
+def base_history_of(nb: dict[str, Any]) -> BaseHistory:
+    """The whole notebook as a v1 update in the YNotebook schema, plus the history marker;
+    and the history's id, a hex sha256 of the notebook's canonical update.
+
+    Same notebook, same id and bytes, in any process. The notebook is written once, under
+    a placeholder client; its canonical update is hashed for the id, and the same walk that
+    made it canonical moves it to the client the id picks (rather than hashing the
+    notebook's JSON first and writing it under its client after: one pass over the
+    megabytes of a large notebook instead of two).
+    """
+    notebook_doc: Doc[Any] = Doc(client_id=PLACEHOLDER_CLIENT)
+    notebook_to_ydoc(normalize_notebook(nb), notebook_doc)
+    placeholder = canonical_form(notebook_doc.get_update())
+    history_id = hashlib.sha256(BUILD_VERSION + placeholder.data).hexdigest()
+    ids = base_client_ids(history_id)
+    notebook = placeholder.moved({PLACEHOLDER_CLIENT: ids.notebook})
+    marker_doc: Doc[Any] = Doc(client_id=ids.pairbook)
+    marker_doc.get(PAIRBOOK_MAP, type=Map)[HISTORY_KEY] = history_id
+    marker = canonical_form(marker_doc.get_update())
+    return BaseHistory(history_id, join_updates([notebook, marker]))
 
 
 def base_client_ids(history_id: str) -> BaseClientIds:
@@ -52,23 +80,6 @@ def base_client_ids(history_id: str) -> BaseClientIds:
     notebook = _client_id(history_id, "notebook", exclude=frozenset())
     pairbook = _client_id(history_id, "pairbook", exclude=frozenset({notebook}))
     return BaseClientIds(notebook=notebook, pairbook=pairbook)
-
-
-def build_base_update(nb: dict[str, Any], history_id: str) -> bytes:
-    """The whole notebook as a v1 update in the YNotebook schema, plus the history marker.
-
-    Same notebook and history id, same bytes, in any process.
-    """
-    ids = base_client_ids(history_id)
-    notebook_doc: Doc[Any] = Doc(client_id=ids.notebook)
-    notebook_to_ydoc(normalize_notebook(nb), notebook_doc)
-    marker_doc: Doc[Any] = Doc(client_id=ids.pairbook)
-    marker_doc.get(PAIRBOOK_MAP, type=Map)[HISTORY_KEY] = history_id
-    # The marker applied into the notebook's Doc and the whole encoded once: the same bytes
-    # as merging the two Docs' updates (tests/unit/notebook/test_history.py), at half the
-    # cost for a large notebook (no second pass over its megabytes).
-    notebook_doc.apply_update(marker_doc.get_update())
-    return canonicalize_update(notebook_doc.get_update())
 
 
 def _client_id(history_id: str, role: str, exclude: frozenset[int]) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 
 from pycrdt import Doc
 
-from pairbook.notebook.history import build_base_update, notebook_history_id
+from pairbook.notebook.history import base_history_of
 from pairbook.notebook.ipynb import new_notebook, parse_notebook, serialize_notebook
 from pairbook.notebook.ynotebook import ydoc_to_notebook
 
@@ -45,5 +45,5 @@ def warm_up() -> None:
                         "source": "# warm"})  # fmt: skip
     parsed = parse_notebook(serialize_notebook(nb), name="warm-up", salt="warm-up")
     doc: Doc[Any] = Doc()
-    doc.apply_update(build_base_update(parsed, notebook_history_id(parsed)))
+    doc.apply_update(base_history_of(parsed).update)
     serialize_notebook(ydoc_to_notebook(doc))

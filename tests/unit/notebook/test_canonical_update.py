@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from pycrdt import Array, Doc, Map, Text
 
-from pairbook.notebook.canonical_update import canonicalize_update
+from pairbook.notebook.canonical_update import canonical_form, canonicalize_update, join_updates
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**31), 2**31) | st.floats(allow_nan=False)
@@ -73,3 +73,47 @@ def test_deletions_survive_the_rewrite() -> None:
 def test_bytes_that_are_not_an_update_are_refused(garbage: bytes) -> None:
     with pytest.raises(ValueError, match=r"."):
         canonicalize_update(garbage)
+
+
+def edits_by(client_id: int) -> bytes:
+    doc: Doc[Any] = Doc(client_id=client_id)
+    ymap = doc.get("m", type=Map)
+    ytext = doc.get("t", type=Text)
+    with doc.transaction():
+        ymap["value"] = {"b": 1, "a": [2, {"d": 3, "c": 4}]}
+        ymap["array"] = Array([1, Map({"nested": Text("x")})])
+        ytext += "hello world"
+    del ytext[0:6]  # a delete set entry names the client too
+    ymap["gone"] = 1
+    del ymap["gone"]
+    return doc.get_update()
+
+
+@pytest.mark.parametrize("target", [2, 300, 2**31 + 5])
+def test_moving_to_another_client_gives_the_bytes_that_client_writes(target: int) -> None:
+    moved = canonicalize_update(edits_by(1), {1: target})
+
+    assert moved == canonicalize_update(edits_by(target))
+
+
+def test_moving_keeps_what_the_form_knows_of_the_update() -> None:
+    form = canonical_form(edits_by(1)).moved({1: 2**31 + 5})
+    again = canonical_form(form.data)
+
+    assert form == again
+
+
+def test_joined_updates_hold_both_documents_with_the_higher_client_first() -> None:
+    low, high = canonical_form(edits_by(3)), canonical_form(edits_by(200))
+    other: Doc[Any] = Doc(client_id=200)
+    other.get("o", type=Map)["x"] = 1
+    joined = join_updates([low, canonical_form(other.get_update())])
+    doc: Doc[Any] = Doc()
+
+    doc.apply_update(joined)
+
+    assert doc.get("o", type=Map).to_py() == {"x": 1}
+    assert str(doc.get("t", type=Text)) == "world"
+    assert canonical_form(joined).groups[0][0] == 200
+    with pytest.raises(ValueError, match="share a client"):
+        join_updates([high, canonical_form(other.get_update())])

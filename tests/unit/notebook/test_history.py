@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -15,12 +16,13 @@ from pycrdt import Array, Doc, Map, Text, get_state, merge_updates
 
 from pairbook.notebook import (
     base_client_ids,
-    build_base_update,
+    base_history_of,
     history_id_of,
     read_notebook,
     ydoc_to_notebook,
 )
-from pairbook.notebook.canonical_update import canonicalize_update
+from pairbook.notebook.canonical_update import canonical_form, canonicalize_update
+from pairbook.notebook.history import BUILD_VERSION, PLACEHOLDER_CLIENT
 from pairbook.notebook.normal_form import normalize_notebook
 from pairbook.notebook.ynotebook import notebook_to_ydoc
 from pairbook.schema import HISTORY_KEY, PAIRBOOK_MAP
@@ -30,15 +32,14 @@ from .corpus import CORPUS, corpus_path, write_json
 BUILD_IN_SUBPROCESS = """
 import sys
 from pathlib import Path
-from pairbook.notebook import build_base_update, history_id_of, read_notebook
+from pairbook.notebook import base_history_of, read_notebook
 content = read_notebook(Path(sys.argv[1]))
-sys.stdout.write(build_base_update(content.nb, history_id_of(content)).hex())
+sys.stdout.write(base_history_of(content.nb).update.hex())
 """
 
 
 def base_update(path: Path) -> bytes:
-    content = read_notebook(path)
-    return build_base_update(content.nb, history_id_of(content))
+    return base_history_of(read_notebook(path).nb).update
 
 
 def state_vector(update: bytes) -> dict[int, int]:
@@ -66,19 +67,42 @@ def test_building_twice_gives_the_same_bytes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", CORPUS)
-def test_the_base_is_the_bytes_of_the_two_clients_updates_merged(tmp_path: Path, name: str) -> None:
-    # How the base was first built (and so what rooms built by earlier servers hold): the
-    # notebook's and the marker's updates, merged. Encoding one Doc holding both must agree.
+def test_the_base_is_the_notebook_written_by_its_client_and_the_marker(
+    tmp_path: Path, name: str
+) -> None:
+    # Built the straightforward way: the notebook written under the client its history
+    # picks, the marker under the other. The build writes it once under a placeholder
+    # client and moves it: the notebook's part must be the very same bytes.
     content = read_notebook(corpus_path(tmp_path, name))
-    history_id = history_id_of(content)
-    ids = base_client_ids(history_id)
+    base = base_history_of(content.nb)
+    ids = base_client_ids(base.history_id)
     notebook_doc: Doc[Any] = Doc(client_id=ids.notebook)
     notebook_to_ydoc(normalize_notebook(content.nb), notebook_doc)
     marker_doc: Doc[Any] = Doc(client_id=ids.pairbook)
-    marker_doc.get(PAIRBOOK_MAP, type=Map)[HISTORY_KEY] = history_id
+    marker_doc.get(PAIRBOOK_MAP, type=Map)[HISTORY_KEY] = base.history_id
     merged = merge_updates(notebook_doc.get_update(), marker_doc.get_update())
+    built: Doc[Any] = Doc()
+    built.apply_update(base.update)
+    expected: Doc[Any] = Doc()
+    expected.apply_update(merged)
 
-    assert build_base_update(content.nb, history_id) == canonicalize_update(merged)
+    direct = canonical_form(notebook_doc.get_update())
+    ((client, start, end),) = direct.groups
+    assert client == ids.notebook
+    assert direct.data[start:end] in base.update
+    assert built.get_state() == expected.get_state()
+    assert ydoc_to_notebook(built) == ydoc_to_notebook(expected)
+    assert built.get(PAIRBOOK_MAP, type=Map).to_py() == {HISTORY_KEY: base.history_id}
+
+
+def test_the_history_id_hashes_the_notebooks_canonical_update(tmp_path: Path) -> None:
+    content = read_notebook(corpus_path(tmp_path, "everything.ipynb"))
+    doc: Doc[Any] = Doc(client_id=PLACEHOLDER_CLIENT)
+    notebook_to_ydoc(normalize_notebook(content.nb), doc)
+
+    expected = hashlib.sha256(BUILD_VERSION + canonicalize_update(doc.get_update()))
+
+    assert history_id_of(content) == expected.hexdigest()
 
 
 def test_another_process_builds_the_same_bytes(tmp_path: Path) -> None:
@@ -100,10 +124,10 @@ def test_another_process_builds_the_same_bytes(tmp_path: Path) -> None:
 
 def test_the_update_is_written_by_exactly_the_two_base_clients(tmp_path: Path) -> None:
     content = read_notebook(corpus_path(tmp_path, "long.ipynb"))
-    history_id = history_id_of(content)
-    ids = base_client_ids(history_id)
+    base = base_history_of(content.nb)
+    ids = base_client_ids(base.history_id)
 
-    clients = state_vector(build_base_update(content.nb, history_id))
+    clients = state_vector(base.update)
 
     assert set(clients) == {ids.notebook, ids.pairbook}
     assert clients[ids.pairbook] == 1
@@ -111,12 +135,12 @@ def test_the_update_is_written_by_exactly_the_two_base_clients(tmp_path: Path) -
 
 def test_the_marker_names_the_history(tmp_path: Path) -> None:
     content = read_notebook(corpus_path(tmp_path, "bare.ipynb"))
-    history_id = history_id_of(content)
+    base = base_history_of(content.nb)
     doc: Doc[Any] = Doc()
 
-    doc.apply_update(build_base_update(content.nb, history_id))
+    doc.apply_update(base.update)
 
-    assert doc.get("pairbook", type=Map).to_py() == {"history": history_id}
+    assert doc.get("pairbook", type=Map).to_py() == {"history": base.history_id}
 
 
 def test_a_different_file_gives_a_different_history_and_client_ids(tmp_path: Path) -> None:

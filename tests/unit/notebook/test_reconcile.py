@@ -14,8 +14,7 @@ from pycrdt import Array, Doc, Map, Text
 from pairbook.errors import NotebookError
 from pairbook.notebook import (
     apply_notebook_to_ydoc,
-    build_base_update,
-    history_id_of,
+    base_history_of,
     read_notebook,
     ydoc_to_notebook,
 )
@@ -29,7 +28,7 @@ def open_room(tmp_path: Path, name: str) -> tuple[Doc[Any], Doc[Any], dict[str, 
     """The room's Doc built from a corpus notebook, a peer synced with it, and the notebook."""
     content = read_notebook(corpus_path(tmp_path, name))
     room: Doc[Any] = Doc()
-    room.apply_update(build_base_update(content.nb, history_id_of(content)))
+    room.apply_update(base_history_of(content.nb).update)
     peer: Doc[Any] = Doc()
     peer.apply_update(room.get_update())
     return room, peer, copy.deepcopy(content.nb)

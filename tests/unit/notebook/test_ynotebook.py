@@ -11,8 +11,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Array, Doc, Map, Text
 
 from pairbook.notebook import (
-    build_base_update,
-    history_id_of,
+    base_history_of,
     notebook_to_ydoc,
     read_notebook,
     serialize_notebook,
@@ -27,7 +26,7 @@ from .corpus import CORPUS, corpus_path
 def doc_from_file(path: Path) -> Doc[Any]:
     content = read_notebook(path)
     doc: Doc[Any] = Doc()
-    doc.apply_update(build_base_update(content.nb, history_id_of(content)))
+    doc.apply_update(base_history_of(content.nb).update)
     return doc
 
 
@@ -35,7 +34,7 @@ def doc_from_file(path: Path) -> Doc[Any]:
 def test_every_notebook_survives_the_round_trip_through_a_doc(tmp_path: Path, name: str) -> None:
     content = read_notebook(corpus_path(tmp_path, name))
     doc: Doc[Any] = Doc()
-    doc.apply_update(build_base_update(content.nb, history_id_of(content)))
+    doc.apply_update(base_history_of(content.nb).update)
 
     nb = ydoc_to_notebook(doc)
 
