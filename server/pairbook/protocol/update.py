@@ -17,6 +17,9 @@ ID: TypeAlias = tuple[int, int]
 EMPTY_UPDATE = b"\x00\x00"
 """The update of an empty document: no structs, no deletions."""
 
+EMPTY_STATE_VECTOR = b"\x00"
+"""The state vector of an empty document: no clients."""
+
 # Struct info byte (yjs src/utils/encoding.js): low five bits are the content ref.
 _BITS5 = 0x1F
 _HAS_ORIGIN = 0x80  # BIT8

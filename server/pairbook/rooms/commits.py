@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,8 +43,34 @@ class CommitQueue:
         self._relay = relay
         self._lose = lose
         self._tasks: set[asyncio.Task[int]] = set()
+        self._first: asyncio.Task[int] | None = None
         self.inflight = 0
         """Commits being written: the document holds changes the log may not yet."""
+
+    def start_first(self, write: Callable[[], Awaitable[int]]) -> asyncio.Task[int]:
+        """Log, with `write`, what the document was made from (a room's base history,
+        built from its file) while the room already serves it; its log seq is the task's
+        result. It counts as in flight, and every commit started after it waits for it: no
+        change made on top of it is logged (or relayed) before it, nor at all if it fails,
+        which loses the room. Call it once, before any `start`."""
+        if self._first is not None or self._tasks:
+            raise RuntimeError("expected the first commit before any other, got a second one")
+        self.inflight += 1
+        counted = _Counted()
+        task = self._first = asyncio.ensure_future(self._run_first(write, counted))
+        self._tasks.add(task)
+        task.add_done_callback(lambda done: self._done(done, counted))
+        return task
+
+    async def _run_first(self, write: Callable[[], Awaitable[int]], counted: _Counted) -> int:
+        try:
+            return await write()
+        except Exception as exc:
+            log.error("log write failed", extra={"room": self._room_id, "error": str(exc)})
+            self._lose("the server could not save the notebook", CloseCode.INTERNAL_ERROR)
+            raise
+        finally:
+            self._uncount(counted)
 
     def start(self, commit: Commit) -> asyncio.Task[int]:
         # Counted from now, not from when the task first runs: `last_seq + inflight` is the
@@ -73,6 +99,10 @@ class CommitQueue:
 
     async def _run(self, commit: Commit, counted: _Counted) -> int:
         try:
+            if self._first is not None and not self._first.done():
+                await asyncio.shield(self._first)  # its failure fails this commit too
+            elif self._first is not None and (self._first.cancelled() or self._first.exception()):
+                raise RuntimeError("the room's first change was not logged")
             seq = await self._store.append(
                 self._room_id, commit.update, commit.author, commit.clients, fence=commit.fence
             )

@@ -7,9 +7,10 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,7 @@ from pairbook.errors import NotebookError, StoreError
 from pairbook.notebook import (
     NotebookFile,
     base_client_ids,
-    build_base_update,
-    history_id_of,
+    base_history_of,
     ydoc_to_notebook,
 )
 from pairbook.notebook.applied import apply_update
@@ -65,13 +65,17 @@ async def load_room(
     clock: Callable[[], float] = time.monotonic,
     reconcile: bool = True,
     building: Building | None = None,
+    log_base_later: bool = False,
 ) -> tuple[Room, FileSync]:
     """Open a room. The log is the source of truth; the file seeds a room that has none
     (under `building`, see `_log_or_build`). With `root` (the served folder) the `.py` twin
-    is kept in step too; without `reconcile` an outside edit to the file is not read."""
+    is kept in step too; without `reconcile` an outside edit to the file is not read.
+    `log_base_later` (no `building`, no feed): a room built from its file with nothing
+    logged yet serves its base while the log takes it (`_serve_built`), not after."""
     files = files or FilePolicy()
     file = NotebookFile(path, max_bytes=max_notebook_bytes, form=files.form)
-    roomlog, loaded = await _log_or_build(room_id, file, store, building)
+    deferred = log_base_later and building is None
+    roomlog, loaded = await _log_or_build(room_id, file, store, building, deferred)
     unchanged = False  # the file holds the very bytes the room last saved or read
     if loaded is None:
         assert roomlog is not None
@@ -81,16 +85,12 @@ async def load_room(
         if not unchanged and not await _file_baseline(room_id, file):
             loaded.saved_sha = ""
     doc, claims = loaded.doc, loaded.claims
-    ids = base_client_ids(loaded.history_id)
-    # The server's own client id is the server's before anything is written with it: a peer
-    # writing under it would make the server's document and the peers' diverge.
-    await store.claim(room_id, doc.client_id, SERVER_USER)
+    if loaded.base is None:
+        # The server's own client id is the server's before anything is written with it: a
+        # peer writing under it would make the server's document and the peers' diverge.
+        await store.claim(room_id, doc.client_id, SERVER_USER)  # (a built room's: claimed)
     claims[doc.client_id] = SERVER_USER
-    protected = ProtectedRanges.from_json(loaded.protected_json, extra=[ids.pairbook])
-    if roomlog is not None:
-        for record in roomlog.updates:  # the server's own-map writes since the snapshot
-            if record.user_id == SERVER_MAPS:
-                protect_structs(protected, decode_update(record.update))
+    protected = _protected(loaded, roomlog)
     room = Room(
         room_id,
         doc,
@@ -105,8 +105,8 @@ async def load_room(
         decoder=decoder,
         clock=clock,
     )
+    later = None if loaded.base is None else _serve_built(room, file, loaded.base, loaded.write)
     twin = None if root is None else _twin(room, path, root, files.twin, roomlog)
-    later = None if loaded.base is None else _saved_sha_after_join(room, file, loaded.base)
     filesync = FileSync(room, file, loaded.saved_sha, twin, saved_sha_later=later)
     if reconcile and roomlog is not None and not unchanged and await asyncio.to_thread(path.exists):
         await filesync.reconcile(await asyncio.to_thread(file.load))  # edited while we were down?
@@ -114,7 +114,7 @@ async def load_room(
 
 
 async def _log_or_build(
-    room_id: RoomId, file: NotebookFile, store: Store, building: Building | None
+    room_id: RoomId, file: NotebookFile, store: Store, building: Building | None, deferred: bool
 ) -> tuple[RoomLog | None, _Loaded | None]:
     """The room's log, or the room built from its file when the log has no history yet.
     Processes opening a new room at once build it once: the one holding `building` builds,
@@ -123,12 +123,46 @@ async def _log_or_build(
     if roomlog is not None and HISTORY_ID in roomlog.meta:
         return roomlog, None
     if building is None:
-        return roomlog, await _build(room_id, file, store)
+        # Nothing in the log: the room may serve its base before the log has it.
+        return roomlog, await _build(room_id, file, store, defer=deferred and roomlog is None)
     async with building():
         roomlog = await store.load(room_id)  # built meanwhile by another process?
         if roomlog is not None and HISTORY_ID in roomlog.meta:
             return roomlog, None
-        return roomlog, await _build(room_id, file, store)
+        return roomlog, await _build(room_id, file, store, defer=False)
+
+
+def _protected(loaded: _Loaded, roomlog: RoomLog | None) -> ProtectedRanges:
+    """The ranges of the server's own maps no peer may touch: the marker's, the ones the
+    snapshot covers and the server's own-map writes after it."""
+    ids = base_client_ids(loaded.history_id)
+    protected = ProtectedRanges.from_json(loaded.protected_json, extra=[ids.pairbook])
+    if roomlog is not None:
+        for record in roomlog.updates:  # the server's own-map writes since the snapshot
+            if record.user_id == SERVER_MAPS:
+                protect_structs(protected, decode_update(record.update))
+    return protected
+
+
+def _serve_built(
+    room: Room, file: NotebookFile, base: bytes, write: Callable[[], Awaitable[int]] | None
+) -> Coroutine[Any, Any, str]:
+    """A room just built from its file serves its base as it is; with `write`, the base is
+    logged in the background meanwhile (CommitQueue.start_first). It is no one's update
+    and the same file builds the same bytes again: were the process to stop before it is
+    logged, the room is rebuilt from the file as it was (not written before then), and a
+    peer that got it merges it without a duplicate. Returns the saved sha, to work out."""
+    room.as_built.keep(base)
+    logged = None
+    if write is not None:
+        logged = room.commits.start_first(write)
+        logged.add_done_callback(partial(_note_logged, room))
+    return _saved_sha_after_join(room, file, base, logged)
+
+
+def _note_logged(room: Room, task: asyncio.Task[int]) -> None:
+    if not task.cancelled() and task.exception() is None:
+        room.last_seq = max(room.last_seq, task.result())  # the log reaches the base
 
 
 def _twin(room: Room, path: Path, root: Path, default: bool, roomlog: RoomLog | None) -> TwinSync:
@@ -148,27 +182,43 @@ class _Loaded:
     protected_json: str | None = None
     base: bytes | None = None
     """Built from the file just now: its base history (the saved sha is made from it)."""
+    write: Callable[[], Awaitable[int]] | None = None
+    """Logs the base, claims and meta of a room built just now, once it serves (its seq)."""
 
 
-async def _build(room_id: RoomId, file: NotebookFile, store: Store) -> _Loaded:
-    """A new room's log, from its notebook file: the base history, claimed by the server."""
+async def _build(room_id: RoomId, file: NotebookFile, store: Store, *, defer: bool) -> _Loaded:
+    """A new room's document, from its notebook file, and its log: the base history, claimed
+    by the server. With `defer` the log is written once the room serves (`_Loaded.write`,
+    see `_serve_built`): only for a room with no log at all, in a process alone with it."""
     # Parsing, validating and building the base history is seconds of pure Python for
     # a large notebook: a worker thread does it, on Docs of its own.
     history_id, base = await asyncio.to_thread(_build_from_file, file)
     ids = base_client_ids(history_id)
-    for client in (ids.notebook, ids.pairbook):
-        await store.claim(room_id, client, SERVER_USER)
-    await store.set_meta(room_id, HISTORY_ID, history_id)
-    seq = await store.append(room_id, base, SERVER_USER, [ids.notebook, ids.pairbook])
     claims: dict[int, str] = {ids.notebook: SERVER_USER, ids.pairbook: SERVER_USER}
     doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
+    fingerprint = file.fingerprint
+
+    async def write() -> int:
+        # The server's own client id is the server's before anything is written with it: a
+        # peer writing under it would make the server's document and the peers' diverge.
+        for client in (ids.notebook, ids.pairbook, doc.client_id):
+            await store.claim(room_id, client, SERVER_USER)
+        seq = await store.append(room_id, base, SERVER_USER, [ids.notebook, ids.pairbook])
+        # The history id after the base: a log that has it holds the base, and one that has
+        # the base but not it (a crash in between) is built again from the same file.
+        await store.set_meta(room_id, HISTORY_ID, history_id)
+        if fingerprint is not None:  # the room holds what the file says
+            await store.set_meta(room_id, FILE_RAW, fingerprint.sha256)
+        return seq
+
+    seq = 0
+    if not defer:
+        seq = await write()
     doc.apply_update(base)
-    if file.fingerprint is not None:  # the room holds what the file says
-        await store.set_meta(room_id, FILE_RAW, file.fingerprint.sha256)
     log.info("room built from file", extra={"room": room_id, "history": history_id})
     # Serialising the notebook for its sha is as long as building it: not on the way to
     # the first join (FileSync waits for it before it compares or writes the file).
-    return _Loaded(history_id, doc, claims, seq, "", base=base)
+    return _Loaded(history_id, doc, claims, seq, "", base=base, write=write if defer else None)
 
 
 def _replay(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loaded:
@@ -225,8 +275,8 @@ def _build_from_file(file: NotebookFile) -> tuple[str, bytes]:
     """Read a notebook and build its base history: (history id, base update). Runs in a
     worker thread."""
     content = file.load()
-    history_id = history_id_of(content)
-    return history_id, build_base_update(content.nb, history_id)
+    base = base_history_of(content.nb)
+    return base.history_id, base.update
 
 
 FIRST_ANSWER_WAIT = 2.0
@@ -236,14 +286,20 @@ FIRST_ANSWER_AFTER = 0.5
 hundreds of ms on a busy machine)."""
 
 
-async def _saved_sha_after_join(room: Room, file: NotebookFile, base: bytes) -> str:
+async def _saved_sha_after_join(
+    room: Room, file: NotebookFile, base: bytes, logged: asyncio.Task[int] | None
+) -> str:
     """`_saved_sha_of` in a worker thread, once the room has answered its first peer (or
     after FIRST_ANSWER_WAIT) and a moment more: its CPU (70 ms for 5 MB of notebook) would
     otherwise be taken from the first join, which waited for the room to be built. A save
-    or a look at the file before then waits for it (FileSync)."""
+    or a look at the file before then waits for it (FileSync); and, for a room whose base
+    is logged in the background (`logged`), for that too: the file must still hold what
+    the base was built from until the log has the base (`_serve_built`)."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(room.answered.wait(), FIRST_ANSWER_WAIT)
         await asyncio.sleep(FIRST_ANSWER_AFTER)
+    if logged is not None:
+        await asyncio.shield(logged)  # raises if it failed: the room is lost, nothing saved
     return await asyncio.to_thread(_saved_sha_of, file, base)
 
 

@@ -143,6 +143,7 @@ class Rooms:
                     building=None
                     if feed is None
                     else partial(waited_lock, feed.broker, room_id, "build"),
+                    log_base_later=feed is None,
                 )
             except BaseException:
                 if feed is not None:

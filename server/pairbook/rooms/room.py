@@ -30,10 +30,8 @@ from pairbook.protocol.messages import (
     encode_sync_step1,
     encode_sync_step2,
 )
-from pairbook.protocol.update import (
-    decode_state_vector,
-    decode_update,
-)
+from pairbook.protocol.update import decode_state_vector, decode_update
+from pairbook.rooms.asbuilt import AsBuilt
 from pairbook.rooms.cellwatch import CellsWatch
 from pairbook.rooms.commits import CommitQueue, ServerEdit, capture_edit, server_commit
 from pairbook.rooms.core import CoreService
@@ -98,6 +96,7 @@ class Room:
         self.peers: set[Peer] = set()
         self.changed = Flag()
         self.answered = Flag()  # a peer has been sent the document (sync step 2)
+        self.as_built = AsBuilt(doc)  # answers a peer holding nothing while doc is unchanged
         self.last_change = 0.0
         self._clock = clock
         self.sync = RoomSync(
@@ -112,7 +111,7 @@ class Room:
         self.author: UserId | None = None  # whose update is being applied (for observers)
         self.cells = CellsWatch(doc, room_id)  # the services' one observer of the cells
         self.ownership: Ownership | None = None  # None: this process runs its services
-        self._commits = CommitQueue(room_id, store, relay=self._relay, lose=self.lose)
+        self.commits = CommitQueue(room_id, store, relay=self._relay, lose=self.lose)
         self.lost: str | None = None  # why the document no longer matches the log
         self.feed: RoomFeed | None = None  # the other processes holding the room (a broker)
         owner = claims.get(doc.client_id)
@@ -206,7 +205,7 @@ class Room:
             if isinstance(effect, Send):
                 effect.peer.send(effect.frame)
             elif isinstance(effect, Answer):
-                effect.peer.send(encode_sync_step2(self.doc.get_update(effect.state_vector)))
+                effect.peer.send(encode_sync_step2(self.as_built.beyond(effect.state_vector)))
                 self.answered.set()
                 if not effect.peer.live:
                     effect.peer.go_live()
@@ -218,7 +217,7 @@ class Room:
                 # The document has the update now: logging and relaying it must finish even
                 # if this connection is cancelled meanwhile, or the others would never get
                 # what the room holds.
-                await asyncio.shield(self._commits.start(effect))
+                await asyncio.shield(self.commits.start(effect))
             else:
                 raise effect.error
 
@@ -299,7 +298,7 @@ class Room:
                 self.doc, update, author, start, self.protected, protected=protected, fence=fence
             )
             self.sync.server_edit(client, made.end)
-            task = self._commits.start(made.commit)
+            task = self.commits.start(made.commit)
         if error is not None:
             raise error
         return task
@@ -307,11 +306,11 @@ class Room:
     @property
     def inflight(self) -> int:
         """Changes applied but not yet logged."""
-        return self._commits.inflight
+        return self.commits.inflight
 
     async def settle(self) -> None:
         """Wait until every update and server edit applied so far is logged and relayed."""
-        await self._commits.settle()
+        await self.commits.settle()
 
     def _relay(self, commit: Commit, seq: int) -> None:
         """A commit is logged: relay it (to the other processes too)."""
