@@ -49,13 +49,19 @@ class MobService:
         self.changed: dict[str, set[str]] = {str(u): set(c) for u, c in changed.items()}
         self._connections: dict[str, int] = {}
         self.handovers: list[Handover] = []
-        self.wakeup = Flag()
+        self.wakeup = Flag()  # also `wanted`: the room starts `run` once it is first set
         # The map is written once the room uses a mob command: a room only ever paired in
         # gets no server writes from here (its document stays exactly the notebook's).
         self.active = bool(state)
         self._dirty = False
         room.observe_cells(self._on_cells)  # for as long as the room lives
         self.commands = TABLE.bind(self)
+        if self.rotation.next_deadline() is not None:
+            self.wakeup.set()  # a turn or a break under way: the timer runs from the start
+
+    @property
+    def wanted(self) -> Flag:
+        return self.wakeup
 
     def clock(self) -> float:
         return self._clock()
@@ -135,7 +141,10 @@ class MobService:
 
     def mark_changed(self) -> None:
         self._dirty = True
-        self.wakeup.set()
+        if self.active or self.rotation.next_deadline() is not None:
+            # Else the timer has nothing to do (a room only ever paired in): not woken for
+            # every edit, and in most rooms never started.
+            self.wakeup.set()
 
     # -- the timer ---------------------------------------------------------------------
 

@@ -42,6 +42,17 @@ async def test_a_room_only_paired_in_gets_no_mob_writes(tmp_path: Path) -> None:
         assert mob_map(kit) == {}
 
 
+async def test_the_timer_is_wanted_only_once_the_room_uses_the_mob(tmp_path: Path) -> None:
+    async with service_kit(tmp_path) as kit:
+        mob = attach(kit)
+        olga = await kit.join("olga", Role.OWNER)
+        ana = await kit.join("ana")
+        kit.room.leave(ana.peer)  # joins and leaves while paired: nothing for the timer
+        assert not mob.wanted.is_set()
+        await olga.ok("mob-mode", mode="mob")
+        assert mob.wanted.is_set()
+
+
 async def test_mob_mode_gives_the_keyboard_to_one_driver(tmp_path: Path) -> None:
     async with service_kit(tmp_path) as kit:
         mob = attach(kit)
