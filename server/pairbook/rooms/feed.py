@@ -45,9 +45,8 @@ log = logging.getLogger("pairbook.feed")
 
 CATCH_UP_BATCH = 1000
 HEAD_CHECK = 2.0
-"""Seconds between looks at the log's newest seq: an update a process logged but died
-before publishing is read from the log within this (plus the gap's grace), not only once a
-later update reveals the gap."""
+"""Seconds between looks at the log's newest seq: an update a process logged but died before
+publishing is read from the log within this (plus the gap's grace), not at the next update."""
 FILES = "files"  # the lease of the process that keeps the room's notebook file
 FILES_TTL = 10.0
 FILES_RENEW = 3.0
@@ -249,7 +248,9 @@ class RoomFeed:
                 encode_awareness(encode_awareness_update(tuple(removed))), presence=True
             )
         if self.behind(now):
-            back = self._missed  # the broker reconnected
+            back = self._missed  # the broker reconnected: the others' members are asked anew
+            if back:
+                self.signals.announce(hello=True)
             await self.catch_up()
             if back and self._unconfirmed:
                 await self._confirm_claims(room)

@@ -32,6 +32,17 @@ class RoomOwners:
 
     def bind(self) -> None:
         self.ownership.bind(self.run_forwarded, self.moved)
+        if self.tokens is not None:
+            self.rooms.vouch = self.vouch
+
+    def vouch(self, member: Member) -> Member:
+        """A member another process vouches for, as this process's token book has it: its
+        user and role are the book's; AuthError when its grant was revoked on any process
+        or is not the person named."""
+        assert self.tokens is not None
+        grant = self.tokens.grant_of(member.grant, member.user.id)
+        assert grant.user is not None  # grant_of checked it is this member's
+        return Member(member.key, grant.user, grant.role, member.clients, grant.id)
 
     async def run_forwarded(self, room: str, member: Member, body: Args) -> Reply:
         """A command from a member on another process, for a room owned here: dispatched
@@ -41,12 +52,10 @@ class RoomOwners:
             return {"id": body.get("id"), "ok": False, "error": MOVING}
         if self.tokens is not None:
             try:
-                grant = self.tokens.grant_of(member.grant, member.user.id)
+                member = self.vouch(member)
             except AuthError as exc:
                 log.warning("forwarded member refused", extra={"room": room, "reason": str(exc)})
                 return {"id": body.get("id"), "ok": False, "error": str(exc)}
-            assert grant.user is not None  # grant_of checked it is this member's
-            member = Member(member.key, grant.user, grant.role, member.clients, grant.id)
         return await answer_command(entry.room, member, body, forwarded=True)
 
     async def moved(self, room: str) -> None:

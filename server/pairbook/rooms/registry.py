@@ -30,6 +30,7 @@ from pairbook.rooms.openroom import OpenRoom
 from pairbook.rooms.ownership import Ownership
 from pairbook.rooms.policy import RoomPolicy
 from pairbook.rooms.room import PROTECTED_META, Room
+from pairbook.rooms.signals import Vouch
 from pairbook.service import RoomService
 from pairbook.store.port import Store
 from pairbook.types import RoomId
@@ -62,6 +63,7 @@ class Rooms:
         self.policy = policy
         self.broker = broker  # None: this process alone holds its rooms
         self.ownership = ownership  # None: this process runs every room's services
+        self.vouch: Vouch | None = None  # checks the members other processes announce
         self.services = tuple(ROOM_SERVICES if services is None else services)
         self.followers = tuple(FOLLOWER_SERVICES)  # a room's services where another owns it
         self.counters = RoomCounters()
@@ -128,6 +130,8 @@ class Rooms:
             path = resolve_notebook_path(self.root, room_id)
             owned = self.ownership is None or await self.ownership.claim(room_id)
             feed = await subscribe_feed(self.broker, self.store, room_id)
+            if feed is not None:
+                feed.signals.vouch = self.vouch
             try:
                 room, filesync = await load_room(
                     room_id,
@@ -181,9 +185,8 @@ class Rooms:
         return services
 
     async def _life(self, entry: OpenRoom) -> None:
-        """Run a room; a failure is the room's alone: logged, its peers told, the room
-        dropped (its log holds every acknowledged change: the next join reloads it). An
-        exception must not reach the task group, which would stop every room."""
+        """Run a room; a failure is the room's alone (never the task group's, which would
+        stop every room): logged, its peers told, the room dropped (the next join reloads it)."""
         try:
             await self._run(entry)
         except Exception:
@@ -298,9 +301,8 @@ class Rooms:
         log.error("room discarded; it reloads from its log", extra={"room": room.id})
 
     async def _drop(self, entry: OpenRoom, *, keep_kernel: bool) -> None:
-        """Take a room out of the open ones (if it still is one: popped before any await, so
-        a peer arriving now loads it afresh from its log) and stop its kernel (or keep it
-        for the next load), its feed and its services."""
+        """Take a room out of the open ones (popped before any await: a peer arriving now
+        loads it afresh) and stop its kernel (or keep it), its feed and its services."""
         if self._open.get(entry.room.id) is entry:
             self._open.pop(entry.room.id)
             if keep_kernel:

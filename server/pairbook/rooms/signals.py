@@ -16,7 +16,12 @@ travels as a signal too, and that member's process hands it to its peer.
 {"t": "event", "to": "<origin>/<connection key>" | null (everyone), "event": {…}}
 ```
 A member is `pairbook.cluster.envelope`'s (checked field by field on the way in); its key
-is qualified with its process (`member_key`), as a command forwarded to the owner is.
+is qualified with its process (`member_key`), as a command forwarded to the owner is. As
+for a forwarded command, the process takes nothing on trust: with a `vouch` (its token book,
+see `pairbook.rooms.owners`), an announced member is who the book says, with the role the
+book gives its grant, or not taken at all (revoked, or not the person named). A process
+that cannot reach the broker does not hear the others: their members do not expire then,
+and once it is back it asks every process again (`hello`).
 """
 
 from __future__ import annotations
@@ -50,6 +55,10 @@ OUTDATED_AFTER = 30.0
 MAX_MEMBERS = 10_000
 """Members one announcement may list (more is not a pairbook process's)."""
 
+Vouch = Callable[[Member], Member]
+"""A member another process announced, as this process's token book has it (its user and
+role); raises AuthError when its grant was revoked or is not that user's."""
+
 
 class RoomSignals:
     """One room's signals on the broker, for one process (its feed delivers them)."""
@@ -65,6 +74,7 @@ class RoomSignals:
         self._remote: dict[str, tuple[dict[str, Member], float]] = {}  # origin -> members, seen
         self._announced = float("-inf")
         self.settle = SETTLE
+        self.vouch: Vouch | None = None  # None: one process's tests, no token book
         self._soon: asyncio.TimerHandle | None = None
 
     def members(self) -> list[Member]:
@@ -118,9 +128,14 @@ class RoomSignals:
         self._publish({"t": "event", "to": None, "event": event})
 
     def upkeep(self, now: float) -> None:
-        """Renew this process's announcement; forget processes that stopped announcing."""
+        """Renew this process's announcement; forget processes that stopped announcing.
+        Not while the broker is unreachable from here: their silence says nothing then."""
         if now - self._announced >= RENEW:
             self.announce()
+        if not self.broker.stats().connected:
+            for origin, (members, _) in list(self._remote.items()):
+                self._remote[origin] = (members, self._clock())
+            return
         for origin, (_, seen) in list(self._remote.items()):
             if now - seen >= OUTDATED_AFTER:
                 log.warning("members of a silent process left", extra={"room": self.room_id})
@@ -148,14 +163,34 @@ class RoomSignals:
             raise ValueError(f"members from an unnamed process {origin!r}")
         if not isinstance(listed, list) or len(listed) > MAX_MEMBERS:
             raise ValueError("members announced without a list")
+        known = self._remote.get(origin, ({}, 0.0))[0]
         members = {}
         for item in listed:
             member = member_from_json(item)
             key = member_key(origin, member.key)
-            members[key] = Member(key, member.user, member.role, member.clients)
+            member = Member(key, member.user, member.role, member.clients, member.grant)
+            vouched = self._vouched(member, known.get(key))
+            if vouched is not None:
+                members[key] = vouched
         self._update(origin, members)
         if data.get("hello") is True:
             self.announce()
+
+    def _vouched(self, member: Member, known: Member | None) -> Member | None:
+        """The announced member as the token book has it (None: refused). One already
+        vouched for under the same grant is not looked up again at each renewal (a revoked
+        grant's connections are closed, and its process announces them gone)."""
+        if self.vouch is None:
+            return member
+        if known is not None and (known.grant, known.user.id) == (member.grant, member.user.id):
+            return Member(member.key, known.user, known.role, member.clients, known.grant)
+        try:
+            return self.vouch(member)
+        except PairbookError as exc:
+            log.warning(
+                "announced member refused", extra={"room": self.room_id, "reason": str(exc)}
+            )
+            return None
 
     def _update(self, origin: str, members: dict[str, Member]) -> None:
         """The members of `origin` are these now: the room hears who joined and who left."""

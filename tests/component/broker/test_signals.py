@@ -1,18 +1,22 @@
 """Room signals between processes holding a room (rooms.signals): every process's members
-reach the room's services on the others (joins, leaves, a late process, a silent one), and
-events for one member or everyone reach them wherever they are connected."""
+reach the room's services on the others (joins, leaves, a late process, a silent one) as the
+owner's token book has them, and events for one member or everyone reach them wherever they
+are connected. A process cut off from the broker keeps the others' members, and asks anew."""
 
 from __future__ import annotations
 
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pairbook.broker import Broker, MemoryBroker, MemoryHub, SignalEntry
+from pairbook.auth import Role
+from pairbook.broker import Broker, BrokerStats, MemoryBroker, MemoryHub, SignalEntry
+from pairbook.errors import AuthError
 from pairbook.protocol.messages import CommandMessage
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.signals import OUTDATED_AFTER, RENEW
@@ -165,3 +169,81 @@ async def test_a_signal_pairbook_did_not_write_is_logged_and_not_taken(
         assert roll.users() == []
         refused = [r.getMessage() for r in caplog.records if r.name == "pairbook.feed"]
         assert refused == ["unreadable room signal"] * len(bad)
+
+
+class Unplugged(MemoryBroker):
+    """A memory broker whose process can be told it lost the broker's server."""
+
+    connected = True
+
+    def stats(self) -> BrokerStats:
+        return replace(super().stats(), connected=self.connected)
+
+
+async def test_announced_members_are_who_the_token_book_says(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    looked_up: list[str] = []
+
+    def book(member: Member) -> Member:  # this process's token book
+        looked_up.append(member.user.id)
+        if member.user.id == "mallory":
+            raise AuthError("your access to this server was revoked")
+        return Member(member.key, member.user, Role.VIEWER, member.clients, member.grant)
+
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        a.feed.signals.vouch = book
+        roll = Roll()
+        a.room.attach([roll])
+        await b.join("bob", 102)  # an editor on b; the book says a viewer
+        await b.join("mallory", 103)  # revoked, as far as the book knows
+        await settle(a, b)
+        assert roll.users() == ["bob"]
+        assert [m.role for m in roll.here.values()] == [Role.VIEWER]
+        calls = len(looked_up)
+        b.feed.signals.announce()  # a renewal: bob is not looked up again
+        await settle(a, b)
+        assert looked_up[calls:] == ["mallory"]
+        assert roll.users() == ["bob"]
+
+
+async def test_members_stay_while_this_process_cannot_reach_the_broker(tmp_path: Path) -> None:
+    hub = MemoryHub()
+    async with two_processes(tmp_path, lambda: Unplugged(hub)) as (a, b, _):
+        roll = Roll()
+        a.room.attach([roll])
+        await b.join("bob", 102)
+        await settle(a, b)
+        broker = a.feed.broker
+        assert isinstance(broker, Unplugged)
+        broker.connected = False  # a hears nobody: b's silence says nothing of bob
+        a.clock.advance(OUTDATED_AFTER * 2)
+        await a.feed.upkeep(a.clock())
+        assert roll.users() == ["bob"]
+        broker.connected = True
+        a.feed.missed()  # back: a asks every process again, b answers
+        await a.feed.upkeep(a.clock())
+        await settle(a, b)
+        a.clock.advance(OUTDATED_AFTER - 1)
+        await a.feed.upkeep(a.clock())
+        assert roll.users() == ["bob"]
+        a.clock.advance(OUTDATED_AFTER)  # b really went silent
+        await a.feed.upkeep(a.clock())
+        assert roll.users() == []
+
+
+async def test_a_process_back_on_the_broker_asks_the_others_again(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        roll = Roll()
+        a.room.attach([roll])
+        await b.join("bob", 102)
+        await settle(a, b)
+        a.clock.advance(OUTDATED_AFTER - 5)
+        a.feed.missed()  # a's broker reconnected: what b said meanwhile may be lost
+        await a.feed.upkeep(a.clock())
+        await settle(a, b)
+        a.clock.advance(10)  # past b's last renewal's expiry, not past its answer's
+        await a.feed.upkeep(a.clock())
+        assert roll.users() == ["bob"]
