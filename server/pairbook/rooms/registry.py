@@ -21,6 +21,7 @@ from pairbook.notebook import resolve_notebook_path, room_name_of
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.record import Replays
 from pairbook.record.service import RecordingService
+from pairbook.rooms.commits import MOVED
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.feed import snapshot_lock, subscribe_feed
@@ -255,8 +256,7 @@ class Rooms:
         if room.inflight:
             return  # an acknowledged-but-unapplied update would be missing from it
         seq = room.last_seq
-        # The own-map ranges the snapshot covers are kept beside it (the log after it is
-        # scanned for the rest when the room loads).
+        # The own-map ranges it covers are kept beside it (the log after it: scanned at load).
         await self.store.set_meta(room.id, PROTECTED_META, room.protected.to_json())
         await self.store.save_snapshot(room.id, room.doc.get_update(), seq)
         entry.snapshot_seq = seq
@@ -276,8 +276,7 @@ class Rooms:
             await self._snapshot(entry)
 
     async def _unload(self, entry: OpenRoom) -> None:
-        # Popped before any await, and the kernel kept before any: a peer arriving now
-        # loads the room afresh from the log, with the same kernel.
+        # Popped and the kernel kept before any await: a peer arriving now reloads the room.
         self._open.pop(entry.room.id, None)
         self._keep_kernel(entry)
         await self._stop_kernel(entry)
@@ -288,10 +287,12 @@ class Rooms:
         log.info("room unloaded", extra={"room": entry.room.id})
 
     async def _discard(self, entry: OpenRoom) -> None:
-        """Drop a room whose document no longer matches its log: nothing of the document is
-        saved (neither file nor snapshot); the next join reloads the room from the log."""
+        """Drop a room whose document no longer matches its log, saving nothing of it (no
+        file, no snapshot): the next join reloads the room from the log."""
         room = entry.room
-        await self._drop(entry, keep_kernel=True)
+        # Lost to a newer owner, its kernel is that owner's: let go (a gateway's lives on for
+        # it), not kept here for a reload that a cull would shut down under the new owner.
+        await self._drop(entry, keep_kernel=room.lost != MOVED)
         recording = entry.find(RecordingService)
         if recording is not None:
             try:
@@ -358,8 +359,8 @@ class Rooms:
             log.exception("kernel shutdown failed", extra={"room": entry.room.id})
 
     async def _close_others(self, entry: OpenRoom) -> None:
-        """Close every service but the kernel (stopped first): the recording stops
-        watching the document once its last events are flushed. The feed stops too."""
+        """Close the feed and every service but the kernel (stopped first): the recording
+        stops watching the document once its last events are flushed."""
         if entry.room.feed is not None:
             await entry.room.feed.close()
         for service in entry.services:
