@@ -53,8 +53,8 @@ FILES_RENEW = 3.0
 
 
 class RoomFeed:
-    """A room's subscriber on the broker. Subscribe it before the room is loaded from the
-    store (`Rooms.open` does), then `attach` the room: entries that came meanwhile wait."""
+    """A room's subscriber on the broker. Subscribe it before the room loads from the store
+    (`Rooms.open` does), then `attach` the room: entries that came meanwhile wait."""
 
     def __init__(
         self,
@@ -121,14 +121,15 @@ class RoomFeed:
         self._files_renewed = self._clock()
         return self.files_held
 
-    async def _keep_files(self) -> None:
+    async def keep_files(self) -> bool:
+        """Renew the files lease now; whether this process keeps the file (FileSync asks)."""
         files, had = self.files, self.files_held
         held = await self.hold_files()
-        if files is None:
-            return
-        if held and not had:
-            await files.adopt()  # the last keeper left the file as it was
-        files.active = held
+        if files is not None:
+            if held and not had:
+                await files.adopt()  # the last keeper left the file as it was
+            files.active = held
+        return held
 
     async def attach(self, room: Room, files: FileSync | None = None) -> None:
         """The room is loaded (with every record up to its last_seq): take what waited.
@@ -136,7 +137,7 @@ class RoomFeed:
         this process while it holds the files lease (see `hold_files`)."""
         self.files = files
         if files is not None:
-            files.active = self.files_held
+            files.active, files.still_kept = self.files_held, self.keep_files
         try:
             await self.broker.claim(self.room_id, room.doc.client_id, SERVER_USER)
         except BrokerError as exc:  # a random 32-bit id: its claim in the store will do
@@ -225,8 +226,7 @@ class RoomFeed:
             del self._unconfirmed[client]
 
     def behind(self, now: float) -> bool:
-        """Whether the log must be read: the broker missed entries, or a seq is still
-        missing after the grace time."""
+        """Whether the log must be read: entries were missed, or a seq is past its grace."""
         if self._missed:
             return True
         return self._gap_since is not None and now - self._gap_since >= self._gap_grace
@@ -237,7 +237,7 @@ class RoomFeed:
         if room is None:
             return
         if now - self._files_renewed >= FILES_RENEW:
-            await self._keep_files()
+            await self.keep_files()
         if now - self._head_checked >= HEAD_CHECK:
             self._head_checked = now
             await self._check_head(room)

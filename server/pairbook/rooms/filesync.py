@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -89,6 +89,10 @@ class FileSync:
         # (a broker), one at a time does (RoomFeed's files lease); the others neither
         # write it nor read changes from it, which would come back as duplicate edits.
         self.active = True
+        # Asked right before each save or read of the file: whether this process still keeps
+        # it (the lease renewed now). A process paused past its lease's end (SIGSTOP, a long
+        # GC) would otherwise write its stale copy over the new keeper's, or read theirs.
+        self.still_kept: Callable[[], Awaitable[bool]] | None = None
 
     def room_bytes(self) -> bytes:
         """The room's notebook as its file holds it (the file's form: see FileForm)."""
@@ -115,7 +119,7 @@ class FileSync:
     async def save(self) -> bool:
         """Write the room to its file (then its twin) if it changed; return whether the
         notebook file was written."""
-        if not self.active:
+        if not self.active or not await self._kept():
             return False
         async with self._lock:
             await self._settle_sha()
@@ -154,7 +158,7 @@ class FileSync:
 
     async def poll(self) -> None:
         """Look for a change made to the file by someone else."""
-        if not self.active:
+        if not self.active or not await self._kept():
             return
         async with self._lock:
             await self._settle_sha()
@@ -162,6 +166,9 @@ class FileSync:
                 await self._pick_up_disk_change()
             if self.conflict is None and self.twin is not None:
                 await self.twin.sync(room_changed=False)
+
+    async def _kept(self) -> bool:
+        return self.still_kept is None or await self.still_kept()
 
     async def adopt(self) -> None:
         """This process keeps the file from now on (another process kept it until now):
