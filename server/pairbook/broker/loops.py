@@ -44,10 +44,16 @@ class Loops:
                 restarted()
 
     async def stop(self) -> None:
-        """Cancel every loop and wait until each has ended."""
+        """Cancel every loop and wait until each has ended. A loop still running a pause
+        after its cancel is cancelled again: a library can swallow a cancel (redis-py, in
+        the middle of a command), and the loop then waited for work for ever."""
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         for task in tasks:
+            while not task.done():
+                await asyncio.wait([task], timeout=self._pause)
+                if not task.done():
+                    task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -81,6 +81,7 @@ class RedisBroker:
         self._outbox_limit = outbox_limit
         self._batch = batch
         self._block_ms = int(block * 1000)
+        self._closing = False
         self._expiry_ms = int(idle_expiry * 1000)
         self._subscribers: dict[str, Subscriber] = {}
         self._positions: dict[str, bytes | None] = {}  # room -> last stream id read
@@ -117,6 +118,12 @@ class RedisBroker:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # The reader's blocking XREAD is let finish (cancelled half way, redis-py on Python
+        # 3.11 can go on waiting on its socket for ever): woken now, it reads without
+        # blocking from here on, until the stop reaches it.
+        self._closing = True
+        with contextlib.suppress(RedisError, OSError, TimeoutError, BrokerError):
+            await asyncio.wait_for(self._wake(), 1.0)
         await self._loops.stop()
         # What waits goes out (a process shutting down hands its last entries on).
         with contextlib.suppress(RedisError, OSError, TimeoutError):
@@ -149,12 +156,16 @@ class RedisBroker:
         self._subscribers[room] = subscriber
         try:
             self._positions[room] = await self._last_id(room)
-            await self._client.xadd(self._wake_key(), {b"w": b"1"}, maxlen=1)
-            await self._client.expire(self._wake_key(), 60)
+            await self._wake()
         except RedisError as exc:
             log.warning("broker unreachable", extra={"room": room, "reason": str(exc)})
             self._positions[room] = None
             self._refix = True  # fixed, and the room told it missed entries, once it is back
+
+    async def _wake(self) -> None:
+        """Make the reader's blocking XREAD return now."""
+        await self._client.xadd(self._wake_key(), {b"w": b"1"}, maxlen=1)
+        await self._client.expire(self._wake_key(), 60)
 
     def unsubscribe(self, room: str, subscriber: Subscriber) -> None:
         if self._subscribers.get(room) is subscriber:
@@ -193,7 +204,15 @@ class RedisBroker:
         for room, position in self._positions.items():
             if position is not None:
                 streams[self.stream_key(room)] = position
-        reply = await self._reader.xread(streams, count=self._batch, block=self._block_ms)
+        block = None if self._closing else self._block_ms
+        read = asyncio.ensure_future(self._reader.xread(streams, count=self._batch, block=block))
+        try:
+            reply = await asyncio.shield(read)
+        except asyncio.CancelledError:
+            await asyncio.wait([read])  # woken (see __aexit__): at once
+            if not read.cancelled():
+                read.exception()  # seen: the read's own failure does not matter any more
+            raise
         return list(reply or [])
 
     def _take(self, key: str, messages: list[tuple[bytes, dict[bytes, bytes]]]) -> None:

@@ -60,3 +60,24 @@ async def test_stop_cancels_every_loop_and_waits_for_it() -> None:
     await loops.stop()
     assert sorted(ended) == ["a", "b"]
     assert loops.failures == 0
+
+
+async def test_a_loop_that_swallowed_its_cancel_is_cancelled_again() -> None:
+    # redis-py, cancelled in the middle of a command, can swallow the cancel: the loop went
+    # back to waiting for work, and the stop waited for it for ever.
+    swallowed = asyncio.Event()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            swallowed.set()
+        await asyncio.Event().wait()  # waits for work that never comes
+
+    loops = Loops(logging.getLogger("pairbook.test.loops"), pause=0.01)
+    loops.start("stubborn", stubborn)
+    await asyncio.sleep(0)
+    stopping = asyncio.ensure_future(loops.stop())
+    done, _ = await asyncio.wait([stopping], timeout=10)  # a bound on a hang
+    assert stopping in done, "the stop waits for a loop that swallowed its cancel"
+    assert swallowed.is_set()
