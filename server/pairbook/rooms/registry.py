@@ -290,8 +290,7 @@ class Rooms:
         """Drop a room whose document no longer matches its log, saving nothing of it (no
         file, no snapshot): the next join reloads the room from the log."""
         room = entry.room
-        # Lost to a newer owner, its kernel is that owner's: let go (a gateway's lives on for
-        # it), not kept here for a reload that a cull would shut down under the new owner.
+        # Lost to a newer owner, the kernel is theirs: let go (a gateway's lives on), not kept.
         await self._drop(entry, keep_kernel=room.lost != MOVED)
         recording = entry.find(RecordingService)
         if recording is not None:
