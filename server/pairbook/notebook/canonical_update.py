@@ -16,7 +16,7 @@ The walk follows the lib0 v1 encoding of y-crdt/yjs (`writeStructs`, `writeAny`)
 
 from __future__ import annotations
 
-import bisect
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -50,100 +50,117 @@ def canonical_form(update: bytes) -> CanonicalUpdate:
 def join_updates(updates: Sequence[CanonicalUpdate]) -> bytes:
     """One v1 update holding the structs and deletions of `updates`, which must each be
     written by clients none of the others has: their struct groups are laid out by client
-    id, highest first (as yjs writes them), whatever order `updates` come in."""
-    groups = [(client, update.data[start:end]) for update in updates
-              for client, start, end in update.groups]  # fmt: skip
-    deletions = [update.data[start:end] for update in updates for start, end in update.deletions]
-    clients = [client for client, _group in groups]
+    id, highest first (as yjs writes them), whatever order `updates` come in. The bytes
+    are copied once, here."""
+    groups = [(client, update.pieces[first:end]) for update in updates
+              for client, first, end in update.groups]  # fmt: skip
+    deletions = [piece for update in updates for first, end in update.deletions
+                 for piece in update.pieces[first:end]]  # fmt: skip
+    clients = [client for client, _pieces in groups]
     if len(set(clients)) != len(clients):
         raise ValueError("the updates share a client: they cannot be joined as they are")
     groups.sort(key=lambda group: group[0], reverse=True)
-    counts = (_var_uint(len(groups)), _var_uint(len(deletions)))
-    return b"".join([counts[0], *(group for _client, group in groups), counts[1], *deletions])
+    deleting = sum(len(update.deletions) for update in updates)
+    out: list[Piece] = [_var_uint(len(groups))]
+    for _client, pieces in groups:
+        out += pieces
+    return b"".join([*out, _var_uint(deleting), *deletions])
+
+
+Piece = bytes | memoryview
+"""A stretch of an update: its own bytes, or a view of the input's."""
 
 
 @dataclass(frozen=True, slots=True)
 class CanonicalUpdate:
-    """A v1 update in canonical form, and where in its bytes each client id (start, end,
-    client), struct group (client, start, end) and delete set entry (start, end) is."""
+    """A v1 update in canonical form, as pieces (`data` joins them): every client id is a
+    piece of its own, listed in `ids` (piece index, client), and each struct group (client,
+    first piece, end piece) and delete set entry (first piece, end piece) starts and ends
+    on a piece's bound. Its bytes are not copied until they are joined."""
 
-    data: bytes
-    ids: list[tuple[int, int, int]]
+    pieces: list[Piece]
+    ids: list[tuple[int, int]]
     groups: list[tuple[int, int, int]]
     deletions: list[tuple[int, int]]
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self.pieces)
+
+    def sha256(self, prefix: bytes = b"") -> str:
+        """The hex sha256 of `prefix` and the update's bytes."""
+        digest = hashlib.sha256(prefix)
+        for piece in self.pieces:
+            digest.update(piece)
+        return digest.hexdigest()
 
     def moved(self, clients: Mapping[int, int]) -> CanonicalUpdate:
         """The same update written by other clients: each client id found in `clients`
         replaced by the one it maps to (no walk over the update: its ids are known)."""
-        pieces: list[bytes] = []
-        ids: list[tuple[int, int, int]] = []
-        starts: list[int] = []  # where each id started, and how far later bytes moved after it
-        shifts: list[int] = []
-        copied = shift = 0
-        for start, end, client in self.ids:
-            moved = clients.get(client)
-            if moved is None:
-                ids.append((start + shift, end + shift, client))
-                continue
-            encoded = _var_uint(moved)
-            pieces += (self.data[copied:start], encoded)
-            copied = end
-            ids.append((start + shift, start + shift + len(encoded), moved))
-            shift += len(encoded) - (end - start)
-            starts.append(start)
-            shifts.append(shift)
-        pieces.append(self.data[copied:])
-
-        def at(offset: int) -> int:  # a struct's or entry's bound: never inside an id
-            index = bisect.bisect_left(starts, offset)
-            return offset + (shifts[index - 1] if index else 0)
-
-        return CanonicalUpdate(
-            b"".join(pieces),
-            ids,
-            [(clients.get(c, c), at(start), at(end)) for c, start, end in self.groups],
-            [(at(start), at(end)) for start, end in self.deletions],
-        )
+        pieces = list(self.pieces)
+        ids: list[tuple[int, int]] = []
+        for index, client in self.ids:
+            target = clients.get(client)
+            if target is not None:
+                pieces[index] = _var_uint(target)
+                client = target
+            ids.append((index, client))
+        groups = [(clients.get(c, c), first, end) for c, first, end in self.groups]
+        return CanonicalUpdate(pieces, ids, groups, self.deletions)
 
 
 class _Walk:
-    """One walk over an update, writing its canonical form (`run`)."""
+    """One walk over an update, cutting it into the pieces of its canonical form (`run`)."""
 
     def __init__(self, update: bytes) -> None:
         self.reader = _Reader(update)
-        self.pieces: list[bytes] = []  # the output, for the input before `copied`
+        self.view = memoryview(update)
+        self.pieces: list[Piece] = []  # the output, for the input before `copied`
         self.copied = 0  # the input is taken over as it is from here on
-        self.ids: list[tuple[int, int, int]] = []
+        self.ids: list[tuple[int, int]] = []
         self.groups: list[tuple[int, int, int]] = []
         self.deletions: list[tuple[int, int]] = []
 
     def run(self) -> CanonicalUpdate:
         reader = self.reader
         for _group in range(reader.var_uint()):
-            start = reader.pos
+            self._cut(reader.pos)
+            first = len(self.pieces)
             structs = reader.var_uint()
             client = self._client()
             reader.var_uint()  # first clock
             for _struct in range(structs):
                 self._struct()
-            self.groups.append((client, start, reader.pos))
+            self._cut(reader.pos)
+            self.groups.append((client, first, len(self.pieces)))
         for _entry in range(reader.var_uint()):  # delete set
-            start = reader.pos
+            self._cut(reader.pos)
+            first = len(self.pieces)
             self._client()
             for _range in range(reader.var_uint()):
                 reader.var_uint()
                 reader.var_uint()
-            self.deletions.append((start, reader.pos))
+            self._cut(reader.pos)
+            self.deletions.append((first, len(self.pieces)))
         if reader.pos != len(reader.data):
             raise ValueError(f"{len(reader.data) - reader.pos} bytes left after the update")
-        self.pieces.append(reader.data[self.copied :])
-        return CanonicalUpdate(b"".join(self.pieces), self.ids, self.groups, self.deletions)
+        self._cut(reader.pos)
+        return CanonicalUpdate(self.pieces, self.ids, self.groups, self.deletions)
+
+    def _cut(self, upto: int) -> None:
+        """The input up to `upto` goes to the output as it is."""
+        if upto > self.copied:
+            self.pieces.append(self.view[self.copied : upto])
+            self.copied = upto
 
     def _client(self) -> int:
         reader = self.reader
         start = reader.pos
         client = reader.var_uint()
-        self.ids.append((start, reader.pos, client))
+        self._cut(start)
+        self.ids.append((len(self.pieces), client))
+        self.pieces.append(self.view[start : reader.pos])
+        self.copied = reader.pos
         return client
 
     def _id(self) -> None:
@@ -192,15 +209,13 @@ class _Walk:
 
     def _any(self) -> None:
         """Skip the Any value at the cursor; an object or array goes out in canonical form
-        (of the same length, so every offset in the input is the same in the output)."""
+        (of the same length)."""
         reader = self.reader
         start = reader.pos
         reader.skip_any()
         if reader.data[start] in _ANY_NESTED:
-            self.pieces += (
-                reader.data[self.copied : start],
-                _encode_canonical(_Reader(reader.data, start)),
-            )
+            self._cut(start)
+            self.pieces.append(_encode_canonical(_Reader(reader.data, start)))
             self.copied = reader.pos
 
 

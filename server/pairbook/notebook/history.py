@@ -66,7 +66,7 @@ def base_history_of(nb: dict[str, Any]) -> BaseHistory:
     notebook_doc: Doc[Any] = Doc(client_id=PLACEHOLDER_CLIENT)
     notebook_to_ydoc(normalize_notebook(nb), notebook_doc)
     placeholder = canonical_form(notebook_doc.get_update())
-    history_id = hashlib.sha256(BUILD_VERSION + placeholder.data).hexdigest()
+    history_id = placeholder.sha256(BUILD_VERSION)
     ids = base_client_ids(history_id)
     notebook = placeholder.moved({PLACEHOLDER_CLIENT: ids.notebook})
     marker_doc: Doc[Any] = Doc(client_id=ids.pairbook)

@@ -87,9 +87,9 @@ def test_the_base_is_the_notebook_written_by_its_client_and_the_marker(
     expected.apply_update(merged)
 
     direct = canonical_form(notebook_doc.get_update())
-    ((client, start, end),) = direct.groups
+    ((client, first, end),) = direct.groups
     assert client == ids.notebook
-    assert direct.data[start:end] in base.update
+    assert b"".join(direct.pieces[first:end]) in base.update
     assert built.get_state() == expected.get_state()
     assert ydoc_to_notebook(built) == ydoc_to_notebook(expected)
     assert built.get(PAIRBOOK_MAP, type=Map).to_py() == {HISTORY_KEY: base.history_id}
