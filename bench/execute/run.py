@@ -131,12 +131,19 @@ async def main() -> None:
     parser.add_argument("--peers", type=int, default=10)
     parser.add_argument("--lines", type=int, default=20000)
     parser.add_argument("--store", help="pairbook --store (default: SQLite in a temp dir)")
+    parser.add_argument("--autosave-delay", type=float, default=1.0)
+    more = "one more pairbook serve argument (--server-arg=--kernel-sandbox --server-arg=none)"
+    parser.add_argument("--server-arg", action="append", default=[], help=more)
     args = parser.parse_args()
     bare = await bare_round_trips(args.runs)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "nb"
         write_notebook(root / "bench.ipynb")
-        with ServerProcess(root, store=args.store or str(Path(tmp) / "store.sqlite")) as server:
+        store = args.store or str(Path(tmp) / "store.sqlite")
+        # The server's default autosave (1 s of quiet), not the test suite's 0.1 s, which
+        # wrote the notebook file after nearly every timed run.
+        extra = ("--autosave-delay", str(args.autosave_delay), *args.server_arg)
+        with ServerProcess(root, store=store, args=extra) as server:
             url = server.ws_url("bench.ipynb")
             async with contextlib.AsyncExitStack() as stack:
                 peers = [await stack.enter_async_context(YClient(url)) for _ in range(args.peers)]

@@ -147,11 +147,22 @@ class YClient:
 
     async def edit(self, change: Callable[[Doc[Any]], None]) -> None:
         """Make a change and send it now, ahead of anything sent after (pycrdt's provider
-        sends from its own task, so a command could otherwise overtake the edit)."""
+        sends from its own task, so a command could otherwise overtake the edit).
+
+        What is sent is the transaction's own update, as a browser's y-websocket sends: a
+        diff against the state before (`get_update(state)`) carries the document's whole
+        delete set, which grows with every run's outputs and records, and made the server
+        check all of it against its protected maps at every keystroke."""
         assert self.ws is not None
-        before = self.doc.get_state()
-        change(self.doc)
-        await self.ws.send(encode_sync_update(self.doc.get_update(before)))
+        updates: list[bytes] = []
+        subscription = self.doc.observe(lambda event: updates.append(event.update))
+        try:
+            with self.doc.transaction():
+                change(self.doc)
+        finally:
+            self.doc.unobserve(subscription)
+        for update in updates:
+            await self.ws.send(encode_sync_update(update))
 
     async def set_source(self, index: int, source: str) -> None:
         def change(doc: Doc[Any]) -> None:
