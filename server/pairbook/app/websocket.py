@@ -128,6 +128,15 @@ async def _pump(room: Room, peer: Peer, max_frame: int) -> None:
     except asyncio.CancelledError:
         if not interrupted or task.uncancel() > 0:
             raise
+    except Exception as exc:
+        # Outside `room.receive` (the channel's receive, the limiter): a bug all the same,
+        # logged and answered with 1011, not left to end as a normal closure.
+        log.error(
+            "connection failed",
+            exc_info=exc,
+            extra={"room": room.id, "peer": peer.key, "user": peer.user.id},
+        )
+        peer.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
     finally:
         receiving = False
         try:

@@ -252,7 +252,10 @@ class Peer:
 
     async def finish_sending(self, timeout: float) -> None:
         """The connection ends: the send in flight gets up to `timeout` seconds, then the
-        backlog task (if any) is stopped."""
+        backlog task (if any) is stopped. No backlog task starts after this: a frame relayed
+        while the connection ends waits (its queue is bounded) until the peer leaves the
+        room, instead of starting a task nobody awaits."""
+        self._interrupt = None
         sender = self._sender
         if sender is None:
             return
@@ -276,6 +279,12 @@ class Peer:
         except ChannelClosed:
             self.state = PeerState.CLOSED
             self._wake_connection()
+        except Exception:
+            # A bug, not the peer's fault: the frame it was sending is lost, so the peer
+            # must not go on without it (a client missing one update never converges).
+            # Nobody awaits this task while the connection lives: logged and answered here.
+            log.exception("connection failed", extra={"peer": self.key, "user": self.user.id})
+            self.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
         finally:
             self._sending = False
             self._sender = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -381,3 +382,47 @@ async def test_frames_queued_before_sending_on_demand_go_out_once_it_starts() ->
     peer.send(b"presence")
     peer.send_on_demand(lambda: None)
     assert [await client.receive(), await client.receive()] == [b"step 1", b"presence"]
+
+
+class Failing(Queueing):
+    """A channel whose send fails with an error nobody expected (a bug, not a closed
+    connection)."""
+
+    async def send(self, frame: bytes) -> None:
+        raise ValueError("a bug in the channel")
+
+
+async def test_a_backlog_send_that_fails_is_logged_and_closes_the_peer_with_1011(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    channel, _client = memory_channel_pair()
+    peer = make_peer(Failing(channel))
+    interrupted: list[bool] = []
+    peer.send_on_demand(lambda: interrupted.append(True))
+    with caplog.at_level(logging.ERROR, logger="pairbook"):
+        peer.send(b"1")  # it has to wait: the backlog task's send fails
+        sender = peer._sender
+        assert sender is not None
+        await asyncio.gather(sender, return_exceptions=True)
+    # Answered at once: the connection is interrupted and closes with 1011, instead of
+    # going on without the lost frame (the client would miss an update for good).
+    assert interrupted == [True]
+    assert peer.close_request is not None
+    assert peer.close_request[0] == CloseCode.INTERNAL_ERROR
+    peer.send(b"2")
+    assert peer._sender is None  # nothing more goes out after the lost frame
+    (record,) = [r for r in caplog.records if r.getMessage() == "connection failed"]
+    assert record.exc_info is not None
+    assert isinstance(record.exc_info[1], ValueError)
+    await peer.finish_sending(1.0)
+
+
+async def test_no_backlog_task_starts_once_the_connection_finished_sending() -> None:
+    channel, client = memory_channel_pair()
+    peer = make_peer(Queueing(channel))
+    peer.send_on_demand(lambda: None)
+    await peer.finish_sending(1.0)  # the connection ends; the peer is still in the room
+    peer.send(b"relayed meanwhile")
+    assert peer._sender is None  # else a task nobody awaits, writing to a closing channel
+    await peer.close()
+    assert client.unread() == []
