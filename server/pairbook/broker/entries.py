@@ -43,7 +43,7 @@ def decode_entry(fields: Mapping[bytes, bytes]) -> tuple[str, Entry]:
         if kind == b"a":
             return origin, PresenceEntry(bytes(fields[b"p"]))
         if kind == b"m":
-            return origin, SignalEntry(bytes(fields[b"p"]))
+            return origin, SignalEntry(bytes(fields[b"p"]), origin)
         if kind == b"u":
             clients = fields[b"c"].decode()
             return origin, DocEntry(

@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import TracebackType
 from typing import Self
 
-from pairbook.broker.port import BrokerStats, Entry, Subscriber
+from pairbook.broker.port import BrokerStats, Entry, SignalEntry, Subscriber
 
 _origins = itertools.count(1)
 
@@ -67,6 +67,8 @@ class MemoryBroker:
     def publish(self, room: str, entry: Entry) -> None:
         self._published += 1
         loop = asyncio.get_running_loop()
+        if isinstance(entry, SignalEntry):
+            entry = replace(entry, origin=self.origin)
         for origin, (broker, subscriber) in self.hub.subscribers.get(room, {}).items():
             if origin != self.origin:
                 loop.call_soon(broker._deliver, room, subscriber, entry)

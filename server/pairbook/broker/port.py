@@ -45,6 +45,8 @@ class SignalEntry:
 
     payload: bytes
     """A JSON object (pairbook.rooms.signals reads and writes it)."""
+    origin: str = ""
+    """The process that published it, as the broker's entry names it (set on delivery)."""
 
 
 Entry = DocEntry | PresenceEntry | SignalEntry

@@ -98,7 +98,7 @@ class RoomFeed:
                 if isinstance(entry, DocEntry):
                     self._take_update(room, entry)
                 elif isinstance(entry, SignalEntry):
-                    self.signals.take(entry.payload)
+                    self.signals.take(entry.payload, entry.origin)
                 else:
                     self._take_presence(room, entry)
             except PairbookError as exc:  # bytes another process relayed: not a peer's

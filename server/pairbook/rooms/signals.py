@@ -16,7 +16,9 @@ travels as a signal too, and that member's process hands it to its peer.
 {"t": "event", "to": "<origin>/<connection key>" | null (everyone), "event": {…}}
 ```
 A member is `pairbook.cluster.envelope`'s (checked field by field on the way in); its key
-is qualified with its process (`member_key`), as a command forwarded to the owner is. As
+is qualified with its process (`member_key`), as a command forwarded to the owner is; a
+list whose `from` is not the broker entry's origin is refused (a process announces only its
+own members; anyone who can write the stream can forge both, so this is no authentication). As
 for a forwarded command, the process takes nothing on trust: with a `vouch` (its token book,
 see `pairbook.rooms.owners`), an announced member is who the book says, with the role the
 book gives its grant, or not taken at all (revoked, or not the person named). A process
@@ -141,15 +143,16 @@ class RoomSignals:
                 log.warning("members of a silent process left", extra={"room": self.room_id})
                 self._update(origin, {})
 
-    def take(self, payload: bytes) -> None:
-        """A signal from another process; one pairbook did not write is logged, not taken."""
+    def take(self, payload: bytes, sender: str = "") -> None:
+        """A signal from another process (`sender`: the broker entry's origin, if known);
+        one pairbook did not write is logged, not taken."""
         try:
             data = json.loads(payload)
             if not isinstance(data, dict):
                 raise ValueError("not a JSON object")
             kind = data.get("t")
             if kind == "members":
-                self._take_members(data)
+                self._take_members(data, sender)
             elif kind == "event":
                 self._take_event(data)
             else:
@@ -157,10 +160,14 @@ class RoomSignals:
         except (ValueError, PairbookError) as exc:
             log.error("unreadable room signal", extra={"room": self.room_id, "reason": str(exc)})
 
-    def _take_members(self, data: dict[str, Any]) -> None:
+    def _take_members(self, data: dict[str, Any], sender: str) -> None:
         origin, listed = data.get("from"), data.get("members")
         if not isinstance(origin, str) or not origin or "/" in origin or origin == self.origin:
             raise ValueError(f"members from an unnamed process {origin!r}")
+        if sender and origin != sender:
+            # A process speaks for its own members only: one naming another (a bug, or a
+            # copy of someone's entry) would replace, or empty, that process's members.
+            raise ValueError(f"members of {origin!r} announced by {sender!r}")
         if not isinstance(listed, list) or len(listed) > MAX_MEMBERS:
             raise ValueError("members announced without a list")
         known = self._remote.get(origin, ({}, 0.0))[0]

@@ -161,6 +161,8 @@ async def test_a_signal_pairbook_did_not_write_is_logged_and_not_taken(
             json.dumps({"t": "members", "from": "x", "members": [{"key": "k"}]}).encode(),
             json.dumps({"t": "members", "from": "", "members": []}).encode(),
             json.dumps({"t": "event", "to": 5, "event": {}}).encode(),
+            # another process's members, announced by b (the entry's origin): not taken
+            json.dumps({"t": "members", "from": "someone-else", "members": []}).encode(),
         ]
         with caplog.at_level(logging.ERROR, logger="pairbook.feed"):
             for payload in bad:
