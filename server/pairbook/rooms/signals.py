@@ -32,7 +32,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pairbook.broker.port import Broker, SignalEntry
@@ -78,6 +78,8 @@ class RoomSignals:
         self.settle = SETTLE
         self.vouch: Vouch | None = None  # None: one process's tests, no token book
         self._soon: asyncio.TimerHandle | None = None
+        self._said: set[str] = set()  # the member keys the last announcement named
+        self._unsaid: dict[str, dict[str, Any]] = {}  # joined since then: key -> member JSON
 
     def members(self) -> list[Member]:
         """The room's members connected to other processes."""
@@ -94,8 +96,21 @@ class RoomSignals:
         self.announce(hello=True)
 
     def changed(self) -> None:
-        """Someone joined or left here: announce it in a moment (once for a burst)."""
-        if self._soon is None and self.room is not None:
+        """Someone joined or left here: announce it in a moment (once for a burst). One who
+        joined and left again before that is announced at once, present, and the next
+        announcement says they left: the owner records every join and leave (a member on
+        another process that runs a cell and leaves within the moment included)."""
+        room = self.room
+        if room is None:
+            return
+        here = {peer.key: peer for peer in room.peers}
+        for key, peer in here.items():
+            if key not in self._said and key not in self._unsaid:
+                self._unsaid[key] = member_to_json(member_of(peer))
+        gone = [member for key, member in self._unsaid.items() if key not in here]
+        if gone:
+            self.announce(extra=gone)
+        if self._soon is None:
             self._soon = asyncio.get_running_loop().call_later(self.settle, self._announce_soon)
 
     def _announce_soon(self) -> None:
@@ -108,15 +123,22 @@ class RoomSignals:
             self._soon.cancel()
             self._soon = None
         if self.room is not None:
+            if self._unsaid:  # joined since the last announcement: the owner records them
+                here = {peer.key for peer in self.room.peers}
+                self.announce(extra=[m for k, m in self._unsaid.items() if k not in here])
             self._publish({"t": "members", "from": self.origin, "members": [], "hello": False})
             self.room = None
 
-    def announce(self, *, hello: bool = False) -> None:
-        """Tell the other processes who is connected to the room here."""
+    def announce(self, *, hello: bool = False, extra: Sequence[dict[str, Any]] = ()) -> None:
+        """Tell the other processes who is connected to the room here (and `extra`: members
+        who left before they were announced)."""
         if self.room is None:
             return
-        members = [member_to_json(member_of(peer)) for peer in self.room.peers]
+        peers = self.room.peers
+        members = [*(member_to_json(member_of(peer)) for peer in peers), *extra]
         self._publish({"t": "members", "from": self.origin, "members": members, "hello": hello})
+        self._said = {peer.key for peer in peers}
+        self._unsaid.clear()
         self._announced = self._clock()
 
     def send(self, member: Member, event: dict[str, Any]) -> None:

@@ -249,3 +249,53 @@ async def test_a_process_back_on_the_broker_asks_the_others_again(
         a.clock.advance(10)  # past b's last renewal's expiry, not past its answer's
         await a.feed.upkeep(a.clock())
         assert roll.users() == ["bob"]
+
+
+class Diary(Roll):
+    """A Roll that also keeps every join and leave it heard, in order (as the recorder)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heard: list[tuple[str, str]] = []
+
+    def on_join(self, member: Member) -> None:
+        super().on_join(member)
+        self.heard.append(("join", member.user.id))
+
+    def on_leave(self, member: Member) -> None:
+        super().on_leave(member)
+        self.heard.append(("leave", member.user.id))
+
+
+async def test_a_member_who_leaves_before_the_announcement_still_joins_and_leaves(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    # A member on another process may join, run a cell and leave within the moment the
+    # process waits to announce a burst of joins (seen: 45 ms): the owner must still hear
+    # (and its recorder note) the join and the leave, not an announcement that never had it.
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        diary = Diary()
+        a.room.attach([diary])
+        b.feed.signals.settle = 60.0  # the burst's announcement is far away
+        bob = await b.join("bob", 102)
+        b.room.leave(bob.peer)
+        await settle(a, b)
+        assert diary.heard == [("join", "bob")]  # at once, with bob present
+        b.feed.signals.announce()  # the burst's own announcement, when its moment comes
+        await settle(a, b)
+        assert diary.heard == [("join", "bob"), ("leave", "bob")]
+        bob.sender.cancel()
+
+
+async def test_a_member_unannounced_when_the_room_closes_still_joins_and_leaves(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        diary = Diary()
+        a.room.attach([diary])
+        b.feed.signals.settle = 60.0
+        bob = await b.join("bob", 102)
+        await b.feed.close()  # before the announcement
+        await settle(a, b)
+        assert diary.heard == [("join", "bob"), ("leave", "bob")]
+        bob.sender.cancel()
