@@ -1,6 +1,7 @@
 """The store's fence against a paused owner, on the real Redis and PostgreSQL: once another
 process took a room over, a write of the old owner — made while it still believed it owned
-the room — is refused by the store itself, and nothing of it is relayed."""
+the room: a server edit, its recording — is refused by the store itself, and nothing of it
+is relayed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ from pairbook.cluster.ownership import ClusterOwnership
 from pairbook.errors import FencedError
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.protocol.messages import SyncUpdate, decode_message
+from pairbook.record import Recorder, Replays
+from pairbook.record.service import RecordingService
 from pairbook.store import MemoryStore
 from pairbook.store.postgres import PostgresStore
 from pairbook.types import SERVER_USER
@@ -111,6 +114,52 @@ async def test_a_paused_owner_cannot_write_once_another_process_took_the_room(
             CloseCode.GOING_AWAY,
             "the room moved to another server process; reconnecting; reconnect in a moment",
         )
+
+
+async def test_a_paused_owners_recording_is_refused_once_another_process_took_the_room(
+    redis: Redis, prefix: str, postgres_url: str, tmp_path: Path
+) -> None:
+    async with (
+        PostgresStore(postgres_url) as store_a,
+        PostgresStore(postgres_url) as store_b,
+        service_kit(tmp_path, store_a) as a,
+    ):
+        leases = RoomLeases(redis, "a", prefix=f"{prefix}owner:", ttl=TTL)
+        keeper = LeaseKeeper(
+            leases, gained=_nothing, lost=_nothing, clock=FrozenClock(),
+            fence=store_a.raise_fence,
+        )  # fmt: skip
+        assert await keeper.claim(ROOM) is not None
+        a.room.ownership = KeeperOwnership(keeper)  # type: ignore[assignment]
+        recorder = Recorder(
+            ROOM, a.room.doc, store_a, lambda: a.room.last_seq, checkpoint_every=1,
+            owner_write=a.handle.owner_write,
+        )  # fmt: skip
+        recording = RecordingService(a.handle, recorder, Replays(store_a).get(ROOM))
+        a.room.attach([recording])
+        await recording.start()
+        ann, bob = await a.join("ann"), await a.join("bob")
+        await recording.upkeep(0)
+        written = [e.kind for e in await store_b.events(ROOM)]
+        assert written == ["join", "join"]
+        # a is paused now: b takes the room; a's recording, written on waking, is refused.
+        b = ClusterOwnership(
+            Redis.from_url(REDIS_URL), "b", prefix=prefix, ttl=TTL,
+            fence=store_b.raise_fence,
+        )  # fmt: skip
+        async with b:
+            await until(lambda: b.claim(ROOM))
+            assert a.room.ownership.owns(ROOM)
+            a.room.leave(ann.peer)
+            await recording.upkeep(0)
+        assert [e.kind for e in await store_b.events(ROOM)] == written
+        assert await store_b.checkpoint_seqs(ROOM) == [a.room.last_seq]  # a's, before
+        assert a.room.lost is not None
+        assert bob.peer.close_request == (
+            CloseCode.GOING_AWAY,
+            "the room moved to another server process; reconnecting; reconnect in a moment",
+        )
+        await recording.close()
 
 
 def _updates(frames: list[bytes]) -> int:

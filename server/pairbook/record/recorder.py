@@ -15,6 +15,7 @@ from pairbook.record.blamepoints import advance, blame_upto
 from pairbook.record.checkpoints import pack_checkpoint
 from pairbook.record.timeline import ALWAYS_KEPT, EventKind, recording_flag
 from pairbook.schema import EXECUTIONS_MAP, KERNEL_MAP, MOB_MAP, RECORDING_MAP
+from pairbook.service import OwnerWrite, unfenced
 from pairbook.store.port import Store
 from pairbook.store.records import EventRecord
 
@@ -31,6 +32,9 @@ class Recorder:
     Awareness is throttled: at most one event per connection per `awareness_interval`,
     always ending on the connection's newest state. While the room's `recording` flag is
     off, nothing but the flag's own changes is noted.
+
+    Only the room's owner records it: its writes go through `owner_write` (the room's,
+    RoomHandle.owner_write), which has them carry the owner's fencing token.
     """
 
     def __init__(
@@ -43,8 +47,10 @@ class Recorder:
         awareness_interval: float = 1.0,
         checkpoint_every: int = 1000,
         clock: Callable[[], float] = time.time,
+        owner_write: OwnerWrite = unfenced,
     ) -> None:
         self.room = room
+        self._owner_write = owner_write
         self.doc = doc
         self.store = store
         self.checkpoint_every = checkpoint_every
@@ -197,7 +203,9 @@ class Recorder:
             return 0
         batch, self._pending = self._pending, []
         try:
-            await self.store.append_events(self.room, batch)
+            await self._owner_write(
+                lambda fence: self.store.append_events(self.room, batch, fence=fence)
+            )
         except Exception:
             self._pending[:0] = batch  # kept for the next flush
             raise
@@ -210,7 +218,10 @@ class Recorder:
             return False
         update = self.doc.get_update()  # now: the document moves on while the blame is made
         blame = await self._blame_at(last_seq)
-        await self.store.save_checkpoint(self.room, pack_checkpoint(update, blame), last_seq)
+        packed = pack_checkpoint(update, blame)
+        await self._owner_write(
+            lambda fence: self.store.save_checkpoint(self.room, packed, last_seq, fence=fence)
+        )
         self.last_checkpoint = last_seq
         return True
 

@@ -13,7 +13,7 @@ from typing import Any
 from pycrdt import Doc
 
 from pairbook.auth import Role
-from pairbook.errors import StoreError
+from pairbook.errors import ClusterError, FencedError, StoreError
 from pairbook.record.arguments import recorded_arguments
 from pairbook.record.recorder import Recorder
 from pairbook.record.replayer import Replayer
@@ -115,7 +115,14 @@ class RecordingService:
     # -- life ----------------------------------------------------------------------------
 
     async def flush(self, *, held: bool = False) -> None:
-        await self.recorder.flush(held=held)
+        """Write the events noted so far (`held`: the presence held back, too). Not when
+        this process no longer runs the room: they wait (ClusterError: its lease's time ran
+        out, the next renewal says whether it still owns the room) or die with the room
+        (FencedError: a later owner took it over and records it now)."""
+        try:
+            await self.recorder.flush(held=held)
+        except (ClusterError, FencedError) as exc:
+            _not_recorded(self.room.id, exc)
 
     async def start(self) -> None:
         """When the room opens: the recorder starts, then the first retention pass, before
@@ -126,7 +133,9 @@ class RecordingService:
         self._next_retention = self._clock() + RETENTION_EVERY
         try:
             await self.prune_old(self.room.last_seq)
-        except StoreError as exc:  # the stored snapshot is older: the next pass will do
+        except (StoreError, ClusterError) as exc:
+            # The stored snapshot is older (the next pass will do), or this process no
+            # longer runs the room (a write fenced off lost it: there is no next pass).
             log.info(
                 "recording retention postponed", extra={"room": self.room.id, "reason": str(exc)}
             )
@@ -136,7 +145,14 @@ class RecordingService:
         self.recorder.unwatch()
 
     async def upkeep(self, snapshot_seq: int) -> None:
-        """From the room's own task: write events, checkpoint, apply retention."""
+        """From the room's own task: write events, checkpoint, apply retention (none of
+        it once this process no longer runs the room; see `flush`)."""
+        try:
+            await self._upkeep(snapshot_seq)
+        except (ClusterError, FencedError) as exc:
+            _not_recorded(self.room.id, exc)
+
+    async def _upkeep(self, snapshot_seq: int) -> None:
         await self.recorder.flush()
         room = self.room
         if room.last_seq - self.recorder.last_checkpoint >= self.recorder.checkpoint_every:
@@ -160,9 +176,17 @@ class RecordingService:
         first, _ = await self.replayer.bounds()
         if upto <= first:
             return 0
-        pruned = await store.prune_recording(room_id, upto)
+        pruned = await self.room.owner_write(
+            lambda fence: store.prune_recording(room_id, upto, fence=fence)
+        )
         log.info("recording retention", extra={"room": room_id, "upto": upto})
         return pruned
+
+
+def _not_recorded(room: str, exc: ClusterError | FencedError) -> None:
+    # A refused write was logged as it lost the room (RoomHandle.owner_write).
+    if isinstance(exc, ClusterError):
+        log.info("recording not written", extra={"room": room, "reason": str(exc)})
 
 
 def _valid_seq(seq: int) -> str | None:

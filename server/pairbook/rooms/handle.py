@@ -5,21 +5,34 @@ narrow handle a room gives its services (`ServiceHandle`), and the hooks a room 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pycrdt import Doc
 
-from pairbook.errors import ClusterError
+from pairbook.errors import ClusterError, FencedError
+from pairbook.protocol.closecodes import CloseCode
+from pairbook.rooms.commits import MOVED
 from pairbook.rooms.peer import Peer
-from pairbook.service import CellsObserver, CommandTable, Member, RoomNotes, RoomService
+from pairbook.service import (
+    CellsObserver,
+    CommandTable,
+    FencedWrite,
+    Member,
+    RoomNotes,
+    RoomService,
+)
 from pairbook.service.commands import Args, Command
 from pairbook.service.port import HOOKS, hook
 from pairbook.types import RoomId, UserId
 
 if TYPE_CHECKING:
     from pairbook.rooms.room import Room
+
+T = TypeVar("T")
+log = logging.getLogger("pairbook.room")
 
 
 def member_of(peer: Peer, clients: Iterable[int] | None = None) -> Member:
@@ -157,6 +170,16 @@ class ServiceHandle:
 
     async def settle(self) -> None:
         await self._room.settle()
+
+    async def owner_write(self, write: FencedWrite[T]) -> T:
+        try:
+            return await write(self._fence())
+        except FencedError as exc:
+            # As a fenced log append (CommitQueue): a later owner runs the room now; this
+            # process stands down, its peers reconnect to the room as the log holds it.
+            log.warning("owner write fenced off", extra={"room": self.id, "error": str(exc)})
+            self._room.lose(MOVED, CloseCode.GOING_AWAY)
+            raise
 
     def _fence(self) -> int | None:
         """A service writes only while this process owns the room (or nothing else can):

@@ -127,6 +127,7 @@ def recording_service(context: ServiceContext) -> RecordingService:
         lambda: room.last_seq + room.inflight,  # the newest change, logged or on its way
         awareness_interval=policy.awareness_interval,
         checkpoint_every=policy.checkpoint_every,
+        owner_write=context.handle.owner_write,
     )
     replayer = context.replays.get(room.id)
     return RecordingService(context.handle, recorder, replayer, retention=policy.retention)

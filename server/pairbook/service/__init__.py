@@ -15,10 +15,13 @@ from pairbook.service.commands import (
 )
 from pairbook.service.port import (
     EditRefusal,
+    FencedWrite,
     Member,
+    OwnerWrite,
     RoomHandle,
     RoomNotes,
     RoomService,
+    unfenced,
 )
 
 __all__ = [
@@ -32,11 +35,14 @@ __all__ = [
     "CommandTable",
     "DriverGate",
     "EditRefusal",
+    "FencedWrite",
     "Handler",
     "Member",
     "Note",
+    "OwnerWrite",
     "RoomHandle",
     "RoomNotes",
     "RoomService",
     "read_cells_change",
+    "unfenced",
 ]

@@ -10,9 +10,9 @@ start/close.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from pycrdt import Doc
 
@@ -26,6 +26,20 @@ if TYPE_CHECKING:
 Edit = Callable[[Doc[Any]], None]
 EditRefusal = str | None
 """Why a member may not edit right now (a human-readable reason), or None when it may."""
+T = TypeVar("T")
+FencedWrite = Callable[[int | None], Awaitable[T]]
+"""A store write of the room's owner, given the token it carries (`fence=`; None: no fence)."""
+
+
+class OwnerWrite(Protocol):
+    """Runs a write only the room's owner may make (see RoomHandle.owner_write)."""
+
+    def __call__(self, write: FencedWrite[T]) -> Awaitable[T]: ...
+
+
+async def unfenced(write: FencedWrite[T]) -> T:
+    """An OwnerWrite for a room nobody else can own (one process, tests): no token."""
+    return await write(None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +106,15 @@ class RoomHandle(Protocol):
 
     async def settle(self) -> None:
         """Wait until every change applied so far is logged and relayed."""
+        ...
+
+    async def owner_write(self, write: FencedWrite[T]) -> T:
+        """Make a store write only the room's owner may make (the recording's events,
+        checkpoints and retention): `write` gets the owner lease's token to carry as
+        `fence=` (None with one process). Raises ClusterError, writing nothing, once this
+        process no longer owns the room; a write the store refused (FencedError: a later
+        owner took the room) is logged and loses the room here, as a refused log append
+        does (its peers reconnect to the new owner), then raised."""
         ...
 
     def members(self) -> list[Member]:

@@ -68,10 +68,8 @@ class MemoryStore(StoreLife):
         check_open(self._state, f"append to room {room!r}")
         update = check_update(update)
         ids = check_client_ids(client_ids)
-        fence = check_token(fence)
-        if fence is not None:
-            check_fence(room, fence, self._fences.get(room, 0))
-            self._fences[room] = fence
+        fence = self._check_fence(room, fence, "append to")
+        self._raise(room, fence)
         log = self._rooms.setdefault(room, _Room())
         log.last_seq += 1
         log.records.append(UpdateRecord(room, log.last_seq, update, user_id, ids, self._clock()))
@@ -85,6 +83,18 @@ class MemoryStore(StoreLife):
         before = self._fences.get(room, 0)
         self._fences[room] = max(before, check_token(token) or 0)
         return before
+
+    def _check_fence(self, room: str, fence: int | None, doing: str) -> int | None:
+        """The write's token, checked (FencedError below the room's fence); the write
+        raises the fence to it (`_raise`) once nothing else can refuse the write."""
+        token = check_token(fence)
+        if token is not None:
+            check_fence(room, token, self._fences.get(room, 0), doing)
+        return token
+
+    def _raise(self, room: str, token: int | None) -> None:
+        if token is not None:
+            self._fences[room] = max(self._fences.get(room, 0), token)
 
     async def load(self, room: str) -> RoomLog | None:
         check_open(self._state, f"load room {room!r}")
@@ -147,8 +157,13 @@ class MemoryStore(StoreLife):
         found = [r for r in log.records if r.seq > after_seq]
         return found if limit is None else found[:limit]
 
-    async def append_events(self, room: str, events: Sequence[EventRecord]) -> None:
+    async def append_events(
+        self, room: str, events: Sequence[EventRecord], *, fence: int | None = None
+    ) -> None:
         check_open(self._state, f"append events to room {room!r}")
+        # No events, no write (as the back ends with a writer): nothing to refuse either.
+        token = self._check_fence(room, fence, "write events of") if events else None
+        self._raise(room, token)
         self._rooms.setdefault(room, _Room()).events.extend(events)
 
     async def events(
@@ -166,12 +181,16 @@ class MemoryStore(StoreLife):
             and (kinds is None or e.kind in kinds)
         ]
 
-    async def save_checkpoint(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+    async def save_checkpoint(
+        self, room: str, snapshot: bytes, upto_seq: int, *, fence: int | None = None
+    ) -> None:
         check_open(self._state, f"save a checkpoint of room {room!r}")
         snapshot = check_update(snapshot)
+        token = self._check_fence(room, fence, "save a checkpoint of")
         log = self._rooms.get(room)
         check_snapshot(room, upto_seq, log.last_seq if log else 0)
         assert log is not None
+        self._raise(room, token)
         log.checkpoints[upto_seq] = Checkpoint(room, upto_seq, self._clock(), snapshot)
 
     async def checkpoint(self, room: str, at_most_seq: int) -> Checkpoint | None:
@@ -198,9 +217,11 @@ class MemoryStore(StoreLife):
         at = bisect.bisect_right([r.ts for r in log.records], ts)
         return log.records[at - 1].seq if at else 0
 
-    async def prune_recording(self, room: str, upto_seq: int) -> int:
+    async def prune_recording(self, room: str, upto_seq: int, *, fence: int | None = None) -> int:
         check_open(self._state, f"prune the recording of room {room!r}")
+        token = self._check_fence(room, fence, "prune the recording of")
         pruned = await self.prune(room, upto_seq)  # checks upto_seq against the snapshot
+        self._raise(room, token)
         log = self._rooms.get(room)
         if log is None:
             return pruned

@@ -94,8 +94,13 @@ class Store(Protocol):
         """Records with seq > after_seq in seq order, at most `limit` of them."""
 
     # --- the recording: timeline events, replay checkpoints, retention --------------------
+    # The recording is written by the room's owner alone: its writes carry the owner's
+    # `fence` as `append` does (refused with FencedError, nothing stored, below the room's
+    # fence; the fence raised to it otherwise, in the same transaction as the write).
 
-    async def append_events(self, room: str, events: Sequence[EventRecord]) -> None:
+    async def append_events(
+        self, room: str, events: Sequence[EventRecord], *, fence: int | None = None
+    ) -> None:
         """Append timeline events (in order); durable when the awaitable returns."""
 
     async def events(
@@ -107,7 +112,9 @@ class Store(Protocol):
     ) -> list[EventRecord]:
         """Events with first_seq <= seq <= last_seq (of those kinds), in the order appended."""
 
-    async def save_checkpoint(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+    async def save_checkpoint(
+        self, room: str, snapshot: bytes, upto_seq: int, *, fence: int | None = None
+    ) -> None:
         """Keep a replay checkpoint (the merge of records 1..upto_seq) beside the others."""
 
     async def checkpoint(self, room: str, at_most_seq: int) -> Checkpoint | None:
@@ -122,7 +129,7 @@ class Store(Protocol):
     async def seq_at(self, room: str, ts: float) -> int:
         """The seq of the newest record appended at or before `ts` (0 when none)."""
 
-    async def prune_recording(self, room: str, upto_seq: int) -> int:
+    async def prune_recording(self, room: str, upto_seq: int, *, fence: int | None = None) -> int:
         """Retention: `prune`, and the recording's checkpoints and events before upto_seq
         too; returns the records deleted."""
 

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from pairbook.store.records import Checkpoint, EventRecord, RoomLog, Stamp, UpdateRecord
-from pairbook.store.rules import check_prune, check_snapshot
+from pairbook.store.rules import check_fence, check_prune, check_snapshot
 from pairbook.store.writer import Sequences
 from pairbook.store.writer import raise_fence as fence_room
 
@@ -45,11 +45,19 @@ def raise_fence(conn: sqlite3.Connection, sequences: Sequences, room: str, token
     return fence_room(conn, room, token)
 
 
+def fence_write(conn: sqlite3.Connection, room: str, fence: int | None, doing: str) -> None:
+    """A write of the room's owner: refused (FencedError, and the writer rolls the write
+    back) below the room's fence, which it raises to its token otherwise."""
+    if fence is not None:
+        check_fence(room, fence, fence_room(conn, room, fence), doing)
+
+
 def save_snapshot(
     conn: sqlite3.Connection, sequences: Sequences, room: str, snapshot: bytes, upto_seq: int,
-    ts: float, *, checkpoint: bool = False,
+    ts: float, *, checkpoint: bool = False, fence: int | None = None,
 ) -> None:  # fmt: skip
     """The room's snapshot (one a room, never moved back) or one more replay checkpoint."""
+    fence_write(conn, room, fence, "save a checkpoint of" if checkpoint else "save a snapshot of")
     check_snapshot(room, upto_seq, sequences.last(conn, room))
     if checkpoint:
         conn.execute(
@@ -68,10 +76,11 @@ def save_snapshot(
 
 def prune(
     conn: sqlite3.Connection, sequences: Sequences, room: str, upto_seq: int,
-    *, recording: bool = False,
+    *, recording: bool = False, fence: int | None = None,
 ) -> int:  # fmt: skip
     """Delete the records the snapshot covers (with `recording`, the replay's checkpoints and
     events before them too); returns how many records went."""
+    fence_write(conn, room, fence, "prune the recording of" if recording else "prune")
     row = conn.execute("SELECT upto_seq FROM snapshots WHERE room = ?", (room,)).fetchone()
     check_prune(room, upto_seq, row[0] if row else 0)
     deleted = conn.execute("DELETE FROM records WHERE room = ? AND seq <= ?", (room, upto_seq))
@@ -107,8 +116,10 @@ def drop_room(conn: sqlite3.Connection, sequences: Sequences, room: str) -> None
 
 
 def append_events(
-    conn: sqlite3.Connection, sequences: Sequences, room: str, events: Sequence[EventRecord]
-) -> None:
+    conn: sqlite3.Connection, sequences: Sequences, room: str, events: Sequence[EventRecord],
+    *, fence: int | None = None,
+) -> None:  # fmt: skip
+    fence_write(conn, room, fence, "write events of")
     conn.executemany(
         "INSERT INTO events (room, seq, ts, kind, user_id, data) VALUES (?, ?, ?, ?, ?, ?)",
         [(room, e.seq, e.ts, e.kind, e.user_id, e.data) for e in events],

@@ -172,20 +172,28 @@ class QueuedStore(StoreLife):
     async def drop_room(self, room: str) -> None:
         await self._write(partial(self.sql.drop_room, room=room), f"drop room {room!r}")
 
-    async def append_events(self, room: str, events: Sequence[EventRecord]) -> None:
+    async def append_events(
+        self, room: str, events: Sequence[EventRecord], *, fence: int | None = None
+    ) -> None:
         if events:
-            run = partial(self.sql.append_events, room=room, events=list(events))
+            run = partial(
+                self.sql.append_events, room=room, events=list(events), fence=check_token(fence)
+            )
             await self._write(run, f"append events to room {room!r}")
 
-    async def save_checkpoint(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+    async def save_checkpoint(
+        self, room: str, snapshot: bytes, upto_seq: int, *, fence: int | None = None
+    ) -> None:
         save = partial(
             self.sql.save_snapshot, room=room, snapshot=check_update(snapshot),
-            upto_seq=upto_seq, ts=self._clock(), checkpoint=True,
+            upto_seq=upto_seq, ts=self._clock(), checkpoint=True, fence=check_token(fence),
         )  # fmt: skip
         await self._write(save, f"save a checkpoint of room {room!r}")
 
-    async def prune_recording(self, room: str, upto_seq: int) -> int:
-        run = partial(self.sql.prune, room=room, upto_seq=upto_seq, recording=True)
+    async def prune_recording(self, room: str, upto_seq: int, *, fence: int | None = None) -> int:
+        run = partial(
+            self.sql.prune, room=room, upto_seq=upto_seq, recording=True, fence=check_token(fence)
+        )
         pruned: int = await self._write(run, f"prune the recording of room {room!r}")
         return pruned
 

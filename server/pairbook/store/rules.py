@@ -66,11 +66,12 @@ def check_token(token: int | None) -> int | None:
     return token
 
 
-def check_fence(room: str, token: int, fence: int) -> None:
-    """An append fenced by `token` may land only while no later owner fenced the room."""
+def check_fence(room: str, token: int, fence: int, doing: str = "append to") -> None:
+    """A write fenced by `token` may land only while no later owner fenced the room;
+    `doing` names the write ("append to", "write events of", ...)."""
     if token < fence:
         raise FencedError(
-            f"cannot append to room {room!r} with owner token {token}: the process holding "
+            f"cannot {doing} room {room!r} with owner token {token}: the process holding "
             f"token {fence} has taken the room over, so this process no longer runs it; its "
             "peers reconnect to the room as it is now"
         )

@@ -1,5 +1,6 @@
-"""The owner fence every store back end keeps: an append fenced by an older owner's token is
-refused once a later owner fenced the room (run against memory, SQLite and PostgreSQL)."""
+"""The owner fence every store back end keeps: an append, or a write of the recording, fenced
+by an older owner's token is refused once a later owner fenced the room (run against memory,
+SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections.abc import Callable
 
 import pytest
 
-from pairbook.errors import FencedError
+from pairbook.errors import FencedError, StoreError
 from pairbook.store import Store
+from pairbook.store.records import EventRecord
 
 
 async def test_an_append_below_the_raised_fence_is_refused_and_stores_nothing(
@@ -77,3 +79,82 @@ async def test_a_token_that_is_not_one_is_refused(store: Store, token: object) -
     with pytest.raises((TypeError, ValueError)):
         await store.append("a.ipynb", b"x", "server", [], fence=token)  # type: ignore[arg-type]
     assert await store.records("a.ipynb") == []
+
+
+# --- the recording's writes: only the room's owner makes them, so they are fenced too ------
+
+
+def event(seq: int, kind: str) -> EventRecord:
+    return EventRecord("a.ipynb", seq, 1.0 * seq, kind, "alice", "{}")
+
+
+async def _recorded_room(store: Store) -> None:
+    """Four records, a snapshot and a checkpoint at 2, two events; the room fenced at 2."""
+    for i in range(4):
+        await store.append("a.ipynb", f"u{i}".encode(), "alice", [1])
+    await store.save_snapshot("a.ipynb", b"s2", 2)
+    await store.save_checkpoint("a.ipynb", b"c1", 1, fence=1)
+    await store.append_events("a.ipynb", [event(1, "join"), event(3, "command")], fence=1)
+    assert await store.raise_fence("a.ipynb", 2) == 1  # raised by the owner's writes
+
+
+async def test_the_recordings_writes_below_the_fence_are_refused_and_store_nothing(
+    store: Store,
+) -> None:
+    await _recorded_room(store)
+    refusal = r"owner token 1: the process holding token 2 has taken the room over"
+    with pytest.raises(FencedError, match=f"cannot write events of room 'a.ipynb' with {refusal}"):
+        await store.append_events("a.ipynb", [event(4, "leave")], fence=1)
+    with pytest.raises(FencedError, match=f"cannot save a checkpoint of .* with {refusal}"):
+        await store.save_checkpoint("a.ipynb", b"c3", 3, fence=1)
+    with pytest.raises(FencedError, match=f"cannot prune the recording of .* with {refusal}"):
+        await store.prune_recording("a.ipynb", 2, fence=1)
+    assert [e.kind for e in await store.events("a.ipynb")] == ["join", "command"]
+    assert await store.checkpoint_seqs("a.ipynb") == [1]
+    assert [r.seq for r in await store.records("a.ipynb")] == [1, 2, 3, 4]
+
+
+async def test_the_recordings_writes_of_the_owner_land_and_raise_the_fence(
+    store: Store,
+) -> None:
+    await _recorded_room(store)
+    await store.append_events("a.ipynb", [event(4, "leave")], fence=2)
+    await store.save_checkpoint("a.ipynb", b"c2", 2, fence=3)
+    assert await store.prune_recording("a.ipynb", 2, fence=3) == 2
+    assert [e.kind for e in await store.events("a.ipynb")] == ["command", "leave"]
+    assert await store.checkpoint_seqs("a.ipynb") == [2]
+    assert await store.raise_fence("a.ipynb", 1) == 3
+    # Unfenced, as a process that is no owner writes them (replay checkpoints): never refused.
+    await store.save_checkpoint("a.ipynb", b"c3", 3)
+    await store.append_events("a.ipynb", [event(4, "awareness")])
+    assert await store.checkpoint_seqs("a.ipynb") == [2, 3]
+
+
+async def test_a_write_refused_for_another_reason_does_not_raise_the_fence(store: Store) -> None:
+    await store.append("a.ipynb", b"u", "alice", [1])
+    with pytest.raises(StoreError, match="log ends at seq 1"):
+        await store.save_checkpoint("a.ipynb", b"c", 2, fence=9)
+    with pytest.raises(StoreError, match="save a snapshot up to seq 1 first"):
+        await store.prune_recording("a.ipynb", 1, fence=9)
+    assert await store.raise_fence("a.ipynb", 1) == 0
+
+
+async def test_a_refused_recording_write_fails_alone_among_writes_committed_together(
+    store: Store,
+) -> None:
+    await store.append("a.ipynb", b"base", "server", [], fence=3)
+    results = await asyncio.gather(
+        store.append_events("a.ipynb", [event(1, "join")], fence=3),
+        store.append_events("a.ipynb", [event(1, "stale")], fence=2),
+        store.append("a.ipynb", b"peer", "alice", [1]),
+        store.save_checkpoint("a.ipynb", b"stale", 1, fence=2),
+        store.append_events("b.ipynb", [event(0, "other room")], fence=1),
+        return_exceptions=True,
+    )
+    assert [type(r) for r in results] == [
+        type(None), FencedError, int, FencedError, type(None),
+    ]  # fmt: skip
+    assert [e.kind for e in await store.events("a.ipynb")] == ["join"]
+    assert [e.kind for e in await store.events("b.ipynb")] == ["other room"]
+    assert await store.checkpoint_seqs("a.ipynb") == []
+    assert [r.update for r in await store.records("a.ipynb")] == [b"base", b"peer"]

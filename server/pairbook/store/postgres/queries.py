@@ -13,7 +13,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from pairbook.store.records import Checkpoint, EventRecord, RoomLog, Stamp, UpdateRecord
-from pairbook.store.rules import check_prune, check_snapshot
+from pairbook.store.rules import check_fence, check_prune, check_snapshot
 
 Connection = AsyncConnection[Any]
 
@@ -93,6 +93,14 @@ async def raise_fence(conn: Connection, room: str, token: int) -> int:
     return before
 
 
+async def fence_write(conn: Connection, room: str, fence: int | None, doing: str) -> None:
+    """A write of the room's owner: refused (FencedError, and the writer rolls the write
+    back) below the room's fence, whose row stays locked until the commit; the fence is
+    raised to the write's token otherwise."""
+    if fence is not None:
+        check_fence(room, fence, await raise_fence(conn, room, fence), doing)
+
+
 async def last_seq(conn: Connection, room: str) -> int:
     cursor = await conn.execute("SELECT last_seq FROM pairbook_logs WHERE room = %s", (room,))
     row = await cursor.fetchone()
@@ -101,9 +109,11 @@ async def last_seq(conn: Connection, room: str) -> int:
 
 async def save_snapshot(
     conn: Connection, room: str, snapshot: bytes, upto_seq: int, ts: float,
-    *, checkpoint: bool = False,
+    *, checkpoint: bool = False, fence: int | None = None,
 ) -> None:  # fmt: skip
     """The room's snapshot (one a room, never moved back) or one more replay checkpoint."""
+    doing = "save a checkpoint of" if checkpoint else "save a snapshot of"
+    await fence_write(conn, room, fence, doing)
     check_snapshot(room, upto_seq, await last_seq(conn, room))
     if checkpoint:
         await conn.execute(
@@ -121,9 +131,13 @@ async def save_snapshot(
     )
 
 
-async def prune(conn: Connection, room: str, upto_seq: int, *, recording: bool = False) -> int:
+async def prune(
+    conn: Connection, room: str, upto_seq: int, *, recording: bool = False,
+    fence: int | None = None,
+) -> int:  # fmt: skip
     """Delete the records the snapshot covers (with `recording`, the replay's checkpoints and
     events before them too); returns how many records went."""
+    await fence_write(conn, room, fence, "prune the recording of" if recording else "prune")
     cursor = await conn.execute(
         "SELECT upto_seq FROM pairbook_snapshots WHERE room = %s FOR SHARE", (room,)
     )
@@ -163,7 +177,10 @@ async def drop_room(conn: Connection, room: str) -> None:
         await conn.execute(f"DELETE FROM {table} WHERE room = %s", (room,))
 
 
-async def append_events(conn: Connection, room: str, events: Sequence[EventRecord]) -> None:
+async def append_events(
+    conn: Connection, room: str, events: Sequence[EventRecord], *, fence: int | None = None
+) -> None:
+    await fence_write(conn, room, fence, "write events of")
     async with conn.cursor() as cursor:
         await cursor.executemany(
             "INSERT INTO pairbook_events (room, seq, ts, kind, user_id, data) "
