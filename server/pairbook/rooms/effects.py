@@ -1,4 +1,5 @@
-"""What the room's sync state machine (`rooms.sync`) asks its I/O shell (`rooms.room`) to do.
+"""What the room's sync state machine (`rooms.sync`) asks its I/O shell (`rooms.receiver`)
+to do.
 
 Effects are plain data: the machine decides, the shell executes them in order (an effect
 that raises, or a `Refuse`, ends the list there)."""

@@ -2,12 +2,11 @@
 hold it, through a `Broker` (the y-redis model: each process appends what it accepted and
 relays what the others appended, the same bytes).
 
-Every update the room logs goes out with its log seq; every update another process logged comes in
-with its own. The feed knows which seqs the document holds: all up to `upto`, and some beyond
-(`ahead`). A seq missing for longer than `gap_grace` (another process's entry was lost, or its
-broker was unreachable), or a broker that reconnected, makes the feed read the log from the store
-after `upto` — the store is the source of truth, the broker only the fast path — so nothing is
-missed and nothing applied twice.
+Every update the room logs goes out with its log seq; every update another process logged
+comes in with its own. The feed knows which seqs the document holds (`LogWindow`): a gap past
+its grace, or a broker that reconnected, makes the feed read the log from the store after
+`upto` — the store is the source of truth, the broker only the fast path — so nothing is
+missed and nothing applied twice. New client ids are claimed on the broker (`BrokerClaims`).
 """
 
 from __future__ import annotations
@@ -30,7 +29,9 @@ from pairbook.protocol.messages import (
     encode_sync_update,
 )
 from pairbook.protocol.update import decode_state_vector, decode_update
-from pairbook.rooms.effects import Apply, Commit, Effect, Refuse
+from pairbook.rooms.brokerclaims import BrokerClaims
+from pairbook.rooms.effects import Commit, Effect, Refuse
+from pairbook.rooms.logwindow import LogWindow
 from pairbook.rooms.protected import protect_structs
 from pairbook.rooms.remotepresence import RemotePresence
 from pairbook.rooms.signals import RoomSignals
@@ -72,13 +73,9 @@ class RoomFeed:
         self.presence = RemotePresence()
         self.signals = RoomSignals(room_id, broker, clock=clock)  # members on other processes
         self._waiting: list[Entry] = []
-        self._upto = 0
-        self._ahead: set[int] = set()
-        self._known = 0  # the newest seq known to be in the log
+        self._window = LogWindow(gap_grace=gap_grace, clock=clock)
         self._missed = False
-        self._unconfirmed: dict[int, UserId] = {}  # claimed while the broker was away
-        self._gap_since: float | None = None
-        self._gap_grace = gap_grace
+        self._claims = BrokerClaims(room_id, broker)
         self._clock = clock
         self.remote_updates = 0
         self.files: FileSync | None = None
@@ -144,7 +141,7 @@ class RoomFeed:
             log.warning("broker unreachable", extra={"room": self.room_id, "reason": str(exc)})
         self.room = room
         room.feed = self
-        self._upto = self._known = room.last_seq
+        self._window.start(room.last_seq)
         self.signals.attach(room)
         waiting, self._waiting = self._waiting, []
         self.deliver(waiting)
@@ -152,7 +149,7 @@ class RoomFeed:
     @property
     def upto(self) -> int:
         """Every record up to this seq is in the document (snapshots cover this far)."""
-        return self._upto
+        return self._window.upto
 
     def committed(self, commit: Commit, seq: int) -> None:
         """The room logged and relayed one of its own updates: the others get it too."""
@@ -170,66 +167,19 @@ class RoomFeed:
         people's structs under one id). Refused for content this process lacks, or for a
         client id another process gave someone, the update may come from a page that was
         on another process: the log is read, and `again` decides anew."""
-        if await self._admits(effects):
+        if await self._claims.admits(effects, self.room):
             return effects
         if await self.catch_up():
             effects = again()
-            if await self._admits(effects):
+            if await self._claims.admits(effects, self.room):
                 return effects
         if any(isinstance(effect, Refuse) for effect in effects):
             return effects
         raise AuthError("a client id of this update belongs to another person; reload")
 
-    async def _admits(self, effects: list[Effect]) -> bool:
-        """Whether no effect refuses the update and every new client id is the peer's
-        everywhere (claimed now); a claim lost is undone in the room."""
-        for effect in effects:
-            if isinstance(effect, Refuse):
-                return False
-            if not isinstance(effect, Apply) or not effect.claimed:
-                continue
-            if not await self._claim(effect.claimed, effect.peer.user.id):
-                return False
-        return True
-
-    async def _claim(self, client_ids: frozenset[int], user_id: UserId) -> bool:
-        """Claim new client ids for a user everywhere (first claim wins); False when another
-        process gave one to someone else. While the broker cannot be reached the claim is
-        this process's alone, and made everywhere once it is back."""
-        try:
-            owners = [await self.broker.claim(self.room_id, c, user_id) for c in client_ids]
-        except BrokerError as exc:
-            log.warning(
-                "client ids claimed here alone", extra={"room": self.room_id, "reason": str(exc)}
-            )
-            self._unconfirmed.update(dict.fromkeys(client_ids, user_id))
-            return True
-        if all(owner == user_id for owner in owners):
-            return True
-        if self.room is not None:
-            for client in client_ids:
-                self.room.claims.pop(client, None)
-        return False
-
-    async def _confirm_claims(self, room: Room) -> None:
-        """The broker is back: claims made here alone are made everywhere. One another
-        process gave someone else meanwhile means two people wrote under one id: the
-        document is reloaded from the log."""
-        while self._unconfirmed:
-            client, user_id = next(iter(self._unconfirmed.items()))
-            try:
-                owner = await self.broker.claim(self.room_id, client, user_id)
-            except BrokerError:
-                return  # away again: the next reconnection tries again
-            if owner != user_id:
-                room.lose(f"client id {client} was claimed twice while the broker was away")
-            del self._unconfirmed[client]
-
     def behind(self, now: float) -> bool:
         """Whether the log must be read: entries were missed, or a seq is past its grace."""
-        if self._missed:
-            return True
-        return self._gap_since is not None and now - self._gap_since >= self._gap_grace
+        return self._missed or self._window.overdue(now)
 
     async def upkeep(self, now: float) -> None:
         """Expire other processes' stale presence; catch up from the log when behind."""
@@ -252,8 +202,8 @@ class RoomFeed:
             if back:
                 self.signals.announce(hello=True)
             await self.catch_up()
-            if back and self._unconfirmed:
-                await self._confirm_claims(room)
+            if back and self._claims.unconfirmed:
+                await self._claims.confirm(room)
 
     async def _check_head(self, room: Room) -> None:
         """Note the log's newest seq: one beyond what the document holds is a gap, read
@@ -266,9 +216,7 @@ class RoomFeed:
         except StoreError as exc:  # the next look tries again
             log.warning("log head unreadable", extra={"room": self.room_id, "reason": str(exc)})
             return
-        if head > self._known:
-            self._known = head
-            self._note_gap()
+        self._window.know(head)
 
     async def catch_up(self) -> int:
         """Apply every record of the log after `upto` the document lacks; returns how many.
@@ -279,14 +227,14 @@ class RoomFeed:
         self._missed = False
         applied = 0
         while True:
-            after = self._upto
+            after = self._window.upto
             records = await self.store.records(self.room_id, after, CATCH_UP_BATCH)
             if records and records[0].seq != after + 1:
                 # Pruned under a snapshot this document does not hold: reload from the log.
                 room.lose(f"the log before seq {records[0].seq} was pruned meanwhile")
                 return applied
             for record in records:
-                if record.seq in self._ahead or record.seq <= self._upto:
+                if self._window.holds(record.seq):
                     continue
                 frame = encode_sync_update(record.update)
                 self._apply(room, record.update, frame, UserId(record.user_id), record.client_ids)
@@ -294,9 +242,8 @@ class RoomFeed:
                 applied += 1
             if len(records) < CATCH_UP_BATCH:
                 break
-        if self._known > self._upto and not records:
-            self._known = self._upto  # a marker ahead of the log: nothing more to read
-            self._gap_since = None
+        if not records:
+            self._window.read_to_end()  # a marker ahead of the log: nothing more to read
         if applied:
             log.info(
                 "room caught up from the log", extra={"room": self.room_id, "records": applied}
@@ -313,11 +260,10 @@ class RoomFeed:
 
     def _take_update(self, room: Room, entry: DocEntry) -> None:
         seq = entry.seq
-        if seq <= self._upto or seq in self._ahead:
+        if self._window.holds(seq):
             return  # the document has it (loaded from the log, or caught up)
         if not entry.frame:  # a marker: the update is in the log, not in the entry
-            self._known = max(self._known, seq)
-            self._note_gap()
+            self._window.know(seq)
             return
         message = decode_message(entry.frame)
         if not isinstance(message, SyncUpdate):
@@ -357,23 +303,9 @@ class RoomFeed:
 
     def _hold(self, seq: int) -> None:
         """The document holds record `seq`."""
-        self._known = max(self._known, seq)
-        if seq == self._upto + 1:
-            self._upto = seq
-            while self._upto + 1 in self._ahead:
-                self._upto += 1
-                self._ahead.discard(self._upto)
-        elif seq > self._upto:
-            self._ahead.add(seq)
+        self._window.hold(seq)
         if self.room is not None:
-            self.room.last_seq = self._upto
-        self._note_gap()
-
-    def _note_gap(self) -> None:
-        if self._known <= self._upto:
-            self._gap_since = None
-        elif self._gap_since is None:
-            self._gap_since = self._clock()
+            self.room.last_seq = self._window.upto
 
 
 async def subscribe_feed(

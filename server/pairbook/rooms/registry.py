@@ -16,11 +16,11 @@ from pairbook.broker.lockwait import waited_lock
 from pairbook.broker.port import Broker
 from pairbook.errors import NotebookError, RoomError
 from pairbook.kernel.kept import KeptKernels
-from pairbook.kernel.service import KernelService
 from pairbook.notebook import resolve_notebook_path, room_name_of
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.record import Replays
 from pairbook.record.service import RecordingService
+from pairbook.rooms import unloading
 from pairbook.rooms.commits import MOVED
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
@@ -30,7 +30,7 @@ from pairbook.rooms.loader import load_room
 from pairbook.rooms.openroom import OpenRoom
 from pairbook.rooms.ownership import Ownership
 from pairbook.rooms.policy import RoomPolicy
-from pairbook.rooms.room import PROTECTED_META, Room
+from pairbook.rooms.room import Room
 from pairbook.rooms.signals import Vouch
 from pairbook.service import RoomService
 from pairbook.store.port import Store
@@ -232,7 +232,7 @@ class Rooms:
                 if room.last_seq - entry.snapshot_seq >= policy.snapshot_every:
                     async with snapshot_lock(room) as ours:
                         if ours:
-                            await self._snapshot(entry)
+                            await unloading.save_snapshot(entry, self.store)
                 recording = entry.find(RecordingService)
                 if recording is not None:
                     await recording.upkeep(entry.snapshot_seq)
@@ -245,43 +245,19 @@ class Rooms:
             elif (
                 now - empty_since >= policy.unload_delay
                 and not room.inflight
-                and not _kernel_busy(entry)  # its outputs go into this document
-                and not (policy.keep_kernels and _kernel_started(entry))
+                and not unloading.kernel_busy(entry)  # its outputs go into this document
+                and not (policy.keep_kernels and unloading.kernel_started(entry))
             ):
                 await self._unload(entry)
                 return
 
-    async def _snapshot(self, entry: OpenRoom) -> None:
-        room = entry.room
-        if room.inflight:
-            return  # an acknowledged-but-unapplied update would be missing from it
-        seq = room.last_seq
-        # The own-map ranges it covers are kept beside it (the log after it: scanned at load).
-        await self.store.set_meta(room.id, PROTECTED_META, room.protected.to_json())
-        await self.store.save_snapshot(room.id, room.doc.get_update(), seq)
-        entry.snapshot_seq = seq
-
-    async def _flush(self, entry: OpenRoom) -> None:
-        await entry.room.settle()
-        if entry.room.lost is not None:
-            return  # its document holds what the log does not: never saved anywhere
-        recording = entry.find(RecordingService)
-        if recording is not None:
-            await recording.flush()
-        try:
-            await entry.filesync.save()
-        except Exception:  # the log holds every change: the room still unloads and closes
-            log.exception("saving the notebook file failed", extra={"room": entry.room.id})
-        if entry.room.last_seq > entry.snapshot_seq:
-            await self._snapshot(entry)
-
     async def _unload(self, entry: OpenRoom) -> None:
         # Popped and the kernel kept before any await: a peer arriving now reloads the room.
         self._open.pop(entry.room.id, None)
-        self._keep_kernel(entry)
-        await self._stop_kernel(entry)
-        await self._flush(entry)
-        await self._close_others(entry)
+        unloading.keep_idle_kernel(entry, self.kept)
+        await unloading.stop_kernel(entry)
+        await unloading.flush(entry, self.store)
+        await unloading.close_others(entry)
         if self.ownership is not None:
             await self.ownership.drop(entry.room.id)
         log.info("room unloaded", extra={"room": entry.room.id})
@@ -306,9 +282,9 @@ class Rooms:
         if self._open.get(entry.room.id) is entry:
             self._open.pop(entry.room.id)
             if keep_kernel:
-                self._keep_kernel(entry)
-        await self._stop_kernel(entry)
-        await self._close_others(entry)
+                unloading.keep_idle_kernel(entry, self.kept)
+        await unloading.stop_kernel(entry)
+        await unloading.close_others(entry)
 
     async def close_room(self, room_id: RoomId, code: CloseCode, reason: str) -> None:
         """Close a room's peers and unload it now (its owner changed: they reconnect)."""
@@ -321,53 +297,15 @@ class Rooms:
             peer.request_close(code, reason)
         if entry.task is not None:
             entry.task.cancel()
-        await self._stop_kernel(entry)
+        await unloading.stop_kernel(entry)
         try:
-            await self._flush(entry)
+            await unloading.flush(entry, self.store)
         except Exception:
             log.exception("flush on shutdown failed", extra={"room": entry.room.id})
         if self._open.get(entry.room.id) is entry:
             self._open.pop(entry.room.id)
         if entry.room.feed is not None:
             await entry.room.feed.close()
-
-    def _keep_kernel(self, entry: OpenRoom) -> None:
-        """A room unloads: its live, idle kernel is kept for the room's next load (the
-        services' loops stop now; a kernel mid-run is shut down with the room)."""
-        for task in entry.tasks:
-            task.cancel()
-        kernel = entry.find(KernelService)
-        if kernel is None or kernel.busy:
-            return
-        kept = kernel.detach()
-        if kept is not None:
-            self.kept.keep(entry.room.id, kept)
-        entry.services.remove(kernel)
-
-    async def _stop_kernel(self, entry: OpenRoom) -> None:
-        """Stop the services' loops (the mob timer stops with the room) and shut the
-        kernel down, unless it was kept."""
-        for task in entry.tasks:
-            task.cancel()
-        kernel = entry.find(KernelService)
-        if kernel is None:
-            return
-        try:
-            await kernel.close()
-        except Exception:
-            log.exception("kernel shutdown failed", extra={"room": entry.room.id})
-
-    async def _close_others(self, entry: OpenRoom) -> None:
-        """Close the feed and every service but the kernel (stopped first): the recording
-        stops watching the document once its last events are flushed."""
-        if entry.room.feed is not None:
-            await entry.room.feed.close()
-        for service in entry.services:
-            if not isinstance(service, KernelService):
-                try:
-                    await service.close()
-                except Exception:
-                    log.exception("service close failed", extra={"room": entry.room.id})
 
     async def drain(self, reason: str = "server shutting down; reconnect soon") -> int:
         """Close every peer with going-away, wait (briefly) for the closes to go out, save
@@ -382,19 +320,9 @@ class Rooms:
                 entry.room.changed.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(entry.room.changed.wait(), 0.1)
-            await self._flush(entry)
+            await unloading.flush(entry, self.store)
         return len(peers)
 
     async def flush_all(self) -> None:
         for entry in list(self._open.values()):
-            await self._flush(entry)
-
-
-def _kernel_busy(entry: OpenRoom) -> bool:
-    kernel = entry.find(KernelService)
-    return kernel is not None and kernel.busy
-
-
-def _kernel_started(entry: OpenRoom) -> bool:
-    kernel = entry.find(KernelService)
-    return kernel is not None and bool(kernel.runner.session.started)
+            await unloading.flush(entry, self.store)

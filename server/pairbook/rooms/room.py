@@ -10,26 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
-from pairbook.errors import AuthError, HistoryError, ProtocolError
+from pairbook.errors import AuthError, HistoryError
 from pairbook.flag import Flag
 from pairbook.notebook import base_client_ids
-from pairbook.notebook.applied import apply_update
 from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.closecodes import CloseCode
-from pairbook.protocol.messages import (
-    AuthMessage,
-    AwarenessMessage,
-    CommandMessage,
-    QueryAwareness,
-    SyncStep1,
-    SyncStep2,
-    SyncUpdate,
-    decode_message,
-    encode_awareness,
-    encode_command,
-    encode_sync_step1,
-    encode_sync_step2,
-)
+from pairbook.protocol.messages import encode_awareness, encode_command, encode_sync_step1
 from pairbook.protocol.update import decode_state_vector, decode_update
 from pairbook.rooms.asbuilt import AsBuilt
 from pairbook.rooms.cellwatch import CellsWatch
@@ -37,13 +23,14 @@ from pairbook.rooms.commits import CommitQueue, ServerEdit, capture_edit, server
 from pairbook.rooms.core import CoreService
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
-from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
+from pairbook.rooms.effects import Broadcast, Commit
 from pairbook.rooms.handle import ServiceHooks, member_of
-from pairbook.rooms.limits import RoomLimits, check_frame_size
-from pairbook.rooms.ownership import Ownership, answer_command
+from pairbook.rooms.limits import RoomLimits
+from pairbook.rooms.ownership import Ownership
 from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
 from pairbook.rooms.protected import ProtectedRanges
+from pairbook.rooms.receiver import Receiver
 from pairbook.rooms.sync import RoomSync, Shared
 from pairbook.schema import is_server_author
 from pairbook.service import RoomService
@@ -87,7 +74,6 @@ class Room:
         self.store = store
         self.history_id = history_id
         self.limits = limits or RoomLimits()
-        self._decoder = decoder or UpdateDecoder(self.limits)
         self.presence = Presence(self.limits)
         self.claims = claims
         self.protected = protected
@@ -114,6 +100,7 @@ class Room:
         self.commits = CommitQueue(room_id, store, relay=self._relay, lose=self.lose)
         self.lost: str | None = None  # why the document no longer matches the log
         self.feed: RoomFeed | None = None  # the other processes holding the room (a broker)
+        self._receiver = Receiver(self, decoder or UpdateDecoder(self.limits), clock)
         owner = claims.get(doc.client_id)
         if not is_server_author(owner):
             # Or a peer could write under the server's id: the two would diverge.
@@ -136,7 +123,7 @@ class Room:
         """Add a peer: send it the room's state vector (step 1) and who is present."""
         self.peers.add(peer)
         peer.send(encode_sync_step1(self.doc.get_state()))
-        self._send_presence(peer)
+        self.send_presence(peer)
         member = member_of(peer)
         self.services.joined(member)
         self.services.note_join(member)
@@ -152,7 +139,7 @@ class Room:
         self.services.note_leave(member)
         if removed:
             payload = encode_awareness_update(tuple(removed))
-            self._broadcast(Broadcast(encode_awareness(payload), peer, live_only=False))
+            self.broadcast(Broadcast(encode_awareness(payload), peer, live_only=False))
             if self.feed is not None:
                 self.feed.presence_changed(payload)
         self.services.left(member)
@@ -165,100 +152,7 @@ class Room:
     async def receive(self, peer: Peer, frame: bytes) -> None:
         """Handle one frame from a peer. Raises ProtocolError/AuthError/HistoryError/StoreError
         for the connection to be closed with the matching code; the room is unaffected."""
-        received = time.perf_counter()
-        check_frame_size(frame, self.limits)
-        message = decode_message(frame)
-        if isinstance(message, SyncUpdate):
-            await self._on_update(peer, message, frame, received)
-        elif isinstance(message, AwarenessMessage):
-            self._on_awareness(peer, message)
-        elif isinstance(message, SyncStep1):
-            await self._execute(self.sync.step1(peer, message, self._clock()))
-        elif isinstance(message, SyncStep2):
-            await self._on_update(peer, message, None, received)
-        elif isinstance(message, QueryAwareness):
-            self._send_presence(peer)
-        elif isinstance(message, CommandMessage):
-            peer.speaks_pairbook = True
-            peer.send(encode_command(await self._on_command(peer, message.body)))
-        elif isinstance(message, AuthMessage):
-            raise ProtocolError("clients do not send auth messages")
-
-    async def _on_update(
-        self, peer: Peer, message: SyncUpdate | SyncStep2, frame: bytes | None, received: float
-    ) -> None:
-        sync = self.sync
-        effects = sync.screen(peer, message)
-        if effects is None:
-            summary = await self._decoder.decode(message.update)
-            self._decoder.check_cells(summary, sync.state_vector)
-            refusal = self.services.edit_refusal(peer)
-            effects = sync.update(peer, message, summary, frame=frame, refusal=refusal)
-            if self.feed is not None:  # new client ids claimed everywhere; maybe read the log
-                again = lambda: sync.update(peer, message, summary, frame=frame, refusal=refusal)  # noqa: E731
-                effects = await self.feed.admit(effects, again)
-        await self._execute(effects, received)
-
-    async def _execute(self, effects: list[Effect], received: float = 0.0) -> None:
-        """Do what the sync state machine decided, in order; a refusal raises its error."""
-        for effect in effects:
-            if isinstance(effect, Send):
-                effect.peer.send(effect.frame)
-            elif isinstance(effect, Answer):
-                effect.peer.send(encode_sync_step2(self.as_built.beyond(effect.state_vector)))
-                self.answered.set()
-                if not effect.peer.live:
-                    effect.peer.go_live()
-            elif isinstance(effect, Broadcast):
-                self._broadcast(effect)
-            elif isinstance(effect, Apply):
-                await self._apply(effect, received)
-            elif isinstance(effect, Commit):
-                # The document has the update now: logging and relaying it must finish even
-                # if this connection is cancelled meanwhile, or the others would never get
-                # what the room holds.
-                await asyncio.shield(self.commits.start(effect))
-            else:
-                raise effect.error
-
-    async def _apply(self, effect: Apply, received: float) -> None:
-        # Applied before it is logged: the log holds only what the document could apply
-        # (pycrdt cannot read all that yjs writes), so the room always loads from it again.
-        self.author = effect.peer.user.id
-        try:
-            applied = apply_update(self.doc, effect.update)
-        finally:
-            self.author = None
-        if applied.error is not None:
-            taken = applied.taken
-            state = None if taken is None else decode_state_vector(self.doc.get_state())
-            await self._execute(self.sync.unappliable(effect, taken, state, applied.error))
-            return
-        await self._execute(self.sync.applied(effect))
-        self.counters.updates += 1
-        self.counters.update_bytes += len(effect.update)
-        self.counters.relay.observe(time.perf_counter() - received)
-
-    def _on_awareness(self, peer: Peer, message: AwarenessMessage) -> None:
-        remote = None if self.feed is None else self.feed.presence  # other processes' peers
-        accepted = self.presence.accept(peer, message.entries, remote)
-        if not accepted:
-            return
-        if accepted == list(message.entries):
-            payload = message.payload
-        else:
-            payload = encode_awareness_update(tuple(accepted))
-        self.counters.awareness_updates += 1
-        self._broadcast(Broadcast(encode_awareness(payload), peer, live_only=False))
-        if self.feed is not None:
-            self.feed.presence_changed(payload)
-        notes = self.services.notes
-        if notes is not None:
-            for entry in accepted:
-                notes.note_awareness(peer.user.id, entry.client_id, entry.state)
-
-    async def _on_command(self, peer: Peer, body: dict[str, Any]) -> dict[str, Any]:
-        return await answer_command(self, member_of(peer), body)
+        await self._receiver.receive(peer, frame)
 
     def attach(self, services: list[RoomService]) -> None:
         """Plug services into the room (after its core service): their commands join the
@@ -318,18 +212,19 @@ class Room:
             self.last_seq = max(self.last_seq, seq)
         else:
             self.feed.committed(commit, seq)  # it keeps last_seq: the log's seqs interleave
-        self._broadcast(commit.relay)
+        self.broadcast(commit.relay)
         self.sync.relayed(commit.update)
         self._touch()
 
     def relay_remote(self, frame: bytes, *, presence: bool = False) -> None:
         """Relay what another process accepted to every peer of this one: a document update
         (applied by the feed) to the live ones, awareness to all."""
-        self._broadcast(Broadcast(frame, None, live_only=not presence))
+        self.broadcast(Broadcast(frame, None, live_only=not presence))
         if not presence:
             self._touch()
 
-    def _send_presence(self, peer: Peer) -> None:
+    def send_presence(self, peer: Peer) -> None:
+        """Send a peer the awareness of everyone present (here and on other processes)."""
         present = self.presence.full_update()
         if present is not None:
             peer.send(encode_awareness(present))
@@ -351,7 +246,7 @@ class Room:
 
     # -- fan-out -------------------------------------------------------------------------
 
-    def _broadcast(self, broadcast: Broadcast) -> None:
+    def broadcast(self, broadcast: Broadcast) -> None:
         """Queue a frame for every other peer; document updates go only to synced peers."""
         frame, sender, live_only = broadcast.frame, broadcast.sender, broadcast.live_only
         sent = 0

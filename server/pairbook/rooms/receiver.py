@@ -1,0 +1,145 @@
+"""Receiver: a room's incoming frames, decoded, decided by the sync machine, and executed."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from pairbook.errors import ProtocolError
+from pairbook.notebook.applied import apply_update
+from pairbook.protocol.awareness import encode_awareness_update
+from pairbook.protocol.messages import (
+    AuthMessage,
+    AwarenessMessage,
+    CommandMessage,
+    QueryAwareness,
+    SyncStep1,
+    SyncStep2,
+    SyncUpdate,
+    decode_message,
+    encode_awareness,
+    encode_command,
+    encode_sync_step2,
+)
+from pairbook.protocol.update import decode_state_vector
+from pairbook.rooms.decoding import UpdateDecoder
+from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
+from pairbook.rooms.handle import member_of
+from pairbook.rooms.limits import check_frame_size
+from pairbook.rooms.ownership import answer_command
+
+if TYPE_CHECKING:
+    from pairbook.rooms.peer import Peer
+    from pairbook.rooms.room import Room
+
+
+class Receiver:
+    """The I/O shell of a room's sync machine (`rooms.sync`): a peer's frame goes in, the
+    machine decides, and its effects are executed here in order."""
+
+    def __init__(self, room: Room, decoder: UpdateDecoder, clock: Callable[[], float]) -> None:
+        self._room = room
+        self._decoder = decoder
+        self._clock = clock
+
+    async def receive(self, peer: Peer, frame: bytes) -> None:
+        """Handle one frame from a peer (see `Room.receive`)."""
+        room = self._room
+        received = time.perf_counter()
+        check_frame_size(frame, room.limits)
+        message = decode_message(frame)
+        if isinstance(message, SyncUpdate):
+            await self._on_update(peer, message, frame, received)
+        elif isinstance(message, AwarenessMessage):
+            self._on_awareness(peer, message)
+        elif isinstance(message, SyncStep1):
+            await self.execute(room.sync.step1(peer, message, self._clock()))
+        elif isinstance(message, SyncStep2):
+            await self._on_update(peer, message, None, received)
+        elif isinstance(message, QueryAwareness):
+            room.send_presence(peer)
+        elif isinstance(message, CommandMessage):
+            peer.speaks_pairbook = True
+            reply = await answer_command(room, member_of(peer), message.body)
+            peer.send(encode_command(reply))
+        elif isinstance(message, AuthMessage):
+            raise ProtocolError("clients do not send auth messages")
+
+    async def _on_update(
+        self, peer: Peer, message: SyncUpdate | SyncStep2, frame: bytes | None, received: float
+    ) -> None:
+        room = self._room
+        sync = room.sync
+        effects = sync.screen(peer, message)
+        if effects is None:
+            summary = await self._decoder.decode(message.update)
+            self._decoder.check_cells(summary, sync.state_vector)
+            refusal = room.services.edit_refusal(peer)
+            effects = sync.update(peer, message, summary, frame=frame, refusal=refusal)
+            if room.feed is not None:  # new client ids claimed everywhere; maybe read the log
+                again = lambda: sync.update(peer, message, summary, frame=frame, refusal=refusal)  # noqa: E731
+                effects = await room.feed.admit(effects, again)
+        await self.execute(effects, received)
+
+    async def execute(self, effects: list[Effect], received: float = 0.0) -> None:
+        """Do what the sync state machine decided, in order; a refusal raises its error."""
+        room = self._room
+        for effect in effects:
+            if isinstance(effect, Send):
+                effect.peer.send(effect.frame)
+            elif isinstance(effect, Answer):
+                effect.peer.send(encode_sync_step2(room.as_built.beyond(effect.state_vector)))
+                room.answered.set()
+                if not effect.peer.live:
+                    effect.peer.go_live()
+            elif isinstance(effect, Broadcast):
+                room.broadcast(effect)
+            elif isinstance(effect, Apply):
+                await self._apply(effect, received)
+            elif isinstance(effect, Commit):
+                # The document has the update now: logging and relaying it must finish even
+                # if this connection is cancelled meanwhile, or the others would never get
+                # what the room holds.
+                await asyncio.shield(room.commits.start(effect))
+            else:
+                raise effect.error
+
+    async def _apply(self, effect: Apply, received: float) -> None:
+        # Applied before it is logged: the log holds only what the document could apply
+        # (pycrdt cannot read all that yjs writes), so the room always loads from it again.
+        room = self._room
+        room.author = effect.peer.user.id
+        try:
+            applied = apply_update(room.doc, effect.update)
+        finally:
+            room.author = None
+        if applied.error is not None:
+            taken = applied.taken
+            state = None if taken is None else decode_state_vector(room.doc.get_state())
+            await self.execute(room.sync.unappliable(effect, taken, state, applied.error))
+            return
+        await self.execute(room.sync.applied(effect))
+        room.counters.updates += 1
+        room.counters.update_bytes += len(effect.update)
+        room.counters.relay.observe(time.perf_counter() - received)
+
+    def _on_awareness(self, peer: Peer, message: AwarenessMessage) -> None:
+        room = self._room
+        remote = None if room.feed is None else room.feed.presence  # other processes' peers
+        accepted = room.presence.accept(peer, message.entries, remote)
+        if not accepted:
+            return
+        if accepted == list(message.entries):
+            payload = message.payload
+        else:
+            payload = encode_awareness_update(tuple(accepted))
+        room.counters.awareness_updates += 1
+        room.broadcast(Broadcast(encode_awareness(payload), peer, live_only=False))
+        if room.feed is not None:
+            room.feed.presence_changed(payload)
+        notes = room.services.notes
+        if notes is not None:
+            for entry in accepted:
+                notes.note_awareness(peer.user.id, entry.client_id, entry.state)

@@ -1,0 +1,44 @@
+"""LogWindow: which log seqs a document holds, and when a gap means reading the log."""
+
+from __future__ import annotations
+
+from pairbook.rooms.logwindow import LogWindow
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_seqs_held_out_of_order_close_the_window_once_the_gap_fills() -> None:
+    window = LogWindow(clock=Clock())
+    window.start(3)
+    window.hold(5)
+    window.hold(6)
+    assert (window.upto, window.ahead) == (3, {5, 6})
+    assert window.holds(5)
+    assert not window.holds(4)
+    window.hold(4)
+    assert (window.upto, window.ahead, window.known) == (6, set(), 6)
+
+
+def test_a_gap_is_overdue_only_after_its_grace() -> None:
+    clock = Clock()
+    window = LogWindow(gap_grace=0.2, clock=clock)
+    window.hold(2)  # 1 is missing
+    assert not window.overdue(clock.now + 0.1)
+    assert window.overdue(clock.now + 0.2)
+    window.hold(1)
+    assert not window.overdue(clock.now + 10)
+
+
+def test_a_marker_ahead_of_the_log_is_forgotten_once_the_log_is_read_to_its_end() -> None:
+    clock = Clock()
+    window = LogWindow(clock=clock)
+    window.know(4)
+    assert window.overdue(clock.now + 1)
+    window.read_to_end()
+    assert (window.known, window.overdue(clock.now + 1)) == (0, False)
