@@ -76,14 +76,19 @@ _PREPARED = PreparedFrame()  # one per process: the event loop runs one write at
 
 class ReceiveQueue:
     """What uvicorn's protocol asks of its `asyncio.Queue` of ASGI receive events
-    (`put_nowait`, `get`, `empty`), for one reader (the connection's ASGI task): a list and
-    one future while someone waits. An `asyncio.Queue` is four deques and an event, about
-    3 KB per connection, idle for most of the connection's life."""
+    (`put_nowait`, `get`, `empty`), for one reader (the connection's ASGI task): a list read
+    from a head index, and one future while someone waits. An `asyncio.Queue` is four deques
+    and an event, about 3 KB per connection, idle for most of the connection's life; a deque
+    alone is 0.75 KB, a list 56 bytes.
 
-    __slots__ = ("_getter", "_items")
+    `get` is O(1) amortized: the list drops what was read once that is half of it (with
+    `list.pop(0)` reading a backlog of n events cost O(n^2): 400,000 took 8.8 s)."""
+
+    __slots__ = ("_getter", "_head", "_items")
 
     def __init__(self) -> None:
         self._items: list[Any] = []
+        self._head = 0  # the next item to read
         self._getter: asyncio.Future[None] | None = None
 
     def put_nowait(self, item: Any) -> None:
@@ -95,20 +100,27 @@ class ReceiveQueue:
                 getter.set_result(None)
 
     def empty(self) -> bool:
-        return not self._items
+        return self._head == len(self._items)
 
     def qsize(self) -> int:
-        return len(self._items)
+        return len(self._items) - self._head
 
     async def get(self) -> Any:
-        while not self._items:
+        while self._head == len(self._items):
             getter = self._getter = asyncio.get_running_loop().create_future()
             try:
                 await getter
             finally:
                 if self._getter is getter:
                     self._getter = None
-        return self._items.pop(0)
+        items, head = self._items, self._head
+        item, items[head] = items[head], None  # not kept alive by the queue
+        head += 1
+        if head * 2 >= len(items):  # moves at most as many items as were read since
+            del items[:head]
+            head = 0
+        self._head = head
+        return item
 
 
 class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):

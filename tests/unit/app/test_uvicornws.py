@@ -4,6 +4,7 @@ would have written."""
 from __future__ import annotations
 
 import asyncio
+import weakref
 
 import pytest
 from websockets.frames import Frame, Opcode
@@ -59,3 +60,35 @@ async def test_a_get_waits_for_the_next_event_and_a_cancelled_one_loses_none() -
     assert not getting.done()
     queue.put_nowait({"type": "websocket.disconnect", "code": 1000})
     assert await getting == {"type": "websocket.disconnect", "code": 1000}
+
+
+async def test_a_long_backlog_is_read_in_order_while_more_events_arrive() -> None:
+    queue = ReceiveQueue()
+    for number in range(1000):
+        queue.put_nowait(number)
+    read = [await queue.get() for _ in range(600)]
+    for number in range(1000, 1500):  # arriving while the backlog is being read
+        queue.put_nowait(number)
+        read.append(await queue.get())
+    assert queue.qsize() == 400
+    while not queue.empty():
+        read.append(await queue.get())
+    expected = list(range(1500))
+    assert read == expected
+    queue.put_nowait("next")
+    assert (queue.qsize(), await queue.get(), queue.empty()) == (1, "next", True)
+
+
+async def test_an_event_read_is_no_longer_held_by_the_queue() -> None:
+    class Event:
+        pass
+
+    queue = ReceiveQueue()
+    first = Event()
+    gone = weakref.ref(first)
+    queue.put_nowait(first)
+    for _ in range(10):
+        queue.put_nowait(Event())
+    del first
+    await queue.get()
+    assert gone() is None
