@@ -45,9 +45,15 @@ class Flag:
 
     def when_set(self, callback: Callable[[], None]) -> None:
         """Call `callback` once, the next time the flag is set (at once if it is set): a
-        task that would only wait for the flag is started then instead of parked."""
+        task that would only wait for the flag is started then instead of parked.
+
+        One callback at a time (its one caller, `OpenRoom.start_services`, registers one
+        per service's flag): a second while the first waits raises RuntimeError rather than
+        replacing it."""
         if self._value:
             callback()
+        elif self._on_set is not None:
+            raise RuntimeError("expected one callback waiting on this flag, got a second")
         else:
             self._on_set = callback
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from pairbook.flag import Flag
 
 
@@ -76,3 +78,17 @@ async def test_a_callback_runs_once_the_next_time_the_flag_is_set() -> None:
     assert calls == ["first"]  # once
     flag.when_set(lambda: calls.append("at once"))  # already set
     assert calls == ["first", "at once"]
+
+
+def test_a_second_callback_while_one_waits_is_refused_not_swapped_in() -> None:
+    flag = Flag()
+    calls: list[str] = []
+    flag.when_set(lambda: calls.append("first"))
+    with pytest.raises(RuntimeError, match="got a second"):
+        flag.when_set(lambda: calls.append("second"))
+    flag.set()
+    assert calls == ["first"]
+    flag.clear()
+    flag.when_set(lambda: calls.append("after"))  # the first has run: a new one may wait
+    flag.set()
+    assert calls == ["first", "after"]
