@@ -12,6 +12,7 @@ from typing import Any
 from pairbook.auth import Role
 from pairbook.errors import KernelError
 from pairbook.flag import Flag
+from pairbook.kernel.activity import Activity
 from pairbook.kernel.batches import (
     both,
     forget_stopped,
@@ -101,9 +102,7 @@ class Runner:
         self._clock = clock
         self._wakeup = Flag()
         self._status_changed = Flag()
-        # Set when a kernel process (re)started and is ready: its completion is warmed up.
-        self.kernel_ready = Flag()
-        self._status: KernelStatus | None = None
+        self.activity = Activity()  # the completion warm-up's timing
         self._last_started: Execution | None = None  # the batch in progress between its runs
         self._in_run = False  # from a run's start to its end's edits
         self.life.restore()
@@ -329,6 +328,7 @@ class Runner:
             await self._run_one(execution)
         finally:
             self._in_run = False
+            self.activity.run_ended()
 
     async def _run_one(self, execution: Execution) -> None:
         if not self.session.started and self.state is not None and self.state.has_leftovers():
@@ -375,9 +375,7 @@ class Runner:
                 await self.refresh_packages()
 
     def _on_status(self, status: KernelStatus) -> None:
-        before, self._status = self._status, status
-        if before in ("starting", "restarting") and status in ("idle", "busy"):
-            self.kernel_ready.set()
+        self.activity.on_status(status)
         self.life.on_status(status)
         self.widgets.on_status(status)
         self._status_changed.set()

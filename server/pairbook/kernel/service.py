@@ -16,6 +16,12 @@ from pairbook.service import Arg, ArgType, Command, CommandTable, Member
 
 Body = dict[str, Any]
 
+WARM_UP_QUIET = 1.0
+"""Seconds without a run a new kernel waits before its completion warm-up: the warm-up
+takes the kernel's CPU for seconds (jedi loads and parses the stubs in the subshell's
+thread), and runs made meanwhile share the GIL with it (a trivial run took 30-90 ms instead
+of 6 while it lasted), so a burst of runs after the start goes first."""
+
 
 class KernelService:
     """One room's kernel: answers the kernel commands through its runner."""
@@ -39,13 +45,37 @@ class KernelService:
             group.create_task(self._warm_up())
 
     async def _warm_up(self) -> None:
-        """Each kernel that starts is asked a first completion at once, silently: the
-        first loads jedi and parses the standard library's stubs (seconds), which the
-        first person to press Tab would otherwise wait for."""
+        """Each kernel that starts is asked a first completion, silently, once no run has
+        been under way or waiting for `WARM_UP_QUIET` seconds: the first loads jedi and
+        parses the standard library's stubs (seconds), which the first person to press Tab
+        would otherwise wait for."""
         while True:
-            await self.runner.kernel_ready.wait()
-            self.runner.kernel_ready.clear()
-            await self.introspection.warm_up(self.runner.session)
+            await self.runner.activity.ready.wait()
+            self.runner.activity.ready.clear()
+            await self._quiet()
+            await self._warm_up_once()
+
+    async def _quiet(self) -> None:
+        """Return once no run has been under way or waiting for `WARM_UP_QUIET` s (a
+        matter of time passing, not of an event: it looks again when it could be over)."""
+        while True:
+            left = WARM_UP_QUIET - self.runner.activity.quiet_for(self.runner.busy)
+            if left <= 0:
+                return
+            await asyncio.sleep(left)
+
+    async def _warm_up_once(self) -> None:
+        """Warm the kernel up, unless another kernel is ready first: restarted mid-way,
+        the kernel asked is gone and never answers (the warm-up held the introspection lock
+        for its 60 s timeout then, and everyone's first Tab waited behind it)."""
+        warming = asyncio.ensure_future(self.introspection.warm_up(self.runner.session))
+        restarted = asyncio.ensure_future(self.runner.activity.ready.wait())
+        try:
+            await asyncio.wait((warming, restarted), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (warming, restarted):
+                task.cancel()
+            await asyncio.gather(warming, restarted, return_exceptions=True)
 
     async def start(self) -> None:
         """The kernel starts on the first run, not when the room opens; what the document
