@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pairbook.notebook import (
     ydoc_to_notebook,
 )
 from pairbook.notebook.fileform import FileForm
+from pairbook.rooms.feed import FILES_TTL
 from pairbook.rooms.room import Room
 from pairbook.rooms.twinsync import TwinSync
 from pairbook.types import DISK_USER
@@ -29,6 +31,10 @@ FILE_RAW = "file_raw_sha"
 """The SHA-256 of the file's bytes when it last matched what the room saved (written or
 read by pairbook, with no change since): a room reopened over those very bytes need not
 read the notebook again to know the file was not edited meanwhile."""
+SAVE_MARGIN = 2.0
+"""Seconds of the files lease that must be left when a save or read of the file begins (or
+twice what the last write of the file took, if more, up to half the lease): less, and the
+lease could run out while it works, another process keeping the file meanwhile."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,7 @@ class FileSync:
         twin: TwinSync | None = None,
         *,
         saved_sha_later: Awaitable[str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """`saved_sha_later`: the saved sha is still being worked out (a room just built
         from its file need not wait for it to be joined); it is waited for before the file
@@ -93,6 +100,9 @@ class FileSync:
         # it (the lease renewed now). A process paused past its lease's end (SIGSTOP, a long
         # GC) would otherwise write its stale copy over the new keeper's, or read theirs.
         self.still_kept: Callable[[], Awaitable[bool]] | None = None
+        self._clock = clock
+        self._kept_until = math.inf  # when the lease last renewed here runs out (_kept)
+        self._write_took = 0.0
 
     def room_bytes(self) -> bytes:
         """The room's notebook as its file holds it (the file's form: see FileForm)."""
@@ -124,12 +134,12 @@ class FileSync:
         async with self._lock:
             await self._settle_sha()
             written = await self._save()
-            if self.conflict is None and self.twin is not None:
+            if self.conflict is None and self.twin is not None and self._in_time("save twin"):
                 await self.twin.sync(room_changed=True)
             return written
 
     async def _save(self) -> bool:
-        if self.conflict is not None:
+        if self.conflict is not None or not self._in_time("save"):
             return False
         if await asyncio.to_thread(self.file.changed_on_disk):
             await self._pick_up_disk_change()
@@ -138,12 +148,15 @@ class FileSync:
         data = self.file.bytes_of(notebook)
         if sha_of(data) == self.saved_sha:
             return False
+        started = self._clock()
         try:
             result = await asyncio.to_thread(self.file.save, notebook)
         except NotebookError as exc:
             self.last_error = str(exc)
             log.error("autosave failed", extra={"room": self.room.id, "reason": str(exc)})
             return False
+        finally:
+            self._write_took = self._clock() - started
         self.last_error = None
         self.saved_sha = sha_of(data)
         await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
@@ -162,13 +175,36 @@ class FileSync:
             return
         async with self._lock:
             await self._settle_sha()
+            if not self._in_time("read"):
+                return
             if self.conflict is None and await asyncio.to_thread(self.file.changed_on_disk):
                 await self._pick_up_disk_change()
-            if self.conflict is None and self.twin is not None:
+            if self.conflict is None and self.twin is not None and self._in_time("read twin"):
                 await self.twin.sync(room_changed=False)
 
     async def _kept(self) -> bool:
-        return self.still_kept is None or await self.still_kept()
+        """Renew the files lease now (outside the lock); whether this process keeps the file."""
+        if self.still_kept is None:
+            return True
+        asked = self._clock()  # the lease runs from the renewal, not from its answer
+        kept = await self.still_kept()
+        self._kept_until = asked + FILES_TTL if kept else -math.inf
+        return kept
+
+    def _in_time(self, doing: str) -> bool:
+        """Inside the lock, right before the file is touched: whether this process still
+        keeps it, with time left for the work. A save or poll renewed the lease before
+        it waited for the lock, maybe for long (another save, a slow twin): its lease may
+        have run out meanwhile, and another process keep the file now."""
+        needs = min(max(SAVE_MARGIN, 2 * self._write_took), FILES_TTL / 2)
+        left = self._kept_until - self._clock()
+        if self.active and left >= needs:
+            return True
+        log.warning(
+            "notebook file left alone: the files lease may run out first",
+            extra={"room": self.room.id, "doing": doing, "left": max(left, 0.0)},
+        )
+        return False
 
     async def adopt(self) -> None:
         """This process keeps the file from now on (another process kept it until now):

@@ -1,6 +1,7 @@
 """FileSync with real files and a MemoryStore: the run bookkeeping stays out of the file, a
 reload from disk keeps it in the room, and a .py twin found beside the notebook is treated as
-jupytext does (an older one is stale, a newer one is merged)."""
+jupytext does (an older one is stale, a newer one is merged). With several processes, a save
+that waited for the file lock writes only while its files lease has time left."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pycrdt import Array, Doc, Map
 
 from pairbook.notebook import read_notebook, ydoc_to_notebook
@@ -16,7 +18,8 @@ from pairbook.notebook.file import NotebookFile
 from pairbook.notebook.fileform import FileForm
 from pairbook.notebook.twin import notebook_to_twin
 from pairbook.rooms.counters import RoomCounters
-from pairbook.rooms.filesync import FilePolicy
+from pairbook.rooms.feed import FILES_TTL
+from pairbook.rooms.filesync import FilePolicy, FileSync
 from pairbook.rooms.loader import load_room
 from pairbook.schema import CELLS
 from pairbook.store import MemoryStore
@@ -200,3 +203,52 @@ async def test_a_pairing_into_another_folder_writes_the_twin_there(tmp_path: Pat
     assert not (tmp_path / "notebooks" / "demo.py").exists()
     await room.settle()
     await store.close()
+
+
+class LeaseClock:
+    """The monotonic clock the files lease's time is counted on; the test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("waited", "renewal", "written"),
+    [
+        (5.0, True, True),  # 5 s of the lease left: time enough for a save
+        (FILES_TTL - 1.0, True, False),  # 1 s left: the lease could run out while it writes
+        (0.0, False, False),  # a renewal while it waited said another process keeps the file
+    ],
+)
+async def test_a_save_that_waited_inside_the_lock_writes_only_while_its_lease_has_time_left(
+    tmp_path: Path, waited: float, renewal: bool, written: bool
+) -> None:
+    path = write_notebook(tmp_path / "demo.ipynb")
+    async with MemoryStore() as store:
+        room, loaded = await open_room(path, store)
+        clock, sha = LeaseClock(), asyncio.get_running_loop().create_future()
+        files = FileSync(room, loaded.file, "", saved_sha_later=sha, clock=clock)
+        answers = [True, renewal]
+
+        async def still_kept() -> bool:  # the files lease, renewed in Redis
+            return answers.pop(0)
+
+        files.still_kept = still_kept
+        await room.apply_server_edit(mark_run, UserId("pairbook:server"))
+        before = path.read_bytes()
+        # The save renews the lease, takes the lock and waits there (for the saved sha, as
+        # for a slow store or another save before it) ...
+        save = asyncio.create_task(files.save())
+        await asyncio.sleep(0)
+        assert files._lock.locked()
+        # ... while time passes and, maybe, a poll's renewal finds the lease gone.
+        clock.now += waited
+        if not renewal:
+            await files.poll()  # renews first: the lease is gone, it stays off the file
+        sha.set_result(loaded.saved_sha)
+        assert await save is written
+        assert (path.read_bytes() != before) is written
+        await room.settle()
