@@ -41,8 +41,20 @@ def require(grant: Grant, *roles: Role) -> None:
 
 
 async def health(request: Request) -> Response:
-    rooms = list(context_of(request).rooms)
-    return JSONResponse({"status": "ok", "rooms": len(rooms)})
+    """Ready while the process serves; it says so too when open rooms' files are not being
+    saved (Redis unreachable: their changes are in the log, the files catch up later)."""
+    context = context_of(request)
+    rooms = list(context.rooms)
+    body: dict[str, Any] = {"status": "ok", "rooms": len(rooms)}
+    unsaved = [
+        reason
+        for room in rooms
+        if (entry := context.rooms.get(room.id)) is not None
+        and (reason := entry.filesync.unsaved) is not None
+    ]
+    if unsaved:
+        body["unsaved"] = {"rooms": len(unsaved), "why": sorted(set(unsaved))}
+    return JSONResponse(body)
 
 
 async def metrics(request: Request) -> Response:
@@ -55,6 +67,8 @@ def _describe(root: Path, relpath: str, context: Any) -> dict[str, Any]:
     if open_room is not None:
         entry["peers"] = len(open_room.room.peers)
         entry["conflict"] = open_room.filesync.conflict_message
+        if open_room.filesync.unsaved is not None:
+            entry["unsaved"] = open_room.filesync.unsaved
         twin = open_room.filesync.twin
         if twin is not None and twin.path is not None:
             entry["twin"] = twin.path.relative_to(root.resolve()).as_posix()

@@ -31,6 +31,11 @@ FILE_RAW = "file_raw_sha"
 """The SHA-256 of the file's bytes when it last matched what the room saved (written or
 read by pairbook, with no change since): a room reopened over those very bytes need not
 read the notebook again to know the file was not edited meanwhile."""
+UNSAVED = (
+    "the notebook file is not being saved: this server process cannot reach Redis, which "
+    "says which process keeps the file; every change is in the log, and the file is written "
+    "again within seconds of Redis answering"
+)
 SAVE_MARGIN = 2.0
 """Seconds of the files lease that must be left when a save or read of the file begins (or
 twice what the last write of the file took, if more, up to half the lease): less, and the
@@ -107,6 +112,16 @@ class FileSync:
     def room_bytes(self) -> bytes:
         """The room's notebook as its file holds it (the file's form: see FileForm)."""
         return self.file.bytes_of(ydoc_to_notebook(self.room.doc))
+
+    @property
+    def unsaved(self) -> str | None:
+        """Why the file is not being saved now, whatever the room holds: while this process
+        cannot reach Redis nobody here keeps it (a lease that cannot be renewed is taken as
+        lost). None otherwise (this process, or another, keeps it)."""
+        feed = self.room.feed
+        if feed is None or feed.broker.stats().connected:
+            return None
+        return UNSAVED
 
     @property
     def conflict_message(self) -> str | None:
