@@ -141,6 +141,23 @@ class FileSync:
             return
         await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
 
+    async def close(self) -> None:
+        """The room closes: a saved sha still being worked out is not wanted any more (its
+        task waits for the room's first answer; left alone, it outlived the room and, at
+        shutdown, the event loop)."""
+        later, self._later = self._later, None
+        if later is None:
+            return
+        later.cancel()
+        try:
+            await later
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise  # this close was cancelled, not only the sha
+        except Exception:
+            log.exception("the saved notebook's sha failed", extra={"room": self.room.id})
+
     async def save(self) -> bool:
         """Write the room to its file (then its twin) if it changed; return whether the
         notebook file was written."""

@@ -306,6 +306,7 @@ class Rooms:
             self._open.pop(entry.room.id)
         if entry.room.feed is not None:
             await entry.room.feed.close()
+        await entry.filesync.close()
 
     async def drain(self, reason: str = "server shutting down; reconnect soon") -> int:
         """Close every peer with going-away, wait (briefly) for the closes to go out, save

@@ -72,10 +72,11 @@ async def stop_kernel(entry: OpenRoom) -> None:
 
 
 async def close_others(entry: OpenRoom) -> None:
-    """Close the feed and every service but the kernel (stopped first): the recording
-    stops watching the document once its last events are flushed."""
+    """Close the feed, the file sync and every service but the kernel (stopped first): the
+    recording stops watching the document once its last events are flushed."""
     if entry.room.feed is not None:
         await entry.room.feed.close()
+    await entry.filesync.close()
     for service in entry.services:
         if not isinstance(service, KernelService):
             try:

@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pycrdt import Doc, Text
 
 from pairbook.rooms import RoomPolicy, Rooms
@@ -42,3 +43,24 @@ async def test_a_room_failing_to_unload_does_not_stop_the_others(tmp_path: Path)
         assert again is not first
         assert again.task is not None
         assert not again.task.done()
+
+
+@pytest.mark.parametrize("how", ["lost", "its file kept by another process"])
+async def test_a_room_built_from_its_file_leaves_no_task_behind_once_closed(
+    tmp_path: Path, how: str
+) -> None:
+    # Its saved sha is worked out in a task of its own once the first peer is answered:
+    # a room closed before then without a save (lost, or not the file's keeper) left that
+    # task waiting past the registry, to be destroyed pending with the event loop.
+    write_notebook(tmp_path / "a.ipynb")
+    policy = RoomPolicy(tick=0.01)
+    async with MemoryStore() as store, Rooms(tmp_path, store, policy, services=[]) as rooms:
+        entry = await rooms.open(RoomId("a.ipynb"))
+        assert entry.task is not None
+        if how == "lost":
+            entry.room.lose("a test loses it")
+            await asyncio.wait_for(asyncio.shield(entry.task), 5)
+        else:
+            entry.filesync.active = False
+    left = [task.get_coro() for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    assert [getattr(coro, "__qualname__", coro) for coro in left] == []
