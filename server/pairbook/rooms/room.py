@@ -114,7 +114,9 @@ class Room:
         return self.sync.state_vector
 
     def _deletions(self) -> dict[int, tuple[tuple[int, int], ...]]:
-        """The document's delete set (the sync machine asks only after it changed)."""
+        """The document's delete set (the sync machine asks only after it changed). The
+        update at the document's own state holds no structs, only the delete set: its cost
+        follows the deleted ranges, not the notebook's size (bench/deletions.py)."""
         return decode_update(self.doc.get_update(self.doc.get_state())).delete_set
 
     # -- joining and leaving -------------------------------------------------------------
