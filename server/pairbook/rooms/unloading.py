@@ -21,9 +21,10 @@ async def save_snapshot(entry: OpenRoom, store: Store) -> None:
     if room.inflight:
         return  # an acknowledged-but-unapplied update would be missing from it
     seq = room.last_seq
-    # The own-map ranges it covers are kept beside it (the log after it: scanned at load).
-    await store.set_meta(room.id, PROTECTED_META, room.protected.to_json())
-    await store.save_snapshot(room.id, room.doc.get_update(), seq)
+    # The own-map ranges it covers are kept with it (the log after it: scanned at load),
+    # written only if it is: a late, older snapshot must not take the newer one's ranges.
+    ranges = {PROTECTED_META: room.protected.to_json()}
+    await store.save_snapshot(room.id, room.doc.get_update(), seq, meta=ranges)
     entry.snapshot_seq = seq
 
 

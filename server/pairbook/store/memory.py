@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pairbook.store.queued import StoreLife
@@ -109,7 +109,9 @@ class MemoryStore(StoreLife):
             claims=dict(log.claims),
         )
 
-    async def save_snapshot(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+    async def save_snapshot(
+        self, room: str, snapshot: bytes, upto_seq: int, *, meta: Mapping[str, str] | None = None
+    ) -> None:
         check_open(self._state, f"save a snapshot of room {room!r}")
         snapshot = check_update(snapshot)
         log = self._rooms.get(room)
@@ -117,6 +119,7 @@ class MemoryStore(StoreLife):
         assert log is not None  # check_snapshot refuses a room without records
         if upto_seq >= log.snapshot_seq:
             log.snapshot, log.snapshot_seq = snapshot, upto_seq
+            log.meta.update(meta or {})
 
     async def prune(self, room: str, upto_seq: int) -> int:
         check_open(self._state, f"prune room {room!r}")

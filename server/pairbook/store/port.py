@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -70,8 +70,13 @@ class Store(Protocol):
     async def load(self, room: str) -> RoomLog | None:
         """The room's newest snapshot and the records after it; None when nothing is stored."""
 
-    async def save_snapshot(self, room: str, snapshot: bytes, upto_seq: int) -> None:
-        """Keep `snapshot` as the merge of records 1..upto_seq; an older one is ignored."""
+    async def save_snapshot(
+        self, room: str, snapshot: bytes, upto_seq: int, *, meta: Mapping[str, str] | None = None
+    ) -> None:
+        """Keep `snapshot` as the merge of records 1..upto_seq; an older one is ignored.
+        `meta`: room key/values that go with the snapshot (what it covers), set in the same
+        transaction if the snapshot is kept, and not at all if it is ignored: a late,
+        older snapshot never replaces the newer one's."""
 
     async def prune(self, room: str, upto_seq: int) -> int:
         """Delete records with seq <= upto_seq and return how many; refuses beyond the snapshot."""

@@ -55,8 +55,10 @@ def fence_write(conn: sqlite3.Connection, room: str, fence: int | None, doing: s
 def save_snapshot(
     conn: sqlite3.Connection, sequences: Sequences, room: str, snapshot: bytes, upto_seq: int,
     ts: float, *, checkpoint: bool = False, fence: int | None = None,
+    meta: dict[str, str] | None = None,
 ) -> None:  # fmt: skip
-    """The room's snapshot (one a room, never moved back) or one more replay checkpoint."""
+    """The room's snapshot (one a room, never moved back: `meta` is set with it only if it
+    is kept) or one more replay checkpoint."""
     fence_write(conn, room, fence, "save a checkpoint of" if checkpoint else "save a snapshot of")
     check_snapshot(room, upto_seq, sequences.last(conn, room))
     if checkpoint:
@@ -65,13 +67,16 @@ def save_snapshot(
             (room, upto_seq, ts, snapshot),
         )
         return
-    conn.execute(
+    kept = conn.execute(
         "INSERT INTO snapshots (room, upto_seq, snapshot, ts) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (room) DO UPDATE SET upto_seq = excluded.upto_seq, "
         "snapshot = excluded.snapshot, ts = excluded.ts "
-        "WHERE excluded.upto_seq >= snapshots.upto_seq",
+        "WHERE excluded.upto_seq >= snapshots.upto_seq RETURNING upto_seq",
         (room, upto_seq, snapshot, ts),
-    )
+    ).fetchall()
+    if kept:
+        for key, value in (meta or {}).items():
+            set_meta(conn, sequences, room, key, value)
 
 
 def prune(

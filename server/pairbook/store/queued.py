@@ -5,7 +5,7 @@ function run by the writer or in a read transaction (`QueuedStore`)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from types import ModuleType
 from typing import Any, ClassVar, Protocol, Self, TypeVar
@@ -148,10 +148,12 @@ class QueuedStore(StoreLife):
         fence: int = await self._write(run, f"fence room {room!r}")
         return fence
 
-    async def save_snapshot(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+    async def save_snapshot(
+        self, room: str, snapshot: bytes, upto_seq: int, *, meta: Mapping[str, str] | None = None
+    ) -> None:
         save = partial(
             self.sql.save_snapshot, room=room, snapshot=check_update(snapshot),
-            upto_seq=upto_seq, ts=self._clock(),
+            upto_seq=upto_seq, ts=self._clock(), meta=dict(meta or {}),
         )  # fmt: skip
         await self._write(save, f"save a snapshot of room {room!r}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from support.notebooks import write_notebook
 class FailingSnapshots(MemoryStore):
     """A store that cannot save a snapshot (a full disk, a lost connection)."""
 
-    async def save_snapshot(self, room: str, snapshot: bytes, upto_seq: int) -> None:
+    async def save_snapshot(
+        self, room: str, snapshot: bytes, upto_seq: int, *, meta: Mapping[str, str] | None = None
+    ) -> None:
         raise OSError(28, f"cannot save a snapshot of {room!r}: no space left on device")
 
 

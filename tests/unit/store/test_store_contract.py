@@ -94,6 +94,22 @@ async def test_a_newer_snapshot_replaces_the_old_one_and_an_older_one_is_ignored
     assert (log.snapshot, log.snapshot_seq, log.updates) == (b"upto-6", 6, ())
 
 
+async def test_a_snapshots_meta_is_set_with_it_and_not_by_an_older_one(store: Store) -> None:
+    # Two processes snapshot a room; the one behind writes last (it was paused): the meta
+    # describing the kept snapshot (its protected ranges) must stay that snapshot's.
+    await append_many(store, "a.ipynb", 6)
+    await store.save_snapshot("a.ipynb", b"upto-4", 4, meta={"ranges": "1..4", "k": "4"})
+    await store.save_snapshot("a.ipynb", b"upto-2", 2, meta={"ranges": "1..2"})
+    log = await store.load("a.ipynb")
+    assert log is not None
+    assert (log.snapshot_seq, log.meta) == (4, {"ranges": "1..4", "k": "4"})
+    await store.save_snapshot("a.ipynb", b"upto-6", 6, meta={"ranges": "1..6"})
+    await store.save_snapshot("a.ipynb", b"upto-6", 6)  # without meta: the meta stays
+    log = await store.load("a.ipynb")
+    assert log is not None
+    assert log.meta == {"ranges": "1..6", "k": "4"}
+
+
 async def test_a_snapshot_beyond_the_end_of_the_log_is_refused(store: Store) -> None:
     await append_many(store, "a.ipynb", 2)
     with pytest.raises(StoreError, match="log ends at seq 2"):

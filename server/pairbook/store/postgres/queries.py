@@ -109,9 +109,10 @@ async def last_seq(conn: Connection, room: str) -> int:
 
 async def save_snapshot(
     conn: Connection, room: str, snapshot: bytes, upto_seq: int, ts: float,
-    *, checkpoint: bool = False, fence: int | None = None,
+    *, checkpoint: bool = False, fence: int | None = None, meta: dict[str, str] | None = None,
 ) -> None:  # fmt: skip
-    """The room's snapshot (one a room, never moved back) or one more replay checkpoint."""
+    """The room's snapshot (one a room, never moved back: `meta` is set with it only if it
+    is kept) or one more replay checkpoint."""
     doing = "save a checkpoint of" if checkpoint else "save a snapshot of"
     await fence_write(conn, room, fence, doing)
     check_snapshot(room, upto_seq, await last_seq(conn, room))
@@ -123,12 +124,16 @@ async def save_snapshot(
             (room, upto_seq, ts, snapshot),
         )
         return
-    await conn.execute(
+    cursor = await conn.execute(
         "INSERT INTO pairbook_snapshots AS s (room, upto_seq, snapshot, ts) "
         "VALUES (%s, %s, %s, %s) ON CONFLICT (room) DO UPDATE SET upto_seq = excluded.upto_seq, "
-        "snapshot = excluded.snapshot, ts = excluded.ts WHERE excluded.upto_seq >= s.upto_seq",
+        "snapshot = excluded.snapshot, ts = excluded.ts WHERE excluded.upto_seq >= s.upto_seq "
+        "RETURNING upto_seq",
         (room, upto_seq, snapshot, ts),
     )
+    if await cursor.fetchone() is not None:  # kept (the row is locked until the commit)
+        for key, value in (meta or {}).items():
+            await set_meta(conn, room, key, value)
 
 
 async def prune(
