@@ -11,13 +11,18 @@ The same extension says how many bytes the socket's transport still holds (`back
 peer's send bound counts them with its own queue) and can drop the connection at once
 (`abort`: a peer whose socket stays full never takes even its close frame, and a plain
 close would keep its buffer until it did).
+
+It reads and replaces uvicorn's own attributes (not an API): `uvicorn_mismatches` checks the
+installed uvicorn at startup (`pairbook serve` refuses to start on one that lacks them).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
+import re
 import socket
 import struct
 from typing import Any
@@ -123,12 +128,45 @@ class ReceiveQueue:
         return item
 
 
+READ = (
+    "transport", "queue", "writable", "request", "response", "scope", "conn",
+    "handshake_complete", "close_sent", "disconnected", "initial_response",
+)  # fmt: skip
+"""The attributes of uvicorn's protocol that ImmediateWebSocketProtocol reads or replaces."""
+OVERRIDDEN = ("handle_connect", "start_keepalive")
+STAND_INS: dict[str, type] = {"queue": ReceiveQueue, "writable": Flag}
+"""uvicorn's attributes replaced by lighter stand-ins: whatever uvicorn calls on them, they
+must have."""
+
+
+def uvicorn_mismatches(protocol: type = WebSocketsSansIOProtocol) -> list[str]:
+    """What `ImmediateWebSocketProtocol` relies on that uvicorn's websocket protocol (its
+    classes' source: the attributes are set per connection) does not have; [] when it fits."""
+    try:
+        source = "\n".join(
+            inspect.getsource(kind)
+            for kind in protocol.__mro__
+            if kind.__module__.split(".")[0] not in ("asyncio", "builtins")
+        )
+    except (OSError, TypeError):
+        return [f"the source of {protocol.__qualname__} (to check it)"]
+    assigned = set(re.findall(r"self\.(\w+)\s*(?::[^=\n]+)?=(?!=)", source))
+    missing = [f"self.{name}" for name in READ if name not in assigned]
+    missing += [f"{name}()" for name in OVERRIDDEN if not callable(getattr(protocol, name, None))]
+    for name, stand_in in STAND_INS.items():
+        for used in sorted(set(re.findall(rf"self\.{name}\.(\w+)", source))):
+            if not hasattr(stand_in, used):
+                missing.append(f"self.{name}.{used}() on pairbook's {stand_in.__name__}")
+    return missing
+
+
 class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
     """uvicorn's `websockets-sansio` protocol with the `WRITE_NOW` extension.
 
-    It reads uvicorn's own attributes (not an API): should an upgrade rename one, the
-    extension is withdrawn with one logged error and every frame takes the ordinary ASGI
-    send; tests/component/app/test_uvicorn_write_now.py fails on such an upgrade."""
+    It reads uvicorn's own attributes (not an API): `pairbook serve` refuses to start on a
+    uvicorn without them (`uvicorn_mismatches`); should one still go missing mid-session,
+    the extension is withdrawn with one logged error and every frame takes the ordinary
+    ASGI send. tests/component/app/test_uvicorn_write_now.py fails on such an upgrade."""
 
     usable = True
     """False once `write_now` found uvicorn's protocol without what it reads."""

@@ -71,19 +71,27 @@ def run_server(settings: Settings) -> int:
     """The supervised child: serve the app with the chosen ASGI server until signalled."""
     os.environ[SETTINGS_ENV] = settings.to_json()
     if settings.server == "uvicorn":
-        _run_uvicorn(settings)
-    else:
-        _run_granian(settings)
+        return _run_uvicorn(settings)
+    _run_granian(settings)
     return 0
 
 
-def _run_uvicorn(settings: Settings) -> None:
+def _run_uvicorn(settings: Settings) -> int:
     import uvicorn
 
     from pairbook.app import create_app
     from pairbook.app.gcpolicy import tune_gc
-    from pairbook.app.uvicornws import ImmediateWebSocketProtocol
+    from pairbook.app.uvicornws import ImmediateWebSocketProtocol, uvicorn_mismatches
 
+    # Checked before serving: a uvicorn without what pairbook's protocol reads would
+    # otherwise fail (or fall back) at some connection mid-session.
+    missing = uvicorn_mismatches()
+    if missing:
+        return fail(
+            f"uvicorn {uvicorn.__version__}'s websocket protocol lacks what pairbook relies on "
+            f"({', '.join(missing)}): install the uvicorn version pyproject.toml names, or "
+            "serve with --server granian"
+        )
     app = create_app(settings)
     tune_gc()
     uvicorn.run(
@@ -101,6 +109,7 @@ def _run_uvicorn(settings: Settings) -> None:
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
     )
+    return 0
 
 
 def _run_granian(settings: Settings) -> None:

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from typing import Any
 
 import pytest
 from websockets.frames import Frame, Opcode
 
-from pairbook.app.uvicornws import PreparedFrame, ReceiveQueue, encode_binary_frame
+from pairbook.app.uvicornws import (
+    PreparedFrame,
+    ReceiveQueue,
+    encode_binary_frame,
+    uvicorn_mismatches,
+)
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 127, 65535, 65536, 70000])
@@ -92,3 +98,33 @@ async def test_an_event_read_is_no_longer_held_by_the_queue() -> None:
     del first
     await queue.get()
     assert gone() is None
+
+
+class RenamedProtocol(asyncio.Protocol):
+    """A uvicorn that renamed its receive queue and asks more of its writable event."""
+
+    def __init__(self) -> None:
+        self.transport: Any = None
+        self.receive_queue: asyncio.Queue[Any] = asyncio.Queue()
+        self.writable = asyncio.Event()
+        self.handshake_complete = self.close_sent = self.disconnected = False
+        self.initial_response = self.conn = None
+
+    def handle_connect(self, event: Any) -> None:
+        self.request = self.response = event
+        self.scope: dict[str, Any] = {}
+
+    async def send(self) -> None:
+        await asyncio.wait_for(self.writable.wait(), self.writable.timeout)  # type: ignore[attr-defined]
+
+
+def test_the_installed_uvicorn_has_what_pairbooks_protocol_relies_on() -> None:
+    assert uvicorn_mismatches() == []
+
+
+def test_a_uvicorn_without_what_the_protocol_relies_on_is_named_in_full() -> None:
+    assert uvicorn_mismatches(RenamedProtocol) == [
+        "self.queue",
+        "start_keepalive()",
+        "self.writable.timeout() on pairbook's Flag",
+    ]
