@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pairbook.errors import NotebookError
+from pairbook.errors import ConflictError, NotebookError
 from pairbook.notebook import (
     NotebookContent,
     NotebookFile,
@@ -35,6 +35,10 @@ UNSAVED = (
     "the notebook file is not being saved: this server process cannot reach Redis, which "
     "says which process keeps the file; every change is in the log, and the file is written "
     "again within seconds of Redis answering"
+)
+NOT_KEPT = (
+    "another server process keeps this notebook's file now (or none can while Redis is "
+    "away): reload the notebook list, then resolve the conflict it still shows"
 )
 SAVE_MARGIN = 2.0
 """Seconds of the files lease that must be left when a save or read of the file begins (or
@@ -314,9 +318,15 @@ class FileSync:
 
     async def resolve(self, keep: Literal["room", "disk"]) -> None:
         """End a conflict by keeping one side; the other stays in the log (room) or is
-        replaced by an attributed edit (disk), so nothing is lost."""
+        replaced by an attributed edit (disk), so nothing is lost. Raises ConflictError
+        when this process no longer keeps the file (another does, or Redis is away): the
+        file is not touched."""
+        if not self.active or not await self._kept():
+            raise ConflictError(NOT_KEPT)
         async with self._lock:
             await self._settle_sha()
+            if not self._in_time("resolve"):
+                raise ConflictError(NOT_KEPT)
             if self.conflict is None and self.twin is not None:
                 await self.twin.resolve(keep)
                 return

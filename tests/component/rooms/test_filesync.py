@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pycrdt import Array, Doc, Map
 
+from pairbook.errors import ConflictError
 from pairbook.notebook import read_notebook, ydoc_to_notebook
 from pairbook.notebook.file import NotebookFile
 from pairbook.notebook.fileform import FileForm
@@ -251,4 +252,29 @@ async def test_a_save_that_waited_inside_the_lock_writes_only_while_its_lease_ha
         sha.set_result(loaded.saved_sha)
         assert await save is written
         assert (path.read_bytes() != before) is written
+        await room.settle()
+
+
+async def test_a_conflict_is_not_resolved_into_a_file_another_process_keeps_now(
+    tmp_path: Path,
+) -> None:
+    path = write_notebook(tmp_path / "demo.ipynb")
+    async with MemoryStore() as store:
+        room, files = await open_room(path, store)
+        kept = [True]
+
+        async def still_kept() -> bool:  # the files lease, renewed in Redis
+            return kept[0]
+
+        files.still_kept = still_kept
+        await room.apply_server_edit(mark_run, UserId("pairbook:server"))  # not saved yet
+        path.write_text(path.read_text().replace('"y = x + 1', '"z = 3\\ny = x + 1'))
+        await files.poll()
+        assert files.conflict is not None
+        edited = path.read_bytes()
+        kept[0] = False  # another process took the file over
+        with pytest.raises(ConflictError, match="another server process keeps"):
+            await files.resolve("room")
+        assert path.read_bytes() == edited
+        assert files.conflict is not None
         await room.settle()
