@@ -70,8 +70,11 @@ async def bare_round_trips(runs: int) -> list[float]:
 
 
 def result_of(client: YClient) -> Any:
+    """The cell's result (after a warning, for one: IPython's output cache is flushed at
+    every 1,000th result, with a warning on stderr first)."""
     outputs = client.cells[1]["outputs"]
-    return outputs[0].get("data") if len(outputs) else None
+    results = (o.get("data") for o in outputs if o.get("output_type") == "execute_result")
+    return next(results, None)
 
 
 async def pairbook_round_trips(
@@ -92,10 +95,11 @@ async def pairbook_round_trips(
             try:
                 await peer.wait_until(lambda p=peer, e=expected: result_of(p) == e, timeout=30)  # type: ignore[misc]
             except TimeoutError:
-                left = [line for line in server.log().splitlines() if "peer left" in line]
+                tail = "\n".join(server.log().splitlines()[-30:])
                 raise SystemExit(
-                    f"run {i}: peer {n} never saw {expected} (has {result_of(peer)}); "
-                    f"disconnects: {left[-3:]}"
+                    f"run {i}: peer {n} never saw {expected} (has {result_of(peer)}; cell "
+                    f"{peer.cells[1].to_py()}; kernel {peer.doc.get('kernel', type=Map).to_py()}"
+                    f"); the server's log ends:\n{tail}"
                 ) from None
         samples.append((time.perf_counter() - start) * 1000)
         # As for bare jupyter_client: the next run starts from an idle kernel (untimed).
