@@ -25,6 +25,7 @@ from pairbook.rooms.commits import MOVED
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.feed import snapshot_lock, subscribe_feed
+from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.loader import load_room
 from pairbook.rooms.openroom import OpenRoom
@@ -130,34 +131,17 @@ class Rooms:
                 self._open.pop(room_id, None)
             path = resolve_notebook_path(self.root, room_id)
             owned = self.ownership is None or await self.ownership.claim(room_id)
-            feed = await subscribe_feed(self.broker, self.store, room_id)
-            if feed is not None:
-                feed.signals.vouch = self.vouch
-            try:
-                room, filesync = await load_room(
-                    room_id,
-                    path,
-                    self.store,
-                    self.counters,
-                    sync_timeout=self.policy.sync_timeout,
-                    decoder=self.decoder,
-                    max_notebook_bytes=self.policy.max_notebook_bytes,
-                    files=self.policy.files,
-                    root=self.root,
-                    reconcile=feed is None or feed.files_held,
-                    building=None
-                    if feed is None
-                    else partial(waited_lock, feed.broker, room_id, "build"),
-                    log_base_later=feed is None,
-                )
-            except BaseException:
-                if feed is not None:
-                    await feed.close()
-                raise
-            if feed is not None:
-                await feed.attach(room, filesync)
+            room, filesync = await self._load(room_id, path)
             room.ownership = self.ownership  # on its owner only, a room has its services:
-            services = await self._attach(room, path, self.services if owned else self.followers)
+            try:
+                services = await self._attach(
+                    room, path, self.services if owned else self.followers
+                )
+            except BaseException:  # not opened: nothing of it may outlive this
+                await filesync.close()
+                if room.feed is not None:
+                    await room.feed.close()  # else it went on applying the others' updates
+                raise
             entry = OpenRoom(room, filesync, services, room.last_seq, owned=owned)
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._life(entry), name=f"room {room_id}")
@@ -166,24 +150,52 @@ class Rooms:
             log.info("room opened", extra={"room": room_id})
             return entry
 
+    async def _load(self, room_id: RoomId, path: Path) -> tuple[Room, FileSync]:
+        """Load a room (with a broker, its feed subscribed first and attached after)."""
+        feed = await subscribe_feed(self.broker, self.store, room_id)
+        if feed is not None:
+            feed.signals.vouch = self.vouch
+        filesync: FileSync | None = None
+        try:
+            room, filesync = await load_room(
+                room_id,
+                path,
+                self.store,
+                self.counters,
+                sync_timeout=self.policy.sync_timeout,
+                decoder=self.decoder,
+                max_notebook_bytes=self.policy.max_notebook_bytes,
+                files=self.policy.files,
+                root=self.root,
+                reconcile=feed is None or feed.files_held,
+                building=None
+                if feed is None
+                else partial(waited_lock, feed.broker, room_id, "build"),
+                log_base_later=feed is None,
+            )
+            if feed is not None:
+                await feed.attach(room, filesync)
+        except BaseException:
+            if filesync is not None:
+                await filesync.close()
+            if feed is not None:
+                await feed.close()
+            raise
+        return room, filesync
+
     def _live(self, entry: OpenRoom) -> bool:
         return not self._closing and self._open.get(entry.room.id) is entry
 
     async def _attach(
         self, room: Room, path: Path, factories: Sequence[ServiceFactory]
     ) -> list[RoomService]:
-        """Build the room's services from the factories, attach them, start them."""
-        from pairbook.rooms.services import ServiceContext
+        from pairbook.rooms.services import ServiceContext, attach_services
 
         handle = ServiceHandle(room)
         context = ServiceContext(
             room, handle, path, self.store, self.replays, self.policy, self.kept
         )
-        services = [factory(context) for factory in factories]
-        room.attach(services)
-        for service in services:
-            await service.start()
-        return services
+        return await attach_services(context, factories)
 
     async def _life(self, entry: OpenRoom) -> None:
         """Run a room; a failure is the room's alone (never the task group's, which would

@@ -9,6 +9,7 @@ types and the close codes; the client's tests and tests/unit/rooms compare again
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -52,6 +53,8 @@ from pairbook.store.port import Store
 if TYPE_CHECKING:
     from pairbook.rooms.policy import RoomPolicy
 
+log = logging.getLogger("pairbook.rooms")
+
 
 @dataclass(frozen=True, slots=True)
 class ServiceContext:
@@ -67,6 +70,28 @@ class ServiceContext:
 
 
 ServiceFactory = Callable[[ServiceContext], RoomService]
+
+
+async def attach_services(
+    context: ServiceContext, factories: Sequence[ServiceFactory]
+) -> list[RoomService]:
+    """Build a room's services from the factories, attach them to it and start them. If one
+    fails to start, the ones started are closed (the room does not open) and it raises."""
+    services = [factory(context) for factory in factories]
+    context.room.attach(services)
+    started: list[RoomService] = []
+    try:
+        for service in services:
+            await service.start()
+            started.append(service)
+    except BaseException:
+        for service in reversed(started):
+            try:
+                await service.close()
+            except Exception:
+                log.exception("service close failed", extra={"room": context.room.id})
+        raise
+    return services
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,11 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Text
 
+from pairbook.broker import MemoryBroker
+from pairbook.errors import StoreError
 from pairbook.rooms import RoomPolicy, Rooms
+from pairbook.rooms.services import ServiceContext
+from pairbook.service import CommandTable
 from pairbook.store import MemoryStore
 from pairbook.types import RoomId, UserId
 from support.notebooks import write_notebook
@@ -65,5 +69,46 @@ async def test_a_room_built_from_its_file_leaves_no_task_behind_once_closed(
             await asyncio.wait_for(asyncio.shield(entry.task), 5)
         else:
             entry.filesync.active = False
+    left = [task.get_coro() for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    assert [getattr(coro, "__qualname__", coro) for coro in left] == []
+
+
+class Starting:
+    """A service that fails to start when told to (its store unreachable, say)."""
+
+    def __init__(self, fails: bool) -> None:
+        self.fails = fails
+        self.commands = CommandTable[Any]("starting")
+        self.closed = False
+
+    async def start(self) -> None:
+        if self.fails:
+            raise StoreError("the recording's log cannot be read; try again")
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+async def test_a_room_whose_service_fails_to_start_leaves_nothing_behind(tmp_path: Path) -> None:
+    # Before, its feed stayed subscribed (applying the other processes' updates to a room
+    # nobody held) and kept the file's lease, the services started stayed started, and its
+    # saved-sha task was left pending.
+    write_notebook(tmp_path / "a.ipynb")
+    made: list[Starting] = []
+
+    def starting(context: ServiceContext) -> Starting:
+        made.append(Starting(fails=len(made) == 1))
+        return made[-1]
+
+    broker = MemoryBroker()
+    async with (
+        MemoryStore() as store,
+        Rooms(tmp_path, store, RoomPolicy(), services=[starting, starting], broker=broker) as rooms,
+    ):
+        with pytest.raises(StoreError):
+            await rooms.open(RoomId("a.ipynb"))
+        assert [service.closed for service in made] == [True, False]  # the started one
+        assert broker.hub.subscribers.get("a.ipynb", {}) == {}
+        assert ("a.ipynb", "files") not in broker.hub.leases
     left = [task.get_coro() for task in asyncio.all_tasks() if task is not asyncio.current_task()]
     assert [getattr(coro, "__qualname__", coro) for coro in left] == []
