@@ -17,6 +17,7 @@ from pairbook.protocol.messages import encode_sync_update
 from pairbook.protocol.update import decode_state_vector, decode_update
 from pairbook.rooms import Peer, Room, TokenBucket, memory_channel_pair
 from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.loader import load_room
 from pairbook.store import MemoryStore
 from pairbook.types import RoomId, UserId
@@ -86,6 +87,8 @@ def same_document(a: Doc[Any], b: Doc[Any]) -> bool:
 class RoomKit:
     """One room on a MemoryStore, run on a private event loop (close it when done)."""
 
+    files: FileSync
+
     def __init__(self, notebook: Path) -> None:
         self.notebook = notebook
         self.loop = asyncio.new_event_loop()
@@ -101,7 +104,7 @@ class RoomKit:
         return self.loop.run_until_complete(awaitable)
 
     def load(self) -> Room:
-        room, _ = self.run(
+        room, self.files = self.run(
             load_room(ROOM, self.notebook, self.store, self.counters, sync_timeout=15)
         )
         assert isinstance(room, Room)
@@ -109,6 +112,7 @@ class RoomKit:
 
     def restart(self) -> None:
         self.run(self.room.settle())
+        self.run(self.files.close())
         self.room = self.load()
 
     def send(self, update: bytes) -> bool:
@@ -151,5 +155,6 @@ class RoomKit:
 
     def close(self) -> None:
         self.run(self.room.settle())
+        self.run(self.files.close())  # its saved sha may still be worked out: not left pending
         self.run(self.store.close())
         self.loop.close()
