@@ -131,16 +131,11 @@ class Rooms:
                 self._open.pop(room_id, None)
             path = resolve_notebook_path(self.root, room_id)
             owned = self.ownership is None or await self.ownership.claim(room_id)
-            room, filesync = await self._load(room_id, path)
-            room.ownership = self.ownership  # on its owner only, a room has its services:
             try:
-                services = await self._attach(
-                    room, path, self.services if owned else self.followers
-                )
-            except BaseException:  # not opened: nothing of it may outlive this
-                await filesync.close()
-                if room.feed is not None:
-                    await room.feed.close()  # else it went on applying the others' updates
+                room, filesync, services = await self._load(room_id, path, owned)
+            except BaseException:  # not open here: not competed for (or owned) here either
+                if self.ownership is not None:
+                    await self.ownership.drop(room_id)
                 raise
             entry = OpenRoom(room, filesync, services, room.last_seq, owned=owned)
             self._open[room_id] = entry
@@ -150,8 +145,12 @@ class Rooms:
             log.info("room opened", extra={"room": room_id})
             return entry
 
-    async def _load(self, room_id: RoomId, path: Path) -> tuple[Room, FileSync]:
-        """Load a room (with a broker, its feed subscribed first and attached after)."""
+    async def _load(
+        self, room_id: RoomId, path: Path, owned: bool
+    ) -> tuple[Room, FileSync, list[RoomService]]:
+        """Load a room and attach its services (with a broker, its feed subscribed first and
+        attached before them). On failure nothing of it is left: no feed applying the other
+        processes' updates, no files lease, no started service, no pending task."""
         feed = await subscribe_feed(self.broker, self.store, room_id)
         if feed is not None:
             feed.signals.vouch = self.vouch
@@ -175,13 +174,15 @@ class Rooms:
             )
             if feed is not None:
                 await feed.attach(room, filesync)
+            room.ownership = self.ownership  # on its owner only, a room has its services:
+            services = await self._attach(room, path, self.services if owned else self.followers)
         except BaseException:
             if filesync is not None:
                 await filesync.close()
             if feed is not None:
                 await feed.close()
             raise
-        return room, filesync
+        return room, filesync, services
 
     def _live(self, entry: OpenRoom) -> bool:
         return not self._closing and self._open.get(entry.room.id) is entry

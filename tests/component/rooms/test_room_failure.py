@@ -18,6 +18,7 @@ from pairbook.service import CommandTable
 from pairbook.store import MemoryStore
 from pairbook.types import RoomId, UserId
 from support.notebooks import write_notebook
+from support.ownership import MemoryOwnership
 
 
 class FailingSnapshots(MemoryStore):
@@ -89,10 +90,26 @@ class Starting:
         self.closed = True
 
 
+class Competing(MemoryOwnership):
+    """This process competes for the rooms it claims (and owns them) until it drops them."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.competing: set[str] = set()
+
+    async def claim(self, room: str) -> bool:
+        self.competing.add(room)
+        return True
+
+    async def drop(self, room: str) -> None:
+        self.competing.discard(room)
+
+
 async def test_a_room_whose_service_fails_to_start_leaves_nothing_behind(tmp_path: Path) -> None:
     # Before, its feed stayed subscribed (applying the other processes' updates to a room
-    # nobody held) and kept the file's lease, the services started stayed started, and its
-    # saved-sha task was left pending.
+    # nobody held) and kept the file's lease, the services started stayed started, its
+    # saved-sha task was left pending, and this process went on owning the room: the
+    # commands other processes forwarded here were answered "moving" for good.
     write_notebook(tmp_path / "a.ipynb")
     made: list[Starting] = []
 
@@ -100,13 +117,17 @@ async def test_a_room_whose_service_fails_to_start_leaves_nothing_behind(tmp_pat
         made.append(Starting(fails=len(made) == 1))
         return made[-1]
 
-    broker = MemoryBroker()
+    broker, ownership = MemoryBroker(), Competing()
+    services = [starting, starting]
     async with (
         MemoryStore() as store,
-        Rooms(tmp_path, store, RoomPolicy(), services=[starting, starting], broker=broker) as rooms,
+        Rooms(
+            tmp_path, store, RoomPolicy(), services=services, broker=broker, ownership=ownership
+        ) as rooms,
     ):
         with pytest.raises(StoreError):
             await rooms.open(RoomId("a.ipynb"))
+        assert ownership.competing == set()
         assert [service.closed for service in made] == [True, False]  # the started one
         assert broker.hub.subscribers.get("a.ipynb", {}) == {}
         assert ("a.ipynb", "files") not in broker.hub.leases
