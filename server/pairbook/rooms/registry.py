@@ -271,8 +271,7 @@ class Rooms:
         await unloading.stop_kernel(entry)
         await unloading.flush(entry, self.store)
         await unloading.close_others(entry)
-        if self.ownership is not None:
-            await self.ownership.drop(entry.room.id)
+        await self._let_go(entry.room.id)
         log.info("room unloaded", extra={"room": entry.room.id})
 
     async def _discard(self, entry: OpenRoom) -> None:
@@ -298,6 +297,16 @@ class Rooms:
                 unloading.keep_idle_kernel(entry, self.kept)
         await unloading.stop_kernel(entry)
         await unloading.close_others(entry)
+        await self._let_go(entry.room.id)
+
+    async def _let_go(self, room_id: RoomId) -> None:
+        """Stop competing for a room's ownership once it is not open here (else this process
+        kept renewing, or took, the lease of a room it does not hold: every command another
+        process forwarded was answered "moving"); not while it opens again meanwhile."""
+        lock = self._loading.get(room_id)
+        if self.ownership is None or room_id in self._open or (lock is not None and lock.locked()):
+            return
+        await self.ownership.drop(room_id)
 
     async def close_room(self, room_id: RoomId, code: CloseCode, reason: str) -> None:
         """Close a room's peers and unload it now (its owner changed: they reconnect)."""

@@ -133,3 +133,41 @@ async def test_a_room_whose_service_fails_to_start_leaves_nothing_behind(tmp_pat
         assert ("a.ipynb", "files") not in broker.hub.leases
     left = [task.get_coro() for task in asyncio.all_tasks() if task is not asyncio.current_task()]
     assert [getattr(coro, "__qualname__", coro) for coro in left] == []
+
+
+async def test_a_lost_room_is_no_longer_competed_for_until_it_opens_again(tmp_path: Path) -> None:
+    # Its peers may reconnect to another process: this one kept renewing the room's lease
+    # for a room it no longer held, and every command forwarded to it was answered "moving".
+    write_notebook(tmp_path / "a.ipynb")
+    ownership = Competing()
+    async with (
+        MemoryStore() as store,
+        Rooms(tmp_path, store, RoomPolicy(tick=0.01), services=[], ownership=ownership) as rooms,
+    ):
+        entry = await rooms.open(RoomId("a.ipynb"))
+        assert entry.task is not None
+        assert ownership.competing == {"a.ipynb"}
+        entry.room.lose("a test loses it")
+        await asyncio.wait_for(asyncio.shield(entry.task), 5)
+        assert ownership.competing == set()
+        again = await rooms.open(RoomId("a.ipynb"))
+        assert again is not entry
+        assert ownership.competing == {"a.ipynb"}
+
+
+async def test_a_lost_room_winding_down_leaves_the_claim_of_its_reload_alone(
+    tmp_path: Path,
+) -> None:
+    write_notebook(tmp_path / "a.ipynb")
+    ownership = Competing()
+    async with (
+        MemoryStore() as store,
+        Rooms(tmp_path, store, RoomPolicy(tick=0.01), services=[], ownership=ownership) as rooms,
+    ):
+        entry = await rooms.open(RoomId("a.ipynb"))
+        assert entry.task is not None
+        entry.room.lose("a test loses it")
+        again = await rooms.open(RoomId("a.ipynb"))  # a peer back while it winds down
+        await asyncio.wait_for(asyncio.shield(entry.task), 5)
+        assert rooms.get(RoomId("a.ipynb")) is again
+        assert ownership.competing == {"a.ipynb"}  # the reload's claim stands
