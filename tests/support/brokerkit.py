@@ -107,12 +107,13 @@ async def shared_store(tmp_path: Path) -> AsyncIterator[tuple[Path, MemoryStore]
 
 @contextlib.asynccontextmanager
 async def two_processes(
-    tmp_path: Path, brokers: Callable[[], Broker]
+    tmp_path: Path, brokers: Callable[[], Broker], *, twin: bool = False
 ) -> AsyncIterator[tuple[Process, Process, MemoryStore]]:
     """Two processes holding the room, each on a broker `brokers()` makes (not yet open:
-    they are opened and closed here)."""
+    they are opened and closed here); with `twin`, the notebook's .py twin is kept too."""
     async with shared_store(tmp_path) as (path, store), brokers() as first, brokers() as second:
-        processes = [await open_process(path, store, b) for b in (first, second)]
+        root = tmp_path if twin else None
+        processes = [await open_process(path, store, b, root=root) for b in (first, second)]
         try:
             yield processes[0], processes[1], store
         finally:
@@ -134,13 +135,15 @@ async def ana_and_bob(
         yield a, ana, b, bob, store
 
 
-async def open_process(path: Path, store: Store, broker: Broker) -> Process:
+async def open_process(
+    path: Path, store: Store, broker: Broker, *, root: Path | None = None
+) -> Process:
     clock = FakeClock()
     feed = await subscribe_feed(broker, store, ROOM, clock=clock)
     assert feed is not None
     room, files = await load_room(
         ROOM, path, store, RoomCounters(), sync_timeout=15.0, clock=clock,
-        reconcile=feed.files_held,
+        reconcile=feed.files_held, root=root,
     )  # fmt: skip
     await feed.attach(room, files)
     feed.signals.settle = 0.0  # announce joins and leaves at the loop's next turn

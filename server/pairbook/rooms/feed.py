@@ -120,11 +120,13 @@ class RoomFeed:
 
     async def keep_files(self) -> bool:
         """Renew the files lease now; whether this process keeps the file (FileSync asks)."""
-        files, had = self.files, self.files_held
+        files = self.files
         held = await self.hold_files()
         if files is not None:
-            if held and not had:
-                await files.adopt()  # the last keeper left the file as it was
+            if held and not files.active:
+                # Kept elsewhere (or nowhere) until now: compared with what pairbook last
+                # saved first; not kept here until the store could say (tried again).
+                held = await files.adopt()
             files.active = held
         return held
 

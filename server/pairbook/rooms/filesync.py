@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import math
@@ -11,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pairbook.errors import ConflictError, NotebookError
+from pairbook.errors import ConflictError, NotebookError, StoreError
 from pairbook.notebook import (
     NotebookContent,
     NotebookFile,
@@ -21,7 +22,7 @@ from pairbook.notebook import (
 from pairbook.notebook.fileform import FileForm
 from pairbook.rooms.feed import FILES_TTL
 from pairbook.rooms.room import Room
-from pairbook.rooms.twinsync import TwinSync
+from pairbook.rooms.twinsync import TWIN_SHA, TwinSync
 from pairbook.types import DISK_USER
 
 log = logging.getLogger("pairbook.filesync")
@@ -242,22 +243,48 @@ class FileSync:
         )
         return False
 
-    async def adopt(self) -> None:
-        """This process keeps the file from now on (another process kept it until now):
-        what is on disk is where it left it, not an edit to take into the room; the next
-        save writes the room over it."""
+    async def adopt(self) -> bool:
+        """This process keeps the file from now on (another process kept it until now, or
+        none did while Redis was away). The file is compared with what the store says
+        pairbook last saved (FILE_SHA, FILE_RAW), never taken as the last keeper's copy:
+        other bytes are an outside edit (made while nobody kept the file, or a conflict the
+        last keeper left open), taken in as any outside edit is, or a conflict when the room
+        changed since too. A file holding what the room would save is no edit (a keeper
+        that died between writing it and storing its hash). The twin is looked at anew as
+        when the room opens. Returns False, comparing nothing, when the store cannot be
+        read: the file is then neither written nor read until a later call succeeds."""
         async with self._lock:
+            await self._settle_sha()
             try:
-                content = await asyncio.to_thread(self.file.load)
-            except NotebookError:
-                return  # missing or unreadable: the next save writes it
-            self.saved_sha = sha_of(self.file.bytes_of(content.nb))
+                roomlog = await self.room.store.load(self.room.id)
+            except StoreError as exc:
+                log.warning(
+                    "notebook file not taken over yet: the store cannot be read",
+                    extra={"room": self.room.id, "reason": str(exc)},
+                )
+                return False
+            meta = {} if roomlog is None else roomlog.meta
             self.conflict = None
             self.active = True
-            if self.twin is not None:  # its twin too: a stale twin is no edit to merge
-                await self.twin.adopt()
+            await self._compare_adopted(meta.get(FILE_SHA, ""), meta.get(FILE_RAW, ""))
+            if self.twin is not None:
+                self.twin.adopt(meta.get(TWIN_SHA, ""))
             # Saved soon: the file holds the last keeper's copy, the room may hold more.
             self.room.last_change = time.monotonic()
+            return True
+
+    async def _compare_adopted(self, stored_sha: str, raw: str) -> None:
+        recognised = bool(raw) and await asyncio.to_thread(self.file.recognise, raw)
+        if recognised and stored_sha:  # the very bytes pairbook last wrote or read: no edit
+            self.saved_sha = stored_sha
+            return
+        self.saved_sha = stored_sha  # (a file gone or unreadable: a conflict, as any time)
+        if recognised:  # the bytes the room was built from, their sha never stored
+            with contextlib.suppress(NotebookError):
+                content = await asyncio.to_thread(self.file.load)
+                self.saved_sha = sha_of(self.file.bytes_of(content.nb))
+                return
+        await self._pick_up_disk_change()
 
     async def reconcile(self, content: NotebookContent) -> None:
         """Compare a freshly loaded file with what pairbook last saved, and act on a change."""

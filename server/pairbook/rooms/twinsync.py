@@ -102,20 +102,15 @@ class TwinSync:
         # A twin still settling is looked at again on the next poll, whatever its stat.
         self._seen = _UNSEEN if self._settling_now else await self._look()
 
-    async def adopt(self) -> None:
-        """Another process kept the twin until now: as it is on disk is where that process
-        left it, not an edit to merge into the room; the next save writes the room over it."""
-        notebook = ydoc_to_notebook(self.room.doc)
-        if not self._pair(notebook) or self.paired is None:
-            return
-        try:
-            data = await asyncio.to_thread(self.paired.file.read)
-        except NotebookError:
-            return
-        if data is not None:
-            self.known_sha = sha_of_bytes(data)
-            _, self.base = await self._render(notebook)
-        self._seen = await self._look()
+    def adopt(self, stored_sha: str) -> None:
+        """Another process kept the twin until now (or none did while Redis was away): the
+        next sync looks at it as when the room opens (`_first_look`). The bytes pairbook
+        last wrote (`stored_sha`, what the store says) or the room's own rendering are no
+        edit; other bytes are an outside edit, merged into the room, never written over."""
+        self._stored_sha = stored_sha
+        self.known_sha = None
+        self.conflict = None
+        self._seen = _UNSEEN
 
     async def _look(self) -> tuple[Path, tuple[int, int, int] | None] | None:
         if self.paired is None:

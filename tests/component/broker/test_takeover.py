@@ -1,0 +1,162 @@
+"""A process taking a room's notebook file over (the files lease) compares the file with what
+pairbook last saved: an edit made outside while nobody kept the file is taken in, never
+written over; one made while the room changed too is a conflict; a file its last keeper
+wrote just before dying is no edit. Two room cores on one MemoryStore, each with a
+MemoryBroker on a shared hub."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pycrdt import Array, Doc
+
+from pairbook.broker import Broker, MemoryBroker, MemoryHub
+from pairbook.notebook import ydoc_to_notebook
+from pairbook.protocol.messages import encode_sync_update
+from pairbook.rooms.feed import FILES
+from support.brokerkit import ROOM, Process, settle, two_processes
+from support.notebooks import read_sources
+
+OUTSIDE = "# edited in an editor while no pairbook kept the file\n"
+
+
+@pytest.fixture
+def hub() -> MemoryHub:
+    return MemoryHub()
+
+
+@pytest.fixture
+def brokers(hub: MemoryHub) -> Callable[[], Broker]:
+    return lambda: MemoryBroker(hub)
+
+
+def edit_outside(path: Path) -> None:
+    """An editor (or a git checkout) changes the file's first code cell."""
+    notebook = json.loads(path.read_text())
+    cell = notebook["cells"][1]
+    cell["source"] = OUTSIDE + "".join(cell["source"])
+    path.write_text(json.dumps(notebook, indent=1) + "\n")
+
+
+def first_source(doc: Doc[Any]) -> str:
+    return str(doc.get("cells", type=Array)[1]["source"])
+
+
+async def type_on(process: Process, name: str, client_id: int, text: str, *also: Process) -> None:
+    client = await process.join(name, client_id)
+    before = client.doc.get_state()
+    client.doc.get("cells", type=Array)[1]["source"].insert(0, text)
+    await process.send(client, encode_sync_update(client.doc.get_update(before)))
+    await settle(process, *also)
+
+
+async def take_over(process: Process) -> None:
+    """The routine renewal of the files lease, once the last keeper has let it go."""
+    process.clock.advance(3.0)
+    await process.feed.upkeep(process.clock())
+    assert process.feed.files_held
+
+
+async def test_an_outside_edit_made_while_nobody_kept_the_file_is_taken_in(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _store):
+        assert a.files is not None
+        assert b.files is not None
+        path = tmp_path / "demo.ipynb"
+        await type_on(a, "ana", 101, "typed on A ", b)
+        assert await a.files.save()
+        await a.feed.close()  # A unloads the room
+        edit_outside(path)
+        await take_over(b)
+        assert b.files.conflict is None
+        assert first_source(b.room.doc).startswith(OUTSIDE + "typed on A ")  # every peer sees it
+        await b.files.save()
+        assert read_sources(path)[1].startswith(OUTSIDE + "typed on A ")  # not written over
+
+
+async def test_a_file_its_keeper_wrote_just_before_dying_is_no_edit(
+    tmp_path: Path, brokers: Callable[[], Broker], hub: MemoryHub
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _store):
+        assert a.files is not None
+        assert b.files is not None
+        path = tmp_path / "demo.ipynb"
+        await type_on(a, "ana", 101, "typed on A ", b)
+        assert await a.files.save()
+        await type_on(a, "ann", 103, "then more ", b)
+        # A writes the file, then dies before it stores the file's hash: the lease runs out.
+        a.files.file.save(ydoc_to_notebook(a.room.doc))
+        written = path.read_bytes()
+        del hub.leases[(ROOM, FILES)]
+        await take_over(b)
+        assert b.files.conflict is None
+        assert not await b.files.save()  # the file holds the room already
+        assert path.read_bytes() == written
+        assert first_source(b.room.doc).count("then more ") == 1
+
+
+async def test_an_outside_edit_while_the_room_changed_too_is_a_conflict(
+    tmp_path: Path, brokers: Callable[[], Broker], hub: MemoryHub
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _store):
+        assert a.files is not None
+        assert b.files is not None
+        path = tmp_path / "demo.ipynb"
+        await type_on(a, "ana", 101, "typed on A ", b)
+        assert await a.files.save()
+        await type_on(a, "ann", 103, "unsaved on A ", b)
+        del hub.leases[(ROOM, FILES)]  # A dies before it saves that
+        edit_outside(path)
+        edited = path.read_bytes()
+        await take_over(b)
+        assert b.files.conflict is not None
+        assert not await b.files.save()
+        assert path.read_bytes() == edited  # neither side overwritten
+        assert "unsaved on A " in first_source(b.room.doc)
+        assert OUTSIDE not in first_source(b.room.doc)
+
+
+async def test_a_conflict_left_open_by_the_last_keeper_stays_open(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, _store):
+        assert a.files is not None
+        assert b.files is not None
+        path = tmp_path / "demo.ipynb"
+        await type_on(a, "ana", 101, "typed on A ", b)
+        assert await a.files.save()
+        await type_on(a, "ann", 103, "unsaved on A ", b)
+        edit_outside(path)
+        edited = path.read_bytes()
+        await a.files.poll()
+        assert a.files.conflict is not None
+        await a.feed.close()  # A unloads the room, its conflict unresolved
+        await take_over(b)
+        assert b.files.conflict is not None
+        assert not await b.files.save()
+        assert path.read_bytes() == edited
+
+
+async def test_an_outside_edit_of_the_twin_made_while_nobody_kept_it_is_merged(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    async with two_processes(tmp_path, brokers, twin=True) as (a, b, _store):
+        assert a.files is not None
+        assert b.files is not None
+        twin = tmp_path / "demo.py"
+        await type_on(a, "ana", 101, "typed on A ", b)
+        assert await a.files.save()
+        assert "typed on A" in twin.read_text()
+        await a.feed.close()  # A unloads the room
+        twin.write_text(twin.read_text().replace("y = x + 1", "y = 'from the py'"))
+        await take_over(b)
+        await b.files.save()
+        assert "y = 'from the py'" in str(b.room.doc.get("cells", type=Array)[2]["source"])
+        assert "y = 'from the py'" in twin.read_text()  # not written over
+        await b.files.save()  # the autosave after the merge
+        assert read_sources(tmp_path / "demo.ipynb")[2].startswith("y = 'from the py'")
