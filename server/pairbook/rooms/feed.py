@@ -188,8 +188,8 @@ class RoomFeed:
         room = self.room
         if room is None:
             return
-        if now - self._files_renewed >= FILES_RENEW:
-            await self.keep_files()
+        if self._missed or now - self._files_renewed >= FILES_RENEW:
+            await self.keep_files()  # at once when the broker is back: the file waited
         if now - self._head_checked >= HEAD_CHECK:
             self._head_checked = now
             await self._check_head(room)

@@ -160,3 +160,20 @@ async def test_an_outside_edit_of_the_twin_made_while_nobody_kept_it_is_merged(
         assert "y = 'from the py'" in twin.read_text()  # not written over
         await b.files.save()  # the autosave after the merge
         assert read_sources(tmp_path / "demo.ipynb")[2].startswith("y = 'from the py'")
+
+
+async def test_the_files_lease_is_taken_back_as_soon_as_the_broker_is_back(
+    tmp_path: Path, brokers: Callable[[], Broker], hub: MemoryHub
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, _b, _store):
+        assert a.files is not None
+        hub.leases[(ROOM, FILES)] = "nobody: Redis is away"
+        a.clock.advance(3.0)
+        await a.feed.upkeep(a.clock())  # the routine renewal fails
+        assert not a.files.active
+        del hub.leases[(ROOM, FILES)]  # Redis is back (empty)
+        a.clock.advance(0.5)
+        a.feed.missed()  # what the broker tells every room when it reconnects
+        await a.feed.upkeep(a.clock())
+        assert a.feed.files_held
+        assert a.files.active
