@@ -141,3 +141,62 @@ async def test_a_lease_past_its_time_is_not_held_even_before_the_next_renewal(
 
 async def _nothing(lease: Lease) -> None:
     return None
+
+
+async def test_a_room_dropped_while_its_lease_is_being_taken_is_not_held(
+    redis: Redis, prefix: str
+) -> None:
+    # The room is unloaded (drop) while a round takes its lease, waiting on the store's
+    # fence: the lease taken for it is given back, not left held for its whole time.
+    fencing, go_on = asyncio.Event(), asyncio.Event()
+
+    async def slow_fence(room: str, token: int) -> int:
+        fencing.set()
+        await go_on.wait()
+        return 0
+
+    keeper = LeaseKeeper(
+        RoomLeases(redis, "a", prefix=prefix, ttl=30.0),
+        gained=_nothing,
+        lost=_nothing,
+        fence=slow_fence,
+    )
+    taking = asyncio.create_task(keeper.claim("demo.ipynb"))
+    await fencing.wait()
+    await keeper.drop("demo.ipynb")
+    go_on.set()
+    assert await taking is None
+    assert keeper.held("demo.ipynb") is None
+    assert await keeper.leases.holder_of("demo.ipynb") is None
+
+
+async def test_a_room_dropped_while_its_lease_is_being_taken_back_is_not_held(
+    redis: Redis, prefix: str
+) -> None:
+    # Redis lost the held lease; the round taking it back waits on the store's fence while
+    # the room is dropped here: the lease taken back is given back too.
+    fencing, go_on = asyncio.Event(), asyncio.Event()
+    slow = [False]
+
+    async def fence(room: str, token: int) -> int:
+        if slow[0]:
+            fencing.set()
+            await go_on.wait()
+        return 0
+
+    keeper = LeaseKeeper(
+        RoomLeases(redis, "a", prefix=prefix, ttl=30.0),
+        gained=_nothing,
+        lost=_nothing,
+        fence=fence,
+    )
+    assert await keeper.claim("demo.ipynb") is not None
+    await redis.delete(keeper.leases.lease_key("demo.ipynb"))  # Redis restarted empty
+    slow[0] = True
+    rounding = asyncio.create_task(keeper.round())
+    await fencing.wait()
+    await keeper.drop("demo.ipynb")
+    go_on.set()
+    await rounding
+    assert keeper.held("demo.ipynb") is None
+    assert await keeper.leases.holder_of("demo.ipynb") is None

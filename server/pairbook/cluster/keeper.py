@@ -110,11 +110,12 @@ class LeaseKeeper:
             # The lease runs from when Redis got the renewal, which is after this moment.
             asked = self._clock()
             if await self.leases.renew(lease):
-                self._held[room] = (lease, asked)
+                if room in self._wanted:  # not dropped meanwhile (drop released it)
+                    self._held[room] = (lease, asked)
                 return
             if await self._retake(room, asked):
                 return
-            del self._held[room]
+            self._held.pop(room, None)  # dropped meanwhile, perhaps
             await self._lost(lease)
             return
         # A free room is taken at its second sighting in a row: after a Redis restart the
@@ -123,9 +124,18 @@ class LeaseKeeper:
             return
         asked = self._clock()
         lease_now = await self._acquire(room)
-        if lease_now is not None and room in self._wanted:
-            self._held[room] = (lease_now, asked)
+        if lease_now is not None and await self._took(room, lease_now, asked):
             await self._gained(lease_now)
+
+    async def _took(self, room: str, lease: Lease, asked: float) -> bool:
+        """Keep a lease just taken, unless the room was dropped while it was being taken
+        (the store's fence can take a while): that one is given back at once, not left to
+        block every other process from the room for its whole time."""
+        if room not in self._wanted:
+            await self._release(lease)
+            return False
+        self._held[room] = (lease, asked)
+        return True
 
     async def _acquire(self, room: str) -> Lease | None:
         """Take the room's lease if it is free, and fence the store with its token. A token
@@ -156,8 +166,8 @@ class LeaseKeeper:
         again = await self._acquire(room)
         if again is None:
             return False
-        log.warning("room lease taken again", extra={"room": room, "token": again.token})
-        self._held[room] = (again, asked)
+        if await self._took(room, again, asked):  # else dropped meanwhile: nothing lost
+            log.warning("room lease taken again", extra={"room": room, "token": again.token})
         return True
 
     async def _free_twice(self, room: str) -> bool:
