@@ -246,3 +246,33 @@ async def test_typing_that_reaches_the_server_after_a_handover_is_counted_and_of
     for tab in (ana, bob, vic):
         assert tab.errors == []
         await tab.close()
+
+
+async def test_a_navigator_still_sees_the_recording_and_can_open_replay_blame_and_review(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ana, bob = await NotebookTab.pair(browser, server, notebook)
+    await (
+        ana.page.locator(".mob-panel")
+        .get_by_role("button", name="Mob mode: one driver types")
+        .click()
+    )
+    await expect(bob.page.locator(".mob-you")).to_contain_text("You are navigating")
+    # The editing tools go (the navigator does not type) ...
+    await expect(bob.page.get_by_role("button", name="Run all cells")).to_be_hidden()
+    # ... but the room is still recorded, and reading the record is not editing: the header
+    # says so, and Blame, Replay and Review stay within reach (as the docs promise).
+    badge = bob.page.locator(".toolbar .recording-badge")
+    await expect(badge).to_be_visible()
+    await expect(badge).to_have_text("● Recording")
+    await (await bob.tool("Show who wrote each line")).click()
+    await expect(bob.cell(1).locator(".blame-gutter")).to_be_visible()
+    for name in ("Replay", "Review"):
+        link = bob.page.locator(".toolbar, .tool-more-menu").get_by_role("link", name=name)
+        if not await link.is_visible():
+            await bob.page.locator(".toolbar").get_by_role("button", name="More actions").click()
+        await expect(link).to_be_visible()
+        await bob.page.keyboard.press("Escape")
+    for tab in (ana, bob):
+        assert tab.errors == []
+        await tab.close()
