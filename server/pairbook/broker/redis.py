@@ -6,10 +6,10 @@
 - One reader task per process reads every held room's stream in batches (XREAD BLOCK) from
   the position fixed when the room was subscribed, plus this process's wake-up stream, so a
   room subscribed meanwhile is read at once.
-- Redis unreachable: entries wait in a bounded outbox (awareness is dropped: it is renewed
-  every 15 s), the reader retries with capped exponential backoff; once it is back every
-  room's position is fixed anew and its subscriber told it `missed` entries (it reads the
-  log from the store), and updates given up on go out as markers.
+- Redis unreachable: entries wait in an outbox bounded in entries and bytes (awareness is
+  dropped: it is renewed every 15 s), the reader retries with capped exponential backoff;
+  once it is back every room's position is fixed anew and its subscriber told it `missed`
+  entries (it reads the log from the store), and updates given up on go out as markers.
 - Claims (HSETNX) and locks (SET NX PX, released by token) are single Redis commands.
 """
 
@@ -22,7 +22,6 @@ import os
 import secrets
 import socket
 import time
-from collections import deque
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Self
@@ -33,6 +32,7 @@ from redis.exceptions import RedisError
 
 from pairbook.broker.entries import decode_entry, encode_entry
 from pairbook.broker.loops import Loops
+from pairbook.broker.outbox import OUTBOX_BYTES, OUTBOX_ENTRIES, Outbox
 from pairbook.broker.port import BrokerStats, DocEntry, Entry, PresenceEntry, Subscriber
 from pairbook.errors import BrokerError
 
@@ -70,7 +70,8 @@ class RedisBroker:
         *,
         origin: str | None = None,
         window: float = 60.0,
-        outbox_limit: int = 10_000,
+        outbox_limit: int = OUTBOX_ENTRIES,
+        outbox_bytes: int = OUTBOX_BYTES,
         batch: int = 512,
         block: float = 5.0,
         idle_expiry: float = 600.0,
@@ -78,14 +79,13 @@ class RedisBroker:
         self.url, self.prefix = split_prefix(url)
         self.origin = origin or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         self._window_ms = int(window * 1000)
-        self._outbox_limit = outbox_limit
         self._batch = batch
         self._block_ms = int(block * 1000)
         self._closing = False
         self._expiry_ms = int(idle_expiry * 1000)
         self._subscribers: dict[str, Subscriber] = {}
         self._positions: dict[str, bytes | None] = {}  # room -> last stream id read
-        self._outbox: deque[tuple[str, Entry]] = deque()
+        self._outbox = Outbox(self._give_up, limit=outbox_limit, max_bytes=outbox_bytes)
         self._markers: dict[str, int] = {}  # room -> newest seq given up on
         self._work = asyncio.Event()
         self._refix = False  # positions must be fixed anew (the reader lost Redis)
@@ -269,9 +269,7 @@ class RedisBroker:
         if isinstance(entry, PresenceEntry) and not self._connected:
             self._counts["dropped"] += 1  # renewed by its client within 15 s
             return
-        self._outbox.append((room, entry))
-        while len(self._outbox) > self._outbox_limit:
-            self._give_up(*self._outbox.popleft())
+        self._outbox.append(room, entry)
         self._work.set()
 
     def _give_up(self, room: str, entry: Entry) -> None:
@@ -294,9 +292,7 @@ class RedisBroker:
                             self._give_up(room, entry)
                         raise
                     self._lost(exc)
-                    self._outbox.extendleft(reversed(batch))
-                    while len(self._outbox) > self._outbox_limit:
-                        self._give_up(*self._outbox.popleft())
+                    self._outbox.put_back(batch)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 2.0)
                     continue

@@ -135,3 +135,39 @@ async def test_redis_restarted_mid_session_each_process_goes_on_and_catches_up(
             amy.read()
             assert amy.text() == scratch(b)
             assert a.room.last_seq == b.room.last_seq
+
+
+async def test_updates_waiting_for_redis_are_bounded_in_bytes(tmp_path: Path) -> None:
+    # Redis away (or slow) while big updates are published: what waits is bounded in bytes
+    # too, not only in entries (10,000 updates of up to 8 MB each: 80 GB).
+    frame = bytes(8 * 1024 * 1024)  # the largest update a room takes, one object shared
+    with own_redis(tmp_path / "redis") as server:
+        async with RedisBroker(server.url) as broker:  # a Redis of its own: no prefix
+            server.stop()
+            for seq in range(1, 10):
+                broker.publish(ROOM, DocEntry(seq, frame, "ana", (101,)))
+            stats = broker.stats()
+    assert (stats.pending, stats.dropped) == (8, 1)  # 64 MB wait
+
+
+async def test_updates_given_up_on_for_their_bytes_go_out_as_a_marker(tmp_path: Path) -> None:
+    # The oldest updates given up on become one marker: the others read them from the log.
+    with own_redis(tmp_path / "redis") as server, fresh_prefix(server.url) as url:
+        async with RedisBroker(url, outbox_bytes=1_000_000) as broker:
+            server.stop()
+            for seq in range(1, 21):
+                broker.publish(ROOM, DocEntry(seq, bytes(100_000), "ana", (101,)))
+            stats = broker.stats()
+            assert (stats.pending, stats.dropped) == (10, 10)
+            server.start()
+            client = redis.asyncio.Redis.from_url(server.url)
+            try:
+                key = broker.stream_key(ROOM)
+                async with asyncio.timeout(20):
+                    while await client.xlen(key) < 11:  # noqa: ASYNC110 (Redis holds it)
+                        await asyncio.sleep(0.05)
+                entries = await client.xrange(key)
+            finally:
+                await client.aclose()
+    seqs = [(int(fields[b"s"]), len(fields[b"f"])) for _, fields in entries]
+    assert seqs == [(10, 0), *((seq, 100_000) for seq in range(11, 21))]
