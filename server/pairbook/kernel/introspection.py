@@ -33,6 +33,7 @@ stubs of builtins, os and os.path, which most first completions need."""
 MAX_CODE = 60_000  # characters of code in one request (a command frame holds 64 KiB)
 
 NOT_RUNNING = "the kernel is not running: run a cell to start it, then ask again"
+STARTING = "the kernel is still starting for a run: ask again once it is up"
 BUSY = (
     "the kernel is busy with a run and cannot complete or inspect until it ends "
     "(it does not support subshells)"
@@ -147,8 +148,8 @@ class Introspection:
             raise KernelError("this kernel cannot be asked for completions")
         async with self._lock:
             connection = kernel.connection_info()
-            if connection is None:
-                raise KernelError(NOT_RUNNING)
+            if connection is None:  # a run under way or waiting has to start one first
+                raise KernelError(STARTING if busy else NOT_RUNNING)
             link = await self._link_to(connection)
             if link.subshell is None and busy:
                 raise KernelError(BUSY)

@@ -153,15 +153,20 @@ async def packages(kernel: KernelService, member: Member, body: Body) -> Body:
     return await kernel.runner.packages()
 
 
+def _busy(kernel: KernelService) -> bool:
+    """Whether a run is under way or waiting (and so starts the kernel, if none runs)."""
+    return kernel.runner.current is not None or bool(len(kernel.runner.queue))
+
+
 async def complete(kernel: KernelService, member: Member, body: Body) -> Body:
-    busy = kernel.runner.current is not None
+    busy = _busy(kernel)
     return await kernel.introspection.complete(
         kernel.runner.session, body["code"], body["cursor_pos"], busy=busy
     )
 
 
 async def inspect(kernel: KernelService, member: Member, body: Body) -> Body:
-    busy, level = kernel.runner.current is not None, int(body.get("detail_level") or 0)
+    busy, level = _busy(kernel), int(body.get("detail_level") or 0)
     return await kernel.introspection.inspect(
         kernel.runner.session, body["code"], body["cursor_pos"], level, busy=busy
     )
