@@ -266,9 +266,9 @@ class FileSync:
             meta = {} if roomlog is None else roomlog.meta
             self.conflict = None
             self.active = True
+            if self.twin is not None:  # first: the notebook file as the last keeper left it
+                await self.twin.adopt(meta.get(TWIN_SHA, ""))
             await self._compare_adopted(meta.get(FILE_SHA, ""), meta.get(FILE_RAW, ""))
-            if self.twin is not None:
-                self.twin.adopt(meta.get(TWIN_SHA, ""))
             # Saved soon: the file holds the last keeper's copy, the room may hold more.
             self.room.last_change = time.monotonic()
             return True

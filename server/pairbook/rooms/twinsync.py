@@ -23,7 +23,7 @@ from typing import Any
 from pycrdt import Map
 
 from pairbook.errors import NotebookError
-from pairbook.notebook import apply_notebook_to_ydoc, ydoc_to_notebook
+from pairbook.notebook import apply_notebook_to_ydoc, read_notebook, ydoc_to_notebook
 from pairbook.notebook.twin import (
     check_twin_path,
     formats_of,
@@ -102,15 +102,24 @@ class TwinSync:
         # A twin still settling is looked at again on the next poll, whatever its stat.
         self._seen = _UNSEEN if self._settling_now else await self._look()
 
-    def adopt(self, stored_sha: str) -> None:
+    async def adopt(self, stored_sha: str) -> None:
         """Another process kept the twin until now (or none did while Redis was away): the
         next sync looks at it as when the room opens (`_first_look`). The bytes pairbook
-        last wrote (`stored_sha`, what the store says) or the room's own rendering are no
-        edit; other bytes are an outside edit, merged into the room, never written over."""
+        last wrote (`stored_sha`, what the store says), the room's own rendering, or the
+        notebook file's as it is now (before anything is saved) are no edit; other bytes
+        are an outside edit, merged into the room, never written over."""
         self._stored_sha = stored_sha
         self.known_sha = None
         self.conflict = None
         self._seen = _UNSEEN
+        if not self._pair(ydoc_to_notebook(self.room.doc)) or self.paired is None:
+            return
+        try:
+            data = await asyncio.to_thread(self.paired.file.read)
+        except NotebookError:
+            return
+        if data is not None and await self._renders_notebook_file(data):
+            self._stored_sha = sha_of_bytes(data)
 
     async def _look(self) -> tuple[Path, tuple[int, int, int] | None] | None:
         if self.paired is None:
@@ -207,6 +216,19 @@ class TwinSync:
         merged = await self._merge(data, self.base)
         if merged is not None:
             await self._write(merged)
+
+    async def _renders_notebook_file(self, data: bytes) -> bool:
+        """Whether the twin is the notebook file's own rendering: it says nothing the file
+        does not (the file is FileSync's to compare), whatever hash the store has for it. A
+        keeper that wrote both and died before storing the twin's hash left such a twin: an
+        edit made in the room since must not be merged away as the twin's."""
+        assert self.paired is not None
+        try:
+            content = await asyncio.to_thread(read_notebook, self.notebook)
+            rendered, _ = await asyncio.to_thread(_render, content.nb, self.paired.fmt)
+        except NotebookError:
+            return False
+        return data == rendered.encode()
 
     async def _older_than_notebook(self) -> bool:
         """jupytext's rule for a pair pairbook never wrote: a `.py` older than its notebook

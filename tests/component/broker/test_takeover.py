@@ -18,6 +18,7 @@ from pairbook.broker import Broker, MemoryBroker, MemoryHub
 from pairbook.notebook import ydoc_to_notebook
 from pairbook.protocol.messages import encode_sync_update
 from pairbook.rooms.feed import FILES
+from pairbook.rooms.twinsync import TWIN_SHA
 from support.brokerkit import ROOM, Process, settle, two_processes
 from support.notebooks import read_sources
 
@@ -160,6 +161,30 @@ async def test_an_outside_edit_of_the_twin_made_while_nobody_kept_it_is_merged(
         assert "y = 'from the py'" in twin.read_text()  # not written over
         await b.files.save()  # the autosave after the merge
         assert read_sources(tmp_path / "demo.ipynb")[2].startswith("y = 'from the py'")
+
+
+async def test_a_twin_its_keeper_wrote_just_before_dying_does_not_revert_the_room(
+    tmp_path: Path, brokers: Callable[[], Broker], hub: MemoryHub
+) -> None:
+    async with two_processes(tmp_path, brokers, twin=True) as (a, b, store):
+        assert a.files is not None
+        assert b.files is not None
+        twin = tmp_path / "demo.py"
+        await type_on(a, "ana", 101, "typed on A ", b)
+        assert await a.files.save()
+        saved = await store.load(ROOM)
+        assert saved is not None
+        stored = saved.meta[TWIN_SHA]
+        await type_on(a, "ann", 103, "then on A ", b)
+        # A writes the notebook and its twin, then dies before it stores the twin's hash.
+        assert await a.files.save()
+        await store.set_meta(ROOM, TWIN_SHA, stored)
+        del hub.leases[(ROOM, FILES)]
+        await type_on(b, "bob", 102, "typed on B ", b)  # meanwhile, on B
+        await take_over(b)
+        await b.files.save()
+        assert first_source(b.room.doc).startswith("typed on B then on A typed on A ")
+        assert "typed on B then on A" in twin.read_text()
 
 
 async def test_the_files_lease_is_taken_back_as_soon_as_the_broker_is_back(
