@@ -200,3 +200,21 @@ async def test_a_room_dropped_while_its_lease_is_being_taken_back_is_not_held(
     await rounding
     assert keeper.held("demo.ipynb") is None
     assert await keeper.leases.holder_of("demo.ipynb") is None
+
+
+async def test_an_owner_paused_while_another_owned_the_room_and_let_it_go_loses_it(
+    redis: Redis, prefix: str
+) -> None:
+    # a is paused past its lease; b takes the room, runs it, unloads it (releases). a's
+    # renewal finds the lease free: it must not carry on as the owner with its stale room.
+    a, b = Process(redis, prefix, "a", 30.0), Process(redis, prefix, "b", 30.0)
+    await a.keeper.claim("demo.ipynb")
+    await redis.delete(a.keeper.leases.lease_key("demo.ipynb"))  # a's lease ran out
+    await b.keeper.claim("demo.ipynb")
+    await b.keeper.drop("demo.ipynb")
+    await a.keeper.round()  # a wakes up from its pause
+    assert a.lost == a.gained
+    assert a.keeper.held("demo.ipynb") is None
+    for _ in range(2):  # still wanted: taken again (and the room loaded anew) as any room
+        await a.keeper.round()
+    assert [lease.token for lease in a.gained] == [1, 4]

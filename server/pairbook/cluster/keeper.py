@@ -113,7 +113,7 @@ class LeaseKeeper:
                 if room in self._wanted:  # not dropped meanwhile (drop released it)
                     self._held[room] = (lease, asked)
                 return
-            if await self._retake(room, asked):
+            if await self._retake(lease, asked):
                 return
             self._held.pop(room, None)  # dropped meanwhile, perhaps
             await self._lost(lease)
@@ -161,10 +161,20 @@ class LeaseKeeper:
             await self._release(lease)
         return None
 
-    async def _retake(self, room: str, asked: float) -> bool:
-        """The held lease is gone from Redis: take the room again if nobody else has."""
+    async def _retake(self, held: Lease, asked: float) -> bool:
+        """The held lease is gone from Redis (it lost it, or this process was paused past
+        its time): take the room again if nobody else had it since, i.e. the grant's token
+        is the next after the held one. A later token means another process owned the room
+        meanwhile (and let it go): what this process holds of the room is stale (its
+        kernel, its services' state), so it is lost here, to be taken and loaded anew."""
+        room = held.room
         again = await self._acquire(room)
         if again is None:
+            return False
+        if again.token != held.token + 1:
+            log.warning("room lease lost: another process owned the room meanwhile",
+                        extra={"room": room, "token": again.token})  # fmt: skip
+            await self._release(again)
             return False
         if await self._took(room, again, asked):  # else dropped meanwhile: nothing lost
             log.warning("room lease taken again", extra={"room": room, "token": again.token})
