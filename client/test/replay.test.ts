@@ -47,6 +47,9 @@ describe('replay moments', () => {
     const line = { line: 0, text: 'x', user: 'u-1', seq: 3, ts: 0, authors: ['u-1'] }
     expect(blameLabel(line, people)).toMatch(/^Ana · \d\d:\d\d:\d\d$/)
     expect(blameLabel({ ...line, seq: 0 }, people)).toBe('before recording')
+    // An empty line has no characters to blame (a new cell, a blank line): no label, not
+    // "before recording" in a notebook recorded from its first keystroke.
+    expect(blameLabel({ ...line, text: '', user: '', seq: 0, authors: [] }, people)).toBe('')
     expect(describeEvent({ seq: 1, ts: 0, kind: 'recording', user: 'u-1', data: { on: false } }, people)).toMatch(/^recording turned off by Ana · \d\d:\d\d:\d\d$/)
     expect(describeEvent({ seq: 1, ts: 0, kind: 'join', user: 'u-2', data: { name: 'Bo' } }, people)).toMatch(/^Bo joined · /)
     expect(describeEvent({ seq: 1, ts: 0, kind: 'chat', user: 'u-1', data: { text: 'look here' } }, people)).toMatch(/^Ana: “look here” · /)

@@ -13,6 +13,8 @@ export function showBlame(cellElement: HTMLElement, lines: BlameLine[], people: 
   const rows = lines.map((line) => {
     const person = personOf(people, line.user, serverColor)
     const authors = line.authors.map((id) => personOf(people, id, serverColor).name).join(', ')
+    const label = blameLabel(line, people)
+    if (label === '') return h('div', { class: 'blame-line empty' })
     return h(
       'div',
       {
@@ -20,7 +22,7 @@ export function showBlame(cellElement: HTMLElement, lines: BlameLine[], people: 
         style: `--who:${person.color}`,
         title: `${person.name} · ${clockTime(line.ts)} · moment ${line.seq}${authors ? ` · written by ${authors}` : ''}`
       },
-      blameLabel(line, people)
+      label
     )
   })
   input.prepend(h('div', { class: 'blame-gutter', 'aria-label': 'Who wrote each line' }, ...rows))

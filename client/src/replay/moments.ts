@@ -72,7 +72,8 @@ const SERVER_AUTHORS: Record<string, string> = {
 
 /** The gutter text of one blamed line: who and when (clock time of the session). */
 export function blameLabel(line: BlameLine, people: Record<string, Person>): string {
-  if (line.seq === 0) return 'before recording'
+  // Stamp 0 with no text: an empty cell (no characters to blame), however new.
+  if (line.seq === 0) return line.text === '' ? '' : 'before recording'
   const who = personOf(people, line.user, '').name
   return `${who} · ${clockTime(line.ts)}`
 }
