@@ -226,11 +226,16 @@ class RoomFeed:
         room = self.room
         if room is None:
             return 0
-        self._missed = False
+        missed, self._missed = self._missed, False
         applied = 0
         while True:
             after = self._window.upto
-            records = await self.store.records(self.room_id, after, CATCH_UP_BATCH)
+            try:
+                records = await self.store.records(self.room_id, after, CATCH_UP_BATCH)
+            except StoreError:
+                # Not read: still missed (a reconnection's claims are still to confirm).
+                self._missed = self._missed or missed
+                raise
             if records and records[0].seq != after + 1:
                 # Pruned under a snapshot this document does not hold: reload from the log.
                 room.lose(f"the log before seq {records[0].seq} was pruned meanwhile")
