@@ -174,6 +174,22 @@ async def test_interrupt_stops_a_sleeping_loop(server: ServerProcess) -> None:
         assert ana.map("kernel")["last_event"]["kind"] == "interrupt"
 
 
+async def test_the_first_run_shows_the_kernel_busy_once_it_has_started(
+    server: ServerProcess,
+) -> None:
+    """The first run starts the kernel: the page says "starting", then "busy" while the
+    cell runs (it said "starting" until the run ended: a long first cell looked stuck)."""
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.set_source(1, "print('up', flush=True)\nimport time\ntime.sleep(600)")
+        await ana.command("run", cells=["code-0"])
+        await ana.wait_until(lambda: ana.map("kernel").get("status") == "starting", 30)
+        await ana.wait_until(lambda: "up" in str(outputs(ana, 1)), 60)
+        await ana.wait_until(lambda: ana.map("kernel").get("status") == "busy", 10)
+        assert (await ana.command("interrupt"))["ok"]
+        await wait_for_run(ana, "code-0", "interrupted")
+        await ana.wait_until(lambda: ana.map("kernel").get("status") == "idle", 10)
+
+
 async def test_restart_clears_the_namespace_and_is_attributed(server: ServerProcess) -> None:
     async with YClient(server.ws_url("demo.ipynb")) as ana:
         await ana.command("run", cells=["code-0"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from pycrdt import Map
 
@@ -71,10 +72,13 @@ class Executor:
         execution.status = ExecutionStatus.RUNNING
         execution.started_at = self.clock()
         execution.source_hash = source_hash(source)
-        start = _Once(lambda: self._start(kernel, execution))
+        sent: Callable[[], None] = _Once(lambda: self._start(kernel, execution))
         if not kernel.started:
-            start()  # starting a kernel takes seconds: show the run waiting for it meanwhile
-        outcome, failure = await self._run(kernel, execution, source, start)
+            sent()  # starting a kernel takes seconds: show the run waiting for it meanwhile
+            # ... and once the request is sent, the kernel busy: the start edit said
+            # "starting", and the runner leaves a run's busy and idle to its own edits.
+            sent = partial(self._sent, kernel)
+        outcome, failure = await self._run(kernel, execution, source, sent)
         execution.finished_at = self.clock()
         if outcome is None:
             execution.status, execution.error = ExecutionStatus.ERROR, failure
@@ -86,6 +90,9 @@ class Executor:
         self.kernel_map.current = None
         self.room.start_server_edit(lambda _doc: self._finish_cell(execution), SERVER_USER)
         return await self.prober.after_run(kernel, execution, source, outcome, epoch)
+
+    def _sent(self, kernel: Kernel) -> None:
+        self.kernel_map.stage(kernel=kernel)
 
     def _start(self, kernel: Kernel, execution: Execution) -> None:
         self.kernel_map.stage(execution, kernel=kernel)
