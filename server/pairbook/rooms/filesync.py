@@ -22,6 +22,7 @@ from pairbook.notebook import (
 from pairbook.notebook.fileform import FileForm
 from pairbook.rooms.feed import FILES_TTL
 from pairbook.rooms.room import Room
+from pairbook.rooms.signals import tell_everyone
 from pairbook.rooms.twinsync import TWIN_SHA, TwinSync
 from pairbook.types import DISK_USER
 
@@ -336,12 +337,14 @@ class FileSync:
         await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
         await self._note_file()
         log.info("reloaded from disk", extra={"room": self.room.id})
-        self.room.notify({"event": "file-reloaded", "room": self.room.id})
+        tell_everyone(self.room, {"event": "file-reloaded", "room": self.room.id})
 
     def _raise_conflict(self, message: str) -> None:
         self.conflict = Conflict(message)
         log.warning("file conflict", extra={"room": self.room.id, "reason": message})
-        self.room.notify({"event": "file-conflict", "room": self.room.id, "message": message})
+        tell_everyone(
+            self.room, {"event": "file-conflict", "room": self.room.id, "message": message}
+        )
 
     async def resolve(self, keep: Literal["room", "disk"]) -> None:
         """End a conflict by keeping one side; the other stays in the log (room) or is
@@ -367,4 +370,4 @@ class FileSync:
             self.conflict = None
             self.saved_sha = sha_of(self.file.bytes_of(notebook))
             await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
-            self.room.notify({"event": "file-saved", "room": self.room.id})
+            tell_everyone(self.room, {"event": "file-saved", "room": self.room.id})

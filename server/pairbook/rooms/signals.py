@@ -257,3 +257,11 @@ class RoomSignals:
     def _publish(self, signal: dict[str, Any]) -> None:
         payload = json.dumps(signal, separators=(",", ":")).encode()
         self.broker.publish(self.room_id, SignalEntry(payload))
+
+
+def tell_everyone(room: Room, event: dict[str, Any]) -> None:
+    """An event about the room for its peers here and on every other process holding it
+    (the notebook file's: only the process keeping the file sees a conflict or saves it)."""
+    room.notify(event)
+    if room.feed is not None:
+        room.feed.signals.broadcast(event)

@@ -36,6 +36,7 @@ from pairbook.notebook.twin import (
 from pairbook.notebook.twinfile import TwinFile, sha_of_bytes
 from pairbook.notebook.twinmerge import TwinCell, base_of, merge_twin
 from pairbook.rooms.room import Room
+from pairbook.rooms.signals import tell_everyone
 from pairbook.schema import META
 from pairbook.types import DISK_USER
 
@@ -272,7 +273,7 @@ class TwinSync:
                 self._raise_conflict(f"{name} cannot be merged ({exc}); it is left as it is", data)
                 return None
             log.info("twin merged", extra={"room": self.room.id, "cells": merge.changed})
-            self.room.notify({"event": "twin-merged", "room": self.room.id, "file": name})
+            tell_everyone(self.room, {"event": "twin-merged", "room": self.room.id, "file": name})
         self.known_sha = sha_of_bytes(data)
         self._end_conflict()
         return ydoc_to_notebook(self.room.doc)
@@ -305,12 +306,14 @@ class TwinSync:
     def _end_conflict(self) -> None:
         if self.conflict is not None:
             self.conflict = None
-            self.room.notify({"event": "file-saved", "room": self.room.id})
+            tell_everyone(self.room, {"event": "file-saved", "room": self.room.id})
 
     def _raise_conflict(self, message: str, data: bytes) -> None:
         self.conflict, self._conflict_sha = message, sha_of_bytes(data)
         log.warning("twin conflict", extra={"room": self.room.id, "reason": message})
-        self.room.notify({"event": "file-conflict", "room": self.room.id, "message": message})
+        tell_everyone(
+            self.room, {"event": "file-conflict", "room": self.room.id, "message": message}
+        )
 
     async def resolve(self, keep: str) -> None:
         """End a conflict: "room" writes the twin from the room; "disk" takes every cell of
@@ -330,7 +333,7 @@ class TwinSync:
                 notebook = merged
         self.known_sha = None if keep == "room" else self.known_sha
         await self._write(notebook)
-        self.room.notify({"event": "file-saved", "room": self.room.id})
+        tell_everyone(self.room, {"event": "file-saved", "room": self.room.id})
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pycrdt import Array
 
 from pairbook.auth import Role
 from pairbook.broker import Broker, BrokerStats, MemoryBroker, MemoryHub, SignalEntry
 from pairbook.errors import AuthError
-from pairbook.protocol.messages import CommandMessage
+from pairbook.protocol.messages import CommandMessage, encode_sync_update
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.signals import OUTDATED_AFTER, RENEW
 from pairbook.service import CommandTable, Member
@@ -299,3 +300,29 @@ async def test_a_member_unannounced_when_the_room_closes_still_joins_and_leaves(
         await settle(a, b)
         assert diary.heard == [("join", "bob"), ("leave", "bob")]
         bob.sender.cancel()
+
+
+async def test_a_file_conflict_and_its_resolution_reach_every_process_peers(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    # Only the process keeping the notebook file sees a conflict, and resolves it: a peer
+    # on another process is told too (its page shows the banner, then clears it).
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        assert a.files is not None
+        assert a.feed.files_held
+        assert not b.feed.files_held
+        ana, bob = await a.join("ana", 101), await b.join("bob", 102)
+        for client in (ana, bob):
+            client.peer.speaks_pairbook = True
+        before = ana.doc.get_state()
+        ana.doc.get("cells", type=Array)[1]["source"].insert(0, "unsaved ")
+        await a.send(ana, encode_sync_update(ana.doc.get_update(before)))
+        path = tmp_path / "demo.ipynb"
+        path.write_text(path.read_text().replace('"y = x + 1', '"z = 3\\ny = x + 1'))
+        await a.files.poll()
+        assert a.files.conflict is not None
+        await settle(a, b)
+        assert [e["event"] for e in events(bob)] == ["file-conflict"]
+        await a.files.resolve("room")
+        await settle(a, b)
+        assert [e["event"] for e in events(bob)] == ["file-saved"]  # the banner goes
