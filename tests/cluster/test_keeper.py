@@ -218,3 +218,18 @@ async def test_an_owner_paused_while_another_owned_the_room_and_let_it_go_loses_
     for _ in range(2):  # still wanted: taken again (and the room loaded anew) as any room
         await a.keeper.round()
     assert [lease.token for lease in a.gained] == [1, 4]
+
+
+async def test_a_lease_taken_back_by_a_round_and_a_claim_at_once_stays_held(
+    redis: Redis, prefix: str
+) -> None:
+    # Redis lost the lease; a round and a claim (the room reopening here) both find it gone
+    # and both take it back: the one that lost the race must not drop the other's lease.
+    a = Process(redis, prefix, "a", 30.0)
+    await a.keeper.claim("demo.ipynb")
+    await redis.delete(a.keeper.leases.lease_key("demo.ipynb"))
+    await asyncio.gather(a.keeper.round(), a.keeper.claim("demo.ipynb"))
+    held = a.keeper.held("demo.ipynb")
+    assert held is not None
+    assert await a.keeper.leases.holder_of("demo.ipynb") == held
+    assert a.lost == []

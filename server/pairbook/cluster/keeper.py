@@ -115,8 +115,11 @@ class LeaseKeeper:
                 return
             if await self._retake(lease, asked):
                 return
-            self._held.pop(room, None)  # dropped meanwhile, perhaps
-            await self._lost(lease)
+            # Not when the room was dropped meanwhile, or another call (a round and a claim
+            # at once) took the lease back: that one holds it now.
+            if self._held.get(room) is entry:
+                del self._held[room]
+                await self._lost(lease)
             return
         # A free room is taken at its second sighting in a row: after a Redis restart the
         # process that held it takes it back first, instead of every process racing for it.
