@@ -190,6 +190,20 @@ async def test_the_first_run_shows_the_kernel_busy_once_it_has_started(
         await ana.wait_until(lambda: ana.map("kernel").get("status") == "idle", 10)
 
 
+async def test_a_sandboxed_kernel_prints_nothing_into_the_servers_output(
+    server: ServerProcess,
+) -> None:
+    """ipykernel run from a terminal prints a note on Ctrl-C and its connection file; a
+    kernel of pairbook's is not, and the person running `pairbook serve` is not told."""
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.command("run", cells=["code-0"])
+        await wait_for_run(ana, "code-0")
+    log = server.log()
+    assert "kernel started" in log
+    assert "Ctrl-C will not work" not in log
+    assert "To connect another client to this kernel" not in log
+
+
 async def test_restart_clears_the_namespace_and_is_attributed(server: ServerProcess) -> None:
     async with YClient(server.ws_url("demo.ipynb")) as ana:
         await ana.command("run", cells=["code-0"])

@@ -145,7 +145,9 @@ class KernelJail:
             "--cap-drop", "ALL",
             # Inside the pid namespace the kernel's parent is pid 1: ipykernel's parent
             # poller would take that for an orphaning and exit. --die-with-parent does its job.
-            "--unsetenv", "JPY_PARENT_PID",
+            # 1 is the one parent ipykernel does not poll; unset, it takes itself for a
+            # terminal's `ipython kernel` and prints its Ctrl-C note into pairbook's output.
+            "--setenv", "JPY_PARENT_PID", "1",
         ]  # fmt: skip
         return args
 
