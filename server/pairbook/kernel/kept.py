@@ -188,13 +188,19 @@ class KeptKernels:
 
     async def close(self) -> None:
         """Shut every kept kernel down, or let it go if it outlives the server (the server
-        stops)."""
+        stops). All at once: a kernel's shutdown is mostly waiting for its process to end."""
         while self._kept:
-            room_id, kept = self._kept.popitem()
-            try:
-                await let_go(kept.session)
-            except Exception:
-                log.exception("kept kernel shutdown failed", extra={"room": room_id})
+            kept, self._kept = self._kept, {}
+            async with asyncio.TaskGroup() as group:
+                for room_id, each in kept.items():
+                    group.create_task(self._let_go(room_id, each))
+
+    @staticmethod
+    async def _let_go(room_id: str, kept: KeptKernel) -> None:
+        try:
+            await let_go(kept.session)
+        except Exception:
+            log.exception("kept kernel shutdown failed", extra={"room": room_id})
 
     @staticmethod
     async def _shut(room_id: str, kept: KeptKernel) -> None:

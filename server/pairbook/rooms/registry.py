@@ -91,8 +91,13 @@ class Rooms:
         tb: TracebackType | None,
     ) -> None:
         self._closing = True
-        for entry in list(self._open.values()):
-            await self._shut(entry, CloseCode.GOING_AWAY, "server shutting down; reconnect soon")
+        # All at once: a room's kernel shutdown is mostly waiting for its process to end.
+        # Every room is shut (and saved) even if another's shutdown failed; then that raises.
+        reason = "server shutting down; reconnect soon"
+        shut = [self._shut(entry, CloseCode.GOING_AWAY, reason) for entry in self._open.values()]
+        for failed in await asyncio.gather(*shut, return_exceptions=True):
+            if isinstance(failed, BaseException):
+                raise failed
         if self._culling is not None:
             self._culling.cancel()
         await self.kept.close()

@@ -4,6 +4,7 @@ a room that shows a kernel the server no longer has says it stopped."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -11,8 +12,16 @@ from pycrdt import Doc, Map
 
 from pairbook.kernel.kept import KeptKernel, KeptKernels, StatusRelay
 from pairbook.kernel.runner import Runner
+from pairbook.kernel.session import StatusCallback
 from pairbook.schema import KernelStopRecord
-from support.kernelkit import DocRoom, ScriptedKernels, notebook_doc, person, running
+from support.kernelkit import (
+    DocRoom,
+    ScriptedKernel,
+    ScriptedKernels,
+    notebook_doc,
+    person,
+    running,
+)
 
 ANA = person("ana")
 X = {"type": "int", "summary": "1", "fingerprint": "x1"}
@@ -163,3 +172,40 @@ async def test_a_kept_kernel_that_died_is_forgotten_and_its_death_noted() -> Non
     assert kept.take("demo.ipynb") is None
     assert kept.take_stop("demo.ipynb") == {"reason": "died", "by": None, "at": 7.0,
                                             "idle_for": None}  # fmt: skip
+
+
+class SlowShutdowns(ScriptedKernels):
+    """Kernels whose shutdown waits until every kernel has been asked to shut down."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.asked = 0
+        self.count = count
+        self.everyone_asked = asyncio.Event()
+
+    def __call__(self, kernel_name: str, on_status: StatusCallback) -> ScriptedKernel:
+        kernel = super().__call__(kernel_name, on_status)
+        plain = kernel.shutdown
+
+        async def shutdown() -> None:
+            self.asked += 1
+            if self.asked == self.count:
+                self.everyone_asked.set()
+            async with asyncio.timeout(10):
+                await self.everyone_asked.wait()
+            await plain()
+
+        kernel.shutdown = shutdown  # type: ignore[method-assign]
+        return kernel
+
+
+async def test_the_server_stopping_shuts_its_kept_kernels_down_all_at_once() -> None:
+    kernels = SlowShutdowns(3)
+    kept = KeptKernels()
+    for room in ("a.ipynb", "b.ipynb", "c.ipynb"):
+        session = kernels(room, StatusRelay())
+        session.started = True
+        kept.keep(room, KeptKernel(session, StatusRelay(), idle_since=1.0))
+    await kept.close()
+    assert [kernel.started for kernel in kernels.made] == [False, False, False]
+    assert len(kept) == 0
