@@ -100,6 +100,7 @@ class Introspection:
         self._timeout = timeout
         self._link: _Link | None = None
         self._lock = asyncio.Lock()
+        self.completions = 0  # completions answered (the warm-up's is not counted)
 
     async def complete(
         self, kernel: object, code: str, cursor_pos: int, *, busy: bool
@@ -108,6 +109,7 @@ class Introspection:
         check_cursor(code, cursor_pos)
         content = {"code": code, "cursor_pos": cursor_pos}
         reply = await self._ask(kernel, "complete_request", content, busy=busy)
+        self.completions += 1
         return completion_result(reply)
 
     async def inspect(

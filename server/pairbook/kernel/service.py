@@ -48,12 +48,15 @@ class KernelService:
         """Each kernel that starts is asked a first completion, silently, once no run has
         been under way or waiting for `WARM_UP_QUIET` seconds: the first loads jedi and
         parses the standard library's stubs (seconds), which the first person to press Tab
-        would otherwise wait for."""
+        would otherwise wait for. A kernel someone asked a completion of meanwhile is warm
+        already: asked again, the warm-up would only hold up their next Tab or Shift-Tab."""
         while True:
             await self.runner.activity.ready.wait()
             self.runner.activity.ready.clear()
+            asked = self.introspection.completions
             await self._quiet()
-            await self._warm_up_once()
+            if self.introspection.completions == asked:
+                await self._warm_up_once()
 
     async def _quiet(self) -> None:
         """Return once no run has been under way or waiting for `WARM_UP_QUIET` s (a

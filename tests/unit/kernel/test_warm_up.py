@@ -26,6 +26,7 @@ class Introspection:
     def __init__(self, silent: set[str]) -> None:
         self.silent = silent
         self.asked: list[str] = []
+        self.completions = 0
         self.abandoned: list[str] = []
 
     async def warm_up(self, kernel: str) -> bool:
@@ -83,5 +84,23 @@ async def test_the_warm_up_waits_until_no_run_is_under_way() -> None:
         assert introspection.asked == []
         runner.busy = False
         await until(lambda: introspection.asked == ["kernel 1"])
+    finally:
+        warming.cancel()
+
+
+async def test_a_kernel_someone_asked_a_completion_of_is_not_warmed_up_again() -> None:
+    runner, introspection = Runner(), Introspection(silent=set())
+    runner.busy = True
+    warming = asyncio.create_task(service_with(runner, introspection)._warm_up())
+    try:
+        runner.activity.ready.set()
+        await asyncio.sleep(0.02)
+        introspection.completions += 1  # Ada pressed Tab: jedi loaded for her
+        runner.busy = False
+        await asyncio.sleep(0.05)
+        assert introspection.asked == []
+        runner.session = "kernel 2"  # restarted: the new one is warmed up
+        runner.activity.ready.set()
+        await until(lambda: introspection.asked == ["kernel 2"])
     finally:
         warming.cancel()
