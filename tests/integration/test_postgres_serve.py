@@ -21,9 +21,16 @@ from pairbook.protocol.messages import (
     encode_sync_step2,
     encode_sync_update,
 )
+from pairbook.rooms.loader import HISTORY_ID
 from pairbook.store.postgres import PostgresStore
 from support.client import RawPeer, YClient
-from support.postgres import allow_connections, database_of, fresh_database, terminate_sessions
+from support.postgres import (
+    allow_connections,
+    database_of,
+    fresh_database,
+    terminate_sessions,
+    wait_for_meta,
+)
 from support.server import ServerProcess, free_port
 
 pytestmark = pytest.mark.integration
@@ -96,6 +103,10 @@ async def test_postgres_unavailable_closes_the_room_with_1011_and_relays_nothing
         async with RawPeer(url) as ana, RawPeer(url) as bo:
             await sync(ana, ana_doc)
             await sync(bo, bo_doc)
+            # The room was built from its file and answered at once; its base history is
+            # logged meanwhile. Cut PostgreSQL once that is done, so that what fails is a
+            # peer's change (under load the base could still be on its way).
+            await wait_for_meta(database_url, "demo.ipynb", HISTORY_ID)
             allow_connections(database, False)
             try:
                 terminate_sessions(database)

@@ -6,6 +6,7 @@ PAIRBOOK_TEST_POSTGRES names the server and database to create them in (default:
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -88,3 +89,19 @@ def allow_connections(database: str, allowed: bool) -> None:
 
 def database_of(url: str) -> str:
     return urlsplit(url).path.lstrip("/")
+
+
+async def wait_for_meta(url: str, room: str, key: str, timeout: float = 60.0) -> None:
+    """Wait until the store at `url` holds `key` of `room`'s meta (e.g. a room built from
+    its file has logged its base once it holds its history id)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        with psycopg.connect(url) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM pairbook_meta WHERE room = %s AND key = %s", (room, key)
+            ).fetchone()
+        if found is not None:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"{room} never had {key} in its log's meta")
+        await asyncio.sleep(0.05)
