@@ -34,6 +34,8 @@ class Owner:
         self.asked.append((room, member, body))
         if body.get("command") == "explode":
             raise RuntimeError("boom")
+        if body.get("command") == "too-soon":
+            raise ClusterError("this server process is starting; try again in a moment")
         if member.role is Role.VIEWER:
             return {"id": body.get("id"), "ok": False, "error": "viewers cannot send 'run'"}
         return {"id": body.get("id"), "ok": True, "result": {"ran_by": member.user.id}}
@@ -157,6 +159,19 @@ async def test_an_error_in_the_owner_is_logged_and_answered(
     assert reply["id"] == 4
     assert "logged" in reply["error"]
     assert any("forwarded command failed" in r.message for r in caplog.records)
+
+
+async def test_a_cluster_refusal_in_the_owner_is_answered_with_its_own_words(
+    redis: Redis, prefix: str
+) -> None:
+    _, a, b = pair(redis, prefix)
+    async with reading(a, b):
+        reply = await b.request("a", "demo.ipynb", GRACE, {"command": "too-soon", "id": 5})
+    assert reply == {
+        "id": 5,
+        "ok": False,
+        "error": "this server process is starting; try again in a moment",
+    }
 
 
 GRACE_JSON = {"key": "conn-7", "user": {"id": "grace"}, "role": "editor", "clients": []}

@@ -192,6 +192,10 @@ class Forwarder:
                 with contextlib.suppress(ClusterError, TimeoutError):
                     await asyncio.wait_for(self._reply(sender, request_id, reply), 1.0)
                 raise
+            except ClusterError as exc:  # said for people (the room is starting, moving)
+                log.warning("forwarded command refused", extra={"room": fields.get("room"),
+                            "reason": str(exc)})  # fmt: skip
+                reply = {"id": _request_body_id(fields), "ok": False, "error": str(exc)}
             except Exception:
                 log.exception("forwarded command failed", extra={"room": fields.get("room")})
                 reply = _failed(fields, "the command failed on the process running the room")
