@@ -74,7 +74,8 @@ def view(client: YClient) -> dict[str, Any]:
 
 
 async def edit_and_confirm(url: str, client: YClient, text: str) -> None:
-    """Type into the second cell and wait until another peer has it (so it is logged)."""
+    """Type into the second cell and wait until another peer has it (so it is logged: a
+    joiner is sent the room's state once the log has all of it)."""
     client.type_into(1, 0, text)
     async with YClient(url) as other:
         await other.wait_until(lambda: other.source(1).startswith(text))

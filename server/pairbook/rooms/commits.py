@@ -97,6 +97,17 @@ class CommitQueue:
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def landed(self) -> bool:
+        """Wait for the changes the document holds now to be logged; False if one failed
+        (the room is lost). The first commit (the base built from the file) is no one's
+        change and is not waited for alone; a change on top of it waits for it anyway.
+        Cancelling the wait leaves the commits running."""
+        tasks = [task for task in self._tasks if task is not self._first]
+        if not tasks:
+            return True
+        await asyncio.wait(tasks)
+        return not any(task.cancelled() or task.exception() is not None for task in tasks)
+
     async def _run(self, commit: Commit, counted: _Counted) -> int:
         try:
             if self._first is not None and not self._first.done():

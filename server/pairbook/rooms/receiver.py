@@ -90,10 +90,7 @@ class Receiver:
             if isinstance(effect, Send):
                 effect.peer.send(effect.frame)
             elif isinstance(effect, Answer):
-                effect.peer.send(encode_sync_step2(room.as_built.beyond(effect.state_vector)))
-                room.answered.set()
-                if not effect.peer.live:
-                    effect.peer.go_live()
+                await self._answer(effect)
             elif isinstance(effect, Broadcast):
                 room.broadcast(effect)
             elif isinstance(effect, Apply):
@@ -105,6 +102,21 @@ class Receiver:
                 await asyncio.shield(room.commits.start(effect))
             else:
                 raise effect.error
+
+    async def _answer(self, effect: Answer) -> None:
+        """Send a peer the room's state (sync step 2) once the log has all of it: nothing
+        reaches a peer before the log has it, a joiner's first state included. The state
+        is taken now; meanwhile the peer is live, so a change logged after now reaches it
+        relayed, as any peer's (stock y-websocket servers, too, relay updates to a peer
+        before its step 2; Yjs holds one until what it builds on arrives)."""
+        room, peer = self._room, effect.peer
+        frame = encode_sync_step2(room.as_built.beyond(effect.state_vector))
+        if not peer.live:
+            peer.go_live()
+        if room.commits.inflight and not await room.commits.landed():
+            return  # a write failed: the room is lost and its peers are being closed
+        peer.send(frame)
+        room.answered.set()
 
     async def _apply(self, effect: Apply, received: float) -> None:
         # Applied before it is logged: the log holds only what the document could apply

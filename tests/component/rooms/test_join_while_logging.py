@@ -1,0 +1,117 @@
+"""A peer that joins while a change is being logged gets the room's state only once the log
+has it: nothing reaches a peer before the log has it, a joiner's first state (sync step 2)
+included, and a change the log could not keep never reaches a joiner at all."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Text
+
+from component.rooms.test_room import FailingStore, Kit, of_kind, room_kit
+from pairbook.protocol.messages import SyncStep2, SyncUpdate, encode_sync_step1, encode_sync_update
+
+
+class HeldStore(FailingStore):
+    """Appends wait while `held` is clear (a slow disk); they fail once `failing` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.held = asyncio.Event()
+        self.held.set()
+
+    async def append(
+        self, room: str, update: bytes, user_id: str, client_ids: Any, *, fence: int | None = None
+    ) -> int:
+        await self.held.wait()
+        return await super().append(room, update, user_id, client_ids, fence=fence)
+
+
+@contextlib.asynccontextmanager
+async def held_kit(tmp_path: Path) -> AsyncIterator[tuple[Kit, HeldStore]]:
+    """A room on a HeldStore, released before the room settles (a failed test never hangs)."""
+    store = HeldStore()
+    async with room_kit(tmp_path, store) as kit:
+        try:
+            yield kit, store
+        finally:
+            store.held.set()
+
+
+async def drain() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def edit_being_logged(kit: Kit, store: HeldStore, text: str) -> asyncio.Task[None]:
+    """Ana's edit, applied by the room, its log write held."""
+    ana = await kit.join("ana")
+    ana.messages()
+    store.held.clear()
+    edit = encode_sync_update(ana.edit(text))
+    handled = asyncio.create_task(kit.room.receive(ana.peer, edit))
+    await drain()
+    assert str(kit.room.doc.get("scratch", type=Text)) == text  # applied, not logged
+    assert kit.room.inflight == 1
+    return handled
+
+
+async def test_a_joiner_gets_a_change_only_once_the_log_has_it(tmp_path: Path) -> None:
+    async with held_kit(tmp_path) as (kit, store):
+        handled = await edit_being_logged(kit, store, "typed")
+        bob = await kit.join("bob", sync=False)
+        bob.messages()  # the room's step 1
+        answering = asyncio.create_task(
+            kit.room.receive(bob.peer, encode_sync_step1(bob.doc.get_state()))
+        )
+        await drain()
+
+        assert of_kind(bob.messages(), SyncStep2) == []
+        assert bob.peer.live  # what is logged from now on reaches bob relayed
+
+        store.held.set()
+        await handled
+        await answering
+        await kit.flush()
+        messages = bob.messages()
+        assert of_kind(messages, SyncStep2)
+        assert str(bob.doc.get("scratch", type=Text)) == "typed"
+        assert [record.user_id for record in await kit.records()][-1] == "ana"
+
+
+async def test_a_change_the_log_refused_never_reaches_a_joiner(tmp_path: Path) -> None:
+    async with held_kit(tmp_path) as (kit, store):
+        handled = await edit_being_logged(kit, store, "lost")
+        bob = await kit.join("bob", sync=False)
+        bob.messages()
+        answering = asyncio.create_task(
+            kit.room.receive(bob.peer, encode_sync_step1(bob.doc.get_state()))
+        )
+        await drain()
+        store.failing = True
+        store.held.set()
+        await asyncio.gather(handled, return_exceptions=True)
+        await answering
+        await kit.flush()
+
+        assert kit.room.lost is not None
+        messages = bob.messages()
+        assert of_kind(messages, SyncStep2) == of_kind(messages, SyncUpdate) == []
+        assert str(bob.doc.get("scratch", type=Text)) == ""
+        assert bob.peer.close_request is not None
+
+
+async def test_a_joiner_is_answered_at_once_when_nothing_is_being_logged(tmp_path: Path) -> None:
+    async with held_kit(tmp_path) as (kit, _):
+        ana = await kit.join("ana")
+        await kit.send(ana, encode_sync_update(ana.edit("kept")))
+        bob = await kit.join("bob", sync=False)
+        bob.messages()
+        await kit.room.receive(bob.peer, encode_sync_step1(bob.doc.get_state()))
+        await drain()
+        assert of_kind(bob.messages(), SyncStep2)
+        assert str(bob.doc.get("scratch", type=Text)) == "kept"
