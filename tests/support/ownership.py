@@ -40,3 +40,8 @@ class MemoryOwnership:
         self.forwarded.append((member, body))
         reply = await answer_command(self.owner, member, body, forwarded=True)
         return {**reply, "id": "the owner's own id", "extra": "dropped"}
+
+    async def forward_to(
+        self, process: str, room: str, member: Member, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        return await self.forward(room, member, body)

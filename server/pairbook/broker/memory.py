@@ -101,6 +101,9 @@ class MemoryBroker:
         if self.hub.leases.get((room, name)) == self.origin:
             del self.hub.leases[(room, name)]
 
+    async def holder(self, room: str, name: str) -> str | None:
+        return self.hub.leases.get((room, name))
+
     async def agree(self, name: str, value: str) -> str:
         return self.hub.agreed.setdefault(name, value)
 

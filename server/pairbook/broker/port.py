@@ -123,6 +123,11 @@ class Broker(Protocol):
     async def release(self, room: str, name: str) -> None:
         """Give the lease up if this process holds it (never raises)."""
 
+    async def holder(self, room: str, name: str) -> str | None:
+        """The origin of the process holding the room's `name` lease now, None if no one
+        does. Raises BrokerError when the broker's server cannot be reached."""
+        ...
+
     async def agree(self, name: str, value: str) -> str:
         """The value of `name` every process agrees on: the first offered wins, and is kept
         a week after its last offer. Raises BrokerError when the server cannot be reached."""

@@ -365,6 +365,15 @@ class RedisBroker:
         with contextlib.suppress(RedisError):  # it expires anyway
             await self._client.eval(RELEASE, 1, key, self.origin)
 
+    async def holder(self, room: str, name: str) -> str | None:
+        try:
+            held = await self._client.get(f"{self.prefix}lease:{room}:{name}")
+        except RedisError as exc:
+            raise BrokerError(f"the broker cannot be reached ({exc}); try again") from None
+        if held is None:
+            return None
+        return held.decode(errors="replace") if isinstance(held, bytes) else str(held)
+
     async def agree(self, name: str, value: str) -> str:
         key = f"{self.prefix}agreed:{name}"
         try:

@@ -118,12 +118,17 @@ class ClusterOwnership:
         holder = await self.leases.holder_of(room)
         if holder is None:
             raise ClusterError(NO_OWNER.format(room=room))
-        if holder.holder == self.process:
+        return await self.forward_to(holder.holder, room, member, body)
+
+    async def forward_to(
+        self, process: str, room: str, member: Member, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        if process == self.process:
             return await self._run(room, member, body)
         # The owner knows this member by its key qualified with this process (the key the
         # room's signals announce it under): its events find their way back here.
         member = replace(member, key=member_key(self.process, member.key))
-        return await self.forwarder.request(holder.holder, room, member, body)
+        return await self.forwarder.request(process, room, member, body)
 
     async def _run(self, room: str, member: Member, body: dict[str, Any]) -> dict[str, Any]:
         if self._runner is None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from pairbook.auth import TokenBook
 from pairbook.errors import AuthError
 from pairbook.protocol.closecodes import CloseCode
+from pairbook.rooms.fileresolve import RESOLVE_FILE, resolve_forwarded
 from pairbook.rooms.ownership import MOVING, Ownership, Reply, answer_command
 from pairbook.service import Member
 from pairbook.service.commands import Args
@@ -46,9 +47,11 @@ class RoomOwners:
 
     async def run_forwarded(self, room: str, member: Member, body: Args) -> Reply:
         """A command from a member on another process, for a room owned here: dispatched
-        as for a member connected here (role, mob rules, arguments)."""
+        as for a member connected here (role, mob rules, arguments). A file conflict's
+        resolution comes to the process keeping the file, which need not own the room."""
         entry = self.rooms.get(RoomId(room))
-        if entry is None or not entry.owned or not self.ownership.owns(room):
+        resolving = body.get("command") == RESOLVE_FILE
+        if not resolving and (entry is None or not entry.owned or not self.ownership.owns(room)):
             return {"id": body.get("id"), "ok": False, "error": MOVING}
         if self.tokens is not None:
             try:
@@ -56,6 +59,9 @@ class RoomOwners:
             except AuthError as exc:
                 log.warning("forwarded member refused", extra={"room": room, "reason": str(exc)})
                 return {"id": body.get("id"), "ok": False, "error": str(exc)}
+        if resolving:
+            return await resolve_forwarded(self.rooms, RoomId(room), member, body)
+        assert entry is not None
         return await answer_command(entry.room, member, body, forwarded=True)
 
     async def moved(self, room: str) -> None:

@@ -61,6 +61,12 @@ class Ownership(Protocol):
         it did not answer in time)."""
         ...
 
+    async def forward_to(self, process: str, room: str, member: Member, body: Args) -> Reply:
+        """The reply of `process` (a broker origin: the one holding a lease other than the
+        owner's, say the room's files lease) to `member`'s command. Raises ClusterError
+        when it did not answer in time."""
+        ...
+
 
 async def claim_room(ownership: Ownership | None, room: Room) -> bool:
     """Whether this process runs the room's services (always, without an `ownership`)."""

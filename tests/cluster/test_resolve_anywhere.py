@@ -1,0 +1,85 @@
+"""A notebook file's conflict is resolved from any process: the one keeping the file (the
+files lease's holder) does it, and a `POST …/resolve` made to another process is forwarded
+there, as a command travels to a room's owner. Two real `pairbook serve` processes on one
+folder, the machine's Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.client import YClient
+from support.notebooks import read_sources, write_notebook
+from support.postgres import fresh_schema
+from support.redis import fresh_prefix
+from support.server import ServerProcess
+
+pytestmark = [pytest.mark.integration, pytest.mark.cluster]
+
+RESOLVE = "/api/notebooks/demo.ipynb/resolve"
+
+
+@pytest.fixture
+def slow_savers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two processes on one folder whose rooms wait a minute before saving: an edit made in
+    the room stays unsaved, so a change to the file meanwhile is a conflict."""
+    root = tmp_path / "notebooks"
+    write_notebook(root / "demo.ipynb")
+    with fresh_schema() as store, fresh_prefix() as broker:
+        started: list[ServerProcess] = []
+        try:
+            for name in ("a", "b"):
+                args = ("--broker", broker, "--owner-lease", "1", "--autosave-delay", "60")
+                server = ServerProcess(root, store=store, args=args, env={"PROCESS_NAME": name})
+                started.append(server.start())
+            yield started[0], started[1]
+        finally:
+            for server in started:
+                if server.proc is not None and server.proc.poll() is None:
+                    server.stop()
+
+
+def edit_on_disk(path: Path, source: str) -> None:
+    notebook = json.loads(path.read_text())
+    notebook["cells"][2]["source"] = source
+    path.write_text(json.dumps(notebook, indent=1) + "\n")
+
+
+async def conflict_on(server: ServerProcess) -> str:
+    """The conflict the notebook list of `server` shows (the file's keeper polls the file
+    every 2 s: a bound on a hang, not a measured time)."""
+    async with asyncio.timeout(20):
+        while True:
+            _, body = server.get("/api/notebooks")
+            conflict = body["notebooks"][0].get("conflict")  # type: ignore[index]
+            if conflict:
+                return str(conflict)
+            await asyncio.sleep(0.1)  # another process polls the file
+
+
+@pytest.mark.parametrize("keep", ["room", "disk"])
+async def test_a_conflict_is_resolved_from_the_process_that_does_not_keep_the_file(
+    slow_savers: tuple[ServerProcess, ServerProcess], keep: str
+) -> None:
+    a, b = slow_savers
+    path = a.root / "demo.ipynb"
+    async with YClient(a.ws_url("demo.ipynb")) as ana:  # A opens the room: A keeps the file
+        await ana.wait_until(lambda: len(ana.cells) == 3)
+        async with YClient(b.ws_url("demo.ipynb")) as bob:
+            bob.type_into(1, 0, "# room edit\n")
+            await ana.wait_until(lambda: ana.source(1).startswith("# room edit"))
+            edit_on_disk(path, "disk = True")
+            assert "unsaved edits" in await conflict_on(a)
+            status, body = b.request("POST", RESOLVE, {"keep": keep})
+            assert (status, body) == (200, {"resolved": keep}), b.log()
+            if keep == "room":
+                assert read_sources(path)[1:] == ["# room edit\nx = 1\nprint(x)", "y = x + 1\ny"]
+            else:
+                await bob.wait_until(lambda: bob.source(2) == "disk = True")
+                assert read_sources(path)[2] == "disk = True"
+            _, listed = a.get("/api/notebooks")
+            assert listed["notebooks"][0]["conflict"] is None  # type: ignore[index]
