@@ -82,13 +82,16 @@ async def test_a_client_id_is_claimed_once_and_a_lock_or_lease_held_once(redis_u
         async with second.lock("r", "snapshot") as theirs:
             assert theirs
         # A lease is held by one process, renewed by it alone, and free once released.
+        assert await second.holder("r", "files") is None
         assert await first.hold("r", "files", 10.0)
         assert not await second.hold("r", "files", 10.0)
+        assert await second.holder("r", "files") == first.origin  # where to forward to
         assert await first.hold("r", "files", 10.0)
         await second.release("r", "files")  # not its to release
         assert not await second.hold("r", "files", 10.0)
         await first.release("r", "files")
         assert await second.hold("r", "files", 10.0)
+        assert await first.holder("r", "files") == second.origin
 
 
 async def test_a_stream_keeps_only_its_window_and_expires(redis_url: str) -> None:
