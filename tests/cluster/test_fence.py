@@ -5,7 +5,8 @@ is relayed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from pycrdt import Doc, Map
 from redis.asyncio import Redis
 
 from cluster.conftest import REDIS_URL, until
-from pairbook.cluster import Lease, LeaseKeeper, RoomLeases
+from pairbook.cluster import Lease, LeaseKeeper
 from pairbook.cluster.ownership import ClusterOwnership
 from pairbook.errors import FencedError
 from pairbook.protocol.closecodes import CloseCode
@@ -24,8 +25,9 @@ from pairbook.record.service import RecordingService
 from pairbook.store import MemoryStore
 from pairbook.store.postgres import PostgresStore
 from pairbook.types import SERVER_USER
+from support.leases import LeaseProcess
 from support.postgres import fresh_schema
-from support.servicekit import ROOM, service_kit
+from support.servicekit import ROOM, Kit, service_kit
 
 pytestmark = pytest.mark.cluster
 
@@ -59,8 +61,36 @@ class KeeperOwnership:
         return self.token(room) is not None
 
 
-async def _nothing(lease: Lease) -> None:
-    return None
+@contextlib.asynccontextmanager
+async def paused_owner(
+    redis: Redis, prefix: str, postgres_url: str, tmp_path: Path
+) -> AsyncIterator[tuple[Kit, Lease, PostgresStore]]:
+    """Process a owning the room (its kit, its lease) by a keeper that runs no rounds and
+    whose clock stands still: it goes on believing it owns the room. Also the store, on
+    PostgreSQL too, that process b writes through."""
+    async with (
+        PostgresStore(postgres_url) as store_a,
+        PostgresStore(postgres_url) as store_b,
+        service_kit(tmp_path, store_a) as a,
+    ):
+        keeper = LeaseProcess(
+            redis, f"{prefix}owner:", "a", TTL, clock=FrozenClock(), fence=store_a.raise_fence
+        ).keeper
+        lease = await keeper.claim(ROOM)
+        assert lease is not None
+        a.room.ownership = KeeperOwnership(keeper)  # type: ignore[assignment]
+        yield a, lease, store_b
+
+
+@contextlib.asynccontextmanager
+async def taken_over(prefix: str, store: PostgresStore) -> AsyncIterator[ClusterOwnership]:
+    """Process b, once it took the room over (the paused owner's lease ran out)."""
+    b = ClusterOwnership(
+        Redis.from_url(REDIS_URL), "b", prefix=prefix, ttl=TTL, fence=store.raise_fence
+    )
+    async with b:
+        await until(lambda: b.claim(ROOM))
+        yield b
 
 
 def mark(value: str) -> Any:
@@ -73,30 +103,13 @@ def mark(value: str) -> Any:
 async def test_a_paused_owner_cannot_write_once_another_process_took_the_room(
     redis: Redis, prefix: str, postgres_url: str, tmp_path: Path
 ) -> None:
-    async with (
-        PostgresStore(postgres_url) as store_a,
-        PostgresStore(postgres_url) as store_b,
-        service_kit(tmp_path, store_a) as a,
-    ):
-        leases = RoomLeases(redis, "a", prefix=f"{prefix}owner:", ttl=TTL)
-        keeper = LeaseKeeper(
-            leases, gained=_nothing, lost=_nothing, clock=FrozenClock(),
-            fence=store_a.raise_fence,
-        )  # fmt: skip
-        first = await keeper.claim(ROOM)
-        assert first is not None
-        a.room.ownership = KeeperOwnership(keeper)  # type: ignore[assignment]
+    async with paused_owner(redis, prefix, postgres_url, tmp_path) as (a, first, store_b):
         peer = await a.join("ann")
         written = await a.handle.apply_server_edit(mark("a, owner"), SERVER_USER)
         assert written is not None
         assert _updates(peer.end.unread()) == 1
         # a is paused now: it renews nothing; its lease runs out and b takes the room.
-        b = ClusterOwnership(
-            Redis.from_url(REDIS_URL), "b", prefix=prefix, ttl=TTL,
-            fence=store_b.raise_fence,
-        )  # fmt: skip
-        async with b:
-            await until(lambda: b.claim(ROOM))
+        async with taken_over(prefix, store_b) as b:
             second = b.keeper.held(ROOM)
             assert second is not None
             assert second.token > first.token
@@ -119,18 +132,8 @@ async def test_a_paused_owner_cannot_write_once_another_process_took_the_room(
 async def test_a_paused_owners_recording_is_refused_once_another_process_took_the_room(
     redis: Redis, prefix: str, postgres_url: str, tmp_path: Path
 ) -> None:
-    async with (
-        PostgresStore(postgres_url) as store_a,
-        PostgresStore(postgres_url) as store_b,
-        service_kit(tmp_path, store_a) as a,
-    ):
-        leases = RoomLeases(redis, "a", prefix=f"{prefix}owner:", ttl=TTL)
-        keeper = LeaseKeeper(
-            leases, gained=_nothing, lost=_nothing, clock=FrozenClock(),
-            fence=store_a.raise_fence,
-        )  # fmt: skip
-        assert await keeper.claim(ROOM) is not None
-        a.room.ownership = KeeperOwnership(keeper)  # type: ignore[assignment]
+    async with paused_owner(redis, prefix, postgres_url, tmp_path) as (a, _lease, store_b):
+        store_a = a.store
         recorder = Recorder(
             ROOM, a.room.doc, store_a, lambda: a.room.last_seq, checkpoint_every=1,
             owner_write=a.handle.owner_write,
@@ -143,12 +146,7 @@ async def test_a_paused_owners_recording_is_refused_once_another_process_took_th
         written = [e.kind for e in await store_b.events(ROOM)]
         assert written == ["join", "join"]
         # a is paused now: b takes the room; a's recording, written on waking, is refused.
-        b = ClusterOwnership(
-            Redis.from_url(REDIS_URL), "b", prefix=prefix, ttl=TTL,
-            fence=store_b.raise_fence,
-        )  # fmt: skip
-        async with b:
-            await until(lambda: b.claim(ROOM))
+        async with taken_over(prefix, store_b):
             assert a.room.ownership.owns(ROOM)
             a.room.leave(ann.peer)
             await recording.upkeep(0)
@@ -171,8 +169,7 @@ async def test_a_lease_counter_behind_the_stores_fence_is_moved_past_it(
 ) -> None:
     async with MemoryStore() as store:
         await store.raise_fence(ROOM, 7)  # Redis restarted empty: its counter starts again
-        leases = RoomLeases(redis, "a", prefix=prefix, ttl=5.0)
-        keeper = LeaseKeeper(leases, gained=_nothing, lost=_nothing, fence=store.raise_fence)
+        keeper = LeaseProcess(redis, prefix, "a", 5.0, fence=store.raise_fence).keeper
         lease = await keeper.claim(ROOM)
         assert lease is not None
         assert lease.token == 8
@@ -184,8 +181,7 @@ async def test_a_token_given_again_after_redis_lost_its_counter_is_not_trusted(
 ) -> None:
     async with MemoryStore() as store:
         await store.raise_fence(ROOM, 1)  # b's grant 1, before Redis restarted empty
-        leases = RoomLeases(redis, "a", prefix=prefix, ttl=5.0)
-        keeper = LeaseKeeper(leases, gained=_nothing, lost=_nothing, fence=store.raise_fence)
+        keeper = LeaseProcess(redis, prefix, "a", 5.0, fence=store.raise_fence).keeper
         lease = await keeper.claim(ROOM)  # Redis's counter gives 1 again: a gets 2 instead
         assert lease is not None
         assert lease.token == 2
@@ -195,7 +191,6 @@ async def test_a_lease_whose_fence_cannot_be_stored_is_given_back(
     redis: Redis, prefix: str
 ) -> None:
     store = MemoryStore()  # not open: every write fails with StoreError
-    leases = RoomLeases(redis, "a", prefix=prefix, ttl=5.0)
-    keeper = LeaseKeeper(leases, gained=_nothing, lost=_nothing, fence=store.raise_fence)
+    keeper = LeaseProcess(redis, prefix, "a", 5.0, fence=store.raise_fence).keeper
     assert await keeper.claim(ROOM) is None
-    assert await leases.holder_of(ROOM) is None
+    assert await keeper.leases.holder_of(ROOM) is None

@@ -4,44 +4,15 @@ paused past its lease, or hands its rooms over at shutdown."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import pytest
 from redis.asyncio import Redis
 
 from cluster.conftest import until
-from pairbook.cluster import Lease, LeaseKeeper, RoomLeases
+from support.leases import LeaseProcess as Process
+from support.leases import running
 
 pytestmark = pytest.mark.cluster
-
-
-class Process:
-    """One process's keeper and what it was told."""
-
-    def __init__(self, redis: Redis, prefix: str, name: str, ttl: float) -> None:
-        self.gained: list[Lease] = []
-        self.lost: list[Lease] = []
-        self.keeper = LeaseKeeper(
-            RoomLeases(redis, name, prefix=prefix, ttl=ttl), gained=self._gain, lost=self._lose
-        )
-
-    async def _gain(self, lease: Lease) -> None:
-        self.gained.append(lease)
-
-    async def _lose(self, lease: Lease) -> None:
-        self.lost.append(lease)
-
-
-@asynccontextmanager
-async def running(process: Process) -> AsyncIterator[asyncio.Task[None]]:
-    task = asyncio.create_task(process.keeper.run())
-    try:
-        yield task
-    finally:
-        task.cancel()
-        with __import__("contextlib").suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_one_of_two_processes_owns_a_room_they_both_load(redis: Redis, prefix: str) -> None:
@@ -126,21 +97,12 @@ async def test_a_lease_past_its_time_is_not_held_even_before_the_next_renewal(
     redis: Redis, prefix: str
 ) -> None:
     now = [100.0]
-    keeper = LeaseKeeper(
-        RoomLeases(redis, "a", prefix=prefix, ttl=30.0),
-        gained=_nothing,
-        lost=_nothing,
-        clock=lambda: now[0],
-    )
+    keeper = Process(redis, prefix, "a", 30.0, clock=lambda: now[0]).keeper
     assert await keeper.claim("demo.ipynb") is not None
     now[0] += 29.0
     assert keeper.held("demo.ipynb") is not None
     now[0] += 1.0  # the process was paused: its lease may be another's by now
     assert keeper.held("demo.ipynb") is None
-
-
-async def _nothing(lease: Lease) -> None:
-    return None
 
 
 async def test_a_room_dropped_while_its_lease_is_being_taken_is_not_held(
@@ -155,12 +117,7 @@ async def test_a_room_dropped_while_its_lease_is_being_taken_is_not_held(
         await go_on.wait()
         return 0
 
-    keeper = LeaseKeeper(
-        RoomLeases(redis, "a", prefix=prefix, ttl=30.0),
-        gained=_nothing,
-        lost=_nothing,
-        fence=slow_fence,
-    )
+    keeper = Process(redis, prefix, "a", 30.0, fence=slow_fence).keeper
     taking = asyncio.create_task(keeper.claim("demo.ipynb"))
     await fencing.wait()
     await keeper.drop("demo.ipynb")
@@ -184,12 +141,7 @@ async def test_a_room_dropped_while_its_lease_is_being_taken_back_is_not_held(
             await go_on.wait()
         return 0
 
-    keeper = LeaseKeeper(
-        RoomLeases(redis, "a", prefix=prefix, ttl=30.0),
-        gained=_nothing,
-        lost=_nothing,
-        fence=fence,
-    )
+    keeper = Process(redis, prefix, "a", 30.0, fence=fence).keeper
     assert await keeper.claim("demo.ipynb") is not None
     await redis.delete(keeper.leases.lease_key("demo.ipynb"))  # Redis restarted empty
     slow[0] = True
