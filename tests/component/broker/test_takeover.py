@@ -6,8 +6,9 @@ MemoryBroker on a shared hub."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from pairbook.broker import Broker, MemoryBroker, MemoryHub
 from pairbook.notebook import ydoc_to_notebook
 from pairbook.protocol.messages import encode_sync_update
 from pairbook.rooms.feed import FILES
+from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.twinsync import TWIN_SHA
+from pairbook.store import MemoryStore
 from support.brokerkit import ROOM, Process, settle, two_processes
 from support.notebooks import read_sources
 
@@ -55,6 +58,20 @@ async def type_on(process: Process, name: str, client_id: int, text: str, *also:
     await settle(process, *also)
 
 
+@contextlib.asynccontextmanager
+async def saved_by_a(
+    tmp_path: Path, brokers: Callable[[], Broker], *, twin: bool = False
+) -> AsyncIterator[tuple[Process, FileSync, Process, FileSync, MemoryStore]]:
+    """`two_processes` once ana typed on A and A, keeping the files, saved them:
+    (a, a's files, b, b's files, store)."""
+    async with two_processes(tmp_path, brokers, twin=twin) as (a, b, store):
+        assert a.files is not None
+        assert b.files is not None
+        await type_on(a, "ana", 101, "typed on A ", b)
+        assert await a.files.save()
+        yield a, a.files, b, b.files, store
+
+
 async def take_over(process: Process) -> None:
     """The routine renewal of the files lease, once the last keeper has let it go."""
     process.clock.advance(3.0)
@@ -65,38 +82,30 @@ async def take_over(process: Process) -> None:
 async def test_an_outside_edit_made_while_nobody_kept_the_file_is_taken_in(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _store):
-        assert a.files is not None
-        assert b.files is not None
+    async with saved_by_a(tmp_path, brokers) as (a, _a_files, b, b_files, _store):
         path = tmp_path / "demo.ipynb"
-        await type_on(a, "ana", 101, "typed on A ", b)
-        assert await a.files.save()
         await a.feed.close()  # A unloads the room
         edit_outside(path)
         await take_over(b)
-        assert b.files.conflict is None
+        assert b_files.conflict is None
         assert first_source(b.room.doc).startswith(OUTSIDE + "typed on A ")  # every peer sees it
-        await b.files.save()
+        await b_files.save()
         assert read_sources(path)[1].startswith(OUTSIDE + "typed on A ")  # not written over
 
 
 async def test_a_file_its_keeper_wrote_just_before_dying_is_no_edit(
     tmp_path: Path, brokers: Callable[[], Broker], hub: MemoryHub
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _store):
-        assert a.files is not None
-        assert b.files is not None
+    async with saved_by_a(tmp_path, brokers) as (a, a_files, b, b_files, _store):
         path = tmp_path / "demo.ipynb"
-        await type_on(a, "ana", 101, "typed on A ", b)
-        assert await a.files.save()
         await type_on(a, "ann", 103, "then more ", b)
         # A writes the file, then dies before it stores the file's hash: the lease runs out.
-        a.files.file.save(ydoc_to_notebook(a.room.doc))
+        a_files.file.save(ydoc_to_notebook(a.room.doc))
         written = path.read_bytes()
         del hub.leases[(ROOM, FILES)]
         await take_over(b)
-        assert b.files.conflict is None
-        assert not await b.files.save()  # the file holds the room already
+        assert b_files.conflict is None
+        assert not await b_files.save()  # the file holds the room already
         assert path.read_bytes() == written
         assert first_source(b.room.doc).count("then more ") == 1
 
@@ -104,19 +113,15 @@ async def test_a_file_its_keeper_wrote_just_before_dying_is_no_edit(
 async def test_an_outside_edit_while_the_room_changed_too_is_a_conflict(
     tmp_path: Path, brokers: Callable[[], Broker], hub: MemoryHub
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _store):
-        assert a.files is not None
-        assert b.files is not None
+    async with saved_by_a(tmp_path, brokers) as (a, _a_files, b, b_files, _store):
         path = tmp_path / "demo.ipynb"
-        await type_on(a, "ana", 101, "typed on A ", b)
-        assert await a.files.save()
         await type_on(a, "ann", 103, "unsaved on A ", b)
         del hub.leases[(ROOM, FILES)]  # A dies before it saves that
         edit_outside(path)
         edited = path.read_bytes()
         await take_over(b)
-        assert b.files.conflict is not None
-        assert not await b.files.save()
+        assert b_files.conflict is not None
+        assert not await b_files.save()
         assert path.read_bytes() == edited  # neither side overwritten
         assert "unsaved on A " in first_source(b.room.doc)
         assert OUTSIDE not in first_source(b.room.doc)
@@ -125,64 +130,52 @@ async def test_an_outside_edit_while_the_room_changed_too_is_a_conflict(
 async def test_a_conflict_left_open_by_the_last_keeper_stays_open(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _store):
-        assert a.files is not None
-        assert b.files is not None
+    async with saved_by_a(tmp_path, brokers) as (a, a_files, b, b_files, _store):
         path = tmp_path / "demo.ipynb"
-        await type_on(a, "ana", 101, "typed on A ", b)
-        assert await a.files.save()
         await type_on(a, "ann", 103, "unsaved on A ", b)
         edit_outside(path)
         edited = path.read_bytes()
-        await a.files.poll()
-        assert a.files.conflict is not None
+        await a_files.poll()
+        assert a_files.conflict is not None
         await a.feed.close()  # A unloads the room, its conflict unresolved
         await take_over(b)
-        assert b.files.conflict is not None
-        assert not await b.files.save()
+        assert b_files.conflict is not None
+        assert not await b_files.save()
         assert path.read_bytes() == edited
 
 
 async def test_an_outside_edit_of_the_twin_made_while_nobody_kept_it_is_merged(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers, twin=True) as (a, b, _store):
-        assert a.files is not None
-        assert b.files is not None
+    async with saved_by_a(tmp_path, brokers, twin=True) as (a, _a_files, b, b_files, _store):
         twin = tmp_path / "demo.py"
-        await type_on(a, "ana", 101, "typed on A ", b)
-        assert await a.files.save()
         assert "typed on A" in twin.read_text()
         await a.feed.close()  # A unloads the room
         twin.write_text(twin.read_text().replace("y = x + 1", "y = 'from the py'"))
         await take_over(b)
-        await b.files.save()
+        await b_files.save()
         assert "y = 'from the py'" in str(b.room.doc.get("cells", type=Array)[2]["source"])
         assert "y = 'from the py'" in twin.read_text()  # not written over
-        await b.files.save()  # the autosave after the merge
+        await b_files.save()  # the autosave after the merge
         assert read_sources(tmp_path / "demo.ipynb")[2].startswith("y = 'from the py'")
 
 
 async def test_a_twin_its_keeper_wrote_just_before_dying_does_not_revert_the_room(
     tmp_path: Path, brokers: Callable[[], Broker], hub: MemoryHub
 ) -> None:
-    async with two_processes(tmp_path, brokers, twin=True) as (a, b, store):
-        assert a.files is not None
-        assert b.files is not None
+    async with saved_by_a(tmp_path, brokers, twin=True) as (a, a_files, b, b_files, store):
         twin = tmp_path / "demo.py"
-        await type_on(a, "ana", 101, "typed on A ", b)
-        assert await a.files.save()
         saved = await store.load(ROOM)
         assert saved is not None
         stored = saved.meta[TWIN_SHA]
         await type_on(a, "ann", 103, "then on A ", b)
         # A writes the notebook and its twin, then dies before it stores the twin's hash.
-        assert await a.files.save()
+        assert await a_files.save()
         await store.set_meta(ROOM, TWIN_SHA, stored)
         del hub.leases[(ROOM, FILES)]
         await type_on(b, "bob", 102, "typed on B ", b)  # meanwhile, on B
         await take_over(b)
-        await b.files.save()
+        await b_files.save()
         assert first_source(b.room.doc).startswith("typed on B then on A typed on A ")
         assert "typed on B then on A" in twin.read_text()
 
