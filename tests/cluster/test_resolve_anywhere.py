@@ -83,3 +83,6 @@ async def test_a_conflict_is_resolved_from_the_process_that_does_not_keep_the_fi
                 assert read_sources(path)[2] == "disk = True"
             _, listed = a.get("/api/notebooks")
             assert listed["notebooks"][0]["conflict"] is None  # type: ignore[index]
+    _, metrics = a.get("/metrics")  # the keeper answered the one command B forwarded
+    assert "pairbook_forwarded_answering 0.0" in str(metrics)
+    assert "pairbook_forwarded_refused_total 0.0" in str(metrics)

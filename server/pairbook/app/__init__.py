@@ -121,7 +121,8 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
             listing = NotebookListing(
                 settings.root, max_bytes=settings.max_notebook_bytes, twin=settings.twin
             )
-            metrics = Metrics(rooms, store, listing)
+            forwarder = None if owners is None else owners.forwarder
+            metrics = Metrics(rooms, store, listing, forwarder)
             app.state.pairbook = AppContext(
                 settings, tokens, store, rooms, metrics, connections, listing
             )

@@ -13,6 +13,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from pairbook.cluster import Forwarder
 from pairbook.notebook.listing import NotebookListing
 from pairbook.rooms import Rooms
 from pairbook.store.port import Store
@@ -136,14 +137,40 @@ class _ListingCollector(Collector):
         )
 
 
+class _ForwarderCollector(Collector):
+    def __init__(self, forwarder: Forwarder) -> None:
+        self._forwarder = forwarder
+
+    def collect(self) -> Iterator[Metric]:
+        forwarder = self._forwarder
+        yield GaugeMetricFamily(
+            "pairbook_forwarded_answering",
+            "Commands of other processes being answered here now",
+            value=forwarder.answering,
+        )
+        yield CounterMetricFamily(
+            "pairbook_forwarded_refused",
+            "Commands of other processes refused because too many were being answered",
+            value=forwarder.refused,
+        )
+
+
 class Metrics:
     """The server's metric registry."""
 
-    def __init__(self, rooms: Rooms, store: Store, listing: NotebookListing | None = None) -> None:
+    def __init__(
+        self,
+        rooms: Rooms,
+        store: Store,
+        listing: NotebookListing | None = None,
+        forwarder: Forwarder | None = None,
+    ) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(_RoomsCollector(rooms, store))
         if listing is not None:
             self.registry.register(_ListingCollector(listing))
+        if forwarder is not None:
+            self.registry.register(_ForwarderCollector(forwarder))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

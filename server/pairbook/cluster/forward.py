@@ -36,6 +36,14 @@ CommandRunner = Callable[[str, Member, dict[str, Any]], Awaitable[dict[str, Any]
 
 INBOX_KEEP = 300  # seconds an inbox outlives its last message (a gone process's goes away)
 INBOX_LENGTH = 10_000  # entries an inbox keeps (approximately: Redis trims in whole nodes)
+MAX_ANSWERING = 256
+"""Requests of other processes answered at once: past it a request is refused at once (its
+sender told to try again), not given a task of its own — a flood of forwarded commands must
+not grow this process's tasks and memory without bound."""
+BUSY = (
+    "the process running the room is answering too many commands from other processes at "
+    "once; try again in a moment"
+)
 STOPPED = (
     "the process running the room stopped while running your command (it may or may not "
     "have run): check the notebook, then try again in a moment"
@@ -55,6 +63,7 @@ class Forwarder:
         prefix: str = "pairbook:",
         timeout: float = 10.0,
         block: float = 1.0,
+        max_answering: int = MAX_ANSWERING,
     ) -> None:
         self.redis = redis
         self.process = process
@@ -65,6 +74,9 @@ class Forwarder:
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._closed = False
         self._answering: set[asyncio.Task[None]] = set()  # requests being answered
+        self.max_answering = max_answering
+        self.refused = 0  # requests refused because `max_answering` were being answered
+        self._full = False  # refusing since the last warning (one warning per flood)
         self._last = "0-0"  # a process's inbox is new: nothing in it predates this reader
 
     def inbox(self, process: str) -> str:
@@ -114,7 +126,8 @@ class Forwarder:
                 entries = await self._read(self._last)
                 for entry_id, fields in entries:
                     self._last = entry_id
-                    self._take(entry_id, fields)
+                    if not self._take(entry_id, fields):
+                        await self._refuse(entry_id, fields)
         except asyncio.CancelledError:
             self._closed = True
             for waiting in self._waiting.values():
@@ -154,7 +167,9 @@ class Forwarder:
         streams = got.values() if isinstance(got, dict) else (entries for _, entries in got)
         return [(_text(i), _fields(f)) for entries in streams for i, f in entries]
 
-    def _take(self, entry_id: str, fields: dict[str, str]) -> None:
+    def _take(self, entry_id: str, fields: dict[str, str]) -> bool:
+        """Hand a reply over, or start answering a request; False for a request that finds
+        `max_answering` requests being answered (to refuse)."""
         kind = fields.get("kind")
         if kind == "reply":
             waiting = self._waiting.get(fields.get("id", ""))
@@ -164,11 +179,34 @@ class Forwarder:
                 except ClusterError as exc:
                     waiting.set_exception(exc)
         elif kind == "request":
+            if len(self._answering) >= self.max_answering:
+                return False
+            self._full = False
             task = asyncio.create_task(self._answer(entry_id, fields), name="forwarded command")
             self._answering.add(task)  # owned here, past a restart of the reader
             task.add_done_callback(self._answering.discard)
         else:
             log.warning("unknown inbox entry", extra={"entry": entry_id, "kind": kind})
+        return True
+
+    async def _refuse(self, entry_id: str, fields: dict[str, str]) -> None:
+        """Answer a request with BUSY, in the reader (no task of its own: a flood slows the
+        reading of this inbox, not the rest of the process)."""
+        self.refused += 1
+        if not self._full:
+            self._full = True
+            log.warning(
+                "forwarded commands refused: too many being answered",
+                extra={"entry": entry_id, "from": fields.get("from"), "limit": self.max_answering},
+            )
+        sender, request_id = fields.get("from", ""), fields.get("id", "")
+        if not sender or " " in sender or not request_id:
+            return
+        reply = {"id": _request_body_id(fields), "ok": False, "error": BUSY}
+        try:
+            await self._reply(sender, request_id, reply)
+        except ClusterError as exc:
+            log.warning("reply not sent", extra={"to": sender, "reason": str(exc)})
 
     async def _answer(self, entry_id: str, fields: dict[str, str]) -> None:
         sender, request_id = fields.get("from", ""), fields.get("id", "")
