@@ -10,6 +10,7 @@ from functools import partial
 from types import ModuleType
 from typing import Any, ClassVar, Protocol, Self, TypeVar
 
+from pairbook.store.batches import Counters
 from pairbook.store.records import (
     Checkpoint,
     EventKinds,
@@ -28,7 +29,6 @@ from pairbook.store.rules import (
     check_token,
     check_update,
 )
-from pairbook.store.writer import Counters
 
 T = TypeVar("T")
 

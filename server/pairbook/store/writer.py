@@ -16,18 +16,17 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pairbook.errors import FencedError, StoreError
+from pairbook.store.batches import Counters, Isolation, runs, settle
 from pairbook.store.checkpointer import Checkpointer
 from pairbook.store.connection import WAL_SIZE_LIMIT, describe_error
-from pairbook.store.records import StoreStats
 from pairbook.store.rules import check_fence
 
 T = TypeVar("T")
-J = TypeVar("J")
 
 _INSERT_RECORD = (
     'INSERT INTO records (room, seq, ts, user_id, client_ids, "update") VALUES (?, ?, ?, ?, ?, ?)'
@@ -106,47 +105,6 @@ class _Operation(_Job):
 @dataclass(slots=True)
 class _Stop(_Job):
     pass
-
-
-@dataclass(slots=True)
-class Counters:
-    """What the writer has done, kept across reopenings of one store."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    appends: int = 0
-    commits: int = 0
-    failed_commits: int = 0
-    submitted: int = 0
-    settled: int = 0
-    last_commit_seconds: float = 0.0
-
-    def submit(self) -> None:
-        with self.lock:
-            self.submitted += 1
-
-    def committed(self, jobs: int, appends: int, seconds: float) -> None:
-        """A batch of `jobs` writes, `appends` of them appends, committed in `seconds`."""
-        with self.lock:
-            self.commits += 1
-            self.appends += appends
-            self.settled += jobs
-            self.last_commit_seconds = seconds
-
-    def failed(self, jobs: int) -> None:
-        """A batch of `jobs` writes failed whole."""
-        with self.lock:
-            self.failed_commits += 1
-            self.settled += jobs
-
-    def stats(self) -> StoreStats:
-        with self.lock:
-            return StoreStats(
-                appends=self.appends,
-                commits=self.commits,
-                failed_commits=self.failed_commits,
-                pending=self.submitted - self.settled,
-                last_commit_seconds=self.last_commit_seconds,
-            )
 
 
 # (job, True, result) or (job, False, exception)
@@ -231,29 +189,78 @@ class Writer:
     def _commit(self, batch: list[_Job]) -> list[_Outcome]:
         started = self._timer()
         outcomes: list[_Outcome] = []
-        conn = self._conn
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 self._write(batch, outcomes)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):  # keep the error that matters
-                        conn.execute("ROLLBACK")
-                raise
         except Exception as exc:
-            # Nothing of this batch is in the file: every job fails, none silently.
             self._sequences.clear()
+            if len(batch) > 1 and _of_a_row(exc):
+                # One write's rows were refused (a constraint, a trigger, a value too big):
+                # the batch is written again write by write, and only that one's room fails.
+                return self._commit_isolated(batch, started)
+            # Nothing of this batch is in the file: every job fails, none silently.
             error = self._describe(exc)
             own_errors = {id(job): value for job, ok, value in outcomes if not ok}
-            outcomes = [(job, False, own_errors.get(id(job), error)) for job in batch]
             self._counters.failed(len(batch))
-            return outcomes
-        appends = [job for job in batch if isinstance(job, _Append)]
-        self._counters.committed(len(batch), len(appends), self._timer() - started)
-        self._after_commit(sum(len(job.update) for job in appends))
+            return [(job, False, own_errors.get(id(job), error)) for job in batch]
+        self._committed(batch, started)
         return outcomes
+
+    def _commit_isolated(self, batch: list[_Job], started: float) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        isolation = Isolation()
+        try:
+            with self._transaction():
+                for job in batch:
+                    self._write_alone(job, isolation, outcomes)
+        except Exception as exc:
+            self._sequences.clear()
+            error = self._describe(exc)
+            self._counters.failed(len(batch))
+            return [(job, False, error) for job in batch]
+        self._committed([job for job, ok, _ in outcomes if ok], started, len(batch))
+        return outcomes
+
+    def _write_alone(self, job: _Job, isolation: Isolation, outcomes: list[_Outcome]) -> None:
+        """Write one job of a batch in a savepoint: a refused row fails it (and the room's
+        later appends) alone; any other error fails the batch."""
+        if isinstance(job, _Append) and (earlier := isolation.failed_before(job.room)):
+            outcomes.append((job, False, earlier))
+            return
+        mine: list[_Outcome] = []
+        self._conn.execute("SAVEPOINT job")
+        try:
+            self._write([job], mine)
+        except sqlite3.Error as exc:
+            if not _of_a_row(exc):
+                raise
+            self._conn.execute("ROLLBACK TO job")
+            error = self._describe(exc)
+            if isinstance(job, _Append):
+                self._sequences.forget(job.room)  # its seq was taken back
+                isolation.fail(job.room, error)
+            mine = [(job, False, error)]
+        self._conn.execute("RELEASE job")
+        outcomes.extend(mine)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):  # keep the error that matters
+                    conn.execute("ROLLBACK")
+            raise
+
+    def _committed(self, written: list[_Job], started: float, jobs: int | None = None) -> None:
+        appends = [job for job in written if isinstance(job, _Append)]
+        count = len(written) if jobs is None else jobs
+        self._counters.committed(count, len(appends), self._timer() - started)
+        self._after_commit(sum(len(job.update) for job in appends))
 
     def _after_commit(self, written: int) -> None:
         self._commits_since_checkpoint += 1
@@ -342,17 +349,10 @@ class Writer:
         return error
 
 
-def runs(batch: Sequence[J], appends: Callable[[J], bool]) -> Iterator[tuple[bool, list[J]]]:
-    """The batch in the order queued, cut into runs: consecutive appends together (one
-    statement), each other write alone; (whether the run is of appends, the run)."""
-    start = 0
-    while start < len(batch):
-        end = start + 1
-        if appends(batch[start]):
-            while end < len(batch) and appends(batch[end]):
-                end += 1
-        yield appends(batch[start]), list(batch[start:end])
-        start = end
+def _of_a_row(exc: BaseException) -> bool:
+    """Whether SQLite refused a row (a constraint or trigger, a value too big) rather than
+    the transaction (a lock, the disk, the file): only the first can fail one write alone."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
 
 
 def raise_fence(conn: sqlite3.Connection, room: str, token: int) -> int:
@@ -376,18 +376,3 @@ def _settle(outcomes: list[_Outcome]) -> None:
 def _settle_in_loop(outcomes: list[_Outcome]) -> None:
     for job, ok, value in outcomes:
         settle(job.future, ok, value)
-
-
-def settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    """Give a write's caller its result (`ok`) or its exception."""
-    if future.done():
-        return  # the caller was cancelled; the write stands all the same
-    if ok:
-        future.set_result(value)
-    elif isinstance(value, StoreError):
-        # A fresh exception per caller: one shared instance would pile up tracebacks.
-        error = type(value)(*value.args)
-        error.__cause__ = value.__cause__
-        future.set_exception(error)
-    else:
-        future.set_exception(value)

@@ -25,10 +25,10 @@ import psycopg
 from psycopg import errors as pgerrors
 
 from pairbook.errors import FencedError, StoreError
+from pairbook.store.batches import Counters, Isolation, runs, settle
 from pairbook.store.postgres import queries
 from pairbook.store.postgres.connection import connect, describe_error, redact
 from pairbook.store.rules import check_fence
-from pairbook.store.writer import Counters, runs, settle
 
 T = TypeVar("T")
 Connection = queries.Connection
@@ -174,11 +174,53 @@ class Writer:
                     continue
                 return self._failed(batch, outcomes, self._describe(exc))
             except Exception as exc:
+                if len(batch) > 1 and _of_a_row(exc):
+                    # One write's rows were refused (a constraint, a trigger, a value too
+                    # big): the batch is written again write by write, failing that one alone.
+                    return await self._commit_isolated(batch, started)
                 return self._failed(batch, outcomes, await self._forget(exc))
             break
         appends = sum(isinstance(job, _Append) for job in batch)
         self._counters.committed(len(batch), appends, self._timer() - started)
         return outcomes
+
+    async def _commit_isolated(self, batch: list[_Job], started: float) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        isolation = Isolation()
+        try:
+            async with asyncio.timeout(self._write_timeout):
+                conn = await self._connection()
+                async with conn.transaction():
+                    for job in batch:
+                        await self._write_alone(conn, job, isolation, outcomes)
+        except Exception as exc:
+            return self._failed(batch, [], await self._forget(exc))
+        appends = sum(isinstance(job, _Append) and ok for job, ok, _ in outcomes)
+        self._counters.committed(len(batch), appends, self._timer() - started)
+        return outcomes
+
+    async def _write_alone(
+        self, conn: Connection, job: _Job, isolation: Isolation, outcomes: list[_Outcome]
+    ) -> None:
+        """Write one job of a batch in a savepoint: a refused row fails it (and the room's
+        later appends) alone; a lost connection or a deadlock fails the batch."""
+        if isinstance(job, _Operation):
+            await self._run_operation(conn, job, outcomes)  # a savepoint of its own
+            return
+        if earlier := isolation.failed_before(job.room):
+            outcomes.append((job, False, earlier))
+            return
+        mine: list[_Outcome] = []
+        try:
+            async with conn.transaction():
+                await _write_appends(conn, [job], mine)
+        except psycopg.Error as exc:
+            if not _of_a_row(exc):
+                raise
+            error = self._describe(exc)
+            isolation.fail(job.room, error)
+            mine = [(job, False, error)]
+        outcomes.extend(mine)
 
     async def _connection(self) -> Connection:
         if self._conn is not None and (self._conn.closed or _said_goodbye(self._conn)):
@@ -241,6 +283,12 @@ class Writer:
             outcomes.append((job, False, exc))
         else:
             outcomes.append((job, True, result))
+
+
+def _of_a_row(exc: BaseException) -> bool:
+    """Whether PostgreSQL refused a row (a constraint, a trigger, a value) rather than the
+    session (a lost connection, a deadlock, a timeout): only the first can fail a write alone."""
+    return isinstance(exc, psycopg.Error) and not isinstance(exc, psycopg.OperationalError)
 
 
 def _said_goodbye(conn: Connection) -> bool:

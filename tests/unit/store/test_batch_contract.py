@@ -1,0 +1,109 @@
+"""Group commit, as the back ends that write in batches keep it (SQLite here, PostgreSQL in
+tests/integration/store): appends of many rooms share one transaction, yet a write one room's
+data cannot store fails that room's appends alone, in the order they were queued.
+
+The appends of each test are queued while another session holds the write lock, so they
+land in one batch: before, one refused row failed every append of the batch, of every room.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+import pytest
+
+from pairbook.errors import FencedError, StoreError
+from pairbook.store import Store
+from support.refusals import batched, refuse_appends, writes_held
+
+
+async def _in_one_batch(store: Store, appends: list[Awaitable[int]]) -> list[int | BaseException]:
+    with writes_held(store):
+        first = asyncio.ensure_future(store.append("z.ipynb", b"first", "zoe", []))
+        tasks = [asyncio.ensure_future(append) for append in appends]
+        for _ in range(3):
+            await asyncio.sleep(0)  # every append is queued behind the first
+    results = await asyncio.gather(first, *tasks, return_exceptions=True)
+    assert results[0] == 1, results  # a room with nothing refused
+    return list(results[1:])
+
+
+async def _updates(store: Store, room: str) -> list[bytes]:
+    return [record.update for record in await store.records(room)]
+
+
+async def test_a_room_whose_row_is_refused_fails_alone_and_the_batch_commits(store: Store) -> None:
+    batched(store)
+    for room in ("a.ipynb", "b.ipynb", "c.ipynb"):
+        await store.append(room, b"base", "ana", [1])
+    refuse_appends(store, "b.ipynb")
+    results = await _in_one_batch(
+        store,
+        [
+            store.append("a.ipynb", b"a1", "ana", [2]),
+            store.append("b.ipynb", b"b1", "bo", [3]),
+            store.append("a.ipynb", b"a2", "ana", [2]),
+            store.append("c.ipynb", b"c1", "cy", [4]),
+            store.append("b.ipynb", b"b2", "bo", [3]),
+        ],
+    )
+    assert [results[0], results[2], results[3]] == [2, 3, 2], results
+    for failed in (results[1], results[4]):
+        assert isinstance(failed, StoreError), results
+        assert "refused by the test" in str(failed)
+    assert await _updates(store, "a.ipynb") == [b"base", b"a1", b"a2"]
+    assert await _updates(store, "b.ipynb") == [b"base"]
+    assert await _updates(store, "c.ipynb") == [b"base", b"c1"]
+    log = await store.load("a.ipynb")
+    assert log is not None
+    assert log.claims == {1: "ana", 2: "ana"}
+    # the refused room's numbering has no gap once its rows are taken again
+    assert await store.append("c.ipynb", b"c2", "cy", []) == 3
+
+
+async def test_after_a_refused_append_the_rooms_later_appends_in_the_batch_fail_too(
+    store: Store,
+) -> None:
+    """No record of a room is stored after one of its records that is not: the log never
+    holds a change without the changes made before it."""
+    batched(store)
+    refuse_appends(store, "b.ipynb", b"bad")
+    results = await _in_one_batch(
+        store,
+        [
+            store.append("b.ipynb", b"ok", "bo", [3]),
+            store.append("b.ipynb", b"bad", "bo", [3]),
+            store.append("a.ipynb", b"a1", "ana", [2]),
+            store.append("b.ipynb", b"after", "bo", [3]),
+        ],
+    )
+    assert [results[0], results[2]] == [1, 1], results
+    assert isinstance(results[1], StoreError)
+    assert "refused by the test" in str(results[1])
+    assert isinstance(results[3], StoreError), results
+    assert await _updates(store, "b.ipynb") == [b"ok"]
+    assert await store.append("b.ipynb", b"next", "bo", [3]) == 2
+
+
+async def test_fences_are_checked_per_append_inside_a_batch(store: Store) -> None:
+    batched(store)
+    await store.raise_fence("a.ipynb", 5)
+    refuse_appends(store, "c.ipynb")
+    results = await _in_one_batch(
+        store,
+        [
+            store.append("a.ipynb", b"old owner", "pairbook:server", [1], fence=4),
+            store.append("b.ipynb", b"peer", "bo", [3]),
+            store.append("a.ipynb", b"owner", "pairbook:server", [1], fence=5),
+            store.append("c.ipynb", b"refused", "cy", [4]),
+            store.append("a.ipynb", b"next owner", "pairbook:server", [1], fence=6),
+        ],
+    )
+    assert isinstance(results[0], FencedError), results
+    assert [results[1], results[2], results[4]] == [1, 1, 2], results
+    assert isinstance(results[3], StoreError)
+    assert not isinstance(results[3], FencedError)
+    assert await _updates(store, "a.ipynb") == [b"owner", b"next owner"]
+    with pytest.raises(FencedError):
+        await store.append("a.ipynb", b"late", "pairbook:server", [1], fence=5)
