@@ -5,12 +5,13 @@ are connected. A process cut off from the broker keeps the others' members, and 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from pycrdt import Array
@@ -23,7 +24,7 @@ from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.signals import OUTDATED_AFTER, RENEW
 from pairbook.service import CommandTable, Member
 from pairbook.store import MemoryStore
-from support.brokerkit import ROOM, Client, open_process, settle, two_processes
+from support.brokerkit import ROOM, Client, Process, open_process, settle, two_processes
 from support.notebooks import write_notebook
 
 
@@ -56,6 +57,19 @@ class Roll:
         return sorted(member.user.id for member in self.here.values())
 
 
+R = TypeVar("R", bound=Roll)
+
+
+@contextlib.asynccontextmanager
+async def roll_on_a(
+    tmp_path: Path, brokers: Callable[[], Broker], roll: R
+) -> AsyncIterator[tuple[Process, Process, R]]:
+    """`two_processes` with `roll` attached to A's room (A owns the room's services)."""
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        a.room.attach([roll])
+        yield a, b, roll
+
+
 def events(client: Client) -> list[dict[str, Any]]:
     return [
         dict(message.body)
@@ -67,9 +81,7 @@ def events(client: Client) -> list[dict[str, Any]]:
 async def test_members_on_another_process_join_and_leave_the_owners_services(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _):
-        roll = Roll()
-        a.room.attach([roll])
+    async with roll_on_a(tmp_path, brokers, Roll()) as (a, b, roll):
         await a.join("ana", 101)
         bob = await b.join("bob", 102)
         await settle(a, b)
@@ -132,9 +144,7 @@ async def test_events_reach_one_member_or_everyone_on_another_process(
 async def test_a_silent_process_members_leave_and_renewals_keep_them(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _):
-        roll = Roll()
-        a.room.attach([roll])
+    async with roll_on_a(tmp_path, brokers, Roll()) as (a, b, roll):
         await b.join("bob", 102)
         await settle(a, b)
         for _ in range(round(OUTDATED_AFTER / RENEW) + 1):  # b renews: bob stays
@@ -152,9 +162,7 @@ async def test_a_silent_process_members_leave_and_renewals_keep_them(
 async def test_a_signal_pairbook_did_not_write_is_logged_and_not_taken(
     tmp_path: Path, brokers: Callable[[], Broker], caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _):
-        roll = Roll()
-        a.room.attach([roll])
+    async with roll_on_a(tmp_path, brokers, Roll()) as (a, b, roll):
         bad = [
             b"not json",
             b"[1]",
@@ -194,10 +202,8 @@ async def test_announced_members_are_who_the_token_book_says(
             raise AuthError("your access to this server was revoked")
         return Member(member.key, member.user, Role.VIEWER, member.clients, member.grant)
 
-    async with two_processes(tmp_path, brokers) as (a, b, _):
+    async with roll_on_a(tmp_path, brokers, Roll()) as (a, b, roll):
         a.feed.signals.vouch = book
-        roll = Roll()
-        a.room.attach([roll])
         await b.join("bob", 102)  # an editor on b; the book says a viewer
         await b.join("mallory", 103)  # revoked, as far as the book knows
         await settle(a, b)
@@ -212,9 +218,7 @@ async def test_announced_members_are_who_the_token_book_says(
 
 async def test_members_stay_while_this_process_cannot_reach_the_broker(tmp_path: Path) -> None:
     hub = MemoryHub()
-    async with two_processes(tmp_path, lambda: Unplugged(hub)) as (a, b, _):
-        roll = Roll()
-        a.room.attach([roll])
+    async with roll_on_a(tmp_path, lambda: Unplugged(hub), Roll()) as (a, b, roll):
         await b.join("bob", 102)
         await settle(a, b)
         broker = a.feed.broker
@@ -238,9 +242,7 @@ async def test_members_stay_while_this_process_cannot_reach_the_broker(tmp_path:
 async def test_a_process_back_on_the_broker_asks_the_others_again(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _):
-        roll = Roll()
-        a.room.attach([roll])
+    async with roll_on_a(tmp_path, brokers, Roll()) as (a, b, roll):
         await b.join("bob", 102)
         await settle(a, b)
         a.clock.advance(OUTDATED_AFTER - 5)
@@ -274,9 +276,7 @@ async def test_a_member_who_leaves_before_the_announcement_still_joins_and_leave
     # A member on another process may join, run a cell and leave within the moment the
     # process waits to announce a burst of joins (seen: 45 ms): the owner must still hear
     # (and its recorder note) the join and the leave, not an announcement that never had it.
-    async with two_processes(tmp_path, brokers) as (a, b, _):
-        diary = Diary()
-        a.room.attach([diary])
+    async with roll_on_a(tmp_path, brokers, Diary()) as (a, b, diary):
         b.feed.signals.settle = 60.0  # the burst's announcement is far away
         bob = await b.join("bob", 102)
         b.room.leave(bob.peer)
@@ -291,9 +291,7 @@ async def test_a_member_who_leaves_before_the_announcement_still_joins_and_leave
 async def test_a_member_unannounced_when_the_room_closes_still_joins_and_leaves(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
-    async with two_processes(tmp_path, brokers) as (a, b, _):
-        diary = Diary()
-        a.room.attach([diary])
+    async with roll_on_a(tmp_path, brokers, Diary()) as (a, b, diary):
         b.feed.signals.settle = 60.0
         bob = await b.join("bob", 102)
         await b.feed.close()  # before the announcement

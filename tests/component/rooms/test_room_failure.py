@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from pycrdt import Doc, Text
 from pairbook.broker import MemoryBroker
 from pairbook.errors import StoreError
 from pairbook.rooms import RoomPolicy, Rooms
+from pairbook.rooms.openroom import OpenRoom
 from pairbook.rooms.services import ServiceContext
 from pairbook.service import CommandTable
 from pairbook.store import MemoryStore
@@ -28,6 +30,12 @@ class FailingSnapshots(MemoryStore):
         self, room: str, snapshot: bytes, upto_seq: int, *, meta: Mapping[str, str] | None = None
     ) -> None:
         raise OSError(28, f"cannot save a snapshot of {room!r}: no space left on device")
+
+
+def tasks_left() -> list[object]:
+    """The tasks other than this test's: a registry closed leaves none."""
+    left = [task.get_coro() for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    return [getattr(coro, "__qualname__", coro) for coro in left]
 
 
 async def test_a_room_failing_to_unload_does_not_stop_the_others(tmp_path: Path) -> None:
@@ -70,8 +78,7 @@ async def test_a_room_built_from_its_file_leaves_no_task_behind_once_closed(
             await asyncio.wait_for(asyncio.shield(entry.task), 5)
         else:
             entry.filesync.active = False
-    left = [task.get_coro() for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-    assert [getattr(coro, "__qualname__", coro) for coro in left] == []
+    assert tasks_left() == []
 
 
 class Starting:
@@ -131,20 +138,25 @@ async def test_a_room_whose_service_fails_to_start_leaves_nothing_behind(tmp_pat
         assert [service.closed for service in made] == [True, False]  # the started one
         assert broker.hub.subscribers.get("a.ipynb", {}) == {}
         assert ("a.ipynb", "files") not in broker.hub.leases
-    left = [task.get_coro() for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-    assert [getattr(coro, "__qualname__", coro) for coro in left] == []
+    assert tasks_left() == []
 
 
-async def test_a_lost_room_is_no_longer_competed_for_until_it_opens_again(tmp_path: Path) -> None:
-    # Its peers may reconnect to another process: this one kept renewing the room's lease
-    # for a room it no longer held, and every command forwarded to it was answered "moving".
+@contextlib.asynccontextmanager
+async def competed_for(tmp_path: Path) -> AsyncIterator[tuple[Rooms, Competing, OpenRoom]]:
+    """A registry whose process competes for its rooms, with room a.ipynb open."""
     write_notebook(tmp_path / "a.ipynb")
     ownership = Competing()
     async with (
         MemoryStore() as store,
         Rooms(tmp_path, store, RoomPolicy(tick=0.01), services=[], ownership=ownership) as rooms,
     ):
-        entry = await rooms.open(RoomId("a.ipynb"))
+        yield rooms, ownership, await rooms.open(RoomId("a.ipynb"))
+
+
+async def test_a_lost_room_is_no_longer_competed_for_until_it_opens_again(tmp_path: Path) -> None:
+    # Its peers may reconnect to another process: this one kept renewing the room's lease
+    # for a room it no longer held, and every command forwarded to it was answered "moving".
+    async with competed_for(tmp_path) as (rooms, ownership, entry):
         assert entry.task is not None
         assert ownership.competing == {"a.ipynb"}
         entry.room.lose("a test loses it")
@@ -158,13 +170,7 @@ async def test_a_lost_room_is_no_longer_competed_for_until_it_opens_again(tmp_pa
 async def test_a_lost_room_winding_down_leaves_the_claim_of_its_reload_alone(
     tmp_path: Path,
 ) -> None:
-    write_notebook(tmp_path / "a.ipynb")
-    ownership = Competing()
-    async with (
-        MemoryStore() as store,
-        Rooms(tmp_path, store, RoomPolicy(tick=0.01), services=[], ownership=ownership) as rooms,
-    ):
-        entry = await rooms.open(RoomId("a.ipynb"))
+    async with competed_for(tmp_path) as (rooms, ownership, entry):
         assert entry.task is not None
         entry.room.lose("a test loses it")
         again = await rooms.open(RoomId("a.ipynb"))  # a peer back while it winds down
