@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import websockets
-from pycrdt import Array, Doc, Map, Provider, Text
+from pycrdt import Array, Doc, Map, MapEvent, Provider, Text
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
@@ -82,6 +82,7 @@ class YClient:
         self._provider: Provider | None = None
         self._requests = 0
         self.events: list[dict[str, Any]] = []
+        self._observed: list[Map] = []
 
     async def __aenter__(self) -> Self:
         self.ws = await websockets.connect(self.url, max_size=None)
@@ -201,6 +202,18 @@ class YClient:
     def map(self, name: str) -> dict[str, Any]:
         value = self.doc.get(name, type=Map).to_py()
         return value if isinstance(value, dict) else {}
+
+    def on_change(self, name: str, callback: Callable[[dict[str, Any]], None]) -> None:
+        """Call `callback({key: new value})` with every change of the map `name` as it is
+        applied: a value that lasts a moment is seen, where a `wait_until` woken after two
+        changes would miss it. (The callback may not read the document.)"""
+
+        def changed(event: MapEvent) -> None:
+            callback({key: change.get("newValue") for key, change in event.keys.items()})
+
+        ymap = self.doc.get(name, type=Map)
+        ymap.observe(changed)
+        self._observed.append(ymap)  # the observation lasts as long as this Map object
 
 
 class RawPeer:
