@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -131,6 +133,17 @@ class ServerProcess:
                     return
             time.sleep(0.01)
         raise RuntimeError(f"pairbook's port {self.port} stayed open after kill -9")
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """SIGSTOP of the whole process tree (its kernels too) for the block: nothing of the
+        server runs meanwhile; what fell due (an idle cull, say) runs once it continues."""
+        assert self.proc is not None
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.killpg(self.proc.pid, signal.SIGCONT)
 
     def get(self, path: str, token: str | None = OWNER_TOKEN) -> tuple[int, object]:
         return self.request("GET", path, token=token)
