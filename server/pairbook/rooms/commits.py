@@ -93,9 +93,11 @@ class CommitQueue:
             self.inflight -= 1
 
     async def settle(self) -> None:
-        """Wait until every commit started so far is logged and relayed (or failed)."""
+        """Wait until every commit started so far is logged and relayed (or failed).
+        Cancelling the wait leaves the commits running (gather would cancel them: a change
+        the document holds would never be logged, relayed or reported lost)."""
         if self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            await asyncio.wait(list(self._tasks))
 
     async def landed(self) -> bool:
         """Wait for the changes the document holds now to be logged; False if one failed

@@ -1,6 +1,7 @@
-"""A peer that joins while a change is being logged gets the room's state only once the log
+"""Changes being logged. A peer that joins meanwhile gets the room's state only once the log
 has it: nothing reaches a peer before the log has it, a joiner's first state (sync step 2)
-included, and a change the log could not keep never reaches a joiner at all."""
+included, and a change the log could not keep never reaches a joiner at all. Someone waiting
+for them to settle who gives up (a closed connection) does not stop them."""
 
 from __future__ import annotations
 
@@ -114,4 +115,22 @@ async def test_a_joiner_is_answered_at_once_when_nothing_is_being_logged(tmp_pat
         await kit.room.receive(bob.peer, encode_sync_step1(bob.doc.get_state()))
         await drain()
         assert of_kind(bob.messages(), SyncStep2)
+        assert str(bob.doc.get("scratch", type=Text)) == "kept"
+
+
+async def test_giving_up_waiting_for_changes_to_settle_does_not_stop_them(tmp_path: Path) -> None:
+    async with held_kit(tmp_path) as (kit, store):
+        bob = await kit.join("bob")
+        handled = await edit_being_logged(kit, store, "kept")
+        waiting = asyncio.create_task(kit.room.settle())  # e.g. a blame for a peer who left
+        await drain()
+        waiting.cancel()
+        await asyncio.gather(waiting, return_exceptions=True)
+
+        store.held.set()
+        await handled
+        await kit.flush()
+        assert kit.room.lost is None
+        assert [record.user_id for record in await kit.records()][-1] == "ana"
+        bob.messages()
         assert str(bob.doc.get("scratch", type=Text)) == "kept"
