@@ -18,6 +18,12 @@ from support.ownership import MemoryOwnership
 ROOM = RoomId("demo.ipynb")
 
 
+def peer(name: str) -> Peer:
+    ours, _theirs = memory_channel_pair()
+    user = User(UserId(name), name.title(), "#336699")
+    return Peer(name, user, Role.EDITOR, ours, queue_limit=64, limiter=TokenBucket(1e9, 1e9))
+
+
 async def test_the_owner_stays_while_members_are_on_another_process_only(tmp_path: Path) -> None:
     write_notebook(tmp_path / "demo.ipynb")
     policy = RoomPolicy(unload_delay=0.05, tick=0.01)
@@ -33,14 +39,17 @@ async def test_the_owner_stays_while_members_are_on_another_process_only(tmp_pat
         owned = await a.open(ROOM)
         assert owned.owned
         assert owned.room.feed is not None
+        # Ana on A keeps the room open until B has announced Bo (an empty room unloads after
+        # 50 ms, which B's announcement can take on a loaded machine).
+        ana = peer("ana")
+        owned.room.join(ana)
         there = await b.open(ROOM)
-        ours, _theirs = memory_channel_pair()
-        user = User(UserId("bo"), "Bo", "#336699")
-        bo = Peer("bo", user, Role.EDITOR, ours, queue_limit=64, limiter=TokenBucket(1e9, 1e9))
+        bo = peer("bo")
         there.room.join(bo)
         # B announces Bo a moment after he joined (no event to wait on across "processes").
         while not owned.room.feed.signals.present:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
+        owned.room.leave(ana)  # A has no peer of its own now: only a member elsewhere
         await asyncio.sleep(policy.unload_delay * 6)  # past the delay an empty room waits
         assert owned.task is not None
         assert not owned.task.done()
