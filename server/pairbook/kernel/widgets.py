@@ -101,6 +101,7 @@ class Widgets:
         self._known: set[str] = set()  # models opened by the running kernel
         self._edits: list[tuple[UserRecord | None, Edit]] = []
         self._written = Flag()
+        self._writing: set[asyncio.Future[int | None]] = set()  # applied, not yet relayed
         self._changes: dict[str, Change] = {}
         self._pending_bytes = 0  # the JSON of every change in `_changes`
         self._pending_count = 0
@@ -227,9 +228,19 @@ class Widgets:
         self._written.set()
 
     async def flush(self) -> None:
-        """Write every edit the kernel's messages made so far, and wait until it is logged."""
-        while self._edits:
-            await asyncio.gather(*self._write_now())
+        """Write every edit the kernel's messages made so far, and wait until it is logged
+        and relayed: those written before too, by whichever task wrote them. (The write
+        loop writes an echo while the kernel still runs the widget's callback; telling the
+        asker before that write reached its page showed it the old value.)"""
+        self._write_now()
+        if not self._writing:
+            return
+        # Not gather: a waiter cancelled (the runner closing) must not cancel the writes
+        # another task waits for.
+        written, _ = await asyncio.wait(list(self._writing))
+        for commit in written:
+            if not commit.cancelled() and (error := commit.exception()) is not None:
+                raise error
 
     def _write_now(self) -> list[asyncio.Future[int | None]]:
         """Apply every edit the kernel's messages made so far, in order with every other
@@ -238,7 +249,10 @@ class Widgets:
         commits = []
         for by, group in _by_author(edits):
             author = UserId(by["id"]) if by is not None else SERVER_USER
-            commits.append(self._room.start_server_edit(_all(group), author, protected=True))
+            commit = self._room.start_server_edit(_all(group), author, protected=True)
+            self._writing.add(commit)
+            commit.add_done_callback(self._writing.discard)
+            commits.append(commit)
         return commits
 
     async def _write_loop(self) -> None:

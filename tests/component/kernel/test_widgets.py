@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Array, Map
+from pycrdt import Array, Doc, Map
 
 from pairbook.kernel import KernelSessions
 from pairbook.kernel.runner import Runner
 from pairbook.kernel.widgetdoc import MAX_VALUE_BYTES
 from pairbook.kernel.widgets import MAX_CHANGE_BYTES, MAX_PENDING_BYTES, MAX_PENDING_CHANGES
 from pairbook.schema import WIDGETS_MAP
+from pairbook.service import Member
 from support.kernelkit import DocRoom, notebook_doc, person, running
 
 ANA = person("ana")
@@ -251,7 +252,12 @@ class SlowLogRoom(DocRoom):
     ) -> asyncio.Future[int | None]:
         edits = self._checked(edit, author)
         done: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        asyncio.get_running_loop().call_later(self.LOG_SECONDS, done.set_result, edits)
+
+        def logged() -> None:
+            if not done.done():  # a waiter cancelled it (the runner closing)
+                done.set_result(edits)
+
+        asyncio.get_running_loop().call_later(self.LOG_SECONDS, logged)
         return done
 
     def _checked(self, edit: Any, author: Any) -> int:
@@ -283,3 +289,54 @@ async def test_a_widget_is_in_the_map_before_the_output_that_shows_it(tmp_path: 
     finally:
         await runner.close()
     assert room.orphans == []
+
+
+class RelayedRoom(SlowLogRoom):
+    """A slow log that also keeps what the room's peers have: an edit reaches `relayed`
+    once its commit is done (a room relays an edit once it is logged). Each event is kept
+    with the widgets map as the peers had it when the event was sent."""
+
+    LOG_SECONDS = 0.5
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.relayed: Doc[Any] = Doc()
+        self.relayed.apply_update(self.doc.get_update())
+        self.seen: list[tuple[dict[str, Any], dict[str, Any]]] = []
+
+    def start_server_edit(
+        self, edit: Any, author: Any, *, protected: bool = False
+    ) -> asyncio.Future[int | None]:
+        done = super().start_server_edit(edit, author, protected=protected)
+        upto = self.doc.get_update()  # the document up to this edit: relayed in order
+        done.add_done_callback(lambda _: self.relayed.apply_update(upto))
+        return done
+
+    def notify_member(self, member: Member, event: dict[str, Any]) -> None:
+        self.seen.append((event, self.relayed.get(WIDGETS_MAP, type=Map).to_py()))
+        super().notify_member(member, event)
+
+
+async def test_the_asker_is_told_only_once_the_peers_have_the_kernels_echo(
+    tmp_path: Path,
+) -> None:
+    """The page of the person who changed a widget shows the map's value for it once told
+    the kernel took it: the map must hold the echo by then, or a clicked checkbox snaps
+    back. The write loop writes the echo while the kernel still runs the callback (as for
+    `interact`), so the relay's own flush finds nothing left to write: it must still wait
+    for that write to be logged and relayed."""
+    sources = ["import ipywidgets as w, time\ncb = w.Checkbox(value=False)\n"
+               "cb.observe(lambda change: time.sleep(0.2), 'value')\ncb"]  # fmt: skip
+    room = RelayedRoom(notebook_doc(sources), [ANA, BO])
+    runner = Runner(room, KernelSessions(tmp_path), "python3", kernel_state=False)
+    try:
+        async with running(runner.run()):
+            k = Kit(runner, room)
+            await k.run("code-0")
+            (checkbox,) = k.by_name("CheckboxModel")
+            await runner.widgets.change(BO, checkbox, {"value": True}, None, "click-1").done
+    finally:
+        await runner.close()
+    ((event, peers_had),) = [(e, m) for e, m in room.seen if e.get("echo") == "click-1"]
+    assert event["ok"] is True
+    assert peers_had[checkbox]["state"]["value"] is True
