@@ -3,9 +3,11 @@ and holding its writes back while a batch queues: for the group-commit back ends
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 import pytest
@@ -75,3 +77,16 @@ def writes_held(store: Store) -> Iterator[None]:
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+async def taken(store: Store) -> None:
+    """Wait until writes are pending and the store's writer has taken every one into a
+    batch (with `writes_held`, that batch then waits for the lock)."""
+    writer: Any = getattr(store, "_writer", None)
+    for _ in range(10_000):
+        queue = writer._queue
+        queued = queue.qsize() if hasattr(queue, "qsize") else len(queue)
+        if store.stats().pending and not queued:
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("the writer never took the queued writes")

@@ -1,16 +1,17 @@
 """What both group-commit writers (SQLite's thread, PostgreSQL's task) share: their counters,
-how a batch is cut into statements, how a caller gets its outcome, and which appends a batch
-written again write by write fails (`Isolation`)."""
+how a batch is cut into statements, how a caller gets its outcome, and which appends fail
+because an earlier append of their room did (`Successors`)."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pairbook.errors import StoreError
+from pairbook.errors import FencedError, StoreError
 from pairbook.store.records import StoreStats
 
 J = TypeVar("J")
@@ -85,18 +86,62 @@ def settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_exception(value)
 
 
-class Isolation:
-    """A batch written again write by write, each in a savepoint of its own, after one of its
-    writes failed the batch's transaction: a write that fails now fails alone, with the later
-    appends of its room in the batch (the log never holds a change without the ones queued
-    before it), and every other write of the batch commits."""
+class Successors:
+    """The appends a room queued after one of its appends that failed, before the failure
+    reached the room: they fail too, whichever batch they are in. They were made on top of
+    the failed change (the room learns of it only once its caller is told, and then loses
+    its peers), so the log never holds a change without the ones made before it.
+
+    Each append gets a ticket when it is queued (`ticket`, on the caller's loop); a failed
+    append's room fails every later append from then on (`failed`, by the writer) until its
+    caller is told (`told`, on the loop): from there, the appends queued before it fail."""
 
     def __init__(self) -> None:
-        self._failed: dict[str, StoreError] = {}
+        self._issued = 0
+        self._until: dict[str, float] = {}
 
-    def failed_before(self, room: str) -> StoreError | None:
-        """Why an earlier append of the room in this batch failed, if one did."""
-        return self._failed.get(room)
+    def ticket(self) -> int:
+        self._issued += 1
+        return self._issued
 
-    def fail(self, room: str, error: StoreError) -> None:
-        self._failed.setdefault(room, error)
+    def failed(self, room: str) -> None:
+        self._until[room] = math.inf
+
+    def told(self, room: str) -> None:
+        self._until[room] = self._issued
+
+    def doomed(self, room: str, ticket: int) -> bool:
+        return ticket <= self._until.get(room, 0)
+
+    def refusal(self, room: str) -> AfterFailure:
+        return AfterFailure(
+            f"cannot write to room {room!r}: an earlier change of the room was not saved"
+        )
+
+
+class AfterFailure(StoreError):
+    """An append not written because an earlier append of its room failed."""
+
+
+def lost_room(room_ticket: tuple[str, int] | None, ok: bool, value: Any) -> str | None:
+    """The room of an append (its room and ticket, None for another write) that failed for
+    itself: not for a fence (a later owner's appends are not refused), nor after another."""
+    if ok or room_ticket is None or isinstance(value, FencedError | AfterFailure):
+        return None
+    return room_ticket[0]
+
+
+def sort_out(
+    successors: Successors, jobs: list[J], room: Callable[[J], tuple[str, int] | None]
+) -> tuple[list[J], list[tuple[J, bool, Any]]]:
+    """The jobs to write, and the failed outcomes of the appends `successors` dooms (`room`:
+    an append's room and ticket, None for another write)."""
+    kept: list[J] = []
+    doomed: list[tuple[J, bool, Any]] = []
+    for job in jobs:
+        found = room(job)
+        if found is not None and successors.doomed(*found):
+            doomed.append((job, False, successors.refusal(found[0])))
+        else:
+            kept.append(job)
+    return kept, doomed

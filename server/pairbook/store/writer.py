@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pairbook.errors import FencedError, StoreError
-from pairbook.store.batches import Counters, Isolation, runs, settle
+from pairbook.store.batches import Counters, Successors, lost_room, runs, settle, sort_out
 from pairbook.store.checkpointer import Checkpointer
 from pairbook.store.connection import WAL_SIZE_LIMIT, describe_error
 from pairbook.store.rules import check_fence
@@ -95,6 +95,7 @@ class _Append(_Job):
     client_ids: tuple[int, ...]
     ts: float
     fence: int | None
+    ticket: int
 
 
 @dataclass(slots=True)
@@ -133,6 +134,7 @@ class Writer:
         self._timer = timer
         self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._sequences = Sequences()
+        self._successors = Successors()
         self._thread = threading.Thread(
             target=self._main, name="pairbook-store-writer", daemon=True
         )
@@ -151,7 +153,10 @@ class Writer:
         fence: int | None = None,
     ) -> asyncio.Future[int]:
         loop = asyncio.get_running_loop()
-        job = _Append(loop, loop.create_future(), room, update, user_id, client_ids, ts, fence)
+        ticket = self._successors.ticket()
+        job = _Append(
+            loop, loop.create_future(), room, update, user_id, client_ids, ts, fence, ticket
+        )
         return self._put(job)
 
     def submit(self, run: Operation[T]) -> asyncio.Future[T]:
@@ -181,13 +186,17 @@ class Writer:
             writes = [job for job in batch if not isinstance(job, _Stop)]
             stops = [job for job in batch if isinstance(job, _Stop)]
             if writes:
-                _settle(self._commit(writes))
+                self._settle(self._commit(writes))
             if stops:
-                _settle(self._shutdown(stops))
+                self._settle(self._shutdown(stops))
                 return
 
-    def _commit(self, batch: list[_Job]) -> list[_Outcome]:
+    def _commit(self, jobs: list[_Job]) -> list[_Outcome]:
         started = self._timer()
+        batch, doomed = sort_out(self._successors, jobs, _room_ticket)
+        return doomed + (self._commit_batch(batch, started) if batch else [])
+
+    def _commit_batch(self, batch: list[_Job], started: float) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
         try:
             with self._transaction():
@@ -208,11 +217,10 @@ class Writer:
 
     def _commit_isolated(self, batch: list[_Job], started: float) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
-        isolation = Isolation()
         try:
             with self._transaction():
                 for job in batch:
-                    self._write_alone(job, isolation, outcomes)
+                    self._write_alone(job, outcomes)
         except Exception as exc:
             self._sequences.clear()
             error = self._describe(exc)
@@ -221,11 +229,11 @@ class Writer:
         self._committed([job for job, ok, _ in outcomes if ok], started, len(batch))
         return outcomes
 
-    def _write_alone(self, job: _Job, isolation: Isolation, outcomes: list[_Outcome]) -> None:
+    def _write_alone(self, job: _Job, outcomes: list[_Outcome]) -> None:
         """Write one job of a batch in a savepoint: a refused row fails it (and the room's
         later appends) alone; any other error fails the batch."""
-        if isinstance(job, _Append) and (earlier := isolation.failed_before(job.room)):
-            outcomes.append((job, False, earlier))
+        if isinstance(job, _Append) and self._successors.doomed(job.room, job.ticket):
+            outcomes.append((job, False, self._successors.refusal(job.room)))
             return
         mine: list[_Outcome] = []
         self._conn.execute("SAVEPOINT job")
@@ -238,7 +246,7 @@ class Writer:
             error = self._describe(exc)
             if isinstance(job, _Append):
                 self._sequences.forget(job.room)  # its seq was taken back
-                isolation.fail(job.room, error)
+                self._successors.failed(job.room)
             mine = [(job, False, error)]
         self._conn.execute("RELEASE job")
         outcomes.extend(mine)
@@ -338,6 +346,24 @@ class Writer:
                 self._counters.settled += len(stops)
         return [(job, *outcome) for job in stops]
 
+    def _settle(self, outcomes: list[_Outcome]) -> None:
+        """Hand every outcome to its event loop, one wake-up per loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+        for job, ok, value in outcomes:
+            by_loop.setdefault(job.loop, []).append((job, ok, value))
+            if room := lost_room(_room_ticket(job), ok, value):
+                self._successors.failed(room)
+        for loop, settled in by_loop.items():
+            # A closed loop has nobody left waiting.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._settle_in_loop, settled)
+
+    def _settle_in_loop(self, outcomes: list[_Outcome]) -> None:
+        for job, ok, value in outcomes:
+            if room := lost_room(_room_ticket(job), ok, value):
+                self._successors.told(room)
+            settle(job.future, ok, value)
+
     def _describe(self, exc: Exception) -> StoreError:
         if isinstance(exc, sqlite3.Error):
             return describe_error(exc, self._path, "write to store")
@@ -362,17 +388,5 @@ def raise_fence(conn: sqlite3.Connection, room: str, token: int) -> int:
     return int(row[0]) if row else 0
 
 
-def _settle(outcomes: list[_Outcome]) -> None:
-    """Hand every outcome to its event loop, one wake-up per loop."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-    for outcome in outcomes:
-        by_loop.setdefault(outcome[0].loop, []).append(outcome)
-    for loop, settled in by_loop.items():
-        # A closed loop has nobody left waiting.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(_settle_in_loop, settled)
-
-
-def _settle_in_loop(outcomes: list[_Outcome]) -> None:
-    for job, ok, value in outcomes:
-        settle(job.future, ok, value)
+def _room_ticket(job: _Job) -> tuple[str, int] | None:
+    return (job.room, job.ticket) if isinstance(job, _Append) else None

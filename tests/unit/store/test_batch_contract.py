@@ -15,7 +15,7 @@ import pytest
 
 from pairbook.errors import FencedError, StoreError
 from pairbook.store import Store
-from support.refusals import batched, refuse_appends, writes_held
+from support.refusals import batched, refuse_appends, taken, writes_held
 
 
 async def _in_one_batch(store: Store, appends: list[Awaitable[int]]) -> list[int | BaseException]:
@@ -49,9 +49,9 @@ async def test_a_room_whose_row_is_refused_fails_alone_and_the_batch_commits(sto
         ],
     )
     assert [results[0], results[2], results[3]] == [2, 3, 2], results
-    for failed in (results[1], results[4]):
-        assert isinstance(failed, StoreError), results
-        assert "refused by the test" in str(failed)
+    assert isinstance(results[1], StoreError), results
+    assert "refused by the test" in str(results[1])
+    assert isinstance(results[4], StoreError), results  # after the room's refused append
     assert await _updates(store, "a.ipynb") == [b"base", b"a1", b"a2"]
     assert await _updates(store, "b.ipynb") == [b"base"]
     assert await _updates(store, "c.ipynb") == [b"base", b"c1"]
@@ -107,3 +107,27 @@ async def test_fences_are_checked_per_append_inside_a_batch(store: Store) -> Non
     assert await _updates(store, "a.ipynb") == [b"owner", b"next owner"]
     with pytest.raises(FencedError):
         await store.append("a.ipynb", b"late", "pairbook:server", [1], fence=5)
+
+
+async def test_a_rooms_appends_queued_before_its_failure_was_known_fail_in_later_batches(
+    store: Store,
+) -> None:
+    """The room made them on top of the failed change before it learnt of the failure: the
+    writer had already taken that change into a batch of its own when they were queued."""
+    batched(store)
+    await store.append("b.ipynb", b"ok", "bo", [3])
+    refuse_appends(store, "b.ipynb", b"bad")
+    with writes_held(store):
+        bad = asyncio.ensure_future(store.append("b.ipynb", b"bad", "bo", [3]))
+        await taken(store)  # in a batch of its own, waiting for the lock
+        after = asyncio.ensure_future(store.append("b.ipynb", b"after", "bo", [3]))
+        other = asyncio.ensure_future(store.append("a.ipynb", b"a1", "ana", [2]))
+        await asyncio.sleep(0)  # both queued for the next batch
+    results = await asyncio.gather(bad, after, other, return_exceptions=True)
+    assert isinstance(results[0], StoreError), results
+    assert "refused by the test" in str(results[0])
+    assert isinstance(results[1], StoreError), results
+    assert results[2] == 1, results
+    assert await _updates(store, "b.ipynb") == [b"ok"]
+    # what the room appends once it knows (reloaded from its log) is stored again
+    assert await store.append("b.ipynb", b"reloaded", "bo", [3]) == 2

@@ -25,7 +25,7 @@ import psycopg
 from psycopg import errors as pgerrors
 
 from pairbook.errors import FencedError, StoreError
-from pairbook.store.batches import Counters, Isolation, runs, settle
+from pairbook.store.batches import Counters, Successors, lost_room, runs, settle, sort_out
 from pairbook.store.postgres import queries
 from pairbook.store.postgres.connection import connect, describe_error, redact
 from pairbook.store.rules import check_fence
@@ -52,6 +52,7 @@ class _Append:
     client_ids: tuple[int, ...]
     ts: float
     fence: int | None
+    ticket: int
 
 
 @dataclass(slots=True)
@@ -85,6 +86,7 @@ class Writer:
         self._stopping = False
         self._conn: Connection | None = None
         self._task: asyncio.Task[None] | None = None
+        self._successors = Successors()
 
     def start(self, conn: Connection) -> None:
         """Write on `conn` (connected and checked by the store) from now on."""
@@ -101,7 +103,8 @@ class Writer:
         fence: int | None = None,
     ) -> asyncio.Future[int]:
         future = asyncio.get_running_loop().create_future()
-        return self._put(_Append(future, room, update, user_id, client_ids, ts, fence))
+        ticket = self._successors.ticket()
+        return self._put(_Append(future, room, update, user_id, client_ids, ts, fence, ticket))
 
     def submit(self, run: Operation[T]) -> asyncio.Future[T]:
         return self._put(_Operation(asyncio.get_running_loop().create_future(), run))
@@ -136,12 +139,17 @@ class Writer:
                     return
                 self._wake.clear()
                 await self._wake.wait()
-            batch = self._take()
+            batch, doomed = sort_out(self._successors, self._take(), _room_ticket)
             try:
-                outcomes = await self._commit(batch)
+                outcomes = doomed + (await self._commit(batch) if batch else [])
             except BaseException:
                 _settle([(job, False, StoreError("the store was closed")) for job in batch])
                 raise
+            for job, ok, value in outcomes:
+                # Told now, on the loop their rooms append from: their appends queued
+                # meanwhile were made on top of the failed one, and fail too.
+                if room := lost_room(_room_ticket(job), ok, value):
+                    self._successors.told(room)
             _settle(outcomes)
 
     def _take(self) -> list[_Job]:
@@ -186,29 +194,26 @@ class Writer:
 
     async def _commit_isolated(self, batch: list[_Job], started: float) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
-        isolation = Isolation()
         try:
             async with asyncio.timeout(self._write_timeout):
                 conn = await self._connection()
                 async with conn.transaction():
                     for job in batch:
-                        await self._write_alone(conn, job, isolation, outcomes)
+                        await self._write_alone(conn, job, outcomes)
         except Exception as exc:
             return self._failed(batch, [], await self._forget(exc))
         appends = sum(isinstance(job, _Append) and ok for job, ok, _ in outcomes)
         self._counters.committed(len(batch), appends, self._timer() - started)
         return outcomes
 
-    async def _write_alone(
-        self, conn: Connection, job: _Job, isolation: Isolation, outcomes: list[_Outcome]
-    ) -> None:
+    async def _write_alone(self, conn: Connection, job: _Job, outcomes: list[_Outcome]) -> None:
         """Write one job of a batch in a savepoint: a refused row fails it (and the room's
         later appends) alone; a lost connection or a deadlock fails the batch."""
         if isinstance(job, _Operation):
             await self._run_operation(conn, job, outcomes)  # a savepoint of its own
             return
-        if earlier := isolation.failed_before(job.room):
-            outcomes.append((job, False, earlier))
+        if self._successors.doomed(job.room, job.ticket):
+            outcomes.append((job, False, self._successors.refusal(job.room)))
             return
         mine: list[_Outcome] = []
         try:
@@ -218,7 +223,7 @@ class Writer:
             if not _of_a_row(exc):
                 raise
             error = self._describe(exc)
-            isolation.fail(job.room, error)
+            self._successors.failed(job.room)
             mine = [(job, False, error)]
         outcomes.extend(mine)
 
@@ -283,6 +288,10 @@ class Writer:
             outcomes.append((job, False, exc))
         else:
             outcomes.append((job, True, result))
+
+
+def _room_ticket(job: _Job) -> tuple[str, int] | None:
+    return (job.room, job.ticket) if isinstance(job, _Append) else None
 
 
 def _of_a_row(exc: BaseException) -> bool:
