@@ -113,6 +113,10 @@ class KernelState:
         self.skipped = 0  # names the probe counted but did not describe (too many)
         self.version = 0  # bumped whenever a name comes, goes or is defined again
         self._hidden_cache: tuple[Any, list[dict[str, Any]]] | None = None
+        # The names each run defined (`_Name.defined`), by the run's id: the hidden-state
+        # verdict is one per run, so a trivial run among 10,000 names looks at its own.
+        self._defined_by: dict[int, tuple[Run | None, set[str]]] = {}
+        self._definer: dict[str, int] = {}  # name -> its key in _defined_by
 
     def reset(self) -> None:
         """The kernel restarted or stopped: its namespace is gone."""
@@ -149,7 +153,8 @@ class KernelState:
         else:
             unchanged = set()
         for name in removed:
-            self.names.pop(name, None)
+            if self.names.pop(name, None) is not None:
+                self._index(name, None)
         changed: set[str] = set()
         for name, info in changed_infos.items():
             if name in unchanged:
@@ -157,12 +162,13 @@ class KernelState:
             clean = {k: info[k] for k in PROBE_FIELDS if k in info}
             known = self.names.get(name)
             if known is None:
-                self.names[name] = _Name(clean, (step, run))
+                known = self.names[name] = _Name(clean, (step, run))
             else:
                 known.info = clean
                 binds = run is None or name in bound
                 known.changes.append((step, run, True, binds))
                 del known.changes[: -self.MAX_CHANGES]
+            self._index(name, known)
             changed.add(name)
         if run is not None:
             for name in bound:
@@ -170,6 +176,7 @@ class KernelState:
                 if known is not None and name not in changed and known.defined[1] is not run:
                     known.changes.append((step, run, False, True))
                     del known.changes[: -self.MAX_CHANGES]
+                    self._index(name, known)
                     changed.add(name)
         self.generation = int(answer.get("generation", self.generation))
         self.modules = int(answer.get("modules", self.modules))
@@ -177,6 +184,20 @@ class KernelState:
         if changed or removed:
             self.version += 1
         return changed, removed
+
+    def _index(self, name: str, entry: _Name | None) -> None:
+        """File `name` under the run that now defines it (None: the name is gone)."""
+        old = self._definer.pop(name, None)
+        if old is not None:
+            names = self._defined_by[old][1]
+            names.discard(name)
+            if not names:  # the run is not kept alive by an empty entry
+                del self._defined_by[old]
+        if entry is None:
+            return
+        run = entry.defined[1]
+        key = self._definer[name] = id(run)
+        self._defined_by.setdefault(key, (run, set()))[1].add(name)
 
     def _next_step(self) -> int:
         self.step += 1
@@ -242,19 +263,14 @@ class KernelState:
         if self._hidden_cache is not None and self._hidden_cache[0] == key:
             return [dict(entry) for entry in self._hidden_cache[1]]
         current = {cell.id: cell for cell in cells}
-        # Names defined by the same run share its verdict: worked out once per run.
-        verdicts: dict[int, dict[str, Any] | None] = {}
-        hidden = []
-        for name in sorted(self.names):
-            if name in defined:
-                continue
-            run = self.names[name].defined[1]
-            run_key = id(run)
-            if run_key not in verdicts:
-                verdicts[run_key] = self._hidden(run, current, star_cells, editors, deleters)
-            verdict = verdicts[run_key]
+        # Names defined by the same run share its verdict: worked out once per run, and
+        # the names of a run whose cell still stands as it ran are not looked at.
+        hidden: list[dict[str, Any]] = []
+        for run, names in self._defined_by.values():
+            verdict = self._hidden(run, current, star_cells, editors, deleters)
             if verdict is not None:
-                hidden.append({"name": name, **verdict})
+                hidden.extend({"name": name, **verdict} for name in names if name not in defined)
+        hidden.sort(key=lambda entry: str(entry["name"]))
         self._hidden_cache = (key, [dict(entry) for entry in hidden])
         return hidden
 

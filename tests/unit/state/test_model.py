@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import Any
 
 from pairbook.state.dataflow import cell_flow
-from pairbook.state.model import Cell, KernelState, Run
+from pairbook.state.model import Cell, KernelState, Run, _Name
 
 ANA = {"id": "ana", "name": "Ana"}
 BO = {"id": "bo", "name": "Bo"}
@@ -203,3 +204,76 @@ def test_hidden_names_kept_from_the_last_analysis_follow_every_change() -> None:
     result = nb.analyse(deleters={"c1": BO})
     result["hidden"][0]["by"] = None  # a caller's change to the answer is its own
     assert nb.analyse(deleters={"c1": BO})["hidden"][0]["by"] == BO
+
+
+def walked(state: KernelState, cells: list[Cell], editors: dict[str, Any],
+           deleters: dict[str, Any]) -> list[dict[str, Any]]:  # fmt: skip
+    """The hidden names found the long way: every name, its defining run's verdict."""
+    flows = {cell.id: cell_flow(cell.source) for cell in cells if cell.source is not None}
+    defined = {name for flow in flows.values() for name in flow.writes - flow.deletes}
+    stars = {cell_id for cell_id, flow in flows.items() if flow.star_import}
+    current = {cell.id: cell for cell in cells}
+    found = []
+    for name in sorted(state.names):
+        verdict = KernelState._hidden(
+            state.names[name].defined[1], current, stars, editors, deleters
+        )
+        if name not in defined and verdict is not None:
+            found.append({"name": name, **verdict})
+    return found
+
+
+def test_hidden_names_are_those_a_walk_of_every_name_finds() -> None:
+    """Runs, refreshes, removals, edits, deletions and trimmed histories, in a random but
+    fixed order: the per-run index gives what walking every name gives."""
+    rng = random.Random(14)
+    sources = ["a = 1\nb = 2", "c = a", "exec('d = 1')", "from m import *", "e = 1\ndel a"]
+    nb = Notebook(*sources)
+    nb.state.MAX_CHANGES = 2  # histories trimmed often
+    pool = [*"abcdefgh", "x1", "x2"]
+    editors: dict[str, Any] = {}
+    deleters: dict[str, Any] = {}
+    for step in range(200):
+        action = rng.random()
+        if action < 0.5 and nb.order:
+            cell = rng.choice(nb.order)
+            changed = {n: str(step) for n in rng.sample(pool, rng.randint(0, 3))}
+            removed = tuple(rng.sample([n for n in pool if n not in changed], rng.randint(0, 1)))
+            nb.run(cell, rng.choice([ANA, BO]), changed, removed)
+        elif action < 0.65:
+            nb.generation += 1
+            changed_infos = {n: {"type": "int", "summary": "r", "fingerprint": str(step)}
+                             for n in rng.sample(pool, rng.randint(0, 2))}  # fmt: skip
+            nb.state.apply_probe({"generation": nb.generation, "full": rng.random() < 0.2,
+                                  "changed": changed_infos, "removed": []}, None)  # fmt: skip
+        elif action < 0.8:
+            cell = rng.choice(list(nb.sources))
+            nb.sources[cell] = rng.choice(sources)
+            editors[cell] = rng.choice([ANA, BO])
+        elif action < 0.9 and len(nb.order) > 1:
+            gone = nb.order.pop(rng.randrange(len(nb.order)))
+            deleters[gone] = rng.choice([ANA, BO])
+        elif len(nb.order) < len(nb.sources):
+            nb.order.append(next(c for c in nb.sources if c not in nb.order))
+        cells = nb.cells()
+        expected = walked(nb.state, cells, editors, deleters)
+        assert nb.state.analyse(cells, editors, deleters)["hidden"] == expected, step
+
+
+def test_a_run_among_many_names_does_not_look_at_every_name(monkeypatch: Any) -> None:
+    """The hidden-state verdict is worked out per run: a trivial run in a kernel holding
+    2,000 names one run made looks up no other name's definition."""
+    nb = Notebook("for i in range(2000):\n    globals()[f'v{i}'] = i", "t = 1")
+    nb.run("c0", ANA, {f"v{i}": str(i) for i in range(2000)})
+    nb.analyse()
+    looked_up = []
+    plain = _Name.defined
+
+    def counting(entry: _Name) -> Any:
+        looked_up.append(entry)
+        return plain.fget(entry)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(_Name, "defined", property(counting))
+    nb.run("c1", BO, {"t": "1"})
+    assert nb.analyse()["hidden"] == []
+    assert len(looked_up) <= 2
