@@ -20,6 +20,8 @@ import sys
 import threading
 import time
 import types
+from itertools import compress, repeat
+from operator import is_not
 from typing import Any
 
 SUMMARY_CHARS = 120
@@ -36,6 +38,8 @@ _IPYTHON_NAMES = frozenset(
      "__loader__", "__spec__", "_exit_code"}
 )  # fmt: skip
 _SCALARS = (int, float, complex, bool, str, bytes, type(None))
+KEPT_CHARS = 4096  # str and bytes this short are kept, like numbers, to be recognised
+_MISSING = object()
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 
 _state: dict[str, Any] = {"generation": 0, "fingerprints": {}}
@@ -229,30 +233,35 @@ def probe(since: int = -1) -> str:
     hidden = getattr(shell, "user_ns_hidden", {})
     full = since != _state["generation"]
     previous: dict[str, Any] = {} if full else _state["fingerprints"]
+    # Past MAX_NAMES, which names are described depends on the namespace's order: walk all.
+    walk = full or len(namespace) > MAX_NAMES
+    kept: dict[str, Any] = {} if walk else dict(_state.get("values", {}))
+    current: dict[str, Any] = {} if walk else dict(previous)  # unchanged names stay
+    for name in current.keys() - namespace.keys():
+        del current[name]
+        kept.pop(name, None)
     guard = _Guard()
-    current: dict[str, Any] = {}
     changed: dict[str, Any] = {}
     suspects = _IPYTHON_NAMES | hidden.keys()
     skipped = 0
-    for name, value in list(namespace.items()):
-        if (name in suspects or name[:1] == "_") and _internal(name, value, hidden):
+    for name in list(namespace) if walk else _candidates(namespace, kept):
+        value = namespace.get(name, _MISSING)  # a user __repr__ may have deleted it
+        if value is _MISSING or (
+            (name in suspects or name[:1] == "_") and _internal(name, value, hidden)
+        ):
+            current.pop(name, None)
+            kept.pop(name, None)
             continue
-        if len(current) >= MAX_NAMES:
+        if name not in current and len(current) >= MAX_NAMES:
             skipped += 1
             continue
-        kind = type(value)
-        if kind is str:  # the common cases, by value (hash(-1) == hash(-2) in CPython)
-            mark: Any = (kind, len(value), hash(value))
-        elif kind is bool or (kind is int and -(2**63) <= value < 2**63):
-            mark = (kind, value)
-        elif kind is float:
-            mark = (kind, value.hex())
-        else:
-            try:
-                mark = fingerprint(value)
-            except Exception:  # a broken array, say
-                mark = (kind, id(value))
+        mark = _mark(value)
         current[name] = mark
+        kind = type(value)
+        if kind in _SCALARS and (kind not in (str, bytes) or len(value) <= KEPT_CHARS):
+            kept[name] = value
+        else:
+            kept.pop(name, None)
         if previous.get(name) != mark:
             try:
                 info = describe(value, guard)
@@ -260,9 +269,10 @@ def probe(since: int = -1) -> str:
                 info = {"type": _type_name(value), "summary": f"<{type(exc).__name__}>"}
             info["fingerprint"] = f"{hash(_plain(mark)) & 0xFFFFFFFF:08x}"
             changed[name] = info
-    removed = [] if full else [name for name in previous if name not in current]
+    removed = [] if full else sorted(previous.keys() - current.keys())
     _state["generation"] += 1
     _state["fingerprints"] = current
+    _state["values"] = kept
     return json.dumps(
         {
             "generation": _state["generation"],
@@ -275,6 +285,30 @@ def probe(since: int = -1) -> str:
         },
         default=str,
     )
+
+
+def _candidates(namespace: dict[str, Any], kept: dict[str, Any]) -> list[str]:
+    """The names that may have changed, in namespace order: all but those still bound to
+    the very (immutable) object the last probe saw, found without a Python-level loop (at
+    10,000 names a loop over every name was most of a probe's time)."""
+    keys = list(namespace)
+    values = list(namespace.values())
+    seen = map(kept.get, keys, repeat(_MISSING, len(keys)))
+    return list(compress(keys, map(is_not, values, seen)))
+
+
+def _mark(value: Any) -> Any:
+    kind = type(value)
+    if kind is str:  # the common cases, by value (hash(-1) == hash(-2) in CPython)
+        return (kind, len(value), hash(value))
+    if kind is bool or (kind is int and -(2**63) <= value < 2**63):
+        return (kind, value)
+    if kind is float:
+        return (kind, value.hex())
+    try:
+        return fingerprint(value)
+    except Exception:  # a broken array, say
+        return (kind, id(value))
 
 
 def _normal(name: str) -> str:

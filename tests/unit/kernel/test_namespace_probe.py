@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import signal
 import time
 from types import SimpleNamespace
@@ -19,7 +20,7 @@ def namespace(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     user_ns: dict[str, Any] = {}
     shell = SimpleNamespace(user_ns=user_ns, user_ns_hidden={"exit": "hidden-exit"})
     monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
-    monkeypatch.setattr(probe, "_state", {"generation": 0, "fingerprints": {}})
+    monkeypatch.setattr(probe, "_state", {"generation": 0, "fingerprints": {}, "values": {}})
     user_ns["exit"] = "hidden-exit"  # IPython's own (same object as in user_ns_hidden)
     user_ns.update({"In": [], "Out": {}, "_": None, "_i3": "x", "_7": 1, "__builtins__": {}})
     return user_ns
@@ -132,3 +133,76 @@ def test_lone_surrogates_never_reach_the_document() -> None:
     result = probe_answer({"pairbook": {"status": "ok", "data": {"text/plain": repr(payload)}}})
     assert result["changed"]["f"]["summary"] == "<F \\udcff>"
     assert result["emoji"] == "\U0001f600"
+
+
+def test_rebinding_to_an_equal_value_or_to_none_is_a_change(namespace: dict[str, Any]) -> None:
+    """Names bound to the object the last probe saw are skipped, by identity: an equal
+    value of another type, or None bound anew, is still seen."""
+    namespace.update({"flag": 1, "big": 10**30, "text": "a" * 10})
+    generation = answer()["generation"]
+    for name, value in [("flag", True), ("flag", 1.0), ("big", 10**30 + 0), ("nothing", None),
+                        ("text", "a" * 5 + "a" * 5), ("nothing", 0)]:  # fmt: skip
+        namespace[name] = value
+        result = answer(generation)
+        generation = result["generation"]
+        kind = type(value).__name__
+        assert result["changed"].get(name, {}).get("type") == kind or (
+            name in ("big", "text")  # an equal value of the same type: no change to show
+        ), (name, value, result)
+    del namespace["flag"]
+    assert answer(generation)["removed"] == ["flag"]
+
+
+def test_incremental_answers_add_up_to_what_a_full_probe_sees(
+    namespace: dict[str, Any],
+) -> None:
+    """Random rebinds, in-place changes and deletions (a fixed seed): the view built from
+    the incremental answers matches the namespace at every step."""
+    rng = random.Random(14)
+    values: list[Any] = [0, 1, 1.0, True, None, "s", "t" * 5000, b"b", [], (1,)]
+    first = answer()
+    view = {name: info["fingerprint"] for name, info in first["changed"].items()}
+    generation = first["generation"]
+    for step in range(300):
+        name = f"n{rng.randrange(12)}"
+        action = rng.random()
+        if action < 0.6:
+            value = rng.choice(values)
+            namespace[name] = list(value) if isinstance(value, list) else value
+        elif action < 0.8 and isinstance(namespace.get(name), list):
+            namespace[name].append(step)
+        else:
+            namespace.pop(name, None)
+        result = answer(generation)
+        generation = result["generation"]
+        for gone in result["removed"]:
+            del view[gone]
+        view.update({n: info["fingerprint"] for n, info in result["changed"].items()})
+        expected = {
+            n: f"{hash(probe._plain(probe._mark(v))) & 0xFFFFFFFF:08x}"
+            for n, v in namespace.items()
+            if n.startswith("n")
+        }
+        assert view == expected, step
+        assert result["count"] == len(expected)
+
+
+def test_a_probe_among_many_names_fingerprints_only_rebound_ones(
+    namespace: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    namespace.update({f"v{i}": i * 1000 for i in range(2000)})
+    namespace["items"] = [1, 2]
+    generation = answer()["generation"]
+    marked: list[Any] = []
+    plain = probe._mark
+
+    def counting(value: Any) -> Any:
+        marked.append(value)
+        return plain(value)
+
+    monkeypatch.setattr(probe, "_mark", counting)
+    namespace["v7"] = -1
+    result = answer(generation)
+    assert set(result["changed"]) == {"v7"}
+    # The rebound name and the mutable list (it may change in place), not 2,000 numbers.
+    assert len(marked) <= 5
