@@ -118,7 +118,7 @@ class Executor:
                     lambda prompt, password: self.prompts.ask(
                         execution, prompt, password, stream.collect
                     ),
-                    self.prober.run_expressions(),
+                    self.prober.run_expressions(kernel),
                     on_sent=start,
                 )
             except KernelError as exc:

@@ -32,15 +32,34 @@ _INSTALLED = (
 )
 
 
+# Once the kernel has the module, the probe is called by name: the expression above is the
+# module's 14 KB source, which every run request carried and the kernel compiled after
+# every run. A kernel that lacks the module then answers KeyError (`probe_missing`).
+_CALL = "__import__('sys').modules['_pairbook_probe']."
+
+
 def _module_call(call: str) -> str:
     """An expression that installs the probe module if the kernel lacks it, then calls it;
     it binds no name in the user's namespace."""
     return _INSTALLED + call
 
 
-def probe_expressions(since: int) -> dict[str, str]:
-    """user_expressions for a probe of what changed since probe number `since`."""
-    return {PROBE_KEY: _module_call(f"probe({int(since)})")}
+def probe_expressions(since: int, *, installed: bool = False) -> dict[str, str]:
+    """user_expressions for a probe of what changed since probe number `since`
+    (`installed`: the kernel has the probe module, as far as the server knows)."""
+    call = f"probe({int(since)})"
+    return {PROBE_KEY: _CALL + call if installed else _module_call(call)}
+
+
+def probe_missing(user_expressions: dict[str, Any]) -> bool:
+    """Whether the kernel lacked the probe module (a kernel the server did not see start)."""
+    answer = user_expressions.get(PROBE_KEY)
+    return (
+        isinstance(answer, dict)
+        and answer.get("status") == "error"
+        and answer.get("ename") == "KeyError"
+        and "_pairbook_probe" in str(answer.get("evalue"))
+    )
 
 
 def packages_expressions() -> dict[str, str]:

@@ -17,7 +17,12 @@ from pycrdt import Map
 
 from pairbook.errors import KernelError
 from pairbook.kernel.ports import Kernel, RunnerRoom
-from pairbook.kernel.probe import packages_expressions, probe_answer, probe_expressions
+from pairbook.kernel.probe import (
+    packages_expressions,
+    probe_answer,
+    probe_expressions,
+    probe_missing,
+)
 from pairbook.kernel.queue import Execution, ExecutionStatus
 from pairbook.kernel.session import ExecutionOutcome
 from pairbook.schema import KERNEL_MAP
@@ -47,20 +52,27 @@ class Prober:
         self.epoch = 0
         self.modules_seen = 0  # the imports whose packages were looked up
         self._probe: asyncio.Future[dict[str, Any]] | None = None
+        self._installed = False  # the kernel has the probe module: a probe answered
 
     @property
     def new_modules(self) -> bool:
         """Whether the kernel imported modules whose packages are not looked up yet."""
         return self.view is not None and self.view.model.modules != self.modules_seen
 
-    def run_expressions(self) -> dict[str, str] | None:
-        """The probe to send along with a run (None: the view is off)."""
-        return None if self.view is None else probe_expressions(self.view.model.generation)
+    def run_expressions(self, kernel: Kernel) -> dict[str, str] | None:
+        """The probe to send along with a run on `kernel` (None: the view is off); the
+        module's source goes along only to a kernel that may lack it."""
+        if self.view is None:
+            return None
+        if not kernel.started:  # this run starts a new kernel process
+            self._installed = False
+        return probe_expressions(self.view.model.generation, installed=self._installed)
 
     def forget(self) -> None:
         """The kernel's namespace is going: what runs and probes now under way learn of it
         is dropped."""
         self.epoch += 1
+        self._installed = False
 
     def abandon(self) -> None:
         """Cancel the probe under way, if any (its caller sees a KernelError)."""
@@ -90,10 +102,13 @@ class Prober:
         answer = None
         try:
             if outcome is not None and outcome.user_expressions:
-                answer = probe_answer(outcome.user_expressions)
+                if probe_missing(outcome.user_expressions):
+                    self._installed = False  # a new kernel process: send the module
+                    answer = await self._silent_probe(kernel)
+                else:
+                    answer = self._answered(outcome.user_expressions)
             elif kernel.started:
-                expressions = probe_expressions(self.view.model.generation)
-                answer = probe_answer(await self._evaluate(kernel, expressions))
+                answer = await self._silent_probe(kernel)
         except KernelError as exc:
             log.warning("namespace probe failed", extra={"room": self._room.id, "error": str(exc)})
         if epoch != self.epoch:
@@ -124,8 +139,7 @@ class Prober:
         async with self.lock:
             if not kernel.started:  # stopped while the other probe held it
                 return {"refreshed": False, "reason": "the kernel is not running"}
-            expressions = probe_expressions(self.view.model.generation)
-            answer = probe_answer(await self._evaluate(kernel, expressions))
+            answer = await self._silent_probe(kernel)
         if epoch != self.epoch:
             return {"refreshed": False, "reason": "the kernel restarted meanwhile"}
         await self._room.apply_server_edit(
@@ -150,6 +164,24 @@ class Prober:
             self.view.set_packages(packages), SERVER_USER, protected=True
         )
         return list(packages)
+
+    async def _silent_probe(self, kernel: Kernel) -> Any:
+        """A probe of its own, between runs; the module goes along if the kernel lacks it."""
+        assert self.view is not None
+        if self._installed:
+            reply = await self._evaluate(kernel, probe_expressions(self.view.model.generation,
+                                                                   installed=True))  # fmt: skip
+            if not probe_missing(reply):
+                return self._answered(reply)
+            self._installed = False
+        return self._answered(
+            await self._evaluate(kernel, probe_expressions(self.view.model.generation))
+        )
+
+    def _answered(self, user_expressions: dict[str, Any]) -> Any:
+        answer = probe_answer(user_expressions)  # KernelError if the probe failed
+        self._installed = True
+        return answer
 
     def _known_packages(self) -> list[dict[str, Any]]:
         known = self._room.doc.get(KERNEL_MAP, type=Map).get("packages")
