@@ -7,7 +7,10 @@ and one with `--no-kernel-state`. For 100, 1,000 and 10,000 names in the namespa
   probe rides on the run's own request; the diff of one changed name goes into the doc);
 - with the view, until the view shows the new value too;
 - the `refresh-state` command (a silent probe of its own, between runs) round trip;
-- the run that creates the N names, with and without the view (the first view of N names).
+- the run that creates the N names, with and without the view (the first view of N names);
+- the CPU time the server and its kernel spent per trivial run and per refresh (psutil:
+  the server process and its children), which the machine's load changes far less than
+  the latencies.
 
 Targets (issue #6): refresh <= 20 ms at 10,000 names; <= 10% added to a trivial run at 100.
 
@@ -27,6 +30,8 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))  # the test suite's real-process helpers
+
+import psutil  # noqa: E402
 
 from support.client import YClient  # noqa: E402
 from support.notebooks import write_notebook  # noqa: E402
@@ -63,6 +68,20 @@ async def wait_for_warm_up(client: YClient) -> float:
     return time.perf_counter() - start
 
 
+def cpu_seconds(server: ServerProcess) -> float:
+    """User + system CPU of the server's processes (supervisor, server, kernels) so far."""
+    assert server.proc is not None
+    root = psutil.Process(server.proc.pid)
+    total = 0.0
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 async def measure(server: ServerProcess, path: str, size: int, runs: int,
                   view: bool) -> dict[str, Any]:  # fmt: skip
     out: dict[str, Any] = {}
@@ -79,11 +98,14 @@ async def measure(server: ServerProcess, path: str, size: int, runs: int,
             out["populate_view"] = (time.perf_counter() - start) * 1000
         out["warm_up"] = await wait_for_warm_up(client)
         trips, views = [], []
+        used = 0.0
         # One untimed run first: the first run after N new names also settles the first
         # view (its p99 would be that one-off, up to ~0.4 s at 10,000 names, not a run's cost).
         for i in range(-1, runs):
             await client.set_source(2, f"t = {i}\nt")
             expected = {"text/plain": str(i)}
+            if i == 0:
+                used = cpu_seconds(server)  # the timed runs' CPU, all of it
             start = time.perf_counter()
             await client.command("run", cells=["code-1"])
             await client.wait_until(lambda e=expected: result_of(client, 2) == e, 30)  # type: ignore[misc]
@@ -96,8 +118,10 @@ async def measure(server: ServerProcess, path: str, size: int, runs: int,
                     views.append((time.perf_counter() - start) * 1000)
         out["trip"] = trips
         out["view"] = views
+        out["run_cpu"] = (cpu_seconds(server) - used) / runs * 1000
         if view:
             refreshes = []
+            used = cpu_seconds(server)
             for _ in range(runs):
                 start = time.perf_counter()
                 reply = await client.command("refresh-state")
@@ -105,6 +129,7 @@ async def measure(server: ServerProcess, path: str, size: int, runs: int,
                 assert reply["result"]["refreshed"], reply
                 refreshes.append((time.perf_counter() - start) * 1000)
             out["refresh"] = refreshes
+            out["refresh_cpu"] = (cpu_seconds(server) - used) / runs * 1000
     return out
 
 
@@ -150,6 +175,13 @@ async def main() -> None:
             f" {percentile(on['view'], 0.5):6.2f} {percentile(on['view'], 0.99):6.2f}"
             f"  {percentile(on['refresh'], 0.5):6.2f} {percentile(on['refresh'], 0.99):6.2f}"
             f"   {off['populate']:7.1f} {on['populate_view']:7.1f}"
+        )
+    for size in sizes:
+        on, off = results[True, size], results[False, size]
+        print(
+            f"CPU of the server and its kernel at {size} names (ms): a trivial run "
+            f"{off['run_cpu']:.2f} without the view, {on['run_cpu']:.2f} with it "
+            f"(until the view shows it); a refresh-state {on['refresh_cpu']:.2f}"
         )
     waits = ", ".join(
         f"{size} names {results[True, size]['warm_up']:.1f} / {results[False, size]['warm_up']:.1f}"
