@@ -263,12 +263,7 @@ def probe(since: int = -1) -> str:
         else:
             kept.pop(name, None)
         if previous.get(name) != mark:
-            try:
-                info = describe(value, guard)
-            except Exception as exc:
-                info = {"type": _type_name(value), "summary": f"<{type(exc).__name__}>"}
-            info["fingerprint"] = f"{hash(_plain(mark)) & 0xFFFFFFFF:08x}"
-            changed[name] = info
+            changed[name] = _changed(value, mark, guard)
     removed = [] if full else sorted(previous.keys() - current.keys())
     _state["generation"] += 1
     _state["fingerprints"] = current
@@ -285,6 +280,16 @@ def probe(since: int = -1) -> str:
         },
         default=str,
     )
+
+
+def _changed(value: Any, mark: Any, guard: _Guard) -> dict[str, Any]:
+    """What the view shows of a changed name, with its fingerprint."""
+    try:
+        info = describe(value, guard)
+    except Exception as exc:
+        info = {"type": _type_name(value), "summary": f"<{type(exc).__name__}>"}
+    info["fingerprint"] = f"{hash(_plain(mark)) & 0xFFFFFFFF:08x}"
+    return info
 
 
 def _candidates(namespace: dict[str, Any], kept: dict[str, Any]) -> list[str]:
