@@ -183,7 +183,12 @@ async def test_a_bare_invite_is_refused_on_the_websocket_and_the_api(
         code, reason = await peer.closed_with()
     assert code == 4401
     assert "join" in reason
-    for path in ("/api/notebooks", f"/api/replay/{NB}/timeline", f"/api/requirements/{NB}"):
+    for path in (
+        "/api/notebooks",
+        f"/api/replay/{NB}/timeline",
+        f"/api/requirements/{NB}",
+        f"/api/download/{NB}",
+    ):
         assert server.get(path, token=invite)[0] == 401, path
     status, me = server.get("/api/me", token=invite)  # the join page asks what it is
     assert (status, me) == (200, {"role": "editor", "user": None, "invite": True})

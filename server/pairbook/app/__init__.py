@@ -27,6 +27,7 @@ from pairbook.app import http, people, replay, review
 from pairbook.app.connections import Connections
 from pairbook.app.context import AppContext
 from pairbook.app.crosssite import CrossSiteGuard, cors_middleware
+from pairbook.app.download import download_route
 from pairbook.app.errors import EXCEPTION_HANDLERS, UnexpectedErrors
 from pairbook.app.gcpolicy import tune_gc
 from pairbook.app.headers import OUTPUT_FRAME_PATH, SecurityHeaders
@@ -219,6 +220,7 @@ def app_routes() -> list[BaseRoute]:
         Route("/api/notebooks", http.create_route, methods=["POST"]),
         Route("/api/notebooks/{path:path}/resolve", http.resolve_route, methods=["POST"]),
         Route("/api/requirements/{path:path}", http.requirements_route),
+        Route("/api/download/{path:path}", download_route),
         Route("/api/me", http.me_route),
         Route("/api/invites", http.invite_route, methods=["POST"]),
         Route("/api/invites/{id}", people.revoke_invite_route, methods=["DELETE"]),

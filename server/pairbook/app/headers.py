@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
+from pathlib import PurePosixPath
+from urllib.parse import quote
 
 from starlette.datastructures import Headers
 from starlette.types import Message, Receive, Scope, Send
@@ -134,3 +137,21 @@ class SecurityHeaders(HTTPMiddleware):
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f"\\/;%]')
+
+
+def attachment(filename: str) -> dict[str, str]:
+    """A Content-Disposition header offering `filename` as a download: its last path part,
+    without control characters, quotes, slashes or semicolons; an ASCII `filename` for old
+    browsers and the exact name as RFC 5987 `filename*` (a header is latin-1 on the wire,
+    so a name in another script cannot go in as it is)."""
+    name = _UNSAFE.sub("_", unicodedata.normalize("NFC", PurePosixPath(filename).name))
+    name = name.strip(" .") or "download"
+    ascii_name = name.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    return {
+        "Content-Disposition": (
+            f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+        )
+    }

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from pairbook.app.context import context_of, grant_of, token_of
+from pairbook.app.headers import attachment
 from pairbook.app.metrics import CONTENT_TYPE
 from pairbook.auth import Grant, Role
 from pairbook.auth.tokenbook import (
@@ -219,12 +219,11 @@ async def requirements_route(request: Request) -> Response:
             f"the kernel of {relpath} is not running and no packages are known from an "
             "earlier one: run a cell, then ask again"
         )
-    stem = re.sub(r"[^A-Za-z0-9._-]", "_", Path(relpath).with_suffix("").name)
-    filename = f"{stem}-requirements.txt"
+    filename = f"{Path(relpath).with_suffix('').name}-requirements.txt"
     return Response(
         requirements_text(packages, relpath, last_known=not running),
         media_type="text/plain; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=attachment(filename),
     )
 
 

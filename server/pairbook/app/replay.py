@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from pairbook.app.context import AppContext, context_of, grant_of
+from pairbook.app.headers import attachment
 from pairbook.app.http import json_body, require
 from pairbook.auth import Role
 from pairbook.errors import AuthError, NotebookError, NotFoundError, RequestError
@@ -143,7 +144,7 @@ async def export_route(request: Request) -> Response:
     return StreamingResponse(
         lines(),
         media_type="application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers=attachment(name),
     )
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pairbook.app.headers import (
+    attachment,
     content_security_policy,
     output_frame_headers,
     output_frame_policy,
@@ -63,3 +66,22 @@ def test_the_output_frame_runs_scripts_in_an_opaque_origin_that_reaches_nothing(
     headers = output_frame_headers("h")
     assert headers["X-Frame-Options"] == "SAMEORIGIN"
     assert headers["X-DNS-Prefetch-Control"] == "off"
+
+
+@pytest.mark.parametrize(
+    ("name", "ascii_name", "exact"),
+    [
+        ("demo.ipynb", "demo.ipynb", "demo.ipynb"),
+        ("team/sub/demo.py", "demo.py", "demo.py"),
+        ('a "b"; c.py', "a _b__ c.py", "a%20_b__%20c.py"),
+        ("données 数据.ipynb", "donn_es __.ipynb", "donn%C3%A9es%20%E6%95%B0%E6%8D%AE.ipynb"),
+        ("evil\r\nSet-Cookie: x.py", "evil__Set-Cookie: x.py", "evil__Set-Cookie%3A%20x.py"),
+        ("..", "download", "download"),
+    ],
+)
+def test_an_attachment_names_a_safe_file_in_ascii_and_exactly(
+    name: str, ascii_name: str, exact: str
+) -> None:
+    header = attachment(name)["Content-Disposition"]
+    assert header == f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{exact}"
+    header.encode("latin-1")  # a header Starlette can send
