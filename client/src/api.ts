@@ -127,10 +127,17 @@ export class Api {
     return authorizedRequest(`${this.base}/api/requirements/${roomName(path)}`, this.token)
   }
 
+  /** The notebook as its file holds it now (`ipynb`), or as a percent-format script (`py`). */
+  download(path: string, format: DownloadFormat): Promise<string> {
+    return authorizedRequest(`${this.base}/api/download/${roomName(path)}?format=${format}`, this.token)
+  }
+
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     return parseJson(await authorizedRequest(this.base + path, this.token, method, body)) as T
   }
 }
+
+export type DownloadFormat = 'ipynb' | 'py'
 
 /** One request with the person's token; the response's text. A refusal throws ApiError with
  * the server's `error` message (or the status when it sent none). */

@@ -31,24 +31,50 @@ export function append(parent: Element, children: Child[]): void {
   }
 }
 
-/** A button with a visible label or icon, an accessible name and a tooltip. */
+/** A button with a visible label or icon, an accessible name and a tooltip.
+ *
+ * The accessible name always holds the visible label (WCAG 2.5.3 Label in Name: someone
+ * who says "click Blame" to their speech input finds the button called Blame): a label in
+ * words that `description` does not contain is the name itself, and `description` becomes
+ * the tooltip and accessible description; an icon or symbol is named by `description`. */
 export function button(
   label: string | Node,
-  accessibleName: string,
+  description: string,
   onClick: (event: MouseEvent) => void,
   options: { shortcut?: string; class?: string } = {}
 ): HTMLButtonElement {
-  const title = options.shortcut ? `${accessibleName} (${options.shortcut})` : accessibleName
   const element = h('button', {
     type: 'button',
     class: options.class ?? 'btn',
-    'aria-label': accessibleName,
-    title,
     'aria-keyshortcuts': options.shortcut ? ariaShortcut(options.shortcut) : undefined
   })
-  element.append(label)
+  if (options.shortcut) element.dataset.shortcut = options.shortcut
+  relabel(element, label, description)
   element.addEventListener('click', onClick)
   return element
+}
+
+/** Gives `element` (a button) a new visible label and description, keeping its accessible
+ * name in step with what it shows (see `button`). */
+export function relabel(element: HTMLElement, label: string | Node, description: string): void {
+  element.replaceChildren(label)
+  const shortcut = element.dataset.shortcut
+  element.title = shortcut ? `${description} (${shortcut})` : description
+  const shown = words(visibleText(element))
+  if (shown === '' || ` ${words(description)} `.includes(` ${shown} `)) element.setAttribute('aria-label', description)
+  else element.removeAttribute('aria-label')
+}
+
+/** The text an element shows, without what is hidden from assistive technology. */
+export function visibleText(node: Node): string {
+  if (node.nodeType === Node.TEXT_NODE) return node.textContent ?? ''
+  if (node instanceof Element && node.getAttribute('aria-hidden') === 'true') return ''
+  return [...node.childNodes].map(visibleText).join('')
+}
+
+/** Text as the words in it, lower case, one space apart: symbols (▾, ▲, ✓) are not words. */
+export function words(text: string): string {
+  return text.toLowerCase().replace(/[^\p{L}\p{N}.]+/gu, ' ').trim()
 }
 
 function ariaShortcut(shortcut: string): string {

@@ -61,11 +61,15 @@ describe('HTML the sanitizer changed', () => {
     expect(htmlNeedsFrame([])).toBe(false)
     expect(htmlNeedsFrame([{ element: 'style scoped' }, { element: '#comment' }])).toBe(false)
     expect(htmlNeedsFrame([{ attribute: 'target', from: 'a' }, { attribute: 'data-root-id', from: 'div' }])).toBe(false)
+    // pandas' header row: the page right-aligns table cells as JupyterLab does
+    expect(htmlNeedsFrame([{ element: 'style scoped' }, { attribute: 'style', from: 'tr', value: 'text-align: right;' }])).toBe(false)
   })
 
   it('goes to the frame when a style, a script, a handler, an embed or a load went', () => {
     expect(htmlNeedsFrame([{ element: 'style' }])).toBe(true) // a pandas Styler's colours
     expect(htmlNeedsFrame([{ attribute: 'style', from: 'td' }])).toBe(true)
+    expect(htmlNeedsFrame([{ attribute: 'style', from: 'tr', value: 'text-align: left;' }])).toBe(true)
+    expect(htmlNeedsFrame([{ attribute: 'style', from: 'tr', value: 'text-align: right; color: red' }])).toBe(true)
     expect(htmlNeedsFrame([{ element: 'script' }])).toBe(true)
     expect(htmlNeedsFrame([{ attribute: 'onerror', from: 'img' }])).toBe(true)
     expect(htmlNeedsFrame([{ element: 'iframe' }])).toBe(true)

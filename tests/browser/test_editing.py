@@ -148,7 +148,7 @@ async def test_find_and_replace_across_the_notebook_syncs_and_undoes(
     await bar.get_by_role("button", name="Replace this match").click()
     await bob.wait_until("nb => nb.cells[1].getSource() === 'x = 1\\nprint(value)'")
     await expect(bar.get_by_role("status")).to_have_text("2 of 2")
-    await bar.get_by_role("button", name="Replace every match in the notebook").click()
+    await bar.get_by_role("button", name="Replace all").click()
     expected = ["# Test notebook", "value = 1\nprint(value)", "y = value + 1\ny"]
     await bob.wait_until(
         "(nb, want) => JSON.stringify(nb.cells.map(c => c.getSource())) === JSON.stringify(want)",

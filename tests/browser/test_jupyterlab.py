@@ -404,7 +404,7 @@ async def test_in_mob_mode_a_jupyterlab_navigator_sees_who_drives_and_cannot_typ
     await expect(cell.locator(".pb-RunBadge")).to_have_count(0)
 
     # The driver hands over: Lin drives, and types.
-    await mob.get_by_role("button", name="Pass the keyboard to the next person now").click()
+    await mob.get_by_role("button", name="Hand over now").click()
     await expect(lab_page.locator(".pb-MobLabel")).to_have_text("You drive")
     await expect(sidebar.locator(".pb-Mob-you")).to_have_text("You are driving")
     await expect(cell.locator(".cm-content")).not_to_have_attribute("aria-readonly", "true")

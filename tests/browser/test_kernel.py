@@ -210,7 +210,7 @@ async def test_the_owner_picks_the_kernel_and_run_below_runs_every_cell_below(
     await bob.page.keyboard.press("0")
     dialog = bob.page.get_by_role("dialog", name="Restart the kernel?")
     await expect(dialog).to_be_visible()
-    await dialog.get_by_role("button", name="Keep the kernel running").click()
+    await dialog.get_by_role("button", name="Cancel").click()
     await expect(dialog).to_have_count(0)
     assert ada.errors == []
     assert bob.errors == []

@@ -144,7 +144,7 @@ async def test_who_and_where_show_in_full_at_1280_px_beside_pandas_and_numpy_val
     await expect(vic.page.locator(".state-table tr[data-name='df']")).to_be_visible()
     assert abs((await sidebar.bounding_box() or {"width": 0})["width"] - widened) <= 2
     # Wide mode: half the window, back at a click.
-    wide = vic.page.get_by_role("button", name="Widen the side panels to half the window, or back")
+    wide = vic.page.get_by_role("button", name="Wide")
     await wide.click()
     await expect(wide).to_have_attribute("aria-pressed", "true")
     half = (await sidebar.bounding_box() or {"width": 0})["width"]

@@ -94,7 +94,7 @@ async def test_the_driver_types_navigators_cannot_and_rotation_passes_the_keyboa
 
     # Ana points at a line and chats; Bob sees both.
     await ana.cell(2).click()
-    await ana.page.locator(".mob-panel").get_by_role("button", name="Show everyone").click()
+    await ana.page.locator(".mob-panel").get_by_role("button", name="Point here").click()
     await expect(bob.cell(2).locator(".mob-pointer")).to_contain_text(f"{owner} points here")
     await expect(bob.cell(2).locator(".cm-pointed-line").first).to_be_visible()
     await ana.page.get_by_role("textbox", name="Chat message").fill("Shall we test the print?")
@@ -102,7 +102,7 @@ async def test_the_driver_types_navigators_cannot_and_rotation_passes_the_keyboa
     await expect(bob.page.locator(".mob-chat-message")).to_contain_text("Shall we test the print?")
 
     # The session summary credits both typists, Bob with the email he joined with.
-    await ana.page.get_by_role("button", name="Who drove, changed and ran what").click()
+    await ana.page.get_by_role("button", name="Session summary").click()
     message = ana.page.locator(".mob-commit-message")
     await expect(message).to_contain_text("Co-authored-by: Bob <bob@example.org>")
     await expect(message).to_contain_text(f"Co-authored-by: {owner} <owner@users.pairbook.invalid>")
@@ -187,7 +187,7 @@ async def test_a_navigator_hears_why_once_and_keys_typed_past_a_turn_are_counted
     await expect(bob.page.locator("[data-banner=denied]")).to_have_count(0)
     await bob.cell(2).screenshot(path=str(screenshots / "mob-held-keys.png"))
     # Offered to the new driver in the chat.
-    await bob.page.get_by_role("button", name="Post what you typed to the chat").click()
+    await bob.page.get_by_role("button", name="Offer to").click()
     message = ana.page.locator(".mob-chat-message", has_text="Typed after my turn ended")
     await expect(message).to_contain_text("ABCDEFGHIJKLMNOPQRSTUVW")
     await expect(note).to_be_hidden()
@@ -238,7 +238,7 @@ async def test_typing_that_reaches_the_server_after_a_handover_is_counted_and_of
     await expect(ana.page.locator("[data-banner=denied]")).to_contain_text("mob mode")
     await ana.cell(2).screenshot(path=str(screenshots / "mob-refused-keys.png"))
     assert "late words" not in await bob.source(2)
-    await ana.page.get_by_role("button", name="Post what you typed to the chat").click()
+    await ana.page.get_by_role("button", name="Offer to").click()
     message = bob.page.locator(".mob-chat-message", has_text="Typed after my turn ended")
     await expect(message).to_contain_text("late words")
     await expect(note).to_be_hidden()
@@ -265,10 +265,14 @@ async def test_a_navigator_still_sees_the_recording_and_can_open_replay_blame_an
     badge = bob.page.locator(".toolbar .recording-badge")
     await expect(badge).to_be_visible()
     await expect(badge).to_have_text("● Recording")
-    await (await bob.tool("Show who wrote each line")).click()
+    await (await bob.tool("Blame")).click()
     await expect(bob.cell(1).locator(".blame-gutter")).to_be_visible()
     for name in ("Replay", "Review"):
-        link = bob.page.locator(".toolbar, .tool-more-menu").get_by_role("link", name=name)
+        link = (
+            bob.page.locator(".toolbar")
+            .get_by_role("link", name=name)
+            .or_(bob.page.locator(".tool-more-menu").get_by_role("menuitem", name=name))
+        )
         if not await link.is_visible():
             await bob.page.locator(".toolbar").get_by_role("button", name="More actions").click()
         await expect(link).to_be_visible()

@@ -63,7 +63,9 @@ async def test_the_toolbar_fits_and_people_tabs_carets_toasts_and_help_behave(
     # The "More" menu holds what did not fit, each tool saying what it does.
     await owner.page.set_viewport_size({"width": 1280, "height": 800})
     await owner.page.get_by_role("button", name="More actions").click()
-    undo = owner.page.locator(".tool-more-menu").get_by_role("button", name="Undo your last change")
+    undo = owner.page.locator(".tool-more-menu").get_by_role(
+        "menuitem", name="Undo your last change"
+    )
     await expect(undo).to_be_in_viewport(ratio=1)
     await owner.screenshot(screenshots / "toolbar-more-1280.png")
     await owner.page.keyboard.press("Escape")

@@ -60,15 +60,15 @@ async def test_the_replay_page_seeks_plays_links_and_blames(
     final = await ana.sources()
 
     # Blame on demand in the live notebook: Grace's line is hers.
-    await (await ana.tool("Show who wrote each line")).click()
+    await (await ana.tool("Blame")).click()
     await expect(ana.cell(2).locator(".blame-line").last).to_contain_text("Grace Hopper")
     await expect(ana.cell(1).locator(".blame-line").first).to_contain_text("the file")
     await expect(ana.cell(1).locator(".blame-line").last).to_contain_text("Owner")
     await expect(ana.page.locator(".recording-badge")).to_have_text("● Recording")
     # Grace pauses the recording: everyone sees it; then she resumes it.
-    await (await grace.tool("Turn recording off")).click()
+    await (await grace.tool("Pause recording")).click()
     await expect(ana.page.locator(".recording-badge")).to_have_text("○ Not recording")
-    await (await grace.tool("Turn recording on")).click()
+    await (await grace.tool("Resume recording")).click()
     await expect(ana.page.locator(".recording-badge")).to_have_text("● Recording")
 
     # The replay page: the timeline has both people's edits, in their colors.

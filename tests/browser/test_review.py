@@ -66,11 +66,7 @@ async def test_the_review_page_shows_who_wrote_each_line_and_who_ran_each_cell(
 
     page = ana.page
     # The session summary links to the review page.
-    await (
-        page.locator(".mob-panel")
-        .get_by_role("button", name="Who drove, changed and ran what; the commit message")
-        .click()
-    )
+    await page.locator(".mob-panel").get_by_role("button", name="Session summary").click()
     link = page.get_by_role("link", name="Review the session’s changes, cell by cell")
     assert (await link.get_attribute("href") or "").startswith(f"/notebooks/{name}/review")
     await page.keyboard.press("Escape")

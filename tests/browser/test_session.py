@@ -105,7 +105,7 @@ async def test_the_list_page_opens_and_creates_notebooks(
     await tab.wait_source(0, "s => s === \"print('hi')\"")
     # The owner's Invite dialog mints a link to this notebook.
     await page.get_by_role("button", name="Invite someone to pair").click()
-    await page.get_by_role("button", name="Create a viewer (read-only) invite link").click()
+    await page.get_by_role("button", name="Viewer link").click()
     link = page.get_by_role("textbox", name="Invite link")
     prefix = re.escape(f"{server.base}/notebooks/fresh.ipynb?token=")
     await expect(link).to_have_value(re.compile(prefix + ".+"))

@@ -306,7 +306,7 @@ async def test_every_page_runs_under_the_policy_and_no_url_carries_the_token(
     await open_page(page, f"{server.base}/replay/demo.ipynb", ".replay-controls")
     await page.wait_for_function("() => window.pairbookReplay?.ready === true")
     async with page.expect_download() as download_info:
-        await page.get_by_role("button", name="Download this session as JSON lines").click()
+        await page.get_by_role("button", name="Export").click()
     download = await download_info.value
     assert download.suggested_filename == "demo.replay.jsonl"
     assert not download.url.startswith("http")  # a blob: URL, made from a fetch

@@ -145,8 +145,9 @@ class NotebookTab:
         found = toolbar.get_by_role("button", name=name, exact=True)
         if await found.count() == 0:
             await toolbar.get_by_role("button", name="More actions").click()
-            found = self.page.locator(".tool-more-menu").get_by_role(
-                "button", name=name, exact=True
+            menu = self.page.locator(".tool-more-menu")
+            found = menu.get_by_role("menuitem", name=name, exact=True).or_(
+                menu.get_by_role("menuitemcheckbox", name=name, exact=True)
             )
         return found
 

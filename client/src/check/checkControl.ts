@@ -6,7 +6,7 @@
 import * as Y from 'yjs'
 
 import type { CommandReply } from '../commands'
-import { button, h } from '../dom'
+import { button, h, relabel } from '../dom'
 import { toast } from '../panels/status'
 import { DocMap, type UserRecord } from '../schema'
 
@@ -79,7 +79,7 @@ export class CheckControl {
   constructor(private readonly options: CheckControlOptions) {
     this.ycheck = options.doc.getMap(DocMap.CHECK_MAP)
     this.button = options.canCheck
-      ? button('Check', 'Check the notebook in a fresh environment', () => void this.start(), { class: 'tool check-tool' })
+      ? button(h('span', {}, 'Check'), 'Check the notebook in a fresh environment', () => void this.start(), { class: 'tool check-tool' })
       : null
     this.verdict = button('', 'Show the last check’s report', () => this.openReport(), { class: 'check-verdict' })
     this.verdict.hidden = true
@@ -102,14 +102,13 @@ export class CheckControl {
     const shown = verdictText(state)
     this.verdict.hidden = shown === null
     if (shown !== null) {
-      this.verdict.textContent = shown.text
-      this.verdict.title = shown.title
+      relabel(this.verdict, shown.text, shown.title)
       this.verdict.dataset.kind = shown.kind
     }
     const running = state.status === 'running'
     if (this.button !== null) {
       this.button.disabled = running
-      this.button.textContent = running ? 'Checking…' : 'Check'
+      relabel(this.button, h('span', {}, running ? 'Checking…' : 'Check'), 'Check the notebook in a fresh environment')
     }
     // Everyone hears when a check they saw running ends.
     if (this.lastStatus === 'running' && state.status === 'done' && shown !== null) toast(`${shown.text}${state.summary ? ` — ${state.summary}` : ''}`)

@@ -65,7 +65,7 @@ export function attributeAllowed(tag: string, attribute: string, value: string):
 
 /** Something the sanitizer removed: an element (`style scoped` for a `<style scoped>`), or
  * an attribute of an element. */
-export type Removal = { element: string } | { attribute: string; from: string }
+export type Removal = { element: string } | { attribute: string; from: string; value?: string }
 
 /** What the sanitizer may remove from an output that still shows as its author meant it in
  * the page: pandas' data frames carry a `<style scoped>` of alignment rules that the page's
@@ -74,13 +74,16 @@ export type Removal = { element: string } | { attribute: string; from: string }
  * colours, inline styles) would be lost: such HTML shows in the frame, as written. */
 const PAGE_ELEMENTS: ReadonlySet<string> = new Set(['style scoped', '#comment'])
 const PAGE_ATTRIBUTES: ReadonlySet<string> = new Set(['target'])
+/** pandas' header row (`<tr style="text-align: right;">`): the page right-aligns it too. */
+const RIGHT_ALIGNED_ROW = /^\s*text-align:\s*right\s*;?\s*$/i
+
+function pageKeeps(item: { attribute: string; from: string; value?: string }): boolean {
+  if (PAGE_ATTRIBUTES.has(item.attribute) || item.attribute.startsWith('data-')) return true
+  return item.attribute === 'style' && item.from === 'tr' && RIGHT_ALIGNED_ROW.test(item.value ?? '')
+}
 
 /** Whether HTML whose sanitizing removed `removed` must show in the output frame, as written
  * (its scripts, handlers, embeds, forms, styles), rather than changed in the page. */
 export function htmlNeedsFrame(removed: readonly Removal[]): boolean {
-  return removed.some((item) =>
-    'element' in item
-      ? !PAGE_ELEMENTS.has(item.element)
-      : !PAGE_ATTRIBUTES.has(item.attribute) && !item.attribute.startsWith('data-')
-  )
+  return removed.some((item) => ('element' in item ? !PAGE_ELEMENTS.has(item.element) : !pageKeeps(item)))
 }

@@ -51,7 +51,7 @@ export function sanitizeHtmlReport(html: string): { html: string; removed: Remov
   const own = placeholder !== undefined && 'element' in placeholder && placeholder.element.nodeName === 'REMOVE'
   const removed = purify.removed.slice(own ? 1 : 0).map((item): Removal => {
     if ('attribute' in item) {
-      return { attribute: (item.attribute?.name ?? '').toLowerCase(), from: item.from.nodeName.toLowerCase() }
+      return { attribute: (item.attribute?.name ?? '').toLowerCase(), from: item.from.nodeName.toLowerCase(), value: item.attribute?.value ?? '' }
     }
     const name = item.element.nodeName.toLowerCase()
     const scoped = name === 'style' && (item.element as Element).hasAttribute('scoped')

@@ -4,7 +4,7 @@
  * itself reads the same key. A notebook without the key follows the server's default. */
 
 import type { YNotebook } from '@jupyter/ydoc'
-import { button } from '../dom'
+import { button, relabel } from '../dom'
 
 export const TWIN_FORMAT = 'py:percent'
 
@@ -39,7 +39,7 @@ export function twinSwitch(notebook: YNotebook, canEdit: boolean, pairedByDefaul
   const show = (): void => {
     const on = paired()
     element.setAttribute('aria-pressed', String(on))
-    element.textContent = on ? '.py twin: on' : '.py twin: off'
+    relabel(element, on ? '.py twin: on' : '.py twin: off', 'Keep a readable .py twin of this notebook (jupytext percent format)')
     element.disabled = !canEdit
   }
   notebook.metadataChanged.connect(show)

@@ -33,6 +33,7 @@ import { ParticipantsPanel } from '../panels/participants'
 import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom, scrubStyleColours } from '../panels/presence'
 import { Banner, StatusBadge, toast } from '../panels/status'
 import { topbar } from './chrome'
+import { downloadMenu } from './downloadMenu'
 import { notebookToolbar } from './toolbar'
 import { liveRecording } from '../replay/liveRecording'
 import { DocMap } from '../schema'
@@ -298,6 +299,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       status.element,
       participants.avatars,
       twin,
+      downloadMenu(api, path, toast),
       people,
       invite
     ),

@@ -2,7 +2,8 @@
  * into a "More" menu at its end, and come back when there is room again (a wider window, a
  * shorter kernel status, mob mode ending). */
 
-import { button, h } from '../dom'
+import { h } from '../dom'
+import { asMenuItem, MenuButton } from './menuButton'
 
 /** Room a tool needs beyond its own width: the toolbar's gap between items. */
 const SLACK = 10
@@ -10,8 +11,7 @@ const SLACK = 10
 export class ToolbarOverflow {
   /** The "More" button and its menu: put it in the toolbar where the moved tools should go. */
   readonly element: HTMLElement
-  private readonly toggle: HTMLButtonElement
-  private readonly menu: HTMLElement
+  private readonly more: MenuButton
   /** Each tool that may move, and the marker of its place in the toolbar. */
   private readonly places = new Map<HTMLElement, Comment>()
   private readonly order: HTMLElement[]
@@ -25,31 +25,16 @@ export class ToolbarOverflow {
   /** `tools`: the tools that may move, the first to go first. */
   constructor(private readonly toolbar: HTMLElement, tools: Array<HTMLElement | null>) {
     this.order = tools.filter((tool): tool is HTMLElement => tool !== null)
-    this.menu = h('div', { class: 'tool-more-menu', role: 'group', 'aria-label': 'More actions', hidden: true })
-    this.toggle = button('More ▾', 'More actions', () => this.open(this.menu.hidden), { class: 'tool tool-more-toggle' })
-    this.toggle.setAttribute('aria-haspopup', 'true')
-    this.toggle.setAttribute('aria-expanded', 'false')
-    this.element = h('div', { class: 'tool-more', hidden: true }, this.toggle)
     // The menu lives outside the toolbar: the toolbar's backdrop filter would make it the
     // box of a fixed menu, and its overflow would clip it.
-    document.body.append(this.menu)
-    // A click on a tool in the menu does its work; then the menu closes.
-    this.menu.addEventListener('click', (event) => {
-      if ((event.target as Element).closest('button') !== null) this.open(false)
+    this.more = new MenuButton({
+      label: h('span', {}, 'More', h('span', { 'aria-hidden': 'true' }, ' ▾')),
+      description: 'More actions',
+      menuLabel: 'More actions',
+      buttonClass: 'tool tool-more-toggle',
+      menuClass: 'tool-more-menu'
     })
-    document.addEventListener('pointerdown', (event) => {
-      const target = event.target as Node
-      if (!this.menu.hidden && !this.element.contains(target) && !this.menu.contains(target)) this.open(false)
-    })
-    for (const part of [this.element, this.menu]) {
-      part.addEventListener('keydown', (event) => {
-        if (event.key === 'Escape' && !this.menu.hidden) {
-          event.stopPropagation()
-          this.open(false)
-          this.toggle.focus()
-        }
-      })
-    }
+    this.element = h('div', { class: 'tool-more', hidden: true }, this.more.toggle)
     this.observer = new MutationObserver(() => this.schedule())
     document.addEventListener('pointerdown', () => (this.pressed = true), true)
     const release = (): void => {
@@ -103,6 +88,7 @@ export class ToolbarOverflow {
       this.widths.set(tool, tool.getBoundingClientRect().width + SLACK)
       this.moved.add(tool)
       tool.remove()
+      markItems(tool, true)
       this.element.hidden = false
     }
     for (const tool of [...this.order].reverse()) {
@@ -111,10 +97,12 @@ export class ToolbarOverflow {
       const room = this.free() + (this.moved.size === 1 ? this.element.getBoundingClientRect().width : 0)
       if ((this.widths.get(tool) ?? Infinity) > room) break
       this.places.get(tool)?.after(tool)
+      markItems(tool, false)
       if (!this.fits()) {
         // Its width changed in the menu (a label that says something else now): out again.
         this.widths.set(tool, tool.getBoundingClientRect().width + SLACK)
         tool.remove()
+        markItems(tool, true)
         break
       }
       this.moved.delete(tool)
@@ -128,20 +116,16 @@ export class ToolbarOverflow {
         const y = this.places.get(b)
         return x && y && x.compareDocumentPosition(y) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1
       })
-      this.menu.replaceChildren(...moved)
+      this.more.menu.replaceChildren(...moved)
     }
-    if (this.element.hidden) this.open(false)
+    if (this.element.hidden && this.more.isOpen) this.more.open(false)
     this.toolbar.classList.toggle('crowded', !this.fits())
     this.observer.takeRecords() // our own moves are not news
   }
+}
 
-  private open(open: boolean): void {
-    this.menu.hidden = !open
-    this.toggle.setAttribute('aria-expanded', String(open))
-    if (!open) return
-    // Fixed, under the button: the toolbar's own box would clip it.
-    const box = this.toggle.getBoundingClientRect()
-    this.menu.style.top = `${Math.round(box.bottom + 4)}px`
-    this.menu.style.right = `${Math.round(Math.max(8, document.documentElement.clientWidth - box.right))}px`
-  }
+/** The controls of a tool (a button, a link, or a set of them) as a menu's items, or back. */
+function markItems(tool: HTMLElement, inMenu: boolean): void {
+  const controls = tool.matches('button, a') ? [tool] : [...tool.querySelectorAll<HTMLElement>('button, a')]
+  for (const control of controls) asMenuItem(control, inMenu)
 }

@@ -4,7 +4,7 @@
 import * as Y from 'yjs'
 
 import type { CommandReply } from '../commands'
-import { button, h } from '../dom'
+import { button, h, relabel } from '../dom'
 import type { NotebookView } from '../notebook/notebookView'
 import { toast } from '../panels/status'
 import { replayHref, reviewHref } from '../routes'
@@ -34,8 +34,7 @@ export function liveRecording({ doc, view, path, canEdit, request }: LiveRecordi
     badge.classList.toggle('off', !on)
     badge.textContent = on ? '● Recording' : '○ Not recording'
     badge.title = on ? 'This session is recorded for replay; anyone editing can turn it off.' : 'Recording is off: edits are kept (the notebook needs them) but the replay will not show how they were made.'
-    toggle.textContent = on ? 'Pause recording' : 'Resume recording'
-    toggle.setAttribute('aria-label', on ? 'Turn recording off' : 'Turn recording on')
+    relabel(toggle, on ? 'Pause recording' : 'Resume recording', on ? 'Turn recording off' : 'Turn recording on')
   }
   flag.observe(render)
   render()

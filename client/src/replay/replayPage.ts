@@ -7,7 +7,7 @@ import { YNotebook } from '@jupyter/ydoc'
 import * as Y from 'yjs'
 
 import type { Api, Me } from '../api'
-import { button, h, icon, ICONS, saveFile } from '../dom'
+import { button, h, icon, ICONS, relabel, saveFile } from '../dom'
 import { RunStore } from '../kernel/runStore'
 import { NotebookView } from '../notebook/notebookView'
 import { topbar } from '../pages/chrome'
@@ -82,8 +82,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     button(icon(TRANSPORT_ICONS.end), 'Go to the last moment', () => void transportKey('end'), { class: 'btn', shortcut: 'End' })
   )
   const showPlaying = (on: boolean): void => {
-    playButton.replaceChildren(icon(on ? TRANSPORT_ICONS.pause : ICONS.run), on ? ' Pause' : ' Play')
-    playButton.setAttribute('aria-label', on ? 'Pause' : 'Play')
+    relabel(playButton, h('span', {}, icon(on ? TRANSPORT_ICONS.pause : ICONS.run), on ? ' Pause' : ' Play'), on ? 'Pause' : 'Play')
   }
   showPlaying(false)
   const speedSelect = h('select', { class: 'speed-select', 'aria-label': 'Playback speed' }, ...SPEEDS.map((s) => h('option', { value: String(s), selected: s === speed }, `${s}×`)))
