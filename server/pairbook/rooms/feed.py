@@ -244,7 +244,9 @@ class RoomFeed:
                 if self._window.holds(record.seq):
                     continue
                 frame = encode_sync_update(record.update)
-                self._apply(room, record.update, frame, UserId(record.user_id), record.client_ids)
+                user = UserId(record.user_id)
+                if not self._apply(room, record.seq, record.update, frame, user, record.client_ids):
+                    return applied  # the room is lost: it reloads from the log
                 self._hold(record.seq)
                 applied += 1
             if len(records) < CATCH_UP_BATCH:
@@ -275,28 +277,49 @@ class RoomFeed:
         message = decode_message(entry.frame)
         if not isinstance(message, SyncUpdate):
             raise PairbookError(f"expected a sync update frame, got {type(message).__name__}")
-        self._apply(room, message.update, entry.frame, UserId(entry.user_id), entry.client_ids)
+        user = UserId(entry.user_id)
+        if not self._apply(room, seq, message.update, entry.frame, user, entry.client_ids):
+            return  # the room is lost: it reloads from the log
         self.remote_updates += 1
         self._hold(seq)
 
     def _apply(
-        self, room: Room, update: bytes, frame: bytes, author: UserId, clients: tuple[int, ...]
-    ) -> None:
+        self,
+        room: Room,
+        seq: int,
+        update: bytes,
+        frame: bytes,
+        author: UserId,
+        clients: tuple[int, ...],
+    ) -> bool:
         """Apply an update another process accepted and logged (as its author, for the
-        services' observers) and relay its frame to this process's live peers."""
+        services' observers) and relay its frame to this process's live peers. False when
+        this document could not apply it whole: the room is lost then (see below)."""
         room.author = author
         try:
             applied = apply_update(room.doc, update)
         finally:
             room.author = None
-        if applied.error is not None:  # the other process's pycrdt applied it whole
-            log.error("a logged update cannot be applied", extra={"room": self.room_id})
+        if applied.error is not None:
+            # The logging process's pycrdt applied it whole (the log holds only what a
+            # document took), this one's did not: another pycrdt (a rolling upgrade), or a
+            # document that differs. Held anyway, the seq would be taken as in the document:
+            # a snapshot taken here would cover it without the update (the log pruned under
+            # it, the update gone) and the file would be saved without it. Neither held nor
+            # relayed: the room reloads from the log (which skips what it cannot apply).
+            log.error(
+                "a logged update cannot be applied",
+                extra={"room": self.room_id, "seq": seq, "reason": applied.error},
+            )
+            room.lose(f"the logged update {seq} cannot be applied on this server process")
+            return False
         for client in clients:
             room.claims.setdefault(client, author)
         if author == SERVER_MAPS:  # pairbook's own maps: no peer may touch these items
             protect_structs(room.protected, decode_update(update))
         room.sync.caught_up(decode_state_vector(room.doc.get_state()), update)
         room.relay_remote(frame)
+        return True
 
     def _take_presence(self, room: Room, entry: PresenceEntry) -> None:
         entries = decode_awareness_update(entry.payload)
