@@ -39,6 +39,8 @@ def decode_entry(fields: Mapping[bytes, bytes]) -> tuple[str, Entry]:
     """(origin, entry) from stream fields; BrokerError for fields pairbook did not write."""
     try:
         origin = fields[b"o"].decode()
+        if not origin:  # every process names itself: an empty origin passes for no one's
+            raise BrokerError("a broker entry that names no origin")
         kind = fields[b"k"]
         if kind == b"a":
             return origin, PresenceEntry(bytes(fields[b"p"]))

@@ -165,9 +165,10 @@ class RoomSignals:
                 log.warning("members of a silent process left", extra={"room": self.room_id})
                 self._update(origin, {})
 
-    def take(self, payload: bytes, sender: str = "") -> None:
-        """A signal from another process (`sender`: the broker entry's origin, if known);
-        one pairbook did not write is logged, not taken."""
+    def take(self, payload: bytes, sender: str) -> None:
+        """A signal from another process (`sender`: the broker entry's origin); one pairbook
+        did not write is logged, not taken, and so is a list of members whose sender is not
+        the process they are announced for (an empty sender included)."""
         try:
             data = json.loads(payload)
             if not isinstance(data, dict):
@@ -186,9 +187,10 @@ class RoomSignals:
         origin, listed = data.get("from"), data.get("members")
         if not isinstance(origin, str) or not origin or "/" in origin or origin == self.origin:
             raise ValueError(f"members from an unnamed process {origin!r}")
-        if sender and origin != sender:
+        if origin != sender:
             # A process speaks for its own members only: one naming another (a bug, or a
-            # copy of someone's entry) would replace, or empty, that process's members.
+            # copy of someone's entry) would replace, or empty, that process's members. An
+            # entry naming no origin is no one's: it speaks for no process either.
             raise ValueError(f"members of {origin!r} announced by {sender!r}")
         if not isinstance(listed, list) or len(listed) > MAX_MEMBERS:
             raise ValueError("members announced without a list")

@@ -324,3 +324,23 @@ async def test_a_file_conflict_and_its_resolution_reach_every_process_peers(
         await a.files.resolve("room")
         await settle(a, b)
         assert [e["event"] for e in events(bob)] == ["file-saved"]  # the banner goes
+
+
+async def test_members_announced_in_an_entry_naming_no_origin_are_not_taken(
+    tmp_path: Path, brokers: Callable[[], Broker], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Anyone who can write the room's stream can write an entry whose origin is empty: it
+    # must not speak for a process (here: empty b's members on a, as if b had announced it).
+    async with two_processes(tmp_path, brokers) as (a, b, _):
+        roll = Roll()
+        a.room.attach([roll])
+        await b.join("bob", 102)
+        await settle(a, b)
+        assert roll.users() == ["bob"]
+        forged = {"t": "members", "from": b.feed.broker.origin, "members": []}
+        with caplog.at_level(logging.ERROR, logger="pairbook.feed"):
+            a.feed.deliver([SignalEntry(json.dumps(forged).encode(), "")])
+            await settle(a, b)
+        assert roll.users() == ["bob"]
+        refused = [r.getMessage() for r in caplog.records if r.name == "pairbook.feed"]
+        assert refused == ["unreadable room signal"]
