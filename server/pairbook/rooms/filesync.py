@@ -256,15 +256,14 @@ class FileSync:
         read: the file is then neither written nor read until a later call succeeds."""
         async with self._lock:
             await self._settle_sha()
-            try:
-                roomlog = await self.room.store.load(self.room.id)
+            try:  # what pairbook last saved there: the meta alone, not the whole log
+                meta = await self.room.store.meta(self.room.id)
             except StoreError as exc:
                 log.warning(
                     "notebook file not taken over yet: the store cannot be read",
                     extra={"room": self.room.id, "reason": str(exc)},
                 )
                 return False
-            meta = {} if roomlog is None else roomlog.meta
             self.conflict = None
             self.active = True
             if self.twin is not None:  # first: the notebook file as the last keeper left it

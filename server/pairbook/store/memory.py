@@ -109,6 +109,11 @@ class MemoryStore(StoreLife):
             claims=dict(log.claims),
         )
 
+    async def meta(self, room: str) -> dict[str, str]:
+        check_open(self._state, f"read the meta of room {room!r}")
+        log = self._rooms.get(room)
+        return {} if log is None else dict(log.meta)
+
     async def save_snapshot(
         self, room: str, snapshot: bytes, upto_seq: int, *, meta: Mapping[str, str] | None = None
     ) -> None:

@@ -70,6 +70,12 @@ class Store(Protocol):
     async def load(self, room: str) -> RoomLog | None:
         """The room's newest snapshot and the records after it; None when nothing is stored."""
 
+    async def meta(self, room: str) -> dict[str, str]:
+        """The room's meta key/values alone (`RoomLog.meta`; empty when it has none), read
+        without its snapshot and records: for a caller that needs no more (taking a room's
+        file over reads what pairbook last saved there)."""
+        ...
+
     async def save_snapshot(
         self, room: str, snapshot: bytes, upto_seq: int, *, meta: Mapping[str, str] | None = None
     ) -> None:

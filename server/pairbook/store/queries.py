@@ -140,11 +140,15 @@ def load_room(conn: sqlite3.Connection, room: str) -> RoomLog | None:
     ).fetchone()
     snapshot_seq, snapshot = row if row else (0, None)
     updates = tuple(select_records(conn, room, snapshot_seq, None))
-    meta = dict(conn.execute("SELECT key, value FROM meta WHERE room = ?", (room,)))
+    meta = select_meta(conn, room)
     claims = dict(conn.execute("SELECT client_id, user_id FROM claims WHERE room = ?", (room,)))
     if row is None and not updates and not meta and not claims:
         return None
     return RoomLog(snapshot, snapshot_seq, updates, meta, claims)
+
+
+def select_meta(conn: sqlite3.Connection, room: str) -> dict[str, str]:
+    return dict(conn.execute("SELECT key, value FROM meta WHERE room = ?", (room,)))
 
 
 def select_records(

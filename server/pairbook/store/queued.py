@@ -206,6 +206,11 @@ class QueuedStore(StoreLife):
         log: RoomLog | None = await self._read(run, f"load room {room!r}")
         return log
 
+    async def meta(self, room: str) -> dict[str, str]:
+        run = partial(self.sql.select_meta, room=room)
+        found: dict[str, str] = await self._read(run, f"read the meta of room {room!r}")
+        return found
+
     async def records(
         self, room: str, after_seq: int = 0, limit: int | None = None
     ) -> list[UpdateRecord]:

@@ -22,6 +22,7 @@ from pairbook.rooms.feed import FILES
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.twinsync import TWIN_SHA
 from pairbook.store import MemoryStore
+from pairbook.store.records import RoomLog
 from support.brokerkit import ROOM, Process, settle, two_processes
 from support.notebooks import read_sources
 
@@ -195,3 +196,26 @@ async def test_the_files_lease_is_taken_back_as_soon_as_the_broker_is_back(
         await a.feed.upkeep(a.clock())
         assert a.feed.files_held
         assert a.files.active
+
+
+async def test_taking_the_file_over_reads_the_room_s_meta_not_its_whole_log(
+    tmp_path: Path, brokers: Callable[[], Broker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with two_processes(tmp_path, brokers) as (a, b, store):
+        assert a.files is not None
+        assert b.files is not None
+        await type_on(a, "ana", 101, "typed on A ", b)
+        assert await a.files.save()
+        loads: list[str] = []
+        load = store.load
+
+        async def counted(room: str) -> RoomLog | None:
+            loads.append(room)
+            return await load(room)
+
+        monkeypatch.setattr(store, "load", counted)
+        await a.feed.close()  # A unloads the room
+        await take_over(b)
+        assert b.files.active
+        assert b.files.conflict is None  # the file is what A saved: no edit
+        assert loads == []  # the meta alone was read (a long log is not read per takeover)

@@ -194,6 +194,19 @@ async def test_meta_values_are_set_and_overwritten_per_room(store: Store) -> Non
     assert (log.updates, log.snapshot) == ((), None)
 
 
+async def test_meta_is_read_alone_as_load_gives_it(store: Store) -> None:
+    assert await store.meta("a.ipynb") == {}  # nothing stored
+    await append_many(store, "a.ipynb", 3)
+    assert await store.meta("a.ipynb") == {}  # records, no meta
+    await store.set_meta("a.ipynb", "file_sha", "s1")
+    await store.set_meta("b.ipynb", "file_sha", "another room's")
+    await store.save_snapshot("a.ipynb", b"merged-1-2", 2, meta={"protected": "[]"})
+    await store.set_meta("a.ipynb", "file_sha", "s2")
+    log = await store.load("a.ipynb")
+    assert log is not None
+    assert await store.meta("a.ipynb") == log.meta == {"file_sha": "s2", "protected": "[]"}
+
+
 async def test_records_pages_through_the_log(store: Store) -> None:
     await append_many(store, "a.ipynb", 10)
     assert [r.seq for r in await store.records("a.ipynb", limit=4)] == [1, 2, 3, 4]

@@ -197,6 +197,11 @@ async def append_events(
 # --- reads -------------------------------------------------------------------------------
 
 
+async def select_meta(conn: Connection, room: str) -> dict[str, str]:
+    cursor = await conn.execute("SELECT key, value FROM pairbook_meta WHERE room = %s", (room,))
+    return {key: value for key, value in await cursor.fetchall()}
+
+
 async def load_room(conn: Connection, room: str) -> RoomLog | None:
     cursor = await conn.execute(
         "SELECT upto_seq, snapshot FROM pairbook_snapshots WHERE room = %s", (room,)
@@ -204,8 +209,7 @@ async def load_room(conn: Connection, room: str) -> RoomLog | None:
     row = await cursor.fetchone()
     snapshot_seq, snapshot = (int(row[0]), bytes(row[1])) if row else (0, None)
     updates = tuple(await select_records(conn, room, snapshot_seq, None))
-    cursor = await conn.execute("SELECT key, value FROM pairbook_meta WHERE room = %s", (room,))
-    meta = {key: value for key, value in await cursor.fetchall()}
+    meta = await select_meta(conn, room)
     cursor = await conn.execute(
         "SELECT client_id, user_id FROM pairbook_claims WHERE room = %s", (room,)
     )
