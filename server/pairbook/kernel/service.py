@@ -5,11 +5,12 @@ that unloads hands its live kernel over with `detach`; closing shuts the kernel 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from pairbook.auth import Role
 from pairbook.flag import Flag
-from pairbook.kernel.introspection import Introspection, check_code
+from pairbook.kernel.introspection import Introspection, Reachable, check_code
 from pairbook.kernel.kept import KeptKernel
 from pairbook.kernel.runner import Runner
 from pairbook.service import Arg, ArgType, Command, CommandTable, Member
@@ -21,6 +22,11 @@ WARM_UP_QUIET = 1.0
 takes the kernel's CPU for seconds (jedi loads and parses the stubs in the subshell's
 thread), and runs made meanwhile share the GIL with it (a trivial run took 30-90 ms instead
 of 6 while it lasted), so a burst of runs after the start goes first."""
+
+
+STARTING_WAIT = 10.0
+"""Seconds a completion or inspection asked while a run starts the kernel waits for it."""
+COMING_UP = ("not started", "starting", "restarting")
 
 
 class KernelService:
@@ -161,15 +167,32 @@ def _busy(kernel: KernelService) -> bool:
     return kernel.runner.current is not None or bool(len(kernel.runner.queue))
 
 
+async def _busy_once_up(kernel: KernelService) -> bool:
+    """Wait, up to STARTING_WAIT, while a run under way or waiting starts the kernel (as
+    JupyterLab's completer waits for a starting kernel); then whether a run is busy."""
+    runner = kernel.runner
+    session = runner.session
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(STARTING_WAIT):
+            while (
+                isinstance(session, Reachable)
+                and session.connection_info() is None
+                and session.status in COMING_UP
+                and _busy(kernel)
+            ):
+                await asyncio.shield(runner.activity.next_status())
+    return _busy(kernel)
+
+
 async def complete(kernel: KernelService, member: Member, body: Body) -> Body:
-    busy = _busy(kernel)
+    busy = await _busy_once_up(kernel)
     return await kernel.introspection.complete(
         kernel.runner.session, body["code"], body["cursor_pos"], busy=busy
     )
 
 
 async def inspect(kernel: KernelService, member: Member, body: Body) -> Body:
-    busy, level = _busy(kernel), int(body.get("detail_level") or 0)
+    busy, level = await _busy_once_up(kernel), int(body.get("detail_level") or 0)
     return await kernel.introspection.inspect(
         kernel.runner.session, body["code"], body["cursor_pos"], level, busy=busy
     )

@@ -104,3 +104,16 @@ async def test_a_kernel_someone_asked_a_completion_of_is_not_warmed_up_again() -
         await until(lambda: introspection.asked == ["kernel 2"])
     finally:
         warming.cancel()
+
+
+async def test_every_waiter_for_the_next_status_hears_it_once() -> None:
+    activity = Activity()
+    first, second = activity.next_status(), activity.next_status()
+    assert first is second
+    assert not first.done()
+    activity.on_status("starting")
+    assert first.done()
+    later = activity.next_status()  # the change after that one
+    assert not later.done()
+    activity.on_status("idle")
+    assert later.done()
