@@ -220,5 +220,10 @@ async def test_attribute_completion_after_a_run(
     await expect(option(popup, "path")).to_be_visible(timeout=KERNEL_START)
     await option(popup, "path").click()
     await ada.wait_source(2, "s => s.endsWith('\\nos.path')")
+    # One completion (`join`) is inserted at once, as in JupyterLab: no popup to accept.
+    await keys.type(".joi")
+    await keys.press("Tab")
+    await ada.wait_source(2, "s => s.endsWith('\\nos.path.join')")
+    await expect(popup).to_have_count(0)
     assert ada.errors == []
     await ada.close()

@@ -159,9 +159,19 @@ function kernelSource(assist: KernelAssist) {
       return null
     }
     const from = asked.start + fromCodePoints(asked.code, reply.cursor_start)
-    const to = asked.start + fromCodePoints(asked.code, reply.cursor_end)
-    return { from, to: Math.max(to, context.pos), options: completionOptions(reply), validFor: /^[\w.]*$/ }
+    const to = Math.max(asked.start + fromCodePoints(asked.code, reply.cursor_end), context.pos)
+    if (reply.matches.length === 1 && view.state.doc === context.state.doc) {
+      insertOnly(view, from, to, reply.matches[0])
+      return null
+    }
+    return { from, to, options: completionOptions(reply), validFor: /^[\w.]*$/ }
   }
+}
+
+/** The only completion, inserted at once as JupyterLab does (no popup to accept). */
+function insertOnly(view: EditorView, from: number, to: number, match: string): void {
+  if (view.state.doc.sliceString(from, to) === match) return // already complete
+  view.dispatch({ changes: { from, to, insert: match }, selection: { anchor: from + match.length }, userEvent: 'input.complete' })
 }
 
 function lineBefore(view: EditorView): string {
