@@ -86,3 +86,26 @@ async def test_a_conflict_is_resolved_from_the_process_that_does_not_keep_the_fi
     _, metrics = a.get("/metrics")  # the keeper answered the one command B forwarded
     assert "pairbook_forwarded_answering 0.0" in str(metrics)
     assert "pairbook_forwarded_refused_total 0.0" in str(metrics)
+
+
+async def test_a_members_websocket_cannot_resolve_a_conflict_through_the_owner(
+    slow_savers: tuple[ServerProcess, ServerProcess],
+) -> None:
+    # resolve-file is one process's request to another, not a room command: a member who
+    # sends it on a websocket (to the owner, or to another process) is refused as for any
+    # unknown command. It used to reach the owner's forwarded-request runner, on the owner
+    # too (a command of no service goes that way), which resolved the conflict.
+    a, b = slow_savers
+    async with YClient(a.ws_url("demo.ipynb")) as ana:  # A opens the room: A owns it
+        await ana.wait_until(lambda: len(ana.cells) == 3)
+        async with YClient(b.ws_url("demo.ipynb")) as bob:
+            bob.type_into(1, 0, "# room edit\n")
+            await ana.wait_until(lambda: ana.source(1).startswith("# room edit"))
+            edit_on_disk(a.root / "demo.ipynb", "disk = True")
+            conflict = await conflict_on(a)
+            on_owner = await ana.command("resolve-file", keep="disk")
+            elsewhere = await bob.command("resolve-file", keep="disk")
+            assert (on_owner["ok"], elsewhere["ok"]) == (False, False), (on_owner, elsewhere)
+            assert elsewhere["error"] == on_owner["error"] == "unknown command 'resolve-file'"
+            _, listed = a.get("/api/notebooks")
+            assert listed["notebooks"][0]["conflict"] == conflict  # type: ignore[index]

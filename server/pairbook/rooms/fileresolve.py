@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from pairbook.auth import Role
 from pairbook.errors import BrokerError, ClusterError, ConflictError, NotebookError
 from pairbook.rooms.feed import FILES
-from pairbook.rooms.ownership import Reply
+from pairbook.rooms.ownership import RESOLVE_FILE, Reply
 from pairbook.service import Member
 from pairbook.service.commands import Args
 from pairbook.types import RoomId
@@ -17,9 +17,6 @@ from pairbook.types import RoomId
 if TYPE_CHECKING:
     from pairbook.rooms.registry import Rooms
 
-RESOLVE_FILE = "resolve-file"
-"""The forwarded request to resolve a file's conflict: not a room command (a member's
-websocket cannot send it); only the processes of one broker send it to each other."""
 NO_CONFLICT = "this notebook has no conflict"
 Keep = Literal["room", "disk"]
 

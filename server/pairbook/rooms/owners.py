@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from pairbook.auth import TokenBook
 from pairbook.errors import AuthError
 from pairbook.protocol.closecodes import CloseCode
-from pairbook.rooms.fileresolve import RESOLVE_FILE, resolve_forwarded
-from pairbook.rooms.ownership import MOVING, Ownership, Reply, answer_command
+from pairbook.rooms.fileresolve import resolve_forwarded
+from pairbook.rooms.ownership import MOVING, RESOLVE_FILE, Ownership, Reply, answer_command
 from pairbook.service import Member
 from pairbook.service.commands import Args
 from pairbook.types import RoomId

@@ -29,6 +29,10 @@ Moved = Callable[[str], Awaitable[None]]
 """Told when this process gained or lost a room's ownership."""
 
 MOVING = "this room is moving to another server process; try again in a moment"
+RESOLVE_FILE = "resolve-file"
+"""The forwarded request to resolve a file's conflict (`rooms.fileresolve`): not a room
+command. Only the processes of one broker send it to each other; a member's websocket that
+sends it is answered as for any unknown command, never forwarded (the owner would run it)."""
 
 
 class Ownership(Protocol):
@@ -85,7 +89,10 @@ async def answer_command(
     request_id = body.get("id")
     ownership = room.ownership
     try:
-        if ownership is not None and body.get("command") not in room.services.commands:
+        command = body.get("command")
+        if ownership is not None and command not in room.services.commands:
+            if command == RESOLVE_FILE:
+                raise LookupError(f"unknown command {command!r}")
             if forwarded:
                 raise LookupError(MOVING)
             return reply_of(request_id, await ownership.forward(room.id, member, body))
