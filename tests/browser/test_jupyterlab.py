@@ -378,9 +378,7 @@ async def test_in_mob_mode_a_jupyterlab_navigator_sees_who_drives_and_cannot_typ
     sidebar = lab_page.locator("#pairbook-mob")
     await expect(sidebar.locator(".pb-Mob-you")).to_have_text(f"You are navigating: {owner} drives")
     await expect(sidebar.locator(".pb-Mob-driver")).to_contain_text(owner)
-    await expect(
-        sidebar.get_by_role("button", name="Ask the driver for the keyboard")
-    ).to_be_visible()
+    await expect(sidebar.get_by_role("button", name="Take the keyboard")).to_be_visible()
 
     # Lin's notebook is read-only: typing, adding and deleting cells change nothing.
     cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
