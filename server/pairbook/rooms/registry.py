@@ -91,16 +91,16 @@ class Rooms:
         tb: TracebackType | None,
     ) -> None:
         self._closing = True
-        # All at once: a room's kernel shutdown is mostly waiting for its process to end.
-        # Every room is shut (and saved) even if another's shutdown failed; then that raises.
+        # All at once, the open rooms' kernels and the kept ones: a kernel's shutdown is
+        # mostly waiting for its process to end. Every room is shut (and saved) even if
+        # another's shutdown failed; then that raises.
         reason = "server shutting down; reconnect soon"
         shut = [self._shut(entry, CloseCode.GOING_AWAY, reason) for entry in self._open.values()]
-        for failed in await asyncio.gather(*shut, return_exceptions=True):
+        for failed in await asyncio.gather(*shut, self.kept.close(), return_exceptions=True):
             if isinstance(failed, BaseException):
                 raise failed
         if self._culling is not None:
             self._culling.cancel()
-        await self.kept.close()
         await self._group.__aexit__(exc_type, exc, tb)
         self.decoder.close()
 
