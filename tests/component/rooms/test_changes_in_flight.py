@@ -11,9 +11,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pycrdt import Text
 
 from component.rooms.test_room import FailingStore, Kit, of_kind, room_kit
+from pairbook.errors import StoreError
 from pairbook.protocol.messages import SyncStep2, SyncUpdate, encode_sync_step1, encode_sync_update
 
 
@@ -134,3 +136,24 @@ async def test_giving_up_waiting_for_changes_to_settle_does_not_stop_them(tmp_pa
         assert [record.user_id for record in await kit.records()][-1] == "ana"
         bob.messages()
         assert str(bob.doc.get("scratch", type=Text)) == "kept"
+
+
+async def test_a_change_applied_after_the_room_lost_one_is_never_logged(tmp_path: Path) -> None:
+    # Ana's frame read before her connection was closed, handled once the room is lost: it
+    # was made on top of the change the log lost, so the log must not take it alone.
+    async with held_kit(tmp_path) as (kit, store):
+        ana = await kit.join("ana")
+        ana.messages()
+        store.held.clear()
+        first = encode_sync_update(ana.edit("lost"))
+        handled = asyncio.create_task(kit.room.receive(ana.peer, first))
+        await drain()
+        store.failing = True
+        store.held.set()
+        await asyncio.gather(handled, return_exceptions=True)
+        assert kit.room.lost is not None
+        store.failing = False  # the store took writes again (the disk had room again)
+
+        with pytest.raises(StoreError):
+            await kit.room.receive(ana.peer, encode_sync_update(ana.edit(" and more")))
+        assert "ana" not in [record.user_id for record in await kit.records()]
