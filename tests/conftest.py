@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+# Imported now, while the stack is shallow: hypothesis's pytest plugin imports it lazily in the
+# terminal summary, and pytest's assertion rewriter parsing it there met CPython 3.11.7's "AST
+# constructor recursion depth mismatch" SystemError after a test had hit a RecursionError
+# (pytest then exited 1 with every test passed).
+import hypothesis  # noqa: F401
 import pytest
 from xdist.remote import Producer
 from xdist.scheduler import LoadScopeScheduling
