@@ -11,8 +11,29 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 Loop = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+
+
+async def let_finish(read: Awaitable[T]) -> T:
+    """Await a blocking read that is never cancelled half way (redis-py on Python 3.11 can
+    then wait on its socket for ever): cancelled, the caller waits for it to end, at most
+    its block later. Its own failure after the caller gave up is seen, never reported as
+    a task exception nobody retrieved (a second cancel used to skip seeing it)."""
+    task = asyncio.ensure_future(read)
+    task.add_done_callback(_seen)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
+
+
+def _seen(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class Loops:

@@ -31,7 +31,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from pairbook.broker.entries import decode_entry, encode_entry
-from pairbook.broker.loops import Loops
+from pairbook.broker.loops import Loops, let_finish
 from pairbook.broker.outbox import OUTBOX_BYTES, OUTBOX_ENTRIES, Outbox
 from pairbook.broker.port import BrokerStats, DocEntry, Entry, PresenceEntry, Subscriber
 from pairbook.errors import BrokerError
@@ -205,14 +205,8 @@ class RedisBroker:
             if position is not None:
                 streams[self.stream_key(room)] = position
         block = None if self._closing else self._block_ms
-        read = asyncio.ensure_future(self._reader.xread(streams, count=self._batch, block=block))
-        try:
-            reply = await asyncio.shield(read)
-        except asyncio.CancelledError:
-            await asyncio.wait([read])  # woken (see __aexit__): at once
-            if not read.cancelled():
-                read.exception()  # seen: the read's own failure does not matter any more
-            raise
+        # Cancelled, the read is let finish: woken (see __aexit__), at once.
+        reply = await let_finish(self._reader.xread(streams, count=self._batch, block=block))
         return list(reply or [])
 
     def _take(self, key: str, messages: list[tuple[bytes, dict[bytes, bytes]]]) -> None:

@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from pairbook.broker.loops import let_finish
 from pairbook.cluster.envelope import member_from_json, member_to_json
 from pairbook.errors import ClusterError
 from pairbook.service import Member
@@ -148,16 +149,10 @@ class Forwarder:
 
         # A blocking read is never cancelled half way (redis-py on Python 3.11 can then go on
         # waiting on the socket for ever): on cancel it is let finish, at most `block` later.
-        read = asyncio.ensure_future(
-            self.redis.xread({self.inbox(self.process): last}, count=100, block=self._block_ms)
-        )
         try:
-            answer = await asyncio.shield(read)
-        except asyncio.CancelledError:
-            await asyncio.wait([read])
-            if not read.cancelled():
-                read.exception()  # seen: the read's own failure does not matter any more
-            raise
+            answer = await let_finish(
+                self.redis.xread({self.inbox(self.process): last}, count=100, block=self._block_ms)
+            )
         except RedisError as exc:
             log.warning("inbox not readable", extra={"reason": str(exc)})
             await asyncio.sleep(self._block_ms / 1000)
