@@ -170,10 +170,10 @@ class Peer:
             raise RuntimeError(f"expected peer state syncing, got {self.state.value}")
         self.state = PeerState.LIVE
 
-    def send(self, frame: bytes) -> None:
+    def send(self, frame: bytes, *, whole: bool = False) -> None:
         """Queue a frame; a peer it would take past a bound is disconnected, never waited
-        for. A frame is always taken when nothing waits (a join's step 2 may exceed the
-        bound by itself)."""
+        for. A frame is always taken when nothing waits, and one sent `whole` (a join's
+        step 2, which may exceed the bound by itself) while what waits is within it."""
         if self._close is not None or self.state is PeerState.CLOSED:
             return
         if not self._buffered and self.channel.send_now(frame):
@@ -189,6 +189,8 @@ class Peer:
             queue = self._queue = deque()
         if not waiting:
             self._head = len(frame)
+        elif whole and waiting <= self._buffer_limit:
+            self._head = max(self._head, waiting + len(frame))
         elif waiting + len(frame) > max(self._buffer_limit, self._head) or (
             len(queue) >= self._queue_limit
         ):

@@ -115,7 +115,7 @@ class Receiver:
             peer.go_live()
         if room.commits.inflight and not await room.commits.landed():
             return  # a write failed: the room is lost and its peers are being closed
-        peer.send(frame)
+        peer.send(frame, whole=True)  # relays may wait before it: it may exceed the bound
         room.answered.set()
 
     async def _apply(self, effect: Apply, received: float) -> None:

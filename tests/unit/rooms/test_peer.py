@@ -244,6 +244,27 @@ async def test_one_frame_larger_than_the_bound_goes_to_a_peer_nothing_waits_for(
     assert peer.close_request[0] is CloseCode.SLOW_CONSUMER
 
 
+async def test_a_joins_step_2_larger_than_the_bound_is_taken_behind_frames_within_it() -> None:
+    channel, _client = memory_channel_pair()
+    peer = bounded_peer(Queueing(channel), buffer_limit=100)
+    peer.send(b"r" * 60)  # a relay that reached the joiner before its answer
+    peer.send(b"x" * 1000, whole=True)  # the answer: the notebook, past the bound by itself
+    assert peer.close_request is None
+    assert peer.buffered_bytes == 1060
+    peer.send(b"y")  # nothing has gone out yet: past the raised bound
+    assert peer.close_request is not None
+    assert peer.close_request[0] is CloseCode.SLOW_CONSUMER
+
+
+async def test_a_whole_frame_behind_more_than_the_bound_still_closes_the_peer() -> None:
+    channel, _client = memory_channel_pair()
+    peer = bounded_peer(Queueing(channel), buffer_limit=100)
+    peer.send(b"a" * 1000)  # taken: nothing waited
+    peer.send(b"x" * 10, whole=True)  # 1,000 bytes wait before it: past the bound
+    assert peer.close_request is not None
+    assert peer.close_request[0] is CloseCode.SLOW_CONSUMER
+
+
 async def test_a_send_blocked_on_a_stuck_reader_is_abandoned_when_the_bound_is_reached() -> None:
     channel, client = memory_channel_pair(capacity=1)
     peer = bounded_peer(channel, buffer_limit=100)
