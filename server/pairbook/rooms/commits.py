@@ -46,7 +46,9 @@ class CommitQueue:
         self._first: asyncio.Task[int] | None = None
         self.inflight = 0
         """Commits being written: the document holds changes the log may not yet."""
-        self._failed = False  # a change was not logged: none made after it may be
+        self._failed: type[StoreError] | None = None
+        """A change was not logged (fenced off, or another failure): none made after it may
+        be, and each is refused with the same kind of error (callers tell a fence apart)."""
 
     def start_first(self, write: Callable[[], Awaitable[int]]) -> asyncio.Task[int]:
         """Log, with `write`, what the document was made from (a room's base history,
@@ -67,7 +69,7 @@ class CommitQueue:
         try:
             return await write()
         except Exception as exc:
-            self._failed = True
+            self._failed = StoreError
             log.error("log write failed", extra={"room": self._room_id, "error": str(exc)})
             self._lose("the server could not save the notebook", CloseCode.INTERNAL_ERROR)
             raise
@@ -118,22 +120,22 @@ class CommitQueue:
                 await asyncio.shield(self._first)  # its failure fails this commit too
             elif self._first is not None and (self._first.cancelled() or self._first.exception()):
                 raise RuntimeError("the room's first change was not logged")
-            if self._failed:
+            if self._failed is not None:
                 # Applied once the room was lost (a frame handled as its peers were being
                 # closed): made on top of the change the log lost, it must not be logged alone.
-                raise StoreError("an earlier change of the room was not saved")
+                raise self._failed("an earlier change of the room was not saved")
             seq = await self._store.append(
                 self._room_id, commit.update, commit.author, commit.clients, fence=commit.fence
             )
         except FencedError as exc:
-            self._failed = True
+            self._failed = FencedError
             # A later owner took the room over while this process still wrote as its owner:
             # the document holds a change no log will, so the room reloads as it now is.
             log.warning("owner write fenced off", extra={"room": self._room_id, "error": str(exc)})
             self._lose(MOVED, CloseCode.GOING_AWAY)
             raise
         except Exception as exc:
-            self._failed = True
+            self._failed = self._failed or StoreError
             # The error names the store (a file's path, a database's host and user): it goes
             # to the server's log, not into the close reason every peer of the room reads.
             log.error("log write failed", extra={"room": self._room_id, "error": str(exc)})
