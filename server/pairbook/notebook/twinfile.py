@@ -63,9 +63,14 @@ class TwinFile:
             return None
         return (current.st_mtime_ns, current.st_size, current.st_ino)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes, over: str | None = None) -> bool:
         """Replace the file by `data`, atomically, keeping its mode. A missing folder (a
-        pairing such as `scripts///py:percent`) is made first, as jupytext does."""
+        pairing such as `scripts///py:percent`) is made first, as jupytext does.
+
+        With `over` (the SHA-256 of the bytes the file held when last read, "" for no file),
+        the file is replaced only if it still holds them: False, nothing written, when an
+        edit was saved since (it is read and merged, never written over). The check and the
+        rename are a few system calls apart; an editor has no lock to take."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _pinned_directory(self.path) as directory:
             current = _lstat_or_none(self.path, directory)
@@ -74,8 +79,20 @@ class TwinFile:
                     f"{self.path}: is not a regular file (a symlink or a folder?); pairbook "
                     "does not write through it"
                 )
+            if over is not None and over != _sha_now(self.path, current, directory):
+                return False
             mode = stat.S_IMODE(current.st_mode) if current is not None else None
             _write_atomically(self.path, data, mode, directory)
+        return True
+
+
+def _sha_now(path: Path, current: os.stat_result | None, directory: int) -> str | None:
+    """The SHA-256 of the file's bytes ("" for none); None for one too large to be a twin."""
+    if current is None:
+        return ""
+    if current.st_size > MAX_TWIN_BYTES:
+        return None
+    return sha_of_bytes(_read_at(path, directory))
 
 
 def sha_of_bytes(data: bytes | None) -> str:

@@ -33,6 +33,9 @@ class TwinMerge:
     notebook: dict[str, Any] | None
     conflicts: list[str] = field(default_factory=list)
     changed: int = 0  # cells changed, added or deleted
+    # The twin's cells as read, each with the id of the room's cell it became: the base of
+    # the next merge until the merged twin is written.
+    read: list[TwinCell] = field(default_factory=list)
 
 
 def base_of(nb: dict[str, Any], read_back: list[dict[str, Any]]) -> list[TwinCell]:
@@ -55,8 +58,10 @@ def merge_twin(base: list[TwinCell], disk: list[dict[str, Any]], room: dict[str,
     merged = _Merge(copy.deepcopy(room))
     keys = [(d["cell_type"], d["source"]) for d in disk]
     matcher = SequenceMatcher(None, [(b.cell_type, b.source) for b in base], keys, autojunk=False)
+    read: list[TwinCell] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
+            read.extend(base[i1:i2])
             continue
         anchor = base[i1 - 1].id if i1 else None
         pairs = min(i2 - i1, j2 - j1) if tag == "replace" else 0
@@ -68,13 +73,15 @@ def merge_twin(base: list[TwinCell], disk: list[dict[str, Any]], room: dict[str,
             else:
                 merged.delete(before)
                 anchor = merged.insert(anchor, after)
+            read.append(TwinCell(anchor, after["cell_type"], after["source"]))
         for before in base[i1 + pairs : i2]:
             merged.delete(before)
         for after in disk[j1 + pairs : j2]:
             anchor = merged.insert(anchor, after)
+            read.append(TwinCell(anchor, after["cell_type"], after["source"]))
     if merged.conflicts:
         return TwinMerge(None, merged.conflicts)
-    return TwinMerge(merged.nb, [], merged.changed)
+    return TwinMerge(merged.nb, [], merged.changed, read)
 
 
 class _Merge:

@@ -3,7 +3,10 @@
 - After the room saves, the twin is written from the room (atomically, when it changes).
 - A twin edited on disk is merged into the room as an edit by `pairbook:disk` (see
   `merge_twin`): the cells changed in the `.py` take its text, the room's other edits stay.
-- The twin is never written over an edit on disk not yet read: it is read and merged first.
+- The twin is never written over an edit on disk not yet read: it is read and merged first,
+  and replaced only if it still holds the bytes read (an edit saved meanwhile stays).
+- A poll judges the twin by its stat as found *before* its last read (an edit saved after
+  it then shows), and reads again a twin modified within STAT_TICK of that look.
 - A merge that conflicts (one cell changed on both sides) writes nothing anywhere: twin
   writes pause and every client is told, until the `.py` or the room is changed so that
   they merge, or someone resolves it (keep the room's version or the twin's).
@@ -16,6 +19,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +48,12 @@ from pairbook.types import DISK_USER
 log = logging.getLogger("pairbook.twin")
 
 TWIN_SHA = "twin_sha"
+STAT_TICK = 2_000_000_000
+"""Nanoseconds of a file's mtime within which a same-size save may leave its stat as it was:
+a clock tick on most Linux file systems, 2 s on FAT. A twin modified this recently is read
+again on the next poll instead of judged by its stat."""
 _UNSEEN = object()
+_Look = tuple[Path, tuple[int, int, int] | None] | None
 
 
 @dataclass(slots=True)
@@ -65,14 +75,15 @@ class TwinSync:
         self.default = default
         self.paired: _Paired | None = None
         self.known_sha: str | None = None  # the twin's bytes as last written or read
-        self.base = _Written([], "")  # the twin as last written or read: a merge's base
+        self.base: _Base = _Written([], "")  # the twin as last written or read: a merge's base
         self.conflict: str | None = None
         self.status: str | None = None  # why there is no twin, or the last error
         self._stored_sha = stored_sha  # the twin as the log says pairbook last wrote it
         self._conflict_sha = ""  # the twin's bytes that conflicted
-        self._seen: object = _UNSEEN  # the twin's path and stat after the last full look
+        self._seen: object = _UNSEEN  # the twin's path and stat before the last full look
         self._settling = ""  # an edited twin's sha, merged once a later look finds it again
         self._settling_now = False
+        self.clock: Callable[[], int] = time.time_ns  # the wall clock file mtimes are set by
 
     @property
     def path(self) -> Path | None:
@@ -93,15 +104,20 @@ class TwinSync:
         """Merge an edit of the twin on disk into the room, then write the twin if the room
         changed (or the twin is not known yet). A poll (`room_changed` False) that finds the
         twin as the last look left it costs one stat, not a pass over the notebook."""
-        if not room_changed and self._seen is not _UNSEEN and self._seen == await self._look():
+        now = self.clock()
+        look = await self._look()
+        if not room_changed and self._seen is not _UNSEEN and self._seen == look:
             return
         self._settling_now = False
         try:
             await self._sync(room_changed)
         except NotebookError as exc:  # the notebook jupytext cannot write: nothing written
             self._fail(str(exc))
-        # A twin still settling is looked at again on the next poll, whatever its stat.
-        self._seen = _UNSEEN if self._settling_now else await self._look()
+        # The look from before the twin was read, never one after: an edit saved after the
+        # read (or after pairbook's own write, which changes the inode anyway) then differs
+        # from it. A twin still settling, or modified within a tick of the look, is read
+        # again on the next poll, whatever its stat.
+        self._seen = _UNSEEN if self._settling_now or _recent(look, now) else look
 
     async def adopt(self, stored_sha: str) -> None:
         """Another process kept the twin until now (or none did while Redis was away): the
@@ -122,7 +138,7 @@ class TwinSync:
         if data is not None and await self._renders_notebook_file(data):
             self._stored_sha = sha_of_bytes(data)
 
-    async def _look(self) -> tuple[Path, tuple[int, int, int] | None] | None:
+    async def _look(self) -> _Look:
         if self.paired is None:
             return None
         try:
@@ -156,7 +172,7 @@ class TwinSync:
             notebook, room_changed = merged, True
         self._end_conflict()
         if room_changed or data is None:
-            await self._write(notebook)
+            await self._write(notebook, over=disk_sha)
 
     async def _settled(self, disk_sha: str) -> bool:
         """Whether this version of the twin was already seen on the last look: an editor
@@ -193,7 +209,7 @@ class TwinSync:
         """The twin as found when the room opened, or when the notebook was paired."""
         assert self.paired is not None
         if data is None:
-            await self._write(notebook)
+            await self._write(notebook, over="")
             return
         text = data.decode("utf-8", errors="replace")
         if not self.paired.explicit and not is_jupytext_text(text):
@@ -211,12 +227,12 @@ class TwinSync:
         ):
             self.known_sha = sha_of_bytes(data)
             if data != rendered.encode():
-                await self._write(notebook)
+                await self._write(notebook, over=self.known_sha)
             return
         # Edited while no pairbook watched it: the room as it is now is the base.
         merged = await self._merge(data, self.base)
         if merged is not None:
-            await self._write(merged)
+            await self._write(merged, over=sha_of_bytes(data))
 
     async def _renders_notebook_file(self, data: bytes) -> bool:
         """Whether the twin is the notebook file's own rendering: it says nothing the file
@@ -242,7 +258,7 @@ class TwinSync:
             return False
         return twin is not None and twin[0] < notebook.st_mtime_ns
 
-    async def _merge(self, data: bytes, base: _Written) -> dict[str, Any] | None:
+    async def _merge(self, data: bytes, base: _Base) -> dict[str, Any] | None:
         """Bring the twin's edit into the room; the merged notebook, or None."""
         assert self.paired is not None
         name = self.paired.file.path.name
@@ -275,18 +291,24 @@ class TwinSync:
             log.info("twin merged", extra={"room": self.room.id, "cells": merge.changed})
             tell_everyone(self.room, {"event": "twin-merged", "room": self.room.id, "file": name})
         self.known_sha = sha_of_bytes(data)
+        self.base = merge.read  # until the merged twin is written: what was read
         self._end_conflict()
         return ydoc_to_notebook(self.room.doc)
 
-    async def _write(self, notebook: dict[str, Any]) -> None:
+    async def _write(self, notebook: dict[str, Any], *, over: str | None) -> None:
+        """Write the twin from `notebook` if that changes it; with `over` (the sha of the
+        twin as just read, "" for none) only if the file still holds those bytes."""
         assert self.paired is not None
         rendered, base = await self._render(notebook)
         data = rendered.encode("utf-8")
         if sha_of_bytes(data) != self.known_sha:
             try:
-                await asyncio.to_thread(self.paired.file.write, data)
+                written = await asyncio.to_thread(self.paired.file.write, data, over)
             except NotebookError as exc:
                 self._fail(str(exc))
+                return
+            if not written:  # saved on disk since it was read: merged on a later poll
+                log.info("twin edited while being written", extra={"room": self.room.id})
                 return
             self.known_sha = sha_of_bytes(data)
             await self.room.store.set_meta(self.room.id, TWIN_SHA, self.known_sha)
@@ -323,8 +345,10 @@ class TwinSync:
             return
         self.conflict = None
         notebook = ydoc_to_notebook(self.room.doc)
+        over: str | None = None  # "room": written over whatever the file holds
         if keep == "disk":
             data = await asyncio.to_thread(self.paired.file.read)
+            over = sha_of_bytes(data)
             if data is not None:
                 _, self.base = await self._render(notebook)
                 merged = await self._merge(data, self.base)
@@ -332,7 +356,7 @@ class TwinSync:
                     return
                 notebook = merged
         self.known_sha = None if keep == "room" else self.known_sha
-        await self._write(notebook)
+        await self._write(notebook, over=over)
         tell_everyone(self.room, {"event": "file-saved", "room": self.room.id})
 
 
@@ -345,6 +369,9 @@ class _Written:
     rendered: str
 
 
+_Base = _Written | list[TwinCell]  # as written (read back when merging), or as last read
+
+
 def _render(notebook: dict[str, Any], fmt: str) -> tuple[str, _Written]:
     rendered = notebook_to_twin(notebook, fmt)
     keys = ("id", "cell_type", "source")
@@ -353,8 +380,15 @@ def _render(notebook: dict[str, Any], fmt: str) -> tuple[str, _Written]:
 
 
 def _read_both(
-    base: _Written, data: bytes, fmt: str, name: str
+    base: _Base, data: bytes, fmt: str, name: str
 ) -> tuple[list[TwinCell], list[dict[str, Any]]]:
     """The merge's base and the twin on disk, as cells."""
-    cells = base_of({"cells": base.cells}, twin_to_cells(base.rendered, fmt))
-    return cells, twin_to_cells(data.decode("utf-8"), fmt, name=name)
+    if isinstance(base, _Written):
+        base = base_of({"cells": base.cells}, twin_to_cells(base.rendered, fmt))
+    return base, twin_to_cells(data.decode("utf-8"), fmt, name=name)
+
+
+def _recent(look: _Look, now: int) -> bool:
+    """Whether the file looked at was modified within STAT_TICK of `now` (or after it)."""
+    key = None if look is None else look[1]
+    return key is not None and key[0] > now - STAT_TICK
