@@ -82,3 +82,67 @@ def test_cells_inserted_deleted_and_retyped() -> None:
     assert seen[-1].sources == {"code-0", "new"} == seen[-1].touched
     del ycells[1]
     assert seen[-1] == CellsChange(frozenset(), frozenset(), True, False)
+
+
+def test_typing_reads_no_cell_after_the_first_keystroke(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keystroke's cell id comes from the watch's cache: pycrdt's events are not wrapped
+    and the cell is not looked up in the array again (issue #14, many rooms)."""
+    doc = notebook_doc(["x = 1"])
+    watch = CellsWatch(doc, "demo.ipynb")
+    seen: list[CellsChange] = []
+    watch.observe(seen.append)
+    type_into(doc, 1, "0")  # the first keystroke into the cell looks it up once
+    reads: list[int] = []
+    get_item = Array.__getitem__
+
+    def counted(self: Array[Any], key: Any) -> Any:
+        reads.append(key)
+        return get_item(self, key)
+
+    monkeypatch.setattr(Array, "__getitem__", counted)
+    ysource = doc.get("cells", type=Array)[1]["source"]  # the test's own read
+    reads.clear()
+    for char in "123":
+        ysource += char
+    assert reads == []
+    assert [change.sources for change in seen] == [frozenset({"code-0"})] * 4
+
+
+def test_the_cached_ids_follow_cells_moved_inserted_deleted_and_renamed() -> None:
+    doc = notebook_doc(["a", "b", "c"])
+    watch = CellsWatch(doc, "demo.ipynb")
+    seen: list[CellsChange] = []
+    watch.observe(seen.append)
+    ycells = doc.get("cells", type=Array)
+    for index in range(4):  # every index cached
+        type_into(doc, index, "!")
+    assert [set(change.sources) for change in seen] == [
+        {"intro"}, {"code-0"}, {"code-1"}, {"code-2"}
+    ]  # fmt: skip
+    with doc.transaction():  # code-2 moved first (a move is a delete and an insert)
+        del ycells[3]
+        ycells.insert(0, Map({"id": "code-2", "cell_type": "code", "source": Text("c")}))
+    type_into(doc, 0, "?")
+    type_into(doc, 1, "?")
+    assert [set(change.sources) for change in seen[-2:]] == [{"code-2"}, {"intro"}]
+    ycells.insert(1, Map({"id": "inserted", "cell_type": "code", "source": Text("")}))
+    type_into(doc, 2, "?")
+    type_into(doc, 1, "?")
+    assert [set(change.sources) for change in seen[-2:]] == [{"intro"}, {"inserted"}]
+    del ycells[0]
+    type_into(doc, 0, "?")
+    assert seen[-1].sources == {"inserted"}
+    ycells[0]["id"] = "renamed"  # a cell's own keys: read from the wrapped events
+    assert seen[-1] == CellsChange(frozenset({"renamed"}), frozenset(), False, False)
+    type_into(doc, 0, "?")
+    assert seen[-1].sources == {"renamed"}
+    stop = watch.observe(seen.append)
+    stop()
+    watch._forget(seen.append)  # the last observer gone: so is the subscription
+    assert not watch.subscribed
+    with doc.transaction():  # unseen: the last cell moved first
+        del ycells[2]
+        ycells.insert(0, Map({"id": "moved", "cell_type": "code", "source": Text("")}))
+    watch.observe(seen.append)  # a new subscription starts with no cache
+    type_into(doc, 0, "?")
+    assert seen[-1].sources == {"moved"}
