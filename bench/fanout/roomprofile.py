@@ -2,11 +2,13 @@
 many-rooms section's shape (rooms x 4 peers on memory channels, the real services, an SQLite
 store) opened by `Rooms`, then every peer types one character.
 
-    .venv/bin/python bench/fanout/roomprofile.py --rooms 500 [--edits 5] [--top 25]
+    .venv/bin/python bench/fanout/roomprofile.py --rooms 500 [--edits 5] [--top 25] [--together 32]
 
 Prints RSS and traced Python memory per room (rooms opened, peers synced), the traced memory
 grouped by the file that allocated it, the live objects per room by type, and the time per
-applied update (cProfile's top functions with --profile).
+applied update, wall and CPU of every thread (cProfile's top functions with --profile).
+`--together K` receives K frames at once, as K connections would: their commits are grouped
+as in the server (one at a time, every append is a commit of its own).
 """
 
 from __future__ import annotations
@@ -113,13 +115,19 @@ def client_updates(joined: list[Any], docs: dict[str, Doc[Any]]) -> list[tuple[A
     return edits
 
 
-async def type_once(edits: list[tuple[Any, Any, bytes]]) -> float:
-    started = time.perf_counter()
-    for room, peer, frame in edits:
-        await room.receive(peer, frame)
+async def type_once(
+    edits: list[tuple[Any, Any, bytes]], together: int
+) -> tuple[float, float, float]:
+    """Every edit received and settled, `together` at a time (as that many connections'
+    frames arriving at once): seconds of wall time, of CPU (the process), of the loop's."""
+    started, cpu, loop = time.perf_counter(), time.process_time(), time.thread_time()
+    for at in range(0, len(edits), together):
+        batch = edits[at : at + together]
+        await asyncio.gather(*(room.receive(peer, frame) for room, peer, frame in batch))
     for room in {id(r): r for r, _, _ in edits}.values():
         await room.settle()
-    return time.perf_counter() - started
+    ended = time.perf_counter(), time.process_time(), time.thread_time()
+    return ended[0] - started, ended[1] - cpu, ended[2] - loop
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -155,19 +163,21 @@ async def main(args: argparse.Namespace) -> None:
             by_file(snapshot, args.rooms, args.top, args.key)
         objects_per_room(types_before, args.rooms, args.top)
         profile = cProfile.Profile() if args.profile else None
-        total = 0.0
+        total = cpu = loop = 0.0
         docs: dict[str, Doc[Any]] = {}
         for _ in range(args.edits):
             edits = client_updates(joined, docs)
             if profile is not None:
                 profile.enable()
-            total += await type_once(edits)
+            wall, used, looped = await type_once(edits, args.together)
+            total, cpu, loop = total + wall, cpu + used, loop + looped
             if profile is not None:
                 profile.disable()
         count = args.edits * len(joined)
         print(
             f"updates: {count}, {total / count * 1e6:.1f} us per update (applied, logged, "
-            f"relayed to {PER_ROOM - 1})"
+            f"relayed to {PER_ROOM - 1}), {cpu / count * 1e6:.1f} us of CPU "
+            f"(all threads), {loop / count * 1e6:.1f} us in the event loop's thread"
         )
         if profile is not None:
             pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
@@ -183,6 +193,9 @@ if __name__ == "__main__":
     parser.add_argument("--trace", action="store_true")
     parser.add_argument("--key", default="filename", help="group traced memory by filename|lineno")
     parser.add_argument("--peers", type=int, default=PER_ROOM)
+    parser.add_argument(
+        "--together", type=int, default=1, help="frames received at once (1: one at a time)"
+    )
     parser.add_argument(
         "--services",
         default="kernel,mob,record,check",
