@@ -156,6 +156,7 @@ class RoomFeed:
     def committed(self, commit: Commit, seq: int) -> None:
         """The room logged and relayed one of its own updates: the others get it too."""
         self._hold(seq)
+        self.signals.published = max(self.signals.published, seq)
         entry = DocEntry(seq, commit.relay.frame, commit.author, commit.clients)
         self.broker.publish(self.room_id, entry)
 
@@ -336,6 +337,7 @@ class RoomFeed:
         self._window.hold(seq)
         if self.room is not None:
             self.room.last_seq = self._window.upto
+            self.signals.caught_up(self._window.upto)
 
 
 async def subscribe_feed(

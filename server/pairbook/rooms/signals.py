@@ -13,8 +13,14 @@ travels as a signal too, and that member's process hands it to its peer.
 
 ```
 {"t": "members", "from": <origin>, "members": [<member>, …], "hello": <bool>}
-{"t": "event", "to": "<origin>/<connection key>" | null (everyone), "event": {…}}
+{"t": "event", "to": "<origin>/<connection key>" | null (everyone), "event": {…}, "after": <seq>}
 ```
+An event goes out after every update its process relayed before it (`after`: the newest
+seq it published): the receiving process hands it on only once its document holds the log
+up to that seq. The entries travel in order on the room's stream, but an update given up on
+(a marker: the others read it from the log) or missed while the broker was away comes in by
+the log, later than the event: a page told "the kernel took your change" (`widget-echo`)
+before the change's echo reached it showed the old value again.
 A member is `pairbook.cluster.envelope`'s (checked field by field on the way in); its key
 is qualified with its process (`member_key`), as a command forwarded to the owner is; a
 list whose `from` is not the broker entry's origin is refused (a process announces only its
@@ -32,6 +38,7 @@ import asyncio
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +63,8 @@ OUTDATED_AFTER = 30.0
 """Seconds another process's members stay without a renewed announcement."""
 MAX_MEMBERS = 10_000
 """Members one announcement may list (more is not a pairbook process's)."""
+MAX_HELD = 1_000
+"""Events waiting for the updates sent before them (past it the oldest goes at once)."""
 
 Vouch = Callable[[Member], Member]
 """A member another process announced, as this process's token book has it (its user and
@@ -80,6 +89,8 @@ class RoomSignals:
         self._soon: asyncio.TimerHandle | None = None
         self._said: set[str] = set()  # the member keys the last announcement named
         self._unsaid: dict[str, dict[str, Any]] = {}  # joined since then: key -> member JSON
+        self.published = 0  # the newest seq this process relayed to the others
+        self._held: deque[tuple[int, dict[str, Any]]] = deque()  # (after, event signal)
 
     def members(self) -> list[Member]:
         """The room's members connected to other processes."""
@@ -122,6 +133,7 @@ class RoomSignals:
         if self._soon is not None:
             self._soon.cancel()
             self._soon = None
+        self._held.clear()
         if self.room is not None:
             if self._unsaid:  # joined since the last announcement: the owner records them
                 here = {peer.key for peer in self.room.peers}
@@ -145,11 +157,17 @@ class RoomSignals:
         """An event for a member connected to another process (a key from `members`)."""
         origin, _, _ = member.key.rpartition("/")
         if origin and origin != self.origin:
-            self._publish({"t": "event", "to": member.key, "event": event})
+            self._publish({"t": "event", "to": member.key, "event": event,
+                           "after": self.published})  # fmt: skip
 
     def broadcast(self, event: dict[str, Any]) -> None:
         """An event for every member on the other processes."""
-        self._publish({"t": "event", "to": None, "event": event})
+        self._publish({"t": "event", "to": None, "event": event, "after": self.published})
+
+    def caught_up(self, upto: int) -> None:
+        """The document holds the log up to `upto`: the events waiting for it go on."""
+        while self._held and self._held[0][0] <= upto:
+            self._deliver(self._held.popleft()[1])
 
     def upkeep(self, now: float) -> None:
         """Renew this process's announcement; forget processes that stopped announcing.
@@ -240,10 +258,23 @@ class RoomSignals:
             services.note_join(members[key])
 
     def _take_event(self, data: dict[str, Any]) -> None:
-        to, event = data.get("to"), data.get("event")
+        to, event, after = data.get("to"), data.get("event"), data.get("after", 0)
         if not isinstance(event, dict) or not (to is None or isinstance(to, str)):
             raise ValueError("an event signal without an event")
+        if not isinstance(after, int) or isinstance(after, bool):
+            raise ValueError("an event signal whose 'after' is not a seq")
         room = self.room
+        if room is None:
+            return
+        if self._held or room.last_seq < after:  # in order, behind the updates before it
+            if len(self._held) >= MAX_HELD:
+                self._deliver(self._held.popleft()[1])
+            self._held.append((after, data))
+            return
+        self._deliver(data)
+
+    def _deliver(self, data: dict[str, Any]) -> None:
+        room, to, event = self.room, data["to"], data["event"]
         if room is None:
             return
         if to is None:
