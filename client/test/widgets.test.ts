@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 
-import { type CommLink, type CommReply, MIN_INTERVAL_MS, SharedComm } from '../src/widgets/sharedComm'
+import { type CommLink, type CommReply, EchoWaits, MAX_EARLY, MIN_INTERVAL_MS, SharedComm } from '../src/widgets/sharedComm'
 import { collectChanges, isKnownModule, readRecord, stateOf } from '../src/widgets/widgetState'
 
 /** A `widgets` map as the server writes it (pairbook/kernel/widgetdoc.py). */
@@ -157,5 +157,25 @@ describe('a widget comm bound to the room', () => {
     const open = fakeLink(ymodels)
     new SharedComm('slider', open.link).send({ method: 'custom', content: { event: 'click' } })
     expect(open.sent[0]!.body).toMatchObject({ custom: { event: 'click' } })
+  })
+})
+
+describe('the widget-echo answers a page waits for', () => {
+  it('an answer that comes before its wait began (another server process) still ends the wait', async () => {
+    const waits = new EchoWaits()
+    waits.settle('pairbook-1', { ok: true }) // the event overtook the command's reply
+    await expect(waits.wait('pairbook-1')).resolves.toEqual({ ok: true })
+    const later = waits.wait('pairbook-2')
+    waits.settle('pairbook-2', { ok: false, error: 'gone' })
+    await expect(later).resolves.toEqual({ ok: false, error: 'gone' })
+  })
+
+  it('keeps a bounded number of early answers, and a dropped connection ends every wait', async () => {
+    const waits = new EchoWaits()
+    for (let n = 0; n <= MAX_EARLY; n++) waits.settle(`e${n}`, { ok: true })
+    const oldest = waits.wait('e0') // forgotten: waits until the connection drops
+    await expect(waits.wait(`e${MAX_EARLY}`)).resolves.toEqual({ ok: true })
+    waits.endAll({ ok: false, error: 'the connection dropped' })
+    await expect(oldest).resolves.toEqual({ ok: false, error: 'the connection dropped' })
   })
 })

@@ -9,6 +9,8 @@
  * most ~20 changes a second, and its last value always goes. */
 
 export const MIN_INTERVAL_MS = 50
+/** Answers kept for a wait that has not begun (see EchoWaits). */
+export const MAX_EARLY = 100
 
 export interface CommReply {
   ok: boolean
@@ -108,5 +110,40 @@ export class SharedComm {
 
   on_close(callback: MsgHandler): void {
     this.onClosed = callback
+  }
+}
+
+/** The `widget-echo` answers a page waits for, by echo id. With several server processes the
+ * event (it travels on the room's stream) may come before the command's reply (it travels
+ * between the processes' inboxes): an answer that came before its wait began is kept (the
+ * last MAX_EARLY of them) for the wait that follows, which would otherwise never end and
+ * hold the widget's throttle, so the control sent nothing more. */
+export class EchoWaits {
+  private readonly waiting = new Map<string, (reply: CommReply) => void>()
+  private readonly early = new Map<string, CommReply>()
+
+  wait(echo: string): Promise<CommReply> {
+    const reply = this.early.get(echo)
+    if (reply === undefined) return new Promise((resolve) => this.waiting.set(echo, resolve))
+    this.early.delete(echo)
+    return Promise.resolve(reply)
+  }
+
+  settle(echo: string, reply: CommReply): void {
+    const settle = this.waiting.get(echo)
+    this.waiting.delete(echo)
+    if (settle !== undefined) return settle(reply)
+    this.early.set(echo, reply)
+    for (const old of this.early.keys()) {
+      if (this.early.size <= MAX_EARLY) break
+      this.early.delete(old)
+    }
+  }
+
+  /** Every wait under way ends with `reply` (the connection dropped). */
+  endAll(reply: CommReply): void {
+    for (const settle of this.waiting.values()) settle(reply)
+    this.waiting.clear()
+    this.early.clear()
   }
 }

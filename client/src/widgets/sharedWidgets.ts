@@ -12,7 +12,7 @@ import * as Y from 'yjs'
 
 import { h } from '../dom'
 import type { WidgetViews } from '../notebook/outputs'
-import { type CommLink, type CommReply, SharedComm } from './sharedComm'
+import { type CommLink, type CommReply, EchoWaits, SharedComm } from './sharedComm'
 import { collectChanges, isKnownModule, readRecord, stateOf } from './widgetState'
 import type { RoomWidgetManager } from './widgetRuntime'
 
@@ -39,7 +39,7 @@ export class SharedWidgets implements WidgetViews {
   private readonly hosts = new Set<HTMLElement>()
   /** Views whose model is not in the map (yet): drawn again if it comes, with this text. */
   private readonly unmatched = new Map<HTMLElement, string>()
-  private readonly waiting = new Map<string, (reply: CommReply) => void>()
+  private readonly waiting = new EchoWaits()
   private readOnly: boolean
 
   constructor(
@@ -70,15 +70,12 @@ export class SharedWidgets implements WidgetViews {
   /** A pairbook event: `widget-echo` settles the change sent with its echo id. */
   handleEvent(event: Record<string, unknown>): void {
     if (event.event !== 'widget-echo' || typeof event.echo !== 'string') return
-    const settle = this.waiting.get(event.echo)
-    this.waiting.delete(event.echo)
-    settle?.({ ok: event.ok === true, error: typeof event.error === 'string' ? event.error : undefined })
+    this.waiting.settle(event.echo, { ok: event.ok === true, error: typeof event.error === 'string' ? event.error : undefined })
   }
 
   /** The connection dropped: changes under way get no answer any more. */
   connectionLost(): void {
-    for (const settle of this.waiting.values()) settle({ ok: false, error: 'the connection dropped' })
-    this.waiting.clear()
+    this.waiting.endAll({ ok: false, error: 'the connection dropped' })
   }
 
   destroy(): void {
@@ -142,7 +139,7 @@ export class SharedWidgets implements WidgetViews {
 
   private readonly link: CommLink = {
     send: (model, body) => (this.options.send === null ? Promise.resolve(null) : this.options.send(model, body)),
-    taken: (echo) => new Promise((resolve) => this.waiting.set(echo, resolve)),
+    taken: (echo) => this.waiting.wait(echo),
     canSend: () => !this.readOnly,
     current: (model, keys) => stateOf(this.ymodels, model, keys),
     refused: (message) => this.options.refused?.(message),
