@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { hiddenText, parseAnalysis, parseVariables, sizeText, sortVariables, warningText } from '../src/state/kernelView'
+import { cellWarnings, hiddenText, parseAnalysis, parseVariables, sizeText, sortVariables, warningText } from '../src/state/kernelView'
 
 const ana = { id: 'ana', name: 'Ana' }
 const bo = { id: 'bo', name: 'Bo' }
@@ -45,5 +45,23 @@ describe('kernel view', () => {
     expect(hiddenText(analysis.hidden[1], describe)).toBe('base: its cell was deleted')
     expect(parseAnalysis(null)).toEqual({ skipped: 0, cells: {}, warnings: {}, hidden: [] })
     expect(parseAnalysis({ skipped: 5 }).skipped).toBe(5)
+  })
+
+  it('gathers each cell\'s badges: its warnings, an edit only when someone else edited, then hidden names', () => {
+    const describe = (cell: string) => `cell ${Number(cell.slice(1)) + 1}`
+    const analysis = parseAnalysis({
+      warnings: {
+        c1: [{ kind: 'stale', name: 'x', cell: 'c2', by: bo }, { kind: 'unrun-edit', by: ana, ran_by: ana }],
+        c2: [{ kind: 'unrun-edit', by: bo, ran_by: ana }]
+      },
+      hidden: [{ name: 'tmp', cell: 'c1', reason: 'edited', by: bo }, { name: 'base', cell: null, reason: 'unknown', by: null }]
+    })
+    const badges = cellWarnings(analysis, describe)
+    expect(badges.get('c1')).toEqual([
+      { kind: 'stale', text: 'Stale: x was changed in cell 3 by Bo after this ran' },
+      { kind: 'hidden', text: 'Hidden state: tmp: cell 2 was edited by Bo and no longer defines it' }
+    ])
+    expect(badges.get('c2')).toEqual([{ kind: 'unrun-edit', text: 'Edited by Bo since Ana ran it: its output is from the old source' }])
+    expect([...badges.keys()]).toEqual(['c1', 'c2'])
   })
 })

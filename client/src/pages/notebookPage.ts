@@ -12,7 +12,7 @@ import { assistOver } from '../editor/kernelAssist'
 import { append, button, h, icon, ICONS, saveFile } from '../dom'
 import { showEnvironment } from '../kernel/environmentNotice'
 import { KernelPanel } from '../kernel/kernelPanel'
-import { hiddenText, warningText } from '../state/kernelView'
+import { cellWarnings } from '../state/kernelView'
 import { SidebarWidth } from '../state/panelWidth'
 import { StatePanel } from '../state/statePanel'
 import { LockNote } from '../mob/lockNote'
@@ -30,10 +30,12 @@ import { openHelpDialog } from '../panels/helpDialog'
 import { openInviteDialog } from '../panels/inviteDialog'
 import { openPeopleDialog } from '../panels/peopleDialog'
 import { ParticipantsPanel } from '../panels/participants'
-import { type AwarenessState, isColor, type Participant, participantsByCell, participantsFrom, scrubStyleColours } from '../panels/presence'
+import { type AwarenessState, isColor, participantsByCell, participantsFrom, scrubStyleColours } from '../panels/presence'
 import { Banner, StatusBadge, toast } from '../panels/status'
 import { topbar } from './chrome'
 import { downloadMenu } from './downloadMenu'
+import { Follow, shareViewport } from './follow'
+import { listenForPageKeys } from './pageKeys'
 import { notebookToolbar } from './toolbar'
 import { liveRecording } from '../replay/liveRecording'
 import { DocMap } from '../schema'
@@ -104,7 +106,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       if (input.kind === 'run') lockNote.runRefused(cell?.element ?? null)
       else if (cell !== null) lockNote.keystroke(cell.element, input.key, input.ctrl, input.meta)
     },
-    onUserNavigation: () => stopFollowing(),
+    onUserNavigation: () => follow.stop(),
     onHelp: openHelpDialog,
     notify: toast
   })
@@ -114,13 +116,14 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       const cell = id === null ? null : view.cellById(id)
       return cell === null ? 'another cell' : `cell ${view.indexOf(cell) + 1}`
     },
-    onFollow: (person) => follow(person),
+    onFollow: (person) => follow.start(person),
     roleOf: (userId) => (mobState === null ? null : roleOf(mobState, userId)),
     selfViewer: readOnly
   })
+  const follow = new Follow({ view, banner, participants })
 
   const act = (action: NotebookAction) => () => {
-    stopFollowing()
+    follow.stop()
     view.perform(action)
     view.focusActive()
   }
@@ -135,7 +138,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       return cell === null ? 'a deleted cell' : `Cell ${view.indexOf(cell) + 1}`
     },
     runSelected: () => {
-      stopFollowing()
+      follow.stop()
       view.perform('run-next')
       view.focusActive()
     },
@@ -171,7 +174,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       return cell === null ? Number.MAX_SAFE_INTEGER : view.indexOf(cell)
     },
     jumpTo: (id) => {
-      stopFollowing()
+      follow.stop()
       const cell = view.cellById(id)
       if (cell === null) return toast('That cell has been deleted.')
       view.selectIndex(view.indexOf(cell), 'command')
@@ -191,18 +194,8 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       }, (error: unknown) => toast(`Could not export the requirements: ${error instanceof Error ? error.message : String(error)}.`))
     },
     onAnalysis: (analysis) => {
-      const hiddenByCell = new Map<string, string[]>()
-      for (const entry of analysis.hidden) {
-        if (entry.cell !== null) hiddenByCell.set(entry.cell, [...(hiddenByCell.get(entry.cell) ?? []), hiddenText(entry, describeCell)])
-      }
-      for (const cell of view.cells) {
-        const items: { kind: string; text: string }[] = (analysis.warnings[cell.id] ?? [])
-          // The run badge says "edited since"; the warning adds who, when that is not who ran it.
-          .filter((w) => w.kind !== 'unrun-edit' || (w.by !== null && w.ran_by != null && w.by.id !== w.ran_by.id))
-          .map((w) => ({ kind: w.kind, text: warningText(w, describeCell) }))
-        for (const text of hiddenByCell.get(cell.id) ?? []) items.push({ kind: 'hidden', text: `Hidden state: ${text}` })
-        cell.setWarnings(items)
-      }
+      const warnings = cellWarnings(analysis, describeCell)
+      for (const cell of view.cells) cell.setWarnings(warnings.get(cell.id) ?? [])
     }
   })
   runs.onKernel((kernelState) => state.setNotice(stateNotice(kernelState, Date.now() / 1000), 'warning'))
@@ -235,10 +228,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     notify: toast,
     pointTarget: () => view.pointTarget(),
     setPoint: (point) => awareness.setLocalStateField('point', point),
-    describeCell: (id) => {
-      const cell = view.cellById(id)
-      return cell === null ? 'a deleted cell' : `cell ${view.indexOf(cell) + 1}`
-    },
+    describeCell,
     onState: (state, lock) => {
       mobState = state
       view.setLock(lock)
@@ -270,7 +260,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     readOnly,
     act,
     insertMarkdown: () => {
-      stopFollowing()
+      follow.stop()
       view.perform('insert-below')
       view.perform('to-markdown')
       view.focusActive()
@@ -386,9 +376,6 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   new CursorLabels(awareness)
 
   // Presence and follow mode --------------------------------------------------------------
-  let following: Participant | null = null
-  let followedCellAt = 0
-  const VIEWPORT_LAG_MS = 1000
   let frame = 0
   const renderPresence = (): void => {
     frame = 0
@@ -397,68 +384,15 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     mob.setPresent(people.map((p) => p.userId))
     view.setPeople(participantsByCell(people))
     renderPointers(view, pointersFrom(awareness.getStates() as Map<number, AwarenessState>, awareness.clientID))
-    if (following !== null) {
-      const now = people.find((p) => p.clientId === following?.clientId)
-      if (now === undefined) {
-        stopFollowing()
-      } else {
-        if (now.cell !== null && now.cell !== following.cell) {
-          view.scrollToCell(now.cell)
-          followedCellAt = Date.now()
-        } else if (now.viewport !== null && now.viewport !== following.viewport && Date.now() - followedCellAt > VIEWPORT_LAG_MS) {
-          // Their viewport is sent 150 ms after they scroll: one from before their cell
-          // moved must not pull us back from the cell we just went to.
-          view.scrollToCell(now.viewport)
-        }
-        following = now
-      }
-    }
+    follow.track(people)
   }
   awareness.on('change', () => {
     if (frame === 0) frame = requestAnimationFrame(renderPresence)
   })
   renderPresence()
+  shareViewport(view, (cell) => awareness.setLocalStateField('viewport', cell), () => awareness.getLocalState()?.viewport)
 
-  function follow(person: Participant | null): void {
-    following = person
-    banner.clear('follow')
-    if (person === null) return
-    banner.add('follow', 'info', `Following ${person.name}: the page scrolls along with them.`, button('Stop following', `Stop following ${person.name}`, () => stopFollowing(), { class: 'btn small' }))
-    if (person.cell !== null) view.scrollToCell(person.cell)
-  }
-
-  function stopFollowing(): void {
-    if (following === null) return
-    following = null
-    participants.setFollowing(null)
-    banner.clear('follow')
-  }
-
-  // Scrolling by hand ends follow mode, as in a shared document.
-  window.addEventListener('wheel', () => stopFollowing(), { passive: true })
-  window.addEventListener('touchmove', () => stopFollowing(), { passive: true })
-
-  // Where I am looking, for whoever follows me.
-  let scrollTimer = 0
-  window.addEventListener('scroll', () => {
-    if (scrollTimer !== 0) return
-    scrollTimer = window.setTimeout(() => {
-      scrollTimer = 0
-      // The cell in the middle of my screen: a follower centres it on theirs.
-      const top = document.querySelector('.toolbar')?.getBoundingClientRect().bottom ?? 0
-      const viewport = view.cellIdAt((top + window.innerHeight) / 2)
-      if (awareness.getLocalState()?.viewport !== viewport) awareness.setLocalStateField('viewport', viewport)
-    }, 150)
-  }, { passive: true })
-
-  // Command-mode keys also work when nothing in particular has the focus.
-  document.addEventListener('keydown', (event) => {
-    if (event.defaultPrevented || document.activeElement !== document.body) return
-    if (document.querySelector('dialog[open]') !== null) return
-    const handled = view.handleKey({ key: event.key, shift: event.shiftKey, ctrl: event.ctrlKey, alt: event.altKey, meta: event.metaKey })
-    if (handled) event.preventDefault()
-  })
-
+  listenForPageKeys(view)
   window.addEventListener('pagehide', () => connection.destroy())
   // For tests and the benchmark: the live objects, read-only by convention.
   Object.assign(window, { pairbook: { notebook, connection, view, awareness, runs, mob } })

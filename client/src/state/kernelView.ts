@@ -191,3 +191,19 @@ export function hiddenText(h: HiddenName, describe: (cell: string) => string): s
   if (h.reason === 'edited') return `${h.name}: ${h.cell ? describe(h.cell) : 'its cell'} was edited${by(h.by)} and no longer defines it`
   return `${h.name}: made outside any cell run`
 }
+
+/** What each cell's badges say after an analysis, by cell id: its warnings, then the hidden
+ * names its runs left. An edit's warning names who edited only when that is not who ran it
+ * (the run badge already says "edited since"). */
+export function cellWarnings(analysis: Analysis, describe: (cell: string) => string): Map<string, { kind: string; text: string }[]> {
+  const byCell = new Map<string, { kind: string; text: string }[]>()
+  for (const [cell, warnings] of Object.entries(analysis.warnings)) {
+    const shown = warnings.filter((w) => w.kind !== 'unrun-edit' || (w.by !== null && w.ran_by != null && w.by.id !== w.ran_by.id))
+    byCell.set(cell, shown.map((w) => ({ kind: w.kind, text: warningText(w, describe) })))
+  }
+  for (const entry of analysis.hidden) {
+    if (entry.cell === null) continue
+    byCell.set(entry.cell, [...(byCell.get(entry.cell) ?? []), { kind: 'hidden', text: `Hidden state: ${hiddenText(entry, describe)}` }])
+  }
+  return byCell
+}
