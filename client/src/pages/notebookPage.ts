@@ -392,7 +392,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   renderPresence()
   shareViewport(view, (cell) => awareness.setLocalStateField('viewport', cell), () => awareness.getLocalState()?.viewport)
 
-  listenForPageKeys(view)
+  listenForPageKeys(view, { name, viewer: readOnly, connection: () => connection.state, notify: toast })
   window.addEventListener('pagehide', () => connection.destroy())
   // For tests and the benchmark: the live objects, read-only by convention.
   Object.assign(window, { pairbook: { notebook, connection, view, awareness, runs, mob } })

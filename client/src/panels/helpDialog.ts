@@ -16,7 +16,8 @@ const EDIT_MODE: ReadonlyArray<[string, string]> = [
   ['Ctrl+/', 'Comment or uncomment the lines'],
   ['Ctrl+D', 'Also select the next occurrence (multi-cursor)'],
   ['Ctrl+click', 'Add a cursor'],
-  ['Ctrl+F', 'Find and replace in the notebook']
+  ['Ctrl+F', 'Find and replace in the notebook'],
+  ['Ctrl+S', 'Nothing to do (in command mode too): every change is saved as you make it']
 ]
 
 export function openHelpDialog(): void {

@@ -1,0 +1,51 @@
+"""A JupyterLab user's reflexes on the notebook page: what their hands do without thinking
+must not open a browser dialog or be silently lost."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, expect
+
+from support.browser import NotebookTab, invite
+from support.server import ServerProcess
+
+pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
+
+SAVE_KEY_SEEN = """() => {
+    window.__saveKeys = []
+    window.addEventListener('keydown', (event) => {
+        if (event.key.toLowerCase() === 's') window.__saveKeys.push(event.defaultPrevented)
+    })
+}"""
+"""Records, for each S pressed, whether the page kept the browser from acting on it (a
+Ctrl+S the page lets through opens Chromium's "Save page as" dialog)."""
+
+
+async def test_ctrl_s_says_the_notebook_is_saved_instead_of_saving_the_page(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    vic = await NotebookTab.open(
+        browser, server, notebook, token=invite(server, "viewer"), join_as="Vic"
+    )
+    for tab in (ada, vic):
+        await tab.page.evaluate(SAVE_KEY_SEEN)
+    # In edit mode, typing, then Ctrl+S as in JupyterLab.
+    await ada.edit_end(1)
+    await ada.page.keyboard.type("\nz = 3")
+    await ada.page.keyboard.press("Control+s")
+    await expect(ada.page.locator(".toast", has_text="Saved")).to_contain_text(notebook)
+    # In command mode too, and Ctrl+Shift+S (JupyterLab's Save As) is not the page's either.
+    await ada.page.keyboard.press("Escape")
+    await ada.page.keyboard.press("Control+Shift+s")
+    assert await ada.page.evaluate("window.__saveKeys") == [True, True]
+    # A viewer has nothing to save: the note points at Download.
+    await vic.cell(1).click()
+    await vic.page.keyboard.press("Control+s")
+    await expect(vic.page.locator(".toast", has_text="Download")).to_be_visible()
+    assert await vic.page.evaluate("window.__saveKeys") == [True]
+    assert await ada.source(1) == "x = 1\nprint(x)\nz = 3"
+    assert ada.errors == []
+    assert vic.errors == []
+    await ada.close()
+    await vic.close()
