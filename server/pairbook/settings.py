@@ -26,6 +26,8 @@ class Settings:
     """Where rooms meet other processes (`redis://…`); None: this process alone."""
     owner_lease: float = 5.0
     """With a broker: seconds a room's owner holds it unrenewed (a dead owner's rooms move)."""
+    max_forwarded: int = 256
+    """With a broker: commands of other processes this one answers at once (past it, refused)."""
     owner_token_hashes: tuple[str, ...] = ()
     """Digests of owner tokens valid for this run only (`--owner-token`, the supervisor's);
     the worker never sees a plain token, so neither does a kernel inheriting its env."""

@@ -166,8 +166,9 @@ def ownership_for(
     if broker is None or url is None or urlsplit(url).scheme.lower() == "memory":
         return None
     return ClusterOwnership.from_url(
-        url, broker.origin, ttl=settings.owner_lease, fence=store.raise_fence
-    )
+        url, broker.origin, ttl=settings.owner_lease, fence=store.raise_fence,
+        max_answering=settings.max_forwarded,
+    )  # fmt: skip
 
 
 def room_policy(settings: Settings) -> RoomPolicy:

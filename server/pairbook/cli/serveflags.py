@@ -44,6 +44,11 @@ def _add_listening(serve: argparse.ArgumentParser) -> None:
         help="with --broker: how long a room's owner holds it without renewing; a dead "
         "owner's rooms move to another process within this (default 5)",
     )  # fmt: skip
+    serve.add_argument(
+        "--max-forwarded", type=positive_int, default=256, metavar="N",
+        help="with --broker: commands of other processes this one answers at once; past "
+        "it a forwarded command is refused (try again), not run (default 256)",
+    )  # fmt: skip
     _add_choice(serve, "--server", ["uvicorn", "granian"], "ASGI server (uvicorn, with "
                 "pairbook's own frame writes, is measured fastest; see bench/fanout)")  # fmt: skip
     serve.add_argument(
@@ -238,6 +243,17 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    """A positive whole number."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("give a positive whole number")
+    return value
+
+
 def parse_size(text: str) -> int:
     """A byte count: 512M, 4G, or plain bytes."""
     units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
@@ -266,6 +282,7 @@ def settings_from(
         store_url=args.store or str(state.db),
         broker_url=args.broker or None,  # PAIRBOOK_BROKER= (empty): none
         owner_lease=args.owner_lease,
+        max_forwarded=args.max_forwarded,
         owner_token_hashes=owner_token_hashes,
         owner_name=owner[0],
         owner_email=owner[1],

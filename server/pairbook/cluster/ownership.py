@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from pairbook.broker.loops import Loops
 from pairbook.broker.redis import split_prefix
-from pairbook.cluster.forward import CommandRunner, Forwarder
+from pairbook.cluster.forward import MAX_ANSWERING, CommandRunner, Forwarder
 from pairbook.cluster.keeper import Fence, LeaseKeeper
 from pairbook.cluster.lease import Lease, RoomLeases
 from pairbook.errors import ClusterError
@@ -41,6 +41,7 @@ class ClusterOwnership:
         prefix: str = "pairbook:",
         ttl: float = 5.0,
         timeout: float = 10.0,
+        max_answering: int = MAX_ANSWERING,
         fence: Fence | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -48,8 +49,9 @@ class ClusterOwnership:
         self.process = process
         self.leases = RoomLeases(redis, process, prefix=f"{prefix}owner:", ttl=ttl)
         self.forwarder = Forwarder(
-            redis, process, self._run, prefix=f"{prefix}owner:", timeout=timeout
-        )
+            redis, process, self._run, prefix=f"{prefix}owner:", timeout=timeout,
+            max_answering=max_answering,
+        )  # fmt: skip
         self._fence = fence
         self._clock = clock
         self._runner: CommandRunner | None = None

@@ -7,10 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from pairbook.app import ownership_for
+from pairbook.broker import MemoryBroker
 from pairbook.cli import build_parser
 from pairbook.cli.envflags import apply_environment
 from pairbook.cli.serveflags import settings_from
+from pairbook.cluster.forward import MAX_ANSWERING
+from pairbook.settings import Settings
 from pairbook.statedir import StateDir
+from pairbook.store import MemoryStore
 
 
 def serve_parser() -> argparse.ArgumentParser:
@@ -92,3 +97,22 @@ def test_a_bad_value_is_refused_naming_the_variable(
     error = capsys.readouterr().err
     assert name in error
     assert says in error
+
+
+def test_the_forwarded_commands_cap_is_a_flag_and_a_variable_and_reaches_the_forwarder(
+    tmp_path: Path,
+) -> None:
+    def cap(environ: dict[str, str], *argv: str) -> int:
+        args = parse({"PAIRBOOK_BROKER": "redis://127.0.0.1:6379/0", **environ},
+                     str(tmp_path), *argv)  # fmt: skip
+        settings = settings_from(args, StateDir.of(args.dir), 1, "none", (None, None), ())
+        assert Settings.from_json(settings.to_json()) == settings  # it reaches the worker
+        ownership = ownership_for(settings, MemoryBroker(), MemoryStore())
+        assert ownership is not None
+        return ownership.forwarder.max_answering
+
+    assert cap({}) == MAX_ANSWERING == 256
+    assert cap({"PAIRBOOK_MAX_FORWARDED": "1000"}) == 1000
+    assert cap({"PAIRBOOK_MAX_FORWARDED": "1000"}, "--max-forwarded", "32") == 32
+    with pytest.raises(SystemExit):
+        parse({}, str(tmp_path), "--max-forwarded", "0")
