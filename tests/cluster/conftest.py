@@ -70,3 +70,23 @@ def servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
             for server in started:
                 if server.proc is not None and server.proc.poll() is None:
                     server.stop()
+
+
+@pytest.fixture
+def slow_savers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two processes on one folder whose rooms wait a minute before saving: an edit made in
+    the room stays unsaved, so a change to the file meanwhile is a conflict."""
+    root = tmp_path / "notebooks"
+    write_notebook(root / "demo.ipynb")
+    with fresh_schema() as store, fresh_prefix() as broker:
+        started: list[ServerProcess] = []
+        try:
+            for name in ("a", "b"):
+                args = ("--broker", broker, "--owner-lease", "1", "--autosave-delay", "60")
+                server = ServerProcess(root, store=store, args=args, env={"PROCESS_NAME": name})
+                started.append(server.start())
+            yield started[0], started[1]
+        finally:
+            for server in started:
+                if server.proc is not None and server.proc.poll() is None:
+                    server.stop()

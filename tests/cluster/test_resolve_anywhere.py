@@ -7,40 +7,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support.client import YClient
-from support.notebooks import read_sources, write_notebook
-from support.postgres import fresh_schema
-from support.redis import fresh_prefix
+from support.notebooks import read_sources
 from support.server import ServerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.cluster]
 
 RESOLVE = "/api/notebooks/demo.ipynb/resolve"
-
-
-@pytest.fixture
-def slow_savers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two processes on one folder whose rooms wait a minute before saving: an edit made in
-    the room stays unsaved, so a change to the file meanwhile is a conflict."""
-    root = tmp_path / "notebooks"
-    write_notebook(root / "demo.ipynb")
-    with fresh_schema() as store, fresh_prefix() as broker:
-        started: list[ServerProcess] = []
-        try:
-            for name in ("a", "b"):
-                args = ("--broker", broker, "--owner-lease", "1", "--autosave-delay", "60")
-                server = ServerProcess(root, store=store, args=args, env={"PROCESS_NAME": name})
-                started.append(server.start())
-            yield started[0], started[1]
-        finally:
-            for server in started:
-                if server.proc is not None and server.proc.poll() is None:
-                    server.stop()
 
 
 def edit_on_disk(path: Path, source: str) -> None:

@@ -2,7 +2,9 @@
 
 `GET /api/download/<path>?format=ipynb|py`: anyone who may read the notebook (viewer and
 up). The content is the room's current document in the file's form (what autosave writes)
-when the room is open in this process, else the file on disk. Every download is logged
+when the room is open in this process, or when another process keeps it open (read from
+the log: that process's autosave may not have written the latest edits yet), else the file
+on disk. Every download is logged
 with who asked for it.
 """
 
@@ -21,6 +23,8 @@ from pairbook.app.headers import attachment
 from pairbook.errors import RequestError
 from pairbook.notebook import read_notebook, resolve_notebook_path, ydoc_to_notebook
 from pairbook.notebook.export import export_notebook
+from pairbook.notebook.file import NotebookFile
+from pairbook.rooms.loader import logged_elsewhere
 from pairbook.types import RoomId
 
 log = logging.getLogger("pairbook.app")
@@ -59,7 +63,8 @@ async def download_route(request: Request) -> Response:
 
 async def _notebook_now(request: Request, room: RoomId) -> tuple[bytes, dict[str, Any], str]:
     """The notebook's bytes as its file holds them (or would, once autosaved), the notebook
-    they hold, and where they came from: the open room, else the file."""
+    they hold, and where they came from: the room open here, else the log when another
+    process keeps the room open, else the file."""
     context = context_of(request)
     entry = context.rooms.get(room)
     if entry is not None:
@@ -67,6 +72,12 @@ async def _notebook_now(request: Request, room: RoomId) -> tuple[bytes, dict[str
         nb = ydoc_to_notebook(entry.room.doc)
         return file.bytes_of(nb), file.form.to_file(nb), "room"
     path = resolve_notebook_path(context.settings.root, room)
+    rooms = context.rooms
+    doc = await logged_elsewhere(room, context.store, rooms.broker)
+    if doc is not None:  # open on another process: its file may lag its latest edits
+        file = NotebookFile(path, form=rooms.policy.files.form)
+        nb = ydoc_to_notebook(doc)
+        return file.bytes_of(nb), file.form.to_file(nb), "log"
     limit = context.settings.max_notebook_bytes
     content = await asyncio.to_thread(read_notebook, path, max_bytes=limit)
     return content.raw, content.nb, "file"

@@ -16,7 +16,8 @@ from typing import Any
 
 from pycrdt import Doc
 
-from pairbook.errors import NotebookError, StoreError
+from pairbook.broker.port import Broker
+from pairbook.errors import BrokerError, NotebookError, StoreError
 from pairbook.notebook import (
     NotebookFile,
     base_client_ids,
@@ -27,6 +28,7 @@ from pairbook.notebook.applied import apply_update
 from pairbook.protocol.update import decode_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
+from pairbook.rooms.feed import FILES
 from pairbook.rooms.filesync import FILE_RAW, FILE_SHA, FilePolicy, FileSync, sha_of
 from pairbook.rooms.protected import ProtectedRanges, protect_structs
 from pairbook.rooms.room import PROTECTED_META, Room
@@ -309,3 +311,20 @@ def _saved_sha_of(file: NotebookFile, base: bytes) -> str:
     doc: Doc[Any] = Doc()
     doc.apply_update(base)
     return sha_of(file.bytes_of(ydoc_to_notebook(doc)))
+
+
+async def logged_elsewhere(room_id: RoomId, store: Store, broker: Broker | None) -> Doc[Any] | None:
+    """The room's document as the log holds it now, when another process keeps the room
+    open (the holder of its files lease: its notebook file may lag its edits by the autosave
+    delay, or longer while Redis is away); None when no process keeps it (the file is as the
+    last one left it), without a broker, or when the log holds no history of the room. A
+    broker that cannot say counts as a process keeping it: the log is never older."""
+    if broker is None:
+        return None
+    with contextlib.suppress(BrokerError):
+        if await broker.holder(room_id, FILES) is None:
+            return None
+    roomlog = await store.load(room_id)
+    if roomlog is None or HISTORY_ID not in roomlog.meta:
+        return None
+    return _replay(room_id, roomlog, RoomCounters()).doc
