@@ -94,7 +94,9 @@ class Successors:
 
     Each append gets a ticket when it is queued (`ticket`, on the caller's loop); a failed
     append's room fails every later append from then on (`failed`, by the writer) until its
-    caller is told (`told`, on the loop): from there, the appends queued before it fail."""
+    caller has been told and has woken (`told`, on the loop with `call_soon` after the
+    outcome is settled: a frame handled between the two made its change on top of the
+    failed one): from there, the appends queued before it fail."""
 
     def __init__(self) -> None:
         self._issued = 0

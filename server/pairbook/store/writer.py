@@ -359,10 +359,13 @@ class Writer:
                 loop.call_soon_threadsafe(self._settle_in_loop, settled)
 
     def _settle_in_loop(self, outcomes: list[_Outcome]) -> None:
+        loop = asyncio.get_running_loop()
         for job, ok, value in outcomes:
-            if room := lost_room(_room_ticket(job), ok, value):
-                self._successors.told(room)
             settle(job.future, ok, value)
+            if room := lost_room(_room_ticket(job), ok, value):
+                # Told once the failed append's caller has woken (the room lost its log): a
+                # frame handled before that made its change on top of it, which fails too.
+                loop.call_soon(self._successors.told, room)
 
     def _describe(self, exc: Exception) -> StoreError:
         if isinstance(exc, sqlite3.Error):

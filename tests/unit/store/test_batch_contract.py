@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from typing import Any
 
 import pytest
 
@@ -131,3 +132,30 @@ async def test_a_rooms_appends_queued_before_its_failure_was_known_fail_in_later
     assert await _updates(store, "b.ipynb") == [b"ok"]
     # what the room appends once it knows (reloaded from its log) is stored again
     assert await store.append("b.ipynb", b"reloaded", "bo", [3]) == 2
+
+
+async def test_a_change_made_as_its_rooms_failure_is_handed_over_fails_too(store: Store) -> None:
+    """The failure reaches the room's loop; a peer's frame handled there before the room's
+    task waiting for the failed append runs makes a change on top of it: refused too (the
+    room learns of the failure only once that task runs, and then reloads from its log)."""
+    batched(store)
+    await store.append("b.ipynb", b"ok", "bo", [3])
+    refuse_appends(store, "b.ipynb", b"bad")
+    writer: Any = getattr(store, "_writer", None)  # the future the room's task waits for
+    bad: asyncio.Future[int] = writer.append("b.ipynb", b"bad", "bo", (3,), 0.0)
+    learnt: list[BaseException] = []
+    made: list[asyncio.Future[int]] = []
+
+    def frame(_: object) -> None:  # runs right before the room's task wakes
+        if not learnt:
+            made.append(writer.append("b.ipynb", b"after", "bo", (3,), 0.0))
+
+    bad.add_done_callback(frame)
+    try:
+        await bad  # the room's task
+    except StoreError as exc:
+        learnt.append(exc)
+    assert learnt, "the refused append was stored"
+    (after,) = await asyncio.gather(*made, return_exceptions=True)
+    assert isinstance(after, StoreError), after
+    assert await _updates(store, "b.ipynb") == [b"ok"]

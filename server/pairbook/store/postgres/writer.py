@@ -145,12 +145,15 @@ class Writer:
             except BaseException:
                 _settle([(job, False, StoreError("the store was closed")) for job in batch])
                 raise
-            for job, ok, value in outcomes:
-                # Told now, on the loop their rooms append from: their appends queued
-                # meanwhile were made on top of the failed one, and fail too.
-                if room := lost_room(_room_ticket(job), ok, value):
-                    self._successors.told(room)
+            lost = {room for job, ok, value in outcomes
+                    if (room := lost_room(_room_ticket(job), ok, value))}  # fmt: skip
+            for room in lost:
+                self._successors.failed(room)
             _settle(outcomes)
+            for room in lost:
+                # Told once the failed append's caller has woken (the room lost its log):
+                # appends queued until then were made on top of it, and fail too.
+                asyncio.get_running_loop().call_soon(self._successors.told, room)
 
     def _take(self) -> list[_Job]:
         batch: list[_Job] = []
