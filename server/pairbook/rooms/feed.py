@@ -91,6 +91,8 @@ class RoomFeed:
             self._waiting.extend(entries)
             return
         for entry in entries:
+            if room.lost is not None:
+                return  # the room reloads from the log, which has these updates
             try:
                 if isinstance(entry, DocEntry):
                     self._take_update(room, entry)

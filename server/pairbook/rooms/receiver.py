@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pairbook.errors import ProtocolError
+from pairbook.errors import ProtocolError, StoreError
 from pairbook.notebook.applied import apply_update
 from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.messages import (
@@ -84,9 +84,15 @@ class Receiver:
         await self.execute(effects, received)
 
     async def execute(self, effects: list[Effect], received: float = 0.0) -> None:
-        """Do what the sync state machine decided, in order; a refusal raises its error."""
+        """Do what the sync state machine decided, in order; a refusal raises its error.
+        Nothing once the room is lost (a frame handled across an await — its decoding, the
+        claim of a new client id — as the feed or a fence lost the room): StoreError, the
+        room reloads from its log and the peer, closed already, sends its change again once
+        reconnected."""
         room = self._room
         for effect in effects:
+            if room.lost is not None:
+                raise StoreError(f"the room must reload from its log ({room.lost})")
             if isinstance(effect, Send):
                 effect.peer.send(effect.frame)
             elif isinstance(effect, Answer):

@@ -253,3 +253,18 @@ async def test_a_logged_update_this_process_cannot_apply_is_not_held_and_the_roo
         b.clock.advance(1.0)
         await b.feed.upkeep(b.clock())  # the gap is read from the log: still not held
         assert b.room.last_seq < seq
+
+
+async def test_a_room_lost_here_takes_no_more_of_the_others_updates(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    # Lost (a logged update it could not apply, a fence): the room reloads from the log,
+    # which has what the others logged; applied and relayed meanwhile, it would go to peers
+    # being closed, on top of a document that lacks an update.
+    async with ana_and_bob(tmp_path, brokers) as (a, ana, b, bob, _store):
+        b.room.lose("the logged update 9 cannot be applied on this server process")
+        frame = encode_sync_update(ana.edit("after"))
+        await a.send(ana, frame)
+        await settle(a, b)
+        assert str(b.room.doc.get("scratch", type=Text)) == ""
+        assert frame not in bob.end.unread()
