@@ -76,6 +76,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument(
         "--many-edits", type=int, help="characters each many-rooms client types (default 10)"
     )
+    parser.add_argument("--joins", type=int, help="timed joins in the join section (default 5)")
     parser.add_argument("--quick", action="store_true", help="N=2,10, 50 edits: a smoke run")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (server logs)")
     args = parser.parse_args(argv)
@@ -100,7 +101,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         pairbook_store=args.pairbook_store,
         client_workers=args.client_workers,
         durable_n=10 if args.quick else 50,
-        joins=3 if args.quick else 5,
+        joins=args.joins or (3 if args.quick else 5),
         rooms=10 if args.quick else 20,
         repeat=max(1, args.repeat),
         settle_ms=500 if args.quick else 2000,

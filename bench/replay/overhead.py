@@ -24,6 +24,15 @@ class NullChannel:
     async def send(self, frame: bytes) -> None:
         return None
 
+    def send_now(self, frame: bytes) -> bool:
+        return True
+
+    def backlog(self) -> int:
+        return 0
+
+    def abort(self) -> None:
+        return None
+
     async def receive(self) -> bytes:
         await asyncio.Event().wait()
         return b""

@@ -1,7 +1,8 @@
 """Replay benchmark: seek and blame over a 100,000-update session, the recorder's overhead
 on relaying, and the log size per hour of typing.
 
-Run: .venv/bin/python bench/replay/run.py [--updates 100000] [--seeks 200]
+Run: .venv/bin/python bench/replay/run.py [--updates 100000] [--seeks 200] [--blames 50]
+(`--rounds 0`: seek and blame only, without the recording overhead)
 Everything runs in this process against real SQLite files in a temporary directory.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -33,7 +35,7 @@ def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
 
-async def seek_and_blame(path: Path, updates: int, seeks: int) -> None:
+async def seek_and_blame(path: Path, updates: int, seeks: int, blames: int) -> None:
     clock = Clock()
     async with SQLiteStore(path, clock=clock) as store:
         began = time.perf_counter()
@@ -54,6 +56,14 @@ async def seek_and_blame(path: Path, updates: int, seeks: int) -> None:
             f"per hour of typing (update bytes alone {log_bytes / hours / 1e6:.2f} MB/h; "
             f"{len(checkpoints)} checkpoints, {events:,} presence events)"
         )
+    last = await seeks_then_blames(path, info["busiest_cell"], seeks)
+    await cold_blames(path, info["busiest_cell"], last, blames)
+
+
+async def seeks_then_blames(path: Path, cell: str, seeks: int) -> int:
+    """Seeks to random moments, then blames on the same replayer: at the end, again from
+    its cache, and back to earlier moments. The log's last seq."""
+    async with SQLiteStore(path) as store:
         replayer = Replayer(store, ROOM, save_checkpoints=False)
         rng = random.Random(1)
         _, last = await replayer.bounds()
@@ -69,24 +79,57 @@ async def seek_and_blame(path: Path, updates: int, seeks: int) -> None:
             f"max {max(timings):.1f} ms"
         )
         started = time.perf_counter()
-        lines = await replayer.blame(last, info["busiest_cell"])
-        cold = time.perf_counter() - started
+        lines = await replayer.blame(last, cell)
+        at_end = time.perf_counter() - started
         started = time.perf_counter()
-        await replayer.blame(last, info["busiest_cell"])
+        await replayer.blame(last, cell)
         warm = (time.perf_counter() - started) * 1000
         back = []
         for _ in range(5):
             seq = rng.randint(last // 2, last - 1)
             started = time.perf_counter()
-            await replayer.blame(seq, info["busiest_cell"])
+            await replayer.blame(seq, cell)
             back.append(time.perf_counter() - started)
         authors = sorted({line.user_id for line in lines})
         print(
             f"blame of the busiest cell at the end ({len(lines)} lines by {', '.join(authors)}): "
-            f"cold {cold * 1000:.0f} ms (from the blame kept with the nearest checkpoint, then "
-            f"the records after it), then {warm:.1f} ms from the cache; going back to a random "
-            f"earlier moment: {min(back) * 1000:.0f}-{max(back) * 1000:.0f} ms"
+            f"{at_end * 1000:.0f} ms (the end is a checkpoint: its kept blame, no record "
+            f"replayed), then {warm:.1f} ms from the cache; going back to a random earlier "
+            f"moment: {min(back) * 1000:.0f}-{max(back) * 1000:.0f} ms"
         )
+    return last
+
+
+async def cold_blames(path: Path, cell: str, last: int, count: int) -> None:
+    """Blame asked cold: each on a fresh store connection and a fresh replayer (nothing kept
+    in the process; the file is in the OS's cache, as in a running server), at random
+    moments and at the worst one, a record before a checkpoint (999 records to replay)."""
+    rng = random.Random(2)
+    moments = [rng.randint(1, last) for _ in range(count)]
+    worst = [last - 1, last // 2 - 1, last // 4 - 1]
+    walls: list[float] = []
+    cpus: list[float] = []
+    for seq in moments + worst:
+        async with SQLiteStore(path) as store:
+            replayer = Replayer(store, ROOM, save_checkpoints=False)
+            started, cpu = time.perf_counter(), time.process_time()
+            with contextlib.suppress(LookupError):  # the cell was made after that moment
+                await replayer.blame(seq, cell)
+            walls.append((time.perf_counter() - started) * 1000)
+            cpus.append((time.process_time() - cpu) * 1000)
+    n = len(moments)
+    print(
+        f"blame cold ({n} random moments, a fresh connection and replayer each): wall p50 "
+        f"{pct(walls[:n], 50):.0f} ms, p99 {pct(walls[:n], 99):.0f} ms, max {max(walls[:n]):.0f}"
+        f" ms; CPU p50 {pct(cpus[:n], 50):.0f} ms, p99 {pct(cpus[:n], 99):.0f} ms"
+    )
+    print(
+        "blame cold a record before a checkpoint (999 records replayed), at "
+        + ", ".join(
+            f"{seq:,}: {wall:.0f} ms ({cpu:.0f} ms CPU)"
+            for seq, wall, cpu in zip(worst, walls[n:], cpus[n:], strict=True)
+        )
+    )
 
 
 async def overhead(root: Path, readers: int, keys: int, rounds: int) -> None:
@@ -111,13 +154,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--updates", type=int, default=100_000)
     parser.add_argument("--seeks", type=int, default=200)
+    parser.add_argument("--blames", type=int, default=50, help="cold blames at random moments")
     parser.add_argument("--readers", type=int, default=20)
     parser.add_argument("--keys", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         base = Path(directory)
-        asyncio.run(seek_and_blame(base / "session.sqlite", args.updates, args.seeks))
+        asyncio.run(seek_and_blame(base / "session.sqlite", args.updates, args.seeks, args.blames))
+        if args.rounds < 1:
+            return
         root = base / "notebooks"
         write_bench_notebook(root / "bench.ipynb")
         asyncio.run(overhead(root, args.readers, args.keys, args.rounds))

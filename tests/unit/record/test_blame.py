@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import zlib
 from typing import Any
 
 import pytest
@@ -133,3 +135,21 @@ def test_a_cell_that_is_gone_cannot_be_blamed() -> None:
     s.edit("alice", lambda c: c.__delitem__(0))
     with pytest.raises(LookupError, match="no cell 'a'"):
         blame_of(s).lines("a")
+
+
+def test_a_kept_blame_without_the_unknown_stamp_is_restored_after_it() -> None:
+    # `Blame.state()` always keeps the stamp of text older than the log (seq 0) first; a
+    # kept blame that starts at a record instead gets it put back in front, and its cells'
+    # stamps still name the records they named.
+    doc: Doc[Any] = Doc()
+    doc.get("cells", type=Array).append(new_cell("c1", "ab\ncd"))
+    kept = {"users": ["ana", "bo"], "seqs": [5, 2], "ms": [1000, 500], "who": [0, 1],
+            "cells": {"c1": ["ab\ncd", [0, 0, 0, 1, 0]]}}  # fmt: skip
+    state = zlib.compress(json.dumps(kept).encode())
+    blame = Blame.restore(doc.get_update(), 7, state)
+    lines = blame.lines("c1")
+    assert [(line.text, line.user_id, line.seq, line.ts) for line in lines] == [
+        ("ab", "ana", 5, 1.0),
+        ("cd", "bo", 7, 1.5),
+    ]
+    assert blame.stamp(0) == ("", 0, 0.0)
