@@ -196,6 +196,20 @@ def stop(server: Server) -> int | None:
     return server.process.returncode
 
 
+def profile_with_py_spy(server: Server) -> None:
+    """With PAIRBOOK_BENCH_PYSPY=FILE, record a pairbook server and its children with py-spy
+    (1000 Hz, collapsed stacks in FILE; extra py-spy flags such as --gil in
+    PAIRBOOK_BENCH_PYSPY_ARGS) until it stops. py-spy takes about a second to attach: the
+    run waits for it, so what the server does as it starts is not in the profile."""
+    out = os.environ.get("PAIRBOOK_BENCH_PYSPY")
+    if not out or not server.kind.startswith("pairbook"):
+        return
+    extra = os.environ.get("PAIRBOOK_BENCH_PYSPY_ARGS", "").split()
+    argv = ["py-spy", "record", "-s", "-r", "1000", "-f", "raw", *extra, "-o", out]
+    subprocess.Popen([*argv, "--pid", str(server.pid)], start_new_session=True)
+    time.sleep(1.0)
+
+
 @contextlib.contextmanager
 def running(launch: Launch) -> Iterator[Server]:
     """Start a server, yield it once it answers, and always stop it."""
@@ -217,6 +231,7 @@ def running(launch: Launch) -> Iterator[Server]:
     server = Server(launch.kind, process, port, log_path, params)
     try:
         wait_ready(server, ready_url(launch.kind, port))
+        profile_with_py_spy(server)
         yield server
     finally:
         stop(server)

@@ -43,16 +43,19 @@ _FIN_BINARY = 0x82  # FIN bit + opcode 2 (binary); a server's frames are never m
 _KEPT_BYTES = 64 * 1024  # a larger frame (a join's step 2) is for one peer: not kept
 
 
+def binary_frame_header(size: int) -> bytes:
+    """The header of one unfragmented, unmasked binary websocket frame (RFC 6455 §5.2)
+    carrying `size` bytes."""
+    if size < 126:
+        return struct.pack("!BB", _FIN_BINARY, size)
+    if size < 1 << 16:
+        return struct.pack("!BBH", _FIN_BINARY, 126, size)
+    return struct.pack("!BBQ", _FIN_BINARY, 127, size)
+
+
 def encode_binary_frame(payload: bytes) -> bytes:
     """One unfragmented, unmasked binary websocket frame (RFC 6455 §5.2) carrying `payload`."""
-    size = len(payload)
-    if size < 126:
-        header = struct.pack("!BB", _FIN_BINARY, size)
-    elif size < 1 << 16:
-        header = struct.pack("!BBH", _FIN_BINARY, 126, size)
-    else:
-        header = struct.pack("!BBQ", _FIN_BINARY, 127, size)
-    return header + payload
+    return binary_frame_header(len(payload)) + payload
 
 
 class PreparedFrame:
@@ -245,5 +248,10 @@ class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
             or self.transport.get_write_buffer_size()
         ):
             return False
-        self.transport.write(_PREPARED.of(payload))
+        if len(payload) > _KEPT_BYTES:
+            # A join's step 2 (5 MB for a large notebook): the header and the payload as
+            # they are, not copied into one frame first (uvloop writes both with one writev).
+            self.transport.writelines((binary_frame_header(len(payload)), payload))
+        else:
+            self.transport.write(_PREPARED.of(payload))
         return True

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import uvicorn
+import uvloop
 import websockets
 
 from pairbook.app.uvicornws import WRITE_NOW, ImmediateWebSocketProtocol, ReceiveQueue
@@ -28,14 +29,14 @@ class Written(list[bool]):
         self.done = asyncio.Event()
 
 
-def websocket_app(written: Written) -> Any:
+def websocket_app(written: Written, second: bytes = b"second") -> Any:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         assert scope["type"] == "websocket"
         await receive()  # websocket.connect
         await send({"type": "websocket.accept"})
         await send({"type": "websocket.send", "bytes": b"first"})
         write = scope["extensions"][WRITE_NOW]["write"]
-        written.append(write(b"second"))
+        written.append(write(second))
         await send({"type": "websocket.send", "bytes": b"third"})
         while (await receive())["type"] != "websocket.disconnect":
             pass
@@ -47,10 +48,10 @@ def websocket_app(written: Written) -> Any:
 
 @contextlib.asynccontextmanager
 async def serving(
-    written: Written, servers: list[uvicorn.Server] | None = None
+    written: Written, servers: list[uvicorn.Server] | None = None, second: bytes = b"second"
 ) -> AsyncIterator[int]:
     config = uvicorn.Config(
-        websocket_app(written),
+        websocket_app(written, second),
         ws=ImmediateWebSocketProtocol,
         ws_per_message_deflate=False,  # as pairbook serve runs it (cli/supervisor.py)
         lifespan="off",
@@ -77,6 +78,27 @@ async def test_a_frame_written_at_once_reaches_the_client_in_order() -> None:
             await written.done.wait()
     assert got == [b"first", b"second", b"third"]
     assert written == [True, False]  # written at once while open; refused once closed
+
+
+async def _large_frame_round() -> None:
+    large = bytes(range(256)) * 4096 + b"end"  # 1 MiB and 3 bytes
+    written = Written()
+    async with serving(written, second=large) as port:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/", max_size=None) as client:
+            got = [await client.recv() for _ in range(3)]
+        async with asyncio.timeout(10):
+            await written.done.wait()
+    assert got == [b"first", large, b"third"]
+    assert written == [True, False]
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_large_frame_written_at_once_arrives_whole_and_in_order(loop: str) -> None:
+    # Larger than a kept frame, it is written as its header and payload (transport
+    # writelines), not joined first: on asyncio's loop and on uvloop, which serves.
+    factory = uvloop.new_event_loop if loop == "uvloop" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_large_frame_round())
 
 
 async def test_an_open_connection_keeps_no_handshake_and_light_receive_state() -> None:
