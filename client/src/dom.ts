@@ -54,6 +54,18 @@ export function button(
   return element
 }
 
+/** Buttons in `bar` take no focus from a pointer press, as JupyterLab's toolbar buttons:
+ * the focus stays where the person was working, so the notebook's keys keep acting on the
+ * notebook and a dialog a button opens gives the focus back there when it closes (Shift+Enter
+ * after closing Invite runs the cell, not Invite again). Tab still reaches every button, and
+ * a dialog opened from the keyboard gives the focus back to its button. */
+export function keepFocusOnPress(bar: HTMLElement): HTMLElement {
+  bar.addEventListener('mousedown', (event) => {
+    if (event.target instanceof Element && event.target.closest('button') !== null) event.preventDefault()
+  })
+  return bar
+}
+
 /** Gives `element` (a button) a new visible label and description, keeping its accessible
  * name in step with what it shows (see `button`). */
 export function relabel(element: HTMLElement, label: string | Node, description: string): void {

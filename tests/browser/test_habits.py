@@ -49,3 +49,37 @@ async def test_ctrl_s_says_the_notebook_is_saved_instead_of_saving_the_page(
     assert vic.errors == []
     await ada.close()
     await vic.close()
+
+
+ACTIVE_INDEX = "() => window.pairbook.view.indexOf(window.pairbook.view.activeCell)"
+
+
+async def test_after_a_dialog_closes_the_notebook_keys_act_on_the_notebook_again(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    page = ada.page
+    await ada.cell(0).click()  # the markdown cell, selected in command mode
+    assert await page.evaluate(ACTIVE_INDEX) == 0
+    # Invite, clicked and closed: Shift+Enter then moves on in the notebook, as in
+    # JupyterLab, instead of pressing Invite again.
+    await page.get_by_role("button", name="Invite").click()
+    dialog = page.get_by_role("dialog", name="Invite someone to pair")
+    await dialog.get_by_role("button", name="Close").click()
+    await page.keyboard.press("Shift+Enter")
+    assert await page.evaluate(ACTIVE_INDEX) == 1
+    await expect(dialog).to_have_count(0)
+    # The same after the shortcuts, opened from the toolbar and closed with Escape.
+    await page.locator(".toolbar").get_by_role("button", name="Keyboard shortcuts").click()
+    await page.keyboard.press("Escape")
+    await page.keyboard.press("k")
+    assert await page.evaluate(ACTIVE_INDEX) == 0
+    # From the keyboard, a dialog still gives the focus back to the button that opened it.
+    invite_button = page.get_by_role("button", name="Invite")
+    await invite_button.focus()
+    await page.keyboard.press("Enter")
+    await expect(dialog).to_be_visible()
+    await page.keyboard.press("Escape")
+    await expect(invite_button).to_be_focused()
+    assert ada.errors == []
+    await ada.close()

@@ -1,13 +1,15 @@
 /** What every page shares: the top bar and full-page messages. */
 
-import { h } from '../dom'
+import { h, keepFocusOnPress } from '../dom'
 
 export function topbar(...right: Array<Node | null>): HTMLElement {
-  return h(
-    'header',
-    { class: 'topbar' },
-    h('a', { class: 'brand', href: '/', 'aria-label': 'pairbook: all notebooks' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'p'), 'pairbook'),
-    ...right
+  return keepFocusOnPress(
+    h(
+      'header',
+      { class: 'topbar' },
+      h('a', { class: 'brand', href: '/', 'aria-label': 'pairbook: all notebooks' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, 'p'), 'pairbook'),
+      ...right
+    )
   )
 }
 

@@ -2,7 +2,7 @@
  * then the mob badge, the recording, the kernel's state, the mode and Help. When it is full,
  * its least needed tools move into "More" (toolbarOverflow.ts). */
 
-import { button, h, icon, ICONS } from '../dom'
+import { button, h, icon, ICONS, keepFocusOnPress } from '../dom'
 import { type NotebookAction, shortcutFor } from '../notebook/keys'
 import { ToolbarOverflow } from './toolbarOverflow'
 
@@ -73,5 +73,6 @@ export function notebookToolbar(parts: ToolbarParts): Toolbar {
     readOnly ? null : cellMoves
   ])
   element.append(overflow.element)
+  keepFocusOnPress(element)
   return { element, start: () => overflow.start() }
 }
