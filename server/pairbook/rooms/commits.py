@@ -28,7 +28,13 @@ log = logging.getLogger("pairbook.room")
 
 class CommitQueue:
     """Logs updates, then has `relay` send each on (with its log seq), in the order started:
-    the log's queue is first in, first out. A failed write calls `lose` with why."""
+    the log's queue is first in, first out. A failed write calls `lose` with why.
+
+    A commit is the store's write future and a callback that relays it, not a task of its
+    own, with a store that hands its write's future out at once (`append_soon`: the SQLite
+    and PostgreSQL group-commit writers); with another, a task runs its append. Writes are
+    queued in the order the commits started: those started while the first commit is being
+    written wait in a list, queued in order once it is."""
 
     def __init__(
         self,
@@ -42,8 +48,10 @@ class CommitQueue:
         self._store = store
         self._relay = relay
         self._lose = lose
-        self._tasks: set[asyncio.Task[int]] = set()
+        self._tasks: set[asyncio.Future[int]] = set()
         self._first: asyncio.Task[int] | None = None
+        self._waiting: list[_Pending] = []
+        """Commits started while the first was being written, in order."""
         self.inflight = 0
         """Commits being written: the document holds changes the log may not yet."""
         self._failed: type[StoreError] | None = None
@@ -63,6 +71,7 @@ class CommitQueue:
         task = self._first = asyncio.ensure_future(self._run_first(write, counted))
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._done(done, counted))
+        task.add_done_callback(self._release)
         return task
 
     async def _run_first(self, write: Callable[[], Awaitable[int]], counted: _Counted) -> int:
@@ -76,20 +85,93 @@ class CommitQueue:
         finally:
             self._uncount(counted)
 
-    def start(self, commit: Commit) -> asyncio.Task[int]:
-        # Counted from now, not from when the task first runs: `last_seq + inflight` is the
-        # log position of the newest change the document holds (the recorder notes events
-        # at it while server edits are logged in the background).
+    def _release(self, first: asyncio.Task[int]) -> None:
+        """The first commit is written (or failed): the commits behind it go, in order."""
+        waiting, self._waiting = self._waiting, []
+        for pending in waiting:
+            self._write(pending)
+
+    def start(self, commit: Commit) -> asyncio.Future[int]:
+        """Log `commit`, then relay it; the future's result is its log seq."""
+        # Counted from now, not from when it is written: `last_seq + inflight` is the log
+        # position of the newest change the document holds (the recorder notes events at it
+        # while server edits are logged in the background).
         self.inflight += 1
         counted = _Counted()
-        task = asyncio.ensure_future(self._run(commit, counted))
-        self._tasks.add(task)
-        task.add_done_callback(lambda done: self._done(done, counted))
-        return task
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._tasks.add(future)
+        future.add_done_callback(lambda done: self._done(done, counted))
+        pending = _Pending(commit, counted, future)
+        first = self._first
+        if first is not None and (not first.done() or self._waiting):
+            self._waiting.append(pending)
+        else:
+            self._write(pending)
+        return future
 
-    def _done(self, task: asyncio.Task[int], counted: _Counted) -> None:
+    def _write(self, pending: _Pending) -> None:
+        """Queue the commit's write now; `_written` relays it or fails it."""
+        commit = pending.commit
+        written: Awaitable[int]
+        try:
+            if self._failed is not None:
+                # Applied once the room was lost (a frame handled as its peers were being
+                # closed): made on top of the change the log lost, it must not be logged.
+                raise self._failed("an earlier change of the room was not saved")
+            first = self._first
+            if first is not None and (first.cancelled() or first.exception() is not None):
+                raise RuntimeError("the room's first change was not logged")
+            append = getattr(self._store, "append_soon", self._store.append)
+            written = append(
+                self._room_id, commit.update, commit.author, commit.clients, fence=commit.fence
+            )
+        except Exception as exc:  # refused at once: failed as if written
+            written = asyncio.get_running_loop().create_future()
+            written.set_exception(exc)
+        # A coroutine (a store without `append_soon`) becomes a task: its first step, in
+        # the order the tasks were made, queues the write.
+        asyncio.ensure_future(written).add_done_callback(lambda done: self._written(done, pending))
+
+    def _written(self, written: asyncio.Future[int], pending: _Pending) -> None:
+        """The store's answer: relay the commit, or fail it (and the room)."""
+        self._uncount(pending.counted)
+        future = pending.future
+        if written.cancelled():
+            future.cancel()
+            return
+        error = written.exception()
+        if error is None:
+            try:
+                self._relay(pending.commit, written.result())
+            except Exception as exc:  # a bug: the commit's future reports it
+                error = exc
+        elif isinstance(error, Exception):
+            self._fail(error)
+        if future.done():  # cancelled by a caller (they shield it: nobody)
+            return
+        if error is None:
+            future.set_result(written.result())
+        else:
+            future.set_exception(error)
+
+    def _fail(self, exc: Exception) -> None:
+        """A change was not logged: none after it may be, and the room is lost."""
+        if isinstance(exc, FencedError):
+            self._failed = FencedError
+            # A later owner took the room over while this process still wrote as its owner:
+            # the document holds a change no log will, so the room reloads as it now is.
+            log.warning("owner write fenced off", extra={"room": self._room_id, "error": str(exc)})
+            self._lose(MOVED, CloseCode.GOING_AWAY)
+            return
+        self._failed = self._failed or StoreError
+        # The error names the store (a file's path, a database's host and user): it goes
+        # to the server's log, not into the close reason every peer of the room reads.
+        log.error("log write failed", extra={"room": self._room_id, "error": str(exc)})
+        self._lose("the server could not save a change", CloseCode.INTERNAL_ERROR)
+
+    def _done(self, task: asyncio.Future[int], counted: _Counted) -> None:
         self._tasks.discard(task)
-        self._uncount(counted)  # a task cancelled before it ran
+        self._uncount(counted)  # a commit cancelled before it was written
 
     def _uncount(self, counted: _Counted) -> None:
         if counted.yes:
@@ -114,37 +196,14 @@ class CommitQueue:
         await asyncio.wait(tasks)
         return not any(task.cancelled() or task.exception() is not None for task in tasks)
 
-    async def _run(self, commit: Commit, counted: _Counted) -> int:
-        try:
-            if self._first is not None and not self._first.done():
-                await asyncio.shield(self._first)  # its failure fails this commit too
-            elif self._first is not None and (self._first.cancelled() or self._first.exception()):
-                raise RuntimeError("the room's first change was not logged")
-            if self._failed is not None:
-                # Applied once the room was lost (a frame handled as its peers were being
-                # closed): made on top of the change the log lost, it must not be logged alone.
-                raise self._failed("an earlier change of the room was not saved")
-            seq = await self._store.append(
-                self._room_id, commit.update, commit.author, commit.clients, fence=commit.fence
-            )
-        except FencedError as exc:
-            self._failed = FencedError
-            # A later owner took the room over while this process still wrote as its owner:
-            # the document holds a change no log will, so the room reloads as it now is.
-            log.warning("owner write fenced off", extra={"room": self._room_id, "error": str(exc)})
-            self._lose(MOVED, CloseCode.GOING_AWAY)
-            raise
-        except Exception as exc:
-            self._failed = self._failed or StoreError
-            # The error names the store (a file's path, a database's host and user): it goes
-            # to the server's log, not into the close reason every peer of the room reads.
-            log.error("log write failed", extra={"room": self._room_id, "error": str(exc)})
-            self._lose("the server could not save a change", CloseCode.INTERNAL_ERROR)
-            raise
-        finally:
-            self._uncount(counted)
-        self._relay(commit, seq)
-        return seq
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A commit started: what it logs, whether it counts as in flight, its future."""
+
+    commit: Commit
+    counted: _Counted
+    future: asyncio.Future[int]
 
 
 class _Counted:

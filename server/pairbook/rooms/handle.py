@@ -227,7 +227,7 @@ class ServiceHandle:
         return self._clock()
 
 
-def _settle(task: asyncio.Task[int], done: asyncio.Future[int | None]) -> None:
+def _settle(task: asyncio.Future[int], done: asyncio.Future[int | None]) -> None:
     """Pass a commit's outcome on. A failed commit was logged when the room lost its log
     (Room.lose): a caller that does not wait for it loses nothing by not seeing it."""
     if done.done():

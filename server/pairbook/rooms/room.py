@@ -178,7 +178,7 @@ class Room:
 
     def start_server_edit(
         self, edit: ServerEdit, author: UserId, *, protected: bool = False, fence: int | None = None
-    ) -> asyncio.Task[int] | None:
+    ) -> asyncio.Future[int] | None:
         """Apply a server edit now; log and relay it in the background, in order with every
         other server edit (the log's queue is first in, first out)."""
         client = self.doc.client_id

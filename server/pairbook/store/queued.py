@@ -116,11 +116,8 @@ class QueuedStore(StoreLife):
     async def _read(self, run: Callable[..., Any], doing: str) -> Any:
         raise NotImplementedError
 
-    async def _append(
-        self, room: str, update: bytes, user_id: str, ids: tuple[int, ...], fence: int | None
-    ) -> int:
-        assert self._writer is not None
-        return await self._writer.append(room, update, user_id, ids, self._clock(), fence)
+    def _check_append(self, room: str, user_id: str) -> None:
+        """What a back end refuses of an append beyond the shared checks (raising)."""
 
     async def _write(self, run: Callable[..., Any], doing: str) -> Any:
         check_open(self._state, doing)
@@ -138,10 +135,26 @@ class QueuedStore(StoreLife):
         *,
         fence: int | None = None,
     ) -> int:
+        return await self.append_soon(room, update, user_id, client_ids, fence=fence)
+
+    def append_soon(
+        self,
+        room: str,
+        update: bytes,
+        user_id: str,
+        client_ids: Sequence[int],
+        *,
+        fence: int | None = None,
+    ) -> Awaitable[int]:
+        """`append` without a coroutine of its own: checked at once (raising as `append`
+        does), then the writer's future. A room's commit queue takes it on its hot path
+        (no task per update: `rooms.commits`)."""
         check_open(self._state, f"append to room {room!r}")
+        self._check_append(room, user_id)
         update = check_update(update)
         ids = check_client_ids(client_ids)
-        return await self._append(room, update, user_id, ids, check_token(fence))
+        assert self._writer is not None
+        return self._writer.append(room, update, user_id, ids, self._clock(), check_token(fence))
 
     async def raise_fence(self, room: str, token: int) -> int:
         run = partial(self.sql.raise_fence, room=room, token=check_token(token))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from pycrdt import Doc, Map, Text
@@ -10,7 +12,7 @@ from pairbook.protocol.update import decode_update
 from pairbook.rooms.commits import CommitQueue, capture_edit, server_commit
 from pairbook.rooms.effects import Broadcast, Commit
 from pairbook.rooms.protected import ProtectedRanges
-from pairbook.store import MemoryStore
+from pairbook.store import MemoryStore, SQLiteStore
 from pairbook.types import SERVER_MAPS, UserId
 
 
@@ -78,3 +80,62 @@ async def test_a_commit_counts_as_in_flight_from_its_start_until_it_is_relayed()
         cancelled.cancel()  # before it ran
         await commits.settle()
         assert commits.inflight == 0
+
+
+def typed(doc: Doc[Any], text: str) -> Commit:
+    update, _ = capture_edit(doc, lambda d: d.get("t", type=Text).insert(0, text))
+    assert update is not None
+    return Commit(update, UserId("ana"), (doc.client_id,), Broadcast(b"", None))
+
+
+async def test_commits_to_a_group_commit_store_take_no_task_each(tmp_path: Path) -> None:
+    """The hot path (issue #14, many rooms): with a store that hands out its write's future
+    (`append_soon`), a commit is that future and a callback, not a task of its own."""
+    relayed: list[int] = []
+    async with SQLiteStore(tmp_path / "log.sqlite") as store:
+        commits = CommitQueue("r", store, relay=lambda c, seq: relayed.append(seq),
+                              lose=lambda *why: None)  # fmt: skip
+        doc: Doc[Any] = Doc(client_id=5)
+        tasks = len(asyncio.all_tasks())
+        started = [commits.start(typed(doc, text)) for text in "abcdefgh"]
+        assert len(asyncio.all_tasks()) == tasks
+        assert commits.inflight == 8
+        assert await asyncio.gather(*started) == list(range(1, 9))
+        assert relayed == list(range(1, 9))
+        assert commits.inflight == 0
+        assert [record.seq for record in await store.records("r")] == relayed
+
+
+async def test_commits_started_behind_the_first_are_logged_in_the_order_started(
+    tmp_path: Path,
+) -> None:
+    """Commits started while the room's first write is pending wait for it (a task each);
+    those started once it is written but before the waiting ones are queued wait too."""
+    relayed: list[bytes] = []
+    async with SQLiteStore(tmp_path / "log.sqlite") as store:
+        commits = CommitQueue("r", store, relay=lambda c, seq: relayed.append(c.update),
+                              lose=lambda *why: None)  # fmt: skip
+        doc: Doc[Any] = Doc(client_id=5)
+        base = typed(doc, "base")
+        release = asyncio.Event()
+
+        async def first() -> int:
+            await release.wait()
+            return await store.append("r", base.update, "pairbook", (5,))
+
+        written = commits.start_first(first)
+        early = [typed(doc, text) for text in "ab"]
+        for commit in early:
+            commits.start(commit)
+        release.set()
+        await written  # logged; the two behind it are not yet
+        late = [typed(doc, text) for text in "cd"]
+        for commit in late:
+            commits.start(commit)
+        await commits.settle()
+        logged = [record.update for record in await store.records("r")]
+        assert logged == [base.update] + [c.update for c in early + late]
+        assert relayed == [c.update for c in early + late]
+        commits.start(typed(doc, "e"))  # every waiting one queued: the hot path again
+        await commits.settle()
+        assert len(relayed) == 5

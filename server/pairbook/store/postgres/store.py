@@ -124,11 +124,8 @@ class PostgresStore(QueuedStore):
 
     # --- the writer and the readers ------------------------------------------------------
 
-    async def _append(
-        self, room: str, update: bytes, user_id: str, ids: tuple[int, ...], fence: int | None
-    ) -> int:
+    def _check_append(self, room: str, user_id: str) -> None:
         check_text(room, user_id)
-        return await super()._append(room, update, user_id, ids, fence)
 
     async def _read(self, run: Callable[..., Any], doing: str) -> Any:
         check_open(self._state, doing)
