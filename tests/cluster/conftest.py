@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -49,20 +50,21 @@ async def until(check: Callable[[], Awaitable[bool]], *, within: float = 10.0) -
             await asyncio.sleep(0.02)
 
 
-@pytest.fixture
-def servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+@contextmanager
+def two_processes(tmp_path: Path, *extra: str) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two processes serving one notebooks folder (as deploy/ shares one volume), one log,
-    one Redis; leases of 1 s so a dead owner's rooms move within seconds. Each has its own
-    PROCESS_NAME, which its kernels inherit. (With a folder of its own, a process that took
-    a room over read its own stale copy of the file as an edit on disk and reverted the
-    other's work: processes must share the folder; docs/operations.md says so.)"""
+    one Redis; leases of 1 s so a dead owner's rooms move within seconds; `extra` arguments
+    for both. Each has its own PROCESS_NAME, which its kernels inherit. (With a folder of
+    its own, a process that took a room over read its own stale copy of the file as an edit
+    on disk and reverted the other's work: processes must share the folder;
+    docs/operations.md says so.)"""
     root = tmp_path / "notebooks"
     write_notebook(root / "demo.ipynb")
     with fresh_schema() as store, fresh_prefix() as broker:
         started: list[ServerProcess] = []
         try:
             for name in ("a", "b"):
-                args = ("--broker", broker, "--owner-lease", "1")
+                args = ("--broker", broker, "--owner-lease", "1", *extra)
                 env = {"PROCESS_NAME": name}
                 started.append(ServerProcess(root, store=store, args=args, env=env).start())
             yield started[0], started[1]
@@ -73,20 +75,15 @@ def servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
 
 
 @pytest.fixture
+def servers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two processes on one folder, log and Redis (`two_processes`)."""
+    with two_processes(tmp_path) as pair:
+        yield pair
+
+
+@pytest.fixture
 def slow_savers(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two processes on one folder whose rooms wait a minute before saving: an edit made in
     the room stays unsaved, so a change to the file meanwhile is a conflict."""
-    root = tmp_path / "notebooks"
-    write_notebook(root / "demo.ipynb")
-    with fresh_schema() as store, fresh_prefix() as broker:
-        started: list[ServerProcess] = []
-        try:
-            for name in ("a", "b"):
-                args = ("--broker", broker, "--owner-lease", "1", "--autosave-delay", "60")
-                server = ServerProcess(root, store=store, args=args, env={"PROCESS_NAME": name})
-                started.append(server.start())
-            yield started[0], started[1]
-        finally:
-            for server in started:
-                if server.proc is not None and server.proc.poll() is None:
-                    server.stop()
+    with two_processes(tmp_path, "--autosave-delay", "60") as pair:
+        yield pair
