@@ -30,6 +30,20 @@ async def _in_one_batch(store: Store, appends: list[Awaitable[int]]) -> list[int
     return list(results[1:])
 
 
+PEOPLE = {"a": ("ana", [2]), "b": ("bo", [3]), "c": ("cy", [4])}  # each room's one person
+
+
+def _appends(store: Store, spec: str) -> list[Awaitable[int]]:
+    """`"a:a1 b:b1"`: b"a1" appended to a.ipynb, then b"b1" to b.ipynb, each by its room's
+    person (PEOPLE)."""
+    appends: list[Awaitable[int]] = []
+    for item in spec.split():
+        room, update = item.split(":")
+        user, claims = PEOPLE[room]
+        appends.append(store.append(f"{room}.ipynb", update.encode(), user, claims))
+    return appends
+
+
 async def _updates(store: Store, room: str) -> list[bytes]:
     return [record.update for record in await store.records(room)]
 
@@ -39,16 +53,7 @@ async def test_a_room_whose_row_is_refused_fails_alone_and_the_batch_commits(sto
     for room in ("a.ipynb", "b.ipynb", "c.ipynb"):
         await store.append(room, b"base", "ana", [1])
     refuse_appends(store, "b.ipynb")
-    results = await _in_one_batch(
-        store,
-        [
-            store.append("a.ipynb", b"a1", "ana", [2]),
-            store.append("b.ipynb", b"b1", "bo", [3]),
-            store.append("a.ipynb", b"a2", "ana", [2]),
-            store.append("c.ipynb", b"c1", "cy", [4]),
-            store.append("b.ipynb", b"b2", "bo", [3]),
-        ],
-    )
+    results = await _in_one_batch(store, _appends(store, "a:a1 b:b1 a:a2 c:c1 b:b2"))
     assert [results[0], results[2], results[3]] == [2, 3, 2], results
     assert isinstance(results[1], StoreError), results
     assert "refused by the test" in str(results[1])
@@ -70,15 +75,7 @@ async def test_after_a_refused_append_the_rooms_later_appends_in_the_batch_fail_
     holds a change without the changes made before it."""
     batched(store)
     refuse_appends(store, "b.ipynb", b"bad")
-    results = await _in_one_batch(
-        store,
-        [
-            store.append("b.ipynb", b"ok", "bo", [3]),
-            store.append("b.ipynb", b"bad", "bo", [3]),
-            store.append("a.ipynb", b"a1", "ana", [2]),
-            store.append("b.ipynb", b"after", "bo", [3]),
-        ],
-    )
+    results = await _in_one_batch(store, _appends(store, "b:ok b:bad a:a1 b:after"))
     assert [results[0], results[2]] == [1, 1], results
     assert isinstance(results[1], StoreError)
     assert "refused by the test" in str(results[1])
