@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import nbformat
 import pytest
+import pytest_asyncio
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from playwright.async_api import Browser, Locator, Page, expect
 from playwright.async_api import TimeoutError as PlaywrightTimeoutError
@@ -111,12 +113,21 @@ async def test_a_notebook_downloads_as_ipynb_and_py_with_the_latest_edit(
         await tab.close()
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def owner(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> AsyncIterator[NotebookTab]:
+    """The owner's tab, 1280 px wide: the toolbar moves what does not fit into "More"."""
+    tab = await NotebookTab.open(browser, server, notebook)
+    await tab.page.set_viewport_size({"width": 1280, "height": 800})
+    yield tab
+    await tab.close()
+
+
 async def test_menus_open_on_an_item_move_with_arrows_and_give_the_focus_back(
-    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+    owner: NotebookTab, screenshots: Path
 ) -> None:
-    owner = await NotebookTab.open(browser, server, notebook)
     page = owner.page
-    await page.set_viewport_size({"width": 1280, "height": 800})  # "More" holds tools
     more = page.locator(".toolbar").get_by_role("button", name="More actions")
     await expect(more).to_have_attribute("aria-haspopup", "menu")
     menu = page.get_by_role("menu", name="More actions")
@@ -178,15 +189,12 @@ async def test_menus_open_on_an_item_move_with_arrows_and_give_the_focus_back(
     await expect(download_items.first).to_be_hidden()
     await expect(download).to_be_focused()
     assert owner.errors == []
-    await owner.close()
 
 
 async def test_every_button_is_named_by_what_it_shows(
-    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+    owner: NotebookTab, screenshots: Path
 ) -> None:
-    owner = await NotebookTab.open(browser, server, notebook)
     page = owner.page
-    await page.set_viewport_size({"width": 1280, "height": 800})
     # The toolbar has moved what does not fit into "More" (one layout pass, after the resize).
     await expect(page.locator(".tool-more")).to_be_visible()
     assert await labels_missing_from_names(page) == []
@@ -226,7 +234,6 @@ async def test_every_button_is_named_by_what_it_shows(
     assert await labels_missing_from_names(page, ".sidebar") == []
     assert await labels_missing_from_names(page, ".toolbar") == []
     assert owner.errors == []
-    await owner.close()
 
 
 def dataframe_html() -> str:
