@@ -314,7 +314,10 @@ class RoomFeed:
                 "a logged update cannot be applied",
                 extra={"room": self.room_id, "seq": seq, "reason": applied.error},
             )
-            room.lose(f"the logged update {seq} cannot be applied on this server process")
+            room.lose(
+                f"the logged update {seq} cannot be applied on this server process",
+                mismatch=True,
+            )
             return False
         for client in clients:
             room.claims.setdefault(client, author)

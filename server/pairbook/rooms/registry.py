@@ -28,6 +28,7 @@ from pairbook.rooms.feed import snapshot_lock, subscribe_feed
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.loader import load_room
+from pairbook.rooms.mismatch import MismatchBound
 from pairbook.rooms.openroom import OpenRoom
 from pairbook.rooms.ownership import Ownership
 from pairbook.rooms.policy import RoomPolicy
@@ -69,6 +70,7 @@ class Rooms:
         self.services = tuple(ROOM_SERVICES if services is None else services)
         self.followers = tuple(FOLLOWER_SERVICES)  # a room's services where another owns it
         self.counters = RoomCounters()
+        self.mismatches = MismatchBound()  # rooms lost again and again to unappliable updates
         self.decoder = UpdateDecoder(policy.limits)
         self._open: dict[RoomId, OpenRoom] = {}
         self._loading: dict[RoomId, asyncio.Lock] = {}
@@ -134,6 +136,8 @@ class Rooms:
                 return entry
             if entry is not None:  # lost: its own task winds it down; a fresh one loads
                 self._open.pop(room_id, None)
+                self.mismatches.note(entry.room)
+            self.mismatches.check(room_id)
             path = resolve_notebook_path(self.root, room_id)
             owned = self.ownership is None or await self.ownership.claim(room_id)
             try:
@@ -283,6 +287,7 @@ class Rooms:
         """Drop a room whose document no longer matches its log, saving nothing of it (no
         file, no snapshot): the next join reloads the room from the log."""
         room = entry.room
+        self.mismatches.note(room)
         # Lost to a newer owner, the kernel is theirs: let go (a gateway's lives on), not kept.
         await self._drop(entry, keep_kernel=room.lost != MOVED)
         recording = entry.find(RecordingService)

@@ -99,6 +99,7 @@ class Room:
         self.ownership: Ownership | None = None  # None: this process runs its services
         self.commits = CommitQueue(room_id, store, relay=self._relay, lose=self.lose)
         self.lost: str | None = None  # why the document no longer matches the log
+        self.lost_mismatch = False  # lost to a logged update this process cannot apply
         self.feed: RoomFeed | None = None  # the other processes holding the room (a broker)
         self._receiver = Receiver(self, decoder or UpdateDecoder(self.limits), clock)
         owner = claims.get(doc.client_id)
@@ -234,13 +235,16 @@ class Room:
         if remote is not None:
             peer.send(encode_awareness(remote))
 
-    def lose(self, reason: str, code: CloseCode = CloseCode.INTERNAL_ERROR) -> None:
+    def lose(
+        self, reason: str, code: CloseCode = CloseCode.INTERNAL_ERROR, *, mismatch: bool = False
+    ) -> None:
         """The document holds a change the log does not, so it is no longer trusted: every
         peer is closed (with `code`), and Rooms reloads the room from its log on the next
-        join (clients resend what they have, so their edits reach the log then)."""
+        join (clients resend what they have, so their edits reach the log then). `mismatch`:
+        lost to a logged update this process cannot apply (bounded: `rooms.mismatch`)."""
         if self.lost is not None:
             return
-        self.lost = reason
+        self.lost, self.lost_mismatch = reason, mismatch
         log.error("room lost its log", extra={"room": self.id, "reason": reason})
         for peer in list(self.peers):
             peer.request_close(code, f"{reason}; reconnect in a moment")
