@@ -11,6 +11,8 @@ from support.server import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
 
+KERNEL_START = 60_000
+
 SAVE_KEY_SEEN = """() => {
     window.__saveKeys = []
     window.addEventListener('keydown', (event) => {
@@ -81,5 +83,32 @@ async def test_after_a_dialog_closes_the_notebook_keys_act_on_the_notebook_again
     await expect(dialog).to_be_visible()
     await page.keyboard.press("Escape")
     await expect(invite_button).to_be_focused()
+    assert ada.errors == []
+    await ada.close()
+
+
+async def test_zero_zero_then_enter_restarts_the_kernel_as_in_jupyterlab(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    page = ada.page
+    await ada.cell(1).click()
+    await page.keyboard.press("Escape")
+    await page.keyboard.press("Control+Enter")
+    await expect(ada.cell(1).locator(".cell-outputs")).to_contain_text("1", timeout=KERNEL_START)
+    # 0, 0 asks first; the question's default answer is Restart, as JupyterLab's is.
+    await page.keyboard.press("0")
+    await page.keyboard.press("0")
+    dialog = page.get_by_role("dialog", name="Restart the kernel?")
+    await expect(dialog.get_by_role("button", name="Restart")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(dialog).to_have_count(0)
+    await expect(page.locator(".kernel-event")).to_contain_text("restarted by")
+    # Escape still keeps the kernel, and the focus is back on the cell either way.
+    await page.keyboard.press("0")
+    await page.keyboard.press("0")
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_have_count(0)
+    await expect(ada.cell(1)).to_be_focused()
     assert ada.errors == []
     await ada.close()

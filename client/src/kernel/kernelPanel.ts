@@ -178,8 +178,14 @@ export class KernelPanel {
     if (!ok && this.state.name !== null) picker.value = this.state.name
   }
 
-  /** Asks before restarting: everyone shares the kernel. */
+  /** Asks before restarting: everyone shares the kernel. Restart is the default answer, as
+   * in JupyterLab (0, 0, Enter restarts); Escape or Cancel keeps the kernel. */
   confirmRestart(): void {
+    const restart = button('Restart', 'Restart the kernel for everyone', () => {
+      dialog.close()
+      this.options.restart()
+    }, { class: 'btn primary' })
+    restart.autofocus = true
     const dialog = h(
       'dialog',
       { class: 'dialog', 'aria-labelledby': 'restart-title' },
@@ -189,10 +195,7 @@ export class KernelPanel {
         'div',
         { class: 'row end' },
         button('Cancel', 'Keep the kernel running', () => dialog.close(), { class: 'btn' }),
-        button('Restart', 'Restart the kernel for everyone', () => {
-          dialog.close()
-          this.options.restart()
-        }, { class: 'btn primary' })
+        restart
       )
     )
     dialog.addEventListener('close', () => dialog.remove())
