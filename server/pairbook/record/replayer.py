@@ -247,7 +247,8 @@ class Replayer:
             await advance(blame, self.store, self.room, seq, on_record=self._keep)
             self._blame = blame
             lines = blame.lines(cell_id)
-        return [await self._hide_time(line) for line in lines]
+        windows = await self.off_windows()  # once, not once per line (a store query each)
+        return [await self._hide_time(line, windows) for line in lines]
 
     @property
     def kept_blames(self) -> list[int]:
@@ -278,10 +279,10 @@ class Replayer:
             base = None if checkpoint is None else unpack_checkpoint(checkpoint.snapshot)
         return Blame(base, first)
 
-    async def _hide_time(self, line: LineBlame) -> LineBlame:
+    async def _hide_time(self, line: LineBlame, windows: list[OffWindow]) -> LineBlame:
         """A line changed while recording was off tells when the window ended (or began,
         while it is open), not the keystroke's moment."""
-        for window in await self.off_windows():
+        for window in windows:
             if window.hides(line.seq):
                 to = window.to_seq if window.to_seq is not None else window.from_seq
                 found = await self.store.records(self.room, to - 1, limit=1) if to else []
