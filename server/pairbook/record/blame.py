@@ -15,6 +15,7 @@ import operator
 import zlib
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import partial
 from typing import Any
 
 from pycrdt import Array, ArrayEvent, Doc, Map, Text, TextEvent
@@ -25,6 +26,9 @@ from pairbook.store.records import UpdateRecord
 
 UNKNOWN = ("", 0, 0.0)
 """The stamp of text that was there before the first record still kept."""
+
+_Change = tuple[list[Any], list[dict[str, Any]] | None]
+"""What one record changed in the cells: the event's path, and a source's text delta."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,31 +82,16 @@ class Blame:
         self._cells: dict[str, _Cell] = {}
         self._ids: list[str] = []  # the cells' ids in document order
         self._ycells = self.doc.get(CELLS, type=Array)
-        self._events: list[tuple[list[Any], list[dict[str, Any]] | None]] = []
-        self._ycells.observe_deep(self._collect)
+        self._events: list[_Change] = []
+        # The observer holds the list, never `self`: pycrdt keeps a callback in the Doc,
+        # where the garbage collector cannot see it, so a callback holding the Blame (its
+        # bound method) kept every Blame and its document alive for good.
+        self._ycells.observe_deep(partial(_collect, self._events))
         if base is not None:
             self.doc.apply_update(base)
             self._events.clear()
             if reconcile:  # else the caller sets the cells and reconciles them itself
                 self._reconcile_all(0)
-
-    def _collect(self, events: list[Any]) -> None:
-        # Only plain values are kept: the events' objects are not valid after the callback.
-        for event in events:
-            # pycrdt's events do not type their path and delta.
-            path: list[Any] = list(getattr(event, "path", []))
-            if isinstance(event, TextEvent) and len(path) == 2 and path[1] == "source":
-                delta = [
-                    {key: (value if isinstance(value, int | str) else 0)}
-                    for step in getattr(event, "delta", [])
-                    for key, value in step.items()
-                    if key in ("insert", "delete", "retain")
-                ]
-                self._events.append((path, delta))
-            elif isinstance(event, ArrayEvent) and not path:
-                self._events.append(([], None))
-            elif len(path) == 1:  # a cell map's own keys changed (e.g. a new source)
-                self._events.append((path, None))
 
     def apply(self, record: UpdateRecord) -> None:
         """Replay one record on top of the ones before it."""
@@ -112,7 +101,8 @@ class Blame:
         stamp = len(self._seqs) - 1
         apply_update(self.doc, record.update)  # one pycrdt cannot apply is skipped, as on load
         self.seq = record.seq
-        events, self._events = self._events, []
+        events = self._events[:]
+        self._events.clear()
         reconcile_all = any(not path for path, _ in events)
         if reconcile_all:  # cells came, went or moved: the events' paths are the new order
             self._ids = self.cell_ids()
@@ -281,3 +271,22 @@ class Blame:
             result.append(LineBlame(number, line, user_id, seq, ts, tuple(authors)))
             start = end + 1
         return result
+
+
+def _collect(changes: list[_Change], events: list[Any]) -> None:
+    # Only plain values are kept: the events' objects are not valid after the callback.
+    for event in events:
+        # pycrdt's events do not type their path and delta.
+        path: list[Any] = list(getattr(event, "path", []))
+        if isinstance(event, TextEvent) and len(path) == 2 and path[1] == "source":
+            delta = [
+                {key: (value if isinstance(value, int | str) else 0)}
+                for step in getattr(event, "delta", [])
+                for key, value in step.items()
+                if key in ("insert", "delete", "retain")
+            ]
+            changes.append((path, delta))
+        elif isinstance(event, ArrayEvent) and not path:
+            changes.append(([], None))
+        elif len(path) == 1:  # a cell map's own keys changed (e.g. a new source)
+            changes.append((path, None))

@@ -13,28 +13,33 @@ class AsBuilt:
     """The update a room's Doc was built from (its base history, from its file): a peer
     holding nothing is answered with these bytes as they are, rather than the document
     encoded again (megabytes for a large notebook, on the way to a room's first joins),
-    until the document next changes. A one-shot observer drops them then: a deletion
-    moves no state vector, so the state vector cannot tell."""
+    while the document is unchanged: its state vector and its delete set (the update at
+    its own state holds nothing else) are what they were when it was built. A deletion
+    moves no state vector, so the state vector alone cannot tell.
 
-    __slots__ = ("doc", "update")
+    No observer: pycrdt keeps a Doc's observers in the Doc, where the garbage collector
+    cannot see them, so the one-shot observer this used kept every room's document (and
+    these bytes) alive for good once the room closed before a change had fired it."""
+
+    __slots__ = ("_deletions", "_state", "doc", "update")
 
     def __init__(self, doc: Doc[Any]) -> None:
         self.doc = doc
         self.update: bytes | None = None
+        self._state = b""
+        self._deletions = b""
 
     def keep(self, update: bytes) -> None:
         """The document holds exactly `update` now."""
-        doc = self.doc
-
-        def changed(_event: object) -> None:
-            self.update = None
-            doc.unobserve(subscription)
-
         self.update = update
-        subscription = doc.observe(changed)
+        self._state = self.doc.get_state()
+        self._deletions = self.doc.get_update(self._state)
 
     def beyond(self, state_vector: bytes) -> bytes:
         """What the document holds beyond `state_vector` (a sync step 2's update)."""
         if self.update is not None and state_vector == EMPTY_STATE_VECTOR:
-            return self.update
+            state = self.doc.get_state()
+            if state == self._state and self.doc.get_update(state) == self._deletions:
+                return self.update
+            self.update = None  # changed since it was built: encoded from now on
         return self.doc.get_update(state_vector)

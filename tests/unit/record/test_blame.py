@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 import zlib
 from typing import Any
 
@@ -153,3 +155,17 @@ def test_a_kept_blame_without_the_unknown_stamp_is_restored_after_it() -> None:
         ("cd", "bo", 7, 1.5),
     ]
     assert blame.stamp(0) == ("", 0, 0.0)
+
+
+def test_a_blame_let_go_is_freed_with_its_document() -> None:
+    # pycrdt keeps an observer's callback in the Doc, out of the garbage collector's sight:
+    # one holding the Blame kept every Blame ever made (and its document) alive.
+    session = Session()
+    session.person("ana", 1)
+    session.edit("ana", lambda cells: cells.append(new_cell("c1", "x = 1")))
+    blame = blame_of(session)
+    gone, doc_gone = weakref.ref(blame), weakref.ref(blame.doc)
+    del blame
+    gc.collect()
+    assert gone() is None
+    assert doc_gone() is None
