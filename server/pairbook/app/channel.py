@@ -32,18 +32,16 @@ class WebSocketChannel:
         # The ASGI send itself, for frames once accepted: Starlette's `WebSocket.send` only
         # adds state checks the ASGI server makes again, on the path every frame takes.
         self._send = websocket._send
-        # The server's immediate write (`app.uvicornws`), where it has one.
+        # The server's immediate write (`app.uvicornws`), where it has one: called as it is,
+        # once per peer per relayed frame, with no method of this class in between.
         extension = websocket.scope.get("extensions", {}).get(WRITE_NOW)
-        self._write_now: Callable[[bytes], bool] = _refuse
+        self.send_now: Callable[[bytes], bool] = _refuse
         self.backlog: Callable[[], int] = _nothing
         self.abort: Callable[[], None] = _cannot
         if extension is not None:
-            self._write_now = extension["write"]
+            self.send_now = extension["write"]
             self.backlog = extension["backlog"]
             self.abort = extension["abort"]
-
-    def send_now(self, frame: bytes) -> bool:
-        return self._write_now(frame)
 
     async def send(self, frame: bytes) -> None:
         try:

@@ -133,7 +133,7 @@ class ReceiveQueue:
 
 READ = (
     "transport", "queue", "writable", "request", "response", "scope", "conn",
-    "handshake_complete", "close_sent", "disconnected", "initial_response",
+    "close_sent", "disconnected",
 )  # fmt: skip
 """The attributes of uvicorn's protocol that ImmediateWebSocketProtocol reads or replaces."""
 OVERRIDDEN = ("handle_connect", "start_keepalive")
@@ -182,6 +182,9 @@ class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
         writable = Flag()
         writable.set()
         self.writable = writable  # type: ignore[assignment]
+        self._open = False
+        """The handshake's accept is written and no extension was negotiated: frames may
+        be written at once (while the connection stays open, `write_now` checks)."""
 
     def handle_connect(self, event: Request) -> None:
         super().handle_connect(event)
@@ -194,10 +197,14 @@ class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
             }
 
     def start_keepalive(self) -> None:
-        # Called once the handshake's response is written: the request and response (their
-        # headers, ~1 KB) are never read again, and the connection may last for hours.
+        # Called once, when the handshake's accept is written: the request and response
+        # (their headers, ~1 KB) are never read again, and the connection may last for
+        # hours. What `write_now` needs of the handshake is settled here, not per frame.
         super().start_keepalive()
         self.request = self.response = None  # type: ignore[assignment]
+        conn = getattr(self, "conn", None)
+        # A negotiated extension (deflate) re-encodes per peer: those frames take the ASGI send.
+        self._open = conn is not None and not getattr(conn, "extensions", True)
 
     def backlog(self) -> int:
         """Bytes written to the transport that the socket has not taken yet."""
@@ -221,37 +228,37 @@ class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def write_now(self, payload: bytes) -> bool:
         """Write one binary message now; False (nothing written) if that would have to wait
-        or the connection is not open for the application's messages."""
+        or the connection is not open for the application's messages.
+
+        A relay calls this once per peer per frame (20,000 times a second at 200 peers):
+        the handshake's part of the checks is settled once (`start_keepalive`), and this is
+        one Python call with attribute reads and the write."""
         try:
-            return self._write_now(payload)
+            transport = self.transport
+            if (
+                not self._open
+                or self.close_sent
+                or self.disconnected
+                or not ImmediateWebSocketProtocol.usable
+                or self.conn.state is not State.OPEN
+                or not self.writable.is_set()
+                or transport.is_closing()
+                # Only onto a socket that took everything so far: one with bytes waiting
+                # gets its frames through the ASGI send, which waits for it to drain.
+                # Writing on past waiting bytes stalled a room with a stuck peer in
+                # bench/fanout's `stuck`.
+                or transport.get_write_buffer_size()
+            ):
+                return False
         except AttributeError:
             if ImmediateWebSocketProtocol.usable:
                 ImmediateWebSocketProtocol.usable = False
                 log.exception("uvicorn's websocket protocol changed: frames take the ASGI send")
             return False
-
-    def _write_now(self, payload: bytes) -> bool:
-        if not ImmediateWebSocketProtocol.usable:
-            return False
-        if (
-            not self.writable.is_set()
-            or self.close_sent
-            or self.disconnected
-            or not self.handshake_complete
-            or self.initial_response is not None
-            or self.conn.state is not State.OPEN
-            or self.conn.extensions  # a negotiated extension (deflate) re-encodes per peer
-            or self.transport.is_closing()
-            # Only onto a socket that took everything so far: one with bytes waiting gets
-            # its frames through the ASGI send, which waits for it to drain. Writing on past
-            # waiting bytes stalled a room with a stuck peer in bench/fanout's `stuck`.
-            or self.transport.get_write_buffer_size()
-        ):
-            return False
         if len(payload) > _KEPT_BYTES:
             # A join's step 2 (5 MB for a large notebook): the header and the payload as
             # they are, not copied into one frame first (uvloop writes both with one writev).
-            self.transport.writelines((binary_frame_header(len(payload)), payload))
+            transport.writelines((binary_frame_header(len(payload)), payload))
         else:
-            self.transport.write(_PREPARED.of(payload))
+            transport.write(_PREPARED.of(payload))
         return True

@@ -27,7 +27,7 @@ from pairbook.rooms.effects import Broadcast, Commit
 from pairbook.rooms.handle import ServiceHooks, member_of
 from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.ownership import Ownership
-from pairbook.rooms.peer import Peer
+from pairbook.rooms.peer import Peer, PeerState
 from pairbook.rooms.presence import Presence
 from pairbook.rooms.protected import ProtectedRanges
 from pairbook.rooms.receiver import Receiver
@@ -256,8 +256,9 @@ class Room:
         """Queue a frame for every other peer; document updates go only to synced peers."""
         frame, sender, live_only = broadcast.frame, broadcast.sender, broadcast.live_only
         sent = 0
-        for other in self.peers:
-            if other is not sender and (other.live or not live_only):
+        live = PeerState.LIVE
+        for other in self.peers:  # once per peer per relayed frame: no property on the way
+            if other is not sender and (other.state is live or not live_only):
                 other.send(frame)
                 sent += 1
         self.counters.relayed_frames += sent

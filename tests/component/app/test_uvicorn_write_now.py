@@ -48,12 +48,16 @@ def websocket_app(written: Written, second: bytes = b"second") -> Any:
 
 @contextlib.asynccontextmanager
 async def serving(
-    written: Written, servers: list[uvicorn.Server] | None = None, second: bytes = b"second"
+    written: Written,
+    servers: list[uvicorn.Server] | None = None,
+    second: bytes = b"second",
+    *,
+    deflate: bool = False,
 ) -> AsyncIterator[int]:
     config = uvicorn.Config(
         websocket_app(written, second),
         ws=ImmediateWebSocketProtocol,
-        ws_per_message_deflate=False,  # as pairbook serve runs it (cli/supervisor.py)
+        ws_per_message_deflate=deflate,  # False as pairbook serve runs it (cli/supervisor.py)
         lifespan="off",
         log_level="warning",
     )
@@ -99,6 +103,19 @@ def test_a_large_frame_written_at_once_arrives_whole_and_in_order(loop: str) -> 
     factory = uvloop.new_event_loop if loop == "uvloop" else asyncio.new_event_loop
     with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(_large_frame_round())
+
+
+async def test_a_connection_that_negotiated_deflate_gets_no_frame_written_at_once() -> None:
+    # Its frames are compressed per connection: the one encoding written to every peer
+    # would not be what this client expects, so every frame takes the ASGI send.
+    written = Written()
+    async with serving(written, deflate=True) as port:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/", compression="deflate") as client:
+            got = [await client.recv() for _ in range(2)]
+        async with asyncio.timeout(10):
+            await written.done.wait()
+    assert got == [b"first", b"third"]
+    assert written == [False, False]
 
 
 async def test_an_open_connection_keeps_no_handshake_and_light_receive_state() -> None:
