@@ -106,6 +106,15 @@ async def open_room(path: Path, store: MemoryStore) -> Room:
     return room
 
 
+async def ana_and_bob(room: Room) -> tuple[Client, Client]:
+    """Two peers synced with `room`, what it sent them so far read."""
+    ana, bob = Client(room, "ana", 101), Client(room, "bob", 102)
+    await ana.sync()
+    await bob.sync()
+    ana.received(), bob.received()
+    return ana, bob
+
+
 async def test_the_first_peer_gets_the_files_notebook_before_the_log_has_it(
     tmp_path: Path,
 ) -> None:
@@ -139,10 +148,7 @@ async def test_an_edit_on_the_unlogged_base_is_logged_and_relayed_after_it(
     async with HeldStore() as store:
         store.held.clear()
         room = await open_room(path, store)
-        ana, bob = Client(room, "ana", 101), Client(room, "bob", 102)
-        await ana.sync()
-        await bob.sync()
-        ana.received(), bob.received()
+        ana, bob = await ana_and_bob(room)
 
         # (a peer's update is handled once it is logged: ana's connection waits for it)
         handled = asyncio.create_task(room.receive(ana.peer, encode_sync_update(ana.type("#"))))
@@ -170,10 +176,7 @@ async def test_a_stop_before_the_base_is_logged_loses_nothing_acknowledged(
     async with HeldStore() as store:
         store.held.clear()
         first = await open_room(path, store)
-        ana, bob = Client(first, "ana", 101), Client(first, "bob", 102)
-        await ana.sync()
-        await bob.sync()
-        ana.received(), bob.received()
+        ana, bob = await ana_and_bob(first)
         typed = encode_sync_update(ana.type(" # typed"))
         handled = asyncio.create_task(first.receive(ana.peer, typed))
         await drain()
