@@ -3,7 +3,6 @@ each changed line in its author's colour, the runs, and notebook text as text on
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
@@ -11,6 +10,7 @@ import pytest
 from playwright.async_api import Browser, expect
 
 from support.browser import NotebookTab, invite
+from support.git import git
 from support.notebooks import write_notebook
 from support.server import OWNER_TOKEN, ServerProcess
 
@@ -20,17 +20,6 @@ KERNEL_START = 60_000
 """Milliseconds: the first run starts a real ipykernel, slow on a busy machine."""
 
 ATTACK = '# <img src=x onerror="window.__pwned = 1">'
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=Reviewer", "-c", "user.email=r@example.org", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 async def test_the_review_page_shows_who_wrote_each_line_and_who_ran_each_cell(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -12,22 +11,12 @@ import pytest
 from pycrdt import Text
 
 from support.client import YClient
+from support.git import git
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.integration
 
 NB = "demo.ipynb"
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=Reviewer", "-c", "user.email=r@example.org", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 def review(server: ServerProcess, token: str | None = None, **query: str) -> tuple[int, Any]:
