@@ -112,3 +112,29 @@ async def test_zero_zero_then_enter_restarts_the_kernel_as_in_jupyterlab(
     await expect(ada.cell(1)).to_be_focused()
     assert ada.errors == []
     await ada.close()
+
+
+async def test_restart_and_run_all_runs_every_cell_in_a_fresh_kernel(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    page = ada.page
+    await ada.cell(1).click()
+    await page.keyboard.press("Escape")
+    for _ in range(2):
+        await page.keyboard.press("Control+Enter")
+        await expect(ada.cell(1).locator(".cell-prompt")).not_to_have_text(
+            "[*]", timeout=KERNEL_START
+        )
+    await expect(ada.cell(1).locator(".cell-prompt")).to_have_text("[2]")
+    # JupyterLab's ⏩: restart (asked first, Restart the default), then every cell from the top.
+    await (await ada.tool("Restart the kernel and run all cells")).click()
+    dialog = page.get_by_role("dialog", name="Restart the kernel and run all cells?")
+    await expect(dialog.get_by_role("button", name="Restart")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".kernel-event")).to_contain_text("restarted by")
+    await expect(ada.cell(2).locator(".cell-outputs")).to_contain_text("2", timeout=KERNEL_START)
+    await expect(ada.cell(1).locator(".cell-prompt")).to_have_text("[1]")
+    await expect(ada.cell(2).locator(".cell-prompt")).to_have_text("[2]")
+    assert ada.errors == []
+    await ada.close()

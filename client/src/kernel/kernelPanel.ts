@@ -25,7 +25,8 @@ export interface KernelPanelOptions {
   /** Switch the room's kernel; resolves to whether the server accepted it. */
   setKernel: (name: string) => Promise<boolean>
   interrupt: () => void
-  restart: () => void
+  /** Restart the kernel; resolves to whether the server did. */
+  restart: () => Promise<boolean>
   cancel: (execution: string) => void
 }
 
@@ -63,7 +64,8 @@ export class KernelPanel {
         button(h('span', {}, icon(ICONS.up), ' Above'), 'Run all cells above the selected cell', () => options.runAbove(), { class: 'tool' }),
         button(h('span', {}, icon(ICONS.down), ' Below'), 'Run the selected cell and all cells below', () => options.runBelow(), { class: 'tool' }),
         this.interruptButton,
-        button(icon(ICONS.restart), 'Restart the kernel', () => this.confirmRestart(), { class: 'tool' })
+        button(icon(ICONS.restart), 'Restart the kernel', () => this.confirmRestart(), { class: 'tool' }),
+        button(h('span', {}, icon(ICONS.restart), icon(ICONS.runAll)), 'Restart the kernel and run all cells', () => this.confirmRestart(true), { class: 'tool' })
       )
     } else {
       this.interruptButton = null
@@ -179,18 +181,22 @@ export class KernelPanel {
   }
 
   /** Asks before restarting: everyone shares the kernel. Restart is the default answer, as
-   * in JupyterLab (0, 0, Enter restarts); Escape or Cancel keeps the kernel. */
-  confirmRestart(): void {
+   * in JupyterLab (0, 0, Enter restarts); Escape or Cancel keeps the kernel. `thenRunAll`:
+   * JupyterLab's "Restart the kernel and run all cells", once the server has restarted it. */
+  confirmRestart(thenRunAll = false): void {
     const restart = button('Restart', 'Restart the kernel for everyone', () => {
       dialog.close()
-      this.options.restart()
+      void this.options.restart().then((ok) => {
+        if (ok && thenRunAll) this.options.runAll()
+      })
     }, { class: 'btn primary' })
     restart.autofocus = true
+    const then = thenRunAll ? ' Then every cell runs, from the top.' : ''
     const dialog = h(
       'dialog',
       { class: 'dialog', 'aria-labelledby': 'restart-title' },
-      h('h2', { id: 'restart-title' }, 'Restart the kernel?'),
-      h('p', {}, 'Everyone in this notebook shares the kernel: its variables are lost for all, and queued runs are cancelled.'),
+      h('h2', { id: 'restart-title' }, thenRunAll ? 'Restart the kernel and run all cells?' : 'Restart the kernel?'),
+      h('p', {}, `Everyone in this notebook shares the kernel: its variables are lost for all, and queued runs are cancelled.${then}`),
       h(
         'div',
         { class: 'row end' },

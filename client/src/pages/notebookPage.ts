@@ -77,7 +77,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
   runs.onKernel((state) => banner.showKernel(state, Date.now() / 1000))
   showEnvironment(notebook.ydoc, banner)
   // Set once the connection exists (below); commands before that say "not connected".
-  let send: (command: CommandName, args?: Record<string, unknown>) => void = () => toast('Not connected yet: try again in a moment.')
+  let send: (command: CommandName, args?: Record<string, unknown>) => Promise<boolean> = async () => (toast('Not connected yet: try again in a moment.'), false)
   // The room's widgets: a change is a `widget` command (refused ones snap back, with a toast).
   const widgets = new SharedWidgets(notebook.ydoc.getMap(DocMap.WIDGETS_MAP), {
     send: (model, body) => request('widget', { model, ...body }),
@@ -341,10 +341,10 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     'refresh-state': 'refresh the kernel state'
   }
   request = (command, args = {}) => connection.command(command, args)
-  send = (command, args = {}) => {
-    void connection.command(command, args).then((reply) => {
-      if (!reply.ok) toast(`Could not ${LABELS[command] ?? command}: ${reply.error ?? 'refused'}.`)
-    })
+  send = async (command, args = {}) => {
+    const reply = await connection.command(command, args)
+    if (!reply.ok) toast(`Could not ${LABELS[command] ?? command}: ${reply.error ?? 'refused'}.`)
+    return reply.ok
   }
   connection.onEvent((event) => {
     if (isInputRequest(event)) view.askInput(event)

@@ -61,10 +61,11 @@ export function notebookToolbar(parts: ToolbarParts): Toolbar {
     ...parts.status,
     button(icon(ICONS.keyboard), 'Keyboard shortcuts', parts.onHelp, { class: 'tool', shortcut: 'H' })
   )
-  // The least needed first: run above / below, Check, undo and redo (Ctrl+Z), the recording's
+  // The least needed first: restart and run all, run above / below, Check, undo and redo (Ctrl+Z), the recording's
   // buttons (its badge stays), the cell moves (keys too).
   const byLabel = (label: string): HTMLElement | null => kernelControls?.querySelector<HTMLElement>(`[aria-label="${label}"]`) ?? null
   const overflow = new ToolbarOverflow(element, [
+    byLabel('Restart the kernel and run all cells'),
     byLabel('Run all cells above the selected cell'),
     byLabel('Run the selected cell and all cells below'),
     parts.check,
