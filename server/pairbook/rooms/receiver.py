@@ -23,7 +23,7 @@ from pairbook.protocol.messages import (
     encode_command,
     encode_sync_step2,
 )
-from pairbook.protocol.update import decode_state_vector
+from pairbook.protocol.update import StructKind, decode_state_vector
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
 from pairbook.rooms.handle import member_of
@@ -138,7 +138,12 @@ class Receiver:
             state = None if taken is None else decode_state_vector(room.doc.get_state())
             await self.execute(room.sync.unappliable(effect, taken, state, applied.error))
             return
-        await self.execute(room.sync.applied(effect))
+        state = None
+        if any(struct.kind is StructKind.SKIP for struct in effect.summary.structs):
+            # What follows a skip may stay pending in the document (its origin is in the
+            # gap): only the document says how far it got, for each client.
+            state = decode_state_vector(room.doc.get_state())
+        await self.execute(room.sync.applied(effect, state))
         room.counters.updates += 1
         room.counters.update_bytes += len(effect.update)
         room.counters.relay.observe(time.perf_counter() - received)

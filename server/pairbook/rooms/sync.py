@@ -202,9 +202,15 @@ class RoomSync:
         clients = tuple(sorted(admission.new_client_ids))
         return [Apply(peer, update, relayed, clients, admission.claims, summary)]
 
-    def applied(self, effect: Apply) -> list[Effect]:
-        """The document took the whole update: log and relay it, settle the peer's sync."""
-        self._advance(effect.summary)
+    def applied(self, effect: Apply, state_vector: dict[int, int] | None = None) -> list[Effect]:
+        """The document took the whole update: log and relay it, settle the peer's sync.
+        `state_vector` is the document's after it, when the update's structs alone do not
+        say (a skip in it: what follows may be pending in the document)."""
+        if state_vector is None:
+            self._advance(effect.summary)
+        else:
+            self._version += 1
+            self._state_vector = dict(state_vector)
         peer = effect.peer
         commit = Commit(effect.update, peer.user.id, effect.clients, Broadcast(effect.frame, peer))
         return [commit, *self._settle(peer)]

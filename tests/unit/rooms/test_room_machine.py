@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from pycrdt import Array, Doc, Map, Text
 
+from pairbook.protocol.update import decode_state_vector
 from pairbook.types import DISK_USER, SERVER_USER
 from support.notebooks import write_notebook
 from unit.protocol.npm import run_make_fixtures
@@ -133,6 +134,11 @@ class RoomMachine(RuleBasedStateMachine):
     @invariant()
     def document_is_its_log(self) -> None:
         self.kit.check()
+
+    @invariant()
+    def the_room_knows_what_its_document_holds(self) -> None:
+        room = self.kit.room
+        assert room.sync.state_vector == decode_state_vector(room.doc.get_state())
 
     def teardown(self) -> None:
         self.kit.close()
