@@ -130,7 +130,7 @@ class Receiver:
         room = self._room
         room.author = effect.peer.user.id
         try:
-            applied = apply_update(room.doc, effect.update)
+            applied = apply_update(room.doc, effect.update, room.sync.state_vector)
         finally:
             room.author = None
         if applied.error is not None:

@@ -91,3 +91,40 @@ def test_an_observer_that_raises_is_our_bug_not_the_peers_update(
     assert str(room_text) == "hello"
     assert "an observer failed" in caplog.text
     assert "observer bug" in caplog.text
+
+
+def test_with_the_state_vector_known_the_document_is_not_read_before_each_update(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A room's sync machine keeps the document's state vector: applying a peer's update
+    does not read it from the document first (issue #14: as long as applying a keystroke)."""
+    reads: list[Doc[Any]] = []
+    get_state = Doc.get_state
+
+    def counted(self: Doc[Any]) -> bytes:
+        reads.append(self)
+        return get_state(self)
+
+    monkeypatch.setattr(Doc, "get_state", counted)
+    doc: Doc[Any] = Doc()
+    update = two_structs(second_parent_is_a_character=False)
+    assert apply_update(doc, update, {}) == Applied(update)
+    assert text_of(doc) == "abc"
+    assert reads == []
+
+
+@pytest.mark.parametrize("known", [None, {}])
+def test_what_a_failed_update_left_is_found_with_the_state_vector_known_or_read(
+    known: dict[int, int] | None,
+) -> None:
+    doc: Doc[Any] = Doc()
+    applied = apply_update(doc, two_structs(second_parent_is_a_character=True), known)
+    assert applied.partly
+    assert applied.taken is not None
+    replica: Doc[Any] = Doc()
+    assert apply_update(replica, applied.taken).error is None
+    assert text_of(replica) == "ab"
+    untouched: Doc[Any] = Doc()
+    refused = apply_update(untouched, b"\x01\x01\x07\x00\x02\x01\x06legacy\x03", known)
+    assert refused.error is not None
+    assert refused.taken is None
