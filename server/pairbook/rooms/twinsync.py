@@ -92,9 +92,7 @@ class TwinSync:
             return self.paired.file.path
         if self.status is not None:  # refused, or a .py jupytext did not write
             return None
-        ymeta = self.room.doc.get(META, type=Map).get("metadata")
-        metadata = ymeta.to_py() if isinstance(ymeta, Map) else None
-        path = twin_path_of(self.notebook, metadata or {}, default=self.default)
+        path = twin_path_of(self.notebook, self._metadata(), default=self.default)
         try:
             return None if path is None else check_twin_path(self.root, path)
         except NotebookError:
@@ -113,10 +111,9 @@ class TwinSync:
             await self._sync(room_changed)
         except NotebookError as exc:  # the notebook jupytext cannot write: nothing written
             self._fail(str(exc))
-        # The look from before the twin was read, never one after: an edit saved after the
-        # read (or after pairbook's own write, which changes the inode anyway) then differs
-        # from it. A twin still settling, or modified within a tick of the look, is read
-        # again on the next poll, whatever its stat.
+        # The look from before the read, never one after: an edit saved since (even right
+        # after pairbook's own write) then differs from it. A twin still settling, or modified
+        # within a tick of the look, is read again on the next poll, whatever its stat.
         self._seen = _UNSEEN if self._settling_now or _recent(look, now) else look
 
     async def adopt(self, stored_sha: str) -> None:
@@ -129,7 +126,7 @@ class TwinSync:
         self.known_sha = None
         self.conflict = None
         self._seen = _UNSEEN
-        if not self._pair(ydoc_to_notebook(self.room.doc)) or self.paired is None:
+        if not self._pair(self._metadata()) or self.paired is None:
             return
         try:
             data = await asyncio.to_thread(self.paired.file.read)
@@ -147,9 +144,15 @@ class TwinSync:
             key = None
         return (self.paired.file.path, key)
 
+    def _metadata(self) -> dict[str, Any]:
+        """The notebook's metadata, read without converting its cells."""
+        ymeta = self.room.doc.get(META, type=Map).get("metadata")
+        return (ymeta.to_py() or {}) if isinstance(ymeta, Map) else {}
+
     async def _sync(self, room_changed: bool) -> None:
-        notebook = ydoc_to_notebook(self.room.doc)
-        if not self._pair(notebook):
+        # The room is converted only when needed: a look that finds the twin as known costs
+        # a read and a hash, not a pass over the notebook.
+        if not self._pair(self._metadata()):
             return
         assert self.paired is not None
         try:
@@ -159,8 +162,9 @@ class TwinSync:
             return
         disk_sha = sha_of_bytes(data)
         if self.known_sha is None:
-            await self._first_look(notebook, data)
+            await self._first_look(ydoc_to_notebook(self.room.doc), data)
             return
+        notebook = None
         if data is not None and disk_sha != self.known_sha:
             if self.conflict is not None and not room_changed and disk_sha == self._conflict_sha:
                 return  # nothing new on either side
@@ -172,7 +176,7 @@ class TwinSync:
             notebook, room_changed = merged, True
         self._end_conflict()
         if room_changed or data is None:
-            await self._write(notebook, over=disk_sha)
+            await self._write(notebook or ydoc_to_notebook(self.room.doc), over=disk_sha)
 
     async def _settled(self, disk_sha: str) -> bool:
         """Whether this version of the twin was already seen on the last look: an editor
@@ -184,9 +188,8 @@ class TwinSync:
         self._settling, self._settling_now = disk_sha, True
         return False
 
-    def _pair(self, notebook: dict[str, Any]) -> bool:
+    def _pair(self, metadata: dict[str, Any]) -> bool:
         """Follow the notebook's pairing (it may have been switched): False when unpaired."""
-        metadata = notebook.get("metadata") or {}
         fmt = twin_format_of(metadata, default=self.default)
         path = twin_path_of(self.notebook, metadata, default=self.default)
         if fmt is None or path is None:
