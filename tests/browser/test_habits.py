@@ -138,3 +138,27 @@ async def test_restart_and_run_all_runs_every_cell_in_a_fresh_kernel(
     await expect(ada.cell(2).locator(".cell-prompt")).to_have_text("[2]")
     assert ada.errors == []
     await ada.close()
+
+
+async def test_a_download_chosen_with_the_mouse_leaves_the_keys_on_the_notebook(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    page = ada.page
+    await ada.cell(0).click()
+    download = page.get_by_role("button", name="Download")
+    await download.click()
+    async with page.expect_download() as saved:
+        await page.get_by_role("menu", name="Download").get_by_role("menuitem").last.click()
+    assert (await saved.value).suggested_filename == notebook.removesuffix(".ipynb") + ".py"
+    # As after JupyterLab's File > Download: Shift+Enter acts on the notebook, not on Download.
+    await page.keyboard.press("Shift+Enter")
+    assert await page.evaluate(ACTIVE_INDEX) == 1
+    await expect(download).to_have_attribute("aria-expanded", "false")
+    # Opened from the keyboard, the menu still gives the focus back to its button.
+    await download.focus()
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Escape")
+    await expect(download).to_be_focused()
+    assert ada.errors == []
+    await ada.close()

@@ -2,7 +2,10 @@
  * as JupyterLab's menus behave: a click, Enter, Space or ↓ on the button opens the menu on
  * its first item (↑: on its last); ↑ ↓ Home End move among the items; Escape closes it and
  * gives the focus back to the button; Tab closes it and moves on from the button; choosing an
- * item closes it (the focus goes back to the button unless the item sent it elsewhere). */
+ * item closes it, and the focus goes back to where it was before the menu opened (unless the
+ * item sent it elsewhere): the button when the menu was opened from it with the keyboard, the
+ * notebook when it was opened with a click on a button that takes no focus from a click
+ * (dom.keepFocusOnPress), as after JupyterLab's File > Download. */
 
 import { button, h } from '../dom'
 
@@ -23,6 +26,8 @@ export class MenuButton {
   readonly toggle: HTMLButtonElement
   /** Fixed on the page, under the button (a toolbar's box would clip it): in the body. */
   readonly menu: HTMLElement
+  /** What had the focus when the menu opened: it gets it back when an item is chosen. */
+  private opener: Element | null = null
 
   constructor(options: MenuButtonOptions) {
     const id = `menu-${++menus}`
@@ -45,7 +50,11 @@ export class MenuButton {
     this.menu.addEventListener('keydown', (event) => this.key(event))
     // Choosing an item does its work (its own listener runs first); then the menu closes.
     this.menu.addEventListener('click', (event) => {
-      if ((event.target as Element).closest(ITEM) !== null) this.open(false)
+      if ((event.target as Element).closest(ITEM) === null) return
+      const hadFocus = this.menu.contains(document.activeElement)
+      this.open(false)
+      const opener = this.opener
+      if (hadFocus && opener instanceof HTMLElement && opener !== this.toggle && opener.isConnected) opener.focus({ preventScroll: true })
     })
     document.addEventListener('pointerdown', (event) => {
       const target = event.target as Node
@@ -72,6 +81,7 @@ export class MenuButton {
       if (hadFocus) this.toggle.focus()
       return
     }
+    if (!this.menu.contains(document.activeElement)) this.opener = document.activeElement
     const box = this.toggle.getBoundingClientRect()
     this.menu.style.top = `${Math.round(box.bottom + 4)}px`
     this.menu.style.right = `${Math.round(Math.max(8, document.documentElement.clientWidth - box.right))}px`
