@@ -139,9 +139,10 @@ class Receiver:
             await self.execute(room.sync.unappliable(effect, taken, state, applied.error))
             return
         state = None
-        if any(struct.kind is StructKind.SKIP for struct in effect.summary.structs):
+        if room.sync.pends or any(s.kind is StructKind.SKIP for s in effect.summary.structs):
             # What follows a skip may stay pending in the document (its origin is in the
-            # gap): only the document says how far it got, for each client.
+            # gap), and the update that fills the gap integrates it too: only the document
+            # says how far it got, for each client.
             state = decode_state_vector(room.doc.get_state())
         await self.execute(room.sync.applied(effect, state))
         room.counters.updates += 1

@@ -1,0 +1,38 @@
+"""An update with a skip in it (a stock Yjs client's step 2 from a document holding pending
+structs: `Y.encodeStateAsUpdate` merges them in over a skip) leaves structs pending in the
+room's document: yrs integrates them only once what they build on comes, and then the
+update that brought it integrates more than its own structs. The room's state vector must
+follow the document, not that update's structs: behind it, the guard takes content the
+room holds for content it lacks, and refuses another person's edit made on top of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pycrdt import Text, merge_updates
+
+from component.rooms.test_room import of_kind, room_kit
+from pairbook.protocol.messages import SyncUpdate, encode_sync_update
+from pairbook.protocol.update import decode_state_vector
+
+
+async def test_an_edit_on_top_of_what_waited_behind_a_skip_is_taken(tmp_path: Path) -> None:
+    async with room_kit(tmp_path) as kit:
+        ana, bob = await kit.join("ana"), await kit.join("bob")
+        ana.messages(), bob.messages()
+        first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
+        client = ana.doc.client_id
+        # Clocks 0 and 3 with a skip over 1-2: the document takes clock 0, and 3 waits.
+        await kit.send(ana, encode_sync_update(merge_updates(first, last)))
+        assert kit.room.state_vector[client] == 1
+        # Clocks 1-2: the document takes them and the 3 that waited for them.
+        await kit.send(ana, encode_sync_update(middle))
+        room: dict[int, int] = decode_state_vector(kit.room.doc.get_state())
+        assert room[client] == 4
+        assert kit.room.state_vector == room
+        bob.messages()
+        assert str(bob.doc.get("scratch", type=Text)) == "abcd"
+        typed = bob.edit("e")  # right after ana's 'd' (clock 3): its origin
+        await kit.send(bob, encode_sync_update(typed))
+        assert str(kit.room.doc.get("scratch", type=Text)) == "abcde"
+        assert [m.update for m in of_kind(ana.messages(), SyncUpdate)][-1] == typed
