@@ -4,22 +4,33 @@ For notebooks of 50, 200 and 1,000 code cells (each five lines and a stream outp
 median over repeats of: serialising the .ipynb (what every autosave did before the twin: the
 reference), writing the twin with jupytext (what each save adds), and merging a one-cell
 edit of the .py (reading back the twin as last written for the base, reading the edited
-one, the three-way merge: only when the .py was edited). The twin's jupytext work runs in a
-worker thread, not on the event loop; the figures are its CPU cost. Run:
+one, the three-way merge: only when the .py was edited), and the poll's look at the twin
+after each save that wrote it (a room's TwinSync reading the twin it knows, on the event
+loop and in a thread: its stat is taken before the read, so the look after pairbook's own
+write reads the file). The twin's jupytext work runs in a worker thread, not on the event
+loop; the figures are its CPU cost. Run:
 
     PYTHONPATH=server .venv/bin/python bench/twin.py
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from pairbook.notebook import serialize_notebook
 from pairbook.notebook.twin import notebook_to_twin, twin_to_cells
 from pairbook.notebook.twinmerge import base_of, merge_twin
+from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.loader import load_room
+from pairbook.store import MemoryStore
+from pairbook.types import RoomId
 
 FMT = "py:percent"
 
@@ -54,6 +65,27 @@ def median_ms(work: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
+async def look_after_a_save(nb: dict[str, Any], repeats: int) -> float:
+    """The median ms of a poll's look at a twin it knows, as after each save that wrote it."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "demo.ipynb"
+        path.write_bytes(serialize_notebook(nb))
+        async with MemoryStore() as store:
+            room, files = await load_room(
+                RoomId("demo.ipynb"), path, store, RoomCounters(), sync_timeout=15.0,
+                root=Path(folder),
+            )  # fmt: skip
+            await files.poll()  # writes the twin
+            twin, times = files.twin.path, []
+            for stamp in range(repeats):
+                os.utime(twin, ns=(stamp, stamp))  # a new stat, as after a save that wrote it
+                start = time.perf_counter()
+                await files.twin.sync(room_changed=False)
+                times.append((time.perf_counter() - start) * 1000)
+            await room.settle()
+    return statistics.median(times)
+
+
 def row(cells: int) -> list[float]:
     nb = notebook(cells)
     repeats = 15 if cells < 1000 else 5
@@ -68,12 +100,16 @@ def row(cells: int) -> list[float]:
         median_ms(lambda: serialize_notebook(nb), repeats),
         median_ms(lambda: notebook_to_twin(nb, FMT), repeats),
         median_ms(merge_an_edit, repeats),
+        asyncio.run(look_after_a_save(nb, repeats)),
     ]
 
 
 def main() -> None:
-    print("| cells | .ipynb serialise (reference) | twin write (each save) | merge an edited .py |")
-    print("|---|---|---|---|")
+    print(
+        "| cells | .ipynb serialise (reference) | twin write (each save) | merge an edited .py "
+        "| look after a save |"
+    )
+    print("|---|---|---|---|---|")
     for cells in (50, 200, 1000):
         print(f"| {cells} | " + " | ".join(f"{f:.1f} ms" for f in row(cells)) + " |")
 
