@@ -18,6 +18,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from pycrdt import get_update
+
 from pairbook.broker.port import Broker, DocEntry, Entry, PresenceEntry, SignalEntry
 from pairbook.errors import AuthError, BrokerError, PairbookError, StoreError
 from pairbook.notebook.applied import apply_update
@@ -48,6 +50,8 @@ CATCH_UP_BATCH = 1000
 HEAD_CHECK = 2.0
 """Seconds between looks at the log's newest seq: an update a process logged but died before
 publishing is read from the log within this (plus the gap's grace), not at the next update."""
+NO_STRUCTS = b"\x00"
+"""How an update without structs starts (no client has any: a delete set at most)."""
 FILES = "files"  # the lease of the process that keeps the room's notebook file
 FILES_TTL = 10.0
 FILES_RENEW = 3.0
@@ -323,7 +327,13 @@ class RoomFeed:
             room.claims.setdefault(client, author)
         if author == SERVER_MAPS:  # pairbook's own maps: no peer may touch these items
             protect_structs(room.protected, decode_update(update))
-        room.sync.caught_up(decode_state_vector(room.doc.get_state()), update)
+        state = room.doc.get_state()
+        if not room.sync.pends and get_update(update, state)[:1] != NO_STRUCTS:
+            # Structs of it wait in the document (another process admitted an update with
+            # a skip): a later update may integrate them too, so the state vector is read
+            # from the document after every one from now on (RoomSync.pends).
+            room.sync.pends = True
+        room.sync.caught_up(decode_state_vector(state), update)
         room.relay_remote(frame)
         return True
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Array, Doc, Text
+from pycrdt import Array, Doc, Text, merge_updates
 
 from pairbook.broker import Broker, DocEntry, MemoryBroker, MemoryHub
 from pairbook.errors import AuthError
@@ -22,6 +22,7 @@ from pairbook.protocol.messages import (
     encode_sync_step2,
     encode_sync_update,
 )
+from pairbook.protocol.update import decode_state_vector
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.feed import subscribe_feed
 from pairbook.rooms.loader import load_room
@@ -268,3 +269,25 @@ async def test_a_room_lost_here_takes_no_more_of_the_others_updates(
         await settle(a, b)
         assert str(b.room.doc.get("scratch", type=Text)) == ""
         assert frame not in bob.end.unread()
+
+
+async def test_an_edit_on_top_of_what_waited_behind_another_process_skip_is_taken(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    # ana's update with a skip is logged on A and applied on B, where the struct past the
+    # skip waits; her second tab, on B, then sends the skipped clocks, which integrate it
+    # too: B's state vector must follow its document, or bob's edit typed after it is
+    # refused as one made on content the room lacks.
+    async with ana_and_bob(tmp_path, brokers) as (a, ana, b, bob, _store):
+        first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
+        await a.send(ana, encode_sync_update(merge_updates(first, last)))
+        await settle(a, b)
+        tab = await b.join("ana", 103)
+        await b.send(tab, encode_sync_update(middle))
+        await settle(a, b)
+        assert b.room.state_vector == decode_state_vector(b.room.doc.get_state())
+        bob.read()
+        assert bob.text() == "abcd"
+        await b.send(bob, encode_sync_update(bob.edit("e")))
+        await settle(a, b)
+        assert str(b.room.doc.get("scratch", type=Text)) == "abcde"
