@@ -37,6 +37,21 @@ def test_the_notebook_list_needs_a_token_and_names_broken_files(
     assert "line 1" in entries["broken.ipynb"]["error"]
 
 
+async def test_a_notebook_open_in_a_room_is_listed_with_its_cells_and_peers(
+    server: ServerProcess,
+) -> None:
+    # The list page says "3 cells · 1 person here now": the cells of an open notebook are the
+    # room's (its file trails it), not missing from the entry.
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.wait_until(lambda: len(ana.sources()) == 3)
+        status, body = server.get("/api/notebooks")
+    assert status == 200
+    assert isinstance(body, dict)
+    entries = {entry["path"]: entry for entry in body["notebooks"]}
+    assert entries["demo.ipynb"]["peers"] == 1
+    assert entries["demo.ipynb"]["cells"] == 3
+
+
 def test_creating_a_notebook_writes_a_valid_file_once(server: ServerProcess, workdir: Path) -> None:
     status, body = server.request("POST", "/api/notebooks", {"path": "team/new"})
     assert status == 201

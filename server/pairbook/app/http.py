@@ -31,6 +31,7 @@ from pairbook.notebook import (
     new_notebook,
     resolve_notebook_path,
 )
+from pairbook.notebook.outputs import cell_ids
 from pairbook.rooms.fileresolve import resolve_conflict
 from pairbook.service import Member
 from pairbook.state.packages import requirements_text
@@ -64,18 +65,24 @@ async def metrics(request: Request) -> Response:
     return Response(context_of(request).metrics.render(), media_type=CONTENT_TYPE)
 
 
-def _describe(root: Path, relpath: str, context: Any) -> dict[str, Any]:
+def _describe_open(root: Path, relpath: str, open_room: Any) -> dict[str, Any]:
+    """An open notebook as its room holds it (the file trails the room): called in the
+    event loop, which owns the room's document."""
     entry: dict[str, Any] = {"path": relpath, "name": Path(relpath).name, "url": room_url(relpath)}
-    open_room = context.rooms.get(RoomId(relpath))
-    if open_room is not None:
-        entry["peers"] = len(open_room.room.peers)
-        entry["conflict"] = open_room.filesync.conflict_message
-        if open_room.filesync.unsaved is not None:
-            entry["unsaved"] = open_room.filesync.unsaved
-        twin = open_room.filesync.twin
-        if twin is not None and twin.path is not None:
-            entry["twin"] = twin.path.relative_to(root.resolve()).as_posix()
-        return entry
+    entry["cells"] = len(cell_ids(open_room.room.doc))
+    entry["peers"] = len(open_room.room.peers)
+    entry["conflict"] = open_room.filesync.conflict_message
+    if open_room.filesync.unsaved is not None:
+        entry["unsaved"] = open_room.filesync.unsaved
+    twin = open_room.filesync.twin
+    if twin is not None and twin.path is not None:
+        entry["twin"] = twin.path.relative_to(root.resolve()).as_posix()
+    return entry
+
+
+def _describe_file(relpath: str, context: Any) -> dict[str, Any]:
+    """A notebook no room here has open, from its file (read in a thread)."""
+    entry: dict[str, Any] = {"path": relpath, "name": Path(relpath).name, "url": room_url(relpath)}
     summary = context.listing.describe(relpath)
     entry.update(summary)
     if "error" not in summary:
@@ -92,7 +99,12 @@ async def list_route(request: Request) -> Response:
     context = context_of(request)
     root = context.settings.root
     paths = await asyncio.to_thread(list_notebooks, root)
-    entries = [await asyncio.to_thread(_describe, root, p, context) for p in paths]
+    entries = [
+        _describe_open(root, p, open_room)
+        if (open_room := context.rooms.get(RoomId(p))) is not None
+        else await asyncio.to_thread(_describe_file, p, context)
+        for p in paths
+    ]
     return JSONResponse({"notebooks": entries})
 
 
