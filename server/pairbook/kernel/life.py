@@ -123,10 +123,12 @@ class KernelLife:
         """Hand the live kernel over, with what the runner knows of it (the room unloads
         with its worker stopped); None if no kernel runs. The runner is done after it."""
         runner = self._runner
+        if runner.state is not None:
+            # Even with no kernel to hand over: the view's cells observer, left, would keep
+            # the unloaded room's document alive (its subscription lives in the document).
+            runner.state.close()
         if not runner.session.started:
             return None
-        if runner.state is not None:
-            runner.state.close()
         memory = ViewMemory.of(runner.state) if runner.state is not None else None
         return KeptKernel(runner.session, self.relay, self.cull.idle_since,
                           runner.kernel_map.started_at, runner.kernel_map.last_event, memory,

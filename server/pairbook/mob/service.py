@@ -54,7 +54,10 @@ class MobService:
         # gets no server writes from here (its document stays exactly the notebook's).
         self.active = bool(state)
         self._dirty = False
-        room.observe_cells(self._on_cells)  # for as long as the room lives
+        # Until the room closes: the cells' subscription lives in the document, where the
+        # garbage collector cannot see it, so an observer never forgotten kept the room (and
+        # its document) in memory for good after it unloaded.
+        self._stop_observing = room.observe_cells(self._on_cells)
         self.commands = TABLE.bind(self)
         if self.rotation.next_deadline() is not None:
             self.wakeup.set()  # a turn or a break under way: the timer runs from the start
@@ -152,7 +155,8 @@ class MobService:
         """Nothing to do before anyone joins: the timer runs in `run`."""
 
     async def close(self) -> None:
-        """The timer stops with the room's task group."""
+        """Stop observing the cells (the timer stops with the room's task group)."""
+        self._stop_observing()
 
     async def run(self) -> None:
         """Keep the rotation on time and the `mob` map current, forever; owned by the

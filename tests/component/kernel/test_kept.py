@@ -209,3 +209,13 @@ async def test_the_server_stopping_shuts_its_kept_kernels_down_all_at_once() -> 
     await kept.close()
     assert [kernel.started for kernel in kernels.made] == [False, False, False]
     assert len(kept) == 0
+
+
+def test_a_room_unloading_with_no_kernel_stops_its_view_observing_the_cells() -> None:
+    # The cells' subscription lives in the document, out of the garbage collector's sight:
+    # an observer left on it kept every unloaded room whose kernel never started.
+    room = DocRoom(notebook_doc(["x = 1"]))
+    runner = runner_of(room, ScriptedKernels())
+    assert room._cells.subscribed
+    assert runner.detach() is None  # no kernel was started
+    assert not room._cells.subscribed

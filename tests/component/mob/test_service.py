@@ -199,3 +199,14 @@ async def test_the_previous_drivers_keys_still_on_the_wire_at_a_handover_are_tak
         assert mob.on_edit(member_of(ana)) is None
         kit.clock.now += IN_FLIGHT_SECONDS + 0.1
         assert mob.on_edit(member_of(ana)) is not None
+
+
+async def test_a_closed_mob_service_no_longer_observes_the_cells(tmp_path: Path) -> None:
+    # The cells' one subscription lives in the document, out of the garbage collector's
+    # sight: while an observer of it is left, the room and its document are never freed.
+    async with service_kit(tmp_path) as kit:
+        watched = len(kit.room.cells)
+        mob = attach(kit)
+        assert len(kit.room.cells) == watched + 1
+        await mob.close()
+        assert len(kit.room.cells) == watched
