@@ -9,7 +9,8 @@ import hashlib
 import os
 import secrets
 import stat
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,18 +24,32 @@ from pairbook.notebook.ipynb import (
     serialize_notebook,
 )
 
+STAT_TICK = 2_000_000_000
+"""Nanoseconds of a file's mtime within which a same-size save may leave its stat as it was:
+a clock tick on most Linux file systems, 2 s on FAT. A file modified this recently before a
+look is read again on the next look instead of judged by its stat (see `within_tick`)."""
+
+
+def within_tick(mtime_ns: int, now: int) -> bool:
+    """Whether a file with this mtime, looked at `now` (wall clock, ns, taken before the
+    stat), may still be saved with as many bytes and the same mtime: its stat then says
+    nothing of its bytes on the next look."""
+    return mtime_ns > now - STAT_TICK
+
 
 class SaveStatus(enum.Enum):
     WRITTEN = "written"
     UNCHANGED = "unchanged"
+    EDITED = "edited"  # not written: the file no longer held the bytes `over` named
 
 
 @dataclass(frozen=True)
 class SaveResult:
-    """What `NotebookFile.save` did, and the file's fingerprint afterwards."""
+    """What `NotebookFile.save` did, and the file's fingerprint afterwards (None for a
+    file found edited and gone)."""
 
     status: SaveStatus
-    fingerprint: FileFingerprint
+    fingerprint: FileFingerprint | None
 
     @property
     def written(self) -> bool:
@@ -62,13 +77,23 @@ class NotebookFile:
         self.form = form or FileForm()  # what of the room's notebook the file holds
         self._real = Path(os.path.realpath(path))
         self._known: FileFingerprint | None = None
+        # Whether `_known`'s mtime and size stand for its bytes: False when the file was
+        # modified within STAT_TICK of the look that found it (see `within_tick`).
+        self._stat_holds = False
+        self.clock: Callable[[], int] = time.time_ns  # the wall clock file mtimes are set by
 
     @property
     def fingerprint(self) -> FileFingerprint | None:
         """The file as this object last loaded or saved it (None before either)."""
         return self._known
 
+    def _remember(self, known: FileFingerprint, now: int) -> None:
+        """The file as pairbook last read or wrote it, stat'd at or after `now`."""
+        self._known = known
+        self._stat_holds = not within_tick(known.mtime_ns, now)
+
     def load(self) -> NotebookContent:
+        now = self.clock()
         with _pinned_directory(self._real) as directory:
             try:
                 fd = os.open(self._real.name, os.O_RDONLY | _NOFOLLOW, dir_fd=directory)
@@ -78,7 +103,7 @@ class NotebookFile:
                 raise _refused(self.path, exc) from exc
             with os.fdopen(fd, "rb") as file:
                 content = read_notebook_file(self.path, file, max_bytes=self.max_bytes)
-        self._known = content.fingerprint
+        self._remember(content.fingerprint, now)
         return content
 
     def bytes_of(self, nb: dict[str, Any]) -> bytes:
@@ -88,13 +113,19 @@ class NotebookFile:
         """
         return serialize_notebook(self.form.to_file(nb), name=str(self.path))
 
-    def save(self, nb: dict[str, Any]) -> SaveResult:
+    def save(self, nb: dict[str, Any], over: str | None = None) -> SaveResult:
         """Write `nb` (in this file's form) unless the file already holds these bytes.
+
+        With `over` (the SHA-256 of the bytes the file held when last read, "" for no file),
+        the file is replaced only if it still holds them: EDITED, nothing written, when an
+        edit was saved since (it is read, never written over). The check and the rename are
+        a few system calls apart; an editor has no lock to take.
 
         Refuses (NotebookError) a notebook that nbformat would not validate.
         """
         data = self.bytes_of(nb)
         target = self._real
+        now = self.clock()
         with _pinned_directory(target) as directory:
             current = _lstat_or_none(target, directory)
             if current is not None and not stat.S_ISREG(current.st_mode):
@@ -102,21 +133,24 @@ class NotebookFile:
                     f"{self.path}: is no longer a regular file (replaced by a symlink or a "
                     "folder?); pairbook does not write through it"
                 )
-            if (
-                current is not None
-                and current.st_size == len(data)
-                and _read_at(target, directory) == data
-            ):
-                self._known = FileFingerprint.of(data, current)
+            held = None  # the file's bytes, read only when needed
+            if current is not None and (over is not None or current.st_size == len(data)):
+                held = _read_at(target, directory)
+            if current is not None and held == data:
+                self._remember(FileFingerprint.of(data, current), now)
                 return SaveResult(SaveStatus.UNCHANGED, self._known)
+            if over is not None and over != sha_of_bytes(held):
+                edited = None if current is None else FileFingerprint.of(held or b"", current)
+                return SaveResult(SaveStatus.EDITED, edited)
             mode = stat.S_IMODE(current.st_mode) if current is not None else None
-            self._known = _write_atomically(target, data, mode, directory)
+            self._remember(_write_atomically(target, data, mode, directory), now)
         return SaveResult(SaveStatus.WRITTEN, self._known)
 
     def recognise(self, sha256: str) -> bool:
         """Whether the file holds exactly the bytes whose SHA-256 this is (as when pairbook
         last read or wrote it); if so, that is what it knows of the file from now on, as
         after `load`, without parsing it."""
+        now = self.clock()
         try:
             with _pinned_directory(self._real) as directory:
                 current = _lstat_or_none(self._real, directory)
@@ -125,34 +159,43 @@ class NotebookFile:
                 data = _read_at(self._real, directory)
         except NotebookError:
             return False
-        if hashlib.sha256(data).hexdigest() != sha256:
+        if sha_of_bytes(data) != sha256:
             return False
-        self._known = FileFingerprint.of(data, current)
+        self._remember(FileFingerprint.of(data, current), now)
         return True
 
     def changed_on_disk(self) -> bool:
         """Whether the file now differs from what this object last loaded or saved.
 
         True when nothing was loaded yet or the file is gone. A mere touch (new mtime, same
-        bytes) is not a change.
+        bytes) is not a change. The file is read when its mtime or size changed, or when it
+        was modified within STAT_TICK of the last look (a same-size save in that tick may
+        have left both as they were).
         """
         known = self._known
         if known is None:
             return True
+        now = self.clock()
         try:
             with _pinned_directory(self._real) as directory:
                 current = _lstat_or_none(self._real, directory)
                 if current is None or not stat.S_ISREG(current.st_mode):
                     return True  # gone, or replaced by a symlink: load() says why
-                if (current.st_mtime_ns, current.st_size) == (known.mtime_ns, known.size):
+                stat_now = (current.st_mtime_ns, current.st_size)
+                if self._stat_holds and stat_now == (known.mtime_ns, known.size):
                     return False
                 data = _read_at(self._real, directory)
         except NotebookError:
             return True
-        if hashlib.sha256(data).hexdigest() != known.sha256:
+        if sha_of_bytes(data) != known.sha256:
             return True
-        self._known = FileFingerprint.of(data, current)
+        self._remember(FileFingerprint.of(data, current), now)
         return False
+
+
+def sha_of_bytes(data: bytes | None) -> str:
+    """The SHA-256 of a file's bytes, "" for no file."""
+    return "" if data is None else hashlib.sha256(data).hexdigest()
 
 
 _NOFOLLOW = os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
@@ -220,7 +263,7 @@ def _write_atomically(
     with contextlib.suppress(OSError):
         os.fsync(directory)  # make the rename durable
     # os.replace keeps the inode, so the temporary file's stat is the target's.
-    return FileFingerprint(written.st_mtime_ns, len(data), hashlib.sha256(data).hexdigest())
+    return FileFingerprint(written.st_mtime_ns, len(data), sha_of_bytes(data))
 
 
 def _create_temporary(target: Path, directory: int) -> tuple[int, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from pathlib import Path
@@ -13,6 +12,7 @@ from pairbook.notebook.file import (
     _pinned_directory,
     _read_at,
     _write_atomically,
+    sha_of_bytes,
 )
 
 # A twin is kept for notebooks with up to this much source. jupytext reads and writes
@@ -93,7 +93,3 @@ def _sha_now(path: Path, current: os.stat_result | None, directory: int) -> str 
     if current.st_size > MAX_TWIN_BYTES:
         return None
     return sha_of_bytes(_read_at(path, directory))
-
-
-def sha_of_bytes(data: bytes | None) -> str:
-    return "" if data is None else hashlib.sha256(data).hexdigest()

@@ -16,6 +16,7 @@ from pairbook.errors import ConflictError, NotebookError, StoreError
 from pairbook.notebook import (
     NotebookContent,
     NotebookFile,
+    SaveStatus,
     apply_notebook_to_ydoc,
     ydoc_to_notebook,
 )
@@ -74,7 +75,8 @@ def sha_of(data: bytes) -> str:
 class FileSync:
     """Autosave of one room to its .ipynb, and pick-up of edits made to the file outside.
 
-    - The document is written back (atomically, only when the bytes change).
+    - The document is written back (atomically, only when the bytes change), and only over
+      the bytes last read: an edit saved on disk meanwhile is read, never written over.
     - A file changed on disk while the room has nothing unsaved is loaded into the room as
       an ordinary edit by `pairbook:disk`, so every peer sees it.
     - A file changed on disk while the room has unsaved edits is a conflict: neither side is
@@ -187,14 +189,21 @@ class FileSync:
         if sha_of(data) == self.saved_sha:
             return False
         started = self._clock()
+        known = self.file.fingerprint  # the bytes just found there: replaced only if still so
+        over = None if known is None else known.sha256
         try:
-            result = await asyncio.to_thread(self.file.save, notebook)
+            result = await asyncio.to_thread(self.file.save, notebook, over)
         except NotebookError as exc:
             self.last_error = str(exc)
             log.error("autosave failed", extra={"room": self.room.id, "reason": str(exc)})
             return False
         finally:
             self._write_took = self._clock() - started
+        if result.status is SaveStatus.EDITED:  # saved on disk since the look: read, not lost
+            log.info("notebook file edited while being saved", extra={"room": self.room.id})
+            if self._in_time("read"):
+                await self._pick_up_disk_change()
+            return False
         self.last_error = None
         self.saved_sha = sha_of(data)
         await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)

@@ -29,6 +29,7 @@ from pycrdt import Map
 
 from pairbook.errors import NotebookError
 from pairbook.notebook import apply_notebook_to_ydoc, read_notebook, ydoc_to_notebook
+from pairbook.notebook.file import sha_of_bytes, within_tick
 from pairbook.notebook.twin import (
     check_twin_path,
     formats_of,
@@ -38,7 +39,7 @@ from pairbook.notebook.twin import (
     twin_path_of,
     twin_to_cells,
 )
-from pairbook.notebook.twinfile import TwinFile, sha_of_bytes
+from pairbook.notebook.twinfile import TwinFile
 from pairbook.notebook.twinmerge import TwinCell, base_of, merge_twin
 from pairbook.rooms.room import Room
 from pairbook.rooms.signals import tell_everyone
@@ -48,10 +49,6 @@ from pairbook.types import DISK_USER
 log = logging.getLogger("pairbook.twin")
 
 TWIN_SHA = "twin_sha"
-STAT_TICK = 2_000_000_000
-"""Nanoseconds of a file's mtime within which a same-size save may leave its stat as it was:
-a clock tick on most Linux file systems, 2 s on FAT. A twin modified this recently is read
-again on the next poll instead of judged by its stat."""
 _UNSEEN = object()
 _Look = tuple[Path, tuple[int, int, int] | None] | None
 
@@ -394,4 +391,4 @@ def _read_both(
 def _recent(look: _Look, now: int) -> bool:
     """Whether the file looked at was modified within STAT_TICK of `now` (or after it)."""
     key = None if look is None else look[1]
-    return key is not None and key[0] > now - STAT_TICK
+    return key is not None and within_tick(key[0], now)
