@@ -14,7 +14,7 @@ from typing import Any
 
 from pairbook.cli.console import fail
 from pairbook.errors import NotebookError
-from pairbook.notebook import NotebookFile
+from pairbook.notebook import NotebookFile, SaveStatus
 from pairbook.notebook.fileform import FileForm
 from pairbook.notebook.twin import (
     PAIRED_FORMATS,
@@ -67,10 +67,15 @@ def twin(args: argparse.Namespace) -> int:
         changed["metadata"]["jupytext"] = jupytext
     else:
         changed["metadata"].pop("jupytext", None)
+    known = file.fingerprint  # replaced only if it still holds what was read
     try:
-        file.save(changed)
+        result = file.save(changed, over=None if known is None else known.sha256)
     except NotebookError as exc:
         return fail(str(exc))
+    if result.status is SaveStatus.EDITED:
+        return fail(
+            f"{file.path}: changed while being switched (autosave?); nothing written, run it again"
+        )
     print(f"{file.path.name}: .py twin {args.switch}")
     return 0
 

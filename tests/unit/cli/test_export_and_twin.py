@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pairbook.cli import main
+from pairbook.notebook import NotebookFile
 from pairbook.notebook.twin import twin_to_cells
 from support.notebooks import write_notebook
 
@@ -89,3 +91,23 @@ def test_switching_on_keeps_an_existing_py_pairing(notebook: Path) -> None:
     notebook.write_text(json.dumps(nb))
     assert main(["twin", str(notebook), "on"]) == 0
     assert json.loads(notebook.read_text())["metadata"]["jupytext"]["formats"] == "ipynb,py:light"
+
+
+def test_the_twin_switch_writes_nothing_over_an_edit_saved_while_it_works(
+    notebook: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An autosave (or an editor) writing the notebook between the switch's read and its
+    write: the switch used to write the notebook it read over it."""
+    real = NotebookFile.load
+
+    def load_then_edit(self: NotebookFile) -> Any:
+        content = real(self)
+        notebook.write_text(notebook.read_text().replace('"x = 1', '"x = 2'))
+        return content
+
+    monkeypatch.setattr(NotebookFile, "load", load_then_edit)
+    assert main(["twin", str(notebook), "off"]) != 0
+    assert "run it again" in capsys.readouterr().err
+    text = notebook.read_text()
+    assert '"x = 2' in text
+    assert "jupytext" not in json.loads(text)["metadata"]

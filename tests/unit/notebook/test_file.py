@@ -135,3 +135,37 @@ def test_a_file_never_loaded_counts_as_changed(tmp_path: Path) -> None:
 def test_loading_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(NotebookError, match="no such notebook"):
         NotebookFile(tmp_path / "gone.ipynb").load()
+
+
+def test_a_save_over_the_bytes_read_leaves_an_edit_saved_since_alone(tmp_path: Path) -> None:
+    file = loaded(tmp_path)
+    known = file.fingerprint
+    assert known is not None
+    nb = copy.deepcopy(file.load().nb)
+    nb["cells"][0]["source"] = "# From the room"
+    edited = file.path.read_bytes().replace(b'"cells"', b'"cells" ', 1)
+    file.path.write_bytes(edited)  # saved by someone else since the read
+
+    result = file.save(nb, over=known.sha256)
+
+    assert result.status is SaveStatus.EDITED
+    assert not result.written
+    assert file.path.read_bytes() == edited
+    assert file.save(nb, over="").status is SaveStatus.EDITED  # "" is for no file
+    file.path.unlink()
+    gone = file.save(nb, over=known.sha256)
+    assert (gone.status, gone.fingerprint) == (SaveStatus.EDITED, None)
+    assert not file.path.exists()  # a file deleted since is not made again
+    assert file.save(nb, over="").written
+
+
+def test_a_save_over_the_bytes_still_there_writes(tmp_path: Path) -> None:
+    file = loaded(tmp_path)
+    nb = copy.deepcopy(file.load().nb)
+    nb["cells"][0]["source"] = "# From the room"
+    known = file.fingerprint
+    assert known is not None
+
+    assert file.save(nb, over=known.sha256).written
+    assert file.path.read_bytes() == serialize_notebook(nb)
+    assert file.save(nb, over="no longer there").status is SaveStatus.UNCHANGED
