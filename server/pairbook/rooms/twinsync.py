@@ -34,15 +34,14 @@ from pairbook.notebook.twin import (
     check_twin_path,
     formats_of,
     is_jupytext_text,
-    notebook_to_twin,
     twin_format_of,
     twin_path_of,
-    twin_to_cells,
 )
 from pairbook.notebook.twinfile import TwinFile
-from pairbook.notebook.twinmerge import TwinCell, base_of, merge_twin
+from pairbook.notebook.twinmerge import merge_twin
 from pairbook.rooms.room import Room
 from pairbook.rooms.signals import tell_everyone
+from pairbook.rooms.twinbase import Base, Written, read_both, render
 from pairbook.schema import META
 from pairbook.types import DISK_USER
 
@@ -72,7 +71,7 @@ class TwinSync:
         self.default = default
         self.paired: _Paired | None = None
         self.known_sha: str | None = None  # the twin's bytes as last written or read
-        self.base: _Base = _Written([], "")  # the twin as last written or read: a merge's base
+        self.base: Base = Written([], "")  # the twin as last written or read: a merge's base
         self.conflict: str | None = None
         self.status: str | None = None  # why there is no twin, or the last error
         self._stored_sha = stored_sha  # the twin as the log says pairbook last wrote it
@@ -81,6 +80,12 @@ class TwinSync:
         self._settling = ""  # an edited twin's sha, merged once a later look finds it again
         self._settling_now = False
         self.clock: Callable[[], int] = time.time_ns  # the wall clock file mtimes are set by
+
+    @property
+    def asks_look(self) -> bool:
+        """Whether the next poll must read the twin whatever its stat (not looked at yet,
+        taken over, settling, or modified within STAT_TICK of the last look)."""
+        return self._seen is _UNSEEN
 
     @property
     def path(self) -> Path | None:
@@ -242,7 +247,7 @@ class TwinSync:
         assert self.paired is not None
         try:
             content = await asyncio.to_thread(read_notebook, self.notebook)
-            rendered, _ = await asyncio.to_thread(_render, content.nb, self.paired.fmt)
+            rendered, _ = await asyncio.to_thread(render, content.nb, self.paired.fmt)
         except NotebookError:
             return False
         return data == rendered.encode()
@@ -258,13 +263,13 @@ class TwinSync:
             return False
         return twin is not None and twin[0] < notebook.st_mtime_ns
 
-    async def _merge(self, data: bytes, base: _Base) -> dict[str, Any] | None:
+    async def _merge(self, data: bytes, base: Base) -> dict[str, Any] | None:
         """Bring the twin's edit into the room; the merged notebook, or None."""
         assert self.paired is not None
         name = self.paired.file.path.name
         try:
             # jupytext reading is O(notebook) and slow: off the event loop.
-            cells, disk = await asyncio.to_thread(_read_both, base, data, self.paired.fmt, name)
+            cells, disk = await asyncio.to_thread(read_both, base, data, self.paired.fmt, name)
         except (NotebookError, UnicodeDecodeError) as exc:
             self._raise_conflict(f"{name} cannot be read ({exc}); it is left as it is", data)
             return None
@@ -315,10 +320,10 @@ class TwinSync:
         self.base = base
         self.status = None
 
-    async def _render(self, notebook: dict[str, Any]) -> tuple[str, _Written]:
+    async def _render(self, notebook: dict[str, Any]) -> tuple[str, Written]:
         """The twin's text for `notebook`, and the base a later merge starts from."""
         assert self.paired is not None
-        return await asyncio.to_thread(_render, notebook, self.paired.fmt)
+        return await asyncio.to_thread(render, notebook, self.paired.fmt)
 
     def _fail(self, message: str) -> None:
         if self.status != message:
@@ -358,34 +363,6 @@ class TwinSync:
         self.known_sha = None if keep == "room" else self.known_sha
         await self._write(notebook, over=over)
         tell_everyone(self.room, {"event": "file-saved", "room": self.room.id})
-
-
-@dataclass(frozen=True, slots=True)
-class _Written:
-    """The twin as pairbook wrote it and the room's cells it was written from. Reading the
-    text back into the merge's base costs more than writing it, so it waits for a merge."""
-
-    cells: list[dict[str, Any]]  # id, cell_type, source
-    rendered: str
-
-
-_Base = _Written | list[TwinCell]  # as written (read back when merging), or as last read
-
-
-def _render(notebook: dict[str, Any], fmt: str) -> tuple[str, _Written]:
-    rendered = notebook_to_twin(notebook, fmt)
-    keys = ("id", "cell_type", "source")
-    cells = [{k: c.get(k, "") for k in keys} for c in notebook.get("cells") or []]
-    return rendered, _Written(cells, rendered)
-
-
-def _read_both(
-    base: _Base, data: bytes, fmt: str, name: str
-) -> tuple[list[TwinCell], list[dict[str, Any]]]:
-    """The merge's base and the twin on disk, as cells."""
-    if isinstance(base, _Written):
-        base = base_of({"cells": base.cells}, twin_to_cells(base.rendered, fmt))
-    return base, twin_to_cells(data.decode("utf-8"), fmt, name=name)
 
 
 def _recent(look: _Look, now: int) -> bool:
