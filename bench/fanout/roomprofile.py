@@ -3,6 +3,7 @@ many-rooms section's shape (rooms x 4 peers on memory channels, the real service
 store) opened by `Rooms`, then every peer types one character.
 
     .venv/bin/python bench/fanout/roomprofile.py --rooms 500 [--edits 5] [--top 25] [--together 32]
+        [--idle 20]
 
 Prints RSS and traced Python memory per room (rooms opened, peers synced), the traced memory
 grouped by the file that allocated it, the live objects per room by type, and the time per
@@ -130,6 +131,20 @@ async def type_once(
     return ended[0] - started, ended[1] - cpu, ended[2] - loop
 
 
+async def idle(seconds: float, rooms: int) -> None:
+    """The open rooms left alone for `seconds`: what their ticks, upkeep and periodic looks
+    at their files (notebook and .py twin) cost, every thread included."""
+    cpu, loop, started = time.process_time(), time.thread_time(), time.perf_counter()
+    await asyncio.sleep(seconds)
+    wall = time.perf_counter() - started
+    cpu, loop = time.process_time() - cpu, time.thread_time() - loop
+    print(
+        f"idle {wall:.1f} s: {cpu / wall * 100:.1f} % of a core (all threads), "
+        f"{loop / wall * 100:.1f} % in the event loop's thread; "
+        f"{cpu / wall / rooms * 1e6:.1f} us of CPU per room per second"
+    )
+
+
 async def main(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="roomprofile-"))
     names = [f"many-{i:03d}.ipynb" for i in range(args.rooms)]
@@ -162,6 +177,8 @@ async def main(args: argparse.Namespace) -> None:
             tracemalloc.stop()
             by_file(snapshot, args.rooms, args.top, args.key)
         objects_per_room(types_before, args.rooms, args.top)
+        if args.idle:
+            await idle(args.idle, args.rooms)
         profile = cProfile.Profile() if args.profile else None
         total = cpu = loop = 0.0
         docs: dict[str, Doc[Any]] = {}
@@ -202,6 +219,7 @@ if __name__ == "__main__":
         help="the room services to attach (none: the room alone)",
     )
     parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--idle", type=float, default=0.0, help="seconds idle, measured")
     parsed = parser.parse_args()
     PER_ROOM = parsed.peers
     asyncio.run(main(parsed))

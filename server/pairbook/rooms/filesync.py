@@ -216,18 +216,25 @@ class FileSync:
         if known is not None:
             await self.room.store.set_meta(self.room.id, FILE_RAW, known.sha256)
 
-    async def poll(self) -> None:
-        """Look for a change made to the file by someone else."""
+    async def poll(self) -> bool:
+        """Look for a change made to the file by someone else. Returns whether the file
+        (and twin) were looked at in full, with no conflict left: if not, the next look
+        must not be skipped for unchanged stats (rooms/diskwatch.py)."""
         if not self.active or not await self._kept():
-            return
+            return False
         async with self._lock:
             await self._settle_sha()
             if not self._in_time("read"):
-                return
+                return False
             if self.conflict is None and await asyncio.to_thread(self.file.changed_on_disk):
                 await self._pick_up_disk_change()
-            if self.conflict is None and self.twin is not None and self._in_time("read twin"):
+            if self.conflict is not None:
+                return False
+            if self.twin is not None:
+                if not self._in_time("read twin"):
+                    return False
                 await self.twin.sync(room_changed=False)
+            return True
 
     async def _kept(self) -> bool:
         """Renew the files lease now (outside the lock); whether this process keeps the file."""

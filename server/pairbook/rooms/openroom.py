@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pairbook.flag import Flag
+from pairbook.rooms.diskwatch import DiskLooks
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.room import Room
 from pairbook.service import RoomService
@@ -24,6 +25,7 @@ class OpenRoom:
     task: asyncio.Task[None] | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)  # the services' own loops
     owned: bool = True  # False: another process runs its services (pairbook.rooms.ownership)
+    looks: DiskLooks = field(default_factory=DiskLooks)  # its files' looks (DiskWatch)
 
     def start_services(self, group: asyncio.TaskGroup, live: Callable[[], bool]) -> None:
         """Start each service's loop (`run`) in `group`: at once, or, for a service with a

@@ -24,6 +24,7 @@ from pairbook.rooms import unloading
 from pairbook.rooms.commits import MOVED
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
+from pairbook.rooms.diskwatch import DiskLooks, DiskWatch, poll_if_marked
 from pairbook.rooms.feed import snapshot_lock, subscribe_feed
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.handle import ServiceHandle
@@ -79,11 +80,17 @@ class Rooms:
         self.replays = Replays(store, checkpoint_every=policy.checkpoint_every)
         self.kept = KeptKernels()  # the live kernels of unloaded rooms
         self._culling: asyncio.Task[None] | None = None
+        self.disk = DiskWatch(
+            policy.file_poll_interval, policy.tick
+        )  # every room's looks at its files
+        self._watching: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Self:
         await self._group.__aenter__()
         watch = self.kept.watch(self.policy.cull_idle_after)
         self._culling = self._group.create_task(watch, name="kept kernels")
+        looks = self.disk.run(self._looks)
+        self._watching = self._group.create_task(looks, name="disk looks")
         return self
 
     async def __aexit__(
@@ -101,8 +108,9 @@ class Rooms:
         for failed in await asyncio.gather(*shut, self.kept.close(), return_exceptions=True):
             if isinstance(failed, BaseException):
                 raise failed
-        if self._culling is not None:
-            self._culling.cancel()
+        for task in (self._culling, self._watching):
+            if task is not None:
+                task.cancel()
         await self._group.__aexit__(exc_type, exc, tb)
         self.decoder.close()
 
@@ -193,6 +201,9 @@ class Rooms:
             raise
         return room, filesync, services
 
+    def _looks(self) -> list[tuple[DiskLooks, FileSync]]:
+        return [(e.looks, e.filesync) for e in self._open.values() if e.room.lost is None]
+
     def _live(self, entry: OpenRoom) -> bool:
         return not self._closing and self._open.get(entry.room.id) is entry
 
@@ -222,7 +233,6 @@ class Rooms:
         """A room's life: autosave after a quiet spell, watch the file, unload when empty."""
         room, policy = entry.room, self.policy
         empty_since: float | None = None
-        next_poll = time.monotonic() + policy.file_poll_interval
         while True:
             # Not wait_for: in Python 3.11 it runs the wait in a task of its own, one more
             # task and timer per wake-up of every room (and it can swallow a cancel).
@@ -246,9 +256,7 @@ class Rooms:
                 if room.last_change and quiet:
                     room.last_change = 0.0
                     await entry.filesync.save()
-                if now >= next_poll:
-                    next_poll = now + policy.file_poll_interval
-                    await entry.filesync.poll()
+                await poll_if_marked(entry.looks, entry.filesync)  # marked by self.disk
                 if room.feed is not None:
                     await room.feed.upkeep(now)
                 if room.last_seq - entry.snapshot_seq >= policy.snapshot_every:
