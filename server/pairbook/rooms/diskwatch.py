@@ -19,8 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pairbook.notebook.file import within_tick
 from pairbook.rooms.filesync import FileSync
-from pairbook.rooms.twinsync import STAT_TICK
 
 Stat = tuple[int, int, int, int] | None  # mtime_ns, size, inode, ctime_ns; None: no file
 Found = tuple[tuple[Path, Stat], ...]
@@ -59,7 +59,7 @@ def paths_of(files: FileSync) -> tuple[Path, ...]:
 def _recent(found: Found, now_ns: int) -> bool:
     """Whether a file was modified within STAT_TICK of the stat (or after it): a same-size
     save in one mtime tick may leave its stat as it was, so it is not judged by it."""
-    return any(stat is not None and stat[0] > now_ns - STAT_TICK for _, stat in found)
+    return any(stat is not None and within_tick(stat[0], now_ns) for _, stat in found)
 
 
 class DiskWatch:

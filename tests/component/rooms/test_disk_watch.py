@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from pairbook.notebook import ydoc_to_notebook
+from pairbook.notebook.file import STAT_TICK
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.diskwatch import DiskLooks, DiskWatch, poll_if_marked
 from pairbook.rooms.loader import load_room
-from pairbook.rooms.twinsync import STAT_TICK
 from pairbook.store import MemoryStore
 from pairbook.types import RoomId
 from support.notebooks import write_notebook
