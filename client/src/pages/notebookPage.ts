@@ -6,7 +6,6 @@ import type { Api, Me } from '../api'
 import { CheckControl } from '../check/checkControl'
 import { type CommandName, type CommandReply, isInputRequest } from '../commands'
 import { Connection } from '../connection'
-import { isTerminal } from '../connectionState'
 import { CursorLabels } from '../editor/cursorLabels'
 import { assistOver } from '../editor/kernelAssist'
 import { append, button, h, icon, ICONS, saveFile } from '../dom'
@@ -33,6 +32,7 @@ import { ParticipantsPanel } from '../panels/participants'
 import { type AwarenessState, isColor, participantsByCell, participantsFrom, scrubStyleColours } from '../panels/presence'
 import { Banner, StatusBadge, toast } from '../panels/status'
 import { topbar } from './chrome'
+import { endIfClosed } from './closedPage'
 import { downloadMenu } from './downloadMenu'
 import { Follow, shareViewport } from './follow'
 import { listenForPageKeys } from './pageKeys'
@@ -369,8 +369,8 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       }
     }
     if (wasConnected && state.kind !== 'connected') widgets.connectionLost()
+    if (endIfClosed(state, !view.element.classList.contains('loading'), { app, path, view: view.element, stop: () => connection.destroy() })) return
     wasConnected = state.kind === 'connected'
-    if (isTerminal(state)) view.element.classList.add('stopped')
   })
 
   new CursorLabels(awareness)
