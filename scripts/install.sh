@@ -110,4 +110,8 @@ if [ -f jupyterlab/package.json ]; then
     cp -r jupyterlab/labextension "$installed"
   fi
 fi
+# The jedi seed a sandboxed kernel's first completion starts with (server/pairbook/kernel/caches.py):
+# built once per machine and Python/jedi version; pairbook builds it itself when it is missing.
+.venv/bin/python -c 'from pairbook.kernel.caches import build_seed, seed_home; build_seed(seed_home())' \
+  || say "the jedi seed was not built (the first completion of each kernel parses the stubs itself)"
 say "ready"

@@ -18,6 +18,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from pairbook.envs import Environment
 from pairbook.errors import KernelError
+from pairbook.kernel.caches import private_caches
 from pairbook.kernel.confine import Confinement, KernelJail
 from pairbook.kernel.confined import ConfinedKernelManager, follow_comm
 from pairbook.kernel.environment import NotebookEnvironment, kernel_specs, manager_spec, spec_of
@@ -105,7 +106,9 @@ class KernelSession:
             raise
         manager = self._new_manager(env)
         try:
-            await manager.start_kernel(cwd=str(self._cwd), env=self._environment())
+            await manager.start_kernel(
+                cwd=str(self._cwd), env=await asyncio.to_thread(self._environment)
+            )
         except NoSuchKernel as exc:
             self._forget_sockets()
             self._set_status("dead")
@@ -155,12 +158,8 @@ class KernelSession:
         env = self._confinement.environment()
         if self._confinement.sandbox == "bwrap" and self._sockets is not None:
             # The home folder is read-only in the sandbox: IPython's profile and the caches
-            # go here. Jedi pickles each module it parses into its cache; in a read-only one
-            # that fails with EROFS, which parso does not take for a PermissionError, and
-            # completions came back empty. Matplotlib warned in every importing cell.
-            env["IPYTHONDIR"] = os.path.join(self._sockets.name, "ipython")
-            env["XDG_CACHE_HOME"] = os.path.join(self._sockets.name, "cache")
-            env["MPLCONFIGDIR"] = os.path.join(self._sockets.name, "matplotlib")
+            # go beside the sockets, jedi's cache seeded with the stubs completions parse.
+            env.update(private_caches(Path(self._sockets.name)))
         return env
 
     def _note_started(self) -> None:
@@ -378,7 +377,9 @@ class KernelSession:
             await self._manager.shutdown_kernel(now=True, restart=True)
             if self._jail is not None:  # what the old kernel forked goes with it
                 self._jail.kill()
-            await self._manager.start_kernel(cwd=str(self._cwd), env=self._environment())
+            await self._manager.start_kernel(
+                cwd=str(self._cwd), env=await asyncio.to_thread(self._environment)
+            )
             await self._client.wait_for_ready(timeout=self._startup_timeout)
         except Exception as exc:
             self._set_status("dead")
