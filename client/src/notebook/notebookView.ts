@@ -16,6 +16,7 @@ import type { RunStore } from '../kernel/runStore'
 import type { TimeFrame } from '../kernel/runs'
 import type { Participant } from '../panels/presence'
 import { changeCellType, deleteCell, indexOfCell, insertCell, moveCell, type CellType } from './actions'
+import { numberCells } from './cellNumbers'
 import { type CellHost, CellView } from './cellView'
 import { CommandKeys, EDITING_ACTIONS, KERNEL_ACTIONS, type KeyInput, type NotebookAction } from './keys'
 import type { WidgetViews } from './outputs'
@@ -164,10 +165,9 @@ export class NotebookView implements CellHost {
 
   /** The selected cell and its selected lines: where this person points. */
   pointTarget(): { cell: string; from: number; to: number } | null {
-    const cell = this.active
-    if (cell === null) return null
-    const [from, to] = cell.selectedLines()
-    return { cell: cell.id, from, to }
+    if (this.active === null) return null
+    const [from, to] = this.active.selectedLines()
+    return { cell: this.active.id, from, to }
   }
 
   /** Mob mode: lock editing (the reason is what a key press says) or unlock it (null). */
@@ -614,7 +614,7 @@ export class NotebookView implements CellHost {
   }
 
   private afterStructureChange(): void {
-    this.views.forEach((view, index) => view.setPosition(index))
+    numberCells(this.views)
     this.empty.hidden = this.views.length > 0
     if (this.active === null && this.views.length > 0) {
       this.active = this.views[0]!
