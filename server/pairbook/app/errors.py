@@ -8,7 +8,9 @@ table's status; any other exception is logged once, with its traceback, and answ
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
@@ -73,16 +75,28 @@ def http_status_for(error: PairbookError) -> int:
     return 500
 
 
-def reason_for(error: PairbookError) -> str:
+def reason_for(error: PairbookError, root: Path | None = None) -> str:
+    """What a peer is told of `error`: its message, with the served folder's place on the
+    server's disk left out (`root`: paths under it read as the notebook list names them)."""
+    message = str(error)
     if isinstance(error, HistoryError):
-        return f"reload: your copy of this notebook is from an older session ({error})"
-    return str(error)
+        message = f"reload: your copy of this notebook is from an older session ({error})"
+    return message if root is None else without_root(message, root)
+
+
+def without_root(message: str, root: Path) -> str:
+    """`message` with `root` (as given and resolved) cut from the paths it names."""
+    for folder in dict.fromkeys((str(root), os.path.realpath(root))):
+        message = message.replace(folder + os.sep, "").replace(folder, "the served folder")
+    return message
 
 
 async def pairbook_error(request: Request, exc: Exception) -> Response:
     """A PairbookError a route raised, as `{"error": message}` with the table's status."""
     assert isinstance(exc, PairbookError)
-    return JSONResponse({"error": str(exc)}, status_code=http_status_for(exc))
+    context = getattr(request.app.state, "pairbook", None)
+    message = str(exc) if context is None else without_root(str(exc), context.rooms.root)
+    return JSONResponse({"error": message}, status_code=http_status_for(exc))
 
 
 EXCEPTION_HANDLERS: Mapping[Any, Any] = {PairbookError: pairbook_error}

@@ -60,7 +60,7 @@ async def room_endpoint(websocket: WebSocket) -> None:
     try:
         entry = await context.rooms.open(room_id)
     except PairbookError as exc:
-        await reject(websocket, close_code_for(exc), str(exc))
+        await reject(websocket, close_code_for(exc), reason_for(exc, context.rooms.root))
         return
     await websocket.accept()
     settings = context.settings
