@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from pairbook.errors import LimitError
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
 from pairbook.protocol.jsvalue import json_stringify
+from pairbook.rooms.departed import Departed
 from pairbook.rooms.limits import RoomLimits
 from pairbook.schema import UserRecord
 
@@ -29,6 +30,7 @@ class Presence:
     def __init__(self, limits: RoomLimits | None = None) -> None:
         self._slots: dict[int, _Slot] = {}
         self._limits = limits or RoomLimits()
+        self._departed = Departed()
 
     def __len__(self) -> int:
         return sum(1 for slot in self._slots.values() if slot.state is not None)
@@ -57,6 +59,8 @@ class Presence:
                 continue  # another connection's client id: not yours to speak for
             if slot is not None and entry.clock < slot.clock:
                 continue  # stale
+            if slot is None and self._departed.stale(entry.client_id, entry.clock, peer.user.id):
+                continue  # an echo of a state removed since (see rooms/departed.py)
             if slot is None and entry.state is None:
                 # The removal of a client id the room does not show: nothing to remove. Stock
                 # y-websocket clients send these for other clients whose states timed out on
@@ -99,6 +103,7 @@ class Presence:
             if slot is None or slot.owner is not peer:
                 continue
             del self._slots[client_id]
+            self._departed.note(client_id, slot.clock + 1, peer.user.id)
             if slot.state is not None:
                 removed.append(AwarenessEntry(client_id, slot.clock + 1, None))
         peer.awareness_ids.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
+from pairbook.rooms.departed import Departed
 
 OUTDATED_AFTER = 30.0
 """Seconds a state lives without renewal: y-protocols' `outdatedTimeout` (clients renew
@@ -25,6 +26,7 @@ class RemotePresence:
     def __init__(self, outdated_after: float = OUTDATED_AFTER) -> None:
         self._outdated_after = outdated_after
         self._slots: dict[int, _Remote] = {}
+        self._departed = Departed()
 
     def __len__(self) -> int:
         return sum(1 for slot in self._slots.values() if slot.state is not None)
@@ -43,6 +45,7 @@ class RemotePresence:
             ):
                 continue
             if entry.state is None:
+                self._departed.note(entry.client_id, entry.clock, self.owner(entry.client_id))
                 self._slots.pop(entry.client_id, None)
             else:
                 self._slots[entry.client_id] = _Remote(entry.clock, entry.state, now)
@@ -65,8 +68,8 @@ class RemotePresence:
         was shown (the browser moved here). An entry at the shown clock is an echo: stock
         y-websocket clients send back every awareness state they receive."""
         owner = self.owner(entry.client_id)
-        if owner is None:
-            return True
+        if owner is None:  # unless it is an echo of a state removed since
+            return not self._departed.stale(entry.client_id, entry.clock, user_id)
         return owner == user_id and entry.clock > self._slots[entry.client_id].clock
 
     def forget(self, client_id: int) -> None:
@@ -80,7 +83,8 @@ class RemotePresence:
             for client_id, slot in self._slots.items()
             if now - slot.seen >= self._outdated_after
         ]
-        for client_id, _ in gone:
+        for client_id, slot in gone:
+            self._departed.note(client_id, slot.clock + 1, self.owner(client_id))
             del self._slots[client_id]
         return [AwarenessEntry(client_id, slot.clock + 1, None) for client_id, slot in gone]
 

@@ -132,3 +132,36 @@ def test_a_stock_client_sending_back_another_process_state_takes_no_slot() -> No
     assert bo.awareness_ids == set()
     (moved,) = presence.accept(bo, (AwarenessEntry(7, 4, {"cursor": 2}),), remote)
     assert moved.client_id == 7
+
+
+def test_another_persons_echo_of_a_state_removed_since_takes_no_slot() -> None:
+    # A stock client's echo of Bo's state, in flight when Bo left: not Ana's to show, and
+    # many such echoes do not close Ana's connection (1009) for speaking for too many ids.
+    presence = Presence(RoomLimits(awareness_ids=2))
+    ana, bo = peer("Ana"), peer("Bo")
+    presence.accept(bo, (AwarenessEntry(7, 3, {"cursor": 1}),))
+    (removal,) = presence.remove(bo)
+    assert removal.clock == 4
+    for _ in range(3):
+        assert presence.accept(ana, (AwarenessEntry(7, 3, {"cursor": 1}),)) == []
+    assert ana.awareness_ids == set()
+    assert not presence.shows(7)
+    # Bo's browser reconnecting re-announces its state at the clock it had: shown at once.
+    bo_again = peer("Bo")
+    (shown,) = presence.accept(bo_again, (AwarenessEntry(7, 3, {"cursor": 1}),))
+    assert shown.client_id == 7
+
+
+def test_another_persons_echo_of_a_remote_state_removed_or_expired_takes_no_slot() -> None:
+    presence, remote = Presence(), RemotePresence(outdated_after=30.0)
+    remote.accept((AwarenessEntry(7, 3, {"user": {"id": "bo"}}),), now=0.0)
+    remote.accept((AwarenessEntry(7, 4, None),), now=1.0)  # Bo left, on the other process
+    remote.accept((AwarenessEntry(8, 5, {"user": {"id": "cy"}}),), now=0.0)
+    assert [e.client_id for e in remote.expire(now=31.0)] == [8]  # Cy's state timed out
+    ana = peer("Ana")
+    echoes = (AwarenessEntry(7, 3, {"cursor": 1}), AwarenessEntry(8, 5, {"cursor": 2}))
+    assert presence.accept(ana, echoes, remote) == []
+    assert ana.awareness_ids == set()
+    # Ana's own new client id is hers as before.
+    (own,) = presence.accept(ana, (AwarenessEntry(9, 1, {}),), remote)
+    assert own.client_id == 9
