@@ -6,8 +6,7 @@ real ones run), so each interleaving is forced, not waited for."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from pairbook.rooms.loader import load_room
 from pairbook.schema import CELLS
 from pairbook.store import MemoryStore
 from pairbook.types import RoomId, UserId
+from support.interleave import once_after
 from support.notebooks import write_notebook
 
 
@@ -41,26 +41,6 @@ def edit_in_place(path: Path, old: str, new: str, *, keep_mtime: bool = False) -
         file.write(text.replace(old, new))
     if keep_mtime:
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-
-
-@contextmanager
-def once_after(
-    monkeypatch: pytest.MonkeyPatch, name: str, then: Callable[[], None]
-) -> Iterator[None]:
-    """Run `then` (the person saving the file) right after the next NotebookFile.`name`."""
-    real, done = getattr(NotebookFile, name), [False]
-
-    def wrapped(self: NotebookFile, *args: Any, **kwargs: Any) -> Any:
-        result = real(self, *args, **kwargs)
-        if not done[0]:
-            done[0] = True
-            then()
-        return result
-
-    with monkeypatch.context() as patch:
-        patch.setattr(NotebookFile, name, wrapped)
-        yield
-    assert done[0]
 
 
 async def open_room(tmp_path: Path, store: MemoryStore) -> tuple[Any, Any, Path]:
@@ -89,7 +69,7 @@ async def test_an_edit_saved_while_pairbook_saves_is_not_written_over(
         room, filesync, path = await open_room(tmp_path, store)
         await room.apply_server_edit(set_first_source("x = 2  # in the room"), UserId("u1"))
         edit = lambda: edit_in_place(path, "y = x + 1", "y = x + 42  # in my editor")  # noqa: E731
-        with once_after(monkeypatch, "changed_on_disk", edit):
+        with once_after(monkeypatch, NotebookFile, "changed_on_disk", edit):
             assert not await filesync.save()
         assert "y = x + 42  # in my editor" in path.read_text()  # not written over
         assert filesync.conflict is not None
@@ -107,7 +87,7 @@ async def test_an_edit_saved_right_after_pairbook_wrote_the_file_is_read(
         room, filesync, path = await open_room(tmp_path, store)
         await room.apply_server_edit(set_first_source("x = 2\nprint(x)"), UserId("u1"))
         edit = lambda: edit_in_place(path, "y = x + 1", "y = x + 7", keep_mtime=True)  # noqa: E731
-        with once_after(monkeypatch, "save", edit):
+        with once_after(monkeypatch, NotebookFile, "save", edit):
             assert await filesync.save()
         await filesync.poll()
         assert sources(room)[1:] == ["x = 2\nprint(x)", "y = x + 7\ny"]
@@ -126,7 +106,7 @@ async def test_a_same_size_edit_within_the_files_mtime_tick_is_still_seen(
         filesync.file.clock = lambda: stamp + 1_000_000  # every look is in the tick of its mtime
         await filesync.poll()
         edit = lambda: edit_in_place(path, "y = x + 1", "y = x + 7", keep_mtime=True)  # noqa: E731
-        with once_after(monkeypatch, "changed_on_disk", edit):
+        with once_after(monkeypatch, NotebookFile, "changed_on_disk", edit):
             await filesync.poll()  # found unchanged, then edited
         await filesync.poll()
         assert sources(room)[2] == "y = x + 7\ny"

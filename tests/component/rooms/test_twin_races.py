@@ -6,8 +6,6 @@ ones run), so each interleaving is forced, not waited for."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from pairbook.rooms.loader import load_room
 from pairbook.schema import CELLS
 from pairbook.store import MemoryStore
 from pairbook.types import RoomId, UserId
+from support.interleave import once_after
 from support.notebooks import write_notebook
 
 EDITED = "y = x + 42  # in my editor"
@@ -38,26 +37,6 @@ def edit_in_place(twin: Path, old: str, new: str) -> None:
     with twin.open("r+") as file:  # no rename: the inode stays
         file.truncate(0)
         file.write(text.replace(old, new))
-
-
-@contextmanager
-def once_after(
-    monkeypatch: pytest.MonkeyPatch, name: str, then: Callable[[], None]
-) -> Iterator[list[bool]]:
-    """Run `then` (the person saving the twin) right after the next TwinFile.`name`."""
-    real, done = getattr(TwinFile, name), [False]
-
-    def wrapped(self: TwinFile, *args: Any, **kwargs: Any) -> Any:
-        result = real(self, *args, **kwargs)
-        if not done[0]:
-            done[0] = True
-            then()
-        return result
-
-    with monkeypatch.context() as patch:
-        patch.setattr(TwinFile, name, wrapped)
-        yield done
-    assert done[0]
 
 
 async def open_room(tmp_path: Path, store: MemoryStore) -> tuple[Any, Any, Path]:
@@ -82,7 +61,7 @@ async def test_an_edit_saved_right_after_pairbook_wrote_the_twin_is_merged(
     async with MemoryStore() as store:
         room, filesync, twin = await open_room(tmp_path, store)
         edit = partial(edit_in_place, twin, "y = x + 1", EDITED)
-        with once_after(monkeypatch, "write", edit):
+        with once_after(monkeypatch, TwinFile, "write", edit):
             await filesync.poll()  # the room's first look writes the twin
         await polls(filesync)
         assert sources(room)[2].startswith(EDITED)
@@ -103,7 +82,7 @@ async def test_an_edit_saved_while_pairbook_writes_the_twin_is_not_written_over(
         await filesync.poll()
         await room.apply_server_edit(set_first_source, UserId("u1"))
         edit = partial(edit_in_place, twin, "y = x + 1", EDITED)
-        with once_after(monkeypatch, "read", edit):
+        with once_after(monkeypatch, TwinFile, "read", edit):
             await filesync.save()
         assert EDITED in twin.read_text()  # not written over
         await polls(filesync)
@@ -129,7 +108,7 @@ async def test_a_same_size_edit_within_the_twins_mtime_tick_is_still_seen(
             os.utime(twin, ns=(stamp, stamp))
 
         await polls(filesync, 1)  # the look after pairbook's write
-        with once_after(monkeypatch, "read", edit):
+        with once_after(monkeypatch, TwinFile, "read", edit):
             await polls(filesync, 1)
         await polls(filesync)
         assert sources(room)[2].startswith("y = x + 7")
@@ -150,7 +129,7 @@ async def test_an_edit_saved_while_pairbook_writes_a_merged_twin_is_merged_once(
         twin.write_text(twin.read_text() + "\n# %%\nz = 3\n")
         await filesync.poll()  # read once: merged when found again
         edit = partial(edit_in_place, twin, "y = x + 1", EDITED)
-        with once_after(monkeypatch, "read", edit):
+        with once_after(monkeypatch, TwinFile, "read", edit):
             await filesync.poll()  # merged, then its write finds the second edit
         assert EDITED in twin.read_text()
         await polls(filesync)
