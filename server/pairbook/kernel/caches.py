@@ -44,6 +44,8 @@ with provisionalcompleter():
 """What the seed holds: what the kernel's completion warm-up asks (introspection.WARM_UP_CODE)."""
 
 _building = threading.Lock()
+_unbuildable: set[Path] = set()
+"""Seeds whose build failed in this process: not tried again at every kernel start."""
 
 
 def private_caches(folder: Path) -> dict[str, str]:
@@ -79,6 +81,8 @@ def place_seed(
     start building it in the background (`build`) if not. False: no seed to copy (yet)."""
     seed = seed or seed_home()
     if not (seed / "jedi").is_dir():
+        if seed in _unbuildable:
+            return False
         threading.Thread(target=build or build_seed, args=(seed,), daemon=True).start()
         return False
     try:
@@ -106,6 +110,7 @@ def build_seed(seed: Path) -> bool:
         if done.returncode != 0 or not (work / "jedi").is_dir():
             log.info("jedi seed not built", extra={"error": done.stderr.decode()[-500:]})
             shutil.rmtree(work, ignore_errors=True)
+            _unbuildable.add(seed)
             return False
         shutil.rmtree(work / "ipython", ignore_errors=True)
         try:
@@ -115,6 +120,7 @@ def build_seed(seed: Path) -> bool:
         return (seed / "jedi").is_dir()
     except (OSError, subprocess.SubprocessError) as exc:
         log.info("jedi seed not built", extra={"error": str(exc)})
+        _unbuildable.add(seed)
         return False
     finally:
         _building.release()

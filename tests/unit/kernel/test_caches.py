@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from pairbook.kernel.caches import place_seed, seed_key
+from pairbook.kernel.caches import build_seed, place_seed, seed_key
 
 
 def a_seed(tmp_path: Path) -> Path:
@@ -48,3 +48,14 @@ def test_the_seed_is_this_pythons_and_jedis() -> None:
     assert key.startswith("cpython3")
     assert "-jedi" in key
     assert "-parso" in key
+
+
+def test_a_seed_that_could_not_be_built_is_not_tried_again_at_every_kernel_start(
+    tmp_path: Path,
+) -> None:
+    seed = tmp_path / "file-in-the-way" / "seed"
+    (tmp_path / "file-in-the-way").write_text("not a folder")
+    assert not build_seed(seed)  # its parent cannot be made
+    started = threading.Event()
+    assert not place_seed(tmp_path / "cache", seed, build=lambda _: started.set())
+    assert not started.wait(0.2)
