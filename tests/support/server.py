@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import itertools
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -24,11 +26,34 @@ PAIRBOOK = Path(sys.executable).parent / "pairbook"
 OWNER_TOKEN = "owner-test-token"
 
 
+def _port_slice() -> range:
+    """This test process's own ports: below the kernel's ephemeral range (where every
+    `bind(0)` lands: jupyter_client's kernel ports, outgoing connections), one slice per
+    xdist worker, so no other worker and no kernel can take a port between the moment it is
+    picked here and the moment the server binds it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    index = int(worker) if worker.isdigit() else 0
+    start = 15000 + (index % 16) * 1000
+    return range(start, start + 1000)
+
+
+_PORTS = _port_slice()
+_next_port = itertools.count(random.randrange(len(_PORTS)))
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    """A port nothing listens on, never handed out twice in this process (until its slice of
+    1000 wraps). Another test run on the machine at the same time may share the slice: the
+    bind check skips what it holds."""
+    for _ in range(len(_PORTS)):
+        port = _PORTS[next(_next_port) % len(_PORTS)]
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_PORTS}")
 
 
 class ServerProcess:

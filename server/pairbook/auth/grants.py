@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -34,6 +34,17 @@ def color_for(user_id: str) -> str:
     """A stable color for a user, so a person keeps their color across sessions."""
     digest = hashlib.sha256(user_id.encode()).digest()
     return PALETTE[digest[0] % len(PALETTE)]
+
+
+def color_beside(user_id: str, taken: Iterable[str]) -> str:
+    """A color for someone joining people who hold the colors `taken`: their own
+    (`color_for`) unless another person has it, else the first free one of the palette, so
+    two people of a room are told apart by color as long as the palette lasts."""
+    held = set(taken)
+    own = color_for(user_id)
+    if own not in held:
+        return own
+    return next((color for color in PALETTE if color not in held), own)
 
 
 @dataclass(frozen=True, slots=True)

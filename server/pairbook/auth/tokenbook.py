@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pairbook.auth.grants import Grant, GrantKind, Role, User, color_for
+from pairbook.auth.grants import Grant, GrantKind, Role, User, color_beside, color_for
 from pairbook.auth.profile import check_email, check_name, name_key
 from pairbook.auth.tokenfile import Stamp, TokenFile, TokenFileContent, new_id
 from pairbook.auth.tokenhash import hash_token, new_token, token_matches
@@ -260,7 +260,10 @@ class TokenBook:
                     f"(for example {display[: 64 - 2]} 2)"
                 )
             user_id = UserId(new_id("u"))
-            user = User(user_id, display, color_for(user_id), address)
+            colors = [color_for(OWNER_ID)] + [
+                g.user.color for g in content.grants.values() if g.user is not None
+            ]
+            user = User(user_id, display, color_beside(user_id, colors), address)
             token = new_token()
             person = Grant(new_id("p"), GrantKind.PERSON, invite.role, user, hash_token(token),
                            self._clock(), label=f"joined with invite {invite.id}")  # fmt: skip

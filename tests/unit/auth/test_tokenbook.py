@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pairbook.auth import START_LABEL, GrantKind, Role, TokenBook, hash_token
+from pairbook.auth import START_LABEL, GrantKind, Role, TokenBook, color_for, hash_token
+from pairbook.auth.grants import PALETTE, color_beside
 from pairbook.errors import AuthError, NameTakenError, TokenError
 
 
@@ -287,3 +288,23 @@ def test_processes_given_one_owner_token_name_its_grant_alike(path: Path, clock:
     b = book_at(path, clock, run_owner_digests=[hash_token("another"), digest])
     grant = a.resolve("the-owner-token")
     assert b.grant_of(grant.id, a.owner.id).role is Role.OWNER
+
+
+def test_people_who_join_are_told_apart_by_color_while_the_palette_lasts(
+    path: Path, clock: Clock
+) -> None:
+    book = book_at(path, clock)
+    invite = book.mint_invite(Role.EDITOR, uses=len(PALETTE) + 1).token
+    joined = [book.join(invite, f"Person {i}").grant.user for i in range(len(PALETTE))]
+    colors = [book.owner.color] + [user.color for user in joined if user is not None]
+    assert sorted(colors[: len(PALETTE)]) == sorted(PALETTE)  # the owner and 11 people
+    assert colors[-1] in PALETTE  # the 13th shares a color: there is none left
+    again = book_at(path, clock)  # the color is the person's, kept in the file
+    assert [u.color for u in again.users()] == colors
+
+
+def test_a_person_keeps_their_own_color_when_nobody_holds_it() -> None:
+    assert color_beside("u-ada", []) == color_for("u-ada")
+    assert color_beside("u-ada", [color_for("u-ada")]) == next(
+        c for c in PALETTE if c != color_for("u-ada")
+    )
