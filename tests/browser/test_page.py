@@ -4,12 +4,15 @@ refusal does not stack, the Help dialog opens at its top, and no Yjs warning in 
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.async_api import Browser, ConsoleMessage, expect
 
 from support.browser import NotebookTab, invite
+from support.notebooks import write_notebook
 from support.server import ServerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.asyncio(loop_scope="session")]
@@ -146,3 +149,46 @@ async def test_the_toolbar_fits_and_people_tabs_carets_toasts_and_help_behave(
     for tab in (owner, ada, vic):
         assert tab.errors == []
         await tab.close()
+
+
+OPAQUE = """bar => {
+    // Only the bar's own paint: its tools hidden, what shows through is what lies under it.
+    for (const child of bar.children) child.style.visibility = 'hidden'
+    const box = bar.getBoundingClientRect()
+    return { x: box.x, y: box.y, width: box.width, height: box.height - 1 }  // not the border
+}"""
+
+
+async def test_cells_scrolled_under_the_toolbar_do_not_show_through_it(
+    browser: Browser, server: ServerProcess, screenshots: Path
+) -> None:
+    name = "toolbar-over-cells.ipynb"
+    write_notebook(server.root / name, ["# " + "█" * 60 + "\n" for _ in range(40)])
+    tab = await NotebookTab.open(browser, server, name)
+    bar = tab.page.locator(".toolbar")
+    # A cell's code scrolled to just under the toolbar's top: it would show through a
+    # translucent bar.
+    await tab.cell(10).locator(".cm-line").first.wait_for()
+    await tab.page.evaluate(
+        """() => {
+            const bar = document.querySelector('.toolbar').getBoundingClientRect()
+            const line = document.querySelectorAll('.cells > .cell')[10].querySelector('.cm-line')
+            window.scrollBy(0, line.getBoundingClientRect().top - bar.top - 8)
+        }"""
+    )
+    await tab.page.wait_for_function(
+        """() => {
+            const bar = document.querySelector('.toolbar').getBoundingClientRect()
+            const line = document.querySelectorAll('.cells > .cell')[10].querySelector('.cm-line')
+            const r = line.getBoundingClientRect()
+            return r.top < bar.bottom && r.bottom > bar.top
+        }"""
+    )
+    await tab.screenshot(screenshots / "toolbar-over-cells.png")
+    box = await bar.evaluate(OPAQUE)
+    shot = await tab.page.screenshot(clip=box)
+    colors = Image.open(io.BytesIO(shot)).convert("RGB").getcolors(maxcolors=1 << 16)
+    assert colors is not None
+    assert len(colors) == 1, sorted(colors, reverse=True)[:5]
+    assert tab.errors == []
+    await tab.close()
