@@ -1,29 +1,31 @@
-/** The notebook on screen: its cells in document order, the selected cell, Jupyter's
- * command and edit modes, and the keyboard model that drives them. */
+/** The notebook on screen: its cells (cellList), the selected cell and Jupyter's command
+ * and edit modes (selection), the keyboard model that drives them (keys, editModeKeys) and
+ * the actions it asks for (cellCommands), wired to the page. */
 
-import type { YCellType, YNotebook } from '@jupyter/ydoc'
-import { type Extension } from '@codemirror/state'
-import { EditorView, keymap } from '@codemirror/view'
+import type { YNotebook } from '@jupyter/ydoc'
+import type { Extension } from '@codemirror/state'
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 
 import { button, h } from '../dom'
 import type { InputRequest } from '../commands'
 import type { KernelAssist } from '../editor/kernelAssist'
-import { NotebookSearch } from '../editor/notebookSearch'
+import type { NotebookSearch } from '../editor/notebookSearch'
 import { detectIndentUnit } from '../editor/pythonEditing'
 import type { RunStore } from '../kernel/runStore'
 import type { TimeFrame } from '../kernel/runs'
 import type { Participant } from '../panels/presence'
-import { changeCellType, deleteCell, indexOfCell, insertCell, moveCell, type CellType } from './actions'
-import { numberCells } from './cellNumbers'
-import { type CellHost, CellView } from './cellView'
-import { CommandKeys, EDITING_ACTIONS, KERNEL_ACTIONS, type KeyInput, type NotebookAction } from './keys'
+import { type CommandContext, type KernelAction, performAction } from './cellCommands'
+import { CellList, type CellsDelta } from './cellList'
+import type { CellHost, CellView } from './cellView'
+import { editModeKeys } from './editModeKeys'
+import { searchCells } from './findInCells'
+import { CommandKeys, type KeyInput, type NotebookAction } from './keys'
 import type { WidgetViews } from './outputs'
+import { CellSelection, type Mode } from './selection'
 
-export type Mode = 'command' | 'edit'
-
-export type KernelAction = 'run-above' | 'run-below' | 'interrupt' | 'restart'
+export type { KernelAction } from './cellCommands'
+export type { Mode } from './selection'
 
 export interface NotebookViewOptions {
   notebook: YNotebook
@@ -61,11 +63,6 @@ export type LockedInput = { kind: 'key'; key: string; ctrl: boolean; meta: boole
 /** How often "2 min ago" is brought up to date. */
 const CLOCK_MS = 15_000
 
-/** Cells within this distance of the viewport get a live editor. */
-const NEAR_MARGIN = '900px 0px'
-
-type CellsDelta = Array<{ insert?: YCellType[]; delete?: number; retain?: number }>
-
 export class NotebookView implements CellHost {
   readonly element: HTMLElement
   readonly awareness: Awareness
@@ -75,18 +72,18 @@ export class NotebookView implements CellHost {
   readonly runs: RunStore
   readonly assist: KernelAssist | null
   readonly times: { now(): number; frame: TimeFrame }
+  readonly search: NotebookSearch
   private readonly notebook: YNotebook
-  private readonly list: HTMLElement
+  private readonly list: CellList
+  private readonly selection: CellSelection
   private readonly empty: HTMLElement
-  private readonly views: CellView[] = []
-  private readonly byElement = new WeakMap<Element, CellView>()
   private readonly keys = new CommandKeys()
-  private readonly observer: IntersectionObserver
-  private active: CellView | null = null
-  private mode: Mode = 'command'
-  private people = new Map<string, Participant[]>()
+  private readonly commands: CommandContext
+  private readonly stopRuns: () => void
+  private readonly clock: number
   /** Why editing is locked for this editor right now (mob mode), or null. */
   private lock: string | null = null
+  private indent: string | null = null
 
   constructor(private readonly options: NotebookViewOptions) {
     this.notebook = options.notebook
@@ -98,59 +95,57 @@ export class NotebookView implements CellHost {
     // The notebook's own UndoManager tracks only this browser's origins: its YNotebook
     // and (added by y-codemirror.next) each of its editors. Never the provider's.
     this.undoManager = options.notebook.undoManager
-    this.notebookKeys = this.editModeKeys()
-    this.list = h('div', { class: 'cells', role: 'list', 'aria-label': 'Notebook cells' })
+    this.list = new CellList(this)
     this.empty = h(
       'div',
       { class: 'empty-notebook', hidden: true },
       h('p', {}, 'This notebook has no cells yet.'),
-      this.readOnly
-        ? null
-        : button('Add a code cell', 'Add a code cell', () => this.perform('insert-below'), {
-            class: 'btn primary',
-            shortcut: 'B'
-          })
+      this.readOnly ? null : button('Add a code cell', 'Add a code cell', () => this.perform('insert-below'), { class: 'btn primary', shortcut: 'B' })
     )
-    this.search = this.createSearch()
-    this.element = h('div', { class: `notebook${this.readOnly ? ' read-only' : ''}` }, this.search.element, this.list, this.empty)
+    this.search = searchCells({ notebook: this.notebook, cells: this.list, view: this, selection: () => this.selection })
+    this.element = h('div', { class: `notebook${this.readOnly ? ' read-only' : ''}` }, this.search.element, this.list.element, this.empty)
+    this.selection = new CellSelection(this.list, { ...options, element: this.element })
+    this.notebookKeys = editModeKeys({
+      selection: this.selection,
+      cellOf: (node) => this.list.cellOf(node),
+      perform: (action) => this.perform(action),
+      openSearch: (text) => this.search.open(text)
+    })
+    this.commands = this.commandContext()
     this.notebook.ydoc.on('afterTransaction', this.onTransaction)
-    this.observer = new IntersectionObserver(
-      (entries) => {
-        for (const entry of entries) this.byElement.get(entry.target)?.setNear(entry.isIntersecting)
-      },
-      { rootMargin: NEAR_MARGIN }
-    )
-    this.list.addEventListener('keydown', (event) => this.onKeydown(event))
-    // Capture: a read-only editor takes the key without a word; the person hears why.
-    this.list.addEventListener('keydown', (event) => this.onLockedKey(event), true)
-    this.list.addEventListener('focusin', (event) => {
-      const target = event.target as Element
-      const cell = this.cellOf(target)
-      if (cell === null) return
-      if (target.closest('.cm-editor') !== null) this.select(cell, 'edit')
-      else if (target === cell.element) this.select(cell, 'command')
-    })
-    this.list.addEventListener('focusout', (event) => {
-      const next = event.relatedTarget as Element | null
-      if (next === null || !this.list.contains(next)) this.setMode('command')
-    })
+    this.listen(this.list.element)
     this.notebook.changed.connect(this.onChanged, this)
-    this.insertViews(0, this.notebook.cells)
+    this.list.insert(0, this.notebook.cells)
     this.afterStructureChange()
     this.stopRuns = this.runs.onCells((ids) => {
       for (const id of ids) this.cellById(id)?.refreshRun()
     })
     this.clock = window.setInterval(() => {
-      for (const view of this.views) view.refreshRun()
+      for (const view of this.list.all) view.refreshRun()
     }, CLOCK_MS)
   }
 
-  private indent: string | null = null
+  private listen(list: HTMLElement): void {
+    list.addEventListener('keydown', (event) => this.onKeydown(event))
+    // Capture: a read-only editor takes the key without a word; the person hears why.
+    list.addEventListener('keydown', (event) => this.onLockedKey(event), true)
+    list.addEventListener('focusin', (event) => {
+      const target = event.target as Element
+      const cell = this.list.cellOf(target)
+      if (cell === null) return
+      if (target.closest('.cm-editor') !== null) this.selection.select(cell, 'edit')
+      else if (target === cell.element) this.selection.select(cell, 'command')
+    })
+    list.addEventListener('focusout', (event) => {
+      const next = event.relatedTarget as Element | null
+      if (next === null || !list.contains(next)) this.selection.setMode('command')
+    })
+  }
 
   /** The indent unit of the notebook's code cells (4 spaces unless they say otherwise),
    * found once, when the first editor opens. */
   get indentUnit(): string {
-    this.indent ??= detectIndentUnit(this.views.filter((view) => view.type === 'code').map((view) => view.source))
+    this.indent ??= detectIndentUnit(this.list.all.filter((view) => view.type === 'code').map((view) => view.source))
     return this.indent
   }
 
@@ -165,9 +160,10 @@ export class NotebookView implements CellHost {
 
   /** The selected cell and its selected lines: where this person points. */
   pointTarget(): { cell: string; from: number; to: number } | null {
-    if (this.active === null) return null
-    const [from, to] = this.active.selectedLines()
-    return { cell: this.active.id, from, to }
+    const active = this.selection.active
+    if (active === null) return null
+    const [from, to] = active.selectedLines()
+    return { cell: active.id, from, to }
   }
 
   /** Mob mode: lock editing (the reason is what a key press says) or unlock it (null). */
@@ -175,16 +171,13 @@ export class NotebookView implements CellHost {
     if (this.viewer || reason === this.lock) return
     this.lock = reason
     this.element.classList.toggle('mob-locked', reason !== null)
-    for (const view of this.views) view.setReadOnly(this.readOnly)
+    for (const view of this.list.all) view.setReadOnly(this.readOnly)
     this.options.widgets?.setReadOnly(this.readOnly)
   }
 
   get widgets(): WidgetViews | null {
     return this.options.widgets ?? null
   }
-
-  private readonly stopRuns: () => void
-  private readonly clock: number
 
   replyInput(execution: string, value: string): void {
     this.options.onInputReply?.(execution, value)
@@ -209,49 +202,49 @@ export class NotebookView implements CellHost {
   }
 
   get cells(): readonly CellView[] {
-    return this.views
+    return this.list.all
   }
 
   get activeCell(): CellView | null {
-    return this.active
+    return this.selection.active
   }
 
   get currentMode(): Mode {
-    return this.mode
+    return this.selection.mode
   }
 
   indexOf(cell: CellView): number {
-    return this.views.indexOf(cell)
+    return this.list.indexOf(cell)
   }
 
   cellById(id: string): CellView | null {
-    return this.views.find((view) => view.id === id) ?? null
+    return this.list.cellById(id)
   }
 
   // CellHost ---------------------------------------------------------------------------
 
   editorFocused(cell: CellView): void {
-    this.select(cell, 'edit')
+    this.selection.select(cell, 'edit')
   }
 
   selected(cell: CellView): void {
     this.options.onUserNavigation?.()
-    this.select(cell, cell.editorFocused ? 'edit' : 'command')
+    this.selection.select(cell, cell.editorFocused ? 'edit' : 'command')
   }
 
   editRequested(cell: CellView): void {
     this.options.onUserNavigation?.()
-    this.select(cell, 'command')
+    this.selection.select(cell, 'command')
     this.perform('edit')
   }
 
   actionRequested(cell: CellView, action: NotebookAction): void {
     this.options.onUserNavigation?.()
-    this.select(cell, 'command')
+    this.selection.select(cell, 'command')
     this.perform(action)
   }
 
-  // Keyboard ---------------------------------------------------------------------------
+  // Keyboard and actions ---------------------------------------------------------------
 
   /** Handles a command-mode key press; returns whether it did something. */
   handleKey(input: KeyInput): boolean {
@@ -262,16 +255,15 @@ export class NotebookView implements CellHost {
     return true
   }
 
+  /** Does one of the notebook's actions on the selected cell. */
+  perform(action: NotebookAction): void {
+    performAction(this.commands, action)
+  }
+
   private onKeydown(event: KeyboardEvent): void {
     const target = event.target as Element
     if (target.closest('.cm-editor, button, input, select, textarea, a') !== null) return
-    const handled = this.handleKey({
-      key: event.key,
-      shift: event.shiftKey,
-      ctrl: event.ctrlKey,
-      alt: event.altKey,
-      meta: event.metaKey
-    })
+    const handled = this.handleKey({ key: event.key, shift: event.shiftKey, ctrl: event.ctrlKey, alt: event.altKey, meta: event.metaKey })
     if (handled) {
       event.preventDefault()
       event.stopPropagation()
@@ -281,393 +273,91 @@ export class NotebookView implements CellHost {
   private onLockedKey(event: KeyboardEvent): void {
     if (!this.readOnly || (event.target as Element).closest('.cm-editor') === null) return
     if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey)) return // a run: perform() tells
-    this.options.onLockedInput?.(this.cellOf(event.target as Element), { kind: 'key', key: event.key, ctrl: event.ctrlKey, meta: event.metaKey })
+    this.options.onLockedInput?.(this.list.cellOf(event.target as Element), { kind: 'key', key: event.key, ctrl: event.ctrlKey, meta: event.metaKey })
   }
 
-  /** Edit-mode keys, given to every cell editor at the highest precedence. */
-  private editModeKeys(): Extension {
-    const from = (view: EditorView): CellView | null => this.cellOf(view.dom)
-    const run = (action: NotebookAction) => (view: EditorView) => {
-      const cell = from(view)
-      if (cell === null) return false
-      this.select(cell, 'edit')
-      this.perform(action)
-      return true
-    }
-    return keymap.of([
-      { key: 'Escape', run: (view) => this.leaveEditing(from(view)) },
-      {
-        key: 'Mod-f',
-        run: (view) => {
-          const { main } = view.state.selection
-          this.search.open(view.state.sliceDoc(main.from, main.to))
-          return true
-        }
+  private commandContext(): CommandContext {
+    const view = this
+    const options = this.options
+    return {
+      notebook: this.notebook,
+      cells: this.list,
+      selection: this.selection,
+      undoManager: this.undoManager,
+      get readOnly() {
+        return view.readOnly
       },
-      { key: 'Shift-Enter', run: run('run-next') },
-      { key: 'Mod-Enter', run: run('run-stay') },
-      { key: 'Alt-Enter', run: run('run-insert') },
-      {
-        key: 'ArrowUp',
-        run: (view) => {
-          const { main } = view.state.selection
-          if (!main.empty || view.state.doc.lineAt(main.head).number !== 1) return false
-          return this.moveEditing(from(view), -1)
-        }
+      get canRun() {
+        return view.canRun
       },
-      {
-        key: 'ArrowDown',
-        run: (view) => {
-          const { main } = view.state.selection
-          const doc = view.state.doc
-          if (!main.empty || doc.lineAt(main.head).number !== doc.lines) return false
-          return this.moveEditing(from(view), 1)
-        }
-      }
-    ])
-  }
-
-  private leaveEditing(cell: CellView | null): boolean {
-    if (cell === null) return false
-    cell.leaveEdit()
-    this.select(cell, 'command')
-    return true
-  }
-
-  private moveEditing(cell: CellView | null, step: -1 | 1): boolean {
-    if (cell === null) return false
-    const next = this.views[this.indexOf(cell) + step]
-    if (next === undefined) return false
-    this.options.onUserNavigation?.()
-    cell.leaveEdit()
-    this.select(next, 'edit')
-    next.enterEdit(step === 1 ? 'start' : 'end')
-    this.reveal(next)
-    return true
-  }
-
-  // Actions ----------------------------------------------------------------------------
-
-  /** Does one of the notebook's actions on the selected cell. */
-  perform(action: NotebookAction): void {
-    if (this.readOnly && EDITING_ACTIONS.has(action)) {
-      this.options.notify?.(this.lock ?? 'You are viewing this notebook: editing is turned off for viewers.')
-      return
-    }
-    if (KERNEL_ACTIONS.has(action)) {
-      if (!this.canRun && !(action === 'interrupt' && !this.viewer)) {
-        this.options.notify?.(this.lock ?? 'You are viewing this notebook: viewers cannot use the kernel.')
-        return
-      }
-      if ((action === 'run-above' || action === 'run-below') && this.active === null) return
-      this.options.onKernelAction?.(action as KernelAction, this.active?.id ?? null)
-      return
-    }
-    const cell = this.active
-    const index = cell === null ? -1 : this.indexOf(cell)
-    const structural = (change: () => void): void => {
-      // A structural change is its own undo step, never merged with typing around it.
-      this.undoManager.stopCapturing()
-      change()
-      this.undoManager.stopCapturing()
-    }
-    switch (action) {
-      case 'edit':
-        if (cell !== null) {
-          cell.enterEdit()
-          this.select(cell, 'edit')
-        }
-        return
-      case 'run-next':
-      case 'run-stay':
-      case 'run-insert': {
-        if (cell === null) return
-        // The cell's edits are already on the wire: the run request follows them.
-        if (cell.type === 'code' && this.canRun) this.run([cell])
-        else if (cell.type === 'code' && this.readOnly) this.options.onLockedInput?.(cell, { kind: 'run' })
-        cell.leaveEdit()
-        this.select(cell, 'command')
-        if (action === 'run-stay') return
-        const last = index === this.views.length - 1
-        if (action === 'run-insert' || (last && !this.readOnly)) {
-          structural(() => insertCell(this.notebook, index + 1, 'code'))
-          this.selectIndex(index + 1, 'edit')
-        } else {
-          this.selectIndex(index + 1, 'command')
-        }
-        return
-      }
-      case 'insert-above':
-      case 'insert-below': {
-        const at = cell === null ? this.views.length : action === 'insert-above' ? index : index + 1
-        if (cell?.isEditing) cell.leaveEdit()
-        structural(() => insertCell(this.notebook, at, 'code'))
-        this.selectIndex(at, 'command')
-        return
-      }
-      case 'delete':
-        if (cell === null) return
-        structural(() => deleteCell(this.notebook, index))
-        this.selectIndex(Math.min(index, this.views.length - 1), 'command')
-        return
-      case 'to-code':
-      case 'to-markdown':
-      case 'to-raw': {
-        if (cell === null) return
-        const type = action.slice(3) as CellType
-        if (cell.type === type) return
-        structural(() => changeCellType(this.notebook, index, type))
-        this.selectIndex(index, 'command')
-        return
-      }
-      case 'select-prev':
-      case 'select-next':
-        if (cell?.isEditing) cell.leaveEdit()
-        this.selectIndex(Math.max(0, Math.min(index + (action === 'select-prev' ? -1 : 1), this.views.length - 1)), 'command')
-        return
-      case 'select-first':
-      case 'select-last':
-        if (cell?.isEditing) cell.leaveEdit()
-        this.selectIndex(action === 'select-first' ? 0 : this.views.length - 1, 'command')
-        return
-      case 'move-up':
-      case 'move-down': {
-        if (cell === null) return
-        const id = cell.id
-        let landed = index
-        structural(() => {
-          landed = moveCell(this.notebook, index, index + (action === 'move-up' ? -1 : 1))
-        })
-        const moved = this.views[landed]
-        this.selectIndex(moved !== undefined && moved.id === id ? landed : Math.max(0, indexOfCell(this.notebook, id)), 'command')
-        return
-      }
-      case 'undo':
-      case 'redo':
-        if (action === 'undo') this.undoManager.undo()
-        else this.undoManager.redo()
-        if (this.active === null && this.views.length > 0) this.selectIndex(Math.max(0, index), 'command')
-        return
-      case 'help':
-        this.options.onHelp?.()
-        return
-      case 'find':
-        this.search.open()
-        return
+      viewer: this.viewer,
+      get lock() {
+        return view.lock
+      },
+      run: (cells) => this.run(cells),
+      notify: (message) => options.notify?.(message),
+      lockedRun: (cell) => options.onLockedInput?.(cell, { kind: 'run' }),
+      kernelAction: (action, cellId) => options.onKernelAction?.(action, cellId),
+      help: () => options.onHelp?.(),
+      find: () => this.search.open()
     }
   }
 
-  // Selection --------------------------------------------------------------------------
+  // Selection and scrolling ------------------------------------------------------------
 
   selectIndex(index: number, mode: Mode): void {
-    const cell = this.views[Math.max(0, Math.min(index, this.views.length - 1))]
-    if (cell === undefined) {
-      this.select(null, 'command')
-      return
-    }
-    this.select(cell, mode)
-    if (mode === 'edit') cell.enterEdit('start')
-    else cell.element.focus({ preventScroll: true })
-    this.reveal(cell)
+    this.selection.selectIndex(index, mode)
   }
 
   /** Gives the keyboard back to the selected cell (after a toolbar button, say). */
   focusActive(): void {
-    if (this.mode === 'command') this.active?.element.focus({ preventScroll: true })
+    this.selection.focusActive()
   }
 
   /** Scrolls just enough to show the cell (the selected one, after keyboard navigation). */
   reveal(cell: CellView): void {
-    cell.element.scrollIntoView({ block: 'nearest' })
+    this.selection.reveal(cell)
   }
 
   /** Scrolls so that the cell is in the middle of the screen (follow mode). */
   scrollToCell(id: string): void {
-    const cell = this.cellById(id)
-    if (cell === null) return
-    cell.element.scrollIntoView({ block: 'center', behavior: 'smooth' })
-    // Cells far away have estimated heights (content-visibility): as they are laid out during
-    // the smooth scroll the target can move, and the scroll can end short of it. Check once it
-    // has settled and jump the rest of the way.
-    window.clearTimeout(this.scrollCheck)
-    this.scrollCheck = window.setTimeout(() => {
-      const box = cell.element.getBoundingClientRect()
-      if (box.bottom < 0 || box.top > window.innerHeight) cell.element.scrollIntoView({ block: 'center' })
-    }, 700)
+    this.list.scrollToCell(id)
   }
-  private scrollCheck = 0
 
   /** The id of the cell at `y` pixels from the viewport's top (or the first below it). */
   cellIdAt(y: number): string | null {
-    let low = 0
-    let high = this.views.length - 1
-    let found: CellView | null = null
-    while (low <= high) {
-      const mid = (low + high) >> 1
-      const view = this.views[mid]!
-      if (view.element.getBoundingClientRect().bottom > y) {
-        found = view
-        high = mid - 1
-      } else {
-        low = mid + 1
-      }
-    }
-    return found?.id ?? null
+    return this.list.cellIdAt(y)
   }
-
-  private select(cell: CellView | null, mode: Mode): void {
-    if (cell !== this.active) {
-      const previous = this.active
-      previous?.setActive(false)
-      previous?.setMode(null)
-      if (previous !== null && previous.type === 'markdown' && previous.isEditing && this.views.includes(previous)) {
-        previous.leaveEdit(false)
-      }
-      this.active = cell
-      cell?.setActive(true)
-    }
-    this.setMode(mode)
-  }
-
-  private setMode(mode: Mode): void {
-    this.mode = mode
-    this.active?.setMode(mode)
-    this.element.classList.toggle('editing', mode === 'edit')
-    this.publishSelection()
-    this.options.onSelection?.(this.active, mode)
-  }
-
-  private publishSelection(): void {
-    const state = this.awareness.getLocalState()
-    if (state === null) return
-    const cell = this.active?.id ?? null
-    if (state.cell !== cell || state.mode !== this.mode) {
-      this.awareness.setLocalState({ ...state, cell, mode: this.mode })
-    }
-  }
-
-  // Presence ---------------------------------------------------------------------------
 
   /** Shows who else is in which cell. */
   setPeople(byCell: Map<string, Participant[]>): void {
-    this.people = byCell
-    for (const view of this.views) view.setPeople(byCell.get(view.id) ?? [])
+    this.list.setPeople(byCell)
   }
 
   // Structure --------------------------------------------------------------------------
 
   private onChanged(_sender: YNotebook, change: { cellsChange?: unknown }): void {
     if (change.cellsChange === undefined) return
-    const delta = change.cellsChange as CellsDelta
-    const previous = this.active
+    const previous = this.selection.active
     const previousIndex = previous === null ? -1 : this.indexOf(previous)
     const wasEditing = previous?.editorFocused ?? false
-    let index = 0
-    for (const step of delta) {
-      if (step.retain !== undefined) {
-        index += step.retain
-      } else if (step.delete !== undefined) {
-        for (const view of this.views.splice(index, step.delete)) {
-          this.observer.unobserve(view.element)
-          view.destroy()
-        }
-      } else if (step.insert !== undefined) {
-        this.insertViews(index, step.insert)
-        index += step.insert.length
-      }
-    }
-    let replacement: CellView | null = null
-    if (previous !== null && !this.views.includes(previous)) {
-      // Our cell went away: a move or a type change re-creates it with the same id.
-      replacement = this.cellById(previous.id)
-      if (replacement === null && this.views.length > 0) {
-        replacement = this.views[Math.min(Math.max(previousIndex, 0), this.views.length - 1)] ?? null
-      }
-      this.active = null
-      if (replacement !== null) {
-        this.select(replacement, 'command')
-        if (wasEditing && replacement.id === previous.id) replacement.enterEdit()
-        else if (this.list.contains(document.activeElement) || document.activeElement === document.body) {
-          replacement.element.focus({ preventScroll: true })
-        }
-      } else {
-        this.select(null, 'command')
-      }
-    }
-    this.afterStructureChange()
-  }
-
-  private insertViews(index: number, models: readonly YCellType[]): void {
-    const before = this.views[index]?.element ?? null
-    const created = models.map((model) => new CellView(model, this))
-    const fragment = document.createDocumentFragment()
-    for (const view of created) {
-      fragment.append(view.element)
-      this.byElement.set(view.element, view)
-    }
-    this.list.insertBefore(fragment, before)
-    this.views.splice(index, 0, ...created)
-    for (const view of created) {
-      this.observer.observe(view.element)
-      view.setPeople(this.people.get(view.id) ?? [])
-    }
+    this.list.apply(change.cellsChange as CellsDelta)
+    this.selection.afterCellsChanged(previous, previousIndex, wasEditing)
+    this.empty.hidden = this.list.length > 0
   }
 
   private afterStructureChange(): void {
-    numberCells(this.views)
-    this.empty.hidden = this.views.length > 0
-    if (this.active === null && this.views.length > 0) {
-      this.active = this.views[0]!
-      this.active.setActive(true)
-      this.publishSelection()
-      this.options.onSelection?.(this.active, this.mode)
-    }
-  }
-
-  private cellOf(node: Element): CellView | null {
-    const element = node.closest('.cell')
-    return element === null ? null : (this.byElement.get(element) ?? null)
+    this.list.renumber()
+    this.empty.hidden = this.list.length > 0
+    this.selection.selectFirstIfNone()
   }
 
   // Find and replace -------------------------------------------------------------------
 
-  readonly search: NotebookSearch
   private readonly onTransaction = (): void => this.search.documentChanged()
 
   searchHighlight(ysource: Y.Text): Extension {
     return this.search.highlighter(ysource)
-  }
-
-  private createSearch(): NotebookSearch {
-    const notebook = this
-    return new NotebookSearch({
-      cells: () => this.views,
-      get readOnly() {
-        return notebook.readOnly
-      },
-      transact: (edit) => {
-        this.undoManager.stopCapturing()
-        this.notebook.transact(edit)
-        this.undoManager.stopCapturing()
-      },
-      position: () => {
-        const cell = this.active
-        // In command mode the search starts at the selected cell's top; in edit mode, at the cursor.
-        const offset = cell !== null && this.mode === 'edit' ? cell.cursorOffset() : 0
-        return { cell: cell === null ? 0 : this.indexOf(cell), offset }
-      },
-      closed: (cellId) => {
-        const cell = (cellId === null ? null : this.cellById(cellId)) ?? this.active
-        if (cell === null) return
-        if (cellId !== null && cell.type === 'code') {
-          this.select(cell, 'edit')
-          cell.enterEdit()
-        } else {
-          this.select(cell, 'command')
-          cell.element.focus({ preventScroll: true })
-        }
-      }
-    })
   }
 
   destroy(): void {
@@ -675,8 +365,6 @@ export class NotebookView implements CellHost {
     this.notebook.changed.disconnect(this.onChanged, this)
     this.stopRuns()
     window.clearInterval(this.clock)
-    this.observer.disconnect()
-    for (const view of this.views) view.destroy()
-    this.views.length = 0
+    this.list.destroy()
   }
 }

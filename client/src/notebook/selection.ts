@@ -1,0 +1,145 @@
+/** Which cell this person has selected and Jupyter's mode in it (command or edit): shown on
+ * the page, told to the partners through awareness, and kept through structural changes. */
+
+import type { Awareness } from 'y-protocols/awareness'
+
+import type { CellList } from './cellList'
+import type { CellView } from './cellView'
+
+export type Mode = 'command' | 'edit'
+
+export interface SelectionOptions {
+  awareness: Awareness
+  /** The notebook's element: it carries the `editing` class in edit mode. */
+  element: HTMLElement
+  /** Called when the selected cell or the mode changes. */
+  onSelection?: (cell: CellView | null, mode: Mode) => void
+  /** A person navigated themselves (follow mode stops). */
+  onUserNavigation?: () => void
+}
+
+export class CellSelection {
+  private current: CellView | null = null
+  private currentMode: Mode = 'command'
+
+  constructor(
+    private readonly cells: CellList,
+    private readonly options: SelectionOptions
+  ) {}
+
+  get active(): CellView | null {
+    return this.current
+  }
+
+  get mode(): Mode {
+    return this.currentMode
+  }
+
+  /** Selects the cell at `index` (clamped), puts the keyboard there and scrolls to it. */
+  selectIndex(index: number, mode: Mode): void {
+    const cell = this.cells.at(Math.max(0, Math.min(index, this.cells.length - 1)))
+    if (cell === undefined) {
+      this.select(null, 'command')
+      return
+    }
+    this.select(cell, mode)
+    if (mode === 'edit') cell.enterEdit('start')
+    else cell.element.focus({ preventScroll: true })
+    this.reveal(cell)
+  }
+
+  select(cell: CellView | null, mode: Mode): void {
+    if (cell !== this.current) {
+      const previous = this.current
+      previous?.setActive(false)
+      previous?.setMode(null)
+      if (previous !== null && previous.type === 'markdown' && previous.isEditing && this.cells.includes(previous)) {
+        previous.leaveEdit(false)
+      }
+      this.current = cell
+      cell?.setActive(true)
+    }
+    this.setMode(mode)
+  }
+
+  setMode(mode: Mode): void {
+    this.currentMode = mode
+    this.current?.setMode(mode)
+    this.options.element.classList.toggle('editing', mode === 'edit')
+    this.publish()
+    this.options.onSelection?.(this.current, mode)
+  }
+
+  /** Gives the keyboard back to the selected cell (after a toolbar button, say). */
+  focusActive(): void {
+    if (this.currentMode === 'command') this.current?.element.focus({ preventScroll: true })
+  }
+
+  /** Scrolls just enough to show the cell (the selected one, after keyboard navigation). */
+  reveal(cell: CellView): void {
+    cell.element.scrollIntoView({ block: 'nearest' })
+  }
+
+  /** Escape in a cell's editor: back to command mode on it. */
+  leaveEditing(cell: CellView | null): boolean {
+    if (cell === null) return false
+    cell.leaveEdit()
+    this.select(cell, 'command')
+    return true
+  }
+
+  /** ↑ on the first line or ↓ on the last: edit the cell above or below. */
+  moveEditing(cell: CellView | null, step: -1 | 1): boolean {
+    if (cell === null) return false
+    const next = this.cells.at(this.cells.indexOf(cell) + step)
+    if (next === undefined) return false
+    this.options.onUserNavigation?.()
+    cell.leaveEdit()
+    this.select(next, 'edit')
+    next.enterEdit(step === 1 ? 'start' : 'end')
+    this.reveal(next)
+    return true
+  }
+
+  /** Keeps a selection whose cell went away in a structural change: a move or a type change
+   * re-creates it under the same id; a deleted cell leaves its place to a neighbour. */
+  afterCellsChanged(previous: CellView | null, previousIndex: number, wasEditing: boolean): void {
+    if (previous === null || this.cells.includes(previous)) {
+      this.selectFirstIfNone()
+      return
+    }
+    let replacement = this.cells.cellById(previous.id)
+    if (replacement === null && this.cells.length > 0) {
+      replacement = this.cells.at(Math.min(Math.max(previousIndex, 0), this.cells.length - 1)) ?? null
+    }
+    this.current = null
+    if (replacement === null) {
+      this.select(null, 'command')
+      return
+    }
+    this.select(replacement, 'command')
+    if (wasEditing && replacement.id === previous.id) replacement.enterEdit()
+    else if (this.cells.element.contains(document.activeElement) || document.activeElement === document.body) {
+      replacement.element.focus({ preventScroll: true })
+    }
+  }
+
+  /** A notebook with cells has one selected: the first, until the person picks another. */
+  selectFirstIfNone(): void {
+    const first = this.cells.at(0)
+    if (this.current !== null || first === undefined) return
+    this.current = first
+    first.setActive(true)
+    this.publish()
+    this.options.onSelection?.(first, this.currentMode)
+  }
+
+  private publish(): void {
+    const state = this.options.awareness.getLocalState()
+    if (state === null) return
+    const cell = this.current?.id ?? null
+    if (state.cell !== cell || state.mode !== this.currentMode) {
+      this.options.awareness.setLocalState({ ...state, cell, mode: this.currentMode })
+    }
+  }
+}
