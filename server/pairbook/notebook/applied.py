@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Doc
+from pycrdt import Doc, get_update
 
 from pairbook.protocol.update import decode_state_vector, encode_state_vector
 
@@ -42,6 +42,17 @@ def is_pycrdt_failure(exc: BaseException) -> bool:
     """An error pycrdt raises on bytes it cannot apply: a plain exception, or a Rust panic
     (pyo3's PanicException derives from BaseException, so `except Exception` misses it)."""
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+NO_STRUCTS = b"\x00"
+"""How an update without structs starts (no client has any: a delete set at most)."""
+
+
+def left_pending(update: bytes, state: bytes) -> bool:
+    """Whether structs of an applied `update` wait in a document now at `state`: yrs keeps
+    a struct whose origin it lacks pending (an update with a skip in it), and integrates it
+    only once what it builds on arrives, with the update that brings that."""
+    return get_update(update, state)[:1] != NO_STRUCTS
 
 
 def apply_update(doc: Doc[Any], update: bytes, known: Mapping[int, int] | None = None) -> Applied:

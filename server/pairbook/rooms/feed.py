@@ -18,11 +18,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from pycrdt import get_update
-
 from pairbook.broker.port import Broker, DocEntry, Entry, PresenceEntry, SignalEntry
 from pairbook.errors import AuthError, BrokerError, PairbookError, StoreError
-from pairbook.notebook.applied import apply_update
+from pairbook.notebook.applied import apply_update, left_pending
 from pairbook.protocol.awareness import decode_awareness_update, encode_awareness_update
 from pairbook.protocol.messages import (
     SyncUpdate,
@@ -50,8 +48,6 @@ CATCH_UP_BATCH = 1000
 HEAD_CHECK = 2.0
 """Seconds between looks at the log's newest seq: an update a process logged but died before
 publishing is read from the log within this (plus the gap's grace), not at the next update."""
-NO_STRUCTS = b"\x00"
-"""How an update without structs starts (no client has any: a delete set at most)."""
 FILES = "files"  # the lease of the process that keeps the room's notebook file
 FILES_TTL = 10.0
 FILES_RENEW = 3.0
@@ -328,7 +324,7 @@ class RoomFeed:
         if author == SERVER_MAPS:  # pairbook's own maps: no peer may touch these items
             protect_structs(room.protected, decode_update(update))
         state = room.doc.get_state()
-        if not room.sync.pends and get_update(update, state)[:1] != NO_STRUCTS:
+        if not room.sync.pends and left_pending(update, state):
             # Structs of it wait in the document (another process admitted an update with
             # a skip): a later update may integrate them too, so the state vector is read
             # from the document after every one from now on (RoomSync.pends).

@@ -24,7 +24,7 @@ from pairbook.notebook import (
     base_history_of,
     ydoc_to_notebook,
 )
-from pairbook.notebook.applied import apply_update
+from pairbook.notebook.applied import apply_update, left_pending
 from pairbook.protocol.update import decode_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
@@ -107,6 +107,7 @@ async def load_room(
         decoder=decoder,
         clock=clock,
     )
+    room.sync.pends = loaded.pends
     later = None if loaded.base is None else _serve_built(room, file, loaded.base, loaded.write)
     twin = None if root is None else _twin(room, path, root, files.twin, roomlog)
     filesync = FileSync(room, file, loaded.saved_sha, twin, saved_sha_later=later)
@@ -186,6 +187,8 @@ class _Loaded:
     """Built from the file just now: its base history (the saved sha is made from it)."""
     write: Callable[[], Awaitable[int]] | None = None
     """Logs the base, claims and meta of a room built just now, once it serves (its seq)."""
+    pends: bool = False
+    """The document holds structs pending (replayed from a log: see `_replay`)."""
 
 
 async def _build(room_id: RoomId, file: NotebookFile, store: Store, *, defer: bool) -> _Loaded:
@@ -235,9 +238,12 @@ def _replay(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loade
                 "the store file from a backup or move it aside to rebuild the room from "
                 "the notebook file"
             )
+    taken: list[bytes] = []
     for record in roomlog.updates:
         applied = apply_update(doc, record.update)
-        if applied.error is not None:
+        if applied.error is None:
+            taken.append(record.update)
+        else:
             # Logged before the room applied first (or corrupted since): one record
             # must not keep the whole room from loading.
             counters.skipped_records += 1
@@ -254,7 +260,13 @@ def _replay(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loade
     seq = roomlog.updates[-1].seq if roomlog.updates else roomlog.snapshot_seq
     history_id = roomlog.meta[HISTORY_ID]
     saved_sha = roomlog.meta.get(FILE_SHA, "")
-    return _Loaded(history_id, doc, claims, seq, saved_sha, roomlog.meta.get(PROTECTED_META))
+    loaded = _Loaded(history_id, doc, claims, seq, saved_sha, roomlog.meta.get(PROTECTED_META))
+    # A record with a skip (admitted as it came) may leave structs pending in the document
+    # as in the room that logged it: the room must then follow its document (RoomSync.pends).
+    # (A snapshot holds none: it is encoded from a document, which leaves pending ones out.)
+    state = doc.get_state()
+    loaded.pends = any(left_pending(update, state) for update in taken)
+    return loaded
 
 
 async def _file_baseline(room_id: RoomId, file: NotebookFile) -> bool:

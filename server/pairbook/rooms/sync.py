@@ -93,8 +93,9 @@ class RoomSync:
         self._version = 0  # bumped on every change to the document
         self.pends = False
         """The document may hold structs yrs keeps pending (an update with a skip was
-        applied): an update may then integrate more than its own structs, so the shell
-        passes the document's state vector to `applied` after every one from then on."""
+        applied: here, by the feed, or in the log the room was loaded from): an update may
+        then integrate more than its own structs, so the shell passes the document's state
+        vector to `applied` after every one from then on."""
         self._pending: dict[Peer, Pending] = {}
         # Yjs client ids whose documents hold an edit the room refused: their later updates
         # would carry it (e.g. a resync after the sender became the driver), so they reload.

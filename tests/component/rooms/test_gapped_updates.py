@@ -12,8 +12,9 @@ from pathlib import Path
 from pycrdt import Text, merge_updates
 
 from component.rooms.test_room import of_kind, room_kit
-from pairbook.protocol.messages import SyncUpdate, encode_sync_update
+from pairbook.protocol.messages import SyncUpdate, encode_sync_step1, encode_sync_update
 from pairbook.protocol.update import decode_state_vector
+from pairbook.store import MemoryStore
 
 
 async def test_an_edit_on_top_of_what_waited_behind_a_skip_is_taken(tmp_path: Path) -> None:
@@ -36,3 +37,32 @@ async def test_an_edit_on_top_of_what_waited_behind_a_skip_is_taken(tmp_path: Pa
         await kit.send(bob, encode_sync_update(typed))
         assert str(kit.room.doc.get("scratch", type=Text)) == "abcde"
         assert [m.update for m in of_kind(ana.messages(), SyncUpdate)][-1] == typed
+
+
+async def test_a_room_loaded_with_structs_pending_in_its_log_follows_its_document(
+    tmp_path: Path,
+) -> None:
+    store = MemoryStore()
+    async with room_kit(tmp_path, store) as kit:
+        ana = await kit.join("ana")
+        ana.messages()
+        first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
+        client = ana.doc.client_id
+        # Logged with its skip: clock 3 stays pending in the room, and in the log.
+        await kit.send(ana, encode_sync_update(merge_updates(first, last)))
+    async with room_kit(tmp_path, store) as kit:  # loaded again from the log
+        again, bob = await kit.join("ana"), await kit.join("bob", sync=False)
+        # bob's page kept what the room relayed before: clock 3 waits there too.
+        bob.doc.apply_update(merge_updates(first, last))
+        await kit.send(bob, encode_sync_step1(bob.doc.get_state()))
+        assert kit.room.state_vector[client] == 1
+        # Clocks 1-2: the reloaded document takes them and the 3 its log left pending.
+        await kit.send(again, encode_sync_update(middle))
+        room: dict[int, int] = decode_state_vector(kit.room.doc.get_state())
+        assert room[client] == 4
+        assert kit.room.state_vector == room
+        bob.messages()
+        assert str(bob.doc.get("scratch", type=Text)) == "abcd"
+        typed = bob.edit("e")  # right after ana's 'd' (clock 3), which waited in the log
+        await kit.send(bob, encode_sync_update(typed))
+        assert str(kit.room.doc.get("scratch", type=Text)) == "abcde"
