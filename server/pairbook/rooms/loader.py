@@ -92,14 +92,13 @@ async def load_room(
         # peer writing under it would make the server's document and the peers' diverge.
         await store.claim(room_id, doc.client_id, SERVER_USER)  # (a built room's: claimed)
     claims[doc.client_id] = SERVER_USER
-    protected = _protected(loaded, roomlog)
     room = Room(
         room_id,
         doc,
         store,
         history_id=loaded.history_id,
         claims=claims,
-        protected=protected,
+        protected=_protected(loaded, roomlog),
         last_seq=loaded.seq,
         counters=counters,
         sync_timeout=sync_timeout,
