@@ -17,9 +17,10 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from pairbook.notebook.canonical_update import canonical_form, join_updates
+from pairbook.notebook.canonical_update import CanonicalUpdate, canonical_form, join_updates
 from pairbook.notebook.ipynb import NotebookContent
 from pairbook.notebook.normal_form import normalize_notebook
+from pairbook.notebook.update_writer import Unwritable, notebook_update
 from pairbook.notebook.ynotebook import notebook_to_ydoc
 from pairbook.schema import HISTORY_KEY, PAIRBOOK_MAP
 
@@ -57,15 +58,16 @@ def base_history_of(nb: dict[str, Any]) -> BaseHistory:
     """The whole notebook as a v1 update in the YNotebook schema, plus the history marker;
     and the history's id, a hex sha256 of the notebook's canonical update.
 
-    Same notebook, same id and bytes, in any process. The notebook is written once, under
-    a placeholder client; its canonical update is hashed for the id, and the same walk that
-    made it canonical moves it to the client the id picks (rather than hashing the
-    notebook's JSON first and writing it under its client after: one pass over the
-    megabytes of a large notebook instead of two).
+    Same notebook, same id and bytes, in any process. The notebook's canonical update is
+    written once, under a placeholder client (`notebook_update`: straight from the JSON);
+    it is hashed for the id, then moved to the client the id picks without another pass
+    over the megabytes of a large notebook.
     """
-    notebook_doc: Doc[Any] = Doc(client_id=PLACEHOLDER_CLIENT)
-    notebook_to_ydoc(normalize_notebook(nb), notebook_doc)
-    placeholder = canonical_form(notebook_doc.get_update())
+    normal = normalize_notebook(nb)
+    try:
+        placeholder = notebook_update(normal, PLACEHOLDER_CLIENT)
+    except Unwritable:  # what pycrdt makes of it, or the error it raises
+        placeholder = built_update(normal)
     history_id = placeholder.sha256(BUILD_VERSION)
     ids = base_client_ids(history_id)
     notebook = placeholder.moved({PLACEHOLDER_CLIENT: ids.notebook})
@@ -73,6 +75,14 @@ def base_history_of(nb: dict[str, Any]) -> BaseHistory:
     marker_doc.get(PAIRBOOK_MAP, type=Map)[HISTORY_KEY] = history_id
     marker = canonical_form(marker_doc.get_update())
     return BaseHistory(history_id, join_updates([notebook, marker]))
+
+
+def built_update(normal: dict[str, Any]) -> CanonicalUpdate:
+    """The notebook's canonical update under the placeholder client, by way of a pycrdt Doc
+    (what `notebook_update` writes directly, for the notebooks it can)."""
+    notebook_doc: Doc[Any] = Doc(client_id=PLACEHOLDER_CLIENT)
+    notebook_to_ydoc(normal, notebook_doc)
+    return canonical_form(notebook_doc.get_update())
 
 
 def base_client_ids(history_id: str) -> BaseClientIds:
