@@ -20,6 +20,7 @@ from pairbook.notebook.fileform import FileForm
 from pairbook.notebook.ipynb import (
     FileFingerprint,
     NotebookContent,
+    inode_of,
     read_notebook_file,
     serialize_notebook,
 )
@@ -181,8 +182,7 @@ class NotebookFile:
                 current = _lstat_or_none(self._real, directory)
                 if current is None or not stat.S_ISREG(current.st_mode):
                     return True  # gone, or replaced by a symlink: load() says why
-                stat_now = (current.st_mtime_ns, current.st_size)
-                if self._stat_holds and stat_now == (known.mtime_ns, known.size):
+                if self._stat_holds and known.stat_matches(current):
                     return False
                 data = _read_at(self._real, directory)
         except NotebookError:
@@ -263,7 +263,7 @@ def _write_atomically(
     with contextlib.suppress(OSError):
         os.fsync(directory)  # make the rename durable
     # os.replace keeps the inode, so the temporary file's stat is the target's.
-    return FileFingerprint(written.st_mtime_ns, len(data), sha_of_bytes(data))
+    return FileFingerprint(written.st_mtime_ns, len(data), sha_of_bytes(data), inode_of(written))
 
 
 def _create_temporary(target: Path, directory: int) -> tuple[int, str]:

@@ -31,10 +31,23 @@ class FileFingerprint:
     mtime_ns: int
     size: int
     sha256: str
+    inode: tuple[int, int]  # (st_dev, st_ino): another file renamed over it has another
 
     @classmethod
     def of(cls, raw: bytes, stat: os.stat_result) -> FileFingerprint:
-        return cls(stat.st_mtime_ns, stat.st_size, hashlib.sha256(raw).hexdigest())
+        return cls(stat.st_mtime_ns, stat.st_size, hashlib.sha256(raw).hexdigest(), inode_of(stat))
+
+    def stat_matches(self, stat: os.stat_result) -> bool:
+        """Whether a stat of the file looks as it did: same mtime, size and inode."""
+        return (stat.st_mtime_ns, stat.st_size, inode_of(stat)) == (
+            self.mtime_ns,
+            self.size,
+            self.inode,
+        )
+
+
+def inode_of(stat: os.stat_result) -> tuple[int, int]:
+    return (stat.st_dev, stat.st_ino)
 
 
 @dataclass(frozen=True)

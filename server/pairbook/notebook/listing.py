@@ -27,7 +27,7 @@ class NotebookListing:
         self.root = root
         self.max_bytes = max_bytes
         self.twin = twin  # whether a notebook naming no pairing has a .py twin
-        self._cache: OrderedDict[str, tuple[tuple[int, int], dict[str, Any]]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[tuple[int, int, int], dict[str, Any]]] = OrderedDict()
         self._lock = threading.Lock()
         self.parses = 0  # files parsed so far (the rest were answered from the cache)
 
@@ -40,7 +40,7 @@ class NotebookListing:
                 stat = path.stat()
             except OSError as exc:
                 return {"error": f"{relpath}: cannot be examined ({exc.strerror})"}
-            key = (stat.st_mtime_ns, stat.st_size)
+            key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
             cached = self._cache.get(relpath)
             if cached is not None and cached[0] == key:
                 self._cache.move_to_end(relpath)

@@ -113,6 +113,20 @@ def test_an_edit_by_another_program_is_noticed(tmp_path: Path) -> None:
     assert file.changed_on_disk()
 
 
+def test_a_file_renamed_over_with_the_same_size_and_mtime_is_noticed(tmp_path: Path) -> None:
+    # What `rsync -t`, `cp -p` then `mv`, or an editor keeping times writes: another file,
+    # same size and mtime as the one read.
+    file = loaded(tmp_path)
+    raw = file.path.read_bytes()
+    other = tmp_path / "other.ipynb"
+    edited = raw[:-1] + (b" " if raw[-1:] != b" " else b"\n")
+    other.write_bytes(edited)
+    os.utime(other, ns=(PAST, PAST))
+    os.replace(other, file.path)
+
+    assert file.changed_on_disk()
+
+
 def test_a_touch_without_new_bytes_is_not_a_change(tmp_path: Path) -> None:
     file = loaded(tmp_path)
     os.utime(file.path)
