@@ -90,6 +90,27 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/rooms/{quote(notebook)}?token={quote(token)}"
 
     def start(self) -> Self:
+        """Launch the server and return once `/api/health` answers."""
+        self.launch()
+        assert self.proc is not None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pairbook exited early:\n{self.log()}")
+            if self.healthy():
+                return self
+            time.sleep(0.05)  # readiness poll of a process we just started
+        raise RuntimeError(f"pairbook did not become healthy in 30 s:\n{self.log()}")
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.base + "/api/health", timeout=1) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def launch(self) -> None:
+        """Start `pairbook serve` and return at once (`start` also waits for it to answer)."""
         command = [
             str(PAIRBOOK), "serve", str(self.root), "--port", str(self.port),
             "--server", self.server, "--autosave-delay", "0.1", "--log-format", "json",
@@ -104,17 +125,6 @@ class ServerProcess:
             env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
                    **self.env}  # fmt: skip
             self.proc = spawn(command, stdout=log, stderr=subprocess.STDOUT, cwd=REPO, env=env)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"pairbook exited early:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.base + "/api/health", timeout=1) as response:
-                    if response.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.05)  # readiness poll of a process we just started
-        raise RuntimeError(f"pairbook did not become healthy in 30 s:\n{self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

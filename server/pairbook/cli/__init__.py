@@ -24,6 +24,7 @@ from pairbook.cli.supervisor import run_server
 from pairbook.cli.twin import twin
 from pairbook.cli.workspace import served_folder
 from pairbook.settings import SETTINGS_ENV, Settings
+from pairbook.stopsignals import PROCESS_STOPS
 
 __all__ = ["build_parser", "main"]
 
@@ -43,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] == ["_run"]:  # the server process that `serve` supervises
         return run_server(Settings.from_json(os.environ[SETTINGS_ENV]))
     args = build_parser().parse_args(argv)
+    if args.command != "serve":  # serve's supervisor owns them; the others stop at once
+        PROCESS_STOPS.release()
     if args.command in COMMANDS:
         return COMMANDS[args.command](args)
     if args.command in ACCESS_COMMANDS:

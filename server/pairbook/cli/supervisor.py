@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
 import sys
-import threading
+import time
 import urllib.request
+from multiprocessing.process import BaseProcess
+from types import FrameType
 
 from pairbook.app import die_with_parent
 from pairbook.cli.console import fail
 from pairbook.settings import SETTINGS_ENV, Settings
+from pairbook.stopsignals import PROCESS_STOPS, STOP_SIGNALS, StopSignals
+
+STOP_SECONDS = 30  # from the first stop signal to the server's kill
 
 
 def supervise(settings: Settings, drain_token: str) -> int:
@@ -19,8 +25,13 @@ def supervise(settings: Settings, drain_token: str) -> int:
 
     ASGI servers drop websockets themselves on Ctrl-C before the app hears of it; so the
     CLI takes the signal, asks the app to drain (every peer gets a going-away close, every
-    room is saved and the log flushed), then stops the server.
+    room is saved and the log flushed), then stops the server. The signals are caught before
+    the child exists (by the command's entry, or here), so none is lost while it starts.
     """
+    stops = PROCESS_STOPS.catch()
+    if stops.requested:  # while pairbook was importing or checking its flags
+        print("pairbook: stopped before serving.", flush=True)
+        return 0
     # Forked, not a fresh interpreter: the child starts with every module this process has
     # imported already (the app's are most of a start's CPU), instead of importing them again.
     sys.stdout.flush()
@@ -29,31 +40,56 @@ def supervise(settings: Settings, drain_token: str) -> int:
         target=_serve_child, args=(settings,), name="pairbook-server"
     )
     child.start()
-    stopping = threading.Event()
+    assert child.pid is not None
+    pid = child.pid
 
-    def on_signal(signum: int, frame: object) -> None:
-        stopping.set()
+    def on_signal(signum: int) -> None:
+        if stops.forced:  # from the handler: the main thread may be waiting for the drain
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, on_signal)
-    while child.is_alive() and not stopping.wait(0.2):
+    stops.listener = on_signal
+    while child.is_alive() and not stops.wait(0.2):
         pass
-    if not child.is_alive():
+    if not stops.requested:
         return fail(f"the server stopped unexpectedly (exit code {child.exitcode})") or 1
     print("\npairbook: stopping: telling peers, saving notebooks, flushing the log…", flush=True)
-    drain(settings, drain_token)
+    return _stop(child, settings, drain_token, stops)
+
+
+def _stop(child: BaseProcess, settings: Settings, drain_token: str, stops: StopSignals) -> int:
+    """Drain the server as soon as it answers, and send it SIGTERM every second until it
+    stops: a server still starting neither answers nor hears signals yet (its child sets
+    them aside until the ASGI server takes them over). SIGTERM, never SIGINT: a second
+    SIGINT makes uvicorn skip the app's shutdown (nothing saved, a lifespan traceback), and
+    it may have had one already from `pkill`."""
     assert child.pid is not None
-    os.kill(child.pid, signal.SIGINT)
-    child.join(30)
+    deadline = time.monotonic() + STOP_SECONDS
+    drained = False
+    while child.is_alive() and not stops.forced and time.monotonic() < deadline:
+        drained = drained or drain(settings, drain_token)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child.pid, signal.SIGTERM)
+        child.join(1.0)
+    if stops.forced:
+        child.join()
+        print(
+            "pairbook: stopped at once (a second Ctrl-C): notebooks keep what their last "
+            "autosave wrote, the log every edit.",
+            flush=True,
+        )
+        return 130
     if child.is_alive():
         child.kill()
         child.join()
-        return fail("the server did not stop within 30 s and was killed")
+        return fail(f"the server did not stop within {STOP_SECONDS} s and was killed") or 1
     print("pairbook: stopped.", flush=True)
     return 0
 
 
-def drain(settings: Settings, token: str) -> None:
+def drain(settings: Settings, token: str) -> bool:
+    """Ask the server to drain; False while it does not listen (it is still starting, or
+    stopping already: ask again later), True once that is done or cannot be."""
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "") else settings.host
     host = "[::1]" if host == "::" else (f"[{host}]" if ":" in host else host)
     request = urllib.request.Request(
@@ -63,9 +99,12 @@ def drain(settings: Settings, token: str) -> None:
     )
     try:
         with urllib.request.urlopen(request, timeout=30):
-            pass
-    except OSError as exc:
+            return True
+    except OSError as exc:  # URLError is one
+        if isinstance(getattr(exc, "reason", None), ConnectionRefusedError):
+            return False
         print(f"pairbook: could not drain before stopping ({exc}); stopping anyway", flush=True)
+        return True
 
 
 def _serve_child(settings: Settings) -> None:
@@ -73,7 +112,16 @@ def _serve_child(settings: Settings) -> None:
     happens), killed with the CLI, serving until signalled."""
     os.setsid()
     die_with_parent()
+    # Until the ASGI server takes them over, a stop signal is set aside (a KeyboardInterrupt
+    # would end the start with a traceback): the supervisor sends SIGTERM again each second.
+    # A handler, not SIG_IGN, which the kernels started later would inherit.
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _set_aside)
     sys.exit(run_server(settings))
+
+
+def _set_aside(signum: int, frame: FrameType | None) -> None:
+    """A stop signal the server process received before its ASGI server could hear it."""
 
 
 def run_server(settings: Settings) -> int:

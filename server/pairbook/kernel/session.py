@@ -22,6 +22,7 @@ from pairbook.kernel.caches import private_caches
 from pairbook.kernel.confine import Confinement, KernelJail
 from pairbook.kernel.confined import ConfinedKernelManager, follow_comm
 from pairbook.kernel.environment import NotebookEnvironment, kernel_specs, manager_spec, spec_of
+from pairbook.kernel.winddown import wind_down
 
 log = logging.getLogger("pairbook.kernel")
 
@@ -163,14 +164,12 @@ class KernelSession:
         return env
 
     def _note_started(self) -> None:
-        provisioner = getattr(self._manager, "provisioner", None)
-        pid = getattr(provisioner, "pid", None)
+        pid = getattr(getattr(self._manager, "provisioner", None), "pid", None)
         if self._jail is not None and isinstance(pid, int):
             self._jail.started(pid)
 
     async def _kill_leftovers(self) -> None:
-        """Every process the kernel left (forked children, daemons) is killed; the jail's
-        cgroup is removed once they have left it."""
+        """Kill every process the kernel left (forked children, daemons), then its cgroup."""
         jail, self._jail = self._jail, None
         if jail is not None and not await jail.released():
             log.warning("kernel processes outlived their kill", extra={"kernel": self.kernel_name})
@@ -227,8 +226,7 @@ class KernelSession:
         return self._outcome(reply, run.execution_count)
 
     async def _follow(self, run: _Running) -> bool:
-        """Relay the run's outputs and stdin prompts until the kernel is idle again;
-        False if the kernel died meanwhile."""
+        """Relay the run's outputs and stdin prompts until the kernel is idle (False: died)."""
         while True:
             try:
                 message = await self._client.get_iopub_msg(timeout=0.1)
@@ -390,6 +388,8 @@ class KernelSession:
     async def shutdown(self) -> None:
         manager, client = self._manager, self._client
         self._manager, self._client = None, None
+        if manager is not None and self.status == "busy":  # a run under way, or cut short
+            await wind_down(manager, client)
         if client is not None:
             client.stop_channels()
         if manager is not None:
