@@ -73,11 +73,11 @@ async def _notebook_now(request: Request, room: RoomId) -> tuple[bytes, dict[str
         return file.bytes_of(nb), file.form.to_file(nb), "room"
     path = resolve_notebook_path(context.settings.root, room)
     rooms = context.rooms
-    doc = await logged_elsewhere(room, context.store, rooms.broker)
-    if doc is not None:  # open on another process: its file may lag its latest edits
+    logged = await logged_elsewhere(room, context.store, rooms.broker)
+    if logged is not None:  # open on another process: its file may lag its latest edits
         file = NotebookFile(path, form=rooms.policy.files.form)
-        nb = ydoc_to_notebook(doc)
-        return file.bytes_of(nb), file.form.to_file(nb), "log"
+        raw = await asyncio.to_thread(file.bytes_of, logged)
+        return raw, file.form.to_file(logged), "log"
     limit = context.settings.max_notebook_bytes
     content = await asyncio.to_thread(read_notebook, path, max_bytes=limit)
     return content.raw, content.nb, "file"
