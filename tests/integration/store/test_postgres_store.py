@@ -223,3 +223,35 @@ async def test_a_version_1_store_is_migrated_and_keeps_its_log(postgres_url: str
     async with await psycopg.AsyncConnection.connect(postgres_url) as conn:
         cursor = await conn.execute("SELECT MAX(version) FROM pairbook_schema_version")
         assert await cursor.fetchone() == (SCHEMA_VERSION,)
+
+
+async def test_appends_queued_behind_a_batch_fail_when_the_writer_task_dies(
+    database_url: str,
+) -> None:
+    async with PostgresStore(database_url) as store:
+        await store.append("a.ipynb", b"1", "alice", [1])
+        async with await psycopg.AsyncConnection.connect(database_url) as locker:
+            await locker.execute("SELECT * FROM pairbook_logs WHERE room = 'a.ipynb' FOR UPDATE")
+            batch = asyncio.ensure_future(store.append("a.ipynb", b"in the batch", "alice", [1]))
+            for _ in range(1000):
+                if await waiting_for_a_lock(locker):
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                pytest.fail("the append never waited for the room's lock")
+            queued = store.append_soon("a.ipynb", b"queued behind it", "alice", (1,))
+            task = store._writer._task  # type: ignore[union-attr]  # the writer, as it runs
+            assert task is not None
+            task.cancel()  # the writer task ends in mid-batch (as any error it did not expect)
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            with pytest.raises(StoreError, match="store was closed"):
+                await batch
+            # Settled as the writer went, not left waiting for a writer that is gone.
+            assert queued.done()
+            with pytest.raises(StoreError, match="store was closed"):
+                await queued
+            with pytest.raises(StoreError, match="writer is not running"):
+                await store.append("a.ipynb", b"after it", "alice", [1])
+            await locker.rollback()
+        await store.close()  # nothing left to commit: its writer's jobs were all settled

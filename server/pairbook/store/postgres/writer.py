@@ -115,7 +115,9 @@ class Writer:
         self._wake.set()
         try:
             if self._task is not None:
-                await self._task
+                # Not `await self._task`: a writer that died has failed its writes, and
+                # closing the store must not raise its end (a cancellation) to the closer.
+                await asyncio.wait([self._task])
         finally:
             await self._drop()
 
@@ -133,27 +135,39 @@ class Writer:
     # --- the writer task -----------------------------------------------------------------
 
     async def _main(self) -> None:
-        while True:
-            while not self._queue:
-                if self._stopping:
-                    return
-                self._wake.clear()
-                await self._wake.wait()
-            batch, doomed = sort_out(self._successors, self._take(), _room_ticket)
-            try:
+        taken: list[_Job] = []
+        try:
+            while True:
+                while not self._queue:
+                    if self._stopping:
+                        return
+                    self._wake.clear()
+                    await self._wake.wait()
+                taken = self._take()
+                batch, doomed = sort_out(self._successors, taken, _room_ticket)
                 outcomes = doomed + (await self._commit(batch) if batch else [])
-            except BaseException:
-                _settle([(job, False, StoreError("the store was closed")) for job in batch])
-                raise
-            lost = {room for job, ok, value in outcomes
-                    if (room := lost_room(_room_ticket(job), ok, value))}  # fmt: skip
-            for room in lost:
-                self._successors.failed(room)
-            _settle(outcomes)
-            for room in lost:
-                # Told once the failed append's caller has woken (the room lost its log):
-                # appends queued until then were made on top of it, and fail too.
-                asyncio.get_running_loop().call_soon(self._successors.told, room)
+                self._answer(outcomes)
+                taken = []
+        except BaseException:
+            # The task ends (cancelled, or an error nothing expected): the writes queued
+            # behind its batch fail too, or their callers would wait for good.
+            self._fail_all(taken + list(self._queue))
+            raise
+
+    def _answer(self, outcomes: list[_Outcome]) -> None:
+        lost = {room for job, ok, value in outcomes
+                if (room := lost_room(_room_ticket(job), ok, value))}  # fmt: skip
+        for room in lost:
+            self._successors.failed(room)
+        _settle(outcomes)
+        for room in lost:
+            # Told once the failed append's caller has woken (the room lost its log):
+            # appends queued until then were made on top of it, and fail too.
+            asyncio.get_running_loop().call_soon(self._successors.told, room)
+
+    def _fail_all(self, jobs: list[_Job]) -> None:
+        self._queue.clear()
+        _settle([(job, False, StoreError("the store was closed")) for job in jobs])
 
     def _take(self) -> list[_Job]:
         batch: list[_Job] = []
