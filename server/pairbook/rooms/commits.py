@@ -136,10 +136,14 @@ class CommitQueue:
         """The store's answer: relay the commit, or fail it (and the room)."""
         self._uncount(pending.counted)
         future = pending.future
+        # A cancelled write logged nothing, as a failed one: the document holds a change
+        # the log does not, so the room is lost (the commit is shielded by its callers: a
+        # connection or room closing never cancels it; only the write's own task can be).
+        error: BaseException | None
         if written.cancelled():
-            future.cancel()
-            return
-        error = written.exception()
+            error = StoreError("the write was cancelled")
+        else:
+            error = written.exception()
         if error is None:
             try:
                 self._relay(pending.commit, written.result())

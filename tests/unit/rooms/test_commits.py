@@ -6,8 +6,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pycrdt import Doc, Map, Text
 
+from pairbook.errors import StoreError
 from pairbook.protocol.update import decode_update
 from pairbook.rooms.commits import CommitQueue, capture_edit, server_commit
 from pairbook.rooms.effects import Broadcast, Commit
@@ -139,3 +141,27 @@ async def test_commits_started_behind_the_first_are_logged_in_the_order_started(
         commits.start(typed(doc, "e"))  # every waiting one queued: the hot path again
         await commits.settle()
         assert len(relayed) == 5
+
+
+async def test_a_write_cancelled_under_a_commit_loses_the_room_and_relays_nothing() -> None:
+    """A store's write that ends cancelled (its task cancelled, not the commit: callers
+    shield that) did not log the change the document holds: the room is lost like for a
+    failed write, so it reloads from its log, and nothing of it or after it is relayed."""
+    relayed: list[int] = []
+    lost: list[str] = []
+    async with MemoryStore() as store:  # a store without append_soon: a task per write
+        commits = CommitQueue("r", store, relay=lambda c, seq: relayed.append(seq),
+                              lose=lambda why, code: lost.append(why))  # fmt: skip
+        doc: Doc[Any] = Doc(client_id=5)
+        others = asyncio.all_tasks()
+        started = commits.start(typed(doc, "a"))
+        (write,) = asyncio.all_tasks() - others
+        write.cancel()
+        with pytest.raises(StoreError):
+            await started
+        assert lost == ["the server could not save a change"]
+        after = commits.start(typed(doc, "b"))
+        with pytest.raises(StoreError):
+            await after
+        assert relayed == []
+        assert commits.inflight == 0
