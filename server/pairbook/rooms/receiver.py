@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -22,8 +23,9 @@ from pairbook.protocol.messages import (
     encode_awareness,
     encode_command,
     encode_sync_step2,
+    encode_sync_update,
 )
-from pairbook.protocol.update import StructKind, decode_state_vector
+from pairbook.protocol.update import StructKind, decode_state_vector, encode_state_vector
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
 from pairbook.rooms.handle import member_of
@@ -144,6 +146,7 @@ class Receiver:
             # gap), and the update that fills the gap integrates it too: only the document
             # says how far it got, for each client.
             state = decode_state_vector(room.doc.get_state())
+            effect = _with_waited(room, effect, state)
         await self.execute(room.sync.applied(effect, state))
         room.counters.updates += 1
         room.counters.update_bytes += len(effect.update)
@@ -167,3 +170,19 @@ class Receiver:
         if notes is not None:
             for entry in accepted:
                 notes.note_awareness(peer.user.id, entry.client_id, entry.state)
+
+
+def _with_waited(room: Room, effect: Apply, state: dict[int, int]) -> Apply:
+    """The applied update, to relay with the structs that waited in the document for it
+    (`state`: the document's state vector now), if it integrated any: they reached the
+    document only now, and a peer that joined while they waited got a state without them
+    (encoded from the document, which leaves pending structs out)."""
+    before = room.sync.state_vector
+    own: dict[int, int] = {}
+    for struct in effect.summary.structs:
+        if struct.kind is not StructKind.SKIP:
+            own[struct.client] = max(own.get(struct.client, 0), struct.clock + struct.length)
+    if all(n <= max(before.get(c, 0), own.get(c, 0)) for c, n in state.items()):
+        return effect
+    taken = room.doc.get_update(encode_state_vector(before))
+    return dataclasses.replace(effect, frame=encode_sync_update(taken))

@@ -66,3 +66,19 @@ async def test_a_room_loaded_with_structs_pending_in_its_log_follows_its_documen
         typed = bob.edit("e")  # right after ana's 'd' (clock 3), which waited in the log
         await kit.send(bob, encode_sync_update(typed))
         assert str(kit.room.doc.get("scratch", type=Text)) == "abcde"
+
+
+async def test_a_peer_that_joined_while_structs_waited_gets_them_once_the_gap_is_filled(
+    tmp_path: Path,
+) -> None:
+    async with room_kit(tmp_path) as kit:
+        ana = await kit.join("ana")
+        ana.messages()
+        first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
+        await kit.send(ana, encode_sync_update(merge_updates(first, last)))  # 3 waits
+        bob = await kit.join("bob")  # its step 2 holds what the document integrated: "a"
+        bob.messages()
+        await kit.send(ana, encode_sync_update(middle))  # integrates 1-2 and the 3 behind
+        bob.messages()
+        assert str(kit.room.doc.get("scratch", type=Text)) == "abcd"
+        assert str(bob.doc.get("scratch", type=Text)) == "abcd"
