@@ -74,6 +74,12 @@ class CellsWatch:
         # seeing it: logged with its traceback. The observers (and the reads here) run
         # inside a read transaction of it, as pycrdt's own observe_deep does.
         assert self._ycells is not None  # subscribed
+        # Outside the try, and safe there: entering pycrdt's read transaction over the live
+        # one only sets attributes. Were it to raise (a pycrdt upgrade renaming it), the
+        # error is neither swallowed nor the end of the subscription: pycrdt raises it from
+        # the call that made the change, the change applied (checked on pycrdt 0.14), and
+        # for a peer's update notebook/applied takes it for pycrdt failing: what the
+        # document took is logged and relayed, the peer's frame refused.
         with self._doc._read_transaction(events[0].transaction):
             try:
                 change = self._read(events)

@@ -117,6 +117,11 @@ class CommitQueue:
             if self._failed is not None:
                 # Applied once the room was lost (a frame handled as its peers were being
                 # closed): made on top of the change the log lost, it must not be logged.
+                # Server edits too (a run's outputs): the service's edit raises StoreError
+                # and nothing of it is relayed. A room the feed lost (no write failed) still
+                # logs a server edit, then relays it: its document lacks logged changes at
+                # worst, never holds unlogged ones, so the edit is a valid record, and kept
+                # it survives the reload.
                 raise self._failed("an earlier change of the room was not saved")
             first = self._first
             if first is not None and (first.cancelled() or first.exception() is not None):

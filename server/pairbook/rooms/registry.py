@@ -145,6 +145,10 @@ class Rooms:
             if entry is not None:  # lost: its own task winds it down; a fresh one loads
                 self._open.pop(room_id, None)
                 self.mismatches.note(entry.room)
+            # Refused (ClusterError) before this process competes for the room's ownership:
+            # its joiner gets 1011 with the reason, an HTTP caller 503 (app/errors.py); a
+            # process that owned the room dropped its lease as the lost room was discarded
+            # (_let_go), so another process runs its services; logged once (MismatchBound).
             self.mismatches.check(room_id)
             path = resolve_notebook_path(self.root, room_id)
             owned = self.ownership is None or await self.ownership.claim(room_id)
