@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,44 @@ async def test_input_prompts_the_person_who_ran_the_cell(
     assert bob.errors == []
     await ada.close()
     await bob.close()
+
+
+async def test_an_input_prompt_with_the_keyboard_is_neither_edit_nor_command_mode(
+    browser: Browser, server: ServerProcess, screenshots: Path
+) -> None:
+    name = "input-mode.ipynb"
+    write_notebook(server.root / name, ["word = input('Word? ')\nprint('got', word)"])
+    tab = await NotebookTab.open(browser, server, name)
+    label = tab.page.locator(".toolbar .mode-label")
+    await tab.edit_end(1)
+    await expect(label).to_have_text("Edit mode")
+    await tab.page.keyboard.press("Control+Enter")  # runs, and would stay in the editor
+    field = tab.cell(1).get_by_label("Word?")
+    await expect(field).to_be_focused(timeout=KERNEL_START)
+    # As in JupyterLab: the prompt has the keyboard, no cell is being edited.
+    await expect(label).to_have_text("Answering input()")
+    await expect(tab.cell(1)).not_to_have_class(re.compile(r"\bmode-edit\b"))
+    await tab.page.keyboard.type("pair")
+    await tab.screenshot(screenshots / "input-mode.png")
+    # Into the cell's editor and back to the prompt: the label follows the keyboard.
+    await tab.editor(1).click()
+    await expect(label).to_have_text("Edit mode")
+    await field.click()
+    await expect(label).to_have_text("Answering input()")
+    await expect(tab.cell(1)).not_to_have_class(re.compile(r"\bmode-edit\b"))
+    # Escape keeps the answer, and the keyboard in the prompt.
+    await tab.page.keyboard.press("Escape")
+    await expect(field).to_have_value("pair")
+    await expect(field).to_be_focused()
+    await expect(label).to_have_text("Answering input()")
+    await tab.page.keyboard.type("ing")
+    await tab.page.keyboard.press("Enter")
+    await expect(tab.cell(1).locator(".cell-outputs")).to_contain_text("Word? pairing\ngot pairing")
+    # Answered: the keyboard is back on the cell, in command mode.
+    await expect(label).to_have_text("Command mode")
+    await expect(tab.cell(1)).to_be_focused()
+    assert tab.errors == []
+    await tab.close()
 
 
 async def test_the_owner_picks_the_kernel_and_run_below_runs_every_cell_below(

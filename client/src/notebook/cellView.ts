@@ -214,7 +214,9 @@ export class CellView {
     field.focus()
   }
 
+  /** Removes the prompt; the keyboard, if it was there, goes back to this cell (command mode). */
   private clearInput(): void {
+    if (this.inputForm?.contains(document.activeElement) === true) this.element.focus({ preventScroll: true })
     this.inputForm?.remove()
     this.inputForm = null
     this.inputExecution = null
@@ -289,8 +291,9 @@ export class CellView {
     else this.element.removeAttribute('aria-current')
   }
 
-  setMode(mode: 'edit' | 'command' | null): void {
+  setMode(mode: 'edit' | 'command' | 'input' | null): void {
     this.element.classList.toggle('mode-edit', mode === 'edit')
+    this.element.classList.toggle('mode-input', mode === 'input')
   }
 
   /** Puts the keyboard in this cell's editor, the cursor at its start or end. */

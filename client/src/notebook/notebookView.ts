@@ -134,6 +134,7 @@ export class NotebookView implements CellHost {
       const cell = this.list.cellOf(target)
       if (cell === null) return
       if (target.closest('.cm-editor') !== null) this.selection.select(cell, 'edit')
+      else if (target.closest('.cell-input-request') !== null) this.selection.select(cell, 'input')
       else if (target === cell.element) this.selection.select(cell, 'command')
     })
     list.addEventListener('focusout', (event) => {

@@ -1,12 +1,15 @@
-/** Which cell this person has selected and Jupyter's mode in it (command or edit): shown on
- * the page, told to the partners through awareness, and kept through structural changes. */
+/** Which cell this person has selected and Jupyter's mode in it (command, edit, or answering
+ * an `input()` prompt): shown on the page, told to the partners through awareness, and kept
+ * through structural changes. */
 
 import type { Awareness } from 'y-protocols/awareness'
 
 import type { CellList } from './cellList'
 import type { CellView } from './cellView'
 
-export type Mode = 'command' | 'edit'
+/** Where the keyboard goes: the notebook's keys, a cell's editor, or an `input()` prompt of
+ * a run (the kernel waits for an answer: neither a cell is edited nor the notebook commanded). */
+export type Mode = 'command' | 'edit' | 'input'
 
 export interface SelectionOptions {
   awareness: Awareness

@@ -35,6 +35,7 @@ import { topbar } from './chrome'
 import { endIfClosed } from './closedPage'
 import { downloadMenu } from './downloadMenu'
 import { Follow, shareViewport } from './follow'
+import { modeLabel } from './modeLabel'
 import { listenForPageKeys } from './pageKeys'
 import { notebookToolbar } from './toolbar'
 import { liveRecording } from '../replay/liveRecording'
@@ -64,7 +65,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
 
   const status = new StatusBadge()
   const banner = new Banner()
-  const modeLabel = h('span', { class: 'mode-label', 'aria-live': 'polite' }, 'Command mode')
+  const modeText = h('span', { class: 'mode-label', 'aria-live': 'polite' }, 'Command mode')
   const typeSelect = h(
     'select',
     { class: 'type-select', 'aria-label': 'Cell type', title: 'Cell type (Y, M, R)' },
@@ -213,11 +214,10 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     },
     notify: toast
   })
-  /** The mode label: never "Edit mode" in an editor that takes no typing. */
   function showMode(mode: Mode): void {
-    const locked = mode === 'edit' && view.readOnly
-    modeLabel.textContent = locked ? 'Read-only: not your turn' : mode === 'edit' ? 'Edit mode' : 'Command mode'
-    modeLabel.dataset.mode = locked ? 'locked' : mode
+    const shown = modeLabel(mode, view.readOnly)
+    modeText.textContent = shown.text
+    modeText.dataset.mode = shown.mode
   }
 
   let mobState: MobState | null = null
@@ -270,7 +270,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     recording: liveRecording({ doc: notebook.ydoc, view, path, canEdit: !readOnly, request: (command, args) => request(command as CommandName, args) }),
     mobBadge: mob.badge,
     check: check.button,
-    status: [kernel.indicator, readOnly ? null : modeLabel],
+    status: [kernel.indicator, readOnly ? null : modeText],
     onHelp: openHelpDialog
   })
 
