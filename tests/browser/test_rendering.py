@@ -4,6 +4,7 @@ sanitized; long notebooks with lazy editors."""
 from __future__ import annotations
 
 import base64
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -122,4 +123,42 @@ async def test_a_long_notebook_mounts_editors_only_near_the_viewport(
     await tab.page.keyboard.press("Home")
     await expect(tab.cell(0)).to_have_attribute("aria-current", "true")
     await expect(tab.cell(0)).to_be_in_viewport()
+    await tab.close()
+
+
+DISPLAY_MATH = [
+    "An environment on its own, as JupyterLab typesets it:\n\n"
+    "\\begin{align}\nx &= 1 \\\\\ny &= x + 1\n\\end{align}",
+    "Lines split by `\\\\`:\n\n$$\na = 1 \\\\\nb = 2 \\\\\nc = 3\n$$",
+    "A long derivation:\n\n$$\n" + " ".join(f"p_{{{i}}} \\implies" for i in range(160)) + " q\n$$",
+    "A wide one:\n\n$$" + " + ".join(f"a_{{{i}}} x^{{{i}}}" for i in range(80)) + "$$",
+]
+
+
+async def test_display_math_renders_long_multi_line_and_bare_environments(
+    browser: Browser, server: ServerProcess, screenshots: Path
+) -> None:
+    cells = [new_markdown_cell(source, id=f"math-{i}") for i, source in enumerate(DISPLAY_MATH)]
+    nbformat.write(new_notebook(cells=cells), server.root / "display-math.ipynb")
+    tab = await NotebookTab.open(browser, server, "display-math.ipynb")
+    rendered = [tab.cell(i).locator(".cell-rendered") for i in range(len(DISPLAY_MATH))]
+    bare, lines, derivation, wide = rendered
+    await expect(bare.locator("math[display=block] mtr")).to_have_count(2)
+    await expect(bare).not_to_contain_text("\\begin")
+    await expect(lines.locator("math[display=block] mtr")).to_have_count(3)
+    await expect(derivation.locator("math[display=block]")).to_have_count(1)
+    await expect(derivation.locator(".katex-error")).to_have_count(0)
+    # Wider than the cell: it scrolls inside the cell rather than being cut at its edge.
+    block = wide.locator(".katex-block")
+    await expect(block.locator("math")).to_have_count(1)
+    sizes = await block.evaluate(
+        "b => ({ scroll: b.scrollWidth, client: b.clientWidth,"
+        " overflow: getComputedStyle(b).overflowX })"
+    )
+    assert sizes["scroll"] > sizes["client"], sizes
+    assert sizes["overflow"] in {"auto", "scroll"}, sizes
+    await block.evaluate("b => { b.scrollLeft = b.scrollWidth }")
+    await expect(block).to_contain_text("79")
+    await tab.screenshot(screenshots / "display-math.png")
+    assert tab.errors == []
     await tab.close()

@@ -18,16 +18,33 @@ const katexPlugin: typeof katexPluginModule =
 
 type KatexOptions = Parameters<typeof katex.renderToString>[1]
 
+/** Macro expansions allowed in one formula: MathJax's `maxMacros`, as JupyterLab has it.
+ * KaTeX's 1000 refuses a long derivation (about 130 `\implies` or 250 `\neq` in one
+ * display) with "Too many expansions"; the limit is there for runaway macros, not length. */
+const MAX_EXPAND = 10_000
+
+/** KaTeX's copy of the TeX beside its MathML. The sanitizer drops the element but keeps its
+ * text, which is then read out after the formula, as if it were part of it. */
+const ANNOTATION = /<annotation encoding="application\/x-tex">[^<]*<\/annotation>/g
+
 /** KaTeX forced to MathML, for the markdown plugin and for `text/latex` outputs. */
 const mathml: typeof katex = {
   ...katex,
   renderToString: (tex: string, options?: KatexOptions) =>
-    katex.renderToString(tex, { ...options, output: 'mathml', throwOnError: false })
+    katex
+      .renderToString(options?.displayMode === true ? displayLines(tex) : tex, {
+        ...options,
+        output: 'mathml',
+        throwOnError: false,
+        maxExpand: MAX_EXPAND
+      })
+      .replace(ANNOTATION, '')
 }
 
-/** `md` with `$…$` and `$$…$$` typeset. */
+/** `md` with `$…$`, `$$…$$` and bare `\begin{align}…\end{align}` blocks typeset (JupyterLab
+ * typesets an environment standing alone in markdown as display math). */
 export function useMath(md: Markdown): Markdown {
-  return md.use(katexPlugin, { katex: mathml, throwOnError: false })
+  return md.use(katexPlugin, { katex: mathml, throwOnError: false, enableBareBlocks: true })
 }
 
 /** The math of a `text/latex` output (sympy's `$\displaystyle …$`, `$$…$$`, `\[…\]` or an
@@ -44,4 +61,34 @@ export function stripMathDelimiters(tex: string): string {
     }
   }
   return tex
+}
+
+/** Display math whose lines are split by `\\` outside any group or environment, set as
+ * those lines (MathJax's `\displaylines`): KaTeX's MathML marks such a break with an
+ * `<mspace linebreak>` that browsers ignore, so every line ran into one. */
+export function displayLines(tex: string): string {
+  return hasTopLevelBreak(tex) ? `\\begin{gathered}${tex}\\end{gathered}` : tex
+}
+
+function hasTopLevelBreak(tex: string): boolean {
+  let depth = 0 // braces and environments both
+  for (let i = 0; i < tex.length; i++) {
+    const c = tex[i]
+    if (c === '{') depth++
+    else if (c === '}') depth--
+    else if (c === '%') i = endOfLine(tex, i)
+    else if (c === '\\') {
+      const name = /^\\(?:[a-zA-Z]+|.)/.exec(tex.slice(i))?.[0] ?? '\\'
+      if (name === '\\\\' && depth === 0) return true
+      if (name === '\\begin') depth++
+      else if (name === '\\end') depth--
+      i += name.length - 1
+    }
+  }
+  return false
+}
+
+function endOfLine(tex: string, from: number): number {
+  const end = tex.indexOf('\n', from)
+  return end === -1 ? tex.length : end
 }
