@@ -7,6 +7,12 @@ export function roomName(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/')
 }
 
+/** The path of a new notebook named `name`: the server adds `.ipynb` when it is missing. */
+export function newNotebookPath(name: string): string {
+  const path = name.trim()
+  return path.endsWith('.ipynb') ? path : `${path}.ipynb`
+}
+
 export function notebookHref(path: string): string {
   return `/notebooks/${roomName(path)}`
 }

@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest'
 
 import { inviteLink } from '../src/panels/inviteDialog'
-import { notebookHref, notebookPathOf, roomName } from '../src/routes'
+import { newNotebookPath, notebookHref, notebookPathOf, roomName } from '../src/routes'
 
 describe('routes', () => {
   it('escapes each path segment and keeps the slashes', () => {
     expect(roomName('team/my notes #1.ipynb')).toBe('team/my%20notes%20%231.ipynb')
     expect(notebookHref('a b.ipynb')).toBe('/notebooks/a%20b.ipynb')
+  })
+
+  it('names a new notebook as the server will: .ipynb added when missing', () => {
+    expect(newNotebookPath(' analysis ')).toBe('analysis.ipynb')
+    expect(newNotebookPath('team/analysis.ipynb')).toBe('team/analysis.ipynb')
   })
 
   it('reads the notebook path back from the URL', () => {

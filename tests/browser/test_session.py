@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
@@ -117,4 +118,27 @@ async def test_the_list_page_opens_and_creates_notebooks(
     await guest.wait_for_url("**/notebooks/fresh.ipynb")  # in the notebook, not the list
     await expect(guest.locator(".cell").first).to_contain_text("print('hi')")
     await invited.close()
+    await context.close()
+
+
+async def test_creating_a_notebook_that_exists_says_so_and_offers_to_open_it(
+    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+) -> None:
+    before = (server.root / notebook).read_bytes()
+    context = await browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    page = await context.new_page()
+    await page.goto(f"{server.base}/?token={OWNER_TOKEN}")
+    await page.get_by_label("New notebook name").fill(notebook.removesuffix(".ipynb"))
+    await page.get_by_role("button", name="Create notebook").click()
+    alert = page.get_by_role("alert")
+    await expect(alert).to_contain_text(f"{notebook} already exists")
+    open_it = alert.get_by_role("link", name=f"Open {notebook}")
+    await expect(open_it).to_be_visible()
+    await page.screenshot(path=str(screenshots / "create-existing.png"))
+    assert (server.root / notebook).read_bytes() == before  # not written over
+    await open_it.click()
+    await page.wait_for_url(f"**/notebooks/{notebook}")
+    tab = NotebookTab(page)
+    await tab.wait_connected()
+    assert await tab.source(1) == "x = 1\nprint(x)"
     await context.close()

@@ -1,7 +1,7 @@
 /** The notebook list: open one, or create a new one. */
 
 import { type Api, ApiError, type Me } from '../api'
-import { notebookHref } from '../routes'
+import { newNotebookPath, notebookHref } from '../routes'
 import { button, h, icon, ICONS } from '../dom'
 import { openInviteDialog } from '../panels/inviteDialog'
 import { openPeopleDialog } from '../panels/peopleDialog'
@@ -17,11 +17,17 @@ export async function showListPage(app: HTMLElement, api: Api, me: Me): Promise<
     : null
   form?.addEventListener('submit', (event) => {
     event.preventDefault()
-    error.textContent = ''
-    api.createNotebook(name.value.trim()).then(
+    error.replaceChildren()
+    const path = newNotebookPath(name.value)
+    api.createNotebook(path).then(
       (created) => location.assign(notebookHref(created.path)),
       (failure: Error) => {
-        error.textContent = failure instanceof ApiError && failure.status === 409 ? `${name.value} already exists: pick another name.` : failure.message
+        // Never written over: it is there to open, or the name is to change.
+        if (failure instanceof ApiError && failure.status === 409) {
+          error.replaceChildren(`${path} already exists: `, h('a', { href: notebookHref(path) }, `Open ${path}`), ' or pick another name.')
+        } else {
+          error.textContent = failure.message
+        }
       }
     )
   })

@@ -108,6 +108,12 @@ async def list_route(request: Request) -> Response:
     return JSONResponse({"notebooks": entries})
 
 
+def _exists(relpath: str) -> ConflictError:
+    return ConflictError(
+        f"{relpath} already exists: open it, or choose another name for the new notebook"
+    )
+
+
 async def create_route(request: Request) -> Response:
     require(grant_of(request), Role.OWNER, Role.EDITOR)
     body = await json_body(request)
@@ -117,9 +123,13 @@ async def create_route(request: Request) -> Response:
     root = context_of(request).settings.root
     path = resolve_notebook_path(root, relpath)
     if path.exists():
-        raise ConflictError(f"{relpath} already exists")
+        raise _exists(relpath)
     path.parent.mkdir(parents=True, exist_ok=True)
-    await asyncio.to_thread(NotebookFile(path).save, new_notebook())
+    # over="": written only while there is still no file there (a notebook made since the
+    # look above, by another create or an editor, is never written over).
+    saved = await asyncio.to_thread(NotebookFile(path).save, new_notebook(), "")
+    if not saved.written:
+        raise _exists(relpath)
     return JSONResponse({"path": relpath, "url": room_url(relpath)}, status_code=201)
 
 

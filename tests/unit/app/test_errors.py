@@ -24,9 +24,12 @@ from pairbook.errors import (
     StoreError,
     TokenError,
 )
+from pairbook.notebook.file import NotebookFile
 from pairbook.settings import Settings
+from support.interleave import once_after
 
 OWNER = "owner-token-for-the-error-tests"
+EXISTS = "already exists: open it, or choose another name for the new notebook"
 
 
 @pytest.fixture
@@ -100,7 +103,7 @@ async def test_conflicts_are_409_and_unknown_ids_404(client: httpx.AsyncClient) 
     created = await post(client, "/api/notebooks", b'{"path": "a"}')
     assert created.status_code == 201
     again = await post(client, "/api/notebooks", b'{"path": "a.ipynb"}')
-    assert (again.status_code, again.json()) == (409, {"error": "a.ipynb already exists"})
+    assert (again.status_code, again.json()) == (409, {"error": f"a.ipynb {EXISTS}"})
     resolve = await post(client, "/api/notebooks/a.ipynb/resolve", b'{"keep": "disk"}')
     assert resolve.status_code == 409
     keep = await post(client, "/api/notebooks/a.ipynb/resolve", b'{"keep": "both"}')
@@ -131,3 +134,15 @@ async def test_an_unexpected_error_is_logged_once_and_answered_500_json(
     logged = [r for r in caplog.records if r.exc_info is not None]
     assert len(logged) == 1
     assert "GET /api/notebooks" in logged[0].getMessage()
+
+
+async def test_a_notebook_made_while_another_is_created_is_never_written_over(
+    client: httpx.AsyncClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = tmp_path / "race.ipynb"
+    mine = b'{"cells": [], "metadata": {"theirs": true}, "nbformat": 4, "nbformat_minor": 5}'
+    # Someone saves race.ipynb after the route looked for it, before it writes.
+    with once_after(monkeypatch, NotebookFile, "bytes_of", lambda: theirs.write_bytes(mine)):
+        answer = await post(client, "/api/notebooks", b'{"path": "race"}')
+    assert (answer.status_code, answer.json()) == (409, {"error": f"race.ipynb {EXISTS}"})
+    assert theirs.read_bytes() == mine
