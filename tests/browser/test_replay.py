@@ -11,6 +11,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from support.browser import NotebookTab, invite
+from support.client import YClient
 from support.notebooks import write_notebook
 from support.server import OWNER_TOKEN, ServerProcess
 
@@ -310,3 +311,77 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     for tab in (ana, grace, vi):
         assert tab.errors == []
         await tab.close()
+
+
+LONG_NAMES = [
+    "Maria Alejandra Fernández-Castillo de la Vega",
+    "Bartholomew Montgomery-Featherstonehaugh",
+    "Srinivasa Aiyangar Ramanujan Iyengar",
+    "Katherine Coleman Goble Johnson",
+]
+"""Names wider than any label column; the others are short."""
+
+LEGEND = """grid => {
+    const box = grid.getBoundingClientRect()
+    return [...grid.querySelectorAll('.lane-label[data-lane]')].map(label => {
+        const lane = grid.querySelector(`.lane[data-lane="${label.dataset.lane}"]`)
+        const name = label.querySelector('.lane-name')
+        const style = name === null ? null : getComputedStyle(name)
+        return {
+            title: label.title,
+            lane: lane === null ? null : lane.title,
+            fits: name !== null && name.scrollWidth <= name.clientWidth,
+            ellipsis: style !== null && style.textOverflow === 'ellipsis'
+                && style.overflow === 'hidden',
+        }
+    })
+}"""
+
+
+async def test_the_replay_legend_shows_every_person_and_whole_names_on_hover(
+    browser: Browser, server: ServerProcess, screenshots: Path
+) -> None:
+    name = "replay-many-people.ipynb"
+    write_notebook(server.root / name, ["x = 1", "y = 2"])
+    people = [*LONG_NAMES, *(f"Lane {i}" for i in range(10))]
+    for person in people:
+        token, _ = server.join("editor", person)
+        async with YClient(server.ws_url(name, token)) as client:
+            await client.wait_until(lambda c=client: len(c.cells) == 3)
+            client.type_into(1, 0, "# hi\n")
+            await client.wait_until(lambda c=client: c.source(1).startswith("# hi\n"))
+    tab = await NotebookTab.open(browser, server, name)
+    await open_replay(tab, f"{server.base}/replay/{quote(name)}?token={quote(OWNER_TOKEN)}")
+    page = tab.page
+    labels = page.locator(".lane-label[data-lane]")
+    await expect(labels.filter(has_text="Lane 9")).to_have_count(1)
+    grid = page.locator(".timeline-grid")
+    legend = await grid.evaluate(LEGEND)
+    by_title = {entry["title"]: entry for entry in legend}
+    for person in people:
+        entry = by_title[person]
+        # The whole name on hover, over the label and over the person's lane.
+        assert entry["lane"] == person, entry
+        # A name either fits its label or ends in an ellipsis, never just cut.
+        assert entry["fits"] or entry["ellipsis"], entry
+    assert by_title["Lane 0"]["fits"]
+    # Fourteen people: the lanes scroll inside the timeline, which keeps its height, and
+    # the last person's lane can be brought into view there, the time axis still under it.
+    sizes = await grid.evaluate("g => ({ client: g.clientHeight, scroll: g.scrollHeight })")
+    assert sizes["scroll"] > sizes["client"], sizes
+    assert sizes["client"] <= 9 * 18 + 2, sizes
+    last = labels.last
+    await last.scroll_into_view_if_needed()
+    await expect(last).to_be_in_viewport(ratio=1)
+    assert await last.evaluate(
+        "l => { const r = l.getBoundingClientRect();"
+        " return l.contains(document.elementFromPoint(r.x + 4, r.y + r.height / 2)) }"
+    )
+    await expect(page.locator(".timeline-axis")).to_be_in_viewport()
+    await tab.screenshot(screenshots / "replay-many-people.png")
+    # A narrow window: the playback bar wraps, Export and Restore stay reachable.
+    await page.set_viewport_size({"width": 1000, "height": 860})
+    await expect(page.get_by_role("button", name="Export", exact=True)).to_be_in_viewport(ratio=1)
+    await tab.screenshot(screenshots / "replay-many-people-1000.png")
+    assert tab.errors == []
+    await tab.close()

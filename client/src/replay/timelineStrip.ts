@@ -43,8 +43,10 @@ export class TimelineStrip {
       const person = lane === '' ? null : personOf(timeline.people, lane, timeline.server_color)
       const name = person?.name ?? 'Session'
       const color = person?.color ?? timeline.server_color
-      labels.append(h('div', { class: 'lane-label', title: name, style: `--who:${color}`, 'data-lane': lane }, h('span', { class: 'legend-swatch', 'aria-hidden': 'true' }), name))
-      const track = h('div', { class: 'lane', 'data-lane': lane, 'aria-label': `${name}'s lane`, style: `--who:${color}` })
+      // A long name ends in "…" in its label; the label and the lane give it whole on hover.
+      const label = h('div', { class: 'lane-label', title: name, style: `--who:${color}`, 'data-lane': lane }, h('span', { class: 'legend-swatch', 'aria-hidden': 'true' }), h('span', { class: 'lane-name' }, name))
+      labels.append(label)
+      const track = h('div', { class: 'lane', 'data-lane': lane, 'aria-label': `${name}'s lane`, title: name, style: `--who:${color}` })
       const row = timeline.density[lane]
       if (row !== undefined) track.append(this.density(row, color))
       for (const event of byLane.get(lane) ?? []) track.append(this.mark(event, name, onSeek))
