@@ -6,6 +6,7 @@ about pairbook's panels in JupyterLab: run badges, the kernel-state sidebar, the
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,6 +320,47 @@ async def test_a_browser_users_run_shows_in_jupyterlab_with_its_output_and_badge
     await expect(lab_page.locator(".pb-Recording-badge")).to_have_text("● Recording")
     replay = lab_page.locator(".pb-Recording-replay")
     await expect(replay).to_have_attribute("href", f"{party.server.base}/replay/{notebook}")
+    assert ada.errors == []
+
+
+LAB_NUMBERS = """() => [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden)'
+    + ' .jp-Notebook .jp-Cell .jp-InputPrompt')].map(p => {
+        const shown = getComputedStyle(p, '::before').content
+        return p.getAttribute('data-pb-cell-number') + '|' + shown
+    }).join(' ')"""
+"""Each cell prompt's number, as set and as drawn (`1|"1" 2|"2" ...`)."""
+
+
+def lab_numbers(count: int) -> str:
+    return " ".join(f'{n}|"{n}"' for n in range(1, count + 1))
+
+
+async def test_jupyterlab_numbers_each_cell_as_the_pairbook_page_does(
+    party: Party, lab_page: Page, screenshots: Path
+) -> None:
+    ada = await party.open("panels-numbers.ipynb", CELLS)
+    # The heading and the two code cells: 1, 2, 3 in both clients, above JupyterLab's [n]:.
+    await lab_page.wait_for_function(f"() => ({LAB_NUMBERS})() === {lab_numbers(3)!r}")
+    await expect(ada.page.locator(".cells > .cell .cell-number")).to_have_text(["1", "2", "3"])
+    # A run rewrites the prompt's text ([*]:, then [n]:); the number stays.
+    await lab_run(lab_page, 1)
+    cell = lab_page.locator(".jp-Notebook .jp-Cell").nth(1)
+    await expect(cell.locator(".pb-RunBadge[data-status=ok]")).to_have_count(1, timeout=KERNEL)
+    prompt = cell.locator(".jp-InputPrompt")
+    await expect(prompt).to_have_text(re.compile(r"^\[\d+\]:$"))
+    await expect(prompt).to_have_attribute("data-pb-cell-number", "2")
+    title = await ada.cell(1).locator(".cell-number").get_attribute("title")
+    await expect(prompt).to_have_attribute("title", title or "")
+    await lab_page.locator(".jp-NotebookPanel").screenshot(
+        path=str(screenshots / "lab-numbers.png")
+    )
+    # A cell inserted above the first in the browser: JupyterLab renumbers every cell.
+    await ada.cell(0).click()
+    await ada.page.keyboard.press("Escape")
+    await ada.page.keyboard.press("a")
+    await lab_page.wait_for_function(f"() => ({LAB_NUMBERS})() === {lab_numbers(4)!r}")
+    x_cell = lab_page.locator(".jp-Notebook .jp-Cell", has_text="x = 21")
+    await expect(x_cell.locator(".jp-InputPrompt")).to_have_attribute("data-pb-cell-number", "3")
     assert ada.errors == []
 
 

@@ -31,5 +31,10 @@ function showNumber(cell: HTMLElement, position: number): void {
   const text = String(position)
   if (label.textContent === text) return
   label.textContent = text
-  label.title = `Cell ${position}: its place in the notebook, as messages name it`
+  label.title = numberTitle(position)
+}
+
+/** What a cell's number is, on hover (the JupyterLab extension's numbers say the same). */
+export function numberTitle(position: number): string {
+  return `Cell ${position}: its place in the notebook, as messages name it`
 }

@@ -1,5 +1,5 @@
 /** One JupyterLab notebook bound to a pairbook room, as the panels see it: the server's
- * clock, the run badges in its cells' footers, the read-only lock a navigator's notebook
+ * clock, the run badges in its cells' footers, each cell's number in its prompt, the read-only lock a navigator's notebook
  * gets in mob mode, and its toolbar's driver label and recording indicator. The sidebars
  * show the binding of the notebook in focus. */
 
@@ -10,6 +10,7 @@ import type * as Y from 'yjs'
 
 import { DocMap } from '../../../client/src/schema'
 import { RunBadges } from './badges'
+import { CellNumbers } from './cellNumbers'
 import { mobView, type MobView } from './mobView'
 import { NotebookLock } from './notebookLock'
 import { recordingView } from './recording'
@@ -21,6 +22,7 @@ export class NotebookBinding implements IDisposable {
   readonly ykernel: Y.Map<unknown>
   private readonly yrecording: Y.Map<unknown>
   private readonly badges: RunBadges
+  private readonly numbers: CellNumbers
   private readonly lock: NotebookLock
   private readonly mobLabel = new MobLabel()
   private readonly recording = new RecordingIndicator()
@@ -33,6 +35,7 @@ export class NotebookBinding implements IDisposable {
     this.ykernel = room.doc.getMap(DocMap.KERNEL_MAP)
     this.yrecording = room.doc.getMap(DocMap.RECORDING_MAP)
     this.badges = new RunBadges(panel, room.doc, () => this.now())
+    this.numbers = new CellNumbers(panel)
     this.lock = new NotebookLock(panel, notify)
     panel.toolbar.addItem('pairbook-mob', this.mobLabel)
     panel.toolbar.addItem('pairbook-recording', this.recording)
@@ -78,6 +81,7 @@ export class NotebookBinding implements IDisposable {
     this.ymob.unobserveDeep(this.onMob)
     this.yrecording.unobserve(this.onRecording)
     this.badges.dispose()
+    this.numbers.dispose()
     this.lock.dispose()
     this.mobLabel.dispose()
     this.recording.dispose()
