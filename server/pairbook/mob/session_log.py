@@ -41,16 +41,21 @@ async def summary_from_log(
             touched = read_cells_change(ycells, events).touched
             changed.setdefault(author[0], set()).update(touched)
 
-    ycells.observe_deep(on_cells)
-    if records[0].seq > 1:  # the start of the log was pruned: its snapshot stands in
-        roomlog = await store.load(room)
-        if roomlog is not None and roomlog.snapshot is not None:
-            doc.apply_update(roomlog.snapshot)
-            records = [r for r in records if r.seq > roomlog.snapshot_seq]
-    for record in records:
-        human = not is_server_author(record.user_id)
-        author[0] = record.user_id if human and (since is None or record.ts >= since) else None
-        apply_update(doc, record.update)  # one pycrdt cannot apply is skipped, as on load
+    # pycrdt holds the callback from Rust, out of the collector's reach: kept, the callback
+    # (which closes over ycells) would keep this Doc alive after the summary
+    subscription = ycells.observe_deep(on_cells)
+    try:
+        if records[0].seq > 1:  # the start of the log was pruned: its snapshot stands in
+            roomlog = await store.load(room)
+            if roomlog is not None and roomlog.snapshot is not None:
+                doc.apply_update(roomlog.snapshot)
+                records = [r for r in records if r.seq > roomlog.snapshot_seq]
+        for record in records:
+            human = not is_server_author(record.user_id)
+            author[0] = record.user_id if human and (since is None or record.ts >= since) else None
+            apply_update(doc, record.update)  # one pycrdt cannot apply is skipped, as on load
+    finally:
+        ycells.unobserve(subscription)
 
     state = doc.get(MOB_MAP, type=Map).to_py() or {}
     rotation = Rotation.from_json(state, clock=lambda: now)
