@@ -14,6 +14,8 @@ from pycrdt import Text, merge_updates
 from component.rooms.test_room import of_kind, room_kit
 from pairbook.protocol.messages import SyncUpdate, encode_sync_step1, encode_sync_update
 from pairbook.protocol.update import decode_state_vector
+from pairbook.rooms.openroom import OpenRoom
+from pairbook.rooms.unloading import save_snapshot
 from pairbook.store import MemoryStore
 
 
@@ -82,3 +84,25 @@ async def test_a_peer_that_joined_while_structs_waited_gets_them_once_the_gap_is
         bob.messages()
         assert str(kit.room.doc.get("scratch", type=Text)) == "abcd"
         assert str(bob.doc.get("scratch", type=Text)) == "abcd"
+
+
+async def test_a_room_holding_structs_that_wait_takes_no_snapshot_without_them(
+    tmp_path: Path,
+) -> None:
+    store = MemoryStore()
+    async with room_kit(tmp_path, store) as kit:
+        ana = await kit.join("ana")
+        ana.messages()
+        first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
+        client = ana.doc.client_id
+        await kit.send(ana, encode_sync_update(merge_updates(first, last)))  # 3 waits
+        assert kit.filesync is not None
+        entry = OpenRoom(kit.room, kit.filesync, [], snapshot_seq=0)
+        # As the room's upkeep does: a document's encoding leaves the waiting 3 out, and
+        # the room loads from the snapshot and the records after it.
+        await save_snapshot(entry, store)
+    async with room_kit(tmp_path, store) as kit:
+        again = await kit.join("ana")
+        await kit.send(again, encode_sync_update(middle))
+        assert str(kit.room.doc.get("scratch", type=Text)) == "abcd"
+        assert kit.room.state_vector[client] == 4

@@ -32,6 +32,7 @@ from pairbook.protocol.messages import (
 from pairbook.protocol.update import decode_state_vector
 from pairbook.rooms import CloseCode, MemoryChannel, Peer, Room, TokenBucket, memory_channel_pair
 from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.loader import load_room
 from pairbook.store import MemoryStore
 from pairbook.types import DISK_USER, RoomId, UserId
@@ -77,6 +78,7 @@ class Kit:
         self.clock = clock
         self.clients: list[Client] = []
         self._next_client = 100
+        self.filesync: FileSync | None = None
 
     async def join(self, name: str, role: Role = Role.EDITOR, *, sync: bool = True) -> Client:
         """A peer joins; with `sync`, its empty replica syncs (step 1) and it goes live."""
@@ -110,7 +112,7 @@ async def room_kit(tmp_path: Path, store: MemoryStore | None = None) -> AsyncIte
     store = store or MemoryStore()
     await store.open()
     clock = FakeClock()
-    room, _ = await load_room(
+    room, filesync = await load_room(
         ROOM,
         write_notebook(tmp_path / "demo.ipynb"),
         store,
@@ -119,6 +121,7 @@ async def room_kit(tmp_path: Path, store: MemoryStore | None = None) -> AsyncIte
         clock=clock,
     )
     kit = Kit(room, store, clock)
+    kit.filesync = filesync
     try:
         yield kit
     finally:
