@@ -162,3 +162,33 @@ async def test_a_download_chosen_with_the_mouse_leaves_the_keys_on_the_notebook(
     await expect(download).to_be_focused()
     assert ada.errors == []
     await ada.close()
+
+
+async def test_escape_from_a_menu_opened_with_the_mouse_gives_the_keys_back_to_the_notebook(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    ada = await NotebookTab.open(browser, server, notebook)
+    page = ada.page
+    await ada.cell(0).click()
+    for name in ("Download", "More actions"):
+        if name == "More actions":
+            await page.set_viewport_size({"width": 1280, "height": 800})  # tools move to "More"
+        button = page.get_by_role("button", name=name)
+        await button.click()
+        await expect(button).to_have_attribute("aria-expanded", "true")
+        await page.keyboard.press("Escape")
+        await expect(button).to_have_attribute("aria-expanded", "false")
+        # As after Escape from a JupyterLab menu: the notebook's keys act on the notebook.
+        await expect(ada.cell(0)).to_be_focused()
+        await page.keyboard.press("j")
+        assert await page.evaluate(ACTIVE_INDEX) == 1
+        await page.keyboard.press("k")
+        assert await page.evaluate(ACTIVE_INDEX) == 0
+    # A second click on the button closes the menu the same way.
+    download = page.get_by_role("button", name="Download")
+    await download.click()
+    await download.click()
+    await expect(download).to_have_attribute("aria-expanded", "false")
+    await expect(ada.cell(0)).to_be_focused()
+    assert ada.errors == []
+    await ada.close()

@@ -1,11 +1,11 @@
 /** The WAI-ARIA menu button pattern (https://www.w3.org/WAI/ARIA/apg/patterns/menu-button/),
  * as JupyterLab's menus behave: a click, Enter, Space or ↓ on the button opens the menu on
- * its first item (↑: on its last); ↑ ↓ Home End move among the items; Escape closes it and
- * gives the focus back to the button; Tab closes it and moves on from the button; choosing an
- * item closes it, and the focus goes back to where it was before the menu opened (unless the
- * item sent it elsewhere): the button when the menu was opened from it with the keyboard, the
- * notebook when it was opened with a click on a button that takes no focus from a click
- * (dom.keepFocusOnPress), as after JupyterLab's File > Download. */
+ * its first item (↑: on its last); ↑ ↓ Home End move among the items; Tab closes it and moves
+ * on from the button. Escape, choosing an item or a second click on the button close it, and
+ * the focus goes back to where it was before the menu opened (unless an item sent it
+ * elsewhere): the button when the menu was opened from it with the keyboard, the notebook when
+ * it was opened with a click on a button that takes no focus from a click
+ * (dom.keepFocusOnPress), as after JupyterLab's File > Download or Escape from its menus. */
 
 import { button, h } from '../dom'
 
@@ -50,11 +50,7 @@ export class MenuButton {
     this.menu.addEventListener('keydown', (event) => this.key(event))
     // Choosing an item does its work (its own listener runs first); then the menu closes.
     this.menu.addEventListener('click', (event) => {
-      if ((event.target as Element).closest(ITEM) === null) return
-      const hadFocus = this.menu.contains(document.activeElement)
-      this.open(false)
-      const opener = this.opener
-      if (hadFocus && opener instanceof HTMLElement && opener !== this.toggle && opener.isConnected) opener.focus({ preventScroll: true })
+      if ((event.target as Element).closest(ITEM) !== null) this.open(false)
     })
     document.addEventListener('pointerdown', (event) => {
       const target = event.target as Node
@@ -72,13 +68,13 @@ export class MenuButton {
   }
 
   /** Opens the menu (on its first or last item) or closes it; a menu closed while it had
-   * the focus gives it back to the button. */
+   * the focus gives it back to where it was before the menu opened. */
   open(open: boolean, focus: 'first' | 'last' | null = null): void {
     const hadFocus = this.menu.contains(document.activeElement)
     this.menu.hidden = !open
     this.toggle.setAttribute('aria-expanded', String(open))
     if (!open) {
-      if (hadFocus) this.toggle.focus()
+      if (hadFocus) this.giveFocusBack()
       return
     }
     if (!this.menu.contains(document.activeElement)) this.opener = document.activeElement
@@ -88,6 +84,15 @@ export class MenuButton {
     for (const item of this.menu.querySelectorAll('[role="menuitemcheckbox"]')) item.setAttribute('aria-checked', item.getAttribute('aria-pressed') ?? 'false')
     const items = this.items()
     if (focus !== null) (focus === 'first' ? items[0] : items[items.length - 1])?.focus()
+  }
+
+  /** The button, when the menu was opened from it with the keyboard; what had the focus
+   * before, when it was opened with a click (the button takes no focus from one). */
+  private giveFocusBack(): void {
+    const opener = this.opener
+    if (opener === this.toggle || !(opener instanceof HTMLElement) || !opener.isConnected) this.toggle.focus()
+    else if (opener === document.body) (document.activeElement as HTMLElement | null)?.blur()
+    else opener.focus({ preventScroll: true })
   }
 
   private key(event: KeyboardEvent): void {
@@ -101,7 +106,6 @@ export class MenuButton {
       event.preventDefault()
       event.stopPropagation()
       this.open(false)
-      this.toggle.focus()
     } else if (event.key === 'Tab') {
       // On from the button, as if the menu had not been open: the focus moves before Tab's default.
       this.toggle.focus()
