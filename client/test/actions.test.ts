@@ -2,7 +2,19 @@ import { type YCodeCell, YNotebook } from '@jupyter/ydoc'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 
-import { changeCellType, deleteCell, indexOfCell, insertCell, moveCell } from '../src/notebook/actions'
+import {
+  changeCellType,
+  copyCells,
+  deleteCell,
+  deleteCells,
+  indexOfCell,
+  insertCell,
+  mergeCells,
+  moveCell,
+  pasteCells,
+  splitCell,
+  splitOffsets
+} from '../src/notebook/actions'
 
 const REMOTE = 'remote'
 const open: YNotebook[] = []
@@ -130,5 +142,92 @@ describe('per-user undo', () => {
     a.undoManager.undo()
     expect(sources(b)).toEqual(['shared + theirs'])
     expect(b.undoManager.undoStack.length).toBe(1) // Bob's own typing, his to undo
+  })
+})
+
+describe('copy, paste, merge and split', () => {
+  it('pastes copied cells with their type, metadata, outputs and count under new ids, seen by the partner', () => {
+    const [a, b] = pair()
+    insertCell(a, 0, 'code', 'print(1)')
+    insertCell(a, 1, 'markdown', '# notes')
+    const code = a.getCell(0) as YCodeCell
+    code.setOutputs([{ output_type: 'stream', name: 'stdout', text: '1\n' }])
+    code.setExecutionCount(4)
+    code.setMetadata({ tags: ['keep'] })
+    const copied = copyCells(a, 0, 1)
+    expect(copied.map((cell) => cell.id)).toEqual([undefined, undefined])
+    pasteCells(a, 2, copied)
+    pasteCells(a, 0, copied) // twice: two more cells, not the same ones
+    expect(sources(b)).toEqual(['print(1)', '# notes', 'print(1)', '# notes', 'print(1)', '# notes'])
+    const pasted = b.getCell(4) as YCodeCell
+    expect(pasted.toJSON()).toMatchObject({
+      cell_type: 'code',
+      metadata: { tags: ['keep'] },
+      execution_count: 4,
+      outputs: [{ output_type: 'stream', name: 'stdout', text: '1\n' }]
+    })
+    expect(pasted.youtputs.get(0).get('text')).toBeInstanceOf(Y.Text)
+    expect(b.getCell(1)!.cell_type).toBe('markdown')
+    expect(new Set(b.cells.map((cell) => cell.id)).size).toBe(6)
+    // The copy is a snapshot: changing the cell afterwards does not change it.
+    code.setMetadata({ tags: ['changed'] })
+    expect(copied[0]!.metadata).toEqual({ tags: ['keep'] })
+  })
+
+  it('cuts a range in one undoable step of its own', () => {
+    const [a, b] = pair()
+    for (const [i, text] of ['one', 'two', 'three', 'four'].entries()) insertCell(a, i, 'code', text)
+    a.undoManager.clear()
+    a.undoManager.stopCapturing()
+    deleteCells(a, 1, 2)
+    expect(sources(b)).toEqual(['one', 'four'])
+    a.undoManager.undo()
+    expect(sources(b)).toEqual(['one', 'two', 'three', 'four'])
+  })
+
+  it("merges cells into the primary's type and id, sources joined by a blank line, without outputs", () => {
+    const [a, b] = pair()
+    insertCell(a, 0, 'markdown', '# title')
+    insertCell(a, 1, 'code', 'x = 1')
+    insertCell(a, 2, 'code', 'print(x)')
+    insertCell(a, 3, 'raw', 'after')
+    const primary = a.getCell(2) as YCodeCell
+    primary.setOutputs([{ output_type: 'stream', name: 'stdout', text: '1\n' }])
+    primary.setExecutionCount(2)
+    const id = primary.id
+    mergeCells(a, 0, 2, 2)
+    expect(sources(b)).toEqual(['# title\n\nx = 1\n\nprint(x)', 'after'])
+    expect(b.getCell(0)!.toJSON()).toMatchObject({ id, cell_type: 'code', outputs: [], execution_count: null })
+    mergeCells(a, 0, 0, 0) // one cell: nothing to merge
+    mergeCells(a, 1, 2, 1) // past the end: ignored
+    expect(sources(b)).toEqual(['# title\n\nx = 1\n\nprint(x)', 'after'])
+  })
+
+  it('cuts the source at each cursor and around each selection, as JupyterLab', () => {
+    expect(splitOffsets(10, [{ from: 4, to: 4 }])).toEqual([0, 4, 10])
+    expect(splitOffsets(10, [{ from: 6, to: 2 }])).toEqual([0, 2, 6, 10])
+    expect(splitOffsets(10, [{ from: 3, to: 3 }, { from: 8, to: 8 }])).toEqual([0, 3, 8, 10])
+  })
+
+  it('splits a cell at the cursor; the outputs and the id stay with the last piece', () => {
+    const [a, b] = pair()
+    insertCell(a, 0, 'code', 'x = 1\n\ny = 2\n')
+    const cell = a.getCell(0) as YCodeCell
+    cell.setOutputs([{ output_type: 'execute_result', data: { 'text/plain': '2' }, metadata: {}, execution_count: 1 }])
+    const id = cell.id
+    expect(splitCell(a, 0, [{ from: 6, to: 6 }])).toBe(1)
+    expect(sources(b)).toEqual(['x = 1', 'y = 2'])
+    expect(b.getCell(1)!.id).toBe(id)
+    expect((b.getCell(0) as YCodeCell).toJSON().outputs).toEqual([])
+    expect((b.getCell(1) as YCodeCell).toJSON().outputs).toHaveLength(1)
+    expect(b.getCell(0)!.id).not.toBe(id)
+  })
+
+  it('splits around a selection and selects the selected piece', () => {
+    const [a, b] = pair()
+    insertCell(a, 0, 'markdown', 'before middle after')
+    expect(splitCell(a, 0, [{ from: 7, to: 13 }])).toBe(1)
+    expect(sources(b)).toEqual(['before ', 'middle', ' after'])
+    expect(b.cells.map((cell) => cell.cell_type)).toEqual(['markdown', 'markdown', 'markdown'])
   })
 })

@@ -33,6 +33,22 @@ describe('CommandKeys', () => {
     expect(press({ key: 'h' })).toBe('help')
   })
 
+  it("maps JupyterLab's cell clipboard, merge and multi-select keys", () => {
+    const { press } = keys()
+    expect(press({ key: 'c' })).toBe('copy')
+    expect(press({ key: 'x' })).toBe('cut')
+    expect(press({ key: 'v' })).toBe('paste-below')
+    expect(press({ key: 'V', shift: true })).toBe('paste-above')
+    expect(press({ key: 'M', shift: true })).toBe('merge')
+    expect(press({ key: 'm' })).toBe('to-markdown')
+    expect(press({ key: 'ArrowUp', shift: true })).toBe('extend-up')
+    expect(press({ key: 'K', shift: true })).toBe('extend-up')
+    expect(press({ key: 'ArrowDown', shift: true })).toBe('extend-down')
+    expect(press({ key: 'J', shift: true })).toBe('extend-down')
+    expect(press({ key: 'C', shift: true })).toBe('copy')
+    expect(press({ key: 'v', ctrl: true })).toBeNull() // the browser's paste, in an editor
+  })
+
   it('deletes on D, D within the chord time only', () => {
     const { press, advance } = keys()
     expect(press({ key: 'd' })).toBeNull()
@@ -40,7 +56,7 @@ describe('CommandKeys', () => {
     expect(press({ key: 'd' })).toBeNull()
     advance(1500)
     expect(press({ key: 'd' })).toBeNull()
-    expect(press({ key: 'x' })).toBeNull()
+    expect(press({ key: 'q' })).toBeNull()
     expect(press({ key: 'd' })).toBeNull()
   })
 
@@ -73,5 +89,7 @@ describe('CommandKeys', () => {
     expect(EDITING_ACTIONS.has('delete')).toBe(true)
     expect(EDITING_ACTIONS.has('select-next')).toBe(false)
     expect(EDITING_ACTIONS.has('help')).toBe(false)
+    for (const action of ['cut', 'paste-below', 'paste-above', 'merge', 'split'] as const) expect(EDITING_ACTIONS.has(action)).toBe(true)
+    for (const action of ['copy', 'extend-up', 'extend-down'] as const) expect(EDITING_ACTIONS.has(action)).toBe(false)
   })
 })

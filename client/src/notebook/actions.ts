@@ -10,7 +10,8 @@ import * as Y from 'yjs'
 
 export type CellType = 'code' | 'markdown' | 'raw'
 
-interface CellJson {
+/** A cell as nbformat writes it (the source as one string): what the cell clipboard holds. */
+export interface CellJson {
   id?: string
   cell_type: CellType
   source: string
@@ -108,6 +109,69 @@ function copyOf(nb: YNotebook, index: number): CellJson {
     source: sourceOf(json.source as string | string[]),
     metadata: { ...(json.metadata as Json) }
   }
+}
+
+/** The cells from `first` to `last` as JupyterLab copies them: type, source, metadata,
+ * outputs, execution count and attachments; their ids are not kept (a paste gives new ones). */
+export function copyCells(nb: YNotebook, first: number, last: number): CellJson[] {
+  const cells: CellJson[] = []
+  for (let index = Math.max(0, first); index <= Math.min(last, nb.cells.length - 1); index++) {
+    const { id: _id, ...cell } = copyOf(nb, index)
+    cells.push(structuredClone(cell))
+  }
+  return cells
+}
+
+/** Inserts the cells at `index` under new ids (pasted twice, they are two sets of cells). */
+export function pasteCells(nb: YNotebook, index: number, cells: readonly CellJson[]): void {
+  const at = Math.max(0, Math.min(index, nb.cells.length))
+  spliceCells(nb, at, 0, at, cells.map(({ id: _id, ...cell }) => structuredClone(cell)))
+}
+
+/** Deletes the cells from `first` to `last`, in one transaction. */
+export function deleteCells(nb: YNotebook, first: number, last: number): void {
+  const from = Math.max(0, first)
+  const count = Math.min(last, nb.cells.length - 1) - from + 1
+  if (count > 0) spliceCells(nb, from, count, from, [])
+}
+
+/** Merges the cells from `first` to `last` into one at `first`, as JupyterLab does: their
+ * sources joined by a blank line, with the type and metadata of the cell at `primary`, and no
+ * outputs. It keeps that cell's id, so whoever has it selected (this person) stays on it. */
+export function mergeCells(nb: YNotebook, first: number, last: number, primary: number): void {
+  if (first < 0 || last >= nb.cells.length || last <= first || primary < first || primary > last) return
+  const cells = Array.from({ length: last - first + 1 }, (_, offset) => copyOf(nb, first + offset))
+  const { id, cell_type, metadata } = cells[primary - first]!
+  const attachments = Object.assign({}, ...cells.map((cell) => (cell.attachments ?? {}) as Json)) as Json
+  const merged: CellJson = { id, cell_type, metadata, source: cells.map((cell) => cell.source).join('\n\n') }
+  if (cell_type !== 'code' && Object.keys(attachments).length > 0) merged.attachments = attachments
+  spliceCells(nb, first, cells.length, first, [merged])
+}
+
+/** Where a source is cut for a split at these cursors and selections (offsets, sorted):
+ * each cursor cuts once, each selection twice, as JupyterLab's "Split Cell". */
+export function splitOffsets(length: number, ranges: ReadonlyArray<{ from: number; to: number }>): number[] {
+  const cuts = ranges.flatMap(({ from, to }) => (from === to ? [from] : [Math.min(from, to), Math.max(from, to)]))
+  return [0, ...cuts.map((cut) => Math.max(0, Math.min(cut, length))), length]
+}
+
+/** Splits the cell at `index` at the cursors and selections, as JupyterLab does: each piece
+ * without its leading and trailing blank lines, the cell's type and metadata on every piece,
+ * its outputs (and id) on the last. Returns the index of the piece to select: the last, or
+ * the last selection's when the last range selects text. */
+export function splitCell(nb: YNotebook, index: number, ranges: ReadonlyArray<{ from: number; to: number }>): number {
+  if (index < 0 || index >= nb.cells.length || ranges.length === 0) return index
+  const cell = copyOf(nb, index)
+  const offsets = splitOffsets(cell.source.length, ranges)
+  const pieces = offsets.slice(0, -1).map((offset, at): CellJson => {
+    const last = at === offsets.length - 2
+    const source = cell.source.slice(offset, offsets[at + 1]).replace(/^\n+/, '').replace(/\n+$/, '')
+    const piece: CellJson = { cell_type: cell.cell_type, metadata: structuredClone(cell.metadata), source }
+    return last ? { ...cell, source } : piece
+  })
+  spliceCells(nb, index, 1, index, pieces)
+  const lastRange = ranges[ranges.length - 1]!
+  return index + pieces.length - (lastRange.from !== lastRange.to ? 2 : 1)
 }
 
 /** The index of the cell with this id, or -1. */

@@ -1,11 +1,13 @@
-/** The notebook's actions on its selected cell: one row per action of one table. Every
+/** The notebook's actions on its selected cells: one row per action of one table. Every
  * structural edit goes through `actions` (the notebook's own transactions, so each person's
- * UndoManager takes it back) and is its own undo step. */
+ * UndoManager takes it back, and partners receive it as any edit: the server refuses it from
+ * whoever may not edit) and is its own undo step. */
 
 import type { YNotebook } from '@jupyter/ydoc'
 import type * as Y from 'yjs'
 
-import { changeCellType, deleteCell, indexOfCell, insertCell, moveCell, type CellType } from './actions'
+import { changeCellType, copyCells, deleteCells, indexOfCell, insertCell, mergeCells, moveCell, pasteCells, splitCell, type CellType } from './actions'
+import type { CellClipboard } from './cellClipboard'
 import type { CellList } from './cellList'
 import type { CellView } from './cellView'
 import { EDITING_ACTIONS, KERNEL_ACTIONS, type NotebookAction } from './keys'
@@ -19,6 +21,7 @@ export interface CommandContext {
   readonly cells: CellList
   readonly selection: CellSelection
   readonly undoManager: Y.UndoManager
+  readonly clipboard: CellClipboard
   /** Editing is off: for viewers always, for navigators while someone else drives. */
   readonly readOnly: boolean
   readonly canRun: boolean
@@ -34,11 +37,14 @@ export interface CommandContext {
   find(): void
 }
 
-/** The selected cell (null in an empty notebook) and its index (-1 then). */
+/** The active cell (null in an empty notebook) and its index (-1 then), and the first and
+ * last index of the selected cells (the active one's unless the selection was extended). */
 interface Target {
   context: CommandContext
   cell: CellView | null
   index: number
+  first: number
+  last: number
 }
 
 type Command = (target: Target) => void
@@ -54,7 +60,8 @@ export function performAction(context: CommandContext, action: NotebookAction): 
     useKernel(context, action as KernelAction, cell)
     return
   }
-  COMMANDS[action as CellAction]({ context, cell, index: cell === null ? -1 : context.cells.indexOf(cell) })
+  const [first, last] = context.selection.range()
+  COMMANDS[action as CellAction]({ context, cell, index: cell === null ? -1 : context.cells.indexOf(cell), first, last })
 }
 
 function useKernel(context: CommandContext, action: KernelAction, cell: CellView | null): void {
@@ -73,20 +80,23 @@ function structural(context: CommandContext, change: () => void): void {
   context.undoManager.stopCapturing()
 }
 
-function runCell({ context, cell, index }: Target, then: 'next' | 'stay' | 'insert'): void {
+/** Runs the selected code cells; then, unless `stay`, selects the cell below the last
+ * one (a new one at the notebook's end, or always with `insert`). */
+function runCells({ context, cell, first, last }: Target, then: 'next' | 'stay' | 'insert'): void {
   if (cell === null) return
-  // The cell's edits are already on the wire: the run request follows them.
-  if (cell.type === 'code' && context.canRun) context.run([cell])
-  else if (cell.type === 'code' && context.readOnly) context.lockedRun(cell)
+  const cells = context.cells.all.slice(first, last + 1)
+  // The cells' edits are already on the wire: the run request follows them.
+  if (context.canRun) context.run(cells)
+  else if (cells.some((each) => each.type === 'code')) context.lockedRun(cell)
   cell.leaveEdit()
   context.selection.select(cell, 'command')
   if (then === 'stay') return
-  const last = index === context.cells.length - 1
-  if (then === 'insert' || (last && !context.readOnly)) {
-    structural(context, () => insertCell(context.notebook, index + 1, 'code'))
-    context.selection.selectIndex(index + 1, 'edit')
+  const atEnd = last === context.cells.length - 1
+  if (then === 'insert' || (atEnd && !context.readOnly)) {
+    structural(context, () => insertCell(context.notebook, last + 1, 'code'))
+    context.selection.selectIndex(last + 1, 'edit')
   } else {
-    context.selection.selectIndex(index + 1, 'command')
+    context.selection.selectIndex(last + 1, 'command')
   }
 }
 
@@ -97,19 +107,24 @@ function insert({ context, cell, index }: Target, where: 'above' | 'below'): voi
   context.selection.selectIndex(at, 'command')
 }
 
-function retype({ context, cell, index }: Target, type: CellType): void {
-  if (cell === null || cell.type === type) return
-  structural(context, () => changeCellType(context.notebook, index, type))
+function retype({ context, cell, index, first, last }: Target, type: CellType): void {
+  if (cell === null) return
+  const indices = Array.from({ length: last - first + 1 }, (_, offset) => first + offset)
+  const changing = indices.filter((at) => context.cells.at(at)?.type !== type)
+  if (changing.length === 0) return
+  structural(context, () => context.notebook.transact(() => changing.forEach((at) => changeCellType(context.notebook, at, type))))
   context.selection.selectIndex(index, 'command')
 }
 
 function selectAt({ context, cell }: Target, index: number): void {
   if (cell?.isEditing) cell.leaveEdit()
+  context.selection.collapse()
   context.selection.selectIndex(Math.max(0, Math.min(index, context.cells.length - 1)), 'command')
 }
 
 function move({ context, cell, index }: Target, step: -1 | 1): void {
   if (cell === null) return
+  context.selection.collapse()
   const id = cell.id
   let landed = index
   structural(context, () => {
@@ -117,6 +132,50 @@ function move({ context, cell, index }: Target, step: -1 | 1): void {
   })
   const moved = context.cells.at(landed)
   context.selection.selectIndex(moved !== undefined && moved.id === id ? landed : Math.max(0, indexOfCell(context.notebook, id)), 'command')
+}
+
+/** Deletes the selected cells and selects the cell now in their place. */
+function remove({ context, cell, first, last }: Target): void {
+  if (cell === null) return
+  structural(context, () => deleteCells(context.notebook, first, last))
+  context.selection.selectIndex(Math.min(first, context.cells.length - 1), 'command')
+}
+
+function copy({ context, cell, first, last }: Target): void {
+  if (cell !== null) context.clipboard.copy(copyCells(context.notebook, first, last))
+}
+
+/** Pastes the copied cells above the first selected cell or below the last, and selects them. */
+function paste({ context, cell, first, last }: Target, where: 'above' | 'below'): void {
+  const cells = context.clipboard.paste()
+  if (cells.length === 0) {
+    context.notify('Nothing to paste: copy cells with C (or cut them with X) first.')
+    return
+  }
+  const at = cell === null ? context.cells.length : where === 'above' ? first : last + 1
+  if (cell?.isEditing) cell.leaveEdit()
+  structural(context, () => pasteCells(context.notebook, at, cells))
+  context.selection.selectRun(context.cells.all.slice(at, at + cells.length))
+}
+
+/** Merges the selected cells, or the cell with the one below, into the active cell's type. */
+function merge({ context, cell, index, first, last }: Target): void {
+  if (cell === null || (first === last && last === context.cells.length - 1)) return
+  const end = first === last ? last + 1 : last
+  if (cell.isEditing) cell.leaveEdit()
+  structural(context, () => mergeCells(context.notebook, first, end, index))
+  context.selection.selectIndex(first, 'command')
+}
+
+/** Splits the cell being edited at its cursors (Ctrl+Shift+-), as JupyterLab's Split Cell. */
+function split({ context, cell, index }: Target): void {
+  const ranges = cell?.selectionRanges() ?? []
+  if (cell === null || ranges.length === 0) return
+  let selected = index
+  structural(context, () => {
+    selected = splitCell(context.notebook, index, ranges)
+  })
+  context.selection.selectIndex(selected, 'edit')
 }
 
 function history({ context, index }: Target, step: 'undo' | 'redo'): void {
@@ -133,16 +192,12 @@ const COMMANDS: Readonly<Record<CellAction, Command>> = {
     cell.enterEdit()
     context.selection.select(cell, 'edit')
   },
-  'run-next': (target) => runCell(target, 'next'),
-  'run-stay': (target) => runCell(target, 'stay'),
-  'run-insert': (target) => runCell(target, 'insert'),
+  'run-next': (target) => runCells(target, 'next'),
+  'run-stay': (target) => runCells(target, 'stay'),
+  'run-insert': (target) => runCells(target, 'insert'),
   'insert-above': (target) => insert(target, 'above'),
   'insert-below': (target) => insert(target, 'below'),
-  delete: ({ context, cell, index }) => {
-    if (cell === null) return
-    structural(context, () => deleteCell(context.notebook, index))
-    context.selection.selectIndex(Math.min(index, context.cells.length - 1), 'command')
-  },
+  delete: remove,
   'to-code': (target) => retype(target, 'code'),
   'to-markdown': (target) => retype(target, 'markdown'),
   'to-raw': (target) => retype(target, 'raw'),
@@ -155,5 +210,16 @@ const COMMANDS: Readonly<Record<CellAction, Command>> = {
   undo: (target) => history(target, 'undo'),
   redo: (target) => history(target, 'redo'),
   help: ({ context }) => context.help(),
-  find: ({ context }) => context.find()
+  find: ({ context }) => context.find(),
+  'extend-up': ({ context }) => context.selection.extend(-1),
+  'extend-down': ({ context }) => context.selection.extend(1),
+  copy,
+  cut: (target) => {
+    copy(target)
+    remove(target)
+  },
+  'paste-below': (target) => paste(target, 'below'),
+  'paste-above': (target) => paste(target, 'above'),
+  merge,
+  split
 }

@@ -45,8 +45,8 @@ export interface CellHost {
   indexOf(cell: CellView): number
   /** The cell's editor got focus: it becomes the selected cell, in edit mode. */
   editorFocused(cell: CellView): void
-  /** The cell was clicked outside its editor. */
-  selected(cell: CellView): void
+  /** The cell was clicked outside its editor, or Shift+clicked (`extend`). */
+  selected(cell: CellView, extend: boolean): void
   /** A person asked to edit the cell (double-click on rendered markdown). */
   editRequested(cell: CellView): void
   /** A per-cell button was pressed. */
@@ -167,9 +167,23 @@ export class CellView {
     )
     this.element.addEventListener('mousedown', (event) => {
       if (!(event.target instanceof Element) || !event.target.closest('.cm-editor, button')) {
-        this.host.selected(this)
+        this.host.selected(this, false)
       }
     })
+    // Shift+click extends the selection to this cell, as in JupyterLab, rather than putting a
+    // cursor in it (before the editor sees the press); in the editor one types in, it
+    // extends the text selection.
+    this.element.addEventListener(
+      'mousedown',
+      (event) => {
+        const target = event.target instanceof Element ? event.target : null
+        if (!event.shiftKey || event.button !== 0 || this.editorFocused || target?.closest('button, a, input, textarea, select') != null) return
+        event.preventDefault()
+        event.stopPropagation()
+        this.host.selected(this, true)
+      },
+      true
+    )
     model.ysource.observe(this.onSource)
     model.ymodel.observe(this.onModel)
     this.codeModel?.youtputs.observeDeep(this.onOutputs)
@@ -252,6 +266,11 @@ export class CellView {
     return this.editor?.state.selection.main.head ?? 0
   }
 
+  /** The editor's cursors and selections, as source offsets (none without an editor). */
+  selectionRanges(): Array<{ from: number; to: number }> {
+    return this.editor?.state.selection.ranges.map(({ from, to }) => ({ from, to })) ?? []
+  }
+
   /** Selects a range of the source and scrolls to it (a search match); the keyboard stays
    * where it is. A rendered markdown cell is only scrolled to. */
   showRange(from: number, to: number): void {
@@ -289,6 +308,11 @@ export class CellView {
     this.element.classList.toggle('active', active)
     if (active) this.element.setAttribute('aria-current', 'true')
     else this.element.removeAttribute('aria-current')
+  }
+
+  /** One of several selected cells (Shift+↑ ↓, Shift+click). */
+  setSelected(selected: boolean): void {
+    this.element.classList.toggle('selected', selected)
   }
 
   setMode(mode: 'edit' | 'command' | 'input' | null): void {

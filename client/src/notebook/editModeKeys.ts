@@ -39,6 +39,8 @@ export function editModeKeys(host: EditKeysHost): Extension {
     { key: 'Shift-Enter', run: run('run-next') },
     { key: 'Mod-Enter', run: run('run-stay') },
     { key: 'Alt-Enter', run: run('run-insert') },
+    // JupyterLab's Split Cell: Ctrl+Shift+- (CodeMirror also matches it when Shift turns - into _).
+    { key: 'Mod-Shift--', run: run('split') },
     {
       key: 'ArrowUp',
       run: (view) => {

@@ -25,6 +25,14 @@ export type NotebookAction =
   | 'interrupt'
   | 'restart'
   | 'find'
+  | 'copy'
+  | 'cut'
+  | 'paste-below'
+  | 'paste-above'
+  | 'merge'
+  | 'split'
+  | 'extend-up'
+  | 'extend-down'
 
 export interface KeyInput {
   key: string
@@ -50,6 +58,13 @@ export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; la
   { action: 'select-next', keys: '↓ or J', label: 'Select the cell below' },
   { action: 'select-first', keys: 'Home', label: 'Select the first cell' },
   { action: 'select-last', keys: 'End', label: 'Select the last cell' },
+  { action: 'extend-up', keys: 'Shift+↑ or Shift+K', label: 'Add the cell above to the selection (or Shift+click)' },
+  { action: 'extend-down', keys: 'Shift+↓ or Shift+J', label: 'Add the cell below to the selection' },
+  { action: 'copy', keys: 'C', label: 'Copy the selected cells' },
+  { action: 'cut', keys: 'X', label: 'Cut the selected cells' },
+  { action: 'paste-below', keys: 'V', label: 'Paste cells below' },
+  { action: 'paste-above', keys: 'Shift+V', label: 'Paste cells above' },
+  { action: 'merge', keys: 'Shift+M', label: 'Merge the selected cells (one: with the cell below)' },
   { action: 'move-up', keys: 'Ctrl+Shift+↑', label: 'Move the cell up' },
   { action: 'move-down', keys: 'Ctrl+Shift+↓', label: 'Move the cell down' },
   { action: 'undo', keys: 'Z or Ctrl+Z', label: 'Undo your last change' },
@@ -62,6 +77,16 @@ export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; la
 
 /** Actions that use the shared kernel: not offered to viewers. */
 export const KERNEL_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookAction>(['run-above', 'run-below', 'interrupt', 'restart'])
+
+/** Keys that do something else with Shift (others, like Shift+B, do what the key does). */
+const SHIFTED: Readonly<Record<string, NotebookAction>> = {
+  ArrowUp: 'extend-up',
+  k: 'extend-up',
+  ArrowDown: 'extend-down',
+  j: 'extend-down',
+  v: 'paste-above',
+  m: 'merge'
+}
 
 /** Two-key chords: the key pressed twice and the action it gives. */
 const CHORDS: Readonly<Record<string, NotebookAction>> = { d: 'delete', i: 'interrupt', '0': 'restart' }
@@ -82,7 +107,12 @@ export const EDITING_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookActi
   'move-up',
   'move-down',
   'undo',
-  'redo'
+  'redo',
+  'cut',
+  'paste-below',
+  'paste-above',
+  'merge',
+  'split'
 ])
 
 /** Interprets command-mode key presses, including the two-key chords D, D / I, I / 0, 0. */
@@ -111,6 +141,10 @@ export class CommandKeys {
     if (mod && key === 'y') return 'redo'
     if (mod && key === 'f') return 'find'
     if (mod || input.alt) return null
+    if (input.shift) {
+      const shifted = SHIFTED[key]
+      if (shifted !== undefined) return shifted
+    }
     switch (key) {
       case 'ArrowUp':
       case 'k':
@@ -136,6 +170,12 @@ export class CommandKeys {
         return input.shift ? 'redo' : 'undo'
       case 'h':
         return 'help'
+      case 'c':
+        return 'copy'
+      case 'x':
+        return 'cut'
+      case 'v':
+        return 'paste-below'
       default: {
         const chordAction = CHORDS[key]
         if (chordAction === undefined) return null

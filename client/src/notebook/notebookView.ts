@@ -16,6 +16,7 @@ import type { RunStore } from '../kernel/runStore'
 import type { TimeFrame } from '../kernel/runs'
 import type { Participant } from '../panels/presence'
 import { type CommandContext, type KernelAction, performAction } from './cellCommands'
+import { CellClipboard, tabStorage } from './cellClipboard'
 import { CellList, type CellsDelta } from './cellList'
 import type { CellHost, CellView } from './cellView'
 import { editModeKeys } from './editModeKeys'
@@ -56,6 +57,8 @@ export interface NotebookViewOptions {
   assist?: KernelAssist
   /** The room's shared widgets: draws widget view outputs, locked while editing is. */
   widgets?: WidgetViews & { setReadOnly(readOnly: boolean): void }
+  /** The copied cells (default: this tab's, in sessionStorage). */
+  clipboard?: CellClipboard
 }
 
 export type LockedInput = { kind: 'key'; key: string; ctrl: boolean; meta: boolean } | { kind: 'run' }
@@ -228,9 +231,14 @@ export class NotebookView implements CellHost {
     this.selection.select(cell, 'edit')
   }
 
-  selected(cell: CellView): void {
+  selected(cell: CellView, extend: boolean): void {
     this.options.onUserNavigation?.()
-    this.selection.select(cell, cell.editorFocused ? 'edit' : 'command')
+    if (extend) {
+      this.selection.extendTo(cell)
+    } else {
+      this.selection.collapse()
+      this.selection.select(cell, cell.editorFocused ? 'edit' : 'command')
+    }
   }
 
   editRequested(cell: CellView): void {
@@ -285,6 +293,7 @@ export class NotebookView implements CellHost {
       cells: this.list,
       selection: this.selection,
       undoManager: this.undoManager,
+      clipboard: options.clipboard ?? new CellClipboard(tabStorage()),
       get readOnly() {
         return view.readOnly
       },

@@ -1,6 +1,8 @@
 /** Which cell this person has selected and Jupyter's mode in it (command, edit, or answering
  * an `input()` prompt): shown on the page, told to the partners through awareness, and kept
- * through structural changes. */
+ * through structural changes. As in JupyterLab, Shift+↑ ↓ (or Shift+click) extend the
+ * selection to a run of cells, from an anchor to the active cell; the cell commands act on all
+ * of them. */
 
 import type { Awareness } from 'y-protocols/awareness'
 
@@ -24,6 +26,9 @@ export interface SelectionOptions {
 export class CellSelection {
   private current: CellView | null = null
   private currentMode: Mode = 'command'
+  /** The id of the cell where an extended selection started, or null (just the active cell). */
+  private anchor: string | null = null
+  private painted: CellView[] = []
 
   constructor(
     private readonly cells: CellList,
@@ -51,7 +56,52 @@ export class CellSelection {
     this.reveal(cell)
   }
 
-  select(cell: CellView | null, mode: Mode): void {
+  /** The selected cells' first and last index (both the active cell's when not extended;
+   * -1 in an empty notebook). */
+  range(): [number, number] {
+    const active = this.current === null ? -1 : this.cells.indexOf(this.current)
+    const anchorCell = this.anchor === null ? null : this.cells.cellById(this.anchor)
+    const anchor = anchorCell === null ? active : this.cells.indexOf(anchorCell)
+    return [Math.min(anchor, active), Math.max(anchor, active)]
+  }
+
+  /** The selected cells, in notebook order. */
+  selectedCells(): CellView[] {
+    const [first, last] = this.range()
+    return first < 0 ? [] : this.cells.all.slice(first, last + 1)
+  }
+
+  /** Extends the selection by one cell up or down (Shift+↑ ↓), or shrinks it back. */
+  extend(step: -1 | 1): void {
+    if (this.current === null) return
+    this.extendTo(this.cells.at(this.cells.indexOf(this.current) + step) ?? this.current)
+  }
+
+  /** Selects the run of cells from the anchor (the active cell, if none yet) to `cell`. */
+  extendTo(cell: CellView): void {
+    if (this.current === null) return
+    if (this.current.isEditing) this.current.leaveEdit()
+    this.anchor ??= this.current.id
+    this.select(cell, 'command', true)
+    cell.element.focus({ preventScroll: true })
+    this.reveal(cell)
+  }
+
+  /** Selects `cells` (in notebook order), the last one active. */
+  selectRun(cells: readonly CellView[]): void {
+    const [first] = cells
+    const last = cells[cells.length - 1]
+    if (first === undefined || last === undefined) return
+    this.selectIndex(this.cells.indexOf(last), 'command')
+    if (first !== last) {
+      this.anchor = first.id
+      this.paint()
+    }
+  }
+
+  /** Selects the cell (with `extend`, keeping the anchor of an extended selection). */
+  select(cell: CellView | null, mode: Mode, extend = false): void {
+    if (!extend && cell !== this.current) this.anchor = null
     if (cell !== this.current) {
       const previous = this.current
       previous?.setActive(false)
@@ -62,7 +112,22 @@ export class CellSelection {
       this.current = cell
       cell?.setActive(true)
     }
+    this.paint()
     this.setMode(mode)
+  }
+
+  /** Back to the active cell alone. */
+  collapse(): void {
+    this.anchor = null
+    this.paint()
+  }
+
+  /** Marks the selected cells other than the active one (which is marked as active). */
+  private paint(): void {
+    const selected = this.anchor === null ? [] : this.selectedCells()
+    for (const view of this.painted) if (!selected.includes(view)) view.setSelected(false)
+    for (const view of selected) view.setSelected(true)
+    this.painted = selected
   }
 
   setMode(mode: Mode): void {
@@ -107,6 +172,9 @@ export class CellSelection {
   /** Keeps a selection whose cell went away in a structural change: a move or a type change
    * re-creates it under the same id; a deleted cell leaves its place to a neighbour. */
   afterCellsChanged(previous: CellView | null, previousIndex: number, wasEditing: boolean): void {
+    if (this.anchor !== null && this.cells.cellById(this.anchor) === null) this.anchor = null
+    this.painted = this.painted.filter((view) => this.cells.includes(view))
+    this.paint()
     if (previous === null || this.cells.includes(previous)) {
       this.selectFirstIfNone()
       return
@@ -120,7 +188,7 @@ export class CellSelection {
       this.select(null, 'command')
       return
     }
-    this.select(replacement, 'command')
+    this.select(replacement, 'command', true)
     if (wasEditing && replacement.id === previous.id) replacement.enterEdit()
     else if (this.cells.element.contains(document.activeElement) || document.activeElement === document.body) {
       replacement.element.focus({ preventScroll: true })

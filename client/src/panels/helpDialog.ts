@@ -9,6 +9,7 @@ const EDIT_MODE: ReadonlyArray<[string, string]> = [
   ['Ctrl+Enter', 'Run the cell'],
   ['Alt+Enter', 'Run and insert a cell below'],
   ['↑ / ↓', 'On the first / last line: edit the cell above / below'],
+  ['Ctrl+Shift+-', 'Split the cell at the cursor (around the selected text)'],
   ['Ctrl+Z', 'Undo your own change (never your partner’s)'],
   ['Ctrl+Shift+Z', 'Redo your change'],
   ['Tab', 'Indent; after a name or a dot: complete from the kernel'],
