@@ -15,7 +15,12 @@ import nbformat.v4
 
 from pairbook.errors import NotebookError, NotebookSizeError
 from pairbook.notebook.cell_ids import assign_cell_ids, derive_cell_id
-from pairbook.notebook.normal_form import TRANSIENT_NOTEBOOK_METADATA, to_plain_json
+from pairbook.notebook.normal_form import (
+    TRANSIENT_NOTEBOOK_METADATA,
+    rejoin_lines,
+    strip_transient,
+    to_plain_json,
+)
 
 NBFORMAT = 4
 NBFORMAT_MINOR: int = nbformat.v4.nbformat_minor
@@ -140,16 +145,12 @@ def parse_notebook(raw: bytes, *, name: str, salt: str) -> dict[str, Any]:
                 if isinstance(cell, dict):
                     cell.pop("id", None)
         _check_valid(data, name)
-    try:
-        node = nbformat.versions[major].to_notebook_json(data, minor=minor)
-        node = nbformat.convert(node, NBFORMAT)  # type: ignore[no-untyped-call]
-    except _CONVERSION_ERRORS as exc:
-        raise NotebookError(
-            f"{name}: nbformat {major}.{minor} notebook cannot be upgraded to "
-            f"{NBFORMAT}.{NBFORMAT_MINOR} ({exc}); open and save it with a current Jupyter"
-        ) from None
-    nb: dict[str, Any] = to_plain_json(node)
-    _strip_transient_metadata(nb)
+        # What nbformat's v4 reader does, on the plain dicts (valid: no NotebookNode needed).
+        rejoin_lines(data)
+        strip_transient(data)
+        nb: dict[str, Any] = data
+    else:
+        nb = _upgraded(data, name, major, minor)
     if not had_ids:
         # nbformat's upgrade gave every cell a random id: replace them all.
         for cell in nb.get("cells", []):
@@ -161,6 +162,21 @@ def parse_notebook(raw: bytes, *, name: str, salt: str) -> dict[str, Any]:
     # else: validated above, with every id present, valid and unique; since then lines
     # were joined and transient keys dropped, which keeps it valid (one schema pass, not
     # two: it is the longest part of reading a large notebook after the JSON itself).
+    return nb
+
+
+def _upgraded(data: dict[str, Any], name: str, major: int, minor: int) -> dict[str, Any]:
+    """A notebook of an older major version, upgraded by nbformat to this one."""
+    try:
+        node = nbformat.versions[major].to_notebook_json(data, minor=minor)
+        node = nbformat.convert(node, NBFORMAT)  # type: ignore[no-untyped-call]
+    except _CONVERSION_ERRORS as exc:
+        raise NotebookError(
+            f"{name}: nbformat {major}.{minor} notebook cannot be upgraded to "
+            f"{NBFORMAT}.{NBFORMAT_MINOR} ({exc}); open and save it with a current Jupyter"
+        ) from None
+    nb: dict[str, Any] = to_plain_json(node)
+    _strip_transient_metadata(nb)
     return nb
 
 

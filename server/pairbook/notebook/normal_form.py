@@ -2,16 +2,15 @@
 
 Multiline strings are joined (as `nbformat.reads` leaves them), transient keys stripped (as
 `nbformat.writes` does), and integral floats cast back to ints, since Yjs stores every number
-as a float.
+as a float. nbformat's own `rejoin_lines` and `strip_transient` take a NotebookNode: these do
+the same on plain dicts, without copying the notebook into one first (on the way to a large
+notebook's first join, every copy of its thousands of objects counts).
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
-
-import nbformat
-from nbformat.v4.rwbase import rejoin_lines, strip_transient
 
 TRANSIENT_NOTEBOOK_METADATA = frozenset({"orig_nbformat", "orig_nbformat_minor", "signature"})
 """Notebook metadata nbformat drops when writing a file."""
@@ -41,12 +40,55 @@ def cast_floats_to_ints(value: Any) -> Any:
 
 
 def normalize_notebook(nb: dict[str, Any]) -> dict[str, Any]:
-    """The normal form of an nbformat 4 notebook: joined lines, no transient keys, ints."""
-    node = nbformat.from_dict(nb)  # type: ignore[no-untyped-call]
-    rejoin_lines(node)  # type: ignore[no-untyped-call]
-    strip_transient(node)  # type: ignore[no-untyped-call]
-    normal: dict[str, Any] = cast_floats_to_ints(to_plain_json(node))
+    """The normal form of a valid nbformat 4 notebook (a copy): joined lines, no transient
+    keys, ints."""
+    normal: dict[str, Any] = cast_floats_to_ints(nb)  # (a copy made of plain dicts and lists)
+    rejoin_lines(normal)
+    strip_transient(normal)
     return normal
+
+
+def rejoin_lines(nb: dict[str, Any]) -> None:
+    """nbformat's `rejoin_lines` (v4) on a valid notebook of plain dicts, in place: without
+    making it a NotebookNode first, a copy of the whole notebook."""
+    for cell in nb["cells"]:
+        if isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])
+        for attachment in cell.get("attachments", {}).values():
+            _rejoin_mimebundle(attachment)
+        if cell.get("cell_type") == "code":
+            for output in cell.get("outputs", []):
+                output_type = output.get("output_type", "")
+                if output_type in ("execute_result", "display_data"):
+                    _rejoin_mimebundle(output.get("data", {}))
+                elif output_type and isinstance(output.get("text", ""), list):
+                    output["text"] = "".join(output["text"])
+
+
+def _rejoin_mimebundle(data: dict[str, Any]) -> None:
+    for key, value in data.items():
+        if (
+            isinstance(value, list)
+            and not _is_json_mime(key)
+            and all(isinstance(line, str) for line in value)
+        ):
+            data[key] = "".join(value)
+
+
+def strip_transient(nb: dict[str, Any]) -> None:
+    """nbformat's `strip_transient` (v4) on a valid notebook of plain dicts, in place."""
+    for key in TRANSIENT_NOTEBOOK_METADATA:
+        nb["metadata"].pop(key, None)
+    for cell in nb["cells"]:
+        for key in TRANSIENT_CELL_METADATA:
+            cell["metadata"].pop(key, None)
+
+
+def _is_json_mime(mime: str) -> bool:
+    """nbformat's test for a JSON MIME type, whose lists are left as they are."""
+    return mime == "application/json" or (
+        mime.startswith("application/") and mime.endswith("+json")
+    )
 
 
 def canonical_json(nb: dict[str, Any]) -> bytes:
