@@ -31,6 +31,12 @@ def origin_allowed(websocket: WebSocket, allowed: tuple[str, ...]) -> bool:
 async def reject(websocket: WebSocket, code: CloseCode, reason: str) -> None:
     """Accept then close, so the client can read why (a bare 403 says nothing)."""
     await websocket.accept()
+    await close_with(websocket, code, reason)
+
+
+async def close_with(websocket: WebSocket, code: CloseCode, reason: str) -> None:
+    """Close an accepted websocket with a code and as much of `reason` as a close frame
+    holds."""
     await websocket.close(int(code), reason[:120])
 
 
@@ -57,12 +63,15 @@ async def room_endpoint(websocket: WebSocket) -> None:
         return
     assert grant.user is not None  # only invites have no person, and they were refused
     room_id = RoomId(websocket.path_params["path"])  # already percent-decoded by Starlette
+    # Accepted before the room opens: a room built from its file takes tens of ms for a
+    # large notebook (more on a busy machine), and meanwhile the client has its handshake
+    # answered and sends its sync step 1, rather than waiting to start that until then.
+    await websocket.accept()
     try:
         entry = await context.rooms.open(room_id)
     except PairbookError as exc:
-        await reject(websocket, close_code_for(exc), reason_for(exc, context.rooms.root))
+        await close_with(websocket, close_code_for(exc), reason_for(exc, context.rooms.root))
         return
-    await websocket.accept()
     settings = context.settings
     peer = Peer(
         secrets.token_hex(4),
