@@ -12,6 +12,7 @@ from pycrdt import Array, Doc, Map, Text
 
 from pairbook.protocol.messages import AuthMessage, decode_message, encode_sync_update
 from support.client import RawPeer, YClient
+from support.pair import owner_and_bo
 from support.server import PAIRBOOK, ServerProcess
 
 pytestmark = pytest.mark.integration
@@ -120,11 +121,7 @@ async def test_a_stock_client_that_keeps_typing_is_told_to_reload_and_corrupts_n
 async def test_rotation_passes_the_keyboard_on_schedule_and_the_new_driver_can_type(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = server.join("editor", "Bo")
-    async with (
-        YClient(server.ws_url("demo.ipynb")) as ana,
-        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
-    ):
+    async with owner_and_bo(server) as (ana, bo, bo_id):
         await ok(ana, "mob-settings", turn_seconds=1.5)
         await ok(ana, "mob-mode", mode="mob")
         await ok(bo, "mob-clock")  # Bo's client speaks pairbook: it gets events
@@ -161,11 +158,7 @@ async def test_a_driver_who_disconnects_hands_over_after_the_grace_period(
 
 
 async def test_taking_the_keyboard_needs_the_drivers_consent(server: ServerProcess) -> None:
-    bo_token, bo_id = server.join("editor", "Bo")
-    async with (
-        YClient(server.ws_url("demo.ipynb")) as ana,
-        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
-    ):
+    async with owner_and_bo(server) as (ana, bo, bo_id):
         await ok(ana, "mob-mode", mode="mob")
         assert (await ok(bo, "mob-take"))["pending"]
         await ana.wait_until(lambda: (mob(ana).get("take_request") or {}).get("user") == bo_id)
@@ -180,11 +173,7 @@ async def test_taking_the_keyboard_needs_the_drivers_consent(server: ServerProce
 async def test_only_the_owner_switches_modes_and_pair_mode_lets_everyone_type(
     server: ServerProcess,
 ) -> None:
-    bo_token, _ = server.join("editor", "Bo")
-    async with (
-        YClient(server.ws_url("demo.ipynb")) as ana,
-        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
-    ):
+    async with owner_and_bo(server) as (ana, bo, _):
         refused = await bo.command("mob-mode", mode="mob")
         assert "only the owner" in refused["error"]
         await ok(ana, "mob-mode", mode="mob")
@@ -345,11 +334,7 @@ async def test_pairbook_commit_credits_a_pair_session_from_the_log(
 async def test_a_new_session_counts_from_now_and_only_the_owner_starts_one(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = server.join("editor", "Bo")
-    async with (
-        YClient(server.ws_url("demo.ipynb")) as ana,
-        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
-    ):
+    async with owner_and_bo(server) as (ana, bo, bo_id):
         await ok(ana, "mob-mode", mode="mob")
         await ana.set_source(1, "x = 3\nprint(x)")
         await ana.wait_until(lambda: "owner" in mob(ana).get("changed", {}))

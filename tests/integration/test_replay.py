@@ -15,6 +15,7 @@ import pytest
 from pycrdt import Array, Doc, Map, Text
 
 from support.client import YClient
+from support.pair import owner_and_bo
 from support.server import PAIRBOOK, ServerProcess
 
 pytestmark = pytest.mark.integration
@@ -94,8 +95,7 @@ async def converge(a: YClient, b: YClient) -> None:
 
 
 async def test_moments_rebuild_exactly_what_the_clients_had(server: ServerProcess) -> None:
-    bo_token, _ = server.join("editor", "Bo")
-    async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
+    async with owner_and_bo(server, NB) as (ana, bo, _):
         seen: list[tuple[int, list[dict[str, Any]]]] = []
 
         async def remember() -> None:
@@ -139,8 +139,7 @@ async def test_moments_rebuild_exactly_what_the_clients_had(server: ServerProces
 async def test_blame_names_each_line_after_interleaved_edits_moves_and_deletions(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = server.join("editor", "Bo")
-    async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
+    async with owner_and_bo(server, NB) as (ana, bo, bo_id):
         await ana.edit(lambda doc: ana.add_code_cell("work", "import math\n"))
         await bo.wait_until(lambda: len(bo.cells) == 4)
         await bo.edit(lambda doc: type_at_end(bo, 3, "r = 2\n"))
@@ -181,8 +180,7 @@ async def test_blame_names_each_line_after_interleaved_edits_moves_and_deletions
 
 
 async def test_restore_is_an_edit_by_whoever_asked(server: ServerProcess) -> None:
-    bo_token, bo_id = server.join("editor", "Bo")
-    async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
+    async with owner_and_bo(server, NB) as (ana, bo, bo_id):
         await ana.set_source(1, "good = 1")
         await bo.wait_until(lambda: bo.source(1) == "good = 1")
         good_seq = api(server, "moment")["seq"]
@@ -220,8 +218,7 @@ async def test_restore_is_an_edit_by_whoever_asked(server: ServerProcess) -> Non
 async def test_recording_off_is_visible_to_everyone_and_hides_its_moments(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = server.join("editor", "Bo")
-    async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
+    async with owner_and_bo(server, NB) as (ana, bo, bo_id):
         await ana.set_source(1, "before = 1")
         await bo.wait_until(lambda: bo.source(1) == "before = 1")
         on_seq = api(server, "moment")["seq"]
@@ -363,8 +360,7 @@ def server_lines(server: ServerProcess) -> list[dict[str, Any]]:
 async def test_the_timeline_names_everyone_with_chat_and_role_changes(
     server: ServerProcess,
 ) -> None:
-    bo_token, bo_id = server.join("editor", "Bo")
-    async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
+    async with owner_and_bo(server, NB) as (ana, bo, bo_id):
         for client, command, args in (
             (ana, "mob-mode", {"mode": "mob"}),
             (ana, "mob-chat", {"text": "Bo, your turn next"}),

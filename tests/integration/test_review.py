@@ -12,6 +12,7 @@ from pycrdt import Text
 
 from support.client import YClient
 from support.git import git
+from support.pair import owner_and_bo
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.integration
@@ -45,9 +46,8 @@ async def test_two_people_edit_and_run_and_the_review_names_each_line_and_run(
     git(workdir, "add", NB)
     git(workdir, "commit", "-q", "-m", "the notebook before the session")
     base = git(workdir, "rev-parse", "HEAD")
-    bo_token, bo_id = server.join("editor", "Bo")
     started = time.time()
-    async with YClient(server.ws_url(NB)) as ana, YClient(server.ws_url(NB, bo_token)) as bo:
+    async with owner_and_bo(server, NB) as (ana, bo, bo_id):
         await ana.edit(lambda doc: ana.type_into(1, len("x = 1"), "0"))
         await bo.wait_until(lambda: bo.source(1) == "x = 10\nprint(x)")
         source: Text = bo.cells[2]["source"]

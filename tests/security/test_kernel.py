@@ -15,6 +15,7 @@ import pytest
 
 from support.client import RawPeer, YClient
 from support.notebooks import write_notebook
+from support.pair import owner_and_bo
 from support.server import REPO, ServerProcess
 
 pytestmark = pytest.mark.security
@@ -361,11 +362,7 @@ async def test_a_navigator_cannot_restore_in_mob_mode(server: ServerProcess) -> 
 async def test_only_the_person_who_ran_a_cell_answers_its_input_prompt(
     server: ServerProcess,
 ) -> None:
-    bo_token, _ = server.join("editor", "Bo")
-    async with (
-        YClient(server.ws_url("demo.ipynb")) as ana,
-        YClient(server.ws_url("demo.ipynb", bo_token)) as bo,
-    ):
+    async with owner_and_bo(server) as (ana, bo, _):
         await ana.set_source(1, "secret = input('password? ')\nprint('got', secret)")
         assert (await ana.command("run", cells=["code-0"]))["ok"]
         request = await ana.event("input-request")
