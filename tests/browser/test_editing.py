@@ -135,8 +135,7 @@ async def test_find_and_replace_across_the_notebook_syncs_and_undoes(
         browser, server, notebook, token=invite(server, "viewer"), join_as="Vera"
     )
     keys = ada.page.keyboard
-    await ada.cell(1).click()
-    await keys.press("Escape")
+    await ada.command_mode(1)
     await keys.press("Control+f")  # command mode: the notebook's search, not the browser's
     bar = ada.page.get_by_role("search", name="Find and replace in the notebook")
     await expect(bar).to_be_visible()

@@ -92,8 +92,7 @@ async def test_zero_zero_then_enter_restarts_the_kernel_as_in_jupyterlab(
 ) -> None:
     ada = await NotebookTab.open(browser, server, notebook)
     page = ada.page
-    await ada.cell(1).click()
-    await page.keyboard.press("Escape")
+    await ada.command_mode(1)
     await page.keyboard.press("Control+Enter")
     await expect(ada.cell(1).locator(".cell-outputs")).to_contain_text("1", timeout=KERNEL_START)
     # 0, 0 asks first; the question's default answer is Restart, as JupyterLab's is.
@@ -119,8 +118,7 @@ async def test_restart_and_run_all_runs_every_cell_in_a_fresh_kernel(
 ) -> None:
     ada = await NotebookTab.open(browser, server, notebook)
     page = ada.page
-    await ada.cell(1).click()
-    await page.keyboard.press("Escape")
+    await ada.command_mode(1)
     for _ in range(2):
         await page.keyboard.press("Control+Enter")
         await expect(ada.cell(1).locator(".cell-prompt")).not_to_have_text(

@@ -243,8 +243,7 @@ async def test_the_owner_picks_the_kernel_and_run_below_runs_every_cell_below(
     # Once the kernel has started, the editor sees its name in the panel.
     await expect(bob.page.locator(".kernel-panel .kernel-name")).not_to_have_text("No kernel yet")
     # 0, 0 in command mode asks before restarting; Cancel keeps the kernel.
-    await bob.cell(3).click()
-    await bob.page.keyboard.press("Escape")
+    await bob.command_mode(3)
     await bob.page.keyboard.press("0")
     await bob.page.keyboard.press("0")
     dialog = bob.page.get_by_role("dialog", name="Restart the kernel?")

@@ -121,8 +121,7 @@ async def test_the_toolbar_fits_and_people_tabs_carets_toasts_and_help_behave(
 
     # Help opens at its top, even in a short window where it scrolls.
     await owner.page.set_viewport_size({"width": 1280, "height": 520})
-    await owner.cell(1).click()
-    await owner.page.keyboard.press("Escape")
+    await owner.command_mode(1)
     await owner.page.keyboard.press("h")
     dialog = owner.page.locator("dialog[open]")
     await expect(dialog).to_be_visible()
@@ -135,8 +134,7 @@ async def test_the_toolbar_fits_and_people_tabs_carets_toasts_and_help_behave(
 
     # New, moved and retyped cells: no Yjs "Invalid access" warning in anyone's console.
     await owner.page.set_viewport_size({"width": 1280, "height": 800})
-    await owner.cell(1).click()
-    await owner.page.keyboard.press("Escape")
+    await owner.command_mode(1)
     for key in ("b", "m", "y", "a"):
         await owner.page.keyboard.press(key)
     await owner.page.locator(".toolbar").get_by_role("button", name="Move cell down").click()

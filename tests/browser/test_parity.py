@@ -163,8 +163,7 @@ async def test_menus_open_on_an_item_move_with_arrows_and_give_the_focus_back(
     )
 
     # An item chosen from the keyboard does its work and closes the menu.
-    await owner.cell(1).click()
-    await page.keyboard.press("Escape")
+    await owner.command_mode(1)
     await more.focus()
     await page.keyboard.press("Enter")
     undo = menu.get_by_role("menuitem", name="Undo your last change")

@@ -127,6 +127,12 @@ class NotebookTab:
     def editor(self, index: int) -> Locator:
         return self.cell(index).locator(".cm-content")
 
+    async def command_mode(self, index: int) -> None:
+        """Selects cell `index` in command mode, as a JupyterLab user does: a click (edit
+        mode), then Escape."""
+        await self.cell(index).click()
+        await self.page.keyboard.press("Escape")
+
     async def edit_end(self, index: int) -> None:
         """Puts the cursor at the very end of cell `index` (edit mode)."""
         await self.cell(index).scroll_into_view_if_needed()
