@@ -7,7 +7,8 @@ import type { YCellType } from '@jupyter/ydoc'
 import { h } from '../dom'
 import type { Participant } from '../panels/presence'
 import { numberCells } from './cellNumbers'
-import { type CellHost, CellView } from './cellView'
+import type { CellHost } from './cellHost'
+import { CellView } from './cellView'
 
 /** A change to the model's `cells` array, as @jupyter/ydoc reports it. */
 export type CellsDelta = Array<{ insert?: YCellType[]; delete?: number; retain?: number }>

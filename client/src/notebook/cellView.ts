@@ -2,91 +2,48 @@
  * elsewhere), its rendered markdown, its outputs and who else is in it. */
 
 import type { YCellType, YCodeCell } from '@jupyter/ydoc'
-import type { Extension } from '@codemirror/state'
 import { EditorView } from '@codemirror/view'
-import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 
 import type { InputRequest } from '../commands'
 import { createCellEditor, setEditorReadOnly } from '../editor/cellEditor'
-import type { KernelAssist } from '../editor/kernelAssist'
 import { pointerLines } from '../mob/pointerLines'
 import { renderStaticCode, type SourceLanguage } from '../editor/staticCode'
-import { button, h, icon, ICONS } from '../dom'
-import { GONE } from '../kernel/kernels'
-import type { RunStore } from '../kernel/runStore'
-import { badgeRecord, badgeText, editedSince, describeRun, isActive, isFinished, type ExecutionRecord, sourceHash, type TimeFrame } from '../kernel/runs'
-import { initials, inkOn, isColor, type Participant } from '../panels/presence'
+import { append, h } from '../dom'
+import { isActive } from '../kernel/runs'
+import type { Participant } from '../panels/presence'
 import type { CellType } from './actions'
-import { shortcutFor, type NotebookAction } from './keys'
+import type { CellHost } from './cellHost'
+import { CellInputPrompt } from './cellInputPrompt'
+import { CellPresence } from './cellPresence'
+import { CellRuns } from './cellRuns'
+import { cellTools, runCellButton } from './cellTools'
+import { CellWarnings } from './cellWarnings'
+import type { NotebookAction } from './keys'
 import { renderMarkdown } from './markdown'
 import type { OutputJson } from './mimeBundle'
-import { renderOutputs, type WidgetViews } from './outputs'
-
-/** What a cell needs from the notebook around it. */
-export interface CellHost {
-  readonly awareness: Awareness
-  readonly undoManager: Y.UndoManager
-  /** Editing is off: for viewers always, for navigators while someone else drives. */
-  readonly readOnly: boolean
-  /** A viewer: the page never offers editing tools. */
-  readonly viewer: boolean
-  readonly notebookKeys: Extension
-  /** The shared kernel's completion and help, and the notebook's indent unit. */
-  readonly assist: KernelAssist | null
-  /** Draws widget view outputs from the room's shared widgets (null: their text form). */
-  readonly widgets: WidgetViews | null
-  readonly indentUnit: string
-  /** The runs in the document; `canRun`: this person may run cells (not a viewer). */
-  readonly runs: RunStore
-  readonly canRun: boolean
-  /** What runs' times are told relative to: now (seconds since the epoch), or a replayed moment. */
-  readonly times: { now(): number; frame: TimeFrame }
-  indexOf(cell: CellView): number
-  /** The cell's editor got focus: it becomes the selected cell, in edit mode. */
-  editorFocused(cell: CellView): void
-  /** The cell was clicked outside its editor, or Shift+clicked (`extend`). */
-  selected(cell: CellView, extend: boolean): void
-  /** A person asked to edit the cell (double-click on rendered markdown). */
-  editRequested(cell: CellView): void
-  /** A per-cell button was pressed. */
-  actionRequested(cell: CellView, action: NotebookAction): void
-  /** The highlights of the notebook search's matches in a cell's editor. */
-  searchHighlight(ysource: Y.Text): Extension
-  /** The person answered an input() prompt of one of their runs. */
-  replyInput(execution: string, value: string): void
-}
+import { renderOutputs } from './outputs'
 
 type Render = 'source' | 'outputs' | 'prompt' | 'run'
 
 export class CellView {
   readonly element: HTMLElement
-  private readonly gutter: HTMLElement
   private readonly prompt: HTMLElement
-  private readonly avatars: HTMLElement
-  private readonly tag: HTMLElement
   private readonly sourceHost: HTMLElement
   private readonly rendered: HTMLElement | null
   private readonly outputs: HTMLElement | null
-  private readonly runLine: HTMLElement | null
-  private readonly runBadge: HTMLButtonElement | null
-  private readonly runList: HTMLElement | null
-  /** Kernel-state warnings (stale, out of order, hidden state), from the server's analysis. */
-  private readonly warnings: HTMLElement
-  private warningSignature = ''
-  private inputForm: HTMLFormElement | null = null
-  private inputExecution: string | null = null
-  private hashed: { source: string; hash: string } | null = null
-  private runRecord: ExecutionRecord | null = null
+  private readonly runs: CellRuns | null
+  private readonly presence: CellPresence
+  private readonly inputPrompt: CellInputPrompt
+  private readonly warnings = new CellWarnings()
   private editor: EditorView | null = null
   private near = false
   private editing = false
-  private peopleSignature = ''
   private pending = new Set<Render>()
   private frame = 0
   private readonly onSource = (): void => {
     this.schedule('source')
-    if (this.runRecord !== null) this.schedule('run')
+    if (this.runs !== null && this.runs.record !== null) this.schedule('run')
   }
   private readonly onOutputs = (): void => this.schedule('outputs')
   private readonly onModel = (event: Y.YMapEvent<unknown>): void => {
@@ -99,72 +56,48 @@ export class CellView {
     private readonly host: CellHost
   ) {
     const type = this.type
+    this.element = h('div', {
+      class: `cell cell-${type}`,
+      role: 'listitem',
+      tabindex: -1,
+      'data-cell-id': this.id,
+      'data-cell-type': type
+    })
+    this.presence = new CellPresence(this.element)
+    this.inputPrompt = new CellInputPrompt(this.element, (execution, value) => host.replyInput(execution, value))
     this.prompt = h('div', { class: 'cell-prompt', 'aria-hidden': 'true' })
-    this.avatars = h('div', { class: 'cell-avatars' })
-    this.gutter = h('div', { class: 'cell-gutter' }, this.prompt, this.avatars)
-    this.tag = h('div', { class: 'cell-presence-tag', hidden: true })
     this.sourceHost = h('div', { class: 'cell-source' })
     this.sourceHost.addEventListener('mousedown', (event) => this.clickSource(event))
-    this.rendered =
-      type === 'markdown'
-        ? h('div', {
-            class: 'cell-rendered markdown-body',
-            ondblclick: () => this.host.editRequested(this)
-          })
-        : null
+    const ondblclick = (): void => this.host.editRequested(this)
+    this.rendered = type === 'markdown' ? h('div', { class: 'cell-rendered markdown-body', ondblclick }) : null
     this.outputs =
       type === 'code' ? h('div', { class: 'cell-outputs', role: 'log', 'aria-label': 'Outputs' }) : null
-    const tools = host.viewer ? null : this.buildTools()
-    if (type === 'code') {
-      this.runBadge = h('button', {
-        type: 'button',
-        class: 'run-badge',
-        'aria-expanded': 'false',
-        title: 'Show this cell’s runs',
-        onclick: (event: Event) => {
-          event.stopPropagation()
-          this.toggleRuns()
-        }
-      })
-      this.runList = h('ol', { class: 'run-list', hidden: true, 'aria-label': 'Runs of this cell, newest first' })
-      this.runLine = h('div', { class: 'cell-run', hidden: true }, this.runBadge, this.runList)
-      if (host.canRun) {
-        this.gutter.insertBefore(
-          button(icon(ICONS.run), 'Run cell', (event) => {
-            event.stopPropagation()
-            this.host.actionRequested(this, 'run-stay')
-          }, { class: 'tool run-cell', shortcut: 'Ctrl+Enter' }),
-          this.avatars
-        )
-      }
-    } else {
-      this.runBadge = null
-      this.runList = null
-      this.runLine = null
+    this.runs = type === 'code' ? new CellRuns(host, () => this.id) : null
+    const act = (action: NotebookAction) => (event: MouseEvent) => {
+      event.stopPropagation()
+      this.host.actionRequested(this, action)
     }
-    this.warnings = h('ul', { class: 'cell-warnings', hidden: true, 'aria-label': 'Kernel-state warnings' })
-    const body = h(
+    const gutter = h(
       'div',
-      { class: 'cell-body' },
-      h('div', { class: 'cell-input' }, this.sourceHost, this.rendered),
-      this.runLine,
-      this.warnings,
-      this.outputs
+      { class: 'cell-gutter' },
+      this.prompt,
+      type === 'code' && host.canRun ? runCellButton(act) : null,
+      this.presence.avatars
     )
-    this.element = h(
-      'div',
-      {
-        class: `cell cell-${type}`,
-        role: 'listitem',
-        tabindex: -1,
-        'data-cell-id': this.id,
-        'data-cell-type': type
-      },
-      this.gutter,
-      body,
-      tools,
-      this.tag
-    )
+    const input = h('div', { class: 'cell-input' }, this.sourceHost, this.rendered)
+    const body = h('div', { class: 'cell-body' }, input, this.runs?.element, this.warnings.element, this.outputs)
+    append(this.element, [gutter, body, host.viewer ? null : cellTools(act), this.presence.tag])
+    this.listenForClicks()
+    model.ysource.observe(this.onSource)
+    model.ymodel.observe(this.onModel)
+    this.codeModel?.youtputs.observeDeep(this.onOutputs)
+    this.renderSource()
+    this.renderRun()
+    this.renderPrompt()
+    this.renderOutputs()
+  }
+
+  private listenForClicks(): void {
     this.element.addEventListener('mousedown', (event) => {
       if (!(event.target instanceof Element) || !event.target.closest('.cm-editor, button')) {
         this.host.selected(this, false)
@@ -184,13 +117,6 @@ export class CellView {
       },
       true
     )
-    model.ysource.observe(this.onSource)
-    model.ymodel.observe(this.onModel)
-    this.codeModel?.youtputs.observeDeep(this.onOutputs)
-    this.renderSource()
-    this.renderRun()
-    this.renderPrompt()
-    this.renderOutputs()
   }
 
   /** The runs of this cell changed, or time passed ("2 min ago"). */
@@ -200,49 +126,12 @@ export class CellView {
 
   /** An input() prompt of a run this person asked for: a field under the outputs. */
   askInput(request: InputRequest): void {
-    if (this.type !== 'code') return
-    this.inputForm?.remove()
-    const field = h('input', {
-      type: request.password ? 'password' : 'text',
-      class: 'input-field',
-      'aria-label': request.prompt.trim() || 'Input for the running cell',
-      autocomplete: 'off'
-    })
-    const form = h(
-      'form',
-      { class: 'cell-input-request' },
-      h('label', { class: 'input-prompt' }, request.prompt || 'Input:'),
-      field,
-      h('button', { type: 'submit', class: 'btn small primary' }, 'Send')
-    )
-    form.addEventListener('submit', (event) => {
-      event.preventDefault()
-      this.host.replyInput(request.execution, field.value)
-      this.clearInput()
-    })
-    // Keys typed here are for the prompt, not the notebook's command mode.
-    form.addEventListener('keydown', (event) => event.stopPropagation())
-    this.inputForm = form
-    this.inputExecution = request.execution
-    this.outputs?.after(form)
-    field.focus()
-  }
-
-  /** Removes the prompt; the keyboard, if it was there, goes back to this cell (command mode). */
-  private clearInput(): void {
-    if (this.inputForm?.contains(document.activeElement) === true) this.element.focus({ preventScroll: true })
-    this.inputForm?.remove()
-    this.inputForm = null
-    this.inputExecution = null
+    if (this.outputs !== null) this.inputPrompt.ask(request, this.outputs)
   }
 
   /** Shows the kernel-state warnings for this cell (an empty list hides them). */
   setWarnings(items: readonly { kind: string; text: string }[]): void {
-    const signature = JSON.stringify(items)
-    if (signature === this.warningSignature) return
-    this.warningSignature = signature
-    this.warnings.hidden = items.length === 0
-    this.warnings.replaceChildren(...items.map((item) => h('li', { class: 'cell-warning', 'data-kind': item.kind }, item.text)))
+    this.warnings.set(items)
   }
 
   get id(): string {
@@ -349,34 +238,7 @@ export class CellView {
 
   /** The other people whose selected cell this is. */
   setPeople(people: Participant[]): void {
-    const signature = people.map((p) => `${p.clientId}:${p.name}:${p.color}:${p.mode}`).join('|')
-    if (signature === this.peopleSignature) return
-    this.peopleSignature = signature
-    this.avatars.replaceChildren(
-      ...people.map((p) =>
-        h(
-          'span',
-          {
-            class: `avatar avatar-small${p.mode === 'edit' ? ' typing' : ''}`,
-            style: `--person:${p.color};--person-ink:${inkOn(p.color)}`,
-            title: `${p.name} ${p.mode === 'edit' ? 'is editing' : 'is on'} this cell`
-          },
-          initials(p.name)
-        )
-      )
-    )
-    const first = people[0]
-    this.element.classList.toggle('has-people', first !== undefined)
-    if (first === undefined) {
-      this.element.style.removeProperty('--presence')
-      this.tag.hidden = true
-      return
-    }
-    this.element.style.setProperty('--presence', first.color)
-    this.tag.hidden = false
-    this.tag.textContent = people.map((p) => p.name).join(', ')
-    this.tag.style.setProperty('--person', first.color)
-    this.tag.style.setProperty('--person-ink', inkOn(first.color))
+    this.presence.set(people)
   }
 
   /** Updates the accessible label with the cell's position. */
@@ -401,21 +263,6 @@ export class CellView {
 
   private get language(): SourceLanguage {
     return this.type === 'code' ? 'python' : this.type === 'markdown' ? 'markdown' : 'plain'
-  }
-
-  private buildTools(): HTMLElement {
-    const act = (action: NotebookAction) => (event: MouseEvent) => {
-      event.stopPropagation()
-      this.host.actionRequested(this, action)
-    }
-    return h(
-      'div',
-      { class: 'cell-tools', role: 'toolbar', 'aria-label': 'Cell actions' },
-      button(icon(ICONS.up), 'Move cell up', act('move-up'), { class: 'tool', shortcut: shortcutFor('move-up') }),
-      button(icon(ICONS.down), 'Move cell down', act('move-down'), { class: 'tool', shortcut: shortcutFor('move-down') }),
-      button(icon(ICONS.plus), 'Insert cell below', act('insert-below'), { class: 'tool', shortcut: shortcutFor('insert-below') }),
-      button(icon(ICONS.trash), 'Delete cell', act('delete'), { class: 'tool danger', shortcut: shortcutFor('delete') })
-    )
   }
 
   private schedule(what: Render): void {
@@ -462,7 +309,8 @@ export class CellView {
   private renderPrompt(): void {
     if (this.type === 'code') {
       const count = this.model.ymodel.get('execution_count')
-      const active = this.runRecord !== null && isActive(this.runRecord)
+      const record = this.runs?.record ?? null
+      const active = record !== null && isActive(record)
       this.prompt.textContent = active ? '[*]' : typeof count === 'number' ? `[${count}]` : '[ ]'
     } else if (this.type === 'raw') {
       this.prompt.textContent = 'raw'
@@ -474,59 +322,8 @@ export class CellView {
   /** The badge: who ran the cell, when, its count, whether it changed since; or that a run
    * is queued, running or waiting for someone's input. */
   private renderRun(): void {
-    if (this.runLine === null || this.runBadge === null) return
-    const runs = this.host.runs.cellRuns(this.id)
-    const record = badgeRecord(runs)
-    this.runRecord = record
-    if (record === null) {
-      this.runLine.hidden = true
-      delete this.element.dataset.run
-      return
-    }
-    const source = this.source
-    if (this.hashed?.source !== source) this.hashed = { source, hash: sourceHash(source) }
-    const edited = editedSince(record, this.hashed.hash)
-    const { frame } = this.host.times
-    const now = this.host.times.now()
-    this.runLine.hidden = false
-    this.element.dataset.run = record.status
-    this.runLine.dataset.status = record.status
-    this.runLine.classList.toggle('edited', edited)
-    const gone = this.host.runs.fromGoneKernel(record)
-    this.runLine.classList.toggle('gone', gone)
-    const color = record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'
-    this.runBadge.style.setProperty('--person', color)
-    const text = badgeText(record, now, edited, frame) + (gone ? ` · ${GONE}` : '')
-    this.runBadge.replaceChildren(h('span', { class: 'run-dot', 'aria-hidden': 'true' }), h('span', { class: 'run-text' }, text))
-    this.runBadge.setAttribute('aria-label', `${text}: show this cell’s runs`)
-    if (this.runList !== null && !this.runList.hidden) this.renderRuns(runs, now)
-    if (this.inputExecution !== null) {
-      const asked = runs.find((r) => r.id === this.inputExecution)
-      if (asked !== undefined && isFinished(asked)) this.clearInput()
-    }
-  }
-
-  private toggleRuns(): void {
-    if (this.runList === null || this.runBadge === null) return
-    const open = this.runList.hidden
-    this.runList.hidden = !open
-    this.runBadge.setAttribute('aria-expanded', String(open))
-    if (open) {
-      this.renderRuns(this.host.runs.cellRuns(this.id), this.host.times.now())
-    }
-  }
-
-  private renderRuns(runs: ExecutionRecord[], now: number): void {
-    this.runList?.replaceChildren(
-      ...runs.map((record) =>
-        h(
-          'li',
-          { class: 'run-list-item', 'data-status': record.status, style: `--person:${record.user.color !== undefined && isColor(record.user.color) ? record.user.color : '#8a93a6'}` },
-          h('span', { class: 'run-dot', 'aria-hidden': 'true' }),
-          describeRun(record, now, this.host.times.frame)
-        )
-      )
-    )
+    if (this.runs === null) return
+    this.inputPrompt.clearIfFinished(this.runs.render(this.element, this.source))
   }
 
   private renderOutputs(): void {
