@@ -11,10 +11,11 @@ import pytest
 
 @contextmanager
 def once_after(
-    monkeypatch: pytest.MonkeyPatch, cls: type, name: str, then: Callable[[], None]
+    monkeypatch: pytest.MonkeyPatch, cls: object, name: str, then: Callable[[], None]
 ) -> Iterator[list[bool]]:
-    """Run `then` (the person saving the file) right after the next `cls.name` call; the
-    yielded list holds whether it ran yet, and it must have run by the end."""
+    """Run `then` (the person saving the file) right after the next `cls.name` call (a
+    class's method, or a module's function looked up through the module); the yielded list
+    holds whether it ran yet, and it must have run by the end."""
     real, done = getattr(cls, name), [False]
 
     def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:

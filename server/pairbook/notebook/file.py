@@ -119,8 +119,9 @@ class NotebookFile:
 
         With `over` (the SHA-256 of the bytes the file held when last read, "" for no file),
         the file is replaced only if it still holds them: EDITED, nothing written, when an
-        edit was saved since (it is read, never written over). The check and the rename are
-        a few system calls apart; an editor has no lock to take.
+        edit was saved since (it is read, never written over). With "" the file is created
+        exclusively: one made at any moment before is never replaced. Otherwise the check and
+        the rename are a few system calls apart; an editor has no lock to take.
 
         Refuses (NotebookError) a notebook that nbformat would not validate.
         """
@@ -144,7 +145,10 @@ class NotebookFile:
                 edited = None if current is None else FileFingerprint.of(held or b"", current)
                 return SaveResult(SaveStatus.EDITED, edited)
             mode = stat.S_IMODE(current.st_mode) if current is not None else None
-            self._remember(_write_atomically(target, data, mode, directory), now)
+            written = _write_atomically(target, data, mode, directory, exclusive=over == "")
+            if written is None:  # made since the look above, and left alone
+                return SaveResult(SaveStatus.EDITED, _fingerprint_at(target, directory))
+            self._remember(written, now)
         return SaveResult(SaveStatus.WRITTEN, self._known)
 
     def recognise(self, sha256: str) -> bool:
@@ -236,10 +240,11 @@ def _pinned_directory(real: Path) -> Iterator[int]:
 
 
 def _write_atomically(
-    target: Path, data: bytes, mode: int | None, directory: int
-) -> FileFingerprint:
+    target: Path, data: bytes, mode: int | None, directory: int, *, exclusive: bool = False
+) -> FileFingerprint | None:
     """Write a temporary file beside `target`, fsync it, rename it over `target` (all in
-    the pinned folder `directory`)."""
+    the pinned folder `directory`). `exclusive`: link it to `target` instead, which fails
+    if a file is there by then; None, nothing written, in that case."""
     fd, temporary = _create_temporary(target, directory)
     try:
         try:
@@ -252,7 +257,7 @@ def _write_atomically(
             written = os.fstat(fd)
         finally:
             os.close(fd)
-        os.replace(temporary, target.name, src_dir_fd=directory, dst_dir_fd=directory)
+        placed = _put_in_place(temporary, target.name, directory, exclusive)
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary, dir_fd=directory)
@@ -260,10 +265,45 @@ def _write_atomically(
             f"{target}: cannot be written ({exc.strerror}); check that {target.parent} is "
             "writable and the disk is not full"
         ) from exc
+    if not placed:
+        return None
     with contextlib.suppress(OSError):
         os.fsync(directory)  # make the rename durable
-    # os.replace keeps the inode, so the temporary file's stat is the target's.
+    # The rename or link keeps the inode, so the temporary file's stat is the target's.
     return FileFingerprint(written.st_mtime_ns, len(data), sha_of_bytes(data), inode_of(written))
+
+
+_NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP}
+
+
+def _put_in_place(temporary: str, name: str, directory: int, exclusive: bool) -> bool:
+    """Rename `temporary` to `name`; if `exclusive`, link it there (linkat fails with
+    EEXIST when a file was made there since the caller's look, even a moment before) and
+    remove the temporary name. False when that found a file there."""
+    if exclusive:
+        try:
+            os.link(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
+        except FileExistsError:
+            os.unlink(temporary, dir_fd=directory)
+            return False
+        except OSError as exc:
+            if exc.errno not in _NO_HARD_LINKS:
+                raise
+            # A file system without hard links (FAT, some network mounts): the caller's
+            # look just before is all the exclusion there is.
+        else:
+            os.unlink(temporary, dir_fd=directory)
+            return True
+    os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
+    return True
+
+
+def _fingerprint_at(target: Path, directory: int) -> FileFingerprint | None:
+    """The file at `target` as it is now (None if it is gone or not a regular file)."""
+    current = _lstat_or_none(target, directory)
+    if current is None or not stat.S_ISREG(current.st_mode):
+        return None
+    return FileFingerprint.of(_read_at(target, directory), current)
 
 
 def _create_temporary(target: Path, directory: int) -> tuple[int, str]:

@@ -69,8 +69,9 @@ class TwinFile:
 
         With `over` (the SHA-256 of the bytes the file held when last read, "" for no file),
         the file is replaced only if it still holds them: False, nothing written, when an
-        edit was saved since (it is read and merged, never written over). The check and the
-        rename are a few system calls apart; an editor has no lock to take."""
+        edit was saved since (it is read and merged, never written over). With "" the file
+        is created exclusively: one made at any moment before is never replaced. Otherwise
+        the check and the rename are a few system calls apart; an editor has no lock to take."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _pinned_directory(self.path) as directory:
             current = _lstat_or_none(self.path, directory)
@@ -82,8 +83,8 @@ class TwinFile:
             if over is not None and over != _sha_now(self.path, current, directory):
                 return False
             mode = stat.S_IMODE(current.st_mode) if current is not None else None
-            _write_atomically(self.path, data, mode, directory)
-        return True
+            written = _write_atomically(self.path, data, mode, directory, exclusive=over == "")
+        return written is not None
 
 
 def _sha_now(path: Path, current: os.stat_result | None, directory: int) -> str | None:

@@ -24,6 +24,7 @@ from pairbook.errors import (
     StoreError,
     TokenError,
 )
+from pairbook.notebook import file as file_module
 from pairbook.notebook.file import NotebookFile
 from pairbook.settings import Settings
 from support.interleave import once_after
@@ -145,4 +146,18 @@ async def test_a_notebook_made_while_another_is_created_is_never_written_over(
     with once_after(monkeypatch, NotebookFile, "bytes_of", lambda: theirs.write_bytes(mine)):
         answer = await post(client, "/api/notebooks", b'{"path": "race"}')
     assert (answer.status_code, answer.json()) == (409, {"error": f"race.ipynb {EXISTS}"})
+    assert theirs.read_bytes() == mine
+
+
+async def test_a_notebook_saved_while_the_new_one_is_written_is_never_written_over(
+    client: httpx.AsyncClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    theirs = tmp_path / "late.ipynb"
+    mine = b'{"cells": [], "metadata": {"theirs": true}, "nbformat": 4, "nbformat_minor": 5}'
+    # Someone saves late.ipynb after the save's own look, before the new file is put there.
+    with once_after(
+        monkeypatch, file_module, "_create_temporary", lambda: theirs.write_bytes(mine)
+    ):
+        answer = await post(client, "/api/notebooks", b'{"path": "late"}')
+    assert (answer.status_code, answer.json()) == (409, {"error": f"late.ipynb {EXISTS}"})
     assert theirs.read_bytes() == mine

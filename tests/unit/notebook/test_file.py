@@ -10,6 +10,8 @@ import pytest
 
 from pairbook.errors import NotebookError
 from pairbook.notebook import NotebookFile, SaveStatus, new_notebook, serialize_notebook
+from pairbook.notebook import file as file_module
+from support.interleave import once_after
 
 from .corpus import corpus_path
 
@@ -183,3 +185,21 @@ def test_a_save_over_the_bytes_still_there_writes(tmp_path: Path) -> None:
     assert file.save(nb, over=known.sha256).written
     assert file.path.read_bytes() == serialize_notebook(nb)
     assert file.save(nb, over="no longer there").status is SaveStatus.UNCHANGED
+
+
+def test_a_new_file_never_replaces_one_made_while_it_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "race.ipynb"
+    theirs = b'{"cells": [], "metadata": {"theirs": true}, "nbformat": 4, "nbformat_minor": 5}'
+    # Someone saves race.ipynb after the save looked (no file), before it puts its own there.
+    with once_after(
+        monkeypatch, file_module, "_create_temporary", lambda: path.write_bytes(theirs)
+    ):
+        result = NotebookFile(path).save(new_notebook(), over="")
+
+    assert result.status is SaveStatus.EDITED
+    assert result.fingerprint is not None
+    assert result.fingerprint.size == len(theirs)
+    assert path.read_bytes() == theirs
+    assert [p.name for p in tmp_path.iterdir()] == ["race.ipynb"]  # no temporary left

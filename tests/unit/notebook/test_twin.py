@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from pairbook.errors import NotebookError
+from pairbook.notebook import file as file_module
 from pairbook.notebook.twin import (
     check_twin_path,
     notebook_to_twin,
@@ -19,6 +20,7 @@ from pairbook.notebook.twin import (
 )
 from pairbook.notebook.twinfile import MAX_TWIN_BYTES, TwinFile
 from pairbook.notebook.twinmerge import base_of, merge_twin
+from support.interleave import once_after
 
 
 def notebook(*sources: str) -> dict[str, Any]:
@@ -153,6 +155,19 @@ def test_a_twin_is_written_atomically_and_keeps_its_mode(tmp_path: Path) -> None
     assert twin.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.py"]
     assert TwinFile(tmp_path / "absent.py").read() is None
+
+
+def test_a_new_twin_never_replaces_one_made_while_it_was_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    twin = tmp_path / "demo.py"
+    # Someone saves demo.py after the write looked (no file), before it puts its own there.
+    with once_after(
+        monkeypatch, file_module, "_create_temporary", lambda: twin.write_text("theirs\n")
+    ):
+        assert not TwinFile(twin).write(b"# %%\nx = 1\n", over="")
+    assert twin.read_text() == "theirs\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.py"]
 
 
 def test_a_notebook_with_more_source_than_a_twin_is_kept_for_gets_a_clear_refusal() -> None:
