@@ -140,6 +140,13 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
     return lifespan
 
 
+async def drain_app(app: Starlette) -> int:
+    """What POST /api/admin/drain does, for a server process told to stop by a signal:
+    every peer closed with going-away, every room saved. Returns the peers closed."""
+    context: AppContext = app.state.pairbook
+    return await context.rooms.drain()
+
+
 async def _warm_up() -> None:
     """The notebook machinery readied in a worker thread, off the first join's way."""
     try:

@@ -18,6 +18,7 @@ from pairbook.settings import SETTINGS_ENV, Settings
 from pairbook.stopsignals import PROCESS_STOPS, STOP_SIGNALS, StopSignals
 
 STOP_SECONDS = 30  # from the first stop signal to the server's kill
+STARTUP_FAILURE = 3  # uvicorn's exit code for a server that could not start
 
 
 def supervise(settings: Settings, drain_token: str) -> int:
@@ -136,9 +137,10 @@ def run_server(settings: Settings) -> int:
 def _run_uvicorn(settings: Settings) -> int:
     import uvicorn
 
-    from pairbook.app import create_app
+    from pairbook.app import create_app, drain_app
     from pairbook.app.gcpolicy import tune_gc
     from pairbook.app.uvicornws import ImmediateWebSocketProtocol, uvicorn_mismatches
+    from pairbook.cli.uvicornserver import DrainingServer
 
     # Checked before serving: a uvicorn without what pairbook's protocol reads would
     # otherwise fail (or fall back) at some connection mid-session.
@@ -151,7 +153,7 @@ def _run_uvicorn(settings: Settings) -> int:
         )
     app = create_app(settings)
     tune_gc()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -166,7 +168,9 @@ def _run_uvicorn(settings: Settings) -> int:
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
     )
-    return 0
+    server = DrainingServer(config, lambda: drain_app(app))
+    server.run()
+    return 0 if server.started else STARTUP_FAILURE
 
 
 def _run_granian(settings: Settings) -> None:
