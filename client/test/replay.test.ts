@@ -101,6 +101,20 @@ describe('replay moments', () => {
     expect(axisTicks(start, start + 20, 5).every((t) => /^\d\d:\d\d:\d\d$/.test(t.label))).toBe(true)
   })
 
+  it('gives a session a second or two long ticks, in tenths of a second', () => {
+    const start = Date.UTC(2026, 0, 1, 10, 0, 7) / 1000 + 0.3
+    for (const [length, most] of [[0.6, 6], [1.5, 8], [2, 3]] as const) {
+      const ticks = axisTicks(start, start + length, most)
+      expect(ticks.length).toBeGreaterThanOrEqual(2)
+      expect(ticks.length).toBeLessThanOrEqual(most)
+      expect(ticks.every((t) => t.ts >= start && t.ts <= start + length)).toBe(true)
+      expect(new Set(ticks.map((t) => t.label)).size).toBe(ticks.length)
+    }
+    const short = axisTicks(start, start + 0.6, 4)
+    expect(short.map((t) => t.label.slice(-4))).toEqual(['07.4', '07.6', '07.8'])
+    expect(short.map((t) => Math.round(t.ts * 10) % 2)).toEqual([0, 0, 0])
+  })
+
   it('steps back over a stretch recorded while off in one step', () => {
     const off = [{ from_seq: 10, to_seq: 20 }]
     expect(stepBack(30, off, 0)).toBe(29)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -385,3 +386,31 @@ async def test_the_replay_legend_shows_every_person_and_whole_names_on_hover(
     await tab.screenshot(screenshots / "replay-many-people-1000.png")
     assert tab.errors == []
     await tab.close()
+
+
+async def test_a_session_a_second_long_has_times_on_its_axis(
+    browser: Browser, server: ServerProcess
+) -> None:
+    name = "replay-one-second.ipynb"
+    write_notebook(server.root / name, ["x = 1"])
+    async with YClient(server.ws_url(name)) as client:
+        await client.wait_until(lambda: len(client.cells) == 2)
+        client.type_into(1, 0, "# a\n")
+        await client.wait_until(lambda: client.source(1).startswith("# a\n"))
+        await asyncio.sleep(1.0)  # how long the session is, not a wait for something
+        client.type_into(1, 0, "# b\n")
+        await client.wait_until(lambda: client.source(1).startswith("# b\n"))
+    # Straight to the replay page: opening the notebook would make the session longer.
+    context = await browser.new_context(viewport={"width": 1400, "height": 900})
+    page = await context.new_page()
+    await page.goto(f"{server.base}/replay/{quote(name)}?token={quote(OWNER_TOKEN)}")
+    await page.wait_for_function("() => window.pairbookReplay?.ready === true")
+    span = await page.evaluate(
+        "() => { const t = window.pairbookReplay.timeline; return t.end_ts - t.start_ts }"
+    )
+    labels = await page.locator(".axis-tick").all_text_contents()
+    # Under two seconds: whole seconds alone gave at most one or two ticks, or none.
+    assert len(labels) >= 3, (span, labels)
+    assert len(set(labels)) == len(labels), labels
+    assert all(re.fullmatch(r"\d\d:\d\d:\d\d\.\d", label) for label in labels), labels
+    await context.close()

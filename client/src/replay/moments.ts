@@ -193,17 +193,22 @@ export function lanesOf(timeline: Pick<Timeline, 'density' | 'events' | 'start_t
   return first.has('') ? ['', ...people] : people
 }
 
-const STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
+const STEPS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400]
 
 /** Clock times for a time axis from `start` to `end` (seconds since the epoch): round
- * times, at most `most` of them; seconds shown only when the ticks are under a minute apart. */
+ * times, at most `most` of them; seconds shown only when the ticks are under a minute apart,
+ * tenths when under a second apart (a session a second or two long). */
 export function axisTicks(start: number, end: number, most: number): Array<{ ts: number; label: string }> {
   if (!(end > start) || most < 1) return [{ ts: start, label: clockTime(start) }]
   const step = STEPS.find((s) => (end - start) / s <= most) ?? Math.ceil((end - start) / most / 86400) * 86400
-  const ticks: Array<{ ts: number; label: string }> = []
   const offset = new Date(start * 1000).getTimezoneOffset() * 60 // round in local time
-  for (let ts = Math.ceil((start - offset) / step) * step + offset; ts <= end; ts += step) {
-    ticks.push({ ts, label: step < 60 ? clockTime(ts) : clockTime(ts).slice(0, 5) })
+  // Counted in tenths of a second, whole numbers: adding 0.1 again and again drifts.
+  const tenths = Math.round(step * 10)
+  const ticks: Array<{ ts: number; label: string }> = []
+  for (let t = Math.ceil(((start - offset) * 10) / tenths) * tenths; t / 10 + offset <= end; t += tenths) {
+    const ts = t / 10 + offset
+    const second = clockTime(Math.floor(t / 10) + offset)
+    ticks.push({ ts, label: step < 1 ? `${second}.${t % 10}` : step < 60 ? second : second.slice(0, 5) })
   }
   return ticks
 }
