@@ -1,7 +1,7 @@
 import MarkdownIt from 'markdown-it'
 import { describe, expect, it } from 'vitest'
 
-import { displayLines, renderLatex, useMath } from '../src/notebook/math'
+import { displayLines, forgetMacros, renderLatex, useMath } from '../src/notebook/math'
 
 const md = useMath(new MarkdownIt({ html: true }))
 const rows = (html: string): number => html.match(/<mtr>/g)?.length ?? 0
@@ -44,5 +44,27 @@ describe('the MathML', () => {
     expect(html).toContain('<msup>')
     expect(html).not.toContain('annotation')
     expect(html).not.toContain('x^2')
+  })
+})
+
+/** KaTeX's two ways of refusing: a parse error, or an unknown command set in red. */
+const shownInRed = (html: string): boolean => html.includes('katex-error') || html.includes('#cc0000')
+
+describe('what MathJax accepts', () => {
+  it('drops \\label and lets \\newcommand redefine a macro KaTeX has, for later cells too', () => {
+    forgetMacros()
+    const md = useMath(new MarkdownIt())
+    const labelled = md.render('$$x = 1 \\label{eq:one}$$')
+    expect(labelled).toContain('<math')
+    expect(shownInRed(labelled)).toBe(false)
+    expect(labelled).not.toContain('eq:one')
+    const defined = md.render('$\\newcommand{\\R}{\\mathbb{Q}} \\newcommand\\half{\\frac12}$')
+    expect(shownInRed(defined)).toBe(false)
+    const used = md.render('$\\R + \\half$') // another cell, later
+    expect(shownInRed(used)).toBe(false)
+    expect(used).toContain('mathvariant="double-struck">Q<')
+    expect(used).toContain('<mfrac>')
+    forgetMacros() // another notebook: its own macros only
+    expect(shownInRed(md.render('$\\half$'))).toBe(true)
   })
 })

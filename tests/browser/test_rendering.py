@@ -162,3 +162,26 @@ async def test_display_math_renders_long_multi_line_and_bare_environments(
     await tab.screenshot(screenshots / "display-math.png")
     assert tab.errors == []
     await tab.close()
+
+
+async def test_math_with_label_and_newcommand_renders_as_in_jupyterlab(
+    browser: Browser, server: ServerProcess
+) -> None:
+    sources = [
+        "Defined here: $\\newcommand{\\R}{\\mathbb{R}} \\newcommand{\\half}{\\frac{1}{2}}$",
+        "$$\\int_0^1 x \\, dx = \\half \\label{eq:half}$$",
+        "Used in a later cell: $x \\in \\R$",
+    ]
+    cells = [new_markdown_cell(source, id=f"macro-{i}") for i, source in enumerate(sources)]
+    nbformat.write(new_notebook(cells=cells), server.root / "math-macros.ipynb")
+    tab = await NotebookTab.open(browser, server, "math-macros.ipynb")
+    labelled, later = (tab.cell(i).locator(".cell-rendered") for i in (1, 2))
+    await expect(labelled.locator("math mfrac")).to_have_count(1)
+    await expect(later.locator('math mi[mathvariant="double-struck"]')).to_have_text("R")
+    for i in range(len(sources)):  # nothing refused: no error, nothing set in red
+        rendered = tab.cell(i).locator(".cell-rendered")
+        await expect(rendered.locator("math")).not_to_have_count(0)
+        await expect(rendered.locator(".katex-error, [mathcolor='#cc0000']")).to_have_count(0)
+    await expect(labelled).not_to_contain_text("eq:half")
+    assert tab.errors == []
+    await tab.close()

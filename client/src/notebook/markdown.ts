@@ -41,6 +41,11 @@ function withKatex(target: HTMLElement, source: string, render: () => void): voi
   )
 }
 
+/** Another notebook is shown: the math macros the last one defined are forgotten. */
+export function forgetMathMacros(): void {
+  math?.forgetMacros()
+}
+
 export function renderMarkdown(target: HTMLElement, source: string): void {
   withKatex(target, source, () => {
     target.innerHTML = sanitizeHtml((withMath ?? plain).render(source))

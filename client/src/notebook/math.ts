@@ -27,15 +27,42 @@ const MAX_EXPAND = 10_000
  * text, which is then read out after the formula, as if it were part of it. */
 const ANNOTATION = /<annotation encoding="application\/x-tex">[^<]*<\/annotation>/g
 
-/** KaTeX forced to MathML, for the markdown plugin and for `text/latex` outputs. */
+/** What MathJax (JupyterLab's) accepts and KaTeX does not know: `\label{…}` numbers
+ * nothing here, so it is read and dropped rather than shown in red. */
+const BASE_MACROS: Record<string, string> = { '\\label': '\\@secondoftwo{#1}{}' }
+
+/** The macros a notebook defined (`\newcommand`, `\def`) in any of its formulas, for the
+ * formulas after it, as MathJax keeps them; KaTeX writes them here (`globalGroup`). */
+let macros: Record<string, string> = { ...BASE_MACROS }
+
+/** Forgets the macros defined so far: another notebook is shown. */
+export function forgetMacros(): void {
+  macros = { ...BASE_MACROS }
+}
+
+/** `\newcommand` of a macro KaTeX already has (`\R`, `\C`, …) redefines it, as in MathJax,
+ * instead of failing: provided empty if missing, then renewed. */
+export function allowRedefinition(tex: string): string {
+  return tex.replace(
+    /\\newcommand(?![a-zA-Z])\s*(\{\s*\\(?:[a-zA-Z]+|.)\s*\}|\\(?:[a-zA-Z]+|.))/g,
+    '\\providecommand$1{}\\renewcommand$1'
+  )
+}
+
+/** KaTeX forced to MathML, for the markdown plugin and for `text/latex` outputs. Without
+ * `trust`: nothing a notebook writes makes it link or load anything. */
 const mathml: typeof katex = {
   ...katex,
   renderToString: (tex: string, options?: KatexOptions) =>
     katex
-      .renderToString(options?.displayMode === true ? displayLines(tex) : tex, {
+      .renderToString(allowRedefinition(options?.displayMode === true ? displayLines(tex) : tex), {
         ...options,
         output: 'mathml',
         throwOnError: false,
+        strict: 'ignore',
+        trust: false,
+        macros,
+        globalGroup: true,
         maxExpand: MAX_EXPAND
       })
       .replace(ANNOTATION, '')

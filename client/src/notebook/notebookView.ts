@@ -23,6 +23,7 @@ import type { CellView } from './cellView'
 import { editModeKeys } from './editModeKeys'
 import { searchCells } from './findInCells'
 import { CommandKeys, type KeyInput, type NotebookAction } from './keys'
+import { forgetMathMacros } from './markdown'
 import type { WidgetViews } from './outputs'
 import { CellSelection, type Mode } from './selection'
 
@@ -90,6 +91,7 @@ export class NotebookView implements CellHost {
   private indent: string | null = null
 
   constructor(private readonly options: NotebookViewOptions) {
+    forgetMathMacros() // macros one notebook's formulas define are for that notebook's only
     this.notebook = options.notebook
     this.awareness = options.awareness
     this.viewer = options.readOnly
