@@ -1,10 +1,11 @@
 """The normal form of a notebook's JSON: what a YNotebook stores and what history ids hash.
 
 Multiline strings are joined (as `nbformat.reads` leaves them), transient keys stripped (as
-`nbformat.writes` does), and integral floats cast back to ints, since Yjs stores every number
-as a float. nbformat's own `rejoin_lines` and `strip_transient` take a NotebookNode: these do
-the same on plain dicts, without copying the notebook into one first (on the way to a large
-notebook's first join, every copy of its thousands of objects counts).
+`nbformat.writes` does), and numbers made what a Yjs document holds (integral floats cast back
+to ints, since Yjs stores every number as a float). nbformat's own `rejoin_lines` and
+`strip_transient` take a NotebookNode: these do the same on plain dicts, without copying the
+notebook into one first (on the way to a large notebook's first join, every copy of its
+thousands of objects counts).
 """
 
 from __future__ import annotations
@@ -28,21 +29,35 @@ def to_plain_json(value: Any) -> Any:
     return value
 
 
-def cast_floats_to_ints(value: Any) -> Any:
-    """A copy where every integral float is an int again (bools are left alone)."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
+I64 = 2**63
+"""Yjs (pycrdt) holds an int as a 64-bit integer: a larger one cannot go into a document."""
+
+
+def as_yjs_numbers(value: Any) -> Any:
+    """A copy whose numbers are as a Yjs document holds them (bools are left alone).
+
+    Yjs stores a JavaScript number, so an integral float is an int again; one beyond 64 bits
+    stays a float. An int beyond 64 bits (a JSON literal, a kernel's `application/json`)
+    becomes the float JavaScript would read it as; one beyond a float's range too, the
+    string of its digits: pycrdt cannot hold it, and JSON has no infinity."""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and -I64 <= value < I64 else value
+    if type(value) is int and not -I64 <= value < I64:
+        try:
+            return float(value)
+        except OverflowError:
+            return str(value)
     if isinstance(value, dict):
-        return {key: cast_floats_to_ints(item) for key, item in value.items()}
+        return {key: as_yjs_numbers(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [cast_floats_to_ints(item) for item in value]
+        return [as_yjs_numbers(item) for item in value]
     return value
 
 
 def normalize_notebook(nb: dict[str, Any]) -> dict[str, Any]:
     """The normal form of a valid nbformat 4 notebook (a copy): joined lines, no transient
     keys, ints."""
-    normal: dict[str, Any] = cast_floats_to_ints(nb)  # (a copy made of plain dicts and lists)
+    normal: dict[str, Any] = as_yjs_numbers(nb)  # (a copy made of plain dicts and lists)
     rejoin_lines(normal)
     strip_transient(normal)
     return normal

@@ -7,6 +7,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
+from pairbook.notebook.normal_form import as_yjs_numbers
 from pairbook.notebook.ynotebook import create_youtput
 from pairbook.schema import CELLS, META
 
@@ -37,12 +38,13 @@ def output_from_message(kind: str, content: dict[str, Any]) -> dict[str, Any] | 
     if kind == "stream":
         return {"output_type": "stream", "name": content.get("name", "stdout"),
                 "text": content.get("text", "")}  # fmt: skip
+    # A bundle's JSON (`application/json`, metadata) is the kernel's: numbers as Yjs holds them.
     if kind in ("display_data", "update_display_data"):
-        return {"output_type": "display_data", "data": content.get("data", {}),
-                "metadata": content.get("metadata", {})}  # fmt: skip
+        return {"output_type": "display_data", "data": as_yjs_numbers(content.get("data", {})),
+                "metadata": as_yjs_numbers(content.get("metadata", {}))}  # fmt: skip
     if kind == "execute_result":
-        return {"output_type": "execute_result", "data": content.get("data", {}),
-                "metadata": content.get("metadata", {}),
+        return {"output_type": "execute_result", "data": as_yjs_numbers(content.get("data", {})),
+                "metadata": as_yjs_numbers(content.get("metadata", {})),
                 "execution_count": content.get("execution_count")}  # fmt: skip
     if kind == "error":
         return {"output_type": "error", "ename": content.get("ename", ""),

@@ -15,7 +15,7 @@ from pairbook.notebook.ipynb import validate_notebook
 from pairbook.notebook.normal_form import (
     TRANSIENT_CELL_METADATA,
     TRANSIENT_NOTEBOOK_METADATA,
-    cast_floats_to_ints,
+    as_yjs_numbers,
     normalize_notebook,
 )
 from pairbook.notebook.text_edit import set_ytext
@@ -100,7 +100,7 @@ def _apply_cell(ycells: Array[Any], index: int, item: dict[str, Any], cell: dict
                 ycell[key] = create_ymap(value)
         elif key == "outputs":
             if isinstance(yvalue, Array):
-                _apply_outputs(yvalue, cast_floats_to_ints(item.get("outputs") or []), value)
+                _apply_outputs(yvalue, as_yjs_numbers(item.get("outputs") or []), value)
             else:
                 ycell[key] = Array([create_youtput(output) for output in value])
         else:
@@ -141,7 +141,7 @@ def _same_stream(before: Any, after: dict[str, Any]) -> bool:
 
 def _apply_map(ymap: Map[Any], value: dict[str, Any], *, keep: frozenset[str]) -> None:
     """Set the keys whose value changed and delete the keys that went away."""
-    current = cast_floats_to_ints(ymap.to_py() or {})
+    current = as_yjs_numbers(ymap.to_py() or {})
     for key in sorted(current):
         if key not in value and key not in keep:
             del ymap[key]

@@ -19,7 +19,7 @@ from pycrdt import Array, Doc, Map, Text
 
 from pairbook.notebook.cell_ids import assign_cell_ids
 from pairbook.notebook.ipynb import NBFORMAT, NBFORMAT_MINOR
-from pairbook.notebook.normal_form import cast_floats_to_ints
+from pairbook.notebook.normal_form import as_yjs_numbers
 from pairbook.schema import CELLS, META
 
 CELL_KEYS: dict[str, frozenset[str]] = {
@@ -54,7 +54,7 @@ def ydoc_to_notebook(doc: Doc[Any]) -> dict[str, Any]:
     ymeta = doc.get(META, type=Map)
     ycells = doc.get(CELLS, type=Array)
     with doc.transaction():
-        meta = cast_floats_to_ints(ymeta.to_py() or {})
+        meta = as_yjs_numbers(ymeta.to_py() or {})
         items = ycells.to_py() or []
     cells = []
     for item, cell_id in zip(items, effective_cell_ids(items), strict=True):
@@ -79,7 +79,7 @@ def effective_cell_ids(items: list[Any]) -> list[str | None]:
 
 def json_cell(raw: dict[str, Any]) -> dict[str, Any]:
     """One cell as nbformat JSON, from the `to_py()` of its Map (the id is left as found)."""
-    cell = cast_floats_to_ints(raw)
+    cell = as_yjs_numbers(raw)
     cell_type = cell.get("cell_type")
     if cell_type not in CELL_KEYS:
         cell_type = "raw"

@@ -185,3 +185,14 @@ def test_budget_take_refuses_past_the_limit_and_reset_renews_it() -> None:
     budget.reset()
     assert budget.take(6)
     assert budget.written == 12
+
+
+def test_a_display_with_numbers_beyond_64_bits_is_written_as_javascript_reads_them() -> None:
+    # `IPython.display.JSON({"n": 10**30})`: pycrdt cannot hold the int (it panicked).
+    doc = notebook_doc(["x"])
+    bundle = {"data": {"application/json": {"n": 10**30, "f": 1e300, "i": 2.0}},
+              "metadata": {"m": -(10**25)}}  # fmt: skip
+    write_outputs(doc, "code-0", [("display_data", bundle)], OutputBudget(10_000), {})
+    [output] = outputs(doc)
+    assert output["data"]["application/json"] == {"n": 1e30, "f": 1e300, "i": 2}
+    assert output["metadata"] == {"m": -1e25}

@@ -14,9 +14,12 @@ import nbformat
 import pytest
 from hypothesis import given, settings
 from nbformat.v4.rwbase import rejoin_lines, strip_transient
+from pycrdt import Doc
 
 from pairbook.notebook import read_notebook
-from pairbook.notebook.normal_form import cast_floats_to_ints, normalize_notebook, to_plain_json
+from pairbook.notebook.history import base_history_of
+from pairbook.notebook.normal_form import as_yjs_numbers, normalize_notebook, to_plain_json
+from pairbook.notebook.ynotebook import notebook_to_ydoc, ydoc_to_notebook
 
 from .corpus import CORPUS, corpus_path, write_json
 
@@ -24,7 +27,7 @@ from .corpus import CORPUS, corpus_path, write_json
 def nbformat_normal(nb: dict[str, Any]) -> dict[str, Any]:
     """The normal form as nbformat's helpers make it, on a NotebookNode."""
     node = rejoin_lines(nbformat.from_dict(copy.deepcopy(nb)))
-    result: dict[str, Any] = cast_floats_to_ints(to_plain_json(strip_transient(node)))
+    result: dict[str, Any] = as_yjs_numbers(to_plain_json(strip_transient(node)))
     return result
 
 
@@ -141,3 +144,31 @@ notebooks = st.fixed_dictionaries(
 @given(notebooks)
 def test_any_notebook_of_that_shape_is_normalised_as_nbformat_does(nb: dict[str, Any]) -> None:
     assert normalize_notebook(nb) == nbformat_normal(nb)
+
+
+def test_numbers_a_yjs_document_cannot_hold_are_made_what_javascript_reads() -> None:
+    made = as_yjs_numbers(
+        {"int": 2.0, "far": 1e300, "edge": -(2.0**63), "big": 10**30, "huge": 10**400,
+         "yes": True, "list": [3.0, 0.5]}
+    )  # fmt: skip
+    assert made == {"int": 2, "far": 1e300, "edge": -(2**63), "big": 1e30,
+                    "huge": str(10**400), "yes": True, "list": [3, 0.5]}  # fmt: skip
+    assert [type(made[k]) for k in ("int", "far", "edge", "big", "yes")] == [
+        int, float, int, float, bool,
+    ]  # fmt: skip
+
+
+def test_a_notebook_with_numbers_beyond_64_bits_builds_its_room_and_keeps_them() -> None:
+    # A notebook with 1e300 in its metadata could not be opened: pycrdt panicked on the int
+    # the normal form made of it.
+    bundle = {"application/json": {"n": 1e300, "m": 10**30}}
+    output = {"output_type": "display_data", "metadata": {}, "data": bundle}
+    cell = {"id": "c1", "cell_type": "code", "source": "x", "metadata": {},
+            "execution_count": 1, "outputs": [output]}  # fmt: skip
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {"scale": 1e300}, "cells": [cell]}
+    base_history_of(nb)
+    doc: Doc[Any] = Doc()
+    notebook_to_ydoc(normalize_notebook(nb), doc)
+    back = ydoc_to_notebook(doc)
+    assert back["metadata"]["scale"] == 1e300
+    assert back["cells"][0]["outputs"][0]["data"]["application/json"] == {"n": 1e300, "m": 1e30}
