@@ -5,8 +5,10 @@ nobody wants any more."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import select
 import signal
-import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import Self
@@ -21,7 +23,11 @@ class StopSignals:
     def __init__(self) -> None:
         self.received: list[int] = []
         self.listener: Callable[[int], None] | None = None
-        self._event = threading.Event()
+        # The handler wakes `wait` through a pipe: a byte written with os.write takes no lock.
+        # A threading.Event would: its set() in the handler, run while the main thread held
+        # the Event's lock inside wait(), deadlocked the supervisor (a Ctrl-C never heard).
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_write, False)
         self._caught = False
 
     def catch(self) -> Self:
@@ -57,11 +63,14 @@ class StopSignals:
 
     def wait(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds for a stop to be asked for; whether one was."""
-        return self._event.wait(timeout)
+        if not self.received:
+            select.select([self._wake_read], [], [], timeout)
+        return self.requested
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.received.append(signum)
-        self._event.set()
+        with contextlib.suppress(BlockingIOError):  # full of earlier wake-ups: awake already
+            os.write(self._wake_write, b"!")
         if self.listener is not None:
             self.listener(signum)
 
