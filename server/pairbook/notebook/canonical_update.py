@@ -20,6 +20,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from pairbook.protocol.lib0.encoder import encode_var_uint
+
 _GC, _SKIP = 0, 10
 _CONTENT_DELETED, _CONTENT_JSON, _CONTENT_BINARY, _CONTENT_STRING = 1, 2, 3, 4
 _CONTENT_EMBED, _CONTENT_FORMAT, _CONTENT_TYPE, _CONTENT_ANY, _CONTENT_DOC = 5, 6, 7, 8, 9
@@ -61,10 +63,10 @@ def join_updates(updates: Sequence[CanonicalUpdate]) -> bytes:
         raise ValueError("the updates share a client: they cannot be joined as they are")
     groups.sort(key=lambda group: group[0], reverse=True)
     deleting = sum(len(update.deletions) for update in updates)
-    out: list[Piece] = [_var_uint(len(groups))]
+    out: list[Piece] = [encode_var_uint(len(groups))]
     for _client, pieces in groups:
         out += pieces
-    return b"".join([*out, _var_uint(deleting), *deletions])
+    return b"".join([*out, encode_var_uint(deleting), *deletions])
 
 
 Piece = bytes | memoryview
@@ -102,7 +104,7 @@ class CanonicalUpdate:
         for index, client in self.ids:
             target = clients.get(client)
             if target is not None:
-                pieces[index] = _var_uint(target)
+                pieces[index] = encode_var_uint(target)
                 client = target
             ids.append((index, client))
         groups = [(clients.get(c, c), first, end) for c, first, end in self.groups]
@@ -242,15 +244,6 @@ def _encode_canonical(reader: _Reader) -> bytes:
     reader.pos = start
     reader.skip_any()
     return reader.data[start : reader.pos]
-
-
-def _var_uint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
 
 
 class _Reader:

@@ -30,6 +30,7 @@ from typing import Any
 
 from pairbook.notebook.canonical_update import CanonicalUpdate, Piece
 from pairbook.notebook.ipynb import NBFORMAT, NBFORMAT_MINOR
+from pairbook.protocol.lib0.encoder import encode_var_uint
 from pairbook.schema import CELLS, META
 
 _ANY, _STRING, _TYPE = 8, 4, 7
@@ -131,7 +132,7 @@ class _Writer:
 
     def __init__(self, client: int) -> None:
         self.client = client
-        self.client_piece = _var_uint(client)
+        self.client_piece = encode_var_uint(client)
         self.pieces: list[Piece] = []
         self.ids: list[tuple[int, int]] = []
         self.clock = 0
@@ -143,7 +144,7 @@ class _Writer:
         if not self.structs:
             return CanonicalUpdate([b"\x00\x00"], [], [], [])
         # The group's head: struct count, client, first clock; then the structs.
-        head = [b"\x01", _var_uint(self.structs), self.client_piece, b"\x00"]
+        head = [b"\x01", encode_var_uint(self.structs), self.client_piece, b"\x00"]
         pieces = [*head, *body, b"\x00"]  # no deletions
         shift = len(head)
         ids = [(2, self.client), *((index + shift, client) for index, client in self.ids)]
@@ -160,7 +161,7 @@ class _Writer:
         self._cut()
         self.ids.append((len(self.pieces), self.client))
         self.pieces.append(self.client_piece)
-        self.body += _var_uint(clock)
+        self.body += encode_var_uint(clock)
 
     def _parent(self, info: int, parent: int | None, root: str | None) -> None:
         self.body.append(info)
@@ -224,7 +225,7 @@ class _Writer:
             encoded = text.encode()
         except UnicodeEncodeError:
             raise Unwritable("a string with a lone surrogate") from None
-        self.body += _var_uint(len(encoded))
+        self.body += encode_var_uint(len(encoded))
         if len(encoded) < _LONG:
             self.body += encoded
         else:  # (the megabytes of outputs: not copied into `body`)
@@ -247,7 +248,7 @@ class _Writer:
             _write_number(body, value)  # type: ignore[arg-type]
         elif kind is dict:
             body.append(118)
-            body += _var_uint(len(value))  # type: ignore[arg-type]
+            body += encode_var_uint(len(value))  # type: ignore[arg-type]
             for key in sorted(value):  # type: ignore[call-overload]
                 if type(key) is not str:
                     raise Unwritable("an object key that is not a string")
@@ -255,7 +256,7 @@ class _Writer:
                 self._any(value[key])  # type: ignore[index]
         elif kind is list:
             body.append(117)
-            body += _var_uint(len(value))  # type: ignore[arg-type]
+            body += encode_var_uint(len(value))  # type: ignore[arg-type]
             for item in value:  # type: ignore[attr-defined]
                 self._any(item)
         else:
@@ -293,17 +294,3 @@ def _write_number(out: bytearray, value: int | float) -> None:
     else:
         out.append(123)
         out += _F64.pack(value)
-
-
-_SMALL = [bytes((value,)) for value in range(128)]
-
-
-def _var_uint(value: int) -> bytes:
-    if value < 128:
-        return _SMALL[value]
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)

@@ -8,11 +8,13 @@ from pairbook.protocol.jsvalue import MAX_SAFE_INTEGER, js_key_order
 from pairbook.protocol.lib0 import tags
 from pairbook.protocol.lib0.tags import BIG_INT64, BITS31, FLOAT32, FLOAT64
 
+_SMALL = [bytes((value,)) for value in range(0x80)]
+
 
 def encode_var_uint(number: int) -> bytes:
     """Return the LEB128 bytes of a non-negative integer."""
     if 0 <= number < 0x80:
-        return bytes((number,))
+        return _SMALL[number]
     encoder = Encoder()
     encoder.write_var_uint(number)
     return encoder.to_bytes()
