@@ -64,15 +64,39 @@ def server_child(pid: int) -> int | None:
     return None
 
 
-def stopped_quietly(server: ServerProcess) -> str:
-    """Wait for the server to end (longer than its 30 s kill deadline) and return its log,
-    having checked it ended with 0 and printed no traceback."""
+def served(tmp_path: Path, *, ready: bool = True, args: tuple[str, ...] = ()) -> ServerProcess:
+    """`pairbook serve` of tmp_path/nb holding demo.ipynb: started and answering, or with
+    `ready` False launched and not waited for."""
+    write_notebook(tmp_path / "nb" / "demo.ipynb")
+    server = ServerProcess(tmp_path / "nb", store=str(tmp_path / "s.sqlite"), args=args)
+    if ready:
+        server.start()
+    else:
+        server.launch()
+    return server
+
+
+def ctrl_c(server: ServerProcess) -> None:
+    """A Ctrl-C in the terminal: SIGINT to the server's whole process group."""
+    assert server.proc is not None
+    os.killpg(server.proc.pid, signal.SIGINT)
+
+
+def ended(server: ServerProcess) -> int:
+    """Wait for the server to end (longer than its 30 s kill deadline); its exit code."""
     assert server.proc is not None
     try:
         code = server.proc.wait(60)
     except subprocess.TimeoutExpired:
         pytest.fail(f"pairbook did not stop:\n{server.log()}")
     released(server.proc)
+    return code
+
+
+def stopped_quietly(server: ServerProcess) -> str:
+    """Wait for the server to end and return its log, having checked it ended with 0 and
+    printed no traceback."""
+    code = ended(server)
     log = server.log()
     assert "Traceback" not in log, log
     assert "killed" not in log, log
@@ -81,27 +105,23 @@ def stopped_quietly(server: ServerProcess) -> str:
 
 
 def test_ctrl_c_while_pairbook_is_still_importing_stops_it(tmp_path: Path) -> None:
-    write_notebook(tmp_path / "nb" / "demo.ipynb")
-    server = ServerProcess(tmp_path / "nb", store=str(tmp_path / "s.sqlite"))
-    server.launch()
+    server = served(tmp_path, ready=False)
     assert server.proc is not None
     pid = server.proc.pid
     wait_for(server, lambda: importing_pairbook(pid), "begun importing pairbook's libraries")
-    os.killpg(pid, signal.SIGINT)
+    ctrl_c(server)
     log = stopped_quietly(server)
     assert "pairbook: stopped" in log  # "before serving", unless it got that far meanwhile
     assert not server.healthy()
 
 
 def test_ctrl_c_while_the_server_process_starts_ends_it_within_seconds(tmp_path: Path) -> None:
-    write_notebook(tmp_path / "nb" / "demo.ipynb")
-    server = ServerProcess(tmp_path / "nb", store=str(tmp_path / "s.sqlite"))
-    server.launch()
+    server = served(tmp_path, ready=False)
     assert server.proc is not None
     supervisor = server.proc.pid
     wait_for(server, lambda: server_child(supervisor) is not None, "forked its server")
     assert not server.healthy()
-    os.killpg(supervisor, signal.SIGINT)
+    ctrl_c(server)
     log = stopped_quietly(server)
     assert "pairbook: stopped." in log
 
@@ -110,10 +130,7 @@ def test_ctrl_c_while_the_server_process_starts_ends_it_within_seconds(tmp_path:
 async def test_a_stop_while_a_cell_waits_for_input_saves_and_is_quiet(
     tmp_path: Path, how: str
 ) -> None:
-    root = tmp_path / "nb"
-    write_notebook(root / "demo.ipynb")
-    server = ServerProcess(root, store=str(tmp_path / "s.sqlite"), args=("--autosave-delay", "60"))
-    server.start()
+    server = served(tmp_path, args=("--autosave-delay", "60"))
     assert server.proc is not None
     async with (
         YClient(server.ws_url("demo.ipynb")) as ana,
@@ -126,7 +143,7 @@ async def test_a_stop_while_a_cell_waits_for_input_saves_and_is_quiet(
         async with YClient(server.ws_url("demo.ipynb")) as check:
             await check.wait_until(lambda: check.source(1).startswith("# unsaved"))
         if how == "ctrl-c":
-            os.killpg(server.proc.pid, signal.SIGINT)
+            ctrl_c(server)
         else:  # `pkill -f "pairbook serve"` signals the server process too: say it hears
             # first, and has stopped by itself before the supervisor hears it
             child = server_child(server.proc.pid)
@@ -139,30 +156,22 @@ async def test_a_stop_while_a_cell_waits_for_input_saves_and_is_quiet(
     # Drained either way: by the supervisor, or by the server process on its own SIGTERM
     # (uvicorn's shutdown alone would have closed the peer with 1012).
     assert (code, "reconnect" in reason) == (1001, True), log
-    assert read_sources(root / "demo.ipynb")[1] == "# unsaved\nx = 1\nprint(x)"
+    assert read_sources(server.root / "demo.ipynb")[1] == "# unsaved\nx = 1\nprint(x)"
     assert "pairbook: stopped." in log
 
 
 async def test_a_second_ctrl_c_stops_at_once(tmp_path: Path) -> None:
-    root = tmp_path / "nb"
-    write_notebook(root / "demo.ipynb")
-    server = ServerProcess(root, store=str(tmp_path / "s.sqlite"))
-    server.start()
-    assert server.proc is not None
+    server = served(tmp_path)
     async with YClient(server.ws_url("demo.ipynb")) as ana:
         # A run deaf to interrupts: the kernel's shutdown waits for it, and so does the stop.
         deaf = "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nprint('deaf')\n"
         await ana.set_source(1, deaf + "time.sleep(600)")
         await ana.command("run", cells=["code-0"])
         await ana.wait_until(lambda: "deaf" in str(ana.cells[1]["outputs"].to_py()), timeout=60)
-        os.killpg(server.proc.pid, signal.SIGINT)
+        ctrl_c(server)
         wait_for(server, lambda: "pairbook: stopping" in server.log(), "began to stop")
-        os.killpg(server.proc.pid, signal.SIGINT)
-        try:
-            code = server.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"pairbook did not stop:\n{server.log()}")
-        released(server.proc)
+        ctrl_c(server)
+        code = ended(server)
     log = server.log()
     assert code == 130, log
     assert "stopped at once" in log
