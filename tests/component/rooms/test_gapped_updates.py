@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pycrdt import Text, merge_updates
 
-from component.rooms.test_room import of_kind, room_kit
+from component.rooms.test_room import Client, Kit, of_kind, room_kit
 from pairbook.protocol.messages import SyncUpdate, encode_sync_step1, encode_sync_update
 from pairbook.protocol.update import decode_state_vector
 from pairbook.rooms.openroom import OpenRoom
@@ -19,14 +19,20 @@ from pairbook.rooms.unloading import save_snapshot
 from pairbook.store import MemoryStore
 
 
+async def send_with_a_skip(kit: Kit, ana: Client) -> tuple[bytes, bytes, bytes]:
+    """ana types "a", "bc" and "d", and sends clocks 0 and 3 with a skip over 1-2: the room's
+    document takes clock 0, and 3 waits. Her three edits' updates."""
+    first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
+    await kit.send(ana, encode_sync_update(merge_updates(first, last)))
+    return first, middle, last
+
+
 async def test_an_edit_on_top_of_what_waited_behind_a_skip_is_taken(tmp_path: Path) -> None:
     async with room_kit(tmp_path) as kit:
         ana, bob = await kit.join("ana"), await kit.join("bob")
         ana.messages(), bob.messages()
-        first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
         client = ana.doc.client_id
-        # Clocks 0 and 3 with a skip over 1-2: the document takes clock 0, and 3 waits.
-        await kit.send(ana, encode_sync_update(merge_updates(first, last)))
+        _, middle, _ = await send_with_a_skip(kit, ana)
         assert kit.room.state_vector[client] == 1
         # Clocks 1-2: the document takes them and the 3 that waited for them.
         await kit.send(ana, encode_sync_update(middle))
@@ -48,10 +54,9 @@ async def test_a_room_loaded_with_structs_pending_in_its_log_follows_its_documen
     async with room_kit(tmp_path, store) as kit:
         ana = await kit.join("ana")
         ana.messages()
-        first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
         client = ana.doc.client_id
         # Logged with its skip: clock 3 stays pending in the room, and in the log.
-        await kit.send(ana, encode_sync_update(merge_updates(first, last)))
+        first, middle, last = await send_with_a_skip(kit, ana)
     async with room_kit(tmp_path, store) as kit:  # loaded again from the log
         again, bob = await kit.join("ana"), await kit.join("bob", sync=False)
         # bob's page kept what the room relayed before: clock 3 waits there too.
@@ -76,8 +81,7 @@ async def test_a_peer_that_joined_while_structs_waited_gets_them_once_the_gap_is
     async with room_kit(tmp_path) as kit:
         ana = await kit.join("ana")
         ana.messages()
-        first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
-        await kit.send(ana, encode_sync_update(merge_updates(first, last)))  # 3 waits
+        _, middle, _ = await send_with_a_skip(kit, ana)
         bob = await kit.join("bob")  # its step 2 holds what the document integrated: "a"
         bob.messages()
         await kit.send(ana, encode_sync_update(middle))  # integrates 1-2 and the 3 behind
@@ -93,9 +97,8 @@ async def test_a_room_holding_structs_that_wait_takes_no_snapshot_without_them(
     async with room_kit(tmp_path, store) as kit:
         ana = await kit.join("ana")
         ana.messages()
-        first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
         client = ana.doc.client_id
-        await kit.send(ana, encode_sync_update(merge_updates(first, last)))  # 3 waits
+        _, middle, _ = await send_with_a_skip(kit, ana)
         assert kit.filesync is not None
         entry = OpenRoom(kit.room, kit.filesync, [], snapshot_seq=0)
         # As the room's upkeep does: a document's encoding leaves the waiting 3 out, and
