@@ -105,3 +105,11 @@ class ConflictError(PairbookError):
 
 class NotFoundError(PairbookError):
     """What a request names does not exist (an id, a cell)."""
+
+
+def is_failure(exc: BaseException) -> bool:
+    """Whether `exc` is a failure to log and answer (1011, 500): any Exception, or a Rust
+    panic from pycrdt (pyo3's PanicException derives from BaseException, so `except
+    Exception` misses it); never a cancellation, KeyboardInterrupt or SystemExit, which go on.
+    Use as `except BaseException as exc: if not is_failure(exc): raise`."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"

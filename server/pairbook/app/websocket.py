@@ -14,9 +14,9 @@ from pairbook.app.channel import WebSocketChannel
 from pairbook.app.context import AppContext, context_of, socket_grant_of
 from pairbook.app.errors import close_code_for, reason_for
 from pairbook.auth import Grant
-from pairbook.errors import AuthError, PairbookError, ProtocolError
-from pairbook.rooms import ChannelClosed, CloseCode, Peer, Room, TokenBucket
-from pairbook.types import RoomId
+from pairbook.errors import AuthError, PairbookError, ProtocolError, is_failure
+from pairbook.rooms import ChannelClosed, CloseCode, OpenRoom, Peer, Room, TokenBucket
+from pairbook.types import RoomId, UserId
 
 log = logging.getLogger("pairbook.websocket")
 
@@ -67,10 +67,8 @@ async def room_endpoint(websocket: WebSocket) -> None:
     # large notebook (more on a busy machine), and meanwhile the client has its handshake
     # answered and sends its sync step 1, rather than waiting to start that until then.
     await websocket.accept()
-    try:
-        entry = await context.rooms.open(room_id)
-    except PairbookError as exc:
-        await close_with(websocket, close_code_for(exc), reason_for(exc, context.rooms.root))
+    entry = await _open(websocket, context, room_id, grant.user.id)
+    if entry is None:
         return
     settings = context.settings
     peer = Peer(
@@ -88,19 +86,62 @@ async def room_endpoint(websocket: WebSocket) -> None:
         "peer joined",
         extra={"room": room_id, "peer": peer.key, "user": grant.user.id, "role": grant.role.value},
     )
-    entry.room.join(peer)
-    context.connections.add(grant.id, peer)
-    if not context.tokens.valid(grant.id):  # revoked while the room was opening
-        context.connections.close([grant.id])
     try:
+        entry.room.join(peer)
+        context.connections.add(grant.id, peer)
+        if not context.tokens.valid(grant.id):  # revoked while the room was opening
+            context.connections.close([grant.id])
         await _pump(entry.room, peer, settings.max_frame_bytes)
+    except BaseException as exc:  # the join, a service's hook on it: answered as any failure
+        if not is_failure(exc):
+            raise
+        _fail(peer, entry.room.id, exc)
     finally:
         # Out of the room first: a peer that stopped reading may take up to the send timeout
         # to take its close frame, and the room must not wait for it.
-        context.connections.remove(grant.id, peer)
-        entry.room.leave(peer)
+        try:
+            context.connections.remove(grant.id, peer)
+            entry.room.leave(peer)
+        except BaseException as exc:
+            if not is_failure(exc):
+                raise
+            _fail(peer, entry.room.id, exc)
         _log_left(context, room_id, peer)
         await peer.close()
+
+
+OPEN_FAILED = "the server could not open this notebook (it is logged); reconnect or report it"
+"""What a joiner is told when its room failed to open for a reason nobody expected."""
+
+
+async def _open(
+    websocket: WebSocket, context: AppContext, room_id: RoomId, user: UserId
+) -> OpenRoom | None:
+    """The open room, or None once the websocket is closed with why it could not open:
+    a PairbookError with its code, anything else (a bug, a pycrdt panic) logged with its
+    traceback, counted and answered 1011 — never a connection dropped without a close frame."""
+    try:
+        return await context.rooms.open(room_id)
+    except PairbookError as exc:
+        await close_with(websocket, close_code_for(exc), reason_for(exc, context.rooms.root))
+    except BaseException as exc:
+        if not is_failure(exc):
+            raise
+        log.error("room failed to open", exc_info=exc, extra={"room": room_id, "user": user})
+        context.rooms.counters.disconnects[CloseCode.INTERNAL_ERROR.name.lower()] += 1
+        await close_with(websocket, CloseCode.INTERNAL_ERROR, OPEN_FAILED)
+    return None
+
+
+def _fail(peer: Peer, room_id: RoomId, exc: BaseException) -> None:
+    """A failure of the connection (a bug, not the peer's doing): logged with its traceback
+    and answered with 1011 (if nothing else was asked of the peer already)."""
+    log.error(
+        "connection failed",
+        exc_info=exc,
+        extra={"room": room_id, "peer": peer.key, "user": peer.user.id},
+    )
+    peer.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
 
 
 def _log_left(context: AppContext, room_id: RoomId, peer: Peer) -> None:
@@ -137,27 +178,21 @@ async def _pump(room: Room, peer: Peer, max_frame: int) -> None:
     except asyncio.CancelledError:
         if not interrupted or task.uncancel() > 0:
             raise
-    except Exception as exc:
+    except BaseException as exc:
         # Outside `room.receive` (the channel's receive, the limiter): a bug all the same,
         # logged and answered with 1011, not left to end as a normal closure.
-        log.error(
-            "connection failed",
-            exc_info=exc,
-            extra={"room": room.id, "peer": peer.key, "user": peer.user.id},
-        )
-        peer.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
+        if not is_failure(exc):
+            raise
+        _fail(peer, room.id, exc)
     finally:
         receiving = False
         try:
             # The receive side ended; let the frame in flight go out, briefly.
             await peer.finish_sending(1.0)
-        except Exception as exc:
-            log.error(
-                "connection failed",
-                exc_info=exc,
-                extra={"room": room.id, "peer": peer.key, "user": peer.user.id},
-            )
-            peer.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
+        except BaseException as exc:
+            if not is_failure(exc):
+                raise
+            _fail(peer, room.id, exc)
 
 
 async def _receive(room: Room, peer: Peer, max_frame: int) -> None:
@@ -187,10 +222,15 @@ async def _receive(room: Room, peer: Peer, max_frame: int) -> None:
             room.log_refusal(peer, exc)
             peer.request_close(close_code_for(exc), reason_for(exc))
             return
-        except Exception:
-            # A bug, not the peer's fault: logged with its traceback, never swallowed.
-            log.exception(
-                "connection failed", extra={"room": room.id, "peer": peer.key, "user": peer.user.id}
+        except BaseException as exc:
+            # A bug (or a pycrdt panic), not the peer's fault: logged with its traceback,
+            # never swallowed.
+            if not is_failure(exc):
+                raise
+            log.error(
+                "connection failed",
+                exc_info=exc,
+                extra={"room": room.id, "peer": peer.key, "user": peer.user.id},
             )
             peer.request_close(
                 CloseCode.INTERNAL_ERROR,

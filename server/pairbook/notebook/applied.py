@@ -16,6 +16,7 @@ from typing import Any
 
 from pycrdt import Doc, get_update
 
+from pairbook.errors import is_failure
 from pairbook.protocol.update import decode_state_vector, encode_state_vector
 
 log = logging.getLogger("pairbook.room")
@@ -36,12 +37,6 @@ class Applied:
     def partly(self) -> bool:
         """The update failed, yet the document took some of it."""
         return self.error is not None and self.taken is not None
-
-
-def is_pycrdt_failure(exc: BaseException) -> bool:
-    """An error pycrdt raises on bytes it cannot apply: a plain exception, or a Rust panic
-    (pyo3's PanicException derives from BaseException, so `except Exception` misses it)."""
-    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 NO_STRUCTS = b"\x00"
@@ -77,7 +72,7 @@ def apply_update(doc: Doc[Any], update: bytes, known: Mapping[int, int] | None =
         log.error("an observer failed while an update was applied", exc_info=exc)
         return Applied(update)
     except BaseException as exc:
-        if not is_pycrdt_failure(exc):
+        if not is_failure(exc):  # pycrdt raises, or panics, on bytes it cannot apply
             raise
         error = f"{type(exc).__name__}: {exc}"[:300]
         if before is None:
