@@ -2,7 +2,8 @@
 the exception handlers `create_app` registers, and the answer to an unexpected exception.
 
 Routes raise; they do not catch. A PairbookError becomes `{"error": message}` with the
-table's status; any other exception is logged once, with its traceback, and answered 500.
+table's status; any other exception (a pycrdt panic too) is logged once, with its traceback,
+and answered 500.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pairbook.errors import (
     RoomError,
     StoreError,
     TokenError,
+    is_failure,
 )
 from pairbook.protocol.closecodes import CloseCode
 
@@ -123,8 +125,10 @@ class UnexpectedErrors(HTTPMiddleware):
 
         try:
             await self.app(scope, receive, sending)
-        except Exception:
-            if started:
+        except BaseException as exc:  # a pycrdt panic too (is_failure)
+            if started or not is_failure(exc):
                 raise
-            log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+            log.error(
+                "unexpected error answering %s %s", scope["method"], scope["path"], exc_info=exc
+            )
             await JSONResponse({"error": UNEXPECTED}, status_code=500)(scope, receive, send)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -28,6 +28,7 @@ from pairbook.notebook import file as file_module
 from pairbook.notebook.file import NotebookFile
 from pairbook.settings import Settings
 from support.interleave import once_after
+from support.panics import pycrdt_panic
 
 OWNER = "owner-token-for-the-error-tests"
 EXISTS = "already exists: open it, or choose another name for the new notebook"
@@ -120,11 +121,20 @@ async def test_no_token_is_a_401_in_json(client: httpx.AsyncClient) -> None:
     assert "token" in answer.json()["error"]
 
 
+def a_bug() -> NoReturn:
+    raise RuntimeError("a bug")
+
+
+# A pycrdt panic (a BaseException) went past the middleware: uvicorn answered it in plain text.
+@pytest.mark.parametrize("fail", [a_bug, pycrdt_panic])
 async def test_an_unexpected_error_is_logged_once_and_answered_500_json(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    fail: Callable[[], NoReturn],
 ) -> None:
     def broken(root: Any) -> list[str]:
-        raise RuntimeError("a bug")
+        fail()
 
     monkeypatch.setattr(http, "list_notebooks", broken)
     with caplog.at_level(logging.ERROR):
