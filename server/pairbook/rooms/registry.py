@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Self
 
 from pairbook.broker.lockwait import waited_lock
 from pairbook.broker.port import Broker
-from pairbook.errors import NotebookError, RoomError
+from pairbook.errors import NotebookError, RoomError, is_failure
 from pairbook.kernel.kept import KeptKernels
 from pairbook.notebook import resolve_notebook_path, room_name_of
 from pairbook.protocol.closecodes import CloseCode
@@ -227,8 +227,12 @@ class Rooms:
         stop every room): logged, its peers told, the room dropped (the next join reloads it)."""
         try:
             await self._run(entry)
-        except Exception:
-            log.exception("room failed; it reloads from its log", extra={"room": entry.room.id})
+        except BaseException as exc:  # a pycrdt panic too: it would abort every room's task
+            if not is_failure(exc):
+                raise
+            log.error(
+                "room failed; it reloads from its log", exc_info=exc, extra={"room": entry.room.id}
+            )
             for peer in list(entry.room.peers):
                 peer.request_close(CloseCode.INTERNAL_ERROR, "the room failed; reconnect")
             await self._drop(entry, keep_kernel=False)
@@ -270,8 +274,10 @@ class Rooms:
                 recording = entry.find(RecordingService)
                 if recording is not None:
                     await recording.upkeep(entry.snapshot_seq)
-            except Exception:
-                log.exception("room upkeep failed", extra={"room": room.id})
+            except BaseException as exc:
+                if not is_failure(exc):
+                    raise
+                log.error("room upkeep failed", exc_info=exc, extra={"room": room.id})
             if room.peers or (entry.owned and room.feed is not None and room.feed.signals.present):
                 empty_since = None  # the owner stays for members on other processes too
             elif empty_since is None:
@@ -306,8 +312,12 @@ class Rooms:
         if recording is not None:
             try:
                 await recording.flush()
-            except Exception:
-                log.exception("recording flush of a lost room failed", extra={"room": room.id})
+            except BaseException as exc:
+                if not is_failure(exc):
+                    raise
+                log.error(
+                    "recording flush of a lost room failed", exc_info=exc, extra={"room": room.id}
+                )
         log.error("room discarded; it reloads from its log", extra={"room": room.id})
 
     async def _drop(self, entry: OpenRoom, *, keep_kernel: bool) -> None:
@@ -344,8 +354,10 @@ class Rooms:
         await unloading.stop_kernel(entry)
         try:
             await unloading.flush(entry, self.store)
-        except Exception:
-            log.exception("flush on shutdown failed", extra={"room": entry.room.id})
+        except BaseException as exc:
+            if not is_failure(exc):
+                raise
+            log.error("flush on shutdown failed", exc_info=exc, extra={"room": entry.room.id})
         if self._open.get(entry.room.id) is entry:
             self._open.pop(entry.room.id)
         if entry.room.feed is not None:

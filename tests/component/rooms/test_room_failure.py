@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from pairbook.store import MemoryStore
 from pairbook.types import RoomId, UserId
 from support.notebooks import write_notebook
 from support.ownership import MemoryOwnership
+from support.panics import pycrdt_panic
 
 
 class FailingSnapshots(MemoryStore):
@@ -32,17 +34,39 @@ class FailingSnapshots(MemoryStore):
         raise OSError(28, f"cannot save a snapshot of {room!r}: no space left on device")
 
 
+class PanickingSnapshots(MemoryStore):
+    """A store whose snapshot save panics in pycrdt (a BaseException, past `except
+    Exception`: it used to end the room's task with it, and the registry's task group then
+    cancelled every room)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts = 0
+        self.again = asyncio.Event()  # a second attempt: the room lived on after the first
+
+    async def save_snapshot(
+        self, room: str, snapshot: bytes, upto_seq: int, *, meta: Mapping[str, str] | None = None
+    ) -> None:
+        self.attempts += 1
+        if self.attempts > 1:
+            self.again.set()
+        pycrdt_panic()
+
+
 def tasks_left() -> list[object]:
     """The tasks other than this test's: a registry closed leaves none."""
     left = [task.get_coro() for task in asyncio.all_tasks() if task is not asyncio.current_task()]
     return [getattr(coro, "__qualname__", coro) for coro in left]
 
 
-async def test_a_room_failing_to_unload_does_not_stop_the_others(tmp_path: Path) -> None:
+@pytest.mark.parametrize("failing", [FailingSnapshots, PanickingSnapshots])
+async def test_a_room_failing_to_unload_does_not_stop_the_others(
+    tmp_path: Path, failing: type[MemoryStore]
+) -> None:
     write_notebook(tmp_path / "a.ipynb")
     write_notebook(tmp_path / "b.ipynb")
     policy = RoomPolicy(unload_delay=0.05, tick=0.01)
-    async with FailingSnapshots() as store, Rooms(tmp_path, store, policy, services=[]) as rooms:
+    async with failing() as store, Rooms(tmp_path, store, policy, services=[]) as rooms:
         first = await rooms.open(RoomId("a.ipynb"))
         assert first.task is not None
 
@@ -59,6 +83,28 @@ async def test_a_room_failing_to_unload_does_not_stop_the_others(tmp_path: Path)
         assert again is not first
         assert again.task is not None
         assert not again.task.done()
+
+
+async def test_a_panic_in_a_rooms_upkeep_is_logged_and_the_room_lives_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    write_notebook(tmp_path / "a.ipynb")
+    policy = RoomPolicy(tick=0.01, snapshot_every=1)
+    async with PanickingSnapshots() as store, Rooms(tmp_path, store, policy, services=[]) as rooms:
+        entry = await rooms.open(RoomId("a.ipynb"))
+        assert entry.task is not None
+
+        def edit(doc: Doc[Any]) -> None:
+            doc.get("scratch", type=Text).insert(0, "to snapshot")
+
+        with caplog.at_level(logging.ERROR, logger="pairbook"):
+            await entry.room.apply_server_edit(edit, UserId("ana"))
+            await asyncio.wait_for(store.again.wait(), 5)
+        assert not entry.task.done()
+        assert rooms.get(RoomId("a.ipynb")) is entry
+        failed = [r for r in caplog.records if r.getMessage() == "room upkeep failed"]
+        assert failed
+        assert failed[0].exc_info is not None
 
 
 @pytest.mark.parametrize("how", ["lost", "its file kept by another process"])
