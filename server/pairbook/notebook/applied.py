@@ -10,11 +10,11 @@ whatever replays a log (loading a room, replay, blame) skips a record pycrdt can
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Doc, get_update
+from pycrdt import Doc, get_update, merge_updates
 
 from pairbook.errors import is_failure
 from pairbook.protocol.update import decode_state_vector, encode_state_vector
@@ -43,11 +43,53 @@ NO_STRUCTS = b"\x00"
 """How an update without structs starts (no client has any: a delete set at most)."""
 
 
-def left_pending(update: bytes, state: bytes) -> bool:
-    """Whether structs of an applied `update` wait in a document now at `state`: yrs keeps
-    a struct whose origin it lacks pending (an update with a skip in it), and integrates it
-    only once what it builds on arrives, with the update that brings that."""
-    return get_update(update, state)[:1] != NO_STRUCTS
+class Waiting:
+    """The structs a document keeps pending, as one update: yrs keeps a struct whose origin
+    it lacks (an update with a skip in it) until what it builds on arrives, and integrates
+    it then, with the update that brings that. `Doc.get_update` leaves pending structs out
+    (pycrdt 0.14: tests/unit/notebook/test_applied.py), so whatever encodes a document to
+    rebuild it later (a room's snapshot, a replay checkpoint, a replayed moment) encodes it
+    with them: `encode`. Follow the document with `took` after every update it applies
+    while something waits, and after one with a skip in it."""
+
+    def __init__(self, update: bytes | None = None) -> None:
+        self.update = update
+        """What waits (None: nothing)."""
+
+    def __bool__(self) -> bool:
+        return self.update is not None
+
+    @classmethod
+    def left_by(cls, updates: Iterable[bytes], state: bytes) -> Waiting:
+        """What of `updates`, all applied to a document now at `state`, waits there."""
+        return cls(_merged(_rest(update, state) for update in updates))
+
+    def took(self, update: bytes, state: bytes) -> None:
+        """The document applied `update` and is now at `state` (its state vector): keep
+        what of it, and of what waited before, waits still."""
+        self.update = _merged(_rest(part, state) for part in (self.update, update) if part)
+
+    def parts(self) -> list[bytes]:
+        """What waits, as a list of updates to pass to `left_by` later."""
+        return [] if self.update is None else [self.update]
+
+    def encode(self, doc: Doc[Any]) -> bytes:
+        """The whole document, what waits in it included."""
+        whole = doc.get_update()
+        return whole if self.update is None else merge_updates(whole, self.update)
+
+
+def _rest(update: bytes, state: bytes) -> bytes | None:
+    """The structs of an applied `update` a document at `state` has not integrated."""
+    rest = get_update(update, state)
+    return None if rest[:1] == NO_STRUCTS else rest
+
+
+def _merged(updates: Iterable[bytes | None]) -> bytes | None:
+    kept = [update for update in updates if update is not None]
+    if len(kept) < 2:
+        return kept[0] if kept else None
+    return merge_updates(*kept)
 
 
 def apply_update(doc: Doc[Any], update: bytes, known: Mapping[int, int] | None = None) -> Applied:

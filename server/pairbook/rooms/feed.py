@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from pairbook.broker.port import Broker, DocEntry, Entry, PresenceEntry, SignalEntry
 from pairbook.errors import AuthError, BrokerError, PairbookError, StoreError
-from pairbook.notebook.applied import apply_update, left_pending
+from pairbook.notebook.applied import apply_update
 from pairbook.protocol.awareness import decode_awareness_update, encode_awareness_update
 from pairbook.protocol.messages import (
     SyncUpdate,
@@ -324,11 +324,9 @@ class RoomFeed:
         if author == SERVER_MAPS:  # pairbook's own maps: no peer may touch these items
             protect_structs(room.protected, decode_update(update))
         state = room.doc.get_state()
-        if not room.sync.pends and left_pending(update, state):
-            # Structs of it wait in the document (another process admitted an update with
-            # a skip): a later update may integrate them too, so the state vector is read
-            # from the document after every one from now on (RoomSync.pends).
-            room.sync.pends = True
+        # Structs of it may wait in the document (another process admitted an update with a
+        # skip), and it may integrate some that waited (Room.waiting).
+        room.waiting.took(update, state)
         room.sync.caught_up(decode_state_vector(state), update)
         room.relay_remote(frame)
         return True

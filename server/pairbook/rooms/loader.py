@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -24,14 +25,14 @@ from pairbook.notebook import (
     base_history_of,
     ydoc_to_notebook,
 )
-from pairbook.notebook.applied import apply_update, left_pending
+from pairbook.notebook.applied import Waiting, apply_update
 from pairbook.protocol.update import decode_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.feed import FILES
 from pairbook.rooms.filesync import FILE_RAW, FILE_SHA, FilePolicy, FileSync, sha_of
 from pairbook.rooms.protected import ProtectedRanges, protect_structs
-from pairbook.rooms.room import PROTECTED_META, Room
+from pairbook.rooms.room import PROTECTED_META, WAITING_META, Room
 from pairbook.rooms.twinsync import TWIN_SHA, TwinSync
 from pairbook.store.port import Store
 from pairbook.store.records import RoomLog
@@ -106,7 +107,7 @@ async def load_room(
         decoder=decoder,
         clock=clock,
     )
-    room.sync.pends = loaded.pends
+    room.waiting.update = loaded.waiting.update
     later = None if loaded.base is None else _serve_built(room, file, loaded.base, loaded.write)
     twin = None if root is None else _twin(room, path, root, files.twin, roomlog)
     filesync = FileSync(room, file, loaded.saved_sha, twin, saved_sha_later=later)
@@ -186,8 +187,8 @@ class _Loaded:
     """Built from the file just now: its base history (the saved sha is made from it)."""
     write: Callable[[], Awaitable[int]] | None = None
     """Logs the base, claims and meta of a room built just now, once it serves (its seq)."""
-    pends: bool = False
-    """The document holds structs pending (replayed from a log: see `_replay`)."""
+    waiting: Waiting = field(default_factory=Waiting)
+    """The structs pending in the document (replayed from a log: see `_replay`)."""
 
 
 async def _build(room_id: RoomId, file: NotebookFile, store: Store, *, defer: bool) -> _Loaded:
@@ -261,10 +262,12 @@ def _replay(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loade
     saved_sha = roomlog.meta.get(FILE_SHA, "")
     loaded = _Loaded(history_id, doc, claims, seq, saved_sha, roomlog.meta.get(PROTECTED_META))
     # A record with a skip (admitted as it came) may leave structs pending in the document
-    # as in the room that logged it: the room must then follow its document (RoomSync.pends).
-    # (A snapshot holds none: it is encoded from a document, which leaves pending ones out.)
+    # as in the room that logged it, and so may the snapshot (which holds those that waited
+    # as it was taken): the room must then follow its document (Room.waiting).
     state = doc.get_state()
-    loaded.pends = any(left_pending(update, state) for update in taken)
+    held = roomlog.meta.get(WAITING_META) if roomlog.snapshot is not None else None
+    snapshot = [base64.b64decode(held)] if held else []
+    loaded.waiting = Waiting.left_by([*snapshot, *taken], state)
     return loaded
 
 

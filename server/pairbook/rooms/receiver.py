@@ -141,11 +141,13 @@ class Receiver:
             await self.execute(room.sync.unappliable(effect, taken, state, applied.error))
             return
         state = None
-        if room.sync.pends or any(s.kind is StructKind.SKIP for s in effect.summary.structs):
+        if room.waiting or any(s.kind is StructKind.SKIP for s in effect.summary.structs):
             # What follows a skip may stay pending in the document (its origin is in the
             # gap), and the update that fills the gap integrates it too: only the document
-            # says how far it got, for each client.
-            state = decode_state_vector(room.doc.get_state())
+            # says how far it got, for each client, and what waits still.
+            encoded = room.doc.get_state()
+            room.waiting.took(effect.update, encoded)
+            state = decode_state_vector(encoded)
             effect = _with_waited(room, effect, state)
         await self.execute(room.sync.applied(effect, state))
         room.counters.updates += 1

@@ -13,6 +13,7 @@ from pycrdt import Doc
 from pairbook.errors import AuthError, HistoryError
 from pairbook.flag import Flag
 from pairbook.notebook import base_client_ids
+from pairbook.notebook.applied import Waiting
 from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.protocol.messages import encode_awareness, encode_command, encode_sync_step1
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("pairbook.room")
 
 PROTECTED_META = "protected_ranges"
+WAITING_META = "waiting_structs"
+"""The structs that waited in the document a snapshot was taken of, as base64 ('': none):
+the snapshot holds them too, and this says what of it still waits once it is applied."""
 
 
 class Room:
@@ -83,6 +87,11 @@ class Room:
         self.changed = Flag()
         self.answered = Flag()  # a peer has been sent the document (sync step 2)
         self.as_built = AsBuilt(doc)  # answers a peer holding nothing while doc is unchanged
+        # The structs pending in the document (an update with a skip in it was applied: by
+        # a peer, the feed, or in the log the room loaded from), kept in step with it by the
+        # receiver and the feed: an update may then integrate more than its own structs, and
+        # snapshots and replay checkpoints are encoded with them (Waiting.encode).
+        self.waiting = Waiting()
         self.last_change = 0.0
         self._clock = clock
         self.sync = RoomSync(

@@ -91,11 +91,6 @@ class RoomSync:
         self._echoes = echoes or Echoes()
         self._deletions: tuple[int, DeleteSet] | None = None
         self._version = 0  # bumped on every change to the document
-        self.pends = False
-        """The document may hold structs yrs keeps pending (an update with a skip was
-        applied: here, by the feed, or in the log the room was loaded from): an update may
-        then integrate more than its own structs, so the shell passes the document's state
-        vector to `applied` after every one from then on."""
         self._pending: dict[Peer, Pending] = {}
         # Yjs client ids whose documents hold an edit the room refused: their later updates
         # would carry it (e.g. a resync after the sender became the driver), so they reload.
@@ -210,14 +205,13 @@ class RoomSync:
     def applied(self, effect: Apply, state_vector: dict[int, int] | None = None) -> list[Effect]:
         """The document took the whole update: log and relay it, settle the peer's sync.
         `state_vector` is the document's after it, when the update's structs alone do not
-        say (a skip in it: what follows may be pending in the document; and once one was,
-        every later update: the one that fills the gap integrates what waited too)."""
+        say (a skip in it: what follows may be pending in the document; and while structs
+        wait there, every later update: the one that fills the gap integrates them too)."""
         if state_vector is None:
             self._advance(effect.summary)
         else:
             self._version += 1
             self._state_vector = dict(state_vector)
-            self.pends = True
         peer = effect.peer
         commit = Commit(effect.update, peer.user.id, effect.clients, Broadcast(effect.frame, peer))
         return [commit, *self._settle(peer)]

@@ -4,13 +4,14 @@ its other services closed. `Rooms` (rooms/registry.py) decides when."""
 
 from __future__ import annotations
 
+import base64
 import logging
 
 from pairbook.kernel.kept import KeptKernels
 from pairbook.kernel.service import KernelService
 from pairbook.record.service import RecordingService
 from pairbook.rooms.openroom import OpenRoom
-from pairbook.rooms.room import PROTECTED_META
+from pairbook.rooms.room import PROTECTED_META, WAITING_META
 from pairbook.store.port import Store
 
 log = logging.getLogger("pairbook.rooms")
@@ -20,16 +21,18 @@ async def save_snapshot(entry: OpenRoom, store: Store) -> None:
     room = entry.room
     if room.inflight:
         return  # an acknowledged-but-unapplied update would be missing from it
-    if room.sync.pends:
-        # Structs may wait in the document (RoomSync.pends): its encoding leaves them out,
-        # and the room loads from the snapshot and the records after it, so they would be
-        # gone. None until the room loads again (it then knows whether any still wait).
-        return
     seq = room.last_seq
     # The own-map ranges it covers are kept with it (the log after it: scanned at load),
     # written only if it is: a late, older snapshot must not take the newer one's ranges.
-    ranges = {PROTECTED_META: room.protected.to_json()}
-    await store.save_snapshot(room.id, room.doc.get_update(), seq, meta=ranges)
+    # So are the structs waiting in the document (Room.waiting): a document's encoding
+    # leaves them out, and the room loads from the snapshot and the records after it, so
+    # the snapshot holds them too, and the meta says which of its structs wait.
+    waiting = room.waiting.update
+    meta = {
+        PROTECTED_META: room.protected.to_json(),
+        WAITING_META: "" if waiting is None else base64.b64encode(waiting).decode("ascii"),
+    }
+    await store.save_snapshot(room.id, room.waiting.encode(room.doc), seq, meta=meta)
     entry.snapshot_seq = seq
 
 

@@ -282,10 +282,13 @@ async def test_an_edit_on_top_of_what_waited_behind_another_process_skip_is_take
         first, middle, last = ana.edit("a"), ana.edit("bc"), ana.edit("d")
         await a.send(ana, encode_sync_update(merge_updates(first, last)))
         await settle(a, b)
+        assert b.room.waiting  # 'd', behind the skip
         tab = await b.join("ana", 103)
         await b.send(tab, encode_sync_update(middle))
         await settle(a, b)
         assert b.room.state_vector == decode_state_vector(b.room.doc.get_state())
+        assert not a.room.waiting  # came in the update from B's feed, with what it waited for
+        assert not b.room.waiting
         bob.read()
         assert bob.text() == "abcd"
         await b.send(bob, encode_sync_update(bob.edit("e")))

@@ -6,9 +6,9 @@ import logging
 from typing import Any
 
 import pytest
-from pycrdt import Doc, Text
+from pycrdt import Doc, Text, merge_updates
 
-from pairbook.notebook.applied import Applied, apply_update
+from pairbook.notebook.applied import Applied, Waiting, apply_update
 from pairbook.protocol.lib0 import Encoder
 
 
@@ -128,3 +128,54 @@ def test_what_a_failed_update_left_is_found_with_the_state_vector_known_or_read(
     refused = apply_update(untouched, b"\x01\x01\x07\x00\x02\x01\x06legacy\x03", known)
     assert refused.error is not None
     assert refused.taken is None
+
+
+# -- structs that wait -------------------------------------------------------------------------
+
+
+def gapped() -> tuple[bytes, bytes, bytes]:
+    """'a', 'bc', 'd' typed one after the other: three updates of one client."""
+    doc: Doc[Any] = Doc()
+    text = doc.get("t", type=Text)
+    updates = []
+    for typed in ("a", "bc", "d"):
+        before = doc.get_state()
+        text.insert(len(text), typed)
+        updates.append(doc.get_update(before))
+    first, middle, last = updates
+    return first, middle, last
+
+
+def test_a_documents_encoding_leaves_the_structs_that_wait_out() -> None:
+    """The pycrdt (yrs) fact Waiting exists for: checked, not assumed."""
+    first, middle, last = gapped()
+    doc: Doc[Any] = Doc()
+    doc.apply_update(merge_updates(first, last))  # 'd' waits for 'bc', its origin
+    copy: Doc[Any] = Doc()
+    copy.apply_update(doc.get_update())
+    doc.apply_update(middle)
+    copy.apply_update(middle)
+    assert (text_of(doc), text_of(copy)) == ("abcd", "abc")
+
+
+def test_waiting_follows_a_document_until_what_waited_integrates() -> None:
+    first, middle, last = gapped()
+    doc: Doc[Any] = Doc()
+    waiting = Waiting()
+    assert not waiting
+    assert waiting.encode(doc) == doc.get_update()
+    doc.apply_update(first)
+    waiting.took(first, doc.get_state())
+    assert not waiting
+    doc.apply_update(last)  # 'd' waits
+    waiting.took(last, doc.get_state())
+    assert waiting
+    copy: Doc[Any] = Doc()
+    copy.apply_update(waiting.encode(doc))  # with it: it waits there too
+    assert text_of(copy) == "a"
+    assert Waiting.left_by([first, last], copy.get_state()).update == waiting.update
+    doc.apply_update(middle)
+    waiting.took(middle, doc.get_state())
+    assert not waiting
+    copy.apply_update(middle)
+    assert text_of(copy) == text_of(doc) == "abcd"
