@@ -10,6 +10,7 @@ from typing import Any
 
 from pycrdt import Doc, Map, Subscription
 
+from pairbook.notebook.applied import Waiting
 from pairbook.record.blame import Blame
 from pairbook.record.blamepoints import advance, blame_upto
 from pairbook.record.checkpoints import pack_checkpoint
@@ -48,8 +49,12 @@ class Recorder:
         checkpoint_every: int = 1000,
         clock: Callable[[], float] = time.time,
         owner_write: OwnerWrite = unfenced,
+        waiting: Waiting | None = None,
     ) -> None:
         self.room = room
+        # The structs pending in `doc` (the room's Room.waiting, kept in step with it): a
+        # checkpoint holds them, or a replay from it loses them once they integrate.
+        self._waiting = waiting if waiting is not None else Waiting()
         self._owner_write = owner_write
         self.doc = doc
         self.store = store
@@ -216,9 +221,10 @@ class Recorder:
         last one. The caller makes sure the document holds exactly records 1..last_seq."""
         if last_seq - self.last_checkpoint < self.checkpoint_every:
             return False
-        update = self.doc.get_update()  # now: the document moves on while the blame is made
+        # Now: the document moves on while the blame is made.
+        update, waiting = self._waiting.encode(self.doc), self._waiting.update
         blame = await self._blame_at(last_seq)
-        packed = pack_checkpoint(update, blame)
+        packed = pack_checkpoint(update, blame, waiting)
         await self._owner_write(
             lambda fence: self.store.save_checkpoint(self.room, packed, last_seq, fence=fence)
         )

@@ -12,10 +12,10 @@ from typing import Any
 
 from pycrdt import Doc, merge_updates
 
-from pairbook.notebook.applied import apply_update
+from pairbook.notebook.applied import Waiting, apply_update
 from pairbook.record.blame import Blame, LineBlame
 from pairbook.record.blamepoints import advance, blame_before
-from pairbook.record.checkpoints import pack_checkpoint, unpack_checkpoint
+from pairbook.record.checkpoints import pack_checkpoint, unpack_checkpoint, unpack_waiting
 from pairbook.record.timeline import (
     TIMELINE_KINDS,
     EventKind,
@@ -117,11 +117,19 @@ class Replayer:
 
     async def doc_at(self, seq: int) -> Doc[Any]:
         """A fresh document holding records 1..seq (from the nearest checkpoint)."""
+        doc, _ = await self._rebuild(seq)
+        return doc
+
+    async def _rebuild(self, seq: int) -> tuple[Doc[Any], Waiting]:
+        """The document holding records 1..seq, and the structs that wait in it (those that
+        waited in the checkpoint it started from, and of the records applied since)."""
         doc: Doc[Any] = Doc()
         checkpoint = await self.store.checkpoint(self.room, seq)
         at = 0
+        held: list[bytes] = []
         if checkpoint is not None:
             doc.apply_update(unpack_checkpoint(checkpoint.snapshot))
+            held = Waiting(unpack_waiting(checkpoint.snapshot)).parts()
             at = checkpoint.upto_seq
         applied = 0
         while at < seq:
@@ -130,24 +138,31 @@ class Replayer:
                 break
             for record in records:
                 # A record pycrdt cannot apply is skipped, as the room skips it on load.
-                apply_update(doc, record.update)
+                taken = apply_update(doc, record.update).taken
+                if taken is not None:
+                    held.append(taken)
                 at = record.seq
                 applied += 1
                 if self.save_checkpoints and at % self.checkpoint_every == 0:
                     # A store from before checkpoints (or a room that never reached one): the
                     # next seek here will not replay all of this again.
-                    packed = pack_checkpoint(doc.get_update())
+                    waiting = Waiting.left_by(held, doc.get_state())
+                    packed = pack_checkpoint(waiting.encode(doc), waiting=waiting.update)
                     await self.store.save_checkpoint(self.room, packed, at)
+                    held = waiting.parts()
                 if applied % YIELD_EVERY == 0:
                     await asyncio.sleep(0)
-        return doc
+            held = Waiting.left_by(held, doc.get_state()).parts()  # a batch's worth at most
+        return doc, Waiting.left_by(held, doc.get_state())
 
     async def moment(self, seq: int) -> Moment:
         seq = await self.visible(seq)
-        doc = await self.doc_at(seq)
+        doc, waiting = await self._rebuild(seq)
+        # With the structs that wait in it: a player goes on from it with the records after.
+        update = waiting.encode(doc)
         stamp = await self.store.records(self.room, seq - 1, limit=1) if seq else []
         ts = stamp[0].ts if stamp else 0.0
-        return Moment(seq, ts, doc.get_update(), await self.presence_at(seq))
+        return Moment(seq, ts, update, await self.presence_at(seq))
 
     async def presence_at(self, seq: int) -> list[dict[str, Any]]:
         kinds = [EventKind.AWARENESS.value, EventKind.LEAVE.value]

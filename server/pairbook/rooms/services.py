@@ -153,6 +153,7 @@ def recording_service(context: ServiceContext) -> RecordingService:
         awareness_interval=policy.awareness_interval,
         checkpoint_every=policy.checkpoint_every,
         owner_write=context.handle.owner_write,
+        waiting=room.waiting,
     )
     replayer = context.replays.get(room.id)
     return RecordingService(context.handle, recorder, replayer, retention=policy.retention)
