@@ -27,6 +27,8 @@ import { renderOutputs } from './outputs'
 type Render = 'source' | 'outputs' | 'prompt' | 'run'
 
 export class CellView {
+  /** Kept: once its cell is removed (a move re-creates it) the model no longer holds it. */
+  readonly id: string
   readonly element: HTMLElement
   private readonly prompt: HTMLElement
   private readonly sourceHost: HTMLElement
@@ -55,6 +57,7 @@ export class CellView {
     readonly model: YCellType,
     private readonly host: CellHost
   ) {
+    this.id = String(model.ymodel.get('id') ?? '')
     const type = this.type
     this.element = h('div', {
       class: `cell cell-${type}`,
@@ -132,10 +135,6 @@ export class CellView {
   /** Shows the kernel-state warnings for this cell (an empty list hides them). */
   setWarnings(items: readonly { kind: string; text: string }[]): void {
     this.warnings.set(items)
-  }
-
-  get id(): string {
-    return String(this.model.ymodel.get('id') ?? '')
   }
 
   get type(): CellType {
