@@ -113,6 +113,9 @@ export function icon(path: string): SVGSVGElement {
 
 export const ICONS = {
   plus: 'M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6z',
+  addAbove: 'M11 2h2v4h4v2h-4v4h-2V8H7V6h4zM4 15h16v6H4zm2 2v2h12v-2z',
+  addBelow: 'M4 3h16v6H4zm2 2v2h12V5zm5 7h2v4h4v2h-4v4h-2v-4H7v-2h4z',
+  duplicate: 'M9 2h10a2 2 0 012 2v11h-2V4H9zM5 6h10a2 2 0 012 2v12a2 2 0 01-2 2H5a2 2 0 01-2-2V8a2 2 0 012-2zm0 2v12h10V8z',
   up: 'M12 6l6 6-1.4 1.4L13 9.8V19h-2V9.8l-3.6 3.6L6 12z',
   down: 'M12 18l-6-6 1.4-1.4 3.6 3.6V5h2v9.2l3.6-3.6L18 12z',
   trash: 'M9 3h6l1 2h4v2H4V5h4zm-3 6h12l-1 12H7z',

@@ -11,6 +11,7 @@ import {
   insertCell,
   mergeCells,
   moveCell,
+  moveCells,
   pasteCells,
   splitCell,
   splitOffsets
@@ -109,6 +110,42 @@ describe('new cells', () => {
     expect(moved.id).toBe(id)
     expect(moved.toJSON()).toMatchObject({ source: 'print(1)', execution_count: 3, outputs: [{ output_type: 'stream', name: 'stdout', text: '1\n' }] })
     expect(moved.youtputs.get(0).get('text')).toBeInstanceOf(Y.Text)
+  })
+})
+
+describe('moving a block of cells', () => {
+  it('moves the selected cells together, under their ids, in one change the partner sees', () => {
+    const [a, b] = pair()
+    for (const [index, source] of ['one', 'two', 'three', 'four', 'five'].entries()) insertCell(a, index, 'code', source)
+    const ids = a.cells.map((cell) => cell.id)
+    const changes: number[] = []
+    b.changed.connect((_, change) => {
+      if (change.cellsChange !== undefined) changes.push(1)
+    })
+    expect(moveCells(a, 1, 2, 0)).toBe(0)
+    expect(sources(b)).toEqual(['two', 'three', 'one', 'four', 'five'])
+    expect(b.cells.map((cell) => cell.id)).toEqual([ids[1], ids[2], ids[0], ids[3], ids[4]])
+    expect(changes).toEqual([1]) // one transaction: one change for the partner, one undo step
+    expect(moveCells(a, 0, 1, 2)).toBe(2)
+    expect(sources(b)).toEqual(['one', 'four', 'two', 'three', 'five'])
+    // Past the end the block stops there, whole; at the end already, nothing happens.
+    expect(moveCells(a, 2, 3, 9)).toBe(3)
+    expect(sources(b)).toEqual(['one', 'four', 'five', 'two', 'three'])
+    expect(moveCells(a, 3, 4, 4)).toBe(3)
+    expect(moveCells(a, 0, 1, -1)).toBe(0)
+    expect(moveCells(a, 3, 7, 1)).toBe(3) // not a run of cells of this notebook: ignored
+    expect(sources(b)).toEqual(['one', 'four', 'five', 'two', 'three'])
+  })
+
+  it('is undone in one step, by its mover only', () => {
+    const [a, b] = pair()
+    for (const [index, source] of ['one', 'two', 'three'].entries()) insertCell(a, index, 'code', source)
+    a.undoManager.stopCapturing()
+    moveCells(a, 1, 2, 0)
+    a.undoManager.stopCapturing()
+    expect(b.undoManager.canUndo()).toBe(false)
+    a.undoManager.undo()
+    expect(sources(b)).toEqual(['one', 'two', 'three'])
   })
 })
 

@@ -49,6 +49,20 @@ describe('CommandKeys', () => {
     expect(press({ key: 'v', ctrl: true })).toBeNull() // the browser's paste, in an editor
   })
 
+  it('selects all cells on Ctrl+A (⌘A) and extends to the ends on Shift+Home / End, as JupyterLab', () => {
+    const { press } = keys()
+    expect(press({ key: 'a', ctrl: true })).toBe('select-all')
+    expect(press({ key: 'a', meta: true })).toBe('select-all')
+    expect(press({ key: 'A', ctrl: true })).toBe('select-all') // Caps Lock
+    expect(press({ key: 'a' })).toBe('insert-above')
+    expect(press({ key: 'Home', shift: true })).toBe('extend-top')
+    expect(press({ key: 'End', shift: true })).toBe('extend-bottom')
+    expect(press({ key: 'Home' })).toBe('select-first')
+    expect(press({ key: 'End' })).toBe('select-last')
+    expect(EDITING_ACTIONS.has('select-all')).toBe(false)
+    expect(EDITING_ACTIONS.has('duplicate')).toBe(true)
+  })
+
   it('deletes on D, D within the chord time only', () => {
     const { press, advance } = keys()
     expect(press({ key: 'd' })).toBeNull()
@@ -78,7 +92,7 @@ describe('CommandKeys', () => {
 
   it('leaves keys with Ctrl or Alt alone unless they are bound', () => {
     const { press } = keys()
-    expect(press({ key: 'a', ctrl: true })).toBeNull()
+    expect(press({ key: 'a', ctrl: true, shift: true })).toBeNull()
     expect(press({ key: 'c', ctrl: true })).toBeNull()
     expect(press({ key: 'b', alt: true })).toBeNull()
   })

@@ -1,11 +1,13 @@
-"""JupyterLab's cell clipboard (C, X, V, Shift+V), merge (Shift+M), split (Ctrl+Shift+-) and
-multi-cell selection (Shift+↑ ↓, Shift+click) on pairbook's page: each is an edit of the
-shared notebook that the partner sees, undone per person, refused to whoever may not edit."""
+"""JupyterLab's cell clipboard (C, X, V, Shift+V), merge (Shift+M), split (Ctrl+Shift+-),
+multi-cell selection (Shift+↑ ↓, Shift+click, Ctrl+A) and block moves on pairbook's page:
+each is an edit of the shared notebook that the partner sees, undone per person, refused to
+whoever may not edit."""
 
 from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -125,6 +127,68 @@ async def test_copy_paste_merge_split_and_a_selection_of_cells_reach_the_partner
     for index in (2, 3):
         await expect(bob.cell(index)).to_have_attribute("data-run", "ok", timeout=KERNEL_START)
     assert await page.evaluate(ACTIVE_INDEX) == 4
+    assert await selected(ada) == []
+    for tab in (ada, bob):
+        assert tab.errors == []
+        await tab.close()
+
+
+COUNT_CHANGES = """() => {
+    window.__cellChanges = 0
+    window.pairbook.notebook.changed.connect((_, change) => {
+        if (change.cellsChange !== undefined) window.__cellChanges += 1
+    })
+}"""
+
+
+async def test_selected_cells_move_as_one_block_and_ctrl_a_selects_every_cell(
+    browser: Browser, server: ServerProcess, notebook: str, screenshots: Path
+) -> None:
+    ada, bob = await NotebookTab.pair(browser, server, notebook)
+    page, keys = ada.page, ada.page.keyboard
+    ids = [cell["id"] for cell in await cells(ada)]
+    await bob.page.evaluate(COUNT_CHANGES)
+    await bob.command_mode(2)
+
+    # Ctrl+Shift+↑ moves both selected code cells above the markdown cell, in one change
+    # Bob sees once; they stay selected, the same cell active. Bob's cell, among them, stays
+    # his selected cell where it went.
+    await ada.command_mode(1)
+    await keys.press("Shift+ArrowDown")
+    await keys.press("Control+Shift+ArrowUp")
+    await wait_sources(bob, [ORIGINAL[1], ORIGINAL[2], ORIGINAL[0]])
+    assert [cell["id"] for cell in await cells(bob)] == [ids[1], ids[2], ids[0]]
+    assert await bob.page.evaluate("() => window.__cellChanges") == 1
+    assert await selected(ada) == [0, 1]
+    assert await page.evaluate(ACTIVE_INDEX) == 1
+    assert await bob.page.evaluate("() => window.pairbook.view.activeCell.id") == ids[2]
+
+    # The active cell's own "Move cell down" moves the selection back; Z undoes it at once.
+    await ada.cell(1).get_by_role("button", name="Move cell down").click()
+    await wait_sources(bob, ORIGINAL)
+    assert await selected(ada) == [1, 2]
+    await keys.press("z")
+    await wait_sources(bob, [ORIGINAL[1], ORIGINAL[2], ORIGINAL[0]])
+
+    # Ctrl+A selects every cell, not the page's text; the active cell stays where it is.
+    await ada.command_mode(1)
+    await keys.press("Control+a")
+    assert await selected(ada) == [0, 1, 2]
+    assert await page.evaluate(ACTIVE_INDEX) == 1
+    assert await page.evaluate("() => String(window.getSelection())") == ""
+    await ada.cell(1).hover()
+    await ada.screenshot(screenshots / "cells-select-all.png")
+    # The cell toolbar's Duplicate copies the selection below it (the clipboard untouched).
+    await ada.cell(1).get_by_role("button", name="Duplicate cell below").click()
+    moved = [ORIGINAL[1], ORIGINAL[2], ORIGINAL[0]]
+    await wait_sources(bob, moved + moved)
+    assert await selected(ada) == [3, 4, 5]
+    assert await page.evaluate("() => sessionStorage.getItem('pairbook.cells')") is None
+
+    # In a cell's editor Ctrl+A is the editor's: it selects the cell's text.
+    await ada.edit_end(0)
+    await keys.press("Control+a")
+    assert await page.evaluate("() => String(window.getSelection())") == ORIGINAL[1]
     assert await selected(ada) == []
     for tab in (ada, bob):
         assert tab.errors == []

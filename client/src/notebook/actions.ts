@@ -84,12 +84,21 @@ export function deleteCell(nb: YNotebook, index: number): void {
 
 /** Moves the cell at `from` to `to` (clamped); returns where it ended up. */
 export function moveCell(nb: YNotebook, from: number, to: number): number {
-  const last = nb.cells.length - 1
-  const target = Math.max(0, Math.min(to, last))
-  if (from < 0 || from > last || target === from) return from
-  // A move is a delete and an insert of a copy under the same id, as @jupyter/ydoc's
-  // moveCells does (Yjs has no move): the outputs and the count go with the cell.
-  spliceCells(nb, from, 1, target, [copyOf(nb, from)])
+  return moveCells(nb, from, from, to)
+}
+
+/** Moves the cells from `first` to `last` as one block, its first cell to `to` (clamped so
+ * the block stays whole), in one transaction: one undo step, one change for the partners.
+ * Returns where the block's first cell ended up. */
+export function moveCells(nb: YNotebook, first: number, last: number, to: number): number {
+  const count = last - first + 1
+  if (first < 0 || last >= nb.cells.length || count < 1) return first
+  const target = Math.max(0, Math.min(to, nb.cells.length - count))
+  if (target === first) return first
+  // A move is a delete and an insert of copies under the same ids, as @jupyter/ydoc's
+  // moveCells does (Yjs has no move): the outputs and the counts go with the cells.
+  const block = Array.from({ length: count }, (_, offset) => copyOf(nb, first + offset))
+  spliceCells(nb, first, count, target, block)
   return target
 }
 

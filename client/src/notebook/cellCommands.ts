@@ -6,7 +6,18 @@
 import type { YNotebook } from '@jupyter/ydoc'
 import type * as Y from 'yjs'
 
-import { changeCellType, copyCells, deleteCells, indexOfCell, insertCell, mergeCells, moveCell, pasteCells, splitCell, type CellType } from './actions'
+import {
+  type CellJson,
+  changeCellType,
+  copyCells,
+  deleteCells,
+  insertCell,
+  mergeCells,
+  moveCells,
+  pasteCells,
+  splitCell,
+  type CellType
+} from './actions'
 import type { CellClipboard } from './cellClipboard'
 import type { CellList } from './cellList'
 import type { CellView } from './cellView'
@@ -122,16 +133,14 @@ function selectAt({ context, cell }: Target, index: number): void {
   context.selection.selectIndex(Math.max(0, Math.min(index, context.cells.length - 1)), 'command')
 }
 
-function move({ context, cell, index }: Target, step: -1 | 1): void {
+/** Moves the selected cells up or down one place, as one block (JupyterLab's Move Cell Up
+ * and Down); they stay selected, the same cell active. */
+function move({ context, cell, first, last }: Target, step: -1 | 1): void {
   if (cell === null) return
-  context.selection.collapse()
-  const id = cell.id
-  let landed = index
-  structural(context, () => {
-    landed = moveCell(context.notebook, index, index + step)
-  })
-  const moved = context.cells.at(landed)
-  context.selection.selectIndex(moved !== undefined && moved.id === id ? landed : Math.max(0, indexOfCell(context.notebook, id)), 'command')
+  structural(context, () => moveCells(context.notebook, first, last, first + step))
+  // The moved cells are new views under the same ids: the selection found them again.
+  const active = context.selection.active
+  if (active !== null) context.selection.reveal(active)
 }
 
 /** Deletes the selected cells and selects the cell now in their place. */
@@ -152,7 +161,17 @@ function paste({ context, cell, first, last }: Target, where: 'above' | 'below')
     context.notify('Nothing to paste: copy cells with C (or cut them with X) first.')
     return
   }
-  const at = cell === null ? context.cells.length : where === 'above' ? first : last + 1
+  place(context, cell, cell === null ? context.cells.length : where === 'above' ? first : last + 1, cells)
+}
+
+/** Copies the selected cells below the last of them, leaving the clipboard alone, and
+ * selects the copies (JupyterLab's Duplicate, in the cell's toolbar). */
+function duplicate({ context, cell, first, last }: Target): void {
+  if (cell !== null) place(context, cell, last + 1, copyCells(context.notebook, first, last))
+}
+
+/** Inserts `cells` (new ids) at `at` and selects them. */
+function place(context: CommandContext, cell: CellView | null, at: number, cells: CellJson[]): void {
   if (cell?.isEditing) cell.leaveEdit()
   structural(context, () => pasteCells(context.notebook, at, cells))
   context.selection.selectRun(context.cells.all.slice(at, at + cells.length))
@@ -213,6 +232,9 @@ const COMMANDS: Readonly<Record<CellAction, Command>> = {
   find: ({ context }) => context.find(),
   'extend-up': ({ context }) => context.selection.extend(-1),
   'extend-down': ({ context }) => context.selection.extend(1),
+  'extend-top': ({ context }) => context.selection.extendToIndex(0),
+  'extend-bottom': ({ context }) => context.selection.extendToIndex(context.cells.length - 1),
+  'select-all': ({ context }) => context.selection.selectAll(),
   copy,
   cut: (target) => {
     copy(target)
@@ -221,5 +243,6 @@ const COMMANDS: Readonly<Record<CellAction, Command>> = {
   'paste-below': (target) => paste(target, 'below'),
   'paste-above': (target) => paste(target, 'above'),
   merge,
-  split
+  split,
+  duplicate
 }

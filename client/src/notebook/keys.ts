@@ -33,6 +33,10 @@ export type NotebookAction =
   | 'split'
   | 'extend-up'
   | 'extend-down'
+  | 'extend-top'
+  | 'extend-bottom'
+  | 'select-all'
+  | 'duplicate'
 
 export interface KeyInput {
   key: string
@@ -60,13 +64,16 @@ export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; la
   { action: 'select-last', keys: 'End', label: 'Select the last cell' },
   { action: 'extend-up', keys: 'Shift+↑ or Shift+K', label: 'Add the cell above to the selection (or Shift+click)' },
   { action: 'extend-down', keys: 'Shift+↓ or Shift+J', label: 'Add the cell below to the selection' },
+  { action: 'extend-top', keys: 'Shift+Home', label: 'Add the cells above, up to the first, to the selection' },
+  { action: 'extend-bottom', keys: 'Shift+End', label: 'Add the cells below, down to the last, to the selection' },
+  { action: 'select-all', keys: 'Ctrl+A', label: 'Select all cells' },
   { action: 'copy', keys: 'C', label: 'Copy the selected cells' },
   { action: 'cut', keys: 'X', label: 'Cut the selected cells' },
   { action: 'paste-below', keys: 'V', label: 'Paste cells below' },
   { action: 'paste-above', keys: 'Shift+V', label: 'Paste cells above' },
   { action: 'merge', keys: 'Shift+M', label: 'Merge the selected cells (one: with the cell below)' },
-  { action: 'move-up', keys: 'Ctrl+Shift+↑', label: 'Move the cell up' },
-  { action: 'move-down', keys: 'Ctrl+Shift+↓', label: 'Move the cell down' },
+  { action: 'move-up', keys: 'Ctrl+Shift+↑', label: 'Move the selected cells up' },
+  { action: 'move-down', keys: 'Ctrl+Shift+↓', label: 'Move the selected cells down' },
   { action: 'undo', keys: 'Z or Ctrl+Z', label: 'Undo your last change' },
   { action: 'redo', keys: 'Shift+Z or Ctrl+Shift+Z', label: 'Redo your change' },
   { action: 'interrupt', keys: 'I, I', label: 'Interrupt the kernel' },
@@ -84,8 +91,31 @@ const SHIFTED: Readonly<Record<string, NotebookAction>> = {
   k: 'extend-up',
   ArrowDown: 'extend-down',
   j: 'extend-down',
+  Home: 'extend-top',
+  End: 'extend-bottom',
   v: 'paste-above',
-  m: 'merge'
+  m: 'merge',
+  z: 'redo'
+}
+
+/** Keys on their own (or with a Shift that SHIFTED does not take) and their actions. */
+const PLAIN: Readonly<Record<string, NotebookAction>> = {
+  ArrowUp: 'select-prev',
+  k: 'select-prev',
+  ArrowDown: 'select-next',
+  j: 'select-next',
+  Home: 'select-first',
+  End: 'select-last',
+  a: 'insert-above',
+  b: 'insert-below',
+  m: 'to-markdown',
+  y: 'to-code',
+  r: 'to-raw',
+  z: 'undo',
+  h: 'help',
+  c: 'copy',
+  x: 'cut',
+  v: 'paste-below'
 }
 
 /** Two-key chords: the key pressed twice and the action it gives. */
@@ -112,7 +142,8 @@ export const EDITING_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookActi
   'paste-below',
   'paste-above',
   'merge',
-  'split'
+  'split',
+  'duplicate'
 ])
 
 /** Interprets command-mode key presses, including the two-key chords D, D / I, I / 0, 0. */
@@ -140,50 +171,19 @@ export class CommandKeys {
     if (mod && key === 'z') return input.shift ? 'redo' : 'undo'
     if (mod && key === 'y') return 'redo'
     if (mod && key === 'f') return 'find'
+    if (mod && !input.shift && key === 'a') return 'select-all'
     if (mod || input.alt) return null
     if (input.shift) {
       const shifted = SHIFTED[key]
       if (shifted !== undefined) return shifted
     }
-    switch (key) {
-      case 'ArrowUp':
-      case 'k':
-        return 'select-prev'
-      case 'ArrowDown':
-      case 'j':
-        return 'select-next'
-      case 'Home':
-        return 'select-first'
-      case 'End':
-        return 'select-last'
-      case 'a':
-        return 'insert-above'
-      case 'b':
-        return 'insert-below'
-      case 'm':
-        return 'to-markdown'
-      case 'y':
-        return 'to-code'
-      case 'r':
-        return 'to-raw'
-      case 'z':
-        return input.shift ? 'redo' : 'undo'
-      case 'h':
-        return 'help'
-      case 'c':
-        return 'copy'
-      case 'x':
-        return 'cut'
-      case 'v':
-        return 'paste-below'
-      default: {
-        const chordAction = CHORDS[key]
-        if (chordAction === undefined) return null
-        const now = this.clock()
-        if (chord !== null && chord.key === key && now - chord.at <= this.chordMs) return chordAction
-        this.pending = { key, at: now }
-        return null
-      }
-    }
+    const plain = PLAIN[key]
+    if (plain !== undefined) return plain
+    const chordAction = CHORDS[key]
+    if (chordAction === undefined) return null
+    const now = this.clock()
+    if (chord !== null && chord.key === key && now - chord.at <= this.chordMs) return chordAction
+    this.pending = { key, at: now }
+    return null
   }
 }

@@ -1,8 +1,8 @@
 /** Which cell this person has selected and Jupyter's mode in it (command, edit, or answering
  * an `input()` prompt): shown on the page, told to the partners through awareness, and kept
  * through structural changes. As in JupyterLab, Shift+↑ ↓ (or Shift+click) extend the
- * selection to a run of cells, from an anchor to the active cell; the cell commands act on all
- * of them. */
+ * selection to a run of cells, from an anchor to the active cell, and Ctrl+A selects them all
+ * (the active cell stays where it is); the cell commands act on all of them. */
 
 import type { Awareness } from 'y-protocols/awareness'
 
@@ -28,6 +28,8 @@ export class CellSelection {
   private currentMode: Mode = 'command'
   /** The id of the cell where an extended selection started, or null (just the active cell). */
   private anchor: string | null = null
+  /** The id of the run's far end when that is not the active cell (Ctrl+A: the last cell). */
+  private extent: string | null = null
   private painted: CellView[] = []
 
   constructor(
@@ -60,9 +62,11 @@ export class CellSelection {
    * -1 in an empty notebook). */
   range(): [number, number] {
     const active = this.current === null ? -1 : this.cells.indexOf(this.current)
-    const anchorCell = this.anchor === null ? null : this.cells.cellById(this.anchor)
-    const anchor = anchorCell === null ? active : this.cells.indexOf(anchorCell)
-    return [Math.min(anchor, active), Math.max(anchor, active)]
+    const ends = [this.anchor, this.extent].map((id) => {
+      const cell = id === null ? null : this.cells.cellById(id)
+      return cell === null ? active : this.cells.indexOf(cell)
+    })
+    return [Math.min(active, ...ends), Math.max(active, ...ends)]
   }
 
   /** The selected cells, in notebook order. */
@@ -77,11 +81,18 @@ export class CellSelection {
     this.extendTo(this.cells.at(this.cells.indexOf(this.current) + step) ?? this.current)
   }
 
+  /** Extends the selection to the cell at `index` (Shift+Home, Shift+End). */
+  extendToIndex(index: number): void {
+    const cell = this.cells.at(index)
+    if (cell !== undefined) this.extendTo(cell)
+  }
+
   /** Selects the run of cells from the anchor (the active cell, if none yet) to `cell`. */
   extendTo(cell: CellView): void {
     if (this.current === null) return
     if (this.current.isEditing) this.current.leaveEdit()
     this.anchor ??= this.current.id
+    this.extent = null
     this.select(cell, 'command', true)
     cell.element.focus({ preventScroll: true })
     this.reveal(cell)
@@ -99,9 +110,22 @@ export class CellSelection {
     }
   }
 
+  /** Selects every cell (Ctrl+A); the active cell, the keyboard and the scroll stay put. */
+  selectAll(): void {
+    const first = this.cells.at(0)
+    const last = this.cells.at(this.cells.length - 1)
+    if (this.current === null || first === undefined || last === undefined) return
+    this.anchor = first.id
+    this.extent = last.id
+    this.paint()
+  }
+
   /** Selects the cell (with `extend`, keeping the anchor of an extended selection). */
   select(cell: CellView | null, mode: Mode, extend = false): void {
-    if (!extend && cell !== this.current) this.anchor = null
+    if (!extend && cell !== this.current) {
+      this.anchor = null
+      this.extent = null
+    }
     if (cell !== this.current) {
       const previous = this.current
       previous?.setActive(false)
@@ -119,12 +143,13 @@ export class CellSelection {
   /** Back to the active cell alone. */
   collapse(): void {
     this.anchor = null
+    this.extent = null
     this.paint()
   }
 
   /** Marks the selected cells other than the active one (which is marked as active). */
   private paint(): void {
-    const selected = this.anchor === null ? [] : this.selectedCells()
+    const selected = this.anchor === null && this.extent === null ? [] : this.selectedCells()
     for (const view of this.painted) if (!selected.includes(view)) view.setSelected(false)
     for (const view of selected) view.setSelected(true)
     this.painted = selected
@@ -173,6 +198,7 @@ export class CellSelection {
    * re-creates it under the same id; a deleted cell leaves its place to a neighbour. */
   afterCellsChanged(previous: CellView | null, previousIndex: number, wasEditing: boolean): void {
     if (this.anchor !== null && this.cells.cellById(this.anchor) === null) this.anchor = null
+    if (this.extent !== null && this.cells.cellById(this.extent) === null) this.extent = null
     this.painted = this.painted.filter((view) => this.cells.includes(view))
     this.paint()
     if (previous === null || this.cells.includes(previous)) {
