@@ -13,6 +13,7 @@ import {
   moveCell,
   moveCells,
   pasteCells,
+  setHeading,
   splitCell,
   splitOffsets
 } from '../src/notebook/actions'
@@ -146,6 +147,37 @@ describe('moving a block of cells', () => {
     expect(b.undoManager.canUndo()).toBe(false)
     a.undoManager.undo()
     expect(sources(b)).toEqual(['one', 'two', 'three'])
+  })
+})
+
+describe('headings (JupyterLab keys 1 to 6)', () => {
+  it("make the cell markdown with that many #s in place of its old ones, under its id", () => {
+    const [a, b] = pair()
+    insertCell(a, 0, 'code', 'x = 1')
+    insertCell(a, 1, 'markdown', '### Results')
+    insertCell(a, 2, 'markdown', '  \n Notes')
+    const id = a.getCell(0)!.id
+    setHeading(a, 0, 2)
+    setHeading(a, 1, 1)
+    setHeading(a, 2, 6)
+    expect(sources(b)).toEqual(['## x = 1', '# Results', '###### Notes'])
+    expect(b.cells.map((cell) => cell.cell_type)).toEqual(['markdown', 'markdown', 'markdown'])
+    expect(b.getCell(0)!.id).toBe(id)
+    setHeading(a, 1, 1) // already so: nothing changes
+    expect(sources(b)[1]).toBe('# Results')
+  })
+
+  it("edit a markdown cell's text in place (a partner's typing merges), undone in one step", () => {
+    const [a, b] = pair()
+    insertCell(a, 0, 'markdown', '## Title')
+    const ysource = b.getCell(0)!.ysource
+    a.undoManager.stopCapturing()
+    setHeading(a, 0, 3)
+    expect(b.getCell(0)!.ysource).toBe(ysource)
+    typer(b)(0, ysource.length, '!')
+    expect(sources(a)).toEqual(['### Title!'])
+    a.undoManager.undo()
+    expect(sources(b)).toEqual(['## Title!'])
   })
 })
 

@@ -49,7 +49,7 @@ describe('CommandKeys', () => {
     expect(press({ key: 'v', ctrl: true })).toBeNull() // the browser's paste, in an editor
   })
 
-  it('selects all cells on Ctrl+A (⌘A) and extends to the ends on Shift+Home / End, as JupyterLab', () => {
+  it('selects all cells on Ctrl+A (⌘A), extends to the ends on Shift+Home / End and makes headings on 1 to 6, as JupyterLab', () => {
     const { press } = keys()
     expect(press({ key: 'a', ctrl: true })).toBe('select-all')
     expect(press({ key: 'a', meta: true })).toBe('select-all')
@@ -60,6 +60,11 @@ describe('CommandKeys', () => {
     expect(press({ key: 'Home' })).toBe('select-first')
     expect(press({ key: 'End' })).toBe('select-last')
     expect(EDITING_ACTIONS.has('select-all')).toBe(false)
+    expect(press({ key: '1' })).toBe('heading-1')
+    expect(press({ key: '6' })).toBe('heading-6')
+    expect(press({ key: '7' })).toBeNull()
+    expect(press({ key: '1', ctrl: true })).toBeNull()
+    expect(EDITING_ACTIONS.has('heading-3')).toBe(true)
     expect(EDITING_ACTIONS.has('duplicate')).toBe(true)
   })
 

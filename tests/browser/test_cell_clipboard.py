@@ -184,6 +184,11 @@ async def test_selected_cells_move_as_one_block_and_ctrl_a_selects_every_cell(
     await wait_sources(bob, moved + moved)
     assert await selected(ada) == [3, 4, 5]
     assert await page.evaluate("() => sessionStorage.getItem('pairbook.cells')") is None
+    # 2 makes the copies level-2 headings (JupyterLab's 1 to 6), in place of their own #.
+    await keys.press("2")
+    headings = ["## x = 1\nprint(x)", "## y = x + 1\ny", "## Test notebook"]
+    await wait_sources(bob, moved + headings)
+    assert [cell["type"] for cell in await cells(bob)][3:] == ["markdown"] * 3
 
     # In a cell's editor Ctrl+A is the editor's: it selects the cell's text.
     await ada.edit_end(0)

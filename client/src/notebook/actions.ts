@@ -102,6 +102,27 @@ export function moveCells(nb: YNotebook, first: number, last: number, to: number
   return target
 }
 
+/** A markdown heading's level, from JupyterLab's keys 1 to 6. */
+export type HeadingLevel = 1 | 2 | 3 | 4 | 5 | 6
+
+/** Makes the cell a markdown heading of `level`, as JupyterLab's keys 1 to 6 do: its
+ * leading `#`s (or blanks) give way to `level` of them and a space, in one transaction. A
+ * markdown cell's text is edited in place (a partner's typing in it merges); another cell
+ * becomes a markdown cell with that text. */
+export function setHeading(nb: YNotebook, index: number, level: HeadingLevel): void {
+  const cell = nb.getCell(index)
+  if (cell === undefined) return
+  nb.transact(() => {
+    const old = /^(#+\s*)|^(\s*)/.exec(cell.getSource())?.[0] ?? ''
+    const header = `${'#'.repeat(level)} `
+    if (old !== header) {
+      cell.ysource.delete(0, old.length)
+      cell.ysource.insert(0, header)
+    }
+    changeCellType(nb, index, 'markdown')
+  })
+}
+
 /** Replaces the cell by one of `type` with the same id, source and metadata. */
 export function changeCellType(nb: YNotebook, index: number, type: CellType): void {
   const cell = nb.getCell(index)

@@ -11,10 +11,12 @@ import {
   changeCellType,
   copyCells,
   deleteCells,
+  type HeadingLevel,
   insertCell,
   mergeCells,
   moveCells,
   pasteCells,
+  setHeading,
   splitCell,
   type CellType
 } from './actions'
@@ -127,6 +129,18 @@ function retype({ context, cell, index, first, last }: Target, type: CellType): 
   context.selection.selectIndex(index, 'command')
 }
 
+/** Makes the selected cells markdown headings of `level` (JupyterLab's 1 to 6). */
+function heading({ context, cell, index, first, last }: Target, level: HeadingLevel): void {
+  if (cell === null) return
+  if (cell.isEditing) cell.leaveEdit()
+  structural(context, () =>
+    context.notebook.transact(() => {
+      for (let at = first; at <= last; at++) setHeading(context.notebook, at, level)
+    })
+  )
+  context.selection.selectIndex(index, 'command')
+}
+
 function selectAt({ context, cell }: Target, index: number): void {
   if (cell?.isEditing) cell.leaveEdit()
   context.selection.collapse()
@@ -220,6 +234,12 @@ const COMMANDS: Readonly<Record<CellAction, Command>> = {
   'to-code': (target) => retype(target, 'code'),
   'to-markdown': (target) => retype(target, 'markdown'),
   'to-raw': (target) => retype(target, 'raw'),
+  'heading-1': (target) => heading(target, 1),
+  'heading-2': (target) => heading(target, 2),
+  'heading-3': (target) => heading(target, 3),
+  'heading-4': (target) => heading(target, 4),
+  'heading-5': (target) => heading(target, 5),
+  'heading-6': (target) => heading(target, 6),
   'select-prev': (target) => selectAt(target, target.index - 1),
   'select-next': (target) => selectAt(target, target.index + 1),
   'select-first': (target) => selectAt(target, 0),

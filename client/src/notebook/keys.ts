@@ -1,5 +1,7 @@
 /** Jupyter's command-mode keyboard model: keys in, notebook actions out. Pure. */
 
+import type { HeadingLevel } from './actions'
+
 export type NotebookAction =
   | 'edit'
   | 'run-next'
@@ -37,6 +39,7 @@ export type NotebookAction =
   | 'extend-bottom'
   | 'select-all'
   | 'duplicate'
+  | `heading-${HeadingLevel}`
 
 export interface KeyInput {
   key: string
@@ -58,6 +61,7 @@ export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; la
   { action: 'to-code', keys: 'Y', label: 'Make it a code cell' },
   { action: 'to-markdown', keys: 'M', label: 'Make it a markdown cell' },
   { action: 'to-raw', keys: 'R', label: 'Make it a raw cell' },
+  { action: 'heading-1', keys: '1 … 6', label: 'Make it a markdown heading of that level (# to ######)' },
   { action: 'select-prev', keys: '↑ or K', label: 'Select the cell above' },
   { action: 'select-next', keys: '↓ or J', label: 'Select the cell below' },
   { action: 'select-first', keys: 'Home', label: 'Select the first cell' },
@@ -115,7 +119,13 @@ const PLAIN: Readonly<Record<string, NotebookAction>> = {
   h: 'help',
   c: 'copy',
   x: 'cut',
-  v: 'paste-below'
+  v: 'paste-below',
+  '1': 'heading-1',
+  '2': 'heading-2',
+  '3': 'heading-3',
+  '4': 'heading-4',
+  '5': 'heading-5',
+  '6': 'heading-6'
 }
 
 /** Two-key chords: the key pressed twice and the action it gives. */
@@ -124,6 +134,8 @@ const CHORDS: Readonly<Record<string, NotebookAction>> = { d: 'delete', i: 'inte
 export function shortcutFor(action: NotebookAction): string {
   return SHORTCUTS.find((s) => s.action === action)?.keys ?? ''
 }
+
+const HEADINGS = [1, 2, 3, 4, 5, 6].map((level) => `heading-${level}` as NotebookAction)
 
 /** Actions that change the document: not offered to viewers. */
 export const EDITING_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookAction>([
@@ -143,7 +155,8 @@ export const EDITING_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookActi
   'paste-above',
   'merge',
   'split',
-  'duplicate'
+  'duplicate',
+  ...HEADINGS
 ])
 
 /** Interprets command-mode key presses, including the two-key chords D, D / I, I / 0, 0. */
