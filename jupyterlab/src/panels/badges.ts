@@ -10,6 +10,7 @@ import type * as Y from 'yjs'
 
 import { DocMap } from '../../../client/src/schema'
 import { h } from '../../../client/src/dom'
+import { CellWalker } from './cellWalker'
 import { badgeView, indexRuns, type RunIndex, sourceHash } from './runBadge'
 
 /** The badge element's class; the footer gets `pb-HasRunBadge`. */
@@ -21,42 +22,40 @@ export class RunBadges implements IDisposable {
   private readonly executions: Y.Map<unknown>
   private readonly kernel: Y.Map<unknown>
   private index: RunIndex
-  private frame = 0
   private readonly timer: number
-  private disposed = false
+  /** Draws into each cell's footer: a cell JupyterLab has not drawn yet (windowed notebooks
+   * draw them as they scroll in) gets its badge with its first drawing. */
+  private readonly walker: CellWalker
 
   /** `now` is the server's time (seconds since the epoch). */
   constructor(private readonly panel: NotebookPanel, doc: Y.Doc, private readonly now: () => number) {
+    this.walker = new CellWalker(panel, footerOf, () => this.render(), eraseBadge)
     this.executions = doc.getMap(DocMap.EXECUTIONS_MAP)
     this.kernel = doc.getMap(DocMap.KERNEL_MAP)
     this.index = this.reindex()
     this.executions.observeDeep(this.onRuns)
     this.kernel.observe(this.onRuns)
-    panel.content.model?.cells.changed.connect(this.schedule, this)
-    panel.content.model?.contentChanged.connect(this.schedule, this)
-    this.timer = window.setInterval(this.schedule, REFRESH_MS)
+    panel.content.model?.contentChanged.connect(this.walker.schedule, this)
+    this.timer = window.setInterval(this.walker.schedule, REFRESH_MS)
     this.render()
   }
 
   get isDisposed(): boolean {
-    return this.disposed
+    return this.walker.isDisposed
   }
 
   dispose(): void {
-    if (this.disposed) return
-    this.disposed = true
+    if (this.walker.isDisposed) return
     this.executions.unobserveDeep(this.onRuns)
     this.kernel.unobserve(this.onRuns)
-    this.panel.content.model?.cells.changed.disconnect(this.schedule, this)
-    this.panel.content.model?.contentChanged.disconnect(this.schedule, this)
+    this.panel.content.model?.contentChanged.disconnect(this.walker.schedule, this)
     window.clearInterval(this.timer)
-    cancelAnimationFrame(this.frame)
-    for (const cell of this.panel.content.widgets) cell.node.querySelector(`.${BADGE_CLASS}`)?.remove()
+    this.walker.dispose()
   }
 
   private readonly onRuns = (): void => {
     this.index = this.reindex()
-    this.schedule()
+    this.walker.schedule()
   }
 
   private reindex(): RunIndex {
@@ -73,14 +72,6 @@ export class RunBadges implements IDisposable {
     return out
   }
 
-  private readonly schedule = (): void => {
-    if (this.frame === 0 && !this.disposed) this.frame = requestAnimationFrame(() => this.render())
-  }
-
-  /** Cells JupyterLab has not drawn yet (windowed notebooks draw them as they scroll in):
-   * their footer comes with their first drawing. */
-  private readonly waiting = new WeakSet<Cell>()
-
   /** Each cell's last source and its hash: typing in one cell hashes that cell only. */
   private readonly hashes = new WeakMap<Cell, { source: string; hash: string }>()
 
@@ -94,20 +85,11 @@ export class RunBadges implements IDisposable {
   }
 
   private render(): void {
-    this.frame = 0
     const now = this.now()
-    for (const cell of this.panel.content.widgets) this.renderCell(cell, now)
+    this.walker.walk((cell, footer) => this.renderCell(cell, footer, now))
   }
 
-  private renderCell(cell: Cell, now: number): void {
-    const footer = cell.node.querySelector('.jp-Cell-footer')
-    if (footer === null) {
-      if (!this.waiting.has(cell)) {
-        this.waiting.add(cell)
-        void cell.ready.then(this.schedule)
-      }
-      return
-    }
+  private renderCell(cell: Cell, footer: HTMLElement, now: number): void {
     let badge = footer.querySelector<HTMLElement>(`.${BADGE_CLASS}`)
     const view = cell.model.type === 'code' ? badgeView(this.index, cell.model.id, () => this.hashOf(cell), now) : null
     if (view === null) {
@@ -127,4 +109,12 @@ export class RunBadges implements IDisposable {
     const text = badge.querySelector('.pb-RunBadge-text')
     if (text !== null && text.textContent !== view.text) text.textContent = view.text
   }
+}
+
+function footerOf(cell: Cell): HTMLElement | null {
+  return cell.node.querySelector<HTMLElement>('.jp-Cell-footer')
+}
+
+function eraseBadge(cell: Cell): void {
+  cell.node.querySelector(`.${BADGE_CLASS}`)?.remove()
 }

@@ -8,53 +8,30 @@ import type { NotebookPanel } from '@jupyterlab/notebook'
 import type { IDisposable } from '@lumino/disposable'
 
 import { numberTitle } from '../../../client/src/notebook/cellNumbers'
+import { CellWalker } from './cellWalker'
 
 /** The prompt's attribute holding the number, which panels.css draws: JupyterLab rewrites the
  * prompt's text at every run, so the number cannot be a child of it. */
 export const NUMBER_ATTRIBUTE = 'data-pb-cell-number'
 
 export class CellNumbers implements IDisposable {
-  private frame = 0
-  private disposed = false
-  /** Cells JupyterLab has not drawn yet (a windowed notebook draws them as they scroll in). */
-  private readonly waiting = new WeakSet<Cell>()
+  private readonly walker: CellWalker
 
-  constructor(private readonly panel: NotebookPanel) {
-    panel.content.model?.cells.changed.connect(this.schedule, this)
+  constructor(panel: NotebookPanel) {
+    this.walker = new CellWalker(panel, promptOf, () => this.render(), eraseNumber)
     this.render()
   }
 
   get isDisposed(): boolean {
-    return this.disposed
+    return this.walker.isDisposed
   }
 
   dispose(): void {
-    if (this.disposed) return
-    this.disposed = true
-    this.panel.content.model?.cells.changed.disconnect(this.schedule, this)
-    cancelAnimationFrame(this.frame)
-    for (const cell of this.panel.content.widgets) {
-      const prompt = promptOf(cell)
-      prompt?.removeAttribute(NUMBER_ATTRIBUTE)
-      prompt?.removeAttribute('title')
-    }
-  }
-
-  private readonly schedule = (): void => {
-    if (this.frame === 0 && !this.disposed) this.frame = requestAnimationFrame(() => this.render())
+    this.walker.dispose()
   }
 
   private render(): void {
-    this.frame = 0
-    this.panel.content.widgets.forEach((cell, index) => {
-      const prompt = promptOf(cell)
-      if (prompt === null) {
-        if (!this.waiting.has(cell)) {
-          this.waiting.add(cell)
-          void cell.ready.then(this.schedule)
-        }
-        return
-      }
+    this.walker.walk((_cell, prompt, index) => {
       const text = String(index + 1)
       if (prompt.getAttribute(NUMBER_ATTRIBUTE) === text) return
       prompt.setAttribute(NUMBER_ATTRIBUTE, text)
@@ -65,4 +42,10 @@ export class CellNumbers implements IDisposable {
 
 function promptOf(cell: Cell): HTMLElement | null {
   return cell.node.querySelector<HTMLElement>('.jp-InputPrompt')
+}
+
+function eraseNumber(cell: Cell): void {
+  const prompt = promptOf(cell)
+  prompt?.removeAttribute(NUMBER_ATTRIBUTE)
+  prompt?.removeAttribute('title')
 }
