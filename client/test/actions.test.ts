@@ -46,6 +46,18 @@ function typer(nb: YNotebook): (index: number, at: number, text: string) => void
 
 const sources = (nb: YNotebook): string[] => nb.cells.map((cell) => cell.getSource())
 
+/** What `print(1)` prints. */
+const PRINTED_1 = { output_type: 'stream', name: 'stdout', text: '1\n' }
+
+/** A code cell inserted at `index` that has run: it printed 1, and holds its execution count. */
+function insertRanCell(nb: YNotebook, index: number, source: string, count: number): YCodeCell {
+  insertCell(nb, index, 'code', source)
+  const cell = nb.getCell(index) as YCodeCell
+  cell.setOutputs([PRINTED_1])
+  cell.setExecutionCount(count)
+  return cell
+}
+
 afterEach(() => {
   for (const nb of open.splice(0)) nb.dispose()
 })
@@ -100,16 +112,13 @@ describe('new cells', () => {
 
   it('moves a cell with its outputs and count, under its id', () => {
     const [a, b] = pair()
-    insertCell(a, 0, 'code', 'print(1)')
+    const cell = insertRanCell(a, 0, 'print(1)', 3)
     insertCell(a, 1, 'code', 'two')
-    const cell = a.getCell(0) as YCodeCell
-    cell.setOutputs([{ output_type: 'stream', name: 'stdout', text: '1\n' }])
-    cell.setExecutionCount(3)
     const id = cell.id
     moveCell(a, 0, 1)
     const moved = b.getCell(1) as YCodeCell
     expect(moved.id).toBe(id)
-    expect(moved.toJSON()).toMatchObject({ source: 'print(1)', execution_count: 3, outputs: [{ output_type: 'stream', name: 'stdout', text: '1\n' }] })
+    expect(moved.toJSON()).toMatchObject({ source: 'print(1)', execution_count: 3, outputs: [PRINTED_1] })
     expect(moved.youtputs.get(0).get('text')).toBeInstanceOf(Y.Text)
   })
 })
@@ -217,11 +226,8 @@ describe('per-user undo', () => {
 describe('copy, paste, merge and split', () => {
   it('pastes copied cells with their type, metadata, outputs and count under new ids, seen by the partner', () => {
     const [a, b] = pair()
-    insertCell(a, 0, 'code', 'print(1)')
+    const code = insertRanCell(a, 0, 'print(1)', 4)
     insertCell(a, 1, 'markdown', '# notes')
-    const code = a.getCell(0) as YCodeCell
-    code.setOutputs([{ output_type: 'stream', name: 'stdout', text: '1\n' }])
-    code.setExecutionCount(4)
     code.setMetadata({ tags: ['keep'] })
     const copied = copyCells(a, 0, 1)
     expect(copied.map((cell) => cell.id)).toEqual([undefined, undefined])
@@ -233,7 +239,7 @@ describe('copy, paste, merge and split', () => {
       cell_type: 'code',
       metadata: { tags: ['keep'] },
       execution_count: 4,
-      outputs: [{ output_type: 'stream', name: 'stdout', text: '1\n' }]
+      outputs: [PRINTED_1]
     })
     expect(pasted.youtputs.get(0).get('text')).toBeInstanceOf(Y.Text)
     expect(b.getCell(1)!.cell_type).toBe('markdown')
@@ -258,11 +264,8 @@ describe('copy, paste, merge and split', () => {
     const [a, b] = pair()
     insertCell(a, 0, 'markdown', '# title')
     insertCell(a, 1, 'code', 'x = 1')
-    insertCell(a, 2, 'code', 'print(x)')
+    const primary = insertRanCell(a, 2, 'print(x)', 2)
     insertCell(a, 3, 'raw', 'after')
-    const primary = a.getCell(2) as YCodeCell
-    primary.setOutputs([{ output_type: 'stream', name: 'stdout', text: '1\n' }])
-    primary.setExecutionCount(2)
     const id = primary.id
     mergeCells(a, 0, 2, 2)
     expect(sources(b)).toEqual(['# title\n\nx = 1\n\nprint(x)', 'after'])
