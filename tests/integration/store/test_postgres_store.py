@@ -4,7 +4,8 @@ server, opening, schema versions, text PostgreSQL cannot hold, writers in parall
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import psycopg
@@ -55,28 +56,38 @@ async def waiting_for_a_lock(conn: psycopg.AsyncConnection[Any]) -> bool:
     return bool(row and row[0])
 
 
+@contextlib.asynccontextmanager
+async def an_append_waiting_for_the_room_lock(
+    store: PostgresStore, url: str, update: bytes
+) -> AsyncIterator[tuple[psycopg.AsyncConnection[Any], asyncio.Future[int]]]:
+    """Another connection holding a.ipynb's numbering row, and an append of `update` waiting
+    for it in mid-statement; the holder rolls back once the block is done."""
+    async with await psycopg.AsyncConnection.connect(url) as locker:
+        await locker.execute("SELECT * FROM pairbook_logs WHERE room = 'a.ipynb' FOR UPDATE")
+        waiting = asyncio.ensure_future(store.append("a.ipynb", update, "alice", [1]))
+        for _ in range(1000):  # PostgreSQL tells no one that a lock is awaited: ask it
+            if await waiting_for_a_lock(locker):
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the append never waited for the room's lock")
+        yield locker, waiting
+        await locker.rollback()
+
+
 async def test_a_connection_lost_during_a_write_fails_it_and_the_next_one_reconnects(
     database_url: str,
 ) -> None:
     async with PostgresStore(database_url) as store:
         await store.append("a.ipynb", b"1", "alice", [1])
-        async with await psycopg.AsyncConnection.connect(database_url) as locker:
-            # Hold the room's numbering row, so that the next append waits in mid-statement.
-            await locker.execute("SELECT * FROM pairbook_logs WHERE room = 'a.ipynb' FOR UPDATE")
-            lost = asyncio.ensure_future(store.append("a.ipynb", b"lost", "alice", [1]))
-            for _ in range(1000):  # PostgreSQL tells no one that a lock is awaited: ask it
-                if await waiting_for_a_lock(locker):
-                    break
-                await asyncio.sleep(0.01)
-            else:
-                pytest.fail("the append never waited for the room's lock")
+        waiting = an_append_waiting_for_the_room_lock(store, database_url, b"lost")
+        async with waiting as (locker, lost):
             await locker.execute(
                 "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
             with pytest.raises(StoreError, match=r"ended the session.*connects again"):
                 await lost
-            await locker.rollback()
         assert await store.append("a.ipynb", b"2", "alice", [1]) == 2
         assert [r.update for r in await store.records("a.ipynb")] == [b"1", b"2"]
         assert store.stats().failed_commits == 1
@@ -230,15 +241,8 @@ async def test_appends_queued_behind_a_batch_fail_when_the_writer_task_dies(
 ) -> None:
     async with PostgresStore(database_url) as store:
         await store.append("a.ipynb", b"1", "alice", [1])
-        async with await psycopg.AsyncConnection.connect(database_url) as locker:
-            await locker.execute("SELECT * FROM pairbook_logs WHERE room = 'a.ipynb' FOR UPDATE")
-            batch = asyncio.ensure_future(store.append("a.ipynb", b"in the batch", "alice", [1]))
-            for _ in range(1000):
-                if await waiting_for_a_lock(locker):
-                    break
-                await asyncio.sleep(0.01)
-            else:
-                pytest.fail("the append never waited for the room's lock")
+        waiting = an_append_waiting_for_the_room_lock(store, database_url, b"in the batch")
+        async with waiting as (_, batch):
             queued = store.append_soon("a.ipynb", b"queued behind it", "alice", (1,))
             task = store._writer._task  # type: ignore[union-attr]  # the writer, as it runs
             assert task is not None
@@ -253,5 +257,4 @@ async def test_appends_queued_behind_a_batch_fail_when_the_writer_task_dies(
                 await queued
             with pytest.raises(StoreError, match="writer is not running"):
                 await store.append("a.ipynb", b"after it", "alice", [1])
-            await locker.rollback()
         await store.close()  # nothing left to commit: its writer's jobs were all settled
