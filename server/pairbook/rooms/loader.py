@@ -82,7 +82,7 @@ async def load_room(
     unchanged = False  # the file holds the very bytes the room last saved or read
     if loaded is None:
         assert roomlog is not None
-        loaded = _replay(room_id, roomlog, counters)
+        loaded = await _replay_off_loop(room_id, roomlog, counters)
         raw = roomlog.meta.get(FILE_RAW)
         unchanged = bool(raw) and await asyncio.to_thread(file.recognise, str(raw))
         if not unchanged and not await _file_baseline(room_id, file):
@@ -99,7 +99,7 @@ async def load_room(
         store,
         history_id=loaded.history_id,
         claims=claims,
-        protected=_protected(loaded, roomlog),
+        protected=_protected(loaded, roomlog) if loaded.protected is None else loaded.protected,
         last_seq=loaded.seq,
         counters=counters,
         sync_timeout=sync_timeout,
@@ -189,6 +189,10 @@ class _Loaded:
     """Logs the base, claims and meta of a room built just now, once it serves (its seq)."""
     waiting: Waiting = field(default_factory=Waiting)
     """The structs pending in the document (replayed from a log: see `_replay`)."""
+    protected: ProtectedRanges | None = None
+    """Replayed from a log: the ranges no peer may touch (`_protected`), worked out there."""
+    skipped: int = 0
+    """Replayed from a log: how many of its records could not be applied."""
 
 
 async def _build(room_id: RoomId, file: NotebookFile, store: Store, *, defer: bool) -> _Loaded:
@@ -226,8 +230,19 @@ async def _build(room_id: RoomId, file: NotebookFile, store: Store, *, defer: bo
     return _Loaded(history_id, doc, claims, seq, "", base=base, write=write if defer else None)
 
 
-def _replay(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loaded:
-    """A room's document rebuilt from its log: the snapshot, then every record after it."""
+async def _replay_off_loop(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loaded:
+    """`_replay` in a worker thread: a long log is seconds of CPU (100,000 one-key records:
+    11.8 s) that on the event loop every room of this process would wait for. The Doc is
+    built there and then used on the loop alone: pycrdt's Doc may change threads (not an
+    `unsendable` pyclass; checked by test_loading_a_long_log)."""
+    loaded = await asyncio.to_thread(_replay, room_id, roomlog)
+    counters.skipped_records += loaded.skipped  # the loop's, like every room's counters
+    return loaded
+
+
+def _replay(room_id: RoomId, roomlog: RoomLog) -> _Loaded:
+    """A room's document rebuilt from its log: the snapshot, then every record after it.
+    Runs in a worker thread (see `_replay_off_loop`): it touches nothing but its own Doc."""
     claims = dict(roomlog.claims)
     doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
     if roomlog.snapshot is not None:
@@ -239,6 +254,7 @@ def _replay(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loade
                 "the notebook file"
             )
     taken: list[bytes] = []
+    skipped = 0
     for record in roomlog.updates:
         applied = apply_update(doc, record.update)
         if applied.error is None:
@@ -246,7 +262,7 @@ def _replay(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loade
         else:
             # Logged before the room applied first (or corrupted since): one record
             # must not keep the whole room from loading.
-            counters.skipped_records += 1
+            skipped += 1
             log.error(
                 "log record skipped: it cannot be applied",
                 extra={
@@ -261,6 +277,8 @@ def _replay(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loade
     history_id = roomlog.meta[HISTORY_ID]
     saved_sha = roomlog.meta.get(FILE_SHA, "")
     loaded = _Loaded(history_id, doc, claims, seq, saved_sha, roomlog.meta.get(PROTECTED_META))
+    loaded.skipped = skipped
+    loaded.protected = _protected(loaded, roomlog)
     # A record with a skip (admitted as it came) may leave structs pending in the document
     # as in the room that logged it, and so may the snapshot (which holds those that waited
     # as it was taken): the room must then follow its document (Room.waiting).
@@ -355,4 +373,4 @@ async def notebook_in_log(room_id: RoomId, store: Store) -> dict[str, Any] | Non
 
 
 def _notebook_of(room_id: RoomId, roomlog: RoomLog) -> dict[str, Any]:
-    return ydoc_to_notebook(_replay(room_id, roomlog, RoomCounters()).doc)
+    return ydoc_to_notebook(_replay(room_id, roomlog).doc)

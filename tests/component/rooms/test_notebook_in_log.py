@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
-from pycrdt import Array, Doc
-
-from pairbook.notebook import base_history_of, read_notebook
-from pairbook.rooms.loader import HISTORY_ID, notebook_in_log
+from pairbook.rooms.loader import notebook_in_log
 from pairbook.store import MemoryStore
-from pairbook.types import SERVER_USER, RoomId
+from pairbook.types import RoomId
+from support.longlog import log_keystrokes
 from support.notebooks import write_notebook
 
 ROOM = RoomId("demo.ipynb")
@@ -20,18 +17,9 @@ RECORDS = 20_000
 
 
 async def test_a_long_log_is_replayed_while_the_event_loop_runs_on(tmp_path: Path) -> None:
-    nb = read_notebook(write_notebook(tmp_path / "demo.ipynb")).nb
-    base = base_history_of(nb)
-    doc: Doc[Any] = Doc(client_id=77)
-    doc.apply_update(base.update)
-    source = doc.get("cells", type=Array)[0]["source"]
+    path = write_notebook(tmp_path / "demo.ipynb")
     async with MemoryStore() as store:
-        await store.append(ROOM, base.update, SERVER_USER, [])
-        await store.set_meta(ROOM, HISTORY_ID, base.history_id)
-        for _ in range(RECORDS):  # one keystroke each
-            before = doc.get_state()
-            source.insert(len(source), "y")
-            await store.append(ROOM, doc.get_update(before), "ana", [77])
+        await log_keystrokes(store, ROOM, path, RECORDS)
         reading = asyncio.create_task(notebook_in_log(ROOM, store))
         turns = 0  # what the other rooms of the process get done meanwhile
         while not reading.done():
