@@ -20,7 +20,7 @@ from typing import Any
 
 from pycrdt import Array, ArrayEvent, Doc, Map, Text, TextEvent
 
-from pairbook.notebook.applied import apply_update
+from pairbook.notebook.applied import Waiting, apply_update
 from pairbook.schema import CELLS
 from pairbook.store.records import UpdateRecord
 
@@ -29,6 +29,9 @@ UNKNOWN = ("", 0, 0.0)
 
 _Change = tuple[list[Any], list[dict[str, Any]] | None]
 """What one record changed in the cells: the event's path, and a source's text delta."""
+
+HELD_AT_MOST = 1000
+"""Records a blame holds on to before it works out which of their structs still wait."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +72,19 @@ class Blame:
     author. Feed it records in seq order with `apply`; ask `lines(cell_id)`."""
 
     def __init__(
-        self, base: bytes | None = None, base_seq: int = 0, *, reconcile: bool = True
+        self,
+        base: bytes | None = None,
+        base_seq: int = 0,
+        *,
+        reconcile: bool = True,
+        waiting: bytes | None = None,
     ) -> None:
         self.doc: Doc[Any] = Doc()
         self.seq = base_seq
+        # What may wait in the document (`waiting`: the structs of `base` that do, then the
+        # records applied since): a copy is made from the document's encoding, which leaves
+        # pending structs out, so it is made with them (Waiting).
+        self._held = Waiting(waiting).parts()
         # The stamps (who, seq, time) that `_Cell.stamps` index, as three parallel lists in
         # seq order: a restored blame holds one per byte of every cell, and as tuples they
         # were most of a restore's time (and garbage collector passes over them).
@@ -99,8 +111,13 @@ class Blame:
         self._seqs.append(record.seq)
         self._times.append(record.ts)
         stamp = len(self._seqs) - 1
-        apply_update(self.doc, record.update)  # one pycrdt cannot apply is skipped, as on load
+        # A record pycrdt cannot apply is skipped, as on load.
+        taken = apply_update(self.doc, record.update).taken
         self.seq = record.seq
+        if taken is not None:
+            self._held.append(taken)
+            if len(self._held) > HELD_AT_MOST:
+                self._held = self._waiting().parts()
         events = self._events[:]
         self._events.clear()
         reconcile_all = any(not path for path, _ in events)
@@ -172,7 +189,8 @@ class Blame:
 
     def copy(self) -> Blame:
         """An independent blame at the same moment (to keep one and go on with the other)."""
-        twin = Blame(self.doc.get_update(), self.seq)
+        waiting = self._waiting()
+        twin = Blame(waiting.encode(self.doc), self.seq, waiting=waiting.update)
         twin._users, twin._seqs = list(self._users), list(self._seqs)
         twin._times = list(self._times)
         twin._cells = {
@@ -180,6 +198,9 @@ class Blame:
         }
         twin._reconcile_all(0)  # binds the twin's cells to its own document's texts
         return twin
+
+    def _waiting(self) -> Waiting:
+        return Waiting.left_by(self._held, self.doc.get_state())
 
     def state(self) -> bytes:
         """Every cell's authorship as bytes, to keep beside a checkpoint of `doc` (see
@@ -209,14 +230,16 @@ class Blame:
         return zlib.compress(json.dumps(kept, separators=(",", ":")).encode(), 6)
 
     @classmethod
-    def restore(cls, base: bytes, base_seq: int, state: bytes) -> Blame:
+    def restore(
+        cls, base: bytes, base_seq: int, state: bytes, waiting: bytes | None = None
+    ) -> Blame:
         """The blame kept with a checkpoint: `base` is the document at `base_seq`, `state`
         what `state()` gave there. A cell whose kept text is not the document's is
         reconciled as after any record (its unchanged characters keep their authors).
 
         A checkpoint's blame holds a stamp per byte of every cell (80,000 in a 100,000-update
         session): they are rebuilt with C-level iterators, not a Python loop per stamp."""
-        blame = cls(base, base_seq, reconcile=False)
+        blame = cls(base, base_seq, reconcile=False, waiting=waiting)
         kept = json.loads(zlib.decompress(state))
         seqs, times, who = kept["seqs"], kept["ms"], kept["who"]
         if not len(seqs) == len(times) == len(who):

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable
 
 from pairbook.record.blame import Blame
-from pairbook.record.checkpoints import unpack_blame, unpack_checkpoint
+from pairbook.record.checkpoints import unpack_blame, unpack_checkpoint, unpack_waiting
 from pairbook.store.port import Store
 
 YIELD_EVERY = 100
@@ -32,7 +32,8 @@ async def blame_before(store: Store, room: str, seq: int, first: int) -> Blame |
         kept = None if checkpoint is None else unpack_blame(checkpoint.snapshot)
         if checkpoint is not None and kept is not None:
             update, state = kept
-            return Blame.restore(update, checkpoint.upto_seq, state)
+            waiting = unpack_waiting(checkpoint.snapshot)
+            return Blame.restore(update, checkpoint.upto_seq, state, waiting)
     return None
 
 
@@ -63,13 +64,17 @@ async def blame_upto(store: Store, room: str, seq: int, first: int) -> Blame:
     """The blame at `seq`: from the newest blame kept before it, else from `first`."""
     blame = await blame_before(store, room, seq, first)
     if blame is None:
-        blame = Blame(None, first) if first == 0 else await _from_checkpoint(store, room, first)
+        blame = await start_blame(store, room, first)
     await advance(blame, store, room, seq)
     return blame
 
 
-async def _from_checkpoint(store: Store, room: str, first: int) -> Blame:
-    """Older records are gone (retention): start at the checkpoint they left, authorless."""
-    checkpoint = await store.checkpoint(room, first)
-    base = None if checkpoint is None else unpack_checkpoint(checkpoint.snapshot)
-    return Blame(base, first)
+async def start_blame(store: Store, room: str, first: int) -> Blame:
+    """A blame at the log's start: `first`, the record before the oldest kept. Older
+    records are gone (retention) when it is not 0: it starts at the checkpoint they left,
+    authorless."""
+    checkpoint = await store.checkpoint(room, first) if first > 0 else None
+    if checkpoint is None:
+        return Blame(None, first)
+    stored = checkpoint.snapshot
+    return Blame(unpack_checkpoint(stored), first, waiting=unpack_waiting(stored))

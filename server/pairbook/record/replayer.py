@@ -14,7 +14,7 @@ from pycrdt import Doc, merge_updates
 
 from pairbook.notebook.applied import Waiting, apply_update
 from pairbook.record.blame import Blame, LineBlame
-from pairbook.record.blamepoints import advance, blame_before
+from pairbook.record.blamepoints import advance, blame_before, start_blame
 from pairbook.record.checkpoints import pack_checkpoint, unpack_checkpoint, unpack_waiting
 from pairbook.record.timeline import (
     TIMELINE_KINDS,
@@ -288,11 +288,7 @@ class Replayer:
             return stored
         if usable:
             return usable[-1].copy()
-        base = None
-        if first > 0:  # older records are gone (retention): start at a checkpoint
-            checkpoint = await self.store.checkpoint(self.room, first)
-            base = None if checkpoint is None else unpack_checkpoint(checkpoint.snapshot)
-        return Blame(base, first)
+        return await start_blame(self.store, self.room, first)
 
     async def _hide_time(self, line: LineBlame, windows: list[OffWindow]) -> LineBlame:
         """A line changed while recording was off tells when the window ended (or began,

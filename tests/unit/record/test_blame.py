@@ -9,7 +9,7 @@ import zlib
 from typing import Any
 
 import pytest
-from pycrdt import Array, Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text, merge_updates
 
 from pairbook.record.blame import Blame
 from pairbook.store.records import UpdateRecord
@@ -169,3 +169,29 @@ def test_a_blame_let_go_is_freed_with_its_document() -> None:
     gc.collect()
     assert gone() is None
     assert doc_gone() is None
+
+
+def test_a_copy_made_while_structs_wait_takes_them_when_the_gap_is_filled() -> None:
+    """A copy (the replayer keeps some, to go back) is made from its document's encoding,
+    which leaves the structs that wait behind a skip out."""
+    s = Session()
+    s.person("alice", 1)
+    s.edit("alice", lambda cells: cells.append(new_cell("c", "")))
+    s.person("bob", 2)
+    bob, source = s.docs["bob"], s.source("bob", 0)
+    updates = []
+    for typed in ("a\n", "bc\n", "d\n"):
+        before = bob.get_state()
+        source.insert(len(source), typed)
+        updates.append(bob.get_update(before))
+    first, middle, last = updates
+    # "d\n" follows "bc\n", its origin: behind the skip over it, it waits.
+    gapped = UpdateRecord("r", 2, merge_updates(first, last), "bob", (2,), 102.0)
+    filled = UpdateRecord("r", 3, middle, "bob", (2,), 103.0)
+    blame = blame_of(s)
+    blame.apply(gapped)
+    twin = blame.copy()
+    for each in (blame, twin):
+        each.apply(filled)
+    assert owners(blame, "c")[:3] == [("a", "bob"), ("bc", "bob"), ("d", "bob")]
+    assert owners(twin, "c") == owners(blame, "c")
