@@ -14,6 +14,7 @@ from collections import deque
 
 from pycrdt import merge_updates
 
+from pairbook.errors import is_failure
 from pairbook.protocol.messages import MessageType, SyncType, SyncUpdate, decode_message
 from pairbook.protocol.messages import encode_sync_update as _encode
 
@@ -79,9 +80,12 @@ class Coalescer:
                     raise TypeError(f"expected a sync update, got {type(message).__name__}")
                 updates.append(message.update)
             merged = _encode(merge_updates(*updates))
-        except Exception:
-            # The room applied each of them, so this is a bug: logged, and nothing is lost.
-            log.exception("cannot merge queued updates; sending them one by one")
+        except BaseException as exc:
+            # The room applied each of them, so this is a bug (or a pycrdt panic): logged, and
+            # nothing is lost.
+            if not is_failure(exc):
+                raise
+            log.error("cannot merge queued updates; sending them one by one", exc_info=exc)
             return None
         kept = size + len(merged)
         if len(self._cache) >= self._cache_size or self._cache_bytes + kept > CACHE_BYTES:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from enum import Enum
 
 from pairbook.auth import Role, User
+from pairbook.errors import is_failure
 from pairbook.protocol.closecodes import CloseCode
 from pairbook.rooms.channel import Channel, ChannelClosed
 from pairbook.rooms.coalesce import SHARED, Coalescer
@@ -265,7 +266,7 @@ class Peer:
             await asyncio.wait({sender}, timeout=timeout)
         sender.cancel()
         outcome = (await asyncio.gather(sender, return_exceptions=True))[0]
-        if isinstance(outcome, Exception):
+        if isinstance(outcome, BaseException) and is_failure(outcome):
             raise outcome
 
     async def _send_backlog(self) -> None:
@@ -281,11 +282,14 @@ class Peer:
         except ChannelClosed:
             self.state = PeerState.CLOSED
             self._wake_connection()
-        except Exception:
-            # A bug, not the peer's fault: the frame it was sending is lost, so the peer
-            # must not go on without it (a client missing one update never converges).
-            # Nobody awaits this task while the connection lives: logged and answered here.
-            log.exception("connection failed", extra={"peer": self.key, "user": self.user.id})
+        except BaseException as exc:
+            # A bug or a pycrdt panic: the frame in flight is lost, and a client missing one update
+            # never converges. Nobody awaits this task while the connection lives: answered here.
+            if not is_failure(exc):
+                raise
+            log.error(
+                "connection failed", exc_info=exc, extra={"peer": self.key, "user": self.user.id}
+            )
             self.request_close(CloseCode.INTERNAL_ERROR, "the server failed; reconnect")
         finally:
             self._sending = False

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 
+import pytest
 from pycrdt import Doc, Text
 
 from pairbook.auth import Role, User
@@ -14,9 +16,10 @@ from pairbook.protocol.messages import (
     encode_awareness,
     encode_sync_update,
 )
-from pairbook.rooms import CloseCode, Peer, TokenBucket, memory_channel_pair
+from pairbook.rooms import CloseCode, Peer, TokenBucket, coalesce, memory_channel_pair
 from pairbook.rooms.coalesce import Coalescer
 from pairbook.types import UserId
+from support.panics import pycrdt_panic
 
 
 def typed_updates(text: str) -> list[bytes]:
@@ -66,6 +69,22 @@ def test_other_frames_are_never_merged_and_keep_their_place() -> None:
 def test_a_lone_frame_goes_as_it_is() -> None:
     frame = encode_sync_update(typed_updates("x")[0])
     assert Coalescer().take(deque([frame])) == (frame, len(frame))
+
+
+def test_a_merge_that_panics_is_logged_and_the_run_goes_one_by_one(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A pycrdt panic is a BaseException: it went past `except Exception`, out of the peer's
+    # backlog task, and the peer never got the run.
+    monkeypatch.setattr(coalesce, "merge_updates", lambda *updates: pycrdt_panic())
+    frames = [encode_sync_update(u) for u in typed_updates("abc")]
+    queue = deque(frames)
+    with caplog.at_level(logging.ERROR, logger="pairbook"):
+        assert Coalescer().take(queue) == (frames[0], len(frames[0]))
+    assert list(queue) == frames[1:]
+    (record,) = caplog.records
+    assert record.exc_info is not None
+    assert type(record.exc_info[1]).__name__ == "PanicException"
 
 
 def test_peers_lagging_alike_share_one_merge() -> None:
