@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pairbook.errors import is_failure
 from pairbook.flag import Flag
 from pairbook.rooms.diskwatch import DiskLooks
 from pairbook.rooms.filesync import FileSync
@@ -14,6 +16,7 @@ from pairbook.rooms.room import Room
 from pairbook.service import RoomService
 
 S = TypeVar("S")
+log = logging.getLogger("pairbook.room")
 
 
 @dataclass(slots=True)
@@ -38,13 +41,28 @@ class OpenRoom:
 
             def start(run: Callable[[], Any] = run, kind: str = type(service).__name__) -> None:
                 if live():
-                    self.tasks.append(group.create_task(run(), name=f"{kind} {self.room.id}"))
+                    loop = self._guarded(run(), kind)
+                    self.tasks.append(group.create_task(loop, name=f"{kind} {self.room.id}"))
 
             wanted = getattr(service, "wanted", None)
             if isinstance(wanted, Flag):
                 wanted.when_set(start)
             else:
                 start()
+
+    async def _guarded(self, loop: Awaitable[Any], kind: str) -> None:
+        """A service's loop, whose failure is its room's alone: in the rooms' task group it
+        aborted every room's task and cancelled the task that entered the group (the app's
+        lifespan). Logged, and the room is lost: its peers get 1011, the next join reloads
+        it from its log (the loop may have failed half-way through an edit)."""
+        try:
+            await loop
+        except BaseException as exc:  # a pycrdt panic too
+            if not is_failure(exc):
+                raise
+            extra = {"room": self.room.id, "service": kind}
+            log.error("room service failed", exc_info=exc, extra=extra)
+            self.room.lose(f"the room's {kind} failed")
 
     def find(self, kind: type[S]) -> S | None:
         """The room's service of this type, if it has one."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from pycrdt import Doc, Text
@@ -223,3 +224,51 @@ async def test_a_lost_room_winding_down_leaves_the_claim_of_its_reload_alone(
         await asyncio.wait_for(asyncio.shield(entry.task), 5)
         assert rooms.get(RoomId("a.ipynb")) is again
         assert ownership.competing == {"a.ipynb"}  # the reload's claim stands
+
+
+class Looping:
+    """A service whose loop fails in room a.ipynb (a bug, or a pycrdt panic) and waits in
+    the others."""
+
+    def __init__(self, context: ServiceContext, fail: Callable[[], NoReturn]) -> None:
+        self.room_id = context.room.id
+        self.fail = fail
+        self.commands = CommandTable[Any]("looping")
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def run(self) -> None:
+        if self.room_id == "a.ipynb":
+            self.fail()
+        await asyncio.Event().wait()
+
+
+def a_bug() -> NoReturn:
+    raise RuntimeError("a bug in a service's loop")
+
+
+@pytest.mark.parametrize("fail", [a_bug, pycrdt_panic])
+async def test_a_service_loop_that_fails_loses_its_room_alone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, fail: Callable[[], NoReturn]
+) -> None:
+    # The loops run in the rooms' task group: a failure aborted every room's task and
+    # cancelled the task that entered the group (the app's lifespan; here, this test).
+    write_notebook(tmp_path / "a.ipynb")
+    write_notebook(tmp_path / "b.ipynb")
+    policy = RoomPolicy(tick=0.01)
+    services = [partial(Looping, fail=fail)]
+    async with MemoryStore() as store, Rooms(tmp_path, store, policy, services=services) as rooms:
+        other = await rooms.open(RoomId("b.ipynb"))
+        with caplog.at_level(logging.ERROR, logger="pairbook"):
+            failing = await rooms.open(RoomId("a.ipynb"))
+            assert failing.task is not None
+            await asyncio.wait_for(asyncio.shield(failing.task), 5)  # lost, then discarded
+        assert failing.room.lost == "the room's Looping failed"
+        assert rooms.get(RoomId("a.ipynb")) is None
+        assert other.task is not None
+        assert not other.task.done()
+        (record,) = [r for r in caplog.records if r.getMessage() == "room service failed"]
+        assert record.exc_info is not None
+        assert (await rooms.open(RoomId("a.ipynb"))) is not failing  # reloads on the next join
