@@ -60,6 +60,30 @@ class Flag:
     def clear(self) -> None:
         self._value = False
 
+    async def wait_for(self, timeout: float) -> bool:
+        """Wait until the flag is set or `timeout` seconds pass: whether it is set then.
+
+        What `asyncio.timeout` around `wait` does, for a loop that wakes every tick (each
+        open room's): a timer and a future per wait, and no exception (a timeout there
+        cancels the task and raises twice, CancelledError then TimeoutError)."""
+        if self._value:
+            return True
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        waiters = self._waiters
+        if waiters is None:
+            waiters = self._waiters = []
+        waiters.append(waiter)
+        timer = loop.call_later(timeout, _wake, waiter)
+        try:
+            await waiter
+        finally:
+            timer.cancel()
+            waiters.remove(waiter)
+            if not waiters:
+                self._waiters = None
+        return self._value
+
     async def wait(self) -> Literal[True]:
         """Return at once if the flag is set, else once it is (cancellable)."""
         if self._value:
@@ -76,3 +100,8 @@ class Flag:
             waiters.remove(waiter)  # the list stays this flag's while it holds a waiter
             if not waiters:
                 self._waiters = None
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)

@@ -242,11 +242,9 @@ class Rooms:
         room, policy = entry.room, self.policy
         empty_since: float | None = None
         while True:
-            # Not wait_for: in Python 3.11 it runs the wait in a task of its own, one more
-            # task and timer per wake-up of every room (and it can swallow a cancel).
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(policy.tick):
-                    await room.changed.wait()
+            # Every open room wakes every tick: one timer and one future a wake-up (not
+            # asyncio.wait_for's task, nor asyncio.timeout's cancel and two exceptions).
+            await room.changed.wait_for(policy.tick)
             room.changed.clear()
             if room.lost is not None:
                 await self._discard(entry)
