@@ -24,14 +24,13 @@ from pairbook.errors import FencedError, StoreError
 from pairbook.store.batches import Counters, Successors, lost_room, runs, settle, sort_out
 from pairbook.store.checkpointer import Checkpointer
 from pairbook.store.connection import WAL_SIZE_LIMIT, describe_error
+from pairbook.store.inserts import insert_rows
 from pairbook.store.rules import check_fence
 
 T = TypeVar("T")
 
-_INSERT_RECORD = (
-    'INSERT INTO records (room, seq, ts, user_id, client_ids, "update") VALUES (?, ?, ?, ?, ?, ?)'
-)
-_INSERT_CLAIM = "INSERT OR IGNORE INTO claims (room, client_id, user_id) VALUES (?, ?, ?)"
+_INSERT_RECORDS = 'INSERT INTO records (room, seq, ts, user_id, client_ids, "update") VALUES '
+_INSERT_CLAIMS = "INSERT OR IGNORE INTO claims (room, client_id, user_id) VALUES "
 _RAISE_FENCE = (
     "INSERT INTO fences (room, token) VALUES (?, ?) "
     "ON CONFLICT (room) DO UPDATE SET token = MAX(token, excluded.token)"
@@ -314,9 +313,8 @@ class Writer:
             records.append((job.room, seq, job.ts, job.user_id, ids, job.update))
             claims.extend((job.room, client_id, job.user_id) for client_id in job.client_ids)
             outcomes.append((job, True, seq))
-        self._conn.executemany(_INSERT_RECORD, records)
-        if claims:
-            self._conn.executemany(_INSERT_CLAIM, claims)
+        insert_rows(self._conn, _INSERT_RECORDS, records)
+        insert_rows(self._conn, _INSERT_CLAIMS, claims)
 
     def _run_operation(self, job: _Operation, outcomes: list[_Outcome]) -> None:
         # A savepoint lets one refused operation fail alone; an sqlite3 error fails the batch.
