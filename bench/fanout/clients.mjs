@@ -180,6 +180,7 @@ async function fanout (cfg) {
   const { sent, t0, lastSent, writerLag } = await type(ysource, cfg)
   const expected = readers * cfg.edits
   result.phase = 'drain'
+  log('many rooms: edits end')
   result.drained = await waitFor(() => sum(workers, 'got') >= expected, cfg.drainTimeoutMs, 10)
   const windowEnd = now()
   const cpu1 = cpuNow(cfg)
@@ -409,6 +410,7 @@ async function manyRooms (cfg) {
     }
   }
   result.phase = 'edits'
+  log('many rooms: edits start')
   const mainLoop = monitorEventLoopDelay({ resolution: 1 })
   mainLoop.enable()
   const cpu0 = cpuNow(cfg)
