@@ -8,12 +8,15 @@ import contextlib
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pycrdt import Doc
 
 from pairbook.auth import Role, User
+from pairbook.kernel import KernelSessions
 from pairbook.kernel.probe import PROBE_KEY
+from pairbook.kernel.runner import Runner
 from pairbook.kernel.session import (
     ExecutionOutcome,
     InputCallback,
@@ -30,6 +33,9 @@ from pairbook.types import UserId
 
 Edit = Callable[[Doc[Any]], None]
 
+FINAL = ("ok", "error", "interrupted", "cancelled", "dead")
+"""The statuses a run ends in."""
+
 
 @contextlib.asynccontextmanager
 async def running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
@@ -41,6 +47,18 @@ async def running(work: Coroutine[Any, Any, None]) -> AsyncIterator[None]:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+@contextlib.asynccontextmanager
+async def real_runner(tmp_path: Path, room: DocRoom) -> AsyncIterator[Runner]:
+    """A runner on a real ipykernel (python3, no kernel-state probe) over `room`, running for
+    the block, then closed."""
+    runner = Runner(room, KernelSessions(tmp_path), "python3", kernel_state=False)
+    try:
+        async with running(runner.run()):
+            yield runner
+    finally:
+        await runner.close()
 
 
 def notebook_doc(sources: list[str], *, markdown: str | None = "# Title") -> Doc[Any]:

@@ -10,14 +10,12 @@ from typing import Any
 
 from pycrdt import Map
 
-from pairbook.kernel import KernelSessions
 from pairbook.kernel.runner import Runner
 from pairbook.notebook.outputs import find_ycell
-from support.kernelkit import DocRoom, notebook_doc, person, running
+from support.kernelkit import FINAL, DocRoom, notebook_doc, person, real_runner
 
 ANA = person("ana")
 BO = person("bo")
-FINAL = ("ok", "error", "interrupted", "cancelled", "dead")
 
 
 class RealKit:
@@ -58,12 +56,8 @@ class RealKit:
 @contextlib.asynccontextmanager
 async def real_kit(tmp_path: Path, sources: list[str]) -> AsyncIterator[RealKit]:
     room = DocRoom(notebook_doc(sources), [ANA, BO])
-    runner = Runner(room, KernelSessions(tmp_path), "python3", kernel_state=False)
-    try:
-        async with running(runner.run()):
-            yield RealKit(runner, room)
-    finally:
-        await runner.close()
+    async with real_runner(tmp_path, room) as runner:
+        yield RealKit(runner, room)
 
 
 async def test_run_all_stops_at_the_first_error_and_the_rest_of_the_batch_never_runs(

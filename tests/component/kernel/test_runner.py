@@ -19,6 +19,7 @@ from pairbook.kernel.runner import Runner
 from pairbook.kernel.session import ExecutionOutcome
 from pairbook.notebook.outputs import find_ycell
 from support.kernelkit import (
+    FINAL,
     DocRoom,
     Script,
     ScriptedKernel,
@@ -68,8 +69,7 @@ class Kit:
 
     async def finished(self, *execution_ids: str) -> None:
         """Wait until these runs have a final record."""
-        final = ("ok", "error", "interrupted", "cancelled", "dead")
-        await self.room.until(lambda: all(self.record(e)["status"] in final for e in execution_ids))
+        await self.room.until(lambda: all(self.record(e)["status"] in FINAL for e in execution_ids))
 
     async def running(self, execution_id: str) -> None:
         await self.room.until(lambda: self.runner.current is not None

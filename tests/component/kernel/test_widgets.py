@@ -19,11 +19,10 @@ from pairbook.kernel.widgetdoc import MAX_VALUE_BYTES
 from pairbook.kernel.widgets import MAX_CHANGE_BYTES, MAX_PENDING_BYTES, MAX_PENDING_CHANGES
 from pairbook.schema import WIDGETS_MAP
 from pairbook.service import Member
-from support.kernelkit import DocRoom, notebook_doc, person, running
+from support.kernelkit import FINAL, DocRoom, notebook_doc, person, real_runner, running
 
 ANA = person("ana")
 BO = person("bo")
-FINAL = ("ok", "error", "interrupted", "cancelled", "dead")
 
 
 class Kit:
@@ -53,12 +52,8 @@ class Kit:
 @contextlib.asynccontextmanager
 async def kit(tmp_path: Path, sources: list[str]) -> AsyncIterator[Kit]:
     room = DocRoom(notebook_doc(sources), [ANA, BO])
-    runner = Runner(room, KernelSessions(tmp_path), "python3", kernel_state=False)
-    try:
-        async with running(runner.run()):
-            yield Kit(runner, room)
-    finally:
-        await runner.close()
+    async with real_runner(tmp_path, room) as runner:
+        yield Kit(runner, room)
 
 
 async def test_a_slider_moved_by_one_person_is_the_kernels_value_and_the_maps(
@@ -279,15 +274,11 @@ async def test_a_widget_is_in_the_map_before_the_output_that_shows_it(tmp_path: 
               "w.VBox([w.HBox([w.Button(description='Press me'), w.FloatSlider()]),"
               " w.Dropdown(options=['a', 'b'])])")  # fmt: skip
     room = SlowLogRoom(notebook_doc([source]), [ANA, BO])
-    runner = Runner(room, KernelSessions(tmp_path), "python3", kernel_state=False)
-    try:
-        async with running(runner.run()):
-            k = Kit(runner, room)
-            await k.run("code-0")
-            (box,) = k.by_name("VBoxModel")
-            assert k.cell("code-0")["outputs"][0]["data"][WIDGET_VIEW]["model_id"] == box
-    finally:
-        await runner.close()
+    async with real_runner(tmp_path, room) as runner:
+        k = Kit(runner, room)
+        await k.run("code-0")
+        (box,) = k.by_name("VBoxModel")
+        assert k.cell("code-0")["outputs"][0]["data"][WIDGET_VIEW]["model_id"] == box
     assert room.orphans == []
 
 
@@ -328,15 +319,11 @@ async def test_the_asker_is_told_only_once_the_peers_have_the_kernels_echo(
     sources = ["import ipywidgets as w, time\ncb = w.Checkbox(value=False)\n"
                "cb.observe(lambda change: time.sleep(0.2), 'value')\ncb"]  # fmt: skip
     room = RelayedRoom(notebook_doc(sources), [ANA, BO])
-    runner = Runner(room, KernelSessions(tmp_path), "python3", kernel_state=False)
-    try:
-        async with running(runner.run()):
-            k = Kit(runner, room)
-            await k.run("code-0")
-            (checkbox,) = k.by_name("CheckboxModel")
-            await runner.widgets.change(BO, checkbox, {"value": True}, None, "click-1").done
-    finally:
-        await runner.close()
+    async with real_runner(tmp_path, room) as runner:
+        k = Kit(runner, room)
+        await k.run("code-0")
+        (checkbox,) = k.by_name("CheckboxModel")
+        await runner.widgets.change(BO, checkbox, {"value": True}, None, "click-1").done
     ((event, peers_had),) = [(e, m) for e, m in room.seen if e.get("echo") == "click-1"]
     assert event["ok"] is True
     assert peers_had[checkbox]["state"]["value"] is True
