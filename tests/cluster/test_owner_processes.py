@@ -50,12 +50,11 @@ async def test_a_run_asked_on_b_runs_on_the_owner_a_and_b_sees_it_attributed(
     servers: tuple[ServerProcess, ServerProcess],
 ) -> None:
     a, b = servers
-    _, invite = b.request("POST", "/api/invites", {"role": "editor"})
-    _, bo = b.request("POST", "/api/join", {"invite": invite["token"], "name": "Bo"})  # type: ignore[index]
+    bo, _ = b.join("editor", "Bo")
     # A opens the room first: A owns it.
     async with (
         YClient(a.ws_url("demo.ipynb")) as ana,
-        YClient(b.ws_url("demo.ipynb", bo["token"])) as on_b,  # type: ignore[index]
+        YClient(b.ws_url("demo.ipynb", bo)) as on_b,
     ):
         assert await run_where(on_b, on_b) == "a"
         await on_b.wait_until(lambda: (last_run(on_b, "code-0") or {}).get("status") == "ok")
@@ -69,11 +68,10 @@ async def test_the_owner_refuses_a_viewer_on_another_process(
     servers: tuple[ServerProcess, ServerProcess],
 ) -> None:
     a, b = servers
-    _, invite = b.request("POST", "/api/invites", {"role": "viewer"})
-    _, vi = b.request("POST", "/api/join", {"invite": invite["token"], "name": "Vi"})  # type: ignore[index]
+    vi, _ = b.join("viewer", "Vi")
     async with (
         YClient(a.ws_url("demo.ipynb")),
-        YClient(b.ws_url("demo.ipynb", vi["token"])) as viewer,  # type: ignore[index]
+        YClient(b.ws_url("demo.ipynb", vi)) as viewer,
     ):
         reply = await viewer.command("run", cells=["code-0"])
         assert reply["ok"] is False

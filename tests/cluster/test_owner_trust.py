@@ -29,8 +29,7 @@ def broker_of(server: ServerProcess) -> tuple[str, str]:
 def person(server: ServerProcess, role: str, name: str) -> dict[str, Any]:
     """A person invited with `role` who joined; their grant as the owner's People panel
     lists it (id, user)."""
-    _, invite = server.request("POST", "/api/invites", {"role": role})
-    server.request("POST", "/api/join", {"invite": invite["token"], "name": name})  # type: ignore[index]
+    server.join(role, name)
     _, people = server.request("GET", "/api/people")
     return next(p for p in people["people"] if p["user"]["name"] == name)  # type: ignore[index]
 

@@ -33,12 +33,6 @@ async def rooms_loaded(server: ServerProcess, count: int) -> None:
             await asyncio.sleep(0.1)  # polling another process
 
 
-def join(server: ServerProcess, name: str, role: str) -> str:
-    _, invite = server.request("POST", "/api/invites", {"role": role})
-    _, grant = server.request("POST", "/api/join", {"invite": invite["token"], "name": name})  # type: ignore[index]
-    return str(grant["token"])  # type: ignore[index]
-
-
 async def start_long_run(bo: YClient) -> None:
     """Bo runs a cell that imports os and then sleeps: the kernel stays busy (the sleep
     has started once the kernel printed what the cell prints first)."""
@@ -55,7 +49,7 @@ async def test_completion_and_inspection_answer_only_the_asker_during_a_partners
     server: ServerProcess,
 ) -> None:
     url = server.ws_url("demo.ipynb")
-    bo_url = server.ws_url("demo.ipynb", join(server, "Bo", "editor"))
+    bo_url = server.ws_url("demo.ipynb", server.join("editor", "Bo")[0])
     async with YClient(url) as ana, YClient(bo_url) as bo:
         await start_long_run(bo)
         # The first answer may wait for the kernel's warm-up (jedi's first inference: 1 s on a
@@ -87,7 +81,7 @@ async def test_completion_and_inspection_answer_only_the_asker_during_a_partners
 
 async def test_viewers_may_inspect_but_get_no_completions(server: ServerProcess) -> None:
     url = server.ws_url("demo.ipynb")
-    vic_url = server.ws_url("demo.ipynb", join(server, "Vic", "viewer"))
+    vic_url = server.ws_url("demo.ipynb", server.join("viewer", "Vic")[0])
     async with YClient(url) as ana, YClient(vic_url) as vic:
         assert (await ana.command("run", cells=["code-0"]))["ok"]
         await ana.wait_until(lambda: (run_of(ana, "code-0") or {}).get("status") == "ok", 60)

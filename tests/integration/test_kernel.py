@@ -74,10 +74,9 @@ async def wait_for_run(client: YClient, cell_id: str, status: str = "ok") -> dic
 async def test_two_people_queue_runs_in_order_and_each_is_attributed(
     server: ServerProcess,
 ) -> None:
-    _, invite = server.request("POST", "/api/invites", {"role": "editor"})
-    _, bo_grant = server.request("POST", "/api/join", {"invite": invite["token"], "name": "Bo"})  # type: ignore[index]
+    bo_token, _ = server.join("editor", "Bo")
     url = server.ws_url("demo.ipynb")
-    async with YClient(url) as ana, YClient(server.ws_url("demo.ipynb", bo_grant["token"])) as bo:  # type: ignore[index]
+    async with YClient(url) as ana, YClient(server.ws_url("demo.ipynb", bo_token)) as bo:
         first = await ana.command("run", cells=["code-0"])
         second = await bo.command("run", cells=["code-1"])
         assert first["ok"], first
@@ -243,9 +242,8 @@ async def test_a_kernel_killed_from_outside_is_stopped_and_restart_brings_it_bac
 
 
 async def test_a_viewer_cannot_run_cells(server: ServerProcess) -> None:
-    _, invite = server.request("POST", "/api/invites", {"role": "viewer"})
-    _, grant = server.request("POST", "/api/join", {"invite": invite["token"], "name": "Vi"})  # type: ignore[index]
-    async with YClient(server.ws_url("demo.ipynb", grant["token"])) as viewer:  # type: ignore[index]
+    vi_token, _ = server.join("viewer", "Vi")
+    async with YClient(server.ws_url("demo.ipynb", vi_token)) as viewer:
         reply = await viewer.command("run", cells=["code-0"])
         assert not reply["ok"]
         assert "viewers cannot run" in reply["error"]

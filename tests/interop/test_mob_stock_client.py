@@ -22,18 +22,13 @@ NODE = shutil.which("node") or "node"
 async def test_a_stock_navigator_typing_on_is_refused_and_the_drivers_work_is_intact(
     server: ServerProcess,
 ) -> None:
-    status, body = server.request("POST", "/api/invites", {"role": "editor"})
-    assert status == 201, body
-    assert isinstance(body, dict)
-    status, joined = server.request("POST", "/api/join", {"invite": body["token"], "name": "Node"})
-    assert status == 201, joined
-    assert isinstance(joined, dict)
+    node_token, _ = server.join("editor", "Node")
     async with YClient(server.ws_url("demo.ipynb")) as driver:
         reply = await driver.command("mob-mode", mode="mob")
         assert reply["ok"], reply
         navigator = await asyncio.create_subprocess_exec(
             NODE, str(NAVIGATOR), f"ws://127.0.0.1:{server.port}/rooms", "demo.ipynb",
-            joined["token"], "25", cwd=REPO,
+            node_token, "25", cwd=REPO,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         # The driver keeps working meanwhile.

@@ -51,11 +51,8 @@ def forged_run(cell_id: str, run_id: str) -> dict[str, Any]:
 async def test_a_forged_last_run_is_never_shown_as_who_ran_a_cell(
     server: ServerProcess, browser: Browser
 ) -> None:
-    _, minted = server.request("POST", "/api/invites", {"role": "editor"})
-    assert isinstance(minted, dict)
-    _, grant = server.request("POST", "/api/join", {"invite": minted["token"], "name": "Eve"})
-    assert isinstance(grant, dict)
-    async with YClient(server.ws_url("demo.ipynb", grant["token"])) as eve:
+    eve_token, _ = server.join("editor", "Eve")
+    async with YClient(server.ws_url("demo.ipynb", eve_token)) as eve:
         reply = await eve.command("run", cells=["code-1"])
         assert reply["ok"], reply
         real = reply["result"]["queued"][0]

@@ -39,22 +39,6 @@ pytestmark = pytest.mark.security
 MAX_PEOPLE = 256  # the people the mob map lists at most (README, Mob programming)
 
 
-def invite(server: ServerProcess, role: str) -> str:
-    status, body = server.request("POST", "/api/invites", {"role": role})
-    assert status == 201, body
-    assert isinstance(body, dict)
-    return str(body["token"])
-
-
-def join(server: ServerProcess, role: str, name: str) -> str:
-    status, body = server.request(
-        "POST", "/api/join", {"invite": invite(server, role), "name": name}
-    )
-    assert status == 201, body
-    assert isinstance(body, dict)
-    return str(body["token"])
-
-
 def map_update(keys: int, root: str = "scratch") -> bytes:
     """An update of `keys` structs: one per key of a new root map."""
     doc: Doc[Any] = Doc()
@@ -85,7 +69,7 @@ async def command(peer: RawPeer, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_viewers_update_is_refused_without_being_decoded(server: ServerProcess) -> None:
-    viewer = join(server, "viewer", "Vi")
+    viewer = server.join("viewer", "Vi")[0]
     async with RawPeer(server.ws_url("demo.ipynb", viewer)) as peer:
         # 20,000 structs then a stray byte: decoding it would take the event loop half a
         # second, then find it malformed. A viewer's update is refused without a look.
@@ -104,7 +88,7 @@ async def test_a_viewer_keeps_the_rooms_answers_without_its_update_being_decoded
     # whose copy is from a history the server lost is told to reload, as before.
     server = ServerProcess(workdir, store=store_path).start()
     url = server.ws_url("demo.ipynb")
-    viewer = join(server, "viewer", "Vi")
+    viewer = server.join("viewer", "Vi")[0]
     async with YClient(url) as ana:
         ana.type_into(1, 0, "# saved to the file\n")
         async with YClient(server.ws_url("demo.ipynb", viewer)) as vi:
@@ -212,7 +196,7 @@ async def test_an_update_with_too_many_structs_is_refused(server: ServerProcess)
 async def test_a_connection_cannot_declare_unlimited_awareness_client_ids(
     server: ServerProcess,
 ) -> None:
-    viewer = join(server, "viewer", "Vi")
+    viewer = server.join("viewer", "Vi")[0]
     entries = [AwarenessEntry(1000 + i, 1, {"cursor": None}) for i in range(100)]
     async with RawPeer(server.ws_url("demo.ipynb", viewer)) as peer:
         await peer.send(encode_awareness(encode_awareness_update(entries)))
@@ -222,7 +206,7 @@ async def test_a_connection_cannot_declare_unlimited_awareness_client_ids(
 
 
 async def test_an_awareness_state_larger_than_the_limit_is_refused(server: ServerProcess) -> None:
-    viewer = join(server, "viewer", "Vi")
+    viewer = server.join("viewer", "Vi")[0]
     entry = AwarenessEntry(7, 1, {"padding": "x" * 20_000})
     async with RawPeer(server.ws_url("demo.ipynb", viewer)) as peer:
         await peer.send(encode_awareness(encode_awareness_update([entry])))
@@ -232,7 +216,7 @@ async def test_an_awareness_state_larger_than_the_limit_is_refused(server: Serve
 
 
 async def test_a_peer_cannot_put_its_own_css_into_the_user_it_shows(server: ServerProcess) -> None:
-    viewer = join(server, "viewer", "Vi")
+    viewer = server.join("viewer", "Vi")[0]
     evil = "red; background-image: url(http://attacker.example/leak)"
     state = {"user": {"name": "Vi", "color": "#000", "colorLight": evil, "x": 1}, "cell": "c"}
     async with (
@@ -256,7 +240,7 @@ async def test_a_peer_cannot_put_its_own_css_into_the_user_it_shows(server: Serv
 
 async def test_only_authorized_known_commands_are_recorded(workdir: Path, store_path: str) -> None:
     with ServerProcess(workdir, store=store_path) as server:
-        viewer = join(server, "viewer", "Vi")
+        viewer = server.join("viewer", "Vi")[0]
         async with RawPeer(server.ws_url("demo.ipynb", viewer)) as peer:
             padding = "p" * 10_000
             for index in range(20):
@@ -281,7 +265,7 @@ async def test_only_authorized_known_commands_are_recorded(workdir: Path, store_
 async def test_a_command_frame_over_the_limit_is_refused_before_parsing(
     server: ServerProcess,
 ) -> None:
-    viewer = join(server, "viewer", "Vi")
+    viewer = server.join("viewer", "Vi")[0]
     async with RawPeer(server.ws_url("demo.ipynb", viewer)) as peer:
         await peer.send(encode_command({"id": 1, "command": "nope", "pad": "p" * 100_000}))
         code, reason = await peer.closed_with()
@@ -313,7 +297,7 @@ async def test_a_lone_surrogate_in_a_command_breaks_nothing(server: ServerProces
 async def test_the_people_in_the_mob_are_bounded_however_many_come(
     server: ServerProcess,
 ) -> None:
-    tokens = [join(server, "editor", f"P{index}") for index in range(MAX_PEOPLE + 4)]
+    tokens = [server.join("editor", f"P{index}")[0] for index in range(MAX_PEOPLE + 4)]
     async with YClient(server.ws_url("demo.ipynb")) as owner:
         reply = await owner.command("mob-mode", mode="mob")
         assert reply["ok"], reply
@@ -388,7 +372,7 @@ async def test_a_peers_awareness_puts_no_css_into_another_persons_editor(
     playwright_api = pytest.importorskip("playwright.async_api")
     from support.browser import CHROMIUM, CHROMIUM_ARGS, NotebookTab
 
-    editor = join(server, "editor", "Mallory")
+    editor = server.join("editor", "Mallory")[0]
     async with YClient(server.ws_url("demo.ipynb")) as reader:
         ysource: Text = reader.cells[1]["source"]
         cursor = {
