@@ -26,7 +26,8 @@ fi
 # a kernel or a browser, so workers overlap those waits. The browser tests share one server
 # and one Chromium per worker, so they form one group that one worker runs (loadgroup, as
 # tests/conftest.py schedules it).
-# PAIRBOOK_TEST_WORKERS sets the count (default 2; 0: one process, no xdist); `-n` on the command line
-# overrides it too. docs/testing.md has the figures.
+# PAIRBOOK_TEST_WORKERS sets the count (default 4: on two workers the tests kept the two cores
+# under half busy; 0: one process, no xdist); `-n` on the command line overrides it too.
+# docs/testing.md and docs/benchmarks.md#the-test-suite have the figures.
 step "pytest"
-pytest -n "${PAIRBOOK_TEST_WORKERS:-2}" --dist loadgroup "$@"
+pytest -n "${PAIRBOOK_TEST_WORKERS:-4}" --dist loadgroup "$@"
