@@ -71,6 +71,15 @@ async def wait_for_run(client: YClient, cell_id: str, status: str = "ok") -> dic
     return run
 
 
+async def kernel_connection_file(ana: YClient, before: str = "") -> str:
+    """Run KERNEL_ID (after `before`) as the first code cell; the connection file it printed."""
+    await ana.set_source(1, before + KERNEL_ID)
+    await ana.command("run", cells=["code-0"])
+    await wait_for_run(ana, "code-0")
+    await ana.wait_until(lambda: bool(outputs(ana, 1)))
+    return str(outputs(ana, 1)[0]["text"]).strip()
+
+
 async def test_two_people_queue_runs_in_order_and_each_is_attributed(
     server: ServerProcess,
 ) -> None:
@@ -220,11 +229,7 @@ async def test_a_kernel_killed_from_outside_is_stopped_and_restart_brings_it_bac
     server: ServerProcess,
 ) -> None:
     async with YClient(server.ws_url("demo.ipynb")) as ana:
-        await ana.set_source(1, KERNEL_ID)
-        await ana.command("run", cells=["code-0"])
-        await wait_for_run(ana, "code-0")
-        await ana.wait_until(lambda: bool(outputs(ana, 1)))
-        pid = host_pid_of_kernel(outputs(ana, 1)[0]["text"].strip())
+        pid = host_pid_of_kernel(await kernel_connection_file(ana))
         await ana.set_source(1, "import time\ntime.sleep(60)")
         await ana.command("run", cells=["code-0"])
         await wait_for_run(ana, "code-0", "running")
@@ -451,11 +456,7 @@ async def test_after_a_server_restart_a_room_shows_its_kernel_stopped_not_idle(
     with ServerProcess(workdir, store=store_path, args=args) as server:
         for name in ("demo.ipynb", "kept.ipynb"):
             async with YClient(server.ws_url(name)) as ana:
-                await ana.set_source(1, "import numpy\n" + KERNEL_ID)
-                await ana.command("run", cells=["code-0"])
-                await wait_for_run(ana, "code-0")
-                await ana.wait_until(lambda: bool(outputs(ana, 1)))
-                connection_file = outputs(ana, 1)[0]["text"].strip()
+                connection_file = await kernel_connection_file(ana, "import numpy\n")
                 await ana.wait_until(lambda: bool(ana.map("kernel").get("packages")), 30)
         pid = host_pid_of_kernel(connection_file)  # kept.ipynb's kernel, kept
         await rooms_loaded(server, 0)
@@ -486,11 +487,7 @@ async def test_a_kernel_killed_while_idle_is_shown_stopped_loaded_or_kept(
     with ServerProcess(workdir, store=store_path, args=("--room-unload-delay", "0.2")) as server:
         for kept in (False, True):
             async with YClient(server.ws_url("demo.ipynb")) as ana:
-                await ana.set_source(1, KERNEL_ID)
-                await ana.command("run", cells=["code-0"])
-                await wait_for_run(ana, "code-0")
-                await ana.wait_until(lambda: bool(outputs(ana, 1)))
-                pid = host_pid_of_kernel(outputs(ana, 1)[0]["text"].strip())
+                pid = host_pid_of_kernel(await kernel_connection_file(ana))
                 if not kept:  # killed while its room is open: everyone sees it at once
                     os.kill(pid, signal.SIGKILL)
                     await ana.wait_until(lambda: ana.map("kernel")["status"] == "stopped", 30)
