@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -18,14 +17,12 @@ import pytest
 
 from support.client import YClient
 from support.nginx import NginxProxy
+from support.nodepeer import node_peer
 from support.postgres import fresh_schema
 from support.redis import fresh_prefix
-from support.server import OWNER_TOKEN, REPO, ServerProcess
+from support.server import OWNER_TOKEN, ServerProcess
 
 pytestmark = pytest.mark.integration
-
-PEER = REPO / "tests" / "interop" / "notebook_peer.mjs"
-NODE = shutil.which("node") or "node"
 
 
 @pytest.fixture
@@ -41,18 +38,6 @@ def cluster(workdir: Path, tmp_path: Path) -> Iterator[tuple[NginxProxy, list[Se
             for server in servers:
                 if server.proc is not None and server.proc.poll() is None:
                     server.stop()
-
-
-async def node_peer(proxy: NginxProxy, command: str, arg: str) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        NODE, str(PEER), f"ws://127.0.0.1:{proxy.port}/rooms", "demo.ipynb", OWNER_TOKEN,
-        command, arg, cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    stdout, stderr = await process.communicate()
-    assert process.returncode == 0, stderr.decode()
-    result: dict[str, Any] = json.loads(stdout)
-    return result
 
 
 def read_json(url: str) -> dict[str, Any]:
@@ -81,10 +66,10 @@ async def test_stock_clients_through_nginx_on_two_processes_converge(
     proxy, servers = cluster
     health = await asyncio.to_thread(read_json, proxy.base + "/api/health")
     assert health["status"] == "ok"  # plain HTTP through the proxy
-    waiting = asyncio.create_task(node_peer(proxy, "wait-for", "across = 1"))
+    waiting = asyncio.create_task(node_peer(proxy.port, "wait-for", "across = 1"))
     await until(lambda: sum(open_rooms(server) for server in servers) == 1)
     # Round robin, no affinity: the next connections go to the other process first.
-    inserted = await node_peer(proxy, "insert", "across = 1")
+    inserted = await node_peer(proxy.port, "insert", "across = 1")
     notebook = await asyncio.wait_for(waiting, 30)
     assert [open_rooms(server) for server in servers] == [1, 1]  # the room is on both
     assert [c["source"] for c in notebook["cells"]] == [c["source"] for c in inserted["cells"]]

@@ -3,36 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import shutil
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from support.client import YClient
-from support.server import OWNER_TOKEN, REPO, ServerProcess
+from support.nodepeer import node_peer
+from support.server import ServerProcess
 
 pytestmark = pytest.mark.interop
 
-PEER = Path(__file__).with_name("notebook_peer.mjs")
-NODE = shutil.which("node") or "node"
-
-
-async def node_peer(server: ServerProcess, command: str, arg: str = "") -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        NODE, str(PEER), f"ws://127.0.0.1:{server.port}/rooms", "demo.ipynb", OWNER_TOKEN,
-        command, arg, cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    stdout, stderr = await process.communicate()
-    assert process.returncode == 0, stderr.decode()
-    result: dict[str, Any] = json.loads(stdout)
-    return result
-
 
 async def test_a_stock_jupyter_ydoc_client_reads_the_notebook(server: ServerProcess) -> None:
-    notebook = await node_peer(server, "read")
+    notebook = await node_peer(server.port, "read")
     cells = notebook["cells"]
     assert [c["cell_type"] for c in cells] == ["markdown", "code", "code"]
     assert [c["id"] for c in cells] == ["intro", "code-0", "code-1"]
@@ -43,7 +26,7 @@ async def test_a_stock_jupyter_ydoc_client_reads_the_notebook(server: ServerProc
 
 async def test_a_cell_inserted_by_a_stock_client_reaches_pycrdt(server: ServerProcess) -> None:
     async with YClient(server.ws_url("demo.ipynb")) as python:
-        notebook = await node_peer(server, "insert", "from_node = 42")
+        notebook = await node_peer(server.port, "insert", "from_node = 42")
         assert notebook["cells"][-1]["source"] == "from_node = 42"
         await python.wait_until(lambda: "from_node = 42" in python.sources())
         assert python.sources()[-1] == "from_node = 42"
@@ -55,7 +38,7 @@ async def test_a_cell_inserted_by_a_stock_client_reaches_pycrdt(server: ServerPr
 async def test_a_cell_inserted_from_python_reaches_a_stock_client(
     server: ServerProcess,
 ) -> None:
-    waiting = asyncio.create_task(node_peer(server, "wait-for", "from_python = 7"))
+    waiting = asyncio.create_task(node_peer(server.port, "wait-for", "from_python = 7"))
     async with YClient(server.ws_url("demo.ipynb")) as python:
         python.add_code_cell("py-cell", "from_python = 7")
         notebook = await asyncio.wait_for(waiting, 20)
@@ -85,7 +68,7 @@ async def test_a_stock_client_syncs_a_room_holding_shared_widgets_with_binary_va
         reply = await python.command("run", cells=["widgets-cell"], timeout=90)
         assert reply["ok"], reply
         await python.wait_until(lambda: len(binary_widgets(python)) == 1, timeout=90)
-        notebook = await node_peer(server, "insert", "after_widgets = 1")
+        notebook = await node_peer(server.port, "insert", "after_widgets = 1")
         (cell,) = [c for c in notebook["cells"] if c["id"] == "widgets-cell"]
         (view,) = [o for o in cell["outputs"] if o["output_type"] == "execute_result"]
         assert "application/vnd.jupyter.widget-view+json" in view["data"]
