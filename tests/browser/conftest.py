@@ -12,9 +12,9 @@ import pytest_asyncio
 
 pytest.importorskip("playwright", reason="the browser tests need the `playwright` Python package")
 
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
-from support.browser import BUILT_CLIENT, CHROMIUM, CHROMIUM_ARGS
+from support.browser import BUILT_CLIENT, CHROMIUM, chromium
 from support.notebooks import write_notebook
 from support.server import ServerProcess
 
@@ -33,10 +33,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 @pytest.fixture

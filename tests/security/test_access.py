@@ -313,28 +313,24 @@ def test_access_commands_need_a_served_folder(tmp_path: Path, missing: str) -> N
 
 async def test_the_owner_revokes_a_person_from_the_people_panel(server: ServerProcess) -> None:
     playwright_api = pytest.importorskip("playwright.async_api")
-    from support.browser import CHROMIUM, CHROMIUM_ARGS, NotebookTab, invite
+    from support.browser import NotebookTab, chromium, invite
 
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            owner = await NotebookTab.open(browser, server, NB)
-            bob = await NotebookTab.open(
-                browser, server, NB, token=invite(server, "editor"), join_as="Bob"
-            )
-            page = owner.page
-            page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
-            await page.get_by_role("button", name="People and access").click()
-            people = page.get_by_role("table", name="People")
-            await playwright_api.expect(people).to_contain_text("Bob")
-            await playwright_api.expect(people).to_contain_text("1 connection")
-            await page.get_by_role("button", name="Revoke Bob").click()
-            dialog = page.get_by_role("dialog", name="People and access")
-            await playwright_api.expect(dialog.get_by_role("status")).to_contain_text("Revoked Bob")
-            await playwright_api.expect(dialog).to_contain_text("Nobody has joined yet")
-            await bob.page.locator(".status[data-state=denied]").wait_for()
-            await playwright_api.expect(bob.page.locator("body")).to_contain_text("revoked")
-            await playwright_api.expect(page.locator(".participants .person")).to_have_count(1)
-            assert owner.errors == []
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        owner = await NotebookTab.open(browser, server, NB)
+        bob = await NotebookTab.open(
+            browser, server, NB, token=invite(server, "editor"), join_as="Bob"
+        )
+        page = owner.page
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await page.get_by_role("button", name="People and access").click()
+        people = page.get_by_role("table", name="People")
+        await playwright_api.expect(people).to_contain_text("Bob")
+        await playwright_api.expect(people).to_contain_text("1 connection")
+        await page.get_by_role("button", name="Revoke Bob").click()
+        dialog = page.get_by_role("dialog", name="People and access")
+        await playwright_api.expect(dialog.get_by_role("status")).to_contain_text("Revoked Bob")
+        await playwright_api.expect(dialog).to_contain_text("Nobody has joined yet")
+        await bob.page.locator(".status[data-state=denied]").wait_for()
+        await playwright_api.expect(bob.page.locator("body")).to_contain_text("revoked")
+        await playwright_api.expect(page.locator(".participants .person")).to_have_count(1)
+        assert owner.errors == []

@@ -17,10 +17,10 @@ import pytest_asyncio
 
 pytest.importorskip("playwright", reason="the browser tests need the `playwright` Python package")
 
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from pycrdt import Array, Doc, Map, Text
 
-from support.browser import CHROMIUM, CHROMIUM_ARGS, invite
+from support.browser import chromium, invite
 from support.client import YClient
 from support.jupyterlab import EXTENSION, LabProcess
 from support.notebooks import write_notebook
@@ -52,12 +52,8 @@ def pairing(tmp_path: Path) -> Iterator[tuple[ServerProcess, LabProcess]]:
 
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: run `bash scripts/install.sh` (it installs Debian's)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 def trusted_cell(doc: Doc[Any], cell_id: str) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +11,10 @@ import pytest_asyncio
 
 pytest.importorskip("playwright", reason="the browser tests need the `playwright` Python package")
 
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 from pycrdt import Array, Doc
 
-from support.browser import CHROMIUM, CHROMIUM_ARGS, NotebookTab
+from support.browser import NotebookTab, chromium
 from support.client import YClient
 from support.server import ServerProcess
 
@@ -24,12 +23,8 @@ pytestmark = [pytest.mark.security, pytest.mark.browser]
 
 @pytest_asyncio.fixture
 async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: run `bash scripts/install.sh` (it installs Debian's)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 def forged_run(cell_id: str, run_id: str) -> dict[str, Any]:

@@ -369,8 +369,8 @@ async def test_a_notebook_over_the_size_limit_is_refused_with_a_reason(
 async def test_a_peers_awareness_puts_no_css_into_another_persons_editor(
     server: ServerProcess,
 ) -> None:
-    playwright_api = pytest.importorskip("playwright.async_api")
-    from support.browser import CHROMIUM, CHROMIUM_ARGS, NotebookTab
+    pytest.importorskip("playwright.async_api")
+    from support.browser import NotebookTab, chromium
 
     editor = server.join("editor", "Mallory")[0]
     async with YClient(server.ws_url("demo.ipynb")) as reader:
@@ -381,21 +381,17 @@ async def test_a_peers_awareness_puts_no_css_into_another_persons_editor(
         }
     evil = "rgb(1, 2, 3); outline: 7px solid rgb(4, 5, 6)"
     state = {"user": {"name": "M", "color": "#ff0000", "colorLight": evil}, "cursor": cursor}
-    async with playwright_api.async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            tab = await NotebookTab.open(browser, server, "demo.ipynb")
-            await tab.edit_end(1)  # the cell's editor is mounted: it shows others' selections
-            async with RawPeer(server.ws_url("demo.ipynb", editor)) as peer:
-                await peer.send(
-                    encode_awareness(encode_awareness_update([AwarenessEntry(42, 1, state)]))
-                )
-                selection = tab.editor(1).locator(".cm-ySelection").first
-                await selection.wait_for()
-                styles: list[str] = await tab.editor(1).evaluate(STYLES)
-            assert tab.errors == []
-        finally:
-            await browser.close()
+    async with chromium() as browser:
+        tab = await NotebookTab.open(browser, server, "demo.ipynb")
+        await tab.edit_end(1)  # the cell's editor is mounted: it shows others' selections
+        async with RawPeer(server.ws_url("demo.ipynb", editor)) as peer:
+            await peer.send(
+                encode_awareness(encode_awareness_update([AwarenessEntry(42, 1, state)]))
+            )
+            selection = tab.editor(1).locator(".cm-ySelection").first
+            await selection.wait_for()
+            styles: list[str] = await tab.editor(1).evaluate(STYLES)
+        assert tab.errors == []
     assert not [style for style in styles if "outline" in style or "rgb(1, 2, 3)" in style]
     # The selection shows in the color the server derived (the granted color, alpha 0x33).
     assert any(re.search(r"background-color: rgba\(\d+, \d+, \d+, 0\.2\)", s) for s in styles)

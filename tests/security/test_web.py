@@ -31,9 +31,9 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 pytest.importorskip("playwright", reason="the browser attacks need the `playwright` package")
 
-from playwright.async_api import Browser, Page, Request, WebSocket, async_playwright, expect
+from playwright.async_api import Browser, Page, Request, WebSocket, expect
 
-from support.browser import BUILT_CLIENT, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, NotebookTab, invite
+from support.browser import BUILT_CLIENT, VIEWPORT, NotebookTab, chromium, invite
 from support.client import RawPeer, YClient
 from support.server import OWNER_TOKEN, ServerProcess, free_port
 
@@ -108,10 +108,8 @@ def elsewhere() -> Iterator[Elsewhere]:
 async def browser() -> AsyncIterator[Browser]:
     if not BUILT_CLIENT.exists():
         pytest.fail("the browser client is not built: run `bash scripts/install.sh` first")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    async with chromium() as launched:
         yield launched
-        await launched.close()
 
 
 def send(

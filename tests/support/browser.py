@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from playwright.async_api import Browser, BrowserContext, Locator, Page
+import pytest
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright
 
 from support.server import OWNER_TOKEN, REPO, ServerProcess
 
@@ -27,6 +30,20 @@ CHROMIUM_ARGS = [
 
 BUILT_CLIENT = REPO / "server" / "pairbook" / "static" / "index.html"
 VIEWPORT = {"width": 1360, "height": 860}
+
+
+@contextlib.asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless with CHROMIUM_ARGS, for the block; a test fails with
+    advice when it is not installed."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: run `bash scripts/install.sh` (it installs Debian's)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            await launched.close()
 
 
 def free_name(server: ServerProcess, name: str) -> None:
