@@ -58,6 +58,7 @@ for (const peer of peers) {
 await sleep(1000)
 deliveries = 0
 const writers = peers.filter((p) => p.c < cfg.writers)
+process.stdout.write('@@WINDOW start\n') // run.py samples every part's CPU time here and at the end
 const start = now()
 let edits = 0
 const period = 1000 / cfg.rate
@@ -80,6 +81,7 @@ await Promise.all(ticks)
 const elapsed = (now() - start) / 1000
 const expected = edits * (cfg.clients - 1)
 await waitFor(() => deliveries >= expected, 10000, 50)
+process.stdout.write('@@WINDOW end\n')
 const all = lat.same.concat(lat.cross)
 const stats = (xs) => { const s = xs.slice().sort((a, b) => a - b); return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99) } }
 const closes = {}

@@ -1,0 +1,184 @@
+"""Where the CPU goes in a bench/scale setting: CPU seconds (user + sys, from /proc) of each
+part over the measured window, per delivery, and the ceiling they put on deliveries/s.
+
+Parts: each `pairbook serve` (its process tree: supervisor and server child), the
+Node clients process, the bench's own redis-server, and the PostgreSQL backends of the
+bench's connections (found by their application_name in pg_stat_activity; the postmaster's
+background writers, which serve every database on the machine, are not counted). A part's
+reaped children count too (cutime + cstime), so a process that ends inside the window is
+not lost as long as its parent is in the part.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+TICK = os.sysconf("SC_CLK_TCK")
+PROC = Path("/proc")
+
+
+def stat_fields(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (state first), None if gone."""
+    try:
+        text = (PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def ticks(fields: list[str]) -> int:
+    """utime + stime + cutime + cstime (fields 14 to 17 of proc(5))."""
+    return sum(int(value) for value in fields[11:15])
+
+
+def tree_ticks(root: int) -> int:
+    """CPU ticks of process `root` and all its descendants (with their reaped children):
+    the supervisor starts its server child in a process group of its own."""
+    stats: dict[int, list[str]] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            fields = stat_fields(int(entry.name))
+            if fields is not None:
+                stats[int(entry.name)] = fields
+    children: dict[int, list[int]] = {}
+    for pid, fields in stats.items():
+        children.setdefault(int(fields[1]), []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            total += ticks(stats[pid])
+        todo.extend(children.get(pid, ()))
+    return total
+
+
+def pids_ticks(pids: Iterable[int]) -> int:
+    total = 0
+    for pid in pids:
+        fields = stat_fields(pid)
+        if fields is not None:
+            total += ticks(fields)
+    return total
+
+
+def comm_ticks(command: str) -> int:
+    """CPU ticks of every process whose command name is `command`."""
+    total = 0
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            fields = stat_fields(int(entry.name)) if comm == command else None
+            total += 0 if fields is None else ticks(fields)
+    return total
+
+
+class BackendTicks:
+    """CPU ticks of the PostgreSQL backends of connections named `application` (found in
+    pg_stat_activity at each sample; a backend that ended between two samples is missed)."""
+
+    def __init__(self, postgres: str, application: str) -> None:
+        self.postgres, self.application = postgres, application
+
+    def __call__(self) -> int:
+        with psycopg.connect(self.postgres, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
+                (self.application,),
+            ).fetchall()
+        return pids_ticks(int(row[0]) for row in rows)
+
+
+Sampler = Callable[[], int]
+
+
+@dataclass
+class Meter:
+    """Samples every part's CPU ticks at the window's start and end."""
+
+    parts: dict[str, Sampler]
+    start: dict[str, int] | None = None
+    end: dict[str, int] | None = None
+    times: tuple[float, float] = (0.0, 0.0)
+
+    def sample(self) -> dict[str, int]:
+        return {name: sampler() for name, sampler in self.parts.items()}
+
+    def mark(self, event: str) -> None:
+        if event == "start":
+            self.start = self.sample()
+            self.times = (time.monotonic(), 0.0)
+        elif event == "end":
+            self.times = (self.times[0], time.monotonic())
+            self.end = self.sample()
+
+    def wall(self) -> float:
+        """Seconds from the window's start to its end."""
+        return max(self.times[1] - self.times[0], 0.0)
+
+    def seconds(self) -> dict[str, float]:
+        """CPU seconds of each part over the window (empty if it never ended)."""
+        if self.start is None or self.end is None:
+            return {}
+        return {name: (self.end[name] - self.start[name]) / TICK for name in self.parts}
+
+
+def account(cpu: dict[str, float], result: dict[str, Any], wall: float) -> dict[str, Any]:
+    """CPU figures of one setting: seconds, cores used, ms per delivery of each part."""
+    deliveries = max(result["deliveries"], 1)
+    return {
+        "wall": wall,
+        "seconds": cpu,
+        "cores": {name: value / wall for name, value in cpu.items()} if wall else {},
+        "ms_per_delivery": {name: 1000 * value / deliveries for name, value in cpu.items()},
+    }
+
+
+def ceiling(acct: dict[str, Any], cores: int, *, servers_only: bool = False) -> float:
+    """The most deliveries/s this setting's measured costs allow on `cores` cores, each
+    server pinned to a core of its own: every core's CPU spent (all parts together), and no
+    server past its one core. `servers_only`: the clients, Redis and PostgreSQL elsewhere."""
+    costs = {name: ms / 1000 for name, ms in acct["ms_per_delivery"].items()}
+    servers = {name: cost for name, cost in costs.items() if name.startswith("pairbook")}
+    if not servers or min(servers.values()) <= 0:
+        return 0.0
+    bound: float = 1 / max(servers.values())
+    if not servers_only:
+        bound = min(bound, cores / sum(costs.values()))
+    return bound
+
+
+def cpu_lines(name: str, first: dict[str, Any], second: dict[str, Any], cores: int) -> list[str]:
+    """The CPU table of one pair of settings (their results) and the ceilings it implies."""
+    one, two = first["cpu"], second["cpu"]
+    lines = [f"{name}: CPU over the window (s; cores used; ms per delivery)"]
+    for label, acct in (("one", one), ("two", two)):
+        parts = [
+            f"{part} {acct['seconds'][part]:.1f}; {acct['cores'][part]:.2f}; "
+            f"{acct['ms_per_delivery'][part]:.3f}"
+            for part in acct["seconds"]
+        ]
+        total = sum(acct["cores"].values())
+        lines.append(f"  {label} ({acct['wall']:.1f} s, {total:.2f} of {cores} cores): "
+                     + " | ".join(parts))  # fmt: skip
+    measured = first["deliveries_per_s"]
+    for label, alone in (("everything on these cores", False), ("servers alone", True)):
+        top_one, top_two = (
+            ceiling(one, cores, servers_only=alone),
+            ceiling(two, cores, servers_only=alone),
+        )
+        lines.append(
+            f"  ceiling, {label}: one {top_one:.0f}/s  two {top_two:.0f}/s  "
+            f"(two / one's ceiling x{top_two / top_one if top_one else 0:.2f}; "
+            f"two / one measured x{top_two / measured if measured else 0:.2f})"
+        )
+    return lines
