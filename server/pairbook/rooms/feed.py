@@ -47,7 +47,10 @@ log = logging.getLogger("pairbook.feed")
 CATCH_UP_BATCH = 1000
 HEAD_CHECK = 2.0
 """Seconds between looks at the log's newest seq: an update a process logged but died before
-publishing is read from the log within this (plus the gap's grace), not at the next update."""
+publishing is read from the log within twice this (plus the gap's grace), not at the next
+update. A room that heard of a newer seq since its last look does not look: whatever was
+logged before that seq shows as a gap anyway (bench/scale: one query a room every 2 s was a
+sixth of a busy process's CPU at 100 rooms)."""
 FILES = "files"  # the lease of the process that keeps the room's notebook file
 FILES_TTL = 10.0
 FILES_RENEW = 3.0
@@ -82,6 +85,7 @@ class RoomFeed:
         self.files_held = False
         self._files_renewed = float("-inf")
         self._head_checked = float("-inf")
+        self._head_known: int | None = None  # the newest seq known at the last look
 
     # -- the broker's side ---------------------------------------------------------------
 
@@ -195,7 +199,9 @@ class RoomFeed:
             await self.keep_files()  # at once when the broker is back: the file waited
         if now - self._head_checked >= HEAD_CHECK:
             self._head_checked = now
-            await self._check_head(room)
+            if self._head_known in (None, self._window.known):  # nothing newer heard of since
+                await self._check_head(room)
+            self._head_known = self._window.known
         self.signals.upkeep(now)
         removed = self.presence.expire(now)
         if removed:

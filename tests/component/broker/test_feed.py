@@ -24,7 +24,7 @@ from pairbook.protocol.messages import (
 )
 from pairbook.protocol.update import decode_state_vector
 from pairbook.rooms.counters import RoomCounters
-from pairbook.rooms.feed import subscribe_feed
+from pairbook.rooms.feed import HEAD_CHECK, subscribe_feed
 from pairbook.rooms.loader import load_room
 from support.brokerkit import (
     ROOM,
@@ -124,6 +124,37 @@ async def test_a_marker_entry_makes_the_other_process_read_the_log(
         await b.feed.upkeep(b.clock())
         assert str(b.room.doc.get("scratch", type=Text)) == "behind the broker's back"
         assert b.room.last_seq == seq
+
+
+async def test_the_log_head_is_read_only_after_an_interval_that_heard_of_no_newer_seq(
+    tmp_path: Path, brokers: Callable[[], Broker], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with ana_and_bob(tmp_path, brokers) as (a, ana, b, _bob, store):
+        looks: list[str] = []
+        seq_at = store.seq_at
+
+        async def looked(room: str, ts: float) -> int:
+            looks.append(room)
+            return await seq_at(room, ts)
+
+        monkeypatch.setattr(store, "seq_at", looked)
+        await b.feed.upkeep(b.clock())
+        assert len(looks) == 1  # the first look
+        for word in ("busy ", "room "):  # a newer seq each interval: no look needed
+            await a.send(ana, encode_sync_update(ana.edit(word)))
+            await settle(a, b)
+            b.clock.advance(HEAD_CHECK)
+            await b.feed.upkeep(b.clock())
+        assert len(looks) == 1
+        # Logged by a process that died before publishing it: a quiet interval, then a look.
+        seq = await store.append(ROOM, _typed("never published"), "ana", [555])
+        b.clock.advance(HEAD_CHECK)
+        await b.feed.upkeep(b.clock())
+        assert len(looks) == 2
+        b.clock.advance(1.0)  # the gap's grace
+        await b.feed.upkeep(b.clock())
+        assert b.room.last_seq == seq
+        assert "never published" in str(b.room.doc.get("scratch", type=Text))
 
 
 async def test_a_client_id_is_one_person_s_across_processes(
