@@ -22,6 +22,7 @@ import psycopg
 
 TICK = os.sysconf("SC_CLK_TCK")
 PROC = Path("/proc")
+MACHINE = "machine"  # the part that is the whole machine's busy time
 
 
 def stat_fields(pid: int) -> list[str] | None:
@@ -98,6 +99,15 @@ class BackendTicks:
         return pids_ticks(int(row[0]) for row in rows)
 
 
+def machine_ticks() -> int:
+    """Busy CPU ticks of the whole machine, every core (/proc/stat: all but idle and iowait),
+    the bench's parts and everybody else's jobs: what the parts leave of it is the others'."""
+    with open(PROC / "stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:9]]
+    scale = TICK / 100  # /proc/stat counts USER_HZ ticks, as /proc/PID/stat does
+    return round((sum(fields) - fields[3] - fields[4]) * scale)
+
+
 Sampler = Callable[[], int]
 
 
@@ -147,7 +157,7 @@ def ceiling(acct: dict[str, Any], cores: int, *, servers_only: bool = False) -> 
     """The most deliveries/s this setting's measured costs allow on `cores` cores, each
     server pinned to a core of its own: every core's CPU spent (all parts together), and no
     server past its one core. `servers_only`: the clients, Redis and PostgreSQL elsewhere."""
-    costs = {name: ms / 1000 for name, ms in acct["ms_per_delivery"].items()}
+    costs = {name: ms / 1000 for name, ms in acct["ms_per_delivery"].items() if name != MACHINE}
     servers = {name: cost for name, cost in costs.items() if name.startswith("pairbook")}
     if not servers or min(servers.values()) <= 0:
         return 0.0
@@ -166,9 +176,12 @@ def cpu_lines(name: str, first: dict[str, Any], second: dict[str, Any], cores: i
             f"{part} {acct['seconds'][part]:.1f}; {acct['cores'][part]:.2f}; "
             f"{acct['ms_per_delivery'][part]:.3f}"
             for part in acct["seconds"]
+            if part != MACHINE
         ]
-        total = sum(acct["cores"].values())
-        lines.append(f"  {label} ({acct['wall']:.1f} s, {total:.2f} of {cores} cores): "
+        total = sum(value for part, value in acct["cores"].items() if part != MACHINE)
+        busy = acct["cores"].get(MACHINE, 0.0)
+        lines.append(f"  {label} ({acct['wall']:.1f} s, {total:.2f} of {cores} cores; machine "
+                     f"busy {busy:.2f}, others {busy - total:.2f}): "
                      + " | ".join(parts))  # fmt: skip
     measured = first["deliveries_per_s"]
     for label, alone in (("everything on these cores", False), ("servers alone", True)):

@@ -201,6 +201,7 @@ def measure(root: Path, processes: int, config: dict[str, Any]) -> dict[str, Any
             servers.append(server)
             meter.parts[f"pairbook{'AB'[core]}"] = partial(cpu.tree_ticks, pid)
         meter.parts["postgres"] = cpu.BackendTicks(POSTGRES, APPLICATION)
+        meter.parts[cpu.MACHINE] = cpu.machine_ticks
         result = clients(servers, config, meter)
         result["cpu"] = cpu.account(meter.seconds(), result, meter.wall())
         return result
