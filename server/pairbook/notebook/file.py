@@ -114,7 +114,12 @@ class NotebookFile:
         """
         return serialize_notebook(self.form.to_file(nb), name=str(self.path))
 
-    def save(self, nb: dict[str, Any], over: str | None = None) -> SaveResult:
+    def save(
+        self,
+        nb: dict[str, Any],
+        over: str | None = None,
+        placing: Callable[[FileFingerprint], None] | None = None,
+    ) -> SaveResult:
         """Write `nb` (in this file's form) unless the file already holds these bytes.
 
         With `over` (the SHA-256 of the bytes the file held when last read, "" for no file),
@@ -122,6 +127,9 @@ class NotebookFile:
         edit was saved since (it is read, never written over). With "" the file is created
         exclusively: one made at any moment before is never replaced. Otherwise the check and
         the rename are a few system calls apart; an editor has no lock to take.
+
+        `placing` is told the file that is about to be renamed into place (its inode and
+        sha), before the rename; if it raises, nothing is written.
 
         Refuses (NotebookError) a notebook that nbformat would not validate.
         """
@@ -145,7 +153,9 @@ class NotebookFile:
                 edited = None if current is None else FileFingerprint.of(held or b"", current)
                 return SaveResult(SaveStatus.EDITED, edited)
             mode = stat.S_IMODE(current.st_mode) if current is not None else None
-            written = _write_atomically(target, data, mode, directory, exclusive=over == "")
+            written = _write_atomically(
+                target, data, mode, directory, exclusive=over == "", placing=placing
+            )
             if written is None:  # made since the look above, and left alone
                 return SaveResult(SaveStatus.EDITED, _fingerprint_at(target, directory))
             self._remember(written, now)
@@ -168,6 +178,17 @@ class NotebookFile:
             return False
         self._remember(FileFingerprint.of(data, current), now)
         return True
+
+    def inode_now(self) -> tuple[int, int] | None:
+        """The (device, inode) of the file now; None when it is gone or not a regular file."""
+        try:
+            with _pinned_directory(self._real) as directory:
+                current = _lstat_or_none(self._real, directory)
+        except NotebookError:
+            return None
+        if current is None or not stat.S_ISREG(current.st_mode):
+            return None
+        return inode_of(current)
 
     def changed_on_disk(self) -> bool:
         """Whether the file now differs from what this object last loaded or saved.
@@ -240,11 +261,17 @@ def _pinned_directory(real: Path) -> Iterator[int]:
 
 
 def _write_atomically(
-    target: Path, data: bytes, mode: int | None, directory: int, *, exclusive: bool = False
+    target: Path,
+    data: bytes,
+    mode: int | None,
+    directory: int,
+    *,
+    exclusive: bool = False,
+    placing: Callable[[FileFingerprint], None] | None = None,
 ) -> FileFingerprint | None:
-    """Write a temporary file beside `target`, fsync it, rename it over `target` (all in
-    the pinned folder `directory`). `exclusive`: link it to `target` instead, which fails
-    if a file is there by then; None, nothing written, in that case."""
+    """Write a temporary file beside `target`, fsync it, tell `placing`, rename it over
+    `target` (all in the pinned folder `directory`). `exclusive`: link it to `target`
+    instead, which fails if a file is there by then; None, nothing written, in that case."""
     fd, temporary = _create_temporary(target, directory)
     try:
         try:
@@ -257,10 +284,18 @@ def _write_atomically(
             written = os.fstat(fd)
         finally:
             os.close(fd)
+        # The rename or link keeps the inode, so the temporary file's stat is the target's.
+        fingerprint = FileFingerprint(
+            written.st_mtime_ns, len(data), sha_of_bytes(data), inode_of(written)
+        )
+        if placing is not None:
+            placing(fingerprint)
         placed = _put_in_place(temporary, target.name, directory, exclusive)
-    except OSError as exc:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(temporary, dir_fd=directory)
+        if not isinstance(exc, OSError):
+            raise
         raise NotebookError(
             f"{target}: cannot be written ({exc.strerror}); check that {target.parent} is "
             "writable and the disk is not full"
@@ -269,8 +304,7 @@ def _write_atomically(
         return None
     with contextlib.suppress(OSError):
         os.fsync(directory)  # make the rename durable
-    # The rename or link keeps the inode, so the temporary file's stat is the target's.
-    return FileFingerprint(written.st_mtime_ns, len(data), sha_of_bytes(data), inode_of(written))
+    return fingerprint
 
 
 _NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP}

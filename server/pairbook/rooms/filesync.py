@@ -22,6 +22,7 @@ from pairbook.notebook import (
 )
 from pairbook.notebook.fileform import FileForm
 from pairbook.rooms.feed import FILES_TTL
+from pairbook.rooms.filewrite import FILE_NEXT, landed_sha, tell_write
 from pairbook.rooms.room import Room
 from pairbook.rooms.signals import tell_everyone
 from pairbook.rooms.twinsync import TWIN_SHA, TwinSync
@@ -192,8 +193,9 @@ class FileSync:
         known = self.file.fingerprint  # the bytes just found there: replaced only if still so
         over = None if known is None else known.sha256
         try:
-            result = await asyncio.to_thread(self.file.save, notebook, over)
-        except NotebookError as exc:
+            told = tell_write(self.room.store, self.room.id)  # see rooms/filewrite.py
+            result = await asyncio.to_thread(self.file.save, notebook, over, told)
+        except (NotebookError, StoreError, TimeoutError) as exc:  # (the write told first)
             self.last_error = str(exc)
             log.error("autosave failed", extra={"room": self.room.id, "reason": str(exc)})
             return False
@@ -284,7 +286,9 @@ class FileSync:
             self.active = True
             if self.twin is not None:  # first: the notebook file as the last keeper left it
                 await self.twin.adopt(meta.get(TWIN_SHA, ""))
-            await self._compare_adopted(meta.get(FILE_SHA, ""), meta.get(FILE_RAW, ""))
+            stored = meta.get(FILE_SHA, "")
+            stored = await asyncio.to_thread(landed_sha, self.file, stored, meta.get(FILE_NEXT, ""))
+            await self._compare_adopted(stored, meta.get(FILE_RAW, ""))
             # Saved soon: the file holds the last keeper's copy, the room may hold more.
             self.room.last_change = time.monotonic()
             return True

@@ -31,6 +31,7 @@ from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.feed import FILES
 from pairbook.rooms.filesync import FILE_RAW, FILE_SHA, FilePolicy, FileSync, sha_of
+from pairbook.rooms.filewrite import FILE_NEXT, landed_sha
 from pairbook.rooms.protected import ProtectedRanges, protect_structs
 from pairbook.rooms.room import PROTECTED_META, WAITING_META, Room
 from pairbook.rooms.twinsync import TWIN_SHA, TwinSync
@@ -87,6 +88,9 @@ async def load_room(
         unchanged = bool(raw) and await asyncio.to_thread(file.recognise, str(raw))
         if not unchanged and not await _file_baseline(room_id, file):
             loaded.saved_sha = ""
+        elif not unchanged:  # the last keeper's write, if it landed (rooms/filewrite.py)
+            told = str(roomlog.meta.get(FILE_NEXT, ""))
+            loaded.saved_sha = await asyncio.to_thread(landed_sha, file, loaded.saved_sha, told)
     doc, claims = loaded.doc, loaded.claims
     if loaded.base is None:
         # The server's own client id is the server's before anything is written with it: a

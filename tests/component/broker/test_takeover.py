@@ -19,14 +19,18 @@ from pairbook.broker import Broker, MemoryBroker, MemoryHub
 from pairbook.notebook import ydoc_to_notebook
 from pairbook.protocol.messages import encode_sync_update
 from pairbook.rooms.feed import FILES
-from pairbook.rooms.filesync import FileSync
+from pairbook.rooms.filesync import FILE_SHA, FileSync
 from pairbook.rooms.twinsync import TWIN_SHA
 from pairbook.store import MemoryStore
 from pairbook.store.records import RoomLog
-from support.brokerkit import ROOM, Process, settle, two_processes
+from support.brokerkit import ROOM, Process, open_process, settle, two_processes
 from support.notebooks import read_sources
 
 OUTSIDE = "# edited in an editor while no pairbook kept the file\n"
+
+
+class Killed(BaseException):
+    """The process is killed (kill -9) at this point: nothing after it runs."""
 
 
 @pytest.fixture
@@ -109,6 +113,47 @@ async def test_a_file_its_keeper_wrote_just_before_dying_is_no_edit(
         assert not await b_files.save()  # the file holds the room already
         assert path.read_bytes() == written
         assert first_source(b.room.doc).count("then more ") == 1
+
+
+@pytest.mark.parametrize("taken", ["by a process holding the room", "as the room opens"])
+async def test_an_outside_edit_of_the_file_its_keeper_wrote_just_before_dying_is_taken_in(
+    tmp_path: Path,
+    brokers: Callable[[], Broker],
+    hub: MemoryHub,
+    monkeypatch: pytest.MonkeyPatch,
+    taken: str,
+) -> None:
+    async with saved_by_a(tmp_path, brokers) as (a, a_files, b, b_files, store):
+        path = tmp_path / "demo.ipynb"
+        await type_on(a, "ann", 103, "then more ", b)
+        set_meta = store.set_meta
+
+        async def killed_first(room: str, key: str, value: str) -> None:
+            if key == FILE_SHA:
+                raise Killed
+            await set_meta(room, key, value)
+
+        # A writes the file, then is killed before it stores the file's hash (kill -9 in
+        # tests/cluster/test_files_takeover.py); the file is edited while nobody keeps it.
+        monkeypatch.setattr(store, "set_meta", killed_first)
+        with pytest.raises(Killed):
+            await a_files.save()
+        monkeypatch.undo()
+        assert read_sources(path)[1].startswith("then more typed on A ")
+        del hub.leases[(ROOM, FILES)]
+        edit_outside(path)
+        edited = path.read_bytes()
+        async with brokers() as third:
+            if taken == "as the room opens":
+                b = await open_process(path, store, third)
+                assert b.files is not None
+                b_files = b.files
+            else:
+                await take_over(b)
+            assert b_files.conflict is None  # the room holds what A wrote: no unsaved edit
+            assert first_source(b.room.doc).startswith(OUTSIDE + "then more typed on A ")
+            await b_files.save()
+            assert path.read_bytes() == edited  # the room holds the file now: not written over
 
 
 async def test_an_outside_edit_while_the_room_changed_too_is_a_conflict(
