@@ -84,13 +84,7 @@ async def load_room(
     if loaded is None:
         assert roomlog is not None
         loaded = await _replay_off_loop(room_id, roomlog, counters)
-        raw = roomlog.meta.get(FILE_RAW)
-        unchanged = bool(raw) and await asyncio.to_thread(file.recognise, str(raw))
-        if not unchanged and not await _file_baseline(room_id, file):
-            loaded.saved_sha = ""
-        elif not unchanged:  # the last keeper's write, if it landed (rooms/filewrite.py)
-            told = str(roomlog.meta.get(FILE_NEXT, ""))
-            loaded.saved_sha = await asyncio.to_thread(landed_sha, file, loaded.saved_sha, told)
+        unchanged = await _file_as_saved(room_id, file, roomlog, loaded)
     doc, claims = loaded.doc, loaded.claims
     if loaded.base is None:
         # The server's own client id is the server's before anything is written with it: a
@@ -291,6 +285,24 @@ def _replay(room_id: RoomId, roomlog: RoomLog) -> _Loaded:
     snapshot = [base64.b64decode(held)] if held else []
     loaded.waiting = Waiting.left_by([*snapshot, *taken], state)
     return loaded
+
+
+async def _file_as_saved(
+    room_id: RoomId, file: NotebookFile, roomlog: RoomLog, loaded: _Loaded
+) -> bool:
+    """Whether the file holds the very bytes the room last saved or read (FILE_RAW); if
+    not, `loaded.saved_sha` is set to what pairbook last wrote there (the last keeper's
+    write, if it landed: rooms/filewrite.py), or "" for a missing file."""
+    raw = str(roomlog.meta.get(FILE_RAW) or "")
+    recognised: bool = bool(raw) and await asyncio.to_thread(file.recognise, raw)
+    if recognised:
+        return True
+    if not await _file_baseline(room_id, file):
+        loaded.saved_sha = ""
+        return False
+    told = str(roomlog.meta.get(FILE_NEXT, ""))
+    loaded.saved_sha = await asyncio.to_thread(landed_sha, file, loaded.saved_sha, told)
+    return False
 
 
 async def _file_baseline(room_id: RoomId, file: NotebookFile) -> bool:
