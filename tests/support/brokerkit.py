@@ -14,9 +14,6 @@ from pycrdt import Doc, Text
 from pairbook.auth import Role, User
 from pairbook.broker import Broker
 from pairbook.protocol.messages import (
-    SyncStep2,
-    SyncUpdate,
-    decode_message,
     encode_sync_step1,
 )
 from pairbook.rooms import Peer, Room, TokenBucket, memory_channel_pair
@@ -28,6 +25,7 @@ from pairbook.store import MemoryStore, Store
 from pairbook.types import RoomId, UserId
 from support.clock import FakeClock
 from support.notebooks import write_notebook
+from support.replica import receive_frames, type_scratch
 
 ROOM = RoomId("demo.ipynb")
 
@@ -48,17 +46,10 @@ class Client:
     def read(self) -> list[Any]:
         frames = self.end.unread()
         self.frames += frames
-        messages = [decode_message(frame) for frame in frames]
-        for message in messages:
-            if isinstance(message, SyncStep2 | SyncUpdate):
-                self.doc.apply_update(message.update)
-        return messages
+        return receive_frames(self.doc, frames)
 
     def edit(self, text: str) -> bytes:
-        before = self.doc.get_state()
-        scratch = self.doc.get("scratch", type=Text)
-        scratch.insert(len(scratch), text)
-        return self.doc.get_update(before)
+        return type_scratch(self.doc, text)
 
     def text(self) -> str:
         return str(self.doc.get("scratch", type=Text))

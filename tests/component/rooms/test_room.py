@@ -23,7 +23,6 @@ from pairbook.protocol.messages import (
     SyncStep1,
     SyncStep2,
     SyncUpdate,
-    decode_message,
     encode_awareness,
     encode_sync_step1,
     encode_sync_step2,
@@ -38,6 +37,7 @@ from pairbook.store import MemoryStore
 from pairbook.types import DISK_USER, RoomId, UserId
 from support.clock import FakeClock
 from support.notebooks import write_notebook
+from support.replica import receive_frames, type_scratch
 from support.services import GateService
 from support.updates import half_appliable_update, legacy_json_update
 from unit.rooms.roomkit import same_document as same
@@ -57,18 +57,11 @@ class Client:
 
     def messages(self) -> list[Message]:
         """The messages received since the last call; sync content goes into the replica."""
-        messages = [decode_message(frame) for frame in self.end.unread()]
-        for message in messages:
-            if isinstance(message, SyncStep2 | SyncUpdate):
-                self.doc.apply_update(message.update)
-        return messages
+        return receive_frames(self.doc, self.end.unread())
 
     def edit(self, text: str) -> bytes:
         """Type into the scratch text; the update it makes."""
-        before = self.doc.get_state()
-        scratch = self.doc.get("scratch", type=Text)
-        scratch.insert(len(scratch), text)
-        return self.doc.get_update(before)
+        return type_scratch(self.doc, text)
 
 
 class Kit:
