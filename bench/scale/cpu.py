@@ -14,11 +14,12 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 TICK = os.sysconf("SC_CLK_TCK")
 PROC = Path("/proc")
@@ -108,6 +109,24 @@ def machine_ticks() -> int:
     return round((sum(fields) - fields[3] - fields[4]) * scale)
 
 
+class LogReads:
+    """Index scans of the room log (`pairbook_records`) in `schema` and the rows they fetched,
+    as PostgreSQL's statistics count them (each backend reports within about a second): a
+    room catching up from the log, or looking at its head, reads it; appends do not."""
+
+    def __init__(self, postgres: str, schema: str, column: str) -> None:
+        self.postgres, self.schema, self.column = postgres, schema, column
+
+    def __call__(self) -> int:
+        query = sql.SQL(
+            "SELECT coalesce(sum({}), 0) FROM pg_stat_user_tables "
+            "WHERE schemaname = %s AND relname = 'pairbook_records'"
+        ).format(sql.Identifier(self.column))
+        with psycopg.connect(self.postgres, autocommit=True) as conn:
+            row = conn.execute(query, (self.schema,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+
 Sampler = Callable[[], int]
 
 
@@ -116,12 +135,13 @@ class Meter:
     """Samples every part's CPU ticks at the window's start and end."""
 
     parts: dict[str, Sampler]
+    counters: dict[str, Sampler] = field(default_factory=dict)  # counts, not CPU ticks
     start: dict[str, int] | None = None
     end: dict[str, int] | None = None
     times: tuple[float, float] = (0.0, 0.0)
 
     def sample(self) -> dict[str, int]:
-        return {name: sampler() for name, sampler in self.parts.items()}
+        return {name: sampler() for name, sampler in {**self.parts, **self.counters}.items()}
 
     def mark(self, event: str) -> None:
         if event == "start":
@@ -130,6 +150,12 @@ class Meter:
         elif event == "end":
             self.times = (self.times[0], time.monotonic())
             self.end = self.sample()
+
+    def counts(self) -> dict[str, int]:
+        """How much each counter grew over the window (empty if it never ended)."""
+        if self.start is None or self.end is None:
+            return {}
+        return {name: self.end[name] - self.start[name] for name in self.counters}
 
     def wall(self) -> float:
         """Seconds from the window's start to its end."""
@@ -183,6 +209,11 @@ def cpu_lines(name: str, first: dict[str, Any], second: dict[str, Any], cores: i
         lines.append(f"  {label} ({acct['wall']:.1f} s, {total:.2f} of {cores} cores; machine "
                      f"busy {busy:.2f}, others {busy - total:.2f}): "
                      + " | ".join(parts))  # fmt: skip
+    reads = [
+        f"{label} {r['counts'].get('log scans', 0)} scans, {r['counts'].get('log rows', 0)} rows"
+        for label, r in (("one", first), ("two", second))
+    ]
+    lines.append("  the log read (pairbook_records index): " + ";  ".join(reads))
     measured = first["deliveries_per_s"]
     for label, alone in (("everything on these cores", False), ("servers alone", True)):
         top_one, top_two = (

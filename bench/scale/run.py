@@ -74,12 +74,13 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def fresh_schema() -> Iterator[str]:
+def fresh_schema() -> Iterator[tuple[str, str]]:
+    """(a store URL on a fresh schema, the schema's name)."""
     name = f"pairbook_bench_{secrets.token_hex(6)}"
     with psycopg.connect(POSTGRES, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
     try:
-        yield f"{POSTGRES}?application_name={APPLICATION}&options=-csearch_path%3D{name}"
+        yield f"{POSTGRES}?application_name={APPLICATION}&options=-csearch_path%3D{name}", name
     finally:
         with psycopg.connect(POSTGRES, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(name)))
@@ -184,8 +185,10 @@ def clients(servers: list[str], config: dict[str, Any], meter: cpu.Meter) -> dic
 
 
 def measure(root: Path, processes: int, config: dict[str, Any]) -> dict[str, Any]:
-    with fresh_schema() as store, contextlib.ExitStack() as stack:
+    with fresh_schema() as (store, schema), contextlib.ExitStack() as stack:
         meter = cpu.Meter({})
+        for name, column in (("log scans", "idx_scan"), ("log rows", "idx_tup_fetch")):
+            meter.counters[name] = cpu.LogReads(POSTGRES, schema, column)
         broker = None
         if processes > 1:
             url, redis_pid = stack.enter_context(redis_server())
@@ -204,6 +207,7 @@ def measure(root: Path, processes: int, config: dict[str, Any]) -> dict[str, Any
         meter.parts[cpu.MACHINE] = cpu.machine_ticks
         result = clients(servers, config, meter)
         result["cpu"] = cpu.account(meter.seconds(), result, meter.wall())
+        result["counts"] = meter.counts()
         return result
 
 
