@@ -52,6 +52,7 @@ class Settings:
     send_queue_frames: int = 4096
     send_buffer_bytes: int = 8 * 1024 * 1024
     send_timeout: float = 10.0
+    keepalive: float = 10.0  # seconds of silence toward a peer before it is sent a keepalive
     sync_timeout: float = 15.0
     keep_kernels: bool = False
     cull_idle_after: float | None = None  # seconds idle before a kernel is shut down

@@ -3,6 +3,8 @@
 //   read                 print the notebook as @jupyter/ydoc sees it (JSON), then exit
 //   insert <source>      append a code cell with <source>; exit once a second stock peer sees it
 //   wait-for <source>    wait until a cell with <source> exists; print the notebook, then exit
+//   listen <seconds>     once synced, sit alone in the room that long; print how many messages
+//                        the server sent meanwhile and whether the provider stayed connected
 import * as Y from 'yjs'
 import { WebsocketProvider } from 'y-websocket'
 import { YNotebook } from '@jupyter/ydoc'
@@ -72,6 +74,13 @@ if (command === 'read') {
     check()
   })
   console.log(JSON.stringify(describe(peer.notebook)))
+} else if (command === 'listen') {
+  // y-websocket closes a socket it heard nothing on for 30 s (its messageReconnectTimeout,
+  // watching wsLastMessageReceived): count what the room says to a peer that is alone in it.
+  let heard = 0
+  peer.provider.ws.addEventListener('message', () => { heard += 1 })
+  await new Promise((resolve) => setTimeout(resolve, Number(arg) * 1000))
+  console.log(JSON.stringify({ heard, connected: peer.provider.wsconnected }))
 } else {
   fail(`unknown command ${command}`)
 }

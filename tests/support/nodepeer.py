@@ -14,8 +14,8 @@ PEER = REPO / "tests" / "interop" / "notebook_peer.mjs"
 
 
 async def node_peer(port: int, command: str, arg: str = "") -> dict[str, Any]:
-    """Run the peer's `command` (read, insert, wait-for) on demo.ipynb through what listens on
-    `port` (pairbook, or a proxy in front of it); the JSON it printed."""
+    """Run the peer's `command` (read, insert, wait-for, listen) on demo.ipynb through what
+    listens on `port` (pairbook, or a proxy in front of it); the JSON it printed."""
     process = await asyncio.create_subprocess_exec(
         NODE, str(PEER), f"ws://127.0.0.1:{port}/rooms", "demo.ipynb", OWNER_TOKEN,
         command, arg, cwd=REPO,

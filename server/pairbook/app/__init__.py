@@ -186,6 +186,7 @@ def room_policy(settings: Settings) -> RoomPolicy:
         unload_delay=settings.room_unload_delay,
         snapshot_every=settings.snapshot_every,
         sync_timeout=settings.sync_timeout,
+        keepalive=settings.keepalive,
         keep_kernels=settings.keep_kernels,
         cull_idle_after=settings.cull_idle_after,
         output_limit=settings.output_limit,

@@ -126,6 +126,14 @@ def _add_rooms(serve: argparse.ArgumentParser) -> None:
         help="seconds an empty room stays loaded (--room-grace is an alias)",
     )
     serve.add_argument(
+        "--keepalive",
+        type=positive_seconds,
+        default=10.0,
+        metavar="SECONDS",
+        help="seconds a connection may hear nothing before the server sends it an empty "
+        "awareness update (y-websocket's client reconnects after 30 s of silence)",
+    )
+    serve.add_argument(
         "--keep-kernels",
         action="store_true",
         help="keep a room loaded while its kernel runs, after everyone left; default: the "
@@ -296,6 +304,7 @@ def settings_from(
         send_queue_frames=args.send_queue,
         send_buffer_bytes=args.send_buffer,
         send_timeout=args.send_timeout,
+        keepalive=args.keepalive,
         keep_kernels=args.keep_kernels,
         cull_idle_after=args.cull_idle_after,
         output_limit=args.output_limit,

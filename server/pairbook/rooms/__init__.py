@@ -4,8 +4,9 @@ from pairbook.protocol.closecodes import CloseCode
 from pairbook.rooms.channel import Channel, ChannelClosed, MemoryChannel, memory_channel_pair
 from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.openroom import OpenRoom
-from pairbook.rooms.peer import Peer, PeerState, TokenBucket
+from pairbook.rooms.peer import Peer, PeerState
 from pairbook.rooms.policy import RoomPolicy
+from pairbook.rooms.ratelimit import TokenBucket
 from pairbook.rooms.registry import Rooms
 from pairbook.rooms.room import Room
 

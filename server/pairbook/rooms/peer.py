@@ -1,4 +1,5 @@
-"""A peer: one connection in a room, with its bounded send queue and rate limit."""
+"""A peer: one connection in a room, with its bounded send queue and rate limit
+(`TokenBucket`, rooms/ratelimit.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from enum import Enum
 
 from pairbook.auth import Role, User
 from pairbook.errors import is_failure
+from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.closecodes import CloseCode
+from pairbook.protocol.messages import encode_awareness
 from pairbook.rooms.channel import Channel, ChannelClosed
 from pairbook.rooms.coalesce import SHARED, Coalescer
+from pairbook.rooms.ratelimit import TokenBucket
 
 log = logging.getLogger("pairbook.room")
 
@@ -26,28 +30,11 @@ class PeerState(Enum):
     CLOSED = "closed"
 
 
-class TokenBucket:
-    """Allows `rate` events a second on average, `burst` at once."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic):
-        self._rate = rate
-        self._burst = float(burst)
-        self._tokens = float(burst)
-        self._clock = clock
-        self._last = clock()
-
-    def take(self) -> bool:
-        now = self._clock()
-        self._tokens = min(self._burst, self._tokens + (now - self._last) * self._rate)
-        self._last = now
-        if self._tokens < 1.0:
-            return False
-        self._tokens -= 1.0
-        return True
-
-
 SEND_BUFFER_BYTES = 8 * 1024 * 1024
 """Default bound on the bytes waiting to reach one peer (see `Peer.send`)."""
+
+KEEPALIVE = encode_awareness(encode_awareness_update(()))
+"""An awareness update of no entries: every y-protocols client applies it as nothing."""
 
 
 class Peer:
@@ -89,6 +76,7 @@ class Peer:
         "_sender",
         "_sending",
         "_sent",
+        "_sent_seen",
         "_waiter",
         "_watchdog",
         "awareness_ids",
@@ -142,6 +130,7 @@ class Peer:
         self._sending = False  # the sender is awaiting the channel
         self._abandoned = False  # the send in flight was cancelled by `request_close`
         self._sent = 0  # frames the channel took: the watchdog's measure of progress
+        self._sent_seen = 0  # `_sent` at the last `keep_alive`
         self._watchdog: asyncio.TimerHandle | None = None
         self._interrupt: Callable[[], None] | None = None  # see `send_on_demand`
         self._close: tuple[CloseCode, str] | None = None
@@ -209,6 +198,17 @@ class Peer:
                 waiter.set_result(None)
         elif self._interrupt is not None and self._sender is None:
             self._start_sender()
+
+    def keep_alive(self) -> None:
+        """Called every keepalive period (RoomPolicy.keepalive): a peer that was sent nothing
+        since the last call, and has nothing waiting, is sent an empty awareness update.
+        y-websocket's client closes and reopens a socket it heard nothing on for 30 s (its
+        `messageReconnectTimeout`), failing its pending requests: a person alone in a room
+        heard nothing while nobody else was there to move a cursor (the stock server echoes
+        each client's own awareness back to it; pairbook relays it to the others only)."""
+        if self._sent == self._sent_seen and not self._buffered:
+            self.send(KEEPALIVE)
+        self._sent_seen = self._sent
 
     def _too_slow(self, reason: str) -> None:
         self.slow_since = self._clock()

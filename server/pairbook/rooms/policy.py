@@ -20,6 +20,9 @@ class RoomPolicy:
     snapshot_every: int = 500
     sync_timeout: float = 15.0
     tick: float = 0.25
+    # A peer sent nothing for this long is sent an empty awareness update: y-websocket's
+    # client closes a socket it heard nothing on for 30 s (`messageReconnectTimeout`).
+    keepalive: float = 10.0
     output_limit: int = 1_000_000
     kernel_state: bool = True  # probe the namespace after runs and share the view
     keep_kernels: bool = False  # True: a room with a live kernel stays loaded when empty

@@ -241,6 +241,7 @@ class Rooms:
         """A room's life: autosave after a quiet spell, watch the file, unload when empty."""
         room, policy = entry.room, self.policy
         empty_since: float | None = None
+        keepalive_due = time.monotonic() + policy.keepalive
         while True:
             # Every open room wakes every tick: one timer and one future a wake-up (not
             # asyncio.wait_for's task, nor asyncio.timeout's cancel and two exceptions).
@@ -251,6 +252,10 @@ class Rooms:
                 return
             now = time.monotonic()
             try:
+                if now >= keepalive_due:  # nobody waits 30 s without hearing from the room
+                    keepalive_due = now + policy.keepalive
+                    for peer in room.peers:
+                        peer.keep_alive()
                 for peer in room.expired_syncs():
                     peer.request_close(
                         CloseCode.SYNC_TIMEOUT,

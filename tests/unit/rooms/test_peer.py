@@ -8,6 +8,7 @@ import logging
 import pytest
 
 from pairbook.auth import Role, User
+from pairbook.protocol import AwarenessMessage, decode_message
 from pairbook.rooms import (
     Channel,
     CloseCode,
@@ -17,6 +18,7 @@ from pairbook.rooms import (
     TokenBucket,
     memory_channel_pair,
 )
+from pairbook.rooms.peer import KEEPALIVE
 from pairbook.types import UserId
 from support.panics import pycrdt_panic
 
@@ -138,6 +140,37 @@ async def test_a_full_queue_closes_the_peer_as_a_slow_consumer() -> None:
     assert client.close_frame[0] == 4413
     assert client.unread() == []  # the queue was dropped, not sent
     assert peer.state is PeerState.CLOSED
+
+
+async def test_a_peer_sent_nothing_for_a_keepalive_period_is_sent_an_empty_awareness_update() -> (
+    None
+):
+    channel, client = memory_channel_pair(capacity=10)
+    peer = make_peer(channel)
+    peer.keep_alive()  # nothing sent since it came: y-websocket's 30 s watchdog must hear us
+    assert client.unread() == [KEEPALIVE]
+    peer.keep_alive()  # another silent period: another one
+    assert client.unread() == [KEEPALIVE]
+    peer.send(b"update")
+    peer.keep_alive()  # the room spoke to it in the period: nothing added
+    assert client.unread() == [b"update"]
+    peer.keep_alive()
+    assert client.unread() == [KEEPALIVE]
+
+
+async def test_no_keepalive_joins_frames_still_waiting_for_a_peer() -> None:
+    channel = Buffering()
+    peer = make_peer(channel)
+    peer.send(b"1")  # taken by the connection, which holds it
+    peer.send(b"2")  # waits in the queue
+    peer.keep_alive()
+    peer.keep_alive()
+    assert channel.written == [b"1"]  # the waiting frame will be heard: no keepalive queued
+    assert peer.queue_depth == 1
+
+
+def test_the_keepalive_is_an_awareness_update_of_no_entries() -> None:
+    assert decode_message(KEEPALIVE) == AwarenessMessage(payload=b"\x00", entries=())
 
 
 def test_going_live_twice_is_a_bug() -> None:
