@@ -254,15 +254,15 @@ class Peer:
             interrupt()
 
     async def finish_sending(self, timeout: float) -> None:
-        """The connection ends: the send in flight gets up to `timeout` seconds, then the
-        backlog task (if any) is stopped. No backlog task starts after this: a frame relayed
-        while the connection ends waits (its queue is bounded) until the peer leaves the
-        room, instead of starting a task nobody awaits."""
+        """The connection ends: the send in flight gets up to `timeout` seconds (none after a
+        close the server asked for: the queue is dropped, the peer leaves the room now), then
+        the backlog task (if any) is stopped. No backlog task starts after this: a frame relayed
+        while the connection ends waits (its bounded queue) until the peer leaves the room."""
         self._interrupt = None
         sender = self._sender
         if sender is None:
             return
-        if not sender.done():
+        if not sender.done() and (self._close is None or self._close[0] is CloseCode.NORMAL):
             await asyncio.wait({sender}, timeout=timeout)
         sender.cancel()
         outcome = (await asyncio.gather(sender, return_exceptions=True))[0]

@@ -493,3 +493,43 @@ async def test_no_backlog_task_starts_once_the_connection_finished_sending() -> 
     assert peer._sender is None  # else a task nobody awaits, writing to a closing channel
     await peer.close()
     assert client.unread() == []
+
+
+class Stuck(Queueing):
+    """A channel whose send never completes (a client that stopped reading): `abandoned`
+    once the send is cancelled."""
+
+    def __init__(self, inner: MemoryChannel) -> None:
+        super().__init__(inner)
+        self.sending = asyncio.Event()
+        self.abandoned = False
+
+    async def send(self, frame: bytes) -> None:
+        self.sending.set()
+        try:
+            await asyncio.get_running_loop().create_future()
+        except asyncio.CancelledError:
+            self.abandoned = True
+            raise
+
+
+@pytest.mark.parametrize(
+    "code", [CloseCode.MESSAGE_TOO_BIG, CloseCode.POLICY_VIOLATION, CloseCode.FORBIDDEN]
+)
+async def test_a_close_the_server_asked_for_does_not_wait_for_a_stuck_send(
+    code: CloseCode,
+) -> None:
+    # The endpoint's reproduction: a peer that stopped reading sends a 1.2 MB update; it
+    # was refused at once but stayed in the room (others saw it present) for the whole
+    # drain, a send nobody would take. A regression hangs here (pytest's timeout).
+    channel, client = memory_channel_pair()
+    stuck = Stuck(channel)
+    peer = make_peer(stuck)
+    peer.send_on_demand(lambda: None)
+    peer.send(b"typing")  # the backlog task blocks on it
+    await stuck.sending.wait()
+    peer.request_close(code, "refused")
+    await peer.finish_sending(3600.0)
+    assert stuck.abandoned
+    assert peer._sender is None
+    assert client.unread() == []
