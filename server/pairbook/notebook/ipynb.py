@@ -15,6 +15,7 @@ import nbformat.v4
 
 from pairbook.errors import NotebookError, NotebookSizeError
 from pairbook.notebook.cell_ids import assign_cell_ids, derive_cell_id
+from pairbook.notebook.jsonshape import MAX_NESTING, check_json_shape
 from pairbook.notebook.normal_form import (
     TRANSIENT_NOTEBOOK_METADATA,
     rejoin_lines,
@@ -124,10 +125,20 @@ def parse_notebook(raw: bytes, *, name: str, salt: str) -> dict[str, Any]:
             f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}; "
             "fix the file by hand or restore it from version control"
         ) from None
+    except RecursionError:
+        raise NotebookError(
+            f"{name}: nests objects and arrays more than {MAX_NESTING} levels deep, more than "
+            "pairbook opens; flatten that part or restore the file from version control"
+        ) from None
+    except ValueError:  # Python reads integers of up to 4,300 digits
+        raise NotebookError(
+            f"{name}: holds an integer of more than 4,300 digits; write it as a string"
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("nbformat"), int):
         raise NotebookError(
             f"{name}: is JSON but not a Jupyter notebook (no integer 'nbformat' key at the top)"
         )
+    check_json_shape(data, raw, name)
     major = data["nbformat"]
     minor = data.get("nbformat_minor", 0)
     if major not in nbformat.versions or not isinstance(minor, int):

@@ -1,7 +1,10 @@
 """A room's websocket, through the real app served by uvicorn in-process: a failure nobody
 expected — an exception, or a pycrdt panic (pyo3's PanicException, a BaseException) — is
 logged with its room, answered with 1011 and a reason, and counted; never a connection
-dropped with no close frame, never a normal closure, never raised to the ASGI server."""
+dropped with no close frame, never a normal closure, never raised to the ASGI server.
+
+The real server's trigger (a notebook holding a lone surrogate escape) is now refused as an
+invalid notebook (tests/integration/test_hostile_notebooks.py): these are the 1011 path's tests."""
 
 from __future__ import annotations
 
