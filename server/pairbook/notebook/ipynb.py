@@ -118,22 +118,7 @@ def parse_notebook(raw: bytes, *, name: str, salt: str) -> dict[str, Any]:
             f"{name}: is not UTF-8 text (bad byte at offset {exc.start}); "
             "save it as UTF-8 or restore it from version control"
         ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise NotebookError(
-            f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}; "
-            "fix the file by hand or restore it from version control"
-        ) from None
-    except RecursionError:
-        raise NotebookError(
-            f"{name}: nests objects and arrays more than {MAX_NESTING} levels deep, more than "
-            "pairbook opens; flatten that part or restore the file from version control"
-        ) from None
-    except ValueError:  # Python reads integers of up to 4,300 digits
-        raise NotebookError(
-            f"{name}: holds an integer of more than 4,300 digits; write it as a string"
-        ) from None
+    data = _load_json(text, name)
     if not isinstance(data, dict) or not isinstance(data.get("nbformat"), int):
         raise NotebookError(
             f"{name}: is JSON but not a Jupyter notebook (no integer 'nbformat' key at the top)"
@@ -174,6 +159,26 @@ def parse_notebook(raw: bytes, *, name: str, salt: str) -> dict[str, Any]:
     # were joined and transient keys dropped, which keeps it valid (one schema pass, not
     # two: it is the longest part of reading a large notebook after the JSON itself).
     return nb
+
+
+def _load_json(text: str, name: str) -> Any:
+    """`text` parsed as JSON, or a NotebookError saying what is wrong with it."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise NotebookError(
+            f"{name}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}; "
+            "fix the file by hand or restore it from version control"
+        ) from None
+    except RecursionError:
+        raise NotebookError(
+            f"{name}: nests objects and arrays more than {MAX_NESTING} levels deep, more than "
+            "pairbook opens; flatten that part or restore the file from version control"
+        ) from None
+    except ValueError:  # Python reads integers of up to 4,300 digits
+        raise NotebookError(
+            f"{name}: holds an integer of more than 4,300 digits; write it as a string"
+        ) from None
 
 
 def _upgraded(data: dict[str, Any], name: str, major: int, minor: int) -> dict[str, Any]:
