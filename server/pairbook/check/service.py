@@ -102,19 +102,25 @@ class CheckService:
         while True:
             await self.wanted.wait()
             self.wanted.clear()
+            by = self.running
+            assert by is not None
             try:
-                await self._check()
+                await self._check(by)
             except Exception:
+                self._release(by)
                 log.exception("check failed", extra={"room": self.room.id})
                 await self._write({"status": "done", "verdict": "error",
                                    "summary": "the check itself failed: see the server log",
                                    "finished_at": self._clock()})  # fmt: skip
             finally:
-                self.running = None
+                self._release(by)
 
-    async def _check(self) -> None:
-        by = self.running
-        assert by is not None
+    def _release(self, by: UserRecord) -> None:
+        """The check asked by `by` is over: another may be asked (not one asked meanwhile)."""
+        if self.running is by:
+            self.running = None
+
+    async def _check(self, by: UserRecord) -> None:
         await self.room.settle()
         nb = ydoc_to_notebook(self.room.doc)
         await self._write({"status": "running", "by": by, "started_at": self._clock(),
@@ -127,6 +133,9 @@ class CheckService:
                 self.path, self.cache, self.options, progress,
                 name=str(self.room.id), nb=nb, launch=self._launch(),
             )  # fmt: skip
+        # Released before the report is written: whoever sees it may ask for the next check
+        # at once (asked after the write, it was refused as "already running").
+        self._release(by)
         await self._write(self._done(report))
 
     @contextlib.asynccontextmanager
