@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,15 +37,21 @@ def color_for(user_id: str) -> str:
     return PALETTE[digest[0] % len(PALETTE)]
 
 
-def color_beside(user_id: str, taken: Iterable[str]) -> str:
+def color_beside(user_id: str, taken: Iterable[str], owner: str | None = None) -> str:
     """A color for someone joining people who hold the colors `taken`: their own
     (`color_for`) unless another person has it, else the first free one of the palette, so
-    two people of a room are told apart by color as long as the palette lasts."""
-    held = set(taken)
+    two people of a room are told apart by color as long as the palette lasts. Past that,
+    one of the least held colors (their own if it is one), never the `owner`'s while another
+    is as little held: the owner is in the rooms of every person of the folder."""
+    held = Counter(taken)
+    if owner is not None:
+        held[owner] += 1
+    fewest = min(held[color] for color in PALETTE)
     own = color_for(user_id)
-    if own not in held:
+    if held[own] == fewest and own != owner:
         return own
-    return next((color for color in PALETTE if color not in held), own)
+    spare = [color for color in PALETTE if held[color] == fewest]
+    return next((color for color in spare if color != owner), spare[0])
 
 
 @dataclass(frozen=True, slots=True)

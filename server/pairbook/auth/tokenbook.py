@@ -260,10 +260,9 @@ class TokenBook:
                     f"(for example {display[: 64 - 2]} 2)"
                 )
             user_id = UserId(new_id("u"))
-            colors = [color_for(OWNER_ID)] + [
-                g.user.color for g in content.grants.values() if g.user is not None
-            ]
-            user = User(user_id, display, color_beside(user_id, colors), address)
+            colors = [g.user.color for g in content.grants.values() if g.user is not None]
+            color = color_beside(user_id, colors, owner=color_for(OWNER_ID))
+            user = User(user_id, display, color, address)
             token = new_token()
             person = Grant(new_id("p"), GrantKind.PERSON, invite.role, user, hash_token(token),
                            self._clock(), label=f"joined with invite {invite.id}")  # fmt: skip

@@ -308,3 +308,16 @@ def test_a_person_keeps_their_own_color_when_nobody_holds_it() -> None:
     assert color_beside("u-ada", [color_for("u-ada")]) == next(
         c for c in PALETTE if c != color_for("u-ada")
     )
+
+
+def test_past_the_palette_no_one_joins_in_the_owners_color() -> None:
+    owner = color_for("owner")
+    twin = next(f"u-{i}" for i in range(1000) if color_for(f"u-{i}") == owner)
+    others = [color for color in PALETTE if color != owner]  # 11 people, one color each
+    # The 13th person of the folder hashes to the owner's color: they get another one
+    # (before: their own, the owner's, as every color was held).
+    assert color_beside(twin, others, owner=owner) == others[0]
+    # The next ones spread over the least held colors, the owner's last: once every other
+    # color is held twice, the owner's (held once, by the owner) is the least held.
+    assert color_beside(twin, [*others, others[0]], owner=owner) == others[1]
+    assert color_beside(twin, [*others, *others], owner=owner) == owner
