@@ -40,18 +40,16 @@ def color_for(user_id: str) -> str:
 def color_beside(user_id: str, taken: Iterable[str], owner: str | None = None) -> str:
     """A color for someone joining people who hold the colors `taken`: their own
     (`color_for`) unless another person has it, else the first free one of the palette, so
-    two people of a room are told apart by color as long as the palette lasts. Past that,
-    one of the least held colors (their own if it is one), never the `owner`'s while another
-    is as little held: the owner is in the rooms of every person of the folder."""
+    two people of a room are told apart by color as long as the palette lasts; past that,
+    one of the least held (their own if it is one). Never the `owner`'s: the owner is in the
+    rooms of every person of the folder."""
     held = Counter(taken)
-    if owner is not None:
-        held[owner] += 1
-    fewest = min(held[color] for color in PALETTE)
+    choices = [color for color in PALETTE if color != owner]
+    fewest = min(held[color] for color in choices)
     own = color_for(user_id)
-    if held[own] == fewest and own != owner:
+    if own in choices and held[own] == fewest:
         return own
-    spare = [color for color in PALETTE if held[color] == fewest]
-    return next((color for color in spare if color != owner), spare[0])
+    return next(color for color in choices if held[color] == fewest)
 
 
 @dataclass(frozen=True, slots=True)

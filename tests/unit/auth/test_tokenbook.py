@@ -317,7 +317,7 @@ def test_past_the_palette_no_one_joins_in_the_owners_color() -> None:
     # The 13th person of the folder hashes to the owner's color: they get another one
     # (before: their own, the owner's, as every color was held).
     assert color_beside(twin, others, owner=owner) == others[0]
-    # The next ones spread over the least held colors, the owner's last: once every other
-    # color is held twice, the owner's (held once, by the owner) is the least held.
+    # The next ones spread over the least held colors, never the owner's.
     assert color_beside(twin, [*others, others[0]], owner=owner) == others[1]
-    assert color_beside(twin, [*others, *others], owner=owner) == owner
+    assert color_beside(twin, [*others, *others], owner=owner) == others[0]
+    assert color_beside(twin, [], owner=owner) == others[0]
