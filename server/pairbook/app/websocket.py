@@ -217,7 +217,7 @@ async def _receive(room: Room, peer: Peer, max_frame: int) -> None:
             )
             return
         try:
-            await room.receive(peer, frame, pipelined=True)
+            await room.receive(peer, frame)
         except PairbookError as exc:
             room.log_refusal(peer, exc)
             peer.request_close(close_code_for(exc), reason_for(exc))
