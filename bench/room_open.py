@@ -12,21 +12,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the suite's helpers
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
-from pycrdt import Array, Doc
 
-from pairbook.notebook import base_history_of, read_notebook
 from pairbook.rooms.counters import RoomCounters
-from pairbook.rooms.loader import HISTORY_ID, load_room
+from pairbook.rooms.loader import load_room
 from pairbook.store import MemoryStore
-from pairbook.types import SERVER_USER, RoomId
+from pairbook.types import RoomId
+from support.longlog import log_keystrokes
 
 ROOM = RoomId("demo.ipynb")
 
@@ -49,24 +50,11 @@ async def tick(ticker: Ticker, stop: asyncio.Event, every: float) -> None:
         last = now
 
 
-async def fill(store: MemoryStore, path: Path, records: int) -> None:
-    base = base_history_of(read_notebook(path).nb)
-    doc: Doc[Any] = Doc(client_id=77)
-    doc.apply_update(base.update)
-    source = doc.get("cells", type=Array)[0]["source"]
-    await store.append(ROOM, base.update, SERVER_USER, [])
-    await store.set_meta(ROOM, HISTORY_ID, base.history_id)
-    for _ in range(records):
-        before = doc.get_state()
-        source.insert(len(source), "y")
-        await store.append(ROOM, doc.get_update(before), "ana", [77])
-
-
 async def measure(records: int, folder: Path, every: float) -> None:
     path = folder / "demo.ipynb"
     path.write_text(nbformat.writes(new_notebook(cells=[new_code_cell("x = 1")])))
     async with MemoryStore() as store:
-        await fill(store, path, records)
+        await log_keystrokes(store, ROOM, path, records)
         ticker, stop = Ticker(), asyncio.Event()
         ticking = asyncio.create_task(tick(ticker, stop, every))
         await asyncio.sleep(0)
