@@ -16,6 +16,7 @@ from pairbook.errors import ConflictError, NotebookError, StoreError
 from pairbook.notebook import (
     NotebookContent,
     NotebookFile,
+    SaveResult,
     SaveStatus,
     apply_notebook_to_ydoc,
     ydoc_to_notebook,
@@ -193,8 +194,7 @@ class FileSync:
         known = self.file.fingerprint  # the bytes just found there: replaced only if still so
         over = None if known is None else known.sha256
         try:
-            told = tell_write(self.room.store, self.room.id)  # see rooms/filewrite.py
-            result = await asyncio.to_thread(self.file.save, notebook, over, told)
+            result = await self._write(notebook, over)
         except (NotebookError, StoreError, TimeoutError) as exc:  # (the write told first)
             self.last_error = str(exc)
             log.error("autosave failed", extra={"room": self.room.id, "reason": str(exc)})
@@ -207,10 +207,19 @@ class FileSync:
                 await self._pick_up_disk_change()
             return False
         self.last_error = None
-        self.saved_sha = sha_of(data)
-        await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
-        await self._note_file()
+        await self._saved(sha_of(data))
         return bool(result.written)
+
+    async def _write(self, notebook: dict[str, Any], over: str | None) -> SaveResult:
+        """Write the file, the store told first which file is about to land (see
+        rooms/filewrite.py: a keeper killed before `_saved` leaves no false conflict)."""
+        told = tell_write(self.room.store, self.room.id)
+        return await asyncio.to_thread(self.file.save, notebook, over, told)
+
+    async def _saved(self, sha: str) -> None:
+        self.saved_sha = sha
+        await self.room.store.set_meta(self.room.id, FILE_SHA, sha)
+        await self._note_file()
 
     async def _note_file(self) -> None:
         """The file holds what the room saved: remember its bytes' hash (see FILE_RAW)."""
@@ -385,8 +394,7 @@ class FileSync:
                 await self._load_into_room(content.nb)
                 return
             notebook = ydoc_to_notebook(self.room.doc)
-            await asyncio.to_thread(self.file.save, notebook)
+            await self._write(notebook, None)  # the room's version replaces the file's
             self.conflict = None
-            self.saved_sha = sha_of(self.file.bytes_of(notebook))
-            await self.room.store.set_meta(self.room.id, FILE_SHA, self.saved_sha)
+            await self._saved(sha_of(self.file.bytes_of(notebook)))
             tell_everyone(self.room, {"event": "file-saved", "room": self.room.id})

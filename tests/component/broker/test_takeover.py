@@ -156,6 +156,42 @@ async def test_an_outside_edit_of_the_file_its_keeper_wrote_just_before_dying_is
             assert path.read_bytes() == edited  # the room holds the file now: not written over
 
 
+async def test_an_outside_edit_after_a_conflict_resolved_by_a_keeper_killed_then_is_taken_in(
+    tmp_path: Path,
+    brokers: Callable[[], Broker],
+    hub: MemoryHub,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async with saved_by_a(tmp_path, brokers) as (a, a_files, b, b_files, store):
+        path = tmp_path / "demo.ipynb"
+        await type_on(a, "ann", 103, "unsaved on A ", b)
+        edit_outside(path)
+        await a_files.poll()
+        assert a_files.conflict is not None
+        set_meta = store.set_meta
+
+        async def killed_first(room: str, key: str, value: str) -> None:
+            if key == FILE_SHA:
+                raise Killed
+            await set_meta(room, key, value)
+
+        # A resolves the conflict keeping the room's version: the file is written, then A
+        # is killed before it stores the file's hash; the file is edited while nobody keeps it.
+        monkeypatch.setattr(store, "set_meta", killed_first)
+        with pytest.raises(Killed):
+            await a_files.resolve("room")
+        monkeypatch.undo()
+        assert read_sources(path)[1].startswith("unsaved on A typed on A ")
+        del hub.leases[(ROOM, FILES)]
+        edit_outside(path)
+        edited = path.read_bytes()
+        await take_over(b)
+        assert b_files.conflict is None  # the room holds what A wrote: no unsaved edit
+        assert first_source(b.room.doc).startswith(OUTSIDE + "unsaved on A typed on A ")
+        await b_files.save()
+        assert path.read_bytes() == edited
+
+
 async def test_an_outside_edit_while_the_room_changed_too_is_a_conflict(
     tmp_path: Path, brokers: Callable[[], Broker], hub: MemoryHub
 ) -> None:
