@@ -209,3 +209,24 @@ async def test_a_peer_sending_too_fast_is_closed_and_the_room_goes_on(
                 await bo.wait_until(lambda: bo.source(1).startswith("ok "))
         _, metrics = server.get("/metrics")
         assert 'pairbook_disconnects_total{reason="policy_violation"} 1.0' in str(metrics)
+
+
+async def test_a_frame_over_the_servers_frame_limit_is_counted_as_such(
+    workdir: Path, store_path: str
+) -> None:
+    # uvicorn itself fails a connection whose frame exceeds --max-frame (1009), before
+    # pairbook sees the frame: counted by that reason, not as the client leaving.
+    with ServerProcess(workdir, store=store_path, args=("--max-frame", "100000")) as server:
+        url = server.ws_url("demo.ipynb")
+        async with YClient(url) as ana:
+            async with RawPeer(url) as big:
+                await big.recv()  # the room's sync step 1
+                with contextlib.suppress(ConnectionClosed):
+                    await big.send(encode_sync_update(b"\x00" * 200_000))
+                code, _ = await big.closed_with()
+                assert code == 1009
+            async with YClient(url) as bo:
+                ana.type_into(1, 0, "ok ")
+                await bo.wait_until(lambda: bo.source(1).startswith("ok "))
+        _, metrics = server.get("/metrics")
+        assert 'pairbook_disconnects_total{reason="message_too_big"} 1.0' in str(metrics)

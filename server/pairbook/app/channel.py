@@ -52,10 +52,12 @@ class WebSocketChannel:
     async def receive(self) -> bytes:
         try:
             message = await self._ws.receive()
-        except (WebSocketDisconnect, RuntimeError, OSError) as exc:
+        except WebSocketDisconnect as exc:
+            raise ChannelClosed(exc.code) from exc
+        except (RuntimeError, OSError) as exc:
             raise ChannelClosed() from exc
         if message["type"] == "websocket.disconnect":
-            raise ChannelClosed()
+            raise ChannelClosed(message.get("code"))
         data = message.get("bytes")
         if data is None:
             raise ProtocolError("text frame received; y-websocket messages are binary frames")

@@ -110,6 +110,10 @@ async def room_endpoint(websocket: WebSocket) -> None:
         await peer.close()
 
 
+REFUSED_BELOW = frozenset({CloseCode.PROTOCOL_ERROR, CloseCode.MESSAGE_TOO_BIG})
+"""Close codes with which the ASGI server itself ends a connection (uvicorn: a frame over
+`--max-frame` is 1009, a malformed one 1002): counted by that reason, not as the client's."""
+
 OPEN_FAILED = "the server could not open this notebook (it is logged); reconnect or report it"
 """What a joiner is told when its room failed to open for a reason nobody expected."""
 
@@ -200,7 +204,10 @@ async def _receive(room: Room, peer: Peer, max_frame: int) -> None:
     while peer.close_request is None:
         try:
             frame = await channel.receive()
-        except ChannelClosed:
+        except ChannelClosed as exc:
+            if exc.code in REFUSED_BELOW:  # the ASGI server failed the connection, not the peer
+                code = CloseCode(exc.code)
+                peer.request_close(code, f"closed by the websocket server ({code.name.lower()})")
             peer.mark_gone()
             return
         except ProtocolError as exc:

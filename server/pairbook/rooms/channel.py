@@ -9,7 +9,12 @@ from typing import Protocol
 
 
 class ChannelClosed(Exception):
-    """The other side went away."""
+    """The other side went away; `code` is the close code the connection ended with, where
+    the server's websocket layer says (None otherwise)."""
+
+    def __init__(self, code: int | None = None) -> None:
+        super().__init__()
+        self.code = code
 
 
 class Channel(Protocol):
