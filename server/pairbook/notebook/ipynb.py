@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ from pairbook.notebook.normal_form import (
     strip_transient,
     to_plain_json,
 )
+from pairbook.notebook.schemafit import fit_to_schema
+
+log = logging.getLogger("pairbook.notebook")
 
 NBFORMAT = 4
 NBFORMAT_MINOR: int = nbformat.v4.nbformat_minor
@@ -224,10 +228,20 @@ def serialize_notebook(nb: dict[str, Any], *, name: str = "notebook") -> bytes:
     """The exact bytes pairbook writes: nbformat's JSON (indent 1, sorted keys) and a newline.
 
     These are the bytes JupyterLab writes too, so a file it saved serialises unchanged.
-    Raises NotebookError, naming `name`, for a notebook nbformat would not validate.
+    What nbformat's schema refuses in an output, a metadata key or an attachment (any
+    editor can write one into a shared document) is left out, and logged. Raises
+    NotebookError, naming `name`, for a notebook nbformat would still not validate.
     """
     nb = _json_data_as_text(nb)
-    validate_notebook(nb, name=name)
+    try:
+        validate_notebook(nb, name=name)
+    except NotebookError:
+        nb, dropped = fit_to_schema(nb)
+        if not dropped:
+            raise
+        log.warning("notebook written without what nbformat refuses",
+                    extra={"notebook": name, "left_out": dropped[:20]})  # fmt: skip
+        validate_notebook(nb, name=name)
     # nbformat.writes(nb, version=4) validates again and only logs failures: call the v4
     # writer it delegates to, which produces the same text.
     node = nbformat.from_dict(nb)  # type: ignore[no-untyped-call]

@@ -185,9 +185,19 @@ def test_an_old_notebook_with_a_schema_error_is_reported_too(tmp_path: Path) -> 
         read_notebook(path)
 
 
-def test_serialising_an_invalid_notebook_is_refused() -> None:
+def test_serialising_leaves_out_an_output_nbformat_refuses() -> None:
     nb = new_notebook()
-    nb["cells"][0]["outputs"] = [{"output_type": "nonsense"}]
+    stream = {"output_type": "stream", "name": "stdout", "text": "1\n"}
+    nb["cells"][0]["outputs"] = [{"output_type": "nonsense"}, stream]
+
+    written = json.loads(serialize_notebook(nb))
+
+    assert [o["output_type"] for o in written["cells"][0]["outputs"]] == ["stream"]
+
+
+def test_serialising_a_notebook_that_cannot_be_fitted_is_refused() -> None:
+    nb = new_notebook()
+    nb["cells"][0]["cell_type"] = "nonsense"
 
     with pytest.raises(NotebookError, match=r"cells\[0\]"):
         serialize_notebook(nb)

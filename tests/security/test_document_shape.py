@@ -1,0 +1,65 @@
+"""What an editor writes into the shared document: values the document takes but nbformat's
+schema refuses never stop the notebook from being saved, downloaded or reopened."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from pycrdt import Array, Doc, Map
+
+from support.client import YClient
+from support.server import ServerProcess
+
+pytestmark = pytest.mark.security
+
+ROOM = "demo.ipynb"
+
+
+async def wait_for(predicate: Callable[[], bool], timeout: float = 20) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():  # noqa: ASYNC110 - the server process writes the file
+            await asyncio.sleep(0.05)  # polling a file another process writes
+
+
+def spoil(doc: Doc[Any]) -> None:
+    """Values of the right Yjs types in the right places that nbformat's schema refuses."""
+    cells = doc.get("cells", type=Array)
+    cells[1]["metadata"]["collapsed"] = "yes"  # a boolean in nbformat
+    cells[1]["outputs"].append(Map({"output_type": "bogus"}))
+    cells[2]["metadata"]["tags"] = "not-a-list"
+    doc.get("meta", type=Map)["metadata"]["kernelspec"] = 5  # an object in nbformat
+
+
+async def test_a_value_nbformat_refuses_never_stops_the_notebook_being_saved(
+    server: ServerProcess, workdir: Path
+) -> None:
+    path = workdir / ROOM
+    editor = server.join("editor", "Eve")[0]
+    async with YClient(server.ws_url(ROOM, editor)) as eve:
+        await eve.edit(spoil)
+        eve.type_into(2, 0, "typed after ")
+        # The file is saved with the edit, valid, and without what the schema refuses.
+        await wait_for(lambda: "typed after " in path.read_text())
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        assert "collapsed" not in notebook.cells[1].metadata
+        assert [o["output_type"] for o in notebook.cells[1].outputs] == ["stream"]
+        assert "tags" not in notebook.cells[2].metadata
+        assert "kernelspec" not in notebook.metadata
+        status, body = server.get(f"/api/download/{ROOM}", editor)
+        assert status == 200, body
+    # The document keeps what the peer wrote (the log has it): nothing is lost.
+    async with YClient(server.ws_url(ROOM)) as owner:
+        assert owner.cells[1]["metadata"]["collapsed"] == "yes"
+    unsaved = [
+        json.loads(line)
+        for line in server.log().splitlines()
+        if line.startswith("{") and "upkeep failed" in line
+    ]
+    assert unsaved == []
