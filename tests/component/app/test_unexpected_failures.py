@@ -22,13 +22,12 @@ from pairbook.app import create_app
 from pairbook.app.context import AppContext
 from pairbook.app.uvicornws import ImmediateWebSocketProtocol
 from pairbook.app.websocket import OPEN_FAILED
-from pairbook.auth import hash_token
 from pairbook.protocol.messages import encode_command
 from pairbook.rooms import OpenRoom
 from pairbook.service import Command, CommandTable, Member
-from pairbook.settings import Settings
 from pairbook.types import RoomId
 from support.client import RawPeer
+from support.inapp import in_memory_settings
 from support.notebooks import write_notebook
 from support.panics import pycrdt_panic
 
@@ -59,15 +58,7 @@ class Served:
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
     root = tmp_path / "notebooks"
     write_notebook(root / "demo.ipynb")
-    settings = Settings(
-        root=root,
-        state_dir=tmp_path / ".pairbook",
-        store_url="memory://",
-        owner_token_hashes=(hash_token(OWNER),),
-        kernel_sandbox="none",
-        kernel_state=False,
-    )
-    (tmp_path / ".pairbook").mkdir(mode=0o700)
+    settings = in_memory_settings(root, tmp_path / ".pairbook", OWNER)
     app = create_app(settings)
     config = uvicorn.Config(app, ws=ImmediateWebSocketProtocol, lifespan="off", log_level="warning")
     server = uvicorn.Server(config)

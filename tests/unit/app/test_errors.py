@@ -14,7 +14,6 @@ from starlette.applications import Starlette
 
 from pairbook.app import create_app, http
 from pairbook.app.errors import http_status_for
-from pairbook.auth import hash_token
 from pairbook.errors import (
     ConflictError,
     NotebookError,
@@ -26,7 +25,7 @@ from pairbook.errors import (
 )
 from pairbook.notebook import file as file_module
 from pairbook.notebook.file import NotebookFile
-from pairbook.settings import Settings
+from support.inapp import in_memory_settings
 from support.interleave import once_after
 from support.panics import pycrdt_panic
 
@@ -36,15 +35,7 @@ EXISTS = "already exists: open it, or choose another name for the new notebook"
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        root=tmp_path,
-        state_dir=tmp_path / ".pairbook",
-        store_url="memory://",
-        owner_token_hashes=(hash_token(OWNER),),
-        kernel_sandbox="none",
-        kernel_state=False,
-    )
-    (tmp_path / ".pairbook").mkdir(mode=0o700)
+    settings = in_memory_settings(tmp_path, tmp_path / ".pairbook", OWNER)
     app: Starlette = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {OWNER}"}
