@@ -395,6 +395,9 @@ async function manyRooms (cfg) {
   await sleep(cfg.settleMs)
   result.rssAll = treeRssBytes(cfg.serverPid)
   const latencies = []
+  // deliveries slower than slowMs: [sent at, latency] in ms (sent at on `now()`'s clock)
+  const slowMs = cfg.slowMs ?? 5
+  const slow = []
   for (const room of rooms) {
     room.base = room.clients[0].ysource.length
     for (const c of room.clients) {
@@ -403,7 +406,11 @@ async function manyRooms (cfg) {
         const t = now()
         const seen = c.ysource.length - room.base
         for (let k = c.seen; k < seen; k++) {
-          if (room.authors[k] !== c.index && room.sent[k] !== undefined) latencies.push(t - room.sent[k])
+          if (room.authors[k] !== c.index && room.sent[k] !== undefined) {
+            const latency = t - room.sent[k]
+            latencies.push(latency)
+            if (latency >= slowMs && slow.length < 50000) slow.push([round(room.sent[k], 2), round(latency, 2)])
+          }
         }
         if (seen > c.seen) c.seen = seen
       })
@@ -461,6 +468,9 @@ async function manyRooms (cfg) {
   }
   result.closes = closes
   result.errors = errors.slice(0, 10)
+  // CLOCK_MONOTONIC in ms of the edits' start: `slow`'s times are relative to it
+  result.t0Monotonic = round(Number(BASE) / 1e6 + t0, 3)
+  result.slow = slow.map(([at, latency]) => [round(at - t0, 2), latency])
   result.phase = 'done'
   await sleep(200)
   return result

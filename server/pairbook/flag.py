@@ -60,12 +60,13 @@ class Flag:
     def clear(self) -> None:
         self._value = False
 
-    async def wait_for(self, timeout: float) -> bool:
-        """Wait until the flag is set or `timeout` seconds pass: whether it is set then.
+    async def wait_until(self, when: float) -> bool:
+        """Wait until the flag is set or the loop's clock (`loop.time()`) reaches `when`:
+        whether it is set then.
 
-        What `asyncio.timeout` around `wait` does, for a loop that wakes every tick (each
-        open room's): a timer and a future per wait, and no exception (a timeout there
-        cancels the task and raises twice, CancelledError then TimeoutError)."""
+        What `asyncio.timeout_at` around `wait` does, for a loop that wakes every tick (each
+        open room's, rooms/beat.py): a timer and a future per wait, and no exception (a
+        timeout there cancels the task and raises twice, CancelledError then TimeoutError)."""
         if self._value:
             return True
         loop = asyncio.get_running_loop()
@@ -74,7 +75,7 @@ class Flag:
         if waiters is None:
             waiters = self._waiters = []
         waiters.append(waiter)
-        timer = loop.call_later(timeout, _wake, waiter)
+        timer = loop.call_at(when, _wake, waiter)
         try:
             await waiter
         finally:

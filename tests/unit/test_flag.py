@@ -94,27 +94,28 @@ def test_a_second_callback_while_one_waits_is_refused_not_swapped_in() -> None:
     assert calls == ["first", "after"]
 
 
-async def test_wait_for_says_false_once_its_time_is_up_and_leaves_nothing_behind() -> None:
+async def test_wait_until_says_false_once_its_time_is_up_and_leaves_nothing_behind() -> None:
     flag = Flag()
-    assert await flag.wait_for(0) is False
+    assert await flag.wait_until(asyncio.get_running_loop().time()) is False
     assert flag._waiters is None
     timers = asyncio.get_running_loop()._scheduled  # type: ignore[attr-defined]
     assert all(timer.cancelled() for timer in timers)
 
 
-async def test_wait_for_says_true_when_the_flag_is_set_before_its_time_is_up() -> None:
+async def test_wait_until_says_true_when_the_flag_is_set_before_its_time_is_up() -> None:
     flag = Flag()
-    waiting = asyncio.create_task(flag.wait_for(3600))
+    later = asyncio.get_running_loop().time() + 3600
+    waiting = asyncio.create_task(flag.wait_until(later))
     await asyncio.sleep(0)
     flag.set()
     assert await waiting is True
     assert flag._waiters is None
-    assert await flag.wait_for(3600) is True  # set already: at once
+    assert await flag.wait_until(later) is True  # set already: at once
 
 
-async def test_a_cancelled_wait_for_leaves_no_waiter_and_no_timer() -> None:
+async def test_a_cancelled_wait_until_leaves_no_waiter_and_no_timer() -> None:
     flag = Flag()
-    waiting = asyncio.create_task(flag.wait_for(3600))
+    waiting = asyncio.create_task(flag.wait_until(asyncio.get_running_loop().time() + 3600))
     await asyncio.sleep(0)
     waiting.cancel()
     await asyncio.gather(waiting, return_exceptions=True)

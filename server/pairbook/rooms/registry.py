@@ -21,6 +21,7 @@ from pairbook.protocol.closecodes import CloseCode
 from pairbook.record import Replays
 from pairbook.record.service import RecordingService
 from pairbook.rooms import unloading
+from pairbook.rooms.beat import Beats
 from pairbook.rooms.commits import MOVED
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
@@ -84,6 +85,7 @@ class Rooms:
             policy.file_poll_interval, policy.tick
         )  # every room's looks at its files
         self._watching: asyncio.Task[None] | None = None
+        self.beats = Beats(policy.tick)  # each room's wake-ups on a phase of its own
 
     async def __aenter__(self) -> Self:
         await self._group.__aenter__()
@@ -242,11 +244,14 @@ class Rooms:
         room, policy = entry.room, self.policy
         empty_since: float | None = None
         keepalive_due = time.monotonic() + policy.keepalive
+        loop = asyncio.get_running_loop()
+        beat = self.beats.beat(loop.time())
         while True:
-            # Every open room wakes every tick: one timer and one future a wake-up (not
-            # asyncio.wait_for's task, nor asyncio.timeout's cancel and two exceptions).
-            await room.changed.wait_for(policy.tick)
+            # Every open room wakes every tick, on its own phase (rooms/beat.py): one timer
+            # and one future a wake-up (not asyncio.timeout's cancel and two exceptions).
+            await room.changed.wait_until(beat.due)
             room.changed.clear()
+            beat.advance(loop.time())
             if room.lost is not None:
                 await self._discard(entry)
                 return
