@@ -127,7 +127,9 @@ export const ICONS = {
   run: 'M7 4.5v15l12-7.5z',
   runAll: 'M3 5v14l8-7zm9 0v14l9-7z',
   stop: 'M6 6h12v12H6z',
-  restart: 'M12 5V2L7 6l5 4V7a5 5 0 11-5 5H5a7 7 0 107-7z'
+  restart: 'M12 5V2L7 6l5 4V7a5 5 0 11-5 5H5a7 7 0 107-7z',
+  clearOutput: 'M4 5h16v2H4zm0 4h10v2H4zm0 4h7v2H4zm11.6 0L18 15.4l2.4-2.4 1.4 1.4-2.4 2.4 2.4 2.4-1.4 1.4-2.4-2.4-2.4 2.4-1.4-1.4 2.4-2.4-2.4-2.4z',
+  clearAll: 'M3 3h18v2H3zm0 4h12v2H3zm0 4h8v2H3zm12.6 2L18 15.4l2.4-2.4 1.4 1.4-2.4 2.4 2.4 2.4-1.4 1.4-2.4-2.4-2.4 2.4-1.4-1.4 2.4-2.4-2.4-2.4zM3 15h6v2H3zm0 4h6v2H3z'
 } as const
 
 /** Offers `text` as a file download: through a blob URL, so no token ever sits in a link. */

@@ -1,4 +1,4 @@
-import { type YCodeCell, YNotebook } from '@jupyter/ydoc'
+import type { YCodeCell, YNotebook } from '@jupyter/ydoc'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 
@@ -17,23 +17,7 @@ import {
   splitCell,
   splitOffsets
 } from '../src/notebook/actions'
-
-const REMOTE = 'remote'
-const open: YNotebook[] = []
-
-/** Two people's notebooks, kept in sync the way the provider does (origin: remote). */
-function pair(): [YNotebook, YNotebook] {
-  const a = new YNotebook()
-  const b = new YNotebook()
-  open.push(a, b)
-  a.ydoc.on('update', (update: Uint8Array, origin: unknown) => {
-    if (origin !== REMOTE) Y.applyUpdate(b.ydoc, update, REMOTE)
-  })
-  b.ydoc.on('update', (update: Uint8Array, origin: unknown) => {
-    if (origin !== REMOTE) Y.applyUpdate(a.ydoc, update, REMOTE)
-  })
-  return [a, b]
-}
+import { disposePairs, pair } from './syncedNotebooks'
 
 /** Typing as an editor does: under an origin that person's UndoManager tracks. */
 function typer(nb: YNotebook): (index: number, at: number, text: string) => void {
@@ -59,7 +43,7 @@ function insertRanCell(nb: YNotebook, index: number, source: string, count: numb
 }
 
 afterEach(() => {
-  for (const nb of open.splice(0)) nb.dispose()
+  disposePairs()
 })
 
 describe('notebook actions', () => {

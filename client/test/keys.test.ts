@@ -68,6 +68,24 @@ describe('CommandKeys', () => {
     expect(EDITING_ACTIONS.has('duplicate')).toBe(true)
   })
 
+  it("merges above on Ctrl+Backspace and below on Ctrl+Shift+M, toggles line numbers on Shift+L and folds headings on the arrows, as JupyterLab 4's tracker.json", () => {
+    const { press } = keys()
+    expect(press({ key: 'Backspace', ctrl: true })).toBe('merge-above')
+    expect(press({ key: 'Backspace', meta: true })).toBe('merge-above')
+    expect(press({ key: 'Backspace' })).toBeNull()
+    expect(press({ key: 'M', ctrl: true, shift: true })).toBe('merge-below')
+    expect(press({ key: 'M', shift: true })).toBe('merge')
+    expect(press({ key: 'L', shift: true })).toBe('toggle-line-numbers')
+    expect(press({ key: 'l' })).toBeNull()
+    expect(press({ key: 'ArrowLeft' })).toBe('collapse-heading')
+    expect(press({ key: 'ArrowRight' })).toBe('expand-heading')
+    expect(press({ key: 'ArrowLeft', ctrl: true, shift: true })).toBe('collapse-all')
+    expect(press({ key: 'ArrowRight', ctrl: true, shift: true })).toBe('expand-all')
+    for (const action of ['merge-above', 'merge-below', 'clear-outputs', 'clear-all-outputs'] as const) expect(EDITING_ACTIONS.has(action)).toBe(true)
+    // Per person: a viewer folds and numbers lines too.
+    for (const action of ['toggle-line-numbers', 'collapse-heading', 'expand-all'] as const) expect(EDITING_ACTIONS.has(action)).toBe(false)
+  })
+
   it('deletes on D, D within the chord time only', () => {
     const { press, advance } = keys()
     expect(press({ key: 'd' })).toBeNull()

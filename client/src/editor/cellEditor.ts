@@ -13,6 +13,7 @@ import {
   EditorView,
   highlightSpecialChars,
   keymap,
+  lineNumbers,
   placeholder,
   rectangularSelection
 } from '@codemirror/view'
@@ -88,6 +89,8 @@ export function createCellEditor(parent: HTMLElement, options: CellEditorOptions
     crosshairCursor(),
     syntaxHighlighting(classHighlighter),
     highlightSpecialChars(),
+    // Shown only while the notebook has its `line-numbers` class (Shift+L: lineNumbers.ts).
+    lineNumbers(),
     drawSelection(),
     dropCursor(),
     indentOnInput(),

@@ -16,6 +16,9 @@ export const cellEditorTheme = EditorView.theme({
   },
   '.cm-content': { padding: 'var(--code-pad-y) 0', caretColor: 'var(--ink)' },
   '.cm-line': { padding: '0 var(--code-pad-x)' },
+  // Line numbers (Shift+L): the column the far cells' text numbers its lines in (style.css).
+  '.cm-gutters': { backgroundColor: 'transparent', border: 'none', color: '#9aa3b5' },
+  '.cm-lineNumbers .cm-gutterElement': { boxSizing: 'border-box', minWidth: 'var(--line-gutter)', padding: '0 2px 0 0' },
   '.cm-cursor': { borderLeftWidth: '2px', borderLeftColor: 'var(--ink)' },
   '&.cm-focused .cm-selectionBackground, .cm-selectionBackground, ::selection': {
     backgroundColor: 'var(--selection) !important'

@@ -204,6 +204,27 @@ export function splitCell(nb: YNotebook, index: number, ranges: ReadonlyArray<{ 
   return index + pieces.length - (lastRange.from !== lastRange.to ? 2 : 1)
 }
 
+/** Clears the outputs and execution counts of the code cells from `first` to `last`, as
+ * JupyterLab's Clear Outputs does, in one transaction of the notebook's: one edit for the
+ * partners (attributed to this person, refused by the server from whoever may not edit) and
+ * one undo step of this person's. Returns the ids of the cells that had something to clear. */
+export function clearOutputs(nb: YNotebook, first: number, last: number): string[] {
+  const cleared: string[] = []
+  nb.transact(() => {
+    for (let index = Math.max(0, first); index <= Math.min(last, nb.cells.length - 1); index++) {
+      const ycell = nb.getCell(index).ymodel
+      const youtputs = ycell.get('outputs')
+      if (ycell.get('cell_type') !== 'code' || !(youtputs instanceof Y.Array)) continue
+      const count = ycell.get('execution_count')
+      if (youtputs.length === 0 && (count === null || count === undefined)) continue
+      if (youtputs.length > 0) youtputs.delete(0, youtputs.length)
+      if (count !== null && count !== undefined) ycell.set('execution_count', null)
+      cleared.push(String(ycell.get('id')))
+    }
+  })
+  return cleared
+}
+
 /** The index of the cell with this id, or -1. */
 export function indexOfCell(nb: YNotebook, id: string): number {
   return nb.cells.findIndex((cell) => cell.id === id)

@@ -9,6 +9,7 @@ import type * as Y from 'yjs'
 import {
   type CellJson,
   changeCellType,
+  clearOutputs,
   copyCells,
   deleteCells,
   type HeadingLevel,
@@ -23,6 +24,8 @@ import {
 import type { CellClipboard } from './cellClipboard'
 import type { CellList } from './cellList'
 import type { CellView } from './cellView'
+import { forgetWhenRewritten } from './clearedOutputs'
+import { type HeadingFolds, parentHeading } from './headingFolds'
 import { EDITING_ACTIONS, KERNEL_ACTIONS, type NotebookAction } from './keys'
 import type { CellSelection } from './selection'
 
@@ -41,6 +44,9 @@ export interface CommandContext {
   readonly viewer: boolean
   /** Why editing is locked for this person right now (mob mode), or null. */
   readonly lock: string | null
+  /** This person's collapsed headings. */
+  readonly folds: HeadingFolds
+  toggleLineNumbers(): void
   run(cells: CellView[]): void
   notify(message: string): void
   /** A locked person asked for a run. */
@@ -104,12 +110,13 @@ function runCells({ context, cell, first, last }: Target, then: 'next' | 'stay' 
   cell.leaveEdit()
   context.selection.select(cell, 'command')
   if (then === 'stay') return
-  const atEnd = last === context.cells.length - 1
-  if (then === 'insert' || (atEnd && !context.readOnly)) {
+  // The next cell shown: a collapsed heading runs and selects the cell after its section.
+  const next = shownFrom(context, last + 1, 1)
+  if (then === 'insert' || (next < 0 && !context.readOnly)) {
     structural(context, () => insertCell(context.notebook, last + 1, 'code'))
     context.selection.selectIndex(last + 1, 'edit')
   } else {
-    context.selection.selectIndex(last + 1, 'command')
+    context.selection.selectIndex(next < 0 ? last + 1 : next, 'command')
   }
 }
 
@@ -139,6 +146,20 @@ function heading({ context, cell, index, first, last }: Target, level: HeadingLe
     })
   )
   context.selection.selectIndex(index, 'command')
+}
+
+/** The nearest cell from `index` on, going `step`, that no collapsed heading hides (the first
+ * cell is never hidden); -1 past the notebook's end. */
+function shownFrom(context: CommandContext, index: number, step: -1 | 1): number {
+  let at = index
+  while (at >= 0 && at < context.cells.length && context.folds.isHidden(context.cells.at(at)!.id)) at += step
+  return at < context.cells.length ? at : -1
+}
+
+/** The cell shown `step` away from the active one (the active one at the notebook's ends). */
+function neighbour({ context, index }: Target, step: -1 | 1): number {
+  const at = shownFrom(context, index + step, step)
+  return at < 0 ? index : at
 }
 
 function selectAt({ context, cell }: Target, index: number): void {
@@ -200,6 +221,45 @@ function merge({ context, cell, index, first, last }: Target): void {
   context.selection.selectIndex(first, 'command')
 }
 
+/** Merges the active cell with the one above or below (JupyterLab's Ctrl+Backspace and
+ * Ctrl+Shift+M), into the active cell's type; several selected cells merge together. */
+function mergeWith(target: Target, step: -1 | 1): void {
+  const { context, cell, index, first, last } = target
+  if (first !== last) return merge(target)
+  const other = index + step
+  if (cell === null || other < 0 || other >= context.cells.length) return
+  if (cell.isEditing) cell.leaveEdit()
+  const top = Math.min(index, other)
+  structural(context, () => mergeCells(context.notebook, top, top + 1, index))
+  context.selection.selectIndex(top, 'command')
+}
+
+/** Clears the selected cells' outputs (`all`: every cell's), as JupyterLab's Clear Outputs:
+ * one undo step, until the cells run again. */
+function clear({ context, cell, first, last }: Target, all: boolean): void {
+  if (cell === null) return
+  const [from, to] = all ? [0, context.cells.length - 1] : [first, last]
+  let cleared: string[] = []
+  structural(context, () => {
+    cleared = clearOutputs(context.notebook, from, to)
+  })
+  forgetWhenRewritten(context.notebook, context.undoManager, cleared)
+}
+
+/** ← on a heading collapses it, elsewhere selects the heading that holds the cell; → expands
+ * a collapsed heading, elsewhere selects the next heading shown (JupyterLab 4's arrows). */
+function fold({ context, cell, index }: Target, collapse: boolean): void {
+  if (cell === null) return
+  const { folds } = context
+  if (folds.levelOf(cell.id) > 0 && folds.isCollapsed(cell.id) !== collapse) {
+    folds.toggle(cell.id, collapse)
+    return
+  }
+  const levels = context.cells.all.map((view) => folds.levelOf(view.id))
+  const at = collapse ? parentHeading(levels, index) : levels.findIndex((level, at) => at > index && level > 0 && !folds.isHidden(context.cells.at(at)!.id))
+  if (at >= 0) selectAt({ context, cell, index, first: index, last: index }, at)
+}
+
 /** Splits the cell being edited at its cursors (Ctrl+Shift+-), as JupyterLab's Split Cell. */
 function split({ context, cell, index }: Target): void {
   const ranges = cell?.selectionRanges() ?? []
@@ -240,10 +300,10 @@ const COMMANDS: Readonly<Record<CellAction, Command>> = {
   'heading-4': (target) => heading(target, 4),
   'heading-5': (target) => heading(target, 5),
   'heading-6': (target) => heading(target, 6),
-  'select-prev': (target) => selectAt(target, target.index - 1),
-  'select-next': (target) => selectAt(target, target.index + 1),
+  'select-prev': (target) => selectAt(target, neighbour(target, -1)),
+  'select-next': (target) => selectAt(target, neighbour(target, 1)),
   'select-first': (target) => selectAt(target, 0),
-  'select-last': (target) => selectAt(target, target.context.cells.length - 1),
+  'select-last': (target) => selectAt(target, shownFrom(target.context, target.context.cells.length - 1, -1)),
   'move-up': (target) => move(target, -1),
   'move-down': (target) => move(target, 1),
   undo: (target) => history(target, 'undo'),
@@ -263,6 +323,15 @@ const COMMANDS: Readonly<Record<CellAction, Command>> = {
   'paste-below': (target) => paste(target, 'below'),
   'paste-above': (target) => paste(target, 'above'),
   merge,
+  'merge-above': (target) => mergeWith(target, -1),
+  'merge-below': (target) => mergeWith(target, 1),
+  'clear-outputs': (target) => clear(target, false),
+  'clear-all-outputs': (target) => clear(target, true),
+  'toggle-line-numbers': ({ context }) => context.toggleLineNumbers(),
+  'collapse-heading': (target) => fold(target, true),
+  'expand-heading': (target) => fold(target, false),
+  'collapse-all': ({ context }) => context.folds.setAll(true),
+  'expand-all': ({ context }) => context.folds.setAll(false),
   split,
   duplicate
 }

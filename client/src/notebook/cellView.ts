@@ -89,7 +89,7 @@ export class CellView {
     )
     const input = h('div', { class: 'cell-input' }, this.sourceHost, this.rendered)
     const body = h('div', { class: 'cell-body' }, input, this.runs?.element, this.warnings.element, this.outputs)
-    append(this.element, [gutter, body, host.viewer ? null : cellTools(act), this.presence.tag])
+    append(this.element, [gutter, body, host.viewer ? null : cellTools(act, type === 'code'), this.presence.tag])
     this.listenForClicks()
     model.ysource.observe(this.onSource)
     model.ymodel.observe(this.onModel)

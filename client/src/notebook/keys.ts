@@ -39,6 +39,15 @@ export type NotebookAction =
   | 'extend-bottom'
   | 'select-all'
   | 'duplicate'
+  | 'merge-above'
+  | 'merge-below'
+  | 'clear-outputs'
+  | 'clear-all-outputs'
+  | 'toggle-line-numbers'
+  | 'collapse-heading'
+  | 'expand-heading'
+  | 'collapse-all'
+  | 'expand-all'
   | `heading-${HeadingLevel}`
 
 export interface KeyInput {
@@ -76,12 +85,19 @@ export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; la
   { action: 'paste-below', keys: 'V', label: 'Paste cells below' },
   { action: 'paste-above', keys: 'Shift+V', label: 'Paste cells above' },
   { action: 'merge', keys: 'Shift+M', label: 'Merge the selected cells (one: with the cell below)' },
+  { action: 'merge-above', keys: 'Ctrl+Backspace', label: 'Merge the cell with the one above' },
+  { action: 'merge-below', keys: 'Ctrl+Shift+M', label: 'Merge the cell with the one below' },
   { action: 'move-up', keys: 'Ctrl+Shift+↑', label: 'Move the selected cells up' },
   { action: 'move-down', keys: 'Ctrl+Shift+↓', label: 'Move the selected cells down' },
   { action: 'undo', keys: 'Z or Ctrl+Z', label: 'Undo your last change' },
   { action: 'redo', keys: 'Shift+Z or Ctrl+Shift+Z', label: 'Redo your change' },
   { action: 'interrupt', keys: 'I, I', label: 'Interrupt the kernel' },
   { action: 'restart', keys: '0, 0', label: 'Restart the kernel (after asking)' },
+  { action: 'toggle-line-numbers', keys: 'Shift+L', label: 'Show or hide line numbers in every cell (for you)' },
+  { action: 'collapse-heading', keys: '←', label: 'Collapse the heading (else select the heading above)' },
+  { action: 'expand-heading', keys: '→', label: 'Expand the heading (else select the next heading)' },
+  { action: 'collapse-all', keys: 'Ctrl+Shift+←', label: 'Collapse every heading' },
+  { action: 'expand-all', keys: 'Ctrl+Shift+→', label: 'Expand every heading' },
   { action: 'find', keys: 'Ctrl+F', label: 'Find and replace in the whole notebook' },
   { action: 'help', keys: 'H', label: 'Show the keyboard shortcuts' }
 ]
@@ -99,7 +115,8 @@ const SHIFTED: Readonly<Record<string, NotebookAction>> = {
   End: 'extend-bottom',
   v: 'paste-above',
   m: 'merge',
-  z: 'redo'
+  z: 'redo',
+  l: 'toggle-line-numbers'
 }
 
 /** Keys on their own (or with a Shift that SHIFTED does not take) and their actions. */
@@ -110,6 +127,8 @@ const PLAIN: Readonly<Record<string, NotebookAction>> = {
   j: 'select-next',
   Home: 'select-first',
   End: 'select-last',
+  ArrowLeft: 'collapse-heading',
+  ArrowRight: 'expand-heading',
   a: 'insert-above',
   b: 'insert-below',
   m: 'to-markdown',
@@ -156,6 +175,10 @@ export const EDITING_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookActi
   'merge',
   'split',
   'duplicate',
+  'merge-above',
+  'merge-below',
+  'clear-outputs',
+  'clear-all-outputs',
   ...HEADINGS
 ])
 
@@ -185,6 +208,10 @@ export class CommandKeys {
     if (mod && key === 'y') return 'redo'
     if (mod && key === 'f') return 'find'
     if (mod && !input.shift && key === 'a') return 'select-all'
+    if (mod && !input.shift && key === 'Backspace') return 'merge-above'
+    if (mod && input.shift && key === 'm') return 'merge-below'
+    if (mod && input.shift && key === 'ArrowLeft') return 'collapse-all'
+    if (mod && input.shift && key === 'ArrowRight') return 'expand-all'
     if (mod || input.alt) return null
     if (input.shift) {
       const shifted = SHIFTED[key]

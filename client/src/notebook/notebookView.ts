@@ -22,7 +22,9 @@ import type { CellHost } from './cellHost'
 import type { CellView } from './cellView'
 import { editModeKeys } from './editModeKeys'
 import { searchCells } from './findInCells'
+import { HeadingFolds } from './headingFolds'
 import { CommandKeys, type KeyInput, type NotebookAction } from './keys'
+import { browserStorage, LineNumbers } from './lineNumbers'
 import { forgetMathMacros } from './markdown'
 import type { WidgetViews } from './outputs'
 import { CellSelection, type Mode } from './selection'
@@ -84,6 +86,9 @@ export class NotebookView implements CellHost {
   private readonly empty: HTMLElement
   private readonly keys = new CommandKeys()
   private readonly commands: CommandContext
+  /** This person's collapsed headings and line numbers: their view, not the document. */
+  private readonly folds: HeadingFolds
+  private readonly lineNumbers: LineNumbers
   private readonly stopRuns: () => void
   private readonly clock: number
   /** Why editing is locked for this editor right now (mob mode), or null. */
@@ -110,7 +115,16 @@ export class NotebookView implements CellHost {
     )
     this.search = searchCells({ notebook: this.notebook, cells: this.list, view: this, selection: () => this.selection })
     this.element = h('div', { class: `notebook${this.readOnly ? ' read-only' : ''}` }, this.search.element, this.list.element, this.empty)
-    this.selection = new CellSelection(this.list, { ...options, element: this.element })
+    this.folds = new HeadingFolds(() => this.list.all, () => this.selection)
+    this.lineNumbers = new LineNumbers(browserStorage(), (shown) => this.element.classList.toggle('line-numbers', shown))
+    this.selection = new CellSelection(this.list, {
+      ...options,
+      element: this.element,
+      onSelection: (cell, mode) => {
+        if (cell !== null) this.folds.show(cell.id) // selected, found or followed to: shown
+        options.onSelection?.(cell, mode)
+      }
+    })
     this.notebookKeys = editModeKeys({
       selection: this.selection,
       cellOf: (node) => this.list.cellOf(node),
@@ -123,6 +137,7 @@ export class NotebookView implements CellHost {
     this.notebook.changed.connect(this.onChanged, this)
     this.list.insert(0, this.notebook.cells)
     this.afterStructureChange()
+    this.folds.refresh()
     this.stopRuns = this.runs.onCells((ids) => {
       for (const id of ids) this.cellById(id)?.refreshRun()
     })
@@ -135,18 +150,7 @@ export class NotebookView implements CellHost {
     list.addEventListener('keydown', (event) => this.onKeydown(event))
     // Capture: a read-only editor takes the key without a word; the person hears why.
     list.addEventListener('keydown', (event) => this.onLockedKey(event), true)
-    list.addEventListener('focusin', (event) => {
-      const target = event.target as Element
-      const cell = this.list.cellOf(target)
-      if (cell === null) return
-      if (target.closest('.cm-editor') !== null) this.selection.select(cell, 'edit')
-      else if (target.closest('.cell-input-request') !== null) this.selection.select(cell, 'input')
-      else if (target === cell.element) this.selection.select(cell, 'command')
-    })
-    list.addEventListener('focusout', (event) => {
-      const next = event.relatedTarget as Element | null
-      if (next === null || !list.contains(next)) this.selection.setMode('command')
-    })
+    this.selection.followFocus(list)
   }
 
   /** The indent unit of the notebook's code cells (4 spaces unless they say otherwise),
@@ -261,7 +265,8 @@ export class NotebookView implements CellHost {
   /** Handles a command-mode key press; returns whether it did something. */
   handleKey(input: KeyInput): boolean {
     const action = this.keys.press(input)
-    if (action === null) return false
+    // In the replay ← and → step through time (its caret and Ctrl+Shift+← → still fold).
+    if (action === null || (this.options.moment !== undefined && /^(collapse|expand)-heading$/.test(action))) return false
     this.options.onUserNavigation?.()
     this.perform(action)
     return true
@@ -307,6 +312,8 @@ export class NotebookView implements CellHost {
       get lock() {
         return view.lock
       },
+      folds: this.folds,
+      toggleLineNumbers: () => this.lineNumbers.toggle(),
       run: (cells) => this.run(cells),
       notify: (message) => options.notify?.(message),
       lockedRun: (cell) => options.onLockedInput?.(cell, { kind: 'run' }),
@@ -367,7 +374,10 @@ export class NotebookView implements CellHost {
 
   // Find and replace -------------------------------------------------------------------
 
-  private readonly onTransaction = (): void => this.search.documentChanged()
+  private readonly onTransaction = (): void => {
+    this.search.documentChanged()
+    this.folds.schedule()
+  }
 
   searchHighlight(ysource: Y.Text): Extension {
     return this.search.highlighter(ysource)
@@ -377,6 +387,7 @@ export class NotebookView implements CellHost {
     this.notebook.ydoc.off('afterTransaction', this.onTransaction)
     this.notebook.changed.disconnect(this.onChanged, this)
     this.stopRuns()
+    this.folds.destroy()
     window.clearInterval(this.clock)
     this.list.destroy()
   }

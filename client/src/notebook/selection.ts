@@ -163,6 +163,23 @@ export class CellSelection {
     this.options.onSelection?.(this.current, mode)
   }
 
+  /** Follows the focus in the notebook's cells (`list`): into an editor is edit mode, into
+   * an input() prompt input mode, onto a cell command mode; out of the cells, command mode. */
+  followFocus(list: HTMLElement): void {
+    list.addEventListener('focusin', (event) => {
+      const target = event.target as Element
+      const cell = this.cells.cellOf(target)
+      if (cell === null) return
+      if (target.closest('.cm-editor') !== null) this.select(cell, 'edit')
+      else if (target.closest('.cell-input-request') !== null) this.select(cell, 'input')
+      else if (target === cell.element) this.select(cell, 'command')
+    })
+    list.addEventListener('focusout', (event) => {
+      const next = event.relatedTarget as Element | null
+      if (next === null || !list.contains(next)) this.setMode('command')
+    })
+  }
+
   /** Gives the keyboard back to the selected cell (after a toolbar button, say). */
   focusActive(): void {
     if (this.currentMode === 'command') this.current?.element.focus({ preventScroll: true })

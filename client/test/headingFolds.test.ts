@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest'
+
+import { foldedCells, headingLevel, parentHeading } from '../src/notebook/headingFolds'
+import { LINE_NUMBERS_KEY, LineNumbers, type SettingStore } from '../src/notebook/lineNumbers'
+
+describe('headingLevel', () => {
+  it("is the level of a markdown cell's first block when it is a heading, as JupyterLab reads it", () => {
+    expect(headingLevel('markdown', '# Title')).toBe(1)
+    expect(headingLevel('markdown', '\n\n### Three\ntext')).toBe(3)
+    expect(headingLevel('markdown', '###### Six')).toBe(6)
+    expect(headingLevel('markdown', '#')).toBe(1)
+    expect(headingLevel('markdown', 'Title\n===')).toBe(1)
+    expect(headingLevel('markdown', 'Title\n---\nmore')).toBe(2)
+    expect(headingLevel('markdown', '<h2 id="x">Two</h2>')).toBe(2)
+  })
+
+  it('is 0 for other cells and for a heading that is not first', () => {
+    expect(headingLevel('code', '# a comment')).toBe(0)
+    expect(headingLevel('raw', '# raw')).toBe(0)
+    expect(headingLevel('markdown', '#hashtag')).toBe(0)
+    expect(headingLevel('markdown', '####### seven')).toBe(0)
+    expect(headingLevel('markdown', 'text\n\n# later')).toBe(0)
+    expect(headingLevel('markdown', '    # indented code')).toBe(0)
+    expect(headingLevel('markdown', '')).toBe(0)
+  })
+})
+
+describe('foldedCells', () => {
+  const cells = [
+    { id: 'h1', level: 1 },
+    { id: 'a', level: 0 },
+    { id: 'h2', level: 2 },
+    { id: 'b', level: 0 },
+    { id: 'h2b', level: 2 },
+    { id: 'c', level: 0 },
+    { id: 'h1b', level: 1 },
+    { id: 'd', level: 0 }
+  ]
+
+  it("hides a collapsed heading's cells down to the next heading of its level or above", () => {
+    expect([...foldedCells(cells, new Set(['h2'])).keys()]).toEqual(['b'])
+    expect([...foldedCells(cells, new Set(['h1'])).entries()]).toEqual([
+      ['a', 'h1'],
+      ['h2', 'h1'],
+      ['b', 'h1'],
+      ['h2b', 'h1'],
+      ['c', 'h1']
+    ])
+    expect(foldedCells(cells, new Set()).size).toBe(0)
+  })
+
+  it('names the outermost collapsed heading, and ignores ids that are no heading', () => {
+    const hidden = foldedCells(cells, new Set(['h1', 'h2', 'a', 'h1b']))
+    expect(hidden.get('b')).toBe('h1')
+    expect(hidden.get('d')).toBe('h1b')
+    expect(hidden.has('h1b')).toBe(false)
+  })
+
+  it('finds the heading that holds a cell', () => {
+    const levels = cells.map((cell) => cell.level)
+    expect(parentHeading(levels, 3)).toBe(2) // b: under h2
+    expect(parentHeading(levels, 2)).toBe(0) // h2: under h1
+    expect(parentHeading(levels, 4)).toBe(0) // h2b: under h1, not h2
+    expect(parentHeading(levels, 0)).toBe(-1)
+    expect(parentHeading(levels, 6)).toBe(-1) // h1b: nothing above its level
+  })
+})
+
+class MemoryStore implements SettingStore {
+  readonly items = new Map<string, string>()
+  getItem(key: string): string | null {
+    return this.items.get(key) ?? null
+  }
+  setItem(key: string, value: string): void {
+    this.items.set(key, value)
+  }
+  removeItem(key: string): void {
+    this.items.delete(key)
+  }
+}
+
+describe('LineNumbers', () => {
+  it("is this browser's setting: off at first, remembered for the next page", () => {
+    const store = new MemoryStore()
+    const shown: boolean[] = []
+    const first = new LineNumbers(store, (on) => shown.push(on))
+    expect(first.shown).toBe(false)
+    expect(first.toggle()).toBe(true)
+    expect(store.items.get(LINE_NUMBERS_KEY)).toBe('1')
+    const next = new LineNumbers(store, (on) => shown.push(on))
+    expect(next.shown).toBe(true)
+    expect(next.toggle()).toBe(false)
+    expect(store.items.has(LINE_NUMBERS_KEY)).toBe(false)
+    expect(shown).toEqual([false, true, true, false])
+  })
+
+  it('works for the page alone where storage is turned off', () => {
+    const broken: SettingStore = {
+      getItem: () => {
+        throw new Error('SecurityError')
+      },
+      setItem: () => {
+        throw new Error('SecurityError')
+      },
+      removeItem: () => {
+        throw new Error('SecurityError')
+      }
+    }
+    const numbers = new LineNumbers(broken, () => {})
+    expect(numbers.shown).toBe(false)
+    expect(numbers.toggle()).toBe(true)
+    expect(new LineNumbers(null, () => {}).toggle()).toBe(true)
+  })
+})
