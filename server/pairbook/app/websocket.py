@@ -224,7 +224,7 @@ async def _receive(room: Room, peer: Peer, max_frame: int) -> None:
             )
             return
         try:
-            await room.receive(peer, frame)
+            await room.receive(peer, frame, pipelined=True)
         except PairbookError as exc:
             room.log_refusal(peer, exc)
             peer.request_close(close_code_for(exc), reason_for(exc))

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from pycrdt import Doc, merge_updates
@@ -34,7 +36,13 @@ class CommitQueue:
     own, with a store that hands its write's future out at once (`append_soon`: the SQLite
     and PostgreSQL group-commit writers); with another, a task runs its append. Writes are
     queued in the order the commits started: those started while the first commit is being
-    written wait in a list, queued in order once it is."""
+    written wait in a list, queued in order once it is.
+
+    `add` starts a commit nobody waits for (a peer's update, relayed once logged: the
+    connection reads its next frame meanwhile); `start` one whose caller awaits its seq (a
+    server edit). `settle` and `landed` wait for what was started before them; they make
+    their futures when called, not one per commit (at 2,000 updates a second each commit's
+    future, callback and shield were a large part of the objects a frame left behind)."""
 
     def __init__(
         self,
@@ -43,12 +51,16 @@ class CommitQueue:
         *,
         relay: Callable[[Commit, int], None],
         lose: Callable[[str, CloseCode], None],
+        observe: Callable[[float], None] | None = None,
     ) -> None:
         self._room_id = room_id
         self._store = store
         self._relay = relay
         self._lose = lose
-        self._tasks: set[asyncio.Future[int]] = set()
+        self._observe = observe
+        """Told how long each peer's commit took from its frame's arrival to its relay."""
+        self._unwritten: dict[_Pending, None] = {}
+        """Commits started and not yet written (or failed), in the order started."""
         self._first: asyncio.Task[int] | None = None
         self._waiting: list[_Pending] = []
         """Commits started while the first was being written, in order."""
@@ -64,17 +76,14 @@ class CommitQueue:
         result. It counts as in flight, and every commit started after it waits for it: no
         change made on top of it is logged (or relayed) before it, nor at all if it fails,
         which loses the room. Call it once, before any `start`."""
-        if self._first is not None or self._tasks:
+        if self._first is not None or self._unwritten:
             raise RuntimeError("expected the first commit before any other, got a second one")
         self.inflight += 1
-        counted = _Counted()
-        task = self._first = asyncio.ensure_future(self._run_first(write, counted))
-        self._tasks.add(task)
-        task.add_done_callback(lambda done: self._done(done, counted))
+        task = self._first = asyncio.ensure_future(self._run_first(write))
         task.add_done_callback(self._release)
         return task
 
-    async def _run_first(self, write: Callable[[], Awaitable[int]], counted: _Counted) -> int:
+    async def _run_first(self, write: Callable[[], Awaitable[int]]) -> int:
         try:
             return await write()
         except Exception as exc:
@@ -83,7 +92,7 @@ class CommitQueue:
             self._lose("the server could not save the notebook", CloseCode.INTERNAL_ERROR)
             raise
         finally:
-            self._uncount(counted)
+            self.inflight -= 1
 
     def _release(self, first: asyncio.Task[int]) -> None:
         """The first commit is written (or failed): the commits behind it go, in order."""
@@ -91,23 +100,30 @@ class CommitQueue:
         for pending in waiting:
             self._write(pending)
 
-    def start(self, commit: Commit) -> asyncio.Future[int]:
-        """Log `commit`, then relay it; the future's result is its log seq."""
+    def start(self, commit: Commit, received: float = 0.0) -> asyncio.Future[int]:
+        """Log `commit`, then relay it; the future's result is its log seq (or the error
+        that lost the room). `received`: as for `add`."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._start(_Pending(commit, future, received))
+        return future
+
+    def add(self, commit: Commit, received: float = 0.0) -> None:
+        """Log `commit`, then relay it, with nobody waiting: a failure loses the room (its
+        peers are closed), and that is all a peer's frame needs to know. `received`: when
+        its frame arrived (`time.perf_counter`), for `observe`."""
+        self._start(_Pending(commit, None, received))
+
+    def _start(self, pending: _Pending) -> None:
         # Counted from now, not from when it is written: `last_seq + inflight` is the log
         # position of the newest change the document holds (the recorder notes events at it
         # while server edits are logged in the background).
         self.inflight += 1
-        counted = _Counted()
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._tasks.add(future)
-        future.add_done_callback(lambda done: self._done(done, counted))
-        pending = _Pending(commit, counted, future)
+        self._unwritten[pending] = None
         first = self._first
         if first is not None and (not first.done() or self._waiting):
             self._waiting.append(pending)
         else:
             self._write(pending)
-        return future
 
     def _write(self, pending: _Pending) -> None:
         """Queue the commit's write now; `_written` relays it or fails it."""
@@ -135,12 +151,12 @@ class CommitQueue:
             written.set_exception(exc)
         # A coroutine (a store without `append_soon`) becomes a task: its first step, in
         # the order the tasks were made, queues the write.
-        asyncio.ensure_future(written).add_done_callback(lambda done: self._written(done, pending))
+        asyncio.ensure_future(written).add_done_callback(partial(self._written, pending=pending))
 
     def _written(self, written: asyncio.Future[int], pending: _Pending) -> None:
         """The store's answer: relay the commit, or fail it (and the room)."""
-        self._uncount(pending.counted)
-        future = pending.future
+        self.inflight -= 1
+        del self._unwritten[pending]
         # A cancelled write logged nothing, as a failed one: the document holds a change
         # the log does not, so the room is lost (the commit is shielded by its callers: a
         # connection or room closing never cancels it; only the write's own task can be).
@@ -154,14 +170,15 @@ class CommitQueue:
                 self._relay(pending.commit, written.result())
             except Exception as exc:  # a bug: the commit's future reports it
                 error = exc
+                if pending.future is None:  # nobody to report it: some peers may lack it
+                    log.exception("relay failed", extra={"room": self._room_id})
+                    self._lose("the server failed to relay a change", CloseCode.INTERNAL_ERROR)
+            else:
+                if pending.received and self._observe is not None:
+                    self._observe(time.perf_counter() - pending.received)
         elif isinstance(error, Exception):
             self._fail(error)
-        if future.done():  # cancelled by a caller (they shield it: nobody)
-            return
-        if error is None:
-            future.set_result(written.result())
-        else:
-            future.set_exception(error)
+        pending.settle(written, error)
 
     def _fail(self, exc: Exception) -> None:
         """A change was not logged: none after it may be, and the room is lost."""
@@ -178,50 +195,63 @@ class CommitQueue:
         log.error("log write failed", extra={"room": self._room_id, "error": str(exc)})
         self._lose("the server could not save a change", CloseCode.INTERNAL_ERROR)
 
-    def _done(self, task: asyncio.Future[int], counted: _Counted) -> None:
-        self._tasks.discard(task)
-        self._uncount(counted)  # a commit cancelled before it was written
-
-    def _uncount(self, counted: _Counted) -> None:
-        if counted.yes:
-            counted.yes = False
-            self.inflight -= 1
+    def _outcomes(self, *, first: bool) -> list[asyncio.Future[Any]]:
+        """Futures for the commits started so far (and the first commit's task, with
+        `first`), done once each is written or failed."""
+        futures: list[asyncio.Future[Any]] = [pending.outcome() for pending in self._unwritten]
+        if first and self._first is not None and not self._first.done():
+            futures.append(self._first)
+        return futures
 
     async def settle(self) -> None:
         """Wait until every commit started so far is logged and relayed (or failed).
         Cancelling the wait leaves the commits running (gather would cancel them: a change
         the document holds would never be logged, relayed or reported lost)."""
-        if self._tasks:
-            await asyncio.wait(list(self._tasks))
+        futures = self._outcomes(first=True)
+        if futures:
+            await asyncio.wait(futures)
 
     async def landed(self) -> bool:
         """Wait for the changes the document holds now to be logged; False if one failed
         (the room is lost). The first commit (the base built from the file) is no one's
         change and is not waited for alone; a change on top of it waits for it anyway.
         Cancelling the wait leaves the commits running."""
-        tasks = [task for task in self._tasks if task is not self._first]
-        if not tasks:
+        futures = self._outcomes(first=False)
+        if not futures:
             return True
-        await asyncio.wait(tasks)
-        return not any(task.cancelled() or task.exception() is not None for task in tasks)
+        await asyncio.wait(futures)
+        return all(future.result() for future in futures)
 
 
-@dataclass(frozen=True, slots=True)
 class _Pending:
-    """A commit started: what it logs, whether it counts as in flight, its future."""
+    """A commit started: what it logs, its caller's future (None: nobody waits), when its
+    frame arrived, and a future made for `settle` or `landed` only when they wait for it."""
 
-    commit: Commit
-    counted: _Counted
-    future: asyncio.Future[int]
+    __slots__ = ("_outcome", "commit", "future", "received")
 
+    def __init__(
+        self, commit: Commit, future: asyncio.Future[int] | None, received: float = 0.0
+    ) -> None:
+        self.commit = commit
+        self.future = future
+        self.received = received
+        self._outcome: asyncio.Future[bool] | None = None
 
-class _Counted:
-    """Whether a commit still counts as in flight."""
+    def outcome(self) -> asyncio.Future[bool]:
+        """Done with True once written and relayed, False once failed."""
+        if self._outcome is None:
+            self._outcome = asyncio.get_running_loop().create_future()
+        return self._outcome
 
-    __slots__ = ("yes",)
-
-    def __init__(self) -> None:
-        self.yes = True
+    def settle(self, written: asyncio.Future[int], error: BaseException | None) -> None:
+        future = self.future
+        if future is not None and not future.done():  # cancelled by a caller: they shield it
+            if error is None:
+                future.set_result(written.result())
+            else:
+                future.set_exception(error)
+        if self._outcome is not None and not self._outcome.done():
+            self._outcome.set_result(error is None)
 
 
 def capture_edit(doc: Doc[Any], edit: ServerEdit) -> tuple[bytes | None, BaseException | None]:

@@ -37,6 +37,11 @@ if TYPE_CHECKING:
     from pairbook.rooms.room import Room
 
 
+PIPELINED = 64
+"""A room's commits in flight past which a peer's frame waits for its own to be logged and
+relayed before its connection reads on: under a stalled log, memory stays bounded."""
+
+
 class Receiver:
     """The I/O shell of a room's sync machine (`rooms.sync`): a peer's frame goes in, the
     machine decides, and its effects are executed here in order."""
@@ -46,20 +51,20 @@ class Receiver:
         self._decoder = decoder
         self._clock = clock
 
-    async def receive(self, peer: Peer, frame: bytes) -> None:
+    async def receive(self, peer: Peer, frame: bytes, *, pipelined: bool = False) -> None:
         """Handle one frame from a peer (see `Room.receive`)."""
         room = self._room
         received = time.perf_counter()
         check_frame_size(frame, room.limits)
         message = decode_message(frame)
         if isinstance(message, SyncUpdate):
-            await self._on_update(peer, message, frame, received)
+            await self._on_update(peer, message, frame, received, pipelined)
         elif isinstance(message, AwarenessMessage):
             self._on_awareness(peer, message)
         elif isinstance(message, SyncStep1):
             await self.execute(room.sync.step1(peer, message, self._clock()))
         elif isinstance(message, SyncStep2):
-            await self._on_update(peer, message, None, received)
+            await self._on_update(peer, message, None, received, pipelined)
         elif isinstance(message, QueryAwareness):
             room.send_presence(peer)
         elif isinstance(message, CommandMessage):
@@ -70,7 +75,12 @@ class Receiver:
             raise ProtocolError("clients do not send auth messages")
 
     async def _on_update(
-        self, peer: Peer, message: SyncUpdate | SyncStep2, frame: bytes | None, received: float
+        self,
+        peer: Peer,
+        message: SyncUpdate | SyncStep2,
+        frame: bytes | None,
+        received: float,
+        pipelined: bool,
     ) -> None:
         room = self._room
         sync = room.sync
@@ -83,10 +93,14 @@ class Receiver:
             if room.feed is not None:  # new client ids claimed everywhere; maybe read the log
                 again = lambda: sync.update(peer, message, summary, frame=frame, refusal=refusal)  # noqa: E731
                 effects = await room.feed.admit(effects, again)
-        await self.execute(effects, received)
+        await self.execute(effects, received, pipelined)
 
-    async def execute(self, effects: list[Effect], received: float = 0.0) -> None:
+    async def execute(
+        self, effects: list[Effect], received: float = 0.0, pipelined: bool = False
+    ) -> None:
         """Do what the sync state machine decided, in order; a refusal raises its error.
+        `pipelined`: a commit is waited for only while the room has PIPELINED commits in
+        flight already (else its frame's handling ends once it is started).
         Nothing once the room is lost (a frame handled across an await — its decoding, the
         claim of a new client id — as the feed or a fence lost the room): StoreError, the
         room reloads from its log and the peer, closed already, sends its change again once
@@ -102,12 +116,17 @@ class Receiver:
             elif isinstance(effect, Broadcast):
                 room.broadcast(effect)
             elif isinstance(effect, Apply):
-                await self._apply(effect, received)
+                await self._apply(effect, received, pipelined)
             elif isinstance(effect, Commit):
-                # The document has the update now: logging and relaying it must finish even
-                # if this connection is cancelled meanwhile, or the others would never get
-                # what the room holds.
-                await asyncio.shield(room.commits.start(effect))
+                if pipelined and room.commits.inflight < PIPELINED:
+                    # Relayed once logged, as always; the connection reads its next frame
+                    # meanwhile (no future, shield and wake-up of its task per frame).
+                    room.commits.add(effect, received)
+                else:
+                    # The document has the update now: logging and relaying it must finish
+                    # even if this connection is cancelled meanwhile, or the others would
+                    # never get what the room holds.
+                    await asyncio.shield(room.commits.start(effect, received))
             else:
                 raise effect.error
 
@@ -126,7 +145,7 @@ class Receiver:
         peer.send(frame, whole=True)  # relays may wait before it: it may exceed the bound
         room.answered.set()
 
-    async def _apply(self, effect: Apply, received: float) -> None:
+    async def _apply(self, effect: Apply, received: float, pipelined: bool) -> None:
         # Applied before it is logged: the log holds only what the document could apply
         # (pycrdt cannot read all that yjs writes), so the room always loads from it again.
         room = self._room
@@ -138,7 +157,7 @@ class Receiver:
         if applied.error is not None:
             taken = applied.taken
             state = None if taken is None else decode_state_vector(room.doc.get_state())
-            await self.execute(room.sync.unappliable(effect, taken, state, applied.error))
+            await self.execute(room.sync.unappliable(effect, taken, state, applied.error), received)
             return
         state = None
         if room.waiting or any(s.kind is StructKind.SKIP for s in effect.summary.structs):
@@ -149,10 +168,9 @@ class Receiver:
             room.waiting.took(effect.update, encoded)
             state = decode_state_vector(encoded)
             effect = _with_waited(room, effect, state)
-        await self.execute(room.sync.applied(effect, state))
+        await self.execute(room.sync.applied(effect, state), received, pipelined)
         room.counters.updates += 1
         room.counters.update_bytes += len(effect.update)
-        room.counters.relay.observe(time.perf_counter() - received)
 
     def _on_awareness(self, peer: Peer, message: AwarenessMessage) -> None:
         room = self._room

@@ -106,7 +106,9 @@ class Room:
         self.author: UserId | None = None  # whose update is being applied (for observers)
         self.cells = CellsWatch(doc, room_id)  # the services' one observer of the cells
         self.ownership: Ownership | None = None  # None: this process runs its services
-        self.commits = CommitQueue(room_id, store, relay=self._relay, lose=self.lose)
+        self.commits = CommitQueue(
+            room_id, store, relay=self._relay, lose=self.lose, observe=counters.relay.observe
+        )
         self.lost: str | None = None  # why the document no longer matches the log
         self.lost_mismatch = False  # lost to a logged update this process cannot apply
         self.feed: RoomFeed | None = None  # the other processes holding the room (a broker)
@@ -161,10 +163,15 @@ class Room:
 
     # -- incoming frames -----------------------------------------------------------------
 
-    async def receive(self, peer: Peer, frame: bytes) -> None:
+    async def receive(self, peer: Peer, frame: bytes, *, pipelined: bool = False) -> None:
         """Handle one frame from a peer. Raises ProtocolError/AuthError/HistoryError/StoreError
-        for the connection to be closed with the matching code; the room is unaffected."""
-        await self._receiver.receive(peer, frame)
+        for the connection to be closed with the matching code; the room is unaffected.
+
+        Returns once an update it carried is logged and relayed; `pipelined` (a connection
+        reading its next frame): once it is applied and its commit started, while the room
+        has few commits in flight. A commit that fails then loses the room (every peer is
+        closed), as it does anyway, instead of raising here."""
+        await self._receiver.receive(peer, frame, pipelined=pipelined)
 
     def attach(self, services: list[RoomService]) -> None:
         """Plug services into the room (after its core service): their commands join the

@@ -16,7 +16,9 @@ from pycrdt import Text
 
 from component.rooms.test_room import FailingStore, Kit, of_kind, room_kit
 from pairbook.errors import StoreError
+from pairbook.protocol.closecodes import CloseCode
 from pairbook.protocol.messages import SyncStep2, SyncUpdate, encode_sync_step1, encode_sync_update
+from pairbook.rooms import receiver
 
 
 class HeldStore(FailingStore):
@@ -157,3 +159,68 @@ async def test_a_change_applied_after_the_room_lost_one_is_never_logged(tmp_path
         with pytest.raises(StoreError):
             await kit.room.receive(ana.peer, encode_sync_update(ana.edit(" and more")))
         assert "ana" not in [record.user_id for record in await kit.records()]
+
+
+# -- a connection reading on while its change is logged (pipelined) -------------------------
+
+
+async def test_a_pipelined_frame_is_handled_before_its_change_is_logged_and_relayed_after(
+    tmp_path: Path,
+) -> None:
+    async with held_kit(tmp_path) as (kit, store):
+        ana, bob = await kit.join("ana"), await kit.join("bob")
+        bob.messages()
+        observed = kit.room.counters.relay.count
+        store.held.clear()
+        await kit.room.receive(ana.peer, encode_sync_update(ana.edit("one")), pipelined=True)
+        await kit.room.receive(ana.peer, encode_sync_update(ana.edit(" two")), pipelined=True)
+        await drain()
+
+        assert str(kit.room.doc.get("scratch", type=Text)) == "one two"  # applied
+        assert kit.room.inflight == 2
+        assert of_kind(bob.messages(), SyncUpdate) == []  # nothing relayed before it is logged
+
+        store.held.set()
+        await kit.flush()
+        assert kit.room.inflight == 0
+        assert len(of_kind(bob.messages(), SyncUpdate)) == 2  # in the order made
+        assert str(bob.doc.get("scratch", type=Text)) == "one two"
+        assert [record.user_id for record in await kit.records()][-2:] == ["ana", "ana"]
+        assert kit.room.counters.relay.count == observed + 2
+
+
+async def test_a_pipelined_change_the_log_could_not_keep_closes_every_peer(tmp_path: Path) -> None:
+    async with held_kit(tmp_path) as (kit, store):
+        ana, bob = await kit.join("ana"), await kit.join("bob")
+        bob.messages()
+        store.failing = True
+        await kit.room.receive(ana.peer, encode_sync_update(ana.edit("lost")), pipelined=True)
+        await kit.flush()
+
+        assert kit.room.lost is not None
+        assert of_kind(bob.messages(), SyncUpdate) == []
+        for client in (ana, bob):
+            close = client.peer.close_request
+            assert close is not None
+            assert close[0] == CloseCode.INTERNAL_ERROR
+
+
+async def test_past_its_bound_a_pipelined_frame_waits_for_its_change_to_be_logged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(receiver, "PIPELINED", 2)
+    async with held_kit(tmp_path) as (kit, store):
+        ana = await kit.join("ana")
+        store.held.clear()
+        for text in "ab":
+            await kit.room.receive(ana.peer, encode_sync_update(ana.edit(text)), pipelined=True)
+        third = asyncio.create_task(
+            kit.room.receive(ana.peer, encode_sync_update(ana.edit("c")), pipelined=True)
+        )
+        await drain()
+        assert not third.done()  # two in flight: the third waits for its own
+        assert kit.room.inflight == 3
+
+        store.held.set()
+        await third
+        assert kit.room.inflight == 0
