@@ -11,6 +11,7 @@ missed and nothing applied twice. New client ids are claimed on the broker (`Bro
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import math
@@ -158,6 +159,22 @@ class RoomFeed:
     def upto(self) -> int:
         """Every record up to this seq is in the document (snapshots cover this far)."""
         return self._window.upto
+
+    @property
+    def newest(self) -> int:
+        """The newest record the document holds: a command forwarded from here runs on the
+        owner once its document holds every record up to it (`reach`)."""
+        return self._window.newest
+
+    async def reach(self, seq: int) -> None:
+        """Return once the document holds every record up to `seq`: from the broker, or
+        read from the log past the gap's grace (its entry late or lost). Raises
+        StoreError when the log cannot be read."""
+        if self._window.upto < seq:
+            try:
+                await asyncio.wait_for(self._window.reached(seq), self._window.gap_grace)
+            except TimeoutError:
+                await self.catch_up()
 
     def committed(self, commit: Commit, seq: int) -> None:
         """The room logged and relayed one of its own updates: the others get it too."""

@@ -29,6 +29,12 @@ Moved = Callable[[str], Awaitable[None]]
 """Told when this process gained or lost a room's ownership."""
 
 MOVING = "this room is moving to another server process; try again in a moment"
+AFTER = "after_seq"
+"""Set in a forwarded command's body by the process it comes from: the log position its
+document held once the changes it had were logged (`Room.logged_to`). The owner's document
+reaches it before the command runs, so a command sees every change its sender had: the
+run of a cell just typed runs what was typed (the edit's broker entry may come after the
+command, or be lost)."""
 RESOLVE_FILE = "resolve-file"
 """The forwarded request to resolve a file's conflict (`rooms.fileresolve`): not a room
 command. Only the processes of one broker send it to each other; a member's websocket that
@@ -95,7 +101,13 @@ async def answer_command(
                 raise LookupError(f"unknown command {command!r}")
             if forwarded:
                 raise LookupError(MOVING)
+            body = {**body, AFTER: await room.logged_to()}
             return reply_of(request_id, await ownership.forward(room.id, member, body))
+        if forwarded:
+            body = dict(body)
+            after = body.pop(AFTER, None)
+            if isinstance(after, int) and not isinstance(after, bool):
+                await room.reach(after)
         result = await room.services.dispatch(member, body)
     except (PermissionError, ValueError, LookupError, PairbookError) as exc:
         return {"id": request_id, "ok": False, "error": str(exc)}

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
 
-from pairbook.errors import AuthError, HistoryError
+from pairbook.errors import AuthError, HistoryError, StoreError
 from pairbook.flag import Flag
 from pairbook.notebook import base_client_ids
 from pairbook.notebook.applied import Waiting
@@ -224,6 +224,20 @@ class Room:
     async def settle(self) -> None:
         """Wait until every update and server edit applied so far is logged and relayed."""
         await self.commits.settle()
+
+    async def logged_to(self) -> int:
+        """Wait for the changes the document holds now to be logged and relayed; the log
+        position it then holds (its newest record's seq), which the owner reaches before
+        it runs a command forwarded from here. StoreError if a change was not logged."""
+        if self.commits.inflight and not await self.commits.landed():
+            raise StoreError(f"the room must reload from its log ({self.lost})")
+        return self.last_seq if self.feed is None else self.feed.newest
+
+    async def reach(self, seq: int) -> None:
+        """Return once the document holds every record up to `seq` (the log position of
+        another process's document: see `logged_to`)."""
+        if self.feed is not None:
+            await self.feed.reach(seq)
 
     def _relay(self, commit: Commit, seq: int) -> None:
         """A commit is logged: relay it (to the other processes too)."""

@@ -42,3 +42,22 @@ def test_a_marker_ahead_of_the_log_is_forgotten_once_the_log_is_read_to_its_end(
     assert window.overdue(clock.now + 1)
     window.read_to_end()
     assert (window.known, window.overdue(clock.now + 1)) == (0, False)
+
+
+async def test_a_wait_for_a_seq_ends_once_every_seq_up_to_it_is_held() -> None:
+    window = LogWindow(clock=Clock())
+    window.start(3)
+    assert window.reached(3).done()
+    four, six = window.reached(4), window.reached(6)
+    given_up = window.reached(5)
+    given_up.cancel()
+    window.hold(6)  # 4 and 5 are missing: held ahead
+    assert window.newest == 6
+    assert not four.done()
+    assert not six.done()
+    window.hold(4)
+    assert four.done()
+    assert not six.done()
+    window.hold(5)
+    assert six.done()
+    assert window.newest == window.upto == 6
