@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { foldedCells, headingLevel, parentHeading } from '../src/notebook/headingFolds'
+import { hidesOutputs } from '../src/notebook/hiddenOutputs'
 import { LINE_NUMBERS_KEY, LineNumbers, type SettingStore } from '../src/notebook/lineNumbers'
 
 describe('headingLevel', () => {
@@ -110,5 +111,14 @@ describe('LineNumbers', () => {
     expect(numbers.shown).toBe(false)
     expect(numbers.toggle()).toBe(true)
     expect(new LineNumbers(null, () => {}).toggle()).toBe(true)
+  })
+})
+
+describe('hidesOutputs', () => {
+  it('hides unless every chosen cell is hidden already (then O shows them again)', () => {
+    expect(hidesOutputs(new Set(), ['a', 'b'])).toBe(true)
+    expect(hidesOutputs(new Set(['a']), ['a', 'b'])).toBe(true)
+    expect(hidesOutputs(new Set(['a', 'b']), ['a', 'b'])).toBe(false)
+    expect(hidesOutputs(new Set(['a']), [])).toBe(false)
   })
 })

@@ -77,6 +77,8 @@ describe('CommandKeys', () => {
     expect(press({ key: 'M', shift: true })).toBe('merge')
     expect(press({ key: 'L', shift: true })).toBe('toggle-line-numbers')
     expect(press({ key: 'l' })).toBeNull()
+    expect(press({ key: 'o' })).toBe('toggle-outputs') // the classic Notebook's O
+    expect(EDITING_ACTIONS.has('toggle-outputs')).toBe(false)
     expect(press({ key: 'ArrowLeft' })).toBe('collapse-heading')
     expect(press({ key: 'ArrowRight' })).toBe('expand-heading')
     expect(press({ key: 'ArrowLeft', ctrl: true, shift: true })).toBe('collapse-all')

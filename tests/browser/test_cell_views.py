@@ -216,3 +216,34 @@ async def test_headings_collapse_for_this_person_with_the_caret_and_the_arrows(
     for tab in (ada, bob):
         assert tab.errors == []
         await tab.close()
+
+
+async def test_o_hides_the_selected_cells_outputs_for_this_person_only(
+    browser: Browser, server: ServerProcess, request: pytest.FixtureRequest, screenshots: Path
+) -> None:
+    name = write_sections(server.root / f"{request.node.name[:40]}.ipynb")
+    ada, bob = await NotebookTab.pair(browser, server, name)
+    page = ada.page
+    await ada.command_mode(1)
+    await page.keyboard.press("Shift+ArrowDown")
+    await page.keyboard.press("Shift+ArrowDown")
+    await page.keyboard.press("o")  # cells 2 to 4: the two code cells among them
+    for index in (1, 3):
+        await expect(ada.cell(index).locator(".cell-outputs")).to_be_hidden()
+        await expect(ada.cell(index).get_by_role("button", name="Outputs hidden")).to_be_visible()
+    await expect(ada.cell(5).locator(".cell-outputs")).to_contain_text("out 5")
+    await ada.screenshot(screenshots / "outputs-hidden.png")
+    await expect(bob.cell(1).locator(".cell-outputs")).to_contain_text("out 1")  # Ada's view
+    # Still hidden once the cell moves (a new view of it), shown again by its button or O.
+    await ada.command_mode(1)
+    await page.keyboard.press("Control+Shift+ArrowDown")
+    await bob.wait_source(2, "s => s === 'x = 1'")
+    await expect(ada.cell(2).locator(".cell-outputs")).to_be_hidden()
+    await ada.cell(2).get_by_role("button", name="Outputs hidden").click()
+    await expect(ada.cell(2).locator(".cell-outputs")).to_contain_text("out 1")
+    await ada.command_mode(3)
+    await page.keyboard.press("o")
+    await expect(ada.cell(3).locator(".cell-outputs")).to_contain_text("out 3")
+    for tab in (ada, bob):
+        assert tab.errors == []
+        await tab.close()

@@ -47,6 +47,8 @@ export interface CommandContext {
   /** This person's collapsed headings. */
   readonly folds: HeadingFolds
   toggleLineNumbers(): void
+  /** Hides this person's view of the cells' outputs, or shows it again. */
+  toggleOutputs(ids: string[]): void
   run(cells: CellView[]): void
   notify(message: string): void
   /** A locked person asked for a run. */
@@ -328,6 +330,7 @@ const COMMANDS: Readonly<Record<CellAction, Command>> = {
   'clear-outputs': (target) => clear(target, false),
   'clear-all-outputs': (target) => clear(target, true),
   'toggle-line-numbers': ({ context }) => context.toggleLineNumbers(),
+  'toggle-outputs': ({ context }) => context.toggleOutputs(context.selection.selectedCells().map((view) => view.id)),
   'collapse-heading': (target) => fold(target, true),
   'expand-heading': (target) => fold(target, false),
   'collapse-all': ({ context }) => context.folds.setAll(true),

@@ -44,6 +44,7 @@ export type NotebookAction =
   | 'clear-outputs'
   | 'clear-all-outputs'
   | 'toggle-line-numbers'
+  | 'toggle-outputs'
   | 'collapse-heading'
   | 'expand-heading'
   | 'collapse-all'
@@ -93,6 +94,7 @@ export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; la
   { action: 'redo', keys: 'Shift+Z or Ctrl+Shift+Z', label: 'Redo your change' },
   { action: 'interrupt', keys: 'I, I', label: 'Interrupt the kernel' },
   { action: 'restart', keys: '0, 0', label: 'Restart the kernel (after asking)' },
+  { action: 'toggle-outputs', keys: 'O', label: 'Hide or show the selected cells’ outputs (for you)' },
   { action: 'toggle-line-numbers', keys: 'Shift+L', label: 'Show or hide line numbers in every cell (for you)' },
   { action: 'collapse-heading', keys: '←', label: 'Collapse the heading (else select the heading above)' },
   { action: 'expand-heading', keys: '→', label: 'Expand the heading (else select the next heading)' },
@@ -136,6 +138,7 @@ const PLAIN: Readonly<Record<string, NotebookAction>> = {
   r: 'to-raw',
   z: 'undo',
   h: 'help',
+  o: 'toggle-outputs',
   c: 'copy',
   x: 'cut',
   v: 'paste-below',

@@ -23,6 +23,7 @@ import type { CellView } from './cellView'
 import { editModeKeys } from './editModeKeys'
 import { searchCells } from './findInCells'
 import { HeadingFolds } from './headingFolds'
+import { HiddenOutputs } from './hiddenOutputs'
 import { CommandKeys, type KeyInput, type NotebookAction } from './keys'
 import { browserStorage, LineNumbers } from './lineNumbers'
 import { forgetMathMacros } from './markdown'
@@ -89,6 +90,7 @@ export class NotebookView implements CellHost {
   /** This person's collapsed headings and line numbers: their view, not the document. */
   private readonly folds: HeadingFolds
   private readonly lineNumbers: LineNumbers
+  private readonly hiddenOutputs = new HiddenOutputs(() => this.list.all)
   private readonly stopRuns: () => void
   private readonly clock: number
   /** Why editing is locked for this editor right now (mob mode), or null. */
@@ -314,6 +316,7 @@ export class NotebookView implements CellHost {
       },
       folds: this.folds,
       toggleLineNumbers: () => this.lineNumbers.toggle(),
+      toggleOutputs: (ids) => this.hiddenOutputs.toggle(ids),
       run: (cells) => this.run(cells),
       notify: (message) => options.notify?.(message),
       lockedRun: (cell) => options.onLockedInput?.(cell, { kind: 'run' }),
@@ -362,6 +365,7 @@ export class NotebookView implements CellHost {
     const previousIndex = previous === null ? -1 : this.indexOf(previous)
     const wasEditing = previous?.editorFocused ?? false
     this.list.apply(change.cellsChange as CellsDelta)
+    this.hiddenOutputs.paint() // a moved or retyped cell is a new view
     this.selection.afterCellsChanged(previous, previousIndex, wasEditing)
     this.empty.hidden = this.list.length > 0
   }
