@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -246,7 +247,27 @@ def serialize_notebook(nb: dict[str, Any], *, name: str = "notebook") -> bytes:
     # writer it delegates to, which produces the same text.
     node = nbformat.from_dict(nb)  # type: ignore[no-untyped-call]
     text: str = nbformat.v4.writes(node)  # type: ignore[no-untyped-call]
+    if "NaN" in text or "Infinity" in text:  # rare: most often inside a string
+        finite = _finite(nb)
+        if finite is not nb:
+            return serialize_notebook(finite, name=name)
     return (text + "\n").encode("utf-8")
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every NaN and ±infinity as None, as JavaScript's JSON.stringify writes
+    them: Python's json writes them as `NaN` / `Infinity`, which no JSON parser but Python's
+    reads (JupyterLab, GitHub and jq refuse the file). The same object where there is none."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        items = {k: _finite(v) for k, v in value.items()}
+        same = all(items[k] is v for k, v in value.items())
+        return value if same else items
+    if isinstance(value, list):
+        kept = [_finite(v) for v in value]
+        return value if all(a is b for a, b in zip(kept, value, strict=True)) else kept
+    return value
 
 
 _JSON_MIME = re.compile(r"^application/(.*\+)?json$")

@@ -235,3 +235,28 @@ def test_structured_data_under_a_mime_type_the_schema_takes_as_text_is_saved_as_
     assert json.loads(data["application/vnd.vegalite.v6.json"]) == spec
     assert data["application/json"] == {"a": 1}
     assert nb["cells"][0]["outputs"][0]["data"]["application/vnd.vegalite.v6.json"] is spec
+
+
+def _strict(text: bytes) -> object:
+    def refuse(token: str) -> object:
+        raise ValueError(f"{token} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_nan_and_infinity_are_written_as_null_as_browsers_write_them() -> None:
+    nb = new_notebook()
+    nb["metadata"]["pairbook_test"] = {"nan": float("nan"), "list": [float("inf"), 1.5]}
+    nb["metadata"]["words"] = "NaN and -Infinity stay text"
+    nb["cells"][0]["metadata"]["neg"] = float("-inf")
+    written = _strict(serialize_notebook(nb))  # every JSON parser reads it, not only Python's
+    assert isinstance(written, dict)
+    assert written["metadata"]["pairbook_test"] == {"nan": None, "list": [None, 1.5]}
+    assert written["metadata"]["words"] == "NaN and -Infinity stay text"
+    assert written["cells"][0]["metadata"]["neg"] is None
+
+
+def test_a_notebook_with_only_the_words_nan_and_infinity_is_written_as_is() -> None:
+    nb = new_notebook()
+    nb["cells"][0]["source"] = "x = float('NaN') or Infinity"
+    assert serialize_notebook(nb) == (nbformat.v4.writes(nbformat.from_dict(nb)) + "\n").encode()
