@@ -48,6 +48,24 @@ def describe_error(exc: sqlite3.Error, path: Path, doing: str) -> StoreError:
     return StoreError(f"cannot {doing} {path}: {exc}; {advice}")
 
 
+def describe_write_error(exc: Exception, path: Path) -> StoreError:
+    """The StoreError for a failed write: SQLite's own error, or a bug of pairbook's."""
+    if isinstance(exc, sqlite3.Error):
+        return describe_error(exc, path, "write to store")
+    error = StoreError(
+        f"cannot write to store {path}: unexpected {exc!r}; this is a pairbook bug, please "
+        "report it"
+    )
+    error.__cause__ = exc
+    return error
+
+
+def refused_a_row(exc: BaseException) -> bool:
+    """Whether SQLite refused a row (a constraint or trigger, a value too big) rather than
+    the transaction (a lock, the disk, the file): only the first can fail one write alone."""
+    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
+
+
 def check_path(path: Path) -> None:
     """Refuse early, and clearly, a path SQLite could only answer 'unable to open' for."""
     parent = path.parent

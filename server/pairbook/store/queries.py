@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from pairbook.store.records import Checkpoint, EventRecord, RoomLog, Stamp, UpdateRecord
 from pairbook.store.rules import check_fence, check_prune, check_snapshot
-from pairbook.store.writer import Sequences
-from pairbook.store.writer import raise_fence as fence_room
+from pairbook.store.sequences import Sequences
+from pairbook.store.sequences import raise_fence as fence_room
 
 ROOM_TABLES = ("records", "snapshots", "meta", "claims", "events", "checkpoints")
 

@@ -16,6 +16,7 @@ from pairbook.errors import StoreError
 from pairbook.store import queries
 from pairbook.store.checkpointer import Checkpointer
 from pairbook.store.connection import Role, Synchronous, connect, describe_error
+from pairbook.store.lone import LONE_QUIET
 from pairbook.store.queued import QueuedStore
 from pairbook.store.rules import check_open
 from pairbook.store.schema import ensure_schema
@@ -85,6 +86,9 @@ class SQLiteStore(QueuedStore):
             checkpointer=checkpointer,
             counters=self._counters,
             timer=self._timer,
+            # A lone append is committed by the event loop itself: with synchronous=full that
+            # would be an fsync on the loop, so there every append takes the thread.
+            lone_quiet=LONE_QUIET if self.synchronous == "normal" else None,
         )
         return writer, reader
 

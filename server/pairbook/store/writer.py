@@ -4,7 +4,8 @@ Group commit: coroutines put their writes on a queue and await a future. The wri
 takes everything queued, writes it in one transaction, commits, and only then settles every
 future of the batch through its event loop. Writes queued while a commit is in flight form
 the next batch, so under load one commit (one fsync with synchronous=full) serves many
-appends, and a lone append is never kept waiting for company.
+appends, and a lone append is never kept waiting for company. A lone append with the thread
+idle (`store.lone`) is committed by its caller at once, without the two thread hops.
 """
 
 from __future__ import annotations
@@ -20,21 +21,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pairbook.errors import FencedError, StoreError
+from pairbook.errors import FencedError
 from pairbook.store.batches import Counters, Successors, lost_room, runs, settle, sort_out
 from pairbook.store.checkpointer import Checkpointer
-from pairbook.store.connection import WAL_SIZE_LIMIT, describe_error
+from pairbook.store.connection import (
+    WAL_SIZE_LIMIT,
+    describe_error,
+    describe_write_error,
+    refused_a_row,
+)
 from pairbook.store.inserts import insert_rows
+from pairbook.store.lone import LoneAppends
 from pairbook.store.rules import check_fence
+from pairbook.store.sequences import Sequences, raise_fence
 
 T = TypeVar("T")
 
 _INSERT_RECORDS = 'INSERT INTO records (room, seq, ts, user_id, client_ids, "update") VALUES '
 _INSERT_CLAIMS = "INSERT OR IGNORE INTO claims (room, client_id, user_id) VALUES "
-_RAISE_FENCE = (
-    "INSERT INTO fences (room, token) VALUES (?, ?) "
-    "ON CONFLICT (room) DO UPDATE SET token = MAX(token, excluded.token)"
-)
 CHECKPOINT_COMMITS = 300
 """Commits between checkpoints: about SQLite's 1000-page default for one-append commits."""
 CHECKPOINT_BYTES = 4 * 1024 * 1024
@@ -42,39 +46,6 @@ CHECKPOINT_BYTES = 4 * 1024 * 1024
 WAL_SIZE_VALVE = 2 * WAL_SIZE_LIMIT
 """Past this, the writer checkpoints itself: under non-stop writes the Checkpointer never
 catches up completely, and only a complete checkpoint lets SQLite restart the log."""
-
-_LAST_SEQ = """SELECT MAX(last) FROM (
-    SELECT MAX(seq) AS last FROM records WHERE room = ?
-    UNION ALL SELECT upto_seq FROM snapshots WHERE room = ?
-)"""
-
-
-class Sequences:
-    """The last seq of every room the writer has written, read from the file on first use.
-
-    A snapshot counts: once pruned, records no longer say how far a room's log went.
-    """
-
-    def __init__(self) -> None:
-        self._last: dict[str, int] = {}
-
-    def last(self, conn: sqlite3.Connection, room: str) -> int:
-        last = self._last.get(room)
-        if last is None:
-            (found,) = conn.execute(_LAST_SEQ, (room, room)).fetchone()
-            last = self._last[room] = found or 0
-        return last
-
-    def advance(self, conn: sqlite3.Connection, room: str) -> int:
-        seq = self._last[room] = self.last(conn, room) + 1
-        return seq
-
-    def forget(self, room: str) -> None:
-        self._last.pop(room, None)
-
-    def clear(self) -> None:
-        self._last.clear()
-
 
 Operation = Callable[[sqlite3.Connection, Sequences], T]
 """A write run by the writer thread inside a batch's transaction."""
@@ -122,8 +93,13 @@ class Writer:
         checkpointer: Checkpointer,
         counters: Counters,
         timer: Callable[[], float],
+        lone_quiet: float | None = None,
     ) -> None:
         self._conn = conn
+        (self._busy_ms,) = conn.execute("PRAGMA busy_timeout").fetchone()
+        self._waits = self._busy_ms  # the busy timeout the connection has now
+        self._lone = LoneAppends(lone_quiet, timer)
+        self._using = threading.Lock()  # the connection, between the thread and a caller
         self._path = path
         self._wal_path = path.with_name(path.name + "-wal")
         self._checkpointer = checkpointer
@@ -156,6 +132,8 @@ class Writer:
         job = _Append(
             loop, loop.create_future(), room, update, user_id, client_ids, ts, fence, ticket
         )
+        if self._lone.take(len(update)) and self._commit_now(job):
+            return job.future
         return self._put(job)
 
     def submit(self, run: Operation[T]) -> asyncio.Future[T]:
@@ -169,8 +147,36 @@ class Writer:
 
     def _put(self, job: _Job) -> asyncio.Future[Any]:
         self._counters.submit()
+        self._lone.queued()
         self._queue.put(job)
         return job.future
+
+    def _commit_now(self, job: _Append) -> bool:
+        """Commit a lone append on the caller's thread and settle its future (a failure on
+        the loop's next turn); False (nothing done) when it must take the queue: a
+        checkpoint due, a doomed append, the connection or the file in use (the thread
+        waits for another process's lock, never the event loop)."""
+        due = self._commits_since_checkpoint + 1 >= CHECKPOINT_COMMITS or (
+            self._bytes_since_checkpoint + len(job.update) >= CHECKPOINT_BYTES
+        )
+        doomed = self._successors.doomed(job.room, job.ticket)
+        if due or doomed or not self._using.acquire(blocking=False):
+            return False
+        try:
+            with contextlib.suppress(sqlite3.OperationalError):
+                self._begin(patient=False)
+            if not self._conn.in_transaction:
+                return False
+            self._counters.submit()
+            outcomes = self._commit_batch([job], self._timer(), begun=True)
+        finally:
+            self._using.release()
+        self._failed_rooms(outcomes)
+        if outcomes[0][1]:
+            self._settle_in_loop(outcomes)
+        else:  # next turn, as the thread's: the room's callbacks run before Successors.told
+            job.loop.call_soon(self._settle_in_loop, outcomes)
+        return True
 
     # --- the writer thread ---------------------------------------------------------------
 
@@ -185,9 +191,13 @@ class Writer:
             writes = [job for job in batch if not isinstance(job, _Stop)]
             stops = [job for job in batch if isinstance(job, _Stop)]
             if writes:
-                self._settle(self._commit(writes))
+                with self._using:
+                    outcomes = self._commit(writes)
+                self._settle(outcomes)
             if stops:
-                self._settle(self._shutdown(stops))
+                with self._using:
+                    outcomes = self._shutdown(stops)
+                self._settle(outcomes)
                 return
 
     def _commit(self, jobs: list[_Job]) -> list[_Outcome]:
@@ -195,19 +205,21 @@ class Writer:
         batch, doomed = sort_out(self._successors, jobs, _room_ticket)
         return doomed + (self._commit_batch(batch, started) if batch else [])
 
-    def _commit_batch(self, batch: list[_Job], started: float) -> list[_Outcome]:
+    def _commit_batch(
+        self, batch: list[_Job], started: float, *, begun: bool = False
+    ) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
         try:
-            with self._transaction():
+            with self._transaction(begun=begun):
                 self._write(batch, outcomes)
         except Exception as exc:
             self._sequences.clear()
-            if len(batch) > 1 and _of_a_row(exc):
+            if len(batch) > 1 and refused_a_row(exc):
                 # One write's rows were refused (a constraint, a trigger, a value too big):
                 # the batch is written again write by write, and only that one's room fails.
                 return self._commit_isolated(batch, started)
             # Nothing of this batch is in the file: every job fails, none silently.
-            error = self._describe(exc)
+            error = describe_write_error(exc, self._path)
             own_errors = {id(job): value for job, ok, value in outcomes if not ok}
             self._counters.failed(len(batch))
             return [(job, False, own_errors.get(id(job), error)) for job in batch]
@@ -222,7 +234,7 @@ class Writer:
                     self._write_alone(job, outcomes)
         except Exception as exc:
             self._sequences.clear()
-            error = self._describe(exc)
+            error = describe_write_error(exc, self._path)
             self._counters.failed(len(batch))
             return [(job, False, error) for job in batch]
         self._committed([job for job, ok, _ in outcomes if ok], started, len(batch))
@@ -239,10 +251,10 @@ class Writer:
         try:
             self._write([job], mine)
         except sqlite3.Error as exc:
-            if not _of_a_row(exc):
+            if not refused_a_row(exc):
                 raise
             self._conn.execute("ROLLBACK TO job")
-            error = self._describe(exc)
+            error = describe_write_error(exc, self._path)
             if isinstance(job, _Append):
                 self._sequences.forget(job.room)  # its seq was taken back
                 self._successors.failed(job.room)
@@ -250,10 +262,20 @@ class Writer:
         self._conn.execute("RELEASE job")
         outcomes.extend(mine)
 
+    def _begin(self, *, patient: bool) -> None:
+        """BEGIN IMMEDIATE: `patient`, waiting up to the busy timeout for another process's
+        lock (the thread); else failing at once (a caller's event loop never waits)."""
+        waits = self._busy_ms if patient else 0
+        if waits != self._waits:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(waits)}")
+            self._waits = waits
+        self._conn.execute("BEGIN IMMEDIATE")
+
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def _transaction(self, *, begun: bool = False) -> Iterator[None]:
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        if not begun:
+            self._begin(patient=True)
         try:
             yield
             conn.execute("COMMIT")
@@ -349,12 +371,20 @@ class Writer:
         by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
         for job, ok, value in outcomes:
             by_loop.setdefault(job.loop, []).append((job, ok, value))
-            if room := lost_room(_room_ticket(job), ok, value):
-                self._successors.failed(room)
+        self._failed_rooms(outcomes)
         for loop, settled in by_loop.items():
             # A closed loop has nobody left waiting.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._settle_in_loop, settled)
+                loop.call_soon_threadsafe(self._settle_from_thread, settled)
+
+    def _failed_rooms(self, outcomes: list[_Outcome]) -> None:
+        for job, ok, value in outcomes:
+            if room := lost_room(_room_ticket(job), ok, value):
+                self._successors.failed(room)
+
+    def _settle_from_thread(self, outcomes: list[_Outcome]) -> None:
+        self._lone.settled(len(outcomes))
+        self._settle_in_loop(outcomes)
 
     def _settle_in_loop(self, outcomes: list[_Outcome]) -> None:
         loop = asyncio.get_running_loop()
@@ -364,29 +394,6 @@ class Writer:
                 # Told once the failed append's caller has woken (the room lost its log): a
                 # frame handled before that made its change on top of it, which fails too.
                 loop.call_soon(self._successors.told, room)
-
-    def _describe(self, exc: Exception) -> StoreError:
-        if isinstance(exc, sqlite3.Error):
-            return describe_error(exc, self._path, "write to store")
-        error = StoreError(
-            f"cannot write to store {self._path}: unexpected {exc!r}; "
-            "this is a pairbook bug, please report it"
-        )
-        error.__cause__ = exc
-        return error
-
-
-def _of_a_row(exc: BaseException) -> bool:
-    """Whether SQLite refused a row (a constraint or trigger, a value too big) rather than
-    the transaction (a lock, the disk, the file): only the first can fail one write alone."""
-    return isinstance(exc, sqlite3.DatabaseError) and not isinstance(exc, sqlite3.OperationalError)
-
-
-def raise_fence(conn: sqlite3.Connection, room: str, token: int) -> int:
-    """Raise the room's fence to `token` (never lower it); the fence it had before."""
-    row = conn.execute("SELECT token FROM fences WHERE room = ?", (room,)).fetchone()
-    conn.execute(_RAISE_FENCE, (room, token))
-    return int(row[0]) if row else 0
 
 
 def _room_ticket(job: _Job) -> tuple[str, int] | None:
