@@ -31,8 +31,9 @@ with atheris.instrument_imports(include=["pairbook"]):
     from pairbook.protocol.messages import decode_message  # noqa: F401 (instrumented)
     from pairbook.rooms.room import Room  # noqa: F401 (instrumented)
 
-from pycrdt import Array, Doc, Map, Text  # noqa: E402
+from pycrdt import Array, Doc  # noqa: E402
 
+from pairbook.notebook.ynotebook import create_ycell  # noqa: E402
 from support.notebooks import write_notebook  # noqa: E402
 from unit.protocol.npm import run_make_fixtures  # noqa: E402
 from unit.rooms.roomkit import RoomKit  # noqa: E402
@@ -63,7 +64,7 @@ class Harness:
         cells = client.get("cells", type=Array)
         edits = [
             lambda: cells[1]["source"].insert(0, "x = 2  # 🐍\n"),
-            lambda: cells.insert(1, Map({"id": "new", "cell_type": "code", "source": Text("y")})),
+            lambda: cells.insert(1, create_ycell(NEW_CELL)),
             lambda: cells[3]["metadata"].__setitem__("tags", ["a"]),
             lambda: cells[2]["source"].__delitem__(slice(0, 3)),
             lambda: cells.__delitem__(0),
@@ -92,6 +93,9 @@ class Harness:
         if mode == UPDATE_THEN_RESTART or self.inputs % RESTART_EVERY == 0:
             self.kit.restart()
             self.kit.check()
+
+
+NEW_CELL = {"id": "new", "cell_type": "code", "source": "y", "metadata": {}, "outputs": []}
 
 
 def main() -> None:

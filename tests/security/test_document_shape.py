@@ -11,9 +11,10 @@ from typing import Any
 
 import nbformat
 import pytest
-from pycrdt import Array, Doc, Map
+from pycrdt import Array, Doc, Map, Text
 
-from support.client import YClient
+from pairbook.protocol.messages import encode_sync_update
+from support.client import RawPeer, YClient
 from support.server import ServerProcess
 
 pytestmark = pytest.mark.security
@@ -63,3 +64,66 @@ async def test_a_value_nbformat_refuses_never_stops_the_notebook_being_saved(
         if line.startswith("{") and "upkeep failed" in line
     ]
     assert unsaved == []
+
+
+# -- items of `cells` no notebook client can read ---------------------------------------------
+
+
+def full_cell(cell_id: str) -> Map[Any]:
+    return Map(
+        {
+            "id": cell_id,
+            "cell_type": "code",
+            "source": Text("ok = 1"),
+            "metadata": Map(),
+            "outputs": Array(),
+            "execution_count": None,
+        }
+    )
+
+
+MISSHAPEN: dict[str, Callable[[Doc[Any]], None]] = {
+    "a number among the cells": lambda doc: doc.get("cells", type=Array).insert(1, 42),
+    "a string among the cells": lambda doc: doc.get("cells", type=Array).insert(1, "text"),
+    "a source that is a plain string": lambda doc: doc.get("cells", type=Array)[1].__setitem__(
+        "source", "print('plain')"
+    ),
+    "a code cell without outputs": lambda doc: doc.get("cells", type=Array)[1].__delitem__(
+        "outputs"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MISSHAPEN))
+async def test_an_update_leaving_a_cell_no_client_can_read_is_refused_and_never_relayed(
+    server: ServerProcess, name: str
+) -> None:
+    url = server.ws_url(ROOM)
+    editor = server.join("editor", "Eve")[0]
+    async with YClient(url) as ana:
+        relayed: list[bytes] = []
+        ana.doc.observe(lambda event: relayed.append(event.update))
+        eve: Doc[Any] = Doc()
+        eve.apply_update(ana.doc.get_update())
+        state = eve.get_state()
+        with eve.transaction():
+            MISSHAPEN[name](eve)
+        async with RawPeer(server.ws_url(ROOM, editor)) as rogue:
+            await rogue.send(encode_sync_update(eve.get_update(state)))
+            code, reason = await rogue.closed_with()
+        assert code == 4403, (code, reason)
+        assert "no notebook client can read" in reason
+        # Her document still holds it: sent again, it is refused without reloading the room.
+        async with RawPeer(server.ws_url(ROOM, editor)) as rogue:
+            await rogue.send(encode_sync_update(eve.get_update(state)))
+            code, reason = await rogue.closed_with()
+        assert code == 4409, (code, reason)
+    assert relayed == []  # the others never got it (they were asked to reconnect)
+    async with YClient(url) as again:  # the room reloaded from its log, without it
+        assert len(again.cells) == 3
+        assert isinstance(again.cells[1]["source"], Text)
+        assert "outputs" in again.cells[1]
+        again.cells.append(full_cell("fine"))  # a cell of the right shape is taken
+        async with YClient(url) as later:
+            await later.wait_until(lambda: len(later.cells) == 4)
+            assert str(later.cells[3]["id"]) == "fine"

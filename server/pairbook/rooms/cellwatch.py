@@ -11,6 +11,10 @@ A keystroke is the common case and is read cheaply: the subscription is pycrdt's
 source typed into, an output appended) only the events' paths are read, and each cell's id
 comes from a cache of ids by index. Anything else (cells inserted, moved or deleted, a cell's
 own keys set) is read as before, from pycrdt's wrapped events, and empties the cache.
+
+The same events tell the room whether a peer's update left a cell no notebook client can
+read (`check_shapes`, `faults`): only the cells it inserted or whose own keys it set are
+looked at, so a keystroke costs nothing more.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 from pycrdt import Array, Doc, Subscription
 from pycrdt._base import event_types  # pycrdt's wrapper of each raw event type
 
+from pairbook.notebook.cellshape import touched_faults
 from pairbook.schema import CELLS
 from pairbook.service import CellsChange, CellsObserver, read_cells_change
 
@@ -32,7 +37,7 @@ class CellsWatch:
     """One room's observers of its cells, behind one pycrdt subscription (made when the
     first observer comes, dropped when the last goes)."""
 
-    def __init__(self, doc: Doc[Any], room_id: str) -> None:
+    def __init__(self, doc: Doc[Any], room_id: str, *, check_shapes: bool = False) -> None:
         self._doc = doc
         self._room_id = room_id
         self._observers: list[CellsObserver] = []
@@ -41,6 +46,12 @@ class CellsWatch:
         self._ids: dict[int, str] = {}
         """Cell ids by index, valid until the cells are inserted, moved or deleted or a
         cell's own keys change (each of which the subscription sees)."""
+        self._shapes = False
+        self.faults: list[str] = []
+        """What the transactions since it was last cleared left in the cells that a
+        notebook client cannot read (`notebook.cellshape`), once `check_shapes` was called."""
+        if check_shapes:
+            self.check_shapes()
 
     def __len__(self) -> int:
         return len(self._observers)
@@ -50,21 +61,32 @@ class CellsWatch:
         """Whether the document has the (one) subscription."""
         return self._subscription is not None
 
+    def check_shapes(self) -> None:
+        """Note in `faults` every cell a change leaves unreadable, from now on (subscribed
+        for good)."""
+        self._shapes = True
+        self._subscribe()
+
     def observe(self, observer: CellsObserver) -> Callable[[], None]:
         """Call `observer` with the deep events of every transaction that changes the cells
         (inside it: bookkeeping only); returns the function that stops it."""
         self._observers.append(observer)
+        self._subscribe()
+        return lambda: self._forget(observer)
+
+    def _subscribe(self) -> None:
         if self._subscription is None:
             self._ids.clear()  # not kept while unsubscribed
             self._ycells = self._doc.get(CELLS, type=Array)
             # The raw subscription: pycrdt's observe_deep would wrap every event first.
             self._subscription = self._ycells.integrated.observe_deep(self._dispatch)
-        return lambda: self._forget(observer)
 
     def _forget(self, observer: CellsObserver) -> None:
         if observer in self._observers:
             self._observers.remove(observer)
-        if not self._observers and self._subscription is not None and self._ycells is not None:
+        if self._observers or self._shapes:
+            return
+        if self._subscription is not None and self._ycells is not None:
             self._subscription.drop()
             self._subscription = self._ycells = None
 
@@ -99,6 +121,8 @@ class CellsWatch:
             self._ids.clear()
             doc = self._doc
             wrapped = [event_types[type(event)](event, doc) for event in events]
+            if self._shapes:
+                self.faults.extend(touched_faults(self._ycells, wrapped))
             return read_cells_change(self._ycells, wrapped)
         ids = self._ids
         touched: set[str] = set()

@@ -8,9 +8,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from pairbook.errors import ProtocolError, StoreError
+from pairbook.errors import AuthError, ProtocolError, StoreError
 from pairbook.notebook.applied import apply_update
 from pairbook.protocol.awareness import encode_awareness_update
+from pairbook.protocol.closecodes import CloseCode
 from pairbook.protocol.messages import (
     AuthMessage,
     AwarenessMessage,
@@ -150,10 +151,14 @@ class Receiver:
         # (pycrdt cannot read all that yjs writes), so the room always loads from it again.
         room = self._room
         room.author = effect.peer.user.id
+        room.cells.faults.clear()
         try:
             applied = apply_update(room.doc, effect.update, room.sync.state_vector)
         finally:
             room.author = None
+        if room.cells.faults:
+            self._misshapen(effect, room.cells.faults[0])
+            return
         if applied.error is not None:
             taken = applied.taken
             state = None if taken is None else decode_state_vector(room.doc.get_state())
@@ -171,6 +176,18 @@ class Receiver:
         await self.execute(room.sync.applied(effect, state), received, pipelined)
         room.counters.updates += 1
         room.counters.update_bytes += len(effect.update)
+
+    def _misshapen(self, effect: Apply, fault: str) -> None:
+        """The update left a cell no notebook client can read (a number among the cells, a
+        source that is a plain string): the document holds what nobody else may get, so
+        it is never logged or relayed; the peer is refused (its client ids from now on,
+        also after the reload) and the room reloads from its log, its peers reconnecting."""
+        room = self._room
+        room.sync.misshapen(effect)
+        error = AuthError(f"your update left what no notebook client can read: {fault}")
+        room.log_refusal(effect.peer, error)
+        effect.peer.request_close(CloseCode.FORBIDDEN, str(error))
+        room.lose("a peer's update was refused after it was applied")
 
     def _on_awareness(self, peer: Peer, message: AwarenessMessage) -> None:
         room = self._room

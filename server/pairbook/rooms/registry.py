@@ -34,6 +34,7 @@ from pairbook.rooms.mismatch import MismatchBound
 from pairbook.rooms.openroom import OpenRoom
 from pairbook.rooms.ownership import Ownership
 from pairbook.rooms.policy import RoomPolicy
+from pairbook.rooms.protected import ProtectedRanges
 from pairbook.rooms.room import Room
 from pairbook.rooms.signals import Vouch
 from pairbook.service import RoomService
@@ -73,6 +74,8 @@ class Rooms:
         self.followers = tuple(FOLLOWER_SERVICES)  # a room's services where another owns it
         self.counters = RoomCounters()
         self.mismatches = MismatchBound()  # rooms lost again and again to unappliable updates
+        # What each room refused after applying it (rooms/receiver.py), kept across reloads.
+        self._refusals: dict[RoomId, tuple[frozenset[int], ProtectedRanges]] = {}
         self.decoder = UpdateDecoder(policy.limits)
         self._open: dict[RoomId, OpenRoom] = {}
         self._loading: dict[RoomId, asyncio.Lock] = {}
@@ -147,6 +150,7 @@ class Rooms:
             if entry is not None:  # lost: its own task winds it down; a fresh one loads
                 self._open.pop(room_id, None)
                 self.mismatches.note(entry.room)
+                self._refusals[room_id] = entry.room.sync.refusals
             # Refused (ClusterError) before this process competes for the room's ownership:
             # its joiner gets 1011 with the reason, an HTTP caller 503 (app/errors.py); a
             # process that owned the room dropped its lease as the lost room was discarded
@@ -160,6 +164,8 @@ class Rooms:
                 if self.ownership is not None:
                     await self.ownership.drop(room_id)
                 raise
+            if room_id in self._refusals:  # what it refused before a reload stays refused
+                room.sync.inherit(self._refusals[room_id])
             entry = OpenRoom(room, filesync, services, room.last_seq, owned=owned)
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._life(entry), name=f"room {room_id}")
@@ -314,6 +320,7 @@ class Rooms:
         file, no snapshot): the next join reloads the room from the log."""
         room = entry.room
         self.mismatches.note(room)
+        self._refusals[room.id] = room.sync.refusals
         # Lost to a newer owner, the kernel is theirs: let go (a gateway's lives on), not kept.
         await self._drop(entry, keep_kernel=room.lost != MOVED)
         recording = entry.find(RecordingService)

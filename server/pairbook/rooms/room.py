@@ -104,7 +104,7 @@ class Room:
         self.services = ServiceHooks()
         self.services.attach([CoreService(self)])
         self.author: UserId | None = None  # whose update is being applied (for observers)
-        self.cells = CellsWatch(doc, room_id)  # the services' one observer of the cells
+        self.cells = CellsWatch(doc, room_id, check_shapes=True)  # the cells' one observer
         self.ownership: Ownership | None = None  # None: this process runs its services
         self.commits = CommitQueue(
             room_id, store, relay=self._relay, lose=self.lose, observe=counters.relay.observe

@@ -96,6 +96,7 @@ class RoomSync:
         # would carry it (e.g. a resync after the sender became the driver), so they reload.
         self._refused_clients: set[int] = set()
         self._refused_peers: weakref.WeakSet[Peer] | None = None  # made at the first refusal
+        self._refused_deletions = ProtectedRanges()  # of updates refused after being applied
 
     @property
     def state_vector(self) -> dict[int, int]:
@@ -182,7 +183,9 @@ class RoomSync:
         # While the edit gate is shut what a refused document sends is refused again the
         # same way, not closed on: a page whose typing reached the room after a handover
         # re-sends it as it resyncs, and stays connected to offer it to the new driver.
-        if refusal is None and (self._refused_clients or self._refused_peers):
+        if refusal is None and (
+            self._refused_clients or self._refused_peers or self._refused_deletions
+        ):
             self._check_not_refused(peer, summary)
         # Checked even when the edit is refused: a document from another history must
         # reload like anyone's.
@@ -246,6 +249,28 @@ class RoomSync:
         )
         effects.append(Refuse(peer, ProtocolError(error_text)))
         return effects
+
+    def misshapen(self, effect: Apply) -> None:
+        """The document took the update, but it left a cell no notebook client can read
+        (`notebook.cellshape`): it is neither logged nor relayed (the room reloads from its
+        log), and from now on an update carrying what it wrote — the same client ids, or
+        the same deletions — is refused as a document that must reload."""
+        self._counters.refused_updates += 1
+        self._refused_clients.update(self._new_clients(effect.summary))
+        for client, spans in effect.summary.delete_set.items():
+            for clock, length in spans:
+                self._refused_deletions.add(client, clock, clock + length)
+
+    @property
+    def refusals(self) -> tuple[frozenset[int], ProtectedRanges]:
+        """The client ids, and the deletions, of edits the room refused."""
+        return frozenset(self._refused_clients), self._refused_deletions
+
+    def inherit(self, refusals: tuple[frozenset[int], ProtectedRanges]) -> None:
+        """Refuse what `refusals` name too (the room they were refused in reloaded)."""
+        clients, deletions = refusals
+        self._refused_clients.update(clients)
+        self._refused_deletions = deletions
 
     def relayed(self, update: bytes) -> None:
         """An update was logged and relayed: its echo is recognised from now on."""
@@ -321,6 +346,8 @@ class RoomSync:
     def _check_not_refused(self, peer: Peer, summary: UpdateSummary) -> None:
         refused = self._refused_peers
         carries = refused is not None and peer in refused and self.is_news(summary)
+        again = self._refused_deletions.overlapping(summary.delete_set)
+        carries = carries or (bool(again) and not spans_covered(again, self._server_deletions()))
         if carries or not self._refused_clients.isdisjoint(self._new_clients(summary)):
             raise HistoryError(
                 "your copy of the notebook holds an edit the room refused; reload to get the "

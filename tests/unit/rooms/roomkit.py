@@ -121,10 +121,15 @@ class RoomKit:
         return self.frame(encode_sync_update(update))
 
     def frame(self, frame: bytes) -> bool:
-        """Send a whole websocket frame as the peer; as `send` otherwise."""
+        """Send a whole websocket frame as the peer; as `send` otherwise (refused: False)."""
         try:
             self.run(self.room.receive(self.peer, frame))
         except PairbookError:
+            return False
+        if self.room.lost is not None:
+            # Refused after it was applied (a cell no client can read): the room reloads
+            # from its log, as Rooms reloads a lost room at the next join.
+            self.restart()
             return False
         return True
 

@@ -93,6 +93,7 @@ class RoomMachine(RuleBasedStateMachine):
                         "id": f"c{seed}",
                         "cell_type": "code",
                         "source": Text(text),
+                        "metadata": Map(),
                         "outputs": Array(),
                     }
                 ),
