@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { applyControlChars, cleanBase64, joinText, mergeStreams, pickMimeType } from '../src/notebook/mimeBundle'
+import { applyControlChars, bundleOf, cleanBase64, isBokehPlaceholder, joinText, mergeStreams, pickMimeType } from '../src/notebook/mimeBundle'
 
 describe('mime bundles', () => {
   it('picks the richest type it can show', () => {
@@ -36,5 +36,21 @@ describe('mime bundles', () => {
     expect(applyControlChars('abc\x08d')).toBe('abd')
     expect(applyControlChars('\x08x')).toBe('x')
     expect(applyControlChars('plain')).toBe('plain')
+  })
+})
+
+describe('an output a peer wrote malformed', () => {
+  it('reads data or metadata that is not an object as empty', () => {
+    expect(bundleOf(5)).toEqual({})
+    expect(bundleOf('x')).toEqual({})
+    expect(bundleOf(['text/html'])).toEqual({})
+    expect(bundleOf(null)).toEqual({})
+    expect(bundleOf({ 'text/plain': '1' })).toEqual({ 'text/plain': '1' })
+  })
+
+  it('is never taken for a bokeh placeholder, nor fails the look', () => {
+    const outputs = [{ output_type: 'display_data', data: 5 }, { output_type: 'display_data', data: 'x' }]
+    expect(isBokehPlaceholder(outputs, 0)).toBe(false)
+    expect(isBokehPlaceholder(outputs, 1)).toBe(false)
   })
 })

@@ -11,8 +11,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from playwright.async_api import Browser, Frame, Page, expect
+from pycrdt import Map
 
 from support.browser import NotebookTab, invite
+from support.client import YClient
 from support.notebooks import write_notebook
 from support.server import ServerProcess
 
@@ -368,3 +370,26 @@ async def test_a_framed_output_renders_again_when_its_cell_moves(
     await expect(moved.locator("#p[data-ran='1']")).to_have_text("script output")
     assert tab.errors == []
     await tab.close()
+
+
+async def test_an_output_a_peer_wrote_malformed_shows_as_such_and_blanks_nothing(
+    browser: Browser, server: ServerProcess, notebook: str
+) -> None:
+    tab = await NotebookTab.open(browser, server, notebook)
+    await expect(tab.page.locator(".cell")).to_have_count(3)
+    async with YClient(server.ws_url(notebook)) as peer:
+        youtputs = peer.cells[1]["outputs"]
+        youtputs.append(Map({"output_type": "display_data", "data": 5, "metadata": "x"}))
+        youtputs.append(Map({"output_type": "execute_result", "data": {"text/html": ["<b>", 7]}}))
+        outputs = tab.cell(1).locator(".cell-outputs .output")
+        await expect(outputs).to_have_count(3)
+    # Every cell is still shown, and the page still follows the room.
+    await expect(tab.page.locator(".cell")).to_have_count(3)
+    await expect(outputs.nth(0)).to_have_text("1")
+    await expect(outputs.nth(1)).to_have_text("[empty output]")  # its data is not a bundle
+    await tab.close()
+    # A page opened afterwards shows the whole notebook too (it showed none of it).
+    late = await NotebookTab.open(browser, server, notebook)
+    await expect(late.page.locator(".cell")).to_have_count(3)
+    await expect(late.cell(1).locator(".cell-outputs .output")).to_have_count(3)
+    await late.close()

@@ -75,9 +75,10 @@ export function chooseRendering(data: Record<string, unknown>): OutputChoice {
  * the plot's script renders into. pairbook's frames load BokehJS and bring that element
  * themselves, so these show nothing. */
 export function isBokehPlaceholder(outputs: readonly OutputJson[], index: number): boolean {
-  const data = outputs[index]?.data as Record<string, unknown> | undefined
-  const next = outputs[index + 1]?.data as Record<string, unknown> | undefined
-  if (data === undefined || next === undefined || !present(data, 'text/html')) return false
+  if (index + 1 >= outputs.length) return false
+  const data = bundleOf(outputs[index]?.data)
+  const next = bundleOf(outputs[index + 1]?.data)
+  if (!present(data, 'text/html')) return false
   return present(next, BOKEH_LOAD) || present(next, BOKEH_EXEC)
 }
 
@@ -94,6 +95,12 @@ export function cleanBase64(value: unknown): string {
 }
 
 export type OutputJson = Record<string, unknown> & { output_type?: string }
+
+/** An output's `data` or `metadata` as the object it should be: any other value (a peer
+ * writes what it likes into the document) is an empty one. */
+export function bundleOf(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
+}
 
 /** Consecutive stream outputs of the same name shown as one block, as Jupyter does. */
 export function mergeStreams(outputs: OutputJson[]): OutputJson[] {

@@ -7,6 +7,7 @@ import { htmlNeedsFrame } from './htmlPolicy'
 import { renderLatex, renderMarkdown } from './markdown'
 import {
   applyControlChars,
+  bundleOf,
   chooseRendering,
   cleanBase64,
   isBokehPlaceholder,
@@ -36,8 +37,8 @@ export interface WidgetViews {
 const WIDGET_VIEW = 'application/vnd.jupyter.widget-view+json'
 
 function renderMime(output: OutputJson, widgets?: WidgetViews): HTMLElement {
-  const data = (output.data ?? {}) as Record<string, unknown>
-  const metadata = (output.metadata ?? {}) as Record<string, unknown>
+  const data = bundleOf(output.data)
+  const metadata = bundleOf(output.metadata)
   const view = data[WIDGET_VIEW]
   if (widgets !== undefined && typeof view === 'object' && view !== null) {
     return widgets.render(view as Record<string, unknown>, joinText(data['text/plain']))
@@ -121,6 +122,17 @@ function renderOne(output: OutputJson, widgets?: WidgetViews): HTMLElement {
   }
 }
 
+/** One output, or a line saying it cannot be shown: a peer can write any value into the
+ * document, and one output must not keep the others (or the cell) from showing. */
+function renderSafely(output: OutputJson, widgets?: WidgetViews): HTMLElement {
+  try {
+    return renderOne(output, widgets)
+  } catch (error) {
+    console.warn('an output could not be shown', output, error)
+    return h('pre', { class: 'output-text output-muted' }, '[an output this page cannot show]')
+  }
+}
+
 /** The framed outputs `target` shows, by their output's JSON: a frame that is moved or
  * rebuilt reloads and runs its program again, so an unchanged output keeps its frame. */
 const framedOutputs = new WeakMap<HTMLElement, Map<string, HTMLElement>>()
@@ -137,7 +149,7 @@ export function renderOutputs(target: HTMLElement, outputs: OutputJson[], widget
     if (key !== null) before.delete(key) // two equal outputs get a frame each
     // A placeholder is known by the output after it, which may arrive later.
     const placeholder = isBokehPlaceholder(merged, index)
-    const node = placeholder ? h('div', { class: 'output-hidden', hidden: true }) : (kept ?? renderOne(output, widgets))
+    const node = placeholder ? h('div', { class: 'output-hidden', hidden: true }) : (kept ?? renderSafely(output, widgets))
     node.classList.add('output')
     const lasting = node.querySelector('iframe.output-frame') !== null || node.classList.contains('widget-area')
     if (key !== null && lasting) after.set(key, node)
