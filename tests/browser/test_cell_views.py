@@ -204,8 +204,25 @@ async def test_headings_collapse_for_this_person_with_the_caret_and_the_arrows(
     await caret.click()
     await page.evaluate("() => window.pairbook.view.selectIndex(3, 'command')")
     assert await shown(ada) == every
+    # A search's match in a hidden cell shows it; so does following someone there. The
+    # caret leaves the keyboard on the selected cell.
+    collapse = ada.cell(0).get_by_role("button", name="Collapse the section under this heading")
+    await collapse.click()
+    await page.keyboard.press("Control+f")
+    await page.keyboard.type("y = 2")
+    await expect(ada.cell(3)).to_be_visible()
+    await page.keyboard.press("Escape")
+    await collapse.click()
+    await bob.command_mode(3)
+    await (
+        page.locator(".participants .person", has_text="Bob")
+        .get_by_role("button", name="Follow")
+        .click()
+    )
+    await expect(ada.cell(3)).to_be_visible()
+    await page.get_by_role("button", name="Stop following Bob").first.click()
     # A partner's heading edit changes what Ada's collapsed heading hides.
-    await ada.cell(0).get_by_role("button", name="Collapse the section under this heading").click()
+    await collapse.click()
     assert await shown(ada) == ["cell-0", "cell-4", "cell-5"]
     await bob.command_mode(4)
     await bob.page.keyboard.press("Enter")

@@ -13,11 +13,21 @@ export interface SearchedNotebook {
   view: { readonly readOnly: boolean }
   /** The person's selection (asked for lazily: it is built after the search's bar). */
   selection: () => CellSelection
+  /** Shows a cell a collapsed heading hides: a match is shown in it. */
+  reveal: (id: string) => void
 }
 
-export function searchCells({ notebook, cells, view, selection }: SearchedNotebook): NotebookSearch {
+export function searchCells({ notebook, cells, view, selection, reveal }: SearchedNotebook): NotebookSearch {
   return new NotebookSearch({
-    cells: () => cells.all,
+    cells: () =>
+      cells.all.map((cell) => ({
+        id: cell.id,
+        ysource: cell.ysource,
+        showRange: (from: number, to: number) => {
+          reveal(cell.id)
+          cell.showRange(from, to)
+        }
+      })),
     get readOnly() {
       return view.readOnly
     },

@@ -4,7 +4,7 @@
  * person's view of the notebook, like a scroll position: it is kept in this page, never in
  * the shared document, and a partner's page shows every cell. */
 
-import { button, relabel } from '../dom'
+import { button, keepFocusOnPress, relabel } from '../dom'
 
 /** A heading's level (1 to 6) for a markdown cell whose first block is a heading (ATX `#`,
  * setext `===`/`---`, or an `<h1>`…`<h6>` element), 0 for any other cell: as JupyterLab,
@@ -178,7 +178,7 @@ export class HeadingFolds {
         event.stopPropagation()
         this.toggle(cell.id)
       }, { class: 'tool heading-fold' })
-      gutter.append(caret)
+      gutter.append(keepFocusOnPress(caret)) // the keys go on acting on the selected cell
     }
     const collapsed = this.isCollapsed(cell.id)
     if (caret !== null && level > 0 && caret.getAttribute('aria-expanded') !== String(!collapsed)) {
@@ -203,7 +203,7 @@ export class HeadingFolds {
         event.stopPropagation()
         this.toggle(cell.id, false)
       }, { class: 'btn hidden-cells' })
-      body?.append(shown)
+      body?.append(keepFocusOnPress(shown))
     } else if (shown.textContent !== label) {
       relabel(shown, label, 'Expand the section under this heading')
     }

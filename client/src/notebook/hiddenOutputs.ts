@@ -3,7 +3,7 @@
  * a collapsed heading, kept in this page and never in the shared document (JupyterLab writes
  * `outputs_hidden` into the cell's metadata, which would hide a partner's outputs too). */
 
-import { button } from '../dom'
+import { button, keepFocusOnPress } from '../dom'
 
 /** A cell as the hidden outputs need it. */
 export interface OutputCell {
@@ -51,7 +51,7 @@ export class HiddenOutputs {
           event.stopPropagation()
           this.toggle([cell.id])
         }, { class: 'btn outputs-hidden-note' })
-        outputs.after(note)
+        outputs.after(keepFocusOnPress(note))
       }
     }
   }

@@ -115,7 +115,7 @@ export class NotebookView implements CellHost {
       h('p', {}, 'This notebook has no cells yet.'),
       this.readOnly ? null : button('Add a code cell', 'Add a code cell', () => this.perform('insert-below'), { class: 'btn primary', shortcut: 'B' })
     )
-    this.search = searchCells({ notebook: this.notebook, cells: this.list, view: this, selection: () => this.selection })
+    this.search = searchCells({ notebook: this.notebook, cells: this.list, view: this, selection: () => this.selection, reveal: (id) => this.folds.show(id) })
     this.element = h('div', { class: `notebook${this.readOnly ? ' read-only' : ''}` }, this.search.element, this.list.element, this.empty)
     this.folds = new HeadingFolds(() => this.list.all, () => this.selection)
     this.lineNumbers = new LineNumbers(browserStorage(), (shown) => this.element.classList.toggle('line-numbers', shown))
@@ -344,6 +344,7 @@ export class NotebookView implements CellHost {
 
   /** Scrolls so that the cell is in the middle of the screen (follow mode). */
   scrollToCell(id: string): void {
+    this.folds.show(id) // a cell followed to is shown, though a collapsed heading hid it
     this.list.scrollToCell(id)
   }
 
