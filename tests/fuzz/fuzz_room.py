@@ -19,6 +19,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ class Harness:
         client: Doc[Any] = Doc(client_id=424242)
         client.apply_update(self.kit.room.doc.get_update())
         cells = client.get("cells", type=Array)
-        edits = [
+        edits: list[Callable[[], object]] = [
             lambda: cells[1]["source"].insert(0, "x = 2  # 🐍\n"),
             lambda: cells.insert(1, create_ycell(NEW_CELL)),
             lambda: cells[3]["metadata"].__setitem__("tags", ["a"]),

@@ -59,7 +59,7 @@ class _WebsocketChannel:
             return frame
 
 
-async def wait_until(doc: Doc, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+async def wait_until(doc: Doc[Any], predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     """Wait for the document to satisfy `predicate`, woken by its own change events."""
     changed = asyncio.Event()
     subscription = doc.observe(lambda _event: changed.set())
@@ -75,14 +75,14 @@ async def wait_until(doc: Doc, predicate: Callable[[], bool], timeout: float = 1
 class YClient:
     """A stock pycrdt peer of a room: `async with YClient(url) as client:`."""
 
-    def __init__(self, url: str, doc: Doc | None = None) -> None:
+    def __init__(self, url: str, doc: Doc[Any] | None = None) -> None:
         self.url = url
-        self.doc: Doc = doc if doc is not None else Doc()
+        self.doc: Doc[Any] = doc if doc is not None else Doc()
         self.ws: ClientConnection | None = None
         self._provider: Provider | None = None
         self._requests = 0
         self.events: list[dict[str, Any]] = []
-        self._observed: list[Map] = []
+        self._observed: list[Map[Any]] = []
 
     async def __aenter__(self) -> Self:
         self.ws = await websockets.connect(self.url, max_size=None)
@@ -109,14 +109,16 @@ class YClient:
         try:
             if self._provider is not None:
                 provider, self._provider = self._provider, None
-                await provider.__aexit__(exc_type, exc, tb)
+                # pycrdt's Provider leaves __aexit__ unannotated (its __aenter__ is typed).
+                await provider.__aexit__(exc_type, exc, tb)  # type: ignore[no-untyped-call]
         finally:
             if self.ws is not None:
                 await self.ws.close()
 
     @property
     def cells(self) -> Array[Any]:
-        return self.doc.get("cells", type=Array)
+        cells: Array[Any] = self.doc.get("cells", type=Array)
+        return cells
 
     def source(self, index: int) -> str:
         return str(self.cells[index]["source"])
@@ -209,7 +211,9 @@ class YClient:
         changes would miss it. (The callback may not read the document.)"""
 
         def changed(event: MapEvent) -> None:
-            callback({key: change.get("newValue") for key, change in event.keys.items()})
+            # pycrdt's MapEvent sets `keys` through its __slots__ without declaring its type.
+            keys: dict[str, dict[str, Any]] = event.keys  # type: ignore[attr-defined]
+            callback({key: change.get("newValue") for key, change in keys.items()})
 
         ymap = self.doc.get(name, type=Map)
         ymap.observe(changed)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pycrdt import Doc
 
@@ -24,7 +25,7 @@ class HandshakeResult:
     frames: list[bytes] = field(default_factory=list)
 
 
-async def handshake(url: str, doc: Doc, timeout: float = 5.0) -> HandshakeResult:
+async def handshake(url: str, doc: Doc[Any], timeout: float = 5.0) -> HandshakeResult:
     """Sync `doc` like a stock client would; report whether the server sent its state
     (a step 2) and how it closed the connection, if it did."""
     async with RawPeer(url) as peer:

@@ -11,7 +11,7 @@ import pytest
 
 @contextmanager
 def once_after(
-    monkeypatch: pytest.MonkeyPatch, cls: object, name: str, then: Callable[[], None]
+    monkeypatch: pytest.MonkeyPatch, cls: object, name: str, then: Callable[[], object]
 ) -> Iterator[list[bool]]:
     """Run `then` (the person saving the file) right after the next `cls.name` call (a
     class's method, or a module's function looked up through the module); the yielded list

@@ -29,7 +29,7 @@ from pairbook.notebook.ynotebook import notebook_to_ydoc
 from pairbook.rooms.cellwatch import CellsWatch
 from pairbook.rooms.commits import capture_edit
 from pairbook.service import CellsObserver, Member
-from pairbook.types import UserId
+from pairbook.types import RoomId, UserId
 
 Edit = Callable[[Doc[Any]], None]
 
@@ -86,7 +86,7 @@ class DocRoom:
     sent to members are kept in `events` as (member key, event)."""
 
     def __init__(self, doc: Doc[Any], members: list[Member] | None = None) -> None:
-        self.id = "demo.ipynb"
+        self.id = RoomId("demo.ipynb")
         self.doc = doc
         self.author: UserId | None = None
         self._members: list[Member] = list(members or [])

@@ -42,7 +42,7 @@ class HelperProcess:
         exits, or is not ready within `timeout` seconds, is stopped and raises with the
         end of its log."""
         with log_path.open("ab") as log:
-            self.proc = spawn(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+            self.proc = spawn(list(command), stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

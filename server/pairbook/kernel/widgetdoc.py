@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from pycrdt import Array, Doc, Map
@@ -33,7 +34,7 @@ def ywidgets(doc: Doc[Any]) -> Map[Any]:
 
 
 def split_buffers(
-    state: dict[str, Any], paths: list[list[str | int]], buffers: list[bytes]
+    state: dict[str, Any], paths: list[list[str | int]], buffers: Sequence[bytes | memoryview]
 ) -> tuple[dict[str, Any], Buffers]:
     """The state without its binary values (null where they were) and those values by
     path. A path that does not lead into the state is ignored."""

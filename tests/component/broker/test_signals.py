@@ -24,6 +24,7 @@ from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.signals import OUTDATED_AFTER, RENEW
 from pairbook.service import CommandTable, Member
 from pairbook.store import MemoryStore
+from pairbook.types import UserId
 from support.brokerkit import ROOM, Client, Process, open_process, settle, two_processes
 from support.notebooks import write_notebook
 
@@ -131,7 +132,7 @@ async def test_events_reach_one_member_or_everyone_on_another_process(
         await settle(a, b)
         handle = ServiceHandle(a.room)
         members = {member.user.id: member for member in handle.members()}
-        handle.notify_member(members["bob"], {"event": "input-request", "prompt": "name? "})
+        handle.notify_member(members[UserId("bob")], {"event": "input-request", "prompt": "name? "})
         await settle(a, b)
         assert events(bob) == [{"event": "input-request", "prompt": "name? "}]
         assert events(cy) == []

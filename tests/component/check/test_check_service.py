@@ -14,7 +14,9 @@ from pycrdt import Map
 from pairbook.auth import Role, User
 from pairbook.check import service as check_service
 from pairbook.check.report import NotebookReport
+from pairbook.check.runner import KernelLaunch
 from pairbook.check.service import CheckService
+from pairbook.envs import EnvironmentCache
 from pairbook.errors import ConflictError
 from pairbook.schema import CHECK_MAP
 from pairbook.service import Member
@@ -31,7 +33,8 @@ async def test_a_check_may_be_asked_again_the_moment_its_report_shows(
     monkeypatch.setattr(check_service, "check_notebook", at_once)
     ada = Member("ada-0", User(UserId("ada"), "Ada", "#336699"), Role.EDITOR)
     async with service_kit(tmp_path) as kit:
-        service = CheckService(kit.handle, tmp_path / "demo.ipynb", None, lambda: None)  # type: ignore[arg-type]
+        cache = EnvironmentCache(tmp_path / "envs")  # not used: check_notebook is at_once
+        service = CheckService(kit.handle, tmp_path / "demo.ipynb", cache, KernelLaunch)
         answers: list[str] = []
         ycheck = kit.room.doc.get(CHECK_MAP, type=Map)
 

@@ -64,7 +64,7 @@ async def run_once(prober: Prober, kernel: ProbedKernel, number: int) -> str:
 
 async def test_the_module_goes_along_only_until_the_kernel_has_it() -> None:
     room = DocRoom(notebook_doc(["x = 1"]))
-    prober = Prober(room, StateView(room))  # type: ignore[arg-type]
+    prober = Prober(room, StateView(room))
     kernel = ProbedKernel()
     first = await run_once(prober, kernel, 1)
     second = await run_once(prober, kernel, 2)

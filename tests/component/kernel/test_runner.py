@@ -64,7 +64,8 @@ class Kit:
     def cell(self, cell_id: str) -> dict[str, Any]:
         ycell = find_ycell(self.room.doc, cell_id)
         assert ycell is not None
-        result: dict[str, Any] = ycell.to_py()
+        result = ycell.to_py()
+        assert result is not None
         return result
 
     async def finished(self, *execution_ids: str) -> None:

@@ -49,7 +49,9 @@ async def record_history(store: MemoryStore, seed: int, edits: int, every: int) 
     """`edits` records by three people (their documents kept in sync), with the recorder's
     checkpoints every `every` records over a server document that has them all."""
     rng = random.Random(seed)
-    docs = {user: Doc(client_id=index + 1) for index, user in enumerate(PEOPLE)}
+    docs: dict[str, Doc[Any]] = {
+        user: Doc(client_id=index + 1) for index, user in enumerate(PEOPLE)
+    }
     server: Doc[Any] = Doc()
     recorder = Recorder(ROOM, server, store, lambda: 0, checkpoint_every=every)
     for serial in range(edits):

@@ -21,7 +21,9 @@ ROOM = RoomId("demo.ipynb")
 def peer(name: str) -> Peer:
     ours, _theirs = memory_channel_pair()
     user = User(UserId(name), name.title(), "#336699")
-    return Peer(name, user, Role.EDITOR, ours, queue_limit=64, limiter=TokenBucket(1e9, 1e9))
+    return Peer(
+        name, user, Role.EDITOR, ours, queue_limit=64, limiter=TokenBucket(1e9, 1_000_000_000)
+    )
 
 
 async def test_the_owner_stays_while_members_are_on_another_process_only(tmp_path: Path) -> None:

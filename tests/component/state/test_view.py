@@ -11,7 +11,7 @@ from typing import Any
 from pycrdt import Array, Doc, Map, Text
 
 from pairbook.auth import color_for
-from pairbook.schema import SERVER_COLOR
+from pairbook.schema import SERVER_COLOR, UserRecord
 from pairbook.state.model import Run, source_hash
 from pairbook.state.view import StateView
 from pairbook.types import SERVER_USER, UserId
@@ -42,8 +42,8 @@ def set_source(index: int, source: str) -> Any:
 
 
 def run_of(cell_id: str, source: str, user: str = "ana", number: int = 1) -> Run:
-    return Run(f"run-{number}", cell_id, number, {"id": user, "name": user.title()}, 1000.0,
-               source, source_hash(source))  # fmt: skip
+    person: UserRecord = {"id": user, "name": user.title(), "color": "#336699"}
+    return Run(f"run-{number}", cell_id, number, person, 1000.0, source, source_hash(source))
 
 
 def answer(changed: dict[str, Any], *, full: bool = True) -> dict[str, Any]:

@@ -40,14 +40,14 @@ def test_start_up_objects_are_frozen(passes: Counter[int]) -> None:
 def test_a_young_pass_comes_every_few_thousand_new_objects(passes: Counter[int]) -> None:
     # A pass stops the event loop for as long as it takes to scan what is young: at 500
     # rooms a pass over 50,000 young objects took 15-40 ms of CPU, every few seconds.
-    kept = [[] for _ in range(10_000)]
+    kept: list[list[object]] = [[] for _ in range(10_000)]
     assert passes[0] >= 3, passes
     del kept
 
 
 def test_the_older_generations_wait_for_many_young_passes(passes: Counter[int]) -> None:
     # A pass over an older generation scans every room's long-lived objects: rare.
-    kept = [[] for _ in range(100 * GEN0_ALLOCATIONS)]
+    kept: list[list[object]] = [[] for _ in range(100 * GEN0_ALLOCATIONS)]
     assert passes[0] >= 50, passes
     assert passes[1] == passes[2] == 0, passes
     del kept

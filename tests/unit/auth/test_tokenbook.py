@@ -109,7 +109,7 @@ def test_invite_limits_are_checked(path: Path, clock: Clock) -> None:
     book = book_at(path, clock)
     for kwargs in ({"uses": 0}, {"uses": 10_000}, {"expires_in": 0}, {"expires_in": 1e9}):
         with pytest.raises(AuthError):
-            book.mint_invite(Role.EDITOR, **kwargs)  # type: ignore[arg-type]
+            book.mint_invite(Role.EDITOR, **kwargs)
     with pytest.raises(AuthError):
         book.mint_invite(Role.OWNER)
 

@@ -5,12 +5,13 @@ import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 
-SAMPLE = {
+SAMPLE: dict[str, Any] = {
     "commands": [
         {
             "name": "run",
@@ -101,7 +102,7 @@ def test_the_document_maps_render_with_the_server_author_prefix(tmp_path: Path) 
 
 
 def test_commands_grouped_by_service_in_the_spec_render_alike(tmp_path: Path) -> None:
-    grouped = {"commands": {"kernel": [SAMPLE["commands"][0]]}}  # type: ignore[index]
+    grouped = {"commands": {"kernel": [SAMPLE["commands"][0]]}}
     markdown = catalogue.render(catalogue.load_spec(write(tmp_path, grouped)))
     assert "| `run` | editor | yes | yes | `cells`: string[] |" in markdown
 

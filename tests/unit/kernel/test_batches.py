@@ -6,8 +6,8 @@ from pairbook.kernel.batches import interrupt_batch, stop_batch
 from pairbook.kernel.queue import ExecutionQueue, ExecutionStatus
 from pairbook.schema import UserRecord
 
-ANA: UserRecord = {"id": "ana", "name": "Ana"}
-BO: UserRecord = {"id": "bo", "name": "Bo"}
+ANA: UserRecord = {"id": "ana", "name": "Ana", "color": "#336699"}
+BO: UserRecord = {"id": "bo", "name": "Bo", "color": "#993366"}
 CELLS = ["intro", "c1", "c2", "c3"]
 
 

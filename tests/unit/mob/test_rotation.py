@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from pairbook.auth import User, color_for
@@ -175,7 +177,7 @@ def test_the_state_survives_its_map_form_and_a_stored_driver_starts_their_grace(
     rotation, clock = mob_of_three(turn_seconds=60, grace_seconds=5)
     clock.advance(60)
     rotation.tick()
-    stored = rotation.to_json()
+    stored: dict[str, Any] = dict(rotation.to_json())
     again = Rotation.from_json(stored, clock=clock)
     assert again.to_json()["queue"] == stored["queue"]
     assert again.driver == "bob"

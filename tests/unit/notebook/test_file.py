@@ -50,6 +50,7 @@ def test_saving_a_change_replaces_the_file_atomically(tmp_path: Path) -> None:
     assert file.path.read_bytes() == serialize_notebook(nb)
     assert file.path.stat().st_ino != before.st_ino
     assert result.fingerprint == file.fingerprint
+    assert result.fingerprint is not None
     assert result.fingerprint.mtime_ns == file.path.stat().st_mtime_ns
     assert sorted(p.name for p in tmp_path.iterdir()) == ["everything.ipynb"]
     assert not file.changed_on_disk()

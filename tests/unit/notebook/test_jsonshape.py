@@ -3,6 +3,8 @@ at the parse, naming where, and so are never a failure of the room built from th
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pycrdt import Doc
 
@@ -29,7 +31,7 @@ def refusal(data: bytes) -> str:
 
 def roundtrip(data: bytes) -> dict[str, object]:
     """What a room does with a notebook: parse, build its document, read it out, save it."""
-    doc: Doc[object] = Doc()
+    doc: Doc[Any] = Doc()
     notebook_to_ydoc(parse_notebook(data, name="ok.ipynb", salt="s"), doc)
     nb = ydoc_to_notebook(doc)
     serialize_notebook(nb)

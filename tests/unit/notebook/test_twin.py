@@ -24,7 +24,7 @@ from support.interleave import once_after
 
 
 def notebook(*sources: str) -> dict[str, Any]:
-    cells = [
+    cells: list[dict[str, Any]] = [
         {
             "cell_type": "code",
             "id": f"c{index}",

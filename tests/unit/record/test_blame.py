@@ -29,7 +29,8 @@ class Session:
         self.docs[user] = doc
 
     def cells(self, user: str) -> Array[Any]:
-        return self.docs[user].get("cells", type=Array)
+        cells: Array[Any] = self.docs[user].get("cells", type=Array)
+        return cells
 
     def edit(self, user: str, change: Any) -> None:
         doc = self.docs[user]

@@ -69,11 +69,11 @@ def test_a_deleted_cell_is_shown_after_the_cell_that_preceded_it() -> None:
     order = [(c["id"], c["status"]) for c in net_change(before, after, {}, {}, None)]
     assert order == [("a", "deleted"), ("b", "deleted"), ("d", "unchanged"), ("c", "unchanged")]
     after = notebook(code("b", "2"), code("d", "4"))
-    order = [c["id"] for c in net_change(before, after, {}, {}, None)]
-    assert order == ["a", "b", "c", "d"]
+    ids = [c["id"] for c in net_change(before, after, {}, {}, None)]
+    assert ids == ["a", "b", "c", "d"]
     first_deleted = notebook(code("a", "1"), code("b", "2"))
-    order = [c["id"] for c in net_change(first_deleted, notebook(code("b", "2")), {}, {}, None)]
-    assert order == ["a", "b"]
+    ids = [c["id"] for c in net_change(first_deleted, notebook(code("b", "2")), {}, {}, None)]
+    assert ids == ["a", "b"]
 
 
 def test_only_the_cells_out_of_the_agreed_order_count_as_moved() -> None:

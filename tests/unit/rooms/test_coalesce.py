@@ -24,7 +24,7 @@ from support.panics import pycrdt_panic
 
 def typed_updates(text: str) -> list[bytes]:
     """One update per character typed, as a stock client sends them."""
-    doc: Doc = Doc()
+    doc: Doc[Text] = Doc()
     doc["t"] = source = Text()
     updates: list[bytes] = []
     doc.observe(lambda event: updates.append(event.update))
@@ -34,7 +34,7 @@ def typed_updates(text: str) -> list[bytes]:
 
 
 def apply_frames(frames: list[bytes]) -> str:
-    doc: Doc = Doc()
+    doc: Doc[Text] = Doc()
     doc["t"] = source = Text()
     for frame in frames:
         message = decode_message(frame)

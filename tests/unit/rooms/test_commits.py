@@ -66,10 +66,14 @@ async def test_a_commit_counts_as_in_flight_from_its_start_until_it_is_relayed()
     relayed: list[int] = []
     async with MemoryStore() as store:
         commits = CommitQueue("r", store, relay=lambda c, seq: relayed.append(seq),
-                              lose=lambda why: None)  # fmt: skip
+                              lose=lambda why, code: None)  # fmt: skip
         doc: Doc[Any] = Doc(client_id=5)
         for text in ("a", "b"):
-            update, _ = capture_edit(doc, lambda d, t=text: d.get("t", type=Text).insert(0, t))
+
+            def type_text(d: Doc[Any], t: str = text) -> None:
+                d.get("t", type=Text).insert(0, t)
+
+            update, _ = capture_edit(doc, type_text)
             assert update is not None
             commits.start(Commit(update, UserId("ana"), (5,), Broadcast(b"", None)))
         # Both are in the document and on their way: the newest change's log position is

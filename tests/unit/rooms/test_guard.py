@@ -15,7 +15,8 @@ from pairbook.rooms.protected import ProtectedRanges
 
 def room_doc() -> Doc[Any]:
     doc: Doc[Any] = Doc(client_id=1)
-    doc["cells"] = cells = Array()
+    cells: Array[Map[Any]] = Array()
+    doc["cells"] = cells
     cells.append(Map({"id": "a", "source": Text("hello")}))
     marker: Doc[Any] = Doc(client_id=2)  # the history marker has its own server client id
     marker["pairbook"] = Map({"history": "h"})
@@ -97,7 +98,8 @@ def test_writing_a_pairbook_map_is_refused() -> None:
 def test_content_from_another_history_is_told_to_reload() -> None:
     room = room_doc()
     other: Doc[Any] = Doc(client_id=7)  # same shape, different history
-    other["cells"] = cells = Array()
+    cells: Array[Map[Any]] = Array()
+    other["cells"] = cells
     cells.append(Map({"id": "a", "source": Text("hello")}))
     stranger = peer_of(other, 43)
     update = edit(stranger, lambda d: d.get("cells", type=Array)[0]["source"].insert(0, "x"))

@@ -119,8 +119,9 @@ async def test_merged_tables_answer_every_command_and_refuse_a_name_twice() -> N
     assert merged.names == {"bump", "peek", "reset", "ping"}
     assert "ping" in merged
     assert len(merged) == 4
-    assert merged.get("ping") is not None
-    assert merged.get("ping").service == "other"
+    ping = merged.get("ping")
+    assert ping is not None
+    assert ping.service == "other"
     assert await merged.dispatch(member(), {"command": "ping"}) == {"count": 1}
     with pytest.raises(ValueError, match="declared twice"):
         CommandTable.merge([TABLE, TABLE])

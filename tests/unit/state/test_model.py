@@ -6,11 +6,12 @@ import hashlib
 import random
 from typing import Any
 
+from pairbook.schema import UserRecord
 from pairbook.state.dataflow import cell_flow
 from pairbook.state.model import Cell, KernelState, Run, _Name
 
-ANA = {"id": "ana", "name": "Ana"}
-BO = {"id": "bo", "name": "Bo"}
+ANA: UserRecord = {"id": "ana", "name": "Ana", "color": "#336699"}
+BO: UserRecord = {"id": "bo", "name": "Bo", "color": "#993366"}
 
 
 def digest(source: str) -> str:
@@ -30,7 +31,7 @@ class Notebook:
     def cells(self) -> list[Cell]:
         return [Cell(i, self.sources[i], digest(self.sources[i])) for i in self.order]
 
-    def run(self, cell: str, user: dict[str, Any], changed: dict[str, str],
+    def run(self, cell: str, user: UserRecord, changed: dict[str, str],
             removed: tuple[str, ...] = ()) -> Run:  # fmt: skip
         self.count += 1
         self.generation += 1
