@@ -65,7 +65,7 @@ async def test_clearing_outputs_reaches_the_partner_undoes_in_one_step_and_is_re
     vic = await NotebookTab.open(
         browser, server, name, token=invite(server, "viewer"), join_as="Vic"
     )
-    full = [None, [1, 1], None, [1, 3], None, [1, 5]]
+    full: list[list[int | None] | None] = [None, [1, 1], None, [1, 3], None, [1, 5]]
     await wait_outputs(bob, full)
     # Vic may not clear: no tool, and the action itself is refused with a word why.
     await expect(vic.page.get_by_role("button", name="Clear all outputs")).to_have_count(0)

@@ -258,8 +258,8 @@ async def test_a_dataframe_looks_as_it_does_in_jupyterlab(
     await expect(table).to_be_visible()
     assert await tab.cell(0).locator(".output-html style").count() == 0  # still sanitized
 
-    def style(locator: Locator, prop: str) -> object:
-        return locator.evaluate(f"e => getComputedStyle(e).{prop}")
+    async def style(locator: Locator, prop: str) -> object:
+        return await locator.evaluate(f"e => getComputedStyle(e).{prop}")
 
     rows = table.locator("tbody tr")
     assert await style(table.locator("td").first, "textAlign") == "right"

@@ -348,9 +348,16 @@ async def test_the_replay_legend_shows_every_person_and_whole_names_on_hover(
     for person in people:
         token, _ = server.join("editor", person)
         async with YClient(server.ws_url(name, token)) as client:
-            await client.wait_until(lambda c=client: len(c.cells) == 3)
+
+            def has_three_cells(c: YClient = client) -> bool:
+                return len(c.cells) == 3
+
+            def shows_hi(c: YClient = client) -> bool:
+                return c.source(1).startswith("# hi\n")
+
+            await client.wait_until(has_three_cells)
             client.type_into(1, 0, "# hi\n")
-            await client.wait_until(lambda c=client: c.source(1).startswith("# hi\n"))
+            await client.wait_until(shows_hi)
     tab = await NotebookTab.open(browser, server, name)
     await open_replay(tab, f"{server.base}/replay/{quote(name)}?token={quote(OWNER_TOKEN)}")
     page = tab.page

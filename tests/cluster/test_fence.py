@@ -114,6 +114,7 @@ async def test_a_paused_owner_cannot_write_once_another_process_took_the_room(
             assert second is not None
             assert second.token > first.token
             # a wakes and writes as the owner it still believes it is: refused.
+            assert a.room.ownership is not None
             assert a.room.ownership.owns(ROOM)
             with pytest.raises(FencedError, match="has taken the room over"):
                 await a.handle.apply_server_edit(mark("a, after losing it"), SERVER_USER)
@@ -147,6 +148,7 @@ async def test_a_paused_owners_recording_is_refused_once_another_process_took_th
         assert written == ["join", "join"]
         # a is paused now: b takes the room; a's recording, written on waking, is refused.
         async with taken_over(prefix, store_b):
+            assert a.room.ownership is not None
             assert a.room.ownership.owns(ROOM)
             a.room.leave(ann.peer)
             await recording.upkeep(0)

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
 
 from pairbook.auth import Role, User
 from pairbook.cluster import Forwarder
@@ -177,7 +178,9 @@ async def test_a_cluster_refusal_in_the_owner_is_answered_with_its_own_words(
 GRACE_JSON = {"key": "conn-7", "user": {"id": "grace"}, "role": "editor", "clients": []}
 
 
-def _request(request_id: str, member: dict[str, Any], body: dict[str, Any]) -> dict[str, str]:
+def _request(
+    request_id: str, member: dict[str, Any], body: dict[str, Any]
+) -> dict[FieldT, EncodableT]:
     return {
         "kind": "request",
         "id": request_id,

@@ -121,8 +121,9 @@ async def test_mob_rules_hold_for_a_navigator_on_another_process(
         assert mode["ok"], mode
         await bo.wait_until(lambda: bo.map("mob").get("mode") == "mob")
         async with RawPeer(b.ws_url("demo.ipynb", bo_token)) as raw:  # B's own edit gate
-            sneaky = Doc()
-            sneaky["cells"] = cells = Array()
+            sneaky: Doc[Any] = Doc()
+            cells: Array[Map[Any]] = Array()
+            sneaky["cells"] = cells
             cells.append(Map({"id": "sneaky", "cell_type": "code", "source": Text("oops")}))
             await raw.send(encode_sync_update(sneaky.get_update()))
             assert "mob mode" in await denial(raw)

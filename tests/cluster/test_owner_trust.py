@@ -44,7 +44,9 @@ async def test_the_owner_decides_with_its_own_token_book_not_the_forwarders_word
     liar = Forwarder(redis, "liar", Owner(), prefix=f"{prefix}owner:", timeout=10, block=0.2)
     try:
         async with YClient(a.ws_url("demo.ipynb")), reading(liar):  # A opens the room: owns it
-            lease = (await redis.get(f"{prefix}owner:lease:demo.ipynb")).decode()
+            held = await redis.get(f"{prefix}owner:lease:demo.ipynb")
+            assert isinstance(held, bytes)
+            lease = held.decode()
             owner = lease.rpartition(" ")[0]
 
             async def ask(role: Role, command: str) -> dict[str, Any]:
@@ -78,7 +80,9 @@ async def test_a_forwarded_member_must_be_the_person_of_the_grant_it_names(
     liar = Forwarder(redis, "liar", Owner(), prefix=f"{prefix}owner:", timeout=10, block=0.2)
     try:
         async with YClient(a.ws_url("demo.ipynb")), reading(liar):
-            lease = (await redis.get(f"{prefix}owner:lease:demo.ipynb")).decode()
+            held = await redis.get(f"{prefix}owner:lease:demo.ipynb")
+            assert isinstance(held, bytes)
+            lease = held.decode()
             owner = lease.rpartition(" ")[0]
             someone = User.from_json({"id": "u-someone-else", "name": "Eve"})
             member = Member("forged-2", someone, Role.EDITOR, frozenset(), bo["id"])

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import Any
 
 import pytest
-from pycrdt import Doc, Map, Text
+from pycrdt import Array, Doc, Map, Text
 from websockets.exceptions import ConnectionClosed
 
 from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
@@ -29,8 +30,9 @@ async def test_a_viewers_edit_is_refused_and_never_reaches_anyone(server: Server
     viewer_token = server.join("viewer", "Vi")[0]
     async with YClient(server.ws_url("demo.ipynb")) as owner:
         async with RawPeer(server.ws_url("demo.ipynb", viewer_token)) as viewer:
-            sneaky = Doc()
-            sneaky["cells"] = cells = __import__("pycrdt").Array()
+            sneaky: Doc[Any] = Doc()
+            cells: Array[Map[Any]] = Array()
+            sneaky["cells"] = cells
             cells.append(Map({"id": "evil", "cell_type": "code", "source": Text("rm -rf")}))
             await viewer.send(encode_sync_update(sneaky.get_update()))
             denied = None
@@ -79,7 +81,7 @@ async def test_awareness_shows_the_name_the_token_grants(server: ServerProcess) 
     mallory = server.join("editor", "Mallory")[0]
     url = server.ws_url("demo.ipynb")
     async with RawPeer(url) as watcher, RawPeer(server.ws_url("demo.ipynb", mallory)) as peer:
-        fake = {"user": {"name": "Owner", "color": "#000000"}, "cursor": None}
+        fake: dict[str, object] = {"user": {"name": "Owner", "color": "#000000"}, "cursor": None}
         await peer.send(encode_awareness(encode_awareness_update([AwarenessEntry(77, 1, fake)])))
         while True:
             message = decode_message(await watcher.recv())
@@ -104,8 +106,9 @@ async def test_a_client_cannot_write_pairbooks_own_maps(server: ServerProcess) -
     url = server.ws_url("demo.ipynb")
     async with YClient(url) as ana:
         async with RawPeer(url) as rogue:
-            doc = Doc()
-            doc["kernel"] = kernel = Map()
+            doc: Doc[Any] = Doc()
+            kernel: Map[Any] = Map()
+            doc["kernel"] = kernel
             kernel["status"] = "hacked"
             await rogue.send(encode_sync_update(doc.get_update()))
             code, reason = await rogue.closed_with()
@@ -124,7 +127,7 @@ async def test_a_client_cannot_write_under_another_clients_id(server: ServerProc
         async with YClient(url) as check:
             await check.wait_until(lambda: check.source(1).startswith("mine "))
             # Forge an update from ana's client id on top of what the room has.
-            forged = Doc(client_id=ana.doc.client_id)
+            forged: Doc[Any] = Doc(client_id=ana.doc.client_id)
             forged.apply_update(check.doc.get_update())
             before = forged.get_state()
             text: Text = forged.get("cells", type=__import__("pycrdt").Array)[1]["source"]
@@ -157,12 +160,12 @@ async def test_an_unknown_token_or_notebook_is_refused_with_a_reason(
 
 async def test_a_foreign_browser_origin_is_refused(server: ServerProcess) -> None:
     url = server.ws_url("demo.ipynb")
-    async with RawPeer(url, origin="http://evil.example") as peer:  # type: ignore[arg-type]
+    async with RawPeer(url, origin="http://evil.example") as peer:
         code, reason = await peer.closed_with()
         assert code == 4403
         assert "origin" in reason
     same = f"http://127.0.0.1:{server.port}"
-    async with RawPeer(url, origin=same) as peer:  # type: ignore[arg-type]
+    async with RawPeer(url, origin=same) as peer:
         assert await peer.recv()  # the room's sync step 1
 
 

@@ -8,9 +8,10 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from pycrdt import Map
@@ -22,11 +23,13 @@ from pairbook.envs import EnvironmentCache, Requirements
 from pairbook.envs.cache import InstallOptions
 from pairbook.kernel.confine import Confinement, bwrap_works
 from pairbook.schema import CHECK_MAP
+from pairbook.service import FencedWrite, unfenced
 from support.kernelkit import DocRoom, notebook_doc, person
 from support.wheels import make_wheel
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "server" / "pairbook" / "examples"
 PROBE = "pairbook-check-probe"
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -228,10 +231,27 @@ def test_a_cell_printing_without_end_is_kept_by_the_server_only_up_to_the_limit(
 
 
 class CheckRoom(DocRoom):
-    """A room handle whose edits are applied at once: nothing to settle."""
+    """A room handle whose edits are applied at once: nothing to settle, nothing in flight,
+    and one process (its owner's writes carry no fence)."""
+
+    inflight = 0
+
+    @property
+    def last_seq(self) -> int:
+        return self.edits
 
     async def settle(self) -> None:
         return None
+
+    async def owner_write(self, write: FencedWrite[T]) -> T:
+        return await unfenced(write)
+
+    def notify(self, event: dict[str, Any]) -> None:
+        for member in self.members():
+            self.notify_member(member, event)
+
+    def clock(self) -> float:
+        return time.time()
 
 
 def watch(ycheck: Map[Any], lines: list[str]) -> None:
@@ -252,23 +272,27 @@ def test_checks_asked_in_many_rooms_at_once_take_turns_on_the_servers_slots(
     async def main() -> list[list[str]]:
         slots = asyncio.Semaphore(1)
         progress: list[list[str]] = []
-        services = []
+        services: list[CheckService] = []
+        rooms: list[CheckRoom] = []
         for name in ("a", "b"):
             path = write(tmp_path / f"{name}.ipynb", [code("print(1)", [stdout("1\n")])])
             room = CheckRoom(notebook_doc(["print(1)"], markdown=None))
             lines: list[str] = []
             watch(room.doc.get(CHECK_MAP, type=Map), lines)
             progress.append(lines)
+            rooms.append(room)
             services.append(CheckService(room, path, cache, KernelLaunch, slots=slots))
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(service.run()) for service in services]
             for service in services:
                 service.ask(person("ana"))
-            rooms = [service.room for service in services]
             for room in rooms:
-                assert isinstance(room, CheckRoom)
-                await room.until(lambda room=room: room.doc.get(CHECK_MAP, type=Map).get(
-                    "status") == "done", timeout=240)  # fmt: skip
+
+                def done(room: CheckRoom = room) -> bool:
+                    status: object = room.doc.get(CHECK_MAP, type=Map).get("status")
+                    return status == "done"
+
+                await room.until(done, timeout=240)
             for task in tasks:
                 task.cancel()
         for room in rooms:  # both ran their cell

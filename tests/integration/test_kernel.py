@@ -338,7 +338,7 @@ async def test_the_kernel_maps_stay_server_only_across_a_restart(
     with ServerProcess(workdir, store=store_path, port=server.port):
         async with YClient(server.ws_url("demo.ipynb")) as ana:
             assert ana.map("kernel")["name"] == "python3"
-            forged = Doc(client_id=4242)
+            forged: Doc[Any] = Doc(client_id=4242)
             forged.apply_update(ana.doc.get_update())
             before = forged.get_state()
             forged.get("kernel", type=Map)["status"] = "hacked"

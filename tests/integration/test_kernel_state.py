@@ -337,7 +337,7 @@ async def test_peers_cannot_write_the_view(shared_server: ServerProcess) -> None
     async with YClient(shared_server.ws_url(path)) as ana:
         await run(ana, "code-0")
         await ana.wait_until(lambda: "v" in variables(ana))
-        forged = Doc(client_id=4243)
+        forged: Doc[Any] = Doc(client_id=4243)
         forged.apply_update(ana.doc.get_update())
         before = forged.get_state()
         forged.get("kernel", type=Map)["variables"]["v"] = {"type": "forged"}

@@ -33,10 +33,11 @@ async def wait_for_driver(client: YClient, user: str | None, timeout: float = 20
     await client.wait_until(lambda: mob(client).get("driver") == user, timeout=timeout)
 
 
-def new_cell_update(cell_id: str, source: str) -> tuple[Doc, bytes]:
+def new_cell_update(cell_id: str, source: str) -> tuple[Doc[Any], bytes]:
     """A stock client's edit: a new code cell, from a document of its own."""
-    doc: Doc = Doc()
-    doc["cells"] = cells = Array()
+    doc: Doc[Any] = Doc()
+    cells: Array[Map[Any]] = Array()
+    doc["cells"] = cells
     cells.append(Map({"id": cell_id, "cell_type": "code", "source": Text(source)}))
     return doc, doc.get_update()
 

@@ -22,9 +22,11 @@ BUILD = 240.0  # seconds: a cold environment is built with uv before the kernel 
 
 
 def write(path: Path, sources: list[str], **metadata: Any) -> None:
-    cells = [{"cell_type": "code", "id": f"code-{i}", "metadata": {}, "source": source,
-              "outputs": [], "execution_count": None}
-             for i, source in enumerate(sources)]  # fmt: skip
+    cells: list[dict[str, Any]] = [
+        {"cell_type": "code", "id": f"code-{i}", "metadata": {}, "source": source,
+         "outputs": [], "execution_count": None}
+        for i, source in enumerate(sources)
+    ]  # fmt: skip
     nb = {"nbformat": 4, "nbformat_minor": 5, "cells": cells,
           "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
                                       "language": "python"}, **metadata}}  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pycrdt import Array, Doc, Text
@@ -42,7 +43,7 @@ def database_url() -> Iterator[str]:
         yield url
 
 
-async def sync(peer: RawPeer, doc: Doc) -> None:
+async def sync(peer: RawPeer, doc: Doc[Any]) -> None:
     """The y-websocket handshake by hand: `doc` gets the room's state, the peer goes live."""
     await peer.send(encode_sync_step1(doc.get_state()))
     synced = False
@@ -55,7 +56,7 @@ async def sync(peer: RawPeer, doc: Doc) -> None:
             synced = True
 
 
-async def frames_until_closed(peer: RawPeer, doc: Doc) -> tuple[list[bytes], int | None, str]:
+async def frames_until_closed(peer: RawPeer, doc: Doc[Any]) -> tuple[list[bytes], int | None, str]:
     """Every frame the server sends until it closes, applied to `doc`; its close code, reason."""
     assert peer.ws is not None
     frames: list[bytes] = []
@@ -70,10 +71,10 @@ async def frames_until_closed(peer: RawPeer, doc: Doc) -> tuple[list[bytes], int
                     doc.apply_update(message.update)
     except ConnectionClosed as closed:
         received = closed.rcvd
-        return frames, received and received.code, received.reason if received else ""
+        return frames, received.code if received else None, received.reason if received else ""
 
 
-def source(doc: Doc, index: int) -> str:
+def source(doc: Doc[Any], index: int) -> str:
     return str(doc.get("cells", type=Array)[index]["source"])
 
 
@@ -99,7 +100,8 @@ async def test_postgres_unavailable_closes_the_room_with_1011_and_relays_nothing
     database = database_of(database_url)
     with ServerProcess(workdir, store=database_url) as server:
         url = server.ws_url("demo.ipynb")
-        ana_doc, bo_doc = Doc(), Doc()
+        ana_doc: Doc[Any] = Doc()
+        bo_doc: Doc[Any] = Doc()
         async with RawPeer(url) as ana, RawPeer(url) as bo:
             await sync(ana, ana_doc)
             await sync(bo, bo_doc)

@@ -105,8 +105,15 @@ async def test_moments_rebuild_exactly_what_the_clients_had(server: ServerProces
 
         await remember()
         for word in ("a", "b", "c"):
-            await ana.edit(lambda doc, w=word: type_at_end(ana, 1, f"\nana_{w} = 1"))
-            await bo.edit(lambda doc, w=word: type_at_end(bo, 2, f"\nbo_{w} = 2"))
+
+            def ana_types(doc: Doc[Any], w: str = word) -> None:
+                type_at_end(ana, 1, f"\nana_{w} = 1")
+
+            def bo_types(doc: Doc[Any], w: str = word) -> None:
+                type_at_end(bo, 2, f"\nbo_{w} = 2")
+
+            await ana.edit(ana_types)
+            await bo.edit(bo_types)
         await remember()
         await bo.edit(lambda doc: move_cell(bo, 2, 1))
         await ana.edit(lambda doc: ana.add_code_cell("new", "print('new')"))
@@ -116,7 +123,12 @@ async def test_moments_rebuild_exactly_what_the_clients_had(server: ServerProces
         await ana.wait_until(lambda: len(ana.cells[3]["outputs"]) == 1, timeout=60)
         await bo.wait_until(lambda: len(bo.cells[3]["outputs"]) == 1)
         await remember()
-        await bo.edit(lambda doc: ana.cells.__len__() and bo.cells.__delitem__(0))
+
+        def delete_the_first_cell(doc: Doc[Any]) -> None:
+            if len(ana.cells):
+                del bo.cells[0]
+
+        await bo.edit(delete_the_first_cell)
         await remember()
         assert len({seq for seq, _ in seen}) == len(seen), "every step moved the log on"
         for seq, cells in seen:
@@ -190,8 +202,7 @@ async def test_restore_is_an_edit_by_whoever_asked(server: ServerProcess) -> Non
         assert reply["ok"], reply
         await bo.wait_until(lambda: bo.source(1) == "good = 1")
         lines = [
-            json.loads(line)
-            for line in server.get(f"/api/replay/{NB}/export")[1].splitlines()  # type: ignore[union-attr]
+            json.loads(line) for line in str(server.get(f"/api/replay/{NB}/export")[1]).splitlines()
         ]
         updates = [line for line in lines if line["type"] == "update"]
         assert updates[-1]["seq"] == reply["result"]["seq"]
@@ -206,7 +217,8 @@ async def test_restore_is_an_edit_by_whoever_asked(server: ServerProcess) -> Non
         assert reply["ok"], reply
         await ana.wait_until(lambda: len(ana.cells) == 3)
         assert ana.source(1) == "good = 1"
-        last = [json.loads(x) for x in server.get(f"/api/replay/{NB}/export")[1].splitlines()]  # type: ignore[union-attr]
+        export = str(server.get(f"/api/replay/{NB}/export")[1])
+        last = [json.loads(x) for x in export.splitlines()]
         assert [x for x in last if x["type"] == "update"][-1]["user"] == bo_id
         viewer_token, _ = server.join("viewer", "Vi")
         async with YClient(server.ws_url(NB, viewer_token)) as vi:
@@ -361,12 +373,13 @@ async def test_the_timeline_names_everyone_with_chat_and_role_changes(
     server: ServerProcess,
 ) -> None:
     async with owner_and_bo(server, NB) as (ana, bo, bo_id):
-        for client, command, args in (
+        steps: tuple[tuple[YClient, str, dict[str, Any]], ...] = (
             (ana, "mob-mode", {"mode": "mob"}),
             (ana, "mob-chat", {"text": "Bo, your turn next"}),
             (ana, "mob-handover", {}),
             (bo, "mob-chat", {"text": "on it"}),
-        ):
+        )
+        for client, command, args in steps:
             reply = await client.command(command, **args)
             assert reply["ok"], reply
         await bo.wait_until(lambda: bo.map("mob").get("driver") == bo_id)

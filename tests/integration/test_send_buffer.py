@@ -81,7 +81,11 @@ async def test_a_stuck_peer_is_closed_with_4413_and_the_others_get_every_update(
             ana.type_into(2, 0, f"after {sent} chunks: ")
             expected = ana.source(2)
             for reader in (bo, cy):
-                await reader.wait_until(lambda r=reader: r.source(2) == expected, timeout=60)
+
+                def caught_up(r: YClient = reader) -> bool:
+                    return r.source(2) == expected
+
+                await reader.wait_until(caught_up, timeout=60)
             stuck.ws.transport.resume_reading()  # it reads again: the close is waiting
             code, reason = await stuck.closed_with(timeout=60)
             assert code == 4413, (code, reason)
@@ -102,7 +106,14 @@ async def test_a_stuck_peer_is_closed_with_4413_and_the_others_get_every_update(
 async def test_a_stuck_peer_whose_socket_never_takes_its_close_is_dropped(
     workdir: Path, store_path: str, flavour: str
 ) -> None:
-    args = ("--send-buffer", "256K", "--send-timeout", "1", "--autosave-delay", "60")
+    args: tuple[str, ...] = (
+        "--send-buffer",
+        "256K",
+        "--send-timeout",
+        "1",
+        "--autosave-delay",
+        "60",
+    )
     args = (*args, "--max-rate", "100000")
     with ServerProcess(workdir, store=store_path, server=flavour, args=args) as server:
         url = server.ws_url("demo.ipynb")

@@ -81,7 +81,11 @@ async def test_stock_clients_through_nginx_on_two_processes_converge(
         ana.type_into(1, 0, "# ana\n")
         bo.type_into(2, 0, "# bo\n")
         for peer in (ana, bo):
-            await peer.wait_until(lambda p=peer: "# ana" in p.source(1) and "# bo" in p.source(2))
+
+            def sees_both(p: YClient = peer) -> bool:
+                return "# ana" in p.source(1) and "# bo" in p.source(2)
+
+            await peer.wait_until(sees_both)
         url = f"ws://127.0.0.1:{proxy.port}/rooms/demo.ipynb?token={OWNER_TOKEN}"
         async with YClient(url) as late:
             assert late.sources() == ana.sources() == bo.sources()

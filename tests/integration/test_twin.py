@@ -129,7 +129,7 @@ async def test_a_twin_edited_on_disk_is_merged_into_the_open_room_not_clobbered(
             assert twin.read_text().count("# %%") == 3
             _, listing = server.get("/api/notebooks")
             assert listing == {"notebooks": [listing["notebooks"][0]]}  # type: ignore[index]
-            assert listing["notebooks"][0]["twin"] == "demo.py"  # type: ignore[index]
+            assert listing["notebooks"][0]["twin"] == "demo.py"
 
             # The .py is edited on disk, and right after the room edits another cell: the
             # room's save must read and merge the .py first, not write over it.

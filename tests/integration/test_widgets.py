@@ -68,7 +68,7 @@ async def test_a_slider_made_by_one_person_and_moved_by_another_is_shared_by_eve
         assert sliders(late)[model_id]["gone"] is False
 
         # Nobody writes the map but the server: a peer's forged value is refused.
-        forged = Doc(client_id=4243)
+        forged: Doc[Any] = Doc(client_id=4243)
         forged.apply_update(late.doc.get_update())
         before = forged.get_state()
         forged.get("widgets", type=Map)[model_id]["state"]["value"] = 666

@@ -218,7 +218,10 @@ async def test_an_awareness_state_larger_than_the_limit_is_refused(server: Serve
 async def test_a_peer_cannot_put_its_own_css_into_the_user_it_shows(server: ServerProcess) -> None:
     viewer = server.join("viewer", "Vi")[0]
     evil = "red; background-image: url(http://attacker.example/leak)"
-    state = {"user": {"name": "Vi", "color": "#000", "colorLight": evil, "x": 1}, "cell": "c"}
+    state: dict[str, object] = {
+        "user": {"name": "Vi", "color": "#000", "colorLight": evil, "x": 1},
+        "cell": "c",
+    }
     async with (
         RawPeer(server.ws_url("demo.ipynb")) as watcher,
         RawPeer(server.ws_url("demo.ipynb", viewer)) as peer,

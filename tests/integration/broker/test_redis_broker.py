@@ -172,5 +172,9 @@ async def test_updates_given_up_on_for_their_bytes_go_out_as_a_marker(tmp_path: 
                 entries = await client.xrange(key)
             finally:
                 await client.aclose()
-    seqs = [(int(fields[b"s"]), len(fields[b"f"])) for _, fields in entries]
+    assert entries is not None
+    seqs = []
+    for _, fields in entries:
+        assert fields is not None
+        seqs.append((int(fields[b"s"]), len(fields[b"f"])))
     assert seqs == [(10, 0), *((seq, 100_000) for seq in range(11, 21))]

@@ -244,6 +244,7 @@ async def test_appends_queued_behind_a_batch_fail_when_the_writer_task_dies(
         waiting = an_append_waiting_for_the_room_lock(store, database_url, b"in the batch")
         async with waiting as (_, batch):
             queued = store.append_soon("a.ipynb", b"queued behind it", "alice", (1,))
+            assert isinstance(queued, asyncio.Future)  # the writer's future
             task = store._writer._task  # type: ignore[union-attr]  # the writer, as it runs
             assert task is not None
             task.cancel()  # the writer task ends in mid-batch (as any error it did not expect)
