@@ -76,11 +76,14 @@ async def look_after_a_save(nb: dict[str, Any], repeats: int) -> float:
                 root=Path(folder),
             )  # fmt: skip
             await files.poll()  # writes the twin
-            twin, times = files.twin.path, []
+            sync = files.twin
+            assert sync is not None  # the twin is on by default
+            twin, times = sync.path, []
+            assert twin is not None  # written by the poll
             for stamp in range(repeats):
                 os.utime(twin, ns=(stamp, stamp))  # a new stat, as after a save that wrote it
                 start = time.perf_counter()
-                await files.twin.sync(room_changed=False)
+                await sync.sync(room_changed=False)
                 times.append((time.perf_counter() - start) * 1000)
             await room.settle()
     return statistics.median(times)

@@ -66,12 +66,15 @@ async def bare_hop(entries: int, every: float) -> list[float]:
     with fresh_prefix() as url:
         prefix = url.split("prefix=", 1)[1]
         writer, reader = Redis.from_url(SHARED_REDIS), Redis.from_url(SHARED_REDIS)
-        key, got = f"{prefix}bare", {}
+        key = f"{prefix}bare"
+        got: dict[int, float] = {}
 
         async def read() -> None:
             position: bytes | str = "0-0"
             while len(got) < entries:
-                for _, messages in await reader.xread({key: position}, block=5000) or []:
+                answer = await reader.xread({key: position}, block=5000)
+                assert not isinstance(answer, dict)  # RESP2 (the default): [[key, entries]]
+                for _, messages in answer or []:
                     now = time.perf_counter()
                     for entry_id, fields in messages:
                         got[int(fields[b"i"])] = now

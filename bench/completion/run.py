@@ -156,7 +156,7 @@ async def bare_figures(count: int) -> dict[str, Any]:
     runner.start_channels()
     await runner.wait_for_ready(timeout=60)
     asker = AsyncKernelClient()
-    asker.load_connection_info(manager.get_connection_info())  # type: ignore[arg-type]
+    asker.load_connection_info(manager.get_connection_info())
     asker.start_channels(iopub=False, stdin=False, hb=False)
     try:
         runner.execute("import os, time")

@@ -97,7 +97,10 @@ def objects_per_room(before: Counter[str], rooms: int, top: int) -> None:
     for name, count in sorted(grown.items(), key=lambda kv: -kv[1])[:top]:
         print(f"  {count:8.1f}  {name}")
     print(f"  total {sum(grown.values()):.1f} per room")
-    names = Counter(task.get_coro().__qualname__ for task in asyncio.all_tasks())
+    # (typeshed's Coroutine does not declare the __qualname__ every coroutine has)
+    names = Counter(
+        str(getattr(task.get_coro(), "__qualname__", "?")) for task in asyncio.all_tasks()
+    )
     print("  tasks per room: " + ", ".join(f"{n}: {c / rooms:.1f}" for n, c in names.most_common()))
 
 

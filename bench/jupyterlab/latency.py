@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "bench" / "browser")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]  # support.*, and bench.browser.keystrokes
 
-from keystrokes import type_and_measure  # noqa: E402
+from bench.browser.keystrokes import type_and_measure  # noqa: E402
 from playwright.sync_api import Browser, Locator, Page, sync_playwright  # noqa: E402
 
 from support.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT  # noqa: E402

@@ -79,7 +79,7 @@ async def relay(root: Path, store_path: Path, *, record: bool, readers: int, key
             source.insert(len(str(source).encode()), "x" if i % 40 else "\n")
             frames.append(encode_sync_update(doc.get_update(before)))
             if i % 10 == 0:
-                state = {"cell": "code-0", "cursor": {"anchor": i}}
+                state: dict[str, object] = {"cell": "code-0", "cursor": {"anchor": i}}
                 entries = (AwarenessEntry(4242, i + 1, state),)
                 frames.append(encode_awareness(encode_awareness_update(entries)))
         started = time.perf_counter()

@@ -20,11 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The repository's root: this script's siblings as bench.replay.* (so mypy, which checks
+# every bench script together, tells them from the other benches' modules).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from overhead import relay
-from session import Clock, build_session
-from support_notebook import write_bench_notebook
+from bench.replay.overhead import relay
+from bench.replay.session import Clock, build_session
+from bench.replay.support_notebook import write_bench_notebook
 
 from pairbook.record import Replayer
 from pairbook.store import SQLiteStore

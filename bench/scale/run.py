@@ -45,10 +45,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import cpu  # bench/scale/cpu.py, beside this script
 import psycopg
 import redis
 from psycopg import sql
+
+# The repository's root: cpu.py beside this script as bench.scale.cpu (so mypy, which checks
+# every bench script together, tells it from the other benches' modules).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.scale import cpu
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -30,12 +30,12 @@ def _watch() -> None:
         return
     out = open(f"{prefix}.{os.getpid()}", "a", buffering=1)  # noqa: SIM115 (the process's life)
     count_young = os.environ.get("PAIRBOOK_BENCH_GCWATCH_YOUNG") == "1"
-    started = [0.0, 0.0, 0]
+    started: list[float] = [0.0, 0.0, 0]  # wall, CPU, young objects (an int)
 
     def on_pass(phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            young = len(gc.get_objects(0)) if count_young else -1
-            started[:] = [time.perf_counter(), time.thread_time(), young]
+            objects = len(gc.get_objects(0)) if count_young else -1
+            started[:] = [time.perf_counter(), time.thread_time(), objects]
             return
         wall, cpu, young = started
         line = {

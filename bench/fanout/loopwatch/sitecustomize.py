@@ -92,7 +92,7 @@ def _count_ticks(loop: Any, out: Any) -> None:
     second = [int(time.monotonic())]
 
     async def counted(self: Flag, when: float) -> bool:
-        result = await wait(self, when)
+        result: bool = await wait(self, when)
         now = time.monotonic()
         if int(now) != second[0]:
             out.write(json.dumps({"ticks": bins, "s": second[0]}) + "\n")
@@ -144,7 +144,7 @@ def _count_calls(name: str, out: Any) -> None:
 
 
 def _frames(frame: Any) -> list[str]:
-    names = []
+    names: list[str] = []
     while frame is not None and len(names) < 6:
         code = frame.f_code
         file = code.co_filename
