@@ -66,7 +66,7 @@ class LeaseKeeper:
         """Compete for the room from now on, trying at once: this process's lease, if it
         has it now (raises ClusterError when Redis cannot be reached)."""
         self._wanted.add(room)
-        await self._keep(room, patient=False)
+        await self._keep(room)
         return self.held(room)
 
     async def drop(self, room: str) -> None:
@@ -94,41 +94,90 @@ class LeaseKeeper:
     async def round(self) -> None:
         """One pass: renew what is held, take what is wanted and has been free a while.
 
+        Every held lease is renewed in one Redis round trip, and the free rooms looked at in
+        one more: a round lasts as long with 500 rooms as with one, so a busy event loop
+        (each round trip waiting its turn behind every room's work) cannot stretch it past
+        the leases' time (session 15: rooms moved under load, one renewal a room in a row).
+
         Redis unreachable changes nothing here: nobody can be granted a lease meanwhile,
         so the rooms stay where they are (their services' writes are refused once a lease's
         time has run, see `held`), and the next round that reaches Redis sorts it out."""
-        for room in sorted(self._wanted):
+        wanted = sorted(self._wanted)
+        held = [(room, self._held[room]) for room in wanted if room in self._held]
+        free = [room for room in wanted if room not in self._held]
+        try:
+            await self._renew_all(held)
+            values = await self.leases.values_of(free)
+        except ClusterError as exc:
+            log.warning("lease round failed", extra={"rooms": len(wanted), "reason": str(exc)})
+            return
+        started = self._clock()
+        for room, value in zip(free, values, strict=True):
+            if self._clock() - started >= self.interval:
+                break  # taking rooms (a fence each) must not hold back the next renewals
             try:
-                await self._keep(room, patient=True)
+                await self._take_free(room, value)
             except ClusterError as exc:
                 log.warning("lease round failed", extra={"room": room, "reason": str(exc)})
 
-    async def _keep(self, room: str, *, patient: bool) -> None:
+    async def _renew_all(self, held: list[tuple[str, tuple[Lease, float]]]) -> None:
+        # The leases run from when Redis got the renewal, which is after this moment.
+        asked = self._clock()
+        renewed = await self.leases.renew_all([lease for _, (lease, _) in held])
+        for (room, entry), extended in zip(held, renewed, strict=True):
+            if room not in self._wanted or self._held.get(room) is not entry:
+                continue  # dropped (and released), or taken back by a claim, meanwhile
+            if not extended:
+                try:
+                    await self._renewal_failed(room, entry, asked)
+                except ClusterError as exc:
+                    log.warning("lease round failed", extra={"room": room, "reason": str(exc)})
+            else:
+                self._held[room] = (entry[0], asked)
+
+    async def _take_free(self, room: str, value: bytes | str | None) -> None:
+        """A wanted room not held here, its lease key holding `value` at this round's look:
+        taken at its second sighting free in a row."""
+        if room in self._held or room not in self._wanted:
+            return  # a claim took it, or it was dropped, while the round looked
+        if value is not None:
+            Lease.parse(room, value)  # a value pairbook did not write is said so
+            self._free.discard(room)
+            return
+        if room not in self._free:
+            self._free.add(room)
+            return
+        self._free.discard(room)
+        asked = self._clock()
+        lease_now = await self._acquire(room)
+        if lease_now is not None and await self._took(room, lease_now, asked):
+            await self._gained(lease_now)
+
+    async def _keep(self, room: str) -> None:
+        """Renew the room's lease if held, else take it if it is free (a claim)."""
         entry = self._held.get(room)
         if entry is not None:
-            lease = entry[0]
-            # The lease runs from when Redis got the renewal, which is after this moment.
             asked = self._clock()
-            if await self.leases.renew(lease):
-                if room in self._wanted:  # not dropped meanwhile (drop released it)
-                    self._held[room] = (lease, asked)
-                return
-            if await self._retake(lease, asked):
-                return
-            # Not when the room was dropped meanwhile, or another call (a round and a claim
-            # at once) took the lease back: that one holds it now.
-            if self._held.get(room) is entry:
-                del self._held[room]
-                await self._lost(lease)
-            return
-        # A free room is taken at its second sighting in a row: after a Redis restart the
-        # process that held it takes it back first, instead of every process racing for it.
-        if patient and not await self._free_twice(room):
+            if await self.leases.renew(entry[0]):
+                if room in self._wanted and self._held.get(room) is entry:
+                    self._held[room] = (entry[0], asked)
+            else:
+                await self._renewal_failed(room, entry, asked)
             return
         asked = self._clock()
         lease_now = await self._acquire(room)
         if lease_now is not None and await self._took(room, lease_now, asked):
             await self._gained(lease_now)
+
+    async def _renewal_failed(self, room: str, entry: tuple[Lease, float], asked: float) -> None:
+        lease = entry[0]
+        if await self._retake(lease, asked):
+            return
+        # Not when the room was dropped meanwhile, or another call (a round and a claim
+        # at once) took the lease back: that one holds it now.
+        if self._held.get(room) is entry:
+            del self._held[room]
+            await self._lost(lease)
 
     async def _took(self, room: str, lease: Lease, asked: float) -> bool:
         """Keep a lease just taken, unless the room was dropped while it was being taken
@@ -182,16 +231,6 @@ class LeaseKeeper:
         if await self._took(room, again, asked):  # else dropped meanwhile: nothing lost
             log.warning("room lease taken again", extra={"room": room, "token": again.token})
         return True
-
-    async def _free_twice(self, room: str) -> bool:
-        if await self.leases.holder_of(room) is not None:
-            self._free.discard(room)
-            return False
-        if room in self._free:
-            self._free.discard(room)
-            return True
-        self._free.add(room)
-        return False
 
     async def _release(self, lease: Lease) -> None:
         try:

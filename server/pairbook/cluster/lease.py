@@ -26,6 +26,19 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# Every lease of one process renewed in one call: a round's cost does not grow with the rooms
+# held by one Redis round trip each (500 of those on a busy loop outlasted the lease).
+_RENEW_ALL = """
+local renewed = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i + 1] then
+    renewed[i] = redis.call('PEXPIRE', key, ARGV[1])
+  else
+    renewed[i] = 0
+  end
+end
+return renewed
+"""
 _LIFT = """
 local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 if count < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) end
@@ -76,6 +89,7 @@ class RoomLeases:
         self.ttl = ttl
         self._acquire = redis.register_script(_ACQUIRE)
         self._renew = redis.register_script(_RENEW)
+        self._renew_all = redis.register_script(_RENEW_ALL)
         self._release = redis.register_script(_RELEASE)
         self._lift = redis.register_script(_LIFT)
 
@@ -101,6 +115,14 @@ class RoomLeases:
         keys = [self.lease_key(lease.room)]
         return bool(await self._call(self._renew, keys, [lease.value, self._ttl_ms]))
 
+    async def renew_all(self, leases: list[Lease]) -> list[bool]:
+        """`renew` for each lease, in one round trip: whether each was extended."""
+        if not leases:
+            return []
+        keys = [self.lease_key(lease.room) for lease in leases]
+        args = [self._ttl_ms, *(lease.value for lease in leases)]
+        return [bool(renewed) for renewed in await self._call(self._renew_all, keys, args)]
+
     async def release(self, lease: Lease) -> bool:
         """Give the lease up (so another process takes it at once); False if not ours."""
         return bool(await self._call(self._release, [self.lease_key(lease.room)], [lease.value]))
@@ -113,6 +135,20 @@ class RoomLeases:
         """The room's live grant, or None."""
         value = await self._call(None, [self.lease_key(room)], [])
         return None if value is None else Lease.parse(room, value)
+
+    async def values_of(self, rooms: list[str]) -> list[bytes | str | None]:
+        """What each room's lease key holds (`Lease.parse` reads it), in one round trip."""
+        if not rooms:
+            return []
+        from redis.exceptions import RedisError
+
+        try:
+            values: list[bytes | str | None] = await self.redis.mget(
+                [self.lease_key(room) for room in rooms]
+            )
+        except RedisError as exc:
+            raise ClusterError(f"Redis did not answer ({exc}); check --broker") from exc
+        return values
 
     async def is_current(self, lease: Lease) -> bool:
         """Whether `lease` is still the room's live grant (a check, not a fence: a write
