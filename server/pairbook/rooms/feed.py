@@ -32,6 +32,7 @@ from pairbook.protocol.messages import (
 from pairbook.protocol.update import decode_state_vector, decode_update
 from pairbook.rooms.brokerclaims import BrokerClaims
 from pairbook.rooms.effects import Commit, Effect, Refuse
+from pairbook.rooms.lateness import Lateness
 from pairbook.rooms.logwindow import LogWindow
 from pairbook.rooms.protected import protect_structs
 from pairbook.rooms.remotepresence import RemotePresence
@@ -67,7 +68,7 @@ class RoomFeed:
         broker: Broker,
         store: Store,
         *,
-        gap_grace: float = 0.2,
+        lateness: Lateness | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.room_id = room_id
@@ -77,7 +78,7 @@ class RoomFeed:
         self.presence = RemotePresence()
         self.signals = RoomSignals(room_id, broker, clock=clock)  # members on other processes
         self._waiting: list[Entry] = []
-        self._window = LogWindow(gap_grace=gap_grace, clock=clock)
+        self._window = LogWindow(lateness=lateness, clock=clock)
         self._missed = False
         self._claims = BrokerClaims(room_id, broker)
         self._clock = clock
@@ -295,6 +296,8 @@ class RoomFeed:
 
     def _take_update(self, room: Room, entry: DocEntry) -> None:
         seq = entry.seq
+        if entry.frame:
+            self._window.arrived(seq)  # late behind a seq logged after it: the grace grows
         if self._window.holds(seq):
             return  # the document has it (loaded from the log, or caught up)
         if not entry.frame:  # a marker: the update is in the log, not in the entry
@@ -377,13 +380,15 @@ async def subscribe_feed(
     store: Store,
     room_id: RoomId,
     *,
+    lateness: Lateness | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> RoomFeed | None:
     """With a broker, a room's feed, subscribed before the room loads from the log: what other
-    processes log from then on reaches it (and the files lease tried). None without one."""
+    processes log from then on reaches it (and the files lease tried). None without one.
+    `lateness` is the process's, shared by its rooms (one of the room's own without it)."""
     if broker is None:
         return None
-    feed = RoomFeed(room_id, broker, store, clock=clock)
+    feed = RoomFeed(room_id, broker, store, lateness=lateness, clock=clock)
     await broker.subscribe(room_id, feed)
     await feed.hold_files()
     return feed

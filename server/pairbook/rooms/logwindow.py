@@ -7,22 +7,32 @@ import asyncio
 import time
 from collections.abc import Callable
 
+from pairbook.rooms.lateness import Lateness
+
+NOTED = 1024
+"""Missing seqs whose first sighting is kept (for `Lateness`): older ones are forgotten."""
+NOTED_RUN = 64
+"""A run of more missing seqs at once (a document loaded far behind the log's head, a
+marker) is not timed: those come from the log, not late through the broker."""
+
 
 class LogWindow:
     """The seqs a document holds: every one up to `upto`, some beyond (`ahead`); `known` is
     the newest seq known to be in the log. A seq known but not held for longer than
-    `gap_grace` (another process's entry was lost, or its broker was unreachable) is a gap.
+    `gap_grace` (another process's entry was lost, or its broker was unreachable) is a gap;
+    the grace is `lateness.grace`, which grows with how late entries fill gaps (`arrived`).
     `reached` waits for the seqs up to one to be held."""
 
     def __init__(
-        self, *, gap_grace: float = 0.2, clock: Callable[[], float] = time.monotonic
+        self, *, lateness: Lateness | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
         self.upto = 0
         self.ahead: set[int] = set()
         self.known = 0
+        self.lateness = lateness or Lateness()
         self._gap_since: float | None = None
-        self.gap_grace = gap_grace
         self._clock = clock
+        self._missing: dict[int, float] = {}  # seq -> when it was first known to be missing
         self._reaching: list[tuple[int, asyncio.Future[None]]] = []
 
     def start(self, seq: int) -> None:
@@ -46,8 +56,14 @@ class LogWindow:
             self._reaching.append((seq, future))
         return future
 
+    @property
+    def gap_grace(self) -> float:
+        """Seconds a gap waits for its entry before the log is read."""
+        return self.lateness.grace
+
     def hold(self, seq: int) -> None:
         """The document holds record `seq`."""
+        self._note_missing(max(self.known, self.upto) + 1, seq)
         self.known = max(self.known, seq)
         if seq == self.upto + 1:
             self.upto = seq
@@ -63,6 +79,7 @@ class LogWindow:
     def know(self, seq: int) -> None:
         """Record `seq` is in the log (a marker, or the log's head)."""
         if seq > self.known:
+            self._note_missing(max(self.known, self.upto) + 1, seq + 1)
             self.known = seq
             self._note_gap()
 
@@ -75,7 +92,26 @@ class LogWindow:
 
     def overdue(self, now: float) -> bool:
         """Whether a gap has lasted past its grace."""
-        return self._gap_since is not None and now - self._gap_since >= self.gap_grace
+        since = self._gap_since
+        return since is not None and now - since >= self.lateness.grace
+
+    def arrived(self, seq: int) -> None:
+        """Another process's entry for record `seq` came through the broker: if the seq was
+        seen missing (held since from the log, or not), how late it came is noted."""
+        since = self._missing.pop(seq, None)
+        if since is not None:
+            self.lateness.note(self._clock() - since)
+
+    def _note_missing(self, first: int, end: int) -> None:
+        """Seqs `first` to `end` - 1 are in the log from now on and not held (yet)."""
+        if not 0 < end - first <= NOTED_RUN:
+            return
+        now = self._clock()
+        for seq in range(first, end):
+            if seq not in self.ahead:
+                self._missing.setdefault(seq, now)
+        while len(self._missing) > NOTED:
+            del self._missing[next(iter(self._missing))]
 
     def _note_gap(self) -> None:
         if self.known <= self.upto:

@@ -29,6 +29,7 @@ from pairbook.rooms.diskwatch import DiskLooks, DiskWatch, poll_if_marked
 from pairbook.rooms.feed import snapshot_lock, subscribe_feed
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.handle import ServiceHandle
+from pairbook.rooms.lateness import Lateness
 from pairbook.rooms.loader import load_room
 from pairbook.rooms.mismatch import MismatchBound
 from pairbook.rooms.openroom import OpenRoom
@@ -68,6 +69,7 @@ class Rooms:
         self.store = store
         self.policy = policy
         self.broker = broker  # None: this process alone holds its rooms
+        self.lateness = Lateness()  # how late the other processes' entries come, for gaps
         self.ownership = ownership  # None: this process runs every room's services
         self.vouch: Vouch | None = None  # checks the members other processes announce
         self.services = tuple(ROOM_SERVICES if services is None else services)
@@ -180,7 +182,7 @@ class Rooms:
         """Load a room and attach its services (with a broker, its feed subscribed first and
         attached before them). On failure nothing of it is left: no feed applying the other
         processes' updates, no files lease, no started service, no pending task."""
-        feed = await subscribe_feed(self.broker, self.store, room_id)
+        feed = await subscribe_feed(self.broker, self.store, room_id, lateness=self.lateness)
         if feed is not None:
             feed.signals.vouch = self.vouch
         filesync: FileSync | None = None

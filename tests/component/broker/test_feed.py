@@ -114,6 +114,37 @@ async def test_an_update_whose_entry_was_lost_is_read_from_the_log(
         assert bob.text() == "lost found"
 
 
+async def test_entries_that_keep_coming_late_are_waited_for_not_read_from_the_log(
+    tmp_path: Path, brokers: Callable[[], Broker]
+) -> None:
+    # Under load, A's entries reach B a while after B logged a later seq. A fixed 0.2 s
+    # grace read every such gap from the log, and those reads loaded the processes further
+    # (session 15: every update read back 1.5 times). Once entries were seen coming 0.5 s
+    # late, the next gaps wait that long: their entries come through the broker.
+    async with ana_and_bob(tmp_path, brokers) as (a, ana, b, bob, store):
+        through_broker: list[int] = []
+        for word in ("one ", "two ", "three ", "four "):
+            b.feed.broker.unsubscribe(ROOM, b.feed)  # A's entry is held back a while
+            await a.send(ana, encode_sync_update(ana.edit(word)))
+            seq = a.room.last_seq
+            await b.send(bob, encode_sync_update(bob.edit(word.upper())))  # B logs seq + 1
+            await settle(a, b)
+            b.clock.advance(0.5)
+            await b.feed.upkeep(b.clock())
+            await b.feed.broker.subscribe(ROOM, b.feed)
+            record = (await store.records(ROOM, seq - 1, 1))[0]
+            frame = encode_sync_update(record.update)
+            before = b.feed.remote_updates
+            b.feed.deliver([DocEntry(seq, frame, record.user_id, record.client_ids)])
+            through_broker.append(b.feed.remote_updates - before)
+        await settle(a, b)
+        assert through_broker == [0, 1, 1, 1]  # the first gap is read from the log
+        assert b.room.last_seq == a.room.last_seq
+        assert str(b.room.doc.get("scratch", type=Text)) == str(
+            a.room.doc.get("scratch", type=Text)
+        )
+
+
 async def test_a_marker_entry_makes_the_other_process_read_the_log(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:

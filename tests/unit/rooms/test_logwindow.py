@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pairbook.rooms.lateness import Lateness
 from pairbook.rooms.logwindow import LogWindow
 
 
@@ -27,7 +28,7 @@ def test_seqs_held_out_of_order_close_the_window_once_the_gap_fills() -> None:
 
 def test_a_gap_is_overdue_only_after_its_grace() -> None:
     clock = Clock()
-    window = LogWindow(gap_grace=0.2, clock=clock)
+    window = LogWindow(clock=clock)  # 0.2 s while no entry came late
     window.hold(2)  # 1 is missing
     assert not window.overdue(clock.now + 0.1)
     assert window.overdue(clock.now + 0.2)
@@ -61,3 +62,48 @@ async def test_a_wait_for_a_seq_ends_once_every_seq_up_to_it_is_held() -> None:
     window.hold(5)
     assert six.done()
     assert window.newest == window.upto == 6
+
+
+def test_a_gap_filled_late_through_the_broker_lengthens_the_next_gaps_grace() -> None:
+    clock = Clock()
+    window = LogWindow(clock=clock)
+    window.hold(2)  # this process logged 2; another's 1 is on its way
+    clock.now += 0.5
+    assert window.overdue(clock.now)  # 0.2 s: read from the log
+    window.hold(1)  # read from the log
+    window.arrived(1)  # and its entry came 0.5 s after the gap was seen
+    window.hold(4)  # the next gap
+    clock.now += 0.5
+    assert not window.overdue(clock.now)  # twice the lateness seen: 1 s
+    assert window.overdue(clock.now + 0.5)
+
+
+def test_entries_that_fill_no_gap_leave_the_grace_as_it_is() -> None:
+    clock = Clock()
+    window = LogWindow(clock=clock)
+    for seq in range(1, 10):
+        clock.now += 3.0
+        window.arrived(seq)
+        window.hold(seq)
+    assert window.lateness.grace == 0.2
+
+
+def test_a_run_of_seqs_a_document_is_far_behind_on_is_not_timed() -> None:
+    clock = Clock()
+    window = LogWindow(clock=clock)
+    window.know(1000)  # the log's head, far ahead: those are read from the log
+    clock.now += 30.0
+    window.arrived(999)
+    assert window.lateness.grace == 0.2
+
+
+def test_the_grace_follows_the_recent_lateness_within_its_bounds() -> None:
+    lateness = Lateness()
+    lateness.note(100.0)
+    assert lateness.grace == 5.0  # a lost entry is read from the log within 5 s anyway
+    for _ in range(64):
+        lateness.note(0.01)
+    assert lateness.grace == 0.2
+    for _ in range(60):
+        lateness.note(0.3)
+    assert lateness.grace == 0.6
