@@ -85,6 +85,7 @@ class RedisBroker:
         self._expiry_ms = int(idle_expiry * 1000)
         self._subscribers: dict[str, Subscriber] = {}
         self._positions: dict[str, bytes | None] = {}  # room -> last stream id read
+        self._keys: dict[str, bytes] = {}  # room -> its stream's key, encoded
         self._outbox = Outbox(self._give_up, limit=outbox_limit, max_bytes=outbox_bytes)
         self._markers: dict[str, int] = {}  # room -> newest seq given up on
         self._work = asyncio.Event()
@@ -171,6 +172,7 @@ class RedisBroker:
         if self._subscribers.get(room) is subscriber:
             del self._subscribers[room]
             self._positions.pop(room, None)
+            self._keys.pop(room, None)
 
     async def _last_id(self, room: str) -> bytes:
         newest = await self._client.xrevrange(self.stream_key(room), count=1)
@@ -200,10 +202,16 @@ class RedisBroker:
         assert self._reader is not None
         # The wake-up stream is read from its last entry read, not "$": a wake-up sent before
         # this XREAD reached the server (a room subscribed meanwhile) must not be missed.
+        # Keys as bytes, each encoded once: redis-py encodes a str argument on every call,
+        # and this call names every held room (a third of its client CPU at 500 rooms).
         streams: dict[Any, Any] = {self._wake_key(): self._woken}
+        keys = self._keys
         for room, position in self._positions.items():
             if position is not None:
-                streams[self.stream_key(room)] = position
+                key = keys.get(room)
+                if key is None:
+                    key = keys[room] = self.stream_key(room).encode()
+                streams[key] = position
         block = None if self._closing else self._block_ms
         # Cancelled, the read is let finish: woken (see __aexit__), at once.
         reply = await let_finish(self._reader.xread(streams, count=self._batch, block=block))
