@@ -384,8 +384,7 @@ async def subscribe_feed(
     clock: Callable[[], float] = time.monotonic,
 ) -> RoomFeed | None:
     """With a broker, a room's feed, subscribed before the room loads from the log: what other
-    processes log from then on reaches it (and the files lease tried). None without one.
-    `lateness` is the process's, shared by its rooms (one of the room's own without it)."""
+    processes log from then on reaches it (and the files lease tried). None without one."""
     if broker is None:
         return None
     feed = RoomFeed(room_id, broker, store, lateness=lateness, clock=clock)
