@@ -86,9 +86,7 @@ class Rooms:
         self.replays = Replays(store, checkpoint_every=policy.checkpoint_every)
         self.kept = KeptKernels()  # the live kernels of unloaded rooms
         self._culling: asyncio.Task[None] | None = None
-        self.disk = DiskWatch(
-            policy.file_poll_interval, policy.tick
-        )  # every room's looks at its files
+        self.disk = DiskWatch(policy.file_poll_interval, policy.tick)  # every room's file looks
         self._watching: asyncio.Task[None] | None = None
         self.beats = Beats(policy.tick)  # each room's wake-ups on a phase of its own
 
