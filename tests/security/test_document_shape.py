@@ -127,3 +127,32 @@ async def test_an_update_leaving_a_cell_no_client_can_read_is_refused_and_never_
         async with YClient(url) as later:
             await later.wait_until(lambda: len(later.cells) == 4)
             assert str(later.cells[3]["id"]) == "fine"
+
+
+async def test_after_a_refused_source_overwrite_the_others_still_delete_text_in_that_cell(
+    server: ServerProcess,
+) -> None:
+    # The refused update deleted the cell's source text (overwritten by a plain string):
+    # its deletions name every character of it. Typing over them later is anyone's edit.
+    url = server.ws_url(ROOM)
+    editor = server.join("editor", "Eve")[0]
+    async with YClient(url) as ana:
+        original = ana.source(1)
+        eve: Doc[Any] = Doc()
+        eve.apply_update(ana.doc.get_update())
+        state = eve.get_state()
+        with eve.transaction():
+            MISSHAPEN["a source that is a plain string"](eve)
+        async with RawPeer(server.ws_url(ROOM, editor)) as rogue:
+            await rogue.send(encode_sync_update(eve.get_update(state)))
+            code, _reason = await rogue.closed_with()
+        assert code == 4403
+    async with YClient(url) as ana:  # the room reloaded without it
+        assert ana.source(1) == original
+        await ana.edit(lambda doc: doc.get("cells", type=Array)[1]["source"].__delitem__(0))
+        async with YClient(url) as later:
+            await later.wait_until(lambda: later.source(1) == original[1:])
+        # The whole cell can be deleted too.
+        await ana.edit(lambda doc: doc.get("cells", type=Array).__delitem__(1))
+        async with YClient(url) as later:
+            await later.wait_until(lambda: len(later.cells) == 2)

@@ -57,6 +57,10 @@ class Apply:
     claimed: frozenset[int]
     """The client ids this update claimed for the peer's user."""
     summary: UpdateSummary
+    trial: bool = False
+    """It deletes what an update the room refused after applying it deleted (a cell left
+    unreadable): tried on a copy of the document first, refused only if it would leave
+    such a cell again (deleting that cell, or text in it, is anyone's edit)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,11 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pairbook.errors import AuthError, ProtocolError, StoreError
+from pycrdt import Doc
+
+from pairbook.errors import AuthError, HistoryError, ProtocolError, StoreError
 from pairbook.notebook.applied import apply_update
 from pairbook.protocol.awareness import encode_awareness_update
 from pairbook.protocol.closecodes import CloseCode
@@ -27,11 +29,13 @@ from pairbook.protocol.messages import (
     encode_sync_update,
 )
 from pairbook.protocol.update import StructKind, decode_state_vector, encode_state_vector
+from pairbook.rooms.cellwatch import CellsWatch
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
 from pairbook.rooms.handle import member_of
 from pairbook.rooms.limits import check_frame_size
 from pairbook.rooms.ownership import answer_command
+from pairbook.rooms.sync import REFUSED_EDIT
 
 if TYPE_CHECKING:
     from pairbook.rooms.peer import Peer
@@ -150,6 +154,10 @@ class Receiver:
         # Applied before it is logged: the log holds only what the document could apply
         # (pycrdt cannot read all that yjs writes), so the room always loads from it again.
         room = self._room
+        if effect.trial and _leaves_faults(room, effect.update):
+            # A resend of what the room refused (a stock client's document still holds it):
+            # refused before the document takes it, so the room is not lost again.
+            raise HistoryError(REFUSED_EDIT)
         room.author = effect.peer.user.id
         room.cells.faults.clear()
         try:
@@ -223,3 +231,13 @@ def _with_waited(room: Room, effect: Apply, state: dict[int, int]) -> Apply:
         return effect
     taken = room.doc.get_update(encode_state_vector(before))
     return dataclasses.replace(effect, frame=encode_sync_update(taken))
+
+
+def _leaves_faults(room: Room, update: bytes) -> bool:
+    """Whether `update` would leave a cell no notebook client can read, tried on a copy of
+    the room's document (only for an update deleting what a refused update deleted)."""
+    copy: Doc[Any] = Doc()
+    copy.apply_update(room.doc.get_update())
+    watch = CellsWatch(copy, room.id, check_shapes=True)
+    apply_update(copy, update)
+    return bool(watch.faults)

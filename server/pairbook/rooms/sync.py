@@ -47,6 +47,10 @@ a larger one is refused as an edit without a look."""
 
 DeleteSet = dict[int, tuple[tuple[int, int], ...]]
 
+REFUSED_EDIT = (
+    "your copy of the notebook holds an edit the room refused; reload to get the room's copy"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Pending:
@@ -183,10 +187,11 @@ class RoomSync:
         # While the edit gate is shut what a refused document sends is refused again the
         # same way, not closed on: a page whose typing reached the room after a handover
         # re-sends it as it resyncs, and stays connected to offer it to the new driver.
+        trial = False
         if refusal is None and (
             self._refused_clients or self._refused_peers or self._refused_deletions
         ):
-            self._check_not_refused(peer, summary)
+            trial = self._check_not_refused(peer, summary)
         # Checked even when the edit is refused: a document from another history must
         # reload like anyone's.
         admission = admit_update(
@@ -203,7 +208,7 @@ class RoomSync:
             self._room.claims[client] = peer.user.id
         relayed = frame if frame is not None else encode_sync_update(update)
         clients = tuple(sorted(admission.new_client_ids))
-        return [Apply(peer, update, relayed, clients, admission.claims, summary)]
+        return [Apply(peer, update, relayed, clients, admission.claims, summary, trial)]
 
     def applied(self, effect: Apply, state_vector: dict[int, int] | None = None) -> list[Effect]:
         """The document took the whole update: log and relay it, settle the peer's sync.
@@ -343,16 +348,16 @@ class RoomSync:
             self._refused_peers = weakref.WeakSet()
         self._refused_peers.add(peer)
 
-    def _check_not_refused(self, peer: Peer, summary: UpdateSummary) -> None:
+    def _check_not_refused(self, peer: Peer, summary: UpdateSummary) -> bool:
+        """Raise HistoryError for an update that carries what the room refused; whether it
+        deletes what a refused update deleted (Apply.trial: a resend of it, or anyone's
+        later edit of those items — deleting that cell, or text of it — which must pass)."""
         refused = self._refused_peers
         carries = refused is not None and peer in refused and self.is_news(summary)
-        again = self._refused_deletions.overlapping(summary.delete_set)
-        carries = carries or (bool(again) and not spans_covered(again, self._server_deletions()))
         if carries or not self._refused_clients.isdisjoint(self._new_clients(summary)):
-            raise HistoryError(
-                "your copy of the notebook holds an edit the room refused; reload to get the "
-                "room's copy"
-            )
+            raise HistoryError(REFUSED_EDIT)
+        again = self._refused_deletions.overlapping(summary.delete_set)
+        return bool(again) and not spans_covered(again, self._server_deletions())
 
     # -- what the room has ---------------------------------------------------------------
 
