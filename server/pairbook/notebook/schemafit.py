@@ -84,6 +84,10 @@ def _fit_cell(cell: dict[str, Any], where: str, dropped: list[str]) -> dict[str,
     bare["metadata"] = {}
     if definition == "code_cell":
         bare |= {"outputs": [], "execution_count": cell.get("execution_count")}
+        # A count the schema refuses (-1: any editor can write it) is written as none.
+        if not _valid(bare, definition) and _valid({**bare, "execution_count": None}, definition):
+            bare["execution_count"] = None
+            dropped.append(f"{where}.execution_count")
     fitted: dict[str, Any] = {**bare, "metadata": {}}
     for key, value in (cell.get("metadata") or {}).items():
         if _valid({**bare, "metadata": {key: value}}, definition):

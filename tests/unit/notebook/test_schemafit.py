@@ -54,3 +54,21 @@ def test_each_refused_part_is_left_out_and_named() -> None:
     assert code["outputs"] == [STREAM]
     assert markdown["attachments"] == {"a.png": {"image/png": "iVBORw0KGgo="}}
     assert fitted["metadata"] == {"language_info": {"name": "python"}}
+
+
+def test_a_refused_execution_count_is_written_as_none_keeping_the_rest_of_the_cell() -> None:
+    # Any editor can set a code cell's execution_count to -1: nothing was saved from then on.
+    nb = new_notebook()
+    cell = nb["cells"][0]
+    cell["metadata"] = {"tags": ["kept"]}
+    cell["outputs"] = [STREAM]
+    cell["execution_count"] = -1
+
+    fitted, dropped = fit_to_schema(nb)
+
+    nbformat.validate(fitted)
+    assert dropped == ["cells[0].execution_count"]
+    (code,) = fitted["cells"]
+    assert code["execution_count"] is None
+    assert code["metadata"] == {"tags": ["kept"]}
+    assert code["outputs"] == [STREAM]
