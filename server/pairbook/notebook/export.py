@@ -38,7 +38,7 @@ def clean_notebook(nb: dict[str, Any]) -> dict[str, Any]:
 def _html(nb: dict[str, Any]) -> bytes:
     from nbconvert import HTMLExporter  # imported here: it takes a second to import
 
-    node = nbformat.from_dict(nb)  # type: ignore[no-untyped-call]
+    node = nbformat.from_dict(nb)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         body, _ = HTMLExporter().from_notebook_node(node)  # type: ignore[no-untyped-call]

@@ -190,7 +190,7 @@ def _upgraded(data: dict[str, Any], name: str, major: int, minor: int) -> dict[s
     """A notebook of an older major version, upgraded by nbformat to this one."""
     try:
         node = nbformat.versions[major].to_notebook_json(data, minor=minor)
-        node = nbformat.convert(node, NBFORMAT)  # type: ignore[no-untyped-call]
+        node = nbformat.convert(node, NBFORMAT)
     except _CONVERSION_ERRORS as exc:
         raise NotebookError(
             f"{name}: nbformat {major}.{minor} notebook cannot be upgraded to "
@@ -245,8 +245,8 @@ def serialize_notebook(nb: dict[str, Any], *, name: str = "notebook") -> bytes:
         validate_notebook(nb, name=name)
     # nbformat.writes(nb, version=4) validates again and only logs failures: call the v4
     # writer it delegates to, which produces the same text.
-    node = nbformat.from_dict(nb)  # type: ignore[no-untyped-call]
-    text: str = nbformat.v4.writes(node)  # type: ignore[no-untyped-call]
+    node = nbformat.from_dict(nb)
+    text: str = nbformat.v4.writes(node)
     if "NaN" in text or "Infinity" in text:  # rare: most often inside a string
         finite = _finite(nb)
         if finite is not nb:

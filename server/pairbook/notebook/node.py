@@ -10,4 +10,4 @@ import nbformat
 def notebook_node(nb: dict[str, Any]) -> Any:
     """A deep copy of plain nbformat JSON as a NotebookNode (attribute access, as nbclient
     expects)."""
-    return nbformat.from_dict(nb)  # type: ignore[no-untyped-call]
+    return nbformat.from_dict(nb)

@@ -27,7 +27,7 @@ ROOT = ""
 @functools.cache
 def _schema() -> dict[str, Any]:
     minor = nbformat.v4.nbformat_minor
-    validator = get_validator(version=nbformat.v4.nbformat, version_minor=minor)  # type: ignore[no-untyped-call]
+    validator = get_validator(version=nbformat.v4.nbformat, version_minor=minor)
     schema: dict[str, Any] = validator._schema
     return schema
 
@@ -41,9 +41,9 @@ def _definitions() -> dict[str, Any]:
 def _validator(definition: str) -> Any:
     """A compiled validator for one of the schema's definitions (or its root)."""
     if definition == ROOT:
-        return FastJsonSchemaValidator(_schema())  # type: ignore[no-untyped-call]
+        return FastJsonSchemaValidator(_schema())
     schema = {"$ref": f"#/definitions/{definition}", "definitions": _definitions()}
-    return FastJsonSchemaValidator(schema)  # type: ignore[no-untyped-call]
+    return FastJsonSchemaValidator(schema)
 
 
 def _valid(value: object, definition: str) -> bool:

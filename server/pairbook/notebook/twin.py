@@ -148,7 +148,7 @@ def notebook_to_twin(nb: dict[str, Any], fmt: str) -> str:
             cell = {**cell, "metadata": {k: v for k, v in metadata.items() if k != PAIRBOOK_KEY}}
         cells.append(cell)
     metadata = {k: v for k, v in (nb.get("metadata") or {}).items() if k != PAIRBOOK_KEY}
-    node = nbformat.from_dict(copy.deepcopy({**nb, "cells": cells, "metadata": metadata}))  # type: ignore[no-untyped-call]
+    node = nbformat.from_dict(copy.deepcopy({**nb, "cells": cells, "metadata": metadata}))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -1,5 +1,3 @@
-# mypy: disable-error-code="no-untyped-call"
-# (nbformat's helpers carry no annotations)
 """Notebooks for the notebook tests: the bundled examples and a varied generated set.
 
 nbformat ships no .ipynb test data in this environment, so the generated set covers what

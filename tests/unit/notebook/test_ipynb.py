@@ -1,5 +1,3 @@
-# mypy: disable-error-code="no-untyped-call"
-# (nbformat's helpers carry no annotations)
 """Reading, validating and serialising .ipynb files."""
 
 from __future__ import annotations

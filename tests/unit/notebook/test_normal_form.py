@@ -1,5 +1,3 @@
-# mypy: disable-error-code="no-untyped-call"
-# (nbformat's helpers carry no annotations)
 """The normal form of a notebook, against nbformat's own reader and helpers."""
 
 from __future__ import annotations
