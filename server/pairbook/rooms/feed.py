@@ -173,7 +173,7 @@ class RoomFeed:
         StoreError when the log cannot be read."""
         if self._window.upto < seq:
             try:
-                await asyncio.wait_for(self._window.reached(seq), self._window.gap_grace)
+                await asyncio.wait_for(self._window.reached(seq), self._window.reach_wait)
             except TimeoutError:
                 await self.catch_up()
 

@@ -7,7 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from pairbook.rooms.lateness import Lateness
+from pairbook.rooms.lateness import GRACE, Lateness
 
 NOTED = 1024
 """Missing seqs whose first sighting is kept (for `Lateness`): older ones are forgotten."""
@@ -60,6 +60,14 @@ class LogWindow:
     def gap_grace(self) -> float:
         """Seconds a gap waits for its entry before the log is read."""
         return self.lateness.grace
+
+    @property
+    def reach_wait(self) -> float:
+        """Seconds a command forwarded from another process waits for the entries it follows
+        before the log is read: its sender had them logged already, so never longer than
+        the quiet grace, however late the broker's entries come (the gap's grace grows to
+        seconds under load; a run would have waited that out before it started)."""
+        return min(self.gap_grace, GRACE)
 
     def hold(self, seq: int) -> None:
         """The document holds record `seq`."""

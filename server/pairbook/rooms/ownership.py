@@ -12,10 +12,11 @@ room is owned here and nothing is forwarded.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pairbook.errors import PairbookError
+from pairbook.errors import PairbookError, StoreError
 from pairbook.service import Member
 from pairbook.service.commands import Args
 
@@ -28,7 +29,12 @@ ForwardedRunner = Callable[[str, Member, Args], Awaitable[Reply]]
 Moved = Callable[[str], Awaitable[None]]
 """Told when this process gained or lost a room's ownership."""
 
+log = logging.getLogger("pairbook.ownership")
+
 MOVING = "this room is moving to another server process; try again in a moment"
+LOG_FAILED = "the server could not read this notebook's log (it is logged); try again"
+"""A command's answer when the log failed: never the store's own message, which names the
+database's host and user or the log file's path (logged)."""
 AFTER = "after_seq"
 """Set in a forwarded command's body by the process it comes from: the log position its
 document held once the changes it had were logged (`Room.logged_to`). The owner's document
@@ -109,6 +115,9 @@ async def answer_command(
             if isinstance(after, int) and not isinstance(after, bool):
                 await room.reach(after)
         result = await room.services.dispatch(member, body)
+    except StoreError as exc:  # its text names the database's host or the log's file
+        log.error("command failed on the log", extra={"room": room.id, "error": str(exc)})
+        return {"id": request_id, "ok": False, "error": LOG_FAILED}
     except (PermissionError, ValueError, LookupError, PairbookError) as exc:
         return {"id": request_id, "ok": False, "error": str(exc)}
     return {"id": request_id, "ok": True, "result": result}

@@ -11,8 +11,8 @@ import pytest
 from pycrdt import Array, Doc
 
 from pairbook.auth import Role
-from pairbook.errors import ClusterError
-from pairbook.rooms.ownership import MOVING, answer_command
+from pairbook.errors import ClusterError, StoreError
+from pairbook.rooms.ownership import LOG_FAILED, MOVING, answer_command
 from pairbook.service import Command, CommandTable, Member
 from pairbook.types import UserId
 from support.ownership import MemoryOwnership
@@ -34,8 +34,14 @@ class Counter:
     async def close(self) -> None:
         return None
 
+    async def spill(self, member: Member, body: dict[str, Any]) -> dict[str, Any]:
+        raise StoreError("cannot read the log at postgresql://pairbook@db.internal:5432/x")
 
-TABLE = CommandTable.of("counter", [Command("bump", Counter.bump, role=Role.EDITOR)])
+
+TABLE = CommandTable.of(
+    "counter",
+    [Command("bump", Counter.bump, role=Role.EDITOR), Command("spill", Counter.spill)],
+)
 
 
 async def test_a_command_goes_to_the_owner_as_its_member_and_the_core_answers_here(
@@ -89,3 +95,13 @@ async def test_a_service_cannot_write_where_the_room_is_not_owned(tmp_path: Path
 
         with pytest.raises(ClusterError, match="no longer runs room"):
             await here.handle.apply_server_edit(edit, UserId("pairbook:server"))
+
+
+async def test_a_failed_log_is_answered_without_naming_the_database(tmp_path: Path) -> None:
+    async with service_kit(tmp_path / "a") as owner, service_kit(tmp_path / "b") as here:
+        owner.room.attach([Counter()])
+        here.room.ownership = MemoryOwnership(owner.room)
+        bo = await here.join("bo", Role.EDITOR)
+        assert await bo.refused("spill") == LOG_FAILED  # forwarded, answered by the owner
+        ann = await owner.join("ann", Role.EDITOR)
+        assert await ann.refused("spill") == LOG_FAILED  # run where the member is

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pairbook.rooms.lateness import Lateness
+from pairbook.rooms.lateness import GRACE, Lateness
 from pairbook.rooms.logwindow import LogWindow
 
 
@@ -107,3 +107,12 @@ def test_the_grace_follows_the_recent_lateness_within_its_bounds() -> None:
     for _ in range(60):
         lateness.note(0.3)
     assert lateness.grace == 0.6
+
+
+def test_a_forwarded_command_waits_for_the_broker_no_longer_than_the_quiet_grace() -> None:
+    window = LogWindow()
+    assert window.reach_wait == window.gap_grace == GRACE
+    for _ in range(10):
+        window.lateness.note(2.0)  # the broker's entries come seconds late: gaps wait longer
+    assert window.gap_grace == 4.0
+    assert window.reach_wait == GRACE  # the command's records are logged: read them instead
