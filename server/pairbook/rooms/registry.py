@@ -252,9 +252,9 @@ class Rooms:
         keepalive_due = time.monotonic() + policy.keepalive
         loop = asyncio.get_running_loop()
         beat = self.beats.beat(loop.time())
+        recording = entry.find(RecordingService)  # looked up once: the tick is hot
         while True:
-            # Every open room wakes every tick, on its own phase (rooms/beat.py): one timer
-            # and one future a wake-up (not asyncio.timeout's cancel and two exceptions).
+            # Every tick, on the room's own slot (rooms/beat.py): a timer and a future.
             await room.changed.wait_until(beat.due)
             room.changed.clear()
             beat.advance(loop.time())
@@ -278,14 +278,14 @@ class Rooms:
                 if room.last_change and quiet:
                     room.last_change = 0.0
                     await entry.filesync.save()
-                await poll_if_marked(entry.looks, entry.filesync)  # marked by self.disk
+                if entry.looks.found is not None:  # marked by self.disk
+                    await poll_if_marked(entry.looks, entry.filesync)
                 if room.feed is not None:
                     await room.feed.upkeep(now)
                 if room.last_seq - entry.snapshot_seq >= policy.snapshot_every:
                     async with snapshot_lock(room) as ours:
                         if ours:
                             await unloading.save_snapshot(entry, self.store)
-                recording = entry.find(RecordingService)
                 if recording is not None:
                     await recording.upkeep(entry.snapshot_seq)
             except BaseException as exc:

@@ -6,20 +6,27 @@ from collections import Counter
 
 import pytest
 
-from pairbook.rooms.beat import EARLY, Beat, Beats
+from pairbook.rooms.beat import EARLY, SLOT, Beat, Beats
 
 TICK = 0.25
 
 
-def test_rooms_opened_at_one_moment_wake_on_phases_spread_over_the_tick() -> None:
+def test_rooms_opened_at_one_moment_wake_on_slots_spread_over_the_tick() -> None:
     beats = Beats(TICK)
+    assert beats.slots == round(TICK / SLOT)
     dues = [beats.beat(100.0).due for _ in range(500)]
     assert all(100.0 < due <= 100.0 + TICK for due in dues)
-    per_ms = Counter(int((due - 100.0) * 1000) for due in dues)
-    # 500 rooms over 250 ms: two a millisecond, three at most (the golden ratio's sequence);
+    per_slot = Counter(round(due, 6) for due in dues)
+    # 500 rooms over 25 slots: 20 a slot, give or take one (the golden ratio's sequence);
     # waiting a tick from one moment gave all 500 one deadline.
-    assert max(per_ms.values()) <= 3
-    assert len(per_ms) >= 240
+    assert len(per_slot) == beats.slots
+    assert max(per_slot.values()) - min(per_slot.values()) <= 2
+
+
+def test_the_first_rooms_each_get_a_slot_of_their_own() -> None:
+    beats = Beats(TICK)
+    dues = [beats.beat(0.0).due for _ in range(12)]
+    assert len({round(due, 6) for due in dues}) == 12
 
 
 def test_a_late_wake_up_skips_the_missed_beats_and_keeps_the_phase() -> None:
@@ -37,7 +44,9 @@ def test_rooms_woken_together_by_a_stall_are_due_apart_again_after_it() -> None:
         beat.advance(stalled_until)
     dues = sorted(beat.due for beat in rooms)
     assert all(stalled_until < due <= stalled_until + TICK for due in dues)
-    assert len({round(due, 3) for due in dues}) == 100  # a millisecond of their own each
+    per_slot = Counter(round(due, 6) for due in dues)
+    assert len(per_slot) == round(TICK / SLOT)  # each on its slot again: 4 a slot
+    assert max(per_slot.values()) <= 5
 
 
 def test_a_timer_firing_a_little_early_takes_its_beat() -> None:
