@@ -27,7 +27,9 @@ def load_watch(path: Path) -> dict[str, Any]:
     stacks: list[tuple[float, list[str]]] = []
     hist: dict[str, int] = {}
     calls: dict[str, dict[int, list[int]]] = {}
+    iterations: dict[int, dict[str, Any]] = {}
     probes = 0
+    second = 0
     for line in path.read_text().splitlines():
         row = json.loads(line)
         if "lag" in row:
@@ -36,6 +38,9 @@ def load_watch(path: Path) -> dict[str, Any]:
             gcs.append((row["t"], row["gc"], row["ms"]))
         elif "ticks" in row:
             ticks[row["s"]] = row["ticks"]
+            second = row["s"]
+        elif "iterations" in row:
+            iterations[second] = row
         elif "stack" in row:
             stacks.append((row["t"], row["stack"]))
         elif "calls" in row:
@@ -50,7 +55,34 @@ def load_watch(path: Path) -> dict[str, Any]:
         "hist": hist,
         "probes": probes,
         "calls": calls,
+        "iterations": iterations,
     }
+
+
+def per_iteration(iterations: dict[int, dict[str, Any]], start: float, end: float) -> None:
+    """The rooms' wake-ups per loop iteration in the seconds from `start` to `end`, and the
+    CPU their upkeep took in the iterations where it came to 0.25 ms or more."""
+    sizes: Counter[int] = Counter()
+    cpu: list[float] = []
+    for sec, row in iterations.items():
+        if start <= sec and sec + 1 <= end:
+            sizes.update({int(k): v for k, v in row["iterations"].items()})
+            cpu.extend(ms for *_, ms in row["heavy"])
+    wakes = sum(k * v for k, v in sizes.items())
+    if not wakes:
+        return
+    share = {n: sum(k * v for k, v in sizes.items() if k >= n) / wakes for n in (20, 50, 100)}
+    print(
+        f"room wake-ups per loop iteration: {wakes} in {sum(sizes.values())} iterations, "
+        f"at most {max(sizes)} in one; "
+        + ", ".join(f"{share[n]:.0%} in iterations of {n} or more" for n in share)
+    )
+    cpu.sort()
+    if cpu:
+        print(
+            f"  iterations with 0.25 ms or more of upkeep CPU: {len(cpu)}, median "
+            f"{cpu[len(cpu) // 2]}, max {cpu[-1]} ms"
+        )
 
 
 def in_bins(per_second: dict[int, list[int]], start: float, end: float) -> int:
@@ -156,6 +188,8 @@ def main() -> None:
         print(f"  stall starts folded modulo {period:5} s (10 bins): {folded(times, period)}")
     if watch["ticks"]:
         print(f"room wake-ups: {bin_spread(watch['ticks'], t0)}")
+        end = t0 + max((sent for sent, _ in row.get("slow", [])), default=0) / 1000
+        per_iteration(watch["iterations"], t0, end)
     for name, per in watch["calls"].items():
         print(f"{name}: {bin_spread(per, t0)}")
     slow = row.get("slow", [])

@@ -83,6 +83,10 @@ def _start(loop: Any) -> None:
 
 
 def _count_ticks(loop: Any, out: Any) -> None:
+    """The rooms' wake-ups per 10 ms, and per loop iteration (uvloop's clock is read once an
+    iteration: wake-ups seeing one `loop.time()` ran in one iteration) with the CPU their
+    upkeep took in it, when the room's body ran to its next wait without awaiting across
+    iterations."""
     from pairbook.flag import Flag
 
     # The rooms' life loops are its only callers: wait_until, or wait_for before it.
@@ -90,15 +94,40 @@ def _count_ticks(loop: Any, out: Any) -> None:
     wait = getattr(Flag, name)
     bins = [0] * 100
     second = [int(time.monotonic())]
+    woke: dict[int, tuple[float, float]] = {}  # flag -> (loop time, thread time) at its wake
+    group = [0.0, 0, 0.0]  # loop time of the iteration, wake-ups in it, their CPU
+    sizes: Counter[int] = Counter()
+    heavy: list[list[float]] = []  # [monotonic, wake-ups, CPU ms] of iterations >= 0.25 ms
+
+    def close_group() -> None:
+        if group[1]:
+            sizes[int(group[1])] += 1
+            if group[2] >= 0.00025:
+                heavy.append([round(time.monotonic(), 3), group[1], round(group[2] * 1000, 2)])
 
     async def counted(self: Flag, when: float) -> bool:
+        key = id(self)
+        started = woke.pop(key, None)
+        if started is not None and started[0] == loop.time() == group[0]:
+            group[2] += time.thread_time() - started[1]
         result: bool = await wait(self, when)
         now = time.monotonic()
         if int(now) != second[0]:
             out.write(json.dumps({"ticks": bins, "s": second[0]}) + "\n")
+            out.write(
+                json.dumps({"iterations": dict(sorted(sizes.items())), "heavy": heavy}) + "\n"
+            )
             bins[:] = [0] * 100
+            sizes.clear()
+            heavy.clear()
             second[0] = int(now)
         bins[int((now % 1.0) * 100)] += 1
+        at = loop.time()
+        if at != group[0]:
+            close_group()
+            group[:] = [at, 0, 0.0]
+        group[1] += 1
+        woke[key] = (at, time.thread_time())
         return result
 
     setattr(Flag, name, counted)
