@@ -29,7 +29,7 @@ from pairbook.app.context import AppContext
 from pairbook.app.crosssite import CrossSiteGuard, cors_middleware
 from pairbook.app.download import download_route
 from pairbook.app.errors import EXCEPTION_HANDLERS, UnexpectedErrors
-from pairbook.app.gcpolicy import tune_gc
+from pairbook.app.gcpolicy import tune_gc, young_passes
 from pairbook.app.headers import OUTPUT_FRAME_PATH, SecurityHeaders
 from pairbook.app.logs import configure_logging
 from pairbook.app.metrics import Metrics
@@ -114,6 +114,7 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
             # Left after the rooms: leases are handed over once the kernels have stopped.
             contextlib.nullcontext() if owners is None else owners,
             Rooms(settings.root, store, policy, broker=broker, ownership=owners) as rooms,
+            young_passes(),  # in the server process: short young passes, often
         ):
             if owners is not None:
                 RoomOwners(rooms, owners, tokens).bind()
