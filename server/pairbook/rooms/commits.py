@@ -147,6 +147,8 @@ class CommitQueue:
                 self._room_id, commit.update, commit.author, commit.clients, fence=commit.fence
             )
         except Exception as exc:  # refused at once: failed as if written
+            # and nothing made after it is logged, from now (the callback runs next turn)
+            self._failed = self._failed or _kind_of(exc)
             written = asyncio.get_running_loop().create_future()
             written.set_exception(exc)
         # A coroutine (a store without `append_soon`) becomes a task: its first step, in
@@ -221,6 +223,11 @@ class CommitQueue:
             return True
         await asyncio.wait(futures)
         return all(future.result() for future in futures)
+
+
+def _kind_of(exc: Exception) -> type[StoreError]:
+    """The error every change made after the failed one is refused with."""
+    return FencedError if isinstance(exc, FencedError) else StoreError
 
 
 class _Pending:

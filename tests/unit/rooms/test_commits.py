@@ -169,3 +169,34 @@ async def test_a_write_cancelled_under_a_commit_loses_the_room_and_relays_nothin
             await after
         assert relayed == []
         assert commits.inflight == 0
+
+
+async def test_a_write_refused_at_once_stops_the_commits_made_in_the_same_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that refuses an append as it is asked (`append_soon` raising: a closed store,
+    a failing BEGIN on the event loop) logged nothing: a commit started right behind it, in
+    the same turn of the loop, is made on top of it and must not be logged either."""
+    relayed: list[int] = []
+    lost: list[str] = []
+    async with SQLiteStore(tmp_path / "log.sqlite") as store:
+        commits = CommitQueue("r", store, relay=lambda c, seq: relayed.append(seq),
+                              lose=lambda why, code: lost.append(why))  # fmt: skip
+        doc: Doc[Any] = Doc(client_id=5)
+        append_soon = store.append_soon
+        refused = [True]
+
+        def refuse_once(*args: Any, **kwargs: Any) -> Any:
+            if refused.pop() if refused else False:
+                raise StoreError("disk I/O error")
+            return append_soon(*args, **kwargs)
+
+        monkeypatch.setattr(store, "append_soon", refuse_once)
+        first = commits.start(typed(doc, "a"))
+        behind = commits.start(typed(doc, "b"))  # the same turn: no callback has run yet
+        for started in (first, behind):
+            with pytest.raises(StoreError):
+                await started
+        assert await store.records("r") == []
+        assert relayed == []
+        assert set(lost) == {"the server could not save a change"}  # (once a failed commit)
