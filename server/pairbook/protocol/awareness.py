@@ -59,3 +59,39 @@ def encode_awareness_update(entries: Iterable[AwarenessEntry]) -> bytes:
         encoder.write_var_uint(entry.clock)
         encoder.write_var_string(json_stringify(entry.state))
     return encoder.to_bytes()
+
+
+_MAX_CLOCK = 2**53 - 1
+
+
+def _is_id(value: object) -> bool:
+    """A Yjs ID as JSON: `{"client": n, "clock": n}`, both safe non-negative integers."""
+    if not isinstance(value, dict) or set(value) != {"client", "clock"}:
+        return False
+    return all(
+        type(value[key]) is int and 0 <= value[key] <= _MAX_CLOCK for key in ("client", "clock")
+    )
+
+
+def _is_relative_position(value: object) -> bool:
+    """A Yjs RelativePosition as `relativePositionToJSON` writes it."""
+    if not isinstance(value, dict) or not set(value) <= {"type", "tname", "item", "assoc"}:
+        return False
+    return (
+        all(value.get(key) is None or _is_id(value[key]) for key in ("type", "item"))
+        and (value.get("tname") is None or isinstance(value["tname"], str))
+        and (value.get("assoc") is None or type(value["assoc"]) is int)
+    )
+
+
+def is_cursor(value: object) -> bool:
+    """Whether an awareness state's `cursor` is absent or what y-codemirror writes there:
+    `{"anchor": pos, "head": pos}` of relative positions (its remote-cursor plugin reads
+    them into the document, and fails on anything else)."""
+    if value is None:
+        return True
+    return (
+        isinstance(value, dict)
+        and set(value) == {"anchor", "head"}
+        and all(_is_relative_position(value[key]) for key in ("anchor", "head"))
+    )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pairbook.errors import LimitError
-from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update
+from pairbook.protocol.awareness import AwarenessEntry, encode_awareness_update, is_cursor
 from pairbook.protocol.jsvalue import json_stringify
 from pairbook.rooms.departed import Departed
 from pairbook.rooms.limits import RoomLimits
@@ -141,4 +141,9 @@ class Presence:
         }
         if isinstance(claimed, dict) and ("display_name" in claimed or "username" in claimed):
             user.update(display_name=granted.name, username=granted.id)  # JupyterLab's shape
-        return {**state, "user": user}
+        cleaned = {**state, "user": user}
+        if not is_cursor(state.get("cursor")):
+            # y-codemirror draws every peer's cursor from it: one it cannot read crashed the
+            # remote-cursor plugin of every editor on every other page.
+            del cleaned["cursor"]
+        return cleaned
