@@ -156,3 +156,27 @@ async def test_after_a_refused_source_overwrite_the_others_still_delete_text_in_
         await ana.edit(lambda doc: doc.get("cells", type=Array).__delitem__(1))
         async with YClient(url) as later:
             await later.wait_until(lambda: len(later.cells) == 2)
+
+
+async def test_a_value_nested_thousands_of_levels_deep_is_refused_and_saving_goes_on(
+    server: ServerProcess, workdir: Path
+) -> None:
+    editor = server.join("editor", "Eve")[0]
+    deep: object = 1
+    for _ in range(3000):
+        deep = [deep]
+    async with YClient(server.ws_url(ROOM)) as ana:
+        eve: Doc[Any] = Doc()
+        eve.apply_update(ana.doc.get_update())
+        state = eve.get_state()
+        eve.get("cells", type=Array)[1]["metadata"]["deep"] = deep
+        async with RawPeer(server.ws_url(ROOM, editor)) as rogue:
+            await rogue.send(encode_sync_update(eve.get_update(state)))
+            code, reason = await rogue.closed_with()
+        assert code == 1002, (code, reason)
+        assert "levels deep" in reason
+        ana.type_into(2, 0, "typed after ")
+        await wait_for(lambda: "typed after " in (workdir / ROOM).read_text())
+        assert "deep" not in ana.cells[1]["metadata"]
+    status, body = server.get(f"/api/download/{ROOM}")
+    assert status == 200, body

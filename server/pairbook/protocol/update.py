@@ -28,6 +28,15 @@ _HAS_PARENT_SUB = 0x20  # BIT6
 _GC_INFO = 0
 _SKIP_INFO = 10
 
+_ANY_REF = 8  # ContentAny: JSON values (a map's values, an array's items)
+
+MAX_VALUE_NESTING = 64
+"""How deep a peer's JSON value may nest. Whatever reads one later recurses (pycrdt's
+`to_py`, Python on the way to the file, the download, the review): 3,000 levels in a cell's
+metadata failed every save of the notebook and answered 500. A notebook file may nest 100
+levels (`notebook.jsonshape`) and a value sits a few levels down in it, so the file the room
+writes can always be read again."""
+
 # ContentType typeRefs (yjs src/structs/ContentType.js); XmlElement and XmlHook carry a name.
 _TYPE_REFS = 7
 _NAMED_TYPE_REFS = (3, 5)
@@ -161,10 +170,10 @@ def _read_content_type(decoder: Decoder) -> int:
     return 1
 
 
-def _read_content_any(decoder: Decoder) -> int:
+def _read_content_any(decoder: Decoder, nesting: int | None = None) -> int:
     count = decoder.read_var_uint()
     for _ in range(count):
-        decoder.read_any()
+        decoder.read_any(nesting)
     return count
 
 
@@ -205,7 +214,9 @@ def _read_id(decoder: Decoder, client: int, clock: int, what: str) -> ID:
     return (id_client, id_clock)
 
 
-def _read_item(decoder: Decoder, client: int, clock: int, info: int) -> Struct:
+def _read_item(
+    decoder: Decoder, client: int, clock: int, info: int, nesting: int | None = None
+) -> Struct:
     origin = _read_id(decoder, client, clock, "origin") if info & _HAS_ORIGIN else None
     right_origin = (
         _read_id(decoder, client, clock, "right origin") if info & _HAS_RIGHT_ORIGIN else None
@@ -224,7 +235,10 @@ def _read_item(decoder: Decoder, client: int, clock: int, info: int) -> Struct:
         if info & _HAS_PARENT_SUB:
             parent_sub = decoder.read_var_string()
     content_ref = info & _BITS5
-    length = _CONTENT_READERS[content_ref](decoder)
+    if content_ref == _ANY_REF and nesting is not None:
+        length = _read_content_any(decoder, nesting)
+    else:
+        length = _CONTENT_READERS[content_ref](decoder)
     return Struct(
         client,
         clock,
@@ -264,7 +278,9 @@ class _Budget:
                 )
 
 
-def _read_structs(decoder: Decoder, structs: list[Struct], budget: _Budget) -> None:
+def _read_structs(
+    decoder: Decoder, structs: list[Struct], budget: _Budget, nesting: int | None = None
+) -> None:
     read_var_uint = decoder.read_var_uint
     read_uint8 = decoder.read_uint8
     clients: set[int] = set()
@@ -287,7 +303,7 @@ def _read_structs(decoder: Decoder, structs: list[Struct], budget: _Budget) -> N
             if kind is not None:
                 struct = Struct(client, clock, read_var_uint(), kind, *_NO_LINKS, info)
             elif 0 < info & _BITS5 < _SKIP_INFO:
-                struct = _read_item(decoder, client, clock, info)
+                struct = _read_item(decoder, client, clock, info, nesting)
             else:
                 raise ProtocolError(f"unknown struct info {info:#04x} at byte {info_pos}")
             if struct.length == 0:
@@ -328,14 +344,17 @@ def read_delete_set(
     return {client: tuple(ranges) for client, ranges in delete_set.items()}
 
 
-def decode_update(update: bytes, *, max_structs: int | None = None) -> UpdateSummary:
+def decode_update(
+    update: bytes, *, max_structs: int | None = None, max_nesting: int | None = None
+) -> UpdateSummary:
     """Validate a v1 update completely and summarize its structs and delete set.
 
-    `max_structs` bounds the structs plus deleted ranges it may hold (LimitError beyond)."""
+    `max_structs` bounds the structs plus deleted ranges it may hold (LimitError beyond);
+    `max_nesting` how deep the objects and arrays of its JSON values nest (ProtocolError)."""
     decoder = Decoder(update)
     structs: list[Struct] = []
     budget = _Budget(max_structs)
-    _read_structs(decoder, structs, budget)
+    _read_structs(decoder, structs, budget, max_nesting)
     delete_set = read_delete_set(decoder, budget)
     if not decoder.done:
         decoder.expect_done("the update's delete set")

@@ -6,7 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
 from pairbook.errors import LimitError
-from pairbook.protocol.update import StructKind, UpdateSummary, decode_update
+from pairbook.protocol.update import MAX_VALUE_NESTING, StructKind, UpdateSummary, decode_update
 from pairbook.rooms.limits import RoomLimits
 
 _CONTENT_TYPE = 7  # a shared type (a cell is a Y.Map) inserted as an item
@@ -35,14 +35,18 @@ class UpdateDecoder:
                 f"{limits.update_bytes}; send it in smaller parts"
             )
         if len(update) <= limits.decode_inline_bytes:
-            return decode_update(update, max_structs=limits.update_structs)
+            return decode_update(
+                update, max_structs=limits.update_structs, max_nesting=MAX_VALUE_NESTING
+            )
         if self._executor is None:
             self._executor = ThreadPoolExecutor(1, thread_name_prefix="pairbook-decode")
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self._decode, update)
 
     def _decode(self, update: bytes) -> UpdateSummary:
-        return decode_update(update, max_structs=self.limits.update_structs)
+        return decode_update(
+            update, max_structs=self.limits.update_structs, max_nesting=MAX_VALUE_NESTING
+        )
 
     def check_cells(self, summary: UpdateSummary, state_vector: dict[int, int]) -> None:
         """Refuse an update that adds more new cells than the limit.

@@ -102,6 +102,17 @@ def test_read_any_survives_nesting_deeper_than_the_recursion_limit() -> None:
     assert value is None
 
 
+def test_read_any_refuses_a_value_nested_deeper_than_asked() -> None:
+    def nested(depth: int) -> bytes:
+        return bytes([117, 1]) * depth + bytes([126])
+
+    assert Decoder(nested(64)).read_any(max_nesting=64) is not None
+    with pytest.raises(ProtocolError, match="more than 64 levels deep"):
+        Decoder(nested(65)).read_any(max_nesting=64)
+    with pytest.raises(ProtocolError, match="more than 64 levels deep"):
+        Decoder(nested(50_000)).read_any(max_nesting=64)
+
+
 def test_lone_surrogates_are_written_as_replacement_characters_like_text_encoder() -> None:
     assert encoded("write_var_string", "a\ud800b") == encoded("write_var_string", "a\ufffdb")
     assert encoded("write_var_string", "\ud83d\udc0d") == encoded("write_var_string", "🐍")

@@ -211,8 +211,9 @@ class Decoder:
             return self.read_var_uint8array()
         raise ProtocolError(f"unknown readAny tag {tag} at byte {tag_pos}: expected 116 to 127")
 
-    def read_any(self) -> object:
-        """Read a lib0 `readAny` value; undefined and null both become None."""
+    def read_any(self, max_nesting: int | None = None) -> object:
+        """Read a lib0 `readAny` value; undefined and null both become None. With
+        `max_nesting`, a value whose objects and arrays nest deeper is a ProtocolError."""
         tag_pos = self._pos
         tag = self.read_uint8()
         if tag not in (ANY_OBJECT, ANY_ARRAY):
@@ -222,7 +223,7 @@ class Decoder:
         count = self.read_var_uint()
         if count == 0:
             return root
-        stack: list[list[Any]] = [[root, count]]
+        stack: list[list[Any]] = [[root, count, 1]]  # container, items left, its depth
         while stack:
             frame = stack[-1]
             container = frame[0]
@@ -231,10 +232,14 @@ class Decoder:
             tag = self.read_uint8()
             child: list[Any] | None = None
             if tag in (ANY_OBJECT, ANY_ARRAY):
+                if max_nesting is not None and frame[2] >= max_nesting:
+                    raise ProtocolError(
+                        f"a value at byte {tag_pos} nests more than {max_nesting} levels deep"
+                    )
                 value: Any = {} if tag == ANY_OBJECT else []
                 count = self.read_var_uint()
                 if count:
-                    child = [value, count]
+                    child = [value, count, frame[2] + 1]
             else:
                 value = self._read_any_scalar(tag, tag_pos)
             if key is None:
