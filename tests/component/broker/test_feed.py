@@ -207,14 +207,14 @@ async def test_awareness_crosses_over_and_expires_when_not_renewed(
     tmp_path: Path, brokers: Callable[[], Broker]
 ) -> None:
     async with ana_and_bob(tmp_path, brokers) as (a, ana, b, bob, _store):
-        state = {"user": {"name": "Ana"}, "cursor": 3}
+        state: dict[str, object] = {"user": {"name": "Ana"}, "cell": "code-3"}
         payload = encode_awareness_update((AwarenessEntry(101, 1, state),))
         await a.send(ana, encode_awareness(payload))
         await settle(a, b)
         (shown,) = [m for m in bob.read() if isinstance(m, AwarenessMessage)]
         assert shown.entries[0].client_id == 101
         assert shown.entries[0].state is not None
-        assert shown.entries[0].state["cursor"] == 3
+        assert shown.entries[0].state["cell"] == "code-3"
         carl = await b.join("carl", 103)  # a newcomer on B sees ana too
         assert 101 in {e.client_id for m in _awareness(carl.frames) for e in m.entries}
         b.clock.advance(29.0)

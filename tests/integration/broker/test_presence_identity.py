@@ -64,18 +64,18 @@ async def test_a_peer_cannot_speak_for_a_client_id_shown_by_another_process(
         cy = await b.join("cy", 103)  # bob's colleague on the same process
         amy = await a.join("amy", 201)  # someone on the other process
         mallory = await a.join("mallory", 301)
-        await show(b, bob, BOB, 1, {"cursor": 1})
+        await show(b, bob, BOB, 1, {"cell": "c1"})
         await eventually(lambda: user_of(shown(amy).get(BOB)) == "bob", processes=(a, b))
         await eventually(lambda: BOB in a.feed.presence._slots, processes=(a, b))
         # mallory, on the other process, shows bob's client id with a far newer clock ...
-        await show(a, mallory, BOB, 1 << 30, {"cursor": 666})
+        await show(a, mallory, BOB, 1 << 30, {"cell": "c666"})
         await pass_time(a, b)
         # Nobody, on either process, sees mallory in bob's place ...
         for client in (cy, amy):
             assert user_of(shown(client).get(BOB)) == "bob", client.peer.user.id
         # ... and bob goes on moving his cursor for everyone.
-        await show(b, bob, BOB, 2, {"cursor": 2})
-        await eventually(lambda: shown(amy).get(BOB, {}).get("cursor") == 2, processes=(a, b))
+        await show(b, bob, BOB, 2, {"cell": "c2"})
+        await eventually(lambda: shown(amy).get(BOB, {}).get("cell") == "c2", processes=(a, b))
         # Nor can she take his place away: her removal is not anyone's to relay.
         await show(a, mallory, BOB, (1 << 30) + 1, None)
         await pass_time(a, b)
@@ -91,9 +91,9 @@ async def test_the_same_person_moving_to_another_process_keeps_their_client_id(
     async with two_processes(tmp_path, brokers) as (a, b, _):
         bob = await b.join("bob", BOB)
         amy = await a.join("amy", 201)
-        await show(b, bob, BOB, 1, {"cursor": 1})
+        await show(b, bob, BOB, 1, {"cell": "c1"})
         await eventually(lambda: BOB in a.feed.presence._slots, processes=(a, b))
         moved = await a.join("bob", BOB)  # bob's browser, reconnected to process a
-        await show(a, moved, BOB, 2, {"cursor": 2})
-        await eventually(lambda: shown(amy).get(BOB, {}).get("cursor") == 2, processes=(a, b))
+        await show(a, moved, BOB, 2, {"cell": "c2"})
+        await eventually(lambda: shown(amy).get(BOB, {}).get("cell") == "c2", processes=(a, b))
         assert user_of(shown(amy)[BOB]) == "bob"
