@@ -156,13 +156,13 @@ class Blame:
         cell.text = text
         return len(text) == len(cell.ytext)  # pycrdt counts UTF-8 bytes, as `text` does
 
-    def _reconcile(self, index: int, stamp: int, ycell: Map[Any] | None = None) -> None:
+    def _reconcile(self, index: int, stamp: int, ycell: object = None) -> None:
         if ycell is None:
             ycell = self._ycells[index]
-        cell_id = str(ycell.get("id", ""))
+        cell_id = _cell_id(ycell)
         if index < len(self._ids):
             self._ids[index] = cell_id
-        source = ycell.get("source")
+        source = ycell.get("source") if isinstance(ycell, Map) else None
         ytext = source if isinstance(source, Text) else None
         new = (str(source) if ytext is not None else str(source or "")).encode("utf-8")
         old = self._cells.get(cell_id)
@@ -183,7 +183,7 @@ class Blame:
 
     def _reconcile_all(self, stamp: int) -> None:
         ycells = list(self._ycells)  # one pass over the cells, not a lookup by index each
-        self._ids = [str(ycell.get("id", "")) for ycell in ycells]
+        self._ids = [_cell_id(ycell) for ycell in ycells]
         for index, ycell in enumerate(ycells):
             self._reconcile(index, stamp, ycell)
 
@@ -265,7 +265,7 @@ class Blame:
         return self._users[index], self._seqs[index], self._times[index]
 
     def cell_ids(self) -> list[str]:
-        return [str(ycell.get("id", "")) for ycell in self._ycells]
+        return [_cell_id(ycell) for ycell in self._ycells]
 
     def lines(self, cell_id: str) -> list[LineBlame]:
         """Every line of the cell's source with who changed it last; LookupError if absent."""
@@ -313,3 +313,9 @@ def _collect(changes: list[_Change], events: list[Any]) -> None:
             changes.append(([], None))
         elif len(path) == 1:  # a cell map's own keys changed (e.g. a new source)
             changes.append((path, None))
+
+
+def _cell_id(ycell: object) -> str:
+    """A cell's id; "" for an item of cells that is not a map (a log written before such
+    updates were refused holds them: blame passes over them, as pages do)."""
+    return str(ycell.get("id", "")) if isinstance(ycell, Map) else ""

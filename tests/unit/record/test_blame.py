@@ -196,3 +196,17 @@ def test_a_copy_made_while_structs_wait_takes_them_when_the_gap_is_filled() -> N
         each.apply(filled)
     assert owners(blame, "c")[:3] == [("a", "bob"), ("bc", "bob"), ("d", "bob")]
     assert owners(twin, "c") == owners(blame, "c")
+
+
+def test_a_log_holding_cells_that_are_not_maps_is_blamed_around_them() -> None:
+    """Logs written before such updates were refused (17475a8) may hold a cell that is a
+    string or a number: blame names the real cells' lines and passes over those."""
+    s = Session()
+    s.person("alice", 1)
+    s.edit("alice", lambda c: c.append(new_cell("a", "x = 1\n")))
+    s.edit("alice", lambda c: c.extend(["not a cell", 7.0]))
+    s.edit("alice", lambda c: c.append(new_cell("b", "y = 2")))
+    blame = blame_of(s)
+    assert blame.cell_ids() == ["a", "", "", "b"]
+    assert owners(blame, "a") == [("x = 1", "alice"), ("", "alice")]
+    assert owners(blame, "b") == [("y = 2", "alice")]
