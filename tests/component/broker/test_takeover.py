@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,25 @@ async def saved_by_a(
         yield a, a.files, b, b.files, store
 
 
+@contextlib.contextmanager
+def killed_before_the_hash(store: MemoryStore, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The keeper is killed (kill -9) inside the block once it has written the file, before
+    it stores the file's hash (FILE_SHA)."""
+    set_meta = store.set_meta
+
+    async def killed_first(room: str, key: str, value: str) -> None:
+        if key == FILE_SHA:
+            raise Killed
+        await set_meta(room, key, value)
+
+    monkeypatch.setattr(store, "set_meta", killed_first)
+    try:
+        with pytest.raises(Killed):
+            yield
+    finally:
+        monkeypatch.undo()
+
+
 async def take_over(process: Process) -> None:
     """The routine renewal of the files lease, once the last keeper has let it go."""
     process.clock.advance(3.0)
@@ -126,19 +145,10 @@ async def test_an_outside_edit_of_the_file_its_keeper_wrote_just_before_dying_is
     async with saved_by_a(tmp_path, brokers) as (a, a_files, b, b_files, store):
         path = tmp_path / "demo.ipynb"
         await type_on(a, "ann", 103, "then more ", b)
-        set_meta = store.set_meta
-
-        async def killed_first(room: str, key: str, value: str) -> None:
-            if key == FILE_SHA:
-                raise Killed
-            await set_meta(room, key, value)
-
         # A writes the file, then is killed before it stores the file's hash (kill -9 in
         # tests/cluster/test_files_takeover.py); the file is edited while nobody keeps it.
-        monkeypatch.setattr(store, "set_meta", killed_first)
-        with pytest.raises(Killed):
+        with killed_before_the_hash(store, monkeypatch):
             await a_files.save()
-        monkeypatch.undo()
         assert read_sources(path)[1].startswith("then more typed on A ")
         del hub.leases[(ROOM, FILES)]
         edit_outside(path)
@@ -168,19 +178,10 @@ async def test_an_outside_edit_after_a_conflict_resolved_by_a_keeper_killed_then
         edit_outside(path)
         await a_files.poll()
         assert a_files.conflict is not None
-        set_meta = store.set_meta
-
-        async def killed_first(room: str, key: str, value: str) -> None:
-            if key == FILE_SHA:
-                raise Killed
-            await set_meta(room, key, value)
-
         # A resolves the conflict keeping the room's version: the file is written, then A
         # is killed before it stores the file's hash; the file is edited while nobody keeps it.
-        monkeypatch.setattr(store, "set_meta", killed_first)
-        with pytest.raises(Killed):
+        with killed_before_the_hash(store, monkeypatch):
             await a_files.resolve("room")
-        monkeypatch.undo()
         assert read_sources(path)[1].startswith("unsaved on A typed on A ")
         del hub.leases[(ROOM, FILES)]
         edit_outside(path)
