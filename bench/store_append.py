@@ -6,6 +6,8 @@ The SQLite file goes in --dir (default: a temporary directory); fsync cost depen
 PostgreSQL rows run in a fresh schema of --postgres (default $PAIRBOOK_TEST_POSTGRES, else
 the local `test` database), dropped afterwards; "postgres x2" splits the appenders over two
 stores (two writer connections, as two pairbook processes) appending to the same rooms.
+"sqlite lone" is one person typing: one appender, 10 ms between appends, so that every
+append is lone (`store.lone`: committed by the event loop, most in one statement).
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ ROOMS = 10
 Result = tuple[int, float, list[float]]
 
 
-async def run(stores: list[Store], appenders: int, seconds: float) -> Result:
-    """Appenders take the stores in turn; every store is open for the whole measurement."""
+async def run(stores: list[Store], appenders: int, seconds: float, pause: float = 0.0) -> Result:
+    """Appenders take the stores in turn, each waiting `pause` seconds after every append;
+    every store is open for the whole measurement."""
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
@@ -46,6 +49,8 @@ async def run(stores: list[Store], appenders: int, seconds: float) -> Result:
         while (started := time.perf_counter()) < deadline:
             await store.append(room, UPDATE, f"user-{appender}", [appender])
             latencies.append(time.perf_counter() - started)
+            if pause:
+                await asyncio.sleep(pause)
 
     for store in stores:
         await store.open()
@@ -113,20 +118,22 @@ def main() -> None:
         )
         header = f"{'back end':<14} {'appenders':>9} {'appends/s':>10} {'p50 ms':>8} {'p99 ms':>8}"
         print(f"{header} {'appends/commit':>14}")
-        for appenders in (1, 50):
-            for name, make in backends:
-                in_postgres = name.startswith("postgres")
-                with postgres_schema(args.postgres) if in_postgres else nullcontext("") as url:
-                    stores = make(url)
-                    count, elapsed, latencies = run_loop(run(stores, appenders, args.seconds))
-                appended = sum(store.stats().appends for store in stores)
-                commits = sum(store.stats().commits for store in stores)
-                per_commit = appended / commits if commits else 0.0
-                p50, p99 = (percentile(latencies, q) * 1e3 for q in (50, 99))
-                print(
-                    f"{name:<14} {appenders:>9} {count / elapsed:>10,.0f} "
-                    f"{p50:>8.3f} {p99:>8.3f} {per_commit:>14.1f}"
-                )
+        rows = [(appenders, name, make, 0.0) for appenders in (1, 50) for name, make in backends]
+        lone: list[Store] = [SQLiteStore(Path(directory) / "lone.sqlite")]
+        rows.append((1, "sqlite lone", lambda _: lone, 0.01))
+        for appenders, name, make, pause in rows:
+            in_postgres = name.startswith("postgres")
+            with postgres_schema(args.postgres) if in_postgres else nullcontext("") as url:
+                stores = make(url)
+                count, elapsed, latencies = run_loop(run(stores, appenders, args.seconds, pause))
+            appended = sum(store.stats().appends for store in stores)
+            commits = sum(store.stats().commits for store in stores)
+            per_commit = appended / commits if commits else 0.0
+            p50, p99 = (percentile(latencies, q) * 1e3 for q in (50, 99))
+            print(
+                f"{name:<14} {appenders:>9} {count / elapsed:>10,.0f} "
+                f"{p50:>8.3f} {p99:>8.3f} {per_commit:>14.1f}"
+            )
 
 
 if __name__ == "__main__":

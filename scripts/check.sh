@@ -29,5 +29,9 @@ fi
 # PAIRBOOK_TEST_WORKERS sets the count (default 4: on two workers the tests kept the two cores
 # under half busy; 0: one process, no xdist); `-n` on the command line overrides it too.
 # docs/testing.md and docs/benchmarks.md#the-test-suite have the figures.
+# pytest caches its rewritten test modules as bytecode, and the servers the tests start cache
+# pairbook's, unless PYTHONDONTWRITEBYTECODE says not to (set on the machines we run on):
+# then each worker rewrote every test module (8 s of CPU, 3 s cached) and each server start
+# compiled pairbook again. The caches are __pycache__ folders, ignored by git.
 step "pytest"
-pytest -n "${PAIRBOOK_TEST_WORKERS:-4}" --dist loadgroup "$@"
+env -u PYTHONDONTWRITEBYTECODE pytest -n "${PAIRBOOK_TEST_WORKERS:-4}" --dist loadgroup "$@"

@@ -6,6 +6,11 @@ Prints, side by side in one run:
   started by this script (the same kernelspec): p50 / p99 and pairbook's overhead;
 - output streaming: lines per second that reach all 10 peers while a cell prints.
 
+Beside the latencies it prints the CPU each run cost (user + system, over the timed runs):
+the bench's own client process, the kernel, and pairbook's server processes (for bare
+jupyter_client: the client and its kernel). Under load the latencies swing with the machine;
+the CPU per run is what each side itself spends.
+
 Usage: .venv/bin/python bench/execute/run.py [--runs 200] [--peers 10] [--lines 20000]
 """
 
@@ -24,12 +29,46 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))  # the test suite's real-process helpers
 
+import psutil  # noqa: E402
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 from pycrdt import Map  # noqa: E402
 
 from support.client import YClient  # noqa: E402
 from support.notebooks import write_notebook  # noqa: E402
 from support.server import ServerProcess  # noqa: E402
+
+
+def cpu_of(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return float(times.user + times.system)
+
+
+def is_kernel(process: psutil.Process) -> bool:
+    try:
+        return any("ipykernel" in part for part in process.cmdline())
+    except psutil.NoSuchProcess:
+        return False
+
+
+def cpu_parts(root: int | None) -> dict[str, float]:
+    """CPU seconds so far of this process (the client), and of `root`'s tree split into
+    its kernels and the rest (pairbook's processes; for bare jupyter_client, `root` is
+    None and the kernel is this process's child)."""
+    me = psutil.Process()
+    parts = {"client": cpu_of(me), "kernel": 0.0, "server": 0.0}
+    tree = psutil.Process(root) if root is not None else me
+    for process in [tree, *tree.children(recursive=True)]:
+        if process.pid == me.pid:
+            continue
+        parts["kernel" if is_kernel(process) else "server"] += cpu_of(process)
+    return parts
+
+
+def cpu_per_run(before: dict[str, float], after: dict[str, float], runs: int) -> str:
+    return "  ".join(f"{part} {(after[part] - before[part]) / runs * 1000:.2f}" for part in before)
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -44,6 +83,7 @@ async def bare_round_trips(runs: int) -> list[float]:
     client.start_channels()
     await client.wait_for_ready(timeout=60)
     samples = []
+    before = cpu_parts(None)
     try:
         for _ in range(runs):
             start = time.perf_counter()
@@ -63,10 +103,15 @@ async def bare_round_trips(runs: int) -> list[float]:
                     and message["content"].get("execution_state") == "idle"
                 ):
                     break
+        CPU["bare"] = cpu_per_run(before, cpu_parts(None), runs)
     finally:
         client.stop_channels()
         await manager.shutdown_kernel(now=True)
     return samples
+
+
+CPU: dict[str, str] = {}
+"""CPU ms per timed run of each side's parts, as `cpu_per_run` prints them."""
 
 
 def result_of(client: YClient) -> Any:
@@ -86,6 +131,8 @@ async def pairbook_round_trips(
     for peer in peers:
         await peer.wait_until(lambda p=peer: result_of(p) == {"text/plain": "2"}, timeout=60)  # type: ignore[misc]
     samples = []
+    assert server.proc is not None
+    before = cpu_parts(server.proc.pid)
     for i in range(runs):
         await driver.set_source(1, f"1+{i}")
         expected = {"text/plain": str(1 + i)}
@@ -104,6 +151,7 @@ async def pairbook_round_trips(
         samples.append((time.perf_counter() - start) * 1000)
         # As for bare jupyter_client: the next run starts from an idle kernel (untimed).
         await driver.wait_until(lambda: run_finished(driver), timeout=30)
+    CPU["pairbook"] = cpu_per_run(before, cpu_parts(server.proc.pid), runs)
     return samples
 
 
@@ -160,6 +208,9 @@ async def main() -> None:
           f"{percentile(ours, .99):7.2f}")  # fmt: skip
     print(f"  pairbook overhead at p50: {percentile(ours, .5) - percentile(bare, .5):.2f} ms "
           f"(mean {statistics.mean(ours) - statistics.mean(bare):.2f} ms)")  # fmt: skip
+    print("CPU per run (ms; pairbook's client also applies its edits and sends the source):")
+    print(f"  bare jupyter_client: {CPU['bare']}")
+    print(f"  pairbook:            {CPU['pairbook']}")
     print(f"output streaming: {args.lines} lines reached {args.peers} peers at {rate:,.0f} lines/s")
 
 

@@ -8,6 +8,8 @@ store) opened by `Rooms`, then every peer types one character.
 Prints RSS and traced Python memory per room (rooms opened, peers synced), the traced memory
 grouped by the file that allocated it, the live objects per room by type, and the time per
 applied update, wall and CPU of every thread (cProfile's top functions with --profile).
+`--peers 50 --rooms 1 --writers 1 --rate 100` is the fan-out section's shape: one typist,
+49 readers, 100 edits a second (`--rate`: idle between rounds, so appends are lone).
 `--together K` receives K frames at once, as K connections would: their commits are grouped
 as in the server (one at a time, every append is a commit of its own).
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import functools
 import gc
 import inspect
 import pstats
@@ -120,16 +123,26 @@ def client_updates(joined: list[Any], docs: dict[str, Doc[Any]]) -> list[tuple[A
     return edits
 
 
+def writers(joined: list[Any], count: int) -> list[Any]:
+    """The first `count` peers of each room: those that type (the others only read)."""
+    return [entry for at, entry in enumerate(joined) if at % PER_ROOM < count]
+
+
+@functools.cache
+def receive_options() -> dict[str, bool]:
+    """As the server's connections receive (pipelined: a frame's handling ends once its
+    commit is started; older trees, through PYTHONPATH, await it). Looked up once: inside
+    the timed window it cost ~50 µs an edit."""
+    pipelined = "pipelined" in inspect.signature(Room.receive).parameters
+    return {"pipelined": True} if pipelined else {}
+
+
 async def type_once(
     edits: list[tuple[Any, Any, bytes]], together: int
 ) -> tuple[float, float, float]:
     """Every edit received and settled, `together` at a time (as that many connections'
     frames arriving at once): seconds of wall time, of CPU (the process), of the loop's."""
-    # As the server's connections do, where the room takes it (pipelined: a frame's handling
-    # ends once its commit is started; older trees, through PYTHONPATH, await it).
-    options = (
-        {"pipelined": True} if "pipelined" in inspect.signature(Room.receive).parameters else {}
-    )
+    options = receive_options()
     started, cpu, loop = time.perf_counter(), time.process_time(), time.thread_time()
     for at in range(0, len(edits), together):
         batch = edits[at : at + together]
@@ -191,15 +204,18 @@ async def main(args: argparse.Namespace) -> None:
         profile = cProfile.Profile() if args.profile else None
         total = cpu = loop = 0.0
         docs: dict[str, Doc[Any]] = {}
+        typists = joined if args.writers is None else writers(joined, args.writers)
         for _ in range(args.edits):
-            edits = client_updates(joined, docs)
+            edits = client_updates(typists, docs)
             if profile is not None:
                 profile.enable()
             wall, used, looped = await type_once(edits, args.together)
             total, cpu, loop = total + wall, cpu + used, loop + looped
             if profile is not None:
                 profile.disable()
-        count = args.edits * len(joined)
+            if args.rate:  # idle between keystrokes, as typing is (appends come lone then)
+                await asyncio.sleep(1 / args.rate)
+        count = args.edits * len(typists)
         print(
             f"updates: {count}, {total / count * 1e6:.1f} us per update (applied, logged, "
             f"relayed to {PER_ROOM - 1}), {cpu / count * 1e6:.1f} us of CPU "
@@ -226,6 +242,12 @@ if __name__ == "__main__":
         "--services",
         default="kernel,mob,record,check",
         help="the room services to attach (none: the room alone)",
+    )
+    parser.add_argument(
+        "--writers", type=int, default=None, help="peers per room that type (default: all)"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="rounds of edits per second (0: back to back)"
     )
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--idle", type=float, default=0.0, help="seconds idle, measured")

@@ -76,6 +76,18 @@ describe('notebook actions', () => {
     expect(a.getCell(0)!.id).toBe(id)
     expect(a.getCell(0)!.cell_type).toBe('raw')
   })
+
+  it("keeps a markdown or raw cell's attachments between those types, as JupyterLab does", () => {
+    const [a, b] = pair()
+    const attachments = { 'dot.png': { 'image/png': 'AA==' } }
+    pasteCells(a, 0, [{ cell_type: 'markdown', source: '![](attachment:dot.png)', metadata: {}, attachments }])
+    changeCellType(a, 0, 'raw')
+    expect(b.getCell(0)!.toJSON()).toMatchObject({ cell_type: 'raw', attachments })
+    changeCellType(a, 0, 'markdown')
+    expect(b.getCell(0)!.toJSON()).toMatchObject({ cell_type: 'markdown', attachments })
+    changeCellType(a, 0, 'code') // a code cell has none
+    expect(b.getCell(0)!.toJSON()).not.toHaveProperty('attachments')
+  })
 })
 
 describe('new cells', () => {

@@ -21,6 +21,18 @@ function ranCell(nb: YNotebook, index: number, count: number, text = '1\n'): YCo
   return cell
 }
 
+/** Two cells that ran, printing `first` and `second`, then cleared by `a`: one undo step of
+ * its own, the only one on `a`'s stack. */
+function ranAndCleared(first: string, second: string): [YNotebook, YNotebook] {
+  const [a, b] = pair()
+  ranCell(a, 0, 1, first)
+  ranCell(a, 1, 2, second)
+  a.undoManager.clear()
+  forgetWhenRewritten(a, a.undoManager, clearOutputs(a, 0, 1))
+  a.undoManager.stopCapturing()
+  return [a, b]
+}
+
 afterEach(() => {
   disposePairs()
 })
@@ -43,11 +55,7 @@ describe('clearOutputs', () => {
   })
 
   it('is one undo step of its clearer, which brings the outputs back', () => {
-    const [a, b] = pair()
-    ranCell(a, 0, 1, 'one\n')
-    ranCell(a, 1, 2, 'two\n')
-    a.undoManager.stopCapturing()
-    forgetWhenRewritten(a, a.undoManager, clearOutputs(a, 0, 1))
+    const [a, b] = ranAndCleared('one\n', 'two\n')
     expect(b.undoManager.canUndo()).toBe(false)
     a.ydoc.transact(() => a.getCell(0).ysource.insert(0, '# '), KERNEL) // not its outputs: the step stays
     a.undoManager.undo()
@@ -58,12 +66,7 @@ describe('clearOutputs', () => {
   })
 
   it('undone after the cell ran again, brings back no stale output', () => {
-    const [a, b] = pair()
-    ranCell(a, 0, 1, 'old\n')
-    ranCell(a, 1, 2, 'kept\n')
-    a.undoManager.clear()
-    forgetWhenRewritten(a, a.undoManager, clearOutputs(a, 0, 1))
-    a.undoManager.stopCapturing()
+    const [a, b] = ranAndCleared('old\n', 'kept\n')
     expect(a.undoManager.undoStack).toHaveLength(1)
     const cell = b.getCell(0) as YCodeCell
     b.ydoc.transact(() => {

@@ -5,24 +5,25 @@ import { hidesOutputs } from '../src/notebook/hiddenOutputs'
 import { LINE_NUMBERS_KEY, LineNumbers, type SettingStore } from '../src/notebook/lineNumbers'
 
 describe('headingLevel', () => {
-  it("is the level of a markdown cell's first block when it is a heading, as JupyterLab reads it", () => {
-    expect(headingLevel('markdown', '# Title')).toBe(1)
-    expect(headingLevel('markdown', '\n\n### Three\ntext')).toBe(3)
-    expect(headingLevel('markdown', '###### Six')).toBe(6)
-    expect(headingLevel('markdown', '#')).toBe(1)
-    expect(headingLevel('markdown', 'Title\n===')).toBe(1)
-    expect(headingLevel('markdown', 'Title\n---\nmore')).toBe(2)
-    expect(headingLevel('markdown', '<h2 id="x">Two</h2>')).toBe(2)
-  })
-
-  it('is 0 for other cells and for a heading that is not first', () => {
-    expect(headingLevel('code', '# a comment')).toBe(0)
-    expect(headingLevel('raw', '# raw')).toBe(0)
-    expect(headingLevel('markdown', '#hashtag')).toBe(0)
-    expect(headingLevel('markdown', '####### seven')).toBe(0)
-    expect(headingLevel('markdown', 'text\n\n# later')).toBe(0)
-    expect(headingLevel('markdown', '    # indented code')).toBe(0)
-    expect(headingLevel('markdown', '')).toBe(0)
+  // As JupyterLab reads it: the level of a markdown cell's first block when it is a heading.
+  it.each([
+    ['markdown', '# Title', 1],
+    ['markdown', '\n\n### Three\ntext', 3],
+    ['markdown', '###### Six', 6],
+    ['markdown', '#', 1],
+    ['markdown', 'Title\n===', 1],
+    ['markdown', 'Title\n---\nmore', 2],
+    ['markdown', '<h2 id="x">Two</h2>', 2],
+    // Other cells, and a heading that is not first: 0.
+    ['code', '# a comment', 0],
+    ['raw', '# raw', 0],
+    ['markdown', '#hashtag', 0],
+    ['markdown', '####### seven', 0],
+    ['markdown', 'text\n\n# later', 0],
+    ['markdown', '    # indented code', 0],
+    ['markdown', '', 0]
+  ] as const)('of a %s cell %j is %i', (type, source, level) => {
+    expect(headingLevel(type, source)).toBe(level)
   })
 })
 

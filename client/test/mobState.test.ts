@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { countdown, describeLines, formatClock, handoverCue, LOCK_AHEAD, lockReason, preLockAt, readMobState, roleOf, turnIn, youAre } from '../src/mob/mobState'
+import { chatRefusal, controlRefusal, countdown, describeLines, formatClock, handoverCue, LOCK_AHEAD, lockReason, preLockAt, readMobState, roleOf, turnIn, youAre } from '../src/mob/mobState'
 import { heldText, typedBy } from '../src/mob/lockNote'
 
 const stored = {
@@ -45,6 +45,28 @@ describe('the mob map', () => {
     const pair = readMobState({ ...stored, mode: 'pair' })
     expect(roleOf(pair, 'bo')).toBeNull()
     expect(lockReason(pair, 'bo')).toBeNull()
+  })
+
+  it('lets the driver, the owner and the running cell\'s person stop the kernel in a mob', () => {
+    const state = readMobState(stored)
+    const bo = { id: 'bo', owner: false }
+    expect(controlRefusal(state, { id: 'ana', owner: false }, 'restart', null)).toBeNull()
+    expect(controlRefusal(state, { id: 'olga', owner: true }, 'restart', null)).toBeNull()
+    expect(controlRefusal(state, bo, 'interrupt', 'bo')).toBeNull()
+    expect(controlRefusal(state, bo, 'interrupt', 'ana')).toBe('mob mode: only the driver (Ana), the owner or whoever started the run can interrupt it')
+    expect(controlRefusal(state, bo, 'restart', 'bo')).toBe('mob mode: only the driver (Ana) or the owner can restart the kernel')
+    expect(controlRefusal(readMobState({ ...stored, mode: 'pair' }), bo, 'restart', null)).toBeNull()
+    expect(controlRefusal(null, bo, 'interrupt', 'ana')).toBeNull()
+  })
+
+  it('lets viewers read the chat and post only when the owner allows it', () => {
+    const state = readMobState(stored)
+    expect(state.settings.viewer_chat).toBe(false)
+    expect(chatRefusal(state, false)).toBeNull()
+    expect(chatRefusal(state, true)).toContain('Viewers read the chat but do not post to it')
+    const open = readMobState({ ...stored, settings: { viewer_chat: true }, chat: [{ id: 'm', user: { id: 'vi', name: 'Vi' }, text: 'hi', at: 1, role: 'viewer' }] })
+    expect(chatRefusal(open, true)).toBeNull()
+    expect(open.chat[0]?.role).toBe('viewer')
   })
 
   it('counts the turn down and says when time is up or the driver is away', () => {

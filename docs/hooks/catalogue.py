@@ -4,7 +4,7 @@ spec/protocol.json is written from the server's command table
 (`python -m pairbook.rooms.services --write`) and compared with the code by a Python test and
 a client test. This hook puts it into the docs: where a page says `<!-- catalogue -->`
 (docs/protocol.md does), it writes one table of commands per service (minimum role,
-driver-only in mob mode, recorded on the timeline, arguments), the message types and the
+who may send it in mob mode, recorded on the timeline, arguments), the message types and the
 close codes. A missing or unreadable spec fails the build with a message saying how to make
 it, and so does a protocol.md without the marker.
 
@@ -104,17 +104,27 @@ def _commands(commands: list[Any] | dict[str, Any]) -> str:
         lines = [
             f"### Commands: {service}",
             "",
-            "| command | minimum role | driver only (mob) | recorded | arguments |",
+            "| command | minimum role | in mob mode | recorded | arguments |",
             "|---|---|---|---|---|",
         ]
         for row in rows:
             lines.append(
                 f"| `{row['name']}` | {row.get('role', 'viewer')} "
-                f"| {_yes(row.get('driver_only'))} | {_yes(row.get('recorded'))} "
+                f"| {_mob(row)} | {_yes(row.get('recorded'))} "
                 f"| {_args(row.get('args') or [])} |"
             )
         tables.append("\n".join(lines))
     return "\n\n".join(tables)
+
+
+def _mob(row: Mapping[str, Any]) -> str:
+    """Who may send it in mob mode: the driver only, the driver, owner and the run's person
+    (kernel control), or anyone with the role."""
+    if row.get("driver_only"):
+        return "driver only"
+    if row.get("control"):
+        return "driver, owner, the run's person"
+    return "—"
 
 
 def _yes(value: Any) -> str:

@@ -93,8 +93,9 @@ class UserRecord(TypedDict):
 
 
 class PersonRecord(UserRecord):
-    """A user with their email (`User.to_json()`): the mob's `people`, whose emails credit a
-    session's commit, one's own whoami, the token file and the owner's list of people."""
+    """A user with their email (`User.to_json()`): the owner's session summary, whose emails
+    credit a session's commit, one's own whoami, the token file and the owner's list of
+    people. Never in the document (every peer, viewers too, reads it)."""
 
     email: NotRequired[str]
 
@@ -180,6 +181,7 @@ class ChatRecord(TypedDict):
     user: UserRecord
     text: str
     at: float
+    role: NotRequired[str]  # the sender's role: a viewer's message is labelled
 
 
 MobRecord = TypedDict(
@@ -190,7 +192,7 @@ MobRecord = TypedDict(
         "driver": str | None,
         "queue": list[str],
         "observers": list[str],
-        "people": dict[str, PersonRecord],
+        "people": dict[str, UserRecord],  # no emails: every peer reads the map
         "drivers_allowed": list[str],
         "roles": dict[str, str],
         "turn": dict[str, float | None],

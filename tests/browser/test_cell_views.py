@@ -160,13 +160,6 @@ async def test_shift_l_numbers_every_cells_lines_for_this_person_only_and_is_rem
         await tab.close()
 
 
-async def shown(tab: NotebookTab) -> list[str]:
-    result: list[str] = await tab.page.locator(".cells > .cell:visible").evaluate_all(
-        "cells => cells.map(c => c.dataset.cellId)"
-    )
-    return result
-
-
 async def test_headings_collapse_for_this_person_with_the_caret_and_the_arrows(
     browser: Browser, server: ServerProcess, request: pytest.FixtureRequest, screenshots: Path
 ) -> None:
@@ -177,33 +170,33 @@ async def test_headings_collapse_for_this_person_with_the_caret_and_the_arrows(
     # The caret left of "# Load" hides its section, down to "# Report".
     caret = ada.cell(0).get_by_role("button", name="Collapse the section under this heading")
     await caret.click()
-    assert await shown(ada) == ["cell-0", "cell-4", "cell-5"]
+    assert await ada.shown_cells() == ["cell-0", "cell-4", "cell-5"]
     hidden = ada.cell(0).get_by_role("button", name="3 cells hidden")
     await expect(hidden).to_be_visible()
     await ada.screenshot(screenshots / "collapsed-heading.png")
-    assert await shown(bob) == every  # Ada's view, not the notebook's
+    assert await bob.shown_cells() == every  # Ada's view, not the notebook's
     # ↓ skips what is hidden; → on the collapsed heading expands it.
     await ada.command_mode(0)
     await page.keyboard.press("ArrowDown")
     assert await page.evaluate("() => window.pairbook.view.activeCell.id") == "cell-4"
     await page.keyboard.press("ArrowUp")
     await page.keyboard.press("ArrowRight")
-    assert await shown(ada) == every
+    assert await ada.shown_cells() == every
     # ← in a section selects its heading; ← on the heading collapses it.
     await ada.command_mode(3)
     await page.keyboard.press("ArrowLeft")
     assert await page.evaluate("() => window.pairbook.view.activeCell.id") == "cell-2"
     await page.keyboard.press("ArrowLeft")
-    assert await shown(ada) == ["cell-0", "cell-1", "cell-2", "cell-4", "cell-5"]
+    assert await ada.shown_cells() == ["cell-0", "cell-1", "cell-2", "cell-4", "cell-5"]
     # Ctrl+Shift+← collapses them all, Ctrl+Shift+→ expands them all.
     await page.keyboard.press("Control+Shift+ArrowLeft")
-    assert await shown(ada) == ["cell-0", "cell-4"]
+    assert await ada.shown_cells() == ["cell-0", "cell-4"]
     await page.keyboard.press("Control+Shift+ArrowRight")
-    assert await shown(ada) == every
+    assert await ada.shown_cells() == every
     # Selecting a hidden cell (from the kernel state, a search, following) shows it again.
     await caret.click()
     await page.evaluate("() => window.pairbook.view.selectIndex(3, 'command')")
-    assert await shown(ada) == every
+    assert await ada.shown_cells() == every
     # A search's match in a hidden cell shows it; so does following someone there. The
     # caret leaves the keyboard on the selected cell.
     collapse = ada.cell(0).get_by_role("button", name="Collapse the section under this heading")
@@ -223,7 +216,7 @@ async def test_headings_collapse_for_this_person_with_the_caret_and_the_arrows(
     await page.get_by_role("button", name="Stop following Bob").first.click()
     # A partner's heading edit changes what Ada's collapsed heading hides.
     await collapse.click()
-    assert await shown(ada) == ["cell-0", "cell-4", "cell-5"]
+    assert await ada.shown_cells() == ["cell-0", "cell-4", "cell-5"]
     await bob.command_mode(4)
     await bob.page.keyboard.press("Enter")
     await bob.page.keyboard.press("Control+Home")

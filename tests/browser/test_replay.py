@@ -198,6 +198,7 @@ async def test_the_replay_opens_at_the_end_with_chat_roles_and_a_transport_that_
     # A mob session watched by a viewer: Ana drives and types, says so in the chat, hands
     # over; Grace types and chats; the viewer asks something.
     await command(ana, "mob-mode", mode="mob")
+    await command(ana, "mob-settings", viewer_chat=True)  # the viewer may ask in the chat
     await ana.edit_end(1)
     await ana.page.keyboard.type("  # Ana drives", delay=20)
     await grace.wait_source(1, "s => s.endsWith('# Ana drives')")

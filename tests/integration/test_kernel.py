@@ -182,6 +182,86 @@ async def test_interrupt_stops_a_sleeping_loop(server: ServerProcess) -> None:
         assert ana.map("kernel")["last_event"]["kind"] == "interrupt"
 
 
+async def interrupt_once_hooked(ana: YClient, hook: str, code: str) -> dict[str, Any]:
+    """Run `hook` in the first code cell, then `code` there; interrupt it as soon as it is
+    running. The interrupted run's record."""
+    await ana.set_source(1, hook)
+    await ana.command("run", cells=["code-0"])
+    await wait_for_run(ana, "code-0")
+    await ana.set_source(1, code)
+    await ana.command("run", cells=["code-0"])
+    await wait_for_run(ana, "code-0", "running")
+    assert (await ana.command("interrupt"))["ok"]
+    return await wait_for_run(ana, "code-0", "interrupted")
+
+
+SWALLOWS_INTERRUPTS = (
+    "import time\nget_ipython().events.register('pre_run_cell', lambda *args: time.sleep(3))"
+)
+"""An IPython callback that runs after `execute_input` and before each cell's code: IPython
+catches a KeyboardInterrupt in it (prints it) and runs the code on, as with autoreload's."""
+
+
+async def test_an_interrupt_that_lands_before_the_code_starts_is_sent_again(
+    server: ServerProcess,
+) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        # Asked while the run waits for its callback: the SIGINT lands in the callback.
+        await interrupt_once_hooked(ana, SWALLOWS_INTERRUPTS, "import time\ntime.sleep(300)")
+    assert "interrupt sent again" in server.log()
+
+
+CUTS_REQUESTS_SHORT = (
+    "import time\n"
+    "get_ipython().input_transformers_post.append(lambda lines: (time.sleep(2), lines)[1])"
+)
+"""An input transformer: ipykernel runs it after `execute_input`, outside IPython's guard, so
+a KeyboardInterrupt in it ends ipykernel's handling of the request with no reply."""
+
+
+async def test_a_run_whose_request_the_interrupt_cut_short_says_it_was_interrupted(
+    server: ServerProcess,
+) -> None:
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        run = await interrupt_once_hooked(ana, CUTS_REQUESTS_SHORT, "print('ran')")
+        (output,) = outputs(ana, 1)
+        assert output["ename"] == "KeyboardInterrupt"
+        assert run["error"] == "KeyboardInterrupt"
+
+
+SAVES_ON_INTERRUPT = (
+    "import time\n"
+    "try:\n"
+    "    print('started', flush=True)\n"
+    "    time.sleep(60)\n"
+    "except KeyboardInterrupt:\n"
+    "    time.sleep(2.5)  # saving its work\n"
+    "    print('saved')"
+)
+"""Code that catches KeyboardInterrupt to save its work, as JupyterLab lets it."""
+
+
+async def test_code_interrupted_as_it_starts_gets_one_sigint_to_save_its_work(
+    server: ServerProcess,
+) -> None:
+    # The interrupt lands in the code (it printed); sent again (in the run's first half
+    # second, it once was), it would cut the saving short.
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        await ana.set_source(1, "1")
+        await ana.command("run", cells=["code-0"])
+        await wait_for_run(ana, "code-0")
+        await ana.set_source(1, SAVES_ON_INTERRUPT)
+        await ana.command("run", cells=["code-0"])
+        await ana.wait_until(lambda: "started" in str(outputs(ana, 1)), timeout=60)
+        assert (await ana.command("interrupt"))["ok"]
+        ended = ("ok", "interrupted", "error")
+        await ana.wait_until(lambda: (last_run(ana, "code-0") or {})["status"] in ended, 60)
+        shown = outputs(ana, 1)
+        assert [o["output_type"] for o in shown] == ["stream"]  # no KeyboardInterrupt
+        assert shown[0]["text"] == "started\nsaved\n"
+        assert (last_run(ana, "code-0") or {})["status"] == "ok"  # it caught the interrupt
+
+
 async def test_the_first_run_shows_the_kernel_busy_once_it_has_started(
     server: ServerProcess,
 ) -> None:

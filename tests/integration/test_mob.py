@@ -191,6 +191,7 @@ async def test_chat_is_kept_with_the_session(server: ServerProcess, workdir: Pat
         YClient(server.ws_url("demo.ipynb", vi_token)) as vi,
     ):
         await ok(ana, "mob-chat", text="look at cell 2")
+        await ok(ana, "mob-settings", viewer_chat=True)  # viewers only read it otherwise
         await ok(vi, "mob-chat", text="the loop on line 3?")
         empty = await vi.command("mob-chat", text="   ")
         assert not empty["ok"]
@@ -203,6 +204,8 @@ async def test_chat_is_kept_with_the_session(server: ServerProcess, workdir: Pat
             ("Owner", "look at cell 2"),
             ("Vi", "the loop on line 3?"),
         ]
+        assert [m["role"] for m in chat] == ["owner", "viewer"]
+        assert mob(later)["settings"]["viewer_chat"] is True
 
 
 async def session_of_two(server: ServerProcess) -> tuple[str, str]:

@@ -25,6 +25,22 @@ def type_and_delete(client: YClient, chunk: str) -> None:
     del ysource[0 : len(chunk)]
 
 
+async def readers_show(writer: YClient, readers: tuple[YClient, ...], mark: int) -> None:
+    """The writer replaces the cell's text with `mark`; return once every reader shows it.
+    Yjs integrates an update only once it holds every earlier one from the same client, so
+    a reader that shows the mark has had everything the writer sent before it."""
+    ysource: Text = writer.cells[2]["source"]
+    with writer.doc.transaction():
+        del ysource[0 : len(ysource)]
+        ysource.insert(0, str(mark))
+    for reader in readers:
+
+        def shows_mark(r: YClient = reader) -> bool:
+            return r.source(2) == str(mark)
+
+        await reader.wait_until(shows_mark, timeout=60)
+
+
 def field(line: str, name: str) -> int:
     value = json.loads(line)[name]
     assert isinstance(value, int), line
@@ -68,12 +84,14 @@ async def test_a_stuck_peer_is_closed_with_4413_and_the_others_get_every_update(
             # Type until the server has given up on the stuck peer (the loopback socket
             # buffers take megabytes first); bounded by the count, not by a clock. Each chunk
             # is deleted again right after (its own update), so the notebook stays small.
+            # The readers catch up after each batch (under 256K), as people reading do: in
+            # one process, on a busy machine, they would otherwise fall behind the writer.
             while not slow_consumers_closed(server):
                 assert sent < 10_000, "the stuck peer was never closed"
                 for _ in range(25):
                     type_and_delete(ana, chunk)
                     sent += 1
-                await asyncio.sleep(0.01)
+                await readers_show(ana, (bo, cy), mark=sent)
             for _ in range(25):  # and the room goes on after it
                 type_and_delete(ana, chunk)
             # Yjs integrates an update only once it holds every earlier one from the same
@@ -139,6 +157,12 @@ async def test_a_stuck_peer_whose_socket_never_takes_its_close_is_dropped(
                 raise AssertionError("the stuck peer's connection was never dropped")
             stuck.ws.transport.resume_reading()
             code, _ = await stuck.closed_with(timeout=60)
-            assert code is None  # no close frame: the connection was reset
+            if flavour == "uvicorn":
+                assert code is None  # no close frame: the connection was reset
+            else:
+                # Granian offers no reset (Channel.abort cannot): once the app gives the
+                # connection up, Granian ends it, and a close frame it already held may
+                # still reach a peer that reads again before that (CI of stop 32).
+                assert code in (None, 4413), code
         log = server.log()
     assert "Traceback" not in log

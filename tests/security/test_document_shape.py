@@ -82,6 +82,20 @@ def full_cell(cell_id: str) -> Map[Any]:
     )
 
 
+def nest_maps(levels: int) -> Callable[[Doc[Any]], None]:
+    """Shared maps nested `levels` deep in the second cell's metadata (stock yjs builds one
+    as readily: `new Y.Map()` set into the one before, level after level)."""
+
+    def change(doc: Doc[Any]) -> None:
+        ymap = doc.get("cells", type=Array)[1]["metadata"]
+        for _ in range(levels):
+            inner: Map[Any] = Map()
+            ymap["deeper"] = inner
+            ymap = inner
+
+    return change
+
+
 MISSHAPEN: dict[str, Callable[[Doc[Any]], None]] = {
     "a number among the cells": lambda doc: doc.get("cells", type=Array).insert(1, 42),
     "a string among the cells": lambda doc: doc.get("cells", type=Array).insert(1, "text"),
@@ -91,11 +105,15 @@ MISSHAPEN: dict[str, Callable[[Doc[Any]], None]] = {
     "a code cell without outputs": lambda doc: doc.get("cells", type=Array)[1].__delitem__(
         "outputs"
     ),
+    "meta.metadata that is a number": lambda doc: doc.get("meta", type=Map).__setitem__(
+        "metadata", 5
+    ),
+    "shared maps nested 1,000 levels": nest_maps(1000),
 }
 
 
 @pytest.mark.parametrize("name", sorted(MISSHAPEN))
-async def test_an_update_leaving_a_cell_no_client_can_read_is_refused_and_never_relayed(
+async def test_an_update_leaving_what_no_client_can_read_is_refused_before_the_room_takes_it(
     server: ServerProcess, name: str
 ) -> None:
     url = server.ws_url(ROOM)
@@ -108,25 +126,71 @@ async def test_an_update_leaving_a_cell_no_client_can_read_is_refused_and_never_
         state = eve.get_state()
         with eve.transaction():
             MISSHAPEN[name](eve)
+        # Refused; sent again (her document still holds it), told to reload.
+        for expected in (4403, 4409):
+            async with RawPeer(server.ws_url(ROOM, editor)) as rogue:
+                await rogue.send(encode_sync_update(eve.get_update(state)))
+                code, reason = await rogue.closed_with()
+            assert code == expected, (code, reason)
+        # Nobody else was disturbed: Ana is still connected, her next edit reaches others.
+        assert relayed == []
+        await ana.edit(lambda doc: doc.get("cells", type=Array)[2]["source"].insert(0, "# on\n"))
+        async with YClient(url) as later:
+            await later.wait_until(lambda: later.source(2).startswith("# on"))
+            assert len(later.cells) == 3
+            assert isinstance(later.cells[1]["source"], Text)
+            assert "outputs" in later.cells[1]
+            assert "deeper" not in later.cells[1]["metadata"]
+            assert isinstance(later.doc.get("meta", type=Map)["metadata"], Map)
+            # A cell of the right shape is taken.
+            await later.edit(lambda doc: doc.get("cells", type=Array).append(full_cell("fine")))
+            async with YClient(url) as last:
+                await last.wait_until(lambda: len(last.cells) == 4)
+                assert str(last.cells[3]["id"]) == "fine"
+        assert ana.ws is not None
+        assert ana.ws.close_code is None
+
+
+async def test_the_first_refusal_names_what_no_client_could_read(server: ServerProcess) -> None:
+    editor = server.join("editor", "Eve")[0]
+    async with YClient(server.ws_url(ROOM)) as ana:
+        eve: Doc[Any] = Doc()
+        eve.apply_update(ana.doc.get_update())
+        state = eve.get_state()
+        with eve.transaction():
+            MISSHAPEN["a code cell without outputs"](eve)
         async with RawPeer(server.ws_url(ROOM, editor)) as rogue:
             await rogue.send(encode_sync_update(eve.get_update(state)))
             code, reason = await rogue.closed_with()
         assert code == 4403, (code, reason)
-        assert "no notebook client can read" in reason
-        # Her document still holds it: sent again, it is refused without reloading the room.
-        async with RawPeer(server.ws_url(ROOM, editor)) as rogue:
-            await rogue.send(encode_sync_update(eve.get_update(state)))
-            code, reason = await rogue.closed_with()
-        assert code == 4409, (code, reason)
-    assert relayed == []  # the others never got it (they were asked to reconnect)
-    async with YClient(url) as again:  # the room reloaded from its log, without it
-        assert len(again.cells) == 3
-        assert isinstance(again.cells[1]["source"], Text)
-        assert "outputs" in again.cells[1]
-        again.cells.append(full_cell("fine"))  # a cell of the right shape is taken
-        async with YClient(url) as later:
-            await later.wait_until(lambda: len(later.cells) == 4)
-            assert str(later.cells[3]["id"]) == "fine"
+        assert "no notebook client can read: cells[1] outputs is missing" in reason
+
+
+async def test_shared_types_nested_level_by_level_are_refused_past_the_limit(
+    server: ServerProcess,
+) -> None:
+    # Each update adds a few levels: what counts is how deep the document would then nest.
+    editor = server.join("editor", "Eve")[0]
+    async with YClient(server.ws_url(ROOM, editor)) as eve:
+        await eve.edit(nest_maps(20))
+        async with YClient(server.ws_url(ROOM)) as ana:
+            await ana.wait_until(lambda: "deeper" in ana.cells[1]["metadata"])
+
+        def deeper(doc: Doc[Any]) -> None:
+            ymap = doc.get("cells", type=Array)[1]["metadata"]
+            while "deeper" in ymap:
+                ymap = ymap["deeper"]
+            for _ in range(20):
+                inner: Map[Any] = Map()
+                ymap["deeper"] = inner
+                ymap = inner
+
+        await eve.edit(deeper)
+        assert eve.ws is not None
+        async with asyncio.timeout(10):
+            await eve.ws.wait_closed()
+        assert eve.ws.close_code == 4403
+        assert "nest more than 32 levels" in (eve.ws.close_reason or "")
 
 
 async def test_after_a_refused_source_overwrite_the_others_still_delete_text_in_that_cell(

@@ -255,6 +255,10 @@ async def test_only_authorized_known_commands_are_recorded(workdir: Path, store_
                 assert not reply["ok"]
             chat = {"id": 999, "command": "mob-chat", "text": "hi " * 500, "pad": ["p" * 900] * 40}
             reply = await command(peer, chat)
+            assert not reply["ok"]  # viewers read the chat; the owner lets them post (3b3add8)
+        editor = server.join("editor", "Ed")[0]
+        async with RawPeer(server.ws_url("demo.ipynb", editor)) as peer:
+            reply = await command(peer, chat)
             assert reply["ok"], reply
     async with open_store(store_path) as store:
         events = await store.events("demo.ipynb", kinds=["command"])

@@ -180,6 +180,13 @@ class NotebookTab:
         )
         return result
 
+    async def shown_cells(self) -> list[str]:
+        """The ids of the cells on screen, in order (a collapsed heading hides the others)."""
+        result: list[str] = await self.page.locator(".cells > .cell:visible").evaluate_all(
+            "cells => cells.map(c => c.dataset.cellId)"
+        )
+        return result
+
     async def source(self, index: int) -> str:
         result: str = await self.page.evaluate(
             "i => window.pairbook.notebook.cells[i].getSource()", index

@@ -15,10 +15,10 @@ from pycrdt import Doc
 
 from pairbook.auth import Role, User
 from pairbook.kernel import KernelSessions
+from pairbook.kernel.outcome import ExecutionOutcome
 from pairbook.kernel.probe import PROBE_KEY
 from pairbook.kernel.runner import Runner
 from pairbook.kernel.session import (
-    ExecutionOutcome,
     InputCallback,
     KernelStatus,
     Observer,

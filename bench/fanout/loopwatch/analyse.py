@@ -22,6 +22,7 @@ from typing import Any
 
 def load_watch(path: Path) -> dict[str, Any]:
     lags: list[tuple[float, float]] = []
+    cpus: dict[float, float] = {}  # probe time -> the loop thread's CPU ms before it
     gcs: list[tuple[float, int, float]] = []
     ticks: dict[int, list[int]] = {}
     stacks: list[tuple[float, list[str]]] = []
@@ -34,6 +35,8 @@ def load_watch(path: Path) -> dict[str, Any]:
         row = json.loads(line)
         if "lag" in row:
             lags.append((row["t"], row["lag"]))
+            if "cpu" in row:
+                cpus[row["t"]] = row["cpu"]
         elif "gc" in row:
             gcs.append((row["t"], row["gc"], row["ms"]))
         elif "ticks" in row:
@@ -49,6 +52,7 @@ def load_watch(path: Path) -> dict[str, Any]:
             hist, probes = row["hist"], row["probes"]
     return {
         "lags": lags,
+        "cpus": cpus,
         "gcs": gcs,
         "ticks": ticks,
         "stacks": stacks,
@@ -123,6 +127,27 @@ def stalls(lags: list[tuple[float, float]], least: float) -> list[tuple[float, f
     return out
 
 
+def stall_cpu(cpus: dict[float, float], start: float, end: float) -> float | None:
+    """The loop thread's CPU ms over a stall, from the probes that ended within it (each
+    probe's figure covers the time since the probe before it)."""
+    inside = [cpu for t, cpu in cpus.items() if start <= t <= end + 0.003]
+    return sum(inside) if inside else None
+
+
+def busy_or_waiting(found: list[tuple[float, float]], cpus: dict[float, float]) -> None:
+    """How many stalls the loop was busy for (its CPU half the stall or more), and how many
+    it waited out for a core or the GIL."""
+    if not cpus:
+        return
+    split = [(ms, stall_cpu(cpus, start, start + ms / 1000) or 0.0) for start, ms in found]
+    busy = [ms for ms, cpu in split if cpu >= ms / 2]
+    print(
+        f"  of them the loop busy for half or more of the stall: {len(busy)} "
+        f"({sum(busy):.0f} ms); the rest waited for a core or the GIL "
+        f"({sum(ms for ms, cpu in split if cpu < ms / 2):.0f} ms)"
+    )
+
+
 def folded(times: list[float], period: float, bins: int = 10) -> list[int]:
     counts = [0] * bins
     for t in times:
@@ -162,13 +187,17 @@ def main() -> None:
         f"stalls >= {args.least} ms after the edits started: {len(found)}, "
         f"total {sum(ms for _, ms in found):.0f} ms"
     )
+    busy_or_waiting(found, watch["cpus"])
     gcs = [g for g in watch["gcs"] if g[0] >= t0]
     print(
         f"collector passes after the start: {len(gcs)} ("
         + ", ".join(f"gen{g} {n}" for g, n in sorted(Counter(g for _, g, _ in gcs).items()))
         + f"), longest {max((ms for *_, ms in gcs), default=0):.1f} ms"
     )
-    print("longest stalls (start since the edits' start, ms; gc passes ending within it):")
+    print(
+        "longest stalls (start since the edits' start, ms, the loop's CPU ms in it; gc passes "
+        "ending within it):"
+    )
     for start, ms in sorted(found, key=lambda s: -s[1])[:15]:
         end = start + ms / 1000
         inside = [f"gen{g} {c:.1f}ms" for t, g, c in gcs if start - 0.001 <= t <= end + 0.001]
@@ -182,7 +211,9 @@ def main() -> None:
             f" {name.rsplit('.', 1)[-1]}:{in_bins(per, start - 0.01, end)}"
             for name, per in watch["calls"].items()
         )
-        print(f"  {start - t0:8.3f} s  {ms:6.1f} ms  {' '.join(inside)}{woke}{counted}")
+        cpu = stall_cpu(watch["cpus"], start, end)
+        in_cpu = "" if cpu is None else f" cpu {cpu:.1f}"
+        print(f"  {start - t0:8.3f} s  {ms:6.1f} ms{in_cpu}  {' '.join(inside)}{woke}{counted}")
     times = [start for start, _ in found]
     for period in (0.25, 0.5, 1.0, 2.0, 10.0):
         print(f"  stall starts folded modulo {period:5} s (10 bins): {folded(times, period)}")

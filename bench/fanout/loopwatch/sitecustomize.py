@@ -5,9 +5,10 @@ Put this folder first on PYTHONPATH and name a file prefix in PAIRBOOK_BENCH_LOO
 PREFIX.<pid> one JSON line per event, all stamped with time.monotonic() (CLOCK_MONOTONIC, the
 clock the Node clients' `process.hrtime` reads):
 
-- `{"lag": ms, "t": s}`: a probe scheduled every 2 ms on the loop ran `lag` ms late (only
-  lags of 2 ms or more are written; `{"probes": n, "hist": {...}}` at the end and every 5 s
-  gives every probe's lag, bucketed by ms);
+- `{"lag": ms, "t": s, "cpu": ms}`: a probe scheduled every 2 ms on the loop ran `lag` ms
+  late, and the loop thread's CPU since the probe before (near `lag` + 2: the loop was busy;
+  far below: it waited for a core or the GIL) (only lags of 2 ms or more are written;
+  `{"probes": n, "hist": {...}}` at the end and every 5 s gives every probe's lag, bucketed by ms);
 - `{"gc": gen, "t": s, "ms": cpu ms}`: a collector pass (CPU of the thread that ran it);
 - `{"ticks": [...]}` every second: how many rooms' life loops woke (`Flag.wait_for` returned)
   in each 10 ms of that second, when PAIRBOOK_BENCH_LOOPWATCH_TICKS=1 (it wraps their wait);
@@ -46,13 +47,21 @@ def _start(loop: Any) -> None:
     last_dump = [time.monotonic()]
     stall = [0.0]  # monotonic time the current probe was due (for the stack sampler)
 
+    cpu_at = [time.thread_time()]
+
     def probe(due: float) -> None:
         now = time.monotonic()
+        cpu_now = time.thread_time()
         lag = (now - due) * 1000
         probes[0] += 1
         hist[int(lag)] += 1
         if lag >= 2.0:
-            out.write(json.dumps({"lag": round(lag, 2), "t": round(now, 4)}) + "\n")
+            # cpu: the loop thread's CPU ms since the previous probe ran (PERIOD + lag ago):
+            # near the lag, the loop itself was busy; far below it, it waited for a core or
+            # the GIL
+            cpu = round((cpu_now - cpu_at[0]) * 1000, 2)
+            out.write(json.dumps({"lag": round(lag, 2), "t": round(now, 4), "cpu": cpu}) + "\n")
+        cpu_at[0] = cpu_now
         if now - last_dump[0] >= 5.0:
             last_dump[0] = now
             out.write(json.dumps({"probes": probes[0], "hist": dict(sorted(hist.items()))}) + "\n")

@@ -4,6 +4,7 @@
  * Cancel for your own runs or any as the owner) and the last kernel event. */
 
 import { button, h, icon, ICONS } from '../dom'
+import type { KernelControl } from '../mob/mobState'
 import { isColor } from '../panels/presence'
 import { toast } from '../panels/status'
 import { kernelChoices, kernelLine } from './kernels'
@@ -28,6 +29,8 @@ export interface KernelPanelOptions {
   /** Restart the kernel; resolves to whether the server did. */
   restart: () => Promise<boolean>
   cancel: (execution: string) => void
+  /** Why this person may not interrupt or restart now (a navigator in a mob), or null. */
+  controlRefusal: (action: KernelControl, runner: string | null) => string | null
 }
 
 export class KernelPanel {
@@ -105,7 +108,9 @@ export class KernelPanel {
     this.indicator.dataset.status = state.status
     this.statusText.textContent = name === null && state.status !== 'stopped' ? kernelStatusText(state.status) : kernelLine(state, now)
     this.indicator.title = state.status === 'stopped' || state.cull_at !== null ? kernelLine(state, now) : kernelStatusText(state.status)
-    this.interruptButton?.toggleAttribute('disabled', state.current === null)
+    const refusal = this.options.controlRefusal('interrupt', state.current?.user.id ?? null)
+    this.interruptButton?.toggleAttribute('disabled', state.current === null || refusal !== null)
+    if (this.interruptButton) this.interruptButton.title = refusal ?? 'Interrupt the kernel'
     this.kernelName.textContent = name ?? 'No kernel yet'
     if (this.picker !== null && state.name !== null && this.picker.value !== state.name && document.activeElement !== this.picker) {
       if (![...this.picker.options].some((option) => option.value === state.name)) {
@@ -118,7 +123,7 @@ export class KernelPanel {
     this.current.replaceChildren(
       current === null
         ? h('li', { class: 'muted' }, name !== null ? `${name}: ${state.status}` : kernelStatusText(state.status))
-        : this.runLine(current, current.status === 'waiting-input' ? `waiting for ${current.user.name}'s input` : `running for ${current.user.name}`, null)
+        : this.runLine(current, current.status === 'waiting-input' ? `waiting for ${current.user.name}'s input` : `running for ${current.user.name}`, this.stopButton(current, refusal))
     )
     this.queue.replaceChildren(
       ...state.queue.map((record) =>
@@ -135,6 +140,20 @@ export class KernelPanel {
     this.showStopped(state.stopped_batch, now)
     this.event.textContent = state.last_event === null ? '' : `Kernel ${kernelEventText(state.last_event, now)}`
     this.event.hidden = state.last_event === null
+  }
+
+  /** Interrupt on the running cell's line (not for viewers): disabled, saying why, for a
+   * navigator in a mob whose run it is not. */
+  private stopButton(current: ExecutionRecord, refusal: string | null): HTMLElement | null {
+    if (!this.options.canRun) return null
+    const stop = button('Interrupt', refusal ?? `Interrupt ${this.options.describeCell(current.cell_id)}, run by ${current.user.name}`, () => this.options.interrupt(), { class: 'btn small kernel-stop' })
+    stop.disabled = refusal !== null
+    return stop
+  }
+
+  /** Shows the kernel again (the mob's roles changed who may stop it). */
+  refresh(): void {
+    this.show(this.state)
   }
 
   /** Whose batch stopped where and why; its owner also gets a toast when it happens. */

@@ -7,6 +7,8 @@ import type * as Y from 'yjs'
 import type { CommandName, CommandReply } from '../commands'
 import { button, h } from '../dom'
 import { initials, inkOn } from '../panels/presence'
+import { MobChat } from './mobChat'
+import { MobSettingsForm } from './mobSettingsForm'
 import {
   countdown,
   describeLines,
@@ -20,6 +22,7 @@ import {
   roleOf,
   youAre
 } from './mobState'
+import { openSummaryDialog, type SummaryPerson } from './mobSummary'
 
 export interface Point {
   cell: string
@@ -49,10 +52,8 @@ export class MobPanel {
   private readonly timer: HTMLElement
   private readonly timerText: HTMLElement
   private readonly timerBar: HTMLElement
-  private readonly chatList: HTMLElement
-  private readonly chatInput: HTMLInputElement
-  private readonly settingsBox: HTMLDetailsElement | null
-  private readonly fields: { turn: HTMLInputElement; auto: HTMLInputElement; breaks: HTMLInputElement; grace: HTMLInputElement } | null
+  private readonly chat: MobChat
+  private readonly settings: MobSettingsForm | null
   private clockOffset = 0
   private pointing: Point | null = null
   private present: Set<string> | null = null
@@ -66,25 +67,8 @@ export class MobPanel {
     this.timerText = h('span', { class: 'mob-timer-text' })
     this.timerBar = h('span', { class: 'mob-timer-fill' })
     this.timer = h('div', { class: 'mob-timer', role: 'timer', 'aria-live': 'off' }, h('span', { class: 'mob-timer-track' }, this.timerBar), this.timerText)
-    this.chatList = h('ol', { class: 'mob-chat-list', 'aria-label': 'Chat messages', 'aria-live': 'polite' })
-    this.chatInput = h('input', { type: 'text', class: 'mob-chat-input', placeholder: 'Message the room…', 'aria-label': 'Chat message', maxlength: 2000 })
-    const chatForm = h('form', { class: 'mob-chat-form' }, this.chatInput, h('button', { type: 'submit', class: 'btn small' }, 'Send'))
-    chatForm.addEventListener('submit', (event) => {
-      event.preventDefault()
-      void this.sendChat()
-    })
-    if (options.me.owner) {
-      this.fields = {
-        turn: h('input', { type: 'number', min: 0.05, step: 'any', 'aria-label': 'Turn length in minutes', class: 'mob-turn-minutes' }),
-        auto: h('input', { type: 'checkbox', 'aria-label': 'Hand over automatically at the end of a turn' }),
-        breaks: h('input', { type: 'number', min: 0, step: 5, 'aria-label': 'Break reminder every N minutes (0: never)' }),
-        grace: h('input', { type: 'number', min: 0, step: 5, 'aria-label': 'Seconds a disconnected driver keeps the keyboard' })
-      }
-      this.settingsBox = this.settings(this.fields)
-    } else {
-      this.fields = null
-      this.settingsBox = null
-    }
+    this.chat = new MobChat(async (text) => (await this.run('mob-chat', { text })) !== null)
+    this.settings = options.me.owner ? new MobSettingsForm((args) => void this.run('mob-settings', args)) : null
     const summary = button('Session summary', 'Who drove, changed and ran what; the commit message', () => void this.showSummary(), { class: 'btn small' })
     this.element = h(
       'section',
@@ -92,8 +76,8 @@ export class MobPanel {
       h('h2', { id: 'mob-title' }, 'Mob'),
       this.body,
       h('div', { class: 'mob-summary-row' }, summary),
-      this.settingsBox,
-      h('details', { class: 'mob-chat', open: true }, h('summary', {}, 'Chat'), this.chatList, chatForm)
+      this.settings?.element ?? null,
+      this.chat.element
     )
     options.ymob.observeDeep(() => this.update())
     window.setInterval(() => this.tick(), 1000)
@@ -168,9 +152,9 @@ export class MobPanel {
       rows.push(this.breakReminder())
     }
     if (!me.viewer) rows.push(this.pointRow())
-    this.showSettings()
+    this.settings?.show(state.settings)
     this.body.replaceChildren(...rows.filter((row): row is HTMLElement => row !== null))
-    this.renderChat()
+    this.chat.render(state, me.viewer)
     this.tick()
   }
 
@@ -267,54 +251,6 @@ export class MobPanel {
     )
   }
 
-  private settings(fields: NonNullable<MobPanel['fields']>): HTMLDetailsElement {
-    const save = button('Save', 'Save the rotation settings', () => {
-      void this.run('mob-settings', {
-        turn_seconds: Number(fields.turn.value) * 60,
-        auto_handover: fields.auto.checked,
-        break_every: Number(fields.breaks.value) * 60,
-        grace_seconds: Number(fields.grace.value)
-      })
-    }, { class: 'btn small' })
-    return h(
-      'details',
-      { class: 'mob-settings' },
-      h('summary', {}, 'Rotation settings'),
-      h('label', {}, 'Turn (min) ', fields.turn),
-      h('label', {}, fields.auto, ' hand over automatically'),
-      h('label', {}, 'Break every (min) ', fields.breaks),
-      h('label', {}, 'Grace if the driver drops (s) ', fields.grace),
-      save
-    )
-  }
-
-  /** The stored settings in the owner's fields, unless the owner is editing them. */
-  private showSettings(): void {
-    const fields = this.fields
-    if (fields === null || this.settingsBox?.contains(document.activeElement)) return
-    const s = this.state.settings
-    fields.turn.value = String(Number((s.turn_seconds / 60).toFixed(2)))
-    fields.auto.checked = s.auto_handover
-    fields.breaks.value = String(Math.round(s.break_every / 60))
-    fields.grace.value = String(Math.round(s.grace_seconds))
-  }
-
-  private renderChat(): void {
-    const messages = this.state.chat.slice(-100)
-    this.chatList.replaceChildren(
-      ...messages.map((m) =>
-        h(
-          'li',
-          { class: 'mob-chat-message', style: `--person:${m.user.color}` },
-          h('span', { class: 'mob-chat-who' }, m.user.name),
-          h('span', { class: 'mob-chat-time muted' }, new Date(m.at * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })),
-          h('span', { class: 'mob-chat-text' }, m.text)
-        )
-      )
-    )
-    this.chatList.scrollTop = this.chatList.scrollHeight
-  }
-
   private tick(): void {
     const { text, fraction } = countdown(this.state, this.now())
     this.timerText.textContent = text
@@ -365,13 +301,6 @@ export class MobPanel {
     this.render()
   }
 
-  private async sendChat(): Promise<void> {
-    const text = this.chatInput.value.trim()
-    if (text === '') return
-    const reply = await this.run('mob-chat', { text })
-    if (reply !== null) this.chatInput.value = ''
-  }
-
   private async showSummary(): Promise<void> {
     const subject = `Update ${document.title.split(' · ')[0] ?? 'notebook'}`
     const result = (await this.run('mob-summary', { subject })) as { message?: string; people?: SummaryPerson[]; review?: string } | null
@@ -392,40 +321,6 @@ export class MobPanel {
     }
     return reply.result ?? {}
   }
-}
-
-interface SummaryPerson {
-  id: string
-  name: string
-  drove_seconds: number
-  changed: string[]
-  ran: string[]
-  contributed: boolean
-}
-
-function openSummaryDialog(people: SummaryPerson[], message: string, describeCell: (id: string) => string, review?: string): void {
-  const minutes = (s: number) => (s < 60 ? `${Math.round(s)} s` : `${Math.round(s / 60)} min`)
-  const cells = (ids: string[]) => (ids.length === 0 ? '—' : ids.map(describeCell).join(', '))
-  const copy = button('Copy message', 'Copy the commit message', () => void navigator.clipboard?.writeText(message), { class: 'btn' })
-  const dialog = h(
-    'dialog',
-    { class: 'dialog wide mob-summary', 'aria-labelledby': 'mob-summary-title' },
-    h('h2', { id: 'mob-summary-title' }, 'Session summary'),
-    h(
-      'table',
-      { class: 'mob-summary-table' },
-      h('tr', {}, h('th', {}, 'Person'), h('th', {}, 'Drove'), h('th', {}, 'Changed'), h('th', {}, 'Ran')),
-      ...people.map((p) => h('tr', { class: p.contributed ? '' : 'muted' }, h('td', {}, p.name), h('td', {}, minutes(p.drove_seconds)), h('td', {}, cells(p.changed)), h('td', {}, cells(p.ran))))
-    ),
-    // The server's path of this session's review page (only a path on this server is linked).
-    review !== undefined && review.startsWith('/notebooks/') ? h('p', {}, h('a', { class: 'btn', href: review, target: '_blank', rel: 'noopener' }, 'Review the session’s changes, cell by cell')) : null,
-    h('h3', {}, 'Commit message (pairbook commit writes it for you)'),
-    h('pre', { class: 'mob-commit-message' }, message),
-    h('div', { class: 'row end' }, copy, button('Close', 'Close the summary', () => dialog.close(), { class: 'btn' }))
-  )
-  dialog.addEventListener('close', () => dialog.remove())
-  document.body.append(dialog)
-  dialog.showModal()
 }
 
 /** A short two-note chime for the new driver (where the browser allows sound). */

@@ -12,6 +12,7 @@ export interface MobSettings {
   auto_handover: boolean
   break_every: number
   grace_seconds: number
+  viewer_chat: boolean
 }
 
 export interface ChatMessage {
@@ -19,6 +20,8 @@ export interface ChatMessage {
   user: MobPerson
   text: string
   at: number
+  /** The sender's role when they posted (a viewer's message is labelled). */
+  role: string | null
 }
 
 export type MobMode = 'pair' | 'mob'
@@ -41,7 +44,7 @@ export interface MobState {
   chat: ChatMessage[]
 }
 
-export const DEFAULT_SETTINGS: MobSettings = { turn_seconds: 600, auto_handover: true, break_every: 3600, grace_seconds: 30 }
+export const DEFAULT_SETTINGS: MobSettings = { turn_seconds: 600, auto_handover: true, break_every: 3600, grace_seconds: 30, viewer_chat: false }
 
 type Json = Record<string, unknown>
 
@@ -80,11 +83,12 @@ export function readMobState(raw: unknown): MobState {
       turn_seconds: num(settings.turn_seconds) ?? DEFAULT_SETTINGS.turn_seconds,
       auto_handover: typeof settings.auto_handover === 'boolean' ? settings.auto_handover : DEFAULT_SETTINGS.auto_handover,
       break_every: num(settings.break_every) ?? DEFAULT_SETTINGS.break_every,
-      grace_seconds: num(settings.grace_seconds) ?? DEFAULT_SETTINGS.grace_seconds
+      grace_seconds: num(settings.grace_seconds) ?? DEFAULT_SETTINGS.grace_seconds,
+      viewer_chat: settings.viewer_chat === true
     },
     lastBreak: num(brk.last),
     chat: Array.isArray(data.chat)
-      ? data.chat.filter(isObject).map((m) => ({ id: str(m.id) ?? '', user: person(m.user), text: str(m.text) ?? '', at: num(m.at) ?? 0 }))
+      ? data.chat.filter(isObject).map((m) => ({ id: str(m.id) ?? '', user: person(m.user), text: str(m.text) ?? '', at: num(m.at) ?? 0, role: str(m.role) }))
       : []
   }
 }
@@ -107,6 +111,27 @@ export function lockReason(state: MobState, userId: string | null): string | nul
   if (state.mode !== 'mob' || (userId !== null && userId === state.driver)) return null
   if (state.driver === null) return 'Mob mode: nobody is driving. Join the rotation or take the keyboard to type.'
   return `Mob mode: ${nameOf(state, state.driver)} is driving. Navigate (point, talk, chat), or ask for the keyboard.`
+}
+
+export type KernelControl = 'interrupt' | 'restart'
+
+/** Why this person may not stop the kernel now, or null when they may: in mob mode the
+ * driver, the owner, and (interrupt) whoever started the running cell; anyone with edit
+ * rights in pair mode. The server's refusal, word for word (mob/service.py). */
+export function controlRefusal(state: MobState | null, me: { id: string | null; owner: boolean }, action: KernelControl, runner: string | null): string | null {
+  if (state === null || state.mode !== 'mob' || me.owner) return null
+  if (me.id !== null && (me.id === state.driver || (action === 'interrupt' && me.id === runner))) return null
+  const who = state.driver === null ? 'the driver (nobody now)' : `the driver (${nameOf(state, state.driver)})`
+  return action === 'interrupt'
+    ? `mob mode: only ${who}, the owner or whoever started the run can interrupt it`
+    : `mob mode: only ${who} or the owner can restart the kernel`
+}
+
+/** Why this person may not post to the chat, or null: viewers read it, and post only
+ * when the owner lets them. The server's refusal, word for word (mob/commands.py). */
+export function chatRefusal(state: MobState, viewer: boolean): string | null {
+  if (!viewer || state.settings.viewer_chat) return null
+  return 'Viewers read the chat but do not post to it; the owner can let them (Viewers may chat, in the Mob panel\'s settings)'
 }
 
 /** Seconds until this navigator's turn at the keyboard if the rotation runs on by itself

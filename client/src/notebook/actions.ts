@@ -123,12 +123,13 @@ export function setHeading(nb: YNotebook, index: number, level: HeadingLevel): v
   })
 }
 
-/** Replaces the cell by one of `type` with the same id, source and metadata. */
+/** Replaces the cell by one of `type` with the same id, source and metadata; a markdown or
+ * raw cell's attachments stay when it becomes the other of the two (as in JupyterLab). */
 export function changeCellType(nb: YNotebook, index: number, type: CellType): void {
   const cell = nb.getCell(index)
   if (cell === undefined || cell.cell_type === type) return
-  const { id, source, metadata } = copyOf(nb, index)
-  spliceCells(nb, index, 1, index, [{ id, source, metadata, cell_type: type }])
+  const { id, source, metadata, attachments } = copyOf(nb, index)
+  spliceCells(nb, index, 1, index, [{ id, source, metadata, cell_type: type, ...(type === 'code' ? {} : { attachments }) }])
 }
 
 function copyOf(nb: YNotebook, index: number): CellJson {

@@ -27,6 +27,7 @@ import type { CellView } from './cellView'
 import { forgetWhenRewritten } from './clearedOutputs'
 import { type HeadingFolds, parentHeading } from './headingFolds'
 import { EDITING_ACTIONS, KERNEL_ACTIONS, type NotebookAction } from './keys'
+import { headingInsertion, movedSectionStart, sectionEnd } from './sections'
 import type { CellSelection } from './selection'
 
 export type KernelAction = 'run-above' | 'run-below' | 'interrupt' | 'restart'
@@ -81,12 +82,25 @@ export function performAction(context: CommandContext, action: NotebookAction): 
     useKernel(context, action as KernelAction, cell)
     return
   }
-  const [first, last] = context.selection.range()
+  const [first, selected] = context.selection.range()
+  // A collapsed heading takes the cells it hides along, as in JupyterLab (its section).
+  const last = first >= 0 && SECTION_ACTIONS.has(action) ? sectionEnd(hiddenCells(context), selected) : selected
   COMMANDS[action as CellAction]({ context, cell, index: cell === null ? -1 : context.cells.indexOf(cell), first, last })
 }
 
+/** Actions on a collapsed heading that act on its whole section. */
+const SECTION_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookAction>(['run-next', 'run-stay', 'run-insert', 'delete', 'cut', 'copy', 'duplicate', 'move-up', 'move-down'])
+
+/** Whether a collapsed heading hides each cell, in the notebook's order. */
+function hiddenCells(context: CommandContext): boolean[] {
+  return context.cells.all.map((view) => context.folds.isHidden(view.id))
+}
+
 function useKernel(context: CommandContext, action: KernelAction, cell: CellView | null): void {
-  if (!context.canRun && !(action === 'interrupt' && !context.viewer)) {
+  // Stopping the kernel is not typing: a navigator's page asks the mob's rules (the owner
+  // and whoever's run is running may; kernelAction says why not to the others).
+  const stops = action === 'interrupt' || action === 'restart'
+  if (!context.canRun && !(stops && !context.viewer)) {
     context.notify(context.lock ?? 'You are viewing this notebook: viewers cannot use the kernel.')
     return
   }
@@ -174,10 +188,23 @@ function selectAt({ context, cell }: Target, index: number): void {
  * and Down); they stay selected, the same cell active. */
 function move({ context, cell, first, last }: Target, step: -1 | 1): void {
   if (cell === null) return
-  structural(context, () => moveCells(context.notebook, first, last, first + step))
+  // Past a whole collapsed section, never into it: what is hidden stays hidden.
+  structural(context, () => moveCells(context.notebook, first, last, movedSectionStart(hiddenCells(context), first, last, step)))
   // The moved cells are new views under the same ids: the selection found them again.
   const active = context.selection.active
   if (active !== null) context.selection.reveal(active)
+}
+
+/** Inserts a markdown heading above the cell or at the end of its section, at the level of
+ * the section it is in, and edits it (JupyterLab's Shift+A and Shift+B). */
+function insertHeading({ context, cell, index }: Target, where: 'above' | 'below'): void {
+  if (cell === null) return
+  if (cell.isEditing) cell.leaveEdit()
+  const { at, level } = headingInsertion(context.cells.all.map((view) => context.folds.levelOf(view.id)), index, where)
+  structural(context, () => insertCell(context.notebook, at, 'markdown', `${'#'.repeat(level)} `))
+  context.selection.collapse()
+  context.selection.selectIndex(at, 'edit')
+  context.cells.at(at)?.enterEdit('end') // after the "## ", to type the title
 }
 
 /** Deletes the selected cells and selects the cell now in their place. */
@@ -292,6 +319,8 @@ const COMMANDS: Readonly<Record<CellAction, Command>> = {
   'run-insert': (target) => runCells(target, 'insert'),
   'insert-above': (target) => insert(target, 'above'),
   'insert-below': (target) => insert(target, 'below'),
+  'insert-heading-above': (target) => insertHeading(target, 'above'),
+  'insert-heading-below': (target) => insertHeading(target, 'below'),
   delete: remove,
   'to-code': (target) => retype(target, 'code'),
   'to-markdown': (target) => retype(target, 'markdown'),

@@ -13,6 +13,8 @@ import { append, h } from '../dom'
 import { isActive } from '../kernel/runs'
 import type { Participant } from '../panels/presence'
 import type { CellType } from './actions'
+import type { Attachments } from './attachments'
+import { listenForCellClicks } from './cellClicks'
 import type { CellHost } from './cellHost'
 import { CellInputPrompt } from './cellInputPrompt'
 import { CellPresence } from './cellPresence'
@@ -50,6 +52,7 @@ export class CellView {
   private readonly onOutputs = (): void => this.schedule('outputs')
   private readonly onModel = (event: Y.YMapEvent<unknown>): void => {
     if (event.keysChanged.has('execution_count')) this.schedule('prompt')
+    if (event.keysChanged.has('attachments')) this.schedule('source')
     if (event.keysChanged.has('outputs')) this.schedule('outputs')
   }
 
@@ -90,7 +93,7 @@ export class CellView {
     const input = h('div', { class: 'cell-input' }, this.sourceHost, this.rendered)
     const body = h('div', { class: 'cell-body' }, input, this.runs?.element, this.warnings.element, this.outputs)
     append(this.element, [gutter, body, host.viewer ? null : cellTools(act, type === 'code'), this.presence.tag])
-    this.listenForClicks()
+    listenForCellClicks(this.element, (extend) => this.host.selected(this, extend), () => this.editorFocused)
     model.ysource.observe(this.onSource)
     model.ymodel.observe(this.onModel)
     this.codeModel?.youtputs.observeDeep(this.onOutputs)
@@ -98,28 +101,6 @@ export class CellView {
     this.renderRun()
     this.renderPrompt()
     this.renderOutputs()
-  }
-
-  private listenForClicks(): void {
-    this.element.addEventListener('mousedown', (event) => {
-      if (!(event.target instanceof Element) || !event.target.closest('.cm-editor, button')) {
-        this.host.selected(this, false)
-      }
-    })
-    // Shift+click extends the selection to this cell, as in JupyterLab, rather than putting a
-    // cursor in it (before the editor sees the press); in the editor one types in, it
-    // extends the text selection.
-    this.element.addEventListener(
-      'mousedown',
-      (event) => {
-        const target = event.target instanceof Element ? event.target : null
-        if (!event.shiftKey || event.button !== 0 || this.editorFocused || target?.closest('button, a, input, textarea, select') != null) return
-        event.preventDefault()
-        event.stopPropagation()
-        this.host.selected(this, true)
-      },
-      true
-    )
   }
 
   /** The runs of this cell changed, or time passed ("2 min ago"). */
@@ -298,7 +279,7 @@ export class CellView {
           h('p', { class: 'placeholder' }, this.host.readOnly ? 'Empty markdown cell' : 'Empty markdown cell: press Enter or double-click to write')
         )
       } else {
-        renderMarkdown(this.rendered, source)
+        renderMarkdown(this.rendered, source, (this.model.ymodel.get('attachments') ?? null) as Attachments)
       }
     } else if (this.editor === null) {
       renderStaticCode(this.staticTarget(), this.source, this.language)

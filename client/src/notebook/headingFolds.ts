@@ -178,8 +178,10 @@ export class HeadingFolds {
         event.stopPropagation()
         this.toggle(cell.id)
       }, { class: 'tool heading-fold' })
-      gutter.append(keepFocusOnPress(caret)) // the keys go on acting on the selected cell
+      // Before the partners' avatars, so that its place beside the heading's line is fixed.
+      gutter.querySelector(':scope > .cell-prompt')?.after(keepFocusOnPress(caret)) // the keys go on acting on the selected cell
     }
+    if (caret !== null && level > 0 && caret.dataset.level !== String(level)) caret.dataset.level = String(level) // style.css: level's line
     const collapsed = this.isCollapsed(cell.id)
     if (caret !== null && level > 0 && caret.getAttribute('aria-expanded') !== String(!collapsed)) {
       caret.setAttribute('aria-expanded', String(!collapsed))

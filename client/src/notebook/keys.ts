@@ -9,6 +9,8 @@ export type NotebookAction =
   | 'run-insert'
   | 'insert-above'
   | 'insert-below'
+  | 'insert-heading-above'
+  | 'insert-heading-below'
   | 'delete'
   | 'to-code'
   | 'to-markdown'
@@ -67,6 +69,8 @@ export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; la
   { action: 'run-insert', keys: 'Alt+Enter', label: 'Run the cell and insert one below' },
   { action: 'insert-above', keys: 'A', label: 'Insert a cell above' },
   { action: 'insert-below', keys: 'B', label: 'Insert a cell below' },
+  { action: 'insert-heading-above', keys: 'Shift+A', label: 'Insert a heading above, at the level of the cell’s section' },
+  { action: 'insert-heading-below', keys: 'Shift+B', label: 'Insert a heading at the end of the cell’s section, at its level' },
   { action: 'delete', keys: 'D, D', label: 'Delete the cell' },
   { action: 'to-code', keys: 'Y', label: 'Make it a code cell' },
   { action: 'to-markdown', keys: 'M', label: 'Make it a markdown cell' },
@@ -107,8 +111,10 @@ export const SHORTCUTS: ReadonlyArray<{ action: NotebookAction; keys: string; la
 /** Actions that use the shared kernel: not offered to viewers. */
 export const KERNEL_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookAction>(['run-above', 'run-below', 'interrupt', 'restart'])
 
-/** Keys that do something else with Shift (others, like Shift+B, do what the key does). */
+/** Keys that do something else with Shift (others, like Shift+C, do what the key does). */
 const SHIFTED: Readonly<Record<string, NotebookAction>> = {
+  a: 'insert-heading-above',
+  b: 'insert-heading-below',
   ArrowUp: 'extend-up',
   k: 'extend-up',
   ArrowDown: 'extend-down',
@@ -164,6 +170,8 @@ export const EDITING_ACTIONS: ReadonlySet<NotebookAction> = new Set<NotebookActi
   'run-insert',
   'insert-above',
   'insert-below',
+  'insert-heading-above',
+  'insert-heading-below',
   'delete',
   'to-code',
   'to-markdown',

@@ -3,6 +3,7 @@
 
 import MarkdownIt from 'markdown-it'
 
+import type { Attachments } from './attachments'
 import { sanitizeHtml } from './sanitize'
 
 type Math = typeof import('./math')
@@ -46,9 +47,10 @@ export function forgetMathMacros(): void {
   math?.forgetMacros()
 }
 
-export function renderMarkdown(target: HTMLElement, source: string): void {
+/** Markdown (a cell's, with its `attachments`, or an output's) into `target`. */
+export function renderMarkdown(target: HTMLElement, source: string, attachments: Attachments = null): void {
   withKatex(target, source, () => {
-    target.innerHTML = sanitizeHtml((withMath ?? plain).render(source))
+    target.innerHTML = sanitizeHtml((withMath ?? plain).render(source), attachments)
   })
 }
 

@@ -15,7 +15,7 @@ import { detectIndentUnit } from '../editor/pythonEditing'
 import type { RunStore } from '../kernel/runStore'
 import type { TimeFrame } from '../kernel/runs'
 import type { Participant } from '../panels/presence'
-import { type CommandContext, type KernelAction, performAction } from './cellCommands'
+import { type CommandContext, performAction } from './cellCommands'
 import { CellClipboard, tabStorage } from './cellClipboard'
 import { CellList, type CellsDelta } from './cellList'
 import type { CellHost } from './cellHost'
@@ -24,49 +24,17 @@ import { editModeKeys } from './editModeKeys'
 import { searchCells } from './findInCells'
 import { HeadingFolds } from './headingFolds'
 import { HiddenOutputs } from './hiddenOutputs'
-import { CommandKeys, type KeyInput, type NotebookAction } from './keys'
+import { CommandModeKeys } from './commandModeKeys'
+import type { KeyInput, NotebookAction } from './keys'
 import { browserStorage, LineNumbers } from './lineNumbers'
 import { forgetMathMacros } from './markdown'
 import type { WidgetViews } from './outputs'
+import type { NotebookViewOptions } from './notebookViewOptions'
 import { CellSelection, type Mode } from './selection'
 
 export type { KernelAction } from './cellCommands'
+export type { LockedInput, NotebookViewOptions } from './notebookViewOptions'
 export type { Mode } from './selection'
-
-export interface NotebookViewOptions {
-  notebook: YNotebook
-  awareness: Awareness
-  readOnly: boolean
-  /** Called when the selected cell or the mode changes. */
-  onSelection?: (cell: CellView | null, mode: Mode) => void
-  /** A person navigated themselves (follow mode stops). */
-  onUserNavigation?: () => void
-  onHelp?: () => void
-  /** Tells the person something briefly (e.g. that viewers cannot edit). */
-  notify?: (message: string) => void
-  /** The runs in the document (pairbook's `executions` map). */
-  runs: RunStore
-  /** Run these code cells in the shared kernel (not called for viewers). */
-  onRun?: (cellIds: string[]) => void
-  /** Run above / below the cell, interrupt or restart the kernel (not called for viewers). */
-  onKernelAction?: (action: KernelAction, cellId: string | null) => void
-  /** Answer an input() prompt. */
-  onInputReply?: (execution: string, value: string) => void
-  /** The replay: runs' times are told relative to this moment (seconds since the epoch)
-   * rather than to now. */
-  moment?: () => number
-  /** While read-only (a viewer, or locked in mob mode): a key typed into an editor, or a
-   * run asked for. */
-  onLockedInput?: (cell: CellView | null, input: LockedInput) => void
-  /** The shared kernel's completion and help in the editors. */
-  assist?: KernelAssist
-  /** The room's shared widgets: draws widget view outputs, locked while editing is. */
-  widgets?: WidgetViews & { setReadOnly(readOnly: boolean): void }
-  /** The copied cells (default: this tab's, in sessionStorage). */
-  clipboard?: CellClipboard
-}
-
-export type LockedInput = { kind: 'key'; key: string; ctrl: boolean; meta: boolean } | { kind: 'run' }
 
 /** How often "2 min ago" is brought up to date. */
 const CLOCK_MS = 15_000
@@ -85,7 +53,7 @@ export class NotebookView implements CellHost {
   private readonly list: CellList
   private readonly selection: CellSelection
   private readonly empty: HTMLElement
-  private readonly keys = new CommandKeys()
+  private readonly keys: CommandModeKeys
   private readonly commands: CommandContext
   /** This person's collapsed headings and line numbers: their view, not the document. */
   private readonly folds: HeadingFolds
@@ -134,6 +102,17 @@ export class NotebookView implements CellHost {
       openSearch: (text) => this.search.open(text)
     })
     this.commands = this.commandContext()
+    const view = this
+    this.keys = new CommandModeKeys({
+      get readOnly() {
+        return view.readOnly
+      },
+      replay: options.moment !== undefined,
+      perform: (action) => this.perform(action),
+      cellOf: (node) => this.list.cellOf(node),
+      onUserNavigation: () => options.onUserNavigation?.(),
+      onLockedInput: (cell, input) => options.onLockedInput?.(cell, input)
+    })
     this.notebook.ydoc.on('afterTransaction', this.onTransaction)
     this.listen(this.list.element)
     this.notebook.changed.connect(this.onChanged, this)
@@ -149,9 +128,7 @@ export class NotebookView implements CellHost {
   }
 
   private listen(list: HTMLElement): void {
-    list.addEventListener('keydown', (event) => this.onKeydown(event))
-    // Capture: a read-only editor takes the key without a word; the person hears why.
-    list.addEventListener('keydown', (event) => this.onLockedKey(event), true)
+    this.keys.listen(list)
     this.selection.followFocus(list)
   }
 
@@ -266,33 +243,12 @@ export class NotebookView implements CellHost {
 
   /** Handles a command-mode key press; returns whether it did something. */
   handleKey(input: KeyInput): boolean {
-    const action = this.keys.press(input)
-    // In the replay ← and → step through time (its caret and Ctrl+Shift+← → still fold).
-    if (action === null || (this.options.moment !== undefined && /^(collapse|expand)-heading$/.test(action))) return false
-    this.options.onUserNavigation?.()
-    this.perform(action)
-    return true
+    return this.keys.handleKey(input)
   }
 
   /** Does one of the notebook's actions on the selected cell. */
   perform(action: NotebookAction): void {
     performAction(this.commands, action)
-  }
-
-  private onKeydown(event: KeyboardEvent): void {
-    const target = event.target as Element
-    if (target.closest('.cm-editor, button, input, select, textarea, a') !== null) return
-    const handled = this.handleKey({ key: event.key, shift: event.shiftKey, ctrl: event.ctrlKey, alt: event.altKey, meta: event.metaKey })
-    if (handled) {
-      event.preventDefault()
-      event.stopPropagation()
-    }
-  }
-
-  private onLockedKey(event: KeyboardEvent): void {
-    if (!this.readOnly || (event.target as Element).closest('.cm-editor') === null) return
-    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey || event.shiftKey || event.altKey)) return // a run: perform() tells
-    this.options.onLockedInput?.(this.list.cellOf(event.target as Element), { kind: 'key', key: event.key, ctrl: event.ctrlKey, meta: event.metaKey })
   }
 
   private commandContext(): CommandContext {

@@ -4,6 +4,7 @@
 
 import DOMPurify, { type Config } from 'dompurify'
 
+import { type Attachments, attachmentUrl } from './attachments'
 import { attributeAllowed, FORBID_ATTR, FORBID_TAGS, type Removal } from './htmlPolicy'
 
 const CONFIG: Config = {
@@ -16,11 +17,17 @@ const CONFIG: Config = {
 }
 
 let instance: ReturnType<typeof DOMPurify> | null = null
+/** The attachments of the markdown cell being sanitized: set for one synchronous call. */
+let attachments: Attachments = null
 
 function purifier(): ReturnType<typeof DOMPurify> {
   if (instance !== null) return instance
   const purify = DOMPurify(window)
   purify.addHook('uponSanitizeAttribute', (node, data) => {
+    // An image's `attachment:` URL becomes its data: URL here, then meets the policy as any URL.
+    if (data.attrName === 'src' && node.nodeName.toLowerCase() === 'img' && data.attrValue.trim().startsWith('attachment:')) {
+      data.attrValue = attachmentUrl(data.attrValue, attachments) ?? ''
+    }
     if (!attributeAllowed(node.nodeName.toLowerCase(), data.attrName, data.attrValue)) {
       data.keepAttr = false
     }
@@ -36,9 +43,15 @@ function purifier(): ReturnType<typeof DOMPurify> {
   return purify
 }
 
-/** `html` without scripts, handlers, styles or anything that loads from elsewhere. */
-export function sanitizeHtml(html: string): string {
-  return purifier().sanitize(html, CONFIG)
+/** `html` without scripts, handlers, styles or anything that loads from elsewhere; a
+ * markdown cell's `attachment:` images drawn from its `attachments` (attachments.ts). */
+export function sanitizeHtml(html: string, cellAttachments: Attachments = null): string {
+  attachments = cellAttachments
+  try {
+    return purifier().sanitize(html, CONFIG)
+  } finally {
+    attachments = null
+  }
 }
 
 /** `html` sanitized, with what the sanitizer removed from it (element and attribute names,

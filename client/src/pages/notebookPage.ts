@@ -1,6 +1,6 @@
 /** The notebook page: one shared notebook, its people, its connection. Wiring only. */
 
-import { YNotebook } from '@jupyter/ydoc'
+import { newNotebook } from '../notebook/notebookModel'
 
 import type { Api, Me } from '../api'
 import { CheckControl } from '../check/checkControl'
@@ -17,7 +17,7 @@ import { StatePanel } from '../state/statePanel'
 import { LockNote } from '../mob/lockNote'
 import { unappliedText } from '../mob/unapplied'
 import { MobPanel } from '../mob/mobPanel'
-import { type MobState, roleOf } from '../mob/mobState'
+import { controlRefusal, type KernelControl, type MobState, roleOf } from '../mob/mobState'
 import { pointersFrom, renderPointers } from '../mob/pointers'
 import { stateNotice } from '../kernel/kernels'
 import { RunStore } from '../kernel/runStore'
@@ -33,7 +33,9 @@ import { type AwarenessState, isColor, participantsByCell, participantsFrom, scr
 import { Banner, StatusBadge, toast } from '../panels/status'
 import { topbar } from './chrome'
 import { endIfClosed } from './closedPage'
+import { refusalMessage } from './commandRefusals'
 import { downloadMenu } from './downloadMenu'
+import { showFileEvent } from './fileNotices'
 import { Follow, shareViewport } from './follow'
 import { modeLabel } from './modeLabel'
 import { listenForPageKeys } from './pageKeys'
@@ -51,7 +53,7 @@ export interface NotebookPageOptions {
 
 export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): void {
   const readOnly = me.role === 'viewer'
-  const notebook = new YNotebook()
+  const notebook = newNotebook()
   const awareness = notebook.awareness
   const color = me.user !== null && isColor(me.user.color) ? me.user.color : '#4363d8'
   awareness.setLocalState({
@@ -85,6 +87,10 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     readOnly,
     refused: (message) => toast(`Could not change the widget: ${message}.`)
   })
+  // The `mob` map as last read (set by the mob panel below): who may stop the kernel now.
+  let mobState: MobState | null = null
+  const kernelRefusal = (action: KernelControl, runner: string | null): string | null =>
+    controlRefusal(mobState, { id: me.user?.id ?? null, owner: me.role === 'owner' }, action, runner)
   const view = new NotebookView({
     notebook,
     awareness,
@@ -95,7 +101,9 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     onInputReply: (execution, value) => send('input-reply', { execution, value }),
     assist: assistOver((command, args) => request(command, args)),
     onKernelAction: (action, cell) => {
-      if (action === 'restart') kernel.confirmRestart()
+      const refusal = action === 'restart' || action === 'interrupt' ? kernelRefusal(action, runs.kernelRecord.current?.user.id ?? null) : null
+      if (refusal !== null) toast(`${refusal[0].toUpperCase()}${refusal.slice(1)}.`)
+      else if (action === 'restart') kernel.confirmRestart()
       else if (action === 'interrupt') send('interrupt')
       else if (cell !== null) send(action, { cell })
     },
@@ -157,12 +165,20 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     },
     interrupt: () => send('interrupt'),
     restart: () => send('restart'),
-    cancel: (execution) => send('cancel', { execution })
+    cancel: (execution) => send('cancel', { execution }),
+    controlRefusal: (action, runner) => kernelRefusal(action, runner)
   })
 
   const describeCell = (id: string): string => {
     const cell = view.cellById(id)
     return cell === null ? 'a deleted cell' : `cell ${view.indexOf(cell) + 1}`
+  }
+  /** Selects a cell in command mode and scrolls to it (a toast if it has been deleted). */
+  const jumpTo = (id: string): void => {
+    const cell = view.cellById(id)
+    if (cell === null) return toast('That cell has been deleted.')
+    view.selectIndex(view.indexOf(cell), 'command')
+    view.scrollToCell(id)
   }
   const layout = h('div', { class: 'layout' })
   const sidebarWidth = new SidebarWidth(layout)
@@ -176,10 +192,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     },
     jumpTo: (id) => {
       follow.stop()
-      const cell = view.cellById(id)
-      if (cell === null) return toast('That cell has been deleted.')
-      view.selectIndex(view.indexOf(cell), 'command')
-      view.scrollToCell(id)
+      jumpTo(id)
     },
     refresh: readOnly ? null : () => {
       void request('refresh-state').then((reply) => {
@@ -220,7 +233,6 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     modeText.dataset.mode = shown.mode
   }
 
-  let mobState: MobState | null = null
   const mob = new MobPanel({
     ymob: notebook.ydoc.getMap(DocMap.MOB_MAP),
     me: { id: me.user?.id ?? null, owner: me.role === 'owner', viewer: readOnly },
@@ -236,6 +248,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
       showMode(view.currentMode)
       document.body.classList.toggle('mob-locked', lock !== null)
       participants.refresh()
+      kernel.refresh()
     }
   })
 
@@ -249,12 +262,7 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     canCheck: !readOnly,
     request: (command) => request(command),
     describeCell,
-    jumpTo: (id) => {
-      const cell = view.cellById(id)
-      if (cell === null) return toast('That cell has been deleted.')
-      view.selectIndex(view.indexOf(cell), 'command')
-      view.scrollToCell(id)
-    }
+    jumpTo
   })
   const toolbar = notebookToolbar({
     readOnly,
@@ -329,29 +337,16 @@ export function showNotebookPage({ app, api, me, path }: NotebookPageOptions): v
     const cell = lost.cellId === null ? null : view.cellById(lost.cellId)
     lockNote.refused(cell?.element ?? null, lost.text)
   }
-  const LABELS: Partial<Record<CommandName, string>> = {
-    run: 'run the cell',
-    'run-all': 'run all cells',
-    interrupt: 'interrupt the kernel',
-    restart: 'restart the kernel',
-    cancel: 'cancel that run',
-    'input-reply': 'send your input',
-    'run-above': 'run the cells above',
-    'run-below': 'run the cells below',
-    'refresh-state': 'refresh the kernel state'
-  }
   request = (command, args = {}) => connection.command(command, args)
   send = async (command, args = {}) => {
     const reply = await connection.command(command, args)
-    if (!reply.ok) toast(`Could not ${LABELS[command] ?? command}: ${reply.error ?? 'refused'}.`)
+    if (!reply.ok) toast(refusalMessage(command, reply.error))
     return reply.ok
   }
   connection.onEvent((event) => {
     if (isInputRequest(event)) view.askInput(event)
     widgets.handleEvent(event as Record<string, unknown>)
-    if (event.event === 'file-conflict') banner.add('file-conflict', 'error', String(event.message ?? 'The file changed on disk and in the room.'), null)
-    else if (event.event === 'file-saved' || event.event === 'file-reloaded') banner.clear('file-conflict')
-    else if (event.event === 'twin-merged') toast(`${String(event.file)} was edited on disk: merged into the notebook.`)
+    showFileEvent(event, banner, toast)
   })
   let wasConnected = false
   connection.subscribe((state) => {

@@ -3,7 +3,8 @@
  * a clock-time axis), the moment's driver, people and chat beside the notebook, playback,
  * follow a person, blame, and restoring a past version. Keys: Space, ←/→, Home/End. */
 
-import { YNotebook } from '@jupyter/ydoc'
+import type { YNotebook } from '@jupyter/ydoc'
+import { newNotebook } from '../notebook/notebookModel'
 import * as Y from 'yjs'
 
 import type { Api, Me } from '../api'
@@ -16,6 +17,7 @@ import { notebookHref, replayHref } from '../routes'
 import { hideBlame, showBlame } from './blameGutter'
 import { clockTime, momentFromSearch, nextRunEnd, SPEEDS, stepBack, TRANSPORT_KEYS, waitMs } from './moments'
 import { MomentPanel } from './momentPanel'
+import { applyPresenceEvents, publishPresence } from './recordedPresence'
 import { type Chunk, fromBase64, type Moment, type PresenceState, ReplayApi, type Step, type Timeline, type TimelineEvent } from './replayApi'
 import { TimelineStrip } from './timelineStrip'
 import { DocMap } from '../schema'
@@ -163,7 +165,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     view?.destroy()
     widgets?.destroy()
     notebook?.dispose()
-    notebook = new YNotebook()
+    notebook = newNotebook()
     notebook.awareness.setLocalState(null)
     Y.applyUpdate(notebook.ydoc, fromBase64(moment.update), 'replay')
     // The widgets as they were: they follow the replayed map, and nobody can change them.
@@ -181,7 +183,7 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
     presence.clear()
     for (const state of moment.presence) presence.set(state.client, state)
     moved(moment.seq, moment.ts)
-    publishPresence()
+    showPresence()
     history.replaceState(null, '', replayHref(path, seq))
     if (blameOn) await refreshBlame()
   }
@@ -258,33 +260,14 @@ export async function showReplayPage({ app, me, token, path }: ReplayPageOptions
   }
 
   function applyEvents(events: TimelineEvent[]): void {
-    for (const event of events) {
-      if (event.kind === 'awareness') {
-        const client = Number(event.data.client)
-        const state = event.data.state as Record<string, unknown> | null
-        if (state === null) presence.delete(client)
-        else presence.set(client, { user: event.user, client, state })
-      } else if (event.kind === 'leave') {
-        for (const client of (event.data.clients as number[] | undefined) ?? []) presence.delete(client)
-      }
-    }
-    publishPresence()
+    applyPresenceEvents(presence, events)
+    showPresence()
   }
 
   /** The recorded people's cursors and selected cells, shown as remote peers. */
-  function publishPresence(): void {
+  function showPresence(): void {
     if (notebook === null) return
-    const awareness = notebook.awareness
-    const removed = [...awareness.getStates().keys()].filter((id) => id !== awareness.clientID && !presence.has(id))
-    for (const id of removed) awareness.states.delete(id)
-    const updated: number[] = []
-    for (const [client, entry] of presence) {
-      if (client === awareness.clientID) continue
-      awareness.states.set(client, entry.state)
-      awareness.meta.set(client, { clock: 0, lastUpdated: Date.now() })
-      updated.push(client)
-    }
-    awareness.emit('change', [{ added: [], updated, removed }, 'replay'])
+    publishPresence(notebook.awareness, presence)
     followPerson()
   }
 

@@ -113,7 +113,14 @@ def lifespan_of(settings: Settings) -> Callable[[Starlette], AbstractAsyncContex
             contextlib.nullcontext() if broker is None else broker,
             # Left after the rooms: leases are handed over once the kernels have stopped.
             contextlib.nullcontext() if owners is None else owners,
-            Rooms(settings.root, store, policy, broker=broker, ownership=owners) as rooms,
+            Rooms(
+                settings.root,
+                store,
+                policy,
+                broker=broker,
+                ownership=owners,
+                profiles=tokens.profiles,
+            ) as rooms,
             young_passes(),  # in the server process: short young passes, often
         ):
             if owners is not None:

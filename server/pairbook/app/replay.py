@@ -1,7 +1,9 @@
 """HTTP routes of the replay: recordings, timeline, moments, playback chunks, blame, export.
 
 Only people with access to the room see its recording: a valid token (the same check as
-the notebook's websocket) and a notebook this server serves.
+the notebook's websocket) and a notebook this server serves. People's emails are the
+owner's: anyone else gets the log's updates without them (logs from before 6461f2c hold
+them in the `mob` map).
 """
 
 from __future__ import annotations
@@ -46,6 +48,13 @@ async def flushed_replayer(context: AppContext, room: RoomId) -> Replayer:
     if recording is not None:
         await recording.flush(held=True)  # the newest events and presence, too
     return context.rooms.replays.get(room)
+
+
+def _owner(request: Request) -> bool:
+    """Whether the caller is the owner: emails are the owner's to see. Everyone else gets
+    a log's updates without them (`without_emails`): logs from before 6461f2c hold people's
+    emails in the `mob` map."""
+    return grant_of(request).role is Role.OWNER
 
 
 def _number(request: Request, name: str, default: float | None = None) -> float | None:
@@ -100,19 +109,19 @@ async def timeline_route(request: Request) -> Response:
 
 
 async def moment_route(request: Request) -> Response:
-    grant_of(request)
+    owner = _owner(request)
     moment = MomentQuery(request)
     replayer = await _replayer(request)
-    found = await replayer.moment(await moment.seq_in(replayer))
+    found = await replayer.moment(await moment.seq_in(replayer), emails=owner)
     return JSONResponse(found.to_json())
 
 
 async def chunk_route(request: Request) -> Response:
-    grant_of(request)
+    owner = _owner(request)
     after = int(_number(request, "after", 0) or 0)
     limit = int(_number(request, "limit", 200) or 200)
     replayer = await _replayer(request)
-    chunk = await replayer.chunk(after, max(1, min(limit, MAX_CHUNK)))
+    chunk = await replayer.chunk(after, max(1, min(limit, MAX_CHUNK)), emails=owner)
     return JSONResponse(chunk)
 
 
@@ -132,12 +141,13 @@ async def blame_route(request: Request) -> Response:
 
 
 async def export_route(request: Request) -> Response:
-    grant_of(request)
+    owner = _owner(request)
     replayer = await _replayer(request)
     log = await replayer.store.load(replayer.room)
 
     async def lines() -> AsyncIterator[bytes]:
-        async for line in export_lines(replayer, log.claims if log is not None else {}):
+        claims = log.claims if log is not None else {}
+        async for line in export_lines(replayer, claims, emails=owner):
             yield (line + "\n").encode("utf-8")
 
     name = replayer.room.rsplit("/", 1)[-1].removesuffix(".ipynb") + ".replay.jsonl"

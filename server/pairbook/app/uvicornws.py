@@ -31,6 +31,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.http11 import Request
 from websockets.protocol import State
 
+from pairbook.app.wholeframe import whole_binary_message
 from pairbook.flag import Flag
 
 log = logging.getLogger("pairbook.websocket")
@@ -39,6 +40,7 @@ WRITE_NOW = "pairbook.websocket.write_now"
 """The ASGI extension's key in `scope["extensions"]`: `{"write": Callable[[bytes], bool],
 "backlog": Callable[[], int], "abort": Callable[[], None]}`."""
 
+_OPEN = State.OPEN
 _FIN_BINARY = 0x82  # FIN bit + opcode 2 (binary); a server's frames are never masked
 _KEPT_BYTES = 64 * 1024  # a larger frame (a join's step 2) is for one peer: not kept
 
@@ -110,6 +112,10 @@ class ReceiveQueue:
     def empty(self) -> bool:
         return self._head == len(self._items)
 
+    def awaited(self) -> bool:
+        """Whether the reader waits for the next item (it takes it on the loop's next turn)."""
+        return self._getter is not None
+
     def qsize(self) -> int:
         return len(self._items) - self._head
 
@@ -133,10 +139,11 @@ class ReceiveQueue:
 
 READ = (
     "transport", "queue", "writable", "request", "response", "scope", "conn",
-    "close_sent", "disconnected",
+    "close_sent", "disconnected", "frames", "curr_msg_data_type",
 )  # fmt: skip
 """The attributes of uvicorn's protocol that ImmediateWebSocketProtocol reads or replaces."""
-OVERRIDDEN = ("handle_connect", "start_keepalive")
+OVERRIDDEN = ("handle_connect", "start_keepalive", "data_received", "send_receive_event_to_app")
+"""uvicorn's methods that ImmediateWebSocketProtocol overrides or calls."""
 STAND_INS: dict[str, type] = {"queue": ReceiveQueue, "writable": Flag}
 """uvicorn's attributes replaced by lighter stand-ins: whatever uvicorn calls on them, they
 must have."""
@@ -173,13 +180,15 @@ class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
 
     usable = True
     """False once `write_now` found uvicorn's protocol without what it reads."""
+    reads_whole = True
+    """False once `data_received` found websockets' protocol without what it reads."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Lighter stand-ins for what uvicorn keeps per connection (bench/fanout's many
         # rooms: 2,000 connections): the same calls, a tenth of the memory.
         self.queue = ReceiveQueue()  # type: ignore[assignment]
-        writable = Flag()
+        writable = self._writable = Flag()  # uvicorn's flow control sets and clears it
         writable.set()
         self.writable = writable  # type: ignore[assignment]
         self._open = False
@@ -195,6 +204,38 @@ class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
                 "backlog": self.backlog,
                 "abort": self.abort,
             }
+
+    def data_received(self, data: bytes) -> None:
+        # A keystroke is one whole binary frame per read: handed to the app as uvicorn's
+        # `handle_bytes` would, without websockets' parser (app/wholeframe.py).
+        if self._open and ImmediateWebSocketProtocol.reads_whole:
+            try:
+                payload = whole_binary_message(self.conn, data)
+            except AttributeError:  # websockets changed what it reads: its parser reads all
+                payload = None
+                ImmediateWebSocketProtocol.reads_whole = False
+                log.exception("websockets' protocol changed: frames take its parser")
+            if payload is not None:
+                self.curr_msg_data_type = "bytes"
+                self.frames = [payload]
+                self.send_receive_event_to_app()
+                return
+        super().data_received(data)
+
+    def send_receive_event_to_app(self) -> None:
+        # uvicorn pauses reading after every message until the app takes it: per keystroke
+        # a pause and a resume, and the loop's two epoll_ctl calls that re-arm the socket.
+        # A message the app already waits for is taken on the loop's next turn: reading
+        # goes on (the next one, if it comes first, pauses as before).
+        queue: ReceiveQueue = self.queue  # type: ignore[assignment]  # set in __init__
+        if self.read_paused or not queue.awaited():
+            super().send_receive_event_to_app()
+            return
+        self.read_paused = True  # so uvicorn's method leaves reading as it is
+        try:
+            super().send_receive_event_to_app()
+        finally:
+            self.read_paused = False
 
     def start_keepalive(self) -> None:
         # Called once, when the handshake's accept is written: the request and response
@@ -240,8 +281,8 @@ class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
                 or self.close_sent
                 or self.disconnected
                 or not ImmediateWebSocketProtocol.usable
-                or self.conn.state is not State.OPEN
-                or not self.writable.is_set()
+                or self.conn.state is not _OPEN
+                or not self._writable._value  # is_set(), without a method call per peer
                 or transport.is_closing()
                 # Only onto a socket that took everything so far: one with bytes waiting
                 # gets its frames through the ASGI send, which waits for it to drain.
@@ -260,5 +301,8 @@ class ImmediateWebSocketProtocol(WebSocketsSansIOProtocol):
             # they are, not copied into one frame first (uvloop writes both with one writev).
             transport.writelines((binary_frame_header(len(payload)), payload))
         else:
-            transport.write(_PREPARED.of(payload))
+            prepared = _PREPARED  # its `of`, without a method call for every peer but the first
+            transport.write(
+                prepared._frame if payload is prepared._payload else prepared.of(payload)
+            )
         return True

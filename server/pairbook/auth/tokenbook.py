@@ -166,6 +166,10 @@ class TokenBook:
         """The owner and everyone who joined, with their profiles."""
         return [self.owner, *(g.user for g in self.people() if g.user is not None)]
 
+    def profiles(self) -> dict[str, User]:
+        """`users()` by user id: their names and emails, for the owner's session summary."""
+        return {user.id: user for user in self.users()}
+
     def refresh(self) -> bool:
         """Re-read the file if another process changed it; whether it had changed."""
         if self._file is None or self._file.stamp() == self._stamp:

@@ -127,5 +127,4 @@ def profiles_in(state: StateDir) -> dict[str, User]:
     """Everyone's name and email as their tokens grant them."""
     if not state.tokens.exists():
         return {}
-    users = TokenBook(state.tokens).users()
-    return {u.id: u for u in users}
+    return TokenBook(state.tokens).profiles()

@@ -22,6 +22,7 @@ from pairbook.notebook.twin import (
     formats_of,
     twin_format_of,
     twin_path_of,
+    twin_refusal,
 )
 
 
@@ -54,7 +55,8 @@ def twin(args: argparse.Namespace) -> int:
         explicit = formats_of(metadata) is not None
         where = "none" if path is None else str(path)
         print(f"{file.path.name}: twin {where} ({'paired' if explicit else 'server default'})")
-        return 0
+        refusal = None if path is None else twin_refusal(file.path, path)
+        return 0 if refusal is None else fail(f"{refusal}; the server leaves it alone")
     changed = copy.deepcopy(nb)
     jupytext = dict(changed["metadata"].get("jupytext") or {})
     if args.switch == "default":

@@ -1,8 +1,10 @@
-"""ConfinedKernelManager: jupyter_client's kernel manager, starting its kernel in a jail;
-and `follow_comm`, the kernel's IOPub after a comm message, until it is idle again."""
+"""ConfinedKernelManager: jupyter_client's kernel manager, starting its kernel in a jail
+(`confined_manager` makes one on private Unix sockets, `kernel_environment` gives its
+variables); and `follow_comm`, the kernel's IOPub after a comm message, until it is idle."""
 
 from __future__ import annotations
 
+import os
 import queue
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -10,7 +12,8 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
-from pairbook.kernel.confine import KernelJail
+from pairbook.kernel.caches import private_caches
+from pairbook.kernel.confine import Confinement, KernelJail
 
 QUICK_EXIT = "--IPKernelApp.exec_lines=if 1: __import__('atexit').register(__import__('gc').freeze)"
 """Given to an IPython kernel: at exit it freezes the objects then alive, so that the
@@ -37,6 +40,34 @@ class ConfinedKernelManager(AsyncKernelManager):
         if "ipykernel_launcher" in argv:
             argv = [*argv, QUICK_EXIT]
         return self.jail.command(argv, self.cwd, self.writable)
+
+
+def confined_manager(
+    spec: dict[str, Any], sockets: Path, jail: KernelJail, cwd: Path
+) -> ConfinedKernelManager:
+    """A manager (`spec`: its kernel spec arguments) whose kernel talks over Unix sockets in
+    `sockets`, a private folder (mode 0700): no TCP port another local user could reach, and
+    no "running over TCP" warning."""
+    manager = ConfinedKernelManager(
+        **spec,
+        transport="ipc",
+        ip=os.path.join(sockets, "k"),
+        # Beside the sockets: the one folder a sandboxed kernel sees of pairbook's.
+        connection_file=os.path.join(sockets, "kernel.json"),
+    )
+    manager.jail, manager.cwd = jail, cwd
+    manager.writable = (sockets,)
+    return manager
+
+
+def kernel_environment(confinement: Confinement, sockets: Path | None) -> dict[str, str]:
+    """The kernel's environment variables. The home folder is read-only in the sandbox:
+    IPython's profile and the caches go beside the sockets, jedi's cache seeded with the
+    stubs completions parse."""
+    env = confinement.environment()
+    if confinement.sandbox == "bwrap" and sockets is not None:
+        env.update(private_caches(sockets))
+    return env
 
 
 async def follow_comm(

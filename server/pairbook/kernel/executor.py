@@ -11,12 +11,12 @@ from pycrdt import Map
 
 from pairbook.errors import KernelError
 from pairbook.kernel.kernelmap import KernelMap
+from pairbook.kernel.outcome import ExecutionOutcome
 from pairbook.kernel.outputstream import FLUSH_SECONDS, Displays, OutputBudget, OutputStream
 from pairbook.kernel.ports import Kernel, RunnerRoom
 from pairbook.kernel.probing import Prober
 from pairbook.kernel.prompts import Prompts
 from pairbook.kernel.queue import Execution, ExecutionStatus
-from pairbook.kernel.session import ExecutionOutcome
 from pairbook.notebook.outputs import clear_outputs, code_cell_source, find_ycell
 from pairbook.state.model import source_hash
 from pairbook.state.view import Write
@@ -78,16 +78,7 @@ class Executor:
             # ... and once the request is sent, the kernel busy: the start edit said
             # "starting", and the runner leaves a run's busy and idle to its own edits.
             sent = partial(self._sent, kernel)
-        outcome, failure = await self._run(kernel, execution, source, sent)
-        execution.finished_at = self.clock()
-        if outcome is None:
-            execution.status, execution.error = ExecutionStatus.ERROR, failure
-        else:
-            execution.execution_count = outcome.execution_count
-            execution.status = outcome_status(outcome)
-            execution.error = outcome.ename  # the exception's name when the code raised
-        # Not running any more: an interrupt from now on must not hang over the next run.
-        self.kernel_map.current = None
+        outcome = await self._run(kernel, execution, source, sent)
         self.room.start_server_edit(lambda _doc: self._finish_cell(execution), SERVER_USER)
         return await self.prober.after_run(kernel, execution, source, outcome, epoch)
 
@@ -101,7 +92,7 @@ class Executor:
 
     async def _run(
         self, kernel: Kernel, execution: Execution, source: str, start: Callable[[], None]
-    ) -> tuple[ExecutionOutcome | None, str | None]:
+    ) -> ExecutionOutcome | None:
         budget = OutputBudget(self.output_limit)
         stream = OutputStream(
             self.room,
@@ -111,6 +102,7 @@ class Executor:
             flush_seconds=self.flush_seconds,
         )
         async with stream.writing():
+            outcome, failure = None, None
             try:
                 outcome = await kernel.execute(
                     source,
@@ -122,8 +114,23 @@ class Executor:
                     on_sent=start,
                 )
             except KernelError as exc:
-                return None, str(exc)
-        return outcome, None
+                failure = str(exc)
+            # Over for the kernel while its last outputs are written: an interrupt from now on
+            # is between runs (it stops the run's batch; it used to wait for the next run).
+            self._ended(execution, outcome, failure)
+        return outcome
+
+    def _ended(
+        self, execution: Execution, outcome: ExecutionOutcome | None, failure: str | None
+    ) -> None:
+        execution.finished_at = self.clock()
+        if outcome is None:
+            execution.status, execution.error = ExecutionStatus.ERROR, failure
+        else:
+            execution.execution_count = outcome.execution_count
+            execution.status = outcome_status(outcome)
+            execution.error = outcome.ename  # the exception's name when the code raised
+        self.kernel_map.current = None
 
     def _start_cell(self, execution: Execution) -> None:
         ycell = find_ycell(self.room.doc, execution.cell_id)

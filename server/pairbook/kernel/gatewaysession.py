@@ -156,6 +156,7 @@ class GatewayKernelSession(KernelSession):
         if not self.started or self.kernel_id is None:
             await self.start()
             return
+        self._end_run()
         self._set_status("restarting")
         try:
             await self._gateway.restart(self.kernel_id)
@@ -171,6 +172,7 @@ class GatewayKernelSession(KernelSession):
         self._set_status("not started")
 
     async def shutdown(self) -> None:
+        self._end_run()
         kernel_id = self.kernel_id or self._ids.get(self.room_id)
         self._close_channels()
         if kernel_id is not None:

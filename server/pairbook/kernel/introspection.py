@@ -25,8 +25,13 @@ from pairbook.errors import KernelError
 
 log = logging.getLogger("pairbook.introspection")
 
-TIMEOUT = 10.0  # seconds an answer may take (the first loads jedi in the kernel: seconds)
-WARM_UP_TIMEOUT = 60.0  # seconds the warm-up's answer may take (nobody waits for it)
+TIMEOUT = 10.0  # seconds an answer may take once the kernel has completed something
+WARM_UP_TIMEOUT = 60.0
+"""Seconds a kernel's first completion may take, the warm-up's or a person's: it loads jedi
+and parses the stubs it needs (1 s on a quiet machine, 6-9 s at a load average of 15, more
+in a sandbox's empty cache). Asked before the warm-up (Tab right after the first runs), a
+person's first completion took that long: past `TIMEOUT` they were told the kernel did not
+answer, and the answer, when it came, was dropped."""
 WARM_UP_CODE = "import os\nos.path.jo"
 """What a new kernel is asked to complete before anyone asks: it loads jedi and parses the
 stubs of builtins, os and os.path, which most first completions need."""
@@ -56,6 +61,7 @@ class _Link:
     client: AsyncKernelClient
     connection: dict[str, Any]
     subshell: str | None
+    warm: bool = False  # the kernel has answered a completion: jedi is loaded
 
 
 def check_code(value: Any) -> str | None:
@@ -202,7 +208,12 @@ class Introspection:
     async def _control(self, link: _Link, kind: str) -> dict[str, Any]:
         message = link.client.session.msg(kind, {})
         link.client.control_channel.send(message)
-        return await self._receive(link.client.get_control_msg, message["header"]["msg_id"])
+        msg_id = message["header"]["msg_id"]
+        return await self._receive(link.client.get_control_msg, msg_id, self._wait(link))
+
+    def _wait(self, link: _Link) -> float:
+        """How long an answer may take: a cold kernel's as long as a warm-up's."""
+        return self._timeout if link.warm else WARM_UP_TIMEOUT
 
     async def _request(
         self, link: _Link, kind: str, content: dict[str, Any], timeout: float | None = None
@@ -212,11 +223,12 @@ class Introspection:
             message["header"]["subshell_id"] = link.subshell
         link.client.shell_channel.send(message)
         msg_id = message["header"]["msg_id"]
-        return await self._receive(link.client.get_shell_msg, msg_id, timeout)
+        reply = await self._receive(link.client.get_shell_msg, msg_id, timeout or self._wait(link))
+        link.warm = link.warm or kind == "complete_request"
+        return reply
 
-    async def _receive(self, get: Any, msg_id: str, timeout: float | None = None) -> dict[str, Any]:
+    async def _receive(self, get: Any, msg_id: str, timeout: float) -> dict[str, Any]:
         """The reply to `msg_id` (replies to requests that timed out earlier are skipped)."""
-        timeout = self._timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
             with contextlib.suppress(queue.Empty):

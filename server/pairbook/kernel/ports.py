@@ -13,8 +13,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from pycrdt import Doc
 
+from pairbook.kernel.outcome import ExecutionOutcome
 from pairbook.kernel.session import (
-    ExecutionOutcome,
     InputCallback,
     KernelStatus,
     Observer,

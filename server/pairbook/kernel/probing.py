@@ -16,6 +16,7 @@ from typing import Any
 from pycrdt import Map
 
 from pairbook.errors import KernelError
+from pairbook.kernel.outcome import ExecutionOutcome
 from pairbook.kernel.ports import Kernel, RunnerRoom
 from pairbook.kernel.probe import (
     packages_expressions,
@@ -24,7 +25,6 @@ from pairbook.kernel.probe import (
     probe_missing,
 )
 from pairbook.kernel.queue import Execution, ExecutionStatus
-from pairbook.kernel.session import ExecutionOutcome
 from pairbook.schema import KERNEL_MAP
 from pairbook.state.model import Run, source_hash
 from pairbook.state.view import StateView, Write

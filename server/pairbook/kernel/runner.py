@@ -385,7 +385,7 @@ class Runner:
     def busy(self) -> bool:
         """Whether a run is under way or waiting, or the kernel is stopping (the room stays
         loaded meanwhile)."""
-        return self.current is not None or bool(len(self.queue)) or self.life.stopping
+        return self._running or self.life.stopping  # a run's end's edits too
 
     def detach(self) -> KeptKernel | None:
         """Hand the live kernel over to outlive the room (None: no kernel runs)."""

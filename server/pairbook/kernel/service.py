@@ -137,6 +137,12 @@ async def interrupt(kernel: KernelService, member: Member, body: Body) -> Body:
     return await kernel.runner.interrupt(member)
 
 
+def runs_theirs(kernel: KernelService, member: Member) -> bool:
+    """Whether the run the kernel executes now is this member's (an interrupt stops only it)."""
+    current = kernel.runner.current
+    return current is not None and current.user["id"] == member.user.id
+
+
 async def restart(kernel: KernelService, member: Member, body: Body) -> Body:
     return await kernel.runner.restart(member)
 
@@ -225,10 +231,14 @@ TABLE = CommandTable.of(
                 args=(CELL,)),
         Command("run-below", run_below, role=EDITOR, refusal=CONTROL, driver_only=True,
                 args=(CELL,)),
+        # Who queued the run, or the owner (the runner checks), in either mode. Stopping the
+        # kernel in mob mode: the driver, the owner, and (interrupt: `own`) the person whose
+        # run the kernel executes, by the runner's word (the document's `current` lags it).
         Command("cancel", cancel, role=EDITOR, refusal=CONTROL, args=(EXECUTION,)),
-        Command("interrupt", interrupt, role=EDITOR, refusal=CONTROL),
-        Command("restart", restart, role=EDITOR, refusal=CONTROL, driver_only=True),
-        Command("shutdown", shutdown, role=EDITOR, refusal=CONTROL, driver_only=True),
+        Command("interrupt", interrupt, role=EDITOR, refusal=CONTROL, control=True,
+                own=runs_theirs),
+        Command("restart", restart, role=EDITOR, refusal=CONTROL, control=True),
+        Command("shutdown", shutdown, role=EDITOR, refusal=CONTROL, control=True),
         Command("input-reply", input_reply, role=EDITOR, refusal=CONTROL,
                 args=(EXECUTION, Arg("value", ArgType.STRING, required=False,
                                      doc="the answer to input()"))),

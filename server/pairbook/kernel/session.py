@@ -9,7 +9,7 @@ import os
 import queue
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,10 +18,11 @@ from jupyter_client.manager import AsyncKernelManager
 
 from pairbook.envs import Environment
 from pairbook.errors import KernelError
-from pairbook.kernel.caches import private_caches
 from pairbook.kernel.confine import Confinement, KernelJail
-from pairbook.kernel.confined import ConfinedKernelManager, follow_comm
+from pairbook.kernel.confined import confined_manager, follow_comm, kernel_environment
 from pairbook.kernel.environment import NotebookEnvironment, kernel_specs, manager_spec, spec_of
+from pairbook.kernel.landing import ABANDONED_REPLY_TRIES, Landing, LandingFactory
+from pairbook.kernel.outcome import ExecutionOutcome, outcome_of
 from pairbook.kernel.winddown import wind_down
 
 log = logging.getLogger("pairbook.kernel")
@@ -37,17 +38,6 @@ OUTPUT_TYPES = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ExecutionOutcome:
-    """How a run ended, from the kernel's execute_reply."""
-
-    status: Literal["ok", "error", "aborted", "dead"]
-    execution_count: int | None
-    ename: str | None = None
-    # Evaluated after the code, in the same request, only when the code succeeded.
-    user_expressions: dict[str, Any] = field(default_factory=dict)
-
-
 @dataclass(slots=True)
 class _Running:
     """The code a session is running: its request, callbacks and stdin prompt under way."""
@@ -55,8 +45,10 @@ class _Running:
     msg_id: str
     on_output: OutputCallback
     on_input: InputCallback
+    landing: Landing
     execution_count: int | None = None
     asking: asyncio.Task[str] | None = None
+    gone: bool = False  # its kernel was restarted or shut down under it: the run is over
 
 
 class KernelSession:
@@ -72,8 +64,10 @@ class KernelSession:
         confinement: Confinement | None = None,
         startup_timeout: float = 60.0,
         environment: NotebookEnvironment | None = None,
+        landing: LandingFactory = Landing,
     ) -> None:
         self.kernel_name = kernel_name
+        self._landing = landing
         self._notebook_env = environment
         self._confinement = confinement or Confinement()
         self._jail: KernelJail | None = None
@@ -84,6 +78,7 @@ class KernelSession:
         self._client: Any = None
         self.status: KernelStatus = "not started"
         self._executing = self._interrupt_pending = self._interrupted = False
+        self._run: _Running | None = None
         self._sockets: tempfile.TemporaryDirectory[str] | None = None
         self.observer: Observer | None = None
 
@@ -137,31 +132,18 @@ class KernelSession:
         log.info("kernel started", extra={"kernel": self.kernel_name})
 
     def _new_manager(self, env: Environment | None = None) -> AsyncKernelManager:
-        """The kernel talks over Unix sockets in a private directory (mode 0700): no TCP port
-        another local user could reach, and no "running over TCP" warning."""
+        """On POSIX, a confined manager talking over Unix sockets (`confined_manager`)."""
         if os.name != "posix":
             return AsyncKernelManager(kernel_name=self.kernel_name)
         self._sockets = tempfile.TemporaryDirectory(prefix="pairbook-kernel-")
-        sockets = self._sockets.name
-        manager = ConfinedKernelManager(
-            **manager_spec(env, Path(sockets), self.kernel_name),
-            transport="ipc",
-            ip=os.path.join(sockets, "k"),
-            # Beside the sockets: the one folder a sandboxed kernel sees of pairbook's.
-            connection_file=os.path.join(sockets, "kernel.json"),
-        )
+        sockets = Path(self._sockets.name)
         self._jail = self._jail or self._confinement.jail()
-        manager.jail, manager.cwd = self._jail, self._cwd
-        manager.writable = (Path(self._sockets.name),)
-        return manager
+        spec = manager_spec(env, sockets, self.kernel_name)
+        return confined_manager(spec, sockets, self._jail, self._cwd)
 
     def _environment(self) -> dict[str, str]:
-        env = self._confinement.environment()
-        if self._confinement.sandbox == "bwrap" and self._sockets is not None:
-            # The home folder is read-only in the sandbox: IPython's profile and the caches
-            # go beside the sockets, jedi's cache seeded with the stubs completions parse.
-            env.update(private_caches(Path(self._sockets.name)))
-        return env
+        sockets = Path(self._sockets.name) if self._sockets is not None else None
+        return kernel_environment(self._confinement, sockets)
 
     def _note_started(self) -> None:
         pid = getattr(getattr(self._manager, "provisioner", None), "pid", None)
@@ -202,6 +184,7 @@ class KernelSession:
         `on_input(prompt, password)` for every stdin prompt; starts the kernel if needed.
         `on_sent()` is called once the request is sent (the kernel is busy), before any
         output is read."""
+        self._interrupt_pending = False  # asked with no run under way: for one that ended
         if not self.started:
             await self.start()
         msg_id = self._client.execute(
@@ -211,27 +194,38 @@ class KernelSession:
         self._set_status("busy")
         if on_sent is not None:
             on_sent()
-        run = _Running(msg_id, on_output, on_input)
+        landing = self._landing(self._interrupt_again_now)
+        run = self._run = _Running(msg_id, on_output, on_input, landing)
         try:
-            if not await self._follow(run):
+            alive = await self._follow(run)
+            if run.gone:  # the restart or shutdown says what the kernel is now
+                return ExecutionOutcome("error", run.execution_count, "KeyboardInterrupt")
+            if not alive:
                 self._set_status("dead")
                 return ExecutionOutcome("dead", run.execution_count)
-            reply = await self._reply(msg_id)
+            reply = await self._reply(
+                msg_id, ABANDONED_REPLY_TRIES if run.landing.interrupted else 50
+            )
+            run.landing.explain(reply, on_output)
         finally:
-            self._executing = False
-            self._interrupt_pending = False
+            run.landing.close()
+            self._executing = self._interrupt_pending = False
+            self._run = None
             if run.asking is not None:
                 run.asking.cancel()
         self._set_status("idle")
-        return self._outcome(reply, run.execution_count)
+        return outcome_of(reply, run.execution_count, self._interrupted)
 
     async def _follow(self, run: _Running) -> bool:
-        """Relay the run's outputs and stdin prompts until the kernel is idle (False: died)."""
+        """Relay the run's outputs and stdin prompts until the kernel is idle (False: it
+        died, or went under the run: `gone`)."""
         while True:
             try:
                 message = await self._client.get_iopub_msg(timeout=0.1)
             except queue.Empty:
                 message = None
+            if run.gone:
+                return False
             if message is not None and self.observer is not None and self.observer(message):
                 continue
             ours = message is not None and message["parent_header"].get("msg_id") == run.msg_id
@@ -251,15 +245,19 @@ class KernelSession:
             # the kernel's own message handling.
             run.execution_count = content.get("execution_count")
             self._executing = True
+            run.landing.began()
             if self._interrupt_pending:  # asked for before the code started
                 self._interrupt_pending = False
                 await self.interrupt()
         elif kind in OUTPUT_TYPES:
+            run.landing.shown(kind)
             run.on_output(kind, content)
         return False
 
     async def _relay_input(self, run: _Running) -> None:
         """A stdin prompt goes to `on_input`; its answer, once there, to the kernel."""
+        if run.gone:
+            return
         if run.asking is None:
             with contextlib.suppress(queue.Empty):
                 request = await self._client.get_stdin_msg(timeout=0)
@@ -284,21 +282,6 @@ class KernelSession:
                 continue
             if message["parent_header"].get("msg_id") == run.msg_id:
                 await self._on_iopub(run, message)  # not idle: the kernel waits in input()
-
-    def _outcome(
-        self, reply: dict[str, Any] | None, execution_count: int | None
-    ) -> ExecutionOutcome:
-        content = reply.get("content", {}) if reply else {}
-        status = content.get("status", "error")
-        ename = content.get("ename")
-        if self._interrupted and status != "ok":
-            ename = "KeyboardInterrupt"
-        return ExecutionOutcome(
-            "ok" if status == "ok" else ("aborted" if status == "aborted" else "error"),
-            content.get("execution_count", execution_count),
-            ename,
-            dict(content.get("user_expressions") or {}),
-        )
 
     async def comm(self, comm_id: str, data: dict[str, Any]) -> bool:
         """Send a `comm_msg` (to a started kernel); the observer sees what it causes (False:
@@ -343,8 +326,8 @@ class KernelSession:
             raise KernelError("the kernel did not answer")
         return dict(reply.get("content", {}).get("user_expressions") or {})
 
-    async def _reply(self, msg_id: str) -> dict[str, Any] | None:
-        for _ in range(50):
+    async def _reply(self, msg_id: str, tries: int = 50) -> dict[str, Any] | None:
+        for _ in range(tries):
             try:
                 reply: dict[str, Any] = await self._client.get_shell_msg(timeout=0.2)
             except queue.Empty:
@@ -356,12 +339,27 @@ class KernelSession:
         return None
 
     async def interrupt(self) -> None:
-        """Interrupt the running code; asked before it starts, it applies once it does."""
+        """Interrupt the running code; asked before it starts, it applies once it does (asked
+        with no run under way, it is dropped when the next one begins)."""
         if self._manager is not None and self.started and self._executing:
             self._interrupted = True
             await self._manager.interrupt_kernel()
+            if self._run is not None:
+                self._run.landing.sent()
         else:
             self._interrupt_pending = True
+
+    async def _interrupt_again_now(self) -> None:  # see `Landing`
+        if self._manager is not None and self._executing:
+            await self._manager.interrupt_kernel()
+
+    def _end_run(self) -> None:
+        """The kernel goes (restart, shutdown): so does the run under way, and no interrupt of
+        its (one to send again, one pending until its code starts) reaches the next kernel."""
+        if self._run is not None:
+            self._run.landing.close()
+            self._run.gone = True
+        self._executing = self._interrupt_pending = False
 
     async def restart(self) -> None:
         if self._manager is None:
@@ -370,6 +368,7 @@ class KernelSession:
         if self._notebook_env and await self._notebook_env.changed():
             # Its requirements changed: the same manager starts the new environment's kernel.
             spec_of(self._manager, self._notebook_env.current, self._sockets, self.kernel_name)
+        self._end_run()
         self._set_status("restarting")
         try:
             await self._manager.shutdown_kernel(now=True, restart=True)
@@ -386,6 +385,7 @@ class KernelSession:
         self._set_status("idle")
 
     async def shutdown(self) -> None:
+        self._end_run()
         manager, client = self._manager, self._client
         self._manager, self._client = None, None
         if manager is not None and self.status == "busy":  # a run under way, or cut short

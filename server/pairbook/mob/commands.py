@@ -26,7 +26,12 @@ SETTINGS_TYPES: dict[str, ArgType] = {
     "auto_handover": ArgType.BOOLEAN,
     "break_every": ArgType.NUMBER,
     "grace_seconds": ArgType.NUMBER,
+    "viewer_chat": ArgType.BOOLEAN,
 }
+VIEWERS_READ = (
+    "viewers read the chat but do not post to it; the owner can let them "
+    "(Viewers may chat, in the Mob panel's settings)"
+)
 
 Body = dict[str, Any]
 
@@ -43,10 +48,13 @@ async def taken(mob: MobService, member: Member, body: Body) -> Body:
 
 
 async def summary(mob: MobService, member: Member, body: Body) -> Body:
+    """The session so far; people's emails (and so the trailers) for the owner only."""
     found = mob.summary()
     subject = str(body.get("subject") or f"Update {mob.room.id}")
     review = review_link(str(mob.room.id), found.since)
-    return {**found.to_json(), "review": review, "message": commit_message(found, subject, review)}
+    owner = member.role is Role.OWNER
+    message = commit_message(found, subject, review, trailers=owner)
+    return {**found.to_json(emails=owner), "review": review, "message": message}
 
 
 async def _changed(mob: MobService, result: Body | None = None) -> Body:
@@ -136,6 +144,9 @@ async def reset(mob: MobService, member: Member, body: Body) -> Body:
 
 
 async def chat(mob: MobService, member: Member, body: Body) -> Body:
+    # Viewers are read-only unless the owner lets them talk; their messages then say so.
+    if not member.role.can_edit and not mob.rotation.settings.viewer_chat:
+        raise PermissionError(VIEWERS_READ)
     mob.active = True
     await mob.publish()  # the chat lives in the map
     user = member.user
@@ -144,6 +155,7 @@ async def chat(mob: MobService, member: Member, body: Body) -> Body:
         "user": user.to_record(),
         "text": str(body["text"]).strip(),
         "at": mob.clock(),
+        "role": member.role.value,
     }
 
     def write(doc: Doc[Any]) -> None:

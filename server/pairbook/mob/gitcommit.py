@@ -11,7 +11,7 @@ from pathlib import Path
 from pairbook.errors import NotebookError, PairbookError
 from pairbook.notebook import read_notebook, serialize_notebook
 from pairbook.notebook.fileform import without_outputs
-from pairbook.notebook.twin import twin_path_of
+from pairbook.notebook.twin import twin_path_of, twin_refusal
 
 
 class CommitError(PairbookError):
@@ -35,7 +35,9 @@ def _twin_of(notebook: Path) -> Path | None:
         nb = read_notebook(notebook).nb
     except NotebookError:
         return notebook.with_suffix(".py")
-    return twin_path_of(notebook, nb.get("metadata") or {}, default=True)
+    twin = twin_path_of(notebook, nb.get("metadata") or {}, default=True)
+    # A pairing naming another file (another notebook's twin, a module) is not committed.
+    return None if twin is None or twin_refusal(notebook, twin) is not None else twin
 
 
 def commit_notebook(

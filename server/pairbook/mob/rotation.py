@@ -281,7 +281,9 @@ class Rotation:
             "driver": self.driver,
             "queue": list(self.queue),
             "observers": sorted(self.observers),
-            "people": {uid: p.to_json() for uid, p in sorted(self.people.items())},
+            # Names and colors only: every peer reads the map, viewers too, and the log keeps
+            # it; emails are the owner's (the summary's trailers, `pairbook commit`).
+            "people": {uid: p.to_record() for uid, p in sorted(self.people.items())},
             "drivers_allowed": sorted(self.can_drive),
             "roles": self.roles(),
             "turn": {"started": self.turn_started, "ends": self.turn_ends},

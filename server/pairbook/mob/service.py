@@ -12,11 +12,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pycrdt import Array, Doc, Map
 
+from pairbook.auth import Role, User
 from pairbook.flag import Flag
 from pairbook.mob.commands import TABLE
 from pairbook.mob.rotation import Rotation
@@ -29,6 +30,13 @@ from pairbook.types import SERVER_USER
 
 log = logging.getLogger("pairbook.mob")
 
+CONTROLS = {
+    "interrupt": "{who}, the owner or whoever started the run can interrupt it",
+    "restart": "{who} or the owner can restart the kernel",
+    "shutdown": "{who} or the owner can shut the kernel down",
+}
+"""What each kernel-control command does, for its refusal in mob mode."""
+
 IN_FLIGHT_SECONDS = 1.5
 """How long after a handover the previous driver's edits are still taken: keystrokes their
 browser sent before it learned that the keyboard had passed on. Their editors lock as soon as
@@ -38,9 +46,18 @@ it does; what they type after that is held in their page and offered to the new 
 class MobService:
     """One room's mob: owns the rotation, answers the mob commands, gates edits and runs."""
 
-    def __init__(self, room: RoomHandle, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        room: RoomHandle,
+        *,
+        clock: Callable[[], float] = time.time,
+        profiles: Callable[[], Mapping[str, User]] = dict,
+    ) -> None:
         self.room = room
         self._clock = clock
+        # Everyone's profile by user id (the token file): the `mob` map names people without
+        # their emails, so after a restart the rotation knows only who came back since.
+        self._profiles = profiles
         state = room.doc.get(MOB_MAP, type=Map).to_py() or {}
         self.rotation = Rotation.from_json(state, clock=clock) if state else Rotation(clock=clock)
         session = state.get("session") or {}
@@ -101,14 +118,23 @@ class MobService:
         )
 
     def driver_gate(self, member: Member, command: Command[Any]) -> str | None:
-        """Driver-only commands (runs, restarts, restores) are the driver's in mob mode."""
-        if self.on_edit(member) is None or not member.role.can_edit:
+        """In mob mode driver-only commands (runs, restores) are the driver's; stopping the
+        kernel or a run (`control`) is the driver's or the owner's (the command table waives
+        the refusal for the person whose run the kernel executes: `Command.own`)."""
+        # A run sent as the keyboard passed on is taken (in flight); stopping the kernel is
+        # not typing: no grace for it.
+        refusal = self.refusal_for(member.user.id) if command.control else self.on_edit(member)
+        if refusal is None or not member.role.can_edit:
             return None
         driver = self.rotation.driver
         who = f"the driver ({self.name_of(driver)})" if driver else "the driver (nobody now)"
+        if command.control:
+            if member.role is Role.OWNER:
+                return None
+            return "mob mode: only " + CONTROLS[command.name].format(who=who)
         if command.name == "restore":
             return f"mob mode: only {who} restores earlier versions"
-        return f"mob mode: only {who} runs cells and restarts the kernel"
+        return f"mob mode: only {who} runs cells"
 
     # -- people and edits --------------------------------------------------------------
 
@@ -152,7 +178,14 @@ class MobService:
     # -- the timer ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Nothing to do before anyone joins: the timer runs in `run`."""
+        """Nothing to do before anyone joins (the timer runs in `run`), unless the `mob`
+        map was logged with people's emails (before 6461f2c): it is written again without
+        them now, before anyone reads it. The rotation keeps them for the owner's summary."""
+        people = self.room.doc.get(MOB_MAP, type=Map).get("people")
+        if isinstance(people, dict) and any(
+            isinstance(person, dict) and "email" in person for person in people.values()
+        ):
+            await self.publish()
 
     async def close(self) -> None:
         """Stop observing the cells (the timer stops with the room's task group)."""
@@ -211,13 +244,22 @@ class MobService:
             )
 
     def summary(self) -> Summary:
-        """The session so far: who was here, drove, changed and ran what."""
+        """The session so far: who was here, drove, changed and ran what. People are as
+        their profile says (name and email, as `pairbook commit` has them), else as the
+        rotation saw them."""
         executions = self.room.doc.get(EXECUTIONS_MAP, type=Map).to_py() or {}
+        driven = self.rotation.driven_seconds(self.since)
+        ran = cells_ran(executions, self.since)
+        seen, profiles = self.rotation.people, self._profiles()
+        people = {
+            uid: profiles.get(uid) or seen.get(uid) or User.of_id(uid)
+            for uid in set(seen) | set(driven) | set(self.changed) | set(ran)
+        }
         return summarize(
-            self.rotation.people,
-            self.rotation.driven_seconds(self.since),
+            people,
+            driven,
             self.changed,
-            cells_ran(executions, self.since),
+            ran,
             since=self.since,
             until=self._clock(),
             cell_order=cell_ids(self.room.doc),

@@ -63,7 +63,8 @@ async def summary_from_log(
     started = session.get("started")
     if since is None or (started is not None and started > since):
         since = started
-    people = {**profiles, **rotation.people}
+    # The token file's profiles first: the `mob` map names people without their emails.
+    people = {**rotation.people, **profiles}
     executions = doc.get(EXECUTIONS_MAP, type=Map).to_py() or {}
     ran = cells_ran(executions, since)
     driven = rotation.driven_seconds(since)

@@ -39,9 +39,9 @@ class Contribution:
         local = re.sub(r"[^A-Za-z0-9._-]", "-", self.person.id)[:64].strip(".-") or "someone"
         return f"{local}@{NO_EMAIL_DOMAIN}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, email: bool = True) -> dict[str, Any]:
         return {
-            **self.person.to_json(),
+            **(self.person.to_json() if email else self.person.to_record()),
             "drove_seconds": round(self.drove_seconds, 3),
             "changed": list(self.changed),
             "ran": list(self.ran),
@@ -69,12 +69,14 @@ class Summary:
         ]
         return list(dict.fromkeys(lines))
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, emails: bool = True) -> dict[str, Any]:
+        """The summary; without `emails` (anyone but the owner) people have names only and
+        there are no trailers."""
         return {
             "since": self.since,
             "until": self.until,
-            "people": [c.to_json() for c in self.people],
-            "trailers": self.trailers(),
+            "people": [c.to_json(email=emails) for c in self.people],
+            "trailers": self.trailers() if emails else [],
         }
 
 
@@ -139,9 +141,14 @@ def review_link(
     return base.rstrip("/") + path + ("?" + urlencode(query) if query else "")
 
 
-def commit_message(summary: Summary, subject: str, review: str | None = None) -> str:
+WITHOUT_TRAILERS = "Co-author trailers: in the owner's summary (emails are the owner's to see)."
+
+
+def commit_message(
+    summary: Summary, subject: str, review: str | None = None, *, trailers: bool = True
+) -> str:
     """A git commit message: the subject, what each contributor did, the review page's link,
-    then the trailers."""
+    then the trailers (or, without `trailers`, a line saying where they are)."""
     lines = [_one_line(subject) or "Update notebook", ""]
     span = _span(summary.since, summary.until)
     contributors = summary.contributors
@@ -155,9 +162,9 @@ def commit_message(summary: Summary, subject: str, review: str | None = None) ->
         lines.append(f"- {_one_line(c.person.name)}: {', '.join(parts)}")
     if review is not None:
         lines += ["", f"Review: {_one_line(review)}"]
-    trailers = summary.trailers()
-    if trailers:
-        lines += ["", *trailers]
+    credits = summary.trailers() if trailers else [WITHOUT_TRAILERS] if contributors else []
+    if credits:
+        lines += ["", *credits]
     return "\n".join(lines) + "\n"
 
 

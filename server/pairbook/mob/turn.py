@@ -41,6 +41,7 @@ class RotationSettings:
     auto_handover: bool = True  # False: at the end of a turn the driver confirms the handover
     break_every: float = 3600.0  # seconds of mobbing between break reminders; 0 turns them off
     grace_seconds: float = 30.0  # how long a disconnected driver keeps the keyboard
+    viewer_chat: bool = False  # viewers may post to the chat (they always read it)
 
     def __post_init__(self) -> None:
         if not self.turn_seconds >= 1:
@@ -57,8 +58,9 @@ class RotationSettings:
     def from_json(cls, data: dict[str, Any]) -> RotationSettings:
         known = {k: data[k] for k in ("turn_seconds", "break_every", "grace_seconds") if k in data}
         values: dict[str, Any] = {k: float(v) for k, v in known.items()}
-        if "auto_handover" in data:
-            values["auto_handover"] = bool(data["auto_handover"])
+        for flag in ("auto_handover", "viewer_chat"):
+            if flag in data:
+                values[flag] = bool(data[flag])
         return cls(**values)
 
 

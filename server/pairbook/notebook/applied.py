@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Doc, get_update, merge_updates
 
 from pairbook.errors import is_failure
 from pairbook.protocol.update import decode_state_vector, encode_state_vector
+from pairbook.types import value
 
 log = logging.getLogger("pairbook.room")
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Applied:
     """What applying an update did to a document."""
 

@@ -31,6 +31,11 @@ def cell_faults(ycells: Array[Any]) -> list[str]:
     return faults
 
 
+def is_readable_cell(ycell: object) -> bool:
+    """Whether an item of `cells` is a cell jupyter_ydoc's clients can read."""
+    return _cell_fault(ycell) is None
+
+
 def touched_faults(ycells: Array[Any], events: Iterable[Any]) -> list[str]:
     """`cell_faults` of only the cells a transaction's deep events on `cells` inserted or
     set keys of (inside the observer: the events are not valid after it returns)."""
@@ -73,3 +78,45 @@ def _cell_fault(ycell: object) -> str | None:
 
 def _kind(value: object) -> str:
     return "missing" if value is None else f"a {type(value).__name__}"
+
+
+MAX_TYPE_NESTING = 32
+"""How deep shared types (maps, arrays, texts) may nest, the `cells` array being level 1 (a
+cell 2, its outputs 3, an output 4, a stream's text 5). Whatever reads the document recurses
+through them (pycrdt's `to_py`, the save): a Y.Map nested thousands of levels failed every
+save with RecursionError. 32 levels of types plus 64 of a JSON value (`MAX_VALUE_NESTING`)
+stay within the 100 a notebook file may nest (`notebook.jsonshape`)."""
+
+
+def meta_fault(ymeta: Map[Any]) -> str | None:
+    """What makes `meta` unreadable to jupyter_ydoc's clients (`meta.metadata` not a map:
+    the page failed on 'toJSON is not a function'), or None."""
+    if "metadata" not in ymeta:
+        return None
+    value = ymeta.get("metadata")
+    if isinstance(value, Map):
+        return None
+    return f"meta.metadata is {_kind(value)}, not a shared Map"
+
+
+def nesting_fault(roots: Iterable[tuple[str, Any]]) -> str | None:
+    """Where shared types nest deeper than MAX_TYPE_NESTING under the given root types, or
+    None. Walked without recursion, and never below the limit."""
+    stack: list[tuple[Any, str, int]] = [(ytype, name, 1) for name, ytype in roots]
+    while stack:
+        ytype, path, depth = stack.pop()
+        if depth > MAX_TYPE_NESTING:
+            return (
+                f"shared types nest more than {MAX_TYPE_NESTING} levels deep (at {path}); "
+                "keep nested data as plain JSON values"
+            )
+        if isinstance(ytype, Map):
+            children = [(f"{path}.{key}", value) for key, value in ytype.items()]
+        elif isinstance(ytype, Array):
+            children = [(f"{path}[{index}]", value) for index, value in enumerate(ytype)]
+        else:
+            continue
+        for where, value in children:
+            if isinstance(value, Map | Array | Text):
+                stack.append((value, where, depth + 1))
+    return None

@@ -6,6 +6,7 @@ Python's recursion (json itself at ~1,000 levels, the document's build at ~400).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pairbook.errors import NotebookError
@@ -15,16 +16,16 @@ MAX_NESTING = 100
 notebooks keep well under it (a plotly or vega-lite output ~15, GeoJSON ~12)."""
 
 _CONTAINERS = frozenset({dict, list})
+_NUMBERS = frozenset({int, float, bool})
 _INT_BOUND = 2**63
-_DIGITS = bytes.maketrans(bytes(range(256)), bytes(48 if 48 <= b <= 57 else 32 for b in range(256)))
-_LONG_DIGITS = b"0" * 19  # as long as a 64-bit integer can be written
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD]")
 
 
 def _suspect(raw: bytes) -> bool:
-    """Whether `raw` has a surrogate escape (emoji written as escapes are pairs, and pass)
-    or a run of digits as long as a 64-bit integer's: only then are the strings and numbers
-    looked at one by one. Byte scans in C (a regex took as long as json.loads)."""
-    return b"\\ud" in raw or b"\\uD" in raw or _LONG_DIGITS in raw.translate(_DIGITS)
+    """Whether `raw` has a surrogate escape (emoji written as escapes are pairs, and pass):
+    only then are the strings looked at one by one. One regex scan in C: `in` took twice as
+    long per search on a notebook holding base64 images (its skip table never skips there)."""
+    return _SURROGATE_ESCAPE.search(raw) is not None
 
 
 def check_json_shape(data: Any, raw: bytes, name: str) -> None:
@@ -39,14 +40,35 @@ def check_json_shape(data: Any, raw: bytes, name: str) -> None:
                 "levels deep, more than pairbook opens; flatten that part or remove it"
             )
         children = value.values() if isinstance(value, dict) else value
-        if not thorough and not any(map(_CONTAINERS.__contains__, map(type, children))):
-            continue  # a list of numbers, a map of strings: scanned in C, not one by one
+        kinds = set(map(type, children))
+        if not thorough and kinds.isdisjoint(_CONTAINERS):
+            # A list of strings, a map of numbers: looked at in C, not one by one.
+            if int in kinds and not _ints_fit(children, kinds):
+                _check_ints(value, path, name)
+            continue
         items = value.items() if isinstance(value, dict) else enumerate(value)
         for key, child in items:
             if isinstance(child, dict | list):
                 stack.append((child, _join(path, key, depth), depth + 1))
             elif thorough:
                 _check_scalar(key, child, path, name)
+            elif type(child) is int:
+                _check_int(key, child, path, name)
+
+
+def _ints_fit(children: Any, kinds: set[type]) -> bool:
+    """Whether every int among `children` (no containers) fits in 64 bits."""
+    if kinds <= _NUMBERS:  # compared in C: a float out of range only sends it the long way
+        low, high = min(children), max(children)
+        return bool(low >= -_INT_BOUND and high < _INT_BOUND)
+    return all(-_INT_BOUND <= child < _INT_BOUND for child in children if type(child) is int)
+
+
+def _check_ints(value: Any, path: str, name: str) -> None:
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for key, child in items:
+        if type(child) is int:
+            _check_int(key, child, path, name)
 
 
 def _check_scalar(key: Any, child: Any, path: str, name: str) -> None:
@@ -62,7 +84,13 @@ def _check_scalar(key: Any, child: Any, path: str, name: str) -> None:
                     f"escape {code} at character {exc.start}, which is not text and cannot "
                     "be saved as UTF-8; remove that escape by hand or restore the file"
                 ) from None
-    if type(child) is int and not -_INT_BOUND <= child < _INT_BOUND:
+    if type(child) is int:
+        _check_int(key, child, path, name)
+
+
+def _check_int(key: Any, child: int, path: str, name: str) -> None:
+    """An integer beyond 64 bits: refused (pycrdt panics on it)."""
+    if not -_INT_BOUND <= child < _INT_BOUND:
         raise NotebookError(
             f"{name}: {_where(_join(path, key, 2))}an integer of {child.bit_length()} bits does "
             "not fit in 64; write it as a string or a float"

@@ -10,7 +10,7 @@ from typing import Any
 
 from pairbook.errors import NotebookError
 from pairbook.notebook.ipynb import check_notebook_size, read_notebook
-from pairbook.notebook.twin import twin_path_of
+from pairbook.notebook.twin import twin_path_of, twin_refusal
 
 CACHED_FILES = 4096
 
@@ -61,7 +61,7 @@ class NotebookListing:
             return {"error": str(exc)}
         summary: dict[str, Any] = {"cells": len(content.nb.get("cells", []))}
         twin = twin_path_of(path, content.nb.get("metadata") or {}, default=self.twin)
-        if twin is not None and twin.is_file():
+        if twin is not None and twin_refusal(path, twin) is None and twin.is_file():
             with contextlib.suppress(ValueError):
                 summary["twin"] = twin.resolve().relative_to(self.root.resolve()).as_posix()
         return summary

@@ -7,6 +7,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
+from pairbook.notebook.cellshape import is_readable_cell
 from pairbook.notebook.normal_form import as_yjs_numbers
 from pairbook.notebook.ynotebook import create_youtput
 from pairbook.schema import CELLS, META
@@ -22,8 +23,11 @@ def find_ycell(doc: Doc[Any], cell_id: str) -> Map[Any] | None:
 
 
 def cell_ids(doc: Doc[Any]) -> list[str]:
+    """The ids of the cells, in order. An item of `cells` no notebook client can read (a
+    number, a string, a cell with a numeric id: a log from before the room refused them) is
+    skipped, as blame skips it: run-all refused the whole notebook over one."""
     ycells: Array[Any] = doc.get(CELLS, type=Array)
-    return [str(ycell.get("id")) for ycell in ycells if isinstance(ycell, Map)]
+    return [str(ycell.get("id")) for ycell in ycells if is_readable_cell(ycell)]
 
 
 def code_cell_source(ycell: Map[Any]) -> str | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.util
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -111,9 +112,65 @@ def shadows_a_module(stem: str) -> bool:
         return False
 
 
-def check_twin_path(root: Path, path: Path) -> Path:
-    """`path` if pairbook may write it: a `.py` inside the served folder, through no hidden
-    folder. A pairing (notebook metadata any editor can change) must not reach elsewhere."""
+SEPARATORS = "._-"
+"""What sets a jupytext prefix or suffix off the notebook's stem (`analysis.pct.py`)."""
+
+
+def twin_refusal(notebook: Path, path: Path) -> str | None:
+    """Why `path` cannot be this notebook's twin, or None. The pairing is notebook metadata
+    any editor can change, so it may only name a file jupytext would pair with *this*
+    notebook: one that keeps its stem — beside it or in another folder (`scripts///py`),
+    with a prefix or suffix set off by `.`, `_` or `-` (`analysis.pct.py`) — and that is not
+    the twin of another notebook beside it (`_other_notebook`)."""
+    stem, name = notebook.stem, path.stem
+    prefix, found, suffix = name.partition(stem)
+    keeps = bool(found) and (not prefix or prefix[-1] in SEPARATORS)
+    if not keeps or (suffix and suffix[0] not in SEPARATORS):
+        return (
+            f"twin {path.name}: does not keep the notebook's name ({stem}); pairbook writes "
+            f"only {stem}.py or a jupytext prefix or suffix form of it (fix "
+            "metadata.jupytext.formats)"
+        )
+    other = _other_notebook(notebook, path)
+    if other is not None:
+        return f"twin {path.name}: is the twin of {other.name} beside it; not written"
+    return None
+
+
+CANDIDATES_STATED = 32
+"""Beyond this many names to try, the twin's folder is listed once instead."""
+
+
+def _other_notebook(notebook: Path, path: Path) -> Path | None:
+    """Another notebook beside `path` whose twin it may as well be: one whose stem the
+    twin's name keeps as it keeps this notebook's, and at least as long (`x.pct.py` beside
+    `x.ipynb` is x's, whatever notebook `x` is a prefix or suffix of; `analysis.py` in
+    another folder is the twin of the `analysis.ipynb` there)."""
+    name, least = path.stem, len(notebook.stem)
+    cuts = [i for i, char in enumerate(name) if char in SEPARATORS]
+    starts, ends = [0, *(i + 1 for i in cuts)], [*cuts, len(name)]
+    stems = {name[i:j] for i in starts for j in ends if j - i >= least}
+    if len(stems) > CANDIDATES_STATED:  # a name of many separators: one listing, not stats
+        try:
+            beside = {entry.name for entry in os.scandir(path.parent)}
+        except OSError:
+            return None
+        stems = {stem for stem in stems if f"{stem}.ipynb" in beside}
+    mine = notebook.resolve()
+    for stem in sorted(stems, key=len, reverse=True):
+        other = path.parent / f"{stem}.ipynb"
+        if other.exists() and other.resolve() != mine:
+            return other
+    return None
+
+
+def check_twin_path(root: Path, path: Path, notebook: Path) -> Path:
+    """`path` if pairbook may write it as `notebook`'s twin: a `.py` inside the served
+    folder, through no hidden folder, that jupytext would pair with this notebook
+    (`twin_refusal`). A pairing must not reach elsewhere."""
+    refusal = twin_refusal(notebook, path)
+    if refusal is not None:
+        raise NotebookError(refusal)
     real_root = root.resolve()
     try:
         real = path.parent.resolve() / path.name

@@ -9,6 +9,7 @@ from pycrdt import Doc
 
 from pairbook.notebook.history import base_history_of
 from pairbook.notebook.ipynb import new_notebook, parse_notebook, serialize_notebook
+from pairbook.notebook.schemafit import warm_up_validators
 from pairbook.notebook.ynotebook import ydoc_to_notebook
 
 _OUTPUTS: list[dict[str, Any]] = [
@@ -38,6 +39,7 @@ def warm_up() -> None:
     # A pycrdt Doc holds an anyio lock: the first one made on an event loop (the room's
     # own Doc, on the first join) imports anyio's asyncio backend, 50-100 ms. Imported here.
     importlib.import_module("anyio._backends._asyncio")
+    warm_up_validators()
     nb = new_notebook()
     cell = nb["cells"][0]
     cell.update(source="1 + 1", execution_count=1, outputs=_OUTPUTS)

@@ -12,6 +12,7 @@ from pairbook.protocol.awareness import AwarenessEntry, read_awareness_entries
 from pairbook.protocol.jsvalue import json_parse, json_stringify, json_type_name
 from pairbook.protocol.lib0 import Decoder, Encoder, encode_var_uint
 from pairbook.protocol.update import read_state_vector
+from pairbook.types import value
 
 
 class MessageType(IntEnum):
@@ -50,14 +51,14 @@ class SyncStep2:
     update: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class SyncUpdate:
     """An incremental document update (not parsed: call `decode_update`)."""
 
     update: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class AwarenessMessage:
     """An awareness update: the payload exactly as received, and its decoded entries."""
 
@@ -167,10 +168,36 @@ _DECODERS: dict[int, Callable[[Decoder, bytes], Message]] = {
 }
 
 
+_UPDATE_PREFIX = bytes((MessageType.SYNC, SyncType.UPDATE))
+
+
+def _framed_update(frame: bytes) -> bytes | None:
+    """The update of a sync update frame whose length (one or two varUint bytes) is that of
+    the rest of the frame, as the general reader takes it; None for anything else."""
+    size = len(frame)
+    if size < 3:
+        return None
+    first = frame[2]
+    if first < 0x80:
+        return frame[3:] if size == 3 + first else None
+    if size < 4 or frame[3] >= 0x80:
+        return None
+    return frame[4:] if size == 4 + ((first & 0x7F) | frame[3] << 7) else None
+
+
 def decode_message(frame: bytes) -> Message:
     """Decode and validate one websocket frame; anything malformed is a ProtocolError."""
     if type(frame) is not bytes:
         frame = bytes(frame)
+    if frame[:2] == _UPDATE_PREFIX:  # nearly every frame: read without a Decoder
+        update = _framed_update(frame)
+        if update is not None:
+            return SyncUpdate(update)
+    return read_message(frame)
+
+
+def read_message(frame: bytes) -> Message:
+    """`decode_message` through the general reader alone, whatever the frame holds."""
     decoder = Decoder(frame)
     message_type = decoder.read_var_uint()
     decode = _DECODERS.get(message_type)

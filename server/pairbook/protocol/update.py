@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from enum import Enum
 from typing import TypeAlias
 
 from pairbook.errors import LimitError, ProtocolError
 from pairbook.protocol.jsvalue import MAX_SAFE_INTEGER, json_parse, utf16_length
+from pairbook.protocol.keystroke import STRING_REF, read_keystroke
 from pairbook.protocol.lib0 import Decoder, Encoder
+from pairbook.types import value
 
 ID: TypeAlias = tuple[int, int]
 """A Yjs `ID`: (client, clock)."""
@@ -50,7 +51,7 @@ class StructKind(Enum):
     SKIP = "skip"
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Struct:
     """One struct of an update: its ID range, origins, parent and content ref (not its content)."""
 
@@ -66,7 +67,7 @@ class Struct:
     content_ref: int
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class UpdateSummary:
     """What an update holds: its structs in wire order and its delete set."""
 
@@ -198,6 +199,11 @@ _CONTENT_READERS: dict[int, Callable[[Decoder], int]] = {
     8: _read_content_any,
     9: _read_content_doc,
 }
+
+
+def read_content(decoder: Decoder, content_ref: int) -> int:
+    """Read (and check) an item's content of this ref; its length in clock units."""
+    return _CONTENT_READERS[content_ref](decoder)
 
 
 def _read_id(decoder: Decoder, client: int, clock: int, what: str) -> ID:
@@ -350,7 +356,25 @@ def decode_update(
     """Validate a v1 update completely and summarize its structs and delete set.
 
     `max_structs` bounds the structs plus deleted ranges it may hold (LimitError beyond);
-    `max_nesting` how deep the objects and arrays of its JSON values nest (ProtocolError)."""
+    `max_nesting` how deep the objects and arrays of its JSON values nest (ProtocolError).
+    A keystroke (one string item, no deletions) is read by `protocol.keystroke`, to the
+    same summary."""
+    if max_structs is None or max_structs >= 1:
+        typed = read_keystroke(update)
+        if typed is not None:
+            client, clock, length, origin, right_origin = typed
+            item = Struct(client, clock, length, StructKind.ITEM, origin, right_origin, *_NO_PARENT)
+            return UpdateSummary((item,), {})
+    return read_update(update, max_structs=max_structs, max_nesting=max_nesting)
+
+
+_NO_PARENT = (None, None, None, STRING_REF)
+
+
+def read_update(
+    update: bytes, *, max_structs: int | None = None, max_nesting: int | None = None
+) -> UpdateSummary:
+    """`decode_update` through the general reader alone, whatever the update holds."""
     decoder = Decoder(update)
     structs: list[Struct] = []
     budget = _Budget(max_structs)

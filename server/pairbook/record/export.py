@@ -22,11 +22,12 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from pycrdt import merge_updates
 
+from pairbook.protocol.redact import without_emails
 from pairbook.record.checkpoints import unpack_checkpoint
 from pairbook.record.replayer import Replayer
 from pairbook.store.port import Store
@@ -37,17 +38,19 @@ PAGE = 2000
 
 
 async def export_lines(
-    replayer: Replayer, claims: dict[int, str] | None = None
+    replayer: Replayer, claims: dict[int, str] | None = None, *, emails: bool = True
 ) -> AsyncIterator[str]:
-    """The session as JSON lines (without newlines), streamed page by page."""
+    """The session as JSON lines (without newlines), streamed page by page. Without
+    `emails` (anyone but the owner) every update is served `without_emails`."""
     store, room = replayer.store, replayer.room
+    clean = _kept if emails else without_emails
     first, last = await replayer.bounds()
     windows = await replayer.off_windows()
     yield _line(_header(room, first, last, claims or {}))
     if first > 0:
         checkpoint = await store.checkpoint(room, first)
         if checkpoint is not None:
-            update = _b64(unpack_checkpoint(checkpoint.snapshot))
+            update = _b64(clean(unpack_checkpoint(checkpoint.snapshot)))
             yield _line({"type": "checkpoint", "seq": checkpoint.upto_seq, "update": update})
     events = await store.events(room, first)
     event_at = 0
@@ -65,11 +68,11 @@ async def export_lines(
             hidden.append(record.update)
             continue
         if hidden:
-            yield _gap(hidden_from, record.seq - 1, hidden)
+            yield _gap(hidden_from, record.seq - 1, hidden, clean)
             hidden = []
-        yield _line(_update(record))
+        yield _line(_update(record, clean))
     if hidden:
-        yield _gap(hidden_from, at, hidden)
+        yield _gap(hidden_from, at, hidden, clean)
     for event in events[event_at:]:
         yield _line(_event(event))
 
@@ -94,19 +97,23 @@ def _header(room: str, first: int, last: int, claims: dict[int, str]) -> dict[st
     )  # fmt: skip
 
 
-def _update(record: UpdateRecord) -> dict[str, Any]:
+def _kept(update: bytes) -> bytes:
+    return update
+
+
+def _update(record: UpdateRecord, clean: Callable[[bytes], bytes]) -> dict[str, Any]:
     return {
         "type": "update",
         "seq": record.seq,
         "ts": record.ts,
         "user": record.user_id,
         "clients": list(record.client_ids),
-        "update": _b64(record.update),
+        "update": _b64(clean(record.update)),
     }
 
 
-def _gap(from_seq: int, to_seq: int, updates: list[bytes]) -> str:
-    merged = merge_updates(*updates)
+def _gap(from_seq: int, to_seq: int, updates: list[bytes], clean: Callable[[bytes], bytes]) -> str:
+    merged = clean(merge_updates(*updates))
     return _line({"type": "gap", "from_seq": from_seq, "to_seq": to_seq, "update": _b64(merged)})
 
 

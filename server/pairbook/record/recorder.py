@@ -98,6 +98,11 @@ class Recorder:
             return
         self._pending.append(self._event(kind, user_id, data or {}))
 
+    @property
+    def holding(self) -> bool:
+        """Whether events wait for the next flush (noted, or presence held back)."""
+        return bool(self._pending or self._held_awareness)
+
     def note_awareness(self, user_id: str, client_id: int, state: dict[str, Any] | None) -> None:
         """Keep a connection's presence (None: it left), at most once per interval."""
         if not self._on:

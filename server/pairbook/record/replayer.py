@@ -7,12 +7,15 @@ import base64
 import json
 import math
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pycrdt import Doc, merge_updates
 
 from pairbook.notebook.applied import Waiting, apply_update
+from pairbook.protocol.redact import without_emails
+from pairbook.protocol.update import EMPTY_UPDATE
 from pairbook.record.blame import Blame, LineBlame
 from pairbook.record.blamepoints import advance, blame_before, start_blame
 from pairbook.record.checkpoints import pack_checkpoint, unpack_checkpoint, unpack_waiting
@@ -155,11 +158,13 @@ class Replayer:
             held = Waiting.left_by(held, doc.get_state()).parts()  # a batch's worth at most
         return doc, Waiting.left_by(held, doc.get_state())
 
-    async def moment(self, seq: int) -> Moment:
+    async def moment(self, seq: int, *, emails: bool = True) -> Moment:
+        """The document at `seq` (without `emails`, for anyone but the owner, as
+        `without_emails` serves it) and who was where."""
         seq = await self.visible(seq)
         doc, waiting = await self._rebuild(seq)
         # With the structs that wait in it: a player goes on from it with the records after.
-        update = waiting.encode(doc)
+        update = waiting.encode(doc) if emails else without_emails(waiting.encode(doc))
         stamp = await self.store.records(self.room, seq - 1, limit=1) if seq else []
         ts = stamp[0].ts if stamp else 0.0
         return Moment(seq, ts, update, await self.presence_at(seq))
@@ -183,9 +188,11 @@ class Replayer:
 
     # -- playing forward -------------------------------------------------------------------
 
-    async def chunk(self, after: int, limit: int) -> dict[str, Any]:
+    async def chunk(self, after: int, limit: int, *, emails: bool = True) -> dict[str, Any]:
         """The records after `after` for a player going forward, with the events among them.
-        Records logged while recording was off come as one merged update (kind "gap")."""
+        Records logged while recording was off come as one merged update (kind "gap").
+        Without `emails` (anyone but the owner) the updates are served `without_emails`."""
+        clean = _kept if emails else without_emails
         records = await self.store.records(self.room, after, limit=limit)
         windows = await self.off_windows()
         steps: list[dict[str, Any]] = []
@@ -195,7 +202,7 @@ class Replayer:
             record = records[index]
             window = next((w for w in windows if w.hides(record.seq)), None)
             if window is None:
-                steps.append(_step(record))
+                steps.append(_step(record, clean))
                 last = record.seq
                 index += 1
                 continue
@@ -203,14 +210,14 @@ class Replayer:
             hidden = await self._records_until(window.from_seq, end)
             if end is None:
                 break  # still off: nothing after it may be shown
-            merged = merge_updates(*(r.update for r in hidden)) if hidden else b"\x00\x00"
+            merged = merge_updates(*(r.update for r in hidden)) if hidden else EMPTY_UPDATE
             steps.append(
                 {
                     "seq": end,
                     "ts": hidden[-1].ts if hidden else record.ts,
                     "user": "",
                     "gap": True,
-                    "update": base64.b64encode(merged).decode("ascii"),
+                    "update": base64.b64encode(clean(merged)).decode("ascii"),
                 }
             )
             last = end
@@ -302,12 +309,16 @@ class Replayer:
         return line
 
 
-def _step(record: UpdateRecord) -> dict[str, Any]:
+def _kept(update: bytes) -> bytes:
+    return update
+
+
+def _step(record: UpdateRecord, clean: Callable[[bytes], bytes]) -> dict[str, Any]:
     return {
         "seq": record.seq,
         "ts": record.ts,
         "user": record.user_id,
-        "update": base64.b64encode(record.update).decode("ascii"),
+        "update": base64.b64encode(clean(record.update)).decode("ascii"),
     }
 
 

@@ -144,6 +144,12 @@ class RecordingService:
         """When the room unloads (after its last flush): stop watching the document."""
         self.recorder.unwatch()
 
+    @property
+    def holding(self) -> bool:
+        """Whether the next upkeep has events to write (the room's life loop then keeps
+        to its tick; see rooms/upkeep.py)."""
+        return self.recorder.holding
+
     async def upkeep(self, snapshot_seq: int) -> None:
         """From the room's own task: write events, checkpoint, apply retention (none of
         it once this process no longer runs the room; see `flush`)."""

@@ -47,6 +47,13 @@ class Beat:
             return
         self.due = self.after(max(now, self.due))
 
+    def rest(self, seconds: float, now: float) -> None:
+        """Sleep through the beats of the next `seconds` from `now` (rooms/upkeep.py): the
+        next wake-up is the last beat on this phase by `now + seconds`, if that is later
+        than `due`."""
+        if seconds > self.period:
+            self.due = max(self.due, self.after(now + seconds - self.period))
+
     def after(self, now: float) -> float:
         """The first beat on this phase later than `now`."""
         due = self.phase + (math.floor((now - self.phase) / self.period) + 1) * self.period

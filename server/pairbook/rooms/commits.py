@@ -153,7 +153,14 @@ class CommitQueue:
             written.set_exception(exc)
         # A coroutine (a store without `append_soon`) becomes a task: its first step, in
         # the order the tasks were made, queues the write.
-        asyncio.ensure_future(written).add_done_callback(partial(self._written, pending=pending))
+        future = asyncio.ensure_future(written)
+        if _logged(future) and next(iter(self._unwritten)) is pending:
+            # Logged already (a lone append the event loop committed itself, store/lone.py)
+            # and nothing started before it is left to relay: relayed now, not on the loop's
+            # next turn (a poll and whatever else is ready on the way to the first write).
+            self._written(future, pending)
+        else:
+            future.add_done_callback(partial(self._written, pending=pending))
 
     def _written(self, written: asyncio.Future[int], pending: _Pending) -> None:
         """The store's answer: relay the commit, or fail it (and the room)."""
@@ -223,6 +230,12 @@ class CommitQueue:
             return True
         await asyncio.wait(futures)
         return all(future.result() for future in futures)
+
+
+def _logged(written: asyncio.Future[int]) -> bool:
+    """Whether a write is done and succeeded (a failed one is handled on the next turn,
+    as ever: the room is lost from its callback)."""
+    return written.done() and not written.cancelled() and written.exception() is None
 
 
 def _kind_of(exc: Exception) -> type[StoreError]:

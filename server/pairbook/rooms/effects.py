@@ -6,18 +6,17 @@ that raises, or a `Refuse`, ends the list there)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pairbook.errors import PairbookError
 from pairbook.protocol.update import UpdateSummary
-from pairbook.types import UserId
+from pairbook.types import UserId, value
 
 if TYPE_CHECKING:
     from pairbook.rooms.peer import Peer
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Send:
     """Queue a frame for one peer."""
 
@@ -25,7 +24,7 @@ class Send:
     frame: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Answer:
     """Answer a peer's step 1: send it what the room has beyond `state_vector` (step 2);
     a peer still syncing goes live."""
@@ -34,7 +33,7 @@ class Answer:
     state_vector: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Broadcast:
     """Queue a frame for every peer but the sender (document updates: live peers only)."""
 
@@ -43,7 +42,7 @@ class Broadcast:
     live_only: bool = True
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Apply:
     """Apply an admitted update to the document as `peer`, then report how it went to the
     machine (`RoomSync.applied` or `RoomSync.unappliable`) and execute what it answers."""
@@ -63,7 +62,7 @@ class Apply:
     such a cell again (deleting that cell, or text in it, is anyone's edit)."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Commit:
     """Log an update the document already holds, then do `relay` (in the order committed:
     the log's queue is first in, first out)."""
@@ -76,7 +75,7 @@ class Commit:
     """The owner lease's token a service's write carries (see Store.append)."""
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Refuse:
     """Refuse the frame: the connection is closed with the error's close code and reason
     (the shell raises the error); the room is unaffected."""

@@ -353,7 +353,7 @@ class RoomFeed:
         # Structs of it may wait in the document (another process admitted an update with a
         # skip), and it may integrate some that waited (Room.waiting).
         room.waiting.took(update, state)
-        room.sync.caught_up(decode_state_vector(state), update)
+        room.caught_up(decode_state_vector(state), update, clients)
         room.relay_remote(frame)
         return True
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from pairbook.errors import NotebookError
 from pairbook.notebook import NotebookFile
 from pairbook.notebook.ipynb import FileFingerprint
 from pairbook.store.port import Store
@@ -26,10 +27,12 @@ TELL_WITHIN = 5.0
 tries again)."""
 
 
-def tell_write(store: Store, room_id: RoomId) -> Callable[[FileFingerprint], None]:
+def tell_write(
+    store: Store, room_id: RoomId, within: float = TELL_WITHIN
+) -> Callable[[FileFingerprint], None]:
     """A `NotebookFile.save` hook (it runs in the save's worker thread) storing the file
     about to be renamed into place; raises, and nothing is written, if the store does not
-    take it. Call it on the event loop."""
+    take it (`within` seconds). Call it on the event loop."""
     loop = asyncio.get_running_loop()
 
     def told(written: FileFingerprint) -> None:
@@ -37,7 +40,15 @@ def tell_write(store: Store, room_id: RoomId) -> Callable[[FileFingerprint], Non
         value = f"{device}:{inode}:{written.sha256}"
         future = asyncio.run_coroutine_threadsafe(store.set_meta(room_id, FILE_NEXT, value), loop)
         try:
-            future.result(TELL_WITHIN)
+            future.result(within)
+        except TimeoutError as exc:
+            # A TimeoutError is an OSError: the save would blame the disk ("check that the
+            # folder is writable and the disk is not full") for a store that answered late.
+            future.cancel()
+            raise NotebookError(
+                f"not saved yet: the store did not take the write within {within:g} s "
+                "(it is busy); the next autosave tries again"
+            ) from exc
         except BaseException:
             future.cancel()
             raise

@@ -17,16 +17,16 @@ Rules (the first that fails wins):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 
 from pairbook.errors import AuthError, HistoryError
 from pairbook.protocol.update import ID, StructKind, UpdateSummary
 from pairbook.rooms.protected import ProtectedRanges
 from pairbook.schema import PAIRBOOK_MAP, PROTECTED_ROOTS, is_server_author
+from pairbook.types import value
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Admission:
     """What the guard found in an admissible update."""
 
@@ -85,12 +85,8 @@ def admit_update(
             if protected.contains(ref):
                 raise AuthError("pairbook's own maps are written by the server only")
 
-    for client, spans in summary.delete_set.items():
-        for clock, length in spans:
-            if length and not known((client, clock + length - 1)):
-                raise HistoryError(
-                    f"update deletes content ({client}, {clock}) this server does not have"
-                )
+    if summary.delete_set:
+        _check_deletions(summary, state_vector)
 
     new_claims: set[int] = set()
     for client in new_ids:
@@ -103,22 +99,38 @@ def admit_update(
     return Admission(frozenset(new_ids), frozenset(new_claims))
 
 
-def spans_covered(
-    spans: Mapping[int, tuple[tuple[int, int], ...]],
-    deleted: Mapping[int, tuple[tuple[int, int], ...]],
-) -> bool:
-    """Whether every span is already deleted in `deleted`."""
-    for client, wanted in spans.items():
-        have = sorted(deleted.get(client, ()))
-        for clock, length in wanted:
-            end = clock + length
-            cursor = clock
-            for start, size in have:
-                if start > cursor:
-                    break
-                cursor = max(cursor, start + size)
-                if cursor >= end:
-                    break
-            if cursor < end:
-                return False
-    return True
+def _check_deletions(summary: UpdateSummary, state_vector: Mapping[int, int]) -> None:
+    """HistoryError if the update deletes what the room does not have."""
+    held = _held(summary, state_vector)
+    for client, spans in summary.delete_set.items():
+        for clock, length in spans:
+            if length and not held(client, clock, clock + length):
+                raise HistoryError(
+                    f"update deletes content ({client}, {clock}) this server does not have"
+                )
+
+
+def _held(
+    summary: UpdateSummary, state_vector: Mapping[int, int]
+) -> Callable[[int, int, int], bool]:
+    """Whether clocks [start, end) of a client are content the room has or the update
+    itself brings: not a skip's gap, whose deletion the document would hold pending and
+    apply only once another update fills the gap, unseen by whatever tried that one."""
+    brought: dict[int, list[tuple[int, int]]] = {}
+    for struct in summary.structs:
+        if struct.kind is not StructKind.SKIP:
+            brought.setdefault(struct.client, []).append(
+                (struct.clock, struct.clock + struct.length)
+            )
+
+    def held(client: int, start: int, end: int) -> bool:
+        cursor = max(start, 0)
+        have = state_vector.get(client, 0)
+        if cursor < have:
+            cursor = have
+        for first, last in sorted(brought.get(client, ())):
+            if first <= cursor < last:
+                cursor = last
+        return cursor >= end
+
+    return held

@@ -61,37 +61,12 @@ class Peer:
     channel closes, and calls `finish_sending` when it ends."""
 
     __slots__ = (
-        "__weakref__",
-        "_abandoned",
-        "_buffer_limit",
-        "_buffered",
-        "_clock",
-        "_close",
-        "_coalescer",
-        "_head",
-        "_interrupt",
-        "_queue",
-        "_queue_limit",
-        "_send_timeout",
-        "_sender",
-        "_sending",
-        "_sent",
-        "_sent_seen",
-        "_waiter",
-        "_watchdog",
-        "awareness_ids",
-        "channel",
-        "close_code",
-        "grant",
-        "key",
-        "limiter",
-        "role",
-        "slow_bytes",
-        "slow_since",
-        "speaks_pairbook",
-        "state",
-        "user",
-    )
+        "__weakref__", "_abandoned", "_buffer_limit", "_buffered", "_clock", "_close",
+        "_coalescer", "_head", "_interrupt", "_queue", "_queue_limit", "_send_timeout",
+        "_sender", "_sending", "_sent", "_sent_seen", "_waiter", "_watchdog", "awareness_ids",
+        "channel", "close_code", "grant", "key", "limiter", "role", "slow_bytes", "slow_since",
+        "speaks_pairbook", "state", "user",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -163,7 +138,8 @@ class Peer:
     def send(self, frame: bytes, *, whole: bool = False) -> None:
         """Queue a frame; a peer it would take past a bound is disconnected, never waited
         for. A frame is always taken when nothing waits, and one sent `whole` (a join's
-        step 2, which may exceed the bound by itself) while what waits is within it."""
+        step 2, which may exceed the bound by itself) while what waits is within it.
+        `rooms.relay` writes its common case out (the first two checks): change both."""
         if self._close is not None or self.state is PeerState.CLOSED:
             return
         if not self._buffered and self.channel.send_now(frame):
@@ -173,6 +149,10 @@ class Peer:
             self._sent += 1
             self._head = len(frame)
             return
+        self._enqueue(frame, whole)
+
+    def _enqueue(self, frame: bytes, whole: bool) -> None:
+        """Queue a frame the channel did not take at once (`send`'s bounds)."""
         waiting = self._buffered + self.channel.backlog()
         queue = self._queue
         if queue is None:

@@ -20,6 +20,7 @@ class RoomPolicy:
     snapshot_every: int = 500
     sync_timeout: float = 15.0
     tick: float = 0.25
+    saves_at_once: int = 4  # autosaves and snapshots running at once (rooms/saving.py)
     # A peer sent nothing for this long is sent an empty awareness update: y-websocket's
     # client closes a socket it heard nothing on for 30 s (`messageReconnectTimeout`).
     keepalive: float = 10.0

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 
 from pairbook.protocol.update import ID, StructKind, UpdateSummary
 
 EVERY_CLOCK = 2**53
+
+
+def _start(span: tuple[int, int]) -> int:
+    return span[0]
+
+
+def _end(span: tuple[int, int]) -> int:
+    return span[1]
 
 
 class ProtectedRanges:
@@ -29,17 +37,16 @@ class ProtectedRanges:
         return bool(self._spans)
 
     def add(self, client: int, start: int, end: int) -> None:
-        """Protect clocks [start, end) of a client, merging with neighbours."""
+        """Protect clocks [start, end) of a client, merging with neighbours (the ranges stay
+        sorted and disjoint: two bisections and one splice, however long the session)."""
+        if end <= start:
+            return
         ranges = self._spans.setdefault(client, [])
-        ranges.append((start, end))
-        ranges.sort()
-        merged: list[tuple[int, int]] = []
-        for lo, hi in ranges:
-            if merged and lo <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
-            else:
-                merged.append((lo, hi))
-        self._spans[client] = merged
+        first = bisect_left(ranges, start, key=_end)  # the first range ending at or after start
+        last = bisect_right(ranges, end, key=_start)  # past the last one starting by end
+        if first < last:
+            start, end = min(start, ranges[first][0]), max(end, ranges[last - 1][1])
+        ranges[first:last] = [(start, end)]
 
     def contains(self, ref: ID) -> bool:
         client, clock = ref
@@ -48,6 +55,15 @@ class ProtectedRanges:
             return False
         index = bisect_right(ranges, (clock, EVERY_CLOCK)) - 1
         return index >= 0 and ranges[index][0] <= clock < ranges[index][1]
+
+    def covers(self, client: int, start: int, end: int) -> bool:
+        """Whether clocks [start, end) of a client all lie in one range (merged ranges
+        never touch, so in the ranges at all)."""
+        ranges = self._spans.get(client)
+        if not ranges:
+            return False
+        index = bisect_right(ranges, (start, EVERY_CLOCK)) - 1
+        return index >= 0 and ranges[index][1] >= end
 
     def overlapping(
         self, spans: dict[int, tuple[tuple[int, int], ...]]

@@ -6,9 +6,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-
-from pycrdt import Doc
+from typing import TYPE_CHECKING
 
 from pairbook.errors import AuthError, HistoryError, ProtocolError, StoreError
 from pairbook.notebook.applied import apply_update
@@ -28,14 +26,21 @@ from pairbook.protocol.messages import (
     encode_sync_step2,
     encode_sync_update,
 )
-from pairbook.protocol.update import StructKind, decode_state_vector, encode_state_vector
-from pairbook.rooms.cellwatch import CellsWatch
+from pairbook.protocol.update import (
+    StructKind,
+    UpdateSummary,
+    decode_state_vector,
+    decode_update,
+    encode_state_vector,
+)
 from pairbook.rooms.decoding import UpdateDecoder
 from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Send
 from pairbook.rooms.handle import member_of
 from pairbook.rooms.limits import check_frame_size
 from pairbook.rooms.ownership import answer_command
 from pairbook.rooms.sync import REFUSED_EDIT
+from pairbook.rooms.trial import trial_fault
+from pairbook.rooms.trialbudget import TrialBudget
 
 if TYPE_CHECKING:
     from pairbook.rooms.peer import Peer
@@ -55,6 +60,10 @@ class Receiver:
         self._room = room
         self._decoder = decoder
         self._clock = clock
+        self._waited: tuple[bytes, frozenset[int]] | None = None
+        """What waited in the document when last asked, and the clients it involves."""
+        self.trials = TrialBudget()
+        """The loop time each person's trial copies may take (rooms/trialbudget.py)."""
 
     async def receive(self, peer: Peer, frame: bytes, *, pipelined: bool = False) -> None:
         """Handle one frame from a peer (see `Room.receive`)."""
@@ -88,6 +97,9 @@ class Receiver:
         pipelined: bool,
     ) -> None:
         room = self._room
+        wait = self.trials.delay(peer.user.id)
+        if wait:  # their earlier updates' trial copies took their share of the loop
+            await asyncio.sleep(wait)
         sync = room.sync
         effects = sync.screen(peer, message)
         if effects is None:
@@ -154,10 +166,18 @@ class Receiver:
         # Applied before it is logged: the log holds only what the document could apply
         # (pycrdt cannot read all that yjs writes), so the room always loads from it again.
         room = self._room
-        if effect.trial and _leaves_faults(room, effect.update):
-            # A resend of what the room refused (a stock client's document still holds it):
-            # refused before the document takes it, so the room is not lost again.
-            raise HistoryError(REFUSED_EDIT)
+        reading = room.structure.read(effect.summary)
+        # Structs held pending (an earlier update's skip) are integrated by the update that
+        # fills their gap, whatever it looks like, and the index has not read them.
+        waits = self._may_integrate_waiting(effect.summary)
+        if reading.touches or effect.trial or waits:
+            # Decided before the document takes it (pycrdt cannot un-apply): a keystroke
+            # never gets here, a new cell or a cell's key set does, and pays for a copy.
+            tried = time.perf_counter()
+            fault = trial_fault(room.doc, effect.update, room.waiting)
+            self.trials.spent(effect.peer.user.id, time.perf_counter() - tried)
+            if fault is not None:
+                self._refuse_misshapen(effect, fault)
         room.author = effect.peer.user.id
         room.cells.faults.clear()
         try:
@@ -168,10 +188,14 @@ class Receiver:
             self._misshapen(effect, room.cells.faults[0])
             return
         if applied.error is not None:
+            room.restructured()
             taken = applied.taken
             state = None if taken is None else decode_state_vector(room.doc.get_state())
             await self.execute(room.sync.unappliable(effect, taken, state, applied.error), received)
             return
+        room.structure.take(reading)
+        if waits:
+            room.restructured()  # pending structs it integrated: indexed from the document
         state = None
         if room.waiting or any(s.kind is StructKind.SKIP for s in effect.summary.structs):
             # What follows a skip may stay pending in the document (its origin is in the
@@ -184,6 +208,32 @@ class Receiver:
         await self.execute(room.sync.applied(effect, state), received, pipelined)
         room.counters.updates += 1
         room.counters.update_bytes += len(effect.update)
+
+    def _may_integrate_waiting(self, summary: UpdateSummary) -> bool:
+        """Whether an update may integrate structs the document holds pending: it writes as
+        a client they are written by or build on (others' keystrokes do not, and pay no
+        copy of the document however long something waits)."""
+        waiting = self._room.waiting.update
+        if waiting is None:
+            return False
+        if self._waited is None or self._waited[0] is not waiting:
+            clients: set[int] = set()
+            for struct in decode_update(waiting).structs:
+                clients.add(struct.client)
+                refs = (struct.origin, struct.right_origin, struct.parent_id)
+                clients.update(ref[0] for ref in refs if ref is not None)
+            self._waited = (waiting, frozenset(clients))
+        wanted = self._waited[1]
+        return any(s.client in wanted for s in summary.structs if s.kind is not StructKind.SKIP)
+
+    def _refuse_misshapen(self, effect: Apply, fault: str) -> None:
+        """Refuse an update that would leave what no notebook client can read; the room and
+        its other peers never see it. The sender's document holds it: what carries it again
+        (its client ids, its deletions) is told to reload (4409), as a resend is."""
+        self._room.sync.misshapen(effect)
+        if effect.trial:
+            raise HistoryError(REFUSED_EDIT)
+        raise AuthError(f"your update would leave what no notebook client can read: {fault}")
 
     def _misshapen(self, effect: Apply, fault: str) -> None:
         """The update left a cell no notebook client can read (a number among the cells, a
@@ -231,13 +281,3 @@ def _with_waited(room: Room, effect: Apply, state: dict[int, int]) -> Apply:
         return effect
     taken = room.doc.get_update(encode_state_vector(before))
     return dataclasses.replace(effect, frame=encode_sync_update(taken))
-
-
-def _leaves_faults(room: Room, update: bytes) -> bool:
-    """Whether `update` would leave a cell no notebook client can read, tried on a copy of
-    the room's document (only for an update deleting what a refused update deleted)."""
-    copy: Doc[Any] = Doc()
-    copy.apply_update(room.doc.get_update())
-    watch = CellsWatch(copy, room.id, check_shapes=True)
-    apply_update(copy, update)
-    return bool(watch.faults)

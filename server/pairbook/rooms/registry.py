@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
 
+from pairbook.auth import User
 from pairbook.broker.lockwait import waited_lock
 from pairbook.broker.port import Broker
 from pairbook.errors import NotebookError, RoomError, is_failure
@@ -25,8 +26,8 @@ from pairbook.rooms.beat import Beats
 from pairbook.rooms.commits import MOVED
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
-from pairbook.rooms.diskwatch import DiskLooks, DiskWatch, poll_if_marked
-from pairbook.rooms.feed import snapshot_lock, subscribe_feed
+from pairbook.rooms.diskwatch import DiskLooks, DiskWatch
+from pairbook.rooms.feed import subscribe_feed
 from pairbook.rooms.filesync import FileSync
 from pairbook.rooms.handle import ServiceHandle
 from pairbook.rooms.lateness import Lateness
@@ -37,7 +38,9 @@ from pairbook.rooms.ownership import Ownership
 from pairbook.rooms.policy import RoomPolicy
 from pairbook.rooms.protected import ProtectedRanges
 from pairbook.rooms.room import Room
+from pairbook.rooms.saving import Saves
 from pairbook.rooms.signals import Vouch
+from pairbook.rooms.upkeep import rest, upkeep
 from pairbook.service import RoomService
 from pairbook.store.port import Store
 from pairbook.types import RoomId
@@ -61,6 +64,7 @@ class Rooms:
         services: Sequence[ServiceFactory] | None = None,
         broker: Broker | None = None,
         ownership: Ownership | None = None,
+        profiles: Callable[[], Mapping[str, User]] = dict,
     ) -> None:
         # Imported here: `python -m pairbook.rooms.services` runs that module as __main__.
         from pairbook.rooms.services import FOLLOWER_SERVICES, ROOM_SERVICES
@@ -71,6 +75,8 @@ class Rooms:
         self.broker = broker  # None: this process alone holds its rooms
         self.lateness = Lateness()  # how late the other processes' entries come, for gaps
         self.ownership = ownership  # None: this process runs every room's services
+        # Everyone's name and email by user id (the token file): the owner's summary.
+        self.profiles = profiles
         self.vouch: Vouch | None = None  # checks the members other processes announce
         self.services = tuple(ROOM_SERVICES if services is None else services)
         self.followers = tuple(FOLLOWER_SERVICES)  # a room's services where another owns it
@@ -89,6 +95,7 @@ class Rooms:
         self.disk = DiskWatch(policy.file_poll_interval, policy.tick)  # every room's file looks
         self._watching: asyncio.Task[None] | None = None
         self.beats = Beats(policy.tick)  # each room's wake-ups on a phase of its own
+        self.saves = Saves(policy.saves_at_once)  # the autosaves running at once
 
     async def __aenter__(self) -> Self:
         await self._group.__aenter__()
@@ -226,7 +233,7 @@ class Rooms:
 
         handle = ServiceHandle(room)
         context = ServiceContext(
-            room, handle, path, self.store, self.replays, self.policy, self.kept
+            room, handle, path, self.store, self.replays, self.policy, self.kept, self.profiles
         )
         return await attach_services(context, factories)
 
@@ -254,7 +261,7 @@ class Rooms:
         beat = self.beats.beat(loop.time())
         recording = entry.find(RecordingService)  # looked up once: the tick is hot
         while True:
-            # Every tick, on the room's own slot (rooms/beat.py): a timer and a future.
+            # On the room's own slot (rooms/beat.py), every tick or fewer (rooms/upkeep.py).
             await room.changed.wait_until(beat.due)
             room.changed.clear()
             beat.advance(loop.time())
@@ -262,36 +269,13 @@ class Rooms:
                 await self._discard(entry)
                 return
             now = time.monotonic()
-            try:
-                if now >= keepalive_due:  # nobody waits 30 s without hearing from the room
-                    keepalive_due = now + policy.keepalive
-                    for peer in room.peers:
-                        peer.keep_alive()
-                for peer in room.expired_syncs():
-                    peer.request_close(
-                        CloseCode.SYNC_TIMEOUT,
-                        "your client did not send its document state in time; reconnect",
-                    )
-                # Not while a change is applied but not yet logged: if its log write failed,
-                # the file would hold what the log does not (the room then reloads from it).
-                quiet = now - room.last_change >= policy.autosave_delay and not room.inflight
-                if room.last_change and quiet:
-                    room.last_change = 0.0
-                    await entry.filesync.save()
-                if entry.looks.found is not None:  # marked by self.disk
-                    await poll_if_marked(entry.looks, entry.filesync)
-                if room.feed is not None:
-                    await room.feed.upkeep(now)
-                if room.last_seq - entry.snapshot_seq >= policy.snapshot_every:
-                    async with snapshot_lock(room) as ours:
-                        if ours:
-                            await unloading.save_snapshot(entry, self.store)
-                if recording is not None:
-                    await recording.upkeep(entry.snapshot_seq)
-            except BaseException as exc:
-                if not is_failure(exc):
-                    raise
-                log.error("room upkeep failed", exc_info=exc, extra={"room": room.id})
+            keepalive = now >= keepalive_due  # nobody waits 30 s without hearing from the room
+            if keepalive:
+                keepalive_due = now + policy.keepalive
+            await upkeep(
+                entry, self.store, policy, recording, now, keepalive=keepalive, saves=self.saves
+            )
+            beat.rest(rest(entry, recording, policy, time.monotonic(), keepalive_due), loop.time())
             if room.peers or (entry.owned and room.feed is not None and room.feed.signals.present):
                 empty_since = None  # the owner stays for members on other processes too
             elif empty_since is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pycrdt import Doc
@@ -28,10 +28,12 @@ from pairbook.rooms.effects import Broadcast, Commit
 from pairbook.rooms.handle import ServiceHooks, member_of
 from pairbook.rooms.limits import RoomLimits
 from pairbook.rooms.ownership import Ownership
-from pairbook.rooms.peer import Peer, PeerState
+from pairbook.rooms.peer import Peer
 from pairbook.rooms.presence import Presence
 from pairbook.rooms.protected import ProtectedRanges
 from pairbook.rooms.receiver import Receiver
+from pairbook.rooms.relay import relay
+from pairbook.rooms.structure import CellStructure
 from pairbook.rooms.sync import RoomSync, Shared
 from pairbook.schema import is_server_author
 from pairbook.service import RoomService
@@ -56,6 +58,9 @@ class Room:
     same frame is queued for every other live peer. Nothing reaches another peer before
     the store has it, and the log holds only what the document could apply.
     """
+
+    _structure: CellStructure | None = None  # indexed at rest, or at the first peer's update
+    _index_tried = False  # whether `index_at_rest` looked since the index was last lost
 
     def __init__(
         self,
@@ -124,6 +129,39 @@ class Room:
     @property
     def state_vector(self) -> dict[int, int]:
         return self.sync.state_vector
+
+    @property
+    def structure(self) -> CellStructure:
+        """The document's structural items (`rooms.structure`), indexed at first use."""
+        if self._structure is None:
+            self._structure = CellStructure.of_update(self.doc.get_update())
+        return self._structure
+
+    def restructured(self) -> None:
+        """The document took what no summary describes (part of an update): index it anew."""
+        self._structure = None
+        self._index_tried = False
+
+    def index_at_rest(self, most_bytes: int) -> None:
+        """Index the document's structure now, from the room's upkeep, rather than in the
+        first peer's update after the room opened (or lost its index): every room's first
+        keystroke paid for decoding the whole document there (bench/fanout's many rooms:
+        500 rooms' first keystrokes within a quarter of a second). A document larger than
+        `most_bytes` encoded is left to its first update, as before: looked at once."""
+        if self._structure is not None or self._index_tried:
+            return
+        self._index_tried = True
+        update = self.doc.get_update()
+        if len(update) <= most_bytes:
+            self._structure = CellStructure.of_update(update)
+
+    def caught_up(
+        self, state_vector: dict[int, int], update: bytes, clients: Iterable[int]
+    ) -> None:
+        """Another process's logged update, written by `clients`, is in the document."""
+        self.sync.caught_up(state_vector, update)
+        if self._structure is not None:
+            self._structure.defer(update, clients)
 
     def _deletions(self) -> dict[int, tuple[tuple[int, int], ...]]:
         """The document's delete set (the sync machine asks only after it changed). The
@@ -210,7 +248,9 @@ class Room:
             made = server_commit(
                 self.doc, update, author, start, self.protected, protected=protected, fence=fence
             )
-            self.sync.server_edit(client, made.end)
+            self.sync.server_edit(client, made.end, update)
+            if self._structure is not None:
+                self._structure.defer(update, (client,))
             task = self.commits.start(made.commit)
         if error is not None:
             raise error
@@ -284,14 +324,9 @@ class Room:
 
     def broadcast(self, broadcast: Broadcast) -> None:
         """Queue a frame for every other peer; document updates go only to synced peers."""
-        frame, sender, live_only = broadcast.frame, broadcast.sender, broadcast.live_only
-        sent = 0
-        live = PeerState.LIVE
-        for other in self.peers:  # once per peer per relayed frame: no property on the way
-            if other is not sender and (other.state is live or not live_only):
-                other.send(frame)
-                sent += 1
-        self.counters.relayed_frames += sent
+        self.counters.relayed_frames += relay(
+            self.peers, broadcast.frame, broadcast.sender, broadcast.live_only
+        )
 
     def notify_peer(self, peer: Peer, event: dict[str, Any]) -> None:
         """Send a pairbook event to one peer (if its client speaks pairbook's commands)."""

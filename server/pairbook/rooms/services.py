@@ -12,13 +12,14 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pycrdt import Map
 
+from pairbook.auth import User
 from pairbook.check.runner import KernelLaunch
 from pairbook.check.service import TABLE as CHECK_COMMANDS
 from pairbook.check.service import CheckService
@@ -67,6 +68,7 @@ class ServiceContext:
     replays: Replays
     policy: RoomPolicy
     kept: KeptKernels  # live kernels of unloaded rooms
+    profiles: Callable[[], Mapping[str, User]] = dict  # everyone's profile (the token file)
 
 
 ServiceFactory = Callable[[ServiceContext], RoomService]
@@ -140,7 +142,7 @@ def moved_kernel(room: Room) -> KernelStopRecord | None:
 
 
 def mob_service(context: ServiceContext) -> MobService:
-    return MobService(context.handle)
+    return MobService(context.handle, profiles=context.profiles)
 
 
 def recording_service(context: ServiceContext) -> RecordingService:

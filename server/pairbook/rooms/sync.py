@@ -33,9 +33,10 @@ from pairbook.protocol.messages import (
 )
 from pairbook.protocol.update import EMPTY_UPDATE, StructKind, UpdateSummary, decode_state_vector
 from pairbook.rooms.counters import RoomCounters
+from pairbook.rooms.deleted import KnownDeletions
 from pairbook.rooms.echoes import Echoes
 from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Refuse, Send
-from pairbook.rooms.guard import admit_update, spans_covered
+from pairbook.rooms.guard import admit_update
 from pairbook.rooms.protected import ProtectedRanges
 
 if TYPE_CHECKING:
@@ -64,8 +65,8 @@ class Pending:
 @dataclass(frozen=True, slots=True)
 class Shared:
     """What the machine shares with its room: the client-id claims and the protected ranges
-    (updated as updates are admitted), the counters, and the document's delete set (asked
-    only after the document changed: the answer is kept per version)."""
+    (updated as updates are admitted), the counters, and how to read the document's whole
+    delete set (rooms/deleted.py keeps it up to date from there)."""
 
     claims: dict[int, str]
     protected: ProtectedRanges
@@ -93,8 +94,7 @@ class RoomSync:
         self._marker_client = marker_client
         self._sync_timeout = sync_timeout
         self._echoes = echoes or Echoes()
-        self._deletions: tuple[int, DeleteSet] | None = None
-        self._version = 0  # bumped on every change to the document
+        self._deleted = KnownDeletions(room.deletions)
         self._pending: dict[Peer, Pending] = {}
         # Yjs client ids whose documents hold an edit the room refused: their later updates
         # would carry it (e.g. a resync after the sender became the driver), so they reload.
@@ -200,9 +200,11 @@ class RoomSync:
         if refusal is not None:
             return self._refuse_edit(peer, summary, refusal)
         touched = self._room.protected.overlapping(summary.delete_set)
-        if touched and not spans_covered(touched, self._server_deletions()):
+        if touched and not self._deleted.covers(touched, exact=True):
             raise AuthError("pairbook's own maps are written by the server only")
-        if not admission.changes_content and not self.is_news(summary):
+        # A live update's few deletions (a backspace) need not be exact; a step 2 must be.
+        news_exactly = True if frame is None else None
+        if not admission.changes_content and not self.is_news(summary, exact=news_exactly):
             return self._settle(peer)  # nothing new: an echo, or a repeating step 2
         for client in admission.claims:
             self._room.claims[client] = peer.user.id
@@ -215,10 +217,10 @@ class RoomSync:
         `state_vector` is the document's after it, when the update's structs alone do not
         say (a skip in it: what follows may be pending in the document; and while structs
         wait there, every later update: the one that fills the gap integrates them too)."""
+        self._deleted.noted(effect.summary.delete_set)
         if state_vector is None:
             self._advance(effect.summary)
         else:
-            self._version += 1
             self._state_vector = dict(state_vector)
         peer = effect.peer
         commit = Commit(effect.update, peer.user.id, effect.clients, Broadcast(effect.frame, peer))
@@ -243,7 +245,7 @@ class RoomSync:
         else:
             before = self._state_vector
             self._state_vector = dict(state_vector)
-            self._version += 1
+            self._deleted.noted_update(taken)
             clients = tuple(sorted(c for c, n in state_vector.items() if n > before.get(c, 0)))
             relay = Broadcast(encode_sync_update(taken), peer)
             effects.append(Commit(taken, peer.user.id, clients, relay))
@@ -283,13 +285,14 @@ class RoomSync:
 
     def caught_up(self, state_vector: dict[int, int], update: bytes) -> None:
         """Another process's logged update is in the document, now at `state_vector`."""
-        self._version += 1
+        self._deleted.noted_update(update)
         self._state_vector = state_vector
         self._echoes.remember(update)
 
-    def server_edit(self, client: int, end: int) -> None:
-        """The server wrote to the document under its own client id, up to clock `end`."""
-        self._version += 1
+    def server_edit(self, client: int, end: int, update: bytes) -> None:
+        """The server wrote `update` to the document under its own client id, up to clock
+        `end`."""
+        self._deleted.noted_update(update)
         if end > self._state_vector.get(client, 0):
             self._state_vector[client] = end
 
@@ -357,7 +360,7 @@ class RoomSync:
         if carries or not self._refused_clients.isdisjoint(self._new_clients(summary)):
             raise HistoryError(REFUSED_EDIT)
         again = self._refused_deletions.overlapping(summary.delete_set)
-        return bool(again) and not spans_covered(again, self._server_deletions())
+        return bool(again) and not self._deleted.covers(again, exact=True)
 
     # -- what the room has ---------------------------------------------------------------
 
@@ -376,22 +379,16 @@ class RoomSync:
             and struct.clock + struct.length > sv.get(struct.client, 0)
         }
 
-    def is_news(self, summary: UpdateSummary) -> bool:
-        """Whether an update holds anything the room does not have yet."""
+    def is_news(self, summary: UpdateSummary, *, exact: bool | None = True) -> bool:
+        """Whether an update holds anything the room does not have yet (`exact`: as
+        `KnownDeletions.covers` takes it)."""
         if self._new_clients(summary):
             return True
-        return bool(summary.delete_set) and not spans_covered(
-            summary.delete_set, self._server_deletions()
+        return bool(summary.delete_set) and not self._deleted.covers(
+            summary.delete_set, exact=exact
         )
 
-    def _server_deletions(self) -> DeleteSet:
-        """The room's delete set, recomputed only after the document changed."""
-        if self._deletions is None or self._deletions[0] != self._version:
-            self._deletions = (self._version, self._room.deletions())
-        return self._deletions[1]
-
     def _advance(self, summary: UpdateSummary) -> None:
-        self._version += 1
         sv = self._state_vector
         for struct in summary.structs:
             if struct.kind is not StructKind.SKIP:

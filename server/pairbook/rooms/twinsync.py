@@ -96,7 +96,7 @@ class TwinSync:
             return None
         path = twin_path_of(self.notebook, self._metadata(), default=self.default)
         try:
-            return None if path is None else check_twin_path(self.root, path)
+            return None if path is None else check_twin_path(self.root, path, self.notebook)
         except NotebookError:
             return None
 
@@ -198,10 +198,10 @@ class TwinSync:
             self.paired, self.status, self.conflict = None, None, None
             return False
         try:
-            path = check_twin_path(self.root, path)
+            path = check_twin_path(self.root, path, self.notebook)
         except NotebookError as exc:
             self.paired = None
-            self._fail(str(exc))
+            self._refuse(str(exc))
             return False
         explicit = formats_of(metadata) is not None
         if self.paired is None or self.paired.file.path != path or self.paired.fmt != fmt:
@@ -217,12 +217,16 @@ class TwinSync:
             await self._write(notebook, over="")
             return
         text = data.decode("utf-8", errors="replace")
-        if not self.paired.explicit and not is_jupytext_text(text):
-            self.status = (
-                f"{self.paired.file.path.name} exists and was not written by jupytext: left "
-                "alone (pair the notebook explicitly to use it as the twin)"
-            )
+        path = self.paired.file.path
+        beside = path == self.notebook.parent.resolve() / f"{self.notebook.stem}.py"
+        if not is_jupytext_text(text) and not (self.paired.explicit and beside):
+            # A module of the project: only the plain <stem>.py beside the notebook is
+            # taken over, and only when someone paired the notebook on purpose.
             self.paired = None
+            self._refuse(
+                f"{path.name} exists and was not written by jupytext: left alone (pair the "
+                f"notebook explicitly to use {self.notebook.stem}.py beside it as the twin)"
+            )
             return
         rendered, self.base = await self._render(notebook)
         if (
@@ -324,6 +328,13 @@ class TwinSync:
         """The twin's text for `notebook`, and the base a later merge starts from."""
         assert self.paired is not None
         return await asyncio.to_thread(render, notebook, self.paired.fmt)
+
+    def _refuse(self, message: str) -> None:
+        """A pairing pairbook will not follow: logged, and every page told once."""
+        if self.status != message:
+            tell_everyone(self.room, {"event": "twin-refused", "room": self.room.id,
+                                      "message": message})  # fmt: skip
+        self._fail(message)
 
     def _fail(self, message: str) -> None:
         if self.status != message:

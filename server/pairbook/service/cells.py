@@ -10,13 +10,14 @@ same answer (`rooms.cellwatch`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from pycrdt import Array, ArrayEvent, Map
 
+from pairbook.types import value
 
-@dataclass(frozen=True, slots=True)
+
+@value
 class CellsChange:
     """The cells one transaction changed, by id (deleted cells are gone by then)."""
 

@@ -2,7 +2,8 @@
 minimum role, whether only the driver may send it in mob mode, whether the timeline records
 it, and its arguments — and ONE dispatch path for all of them:
 
-    unknown → clear error; driver gate (mob mode, driver-only) → minimum role →
+    unknown → clear error; driver gate (mob mode, driver-only; a control command stopping
+    only the member's own work passes) → minimum role →
     arguments (a clear error naming the argument) → handler → recorder note if recorded.
 
 A service declares its rows once, with handlers that take the service as their first
@@ -26,7 +27,9 @@ Args = dict[str, Any]
 Result = dict[str, Any]
 Handler = Callable[[S, Member, Args], Awaitable[Result]]
 DriverGate = Callable[[Member, "Command[Any]"], str | None]
-"""Why this member may not send a driver-only command now (mob mode), or None."""
+"""Why this member may not send a driver-only or control command now (mob mode), or None."""
+Own = Callable[[S, Member], bool]
+"""Whether what a control command stops now is this member's own, by the service's own state."""
 Note = Callable[[Member, Args], None]
 """Records a command that did something (the recorder's timeline)."""
 
@@ -112,12 +115,19 @@ class Arg:
 
 @dataclass(frozen=True, slots=True)
 class Command(Generic[S]):
-    """One command, declared once. `refusal` is the error for a member below `role`."""
+    """One command, declared once. `refusal` is the error for a member below `role`.
+    `driver_only`: in mob mode only the driver sends it; `control` (stopping the kernel or a
+    run): in mob mode the driver and the owner, and, when its row's `own` says what it stops
+    now is theirs (the run the kernel executes is theirs), that member: the driver gate's
+    refusal is waived. `own` reads the service's state in the same step of the event loop as
+    the handler that acts on it (a document written by a later flush could lag it)."""
 
     name: str
     handler: Handler[S]
     role: Role = Role.VIEWER
     driver_only: bool = False
+    control: bool = False
+    own: Own[S] | None = None
     recorded: bool = True
     args: tuple[Arg, ...] = ()
     refusal: str = ""
@@ -136,6 +146,7 @@ class Command(Generic[S]):
             "service": self.service,
             "role": self.role.value,
             "driver_only": self.driver_only,
+            "control": self.control,
             "recorded": self.recorded,
             "args": [arg.to_json() for arg in self.args],
         }
@@ -224,10 +235,12 @@ class CommandTable(Generic[S]):
         if found is None:
             raise LookupError(f"unknown command {name!r}")
         command, owner = found
-        if command.driver_only and gate is not None:
+        if (command.driver_only or command.control) and gate is not None:
             refusal = gate(member, command)
-            if refusal is not None:
-                raise PermissionError(refusal)
+            if refusal is not None:  # waived only where the row's `own` says it is theirs
+                own = command.own
+                if own is None or owner is None or not own(owner, member):
+                    raise PermissionError(refusal)
         if not allows(member.role, command.role):
             raise PermissionError(command.refused())
         for arg in command.args:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from pycrdt import Doc
 
 from pairbook.auth import Role, User
 from pairbook.service.cells import CellsObserver
-from pairbook.types import RoomId, UserId
+from pairbook.types import RoomId, UserId, value
 
 if TYPE_CHECKING:
     from pairbook.service.commands import CommandTable
@@ -42,7 +42,7 @@ async def unfenced(write: FencedWrite[T]) -> T:
     return await write(None)
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Member:
     """What a service sees of one connection in its room."""
 
@@ -165,7 +165,8 @@ class RoomService(Protocol):
     """A live service of one room. The hooks are optional: a service defines the ones it
     needs — `on_join(member)`, `on_leave(member)` (its `clients` are the presence entries
     that left with it), `on_edit(member) -> EditRefusal` (the edit gate),
-    `driver_gate(member, command) -> str | None` (driver-only commands in mob mode), and
+    `driver_gate(member, command) -> str | None` (driver-only and control commands in mob
+    mode), and
     `run()` (a coroutine the room's task group runs until the room closes)."""
 
     @property

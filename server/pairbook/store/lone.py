@@ -6,7 +6,9 @@ the writer thread woken (a futex), then the event loop woken back (its self-pipe
 wait for a core and for the GIL. bench/fanout at N=50 (one writer, 100 edits/s): the hops
 and the thread's share were ~160 µs of the ~430 µs from an update's arrival to its first
 relayed write, on a busy machine. Committed by the event loop itself, the update is still in
-the log before anyone is sent it.
+the log before anyone is sent it. A typing append (its client claimed already, no fence) is
+one INSERT in SQLite's implicit transaction (`Writer._insert_alone`), not BEGIN, two INSERTs
+and COMMIT: 40-120 µs less on the loop (docs/benchmarks.md, fan-out N=50, session 17).
 """
 
 from __future__ import annotations

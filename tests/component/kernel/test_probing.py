@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pairbook.kernel.outcome import ExecutionOutcome
 from pairbook.kernel.probe import PROBE_KEY
 from pairbook.kernel.probing import Prober
 from pairbook.kernel.queue import Execution, ExecutionStatus
-from pairbook.kernel.session import ExecutionOutcome
 from pairbook.state.view import StateView
 from support.kernelkit import DocRoom, notebook_doc, probe_reply
 

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Map
+from pycrdt import Array, Map, Text
 
 from pairbook.auth import Role
 from pairbook.kernel import KernelSessions
+from pairbook.kernel.outcome import ExecutionOutcome
 from pairbook.kernel.runner import Runner
-from pairbook.kernel.session import ExecutionOutcome
 from pairbook.notebook.outputs import find_ycell
 from support.kernelkit import (
     FINAL,
@@ -155,6 +155,20 @@ async def test_run_all_above_and_below_queue_the_cells_around_an_anchor() -> Non
         assert kit.kernel.ran == ["a", "b", "b", "c", "a", "b", "c"]
         with pytest.raises(ValueError, match="run-above needs 'cell'"):
             await kit.runner.run_above(ANA, "nope")
+
+
+async def test_run_all_skips_items_of_cells_no_client_can_read() -> None:
+    # A log from before the room refused them may hold a number, a string, a numeric id.
+    async with runner_kit(["a", "b"]) as kit:
+        ycells = kit.room.doc.get("cells", type=Array)
+        with kit.room.doc.transaction():
+            ycells.insert(1, 42)
+            ycells.insert(2, "text")
+            cell = {"id": 7, "cell_type": "code", "source": Text("c"), "metadata": Map()}
+            ycells.append(Map({**cell, "outputs": Array()}))
+        every = await kit.runner.run_all(ANA)
+        await kit.finished(*every["queued"])
+        assert kit.kernel.ran == ["a", "b"]
 
 
 async def test_queued_runs_are_published_before_they_start() -> None:

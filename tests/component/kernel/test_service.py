@@ -144,14 +144,15 @@ async def test_malformed_arguments_are_refused_naming_the_argument() -> None:
         assert calls.noted == []
 
 
-async def test_in_mob_mode_only_the_driver_runs_but_anyone_may_interrupt() -> None:
+async def test_in_mob_mode_runs_and_kernel_control_ask_the_gate_cancel_does_not() -> None:
     calls = Calls(driver="olga")
     async with service_of(["a = 1"]) as (service, _room):
-        with pytest.raises(PermissionError, match="only the driver"):
-            await send(service, ANA, calls, command="run-all")
-        assert await send(service, ANA, calls, command="interrupt") == {"interrupted": None}
-        with pytest.raises(ValueError, match="not waiting"):
+        for command in ("run-all", "interrupt", "restart", "shutdown"):
+            with pytest.raises(PermissionError, match="only the driver"):
+                await send(service, ANA, calls, command=command)
+        with pytest.raises(ValueError, match="not waiting"):  # the runner's own rule
             await send(service, ANA, calls, command="cancel", execution="nope")
+        assert calls.gated == ["run-all", "interrupt", "restart", "shutdown"]
 
 
 async def test_widget_changes_are_for_editors_and_the_driver_only() -> None:

@@ -14,6 +14,7 @@ from pairbook.kernel.service import TABLE as KERNEL
 from pairbook.mob.service import IN_FLIGHT_SECONDS, MobService
 from pairbook.record.service import TABLE as RECORD
 from pairbook.service import Member
+from pairbook.types import UserId
 from support.servicekit import Kit, service_kit, settle
 
 
@@ -76,7 +77,7 @@ async def test_mob_mode_gives_the_keyboard_to_one_driver(tmp_path: Path) -> None
         assert run is not None
         assert restore is not None
         assert mob.driver_gate(member_of(ana), run) == (
-            "mob mode: only the driver (Olga) runs cells and restarts the kernel"
+            "mob mode: only the driver (Olga) runs cells"
         )
         assert mob.driver_gate(member_of(ana), restore) == (
             "mob mode: only the driver (Olga) restores earlier versions"
@@ -210,3 +211,23 @@ async def test_a_closed_mob_service_no_longer_observes_the_cells(tmp_path: Path)
         assert len(kit.room.cells) == watched + 1
         await mob.close()
         assert len(kit.room.cells) == watched
+
+
+async def test_a_mob_map_logged_with_emails_is_written_again_without_them(tmp_path: Path) -> None:
+    """Logs written before 6461f2c hold people's emails in the `mob` map, which every peer
+    reads (viewers too): rewritten as the room opens, kept for the owner's summary."""
+    async with service_kit(tmp_path) as kit:
+        ana = {"id": "ana", "name": "Ana", "color": "#336699", "email": "ana@example.org"}
+
+        def old_map(doc: Any) -> None:
+            ymob = doc.get("mob", type=Map)
+            ymob["mode"] = "mob"
+            ymob["people"] = {"ana": ana}
+
+        await kit.room.apply_server_edit(old_map, UserId("pairbook:server"), protected=True)
+        mob = attach(kit)
+        await mob.start()
+        people = mob_map(kit)["people"]
+        assert people == {"ana": {"id": "ana", "name": "Ana", "color": "#336699"}}
+        assert "ana@example.org" not in str(kit.room.doc.get_update())
+        assert mob.rotation.people["ana"].email == "ana@example.org"

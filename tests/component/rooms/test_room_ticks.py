@@ -11,10 +11,12 @@ import itertools
 import time
 from pathlib import Path
 
-from pairbook.rooms import RoomPolicy, Rooms
+from pairbook.auth import Role, User
+from pairbook.rooms import Peer, RoomPolicy, Rooms, TokenBucket, memory_channel_pair
 from pairbook.rooms.openroom import OpenRoom
+from pairbook.rooms.upkeep import REST
 from pairbook.store import MemoryStore
-from pairbook.types import RoomId
+from pairbook.types import RoomId, UserId
 from support.notebooks import write_notebook
 
 ROOMS = 16
@@ -76,3 +78,51 @@ async def test_rooms_a_stall_woke_together_are_due_apart_again(tmp_path: Path) -
 
         assert widest_gap(after) < TICK / 2  # spread as before the stall, not bunched
         assert phases(after) == phases(opened)  # each room on its own phase still
+
+
+async def next_two_wakeups(entry: OpenRoom) -> tuple[float, float]:
+    """Two successive deadlines of the room's life loop, from its next wake-up on."""
+    loop = asyncio.get_running_loop()
+    (first,) = await due_after([entry], loop.time())
+    (second,) = await due_after([entry], first)
+    return first, second
+
+
+def joined_peer(entry: OpenRoom) -> Peer:
+    ours, _theirs = memory_channel_pair()
+    user = User(UserId("ana"), "Ana", "#336699")
+    peer = Peer(
+        "ana", user, Role.EDITOR, ours, queue_limit=64, limiter=TokenBucket(1e9, 1_000_000_000)
+    )
+    entry.room.join(peer)
+    return peer
+
+
+async def test_a_room_with_nothing_due_rests_several_ticks_and_an_empty_one_keeps_its_tick(
+    tmp_path: Path,
+) -> None:
+    # Before, every open room woke every tick (2,000 wake-ups a second at 500 rooms),
+    # nearly always for nothing (rooms/upkeep.py).
+    write_notebook(tmp_path / "nb.ipynb")
+    policy = RoomPolicy(tick=TICK, unload_delay=3600, autosave_delay=3600)
+    async with MemoryStore() as store, Rooms(tmp_path, store, policy, services=[]) as rooms:
+        entry = await rooms.open(RoomId("nb.ipynb"))
+        first, second = await next_two_wakeups(entry)
+        assert second - first < REST * TICK  # empty: it counts down to its unload
+
+        joined_peer(entry)
+        first, second = await next_two_wakeups(entry)
+        assert second - first >= REST * TICK - 1e-6  # a peer, nothing due: it rests
+
+
+async def test_a_resting_room_wakes_for_its_autosave(tmp_path: Path) -> None:
+    write_notebook(tmp_path / "nb.ipynb")
+    policy = RoomPolicy(tick=TICK, unload_delay=3600, autosave_delay=2 * TICK)
+    async with MemoryStore() as store, Rooms(tmp_path, store, policy, services=[]) as rooms:
+        entry = await rooms.open(RoomId("nb.ipynb"))
+        joined_peer(entry)
+        await next_two_wakeups(entry)  # resting now
+        entry.room.last_change = time.monotonic()
+        async with asyncio.timeout(30):  # a hang guard, not a measurement
+            while entry.room.last_change:  # reset by the autosave
+                await due_after([entry], asyncio.get_running_loop().time())

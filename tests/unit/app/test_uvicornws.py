@@ -125,6 +125,9 @@ def test_the_installed_uvicorn_has_what_pairbooks_protocol_relies_on() -> None:
 def test_a_uvicorn_without_what_the_protocol_relies_on_is_named_in_full() -> None:
     assert uvicorn_mismatches(RenamedProtocol) == [
         "self.queue",
+        "self.frames",
+        "self.curr_msg_data_type",
         "start_keepalive()",
+        "send_receive_event_to_app()",
         "self.writable.timeout() on pairbook's Flag",
     ]

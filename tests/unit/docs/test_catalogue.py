@@ -26,6 +26,7 @@ SAMPLE: dict[str, Any] = {
             "service": "kernel",
             "role": "viewer",
             "driver_only": False,
+            "control": True,
             "recorded": False,
             "args": [],
         },
@@ -78,8 +79,8 @@ def test_commands_render_one_table_per_service_with_role_gate_recording_and_args
     markdown = catalogue.render(catalogue.load_spec(write(tmp_path, SAMPLE)))
     assert "### Commands: kernel" in markdown
     assert "### Commands: recording" in markdown
-    assert "| `run` | editor | yes | yes | `cells`: string[] |" in markdown
-    assert "| `kernels` | viewer | — | — | — |" in markdown
+    assert "| `run` | editor | driver only | yes | `cells`: string[] |" in markdown
+    assert "| `kernels` | viewer | driver, owner, the run's person | — | — |" in markdown
     assert "| `blame` | viewer | — | — | `cell`: string, `seq`?: integer |" in markdown
 
 
@@ -104,7 +105,7 @@ def test_the_document_maps_render_with_the_server_author_prefix(tmp_path: Path) 
 def test_commands_grouped_by_service_in_the_spec_render_alike(tmp_path: Path) -> None:
     grouped = {"commands": {"kernel": [SAMPLE["commands"][0]]}}
     markdown = catalogue.render(catalogue.load_spec(write(tmp_path, grouped)))
-    assert "| `run` | editor | yes | yes | `cells`: string[] |" in markdown
+    assert "| `run` | editor | driver only | yes | `cells`: string[] |" in markdown
 
 
 def test_a_missing_spec_says_how_to_write_it(tmp_path: Path) -> None:

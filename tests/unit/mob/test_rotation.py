@@ -182,7 +182,11 @@ def test_the_state_survives_its_map_form_and_a_stored_driver_starts_their_grace(
     assert again.to_json()["queue"] == stored["queue"]
     assert again.driver == "bob"
     assert again.state is TurnState.GRACE
-    assert again.people["ana"].email == "ana@example.org"
+    # Every peer reads the map: names and colors, no emails (the owner's summary has them
+    # from the people who joined this process).
+    assert stored["people"]["ana"] == {"id": "ana", "name": "Ana", "color": ANA.color}
+    assert again.people["ana"].email == ""
+    assert rotation.people["ana"].email == "ana@example.org"
     again.arrive(CY, can_drive=True)
     clock.advance(5)
     assert again.tick().handovers[0].driver == "cy"

@@ -86,6 +86,28 @@ def test_an_integer_beyond_64_bits_is_refused(number: str) -> None:
     assert message.startswith("hostile.ipynb: metadata.n: an integer of"), message
 
 
+@pytest.mark.parametrize(
+    ("metadata", "where"),
+    [
+        ('{"xs": [1, 2.5, 9223372036854775808]}', "metadata.xs[2]"),
+        ('{"xs": [NaN, -9223372036854775809, 1]}', "metadata.xs[1]"),
+        ('{"xs": [Infinity, true, 9223372036854775808]}', "metadata.xs[2]"),
+        ('{"xs": ["a", null, true, 18446744073709551616]}', "metadata.xs[3]"),
+        ('{"m": {"a": 1.5, "b": -9223372036854775809}}', "metadata.m.b"),
+        ('{"m": {"a": [1], "b": 9223372036854775808}}', "metadata.m.b"),
+    ],
+)
+def test_an_integer_beyond_64_bits_among_other_values_is_refused(metadata: str, where: str) -> None:
+    # Lists and maps without containers are looked at in C: their ints must not slip by.
+    message = refusal(raw(metadata=metadata))
+    assert message.startswith(f"hostile.ipynb: {where}: an integer of"), message
+
+
+def test_floats_beyond_64_bits_beside_64_bit_integers_open() -> None:
+    nb = roundtrip(raw(metadata='{"xs": [1e300, -1e300, 9223372036854775807, NaN, 1]}'))
+    assert nb["metadata"]["xs"][2] == 9223372036854775807  # type: ignore[index]
+
+
 def test_an_integer_of_thousands_of_digits_is_refused() -> None:
     assert "4,300 digits" in refusal(raw(metadata='{"n": ' + "1" * 5000 + "}"))
 

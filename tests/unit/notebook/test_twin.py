@@ -16,11 +16,13 @@ from pairbook.notebook.twin import (
     source_size,
     twin_format_of,
     twin_path_of,
+    twin_refusal,
     twin_to_cells,
 )
 from pairbook.notebook.twinfile import MAX_TWIN_BYTES, TwinFile
 from pairbook.notebook.twinmerge import base_of, merge_twin
 from support.interleave import once_after
+from support.notebooks import write_notebook
 
 
 def notebook(*sources: str) -> dict[str, Any]:
@@ -73,10 +75,70 @@ def test_a_pairing_that_leads_outside_the_served_folder_is_refused(tmp_path: Pat
     root = tmp_path / "root"
     root.mkdir()
     with pytest.raises(NotebookError, match="outside the served folder"):
-        check_twin_path(root, tmp_path / "evil.py")
+        check_twin_path(root, tmp_path / "a.py", root / "a.ipynb")
     with pytest.raises(NotebookError, match="hidden"):
-        check_twin_path(root, root / ".pairbook" / "x.py")
-    assert check_twin_path(root, root / "a.py") == root.resolve() / "a.py"
+        check_twin_path(root, root / ".pairbook" / "a.py", root / "a.ipynb")
+    assert check_twin_path(root, root / "a.py", root / "a.ipynb") == root.resolve() / "a.py"
+
+
+def test_a_pairing_may_only_name_this_notebooks_own_twin(tmp_path: Path) -> None:
+    notebook = tmp_path / "notebooks" / "analysis.ipynb"
+
+    def paired(formats: str) -> Path:
+        path = twin_path_of(notebook, {"jupytext": {"formats": formats}}, default=True)
+        assert path is not None
+        return path
+
+    for kept in (
+        "ipynb,py:percent",
+        "ipynb,.pct.py:percent",
+        "ipynb,scripts//py",
+        "notebooks///ipynb,scripts///py:percent",
+        "ipynb,pct_/py",
+        "ipynb,_x.py",
+    ):
+        assert twin_refusal(notebook, paired(kept)) is None, kept
+    # Another name altogether (a module of the project), or one the stem only runs into.
+    for other in (
+        "analysis.ipynb,lib/helpers/py",
+        "sis.ipynb,py",
+        "ipynb,other/py",
+        "sis.ipynb,lib/util_/py",
+    ):
+        refusal = twin_refusal(notebook, paired(other))
+        assert "does not keep the notebook's name" in str(refusal), other
+    # Another notebook's twin: a notebook of the same name sits beside the file.
+    write_notebook(tmp_path / "scripts" / "analysis.ipynb")
+    refusal = twin_refusal(notebook, paired("notebooks///ipynb,scripts///py:percent"))
+    assert refusal == "twin analysis.py: is the twin of analysis.ipynb beside it; not written"
+    write_notebook(notebook)
+    assert twin_refusal(notebook, paired("ipynb,py:percent")) is None  # its own .ipynb
+
+
+def test_a_pairing_may_not_name_the_prefix_or_suffix_form_twin_of_a_longer_notebook(
+    tmp_path: Path,
+) -> None:
+    # a_b.pct.py keeps "a" (suffix "_b.pct") but is a_b.ipynb's percent twin beside it:
+    # paired from a.ipynb, pairbook would write a's cells over it (and a_b's room would
+    # merge them in). The shorter name's own twin stays its own.
+    a, a_b = write_notebook(tmp_path / "a.ipynb"), write_notebook(tmp_path / "a_b.ipynb")
+    refusal = twin_refusal(a, tmp_path / "a_b.pct.py")
+    assert refusal == "twin a_b.pct.py: is the twin of a_b.ipynb beside it; not written"
+    assert twin_refusal(a, tmp_path / "nb_a_b.py") is not None  # a prefix form of a_b's
+    assert twin_refusal(a_b, tmp_path / "a_b.pct.py") is None
+    assert twin_refusal(a, tmp_path / "a.pct.py") is None
+    assert twin_refusal(a, tmp_path / "a_c.pct.py") is None  # no a_c.ipynb: a's suffix form
+    # Another folder's notebook of the same name, its twin in a suffix form.
+    write_notebook(tmp_path / "scripts" / "a.ipynb")
+    refusal = twin_refusal(a, tmp_path / "scripts" / "a.pct.py")
+    assert refusal == "twin a.pct.py: is the twin of a.ipynb beside it; not written"
+    # A name of many separators lists the folder once and finds the same.
+    many = "a_b" + "_x" * 40
+    write_notebook(tmp_path / f"{many}.ipynb")
+    assert twin_refusal(a, tmp_path / f"{many}.pct.py") == (
+        f"twin {many}.pct.py: is the twin of {many}.ipynb beside it; not written"
+    )
+    assert twin_refusal(a, tmp_path / f"a{'-' * 40}.py") is None
 
 
 def test_the_twin_holds_no_run_bookkeeping_and_reads_back_the_same_cells() -> None:

@@ -105,11 +105,54 @@ async def test_commits_to_a_group_commit_store_take_no_task_each(tmp_path: Path)
         tasks = len(asyncio.all_tasks())
         started = [commits.start(typed(doc, text)) for text in "abcdefgh"]
         assert len(asyncio.all_tasks()) == tasks
-        assert commits.inflight == 8
+        # in flight until relayed (the first, committed by the loop, is relayed already)
+        assert commits.inflight + len(relayed) == 8
         assert await asyncio.gather(*started) == list(range(1, 9))
         assert relayed == list(range(1, 9))
         assert commits.inflight == 0
         assert [record.seq for record in await store.records("r")] == relayed
+
+
+async def test_a_commit_the_loop_logged_at_once_is_relayed_before_start_returns(
+    tmp_path: Path,
+) -> None:
+    """Issue #14, fan-out p50: a lone append is committed by the event loop itself
+    (store/lone.py), so its relay need not wait for the loop's next turn."""
+    relayed: list[int] = []
+    async with SQLiteStore(tmp_path / "log.sqlite") as store:
+        commits = CommitQueue("r", store, relay=lambda c, seq: relayed.append(seq),
+                              lose=lambda *why: None)  # fmt: skip
+        started = commits.start(typed(Doc(client_id=5), "a"))
+        assert relayed == [1]
+        assert commits.inflight == 0
+        assert await started == 1
+
+
+async def test_a_commit_logged_at_once_is_still_relayed_after_those_started_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write answered by the writer thread has its relay scheduled on the loop; a lone
+    append committed before that ran (in the same turn) is relayed after it, not at once."""
+    relayed: list[bytes] = []
+    async with SQLiteStore(tmp_path / "log.sqlite") as store:
+        commits = CommitQueue("r", store, relay=lambda c, seq: relayed.append(c.update),
+                              lose=lambda *why: None)  # fmt: skip
+        append_soon = store.append_soon
+        answered: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def as_the_thread(*args: Any, **kwargs: Any) -> Any:
+            monkeypatch.setattr(store, "append_soon", append_soon)
+            return answered
+
+        monkeypatch.setattr(store, "append_soon", as_the_thread)
+        doc: Doc[Any] = Doc(client_id=5)
+        first, second = typed(doc, "a"), typed(doc, "b")
+        commits.start(first)
+        answered.set_result(1)  # its relay is scheduled, not run
+        commits.start(second)  # a lone append: logged before start returns
+        assert relayed == []
+        await commits.settle()
+        assert relayed == [first.update, second.update]
 
 
 async def test_commits_started_behind_the_first_are_logged_in_the_order_started(

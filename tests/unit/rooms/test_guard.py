@@ -9,7 +9,7 @@ from pycrdt import Array, Doc, Map, Text
 
 from pairbook.errors import AuthError, HistoryError
 from pairbook.protocol.update import decode_state_vector, decode_update
-from pairbook.rooms.guard import Admission, admit_update, spans_covered
+from pairbook.rooms.guard import Admission, admit_update
 from pairbook.rooms.protected import ProtectedRanges
 
 
@@ -113,14 +113,6 @@ def test_another_historys_marker_is_told_to_reload() -> None:
     other["pairbook"] = Map({"history": "old"})
     with pytest.raises(HistoryError, match="marker"):
         admit(room, other.get_update())
-
-
-def test_deleted_spans_are_covered_only_by_earlier_deletions() -> None:
-    deleted = {5: ((0, 3), (10, 2))}
-    assert spans_covered({5: ((1, 2),)}, deleted)
-    assert spans_covered({5: ((10, 2),)}, deleted)
-    assert not spans_covered({5: ((2, 3),)}, deleted)
-    assert not spans_covered({6: ((0, 1),)}, deleted)
 
 
 def test_protected_ranges_merge_and_answer_membership() -> None:

@@ -4,11 +4,12 @@ out. Updates are written by real pycrdt documents; nothing is applied, logged or
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pycrdt import Doc, Text
+from pycrdt import Array, Doc, Map, Text
 
 from pairbook.auth import Role, User
 from pairbook.errors import AuthError, HistoryError, ProtocolError
@@ -21,8 +22,9 @@ from pairbook.protocol.messages import (
 )
 from pairbook.protocol.update import EMPTY_UPDATE, decode_state_vector, decode_update
 from pairbook.rooms import Peer, TokenBucket, echoes, effects, memory_channel_pair, sync
+from pairbook.rooms.commits import capture_edit
 from pairbook.rooms.counters import RoomCounters
-from pairbook.rooms.echoes import Echoes
+from pairbook.rooms.echoes import KEPT_WHOLE, Echoes
 from pairbook.rooms.effects import Answer, Apply, Broadcast, Commit, Effect, Refuse, Send
 from pairbook.rooms.protected import ProtectedRanges
 from pairbook.rooms.sync import VIEWER_PEEK_BYTES, DeleteSet, RoomSync, Shared
@@ -60,6 +62,18 @@ class World:
         self.deletion_reads += 1
         return decode_update(self.doc.get_update()).delete_set
 
+    def server_edit(self, change: Callable[[], object]) -> bytes:
+        """Make a change as the server does (one transaction), tell the machine; the update
+        a pycrdt peer that applied it sends back (its own encoding of the same change)."""
+        echo = self.replica(99)
+        update = own_update(self.doc, change)
+        self.sync.server_edit(SERVER, decode_state_vector(self.doc.get_state())[SERVER], update)
+        sent: list[bytes] = []
+        subscription = echo.observe(lambda event: sent.append(event.update))
+        echo.apply_update(update)
+        echo.unobserve(subscription)
+        return sent[0]
+
     def replica(self, client: int) -> Doc[Any]:
         doc: Doc[Any] = Doc(client_id=client)
         doc.apply_update(self.doc.get_update())
@@ -82,6 +96,26 @@ class World:
         assert isinstance(apply, Apply)
         self.doc.apply_update(apply.update)
         return self.sync.applied(apply)
+
+
+def own_update(doc: Doc[Any], change: Callable[[], object]) -> bytes:
+    """The update of one transaction of `doc`, as y-websocket sends it (and as the room
+    captures its own edits)."""
+
+    def edit(_doc: Doc[Any]) -> None:
+        change()
+
+    update, error = capture_edit(doc, edit)
+    assert update is not None
+    assert error is None
+    return update
+
+
+def deletion_of(doc: Doc[Any], index: int) -> bytes:
+    """Delete one character of the source: the update (a delete set, no struct)."""
+    before = doc.get_state()
+    del doc.get("source", type=Text)[index : index + 1]
+    return doc.get_update(before)
 
 
 def edit(doc: Doc[Any], text: str) -> bytes:
@@ -134,6 +168,27 @@ def test_a_pending_peer_is_answered_once_its_step2_is_applied() -> None:
     ]
     assert world.sync.pending(ana) is None
     assert world.sync.expired(1e9) == []
+
+
+def test_a_resync_carrying_deletions_nobody_sent_is_no_news() -> None:
+    """Bob types into a cell while Ana deletes it: the room deletes Bob's text as it
+    arrives (no update says so), and so does Bob's page once it has Ana's deletion. Bob's
+    resync (step 2, his whole delete set) is then old news, not a no-op to log and relay."""
+    world, ana, bob = World(), peer("ana"), peer("bob")
+    world.server_edit(lambda: world.doc.__setitem__("cells", Array([Map({"source": Text("abc")})])))
+    hers, his = world.replica(10), world.replica(20)
+    cells: Array[Any] = hers.get("cells", type=Array)
+    gone = own_update(hers, lambda: cells.__delitem__(0))
+    world.take(world.send(ana, gone))
+    source: Text = his.get("cells", type=Array)[0]["source"]
+    typed = own_update(his, lambda: source.insert(3, "x"))
+    world.take(world.send(bob, typed))
+    his.apply_update(gone)
+    step2 = his.get_update(world.doc.get_state())
+    world.sync.step1(bob, SyncStep1(his.get_state()), now=0.0)
+    message = SyncStep2(step2)
+    effects = world.sync.update(bob, message, decode_update(step2), frame=None, refusal=None)
+    assert not any(isinstance(effect, Apply) for effect in effects)
 
 
 def test_a_malformed_state_vector_is_refused() -> None:
@@ -210,23 +265,32 @@ def test_deleting_what_the_server_protects_is_refused_unless_already_deleted() -
     assert isinstance(refuse.error, AuthError)
     # The room deleted the same itself (a server edit): the deletion is old news.
     before_server = world.doc.get_state()
-    del world.text[0:2]
-    world.sync.server_edit(SERVER, decode_state_vector(world.doc.get_state())[SERVER])
+    world.server_edit(lambda: world.text.__delitem__(slice(0, 2)))
     assert world.doc.get_state() == before_server  # a deletion writes no struct
     assert world.send(ana, update) == []
 
 
-def test_the_delete_set_is_read_once_per_document_version() -> None:
-    world, ana = World(), peer("ana")
+def test_the_delete_set_is_read_once_then_kept_up_to_date_by_each_change() -> None:
+    """Reading the document's delete set costs the whole history's deletions: an echo of
+    each change (pycrdt's provider re-encodes what it applies) must not read it again."""
+    world, ana, bob = World(), peer("ana"), peer("bob")
     mine = world.replica(10)
     before = mine.get_state()
     del mine.get("source", type=Text)[0:1]
     update = mine.get_update(before)
     world.take(world.send(ana, update))
-    reads = world.deletion_reads
-    for _ in range(3):
-        assert world.send(ana, update) == []
-    assert world.deletion_reads == reads + 1
+    assert world.send(ana, update) == []  # old news: the first question reads the document
+    assert world.deletion_reads == 1
+    for n in range(3):  # the server deletes, a peer echoes it; a peer deletes, another echoes
+        echo = world.server_edit(lambda: world.text.__delitem__(slice(0, 1)))
+        assert world.send(bob, echo) == []
+        theirs = world.replica(20 + n)
+        before = theirs.get_state()
+        theirs.get("source", type=Text).insert(0, "x")
+        world.take(world.send(ana, theirs.get_update(before)))
+        world.take(world.send(ana, (gone := deletion_of(theirs, 0))))
+        assert world.send(bob, gone) == []
+    assert world.deletion_reads == 1
 
 
 def test_an_unappliable_update_that_left_nothing_releases_its_claims() -> None:
@@ -338,7 +402,7 @@ def test_a_small_unreadable_viewer_update_is_refused() -> None:
 def test_a_viewer_from_another_history_must_reload() -> None:
     world, vic = World(), peer("vic", Role.VIEWER)
     marked = World()
-    marked.sync.server_edit(MARKER, 1)  # this history's marker is in the room
+    marked.sync.server_edit(MARKER, 1, EMPTY_UPDATE)  # this history's marker is in the room
     stranger: Doc[Any] = Doc(client_id=30)
     stranger["source"] = Text("theirs")
     marked.sync.step1(vic, SyncStep1(stranger.get_state()), now=0.0)
@@ -360,9 +424,9 @@ def test_an_editor_update_is_decoded() -> None:
 
 def test_a_server_edit_advances_the_state_vector() -> None:
     world = World()
-    world.sync.server_edit(SERVER, 9)
+    world.sync.server_edit(SERVER, 9, EMPTY_UPDATE)
     assert world.sync.state_vector[SERVER] == 9
-    world.sync.server_edit(SERVER, 3)  # never backwards
+    world.sync.server_edit(SERVER, 3, EMPTY_UPDATE)  # never backwards
     assert world.sync.state_vector[SERVER] == 9
 
 
@@ -377,12 +441,38 @@ def test_echoes_remember_the_last_relayed_updates_only() -> None:
 
 
 def test_echo_digests_are_keyed() -> None:
-    assert b"x" not in Echoes(key=b"k" * 16)
+    long = b"x" * (KEPT_WHOLE + 1)
+    assert long not in Echoes(key=b"k" * 16)
     keyed = Echoes(key=b"k" * 16)
-    keyed.remember(b"x")
+    keyed.remember(long)
     other = Echoes(key=b"j" * 16)
-    assert b"x" in keyed
-    assert b"x" not in other
+    assert long in keyed
+    assert long not in other
+
+
+@pytest.mark.parametrize("size", [1, 30, KEPT_WHOLE, KEPT_WHOLE + 1, 5000])
+def test_echoes_recognise_the_relayed_bytes_exactly(size: int) -> None:
+    echoes = Echoes()
+    update = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    echoes.remember(update)
+    assert bytes(update) in echoes  # another object with the same bytes
+    changed = update[:-1] + bytes([update[-1] ^ 1])
+    assert changed not in echoes
+    assert update[:-1] not in echoes
+    assert bytearray(update) not in echoes  # only bytes, as frames are
+
+
+def test_a_keystroke_is_kept_as_its_bytes_and_a_larger_update_as_a_digest() -> None:
+    # A short update is looked up by Python's hash of its bytes and compared whole: no keyed
+    # digest to compute twice per keystroke; a larger one is held as 16 bytes of digest.
+    echoes = Echoes()
+    short, long = b"k" * 30, b"l" * (KEPT_WHOLE + 1)
+    echoes.remember(short)
+    echoes.remember(long)
+    entries = list(echoes._relayed)
+    assert entries[0] == short
+    assert isinstance(entries[1], int)
+    assert entries[1] < 2**128
 
 
 @pytest.mark.parametrize("role", [Role.EDITOR, Role.VIEWER])

@@ -97,6 +97,29 @@ async def test_the_driver_gate_comes_first_and_only_for_driver_only_rows() -> No
     assert seen == ["bump"]
 
 
+async def test_a_control_rows_own_check_lets_through_whose_work_it_stops_and_no_one_else() -> None:
+    class Kernel(Counter):
+        running_for = "ada"  # whose run it executes, by its own state
+
+    def theirs(kernel: Kernel, who: Member) -> bool:
+        return who.user.id == kernel.running_for
+
+    stop = Command("stop", Kernel.bump, role=Role.EDITOR, control=True, own=theirs)
+    kernel = Kernel()
+    table = CommandTable.of("kernel", [stop]).bind(kernel)
+
+    def gate(who: Member, command: Command[Any]) -> str | None:
+        return "mob mode: only the driver stops it"
+
+    assert await table.dispatch(member(uid="ada"), {"command": "stop"}, gate=gate)
+    with pytest.raises(PermissionError, match="only the driver stops it"):
+        await table.dispatch(member(uid="bo"), {"command": "stop"}, gate=gate)
+    kernel.running_for = "bo"
+    with pytest.raises(PermissionError, match="only the driver stops it"):
+        await table.dispatch(member(uid="ada"), {"command": "stop"}, gate=gate)
+    assert [who for who, _ in kernel.calls] == ["ada"]
+
+
 async def test_only_recorded_commands_that_succeeded_are_noted() -> None:
     table = TABLE.bind(Counter())
     notes: list[tuple[str, str]] = []
@@ -138,6 +161,7 @@ def test_rows_export_as_json() -> None:
         "service": "counter",
         "role": "editor",
         "driver_only": True,
+        "control": False,
         "recorded": True,
         "args": [
             {"name": "by", "type": "integer", "required": True},

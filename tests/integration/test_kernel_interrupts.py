@@ -1,0 +1,147 @@
+"""Interrupts reach the run they were meant for (real ipykernel): a restart while a run is
+under way ends the run with its kernel, and no interrupt meant for it reaches the kernel that
+comes next."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pairbook.kernel.landing import Landing
+from pairbook.kernel.session import KernelSession, KernelStatus
+from support.client import YClient
+from support.clock import FakeClock
+from support.server import ServerProcess
+
+pytestmark = pytest.mark.integration
+
+FINAL = ("ok", "error", "interrupted", "cancelled", "dead")
+
+DEAF = (
+    "import time\n"
+    "while True:\n"
+    "    try:\n"
+    "        time.sleep(60)\n"
+    "    except KeyboardInterrupt:\n"
+    "        pass"
+)
+"""A run that goes on after a SIGINT and shows nothing: an interrupt in its first half
+second is to be sent again."""
+
+
+def ignore(*args: Any) -> None:
+    return None
+
+
+async def no_input(prompt: str, password: bool) -> str:
+    return ""
+
+
+class SeenLanding(Landing):
+    """A Landing that says when an interrupt was sent to its run."""
+
+    def __init__(self, send: Callable[[], Awaitable[None]]) -> None:
+        # The clock never moves: the run is in its first half second for good, and the
+        # interrupt waits an hour to be sent again (a restart takes seconds).
+        super().__init__(send, FakeClock(), again_after=3600.0)
+        self.interrupted_once = asyncio.Event()
+
+    def sent(self) -> None:
+        super().sent()
+        self.interrupted_once.set()
+
+
+async def test_a_restart_drops_the_interrupt_a_starting_run_was_to_be_sent_again(
+    tmp_path: Path,
+) -> None:
+    landings: list[SeenLanding] = []
+    statuses: list[KernelStatus] = []
+    waiting_as_the_old_kernel_goes: list[bool] = []
+
+    def landing(send: Callable[[], Awaitable[None]]) -> Landing:
+        landings.append(SeenLanding(send))
+        return landings[-1]
+
+    def on_status(status: KernelStatus) -> None:
+        statuses.append(status)
+        if status == "restarting":  # the old kernel is shut down next
+            waiting_as_the_old_kernel_goes.append(landings[-1].pending)
+
+    kernel = KernelSession("python3", tmp_path, on_status, landing=landing)
+    try:
+        assert (await kernel.execute("x = 1", ignore, no_input)).status == "ok"
+        run = asyncio.create_task(kernel.execute(DEAF, ignore, no_input))
+        await asyncio.sleep(0)  # the task sends its request and makes the run's Landing
+        _, landing_of_run = landings
+        await kernel.interrupt()  # asked before its code starts: sent once it does
+        await asyncio.wait_for(landing_of_run.interrupted_once.wait(), 60)
+        assert landing_of_run.pending
+        statuses.clear()
+        await kernel.restart()
+        # Else it goes on waiting until the run notices its kernel died (if it does before
+        # the new one runs: otherwise it reaches the new kernel as it starts).
+        assert waiting_as_the_old_kernel_goes == [False]
+        assert not landing_of_run.pending
+        outcome = await asyncio.wait_for(run, 30)
+        assert (outcome.status, outcome.ename) == ("error", "KeyboardInterrupt")
+        assert statuses == ["restarting", "idle"]  # never "dead": the kernel was restarted
+        fresh = await kernel.execute("print(x)", ignore, no_input)
+        assert (fresh.status, fresh.ename) == ("error", "NameError")
+    finally:
+        await kernel.shutdown()
+
+
+async def run(client: YClient, cell_id: str) -> str:
+    reply = await client.command("run", cells=[cell_id])
+    assert reply["ok"], reply
+    return str(reply["result"]["queued"][0])
+
+
+def status_of(client: YClient, execution_id: str) -> str | None:
+    return (client.map("executions").get(execution_id) or {}).get("status")
+
+
+async def until_status(client: YClient, execution_id: str, *statuses: str) -> str:
+    await client.wait_until(lambda: status_of(client, execution_id) in statuses, timeout=60)
+    return str(status_of(client, execution_id))
+
+
+async def test_a_restart_in_a_runs_first_half_second_restarts_and_sends_the_new_kernel_nothing(
+    server: ServerProcess,
+) -> None:
+    # The restart interrupts the run first: in its first half second, with nothing shown,
+    # that interrupt was to be sent again a second later, to whichever kernel ran then.
+    async with YClient(server.ws_url("demo.ipynb")) as ana:
+        assert await until_status(ana, await run(ana, "code-0"), "ok") == "ok"  # x = 1
+        await ana.set_source(1, DEAF)
+        deaf = await run(ana, "code-0")
+        await until_status(ana, deaf, "running")
+        reply = await ana.command("restart", timeout=60)
+        assert reply["ok"], reply
+        assert await until_status(ana, deaf, *FINAL) == "interrupted"
+        fresh = await run(ana, "code-1")  # y = x + 1, in a kernel without x
+        assert await until_status(ana, fresh, *FINAL) == "error"
+        assert ana.map("executions")[fresh]["error"] == "NameError"
+        assert ana.map("kernel")["status"] == "idle"
+    assert "interrupt sent again" not in server.log()
+
+
+async def test_an_interrupt_asked_with_no_run_under_way_does_not_stop_the_next_one(
+    tmp_path: Path,
+) -> None:
+    # Asked as a run ended (its last outputs still being written), it once waited for the
+    # next run's code to start, and stopped that one.
+    kernel = KernelSession("python3", tmp_path, ignore)
+    try:
+        assert (await kernel.execute("x = 1", ignore, no_input)).status == "ok"
+        await kernel.interrupt()
+        # Long enough for an interrupt sent again (at 1 s and 2 s) to land.
+        slow = "import time\ntime.sleep(2.5)\nx = 2"
+        outcome = await kernel.execute(slow, ignore, no_input)
+        assert (outcome.status, outcome.ename) == ("ok", None)
+    finally:
+        await kernel.shutdown()
