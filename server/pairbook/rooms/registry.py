@@ -282,6 +282,7 @@ class Rooms:
                 empty_since = now
             elif (
                 now - empty_since >= policy.unload_delay
+                and not self._closing  # a draining server stops its rooms itself, kernels too
                 and not room.inflight
                 and not unloading.kernel_busy(entry)  # its outputs go into this document
                 and not (policy.keep_kernels and unloading.kernel_started(entry))
