@@ -128,7 +128,11 @@ async def run_and_wait(peer: YClient, cell_id: str) -> None:
     runs = len(peer.map("executions"))
     assert (await peer.command("run", cells=[cell_id]))["ok"]
     await peer.wait_until(lambda: len(peer.map("executions")) > runs, 10)
-    await peer.wait_until(lambda: run_of(peer, cell_id)["status"] == "ok", 60)  # type: ignore[index]
+    try:
+        await peer.wait_until(lambda: run_of(peer, cell_id)["status"] == "ok", 60)  # type: ignore[index]
+    except TimeoutError:  # say how the run stands, and the kernel
+        kernel = {k: v for k, v in peer.map("kernel").items() if k != "packages"}
+        raise AssertionError(f"{run_of(peer, cell_id)}; kernel {kernel}") from None
 
 
 async def test_a_kept_kernel_answers_again_from_the_same_subshell(
