@@ -267,6 +267,42 @@ async def test_numpy_and_pandas_summaries(shared_server: ServerProcess) -> None:
         assert "refused: 401" in refused.stderr or "refused: 403" in refused.stderr
 
 
+INDEX_STARTED, INDEX_RELEASED = "index-started", "index-released"
+SLOW_INDEX = f"""import importlib.metadata as m, os, time
+real = m.packages_distributions
+def slow():
+    open({INDEX_STARTED!r}, "w").close()
+    while not os.path.exists({INDEX_RELEASED!r}):
+        time.sleep(0.05)
+    return real()
+m.packages_distributions = slow
+import numpy"""
+"""A kernel whose index of its distributions is built only once the test says so."""
+
+
+async def test_a_run_goes_first_while_the_kernel_indexes_its_packages(
+    shared_server: ServerProcess,
+) -> None:
+    """New imports are looked up a moment after the runs stop, and the kernel's index of its
+    distributions takes seconds when cold: the lookup held the kernel's shell that long, and
+    a run asked for meanwhile waited (6 s for the second Shift+Enter of a fresh server under
+    load). Here the index is built only when the test says: the run must not wait for it."""
+    name = notebook(shared_server, [SLOW_INDEX, "print('ran')"])
+    started, released = shared_server.root / INDEX_STARTED, shared_server.root / INDEX_RELEASED
+    async with YClient(shared_server.ws_url(name)) as ana:
+        await run(ana, "code-0")
+        async with asyncio.timeout(60):
+            while not started.exists():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)  # the kernel's index is being built: the lookup began
+        await run(ana, "code-1")  # before: it waited until the index was released
+        ran = [r for r in ana.map("executions").values() if r["cell_id"] == "code-1"]
+        assert [r["status"] for r in ran] == ["ok"]
+        assert not ana.map("kernel").get("packages")  # the lookup has not answered yet
+        released.touch()
+        await ana.wait_until(lambda: bool(ana.map("kernel").get("packages")), 60)
+        assert "numpy" in {p["name"].lower() for p in ana.map("kernel")["packages"]}
+
+
 async def test_requirements_need_a_running_kernel_and_the_state_dir_is_git_ignored(
     shared_server: ServerProcess,
 ) -> None:

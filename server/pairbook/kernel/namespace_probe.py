@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import reprlib
 import signal
@@ -31,8 +32,7 @@ SMALL_CONTAINER = 16  # containers this small fingerprint their items' identitie
 SMALL_ARRAY_BYTES = 1 << 16  # arrays this small fingerprint their bytes
 MAX_NAMES = 20_000  # names beyond these (in namespace order) are counted, not described
 
-# IPython's own names (the rest are in shell.user_ns_hidden).
-_IPYTHON_NAMES = frozenset(
+_IPYTHON_NAMES = frozenset(  # IPython's own names (the rest are in shell.user_ns_hidden)
     {"In", "Out", "_", "__", "___", "_i", "_ii", "_iii", "_ih", "_oh", "_dh", "exit", "quit",
      "get_ipython", "__builtin__", "__builtins__", "__name__", "__doc__", "__package__",
      "__loader__", "__spec__", "_exit_code"}
@@ -341,33 +341,51 @@ def _closure(root: str) -> set[str]:
     return seen
 
 
-def _distributions() -> tuple[Any, set[str]]:
-    """Module -> distributions, and the kernel's own machinery; cached until an entry of
-    sys.path changes (a `pip install` in a cell touches its site-packages)."""
-    import os
-    from importlib import metadata
-
+def _distributions(wait: bool) -> tuple[Any, set[str]] | None:
+    """Module -> distributions, and the kernel's machinery; cached until sys.path changes (a
+    `pip install`). Built in a thread (seconds when cold): not `wait`ing, None meanwhile."""
     key = []
     for entry in sys.path:
         if entry in ("", ".", os.getcwd()):
             continue  # the notebook's folder changes with every autosave
         with contextlib.suppress(OSError):
             key.append((entry, os.stat(entry or ".").st_mtime_ns))
+    cached, building = _state.get("distributions"), _state.get("building")
+    if cached is not None and cached[0] == key:
+        return cached[1], cached[2]
+    if building is None or building[0] != key:
+        _state["building"] = building = (key, threading.Thread(target=_build, args=(key,)))
+        building[1].daemon = True
+        building[1].start()
+    if wait:
+        building[1].join()
+    elif building[1].is_alive():
+        return None
     cached = _state.get("distributions")
     if cached is None or cached[0] != key:
-        cached = (key, metadata.packages_distributions(), _closure("ipykernel"))
-        _state["distributions"] = cached
+        raise RuntimeError(f"the package index could not be built: {_state.get('failed')}")
     return cached[1], cached[2]
 
 
-def packages() -> str:
+def _build(key: list[tuple[str, int]]) -> None:
+    try:
+        from importlib import metadata
+
+        _state["distributions"] = (key, metadata.packages_distributions(), _closure("ipykernel"))
+    except Exception as exc:  # said by the lookup that finds no index
+        _state["failed"] = f"{type(exc).__name__}: {exc}"
+
+
+def packages(wait: bool = True) -> str:
     """JSON list of the distributions behind the non-standard modules the kernel imported,
-    without the kernel's own machinery (ipykernel and what it requires)."""
+    without the kernel's machinery (ipykernel and its requirements); null while indexing."""
     from importlib import metadata
 
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     tops = sorted({name.partition(".")[0] for name in list(sys.modules)})
-    mapping, machinery = _distributions()
+    if (index := _distributions(wait)) is None:
+        return "null"
+    mapping, machinery = index
     found: dict[str, dict[str, Any]] = {}
     for top in tops:
         if top in stdlib or top.startswith("_") or top not in mapping:

@@ -62,8 +62,9 @@ def probe_missing(user_expressions: dict[str, Any]) -> bool:
     )
 
 
-def packages_expressions() -> dict[str, str]:
-    return {PROBE_KEY: _module_call("packages()")}
+def packages_expressions(*, wait: bool = True) -> dict[str, str]:
+    """The packages lookup (not `wait`ing: answered null while the kernel indexes them)."""
+    return {PROBE_KEY: _module_call("packages()" if wait else "packages(wait=False)")}
 
 
 def probe_answer(user_expressions: dict[str, Any]) -> Any:

@@ -147,10 +147,14 @@ class Prober:
         )
         return {"refreshed": True, "count": len(self.view.model.names)}
 
-    async def packages(self, kernel: Kernel, *, running: bool) -> list[dict[str, Any]]:
+    async def packages(
+        self, kernel: Kernel, *, running: bool, wait: bool = True
+    ) -> list[dict[str, Any]] | None:
         """The distributions behind the modules the kernel imported (the last known list
         when a run is under way or queued, or the kernel stopped); another probe holding
-        the kernel meanwhile is waited for."""
+        the kernel meanwhile is waited for. Not `wait`ing for the kernel's index of its
+        distributions (built in a thread of its own, seconds when cold): None while it is
+        being built, so that the lookup never holds the kernel up for a run."""
         if self.view is None:
             raise ValueError("the kernel-state view is turned off on this server")
         if not kernel.started or running:
@@ -158,12 +162,24 @@ class Prober:
         async with self.lock:
             if not kernel.started:
                 return self._known_packages()
-            packages = probe_answer(await self._evaluate(kernel, packages_expressions()))
+            expressions = packages_expressions(wait=wait)
+            packages = probe_answer(await self._evaluate(kernel, expressions))
+        if packages is None:
+            return None
         self.modules_seen = self.view.model.modules
         await self._room.apply_server_edit(
             self.view.set_packages(packages), SERVER_USER, protected=True
         )
         return list(packages)
+
+    async def look_up_packages(self, kernel: Kernel, *, running: bool) -> bool:
+        """The packages lookup after new imports: False while the kernel is still indexing
+        its distributions (look again in a moment), True once done or failed (logged)."""
+        try:
+            return await self.packages(kernel, running=running, wait=False) is not None
+        except KernelError as exc:
+            log.info("packages lookup failed", extra={"room": self._room.id, "error": str(exc)})
+            return True
 
     async def _silent_probe(self, kernel: Kernel) -> Any:
         """A probe of its own, between runs; the module goes along if the kernel lacks it."""

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from pairbook.auth import Role
-from pairbook.errors import KernelError
 from pairbook.flag import Flag
 from pairbook.kernel.activity import Activity
 from pairbook.kernel.batches import (
@@ -41,6 +40,7 @@ from pairbook.state.view import ANALYSE_DELAY, StateView
 log = logging.getLogger("pairbook.runner")
 
 PACKAGES_DELAY = 1.0  # idle seconds after new imports before their packages are looked up
+PACKAGES_TRIES = 60  # looks, PACKAGES_DELAY apart, while the kernel indexes its packages
 
 
 class Runner:
@@ -253,9 +253,8 @@ class Runner:
         return {"packages": await self.refresh_packages()}
 
     async def refresh_packages(self) -> list[dict[str, Any]]:
-        """The distributions behind the modules the kernel imported (the last known list
-        when the kernel is busy or stopped)."""
-        return await self._prober.packages(self.session, running=self._running)
+        """The imported modules' distributions (the last known when busy or stopped)."""
+        return await self._prober.packages(self.session, running=self._running) or []
 
     @property
     def _running(self) -> bool:
@@ -364,15 +363,17 @@ class Runner:
 
     async def _look_up_packages(self) -> None:
         """New imports: look up their distributions once the kernel has been idle a moment
-        (a run asked for meanwhile goes first)."""
-        # Not wait_for: it waits in a task of its own, so a run request would reach this
-        # worker only a few loop turns later, after the request's own edit was made.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(self._packages_delay):
-                await self._wakeup.wait()
-        if not self._wakeup.is_set():
-            with contextlib.suppress(KernelError):
-                await self.refresh_packages()
+        (a run asked for meanwhile goes first), and again while the kernel indexes them."""
+        for _ in range(PACKAGES_TRIES):
+            # Not wait_for: it waits in a task of its own, so a run request would reach this
+            # worker only a few loop turns later, after the request's own edit was made.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._packages_delay):
+                    await self._wakeup.wait()
+            if self._wakeup.is_set():
+                return
+            if await self._prober.look_up_packages(self.session, running=self._running):
+                return
 
     def _on_status(self, status: KernelStatus) -> None:
         self.activity.on_status(status)

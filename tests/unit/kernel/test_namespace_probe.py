@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import threading
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -206,3 +207,38 @@ def test_a_probe_among_many_names_fingerprints_only_rebound_ones(
     assert set(result["changed"]) == {"v7"}
     # The rebound name and the mutable list (it may change in place), not 2,000 numbers.
     assert len(marked) <= 5
+
+
+def test_the_package_index_is_built_in_a_thread_and_a_lookup_need_not_wait_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading every distribution's metadata takes seconds in a cold kernel: a lookup that
+    built the index itself held the kernel's shell, and the next run waited behind it."""
+    from importlib import metadata
+
+    monkeypatch.setattr(probe, "_state", {"generation": 0, "fingerprints": {}})
+    release = threading.Event()
+
+    def slow() -> Any:
+        assert release.wait(10)  # a bound on a hang: the test releases it below
+        return {"pytest": ["pytest"], "IPython": ["ipython"]}  # the kernel's own: left out
+
+    monkeypatch.setattr(metadata, "packages_distributions", slow)
+    assert json.loads(probe.packages(wait=False)) is None  # indexing: ask again later
+    assert json.loads(probe.packages(wait=False)) is None  # one index is built, not two
+    release.set()
+    found = json.loads(probe.packages(wait=True))  # waits for the thread's index
+    assert [(p["name"], p["modules"]) for p in found] == [("pytest", ["pytest"])]
+    assert json.loads(probe.packages(wait=False)) == found  # from the index, at once
+
+
+def test_a_package_index_that_cannot_be_built_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    from importlib import metadata
+
+    def broken() -> Any:
+        raise OSError("site-packages unreadable")
+
+    monkeypatch.setattr(probe, "_state", {"generation": 0, "fingerprints": {}})
+    monkeypatch.setattr(metadata, "packages_distributions", broken)
+    with pytest.raises(RuntimeError, match="site-packages unreadable"):
+        probe.packages(wait=True)
