@@ -11,10 +11,9 @@ import json
 from typing import Any
 
 import pytest
-from pycrdt import Doc, Map
 
-from pairbook.store import open_store
 from support.client import YClient
+from support.oldlog import log_an_old_mob_map, people_in
 from support.server import OWNER_TOKEN as OWNER
 from support.server import ServerProcess
 
@@ -88,23 +87,6 @@ async def test_only_the_owner_sees_peoples_emails(server: ServerProcess) -> None
     assert f"bo@{DOMAIN}" not in json.dumps(me)
 
 
-async def log_an_old_mob_map(store_path: str, people: dict[str, dict[str, str]]) -> int:
-    """Append to the room's log the `mob` map's people as the server wrote them before
-    6461f2c (with their emails), as the server's own edit; returns the record's seq."""
-    async with open_store(store_path) as store:
-        log = await store.load(NB)
-        assert log is not None
-        doc: Doc[Any] = Doc()
-        if log.snapshot is not None:
-            doc.apply_update(log.snapshot)
-        for record in log.updates:
-            doc.apply_update(record.update)
-        state = doc.get_state()
-        doc.get("mob", type=Map)["people"] = people
-        update = doc.get_update(state)
-        return await store.append(NB, update, "pairbook:server", [doc.client_id])
-
-
 def replayed(server: ServerProcess, token: str, what: str) -> Any:
     status, body = server.request("GET", f"/api/replay/{NB}/{what}", token=token)
     assert status == 200, (what, body)
@@ -112,10 +94,7 @@ def replayed(server: ServerProcess, token: str, what: str) -> Any:
 
 
 def people_at(moment: dict[str, Any]) -> dict[str, Any]:
-    doc: Doc[Any] = Doc()
-    doc.apply_update(base64.b64decode(moment["update"]))
-    people: dict[str, Any] = doc.get("mob", type=Map).to_py()["people"]
-    return people
+    return people_in(base64.b64decode(moment["update"]))
 
 
 async def test_a_replay_of_an_old_log_hands_out_emails_to_the_owner_only(
@@ -130,7 +109,7 @@ async def test_a_replay_of_an_old_log_hands_out_emails_to_the_owner_only(
         uid: {"id": uid, "name": name, "color": "#336699", "email": f"{name.lower()}@{DOMAIN}"}
         for uid, name in ((bo_id, "Bo"), (vi_id, "Vi"))
     }
-    seq = await log_an_old_mob_map(store_path, old)
+    seq = await log_an_old_mob_map(store_path, NB, old)
     server.start()
 
     named = {uid: {k: v for k, v in person.items() if k != "email"} for uid, person in old.items()}
