@@ -26,6 +26,7 @@ from pairbook.notebook import (
     ydoc_to_notebook,
 )
 from pairbook.notebook.applied import Waiting, apply_update
+from pairbook.protocol.redact import without_emails
 from pairbook.protocol.update import decode_update
 from pairbook.rooms.counters import RoomCounters
 from pairbook.rooms.decoding import UpdateDecoder
@@ -70,12 +71,14 @@ async def load_room(
     reconcile: bool = True,
     building: Building | None = None,
     log_base_later: bool = False,
+    emails: bool = True,
 ) -> tuple[Room, FileSync]:
     """Open a room. The log is the source of truth; the file seeds a room that has none
     (under `building`, see `_log_or_build`). With `root` (the served folder) the `.py` twin
     is kept in step too; without `reconcile` an outside edit to the file is not read.
     `log_base_later` (no `building`, no feed): a room built from its file with nothing
-    logged yet serves its base while the log takes it (`_serve_built`), not after."""
+    logged yet serves its base while the log takes it (`_serve_built`), not after. Without
+    `emails` (another process owns the room) the log is replayed `without_emails`."""
     files = files or FilePolicy()
     file = NotebookFile(path, max_bytes=max_notebook_bytes, form=files.form)
     deferred = log_base_later and building is None
@@ -83,7 +86,7 @@ async def load_room(
     unchanged = False  # the file holds the very bytes the room last saved or read
     if loaded is None:
         assert roomlog is not None
-        loaded = await _replay_off_loop(room_id, roomlog, counters)
+        loaded = await _replay_off_loop(room_id, roomlog, counters, emails=emails)
         unchanged = await _file_as_saved(room_id, file, roomlog, loaded)
     doc, claims = loaded.doc, loaded.claims
     if loaded.base is None:
@@ -228,23 +231,28 @@ async def _build(room_id: RoomId, file: NotebookFile, store: Store, *, defer: bo
     return _Loaded(history_id, doc, claims, seq, "", base=base, write=write if defer else None)
 
 
-async def _replay_off_loop(room_id: RoomId, roomlog: RoomLog, counters: RoomCounters) -> _Loaded:
+async def _replay_off_loop(
+    room_id: RoomId, roomlog: RoomLog, counters: RoomCounters, *, emails: bool
+) -> _Loaded:
     """`_replay` in a worker thread: a long log is seconds of CPU (100,000 one-key records:
     11.8 s) that on the event loop every room of this process would wait for. The Doc is
     built there and then used on the loop alone: pycrdt's Doc may change threads (not an
     `unsendable` pyclass; checked by test_loading_a_long_log)."""
-    loaded = await asyncio.to_thread(_replay, room_id, roomlog)
+    loaded = await asyncio.to_thread(_replay, room_id, roomlog, emails)
     counters.skipped_records += loaded.skipped  # the loop's, like every room's counters
     return loaded
 
 
-def _replay(room_id: RoomId, roomlog: RoomLog) -> _Loaded:
+def _replay(room_id: RoomId, roomlog: RoomLog, emails: bool = True) -> _Loaded:
     """A room's document rebuilt from its log: the snapshot, then every record after it.
-    Runs in a worker thread (see `_replay_off_loop`): it touches nothing but its own Doc."""
+    Runs in a worker thread (see `_replay_off_loop`): it touches nothing but its own Doc.
+    Without `emails` each update is replayed `without_emails`: only the owner writes an old
+    log's `mob` map again without them (MobService.start), maybe after this room serves."""
+    clean: Callable[[bytes], bytes] = (lambda update: update) if emails else without_emails
     claims = dict(roomlog.claims)
     doc: Doc[Any] = Doc(client_id=fresh_client_id(claims))
     if roomlog.snapshot is not None:
-        applied = apply_update(doc, roomlog.snapshot)
+        applied = apply_update(doc, clean(roomlog.snapshot))
         if applied.error is not None:  # the server wrote it from a document: corrupt
             raise StoreError(
                 f"the snapshot of {room_id} cannot be replayed ({applied.error}); restore "
@@ -254,9 +262,9 @@ def _replay(room_id: RoomId, roomlog: RoomLog) -> _Loaded:
     taken: list[bytes] = []
     skipped = 0
     for record in roomlog.updates:
-        applied = apply_update(doc, record.update)
+        applied = apply_update(doc, update := clean(record.update))
         if applied.error is None:
-            taken.append(record.update)
+            taken.append(update)
         else:
             # Logged before the room applied first (or corrupted since): one record
             # must not keep the whole room from loading.

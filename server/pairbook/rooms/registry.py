@@ -207,6 +207,7 @@ class Rooms:
                 if feed is None
                 else partial(waited_lock, feed.broker, room_id, "build"),
                 log_base_later=feed is None,
+                emails=owned,  # only the owner writes an old log's `mob` map without them
             )
             if feed is not None:
                 await feed.attach(room, filesync)
