@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pairbook.kernel.landing import Landing
+from pairbook.kernel.outcome import ExecutionOutcome
 from pairbook.kernel.session import KernelSession, KernelStatus
 from support.client import YClient
 from support.clock import FakeClock
@@ -143,5 +144,88 @@ async def test_an_interrupt_asked_with_no_run_under_way_does_not_stop_the_next_o
         slow = "import time\ntime.sleep(2.5)\nx = 2"
         outcome = await kernel.execute(slow, ignore, no_input)
         assert (outcome.status, outcome.ename) == ("ok", None)
+    finally:
+        await kernel.shutdown()
+
+
+DROPS_ITS_REPLY = (
+    "k = get_ipython().kernel\n"
+    "def drop(stream, kind, *args, _send=k.session.send, **kwargs):\n"
+    "    if kind != 'execute_reply':\n"
+    "        return _send(stream, kind, *args, **kwargs)\n"
+    "    k.session.send = _send\n"
+    "    return {'content': {'status': 'ok'}}\n"
+    "k.session.send = drop"
+)
+"""A run whose execute_reply never comes, though the kernel says it is idle: the reply goes
+over the shell channel, the idle status over IOPub, and a kernel restarted (killed) in
+between may never have sent it."""
+
+
+class Gap:
+    """A run of DROPS_ITS_REPLY on `kernel`, with `act` (a restart, a shutdown) started as
+    its idle status comes: what the run saw, and how many times its wait for the reply
+    polled the shell channel once `act` had begun (`kernel`'s status said so)."""
+
+    def __init__(self, kernel: KernelSession, statuses: list[KernelStatus]) -> None:
+        self.kernel, self.statuses = kernel, statuses
+        self.polls_after = 0
+
+    async def run(
+        self, act: Callable[[], Awaitable[None]], acting: KernelStatus
+    ) -> tuple[ExecutionOutcome, list[KernelStatus], int]:
+        await self.kernel.start()
+        client, acts = self.kernel._client, list[asyncio.Task[None]]()
+        poll = client.get_shell_msg
+
+        def counted(*args: Any, **kwargs: Any) -> Any:  # a poll, counted as it is asked
+            self.polls_after += acting in self.statuses
+            return poll(*args, **kwargs)
+
+        def act_once_idle(message: dict[str, Any]) -> bool:
+            idle = message["content"].get("execution_state") == "idle"
+            ran = message["parent_header"].get("msg_type") == "execute_request"
+            if idle and ran and not acts:  # the run's idle is here; its reply never comes
+                acts.append(asyncio.ensure_future(act()))
+            return False
+
+        client.get_shell_msg, self.kernel.observer = counted, act_once_idle
+        self.statuses.clear()
+        run = self.kernel.execute(DROPS_ITS_REPLY, ignore, no_input)
+        outcome = await asyncio.wait_for(run, 60)
+        seen = (outcome, list(self.statuses), self.polls_after)
+        await asyncio.wait_for(acts[0], 60)
+        self.kernel.observer = None
+        return seen
+
+
+async def test_a_restart_between_a_runs_idle_and_its_reply_ends_the_run_at_once(
+    tmp_path: Path,
+) -> None:
+    statuses: list[KernelStatus] = []
+    kernel = KernelSession("python3", tmp_path, statuses.append)
+    try:
+        outcome, ran_until, polls = await Gap(kernel, statuses).run(kernel.restart, "restarting")
+        # The run ended with its kernel, as any run a restart cuts short: its wait for a
+        # reply (50 polls of 0.2 s) ended as the restart began, not once the new kernel ran.
+        assert (outcome.status, outcome.ename) == ("error", "KeyboardInterrupt")
+        assert polls == 0  # before: until its 50 were spent (~10 s), the restart long done
+        assert ran_until == ["busy", "restarting"]
+        assert statuses == ["busy", "restarting", "idle"]
+        assert (await kernel.execute("k", ignore, no_input)).ename == "NameError"
+    finally:
+        await kernel.shutdown()
+
+
+async def test_a_shutdown_between_a_runs_idle_and_its_reply_ends_the_run_with_it(
+    tmp_path: Path,
+) -> None:
+    statuses: list[KernelStatus] = []
+    kernel = KernelSession("python3", tmp_path, statuses.append)
+    try:
+        outcome, _, polls = await Gap(kernel, statuses).run(kernel.shutdown, "not started")
+        assert (outcome.status, outcome.ename) == ("error", "KeyboardInterrupt")
+        assert polls == 0
+        assert statuses == ["busy", "not started"]  # the run never says the kernel is idle
     finally:
         await kernel.shutdown()

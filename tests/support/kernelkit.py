@@ -18,13 +18,8 @@ from pairbook.kernel import KernelSessions
 from pairbook.kernel.outcome import ExecutionOutcome
 from pairbook.kernel.probe import PROBE_KEY
 from pairbook.kernel.runner import Runner
-from pairbook.kernel.session import (
-    InputCallback,
-    KernelStatus,
-    Observer,
-    OutputCallback,
-    StatusCallback,
-)
+from pairbook.kernel.running import InputCallback, OutputCallback
+from pairbook.kernel.session import KernelStatus, Observer, StatusCallback
 from pairbook.notebook.ynotebook import notebook_to_ydoc
 from pairbook.rooms.cellwatch import CellsWatch
 from pairbook.rooms.commits import capture_edit

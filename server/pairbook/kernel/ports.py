@@ -14,13 +14,8 @@ from typing import Any, Protocol, runtime_checkable
 from pycrdt import Doc
 
 from pairbook.kernel.outcome import ExecutionOutcome
-from pairbook.kernel.session import (
-    InputCallback,
-    KernelStatus,
-    Observer,
-    OutputCallback,
-    StatusCallback,
-)
+from pairbook.kernel.running import InputCallback, OutputCallback
+from pairbook.kernel.session import KernelStatus, Observer, StatusCallback
 from pairbook.service import Member
 from pairbook.state.view import ViewRoom
 from pairbook.types import UserId

@@ -8,8 +8,7 @@ import logging
 import os
 import queue
 import tempfile
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,32 +22,18 @@ from pairbook.kernel.confined import confined_manager, follow_comm, kernel_envir
 from pairbook.kernel.environment import NotebookEnvironment, kernel_specs, manager_spec, spec_of
 from pairbook.kernel.landing import ABANDONED_REPLY_TRIES, Landing, LandingFactory
 from pairbook.kernel.outcome import ExecutionOutcome, outcome_of
+from pairbook.kernel.running import REPLY_TRIES, InputCallback, OutputCallback, Running, reply_to
 from pairbook.kernel.winddown import wind_down
 
 log = logging.getLogger("pairbook.kernel")
 
 KernelStatus = Literal["not started", "starting", "idle", "busy", "restarting", "dead"]
-OutputCallback = Callable[[str, dict[str, Any]], None]
-InputCallback = Callable[[str, bool], Awaitable[str]]
 StatusCallback = Callable[[KernelStatus], None]
 Observer = Callable[[dict[str, Any]], bool]  # sees every IOPub message first; True: took it
 
 OUTPUT_TYPES = frozenset(
     {"stream", "display_data", "execute_result", "error", "clear_output", "update_display_data"}
 )
-
-
-@dataclass(slots=True)
-class _Running:
-    """The code a session is running: its request, callbacks and stdin prompt under way."""
-
-    msg_id: str
-    on_output: OutputCallback
-    on_input: InputCallback
-    landing: Landing
-    execution_count: int | None = None
-    asking: asyncio.Task[str] | None = None
-    gone: bool = False  # its kernel was restarted or shut down under it: the run is over
 
 
 class KernelSession:
@@ -78,7 +63,7 @@ class KernelSession:
         self._client: Any = None
         self.status: KernelStatus = "not started"
         self._executing = self._interrupt_pending = self._interrupted = False
-        self._run: _Running | None = None
+        self._run: Running | None = None
         self._sockets: tempfile.TemporaryDirectory[str] | None = None
         self.observer: Observer | None = None
 
@@ -195,17 +180,16 @@ class KernelSession:
         if on_sent is not None:
             on_sent()
         landing = self._landing(self._interrupt_again_now)
-        run = self._run = _Running(msg_id, on_output, on_input, landing)
+        run = self._run = Running(msg_id, on_output, on_input, landing)
         try:
-            alive = await self._follow(run)
+            if alive := await self._follow(run):  # idle: its reply is on its way (or lost)
+                tries = ABANDONED_REPLY_TRIES if run.landing.interrupted else REPLY_TRIES
+                reply = await reply_to(self._client, msg_id, self.alive, tries, run.ended)
             if run.gone:  # the restart or shutdown says what the kernel is now
                 return ExecutionOutcome("error", run.execution_count, "KeyboardInterrupt")
             if not alive:
                 self._set_status("dead")
                 return ExecutionOutcome("dead", run.execution_count)
-            reply = await self._reply(
-                msg_id, ABANDONED_REPLY_TRIES if run.landing.interrupted else 50
-            )
             run.landing.explain(reply, on_output)
         finally:
             run.landing.close()
@@ -216,7 +200,7 @@ class KernelSession:
         self._set_status("idle")
         return outcome_of(reply, run.execution_count, self._interrupted)
 
-    async def _follow(self, run: _Running) -> bool:
+    async def _follow(self, run: Running) -> bool:
         """Relay the run's outputs and stdin prompts until the kernel is idle (False: it
         died, or went under the run: `gone`)."""
         while True:
@@ -235,7 +219,7 @@ class KernelSession:
             if message is None and not await self.alive():
                 return False
 
-    async def _on_iopub(self, run: _Running, message: dict[str, Any]) -> bool:
+    async def _on_iopub(self, run: Running, message: dict[str, Any]) -> bool:
         """One IOPub message of the run; True when it says the kernel is idle again."""
         kind, content = message["header"]["msg_type"], message["content"]
         if kind == "status" and content.get("execution_state") == "idle":
@@ -254,7 +238,7 @@ class KernelSession:
             run.on_output(kind, content)
         return False
 
-    async def _relay_input(self, run: _Running) -> None:
+    async def _relay_input(self, run: Running) -> None:
         """A stdin prompt goes to `on_input`; its answer, once there, to the kernel."""
         if run.gone:
             return
@@ -270,7 +254,7 @@ class KernelSession:
             self._client.input(run.asking.result())
             run.asking = None
 
-    async def _drain_iopub(self, run: _Running) -> None:
+    async def _drain_iopub(self, run: Running) -> None:
         """Relay the run's outputs already here before its stdin prompt: the kernel flushed
         them before asking, and the prompt's echo must come after them, not before."""
         while True:
@@ -321,22 +305,10 @@ class KernelSession:
         msg_id = self._client.execute(
             "", silent=True, store_history=False, user_expressions=expressions, allow_stdin=False
         )
-        reply = await self._reply(msg_id)
+        reply = await reply_to(self._client, msg_id, self.alive)
         if reply is None:
             raise KernelError("the kernel did not answer")
         return dict(reply.get("content", {}).get("user_expressions") or {})
-
-    async def _reply(self, msg_id: str, tries: int = 50) -> dict[str, Any] | None:
-        for _ in range(tries):
-            try:
-                reply: dict[str, Any] = await self._client.get_shell_msg(timeout=0.2)
-            except queue.Empty:
-                if not await self.alive():
-                    return None
-                continue
-            if reply["parent_header"].get("msg_id") == msg_id:
-                return reply
-        return None
 
     async def interrupt(self) -> None:
         """Interrupt the running code; asked before it starts, it applies once it does (asked
@@ -357,8 +329,7 @@ class KernelSession:
         """The kernel goes (restart, shutdown): so does the run under way, and no interrupt of
         its (one to send again, one pending until its code starts) reaches the next kernel."""
         if self._run is not None:
-            self._run.landing.close()
-            self._run.gone = True
+            self._run.end()
         self._executing = self._interrupt_pending = False
 
     async def restart(self) -> None:
