@@ -1,9 +1,11 @@
 """Interrupts reach the run they were meant for (real ipykernel): a restart while a run is
 under way ends the run with its kernel, and no interrupt meant for it reaches the kernel that
-comes next."""
+comes next; one asked with nothing under way stops neither the next run nor the next widget
+callback, one asked as a widget message is sent stops its callback."""
 
 from __future__ import annotations
 
+import ast
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -144,6 +146,64 @@ async def test_an_interrupt_asked_with_no_run_under_way_does_not_stop_the_next_o
         slow = "import time\ntime.sleep(2.5)\nx = 2"
         outcome = await kernel.execute(slow, ignore, no_input)
         assert (outcome.status, outcome.ename) == ("ok", None)
+    finally:
+        await kernel.shutdown()
+
+
+BUTTON = (
+    "import ipywidgets as w, time\n"
+    "clicks = []\n"
+    "def slow(_):\n"
+    "    time.sleep(2)\n"
+    "    clicks.append('done')\n"
+    "b = w.Button()\n"
+    "b.on_click(slow)"
+)
+"""A button whose callback takes a while: an interrupt sent as the kernel begins a click
+(and sent again every half second while it runs) lands in it."""
+
+CLICK = {"method": "custom", "content": {"event": "click"}}
+
+
+async def button(kernel: KernelSession) -> str:
+    assert (await kernel.execute(BUTTON, ignore, no_input)).status == "ok"
+    return str(await expression(kernel, "b.model_id"))
+
+
+async def expression(kernel: KernelSession, code: str) -> Any:
+    value = (await kernel.evaluate({"it": code}))["it"]
+    assert value["status"] == "ok", value
+    return ast.literal_eval(value["data"]["text/plain"])
+
+
+async def test_an_interrupt_asked_between_widget_messages_does_not_stop_the_next_callback(
+    tmp_path: Path,
+) -> None:
+    # Asked with nothing running (no run, no widget message under way), it was kept pending
+    # and sent as the kernel began the next widget message: that click's callback stopped.
+    kernel = KernelSession("python3", tmp_path, ignore)
+    try:
+        model = await button(kernel)
+        await kernel.interrupt()
+        assert await kernel.comm(model, CLICK)
+        assert await expression(kernel, "clicks") == ["done"]
+    finally:
+        await kernel.shutdown()
+
+
+async def test_an_interrupt_asked_while_a_widget_message_is_under_way_stops_its_callback(
+    tmp_path: Path,
+) -> None:
+    kernel = KernelSession("python3", tmp_path, ignore)
+    try:
+        model = await button(kernel)
+        await kernel.execute("b._click_handlers.callbacks[:] = [lambda _: time.sleep(3600)]",
+                             ignore, no_input)  # fmt: skip
+        click = asyncio.create_task(kernel.comm(model, CLICK))
+        await asyncio.sleep(0)  # the click is sent; the kernel may not have begun it yet
+        await kernel.interrupt()
+        assert await asyncio.wait_for(click, 60)  # the callback stopped, the kernel is idle
+        assert await expression(kernel, "clicks") == []
     finally:
         await kernel.shutdown()
 

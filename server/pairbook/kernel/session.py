@@ -269,7 +269,9 @@ class KernelSession:
 
     async def comm(self, comm_id: str, data: dict[str, Any]) -> bool:
         """Send a `comm_msg` (to a started kernel); the observer sees what it causes (False:
-        the kernel died). An interrupt meanwhile reaches its handler (see `_interrupt_again`)."""
+        the kernel died). An interrupt meanwhile reaches its handler (see `_interrupt_again`);
+        one asked before, with nothing under way, is dropped, as `execute` drops it."""
+        self._interrupt_pending = False
         message = self._client.session.msg("comm_msg", {"comm_id": comm_id, "data": data})
         self._client.shell_channel.send(message)
         self._interrupted = False
@@ -311,8 +313,9 @@ class KernelSession:
         return dict(reply.get("content", {}).get("user_expressions") or {})
 
     async def interrupt(self) -> None:
-        """Interrupt the running code; asked before it starts, it applies once it does (asked
-        with no run under way, it is dropped when the next one begins)."""
+        """Interrupt the running code (or widget callback); asked before it starts, it applies
+        once it does (asked with nothing under way, it is dropped when the next run or widget
+        message begins: it was meant for one that ended)."""
         if self._manager is not None and self.started and self._executing:
             self._interrupted = True
             await self._manager.interrupt_kernel()
