@@ -37,10 +37,11 @@ async def test_the_driver_types_navigators_cannot_and_rotation_passes_the_keyboa
     )
     owner = await ana.page.evaluate("() => window.pairbook.awareness.getLocalState().user.name")
 
-    # The owner makes turns short (0.1 min) and switches the room to mob mode.
+    # The owner switches the room to mob mode, with turns long enough for the checks of her
+    # turn (a turn of 0.1 min ended halfway through them on a loaded machine: CI-like run).
     panel = ana.page.locator(".mob-panel")
     await panel.get_by_text("Rotation settings").click()
-    await panel.get_by_label("Turn length in minutes").fill("0.1")
+    await panel.get_by_label("Turn length in minutes").fill("10")
     await panel.get_by_role("button", name="Save the rotation settings").click()
     await panel.get_by_role("button", name="Mob mode: one driver types").click()
     await expect(panel.locator(".mob-you")).to_have_text("You are driving")
@@ -75,7 +76,10 @@ async def test_the_driver_types_navigators_cannot_and_rotation_passes_the_keyboa
     )
     assert await ana.source(2) == "y = x + 1\ny"
 
-    # At the end of the turn the keyboard passes to the next person: Bob.
+    # The owner shortens the turn to 0.1 min (it keeps its start, so it is over): at the end
+    # of the turn the keyboard passes to the next person, Bob.
+    await panel.get_by_label("Turn length in minutes").fill("0.1")
+    await panel.get_by_role("button", name="Save the rotation settings").click()
     await expect(bob.page.locator(".mob-you")).to_have_text("You are driving", timeout=ROTATION)
     await expect(bob.page.locator(".mob-panel")).to_have_attribute("data-cue", "you-drive")
     await expect(bob.page.locator(".people .person.self")).to_contain_text("driver")

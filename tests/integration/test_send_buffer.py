@@ -149,8 +149,14 @@ async def test_a_stuck_peer_whose_socket_never_takes_its_close_is_dropped(
                 await asyncio.sleep(0.01)
             # Its socket is full and it still does not read: the close frame cannot be
             # written, so after the send timeout the connection is dropped with what it holds.
+            # Granian may take the close frame into a buffer of its own instead (whether it
+            # does depends on how far its writer got; it did once in a loaded full run):
+            # pairbook has let the connection go once the peer left, and Granian ends it.
+            given_up = ["its close frame was not taken"]
+            if flavour == "granian":
+                given_up.append("reason=slow_consumer")
             for _ in range(600):
-                if "its close frame was not taken" in server.log():
+                if any(line in server.log() for line in given_up):
                     break
                 await asyncio.sleep(0.1)
             else:
