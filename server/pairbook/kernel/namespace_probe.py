@@ -21,6 +21,7 @@ import sys
 import threading
 import time
 import types
+from importlib import metadata  # the kernel has it already (ipykernel's)
 from itertools import compress, repeat
 from operator import is_not
 from typing import Any
@@ -322,8 +323,6 @@ def _normal(name: str) -> str:
 
 def _closure(root: str) -> set[str]:
     """A distribution and everything it requires (without extras), normalised names."""
-    from importlib import metadata
-
     seen: set[str] = set()
     todo = [root]
     while todo:
@@ -343,44 +342,44 @@ def _closure(root: str) -> set[str]:
 
 def _distributions(wait: bool) -> tuple[Any, set[str]] | None:
     """Module -> distributions, and the kernel's machinery; cached until sys.path changes (a
-    `pip install`). Built in a thread (seconds when cold): not `wait`ing, None meanwhile."""
+    `pip install`). Built in a thread (seconds when cold): not `wait`ing, None meanwhile; one
+    build at a time, its result its own (one for an older sys.path ends, then this one's)."""
     key = []
     for entry in sys.path:
         if entry in ("", ".", os.getcwd()):
             continue  # the notebook's folder changes with every autosave
         with contextlib.suppress(OSError):
             key.append((entry, os.stat(entry or ".").st_mtime_ns))
-    cached, building = _state.get("distributions"), _state.get("building")
-    if cached is not None and cached[0] == key:
-        return cached[1], cached[2]
-    if building is None or building[0] != key:
-        _state["building"] = building = (key, threading.Thread(target=_build, args=(key,)))
-        building[1].daemon = True
-        building[1].start()
-    if wait:
-        building[1].join()
-    elif building[1].is_alive():
-        return None
-    cached = _state.get("distributions")
-    if cached is None or cached[0] != key:
-        raise RuntimeError(f"the package index could not be built: {_state.get('failed')}")
+    while (cached := _state.get("distributions")) is None or cached[0] != key:
+        build = _state.get("building")
+        if build is not None and not build[1].is_alive():  # over: its index, or why not
+            _state["building"] = None  # a failure is not kept: the next lookup tries again
+            if "index" in build[2]:
+                _state["distributions"] = build[2]["index"]
+            elif build[0] == key:
+                raise RuntimeError(f"the package index was not built: {build[2].get('failed')}")
+            continue
+        if build is None:
+            box: dict[str, Any] = {}
+            build = (key, threading.Thread(target=_build, args=(key, box), daemon=True), box)
+            _state["building"] = build
+            build[1].start()
+        if not wait:
+            return None
+        build[1].join()
     return cached[1], cached[2]
 
 
-def _build(key: list[tuple[str, int]]) -> None:
+def _build(key: list[tuple[str, int]], box: dict[str, Any]) -> None:
     try:
-        from importlib import metadata
-
-        _state["distributions"] = (key, metadata.packages_distributions(), _closure("ipykernel"))
+        box["index"] = (key, metadata.packages_distributions(), _closure("ipykernel"))
     except Exception as exc:  # said by the lookup that finds no index
-        _state["failed"] = f"{type(exc).__name__}: {exc}"
+        box["failed"] = f"{type(exc).__name__}: {exc}"
 
 
 def packages(wait: bool = True) -> str:
     """JSON list of the distributions behind the non-standard modules the kernel imported,
     without the kernel's machinery (ipykernel and its requirements); null while indexing."""
-    from importlib import metadata
-
     stdlib: frozenset[str] = getattr(sys, "stdlib_module_names", frozenset())
     tops = sorted({name.partition(".")[0] for name in list(sys.modules)})
     if (index := _distributions(wait)) is None:

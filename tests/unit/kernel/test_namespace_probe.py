@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
+import sys
 import threading
 import time
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -242,3 +245,62 @@ def test_a_package_index_that_cannot_be_built_says_why(monkeypatch: pytest.Monke
     monkeypatch.setattr(metadata, "packages_distributions", broken)
     with pytest.raises(RuntimeError, match="site-packages unreadable"):
         probe.packages(wait=True)
+
+
+def test_an_index_begun_before_a_pip_install_never_stands_for_the_one_after(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A `pip install` while the kernel indexes its distributions (sys.path's mtimes change)
+    started an index for the new sys.path beside the first. The first, slower, ended last and
+    wrote its index over the new one; the new one's build was over, so none was started
+    again, and every lookup failed ("could not be built: None") until sys.path changed."""
+    from importlib import metadata
+
+    monkeypatch.setattr(probe, "_state", {"generation": 0, "fingerprints": {}})
+    monkeypatch.setattr(sys, "path", [str(tmp_path)])
+    builders: list[threading.Thread] = []
+    first_began, release_first = threading.Event(), threading.Event()
+
+    def slow() -> Any:
+        builders.append(threading.current_thread())
+        if len(builders) > 1:
+            return {"pytest": ["after-install"]}
+        first_began.set()
+        assert release_first.wait(10)  # a bound on a hang: the test releases it below
+        return {"pytest": ["before-install"]}
+
+    monkeypatch.setattr(metadata, "packages_distributions", slow)
+    assert json.loads(probe.packages(wait=False)) is None  # the first index is being built
+    assert first_began.wait(10)
+    os.utime(tmp_path, ns=(0, os.stat(tmp_path).st_mtime_ns + 10**9))  # the pip install
+    assert json.loads(probe.packages(wait=False)) is None
+    for other in threading.enumerate():  # any other build ends first, the first one last
+        if other.name.endswith("(_build)") and other is not builders[0]:
+            other.join(10)
+    release_first.set()
+    builders[0].join(10)
+    found = json.loads(probe.packages(wait=True))
+    assert [p["name"] for p in found] == ["after-install"]
+    assert len(builders) == 2  # one index for sys.path before the install, one for after
+
+
+def test_an_index_that_failed_is_built_again_by_the_next_lookup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A failure (a distribution's files half written by a `pip install`, say) is not kept:
+    before, every lookup answered it until sys.path changed again."""
+    from importlib import metadata
+
+    calls: list[int] = []
+
+    def once_broken() -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("METADATA half written")
+        return {"pytest": ["pytest"]}
+
+    monkeypatch.setattr(probe, "_state", {"generation": 0, "fingerprints": {}})
+    monkeypatch.setattr(metadata, "packages_distributions", once_broken)
+    with pytest.raises(RuntimeError, match="half written"):
+        probe.packages(wait=True)
+    assert [p["name"] for p in json.loads(probe.packages(wait=True))] == ["pytest"]
