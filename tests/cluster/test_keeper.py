@@ -51,6 +51,7 @@ async def test_a_paused_owner_learns_it_lost_the_room(redis: Redis, prefix: str)
     await a.keeper.round()  # a wakes up from its pause
     assert a.lost == a.gained
     assert a.keeper.held("demo.ipynb") is None
+    assert not a.keeper.holds("demo.ipynb")  # as it told `lost`
 
 
 async def test_shutting_down_hands_the_rooms_over_at_once(redis: Redis, prefix: str) -> None:
@@ -106,6 +107,9 @@ async def test_a_lease_past_its_time_is_not_held_even_before_the_next_renewal(
     assert keeper.held("demo.ipynb") is not None
     now[0] += 1.0  # the process was paused: its lease may be another's by now
     assert keeper.held("demo.ipynb") is None
+    # Still held as far as the keeper told anyone (no `lost` yet): a room that loaded
+    # owned meanwhile is not loaded again for a late renewal (Rooms._load_as_held).
+    assert keeper.holds("demo.ipynb")
 
 
 async def test_a_room_dropped_while_its_lease_is_being_taken_is_not_held(

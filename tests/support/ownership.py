@@ -28,6 +28,9 @@ class MemoryOwnership:
     def owns(self, room: str) -> bool:
         return False
 
+    def holds(self, room: str) -> bool:
+        return False
+
     def token(self, room: str) -> int | None:
         return None
 

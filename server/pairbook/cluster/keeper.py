@@ -57,6 +57,11 @@ class LeaseKeeper:
             return None
         return entry[0]
 
+    def holds(self, room: str) -> bool:
+        """Whether this process holds the room's lease: taken (`gained`), not lost since
+        (`lost`), however late its renewal."""
+        return room in self._held
+
     def want(self, room: str) -> None:
         """Compete for the room's lease from now on (taken at the next round)."""
         self._wanted.add(room)

@@ -109,6 +109,9 @@ class ClusterOwnership:
     def owns(self, room: str) -> bool:
         return self.token(room) is not None
 
+    def holds(self, room: str) -> bool:
+        return self._keeper is not None and self._keeper.holds(room)
+
     def token(self, room: str) -> int | None:
         lease = None if self._keeper is None else self._keeper.held(room)
         return None if lease is None else lease.token

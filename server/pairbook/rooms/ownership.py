@@ -63,6 +63,12 @@ class Ownership(Protocol):
         renewed cannot have run out since (the services' writes are refused otherwise)."""
         ...
 
+    def holds(self, room: str) -> bool:
+        """Whether this process holds the room's lease as its keeper last knew it (taken,
+        and not lost since: the state `moved` is told the changes of), even while a renewal
+        is late and `owns()` reads False."""
+        ...
+
     def token(self, room: str) -> int | None:
         """The fencing token of this process's lease of the room while `owns(room)`, else
         None: the services' writes carry it, and the store refuses them once a later owner

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Self
 from pairbook.auth import User
 from pairbook.broker.lockwait import waited_lock
 from pairbook.broker.port import Broker
-from pairbook.errors import NotebookError, RoomError, is_failure
+from pairbook.errors import ClusterError, NotebookError, RoomError, is_failure
 from pairbook.kernel.kept import KeptKernels
 from pairbook.notebook import resolve_notebook_path, room_name_of
 from pairbook.protocol.closecodes import CloseCode
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from pairbook.rooms.services import ServiceFactory
 
 log = logging.getLogger("pairbook.rooms")
+OPEN_ATTEMPTS = 3  # loads of a room whose ownership moves during each, then it is refused
 
 
 class Rooms:
@@ -164,22 +165,35 @@ class Rooms:
             # (_let_go), so another process runs its services; logged once (MismatchBound).
             self.mismatches.check(room_id)
             path = resolve_notebook_path(self.root, room_id)
-            owned = self.ownership is None or await self.ownership.claim(room_id)
             try:
-                room, filesync, services = await self._load(room_id, path, owned)
+                entry = await self._load_as_held(room_id, path)
             except BaseException:  # not open here: not competed for (or owned) here either
                 if self.ownership is not None:
                     await self.ownership.drop(room_id)
                 raise
             if room_id in self._refusals:  # what it refused before a reload stays refused
-                room.sync.inherit(self._refusals[room_id])
-            entry = OpenRoom(room, filesync, services, room.last_seq, owned=owned)
+                entry.room.sync.inherit(self._refusals[room_id])
             self._open[room_id] = entry
             entry.task = self._group.create_task(self._life(entry), name=f"room {room_id}")
             # A service may be wanted after its room closed: its loop is not started then.
             entry.start_services(self._group, lambda: self._live(entry))
             log.info("room opened", extra={"room": room_id})
             return entry
+
+    async def _load_as_held(self, room_id: RoomId, path: Path) -> OpenRoom:
+        """The room loaded as the keeper holds its lease once loaded (not `owns()`: a late
+        renewal reads False): a lease taken or lost during the load (a long log, the build
+        lock) was told to `moved` with nothing open, and the room ran the other way for good
+        (taken: no services, every command "moving"; lost: its services here)."""
+        for _ in range(OPEN_ATTEMPTS):
+            owned = self.ownership is None or await self.ownership.claim(room_id)
+            room, filesync, services = await self._load(room_id, path, owned)
+            entry = OpenRoom(room, filesync, services, room.last_seq, owned=owned)
+            if self.ownership is None or self.ownership.holds(room_id) == owned:
+                return entry
+            log.warning("room moved while it loaded; loading it again", extra={"room": room_id})
+            await self._drop(entry, keep_kernel=False)  # never open: nobody saw it
+        raise ClusterError(f"room {room_id!r} is moving between server processes; reconnect")
 
     async def _load(
         self, room_id: RoomId, path: Path, owned: bool

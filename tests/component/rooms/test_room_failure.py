@@ -155,6 +155,9 @@ class Competing(MemoryOwnership):
         self.competing.add(room)
         return True
 
+    def holds(self, room: str) -> bool:
+        return room in self.competing
+
     async def drop(self, room: str) -> None:
         self.competing.discard(room)
 
