@@ -62,6 +62,12 @@ async def test_a_run_asked_on_b_runs_on_the_owner_a_and_b_sees_it_attributed(
         assert run is not None
         assert run["user"]["name"] == "Bo"
         await ana.wait_until(lambda: printed(ana, 1).strip() == "a")
+        # B runs no kernel of the room: its requirements.txt is what A's kernel last wrote
+        # into the document (B answered 500 before: it has no kernel service for the room).
+        status, text = b.request("GET", "/api/requirements/demo.ipynb", token=bo)
+        assert status == 200, text
+        assert str(text).startswith("# Packages the kernel of demo.ipynb had imported")
+        assert "not running" not in str(text)  # the document shows A's kernel running
 
 
 async def test_the_owner_refuses_a_viewer_on_another_process(

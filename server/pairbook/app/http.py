@@ -24,6 +24,7 @@ from pairbook.auth.tokenbook import (
     MAX_INVITE_USES,
 )
 from pairbook.errors import AuthError, ConflictError, RequestError
+from pairbook.kernel.kernelmap import shown_packages
 from pairbook.kernel.service import KernelService
 from pairbook.notebook import (
     NotebookFile,
@@ -230,12 +231,15 @@ async def requirements_route(request: Request) -> Response:
     grant_of(request)
     relpath = request.path_params["path"]
     entry = await context_of(request).rooms.open(RoomId(relpath))
-    kernel = entry.service(KernelService)
-    running = kernel.runner.session.started
-    try:
-        packages = await kernel.runner.refresh_packages()
-    except ValueError as exc:  # the kernel-state view is turned off
-        raise ConflictError(str(exc)) from exc
+    kernel = entry.find(KernelService)
+    if kernel is None:  # another process owns the room and runs its kernel: as it wrote them
+        packages, running = shown_packages(entry.room.doc)
+    else:
+        running = kernel.runner.session.started
+        try:
+            packages = await kernel.runner.refresh_packages()
+        except ValueError as exc:  # the kernel-state view is turned off
+            raise ConflictError(str(exc)) from exc
     if not running and not packages:
         raise ConflictError(
             f"the kernel of {relpath} is not running and no packages are known from an "

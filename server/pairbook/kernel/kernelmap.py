@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pycrdt import Map
+from pycrdt import Doc, Map
 
 from pairbook.kernel.ports import Kernel, RunnerRoom
 from pairbook.kernel.queue import Execution, ExecutionQueue
@@ -29,6 +29,17 @@ from pairbook.types import SERVER_USER
 log = logging.getLogger("pairbook.runner")
 
 LIVE: frozenset[str] = frozenset({"starting", "idle", "busy", "restarting"})
+
+
+def shown_packages(doc: Doc[Any]) -> tuple[list[dict[str, Any]], bool]:
+    """The packages the document shows for the kernel (as its runner last wrote them), and
+    whether it shows the kernel running: for a process that does not run the room's kernel
+    (another process owns the room)."""
+    kernel = doc.get(KERNEL_MAP, type=Map)
+    packages = kernel.get("packages")
+    return (list(packages) if isinstance(packages, list) else []), kernel.get("status") in LIVE
+
+
 """The statuses of a kernel that is there."""
 
 
